@@ -1,0 +1,110 @@
+import type { DescMessage } from '@bufbuild/protobuf';
+import * as aiV1 from './gen/overskill/ai/v1/ai_pb';
+import * as analyticsV1 from './gen/overskill/analytics/v1/analytics_pb';
+import * as backupV1 from './gen/overskill/backup/v1/backup_pb';
+import * as commonV1 from './gen/overskill/common/v1/common_pb';
+import * as gatewayV1 from './gen/overskill/gateway/v1/gateway_pb';
+import * as gitV1 from './gen/overskill/git/v1/git_pb';
+import * as orchestratorV1 from './gen/overskill/orchestrator/v1/orchestrator_pb';
+import * as toolV1 from './gen/overskill/tool/v1/tool_pb';
+
+// The one registry of NATS subjects. `<owner>.<entity>.<verb>.v<N>` for request-reply,
+// past tense for events. A breaking change adds a new entry with N+1; both are served
+// during a rollout.
+
+export type ServiceName = 'gateway' | 'orchestrator' | 'ai-router' | 'tool-runner' | 'git-service' | 'analytics' | 'backup';
+
+export const SERVICE_NAMES: readonly ServiceName[] = ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service', 'analytics', 'backup'];
+
+// The first token of every subject a service answers.
+export const SUBJECT_PREFIX: Record<ServiceName, string> = {
+  gateway: 'gateway',
+  orchestrator: 'orchestrator',
+  'ai-router': 'ai',
+  'tool-runner': 'tool',
+  'git-service': 'git',
+  analytics: 'analytics',
+  backup: 'backup',
+};
+
+export interface RpcDefinition<Req extends DescMessage = DescMessage, Res extends DescMessage = DescMessage> {
+  readonly subject: string;
+  readonly owner: ServiceName;
+  readonly request: Req;
+  readonly response: Res;
+}
+
+function rpc<Req extends DescMessage, Res extends DescMessage>(owner: ServiceName, subject: string, request: Req, response: Res): RpcDefinition<Req, Res> {
+  if (!subject.startsWith(`${SUBJECT_PREFIX[owner]}.`)) throw new Error(`subject ${subject} is outside ${owner}'s namespace`);
+  return { subject, owner, request, response };
+}
+
+function healthPing(owner: ServiceName) {
+  return rpc(owner, `${SUBJECT_PREFIX[owner]}.health.ping.v1`, commonV1.HealthPingRequestSchema, commonV1.HealthPingResponseSchema);
+}
+
+export const Rpc = {
+  apiKeyCreate: rpc('gateway', 'gateway.apikey.create.v1', gatewayV1.ApiKeyCreateRequestSchema, gatewayV1.ApiKeyCreateResponseSchema),
+
+  appCreate: rpc('orchestrator', 'orchestrator.app.create.v1', orchestratorV1.AppCreateRequestSchema, orchestratorV1.AppSchema),
+  appGet: rpc('orchestrator', 'orchestrator.app.get.v1', orchestratorV1.AppGetRequestSchema, orchestratorV1.AppSchema),
+  appList: rpc('orchestrator', 'orchestrator.app.list.v1', orchestratorV1.AppListRequestSchema, orchestratorV1.AppListResponseSchema),
+  messagePost: rpc('orchestrator', 'orchestrator.message.post.v1', orchestratorV1.MessagePostRequestSchema, orchestratorV1.MessagePostResponseSchema),
+  runGet: rpc('orchestrator', 'orchestrator.run.get.v1', orchestratorV1.RunGetRequestSchema, orchestratorV1.RunSchema),
+
+  aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
+
+  toolCatalogList: rpc('tool-runner', 'tool.catalog.list.v1', toolV1.CatalogListRequestSchema, toolV1.CatalogListResponseSchema),
+  toolCallExecute: rpc('tool-runner', 'tool.call.execute.v1', toolV1.ToolCallRequestSchema, toolV1.ToolCallResponseSchema),
+
+  gitRepoInit: rpc('git-service', 'git.repo.init.v1', gitV1.RepoInitRequestSchema, gitV1.RepoInitResponseSchema),
+  gitRepoCommit: rpc('git-service', 'git.repo.commit.v1', gitV1.RepoCommitRequestSchema, gitV1.RepoCommitResponseSchema),
+  gitRepoLog: rpc('git-service', 'git.repo.log.v1', gitV1.RepoLogRequestSchema, gitV1.RepoLogResponseSchema),
+
+  analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
+
+  backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),
+} as const;
+
+export const HealthPing: Record<ServiceName, RpcDefinition<typeof commonV1.HealthPingRequestSchema, typeof commonV1.HealthPingResponseSchema>> = {
+  gateway: healthPing('gateway'),
+  orchestrator: healthPing('orchestrator'),
+  'ai-router': healthPing('ai-router'),
+  'tool-runner': healthPing('tool-runner'),
+  'git-service': healthPing('git-service'),
+  analytics: healthPing('analytics'),
+  backup: healthPing('backup'),
+};
+
+const allRpcs: RpcDefinition[] = [...Object.values(Rpc), ...Object.values(HealthPing)];
+const rpcsBySubject = new Map(allRpcs.map((def) => [def.subject, def]));
+if (rpcsBySubject.size !== allRpcs.length) throw new Error('duplicate subject in the registry');
+
+export function rpcForSubject(subject: string): RpcDefinition | undefined {
+  return rpcsBySubject.get(subject);
+}
+
+export function rpcsOwnedBy(owner: ServiceName): RpcDefinition[] {
+  return allRpcs.filter((def) => def.owner === owner);
+}
+
+// JetStream: durable work and facts.
+export interface EventDefinition<Msg extends DescMessage = DescMessage> {
+  readonly subject: string;
+  readonly stream: string;
+  readonly message: Msg;
+}
+
+export const Streams = {
+  RUNS: { name: 'RUNS', subjects: ['run.requested.v1'], workQueue: true },
+  EVENTS: { name: 'EVENTS', subjects: ['events.>'], workQueue: false },
+} as const;
+
+export const Events = {
+  runRequested: { subject: 'run.requested.v1', stream: Streams.RUNS.name, message: orchestratorV1.RunRequestedSchema },
+} as const satisfies Record<string, EventDefinition>;
+
+// Live progress of one run on core NATS (not persisted: the steps are, in Postgres).
+export function runEventsSubject(runId: string): string {
+  return `run.events.${runId}`;
+}

@@ -1,0 +1,125 @@
+import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { Streams, type EventDefinition } from '@overskill/contracts';
+import { getTracer, newCorrelationId, requestContext } from '@overskill/observability';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AckPolicy, DeliverPolicy, headers as natsHeaders, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { CORRELATION_ID_HEADER, natsHeaderGetter, natsHeaderSetter, TENANT_ID_HEADER } from '../rpc/nats-headers';
+
+// Idempotent: creates the platform's streams or updates their subjects.
+export async function ensureStreams(nc: NatsConnection): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  for (const stream of Object.values(Streams)) {
+    const config = {
+      name: stream.name,
+      subjects: [...stream.subjects],
+      retention: stream.workQueue ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: 2 * 60 * 1_000_000_000, // 2 min of msg-id dedup, in ns
+    };
+    try {
+      await jsm.streams.info(stream.name);
+      await jsm.streams.update(stream.name, { subjects: config.subjects });
+    } catch {
+      await jsm.streams.add(config);
+    }
+  }
+}
+
+// Publishes a durable message; msgId makes a duplicate publish (a retry) one message.
+export async function publishDurable<Msg extends DescMessage>(
+  nc: NatsConnection,
+  def: EventDefinition<Msg>,
+  value: MessageInitShape<Msg>,
+  opts: { msgId: string; tenantId?: string },
+): Promise<void> {
+  const headers = natsHeaders();
+  propagation.inject(context.active(), headers, natsHeaderSetter);
+  const ctx = requestContext.get();
+  headers.set(CORRELATION_ID_HEADER, ctx?.correlationId ?? newCorrelationId());
+  const tenantId = opts.tenantId ?? ctx?.tenantId;
+  if (tenantId) headers.set(TENANT_ID_HEADER, tenantId);
+  await nc.jetstream().publish(def.subject, toBinary(def.message, create(def.message, value)), { msgID: opts.msgId, headers });
+}
+
+export interface DurableConsumerOptions<Msg extends DescMessage> {
+  nc: NatsConnection;
+  def: EventDefinition<Msg>;
+  durable: string;
+  // Bounded in-flight work per replica.
+  maxInFlight: number;
+  ackWaitMs: number;
+  logger: Logger;
+  handle(message: MessageShape<Msg>, raw: JsMsg): Promise<void>;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+// A durable pull consumer with explicit acks: a message is acked only after its handler
+// finished, so a replica that dies mid-way leaves it to be redelivered to another.
+export async function startDurableConsumer<Msg extends DescMessage>(opts: DurableConsumerOptions<Msg>): Promise<RunningConsumer> {
+  const jsm = await opts.nc.jetstreamManager();
+  const ackWaitNs = opts.ackWaitMs * 1_000_000;
+  try {
+    await jsm.consumers.info(opts.def.stream, opts.durable);
+  } catch {
+    await jsm.consumers.add(opts.def.stream, {
+      durable_name: opts.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: opts.def.subject,
+      ack_wait: ackWaitNs,
+      max_ack_pending: 1000,
+    });
+  }
+  const consumer = await opts.nc.jetstream().consumers.get(opts.def.stream, opts.durable);
+  const messages = await consumer.consume({ max_messages: opts.maxInFlight });
+  const inFlight = new Set<Promise<void>>();
+
+  const loop = (async () => {
+    for await (const raw of messages) {
+      while (inFlight.size >= opts.maxInFlight) await Promise.race(inFlight);
+      const task = handleOne(opts, raw).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    }
+  })();
+
+  return {
+    async stop() {
+      await messages.close();
+      await loop.catch(() => undefined);
+      await Promise.allSettled(inFlight);
+    },
+  };
+}
+
+async function handleOne<Msg extends DescMessage>(opts: DurableConsumerOptions<Msg>, raw: JsMsg): Promise<void> {
+  const parent = propagation.extract(ROOT_CONTEXT, raw.headers, natsHeaderGetter);
+  const span = getTracer().startSpan(`consume ${opts.def.subject}`, { kind: SpanKind.CONSUMER }, parent);
+  const correlationId = raw.headers?.get(CORRELATION_ID_HEADER) || newCorrelationId();
+  const tenantId = raw.headers?.get(TENANT_ID_HEADER) || undefined;
+  // Long work keeps the message ours: tell JetStream we're alive before ack_wait runs out.
+  const heartbeat = setInterval(() => raw.working(), Math.max(1000, opts.ackWaitMs / 2));
+  try {
+    let message: MessageShape<Msg>;
+    try {
+      message = fromBinary(opts.def.message, raw.data);
+    } catch (err) {
+      // Poison: redelivery can never fix it.
+      opts.logger.error({ err, subject: opts.def.subject, seq: raw.seq }, 'dropping a malformed durable message');
+      raw.term();
+      return;
+    }
+    await context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => opts.handle(message, raw)));
+    raw.ack();
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    opts.logger.error({ err, subject: opts.def.subject, seq: raw.seq }, 'durable message handler failed; it will be redelivered');
+    raw.nak(2000);
+  } finally {
+    clearInterval(heartbeat);
+    span.end();
+  }
+}

@@ -1,0 +1,50 @@
+import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { AppError, commonV1, ErrorCode, isErrorCode, type RpcDefinition } from '@overskill/contracts';
+import { headers as natsHeaders, type MsgHdrs } from 'nats';
+import { ERROR_CODE_HEADER } from './nats-headers';
+
+// Protobuf on the wire, both ways. A request body is the request message; a reply body is the
+// response message, or a common.v1.Error when the `x-error-code` header is set. Nothing else
+// is framed, so any NATS client in any language can call a service with plain protobuf.
+
+export function encodeMessage<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): Uint8Array {
+  return toBinary(schema, create(schema, value));
+}
+
+export function decodeRequest<Req extends DescMessage>(def: RpcDefinition<Req>, data: Uint8Array): MessageShape<Req> {
+  try {
+    return fromBinary(def.request, data);
+  } catch (err) {
+    throw new AppError(ErrorCode.MESSAGE_MALFORMED, `${def.subject}: the payload is not a valid ${def.request.typeName} (${(err as Error).message})`);
+  }
+}
+
+export interface EncodedReply {
+  data: Uint8Array;
+  headers?: MsgHdrs;
+}
+
+export function encodeErrorReply(code: ErrorCode, message: string, details: Record<string, string> = {}): EncodedReply {
+  const headers = natsHeaders();
+  headers.set(ERROR_CODE_HEADER, code);
+  return { data: encodeMessage(commonV1.ErrorSchema, { code, message, details }), headers };
+}
+
+export function decodeReply<Res extends DescMessage>(def: RpcDefinition<DescMessage, Res>, data: Uint8Array, headers: MsgHdrs | undefined): MessageShape<Res> {
+  const errorCode = headers?.has(ERROR_CODE_HEADER) ? headers.get(ERROR_CODE_HEADER) : undefined;
+  if (errorCode) {
+    let body: commonV1.Error | undefined;
+    try {
+      body = fromBinary(commonV1.ErrorSchema, data);
+    } catch {
+      body = undefined;
+    }
+    const code = isErrorCode(errorCode) ? errorCode : ErrorCode.INTERNAL;
+    throw new AppError(code, body?.message || `${def.subject} failed with ${errorCode}`, body?.details ?? {});
+  }
+  try {
+    return fromBinary(def.response, data);
+  } catch (err) {
+    throw new AppError(ErrorCode.RPC_REPLY_MALFORMED, `${def.subject}: the reply is not a valid ${def.response.typeName} (${(err as Error).message})`);
+  }
+}

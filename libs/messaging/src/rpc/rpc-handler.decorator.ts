@@ -1,0 +1,11 @@
+import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { MessagePattern } from '@nestjs/microservices';
+import type { RpcDefinition } from '@overskill/contracts';
+
+// `@RpcHandler(Rpc.gitRepoCommit)` instead of a subject string: the registry is the only source.
+export function RpcHandler(def: RpcDefinition): MethodDecorator {
+  return MessagePattern(def.subject);
+}
+
+export type RpcRequest<D> = D extends RpcDefinition<infer Req extends DescMessage, DescMessage> ? MessageShape<Req> : never;
+export type RpcReply<D> = D extends RpcDefinition<DescMessage, infer Res extends DescMessage> ? MessageInitShape<Res> : never;

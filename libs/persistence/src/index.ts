@@ -1,0 +1,3 @@
+export * from './create-data-source';
+export * from './run-migrations';
+export * from './persistence.module';

@@ -1,0 +1,94 @@
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { HealthRegistry, type HealthIndicator } from '@overskill/observability';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+
+export const REDIS = Symbol('REDIS');
+
+export function postgresHealthIndicator(dataSource: DataSource): HealthIndicator {
+  return {
+    name: 'postgres',
+    async check() {
+      if (!dataSource.isInitialized) await dataSource.initialize();
+      await dataSource.query('SELECT 1');
+    },
+  };
+}
+
+export function redisHealthIndicator(redis: Redis): HealthIndicator {
+  return {
+    name: 'redis',
+    async check() {
+      const pong = await redis.ping();
+      if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);
+    },
+  };
+}
+
+@Injectable()
+class PostgresLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.health.register(postgresHealthIndicator(this.dataSource));
+    // Start even while Postgres is down: readiness says so, and the pool connects later.
+    await this.dataSource.initialize().catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+@Injectable()
+class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.register(redisHealthIndicator(this.redis));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+@Global()
+@Module({})
+export class PostgresModule {
+  // The service passes its data source (the same one its migrate.js uses).
+  static forRoot(dataSource: DataSource): DynamicModule {
+    return {
+      module: PostgresModule,
+      global: true,
+      providers: [{ provide: DataSource, useValue: dataSource }, PostgresLifecycle],
+      exports: [DataSource],
+    };
+  }
+}
+
+@Global()
+@Module({})
+export class RedisModule {
+  static forRoot(url: string): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [
+        {
+          provide: REDIS,
+          // No offline queue: while Redis is down a command fails at once instead of piling up.
+          useFactory: () => new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) }),
+        },
+        RedisLifecycle,
+      ],
+      exports: [REDIS],
+    };
+  }
+}

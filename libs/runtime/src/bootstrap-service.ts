@@ -1,0 +1,125 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ServiceName } from '@overskill/contracts';
+import { MessagingModule, NatsRpcServer, RpcErrorFilter } from '@overskill/messaging';
+import {
+  ConfigError,
+  createLogger,
+  createServiceMetrics,
+  instrumentFastify,
+  ObservabilityModule,
+  PinoNestLogger,
+  startTracing,
+} from '@overskill/observability';
+import type { Logger } from 'pino';
+import type { ServiceEnv } from './service-env';
+
+export interface ServiceDefinition {
+  service: ServiceName;
+  env: ServiceEnv;
+  // The service's feature modules (already configured with its env).
+  imports: Array<Type<unknown> | DynamicModule>;
+  jetstream?: boolean;
+  bodyLimitBytes?: number;
+  // Last touches before listening (the gateway's HTTP error mapper).
+  configure?(app: NestFastifyApplication, logger: Logger): void;
+}
+
+export interface RunningService {
+  app: INestApplication;
+  logger: Logger;
+  url: string;
+  bootMs: number;
+  close(): Promise<void>;
+}
+
+// The one way a service starts: tracing first, then one Nest app that serves HTTP (health,
+// metrics, and the gateway's API) and answers its NATS subjects in the service's queue group.
+export async function bootstrapService(def: ServiceDefinition): Promise<RunningService> {
+  const started = performance.now();
+  const tracing = startTracing({ service: def.service, endpoint: def.env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const logger = createLogger({ service: def.service, level: def.env.LOG_LEVEL });
+  const metrics = createServiceMetrics(def.service);
+
+  @Module({
+    imports: [
+      ObservabilityModule.forRoot({ service: def.service, logger, metrics }),
+      MessagingModule.forRoot({ service: def.service, natsUrl: def.env.NATS_URL, jetstream: def.jetstream }),
+      ...def.imports,
+    ],
+  })
+  class ServiceRootModule {}
+
+  const adapter = new FastifyAdapter({ bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false });
+  instrumentFastify(app.getHttpAdapter().getInstance(), { service: def.service, metrics, logger });
+
+  // Deferred: Nest binds handlers at connect time otherwise, before the filter below exists.
+  const microservice = app.connectMicroservice<MicroserviceOptions>(
+    { strategy: new NatsRpcServer({ service: def.service, natsUrl: def.env.NATS_URL, metrics, logger }) },
+    { deferInitialization: true },
+  );
+  microservice.useGlobalFilters(new RpcErrorFilter(logger));
+  // What connectMicroservice does when not deferred; the app's own init runs the lifecycle hooks once.
+  const deferred = microservice as unknown as { registerListeners(): void; setIsInitialized(v: boolean): void; setIsInitHookCalled(v: boolean): void };
+  deferred.registerListeners();
+  deferred.setIsInitialized(true);
+  deferred.setIsInitHookCalled(true);
+  def.configure?.(app, logger);
+  app.enableShutdownHooks();
+
+  await app.startAllMicroservices();
+  await app.listen(def.env.PORT, def.env.HOST);
+  const url = await app.getUrl();
+  const bootMs = Math.round(performance.now() - started);
+  logger.info({ url, bootMs, processUptimeMs: Math.round(process.uptime() * 1000) }, `${def.service} ready`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    logger,
+    url,
+    bootMs,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await tracing.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+// main.ts of every service: a bad config is one clear line and exit 1, never a stack trace.
+export function runService(start: () => Promise<RunningService>): void {
+  process.on('unhandledRejection', (reason) => {
+    // A stray rejection is a bug to log, not a reason to drop every in-flight request.
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`);
+  });
+  start()
+    .then((running) => {
+      const stop = (signal: string) => {
+        running.logger.info({ signal }, 'shutting down');
+        running.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            running.logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    })
+    .catch((err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+      } else {
+        process.stderr.write(`failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+      }
+      process.exit(1);
+    });
+}

@@ -1,0 +1,15 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Rpc } from '@overskill/contracts';
+import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
+import { EventsService } from './events.service';
+
+@Controller()
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @RpcHandler(Rpc.analyticsEventCount)
+  count(@Payload() req: RpcRequest<typeof Rpc.analyticsEventCount>): Promise<RpcReply<typeof Rpc.analyticsEventCount>> {
+    return this.events.count(req);
+  }
+}

@@ -1,0 +1,9 @@
+import { loadConfig } from '@overskill/observability';
+import { bootstrapService, runService } from '@overskill/runtime';
+import { analyticsEnvSchema } from './config';
+import { EventsModule } from './events/events.module';
+
+runService(() => {
+  const env = loadConfig(analyticsEnvSchema);
+  return bootstrapService({ service: 'analytics', env, jetstream: true, imports: [EventsModule.forRoot(env)] });
+});

@@ -1,0 +1,9 @@
+import { loadConfig } from '@overskill/observability';
+import { bootstrapService, runService } from '@overskill/runtime';
+import { CatalogModule } from './catalog/catalog.module';
+import { backupEnvSchema } from './config';
+
+runService(() => {
+  const env = loadConfig(backupEnvSchema);
+  return bootstrapService({ service: 'backup', env, imports: [CatalogModule.forRoot(env)] });
+});

@@ -1,0 +1,25 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Rpc } from '@overskill/contracts';
+import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
+import { AppsService } from './apps.service';
+
+@Controller()
+export class AppsController {
+  constructor(private readonly apps: AppsService) {}
+
+  @RpcHandler(Rpc.appCreate)
+  create(@Payload() req: RpcRequest<typeof Rpc.appCreate>): Promise<RpcReply<typeof Rpc.appCreate>> {
+    return this.apps.create(req);
+  }
+
+  @RpcHandler(Rpc.appGet)
+  get(@Payload() req: RpcRequest<typeof Rpc.appGet>): Promise<RpcReply<typeof Rpc.appGet>> {
+    return this.apps.get(req);
+  }
+
+  @RpcHandler(Rpc.appList)
+  list(@Payload() req: RpcRequest<typeof Rpc.appList>): Promise<RpcReply<typeof Rpc.appList>> {
+    return this.apps.list(req);
+  }
+}

@@ -1,0 +1,9 @@
+import { loadConfig } from '@overskill/observability';
+import { bootstrapService, runService } from '@overskill/runtime';
+import { orchestratorEnvSchema } from './config';
+import { OrchestratorModule } from './orchestrator.module';
+
+runService(() => {
+  const env = loadConfig(orchestratorEnvSchema);
+  return bootstrapService({ service: 'orchestrator', env, jetstream: true, imports: [OrchestratorModule.forRoot(env)] });
+});

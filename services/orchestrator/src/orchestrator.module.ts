@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PostgresModule } from '@overskill/persistence';
+import { AppsController } from './apps/apps.controller';
+import { AppsRepository } from './apps/apps.repository';
+import { AppsService } from './apps/apps.service';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from './config';
+import { createOrchestratorDataSource } from './persistence/data-source';
+import { AgentLoopService } from './runs/agent-loop.service';
+import { RunQueueRepository } from './runs/run-queue.repository';
+import { RunWorkerService } from './runs/run-worker.service';
+import { RunsController } from './runs/runs.controller';
+import { RunsRepository } from './runs/runs.repository';
+import { RunsService } from './runs/runs.service';
+
+@Module({})
+export class OrchestratorModule {
+  static forRoot(env: OrchestratorEnv): DynamicModule {
+    return {
+      module: OrchestratorModule,
+      imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL))],
+      controllers: [AppsController, RunsController],
+      providers: [
+        { provide: ORCHESTRATOR_ENV, useValue: env },
+        AppsRepository,
+        AppsService,
+        RunsRepository,
+        RunQueueRepository,
+        RunsService,
+        AgentLoopService,
+        RunWorkerService,
+      ],
+    };
+  }
+}

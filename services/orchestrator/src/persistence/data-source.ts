@@ -1,0 +1,7 @@
+import { createServiceDataSource } from '@overskill/persistence';
+import { ORCHESTRATOR_ENTITIES } from './entities';
+import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
+
+export function createOrchestratorDataSource(url: string) {
+  return createServiceDataSource({ url, schema: 'orchestrator', entities: ORCHESTRATOR_ENTITIES, migrations: [InitialSchema1763769600000] });
+}

@@ -1,0 +1,56 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity({ name: 'apps' })
+@Index(['teamId', 'createdAt'])
+export class AppEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('varchar', { length: 200 }) name: string;
+  @Column('text', { default: '' }) description: string;
+  @Column('varchar', { length: 50 }) template: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+@Entity({ name: 'messages' })
+export class MessageEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'app_id' }) appId: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('varchar', { length: 20 }) role: string;
+  @Column('text') content: string;
+  @Column('varchar', { name: 'author_id', length: 100, default: '' }) authorId: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}
+
+export type RunStatusName = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+@Entity({ name: 'runs' })
+export class RunEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'app_id' }) appId: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('uuid', { name: 'message_id' }) messageId: string;
+  @Column('varchar', { length: 20 }) status: RunStatusName;
+  @Column('varchar', { name: 'error_code', length: 64, nullable: true }) errorCode: string | null;
+  @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
+  @Column('varchar', { name: 'commit_sha', length: 64, nullable: true }) commitSha: string | null;
+  @Column('int', { default: 0 }) iterations: number;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
+  @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
+}
+
+@Entity({ name: 'run_steps' })
+@Index(['runId', 'seq'], { unique: true })
+export class RunStepEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'run_id' }) runId: string;
+  @Column('int') seq: number;
+  @Column('varchar', { length: 30 }) kind: string;
+  @Column('text') summary: string;
+  @Column('jsonb', { default: {} }) data: Record<string, unknown>;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}
+
+export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity];

@@ -1,0 +1,128 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { AppError, ErrorCode, Rpc, aiV1 } from '@overskill/contracts';
+import { NatsRpcClient } from '@overskill/messaging';
+import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+import type { RunStatusName } from '../persistence/entities';
+import { RunQueueRepository } from './run-queue.repository';
+import { RunsRepository } from './runs.repository';
+import { RUN_STATUS } from './runs.service';
+
+type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
+
+const SYSTEM_PROMPT = [
+  'You are overskill, an agent that builds and changes web apps in a git-backed workspace.',
+  'Act only through the tools you are given. Write complete files. Keep the app working after every change.',
+  'When the request is done, answer with a short summary of what you changed.',
+].join('\n');
+
+const TERMINAL: ReadonlySet<RunStatusName> = new Set(['completed', 'failed', 'cancelled']);
+
+// One run: ask the model, execute the tools it asks for, feed the results back, until it ends
+// its turn; then one commit. Every step is checkpointed before the next one starts.
+// (Resume-from-checkpoint, budgets, loop detection and cancel land with the orchestrator issue.)
+@Injectable()
+export class AgentLoopService {
+  private readonly finished: Counter<'status'>;
+
+  constructor(
+    @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
+    private readonly runs: RunsRepository,
+    private readonly queue: RunQueueRepository,
+    private readonly rpc: NatsRpcClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
+  ) {
+    this.finished = new Counter({ name: 'runs_total', help: 'Finished runs by final status', labelNames: ['status'], registers: [metrics.registry] });
+  }
+
+  async execute(runId: string): Promise<void> {
+    const run = await this.runs.findRun(runId);
+    if (!run) {
+      this.logger.warn({ runId }, 'run requested but not found; dropping');
+      return;
+    }
+    if (TERMINAL.has(run.status)) return; // a redelivery of a finished run
+    const message = await this.runs.findMessage(run.messageId);
+    if (!message) return this.finish(run.id, 'failed', 0, { errorCode: ErrorCode.INTERNAL, errorMessage: 'The request message is missing' });
+
+    await this.runs.markRunning(run.id);
+    await this.step(run.id, 'run_started', 'Run started', {}, 'running');
+    let iterations = 0;
+    try {
+      const catalog = await this.rpc.send(Rpc.toolCatalogList, {}, { tenantId: run.teamId });
+      const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+      const conversation: ChatMessageInit[] = [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: message.content } } }] }];
+
+      for (;;) {
+        if (iterations >= this.env.RUN_MAX_ITERATIONS) {
+          throw new AppError(ErrorCode.RUN_MAX_ITERATIONS, `Stopped after ${iterations} model turns (the limit); the work so far is committed`);
+        }
+        iterations += 1;
+        const completion = await this.rpc.send(
+          Rpc.aiCompletionCreate,
+          { teamId: run.teamId, appId: run.appId, runId: run.id, modelAlias: 'primary', system: SYSTEM_PROMPT, messages: conversation, tools, maxTokens: 8192 },
+          { timeoutMs: 300_000, tenantId: run.teamId },
+        );
+        const toolUses = completion.content.flatMap((b) => (b.block.case === 'toolUse' ? [b.block.value] : []));
+        const text = completion.content.flatMap((b) => (b.block.case === 'text' ? [b.block.value.text] : [])).join('\n');
+        await this.step(run.id, 'model_call', text.slice(0, 500) || `${toolUses.length} tool call(s)`, {
+          model: completion.model,
+          stopReason: completion.stopReason,
+          toolCalls: toolUses.map((t) => ({ id: t.id, name: t.name })),
+          usage: { input: Number(completion.usage?.inputTokens ?? 0n), output: Number(completion.usage?.outputTokens ?? 0n) },
+        });
+        conversation.push({ role: aiV1.Role.ASSISTANT, content: completion.content });
+        if (completion.stopReason !== 'tool_use' || toolUses.length === 0) break;
+
+        const results = [];
+        for (const use of toolUses) {
+          const result = await this.rpc.send(
+            Rpc.toolCallExecute,
+            { teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson },
+            { timeoutMs: 120_000, tenantId: run.teamId },
+          );
+          await this.step(run.id, 'tool_call', `${use.name}: ${result.output.slice(0, 200)}`, { toolUseId: use.id, name: use.name, isError: result.isError, errorCode: result.errorCode });
+          results.push({ block: { case: 'toolResult' as const, value: { toolUseId: use.id, content: result.output, isError: result.isError } } });
+        }
+        conversation.push({ role: aiV1.Role.USER, content: results });
+      }
+
+      const commit = await this.commit(run.appId, message.content, run.teamId);
+      await this.step(run.id, 'commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
+      await this.finish(run.id, 'completed', iterations, { commitSha: commit.sha });
+    } catch (err) {
+      const appError = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, 'The run failed unexpectedly; the error was logged');
+      if (!(err instanceof AppError)) this.logger.error({ err, runId }, 'run failed unexpectedly');
+      // Keep what was done: the turn's files are committed even when the run stops early.
+      const commit = await this.commit(run.appId, message.content, run.teamId).catch(() => undefined);
+      await this.finish(run.id, 'failed', iterations, { commitSha: commit?.sha, errorCode: appError.code, errorMessage: appError.message });
+    }
+  }
+
+  private commit(appId: string, request: string, teamId: string) {
+    return this.rpc.send(Rpc.gitRepoCommit, { appId, message: commitMessageFor(request), authorName: 'overskill agent', authorEmail: 'agent@overskill.local' }, { tenantId: teamId });
+  }
+
+  private async step(runId: string, kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running'): Promise<void> {
+    const step = await this.runs.appendStep(runId, kind, summary, data);
+    this.queue.publishProgress({ runId, seq: step.seq, kind, summary, status: RUN_STATUS[status], createdAt: step.createdAt.toISOString() });
+  }
+
+  private async finish(runId: string, status: RunStatusName, iterations: number, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<void> {
+    await this.runs.finish(runId, status, { ...fields, iterations });
+    await this.step(runId, `run_${status}`, fields.errorMessage ?? `Run ${status}`, { errorCode: fields.errorCode ?? '' }, status);
+    this.finished.inc({ status });
+  }
+}
+
+// The first line of the request, shortened to a conventional subject line.
+export function commitMessageFor(request: string): string {
+  const firstLine = request.trim().split('\n')[0]?.trim() ?? '';
+  const subject = firstLine.length > 72 ? `${firstLine.slice(0, 69)}...` : firstLine;
+  return subject || 'Update app';
+}
+

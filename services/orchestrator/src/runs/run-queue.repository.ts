@@ -1,0 +1,20 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Events, orchestratorV1, runEventsSubject } from '@overskill/contracts';
+import { NATS_CONNECTION, publishDurable } from '@overskill/messaging';
+import { create, toBinary } from '@bufbuild/protobuf';
+import type { NatsConnection } from 'nats';
+
+// JetStream and core-NATS I/O of runs.
+@Injectable()
+export class RunQueueRepository {
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  // msg-id = run id: a retried publish is still one run.
+  enqueue(run: { runId: string; appId: string; teamId: string }): Promise<void> {
+    return publishDurable(this.nc, Events.runRequested, run, { msgId: run.runId, tenantId: run.teamId });
+  }
+
+  publishProgress(event: { runId: string; seq: number; kind: string; summary: string; status: orchestratorV1.RunStatus; createdAt: string }): void {
+    this.nc.publish(runEventsSubject(event.runId), toBinary(orchestratorV1.RunEventSchema, create(orchestratorV1.RunEventSchema, event)));
+  }
+}

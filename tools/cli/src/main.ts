@@ -1,0 +1,64 @@
+import { AppError } from '@overskill/contracts';
+import { CliError, openCliContext } from './cli-context';
+import { keysCreate } from './commands/keys-create.command';
+import { status } from './commands/status.command';
+import { parseArgs } from './parse-args';
+
+const HELP = `overskill — operator CLI
+
+Usage: npx overskill <command> [options]
+
+Commands:
+  status [--json]                         Readiness of every service and its dependencies, with latency
+  keys create --team <slug> --role <role> Create an API key (owner|admin|member|viewer); shown once
+              [--name <text>] [--expires <ISO-8601>] [--json]
+
+Options:
+  --help, -h                              Show this help
+
+Environment:
+  NATS_URL                                Where the platform's NATS is (default nats://127.0.0.1:4222)
+
+More commands (cache, ai, tools, git, backup) arrive with their issues; see docs/cli.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv);
+  const [command, sub] = positional;
+  if (!command || flags.help || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command || flags.help ? 0 : 1;
+  }
+  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  if (command === 'keys' && sub === 'create') {
+    return withContext(natsUrl, async (ctx) => {
+      process.stdout.write(`${await keysCreate(ctx, flags)}\n`);
+      return 0;
+    });
+  }
+  if (command === 'status') {
+    return withContext(natsUrl, async (ctx) => {
+      const result = await status(ctx, flags);
+      process.stdout.write(`${result.text}\n`);
+      return result.ok ? 0 : 1;
+    });
+  }
+  throw new CliError(`unknown command "${positional.join(' ')}"; see \`npx overskill --help\``);
+}
+
+async function withContext(natsUrl: string, fn: (ctx: Awaited<ReturnType<typeof openCliContext>>) => Promise<number>): Promise<number> {
+  const ctx = await openCliContext(natsUrl);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof CliError ? err.message : err instanceof AppError ? `${err.code}: ${err.message}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+    process.stderr.write(`overskill: ${message}\n`);
+    process.exit(err instanceof CliError ? 2 : 1);
+  },
+);
