@@ -15,6 +15,8 @@ export default [
         'error',
         {
           enforceBuildableLibDependency: false,
+          // Jest's global setup loads the stack harness lazily, tests import it statically.
+          checkDynamicDependenciesExceptions: ['testing'],
           allow: [],
           depConstraints: [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },

@@ -33,7 +33,7 @@ export class NatsRpcClient {
       kind: SpanKind.CLIENT,
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject },
     });
-    let outcome: string = 'ok';
+    let outcome = 'ok';
     try {
       const headers = natsHeaders();
       propagation.inject(trace.setSpan(context.active(), span), headers, natsHeaderSetter);

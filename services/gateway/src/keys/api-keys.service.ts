@@ -47,10 +47,11 @@ export class ApiKeysService {
   // One answer for every failure, so a caller learns nothing about which keys exist.
   async authenticate(rawKey: string | undefined): Promise<Principal> {
     const match = rawKey ? KEY_FORMAT.exec(rawKey) : null;
-    const row = match ? await this.keys.findByPrefix(match[1]!) : null;
+    const row = match?.[1] ? await this.keys.findByPrefix(match[1]) : null;
     const valid =
       row !== null &&
-      safeEqualHex(row.keyHash, hashKey(rawKey!)) &&
+      rawKey !== undefined &&
+      safeEqualHex(row.keyHash, hashKey(rawKey)) &&
       row.revokedAt === null &&
       (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
     if (!valid || !row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'A valid API key is required (X-API-Key or Authorization: Bearer)');

@@ -1,0 +1,5 @@
+export * from './anthropic-fake';
+export * from './demo-script';
+export * from './otlp-collector-fake';
+// Shared by every loopback fake (GitHub, HTTP origin, …) so they start, read and stop the same way.
+export * from './loopback-http-server';
