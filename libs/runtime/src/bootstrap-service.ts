@@ -99,7 +99,9 @@ export function runService(start: () => Promise<RunningService>): void {
     // A stray rejection is a bug to log, not a reason to drop every in-flight request.
     process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`);
   });
-  start()
+  // start() may throw before it returns a promise (a bad config): catch that too.
+  Promise.resolve()
+    .then(start)
     .then((running) => {
       const stop = (signal: string) => {
         running.logger.info({ signal }, 'shutting down');
