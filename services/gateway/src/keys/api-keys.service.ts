@@ -1,9 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, gatewayV1, type Rpc } from '@overskill/contracts';
-import type { RpcReply, RpcRequest } from '@overskill/messaging';
+import type { RpcRequest } from '@overskill/messaging';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { RoleName } from '../persistence/entities';
 import { ApiKeysRepository } from './api-keys.repository';
+
+export interface CreatedApiKey {
+  keyId: string;
+  key: string;
+  prefix: string;
+  teamId: string;
+  teamSlug: string;
+  role: gatewayV1.Role;
+}
 
 export interface Principal {
   keyId: string;
@@ -26,7 +35,7 @@ const KEY_FORMAT = /^osk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export class ApiKeysService {
   constructor(private readonly keys: ApiKeysRepository) {}
 
-  async create(req: RpcRequest<typeof Rpc.apiKeyCreate>): Promise<RpcReply<typeof Rpc.apiKeyCreate>> {
+  async create(req: RpcRequest<typeof Rpc.apiKeyCreate>): Promise<CreatedApiKey> {
     const role = ROLE_NAMES[req.role];
     if (!role) throw new AppError(ErrorCode.VALIDATION_FAILED, 'role must be owner, admin, member or viewer');
     if (!SLUG.test(req.teamSlug)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'team must be 1-63 lowercase letters, digits or dashes');

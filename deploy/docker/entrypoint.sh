@@ -1,0 +1,39 @@
+#!/bin/sh
+# Container entrypoint for every overskill service image (runs under tini).
+#   serve                  run dist/services/$SERVICE/src/main.js (default)
+#   migrate up|down [svc…] run dist/services/<svc>/src/migrate.js for each schema owner
+#   anything else          exec'd as given (e.g. `npx overskill status`, `sh`)
+set -eu
+
+fail() {
+  echo "entrypoint: $*" >&2
+  exit 64
+}
+
+cmd="${1:-serve}"
+case "$cmd" in
+  serve)
+    [ -n "${SERVICE:-}" ] || fail "SERVICE is not set (gateway, orchestrator, ai-router, tool-runner, git-service, analytics, backup)"
+    main="dist/services/${SERVICE}/src/main.js"
+    [ -f "$main" ] || fail "no build output at $main: unknown SERVICE '${SERVICE}'?"
+    exec node "$main"
+    ;;
+  migrate)
+    shift
+    direction="${1:-up}"
+    case "$direction" in up|down) ;; *) fail "migrate expects up or down, got '$direction'" ;; esac
+    [ $# -gt 0 ] && shift
+    # Schema owners per docs/conventions.md; each schema is independent of the others.
+    services="${*:-${MIGRATE_SERVICES:-gateway orchestrator analytics backup}}"
+    for svc in $services; do
+      script="dist/services/${svc}/src/migrate.js"
+      [ -f "$script" ] || fail "no migrations at $script"
+      echo "entrypoint: migrate ${direction} ${svc}"
+      node "$script" "$direction" || fail "migrate ${direction} ${svc} failed"
+    done
+    echo "entrypoint: migrations ${direction} done for: ${services}"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac

@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { ServerLaunch } from './managed-server';
+
+const PROBE_TIMEOUT_MS = 2_000;
+
+export function natsLaunch(options: { binary: string; port: number; monitorPort: number; dataDir: string }): ServerLaunch {
+  const storeDir = path.join(options.dataDir, 'nats');
+  return {
+    name: 'nats',
+    command: options.binary,
+    // The monitor binds to the same address as the client port (-a).
+    args: ['-a', '127.0.0.1', '-p', String(options.port), '-m', String(options.monitorPort), '-js', '-sd', storeDir],
+    ports: [
+      { label: 'nats', port: options.port },
+      { label: 'nats-monitor', port: options.monitorPort },
+    ],
+    stopSignal: 'SIGTERM',
+    exitSignal: 'SIGKILL',
+    prepare: async () => void fs.mkdirSync(storeDir, { recursive: true }),
+    // /healthz answers 200 only once JetStream is up too.
+    isReady: () => httpStatusIs200(`http://127.0.0.1:${options.monitorPort}/healthz`),
+  };
+}
+
+function httpStatusIs200(url: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    // No keep-alive agent: a pooled socket would keep a Jest worker alive after the tests.
+    const request = http.get(url, { agent: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.once('timeout', () => request.destroy(new Error(`${url} timed out`)));
+    request.once('error', reject);
+  });
+}
