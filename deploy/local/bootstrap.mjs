@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a bare Debian machine able to run `npm start` / `npm test`: the OS packages for the
-// local stack and tools, then node_modules. Node builtins only: it runs before `npm ci`.
+// local stack and tools, then node_modules. Node builtins only: it runs before `npm install`.
 //
 //   node deploy/local/bootstrap.mjs [package ...]   (default: everything `npm test` needs)
 import { spawnSync } from 'node:child_process';
@@ -136,17 +136,22 @@ function mtimeMs(file) {
   }
 }
 
-/** Runs `npm ci` when node_modules is missing or older than package-lock.json. */
+/**
+ * Installs node_modules from package-lock.json when missing or older than the lock.
+ * `npm install`, not `npm ci`: npm 11.19 refuses `npm ci` on any lock whose packages have
+ * platform-specific optional dependencies (swc, buf), even a lock it has just written itself.
+ * `npm install` still installs the locked versions.
+ */
 export function ensureNodeModules() {
   if (!fs.existsSync(path.join(REPO_ROOT, 'package.json'))) throw new BootstrapError(`no package.json in ${REPO_ROOT}`);
   const installedLock = mtimeMs(path.join(REPO_ROOT, 'node_modules', '.package-lock.json'));
   const lock = mtimeMs(path.join(REPO_ROOT, 'package-lock.json'));
   if (installedLock !== undefined && lock !== undefined && lock <= installedLock) return;
 
-  console.log(installedLock === undefined ? 'bootstrap: node_modules missing, running npm ci' : 'bootstrap: package-lock.json changed, running npm ci');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  console.log(installedLock === undefined ? 'bootstrap: node_modules missing, running npm install' : 'bootstrap: package-lock.json changed, running npm install');
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (result.error) throw new BootstrapError(`could not run npm: ${result.error.message}`);
-  if (result.status !== 0) throw new BootstrapError(`npm ci failed with exit code ${result.status} (see above)`);
+  if (result.status !== 0) throw new BootstrapError(`npm install failed with exit code ${result.status} (see above)`);
 }
 
 /** For scripts: prints a BootstrapError's message (no stack) and exits 1; rethrows anything else. */

@@ -60,7 +60,7 @@ export function build() {
   const started = Date.now();
   const roots = SOURCE_ROOTS.filter((root) => fs.existsSync(path.join(REPO_ROOT, root)));
   const swc = path.join(REPO_ROOT, 'node_modules', '.bin', 'swc');
-  if (!fs.existsSync(swc)) throw new Error(`${swc} not found: run \`npm ci\` (or node deploy/local/bootstrap.mjs) first`);
+  if (!fs.existsSync(swc)) throw new Error(`${swc} not found: run \`npm install\` (or node deploy/local/bootstrap.mjs) first`);
 
   const result = spawnSync(swc, [...roots, '-d', 'dist', '--config-file', '.swcrc', '--quiet', '--ignore', IGNORED.join(',')], {
     cwd: REPO_ROOT,
