@@ -3,7 +3,7 @@ import { CompositePropagator, getNumberFromEnv, W3CBaggagePropagator, W3CTraceCo
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { serviceInstanceId } from '../service-instance';
 import { getTracer } from './get-tracer';
@@ -70,8 +70,7 @@ function createSpanProcessor(opts: StartTracingOptions): SpanProcessor {
     (opts.endpoint ? new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }) : undefined);
   if (!exporter) return new NoopSpanProcessor();
   // A processor we build ourselves does not read OTEL_BSP_*; honour them here.
-  return new BatchSpanProcessor({
-    exporter,
+  return new BatchSpanProcessor(exporter, {
     scheduledDelayMillis: positiveNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
     exportTimeoutMillis: positiveNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
     maxQueueSize: positiveNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE'),

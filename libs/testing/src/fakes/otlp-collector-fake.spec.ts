@@ -179,12 +179,12 @@ const EMIT_SPANS_SCRIPT = `
 const { context, SpanKind, SpanStatusCode, trace } = require('@opentelemetry/api');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { SimpleSpanProcessor, TracerProvider } = require('@opentelemetry/sdk-trace');
+const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 
 async function main() {
-  const provider = new TracerProvider({
+  const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'orchestrator' }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: process.env.TRACES_URL }) })],
+    spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: process.env.TRACES_URL }))],
   });
   const tracer = provider.getTracer('otlp-collector-fake.spec');
   const parent = tracer.startSpan('POST /api/apps/:id/messages', {
