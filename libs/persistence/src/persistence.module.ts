@@ -2,8 +2,11 @@ import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicat
 import { HealthRegistry, type HealthIndicator } from '@overskill/observability';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { AppWriteLock } from './app-write-lock';
+import { REDIS } from './redis.token';
 
-export const REDIS = Symbol('REDIS');
+export { REDIS };
+
 
 export function postgresHealthIndicator(dataSource: DataSource): HealthIndicator {
   return {
@@ -87,8 +90,9 @@ export class RedisModule {
           useFactory: () => new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) }),
         },
         RedisLifecycle,
+        AppWriteLock,
       ],
-      exports: [REDIS],
+      exports: [REDIS, AppWriteLock],
     };
   }
 }

@@ -24,6 +24,7 @@ export enum ErrorCode {
   TEAM_NOT_FOUND = 'TEAM_NOT_FOUND',
   APP_NOT_FOUND = 'APP_NOT_FOUND',
   RUN_NOT_FOUND = 'RUN_NOT_FOUND',
+  APP_BUSY = 'APP_BUSY',
   MESSAGE_TOO_LARGE = 'MESSAGE_TOO_LARGE',
   RUN_MAX_ITERATIONS = 'RUN_MAX_ITERATIONS',
 
@@ -64,6 +65,7 @@ export const errorHttpStatus: Record<ErrorCode, number> = {
   [ErrorCode.TEAM_NOT_FOUND]: 404,
   [ErrorCode.APP_NOT_FOUND]: 404,
   [ErrorCode.RUN_NOT_FOUND]: 404,
+  [ErrorCode.APP_BUSY]: 409,
   [ErrorCode.MESSAGE_TOO_LARGE]: 413,
   [ErrorCode.RUN_MAX_ITERATIONS]: 422,
   [ErrorCode.TOOL_UNKNOWN]: 400,
