@@ -3,9 +3,11 @@ import { AppError, ErrorCode, SUBJECT_PREFIX, type ServiceName } from '@overskil
 import { getTracer, newCorrelationId, requestContext, type ServiceMetrics } from '@overskill/observability';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
 import { CORRELATION_ID_HEADER, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { encodeErrorReply } from './rpc-codec';
+import { NATS_CONNECTION_OPTIONS } from '../nats-connection';
 import { ProtobufNatsDeserializer } from './protobuf-nats.deserializer';
 import { errorFromPacket, ProtobufNatsSerializer } from './protobuf-nats.serializer';
 
@@ -32,8 +34,7 @@ export class NatsRpcServer extends ServerNats {
       deserializer: new ProtobufNatsDeserializer(),
       gracefulShutdown: true,
       gracePeriod: 1000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
+      ...NATS_CONNECTION_OPTIONS,
     });
   }
 
@@ -99,12 +100,16 @@ export class NatsRpcServer extends ServerNats {
             return respond({ err: new AppError(ErrorCode.MESSAGE_MALFORMED, 'a reply subject is required') });
           }
           const message = await this.deserializer.deserialize(natsMsg.data, { channel, replyTo: natsMsg.reply });
-          const handler = this.getHandlerByPattern(channel);
+          // Subjects are plain strings: a map lookup, not Nest's JSON-pattern matching.
+          const handler = this.messageHandlers.get(channel);
           if (!handler) return respond({ err: new AppError(ErrorCode.SUBJECT_UNKNOWN, `${this.rpc.service} does not answer ${channel}`) });
           const natsCtx = new NatsContext([natsMsg.subject, headers]);
           await this.onProcessingStartHook(this.transportId, natsCtx, async () => {
-            const response$ = this.transformToObservable(await handler(message.data, natsCtx));
-            this.send(response$, respond);
+            const result: unknown = await handler(message.data, natsCtx);
+            // Handlers return promises; Nest's exception layer returns an Observable that errors.
+            // Only Observables need Nest's RxJS reply path.
+            if (isObservable(result)) this.send(result, respond);
+            else respond({ response: result });
           });
         } catch (err) {
           if (!(err instanceof AppError)) this.rpc.logger.error({ err, subject: channel }, 'handler failed outside Nest');

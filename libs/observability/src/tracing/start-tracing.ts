@@ -3,7 +3,7 @@ import { CompositePropagator, getNumberFromEnv, W3CBaggagePropagator, W3CTraceCo
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { serviceInstanceId } from '../service-instance';
 import { getTracer } from './get-tracer';
@@ -31,7 +31,13 @@ export function startTracing(opts: StartTracingOptions): TracingHandle {
   if (started) return started;
 
   const processor = createSpanProcessor(opts);
+  const exporting = !(processor instanceof NoopSpanProcessor);
   const sdk = new NodeSDK({
+    // Nothing to export to: traces this service starts are not recorded (their spans still get
+    // real ids for logs and propagation, at a fraction of the cost), while a sampled trace
+    // arriving from a caller is still recorded and passed on sampled, so one service without an
+    // exporter never cuts a trace in two for the services after it.
+    ...(exporting ? {} : { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) }),
     autoDetectResources: false,
     resource: defaultResource()
       .merge(detectResources({ detectors: [envDetector] }))

@@ -113,8 +113,9 @@ export class AgentLoopService {
   }
 
   private async finish(runId: string, status: RunStatusName, iterations: number, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<void> {
-    await this.runs.finish(runId, status, { ...fields, iterations });
+    // The final step first: whoever sees the final status also sees every step.
     await this.step(runId, `run_${status}`, fields.errorMessage ?? `Run ${status}`, { errorCode: fields.errorCode ?? '' }, status);
+    await this.runs.finish(runId, status, { ...fields, iterations });
     this.finished.inc({ status });
   }
 }

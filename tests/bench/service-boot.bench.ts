@@ -1,0 +1,274 @@
+import { SERVICE_NAMES, type ServiceName } from '@overskill/contracts';
+import { freePort, runAllMigrations, serviceEntry } from '@overskill/testing';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { isRunning, spawnTracked, stopChild } from './support/child-process';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
+import { median, ratio, round } from './support/stats';
+
+// Each service started alone (nothing else of ours running, so it has the 2 cores to itself):
+// spawn → first 200 from GET /health/ready, the bootMs it logs itself, and its resident memory
+// after 5 s idle. Against a bare Fastify server started, polled and measured the same way.
+// Benchmarks report; they fail only on a functional error (a service that never becomes ready).
+
+const REPETITIONS = Number(process.env.BENCH_BOOT_REPETITIONS ?? 3);
+const POLL_MS = 20;
+const IDLE_MS = Number(process.env.BENCH_BOOT_IDLE_MS ?? 5000);
+const READY_TIMEOUT_MS = 60_000;
+const GOAL_READY_MS = 1500;
+const GOAL_RSS_MB = 150;
+
+// The baseline: Fastify, one route, the port picked by the OS and printed once listening.
+const FASTIFY_BASELINE = `
+const fastify = require('fastify')({ logger: false });
+fastify.get('/health/ready', async () => ({ status: 'ok' }));
+fastify.listen({ host: '127.0.0.1', port: 0 }).then(() => {
+  process.stdout.write(JSON.stringify({ msg: 'baseline ready', port: fastify.server.address().port, processUptimeMs: Math.round(process.uptime() * 1000) }) + '\\n');
+});
+process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
+`;
+
+type Subject = ServiceName | 'fastify-baseline';
+
+interface BootSample {
+  spawnToReadyMs: number;
+  // What the process logged on its "ready" line: Nest bootstrap only (bootMs), and since the
+  // process started (processUptimeMs, module loading included).
+  bootMs: number | null;
+  processUptimeMs: number | null;
+  rssMb: number;
+  hwmMb: number;
+}
+
+interface Started extends Captured {
+  child: ChildProcess;
+  port: () => number | undefined;
+}
+
+interface Captured {
+  lines: Array<Record<string, unknown>>;
+  tail: () => string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  if (!Number.isFinite(kb)) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return round(kb / 1024, 1);
+}
+
+// stdout parsed as JSON lines (pino), everything also appended to the subject's log file.
+function captureOutput(child: ChildProcess, logFile: string): Captured {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffered = '';
+  let recent = '';
+  const keep = (chunk: Buffer) => {
+    recent = (recent + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    keep(chunk);
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a JSON line
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    keep(chunk);
+  });
+  child.once('exit', () => log.end());
+  return { lines, tail: () => recent };
+}
+
+describe('benchmark: service boot time and idle memory', () => {
+  const stack = integrationStack();
+  const live = new Set<ChildProcess>();
+
+  afterAll(async () => {
+    for (const child of live) await stopChild(child);
+  });
+
+  it('starts each service alone, three times, against a bare Fastify baseline', async () => {
+    const startedAt = new Date().toISOString();
+    const machine = machineInfo();
+    const dir = scratchDir(stack.dataDir, 'bench-boot');
+    const workspacesDir = join(dir, 'workspaces');
+    const backupDir = join(dir, 'backups');
+    const logDir = join(dir, 'logs');
+    for (const d of [workspacesDir, backupDir, logDir]) mkdirSync(d, { recursive: true });
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    for (const service of SERVICE_NAMES) {
+      if (!existsSync(serviceEntry(REPO_ROOT, service))) throw new Error(`${serviceEntry(REPO_ROOT, service)} is missing: run node deploy/local/build.mjs`);
+    }
+
+    const start = async (subject: Subject): Promise<Started> => {
+      if (subject === 'fastify-baseline') {
+        const child = spawnTracked(process.execPath, ['-e', FASTIFY_BASELINE], { cwd: REPO_ROOT, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const output = captureOutput(child, join(logDir, `${subject}.log`));
+        return { child, ...output, port: () => output.lines.find((l) => l.msg === 'baseline ready')?.port as number | undefined };
+      }
+      const port = await freePort();
+      // The environment launchPlatform gives a service, plus an Anthropic key so ai-router boots
+      // configured as in production (it builds its SDK client at start; nothing is called).
+      const child = spawnTracked(process.execPath, [serviceEntry(REPO_ROOT, subject)], {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          NATS_URL: stack.natsUrl,
+          DATABASE_URL: stack.databaseUrl,
+          REDIS_URL: stack.redisUrl,
+          WORKSPACES_DIR: workspacesDir,
+          BACKUP_DIR: backupDir,
+          ANTHROPIC_API_KEY: 'bench-key',
+          ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return { child, ...captureOutput(child, join(logDir, `${subject}.log`)), port: () => port };
+    };
+
+    const measure = async (subject: Subject): Promise<BootSample> => {
+      const t0 = performance.now();
+      const started = await start(subject);
+      live.add(started.child);
+      try {
+        // Polled on a fixed 20 ms grid from the spawn, the same for every subject.
+        let spawnToReadyMs: number | undefined;
+        for (let tick = 1; spawnToReadyMs === undefined; tick++) {
+          if (!isRunning(started.child)) throw new Error(`${subject} exited (${started.child.exitCode ?? started.child.signalCode}) before it was ready:\n${started.tail()}`);
+          if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`${subject} was not ready within ${READY_TIMEOUT_MS} ms:\n${started.tail()}`);
+          const port = started.port();
+          if (port !== undefined) {
+            try {
+              const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1000) });
+              await res.arrayBuffer();
+              if (res.status === 200) spawnToReadyMs = performance.now() - t0;
+            } catch {
+              // not listening yet
+            }
+          }
+          if (spawnToReadyMs === undefined) await sleep(Math.max(0, t0 + tick * POLL_MS - performance.now()));
+        }
+        // The ready line may trail the first 200 by a moment (stdout is a pipe).
+        const readyMsg = subject === 'fastify-baseline' ? 'baseline ready' : `${subject} ready`;
+        for (let i = 0; i < 50 && !started.lines.some((l) => l.msg === readyMsg); i++) await sleep(20);
+        const ready = started.lines.find((l) => l.msg === readyMsg);
+        if (subject !== 'fastify-baseline' && !ready) throw new Error(`${subject} answered ready but logged no "${readyMsg}" line`);
+
+        await sleep(IDLE_MS);
+        if (!isRunning(started.child)) throw new Error(`${subject} exited while idle:\n${started.tail()}`);
+        const pid = started.child.pid!;
+        return {
+          spawnToReadyMs: round(spawnToReadyMs, 1),
+          bootMs: typeof ready?.bootMs === 'number' ? ready.bootMs : null,
+          processUptimeMs: typeof ready?.processUptimeMs === 'number' ? ready.processUptimeMs : null,
+          rssMb: procStatusMb(pid, 'VmRSS'),
+          hwmMb: procStatusMb(pid, 'VmHWM'),
+        };
+      } finally {
+        await stopChild(started.child);
+        live.delete(started.child);
+      }
+    };
+
+    // Rounds: every subject once per round, the order rotating, so a slow patch of the shared
+    // machine does not land on one subject's three runs.
+    const subjects: Subject[] = ['fastify-baseline', ...SERVICE_NAMES];
+    const samples = new Map<Subject, BootSample[]>(subjects.map((s) => [s, []]));
+    for (let round_ = 0; round_ < REPETITIONS; round_++) {
+      for (let k = 0; k < subjects.length; k++) {
+        const subject = subjects[(round_ * 3 + k) % subjects.length]!;
+        samples.get(subject)!.push(await measure(subject));
+      }
+    }
+
+    const medianOf = (s: Subject, key: keyof BootSample): number | null => {
+      const values = samples.get(s)!.map((x) => x[key]).filter((v): v is number => typeof v === 'number');
+      return values.length ? round(median(values), 1) : null;
+    };
+    const medianOfRuns = (s: Subject, pick: (x: BootSample) => number | null): number | null => {
+      const values = samples.get(s)!.map(pick).filter((v): v is number => v !== null);
+      return values.length ? round(median(values), 1) : null;
+    };
+    const baseline = { spawnToReadyMs: medianOf('fastify-baseline', 'spawnToReadyMs')!, rssMb: medianOf('fastify-baseline', 'rssMb')!, processUptimeMs: medianOf('fastify-baseline', 'processUptimeMs') };
+    const perService = SERVICE_NAMES.map((service) => {
+      const spawnToReadyMs = medianOf(service, 'spawnToReadyMs')!;
+      const rssMb = medianOf(service, 'rssMb')!;
+      return {
+        service,
+        spawnToReadyMs,
+        bootMs: medianOf(service, 'bootMs'),
+        processUptimeMs: medianOf(service, 'processUptimeMs'),
+        // Process start → bootstrapService() entered: Node start-up and loading the modules.
+        beforeBootMs: medianOfRuns(service, (x) => (x.processUptimeMs !== null && x.bootMs !== null ? x.processUptimeMs - x.bootMs : null)),
+        rssMb,
+        hwmMb: medianOf(service, 'hwmMb'),
+        readyRatioToBaseline: ratio(spawnToReadyMs, baseline.spawnToReadyMs),
+        rssRatioToBaseline: ratio(rssMb, baseline.rssMb),
+        runs: samples.get(service),
+      };
+    });
+    const goals: GoalResult[] = perService.flatMap((s) => [
+      goal(`${s.service} spawn → ready (median)`, s.spawnToReadyMs, GOAL_READY_MS, ' ms'),
+      goal(`${s.service} idle RSS (median)`, s.rssMb, GOAL_RSS_MB, ' MB'),
+    ]);
+
+    recordResult({
+      benchmark: 'service-boot',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine,
+      method: {
+        repetitions: REPETITIONS,
+        pollIntervalMs: POLL_MS,
+        idleBeforeRssMs: IDLE_MS,
+        order: 'rounds: every subject once per round, alone, the order rotating round by round',
+        ready: 'first 200 from GET /health/ready, timed from just before spawn() in the bench process',
+        memory: 'VmRSS (and peak VmHWM) from /proc/<pid>/status after the idle period',
+        services: 'dist/services/<name>/src/main.js, NODE_ENV=production, LOG_LEVEL default, no OTLP endpoint; infra (nats, postgres, redis) already running, migrations applied',
+        baseline: 'node -e: require("fastify"), one route, listen 127.0.0.1:0, port printed when listening',
+      },
+      results: { baseline: { ...baseline, runs: samples.get('fastify-baseline') }, services: perService },
+      goals,
+    });
+
+    print(`\nservice boot — each alone, median of ${REPETITIONS} (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      formatTable(
+        ['service', 'spawn→ready ms', 'uptime@ready ms', 'bootMs (logged)', 'before boot ms', 'idle RSS MB', 'peak RSS MB', 'ready ×base', 'RSS ×base'],
+        [
+          ['fastify-baseline', baseline.spawnToReadyMs, baseline.processUptimeMs ?? '-', '-', '-', baseline.rssMb, medianOf('fastify-baseline', 'hwmMb') ?? '-', 1, 1],
+          ...perService.map((s) => [
+            s.service,
+            s.spawnToReadyMs,
+            s.processUptimeMs ?? '-',
+            s.bootMs ?? '-',
+            s.beforeBootMs ?? '-',
+            s.rssMb,
+            s.hwmMb ?? '-',
+            s.readyRatioToBaseline,
+            s.rssRatioToBaseline,
+          ]),
+        ],
+      ),
+    );
+    print('uptime@ready: the process\'s own uptime on its ready line; bootMs: bootstrapService() alone; before boot: the difference (Node start-up + module loading)');
+    print(`\ngoals (ready ≤ ${GOAL_READY_MS} ms, idle RSS ≤ ${GOAL_RSS_MB} MB):\n${formatGoals(goals)}\n`);
+  });
+});
