@@ -12,8 +12,12 @@ export function runCli(args: string[], natsUrl: string): { status: number | null
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function createApiKey(natsUrl: string, team: string, role = 'owner'): string {
+export function createTeamKey(natsUrl: string, team: string, role = 'owner'): { key: string; teamId: string } {
   const result = runCli(['keys', 'create', '--team', team, '--role', role, '--name', `e2e-${role}`, '--json'], natsUrl);
   if (result.status !== 0) throw new Error(`keys create failed: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { key: string }).key;
+  return JSON.parse(result.stdout) as { key: string; teamId: string };
+}
+
+export function createApiKey(natsUrl: string, team: string, role = 'owner'): string {
+  return createTeamKey(natsUrl, team, role).key;
 }

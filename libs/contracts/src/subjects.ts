@@ -102,7 +102,13 @@ export const Streams = {
 
 export const Events = {
   runRequested: { subject: 'run.requested.v1', stream: Streams.RUNS.name, message: orchestratorV1.RunRequestedSchema },
+  runFinished: { subject: 'events.run.finished.v1', stream: Streams.EVENTS.name, message: orchestratorV1.RunFinishedSchema },
 } as const satisfies Record<string, EventDefinition>;
+
+// Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).
+export function factEvents(): EventDefinition[] {
+  return Object.values(Events).filter((def) => def.stream === Streams.EVENTS.name);
+}
 
 // Live progress of one run on core NATS (not persisted: the steps are, in Postgres).
 export function runEventsSubject(runId: string): string {

@@ -53,28 +53,68 @@ export interface DurableConsumerOptions<Msg extends DescMessage> {
   handle(message: MessageShape<Msg>, raw: JsMsg): Promise<void>;
 }
 
+// One durable consumer for several event types of one stream (analytics reads every fact).
+export interface MultiEventConsumerOptions {
+  nc: NatsConnection;
+  stream: string;
+  filterSubject: string;
+  definitions: readonly EventDefinition[];
+  durable: string;
+  maxInFlight: number;
+  ackWaitMs: number;
+  logger: Logger;
+  handle(def: EventDefinition, message: MessageShape<DescMessage>, raw: JsMsg): Promise<void>;
+}
+
 export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+interface ConsumerCore {
+  nc: NatsConnection;
+  stream: string;
+  filterSubject: string;
+  durable: string;
+  maxInFlight: number;
+  ackWaitMs: number;
+  logger: Logger;
+  // Resolves the message's type from its subject; undefined = a type this consumer can't read.
+  definitionFor(subject: string): EventDefinition | undefined;
+  handle(def: EventDefinition, message: MessageShape<DescMessage>, raw: JsMsg): Promise<void>;
+}
+
 // A durable pull consumer with explicit acks: a message is acked only after its handler
 // finished, so a replica that dies mid-way leaves it to be redelivered to another.
-export async function startDurableConsumer<Msg extends DescMessage>(opts: DurableConsumerOptions<Msg>): Promise<RunningConsumer> {
+export function startDurableConsumer<Msg extends DescMessage>(opts: DurableConsumerOptions<Msg>): Promise<RunningConsumer> {
+  return consume({
+    ...opts,
+    stream: opts.def.stream,
+    filterSubject: opts.def.subject,
+    definitionFor: (subject) => (subject === opts.def.subject ? opts.def : undefined),
+    handle: (_def, message, raw) => opts.handle(message as MessageShape<Msg>, raw),
+  });
+}
+
+export function startMultiEventConsumer(opts: MultiEventConsumerOptions): Promise<RunningConsumer> {
+  const bySubject = new Map(opts.definitions.map((def) => [def.subject, def]));
+  return consume({ ...opts, definitionFor: (subject) => bySubject.get(subject) });
+}
+
+async function consume(opts: ConsumerCore): Promise<RunningConsumer> {
   const jsm = await opts.nc.jetstreamManager();
-  const ackWaitNs = opts.ackWaitMs * 1_000_000;
   try {
-    await jsm.consumers.info(opts.def.stream, opts.durable);
+    await jsm.consumers.info(opts.stream, opts.durable);
   } catch {
-    await jsm.consumers.add(opts.def.stream, {
+    await jsm.consumers.add(opts.stream, {
       durable_name: opts.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: opts.def.subject,
-      ack_wait: ackWaitNs,
+      filter_subject: opts.filterSubject,
+      ack_wait: opts.ackWaitMs * 1_000_000,
       max_ack_pending: 1000,
     });
   }
-  const consumer = await opts.nc.jetstream().consumers.get(opts.def.stream, opts.durable);
+  const consumer = await opts.nc.jetstream().consumers.get(opts.stream, opts.durable);
   const messages = await consumer.consume({ max_messages: opts.maxInFlight });
   const inFlight = new Set<Promise<void>>();
 
@@ -95,28 +135,30 @@ export async function startDurableConsumer<Msg extends DescMessage>(opts: Durabl
   };
 }
 
-async function handleOne<Msg extends DescMessage>(opts: DurableConsumerOptions<Msg>, raw: JsMsg): Promise<void> {
+async function handleOne(opts: ConsumerCore, raw: JsMsg): Promise<void> {
   const parent = propagation.extract(ROOT_CONTEXT, raw.headers, natsHeaderGetter);
-  const span = getTracer().startSpan(`consume ${opts.def.subject}`, { kind: SpanKind.CONSUMER }, parent);
+  const span = getTracer().startSpan(`consume ${raw.subject}`, { kind: SpanKind.CONSUMER }, parent);
   const correlationId = raw.headers?.get(CORRELATION_ID_HEADER) || newCorrelationId();
   const tenantId = raw.headers?.get(TENANT_ID_HEADER) || undefined;
   // Long work keeps the message ours: tell JetStream we're alive before ack_wait runs out.
   const heartbeat = setInterval(() => raw.working(), Math.max(1000, opts.ackWaitMs / 2));
   try {
-    let message: MessageShape<Msg>;
+    const def = opts.definitionFor(raw.subject);
+    let message: MessageShape<DescMessage>;
     try {
-      message = fromBinary(opts.def.message, raw.data);
+      if (!def) throw new Error(`no event type is registered for ${raw.subject}`);
+      message = fromBinary(def.message, raw.data);
     } catch (err) {
       // Poison: redelivery can never fix it.
-      opts.logger.error({ err, subject: opts.def.subject, seq: raw.seq }, 'dropping a malformed durable message');
+      opts.logger.error({ err, subject: raw.subject, seq: raw.seq }, 'dropping a durable message this consumer cannot read');
       raw.term();
       return;
     }
-    await context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => opts.handle(message, raw)));
+    await context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => opts.handle(def, message, raw)));
     raw.ack();
   } catch (err) {
     span.setStatus({ code: SpanStatusCode.ERROR });
-    opts.logger.error({ err, subject: opts.def.subject, seq: raw.seq }, 'durable message handler failed; it will be redelivered');
+    opts.logger.error({ err, subject: raw.subject, seq: raw.seq }, 'durable message handler failed; it will be redelivered');
     raw.nak(2000);
   } finally {
     clearInterval(heartbeat);

@@ -5,6 +5,8 @@ import { createAnalyticsDataSource } from '../persistence/data-source';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
+import { EventsIngestService } from './events-ingest.service';
+import { EventsIngestWorker } from './events-ingest.worker';
 
 @Module({})
 export class EventsModule {
@@ -13,7 +15,7 @@ export class EventsModule {
       module: EventsModule,
       imports: [PostgresModule.forRoot(createAnalyticsDataSource(env.DATABASE_URL))],
       controllers: [EventsController],
-      providers: [EventsRepository, EventsService],
+      providers: [EventsRepository, EventsService, EventsIngestService, EventsIngestWorker],
     };
   }
 }

@@ -44,13 +44,6 @@ export class AppsService {
     return { apps: page.map(toApp), nextPageToken: rows.length > limit && last ? encodePageToken(last) : '' };
   }
 
-  // Internal (git-service's orphan cleanup), across teams; ids that aren't uuids simply don't exist.
-  async idsExist(req: RpcRequest<typeof Rpc.appIdsExist>): Promise<RpcReply<typeof Rpc.appIdsExist>> {
-    if (req.appIds.length > 1000) throw new AppError(ErrorCode.VALIDATION_FAILED, 'app_ids takes at most 1000 ids per call');
-    const ids = [...new Set(req.appIds.filter((id) => UUID.test(id)))];
-    return { existingAppIds: ids.length > 0 ? await this.apps.existingIds(ids) : [] };
-  }
-
   async requireApp(teamId: string, appId: string): Promise<AppEntity> {
     const app = UUID.test(appId) ? await this.apps.findForTeam(teamId, appId) : null;
     if (!app) throw new AppError(ErrorCode.APP_NOT_FOUND, `App ${appId.slice(0, 64)} not found`);

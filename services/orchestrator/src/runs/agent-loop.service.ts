@@ -47,7 +47,7 @@ export class AgentLoopService {
     }
     if (TERMINAL.has(run.status)) return; // a redelivery of a finished run
     const message = await this.runs.findMessage(run.messageId);
-    if (!message) return this.finish(run.id, 'failed', 0, { errorCode: ErrorCode.INTERNAL, errorMessage: 'The request message is missing' });
+    if (!message) return this.finish(run, 'failed', 0, { errorCode: ErrorCode.INTERNAL, errorMessage: 'The request message is missing' });
 
     await this.runs.markRunning(run.id);
     await this.step(run.id, 'run_started', 'Run started', {}, 'running');
@@ -93,13 +93,13 @@ export class AgentLoopService {
 
       const commit = await this.commit(run.appId, message.content, run.teamId);
       await this.step(run.id, 'commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
-      await this.finish(run.id, 'completed', iterations, { commitSha: commit.sha });
+      await this.finish(run, 'completed', iterations, { commitSha: commit.sha });
     } catch (err) {
       const appError = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, 'The run failed unexpectedly; the error was logged');
       if (!(err instanceof AppError)) this.logger.error({ err, runId }, 'run failed unexpectedly');
       // Keep what was done: the turn's files are committed even when the run stops early.
       const commit = await this.commit(run.appId, message.content, run.teamId).catch(() => undefined);
-      await this.finish(run.id, 'failed', iterations, { commitSha: commit?.sha, errorCode: appError.code, errorMessage: appError.message });
+      await this.finish(run, 'failed', iterations, { commitSha: commit?.sha, errorCode: appError.code, errorMessage: appError.message });
     }
   }
 
@@ -112,11 +112,15 @@ export class AgentLoopService {
     this.queue.publishProgress({ runId, seq: step.seq, kind, summary, status: RUN_STATUS[status], createdAt: step.createdAt.toISOString() });
   }
 
-  private async finish(runId: string, status: RunStatusName, iterations: number, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<void> {
+  private async finish(run: { id: string; appId: string; teamId: string }, status: RunStatusName, iterations: number, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<void> {
     // The final step first: whoever sees the final status also sees every step.
-    await this.step(runId, `run_${status}`, fields.errorMessage ?? `Run ${status}`, { errorCode: fields.errorCode ?? '' }, status);
-    await this.runs.finish(runId, status, { ...fields, iterations });
+    await this.step(run.id, `run_${status}`, fields.errorMessage ?? `Run ${status}`, { errorCode: fields.errorCode ?? '' }, status);
+    await this.runs.finish(run.id, status, { ...fields, iterations });
     this.finished.inc({ status });
+    // Analytics is told, but a JetStream hiccup must not undo a finished run.
+    await this.queue
+      .publishFinished({ runId: run.id, appId: run.appId, teamId: run.teamId, status: RUN_STATUS[status], iterations, commitSha: fields.commitSha ?? '', errorCode: fields.errorCode ?? '' })
+      .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished'));
   }
 }
 

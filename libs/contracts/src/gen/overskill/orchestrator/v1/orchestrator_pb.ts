@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/orchestrator/v1/orchestrator.proto.
  */
 export const file_overskill_orchestrator_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSJ/CgNBcHASCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEgoKdXBkYXRlZF9hdBgHIAEoCSJYChBBcHBDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCgh0ZW1wbGF0ZRgEIAEoCSIwCg1BcHBHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIkgKDkFwcExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoPQXBwTGlzdFJlc3BvbnNlEiwKBGFwcHMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoSTWVzc2FnZVBvc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEQoJYXV0aG9yX2lkGAQgASgJIjkKE01lc3NhZ2VQb3N0UmVzcG9uc2USEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiVQoHUnVuU3RlcBIKCgJpZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkilwIKA1J1bhIKCgJpZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgplcnJvcl9jb2RlGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSEgoKY29tbWl0X3NoYRgHIAEoCRISCgppdGVyYXRpb25zGAggASgFEhIKCmNyZWF0ZWRfYXQYCSABKAkSEwoLZmluaXNoZWRfYXQYCiABKAkSMQoFc3RlcHMYCyADKAsyIi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0ZXAiMAoNUnVuR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSI/CgxSdW5SZXF1ZXN0ZWQSDgoGcnVuX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJIpABCghSdW5FdmVudBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgpjcmVhdGVkX2F0GAYgASgJKqEBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISGAoUUlVOX1NUQVRVU19DT01QTEVURUQQAxIVChFSVU5fU1RBVFVTX0ZBSUxFRBAEEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAViBnByb3RvMw");
+  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSJ/CgNBcHASCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEgoKdXBkYXRlZF9hdBgHIAEoCSJYChBBcHBDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCgh0ZW1wbGF0ZRgEIAEoCSIwCg1BcHBHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIkgKDkFwcExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoPQXBwTGlzdFJlc3BvbnNlEiwKBGFwcHMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoSTWVzc2FnZVBvc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEQoJYXV0aG9yX2lkGAQgASgJIjkKE01lc3NhZ2VQb3N0UmVzcG9uc2USEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiVQoHUnVuU3RlcBIKCgJpZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkilwIKA1J1bhIKCgJpZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgplcnJvcl9jb2RlGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSEgoKY29tbWl0X3NoYRgHIAEoCRISCgppdGVyYXRpb25zGAggASgFEhIKCmNyZWF0ZWRfYXQYCSABKAkSEwoLZmluaXNoZWRfYXQYCiABKAkSMQoFc3RlcHMYCyADKAsyIi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0ZXAiMAoNUnVuR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSI/CgxSdW5SZXF1ZXN0ZWQSDgoGcnVuX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJIpABCghSdW5FdmVudBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgpjcmVhdGVkX2F0GAYgASgJIsUBCgtSdW5GaW5pc2hlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKaXRlcmF0aW9ucxgFIAEoBRISCgpjb21taXRfc2hhGAYgASgJEhIKCmVycm9yX2NvZGUYByABKAkSEwoLb2NjdXJyZWRfYXQYCCABKAkqoQEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBADEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAQSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBWIGcHJvdG8z");
 
 /**
  * @generated from message overskill.orchestrator.v1.App
@@ -424,6 +424,60 @@ export type RunEvent = Message<"overskill.orchestrator.v1.RunEvent"> & {
  */
 export const RunEventSchema: GenMessage<RunEvent> = /*@__PURE__*/
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 11);
+
+/**
+ * events.run.finished.v1 on the EVENTS stream: a fact for analytics.
+ *
+ * @generated from message overskill.orchestrator.v1.RunFinished
+ */
+export type RunFinished = Message<"overskill.orchestrator.v1.RunFinished"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string team_id = 3;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: overskill.orchestrator.v1.RunStatus status = 4;
+   */
+  status: RunStatus;
+
+  /**
+   * @generated from field: int32 iterations = 5;
+   */
+  iterations: number;
+
+  /**
+   * @generated from field: string commit_sha = 6;
+   */
+  commitSha: string;
+
+  /**
+   * @generated from field: string error_code = 7;
+   */
+  errorCode: string;
+
+  /**
+   * @generated from field: string occurred_at = 8;
+   */
+  occurredAt: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.RunFinished.
+ * Use `create(RunFinishedSchema)` to create a new message.
+ */
+export const RunFinishedSchema: GenMessage<RunFinished> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 12);
 
 /**
  * @generated from enum overskill.orchestrator.v1.RunStatus
