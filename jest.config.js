@@ -15,6 +15,8 @@ const moduleNameMapper = {
 const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper };
 
 module.exports = {
+  // One worker: the integration suites share one nats-server/PostgreSQL/Redis (global setup).
+  maxWorkers: 1,
   projects: [
     {
       ...common,

@@ -51,15 +51,37 @@ export const Rpc = {
   appList: rpc('orchestrator', 'orchestrator.app.list.v1', orchestratorV1.AppListRequestSchema, orchestratorV1.AppListResponseSchema),
   messagePost: rpc('orchestrator', 'orchestrator.message.post.v1', orchestratorV1.MessagePostRequestSchema, orchestratorV1.MessagePostResponseSchema),
   runGet: rpc('orchestrator', 'orchestrator.run.get.v1', orchestratorV1.RunGetRequestSchema, orchestratorV1.RunSchema),
+  appIdsExist: rpc('orchestrator', 'orchestrator.app.exists.v1', orchestratorV1.AppIdsExistRequestSchema, orchestratorV1.AppIdsExistResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
 
   toolCatalogList: rpc('tool-runner', 'tool.catalog.list.v1', toolV1.CatalogListRequestSchema, toolV1.CatalogListResponseSchema),
   toolCallExecute: rpc('tool-runner', 'tool.call.execute.v1', toolV1.ToolCallRequestSchema, toolV1.ToolCallResponseSchema),
+  // Asked by tool-runner's preview and image tools; served by their owners.
+  analyticsConsoleRead: rpc('analytics', 'analytics.console.read.v1', analyticsV1.ConsoleLogsReadRequestSchema, analyticsV1.ConsoleLogsReadResponseSchema),
+  analyticsNetworkRead: rpc('analytics', 'analytics.network.read.v1', analyticsV1.NetworkRequestsReadRequestSchema, analyticsV1.NetworkRequestsReadResponseSchema),
+  analyticsReportRead: rpc('analytics', 'analytics.report.read.v1', analyticsV1.AnalyticsReportReadRequestSchema, analyticsV1.AnalyticsReportReadResponseSchema),
+  aiImageGenerate: rpc('ai-router', 'ai.image.generate.v1', aiV1.ImageGenerateRequestSchema, aiV1.ImageGenerateResponseSchema),
+  aiImageEdit: rpc('ai-router', 'ai.image.edit.v1', aiV1.ImageEditRequestSchema, aiV1.ImageEditResponseSchema),
 
   gitRepoInit: rpc('git-service', 'git.repo.init.v1', gitV1.RepoInitRequestSchema, gitV1.RepoInitResponseSchema),
   gitRepoCommit: rpc('git-service', 'git.repo.commit.v1', gitV1.RepoCommitRequestSchema, gitV1.RepoCommitResponseSchema),
   gitRepoLog: rpc('git-service', 'git.repo.log.v1', gitV1.RepoLogRequestSchema, gitV1.RepoLogResponseSchema),
+  gitRepoStatus: rpc('git-service', 'git.repo.status.v1', gitV1.RepoStatusRequestSchema, gitV1.RepoStatusResponseSchema),
+  gitRepoDiff: rpc('git-service', 'git.repo.diff.v1', gitV1.RepoDiffRequestSchema, gitV1.RepoDiffResponseSchema),
+  gitRepoRestore: rpc('git-service', 'git.repo.restore.v1', gitV1.RepoRestoreRequestSchema, gitV1.RepoRestoreResponseSchema),
+  gitRepoCompare: rpc('git-service', 'git.repo.compare.v1', gitV1.RepoCompareRequestSchema, gitV1.RepoCompareResponseSchema),
+  gitRepoClone: rpc('git-service', 'git.repo.clone.v1', gitV1.RepoCloneRequestSchema, gitV1.RepoCloneResponseSchema),
+  gitRepoPush: rpc('git-service', 'git.repo.push.v1', gitV1.RepoPushRequestSchema, gitV1.RepoPushResponseSchema),
+  gitRepoCleanup: rpc('git-service', 'git.repo.cleanup.v1', gitV1.RepoCleanupRequestSchema, gitV1.RepoCleanupResponseSchema),
+  gitFileShow: rpc('git-service', 'git.file.show.v1', gitV1.FileShowRequestSchema, gitV1.FileShowResponseSchema),
+  gitBranchCreate: rpc('git-service', 'git.branch.create.v1', gitV1.BranchCreateRequestSchema, gitV1.BranchCreateResponseSchema),
+  gitBranchList: rpc('git-service', 'git.branch.list.v1', gitV1.BranchListRequestSchema, gitV1.BranchListResponseSchema),
+  gitBranchSwitch: rpc('git-service', 'git.branch.switch.v1', gitV1.BranchSwitchRequestSchema, gitV1.BranchSwitchResponseSchema),
+  gitBranchDelete: rpc('git-service', 'git.branch.delete.v1', gitV1.BranchDeleteRequestSchema, gitV1.BranchDeleteResponseSchema),
+  gitBookmarkCreate: rpc('git-service', 'git.bookmark.create.v1', gitV1.BookmarkCreateRequestSchema, gitV1.BookmarkCreateResponseSchema),
+  gitBookmarkList: rpc('git-service', 'git.bookmark.list.v1', gitV1.BookmarkListRequestSchema, gitV1.BookmarkListResponseSchema),
+  gitBookmarkDelete: rpc('git-service', 'git.bookmark.delete.v1', gitV1.BookmarkDeleteRequestSchema, gitV1.BookmarkDeleteResponseSchema),
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
 
@@ -103,6 +125,7 @@ export const Streams = {
 export const Events = {
   runRequested: { subject: 'run.requested.v1', stream: Streams.RUNS.name, message: orchestratorV1.RunRequestedSchema },
   runFinished: { subject: 'events.run.finished.v1', stream: Streams.EVENTS.name, message: orchestratorV1.RunFinishedSchema },
+  toolExecuted: { subject: 'events.tool.executed.v1', stream: Streams.EVENTS.name, message: toolV1.ToolExecutedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).

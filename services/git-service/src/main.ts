@@ -1,9 +1,9 @@
 import { loadConfig } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';
 import { gitServiceEnvSchema } from './config';
-import { RepositoryModule } from './repository/repository.module';
+import { GitServiceModule } from './git-service.module';
 
 runService(() => {
   const env = loadConfig(gitServiceEnvSchema);
-  return bootstrapService({ service: 'git-service', env, imports: [RepositoryModule.forRoot(env)] });
+  return bootstrapService({ service: 'git-service', env, imports: [GitServiceModule.forRoot(env)] });
 });

@@ -1,13 +1,108 @@
 import { env } from '@overskill/observability';
 import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
+import { TOOL_NAMES, type ToolName } from './catalog/tool-names';
+
+// `FOO=` in a compose file means "not set".
+const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const commaList = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const enabledTools = z.preprocess(
+  blankAsUnset,
+  z
+    .string()
+    .default(TOOL_NAMES.join(','))
+    .transform(commaList)
+    .superRefine((names, ctx) => {
+      const unknown = names.filter((name) => !(TOOL_NAMES as readonly string[]).includes(name));
+      if (unknown.length) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unknown tool(s) ${unknown.join(', ')}; known: ${TOOL_NAMES.join(', ')}` });
+    })
+    .transform((names) => names as ToolName[]),
+);
+
+// The seed's max_image_size, written WIDTHxHEIGHT.
+const imageSize = z.preprocess(
+  blankAsUnset,
+  z
+    .string()
+    .default('2048x2048')
+    .refine((value) => /^[1-9]\d{0,4}x[1-9]\d{0,4}$/.test(value.trim()), { message: 'must be WIDTHxHEIGHT, e.g. 2048x2048' })
+    .transform((value) => {
+      const [width = 0, height = 0] = value.trim().split('x').map(Number);
+      return { width, height };
+    }),
+);
+
+// Host names, or IPv4/IPv6 addresses and CIDR ranges, that fetch tools may reach even though
+// they are private (an operator's internal mirror). Public addresses need no entry.
+const allowlist = z.preprocess(blankAsUnset, z.string().default('').transform(commaList));
+
+const positiveInt = (fallback: number) => z.preprocess(blankAsUnset, z.coerce.number().int().positive().default(fallback));
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    blankAsUnset,
+    z
+      .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+      .default(fallback ? 'true' : 'false')
+      .transform((value) => ['1', 'true', 'yes'].includes(value)),
+  );
 
 export const toolRunnerEnvSchema = serviceEnvSchema(3003).extend({
   WORKSPACES_DIR: env.directory(),
-  // The seed's tool_limits.max_file_size (10 MB).
-  TOOL_MAX_FILE_SIZE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  REDIS_URL: env.redisUrl(),
+  // The seed's tools.yml enabled_tools: all of them unless narrowed.
+  TOOLS_ENABLED: enabledTools,
+  // The seed's tool_limits.
+  TOOL_MAX_FILE_SIZE_BYTES: positiveInt(10 * 1024 * 1024),
+  TOOL_MAX_SEARCH_RESULTS: positiveInt(100),
+  TOOL_MAX_IMAGE_PIXELS: imageSize,
   // What a tool result may hand back to the model before it is truncated with a marker.
-  TOOL_MAX_RESULT_CHARS: z.coerce.number().int().positive().default(100_000),
+  TOOL_MAX_RESULT_CHARS: positiveInt(100_000),
+  // How long a write waits for the app's lock before answering APP_BUSY.
+  TOOL_LOCK_WAIT_MS: positiveInt(15_000),
+  // search_files: ripgrep when installed (auto), or always the JavaScript engine.
+  TOOL_SEARCH_ENGINE: z.preprocess(blankAsUnset, z.enum(['auto', 'ripgrep', 'javascript']).default('auto')),
+  // A search pattern that runs longer than this (catastrophic backtracking) is refused.
+  TOOL_SEARCH_TIMEOUT_MS: positiveInt(10_000),
+
+  TOOL_FETCH_ALLOWLIST: allowlist,
+  TOOL_FETCH_TIMEOUT_MS: positiveInt(15_000),
+  TOOL_FETCH_MAX_BYTES: positiveInt(5 * 1024 * 1024),
+  TOOL_FETCH_MAX_REDIRECTS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(20).default(5)),
+
+  // web_search: `brave` (Brave Search API, needs the key) or `searxng` (a SearXNG instance's
+  // JSON API at TOOL_WEB_SEARCH_URL). Unset: web_search answers TOOL_NOT_CONFIGURED.
+  TOOL_WEB_SEARCH_PROVIDER: z.preprocess(blankAsUnset, z.enum(['brave', 'searxng']).optional()),
+  TOOL_WEB_SEARCH_URL: env.optionalUrl(),
+  TOOL_WEB_SEARCH_API_KEY: z.preprocess(blankAsUnset, z.string().optional()),
+
+  // add_dependency looks the package up here; off: the edit is made without the check, and said so.
+  TOOL_NPM_REGISTRY_URL: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .trim()
+      .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), { message: 'must be an http:// or https:// URL' })
+      .default('https://registry.npmjs.org'),
+  ),
+  TOOL_NPM_LOOKUP: flag(true),
+  TOOL_NPM_LOOKUP_TIMEOUT_MS: positiveInt(3000),
+
+  // Calls to git-service, analytics and ai-router.
+  TOOL_DELEGATE_TIMEOUT_MS: positiveInt(30_000),
+  TOOL_IMAGE_TIMEOUT_MS: positiveInt(120_000),
+}).superRefine((value, ctx) => {
+  if (value.TOOL_WEB_SEARCH_PROVIDER === 'searxng' && !value.TOOL_WEB_SEARCH_URL) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['TOOL_WEB_SEARCH_URL'], message: 'is required when TOOL_WEB_SEARCH_PROVIDER=searxng' });
+  }
+  if (value.TOOL_WEB_SEARCH_PROVIDER === 'brave' && !value.TOOL_WEB_SEARCH_API_KEY) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['TOOL_WEB_SEARCH_API_KEY'], message: 'is required when TOOL_WEB_SEARCH_PROVIDER=brave' });
+  }
 });
 export type ToolRunnerEnv = z.infer<typeof toolRunnerEnvSchema>;
 export const TOOL_RUNNER_ENV = Symbol('TOOL_RUNNER_ENV');

@@ -5,5 +5,6 @@ import { ExecutionModule } from './execution/execution.module';
 
 runService(() => {
   const env = loadConfig(toolRunnerEnvSchema);
-  return bootstrapService({ service: 'tool-runner', env, imports: [ExecutionModule.forRoot(env)] });
+  // JetStream: every execution publishes tool.executed.v1 on the EVENTS stream.
+  return bootstrapService({ service: 'tool-runner', env, jetstream: true, imports: [ExecutionModule.forRoot(env)] });
 });

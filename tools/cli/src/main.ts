@@ -1,5 +1,6 @@
 import { AppError } from '@overskill/contracts';
 import { CliError, openCliContext } from './cli-context';
+import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate } from './commands/keys-create.command';
 import { status } from './commands/status.command';
 import { parseArgs } from './parse-args';
@@ -12,6 +13,8 @@ Commands:
   status [--json]                         Readiness of every service and its dependencies, with latency
   keys create --team <slug> --role <role> Create an API key (owner|admin|member|viewer); shown once
               [--name <text>] [--expires <ISO-8601>] [--json]
+  git cleanup [--dry-run] [--grace <dur>] Remove repositories whose app is gone and that were untouched for
+              [--json]                    the grace period (7d, 12h, 30m; default GIT_ORPHAN_GRACE_SECONDS)
 
 Options:
   --help, -h                              Show this help
@@ -32,6 +35,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'keys' && sub === 'create') {
     return withContext(natsUrl, async (ctx) => {
       process.stdout.write(`${await keysCreate(ctx, flags)}\n`);
+      return 0;
+    });
+  }
+  if (command === 'git' && sub === 'cleanup') {
+    return withContext(natsUrl, async (ctx) => {
+      process.stdout.write(`${await gitCleanup(ctx, flags)}\n`);
       return 0;
     });
   }

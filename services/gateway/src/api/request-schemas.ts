@@ -5,7 +5,7 @@ export const createAppBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     description: z.string().max(2000).default(''),
-    template: z.enum(['empty', 'static-web']).default('static-web'),
+    template: z.enum(['empty', 'static-web', 'vite-react']).default('static-web'),
   })
   .strict();
 

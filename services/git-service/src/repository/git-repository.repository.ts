@@ -1,67 +1,176 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
-import { GIT_SERVICE_ENV, type GitServiceEnv } from '../config';
+import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@overskill/contracts';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GitCli, GitCommandError } from '../git/git-cli';
+import type { Identity } from '../git/identity';
+import { parseRawNumstat, splitPatch, type ParsedFileDiff } from '../git/parse-git-diff';
+import { LOG_FORMAT, parseGitLog, type ParsedCommit } from '../git/parse-git-log';
+import { parseGitStatus, type ParsedStatus } from '../git/parse-git-status';
 
-export interface CommitAuthor {
-  name: string;
-  email: string;
+export interface DiffSide {
+  // A commit sha, or undefined for the working tree.
+  sha?: string;
 }
 
-// The only code that touches repositories on the workspace volume.
+// git's empty tree: the "before" of a repository's first commit.
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+function authorEnv(author: Identity): Record<string, string> {
+  return { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email };
+}
+
+// History of one repository: init, commit, log, status, diff, show, and the plumbing restore
+// is built from. Every method takes the repository folder; revisions arrive validated.
 @Injectable()
 export class GitRepositoryRepository {
-  constructor(@Inject(GIT_SERVICE_ENV) private readonly env: GitServiceEnv) {}
+  constructor(private readonly git: GitCli) {}
 
-  pathFor(appId: string): string {
-    return join(this.env.WORKSPACES_DIR, appId);
+  async init(dir: string, identity: Identity, message: string): Promise<string> {
+    await this.git.run(dir, ['init', '-q', '--initial-branch=main']);
+    await this.git.run(dir, ['config', 'user.name', identity.name]);
+    await this.git.run(dir, ['config', 'user.email', identity.email]);
+    await this.git.run(dir, ['add', '-A']);
+    await this.git.run(dir, ['commit', '-q', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', message], { env: authorEnv(identity) });
+    return this.head(dir);
   }
 
-  async exists(appId: string): Promise<boolean> {
+  async setIdentity(dir: string, identity: Identity): Promise<void> {
+    await this.git.run(dir, ['config', 'user.name', identity.name]);
+    await this.git.run(dir, ['config', 'user.email', identity.email]);
+  }
+
+  // Stages everything and commits; undefined when there was nothing to commit.
+  async commitAll(dir: string, message: string, author: Identity): Promise<{ sha: string; filesChanged: number } | undefined> {
+    await this.git.run(dir, ['add', '-A']);
+    // core.abbrev=no: the summary line carries the full sha, one process fewer than rev-parse.
+    const result = await this.git.run(dir, ['-c', 'core.abbrev=no', 'commit', '--no-verify', '--no-gpg-sign', '-m', message], { env: authorEnv(author), okExitCodes: [1] });
+    if (result.exitCode === 1) {
+      if (/nothing to commit|nothing added to commit|no changes added to commit/.test(result.stdout)) return undefined;
+      throw new GitCommandError(1, result.stdout);
+    }
+    const filesChanged = Number(/(\d+) files? changed/.exec(result.stdout)?.[1] ?? 0);
+    const sha = /^\[[^\n]*? ([0-9a-f]{40,64})\] /.exec(result.stdout)?.[1];
+    return { sha: sha ?? (await this.head(dir)), filesChanged };
+  }
+
+  async head(dir: string): Promise<string> {
+    return (await this.git.run(dir, ['rev-parse', 'HEAD'])).stdout.trim();
+  }
+
+  // The branch HEAD points at, or undefined when detached. Read from the file: it is on the
+  // path of every commit, and a process spawn costs more than the read.
+  async currentBranch(dir: string): Promise<string | undefined> {
+    const head = (await readFile(join(dir, '.git', 'HEAD'), 'utf8')).trim();
+    return head.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : undefined;
+  }
+
+  // The full sha of the commit a revision names, or undefined when there is none.
+  async resolveCommit(dir: string, revision: string): Promise<string | undefined> {
+    const result = await this.git.run(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], { okExitCodes: [1, 128] });
+    const sha = result.stdout.trim();
+    return result.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+  }
+
+  async treeOf(dir: string, commitSha: string): Promise<string> {
+    return (await this.git.run(dir, ['rev-parse', `${commitSha}^{tree}`])).stdout.trim();
+  }
+
+  async firstParent(dir: string, commitSha: string): Promise<string | undefined> {
+    const result = await this.git.run(dir, ['rev-parse', '--verify', '--quiet', `${commitSha}^1`], { okExitCodes: [1] });
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  }
+
+  // From a sha, or from HEAD (no commit yet, as in a clone of an empty remote: no history).
+  async log(dir: string, opts: { start: string; skip: number; limit: number; path?: string }): Promise<ParsedCommit[]> {
+    const args = ['log', '-z', `--format=${LOG_FORMAT}`, `--skip=${opts.skip}`, `-n`, String(opts.limit), opts.start];
+    if (opts.path) args.push('--', opts.path);
+    const result = await this.git.run(dir, args, { okExitCodes: opts.start === 'HEAD' ? [128] : [] });
+    if (result.exitCode === 0) return parseGitLog(result.stdout);
+    if (/does not have any commits yet/.test(result.stderr)) return [];
+    throw new GitCommandError(result.exitCode, result.stderr);
+  }
+
+  // Commits reachable from `head` but not from `base`, newest first.
+  async commitsBetween(dir: string, base: string, head: string, limit: number): Promise<ParsedCommit[]> {
+    return parseGitLog((await this.git.run(dir, ['log', '-z', `--format=${LOG_FORMAT}`, '-n', String(limit), head, `^${base}`])).stdout);
+  }
+
+  async countBetween(dir: string, base: string, head: string): Promise<{ ahead: number; behind: number }> {
+    const [behind = '0', ahead = '0'] = (await this.git.run(dir, ['rev-list', '--left-right', '--count', `${base}...${head}`])).stdout.trim().split(/\s+/);
+    return { ahead: Number(ahead), behind: Number(behind) };
+  }
+
+  async mergeBase(dir: string, a: string, b: string): Promise<string | undefined> {
+    const result = await this.git.run(dir, ['merge-base', a, b], { okExitCodes: [1] });
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  }
+
+  async status(dir: string): Promise<ParsedStatus> {
+    return parseGitStatus((await this.git.run(dir, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all'])).stdout);
+  }
+
+  // Changes between two commits, or from a commit to the working tree (new files included).
+  async diff(dir: string, from: string, to: DiffSide, opts: { path?: string; patch: boolean; maxPatchBytes: number }): Promise<ParsedFileDiff[]> {
+    const pathArgs = opts.path ? ['--', opts.path] : [];
+    const common = ['-M', '--no-color', '--no-ext-diff', '--no-textconv'];
+    const run = async (env: Record<string, string>, sides: string[]) => {
+      const files = parseRawNumstat((await this.git.run(dir, ['diff', ...common, '--raw', '--numstat', '-z', ...sides, ...pathArgs], { env })).stdout);
+      if (!opts.patch) return files;
+      const patches = splitPatch((await this.git.run(dir, ['diff', ...common, '--patch', ...sides, ...pathArgs], { env })).stdout);
+      let budget = opts.maxPatchBytes;
+      files.forEach((file, i) => {
+        const patch = patches[i] ?? '';
+        const bytes = Buffer.byteLength(patch);
+        file.patch = bytes <= budget ? patch : Buffer.from(patch).subarray(0, Math.max(budget, 0)).toString('utf8').replace(/\uFFFD$/, '');
+        file.patchTruncated = bytes > budget;
+        budget -= Math.min(bytes, Math.max(budget, 0));
+      });
+      return files;
+    };
+    if (to.sha) return run({}, [from, to.sha]);
+    // The working tree as git would commit it, staged in a throwaway index so the real index
+    // (and its lock) is never touched by a read.
+    const scratch = await mkdtemp(join(tmpdir(), 'overskill-diff-'));
+    const index = join(scratch, 'index');
     try {
-      return (await stat(join(this.pathFor(appId), '.git'))).isDirectory();
-    } catch {
-      return false;
+      await copyFile(join(dir, '.git', 'index'), index).catch(() => undefined);
+      await this.git.run(dir, ['add', '-A'], { env: { GIT_INDEX_FILE: index } });
+      return await run({ GIT_INDEX_FILE: index }, ['--cached', from]);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  async init(appId: string, files: Record<string, string>, author: CommitAuthor): Promise<string> {
-    const dir = this.pathFor(appId);
-    await mkdir(dir, { recursive: true });
-    for (const [path, content] of Object.entries(files)) {
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await writeFile(join(dir, path), content);
-    }
-    const git = this.git(dir);
-    await git.init(['--initial-branch=main']);
-    await git.addConfig('user.name', author.name).addConfig('user.email', author.email);
-    await git.add(['-A']);
-    await git.commit('Initial commit', undefined, { '--author': `${author.name} <${author.email}>` });
-    return (await git.revparse(['HEAD'])).trim();
+  async fileAt(dir: string, commitSha: string, path: string, maxBytes: number): Promise<{ content: Buffer; size: number }> {
+    const object = `${commitSha}:${path}`;
+    const type = await this.git.run(dir, ['cat-file', '-t', object], { okExitCodes: [128] });
+    if (type.exitCode !== 0) throw new AppError(ErrorCode.GIT_PATH_NOT_FOUND, `${path} does not exist in ${commitSha.slice(0, 12)}`);
+    if (type.stdout.trim() !== 'blob') throw new AppError(ErrorCode.GIT_PATH_NOT_FOUND, `${path} is a folder in ${commitSha.slice(0, 12)}, not a file`);
+    const size = Number((await this.git.run(dir, ['cat-file', '-s', object])).stdout.trim());
+    if (size > maxBytes) throw new AppError(ErrorCode.GIT_FILE_TOO_LARGE, `${path} is ${size} bytes; files up to ${maxBytes} bytes can be shown`);
+    return { content: await this.git.blob(dir, object), size };
   }
 
-  // Stages everything and commits; returns undefined when the tree is clean.
-  async commitAll(appId: string, message: string, author: CommitAuthor): Promise<{ sha: string; filesChanged: number } | undefined> {
-    const git = this.git(this.pathFor(appId));
-    await git.add(['-A']);
-    const status = await git.status();
-    if (status.staged.length === 0 && status.files.length === 0) return undefined;
-    const result = await git.commit(message, undefined, { '--author': `${author.name} <${author.email}>` });
-    const sha = (await git.revparse(['HEAD'])).trim();
-    return { sha, filesChanged: result.summary.changes };
+  // A commit with the given tree on top of `parent`, not yet on any branch.
+  async commitTree(dir: string, tree: string, parent: string, paragraphs: string[], author: Identity): Promise<string> {
+    const args = ['commit-tree', '--no-gpg-sign', tree, '-p', parent];
+    for (const paragraph of paragraphs) args.push('-m', paragraph);
+    return (await this.git.run(dir, args, { env: authorEnv(author) })).stdout.trim();
   }
 
-  async head(appId: string): Promise<string> {
-    return (await this.git(this.pathFor(appId)).revparse(['HEAD'])).trim();
+  // Moves the current branch and the working tree to a descendant of HEAD. Fails (and changes
+  // nothing) when HEAD moved meanwhile, so a commit made outside overskill is never lost.
+  async fastForward(dir: string, sha: string): Promise<boolean> {
+    const result = await this.git.run(dir, ['merge', '--ff-only', '--no-edit', '-q', sha], { okExitCodes: [1, 128] });
+    if (result.exitCode === 0) return true;
+    if (/Not possible to fast-forward|not something we can merge/i.test(result.stderr)) return false;
+    throw new GitCommandError(result.exitCode, result.stderr);
   }
 
-  async log(appId: string, limit: number) {
-    const log = await this.git(this.pathFor(appId)).log({ maxCount: limit, format: { sha: '%H', message: '%s', authorName: '%an', authorEmail: '%ae', committedAt: '%cI' } } as never);
-    return log.all as unknown as Array<{ sha: string; message: string; authorName: string; authorEmail: string; committedAt: string }>;
-  }
-
-  private git(dir: string): SimpleGit {
-    return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
+  async changedFileCount(dir: string, from: string, to: string): Promise<number> {
+    const out = (await this.git.run(dir, ['diff', '--no-ext-diff', '--name-only', '-z', from, to])).stdout;
+    return out.split('\0').filter(Boolean).length;
   }
 }

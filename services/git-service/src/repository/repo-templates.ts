@@ -1,10 +1,10 @@
+import { EMPTY_TEMPLATE } from './templates/empty.template';
+import { STATIC_WEB_TEMPLATE } from './templates/static-web.template';
+import { VITE_REACT_TEMPLATE } from './templates/vite-react.template';
+
 // Files a new app starts with, by template name.
 export const REPO_TEMPLATES: Record<string, Record<string, string>> = {
-  empty: {
-    'README.md': '# New app\n\nBuilt with overskill.\n',
-  },
-  'static-web': {
-    'README.md': '# New app\n\nA static web app built with overskill. Open index.html.\n',
-    'index.html': '<!doctype html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n  <meta name="viewport" content="width=device-width, initial-scale=1">\n  <title>New app</title>\n</head>\n<body>\n  <h1>New app</h1>\n</body>\n</html>\n',
-  },
+  empty: EMPTY_TEMPLATE,
+  'static-web': STATIC_WEB_TEMPLATE,
+  'vite-react': VITE_REACT_TEMPLATE,
 };

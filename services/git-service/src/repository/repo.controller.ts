@@ -22,4 +22,29 @@ export class RepoController {
   log(@Payload() req: RpcRequest<typeof Rpc.gitRepoLog>): Promise<RpcReply<typeof Rpc.gitRepoLog>> {
     return this.repos.log(req);
   }
+
+  @RpcHandler(Rpc.gitRepoStatus)
+  status(@Payload() req: RpcRequest<typeof Rpc.gitRepoStatus>): Promise<RpcReply<typeof Rpc.gitRepoStatus>> {
+    return this.repos.status(req);
+  }
+
+  @RpcHandler(Rpc.gitRepoDiff)
+  diff(@Payload() req: RpcRequest<typeof Rpc.gitRepoDiff>): Promise<RpcReply<typeof Rpc.gitRepoDiff>> {
+    return this.repos.diff(req);
+  }
+
+  @RpcHandler(Rpc.gitFileShow)
+  show(@Payload() req: RpcRequest<typeof Rpc.gitFileShow>): Promise<RpcReply<typeof Rpc.gitFileShow>> {
+    return this.repos.show(req);
+  }
+
+  @RpcHandler(Rpc.gitRepoRestore)
+  restore(@Payload() req: RpcRequest<typeof Rpc.gitRepoRestore>): Promise<RpcReply<typeof Rpc.gitRepoRestore>> {
+    return this.repos.restore(req);
+  }
+
+  @RpcHandler(Rpc.gitRepoCompare)
+  compare(@Payload() req: RpcRequest<typeof Rpc.gitRepoCompare>): Promise<RpcReply<typeof Rpc.gitRepoCompare>> {
+    return this.repos.compare(req);
+  }
 }

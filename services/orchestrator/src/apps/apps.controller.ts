@@ -22,4 +22,9 @@ export class AppsController {
   list(@Payload() req: RpcRequest<typeof Rpc.appList>): Promise<RpcReply<typeof Rpc.appList>> {
     return this.apps.list(req);
   }
+
+  @RpcHandler(Rpc.appIdsExist)
+  idsExist(@Payload() req: RpcRequest<typeof Rpc.appIdsExist>): Promise<RpcReply<typeof Rpc.appIdsExist>> {
+    return this.apps.idsExist(req);
+  }
 }

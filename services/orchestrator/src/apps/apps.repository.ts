@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, In, type Repository } from 'typeorm';
 import { AppEntity } from '../persistence/entities';
 
 @Injectable()
@@ -25,6 +25,11 @@ export class AppsRepository {
 
   findById(id: string): Promise<AppEntity | null> {
     return this.apps.findOneBy({ id });
+  }
+
+  async existingIds(ids: string[]): Promise<string[]> {
+    const rows = await this.apps.find({ select: { id: true }, where: { id: In(ids) } });
+    return rows.map((row) => row.id);
   }
 
   // Keyset pagination on (created_at, id), newest first.

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppEntity } from '../persistence/entities';
 import { AppsRepository } from './apps.repository';
 
-const TEMPLATES = new Set(['empty', 'static-web']);
+const TEMPLATES = new Set(['empty', 'static-web', 'vite-react']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
@@ -42,6 +42,13 @@ export class AppsService {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { apps: page.map(toApp), nextPageToken: rows.length > limit && last ? encodePageToken(last) : '' };
+  }
+
+  // Internal (git-service's orphan cleanup), across teams; ids that aren't uuids simply don't exist.
+  async idsExist(req: RpcRequest<typeof Rpc.appIdsExist>): Promise<RpcReply<typeof Rpc.appIdsExist>> {
+    if (req.appIds.length > 1000) throw new AppError(ErrorCode.VALIDATION_FAILED, 'app_ids takes at most 1000 ids per call');
+    const ids = [...new Set(req.appIds.filter((id) => UUID.test(id)))];
+    return { existingAppIds: ids.length > 0 ? await this.apps.existingIds(ids) : [] };
   }
 
   async requireApp(teamId: string, appId: string): Promise<AppEntity> {

@@ -1,5 +1,7 @@
 import { ErrorCode } from '@overskill/contracts';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+// The module object itself (not a namespace copy), so the spy sees the repository's calls.
+import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkspaceFilesRepository } from './workspace-files.repository';
@@ -20,30 +22,112 @@ describe('WorkspaceFilesRepository (real files)', () => {
   });
   afterEach(() => rmSync(base, { recursive: true, force: true }));
 
-  it('writes atomically, creating folders, and leaves no temp file', async () => {
-    await files.writeAtomic(root, join(root, 'src/deep/a.txt'), Buffer.from('one'));
-    await files.writeAtomic(root, join(root, 'src/deep/a.txt'), Buffer.from('two'));
+  it('writes atomically, creating folders, keeps the mode, and leaves no temp file', async () => {
+    await files.writeAtomic(root, 'src/deep/a.txt', Buffer.from('one'));
+    await files.writeAtomic(root, 'src/deep/a.txt', Buffer.from('two'));
     expect(readFileSync(join(root, 'src/deep/a.txt'), 'utf8')).toBe('two');
     expect(readdirSync(join(root, 'src/deep'))).toEqual(['a.txt']);
+    writeFileSync(join(root, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await files.writeAtomic(root, 'run.sh', Buffer.from('#!/bin/sh\necho hi\n'));
+    expect(statSync(join(root, 'run.sh')).mode & 0o777).toBe(0o755);
   });
 
-  it('refuses to read or write through a symlinked folder that points outside', async () => {
+  it('reads back what it wrote', async () => {
+    await files.writeAtomic(root, 'a.txt', Buffer.from('hello'));
+    expect((await files.read(root, 'a.txt', 1024)).toString()).toBe('hello');
+  });
+
+  it('follows a symlinked folder that stays inside, and refuses one that points outside', async () => {
+    mkdirSync(join(root, 'real'));
+    symlinkSync(join(root, 'real'), join(root, 'alias'));
+    await files.writeAtomic(root, 'alias/x.txt', Buffer.from('x'));
+    expect(readFileSync(join(root, 'real/x.txt'), 'utf8')).toBe('x');
     symlinkSync(outside, join(root, 'escape'));
-    await expect(files.read(root, join(root, 'escape/secret.txt'), 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
-    await expect(files.writeAtomic(root, join(root, 'escape/new.txt'), Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+    await expect(files.read(root, 'escape/secret.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+    await expect(files.writeAtomic(root, 'escape/new.txt', Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
     expect(readdirSync(outside)).toEqual(['secret.txt']);
   });
 
-  it('refuses a symlinked file that points outside, for reads and writes', async () => {
+  it('never reads or writes through a symlinked file, naming the target when it is inside', async () => {
     symlinkSync(join(outside, 'secret.txt'), join(root, 'link.txt'));
-    await expect(files.read(root, join(root, 'link.txt'), 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
-    await expect(files.writeAtomic(root, join(root, 'link.txt'), Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+    await expect(files.read(root, 'link.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+    await expect(files.writeAtomic(root, 'link.txt', Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    writeFileSync(join(root, 'target.txt'), 't');
+    symlinkSync('target.txt', join(root, 'inner-link.txt'));
+    await expect(files.read(root, 'inner-link.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_SYMLINK, message: expect.stringContaining('target.txt') });
+  });
+
+  it('refuses hard-linked files for reading and overwriting, but may delete the extra name', async () => {
+    linkSync(join(outside, 'secret.txt'), join(root, 'hard.txt'));
+    await expect(files.read(root, 'hard.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_HARD_LINK });
+    await expect(files.writeAtomic(root, 'hard.txt', Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_HARD_LINK });
+    await files.delete(root, 'hard.txt');
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
   });
 
-  it('reports missing and oversized files with their codes', async () => {
-    await expect(files.read(root, join(root, 'nope.txt'), 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_FILE_NOT_FOUND });
+  it('renames files and folders, refusing to replace unless asked', async () => {
+    writeFileSync(join(root, 'a.txt'), 'a');
+    writeFileSync(join(root, 'b.txt'), 'b');
+    await expect(files.rename(root, 'a.txt', 'b.txt', { overwrite: false })).rejects.toMatchObject({ code: ErrorCode.TOOL_FILE_EXISTS });
+    await files.rename(root, 'a.txt', 'b.txt', { overwrite: true });
+    expect(readFileSync(join(root, 'b.txt'), 'utf8')).toBe('a');
+    mkdirSync(join(root, 'dir'));
+    writeFileSync(join(root, 'dir/f.txt'), 'f');
+    await files.rename(root, 'dir', 'moved/dir2', { overwrite: false });
+    expect(readFileSync(join(root, 'moved/dir2/f.txt'), 'utf8')).toBe('f');
+    await expect(files.rename(root, 'moved', 'moved/dir2/inner', { overwrite: false })).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_INVALID });
+  });
+
+  it('reports missing, oversized and non-regular entries with their codes', async () => {
+    await expect(files.read(root, 'nope.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_FILE_NOT_FOUND });
+    await expect(files.read(root, 'no/such/dir.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_FILE_NOT_FOUND });
     writeFileSync(join(root, 'big.txt'), 'x'.repeat(2048));
-    await expect(files.read(root, join(root, 'big.txt'), 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_FILE_TOO_LARGE });
+    await expect(files.read(root, 'big.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_FILE_TOO_LARGE });
+    mkdirSync(join(root, 'folder'));
+    await expect(files.read(root, 'folder', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_NOT_REGULAR_FILE });
+    await expect(files.writeAtomic(root, 'folder', Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_NOT_REGULAR_FILE });
+    await expect(files.writeAtomic(root, 'big.txt/child', Buffer.from('x'))).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_INVALID });
+  });
+
+  // The moment between "this folder is inside" and "create the file there" is where a swapped-in
+  // symlink used to win. The swap is made deterministic here: it happens inside the very open()
+  // call that creates (or reads) the file. The folder was pinned by descriptor before, so the
+  // file still lands in (or comes from) the real folder, never `outside`.
+  describe('a folder swapped for a symlink between the check and the file access', () => {
+    const swapDuring = (flagsWanted: (flags: number) => boolean) => {
+      const original = fs.openSync;
+      let swapped = false;
+      return jest.spyOn(fs, 'openSync').mockImplementation((path, flags, mode) => {
+        if (!swapped && typeof flags === 'number' && flagsWanted(flags) && String(path).startsWith('/proc/self/fd/') && !(flags & constants.O_DIRECTORY)) {
+          swapped = true;
+          renameSync(join(root, 'dir'), join(root, 'dir-parked'));
+          symlinkSync(outside, join(root, 'dir'));
+        }
+        return original(path, flags, mode);
+      });
+    };
+    afterEach(() => jest.restoreAllMocks());
+
+    it('writes land in the real folder', async () => {
+      mkdirSync(join(root, 'dir'));
+      const spy = swapDuring((flags) => (flags & constants.O_CREAT) !== 0);
+      await files.writeAtomic(root, 'dir/new.txt', Buffer.from('inside'));
+      expect(spy).toHaveBeenCalled();
+      expect(readFileSync(join(root, 'dir-parked/new.txt'), 'utf8')).toBe('inside');
+      expect(readdirSync(outside)).toEqual(['secret.txt']);
+    });
+
+    it('reads come from the real folder', async () => {
+      mkdirSync(join(root, 'dir'));
+      writeFileSync(join(root, 'dir/secret.txt'), 'inside');
+      const spy = swapDuring((flags) => (flags & constants.O_NOFOLLOW) !== 0 && (flags & constants.O_CREAT) === 0);
+      expect((await files.read(root, 'dir/secret.txt', 1024)).toString()).toBe('inside');
+      expect(spy).toHaveBeenCalled();
+    });
+  });
+
+  it('answers APP_NOT_FOUND for a workspace that does not exist', async () => {
+    await expect(files.read(join(base, 'missing-app'), 'a.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.APP_NOT_FOUND });
   });
 });

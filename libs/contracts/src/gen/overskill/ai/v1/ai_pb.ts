@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/ai/v1/ai.proto.
  */
 export const file_overskill_ai_v1_ai: GenFile = /*@__PURE__*/
-  fileDesc("ChhvdmVyc2tpbGwvYWkvdjEvYWkucHJvdG8SD292ZXJza2lsbC5haS52MSIZCglUZXh0QmxvY2sSDAoEdGV4dBgBIAEoCSI8CgxUb29sVXNlQmxvY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgppbnB1dF9qc29uGAMgASgJIkkKD1Rvb2xSZXN1bHRCbG9jaxITCgt0b29sX3VzZV9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIq8BCgxDb250ZW50QmxvY2sSKgoEdGV4dBgBIAEoCzIaLm92ZXJza2lsbC5haS52MS5UZXh0QmxvY2tIABIxCgh0b29sX3VzZRgCIAEoCzIdLm92ZXJza2lsbC5haS52MS5Ub29sVXNlQmxvY2tIABI3Cgt0b29sX3Jlc3VsdBgDIAEoCzIgLm92ZXJza2lsbC5haS52MS5Ub29sUmVzdWx0QmxvY2tIAEIHCgVibG9jayJiCgtDaGF0TWVzc2FnZRIjCgRyb2xlGAEgASgOMhUub3ZlcnNraWxsLmFpLnYxLlJvbGUSLgoHY29udGVudBgCIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2siTgoOVG9vbERlZmluaXRpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIZChFpbnB1dF9zY2hlbWFfanNvbhgDIAEoCSJ6CgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIfChdjYWNoZV9yZWFkX2lucHV0X3Rva2VucxgDIAEoAxIjChtjYWNoZV9jcmVhdGlvbl9pbnB1dF90b2tlbnMYBCABKAMi3QEKEUNvbXBsZXRpb25SZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgttb2RlbF9hbGlhcxgEIAEoCRIOCgZzeXN0ZW0YBSABKAkSLgoIbWVzc2FnZXMYBiADKAsyHC5vdmVyc2tpbGwuYWkudjEuQ2hhdE1lc3NhZ2USLgoFdG9vbHMYByADKAsyHy5vdmVyc2tpbGwuYWkudjEuVG9vbERlZmluaXRpb24SEgoKbWF4X3Rva2VucxgIIAEoBSKvAQoSQ29tcGxldGlvblJlc3BvbnNlEgoKAmlkGAEgASgJEg0KBW1vZGVsGAIgASgJEhMKC3N0b3BfcmVhc29uGAMgASgJEi4KB2NvbnRlbnQYBCADKAsyHS5vdmVyc2tpbGwuYWkudjEuQ29udGVudEJsb2NrEiUKBXVzYWdlGAUgASgLMhYub3ZlcnNraWxsLmFpLnYxLlVzYWdlEhIKCmxhdGVuY3lfbXMYBiABKAEqPwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESEgoOUk9MRV9BU1NJU1RBTlQQAmIGcHJvdG8z");
+  fileDesc("ChhvdmVyc2tpbGwvYWkvdjEvYWkucHJvdG8SD292ZXJza2lsbC5haS52MSIZCglUZXh0QmxvY2sSDAoEdGV4dBgBIAEoCSI8CgxUb29sVXNlQmxvY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgppbnB1dF9qc29uGAMgASgJIkkKD1Rvb2xSZXN1bHRCbG9jaxITCgt0b29sX3VzZV9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIq8BCgxDb250ZW50QmxvY2sSKgoEdGV4dBgBIAEoCzIaLm92ZXJza2lsbC5haS52MS5UZXh0QmxvY2tIABIxCgh0b29sX3VzZRgCIAEoCzIdLm92ZXJza2lsbC5haS52MS5Ub29sVXNlQmxvY2tIABI3Cgt0b29sX3Jlc3VsdBgDIAEoCzIgLm92ZXJza2lsbC5haS52MS5Ub29sUmVzdWx0QmxvY2tIAEIHCgVibG9jayJiCgtDaGF0TWVzc2FnZRIjCgRyb2xlGAEgASgOMhUub3ZlcnNraWxsLmFpLnYxLlJvbGUSLgoHY29udGVudBgCIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2siTgoOVG9vbERlZmluaXRpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIZChFpbnB1dF9zY2hlbWFfanNvbhgDIAEoCSJ6CgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIfChdjYWNoZV9yZWFkX2lucHV0X3Rva2VucxgDIAEoAxIjChtjYWNoZV9jcmVhdGlvbl9pbnB1dF90b2tlbnMYBCABKAMi3QEKEUNvbXBsZXRpb25SZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgttb2RlbF9hbGlhcxgEIAEoCRIOCgZzeXN0ZW0YBSABKAkSLgoIbWVzc2FnZXMYBiADKAsyHC5vdmVyc2tpbGwuYWkudjEuQ2hhdE1lc3NhZ2USLgoFdG9vbHMYByADKAsyHy5vdmVyc2tpbGwuYWkudjEuVG9vbERlZmluaXRpb24SEgoKbWF4X3Rva2VucxgIIAEoBSKvAQoSQ29tcGxldGlvblJlc3BvbnNlEgoKAmlkGAEgASgJEg0KBW1vZGVsGAIgASgJEhMKC3N0b3BfcmVhc29uGAMgASgJEi4KB2NvbnRlbnQYBCADKAsyHS5vdmVyc2tpbGwuYWkudjEuQ29udGVudEJsb2NrEiUKBXVzYWdlGAUgASgLMhYub3ZlcnNraWxsLmFpLnYxLlVzYWdlEhIKCmxhdGVuY3lfbXMYBiABKAEiiQEKFEltYWdlR2VuZXJhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRIOCgZwcm9tcHQYBCABKAkSDQoFd2lkdGgYBSABKAUSDgoGaGVpZ2h0GAYgASgFEhEKCW1pbWVfdHlwZRgHIAEoCSJnChVJbWFnZUdlbmVyYXRlUmVzcG9uc2USDQoFaW1hZ2UYASABKAwSEQoJbWltZV90eXBlGAIgASgJEg0KBXdpZHRoGAMgASgFEg4KBmhlaWdodBgEIAEoBRINCgVtb2RlbBgFIAEoCSKUAQoQSW1hZ2VFZGl0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDgoGcHJvbXB0GAQgASgJEg0KBWltYWdlGAUgASgMEhEKCW1pbWVfdHlwZRgGIAEoCRINCgV3aWR0aBgHIAEoBRIOCgZoZWlnaHQYCCABKAUiYwoRSW1hZ2VFZGl0UmVzcG9uc2USDQoFaW1hZ2UYASABKAwSEQoJbWltZV90eXBlGAIgASgJEg0KBXdpZHRoGAMgASgFEg4KBmhlaWdodBgEIAEoBRINCgVtb2RlbBgFIAEoCSo/CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACYgZwcm90bzM");
 
 /**
  * @generated from message overskill.ai.v1.TextBlock
@@ -300,6 +300,192 @@ export type CompletionResponse = Message<"overskill.ai.v1.CompletionResponse"> &
  */
 export const CompletionResponseSchema: GenMessage<CompletionResponse> = /*@__PURE__*/
   messageDesc(file_overskill_ai_v1_ai, 8);
+
+/**
+ * ai.image.generate.v1 — an image from a prompt, with the `image` model alias (tool-runner's
+ * generate_image). The image travels in the reply, so it must fit NATS max_payload.
+ *
+ * @generated from message overskill.ai.v1.ImageGenerateRequest
+ */
+export type ImageGenerateRequest = Message<"overskill.ai.v1.ImageGenerateRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string run_id = 3;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string prompt = 4;
+   */
+  prompt: string;
+
+  /**
+   * Wanted size in pixels; the caller's max_image_size bounds both.
+   *
+   * @generated from field: int32 width = 5;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 6;
+   */
+  height: number;
+
+  /**
+   * image/png, image/jpeg or image/webp.
+   *
+   * @generated from field: string mime_type = 7;
+   */
+  mimeType: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ImageGenerateRequest.
+ * Use `create(ImageGenerateRequestSchema)` to create a new message.
+ */
+export const ImageGenerateRequestSchema: GenMessage<ImageGenerateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 9);
+
+/**
+ * @generated from message overskill.ai.v1.ImageGenerateResponse
+ */
+export type ImageGenerateResponse = Message<"overskill.ai.v1.ImageGenerateResponse"> & {
+  /**
+   * @generated from field: bytes image = 1;
+   */
+  image: Uint8Array;
+
+  /**
+   * @generated from field: string mime_type = 2;
+   */
+  mimeType: string;
+
+  /**
+   * @generated from field: int32 width = 3;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 4;
+   */
+  height: number;
+
+  /**
+   * The provider model that drew it.
+   *
+   * @generated from field: string model = 5;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ImageGenerateResponse.
+ * Use `create(ImageGenerateResponseSchema)` to create a new message.
+ */
+export const ImageGenerateResponseSchema: GenMessage<ImageGenerateResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 10);
+
+/**
+ * ai.image.edit.v1 — a changed copy of an image, following a prompt (edit_image).
+ *
+ * @generated from message overskill.ai.v1.ImageEditRequest
+ */
+export type ImageEditRequest = Message<"overskill.ai.v1.ImageEditRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string run_id = 3;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string prompt = 4;
+   */
+  prompt: string;
+
+  /**
+   * @generated from field: bytes image = 5;
+   */
+  image: Uint8Array;
+
+  /**
+   * @generated from field: string mime_type = 6;
+   */
+  mimeType: string;
+
+  /**
+   * Wanted output size; the input's when 0.
+   *
+   * @generated from field: int32 width = 7;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 8;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ImageEditRequest.
+ * Use `create(ImageEditRequestSchema)` to create a new message.
+ */
+export const ImageEditRequestSchema: GenMessage<ImageEditRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 11);
+
+/**
+ * @generated from message overskill.ai.v1.ImageEditResponse
+ */
+export type ImageEditResponse = Message<"overskill.ai.v1.ImageEditResponse"> & {
+  /**
+   * @generated from field: bytes image = 1;
+   */
+  image: Uint8Array;
+
+  /**
+   * @generated from field: string mime_type = 2;
+   */
+  mimeType: string;
+
+  /**
+   * @generated from field: int32 width = 3;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 4;
+   */
+  height: number;
+
+  /**
+   * @generated from field: string model = 5;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ImageEditResponse.
+ * Use `create(ImageEditResponseSchema)` to create a new message.
+ */
+export const ImageEditResponseSchema: GenMessage<ImageEditResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 12);
 
 /**
  * @generated from enum overskill.ai.v1.Role

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/analytics/v1/analytics.proto.
  */
 export const file_overskill_analytics_v1_analytics: GenFile = /*@__PURE__*/
-  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoA2IGcHJvdG8z");
+  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAFiBnByb3RvMw");
 
 /**
  * A fact published on the EVENTS stream; analytics stores it once per event_id.
@@ -105,4 +105,342 @@ export type EventCountResponse = Message<"overskill.analytics.v1.EventCountRespo
  */
 export const EventCountResponseSchema: GenMessage<EventCountResponse> = /*@__PURE__*/
   messageDesc(file_overskill_analytics_v1_analytics, 2);
+
+/**
+ * analytics.console.read.v1 — the app preview's browser console, newest first (tool-runner's
+ * read_console_logs).
+ *
+ * @generated from message overskill.analytics.v1.ConsoleLogsReadRequest
+ */
+export type ConsoleLogsReadRequest = Message<"overskill.analytics.v1.ConsoleLogsReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * Only entries at or above this level: debug, info, warn, error ("" = all).
+   *
+   * @generated from field: string min_level = 3;
+   */
+  minLevel: string;
+
+  /**
+   * RFC 3339; only entries after it ("" = no lower bound).
+   *
+   * @generated from field: string since = 4;
+   */
+  since: string;
+
+  /**
+   * 1..500.
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ConsoleLogsReadRequest.
+ * Use `create(ConsoleLogsReadRequestSchema)` to create a new message.
+ */
+export const ConsoleLogsReadRequestSchema: GenMessage<ConsoleLogsReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 3);
+
+/**
+ * @generated from message overskill.analytics.v1.ConsoleLogEntry
+ */
+export type ConsoleLogEntry = Message<"overskill.analytics.v1.ConsoleLogEntry"> & {
+  /**
+   * debug | info | warn | error
+   *
+   * @generated from field: string level = 1;
+   */
+  level: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * Script URL and line:column, when the browser gave one.
+   *
+   * @generated from field: string source = 3;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string occurred_at = 4;
+   */
+  occurredAt: string;
+
+  /**
+   * The preview page the entry came from.
+   *
+   * @generated from field: string page_url = 5;
+   */
+  pageUrl: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ConsoleLogEntry.
+ * Use `create(ConsoleLogEntrySchema)` to create a new message.
+ */
+export const ConsoleLogEntrySchema: GenMessage<ConsoleLogEntry> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 4);
+
+/**
+ * @generated from message overskill.analytics.v1.ConsoleLogsReadResponse
+ */
+export type ConsoleLogsReadResponse = Message<"overskill.analytics.v1.ConsoleLogsReadResponse"> & {
+  /**
+   * @generated from field: repeated overskill.analytics.v1.ConsoleLogEntry entries = 1;
+   */
+  entries: ConsoleLogEntry[];
+
+  /**
+   * Entries matching the filter, including those past the limit.
+   *
+   * @generated from field: int64 total = 2;
+   */
+  total: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ConsoleLogsReadResponse.
+ * Use `create(ConsoleLogsReadResponseSchema)` to create a new message.
+ */
+export const ConsoleLogsReadResponseSchema: GenMessage<ConsoleLogsReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 5);
+
+/**
+ * analytics.network.read.v1 — requests the app preview made, newest first (read_network_requests).
+ *
+ * @generated from message overskill.analytics.v1.NetworkRequestsReadRequest
+ */
+export type NetworkRequestsReadRequest = Message<"overskill.analytics.v1.NetworkRequestsReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * Only failed requests: a network error or a status of 400 or more.
+   *
+   * @generated from field: bool failed_only = 3;
+   */
+  failedOnly: boolean;
+
+  /**
+   * RFC 3339; only requests after it ("" = no lower bound).
+   *
+   * @generated from field: string since = 4;
+   */
+  since: string;
+
+  /**
+   * 1..500.
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.NetworkRequestsReadRequest.
+ * Use `create(NetworkRequestsReadRequestSchema)` to create a new message.
+ */
+export const NetworkRequestsReadRequestSchema: GenMessage<NetworkRequestsReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 6);
+
+/**
+ * @generated from message overskill.analytics.v1.NetworkRequestEntry
+ */
+export type NetworkRequestEntry = Message<"overskill.analytics.v1.NetworkRequestEntry"> & {
+  /**
+   * @generated from field: string method = 1;
+   */
+  method: string;
+
+  /**
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * 0 when the request got no response.
+   *
+   * @generated from field: int32 status = 3;
+   */
+  status: number;
+
+  /**
+   * @generated from field: double duration_ms = 4;
+   */
+  durationMs: number;
+
+  /**
+   * Why the request got no response (DNS, CORS, aborted…); empty otherwise.
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
+
+  /**
+   * @generated from field: string occurred_at = 6;
+   */
+  occurredAt: string;
+
+  /**
+   * @generated from field: string page_url = 7;
+   */
+  pageUrl: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.NetworkRequestEntry.
+ * Use `create(NetworkRequestEntrySchema)` to create a new message.
+ */
+export const NetworkRequestEntrySchema: GenMessage<NetworkRequestEntry> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 7);
+
+/**
+ * @generated from message overskill.analytics.v1.NetworkRequestsReadResponse
+ */
+export type NetworkRequestsReadResponse = Message<"overskill.analytics.v1.NetworkRequestsReadResponse"> & {
+  /**
+   * @generated from field: repeated overskill.analytics.v1.NetworkRequestEntry entries = 1;
+   */
+  entries: NetworkRequestEntry[];
+
+  /**
+   * @generated from field: int64 total = 2;
+   */
+  total: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.NetworkRequestsReadResponse.
+ * Use `create(NetworkRequestsReadResponseSchema)` to create a new message.
+ */
+export const NetworkRequestsReadResponseSchema: GenMessage<NetworkRequestsReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 8);
+
+/**
+ * analytics.report.read.v1 — the app's traffic and health over the last days (read_analytics).
+ *
+ * @generated from message overskill.analytics.v1.AnalyticsReportReadRequest
+ */
+export type AnalyticsReportReadRequest = Message<"overskill.analytics.v1.AnalyticsReportReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * 1..90.
+   *
+   * @generated from field: int32 days = 3;
+   */
+  days: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AnalyticsReportReadRequest.
+ * Use `create(AnalyticsReportReadRequestSchema)` to create a new message.
+ */
+export const AnalyticsReportReadRequestSchema: GenMessage<AnalyticsReportReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 9);
+
+/**
+ * @generated from message overskill.analytics.v1.PageStat
+ */
+export type PageStat = Message<"overskill.analytics.v1.PageStat"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: int64 views = 2;
+   */
+  views: bigint;
+
+  /**
+   * @generated from field: int64 visitors = 3;
+   */
+  visitors: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.PageStat.
+ * Use `create(PageStatSchema)` to create a new message.
+ */
+export const PageStatSchema: GenMessage<PageStat> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 10);
+
+/**
+ * @generated from message overskill.analytics.v1.AnalyticsReportReadResponse
+ */
+export type AnalyticsReportReadResponse = Message<"overskill.analytics.v1.AnalyticsReportReadResponse"> & {
+  /**
+   * @generated from field: int32 days = 1;
+   */
+  days: number;
+
+  /**
+   * @generated from field: int64 page_views = 2;
+   */
+  pageViews: bigint;
+
+  /**
+   * @generated from field: int64 unique_visitors = 3;
+   */
+  uniqueVisitors: bigint;
+
+  /**
+   * Most viewed first.
+   *
+   * @generated from field: repeated overskill.analytics.v1.PageStat top_pages = 4;
+   */
+  topPages: PageStat[];
+
+  /**
+   * @generated from field: int64 console_errors = 5;
+   */
+  consoleErrors: bigint;
+
+  /**
+   * @generated from field: int64 failed_requests = 6;
+   */
+  failedRequests: bigint;
+
+  /**
+   * @generated from field: double avg_load_ms = 7;
+   */
+  avgLoadMs: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AnalyticsReportReadResponse.
+ * Use `create(AnalyticsReportReadResponseSchema)` to create a new message.
+ */
+export const AnalyticsReportReadResponseSchema: GenMessage<AnalyticsReportReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 11);
 

@@ -2,15 +2,15 @@
 // @generated from file overskill/git/v1/git.proto (package overskill.git.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file overskill/git/v1/git.proto.
  */
 export const file_overskill_git_v1_git: GenFile = /*@__PURE__*/
-  fileDesc("ChpvdmVyc2tpbGwvZ2l0L3YxL2dpdC5wcm90bxIQb3ZlcnNraWxsLmdpdC52MSIzCg9SZXBvSW5pdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJIiQKEFJlcG9Jbml0UmVzcG9uc2USEAoIaGVhZF9zaGEYASABKAkiXwoRUmVwb0NvbW1pdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEwoLYXV0aG9yX25hbWUYAyABKAkSFAoMYXV0aG9yX2VtYWlsGAQgASgJIkkKElJlcG9Db21taXRSZXNwb25zZRILCgNzaGEYASABKAkSDwoHY3JlYXRlZBgCIAEoCBIVCg1maWxlc19jaGFuZ2VkGAMgASgFImcKBkNvbW1pdBILCgNzaGEYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkSFAoMY29tbWl0dGVkX2F0GAUgASgJIi8KDlJlcG9Mb2dSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSI8Cg9SZXBvTG9nUmVzcG9uc2USKQoHY29tbWl0cxgBIAMoCzIYLm92ZXJza2lsbC5naXQudjEuQ29tbWl0YgZwcm90bzM");
+  fileDesc("ChpvdmVyc2tpbGwvZ2l0L3YxL2dpdC5wcm90bxIQb3ZlcnNraWxsLmdpdC52MSJeCg9SZXBvSW5pdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEhMKC2F1dGhvcl9uYW1lGAMgASgJEhQKDGF1dGhvcl9lbWFpbBgEIAEoCSI0ChBSZXBvSW5pdFJlc3BvbnNlEhAKCGhlYWRfc2hhGAEgASgJEg4KBmJyYW5jaBgCIAEoCSJfChFSZXBvQ29tbWl0UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkiSQoSUmVwb0NvbW1pdFJlc3BvbnNlEgsKA3NoYRgBIAEoCRIPCgdjcmVhdGVkGAIgASgIEhUKDWZpbGVzX2NoYW5nZWQYAyABKAUiqAEKBkNvbW1pdBILCgNzaGEYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkSFAoMY29tbWl0dGVkX2F0GAUgASgJEhMKC3BhcmVudF9zaGFzGAYgAygJEhMKC2F1dGhvcmVkX2F0GAcgASgJEhUKDXJlc3RvcmVkX2Zyb20YCCABKAkiYwoOUmVwb0xvZ1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFEgwKBHBhdGgYAyABKAkSEgoKcGFnZV90b2tlbhgEIAEoCRIQCghyZXZpc2lvbhgFIAEoCSJVCg9SZXBvTG9nUmVzcG9uc2USKQoHY29tbWl0cxgBIAMoCzIYLm92ZXJza2lsbC5naXQudjEuQ29tbWl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChFSZXBvU3RhdHVzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkigQEKCkZpbGVTdGF0dXMSDAoEcGF0aBgBIAEoCRIVCg1vcmlnaW5hbF9wYXRoGAIgASgJEiwKBmNoYW5nZRgDIAEoDjIcLm92ZXJza2lsbC5naXQudjEuRmlsZUNoYW5nZRIOCgZzdGFnZWQYBCABKAgSEAoIdW5zdGFnZWQYBSABKAgitQEKElJlcG9TdGF0dXNSZXNwb25zZRIOCgZicmFuY2gYASABKAkSEAoIaGVhZF9zaGEYAiABKAkSEAoIZGV0YWNoZWQYAyABKAgSDQoFY2xlYW4YBCABKAgSKwoFZmlsZXMYBSADKAsyHC5vdmVyc2tpbGwuZ2l0LnYxLkZpbGVTdGF0dXMSEAoIdXBzdHJlYW0YBiABKAkSDQoFYWhlYWQYByABKAUSDgoGYmVoaW5kGAggASgFIrYBCghGaWxlRGlmZhIMCgRwYXRoGAEgASgJEhAKCG9sZF9wYXRoGAIgASgJEiwKBmNoYW5nZRgDIAEoDjIcLm92ZXJza2lsbC5naXQudjEuRmlsZUNoYW5nZRIRCglhZGRpdGlvbnMYBCABKAUSEQoJZGVsZXRpb25zGAUgASgFEg4KBmJpbmFyeRgGIAEoCBINCgVwYXRjaBgHIAEoCRIXCg9wYXRjaF90cnVuY2F0ZWQYCCABKAgicgoPUmVwb0RpZmZSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgJEhMKC3RvX3JldmlzaW9uGAMgASgJEgwKBHBhdGgYBCABKAkSFQoNaW5jbHVkZV9wYXRjaBgFIAEoCCKcAQoQUmVwb0RpZmZSZXNwb25zZRIQCghmcm9tX3NoYRgBIAEoCRIOCgZ0b19zaGEYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5vdmVyc2tpbGwuZ2l0LnYxLkZpbGVEaWZmEhUKDWZpbGVzX2NoYW5nZWQYBCABKAUSEQoJYWRkaXRpb25zGAUgASgFEhEKCWRlbGV0aW9ucxgGIAEoBSJBCg9GaWxlU2hvd1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEgwKBHBhdGgYAyABKAkiaQoQRmlsZVNob3dSZXNwb25zZRISCgpjb21taXRfc2hhGAEgASgJEgwKBHBhdGgYAiABKAkSDwoHY29udGVudBgDIAEoDBISCgpzaXplX2J5dGVzGAQgASgDEg4KBmJpbmFyeRgFIAEoCCKrAQoSUmVwb1Jlc3RvcmVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRIZChFleHBlY3RlZF9oZWFkX3NoYRgDIAEoCRIcChRzYXZlX3BlbmRpbmdfY2hhbmdlcxgEIAEoCBITCgthdXRob3JfbmFtZRgFIAEoCRIUCgxhdXRob3JfZW1haWwYBiABKAkSDwoHbWVzc2FnZRgHIAEoCSJ8ChNSZXBvUmVzdG9yZVJlc3BvbnNlEgsKA3NoYRgBIAEoCRIPCgdjcmVhdGVkGAIgASgIEhUKDXJlc3RvcmVkX2Zyb20YAyABKAkSFQoNZmlsZXNfY2hhbmdlZBgEIAEoBRIZChFzYXZlZF9wZW5kaW5nX3NoYRgFIAEoCSJoChJSZXBvQ29tcGFyZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhUKDWJhc2VfcmV2aXNpb24YAiABKAkSFQoNaGVhZF9yZXZpc2lvbhgDIAEoCRIUCgxjb21taXRfbGltaXQYBCABKAUinAIKE1JlcG9Db21wYXJlUmVzcG9uc2USEAoIYmFzZV9zaGEYASABKAkSEAoIaGVhZF9zaGEYAiABKAkSFgoObWVyZ2VfYmFzZV9zaGEYAyABKAkSDQoFYWhlYWQYBCABKAUSDgoGYmVoaW5kGAUgASgFEikKB2NvbW1pdHMYBiADKAsyGC5vdmVyc2tpbGwuZ2l0LnYxLkNvbW1pdBIpCgVmaWxlcxgHIAMoCzIaLm92ZXJza2lsbC5naXQudjEuRmlsZURpZmYSFQoNZmlsZXNfY2hhbmdlZBgIIAEoBRIRCglhZGRpdGlvbnMYCSABKAUSEQoJZGVsZXRpb25zGAogASgFEhcKD2lkZW50aWNhbF90cmVlcxgLIAEoCCJbCgZCcmFuY2gSDAoEbmFtZRgBIAEoCRILCgNzaGEYAiABKAkSDwoHY3VycmVudBgDIAEoCBIPCgdzdWJqZWN0GAQgASgJEhQKDGNvbW1pdHRlZF9hdBgFIAEoCSJdChNCcmFuY2hDcmVhdGVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhUKDWZyb21fcmV2aXNpb24YAyABKAkSEQoJc3dpdGNoX3RvGAQgASgIIkAKFEJyYW5jaENyZWF0ZVJlc3BvbnNlEigKBmJyYW5jaBgBIAEoCzIYLm92ZXJza2lsbC5naXQudjEuQnJhbmNoIiMKEUJyYW5jaExpc3RSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJRChJCcmFuY2hMaXN0UmVzcG9uc2USKgoIYnJhbmNoZXMYASADKAsyGC5vdmVyc2tpbGwuZ2l0LnYxLkJyYW5jaBIPCgdjdXJyZW50GAIgASgJIjMKE0JyYW5jaFN3aXRjaFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiUgoUQnJhbmNoU3dpdGNoUmVzcG9uc2USKAoGYnJhbmNoGAEgASgLMhgub3ZlcnNraWxsLmdpdC52MS5CcmFuY2gSEAoIcHJldmlvdXMYAiABKAkiQgoTQnJhbmNoRGVsZXRlUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVmb3JjZRgDIAEoCCI5ChRCcmFuY2hEZWxldGVSZXNwb25zZRILCgNzaGEYASABKAkSFAoMYXJjaGl2ZWRfcmVmGAIgASgJIm0KCEJvb2ttYXJrEgwKBG5hbWUYASABKAkSCwoDc2hhGAIgASgJEgwKBG5vdGUYAyABKAkSEgoKY3JlYXRlZF9hdBgEIAEoCRISCgpjcmVhdGVkX2J5GAUgASgJEhAKCHJldmlzaW9uGAYgASgJIoABChVCb29rbWFya0NyZWF0ZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcmV2aXNpb24YAyABKAkSDAoEbm90ZRgEIAEoCRITCgthdXRob3JfbmFtZRgFIAEoCRIUCgxhdXRob3JfZW1haWwYBiABKAkiVwoWQm9va21hcmtDcmVhdGVSZXNwb25zZRIsCghib29rbWFyaxgBIAEoCzIaLm92ZXJza2lsbC5naXQudjEuQm9va21hcmsSDwoHY3JlYXRlZBgCIAEoCCIlChNCb29rbWFya0xpc3RSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCSJFChRCb29rbWFya0xpc3RSZXNwb25zZRItCglib29rbWFya3MYASADKAsyGi5vdmVyc2tpbGwuZ2l0LnYxLkJvb2ttYXJrIjUKFUJvb2ttYXJrRGVsZXRlUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCSIlChZCb29rbWFya0RlbGV0ZVJlc3BvbnNlEgsKA3NoYRgBIAEoCSJOChBSZXBvQ2xvbmVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRILCgN1cmwYAiABKAkSDQoFdG9rZW4YAyABKAkSDgoGYnJhbmNoGAQgASgJIjUKEVJlcG9DbG9uZVJlc3BvbnNlEhAKCGhlYWRfc2hhGAEgASgJEg4KBmJyYW5jaBgCIAEoCSJNCg9SZXBvUHVzaFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgsKA3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCRIOCgZicmFuY2gYBCABKAkiVwoQUmVwb1B1c2hSZXNwb25zZRIOCgZicmFuY2gYASABKAkSCwoDc2hhGAIgASgJEhIKCnJlbW90ZV91cmwYAyABKAkSEgoKdXBfdG9fZGF0ZRgEIAEoCCI8ChJSZXBvQ2xlYW51cFJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCBIVCg1ncmFjZV9zZWNvbmRzGAIgASgDIn4KCk9ycGhhblJlcG8SDgoGYXBwX2lkGAEgASgJEhEKCWRpcmVjdG9yeRgCIAEoCRIYChBsYXN0X2FjdGl2aXR5X2F0GAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDwoHcmVtb3ZlZBgFIAEoCBIOCgZhY3Rpb24YBiABKAkijgEKE1JlcG9DbGVhbnVwUmVzcG9uc2USLQoHb3JwaGFucxgBIAMoCzIcLm92ZXJza2lsbC5naXQudjEuT3JwaGFuUmVwbxIPCgdzY2FubmVkGAIgASgFEg8KB3JlbW92ZWQYAyABKAUSFQoNZ3JhY2Vfc2Vjb25kcxgEIAEoAxIPCgdkcnlfcnVuGAUgASgIKvkBCgpGaWxlQ2hhbmdlEhsKF0ZJTEVfQ0hBTkdFX1VOU1BFQ0lGSUVEEAASFQoRRklMRV9DSEFOR0VfQURERUQQARIYChRGSUxFX0NIQU5HRV9NT0RJRklFRBACEhcKE0ZJTEVfQ0hBTkdFX0RFTEVURUQQAxIXChNGSUxFX0NIQU5HRV9SRU5BTUVEEAQSFgoSRklMRV9DSEFOR0VfQ09QSUVEEAUSHAoYRklMRV9DSEFOR0VfVFlQRV9DSEFOR0VEEAYSGQoVRklMRV9DSEFOR0VfVU5UUkFDS0VEEAcSGgoWRklMRV9DSEFOR0VfQ09ORkxJQ1RFRBAIYgZwcm90bzM");
 
 /**
  * git.repo.init.v1
@@ -24,11 +24,24 @@ export type RepoInitRequest = Message<"overskill.git.v1.RepoInitRequest"> & {
   appId: string;
 
   /**
-   * empty | static-web
+   * empty | static-web | vite-react
    *
    * @generated from field: string template = 2;
    */
   template: string;
+
+  /**
+   * The repository's configured identity (user.name / user.email) and the initial commit's
+   * author; the overskill agent when empty.
+   *
+   * @generated from field: string author_name = 3;
+   */
+  authorName: string;
+
+  /**
+   * @generated from field: string author_email = 4;
+   */
+  authorEmail: string;
 };
 
 /**
@@ -46,6 +59,11 @@ export type RepoInitResponse = Message<"overskill.git.v1.RepoInitResponse"> & {
    * @generated from field: string head_sha = 1;
    */
   headSha: string;
+
+  /**
+   * @generated from field: string branch = 2;
+   */
+  branch: string;
 };
 
 /**
@@ -72,6 +90,8 @@ export type RepoCommitRequest = Message<"overskill.git.v1.RepoCommitRequest"> & 
   message: string;
 
   /**
+   * The acting user or the agent; the overskill agent when empty.
+   *
    * @generated from field: string author_name = 3;
    */
   authorName: string;
@@ -128,6 +148,8 @@ export type Commit = Message<"overskill.git.v1.Commit"> & {
   sha: string;
 
   /**
+   * The subject line.
+   *
    * @generated from field: string message = 2;
    */
   message: string;
@@ -146,6 +168,23 @@ export type Commit = Message<"overskill.git.v1.Commit"> & {
    * @generated from field: string committed_at = 5;
    */
   committedAt: string;
+
+  /**
+   * @generated from field: repeated string parent_shas = 6;
+   */
+  parentShas: string[];
+
+  /**
+   * @generated from field: string authored_at = 7;
+   */
+  authoredAt: string;
+
+  /**
+   * Set on a commit written by git.repo.restore.v1: the version it restored.
+   *
+   * @generated from field: string restored_from = 8;
+   */
+  restoredFrom: string;
 };
 
 /**
@@ -167,9 +206,32 @@ export type RepoLogRequest = Message<"overskill.git.v1.RepoLogRequest"> & {
   appId: string;
 
   /**
+   * Page size, 1..1000 (50 when 0).
+   *
    * @generated from field: int32 limit = 2;
    */
   limit: number;
+
+  /**
+   * Only commits that touch this path (a file or folder, relative to the repository root).
+   *
+   * @generated from field: string path = 3;
+   */
+  path: string;
+
+  /**
+   * From the previous page's next_page_token; pages stay stable while new commits arrive.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+
+  /**
+   * Where the history starts; HEAD when empty.
+   *
+   * @generated from field: string revision = 5;
+   */
+  revision: string;
 };
 
 /**
@@ -187,6 +249,13 @@ export type RepoLogResponse = Message<"overskill.git.v1.RepoLogResponse"> & {
    * @generated from field: repeated overskill.git.v1.Commit commits = 1;
    */
   commits: Commit[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -195,4 +264,1274 @@ export type RepoLogResponse = Message<"overskill.git.v1.RepoLogResponse"> & {
  */
 export const RepoLogResponseSchema: GenMessage<RepoLogResponse> = /*@__PURE__*/
   messageDesc(file_overskill_git_v1_git, 6);
+
+/**
+ * git.repo.status.v1
+ *
+ * @generated from message overskill.git.v1.RepoStatusRequest
+ */
+export type RepoStatusRequest = Message<"overskill.git.v1.RepoStatusRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoStatusRequest.
+ * Use `create(RepoStatusRequestSchema)` to create a new message.
+ */
+export const RepoStatusRequestSchema: GenMessage<RepoStatusRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 7);
+
+/**
+ * @generated from message overskill.git.v1.FileStatus
+ */
+export type FileStatus = Message<"overskill.git.v1.FileStatus"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * The path before a rename.
+   *
+   * @generated from field: string original_path = 2;
+   */
+  originalPath: string;
+
+  /**
+   * @generated from field: overskill.git.v1.FileChange change = 3;
+   */
+  change: FileChange;
+
+  /**
+   * Whether the change is staged, not staged, or both (a file edited again after `git add`).
+   *
+   * @generated from field: bool staged = 4;
+   */
+  staged: boolean;
+
+  /**
+   * @generated from field: bool unstaged = 5;
+   */
+  unstaged: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.FileStatus.
+ * Use `create(FileStatusSchema)` to create a new message.
+ */
+export const FileStatusSchema: GenMessage<FileStatus> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 8);
+
+/**
+ * @generated from message overskill.git.v1.RepoStatusResponse
+ */
+export type RepoStatusResponse = Message<"overskill.git.v1.RepoStatusResponse"> & {
+  /**
+   * Empty when HEAD is detached.
+   *
+   * @generated from field: string branch = 1;
+   */
+  branch: string;
+
+  /**
+   * @generated from field: string head_sha = 2;
+   */
+  headSha: string;
+
+  /**
+   * @generated from field: bool detached = 3;
+   */
+  detached: boolean;
+
+  /**
+   * @generated from field: bool clean = 4;
+   */
+  clean: boolean;
+
+  /**
+   * @generated from field: repeated overskill.git.v1.FileStatus files = 5;
+   */
+  files: FileStatus[];
+
+  /**
+   * The tracked remote branch (after a clone or a push), with the commits on each side.
+   *
+   * @generated from field: string upstream = 6;
+   */
+  upstream: string;
+
+  /**
+   * @generated from field: int32 ahead = 7;
+   */
+  ahead: number;
+
+  /**
+   * @generated from field: int32 behind = 8;
+   */
+  behind: number;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoStatusResponse.
+ * Use `create(RepoStatusResponseSchema)` to create a new message.
+ */
+export const RepoStatusResponseSchema: GenMessage<RepoStatusResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 9);
+
+/**
+ * @generated from message overskill.git.v1.FileDiff
+ */
+export type FileDiff = Message<"overskill.git.v1.FileDiff"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * The path before a rename or copy.
+   *
+   * @generated from field: string old_path = 2;
+   */
+  oldPath: string;
+
+  /**
+   * @generated from field: overskill.git.v1.FileChange change = 3;
+   */
+  change: FileChange;
+
+  /**
+   * @generated from field: int32 additions = 4;
+   */
+  additions: number;
+
+  /**
+   * @generated from field: int32 deletions = 5;
+   */
+  deletions: number;
+
+  /**
+   * @generated from field: bool binary = 6;
+   */
+  binary: boolean;
+
+  /**
+   * Unified diff of this file when asked for.
+   *
+   * @generated from field: string patch = 7;
+   */
+  patch: string;
+
+  /**
+   * The patch was cut to keep the reply within the message size limit.
+   *
+   * @generated from field: bool patch_truncated = 8;
+   */
+  patchTruncated: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.FileDiff.
+ * Use `create(FileDiffSchema)` to create a new message.
+ */
+export const FileDiffSchema: GenMessage<FileDiff> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 10);
+
+/**
+ * git.repo.diff.v1
+ *
+ * @generated from message overskill.git.v1.RepoDiffRequest
+ */
+export type RepoDiffRequest = Message<"overskill.git.v1.RepoDiffRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * The older side; HEAD when empty.
+   *
+   * @generated from field: string from_revision = 2;
+   */
+  fromRevision: string;
+
+  /**
+   * The newer side; the working tree (including new, untracked files) when empty.
+   *
+   * @generated from field: string to_revision = 3;
+   */
+  toRevision: string;
+
+  /**
+   * Only this file or folder.
+   *
+   * @generated from field: string path = 4;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bool include_patch = 5;
+   */
+  includePatch: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoDiffRequest.
+ * Use `create(RepoDiffRequestSchema)` to create a new message.
+ */
+export const RepoDiffRequestSchema: GenMessage<RepoDiffRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 11);
+
+/**
+ * @generated from message overskill.git.v1.RepoDiffResponse
+ */
+export type RepoDiffResponse = Message<"overskill.git.v1.RepoDiffResponse"> & {
+  /**
+   * @generated from field: string from_sha = 1;
+   */
+  fromSha: string;
+
+  /**
+   * Empty when the newer side is the working tree.
+   *
+   * @generated from field: string to_sha = 2;
+   */
+  toSha: string;
+
+  /**
+   * @generated from field: repeated overskill.git.v1.FileDiff files = 3;
+   */
+  files: FileDiff[];
+
+  /**
+   * @generated from field: int32 files_changed = 4;
+   */
+  filesChanged: number;
+
+  /**
+   * @generated from field: int32 additions = 5;
+   */
+  additions: number;
+
+  /**
+   * @generated from field: int32 deletions = 6;
+   */
+  deletions: number;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoDiffResponse.
+ * Use `create(RepoDiffResponseSchema)` to create a new message.
+ */
+export const RepoDiffResponseSchema: GenMessage<RepoDiffResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 12);
+
+/**
+ * git.file.show.v1
+ *
+ * @generated from message overskill.git.v1.FileShowRequest
+ */
+export type FileShowRequest = Message<"overskill.git.v1.FileShowRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * HEAD when empty.
+   *
+   * @generated from field: string revision = 2;
+   */
+  revision: string;
+
+  /**
+   * @generated from field: string path = 3;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.FileShowRequest.
+ * Use `create(FileShowRequestSchema)` to create a new message.
+ */
+export const FileShowRequestSchema: GenMessage<FileShowRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 13);
+
+/**
+ * @generated from message overskill.git.v1.FileShowResponse
+ */
+export type FileShowResponse = Message<"overskill.git.v1.FileShowResponse"> & {
+  /**
+   * @generated from field: string commit_sha = 1;
+   */
+  commitSha: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bytes content = 3;
+   */
+  content: Uint8Array;
+
+  /**
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: bool binary = 5;
+   */
+  binary: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.FileShowResponse.
+ * Use `create(FileShowResponseSchema)` to create a new message.
+ */
+export const FileShowResponseSchema: GenMessage<FileShowResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 14);
+
+/**
+ * git.repo.restore.v1: a new commit on the current branch whose tree equals the version's.
+ *
+ * @generated from message overskill.git.v1.RepoRestoreRequest
+ */
+export type RepoRestoreRequest = Message<"overskill.git.v1.RepoRestoreRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string revision = 2;
+   */
+  revision: string;
+
+  /**
+   * When set, refuse with GIT_HEAD_MOVED if HEAD is no longer this commit (someone committed
+   * or pushed since the caller looked).
+   *
+   * @generated from field: string expected_head_sha = 3;
+   */
+  expectedHeadSha: string;
+
+  /**
+   * Uncommitted changes are refused with GIT_WORKTREE_DIRTY unless this is set; then they are
+   * committed first, so the restore never discards work.
+   *
+   * @generated from field: bool save_pending_changes = 4;
+   */
+  savePendingChanges: boolean;
+
+  /**
+   * @generated from field: string author_name = 5;
+   */
+  authorName: string;
+
+  /**
+   * @generated from field: string author_email = 6;
+   */
+  authorEmail: string;
+
+  /**
+   * The commit subject; "Restore <short sha>: <subject>" when empty.
+   *
+   * @generated from field: string message = 7;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoRestoreRequest.
+ * Use `create(RepoRestoreRequestSchema)` to create a new message.
+ */
+export const RepoRestoreRequestSchema: GenMessage<RepoRestoreRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 15);
+
+/**
+ * @generated from message overskill.git.v1.RepoRestoreResponse
+ */
+export type RepoRestoreResponse = Message<"overskill.git.v1.RepoRestoreResponse"> & {
+  /**
+   * @generated from field: string sha = 1;
+   */
+  sha: string;
+
+  /**
+   * False when HEAD's tree already equals the version's (restoring twice is a no-op).
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+
+  /**
+   * @generated from field: string restored_from = 3;
+   */
+  restoredFrom: string;
+
+  /**
+   * @generated from field: int32 files_changed = 4;
+   */
+  filesChanged: number;
+
+  /**
+   * The commit that saved uncommitted changes first, when save_pending_changes applied.
+   *
+   * @generated from field: string saved_pending_sha = 5;
+   */
+  savedPendingSha: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoRestoreResponse.
+ * Use `create(RepoRestoreResponseSchema)` to create a new message.
+ */
+export const RepoRestoreResponseSchema: GenMessage<RepoRestoreResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 16);
+
+/**
+ * git.repo.compare.v1
+ *
+ * @generated from message overskill.git.v1.RepoCompareRequest
+ */
+export type RepoCompareRequest = Message<"overskill.git.v1.RepoCompareRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string base_revision = 2;
+   */
+  baseRevision: string;
+
+  /**
+   * @generated from field: string head_revision = 3;
+   */
+  headRevision: string;
+
+  /**
+   * Commits listed from head's side, 1..1000 (100 when 0).
+   *
+   * @generated from field: int32 commit_limit = 4;
+   */
+  commitLimit: number;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoCompareRequest.
+ * Use `create(RepoCompareRequestSchema)` to create a new message.
+ */
+export const RepoCompareRequestSchema: GenMessage<RepoCompareRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 17);
+
+/**
+ * @generated from message overskill.git.v1.RepoCompareResponse
+ */
+export type RepoCompareResponse = Message<"overskill.git.v1.RepoCompareResponse"> & {
+  /**
+   * @generated from field: string base_sha = 1;
+   */
+  baseSha: string;
+
+  /**
+   * @generated from field: string head_sha = 2;
+   */
+  headSha: string;
+
+  /**
+   * Empty when the two share no history.
+   *
+   * @generated from field: string merge_base_sha = 3;
+   */
+  mergeBaseSha: string;
+
+  /**
+   * Commits reachable from head but not base, and the other way round.
+   *
+   * @generated from field: int32 ahead = 4;
+   */
+  ahead: number;
+
+  /**
+   * @generated from field: int32 behind = 5;
+   */
+  behind: number;
+
+  /**
+   * The `ahead` commits, newest first.
+   *
+   * @generated from field: repeated overskill.git.v1.Commit commits = 6;
+   */
+  commits: Commit[];
+
+  /**
+   * base → head, without patches (git.repo.diff.v1 gives those).
+   *
+   * @generated from field: repeated overskill.git.v1.FileDiff files = 7;
+   */
+  files: FileDiff[];
+
+  /**
+   * @generated from field: int32 files_changed = 8;
+   */
+  filesChanged: number;
+
+  /**
+   * @generated from field: int32 additions = 9;
+   */
+  additions: number;
+
+  /**
+   * @generated from field: int32 deletions = 10;
+   */
+  deletions: number;
+
+  /**
+   * @generated from field: bool identical_trees = 11;
+   */
+  identicalTrees: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoCompareResponse.
+ * Use `create(RepoCompareResponseSchema)` to create a new message.
+ */
+export const RepoCompareResponseSchema: GenMessage<RepoCompareResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 18);
+
+/**
+ * @generated from message overskill.git.v1.Branch
+ */
+export type Branch = Message<"overskill.git.v1.Branch"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string sha = 2;
+   */
+  sha: string;
+
+  /**
+   * @generated from field: bool current = 3;
+   */
+  current: boolean;
+
+  /**
+   * @generated from field: string subject = 4;
+   */
+  subject: string;
+
+  /**
+   * @generated from field: string committed_at = 5;
+   */
+  committedAt: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.Branch.
+ * Use `create(BranchSchema)` to create a new message.
+ */
+export const BranchSchema: GenMessage<Branch> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 19);
+
+/**
+ * git.branch.create.v1
+ *
+ * @generated from message overskill.git.v1.BranchCreateRequest
+ */
+export type BranchCreateRequest = Message<"overskill.git.v1.BranchCreateRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * HEAD when empty.
+   *
+   * @generated from field: string from_revision = 3;
+   */
+  fromRevision: string;
+
+  /**
+   * Switch to the new branch (refused like git.branch.switch.v1 when the tree is dirty).
+   *
+   * @generated from field: bool switch_to = 4;
+   */
+  switchTo: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchCreateRequest.
+ * Use `create(BranchCreateRequestSchema)` to create a new message.
+ */
+export const BranchCreateRequestSchema: GenMessage<BranchCreateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 20);
+
+/**
+ * @generated from message overskill.git.v1.BranchCreateResponse
+ */
+export type BranchCreateResponse = Message<"overskill.git.v1.BranchCreateResponse"> & {
+  /**
+   * @generated from field: overskill.git.v1.Branch branch = 1;
+   */
+  branch?: Branch | undefined;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchCreateResponse.
+ * Use `create(BranchCreateResponseSchema)` to create a new message.
+ */
+export const BranchCreateResponseSchema: GenMessage<BranchCreateResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 21);
+
+/**
+ * git.branch.list.v1
+ *
+ * @generated from message overskill.git.v1.BranchListRequest
+ */
+export type BranchListRequest = Message<"overskill.git.v1.BranchListRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchListRequest.
+ * Use `create(BranchListRequestSchema)` to create a new message.
+ */
+export const BranchListRequestSchema: GenMessage<BranchListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 22);
+
+/**
+ * @generated from message overskill.git.v1.BranchListResponse
+ */
+export type BranchListResponse = Message<"overskill.git.v1.BranchListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.git.v1.Branch branches = 1;
+   */
+  branches: Branch[];
+
+  /**
+   * Empty when HEAD is detached.
+   *
+   * @generated from field: string current = 2;
+   */
+  current: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchListResponse.
+ * Use `create(BranchListResponseSchema)` to create a new message.
+ */
+export const BranchListResponseSchema: GenMessage<BranchListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 23);
+
+/**
+ * git.branch.switch.v1
+ *
+ * @generated from message overskill.git.v1.BranchSwitchRequest
+ */
+export type BranchSwitchRequest = Message<"overskill.git.v1.BranchSwitchRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchSwitchRequest.
+ * Use `create(BranchSwitchRequestSchema)` to create a new message.
+ */
+export const BranchSwitchRequestSchema: GenMessage<BranchSwitchRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 24);
+
+/**
+ * @generated from message overskill.git.v1.BranchSwitchResponse
+ */
+export type BranchSwitchResponse = Message<"overskill.git.v1.BranchSwitchResponse"> & {
+  /**
+   * @generated from field: overskill.git.v1.Branch branch = 1;
+   */
+  branch?: Branch | undefined;
+
+  /**
+   * @generated from field: string previous = 2;
+   */
+  previous: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchSwitchResponse.
+ * Use `create(BranchSwitchResponseSchema)` to create a new message.
+ */
+export const BranchSwitchResponseSchema: GenMessage<BranchSwitchResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 25);
+
+/**
+ * git.branch.delete.v1
+ *
+ * @generated from message overskill.git.v1.BranchDeleteRequest
+ */
+export type BranchDeleteRequest = Message<"overskill.git.v1.BranchDeleteRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Delete even when its commits are on no other branch; they stay reachable under
+   * archived_ref, so nothing is lost.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchDeleteRequest.
+ * Use `create(BranchDeleteRequestSchema)` to create a new message.
+ */
+export const BranchDeleteRequestSchema: GenMessage<BranchDeleteRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 26);
+
+/**
+ * @generated from message overskill.git.v1.BranchDeleteResponse
+ */
+export type BranchDeleteResponse = Message<"overskill.git.v1.BranchDeleteResponse"> & {
+  /**
+   * @generated from field: string sha = 1;
+   */
+  sha: string;
+
+  /**
+   * @generated from field: string archived_ref = 2;
+   */
+  archivedRef: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BranchDeleteResponse.
+ * Use `create(BranchDeleteResponseSchema)` to create a new message.
+ */
+export const BranchDeleteResponseSchema: GenMessage<BranchDeleteResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 27);
+
+/**
+ * @generated from message overskill.git.v1.Bookmark
+ */
+export type Bookmark = Message<"overskill.git.v1.Bookmark"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string sha = 2;
+   */
+  sha: string;
+
+  /**
+   * @generated from field: string note = 3;
+   */
+  note: string;
+
+  /**
+   * @generated from field: string created_at = 4;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string created_by = 5;
+   */
+  createdBy: string;
+
+  /**
+   * The revision to use elsewhere: bookmark/<name>.
+   *
+   * @generated from field: string revision = 6;
+   */
+  revision: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.Bookmark.
+ * Use `create(BookmarkSchema)` to create a new message.
+ */
+export const BookmarkSchema: GenMessage<Bookmark> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 28);
+
+/**
+ * git.bookmark.create.v1
+ *
+ * @generated from message overskill.git.v1.BookmarkCreateRequest
+ */
+export type BookmarkCreateRequest = Message<"overskill.git.v1.BookmarkCreateRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * HEAD when empty.
+   *
+   * @generated from field: string revision = 3;
+   */
+  revision: string;
+
+  /**
+   * @generated from field: string note = 4;
+   */
+  note: string;
+
+  /**
+   * @generated from field: string author_name = 5;
+   */
+  authorName: string;
+
+  /**
+   * @generated from field: string author_email = 6;
+   */
+  authorEmail: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BookmarkCreateRequest.
+ * Use `create(BookmarkCreateRequestSchema)` to create a new message.
+ */
+export const BookmarkCreateRequestSchema: GenMessage<BookmarkCreateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 29);
+
+/**
+ * @generated from message overskill.git.v1.BookmarkCreateResponse
+ */
+export type BookmarkCreateResponse = Message<"overskill.git.v1.BookmarkCreateResponse"> & {
+  /**
+   * @generated from field: overskill.git.v1.Bookmark bookmark = 1;
+   */
+  bookmark?: Bookmark | undefined;
+
+  /**
+   * False when the bookmark already named this commit.
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.BookmarkCreateResponse.
+ * Use `create(BookmarkCreateResponseSchema)` to create a new message.
+ */
+export const BookmarkCreateResponseSchema: GenMessage<BookmarkCreateResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 30);
+
+/**
+ * git.bookmark.list.v1
+ *
+ * @generated from message overskill.git.v1.BookmarkListRequest
+ */
+export type BookmarkListRequest = Message<"overskill.git.v1.BookmarkListRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BookmarkListRequest.
+ * Use `create(BookmarkListRequestSchema)` to create a new message.
+ */
+export const BookmarkListRequestSchema: GenMessage<BookmarkListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 31);
+
+/**
+ * @generated from message overskill.git.v1.BookmarkListResponse
+ */
+export type BookmarkListResponse = Message<"overskill.git.v1.BookmarkListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.git.v1.Bookmark bookmarks = 1;
+   */
+  bookmarks: Bookmark[];
+};
+
+/**
+ * Describes the message overskill.git.v1.BookmarkListResponse.
+ * Use `create(BookmarkListResponseSchema)` to create a new message.
+ */
+export const BookmarkListResponseSchema: GenMessage<BookmarkListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 32);
+
+/**
+ * git.bookmark.delete.v1
+ *
+ * @generated from message overskill.git.v1.BookmarkDeleteRequest
+ */
+export type BookmarkDeleteRequest = Message<"overskill.git.v1.BookmarkDeleteRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BookmarkDeleteRequest.
+ * Use `create(BookmarkDeleteRequestSchema)` to create a new message.
+ */
+export const BookmarkDeleteRequestSchema: GenMessage<BookmarkDeleteRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 33);
+
+/**
+ * @generated from message overskill.git.v1.BookmarkDeleteResponse
+ */
+export type BookmarkDeleteResponse = Message<"overskill.git.v1.BookmarkDeleteResponse"> & {
+  /**
+   * @generated from field: string sha = 1;
+   */
+  sha: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.BookmarkDeleteResponse.
+ * Use `create(BookmarkDeleteResponseSchema)` to create a new message.
+ */
+export const BookmarkDeleteResponseSchema: GenMessage<BookmarkDeleteResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 34);
+
+/**
+ * git.repo.clone.v1: a new app repository from a remote (GitHub). The token authenticates
+ * this one command; it is never stored, logged or echoed.
+ *
+ * @generated from message overskill.git.v1.RepoCloneRequest
+ */
+export type RepoCloneRequest = Message<"overskill.git.v1.RepoCloneRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * https:// without credentials.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * The remote's default branch when empty.
+   *
+   * @generated from field: string branch = 4;
+   */
+  branch: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoCloneRequest.
+ * Use `create(RepoCloneRequestSchema)` to create a new message.
+ */
+export const RepoCloneRequestSchema: GenMessage<RepoCloneRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 35);
+
+/**
+ * @generated from message overskill.git.v1.RepoCloneResponse
+ */
+export type RepoCloneResponse = Message<"overskill.git.v1.RepoCloneResponse"> & {
+  /**
+   * @generated from field: string head_sha = 1;
+   */
+  headSha: string;
+
+  /**
+   * @generated from field: string branch = 2;
+   */
+  branch: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoCloneResponse.
+ * Use `create(RepoCloneResponseSchema)` to create a new message.
+ */
+export const RepoCloneResponseSchema: GenMessage<RepoCloneResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 36);
+
+/**
+ * git.repo.push.v1: pushes a branch (never forced).
+ *
+ * @generated from message overskill.git.v1.RepoPushRequest
+ */
+export type RepoPushRequest = Message<"overskill.git.v1.RepoPushRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * The repository's `origin` when empty; set as `origin` when the repository has none.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * The current branch when empty.
+   *
+   * @generated from field: string branch = 4;
+   */
+  branch: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoPushRequest.
+ * Use `create(RepoPushRequestSchema)` to create a new message.
+ */
+export const RepoPushRequestSchema: GenMessage<RepoPushRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 37);
+
+/**
+ * @generated from message overskill.git.v1.RepoPushResponse
+ */
+export type RepoPushResponse = Message<"overskill.git.v1.RepoPushResponse"> & {
+  /**
+   * @generated from field: string branch = 1;
+   */
+  branch: string;
+
+  /**
+   * @generated from field: string sha = 2;
+   */
+  sha: string;
+
+  /**
+   * The remote's URL as stored (never with credentials).
+   *
+   * @generated from field: string remote_url = 3;
+   */
+  remoteUrl: string;
+
+  /**
+   * The remote already had this commit.
+   *
+   * @generated from field: bool up_to_date = 4;
+   */
+  upToDate: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoPushResponse.
+ * Use `create(RepoPushResponseSchema)` to create a new message.
+ */
+export const RepoPushResponseSchema: GenMessage<RepoPushResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 38);
+
+/**
+ * git.repo.cleanup.v1: repositories whose app no longer exists, after a grace period.
+ *
+ * @generated from message overskill.git.v1.RepoCleanupRequest
+ */
+export type RepoCleanupRequest = Message<"overskill.git.v1.RepoCleanupRequest"> & {
+  /**
+   * Report what would be removed; remove nothing.
+   *
+   * @generated from field: bool dry_run = 1;
+   */
+  dryRun: boolean;
+
+  /**
+   * Untouched for at least this long; the service default (GIT_ORPHAN_GRACE_SECONDS) when 0.
+   *
+   * @generated from field: int64 grace_seconds = 2;
+   */
+  graceSeconds: bigint;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoCleanupRequest.
+ * Use `create(RepoCleanupRequestSchema)` to create a new message.
+ */
+export const RepoCleanupRequestSchema: GenMessage<RepoCleanupRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 39);
+
+/**
+ * @generated from message overskill.git.v1.OrphanRepo
+ */
+export type OrphanRepo = Message<"overskill.git.v1.OrphanRepo"> & {
+  /**
+   * Empty for a folder an interrupted init or clone left behind.
+   *
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * Relative to the workspace volume.
+   *
+   * @generated from field: string directory = 2;
+   */
+  directory: string;
+
+  /**
+   * @generated from field: string last_activity_at = 3;
+   */
+  lastActivityAt: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * @generated from field: bool removed = 5;
+   */
+  removed: boolean;
+
+  /**
+   * removed | would_remove | kept_in_grace_period
+   *
+   * @generated from field: string action = 6;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message overskill.git.v1.OrphanRepo.
+ * Use `create(OrphanRepoSchema)` to create a new message.
+ */
+export const OrphanRepoSchema: GenMessage<OrphanRepo> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 40);
+
+/**
+ * @generated from message overskill.git.v1.RepoCleanupResponse
+ */
+export type RepoCleanupResponse = Message<"overskill.git.v1.RepoCleanupResponse"> & {
+  /**
+   * @generated from field: repeated overskill.git.v1.OrphanRepo orphans = 1;
+   */
+  orphans: OrphanRepo[];
+
+  /**
+   * @generated from field: int32 scanned = 2;
+   */
+  scanned: number;
+
+  /**
+   * @generated from field: int32 removed = 3;
+   */
+  removed: number;
+
+  /**
+   * @generated from field: int64 grace_seconds = 4;
+   */
+  graceSeconds: bigint;
+
+  /**
+   * @generated from field: bool dry_run = 5;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.RepoCleanupResponse.
+ * Use `create(RepoCleanupResponseSchema)` to create a new message.
+ */
+export const RepoCleanupResponseSchema: GenMessage<RepoCleanupResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 41);
+
+/**
+ * @generated from enum overskill.git.v1.FileChange
+ */
+export enum FileChange {
+  /**
+   * @generated from enum value: FILE_CHANGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_ADDED = 1;
+   */
+  ADDED = 1,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_MODIFIED = 2;
+   */
+  MODIFIED = 2,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_DELETED = 3;
+   */
+  DELETED = 3,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_RENAMED = 4;
+   */
+  RENAMED = 4,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_COPIED = 5;
+   */
+  COPIED = 5,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_TYPE_CHANGED = 6;
+   */
+  TYPE_CHANGED = 6,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_UNTRACKED = 7;
+   */
+  UNTRACKED = 7,
+
+  /**
+   * @generated from enum value: FILE_CHANGE_CONFLICTED = 8;
+   */
+  CONFLICTED = 8,
+}
+
+/**
+ * Describes the enum overskill.git.v1.FileChange.
+ */
+export const FileChangeSchema: GenEnum<FileChange> = /*@__PURE__*/
+  enumDesc(file_overskill_git_v1_git, 0);
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/orchestrator/v1/orchestrator.proto.
  */
 export const file_overskill_orchestrator_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSJ/CgNBcHASCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEgoKdXBkYXRlZF9hdBgHIAEoCSJYChBBcHBDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCgh0ZW1wbGF0ZRgEIAEoCSIwCg1BcHBHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIkgKDkFwcExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoPQXBwTGlzdFJlc3BvbnNlEiwKBGFwcHMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoSTWVzc2FnZVBvc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEQoJYXV0aG9yX2lkGAQgASgJIjkKE01lc3NhZ2VQb3N0UmVzcG9uc2USEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiVQoHUnVuU3RlcBIKCgJpZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkilwIKA1J1bhIKCgJpZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgplcnJvcl9jb2RlGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSEgoKY29tbWl0X3NoYRgHIAEoCRISCgppdGVyYXRpb25zGAggASgFEhIKCmNyZWF0ZWRfYXQYCSABKAkSEwoLZmluaXNoZWRfYXQYCiABKAkSMQoFc3RlcHMYCyADKAsyIi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0ZXAiMAoNUnVuR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSI/CgxSdW5SZXF1ZXN0ZWQSDgoGcnVuX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJIpABCghSdW5FdmVudBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgpjcmVhdGVkX2F0GAYgASgJIsUBCgtSdW5GaW5pc2hlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKaXRlcmF0aW9ucxgFIAEoBRISCgpjb21taXRfc2hhGAYgASgJEhIKCmVycm9yX2NvZGUYByABKAkSEwoLb2NjdXJyZWRfYXQYCCABKAkqoQEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBADEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAQSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBWIGcHJvdG8z");
+  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSJ/CgNBcHASCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEgoKdXBkYXRlZF9hdBgHIAEoCSJYChBBcHBDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCgh0ZW1wbGF0ZRgEIAEoCSIwCg1BcHBHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIkgKDkFwcExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoPQXBwTGlzdFJlc3BvbnNlEiwKBGFwcHMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoSTWVzc2FnZVBvc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEQoJYXV0aG9yX2lkGAQgASgJIjkKE01lc3NhZ2VQb3N0UmVzcG9uc2USEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiVQoHUnVuU3RlcBIKCgJpZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkilwIKA1J1bhIKCgJpZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgplcnJvcl9jb2RlGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSEgoKY29tbWl0X3NoYRgHIAEoCRISCgppdGVyYXRpb25zGAggASgFEhIKCmNyZWF0ZWRfYXQYCSABKAkSEwoLZmluaXNoZWRfYXQYCiABKAkSMQoFc3RlcHMYCyADKAsyIi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0ZXAiMAoNUnVuR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSIlChJBcHBJZHNFeGlzdFJlcXVlc3QSDwoHYXBwX2lkcxgBIAMoCSIvChNBcHBJZHNFeGlzdFJlc3BvbnNlEhgKEGV4aXN0aW5nX2FwcF9pZHMYASADKAkiPwoMUnVuUmVxdWVzdGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCSKQAQoIUnVuRXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoBRIMCgRraW5kGAMgASgJEg8KB3N1bW1hcnkYBCABKAkSNAoGc3RhdHVzGAUgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKY3JlYXRlZF9hdBgGIAEoCSLFAQoLUnVuRmluaXNoZWQSDgoGcnVuX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCml0ZXJhdGlvbnMYBSABKAUSEgoKY29tbWl0X3NoYRgGIAEoCRISCgplcnJvcl9jb2RlGAcgASgJEhMKC29jY3VycmVkX2F0GAggASgJKqEBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISGAoUUlVOX1NUQVRVU19DT01QTEVURUQQAxIVChFSVU5fU1RBVFVTX0ZBSUxFRBAEEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAViBnByb3RvMw");
 
 /**
  * @generated from message overskill.orchestrator.v1.App
@@ -353,6 +353,43 @@ export const RunGetRequestSchema: GenMessage<RunGetRequest> = /*@__PURE__*/
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 9);
 
 /**
+ * orchestrator.app.exists.v1: which of these app ids still have an app row, across every
+ * team (for git-service's orphan cleanup; not exposed at the edge).
+ *
+ * @generated from message overskill.orchestrator.v1.AppIdsExistRequest
+ */
+export type AppIdsExistRequest = Message<"overskill.orchestrator.v1.AppIdsExistRequest"> & {
+  /**
+   * @generated from field: repeated string app_ids = 1;
+   */
+  appIds: string[];
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.AppIdsExistRequest.
+ * Use `create(AppIdsExistRequestSchema)` to create a new message.
+ */
+export const AppIdsExistRequestSchema: GenMessage<AppIdsExistRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 10);
+
+/**
+ * @generated from message overskill.orchestrator.v1.AppIdsExistResponse
+ */
+export type AppIdsExistResponse = Message<"overskill.orchestrator.v1.AppIdsExistResponse"> & {
+  /**
+   * @generated from field: repeated string existing_app_ids = 1;
+   */
+  existingAppIds: string[];
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.AppIdsExistResponse.
+ * Use `create(AppIdsExistResponseSchema)` to create a new message.
+ */
+export const AppIdsExistResponseSchema: GenMessage<AppIdsExistResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 11);
+
+/**
  * run.requested.v1 on the RUNS JetStream stream (msg-id = run_id).
  *
  * @generated from message overskill.orchestrator.v1.RunRequested
@@ -379,7 +416,7 @@ export type RunRequested = Message<"overskill.orchestrator.v1.RunRequested"> & {
  * Use `create(RunRequestedSchema)` to create a new message.
  */
 export const RunRequestedSchema: GenMessage<RunRequested> = /*@__PURE__*/
-  messageDesc(file_overskill_orchestrator_v1_orchestrator, 10);
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 12);
 
 /**
  * Live progress on core NATS subject run.events.<run_id>.
@@ -423,7 +460,7 @@ export type RunEvent = Message<"overskill.orchestrator.v1.RunEvent"> & {
  * Use `create(RunEventSchema)` to create a new message.
  */
 export const RunEventSchema: GenMessage<RunEvent> = /*@__PURE__*/
-  messageDesc(file_overskill_orchestrator_v1_orchestrator, 11);
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 13);
 
 /**
  * events.run.finished.v1 on the EVENTS stream: a fact for analytics.
@@ -477,7 +514,7 @@ export type RunFinished = Message<"overskill.orchestrator.v1.RunFinished"> & {
  * Use `create(RunFinishedSchema)` to create a new message.
  */
 export const RunFinishedSchema: GenMessage<RunFinished> = /*@__PURE__*/
-  messageDesc(file_overskill_orchestrator_v1_orchestrator, 12);
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 14);
 
 /**
  * @generated from enum overskill.orchestrator.v1.RunStatus

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/tool/v1/tool.proto.
  */
 export const file_overskill_tool_v1_tool: GenFile = /*@__PURE__*/
-  fileDesc("ChxvdmVyc2tpbGwvdG9vbC92MS90b29sLnByb3RvEhFvdmVyc2tpbGwudG9vbC52MSJICghUb29sU3BlYxIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhkKEWlucHV0X3NjaGVtYV9qc29uGAMgASgJIhQKEkNhdGFsb2dMaXN0UmVxdWVzdCJBChNDYXRhbG9nTGlzdFJlc3BvbnNlEioKBXRvb2xzGAEgAygLMhsub3ZlcnNraWxsLnRvb2wudjEuVG9vbFNwZWMieQoPVG9vbENhbGxSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgt0b29sX3VzZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhIKCmlucHV0X2pzb24YBiABKAkidAoQVG9vbENhbGxSZXNwb25zZRITCgt0b29sX3VzZV9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAkSEAoIaXNfZXJyb3IYAyABKAgSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1ieXRlc193cml0dGVuGAUgASgDYgZwcm90bzM");
+  fileDesc("ChxvdmVyc2tpbGwvdG9vbC92MS90b29sLnByb3RvEhFvdmVyc2tpbGwudG9vbC52MSJICghUb29sU3BlYxIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhkKEWlucHV0X3NjaGVtYV9qc29uGAMgASgJIhQKEkNhdGFsb2dMaXN0UmVxdWVzdCJBChNDYXRhbG9nTGlzdFJlc3BvbnNlEioKBXRvb2xzGAEgAygLMhsub3ZlcnNraWxsLnRvb2wudjEuVG9vbFNwZWMieQoPVG9vbENhbGxSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgt0b29sX3VzZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhIKCmlucHV0X2pzb24YBiABKAkidAoQVG9vbENhbGxSZXNwb25zZRITCgt0b29sX3VzZV9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAkSEAoIaXNfZXJyb3IYAyABKAgSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1ieXRlc193cml0dGVuGAUgASgDIvYBCgxUb29sRXhlY3V0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLb2NjdXJyZWRfYXQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRIOCgZhcHBfaWQYBCABKAkSDgoGcnVuX2lkGAUgASgJEhMKC3Rvb2xfdXNlX2lkGAYgASgJEgwKBHRvb2wYByABKAkSDwoHb3V0Y29tZRgIIAEoCRITCgtkdXJhdGlvbl9tcxgJIAEoARIVCg1ieXRlc193cml0dGVuGAogASgDEhQKDG91dHB1dF9ieXRlcxgLIAEoAxIYChBvdXRwdXRfdHJ1bmNhdGVkGAwgASgIYgZwcm90bzM");
 
 /**
  * @generated from message overskill.tool.v1.ToolSpec
@@ -155,4 +155,86 @@ export type ToolCallResponse = Message<"overskill.tool.v1.ToolCallResponse"> & {
  */
 export const ToolCallResponseSchema: GenMessage<ToolCallResponse> = /*@__PURE__*/
   messageDesc(file_overskill_tool_v1_tool, 4);
+
+/**
+ * events.tool.executed.v1 (JetStream EVENTS): one per tool execution, whatever its outcome.
+ *
+ * @generated from message overskill.tool.v1.ToolExecuted
+ */
+export type ToolExecuted = Message<"overskill.tool.v1.ToolExecuted"> & {
+  /**
+   * The JetStream msg-id too: a retried publish is stored once.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string occurred_at = 2;
+   */
+  occurredAt: string;
+
+  /**
+   * @generated from field: string team_id = 3;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 4;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string run_id = 5;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string tool_use_id = 6;
+   */
+  toolUseId: string;
+
+  /**
+   * @generated from field: string tool = 7;
+   */
+  tool: string;
+
+  /**
+   * ok, or the registry error code the tool answered with.
+   *
+   * @generated from field: string outcome = 8;
+   */
+  outcome: string;
+
+  /**
+   * @generated from field: double duration_ms = 9;
+   */
+  durationMs: number;
+
+  /**
+   * Bytes the tool wrote into the workspace.
+   *
+   * @generated from field: int64 bytes_written = 10;
+   */
+  bytesWritten: bigint;
+
+  /**
+   * Size of the result for the model before truncation, in UTF-8 bytes.
+   *
+   * @generated from field: int64 output_bytes = 11;
+   */
+  outputBytes: bigint;
+
+  /**
+   * @generated from field: bool output_truncated = 12;
+   */
+  outputTruncated: boolean;
+};
+
+/**
+ * Describes the message overskill.tool.v1.ToolExecuted.
+ * Use `create(ToolExecutedSchema)` to create a new message.
+ */
+export const ToolExecutedSchema: GenMessage<ToolExecuted> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 5);
 

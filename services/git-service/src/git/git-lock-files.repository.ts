@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+export interface GitLockFile {
+  // Relative to the repository's .git folder (index.lock, refs/heads/main.lock).
+  name: string;
+  path: string;
+  ageMs: number;
+}
+
+// Lock files git leaves when it dies mid-command, and the git processes that could own them.
+@Injectable()
+export class GitLockFilesRepository {
+  async list(repoDir: string): Promise<GitLockFile[]> {
+    const gitDir = join(repoDir, '.git');
+    const found: GitLockFile[] = [];
+    const now = Date.now();
+    const visit = async (dir: string, recurse: boolean): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory() && recurse) await visit(path, true);
+        else if (entry.isFile() && entry.name.endsWith('.lock')) {
+          const info = await stat(path).catch(() => undefined);
+          if (info) found.push({ name: relative(gitDir, path), path, ageMs: now - info.mtimeMs });
+        }
+      }
+    };
+    await visit(gitDir, false);
+    await visit(join(gitDir, 'refs'), true);
+    return found;
+  }
+
+  // Linux: git processes on this machine working in the repository (their cwd is inside it).
+  // Processes of other users or on other hosts are invisible here; the lock's age covers them.
+  async gitProcessesIn(repoDir: string): Promise<number[]> {
+    let root: string;
+    let pids: string[];
+    try {
+      root = await realpath(repoDir);
+      pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+    } catch {
+      return [];
+    }
+    const holders: number[] = [];
+    for (const pid of pids) {
+      try {
+        const cwd = await readlink(`/proc/${pid}/cwd`);
+        if (cwd !== root && !cwd.startsWith(`${root}/`)) continue;
+        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+        if (comm.startsWith('git')) holders.push(Number(pid));
+      } catch {
+        // gone, or not ours to inspect
+      }
+    }
+    return holders;
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { force: true });
+  }
+}

@@ -1,0 +1,61 @@
+import { AppError, ErrorCode } from '@overskill/contracts';
+import type { EntryInfo } from './pinned-directory';
+import { resolveWorkspacePath, type WorkspacePath } from './resolve-workspace-path';
+import type { WorkspaceFilesRepository } from './workspace-files.repository';
+
+// One app's workspace as the tools see it: model-supplied paths in, every one resolved and
+// refused here before the repository touches the disk.
+export class WorkspaceReader {
+  constructor(
+    protected readonly files: WorkspaceFilesRepository,
+    readonly workspacesDir: string,
+    readonly appId: string,
+    protected readonly maxFileBytes: number,
+  ) {}
+
+  resolve(path: string, opts: { allowRoot?: boolean } = {}): WorkspacePath {
+    return resolveWorkspacePath(this.workspacesDir, this.appId, path, opts);
+  }
+
+  async read(path: string): Promise<{ relative: string; content: Buffer }> {
+    const target = this.resolve(path);
+    return { relative: target.relative, content: await this.files.read(target.root, target.relative, this.maxFileBytes) };
+  }
+
+  // Text files only: a NUL byte means binary, which the text tools cannot edit.
+  async readText(path: string): Promise<{ relative: string; text: string }> {
+    const { relative, content } = await this.read(path);
+    if (content.includes(0)) throw new AppError(ErrorCode.TOOL_PATH_NOT_REGULAR_FILE, `${relative} is a binary file (${content.length} bytes), not text`);
+    return { relative, text: content.toString('utf8') };
+  }
+
+  async inspect(path: string): Promise<EntryInfo | undefined> {
+    const target = this.resolve(path);
+    return this.files.inspect(target.root, target.relative);
+  }
+}
+
+// Handed out only inside the app's write lock.
+export class WorkspaceWriter extends WorkspaceReader {
+  async write(path: string, content: Buffer): Promise<{ relative: string; created: boolean }> {
+    const target = this.resolve(path);
+    if (content.length > this.maxFileBytes) {
+      throw new AppError(ErrorCode.TOOL_FILE_TOO_LARGE, `${content.length} bytes is over the ${this.maxFileBytes}-byte file limit`);
+    }
+    const { created } = await this.files.writeAtomic(target.root, target.relative, content);
+    return { relative: target.relative, created };
+  }
+
+  async delete(path: string): Promise<string> {
+    const target = this.resolve(path);
+    await this.files.delete(target.root, target.relative);
+    return target.relative;
+  }
+
+  async rename(from: string, to: string, overwrite: boolean): Promise<{ from: string; to: string }> {
+    const source = this.resolve(from);
+    const target = this.resolve(to);
+    await this.files.rename(source.root, source.relative, target.relative, { overwrite });
+    return { from: source.relative, to: target.relative };
+  }
+}

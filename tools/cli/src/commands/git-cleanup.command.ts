@@ -1,0 +1,54 @@
+import { Rpc } from '@overskill/contracts';
+import type { CliContext } from '../cli-context';
+import { CliError } from '../cli-context';
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+// `30d`, `12h`, `90m`, `45s` → seconds.
+export function parseDuration(text: string): number {
+  const [, amount = '0', unit = ''] = /^(\d+)([smhd])$/.exec(text.trim()) ?? [];
+  const seconds = Number(amount) * (UNITS[unit] ?? 0);
+  if (seconds === 0) throw new CliError(`--grace takes a duration like 7d, 12h, 30m or 45s (got "${text}")`);
+  return seconds;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+}
+
+function formatGrace(seconds: number): string {
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) if (seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
+}
+
+const ACTION_LABEL: Record<string, string> = { removed: 'removed', would_remove: 'would remove', kept_in_grace_period: 'kept (recent)' };
+
+// The seed's `git cleanup`: repositories whose app is gone, after the grace period.
+export async function gitCleanup(ctx: CliContext, flags: Record<string, string | true>): Promise<string> {
+  if (flags.grace === true) throw new CliError('--grace needs a duration, e.g. --grace 7d');
+  const graceSeconds = typeof flags.grace === 'string' ? parseDuration(flags.grace) : 0;
+  const dryRun = flags['dry-run'] === true;
+  // Sizing and removing many repositories can take a while.
+  const result = await ctx.rpc.send(Rpc.gitRepoCleanup, { dryRun, graceSeconds: BigInt(graceSeconds) }, { timeoutMs: 120_000 });
+  if (flags.json) {
+    return JSON.stringify({
+      dryRun: result.dryRun,
+      graceSeconds: Number(result.graceSeconds),
+      scanned: result.scanned,
+      removed: result.removed,
+      orphans: result.orphans.map((o) => ({ appId: o.appId, directory: o.directory, lastActivityAt: o.lastActivityAt, sizeBytes: Number(o.sizeBytes), action: o.action })),
+    });
+  }
+  const grace = formatGrace(Number(result.graceSeconds));
+  const lines = [`git cleanup${result.dryRun ? ' (dry run)' : ''}: ${result.scanned} folders scanned, ${result.orphans.length} without an app; grace period ${grace}`];
+  for (const o of result.orphans) {
+    lines.push(`  ${(ACTION_LABEL[o.action] ?? o.action).padEnd(13)} ${(o.appId || o.directory).padEnd(36)}  last activity ${o.lastActivityAt}  ${formatBytes(Number(o.sizeBytes))}`);
+  }
+  const expired = result.orphans.filter((o) => o.action !== 'kept_in_grace_period').length;
+  if (result.dryRun) lines.push(expired > 0 ? `Nothing was removed. Run without --dry-run to remove ${expired}.` : 'Nothing to remove.');
+  else lines.push(`Removed ${result.removed}.`);
+  return lines.join('\n');
+}
