@@ -265,7 +265,10 @@ describe('tool-runner path safety (corpus)', () => {
     // Whatever the interleaving, every answer is a success inside or a refusal.
     const allowed = new Set(['ok', ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, ErrorCode.TOOL_FILE_NOT_FOUND, ErrorCode.TOOL_PATH_SYMLINK, ErrorCode.TOOL_PATH_INVALID]);
     expect([...outcomes.keys()].filter((k) => !allowed.has(k))).toEqual([]);
-    expect(outcomes.get(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE) ?? 0).toBeGreaterThan(0);
+    // The race really happened: some calls were refused (which code depends on where the swap
+    // landed: outside, a link, a changed path, a missing file) and some succeeded inside.
+    const refused = [...outcomes].filter(([k]) => k !== 'ok').reduce((n, [, count]) => n + count, 0);
+    expect(refused).toBeGreaterThan(0);
     expect(outcomes.get('ok') ?? 0).toBeGreaterThan(0);
     expect(snapshot(outside)).toEqual(before);
   }, 60_000);
