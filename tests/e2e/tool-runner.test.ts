@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AckPolicy, DeliverPolicy, type NatsConnection } from 'nats';
+import sharp from 'sharp';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 
 // tool-runner as deployed: two replicas from dist/ in one queue group, git-service beside them,
@@ -168,11 +169,8 @@ describe('tool-runner end to end', () => {
   });
 
   it('works end to end once the owners answer (stand-ins speaking the registry contract)', async () => {
-    const png = Buffer.alloc(33);
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).copy(png, 0);
-    png.write('IHDR', 12, 'latin1');
-    png.writeUInt32BE(64, 16);
-    png.writeUInt32BE(32, 20);
+    // A real PNG: tool-runner decodes every image with sharp now (a bare header is refused).
+    const png = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#123456' } }).png().toBuffer();
     const consoleSub = nc.subscribe(Rpc.analyticsConsoleRead.subject, {
       callback: (_err, msg) => {
         const req = fromBinary(analyticsV1.ConsoleLogsReadRequestSchema, msg.data);
@@ -189,7 +187,7 @@ describe('tool-runner end to end', () => {
     try {
       await nc.flush();
       expect((await call('read_console_logs', { min_level: 'error' })).output).toBe('2026-01-01T00:00:00Z [error] Uncaught ReferenceError: x is not defined (app.js:1:1)');
-      expect((await call('generate_image', { prompt: 'a logo', path: 'public/logo.png', width: 64, height: 32 })).output).toBe('Generated public/logo.png (64x32 image/png, 33 bytes, stand-in)');
+      expect((await call('generate_image', { prompt: 'a logo', path: 'public/logo.png', width: 64, height: 32 })).output).toBe(`Generated public/logo.png (64x32 image/png, ${png.length} bytes, stand-in)`);
       expect(existsSync(join(root, 'public/logo.png'))).toBe(true);
     } finally {
       consoleSub.unsubscribe();

@@ -126,6 +126,9 @@ export const Events = {
   runRequested: { subject: 'run.requested.v1', stream: Streams.RUNS.name, message: orchestratorV1.RunRequestedSchema },
   runFinished: { subject: 'events.run.finished.v1', stream: Streams.EVENTS.name, message: orchestratorV1.RunFinishedSchema },
   toolExecuted: { subject: 'events.tool.executed.v1', stream: Streams.EVENTS.name, message: toolV1.ToolExecutedSchema },
+  previewConsoleLogged: { subject: 'events.preview.console.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewConsoleLoggedSchema },
+  previewNetworkRequested: { subject: 'events.preview.network.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewNetworkRequestedSchema },
+  previewPageViewed: { subject: 'events.preview.pageview.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewPageViewedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).

@@ -1,9 +1,11 @@
 import { loadConfig } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';
+import { AiMetricsModule } from './ai-metrics';
 import { CompletionModule } from './completion/completion.module';
 import { aiRouterEnvSchema } from './config';
+import { ImagesModule } from './images/images.module';
 
 runService(() => {
   const env = loadConfig(aiRouterEnvSchema);
-  return bootstrapService({ service: 'ai-router', env, imports: [CompletionModule.forRoot(env)] });
+  return bootstrapService({ service: 'ai-router', env, imports: [AiMetricsModule, CompletionModule.forRoot(env), ImagesModule.forRoot(env)] });
 });

@@ -5,3 +5,4 @@ export * from './web-origin-fake';
 export * from './git-http-fake';
 // Shared by every loopback fake (GitHub, HTTP origin, …) so they start, read and stop the same way.
 export * from './loopback-http-server';
+export * from './openai-images-fake';

@@ -2,8 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, aiV1, type Rpc } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
-import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
-import { Counter, Histogram } from 'prom-client';
+import { AiMetrics } from '../ai-metrics';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
 import { AnthropicProviderRepository } from './anthropic-provider.repository';
 
@@ -11,20 +10,11 @@ type ContentBlockInit = RpcReply<typeof Rpc.aiCompletionCreate>['content'] exten
 
 @Injectable()
 export class CompletionService {
-  private readonly requests: Counter<'model' | 'outcome'>;
-  private readonly duration: Histogram<'model' | 'outcome'>;
-  private readonly tokens: Counter<'model' | 'team' | 'kind'>;
-
   constructor(
     @Inject(AI_ROUTER_ENV) private readonly env: AiRouterEnv,
     private readonly anthropic: AnthropicProviderRepository,
-    @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
-  ) {
-    const registers = [metrics.registry];
-    this.requests = new Counter({ name: 'ai_requests_total', help: 'Model calls by model and outcome', labelNames: ['model', 'outcome'], registers });
-    this.duration = new Histogram({ name: 'ai_request_duration_seconds', help: 'Model call latency', labelNames: ['model', 'outcome'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers });
-    this.tokens = new Counter({ name: 'ai_tokens_total', help: 'Tokens by model, team and kind', labelNames: ['model', 'team', 'kind'], registers });
-  }
+    private readonly metrics: AiMetrics,
+  ) {}
 
   async create(req: RpcRequest<typeof Rpc.aiCompletionCreate>): Promise<RpcReply<typeof Rpc.aiCompletionCreate>> {
     const model = this.modelFor(req.modelAlias || 'primary');
@@ -41,10 +31,10 @@ export class CompletionService {
       });
       const usage = message.usage;
       const team = req.teamId || 'unknown';
-      this.tokens.inc({ model, team, kind: 'input' }, usage.input_tokens);
-      this.tokens.inc({ model, team, kind: 'output' }, usage.output_tokens);
-      this.tokens.inc({ model, team, kind: 'cache_read' }, usage.cache_read_input_tokens ?? 0);
-      this.tokens.inc({ model, team, kind: 'cache_write' }, usage.cache_creation_input_tokens ?? 0);
+      this.metrics.tokens.inc({ model, team, kind: 'input' }, usage.input_tokens);
+      this.metrics.tokens.inc({ model, team, kind: 'output' }, usage.output_tokens);
+      this.metrics.tokens.inc({ model, team, kind: 'cache_read' }, usage.cache_read_input_tokens ?? 0);
+      this.metrics.tokens.inc({ model, team, kind: 'cache_write' }, usage.cache_creation_input_tokens ?? 0);
       return {
         id: message.id,
         model: message.model,
@@ -62,8 +52,8 @@ export class CompletionService {
       outcome = err instanceof AppError ? err.code : ErrorCode.INTERNAL;
       throw err;
     } finally {
-      this.requests.inc({ model, outcome });
-      this.duration.observe({ model, outcome }, (performance.now() - started) / 1000);
+      this.metrics.requests.inc({ model, outcome });
+      this.metrics.duration.observe({ model, outcome }, (performance.now() - started) / 1000);
     }
   }
 

@@ -1,17 +1,5 @@
 import { AppError, ErrorCode, gitV1 } from '@overskill/contracts';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createHarness, type Harness } from '../__tests__/tool-harness';
-
-function png(width: number, height: number): Uint8Array {
-  const b = Buffer.alloc(40);
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
-  b.writeUInt32BE(13, 8);
-  b.write('IHDR', 12, 'latin1');
-  b.writeUInt32BE(width, 16);
-  b.writeUInt32BE(height, 20);
-  return new Uint8Array(b);
-}
 
 const unavailable = (subject: string) => async () => {
   throw new AppError(ErrorCode.TOOL_DEPENDENCY_UNAVAILABLE, `analytics does not serve it yet (${subject}: SUBJECT_UNKNOWN); this tool cannot work right now`);
@@ -45,43 +33,6 @@ describe('tools that delegate', () => {
       const reply = await h.run(tool, {});
       expect(reply).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_DEPENDENCY_UNAVAILABLE });
     }
-  });
-
-  it('generate_image saves a checked image of the path\'s type, within max_image_size', async () => {
-    const requests: unknown[] = [];
-    let answer = png(1024, 768);
-    h = createHarness({
-      env: { TOOL_MAX_IMAGE_PIXELS: '1024x1024' },
-      deps: {
-        images: {
-          generate: async (_c: unknown, r: unknown) => {
-            requests.push(r);
-            return { image: answer, mimeType: 'image/png', width: 0, height: 0, model: 'img-1' };
-          },
-        } as never,
-      },
-    });
-    expect((await h.run('generate_image', { prompt: 'a hero', path: 'public/hero.png', width: 1024, height: 768 })).output).toBe('Generated public/hero.png (1024x768 image/png, 40 bytes, img-1)');
-    expect(requests).toEqual([{ prompt: 'a hero', width: 1024, height: 768, mimeType: 'image/png' }]);
-    expect(readFileSync(join(h.root, 'public/hero.png')).subarray(12, 16).toString('latin1')).toBe('IHDR');
-    expect(await h.run('generate_image', { prompt: 'x', path: 'big.png', width: 2048 })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_INPUT_INVALID });
-    answer = png(4096, 4096);
-    expect(await h.run('generate_image', { prompt: 'x', path: 'big.png' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_IMAGE_TOO_LARGE });
-    answer = new Uint8Array(Buffer.from('<svg/>'));
-    expect(await h.run('generate_image', { prompt: 'x', path: 'x.png' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_IMAGE_INVALID });
-    answer = png(10, 10);
-    expect(await h.run('generate_image', { prompt: 'x', path: 'x.webp' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_IMAGE_INVALID });
-    expect(await h.run('generate_image', { prompt: 'x', path: 'x.gif' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_INPUT_INVALID });
-  });
-
-  it('edit_image sends the checked original and saves the result', async () => {
-    const sent: Array<{ mimeType: string; width: number; height: number }> = [];
-    h = createHarness({ deps: { images: { edit: async (_c: unknown, r: { mimeType: string; width: number; height: number }) => (sent.push(r), { image: png(300, 200), mimeType: 'image/png', width: 300, height: 200, model: 'm' }) } as never } });
-    writeFileSync(join(h.root, 'logo.png'), png(300, 200));
-    expect((await h.run('edit_image', { path: 'logo.png', prompt: 'make it blue', output_path: 'logo-blue.png' })).output).toBe('Edited logo.png into logo-blue.png (300x200 image/png, 40 bytes)');
-    expect(sent).toEqual([expect.objectContaining({ mimeType: 'image/png', width: 300, height: 200 })]);
-    writeFileSync(join(h.root, 'huge.png'), png(5000, 10));
-    expect(await h.run('edit_image', { path: 'huge.png', prompt: 'x' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_IMAGE_TOO_LARGE });
   });
 
   it('git tools format git-service answers and never take tool-runner\'s lock', async () => {

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { posix } from 'node:path';
-import { readImageHeader, type ImageHeader } from '../images/image-header';
+import { fitImage, type FittedImage } from '../images/image-fit';
 import type { ToolLimits } from './tool-definition';
 import { defineTool } from './tool-definition';
 
@@ -13,17 +13,16 @@ function typeForPath(path: string): string {
 }
 
 // Everything that comes back from a model is checked before it lands in the app: a real image
-// of the type the path says, within max_image_size.
-function checkImage(data: Uint8Array, limits: ToolLimits, what: string, expectedType?: string): ImageHeader {
-  const header = readImageHeader(data);
-  if (!header) throw new AppError(ErrorCode.TOOL_IMAGE_INVALID, `${what} is not a PNG, JPEG, GIF or WebP image`);
-  const { width, height } = limits.maxImage;
-  if (header.width > width || header.height > height) {
-    throw new AppError(ErrorCode.TOOL_IMAGE_TOO_LARGE, `${what} is ${header.width}x${header.height}; the limit is ${width}x${height}`);
-  }
-  if (header.width === 0 || header.height === 0) throw new AppError(ErrorCode.TOOL_IMAGE_INVALID, `${what} has no pixels`);
-  if (expectedType && header.mimeType !== expectedType) throw new AppError(ErrorCode.TOOL_IMAGE_INVALID, `${what} is ${header.mimeType}, not ${expectedType}`);
-  return header;
+// (decoded with sharp) of the type the path says, shrunk to fit max_image_size when larger.
+async function checkImage(data: Uint8Array, limits: ToolLimits, what: string, expectedType?: string): Promise<FittedImage> {
+  const image = await fitImage(data, limits.maxImage, what);
+  if (expectedType && image.mimeType !== expectedType) throw new AppError(ErrorCode.TOOL_IMAGE_INVALID, `${what} is ${image.mimeType}, not ${expectedType}`);
+  return image;
+}
+
+function describeImage(image: FittedImage): string {
+  const resized = image.resizedFrom ? `, resized from ${image.resizedFrom.width}x${image.resizedFrom.height}` : '';
+  return `${image.width}x${image.height} ${image.mimeType}, ${image.content.length} bytes${resized}`;
 }
 
 const sizeProperties = (limits: ToolLimits) => ({
@@ -34,7 +33,7 @@ const sizeProperties = (limits: ToolLimits) => ({
 export const generateImageTool = defineTool<{ prompt: string; path: string; width?: number; height?: number }>({
   name: 'generate_image',
   description: (limits) =>
-    `Generate an image from a text prompt and save it in the app (the path's extension picks PNG, JPEG or WebP). At most ${limits.maxImage.width}x${limits.maxImage.height} pixels; default 1024x1024.`,
+    `Generate an image from a text prompt and save it in the app (the path's extension picks PNG, JPEG or WebP). At most ${limits.maxImage.width}x${limits.maxImage.height} pixels (a larger image from the model is shrunk to fit); default 1024x1024.`,
   inputSchema: (limits) => ({
     type: 'object',
     additionalProperties: false,
@@ -53,17 +52,16 @@ export const generateImageTool = defineTool<{ prompt: string; path: string; widt
     const width = Math.min(input.width ?? 1024, ctx.limits.maxImage.width);
     const height = Math.min(input.height ?? 1024, ctx.limits.maxImage.height);
     const image = await ctx.deps.images.generate(ctx.call, { prompt: input.prompt, width, height, mimeType });
-    const header = checkImage(image.image, ctx.limits, 'The generated image', mimeType);
-    const content = Buffer.from(image.image);
-    const written = await ctx.withWriteLock((w) => w.write(input.path, content));
-    return { output: `Generated ${written.relative} (${header.width}x${header.height} ${header.mimeType}, ${content.length} bytes${image.model ? `, ${image.model}` : ''})`, bytesWritten: content.length };
+    const checked = await checkImage(image.image, ctx.limits, 'The generated image', mimeType);
+    const written = await ctx.withWriteLock((w) => w.write(input.path, checked.content));
+    return { output: `Generated ${written.relative} (${describeImage(checked)}${image.model ? `, ${image.model}` : ''})`, bytesWritten: checked.content.length };
   },
 });
 
 export const editImageTool = defineTool<{ path: string; prompt: string; output_path?: string; width?: number; height?: number }>({
   name: 'edit_image',
   description: (limits) =>
-    `Change an image in the app following a prompt, and save the result (over the original unless output_path is given). Images up to ${limits.maxImage.width}x${limits.maxImage.height} pixels.`,
+    `Change an image in the app following a prompt, and save the result (over the original unless output_path is given). Images larger than ${limits.maxImage.width}x${limits.maxImage.height} pixels are shrunk to fit (keeping the aspect).`,
   inputSchema: (limits) => ({
     type: 'object',
     additionalProperties: false,
@@ -82,17 +80,17 @@ export const editImageTool = defineTool<{ path: string; prompt: string; output_p
     ctx.workspace.resolve(outputPath);
     const outputType = typeForPath(outputPath);
     const source = await ctx.workspace.read(input.path);
-    const original = checkImage(source.content, ctx.limits, source.relative);
+    // An original larger than max_image_size is sent shrunk (the file itself is left alone).
+    const original = await checkImage(source.content, ctx.limits, source.relative);
     const image = await ctx.deps.images.edit(ctx.call, {
       prompt: input.prompt,
-      image: source.content,
+      image: original.content,
       mimeType: original.mimeType,
       width: input.width ?? original.width,
       height: input.height ?? original.height,
     });
-    const header = checkImage(image.image, ctx.limits, 'The edited image', outputType);
-    const content = Buffer.from(image.image);
-    const written = await ctx.withWriteLock((w) => w.write(outputPath, content));
-    return { output: `Edited ${source.relative} into ${written.relative} (${header.width}x${header.height} ${header.mimeType}, ${content.length} bytes)`, bytesWritten: content.length };
+    const checked = await checkImage(image.image, ctx.limits, 'The edited image', outputType);
+    const written = await ctx.withWriteLock((w) => w.write(outputPath, checked.content));
+    return { output: `Edited ${source.relative} into ${written.relative} (${describeImage(checked)})`, bytesWritten: checked.content.length };
   },
 });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/analytics/v1/analytics.proto.
  */
 export const file_overskill_analytics_v1_analytics: GenFile = /*@__PURE__*/
-  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAFiBnByb3RvMw");
+  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCWIGcHJvdG8z");
 
 /**
  * A fact published on the EVENTS stream; analytics stores it once per event_id.
@@ -443,4 +443,174 @@ export type AnalyticsReportReadResponse = Message<"overskill.analytics.v1.Analyt
  */
 export const AnalyticsReportReadResponseSchema: GenMessage<AnalyticsReportReadResponse> = /*@__PURE__*/
   messageDesc(file_overskill_analytics_v1_analytics, 11);
+
+/**
+ * events.preview.console.v1 — one browser console entry of the app preview.
+ *
+ * @generated from message overskill.analytics.v1.PreviewConsoleLogged
+ */
+export type PreviewConsoleLogged = Message<"overskill.analytics.v1.PreviewConsoleLogged"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * debug | info | warn | error
+   *
+   * @generated from field: string level = 3;
+   */
+  level: string;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+
+  /**
+   * Script URL and line:column, when the browser gave one.
+   *
+   * @generated from field: string source = 5;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string page_url = 6;
+   */
+  pageUrl: string;
+
+  /**
+   * RFC 3339.
+   *
+   * @generated from field: string occurred_at = 7;
+   */
+  occurredAt: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.PreviewConsoleLogged.
+ * Use `create(PreviewConsoleLoggedSchema)` to create a new message.
+ */
+export const PreviewConsoleLoggedSchema: GenMessage<PreviewConsoleLogged> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 12);
+
+/**
+ * events.preview.network.v1 — one HTTP request the app preview made.
+ *
+ * @generated from message overskill.analytics.v1.PreviewNetworkRequested
+ */
+export type PreviewNetworkRequested = Message<"overskill.analytics.v1.PreviewNetworkRequested"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string method = 3;
+   */
+  method: string;
+
+  /**
+   * @generated from field: string url = 4;
+   */
+  url: string;
+
+  /**
+   * 0 when the request got no response.
+   *
+   * @generated from field: int32 status = 5;
+   */
+  status: number;
+
+  /**
+   * @generated from field: double duration_ms = 6;
+   */
+  durationMs: number;
+
+  /**
+   * Why the request got no response; empty otherwise.
+   *
+   * @generated from field: string error = 7;
+   */
+  error: string;
+
+  /**
+   * @generated from field: string page_url = 8;
+   */
+  pageUrl: string;
+
+  /**
+   * RFC 3339.
+   *
+   * @generated from field: string occurred_at = 9;
+   */
+  occurredAt: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.PreviewNetworkRequested.
+ * Use `create(PreviewNetworkRequestedSchema)` to create a new message.
+ */
+export const PreviewNetworkRequestedSchema: GenMessage<PreviewNetworkRequested> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 13);
+
+/**
+ * events.preview.pageview.v1 — one page load in the app preview.
+ *
+ * @generated from message overskill.analytics.v1.PreviewPageViewed
+ */
+export type PreviewPageViewed = Message<"overskill.analytics.v1.PreviewPageViewed"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * The page path, e.g. /todos.
+   *
+   * @generated from field: string path = 3;
+   */
+  path: string;
+
+  /**
+   * An anonymous, stable id of the visitor's browser.
+   *
+   * @generated from field: string visitor_id = 4;
+   */
+  visitorId: string;
+
+  /**
+   * @generated from field: double load_ms = 5;
+   */
+  loadMs: number;
+
+  /**
+   * RFC 3339.
+   *
+   * @generated from field: string occurred_at = 6;
+   */
+  occurredAt: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.PreviewPageViewed.
+ * Use `create(PreviewPageViewedSchema)` to create a new message.
+ */
+export const PreviewPageViewedSchema: GenMessage<PreviewPageViewed> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 14);
 

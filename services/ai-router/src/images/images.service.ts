@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode, type Rpc } from '@overskill/contracts';
+import type { RpcReply, RpcRequest } from '@overskill/messaging';
+import sharp from 'sharp';
+import { AiMetrics } from '../ai-metrics';
+import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
+import { OpenAiImagesProviderRepository } from './openai-images-provider.repository';
+
+const FORMAT_BY_TYPE = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/webp': 'webp' } as const;
+type ImageType = keyof typeof FORMAT_BY_TYPE;
+const TYPE_BY_FORMAT: Record<string, ImageType> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+const MAX_SIDE = 8192;
+const DEFAULT_SIDE = 1024;
+
+interface CheckedImage {
+  image: Buffer;
+  mimeType: ImageType;
+  width: number;
+  height: number;
+}
+
+@Injectable()
+export class ImagesService {
+  constructor(
+    @Inject(AI_ROUTER_ENV) private readonly env: AiRouterEnv,
+    private readonly provider: OpenAiImagesProviderRepository,
+    private readonly metrics: AiMetrics,
+  ) {}
+
+  async generate(req: RpcRequest<typeof Rpc.aiImageGenerate>): Promise<RpcReply<typeof Rpc.aiImageGenerate>> {
+    const mimeType = wantedType(req.mimeType);
+    const size = `${side(req.width, 'width')}x${side(req.height, 'height')}`;
+    const prompt = wantedPrompt(req.prompt);
+    const model = this.env.AI_IMAGE_MODEL;
+    return this.metrics.track(model, async () => {
+      const raw = await this.provider.generate({ model, prompt, size });
+      return { ...(await asType(raw, mimeType, 'The provider\'s image')), model };
+    });
+  }
+
+  async edit(req: RpcRequest<typeof Rpc.aiImageEdit>): Promise<RpcReply<typeof Rpc.aiImageEdit>> {
+    const prompt = wantedPrompt(req.prompt);
+    const source = await readImage(Buffer.from(req.image), 'The image to edit', ErrorCode.VALIDATION_FAILED);
+    // Providers take PNG uploads; the answer goes back in the type the caller sent.
+    const upload = source.mimeType === 'image/png' ? source : await asType(source.image, 'image/png', 'The image to edit');
+    const outputType = req.mimeType ? wantedType(req.mimeType) : source.mimeType;
+    const size = `${req.width ? side(req.width, 'width') : source.width}x${req.height ? side(req.height, 'height') : source.height}`;
+    const model = this.env.AI_IMAGE_MODEL;
+    return this.metrics.track(model, async () => {
+      const raw = await this.provider.edit({ model, prompt, size, image: upload.image, mimeType: 'image/png' });
+      return { ...(await asType(raw, outputType, 'The provider\'s image')), model };
+    });
+  }
+}
+
+function wantedType(mimeType: string): ImageType {
+  const type = (mimeType || 'image/png').toLowerCase();
+  if (!(type in FORMAT_BY_TYPE)) throw new AppError(ErrorCode.VALIDATION_FAILED, `mime_type ${mimeType} is not image/png, image/jpeg or image/webp`);
+  return type as ImageType;
+}
+
+function wantedPrompt(prompt: string): string {
+  if (!prompt.trim()) throw new AppError(ErrorCode.VALIDATION_FAILED, 'prompt is empty');
+  return prompt;
+}
+
+function side(value: number, name: string): number {
+  if (value === 0) return DEFAULT_SIDE;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SIDE) throw new AppError(ErrorCode.VALIDATION_FAILED, `${name} must be 1-${MAX_SIDE} pixels`);
+  return value;
+}
+
+// Reads the real format and size (not what a header or the provider claims).
+async function readImage(data: Buffer, what: string, code: ErrorCode): Promise<CheckedImage> {
+  try {
+    const meta = await sharp(data).metadata();
+    const mimeType = meta.format ? TYPE_BY_FORMAT[meta.format] : undefined;
+    if (mimeType && meta.width && meta.height) return { image: data, mimeType, width: meta.width, height: meta.height };
+  } catch {
+    // not an image sharp can read
+  }
+  throw new AppError(code, `${what} is not a PNG, JPEG or WebP image`);
+}
+
+async function asType(data: Buffer, mimeType: ImageType, what: string): Promise<CheckedImage> {
+  const image = await readImage(data, what, ErrorCode.AI_PROVIDER_ERROR);
+  if (image.mimeType === mimeType) return image;
+  try {
+    const converted = await sharp(data).toFormat(FORMAT_BY_TYPE[mimeType]).toBuffer({ resolveWithObject: true });
+    return { image: converted.data, mimeType, width: converted.info.width, height: converted.info.height };
+  } catch {
+    throw new AppError(ErrorCode.AI_PROVIDER_ERROR, `${what} could not be converted to ${mimeType}`);
+  }
+}
