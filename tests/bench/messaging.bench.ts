@@ -99,9 +99,14 @@ describe('benchmark: messaging request-reply', () => {
       workspacesDir: join(dir, 'workspaces'),
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
-      env: PROFILE
-        ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(), BENCH_CPU_PROFILE_DIR: profileDir }
-        : {},
+      env: {
+        // Two tools keep the catalog reply ~0.6 KB, a typical small RPC: the bench measures the
+        // transport, not protobuf-encoding the whole 23-tool catalog (12.6 KB) on every call.
+        TOOLS_ENABLED: 'write_file,read_file',
+        ...(PROFILE
+          ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(), BENCH_CPU_PROFILE_DIR: profileDir }
+          : {}),
+      },
     });
     nc = await connectNats(stack.natsUrl, 'bench');
     const client = new NatsRpcClient(nc, createServiceMetrics('bench'), TIMEOUT_MS);
