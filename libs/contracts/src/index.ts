@@ -8,3 +8,4 @@ export * as orchestratorV1 from './gen/overskill/orchestrator/v1/orchestrator_pb
 export * as toolV1 from './gen/overskill/tool/v1/tool_pb';
 export * from './subjects';
 export * from './errors';
+export * from './entity-id';

@@ -1,3 +1,5 @@
+import { env, loadConfig } from '@overskill/observability';
+import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 
 // `node migrate.js up|down` for one service: creates its schema first (TypeORM puts its
@@ -22,10 +24,12 @@ export async function runMigrationsCommand(dataSource: DataSource, direction: st
   }
 }
 
-// Config errors and migration errors alike end as one line on stderr and exit 1.
-export function runMigrationsMain(createDataSource: () => DataSource): void {
+// A service's migrate.js: reads DATABASE_URL, then `up` (default) or `down` from argv. Config
+// errors and migration errors alike end as one line on stderr and exit 1.
+export function runMigrationsMain(createDataSource: (databaseUrl: string) => DataSource): void {
   Promise.resolve()
-    .then(() => runMigrationsCommand(createDataSource(), process.argv[2]))
+    .then(() => loadConfig(z.object({ DATABASE_URL: env.databaseUrl() })))
+    .then(({ DATABASE_URL }) => runMigrationsCommand(createDataSource(DATABASE_URL), process.argv[2]))
     .catch((err: Error) => {
       process.stderr.write(`migration failed: ${err.message}\n`);
       process.exit(1);

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import type { EventDefinition } from '@overskill/contracts';
+import { isEntityId, type EventDefinition } from '@overskill/contracts';
 import type { JsMsg } from 'nats';
 import { createHash } from 'node:crypto';
 import { EventsRepository } from './events.repository';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // Turns any fact from the EVENTS stream into one events row: its type is the subject, its
 // id the publisher's msg-id, its attributes the message as proto3 JSON.
@@ -15,7 +13,7 @@ export class EventsIngestService {
 
   async ingest(def: EventDefinition, message: MessageShape<DescMessage>, raw: JsMsg): Promise<boolean> {
     const attributes = toJson(def.message, message, { alwaysEmitImplicit: true }) as Record<string, unknown>;
-    const field = (name: string) => (typeof attributes[name] === 'string' && UUID.test(attributes[name] as string) ? (attributes[name] as string) : null);
+    const field = (name: string) => (isEntityId(attributes[name]) ? (attributes[name] as string) : null);
     const occurred = typeof attributes.occurredAt === 'string' ? new Date(attributes.occurredAt) : undefined;
     return this.events.insertOnce({
       eventId: eventIdOf(raw),
@@ -32,7 +30,7 @@ export class EventsIngestService {
 // The msg-id the publisher chose (JetStream dedups on it), as a uuid for the events table.
 function eventIdOf(raw: JsMsg): string {
   const msgId = raw.headers?.get('Nats-Msg-Id') ?? '';
-  if (UUID.test(msgId)) return msgId;
+  if (isEntityId(msgId)) return msgId;
   // Non-uuid msg-ids (e.g. run-finished-<runId>) map to a stable uuid-shaped hash.
   const hex = createHash('sha256').update(msgId || `${raw.info.stream}:${raw.seq}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -40,5 +38,5 @@ function eventIdOf(raw: JsMsg): string {
 
 function tenantOf(raw: JsMsg): string | null {
   const tenant = raw.headers?.get('x-tenant-id') ?? '';
-  return UUID.test(tenant) ? tenant : null;
+  return isEntityId(tenant) ? tenant : null;
 }

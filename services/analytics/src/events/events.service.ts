@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, type Rpc } from '@overskill/contracts';
+import { AppError, ErrorCode, type Rpc, isEntityId } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { EventsRepository } from './events.repository';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
 export class EventsService {
@@ -11,7 +9,7 @@ export class EventsService {
 
   async count(req: RpcRequest<typeof Rpc.analyticsEventCount>): Promise<RpcReply<typeof Rpc.analyticsEventCount>> {
     if (!req.type || req.type.length > 100) throw new AppError(ErrorCode.VALIDATION_FAILED, 'type must be 1 to 100 characters');
-    if (req.teamId && !UUID.test(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
+    if (req.teamId && !isEntityId(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
     return { count: BigInt(await this.events.count(req.type, req.teamId || undefined)) };
   }
 }

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '@overskill/contracts';
+import { AppError, ErrorCode, isEntityId } from '@overskill/contracts';
 
 // Pure input rules of the preview read subjects (unit-tested in preview-query.spec.ts).
 
@@ -9,14 +9,13 @@ export const DEFAULT_DAYS = 7;
 export const MAX_DAYS = 90;
 export const TOP_PAGES = 10;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export function scopeOf(req: { teamId: string; appId: string }): { teamId: string; appId: string } {
   if (!req.teamId) throw new AppError(ErrorCode.VALIDATION_FAILED, 'team_id is required');
   if (!req.appId) throw new AppError(ErrorCode.VALIDATION_FAILED, 'app_id is required');
-  if (!UUID.test(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
-  if (!UUID.test(req.appId)) throw new AppError(ErrorCode.APP_NOT_FOUND, 'app_id is not an app id');
+  if (!isEntityId(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
+  if (!isEntityId(req.appId)) throw new AppError(ErrorCode.APP_NOT_FOUND, 'app_id is not an app id');
   return { teamId: req.teamId, appId: req.appId };
 }
 

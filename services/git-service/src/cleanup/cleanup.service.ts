@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, type Rpc } from '@overskill/contracts';
+import { AppError, ErrorCode, isEntityId, type Rpc } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { GIT_SERVICE_ENV, type GitServiceEnv } from '../config';
-import { APP_ID_PATTERN } from '../git/app-id';
 import { Clock } from '../git/clock';
 import { GitOperationRunner } from '../git/git-operation.runner';
 import { WorkspaceVolumeRepository } from '../git/workspace-volume.repository';
@@ -36,7 +35,7 @@ export class CleanupService {
       if (req.graceSeconds < 0n) throw new AppError(ErrorCode.VALIDATION_FAILED, 'grace_seconds must not be negative');
       const graceSeconds = req.graceSeconds > 0n ? Number(req.graceSeconds) : this.env.GIT_ORPHAN_GRACE_SECONDS;
       const { apps, temps } = await this.volume.list();
-      const appFolders = apps.filter((entry) => APP_ID_PATTERN.test(entry.name));
+      const appFolders = apps.filter((entry) => isEntityId(entry.name));
       const live = await this.registry.existing(appFolders.map((entry) => entry.name));
       const candidates: Candidate[] = [...appFolders.filter((entry) => !live.has(entry.name)).map((entry) => ({ ...entry, appId: entry.name })), ...temps.map((entry) => ({ ...entry, appId: '' }))];
       const orphans = [];

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { AppError, ErrorCode, Rpc, isEntityId } from '@overskill/contracts';
 import { NatsRpcClient, type RpcReply, type RpcRequest } from '@overskill/messaging';
 import { randomUUID } from 'node:crypto';
 import type { AppEntity } from '../persistence/entities';
 import { AppsRepository } from './apps.repository';
 
 const TEMPLATES = new Set(['empty', 'static-web', 'vite-react']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @Injectable()
 export class AppsService {
@@ -47,12 +46,12 @@ export class AppsService {
   // Internal (git-service's orphan cleanup), across teams; ids that aren't uuids simply don't exist.
   async idsExist(req: RpcRequest<typeof Rpc.appIdsExist>): Promise<RpcReply<typeof Rpc.appIdsExist>> {
     if (req.appIds.length > 1000) throw new AppError(ErrorCode.VALIDATION_FAILED, 'app_ids takes at most 1000 ids per call');
-    const ids = [...new Set(req.appIds.filter((id) => UUID.test(id)))];
+    const ids = [...new Set(req.appIds.filter((id) => isEntityId(id)))];
     return { existingAppIds: ids.length > 0 ? await this.apps.existingIds(ids) : [] };
   }
 
   async requireApp(teamId: string, appId: string): Promise<AppEntity> {
-    const app = UUID.test(appId) ? await this.apps.findForTeam(teamId, appId) : null;
+    const app = isEntityId(appId) ? await this.apps.findForTeam(teamId, appId) : null;
     if (!app) throw new AppError(ErrorCode.APP_NOT_FOUND, `App ${appId.slice(0, 64)} not found`);
     return app;
   }
@@ -78,6 +77,6 @@ function decodePageToken(token: string): { createdAt: Date; id: string } | undef
   if (!token) return undefined;
   const [createdAt, id] = Buffer.from(token, 'base64url').toString('utf8').split('|');
   const date = new Date(createdAt ?? '');
-  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'page_token is not valid; pass the token from the previous page');
+  if (!id || !isEntityId(id) || Number.isNaN(date.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'page_token is not valid; pass the token from the previous page');
   return { createdAt: date, id };
 }

@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, orchestratorV1, type Rpc } from '@overskill/contracts';
+import { AppError, ErrorCode, orchestratorV1, type Rpc, isEntityId } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { AppsService } from '../apps/apps.service';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { RunEntity, RunStatusName } from '../persistence/entities';
 import { RunQueueRepository } from './run-queue.repository';
 import { RunsRepository } from './runs.repository';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const RUN_STATUS: Record<RunStatusName, orchestratorV1.RunStatus> = {
   queued: orchestratorV1.RunStatus.QUEUED,
@@ -44,7 +42,7 @@ export class RunsService {
   }
 
   async get(req: RpcRequest<typeof Rpc.runGet>): Promise<RpcReply<typeof Rpc.runGet>> {
-    const run = UUID.test(req.runId) ? await this.runs.findRunForTeam(req.teamId, req.runId) : null;
+    const run = isEntityId(req.runId) ? await this.runs.findRunForTeam(req.teamId, req.runId) : null;
     if (!run) throw new AppError(ErrorCode.RUN_NOT_FOUND, `Run ${req.runId.slice(0, 64)} not found`);
     const steps = await this.runs.listSteps(run.id);
     return {

@@ -1,7 +1,6 @@
-import { AppError, ErrorCode } from '@overskill/contracts';
+import { AppError, ErrorCode, isEntityId } from '@overskill/contracts';
 import { isAbsolute, join, posix } from 'node:path';
 
-const APP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_NAME_BYTES = 255;
 
 // C0/C1 controls, and the invisible characters that make a name read differently from what it
@@ -28,7 +27,7 @@ export function isGitInternalsName(name: string): boolean {
 // The input is a path, never a URL: `%2e%2e` is a file literally named that, and nothing here or
 // below ever percent-decodes it.
 export function assertAppId(appId: string): void {
-  if (!APP_ID.test(appId)) throw new AppError(ErrorCode.APP_NOT_FOUND, 'Not an app id');
+  if (!isEntityId(appId)) throw new AppError(ErrorCode.APP_NOT_FOUND, 'Not an app id');
 }
 
 export function resolveWorkspacePath(workspacesDir: string, appId: string, path: string, opts: { allowRoot?: boolean } = {}): WorkspacePath {
