@@ -51,6 +51,12 @@ export const Rpc = {
   appList: rpc('orchestrator', 'orchestrator.app.list.v1', orchestratorV1.AppListRequestSchema, orchestratorV1.AppListResponseSchema),
   messagePost: rpc('orchestrator', 'orchestrator.message.post.v1', orchestratorV1.MessagePostRequestSchema, orchestratorV1.MessagePostResponseSchema),
   runGet: rpc('orchestrator', 'orchestrator.run.get.v1', orchestratorV1.RunGetRequestSchema, orchestratorV1.RunSchema),
+  appUpdate: rpc('orchestrator', 'orchestrator.app.update.v1', orchestratorV1.AppUpdateRequestSchema, orchestratorV1.AppSchema),
+  appDelete: rpc('orchestrator', 'orchestrator.app.delete.v1', orchestratorV1.AppDeleteRequestSchema, orchestratorV1.AppDeleteResponseSchema),
+  messageList: rpc('orchestrator', 'orchestrator.message.list.v1', orchestratorV1.MessageListRequestSchema, orchestratorV1.MessageListResponseSchema),
+  runList: rpc('orchestrator', 'orchestrator.run.list.v1', orchestratorV1.RunListRequestSchema, orchestratorV1.RunListResponseSchema),
+  runCancel: rpc('orchestrator', 'orchestrator.run.cancel.v1', orchestratorV1.RunCancelRequestSchema, orchestratorV1.RunSchema),
+  runEventsList: rpc('orchestrator', 'orchestrator.run.events.list.v1', orchestratorV1.RunEventsListRequestSchema, orchestratorV1.RunEventsListResponseSchema),
   appIdsExist: rpc('orchestrator', 'orchestrator.app.exists.v1', orchestratorV1.AppIdsExistRequestSchema, orchestratorV1.AppIdsExistResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),

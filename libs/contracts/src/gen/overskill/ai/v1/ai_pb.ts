@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/ai/v1/ai.proto.
  */
 export const file_overskill_ai_v1_ai: GenFile = /*@__PURE__*/
-  fileDesc("ChhvdmVyc2tpbGwvYWkvdjEvYWkucHJvdG8SD292ZXJza2lsbC5haS52MSIZCglUZXh0QmxvY2sSDAoEdGV4dBgBIAEoCSI8CgxUb29sVXNlQmxvY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgppbnB1dF9qc29uGAMgASgJIkkKD1Rvb2xSZXN1bHRCbG9jaxITCgt0b29sX3VzZV9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIq8BCgxDb250ZW50QmxvY2sSKgoEdGV4dBgBIAEoCzIaLm92ZXJza2lsbC5haS52MS5UZXh0QmxvY2tIABIxCgh0b29sX3VzZRgCIAEoCzIdLm92ZXJza2lsbC5haS52MS5Ub29sVXNlQmxvY2tIABI3Cgt0b29sX3Jlc3VsdBgDIAEoCzIgLm92ZXJza2lsbC5haS52MS5Ub29sUmVzdWx0QmxvY2tIAEIHCgVibG9jayJiCgtDaGF0TWVzc2FnZRIjCgRyb2xlGAEgASgOMhUub3ZlcnNraWxsLmFpLnYxLlJvbGUSLgoHY29udGVudBgCIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2siTgoOVG9vbERlZmluaXRpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIZChFpbnB1dF9zY2hlbWFfanNvbhgDIAEoCSJ6CgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIfChdjYWNoZV9yZWFkX2lucHV0X3Rva2VucxgDIAEoAxIjChtjYWNoZV9jcmVhdGlvbl9pbnB1dF90b2tlbnMYBCABKAMi3QEKEUNvbXBsZXRpb25SZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgttb2RlbF9hbGlhcxgEIAEoCRIOCgZzeXN0ZW0YBSABKAkSLgoIbWVzc2FnZXMYBiADKAsyHC5vdmVyc2tpbGwuYWkudjEuQ2hhdE1lc3NhZ2USLgoFdG9vbHMYByADKAsyHy5vdmVyc2tpbGwuYWkudjEuVG9vbERlZmluaXRpb24SEgoKbWF4X3Rva2VucxgIIAEoBSKvAQoSQ29tcGxldGlvblJlc3BvbnNlEgoKAmlkGAEgASgJEg0KBW1vZGVsGAIgASgJEhMKC3N0b3BfcmVhc29uGAMgASgJEi4KB2NvbnRlbnQYBCADKAsyHS5vdmVyc2tpbGwuYWkudjEuQ29udGVudEJsb2NrEiUKBXVzYWdlGAUgASgLMhYub3ZlcnNraWxsLmFpLnYxLlVzYWdlEhIKCmxhdGVuY3lfbXMYBiABKAEiiQEKFEltYWdlR2VuZXJhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRIOCgZwcm9tcHQYBCABKAkSDQoFd2lkdGgYBSABKAUSDgoGaGVpZ2h0GAYgASgFEhEKCW1pbWVfdHlwZRgHIAEoCSJnChVJbWFnZUdlbmVyYXRlUmVzcG9uc2USDQoFaW1hZ2UYASABKAwSEQoJbWltZV90eXBlGAIgASgJEg0KBXdpZHRoGAMgASgFEg4KBmhlaWdodBgEIAEoBRINCgVtb2RlbBgFIAEoCSKUAQoQSW1hZ2VFZGl0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDgoGcHJvbXB0GAQgASgJEg0KBWltYWdlGAUgASgMEhEKCW1pbWVfdHlwZRgGIAEoCRINCgV3aWR0aBgHIAEoBRIOCgZoZWlnaHQYCCABKAUiYwoRSW1hZ2VFZGl0UmVzcG9uc2USDQoFaW1hZ2UYASABKAwSEQoJbWltZV90eXBlGAIgASgJEg0KBXdpZHRoGAMgASgFEg4KBmhlaWdodBgEIAEoBRINCgVtb2RlbBgFIAEoCSo/CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACYgZwcm90bzM");
+  fileDesc("ChhvdmVyc2tpbGwvYWkvdjEvYWkucHJvdG8SD292ZXJza2lsbC5haS52MSIZCglUZXh0QmxvY2sSDAoEdGV4dBgBIAEoCSI8CgxUb29sVXNlQmxvY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgppbnB1dF9qc29uGAMgASgJIkkKD1Rvb2xSZXN1bHRCbG9jaxITCgt0b29sX3VzZV9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIq8BCgxDb250ZW50QmxvY2sSKgoEdGV4dBgBIAEoCzIaLm92ZXJza2lsbC5haS52MS5UZXh0QmxvY2tIABIxCgh0b29sX3VzZRgCIAEoCzIdLm92ZXJza2lsbC5haS52MS5Ub29sVXNlQmxvY2tIABI3Cgt0b29sX3Jlc3VsdBgDIAEoCzIgLm92ZXJza2lsbC5haS52MS5Ub29sUmVzdWx0QmxvY2tIAEIHCgVibG9jayJiCgtDaGF0TWVzc2FnZRIjCgRyb2xlGAEgASgOMhUub3ZlcnNraWxsLmFpLnYxLlJvbGUSLgoHY29udGVudBgCIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2siTgoOVG9vbERlZmluaXRpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIZChFpbnB1dF9zY2hlbWFfanNvbhgDIAEoCSJ6CgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIfChdjYWNoZV9yZWFkX2lucHV0X3Rva2VucxgDIAEoAxIjChtjYWNoZV9jcmVhdGlvbl9pbnB1dF90b2tlbnMYBCABKAMiyAIKEUNvbXBsZXRpb25SZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgttb2RlbF9hbGlhcxgEIAEoCRIOCgZzeXN0ZW0YBSABKAkSLgoIbWVzc2FnZXMYBiADKAsyHC5vdmVyc2tpbGwuYWkudjEuQ2hhdE1lc3NhZ2USLgoFdG9vbHMYByADKAsyHy5vdmVyc2tpbGwuYWkudjEuVG9vbERlZmluaXRpb24SEgoKbWF4X3Rva2VucxgIIAEoBRISCgphcGlfa2V5X2lkGAkgASgJEhgKC3RlbXBlcmF0dXJlGAogASgBSACIAQESFgoOcnVuX2J1ZGdldF91c2QYCyABKAESEwoLYWxsb3dfY2FjaGUYDCABKAhCDgoMX3RlbXBlcmF0dXJlIq8CChJDb21wbGV0aW9uUmVzcG9uc2USCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEwoLc3RvcF9yZWFzb24YAyABKAkSLgoHY29udGVudBgEIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2sSJQoFdXNhZ2UYBSABKAsyFi5vdmVyc2tpbGwuYWkudjEuVXNhZ2USEgoKbGF0ZW5jeV9tcxgGIAEoARIQCghjb3N0X3VzZBgHIAEoARIQCghhdHRlbXB0cxgIIAEoBRIVCg1mYWxsYmFja191c2VkGAkgASgIEhEKCWNhY2hlX2hpdBgKIAEoCBITCgttb2RlbF9hbGlhcxgLIAEoCRIbChNwcmljZV90YWJsZV92ZXJzaW9uGAwgASgJIokBChRJbWFnZUdlbmVyYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDgoGcHJvbXB0GAQgASgJEg0KBXdpZHRoGAUgASgFEg4KBmhlaWdodBgGIAEoBRIRCgltaW1lX3R5cGUYByABKAkiZwoVSW1hZ2VHZW5lcmF0ZVJlc3BvbnNlEg0KBWltYWdlGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSDQoFbW9kZWwYBSABKAkilAEKEEltYWdlRWRpdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDgoGcnVuX2lkGAMgASgJEg4KBnByb21wdBgEIAEoCRINCgVpbWFnZRgFIAEoDBIRCgltaW1lX3R5cGUYBiABKAkSDQoFd2lkdGgYByABKAUSDgoGaGVpZ2h0GAggASgFImMKEUltYWdlRWRpdFJlc3BvbnNlEg0KBWltYWdlGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSDQoFbW9kZWwYBSABKAkqPwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESEgoOUk9MRV9BU1NJU1RBTlQQAmIGcHJvdG8z");
 
 /**
  * @generated from message overskill.ai.v1.TextBlock
@@ -250,6 +250,34 @@ export type CompletionRequest = Message<"overskill.ai.v1.CompletionRequest"> & {
    * @generated from field: int32 max_tokens = 8;
    */
   maxTokens: number;
+
+  /**
+   * The API key that caused the call (its id), for per-key limits, budgets and accounting.
+   *
+   * @generated from field: string api_key_id = 9;
+   */
+  apiKeyId: string;
+
+  /**
+   * Unset = the provider default. A response is cached only when this is 0 (or allow_cache).
+   *
+   * @generated from field: optional double temperature = 10;
+   */
+  temperature?: number | undefined;
+
+  /**
+   * Spend cap for the run in USD, enforced by ai-router before the call (0 = no run cap).
+   *
+   * @generated from field: double run_budget_usd = 11;
+   */
+  runBudgetUsd: number;
+
+  /**
+   * Serve and store this request in the response cache even when it is not deterministic.
+   *
+   * @generated from field: bool allow_cache = 12;
+   */
+  allowCache: boolean;
 };
 
 /**
@@ -292,6 +320,42 @@ export type CompletionResponse = Message<"overskill.ai.v1.CompletionResponse"> &
    * @generated from field: double latency_ms = 6;
    */
   latencyMs: number;
+
+  /**
+   * Priced from the versioned price table (cache reads and writes priced separately).
+   *
+   * @generated from field: double cost_usd = 7;
+   */
+  costUsd: number;
+
+  /**
+   * Provider attempts made for this call, all models together.
+   *
+   * @generated from field: int32 attempts = 8;
+   */
+  attempts: number;
+
+  /**
+   * @generated from field: bool fallback_used = 9;
+   */
+  fallbackUsed: boolean;
+
+  /**
+   * @generated from field: bool cache_hit = 10;
+   */
+  cacheHit: boolean;
+
+  /**
+   * The alias that answered (differs from the request's after a fallback).
+   *
+   * @generated from field: string model_alias = 11;
+   */
+  modelAlias: string;
+
+  /**
+   * @generated from field: string price_table_version = 12;
+   */
+  priceTableVersion: string;
 };
 
 /**

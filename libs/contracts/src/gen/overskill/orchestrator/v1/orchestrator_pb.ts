@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/orchestrator/v1/orchestrator.proto.
  */
 export const file_overskill_orchestrator_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSJ/CgNBcHASCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCHRlbXBsYXRlGAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEgoKdXBkYXRlZF9hdBgHIAEoCSJYChBBcHBDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCgh0ZW1wbGF0ZRgEIAEoCSIwCg1BcHBHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIkgKDkFwcExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWAoPQXBwTGlzdFJlc3BvbnNlEiwKBGFwcHMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLkFwcBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoSTWVzc2FnZVBvc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEQoJYXV0aG9yX2lkGAQgASgJIjkKE01lc3NhZ2VQb3N0UmVzcG9uc2USEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiVQoHUnVuU3RlcBIKCgJpZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEhIKCmNyZWF0ZWRfYXQYBSABKAkilwIKA1J1bhIKCgJpZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgplcnJvcl9jb2RlGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSEgoKY29tbWl0X3NoYRgHIAEoCRISCgppdGVyYXRpb25zGAggASgFEhIKCmNyZWF0ZWRfYXQYCSABKAkSEwoLZmluaXNoZWRfYXQYCiABKAkSMQoFc3RlcHMYCyADKAsyIi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0ZXAiMAoNUnVuR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSIlChJBcHBJZHNFeGlzdFJlcXVlc3QSDwoHYXBwX2lkcxgBIAMoCSIvChNBcHBJZHNFeGlzdFJlc3BvbnNlEhgKEGV4aXN0aW5nX2FwcF9pZHMYASADKAkiPwoMUnVuUmVxdWVzdGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCSKQAQoIUnVuRXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoBRIMCgRraW5kGAMgASgJEg8KB3N1bW1hcnkYBCABKAkSNAoGc3RhdHVzGAUgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKY3JlYXRlZF9hdBgGIAEoCSLFAQoLUnVuRmluaXNoZWQSDgoGcnVuX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJEjQKBnN0YXR1cxgEIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCml0ZXJhdGlvbnMYBSABKAUSEgoKY29tbWl0X3NoYRgGIAEoCRISCgplcnJvcl9jb2RlGAcgASgJEhMKC29jY3VycmVkX2F0GAggASgJKqEBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISGAoUUlVOX1NUQVRVU19DT01QTEVURUQQAxIVChFSVU5fU1RBVFVTX0ZBSUxFRBAEEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAViBnByb3RvMw");
+  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSKXAQoDQXBwEgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCgh0ZW1wbGF0ZRgFIAEoCRISCgpjcmVhdGVkX2F0GAYgASgJEhIKCnVwZGF0ZWRfYXQYByABKAkSFgoObWF4X2l0ZXJhdGlvbnMYCCABKAUiWAoQQXBwQ3JlYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIdGVtcGxhdGUYBCABKAkiMAoNQXBwR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSJICg5BcHBMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlgKD0FwcExpc3RSZXNwb25zZRIsCgRhcHBzGAEgAygLMh4ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5BcHASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlkKEk1lc3NhZ2VQb3N0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgdjb250ZW50GAMgASgJEhEKCWF1dGhvcl9pZBgEIAEoCSI5ChNNZXNzYWdlUG9zdFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJIlUKB1J1blN0ZXASCgoCaWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJIpcCCgNSdW4SCgoCaWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKZXJyb3JfY29kZRgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhIKCmNvbW1pdF9zaGEYByABKAkSEgoKaXRlcmF0aW9ucxgIIAEoBRISCgpjcmVhdGVkX2F0GAkgASgJEhMKC2ZpbmlzaGVkX2F0GAogASgJEjEKBXN0ZXBzGAsgAygLMiIub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGVwIjAKDVJ1bkdldFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiJQoSQXBwSWRzRXhpc3RSZXF1ZXN0Eg8KB2FwcF9pZHMYASADKAkiLwoTQXBwSWRzRXhpc3RSZXNwb25zZRIYChBleGlzdGluZ19hcHBfaWRzGAEgAygJIj8KDFJ1blJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkikAEKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEjQKBnN0YXR1cxgFIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBiABKAkixQEKC1J1bkZpbmlzaGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgppdGVyYXRpb25zGAUgASgFEhIKCmNvbW1pdF9zaGEYBiABKAkSEgoKZXJyb3JfY29kZRgHIAEoCRITCgtvY2N1cnJlZF9hdBgIIAEoCSKpAQoQQXBwVXBkYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCgRuYW1lGAMgASgJSACIAQESGAoLZGVzY3JpcHRpb24YBCABKAlIAYgBARIbCg5tYXhfaXRlcmF0aW9ucxgFIAEoBUgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIRCg9fbWF4X2l0ZXJhdGlvbnMiMwoQQXBwRGVsZXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSIjChFBcHBEZWxldGVSZXNwb25zZRIOCgZhcHBfaWQYASABKAkihQEKEUNoYXRNZXNzYWdlUmVjb3JkEgoKAmlkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRyb2xlGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSEQoJYXV0aG9yX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJIlwKEk1lc3NhZ2VMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJuChNNZXNzYWdlTGlzdFJlc3BvbnNlEj4KCG1lc3NhZ2VzGAEgAygLMiwub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5DaGF0TWVzc2FnZVJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWAoOUnVuTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiWAoPUnVuTGlzdFJlc3BvbnNlEiwKBHJ1bnMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoQUnVuQ2FuY2VsUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJIlkKFFJ1bkV2ZW50c0xpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhEKCWFmdGVyX3NlcRgDIAEoBRINCgVsaW1pdBgEIAEoBSKUAQoVUnVuRXZlbnRzTGlzdFJlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIjLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuRXZlbnQSNAoGc3RhdHVzGAIgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEAoIY29tcGxldGUYAyABKAgqoQEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBADEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAQSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBWIGcHJvdG8z");
 
 /**
  * @generated from message overskill.orchestrator.v1.App
@@ -50,6 +50,13 @@ export type App = Message<"overskill.orchestrator.v1.App"> & {
    * @generated from field: string updated_at = 7;
    */
   updatedAt: string;
+
+  /**
+   * Agent iterations allowed per run for this app (0 = the service default).
+   *
+   * @generated from field: int32 max_iterations = 8;
+   */
+  maxIterations: number;
 };
 
 /**
@@ -515,6 +522,349 @@ export type RunFinished = Message<"overskill.orchestrator.v1.RunFinished"> & {
  */
 export const RunFinishedSchema: GenMessage<RunFinished> = /*@__PURE__*/
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 14);
+
+/**
+ * orchestrator.app.update.v1 — only the fields that are set change.
+ *
+ * @generated from message overskill.orchestrator.v1.AppUpdateRequest
+ */
+export type AppUpdateRequest = Message<"overskill.orchestrator.v1.AppUpdateRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: optional string name = 3;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string description = 4;
+   */
+  description?: string | undefined;
+
+  /**
+   * @generated from field: optional int32 max_iterations = 5;
+   */
+  maxIterations?: number | undefined;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.AppUpdateRequest.
+ * Use `create(AppUpdateRequestSchema)` to create a new message.
+ */
+export const AppUpdateRequestSchema: GenMessage<AppUpdateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 15);
+
+/**
+ * orchestrator.app.delete.v1 — the app and its messages and runs; runs in flight are cancelled.
+ *
+ * @generated from message overskill.orchestrator.v1.AppDeleteRequest
+ */
+export type AppDeleteRequest = Message<"overskill.orchestrator.v1.AppDeleteRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.AppDeleteRequest.
+ * Use `create(AppDeleteRequestSchema)` to create a new message.
+ */
+export const AppDeleteRequestSchema: GenMessage<AppDeleteRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 16);
+
+/**
+ * @generated from message overskill.orchestrator.v1.AppDeleteResponse
+ */
+export type AppDeleteResponse = Message<"overskill.orchestrator.v1.AppDeleteResponse"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.AppDeleteResponse.
+ * Use `create(AppDeleteResponseSchema)` to create a new message.
+ */
+export const AppDeleteResponseSchema: GenMessage<AppDeleteResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 17);
+
+/**
+ * @generated from message overskill.orchestrator.v1.ChatMessageRecord
+ */
+export type ChatMessageRecord = Message<"overskill.orchestrator.v1.ChatMessageRecord"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * user or assistant.
+   *
+   * @generated from field: string role = 3;
+   */
+  role: string;
+
+  /**
+   * @generated from field: string content = 4;
+   */
+  content: string;
+
+  /**
+   * @generated from field: string author_id = 5;
+   */
+  authorId: string;
+
+  /**
+   * The run this message started (user) or ended (assistant), when any.
+   *
+   * @generated from field: string run_id = 6;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string created_at = 7;
+   */
+  createdAt: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ChatMessageRecord.
+ * Use `create(ChatMessageRecordSchema)` to create a new message.
+ */
+export const ChatMessageRecordSchema: GenMessage<ChatMessageRecord> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 18);
+
+/**
+ * orchestrator.message.list.v1 — newest first.
+ *
+ * @generated from message overskill.orchestrator.v1.MessageListRequest
+ */
+export type MessageListRequest = Message<"overskill.orchestrator.v1.MessageListRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.MessageListRequest.
+ * Use `create(MessageListRequestSchema)` to create a new message.
+ */
+export const MessageListRequestSchema: GenMessage<MessageListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 19);
+
+/**
+ * @generated from message overskill.orchestrator.v1.MessageListResponse
+ */
+export type MessageListResponse = Message<"overskill.orchestrator.v1.MessageListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.ChatMessageRecord messages = 1;
+   */
+  messages: ChatMessageRecord[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.MessageListResponse.
+ * Use `create(MessageListResponseSchema)` to create a new message.
+ */
+export const MessageListResponseSchema: GenMessage<MessageListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 20);
+
+/**
+ * orchestrator.run.list.v1 — newest first; app_id empty = every app of the team.
+ *
+ * @generated from message overskill.orchestrator.v1.RunListRequest
+ */
+export type RunListRequest = Message<"overskill.orchestrator.v1.RunListRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.RunListRequest.
+ * Use `create(RunListRequestSchema)` to create a new message.
+ */
+export const RunListRequestSchema: GenMessage<RunListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 21);
+
+/**
+ * @generated from message overskill.orchestrator.v1.RunListResponse
+ */
+export type RunListResponse = Message<"overskill.orchestrator.v1.RunListResponse"> & {
+  /**
+   * Runs without their steps.
+   *
+   * @generated from field: repeated overskill.orchestrator.v1.Run runs = 1;
+   */
+  runs: Run[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.RunListResponse.
+ * Use `create(RunListResponseSchema)` to create a new message.
+ */
+export const RunListResponseSchema: GenMessage<RunListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 22);
+
+/**
+ * orchestrator.run.cancel.v1 — idempotent; a finished run is returned unchanged.
+ *
+ * @generated from message overskill.orchestrator.v1.RunCancelRequest
+ */
+export type RunCancelRequest = Message<"overskill.orchestrator.v1.RunCancelRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string requested_by = 4;
+   */
+  requestedBy: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.RunCancelRequest.
+ * Use `create(RunCancelRequestSchema)` to create a new message.
+ */
+export const RunCancelRequestSchema: GenMessage<RunCancelRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 23);
+
+/**
+ * orchestrator.run.events.list.v1 — the persisted progress of a run after a sequence number,
+ * for SSE replay (Last-Event-ID). The same RunEvent values as the live run.events.<run_id>.
+ *
+ * @generated from message overskill.orchestrator.v1.RunEventsListRequest
+ */
+export type RunEventsListRequest = Message<"overskill.orchestrator.v1.RunEventsListRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: int32 after_seq = 3;
+   */
+  afterSeq: number;
+
+  /**
+   * @generated from field: int32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.RunEventsListRequest.
+ * Use `create(RunEventsListRequestSchema)` to create a new message.
+ */
+export const RunEventsListRequestSchema: GenMessage<RunEventsListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 24);
+
+/**
+ * @generated from message overskill.orchestrator.v1.RunEventsListResponse
+ */
+export type RunEventsListResponse = Message<"overskill.orchestrator.v1.RunEventsListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.RunEvent events = 1;
+   */
+  events: RunEvent[];
+
+  /**
+   * @generated from field: overskill.orchestrator.v1.RunStatus status = 2;
+   */
+  status: RunStatus;
+
+  /**
+   * True when the run is finished and `events` reaches its last event.
+   *
+   * @generated from field: bool complete = 3;
+   */
+  complete: boolean;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.RunEventsListResponse.
+ * Use `create(RunEventsListResponseSchema)` to create a new message.
+ */
+export const RunEventsListResponseSchema: GenMessage<RunEventsListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 25);
 
 /**
  * @generated from enum overskill.orchestrator.v1.RunStatus
