@@ -56,7 +56,7 @@ export const Rpc = {
   messageList: rpc('orchestrator', 'orchestrator.message.list.v1', orchestratorV1.MessageListRequestSchema, orchestratorV1.MessageListResponseSchema),
   runList: rpc('orchestrator', 'orchestrator.run.list.v1', orchestratorV1.RunListRequestSchema, orchestratorV1.RunListResponseSchema),
   runCancel: rpc('orchestrator', 'orchestrator.run.cancel.v1', orchestratorV1.RunCancelRequestSchema, orchestratorV1.RunSchema),
-  runEventsList: rpc('orchestrator', 'orchestrator.run.events.list.v1', orchestratorV1.RunEventsListRequestSchema, orchestratorV1.RunEventsListResponseSchema),
+  runEventsList: rpc('orchestrator', 'orchestrator.runevent.list.v1', orchestratorV1.RunEventsListRequestSchema, orchestratorV1.RunEventsListResponseSchema),
   appIdsExist: rpc('orchestrator', 'orchestrator.app.exists.v1', orchestratorV1.AppIdsExistRequestSchema, orchestratorV1.AppIdsExistResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),

@@ -803,7 +803,7 @@ export const RunCancelRequestSchema: GenMessage<RunCancelRequest> = /*@__PURE__*
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 23);
 
 /**
- * orchestrator.run.events.list.v1 — the persisted progress of a run after a sequence number,
+ * orchestrator.runevent.list.v1 — the persisted progress of a run after a sequence number,
  * for SSE replay (Last-Event-ID). The same RunEvent values as the live run.events.<run_id>.
  *
  * @generated from message overskill.orchestrator.v1.RunEventsListRequest
