@@ -91,7 +91,10 @@ export class CompletionService {
       };
       if (cacheable && !routed.fallbackUsed) {
         const config = this.models.current().cache;
-        this.cache.put(key, toBinary(aiV1.CompletionResponseSchema, create(aiV1.CompletionResponseSchema, reply)), config.ttlSeconds, config.maxBytes).catch((err: unknown) => this.logger.warn({ err }, 'could not store a response in the cache'));
+        // Awaited: the next identical request (often the very next one) must find it.
+        await this.cache
+          .put(key, toBinary(aiV1.CompletionResponseSchema, create(aiV1.CompletionResponseSchema, reply)), config.ttlSeconds, config.maxBytes)
+          .catch((err: unknown) => this.logger.warn({ err }, 'could not store a response in the cache'));
       }
       return reply;
     } catch (err) {
