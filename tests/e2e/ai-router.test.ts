@@ -240,7 +240,7 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(after).toMatchObject({ ttlSeconds: 300, maxBytes: BigInt(100 * 1024 * 1024) });
     expect(after.hitRate).toBeGreaterThan(0);
     const metrics = await (await fetch(`${platform.urls['ai-router']}/metrics`)).text();
-    expect(metrics).toMatch(/ai_cache_requests_total\{result="hit"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/ai_cache_hits_total\{[^}]*\} [1-9]/);
   });
 
   it('refuses a team over its requests per minute with AI_RATE_LIMITED and a retry time', async () => {
@@ -287,6 +287,9 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(usage.budgetUsd).toBe(0.01);
     // Refused calls never reached a provider: only the admitted ones are in the day's usage.
     expect(Number(usage.requests)).toBe(costs.length);
+    const cli = runCli(['ai', 'usage', '--team', THRIFTY_TEAM, '--json'], stack.natsUrl);
+    expect(cli.status).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ teamId: THRIFTY_TEAM, requests: costs.length, budgetUsd: 0.01 });
   });
 
   it('switches primary to the fallback at runtime from the CLI, and back', async () => {

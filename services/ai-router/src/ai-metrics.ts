@@ -17,7 +17,8 @@ export class AiMetrics {
   readonly attempts: Counter<'model'>;
   readonly fallbacks: Counter<'from' | 'to'>;
   readonly breakerState: Gauge<'model'>;
-  readonly cache: Counter<'result'>;
+  readonly cacheHits: Counter;
+  readonly cacheMisses: Counter;
   readonly refusals: Counter<'reason' | 'scope'>;
   readonly usageEventFailures: Counter;
 
@@ -31,7 +32,9 @@ export class AiMetrics {
     this.attempts = new Counter({ name: 'ai_provider_attempts_total', help: 'HTTP attempts to providers, SDK retries included', labelNames: ['model'], registers });
     this.fallbacks = new Counter({ name: 'ai_fallbacks_total', help: 'Requests answered by another alias than the one asked for', labelNames: ['from', 'to'], registers });
     this.breakerState = new Gauge({ name: 'ai_circuit_breaker_state', help: 'Circuit breaker per model: 0 closed, 1 half-open, 2 open', labelNames: ['model'], registers });
-    this.cache = new Counter({ name: 'ai_cache_requests_total', help: 'Response cache lookups by result (hit, miss)', labelNames: ['result'], registers });
+    // Named as the alert rules and dashboards read them (hit rate = hits / (hits + misses)).
+    this.cacheHits = new Counter({ name: 'ai_cache_hits_total', help: 'Response cache lookups answered from the cache', registers });
+    this.cacheMisses = new Counter({ name: 'ai_cache_misses_total', help: 'Response cache lookups that went to a model', registers });
     this.refusals = new Counter({ name: 'ai_refusals_total', help: 'Requests refused before any provider call, by reason (rate_limit, budget) and scope (team, key, run)', labelNames: ['reason', 'scope'], registers });
     this.usageEventFailures = new Counter({ name: 'ai_usage_event_failures_total', help: 'Usage events that could not be published', registers });
   }

@@ -1,6 +1,6 @@
 import { AppError } from '@overskill/contracts';
 import { CliError, openCliContext } from './cli-context';
-import { aiStatus, aiSwitchModel } from './commands/ai.command';
+import { aiStatus, aiSwitchModel, aiUsage } from './commands/ai.command';
 import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate } from './commands/keys-create.command';
 import { status } from './commands/status.command';
@@ -18,6 +18,8 @@ Commands:
               [--json]                    the grace period (7d, 12h, 30m; default GIT_ORPHAN_GRACE_SECONDS)
   ai status [--json]                      Active model alias, models and their circuit breakers, cache stats
   ai switch-model <alias> [--json]        Route primary to another alias (fallback, …; primary = back to normal)
+  ai usage --team <id> [--day <date>]     A team's model calls, tokens and spend on a UTC day
+           [--json]
 
 Options:
   --help, -h                              Show this help
@@ -47,9 +49,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     });
   }
-  if (command === 'ai' && (sub === 'status' || sub === 'switch-model')) {
+  if (command === 'ai' && (sub === 'status' || sub === 'switch-model' || sub === 'usage')) {
     return withContext(natsUrl, async (ctx) => {
-      process.stdout.write(`${sub === 'status' ? await aiStatus(ctx, flags) : await aiSwitchModel(ctx, positional[2], flags)}\n`);
+      const text = sub === 'status' ? await aiStatus(ctx, flags) : sub === 'usage' ? await aiUsage(ctx, flags) : await aiSwitchModel(ctx, positional[2], flags);
+      process.stdout.write(`${text}\n`);
       return 0;
     });
   }

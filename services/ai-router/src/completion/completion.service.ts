@@ -61,7 +61,7 @@ export class CompletionService {
     try {
       if (cacheable) {
         const cached = await this.cache.get(key);
-        this.metrics.cache.inc({ result: cached ? 'hit' : 'miss' });
+        (cached ? this.metrics.cacheHits : this.metrics.cacheMisses).inc();
         if (cached) {
           const response = fromBinary(aiV1.CompletionResponseSchema, cached);
           outcome.cacheHit = true;

@@ -33,3 +33,26 @@ export async function aiSwitchModel(ctx: CliContext, alias: string | undefined, 
   if (flags.json) return JSON.stringify({ activeAlias: r.activeAlias, previousAlias: r.previousAlias });
   return `primary now routes to ${r.activeAlias} (was ${r.previousAlias}); every ai-router replica follows within a second`;
 }
+
+// `ai usage --team <id> [--day YYYY-MM-DD]`: one team's calls, tokens by kind and spend on a UTC day.
+export async function aiUsage(ctx: CliContext, flags: Record<string, string | true>): Promise<string> {
+  if (typeof flags.team !== 'string') throw new CliError('ai usage needs --team <team id>');
+  const u = await ctx.rpc.send(Rpc.aiUsageSummary, { teamId: flags.team, day: typeof flags.day === 'string' ? flags.day : '' });
+  const summary = {
+    teamId: u.teamId,
+    day: u.day,
+    requests: Number(u.requests),
+    tokens: { input: Number(u.inputTokens), output: Number(u.outputTokens), cacheRead: Number(u.cacheReadInputTokens), cacheWrite: Number(u.cacheCreationInputTokens) },
+    costUsd: u.costUsd,
+    budgetUsd: u.budgetUsd,
+    committedUsd: u.committedUsd,
+    cacheHits: Number(u.cacheHits),
+  };
+  if (flags.json) return JSON.stringify(summary);
+  const t = summary.tokens;
+  return [
+    `team ${summary.teamId} on ${summary.day}: ${summary.requests} calls (${summary.cacheHits} from the response cache)`,
+    `tokens: ${t.input} input, ${t.output} output, ${t.cacheRead} cache read, ${t.cacheWrite} cache write`,
+    `spend: $${summary.costUsd.toFixed(4)}${summary.budgetUsd ? ` of a $${summary.budgetUsd.toFixed(2)} daily budget ($${summary.committedUsd.toFixed(4)} committed incl. calls in flight)` : ' (no daily budget)'}`,
+  ].join('\n');
+}
