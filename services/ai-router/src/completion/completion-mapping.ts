@@ -53,8 +53,10 @@ export function toChatParams(req: aiV1.CompletionRequest): ChatParams {
 function toAnthropicMessage(message: aiV1.ChatMessage, index: number): Anthropic.MessageParam {
   if (message.role !== aiV1.Role.USER && message.role !== aiV1.Role.ASSISTANT) throw invalid(`messages[${index}].role must be user or assistant`);
   const role = message.role === aiV1.Role.ASSISTANT ? 'assistant' : 'user';
-  if (message.content.length === 0) throw invalid(`messages[${index}] has no content`);
-  const content: Anthropic.ContentBlockParam[] = message.content.map((block, b) => {
+  // Models sometimes answer with an empty text block beside a tool call; providers refuse it back.
+  const blocks = message.content.filter((block) => !(block.block.case === 'text' && block.block.value.text === '' && message.content.length > 1));
+  if (blocks.length === 0) throw invalid(`messages[${index}] has no content`);
+  const content: Anthropic.ContentBlockParam[] = blocks.map((block, b) => {
     const where = `messages[${index}].content[${b}]`;
     switch (block.block.case) {
       case 'text':

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { AiMetrics, BREAKER_STATE_VALUE } from '../ai-metrics';
 import { AiModelsConfigService } from '../models/ai-models-config.service';
 import type { AliasConfig } from '../models/ai-models.config';
-import { countingAttempts, countsAgainstBreaker, isFallbackWorthy, ProviderFailure, type ChatParams, type ChatProvider, type FailureKind } from '../providers/chat-provider';
+import { countingAttempts, countsAgainstBreaker, isFallbackWorthy, ProviderFailure, type ChatProvider, type FailureKind } from '../providers/chat-provider';
 import { ChatProvidersRegistry } from '../providers/chat-providers.registry';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker';
 
