@@ -1,9 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
@@ -20,6 +21,9 @@ const SLOW_FAKE_MS = 20;
 const THROUGHPUT_REQUESTS = Number(process.env.BENCH_AI_THROUGHPUT_REQUESTS ?? 2000);
 const PROVIDER_KEY = 'sk-ant-bench';
 const GOAL_MEDIAN_OVERHEAD_US = 1000;
+// BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
+// where their CPU goes is printed at the end. The figures of such a run are not comparable.
+const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
 
 describe('benchmark: ai-router overhead and throughput', () => {
   const stack = integrationStack();
@@ -52,7 +56,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
       services: ['gateway', 'ai-router'],
-      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: PROVIDER_KEY },
+      env: {
+        LOG_LEVEL: 'warn',
+        AI_MODELS_FILE: configFile,
+        ANTHROPIC_API_KEY: PROVIDER_KEY,
+        ...(PROFILE ? { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: join(dir, 'cpuprofiles') } : {}),
+      },
     });
     const { key } = createTeamKey(stack.natsUrl, 'bench-ai-router', 'member');
     const direct = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: fakeUrl, maxRetries: 0 });
@@ -146,5 +155,17 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
     print(formatTable(['series', 'req/s', 'median µs', 'p99 µs'], [['direct', throughputDirect.requestsPerSecond, throughputDirect.medianUs, throughputDirect.p99Us], ['router', throughputRouter.requestsPerSecond, throughputRouter.medianUs, throughputRouter.p99Us]]));
     print(`\ngoals:\n${formatGoals(goals)}\n`);
+    if (PROFILE) {
+      const pids = platform.pids();
+      await platform.stop();
+      for (const service of ['gateway', 'ai-router'] as const) {
+        const file = join(dir, 'cpuprofiles', `${pids[service]}.cpuprofile`);
+        if (!readdirSync(join(dir, 'cpuprofiles')).includes(`${pids[service]}.cpuprofile`)) continue;
+        const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { top: 25 });
+        print(`\nCPU profile of ${service} (${summary.sampledMs} ms sampled, idle excluded)`);
+        print(formatTable(['package', 'self %'], summary.byPackage.map((x) => [x.name, x.selfPct])));
+        print(formatTable(['function (inclusive)', 'incl %'], summary.topInclusive.map((x) => [x.name, x.inclusivePct])));
+      }
+    }
   });
 });
