@@ -11,6 +11,8 @@ import type { MessagesRequest } from './anthropic-messages.schema';
 const COMPLETION_TIMEOUT_MS = 10 * 60_000;
 // After the router's reply, chunks still in flight get this long to arrive.
 const TRAILING_CHUNKS_MS = 2000;
+// A stream that goes silent this long (a router replica died mid-answer) is ended with an error.
+const IDLE_STREAM_MS = 150_000;
 
 export interface StreamChunk {
   event: string;
@@ -47,6 +49,7 @@ export class LlmGatewayService {
     let expected = 0;
     let rpcError: unknown;
     let rpcDone = false;
+    let idle = false;
     const notify = () => {
       wake?.();
       wake = undefined;
@@ -87,7 +90,16 @@ export class LlmGatewayService {
         });
         return;
       }
-      await new Promise<void>((resolve) => (wake = resolve));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          idle = true;
+          resolve();
+        }, IDLE_STREAM_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     };
 
     await next();
@@ -95,6 +107,7 @@ export class LlmGatewayService {
     if (!queue.length && rpcDone && !rpcError) await next();
     if (!queue.length) {
       sub.unsubscribe();
+      if (idle) throw new AppError(ErrorCode.AI_PROVIDER_UNAVAILABLE, 'The model stream did not start in time; try again');
       throw rpcError ?? new AppError(ErrorCode.AI_PROVIDER_UNAVAILABLE, 'The model stream ended before it started');
     }
     return (async function* () {
@@ -108,7 +121,7 @@ export class LlmGatewayService {
           if (ended) return;
           const before = rpcDone;
           await next();
-          if (!queue.length && before && rpcDone) {
+          if (!queue.length && ((before && rpcDone) || idle)) {
             const message = rpcError instanceof AppError ? rpcError.message : 'The model stream broke off';
             yield { event: 'error', data: JSON.stringify({ type: 'error', error: { type: 'api_error', message } }) };
             return;
