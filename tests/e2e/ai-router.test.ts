@@ -15,6 +15,8 @@ const COMPAT_KEY = 'sk-or-e2e-router';
 const PRIMARY = 'claude-sonnet-4-6';
 const SMALL_TEAM = randomUUID();
 const THRIFTY_TEAM = randomUUID();
+const TOKEN_TEAM = randomUUID();
+const SLOW_KEY = randomUUID();
 
 function modelsYaml(anthropicUrl: string, compatUrl: string, fallbackModel = 'kimi-k2'): string {
   return `
@@ -32,6 +34,9 @@ rate_limits:
   max_queue_ms: 0
   teams:
     "${SMALL_TEAM}": { requests_per_minute: 2, tokens_per_minute: 100000 }
+    "${TOKEN_TEAM}": { requests_per_minute: 1000, tokens_per_minute: 2000 }
+  keys:
+    "${SLOW_KEY}": { requests_per_minute: 1, tokens_per_minute: 100000 }
 budgets:
   teams:
     "${THRIFTY_TEAM}": 0.01
@@ -258,6 +263,31 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(refusal?.details.scope).toBe('team');
     expect(anthropic.requests.length).toBeGreaterThanOrEqual(2);
     expect(anthropic.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it('counts real tokens per minute, and limits a key apart from its team', async () => {
+    // Each answer uses 3,500 tokens (1,000 in, 100 out, 2,400 cache): over the team's 2,000 a minute at once.
+    // (Three tries: a minute boundary between two calls may admit one more.)
+    let tokens: AppError | undefined;
+    for (let i = 0; i < 3 && !tokens; i++) {
+      tokens = await ask({ teamId: TOKEN_TEAM }).then(
+        () => undefined,
+        (err: AppError) => err,
+      );
+    }
+    expect(tokens?.code).toBe(ErrorCode.AI_RATE_LIMITED);
+    expect(tokens?.message).toMatch(/tokens per minute/);
+
+    // One request a minute for this key, whatever its team allows: a second quick call is refused
+    // (or, across a minute boundary, the third).
+    let refusal: AppError | undefined;
+    for (let i = 0; i < 3 && !refusal; i++) {
+      refusal = await ask({ apiKeyId: SLOW_KEY }).then(
+        () => undefined,
+        (err: AppError) => err,
+      );
+    }
+    expect(refusal).toMatchObject({ code: ErrorCode.AI_RATE_LIMITED, details: expect.objectContaining({ scope: 'key' }) });
   });
 
   it('enforces run and team budgets before the call and settles them from real usage', async () => {
