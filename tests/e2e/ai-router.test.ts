@@ -2,7 +2,7 @@ import { create, fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1, AppError, ErrorCode, Events, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, OpenAiChatFake, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, OpenAiChatFake, OpenAiImagesFake, type RunningPlatform } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +57,7 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
   const stack = integrationStack();
   const anthropic = new AnthropicFake({ apiKey: ANTHROPIC_KEY });
   const compat = new OpenAiChatFake({ apiKey: COMPAT_KEY });
+  const images = new OpenAiImagesFake({ apiKey: COMPAT_KEY });
   let platform: RunningPlatform;
   let nc: NatsConnection;
   let client: NatsRpcClient;
@@ -92,6 +93,7 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'ai-router');
     urls = { anthropic: await anthropic.start(), compat: await compat.start() };
+    const imagesUrl = await images.start();
     configFile = join(dir, 'ai_models.yml');
     writeFileSync(configFile, modelsYaml(urls.anthropic, urls.compat));
     platform = await launchPlatform({
@@ -101,7 +103,7 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
       services: ['ai-router'],
-      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY },
+      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY, AI_IMAGE_BASE_URL: imagesUrl, AI_IMAGE_API_KEY: COMPAT_KEY },
     });
     nc = await connectNats(stack.natsUrl, 'ai-router-e2e');
     client = new NatsRpcClient(nc, createServiceMetrics('ai-router-e2e'), 30_000);
@@ -121,6 +123,7 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     await platform?.stop();
     await anthropic.stop();
     await compat.stop();
+    await images.stop();
   });
 
   it('answers through the primary alias with cache breakpoints, exact cost and a usage event', async () => {
@@ -167,6 +170,15 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     });
     expect(event.costUsd).toBeCloseTo(reply.costUsd, 12);
     expect(event.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('accounts image calls too: one usage event per image, priced per image', async () => {
+    const runId = randomUUID();
+    const image = await client.send(Rpc.aiImageGenerate, { teamId: randomUUID(), appId: randomUUID(), runId, prompt: 'a blue sea', width: 64, height: 64, mimeType: 'image/png' }, { timeoutMs: 30_000 });
+    expect(image.model).toBe('dall-e-3');
+    const event = await waitFor(() => events.find((e) => e.runId === runId), 'the image usage event');
+    expect(event).toMatchObject({ modelAlias: 'image', providerModel: 'dall-e-3', outcome: 'ok', attempts: 1 });
+    expect(event.costUsd).toBeCloseTo(0.04, 12);
   });
 
   it('529, 529, 200: spends exactly the configured two attempts on the primary, then falls back', async () => {

@@ -11,6 +11,8 @@ export interface PriceTable {
   // Stamped on every usage event, so a cost can be recomputed after prices change.
   version: string;
   models: Record<string, ModelPrice>;
+  // USD per generated or edited image, by image model.
+  images: Record<string, number>;
 }
 
 export interface TokenCounts {
@@ -37,7 +39,15 @@ export const DEFAULT_PRICE_TABLE: PriceTable = {
     'gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25, cacheWrite: 2.5 },
     'gpt-4o-mini': { input: 0.15, output: 0.6, cacheRead: 0.075, cacheWrite: 0.15 },
   },
+  images: { 'dall-e-3': 0.04, 'dall-e-2': 0.02, 'gpt-image-1': 0.042 },
 };
+
+/** One image's cost in nano-USD; an unknown image model is priced like the dearest known one. */
+export function imageCostNanoUsd(table: PriceTable, model: string): number {
+  const known = table.images[model];
+  const price = known ?? Math.max(0.08, ...Object.values(table.images));
+  return Math.round(price * 1e9);
+}
 
 // An unknown model is priced like the dearest known one: a budget must never be under-counted.
 function priceOf(table: PriceTable, model: string): ModelPrice {

@@ -19,6 +19,8 @@ export class CompletionModule {
   static forRoot(env: AiRouterEnv): DynamicModule {
     return {
       module: CompletionModule,
+      // The model config and the usage events serve the image feature too.
+      global: true,
       imports: [RedisModule.forRoot(env.REDIS_URL)],
       controllers: [CompletionController, RouterAdminController],
       providers: [
@@ -34,6 +36,7 @@ export class CompletionModule {
         CompletionService,
         RouterAdminService,
       ],
+      exports: [AiModelsConfigService, UsageEventsRepository],
     };
   }
 }

@@ -88,7 +88,7 @@ const fileSchema = z
       .object({ max_attempts_per_model: z.number().int().min(1).max(10).optional(), max_attempts_total: z.number().int().min(1).max(20).optional(), timeout_ms: z.number().int().min(100).optional() })
       .optional(),
     circuit_breaker: z.object({ failure_threshold: z.number().int().min(1).optional(), open_seconds: z.number().min(0.1).optional() }).optional(),
-    prices: z.object({ version: z.string().min(1), models: z.record(price) }).optional(),
+    prices: z.object({ version: z.string().min(1), models: z.record(price), images: z.record(z.number().min(0)).optional() }).optional(),
   })
   .strict();
 
@@ -189,6 +189,7 @@ function buildConfig(file: FileConfig, env: AiRouterEnv, source: string): AiMode
           models: Object.fromEntries(
             Object.entries(file.prices.models).map(([model, p]) => [model, { input: p.input, output: p.output, cacheRead: p.cache_read ?? p.input * 0.1, cacheWrite: p.cache_write ?? p.input * 1.25 }]),
           ),
+          images: file.prices.images ?? DEFAULT_PRICE_TABLE.images,
         }
       : DEFAULT_PRICE_TABLE,
   };
