@@ -22,6 +22,7 @@ describe('gateway /api/v1/messages (Anthropic-compatible) and the AI admin route
   let owner: { key: string; teamId: string };
   let member: { key: string; teamId: string };
   let thrifty: { key: string; teamId: string };
+  let limited: { key: string; teamId: string };
 
   const sdk = (apiKey: string) => new Anthropic({ apiKey, baseURL: `${gateway}/api`, maxRetries: 0 });
 
@@ -56,7 +57,14 @@ ${extra}`;
     owner = createTeamKey(stack.natsUrl, 'ai-gateway-owner', 'owner');
     member = createTeamKey(stack.natsUrl, 'ai-gateway-owner', 'member');
     thrifty = createTeamKey(stack.natsUrl, 'ai-gateway-thrifty', 'owner');
-    writeFileSync(configFile, yaml(`budgets:\n  teams:\n    "${thrifty.teamId}": 0.000001\n`));
+    limited = createTeamKey(stack.natsUrl, 'ai-gateway-limited', 'owner');
+    writeFileSync(
+      configFile,
+      yaml(`budgets:\n  teams:\n    "${thrifty.teamId}": 0.000001\n`).replace(
+        'max_queue_ms: 0 }',
+        `max_queue_ms: 0, teams: { "${limited.teamId}": { requests_per_minute: 1, tokens_per_minute: 100000 } } }`,
+      ),
+    );
     for (let i = 0; i < 100; i++) {
       const status = await jsonBody(await fetch(`${gateway}/api/admin/ai/status`, { headers: { 'x-api-key': owner.key } }));
       if (status.config?.loadedAt && status.aliases?.length) {
@@ -119,6 +127,24 @@ ${extra}`;
     expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(402);
     expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'billing_error', message: expect.stringMatching(/team budget/) }, code: 'AI_BUDGET_EXCEEDED' });
     expect(anthropic.requests).toHaveLength(0);
+  });
+
+  it('answers a team over its rate limit with 429, retry-after and the SDK’s RateLimitError', async () => {
+    anthropic.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }] }));
+    let refusal: unknown;
+    // One a minute: of three quick calls at least one is refused (two if a minute boundary falls between).
+    for (let i = 0; i < 3 && !refusal; i++) {
+      refusal = await sdk(limited.key)
+        .messages.create({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+    }
+    expect(refusal).toBeInstanceOf(Anthropic.RateLimitError);
+    const error = refusal as InstanceType<typeof Anthropic.RateLimitError>;
+    expect(Number(error.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(error.error).toMatchObject({ error: { type: 'rate_limit_error' }, code: 'AI_RATE_LIMITED' });
   });
 
   it('answers bad requests and bad keys with Anthropic-shaped errors the SDK understands', async () => {
