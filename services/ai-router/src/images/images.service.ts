@@ -40,7 +40,7 @@ export class ImagesService {
     const mimeType = wantedType(req.mimeType);
     const size = `${side(req.width, 'width')}x${side(req.height, 'height')}`;
     const prompt = wantedPrompt(req.prompt);
-    const model = this.env.AI_IMAGE_MODEL;
+    const model = this.imageModel();
     return this.accounted(req, model, () =>
       this.metrics.track(model, async () => {
         const raw = await this.provider.generate({ model, prompt, size });
@@ -56,13 +56,18 @@ export class ImagesService {
     const upload = source.mimeType === 'image/png' ? source : await asType(source.image, 'image/png', 'The image to edit');
     const outputType = req.mimeType ? wantedType(req.mimeType) : source.mimeType;
     const size = `${req.width ? side(req.width, 'width') : source.width}x${req.height ? side(req.height, 'height') : source.height}`;
-    const model = this.env.AI_IMAGE_MODEL;
+    const model = this.imageModel();
     return this.accounted(req, model, () =>
       this.metrics.track(model, async () => {
         const raw = await this.provider.edit({ model, prompt, size, image: upload.image, mimeType: 'image/png' });
         return { ...(await asType(raw, outputType, 'The provider\'s image')), model };
       }),
     );
+  }
+
+  // The `image` alias of the model config (hot-reloaded); AI_IMAGE_MODEL without a config file.
+  private imageModel(): string {
+    return this.models.current().aliases.image?.model ?? this.env.AI_IMAGE_MODEL;
   }
 
   // Every image call, drawn or failed, is a usage event priced per image from the price table.

@@ -44,7 +44,9 @@ export class ModelRouterService {
     const config = this.models.current();
     const first = this.models.resolve(requested);
     const chain = [first];
-    for (const name of config.fallbackOrder) {
+    // After a runtime switch, the real primary stays the last resort.
+    const names = (requested || 'primary') === 'primary' && first.alias !== 'primary' ? [...config.fallbackOrder, 'primary'] : config.fallbackOrder;
+    for (const name of names) {
       const alias = config.aliases[name];
       if (alias && !chain.some((a) => a.provider === alias.provider && a.model === alias.model)) chain.push(alias);
     }
