@@ -45,6 +45,9 @@ function healthPing(owner: ServiceName) {
 
 export const Rpc = {
   apiKeyCreate: rpc('gateway', 'gateway.apikey.create.v1', gatewayV1.ApiKeyCreateRequestSchema, gatewayV1.ApiKeyCreateResponseSchema),
+  apiKeyList: rpc('gateway', 'gateway.apikey.list.v1', gatewayV1.ApiKeyListRequestSchema, gatewayV1.ApiKeyListResponseSchema),
+  apiKeyRotate: rpc('gateway', 'gateway.apikey.rotate.v1', gatewayV1.ApiKeyRotateRequestSchema, gatewayV1.ApiKeyRotateResponseSchema),
+  apiKeyRevoke: rpc('gateway', 'gateway.apikey.revoke.v1', gatewayV1.ApiKeyRevokeRequestSchema, gatewayV1.ApiKeyRevokeResponseSchema),
 
   appCreate: rpc('orchestrator', 'orchestrator.app.create.v1', orchestratorV1.AppCreateRequestSchema, orchestratorV1.AppSchema),
   appGet: rpc('orchestrator', 'orchestrator.app.get.v1', orchestratorV1.AppGetRequestSchema, orchestratorV1.AppSchema),
@@ -135,6 +138,7 @@ export const Events = {
   previewConsoleLogged: { subject: 'events.preview.console.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewConsoleLoggedSchema },
   previewNetworkRequested: { subject: 'events.preview.network.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewNetworkRequestedSchema },
   previewPageViewed: { subject: 'events.preview.pageview.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewPageViewedSchema },
+  auditRecorded: { subject: 'events.audit.recorded.v1', stream: Streams.EVENTS.name, message: gatewayV1.AuditRecordedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).

@@ -24,8 +24,10 @@ export interface ServiceDefinition {
   imports: Array<Type<unknown> | DynamicModule>;
   jetstream?: boolean;
   bodyLimitBytes?: number;
-  // Last touches before listening (the gateway's HTTP error mapper).
-  configure?(app: NestFastifyApplication, logger: Logger): void;
+  // Extra Fastify server options (the gateway's trustProxy, timeouts).
+  fastifyOptions?: { trustProxy?: boolean | string | number; requestTimeout?: number; keepAliveTimeout?: number; connectionTimeout?: number };
+  // Last touches before listening (the gateway's HTTP error mapper, its plugins and hooks).
+  configure?(app: NestFastifyApplication, logger: Logger): void | Promise<void>;
 }
 
 export interface RunningService {
@@ -53,7 +55,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   })
   class ServiceRootModule {}
 
-  const adapter = new FastifyAdapter({ bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
+  const adapter = new FastifyAdapter({ ...def.fastifyOptions, bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
   const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false });
   instrumentFastify(app.getHttpAdapter().getInstance(), { service: def.service, metrics, logger });
 
@@ -68,7 +70,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   deferred.registerListeners();
   deferred.setIsInitialized(true);
   deferred.setIsInitHookCalled(true);
-  def.configure?.(app, logger);
+  await def.configure?.(app, logger);
   app.enableShutdownHooks();
 
   await app.startAllMicroservices();
