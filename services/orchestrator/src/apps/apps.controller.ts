@@ -23,6 +23,16 @@ export class AppsController {
     return this.apps.list(req);
   }
 
+  @RpcHandler(Rpc.appUpdate)
+  update(@Payload() req: RpcRequest<typeof Rpc.appUpdate>): Promise<RpcReply<typeof Rpc.appUpdate>> {
+    return this.apps.update(req);
+  }
+
+  @RpcHandler(Rpc.appDelete)
+  delete(@Payload() req: RpcRequest<typeof Rpc.appDelete>): Promise<RpcReply<typeof Rpc.appDelete>> {
+    return this.apps.delete(req);
+  }
+
   @RpcHandler(Rpc.appIdsExist)
   idsExist(@Payload() req: RpcRequest<typeof Rpc.appIdsExist>): Promise<RpcReply<typeof Rpc.appIdsExist>> {
     return this.apps.idsExist(req);

@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
-import { AppEntity } from '../persistence/entities';
+import { AppEntity, type RunStatusName } from '../persistence/entities';
+
+export interface DeletedRun {
+  id: string;
+  status: RunStatusName;
+  lastSeq: number;
+}
 
 @Injectable()
 export class AppsRepository {
   private readonly apps: Repository<AppEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.apps = dataSource.getRepository(AppEntity);
   }
 
@@ -37,5 +43,27 @@ export class AppsRepository {
     const qb = this.apps.createQueryBuilder('a').where('a.team_id = :teamId', { teamId });
     if (after) qb.andWhere('(a.created_at, a.id) < (:createdAt, :id)', after);
     return qb.orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(limit).getMany();
+  }
+
+  async update(teamId: string, id: string, fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>>): Promise<AppEntity | null> {
+    if (Object.keys(fields).length > 0) await this.apps.update({ id, teamId }, fields);
+    return this.findForTeam(teamId, id);
+  }
+
+  // One transaction: the app row goes, and with it (ON DELETE CASCADE) its messages, runs and
+  // steps. Returns the runs that had not finished, with their last event seq, so their
+  // listeners can be told. null = no such app for this team.
+  async deleteWithHistory(teamId: string, id: string): Promise<DeletedRun[] | null> {
+    return this.dataSource.transaction(async (tx) => {
+      const locked: unknown[] = await tx.query(`SELECT id FROM "orchestrator"."apps" WHERE id = $1 AND team_id = $2 FOR UPDATE`, [id, teamId]);
+      if (locked.length === 0) return null;
+      const open: Array<{ id: string; status: RunStatusName; last_seq: number | null }> = await tx.query(
+        `SELECT r.id, r.status, (SELECT MAX(s.seq) FROM "orchestrator"."run_steps" s WHERE s.run_id = r.id) AS last_seq
+           FROM "orchestrator"."runs" r WHERE r.app_id = $1 AND r.status IN ('queued', 'running') FOR UPDATE OF r`,
+        [id],
+      );
+      await tx.delete(AppEntity, { id, teamId });
+      return open.map((r) => ({ id: r.id, status: r.status, lastSeq: Number(r.last_seq ?? 0) }));
+    });
   }
 }

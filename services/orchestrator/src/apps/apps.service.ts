@@ -1,22 +1,31 @@
-import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, Rpc, isEntityId } from '@overskill/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode, Rpc, isEntityId, orchestratorV1 } from '@overskill/contracts';
 import { NatsRpcClient, type RpcReply, type RpcRequest } from '@overskill/messaging';
+import { LOGGER } from '@overskill/observability';
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { decodePageToken, pageSize, paginate } from '../common/page-token';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { AppEntity } from '../persistence/entities';
+import { RunQueueRepository } from '../runs/run-queue.repository';
 import { AppsRepository } from './apps.repository';
 
 const TEMPLATES = new Set(['empty', 'static-web', 'vite-react']);
+const DESCRIPTION_MAX = 2000;
 
 @Injectable()
 export class AppsService {
   constructor(
+    @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
     private readonly apps: AppsRepository,
+    private readonly queue: RunQueueRepository,
     private readonly rpc: NatsRpcClient,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async create(req: RpcRequest<typeof Rpc.appCreate>): Promise<RpcReply<typeof Rpc.appCreate>> {
-    const name = req.name.trim();
-    if (!name || name.length > 200) throw new AppError(ErrorCode.VALIDATION_FAILED, 'name must be 1 to 200 characters');
+    const name = validName(req.name);
+    if (req.description.length > DESCRIPTION_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `description must be at most ${DESCRIPTION_MAX} characters`);
     const template = req.template || 'static-web';
     if (!TEMPLATES.has(template)) throw new AppError(ErrorCode.VALIDATION_FAILED, `template must be one of ${[...TEMPLATES].join(', ')}`);
     const app = await this.apps.insert({ id: randomUUID(), teamId: req.teamId, name, description: req.description, template });
@@ -35,12 +44,48 @@ export class AppsService {
   }
 
   async list(req: RpcRequest<typeof Rpc.appList>): Promise<RpcReply<typeof Rpc.appList>> {
-    const limit = Math.min(Math.max(req.pageSize || 20, 1), 100);
-    const after = decodePageToken(req.pageToken);
-    const rows = await this.apps.listForTeam(req.teamId, limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { apps: page.map(toApp), nextPageToken: rows.length > limit && last ? encodePageToken(last) : '' };
+    const limit = pageSize(req.pageSize);
+    const rows = await this.apps.listForTeam(req.teamId, limit + 1, decodePageToken(req.pageToken));
+    const { page, nextPageToken } = paginate(rows, limit);
+    return { apps: page.map(toApp), nextPageToken };
+  }
+
+  // Only the fields that are set change; everything is validated before anything is written.
+  async update(req: RpcRequest<typeof Rpc.appUpdate>): Promise<RpcReply<typeof Rpc.appUpdate>> {
+    const fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>> = {};
+    if (req.name !== undefined) fields.name = validName(req.name);
+    if (req.description !== undefined) {
+      if (req.description.length > DESCRIPTION_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `description must be at most ${DESCRIPTION_MAX} characters`);
+      fields.description = req.description;
+    }
+    if (req.maxIterations !== undefined) {
+      const max = 200;
+      if (!Number.isInteger(req.maxIterations) || req.maxIterations < 0 || req.maxIterations > max) {
+        throw new AppError(ErrorCode.VALIDATION_FAILED, `max_iterations must be 0 (the service default, ${this.env.RUN_MAX_ITERATIONS}) to ${max}`);
+      }
+      fields.maxIterations = req.maxIterations;
+    }
+    await this.requireApp(req.teamId, req.appId);
+    const app = await this.apps.update(req.teamId, req.appId, fields);
+    if (!app) throw notFound(req.appId);
+    return toApp(app);
+  }
+
+  // The app, its messages, runs and steps go in one transaction. Runs that had not finished
+  // stop: their loop finds the run gone at its next checkpoint, and their live listeners get
+  // a final event now. The repository is removed later by git-service's orphan cleanup.
+  async delete(req: RpcRequest<typeof Rpc.appDelete>): Promise<RpcReply<typeof Rpc.appDelete>> {
+    if (!isEntityId(req.appId)) throw notFound(req.appId);
+    const open = await this.apps.deleteWithHistory(req.teamId, req.appId);
+    if (!open) throw notFound(req.appId);
+    const summary = `The app was deleted; the run stopped (${ErrorCode.RUN_APP_DELETED})`;
+    for (const run of open) {
+      this.queue.publishProgress({ runId: run.id, seq: run.lastSeq + 1, kind: 'run_cancelled', summary, status: orchestratorV1.RunStatus.CANCELLED, createdAt: new Date().toISOString() });
+      await this.queue
+        .publishFinished({ runId: run.id, appId: req.appId, teamId: req.teamId, status: orchestratorV1.RunStatus.CANCELLED, iterations: 0, commitSha: '', errorCode: ErrorCode.RUN_APP_DELETED })
+        .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished for a deleted app'));
+    }
+    return { appId: req.appId };
   }
 
   // Internal (git-service's orphan cleanup), across teams; ids that aren't uuids simply don't exist.
@@ -52,9 +97,19 @@ export class AppsService {
 
   async requireApp(teamId: string, appId: string): Promise<AppEntity> {
     const app = isEntityId(appId) ? await this.apps.findForTeam(teamId, appId) : null;
-    if (!app) throw new AppError(ErrorCode.APP_NOT_FOUND, `App ${appId.slice(0, 64)} not found`);
+    if (!app) throw notFound(appId);
     return app;
   }
+}
+
+function notFound(appId: string): AppError {
+  return new AppError(ErrorCode.APP_NOT_FOUND, `App ${appId.slice(0, 64)} not found`);
+}
+
+function validName(raw: string): string {
+  const name = raw.trim();
+  if (!name || name.length > 200) throw new AppError(ErrorCode.VALIDATION_FAILED, 'name must be 1 to 200 characters');
+  return name;
 }
 
 function toApp(app: AppEntity): RpcReply<typeof Rpc.appGet> {
@@ -66,17 +121,6 @@ function toApp(app: AppEntity): RpcReply<typeof Rpc.appGet> {
     template: app.template,
     createdAt: app.createdAt.toISOString(),
     updatedAt: app.updatedAt.toISOString(),
+    maxIterations: app.maxIterations,
   };
-}
-
-function encodePageToken(app: AppEntity): string {
-  return Buffer.from(`${app.createdAt.toISOString()}|${app.id}`).toString('base64url');
-}
-
-function decodePageToken(token: string): { createdAt: Date; id: string } | undefined {
-  if (!token) return undefined;
-  const [createdAt, id] = Buffer.from(token, 'base64url').toString('utf8').split('|');
-  const date = new Date(createdAt ?? '');
-  if (!id || !isEntityId(id) || Number.isNaN(date.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'page_token is not valid; pass the token from the previous page');
-  return { createdAt: date, id };
 }

@@ -8,6 +8,8 @@ export class AppEntity {
   @Column('varchar', { length: 200 }) name: string;
   @Column('text', { default: '' }) description: string;
   @Column('varchar', { length: 50 }) template: string;
+  // Agent iterations per run; 0 = the service default.
+  @Column('int', { name: 'max_iterations', default: 0 }) maxIterations: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
@@ -20,6 +22,7 @@ export class MessageEntity {
   @Column('varchar', { length: 20 }) role: string;
   @Column('text') content: string;
   @Column('varchar', { name: 'author_id', length: 100, default: '' }) authorId: string;
+  @Column('uuid', { name: 'run_id', nullable: true }) runId: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
@@ -36,6 +39,14 @@ export class RunEntity {
   @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
   @Column('varchar', { name: 'commit_sha', length: 64, nullable: true }) commitSha: string | null;
   @Column('int', { default: 0 }) iterations: number;
+  @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt: Date | null;
+  @Column('text', { name: 'cancel_reason', nullable: true }) cancelReason: string | null;
+  @Column('varchar', { name: 'lease_owner', length: 64, nullable: true }) leaseOwner: string | null;
+  @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
+  // bigint and numeric arrive as strings from pg.
+  @Column('bigint', { name: 'input_tokens', default: 0 }) inputTokens: string;
+  @Column('bigint', { name: 'output_tokens', default: 0 }) outputTokens: string;
+  @Column('numeric', { name: 'cost_usd', precision: 14, scale: 6, default: 0 }) costUsd: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
@@ -50,6 +61,8 @@ export class RunStepEntity {
   @Column('varchar', { length: 30 }) kind: string;
   @Column('text') summary: string;
   @Column('jsonb', { default: {} }) data: Record<string, unknown>;
+  // The run status this step was published with on run.events.<runId>.
+  @Column('varchar', { length: 20, default: 'running' }) status: RunStatusName;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 

@@ -8,8 +8,9 @@ import { Counter } from 'prom-client';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { RunStatusName } from '../persistence/entities';
 import { RunQueueRepository } from './run-queue.repository';
-import { RunsRepository } from './runs.repository';
-import { RUN_STATUS } from './runs.service';
+import { cancelMessage, RunsRepository } from './runs.repository';
+import { AppsRepository } from '../apps/apps.repository';
+import { RUN_STATUS, TERMINAL } from './runs.service';
 
 type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
 
@@ -19,7 +20,8 @@ const SYSTEM_PROMPT = [
   'When the request is done, answer with a short summary of what you changed.',
 ].join('\n');
 
-const TERMINAL: ReadonlySet<RunStatusName> = new Set(['completed', 'failed', 'cancelled']);
+// The run's row is gone: its app was deleted mid-run.
+class RunDeleted extends Error {}
 
 // One run: ask the model, execute the tools it asks for, feed the results back, until it ends
 // its turn; then one commit. Every step is checkpointed before the next one starts.
@@ -31,6 +33,7 @@ export class AgentLoopService {
   constructor(
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
     private readonly runs: RunsRepository,
+    private readonly apps: AppsRepository,
     private readonly queue: RunQueueRepository,
     private readonly rpc: NatsRpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -49,16 +52,21 @@ export class AgentLoopService {
     const message = await this.runs.findMessage(run.messageId);
     if (!message) return this.finish(run, 'failed', 0, { errorCode: ErrorCode.INTERNAL, errorMessage: 'The request message is missing' });
 
+    const app = await this.apps.findById(run.appId);
+    if (!app) return; // deleted with its runs
+    const maxIterations = app.maxIterations || this.env.RUN_MAX_ITERATIONS;
     await this.runs.markRunning(run.id);
     await this.step(run.id, 'run_started', 'Run started', {}, 'running');
     let iterations = 0;
+    let finalText = '';
     try {
       const catalog = await this.rpc.send(Rpc.toolCatalogList, {}, { tenantId: run.teamId });
       const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
       const conversation: ChatMessageInit[] = [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: message.content } } }] }];
 
       for (;;) {
-        if (iterations >= this.env.RUN_MAX_ITERATIONS) {
+        await this.checkpoint(run.id);
+        if (iterations >= maxIterations) {
           throw new AppError(ErrorCode.RUN_MAX_ITERATIONS, `Stopped after ${iterations} model turns (the limit); the work so far is committed`);
         }
         iterations += 1;
@@ -76,10 +84,12 @@ export class AgentLoopService {
           usage: { input: Number(completion.usage?.inputTokens ?? 0n), output: Number(completion.usage?.outputTokens ?? 0n) },
         });
         conversation.push({ role: aiV1.Role.ASSISTANT, content: completion.content });
+        if (text) finalText = text;
         if (completion.stopReason !== 'tool_use' || toolUses.length === 0) break;
 
         const results = [];
         for (const use of toolUses) {
+          await this.checkpoint(run.id);
           const result = await this.rpc.send(
             Rpc.toolCallExecute,
             { teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson },
@@ -94,7 +104,17 @@ export class AgentLoopService {
       const commit = await this.commit(run.appId, message.content, run.teamId);
       await this.step(run.id, 'commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
       await this.finish(run, 'completed', iterations, { commitSha: commit.sha });
+      await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: finalText || 'Done.' });
     } catch (err) {
+      if (err instanceof RunDeleted || !(await this.runs.findRun(runId).catch(() => run))) {
+        this.logger.info({ runId }, 'the app was deleted mid-run; stopping');
+        return;
+      }
+      if (err instanceof AppError && err.code === ErrorCode.RUN_CANCELLED) {
+        const commit = await this.commit(run.appId, `${message.content}\n\n(cancelled)`, run.teamId).catch(() => undefined);
+        await this.finish(run, 'cancelled', iterations, { commitSha: commit?.sha, errorCode: err.code, errorMessage: err.message });
+        return;
+      }
       const appError = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, 'The run failed unexpectedly; the error was logged');
       if (!(err instanceof AppError)) this.logger.error({ err, runId }, 'run failed unexpectedly');
       // Keep what was done: the turn's files are committed even when the run stops early.
@@ -103,12 +123,19 @@ export class AgentLoopService {
     }
   }
 
+  // A step boundary: stop if the run was cancelled or its app deleted.
+  private async checkpoint(runId: string): Promise<void> {
+    const current = await this.runs.findRun(runId);
+    if (!current) throw new RunDeleted();
+    if (current.cancelRequestedAt) throw new AppError(ErrorCode.RUN_CANCELLED, cancelMessage(current.cancelReason ?? ''));
+  }
+
   private commit(appId: string, request: string, teamId: string) {
     return this.rpc.send(Rpc.gitRepoCommit, { appId, message: commitMessageFor(request), authorName: 'overskill agent', authorEmail: 'agent@overskill.local' }, { tenantId: teamId });
   }
 
   private async step(runId: string, kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running'): Promise<void> {
-    const step = await this.runs.appendStep(runId, kind, summary, data);
+    const step = await this.runs.appendStep(runId, kind, summary, data, status);
     this.queue.publishProgress({ runId, seq: step.seq, kind, summary, status: RUN_STATUS[status], createdAt: step.createdAt.toISOString() });
   }
 

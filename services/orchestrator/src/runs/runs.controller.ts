@@ -13,8 +13,28 @@ export class RunsController {
     return this.runs.postMessage(req);
   }
 
+  @RpcHandler(Rpc.messageList)
+  listMessages(@Payload() req: RpcRequest<typeof Rpc.messageList>): Promise<RpcReply<typeof Rpc.messageList>> {
+    return this.runs.listMessages(req);
+  }
+
   @RpcHandler(Rpc.runGet)
   get(@Payload() req: RpcRequest<typeof Rpc.runGet>): Promise<RpcReply<typeof Rpc.runGet>> {
     return this.runs.get(req);
+  }
+
+  @RpcHandler(Rpc.runList)
+  list(@Payload() req: RpcRequest<typeof Rpc.runList>): Promise<RpcReply<typeof Rpc.runList>> {
+    return this.runs.list(req);
+  }
+
+  @RpcHandler(Rpc.runCancel)
+  cancel(@Payload() req: RpcRequest<typeof Rpc.runCancel>): Promise<RpcReply<typeof Rpc.runCancel>> {
+    return this.runs.cancel(req);
+  }
+
+  @RpcHandler(Rpc.runEventsList)
+  listEvents(@Payload() req: RpcRequest<typeof Rpc.runEventsList>): Promise<RpcReply<typeof Rpc.runEventsList>> {
+    return this.runs.listEvents(req);
   }
 }

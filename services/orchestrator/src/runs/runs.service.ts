@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, orchestratorV1, type Rpc, isEntityId } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
+import { LOGGER } from '@overskill/observability';
+import type { Logger } from 'pino';
 import { AppsService } from '../apps/apps.service';
+import { decodePageToken, pageSize, paginate } from '../common/page-token';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
-import type { RunEntity, RunStatusName } from '../persistence/entities';
+import type { MessageEntity, RunEntity, RunStatusName, RunStepEntity } from '../persistence/entities';
 import { RunQueueRepository } from './run-queue.repository';
-import { RunsRepository } from './runs.repository';
+import { cancelMessage, RunsRepository } from './runs.repository';
 
 export const RUN_STATUS: Record<RunStatusName, orchestratorV1.RunStatus> = {
   queued: orchestratorV1.RunStatus.QUEUED,
@@ -15,6 +18,12 @@ export const RUN_STATUS: Record<RunStatusName, orchestratorV1.RunStatus> = {
   cancelled: orchestratorV1.RunStatus.CANCELLED,
 };
 
+export const TERMINAL: ReadonlySet<RunStatusName> = new Set(['completed', 'failed', 'cancelled']);
+
+const EVENTS_LIMIT_DEFAULT = 100;
+const EVENTS_LIMIT_MAX = 1000;
+const CANCEL_REASON_MAX = 500;
+
 @Injectable()
 export class RunsService {
   constructor(
@@ -22,16 +31,17 @@ export class RunsService {
     private readonly apps: AppsService,
     private readonly runs: RunsRepository,
     private readonly queue: RunQueueRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async postMessage(req: RpcRequest<typeof Rpc.messagePost>): Promise<RpcReply<typeof Rpc.messagePost>> {
     const content = req.content.trim();
     if (!content) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The message is empty; say what the app should do');
     if (content.length > this.env.MESSAGE_MAX_CHARS) {
-      throw new AppError(ErrorCode.MESSAGE_TOO_LARGE, `The message is ${content.length} characters; the limit is ${this.env.MESSAGE_MAX_CHARS}`);
+      throw new AppError(ErrorCode.MESSAGE_TOO_LARGE, `The message is ${content.length} characters; the limit is ${this.env.MESSAGE_MAX_CHARS}. Split it or attach less text.`);
     }
     const app = await this.apps.requireApp(req.teamId, req.appId);
-    const { messageId, runId } = await this.runs.insertMessageWithRun({ appId: app.id, teamId: app.teamId, content, authorId: req.authorId });
+    const { messageId, runId } = await this.runs.insertMessageWithRun({ appId: app.id, teamId: app.teamId, content, authorId: req.authorId.slice(0, 100) });
     try {
       await this.queue.enqueue({ runId, appId: app.id, teamId: app.teamId });
     } catch {
@@ -41,15 +51,76 @@ export class RunsService {
     return { messageId, runId };
   }
 
+  async listMessages(req: RpcRequest<typeof Rpc.messageList>): Promise<RpcReply<typeof Rpc.messageList>> {
+    const limit = pageSize(req.pageSize);
+    const cursor = decodePageToken(req.pageToken);
+    const app = await this.apps.requireApp(req.teamId, req.appId);
+    const { page, nextPageToken } = paginate(await this.runs.listMessages(app.id, limit + 1, cursor), limit);
+    return { messages: page.map(toMessageRecord), nextPageToken };
+  }
+
   async get(req: RpcRequest<typeof Rpc.runGet>): Promise<RpcReply<typeof Rpc.runGet>> {
-    const run = isEntityId(req.runId) ? await this.runs.findRunForTeam(req.teamId, req.runId) : null;
-    if (!run) throw new AppError(ErrorCode.RUN_NOT_FOUND, `Run ${req.runId.slice(0, 64)} not found`);
+    const run = await this.requireRun(req.teamId, req.runId);
     const steps = await this.runs.listSteps(run.id);
     return {
       ...toRunFields(run),
       steps: steps.map((s) => ({ id: s.id, seq: s.seq, kind: s.kind, summary: s.summary, createdAt: s.createdAt.toISOString() })),
     };
   }
+
+  async list(req: RpcRequest<typeof Rpc.runList>): Promise<RpcReply<typeof Rpc.runList>> {
+    const limit = pageSize(req.pageSize);
+    const cursor = decodePageToken(req.pageToken);
+    const appId = req.appId ? (await this.apps.requireApp(req.teamId, req.appId)).id : undefined;
+    const { page, nextPageToken } = paginate(await this.runs.listRuns(req.teamId, appId, limit + 1, cursor), limit);
+    return { runs: page.map((run) => ({ ...toRunFields(run), steps: [] })), nextPageToken };
+  }
+
+  // Idempotent. A queued run ends now; a running one is marked and its loop stops at the next
+  // step boundary; a finished one is answered as it is.
+  async cancel(req: RpcRequest<typeof Rpc.runCancel>): Promise<RpcReply<typeof Rpc.runCancel>> {
+    if (req.reason.length > CANCEL_REASON_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `reason must be at most ${CANCEL_REASON_MAX} characters`);
+    const run = await this.requireRun(req.teamId, req.runId);
+    const reason = req.reason.trim();
+    if (run.status === 'queued' && (await this.runs.cancelQueued(run.id, reason))) {
+      // No worker has touched it, so this is its first and last event.
+      const step = await this.runs.appendStep(run.id, 'run_cancelled', cancelMessage(reason), { errorCode: ErrorCode.RUN_CANCELLED, requestedBy: req.requestedBy.slice(0, 100) }, 'cancelled');
+      this.queue.publishProgress({ runId: run.id, seq: step.seq, kind: step.kind, summary: step.summary, status: RUN_STATUS.cancelled, createdAt: step.createdAt.toISOString() });
+      await this.queue
+        .publishFinished({ runId: run.id, appId: run.appId, teamId: run.teamId, status: RUN_STATUS.cancelled, iterations: 0, commitSha: '', errorCode: ErrorCode.RUN_CANCELLED })
+        .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished'));
+    } else if (!TERMINAL.has(run.status)) {
+      await this.runs.requestCancel(run.id, reason);
+    }
+    return { ...toRunFields((await this.runs.findRunForTeam(req.teamId, run.id)) ?? run), steps: [] };
+  }
+
+  // Replay for SSE Last-Event-ID: the persisted steps are the very values that were published.
+  async listEvents(req: RpcRequest<typeof Rpc.runEventsList>): Promise<RpcReply<typeof Rpc.runEventsList>> {
+    if (!Number.isInteger(req.afterSeq) || req.afterSeq < 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 'after_seq must be 0 or a positive event id');
+    if (req.limit < 0 || req.limit > EVENTS_LIMIT_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `limit must be 1 to ${EVENTS_LIMIT_MAX} (0 = ${EVENTS_LIMIT_DEFAULT})`);
+    const limit = req.limit || EVENTS_LIMIT_DEFAULT;
+    // The run first: a finished run's final step was written before its status, so the
+    // steps read next include it.
+    const run = await this.requireRun(req.teamId, req.runId);
+    const steps = await this.runs.listStepsAfter(run.id, req.afterSeq, limit + 1);
+    const page = steps.slice(0, limit);
+    return { events: page.map((s) => toRunEvent(run.id, s)), status: RUN_STATUS[run.status], complete: TERMINAL.has(run.status) && steps.length <= limit };
+  }
+
+  private async requireRun(teamId: string, runId: string): Promise<RunEntity> {
+    const run = isEntityId(runId) ? await this.runs.findRunForTeam(teamId, runId) : null;
+    if (!run) throw new AppError(ErrorCode.RUN_NOT_FOUND, `Run ${runId.slice(0, 64)} not found`);
+    return run;
+  }
+}
+
+export function toRunEvent(runId: string, step: Pick<RunStepEntity, 'seq' | 'kind' | 'summary' | 'status' | 'createdAt'>) {
+  return { runId, seq: step.seq, kind: step.kind, summary: step.summary, status: RUN_STATUS[step.status], createdAt: step.createdAt.toISOString() };
+}
+
+function toMessageRecord(m: MessageEntity) {
+  return { id: m.id, appId: m.appId, role: m.role, content: m.content, authorId: m.authorId, runId: m.runId ?? '', createdAt: m.createdAt.toISOString() };
 }
 
 function toRunFields(run: RunEntity) {

@@ -1,0 +1,25 @@
+import { AppError, ErrorCode, isEntityId } from '@overskill/contracts';
+
+// Keyset cursor over (created_at, id): stable under inserts, opaque to clients.
+export function encodePageToken(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+export function decodePageToken(token: string): { createdAt: Date; id: string } | undefined {
+  if (!token) return undefined;
+  const [createdAt, id] = Buffer.from(token, 'base64url').toString('utf8').split('|');
+  const date = new Date(createdAt ?? '');
+  if (!id || !isEntityId(id) || Number.isNaN(date.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'page_token is not valid; pass the token from the previous page');
+  return { createdAt: date, id };
+}
+
+export function pageSize(requested: number): number {
+  return Math.min(Math.max(requested || 20, 1), 100);
+}
+
+// Rows were fetched with limit + 1: the extra row says there is a next page.
+export function paginate<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): { page: T[]; nextPageToken: string } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextPageToken: rows.length > limit && last ? encodePageToken(last) : '' };
+}
