@@ -7,6 +7,8 @@ const pg = require('pg') as { Client: new (c: { connectionString: string }) => {
 
 // The public API end to end against the real services: every JSON response is also checked
 // against the served OpenAPI document (the contract test).
+jest.setTimeout(60_000);
+
 describe('gateway API', () => {
   let h: GatewayHarness;
   let owner: { key: string; teamId: string };
