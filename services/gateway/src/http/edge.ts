@@ -25,6 +25,7 @@ export interface EdgeDeps {
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
 type EdgeRequest = AuditableRequest & { timeoutTimer?: NodeJS.Timeout; inFlight?: boolean };
 
 function errorReply(request: EdgeRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
@@ -101,7 +102,12 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
   });
 
   fastify.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.body !== undefined && exceedsDepth(request.body, env.GATEWAY_JSON_MAX_DEPTH)) {
+    if (request.body === undefined) return undefined;
+    // Fastify also parses text/plain; the API takes JSON only.
+    if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+      return errorReply(request as EdgeRequest, reply, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send JSON bodies with Content-Type: application/json');
+    }
+    if (exceedsDepth(request.body, env.GATEWAY_JSON_MAX_DEPTH)) {
       return errorReply(request as EdgeRequest, reply, 400, ErrorCode.VALIDATION_FAILED, `The JSON body is nested deeper than ${env.GATEWAY_JSON_MAX_DEPTH} levels`);
     }
     return undefined;

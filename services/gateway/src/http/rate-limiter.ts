@@ -14,7 +14,8 @@ export interface RateDecision {
 }
 
 // Fixed window counters in Redis, shared by every gateway replica: one round trip (INCR and
-// the window's expiry set atomically in a script).
+// the window's expiry set atomically in a script). A window starts at its bucket's first
+// request, so a burst is never split in two by a clock-aligned boundary.
 const SCRIPT = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
@@ -34,9 +35,8 @@ export class RateLimiter {
 
   async hit(bucket: string, limit: number, windowSeconds: number): Promise<RateDecision> {
     const windowMs = windowSeconds * 1000;
-    const windowIndex = Math.floor(Date.now() / windowMs);
     try {
-      const [count, ttlMs] = await this.redis.gatewayRateHit(`gw:rl:${bucket}:${windowIndex}`, windowMs);
+      const [count, ttlMs] = await this.redis.gatewayRateHit(`gw:rl:${windowSeconds}:${bucket}`, windowMs);
       return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)), windowSeconds };
     } catch (err) {
       // Redis down: serve rather than refuse everyone; /health/ready already reports Redis.
