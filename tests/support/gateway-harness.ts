@@ -122,7 +122,7 @@ export async function loadContract(gateway: string): Promise<ContractChecker> {
   ajv.addSchema({ $id: 'doc', components: document.components }, 'doc');
   const ops: Array<{ method: string; template: string; regex: RegExp; operation: Record<string, unknown> }> = [];
   for (const [template, item] of Object.entries<Record<string, Record<string, unknown>>>(document.paths)) {
-    const regex = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+    const regex = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]*')}$`);
     for (const [method, operation] of Object.entries(item)) ops.push({ method: method.toUpperCase(), template, regex, operation });
   }
   // Literal segments win over parameters (/api/apps/x/files/content is not /api/apps/{appId}).

@@ -14,6 +14,7 @@ import {
   PinoNestLogger,
   startTracing,
 } from '@overskill/observability';
+import type { FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceEnv } from './service-env';
 
@@ -25,7 +26,7 @@ export interface ServiceDefinition {
   jetstream?: boolean;
   bodyLimitBytes?: number;
   // Extra Fastify server options (the gateway's trustProxy, timeouts).
-  fastifyOptions?: { trustProxy?: boolean | string | number; requestTimeout?: number; keepAliveTimeout?: number; connectionTimeout?: number };
+  fastifyOptions?: Omit<FastifyServerOptions, 'logger' | 'bodyLimit'>;
   // Last touches before listening (the gateway's HTTP error mapper, its plugins and hooks).
   configure?(app: NestFastifyApplication, logger: Logger): void | Promise<void>;
 }

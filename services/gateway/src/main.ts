@@ -1,5 +1,7 @@
-import { loadConfig } from '@overskill/observability';
+import { ErrorCode } from '@overskill/contracts';
+import { loadConfig, newCorrelationId } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';
+import type { FastifyReply } from 'fastify';
 import { AuditService } from './audit/audit.service';
 import { gatewayEnvSchema } from './config';
 import { HttpErrorFilter, noteErrorCode, toHttpError } from './errors/http-error.filter';
@@ -14,7 +16,16 @@ runService(() => {
     service: 'gateway',
     env,
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES,
-    fastifyOptions: { trustProxy: env.GATEWAY_TRUST_PROXY, keepAliveTimeout: env.GATEWAY_KEEP_ALIVE_TIMEOUT_MS },
+    fastifyOptions: {
+      trustProxy: env.GATEWAY_TRUST_PROXY,
+      keepAliveTimeout: env.GATEWAY_KEEP_ALIVE_TIMEOUT_MS,
+      // The router's own refusals (an over-long or undecodable path segment), in the API's error shape.
+      frameworkErrors: (error, _request, reply) => {
+        const correlationId = newCorrelationId();
+        const body = { code: ErrorCode.VALIDATION_FAILED, message: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long' : 'The URL is not valid', correlationId };
+        void (reply as unknown as FastifyReply).status(400).header('x-correlation-id', correlationId).send(body);
+      },
+    },
     imports: [GatewayModule.forRoot(env)],
     async configure(app, logger) {
       app.useGlobalFilters(new HttpErrorFilter(logger));
