@@ -59,10 +59,10 @@ export function buildOpenApiDocument(): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const spec of Object.values(ROUTES) as RouteSpec[]) {
     const responses: Record<string, Json> = {};
-    if (!spec.notImplemented) {
+    {
       responses[String(spec.status)] = spec.sse
         ? { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }
-        : { description: 'Success', headers: rateHeaders, content: { 'application/json': { schema: jsonSchemaOf(spec.response ?? z.object({})) } } };
+        : { description: spec.notImplemented ? 'Success (once available; 501 until then)' : 'Success', headers: rateHeaders, content: { 'application/json': { schema: jsonSchemaOf(spec.response ?? z.object({})) } } };
     }
     const errorStatuses = [...new Set([...COMMON_ERRORS, ...spec.errors, ...(spec.body ? [413, 415] : [])])].sort();
     for (const status of errorStatuses) {

@@ -238,3 +238,11 @@ export const AdminStatus = z
     ),
   })
   .strict();
+
+// Documented now, served once their backing services exist (the routes answer 501 until then).
+export const FileTree = z
+  .object({ appId: z.string().uuid(), entries: z.array(z.object({ path: z.string(), type: z.enum(['file', 'directory']), sizeBytes: z.number().int().nullable() }).strict()) })
+  .strict();
+export const ToolStats = z
+  .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), p95Ms: z.number().nullable() }).strict()) })
+  .strict();
