@@ -30,6 +30,6 @@ describe('the generated OpenAPI document', () => {
     const schema = create.content['application/json'].schema;
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.template).toMatchObject({ enum: ['empty', 'static-web', 'vite-react'] });
-    expect(ROUTES.createApp.body.safeParse({ name: 'x', template: 'other' }).success).toBe(false);
+    expect(ROUTES.createApp.body!.safeParse({ name: 'x', template: 'other' }).success).toBe(false);
   });
 });

@@ -26,7 +26,7 @@ export interface EdgeDeps {
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
-type EdgeRequest = AuditableRequest & { timeoutTimer?: NodeJS.Timeout; inFlight?: boolean };
+type EdgeRequest = AuditableRequest & { timeoutTimer?: NodeJS.Timeout };
 
 function errorReply(request: EdgeRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
   request.errorCode = code;
@@ -82,7 +82,12 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
       return errorReply(request, reply, 503, ErrorCode.DEPENDENCY_UNAVAILABLE, 'This gateway replica is shutting down; retry');
     }
     deps.drain.started();
-    request.inFlight = true;
+    // 'close' comes once per response, also when the client went away before it was written
+    // (onResponse does not run then).
+    reply.raw.once('close', () => {
+      deps.drain.finished();
+      if (request.timeoutTimer) clearTimeout(request.timeoutTimer);
+    });
     if (!request.url.startsWith('/api/') && request.url !== '/api') return;
     const decision = await deps.limiter.hit(`ip:${request.ip}`, env.GATEWAY_RATE_LIMIT_IP_MAX, env.GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS);
     void reply.headers(rateLimitHeaders(decision));
@@ -114,8 +119,6 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
   });
 
   fastify.addHook('onResponse', async (request: EdgeRequest, reply: FastifyReply) => {
-    if (request.timeoutTimer) clearTimeout(request.timeoutTimer);
-    if (request.inFlight) deps.drain.finished();
     const route = request.routeOptions.url;
     const isApi = request.url.startsWith('/api/');
     const authFailed = reply.statusCode === 401;
