@@ -127,6 +127,9 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
           }
         : {}),
     };
+    // BENCH_GATEWAY_ONLY=gatewayApps (comma list) measures just those subjects (for profiling).
+    const only = process.env.BENCH_GATEWAY_ONLY?.split(',');
+    if (only) for (const name of Object.keys(subjects)) if (!only.includes(name)) delete (subjects as Record<string, unknown>)[name];
     for (const s of Object.values(subjects)) await load(s.url, s.headers, WARMUP_S);
     const runs: Record<string, Measured[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
     // Where the authenticated requests' CPU goes: the gateway's own process and the orchestrator's.
@@ -147,6 +150,10 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     }
     const cpuPerRequest = { gatewayMs: round(cpu.gatewayMs / cpu.requests, 3), orchestratorMs: round(cpu.orchestratorMs / cpu.requests, 3) };
     const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, merge(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> & Record<string, Measured>;
+    if (only) {
+      print(JSON.stringify(results));
+      return;
+    }
     for (const r of Object.values(results)) {
       expect(r.errors).toBe(0);
       expect(r.non2xx).toBe(0);
