@@ -85,7 +85,8 @@ export async function keysRotate(ctx: CliContext, keyId: string | undefined, fla
   const grace = text(flags, 'grace');
   if (grace !== undefined && !/^\d{1,7}$/.test(grace)) throw new CliError('--grace takes whole seconds');
   const rotated = await ctx.rpc.send(Rpc.apiKeyRotate, { keyId, graceSeconds: grace === undefined ? undefined : Number(grace) });
-  const created = rotated.created!;
+  const created = rotated.created;
+  if (!created) throw new CliError('the gateway answered without the new key; see its logs');
   if (flags.json) return JSON.stringify({ key: created.key, keyId: created.keyId, prefix: created.prefix, oldKeyId: rotated.oldKeyId, oldKeyExpiresAt: rotated.oldKeyExpiresAt });
   return [`New key (shown once, store it now):`, '', `  ${created.key}`, '', `key id ${created.keyId}; the old key ${rotated.oldKeyId} works until ${rotated.oldKeyExpiresAt}`].join('\n');
 }
