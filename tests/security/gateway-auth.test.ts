@@ -191,8 +191,9 @@ describe('gateway security', () => {
       await expectError({ body: { name: 'x'.repeat(201) } }, 400, 'VALIDATION_FAILED');
       await expectError({ body: { name: 42 } }, 400, 'VALIDATION_FAILED');
       await expectError({ body: { name: 'x', template: '../../etc' } }, 400, 'VALIDATION_FAILED');
+      // An id that cannot exist is answered like a missing one.
       const nonsense = await h.api('/api/apps/not-a-uuid', { key: a.key });
-      expect({ status: nonsense.status, code: nonsense.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      expect({ status: nonsense.status, code: nonsense.body.code }).toEqual({ status: 404, code: 'APP_NOT_FOUND' });
       const unknownQuery = await h.api('/api/apps?limit=5&admin=true', { key: a.key });
       expect(unknownQuery.status).toBe(400);
       const hugeLimit = await h.api('/api/apps?limit=1000000', { key: a.key });

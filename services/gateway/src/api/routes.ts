@@ -131,10 +131,28 @@ export function parseRequest<P extends AnyObject, Q extends AnyObject, B extends
   req: { params?: unknown; query?: unknown; body?: unknown },
 ): ParsedInput<z.infer<P>, z.infer<Q>, z.infer<B>> {
   return {
-    params: spec.params ? parseInput(spec.params, req.params, 'path') : ({} as z.infer<P>),
+    params: spec.params ? parseParams(spec.params, req.params) : ({} as z.infer<P>),
     query: spec.query ? parseInput(spec.query, req.query, 'query') : ({} as z.infer<Q>),
     body: spec.body ? parseInput(spec.body, req.body, 'body') : ({} as z.infer<B>),
   };
+}
+
+// An id that cannot exist is answered like one that does not: 404 with the entity's code.
+const NOT_FOUND_BY_PARAM: Record<string, { code: ErrorCode; entity: string }> = {
+  appId: { code: ErrorCode.APP_NOT_FOUND, entity: 'App' },
+  runId: { code: ErrorCode.RUN_NOT_FOUND, entity: 'Run' },
+  keyId: { code: ErrorCode.KEY_NOT_FOUND, entity: 'Key' },
+  sha: { code: ErrorCode.GIT_REVISION_NOT_FOUND, entity: 'Version' },
+};
+
+function parseParams<T extends AnyObject>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const name = String(result.error.issues[0]?.path[0] ?? '');
+  const notFound = NOT_FOUND_BY_PARAM[name];
+  if (!notFound) return parseInput(schema, value, 'path');
+  const raw = String((value as Record<string, unknown>)[name] ?? '').slice(0, 64);
+  throw new AppError(notFound.code, `${notFound.entity} ${raw} not found`);
 }
 
 export function parseInput<T extends AnyObject>(schema: T, value: unknown, where: string): z.infer<T> {
