@@ -290,13 +290,23 @@ describe('gateway API', () => {
     }
   });
 
-  it('answers admins with the platform status; tool stats are 501 until analytics serves them', async () => {
+  it("answers admins with the platform status and the team's tool stats from analytics", async () => {
     const status = await call('/api/admin/status');
-    expect([200]).toContain(status.status);
+    expect(status.status).toBe(200);
     expect(status.body.checks).toHaveProperty('postgres');
     expect((await call('/api/admin/status', { key: h.key('gw-api', 'member').key })).status).toBe(403);
-    const stats = await call('/api/admin/tools/stats');
-    expect(stats.status).toBe(501);
-    expect(stats.body.code).toBe('NOT_IMPLEMENTED');
+    // The run above executed write_file once; analytics ingests the fact asynchronously.
+    let tools: Array<{ tool: string; outcome: string; count: number; avgMs: number }> = [];
+    for (let i = 0; i < 100 && !tools.some((t) => t.tool === 'write_file'); i++) {
+      const stats = await call('/api/admin/tools/stats?days=1');
+      expect(stats.status).toBe(200);
+      tools = stats.body.tools;
+      if (!tools.some((t) => t.tool === 'write_file')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(tools).toContainEqual(expect.objectContaining({ tool: 'write_file', outcome: 'ok', count: 1, avgMs: expect.any(Number) }));
+    // Another team sees none of it.
+    const other = await call('/api/admin/tools/stats', { key: h.key('gw-other-admin', 'owner').key });
+    expect(other.body.tools).toEqual([]);
+    expect((await call('/api/admin/tools/stats?days=365')).body.code).toBe('VALIDATION_FAILED');
   });
 });

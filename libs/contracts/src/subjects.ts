@@ -93,6 +93,7 @@ export const Rpc = {
   gitBookmarkDelete: rpc('git-service', 'git.bookmark.delete.v1', gitV1.BookmarkDeleteRequestSchema, gitV1.BookmarkDeleteResponseSchema),
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
+  analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
 
   backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),
 } as const;

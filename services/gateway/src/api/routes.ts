@@ -94,19 +94,7 @@ export const ROUTES = {
   listAudit: route({ id: 'listAudit', method: 'GET', path: '/api/audit', tag: 'audit', summary: "The team's audit log, newest first (filters, cursor paginated)", minRole: 'admin', scope: 'audit:read', query: S.AuditQuery, status: 200, response: S.AuditPage, errors: [] }),
 
   adminStatus: route({ id: 'adminStatus', method: 'GET', path: '/api/admin/status', tag: 'admin', summary: 'Every service and dependency with its latency', minRole: 'admin', scope: 'admin:read', status: 200, response: S.AdminStatus, errors: [] }),
-  toolStats: route({
-    id: 'toolStats',
-    method: 'GET',
-    path: '/api/admin/tools/stats',
-    tag: 'admin',
-    summary: 'Tool executions by tool and outcome',
-    minRole: 'admin',
-    scope: 'admin:read',
-    status: 200,
-    response: S.ToolStats,
-    notImplemented: 'analytics stores every events.tool.executed.v1 fact but serves no aggregate query over them yet.',
-    errors: [501],
-  }),
+  toolStats: route({ id: 'toolStats', method: 'GET', path: '/api/admin/tools/stats', tag: 'admin', summary: "Your team's tool executions by tool and outcome over the last days (from analytics)", minRole: 'admin', scope: 'admin:read', query: S.ToolStatsQuery, status: 200, response: S.ToolStats, errors: [] }),
 } as const;
 
 export type RouteId = keyof typeof ROUTES;

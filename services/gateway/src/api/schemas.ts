@@ -239,10 +239,12 @@ export const AdminStatus = z
   })
   .strict();
 
-// Documented now, served once their backing services exist (the routes answer 501 until then).
+export const ToolStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(7) }).strict();
+
+// Documented now, served once its backing service exists (the route answers 501 until then).
 export const FileTree = z
   .object({ appId: z.string().uuid(), entries: z.array(z.object({ path: z.string(), type: z.enum(['file', 'directory']), sizeBytes: z.number().int().nullable() }).strict()) })
   .strict();
 export const ToolStats = z
-  .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), p95Ms: z.number().nullable() }).strict()) })
+  .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).strict()) })
   .strict();

@@ -1,5 +1,7 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
-import { ApiRoute, notImplemented, parseRequest, ROUTES } from '../api/routes';
+import { Rpc } from '@overskill/contracts';
+import { NatsRpcClient } from '@overskill/messaging';
+import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
 import { PlatformHealthService } from './platform-health.service';
 
@@ -8,7 +10,10 @@ import { PlatformHealthService } from './platform-health.service';
 @Controller()
 @UseGuards(ApiKeyGuard)
 export class AdminHttpController {
-  constructor(private readonly health: PlatformHealthService) {}
+  constructor(
+    private readonly health: PlatformHealthService,
+    private readonly rpc: NatsRpcClient,
+  ) {}
 
   @ApiRoute(ROUTES.adminStatus)
   status(@Req() req: AuthenticatedRequest) {
@@ -17,8 +22,10 @@ export class AdminHttpController {
   }
 
   @ApiRoute(ROUTES.toolStats)
-  toolStats(@Req() req: AuthenticatedRequest) {
-    parseRequest(ROUTES.toolStats, req);
-    notImplemented(ROUTES.toolStats);
+  async toolStats(@Req() req: AuthenticatedRequest) {
+    const { query } = parseRequest(ROUTES.toolStats, req);
+    const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
+    const stats = await this.rpc.send(Rpc.analyticsToolStatsRead, { teamId: req.principal.teamId, since });
+    return { since, tools: stats.rows.map((r) => ({ tool: r.tool, outcome: r.outcome, count: Number(r.count), avgMs: Math.round(r.avgMs * 10) / 10, p95Ms: Math.round(r.p95Ms * 10) / 10 })) };
   }
 }
