@@ -47,7 +47,7 @@ describe('gateway fuzz from the OpenAPI document', () => {
     h = await startGatewayHarness({
       name: 'gateway-fuzz',
       redisDb: 6,
-      services: ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service'],
+      services: ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service', 'analytics'],
       env: { GATEWAY_RATE_LIMIT_IP_MAX: '1000000', GATEWAY_RATE_LIMIT_KEY_MAX: '1000000' },
     });
     const owner = h.key('fuzz', 'owner');
