@@ -54,6 +54,7 @@ async function main() {
   });
   await step('type-check', () => runCommand(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']));
   await step('build', () => runCommand(process.execPath, ['deploy/local/build.mjs']));
+  await step('openapi: generate the gateway document from the code and lint it (@redocly/cli)', () => runCommand(process.execPath, ['services/gateway/scripts/check-openapi.mjs']));
   await step('jest (unit + integration)', runJest);
   console.log(`\nnpm test: all steps passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(jestSummary);

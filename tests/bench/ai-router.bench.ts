@@ -58,6 +58,9 @@ describe('benchmark: ai-router overhead and throughput', () => {
       services: ['gateway', 'ai-router'],
       env: {
         LOG_LEVEL: 'warn',
+        // The edge's limits still run on every request; the bench only must not hit them.
+        GATEWAY_RATE_LIMIT_IP_MAX: '100000000',
+        GATEWAY_RATE_LIMIT_KEY_MAX: '100000000',
         AI_MODELS_FILE: configFile,
         ANTHROPIC_API_KEY: PROVIDER_KEY,
         ...(PROFILE ? { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: join(dir, 'cpuprofiles') } : {}),

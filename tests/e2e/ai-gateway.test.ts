@@ -51,7 +51,7 @@ ${extra}`;
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
       services: ['gateway', 'ai-router'],
-      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY },
+      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY, GATEWAY_OPERATOR_TEAMS: 'ai-gateway-owner' },
     });
     gateway = platform.urls.gateway!;
     owner = createTeamKey(stack.natsUrl, 'ai-gateway-owner', 'owner');
@@ -180,6 +180,10 @@ ${extra}`;
     }
     const memberSwitch = await fetch(`${gateway}/api/admin/ai/model`, { method: 'POST', headers: { 'x-api-key': member.key, 'content-type': 'application/json' }, body: JSON.stringify({ alias: 'fallback' }) });
     expect(memberSwitch.status).toBe(403);
+    // An owner of a team that is not an operator team cannot flip the model for everyone.
+    const tenantSwitch = await fetch(`${gateway}/api/admin/ai/model`, { method: 'POST', headers: { 'x-api-key': thrifty.key, 'content-type': 'application/json' }, body: JSON.stringify({ alias: 'fallback' }) });
+    expect(tenantSwitch.status).toBe(403);
+    expect((await jsonBody(tenantSwitch)).message).toMatch(/operator teams/);
 
     const badSwitch = await asOwner('/api/admin/ai/model', { method: 'POST', body: JSON.stringify({ alias: 'nonsense' }) });
     expect(badSwitch.status).toBe(400);

@@ -45,6 +45,9 @@ function healthPing(owner: ServiceName) {
 
 export const Rpc = {
   apiKeyCreate: rpc('gateway', 'gateway.apikey.create.v1', gatewayV1.ApiKeyCreateRequestSchema, gatewayV1.ApiKeyCreateResponseSchema),
+  apiKeyList: rpc('gateway', 'gateway.apikey.list.v1', gatewayV1.ApiKeyListRequestSchema, gatewayV1.ApiKeyListResponseSchema),
+  apiKeyRotate: rpc('gateway', 'gateway.apikey.rotate.v1', gatewayV1.ApiKeyRotateRequestSchema, gatewayV1.ApiKeyRotateResponseSchema),
+  apiKeyRevoke: rpc('gateway', 'gateway.apikey.revoke.v1', gatewayV1.ApiKeyRevokeRequestSchema, gatewayV1.ApiKeyRevokeResponseSchema),
 
   appCreate: rpc('orchestrator', 'orchestrator.app.create.v1', orchestratorV1.AppCreateRequestSchema, orchestratorV1.AppSchema),
   appGet: rpc('orchestrator', 'orchestrator.app.get.v1', orchestratorV1.AppGetRequestSchema, orchestratorV1.AppSchema),
@@ -96,6 +99,7 @@ export const Rpc = {
   gitBookmarkDelete: rpc('git-service', 'git.bookmark.delete.v1', gitV1.BookmarkDeleteRequestSchema, gitV1.BookmarkDeleteResponseSchema),
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
+  analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
 
   backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),
 } as const;
@@ -143,6 +147,7 @@ export const Events = {
   previewPageViewed: { subject: 'events.preview.pageview.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewPageViewedSchema },
   // The ai.usage.recorded.v1: one per model call, with tokens, cost and attempts.
   aiUsageRecorded: { subject: 'events.aiusage.recorded.v1', stream: Streams.EVENTS.name, message: aiV1.UsageRecordedSchema },
+  auditRecorded: { subject: 'events.audit.recorded.v1', stream: Streams.EVENTS.name, message: gatewayV1.AuditRecordedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).

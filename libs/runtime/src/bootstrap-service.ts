@@ -14,6 +14,7 @@ import {
   PinoNestLogger,
   startTracing,
 } from '@overskill/observability';
+import type { FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceEnv } from './service-env';
 
@@ -24,8 +25,10 @@ export interface ServiceDefinition {
   imports: Array<Type<unknown> | DynamicModule>;
   jetstream?: boolean;
   bodyLimitBytes?: number;
-  // Last touches before listening (the gateway's HTTP error mapper).
-  configure?(app: NestFastifyApplication, logger: Logger): void;
+  // Extra Fastify server options (the gateway's trustProxy, timeouts).
+  fastifyOptions?: Omit<FastifyServerOptions, 'logger' | 'bodyLimit'>;
+  // Last touches before listening (the gateway's HTTP error mapper, its plugins and hooks).
+  configure?(app: NestFastifyApplication, logger: Logger): void | Promise<void>;
 }
 
 export interface RunningService {
@@ -53,7 +56,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   })
   class ServiceRootModule {}
 
-  const adapter = new FastifyAdapter({ bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
+  const adapter = new FastifyAdapter({ ...def.fastifyOptions, bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
   const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false });
   instrumentFastify(app.getHttpAdapter().getInstance(), { service: def.service, metrics, logger });
 
@@ -68,7 +71,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   deferred.registerListeners();
   deferred.setIsInitialized(true);
   deferred.setIsInitHookCalled(true);
-  def.configure?.(app, logger);
+  await def.configure?.(app, logger);
   app.enableShutdownHooks();
 
   await app.startAllMicroservices();

@@ -2,12 +2,61 @@ import { env } from '@overskill/observability';
 import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
 
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+
 export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   DATABASE_URL: env.databaseUrl(),
   REDIS_URL: env.redisUrl(),
-  GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  GATEWAY_BODY_LIMIT_BYTES: int(1024, 1024 * 1024),
+  // Deeper JSON bodies are refused before any schema walks them.
+  GATEWAY_JSON_MAX_DEPTH: int(2, 32),
+  // A request not answered in this time gets 504 REQUEST_TIMEOUT (event streams excepted).
+  GATEWAY_REQUEST_TIMEOUT_MS: int(100, 30_000),
+  // The seed's Rack::Attack rule: 300 requests per IP per 5 minutes.
+  GATEWAY_RATE_LIMIT_IP_MAX: int(1, 300),
+  GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: int(1, 300),
+  GATEWAY_RATE_LIMIT_KEY_MAX: int(1, 600),
+  GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS: int(1, 60),
+  // How long a rotated key keeps working unless the rotation asks for another grace period.
+  GATEWAY_KEY_ROTATION_GRACE_SECONDS: int(0, 86_400),
+  // Authenticated keys are cached this long per replica; revocation clears every replica's cache
+  // at once through Redis, so this only bounds staleness when Redis pub/sub was down.
+  GATEWAY_KEY_CACHE_TTL_MS: int(0, 10_000),
+  // Comma-separated allowed origins for browsers; empty = no CORS headers (same-origin only).
+  GATEWAY_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  // Comma-separated team slugs whose owners may change platform-wide settings (the model switch).
+  // Empty = nobody through the API; operators still have `npx overskill ai switch-model`.
+  GATEWAY_OPERATOR_TEAMS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  // Model calls through /api/v1/messages may take minutes; they get their own time limit.
+  GATEWAY_LLM_REQUEST_TIMEOUT_MS: int(1000, 600_000),
+  // Behind nginx/ingress: take the client address from X-Forwarded-For.
+  GATEWAY_TRUST_PROXY: bool(false),
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: int(1000, 72_000),
+  // Graceful shutdown waits this long for in-flight requests before closing anyway.
+  GATEWAY_SHUTDOWN_DRAIN_MS: int(0, 10_000),
   // How long /health/detailed waits for each service's ping.
-  HEALTH_PING_TIMEOUT_MS: z.coerce.number().int().min(100).default(1500),
+  HEALTH_PING_TIMEOUT_MS: int(100, 1500),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 export const GATEWAY_ENV = Symbol('GATEWAY_ENV');

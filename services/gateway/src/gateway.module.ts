@@ -2,24 +2,65 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { PostgresModule, RedisModule } from '@overskill/persistence';
 import { AppsHttpController } from './api/apps.http-controller';
 import { PlatformApiService } from './api/platform-api.service';
+import { RunEventsService } from './api/run-events.service';
+import { RunsHttpController } from './api/runs.http-controller';
+import { WorkspaceApiService } from './api/workspace-api.service';
+import { WorkspaceHttpController } from './api/workspace.http-controller';
+import { AuditHttpController } from './audit/audit.http-controller';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditService } from './audit/audit.service';
 import { GATEWAY_ENV, type GatewayEnv } from './config';
+import { AdminHttpController } from './health/admin.http-controller';
 import { PlatformHealthController } from './health/platform-health.controller';
 import { PlatformHealthService } from './health/platform-health.service';
+import { DrainController } from './http/drain';
+import { RateLimiter } from './http/rate-limiter';
 import { ApiKeyGuard } from './keys/api-key.guard';
 import { ApiKeysController } from './keys/api-keys.controller';
+import { ApiKeysHttpController } from './keys/api-keys.http-controller';
 import { ApiKeysRepository } from './keys/api-keys.repository';
 import { ApiKeysService } from './keys/api-keys.service';
+import { KeyCache } from './keys/key-cache';
 import { createGatewayDataSource } from './persistence/data-source';
-import { LlmModule } from './llm/llm.module';
+import { AiAdminHttpController } from './llm/ai-admin.http-controller';
+import { LlmGatewayService } from './llm/llm-gateway.service';
+import { MessagesHttpController } from './llm/messages.http-controller';
 
 @Module({})
 export class GatewayModule {
   static forRoot(env: GatewayEnv): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PostgresModule.forRoot(createGatewayDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL), LlmModule],
-      controllers: [ApiKeysController, AppsHttpController, PlatformHealthController],
-      providers: [{ provide: GATEWAY_ENV, useValue: env }, ApiKeysRepository, ApiKeysService, ApiKeyGuard, PlatformApiService, PlatformHealthService],
+      imports: [PostgresModule.forRoot(createGatewayDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
+      controllers: [
+        ApiKeysController,
+        AppsHttpController,
+        RunsHttpController,
+        WorkspaceHttpController,
+        ApiKeysHttpController,
+        AuditHttpController,
+        AdminHttpController,
+        MessagesHttpController,
+        AiAdminHttpController,
+        PlatformHealthController,
+      ],
+      providers: [
+        { provide: GATEWAY_ENV, useValue: env },
+        ApiKeysRepository,
+        KeyCache,
+        ApiKeysService,
+        ApiKeyGuard,
+        RateLimiter,
+        AuditRepository,
+        AuditService,
+        DrainController,
+        PlatformApiService,
+        WorkspaceApiService,
+        RunEventsService,
+        LlmGatewayService,
+        PlatformHealthService,
+      ],
+      exports: [GATEWAY_ENV, ApiKeyGuard, ApiKeysService, RateLimiter, AuditService, DrainController],
     };
   }
 }

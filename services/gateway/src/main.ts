@@ -1,8 +1,14 @@
-import { loadConfig } from '@overskill/observability';
+import { ErrorCode } from '@overskill/contracts';
+import { loadConfig, newCorrelationId } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';
+import type { FastifyReply } from 'fastify';
+import { AuditService } from './audit/audit.service';
 import { gatewayEnvSchema } from './config';
-import { HttpErrorFilter, toHttpError } from './errors/http-error.filter';
+import { HttpErrorFilter, noteErrorCode, toHttpError } from './errors/http-error.filter';
 import { GatewayModule } from './gateway.module';
+import { DrainController } from './http/drain';
+import { registerEdge } from './http/edge';
+import { RateLimiter } from './http/rate-limiter';
 
 runService(() => {
   const env = loadConfig(gatewayEnvSchema);
@@ -10,17 +16,29 @@ runService(() => {
     service: 'gateway',
     env,
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES,
+    fastifyOptions: {
+      trustProxy: env.GATEWAY_TRUST_PROXY,
+      keepAliveTimeout: env.GATEWAY_KEEP_ALIVE_TIMEOUT_MS,
+      // The router's own refusals (an over-long or undecodable path segment), in the API's error shape.
+      frameworkErrors: (error, _request, reply) => {
+        const correlationId = newCorrelationId();
+        const body = { code: ErrorCode.VALIDATION_FAILED, message: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long' : 'The URL is not valid', correlationId };
+        void (reply as unknown as FastifyReply).status(400).header('x-correlation-id', correlationId).send(body);
+      },
+    },
     imports: [GatewayModule.forRoot(env)],
-    configure(app, logger) {
+    async configure(app, logger) {
       app.useGlobalFilters(new HttpErrorFilter(logger));
       // Errors raised by Fastify before Nest sees the request (bad JSON, body too large).
       app
         .getHttpAdapter()
         .getInstance()
-        .setErrorHandler((error, _request, reply) => {
+        .setErrorHandler((error, request, reply) => {
           const { status, body } = toHttpError(error, logger);
+          noteErrorCode(request, body.code);
           void reply.status(status).send(body);
         });
+      await registerEdge(app, { env, logger, limiter: app.get(RateLimiter), audit: app.get(AuditService), drain: app.get(DrainController) });
     },
   });
 });

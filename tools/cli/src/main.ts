@@ -2,7 +2,7 @@ import { AppError } from '@overskill/contracts';
 import { CliError, openCliContext } from './cli-context';
 import { aiStatus, aiSwitchModel, aiUsage } from './commands/ai.command';
 import { gitCleanup } from './commands/git-cleanup.command';
-import { keysCreate } from './commands/keys-create.command';
+import { keysCreate, keysList, keysRevoke, keysRotate } from './commands/keys.command';
 import { status } from './commands/status.command';
 import { parseArgs } from './parse-args';
 
@@ -13,7 +13,11 @@ Usage: npx overskill <command> [options]
 Commands:
   status [--json]                         Readiness of every service and its dependencies, with latency
   keys create --team <slug> --role <role> Create an API key (owner|admin|member|viewer); shown once
-              [--name <text>] [--expires <ISO-8601>] [--json]
+              [--name <text>] [--scopes a,b] [--expires <ISO-8601|30d>] [--user <email>] [--json]
+  keys list --team <slug> [--all] [--json] The team's keys (never their secrets); --all includes revoked
+  keys rotate <keyId> [--grace <seconds>] New secret now; the old key works for the grace period
+              [--json]                    (default GATEWAY_KEY_ROTATION_GRACE_SECONDS)
+  keys revoke <keyId> [--json]            Revoke at once on every gateway replica
   git cleanup [--dry-run] [--grace <dur>] Remove repositories whose app is gone and that were untouched for
               [--json]                    the grace period (7d, 12h, 30m; default GIT_ORPHAN_GRACE_SECONDS)
   ai status [--json]                      Active model alias, models and their circuit breakers, cache stats
@@ -37,9 +41,12 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.help ? 0 : 1;
   }
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  if (command === 'keys' && sub === 'create') {
+  if (command === 'keys' && sub && ['create', 'list', 'rotate', 'revoke'].includes(sub)) {
+    const target = positional[2];
     return withContext(natsUrl, async (ctx) => {
-      process.stdout.write(`${await keysCreate(ctx, flags)}\n`);
+      const out =
+        sub === 'create' ? await keysCreate(ctx, flags) : sub === 'list' ? await keysList(ctx, flags) : sub === 'rotate' ? await keysRotate(ctx, target, flags) : await keysRevoke(ctx, target, flags);
+      process.stdout.write(`${out}\n`);
       return 0;
     });
   }

@@ -12,4 +12,9 @@ export class EventsController {
   count(@Payload() req: RpcRequest<typeof Rpc.analyticsEventCount>): Promise<RpcReply<typeof Rpc.analyticsEventCount>> {
     return this.events.count(req);
   }
+
+  @RpcHandler(Rpc.analyticsToolStatsRead)
+  toolStats(@Payload() req: RpcRequest<typeof Rpc.analyticsToolStatsRead>): Promise<RpcReply<typeof Rpc.analyticsToolStatsRead>> {
+    return this.events.toolStats(req);
+  }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Events } from '@overskill/contracts';
 import { DataSource } from 'typeorm';
 import { EventEntity } from '../persistence/entities';
 
@@ -14,6 +15,19 @@ export class EventsRepository {
       [event.eventId, event.type, event.occurredAt, event.teamId, event.appId, event.runId, JSON.stringify(event.attributes)],
     );
     return rows.length > 0;
+  }
+
+  // Tool executions by tool and outcome; durations from the facts' durationMs.
+  async toolStats(teamId: string, since: Date): Promise<Array<{ tool: string; outcome: string; count: number; avgMs: number; p95Ms: number }>> {
+    const rows: Array<{ tool: string; outcome: string; n: string; avg_ms: number | null; p95_ms: number | null }> = await this.dataSource.query(
+      `SELECT attributes->>'tool' AS tool, attributes->>'outcome' AS outcome, count(*) AS n,
+              avg((attributes->>'durationMs')::float8) AS avg_ms,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY (attributes->>'durationMs')::float8) AS p95_ms
+       FROM "analytics"."events" WHERE type = $1 AND team_id = $2 AND occurred_at >= $3
+       GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 500`,
+      [Events.toolExecuted.subject, teamId, since],
+    );
+    return rows.map((r) => ({ tool: r.tool ?? '', outcome: r.outcome ?? '', count: Number(r.n), avgMs: Number(r.avg_ms ?? 0), p95Ms: Number(r.p95_ms ?? 0) }));
   }
 
   count(type: string, teamId?: string): Promise<number> {

@@ -12,4 +12,12 @@ export class EventsService {
     if (req.teamId && !isEntityId(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
     return { count: BigInt(await this.events.count(req.type, req.teamId || undefined)) };
   }
+
+  async toolStats(req: RpcRequest<typeof Rpc.analyticsToolStatsRead>): Promise<RpcReply<typeof Rpc.analyticsToolStatsRead>> {
+    if (!isEntityId(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
+    const since = new Date(req.since);
+    if (!req.since || Number.isNaN(since.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'since must be an ISO-8601 time');
+    const rows = await this.events.toolStats(req.teamId, since);
+    return { rows: rows.map((r) => ({ ...r, count: BigInt(r.count) })) };
+  }
 }

@@ -1,37 +1,50 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Req, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
 import { PlatformApiService } from './platform-api.service';
-import { createAppBody, listAppsQuery, parseInput, postMessageBody } from './request-schemas';
+import { ApiRoute, parseRequest, ROUTES } from './routes';
 
-@Controller('api')
+const R = ROUTES;
+
+@Controller()
 @UseGuards(ApiKeyGuard)
 export class AppsHttpController {
   constructor(private readonly api: PlatformApiService) {}
 
-  @Post('apps')
-  @HttpCode(201)
-  createApp(@Req() req: AuthenticatedRequest, @Body() body: unknown) {
-    return this.api.createApp(req.principal, parseInput(createAppBody, body, 'body'));
+  @ApiRoute(R.listApps)
+  listApps(@Req() req: AuthenticatedRequest) {
+    return this.api.listApps(req.principal, parseRequest(R.listApps, req).query);
   }
 
-  @Get('apps')
-  listApps(@Req() req: AuthenticatedRequest, @Query() query: unknown) {
-    return this.api.listApps(req.principal, parseInput(listAppsQuery, query, 'query'));
+  @ApiRoute(R.createApp)
+  createApp(@Req() req: AuthenticatedRequest) {
+    return this.api.createApp(req.principal, parseRequest(R.createApp, req).body);
   }
 
-  @Get('apps/:appId')
-  getApp(@Req() req: AuthenticatedRequest, @Param('appId') appId: string) {
-    return this.api.getApp(req.principal, appId);
+  @ApiRoute(R.getApp)
+  getApp(@Req() req: AuthenticatedRequest) {
+    return this.api.getApp(req.principal, parseRequest(R.getApp, req).params.appId);
   }
 
-  @Post('apps/:appId/messages')
-  @HttpCode(202)
-  postMessage(@Req() req: AuthenticatedRequest, @Param('appId') appId: string, @Body() body: unknown) {
-    return this.api.postMessage(req.principal, appId, parseInput(postMessageBody, body, 'body').content);
+  @ApiRoute(R.updateApp)
+  updateApp(@Req() req: AuthenticatedRequest) {
+    const { params, body } = parseRequest(R.updateApp, req);
+    return this.api.updateApp(req.principal, params.appId, body);
   }
 
-  @Get('runs/:runId')
-  getRun(@Req() req: AuthenticatedRequest, @Param('runId') runId: string) {
-    return this.api.getRun(req.principal, runId);
+  @ApiRoute(R.deleteApp)
+  deleteApp(@Req() req: AuthenticatedRequest) {
+    return this.api.deleteApp(req.principal, parseRequest(R.deleteApp, req).params.appId);
+  }
+
+  @ApiRoute(R.postMessage)
+  postMessage(@Req() req: AuthenticatedRequest) {
+    const { params, body } = parseRequest(R.postMessage, req);
+    return this.api.postMessage(req.principal, params.appId, body.content);
+  }
+
+  @ApiRoute(R.listMessages)
+  listMessages(@Req() req: AuthenticatedRequest) {
+    const { params, query } = parseRequest(R.listMessages, req);
+    return this.api.listMessages(req.principal, params.appId, query);
   }
 }

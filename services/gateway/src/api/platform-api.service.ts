@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { orchestratorV1, Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
-import type { Principal } from '../keys/api-keys.service';
-import type { createAppBody, listAppsQuery } from './request-schemas';
+import type { Principal } from '../keys/access';
+import type { CancelRunBody, CreateAppBody, PageQuery, UpdateAppBody } from './schemas';
 
-const RUN_STATUS_NAMES: Record<orchestratorV1.RunStatus, string> = {
+export const RUN_STATUS_NAMES: Record<orchestratorV1.RunStatus, 'unknown' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'> = {
   [orchestratorV1.RunStatus.UNSPECIFIED]: 'unknown',
   [orchestratorV1.RunStatus.QUEUED]: 'queued',
   [orchestratorV1.RunStatus.RUNNING]: 'running',
@@ -14,16 +14,17 @@ const RUN_STATUS_NAMES: Record<orchestratorV1.RunStatus, string> = {
   [orchestratorV1.RunStatus.CANCELLED]: 'cancelled',
 };
 
-// The public API over the services' subjects; every call is scoped to the key's team.
+// Apps, messages and runs over the orchestrator's subjects. Every call carries the key's team:
+// the orchestrator answers another team's id exactly as a missing one.
 @Injectable()
 export class PlatformApiService {
   constructor(private readonly rpc: NatsRpcClient) {}
 
-  async createApp(principal: Principal, body: z.infer<typeof createAppBody>) {
+  async createApp(principal: Principal, body: z.infer<typeof CreateAppBody>) {
     return appJson(await this.rpc.send(Rpc.appCreate, { teamId: principal.teamId, ...body }, { timeoutMs: 30_000 }));
   }
 
-  async listApps(principal: Principal, query: z.infer<typeof listAppsQuery>) {
+  async listApps(principal: Principal, query: z.infer<typeof PageQuery>) {
     const page = await this.rpc.send(Rpc.appList, { teamId: principal.teamId, pageSize: query.limit, pageToken: query.cursor });
     return { data: page.apps.map(appJson), nextCursor: page.nextPageToken || null };
   }
@@ -32,27 +33,56 @@ export class PlatformApiService {
     return appJson(await this.rpc.send(Rpc.appGet, { teamId: principal.teamId, appId }));
   }
 
+  async updateApp(principal: Principal, appId: string, body: z.infer<typeof UpdateAppBody>) {
+    return appJson(await this.rpc.send(Rpc.appUpdate, { teamId: principal.teamId, appId, name: body.name, description: body.description, maxIterations: body.maxIterations }));
+  }
+
+  async deleteApp(principal: Principal, appId: string) {
+    const deleted = await this.rpc.send(Rpc.appDelete, { teamId: principal.teamId, appId }, { timeoutMs: 30_000 });
+    return { id: deleted.appId || appId, deleted: true as const };
+  }
+
   async postMessage(principal: Principal, appId: string, content: string) {
     const posted = await this.rpc.send(Rpc.messagePost, { teamId: principal.teamId, appId, content, authorId: principal.keyId });
     return { messageId: posted.messageId, runId: posted.runId, runUrl: `/api/runs/${posted.runId}`, eventsUrl: `/api/runs/${posted.runId}/events` };
   }
 
-  async getRun(principal: Principal, runId: string) {
-    const run = await this.rpc.send(Rpc.runGet, { teamId: principal.teamId, runId });
+  async listMessages(principal: Principal, appId: string, query: z.infer<typeof PageQuery>) {
+    const page = await this.rpc.send(Rpc.messageList, { teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
     return {
-      id: run.id,
-      appId: run.appId,
-      status: RUN_STATUS_NAMES[run.status],
-      error: run.errorCode ? { code: run.errorCode, message: run.errorMessage } : null,
-      commitSha: run.commitSha || null,
-      iterations: run.iterations,
-      createdAt: run.createdAt,
-      finishedAt: run.finishedAt || null,
-      steps: run.steps.map((s) => ({ seq: s.seq, kind: s.kind, summary: s.summary, createdAt: s.createdAt })),
+      data: page.messages.map((m) => ({ id: m.id, role: m.role, content: m.content, authorId: m.authorId || null, runId: m.runId || null, createdAt: m.createdAt })),
+      nextCursor: page.nextPageToken || null,
     };
+  }
+
+  async listRuns(principal: Principal, appId: string, query: z.infer<typeof PageQuery>) {
+    const page = await this.rpc.send(Rpc.runList, { teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
+    return { data: page.runs.map(runJson), nextCursor: page.nextPageToken || null };
+  }
+
+  async getRun(principal: Principal, runId: string) {
+    return runJson(await this.rpc.send(Rpc.runGet, { teamId: principal.teamId, runId }));
+  }
+
+  async cancelRun(principal: Principal, runId: string, body: z.infer<typeof CancelRunBody>) {
+    return runJson(await this.rpc.send(Rpc.runCancel, { teamId: principal.teamId, runId, reason: body.reason ?? '', requestedBy: principal.keyId }));
   }
 }
 
-function appJson(app: orchestratorV1.App) {
-  return { id: app.id, name: app.name, description: app.description, template: app.template, createdAt: app.createdAt, updatedAt: app.updatedAt };
+export function appJson(app: orchestratorV1.App) {
+  return { id: app.id, name: app.name, description: app.description, template: app.template, maxIterations: app.maxIterations, createdAt: app.createdAt, updatedAt: app.updatedAt };
+}
+
+export function runJson(run: orchestratorV1.Run) {
+  return {
+    id: run.id,
+    appId: run.appId,
+    status: RUN_STATUS_NAMES[run.status] ?? 'unknown',
+    error: run.errorCode ? { code: run.errorCode, message: run.errorMessage } : null,
+    commitSha: run.commitSha || null,
+    iterations: run.iterations,
+    createdAt: run.createdAt,
+    finishedAt: run.finishedAt || null,
+    steps: run.steps.map((s) => ({ seq: s.seq, kind: s.kind, summary: s.summary, createdAt: s.createdAt })),
+  };
 }

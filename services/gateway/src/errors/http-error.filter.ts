@@ -10,6 +10,16 @@ export interface HttpErrorBody {
   correlationId: string;
 }
 
+const STATUS_CODES: Record<number, ErrorCode> = {
+  401: ErrorCode.UNAUTHENTICATED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.ROUTE_NOT_FOUND,
+  408: ErrorCode.REQUEST_TIMEOUT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  429: ErrorCode.RATE_LIMITED,
+};
+
 // The HTTP transport's one error mapper: { code, message, correlationId } with the code's
 // status. Unknown errors are logged with their stack and answered as INTERNAL, nothing more.
 export function toHttpError(exception: unknown, logger: Logger): { status: number; body: HttpErrorBody } {
@@ -19,8 +29,15 @@ export function toHttpError(exception: unknown, logger: Logger): { status: numbe
   }
   const status = httpStatusOf(exception);
   if (status !== undefined && status < 500) {
-    const code = status === 404 ? ErrorCode.ROUTE_NOT_FOUND : status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : status === 401 ? ErrorCode.UNAUTHENTICATED : status === 403 ? ErrorCode.FORBIDDEN : status === 429 ? ErrorCode.RATE_LIMITED : ErrorCode.VALIDATION_FAILED;
-    const message = status === 404 ? 'No such route' : status === 413 ? 'The request body is too large' : safeMessage(exception);
+    const code = STATUS_CODES[status] ?? ErrorCode.VALIDATION_FAILED;
+    const message =
+      status === 404
+        ? 'No such route; the API is described at /api/documentation'
+        : status === 413
+          ? 'The request body is too large'
+          : status === 415
+            ? 'Send JSON bodies with Content-Type: application/json'
+            : safeMessage(exception);
     return { status, body: { code, message, correlationId } };
   }
   logger.error({ err: exception }, 'unhandled error in an HTTP request');
@@ -39,6 +56,11 @@ function safeMessage(exception: unknown): string {
   return typeof message === 'string' && message.length < 300 ? message : 'The request is not valid';
 }
 
+// The audit hook reads the code the request was answered with.
+export function noteErrorCode(request: unknown, code: string): void {
+  if (request && typeof request === 'object') (request as { errorCode?: string }).errorCode = code;
+}
+
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -46,6 +68,11 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const { status, body } = toHttpError(exception, this.logger);
-    void host.switchToHttp().getResponse<FastifyReply>().status(status).send(body);
+    const http = host.switchToHttp();
+    noteErrorCode(http.getRequest(), body.code);
+    const reply = http.getResponse<FastifyReply>();
+    // A timed-out request was already answered; nothing more to send.
+    if (reply.sent || reply.raw.headersSent) return;
+    void reply.status(status).send(body);
   }
 }

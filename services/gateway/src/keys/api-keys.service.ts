@@ -1,9 +1,23 @@
-import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, gatewayV1, type Rpc } from '@overskill/contracts';
-import type { RpcRequest } from '@overskill/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode, gatewayV1, isEntityId } from '@overskill/contracts';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { RoleName } from '../persistence/entities';
+import { GATEWAY_ENV, type GatewayEnv } from '../config';
+import type { ApiKeyEntity, RoleName } from '../persistence/entities';
+import { ROLE_RANK, SCOPES, type Principal } from './access';
 import { ApiKeysRepository } from './api-keys.repository';
+import { KeyCache } from './key-cache';
+
+export type { Principal } from './access';
+
+export interface NewKeyRequest {
+  teamSlug?: string;
+  teamId?: string;
+  role: RoleName;
+  name: string;
+  scopes: string[];
+  expiresAt: string;
+  userEmail: string;
+}
 
 export interface CreatedApiKey {
   keyId: string;
@@ -11,61 +25,201 @@ export interface CreatedApiKey {
   prefix: string;
   teamId: string;
   teamSlug: string;
-  role: gatewayV1.Role;
+  role: RoleName;
+  name: string;
+  scopes: string[];
+  expiresAt: string | null;
 }
 
-export interface Principal {
-  keyId: string;
-  keyPrefix: string;
+export interface ApiKeyView {
+  id: string;
+  prefix: string;
   teamId: string;
   role: RoleName;
+  name: string;
+  scopes: string[];
+  userEmail: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  rotatedAt: string | null;
+  replacedBy: string | null;
+  status: 'active' | 'expired' | 'revoked' | 'rotating';
 }
 
-const ROLE_NAMES: Partial<Record<gatewayV1.Role, RoleName>> = {
+export const ROLE_NAMES: Partial<Record<gatewayV1.Role, RoleName>> = {
   [gatewayV1.Role.OWNER]: 'owner',
   [gatewayV1.Role.ADMIN]: 'admin',
   [gatewayV1.Role.MEMBER]: 'member',
   [gatewayV1.Role.VIEWER]: 'viewer',
 };
+export const ROLE_ENUMS: Record<RoleName, gatewayV1.Role> = {
+  owner: gatewayV1.Role.OWNER,
+  admin: gatewayV1.Role.ADMIN,
+  member: gatewayV1.Role.MEMBER,
+  viewer: gatewayV1.Role.VIEWER,
+};
+
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 // osk_<prefix>_<secret>: the prefix finds the row, the whole key's hash proves it.
 const KEY_FORMAT = /^osk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+const UNAUTHENTICATED_MESSAGE = 'A valid API key is required (X-API-Key or Authorization: Bearer)';
+
+export interface AuthFailure {
+  // The team whose key prefix was presented (a wrong secret, a revoked or expired key), for the audit log.
+  teamId: string | null;
+  keyPrefix: string;
+  keyId: string;
+}
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly keys: ApiKeysRepository) {}
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly cache: KeyCache,
+    @Inject(GATEWAY_ENV) private readonly env: Pick<GatewayEnv, 'GATEWAY_KEY_ROTATION_GRACE_SECONDS'>,
+  ) {}
 
-  async create(req: RpcRequest<typeof Rpc.apiKeyCreate>): Promise<CreatedApiKey> {
-    const role = ROLE_NAMES[req.role];
-    if (!role) throw new AppError(ErrorCode.VALIDATION_FAILED, 'role must be owner, admin, member or viewer');
-    if (!SLUG.test(req.teamSlug)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'team must be 1-63 lowercase letters, digits or dashes');
+  async create(req: NewKeyRequest): Promise<CreatedApiKey> {
+    if (!ROLE_RANK[req.role]) throw new AppError(ErrorCode.VALIDATION_FAILED, 'role must be owner, admin, member or viewer');
     const name = req.name.trim() || 'unnamed';
     if (name.length > 100) throw new AppError(ErrorCode.VALIDATION_FAILED, 'name must be at most 100 characters');
+    const scopes = [...new Set(req.scopes.map((s) => s.trim()).filter(Boolean))];
+    const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, `unknown scope ${unknown.join(', ')}; known scopes: ${SCOPES.join(', ')}`);
     let expiresAt: Date | null = null;
     if (req.expiresAt) {
       expiresAt = new Date(req.expiresAt);
       if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) throw new AppError(ErrorCode.VALIDATION_FAILED, 'expires_at must be a future ISO-8601 time');
     }
-    const team = await this.keys.findOrCreateTeam(req.teamSlug);
-    const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
-    const key = `osk_${prefix}_${randomBytes(32).toString('base64url')}`;
-    const row = await this.keys.insertKey({ id: randomUUID(), teamId: team.id, prefix, keyHash: hashKey(key), role, name, expiresAt });
-    return { keyId: row.id, key, prefix, teamId: team.id, teamSlug: team.slug, role: req.role };
+    const email = req.userEmail.trim().toLowerCase();
+    if (email && !EMAIL.test(email)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'user must be an email address');
+    let team;
+    if (req.teamId) {
+      team = await this.keys.findTeamById(req.teamId);
+      if (!team) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'No such team');
+    } else {
+      if (!req.teamSlug || !SLUG.test(req.teamSlug)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'team must be 1-63 lowercase letters, digits or dashes');
+      team = await this.keys.findOrCreateTeam(req.teamSlug);
+    }
+    const userId = email ? (await this.keys.findOrCreateUser(team.id, email)).id : null;
+    const { key, row } = newKey({ teamId: team.id, role: req.role, name, scopes, expiresAt, userId });
+    const saved = await this.keys.insertKey(row);
+    return createdView(saved, key, team.slug);
+  }
+
+  async list(teamId: string, includeRevoked: boolean): Promise<ApiKeyView[]> {
+    const rows = await this.keys.listByTeam(teamId, includeRevoked);
+    const emails = await this.keys.userEmails(rows.map((r) => r.userId).filter((id): id is string => !!id));
+    return rows.map((r) => keyView(r, r.userId ? (emails.get(r.userId) ?? null) : null));
+  }
+
+  async listBySlug(slug: string, includeRevoked: boolean): Promise<{ teamSlug: string; keys: ApiKeyView[] }> {
+    const team = await this.keys.findTeamBySlug(slug);
+    if (!team) throw new AppError(ErrorCode.TEAM_NOT_FOUND, `No team "${slug}"`);
+    return { teamSlug: team.slug, keys: await this.list(team.id, includeRevoked) };
+  }
+
+  // A new key with the same team, role and scopes; the old one works until the grace ends.
+  async rotate(keyId: string, graceSeconds: number | undefined, teamId?: string): Promise<{ created: CreatedApiKey; old: ApiKeyView }> {
+    const grace = graceSeconds ?? this.env.GATEWAY_KEY_ROTATION_GRACE_SECONDS;
+    if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) throw new AppError(ErrorCode.VALIDATION_FAILED, 'graceSeconds must be an integer 0-2592000');
+    const old = await this.findLive(keyId, teamId);
+    const team = await this.keys.findTeamById(old.teamId);
+    const { key, row } = newKey({ teamId: old.teamId, role: old.role, name: old.name, scopes: old.scopes, expiresAt: old.expiresAt, userId: old.userId });
+    const rotated = await this.keys.rotate(old.id, row, new Date(Date.now() + grace * 1000));
+    if (!rotated) throw new AppError(ErrorCode.KEY_NOT_FOUND, 'No such key, or it was already revoked or rotated');
+    await this.cache.invalidate(old.prefix);
+    return { created: createdView(rotated.created, key, team?.slug ?? ''), old: keyView(rotated.old, null) };
+  }
+
+  // For the few platform-wide routes only (GATEWAY_OPERATOR_TEAMS lists slugs).
+  async teamSlug(teamId: string): Promise<string | null> {
+    return (await this.keys.findTeamById(teamId))?.slug ?? null;
+  }
+
+  async revoke(keyId: string, teamId?: string): Promise<ApiKeyView> {
+    const key = await this.findLive(keyId, teamId);
+    const revoked = await this.keys.revoke(key.id);
+    await this.cache.invalidate(key.prefix);
+    if (!revoked) throw new AppError(ErrorCode.KEY_NOT_FOUND, 'No such key');
+    return keyView(revoked, null);
+  }
+
+  private async findLive(keyId: string, teamId?: string): Promise<ApiKeyEntity> {
+    const key = isEntityId(keyId) ? await this.keys.findById(keyId, teamId) : null;
+    if (!key || key.revokedAt) throw new AppError(ErrorCode.KEY_NOT_FOUND, 'No such key, or it was already revoked');
+    return key;
   }
 
   // One answer for every failure, so a caller learns nothing about which keys exist.
   async authenticate(rawKey: string | undefined): Promise<Principal> {
+    const result = await this.check(rawKey);
+    if ('failure' in result) throw new AuthenticationError(result.failure);
+    return result.principal;
+  }
+
+  async check(rawKey: string | undefined): Promise<{ principal: Principal } | { failure: AuthFailure }> {
     const match = rawKey ? KEY_FORMAT.exec(rawKey) : null;
-    const row = match?.[1] ? await this.keys.findByPrefix(match[1]) : null;
+    const prefix = match?.[1];
+    let row: ApiKeyEntity | null = null;
+    if (prefix) {
+      row = this.cache.get(prefix) ?? null;
+      if (!row) {
+        row = await this.keys.findByPrefix(prefix);
+        if (row) this.cache.set(row);
+      }
+    }
     const valid =
       row !== null &&
       rawKey !== undefined &&
       safeEqualHex(row.keyHash, hashKey(rawKey)) &&
       row.revokedAt === null &&
       (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
-    if (!valid || !row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'A valid API key is required (X-API-Key or Authorization: Bearer)');
-    return { keyId: row.id, keyPrefix: row.prefix, teamId: row.teamId, role: row.role };
+    if (!valid || !row) return { failure: { teamId: row?.teamId ?? null, keyPrefix: row?.prefix ?? '', keyId: row?.id ?? '' } };
+    return { principal: { keyId: row.id, keyPrefix: row.prefix, teamId: row.teamId, role: row.role, scopes: row.scopes ?? [] } };
   }
+}
+
+export class AuthenticationError extends AppError {
+  constructor(readonly failure: AuthFailure) {
+    super(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
+  }
+}
+
+function newKey(fields: Pick<ApiKeyEntity, 'teamId' | 'role' | 'name' | 'scopes' | 'expiresAt' | 'userId'>) {
+  const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const key = `osk_${prefix}_${randomBytes(32).toString('base64url')}`;
+  return { key, row: { id: randomUUID(), prefix, keyHash: hashKey(key), ...fields } };
+}
+
+function createdView(row: ApiKeyEntity, key: string, teamSlug: string): CreatedApiKey {
+  return { keyId: row.id, key, prefix: row.prefix, teamId: row.teamId, teamSlug, role: row.role, name: row.name, scopes: row.scopes, expiresAt: iso(row.expiresAt) };
+}
+
+export function keyView(row: ApiKeyEntity, userEmail: string | null): ApiKeyView {
+  const now = Date.now();
+  const status = row.revokedAt ? 'revoked' : row.expiresAt && row.expiresAt.getTime() <= now ? 'expired' : row.replacedBy ? 'rotating' : 'active';
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    teamId: row.teamId,
+    role: row.role,
+    name: row.name,
+    scopes: row.scopes ?? [],
+    userEmail,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: iso(row.expiresAt),
+    revokedAt: iso(row.revokedAt),
+    rotatedAt: iso(row.rotatedAt),
+    replacedBy: row.replacedBy,
+    status,
+  };
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
 }
 
 function hashKey(key: string): string {

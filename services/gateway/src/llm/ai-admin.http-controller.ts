@@ -1,28 +1,18 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { Controller, Req, UseGuards } from '@nestjs/common';
+import { Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
-import { z } from 'zod';
+import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
 
-const usageQuery = z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'day must be YYYY-MM-DD').optional() }).strict();
-const switchBody = z.object({ alias: z.string().trim().min(1).max(32) }).strict();
-
-function parse<S extends z.ZodTypeAny>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new AppError(ErrorCode.VALIDATION_FAILED, `${issue.path.join('.') || 'input'}: ${issue.message}`);
-}
-
-// Operator views of the router: owner and admin keys only.
-@Controller('api/admin/ai')
+// Operator views of the model router (owner and admin keys; the switch: operator teams only).
+@Controller()
 @UseGuards(ApiKeyGuard)
 export class AiAdminHttpController {
   constructor(private readonly rpc: NatsRpcClient) {}
 
-  @Get('status')
+  @ApiRoute(ROUTES.aiStatus)
   async status(@Req() req: AuthenticatedRequest) {
-    requireAdmin(req);
+    parseRequest(ROUTES.aiStatus, req);
     const s = await this.rpc.send(Rpc.aiRouterStatus, {});
     return {
       activeAlias: s.activeAlias,
@@ -32,17 +22,16 @@ export class AiAdminHttpController {
     };
   }
 
-  @Get('cache')
+  @ApiRoute(ROUTES.aiCache)
   async cache(@Req() req: AuthenticatedRequest) {
-    requireAdmin(req);
+    parseRequest(ROUTES.aiCache, req);
     const c = await this.rpc.send(Rpc.aiCacheStats, {});
     return { hits: Number(c.hits), misses: Number(c.misses), hitRate: c.hitRate, entries: Number(c.entries), bytes: Number(c.bytes), maxBytes: Number(c.maxBytes), ttlSeconds: c.ttlSeconds, evictions: Number(c.evictions) };
   }
 
-  @Get('usage')
-  async usage(@Req() req: AuthenticatedRequest, @Query() query: unknown) {
-    requireAdmin(req);
-    const { day } = parse(usageQuery, query);
+  @ApiRoute(ROUTES.aiUsage)
+  async usage(@Req() req: AuthenticatedRequest) {
+    const { day } = parseRequest(ROUTES.aiUsage, req).query;
     const u = await this.rpc.send(Rpc.aiUsageSummary, { teamId: req.principal.teamId, day: day ?? '' });
     return {
       teamId: u.teamId,
@@ -56,18 +45,10 @@ export class AiAdminHttpController {
     };
   }
 
-  @Post('model')
-  @HttpCode(200)
-  async switchModel(@Req() req: AuthenticatedRequest, @Body() body: unknown) {
-    requireAdmin(req);
-    const { alias } = parse(switchBody, body);
+  @ApiRoute(ROUTES.aiSwitchModel)
+  async switchModel(@Req() req: AuthenticatedRequest) {
+    const { alias } = parseRequest(ROUTES.aiSwitchModel, req).body;
     const r = await this.rpc.send(Rpc.aiModelSwitch, { alias });
     return { activeAlias: r.activeAlias, previousAlias: r.previousAlias };
-  }
-}
-
-function requireAdmin(req: AuthenticatedRequest): void {
-  if (req.principal.role !== 'owner' && req.principal.role !== 'admin') {
-    throw new AppError(ErrorCode.FORBIDDEN, 'Only owner and admin keys may see or change the model router');
   }
 }

@@ -49,3 +49,57 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
   const message = issue.code === 'unrecognized_keys' ? `${where}: ${issue.keys.join(', ')} is not supported by this gateway` : `${where}: ${issue.message}`;
   throw new AppError(ErrorCode.AI_REQUEST_INVALID, message);
 }
+
+// ---- the documented answers (OpenAPI); the SDK reads these fields, newer ones pass through.
+export const messagesResponseSchema = z
+  .object({
+    id: z.string(),
+    type: z.literal('message'),
+    role: z.literal('assistant'),
+    model: z.string(),
+    content: z.array(z.object({ type: z.string() }).passthrough()),
+    stop_reason: z.string().nullable(),
+    stop_sequence: z.string().nullable().optional(),
+    usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }).passthrough(),
+  })
+  .passthrough();
+
+// Anthropic's error shape (what the SDKs read) with overskill's code and correlation id; errors
+// raised before the route (auth, limits, body checks) carry only the gateway's own fields.
+export const anthropicErrorSchema = z
+  .object({
+    type: z.literal('error').optional(),
+    error: z.object({ type: z.string(), message: z.string() }).strict().optional(),
+    code: z.string(),
+    message: z.string(),
+    correlationId: z.string(),
+  })
+  .strict();
+
+export const aiUsageQuerySchema = z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'day must be YYYY-MM-DD').optional() }).strict();
+export const aiSwitchModelBodySchema = z.object({ alias: z.string().trim().min(1).max(32) }).strict();
+
+export const aiStatusSchema = z
+  .object({
+    activeAlias: z.string(),
+    aliases: z.array(z.object({ alias: z.string(), provider: z.string(), model: z.string() }).strict()),
+    breakers: z.array(z.object({ model: z.string(), state: z.string(), consecutiveFailures: z.number().int(), openedAt: z.string().nullable() }).strict()),
+    config: z.object({ source: z.string(), loadedAt: z.string(), priceTableVersion: z.string() }).strict(),
+  })
+  .strict();
+export const aiCacheStatsSchema = z
+  .object({ hits: z.number(), misses: z.number(), hitRate: z.number(), entries: z.number(), bytes: z.number(), maxBytes: z.number(), ttlSeconds: z.number(), evictions: z.number() })
+  .strict();
+export const aiUsageSchema = z
+  .object({
+    teamId: z.string(),
+    day: z.string(),
+    requests: z.number(),
+    tokens: z.object({ input: z.number(), output: z.number(), cacheRead: z.number(), cacheWrite: z.number() }).strict(),
+    costUsd: z.number(),
+    budgetUsd: z.number(),
+    committedUsd: z.number(),
+    cacheHits: z.number(),
+  })
+  .strict();
+export const aiModelSwitchedSchema = z.object({ activeAlias: z.string(), previousAlias: z.string() }).strict();

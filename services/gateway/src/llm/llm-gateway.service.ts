@@ -4,7 +4,7 @@ import { aiStreamChunkSubject, aiV1, AppError, ErrorCode, Rpc } from '@overskill
 import { NATS_CONNECTION, NatsRpcClient } from '@overskill/messaging';
 import type { NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
-import type { Principal } from '../keys/api-keys.service';
+import type { Principal } from '../keys/access';
 import type { MessagesRequest } from './anthropic-messages.schema';
 
 // Long enough for the router's whole attempt budget (its own timeouts end a call first).

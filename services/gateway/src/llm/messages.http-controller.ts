@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Req, Res, UseGuards } from '@nestjs/common';
 import { AppError, ErrorCode, errorHttpStatus } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
 import type { FastifyReply } from 'fastify';
+import { ApiRoute, ROUTES } from '../api/routes';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
 import { parseMessagesRequest } from './anthropic-messages.schema';
 import { LlmGatewayService } from './llm-gateway.service';
@@ -10,13 +11,12 @@ const ERROR_TYPE_BY_STATUS: Record<number, string> = { 400: 'invalid_request_err
 
 // POST /api/v1/messages: the Anthropic Messages API, so any Anthropic client (baseURL = <gateway>/api)
 // can use overskill as its gateway with a team key, under the team's limits and budgets.
-@Controller('api/v1')
+@Controller()
 @UseGuards(ApiKeyGuard)
 export class MessagesHttpController {
   constructor(private readonly llm: LlmGatewayService) {}
 
-  @Post('messages')
-  @HttpCode(200)
+  @ApiRoute(ROUTES.createLlmMessage)
   async create(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     try {
       const request = parseMessagesRequest(body);
@@ -63,6 +63,7 @@ function sendAnthropicError(reply: FastifyReply, err: unknown): void {
     type: 'error',
     error: { type: ERROR_TYPE_BY_STATUS[status] ?? 'api_error', message: appError.message },
     code: appError.code,
+    message: appError.message,
     correlationId,
   });
 }

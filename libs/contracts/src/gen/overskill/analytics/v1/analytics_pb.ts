@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/analytics/v1/analytics.proto.
  */
 export const file_overskill_analytics_v1_analytics: GenFile = /*@__PURE__*/
-  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCWIGcHJvdG8z");
+  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCSI2ChRUb29sU3RhdHNSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg0KBXNpbmNlGAIgASgJIlsKC1Rvb2xTdGF0Um93EgwKBHRvb2wYASABKAkSDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAxIOCgZhdmdfbXMYBCABKAESDgoGcDk1X21zGAUgASgBIkoKFVRvb2xTdGF0c1JlYWRSZXNwb25zZRIxCgRyb3dzGAEgAygLMiMub3ZlcnNraWxsLmFuYWx5dGljcy52MS5Ub29sU3RhdFJvd2IGcHJvdG8z");
 
 /**
  * A fact published on the EVENTS stream; analytics stores it once per event_id.
@@ -613,4 +613,87 @@ export type PreviewPageViewed = Message<"overskill.analytics.v1.PreviewPageViewe
  */
 export const PreviewPageViewedSchema: GenMessage<PreviewPageViewed> = /*@__PURE__*/
   messageDesc(file_overskill_analytics_v1_analytics, 14);
+
+/**
+ * analytics.toolstats.read.v1 — one team's tool executions (events.tool.executed.v1) since a
+ * time, by tool and outcome (the gateway's admin view).
+ *
+ * @generated from message overskill.analytics.v1.ToolStatsReadRequest
+ */
+export type ToolStatsReadRequest = Message<"overskill.analytics.v1.ToolStatsReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * ISO-8601.
+   *
+   * @generated from field: string since = 2;
+   */
+  since: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ToolStatsReadRequest.
+ * Use `create(ToolStatsReadRequestSchema)` to create a new message.
+ */
+export const ToolStatsReadRequestSchema: GenMessage<ToolStatsReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 15);
+
+/**
+ * @generated from message overskill.analytics.v1.ToolStatRow
+ */
+export type ToolStatRow = Message<"overskill.analytics.v1.ToolStatRow"> & {
+  /**
+   * @generated from field: string tool = 1;
+   */
+  tool: string;
+
+  /**
+   * ok, or the error code.
+   *
+   * @generated from field: string outcome = 2;
+   */
+  outcome: string;
+
+  /**
+   * @generated from field: int64 count = 3;
+   */
+  count: bigint;
+
+  /**
+   * @generated from field: double avg_ms = 4;
+   */
+  avgMs: number;
+
+  /**
+   * @generated from field: double p95_ms = 5;
+   */
+  p95Ms: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ToolStatRow.
+ * Use `create(ToolStatRowSchema)` to create a new message.
+ */
+export const ToolStatRowSchema: GenMessage<ToolStatRow> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 16);
+
+/**
+ * @generated from message overskill.analytics.v1.ToolStatsReadResponse
+ */
+export type ToolStatsReadResponse = Message<"overskill.analytics.v1.ToolStatsReadResponse"> & {
+  /**
+   * @generated from field: repeated overskill.analytics.v1.ToolStatRow rows = 1;
+   */
+  rows: ToolStatRow[];
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ToolStatsReadResponse.
+ * Use `create(ToolStatsReadResponseSchema)` to create a new message.
+ */
+export const ToolStatsReadResponseSchema: GenMessage<ToolStatsReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 17);
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/gateway/v1/gateway.proto.
  */
 export const file_overskill_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("CiJvdmVyc2tpbGwvZ2F0ZXdheS92MS9nYXRld2F5LnByb3RvEhRvdmVyc2tpbGwuZ2F0ZXdheS52MSJ0ChNBcGlLZXlDcmVhdGVSZXF1ZXN0EhEKCXRlYW1fc2x1ZxgBIAEoCRIoCgRyb2xlGAIgASgOMhoub3ZlcnNraWxsLmdhdGV3YXkudjEuUm9sZRIMCgRuYW1lGAMgASgJEhIKCmV4cGlyZXNfYXQYBCABKAkikQEKFEFwaUtleUNyZWF0ZVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRILCgNrZXkYAiABKAkSDgoGcHJlZml4GAMgASgJEg8KB3RlYW1faWQYBCABKAkSEQoJdGVhbV9zbHVnGAUgASgJEigKBHJvbGUYBiABKA4yGi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5Sb2xlKl4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfT1dORVIQARIOCgpST0xFX0FETUlOEAISDwoLUk9MRV9NRU1CRVIQAxIPCgtST0xFX1ZJRVdFUhAEYgZwcm90bzM");
+  fileDesc("CiJvdmVyc2tpbGwvZ2F0ZXdheS92MS9nYXRld2F5LnByb3RvEhRvdmVyc2tpbGwuZ2F0ZXdheS52MSKYAQoTQXBpS2V5Q3JlYXRlUmVxdWVzdBIRCgl0ZWFtX3NsdWcYASABKAkSKAoEcm9sZRgCIAEoDjIaLm92ZXJza2lsbC5nYXRld2F5LnYxLlJvbGUSDAoEbmFtZRgDIAEoCRISCgpleHBpcmVzX2F0GAQgASgJEg4KBnNjb3BlcxgFIAMoCRISCgp1c2VyX2VtYWlsGAYgASgJIrUBChRBcGlLZXlDcmVhdGVSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCRIPCgd0ZWFtX2lkGAQgASgJEhEKCXRlYW1fc2x1ZxgFIAEoCRIoCgRyb2xlGAYgASgOMhoub3ZlcnNraWxsLmdhdGV3YXkudjEuUm9sZRIOCgZzY29wZXMYByADKAkSEgoKZXhwaXJlc19hdBgIIAEoCSKRAgoKQXBpS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSDgoGcHJlZml4GAIgASgJEg8KB3RlYW1faWQYAyABKAkSEQoJdGVhbV9zbHVnGAQgASgJEigKBHJvbGUYBSABKA4yGi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5Sb2xlEgwKBG5hbWUYBiABKAkSDgoGc2NvcGVzGAcgAygJEhIKCmV4cGlyZXNfYXQYCCABKAkSEgoKcmV2b2tlZF9hdBgJIAEoCRISCgpyb3RhdGVkX2F0GAogASgJEhMKC3JlcGxhY2VkX2J5GAsgASgJEhIKCmNyZWF0ZWRfYXQYDCABKAkSEgoKdXNlcl9lbWFpbBgNIAEoCSI/ChFBcGlLZXlMaXN0UmVxdWVzdBIRCgl0ZWFtX3NsdWcYASABKAkSFwoPaW5jbHVkZV9yZXZva2VkGAIgASgIIkQKEkFwaUtleUxpc3RSZXNwb25zZRIuCgRrZXlzGAEgAygLMiAub3ZlcnNraWxsLmdhdGV3YXkudjEuQXBpS2V5SW5mbyJTChNBcGlLZXlSb3RhdGVSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIaCg1ncmFjZV9zZWNvbmRzGAIgASgFSACIAQFCEAoOX2dyYWNlX3NlY29uZHMigwEKFEFwaUtleVJvdGF0ZVJlc3BvbnNlEjsKB2NyZWF0ZWQYASABKAsyKi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5BcGlLZXlDcmVhdGVSZXNwb25zZRISCgpvbGRfa2V5X2lkGAIgASgJEhoKEm9sZF9rZXlfZXhwaXJlc19hdBgDIAEoCSIlChNBcGlLZXlSZXZva2VSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSI6ChRBcGlLZXlSZXZva2VSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSEgoKcmV2b2tlZF9hdBgCIAEoCSLOAQoNQXVkaXRSZWNvcmRlZBIQCghldmVudF9pZBgBIAEoCRITCgtvY2N1cnJlZF9hdBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJEg0KBWFjdG9yGAQgASgJEhIKCmtleV9wcmVmaXgYBSABKAkSDgoGYWN0aW9uGAYgASgJEg4KBnRhcmdldBgHIAEoCRIKCgJpcBgIIAEoCRIOCgZyZXN1bHQYCSABKAkSDgoGc3RhdHVzGAogASgFEhYKDmNvcnJlbGF0aW9uX2lkGAsgASgJKl4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfT1dORVIQARIOCgpST0xFX0FETUlOEAISDwoLUk9MRV9NRU1CRVIQAxIPCgtST0xFX1ZJRVdFUhAEYgZwcm90bzM");
 
 /**
  * gateway.apikey.create.v1 — operator CLI only (NATS is the trust boundary).
@@ -41,6 +41,20 @@ export type ApiKeyCreateRequest = Message<"overskill.gateway.v1.ApiKeyCreateRequ
    * @generated from field: string expires_at = 4;
    */
   expiresAt: string;
+
+  /**
+   * Optional scopes (e.g. apps:read); empty = everything the role allows.
+   *
+   * @generated from field: repeated string scopes = 5;
+   */
+  scopes: string[];
+
+  /**
+   * Optional user the key belongs to; created in the team when new.
+   *
+   * @generated from field: string user_email = 6;
+   */
+  userEmail: string;
 };
 
 /**
@@ -85,6 +99,16 @@ export type ApiKeyCreateResponse = Message<"overskill.gateway.v1.ApiKeyCreateRes
    * @generated from field: overskill.gateway.v1.Role role = 6;
    */
   role: Role;
+
+  /**
+   * @generated from field: repeated string scopes = 7;
+   */
+  scopes: string[];
+
+  /**
+   * @generated from field: string expires_at = 8;
+   */
+  expiresAt: string;
 };
 
 /**
@@ -93,6 +117,306 @@ export type ApiKeyCreateResponse = Message<"overskill.gateway.v1.ApiKeyCreateRes
  */
 export const ApiKeyCreateResponseSchema: GenMessage<ApiKeyCreateResponse> = /*@__PURE__*/
   messageDesc(file_overskill_gateway_v1_gateway, 1);
+
+/**
+ * One key as the operator CLI and the API list it; never the secret or its hash.
+ *
+ * @generated from message overskill.gateway.v1.ApiKeyInfo
+ */
+export type ApiKeyInfo = Message<"overskill.gateway.v1.ApiKeyInfo"> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * @generated from field: string team_id = 3;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string team_slug = 4;
+   */
+  teamSlug: string;
+
+  /**
+   * @generated from field: overskill.gateway.v1.Role role = 5;
+   */
+  role: Role;
+
+  /**
+   * @generated from field: string name = 6;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated string scopes = 7;
+   */
+  scopes: string[];
+
+  /**
+   * ISO-8601; empty = never / not revoked / not rotated.
+   *
+   * @generated from field: string expires_at = 8;
+   */
+  expiresAt: string;
+
+  /**
+   * @generated from field: string revoked_at = 9;
+   */
+  revokedAt: string;
+
+  /**
+   * @generated from field: string rotated_at = 10;
+   */
+  rotatedAt: string;
+
+  /**
+   * The key that replaced this one when it was rotated.
+   *
+   * @generated from field: string replaced_by = 11;
+   */
+  replacedBy: string;
+
+  /**
+   * @generated from field: string created_at = 12;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string user_email = 13;
+   */
+  userEmail: string;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyInfo.
+ * Use `create(ApiKeyInfoSchema)` to create a new message.
+ */
+export const ApiKeyInfoSchema: GenMessage<ApiKeyInfo> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 2);
+
+/**
+ * gateway.apikey.list.v1 — operator CLI.
+ *
+ * @generated from message overskill.gateway.v1.ApiKeyListRequest
+ */
+export type ApiKeyListRequest = Message<"overskill.gateway.v1.ApiKeyListRequest"> & {
+  /**
+   * @generated from field: string team_slug = 1;
+   */
+  teamSlug: string;
+
+  /**
+   * @generated from field: bool include_revoked = 2;
+   */
+  includeRevoked: boolean;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyListRequest.
+ * Use `create(ApiKeyListRequestSchema)` to create a new message.
+ */
+export const ApiKeyListRequestSchema: GenMessage<ApiKeyListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 3);
+
+/**
+ * @generated from message overskill.gateway.v1.ApiKeyListResponse
+ */
+export type ApiKeyListResponse = Message<"overskill.gateway.v1.ApiKeyListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.gateway.v1.ApiKeyInfo keys = 1;
+   */
+  keys: ApiKeyInfo[];
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyListResponse.
+ * Use `create(ApiKeyListResponseSchema)` to create a new message.
+ */
+export const ApiKeyListResponseSchema: GenMessage<ApiKeyListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 4);
+
+/**
+ * gateway.apikey.rotate.v1 — operator CLI: a new key with the same team, role and scopes; the old
+ * one keeps working for the grace period.
+ *
+ * @generated from message overskill.gateway.v1.ApiKeyRotateRequest
+ */
+export type ApiKeyRotateRequest = Message<"overskill.gateway.v1.ApiKeyRotateRequest"> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * Seconds the old key keeps working; the gateway's GATEWAY_KEY_ROTATION_GRACE_SECONDS when unset.
+   *
+   * @generated from field: optional int32 grace_seconds = 2;
+   */
+  graceSeconds?: number | undefined;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyRotateRequest.
+ * Use `create(ApiKeyRotateRequestSchema)` to create a new message.
+ */
+export const ApiKeyRotateRequestSchema: GenMessage<ApiKeyRotateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 5);
+
+/**
+ * @generated from message overskill.gateway.v1.ApiKeyRotateResponse
+ */
+export type ApiKeyRotateResponse = Message<"overskill.gateway.v1.ApiKeyRotateResponse"> & {
+  /**
+   * @generated from field: overskill.gateway.v1.ApiKeyCreateResponse created = 1;
+   */
+  created?: ApiKeyCreateResponse | undefined;
+
+  /**
+   * @generated from field: string old_key_id = 2;
+   */
+  oldKeyId: string;
+
+  /**
+   * When the old key stops working.
+   *
+   * @generated from field: string old_key_expires_at = 3;
+   */
+  oldKeyExpiresAt: string;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyRotateResponse.
+ * Use `create(ApiKeyRotateResponseSchema)` to create a new message.
+ */
+export const ApiKeyRotateResponseSchema: GenMessage<ApiKeyRotateResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 6);
+
+/**
+ * gateway.apikey.revoke.v1 — operator CLI; immediate on every gateway replica.
+ *
+ * @generated from message overskill.gateway.v1.ApiKeyRevokeRequest
+ */
+export type ApiKeyRevokeRequest = Message<"overskill.gateway.v1.ApiKeyRevokeRequest"> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyRevokeRequest.
+ * Use `create(ApiKeyRevokeRequestSchema)` to create a new message.
+ */
+export const ApiKeyRevokeRequestSchema: GenMessage<ApiKeyRevokeRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 7);
+
+/**
+ * @generated from message overskill.gateway.v1.ApiKeyRevokeResponse
+ */
+export type ApiKeyRevokeResponse = Message<"overskill.gateway.v1.ApiKeyRevokeResponse"> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string revoked_at = 2;
+   */
+  revokedAt: string;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyRevokeResponse.
+ * Use `create(ApiKeyRevokeResponseSchema)` to create a new message.
+ */
+export const ApiKeyRevokeResponseSchema: GenMessage<ApiKeyRevokeResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 8);
+
+/**
+ * events.audit.recorded.v1 (JetStream EVENTS): one per audit_log row; its id is the msg-id.
+ *
+ * @generated from message overskill.gateway.v1.AuditRecorded
+ */
+export type AuditRecorded = Message<"overskill.gateway.v1.AuditRecorded"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string occurred_at = 2;
+   */
+  occurredAt: string;
+
+  /**
+   * Empty when the request carried no key that matched a team.
+   *
+   * @generated from field: string team_id = 3;
+   */
+  teamId: string;
+
+  /**
+   * The key id that acted; empty for an authentication failure.
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string key_prefix = 5;
+   */
+  keyPrefix: string;
+
+  /**
+   * e.g. "POST /api/apps/:appId/messages" or "auth.failed".
+   *
+   * @generated from field: string action = 6;
+   */
+  action: string;
+
+  /**
+   * The route's target id(s), e.g. "app:<uuid>".
+   *
+   * @generated from field: string target = 7;
+   */
+  target: string;
+
+  /**
+   * @generated from field: string ip = 8;
+   */
+  ip: string;
+
+  /**
+   * "ok", or the error code the request was answered with.
+   *
+   * @generated from field: string result = 9;
+   */
+  result: string;
+
+  /**
+   * @generated from field: int32 status = 10;
+   */
+  status: number;
+
+  /**
+   * @generated from field: string correlation_id = 11;
+   */
+  correlationId: string;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.AuditRecorded.
+ * Use `create(AuditRecordedSchema)` to create a new message.
+ */
+export const AuditRecordedSchema: GenMessage<AuditRecorded> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 9);
 
 /**
  * @generated from enum overskill.gateway.v1.Role

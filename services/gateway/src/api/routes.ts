@@ -1,0 +1,201 @@
+import { applyDecorators, Delete, Get, HttpCode, Patch, Post, SetMetadata } from '@nestjs/common';
+import { AppError, ErrorCode } from '@overskill/contracts';
+import type { z } from 'zod';
+import type { Scope } from '../keys/access';
+import type { RoleName } from '../persistence/entities';
+import * as L from '../llm/anthropic-messages.schema';
+import * as S from './schemas';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type AnyObject = z.ZodTypeAny;
+
+export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends AnyObject = AnyObject> {
+  id: string;
+  method: Method;
+  // Fastify/Nest style (:appId); the OpenAPI document turns it into {appId}.
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  minRole: RoleName;
+  scope: Scope;
+  params?: P;
+  query?: Q;
+  body?: B;
+  status: number;
+  response?: AnyObject;
+  // text/event-stream instead of JSON.
+  sse?: boolean;
+  // Answers 501 NOT_IMPLEMENTED until its backing service exists; the reason is documented.
+  notImplemented?: string;
+  // JSON or, when the body asks for `stream: true`, text/event-stream (the Anthropic endpoint).
+  streamable?: boolean;
+  // The error body when it is not the gateway's { code, message, correlationId } alone.
+  errorBody?: AnyObject;
+  // Only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it: it changes the
+  // whole platform, not one team.
+  operatorOnly?: boolean;
+  // Error statuses this route can answer beyond the ones every route can (400, 401, 403, 429, 5xx).
+  errors: number[];
+}
+
+function route<P extends AnyObject, Q extends AnyObject, B extends AnyObject>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+// Every public route of the gateway, in documentation order.
+export const ROUTES = {
+  listApps: route({ id: 'listApps', method: 'GET', path: '/api/apps', tag: 'apps', summary: "List the team's apps (newest first, cursor paginated)", minRole: 'viewer', scope: 'apps:read', query: S.PageQuery, status: 200, response: S.AppPage, errors: [] }),
+  createApp: route({ id: 'createApp', method: 'POST', path: '/api/apps', tag: 'apps', summary: 'Create an app (a git-backed workspace from a template)', minRole: 'member', scope: 'apps:write', body: S.CreateAppBody, status: 201, response: S.App, errors: [] }),
+  getApp: route({ id: 'getApp', method: 'GET', path: '/api/apps/:appId', tag: 'apps', summary: 'Get one app', minRole: 'viewer', scope: 'apps:read', params: S.AppParams, status: 200, response: S.App, errors: [404] }),
+  updateApp: route({ id: 'updateApp', method: 'PATCH', path: '/api/apps/:appId', tag: 'apps', summary: "Change an app's name, description or iteration limit", minRole: 'member', scope: 'apps:write', params: S.AppParams, body: S.UpdateAppBody, status: 200, response: S.App, errors: [404] }),
+  deleteApp: route({ id: 'deleteApp', method: 'DELETE', path: '/api/apps/:appId', tag: 'apps', summary: 'Delete an app (admins and owners)', minRole: 'admin', scope: 'apps:write', params: S.AppParams, status: 200, response: S.AppDeleted, errors: [404] }),
+
+  postMessage: route({ id: 'postMessage', method: 'POST', path: '/api/apps/:appId/messages', tag: 'messages', summary: 'Post a chat message: starts an agent run (202 with the run id and its events URL)', minRole: 'member', scope: 'runs:write', params: S.AppParams, body: S.PostMessageBody, status: 202, response: S.MessageAccepted, errors: [404, 409] }),
+  listMessages: route({ id: 'listMessages', method: 'GET', path: '/api/apps/:appId/messages', tag: 'messages', summary: "An app's conversation (cursor paginated)", minRole: 'viewer', scope: 'apps:read', params: S.AppParams, query: S.PageQuery, status: 200, response: S.MessagePage, errors: [404] }),
+
+  listRuns: route({ id: 'listRuns', method: 'GET', path: '/api/apps/:appId/runs', tag: 'runs', summary: "An app's runs, newest first (cursor paginated)", minRole: 'viewer', scope: 'runs:read', params: S.AppParams, query: S.PageQuery, status: 200, response: S.RunPage, errors: [404] }),
+  getRun: route({ id: 'getRun', method: 'GET', path: '/api/runs/:runId', tag: 'runs', summary: 'One run with its steps', minRole: 'viewer', scope: 'runs:read', params: S.RunParams, status: 200, response: S.Run, errors: [404] }),
+  cancelRun: route({ id: 'cancelRun', method: 'POST', path: '/api/runs/:runId/cancel', tag: 'runs', summary: 'Cancel a queued or running run (a finished run is answered as it is)', minRole: 'member', scope: 'runs:write', params: S.RunParams, body: S.CancelRunBody, status: 200, response: S.Run, errors: [404] }),
+  runEvents: route({
+    id: 'runEvents',
+    method: 'GET',
+    path: '/api/runs/:runId/events',
+    tag: 'runs',
+    summary: "A run's progress as Server-Sent Events",
+    description:
+      'Each event has `id` = its sequence number, `event` = its kind and `data` = JSON. Reconnect with `Last-Event-ID` (or ?lastEventId=) to resume without gaps or duplicates. The stream ends after the event carrying a final status (completed, failed, cancelled).',
+    minRole: 'viewer',
+    scope: 'runs:read',
+    params: S.RunParams,
+    query: S.RunEventsQuery,
+    status: 200,
+    sse: true,
+    errors: [404],
+  }),
+
+  fileTree: route({
+    id: 'fileTree',
+    method: 'GET',
+    path: '/api/apps/:appId/files',
+    tag: 'files',
+    summary: "The app's file tree",
+    minRole: 'viewer',
+    scope: 'files:read',
+    params: S.AppParams,
+    status: 200,
+    response: S.FileTree,
+    notImplemented: 'No service lists a workspace tree yet (tool-runner has no list_files tool and git-service no tree subject).',
+    errors: [404, 501],
+  }),
+  readFile: route({ id: 'readFile', method: 'GET', path: '/api/apps/:appId/files/content', tag: 'files', summary: 'Read one file at the latest version or at ?ref=<sha>', minRole: 'viewer', scope: 'files:read', params: S.AppParams, query: S.FileReadQuery, status: 200, response: S.FileContent, errors: [404, 413] }),
+
+  listVersions: route({ id: 'listVersions', method: 'GET', path: '/api/apps/:appId/versions', tag: 'versions', summary: "The app's versions (one commit per agent turn), newest first", minRole: 'viewer', scope: 'versions:read', params: S.AppParams, query: S.VersionLogQuery, status: 200, response: S.VersionPage, errors: [404] }),
+  diffVersion: route({ id: 'diffVersion', method: 'GET', path: '/api/apps/:appId/versions/:sha/diff', tag: 'versions', summary: 'What a version changed (against its parent, or ?against=<sha>)', minRole: 'viewer', scope: 'versions:read', params: S.VersionParams, query: S.VersionDiffQuery, status: 200, response: S.VersionDiff, errors: [404] }),
+  restoreVersion: route({ id: 'restoreVersion', method: 'POST', path: '/api/apps/:appId/versions/:sha/restore', tag: 'versions', summary: 'Restore a version as a new commit (history is kept)', minRole: 'member', scope: 'versions:write', params: S.VersionParams, body: S.RestoreBody, status: 200, response: S.VersionRestored, errors: [404, 409, 423] }),
+
+  listKeys: route({ id: 'listKeys', method: 'GET', path: '/api/keys', tag: 'keys', summary: "The team's API keys (never their secrets)", minRole: 'admin', scope: 'keys:manage', query: S.KeyListQuery, status: 200, response: S.ApiKeyList, errors: [] }),
+  createKey: route({ id: 'createKey', method: 'POST', path: '/api/keys', tag: 'keys', summary: 'Create an API key; the secret is in this response only', minRole: 'admin', scope: 'keys:manage', body: S.CreateKeyBody, status: 201, response: S.CreatedKey, errors: [] }),
+  rotateKey: route({ id: 'rotateKey', method: 'POST', path: '/api/keys/:keyId/rotate', tag: 'keys', summary: 'Rotate a key: a new secret now, the old one keeps working for the grace period', minRole: 'admin', scope: 'keys:manage', params: S.KeyParams, body: S.RotateKeyBody, status: 200, response: S.RotatedKey, errors: [404] }),
+  revokeKey: route({ id: 'revokeKey', method: 'DELETE', path: '/api/keys/:keyId', tag: 'keys', summary: 'Revoke a key, effective at once on every gateway replica', minRole: 'admin', scope: 'keys:manage', params: S.KeyParams, status: 200, response: S.ApiKey, errors: [404] }),
+
+  listAudit: route({ id: 'listAudit', method: 'GET', path: '/api/audit', tag: 'audit', summary: "The team's audit log, newest first (filters, cursor paginated)", minRole: 'admin', scope: 'audit:read', query: S.AuditQuery, status: 200, response: S.AuditPage, errors: [] }),
+
+  adminStatus: route({ id: 'adminStatus', method: 'GET', path: '/api/admin/status', tag: 'admin', summary: 'Every service and dependency with its latency', minRole: 'admin', scope: 'admin:read', status: 200, response: S.AdminStatus, errors: [] }),
+  toolStats: route({ id: 'toolStats', method: 'GET', path: '/api/admin/tools/stats', tag: 'admin', summary: "Your team's tool executions by tool and outcome over the last days (from analytics)", minRole: 'admin', scope: 'admin:read', query: S.ToolStatsQuery, status: 200, response: S.ToolStats, errors: [] }),
+
+  // The Anthropic Messages API (baseURL = <gateway>/api), under the team's AI limits and budgets.
+  createLlmMessage: route({
+    id: 'createLlmMessage',
+    method: 'POST',
+    path: '/api/v1/messages',
+    tag: 'llm',
+    summary: 'Anthropic-compatible Messages API, routed through ai-router (JSON, or SSE with stream: true)',
+    description: 'Point any Anthropic client at `<gateway>/api` with a team key. Model aliases, fallback, rate limits, budgets, the response cache and accounting apply. Errors use the Anthropic shape plus `code` and `correlationId`.',
+    minRole: 'member',
+    scope: 'ai:use',
+    body: L.messagesRequestSchema,
+    status: 200,
+    response: L.messagesResponseSchema,
+    streamable: true,
+    errorBody: L.anthropicErrorSchema,
+    errors: [402, 502],
+  }),
+  aiStatus: route({ id: 'aiStatus', method: 'GET', path: '/api/admin/ai/status', tag: 'admin', summary: "The model router: active alias, aliases, each model's circuit breaker", minRole: 'admin', scope: 'admin:read', status: 200, response: L.aiStatusSchema, errors: [] }),
+  aiCache: route({ id: 'aiCache', method: 'GET', path: '/api/admin/ai/cache', tag: 'admin', summary: 'Response cache statistics (hits, misses, size, evictions)', minRole: 'admin', scope: 'admin:read', status: 200, response: L.aiCacheStatsSchema, errors: [] }),
+  aiUsage: route({ id: 'aiUsage', method: 'GET', path: '/api/admin/ai/usage', tag: 'admin', summary: "Your team's AI usage and spend for a day (UTC)", minRole: 'admin', scope: 'admin:read', query: L.aiUsageQuerySchema, status: 200, response: L.aiUsageSchema, errors: [] }),
+  aiSwitchModel: route({
+    id: 'aiSwitchModel',
+    method: 'POST',
+    path: '/api/admin/ai/model',
+    tag: 'admin',
+    summary: 'Switch the active model alias for every replica (operator teams only)',
+    minRole: 'owner',
+    scope: 'admin:write',
+    operatorOnly: true,
+    body: L.aiSwitchModelBodySchema,
+    status: 200,
+    response: L.aiModelSwitchedSchema,
+    errors: [],
+  }),
+} as const;
+
+export type RouteId = keyof typeof ROUTES;
+export const ROUTE_SPEC = Symbol('ROUTE_SPEC');
+
+const METHOD_DECORATORS = { GET: Get, POST: Post, PATCH: Patch, DELETE: Delete } as const;
+
+// The one decorator a controller method needs: path, status and the spec the guard checks.
+export function ApiRoute(spec: RouteSpec): MethodDecorator {
+  return applyDecorators(METHOD_DECORATORS[spec.method](spec.path), HttpCode(spec.status), SetMetadata(ROUTE_SPEC, spec));
+}
+
+export interface ParsedInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+}
+
+// Validates params, query and body against the spec; the first problem of each is named.
+export function parseRequest<P extends AnyObject, Q extends AnyObject, B extends AnyObject>(
+  spec: RouteSpec<P, Q, B>,
+  req: { params?: unknown; query?: unknown; body?: unknown },
+): ParsedInput<z.infer<P>, z.infer<Q>, z.infer<B>> {
+  return {
+    params: spec.params ? parseParams(spec.params, req.params) : ({} as z.infer<P>),
+    query: spec.query ? parseInput(spec.query, req.query, 'query') : ({} as z.infer<Q>),
+    body: spec.body ? parseInput(spec.body, req.body, 'body') : ({} as z.infer<B>),
+  };
+}
+
+// An id that cannot exist is answered like one that does not: 404 with the entity's code.
+const NOT_FOUND_BY_PARAM: Record<string, { code: ErrorCode; entity: string }> = {
+  appId: { code: ErrorCode.APP_NOT_FOUND, entity: 'App' },
+  runId: { code: ErrorCode.RUN_NOT_FOUND, entity: 'Run' },
+  keyId: { code: ErrorCode.KEY_NOT_FOUND, entity: 'Key' },
+  sha: { code: ErrorCode.GIT_REVISION_NOT_FOUND, entity: 'Version' },
+};
+
+function parseParams<T extends AnyObject>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const name = String(result.error.issues[0]?.path[0] ?? '');
+  const notFound = NOT_FOUND_BY_PARAM[name];
+  if (!notFound) return parseInput(schema, value, 'path');
+  const raw = String((value as Record<string, unknown>)[name] ?? '').slice(0, 64);
+  throw new AppError(notFound.code, `${notFound.entity} ${raw} not found`);
+}
+
+export function parseInput<T extends AnyObject>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || where}: ${i.message}`)
+    .join('; ');
+  throw new AppError(ErrorCode.VALIDATION_FAILED, `Invalid ${where}: ${problems}`);
+}
+
+export function notImplemented(spec: RouteSpec): never {
+  throw new AppError(ErrorCode.NOT_IMPLEMENTED, `${spec.method} ${spec.path} is not available yet: ${spec.notImplemented ?? ''}`.trim());
+}

@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { ROLES, SCOPES } from '../keys/access';
+
+// The edge's schemas: requests are parsed with them and the OpenAPI document is generated from
+// them, so the documentation cannot drift from what the gateway accepts and answers.
+
+const id = (what: string) => z.string().uuid({ message: `must be a ${what} id (a UUID)` });
+const isoTime = z.string().datetime({ offset: true });
+const cursor = z.string().max(500);
+
+export const ErrorBody = z
+  .object({
+    code: z.string().describe('A stable error code from the registry, e.g. APP_NOT_FOUND'),
+    message: z.string().describe('What went wrong and what to do about it'),
+    correlationId: z.string().describe('Quote it when reporting a problem'),
+  })
+  .strict();
+
+// ---- params
+export const AppParams = z.object({ appId: id('app') }).strict();
+export const RunParams = z.object({ runId: id('run') }).strict();
+export const KeyParams = z.object({ keyId: id('key') }).strict();
+const sha = z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a commit sha (7-40 lowercase hex characters)');
+export const VersionParams = z.object({ appId: id('app'), sha }).strict();
+
+// ---- queries
+export const PageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: cursor.default(''),
+  })
+  .strict();
+
+export const RunEventsQuery = z
+  .object({
+    lastEventId: z.coerce.number().int().min(0).max(2_147_483_647).optional().describe('Resume after this event id (the Last-Event-ID header wins when both are sent)'),
+  })
+  .strict();
+
+const filePath = z.string().min(1).max(512).describe('A path relative to the app root');
+export const FileReadQuery = z
+  .object({
+    path: filePath,
+    ref: z
+      .string()
+      .regex(/^[0-9a-f]{7,40}$/)
+      .optional()
+      .describe('A version (commit sha); the working tree when absent'),
+  })
+  .strict();
+
+export const VersionLogQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: cursor.default(''),
+    path: filePath.optional(),
+  })
+  .strict();
+
+export const VersionDiffQuery = z
+  .object({
+    against: sha.optional().describe("The older side; the version's parent when absent"),
+    path: filePath.optional(),
+    patch: z.enum(['true', 'false']).default('true').describe('Include the unified diff of each file'),
+  })
+  .strict();
+
+export const AuditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: cursor.optional(),
+    actor: z.string().max(64).optional().describe('A key id or key prefix'),
+    action: z.string().max(200).optional().describe('e.g. "POST /api/apps" or "auth.failed"'),
+    result: z.string().max(64).optional().describe('"ok" or an error code'),
+    since: isoTime.optional(),
+    until: isoTime.optional(),
+  })
+  .strict();
+
+export const KeyListQuery = z.object({ includeRevoked: z.enum(['true', 'false']).default('false') }).strict();
+
+// ---- bodies
+export const CreateAppBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).default(''),
+    template: z.enum(['empty', 'static-web', 'vite-react']).default('static-web'),
+  })
+  .strict();
+
+export const UpdateAppBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    description: z.string().max(2000).optional(),
+    maxIterations: z.number().int().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((b) => b.name !== undefined || b.description !== undefined || b.maxIterations !== undefined, { message: 'give at least one of name, description, maxIterations' });
+
+export const PostMessageBody = z
+  .object({ content: z.string().max(100_000).refine((s) => s.trim().length > 0, { message: 'content must not be empty' }) })
+  .strict();
+
+export const CancelRunBody = z.object({ reason: z.string().max(500).optional() }).strict();
+
+export const RestoreBody = z
+  .object({
+    expectedHeadSha: z.string().regex(/^[0-9a-f]{40}$/).optional().describe('Refuse with GIT_HEAD_MOVED if HEAD moved since you looked'),
+    savePendingChanges: z.boolean().default(false).describe('Commit uncommitted changes first instead of refusing'),
+  })
+  .strict();
+
+export const CreateKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    role: z.enum(ROLES as [string, ...string[]]),
+    scopes: z.array(z.enum(SCOPES)).max(SCOPES.length).default([]),
+    expiresAt: isoTime.optional(),
+    userEmail: z.string().email().max(254).optional(),
+  })
+  .strict();
+
+export const RotateKeyBody = z.object({ graceSeconds: z.number().int().min(0).max(2_592_000).optional() }).strict();
+
+// ---- responses
+const nullableString = z.string().nullable();
+
+export const App = z
+  .object({ id: z.string().uuid(), name: z.string(), description: z.string(), template: z.string(), maxIterations: z.number().int(), createdAt: z.string(), updatedAt: z.string() })
+  .strict();
+export const AppPage = z.object({ data: z.array(App), nextCursor: nullableString }).strict();
+export const AppDeleted = z.object({ id: z.string().uuid(), deleted: z.literal(true) }).strict();
+
+export const MessageAccepted = z.object({ messageId: z.string().uuid(), runId: z.string().uuid(), runUrl: z.string(), eventsUrl: z.string() }).strict();
+export const ChatMessage = z
+  .object({ id: z.string(), role: z.string(), content: z.string(), authorId: nullableString, runId: nullableString, createdAt: z.string() })
+  .strict();
+export const MessagePage = z.object({ data: z.array(ChatMessage), nextCursor: nullableString }).strict();
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'unknown'] as const;
+export const RunStep = z.object({ seq: z.number().int(), kind: z.string(), summary: z.string(), createdAt: z.string() }).strict();
+export const Run = z
+  .object({
+    id: z.string().uuid(),
+    appId: z.string().uuid(),
+    status: z.enum(RUN_STATUSES),
+    error: z.object({ code: z.string(), message: z.string() }).strict().nullable(),
+    commitSha: nullableString,
+    iterations: z.number().int(),
+    createdAt: z.string(),
+    finishedAt: nullableString,
+    steps: z.array(RunStep),
+  })
+  .strict();
+export const RunPage = z.object({ data: z.array(Run), nextCursor: nullableString }).strict();
+
+export const FileContent = z
+  .object({ path: z.string(), ref: nullableString, encoding: z.enum(['utf8', 'base64']), content: z.string(), sizeBytes: z.number().int() })
+  .strict();
+
+export const Version = z
+  .object({ sha: z.string(), message: z.string(), authorName: z.string(), committedAt: z.string(), parentShas: z.array(z.string()), restoredFrom: nullableString })
+  .strict();
+export const VersionPage = z.object({ data: z.array(Version), nextCursor: nullableString }).strict();
+export const VersionDiff = z
+  .object({
+    fromSha: z.string(),
+    toSha: z.string(),
+    filesChanged: z.number().int(),
+    additions: z.number().int(),
+    deletions: z.number().int(),
+    files: z.array(
+      z
+        .object({ path: z.string(), oldPath: nullableString, change: z.string(), additions: z.number().int(), deletions: z.number().int(), binary: z.boolean(), patch: nullableString, patchTruncated: z.boolean() })
+        .strict(),
+    ),
+  })
+  .strict();
+export const VersionRestored = z
+  .object({ sha: z.string(), created: z.boolean(), restoredFrom: z.string(), filesChanged: z.number().int(), savedPendingSha: nullableString })
+  .strict();
+
+export const ApiKey = z
+  .object({
+    id: z.string().uuid(),
+    prefix: z.string(),
+    teamId: z.string().uuid(),
+    role: z.enum(ROLES as [string, ...string[]]),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    userEmail: nullableString,
+    createdAt: z.string(),
+    expiresAt: nullableString,
+    revokedAt: nullableString,
+    rotatedAt: nullableString,
+    replacedBy: nullableString,
+    status: z.enum(['active', 'expired', 'revoked', 'rotating']),
+  })
+  .strict();
+export const ApiKeyList = z.object({ data: z.array(ApiKey) }).strict();
+export const CreatedKey = z
+  .object({
+    id: z.string().uuid(),
+    key: z.string().describe('The secret: shown this once, only its hash is stored'),
+    prefix: z.string(),
+    teamId: z.string().uuid(),
+    role: z.string(),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    expiresAt: nullableString,
+  })
+  .strict();
+export const RotatedKey = z.object({ created: CreatedKey, old: ApiKey }).strict();
+
+export const AuditEntry = z
+  .object({
+    id: z.string().uuid(),
+    occurredAt: z.string(),
+    actor: nullableString,
+    keyPrefix: nullableString,
+    action: z.string(),
+    target: nullableString,
+    ip: z.string(),
+    result: z.string(),
+    status: z.number().int(),
+    correlationId: z.string(),
+  })
+  .strict();
+export const AuditPage = z.object({ data: z.array(AuditEntry), nextCursor: nullableString }).strict();
+
+export const AdminStatus = z
+  .object({
+    status: z.enum(['ok', 'error']),
+    service: z.string(),
+    uptimeSeconds: z.number(),
+    checks: z.record(
+      z.object({ status: z.enum(['up', 'down']), latencyMs: z.number(), error: z.string().optional(), details: z.record(z.unknown()).optional() }).strict(),
+    ),
+  })
+  .strict();
+
+export const ToolStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(7) }).strict();
+
+// Documented now, served once its backing service exists (the route answers 501 until then).
+export const FileTree = z
+  .object({ appId: z.string().uuid(), entries: z.array(z.object({ path: z.string(), type: z.enum(['file', 'directory']), sizeBytes: z.number().int().nullable() }).strict()) })
+  .strict();
+export const ToolStats = z
+  .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).strict()) })
+  .strict();

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { gitV1, Rpc } from '@overskill/contracts';
+import { NatsRpcClient } from '@overskill/messaging';
+import type { z } from 'zod';
+import type { Principal } from '../keys/access';
+import type { FileReadQuery, RestoreBody, VersionDiffQuery, VersionLogQuery } from './schemas';
+
+const CHANGE_NAMES: Record<gitV1.FileChange, string> = {
+  [gitV1.FileChange.UNSPECIFIED]: 'unknown',
+  [gitV1.FileChange.ADDED]: 'added',
+  [gitV1.FileChange.MODIFIED]: 'modified',
+  [gitV1.FileChange.DELETED]: 'deleted',
+  [gitV1.FileChange.RENAMED]: 'renamed',
+  [gitV1.FileChange.COPIED]: 'copied',
+  [gitV1.FileChange.TYPE_CHANGED]: 'type_changed',
+  [gitV1.FileChange.UNTRACKED]: 'untracked',
+  [gitV1.FileChange.CONFLICTED]: 'conflicted',
+};
+
+// Files and versions over git-service. git-service knows apps only by id, so the app is first
+// looked up in the caller's team: another team's app is APP_NOT_FOUND before git is asked.
+@Injectable()
+export class WorkspaceApiService {
+  constructor(private readonly rpc: NatsRpcClient) {}
+
+  private async ownApp(principal: Principal, appId: string): Promise<void> {
+    await this.rpc.send(Rpc.appGet, { teamId: principal.teamId, appId });
+  }
+
+  async readFile(principal: Principal, appId: string, query: z.infer<typeof FileReadQuery>) {
+    await this.ownApp(principal, appId);
+    const file = await this.rpc.send(Rpc.gitFileShow, { appId, revision: query.ref ?? '', path: query.path });
+    return {
+      path: file.path,
+      ref: file.commitSha || null,
+      encoding: file.binary ? ('base64' as const) : ('utf8' as const),
+      content: file.binary ? Buffer.from(file.content).toString('base64') : Buffer.from(file.content).toString('utf8'),
+      sizeBytes: Number(file.sizeBytes),
+    };
+  }
+
+  async listVersions(principal: Principal, appId: string, query: z.infer<typeof VersionLogQuery>) {
+    await this.ownApp(principal, appId);
+    const log = await this.rpc.send(Rpc.gitRepoLog, { appId, limit: query.limit, pageToken: query.cursor, path: query.path ?? '' });
+    return {
+      data: log.commits.map((c) => ({
+        sha: c.sha,
+        message: c.message,
+        authorName: c.authorName,
+        committedAt: c.committedAt,
+        parentShas: c.parentShas,
+        restoredFrom: c.restoredFrom || null,
+      })),
+      nextCursor: log.nextPageToken || null,
+    };
+  }
+
+  async diffVersion(principal: Principal, appId: string, sha: string, query: z.infer<typeof VersionDiffQuery>) {
+    await this.ownApp(principal, appId);
+    const diff = await this.rpc.send(Rpc.gitRepoDiff, { appId, fromRevision: query.against ?? `${sha}~1`, toRevision: sha, path: query.path ?? '', includePatch: query.patch === 'true' });
+    return {
+      fromSha: diff.fromSha,
+      toSha: diff.toSha,
+      filesChanged: diff.filesChanged,
+      additions: diff.additions,
+      deletions: diff.deletions,
+      files: diff.files.map((f) => ({
+        path: f.path,
+        oldPath: f.oldPath || null,
+        change: CHANGE_NAMES[f.change] ?? 'unknown',
+        additions: f.additions,
+        deletions: f.deletions,
+        binary: f.binary,
+        patch: f.patch || null,
+        patchTruncated: f.patchTruncated,
+      })),
+    };
+  }
+
+  async restoreVersion(principal: Principal, appId: string, sha: string, body: z.infer<typeof RestoreBody>) {
+    await this.ownApp(principal, appId);
+    const restored = await this.rpc.send(
+      Rpc.gitRepoRestore,
+      { appId, revision: sha, expectedHeadSha: body.expectedHeadSha ?? '', savePendingChanges: body.savePendingChanges, authorName: `overskill api key ${principal.keyPrefix}`, authorEmail: 'api@overskill.local' },
+      { timeoutMs: 30_000 },
+    );
+    return { sha: restored.sha, created: restored.created, restoredFrom: restored.restoredFrom, filesChanged: restored.filesChanged, savedPendingSha: restored.savedPendingSha || null };
+  }
+}

@@ -1,0 +1,16 @@
+import { Controller, Req, UseGuards } from '@nestjs/common';
+import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
+import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { AuditService } from './audit.service';
+
+@Controller()
+@UseGuards(ApiKeyGuard)
+export class AuditHttpController {
+  constructor(private readonly audit: AuditService) {}
+
+  @ApiRoute(ROUTES.listAudit)
+  listAudit(@Req() req: AuthenticatedRequest) {
+    const { query } = parseRequest(ROUTES.listAudit, req);
+    return this.audit.query(req.principal.teamId, query);
+  }
+}

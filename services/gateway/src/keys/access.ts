@@ -1,0 +1,37 @@
+import type { RoleName } from '../persistence/entities';
+
+// What a key may do: its role sets the ceiling, its scopes (when any) narrow it further.
+export const ROLE_RANK: Record<RoleName, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+export const ROLES: readonly RoleName[] = ['owner', 'admin', 'member', 'viewer'];
+
+export const SCOPES = [
+  'apps:read',
+  'apps:write',
+  'runs:read',
+  'runs:write',
+  'files:read',
+  'versions:read',
+  'versions:write',
+  'keys:manage',
+  'audit:read',
+  'admin:read',
+  'admin:write',
+  'ai:use',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Principal {
+  keyId: string;
+  keyPrefix: string;
+  teamId: string;
+  role: RoleName;
+  scopes: readonly string[];
+}
+
+export function roleAllows(role: RoleName, minRole: RoleName): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[minRole];
+}
+
+export function scopeAllows(scopes: readonly string[], scope: Scope): boolean {
+  return scopes.length === 0 || scopes.includes(scope);
+}

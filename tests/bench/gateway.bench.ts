@@ -1,0 +1,190 @@
+import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTeamKey } from '../support/cli';
+import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { spawnTracked, stopChild, waitForLine } from './support/child-process';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
+import { ratio, round } from './support/stats';
+
+// The public edge under load: authenticated GET /api/apps (helmet, CORS, the per-IP and per-key
+// rate limits in Redis, the key check, the role check, validation, then the tenant-scoped list
+// over NATS from the orchestrator's Postgres) against a bare Fastify route that does nothing,
+// on the same machine in the same run. The gateway's own /health/live (every edge hook, no key,
+// no backend) is measured too, to show where the time goes. Reports; fails only on errors.
+
+const DURATION_S = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
+const WARMUP_S = 3;
+const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
+const ROUNDS = 2;
+const GOAL_RPS = 5000;
+const GOAL_P99_MS = 20;
+
+// autocannon ships no type declarations; the little used here is typed by hand.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+const autocannon = require('autocannon') as (opts: { url: string; headers: Record<string, string>; connections: number; duration: number; pipelining: number }) => Promise<AutocannonResult>;
+
+const BARE_FASTIFY = `
+const fastify = require('fastify')({ logger: false });
+fastify.get('/bare', async () => ({ ok: true }));
+fastify.listen({ port: 0, host: '127.0.0.1' }).then(() => process.stdout.write('ready ' + fastify.server.address().port + '\\n'));
+process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
+`;
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  requests: number;
+}
+
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
+  return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, requests: result.requests.total };
+}
+
+// CPU seconds a process has used so far (utime + stime from /proc, in clock ticks of 10 ms).
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function merge(runs: Measured[]): Measured {
+  const n = runs.length;
+  return {
+    rps: round(runs.reduce((s, r) => s + r.rps, 0) / n, 0),
+    p50: round(runs.reduce((s, r) => s + r.p50, 0) / n, 1),
+    p99: round(Math.max(...runs.map((r) => r.p99)), 1),
+    non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
+    errors: runs.reduce((s, r) => s + r.errors, 0),
+    requests: runs.reduce((s, r) => s + r.requests, 0),
+  };
+}
+
+describe('benchmark: gateway authenticated list vs bare Fastify', () => {
+  const stack = integrationStack();
+  let platform: RunningPlatform | undefined;
+  let bare: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (bare) await stopChild(bare);
+    await platform?.stop();
+  });
+
+  it('measures req/s and p99 of GET /api/apps against a bare Fastify route', async () => {
+    const startedAt = new Date().toISOString();
+    const machine = machineInfo();
+    const dir = scratchDir(stack.dataDir, 'bench-gateway');
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      redisUrl: `${stack.redisUrl.replace(/\/\d*$/, '')}/7`,
+      workspacesDir: join(dir, 'w'),
+      backupDir: join(dir, 'b'),
+      logDir: join(dir, 'logs'),
+      services: ['gateway', 'orchestrator', 'git-service'],
+      env: { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_IP_MAX: '100000000', GATEWAY_RATE_LIMIT_KEY_MAX: '100000000', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}) },
+    });
+    const gateway = platform.urls.gateway!;
+    // The measured team gets 20 apps (one full default page); a viewer key reads them.
+    const team = `bench-${Date.now()}`;
+    const owner = createTeamKey(stack.natsUrl, team, 'owner');
+    const viewer = createTeamKey(stack.natsUrl, team, 'viewer');
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${gateway}/api/apps`, { method: 'POST', headers: { 'x-api-key': owner.key, 'content-type': 'application/json' }, body: JSON.stringify({ name: `bench ${i}`, template: 'empty' }) });
+      expect(res.status).toBe(201);
+    }
+    const page = (await (await fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': viewer.key } })).json()) as { data: unknown[] };
+    expect(page.data).toHaveLength(20);
+
+    bare = spawnTracked(process.execPath, ['-e', BARE_FASTIFY], { cwd: REPO_ROOT, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = Number((await waitForLine(bare, (l) => l.startsWith('ready '), 20_000, 'bare fastify')).split(' ')[1]);
+    const bareUrl = `http://127.0.0.1:${port}/bare`;
+    const subjects = {
+      bare: { url: bareUrl, headers: {} as Record<string, string> },
+      gatewayLive: { url: `${gateway}/health/live`, headers: {} as Record<string, string> },
+      gatewayApps: { url: `${gateway}/api/apps`, headers: { 'x-api-key': viewer.key } },
+      ...(process.env.BENCH_GATEWAY_EXTRA
+        ? {
+            appGet: { url: `${gateway}/api/apps/${(page.data[0] as { id: string }).id}`, headers: { 'x-api-key': viewer.key } },
+            appsLimit1: { url: `${gateway}/api/apps?limit=1`, headers: { 'x-api-key': viewer.key } },
+            keysList: { url: `${gateway}/api/keys`, headers: { 'x-api-key': owner.key } },
+          }
+        : {}),
+    };
+    // BENCH_GATEWAY_ONLY=gatewayApps (comma list) measures just those subjects (for profiling).
+    const only = process.env.BENCH_GATEWAY_ONLY?.split(',');
+    if (only) for (const name of Object.keys(subjects)) if (!only.includes(name)) delete (subjects as Record<string, unknown>)[name];
+    for (const s of Object.values(subjects)) await load(s.url, s.headers, WARMUP_S);
+    const runs: Record<string, Measured[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
+    // Where the authenticated requests' CPU goes: the gateway's own process and the orchestrator's.
+    const cpu = { gatewayMs: 0, orchestratorMs: 0, requests: 0 };
+    const pids = platform.pids();
+    // Interleaved rounds so drift in the machine's load hits every subject alike.
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      for (const [name, s] of Object.entries(subjects) as Array<[keyof typeof subjects, (typeof subjects)['bare']]>) {
+        const before = [cpuSeconds(pids.gateway), cpuSeconds(pids.orchestrator)];
+        const measured = await load(s.url, s.headers, DURATION_S);
+        runs[name].push(measured);
+        if (name === 'gatewayApps') {
+          cpu.gatewayMs += (cpuSeconds(pids.gateway) - before[0]!) * 1000;
+          cpu.orchestratorMs += (cpuSeconds(pids.orchestrator) - before[1]!) * 1000;
+          cpu.requests += measured.requests;
+        }
+      }
+    }
+    const cpuPerRequest = { gatewayMs: round(cpu.gatewayMs / cpu.requests, 3), orchestratorMs: round(cpu.orchestratorMs / cpu.requests, 3) };
+    const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, merge(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> & Record<string, Measured>;
+    if (only) {
+      print(JSON.stringify(results));
+      return;
+    }
+    for (const r of Object.values(results)) {
+      expect(r.errors).toBe(0);
+      expect(r.non2xx).toBe(0);
+    }
+    const goals: GoalResult[] = [
+      // goal() means "actual ≤ target"; throughput is compared as its inverse (ms per 1000 requests).
+      goal('authenticated GET /api/apps: ms per 1,000 requests (≥ 5,000 req/s)', round(1_000_000 / results.gatewayApps.rps, 1), round(1_000_000 / GOAL_RPS, 1), ' ms'),
+      goal('authenticated GET /api/apps: p99', results.gatewayApps.p99, GOAL_P99_MS, ' ms'),
+    ];
+    recordResult({
+      benchmark: 'gateway',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine,
+      method: {
+        tool: `autocannon, ${CONNECTIONS} connections, pipelining 1, ${ROUNDS} interleaved rounds of ${DURATION_S} s per subject after a ${WARMUP_S} s warm-up each; autocannon runs in the bench process on the same machine`,
+        gatewayApps: 'GET /api/apps with X-API-Key (viewer), 20 apps in the team: helmet, CORS, IP + key rate limits (Redis), key check (cached row + sha256), role/scope check, zod query validation, NATS request to the orchestrator (tenant-scoped Postgres page), JSON',
+        gatewayLive: 'GET /health/live of the same gateway (every edge hook, no key, no backend)',
+        bare: 'node -e: require("fastify"), GET /bare returning {ok:true}, no plugins',
+      },
+      results: { ...results, cpuPerAuthenticatedRequest: cpuPerRequest, ratioRps: ratio(results.gatewayApps.rps, results.bare.rps), ratioP99: ratio(results.gatewayApps.p99, results.bare.p99) },
+      goals,
+    });
+    print(`\ngateway — ${CONNECTIONS} connections, ${ROUNDS}×${DURATION_S} s per subject (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      formatTable(
+        ['subject', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'req/s vs bare', 'p99 vs bare'],
+        (Object.entries(results) as Array<[string, Measured]>).map(([name, r]) => [name, r.rps, r.p50, r.p99, r.requests, `${ratio(r.rps, results.bare.rps)}×`, `${ratio(r.p99, results.bare.p99)}×`]),
+      ),
+    );
+    print(`CPU per authenticated request: gateway ${cpuPerRequest.gatewayMs} ms, orchestrator ${cpuPerRequest.orchestratorMs} ms (plus NATS, Redis, PostgreSQL and the load generator)`);
+    print(`\ngoals (≥ ${GOAL_RPS} authenticated req/s, p99 < ${GOAL_P99_MS} ms):\n${formatGoals(goals)}\n`);
+  });
+});

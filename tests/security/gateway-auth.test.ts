@@ -1,0 +1,294 @@
+import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { connect as netConnect } from 'node:net';
+import { join } from 'node:path';
+import { runCli } from '../support/cli';
+import { startGatewayHarness, type ApiInit, type GatewayHarness } from '../support/gateway-harness';
+import { integrationStack, REPO_ROOT } from '../support/integration-env';
+
+const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+
+jest.setTimeout(90_000);
+
+const MISSING = '7d0b5c7e-7a3e-4c1e-9f55-8d1c2b3a4f5e';
+
+// Authentication bypass attempts, the BOLA matrix, hostile bodies and headers, rate limits
+// shared by replicas, and revocation seen at once by another replica.
+describe('gateway security', () => {
+  let h: GatewayHarness;
+  let replica: RunningPlatform;
+  let replicaUrl: string;
+  const a = { key: '', teamId: '', appId: '', runId: '', keyId: '', sha: '' };
+  let b: { key: string; teamId: string };
+
+  async function sql(query: string, values: unknown[] = []) {
+    const client = new pg.Client({ connectionString: h.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query(query, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    // A long key cache: revocation must still reach the other replica at once.
+    const env = { GATEWAY_RATE_LIMIT_IP_MAX: '100000', GATEWAY_RATE_LIMIT_KEY_MAX: '100000', GATEWAY_KEY_CACHE_TTL_MS: '120000' };
+    h = await startGatewayHarness({ name: 'gateway-security', redisDb: 4, services: ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service'], env });
+    const stack = integrationStack();
+    replica = await launchPlatform({ root: REPO_ROOT, ...stack, redisUrl: h.redisUrl, workspacesDir: join(h.dir, 'workspaces'), backupDir: join(h.dir, 'backups'), logDir: join(h.dir, 'logs-replica'), services: ['gateway'], env: { LOG_LEVEL: 'warn', ...env } });
+    replicaUrl = replica.urls.gateway!;
+
+    const owner = h.key('bola-a', 'owner');
+    Object.assign(a, owner);
+    b = h.key('bola-b', 'owner');
+    a.appId = (await h.api('/api/apps', { key: a.key, method: 'POST', body: { name: 'Team A secret app', template: 'empty' } })).body.id;
+    h.anthropic.script({ content: [{ type: 'text', text: 'Nothing to do.' }] });
+    a.runId = (await h.api(`/api/apps/${a.appId}/messages`, { key: a.key, method: 'POST', body: { content: 'hello' } })).body.runId;
+    a.keyId = (await h.api('/api/keys', { key: a.key, method: 'POST', body: { name: 'a-member', role: 'member' } })).body.id;
+    for (let i = 0; i < 100 && !a.sha; i++) {
+      a.sha = (await h.api(`/api/apps/${a.appId}/versions`, { key: a.key })).body?.data?.[0]?.sha ?? '';
+      if (!a.sha) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(a).toMatchObject({ appId: expect.any(String), runId: expect.any(String), keyId: expect.any(String), sha: expect.stringMatching(/^[0-9a-f]{40}$/) });
+  }, 180_000);
+
+  afterAll(async () => {
+    await replica?.stop();
+    await h?.stop();
+  });
+
+  describe('authentication bypass attempts', () => {
+    const expectRefused = async (headers: Record<string, string>, path = '/api/apps') => {
+      const res = await h.api(path, { key: null, headers });
+      expect({ headers, status: res.status, code: res.body?.code }).toEqual({ headers, status: 401, code: 'UNAUTHENTICATED' });
+      expect(res.body.message).toBe('A valid API key is required (X-API-Key or Authorization: Bearer)');
+      expect(res.text).not.toMatch(/at .*\.js:\d+|stack/i);
+    };
+
+    it('refuses missing, empty, malformed, wrong-scheme, tampered and look-alike keys with one answer', async () => {
+      const tampered = `${a.key.slice(0, -1)}${a.key.endsWith('x') ? 'y' : 'x'}`;
+      const cases: Array<Record<string, string>> = [
+        {},
+        { 'x-api-key': '' },
+        { 'x-api-key': 'osk_short' },
+        { 'x-api-key': tampered },
+        { 'x-api-key': a.key.toUpperCase() },
+        { 'x-api-key': `${a.key} ` + 'x' },
+        { 'x-api-key': `${a.key.split('_').slice(0, 2).join('_')}_` },
+        { authorization: `Basic ${Buffer.from(`user:${a.key}`).toString('base64')}` },
+        { authorization: 'Bearer' },
+        { authorization: `Bearer ${tampered}` },
+        { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJyb2xlIjoib3duZXIifQ.' },
+        // An invalid X-API-Key is not rescued by a valid bearer token.
+        { 'x-api-key': tampered, authorization: `Bearer ${a.key}` },
+      ];
+      for (const headers of cases) await expectRefused(headers);
+      // A key in the query string is not a credential.
+      const query = await h.api(`/api/apps?api_key=${a.key}`, { key: null });
+      expect(query.status).toBe(401);
+    });
+
+    it('refuses revoked, expired and rotated-out keys', async () => {
+      const revoked = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--json'], h.natsUrl).stdout);
+      expect((await h.api('/api/apps', { key: revoked.key })).status).toBe(200);
+      runCli(['keys', 'revoke', revoked.keyId], h.natsUrl);
+      await expectRefused({ 'x-api-key': revoked.key });
+
+      const expiring = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--expires', '1d', '--json'], h.natsUrl).stdout);
+      // Expiry moved into the past before the key is ever used (so no replica has it cached).
+      await sql(`UPDATE gateway.api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.keyId]);
+      await expectRefused({ 'x-api-key': expiring.key });
+
+      const rotating = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--json'], h.natsUrl).stdout);
+      expect((await h.api('/api/apps', { key: rotating.key })).status).toBe(200);
+      const rotated = JSON.parse(runCli(['keys', 'rotate', rotating.keyId, '--grace', '0', '--json'], h.natsUrl).stdout);
+      await expectRefused({ 'x-api-key': rotating.key });
+      expect((await h.api('/api/apps', { key: rotated.key })).status).toBe(200);
+    });
+
+    it('revocation through one replica is refused by another replica that had the key cached', async () => {
+      const k = (await h.api('/api/keys', { key: a.key, method: 'POST', body: { name: 'cached', role: 'viewer' } })).body;
+      // Both replicas authenticate it once (and cache it for two minutes).
+      expect((await h.api('/api/apps', { key: k.key })).status).toBe(200);
+      expect((await h.api('/api/apps', { key: k.key, base: replicaUrl })).status).toBe(200);
+      expect((await h.api(`/api/keys/${k.id}`, { key: a.key, method: 'DELETE' })).status).toBe(200);
+      expect((await h.api('/api/apps', { key: k.key, base: replicaUrl })).status).toBe(401);
+      expect((await h.api('/api/apps', { key: k.key })).status).toBe(401);
+    });
+
+    it('records every authentication failure in the audit log, attributed to the team whose prefix was tried', async () => {
+      const count = async () => (await sql(`SELECT count(*)::int AS n FROM gateway.audit_log WHERE action = 'auth.failed' AND team_id = $1`, [a.teamId]))[0]!.n as number;
+      const before = await count();
+      for (let i = 0; i < 3; i++) await expectRefused({ 'x-api-key': `${a.key.slice(0, -2)}zz` });
+      let after = before;
+      for (let i = 0; i < 100 && after < before + 3; i++) {
+        after = await count();
+        if (after < before + 3) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(after).toBe(before + 3);
+    });
+  });
+
+  describe('BOLA: another team’s ids are answered exactly like ids that do not exist', () => {
+    const bodies: Record<string, unknown> = {
+      updateApp: { name: 'pwned' },
+      postMessage: { content: 'pwned' },
+      cancelRun: {},
+      restoreVersion: {},
+      rotateKey: {},
+    };
+
+    it('tries every route with an id of team A as team B', async () => {
+      const ops = h.contract.operations().filter((o) => o.template.includes('{'));
+      expect(ops.length).toBeGreaterThanOrEqual(15);
+      for (const op of ops) {
+        const fill = (ids: { appId: string; runId: string; keyId: string; sha: string }) =>
+          op.template.replace('{appId}', ids.appId).replace('{runId}', ids.runId).replace('{keyId}', ids.keyId).replace('{sha}', ids.sha);
+        const query = op.template.endsWith('/files/content') ? '?path=README.md' : '';
+        const init: ApiInit = { key: b.key, method: op.method, body: bodies[String(op.operation.operationId)] ?? (op.method === 'GET' || op.method === 'DELETE' ? undefined : {}) };
+        const foreign = await h.api(fill(a) + query, init);
+        const missing = await h.api(fill({ appId: MISSING, runId: MISSING, keyId: MISSING, sha: 'abcdef1' }) + query, init);
+        const norm = (body: { code: string; message: string }) => ({ code: body?.code, message: String(body?.message).replaceAll(a.appId, 'ID').replaceAll(a.runId, 'ID').replaceAll(a.keyId, 'ID').replaceAll(MISSING, 'ID') });
+        expect({ route: `${op.method} ${op.template}`, status: foreign.status, ...norm(foreign.body) }).toEqual({ route: `${op.method} ${op.template}`, status: missing.status, ...norm(missing.body) });
+        expect({ route: `${op.method} ${op.template}`, status: foreign.status }).toEqual({ route: `${op.method} ${op.template}`, status: 404 });
+      }
+      // Nothing of team A changed, and nothing of it shows in team B's lists.
+      const app = await h.api(`/api/apps/${a.appId}`, { key: a.key });
+      expect(app.body.name).toBe('Team A secret app');
+      expect((await h.api('/api/keys', { key: a.key })).body.data.find((k: { id: string }) => k.id === a.keyId).status).toBe('active');
+      const bApps = await h.api('/api/apps', { key: b.key });
+      expect(JSON.stringify(bApps.body)).not.toContain(a.appId);
+      const bKeys = await h.api('/api/keys', { key: b.key });
+      expect(JSON.stringify(bKeys.body)).not.toContain(a.keyId);
+      // Team B's audit log has its own failed attempts on A's ids, never A's own records.
+      const bAudit = await h.api('/api/audit?limit=200', { key: b.key });
+      expect(bAudit.body.data.length).toBeGreaterThan(0);
+      expect(JSON.stringify(bAudit.body)).not.toContain(a.key.split('_')[1]);
+    });
+  });
+
+  describe('hostile bodies', () => {
+    const post = (init: ApiInit) => h.api('/api/apps', { key: a.key, method: 'POST', ...init });
+    const expectError = async (init: ApiInit, status: number, code: string) => {
+      const res = await post(init);
+      expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+      expect(res.body).toEqual({ code, message: expect.any(String), correlationId: expect.any(String) });
+      expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/);
+    };
+
+    it('refuses oversized, malformed, deep, polluting and mistyped bodies with clear codes', async () => {
+      await expectError({ rawBody: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } }, 413, 'PAYLOAD_TOO_LARGE');
+      await expectError({ rawBody: '{"name": "x",', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
+      await expectError({ rawBody: `${'['.repeat(5000)}${']'.repeat(5000)}`, headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
+      let deep: unknown = { name: 'deep' };
+      for (let i = 0; i < 100; i++) deep = { name: 'x', nested: deep };
+      await expectError({ body: deep }, 400, 'VALIDATION_FAILED');
+      await expectError({ rawBody: '{"name":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
+      await expectError({ rawBody: '{"name":"x","constructor":{"prototype":{"admin":true}}}', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
+      await expectError({ rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      await expectError({ body: [{ name: 'x' }] }, 400, 'VALIDATION_FAILED');
+      await expectError({ body: { name: 'x', role: 'owner' } }, 400, 'VALIDATION_FAILED');
+      await expectError({ body: { name: 'x'.repeat(201) } }, 400, 'VALIDATION_FAILED');
+      await expectError({ body: { name: 42 } }, 400, 'VALIDATION_FAILED');
+      await expectError({ body: { name: 'x', template: '../../etc' } }, 400, 'VALIDATION_FAILED');
+      // An id that cannot exist is answered like a missing one.
+      const nonsense = await h.api('/api/apps/not-a-uuid', { key: a.key });
+      expect({ status: nonsense.status, code: nonsense.body.code }).toEqual({ status: 404, code: 'APP_NOT_FOUND' });
+      const unknownQuery = await h.api('/api/apps?limit=5&admin=true', { key: a.key });
+      expect(unknownQuery.status).toBe(400);
+      const hugeLimit = await h.api('/api/apps?limit=1000000', { key: a.key });
+      expect(hugeLimit.body.code).toBe('VALIDATION_FAILED');
+      // Nothing was half-written: no app with these names.
+      const names = (await h.api('/api/apps?limit=100', { key: a.key })).body.data.map((x: { name: string }) => x.name);
+      expect(names).toEqual(['Team A secret app']);
+    });
+  });
+
+  describe('hostile headers', () => {
+    function rawRequest(lines: string[]): Promise<string> {
+      const url = new URL(h.gateway);
+      return new Promise((resolve, reject) => {
+        const socket = netConnect(Number(url.port), url.hostname, () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+        let data = '';
+        socket.on('data', (c) => (data += c.toString('latin1')));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+    }
+
+    it('does not reflect injected headers, malformed correlation ids or a forged host', async () => {
+      const raw = await rawRequest(['GET /api/apps HTTP/1.1', `Host: 127.0.0.1`, `X-Api-Key: ${a.key}`, 'X-Correlation-Id: abc%0d%0aSet-Cookie:%20pwned=1', 'Connection: close']);
+      expect(raw).toMatch(/^HTTP\/1\.1 200/);
+      expect(raw.toLowerCase()).not.toContain('set-cookie');
+      expect(raw).not.toContain('%0d%0a');
+      // A bare LF inside a header value is a malformed request, refused by the parser.
+      const split = await rawRequest(['GET /api/apps HTTP/1.1', 'Host: 127.0.0.1', `X-Correlation-Id: ok\nSet-Cookie: pwned=1`, 'Connection: close']);
+      expect(split).toMatch(/^HTTP\/1\.1 400/);
+      expect(split.toLowerCase()).not.toContain('set-cookie: pwned');
+
+      const script = await h.api('/api/apps', { key: a.key, headers: { 'x-correlation-id': '<script>alert(1)</script>' } });
+      expect(script.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const huge = await h.api('/api/apps', { key: a.key, headers: { 'x-padding': 'x'.repeat(64 * 1024) } });
+      expect(huge.status).toBe(431);
+
+      const hosted = await h.api(`/api/apps/${a.appId}/messages`, { key: a.key, method: 'POST', body: { content: 'hi' }, headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'javascript' } });
+      expect(hosted.status).toBe(202);
+      expect(hosted.body.eventsUrl).toMatch(/^\/api\/runs\/[0-9a-f-]{36}\/events$/);
+      // Without trust proxy, X-Forwarded-For does not choose the rate-limit bucket or the audited ip.
+      const rows = await sql(`SELECT ip FROM gateway.audit_log WHERE correlation_id = $1`, [hosted.headers.get('x-correlation-id')]);
+      expect(rows[0]?.ip).toBe('127.0.0.1');
+    });
+
+    it('answers unknown routes and methods with the error shape', async () => {
+      const res = await h.api('/api/nope', { key: a.key });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ code: 'ROUTE_NOT_FOUND', message: expect.any(String), correlationId: expect.any(String) });
+      const put = await h.api('/api/apps', { key: a.key, method: 'PUT', body: {} });
+      expect(put.status).toBe(404);
+    });
+  });
+});
+
+describe('gateway rate limits shared by replicas', () => {
+  let r1: RunningPlatform;
+  let r2: RunningPlatform;
+  let key: string;
+
+  beforeAll(async () => {
+    const stack = integrationStack();
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    const redisUrl = `${stack.redisUrl.replace(/\/\d*$/, '')}/5`;
+    const dir = join(stack.dataDir, `gateway-ratelimit-${process.pid}`);
+    const env = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_IP_MAX: '10', GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: '300', GATEWAY_RATE_LIMIT_KEY_MAX: '4', GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS: '300' };
+    const common = { root: REPO_ROOT, ...stack, redisUrl, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b'), services: ['gateway'] as const, env };
+    r1 = await launchPlatform({ ...common, logDir: join(dir, 'logs1') });
+    r2 = await launchPlatform({ ...common, logDir: join(dir, 'logs2') });
+    key = JSON.parse(runCli(['keys', 'create', '--team', 'rate-limited', '--role', 'viewer', '--json'], stack.natsUrl).stdout).key;
+  }, 120_000);
+
+  afterAll(async () => {
+    await r1?.stop();
+    await r2?.stop();
+  });
+
+  it('counts per key and per IP across replicas and answers 429 with Retry-After and RateLimit headers', async () => {
+    const get = (url: string, withKey = true) => fetch(`${url}/api/keys`, { headers: withKey ? { 'x-api-key': key } : {} });
+    // The key's budget (4) is spent across both replicas; the requests are 403 (viewer), but counted.
+    for (const url of [r1.urls.gateway!, r2.urls.gateway!, r1.urls.gateway!, r2.urls.gateway!]) expect((await get(url)).status).toBe(403);
+    const limited = await get(r1.urls.gateway!);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/retry after \d+ s/) });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('ratelimit-limit')).toBe('4');
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+    expect(limited.headers.get('ratelimit-policy')).toBe('4;w=300');
+    // 5 requests from this address so far; 5 more unauthenticated ones reach 10, the next is refused before auth.
+    for (let i = 0; i < 5; i++) expect((await get(i % 2 ? r1.urls.gateway! : r2.urls.gateway!, false)).status).toBe(401);
+    const ipLimited = await get(r2.urls.gateway!, false);
+    expect(ipLimited.status).toBe(429);
+    expect(ipLimited.headers.get('ratelimit-limit')).toBe('10');
+    expect(Number(ipLimited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Health and metrics are not rate limited.
+    expect((await fetch(`${r1.urls.gateway}/health/live`)).status).toBe(200);
+  });
+});
