@@ -4,6 +4,7 @@ import { createServiceMetrics } from '@overskill/observability';
 import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
@@ -65,7 +66,8 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.KEEP_LOGS) require('node:fs').cpSync(logDir, process.env.KEEP_LOGS, { recursive: true });
+    // KEEP_LOGS=<dir> keeps the service logs of a failing run for a look afterwards.
+    if (process.env.KEEP_LOGS) cpSync(logDir, process.env.KEEP_LOGS, { recursive: true });
     await nc?.close();
     await platform?.stop();
     await anthropic.stop();
