@@ -2,7 +2,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { AppError, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RunningPlatform } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
