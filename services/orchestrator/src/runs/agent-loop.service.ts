@@ -189,6 +189,7 @@ export class AgentLoopService {
         }
         await this.checkBudgets(run, state, 0);
         const system = buildSystemPrompt({ ...context.promptInput, touched: state.touched });
+        const modelStarted = performance.now();
         const completion = await this.call('ai', journal, () =>
           this.rpc.send(
             Rpc.aiCompletionCreate,
@@ -226,6 +227,8 @@ export class AgentLoopService {
           text.slice(0, 500) || `${toolUses.length} tool call(s)`,
           {
             request: { messages: conversation.length, tools: context.tools.length, systemChars: system.length },
+            // Time waiting for ai-router (retries included): what a step costs beyond the model is the rest.
+            modelMs: Math.round((performance.now() - modelStarted) * 100) / 100,
             model: completion.model,
             stopReason: completion.stopReason,
             content: blocks,
@@ -347,7 +350,11 @@ export class AgentLoopService {
       );
     }
     if (TEAM_DAILY_COST_BUDGET_USD > 0) {
-      const spent = await this.runs.teamSpendSince(run.teamId, startOfUtcDay(new Date()));
+      // Read at most once a second per run; in between, this run's own spend is added to it.
+      if (!state.team || Date.now() - state.team.readAt > 1000) {
+        state.team = { usd: await this.runs.teamSpendSince(run.teamId, startOfUtcDay(new Date())), readAt: Date.now(), runCostAtRead: state.costUsd };
+      }
+      const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
       if (spent + estimateUsd >= TEAM_DAILY_COST_BUDGET_USD) {
         throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`);
       }
@@ -470,6 +477,7 @@ class RunState {
   costUsd: number;
   touched: string[] = [];
   context?: RunContext;
+  team?: { usd: number; readAt: number; runCostAtRead: number };
 
   constructor(run: RunEntity, steps: RunStepEntity[]) {
     this.iterations = steps.filter((s) => s.kind === 'model_call').length;
