@@ -151,6 +151,18 @@ describe('benchmark: orchestrator', () => {
       perRun.push((Number(steps[0]?.['finished']) - Number(steps[0]?.['started']) - modelTotal) / STEPS);
     }
 
+    // Of that, the checkpoints themselves (write + publish), from the replicas' own histogram.
+    let checkpointSeconds = 0;
+    let checkpoints = 0;
+    for (const r of replicas) {
+      const text = await (await fetch(`${r.urls.orchestrator}/metrics`)).text();
+      for (const m of text.matchAll(/^run_checkpoint_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)$/gm)) {
+        if (m[1] === 'sum') checkpointSeconds += Number(m[2]);
+        else checkpoints += Number(m[2]);
+      }
+    }
+    const checkpointMeanMs = checkpoints > 0 ? round((checkpointSeconds / checkpoints) * 1000, 2) : Number.NaN;
+
     // Same run baseline: the two calls of a step, straight from here, nothing persisted.
     const appId = await appWithNote(teamId);
     const catalog = await rpc.send(Rpc.toolCatalogList, {});
@@ -189,12 +201,35 @@ describe('benchmark: orchestrator', () => {
     waiter.stop();
     const wallMs = wallEnd - wallStart;
     let completed = 0;
-    for (const p of posted) if ((await rpc.send(Rpc.runGet, { teamId, runId: p.runId })).status === orchestratorV1.RunStatus.COMPLETED) completed += 1;
+    const notCompleted: string[] = [];
+    for (const p of posted) {
+      const run = await rpc.send(Rpc.runGet, { teamId, runId: p.runId });
+      if (run.status === orchestratorV1.RunStatus.COMPLETED) completed += 1;
+      else notCompleted.push(`${run.id}: ${orchestratorV1.RunStatus[run.status]} ${run.errorCode} ${run.errorMessage}`);
+    }
+    if (notCompleted.length > 0) print(`not completed:\n${notCompleted.join('\n')}`);
     const idealMs = STEPS * LATENCY_MS;
+    // Where the time went: model calls in flight at the fake, and the wait the loop saw per call.
+    const arrivals = anthropic.requests.filter((r) => JSON.stringify(r.body.messages?.[0]).includes('concurrent')).map((r) => r.receivedAt);
+    const peakInFlight = Math.max(...arrivals.map((t) => arrivals.filter((u) => u >= t - LATENCY_MS && u <= t).length));
+    const waits = new pg.Client({ connectionString: stack.databaseUrl });
+    await waits.connect();
+    const waitRows = await waits.query(`SELECT (s.data->>'modelMs')::float AS ms FROM orchestrator.run_steps s WHERE s.run_id = ANY($1) AND s.kind = 'model_call'`, [posted.map((p) => p.runId)]);
+    await waits.end();
+    const modelWaits = waitRows.rows.map((r) => Number(r['ms']));
 
-    const overhead = { medianMs: round(median(perStep), 2), p99Ms: round(percentile(perStep, 99), 2), meanPerRunMs: round(perRun.reduce((a, b) => a + b, 0) / perRun.length, 2), steps: perStep.length };
+    const overhead = { medianMs: round(median(perStep), 2), p99Ms: round(percentile(perStep, 99), 2), meanPerRunMs: round(perRun.reduce((a, b) => a + b, 0) / perRun.length, 2), steps: perStep.length, checkpointMeanMs, checkpoints };
     const base = { medianMs: round(median(baseline), 2), p99Ms: round(percentile(baseline, 99), 2) };
-    const concurrent = { runs: CONCURRENT_RUNS, completed, wallMs: round(wallMs, 0), idealMs, wallRatio: round(wallMs / idealMs, 2) };
+    const concurrent = {
+      runs: CONCURRENT_RUNS,
+      completed,
+      wallMs: round(wallMs, 0),
+      idealMs,
+      wallRatio: round(wallMs / idealMs, 2),
+      peakModelCallsInFlight: peakInFlight,
+      modelWaitMedianMs: round(median(modelWaits), 1),
+      modelWaitP99Ms: round(percentile(modelWaits, 99), 1),
+    };
     const goals = [
       goal(`orchestration overhead per step, median (zero-latency model, no-op tool)`, overhead.medianMs, GOAL_OVERHEAD_MS, ' ms'),
       goal(`${CONCURRENT_RUNS} concurrent runs × ${STEPS} steps at ${LATENCY_MS} ms on 2 replicas, wall vs ideal`, concurrent.wallRatio, GOAL_WALL_RATIO, '×'),
@@ -210,8 +245,9 @@ describe('benchmark: orchestrator', () => {
         ],
       ),
     );
-    print(`  mean per run ((wall − model time) / steps): ${overhead.meanPerRunMs} ms over ${OVERHEAD_RUNS} runs`);
+    print(`  mean per run ((wall − model time) / steps): ${overhead.meanPerRunMs} ms over ${OVERHEAD_RUNS} runs; one checkpoint (write + publish) takes ${checkpointMeanMs} ms on average (${checkpoints})`);
     print(`\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`);
+    print(`  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`);
     print(formatGoals(goals));
     recordResult({
       benchmark: 'orchestrator',

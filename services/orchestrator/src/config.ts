@@ -42,6 +42,8 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   RUN_RETRY_MAX_MS: z.coerce.number().int().min(1).max(300_000).default(8000),
   RUN_MODEL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   RUN_TOOL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  // git-service under many concurrent runs can take a while; a timed-out call is retried.
+  RUN_GIT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   RUN_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(128_000).default(8192),
   // Budgets: tokens (input + output) and USD per run; USD per team per UTC day.
   RUN_TOKEN_BUDGET: z.coerce.number().int().min(1).default(2_000_000),

@@ -17,6 +17,7 @@ import { LoopDetector } from './loop-detector';
 import { LeaseLost, RunDeleted, RunJournal } from './run-journal';
 import { RunQueueRepository } from './run-queue.repository';
 import { RUN_STATUS } from './run-status';
+import { toRunEvent } from './run-event';
 import { RunsRepository } from './runs.repository';
 
 type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
@@ -93,7 +94,9 @@ export class AgentLoopService {
 
     this.active.add(runId);
     const run = claim.claimed;
-    const journal = new RunJournal(run.id, this.replicaId, this.env.RUN_LEASE_MS, await this.runs.listSteps(run.id), this.runs, this.queue);
+    const journal = new RunJournal(run.id, this.replicaId, this.env.RUN_LEASE_MS, await this.runs.listSteps(run.id), this.runs, this.queue, (kind, seconds) =>
+      this.stepOverhead.observe({ kind }, seconds),
+    );
     const renew = setInterval(() => {
       this.runs.renewLease(run.id, this.replicaId, this.env.RUN_LEASE_MS).then(
         (state) => journal.noteLease(state),
@@ -113,7 +116,10 @@ export class AgentLoopService {
     const message = await this.runs.findMessage(run.messageId);
     const app = await this.apps.findById(run.appId);
     if (!message || !app) return; // deleted with its app
-    if (final) return this.writeFinal(run, final.status, final.data as unknown as FinalData);
+    if (final) {
+      const event = toRunEvent(run.id, final);
+      return this.writeFinal(run, final.status, final.data as unknown as FinalData, () => this.queue.publishProgress(event));
+    }
 
     const state = new RunState(run, journal.steps);
     let last: string | undefined;
@@ -134,7 +140,7 @@ export class AgentLoopService {
       const existing = journal.steps.find((s) => s.kind === 'commit');
       const commit = existing
         ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
-        : await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, { tenantId: run.teamId }));
+        : await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run)));
       if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
       await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
     } catch (err) {
@@ -145,7 +151,7 @@ export class AgentLoopService {
   // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check
   // before any money is spent.
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
-    const status = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoStatus, { appId: run.appId }, { tenantId: run.teamId }));
+    const status = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoStatus, { appId: run.appId }, this.gitOptions(run)));
     state.baseSha = status.headSha;
     const context = await this.context(run, app, message, journal, state);
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + JSON.stringify(context.tools).length;
@@ -328,8 +334,8 @@ export class AgentLoopService {
   private async fileTree(run: RunEntity, app: AppEntity, journal: RunJournal): Promise<string[]> {
     if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
     const initSha = app.initSha;
-    const initial = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, toRevision: initSha }, { tenantId: run.teamId }));
-    const since = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, fromRevision: initSha }, { tenantId: run.teamId }));
+    const initial = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, toRevision: initSha }, this.gitOptions(run)));
+    const since = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, fromRevision: initSha }, this.gitOptions(run)));
     return applyFileChanges(
       initial.files.map((f) => f.path),
       since.files.map((f) => ({ path: f.path, oldPath: f.oldPath, deleted: f.change === gitV1.FileChange.DELETED })),
@@ -359,6 +365,10 @@ export class AgentLoopService {
         throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`);
       }
     }
+  }
+
+  private gitOptions(run: RunEntity) {
+    return { tenantId: run.teamId, timeoutMs: this.env.RUN_GIT_TIMEOUT_MS };
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
@@ -398,7 +408,7 @@ export class AgentLoopService {
         return await this.finish(run, journal, state, 'failed', { errorCode: code, errorMessage: `${appError.message} Changes made by this run are not committed yet.`, reply: appError.message });
       }
       // Cancel, max iterations, budget, anything else: keep what was done as a version.
-      const commit = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, { tenantId: run.teamId })).catch(
+      const commit = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run))).catch(
         () => undefined,
       );
       const status: RunStatusName = code === ErrorCode.RUN_CANCELLED ? 'cancelled' : 'failed';
@@ -416,7 +426,7 @@ export class AgentLoopService {
         this.rpc.send(
           Rpc.gitRepoRestore,
           { appId: run.appId, revision: state.baseSha, savePendingChanges: true, message: `Roll back to ${state.baseSha.slice(0, 12)}: ${why}`, ...AGENT },
-          { tenantId: run.teamId },
+          this.gitOptions(run),
         ),
       );
       await journal.step('rollback', `Rolled back to ${state.baseSha.slice(0, 12)} (${why})`, { sha: restored.sha, restoredFrom: state.baseSha, savedPendingSha: restored.savedPendingSha });
@@ -438,14 +448,15 @@ export class AgentLoopService {
     // The final step first: whoever sees the final status also sees every step.
     const summary = fields.errorMessage ?? `Run ${status}`;
     const data = { errorCode: fields.errorCode ?? '', errorMessage: fields.errorMessage ?? '', commitSha: fields.commitSha ?? '', reply: fields.reply, tokens: state.tokens, costUsd: state.costUsd };
-    await journal.step(`run_${status}`, summary, data, status);
-    await this.writeFinal(run, status, data);
+    const publish = await journal.final(`run_${status}`, summary, data, status);
+    await this.writeFinal(run, status, data, publish);
   }
 
   // After the final step (also when a crash came between the two: then from that step).
-  private async writeFinal(run: RunEntity, status: RunStatusName, data: FinalData): Promise<void> {
+  private async writeFinal(run: RunEntity, status: RunStatusName, data: FinalData, publishFinalEvent: () => void): Promise<void> {
     if (!(await this.runs.hasAssistantMessage(run.id))) await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: data.reply || 'Done.' });
     if (!(await this.runs.finishOwned(run.id, this.replicaId, status, data))) return;
+    publishFinalEvent();
     this.finished.inc({ status, code: data.errorCode || 'none' });
     // Analytics is told, but a JetStream hiccup must not undo a finished run.
     const latest = await this.runs.findRun(run.id);

@@ -34,13 +34,25 @@ export class RunJournal {
     readonly steps: RunStepEntity[],
     private readonly runs: RunsRepository,
     private readonly queue: RunQueueRepository,
+    private readonly observe: (kind: string, seconds: number) => void = () => undefined,
   ) {
     this.nextSeq = steps.reduce((max, s) => Math.max(max, s.seq), 0) + 1;
   }
 
-  step(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running', usage?: StepUsage): Promise<void> {
+  async step(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running', usage?: StepUsage): Promise<void> {
+    (await this.write(kind, summary, data, status, usage))();
+  }
+
+  // The final step: durable now, published by the caller once the run row says it is
+  // finished, so a client reacting to the event reads the final status.
+  final(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName): Promise<() => void> {
+    return this.write(kind, summary, data, status);
+  }
+
+  private write(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName, usage?: StepUsage): Promise<() => void> {
     const run = async () => {
       const seq = this.nextSeq;
+      const started = performance.now();
       const written = await this.runs.appendFencedStep({ runId: this.runId, owner: this.owner, leaseMs: this.leaseMs, seq, kind, summary, data, status, usage });
       if (!written) {
         this.lost = true;
@@ -48,7 +60,9 @@ export class RunJournal {
       }
       this.nextSeq = seq + 1;
       if (written.cancelRequested) this.cancelReason = written.cancelReason;
-      this.queue.publishProgress({ runId: this.runId, seq, kind, summary, status: RUN_STATUS[status], createdAt: written.createdAt.toISOString() });
+      const publish = () => this.queue.publishProgress({ runId: this.runId, seq, kind, summary, status: RUN_STATUS[status], createdAt: written.createdAt.toISOString() });
+      this.observe(kind, (performance.now() - started) / 1000);
+      return publish;
     };
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);

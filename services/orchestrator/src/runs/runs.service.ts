@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import { AppsService } from '../apps/apps.service';
 import { decodePageToken, pageSize, paginate } from '../common/page-token';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
-import type { MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
+import type { MessageEntity, RunEntity } from '../persistence/entities';
 import { RunQueueRepository } from './run-queue.repository';
+import { toRunEvent } from './run-event';
 import { RUN_STATUS, TERMINAL } from './run-status';
 import { cancelMessage, RunsRepository } from './runs.repository';
 
@@ -106,10 +107,6 @@ export class RunsService {
     if (!run) throw new AppError(ErrorCode.RUN_NOT_FOUND, `Run ${runId.slice(0, 64)} not found`);
     return run;
   }
-}
-
-export function toRunEvent(runId: string, step: Pick<RunStepEntity, 'seq' | 'kind' | 'summary' | 'status' | 'createdAt'>) {
-  return { runId, seq: step.seq, kind: step.kind, summary: step.summary, status: RUN_STATUS[step.status], createdAt: step.createdAt.toISOString() };
 }
 
 function toMessageRecord(m: MessageEntity) {
