@@ -186,7 +186,8 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
         const { runId } = await post(teamId, app.id, `Spend ${i}`);
         const run = await waitForRun(teamId, runId);
         // 40k input tokens at $3/M = $0.12 ≥ the $0.08 run budget: stopped after one turn, work kept.
-        expect(run).toMatchObject({ status: RunStatus.FAILED, errorCode: 'RUN_BUDGET_EXCEEDED', iterations: 1 });
+        expect(run).toMatchObject({ status: RunStatus.FAILED, errorCode: 'RUN_BUDGET_EXCEEDED', iterations: 1, inputTokens: 40_000n, outputTokens: 10n });
+        expect(run.costUsd).toBeCloseTo(0.12015, 4);
         expect(existsSync(join(workspacesDir, app.id, `costly-${i}.txt`))).toBe(true);
         expect(existsSync(join(workspacesDir, app.id, 'never.txt'))).toBe(false);
         anthropic.reset();

@@ -125,5 +125,8 @@ function toRunFields(run: RunEntity) {
     iterations: run.iterations,
     createdAt: run.createdAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? '',
+    inputTokens: BigInt(run.inputTokens),
+    outputTokens: BigInt(run.outputTokens),
+    costUsd: Number(run.costUsd),
   };
 }
