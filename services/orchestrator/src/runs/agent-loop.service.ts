@@ -284,7 +284,7 @@ export class AgentLoopService {
     if (intents.has(use.id)) {
       // Recorded as started, never as finished: it may have run. Not executed again.
       this.inDoubt.inc();
-      outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: 'TOOL_OUTCOME_UNKNOWN', bytesWritten: 0, inDoubt: true };
+      outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
     } else {
       journal.throwIfStopped();
       // The intent is durable before the call leaves: a crash after this point never repeats it.
@@ -304,7 +304,7 @@ export class AgentLoopService {
       } catch (err) {
         if (!(err instanceof AppError && err.code === ErrorCode.RPC_TIMEOUT)) throw err;
         this.inDoubt.inc();
-        outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: 'TOOL_OUTCOME_UNKNOWN', bytesWritten: 0, inDoubt: true };
+        outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
     }
     await journal.step('tool_call', `${use.name}: ${outcome.output.slice(0, 200)}`, { ...outcome });
