@@ -4,17 +4,26 @@ import { createServiceMetrics } from '@overskill/observability';
 import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 
 const { RunStatus } = orchestratorV1;
 
-// The first user message decides what the fake model does: "slow" turns keep a run busy
-// long enough to cancel or delete it; anything else ends the turn at once.
+// The run's request (the last user message with text; earlier ones are history) decides what
+// the fake model does: "slow" turns keep a run busy long enough to cancel or delete it;
+// anything else ends the turn at once.
+export function currentRequest(request: RecordedAnthropicRequest): { text: string; turns: number } {
+  const messages = request.body.messages as Array<{ role: string; content: unknown }>;
+  const hasText = (c: unknown) => typeof c === 'string' || (Array.isArray(c) && c.some((b: { type?: string }) => b.type === 'text'));
+  let i = messages.length - 1;
+  while (i > 0 && !(messages[i]?.role === 'user' && hasText(messages[i]?.content))) i--;
+  return { text: JSON.stringify(messages[i]?.content ?? ''), turns: messages.length - i };
+}
+
 function modelFor(request: RecordedAnthropicRequest): FakeTurn {
-  const first = JSON.stringify(request.body.messages?.[0]?.content ?? '');
-  const turns = (request.body.messages as unknown[]).length;
+  const { text: first, turns } = currentRequest(request);
   if (first.includes('slow')) {
     return { delayMs: 1500, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path: `slow-${turns}.txt`, content: 'x\n' } }] };
   }
@@ -24,10 +33,13 @@ function modelFor(request: RecordedAnthropicRequest): FakeTurn {
   return { content: [{ type: 'text', text: `Done: ${first.slice(0, 40)}` }] };
 }
 
+jest.setTimeout(60_000);
+
 describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
   const stack = integrationStack();
   const anthropic = new AnthropicFake({ apiKey: 'test-key' });
   let platform: RunningPlatform;
+  let logDir = '';
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
   const team = randomUUID();
@@ -35,6 +47,7 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'orchestrator-api');
+    logDir = join(dir, 'logs');
     const anthropicUrl = await anthropic.start();
     anthropic.respondWith(modelFor);
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
@@ -46,13 +59,15 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
       logDir: join(dir, 'logs'),
       services: ['orchestrator', 'ai-router', 'tool-runner', 'git-service'],
       // One run at a time, so a second run stays queued behind a slow one.
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', RUN_CONCURRENCY: '1' },
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: process.env.KEEP_LOGS ? 'info' : 'warn', RUN_CONCURRENCY: '1' },
     });
     nc = await connect({ servers: stack.natsUrl });
     rpc = new NatsRpcClient(nc, createServiceMetrics('orchestrator-api-test'));
   }, 120_000);
 
   afterAll(async () => {
+    // KEEP_LOGS=<dir> keeps the service logs of a failing run for a look afterwards.
+    if (process.env.KEEP_LOGS) cpSync(logDir, process.env.KEEP_LOGS, { recursive: true });
     await nc?.close();
     await platform?.stop();
     await anthropic.stop();

@@ -74,6 +74,9 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   await def.configure?.(app, logger);
   app.enableShutdownHooks();
 
+  // Lifecycle hooks (the database connection among them) before the NATS handlers subscribe:
+  // a replica restarted under traffic must not answer requests it cannot serve yet.
+  await app.init();
   await app.startAllMicroservices();
   await app.listen(def.env.PORT, def.env.HOST);
   const url = await app.getUrl();

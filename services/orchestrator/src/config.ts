@@ -2,12 +2,64 @@ import { env } from '@overskill/observability';
 import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
 
+// USD per million tokens, by model id prefix (longest match wins). Used when ai-router does
+// not price a call itself (cost_usd = 0), so run and team budgets still hold.
+export const DEFAULT_MODEL_PRICES: Record<string, { input: number; output: number; cacheRead: number; cacheWrite: number }> = {
+  'claude-opus': { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
+  'claude-sonnet': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  'claude-haiku': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
+  // Anything else (OpenAI-compatible fallbacks, unknown ids): priced like the primary model.
+  '': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+};
+
+const priceTable = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      const parsed = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), cacheRead: z.number().min(0), cacheWrite: z.number().min(0) })).parse(JSON.parse(raw));
+      return { ...DEFAULT_MODEL_PRICES, ...parsed };
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'MODEL_PRICES_JSON must be {"<model prefix>": {"input": n, "output": n, "cacheRead": n, "cacheWrite": n}} in USD per million tokens' });
+      return z.NEVER;
+    }
+  });
+
+const toolList = z.string().transform((raw) => new Set(raw.split(',').map((s) => s.trim()).filter(Boolean)));
+
 export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   DATABASE_URL: env.databaseUrl(),
   RUN_MAX_ITERATIONS: z.coerce.number().int().min(1).max(200).default(30),
   // Runs one replica works on at once (JetStream in-flight bound).
-  RUN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   MESSAGE_MAX_CHARS: z.coerce.number().int().min(1).default(100_000),
+  // JetStream redelivers a run whose replica stopped heartbeating after this long.
+  RUN_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  // A replica's claim on a run; renewed while it works, taken over once it lapses.
+  RUN_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(20_000),
+  // Dependency calls (ai-router, tool-runner, git-service) retried with exponential backoff.
+  RUN_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  RUN_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  RUN_RETRY_MAX_MS: z.coerce.number().int().min(1).max(300_000).default(8000),
+  RUN_MODEL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  RUN_TOOL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  // git-service under many concurrent runs can take a while; a timed-out call is retried.
+  RUN_GIT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  RUN_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(128_000).default(8192),
+  // Budgets: tokens (input + output) and USD per run; USD per team per UTC day.
+  RUN_TOKEN_BUDGET: z.coerce.number().int().min(1).default(2_000_000),
+  RUN_COST_BUDGET_USD: z.coerce.number().min(0).default(5),
+  TEAM_DAILY_COST_BUDGET_USD: z.coerce.number().min(0).default(50),
+  MODEL_PRICES_JSON: priceTable.default('{}'),
+  // Loop detection: the same tool call with the same input in this many consecutive turns,
+  // or this many consecutive turns that call tools but change nothing.
+  RUN_LOOP_REPEAT_TURNS: z.coerce.number().int().min(2).max(50).default(3),
+  RUN_LOOP_IDLE_TURNS: z.coerce.number().int().min(2).max(100).default(8),
+  // Context: recent messages verbatim, older ones condensed to their first line.
+  RUN_HISTORY_RECENT_MESSAGES: z.coerce.number().int().min(0).max(200).default(10),
+  RUN_HISTORY_CONDENSED_MESSAGES: z.coerce.number().int().min(0).max(1000).default(40),
+  RUN_CONTEXT_FILE_LIMIT: z.coerce.number().int().min(0).max(5000).default(300),
+  // Tools without side effects: several in one turn run concurrently.
+  RUN_READ_ONLY_TOOLS: toolList.default('read_file,search_files,read_console_logs,read_network_requests,read_analytics,git_status,git_diff,git_log,web_search,fetch_website'),
 });
 export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;
 export const ORCHESTRATOR_ENV = Symbol('ORCHESTRATOR_ENV');

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Script, runInNewContext } from 'node:vm';
 import { AnthropicFake, FakeContentBlock, FakeTurn, RecordedAnthropicRequest } from './anthropic-fake';
-import { appTitle, DEMO_WRITE_FILE_TOOL, demoResponder, escapeHtml } from './demo-script';
+import { appTitle, DEMO_COMMIT_TOOL, DEMO_WRITE_FILE_TOOL, demoResponder, escapeHtml } from './demo-script';
 
 const WRITE_FILE_TOOL: Anthropic.Tool = {
   name: DEMO_WRITE_FILE_TOOL,
@@ -130,6 +130,17 @@ describe('demoResponder', () => {
     expect(third.stop_reason).toBe('end_turn');
     expect(toolUses(third)).toHaveLength(0);
     expect(third.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('ready') });
+  });
+
+  it('commits after the app files and after the README when git_commit is offered', () => {
+    const tools = [WRITE_FILE_TOOL, { name: DEMO_COMMIT_TOOL, description: 'Commit', input_schema: { type: 'object' } }];
+    const first = demoResponder(requestWith([{ role: 'user', content: 'A shopping list' }], tools));
+    expect(toolUses(first).map((block) => block.name)).toEqual([DEMO_WRITE_FILE_TOOL, DEMO_WRITE_FILE_TOOL, DEMO_WRITE_FILE_TOOL, DEMO_COMMIT_TOOL]);
+    expect(toolUses(first).at(-1)?.input).toEqual({ message: 'Add A shopping list: page, styles and script' });
+    const second = demoResponder(requestWith([{ role: 'user', content: 'A shopping list' }, ...answered(first)], tools));
+    expect(toolUses(second).map((block) => block.name)).toEqual([DEMO_WRITE_FILE_TOOL, DEMO_COMMIT_TOOL]);
+    const third = demoResponder(requestWith([{ role: 'user', content: 'A shopping list' }, ...answered(first), ...answered(second)], tools));
+    expect(toolUses(third)).toHaveLength(0);
   });
 
   it('starts a new build for a follow-up chat message in the same conversation', () => {

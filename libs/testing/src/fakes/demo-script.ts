@@ -1,10 +1,13 @@
 import type { FakeResponder, FakeTurn, RecordedAnthropicRequest } from './anthropic-fake';
 
 // The model stand-in for `npm start` without ANTHROPIC_API_KEY: a real-looking agent run that builds a
-// small offline to-do app in three turns (app files → README → summary). Stateless: every decision
-// comes from the conversation in the request, so any number of apps and restarts work.
+// small offline to-do app in three turns (app files → README → summary). When the git_commit tool is
+// offered, each of the first two turns ends with a commit, so one request leaves a few versions to
+// browse and restore. Stateless: every decision comes from the conversation in the request, so any
+// number of apps and restarts work.
 
 export const DEMO_WRITE_FILE_TOOL = 'write_file';
+export const DEMO_COMMIT_TOOL = 'git_commit';
 export const DEMO_APP_FILES = ['index.html', 'styles.css', 'app.js'] as const;
 
 const MAX_TITLE_LENGTH = 80;
@@ -34,7 +37,8 @@ export const demoResponder: FakeResponder = (request: RecordedAnthropicRequest):
 
   const requestIndex = findLastIndex(messages, (message) => message.role === 'user' && !carriesToolResults(message));
   const title = appTitle(requestIndex >= 0 ? textOf(messages[requestIndex]) : '');
-  if (!carriesToolResults(last)) return appFilesTurn(title);
+  const commits = offers(request.body?.tools, DEMO_COMMIT_TOOL);
+  if (!carriesToolResults(last)) return appFilesTurn(title, commits);
 
   const failures = toolResults(last).filter((block) => block.is_error === true);
   if (failures.length > 0) {
@@ -42,10 +46,14 @@ export const demoResponder: FakeResponder = (request: RecordedAnthropicRequest):
     return textTurn(`Writing the files failed, so I stopped here.${reasons.length ? ` The tool said: ${reasons.join('; ')}` : ''}`);
   }
   const assistantTurns = messages.slice(requestIndex + 1).filter((message) => message.role === 'assistant').length;
-  return assistantTurns < 2 ? readmeTurn(title) : summaryTurn(title);
+  return assistantTurns < 2 ? readmeTurn(title, commits) : summaryTurn(title);
 };
 
-function appFilesTurn(title: string): FakeTurn {
+function commitBlock(message: string): FakeTurn['content'][number] {
+  return { type: 'tool_use', name: DEMO_COMMIT_TOOL, input: { message } };
+}
+
+function appFilesTurn(title: string, commit: boolean): FakeTurn {
   return {
     content: [
       {
@@ -57,15 +65,17 @@ function appFilesTurn(title: string): FakeTurn {
       writeFile('index.html', indexHtml(title)),
       writeFile('styles.css', STYLES_CSS),
       writeFile('app.js', APP_JS),
+      ...(commit ? [commitBlock(`Add ${title}: page, styles and script`)] : []),
     ],
   };
 }
 
-function readmeTurn(title: string): FakeTurn {
+function readmeTurn(title: string, commit: boolean): FakeTurn {
   return {
     content: [
       { type: 'text', text: 'The app files are in place. Now I will add a README that explains how to use it.' },
       writeFile('README.md', readme(title)),
+      ...(commit ? [commitBlock('Add a README with usage notes')] : []),
     ],
   };
 }
@@ -92,7 +102,11 @@ function writeFile(path: string, content: string): FakeTurn['content'][number] {
 function offersWriteFile(tools: unknown): boolean {
   // No tools at all: demo mode stays lenient so a bare client still sees the whole run.
   if (!Array.isArray(tools)) return true;
-  return tools.some((tool) => typeof tool === 'object' && tool !== null && (tool as { name?: unknown }).name === DEMO_WRITE_FILE_TOOL);
+  return offers(tools, DEMO_WRITE_FILE_TOOL);
+}
+
+function offers(tools: unknown, name: string): boolean {
+  return Array.isArray(tools) && tools.some((tool) => typeof tool === 'object' && tool !== null && (tool as { name?: unknown }).name === name);
 }
 
 function carriesToolResults(message: DemoMessage): boolean {

@@ -20,6 +20,10 @@ export class AppsRepository {
     return this.apps.save(this.apps.create(app));
   }
 
+  async setInitSha(id: string, sha: string): Promise<void> {
+    await this.apps.update({ id }, { initSha: sha });
+  }
+
   async delete(id: string): Promise<void> {
     await this.apps.delete({ id });
   }

@@ -30,7 +30,9 @@ export class AppsService {
     if (!TEMPLATES.has(template)) throw new AppError(ErrorCode.VALIDATION_FAILED, `template must be one of ${[...TEMPLATES].join(', ')}`);
     const app = await this.apps.insert({ id: randomUUID(), teamId: req.teamId, name, description: req.description, template });
     try {
-      await this.rpc.send(Rpc.gitRepoInit, { appId: app.id, template });
+      const repo = await this.rpc.send(Rpc.gitRepoInit, { appId: app.id, template });
+      await this.apps.setInitSha(app.id, repo.headSha);
+      app.initSha = repo.headSha;
     } catch (err) {
       // No app without a repository: undo the row, report the cause.
       await this.apps.delete(app.id);

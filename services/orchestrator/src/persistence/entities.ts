@@ -10,6 +10,8 @@ export class AppEntity {
   @Column('varchar', { length: 50 }) template: string;
   // Agent iterations per run; 0 = the service default.
   @Column('int', { name: 'max_iterations', default: 0 }) maxIterations: number;
+  // The repository's first commit (from git.repo.init), the base for listing its files.
+  @Column('varchar', { name: 'init_sha', length: 64, nullable: true }) initSha: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
@@ -66,4 +68,16 @@ export class RunStepEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
-export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity];
+// Recorded before a tool call executes: on resume, a call with an intent but no result is in
+// doubt and is not executed again.
+@Entity({ name: 'tool_calls' })
+export class ToolCallEntity {
+  @PrimaryColumn('uuid', { name: 'run_id' }) runId: string;
+  @PrimaryColumn('varchar', { name: 'tool_use_id', length: 200 }) toolUseId: string;
+  @Column('varchar', { length: 100 }) name: string;
+  @Column('text', { name: 'input_json' }) inputJson: string;
+  @Column('varchar', { name: 'lease_owner', length: 64 }) leaseOwner: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}
+
+export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity];

@@ -1,4 +1,4 @@
-import { commitMessageFor } from './agent-loop.service';
+import { commitMessageFor, concurrentGroups } from './agent-loop.service';
 
 describe('commitMessageFor', () => {
   it('uses the first line of the request as the subject', () => {
@@ -13,5 +13,15 @@ describe('commitMessageFor', () => {
 
   it('never produces an empty message', () => {
     expect(commitMessageFor('   \n  ')).toBe('Update app');
+  });
+});
+
+describe('concurrentGroups', () => {
+  const readOnly = new Set(['read_file', 'search_files']);
+  const use = (name: string, id: string) => ({ name, id });
+
+  it('groups consecutive read-only calls and keeps every write alone and in order', () => {
+    const groups = concurrentGroups([use('read_file', '1'), use('search_files', '2'), use('write_file', '3'), use('write_file', '4'), use('read_file', '5')], readOnly);
+    expect(groups.map((g) => g.map((u) => u.id))).toEqual([['1', '2'], ['3'], ['4'], ['5']]);
   });
 });

@@ -1,34 +1,69 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { AppError, ErrorCode, Rpc, aiV1 } from '@overskill/contracts';
+import { AppError, ErrorCode, Rpc, aiV1, gitV1 } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
-import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
-import type { RunStatusName } from '../persistence/entities';
-import { RunQueueRepository } from './run-queue.repository';
-import { cancelMessage, RunsRepository } from './runs.repository';
+import { Counter, Histogram } from 'prom-client';
 import { AppsRepository } from '../apps/apps.repository';
-import { RUN_STATUS, TERMINAL } from './runs.service';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+import type { AppEntity, MessageEntity, RunEntity, RunStatusName, RunStepEntity } from '../persistence/entities';
+import { callCostUsd, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
+import { applyFileChanges, buildSystemPrompt, splitHistory } from './run-context';
+import { withDependencyRetry, type Dependency } from './dependency-retry';
+import { LoopDetector } from './loop-detector';
+import { LeaseLost, RunDeleted, RunJournal } from './run-journal';
+import { RunQueueRepository } from './run-queue.repository';
+import { RUN_STATUS } from './run-status';
+import { toRunEvent } from './run-event';
+import { RunsRepository } from './runs.repository';
 
 type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
+type ContentBlockInit = MessageInitShape<typeof aiV1.ContentBlockSchema>;
 
-const SYSTEM_PROMPT = [
-  'You are overskill, an agent that builds and changes web apps in a git-backed workspace.',
-  'Act only through the tools you are given. Write complete files. Keep the app working after every change.',
-  'When the request is done, answer with a short summary of what you changed.',
-].join('\n');
+// How model output is checkpointed: enough to rebuild the conversation after a crash.
+type StoredBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; inputJson: string };
 
-// The run's row is gone: its app was deleted mid-run.
-class RunDeleted extends Error {}
+interface ToolUse {
+  id: string;
+  name: string;
+  inputJson: string;
+}
 
-// One run: ask the model, execute the tools it asks for, feed the results back, until it ends
-// its turn; then one commit. Every step is checkpointed before the next one starts.
-// (Resume-from-checkpoint, budgets, loop detection and cancel land with the orchestrator issue.)
+interface ToolOutcome {
+  toolUseId: string;
+  name: string;
+  output: string;
+  isError: boolean;
+  errorCode: string;
+  bytesWritten: number;
+  inDoubt?: boolean;
+}
+
+// Another replica holds the run right now: the message goes back to JetStream for later.
+export class RunBusy extends Error {}
+
+const FINAL_KINDS = new Set(['run_completed', 'run_failed', 'run_cancelled']);
+const AGENT = { authorName: 'overskill agent', authorEmail: 'agent@overskill.local' };
+// Tool inputs that name the files a call changes.
+const PATH_FIELDS = ['path', 'from', 'to', 'new_path', 'old_path', 'destination'];
+const IN_DOUBT_OUTPUT =
+  'This tool call was interrupted (the orchestrator restarted or the call timed out) and its outcome is unknown. It was not repeated automatically. Check the workspace before repeating it.';
+
+// One run: build the context, ask the model, execute the tools it asks for, feed the results
+// back, until it ends its turn or a stop condition holds; then one commit. Every step is a
+// checkpoint fenced by this replica's lease; a run taken over after a crash resumes from its
+// last checkpoint and never executes a recorded tool call again.
 @Injectable()
 export class AgentLoopService {
-  private readonly finished: Counter<'status'>;
+  readonly replicaId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly active = new Set<string>();
+  private readonly finished: Counter<'status' | 'code'>;
+  private readonly resumes: Counter;
+  private readonly inDoubt: Counter;
+  private readonly stepOverhead: Histogram<'kind'>;
 
   constructor(
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
@@ -39,115 +74,475 @@ export class AgentLoopService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
   ) {
-    this.finished = new Counter({ name: 'runs_total', help: 'Finished runs by final status', labelNames: ['status'], registers: [metrics.registry] });
+    const registers = [metrics.registry];
+    this.finished = new Counter({ name: 'runs_total', help: 'Finished runs by final status and error code', labelNames: ['status', 'code'], registers });
+    this.resumes = new Counter({ name: 'run_resumes_total', help: 'Runs taken over from a checkpoint after a replica stopped', registers });
+    this.inDoubt = new Counter({ name: 'run_tool_calls_in_doubt_total', help: 'Tool calls whose outcome was unknown after a crash or timeout (not repeated)', registers });
+    this.stepOverhead = new Histogram({ name: 'run_checkpoint_duration_seconds', help: 'Time to write and publish one checkpoint', labelNames: ['kind'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers });
   }
 
-  async execute(runId: string): Promise<void> {
-    const run = await this.runs.findRun(runId);
-    if (!run) {
-      this.logger.warn({ runId }, 'run requested but not found; dropping');
-      return;
+  // deliveries: how often JetStream has handed this run out (1 = first time).
+  async execute(runId: string, deliveries = 1): Promise<void> {
+    // A redelivery while this process still works the run (a missed heartbeat): not twice.
+    if (this.active.has(runId)) throw new RunBusy(`run ${runId} is already being worked on by this replica`);
+    const claim = await this.runs.claim(runId, this.replicaId, this.env.RUN_LEASE_MS);
+    if ('gone' in claim) {
+      if (!claim.gone) this.logger.info({ runId }, 'run requested but not found (its app was deleted); dropping');
+      return; // finished already: a redelivery
     }
-    if (TERMINAL.has(run.status)) return; // a redelivery of a finished run
-    const message = await this.runs.findMessage(run.messageId);
-    if (!message) return this.finish(run, 'failed', 0, { errorCode: ErrorCode.INTERNAL, errorMessage: 'The request message is missing' });
+    if ('busyUntil' in claim) throw new RunBusy(`run ${runId} is held by another replica until ${claim.busyUntil.toISOString()}`);
 
-    const app = await this.apps.findById(run.appId);
-    if (!app) return; // deleted with its runs
-    const maxIterations = app.maxIterations || this.env.RUN_MAX_ITERATIONS;
-    await this.runs.markRunning(run.id);
-    await this.step(run.id, 'run_started', 'Run started', {}, 'running');
-    let iterations = 0;
-    let finalText = '';
+    this.active.add(runId);
+    const run = claim.claimed;
+    const journal = new RunJournal(run.id, this.replicaId, this.env.RUN_LEASE_MS, await this.runs.listSteps(run.id), this.runs, this.queue, (kind, seconds) =>
+      this.stepOverhead.observe({ kind }, seconds),
+    );
+    const renew = setInterval(() => {
+      this.runs.renewLease(run.id, this.replicaId, this.env.RUN_LEASE_MS).then(
+        (state) => journal.noteLease(state),
+        (err: unknown) => this.logger.warn({ err, runId }, 'lease renewal failed'),
+      );
+    }, Math.max(100, Math.floor(this.env.RUN_LEASE_MS / 3)));
     try {
-      const catalog = await this.rpc.send(Rpc.toolCatalogList, {}, { tenantId: run.teamId });
-      const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
-      const conversation: ChatMessageInit[] = [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: message.content } } }] }];
+      await this.drive(run, journal, deliveries);
+    } finally {
+      clearInterval(renew);
+      this.active.delete(runId);
+    }
+  }
 
-      for (;;) {
-        await this.checkpoint(run.id);
-        if (iterations >= maxIterations) {
-          throw new AppError(ErrorCode.RUN_MAX_ITERATIONS, `Stopped after ${iterations} model turns (the limit); the work so far is committed`);
+  private async drive(run: RunEntity, journal: RunJournal, deliveries: number): Promise<void> {
+    const final = journal.steps.find((s) => FINAL_KINDS.has(s.kind));
+    const message = await this.runs.findMessage(run.messageId);
+    const app = await this.apps.findById(run.appId);
+    if (!message || !app) return; // deleted with its app
+    if (final) {
+      const event = toRunEvent(run.id, final);
+      return this.writeFinal(run, final.status, final.data as unknown as FinalData, () => this.queue.publishProgress(event));
+    }
+
+    const state = new RunState(run, journal.steps);
+    let last: string | undefined;
+    try {
+      if (journal.steps.length === 0) {
+        await this.start(run, app, message, journal, state);
+      } else {
+        this.resumes.inc();
+        state.baseSha = String(journal.steps.find((s) => s.kind === 'run_started')?.data['baseSha'] ?? '');
+        await journal.step('run_resumed', `Resumed from checkpoint ${journal.steps.length} on another replica`, { replica: this.replicaId, deliveries });
+        if (!state.baseSha) await this.start(run, app, message, journal, state); // crashed before its first checkpoint finished
+      }
+      last = await this.loop(run, app, message, journal, state);
+    } catch (err) {
+      return this.stop(run, message, journal, state, err, deliveries);
+    }
+    try {
+      const existing = journal.steps.find((s) => s.kind === 'commit');
+      const commit = existing
+        ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
+        : await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run)));
+      if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
+      await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
+    } catch (err) {
+      return this.stop(run, message, journal, state, err, deliveries);
+    }
+  }
+
+  // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check
+  // before any money is spent.
+  private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
+    const status = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoStatus, { appId: run.appId }, this.gitOptions(run)));
+    state.baseSha = status.headSha;
+    const context = await this.context(run, app, message, journal, state);
+    const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + JSON.stringify(context.tools).length;
+    const estimateUsd = estimateFirstCallUsd(promptChars, 1000, this.env.MODEL_PRICES_JSON);
+    await journal.step('run_started', 'Run started', { baseSha: state.baseSha, estimateUsd, promptChars, replica: this.replicaId });
+    await this.checkBudgets(run, state, estimateUsd);
+  }
+
+  private async loop(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<string> {
+    const maxIterations = app.maxIterations || this.env.RUN_MAX_ITERATIONS;
+    const detector = new LoopDetector(this.env.RUN_LOOP_REPEAT_TURNS, this.env.RUN_LOOP_IDLE_TURNS);
+    const intents = new Set((await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId));
+    const context = state.context ?? (await this.context(run, app, message, journal, state));
+    const conversation: ChatMessageInit[] = [...context.history, userText(message.content)];
+
+    // Rebuild from the checkpoints: every recorded model turn and every recorded tool result.
+    const results = new Map<string, ToolOutcome>();
+    for (const s of journal.steps) if (s.kind === 'tool_call' && typeof s.data['toolUseId'] === 'string') results.set(s.data['toolUseId'], outcomeFrom(s));
+    let pending: ToolUse[] = [];
+    let lastText = '';
+    let lastStop = '';
+    for (const s of journal.steps.filter((x) => x.kind === 'model_call')) {
+      if (pending.length > 0) this.replayTurn(conversation, detector, pending, results);
+      const blocks = (s.data['content'] as StoredBlock[] | undefined) ?? [];
+      conversation.push({ role: aiV1.Role.ASSISTANT, content: blocks.map(toContentBlock) });
+      pending = blocks.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, inputJson: b.inputJson }] : []));
+      lastText = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n') || lastText;
+      lastStop = String(s.data['stopReason'] ?? '');
+    }
+    if (pending.length > 0 && pending.every((p) => results.has(p.id))) {
+      this.replayTurn(conversation, detector, pending, results);
+      pending = [];
+    }
+    if (state.iterations > 0 && pending.length === 0 && lastStop !== 'tool_use') return lastText;
+
+    for (;;) {
+      if (pending.length === 0) {
+        journal.throwIfStopped();
+        if (state.iterations >= maxIterations) {
+          throw new AppError(ErrorCode.RUN_MAX_ITERATIONS, `Stopped after ${state.iterations} model turns (the limit for this app is ${maxIterations}); the work so far is committed`);
         }
-        iterations += 1;
-        const completion = await this.rpc.send(
-          Rpc.aiCompletionCreate,
-          { teamId: run.teamId, appId: run.appId, runId: run.id, modelAlias: 'primary', system: SYSTEM_PROMPT, messages: conversation, tools, maxTokens: 8192 },
-          { timeoutMs: 300_000, tenantId: run.teamId },
+        await this.checkBudgets(run, state, 0);
+        const system = buildSystemPrompt({ ...context.promptInput, touched: state.touched });
+        const modelStarted = performance.now();
+        const completion = await this.call('ai', journal, () =>
+          this.rpc.send(
+            Rpc.aiCompletionCreate,
+            {
+              teamId: run.teamId,
+              appId: run.appId,
+              runId: run.id,
+              modelAlias: 'primary',
+              system,
+              messages: conversation,
+              tools: context.tools,
+              maxTokens: this.env.RUN_MAX_OUTPUT_TOKENS,
+              runBudgetUsd: this.env.RUN_COST_BUDGET_USD > 0 ? Math.max(0.000001, this.env.RUN_COST_BUDGET_USD - state.costUsd) : 0,
+            },
+            { timeoutMs: this.env.RUN_MODEL_TIMEOUT_MS, tenantId: run.teamId },
+          ),
         );
-        const toolUses = completion.content.flatMap((b) => (b.block.case === 'toolUse' ? [b.block.value] : []));
-        const text = completion.content.flatMap((b) => (b.block.case === 'text' ? [b.block.value.text] : [])).join('\n');
-        await this.step(run.id, 'model_call', text.slice(0, 500) || `${toolUses.length} tool call(s)`, {
-          model: completion.model,
-          stopReason: completion.stopReason,
-          toolCalls: toolUses.map((t) => ({ id: t.id, name: t.name })),
-          usage: { input: Number(completion.usage?.inputTokens ?? 0n), output: Number(completion.usage?.outputTokens ?? 0n) },
+        const blocks: StoredBlock[] = completion.content.flatMap((b): StoredBlock[] => {
+          if (b.block.case === 'text') return [{ type: 'text', text: b.block.value.text }];
+          if (b.block.case === 'toolUse') return [{ type: 'tool_use', id: b.block.value.id, name: b.block.value.name, inputJson: b.block.value.inputJson }];
+          return [];
         });
-        conversation.push({ role: aiV1.Role.ASSISTANT, content: completion.content });
-        if (text) finalText = text;
-        if (completion.stopReason !== 'tool_use' || toolUses.length === 0) break;
+        const usage = {
+          inputTokens: Number(completion.usage?.inputTokens ?? 0n),
+          outputTokens: Number(completion.usage?.outputTokens ?? 0n),
+          cacheReadTokens: Number(completion.usage?.cacheReadInputTokens ?? 0n),
+          cacheWriteTokens: Number(completion.usage?.cacheCreationInputTokens ?? 0n),
+        };
+        const costUsd = callCostUsd(completion.model, usage, completion.costUsd, this.env.MODEL_PRICES_JSON);
+        const toolUses = blocks.flatMap((b) => (b.type === 'tool_use' ? [b] : []));
+        const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n');
+        const tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+        await journal.step(
+          'model_call',
+          text.slice(0, 500) || `${toolUses.length} tool call(s)`,
+          {
+            request: { messages: conversation.length, tools: context.tools.length, systemChars: system.length },
+            // Time waiting for ai-router (retries included): what a step costs beyond the model is the rest.
+            modelMs: Math.round((performance.now() - modelStarted) * 100) / 100,
+            model: completion.model,
+            stopReason: completion.stopReason,
+            content: blocks,
+            usage,
+            costUsd,
+            pricedBy: completion.costUsd > 0 ? 'ai-router' : 'orchestrator',
+          },
+          'running',
+          { inputTokens: usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens, outputTokens: usage.outputTokens, costUsd, iterations: 1 },
+        );
+        state.iterations += 1;
+        state.tokens += tokens;
+        state.costUsd += costUsd;
+        if (text) lastText = text;
+        conversation.push({ role: aiV1.Role.ASSISTANT, content: blocks.map(toContentBlock) });
+        if (completion.stopReason !== 'tool_use' || toolUses.length === 0) return lastText;
+        pending = toolUses;
+      }
 
-        const results = [];
-        for (const use of toolUses) {
-          await this.checkpoint(run.id);
-          const result = await this.rpc.send(
+      const outcomes = await this.executeTools(run, journal, state, pending, results, intents);
+      conversation.push({ role: aiV1.Role.USER, content: outcomes.map(toResultBlock) });
+      const verdict = detector.record({ calls: outcomes.map((o, i) => ({ name: o.name, inputJson: pending[i]?.inputJson ?? '', changedWorkspace: changedWorkspace(o, this.env.RUN_READ_ONLY_TOOLS) })) });
+      pending = [];
+      if (verdict.looping) throw new AppError(ErrorCode.RUN_LOOP_DETECTED, `The agent was stuck in a loop: ${verdict.reason}`);
+    }
+  }
+
+  private replayTurn(conversation: ChatMessageInit[], detector: LoopDetector, uses: ToolUse[], results: Map<string, ToolOutcome>): void {
+    const outcomes = uses.map((u) => results.get(u.id)).filter((o): o is ToolOutcome => !!o);
+    conversation.push({ role: aiV1.Role.USER, content: outcomes.map(toResultBlock) });
+    detector.record({ calls: uses.map((u) => { const o = results.get(u.id); return { name: u.name, inputJson: u.inputJson, changedWorkspace: !!o && changedWorkspace(o, this.env.RUN_READ_ONLY_TOOLS) }; }) });
+  }
+
+  // Runs of consecutive read-only calls execute together; anything that writes runs alone, in order.
+  private async executeTools(run: RunEntity, journal: RunJournal, state: RunState, uses: ToolUse[], results: Map<string, ToolOutcome>, intents: Set<string>): Promise<ToolOutcome[]> {
+    const outcomes: ToolOutcome[] = [];
+    for (const group of concurrentGroups(uses, this.env.RUN_READ_ONLY_TOOLS)) {
+      outcomes.push(...(await Promise.all(group.map((use) => this.executeTool(run, journal, state, use, results, intents)))));
+    }
+    return outcomes;
+  }
+
+  private async executeTool(run: RunEntity, journal: RunJournal, state: RunState, use: ToolUse, results: Map<string, ToolOutcome>, intents: Set<string>): Promise<ToolOutcome> {
+    const recorded = results.get(use.id);
+    if (recorded) return recorded;
+    let outcome: ToolOutcome;
+    if (intents.has(use.id)) {
+      // Recorded as started, never as finished: it may have run. Not executed again.
+      this.inDoubt.inc();
+      outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
+    } else {
+      journal.throwIfStopped();
+      // The intent is durable before the call leaves: a crash after this point never repeats it.
+      if (!(await this.runs.recordToolIntent({ runId: run.id, owner: this.replicaId, toolUseId: use.id, name: use.name, inputJson: use.inputJson }))) {
+        throw (await this.runs.findRun(run.id)) ? new LeaseLost() : new RunDeleted();
+      }
+      intents.add(use.id);
+      try {
+        const reply = await this.call('tools', journal, () =>
+          this.rpc.send(
             Rpc.toolCallExecute,
             { teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson },
-            { timeoutMs: 120_000, tenantId: run.teamId },
-          );
-          await this.step(run.id, 'tool_call', `${use.name}: ${result.output.slice(0, 200)}`, { toolUseId: use.id, name: use.name, isError: result.isError, errorCode: result.errorCode });
-          results.push({ block: { case: 'toolResult' as const, value: { toolUseId: use.id, content: result.output, isError: result.isError } } });
-        }
-        conversation.push({ role: aiV1.Role.USER, content: results });
+            { timeoutMs: this.env.RUN_TOOL_TIMEOUT_MS, tenantId: run.teamId },
+          ),
+        );
+        outcome = { toolUseId: use.id, name: use.name, output: reply.output, isError: reply.isError, errorCode: reply.errorCode, bytesWritten: Number(reply.bytesWritten) };
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === ErrorCode.RPC_TIMEOUT)) throw err;
+        this.inDoubt.inc();
+        outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
+    }
+    await journal.step('tool_call', `${use.name}: ${outcome.output.slice(0, 200)}`, { ...outcome });
+    results.set(use.id, outcome);
+    if (!this.env.RUN_READ_ONLY_TOOLS.has(use.name)) state.touched.push(...pathsIn(use.inputJson));
+    return outcome;
+  }
 
-      const commit = await this.commit(run.appId, message.content, run.teamId);
-      await this.step(run.id, 'commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
-      await this.finish(run, 'completed', iterations, { commitSha: commit.sha });
-      await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: finalText || 'Done.' });
-    } catch (err) {
-      if (err instanceof RunDeleted || !(await this.runs.findRun(runId).catch(() => run))) {
-        this.logger.info({ runId }, 'the app was deleted mid-run; stopping');
-        return;
+  private async context(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<RunContext> {
+    const catalog = await this.call('tools', journal, () => this.rpc.send(Rpc.toolCatalogList, {}, { tenantId: run.teamId }));
+    const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+    const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
+    const split = splitHistory(previous.map((m) => ({ role: m.role, content: m.content })), this.env.RUN_HISTORY_RECENT_MESSAGES, this.env.RUN_HISTORY_CONDENSED_MESSAGES);
+    const files = await this.fileTree(run, app, journal);
+    const context: RunContext = {
+      tools,
+      history: split.recent.map((m) => (m.role === 'user' ? userText(m.content) : { role: aiV1.Role.ASSISTANT, content: [{ block: { case: 'text' as const, value: { text: m.content } } }] })),
+      promptInput: { appName: app.name, appDescription: app.description, files, fileLimit: this.env.RUN_CONTEXT_FILE_LIMIT, condensed: split.condensed },
+      system: '',
+    };
+    context.system = buildSystemPrompt({ ...context.promptInput, touched: [] });
+    state.context = context;
+    return context;
+  }
+
+  // The first commit's files plus every change since (committed or not).
+  private async fileTree(run: RunEntity, app: AppEntity, journal: RunJournal): Promise<string[]> {
+    if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
+    const initSha = app.initSha;
+    const initial = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, toRevision: initSha }, this.gitOptions(run)));
+    const since = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, fromRevision: initSha }, this.gitOptions(run)));
+    return applyFileChanges(
+      initial.files.map((f) => f.path),
+      since.files.map((f) => ({ path: f.path, oldPath: f.oldPath, deleted: f.change === gitV1.FileChange.DELETED })),
+    );
+  }
+
+  private async checkBudgets(run: RunEntity, state: RunState, estimateUsd: number): Promise<void> {
+    const { RUN_TOKEN_BUDGET, RUN_COST_BUDGET_USD, TEAM_DAILY_COST_BUDGET_USD } = this.env;
+    if (state.tokens >= RUN_TOKEN_BUDGET) {
+      throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The run used ${state.tokens} tokens, its budget is ${RUN_TOKEN_BUDGET}; the work so far is committed`);
+    }
+    if (RUN_COST_BUDGET_USD > 0 && state.costUsd + estimateUsd >= RUN_COST_BUDGET_USD) {
+      throw new AppError(
+        ErrorCode.RUN_BUDGET_EXCEEDED,
+        estimateUsd > 0 && state.costUsd === 0
+          ? `The request is estimated at $${estimateUsd.toFixed(4)}, over the run budget of $${RUN_COST_BUDGET_USD}; make it smaller`
+          : `The run spent $${state.costUsd.toFixed(4)} of its $${RUN_COST_BUDGET_USD} budget; the work so far is committed`,
+      );
+    }
+    if (TEAM_DAILY_COST_BUDGET_USD > 0) {
+      // Read at most once a second per run; in between, this run's own spend is added to it.
+      if (!state.team || Date.now() - state.team.readAt > 1000) {
+        state.team = { usd: await this.runs.teamSpendSince(run.teamId, startOfUtcDay(new Date())), readAt: Date.now(), runCostAtRead: state.costUsd };
       }
-      if (err instanceof AppError && err.code === ErrorCode.RUN_CANCELLED) {
-        const commit = await this.commit(run.appId, `${message.content}\n\n(cancelled)`, run.teamId).catch(() => undefined);
-        await this.finish(run, 'cancelled', iterations, { commitSha: commit?.sha, errorCode: err.code, errorMessage: err.message });
-        return;
+      const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
+      if (spent + estimateUsd >= TEAM_DAILY_COST_BUDGET_USD) {
+        throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`);
       }
-      const appError = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, 'The run failed unexpectedly; the error was logged');
-      if (!(err instanceof AppError)) this.logger.error({ err, runId }, 'run failed unexpectedly');
-      // Keep what was done: the turn's files are committed even when the run stops early.
-      const commit = await this.commit(run.appId, message.content, run.teamId).catch(() => undefined);
-      await this.finish(run, 'failed', iterations, { commitSha: commit?.sha, errorCode: appError.code, errorMessage: appError.message });
     }
   }
 
-  // A step boundary: stop if the run was cancelled or its app deleted.
-  private async checkpoint(runId: string): Promise<void> {
-    const current = await this.runs.findRun(runId);
-    if (!current) throw new RunDeleted();
-    if (current.cancelRequestedAt) throw new AppError(ErrorCode.RUN_CANCELLED, cancelMessage(current.cancelReason ?? ''));
+  private gitOptions(run: RunEntity) {
+    return { tenantId: run.teamId, timeoutMs: this.env.RUN_GIT_TIMEOUT_MS };
   }
 
-  private commit(appId: string, request: string, teamId: string) {
-    return this.rpc.send(Rpc.gitRepoCommit, { appId, message: commitMessageFor(request), authorName: 'overskill agent', authorEmail: 'agent@overskill.local' }, { tenantId: teamId });
+  private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
+    return withDependencyRetry(dependency, { attempts: this.env.RUN_RETRY_ATTEMPTS, baseMs: this.env.RUN_RETRY_BASE_MS, maxMs: this.env.RUN_RETRY_MAX_MS }, fn, () => journal.throwIfStopped()).catch((err: unknown) => {
+      if (dependency === 'ai' && err instanceof AppError && err.code === ErrorCode.AI_BUDGET_EXCEEDED) {
+        throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `ai-router refused the call: ${err.message}`);
+      }
+      throw err;
+    });
   }
 
-  private async step(runId: string, kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running'): Promise<void> {
-    const step = await this.runs.appendStep(runId, kind, summary, data, status);
-    this.queue.publishProgress({ runId, seq: step.seq, kind, summary, status: RUN_STATUS[status], createdAt: step.createdAt.toISOString() });
+  // Every stop condition ends here with its own final status, message and workspace state.
+  private async stop(run: RunEntity, message: MessageEntity, journal: RunJournal, state: RunState, err: unknown, deliveries: number): Promise<void> {
+    if (err instanceof LeaseLost || err instanceof RunDeleted) {
+      this.logger.info({ runId: run.id, reason: err.constructor.name }, 'stopping: the run is no longer this replica’s');
+      return;
+    }
+    if (!(err instanceof AppError)) {
+      // Our own trouble (the database, say): let JetStream hand the run out again, a few times.
+      if (deliveries < 5) throw err;
+      this.logger.error({ err, runId: run.id }, 'run failed unexpectedly');
+    }
+    const appError = err instanceof AppError ? err : new AppError(ErrorCode.INTERNAL, 'The run failed unexpectedly; the error was logged');
+    const code = appError.code;
+    try {
+      if (code === ErrorCode.RUN_LOOP_DETECTED || code === ErrorCode.RUN_AI_UNAVAILABLE || code === ErrorCode.RUN_TOOLS_UNAVAILABLE) {
+        // Back to the commit the run started from; what it wrote is saved as a commit first, so
+        // nothing is half-written and nothing is lost.
+        const restored = await this.rollBack(run, journal, state, code === ErrorCode.RUN_LOOP_DETECTED ? 'loop detected' : 'a dependency was unavailable');
+        const reply =
+          code === ErrorCode.RUN_LOOP_DETECTED
+            ? `I stopped because I was going in circles (${appError.message.replace('The agent was stuck in a loop: ', '')}). I rolled the app back to how it was before this request (commit ${restored.slice(0, 12)}); the attempt is kept in the history. Try rephrasing the request or splitting it into smaller steps.`
+            : `${appError.message}`;
+        return await this.finish(run, journal, state, 'failed', { commitSha: restored, errorCode: code, errorMessage: appError.message, reply });
+      }
+      if (code === ErrorCode.RUN_GIT_UNAVAILABLE) {
+        return await this.finish(run, journal, state, 'failed', { errorCode: code, errorMessage: `${appError.message} Changes made by this run are not committed yet.`, reply: appError.message });
+      }
+      // Cancel, max iterations, budget, anything else: keep what was done as a version.
+      const commit = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run))).catch(
+        () => undefined,
+      );
+      const status: RunStatusName = code === ErrorCode.RUN_CANCELLED ? 'cancelled' : 'failed';
+      await this.finish(run, journal, state, status, { commitSha: commit?.sha, errorCode: code, errorMessage: appError.message, reply: appError.message });
+    } catch (inner) {
+      if (inner instanceof LeaseLost || inner instanceof RunDeleted) return;
+      throw inner;
+    }
   }
 
-  private async finish(run: { id: string; appId: string; teamId: string }, status: RunStatusName, iterations: number, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<void> {
+  private async rollBack(run: RunEntity, journal: RunJournal, state: RunState, why: string): Promise<string> {
+    if (!state.baseSha) return '';
+    try {
+      const restored = await this.call('git', journal, () =>
+        this.rpc.send(
+          Rpc.gitRepoRestore,
+          { appId: run.appId, revision: state.baseSha, savePendingChanges: true, message: `Roll back to ${state.baseSha.slice(0, 12)}: ${why}`, ...AGENT },
+          this.gitOptions(run),
+        ),
+      );
+      await journal.step('rollback', `Rolled back to ${state.baseSha.slice(0, 12)} (${why})`, { sha: restored.sha, restoredFrom: state.baseSha, savedPendingSha: restored.savedPendingSha });
+      return restored.sha;
+    } catch (err) {
+      if (err instanceof LeaseLost || err instanceof RunDeleted) throw err;
+      this.logger.warn({ err, runId: run.id }, 'rollback failed; the workspace keeps the run’s changes uncommitted');
+      return '';
+    }
+  }
+
+  private async finish(
+    run: RunEntity,
+    journal: RunJournal,
+    state: RunState,
+    status: RunStatusName,
+    fields: { commitSha?: string; errorCode?: string; errorMessage?: string; reply: string },
+  ): Promise<void> {
     // The final step first: whoever sees the final status also sees every step.
-    await this.step(run.id, `run_${status}`, fields.errorMessage ?? `Run ${status}`, { errorCode: fields.errorCode ?? '' }, status);
-    await this.runs.finish(run.id, status, { ...fields, iterations });
-    this.finished.inc({ status });
+    const summary = fields.errorMessage ?? `Run ${status}`;
+    const data = { errorCode: fields.errorCode ?? '', errorMessage: fields.errorMessage ?? '', commitSha: fields.commitSha ?? '', reply: fields.reply, tokens: state.tokens, costUsd: state.costUsd };
+    const publish = await journal.final(`run_${status}`, summary, data, status);
+    await this.writeFinal(run, status, data, publish);
+  }
+
+  // After the final step (also when a crash came between the two: then from that step).
+  private async writeFinal(run: RunEntity, status: RunStatusName, data: FinalData, publishFinalEvent: () => void): Promise<void> {
+    if (!(await this.runs.hasAssistantMessage(run.id))) await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: data.reply || 'Done.' });
+    if (!(await this.runs.finishOwned(run.id, this.replicaId, status, data))) return;
+    publishFinalEvent();
+    this.finished.inc({ status, code: data.errorCode || 'none' });
     // Analytics is told, but a JetStream hiccup must not undo a finished run.
+    const latest = await this.runs.findRun(run.id);
     await this.queue
-      .publishFinished({ runId: run.id, appId: run.appId, teamId: run.teamId, status: RUN_STATUS[status], iterations, commitSha: fields.commitSha ?? '', errorCode: fields.errorCode ?? '' })
+      .publishFinished({ runId: run.id, appId: run.appId, teamId: run.teamId, status: RUN_STATUS[status], iterations: latest?.iterations ?? 0, commitSha: data.commitSha, errorCode: data.errorCode })
       .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished'));
+  }
+}
+
+interface FinalData {
+  errorCode: string;
+  errorMessage: string;
+  commitSha: string;
+  reply: string;
+}
+
+interface RunContext {
+  tools: Array<{ name: string; description: string; inputSchemaJson: string }>;
+  history: ChatMessageInit[];
+  promptInput: Omit<Parameters<typeof buildSystemPrompt>[0], 'touched'>;
+  system: string;
+}
+
+// What the loop keeps in memory, rebuilt from the run row and its checkpoints on resume.
+class RunState {
+  baseSha = '';
+  iterations: number;
+  tokens: number;
+  costUsd: number;
+  touched: string[] = [];
+  context?: RunContext;
+  team?: { usd: number; readAt: number; runCostAtRead: number };
+
+  constructor(run: RunEntity, steps: RunStepEntity[]) {
+    this.iterations = steps.filter((s) => s.kind === 'model_call').length;
+    this.tokens = Number(run.inputTokens) + Number(run.outputTokens);
+    this.costUsd = Number(run.costUsd);
+  }
+}
+
+// Consecutive read-only calls form one group (run together); every other call is its own.
+export function concurrentGroups<T extends { name: string }>(uses: T[], readOnly: ReadonlySet<string>): T[][] {
+  const groups: T[][] = [];
+  for (const use of uses) {
+    const last = groups.at(-1);
+    if (last && readOnly.has(use.name) && last.every((u) => readOnly.has(u.name))) last.push(use);
+    else groups.push([use]);
+  }
+  return groups;
+}
+
+function userText(text: string): ChatMessageInit {
+  return { role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text } } }] };
+}
+
+function toContentBlock(b: StoredBlock): ContentBlockInit {
+  return b.type === 'text' ? { block: { case: 'text', value: { text: b.text } } } : { block: { case: 'toolUse', value: { id: b.id, name: b.name, inputJson: b.inputJson } } };
+}
+
+function toResultBlock(o: ToolOutcome): ContentBlockInit {
+  return { block: { case: 'toolResult', value: { toolUseId: o.toolUseId, content: o.output, isError: o.isError } } };
+}
+
+function outcomeFrom(step: RunStepEntity): ToolOutcome {
+  const d = step.data;
+  return {
+    toolUseId: String(d['toolUseId']),
+    name: String(d['name'] ?? ''),
+    output: String(d['output'] ?? ''),
+    isError: Boolean(d['isError']),
+    errorCode: String(d['errorCode'] ?? ''),
+    bytesWritten: Number(d['bytesWritten'] ?? 0),
+    inDoubt: Boolean(d['inDoubt']),
+  };
+}
+
+function changedWorkspace(outcome: ToolOutcome, readOnly: ReadonlySet<string>): boolean {
+  return !outcome.isError && !readOnly.has(outcome.name);
+}
+
+function pathsIn(inputJson: string): string[] {
+  try {
+    const input = JSON.parse(inputJson) as Record<string, unknown>;
+    return PATH_FIELDS.flatMap((f) => (typeof input[f] === 'string' ? [input[f]] : []));
+  } catch {
+    return [];
   }
 }
 
@@ -157,4 +552,3 @@ export function commitMessageFor(request: string): string {
   const subject = firstLine.length > 72 ? `${firstLine.slice(0, 69)}...` : firstLine;
   return subject || 'Update app';
 }
-

@@ -26,9 +26,9 @@ export class RunWorkerService implements OnApplicationBootstrap, OnApplicationSh
       def: Events.runRequested,
       durable: 'orchestrator-runs',
       maxInFlight: this.env.RUN_CONCURRENCY,
-      ackWaitMs: 60_000,
+      ackWaitMs: this.env.RUN_ACK_WAIT_MS,
       logger: this.logger,
-      handle: (message) => this.loop.execute(message.runId),
+      handle: (message, raw) => this.loop.execute(message.runId, raw.info.deliveryCount),
     });
   }
 

@@ -1,7 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { MessageEntity, RunEntity, RunStepEntity, type RunStatusName } from '../persistence/entities';
+import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
+
+export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
+
+export interface FencedStep {
+  runId: string;
+  owner: string;
+  leaseMs: number;
+  seq: number;
+  kind: string;
+  summary: string;
+  data: Record<string, unknown>;
+  status: RunStatusName;
+  usage?: { inputTokens: number; outputTokens: number; costUsd: number; iterations: number };
+}
 
 export interface Cursor {
   createdAt: Date;
@@ -86,8 +100,107 @@ export class RunsRepository {
     );
   }
 
-  async markRunning(id: string): Promise<void> {
-    await this.dataSource.getRepository(RunEntity).update({ id }, { status: 'running', startedAt: new Date() });
+  // One replica works a run at a time: it takes the run when it is free, its own, or its
+  // holder's lease has lapsed (that replica died).
+  async claim(id: string, owner: string, leaseMs: number): Promise<ClaimResult> {
+    const rows = updatedRows<{ id: string }>(await this.dataSource.query(
+      `UPDATE "orchestrator"."runs" SET status = 'running', started_at = COALESCE(started_at, now()), lease_owner = $2, lease_until = now() + ($3 * interval '1 millisecond')
+        WHERE id = $1 AND status IN ('queued', 'running') AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < now())
+        RETURNING id`,
+      [id, owner, leaseMs],
+    ));
+    const run = await this.findRun(id);
+    if (rows.length > 0 && run) return { claimed: run };
+    if (run && run.status === 'running' && run.leaseUntil) return { busyUntil: run.leaseUntil };
+    return { gone: run };
+  }
+
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean; cancelReason: string }> {
+    const rows = updatedRows<{ cancel_requested_at: Date | null; cancel_reason: string | null }>(await this.dataSource.query(
+      `UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+        RETURNING cancel_requested_at, cancel_reason`,
+      [id, owner, leaseMs],
+    ));
+    const row = rows[0];
+    return { held: !!row, cancelRequested: !!row?.cancel_requested_at, cancelReason: row?.cancel_reason ?? '' };
+  }
+
+  async hasAssistantMessage(runId: string): Promise<boolean> {
+    return (await this.dataSource.getRepository(MessageEntity).countBy({ runId, role: 'assistant' })) > 0;
+  }
+
+  // The app's conversation before a message, oldest first (at most `limit` of the newest).
+  async historyBefore(appId: string, before: { createdAt: Date; id: string }, limit: number): Promise<MessageEntity[]> {
+    if (limit <= 0) return [];
+    const rows = await this.listMessages(appId, limit, before);
+    return rows.reverse();
+  }
+
+  // A checkpoint, fenced by the lease in one statement: the step is written (and the run's
+  // usage added) only while this replica still holds the run. null = it does not (lease taken
+  // over, run finished elsewhere, or its app deleted). Also says whether a cancel is pending.
+  async appendFencedStep(step: FencedStep): Promise<{ createdAt: Date; cancelRequested: boolean; cancelReason: string } | null> {
+    const u = step.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0, iterations: 0 };
+    try {
+      const rows: Array<{ created_at: Date; cancel_requested_at: Date | null; cancel_reason: string | null }> = await this.dataSource.query(
+        `WITH lease AS (
+           UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond'), input_tokens = input_tokens + $10, output_tokens = output_tokens + $11,
+             cost_usd = cost_usd + $12::numeric, iterations = iterations + $13
+            WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+            RETURNING id, cancel_requested_at, cancel_reason),
+         ins AS (
+           INSERT INTO "orchestrator"."run_steps" (id, run_id, seq, kind, summary, data, status)
+           SELECT $4, lease.id, $5, $6, $7, $8::jsonb, $9 FROM lease RETURNING created_at)
+         SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason FROM ins, lease`,
+        [step.runId, step.owner, step.leaseMs, randomUUID(), step.seq, step.kind, step.summary, JSON.stringify(step.data), step.status, u.inputTokens, u.outputTokens, u.costUsd.toFixed(6), u.iterations],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      return { createdAt: new Date(row.created_at), cancelRequested: row.cancel_requested_at !== null, cancelReason: row.cancel_reason ?? '' };
+    } catch (err) {
+      // Someone else wrote this seq: the run is no longer ours.
+      if ((err as { code?: string }).code === '23505') return null;
+      throw err;
+    }
+  }
+
+  // The intent, fenced like a step: false = this replica no longer holds the run.
+  async recordToolIntent(input: { runId: string; owner: string; toolUseId: string; name: string; inputJson: string }): Promise<boolean> {
+    try {
+      const rows: unknown[] = await this.dataSource.query(
+        `INSERT INTO "orchestrator"."tool_calls" (run_id, tool_use_id, name, input_json, lease_owner)
+         SELECT id, $3::varchar, $4::varchar, $5::text, $2::varchar FROM "orchestrator"."runs" WHERE id = $1 AND lease_owner = $2::varchar AND status = 'running'
+         RETURNING run_id`,
+        [input.runId, input.owner, input.toolUseId, input.name, input.inputJson],
+      );
+      return rows.length > 0;
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return false;
+      throw err;
+    }
+  }
+
+  listToolIntents(runId: string): Promise<ToolCallEntity[]> {
+    return this.dataSource.getRepository(ToolCallEntity).findBy({ runId });
+  }
+
+  // USD the team's runs spent since a moment (the start of the UTC day for the daily budget).
+  async teamSpendSince(teamId: string, since: Date): Promise<number> {
+    const rows: Array<{ total: string | null }> = await this.dataSource.query(
+      `SELECT COALESCE(SUM(cost_usd), 0) AS total FROM "orchestrator"."runs" WHERE team_id = $1 AND created_at >= $2`,
+      [teamId, since],
+    );
+    return Number(rows[0]?.total ?? 0);
+  }
+
+  // The run's final state, written after its final step; only by the replica holding it.
+  async finishOwned(id: string, owner: string, status: RunStatusName, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE "orchestrator"."runs" SET status = $3, commit_sha = $4, error_code = $5, error_message = $6, finished_at = now(), lease_owner = NULL, lease_until = NULL
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [id, owner, status, fields.commitSha || null, fields.errorCode || null, fields.errorMessage || null],
+    );
+    return rowCount(result) > 0;
   }
 
   async finish(id: string, status: RunStatusName, fields: { commitSha?: string; errorCode?: string; errorMessage?: string; iterations: number }): Promise<void> {
@@ -108,6 +221,11 @@ export class RunsRepository {
 
 export function cancelMessage(reason: string): string {
   return reason ? `Cancelled: ${reason}` : 'Cancelled on request';
+}
+
+// TypeORM answers UPDATE ... RETURNING with [rows, affectedCount].
+function updatedRows<T>(result: unknown): T[] {
+  return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : [];
 }
 
 // TypeORM's raw query result for UPDATE on Postgres is [rows, affectedCount].

@@ -1,24 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, orchestratorV1, type Rpc, isEntityId } from '@overskill/contracts';
+import { AppError, ErrorCode, type Rpc, isEntityId } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { AppsService } from '../apps/apps.service';
 import { decodePageToken, pageSize, paginate } from '../common/page-token';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
-import type { MessageEntity, RunEntity, RunStatusName, RunStepEntity } from '../persistence/entities';
+import type { MessageEntity, RunEntity } from '../persistence/entities';
 import { RunQueueRepository } from './run-queue.repository';
+import { toRunEvent } from './run-event';
+import { RUN_STATUS, TERMINAL } from './run-status';
 import { cancelMessage, RunsRepository } from './runs.repository';
 
-export const RUN_STATUS: Record<RunStatusName, orchestratorV1.RunStatus> = {
-  queued: orchestratorV1.RunStatus.QUEUED,
-  running: orchestratorV1.RunStatus.RUNNING,
-  completed: orchestratorV1.RunStatus.COMPLETED,
-  failed: orchestratorV1.RunStatus.FAILED,
-  cancelled: orchestratorV1.RunStatus.CANCELLED,
-};
-
-export const TERMINAL: ReadonlySet<RunStatusName> = new Set(['completed', 'failed', 'cancelled']);
+export { RUN_STATUS, TERMINAL };
 
 const EVENTS_LIMIT_DEFAULT = 100;
 const EVENTS_LIMIT_MAX = 1000;
@@ -115,10 +109,6 @@ export class RunsService {
   }
 }
 
-export function toRunEvent(runId: string, step: Pick<RunStepEntity, 'seq' | 'kind' | 'summary' | 'status' | 'createdAt'>) {
-  return { runId, seq: step.seq, kind: step.kind, summary: step.summary, status: RUN_STATUS[step.status], createdAt: step.createdAt.toISOString() };
-}
-
 function toMessageRecord(m: MessageEntity) {
   return { id: m.id, appId: m.appId, role: m.role, content: m.content, authorId: m.authorId, runId: m.runId ?? '', createdAt: m.createdAt.toISOString() };
 }
@@ -135,5 +125,8 @@ function toRunFields(run: RunEntity) {
     iterations: run.iterations,
     createdAt: run.createdAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? '',
+    inputTokens: BigInt(run.inputTokens),
+    outputTokens: BigInt(run.outputTokens),
+    costUsd: Number(run.costUsd),
   };
 }

@@ -1,0 +1,57 @@
+import { AppError, ErrorCode } from '@overskill/contracts';
+
+// Answers that mean "the dependency is not there right now": worth another try.
+const UNAVAILABLE: ReadonlySet<string> = new Set([
+  ErrorCode.RPC_NO_RESPONDERS,
+  ErrorCode.RPC_TIMEOUT,
+  ErrorCode.RPC_CONNECTION_CLOSED,
+  ErrorCode.DEPENDENCY_UNAVAILABLE,
+  ErrorCode.AI_PROVIDER_UNAVAILABLE,
+  ErrorCode.AI_ALL_MODELS_UNAVAILABLE,
+  ErrorCode.AI_RATE_LIMITED,
+]);
+
+// A tool call that timed out may have run: only a call that surely never arrived is retried.
+const NOT_DELIVERED: ReadonlySet<string> = new Set([ErrorCode.RPC_NO_RESPONDERS, ErrorCode.RPC_CONNECTION_CLOSED]);
+
+export type Dependency = 'ai' | 'tools' | 'git';
+
+const FAILURE_CODE: Record<Dependency, ErrorCode> = {
+  ai: ErrorCode.RUN_AI_UNAVAILABLE,
+  tools: ErrorCode.RUN_TOOLS_UNAVAILABLE,
+  git: ErrorCode.RUN_GIT_UNAVAILABLE,
+};
+
+const NAME: Record<Dependency, string> = { ai: 'ai-router', tools: 'tool-runner', git: 'git-service' };
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function isRetryable(dependency: Dependency, err: unknown): boolean {
+  if (!(err instanceof AppError)) return false;
+  return dependency === 'tools' ? NOT_DELIVERED.has(err.code) : UNAVAILABLE.has(err.code);
+}
+
+// Exponential backoff with full jitter; after the last attempt the run fails with a code
+// naming the dependency. Other errors pass through unchanged.
+export async function withDependencyRetry<T>(dependency: Dependency, policy: RetryPolicy, call: () => Promise<T>, shouldStop?: () => void): Promise<T> {
+  const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let lastCode = '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isRetryable(dependency, err)) throw err;
+      lastCode = (err as AppError).code;
+      if (attempt >= policy.attempts) break;
+      const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
+      await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+      shouldStop?.();
+    }
+  }
+  throw new AppError(FAILURE_CODE[dependency], `${NAME[dependency]} was unavailable (${lastCode}) after ${policy.attempts} attempts; the workspace is left at its last commit. Send the message again later.`);
+}

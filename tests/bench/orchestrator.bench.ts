@@ -1,0 +1,267 @@
+import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { aiV1, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
+import { connectNats, NatsRpcClient } from '@overskill/messaging';
+import { createServiceMetrics } from '@overskill/observability';
+import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { NatsConnection } from 'nats';
+import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
+import { median, percentile, ratio, round } from './support/stats';
+
+// 1. Orchestration overhead per step: runs of 10 steps against a zero-latency fake model and
+//    a near no-op tool (read_file of a 12-byte file), one run at a time. Per step:
+//    (time between two model checkpoints) − (time the orchestrator waited for ai-router),
+//    i.e. everything but the model: tool call, checkpoints (lease-fenced), budget check,
+//    context. Baseline, same run: the bench process making the same two calls back to back
+//    with nothing persisted (the transport floor). Goal: median < 5 ms.
+// 2. 100 concurrent runs × 10 steps against a fake answering after 50 ms, on 2 orchestrator
+//    replicas: wall time from posting to the last final event vs the ideal 10 × 50 ms.
+//    Goal: within 1.5× the ideal, every run completed.
+// Benchmarks report; they fail only on a functional error.
+
+const STEPS = 10;
+const OVERHEAD_RUNS = Number(process.env.BENCH_ORCH_OVERHEAD_RUNS ?? 20);
+const CONCURRENT_RUNS = Number(process.env.BENCH_ORCH_CONCURRENT_RUNS ?? 100);
+const LATENCY_MS = 50;
+const GOAL_OVERHEAD_MS = 5;
+const GOAL_WALL_RATIO = 1.5;
+
+interface PgClient {
+  connect(): Promise<void>;
+  query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  end(): Promise<void>;
+}
+const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
+
+// "bench <latency> …": turn k < STEPS reads a tiny file; then the turn ends. Tiny usage, so
+// budgets never interfere.
+function benchModel(request: RecordedAnthropicRequest): FakeTurn {
+  const messages = request.body.messages as Array<{ role: string }>;
+  const turn = (messages.length - 1) / 2;
+  const latency = Number(/latency=(\d+)/.exec(JSON.stringify(messages[0]))?.[1] ?? 0);
+  const usage = { input_tokens: 10, output_tokens: 10 };
+  if (turn >= STEPS - 1) return { delayMs: latency, usage, content: [{ type: 'text', text: 'Done.' }] };
+  return { delayMs: latency, usage, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'read_file', input: { path: 'note.txt' } }] };
+}
+
+describe('benchmark: orchestrator', () => {
+  const stack = integrationStack();
+  const anthropic = new AnthropicFake({ apiKey: 'bench-key' });
+  let deps: RunningPlatform;
+  const replicas: RunningPlatform[] = [];
+  let nc: NatsConnection;
+  let rpc: NatsRpcClient;
+
+  beforeAll(async () => {
+    const dir = scratchDir(stack.dataDir, 'bench-orchestrator');
+    const anthropicUrl = await anthropic.start();
+    anthropic.respondWith(benchModel);
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    const common = { root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
+    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'bench-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn' } });
+    for (const name of ['a', 'b']) {
+      replicas.push(
+        await launchPlatform({
+          ...common,
+          logDir: join(dir, `logs-${name}`),
+          services: ['orchestrator'],
+          // 64 in flight each: 100 runs fit on two replicas. A read-only loop of 10 turns is
+          // the benchmark's workload, not a stuck agent.
+          env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', RUN_LOOP_IDLE_TURNS: '100', RUN_LOOP_REPEAT_TURNS: '50' },
+        }),
+      );
+    }
+    nc = await connectNats(stack.natsUrl, 'bench-orchestrator');
+    rpc = new NatsRpcClient(nc, createServiceMetrics('bench-orchestrator'), 60_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    for (const r of replicas) await r.stop();
+    await deps?.stop();
+    await anthropic.stop();
+  });
+
+  async function appWithNote(teamId: string): Promise<string> {
+    const app = await rpc.send(Rpc.appCreate, { teamId, name: 'bench', description: '', template: 'empty' });
+    await rpc.send(Rpc.toolCallExecute, { teamId, appId: app.id, runId: '', toolUseId: 'setup', name: 'write_file', inputJson: JSON.stringify({ path: 'note.txt', content: 'hello bench\n' }) });
+    return app.id;
+  }
+
+  // Resolves when every run has published its final event; the wall time ends there.
+  function finalEvents(runIds: () => Set<string>): { done: Promise<number>; stop: () => void } {
+    const finished = new Set<string>();
+    const sub = nc.subscribe(runEventsSubject('*'));
+    const done = (async () => {
+      for await (const m of sub) {
+        const e = fromBinary(orchestratorV1.RunEventSchema, m.data);
+        if ([orchestratorV1.RunStatus.COMPLETED, orchestratorV1.RunStatus.FAILED, orchestratorV1.RunStatus.CANCELLED].includes(e.status) && runIds().has(e.runId)) {
+          finished.add(e.runId);
+          if (finished.size === runIds().size) return performance.now();
+        }
+      }
+      return performance.now();
+    })();
+    return { done, stop: () => sub.unsubscribe() };
+  }
+
+  it('measures per-step overhead and 100 concurrent runs on 2 replicas', async () => {
+    const machine = machineInfo();
+    const startedAt = new Date().toISOString();
+    const teamId = randomUUID();
+
+    // --- 1. overhead per step, one run at a time
+    const overheadRunIds: string[] = [];
+    for (let i = 0; i < OVERHEAD_RUNS; i++) {
+      const appId = await appWithNote(teamId);
+      const ids = new Set<string>();
+      const waiter = finalEvents(() => ids);
+      await nc.flush();
+      const { runId } = await rpc.send(Rpc.messagePost, { teamId, appId, content: `bench latency=0 run ${i}`, authorId: '' });
+      ids.add(runId);
+      await waiter.done;
+      waiter.stop();
+      overheadRunIds.push(runId);
+    }
+    const client = new pg.Client({ connectionString: stack.databaseUrl });
+    await client.connect();
+    const { rows } = await client.query(
+      `SELECT r.id, r.status, extract(epoch from r.started_at) * 1000 AS started, extract(epoch from r.finished_at) * 1000 AS finished, s.seq, s.kind,
+              extract(epoch from s.created_at) * 1000 AS at, (s.data->>'modelMs')::float AS model_ms
+         FROM orchestrator.runs r JOIN orchestrator.run_steps s ON s.run_id = r.id WHERE r.id = ANY($1) ORDER BY r.id, s.seq`,
+      [overheadRunIds],
+    );
+    await client.end();
+    const perStep: number[] = [];
+    const perRun: number[] = [];
+    const byRun = new Map<string, typeof rows>();
+    for (const row of rows) byRun.set(String(row['id']), [...(byRun.get(String(row['id'])) ?? []), row]);
+    for (const steps of byRun.values()) {
+      expect(steps[0]?.['status']).toBe('completed');
+      const modelSteps = steps.filter((s) => s['kind'] === 'model_call');
+      expect(modelSteps).toHaveLength(STEPS);
+      let previous = Number(steps.find((s) => s['kind'] === 'run_started')?.['at']);
+      for (const s of modelSteps) {
+        perStep.push(Number(s['at']) - previous - Number(s['model_ms']));
+        previous = Number(s['at']);
+      }
+      const modelTotal = modelSteps.reduce((sum, s) => sum + Number(s['model_ms']), 0);
+      perRun.push((Number(steps[0]?.['finished']) - Number(steps[0]?.['started']) - modelTotal) / STEPS);
+    }
+
+    // Of that, the checkpoints themselves (write + publish), from the replicas' own histogram.
+    let checkpointSeconds = 0;
+    let checkpoints = 0;
+    for (const r of replicas) {
+      const text = await (await fetch(`${r.urls.orchestrator}/metrics`)).text();
+      for (const m of text.matchAll(/^run_checkpoint_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)$/gm)) {
+        if (m[1] === 'sum') checkpointSeconds += Number(m[2]);
+        else checkpoints += Number(m[2]);
+      }
+    }
+    const checkpointMeanMs = checkpoints > 0 ? round((checkpointSeconds / checkpoints) * 1000, 2) : Number.NaN;
+
+    // Same run baseline: the two calls of a step, straight from here, nothing persisted.
+    const appId = await appWithNote(teamId);
+    const catalog = await rpc.send(Rpc.toolCatalogList, {});
+    const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+    const baseline: number[] = [];
+    for (let i = 0; i < OVERHEAD_RUNS; i++) {
+      const conversation: Array<MessageInitShape<typeof aiV1.ChatMessageSchema>> = [
+        { role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: `bench latency=0 baseline ${i}` } } }] },
+      ];
+      for (let k = 0; k < STEPS; k++) {
+        const started = performance.now();
+        const completion = await rpc.send(Rpc.aiCompletionCreate, { teamId, appId, runId: randomUUID(), modelAlias: 'primary', system: 'bench', messages: conversation, tools, maxTokens: 8192 });
+        const modelMs = performance.now() - started;
+        const use = completion.content.find((b) => b.block.case === 'toolUse')?.block.value as { id: string; name: string; inputJson: string } | undefined;
+        conversation.push({ role: aiV1.Role.ASSISTANT, content: completion.content });
+        if (use) {
+          const result = await rpc.send(Rpc.toolCallExecute, { teamId, appId, runId: '', toolUseId: use.id, name: use.name, inputJson: use.inputJson });
+          conversation.push({ role: aiV1.Role.USER, content: [{ block: { case: 'toolResult', value: { toolUseId: use.id, content: result.output, isError: result.isError } } }] });
+        }
+        baseline.push(performance.now() - started - modelMs);
+      }
+    }
+
+    // --- 2. 100 concurrent runs × 10 steps, 50 ms model latency, 2 replicas
+    const apps: string[] = [];
+    for (let i = 0; i < CONCURRENT_RUNS; i++) apps.push(await appWithNote(teamId));
+    const ids = new Set<string>();
+    const waiter = finalEvents(() => ids);
+    await nc.flush();
+    const wallStart = performance.now();
+    const posted = await Promise.all(apps.map((id, i) => rpc.send(Rpc.messagePost, { teamId, appId: id, content: `bench latency=${LATENCY_MS} concurrent ${i}`, authorId: '' })));
+    for (const p of posted) ids.add(p.runId);
+    let timer: NodeJS.Timeout | undefined;
+    const wallEnd = await Promise.race([waiter.done, new Promise<number>((r) => (timer = setTimeout(() => r(Number.NaN), 600_000)))]);
+    clearTimeout(timer);
+    waiter.stop();
+    const wallMs = wallEnd - wallStart;
+    let completed = 0;
+    const notCompleted: string[] = [];
+    for (const p of posted) {
+      const run = await rpc.send(Rpc.runGet, { teamId, runId: p.runId });
+      if (run.status === orchestratorV1.RunStatus.COMPLETED) completed += 1;
+      else notCompleted.push(`${run.id}: ${orchestratorV1.RunStatus[run.status]} ${run.errorCode} ${run.errorMessage}`);
+    }
+    if (notCompleted.length > 0) print(`not completed:\n${notCompleted.join('\n')}`);
+    const idealMs = STEPS * LATENCY_MS;
+    // Where the time went: model calls in flight at the fake, and the wait the loop saw per call.
+    const arrivals = anthropic.requests.filter((r) => JSON.stringify(r.body.messages?.[0]).includes('concurrent')).map((r) => r.receivedAt);
+    const peakInFlight = Math.max(...arrivals.map((t) => arrivals.filter((u) => u >= t - LATENCY_MS && u <= t).length));
+    const waits = new pg.Client({ connectionString: stack.databaseUrl });
+    await waits.connect();
+    const waitRows = await waits.query(`SELECT (s.data->>'modelMs')::float AS ms FROM orchestrator.run_steps s WHERE s.run_id = ANY($1) AND s.kind = 'model_call'`, [posted.map((p) => p.runId)]);
+    await waits.end();
+    const modelWaits = waitRows.rows.map((r) => Number(r['ms']));
+
+    const overhead = { medianMs: round(median(perStep), 2), p99Ms: round(percentile(perStep, 99), 2), meanPerRunMs: round(perRun.reduce((a, b) => a + b, 0) / perRun.length, 2), steps: perStep.length, checkpointMeanMs, checkpoints };
+    const base = { medianMs: round(median(baseline), 2), p99Ms: round(percentile(baseline, 99), 2) };
+    const concurrent = {
+      runs: CONCURRENT_RUNS,
+      completed,
+      wallMs: round(wallMs, 0),
+      idealMs,
+      wallRatio: round(wallMs / idealMs, 2),
+      peakModelCallsInFlight: peakInFlight,
+      modelWaitMedianMs: round(median(modelWaits), 1),
+      modelWaitP99Ms: round(percentile(modelWaits, 99), 1),
+    };
+    const goals = [
+      goal(`orchestration overhead per step, median (zero-latency model, no-op tool)`, overhead.medianMs, GOAL_OVERHEAD_MS, ' ms'),
+      goal(`${CONCURRENT_RUNS} concurrent runs × ${STEPS} steps at ${LATENCY_MS} ms on 2 replicas, wall vs ideal`, concurrent.wallRatio, GOAL_WALL_RATIO, '×'),
+      goal(`runs not completed`, CONCURRENT_RUNS - completed, 0, ''),
+    ];
+    print('\norchestrator: overhead per step (ms), ours vs the bare calls from the bench process');
+    print(
+      formatTable(
+        ['measure', 'median', 'p99', 'ratio (median)'],
+        [
+          ['orchestrator step − model wait', overhead.medianMs, overhead.p99Ms, ratio(overhead.medianMs, base.medianMs)],
+          ['baseline: ai call + tool call, no persistence − model wait', base.medianMs, base.p99Ms, 1],
+        ],
+      ),
+    );
+    print(`  mean per run ((wall − model time) / steps): ${overhead.meanPerRunMs} ms over ${OVERHEAD_RUNS} runs; one checkpoint (write + publish) takes ${checkpointMeanMs} ms on average (${checkpoints})`);
+    print(`\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`);
+    print(`  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`);
+    print(formatGoals(goals));
+    recordResult({
+      benchmark: 'orchestrator',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine,
+      method: {
+        overhead: `${OVERHEAD_RUNS} runs × ${STEPS} steps, one at a time, fake model 0 ms, tool read_file of 12 bytes; per step = model checkpoint interval − modelMs recorded by the loop`,
+        baseline: 'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
+        concurrent: `${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
+      },
+      results: { overhead, baseline: base, overheadRatio: ratio(overhead.medianMs, base.medianMs), concurrent },
+      goals,
+    });
+    expect(completed).toBe(CONCURRENT_RUNS);
+  });
+});
