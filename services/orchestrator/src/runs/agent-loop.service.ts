@@ -307,7 +307,7 @@ export class AgentLoopService {
         outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
     }
-    await journal.step('tool_call', `${use.name}: ${outcome.output.slice(0, 200)}`, { ...outcome });
+    await journal.step('tool_call', `${use.name}: ${outcome.output.slice(0, 200)}`, { ...outcome, inputJson: use.inputJson });
     results.set(use.id, outcome);
     if (!this.env.RUN_READ_ONLY_TOOLS.has(use.name)) state.touched.push(...pathsIn(use.inputJson));
     return outcome;
