@@ -17,6 +17,9 @@ export const aiRouterEnvSchema = serviceEnvSchema(3002).extend({
   AI_MODELS_FILE: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.string().min(1).optional()),
   AI_PRIMARY_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
   AI_FALLBACK_MODEL: z.string().min(1).default('claude-haiku-4-5'),
+  // Per team and per key when the model file sets none (the seed: 60 requests, 100,000 tokens).
+  AI_RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  AI_RATE_LIMIT_TOKENS_PER_MINUTE: z.coerce.number().int().min(0).default(100_000),
   AI_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   // Provider attempts (the SDK's retries included) per model and per request, all models together.
   AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),

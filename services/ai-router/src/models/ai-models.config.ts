@@ -165,8 +165,8 @@ function buildConfig(file: FileConfig, env: AiRouterEnv, source: string): AiMode
     fallbackOrder,
     cache: { ttlSeconds: file.cache_settings?.ttl ?? 300, maxBytes: parseByteSize(file.cache_settings?.max_size ?? '100MB') },
     rateLimits: {
-      requestsPerMinute: limits.requests_per_minute ?? 60,
-      tokensPerMinute: limits.tokens_per_minute ?? 100_000,
+      requestsPerMinute: limits.requests_per_minute ?? env.AI_RATE_LIMIT_REQUESTS_PER_MINUTE,
+      tokensPerMinute: limits.tokens_per_minute ?? env.AI_RATE_LIMIT_TOKENS_PER_MINUTE,
       teams: Object.fromEntries(Object.entries(limits.teams ?? {}).map(([id, l]) => [id, toLimit(l)])),
       keys: Object.fromEntries(Object.entries(limits.keys ?? {}).map(([id, l]) => [id, toLimit(l)])),
       maxQueueMs: limits.max_queue_ms ?? 2000,
