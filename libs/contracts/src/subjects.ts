@@ -63,6 +63,12 @@ export const Rpc = {
   appIdsExist: rpc('orchestrator', 'orchestrator.app.exists.v1', orchestratorV1.AppIdsExistRequestSchema, orchestratorV1.AppIdsExistResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
+  // Chunks go to aiStreamChunkSubject(id) on core NATS; the reply is the final response.
+  aiCompletionStream: rpc('ai-router', 'ai.completion.stream.v1', aiV1.CompletionStreamRequestSchema, aiV1.CompletionResponseSchema),
+  aiRouterStatus: rpc('ai-router', 'ai.router.status.v1', aiV1.RouterStatusRequestSchema, aiV1.RouterStatusResponseSchema),
+  aiCacheStats: rpc('ai-router', 'ai.cache.stats.v1', aiV1.CacheStatsRequestSchema, aiV1.CacheStatsResponseSchema),
+  aiUsageSummary: rpc('ai-router', 'ai.usage.summary.v1', aiV1.UsageSummaryRequestSchema, aiV1.UsageSummaryResponseSchema),
+  aiModelSwitch: rpc('ai-router', 'ai.model.switch.v1', aiV1.ModelSwitchRequestSchema, aiV1.ModelSwitchResponseSchema),
 
   toolCatalogList: rpc('tool-runner', 'tool.catalog.list.v1', toolV1.CatalogListRequestSchema, toolV1.CatalogListResponseSchema),
   toolCallExecute: rpc('tool-runner', 'tool.call.execute.v1', toolV1.ToolCallRequestSchema, toolV1.ToolCallResponseSchema),
@@ -140,6 +146,8 @@ export const Events = {
   previewNetworkRequested: { subject: 'events.preview.network.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewNetworkRequestedSchema },
   previewPageViewed: { subject: 'events.preview.pageview.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewPageViewedSchema },
   auditRecorded: { subject: 'events.audit.recorded.v1', stream: Streams.EVENTS.name, message: gatewayV1.AuditRecordedSchema },
+  // The issue's ai.usage.recorded.v1: one per model call, with tokens, cost and attempts.
+  aiUsageRecorded: { subject: 'events.aiusage.recorded.v1', stream: Streams.EVENTS.name, message: aiV1.UsageRecordedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).
@@ -150,4 +158,11 @@ export function factEvents(): EventDefinition[] {
 // Live progress of one run on core NATS (not persisted: the steps are, in Postgres).
 export function runEventsSubject(runId: string): string {
   return `run.events.${runId}`;
+}
+
+// One streamed completion's chunks on core NATS (ai.completion.stream.v1); the caller
+// subscribes before asking. Not a request-reply subject, so outside the `ai.` namespace.
+export function aiStreamChunkSubject(streamId: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(streamId)) throw new Error('a stream id is 8-64 letters, digits, _ or -');
+  return `aistream.chunk.${streamId}`;
 }

@@ -7,5 +7,5 @@ import { ImagesModule } from './images/images.module';
 
 runService(() => {
   const env = loadConfig(aiRouterEnvSchema);
-  return bootstrapService({ service: 'ai-router', env, imports: [AiMetricsModule, CompletionModule.forRoot(env), ImagesModule.forRoot(env)] });
+  return bootstrapService({ service: 'ai-router', env, jetstream: true, imports: [AiMetricsModule, CompletionModule.forRoot(env), ImagesModule.forRoot(env)] });
 });

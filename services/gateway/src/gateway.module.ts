@@ -21,6 +21,7 @@ import { ApiKeysHttpController } from './keys/api-keys.http-controller';
 import { ApiKeysRepository } from './keys/api-keys.repository';
 import { ApiKeysService } from './keys/api-keys.service';
 import { KeyCache } from './keys/key-cache';
+import { LlmModule } from './llm/llm.module';
 import { createGatewayDataSource } from './persistence/data-source';
 
 @Module({})
@@ -28,7 +29,10 @@ export class GatewayModule {
   static forRoot(env: GatewayEnv): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PostgresModule.forRoot(createGatewayDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
+      // Global: the AI routes' module (src/llm) declares its own ApiKeyGuard/ApiKeysService, whose
+      // dependencies (env, key cache, rate limiter) resolve from these exports.
+      global: true,
+      imports: [PostgresModule.forRoot(createGatewayDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL), LlmModule],
       controllers: [
         ApiKeysController,
         AppsHttpController,
@@ -54,7 +58,7 @@ export class GatewayModule {
         RunEventsService,
         PlatformHealthService,
       ],
-      exports: [GATEWAY_ENV, ApiKeyGuard, ApiKeysService, RateLimiter, AuditService, DrainController],
+      exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, RateLimiter, AuditService, DrainController],
     };
   }
 }

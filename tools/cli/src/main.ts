@@ -1,5 +1,6 @@
 import { AppError } from '@overskill/contracts';
 import { CliError, openCliContext } from './cli-context';
+import { aiStatus, aiSwitchModel, aiUsage } from './commands/ai.command';
 import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate, keysList, keysRevoke, keysRotate } from './commands/keys.command';
 import { status } from './commands/status.command';
@@ -19,6 +20,10 @@ Commands:
   keys revoke <keyId> [--json]            Revoke at once on every gateway replica
   git cleanup [--dry-run] [--grace <dur>] Remove repositories whose app is gone and that were untouched for
               [--json]                    the grace period (7d, 12h, 30m; default GIT_ORPHAN_GRACE_SECONDS)
+  ai status [--json]                      Active model alias, models and their circuit breakers, cache stats
+  ai switch-model <alias> [--json]        Route primary to another alias (fallback, …; primary = back to normal)
+  ai usage --team <id> [--day <date>]     A team's model calls, tokens and spend on a UTC day
+           [--json]
 
 Options:
   --help, -h                              Show this help
@@ -26,7 +31,7 @@ Options:
 Environment:
   NATS_URL                                Where the platform's NATS is (default nats://127.0.0.1:4222)
 
-More commands (cache, ai, tools, git, backup) arrive with their issues; see docs/cli.md.`;
+More commands (cache, tools, git, backup) arrive with their issues; see docs/cli.md.`;
 
 async function main(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
@@ -48,6 +53,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'git' && sub === 'cleanup') {
     return withContext(natsUrl, async (ctx) => {
       process.stdout.write(`${await gitCleanup(ctx, flags)}\n`);
+      return 0;
+    });
+  }
+  if (command === 'ai' && (sub === 'status' || sub === 'switch-model' || sub === 'usage')) {
+    return withContext(natsUrl, async (ctx) => {
+      const text = sub === 'status' ? await aiStatus(ctx, flags) : sub === 'usage' ? await aiUsage(ctx, flags) : await aiSwitchModel(ctx, positional[2], flags);
+      process.stdout.write(`${text}\n`);
       return 0;
     });
   }

@@ -6,3 +6,4 @@ export * from './git-http-fake';
 // Shared by every loopback fake (GitHub, HTTP origin, …) so they start, read and stop the same way.
 export * from './loopback-http-server';
 export * from './openai-images-fake';
+export * from './openai-chat-fake';

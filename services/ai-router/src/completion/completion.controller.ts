@@ -12,4 +12,9 @@ export class CompletionController {
   create(@Payload() req: RpcRequest<typeof Rpc.aiCompletionCreate>): Promise<RpcReply<typeof Rpc.aiCompletionCreate>> {
     return this.completions.create(req);
   }
+
+  @RpcHandler(Rpc.aiCompletionStream)
+  stream(@Payload() req: RpcRequest<typeof Rpc.aiCompletionStream>): Promise<RpcReply<typeof Rpc.aiCompletionStream>> {
+    return this.completions.stream(req);
+  }
 }

@@ -1,6 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { RedisModule } from '@overskill/persistence';
+import { UsageEventsRepository } from '../accounting/usage-events.repository';
+import { RouterAdminController } from '../admin/router-admin.controller';
+import { RouterAdminService } from '../admin/router-admin.service';
+import { ResponseCacheRepository } from '../cache/response-cache.repository';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
-import { AnthropicProviderRepository } from './anthropic-provider.repository';
+import { UsageLedgerRepository } from '../limits/usage-ledger.repository';
+import { ActiveAliasRepository } from '../models/active-alias.repository';
+import { AiModelsConfigService } from '../models/ai-models-config.service';
+import { ChatProvidersRegistry } from '../providers/chat-providers.registry';
+import { ModelRouterService } from '../routing/model-router.service';
+import { StreamChunkPublisher } from '../streaming/stream-chunk.publisher';
 import { CompletionController } from './completion.controller';
 import { CompletionService } from './completion.service';
 
@@ -9,8 +19,24 @@ export class CompletionModule {
   static forRoot(env: AiRouterEnv): DynamicModule {
     return {
       module: CompletionModule,
-      controllers: [CompletionController],
-      providers: [{ provide: AI_ROUTER_ENV, useValue: env }, AnthropicProviderRepository, CompletionService],
+      // The model config and the usage events serve the image feature too.
+      global: true,
+      imports: [RedisModule.forRoot(env.REDIS_URL)],
+      controllers: [CompletionController, RouterAdminController],
+      providers: [
+        { provide: AI_ROUTER_ENV, useValue: env },
+        ActiveAliasRepository,
+        AiModelsConfigService,
+        ChatProvidersRegistry,
+        ModelRouterService,
+        UsageLedgerRepository,
+        ResponseCacheRepository,
+        UsageEventsRepository,
+        StreamChunkPublisher,
+        CompletionService,
+        RouterAdminService,
+      ],
+      exports: [AiModelsConfigService, UsageEventsRepository],
     };
   }
 }

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, type Rpc } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import sharp from 'sharp';
+import { randomUUID } from 'node:crypto';
+import { LOGGER } from '@overskill/observability';
+import type { Logger } from 'pino';
 import { AiMetrics } from '../ai-metrics';
+import { imageCostNanoUsd, nanoToUsd } from '../accounting/price-table';
+import { UsageEventsRepository } from '../accounting/usage-events.repository';
+import { AiModelsConfigService } from '../models/ai-models-config.service';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
 import { OpenAiImagesProviderRepository } from './openai-images-provider.repository';
 
@@ -25,17 +31,22 @@ export class ImagesService {
     @Inject(AI_ROUTER_ENV) private readonly env: AiRouterEnv,
     private readonly provider: OpenAiImagesProviderRepository,
     private readonly metrics: AiMetrics,
+    private readonly models: AiModelsConfigService,
+    private readonly usageEvents: UsageEventsRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async generate(req: RpcRequest<typeof Rpc.aiImageGenerate>): Promise<RpcReply<typeof Rpc.aiImageGenerate>> {
     const mimeType = wantedType(req.mimeType);
     const size = `${side(req.width, 'width')}x${side(req.height, 'height')}`;
     const prompt = wantedPrompt(req.prompt);
-    const model = this.env.AI_IMAGE_MODEL;
-    return this.metrics.track(model, async () => {
-      const raw = await this.provider.generate({ model, prompt, size });
-      return { ...(await asType(raw, mimeType, 'The provider\'s image')), model };
-    });
+    const model = this.imageModel();
+    return this.accounted(req, model, () =>
+      this.metrics.track(model, async () => {
+        const raw = await this.provider.generate({ model, prompt, size });
+        return { ...(await asType(raw, mimeType, 'The provider\'s image')), model };
+      }),
+    );
   }
 
   async edit(req: RpcRequest<typeof Rpc.aiImageEdit>): Promise<RpcReply<typeof Rpc.aiImageEdit>> {
@@ -45,11 +56,56 @@ export class ImagesService {
     const upload = source.mimeType === 'image/png' ? source : await asType(source.image, 'image/png', 'The image to edit');
     const outputType = req.mimeType ? wantedType(req.mimeType) : source.mimeType;
     const size = `${req.width ? side(req.width, 'width') : source.width}x${req.height ? side(req.height, 'height') : source.height}`;
-    const model = this.env.AI_IMAGE_MODEL;
-    return this.metrics.track(model, async () => {
-      const raw = await this.provider.edit({ model, prompt, size, image: upload.image, mimeType: 'image/png' });
-      return { ...(await asType(raw, outputType, 'The provider\'s image')), model };
-    });
+    const model = this.imageModel();
+    return this.accounted(req, model, () =>
+      this.metrics.track(model, async () => {
+        const raw = await this.provider.edit({ model, prompt, size, image: upload.image, mimeType: 'image/png' });
+        return { ...(await asType(raw, outputType, 'The provider\'s image')), model };
+      }),
+    );
+  }
+
+  // The `image` alias of the model config (hot-reloaded); AI_IMAGE_MODEL without a config file.
+  private imageModel(): string {
+    return this.models.current().aliases.image?.model ?? this.env.AI_IMAGE_MODEL;
+  }
+
+  // Every image call, drawn or failed, is a usage event priced per image from the price table.
+  private async accounted<T>(req: { teamId: string; appId: string; runId: string }, model: string, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await call();
+    } catch (err) {
+      outcome = err instanceof AppError ? err.code : ErrorCode.INTERNAL;
+      throw err;
+    } finally {
+      const prices = this.models.current().prices;
+      const costNano = outcome === 'ok' ? imageCostNanoUsd(prices, model) : 0;
+      if (costNano) this.metrics.cost.inc({ model, team: req.teamId || 'unknown' }, nanoToUsd(costNano));
+      const eventId = randomUUID();
+      this.usageEvents
+        .publish({
+          eventId,
+          occurredAt: new Date().toISOString(),
+          teamId: req.teamId,
+          appId: req.appId,
+          runId: req.runId,
+          requestedAlias: 'image',
+          modelAlias: 'image',
+          provider: 'openai-images',
+          providerModel: model,
+          costUsd: nanoToUsd(costNano),
+          priceTableVersion: prices.version,
+          latencyMs: performance.now() - started,
+          attempts: 1,
+          outcome,
+        })
+        .catch((err: unknown) => {
+          this.metrics.usageEventFailures.inc();
+          this.logger.error({ err, eventId }, 'could not publish a usage event');
+        });
+    }
   }
 }
 

@@ -13,7 +13,9 @@ export type AuthenticatedRequest = FastifyRequest & { principal: Principal };
 export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string };
 
 // Every /api route: a valid key, a role and scopes that allow the route, and the key's own
-// rate limit. The route's spec (from @ApiRoute) says what it needs; a route without one is refused.
+// rate limit. The route's spec (from @ApiRoute) says what it needs; a route declared without
+// one (the AI routes in src/llm, which check roles themselves) gets the baseline rule: a viewer
+// only reads, scopes are not consulted.
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -26,8 +28,7 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuditableRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const spec = this.reflector.get<RouteSpec | undefined>(ROUTE_SPEC, context.getHandler());
-    if (!spec) throw new AppError(ErrorCode.INTERNAL, 'route has no access rule');
+    const spec = this.reflector.get<RouteSpec | undefined>(ROUTE_SPEC, context.getHandler()) ?? baselineSpec(request.method, request.routeOptions.url ?? request.url);
     const result = await this.keys.check(presentedKey(request));
     if ('failure' in result) {
       request.authFailure = result.failure;
@@ -50,11 +51,17 @@ export class ApiKeyGuard implements CanActivate {
     if (!roleAllows(principal.role, spec.minRole)) {
       throw new AppError(ErrorCode.FORBIDDEN, `This key has the ${principal.role} role; ${spec.method} ${spec.path} needs ${spec.minRole} or above`);
     }
-    if (!scopeAllows(principal.scopes, spec.scope)) {
+    if (spec.scope && !scopeAllows(principal.scopes, spec.scope)) {
       throw new AppError(ErrorCode.FORBIDDEN, `This key's scopes do not include ${spec.scope}`);
     }
     return true;
   }
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function baselineSpec(method: string, path: string): Pick<RouteSpec, 'method' | 'path' | 'minRole'> & { scope?: RouteSpec['scope'] } {
+  return { method: method as RouteSpec['method'], path, minRole: READ_METHODS.has(method) ? 'viewer' : 'member' };
 }
 
 function presentedKey(request: FastifyRequest): string | undefined {

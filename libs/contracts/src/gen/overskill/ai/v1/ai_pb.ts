@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/ai/v1/ai.proto.
  */
 export const file_overskill_ai_v1_ai: GenFile = /*@__PURE__*/
-  fileDesc("ChhvdmVyc2tpbGwvYWkvdjEvYWkucHJvdG8SD292ZXJza2lsbC5haS52MSIZCglUZXh0QmxvY2sSDAoEdGV4dBgBIAEoCSI8CgxUb29sVXNlQmxvY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgppbnB1dF9qc29uGAMgASgJIkkKD1Rvb2xSZXN1bHRCbG9jaxITCgt0b29sX3VzZV9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIq8BCgxDb250ZW50QmxvY2sSKgoEdGV4dBgBIAEoCzIaLm92ZXJza2lsbC5haS52MS5UZXh0QmxvY2tIABIxCgh0b29sX3VzZRgCIAEoCzIdLm92ZXJza2lsbC5haS52MS5Ub29sVXNlQmxvY2tIABI3Cgt0b29sX3Jlc3VsdBgDIAEoCzIgLm92ZXJza2lsbC5haS52MS5Ub29sUmVzdWx0QmxvY2tIAEIHCgVibG9jayJiCgtDaGF0TWVzc2FnZRIjCgRyb2xlGAEgASgOMhUub3ZlcnNraWxsLmFpLnYxLlJvbGUSLgoHY29udGVudBgCIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2siTgoOVG9vbERlZmluaXRpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIZChFpbnB1dF9zY2hlbWFfanNvbhgDIAEoCSJ6CgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIfChdjYWNoZV9yZWFkX2lucHV0X3Rva2VucxgDIAEoAxIjChtjYWNoZV9jcmVhdGlvbl9pbnB1dF90b2tlbnMYBCABKAMiyAIKEUNvbXBsZXRpb25SZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgttb2RlbF9hbGlhcxgEIAEoCRIOCgZzeXN0ZW0YBSABKAkSLgoIbWVzc2FnZXMYBiADKAsyHC5vdmVyc2tpbGwuYWkudjEuQ2hhdE1lc3NhZ2USLgoFdG9vbHMYByADKAsyHy5vdmVyc2tpbGwuYWkudjEuVG9vbERlZmluaXRpb24SEgoKbWF4X3Rva2VucxgIIAEoBRISCgphcGlfa2V5X2lkGAkgASgJEhgKC3RlbXBlcmF0dXJlGAogASgBSACIAQESFgoOcnVuX2J1ZGdldF91c2QYCyABKAESEwoLYWxsb3dfY2FjaGUYDCABKAhCDgoMX3RlbXBlcmF0dXJlIq8CChJDb21wbGV0aW9uUmVzcG9uc2USCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEwoLc3RvcF9yZWFzb24YAyABKAkSLgoHY29udGVudBgEIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2sSJQoFdXNhZ2UYBSABKAsyFi5vdmVyc2tpbGwuYWkudjEuVXNhZ2USEgoKbGF0ZW5jeV9tcxgGIAEoARIQCghjb3N0X3VzZBgHIAEoARIQCghhdHRlbXB0cxgIIAEoBRIVCg1mYWxsYmFja191c2VkGAkgASgIEhEKCWNhY2hlX2hpdBgKIAEoCBITCgttb2RlbF9hbGlhcxgLIAEoCRIbChNwcmljZV90YWJsZV92ZXJzaW9uGAwgASgJIokBChRJbWFnZUdlbmVyYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDgoGcHJvbXB0GAQgASgJEg0KBXdpZHRoGAUgASgFEg4KBmhlaWdodBgGIAEoBRIRCgltaW1lX3R5cGUYByABKAkiZwoVSW1hZ2VHZW5lcmF0ZVJlc3BvbnNlEg0KBWltYWdlGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSDQoFbW9kZWwYBSABKAkilAEKEEltYWdlRWRpdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDgoGcnVuX2lkGAMgASgJEg4KBnByb21wdBgEIAEoCRINCgVpbWFnZRgFIAEoDBIRCgltaW1lX3R5cGUYBiABKAkSDQoFd2lkdGgYByABKAUSDgoGaGVpZ2h0GAggASgFImMKEUltYWdlRWRpdFJlc3BvbnNlEg0KBWltYWdlGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSDQoFbW9kZWwYBSABKAkqPwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESEgoOUk9MRV9BU1NJU1RBTlQQAmIGcHJvdG8z");
+  fileDesc("ChhvdmVyc2tpbGwvYWkvdjEvYWkucHJvdG8SD292ZXJza2lsbC5haS52MSIZCglUZXh0QmxvY2sSDAoEdGV4dBgBIAEoCSI8CgxUb29sVXNlQmxvY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRISCgppbnB1dF9qc29uGAMgASgJIkkKD1Rvb2xSZXN1bHRCbG9jaxITCgt0b29sX3VzZV9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIq8BCgxDb250ZW50QmxvY2sSKgoEdGV4dBgBIAEoCzIaLm92ZXJza2lsbC5haS52MS5UZXh0QmxvY2tIABIxCgh0b29sX3VzZRgCIAEoCzIdLm92ZXJza2lsbC5haS52MS5Ub29sVXNlQmxvY2tIABI3Cgt0b29sX3Jlc3VsdBgDIAEoCzIgLm92ZXJza2lsbC5haS52MS5Ub29sUmVzdWx0QmxvY2tIAEIHCgVibG9jayJiCgtDaGF0TWVzc2FnZRIjCgRyb2xlGAEgASgOMhUub3ZlcnNraWxsLmFpLnYxLlJvbGUSLgoHY29udGVudBgCIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2siTgoOVG9vbERlZmluaXRpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIZChFpbnB1dF9zY2hlbWFfanNvbhgDIAEoCSJ6CgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIfChdjYWNoZV9yZWFkX2lucHV0X3Rva2VucxgDIAEoAxIjChtjYWNoZV9jcmVhdGlvbl9pbnB1dF90b2tlbnMYBCABKAMiyAIKEUNvbXBsZXRpb25SZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgttb2RlbF9hbGlhcxgEIAEoCRIOCgZzeXN0ZW0YBSABKAkSLgoIbWVzc2FnZXMYBiADKAsyHC5vdmVyc2tpbGwuYWkudjEuQ2hhdE1lc3NhZ2USLgoFdG9vbHMYByADKAsyHy5vdmVyc2tpbGwuYWkudjEuVG9vbERlZmluaXRpb24SEgoKbWF4X3Rva2VucxgIIAEoBRISCgphcGlfa2V5X2lkGAkgASgJEhgKC3RlbXBlcmF0dXJlGAogASgBSACIAQESFgoOcnVuX2J1ZGdldF91c2QYCyABKAESEwoLYWxsb3dfY2FjaGUYDCABKAhCDgoMX3RlbXBlcmF0dXJlIq8CChJDb21wbGV0aW9uUmVzcG9uc2USCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEwoLc3RvcF9yZWFzb24YAyABKAkSLgoHY29udGVudBgEIAMoCzIdLm92ZXJza2lsbC5haS52MS5Db250ZW50QmxvY2sSJQoFdXNhZ2UYBSABKAsyFi5vdmVyc2tpbGwuYWkudjEuVXNhZ2USEgoKbGF0ZW5jeV9tcxgGIAEoARIQCghjb3N0X3VzZBgHIAEoARIQCghhdHRlbXB0cxgIIAEoBRIVCg1mYWxsYmFja191c2VkGAkgASgIEhEKCWNhY2hlX2hpdBgKIAEoCBITCgttb2RlbF9hbGlhcxgLIAEoCRIbChNwcmljZV90YWJsZV92ZXJzaW9uGAwgASgJIokBChRJbWFnZUdlbmVyYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDgoGcHJvbXB0GAQgASgJEg0KBXdpZHRoGAUgASgFEg4KBmhlaWdodBgGIAEoBRIRCgltaW1lX3R5cGUYByABKAkiZwoVSW1hZ2VHZW5lcmF0ZVJlc3BvbnNlEg0KBWltYWdlGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSDQoFbW9kZWwYBSABKAkilAEKEEltYWdlRWRpdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDgoGcnVuX2lkGAMgASgJEg4KBnByb21wdBgEIAEoCRINCgVpbWFnZRgFIAEoDBIRCgltaW1lX3R5cGUYBiABKAkSDQoFd2lkdGgYByABKAUSDgoGaGVpZ2h0GAggASgFImMKEUltYWdlRWRpdFJlc3BvbnNlEg0KBWltYWdlGAEgASgMEhEKCW1pbWVfdHlwZRgCIAEoCRINCgV3aWR0aBgDIAEoBRIOCgZoZWlnaHQYBCABKAUSDQoFbW9kZWwYBSABKAkiZQoXQ29tcGxldGlvblN0cmVhbVJlcXVlc3QSMwoHcmVxdWVzdBgBIAEoCzIiLm92ZXJza2lsbC5haS52MS5Db21wbGV0aW9uUmVxdWVzdBIVCg1jaHVua19zdWJqZWN0GAIgASgJIjwKC1N0cmVhbUNodW5rEgsKA3NlcRgBIAEoDRINCgVldmVudBgCIAEoCRIRCglkYXRhX2pzb24YAyABKAkiFQoTUm91dGVyU3RhdHVzUmVxdWVzdCJACg5Nb2RlbEFsaWFzSW5mbxINCgVhbGlhcxgBIAEoCRIQCghwcm92aWRlchgCIAEoCRINCgVtb2RlbBgDIAEoCSJcCgtCcmVha2VySW5mbxINCgVtb2RlbBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIcChRjb25zZWN1dGl2ZV9mYWlsdXJlcxgDIAEoBRIRCglvcGVuZWRfYXQYBCABKAki3AEKFFJvdXRlclN0YXR1c1Jlc3BvbnNlEhQKDGFjdGl2ZV9hbGlhcxgBIAEoCRIwCgdhbGlhc2VzGAIgAygLMh8ub3ZlcnNraWxsLmFpLnYxLk1vZGVsQWxpYXNJbmZvEi4KCGJyZWFrZXJzGAMgAygLMhwub3ZlcnNraWxsLmFpLnYxLkJyZWFrZXJJbmZvEhUKDWNvbmZpZ19zb3VyY2UYBCABKAkSGAoQY29uZmlnX2xvYWRlZF9hdBgFIAEoCRIbChNwcmljZV90YWJsZV92ZXJzaW9uGAYgASgJIhMKEUNhY2hlU3RhdHNSZXF1ZXN0Ip8BChJDYWNoZVN0YXRzUmVzcG9uc2USDAoEaGl0cxgBIAEoAxIOCgZtaXNzZXMYAiABKAMSEAoIaGl0X3JhdGUYAyABKAESDwoHZW50cmllcxgEIAEoAxINCgVieXRlcxgFIAEoAxIRCgltYXhfYnl0ZXMYBiABKAMSEwoLdHRsX3NlY29uZHMYByABKAUSEQoJZXZpY3Rpb25zGAggASgDIjMKE1VzYWdlU3VtbWFyeVJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRILCgNkYXkYAiABKAkiigIKFFVzYWdlU3VtbWFyeVJlc3BvbnNlEg8KB3RlYW1faWQYASABKAkSCwoDZGF5GAIgASgJEhAKCHJlcXVlc3RzGAMgASgDEhQKDGlucHV0X3Rva2VucxgEIAEoAxIVCg1vdXRwdXRfdG9rZW5zGAUgASgDEh8KF2NhY2hlX3JlYWRfaW5wdXRfdG9rZW5zGAYgASgDEiMKG2NhY2hlX2NyZWF0aW9uX2lucHV0X3Rva2VucxgHIAEoAxIQCghjb3N0X3VzZBgIIAEoARISCgpidWRnZXRfdXNkGAkgASgBEhUKDWNvbW1pdHRlZF91c2QYCiABKAESEgoKY2FjaGVfaGl0cxgLIAEoAyIjChJNb2RlbFN3aXRjaFJlcXVlc3QSDQoFYWxpYXMYASABKAkiQwoTTW9kZWxTd2l0Y2hSZXNwb25zZRIUCgxhY3RpdmVfYWxpYXMYASABKAkSFgoOcHJldmlvdXNfYWxpYXMYAiABKAki6AMKDVVzYWdlUmVjb3JkZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLb2NjdXJyZWRfYXQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRIOCgZhcHBfaWQYBCABKAkSDgoGcnVuX2lkGAUgASgJEhIKCmFwaV9rZXlfaWQYBiABKAkSFwoPcmVxdWVzdGVkX2FsaWFzGAcgASgJEhMKC21vZGVsX2FsaWFzGAggASgJEhAKCHByb3ZpZGVyGAkgASgJEhYKDnByb3ZpZGVyX21vZGVsGAogASgJEhQKDGlucHV0X3Rva2VucxgLIAEoAxIVCg1vdXRwdXRfdG9rZW5zGAwgASgDEh8KF2NhY2hlX3JlYWRfaW5wdXRfdG9rZW5zGA0gASgDEiMKG2NhY2hlX2NyZWF0aW9uX2lucHV0X3Rva2VucxgOIAEoAxIQCghjb3N0X3VzZBgPIAEoARIbChNwcmljZV90YWJsZV92ZXJzaW9uGBAgASgJEhIKCmxhdGVuY3lfbXMYESABKAESEAoIYXR0ZW1wdHMYEiABKAUSFQoNZmFsbGJhY2tfdXNlZBgTIAEoCBIRCgljYWNoZV9oaXQYFCABKAgSEAoIc3RyZWFtZWQYFSABKAgSDwoHb3V0Y29tZRgWIAEoCSo/CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACYgZwcm90bzM");
 
 /**
  * @generated from message overskill.ai.v1.TextBlock
@@ -550,6 +550,525 @@ export type ImageEditResponse = Message<"overskill.ai.v1.ImageEditResponse"> & {
  */
 export const ImageEditResponseSchema: GenMessage<ImageEditResponse> = /*@__PURE__*/
   messageDesc(file_overskill_ai_v1_ai, 12);
+
+/**
+ * ai.completion.stream.v1 — the same call, streamed. ai-router publishes the answer as
+ * Anthropic Messages SSE events (StreamChunk) on core NATS `chunk_subject` (from
+ * aiStreamChunkSubject), ending with `message_stop` or `error`, and replies with the final
+ * CompletionResponse (usage and cost). See docs/decisions/0010-ai-streaming-over-nats.md.
+ *
+ * @generated from message overskill.ai.v1.CompletionStreamRequest
+ */
+export type CompletionStreamRequest = Message<"overskill.ai.v1.CompletionStreamRequest"> & {
+  /**
+   * @generated from field: overskill.ai.v1.CompletionRequest request = 1;
+   */
+  request?: CompletionRequest | undefined;
+
+  /**
+   * @generated from field: string chunk_subject = 2;
+   */
+  chunkSubject: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.CompletionStreamRequest.
+ * Use `create(CompletionStreamRequestSchema)` to create a new message.
+ */
+export const CompletionStreamRequestSchema: GenMessage<CompletionStreamRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 13);
+
+/**
+ * @generated from message overskill.ai.v1.StreamChunk
+ */
+export type StreamChunk = Message<"overskill.ai.v1.StreamChunk"> & {
+  /**
+   * 0, 1, 2… in publish order; a gap means a chunk was lost.
+   *
+   * @generated from field: uint32 seq = 1;
+   */
+  seq: number;
+
+  /**
+   * The SSE event name: message_start, content_block_delta, …, message_stop, error.
+   *
+   * @generated from field: string event = 2;
+   */
+  event: string;
+
+  /**
+   * The SSE data line, JSON.
+   *
+   * @generated from field: string data_json = 3;
+   */
+  dataJson: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.StreamChunk.
+ * Use `create(StreamChunkSchema)` to create a new message.
+ */
+export const StreamChunkSchema: GenMessage<StreamChunk> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 14);
+
+/**
+ * ai.router.status.v1 — active alias, model aliases and every breaker.
+ *
+ * @generated from message overskill.ai.v1.RouterStatusRequest
+ */
+export type RouterStatusRequest = Message<"overskill.ai.v1.RouterStatusRequest"> & {
+};
+
+/**
+ * Describes the message overskill.ai.v1.RouterStatusRequest.
+ * Use `create(RouterStatusRequestSchema)` to create a new message.
+ */
+export const RouterStatusRequestSchema: GenMessage<RouterStatusRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 15);
+
+/**
+ * @generated from message overskill.ai.v1.ModelAliasInfo
+ */
+export type ModelAliasInfo = Message<"overskill.ai.v1.ModelAliasInfo"> & {
+  /**
+   * @generated from field: string alias = 1;
+   */
+  alias: string;
+
+  /**
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string model = 3;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ModelAliasInfo.
+ * Use `create(ModelAliasInfoSchema)` to create a new message.
+ */
+export const ModelAliasInfoSchema: GenMessage<ModelAliasInfo> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 16);
+
+/**
+ * @generated from message overskill.ai.v1.BreakerInfo
+ */
+export type BreakerInfo = Message<"overskill.ai.v1.BreakerInfo"> & {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * closed, open or half_open.
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * @generated from field: int32 consecutive_failures = 3;
+   */
+  consecutiveFailures: number;
+
+  /**
+   * ISO-8601 time the breaker opened; empty when closed.
+   *
+   * @generated from field: string opened_at = 4;
+   */
+  openedAt: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.BreakerInfo.
+ * Use `create(BreakerInfoSchema)` to create a new message.
+ */
+export const BreakerInfoSchema: GenMessage<BreakerInfo> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 17);
+
+/**
+ * @generated from message overskill.ai.v1.RouterStatusResponse
+ */
+export type RouterStatusResponse = Message<"overskill.ai.v1.RouterStatusResponse"> & {
+  /**
+   * The alias that serves requests for `primary` (switched with ai.model.switch.v1).
+   *
+   * @generated from field: string active_alias = 1;
+   */
+  activeAlias: string;
+
+  /**
+   * @generated from field: repeated overskill.ai.v1.ModelAliasInfo aliases = 2;
+   */
+  aliases: ModelAliasInfo[];
+
+  /**
+   * Breakers of the replica that answered.
+   *
+   * @generated from field: repeated overskill.ai.v1.BreakerInfo breakers = 3;
+   */
+  breakers: BreakerInfo[];
+
+  /**
+   * @generated from field: string config_source = 4;
+   */
+  configSource: string;
+
+  /**
+   * @generated from field: string config_loaded_at = 5;
+   */
+  configLoadedAt: string;
+
+  /**
+   * @generated from field: string price_table_version = 6;
+   */
+  priceTableVersion: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.RouterStatusResponse.
+ * Use `create(RouterStatusResponseSchema)` to create a new message.
+ */
+export const RouterStatusResponseSchema: GenMessage<RouterStatusResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 18);
+
+/**
+ * ai.cache.stats.v1 — the shared response cache.
+ *
+ * @generated from message overskill.ai.v1.CacheStatsRequest
+ */
+export type CacheStatsRequest = Message<"overskill.ai.v1.CacheStatsRequest"> & {
+};
+
+/**
+ * Describes the message overskill.ai.v1.CacheStatsRequest.
+ * Use `create(CacheStatsRequestSchema)` to create a new message.
+ */
+export const CacheStatsRequestSchema: GenMessage<CacheStatsRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 19);
+
+/**
+ * @generated from message overskill.ai.v1.CacheStatsResponse
+ */
+export type CacheStatsResponse = Message<"overskill.ai.v1.CacheStatsResponse"> & {
+  /**
+   * @generated from field: int64 hits = 1;
+   */
+  hits: bigint;
+
+  /**
+   * @generated from field: int64 misses = 2;
+   */
+  misses: bigint;
+
+  /**
+   * @generated from field: double hit_rate = 3;
+   */
+  hitRate: number;
+
+  /**
+   * @generated from field: int64 entries = 4;
+   */
+  entries: bigint;
+
+  /**
+   * @generated from field: int64 bytes = 5;
+   */
+  bytes: bigint;
+
+  /**
+   * @generated from field: int64 max_bytes = 6;
+   */
+  maxBytes: bigint;
+
+  /**
+   * @generated from field: int32 ttl_seconds = 7;
+   */
+  ttlSeconds: number;
+
+  /**
+   * @generated from field: int64 evictions = 8;
+   */
+  evictions: bigint;
+};
+
+/**
+ * Describes the message overskill.ai.v1.CacheStatsResponse.
+ * Use `create(CacheStatsResponseSchema)` to create a new message.
+ */
+export const CacheStatsResponseSchema: GenMessage<CacheStatsResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 20);
+
+/**
+ * ai.usage.summary.v1 — one team's usage on one UTC day.
+ *
+ * @generated from message overskill.ai.v1.UsageSummaryRequest
+ */
+export type UsageSummaryRequest = Message<"overskill.ai.v1.UsageSummaryRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * YYYY-MM-DD (UTC); empty = today.
+   *
+   * @generated from field: string day = 2;
+   */
+  day: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.UsageSummaryRequest.
+ * Use `create(UsageSummaryRequestSchema)` to create a new message.
+ */
+export const UsageSummaryRequestSchema: GenMessage<UsageSummaryRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 21);
+
+/**
+ * @generated from message overskill.ai.v1.UsageSummaryResponse
+ */
+export type UsageSummaryResponse = Message<"overskill.ai.v1.UsageSummaryResponse"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string day = 2;
+   */
+  day: string;
+
+  /**
+   * @generated from field: int64 requests = 3;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: int64 input_tokens = 4;
+   */
+  inputTokens: bigint;
+
+  /**
+   * @generated from field: int64 output_tokens = 5;
+   */
+  outputTokens: bigint;
+
+  /**
+   * @generated from field: int64 cache_read_input_tokens = 6;
+   */
+  cacheReadInputTokens: bigint;
+
+  /**
+   * @generated from field: int64 cache_creation_input_tokens = 7;
+   */
+  cacheCreationInputTokens: bigint;
+
+  /**
+   * @generated from field: double cost_usd = 8;
+   */
+  costUsd: number;
+
+  /**
+   * The team's daily budget (0 = none) and what is committed against it (spent + in flight).
+   *
+   * @generated from field: double budget_usd = 9;
+   */
+  budgetUsd: number;
+
+  /**
+   * @generated from field: double committed_usd = 10;
+   */
+  committedUsd: number;
+
+  /**
+   * @generated from field: int64 cache_hits = 11;
+   */
+  cacheHits: bigint;
+};
+
+/**
+ * Describes the message overskill.ai.v1.UsageSummaryResponse.
+ * Use `create(UsageSummaryResponseSchema)` to create a new message.
+ */
+export const UsageSummaryResponseSchema: GenMessage<UsageSummaryResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 22);
+
+/**
+ * ai.model.switch.v1 — which alias serves `primary`; every replica obeys within a second.
+ *
+ * @generated from message overskill.ai.v1.ModelSwitchRequest
+ */
+export type ModelSwitchRequest = Message<"overskill.ai.v1.ModelSwitchRequest"> & {
+  /**
+   * primary (back to normal), fallback, or any configured chat alias.
+   *
+   * @generated from field: string alias = 1;
+   */
+  alias: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ModelSwitchRequest.
+ * Use `create(ModelSwitchRequestSchema)` to create a new message.
+ */
+export const ModelSwitchRequestSchema: GenMessage<ModelSwitchRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 23);
+
+/**
+ * @generated from message overskill.ai.v1.ModelSwitchResponse
+ */
+export type ModelSwitchResponse = Message<"overskill.ai.v1.ModelSwitchResponse"> & {
+  /**
+   * @generated from field: string active_alias = 1;
+   */
+  activeAlias: string;
+
+  /**
+   * @generated from field: string previous_alias = 2;
+   */
+  previousAlias: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.ModelSwitchResponse.
+ * Use `create(ModelSwitchResponseSchema)` to create a new message.
+ */
+export const ModelSwitchResponseSchema: GenMessage<ModelSwitchResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 24);
+
+/**
+ * events.aiusage.recorded.v1 (the issue's ai.usage.recorded.v1) — one per model call.
+ *
+ * @generated from message overskill.ai.v1.UsageRecorded
+ */
+export type UsageRecorded = Message<"overskill.ai.v1.UsageRecorded"> & {
+  /**
+   * The JetStream msg-id too.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string occurred_at = 2;
+   */
+  occurredAt: string;
+
+  /**
+   * @generated from field: string team_id = 3;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 4;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string run_id = 5;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string api_key_id = 6;
+   */
+  apiKeyId: string;
+
+  /**
+   * The alias asked for and the one that answered.
+   *
+   * @generated from field: string requested_alias = 7;
+   */
+  requestedAlias: string;
+
+  /**
+   * @generated from field: string model_alias = 8;
+   */
+  modelAlias: string;
+
+  /**
+   * @generated from field: string provider = 9;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string provider_model = 10;
+   */
+  providerModel: string;
+
+  /**
+   * @generated from field: int64 input_tokens = 11;
+   */
+  inputTokens: bigint;
+
+  /**
+   * @generated from field: int64 output_tokens = 12;
+   */
+  outputTokens: bigint;
+
+  /**
+   * @generated from field: int64 cache_read_input_tokens = 13;
+   */
+  cacheReadInputTokens: bigint;
+
+  /**
+   * @generated from field: int64 cache_creation_input_tokens = 14;
+   */
+  cacheCreationInputTokens: bigint;
+
+  /**
+   * @generated from field: double cost_usd = 15;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: string price_table_version = 16;
+   */
+  priceTableVersion: string;
+
+  /**
+   * @generated from field: double latency_ms = 17;
+   */
+  latencyMs: number;
+
+  /**
+   * @generated from field: int32 attempts = 18;
+   */
+  attempts: number;
+
+  /**
+   * @generated from field: bool fallback_used = 19;
+   */
+  fallbackUsed: boolean;
+
+  /**
+   * @generated from field: bool cache_hit = 20;
+   */
+  cacheHit: boolean;
+
+  /**
+   * @generated from field: bool streamed = 21;
+   */
+  streamed: boolean;
+
+  /**
+   * ok, or the error code the call failed with.
+   *
+   * @generated from field: string outcome = 22;
+   */
+  outcome: string;
+};
+
+/**
+ * Describes the message overskill.ai.v1.UsageRecorded.
+ * Use `create(UsageRecordedSchema)` to create a new message.
+ */
+export const UsageRecordedSchema: GenMessage<UsageRecorded> = /*@__PURE__*/
+  messageDesc(file_overskill_ai_v1_ai, 25);
 
 /**
  * @generated from enum overskill.ai.v1.Role

@@ -1,0 +1,56 @@
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { aiV1, ErrorCode } from '@overskill/contracts';
+import { cacheKey, isCacheable, toChatParams } from './completion-mapping';
+
+const text = (t: string) => ({ block: { case: 'text' as const, value: { text: t } } });
+
+function request(init: Omit<Extract<MessageInitShape<typeof aiV1.CompletionRequestSchema>, { $typeName?: undefined }>, '$typeName'> = {}) {
+  return create(aiV1.CompletionRequestSchema, {
+    teamId: 't',
+    system: 'You are helpful',
+    messages: [
+      { role: aiV1.Role.USER, content: [text('one')] },
+      { role: aiV1.Role.ASSISTANT, content: [text('two')] },
+      { role: aiV1.Role.USER, content: [text('three')] },
+    ],
+    tools: [
+      { name: 'a', description: 'A', inputSchemaJson: '{"type":"object"}' },
+      { name: 'b', description: 'B', inputSchemaJson: '{"type":"object"}' },
+    ],
+    ...init,
+  });
+}
+
+describe('completion mapping', () => {
+  it('puts cache_control breakpoints on the system prompt, the last tool and the end of the stable history', () => {
+    const params = toChatParams(request());
+    expect(params.system).toEqual([{ type: 'text', text: 'You are helpful', cache_control: { type: 'ephemeral' } }]);
+    expect(params.tools?.map((t) => 'cache_control' in t)).toEqual([false, true]);
+    const blocks = params.messages.map((m) => (m.content as Array<{ cache_control?: unknown }>)[0].cache_control);
+    expect(blocks).toEqual([undefined, { type: 'ephemeral' }, undefined]);
+    expect(params.max_tokens).toBe(4096);
+  });
+
+  it('refuses hostile or broken requests with AI_REQUEST_INVALID', () => {
+    const bad = [
+      request({ messages: [] }),
+      request({ maxTokens: 10_000_000 }),
+      request({ temperature: -1 }),
+      request({ tools: [{ name: 'bad name!', inputSchemaJson: '{"type":"object"}' }] }),
+      request({ tools: [{ name: 'x', inputSchemaJson: '[1]' }] }),
+      request({ messages: [{ role: aiV1.Role.USER, content: [{ block: { case: 'toolUse', value: { id: '1', name: 'x', inputJson: '{}' } } }] }] }),
+      request({ messages: [{ role: aiV1.Role.UNSPECIFIED, content: [text('x')] }] }),
+    ];
+    for (const req of bad) expect(() => toChatParams(req)).toThrow(expect.objectContaining({ code: ErrorCode.AI_REQUEST_INVALID }));
+  });
+
+  it('caches only deterministic requests, per team and model', () => {
+    expect(isCacheable(request())).toBe(false);
+    expect(isCacheable(request({ temperature: 0.7 }))).toBe(false);
+    expect(isCacheable(request({ temperature: 0 }))).toBe(true);
+    expect(isCacheable(request({ temperature: 0.7, allowCache: true }))).toBe(true);
+    const params = toChatParams(request({ temperature: 0 }));
+    expect(cacheKey('t', 'anthropic', 'm', params)).toBe(cacheKey('t', 'anthropic', 'm', toChatParams(request({ temperature: 0 }))));
+    expect(cacheKey('t', 'anthropic', 'm', params)).not.toBe(cacheKey('u', 'anthropic', 'm', params));
+  });
+});

@@ -1,0 +1,176 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS } from '@overskill/persistence';
+import type Redis from 'ioredis';
+
+// Rate-limit windows, spend budgets and daily usage in Redis, shared by every replica. Admission
+// and settlement are each one Lua script, so concurrent requests on any replica can never both
+// slip under a limit.
+
+export interface RateScope {
+  // Names the scope in a refusal: team, key.
+  scope: string;
+  id: string;
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
+export interface BudgetScope {
+  scope: string;
+  id: string;
+  // 0 = no cap (the counter still runs, for the usage summary).
+  limitNano: number;
+  // The counter's window: a UTC day, or the run's life.
+  period: string;
+  ttlSeconds: number;
+}
+
+export interface Admission {
+  rate: RateScope[];
+  budgets: BudgetScope[];
+  estimatedTokens: number;
+  estimatedCostNano: number;
+  // Epoch minute of the rate window.
+  minute: number;
+}
+
+export type AdmissionResult =
+  | { ok: true }
+  | { ok: false; reason: 'rate_limit'; scope: string; dimension: 'requests' | 'tokens' }
+  | { ok: false; reason: 'budget'; scope: string; committedNano: number; limitNano: number };
+
+export interface Settlement {
+  admission: Admission;
+  actualTokens: number;
+  actualCostNano: number;
+  team: string;
+  day: string;
+  usage: { requests: number; inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; cacheHits: number };
+}
+
+const ADMIT = `
+local nrl = tonumber(ARGV[1])
+local nb = tonumber(ARGV[2])
+local estTokens = tonumber(ARGV[3])
+local estCost = tonumber(ARGV[4])
+local a = 5
+for k = 1, nrl do
+  local rpm = tonumber(ARGV[a]); local tpm = tonumber(ARGV[a + 1]); a = a + 2
+  local h = redis.call('HMGET', KEYS[k], 'r', 't')
+  local r = tonumber(h[1] or '0'); local t = tonumber(h[2] or '0')
+  if rpm > 0 and r + 1 > rpm then return {'rate', k, 'requests'} end
+  if tpm > 0 and t > 0 and t + estTokens > tpm then return {'rate', k, 'tokens'} end
+end
+local b = a
+for k = 1, nb do
+  local limit = tonumber(ARGV[b]); b = b + 2
+  if limit > 0 then
+    local c = tonumber(redis.call('GET', KEYS[nrl + k]) or '0')
+    if c + estCost > limit then return {'budget', k, tostring(c), tostring(limit)} end
+  end
+end
+for k = 1, nrl do
+  redis.call('HINCRBY', KEYS[k], 'r', 1)
+  redis.call('HINCRBY', KEYS[k], 't', estTokens)
+  redis.call('EXPIRE', KEYS[k], 120)
+end
+b = a
+for k = 1, nb do
+  local ttl = tonumber(ARGV[b + 1]); b = b + 2
+  redis.call('INCRBY', KEYS[nrl + k], estCost)
+  redis.call('EXPIRE', KEYS[nrl + k], ttl)
+end
+return {'ok'}
+`;
+
+// Replaces the estimate by what the call really cost, and adds the call to the team's day.
+const SETTLE = `
+local nrl = tonumber(ARGV[1])
+local nb = tonumber(ARGV[2])
+local tokenDelta = tonumber(ARGV[3])
+local costDelta = tonumber(ARGV[4])
+for k = 1, nrl do
+  if redis.call('EXISTS', KEYS[k]) == 1 then redis.call('HINCRBY', KEYS[k], 't', tokenDelta) end
+end
+for k = 1, nb do
+  redis.call('INCRBY', KEYS[nrl + k], costDelta)
+end
+local u = KEYS[nrl + nb + 1]
+redis.call('HINCRBY', u, 'requests', ARGV[5])
+redis.call('HINCRBY', u, 'input_tokens', ARGV[6])
+redis.call('HINCRBY', u, 'output_tokens', ARGV[7])
+redis.call('HINCRBY', u, 'cache_read_tokens', ARGV[8])
+redis.call('HINCRBY', u, 'cache_write_tokens', ARGV[9])
+redis.call('HINCRBY', u, 'cost_nano', ARGV[10])
+redis.call('HINCRBY', u, 'cache_hits', ARGV[11])
+redis.call('EXPIRE', u, 3456000)
+return 1
+`;
+
+function rateKey(scope: RateScope, minute: number): string {
+  return `ai:rl:${scope.scope}:${scope.id}:${minute}`;
+}
+
+export function budgetKey(scope: { scope: string; id: string; period: string }): string {
+  return `ai:spend:${scope.scope}:${scope.id}:${scope.period}`;
+}
+
+function usageKey(team: string, day: string): string {
+  return `ai:usage:${team}:${day}`;
+}
+
+type LedgerRedis = Redis & {
+  aiAdmit(numKeys: number, ...args: Array<string | number>): Promise<Array<string | number>>;
+  aiSettle(numKeys: number, ...args: Array<string | number>): Promise<number>;
+};
+
+@Injectable()
+export class UsageLedgerRepository {
+  private readonly redis: LedgerRedis;
+
+  constructor(@Inject(REDIS) redis: Redis) {
+    redis.defineCommand('aiAdmit', { lua: ADMIT });
+    redis.defineCommand('aiSettle', { lua: SETTLE });
+    this.redis = redis as LedgerRedis;
+  }
+
+  async admit(admission: Admission): Promise<AdmissionResult> {
+    const keys = [...admission.rate.map((s) => rateKey(s, admission.minute)), ...admission.budgets.map(budgetKey)];
+    const args: Array<string | number> = [admission.rate.length, admission.budgets.length, admission.estimatedTokens, admission.estimatedCostNano];
+    for (const s of admission.rate) args.push(s.requestsPerMinute, s.tokensPerMinute);
+    for (const s of admission.budgets) args.push(s.limitNano, s.ttlSeconds);
+    const reply = await this.redis.aiAdmit(keys.length, ...keys, ...args);
+    if (reply[0] === 'ok') return { ok: true };
+    const index = Number(reply[1]) - 1;
+    if (reply[0] === 'rate') return { ok: false, reason: 'rate_limit', scope: admission.rate[index].scope, dimension: reply[2] === 'tokens' ? 'tokens' : 'requests' };
+    return { ok: false, reason: 'budget', scope: admission.budgets[index].scope, committedNano: Number(reply[2]), limitNano: Number(reply[3]) };
+  }
+
+  async settle(s: Settlement): Promise<void> {
+    const a = s.admission;
+    const keys = [...a.rate.map((r) => rateKey(r, a.minute)), ...a.budgets.map(budgetKey), usageKey(s.team, s.day)];
+    await this.redis.aiSettle(
+      keys.length,
+      ...keys,
+      a.rate.length,
+      a.budgets.length,
+      s.actualTokens - a.estimatedTokens,
+      s.actualCostNano - a.estimatedCostNano,
+      s.usage.requests,
+      s.usage.inputTokens,
+      s.usage.outputTokens,
+      s.usage.cacheReadTokens,
+      s.usage.cacheWriteTokens,
+      s.actualCostNano,
+      s.usage.cacheHits,
+    );
+  }
+
+  async usage(team: string, day: string): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(usageKey(team, day));
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async committed(scope: { scope: string; id: string; period: string }): Promise<number> {
+    return Number((await this.redis.get(budgetKey(scope))) ?? 0);
+  }
+}

@@ -1,0 +1,171 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTeamKey } from '../support/cli';
+import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { summarizeProfile, type CpuProfile } from './support/cpu-profile';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
+import { round, summarizeLatencyMs } from './support/stats';
+
+// Router overhead, the issue's way: the same requests to the same local fake provider, once
+// straight through @anthropic-ai/sdk and once through gateway (/api/v1/messages) → NATS →
+// ai-router (limits, budgets, accounting on) → the fake, in one run, interleaved. Then throughput
+// at concurrency 50 with a fake that takes 20 ms. Benchmarks report; they fail only when a call fails.
+
+const REQUESTS = Number(process.env.BENCH_AI_REQUESTS ?? 2000);
+const WARMUP = Number(process.env.BENCH_AI_WARMUP ?? 200);
+const BLOCKS = 10;
+const CONCURRENCY = 50;
+const SLOW_FAKE_MS = 20;
+const THROUGHPUT_REQUESTS = Number(process.env.BENCH_AI_THROUGHPUT_REQUESTS ?? 2000);
+const PROVIDER_KEY = 'sk-ant-bench';
+const GOAL_MEDIAN_OVERHEAD_US = 1000;
+// BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
+// where their CPU goes is printed at the end. The figures of such a run are not comparable.
+const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+
+describe('benchmark: ai-router overhead and throughput', () => {
+  const stack = integrationStack();
+  const fake = new AnthropicFake({ apiKey: PROVIDER_KEY });
+  let platform: RunningPlatform | undefined;
+
+  afterAll(async () => {
+    await platform?.stop();
+    await fake.stop();
+  });
+
+  it('measures SDK → fake against SDK → gateway → NATS → ai-router → fake', async () => {
+    const startedAt = new Date().toISOString();
+    const machine = machineInfo();
+    const dir = scratchDir(stack.dataDir, 'bench-ai-router');
+    const fakeUrl = await fake.start();
+    let delayMs = 0;
+    fake.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }], usage: { input_tokens: 12, output_tokens: 2 }, delayMs }));
+    const configFile = join(dir, 'ai_models.yml');
+    // Limits high enough not to refuse the bench, but on: every call runs admission and settlement.
+    writeFileSync(
+      configFile,
+      `primary_model: anthropic/claude-sonnet-4-6\nfallback_model: anthropic/claude-haiku-4-5\nproviders:\n  anthropic: { type: anthropic, base_url: "${fakeUrl}", api_key_env: ANTHROPIC_API_KEY }\nrate_limits: { requests_per_minute: 1000000, tokens_per_minute: 1000000000 }\nbudgets: { team_usd_per_day: 1000, key_usd_per_day: 1000 }\n`,
+    );
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: join(dir, 'workspaces'),
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['gateway', 'ai-router'],
+      env: {
+        LOG_LEVEL: 'warn',
+        AI_MODELS_FILE: configFile,
+        ANTHROPIC_API_KEY: PROVIDER_KEY,
+        ...(PROFILE ? { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: join(dir, 'cpuprofiles') } : {}),
+      },
+    });
+    const { key } = createTeamKey(stack.natsUrl, 'bench-ai-router', 'member');
+    const direct = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: fakeUrl, maxRetries: 0 });
+    const viaRouter = new Anthropic({ apiKey: key, baseURL: `${platform.urls.gateway}/api`, maxRetries: 0 });
+    const params: Anthropic.MessageCreateParamsNonStreaming = { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say ok' }] };
+    const series = [
+      { name: 'direct', description: '@anthropic-ai/sdk → fake provider', client: direct, samplesMs: [] as number[] },
+      { name: 'router', description: '@anthropic-ai/sdk → gateway → NATS → ai-router → fake provider', client: viaRouter, samplesMs: [] as number[] },
+    ];
+    const call = async (client: Anthropic) => {
+      const message = await client.messages.create(params);
+      if (message.content[0]?.type !== 'text' || message.content[0].text !== 'ok') throw new Error(`wrong answer: ${JSON.stringify(message.content)}`);
+    };
+
+    for (const s of series) for (let i = 0; i < WARMUP; i++) await call(s.client);
+    const perBlock = Math.ceil(REQUESTS / BLOCKS);
+    for (let block = 0; block < BLOCKS; block++) {
+      for (let k = 0; k < series.length; k++) {
+        const s = series[(block + k) % series.length]!;
+        const calls = Math.min(perBlock, REQUESTS - block * perBlock);
+        for (let i = 0; i < calls; i++) {
+          const t0 = performance.now();
+          await call(s.client);
+          s.samplesMs.push(performance.now() - t0);
+        }
+      }
+    }
+    // Where the router's time goes, as each service measured it (means over every call so far).
+    const meanOf = async (url: string, name: string, labelFilter: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const pick = (suffix: string) =>
+        [...text.matchAll(new RegExp(`${name}_${suffix}\\{([^}]*)\\} ([\\d.e+-]+)`, 'g'))].filter(([, labels]) => labels!.includes(labelFilter)).reduce((sum, [, , v]) => sum + Number(v), 0);
+      const count = pick('count');
+      return count ? round((pick('sum') / count) * 1e6, 1) : null;
+    };
+    const breakdownMeanUs = {
+      gatewayHttp: await meanOf(platform.urls.gateway!, 'http_request_duration_seconds', 'route="/api/v1/messages"'),
+      gatewayNatsRequest: await meanOf(platform.urls.gateway!, 'nats_request_duration_seconds', 'subject="ai.completion.create.v1"'),
+      routerHandler: await meanOf(platform.urls['ai-router']!, 'nats_handler_duration_seconds', 'subject="ai.completion.create.v1"'),
+      routerProviderCall: await meanOf(platform.urls['ai-router']!, 'ai_request_duration_seconds', 'outcome="ok"'),
+    };
+    const d = summarizeLatencyMs(series[0]!.samplesMs);
+    const r = summarizeLatencyMs(series[1]!.samplesMs);
+    const overhead = { medianUs: round(r.medianUs - d.medianUs, 1), p99Us: round(r.p99Us - d.p99Us, 1) };
+
+    // Throughput: 50 callers at once, the provider taking 20 ms per answer.
+    delayMs = SLOW_FAKE_MS;
+    const throughput = async (client: Anthropic) => {
+      const samples: number[] = [];
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < THROUGHPUT_REQUESTS) {
+            next += 1;
+            const s0 = performance.now();
+            await call(client);
+            samples.push(performance.now() - s0);
+          }
+        }),
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples) };
+    };
+    const throughputDirect = await throughput(direct);
+    const throughputRouter = await throughput(viaRouter);
+
+    const goals = [goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs')];
+    recordResult({
+      benchmark: 'ai-router',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine,
+      method: {
+        requestsPerSeries: REQUESTS,
+        warmupPerSeries: WARMUP,
+        blocks: BLOCKS,
+        interleaving: 'each block runs both series in turn, the order rotating block by block',
+        provider: 'AnthropicFake on loopback, answering at once (overhead) or after 20 ms (throughput)',
+        router: 'gateway + ai-router from dist/, LOG_LEVEL=warn, rate limits, budgets and usage events on, cache off (temperature unset)',
+        concurrency: CONCURRENCY,
+        throughputRequests: THROUGHPUT_REQUESTS,
+      },
+      results: { direct: d, router: r, overhead, breakdownMeanUs, throughput: { direct: throughputDirect, router: throughputRouter, ratioRouterToDirect: round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2) } },
+      goals,
+    });
+    print(`\nai-router overhead — ${REQUESTS} sequential requests per series, ${BLOCKS} interleaved blocks (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(formatTable(['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'], [d, r].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs])));
+    print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs`);
+    print(`where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`);
+    print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
+    print(formatTable(['series', 'req/s', 'median µs', 'p99 µs'], [['direct', throughputDirect.requestsPerSecond, throughputDirect.medianUs, throughputDirect.p99Us], ['router', throughputRouter.requestsPerSecond, throughputRouter.medianUs, throughputRouter.p99Us]]));
+    print(`\ngoals:\n${formatGoals(goals)}\n`);
+    if (PROFILE) {
+      const pids = platform.pids();
+      await platform.stop();
+      for (const service of ['gateway', 'ai-router'] as const) {
+        const file = join(dir, 'cpuprofiles', `${pids[service]}.cpuprofile`);
+        if (!readdirSync(join(dir, 'cpuprofiles')).includes(`${pids[service]}.cpuprofile`)) continue;
+        const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { top: 25 });
+        print(`\nCPU profile of ${service} (${summary.sampledMs} ms sampled, idle excluded)`);
+        print(formatTable(['package', 'self %'], summary.byPackage.map((x) => [x.name, x.selfPct])));
+        print(formatTable(['function (inclusive)', 'incl %'], summary.topInclusive.map((x) => [x.name, x.inclusivePct])));
+      }
+    }
+  });
+});
