@@ -259,7 +259,8 @@ describe('gateway rate limits shared by replicas', () => {
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const redisUrl = `${stack.redisUrl.replace(/\/\d*$/, '')}/5`;
     const dir = join(stack.dataDir, `gateway-ratelimit-${process.pid}`);
-    const env = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_IP_MAX: '10', GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: '300', GATEWAY_RATE_LIMIT_KEY_MAX: '4', GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS: '300' };
+    // One proxy hop, as in compose and k8s: the address the proxy appended is the client.
+    const env = { LOG_LEVEL: 'warn', GATEWAY_TRUST_PROXY_HOPS: '1', GATEWAY_RATE_LIMIT_IP_MAX: '10', GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: '300', GATEWAY_RATE_LIMIT_KEY_MAX: '4', GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS: '300' };
     const common = { root: REPO_ROOT, ...stack, redisUrl, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b'), services: ['gateway'] as const, env };
     r1 = await launchPlatform({ ...common, logDir: join(dir, 'logs1') });
     r2 = await launchPlatform({ ...common, logDir: join(dir, 'logs2') });
@@ -290,5 +291,14 @@ describe('gateway rate limits shared by replicas', () => {
     expect(Number(ipLimited.headers.get('retry-after'))).toBeGreaterThan(0);
     // Health and metrics are not rate limited.
     expect((await fetch(`${r1.urls.gateway}/health/live`)).status).toBe(200);
+  });
+
+  it('behind a proxy, counts the address the proxy appended, whatever the client put before it', async () => {
+    const spoofed = (i: number) => ({ 'x-forwarded-for': `198.51.100.${i}, 10.${i}.0.1, 203.0.113.7` });
+    for (let i = 0; i < 10; i++) expect((await fetch(`${r1.urls.gateway!}/api/apps`, { headers: spoofed(i) })).status).toBe(401);
+    const limited = await fetch(`${r2.urls.gateway!}/api/apps`, { headers: spoofed(99) });
+    expect(limited.status).toBe(429);
+    // Another client behind the same proxy has its own budget.
+    expect((await fetch(`${r1.urls.gateway!}/api/apps`, { headers: { 'x-forwarded-for': '203.0.113.8' } })).status).toBe(401);
   });
 });

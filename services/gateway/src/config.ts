@@ -3,11 +3,6 @@ import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1');
 
 export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   DATABASE_URL: env.databaseUrl(),
@@ -50,8 +45,9 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
     ),
   // Model calls through /api/v1/messages may take minutes; they get their own time limit.
   GATEWAY_LLM_REQUEST_TIMEOUT_MS: int(1000, 600_000),
-  // Behind nginx/ingress: take the client address from X-Forwarded-For.
-  GATEWAY_TRUST_PROXY: bool(false),
+  // Proxies in front of the gateway (nginx, an ingress): the client address is taken that many
+  // hops from the right of X-Forwarded-For, so a client cannot choose it by sending the header.
+  GATEWAY_TRUST_PROXY_HOPS: int(0, 0),
   GATEWAY_KEEP_ALIVE_TIMEOUT_MS: int(1000, 72_000),
   // Graceful shutdown waits this long for in-flight requests before closing anyway.
   GATEWAY_SHUTDOWN_DRAIN_MS: int(0, 10_000),

@@ -60,7 +60,7 @@ export class GatewayModule {
         LlmGatewayService,
         PlatformHealthService,
       ],
-      exports: [GATEWAY_ENV, ApiKeyGuard, ApiKeysService, RateLimiter, AuditService, DrainController],
+      exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, RateLimiter, AuditService, DrainController],
     };
   }
 }

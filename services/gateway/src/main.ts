@@ -17,7 +17,7 @@ runService(() => {
     env,
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES,
     fastifyOptions: {
-      trustProxy: env.GATEWAY_TRUST_PROXY,
+      trustProxy: env.GATEWAY_TRUST_PROXY_HOPS > 0 ? env.GATEWAY_TRUST_PROXY_HOPS : false,
       keepAliveTimeout: env.GATEWAY_KEEP_ALIVE_TIMEOUT_MS,
       // The router's own refusals (an over-long or undecodable path segment), in the API's error shape.
       frameworkErrors: (error, _request, reply) => {
