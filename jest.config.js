@@ -17,6 +17,8 @@ const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleN
 module.exports = {
   // One worker: the integration suites share one nats-server/PostgreSQL/Redis (global setup).
   maxWorkers: 1,
+  // Jest reads testTimeout from the top level, not from a project: a loaded CI machine needs it.
+  testTimeout: 60000,
   projects: [
     {
       ...common,

@@ -60,7 +60,7 @@ describe('benchmark: orchestrator', () => {
     anthropic.respondWith(benchModel);
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const common = { root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
-    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'bench-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn' } });
+    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'bench-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000', AI_RATE_LIMIT_TOKENS_PER_MINUTE: '100000000000' } });
     for (const name of ['a', 'b']) {
       replicas.push(
         await launchPlatform({

@@ -82,7 +82,8 @@ describe('chaos: orchestrator replicas killed mid-run', () => {
       ...common,
       logDir: join(dir, 'logs'),
       services: ['ai-router', 'tool-runner', 'git-service'],
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn' },
+      // 20 runs of one team in about a minute: above the seed's 60 model calls a minute.
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000', AI_RATE_LIMIT_TOKENS_PER_MINUTE: '1000000000' },
     });
     for (const name of ['a', 'b']) {
       replicas.push(

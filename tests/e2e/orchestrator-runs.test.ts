@@ -46,8 +46,10 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
         RUN_RETRY_BASE_MS: '100',
         RUN_RETRY_MAX_MS: '400',
         RUN_MODEL_TIMEOUT_MS: '4000',
-        // Small budgets so a few fake turns reach them (priced by the orchestrator's table).
+        // Small budgets so a few fake turns reach them (priced by ai-router's table). ai-router
+        // reserves the worst case (max_tokens of output) before each call: keep it under $0.08.
         RUN_COST_BUDGET_USD: '0.08',
+        RUN_MAX_OUTPUT_TOKENS: '1024',
         TEAM_DAILY_COST_BUDGET_USD: '0.2',
       },
     });

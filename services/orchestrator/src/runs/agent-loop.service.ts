@@ -208,7 +208,8 @@ export class AgentLoopService {
               messages: conversation,
               tools: context.tools,
               maxTokens: this.env.RUN_MAX_OUTPUT_TOKENS,
-              runBudgetUsd: this.env.RUN_COST_BUDGET_USD > 0 ? Math.max(0.000001, this.env.RUN_COST_BUDGET_USD - state.costUsd) : 0,
+              // The run's whole budget: ai-router counts what the run already spent under its id.
+              runBudgetUsd: this.env.RUN_COST_BUDGET_USD,
             },
             { timeoutMs: this.env.RUN_MODEL_TIMEOUT_MS, tenantId: run.teamId },
           ),
@@ -372,7 +373,7 @@ export class AgentLoopService {
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
-    return withDependencyRetry(dependency, { attempts: this.env.RUN_RETRY_ATTEMPTS, baseMs: this.env.RUN_RETRY_BASE_MS, maxMs: this.env.RUN_RETRY_MAX_MS }, fn, () => journal.throwIfStopped()).catch((err: unknown) => {
+    return withDependencyRetry(dependency, { attempts: this.env.RUN_RETRY_ATTEMPTS, baseMs: this.env.RUN_RETRY_BASE_MS, maxMs: this.env.RUN_RETRY_MAX_MS, rateLimitWaitMs: this.env.RUN_RATE_LIMIT_WAIT_MS }, fn, () => journal.throwIfStopped()).catch((err: unknown) => {
       if (dependency === 'ai' && err instanceof AppError && err.code === ErrorCode.AI_BUDGET_EXCEEDED) {
         throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `ai-router refused the call: ${err.message}`);
       }

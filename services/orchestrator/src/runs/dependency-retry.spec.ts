@@ -21,6 +21,21 @@ describe('withDependencyRetry', () => {
     expect(call).toHaveBeenCalledTimes(1);
   });
 
+  it('waits out a model rate limit for its retry time without spending attempts, up to the wait cap', async () => {
+    const limited = () => new AppError(ErrorCode.AI_RATE_LIMITED, 'team limit', { retryAfterSeconds: '20' });
+    const slept: number[] = [];
+    const policy = { ...noSleep, rateLimitWaitMs: 60_000, sleep: (ms: number) => (slept.push(ms), Promise.resolve()) };
+    const call = jest.fn().mockRejectedValueOnce(limited()).mockRejectedValueOnce(limited()).mockRejectedValueOnce(limited()).mockResolvedValue('ok');
+    await expect(withDependencyRetry('ai', policy, call)).resolves.toBe('ok');
+    expect(call).toHaveBeenCalledTimes(4);
+    expect(slept.every((ms) => ms >= 20_000 && ms < 20_300)).toBe(true);
+
+    // Past the cap the limit counts as unavailability: attempts with backoff, then the run fails.
+    const always = jest.fn().mockImplementation(() => Promise.reject(limited()));
+    await expect(withDependencyRetry('ai', { ...policy, rateLimitWaitMs: 30_000 }, always)).rejects.toMatchObject({ code: ErrorCode.RUN_AI_UNAVAILABLE });
+    expect(always).toHaveBeenCalledTimes(4);
+  });
+
   it('stops waiting when the run is cancelled between attempts', async () => {
     const call = jest.fn().mockRejectedValue(new AppError(ErrorCode.RPC_NO_RESPONDERS, 'nobody'));
     const cancelled = () => {

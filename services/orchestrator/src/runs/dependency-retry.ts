@@ -28,6 +28,9 @@ export interface RetryPolicy {
   attempts: number;
   baseMs: number;
   maxMs: number;
+  // Waiting out the team's model rate limit (AI_RATE_LIMITED with a retry time) is not an
+  // outage: it does not count as an attempt, up to this much waiting in all.
+  rateLimitWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -41,12 +44,21 @@ export function isRetryable(dependency: Dependency, err: unknown): boolean {
 export async function withDependencyRetry<T>(dependency: Dependency, policy: RetryPolicy, call: () => Promise<T>, shouldStop?: () => void): Promise<T> {
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let lastCode = '';
+  let rateLimitWaitLeft = policy.rateLimitWaitMs ?? 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
       if (!isRetryable(dependency, err)) throw err;
       lastCode = (err as AppError).code;
+      const retryAfterMs = Number((err as AppError).details?.retryAfterSeconds ?? 0) * 1000;
+      if (lastCode === ErrorCode.AI_RATE_LIMITED && retryAfterMs > 0 && retryAfterMs <= rateLimitWaitLeft) {
+        rateLimitWaitLeft -= retryAfterMs;
+        attempt--;
+        await sleep(retryAfterMs + Math.random() * 250);
+        shouldStop?.();
+        continue;
+      }
       if (attempt >= policy.attempts) break;
       const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
       await sleep(ceiling / 2 + Math.random() * (ceiling / 2));

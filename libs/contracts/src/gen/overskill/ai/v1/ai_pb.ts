@@ -266,7 +266,8 @@ export type CompletionRequest = Message<"overskill.ai.v1.CompletionRequest"> & {
   temperature?: number | undefined;
 
   /**
-   * Spend cap for the run in USD, enforced by ai-router before the call (0 = no run cap).
+   * The run's whole spend cap in USD (not what is left: ai-router counts the run's spend under
+   * run_id), enforced before the call from a worst-case estimate (0 = no run cap).
    *
    * @generated from field: double run_budget_usd = 11;
    */
