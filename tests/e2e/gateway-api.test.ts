@@ -176,10 +176,15 @@ describe('gateway API', () => {
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ created: true, restoredFrom: firstVersion });
     expect((await call(`/api/apps/${app.id}/files/content?path=index.html`)).body.code).toBe('GIT_PATH_NOT_FOUND');
-    // The tree has no backing service yet: 501 with its code.
-    const tree = await call(`/api/apps/${app.id}/files`);
-    expect(tree.status).toBe(501);
-    expect(tree.body.code).toBe('NOT_IMPLEMENTED');
+    // The tree at the agent's version has its file; the latest (restored) version has not.
+    const atRun = await call(`/api/apps/${app.id}/files?ref=${run.body.commitSha}`);
+    expect(atRun.status).toBe(200);
+    expect(atRun.body).toMatchObject({ appId: app.id, ref: expect.stringMatching(/^[0-9a-f]{40}$/), truncated: false });
+    expect(atRun.body.entries).toContainEqual({ path: 'index.html', type: 'file', sizeBytes: 12 });
+    const latest = await call(`/api/apps/${app.id}/files`);
+    expect(latest.status).toBe(200);
+    expect(latest.body.entries.map((e: { path: string }) => e.path)).not.toContain('index.html');
+    expect((await call(`/api/apps/${app.id}/files?ref=0000000`)).body.code).toBe('GIT_REVISION_NOT_FOUND');
   });
 
   it('lets owners and admins manage keys within their role, and refuses members and viewers', async () => {

@@ -71,6 +71,31 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     await expect(rpc.send(Rpc.gitRepoInit, { appId: randomUUID(), authorName: 'Eve <x>', authorEmail: 'e@x' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   }, 30_000);
 
+  it('lists the files of a version with their sizes, nested paths and odd names included, and caps the answer', async () => {
+    const appId = randomUUID();
+    await rpc.send(Rpc.gitRepoInit, { appId, template: 'empty' });
+    write(appId, 'src/components/Button.tsx', 'export {};\n');
+    write(appId, 'with space.txt', 'x');
+    write(appId, 'zz/ünïcode.md', 'é');
+    const v1 = await commit(appId, 'Files');
+    write(appId, 'later.txt', 'later');
+    await commit(appId, 'Later');
+
+    const tree = await rpc.send(Rpc.gitTreeList, { appId, revision: v1.sha });
+    expect(tree.commitSha).toBe(v1.sha);
+    expect(tree.truncated).toBe(false);
+    const byPath = Object.fromEntries(tree.entries.map((e) => [e.path, Number(e.sizeBytes)]));
+    expect(byPath).toMatchObject({ 'src/components/Button.tsx': 11, 'with space.txt': 1, 'zz/ünïcode.md': 2 });
+    expect(byPath['later.txt']).toBeUndefined();
+    expect(Object.keys(byPath)).toEqual([...Object.keys(byPath)].sort());
+
+    const head = await rpc.send(Rpc.gitTreeList, { appId, limit: 2 });
+    expect(head.entries).toHaveLength(2);
+    expect(head.truncated).toBe(true);
+    await expect(rpc.send(Rpc.gitTreeList, { appId, revision: 'deadbeef' })).rejects.toMatchObject({ code: 'GIT_REVISION_NOT_FOUND' });
+    await expect(rpc.send(Rpc.gitTreeList, { appId: randomUUID() })).rejects.toMatchObject({ code: 'GIT_REPO_NOT_FOUND' });
+  });
+
   it('reports status, commits as the acting user, and pages through history per path', async () => {
     const appId = await newApp();
     write(appId, 'README.md', '# Changed\n');

@@ -90,6 +90,7 @@ export const Rpc = {
   gitRepoPush: rpc('git-service', 'git.repo.push.v1', gitV1.RepoPushRequestSchema, gitV1.RepoPushResponseSchema),
   gitRepoCleanup: rpc('git-service', 'git.repo.cleanup.v1', gitV1.RepoCleanupRequestSchema, gitV1.RepoCleanupResponseSchema),
   gitFileShow: rpc('git-service', 'git.file.show.v1', gitV1.FileShowRequestSchema, gitV1.FileShowResponseSchema),
+  gitTreeList: rpc('git-service', 'git.tree.list.v1', gitV1.TreeListRequestSchema, gitV1.TreeListResponseSchema),
   gitBranchCreate: rpc('git-service', 'git.branch.create.v1', gitV1.BranchCreateRequestSchema, gitV1.BranchCreateResponseSchema),
   gitBranchList: rpc('git-service', 'git.branch.list.v1', gitV1.BranchListRequestSchema, gitV1.BranchListResponseSchema),
   gitBranchSwitch: rpc('git-service', 'git.branch.switch.v1', gitV1.BranchSwitchRequestSchema, gitV1.BranchSwitchResponseSchema),

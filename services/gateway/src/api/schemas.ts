@@ -242,8 +242,22 @@ export const AdminStatus = z
 export const ToolStatsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(7) }).strict();
 
 // Documented now, served once its backing service exists (the route answers 501 until then).
+export const FileTreeQuery = z
+  .object({
+    ref: z
+      .string()
+      .regex(/^[0-9a-f]{7,40}$/)
+      .optional()
+      .describe('A version (commit sha); the latest version when absent'),
+  })
+  .strict();
 export const FileTree = z
-  .object({ appId: z.string().uuid(), entries: z.array(z.object({ path: z.string(), type: z.enum(['file', 'directory']), sizeBytes: z.number().int().nullable() }).strict()) })
+  .object({
+    appId: z.string().uuid(),
+    ref: z.string().describe('The commit the tree is read from'),
+    entries: z.array(z.object({ path: z.string(), type: z.enum(['file', 'directory']), sizeBytes: z.number().int().nullable() }).strict()),
+    truncated: z.boolean().describe('More files exist than one answer carries (20,000 or ~768 KB of paths)'),
+  })
   .strict();
 export const ToolStats = z
   .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).strict()) })

@@ -3,7 +3,7 @@ import { gitV1, Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
 import type { Principal } from '../keys/access';
-import type { FileReadQuery, RestoreBody, VersionDiffQuery, VersionLogQuery } from './schemas';
+import type { FileReadQuery, FileTreeQuery, RestoreBody, VersionDiffQuery, VersionLogQuery } from './schemas';
 
 const CHANGE_NAMES: Record<gitV1.FileChange, string> = {
   [gitV1.FileChange.UNSPECIFIED]: 'unknown',
@@ -25,6 +25,19 @@ export class WorkspaceApiService {
 
   private async ownApp(principal: Principal, appId: string): Promise<void> {
     await this.rpc.send(Rpc.appGet, { teamId: principal.teamId, appId });
+  }
+
+  // Files from git, folders derived from their paths: what a file browser needs in one answer.
+  async fileTree(principal: Principal, appId: string, query: z.infer<typeof FileTreeQuery>) {
+    await this.ownApp(principal, appId);
+    const tree = await this.rpc.send(Rpc.gitTreeList, { appId, revision: query.ref ?? '' });
+    const folders = new Set<string>();
+    for (const e of tree.entries) for (let i = e.path.indexOf('/'); i !== -1; i = e.path.indexOf('/', i + 1)) folders.add(e.path.slice(0, i));
+    const entries = [
+      ...[...folders].map((path) => ({ path, type: 'directory' as const, sizeBytes: null })),
+      ...tree.entries.map((e) => ({ path: e.path, type: 'file' as const, sizeBytes: Number(e.sizeBytes) })),
+    ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { appId, ref: tree.commitSha, entries, truncated: tree.truncated };
   }
 
   async readFile(principal: Principal, appId: string, query: z.infer<typeof FileReadQuery>) {

@@ -1,7 +1,6 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
-import { ApiRoute, notImplemented, parseRequest, ROUTES } from './routes';
-import { PlatformApiService } from './platform-api.service';
+import { ApiRoute, parseRequest, ROUTES } from './routes';
 import { WorkspaceApiService } from './workspace-api.service';
 
 const R = ROUTES;
@@ -9,16 +8,12 @@ const R = ROUTES;
 @Controller()
 @UseGuards(ApiKeyGuard)
 export class WorkspaceHttpController {
-  constructor(
-    private readonly workspace: WorkspaceApiService,
-    private readonly api: PlatformApiService,
-  ) {}
+  constructor(private readonly workspace: WorkspaceApiService) {}
 
   @ApiRoute(R.fileTree)
-  async fileTree(@Req() req: AuthenticatedRequest) {
-    // Tenant check first: another team's app is 404 here too, not 501.
-    await this.api.getApp(req.principal, parseRequest(R.fileTree, req).params.appId);
-    notImplemented(R.fileTree);
+  fileTree(@Req() req: AuthenticatedRequest) {
+    const { params, query } = parseRequest(R.fileTree, req);
+    return this.workspace.fileTree(req.principal, params.appId, query);
   }
 
   @ApiRoute(R.readFile)

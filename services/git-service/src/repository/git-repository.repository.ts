@@ -153,6 +153,29 @@ export class GitRepositoryRepository {
     return { content: await this.git.blob(dir, object), size };
   }
 
+  // Every blob of a commit's tree with its size, sorted by path (submodules are not files).
+  async tree(dir: string, commitSha: string, limit: number, maxPathBytes: number): Promise<{ entries: Array<{ path: string; size: number }>; truncated: boolean }> {
+    const { stdout } = await this.git.run(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commitSha]);
+    const entries: Array<{ path: string; size: number }> = [];
+    let truncated = false;
+    let pathBytes = 0;
+    for (const record of stdout.split('\0')) {
+      // "<mode> <type> <object> <size>\t<path>"
+      const tab = record.indexOf('\t');
+      if (tab === -1) continue;
+      const [, type, , size] = record.slice(0, tab).split(/ +/);
+      if (type !== 'blob') continue;
+      const path = record.slice(tab + 1);
+      pathBytes += Buffer.byteLength(path) + 16;
+      if (entries.length === limit || pathBytes > maxPathBytes) {
+        truncated = true;
+        break;
+      }
+      entries.push({ path, size: Number(size) });
+    }
+    return { entries, truncated };
+  }
+
   // A commit with the given tree on top of `parent`, not yet on any branch.
   async commitTree(dir: string, tree: string, parent: string, paragraphs: string[], author: Identity): Promise<string> {
     const args = ['commit-tree', '--no-gpg-sign', tree, '-p', parent];

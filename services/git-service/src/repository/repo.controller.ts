@@ -38,6 +38,11 @@ export class RepoController {
     return this.repos.show(req);
   }
 
+  @RpcHandler(Rpc.gitTreeList)
+  tree(@Payload() req: RpcRequest<typeof Rpc.gitTreeList>): Promise<RpcReply<typeof Rpc.gitTreeList>> {
+    return this.repos.tree(req);
+  }
+
   @RpcHandler(Rpc.gitRepoRestore)
   restore(@Payload() req: RpcRequest<typeof Rpc.gitRepoRestore>): Promise<RpcReply<typeof Rpc.gitRepoRestore>> {
     return this.repos.restore(req);

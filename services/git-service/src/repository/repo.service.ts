@@ -14,6 +14,9 @@ import { RevisionResolver } from './revision-resolver';
 
 // Replies stay well inside NATS's 1 MB max_payload.
 const MAX_SHOW_BYTES = 768 * 1024;
+// A tree answer must fit NATS max_payload too: capped by entries and by the bytes of its paths.
+const MAX_TREE_ENTRIES = 20_000;
+const MAX_TREE_BYTES = 768 * 1024;
 const MAX_PATCH_BYTES = 512 * 1024;
 const MAX_MESSAGE_CHARS = 10_000;
 
@@ -103,6 +106,15 @@ export class RepoService {
       const commitSha = await this.revisions.commit(dir, req.revision || 'HEAD');
       const file = await this.history.fileAt(dir, commitSha, path, MAX_SHOW_BYTES);
       return { commitSha, path, content: file.content, sizeBytes: BigInt(file.size), binary: file.content.subarray(0, 8000).includes(0) };
+    });
+  }
+
+  tree(req: RpcRequest<typeof Rpc.gitTreeList>): Promise<RpcReply<typeof Rpc.gitTreeList>> {
+    return this.runner.read('tree', req.appId, async (dir) => {
+      const commitSha = await this.revisions.commit(dir, req.revision || 'HEAD');
+      const limit = req.limit > 0 ? Math.min(req.limit, MAX_TREE_ENTRIES) : MAX_TREE_ENTRIES;
+      const { entries, truncated } = await this.history.tree(dir, commitSha, limit, MAX_TREE_BYTES);
+      return { commitSha, entries: entries.map((e) => ({ path: e.path, sizeBytes: BigInt(e.size) })), truncated };
     });
   }
 
