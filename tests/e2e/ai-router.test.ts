@@ -174,11 +174,21 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
 
   it('accounts image calls too: one usage event per image, priced per image', async () => {
     const runId = randomUUID();
-    const image = await client.send(Rpc.aiImageGenerate, { teamId: randomUUID(), appId: randomUUID(), runId, prompt: 'a blue sea', width: 64, height: 64, mimeType: 'image/png' }, { timeoutMs: 30_000 });
+    const teamId = randomUUID();
+    const image = await client.send(Rpc.aiImageGenerate, { teamId, appId: randomUUID(), runId, prompt: 'a blue sea', width: 64, height: 64, mimeType: 'image/png' }, { timeoutMs: 30_000 });
     expect(image.model).toBe('dall-e-3');
     const event = await waitFor(() => events.find((e) => e.runId === runId), 'the image usage event');
     expect(event).toMatchObject({ modelAlias: 'image', providerModel: 'dall-e-3', outcome: 'ok', attempts: 1 });
     expect(event.costUsd).toBeCloseTo(0.04, 12);
+    // Held against the team like a model call: settled into the day's spend...
+    const usage = await client.send(Rpc.aiUsageSummary, { teamId });
+    expect(usage).toMatchObject({ requests: 1n });
+    expect(usage.costUsd).toBeCloseTo(0.04, 12);
+    // ...and refused before the provider when the team's budget ($0.01) cannot pay for one.
+    const drawnBefore = images.requests.length;
+    const refused = await failure(client.send(Rpc.aiImageGenerate, { teamId: THRIFTY_TEAM, appId: randomUUID(), runId: randomUUID(), prompt: 'a red sun', width: 64, height: 64, mimeType: 'image/png' }, { timeoutMs: 30_000 }));
+    expect(refused.code).toBe(ErrorCode.AI_BUDGET_EXCEEDED);
+    expect(images.requests.length).toBe(drawnBefore);
   });
 
   it('529, 529, 200: spends exactly the configured two attempts on the primary, then falls back', async () => {

@@ -36,7 +36,7 @@ export class CompletionModule {
         CompletionService,
         RouterAdminService,
       ],
-      exports: [AiModelsConfigService, UsageEventsRepository],
+      exports: [AiModelsConfigService, UsageEventsRepository, UsageLedgerRepository],
     };
   }
 }

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { AiMetrics } from '../ai-metrics';
-import { imageCostNanoUsd, nanoToUsd } from '../accounting/price-table';
+import { imageCostNanoUsd, nanoToUsd, usdToNano } from '../accounting/price-table';
 import { UsageEventsRepository } from '../accounting/usage-events.repository';
+import { UsageLedgerRepository, type Admission } from '../limits/usage-ledger.repository';
 import { AiModelsConfigService } from '../models/ai-models-config.service';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
 import { OpenAiImagesProviderRepository } from './openai-images-provider.repository';
@@ -17,6 +18,7 @@ type ImageType = keyof typeof FORMAT_BY_TYPE;
 const TYPE_BY_FORMAT: Record<string, ImageType> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 const MAX_SIDE = 8192;
 const DEFAULT_SIDE = 1024;
+const DAY_TTL_SECONDS = 2 * 86_400;
 
 interface CheckedImage {
   image: Buffer;
@@ -33,6 +35,7 @@ export class ImagesService {
     private readonly metrics: AiMetrics,
     private readonly models: AiModelsConfigService,
     private readonly usageEvents: UsageEventsRepository,
+    private readonly ledger: UsageLedgerRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -65,13 +68,38 @@ export class ImagesService {
     );
   }
 
+  private async admit(teamId: string, model: string): Promise<Admission> {
+    if (!teamId) throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'team_id is required: every image call is accounted to a team');
+    const config = this.models.current();
+    const limits = config.rateLimits.teams[teamId] ?? config.rateLimits;
+    const admission: Admission = {
+      rate: [{ scope: 'team', id: teamId, requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: 0 }],
+      budgets: [{ scope: 'team', id: teamId, limitNano: usdToNano(config.budgets.teams[teamId] ?? config.budgets.teamUsdPerDay), period: new Date().toISOString().slice(0, 10), ttlSeconds: DAY_TTL_SECONDS }],
+      estimatedTokens: 0,
+      estimatedCostNano: imageCostNanoUsd(config.prices, model),
+      minute: Math.floor(Date.now() / 60_000),
+    };
+    const result = await this.ledger.admit(admission);
+    if (result.ok) return admission;
+    this.metrics.refusals.inc({ reason: result.reason, scope: result.scope });
+    if (result.reason === 'budget') {
+      throw new AppError(ErrorCode.AI_BUDGET_EXCEEDED, `The ${result.scope} budget of $${nanoToUsd(result.limitNano).toFixed(2)} would be exceeded by this image ($${nanoToUsd(admission.estimatedCostNano).toFixed(4)}); raise the budget`, {
+        scope: result.scope,
+      });
+    }
+    const retryAfterSeconds = Math.max(1, Math.ceil(((admission.minute + 1) * 60_000 - Date.now()) / 1000));
+    throw new AppError(ErrorCode.AI_RATE_LIMITED, `The ${result.scope} limit of ${result.dimension} per minute is reached; retry in ${retryAfterSeconds} s`, { scope: result.scope, retryAfterSeconds: String(retryAfterSeconds) });
+  }
+
   // The `image` alias of the model config (hot-reloaded); AI_IMAGE_MODEL without a config file.
   private imageModel(): string {
     return this.models.current().aliases.image?.model ?? this.env.AI_IMAGE_MODEL;
   }
 
-  // Every image call, drawn or failed, is a usage event priced per image from the price table.
+  // Every image call is admitted like a model call (the team's requests per minute and daily
+  // budget, reserving the image's price), settled with what it cost, and is a usage event.
   private async accounted<T>(req: { teamId: string; appId: string; runId: string }, model: string, call: () => Promise<T>): Promise<T> {
+    const admission = await this.admit(req.teamId, model);
     const started = performance.now();
     let outcome = 'ok';
     try {
@@ -82,6 +110,9 @@ export class ImagesService {
     } finally {
       const prices = this.models.current().prices;
       const costNano = outcome === 'ok' ? imageCostNanoUsd(prices, model) : 0;
+      this.ledger
+        .settle({ admission, actualTokens: 0, actualCostNano: costNano, team: req.teamId, day: admission.budgets[0]!.period, usage: { requests: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheHits: 0 } })
+        .catch((err: unknown) => this.logger.error({ err, teamId: req.teamId }, 'could not settle an image call in Redis; the reservation stays counted'));
       if (costNano) this.metrics.cost.inc({ model, team: req.teamId || 'unknown' }, nanoToUsd(costNano));
       const eventId = randomUUID();
       this.usageEvents
