@@ -109,6 +109,23 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
     expect(log.all.slice(0, 2).map((c) => c.message)).toEqual(['Style the page', 'Add a page']);
   });
 
+  it('works one run of an app at a time, in the order the messages came', async () => {
+    const { teamId, app } = await newApp();
+    anthropic.script(write('a.txt'), done('Wrote A.'), write('b.txt'), done('Wrote B.'));
+    // Both are queued before either runs; the replica takes both messages together.
+    const first = await post(teamId, app.id, 'First: write A');
+    const second = await post(teamId, app.id, 'Second: write B');
+    const [run1, run2] = [await waitForRun(teamId, first.runId), await waitForRun(teamId, second.runId)];
+    expect([run1.status, run2.status]).toEqual([RunStatus.COMPLETED, RunStatus.COMPLETED]);
+    // The second started after the first finished, on the workspace the first one committed.
+    expect(Date.parse(run2.steps[0]!.createdAt)).toBeGreaterThanOrEqual(Date.parse(run1.finishedAt));
+    expect(JSON.stringify(anthropic.requests[0]!.body.messages)).toContain('First: write A');
+    expect(JSON.stringify(anthropic.requests[2]!.body.messages)).toContain('Second: write B');
+    expect(JSON.stringify(anthropic.requests[2]!.body.system)).toContain('- a.txt');
+    const log = await simpleGit(join(workspacesDir, app.id)).log();
+    expect(log.all.slice(0, 2).map((c) => c.message)).toEqual(['Second: write B', 'First: write A']);
+  });
+
   it('runs independent read-only calls of one turn together and returns every result in order', async () => {
     const { teamId, app } = await newApp();
     anthropic.script(write('a.txt', 'A'), write('b.txt', 'B'), {

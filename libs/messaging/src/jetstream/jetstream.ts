@@ -135,6 +135,17 @@ async function consume(opts: ConsumerCore): Promise<RunningConsumer> {
   };
 }
 
+// Thrown by a handler whose message cannot be worked on yet (it waits its turn): redelivered
+// after the delay, logged at debug, not counted as a failure.
+export class RedeliverLater extends Error {
+  constructor(
+    message: string,
+    readonly delayMs = 2000,
+  ) {
+    super(message);
+  }
+}
+
 async function handleOne(opts: ConsumerCore, raw: JsMsg): Promise<void> {
   const parent = propagation.extract(ROOT_CONTEXT, raw.headers, natsHeaderGetter);
   const span = getTracer().startSpan(`consume ${raw.subject}`, { kind: SpanKind.CONSUMER }, parent);
@@ -157,6 +168,11 @@ async function handleOne(opts: ConsumerCore, raw: JsMsg): Promise<void> {
     await context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => opts.handle(def, message, raw)));
     raw.ack();
   } catch (err) {
+    if (err instanceof RedeliverLater) {
+      opts.logger.debug({ subject: raw.subject, seq: raw.seq, reason: err.message }, 'durable message waits its turn');
+      raw.nak(err.delayMs);
+      return;
+    }
     span.setStatus({ code: SpanStatusCode.ERROR });
     opts.logger.error({ err, subject: raw.subject, seq: raw.seq }, 'durable message handler failed; it will be redelivered');
     raw.nak(2000);

@@ -68,13 +68,13 @@ export class ImagesService {
     );
   }
 
-  private async admit(teamId: string, model: string): Promise<Admission> {
+  private async admit(teamId: string, model: string, day: string): Promise<Admission> {
     if (!teamId) throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'team_id is required: every image call is accounted to a team');
     const config = this.models.current();
     const limits = config.rateLimits.teams[teamId] ?? config.rateLimits;
     const admission: Admission = {
       rate: [{ scope: 'team', id: teamId, requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: 0 }],
-      budgets: [{ scope: 'team', id: teamId, limitNano: usdToNano(config.budgets.teams[teamId] ?? config.budgets.teamUsdPerDay), period: new Date().toISOString().slice(0, 10), ttlSeconds: DAY_TTL_SECONDS }],
+      budgets: [{ scope: 'team', id: teamId, limitNano: usdToNano(config.budgets.teams[teamId] ?? config.budgets.teamUsdPerDay), period: day, ttlSeconds: DAY_TTL_SECONDS }],
       estimatedTokens: 0,
       estimatedCostNano: imageCostNanoUsd(config.prices, model),
       minute: Math.floor(Date.now() / 60_000),
@@ -99,7 +99,8 @@ export class ImagesService {
   // Every image call is admitted like a model call (the team's requests per minute and daily
   // budget, reserving the image's price), settled with what it cost, and is a usage event.
   private async accounted<T>(req: { teamId: string; appId: string; runId: string }, model: string, call: () => Promise<T>): Promise<T> {
-    const admission = await this.admit(req.teamId, model);
+    const day = new Date().toISOString().slice(0, 10);
+    const admission = await this.admit(req.teamId, model, day);
     const started = performance.now();
     let outcome = 'ok';
     try {
@@ -111,7 +112,7 @@ export class ImagesService {
       const prices = this.models.current().prices;
       const costNano = outcome === 'ok' ? imageCostNanoUsd(prices, model) : 0;
       this.ledger
-        .settle({ admission, actualTokens: 0, actualCostNano: costNano, team: req.teamId, day: admission.budgets[0]!.period, usage: { requests: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheHits: 0 } })
+        .settle({ admission, actualTokens: 0, actualCostNano: costNano, team: req.teamId, day, usage: { requests: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheHits: 0 } })
         .catch((err: unknown) => this.logger.error({ err, teamId: req.teamId }, 'could not settle an image call in Redis; the reservation stays counted'));
       if (costNano) this.metrics.cost.inc({ model, team: req.teamId || 'unknown' }, nanoToUsd(costNano));
       const eventId = randomUUID();

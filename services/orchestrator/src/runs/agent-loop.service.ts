@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AppError, ErrorCode, Rpc, aiV1, gitV1 } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, RedeliverLater } from '@overskill/messaging';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -43,7 +43,7 @@ interface ToolOutcome {
 }
 
 // Another replica holds the run right now: the message goes back to JetStream for later.
-export class RunBusy extends Error {}
+export class RunBusy extends RedeliverLater {}
 
 const FINAL_KINDS = new Set(['run_completed', 'run_failed', 'run_cancelled']);
 const AGENT = { authorName: 'overskill agent', authorEmail: 'agent@overskill.local' };
@@ -90,7 +90,7 @@ export class AgentLoopService {
       if (!claim.gone) this.logger.info({ runId }, 'run requested but not found (its app was deleted); dropping');
       return; // finished already: a redelivery
     }
-    if ('busyUntil' in claim) throw new RunBusy(`run ${runId} is held by another replica until ${claim.busyUntil.toISOString()}`);
+    if ('busyUntil' in claim) throw new RunBusy(`run ${runId} waits: another replica holds it, or an earlier run of its app goes first`);
 
     this.active.add(runId);
     const run = claim.claimed;

@@ -101,17 +101,28 @@ export class RunsRepository {
   }
 
   // One replica works a run at a time: it takes the run when it is free, its own, or its
-  // holder's lease has lapsed (that replica died).
+  // holder's lease has lapsed (that replica died). And one run works an app at a time, in the
+  // order the messages came: another run of the app that is running (with a live lease) or was
+  // queued earlier makes this one wait, so two runs never interleave their edits and commits.
   async claim(id: string, owner: string, leaseMs: number): Promise<ClaimResult> {
-    const rows = updatedRows<{ id: string }>(await this.dataSource.query(
-      `UPDATE "orchestrator"."runs" SET status = 'running', started_at = COALESCE(started_at, now()), lease_owner = $2, lease_until = now() + ($3 * interval '1 millisecond')
-        WHERE id = $1 AND status IN ('queued', 'running') AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < now())
-        RETURNING id`,
-      [id, owner, leaseMs],
-    ));
+    const rows = await this.dataSource.transaction(async (m) => {
+      // The app row lock serializes concurrent claims for one app; the UPDATE below starts
+      // after it, so it sees a claim the other transaction committed.
+      await m.query(`SELECT a.id FROM "orchestrator"."apps" a JOIN "orchestrator"."runs" r ON r.app_id = a.id WHERE r.id = $1 FOR UPDATE OF a`, [id]);
+      return updatedRows<{ id: string }>(
+        await m.query(
+          `UPDATE "orchestrator"."runs" r SET status = 'running', started_at = COALESCE(started_at, now()), lease_owner = $2, lease_until = now() + ($3 * interval '1 millisecond')
+            WHERE r.id = $1 AND r.status IN ('queued', 'running') AND (r.lease_owner IS NULL OR r.lease_owner = $2 OR r.lease_until < now())
+              AND NOT EXISTS (SELECT 1 FROM "orchestrator"."runs" o WHERE o.app_id = r.app_id AND o.id <> r.id
+                AND ((o.status = 'running' AND o.lease_until >= now()) OR (o.status = 'queued' AND o.created_at < r.created_at)))
+            RETURNING r.id`,
+          [id, owner, leaseMs],
+        ),
+      );
+    });
     const run = await this.findRun(id);
     if (rows.length > 0 && run) return { claimed: run };
-    if (run && run.status === 'running' && run.leaseUntil) return { busyUntil: run.leaseUntil };
+    if (run && (run.status === 'running' || run.status === 'queued')) return { busyUntil: run.leaseUntil ?? new Date(Date.now() + 2000) };
     return { gone: run };
   }
 
