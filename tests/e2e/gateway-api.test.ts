@@ -253,10 +253,13 @@ describe('gateway API', () => {
     const forged = `${team.key.slice(0, -4)}AAAA`;
     expect((await call('/api/apps', { key: forged })).status).toBe(401);
 
+    // Audit rows are written after each response: wait until all three (the CLI's key creations
+    // are in the log too, so count the actions, not the rows).
     let entries: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < 50 && entries.length < 3; i++) {
+    const complete = () => ['ok', 'FORBIDDEN', 'UNAUTHENTICATED'].every((result) => entries.some((e) => e.result === result && e.action !== 'cli keys create'));
+    for (let i = 0; i < 150 && !complete(); i++) {
       entries = (await call('/api/audit?limit=200', { key: team.key })).body.data;
-      if (entries.length < 3) await new Promise((r) => setTimeout(r, 100));
+      if (!complete()) await new Promise((r) => setTimeout(r, 100));
     }
     expect(entries).toEqual(
       expect.arrayContaining([
@@ -284,7 +287,7 @@ describe('gateway API', () => {
       await expect(client.query(`TRUNCATE gateway.audit_log`)).rejects.toThrow(/append-only/);
       // Published for analytics too: the events table has the audit facts.
       let stored = 0;
-      for (let i = 0; i < 100 && stored === 0; i++) {
+      for (let i = 0; i < 300 && stored === 0; i++) {
         const rows = await client.query(`SELECT count(*)::int AS n FROM analytics.events WHERE type = 'events.audit.recorded.v1' AND team_id = $1`, [team.teamId]);
         stored = rows.rows[0]!.n as number;
         if (stored === 0) await new Promise((r) => setTimeout(r, 100));

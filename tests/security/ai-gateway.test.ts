@@ -96,7 +96,7 @@ describe('gateway /api/v1/messages under hostile input, and AI_DEBUG redaction',
     const res = await post(JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: `Deploy it. ${secretInPrompt}. Mention the word zebra.` }] }));
     expect(res.status).toBe(200);
     let log = '';
-    for (let i = 0; i < 50 && !log.includes('model response'); i++) {
+    for (let i = 0; i < 200 && !log.includes('model response'); i++) {
       log = readFileSync(join(logDir, 'ai-router.log'), 'utf8');
       if (!log.includes('model response')) await new Promise((r) => setTimeout(r, 100));
     }
