@@ -11,6 +11,7 @@ import { debugJson } from '../accounting/redact-secrets';
 import { UsageEventsRepository } from '../accounting/usage-events.repository';
 import { ResponseCacheRepository } from '../cache/response-cache.repository';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
+import { rateLimitedError, utcDay } from '../limits/admission-errors';
 import { UsageLedgerRepository, type Admission, type BudgetScope, type RateScope } from '../limits/usage-ledger.repository';
 import { AiModelsConfigService } from '../models/ai-models-config.service';
 import type { AliasConfig } from '../models/ai-models.config';
@@ -182,11 +183,7 @@ export class CompletionService {
         await new Promise((resolve) => setTimeout(resolve, retryAtMs - now + 5));
         continue;
       }
-      const retryAfterSeconds = Math.max(1, Math.ceil((retryAtMs - now) / 1000));
-      throw new AppError(ErrorCode.AI_RATE_LIMITED, `The ${result.scope} limit of ${result.dimension} per minute is reached; retry in ${retryAfterSeconds} s`, {
-        scope: result.scope,
-        retryAfterSeconds: String(retryAfterSeconds),
-      });
+      throw rateLimitedError(admission, result, now);
     }
   }
 
@@ -270,8 +267,4 @@ function zeroTokens(): TokenCounts {
 function tokensOf(message: ChatMessage): TokenCounts {
   const u = message.usage;
   return { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheReadInputTokens: u.cache_read_input_tokens ?? 0, cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0 };
-}
-
-function utcDay(): string {
-  return new Date().toISOString().slice(0, 10);
 }

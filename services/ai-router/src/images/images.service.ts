@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AiMetrics } from '../ai-metrics';
 import { imageCostNanoUsd, nanoToUsd, usdToNano } from '../accounting/price-table';
 import { UsageEventsRepository } from '../accounting/usage-events.repository';
+import { rateLimitedError, utcDay } from '../limits/admission-errors';
 import { UsageLedgerRepository, type Admission } from '../limits/usage-ledger.repository';
 import { AiModelsConfigService } from '../models/ai-models-config.service';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
@@ -87,8 +88,7 @@ export class ImagesService {
         scope: result.scope,
       });
     }
-    const retryAfterSeconds = Math.max(1, Math.ceil(((admission.minute + 1) * 60_000 - Date.now()) / 1000));
-    throw new AppError(ErrorCode.AI_RATE_LIMITED, `The ${result.scope} limit of ${result.dimension} per minute is reached; retry in ${retryAfterSeconds} s`, { scope: result.scope, retryAfterSeconds: String(retryAfterSeconds) });
+    throw rateLimitedError(admission, result);
   }
 
   // The `image` alias of the model config (hot-reloaded); AI_IMAGE_MODEL without a config file.
@@ -99,7 +99,7 @@ export class ImagesService {
   // Every image call is admitted like a model call (the team's requests per minute and daily
   // budget, reserving the image's price), settled with what it cost, and is a usage event.
   private async accounted<T>(req: { teamId: string; appId: string; runId: string }, model: string, call: () => Promise<T>): Promise<T> {
-    const day = new Date().toISOString().slice(0, 10);
+    const day = utcDay();
     const admission = await this.admit(req.teamId, model, day);
     const started = performance.now();
     let outcome = 'ok';
