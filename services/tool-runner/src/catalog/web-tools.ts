@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
+import { decodePageText } from '../network/decode-page-text';
 import { htmlToMarkdown } from '../network/html-to-markdown';
 import { defineTool } from './tool-definition';
 
@@ -46,9 +47,10 @@ export const fetchWebsiteTool = defineTool<{ url: string }>({
       acceptHeader: 'text/html,application/xhtml+xml,text/plain;q=0.9,text/markdown;q=0.9',
       acceptDescription: 'HTML or plain-text pages',
     });
-    const text = decodeText(page.body, page.charset);
+    const isHtml = page.mediaType === 'text/html' || page.mediaType === 'application/xhtml+xml';
+    const text = decodePageText(page.body, page.charset, isHtml);
     const via = page.redirects.length ? ` (redirected from ${input.url})` : '';
-    if (page.mediaType !== 'text/html' && page.mediaType !== 'application/xhtml+xml') return { output: `Source: ${page.url}${via}\n\n${text}` };
+    if (!isHtml) return { output: `Source: ${page.url}${via}\n\n${text}` };
     const { title, markdown } = htmlToMarkdown(text, page.url);
     return { output: `${title ? `# ${title}\n\n` : ''}Source: ${page.url}${via}\n\n${markdown || '(the page has no readable text)'}` };
   },
@@ -88,10 +90,3 @@ export const downloadToRepoTool = defineTool<{ url: string; path: string; overwr
   },
 });
 
-function decodeText(body: Buffer, charset: string | undefined): string {
-  try {
-    return new TextDecoder(charset ?? 'utf-8').decode(body);
-  } catch {
-    return body.toString('utf8');
-  }
-}
