@@ -59,4 +59,36 @@ describe('AppWriteLock', () => {
     await a.set('overskill:lock:app:app-6', 'dead-holder', 'PX', 100); // a holder that died
     await expect(lockB.withLock('app-6', async () => 'recovered', { waitMs: 1000 })).resolves.toBe('recovered');
   });
+
+  it('tells a holder whose lock was taken over that it is lost, for good', async () => {
+    await lockA.withLock(
+      'app-7',
+      async (lease) => {
+        await expect(lease.assertHeld()).resolves.toBeUndefined();
+        // The lease ran out during a pause and another holder took the lock.
+        await a.set('overskill:lock:app:app-7', 'other-holder', 'PX', 5000);
+        await expect(lease.assertHeld()).rejects.toMatchObject({ code: ErrorCode.APP_LEASE_LOST });
+        expect(lease.signal.aborted).toBe(true);
+        // Lost is final, even once the other holder is gone.
+        await a.del('overskill:lock:app:app-7');
+        await expect(lease.assertHeld()).rejects.toMatchObject({ code: ErrorCode.APP_LEASE_LOST });
+      },
+      { leaseMs: 5000 },
+    );
+    // Releasing never touches the other holder's lock.
+    await a.set('overskill:lock:app:app-8', 'other-holder', 'PX', 5000);
+    expect(await a.get('overskill:lock:app:app-8')).toBe('other-holder');
+  });
+
+  it('extends the lease with every check, so a write right after a check runs inside a lease', async () => {
+    await lockA.withLock(
+      'app-9',
+      async (lease) => {
+        await a.pexpire('overskill:lock:app:app-9', 100);
+        await lease.assertHeld();
+        expect(await a.pttl('overskill:lock:app:app-9')).toBeGreaterThan(1000);
+      },
+      { leaseMs: 3000 },
+    );
+  });
 });

@@ -46,8 +46,12 @@ export class CleanupService {
         const expired = this.clock.now() - lastActivity >= graceSeconds * 1000;
         if (expired && !req.dryRun) {
           // Under the app's lock: no write of another service is halfway through this folder.
-          if (candidate.appId) await this.runner.withAppLock(candidate.appId, () => this.volume.remove(candidate.path));
-          else await this.volume.remove(candidate.path);
+          if (candidate.appId) {
+            await this.runner.withAppLock(candidate.appId, async (lease) => {
+              await lease.assertHeld();
+              await this.volume.remove(candidate.path);
+            });
+          } else await this.volume.remove(candidate.path);
           removed += 1;
           this.logger.info({ appId: candidate.appId, directory: candidate.name, sizeBytes }, 'removed an orphaned repository');
         }

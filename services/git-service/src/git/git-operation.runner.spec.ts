@@ -1,5 +1,5 @@
 import { ErrorCode } from '@overskill/contracts';
-import type { AppWriteLock } from '@overskill/persistence';
+import type { AppLease, AppWriteLock } from '@overskill/persistence';
 import { createServiceMetrics } from '@overskill/observability';
 import type { Logger } from 'pino';
 import type { GitServiceEnv } from '../config';
@@ -36,7 +36,7 @@ describe('GitOperationRunner: stale git lock files', () => {
       },
     } as unknown as GitLockFilesRepository;
     const volume = { hasRepo: async () => true, repoDir: () => '/w/app' } as unknown as WorkspaceVolumeRepository;
-    const appLock = { withLock: <T>(_id: string, work: () => Promise<T>) => work() } as unknown as AppWriteLock;
+    const appLock = { withLock: <T>(_id: string, work: (lease: AppLease) => Promise<T>) => work({ signal: new AbortController().signal, assertHeld: async () => undefined }) } as unknown as AppWriteLock;
     const logger = { warn: () => undefined } as unknown as Logger;
     runner = new GitOperationRunner({ GIT_STALE_LOCK_MS: 5000, GIT_LOCK_WAIT_MS: 8000, GIT_LOCK_LEASE_MS: 30_000 } as GitServiceEnv, appLock, lockFiles, volume, metrics, clock, logger);
   });

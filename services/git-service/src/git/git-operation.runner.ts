@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
-import { AppWriteLock } from '@overskill/persistence';
+import { AppWriteLock, type AppLease } from '@overskill/persistence';
 import type { Logger } from 'pino';
 import { GIT_SERVICE_ENV, type GitServiceEnv } from '../config';
 import { assertAppId } from './app-id';
@@ -12,8 +12,9 @@ import { GitMetrics } from './git-metrics';
 import { WorkspaceVolumeRepository } from './workspace-volume.repository';
 
 // Every handler runs through here: the app id is checked, the outcome counted and timed, and
-// a write holds the app's lock (shared with every other writer on the volume) and first
-// clears lock files a crashed git process left behind.
+// a write holds the app's lock (shared with every other writer on the volume), first clears lock
+// files a crashed git process left behind, and confirms the lock is still held just before it
+// starts: a lease lost while waiting on stale git locks never reaches the repository.
 @Injectable()
 export class GitOperationRunner {
   constructor(
@@ -34,8 +35,9 @@ export class GitOperationRunner {
   write<T>(operation: string, appId: string, work: (dir: string) => Promise<T>): Promise<T> {
     return this.measure(operation, async () => {
       const dir = await this.existingRepo(appId);
-      return this.withAppLock(appId, async () => {
+      return this.withAppLock(appId, async (lease) => {
         await this.clearStaleLocks(appId, dir);
+        await lease.assertHeld();
         return work(dir);
       });
     });
@@ -45,14 +47,15 @@ export class GitOperationRunner {
   create<T>(operation: string, appId: string, work: () => Promise<T>): Promise<T> {
     return this.measure(operation, async () => {
       assertAppId(appId);
-      return this.withAppLock(appId, async () => {
+      return this.withAppLock(appId, async (lease) => {
         if (await this.volume.hasRepo(appId)) throw new AppError(ErrorCode.GIT_REPO_EXISTS, `App ${appId} already has a repository`);
+        await lease.assertHeld();
         return work();
       });
     });
   }
 
-  withAppLock<T>(appId: string, work: () => Promise<T>): Promise<T> {
+  withAppLock<T>(appId: string, work: (lease: AppLease) => Promise<T>): Promise<T> {
     return this.appLock.withLock(appId, work, { waitMs: this.env.GIT_LOCK_WAIT_MS, leaseMs: this.env.GIT_LOCK_LEASE_MS });
   }
 

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import type { ServiceMetrics } from '@overskill/observability';
-import type { AppWriteLock } from '@overskill/persistence';
+import type { AppLease, AppWriteLock } from '@overskill/persistence';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,9 +59,9 @@ export function createHarness(opts: { env?: Record<string, string>; deps?: Parti
   const lock =
     opts.lock ??
     ({
-      withLock: async <T>(appId: string, work: () => Promise<T>) => {
+      withLock: async <T>(appId: string, work: (lease: AppLease) => Promise<T>) => {
         locks.push(appId);
-        return work();
+        return work({ signal: new AbortController().signal, assertHeld: async () => undefined });
       },
     } as unknown as AppWriteLock);
   const deps: ToolDependencies = {

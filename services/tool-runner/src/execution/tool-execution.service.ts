@@ -127,7 +127,10 @@ export class ToolExecutionService {
       call: { teamId: req.teamId, appId: req.appId, runId: req.runId, toolUseId: req.toolUseId },
       limits: this.limits,
       workspace: new WorkspaceReader(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES),
-      withWriteLock: (work) => this.lock.withLock(req.appId, () => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES)), { waitMs: TOOL_LOCK_WAIT_MS }),
+      withWriteLock: (work) =>
+        this.lock.withLock(req.appId, (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease)), {
+          waitMs: TOOL_LOCK_WAIT_MS,
+        }),
       deps: this.deps,
     };
   }

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
+import type { AppLease } from '@overskill/persistence';
 import type { EntryInfo } from './pinned-directory';
 import { resolveWorkspacePath, type WorkspacePath } from './resolve-workspace-path';
 import type { WorkspaceFilesRepository } from './workspace-files.repository';
@@ -35,19 +36,25 @@ export class WorkspaceReader {
   }
 }
 
-// Handed out only inside the app's write lock.
+// Handed out only inside the app's write lock; every change first confirms the lock is still held.
 export class WorkspaceWriter extends WorkspaceReader {
+  constructor(files: WorkspaceFilesRepository, workspacesDir: string, appId: string, maxFileBytes: number, private readonly lease: AppLease) {
+    super(files, workspacesDir, appId, maxFileBytes);
+  }
+
   async write(path: string, content: Buffer): Promise<{ relative: string; created: boolean }> {
     const target = this.resolve(path);
     if (content.length > this.maxFileBytes) {
       throw new AppError(ErrorCode.TOOL_FILE_TOO_LARGE, `${content.length} bytes is over the ${this.maxFileBytes}-byte file limit`);
     }
+    await this.lease.assertHeld();
     const { created } = await this.files.writeAtomic(target.root, target.relative, content);
     return { relative: target.relative, created };
   }
 
   async delete(path: string): Promise<string> {
     const target = this.resolve(path);
+    await this.lease.assertHeld();
     await this.files.delete(target.root, target.relative);
     return target.relative;
   }
@@ -55,6 +62,7 @@ export class WorkspaceWriter extends WorkspaceReader {
   async rename(from: string, to: string, overwrite: boolean): Promise<{ from: string; to: string }> {
     const source = this.resolve(from);
     const target = this.resolve(to);
+    await this.lease.assertHeld();
     await this.files.rename(source.root, source.relative, target.relative, { overwrite });
     return { from: source.relative, to: target.relative };
   }
