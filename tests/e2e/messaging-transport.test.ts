@@ -42,7 +42,7 @@ describe('messaging transport over a real nats-server', () => {
   let client: NatsRpcClient;
 
   beforeAll(async () => {
-    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined };
+    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, SHUTDOWN_DEADLINE_MS: 25_000 };
     for (const instance of ['a', 'b']) services.push(await bootstrapService({ service: 'git-service', env, imports: [probeModule(instance)] }));
     nc = await connectNats(natsUrl, 'transport-test');
     client = new NatsRpcClient(nc, createServiceMetrics('transport-test'), 1000);
@@ -89,5 +89,23 @@ describe('messaging transport over a real nats-server', () => {
     for (let i = 0; i < 40; i++) repliedBy.add((await client.send(Rpc.gitRepoLog, { appId: 'ok' })).commits[0]!.sha);
     expect(repliedBy).toEqual(new Set(['a', 'b']));
     expect((handledBy.a ?? 0) + (handledBy.b ?? 0)).toBe(40); // each request handled exactly once
+  });
+
+  it('a replica that closes finishes the requests it is handling, and the other takes the new ones', async () => {
+    for (const key of Object.keys(handledBy)) delete handledBy[key];
+    const slow: Array<Promise<unknown>> = [];
+    // Slow requests until replica a is working on one.
+    for (let i = 0; i < 100 && !handledBy.a; i++) {
+      slow.push(client.send(Rpc.gitRepoLog, { appId: 'slow' }, { timeoutMs: 10_000 }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(handledBy.a).toBeGreaterThan(0);
+    const closing = services[0]!.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const during = await Promise.all(Array.from({ length: 10 }, () => client.send(Rpc.gitRepoLog, { appId: 'ok' })));
+    expect(during.map((reply) => reply.commits[0]!.sha)).toEqual(new Array(10).fill('b'));
+    const answered = await Promise.allSettled(slow);
+    expect(answered.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    await closing;
   });
 });

@@ -36,6 +36,7 @@ export interface RunningService {
   logger: Logger;
   url: string;
   bootMs: number;
+  shutdownDeadlineMs: number;
   close(): Promise<void>;
 }
 
@@ -72,7 +73,8 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   deferred.setIsInitialized(true);
   deferred.setIsInitHookCalled(true);
   await def.configure?.(app, logger);
-  app.enableShutdownHooks();
+  // No app.enableShutdownHooks(): runService owns the signals, so shutdown happens once, in one
+  // order (consumers drain, RPC handlers finish, connections close, spans flush), then exit 0.
 
   // Lifecycle hooks (the database connection among them) before the NATS handlers subscribe:
   // a replica restarted under traffic must not answer requests it cannot serve yet.
@@ -89,6 +91,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
     logger,
     url,
     bootMs,
+    shutdownDeadlineMs: def.env.SHUTDOWN_DEADLINE_MS,
     close() {
       closing ??= (async () => {
         await app.close();
@@ -100,6 +103,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
 }
 
 // main.ts of every service: a bad config is one clear line and exit 1, never a stack trace.
+// SIGTERM or SIGINT drains and exits 0; a second signal while draining exits 1 at once.
 export function runService(start: () => Promise<RunningService>): void {
   process.on('unhandledRejection', (reason) => {
     // A stray rejection is a bug to log, not a reason to drop every in-flight request.
@@ -109,18 +113,32 @@ export function runService(start: () => Promise<RunningService>): void {
   Promise.resolve()
     .then(start)
     .then((running) => {
+      let stopping = false;
       const stop = (signal: string) => {
+        if (stopping) {
+          running.logger.warn({ signal }, 'second signal while draining: exiting now');
+          process.exit(1);
+        }
+        stopping = true;
         running.logger.info({ signal }, 'shutting down');
+        const deadline = setTimeout(() => {
+          running.logger.error({ deadlineMs: running.shutdownDeadlineMs }, 'shutdown did not finish in time: exiting');
+          process.exit(1);
+        }, running.shutdownDeadlineMs);
+        deadline.unref();
         running.close().then(
-          () => process.exit(0),
+          () => {
+            running.logger.info({ signal }, 'shut down cleanly');
+            process.exit(0);
+          },
           (err: unknown) => {
             running.logger.error({ err }, 'shutdown failed');
             process.exit(1);
           },
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
     })
     .catch((err: unknown) => {
       if (err instanceof ConfigError) {

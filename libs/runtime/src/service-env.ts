@@ -1,10 +1,15 @@
 import { baseServiceEnv, env } from '@overskill/observability';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 // The variables every service reads, plus PORT with the service's default; a service extends
 // this with its own.
 export function serviceEnvSchema(defaultPort: number) {
-  return baseServiceEnv.extend({ PORT: env.port(defaultPort) });
+  return baseServiceEnv.extend({
+    PORT: env.port(defaultPort),
+    // How long a SIGTERM drain may take before the process exits 1 (below Kubernetes' default
+    // 30 s termination grace, so the exit is ours and logged, not a SIGKILL).
+    SHUTDOWN_DEADLINE_MS: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().positive().default(25_000)),
+  });
 }
 
 export type ServiceEnv = z.infer<ReturnType<typeof serviceEnvSchema>>;

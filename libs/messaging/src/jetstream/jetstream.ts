@@ -5,6 +5,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } f
 import { AckPolicy, DeliverPolicy, headers as natsHeaders, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { CORRELATION_ID_HEADER, natsHeaderGetter, natsHeaderSetter, TENANT_ID_HEADER } from '../rpc/nats-headers';
+import { settleWithin } from '../settle-within';
 
 // Idempotent: creates the platform's streams or updates their subjects.
 export async function ensureStreams(nc: NatsConnection): Promise<void> {
@@ -67,8 +68,11 @@ export interface MultiEventConsumerOptions {
 }
 
 export interface RunningConsumer {
-  stop(): Promise<void>;
+  stop(drainMs?: number): Promise<void>;
 }
+
+// How long stopping a consumer waits for running handlers before releasing their messages.
+const CONSUMER_DRAIN_MS = 10_000;
 
 interface ConsumerCore {
   nc: NatsConnection;
@@ -116,21 +120,40 @@ async function consume(opts: ConsumerCore): Promise<RunningConsumer> {
   }
   const consumer = await opts.nc.jetstream().consumers.get(opts.stream, opts.durable);
   const messages = await consumer.consume({ max_messages: opts.maxInFlight });
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Map<Promise<void>, JsMsg>();
+  // Handed back to JetStream by stop(): their handlers may still finish, but must not ack.
+  const released = new WeakSet<JsMsg>();
+  let stopping = false;
+  let onStop!: () => void;
+  const stopped = new Promise<void>((resolve) => (onStop = resolve));
 
   const loop = (async () => {
     for await (const raw of messages) {
-      while (inFlight.size >= opts.maxInFlight) await Promise.race(inFlight);
-      const task = handleOne(opts, raw).finally(() => inFlight.delete(task));
-      inFlight.add(task);
+      while (inFlight.size >= opts.maxInFlight && !stopping) await Promise.race([...inFlight.keys(), stopped]);
+      if (stopping) {
+        // Pulled but not started: straight back for another replica.
+        raw.nak();
+        continue;
+      }
+      const task = handleOne(opts, raw, released).finally(() => inFlight.delete(task));
+      inFlight.set(task, raw);
     }
   })();
 
   return {
-    async stop() {
+    // Stops pulling, lets running handlers finish for up to drainMs, then releases the rest for
+    // redelivery at once instead of after their ack wait.
+    async stop(drainMs = CONSUMER_DRAIN_MS) {
+      stopping = true;
+      onStop();
       await messages.close();
       await loop.catch(() => undefined);
-      await Promise.allSettled(inFlight);
+      if (await settleWithin(inFlight.keys(), drainMs)) return;
+      for (const raw of inFlight.values()) {
+        released.add(raw);
+        raw.nak();
+      }
+      opts.logger.warn({ stream: opts.stream, durable: opts.durable, released: inFlight.size, waitedMs: drainMs }, 'released unfinished durable messages for redelivery');
     },
   };
 }
@@ -146,13 +169,13 @@ export class RedeliverLater extends Error {
   }
 }
 
-async function handleOne(opts: ConsumerCore, raw: JsMsg): Promise<void> {
+async function handleOne(opts: ConsumerCore, raw: JsMsg, released: WeakSet<JsMsg>): Promise<void> {
   const parent = propagation.extract(ROOT_CONTEXT, raw.headers, natsHeaderGetter);
   const span = getTracer().startSpan(`consume ${raw.subject}`, { kind: SpanKind.CONSUMER }, parent);
   const correlationId = raw.headers?.get(CORRELATION_ID_HEADER) || newCorrelationId();
   const tenantId = raw.headers?.get(TENANT_ID_HEADER) || undefined;
   // Long work keeps the message ours: tell JetStream we're alive before ack_wait runs out.
-  const heartbeat = setInterval(() => raw.working(), Math.max(1000, opts.ackWaitMs / 2));
+  const heartbeat = setInterval(() => released.has(raw) || raw.working(), Math.max(1000, opts.ackWaitMs / 2));
   try {
     const def = opts.definitionFor(raw.subject);
     let message: MessageShape<DescMessage>;
@@ -166,8 +189,9 @@ async function handleOne(opts: ConsumerCore, raw: JsMsg): Promise<void> {
       return;
     }
     await context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => opts.handle(def, message, raw)));
-    raw.ack();
+    if (!released.has(raw)) raw.ack();
   } catch (err) {
+    if (released.has(raw)) return;
     if (err instanceof RedeliverLater) {
       opts.logger.debug({ subject: raw.subject, seq: raw.seq, reason: err.message }, 'durable message waits its turn');
       raw.nak(err.delayMs);

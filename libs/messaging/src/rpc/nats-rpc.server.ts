@@ -7,9 +7,13 @@ import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
 import { CORRELATION_ID_HEADER, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { encodeErrorReply } from './rpc-codec';
+import { settleWithin } from '../settle-within';
 import { NATS_CONNECTION_OPTIONS } from '../nats-connection';
 import { ProtobufNatsDeserializer } from './protobuf-nats.deserializer';
 import { errorFromPacket, ProtobufNatsSerializer } from './protobuf-nats.serializer';
+
+// How long closing waits for running handlers; callers' own deadlines are about this long.
+const RPC_DRAIN_MS = 10_000;
 
 export interface NatsRpcServerOptions {
   service: ServiceName;
@@ -22,8 +26,11 @@ export interface NatsRpcServerOptions {
 // service (replicas share load), the caller's trace and correlation id restored for the
 // handler, every outcome timed, and a reply with a code for anything that goes wrong —
 // a malformed payload, a subject the service doesn't answer, a handler that throws.
+// Closing drains: the subscriptions stop taking messages (replicas in the queue group get
+// them), handlers already running finish and reply, then the connection closes.
 export class NatsRpcServer extends ServerNats {
   private unknownSubjects?: Subscription;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly rpc: NatsRpcServerOptions) {
     super({
@@ -32,8 +39,8 @@ export class NatsRpcServer extends ServerNats {
       queue: rpc.service,
       serializer: new ProtobufNatsSerializer(),
       deserializer: new ProtobufNatsDeserializer(),
-      gracefulShutdown: true,
-      gracePeriod: 1000,
+      // close() below drains; Nest's own graceful mode only waits a fixed period.
+      gracefulShutdown: false,
       ...NATS_CONNECTION_OPTIONS,
     });
   }
@@ -56,11 +63,22 @@ export class NatsRpcServer extends ServerNats {
   }
 
   override async close(): Promise<void> {
-    this.unknownSubjects?.unsubscribe();
+    // Nest keeps the handlers' subscriptions to itself; drain them so no delivered message is lost.
+    const subscriptions = (this as unknown as { subscriptions?: Subscription[] }).subscriptions ?? [];
+    await Promise.allSettled([...subscriptions, ...(this.unknownSubjects ? [this.unknownSubjects] : [])].map((sub) => sub.drain()));
+    if (!(await settleWithin(this.inFlight, RPC_DRAIN_MS))) {
+      this.rpc.logger.warn({ inFlight: this.inFlight.size, waitedMs: RPC_DRAIN_MS }, 'closing with RPC handlers still running; their callers will time out');
+    }
     await super.close();
   }
 
-  override async handleMessage(channel: string, natsMsg: Msg): Promise<void> {
+  override handleMessage(channel: string, natsMsg: Msg): Promise<void> {
+    const task = this.process(channel, natsMsg).finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+    return task;
+  }
+
+  private async process(channel: string, natsMsg: Msg): Promise<void> {
     const started = performance.now();
     const headers = natsMsg.headers;
     const parent = propagation.extract(ROOT_CONTEXT, headers, natsHeaderGetter);

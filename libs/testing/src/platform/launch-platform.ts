@@ -29,9 +29,16 @@ export interface RunningPlatform {
   urls: Partial<Record<ServiceName, string>>;
   pids(): Partial<Record<ServiceName, number | undefined>>;
   start(service: ServiceName): Promise<void>;
-  // SIGTERM (graceful), or SIGKILL to simulate a crash.
-  stopService(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  // SIGTERM (graceful), or SIGKILL to simulate a crash; how the process ended, when it was running.
+  stopService(service: ServiceName, signal?: NodeJS.Signals): Promise<ServiceExit | undefined>;
   stop(): Promise<void>;
+}
+
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  // Killed with SIGKILL because it had not exited 10 s after the signal.
+  forced: boolean;
 }
 
 export function serviceEntry(root: string, service: ServiceName, file: 'main' | 'migrate' = 'main'): string {
@@ -85,15 +92,20 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
     await waitReady(service, `http://127.0.0.1:${ports[service]}`, child, logFile, opts.readyTimeoutMs ?? 60_000);
   };
 
-  const stopService = async (service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+  const stopService = async (service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<ServiceExit | undefined> => {
     const child = children.get(service);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    const exited = new Promise<Omit<ServiceExit, 'forced'>>((resolve) => child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal })));
     child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
+    let forced = false;
+    const timer = setTimeout(() => {
+      forced = true;
+      child.kill('SIGKILL');
+    }, 10_000);
+    const exit = await exited;
     clearTimeout(timer);
     untrackChild(child);
+    return { ...exit, forced };
   };
 
   const platform: RunningPlatform = {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { factEvents, Streams } from '@overskill/contracts';
 import { NATS_CONNECTION, startMultiEventConsumer, type RunningConsumer } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
@@ -8,7 +8,7 @@ import { EventsIngestService } from './events-ingest.service';
 
 // Every analytics replica joins one durable consumer of the EVENTS stream.
 @Injectable()
-export class EventsIngestWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EventsIngestWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: RunningConsumer;
 
   constructor(
@@ -33,7 +33,8 @@ export class EventsIngestWorker implements OnApplicationBootstrap, OnApplication
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before connections close: running handlers still reach NATS and Postgres while they finish.
+  async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
   }
 }

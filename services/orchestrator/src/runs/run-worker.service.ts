@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Events } from '@overskill/contracts';
 import { NATS_CONNECTION, startDurableConsumer, type RunningConsumer } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
@@ -10,7 +10,7 @@ import { AgentLoopService } from './agent-loop.service';
 // Takes runs from the RUNS stream: every replica joins the same durable consumer, so they
 // share the work, each with a bounded number in flight.
 @Injectable()
-export class RunWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RunWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: RunningConsumer;
 
   constructor(
@@ -32,7 +32,8 @@ export class RunWorkerService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before connections close: running handlers still reach NATS and Postgres while they finish.
+  async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
   }
 }

@@ -1,0 +1,79 @@
+import { orchestratorV1, Rpc, SERVICE_NAMES, type ServiceName } from '@overskill/contracts';
+import { NatsRpcClient } from '@overskill/messaging';
+import { createServiceMetrics } from '@overskill/observability';
+import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+
+const { RunStatus } = orchestratorV1;
+
+jest.setTimeout(120_000);
+
+// SIGTERM is the one way a service is asked to stop (Kubernetes, Compose, Ctrl-C of npm start):
+// every service drains and exits 0, and work in flight when the signal arrives is finished.
+describe('SIGTERM: every service drains and exits 0', () => {
+  const stack = integrationStack();
+  const anthropic = new AnthropicFake({ apiKey: 'test-key' });
+  let platform: RunningPlatform;
+  let logDir: string;
+  let nc: NatsConnection;
+  let rpc: NatsRpcClient;
+
+  beforeAll(async () => {
+    const dir = scratchDir(stack.dataDir, 'shutdown');
+    logDir = join(dir, 'logs');
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: join(dir, 'workspaces'),
+      backupDir: join(dir, 'backups'),
+      logDir,
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'info' },
+    });
+    nc = await connect({ servers: stack.natsUrl });
+    rpc = new NatsRpcClient(nc, createServiceMetrics('shutdown-test'), 20_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await platform?.stop();
+    await anthropic.stop();
+  });
+
+  const log = (service: ServiceName) => readFileSync(join(logDir, `${service}.log`), 'utf8');
+
+  it('the orchestrator finishes the run it is working on, then exits 0', async () => {
+    const teamId = randomUUID();
+    const app = await rpc.send(Rpc.appCreate, { teamId, name: 'Drained', description: '', template: 'empty' });
+    // The model answers slowly: SIGTERM lands while the run waits on it.
+    anthropic.script(
+      { delayMs: 1500, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path: 'drained.txt', content: 'done\n' } }] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+    );
+    const { runId } = await rpc.send(Rpc.messagePost, { teamId, appId: app.id, content: 'Write drained.txt', authorId: 'u' });
+    while (anthropic.requests.length === 0) await new Promise((r) => setTimeout(r, 20));
+
+    const exit = await platform.stopService('orchestrator', 'SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null, forced: false });
+    expect(log('orchestrator')).toContain('shut down cleanly');
+
+    await platform.start('orchestrator');
+    const run = await rpc.send(Rpc.runGet, { teamId, runId });
+    expect(run.status).toBe(RunStatus.COMPLETED);
+    expect(run.commitSha).toMatch(/^[0-9a-f]{40}$/);
+    expect(anthropic.requests).toHaveLength(2);
+  });
+
+  it.each(SERVICE_NAMES.map((service) => [service]))('%s exits 0 on SIGTERM with its drain logged', async (service) => {
+    const exit = await platform.stopService(service, 'SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null, forced: false });
+    const lines = log(service);
+    expect(lines).toContain('shutting down');
+    expect(lines).toContain('shut down cleanly');
+    expect(lines).not.toContain('shutdown failed');
+  });
+});
