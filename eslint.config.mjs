@@ -55,4 +55,8 @@ export default [
       ],
     },
   },
+  {
+    files: ['services/console/src/**/*.test.ts', 'services/console/src/**/*.test.tsx'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
 ];
