@@ -25,10 +25,12 @@ export function VersionsPanel({ appId }: { appId: string }) {
   const [mode, setMode] = useState<'split' | 'unified'>('unified');
   const [restoring, setRestoring] = useState<Version | null>(null);
   const sha = selected ?? all[0]?.sha ?? null;
+  // The first version has no parent: it is compared with another version only when one is chosen.
+  const rootWithoutBase = !against && all.find((v) => v.sha === sha)?.parentShas.length === 0;
   const diff = useQuery({
     queryKey: ['diff', appId, sha, against],
     queryFn: () => api<VersionDiff>(`/api/apps/${appId}/versions/${sha}/diff${query({ against })}`),
-    enabled: !!sha,
+    enabled: !!sha && !rootWithoutBase,
   });
   const restore = useMutation({
     mutationFn: (v: Version) => api<VersionRestored>(`/api/apps/${appId}/versions/${v.sha}/restore`, { method: 'POST', body: {} }),
@@ -96,7 +98,12 @@ export function VersionsPanel({ appId }: { appId: string }) {
             </button>
           ) : null}
         </div>
-        {diff.isPending ? <Loading label="Loading the diff…" /> : null}
+        {rootWithoutBase ? (
+          <p className="empty" data-testid="diff-summary">
+            The first version has no parent. Choose a version to compare it with.
+          </p>
+        ) : null}
+        {diff.isPending && !rootWithoutBase ? <Loading label="Loading the diff…" /> : null}
         {diff.error ? <ErrorNotice error={diff.error} /> : null}
         {diff.data ? (
           <>
