@@ -4,11 +4,14 @@ import { Link, matchPath, Router, useRouter } from '@console/routing/router';
 import { can } from '@console/session/permissions';
 import { SessionGate, useSession } from '@console/session/session';
 import { SignIn } from '@console/session/SignIn';
-import { lazy, Suspense, useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
+import { preloadable } from '@console/ui/preloadable';
 import { Loading } from '@console/ui/states';
 
-// The workspace is its own chunk: the apps list and sign-in load without it.
-const Workspace = lazy(() => import('@console/workspace/Workspace'));
+// The workspace is its own chunk: the apps list and sign-in load without it. Opened directly
+// (a link to an app), it is fetched at once, while the session is still being checked.
+const { Component: Workspace, preload: preloadWorkspace } = preloadable(() => import('@console/workspace/Workspace'));
+if (window.location.pathname.startsWith('/apps/')) void preloadWorkspace();
 
 export function App() {
   return (

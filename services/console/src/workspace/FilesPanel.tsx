@@ -1,15 +1,17 @@
 import { api, query } from '@console/api/client';
 import type { FileContent, FileTree } from '@console/api/types';
+import { preloadable } from '@console/ui/preloadable';
 import { ErrorNotice, Loading } from '@console/ui/states';
 import { useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { lazy, Suspense, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { Suspense, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 
-// CodeMirror is its own chunk, fetched the first time a file is opened.
-const CodeViewer = lazy(() => import('./CodeViewer'));
+// CodeMirror is its own chunk, fetched as the files screen opens (in parallel with the tree).
+const { Component: CodeViewer, preload: preloadCodeViewer } = preloadable(() => import('./CodeViewer'));
 const ROW = 28;
 
 export function FilesPanel({ appId, refSha }: { appId: string; refSha?: string }) {
+  useEffect(() => void preloadCodeViewer(), []);
   const tree = useQuery({ queryKey: ['files', appId, refSha ?? 'latest'], queryFn: () => api<FileTree>(`/api/apps/${appId}/files${query({ ref: refSha })}`) });
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<string | null>(null);

@@ -3,16 +3,18 @@ import type { Page, Version, VersionDiff, VersionRestored } from '@console/api/t
 import { can } from '@console/session/permissions';
 import { useSession } from '@console/session/session';
 import { ConfirmDialog } from '@console/ui/Dialog';
+import { preloadable } from '@console/ui/preloadable';
 import { Empty, ErrorNotice, Loading } from '@console/ui/states';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useState } from 'react';
+import { Suspense, useEffect, useState } from 'react';
 
-// react-diff-view is its own chunk, fetched when a diff is first shown.
-const DiffView = lazy(() => import('./DiffView'));
+// react-diff-view is its own chunk, fetched as the versions screen opens (in parallel with the diff).
+const { Component: DiffView, preload: preloadDiffView } = preloadable(() => import('./DiffView'));
 
 export function VersionsPanel({ appId }: { appId: string }) {
   const { session } = useSession();
   const client = useQueryClient();
+  useEffect(() => void preloadDiffView(), []);
   const versions = useInfiniteQuery({
     queryKey: ['versions', appId],
     queryFn: ({ pageParam }) => api<Page<Version>>(`/api/apps/${appId}/versions${query({ limit: 50, cursor: pageParam })}`),

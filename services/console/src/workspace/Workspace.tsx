@@ -1,7 +1,7 @@
 import { api } from '@console/api/client';
 import type { App } from '@console/api/types';
 import { Link } from '@console/routing/router';
-import { ErrorNotice, Loading } from '@console/ui/states';
+import { ErrorNotice } from '@console/ui/states';
 import { useQuery } from '@tanstack/react-query';
 import { ChatPanel } from './ChatPanel';
 import { FilesPanel } from './FilesPanel';
@@ -17,13 +17,13 @@ const TABS = [
 // One app: chat and the run beside the live preview, its files, its versions.
 export default function Workspace({ appId, tab }: { appId: string; tab: string }) {
   const app = useQuery({ queryKey: ['app', appId], queryFn: () => api<App>(`/api/apps/${appId}`) });
-  if (app.isPending) return <Loading />;
+  // The panels load their own data in parallel with the app's name; only a missing app stops them.
   if (app.error) return <ErrorNotice error={app.error} onRetry={() => void app.refetch()} />;
   const current = TABS.some((t) => t.id === tab) ? tab : 'chat';
   return (
     <section className="workspace" aria-labelledby="app-title">
       <div className="row between wrap">
-        <h1 id="app-title">{app.data.name}</h1>
+        <h1 id="app-title">{app.data?.name ?? "Loading…"}</h1>
         <nav aria-label="Workspace" className="tabs">
           {TABS.map((t) => (
             <Link key={t.id} to={`/apps/${appId}/${t.id}`} aria-current={current === t.id ? 'page' : undefined}>
