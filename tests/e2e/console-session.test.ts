@@ -1,4 +1,6 @@
 import Redis from 'ioredis';
+import http from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 
 // The web console's edge: the built SPA served by the gateway (caching, CSP, fallback that never
@@ -23,6 +25,18 @@ describe('console: static serving and session sign-in', () => {
     const setCookie = res.headers.get('set-cookie') ?? '';
     return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrfToken, res };
   }
+
+  // The raw bytes and headers (fetch would decompress on its own).
+  const rawGet = (path: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      http
+        .get(`${h.gateway}${path}`, { headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        })
+        .on('error', reject);
+    });
 
   const withCookie = (cookie: string, init: ApiInit = {}): ApiInit => ({ ...init, key: null, headers: { cookie, ...init.headers } });
 
@@ -73,6 +87,18 @@ describe('console: static serving and session sign-in', () => {
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const etag = js.headers.get('etag')!;
     expect((await fetch(`${h.gateway}${asset}`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // Compressed once at build time: brotli or gzip as the client asks, the same bytes either way.
+    const plain = await rawGet(asset, {});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const br = await rawGet(asset, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
+    expect(br.body.length).toBeLessThan(plain.body.length / 2);
+    const gz = await rawGet(asset, { 'accept-encoding': 'gzip;q=1, br;q=0' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).equals(plain.body)).toBe(true);
+    expect(new Set([plain.headers.etag, br.headers.etag, gz.headers.etag]).size).toBe(3);
     // A stale page asking for an asset that no longer exists gets a 404, never index.html.
     const missing = await fetch(`${h.gateway}/assets/index-AAAAAAAA.js`);
     expect(missing.status).toBe(404);

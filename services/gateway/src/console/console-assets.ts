@@ -5,6 +5,9 @@ export interface ConsoleAsset {
   body: Buffer;
   type: string;
   etag: string;
+  // Compressed at build time (name.br, name.gz beside the file).
+  br?: Buffer;
+  gzip?: Buffer;
 }
 
 export interface ConsoleBundle {
@@ -33,7 +36,7 @@ export function loadConsoleBundle(dir: string): ConsoleBundle {
     for (const name of readdirSync(folder)) {
       const full = join(folder, name);
       if (statSync(full).isDirectory()) walk(full);
-      else assets.set(`/${relative(dir, full).split(sep).join('/')}`, asset(full));
+      else if (!/\.(br|gz)$/.test(name)) assets.set(`/${relative(dir, full).split(sep).join('/')}`, asset(full));
     }
   };
   walk(dir);
@@ -45,5 +48,12 @@ export function loadConsoleBundle(dir: string): ConsoleBundle {
 function asset(file: string): ConsoleAsset {
   const body = readFileSync(file);
   const stat = statSync(file);
-  return { body, type: TYPES[extname(file)] ?? 'application/octet-stream', etag: `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"` };
+  const variant = (suffix: string) => (existsSync(file + suffix) ? readFileSync(file + suffix) : undefined);
+  return {
+    body,
+    type: TYPES[extname(file)] ?? 'application/octet-stream',
+    etag: `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
+    br: variant('.br'),
+    gzip: variant('.gz'),
+  };
 }

@@ -20,14 +20,19 @@ export function registerConsole(app: NestFastifyApplication, env: GatewayEnv, lo
   const fastify = app.getHttpAdapter().getInstance();
 
   const send = (request: FastifyRequest, reply: FastifyReply, file: ConsoleAsset, cacheControl: string) => {
-    void reply.header('cache-control', cacheControl).header('etag', file.etag).type(file.type);
-    if (request.headers['if-none-match'] === file.etag) return reply.status(304).send();
-    return reply.send(file.body);
+    const encoding = pickEncoding(request.headers['accept-encoding'], file);
+    const etag = encoding ? `${file.etag.slice(0, -1)}-${encoding}"` : file.etag;
+    void reply.header('cache-control', cacheControl).header('etag', etag).header('vary', 'accept-encoding').type(file.type);
+    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+    if (!encoding) return reply.send(file.body);
+    return reply.header('content-encoding', encoding).send(encoding === 'br' ? file.br : file.gzip);
   };
 
   fastify.route({
     method: ['GET', 'HEAD'],
     url: '/*',
+    // Assets come compressed from the build; index.html is too small to be worth it.
+    compress: false,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const path = request.url.split('?')[0] ?? '/';
       if (RESERVED.test(path)) throw new NotFoundException();
@@ -38,4 +43,12 @@ export function registerConsole(app: NestFastifyApplication, env: GatewayEnv, lo
       return send(request, reply, bundle.index, 'no-store');
     },
   });
+}
+
+function pickEncoding(accept: string | string[] | undefined, file: ConsoleAsset): 'br' | 'gzip' | null {
+  const offered = (Array.isArray(accept) ? accept.join(',') : (accept ?? '')).toLowerCase();
+  const accepts = (name: string) => offered.split(',').some((part) => part.trim().split(';')[0] === name && !/;\s*q=0(\.0*)?\s*$/.test(part.trim()));
+  if (file.br && accepts('br')) return 'br';
+  if (file.gzip && accepts('gzip')) return 'gzip';
+  return null;
 }
