@@ -36,7 +36,7 @@ export function renderSignedIn(ui: ReactNode) {
   return render(
     <QueryClientProvider client={client}>
       <Router>
-        <SessionGate signIn={() => <p>signed out</p>}>{ui}</SessionGate>
+        <SessionGate signIn={({ notice }) => <p>signed out{notice ? `: ${notice}` : ''}</p>}>{ui}</SessionGate>
       </Router>
     </QueryClientProvider>,
   );
