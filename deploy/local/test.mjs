@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test` (and CI through .ci/run): every check, in order, stopping at the first failure.
-// Ends with one line `jest + vitest: N passed, M failed[, K skipped]`. See docs/local-stack.md.
+// Ends with one line `vitest + jest: N passed, M failed[, K skipped]`. See docs/local-stack.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ function countsOf(resultsFile) {
 
 // Printed as the very last line, pass or fail: it is what a reader (and CI) looks for.
 const counted = { passed: 0, failed: 0, skipped: 0, runners: [] };
-let jestSummary;
+let testSummary;
 
 function count(runner, resultsFile) {
   if (!fs.existsSync(resultsFile)) {
@@ -35,43 +35,30 @@ function count(runner, resultsFile) {
     counted.runners.push(runner);
   }
   const { passed, failed, skipped } = counted;
-  jestSummary = `${counted.runners.join(' + ')}: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+  testSummary = `${counted.runners.join(' + ')}: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
+
+// Runs a test runner that writes Jest-shaped JSON results to the file it is given, and counts them.
+async function runCounted(runner, args) {
+  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `overskill-${runner}-`));
+  const resultsFile = path.join(resultsDir, 'results.json');
+  let failure;
+  try {
+    runCommand(bin(runner), args(resultsFile));
+  } catch (error) {
+    failure = error;
+  }
+  try {
+    count(runner, resultsFile);
+  } finally {
+    fs.rmSync(resultsDir, { recursive: true, force: true });
+  }
+  if (failure) throw failure;
 }
 
 // The web console's component tests (Vitest + Testing Library in jsdom).
-async function runVitest() {
-  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'overskill-vitest-'));
-  const resultsFile = path.join(resultsDir, 'results.json');
-  let failure;
-  try {
-    runCommand(bin('vitest'), ['run', '--config', 'services/console/vite.config.mts', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`]);
-  } catch (error) {
-    failure = error;
-  }
-  try {
-    count('vitest', resultsFile);
-  } finally {
-    fs.rmSync(resultsDir, { recursive: true, force: true });
-  }
-  if (failure) throw failure;
-}
-
-async function runJest() {
-  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'overskill-jest-'));
-  const resultsFile = path.join(resultsDir, 'results.json');
-  let failure;
-  try {
-    runCommand(bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`]);
-  } catch (error) {
-    failure = error;
-  }
-  try {
-    count('jest', resultsFile);
-  } finally {
-    fs.rmSync(resultsDir, { recursive: true, force: true });
-  }
-  if (failure) throw failure;
-}
+const runVitest = () => runCounted('vitest', (file) => ['run', '--config', 'services/console/vite.config.mts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+const runJest = () => runCounted('jest', (file) => ['--ci', '--json', `--outputFile=${file}`]);
 
 async function main() {
   const started = Date.now();
@@ -96,11 +83,11 @@ async function main() {
   await step('vitest (web console components)', runVitest);
   await step('jest (unit + integration, console end to end in Chromium)', runJest);
   console.log(`\nnpm test: all steps passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log(jestSummary);
+  console.log(testSummary);
 }
 
 main().catch((error) => {
   console.error(`\nnpm test: ${error instanceof StepFailedError ? error.message : error?.stack ?? error}`);
-  if (jestSummary) console.log(jestSummary);
+  if (testSummary) console.log(testSummary);
   process.exit(1);
 });
