@@ -68,7 +68,7 @@ describe('console in Chromium', () => {
     await expectAccessible(page, 'apps (empty)');
 
     await page.getByRole('button', { name: 'New app' }).click();
-    await page.getByLabel('Name').fill('Groceries');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Groceries');
     await page.getByLabel('Vite + React').check();
     await page.getByLabel('Static web page').check();
     await expectAccessible(page, 'new app dialog');
@@ -146,7 +146,7 @@ describe('console in Chromium', () => {
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('table').locator('tbody tr').first().waitFor();
     await page.getByRole('button', { name: 'New key' }).click();
-    await page.getByLabel('Name').fill('from the console');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('from the console');
     await page.getByRole('button', { name: 'Create' }).click();
     const secret = await page.getByTestId('new-key').inputValue();
     expect(secret).toMatch(/^osk_[a-z0-9]{12}_/);
@@ -253,6 +253,36 @@ describe('console in Chromium', () => {
     await page.goto(`/apps/${appId}/versions`);
     await page.locator('.diff-file').first().waitFor();
     expect(blocked).toEqual([]);
+  });
+
+  it('renames and, after a confirmation, deletes an app; cancels a running run', async () => {
+    const page = await newPage();
+    await signIn(page, owner.key);
+    await page.getByRole('button', { name: 'New app' }).click();
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Scratch');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: 'Scratch', level: 1 }).waitFor();
+    await page.getByLabel('Message to the agent').fill('Build a scratch pad');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('.run .badge.cancelled').waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Apps' }).first().click();
+    await page.getByRole('button', { name: 'Rename Scratch' }).click();
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Scratch renamed');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('link', { name: 'Scratch renamed' }).waitFor();
+    await page.getByRole('button', { name: 'Delete Scratch renamed' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete Scratch renamed?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.getByRole('link', { name: 'Scratch renamed' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Delete Scratch renamed' }).click();
+    await page.getByRole('button', { name: 'Delete app' }).click();
+    await page.getByRole('link', { name: 'Scratch renamed' }).waitFor({ state: 'detached' });
+    const apps = (await h.api('/api/apps', { key: owner.key })).body.data.map((a: { name: string }) => a.name);
+    expect(apps).not.toContain('Scratch renamed');
   });
 
   it('works at a phone size (390×844)', async () => {
