@@ -189,6 +189,12 @@ describe('console in Chromium', () => {
     await page.getByRole('list', { name: 'Versions' }).getByRole('button').last().click();
     await page.getByTestId('diff-summary').waitFor();
     expect(await page.getByRole('button', { name: 'Restore this version' }).count()).toBe(0);
+    // Any version's files, not only the latest.
+    const oldest = (await page.getByRole('list', { name: 'Versions' }).getByRole('button').last().locator('code').innerText()).trim();
+    await page.getByRole('link', { name: 'Files at this version' }).click();
+    await page.waitForURL(new RegExp(`/files\\?ref=${oldest}`));
+    await page.getByRole('heading', { name: new RegExp(`Files at ${oldest}`) }).waitFor();
+    await page.getByRole('link', { name: 'Back to the latest version' }).waitFor();
     await page.getByRole('link', { name: 'Apps' }).first().click();
     await page.getByRole('link', { name: 'Groceries' }).waitFor();
     expect(await page.getByRole('button', { name: /^(Rename|Delete) / }).count()).toBe(0);

@@ -1,5 +1,6 @@
 import { api, query } from '@console/api/client';
 import type { FileContent, FileTree } from '@console/api/types';
+import { Link } from '@console/routing/router';
 import { preloadable } from '@console/ui/preloadable';
 import { ErrorNotice, Loading } from '@console/ui/states';
 import { useQuery } from '@tanstack/react-query';
@@ -53,8 +54,13 @@ export function FilesPanel({ appId, refSha }: { appId: string; refSha?: string }
     <div className="files">
       <div className="card tree-card">
         <h2 className="small">
-          Files at <code>{tree.data.ref.slice(0, 12)}</code> ({tree.data.entries.filter((e) => e.type === 'file').length})
+          Files at <code>{tree.data.ref.slice(0, 12)}</code> ({tree.data.entries.filter((e) => e.type === 'file').length}){refSha ? '' : ', the latest version'}
         </h2>
+        {refSha ? (
+          <p className="small">
+            <Link to={`/apps/${appId}/files`}>Back to the latest version</Link>
+          </p>
+        ) : null}
         {tree.data.truncated ? <p className="small muted">Only the first files are listed: the tree is very large.</p> : null}
         {rows.length === 0 ? <p className="empty">No files in this version.</p> : null}
         <div ref={parent} className="tree" role="tree" aria-label="Files">

@@ -1,5 +1,6 @@
 import { api, query } from '@console/api/client';
 import type { Page, Version, VersionDiff, VersionRestored } from '@console/api/types';
+import { Link } from '@console/routing/router';
 import { can } from '@console/session/permissions';
 import { useSession } from '@console/session/session';
 import { ConfirmDialog } from '@console/ui/Dialog';
@@ -94,6 +95,7 @@ export function VersionsPanel({ appId }: { appId: string }) {
               <input type="radio" name="diff-mode" checked={mode === 'split'} onChange={() => setMode('split')} /> Split
             </label>
           </fieldset>
+          {current ? <Link to={`/apps/${appId}/files?ref=${current.sha}`}>Files at this version</Link> : null}
           {current && can(session, 'restoreVersion') && current.sha !== all[0]?.sha ? (
             <button type="button" className="primary" onClick={() => setRestoring(current)}>
               Restore this version

@@ -1,6 +1,6 @@
 import { api } from '@console/api/client';
 import type { App } from '@console/api/types';
-import { Link } from '@console/routing/router';
+import { Link, useRouter } from '@console/routing/router';
 import { ErrorNotice } from '@console/ui/states';
 import { useQuery } from '@tanstack/react-query';
 import { ChatPanel } from './ChatPanel';
@@ -16,7 +16,11 @@ const TABS = [
 
 // One app: chat and the run beside the live preview, its files, its versions.
 export default function Workspace({ appId, tab }: { appId: string; tab: string }) {
+  const { search } = useRouter();
   const app = useQuery({ queryKey: ['app', appId], queryFn: () => api<App>(`/api/apps/${appId}`) });
+  // ?ref=<sha> on the files tab: the tree of that version instead of the latest.
+  const ref = search.get('ref');
+  const refSha = ref && /^[0-9a-f]{7,40}$/.test(ref) ? ref : undefined;
   // The panels load their own data in parallel with the app's name; only a missing app stops them.
   if (app.error) return <ErrorNotice error={app.error} onRetry={() => void app.refetch()} />;
   const current = TABS.some((t) => t.id === tab) ? tab : 'chat';
@@ -38,7 +42,7 @@ export default function Workspace({ appId, tab }: { appId: string; tab: string }
           <PreviewPane appId={appId} />
         </div>
       ) : current === 'files' ? (
-        <FilesPanel appId={appId} />
+        <FilesPanel appId={appId} refSha={refSha} />
       ) : (
         <VersionsPanel appId={appId} />
       )}
