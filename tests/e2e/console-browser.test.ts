@@ -28,6 +28,15 @@ describe('console in Chromium', () => {
     await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
   }
 
+  // Polls from the test side: the page's CSP forbids the string evaluation waitForFunction uses.
+  async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   // The run with its steps (the runs list carries none).
   async function latestRun(id: string) {
     const { id: runId } = (await h.api(`/api/apps/${id}/runs?limit=1`, { key: owner.key })).body.data[0];
@@ -61,7 +70,8 @@ describe('console in Chromium', () => {
     await screenshot(page, '01-sign-in');
     await signIn(page, owner.key);
     // The key is never kept by the page: the session cookie is HttpOnly, storage is empty.
-    // (Expressions as strings: they run in the page, whose globals this file's types do not know.)
+    // (Expressions as strings: they run in the page, whose globals this file's types do not know;
+    // page.evaluate goes through the debugger protocol, which the page's CSP does not govern.)
     const stored = await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie })');
     expect(stored).toBe(JSON.stringify({ local: {}, session: {}, cookie: '' }));
     await page.getByText('No apps yet').waitFor();
@@ -128,7 +138,7 @@ describe('console in Chromium', () => {
     await expectAccessible(page, 'restore dialog');
     await dialog.getByRole('button', { name: 'Restore' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.waitForFunction(`document.querySelectorAll('[aria-label="Versions"] button').length === ${before + 1}`);
+    await versions.nth(before).waitFor();
     await expect(versions.first().innerText()).resolves.toContain(`restored from ${oldSha}`);
     const log = (await h.api(`/api/apps/${appId}/versions`, { key: owner.key })).body.data;
     expect(log).toHaveLength(before + 1);
@@ -160,7 +170,10 @@ describe('console in Chromium', () => {
     await page.getByRole('cell', { name: 'POST /api/keys', exact: true }).first().waitFor();
     await page.getByLabel('Action').fill('POST /api/session');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.waitForFunction(`[...document.querySelectorAll('tbody tr td:nth-child(3)')].every((td) => td.textContent === 'POST /api/session')`);
+    await until(async () => {
+      const actions = await page.locator('tbody tr td:nth-child(3)').allInnerTexts();
+      return actions.length > 0 && actions.every((a) => a === 'POST /api/session');
+    });
     await expectAccessible(page, 'admin audit');
     await screenshot(page, '07-admin-audit');
 
@@ -216,6 +229,8 @@ describe('console in Chromium', () => {
 
   it("a run's stream survives a dropped connection: nothing lost, nothing repeated", async () => {
     let proxy: DroppableProxy | undefined;
+    // Slower turns: the run must still be going after two cuts and two reconnections.
+    h.anthropic.respondWith((request) => ({ ...demoResponder(request), delayMs: 2000 }));
     try {
       proxy = await droppableProxy(h.gateway);
       const page = await newPage(proxy.url);
@@ -226,11 +241,11 @@ describe('console in Chromium', () => {
       await page.locator('.run .badge.running').waitFor();
       await page.getByTestId('stream-state').getByText('Live').waitFor();
       await page.getByTestId('run-steps').locator('li').first().waitFor();
-      // Cut every connection mid-run, twice.
+      // Cut every connection mid-run, twice; each time the page reconnects and goes live again.
       for (let i = 0; i < 2; i++) {
         expect(proxy.dropAll()).toBeGreaterThan(0);
-        await page.getByTestId('stream-state').getByText(/Reconnecting…|Live/).waitFor();
-        await page.waitForTimeout(300);
+        await page.getByTestId('stream-state').getByText('Reconnecting…').waitFor();
+        await page.getByTestId('stream-state').getByText('Live').waitFor();
       }
       await page.locator('.run .badge.completed').waitFor({ timeout: 60_000 });
       const seqs = await page.getByTestId('run-steps').locator('li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-seq'))));
@@ -238,6 +253,7 @@ describe('console in Chromium', () => {
       expect(run.status).toBe('completed');
       expect(seqs).toEqual(run.steps.map((s: { seq: number }) => s.seq));
     } finally {
+      h.anthropic.respondWith((request) => ({ ...demoResponder(request), delayMs: 700 }));
       await proxy?.close();
     }
   });
@@ -289,6 +305,40 @@ describe('console in Chromium', () => {
     await page.getByRole('link', { name: 'Scratch renamed' }).waitFor({ state: 'detached' });
     const apps = (await h.api('/api/apps', { key: owner.key })).body.data.map((a: { name: string }) => a.name);
     expect(apps).not.toContain('Scratch renamed');
+  });
+
+  it('works by keyboard: sign in, open a dialog and leave it, move through the file tree', async () => {
+    const page = await newPage();
+    await page.goto('/');
+    await page.getByLabel('API key').waitFor();
+    // The key field is the first stop; Enter submits.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('api-key');
+    await page.keyboard.type(owner.key);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
+    const newApp = page.getByRole('button', { name: 'New app' });
+    await newApp.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'New app' }).waitFor();
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('app-name');
+    // Focus stays inside the dialog, and Escape closes it, handing focus back.
+    for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(`!!document.activeElement.closest('[role="dialog"]')`)).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('New app');
+
+    await page.goto(`/apps/${appId}/files`);
+    const first = page.getByRole('treeitem').first();
+    await first.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const focused = (await page.evaluate('document.activeElement && document.activeElement.textContent')) as string;
+    expect(focused).not.toBe(await first.innerText());
+    await page.keyboard.press('Enter');
+    await page.locator('.cm-editor .cm-content').waitFor();
+    await expect(page.getByRole('heading', { level: 2 }).filter({ hasText: focused.replace(/^[▸▾] /, '') }).count()).resolves.toBeGreaterThan(0);
   });
 
   it('works at a phone size (390×844)', async () => {
