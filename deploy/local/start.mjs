@@ -320,6 +320,7 @@ function printSummary({ infra, services, demoMode, adminKey }) {
 ==================================================================================
  overskill is running${demoMode ? '  (DEMO MODE: scripted fake Anthropic API)' : ''}
 
+  console        ${gatewayUrl}/   open it and sign in with the admin key below
   gateway        ${gatewayUrl}   (summary ${gatewayUrl}/health, detail ${gatewayUrl}/health/detailed)
   services       health                               metrics
 ${rows.join('\n')}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test` (and CI through .ci/run): every check, in order, stopping at the first failure.
-// Ends with one line `jest: N passed, M failed[, K skipped]`. See docs/local-stack.md.
+// Ends with one line `vitest + jest: N passed, M failed[, K skipped]`. See docs/local-stack.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,38 +10,60 @@ import { StepFailedError, runCommand, step } from './script-steps.mjs';
 const bin = (tool) => path.join(REPO_ROOT, 'node_modules', '.bin', tool);
 
 
-function jestSummaryLine(resultsFile) {
+// Jest and Vitest both write this JSON shape (Vitest's json reporter mirrors Jest's).
+function countsOf(resultsFile) {
   const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
   const skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
   // A suite that fails to load counts no test; it still is a failure.
   const failed = results.numFailedTests + (results.numRuntimeErrorTestSuites ?? 0);
-  return `jest: ${results.numPassedTests} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+  return { passed: results.numPassedTests, failed, skipped };
 }
 
 // Printed as the very last line, pass or fail: it is what a reader (and CI) looks for.
-let jestSummary;
+const counted = { passed: 0, failed: 0, skipped: 0, runners: [] };
+let testSummary;
 
-async function runJest() {
-  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'overskill-jest-'));
+function count(runner, resultsFile) {
+  if (!fs.existsSync(resultsFile)) {
+    counted.failed += 1;
+    counted.runners.push(`${runner}: no results were written (it crashed before reporting)`);
+  } else {
+    const c = countsOf(resultsFile);
+    counted.passed += c.passed;
+    counted.failed += c.failed;
+    counted.skipped += c.skipped;
+    counted.runners.push(runner);
+  }
+  const { passed, failed, skipped } = counted;
+  testSummary = `${counted.runners.join(' + ')}: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
+
+// Runs a test runner that writes Jest-shaped JSON results to the file it is given, and counts them.
+async function runCounted(runner, args) {
+  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), `overskill-${runner}-`));
   const resultsFile = path.join(resultsDir, 'results.json');
   let failure;
   try {
-    runCommand(bin('jest'), ['--ci', '--json', `--outputFile=${resultsFile}`]);
+    runCommand(bin(runner), args(resultsFile));
   } catch (error) {
     failure = error;
   }
   try {
-    jestSummary = fs.existsSync(resultsFile) ? jestSummaryLine(resultsFile) : 'jest: no results were written (Jest crashed before reporting)';
+    count(runner, resultsFile);
   } finally {
     fs.rmSync(resultsDir, { recursive: true, force: true });
   }
   if (failure) throw failure;
 }
 
+// The web console's component tests (Vitest + Testing Library in jsdom).
+const runVitest = () => runCounted('vitest', (file) => ['run', '--config', 'services/console/vite.config.mts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+const runJest = () => runCounted('jest', (file) => ['--ci', '--json', `--outputFile=${file}`]);
+
 async function main() {
   const started = Date.now();
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose']);
+    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose', 'chromium']);
     ensureNodeModules();
   });
   await step('proto: buf lint, generated code up to date, buf breaking against main', () => runCommand(process.execPath, ['deploy/local/proto-check.mjs']));
@@ -52,16 +74,20 @@ async function main() {
     runCommand(bin('nx'), ['show', 'projects'], { stdio: ['ignore', 'ignore', 'inherit'] });
     runCommand(bin('eslint'), ['--max-warnings=0', '.']);
   });
-  await step('type-check', () => runCommand(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']));
+  await step('type-check', () => {
+    runCommand(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+    runCommand(bin('tsc'), ['-p', 'services/console/tsconfig.json', '--noEmit']);
+  });
   await step('build', () => runCommand(process.execPath, ['deploy/local/build.mjs']));
   await step('openapi: generate the gateway document from the code and lint it (@redocly/cli)', () => runCommand(process.execPath, ['services/gateway/scripts/check-openapi.mjs']));
-  await step('jest (unit + integration)', runJest);
+  await step('vitest (web console components)', runVitest);
+  await step('jest (unit + integration, console end to end in Chromium)', runJest);
   console.log(`\nnpm test: all steps passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log(jestSummary);
+  console.log(testSummary);
 }
 
 main().catch((error) => {
   console.error(`\nnpm test: ${error instanceof StepFailedError ? error.message : error?.stack ?? error}`);
-  if (jestSummary) console.log(jestSummary);
+  if (testSummary) console.log(testSummary);
   process.exit(1);
 });

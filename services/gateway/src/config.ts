@@ -51,6 +51,11 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   GATEWAY_KEEP_ALIVE_TIMEOUT_MS: int(1000, 72_000),
   // Graceful shutdown waits this long for in-flight requests before closing anyway.
   GATEWAY_SHUTDOWN_DRAIN_MS: int(0, 10_000),
+  // A console session (POST /api/session) ends this long after sign-in; the key's own revocation
+  // or expiry ends it sooner.
+  GATEWAY_SESSION_TTL_SECONDS: int(10, 3600),
+  // The built web console (index.html + assets/); empty = next to this build (dist/services/console).
+  GATEWAY_CONSOLE_DIR: z.string().default(''),
   // How long /health/detailed waits for each service's ping.
   HEALTH_PING_TIMEOUT_MS: int(100, 1500),
 });

@@ -21,6 +21,9 @@ import { ApiKeysHttpController } from './keys/api-keys.http-controller';
 import { ApiKeysRepository } from './keys/api-keys.repository';
 import { ApiKeysService } from './keys/api-keys.service';
 import { KeyCache } from './keys/key-cache';
+import { SessionHttpController } from './session/session.http-controller';
+import { SessionRepository } from './session/session.repository';
+import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
 import { LlmGatewayService } from './llm/llm-gateway.service';
@@ -42,6 +45,7 @@ export class GatewayModule {
         AdminHttpController,
         MessagesHttpController,
         AiAdminHttpController,
+        SessionHttpController,
         PlatformHealthController,
       ],
       providers: [
@@ -49,6 +53,8 @@ export class GatewayModule {
         ApiKeysRepository,
         KeyCache,
         ApiKeysService,
+        SessionRepository,
+        SessionService,
         ApiKeyGuard,
         RateLimiter,
         AuditRepository,
@@ -60,7 +66,7 @@ export class GatewayModule {
         LlmGatewayService,
         PlatformHealthService,
       ],
-      exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, RateLimiter, AuditService, DrainController],
+      exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, SessionService, RateLimiter, AuditService, DrainController],
     };
   }
 }

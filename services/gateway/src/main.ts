@@ -4,6 +4,7 @@ import { bootstrapService, runService } from '@overskill/runtime';
 import type { FastifyReply } from 'fastify';
 import { AuditService } from './audit/audit.service';
 import { gatewayEnvSchema } from './config';
+import { registerConsole } from './console/console-static';
 import { HttpErrorFilter, noteErrorCode, toHttpError } from './errors/http-error.filter';
 import { GatewayModule } from './gateway.module';
 import { DrainController } from './http/drain';
@@ -39,6 +40,7 @@ runService(() => {
           void reply.status(status).send(body);
         });
       await registerEdge(app, { env, logger, limiter: app.get(RateLimiter), audit: app.get(AuditService), drain: app.get(DrainController) });
+      registerConsole(app, env, logger);
     },
   });
 });

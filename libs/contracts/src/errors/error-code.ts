@@ -21,6 +21,7 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  CSRF_TOKEN_INVALID = 'CSRF_TOKEN_INVALID',
 
   // Domain
   TEAM_NOT_FOUND = 'TEAM_NOT_FOUND',
@@ -125,6 +126,7 @@ export const errorHttpStatus: Record<ErrorCode, number> = {
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.REQUEST_TIMEOUT]: 504,
   [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCode.CSRF_TOKEN_INVALID]: 403,
   [ErrorCode.TEAM_NOT_FOUND]: 404,
   [ErrorCode.APP_NOT_FOUND]: 404,
   [ErrorCode.RUN_NOT_FOUND]: 404,

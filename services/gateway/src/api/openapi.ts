@@ -80,7 +80,7 @@ export function buildOpenApiDocument(): Json {
     const op: Json = {
       operationId: spec.id,
       summary: spec.summary,
-      description: [spec.description, `Requires role **${spec.minRole}** or above${spec.scope ? ` and, for a scoped key, scope \`${spec.scope}\`` : ''}.`, spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : '']
+      description: [spec.description, spec.public ? 'No key header needed.' : `Requires role **${spec.minRole}** or above${spec.scope ? ` and, for a scoped key, scope \`${spec.scope}\`` : ''}.`, spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : '']
         .filter(Boolean)
         .join('\n\n'),
       tags: [spec.tag],
@@ -88,6 +88,7 @@ export function buildOpenApiDocument(): Json {
       'x-scope': spec.scope,
       parameters: parameters(spec),
       responses,
+      ...(spec.public ? { security: [] } : {}),
     };
     if (spec.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchemaOf(spec.body, 'input') } } };
     (paths[openApiPath(spec.path)] ??= {})[spec.method.toLowerCase()] = op;
@@ -101,7 +102,7 @@ export function buildOpenApiDocument(): Json {
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],
-    security: [{ apiKey: [] }, { bearer: [] }],
+    security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
     tags: [
       { name: 'apps', description: 'Apps: git-backed workspaces the agent builds' },
       { name: 'messages', description: 'Chat messages; each starts an agent run' },
@@ -110,6 +111,7 @@ export function buildOpenApiDocument(): Json {
       { name: 'versions', description: "An app's versions (commits): log, diff, restore" },
       { name: 'keys', description: 'API keys of your team' },
       { name: 'audit', description: 'The append-only audit log of your team' },
+      { name: 'session', description: 'Web console sign-in: an API key exchanged for an HttpOnly session cookie' },
       { name: 'admin', description: 'Operator views' },
       { name: 'llm', description: 'The Anthropic-compatible Messages API, through the model router' },
     ],
@@ -118,6 +120,7 @@ export function buildOpenApiDocument(): Json {
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         bearer: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: 'osk_session', description: 'The web console session (POST /api/session); writes also need X-CSRF-Token' },
       },
       schemas: { Error: jsonSchemaOf(ErrorBody) },
     },

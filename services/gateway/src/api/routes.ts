@@ -18,7 +18,10 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   summary: string;
   description?: string;
   minRole: RoleName;
-  scope: Scope;
+  // null: any valid key, whatever its scopes (the console's session routes).
+  scope: Scope | null;
+  // Authenticates inside its handler (sign-in takes the key in its body); the guard lets it through.
+  public?: boolean;
   params?: P;
   query?: Q;
   body?: B;
@@ -100,6 +103,25 @@ export const ROUTES = {
   revokeKey: route({ id: 'revokeKey', method: 'DELETE', path: '/api/keys/:keyId', tag: 'keys', summary: 'Revoke a key, effective at once on every gateway replica', minRole: 'admin', scope: 'keys:manage', params: S.KeyParams, status: 200, response: S.ApiKey, errors: [404] }),
 
   listAudit: route({ id: 'listAudit', method: 'GET', path: '/api/audit', tag: 'audit', summary: "The team's audit log, newest first (filters, cursor paginated)", minRole: 'admin', scope: 'audit:read', query: S.AuditQuery, status: 200, response: S.AuditPage, errors: [] }),
+
+  createSession: route({
+    id: 'createSession',
+    method: 'POST',
+    path: '/api/session',
+    tag: 'session',
+    summary: 'Sign the web console in: exchanges an API key for a short-lived HttpOnly session cookie and a CSRF token',
+    description:
+      'Needs no header: the key is in the body. The answer sets `osk_session` (HttpOnly, SameSite=Strict, Path=/api). Requests that carry the cookie instead of a key send the `X-CSRF-Token` from this answer on every POST, PATCH and DELETE. The session ends at `expiresAt`, at sign-out, or as soon as its key is revoked, expires or is rotated out.',
+    minRole: 'viewer',
+    scope: null,
+    public: true,
+    body: S.CreateSessionBody,
+    status: 201,
+    response: S.Session,
+    errors: [],
+  }),
+  getSession: route({ id: 'getSession', method: 'GET', path: '/api/session', tag: 'session', summary: 'Who the caller is: team, role, scopes, and for a console session its CSRF token and expiry', minRole: 'viewer', scope: null, status: 200, response: S.Session, errors: [] }),
+  deleteSession: route({ id: 'deleteSession', method: 'DELETE', path: '/api/session', tag: 'session', summary: 'Sign the console out: the session is deleted and its cookie cleared', minRole: 'viewer', scope: null, status: 200, response: S.SessionEnded, errors: [] }),
 
   adminStatus: route({ id: 'adminStatus', method: 'GET', path: '/api/admin/status', tag: 'admin', summary: 'Every service and dependency with its latency', minRole: 'admin', scope: 'admin:read', status: 200, response: S.AdminStatus, errors: [] }),
   toolStats: route({ id: 'toolStats', method: 'GET', path: '/api/admin/tools/stats', tag: 'admin', summary: "Your team's tool executions by tool and outcome over the last days (from analytics)", minRole: 'admin', scope: 'admin:read', query: S.ToolStatsQuery, status: 200, response: S.ToolStats, errors: [] }),

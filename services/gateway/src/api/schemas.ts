@@ -120,6 +120,8 @@ export const CreateKeyBody = z
   })
   .strict();
 
+export const CreateSessionBody = z.object({ key: z.string().min(1).max(200).describe('An API key (osk_…)') }).strict();
+
 export const RotateKeyBody = z.object({ graceSeconds: z.number().int().min(0).max(2_592_000).optional() }).strict();
 
 // ---- responses
@@ -147,6 +149,9 @@ export const Run = z
     error: z.object({ code: z.string(), message: z.string() }).strict().nullable(),
     commitSha: nullableString,
     iterations: z.number().int(),
+    inputTokens: z.number().int().describe('Model input tokens so far (cache reads and writes included)'),
+    outputTokens: z.number().int(),
+    costUsd: z.number().describe('USD spent on model calls so far'),
     createdAt: z.string(),
     finishedAt: nullableString,
     steps: z.array(RunStep),
@@ -262,3 +267,17 @@ export const FileTree = z
 export const ToolStats = z
   .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).strict()) })
   .strict();
+
+export const Session = z
+  .object({
+    teamId: z.string().uuid(),
+    keyId: z.string().uuid(),
+    keyPrefix: z.string(),
+    role: z.enum(ROLES as [string, ...string[]]),
+    scopes: z.array(z.string()).describe('Empty: everything the role allows'),
+    operator: z.boolean().describe('The key belongs to an operator team (GATEWAY_OPERATOR_TEAMS): platform-wide settings are open to its owners'),
+    csrfToken: nullableString.describe('Send as X-CSRF-Token with cookie-authenticated writes; null when the caller used a key header'),
+    expiresAt: nullableString.describe('When the console session ends; null for a key header'),
+  })
+  .strict();
+export const SessionEnded = z.object({ signedOut: z.literal(true) }).strict();

@@ -32,6 +32,7 @@ export function roleAllows(role: RoleName, minRole: RoleName): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[minRole];
 }
 
-export function scopeAllows(scopes: readonly string[], scope: Scope): boolean {
-  return scopes.length === 0 || scopes.includes(scope);
+// A null scope: any valid key may call the route (the console's own session routes).
+export function scopeAllows(scopes: readonly string[], scope: Scope | null): boolean {
+  return scope === null || scopes.length === 0 || scopes.includes(scope);
 }

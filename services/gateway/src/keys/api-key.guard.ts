@@ -7,10 +7,20 @@ import { ROUTE_SPEC, type RouteSpec } from '../api/routes';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
 import { roleAllows, scopeAllows, type Principal } from './access';
-import { ApiKeysService, AuthenticationError, type AuthFailure } from './api-keys.service';
+import { sessionIdFrom } from '../session/session-cookie';
+import { SessionService } from '../session/session.service';
+import { ApiKeysService, AuthenticationError, type AuthCheck, type AuthFailure } from './api-keys.service';
 
-export type AuthenticatedRequest = FastifyRequest & { principal: Principal };
-export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string };
+// Set when the caller came with the console's session cookie instead of a key header.
+export interface RequestSession {
+  id: string;
+  csrfToken?: string;
+  expiresAt?: string;
+}
+export type AuthenticatedRequest = FastifyRequest & { principal: Principal; session?: RequestSession };
+export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string; session?: RequestSession };
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 // Every /api route: a valid key, a role and scopes that allow the route, and the key's own
 // rate limit. The route's spec (from @ApiRoute) says what it needs; a route without one is refused.
@@ -18,6 +28,7 @@ export type AuditableRequest = FastifyRequest & { principal?: Principal; authFai
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly keys: ApiKeysService,
+    private readonly sessions: SessionService,
     private readonly reflector: Reflector,
     private readonly limiter: RateLimiter,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
@@ -28,7 +39,8 @@ export class ApiKeyGuard implements CanActivate {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const spec = this.reflector.get<RouteSpec | undefined>(ROUTE_SPEC, context.getHandler());
     if (!spec) throw new AppError(ErrorCode.INTERNAL, 'route has no access rule');
-    const result = await this.keys.check(presentedKey(request));
+    if (spec.public) return true;
+    const result = await this.authenticate(request);
     if ('failure' in result) {
       request.authFailure = result.failure;
       throw new AuthenticationError(result.failure);
@@ -57,6 +69,23 @@ export class ApiKeyGuard implements CanActivate {
       throw new AppError(ErrorCode.FORBIDDEN, `${spec.method} ${spec.path} changes the whole platform: only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it`);
     }
     return true;
+  }
+
+  // A key header wins; without one, the console's session cookie, whose writes need the CSRF token.
+  private async authenticate(request: AuditableRequest): Promise<AuthCheck> {
+    const key = presentedKey(request);
+    const sessionId = key === undefined ? sessionIdFrom(request.headers.cookie) : undefined;
+    if (sessionId === undefined) return this.keys.check(key);
+    const resolved = await this.sessions.resolve(sessionId);
+    if ('principal' in resolved) {
+      request.session = { id: sessionId, csrfToken: resolved.csrfToken, expiresAt: resolved.expiresAt };
+      if (!READ_METHODS.has(request.method)) {
+        request.principal = resolved.principal;
+        const header = request.headers['x-csrf-token'];
+        this.sessions.assertCsrf(resolved.csrfToken, typeof header === 'string' ? header : undefined);
+      }
+    }
+    return resolved;
   }
 }
 

@@ -160,9 +160,13 @@ export class ApiKeysService {
     return result.principal;
   }
 
-  async check(rawKey: string | undefined): Promise<{ principal: Principal } | { failure: AuthFailure }> {
+  async check(rawKey: string | undefined): Promise<AuthCheck> {
     const match = rawKey ? KEY_FORMAT.exec(rawKey) : null;
-    const prefix = match?.[1];
+    return this.checkHash(match?.[1], match && rawKey ? hashKey(rawKey) : undefined);
+  }
+
+  // The same check from the key's prefix and hash, for console sessions (which keep no secret).
+  async checkHash(prefix: string | undefined, keyHash: string | undefined): Promise<AuthCheck> {
     let row: ApiKeyEntity | null = null;
     if (prefix) {
       row = this.cache.get(prefix) ?? null;
@@ -173,14 +177,16 @@ export class ApiKeysService {
     }
     const valid =
       row !== null &&
-      rawKey !== undefined &&
-      safeEqualHex(row.keyHash, hashKey(rawKey)) &&
+      keyHash !== undefined &&
+      safeEqualHex(row.keyHash, keyHash) &&
       row.revokedAt === null &&
       (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
     if (!valid || !row) return { failure: { teamId: row?.teamId ?? null, keyPrefix: row?.prefix ?? '', keyId: row?.id ?? '' } };
     return { principal: { keyId: row.id, keyPrefix: row.prefix, teamId: row.teamId, role: row.role, scopes: row.scopes ?? [] } };
   }
 }
+
+export type AuthCheck = { principal: Principal } | { failure: AuthFailure };
 
 export class AuthenticationError extends AppError {
   constructor(readonly failure: AuthFailure) {
@@ -222,7 +228,7 @@ function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
 }
 
-function hashKey(key: string): string {
+export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 

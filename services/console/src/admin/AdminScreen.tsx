@@ -1,0 +1,37 @@
+import { Link } from '@console/routing/router';
+import { can, type Action } from '@console/session/permissions';
+import { useSession } from '@console/session/session';
+import { AuditLog } from './AuditLog';
+import { AiUsagePanel } from './AiUsagePanel';
+import { HealthPanel } from './HealthPanel';
+import { KeysPanel } from './KeysPanel';
+
+const SECTIONS: Array<{ id: string; label: string; action: Action }> = [
+  { id: 'keys', label: 'API keys', action: 'manageKeys' },
+  { id: 'audit', label: 'Audit log', action: 'readAudit' },
+  { id: 'ai', label: 'AI usage & model', action: 'readAdmin' },
+  { id: 'health', label: 'Service health', action: 'readAdmin' },
+];
+
+export function AdminScreen({ section }: { section: string }) {
+  const { session } = useSession();
+  const allowed = SECTIONS.filter((s) => can(session, s.action));
+  const current = allowed.find((s) => s.id === section) ?? allowed[0];
+  return (
+    <section aria-labelledby="admin-title">
+      <h1 id="admin-title">Admin</h1>
+      <nav aria-label="Admin" className="tabs">
+        {allowed.map((s) => (
+          <Link key={s.id} to={`/admin/${s.id}`} aria-current={current?.id === s.id ? 'page' : undefined}>
+            {s.label}
+          </Link>
+        ))}
+      </nav>
+      {!current ? <p className="empty">This key has no administrative rights.</p> : null}
+      {current?.id === 'keys' ? <KeysPanel /> : null}
+      {current?.id === 'audit' ? <AuditLog /> : null}
+      {current?.id === 'ai' ? <AiUsagePanel /> : null}
+      {current?.id === 'health' ? <HealthPanel /> : null}
+    </section>
+  );
+}
