@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test` (and CI through .ci/run): every check, in order, stopping at the first failure.
-// Ends with one line `vitest + jest: N passed, M failed[, K skipped]`. See docs/local-stack.md.
+// Ends with one line `tests: N passed, M failed[, K skipped]` (Vitest and Jest together). See docs/local-stack.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +35,8 @@ function count(runner, resultsFile) {
     counted.runners.push(runner);
   }
   const { passed, failed, skipped } = counted;
-  testSummary = `${counted.runners.join(' + ')}: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+  // One word before the colon: CI reads `<word>: N passed, M failed` as the closing line.
+  testSummary = `counted by ${counted.runners.join(' + ')}\ntests: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
 }
 
 // Runs a test runner that writes Jest-shaped JSON results to the file it is given, and counts them.
