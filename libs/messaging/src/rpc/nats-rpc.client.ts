@@ -5,6 +5,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, type NatsConnection, type NatsError } from 'nats';
 import { CORRELATION_ID_HEADER, natsHeaderSetter, TENANT_ID_HEADER } from './nats-headers';
 import { decodeReply, encodeMessage } from './rpc-codec';
+import { natsLink, type NatsLink } from '../nats-connection';
 
 export interface RpcCallOptions {
   timeoutMs?: number;
@@ -15,13 +16,17 @@ export interface RpcCallOptions {
 // The one way a service calls another: typed by the registry entry, protobuf on the wire,
 // trace context and correlation/tenant ids in the headers, failures as AppError codes that
 // tell "nobody is serving this" (RPC_NO_RESPONDERS) from "too slow" (RPC_TIMEOUT) from the
-// remote handler's own code.
+// remote handler's own code; while nats-server is unreachable, DEPENDENCY_UNAVAILABLE at once.
 export class NatsRpcClient {
+  private readonly link: NatsLink;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly metrics: ServiceMetrics,
     private readonly defaultTimeoutMs = 10_000,
-  ) {}
+  ) {
+    this.link = natsLink(nc);
+  }
 
   async send<Req extends DescMessage, Res extends DescMessage>(
     def: RpcDefinition<Req, Res>,
@@ -46,8 +51,9 @@ export class NatsRpcClient {
       const timeout = options.timeoutMs ?? this.defaultTimeoutMs;
       let reply;
       try {
-        reply = await this.nc.request(def.subject, data, { timeout, headers });
+        reply = await this.link.whileUp(() => this.nc.request(def.subject, data, { timeout, headers }));
       } catch (err) {
+        if (err instanceof AppError) throw err;
         throw transportError(def.subject, err as NatsError, timeout);
       }
       return decodeReply(def, reply.data, reply.headers);

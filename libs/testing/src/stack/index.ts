@@ -3,3 +3,4 @@ export { freePort } from './free-port';
 export { findServerBinaries } from './find-server-binaries';
 export { PortInUseError, assertPortFree } from './assert-port-free';
 export { STACK_SERVERS, type RunningStack, type ServerBinaries, type StackOptions, type StackServer } from './stack.types';
+export { withPostgresClient, type PostgresClient } from './postgres-client';

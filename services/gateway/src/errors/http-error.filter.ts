@@ -10,6 +10,8 @@ export interface HttpErrorBody {
   correlationId: string;
 }
 
+const RETRY_AFTER_SECONDS = 2;
+
 const STATUS_CODES: Record<number, ErrorCode> = {
   401: ErrorCode.UNAUTHENTICATED,
   403: ErrorCode.FORBIDDEN,
@@ -73,6 +75,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     // A timed-out request was already answered; nothing more to send.
     if (reply.sent || reply.raw.headersSent) return;
+    // A dependency outage is temporary: tell clients when to come back.
+    if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply.status(status).send(body);
   }
 }

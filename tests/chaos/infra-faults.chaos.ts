@@ -1,0 +1,214 @@
+import { Events, Rpc } from '@overskill/contracts';
+import { NatsRpcClient } from '@overskill/messaging';
+import { createServiceMetrics } from '@overskill/observability';
+import { AnthropicFake, launchPlatform, runAllMigrations, startStack, withPostgresClient, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { createTeamKey } from '../support/cli';
+import { integrationStack, jsonBody, REPO_ROOT, scratchDir } from '../support/integration-env';
+
+const RUNS = Number(process.env.CHAOS_RUNS ?? 20);
+const FAULT_MS = 4000;
+
+// "infra run <i>": two turns, each writing a file, then done; answered after 50 ms.
+function model(request: RecordedAnthropicRequest): FakeTurn {
+  const messages = request.body.messages as Array<{ role: string }>;
+  const turn = Math.floor((messages.length - 1) / 2);
+  if (turn >= 2) return { delayMs: 50, content: [{ type: 'text', text: 'Done.' }] };
+  return { delayMs: 50, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path: `step-${turn}.txt`, content: `step ${turn}\n` } }] };
+}
+
+interface Traffic {
+  sent: number;
+  ok: number;
+  refused503: number;
+  other: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+// Steady reads through the gateway, one at a time, each with a 10 s deadline: a hang is an error.
+function steadyTraffic(gateway: string, key: string): Traffic {
+  const traffic: Traffic = { sent: 0, ok: 0, refused503: 0, other: {}, stop: async () => undefined };
+  let running = true;
+  const loop = (async () => {
+    while (running && traffic.sent < 100_000) {
+      traffic.sent += 1;
+      try {
+        const res = await fetch(`${gateway}/api/apps?limit=5`, { headers: { 'x-api-key': key }, signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        if (res.ok) traffic.ok += 1;
+        else if (res.status === 503 && res.headers.get('retry-after')) traffic.refused503 += 1;
+        else traffic.other[String(res.status)] = (traffic.other[String(res.status)] ?? 0) + 1;
+      } catch (err) {
+        const name = (err as Error).name;
+        traffic.other[name] = (traffic.other[name] ?? 0) + 1;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  traffic.stop = async () => {
+    running = false;
+    await loop;
+  };
+  return traffic;
+}
+
+const FIGURES_HEADER = [
+  '| server | fault | runs | completed | failed (with a code) | stuck | refused posts | requests | 2xx | 503 + Retry-After | other | facts: runs / stored | ready after (ms) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+].join('\n');
+
+jest.setTimeout(600_000);
+
+// The servers the platform stands on fail under load, one at a time: kill -9 then restart, and
+// SIGSTOP past every timeout then SIGCONT. Runs are in flight and the gateway takes steady
+// traffic. Nothing may be lost: every run ends (completed, or failed with a code), every fact
+// is stored once, every request is answered (2xx, or 503 with Retry-After during the outage).
+describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
+  let stack: RunningStack;
+  let platform: RunningPlatform;
+  const anthropic = new AnthropicFake({ apiKey: 'test-key' });
+  const figures: string[] = [];
+
+  beforeAll(async () => {
+    const dir = scratchDir(integrationStack().dataDir, 'infra-faults');
+    stack = await startStack({ dataDir: join(dir, 'stack') });
+    runAllMigrations(REPO_ROOT, stack.databaseUrl);
+    anthropic.respondWith(model);
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      natsUrl: stack.natsUrl,
+      databaseUrl: stack.databaseUrl,
+      redisUrl: stack.redisUrl,
+      workspacesDir: join(dir, 'workspaces'),
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'warn',
+        AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
+        GATEWAY_RATE_LIMIT_IP_MAX: '1000000',
+        GATEWAY_RATE_LIMIT_KEY_MAX: '1000000',
+      },
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    await stack?.stop();
+    await anthropic.stop();
+    mkdirSync(join(REPO_ROOT, 'tests', 'chaos', 'results'), { recursive: true });
+    if (figures.length) writeFileSync(join(REPO_ROOT, 'tests', 'chaos', 'results', 'infra-faults.md'), `${FIGURES_HEADER}\n${figures.join('\n')}\n`);
+  });
+
+  async function readyEventually(expected: number, timeoutMs = 60_000): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const status = await fetch(`${platform.urls.gateway}/health/ready`, { signal: AbortSignal.timeout(3000) }).then(
+        (res) => res.status,
+        () => 0,
+      );
+      if (status === expected) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) throw new Error(`gateway readiness stayed ${status}, not ${expected}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const faults = [
+    ['nats', 'kill'],
+    ['postgres', 'kill'],
+    ['redis', 'kill'],
+    ['nats', 'pause'],
+    ['postgres', 'pause'],
+    ['redis', 'pause'],
+  ] as const;
+
+  it.each(faults)('%s %s: no run, fact or accepted request is lost', async (server, fault) => {
+    const { key, teamId } = createTeamKey(stack.natsUrl, `infra-${server}-${fault}`, 'owner');
+    const headers = { 'x-api-key': key, 'content-type': 'application/json' };
+    const gateway = platform.urls.gateway!;
+    const apps: string[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const res = await fetch(`${gateway}/api/apps`, { method: 'POST', headers, body: JSON.stringify({ name: `infra ${i}`, template: 'empty' }) });
+      expect(res.status).toBe(201);
+      apps.push((await jsonBody(res)).id);
+    }
+    const traffic = steadyTraffic(gateway, key);
+    // Runs are posted before and during the fault; a post refused with 503 is retried after it.
+    const runIds: string[] = [];
+    const post = async (appId: string, i: number) => {
+      for (let attempt = 0; attempt < 120; attempt++) {
+        const res = await fetch(`${gateway}/api/apps/${appId}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: `infra run ${i}` }), signal: AbortSignal.timeout(15_000) }).catch(
+          () => undefined,
+        );
+        if (res?.status === 202) return void runIds.push((await jsonBody(res)).runId);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`run ${i} could not be posted`);
+    };
+    const posting = Promise.all(apps.map((appId, i) => new Promise((r) => setTimeout(r, i * 50)).then(() => post(appId, i))));
+
+    await new Promise((r) => setTimeout(r, 600));
+    const pid = stack.pids()[server]!;
+    if (fault === 'kill') {
+      process.kill(pid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, FAULT_MS));
+      await stack.startServer(server);
+    } else {
+      process.kill(pid, 'SIGSTOP');
+      await new Promise((r) => setTimeout(r, FAULT_MS * 3));
+      process.kill(pid, 'SIGCONT');
+    }
+    const readyAfterMs = await readyEventually(200);
+    await posting;
+
+    // Every run of the team ends: those the test was told about and any a refused post left.
+    type RunRow = { id: string; status: string; error_code: string | null; iterations: number };
+    const sql = <T>(text: string, values: unknown[]) => withPostgresClient(stack.databaseUrl, async (db) => (await db.query(text, values)).rows as T[]);
+    const runsOf = () => sql<RunRow>(`SELECT id, status, error_code, iterations FROM orchestrator.runs WHERE team_id = $1`, [teamId]);
+    const deadline = Date.now() + 180_000;
+    let runs = await runsOf();
+    while (Date.now() < deadline && runs.some((run) => !['completed', 'failed', 'cancelled'].includes(run.status))) {
+      await new Promise((r) => setTimeout(r, 500));
+      runs = await runsOf();
+    }
+    await traffic.stop();
+    const accepted = runs.filter((run) => runIds.includes(run.id));
+    const completed = accepted.filter((run) => run.status === 'completed').length;
+    const failed = accepted.filter((run) => run.status === 'failed').length;
+    const stuck = runs.filter((run) => !['completed', 'failed', 'cancelled'].includes(run.status)).length;
+    // A refused post (503) may leave a run that never started: failed at once, with the code.
+    const refused = runs.filter((run) => !runIds.includes(run.id));
+
+    // Each finished run's fact is stored once; a run refused before it started has at most one.
+    const nc: NatsConnection = await connect({ servers: stack.natsUrl });
+    const rpc = new NatsRpcClient(nc, createServiceMetrics('infra-faults-test'), 20_000);
+    const factsOf = async () =>
+      new Map(
+        (await sql<{ run_id: string; n: string }>(`SELECT run_id, count(*) AS n FROM analytics.events WHERE team_id = $1 AND type = $2 GROUP BY run_id`, [teamId, Events.runFinished.subject])).map(
+          (row) => [row.run_id, Number(row.n)],
+        ),
+      );
+    let facts = await factsOf();
+    for (let i = 0; i < 300 && accepted.some((run) => facts.get(run.id) !== 1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      facts = await factsOf();
+    }
+    // The count analytics itself answers agrees with its rows.
+    const counted = (await rpc.send(Rpc.analyticsEventCount, { teamId, type: Events.runFinished.subject })).count;
+    await nc.close();
+    const stored = accepted.reduce((sum, run) => sum + (facts.get(run.id) ?? 0), 0);
+
+    const lost = Object.values(traffic.other).reduce((a, b) => a + b, 0);
+    figures.push(
+      `| ${server} | ${fault} | ${runIds.length} | ${completed} | ${failed} | ${stuck} | ${refused.length} | ${traffic.sent} | ${traffic.ok} | ${traffic.refused503} | ${lost} | ${accepted.length} / ${stored} | ${readyAfterMs} |`,
+    );
+    // A run may end failed, but only with a code that says why (it can be sent again).
+    expect({ runs: runIds.length, stuck }).toEqual({ runs: RUNS, stuck: 0 });
+    expect(accepted.filter((run) => run.status === 'failed' && !run.error_code)).toEqual([]);
+    expect(refused.filter((run) => run.status !== 'failed' || run.error_code !== 'DEPENDENCY_UNAVAILABLE' || run.iterations !== 0)).toEqual([]);
+    expect(refused.filter((run) => (facts.get(run.id) ?? 0) > 1)).toEqual([]);
+    expect(traffic.other).toEqual({});
+    expect(stored).toBe(accepted.length);
+    expect(counted).toBe(BigInt([...facts.values()].reduce((a, b) => a + b, 0)));
+  });
+});
