@@ -5,6 +5,13 @@ export interface ToolRun {
   stderr: string;
 }
 
+// In a pipeline the first stage's "error:" line is the cause; later stages only see its end.
+function summarize(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /error/i.test(l));
+  return (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-3)).join(' | ') || 'no output';
+}
+
 // A proven tool (pg_dump, git, age, zstd, tar, redis-check-rdb) failed; `tool` names it for the operator.
 export class ToolFailure extends Error {
   constructor(
@@ -12,7 +19,7 @@ export class ToolFailure extends Error {
     readonly exitCode: number | null,
     readonly stderr: string,
   ) {
-    super(`${tool} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    super(`${tool} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${summarize(stderr)}`);
   }
 }
 
