@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AppWriteLock, PostgresModule, RedisModule } from '@overskill/persistence';
+import { PostgresModule, RedisModule } from '@overskill/persistence';
 import { ArchiveFileRepository } from '../archive/archive-file.repository';
 import { BackupCreateService } from '../archive/backup-create.service';
 import { BACKUP_ENV, type BackupEnv } from '../config';
