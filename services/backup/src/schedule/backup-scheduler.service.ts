@@ -24,7 +24,7 @@ export class BackupSchedulerService implements OnApplicationBootstrap, OnApplica
   private readonly log = new Logger(BackupSchedulerService.name);
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  private readonly replica = `${hostname()}:${process.pid}`;
+  replica = `${hostname()}:${process.pid}`;
   readonly jobs: ScheduledJob[];
 
   constructor(
