@@ -32,7 +32,11 @@ function ageKey(file: string): string {
 // A platform of its own for backup tests: a fresh database on the harness's PostgreSQL with every
 // service's migrations, its own Redis database number, workspaces with real repositories, two age
 // keys (online, offline recovery) kept outside the backup folders, and the backup service.
-export async function startBackupFixture(stack: { natsUrl: string; databaseUrl: string; redisUrl: string; dataDir: string }, name: string, env: Record<string, string> = {}): Promise<BackupFixture> {
+export async function startBackupFixture(
+  stack: { natsUrl: string; databaseUrl: string; redisUrl: string; dataDir: string },
+  name: string,
+  opts: { env?: Record<string, string>; backupDir?: string } = {},
+): Promise<BackupFixture> {
   const dir = scratchDir(stack.dataDir, name);
   const database = `bk_${randomBytes(4).toString('hex')}`;
   const psql = (sql: string, db = database) => {
@@ -49,7 +53,7 @@ export async function startBackupFixture(stack: { natsUrl: string; databaseUrl: 
   runAllMigrations(REPO_ROOT, databaseUrl);
   const redisUrl = `${stack.redisUrl.replace(/\/\d*$/, '')}/${1 + (randomBytes(1)[0] % 14)}`;
   const workspaces = join(dir, 'workspaces');
-  const backupDir = join(dir, 'backups');
+  const backupDir = opts.backupDir ?? join(dir, 'backups');
   const copyDir = join(dir, 'offsite');
   const keysDir = join(dir, 'keys');
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
@@ -98,7 +102,7 @@ export async function startBackupFixture(stack: { natsUrl: string; databaseUrl: 
       BACKUP_SCHEDULE_FULL: 'off',
       BACKUP_SCHEDULE_DATABASE: 'off',
       BACKUP_SCHEDULE_DRILL: 'off',
-      ...env,
+      ...opts.env,
     },
   });
   return {

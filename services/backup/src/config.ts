@@ -51,6 +51,8 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     // Files and folders a `config` backup takes (env files are split: secrets only go into encrypted archives).
     BACKUP_CONFIG_PATHS: list(''),
     BACKUP_RETENTION_DAYS: int(30),
+    // A running backup renews its catalog row this often; one silent for 6 beats was interrupted.
+    BACKUP_HEARTBEAT_MS: int(5000),
     // Grandfather-father-son on top of the age limit: "7,4,12" = daily, weekly, monthly backups kept.
     BACKUP_GFS: blankAsUnset(
       z

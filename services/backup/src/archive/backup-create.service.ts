@@ -20,8 +20,6 @@ export interface CreateRequest {
   trigger?: 'manual' | 'schedule' | 'safety' | 'deploy';
 }
 
-const HEARTBEAT_MS = 5_000;
-
 async function filesUnder(root: string, dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
@@ -78,8 +76,13 @@ export class BackupCreateService {
     const id = randomUUID();
     const createdAt = new Date();
     const started = process.hrtime.bigint();
-    await this.catalog.start({ id, kind: type, encrypted: recipients.length > 0, trigger: req.trigger ?? 'manual', createdAt });
-    const beat = setInterval(() => void this.catalog.heartbeat(id).catch(() => undefined), HEARTBEAT_MS);
+    try {
+      await this.catalog.start({ id, kind: type, encrypted: recipients.length > 0, trigger: req.trigger ?? 'manual', createdAt });
+    } catch (err) {
+      this.metrics.failures.inc({ kind: type });
+      throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database (which holds the backup catalog) is unreachable, so no backup was started: ${(err as Error).message}`);
+    }
+    const beat = setInterval(() => void this.catalog.heartbeat(id).catch(() => undefined), this.env.BACKUP_HEARTBEAT_MS);
     let staging: string | undefined;
     try {
       staging = await this.files.makeStaging(id);

@@ -1,14 +1,22 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
 import type { BackupManifest } from '../archive/backup-manifest';
+import { BACKUP_ENV, type BackupEnv } from '../config';
 import { BackupEntity } from '../persistence/entities';
 
-// How long a running backup may go without a heartbeat before it counts as interrupted.
-export const HEARTBEAT_STALE_MS = 30_000;
+// A running backup whose heartbeat is this many beats old was interrupted.
+export const STALE_BEATS = 6;
 
 @Injectable()
 export class BackupCatalogRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(BACKUP_ENV) private readonly env?: Pick<BackupEnv, 'BACKUP_HEARTBEAT_MS'>,
+  ) {}
+
+  get staleMs(): number {
+    return (this.env?.BACKUP_HEARTBEAT_MS ?? 5000) * STALE_BEATS;
+  }
 
   private get rows() {
     return this.dataSource.getRepository(BackupEntity);
@@ -63,7 +71,7 @@ export class BackupCatalogRepository {
     const res = await this.dataSource.query(
       `UPDATE "backup"."backups" SET status = 'failed', error = 'interrupted: the backup process stopped before the archive was complete', finished_at = now(), heartbeat_at = NULL
        WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1) RETURNING id`,
-      [HEARTBEAT_STALE_MS / 1000],
+      [this.staleMs / 1000],
     );
     return (res as [unknown[], number])[1] ?? 0;
   }

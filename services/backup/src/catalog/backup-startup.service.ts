@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ArchiveFileRepository } from '../archive/archive-file.repository';
 import { BackupMetrics } from '../metrics/backup-metrics';
-import { BackupCatalogRepository, HEARTBEAT_STALE_MS } from './backup-catalog.repository';
+import { BackupCatalogRepository } from './backup-catalog.repository';
 
 // What a crash left behind is settled at start: interrupted rows become failed, partial files
 // and staging folders go, and the freshness gauges start from the catalog, not from zero.
@@ -21,7 +21,7 @@ export class BackupStartupService implements OnApplicationBootstrap {
       if (failed > 0) this.log.warn(`${failed} interrupted backups marked failed`);
       // Another replica may be writing into the same folder: leftovers go only when nothing runs.
       if (!(await this.catalog.anyRunning())) {
-        const removed = await this.files.removeLeftovers(HEARTBEAT_STALE_MS);
+        const removed = await this.files.removeLeftovers(this.catalog.staleMs);
         if (removed.length > 0) this.log.warn(`removed leftovers of interrupted work: ${removed.join(', ')}`);
       }
       const seen = new Set<string>();
