@@ -23,6 +23,9 @@ const OS_PACKAGES = {
   'docker-compose': { present: () => hasCommand('docker-compose'), apt: ['docker-compose'] },
   ripgrep: { present: () => hasCommand('rg'), apt: ['ripgrep'] },
   git: { present: () => hasCommand('git'), apt: ['git'] },
+  // The backup service: archives are age-encrypted and zstd-compressed.
+  age: { present: () => hasCommand('age') && hasCommand('age-keygen'), apt: ['age'] },
+  zstd: { present: () => hasCommand('zstd'), apt: ['zstd'] },
 };
 
 export const ALL_OS_PACKAGES = Object.keys(OS_PACKAGES);
