@@ -23,6 +23,7 @@ import { ApiKeysService } from './keys/api-keys.service';
 import { KeyCache } from './keys/key-cache';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
+import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
 import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
 
@@ -42,6 +43,7 @@ export class GatewayModule {
         AdminHttpController,
         MessagesHttpController,
         AiAdminHttpController,
+        BackupAdminHttpController,
         PlatformHealthController,
       ],
       providers: [

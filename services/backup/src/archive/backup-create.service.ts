@@ -14,6 +14,15 @@ import { ArchiveFileRepository, sha256File } from './archive-file.repository';
 import { archiveName } from './archive-name';
 import { BACKUP_TYPES, MANIFEST_FORMAT, includes, type BackupManifest, type BackupType, type ManifestArtifact, type RepositoryInfo } from './backup-manifest';
 
+export interface CreatedBackup {
+  id: string;
+  manifest: BackupManifest;
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  fileName: string;
+}
+
 export interface CreateRequest {
   type: string;
   encrypt: boolean;
@@ -70,18 +79,27 @@ export class BackupCreateService {
     return this.env.BACKUP_AGE_RECIPIENTS;
   }
 
-  async create(req: CreateRequest): Promise<{ id: string; manifest: BackupManifest; path: string; sizeBytes: number; sha256: string; fileName: string }> {
+  async create(req: CreateRequest): Promise<CreatedBackup> {
+    return (await this.start(req)).done;
+  }
+
+  // Validates and opens the catalog row; `done` settles when the archive is complete or failed.
+  async start(req: CreateRequest): Promise<{ id: string; done: Promise<CreatedBackup> }> {
     const type = this.parseType(req.type);
     const recipients = this.recipients(req.encrypt);
     const id = randomUUID();
     const createdAt = new Date();
-    const started = process.hrtime.bigint();
     try {
       await this.catalog.start({ id, kind: type, encrypted: recipients.length > 0, trigger: req.trigger ?? 'manual', createdAt });
     } catch (err) {
       this.metrics.failures.inc({ kind: type });
       throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database (which holds the backup catalog) is unreachable, so no backup was started: ${(err as Error).message}`);
     }
+    return { id, done: this.write(id, type, createdAt, recipients) };
+  }
+
+  private async write(id: string, type: BackupType, createdAt: Date, recipients: string[]): Promise<CreatedBackup> {
+    const started = process.hrtime.bigint();
     const beat = setInterval(() => void this.catalog.heartbeat(id).catch(() => undefined), this.env.BACKUP_HEARTBEAT_MS);
     let staging: string | undefined;
     try {

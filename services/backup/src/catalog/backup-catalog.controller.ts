@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
 import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
@@ -17,6 +17,8 @@ function optionalId(id: string): string | undefined {
 
 @Controller()
 export class BackupCatalogController {
+  private readonly log = new Logger(BackupCatalogController.name);
+
   constructor(
     private readonly catalog: BackupCatalogService,
     private readonly creator: BackupCreateService,
@@ -39,14 +41,24 @@ export class BackupCatalogController {
   @RpcHandler(Rpc.backupArchiveCreate)
   async create(@Payload() req: RpcRequest<typeof Rpc.backupArchiveCreate>): Promise<RpcReply<typeof Rpc.backupArchiveCreate>> {
     const trigger = req.trigger === 'deploy' ? 'deploy' : 'manual';
-    const created = await this.creator.create({ type: req.type, encrypt: req.encrypt, trigger });
-    return this.catalog.get(created.id);
+    const job = await this.creator.start({ type: req.type, encrypt: req.encrypt, trigger });
+    // In the background the outcome lands in the catalog row (and the log), not in this reply.
+    if (req.background) void job.done.catch((err: Error) => this.log.warn(`background backup ${job.id}: ${err.message}`));
+    else await job.done;
+    return this.catalog.get(job.id);
   }
 
   @RpcHandler(Rpc.backupArchiveVerify)
   async verify(@Payload() req: RpcRequest<typeof Rpc.backupArchiveVerify>): Promise<RpcReply<typeof Rpc.backupArchiveVerify>> {
-    const result = await this.verifier.verify({ id: optionalId(req.id), file: req.file || undefined });
-    return { ok: result.ok, backupId: result.backupId, file: result.file, checks: result.checks };
+    const ref = { id: optionalId(req.id), file: req.file || undefined };
+    if (req.background) {
+      if (!ref.id) throw new AppError(ErrorCode.VALIDATION_FAILED, 'a background verify needs a backup id: its result is stored in the catalog row');
+      const { file } = await this.verifier.locate(ref);
+      void this.verifier.verify(ref).catch((err: Error) => this.log.warn(`background verify ${ref.id}: ${err.message}`));
+      return { ok: false, backupId: ref.id, file, checks: [], pending: true };
+    }
+    const result = await this.verifier.verify(ref);
+    return { ok: result.ok, backupId: result.backupId, file: result.file, checks: result.checks, pending: false };
   }
 
   @RpcHandler(Rpc.backupArchiveRestore)
@@ -58,8 +70,13 @@ export class BackupCatalogController {
 
   @RpcHandler(Rpc.backupDrillRun)
   async drill(@Payload() req: RpcRequest<typeof Rpc.backupDrillRun>): Promise<RpcReply<typeof Rpc.backupDrillRun>> {
-    const r = await this.driller.drill(optionalId(req.id));
-    return { ...r, rtoMs: BigInt(r.rtoMs) };
+    const row = await this.driller.choose(optionalId(req.id));
+    if (req.background) {
+      void this.driller.drillBackup(row).catch((err: Error) => this.log.warn(`background drill of ${row.id}: ${err.message}`));
+      return { backupId: row.id, ok: false, rtoMs: 0n, findings: [], tablesCompared: 0, repositoriesCompared: 0, pending: true };
+    }
+    const r = await this.driller.drillBackup(row);
+    return { ...r, rtoMs: BigInt(r.rtoMs), pending: false };
   }
 
   @RpcHandler(Rpc.backupArchivePrune)

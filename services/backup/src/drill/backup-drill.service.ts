@@ -5,6 +5,7 @@ import { ArchiveFileRepository } from '../archive/archive-file.repository';
 import { BackupCatalogRepository } from '../catalog/backup-catalog.repository';
 import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupMetrics } from '../metrics/backup-metrics';
+import type { BackupEntity } from '../persistence/entities';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupRestoreService } from '../restore/backup-restore.service';
 
@@ -34,8 +35,17 @@ export class BackupDrillService {
   ) {}
 
   async drill(id?: string): Promise<DrillResult> {
+    return this.drillBackup(await this.choose(id));
+  }
+
+  // The backup a drill restores: the one named, or the newest complete one holding data.
+  async choose(id?: string): Promise<BackupEntity> {
     const row = id ? await this.catalog.find(id) : (await this.catalog.all()).find((b) => b.status === 'completed' && ['full', 'database', 'repos'].includes(b.kind));
     if (!row) throw new AppError(ErrorCode.BACKUP_NOT_FOUND, id ? `no backup ${id} in the catalog` : 'no completed full, database or repos backup to drill yet');
+    return row;
+  }
+
+  async drillBackup(row: BackupEntity): Promise<DrillResult> {
     const findings: string[] = [];
     let rtoMs = 0;
     let tables = 0;

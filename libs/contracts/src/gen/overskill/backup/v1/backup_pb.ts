@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/backup/v1/backup.proto.
  */
 export const file_overskill_backup_v1_backup: GenFile = /*@__PURE__*/
-  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLZAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCSIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIkUKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkiHgoQQmFja3VwR2V0UmVxdWVzdBIKCgJpZBgBIAEoCSJXChFCYWNrdXBHZXRSZXNwb25zZRIrCgZiYWNrdXAYASABKAsyGy5vdmVyc2tpbGwuYmFja3VwLnYxLkJhY2t1cBIVCg1tYW5pZmVzdF9qc29uGAIgASgJIi8KE0JhY2t1cFZlcmlmeVJlcXVlc3QSCgoCaWQYASABKAkSDAoEZmlsZRgCIAEoCSI3CgtCYWNrdXBDaGVjaxIMCgRuYW1lGAEgASgJEgoKAm9rGAIgASgIEg4KBmRldGFpbBgDIAEoCSJ1ChRCYWNrdXBWZXJpZnlSZXNwb25zZRIKCgJvaxgBIAEoCBIRCgliYWNrdXBfaWQYAiABKAkSDAoEZmlsZRgDIAEoCRIwCgZjaGVja3MYBCADKAsyIC5vdmVyc2tpbGwuYmFja3VwLnYxLkJhY2t1cENoZWNrIl8KFEJhY2t1cFJlc3RvcmVSZXF1ZXN0EgoKAmlkGAEgASgJEgwKBGZpbGUYAiABKAkSDgoGdGFyZ2V0GAMgASgJEg0KBWZvcmNlGAQgASgIEg4KBmFwcF9pZBgFIAEoCSKqAQoVQmFja3VwUmVzdG9yZVJlc3BvbnNlEhEKCWJhY2t1cF9pZBgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSGAoQc2NyYXRjaF9kYXRhYmFzZRgDIAEoCRITCgtzY3JhdGNoX2RpchgEIAEoCRIYChBzYWZldHlfYmFja3VwX2lkGAUgASgJEhAKCHJlc3RvcmVkGAYgAygJEhMKC2R1cmF0aW9uX21zGAcgASgDIiAKEkJhY2t1cERyaWxsUmVxdWVzdBIKCgJpZBgBIAEoCSKOAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUiJQoSQmFja3VwUHJ1bmVSZXF1ZXN0Eg8KB2RyeV9ydW4YASABKAgiVAoTQmFja3VwUHJ1bmVSZXNwb25zZRIPCgdkcnlfcnVuGAEgASgIEiwKB2V4cGlyZWQYAiADKAsyGy5vdmVyc2tpbGwuYmFja3VwLnYxLkJhY2t1cGIGcHJvdG8z");
+  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLZAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCSIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIlkKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkSEgoKYmFja2dyb3VuZBgEIAEoCCIeChBCYWNrdXBHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIlcKEUJhY2t1cEdldFJlc3BvbnNlEisKBmJhY2t1cBgBIAEoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhUKDW1hbmlmZXN0X2pzb24YAiABKAkiQwoTQmFja3VwVmVyaWZ5UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEhIKCmJhY2tncm91bmQYAyABKAgiNwoLQmFja3VwQ2hlY2sSDAoEbmFtZRgBIAEoCRIKCgJvaxgCIAEoCBIOCgZkZXRhaWwYAyABKAkihgEKFEJhY2t1cFZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhEKCWJhY2t1cF9pZBgCIAEoCRIMCgRmaWxlGAMgASgJEjAKBmNoZWNrcxgEIAMoCzIgLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwQ2hlY2sSDwoHcGVuZGluZxgFIAEoCCJfChRCYWNrdXBSZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEg4KBnRhcmdldBgDIAEoCRINCgVmb3JjZRgEIAEoCBIOCgZhcHBfaWQYBSABKAkiqgEKFUJhY2t1cFJlc3RvcmVSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSDgoGdGFyZ2V0GAIgASgJEhgKEHNjcmF0Y2hfZGF0YWJhc2UYAyABKAkSEwoLc2NyYXRjaF9kaXIYBCABKAkSGAoQc2FmZXR5X2JhY2t1cF9pZBgFIAEoCRIQCghyZXN0b3JlZBgGIAMoCRITCgtkdXJhdGlvbl9tcxgHIAEoAyI0ChJCYWNrdXBEcmlsbFJlcXVlc3QSCgoCaWQYASABKAkSEgoKYmFja2dyb3VuZBgCIAEoCCKfAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUSDwoHcGVuZGluZxgHIAEoCCIlChJCYWNrdXBQcnVuZVJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJUChNCYWNrdXBQcnVuZVJlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLAoHZXhwaXJlZBgCIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwYgZwcm90bzM");
 
 /**
  * @generated from message overskill.backup.v1.Backup
@@ -178,6 +178,13 @@ export type BackupCreateRequest = Message<"overskill.backup.v1.BackupCreateReque
    * @generated from field: string trigger = 3;
    */
   trigger: string;
+
+  /**
+   * Answer as soon as the catalog row exists (status running) and finish in the background.
+   *
+   * @generated from field: bool background = 4;
+   */
+  background: boolean;
 };
 
 /**
@@ -245,6 +252,13 @@ export type BackupVerifyRequest = Message<"overskill.backup.v1.BackupVerifyReque
    * @generated from field: string file = 2;
    */
   file: string;
+
+  /**
+   * Catalog backups only: answer at once, the result lands in the catalog row.
+   *
+   * @generated from field: bool background = 3;
+   */
+  background: boolean;
 };
 
 /**
@@ -304,6 +318,13 @@ export type BackupVerifyResponse = Message<"overskill.backup.v1.BackupVerifyResp
    * @generated from field: repeated overskill.backup.v1.BackupCheck checks = 4;
    */
   checks: BackupCheck[];
+
+  /**
+   * Started in the background; no result yet.
+   *
+   * @generated from field: bool pending = 5;
+   */
+  pending: boolean;
 };
 
 /**
@@ -413,6 +434,13 @@ export type BackupDrillRequest = Message<"overskill.backup.v1.BackupDrillRequest
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * Answer at once with the backup chosen; the result lands in its catalog row.
+   *
+   * @generated from field: bool background = 2;
+   */
+  background: boolean;
 };
 
 /**
@@ -455,6 +483,11 @@ export type BackupDrillResponse = Message<"overskill.backup.v1.BackupDrillRespon
    * @generated from field: int32 repositories_compared = 6;
    */
   repositoriesCompared: number;
+
+  /**
+   * @generated from field: bool pending = 7;
+   */
+  pending: boolean;
 };
 
 /**
