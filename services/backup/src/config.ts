@@ -27,6 +27,15 @@ const cron = (defaults: string) =>
       .default(defaults)
       .refine((v) => v === 'off' || v.split(/\s+/).length === 5, { message: 'must be a 5-field cron expression or "off"' }),
   );
+// Unset or blank = not configured; otherwise resolved once against the working directory.
+const optionalDirectory = () =>
+  blankAsUnset(
+    z
+      .string()
+      .refine((v) => !v.includes('\0'), { message: 'must be a path' })
+      .transform((v) => resolve(v))
+      .optional(),
+  );
 const int = (defaults: number) => blankAsUnset(z.coerce.number().int().min(0).default(defaults));
 
 function inside(dir: string, path: string): boolean {
@@ -41,13 +50,13 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     WORKSPACES_DIR: env.directory(),
     BACKUP_DIR: env.directory(),
     // The second copy of every archive (another disk or volume); unset = one copy only.
-    BACKUP_COPY_DIR: env.directory().optional(),
+    BACKUP_COPY_DIR: optionalDirectory(),
     // age public keys: the online key and the offline recovery key (at least two for --encrypt).
     BACKUP_AGE_RECIPIENTS: list('').refine((keys) => keys.every((k) => /^age1[02-9ac-hj-np-z]{58}$/.test(k)), {
       message: 'must be a comma list of age public keys (age1…)',
     }),
     // The online private key, to verify, restore and drill; never inside BACKUP_DIR.
-    BACKUP_AGE_IDENTITY_FILE: env.directory().optional(),
+    BACKUP_AGE_IDENTITY_FILE: optionalDirectory(),
     // Files and folders a `config` backup takes (env files are split: secrets only go into encrypted archives).
     BACKUP_CONFIG_PATHS: list(''),
     BACKUP_RETENTION_DAYS: int(30),
