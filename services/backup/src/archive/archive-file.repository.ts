@@ -130,7 +130,15 @@ tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T2 | if [ "$n" -gt 0 ]; then age "
     return removed;
   }
 
-  async toolVersions(): Promise<Record<string, string>> {
+  private versions: Promise<Record<string, string>> | undefined;
+
+  // Asked once per process: the tools do not change under a running service.
+  toolVersions(): Promise<Record<string, string>> {
+    this.versions ??= this.probeVersions();
+    return this.versions;
+  }
+
+  private async probeVersions(): Promise<Record<string, string>> {
     const versions: Record<string, string> = {};
     const probes: [string, string, string[]][] = [
       ['pg_dump', 'pg_dump', ['--version']],

@@ -143,6 +143,8 @@ export class BackupCreateService {
       artifacts: [],
       warnings: [],
     };
+    // The parts read different things (Postgres, the volume, Redis), so they are taken side by side.
+    const parts: Promise<void>[] = [];
     if (includes(type, 'database')) {
       await mkdir(join(staging, 'database'));
       try {
@@ -150,21 +152,23 @@ export class BackupCreateService {
       } catch (err) {
         throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database is unreachable, so no backup was taken: ${(err as Error).message}`);
       }
-      manifest.database = await this.database.dump(join(staging, 'database', 'overskill.dump'));
+      parts.push(this.database.dump(join(staging, 'database', 'overskill.dump')).then((info) => void (manifest.database = info)));
     }
     if (includes(type, 'repos')) {
       await mkdir(join(staging, 'repos'));
-      manifest.repositories = await this.stageRepos(join(staging, 'repos'), manifest.warnings);
+      parts.push(this.stageRepos(join(staging, 'repos'), manifest.warnings).then((repos) => void (manifest.repositories = repos)));
     }
     if (includes(type, 'redis')) {
       await mkdir(join(staging, 'redis'));
-      const keys = await this.redis.save(join(staging, 'redis', 'durable.rdb'));
-      manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS };
+      parts.push(this.redis.save(join(staging, 'redis', 'durable.rdb')).then((keys) => void (manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS })));
     }
     if (includes(type, 'config')) {
-      const collected = await this.configuration.collect(staging, encrypted);
-      manifest.config = { files: collected.files, secretsIncluded: encrypted };
+      parts.push(this.configuration.collect(staging, encrypted).then((c) => void (manifest.config = { files: c.files, secretsIncluded: encrypted })));
     }
+    // Every part settles before the first failure is reported, so staging is not removed under a running tool.
+    const settled = await Promise.allSettled(parts);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const top of ['database', 'repos', 'redis', 'config', 'secrets']) {
       if (!(await stat(join(staging, top)).then(() => true, () => false))) continue;
       for (const path of await filesUnder(staging, top)) {

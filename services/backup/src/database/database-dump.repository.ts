@@ -56,11 +56,20 @@ export class DatabaseDumpRepository {
         );
         const row = snap.rows[0] as unknown as { snapshot: string; at: Date; sysid: string; lsn: string; version: string };
         const schemas = await this.schemas(c);
-        const tables = await this.tableStats(c, schemas);
-        const migrations = await this.migrations(c, schemas);
-        const args = ['--format=custom', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, '--file', file, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', this.env.DATABASE_URL];
         if (schemas.length === 0) throw new Error('the database has no service schema yet: run the migrations first');
-        await runTool('pg_dump', args, { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } });
+        // Uncompressed: the archive is zstd-compressed as a whole, faster than pg_dump's zlib.
+        const args = ['--format=custom', '--compress=0', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, '--file', file, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', this.env.DATABASE_URL];
+        // The dump and the digests read the same snapshot at the same time, on their own connections.
+        const dumped = runTool('pg_dump', args, { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } });
+        let tables: TableStat[];
+        let migrations: Record<string, string[]>;
+        try {
+          tables = await this.tableStats(c, schemas);
+          migrations = await this.migrations(c, schemas);
+        } finally {
+          await dumped.catch(() => undefined);
+        }
+        await dumped;
         return { systemIdentifier: row.sysid, walLsn: row.lsn, snapshotAt: row.at.toISOString(), serverVersion: row.version, schemas, migrations, tables };
       } finally {
         await c.query('COMMIT').catch(() => undefined);
