@@ -57,6 +57,7 @@ describe('benchmark: backup throughput and restore time', () => {
     const baseline: number[] = [];
     const oursBytes: number[] = [];
     const baselineBytes: number[] = [];
+    const stages: Record<string, number>[] = [];
     let lastId = '';
     for (let round = 0; round < ROUNDS; round += 1) {
       let t = performance.now();
@@ -67,6 +68,7 @@ describe('benchmark: backup throughput and restore time', () => {
       const created = await rpc.send(Rpc.backupArchiveCreate, { type: 'full', encrypt: true, trigger: '' });
       ours.push((performance.now() - t) / 1000);
       oursBytes.push(Number(created.backup!.sizeBytes));
+      stages.push(JSON.parse(created.manifestJson).timingsMs);
       lastId = created.backup!.id;
     }
 
@@ -107,6 +109,7 @@ describe('benchmark: backup throughput and restore time', () => {
       archiveMb: { ours: Math.round(median(oursBytes) / 1024 / 1024), baseline: Math.round(median(baselineBytes) / 1024 / 1024) },
       databaseRestoreSeconds: { ours: Math.round(oursRestore * 100) / 100, baseline: Math.round(baselineRestore * 100) / 100, ratio: ratio(oursRestore, baselineRestore) },
       restorePerGbSeconds: Math.round(restorePerGbSeconds),
+      oursStagesMs: stages,
       drill: { seconds: Math.round(drillSeconds * 100) / 100, rtoMs: Number(drill.rtoMs), tables: drill.tablesCompared, repositories: drill.repositoriesCompared },
     };
     recordResult({
@@ -137,6 +140,7 @@ describe('benchmark: backup throughput and restore time', () => {
         ],
       ),
     );
+    print(`stages of ours (ms): ${JSON.stringify(stages)}`);
     print(formatGoals(goals));
   });
 });

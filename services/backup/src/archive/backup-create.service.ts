@@ -29,6 +29,8 @@ export interface CreateRequest {
   trigger?: 'manual' | 'schedule' | 'safety' | 'deploy';
 }
 
+const REPO_CONCURRENCY = 4;
+
 async function filesUnder(root: string, dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
@@ -142,6 +144,15 @@ export class BackupCreateService {
       tools: await this.files.toolVersions(),
       artifacts: [],
       warnings: [],
+      timingsMs: {},
+    };
+    const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      const t = Date.now();
+      try {
+        return await fn();
+      } finally {
+        manifest.timingsMs[name] = Date.now() - t;
+      }
     };
     // The parts read different things (Postgres, the volume, Redis), so they are taken side by side.
     const parts: Promise<void>[] = [];
@@ -152,15 +163,15 @@ export class BackupCreateService {
       } catch (err) {
         throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database is unreachable, so no backup was taken: ${(err as Error).message}`);
       }
-      parts.push(this.database.dump(join(staging, 'database', 'overskill.dump')).then((info) => void (manifest.database = info)));
+      parts.push(timed('database', () => this.database.dump(join(staging, 'database', 'overskill.dump'))).then((info) => void (manifest.database = info)));
     }
     if (includes(type, 'repos')) {
       await mkdir(join(staging, 'repos'));
-      parts.push(this.stageRepos(join(staging, 'repos'), manifest.warnings).then((repos) => void (manifest.repositories = repos)));
+      parts.push(timed('repos', () => this.stageRepos(join(staging, 'repos'), manifest.warnings)).then((repos) => void (manifest.repositories = repos)));
     }
     if (includes(type, 'redis')) {
       await mkdir(join(staging, 'redis'));
-      parts.push(this.redis.save(join(staging, 'redis', 'durable.rdb')).then((keys) => void (manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS })));
+      parts.push(timed('redis', () => this.redis.save(join(staging, 'redis', 'durable.rdb'))).then((keys) => void (manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS })));
     }
     if (includes(type, 'config')) {
       parts.push(this.configuration.collect(staging, encrypted).then((c) => void (manifest.config = { files: c.files, secretsIncluded: encrypted })));
@@ -169,6 +180,7 @@ export class BackupCreateService {
     const settled = await Promise.allSettled(parts);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    const hashing = Date.now();
     for (const top of ['database', 'repos', 'redis', 'config', 'secrets']) {
       if (!(await stat(join(staging, top)).then(() => true, () => false))) continue;
       for (const path of await filesUnder(staging, top)) {
@@ -176,26 +188,38 @@ export class BackupCreateService {
         manifest.artifacts.push({ path: relative(staging, file), kind: artifactKind(path), sizeBytes: (await stat(file)).size, sha256: await sha256File(file) });
       }
     }
+    manifest.timingsMs.checksums = Date.now() - hashing;
     await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     return manifest;
   }
 
   private async stageRepos(dir: string, warnings: string[]): Promise<RepositoryInfo[]> {
-    const out: RepositoryInfo[] = [];
-    for (const appId of await this.repos.listApps()) {
-      const repoDir = this.repos.repoDir(appId);
-      try {
-        await this.repos.fsck(repoDir);
-      } catch (err) {
-        // One damaged repository must not cost every other app its backup; it is named instead.
-        warnings.push(`repository ${appId} failed git fsck and is not in this archive: ${(err as Error).message}`);
-        continue;
+    const apps = await this.repos.listApps();
+    const out: (RepositoryInfo | null)[] = new Array(apps.length).fill(null);
+    let next = 0;
+    // A few repositories at a time: each is a handful of short git processes.
+    const worker = async () => {
+      while (next < apps.length) {
+        const i = next++;
+        out[i] = await this.stageRepo(apps[i], dir, warnings);
       }
-      const { refs, head } = await this.repos.refs(repoDir);
-      const bundle = Object.keys(refs).length > 0 ? `repos/${appId}.bundle` : null;
-      if (bundle) await this.repos.bundle(repoDir, join(dir, `${appId}.bundle`));
-      out.push({ appId, refs, head, marker: await this.repos.readMarker(repoDir), bundle });
+    };
+    await Promise.all(Array.from({ length: Math.min(REPO_CONCURRENCY, apps.length) }, worker));
+    return out.filter((r): r is RepositoryInfo => r !== null);
+  }
+
+  private async stageRepo(appId: string, dir: string, warnings: string[]): Promise<RepositoryInfo | null> {
+    const repoDir = this.repos.repoDir(appId);
+    try {
+      await this.repos.fsck(repoDir);
+    } catch (err) {
+      // One damaged repository must not cost every other app its backup; it is named instead.
+      warnings.push(`repository ${appId} failed git fsck and is not in this archive: ${(err as Error).message}`);
+      return null;
     }
-    return out;
+    const { refs, head } = await this.repos.refs(repoDir);
+    const bundle = Object.keys(refs).length > 0 ? `repos/${appId}.bundle` : null;
+    if (bundle) await this.repos.bundle(repoDir, join(dir, `${appId}.bundle`));
+    return { appId, refs, head, marker: await this.repos.readMarker(repoDir), bundle };
   }
 }

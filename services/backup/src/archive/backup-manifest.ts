@@ -55,6 +55,8 @@ export interface BackupManifest {
   repositories?: RepositoryInfo[];
   redis?: { keys: number; namespaces: string[] };
   config?: { files: string[]; secretsIncluded: boolean };
+  // How long each part took to stage (database, repos, redis, checksums).
+  timingsMs: Record<string, number>;
   // Things skipped with the reason (a repository whose fsck failed, …).
   warnings: string[];
 }
