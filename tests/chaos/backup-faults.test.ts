@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { launchPlatform, runAllMigrations, startStack } from '@overskill/testing';
@@ -7,21 +7,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
-import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { rpcError, startBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 
 const LONG = { timeoutMs: 120_000 };
 const ARCHIVE = /^overskill-\d{8}T\d{6}Z-[a-z]+-[0-9a-f]{8}\.tar\.zst(\.age)?$/;
-
-async function rpcError(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function until<T>(fn: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

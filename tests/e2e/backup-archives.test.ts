@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, openSync, readFileSync, readSync, readdirSync
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { NatsConnection } from 'nats';
-import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { rpcError, startBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { integrationStack } from '../support/integration-env';
 
 const LONG = { timeoutMs: 120_000 };
@@ -19,16 +19,6 @@ function flipByte(file: string, offset: number): void {
   b[0] ^= 0x01;
   writeSync(fd, b, 0, 1, offset);
   closeSync(fd);
-}
-
-async function rpcError(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
 }
 
 // Backups end to end through the backup service over NATS, on real PostgreSQL, Redis, git, age

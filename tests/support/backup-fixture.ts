@@ -1,3 +1,4 @@
+import { AppError } from '@overskill/contracts';
 import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -126,4 +127,15 @@ export async function startBackupFixture(
       psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, 'postgres');
     },
   };
+}
+
+// The AppError a call answered with; fails the test when it succeeded.
+export async function rpcError(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
 }
