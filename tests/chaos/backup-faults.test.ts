@@ -62,7 +62,8 @@ describe('backup: faults', () => {
       // The request never gets an answer: its process is killed.
       void rpc.send(Rpc.backupArchiveCreate, { type: 'full', encrypt: true, trigger: '' }, { timeoutMs: 20_000 }).catch(() => undefined);
       await until(() => readdirSync(fx.backupDir).some((n) => n.startsWith('.staging-')));
-      await new Promise((r) => setTimeout(r, 300));
+      // The running row reports its progress (what the CLI shows) with each heartbeat.
+      await until(() => Number(fx.psql(`SELECT progress_bytes FROM backup.backups WHERE status = 'running'`) || 0) > 0);
       await fx.platform.stopService('backup', 'SIGKILL');
       expect(readdirSync(fx.backupDir).filter((n) => ARCHIVE.test(n))).toEqual([]);
       expect(fx.psql(`SELECT status FROM backup.backups`)).toBe('running');

@@ -41,6 +41,22 @@ export class ArchiveFileRepository {
     await rm(dir, { recursive: true, force: true });
   }
 
+  // Everything a running backup has written so far: its staging folder and its partial archive.
+  async bytesWritten(staging: string | undefined, fileName: string): Promise<number> {
+    const partial = await stat(`${this.pathOf(fileName)}${PARTIAL_SUFFIX}`).then((s) => s.size, () => 0);
+    return partial + (staging ? await this.treeSize(staging) : 0);
+  }
+
+  private async treeSize(dir: string): Promise<number> {
+    let total = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) total += await this.treeSize(path);
+      else total += await stat(path).then((s) => s.size, () => 0);
+    }
+    return total;
+  }
+
   async sizeOf(file: string): Promise<number> {
     return (await stat(file)).size;
   }

@@ -102,13 +102,16 @@ export class BackupCreateService {
 
   private async write(id: string, type: BackupType, createdAt: Date, recipients: string[]): Promise<CreatedBackup> {
     const started = process.hrtime.bigint();
-    const beat = setInterval(() => void this.catalog.heartbeat(id).catch(() => undefined), this.env.BACKUP_HEARTBEAT_MS);
+    const fileName = archiveName(id, createdAt, type, recipients.length > 0);
     let staging: string | undefined;
+    const beat = setInterval(
+      () => void this.files.bytesWritten(staging, fileName).then((bytes) => this.catalog.heartbeat(id, bytes)).catch(() => undefined),
+      this.env.BACKUP_HEARTBEAT_MS,
+    );
     try {
       staging = await this.files.makeStaging(id);
       const manifest = await this.stage(staging, id, type, createdAt, recipients.length > 0);
       const entries = ['manifest.json', ...new Set(manifest.artifacts.map((a) => a.path.split('/')[0]))];
-      const fileName = archiveName(id, createdAt, type, recipients.length > 0);
       const packed = await this.files.pack(staging, entries, fileName, recipients);
       const copyPath = this.env.BACKUP_COPY_DIR ? await this.files.copyTo(this.env.BACKUP_COPY_DIR, packed.path, packed.sha256) : '';
       await this.catalog.complete(id, { path: packed.path, fileName, copyPath, sizeBytes: packed.sizeBytes, sha256: packed.sha256, manifest });

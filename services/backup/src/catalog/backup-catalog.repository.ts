@@ -42,8 +42,8 @@ export class BackupCatalogRepository {
     await this.rows.insert({ ...row, status: 'running', heartbeatAt: new Date() });
   }
 
-  async heartbeat(id: string): Promise<void> {
-    await this.rows.update({ id, status: 'running' }, { heartbeatAt: new Date() });
+  async heartbeat(id: string, progressBytes: number): Promise<void> {
+    await this.rows.update({ id, status: 'running' }, { heartbeatAt: new Date(), progressBytes: String(progressBytes) });
   }
 
   async complete(id: string, done: { path: string; fileName: string; copyPath: string; sizeBytes: number; sha256: string; manifest: BackupManifest }): Promise<void> {

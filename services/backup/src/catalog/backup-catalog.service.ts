@@ -28,6 +28,7 @@ export function toBackupMessage(b: BackupEntity): BackupMessage {
     drillRtoMs: BigInt(b.drillRtoMs ?? 0),
     drillDetail: b.drillDetail,
     copyPath: b.copyPath,
+    progressBytes: BigInt(b.progressBytes ?? 0),
   };
 }
 

@@ -22,6 +22,8 @@ export class BackupEntity {
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
   // Renewed while a backup runs: a running row whose heartbeat stopped was interrupted.
   @Column('timestamptz', { name: 'heartbeat_at', nullable: true }) heartbeatAt: Date | null;
+  // Bytes staged and written so far while running: what the CLI shows as progress.
+  @Column('bigint', { name: 'progress_bytes', default: 0 }) progressBytes: string;
   @Column('timestamptz', { name: 'verified_at', nullable: true }) verifiedAt: Date | null;
   @Column('text', { name: 'verify_error', default: '' }) verifyError: string;
   @Column('timestamptz', { name: 'drilled_at', nullable: true }) drilledAt: Date | null;

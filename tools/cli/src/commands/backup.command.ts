@@ -1,4 +1,4 @@
-import { Rpc } from '@overskill/contracts';
+import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../cli-context';
@@ -61,6 +61,36 @@ async function withProgress<T>(label: string, json: boolean, work: Promise<T>): 
   }
 }
 
+const POLL_MS = 1000;
+
+// Starts the backup in the background and follows its catalog row: bytes written, rate, and an
+// ETA from how long the previous backup of the same type took (on a terminal; never with --json).
+async function createWithProgress(ctx: CliContext, req: { type: string; encrypt: boolean; trigger: string }, json: boolean) {
+  const previous = (await ctx.rpc.send(Rpc.backupCatalogList, { limit: 100 })).backups.find((b) => b.kind === req.type && b.status === 'completed' && b.finishedAt);
+  const expectedMs = previous ? Date.parse(previous.finishedAt) - Date.parse(previous.createdAt) : 0;
+  const started = await ctx.rpc.send(Rpc.backupArchiveCreate, { ...req, background: true });
+  const id = started.backup?.id ?? '';
+  const t0 = Date.now();
+  const show = !json && process.stderr.isTTY;
+  for (;;) {
+    const r = await ctx.rpc.send(Rpc.backupArchiveGet, { id });
+    const b = r.backup;
+    if (b && b.status !== 'running') {
+      if (show) process.stderr.write('\r\x1b[K');
+      if (b.status === 'failed') throw new AppError(ErrorCode.BACKUP_FAILED, `backup ${id} failed: ${b.error}`);
+      return r;
+    }
+    if (Date.now() - t0 > LONG_MS) throw new CliError(`backup ${id} is still running after ${LONG_MS / 3600_000} h; follow it with \`overskill backup show ${id}\``);
+    if (show && b) {
+      const elapsed = (Date.now() - t0) / 1000;
+      const bytes = Number(b.progressBytes);
+      const eta = expectedMs > 0 ? `, ETA ${Math.max(0, Math.round(expectedMs / 1000 - elapsed))} s` : '';
+      process.stderr.write(`\r\x1b[Kbackup ${req.type}: ${formatBytes(bytes)} written, ${formatBytes(bytes / Math.max(elapsed, 1))}/s${eta}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
 function idOrFile(values: { id?: string; file?: string }, positional: string[]): { id: string; file: string } {
   const id = values.id ?? (positional[0] && /^[0-9a-f-]{36}$/i.test(positional[0]) ? positional[0] : '');
   const file = values.file ?? (!id && positional[0] ? positional[0] : '');
@@ -77,7 +107,7 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   if (sub === 'create') {
     const type = str('type');
     if (!type) throw new CliError('backup create needs --type full|database|repos|config|redis');
-    const r = await withProgress(`backup ${type}`, json, ctx.rpc.send(Rpc.backupArchiveCreate, { type, encrypt: values.encrypt === true, trigger: values.deploy ? 'deploy' : '' }, { timeoutMs: LONG_MS }));
+    const r = await createWithProgress(ctx, { type, encrypt: values.encrypt === true, trigger: values.deploy ? 'deploy' : '' }, json);
     const b = r.backup;
     if (!b) throw new CliError('the backup service answered without a backup');
     if (json) return { text: JSON.stringify({ ...rowJson(b), manifest: r.manifestJson ? JSON.parse(r.manifestJson) : null }), code: 0 };

@@ -11,6 +11,7 @@ export class ArchivesDrillsSchedules1796371200000 implements MigrationInterface 
       ADD COLUMN "manifest" jsonb,
       ADD COLUMN "trigger" varchar(20) NOT NULL DEFAULT 'manual',
       ADD COLUMN "heartbeat_at" timestamptz,
+      ADD COLUMN "progress_bytes" bigint NOT NULL DEFAULT 0,
       ADD COLUMN "verified_at" timestamptz,
       ADD COLUMN "verify_error" text NOT NULL DEFAULT '',
       ADD COLUMN "drilled_at" timestamptz,
@@ -30,7 +31,7 @@ export class ArchivesDrillsSchedules1796371200000 implements MigrationInterface 
     await q.query(`DROP INDEX "backup"."backups_running"`);
     await q.query(`ALTER TABLE "backup"."backups"
       DROP COLUMN "file_name", DROP COLUMN "copy_path", DROP COLUMN "error", DROP COLUMN "manifest", DROP COLUMN "trigger",
-      DROP COLUMN "heartbeat_at", DROP COLUMN "verified_at", DROP COLUMN "verify_error", DROP COLUMN "drilled_at",
+      DROP COLUMN "heartbeat_at", DROP COLUMN "progress_bytes", DROP COLUMN "verified_at", DROP COLUMN "verify_error", DROP COLUMN "drilled_at",
       DROP COLUMN "drill_ok", DROP COLUMN "drill_rto_ms", DROP COLUMN "drill_detail", DROP COLUMN "deleted_at"`);
   }
 }
