@@ -25,6 +25,9 @@ const OS_PACKAGES = {
   git: { present: () => hasCommand('git'), apt: ['git'] },
   // The web console's end-to-end tests drive Debian's Chromium through playwright-core.
   chromium: { present: () => hasCommand('chromium'), apt: ['chromium'] },
+  // The backup service: archives are age-encrypted and zstd-compressed.
+  age: { present: () => hasCommand('age') && hasCommand('age-keygen'), apt: ['age'] },
+  zstd: { present: () => hasCommand('zstd'), apt: ['zstd'] },
 };
 
 export const ALL_OS_PACKAGES = Object.keys(OS_PACKAGES);

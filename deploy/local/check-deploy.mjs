@@ -48,14 +48,14 @@ const REQUIRED_ALERTS = [
   'PostgresConnectionDown', 'RedisConnectionDown', 'NatsConnectionDown',
   'HttpErrorRateCritical', 'HttpErrorRateHigh', 'HttpLatencyP95High', 'HttpLatencyP95Critical',
   'AiCacheHitRateLow', 'GithubRateLimitLow', 'TaskQueueBacklogHigh', 'RunQueuePendingHigh',
-  'FullBackupStale', 'DatabaseBackupStale', 'BackupNeverSucceeded',
+  'FullBackupStale', 'DatabaseBackupStale', 'BackupNeverSucceeded', 'RestoreDrillStale', 'RestoreDrillNeverPassed', 'RestoreDrillFailed',
 ];
 
 const REQUIRED_DASHBOARDS = ['System Overview', 'Application Metrics', 'Database Performance', 'Security'];
 
 // Secrets docker-compose.prod.yml must require with ${VAR:?message}.
 const REQUIRED_SECRETS = ['ANTHROPIC_API_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'GITHUB_TOKEN',
-  'GITHUB_WEBHOOK_SECRET', 'BACKUP_ENCRYPTION_KEY', 'GRAFANA_ADMIN_PASSWORD', 'ALERTMANAGER_WEBHOOK_URL'];
+  'GITHUB_WEBHOOK_SECRET', 'BACKUP_AGE_RECIPIENTS', 'GRAFANA_ADMIN_PASSWORD', 'ALERTMANAGER_WEBHOOK_URL'];
 
 // Metric names that are not in docs/conventions.md but are standard: Prometheus itself,
 // prom-client's default metrics, node-exporter, postgres-exporter and redis-exporter.
@@ -602,7 +602,7 @@ check('docker-compose -f docker-compose.prod.yml config', async (p) => {
   }
 });
 
-const SECRETS = ['ANTHROPIC_API_KEY', 'OPENROUTER_API_KEY', 'OPENAI_API_KEY', 'GITHUB_TOKEN', 'GITHUB_WEBHOOK_SECRET', 'DATABASE_URL', 'BACKUP_ENCRYPTION_KEY', 'POSTGRES_PASSWORD'];
+const SECRETS = ['ANTHROPIC_API_KEY', 'OPENROUTER_API_KEY', 'OPENAI_API_KEY', 'GITHUB_TOKEN', 'GITHUB_WEBHOOK_SECRET', 'DATABASE_URL', 'BACKUP_AGE_IDENTITY', 'POSTGRES_PASSWORD'];
 
 function volumeTargets(svc) {
   return (svc.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v));

@@ -103,6 +103,12 @@ export const Rpc = {
   analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
 
   backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),
+  backupArchiveCreate: rpc('backup', 'backup.archive.create.v1', backupV1.BackupCreateRequestSchema, backupV1.BackupGetResponseSchema),
+  backupArchiveGet: rpc('backup', 'backup.archive.get.v1', backupV1.BackupGetRequestSchema, backupV1.BackupGetResponseSchema),
+  backupArchiveVerify: rpc('backup', 'backup.archive.verify.v1', backupV1.BackupVerifyRequestSchema, backupV1.BackupVerifyResponseSchema),
+  backupArchiveRestore: rpc('backup', 'backup.archive.restore.v1', backupV1.BackupRestoreRequestSchema, backupV1.BackupRestoreResponseSchema),
+  backupArchivePrune: rpc('backup', 'backup.archive.prune.v1', backupV1.BackupPruneRequestSchema, backupV1.BackupPruneResponseSchema),
+  backupDrillRun: rpc('backup', 'backup.drill.run.v1', backupV1.BackupDrillRequestSchema, backupV1.BackupDrillResponseSchema),
 } as const;
 
 export const HealthPing: Record<ServiceName, RpcDefinition<typeof commonV1.HealthPingRequestSchema, typeof commonV1.HealthPingResponseSchema>> = {

@@ -26,6 +26,7 @@ import { SessionRepository } from './session/session.repository';
 import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
+import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
 import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
 
@@ -46,6 +47,7 @@ export class GatewayModule {
         MessagesHttpController,
         AiAdminHttpController,
         SessionHttpController,
+        BackupAdminHttpController,
         PlatformHealthController,
       ],
       providers: [

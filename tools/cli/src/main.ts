@@ -1,6 +1,7 @@
 import { AppError } from '@overskill/contracts';
 import { CliError, openCliContext } from './cli-context';
 import { aiStatus, aiSwitchModel, aiUsage } from './commands/ai.command';
+import { BACKUP_HELP, backupCommand, isBackupSubcommand } from './commands/backup.command';
 import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate, keysList, keysRevoke, keysRotate } from './commands/keys.command';
 import { status } from './commands/status.command';
@@ -24,6 +25,7 @@ Commands:
   ai switch-model <alias> [--json]        Route primary to another alias (fallback, …; primary = back to normal)
   ai usage --team <id> [--day <date>]     A team's model calls, tokens and spend on a UTC day
            [--json]
+${BACKUP_HELP}
 
 Options:
   --help, -h                              Show this help
@@ -31,7 +33,7 @@ Options:
 Environment:
   NATS_URL                                Where the platform's NATS is (default nats://127.0.0.1:4222)
 
-More commands (cache, tools, git, backup) arrive with their issues; see docs/cli.md.`;
+More commands (cache, tools) arrive with their issues; see docs/cli.md.`;
 
 async function main(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
@@ -41,6 +43,15 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.help ? 0 : 1;
   }
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  // Backup commands parse their own flags strictly: a mistyped --forse must not restore live data.
+  if (command === 'backup' && isBackupSubcommand(sub)) {
+    const rest = argv.slice(argv.indexOf(sub) + 1);
+    return withContext(natsUrl, async (ctx) => {
+      const result = await backupCommand(ctx, sub, rest);
+      process.stdout.write(`${result.text}\n`);
+      return result.code;
+    });
+  }
   if (command === 'keys' && sub && ['create', 'list', 'rotate', 'revoke'].includes(sub)) {
     const target = positional[2];
     return withContext(natsUrl, async (ctx) => {

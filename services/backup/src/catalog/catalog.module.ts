@@ -1,10 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PostgresModule, RedisModule } from '@overskill/persistence';
-import type { BackupEnv } from '../config';
+import { ArchiveFileRepository } from '../archive/archive-file.repository';
+import { BackupCreateService } from '../archive/backup-create.service';
+import { BACKUP_ENV, type BackupEnv } from '../config';
+import { ConfigurationFilesRepository } from '../configuration/configuration-files.repository';
+import { DatabaseDumpRepository } from '../database/database-dump.repository';
+import { BackupDrillService } from '../drill/backup-drill.service';
+import { BackupMetrics } from '../metrics/backup-metrics';
 import { createBackupDataSource } from '../persistence/data-source';
+import { RedisStateRepository } from '../redis-state/redis-state.repository';
+import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
+import { BackupRestoreService } from '../restore/backup-restore.service';
+import { BackupPruneService } from '../retention/backup-prune.service';
+import { BackupSchedulerService } from '../schedule/backup-scheduler.service';
+import { BackupVerifyService } from '../verify/backup-verify.service';
 import { BackupCatalogController } from './backup-catalog.controller';
 import { BackupCatalogRepository } from './backup-catalog.repository';
 import { BackupCatalogService } from './backup-catalog.service';
+import { BackupStartupService } from './backup-startup.service';
 
 @Module({})
 export class CatalogModule {
@@ -13,7 +26,24 @@ export class CatalogModule {
       module: CatalogModule,
       imports: [PostgresModule.forRoot(createBackupDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
       controllers: [BackupCatalogController],
-      providers: [BackupCatalogRepository, BackupCatalogService],
+      providers: [
+        { provide: BACKUP_ENV, useValue: env },
+        BackupCatalogRepository,
+        BackupCatalogService,
+        ArchiveFileRepository,
+        DatabaseDumpRepository,
+        RepositoryBundleRepository,
+        RedisStateRepository,
+        ConfigurationFilesRepository,
+        BackupMetrics,
+        BackupCreateService,
+        BackupVerifyService,
+        BackupRestoreService,
+        BackupDrillService,
+        BackupPruneService,
+        BackupSchedulerService,
+        BackupStartupService,
+      ],
     };
   }
 }

@@ -90,6 +90,8 @@ export function buildOpenApiDocument(): Json {
       responses,
       ...(spec.public ? { security: [] } : {}),
     };
+    // Platform-wide routes: only keys of the teams in GATEWAY_OPERATOR_TEAMS.
+    if (spec.operatorOnly) op['x-operator-only'] = true;
     if (spec.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchemaOf(spec.body, 'input') } } };
     (paths[openApiPath(spec.path)] ??= {})[spec.method.toLowerCase()] = op;
   }

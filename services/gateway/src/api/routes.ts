@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from '@overskill/contracts';
 import type { z } from 'zod';
 import type { Scope } from '../keys/access';
 import type { RoleName } from '../persistence/entities';
+import * as B from '../backups/backup-admin.schema';
 import * as L from '../llm/anthropic-messages.schema';
 import * as S from './schemas';
 
@@ -160,6 +161,13 @@ export const ROUTES = {
     response: L.aiModelSwitchedSchema,
     errors: [],
   }),
+
+  // Backups are platform-wide: operator teams only. Long work answers 202 and lands in the catalog row.
+  listBackups: route({ id: 'listBackups', method: 'GET', path: '/api/admin/backups', tag: 'admin', summary: 'Backups, newest first: type, status, size, verification and drill result', minRole: 'admin', scope: 'admin:read', operatorOnly: true, query: B.BackupListQuery, status: 200, response: B.BackupList, errors: [] }),
+  createBackup: route({ id: 'createBackup', method: 'POST', path: '/api/admin/backups', tag: 'admin', summary: 'Start a backup (full, database, repos, config, redis); poll its status', minRole: 'admin', scope: 'admin:write', operatorOnly: true, body: B.CreateBackupBody, status: 202, response: B.Backup, errors: [503] }),
+  getBackup: route({ id: 'getBackup', method: 'GET', path: '/api/admin/backups/:backupId', tag: 'admin', summary: "One backup's status and its manifest (artifacts with size and sha256, database position, refs)", minRole: 'admin', scope: 'admin:read', operatorOnly: true, params: B.BackupParams, status: 200, response: B.BackupWithManifest, errors: [404] }),
+  verifyBackup: route({ id: 'verifyBackup', method: 'POST', path: '/api/admin/backups/:backupId/verify', tag: 'admin', summary: 'Start verifying a backup (decrypt, checksums, each artifact with its tool); the result lands in its status', minRole: 'admin', scope: 'admin:write', operatorOnly: true, params: B.BackupParams, status: 202, response: B.VerifyStarted, errors: [404, 422] }),
+  drillBackup: route({ id: 'drillBackup', method: 'POST', path: '/api/admin/backups/drill', tag: 'admin', summary: 'Start a restore drill of the newest (or the given) backup into scratch; the result lands in its status', minRole: 'admin', scope: 'admin:write', operatorOnly: true, body: B.DrillBody, status: 202, response: B.DrillStarted, errors: [404] }),
 } as const;
 
 export type RouteId = keyof typeof ROUTES;

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/backup/v1/backup.proto.
  */
 export const file_overskill_backup_v1_backup: GenFile = /*@__PURE__*/
-  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSJqCgZCYWNrdXASCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRIOCgZzdGF0dXMYAyABKAkSEgoKc2l6ZV9ieXRlcxgEIAEoAxIOCgZzaGEyNTYYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoCSIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwYgZwcm90bzM");
+  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLxAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCRIWCg5wcm9ncmVzc19ieXRlcxgTIAEoAyIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIlkKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkSEgoKYmFja2dyb3VuZBgEIAEoCCIeChBCYWNrdXBHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIlcKEUJhY2t1cEdldFJlc3BvbnNlEisKBmJhY2t1cBgBIAEoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhUKDW1hbmlmZXN0X2pzb24YAiABKAkiQwoTQmFja3VwVmVyaWZ5UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEhIKCmJhY2tncm91bmQYAyABKAgiNwoLQmFja3VwQ2hlY2sSDAoEbmFtZRgBIAEoCRIKCgJvaxgCIAEoCBIOCgZkZXRhaWwYAyABKAkihgEKFEJhY2t1cFZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhEKCWJhY2t1cF9pZBgCIAEoCRIMCgRmaWxlGAMgASgJEjAKBmNoZWNrcxgEIAMoCzIgLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwQ2hlY2sSDwoHcGVuZGluZxgFIAEoCCJfChRCYWNrdXBSZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEg4KBnRhcmdldBgDIAEoCRINCgVmb3JjZRgEIAEoCBIOCgZhcHBfaWQYBSABKAkiqgEKFUJhY2t1cFJlc3RvcmVSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSDgoGdGFyZ2V0GAIgASgJEhgKEHNjcmF0Y2hfZGF0YWJhc2UYAyABKAkSEwoLc2NyYXRjaF9kaXIYBCABKAkSGAoQc2FmZXR5X2JhY2t1cF9pZBgFIAEoCRIQCghyZXN0b3JlZBgGIAMoCRITCgtkdXJhdGlvbl9tcxgHIAEoAyI0ChJCYWNrdXBEcmlsbFJlcXVlc3QSCgoCaWQYASABKAkSEgoKYmFja2dyb3VuZBgCIAEoCCKfAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUSDwoHcGVuZGluZxgHIAEoCCIlChJCYWNrdXBQcnVuZVJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJUChNCYWNrdXBQcnVuZVJlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLAoHZXhwaXJlZBgCIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwYgZwcm90bzM");
 
 /**
  * @generated from message overskill.backup.v1.Backup
@@ -45,6 +45,77 @@ export type Backup = Message<"overskill.backup.v1.Backup"> & {
    * @generated from field: string created_at = 6;
    */
   createdAt: string;
+
+  /**
+   * @generated from field: string file_name = 7;
+   */
+  fileName: string;
+
+  /**
+   * @generated from field: bool encrypted = 8;
+   */
+  encrypted: boolean;
+
+  /**
+   * @generated from field: string error = 9;
+   */
+  error: string;
+
+  /**
+   * manual | schedule | safety | deploy
+   *
+   * @generated from field: string trigger = 10;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: string finished_at = 11;
+   */
+  finishedAt: string;
+
+  /**
+   * @generated from field: string verified_at = 12;
+   */
+  verifiedAt: string;
+
+  /**
+   * @generated from field: string verify_error = 13;
+   */
+  verifyError: string;
+
+  /**
+   * @generated from field: string drilled_at = 14;
+   */
+  drilledAt: string;
+
+  /**
+   * "" (never drilled) | passed | failed
+   *
+   * @generated from field: string drill_result = 15;
+   */
+  drillResult: string;
+
+  /**
+   * @generated from field: int64 drill_rto_ms = 16;
+   */
+  drillRtoMs: bigint;
+
+  /**
+   * @generated from field: string drill_detail = 17;
+   */
+  drillDetail: string;
+
+  /**
+   * @generated from field: string copy_path = 18;
+   */
+  copyPath: string;
+
+  /**
+   * While running: bytes staged and written so far.
+   *
+   * @generated from field: int64 progress_bytes = 19;
+   */
+  progressBytes: bigint;
 };
 
 /**
@@ -89,4 +160,388 @@ export type BackupListResponse = Message<"overskill.backup.v1.BackupListResponse
  */
 export const BackupListResponseSchema: GenMessage<BackupListResponse> = /*@__PURE__*/
   messageDesc(file_overskill_backup_v1_backup, 2);
+
+/**
+ * backup.archive.create.v1: answers when the archive is complete (or failed).
+ *
+ * @generated from message overskill.backup.v1.BackupCreateRequest
+ */
+export type BackupCreateRequest = Message<"overskill.backup.v1.BackupCreateRequest"> & {
+  /**
+   * full | database | repos | config | redis
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: bool encrypt = 2;
+   */
+  encrypt: boolean;
+
+  /**
+   * manual | deploy
+   *
+   * @generated from field: string trigger = 3;
+   */
+  trigger: string;
+
+  /**
+   * Answer as soon as the catalog row exists (status running) and finish in the background.
+   *
+   * @generated from field: bool background = 4;
+   */
+  background: boolean;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupCreateRequest.
+ * Use `create(BackupCreateRequestSchema)` to create a new message.
+ */
+export const BackupCreateRequestSchema: GenMessage<BackupCreateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 3);
+
+/**
+ * backup.archive.get.v1 (also the answer of create)
+ *
+ * @generated from message overskill.backup.v1.BackupGetRequest
+ */
+export type BackupGetRequest = Message<"overskill.backup.v1.BackupGetRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupGetRequest.
+ * Use `create(BackupGetRequestSchema)` to create a new message.
+ */
+export const BackupGetRequestSchema: GenMessage<BackupGetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 4);
+
+/**
+ * @generated from message overskill.backup.v1.BackupGetResponse
+ */
+export type BackupGetResponse = Message<"overskill.backup.v1.BackupGetResponse"> & {
+  /**
+   * @generated from field: overskill.backup.v1.Backup backup = 1;
+   */
+  backup?: Backup | undefined;
+
+  /**
+   * The archive's manifest.json as written into it.
+   *
+   * @generated from field: string manifest_json = 2;
+   */
+  manifestJson: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupGetResponse.
+ * Use `create(BackupGetResponseSchema)` to create a new message.
+ */
+export const BackupGetResponseSchema: GenMessage<BackupGetResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 5);
+
+/**
+ * backup.archive.verify.v1: by id or by archive file name
+ *
+ * @generated from message overskill.backup.v1.BackupVerifyRequest
+ */
+export type BackupVerifyRequest = Message<"overskill.backup.v1.BackupVerifyRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string file = 2;
+   */
+  file: string;
+
+  /**
+   * Catalog backups only: answer at once, the result lands in the catalog row.
+   *
+   * @generated from field: bool background = 3;
+   */
+  background: boolean;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupVerifyRequest.
+ * Use `create(BackupVerifyRequestSchema)` to create a new message.
+ */
+export const BackupVerifyRequestSchema: GenMessage<BackupVerifyRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 6);
+
+/**
+ * @generated from message overskill.backup.v1.BackupCheck
+ */
+export type BackupCheck = Message<"overskill.backup.v1.BackupCheck"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bool ok = 2;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: string detail = 3;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupCheck.
+ * Use `create(BackupCheckSchema)` to create a new message.
+ */
+export const BackupCheckSchema: GenMessage<BackupCheck> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 7);
+
+/**
+ * @generated from message overskill.backup.v1.BackupVerifyResponse
+ */
+export type BackupVerifyResponse = Message<"overskill.backup.v1.BackupVerifyResponse"> & {
+  /**
+   * @generated from field: bool ok = 1;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: string backup_id = 2;
+   */
+  backupId: string;
+
+  /**
+   * @generated from field: string file = 3;
+   */
+  file: string;
+
+  /**
+   * @generated from field: repeated overskill.backup.v1.BackupCheck checks = 4;
+   */
+  checks: BackupCheck[];
+
+  /**
+   * Started in the background; no result yet.
+   *
+   * @generated from field: bool pending = 5;
+   */
+  pending: boolean;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupVerifyResponse.
+ * Use `create(BackupVerifyResponseSchema)` to create a new message.
+ */
+export const BackupVerifyResponseSchema: GenMessage<BackupVerifyResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 8);
+
+/**
+ * backup.archive.restore.v1
+ *
+ * @generated from message overskill.backup.v1.BackupRestoreRequest
+ */
+export type BackupRestoreRequest = Message<"overskill.backup.v1.BackupRestoreRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string file = 2;
+   */
+  file: string;
+
+  /**
+   * scratch | live
+   *
+   * @generated from field: string target = 3;
+   */
+  target: string;
+
+  /**
+   * @generated from field: bool force = 4;
+   */
+  force: boolean;
+
+  /**
+   * Only this app's repository.
+   *
+   * @generated from field: string app_id = 5;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupRestoreRequest.
+ * Use `create(BackupRestoreRequestSchema)` to create a new message.
+ */
+export const BackupRestoreRequestSchema: GenMessage<BackupRestoreRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 9);
+
+/**
+ * @generated from message overskill.backup.v1.BackupRestoreResponse
+ */
+export type BackupRestoreResponse = Message<"overskill.backup.v1.BackupRestoreResponse"> & {
+  /**
+   * @generated from field: string backup_id = 1;
+   */
+  backupId: string;
+
+  /**
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * @generated from field: string scratch_database = 3;
+   */
+  scratchDatabase: string;
+
+  /**
+   * @generated from field: string scratch_dir = 4;
+   */
+  scratchDir: string;
+
+  /**
+   * @generated from field: string safety_backup_id = 5;
+   */
+  safetyBackupId: string;
+
+  /**
+   * @generated from field: repeated string restored = 6;
+   */
+  restored: string[];
+
+  /**
+   * @generated from field: int64 duration_ms = 7;
+   */
+  durationMs: bigint;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupRestoreResponse.
+ * Use `create(BackupRestoreResponseSchema)` to create a new message.
+ */
+export const BackupRestoreResponseSchema: GenMessage<BackupRestoreResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 10);
+
+/**
+ * backup.drill.run.v1: the newest data backup unless an id is given
+ *
+ * @generated from message overskill.backup.v1.BackupDrillRequest
+ */
+export type BackupDrillRequest = Message<"overskill.backup.v1.BackupDrillRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Answer at once with the backup chosen; the result lands in its catalog row.
+   *
+   * @generated from field: bool background = 2;
+   */
+  background: boolean;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupDrillRequest.
+ * Use `create(BackupDrillRequestSchema)` to create a new message.
+ */
+export const BackupDrillRequestSchema: GenMessage<BackupDrillRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 11);
+
+/**
+ * @generated from message overskill.backup.v1.BackupDrillResponse
+ */
+export type BackupDrillResponse = Message<"overskill.backup.v1.BackupDrillResponse"> & {
+  /**
+   * @generated from field: string backup_id = 1;
+   */
+  backupId: string;
+
+  /**
+   * @generated from field: bool ok = 2;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: int64 rto_ms = 3;
+   */
+  rtoMs: bigint;
+
+  /**
+   * @generated from field: repeated string findings = 4;
+   */
+  findings: string[];
+
+  /**
+   * @generated from field: int32 tables_compared = 5;
+   */
+  tablesCompared: number;
+
+  /**
+   * @generated from field: int32 repositories_compared = 6;
+   */
+  repositoriesCompared: number;
+
+  /**
+   * @generated from field: bool pending = 7;
+   */
+  pending: boolean;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupDrillResponse.
+ * Use `create(BackupDrillResponseSchema)` to create a new message.
+ */
+export const BackupDrillResponseSchema: GenMessage<BackupDrillResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 12);
+
+/**
+ * backup.archive.prune.v1
+ *
+ * @generated from message overskill.backup.v1.BackupPruneRequest
+ */
+export type BackupPruneRequest = Message<"overskill.backup.v1.BackupPruneRequest"> & {
+  /**
+   * @generated from field: bool dry_run = 1;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupPruneRequest.
+ * Use `create(BackupPruneRequestSchema)` to create a new message.
+ */
+export const BackupPruneRequestSchema: GenMessage<BackupPruneRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 13);
+
+/**
+ * @generated from message overskill.backup.v1.BackupPruneResponse
+ */
+export type BackupPruneResponse = Message<"overskill.backup.v1.BackupPruneResponse"> & {
+  /**
+   * @generated from field: bool dry_run = 1;
+   */
+  dryRun: boolean;
+
+  /**
+   * @generated from field: repeated overskill.backup.v1.Backup expired = 2;
+   */
+  expired: Backup[];
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupPruneResponse.
+ * Use `create(BackupPruneResponseSchema)` to create a new message.
+ */
+export const BackupPruneResponseSchema: GenMessage<BackupPruneResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 14);
 

@@ -1,0 +1,66 @@
+// What every archive carries as manifest.json, first in the tar: enough to check and restore it
+// without the platform (sizes and sha256 for `sha256sum`, tool versions, where the database was).
+
+export const MANIFEST_FORMAT = 1;
+export const BACKUP_TYPES = ['full', 'database', 'repos', 'config', 'redis'] as const;
+export type BackupType = (typeof BACKUP_TYPES)[number];
+
+export interface ManifestArtifact {
+  // Path inside the archive, e.g. database/overskill.dump, repos/<appId>.bundle.
+  path: string;
+  kind: 'database' | 'repository' | 'redis' | 'config' | 'secrets';
+  sizeBytes: number;
+  sha256: string;
+}
+
+export interface TableStat {
+  table: string;
+  rows: number;
+  // Order-independent digest of every row's text, to compare a restore with the original.
+  contentHash: string;
+}
+
+export interface DatabaseInfo {
+  systemIdentifier: string;
+  walLsn: string;
+  snapshotAt: string;
+  serverVersion: string;
+  schemas: string[];
+  // The newest migration of every schema: a restore refuses an archive newer than the platform.
+  migrations: Record<string, string[]>;
+  tables: TableStat[];
+}
+
+export interface RepositoryInfo {
+  appId: string;
+  // refname → sha, HEAD included as a symbolic ref.
+  refs: Record<string, string>;
+  head: string;
+  // .git/overskill/app.json, which is not in the bundle.
+  marker: string | null;
+  // A repository with no commit yet has no bundle.
+  bundle: string | null;
+}
+
+export interface BackupManifest {
+  format: number;
+  id: string;
+  type: BackupType;
+  createdAt: string;
+  encrypted: boolean;
+  platformCommit: string;
+  tools: Record<string, string>;
+  artifacts: ManifestArtifact[];
+  database?: DatabaseInfo;
+  repositories?: RepositoryInfo[];
+  redis?: { keys: number; namespaces: string[] };
+  config?: { files: string[]; secretsIncluded: boolean };
+  // How long each part took to stage (database, repos, redis, checksums).
+  timingsMs: Record<string, number>;
+  // Things skipped with the reason (a repository whose fsck failed, …).
+  warnings: string[];
+}
+
+export function includes(type: BackupType, part: 'database' | 'repos' | 'redis' | 'config'): boolean {
+  return type === part || type === 'full';
+}

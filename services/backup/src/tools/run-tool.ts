@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+
+export interface ToolRun {
+  stdout: string;
+  stderr: string;
+}
+
+// In a pipeline the first stage's "error:" line is the cause; later stages only see its end.
+function summarize(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /error/i.test(l));
+  return (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-3)).join(' | ') || 'no output';
+}
+
+// A proven tool (pg_dump, git, age, zstd, tar, redis-check-rdb) failed; `tool` names it for the operator.
+export class ToolFailure extends Error {
+  constructor(
+    readonly tool: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${tool} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${summarize(stderr)}`);
+  }
+}
+
+export interface ToolOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  // The name in errors when `command` is a shell running a pipeline.
+  label?: string;
+}
+
+// Runs one command without a shell; arguments are never interpolated.
+export function runTool(command: string, args: string[], opts: ToolOptions = {}): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.once('error', (e) => reject(new ToolFailure(opts.label ?? command, null, e.message)));
+    child.once('close', (code) => {
+      const result = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (code === 0) resolve(result);
+      else reject(new ToolFailure(opts.label ?? command, code, result.stderr || result.stdout));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+// A fixed pipeline script for bash with `pipefail`, so a failure in any stage fails the whole;
+// values reach it only as positional parameters ("$1" …), never spliced into the script.
+export function runPipeline(label: string, script: string, args: string[], opts: Omit<ToolOptions, 'label'> = {}): Promise<ToolRun> {
+  return runTool('bash', ['-c', `set -euo pipefail\n${script}`, label, ...args], { ...opts, label });
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@overskill/contracts';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { ArchiveFileRepository, sha256File } from '../archive/archive-file.repository';
+import { MANIFEST_FORMAT, type BackupManifest } from '../archive/backup-manifest';
+import { BackupCatalogRepository } from '../catalog/backup-catalog.repository';
+import { BACKUP_ENV, type BackupEnv } from '../config';
+import { DatabaseDumpRepository } from '../database/database-dump.repository';
+import { RedisStateRepository } from '../redis-state/redis-state.repository';
+import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
+import type { BackupEntity } from '../persistence/entities';
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  backupId: string;
+  file: string;
+  checks: VerifyCheck[];
+  manifest: BackupManifest | null;
+}
+
+export interface OpenedArchive extends VerifyResult {
+  // The extracted archive; the caller removes it.
+  dir: string | null;
+}
+
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+// Proves an archive is whole and readable with the tools that will restore it: the archive's
+// sha256, age's authenticated decryption, zstd's checksum, every artifact's sha256 against the
+// manifest, `pg_restore --list`, `git bundle verify`, `redis-check-rdb`. The first failing check
+// names what is wrong.
+@Injectable()
+export class BackupVerifyService {
+  constructor(
+    @Inject(BACKUP_ENV) private readonly env: BackupEnv,
+    private readonly catalog: BackupCatalogRepository,
+    private readonly files: ArchiveFileRepository,
+    private readonly database: DatabaseDumpRepository,
+    private readonly repos: RepositoryBundleRepository,
+    private readonly redis: RedisStateRepository,
+  ) {}
+
+  // An id from the catalog, or a file name/path inside BACKUP_DIR or BACKUP_COPY_DIR.
+  async locate(ref: { id?: string; file?: string }): Promise<{ file: string; row: BackupEntity | null }> {
+    if (ref.id) {
+      const row = await this.catalog.find(ref.id);
+      if (!row) throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `no backup ${ref.id} in the catalog; see \`overskill backup list\``);
+      if (row.status === 'running' || row.status === 'failed' || !row.path) {
+        throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `backup ${ref.id} is ${row.status}${row.error ? ` (${row.error})` : ''}: it has no complete archive`);
+      }
+      const file = (await stat(row.path).then(() => true, () => false)) ? row.path : row.copyPath;
+      if (!file) throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `the archive of backup ${ref.id} is missing from ${this.env.BACKUP_DIR}`);
+      return { file, row };
+    }
+    if (!ref.file) throw new AppError(ErrorCode.VALIDATION_FAILED, 'give a backup id or --file <archive>');
+    const dirs = [this.env.BACKUP_DIR, this.env.BACKUP_COPY_DIR].filter((d): d is string => !!d);
+    const candidates = isAbsolute(ref.file) ? [resolve(ref.file)] : dirs.map((d) => resolve(d, ref.file as string));
+    for (const file of candidates) {
+      if (!dirs.some((d) => inside(d, file))) continue;
+      if (await stat(file).then((s) => s.isFile(), () => false)) return { file, row: await this.catalog.findByFile(basename(file)) };
+    }
+    throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `no archive "${ref.file}" in ${dirs.join(' or ')}`);
+  }
+
+  async verify(ref: { id?: string; file?: string }): Promise<VerifyResult> {
+    const opened = await this.open(ref);
+    if (opened.dir) await this.files.removeDir(opened.dir);
+    const { dir: _dir, ...result } = opened;
+    return result;
+  }
+
+  // Verifies and leaves the archive extracted for a restore (dir is null when a check failed).
+  async open(ref: { id?: string; file?: string }): Promise<OpenedArchive> {
+    const { file, row } = await this.locate(ref);
+    const checks: VerifyCheck[] = [];
+    const result = (manifest: BackupManifest | null, dir: string | null): OpenedArchive => {
+      const ok = checks.every((c) => c.ok);
+      return { ok, backupId: row?.id ?? manifest?.id ?? '', file, checks, manifest, dir: ok ? dir : null };
+    };
+    const expected = row?.sha256 || (await readFile(`${file}.sha256`, 'utf8').then((t) => t.split(/\s+/)[0], () => ''));
+    if (expected) {
+      const actual = await sha256File(file);
+      checks.push({ name: 'archive sha256', ok: actual === expected, detail: actual === expected ? `${actual} (as recorded)` : `is ${actual}, recorded ${expected}: the archive file changed` });
+    } else checks.push({ name: 'archive sha256', ok: true, detail: 'no recorded checksum (not in the catalog, no .sha256 file); relying on age and zstd checks' });
+
+    let dir: string;
+    try {
+      dir = await this.files.unpack(file, join(this.env.BACKUP_DIR), this.env.BACKUP_AGE_IDENTITY_FILE);
+      checks.push({ name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)', ok: true, detail: 'ok' });
+    } catch (err) {
+      checks.push({ name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)', ok: false, detail: (err as Error).message });
+      await this.recordOutcome(row, checks);
+      return result(null, null);
+    }
+    let manifest: BackupManifest | null = null;
+    try {
+      manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BackupManifest;
+      const known = manifest.format <= MANIFEST_FORMAT;
+      checks.push({ name: 'manifest', ok: known, detail: known ? `format ${manifest.format}, ${manifest.artifacts.length} artifacts` : `format ${manifest.format} is newer than this release reads (${MANIFEST_FORMAT})` });
+    } catch (err) {
+      checks.push({ name: 'manifest', ok: false, detail: `manifest.json is missing or unreadable: ${(err as Error).message}` });
+    }
+    if (manifest && checks.every((c) => c.ok)) await this.checkArtifacts(dir, manifest, checks);
+    await this.recordOutcome(row, checks);
+    if (!checks.every((c) => c.ok)) await this.files.removeDir(dir);
+    return result(manifest, dir);
+  }
+
+  private async checkArtifacts(dir: string, manifest: BackupManifest, checks: VerifyCheck[]): Promise<void> {
+    for (const a of manifest.artifacts) {
+      const path = join(dir, a.path);
+      const size = await stat(path).then((s) => s.size, () => -1);
+      const sha = size >= 0 ? await sha256File(path) : '';
+      const ok = size === a.sizeBytes && sha === a.sha256;
+      checks.push({ name: `artifact ${a.path}`, ok, detail: ok ? 'size and sha256 match' : size < 0 ? 'missing from the archive' : `size ${size} (manifest ${a.sizeBytes}), sha256 ${sha} (manifest ${a.sha256})` });
+    }
+    if (!checks.every((c) => c.ok)) return;
+    const tool = async (name: string, fn: () => Promise<string>) => {
+      try {
+        checks.push({ name, ok: true, detail: await fn() });
+      } catch (err) {
+        checks.push({ name, ok: false, detail: (err as Error).message });
+      }
+    };
+    for (const a of manifest.artifacts) {
+      const path = join(dir, a.path);
+      if (a.kind === 'database') await tool(`pg_restore --list ${a.path}`, async () => `${await this.database.listDump(path)} entries`);
+      if (a.kind === 'repository') await tool(`git bundle verify ${a.path}`, async () => (await this.repos.verifyBundle(path), 'complete'));
+      if (a.kind === 'redis') await tool(`redis-check-rdb ${a.path}`, async () => (await this.redis.check(path), 'RDB looks OK'));
+    }
+  }
+
+  private async recordOutcome(row: BackupEntity | null, checks: VerifyCheck[]): Promise<void> {
+    if (!row) return;
+    const failed = checks.find((c) => !c.ok);
+    await this.catalog.recordVerify(row.id, !failed, failed ? `${failed.name}: ${failed.detail}` : '');
+  }
+}
