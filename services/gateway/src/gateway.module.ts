@@ -25,6 +25,8 @@ import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
 import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
+import { PreviewApiService } from './preview/preview-api.service';
+import { PreviewHttpController } from './preview/preview.http-controller';
 
 @Module({})
 export class GatewayModule {
@@ -37,6 +39,7 @@ export class GatewayModule {
         AppsHttpController,
         RunsHttpController,
         WorkspaceHttpController,
+        PreviewHttpController,
         ApiKeysHttpController,
         AuditHttpController,
         AdminHttpController,
@@ -56,6 +59,7 @@ export class GatewayModule {
         DrainController,
         PlatformApiService,
         WorkspaceApiService,
+        PreviewApiService,
         RunEventsService,
         LlmGatewayService,
         PlatformHealthService,
