@@ -76,7 +76,7 @@ describe('static app preview', () => {
     const page = await get('/');
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['cache-control']).toBe('no-cache');
     // Injected right after <head>, before any app script.
     expect(page.text).toMatch(/^<!doctype html><html><head><script data-overskill-capture>\(function \(\) \{/);
     expect(page.text.indexOf('data-overskill-capture')).toBeLessThan(page.text.indexOf('app.js'));
@@ -100,6 +100,8 @@ describe('static app preview', () => {
     const route = await get('/todos/42');
     expect(route.status).toBe(200);
     expect(route.text).toContain('<h1>Todo v1</h1>');
+    const deep = await get('/data/missing.json?token=abc', { headers: { accept: '*/*', 'sec-fetch-mode': 'cors' } });
+    expect(deep.status).toBe(404);
     const missing = await get('/missing.js');
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.text)).toEqual({ code: ErrorCode.PREVIEW_FILE_NOT_FOUND, message: 'missing.js is not in this version' });

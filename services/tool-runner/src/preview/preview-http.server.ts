@@ -44,7 +44,7 @@ export class PreviewHttpServer implements OnApplicationBootstrap, OnApplicationS
 
     server.post(INGEST_PATH, async (req, reply) => {
       const result = await this.ingest.ingest(req.headers.host, req.headers.origin, typeof req.body === 'string' ? req.body : '');
-      return reply.status(202).header('cache-control', 'no-store').send(result);
+      return reply.status(202).header('cache-control', 'no-cache').send(result);
     });
     server.route({
       method: ['GET', 'HEAD'],
@@ -74,6 +74,6 @@ export class PreviewHttpServer implements OnApplicationBootstrap, OnApplicationS
     if (!appError) this.logger.error({ err }, 'preview request failed');
     const code = appError?.code ?? ErrorCode.INTERNAL;
     const message = appError?.message ?? 'The preview could not be served; the error was logged';
-    return reply.status(errorHttpStatus[code]).header('cache-control', 'no-store').type('application/json; charset=utf-8').send({ code, message });
+    return reply.status(errorHttpStatus[code]).header('cache-control', 'no-cache').type('application/json; charset=utf-8').send({ code, message });
   }
 }

@@ -54,6 +54,8 @@ export class PreviewService {
       if (inFolder.kind === 'file') [path, file] = [`${path}/index.html`, inFolder];
     }
     if (file.kind !== 'file' && wantsPageFallback(path, accept)) [path, file] = ['index.html', await this.files.read(owner, 'index.html', address.sha)];
+    // Browsers ask for it unprompted: an app without one is not an app with a broken request.
+    if (file.kind !== 'file' && path === 'favicon.ico') return { status: 204, headers: { 'cache-control': 'no-cache' }, body: Buffer.alloc(0) };
     if (file.kind !== 'file') {
       throw new AppError(ErrorCode.PREVIEW_FILE_NOT_FOUND, path === 'index.html' ? 'This version has no index.html to show' : `${path} is not in this version`);
     }
@@ -63,8 +65,9 @@ export class PreviewService {
       status: 200,
       headers: {
         'content-type': type,
-        // A version by sha never changes; the latest does with every edit.
-        'cache-control': address.sha ? 'public, max-age=31536000, immutable' : 'no-store',
+        // A version by sha never changes; the latest does with every edit. Not no-store: Chrome
+        // never finishes a no-store response nobody reads, and the page never goes network-idle.
+        'cache-control': address.sha ? 'public, max-age=31536000, immutable' : 'no-cache',
         'x-content-type-options': 'nosniff',
       },
       body,
