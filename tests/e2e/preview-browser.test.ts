@@ -72,36 +72,30 @@ describe('app preview in Chromium', () => {
     try {
       const console = await context.newPage();
       await console.goto(`${apiOrigin}/api/documentation/json`);
-      await console.evaluate(() => {
-        document.cookie = 'session=api-origin-secret; path=/';
-        localStorage.setItem('apiKey', 'osk_console_secret');
-        sessionStorage.setItem('apiKey', 'osk_console_secret');
-      });
-      expect(await console.evaluate(() => document.cookie)).toContain('api-origin-secret');
+      // Page code as strings: the test's own TypeScript has no DOM types.
+      await console.evaluate("document.cookie = 'session=api-origin-secret; path=/'; localStorage.setItem('apiKey', 'osk_console_secret'); sessionStorage.setItem('apiKey', 'osk_console_secret')");
+      expect(await console.evaluate('document.cookie')).toContain('api-origin-secret');
 
       const page = await context.newPage();
       await page.goto(url);
       expect(await page.textContent('h1')).toBe('Isolated');
-      const seen = await page.evaluate(
-        async ({ apiOrigin, key }) => {
-          const attempt = async (init: RequestInit) => {
-            try {
-              const res = await fetch(`${apiOrigin}/api/apps`, init);
-              return `status ${res.status}: ${await res.text()}`;
-            } catch (err) {
-              return `blocked: ${String(err)}`;
-            }
-          };
-          return {
-            cookie: document.cookie,
-            local: localStorage.getItem('apiKey'),
-            session: sessionStorage.getItem('apiKey'),
-            withCookies: await attempt({ credentials: 'include' }),
-            withKey: await attempt({ headers: { 'x-api-key': key } }),
-          };
-        },
-        { apiOrigin, key: h.key('preview-team').key },
-      );
+      const seen = await page.evaluate(`(async () => {
+        const attempt = async (init) => {
+          try {
+            const res = await fetch(${JSON.stringify(`${apiOrigin}/api/apps`)}, init);
+            return 'status ' + res.status + ': ' + (await res.text());
+          } catch (err) {
+            return 'blocked: ' + String(err);
+          }
+        };
+        return {
+          cookie: document.cookie,
+          local: localStorage.getItem('apiKey'),
+          session: sessionStorage.getItem('apiKey'),
+          withCookies: await attempt({ credentials: 'include' }),
+          withKey: await attempt({ headers: { 'x-api-key': ${JSON.stringify(h.key('preview-team').key)} } }),
+        };
+      })()`);
       expect(seen).toEqual({ cookie: '', local: null, session: null, withCookies: expect.stringMatching(/^blocked: TypeError/), withKey: expect.stringMatching(/^blocked: TypeError/) });
     } finally {
       await context.close();
