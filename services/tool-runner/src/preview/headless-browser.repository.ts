@@ -14,7 +14,8 @@ export interface PageObservation {
   png: Buffer;
 }
 
-// Reported when Chromium cannot be used at all; the check says so instead of passing.
+// Reported when Chromium cannot be used at all, or the version has no page to open: the check
+// says so instead of passing or failing.
 export class BrowserUnavailable extends Error {}
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
@@ -80,7 +81,8 @@ export class HeadlessBrowserRepository implements OnModuleDestroy {
         if (res.status() >= 400) add(seen.failedRequests, `${res.request().method()} ${res.url()} → ${res.status()}`);
       });
       const started = performance.now();
-      await page.goto(url, { waitUntil: 'load', timeout: this.env.PREVIEW_CHECK_TIMEOUT_MS });
+      const response = await page.goto(url, { waitUntil: 'load', timeout: this.env.PREVIEW_CHECK_TIMEOUT_MS });
+      if (response?.status() === 404) throw new BrowserUnavailable('This version has no index.html, so there is no page to check');
       seen.loadMs = Math.round(performance.now() - started);
       // Bounded: a page that polls forever still gets checked.
       await page.waitForLoadState('networkidle', { timeout: this.env.PREVIEW_CHECK_IDLE_MS * 4 }).catch(() => undefined);
