@@ -11,7 +11,7 @@ const RESULTS_FILE = path.join(REPO_ROOT, 'tests/bench/results/latest.json');
 
 async function main() {
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git']);
+    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'chromium']);
     ensureNodeModules();
   });
   await step('build', () => runCommand(process.execPath, ['deploy/local/build.mjs']));

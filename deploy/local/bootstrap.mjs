@@ -23,6 +23,8 @@ const OS_PACKAGES = {
   'docker-compose': { present: () => hasCommand('docker-compose'), apt: ['docker-compose'] },
   ripgrep: { present: () => hasCommand('rg'), apt: ['ripgrep'] },
   git: { present: () => hasCommand('git'), apt: ['git'] },
+  // The app preview's headless check (playwright-core drives the OS browser).
+  chromium: { present: () => hasCommand('chromium'), apt: ['chromium'] },
 };
 
 export const ALL_OS_PACKAGES = Object.keys(OS_PACKAGES);

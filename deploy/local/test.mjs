@@ -41,7 +41,7 @@ async function runJest() {
 async function main() {
   const started = Date.now();
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose']);
+    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose', 'chromium']);
     ensureNodeModules();
   });
   await step('proto: buf lint, generated code up to date, buf breaking against main', () => runCommand(process.execPath, ['deploy/local/proto-check.mjs']));
