@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError } from '@overskill/contracts';
+import { AppError, type toolV1 } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
@@ -12,16 +12,7 @@ export const PREVIEW_CHECK_STEP = 'preview_check';
 export const PREVIEW_FEEDBACK_PREFIX = 'The preview shows these errors';
 const MAX_LISTED = 10;
 
-interface CheckFindings {
-  outcome: string;
-  consoleErrors: string[];
-  pageErrors: string[];
-  failedRequests: string[];
-  blank: boolean;
-  loadMs: number;
-  screenshot: boolean;
-  reason: string;
-}
+type CheckFindings = Pick<toolV1.PreviewCheckResult, 'outcome' | 'consoleErrors' | 'pageErrors' | 'failedRequests' | 'blank' | 'loadMs' | 'screenshot' | 'reason'>;
 
 // After a turn commits: check the preview of that version, record it as a `preview_check` step,
 // and when it found errors hand them to the model as a new turn, at most PREVIEW_AUTOFIX_TURNS

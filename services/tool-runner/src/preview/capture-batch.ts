@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '@overskill/contracts';
+import { AppError, ErrorCode, type analyticsV1 } from '@overskill/contracts';
 import { z } from 'zod';
 import { redactSecrets, redactUrl } from './redact-secrets';
 
@@ -37,28 +37,11 @@ const pageviewEntry = z.object({
 });
 const batchSchema = z.object({ events: z.array(z.discriminatedUnion('kind', [consoleEntry, networkEntry, pageviewEntry])).min(1) });
 
-export interface ConsoleFact {
-  level: string;
-  message: string;
-  source: string;
-  pageUrl: string;
-  occurredAt: string;
-}
-export interface NetworkFact {
-  method: string;
-  url: string;
-  status: number;
-  durationMs: number;
-  error: string;
-  pageUrl: string;
-  occurredAt: string;
-}
-export interface PageViewFact {
-  path: string;
-  visitorId: string;
-  loadMs: number;
-  occurredAt: string;
-}
+// The facts' own fields; the team and app are added when published.
+type FactOf<T> = Omit<T, '$typeName' | '$unknown' | 'teamId' | 'appId'>;
+export type ConsoleFact = FactOf<analyticsV1.PreviewConsoleLogged>;
+export type NetworkFact = FactOf<analyticsV1.PreviewNetworkRequested>;
+export type PageViewFact = FactOf<analyticsV1.PreviewPageViewed>;
 export interface CaptureFacts {
   console: ConsoleFact[];
   network: NetworkFact[];

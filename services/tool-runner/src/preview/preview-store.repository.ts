@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { toolV1 } from '@overskill/contracts';
 import { REDIS } from '@overskill/persistence';
 import type Redis from 'ioredis';
 import { newPreviewId } from './preview-address';
@@ -8,19 +9,8 @@ export interface PreviewOwner {
   appId: string;
 }
 
-export interface StoredCheck {
-  sha: string;
-  outcome: string;
-  consoleErrors: string[];
-  pageErrors: string[];
-  failedRequests: string[];
-  blank: boolean;
-  loadMs: number;
-  screenshot: boolean;
-  reason: string;
-  checkedAt: string;
-  url: string;
-}
+// The check's result as it goes over the wire, without protobuf's own fields.
+export type StoredCheck = Omit<toolV1.PreviewCheckResult, '$typeName' | '$unknown'>;
 
 const idKey = (previewId: string) => `preview:id:${previewId}`;
 const appKey = (appId: string) => `preview:app:${appId}`;
