@@ -160,6 +160,13 @@ describe('static app preview', () => {
     expect((await client.send(Rpc.previewGet, { teamId, appId: appB })).url).toBe(after.url);
     const restarted = await client.send(Rpc.previewRestart, { teamId, appId: appB });
     expect(restarted).toMatchObject({ url: after.url, state: 'running', reason: expect.stringContaining('nothing to restart') });
+    expect((await client.send(Rpc.previewGet, { teamId, appId: appB })).reason).toBe('');
+  });
+
+  it('says so when an app with a dev script is served as static files', async () => {
+    const vite = randomUUID();
+    await client.send(Rpc.gitRepoInit, { appId: vite, template: 'vite-react' });
+    expect(await client.send(Rpc.previewGet, { teamId, appId: vite })).toMatchObject({ mode: 'static', state: 'running', reason: expect.stringContaining('dev-server previews are not available') });
   });
 
   describe('capture ingest', () => {

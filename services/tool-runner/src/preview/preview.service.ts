@@ -23,6 +23,8 @@ export interface ResolvedPreview {
 
 type PreviewInfoInit = MessageInitShape<typeof toolV1.PreviewInfoSchema>;
 
+const DEV_SCRIPT_SERVED_STATIC =
+  'This app has a dev script, but dev-server previews are not available on this platform yet: its files are served as they are (a build step or dev server is not run)';
 const STATIC_RESTART =
   'A static preview is served straight from the files of each version; there is nothing to restart';
 
@@ -77,6 +79,7 @@ export class PreviewService {
   async info(owner: PreviewOwner, reason = ''): Promise<PreviewInfoInit> {
     const previewId = await this.store.ensure(owner);
     const check = await this.store.lastCheck(owner.appId);
+    reason ||= (await this.hasDevScript(owner)) ? DEV_SCRIPT_SERVED_STATIC : '';
     return {
       appId: owner.appId,
       previewId,
@@ -95,5 +98,18 @@ export class PreviewService {
 
   restart(owner: PreviewOwner): Promise<PreviewInfoInit> {
     return this.info(owner, STATIC_RESTART);
+  }
+
+  // An app built to run with `npm run dev` (the vite-react template) is still served as files.
+  // No workspace yet, no package.json or not JSON: no dev script.
+  private async hasDevScript(owner: PreviewOwner): Promise<boolean> {
+    try {
+      const file = await this.files.read(owner, 'package.json');
+      if (file.kind !== 'file') return false;
+      const scripts = (JSON.parse(file.content.toString('utf8')) as { scripts?: Record<string, unknown> }).scripts;
+      return typeof scripts?.['dev'] === 'string';
+    } catch {
+      return false;
+    }
   }
 }
