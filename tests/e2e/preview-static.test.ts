@@ -3,7 +3,7 @@ import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
@@ -161,6 +161,19 @@ describe('static app preview', () => {
     const restarted = await client.send(Rpc.previewRestart, { teamId, appId: appB });
     expect(restarted).toMatchObject({ url: after.url, state: 'running', reason: expect.stringContaining('nothing to restart') });
     expect((await client.send(Rpc.previewGet, { teamId, appId: appB })).reason).toBe('');
+  });
+
+  it('answers 404 PREVIEW_NOT_FOUND once the app and its workspace are gone', async () => {
+    const gone = randomUUID();
+    await client.send(Rpc.gitRepoInit, { appId: gone, template: 'static-web' });
+    const { previewId } = await client.send(Rpc.previewGet, { teamId, appId: gone });
+    const sha = (await client.send(Rpc.gitRepoStatus, { appId: gone })).headSha;
+    expect((await get('/', {}, `${previewId}.preview.localhost`)).status).toBe(200);
+    rmSync(join(ws, '..', gone), { recursive: true, force: true });
+    for (const host of [`${previewId}.preview.localhost`, `${previewId}-${sha}.preview.localhost`]) {
+      const res = await get('/', {}, host);
+      expect([res.status, JSON.parse(res.text)]).toEqual([404, { code: ErrorCode.PREVIEW_NOT_FOUND, message: 'This app no longer exists' }]);
+    }
   });
 
   it('says so when an app with a dev script is served as static files', async () => {

@@ -31,6 +31,8 @@ export class PreviewFilesRepository {
       if (err instanceof AppError && MISSING.has(err.code)) return { kind: 'missing' };
       if (err instanceof AppError && NOT_A_FILE.has(err.code)) return { kind: 'not-a-file' };
       if (err instanceof AppError && err.code === ErrorCode.GIT_REVISION_NOT_FOUND) throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, `This app has no version ${sha ?? ''}`);
+      // The app was deleted (its workspace is gone): its preview with it.
+      if (err instanceof AppError && (err.code === ErrorCode.APP_NOT_FOUND || err.code === ErrorCode.GIT_REPO_NOT_FOUND)) throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, 'This app no longer exists');
       if (err instanceof AppError && err.code === ErrorCode.TOOL_PATH_INVALID) throw new AppError(ErrorCode.PREVIEW_PATH_INVALID, err.message);
       throw err;
     }
