@@ -23,7 +23,7 @@ const OS_PACKAGES = {
   'docker-compose': { present: () => hasCommand('docker-compose'), apt: ['docker-compose'] },
   ripgrep: { present: () => hasCommand('rg'), apt: ['ripgrep'] },
   git: { present: () => hasCommand('git'), apt: ['git'] },
-  // The web console's end-to-end tests drive Debian's Chromium through playwright-core.
+  // The preview's headless check and the console's browser tests drive Debian's Chromium (playwright-core).
   chromium: { present: () => hasCommand('chromium'), apt: ['chromium'] },
   // The backup service: archives are age-encrypted and zstd-compressed.
   age: { present: () => hasCommand('age') && hasCommand('age-keygen'), apt: ['age'] },

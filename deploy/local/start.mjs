@@ -19,6 +19,9 @@ const DIST = path.join(REPO_ROOT, 'dist');
 const STACK_MODULE = path.join(DIST, 'libs/testing/src/stack/index.js');
 const ANTHROPIC_FAKE_MAIN = path.join(DIST, 'libs/testing/src/fakes/anthropic-fake.main.js');
 const CLI_MAIN = path.join(DIST, 'tools/cli/src/main.js');
+const LIB = (name) => path.join(DIST, `libs/${name}/src/index.js`);
+// tool-runner's app preview listener: every app at http://<preview-id>.preview.localhost:<port>.
+const PREVIEW_PORT_ENV = 'OVERSKILL_PREVIEW_PORT';
 
 const READY_TIMEOUT_MS = 60_000;
 const SERVICE_STOP_TIMEOUT_MS = 10_000;
@@ -77,6 +80,7 @@ function printLogTail(name, file) {
 const children = new Set();
 let stack;
 let infraWatch;
+let previewWatch;
 let shuttingDown = false;
 
 function isRunning(record) {
@@ -139,10 +143,33 @@ async function stopChild(record, timeoutMs) {
   await record.exited;
 }
 
+// Prints an app's preview URL when its first run commits (the README walk-through opens it).
+async function announcePreviews(infra) {
+  const require = createRequire(import.meta.url);
+  const { Events, Rpc, orchestratorV1 } = require(LIB('contracts'));
+  const { NatsRpcClient } = require(LIB('messaging'));
+  const { createServiceMetrics } = require(LIB('observability'));
+  const { fromBinary } = require('@bufbuild/protobuf');
+  const { connect } = require('nats');
+  previewWatch = await connect({ servers: infra.natsUrl, name: 'npm-start-previews' });
+  const client = new NatsRpcClient(previewWatch, createServiceMetrics('npm-start'), 10_000);
+  const shown = new Set();
+  for await (const msg of previewWatch.subscribe(Events.runFinished.subject)) {
+    const run = fromBinary(orchestratorV1.RunFinishedSchema, msg.data);
+    if (!run.commitSha || shown.has(run.appId)) continue;
+    shown.add(run.appId);
+    client.send(Rpc.previewGet, { teamId: run.teamId, appId: run.appId }).then(
+      (preview) => console.log(`\n  preview of app ${run.appId} (first version ${run.commitSha.slice(0, 12)}): ${preview.url}`),
+      (error) => console.log(`\n  app ${run.appId} committed, but its preview URL could not be read: ${error.message}`),
+    );
+  }
+}
+
 async function shutdown(exitCode) {
   if (shuttingDown) return;
   shuttingDown = true;
   clearInterval(infraWatch);
+  await previewWatch?.close().catch(() => undefined);
   if (children.size === 0 && !stack) process.exit(exitCode);
   console.log('\nstopping: services, then the fake Anthropic API, then infra ...');
   const byRole = (role) => [...children].filter((record) => record.role === role);
@@ -214,6 +241,7 @@ function serviceEnv(service, infra, anthropicEnv) {
   if (service.workspaces) env.WORKSPACES_DIR = WORKSPACES_DIR;
   if (service.backups) env.BACKUP_DIR = BACKUP_DIR;
   if (service.anthropic) Object.assign(env, anthropicEnv);
+  if (service.name === 'tool-runner') env.PREVIEW_PORT = String(portFromEnv(PREVIEW_PORT_ENV, 3080));
   return env;
 }
 
@@ -327,6 +355,7 @@ ${rows.join('\n')}
   NATS           ${infra.natsUrl}   (monitor ${infra.natsMonitorUrl})
   PostgreSQL     ${infra.databaseUrl}
   Redis          ${infra.redisUrl}
+  previews       http://<preview-id>.preview.localhost:${portFromEnv(PREVIEW_PORT_ENV, 3080)}   (each app's URL is printed when its first run commits)
   admin key      ${adminKey ?? '(none: the CLI is not built yet)'}   (stored in ${relative(ADMIN_KEY_FILE)})
   logs           ${relative(LOG_DIR)}/
   data           ${relative(DATA_DIR)}/   (rm -rf .data to start over)
@@ -341,7 +370,7 @@ async function main() {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
 
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'age', 'zstd']);
+    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'age', 'zstd', 'chromium']);
     ensureNodeModules();
   });
   await step('build', () => runCommand(process.execPath, ['deploy/local/build.mjs']));
@@ -367,6 +396,7 @@ async function main() {
 
   const infra = await step('infra: nats-server, PostgreSQL, Redis', async () => {
     for (const service of services) await checkPort(service.name, service.port, servicePortEnv(service.name));
+    await checkPort('the app preview', portFromEnv(PREVIEW_PORT_ENV, 3080), PREVIEW_PORT_ENV);
     try {
       stack = await stackLib.startStack({
         dataDir: DATA_DIR,
@@ -428,6 +458,7 @@ async function main() {
 
   const adminKey = await step('bootstrap admin key', () => ensureAdminKey(infra));
   printSummary({ infra, services, demoMode, adminKey });
+  announcePreviews(infra).catch((error) => console.log(`  (preview URLs will not be printed: ${error.message})`));
 }
 
 main().catch(async (error) => {

@@ -86,7 +86,8 @@ describe('first flow: a chat message becomes a committed file', () => {
 
     const run = await waitForRun(runId);
     expect(run).toMatchObject({ status: 'completed', error: null });
-    expect(run.steps.map((s) => s.kind)).toEqual(['run_started', 'model_call', 'tool_call', 'model_call', 'commit', 'run_completed']);
+    // hello.html is no index.html: the preview check after the commit says there is no page to check.
+    expect(run.steps.map((s) => s.kind)).toEqual(['run_started', 'model_call', 'tool_call', 'model_call', 'commit', 'preview_check', 'run_completed']);
 
     // The file and the commit exist.
     expect(readFileSync(join(workspacesDir, app.id, 'hello.html'), 'utf8')).toBe('<h1>Hello from overskill</h1>\n');

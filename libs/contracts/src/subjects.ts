@@ -72,6 +72,12 @@ export const Rpc = {
 
   toolCatalogList: rpc('tool-runner', 'tool.catalog.list.v1', toolV1.CatalogListRequestSchema, toolV1.CatalogListResponseSchema),
   toolCallExecute: rpc('tool-runner', 'tool.call.execute.v1', toolV1.ToolCallRequestSchema, toolV1.ToolCallResponseSchema),
+  // The app preview (tool-runner serves it at the app's own origin).
+  previewGet: rpc('tool-runner', 'tool.preview.get.v1', toolV1.PreviewGetRequestSchema, toolV1.PreviewInfoSchema),
+  previewRotate: rpc('tool-runner', 'tool.preview.rotate.v1', toolV1.PreviewRotateRequestSchema, toolV1.PreviewInfoSchema),
+  previewRestart: rpc('tool-runner', 'tool.preview.restart.v1', toolV1.PreviewRestartRequestSchema, toolV1.PreviewInfoSchema),
+  previewCheck: rpc('tool-runner', 'tool.preview.check.v1', toolV1.PreviewCheckRequestSchema, toolV1.PreviewCheckResultSchema),
+  previewScreenshot: rpc('tool-runner', 'tool.preview.screenshot.v1', toolV1.PreviewScreenshotRequestSchema, toolV1.PreviewScreenshotResponseSchema),
   // Asked by tool-runner's preview and image tools; served by their owners.
   analyticsConsoleRead: rpc('analytics', 'analytics.console.read.v1', analyticsV1.ConsoleLogsReadRequestSchema, analyticsV1.ConsoleLogsReadResponseSchema),
   analyticsNetworkRead: rpc('analytics', 'analytics.network.read.v1', analyticsV1.NetworkRequestsReadRequestSchema, analyticsV1.NetworkRequestsReadResponseSchema),

@@ -32,6 +32,14 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  // The app previews' parent origin (tool-runner's PREVIEW_BASE_URL): requests whose Origin is
+  // <anything>.<its host> are refused, since preview pages run the apps' own code.
+  PREVIEW_BASE_URL: z
+    .string()
+    .trim()
+    .default('http://preview.localhost')
+    .refine((v) => URL.canParse(v), { message: 'must be a URL such as https://preview.example.com' })
+    .transform((v) => new URL(v).hostname.toLowerCase()),
   // Comma-separated team slugs whose owners may change platform-wide settings (the model switch).
   // Empty = nobody through the API; operators still have `npx overskill ai switch-model`.
   GATEWAY_OPERATOR_TEAMS: z

@@ -29,6 +29,8 @@ import { AiAdminHttpController } from './llm/ai-admin.http-controller';
 import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
 import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
+import { PreviewApiService } from './preview/preview-api.service';
+import { PreviewHttpController } from './preview/preview.http-controller';
 
 @Module({})
 export class GatewayModule {
@@ -41,6 +43,7 @@ export class GatewayModule {
         AppsHttpController,
         RunsHttpController,
         WorkspaceHttpController,
+        PreviewHttpController,
         ApiKeysHttpController,
         AuditHttpController,
         AdminHttpController,
@@ -64,6 +67,7 @@ export class GatewayModule {
         DrainController,
         PlatformApiService,
         WorkspaceApiService,
+        PreviewApiService,
         RunEventsService,
         LlmGatewayService,
         PlatformHealthService,

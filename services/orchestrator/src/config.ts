@@ -61,6 +61,11 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   RUN_HISTORY_CONDENSED_MESSAGES: z.coerce.number().int().min(0).max(1000).default(40),
   RUN_CONTEXT_FILE_LIMIT: z.coerce.number().int().min(0).max(5000).default(300),
   // Tools without side effects: several in one turn run concurrently.
+  // The headless preview check after every committed turn, and how many times per message its
+  // errors go back to the model as a new turn (0: checked and reported, never fixed automatically).
+  PREVIEW_CHECK: z.enum(['on', 'off']).default('on'),
+  PREVIEW_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(45_000),
+  PREVIEW_AUTOFIX_TURNS: z.coerce.number().int().min(0).max(10).default(2),
   RUN_READ_ONLY_TOOLS: toolList.default('read_file,search_files,read_console_logs,read_network_requests,read_analytics,git_status,git_diff,git_log,web_search,fetch_website'),
 });
 export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;

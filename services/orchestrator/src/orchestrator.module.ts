@@ -5,6 +5,8 @@ import { AppsRepository } from './apps/apps.repository';
 import { AppsService } from './apps/apps.service';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from './config';
 import { createOrchestratorDataSource } from './persistence/data-source';
+import { PreviewAutofix } from './runs/preview-autofix';
+import { PreviewCheckRepository } from './runs/preview-check.repository';
 import { AgentLoopService } from './runs/agent-loop.service';
 import { RunQueueRepository } from './runs/run-queue.repository';
 import { RunWorkerService } from './runs/run-worker.service';
@@ -26,6 +28,8 @@ export class OrchestratorModule {
         RunsRepository,
         RunQueueRepository,
         RunsService,
+        PreviewCheckRepository,
+        PreviewAutofix,
         AgentLoopService,
         RunWorkerService,
       ],

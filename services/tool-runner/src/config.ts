@@ -96,6 +96,29 @@ export const toolRunnerEnvSchema = serviceEnvSchema(3003).extend({
   // Calls to git-service, analytics and ai-router.
   TOOL_DELEGATE_TIMEOUT_MS: positiveInt(30_000),
   TOOL_IMAGE_TIMEOUT_MS: positiveInt(120_000),
+
+  // The app preview: its own HTTP listener, every app at <preview-id>.<host of PREVIEW_BASE_URL>.
+  PREVIEW_PORT: env.port(3080),
+  // What users open, an app at <preview-id>.<its host>; production: https://preview.example.com
+  // behind a wildcard certificate. Unset: http://preview.localhost:<PREVIEW_PORT>.
+  PREVIEW_BASE_URL: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .trim()
+      .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) && new URL(value).pathname === '/', { message: 'must be an http(s) origin such as http://preview.localhost:3080' })
+      .optional(),
+  ),
+  // Capture batches: bytes per batch, events per batch, events per preview per minute.
+  PREVIEW_INGEST_MAX_BYTES: positiveInt(64 * 1024),
+  PREVIEW_INGEST_MAX_EVENTS: positiveInt(100),
+  PREVIEW_INGEST_RATE_PER_MINUTE: positiveInt(600),
+  // The headless check after every committed turn.
+  PREVIEW_CHROMIUM_PATH: z.preprocess(blankAsUnset, z.string().default('/usr/bin/chromium')),
+  PREVIEW_CHECK_TIMEOUT_MS: positiveInt(15_000),
+  // After load, how long the check waits for the network to go quiet.
+  PREVIEW_CHECK_IDLE_MS: positiveInt(500),
+  PREVIEW_SCREENSHOT_TTL_SECONDS: positiveInt(30 * 86_400),
 }).superRefine((value, ctx) => {
   if (value.TOOL_WEB_SEARCH_PROVIDER === 'searxng' && !value.TOOL_WEB_SEARCH_URL) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['TOOL_WEB_SEARCH_URL'], message: 'is required when TOOL_WEB_SEARCH_PROVIDER=searxng' });

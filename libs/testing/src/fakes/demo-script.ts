@@ -9,6 +9,11 @@ import type { FakeResponder, FakeTurn, RecordedAnthropicRequest } from './anthro
 export const DEMO_WRITE_FILE_TOOL = 'write_file';
 export const DEMO_COMMIT_TOOL = 'git_commit';
 export const DEMO_APP_FILES = ['index.html', 'styles.css', 'app.js'] as const;
+// A request that mentions a bug gets a first version whose script throws as the page loads, so a
+// newcomer can watch the preview check catch it and the next turn fix it.
+export const DEMO_BUG_REQUEST = /\bbug\b/i;
+// How the orchestrator's preview feedback turn begins.
+export const DEMO_PREVIEW_FEEDBACK = 'The preview shows these errors';
 
 const MAX_TITLE_LENGTH = 80;
 const FALLBACK_TITLE = 'My to-do app';
@@ -36,9 +41,12 @@ export const demoResponder: FakeResponder = (request: RecordedAnthropicRequest):
   }
 
   const requestIndex = findLastIndex(messages, (message) => message.role === 'user' && !carriesToolResults(message));
-  const title = appTitle(requestIndex >= 0 ? textOf(messages[requestIndex]) : '');
+  const requestText = requestIndex >= 0 ? textOf(messages[requestIndex]) : '';
+  // The platform's headless preview check found errors in the last version: fix them.
+  if (requestText.startsWith(DEMO_PREVIEW_FEEDBACK)) return carriesToolResults(last) ? fixedTurn() : fixTurn(requestText);
+  const title = appTitle(requestText);
   const commits = offers(request.body?.tools, DEMO_COMMIT_TOOL);
-  if (!carriesToolResults(last)) return appFilesTurn(title, commits);
+  if (!carriesToolResults(last)) return appFilesTurn(title, commits, DEMO_BUG_REQUEST.test(requestText));
 
   const failures = toolResults(last).filter((block) => block.is_error === true);
   if (failures.length > 0) {
@@ -53,7 +61,21 @@ function commitBlock(message: string): FakeTurn['content'][number] {
   return { type: 'tool_use', name: DEMO_COMMIT_TOOL, input: { message } };
 }
 
-function appFilesTurn(title: string, commit: boolean): FakeTurn {
+function fixTurn(feedback: string): FakeTurn {
+  const error = feedback.split('\n').find((line) => line.startsWith('- '))?.slice(2) ?? 'an error';
+  return {
+    content: [
+      { type: 'text', text: `The preview check caught "${error.split('\n')[0]}": app.js calls renderAll(), which does not exist. I'll call render() instead.` },
+      writeFile('app.js', APP_JS),
+    ],
+  };
+}
+
+function fixedTurn(): FakeTurn {
+  return textTurn('Fixed: app.js calls render() again, so the task list shows up. The preview check will confirm it.');
+}
+
+function appFilesTurn(title: string, commit: boolean, buggy = false): FakeTurn {
   return {
     content: [
       {
@@ -64,7 +86,7 @@ function appFilesTurn(title: string, commit: boolean): FakeTurn {
       },
       writeFile('index.html', indexHtml(title)),
       writeFile('styles.css', STYLES_CSS),
-      writeFile('app.js', APP_JS),
+      writeFile('app.js', buggy ? BUGGY_APP_JS : APP_JS),
       ...(commit ? [commitBlock(`Add ${title}: page, styles and script`)] : []),
     ],
   };
@@ -394,6 +416,8 @@ clearDone.addEventListener('click', () => update(() => { tasks = tasks.filter((t
 
 render();
 `;
+
+const BUGGY_APP_JS = APP_JS.replace(/\nrender\(\);\n$/, '\nrenderAll();\n');
 
 function readme(title: string): string {
   // Markdown renderers pass raw HTML through, so the user's words are escaped here too.

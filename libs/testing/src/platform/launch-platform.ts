@@ -27,6 +27,8 @@ export interface PlatformOptions {
 
 export interface RunningPlatform {
   urls: Partial<Record<ServiceName, string>>;
+  // tool-runner's app preview listener (PREVIEW_PORT), on a free port unless env sets one.
+  previewPort: number;
   pids(): Partial<Record<ServiceName, number | undefined>>;
   start(service: ServiceName): Promise<void>;
   // SIGTERM (graceful), or SIGKILL to simulate a crash; how the process ended, when it was running.
@@ -63,6 +65,7 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
   const children = new Map<ServiceName, ChildProcess>();
   const urls: Partial<Record<ServiceName, string>> = {};
   for (const service of services) urls[service] = `http://127.0.0.1:${ports[service]}`;
+  const previewPort = Number(opts.env?.['PREVIEW_PORT'] ?? (await freePort()));
 
   const start = async (service: ServiceName): Promise<void> => {
     const entry = serviceEntry(opts.root, service);
@@ -81,6 +84,7 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
         REDIS_URL: opts.redisUrl,
         WORKSPACES_DIR: opts.workspacesDir,
         BACKUP_DIR: opts.backupDir,
+        PREVIEW_PORT: String(previewPort),
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,6 +114,7 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
 
   const platform: RunningPlatform = {
     urls,
+    previewPort,
     pids: () => Object.fromEntries([...children].map(([name, child]) => [name, child.exitCode === null ? child.pid : undefined])),
     start,
     stopService,

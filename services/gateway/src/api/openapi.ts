@@ -63,7 +63,9 @@ export function buildOpenApiDocument(): Json {
       const stream = { 'text/event-stream': { schema: { type: 'string' } } };
       responses[String(spec.status)] = spec.sse
         ? { description: 'An event stream', content: stream }
-        : {
+        : spec.binary
+          ? { description: 'Success', headers: rateHeaders, content: { [spec.binary]: { schema: { type: 'string', contentMediaType: spec.binary } } } }
+          : {
             description: spec.notImplemented ? 'Success (once available; 501 until then)' : 'Success',
             headers: rateHeaders,
             content: { 'application/json': { schema: jsonSchemaOf(spec.response ?? z.object({})) }, ...(spec.streamable ? stream : {}) },
@@ -110,6 +112,7 @@ export function buildOpenApiDocument(): Json {
       { name: 'messages', description: 'Chat messages; each starts an agent run' },
       { name: 'runs', description: 'Agent runs and their live events' },
       { name: 'files', description: "An app's files" },
+      { name: 'preview', description: "An app's live preview at its own origin" },
       { name: 'versions', description: "An app's versions (commits): log, diff, restore" },
       { name: 'keys', description: 'API keys of your team' },
       { name: 'audit', description: 'The append-only audit log of your team' },

@@ -30,6 +30,8 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   response?: AnyObject;
   // text/event-stream instead of JSON.
   sse?: boolean;
+  // A binary body of this media type instead of JSON (a screenshot).
+  binary?: string;
   // Answers 501 NOT_IMPLEMENTED until its backing service exists; the reason is documented.
   notImplemented?: string;
   // JSON or, when the body asks for `stream: true`, text/event-stream (the Anthropic endpoint).
@@ -97,6 +99,61 @@ export const ROUTES = {
   listVersions: route({ id: 'listVersions', method: 'GET', path: '/api/apps/:appId/versions', tag: 'versions', summary: "The app's versions (one commit per agent turn), newest first", minRole: 'viewer', scope: 'versions:read', params: S.AppParams, query: S.VersionLogQuery, status: 200, response: S.VersionPage, errors: [404] }),
   diffVersion: route({ id: 'diffVersion', method: 'GET', path: '/api/apps/:appId/versions/:sha/diff', tag: 'versions', summary: 'What a version changed (against its parent, or ?against=<sha>)', minRole: 'viewer', scope: 'versions:read', params: S.VersionParams, query: S.VersionDiffQuery, status: 200, response: S.VersionDiff, errors: [404] }),
   restoreVersion: route({ id: 'restoreVersion', method: 'POST', path: '/api/apps/:appId/versions/:sha/restore', tag: 'versions', summary: 'Restore a version as a new commit (history is kept)', minRole: 'member', scope: 'versions:write', params: S.VersionParams, body: S.RestoreBody, status: 200, response: S.VersionRestored, errors: [404, 409, 423] }),
+
+  getPreview: route({
+    id: 'getPreview',
+    method: 'GET',
+    path: '/api/apps/:appId/preview',
+    tag: 'preview',
+    summary: "The app's live preview: its URL at its own origin, its state and the last headless check",
+    minRole: 'viewer',
+    scope: 'apps:read',
+    params: S.AppParams,
+    status: 200,
+    response: S.Preview,
+    errors: [404],
+  }),
+  restartPreview: route({ id: 'restartPreview', method: 'POST', path: '/api/apps/:appId/preview/restart', tag: 'preview', summary: 'Start the preview again', minRole: 'member', scope: 'apps:write', params: S.AppParams, status: 200, response: S.Preview, errors: [404] }),
+  rotatePreview: route({
+    id: 'rotatePreview',
+    method: 'POST',
+    path: '/api/apps/:appId/preview/rotate',
+    tag: 'preview',
+    summary: 'Give the preview a new unguessable URL; the old one answers 404 at once',
+    minRole: 'member',
+    scope: 'apps:write',
+    params: S.AppParams,
+    status: 200,
+    response: S.Preview,
+    errors: [404],
+  }),
+  previewLogs: route({
+    id: 'previewLogs',
+    method: 'GET',
+    path: '/api/apps/:appId/preview/logs',
+    tag: 'preview',
+    summary: "What the preview's browsers saw: console entries and requests, newest first",
+    minRole: 'viewer',
+    scope: 'apps:read',
+    params: S.AppParams,
+    query: S.PreviewLogsQuery,
+    status: 200,
+    response: S.PreviewLogs,
+    errors: [404],
+  }),
+  versionScreenshot: route({
+    id: 'versionScreenshot',
+    method: 'GET',
+    path: '/api/apps/:appId/versions/:sha/screenshot',
+    tag: 'versions',
+    summary: 'The PNG the headless preview check took of a version (full 40-character sha)',
+    minRole: 'viewer',
+    scope: 'versions:read',
+    params: S.VersionParams,
+    status: 200,
+    binary: 'image/png',
+    errors: [404],
+  }),
 
   listKeys: route({ id: 'listKeys', method: 'GET', path: '/api/keys', tag: 'keys', summary: "The team's API keys (never their secrets)", minRole: 'admin', scope: 'keys:manage', query: S.KeyListQuery, status: 200, response: S.ApiKeyList, errors: [] }),
   createKey: route({ id: 'createKey', method: 'POST', path: '/api/keys', tag: 'keys', summary: 'Create an API key; the secret is in this response only', minRole: 'admin', scope: 'keys:manage', body: S.CreateKeyBody, status: 201, response: S.CreatedKey, errors: [] }),

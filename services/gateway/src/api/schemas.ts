@@ -281,3 +281,53 @@ export const Session = z
   })
   .strict();
 export const SessionEnded = z.object({ signedOut: z.literal(true) }).strict();
+// ---- the app preview
+export const PreviewCheck = z
+  .object({
+    sha: z.string().describe('The version checked'),
+    outcome: z.enum(['passed', 'failed', 'unavailable']).describe('unavailable: the check could not run (reason says why), which is not a pass'),
+    consoleErrors: z.array(z.string()),
+    pageErrors: z.array(z.string()).describe('Uncaught exceptions, with stacks'),
+    failedRequests: z.array(z.string()),
+    blank: z.boolean().describe('No visible content after load'),
+    loadMs: z.number(),
+    screenshotUrl: nullableString.describe('GET it with your key: the PNG the check took'),
+    reason: nullableString,
+    checkedAt: z.string(),
+  })
+  .strict();
+export const Preview = z
+  .object({
+    appId: z.string().uuid(),
+    previewId: z.string().describe('Unguessable; rotate it to revoke a shared link'),
+    url: z.string().describe("The latest version at the app's own origin"),
+    mode: z.enum(['static', 'dev-server']),
+    state: z.enum(['installing', 'starting', 'running', 'crashed', 'stopped']),
+    reason: nullableString,
+    lastCheck: PreviewCheck.nullable().describe('The headless check after the latest agent turn'),
+  })
+  .strict();
+export const PreviewLogsQuery = z
+  .object({
+    since: isoTime.optional().describe('Only entries after this time'),
+    level: z.enum(['debug', 'info', 'warn', 'error']).optional().describe('Only entries at or above this level (a failed request counts as error)'),
+    source: z.enum(['console', 'network']).optional().describe('Only the browser console, or only requests'),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+export const PreviewLogs = z
+  .object({
+    entries: z.array(
+      z
+        .object({
+          source: z.enum(['console', 'network']),
+          level: z.enum(['debug', 'info', 'warn', 'error']),
+          message: z.string(),
+          location: nullableString.describe('Script URL and line:column, when the browser gave one'),
+          pageUrl: z.string(),
+          occurredAt: z.string(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();

@@ -92,6 +92,9 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
       if (request.timeoutTimer) clearTimeout(request.timeoutTimer);
     });
     if (!request.url.startsWith('/api/') && request.url !== '/api') return;
+    if (isPreviewOrigin(request.headers.origin, env.PREVIEW_BASE_URL)) {
+      return errorReply(request, reply, 403, ErrorCode.PREVIEW_ORIGIN_REFUSED, 'App previews may not call the API: a preview page runs the app’s own code');
+    }
     const decision = await deps.limiter.hit(`ip:${request.ip}`, env.GATEWAY_RATE_LIMIT_IP_MAX, env.GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS);
     void reply.headers(rateLimitHeaders(decision));
     if (!decision.allowed) {
@@ -143,6 +146,13 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
       correlationId: String(reply.getHeader('x-correlation-id') ?? ''),
     });
   });
+}
+
+// <anything>.<preview domain>, on any scheme and port.
+export function isPreviewOrigin(origin: string | undefined, previewDomain: string): boolean {
+  if (!origin || !URL.canParse(origin)) return false;
+  const host = new URL(origin).hostname.toLowerCase();
+  return host === previewDomain || host.endsWith(`.${previewDomain}`);
 }
 
 function pathOnly(url: string): string {

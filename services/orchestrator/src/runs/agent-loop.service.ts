@@ -14,6 +14,7 @@ import { callCostUsd, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
 import { applyFileChanges, buildSystemPrompt, splitHistory } from './run-context';
 import { withDependencyRetry, type Dependency } from './dependency-retry';
 import { LoopDetector } from './loop-detector';
+import { feedbackOf, isFeedbackStep, PreviewAutofix } from './preview-autofix';
 import { LeaseLost, RunDeleted, RunJournal } from './run-journal';
 import { RunQueueRepository } from './run-queue.repository';
 import { RUN_STATUS } from './run-status';
@@ -71,6 +72,7 @@ export class AgentLoopService {
     private readonly apps: AppsRepository,
     private readonly queue: RunQueueRepository,
     private readonly rpc: NatsRpcClient,
+    private readonly previewAutofix: PreviewAutofix,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
   ) {
@@ -137,12 +139,19 @@ export class AgentLoopService {
       return this.stop(run, message, journal, state, err, deliveries);
     }
     try {
-      const existing = journal.steps.find((s) => s.kind === 'commit');
-      const commit = existing
-        ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
-        : await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run)));
-      if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
-      await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
+      // Each round ends with a commit; the preview check of that version may start another.
+      for (;;) {
+        const existing = this.previewAutofix.roundCommit(journal.steps);
+        const commit = existing
+          ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
+          : await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run)));
+        if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
+        if (!(await this.previewAutofix.afterCommit(run, journal, commit))) {
+          await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
+          return;
+        }
+        last = await this.loop(run, app, message, journal, state);
+      }
     } catch (err) {
       return this.stop(run, message, journal, state, err, deliveries);
     }
@@ -173,8 +182,14 @@ export class AgentLoopService {
     let pending: ToolUse[] = [];
     let lastText = '';
     let lastStop = '';
-    for (const s of journal.steps.filter((x) => x.kind === 'model_call')) {
+    for (const s of journal.steps.filter((x) => x.kind === 'model_call' || isFeedbackStep(x))) {
       if (pending.length > 0) this.replayTurn(conversation, detector, pending, results);
+      if (isFeedbackStep(s)) {
+        // What the preview check found, handed to the model as the user's next turn.
+        conversation.push(userText(feedbackOf(s)));
+        [pending, lastStop] = [[], 'preview_feedback'];
+        continue;
+      }
       const blocks = (s.data['content'] as StoredBlock[] | undefined) ?? [];
       conversation.push({ role: aiV1.Role.ASSISTANT, content: blocks.map(toContentBlock) });
       pending = blocks.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, inputJson: b.inputJson }] : []));
@@ -185,7 +200,7 @@ export class AgentLoopService {
       this.replayTurn(conversation, detector, pending, results);
       pending = [];
     }
-    if (state.iterations > 0 && pending.length === 0 && lastStop !== 'tool_use') return lastText;
+    if (state.iterations > 0 && pending.length === 0 && lastStop !== 'tool_use' && lastStop !== 'preview_feedback') return lastText;
 
     for (;;) {
       if (pending.length === 0) {

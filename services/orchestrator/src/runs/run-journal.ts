@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
-import type { RunStatusName, RunStepEntity } from '../persistence/entities';
+import { RunStepEntity, type RunStatusName } from '../persistence/entities';
 import type { RunQueueRepository } from './run-queue.repository';
 import type { RunsRepository } from './runs.repository';
 import { RUN_STATUS } from './run-status';
@@ -59,6 +59,8 @@ export class RunJournal {
         throw (await this.runs.findRun(this.runId)) ? new LeaseLost() : new RunDeleted();
       }
       this.nextSeq = seq + 1;
+      // What the run has recorded so far, also in memory: a later round replays it.
+      this.steps.push(Object.assign(new RunStepEntity(), { id: '', runId: this.runId, seq, kind, summary, data, status, createdAt: written.createdAt }));
       if (written.cancelRequested) this.cancelReason = written.cancelReason;
       const publish = () => this.queue.publishProgress({ runId: this.runId, seq, kind, summary, status: RUN_STATUS[status], createdAt: written.createdAt.toISOString() });
       this.observe(kind, (performance.now() - started) / 1000);

@@ -21,6 +21,11 @@ export class GitServiceRepository {
     return { timeoutMs: this.env.TOOL_DELEGATE_TIMEOUT_MS, tenantId: caller.teamId };
   }
 
+  // One file at a revision (the app preview of a version).
+  showFile(caller: GitCaller, revision: string, path: string): Promise<gitV1.FileShowResponse> {
+    return delegateCall(this.client, Rpc.gitFileShow, { appId: caller.appId, revision, path }, this.opts(caller));
+  }
+
   status(caller: GitCaller): Promise<gitV1.RepoStatusResponse> {
     return delegateCall(this.client, Rpc.gitRepoStatus, { appId: caller.appId }, this.opts(caller));
   }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/tool/v1/tool.proto.
  */
 export const file_overskill_tool_v1_tool: GenFile = /*@__PURE__*/
-  fileDesc("ChxvdmVyc2tpbGwvdG9vbC92MS90b29sLnByb3RvEhFvdmVyc2tpbGwudG9vbC52MSJICghUb29sU3BlYxIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhkKEWlucHV0X3NjaGVtYV9qc29uGAMgASgJIhQKEkNhdGFsb2dMaXN0UmVxdWVzdCJBChNDYXRhbG9nTGlzdFJlc3BvbnNlEioKBXRvb2xzGAEgAygLMhsub3ZlcnNraWxsLnRvb2wudjEuVG9vbFNwZWMieQoPVG9vbENhbGxSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgt0b29sX3VzZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhIKCmlucHV0X2pzb24YBiABKAkidAoQVG9vbENhbGxSZXNwb25zZRITCgt0b29sX3VzZV9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAkSEAoIaXNfZXJyb3IYAyABKAgSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1ieXRlc193cml0dGVuGAUgASgDIvYBCgxUb29sRXhlY3V0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLb2NjdXJyZWRfYXQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRIOCgZhcHBfaWQYBCABKAkSDgoGcnVuX2lkGAUgASgJEhMKC3Rvb2xfdXNlX2lkGAYgASgJEgwKBHRvb2wYByABKAkSDwoHb3V0Y29tZRgIIAEoCRITCgtkdXJhdGlvbl9tcxgJIAEoARIVCg1ieXRlc193cml0dGVuGAogASgDEhQKDG91dHB1dF9ieXRlcxgLIAEoAxIYChBvdXRwdXRfdHJ1bmNhdGVkGAwgASgIYgZwcm90bzM");
+  fileDesc("ChxvdmVyc2tpbGwvdG9vbC92MS90b29sLnByb3RvEhFvdmVyc2tpbGwudG9vbC52MSJICghUb29sU3BlYxIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhkKEWlucHV0X3NjaGVtYV9qc29uGAMgASgJIhQKEkNhdGFsb2dMaXN0UmVxdWVzdCJBChNDYXRhbG9nTGlzdFJlc3BvbnNlEioKBXRvb2xzGAEgAygLMhsub3ZlcnNraWxsLnRvb2wudjEuVG9vbFNwZWMieQoPVG9vbENhbGxSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgt0b29sX3VzZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhIKCmlucHV0X2pzb24YBiABKAkidAoQVG9vbENhbGxSZXNwb25zZRITCgt0b29sX3VzZV9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAkSEAoIaXNfZXJyb3IYAyABKAgSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1ieXRlc193cml0dGVuGAUgASgDIvYBCgxUb29sRXhlY3V0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLb2NjdXJyZWRfYXQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRIOCgZhcHBfaWQYBCABKAkSDgoGcnVuX2lkGAUgASgJEhMKC3Rvb2xfdXNlX2lkGAYgASgJEgwKBHRvb2wYByABKAkSDwoHb3V0Y29tZRgIIAEoCRITCgtkdXJhdGlvbl9tcxgJIAEoARIVCg1ieXRlc193cml0dGVuGAogASgDEhQKDG91dHB1dF9ieXRlcxgLIAEoAxIYChBvdXRwdXRfdHJ1bmNhdGVkGAwgASgIIjQKEVByZXZpZXdHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIjcKFFByZXZpZXdSb3RhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIjgKFVByZXZpZXdSZXN0YXJ0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSKmAQoLUHJldmlld0luZm8SDgoGYXBwX2lkGAEgASgJEhIKCnByZXZpZXdfaWQYAiABKAkSCwoDdXJsGAMgASgJEgwKBG1vZGUYBCABKAkSDQoFc3RhdGUYBSABKAkSDgoGcmVhc29uGAYgASgJEjkKCmxhc3RfY2hlY2sYByABKAsyJS5vdmVyc2tpbGwudG9vbC52MS5QcmV2aWV3Q2hlY2tSZXN1bHQiUwoTUHJldmlld0NoZWNrUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRILCgNzaGEYAyABKAkSDgoGcnVuX2lkGAQgASgJIt0BChJQcmV2aWV3Q2hlY2tSZXN1bHQSCwoDc2hhGAEgASgJEg8KB291dGNvbWUYAiABKAkSFgoOY29uc29sZV9lcnJvcnMYAyADKAkSEwoLcGFnZV9lcnJvcnMYBCADKAkSFwoPZmFpbGVkX3JlcXVlc3RzGAUgAygJEg0KBWJsYW5rGAYgASgIEg8KB2xvYWRfbXMYByABKAESEgoKc2NyZWVuc2hvdBgIIAEoCBIOCgZyZWFzb24YCSABKAkSEgoKY2hlY2tlZF9hdBgKIAEoCRILCgN1cmwYCyABKAkiSAoYUHJldmlld1NjcmVlbnNob3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgsKA3NoYRgDIAEoCSI6ChlQcmV2aWV3U2NyZWVuc2hvdFJlc3BvbnNlEgsKA3BuZxgBIAEoDBIQCgh0YWtlbl9hdBgCIAEoCWIGcHJvdG8z");
 
 /**
  * @generated from message overskill.tool.v1.ToolSpec
@@ -237,4 +237,295 @@ export type ToolExecuted = Message<"overskill.tool.v1.ToolExecuted"> & {
  */
 export const ToolExecutedSchema: GenMessage<ToolExecuted> = /*@__PURE__*/
   messageDesc(file_overskill_tool_v1_tool, 5);
+
+/**
+ * tool.preview.get.v1 — the app's preview (its id is made on the first ask).
+ *
+ * @generated from message overskill.tool.v1.PreviewGetRequest
+ */
+export type PreviewGetRequest = Message<"overskill.tool.v1.PreviewGetRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewGetRequest.
+ * Use `create(PreviewGetRequestSchema)` to create a new message.
+ */
+export const PreviewGetRequestSchema: GenMessage<PreviewGetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 6);
+
+/**
+ * tool.preview.rotate.v1 — a new preview id; the old URL answers 404 at once.
+ *
+ * @generated from message overskill.tool.v1.PreviewRotateRequest
+ */
+export type PreviewRotateRequest = Message<"overskill.tool.v1.PreviewRotateRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewRotateRequest.
+ * Use `create(PreviewRotateRequestSchema)` to create a new message.
+ */
+export const PreviewRotateRequestSchema: GenMessage<PreviewRotateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 7);
+
+/**
+ * tool.preview.restart.v1 — start the preview again (a static preview has nothing to restart).
+ *
+ * @generated from message overskill.tool.v1.PreviewRestartRequest
+ */
+export type PreviewRestartRequest = Message<"overskill.tool.v1.PreviewRestartRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewRestartRequest.
+ * Use `create(PreviewRestartRequestSchema)` to create a new message.
+ */
+export const PreviewRestartRequestSchema: GenMessage<PreviewRestartRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 8);
+
+/**
+ * @generated from message overskill.tool.v1.PreviewInfo
+ */
+export type PreviewInfo = Message<"overskill.tool.v1.PreviewInfo"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string preview_id = 2;
+   */
+  previewId: string;
+
+  /**
+   * The latest version, e.g. http://<preview-id>.preview.localhost:3080/.
+   *
+   * @generated from field: string url = 3;
+   */
+  url: string;
+
+  /**
+   * static (a dev-server mode is not served yet).
+   *
+   * @generated from field: string mode = 4;
+   */
+  mode: string;
+
+  /**
+   * running | stopped | …
+   *
+   * @generated from field: string state = 5;
+   */
+  state: string;
+
+  /**
+   * Why the preview is in its state, when that needs saying.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * Absent until a check ran.
+   *
+   * @generated from field: overskill.tool.v1.PreviewCheckResult last_check = 7;
+   */
+  lastCheck?: PreviewCheckResult | undefined;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewInfo.
+ * Use `create(PreviewInfoSchema)` to create a new message.
+ */
+export const PreviewInfoSchema: GenMessage<PreviewInfo> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 9);
+
+/**
+ * tool.preview.check.v1 — open one version of the preview in headless Chromium and report.
+ *
+ * @generated from message overskill.tool.v1.PreviewCheckRequest
+ */
+export type PreviewCheckRequest = Message<"overskill.tool.v1.PreviewCheckRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * The version to check (a commit sha).
+   *
+   * @generated from field: string sha = 3;
+   */
+  sha: string;
+
+  /**
+   * @generated from field: string run_id = 4;
+   */
+  runId: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewCheckRequest.
+ * Use `create(PreviewCheckRequestSchema)` to create a new message.
+ */
+export const PreviewCheckRequestSchema: GenMessage<PreviewCheckRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 10);
+
+/**
+ * @generated from message overskill.tool.v1.PreviewCheckResult
+ */
+export type PreviewCheckResult = Message<"overskill.tool.v1.PreviewCheckResult"> & {
+  /**
+   * @generated from field: string sha = 1;
+   */
+  sha: string;
+
+  /**
+   * passed | failed | unavailable (the check could not run: reason says why).
+   *
+   * @generated from field: string outcome = 2;
+   */
+  outcome: string;
+
+  /**
+   * @generated from field: repeated string console_errors = 3;
+   */
+  consoleErrors: string[];
+
+  /**
+   * @generated from field: repeated string page_errors = 4;
+   */
+  pageErrors: string[];
+
+  /**
+   * "GET /api/x → 404" or "GET /x → failed: net::ERR_…".
+   *
+   * @generated from field: repeated string failed_requests = 5;
+   */
+  failedRequests: string[];
+
+  /**
+   * No visible content after load.
+   *
+   * @generated from field: bool blank = 6;
+   */
+  blank: boolean;
+
+  /**
+   * @generated from field: double load_ms = 7;
+   */
+  loadMs: number;
+
+  /**
+   * @generated from field: bool screenshot = 8;
+   */
+  screenshot: boolean;
+
+  /**
+   * @generated from field: string reason = 9;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string checked_at = 10;
+   */
+  checkedAt: string;
+
+  /**
+   * The URL the check opened.
+   *
+   * @generated from field: string url = 11;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewCheckResult.
+ * Use `create(PreviewCheckResultSchema)` to create a new message.
+ */
+export const PreviewCheckResultSchema: GenMessage<PreviewCheckResult> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 11);
+
+/**
+ * tool.preview.screenshot.v1 — the PNG a check took of a version.
+ *
+ * @generated from message overskill.tool.v1.PreviewScreenshotRequest
+ */
+export type PreviewScreenshotRequest = Message<"overskill.tool.v1.PreviewScreenshotRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string sha = 3;
+   */
+  sha: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewScreenshotRequest.
+ * Use `create(PreviewScreenshotRequestSchema)` to create a new message.
+ */
+export const PreviewScreenshotRequestSchema: GenMessage<PreviewScreenshotRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 12);
+
+/**
+ * @generated from message overskill.tool.v1.PreviewScreenshotResponse
+ */
+export type PreviewScreenshotResponse = Message<"overskill.tool.v1.PreviewScreenshotResponse"> & {
+  /**
+   * @generated from field: bytes png = 1;
+   */
+  png: Uint8Array;
+
+  /**
+   * @generated from field: string taken_at = 2;
+   */
+  takenAt: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewScreenshotResponse.
+ * Use `create(PreviewScreenshotResponseSchema)` to create a new message.
+ */
+export const PreviewScreenshotResponseSchema: GenMessage<PreviewScreenshotResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 13);
 

@@ -1,0 +1,40 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TOOL_RUNNER_ENV, type ToolRunnerEnv } from '../config';
+import { GitServiceRepository } from '../delegation/git-service.repository';
+import { WorkspaceFilesRepository } from '../workspace/workspace-files.repository';
+import { CaptureIngestService } from './capture-ingest.service';
+import { HeadlessBrowserRepository } from './headless-browser.repository';
+import { PreviewCheckService } from './preview-check.service';
+import { PreviewController } from './preview.controller';
+import { PreviewEventsRepository } from './preview-events.repository';
+import { PreviewFilesRepository } from './preview-files.repository';
+import { PreviewHttpServer } from './preview-http.server';
+import { PreviewService } from './preview.service';
+import { PREVIEW_SETTINGS, previewSettings } from './preview-settings';
+import { PreviewStoreRepository } from './preview-store.repository';
+
+// The app preview: its own origin and listener, capture ingest, and the headless check. Redis
+// comes from the execution module (global).
+@Module({})
+export class PreviewModule {
+  static forRoot(env: ToolRunnerEnv): DynamicModule {
+    return {
+      module: PreviewModule,
+      controllers: [PreviewController],
+      providers: [
+        { provide: TOOL_RUNNER_ENV, useValue: env },
+        { provide: PREVIEW_SETTINGS, useValue: previewSettings(env) },
+        WorkspaceFilesRepository,
+        GitServiceRepository,
+        PreviewStoreRepository,
+        PreviewFilesRepository,
+        PreviewEventsRepository,
+        HeadlessBrowserRepository,
+        PreviewService,
+        CaptureIngestService,
+        PreviewCheckService,
+        PreviewHttpServer,
+      ],
+    };
+  }
+}
