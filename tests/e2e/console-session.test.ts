@@ -73,6 +73,8 @@ describe('console: static serving and session sign-in', () => {
       expect(csp).toMatch(/default-src 'self'/);
       expect(csp).toMatch(/object-src 'none'/);
       expect(csp).not.toMatch(/unsafe-eval/);
+      // Frames only from the previews' own origins (the app preview pane).
+      expect(csp).toMatch(/frame-src \*\.preview\.localhost:\*(;|$)/);
       const html = await res.text();
       expect(html).toMatch(/<div id="root"><\/div>/);
       // Every script is a same-origin file; nothing inline, nothing from another host.

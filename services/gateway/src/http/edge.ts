@@ -60,6 +60,8 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
+        // The console shows each app's preview, which lives on its own origin under the preview host.
+        frameSrc: [`*.${env.PREVIEW_BASE_URL}:*`],
         frameAncestors: ["'none'"],
       },
     },
