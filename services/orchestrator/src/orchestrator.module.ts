@@ -4,8 +4,12 @@ import { AppsController } from './apps/apps.controller';
 import { AppsRepository } from './apps/apps.repository';
 import { AppsService } from './apps/apps.service';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from './config';
+import { AiRouterRepository } from './delegation/ai-router.repository';
+import { GitServiceRepository } from './delegation/git-service.repository';
+import { ToolRunnerRepository } from './delegation/tool-runner.repository';
 import { createOrchestratorDataSource } from './persistence/data-source';
 import { AgentLoopService } from './runs/agent-loop.service';
+import { RunContextLoader } from './runs/run-context-loader';
 import { RunQueueRepository } from './runs/run-queue.repository';
 import { RunWorkerService } from './runs/run-worker.service';
 import { RunsController } from './runs/runs.controller';
@@ -26,6 +30,10 @@ export class OrchestratorModule {
         RunsRepository,
         RunQueueRepository,
         RunsService,
+        AiRouterRepository,
+        ToolRunnerRepository,
+        GitServiceRepository,
+        RunContextLoader,
         AgentLoopService,
         RunWorkerService,
       ],
