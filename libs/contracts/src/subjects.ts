@@ -61,6 +61,12 @@ export const Rpc = {
   runCancel: rpc('orchestrator', 'orchestrator.run.cancel.v1', orchestratorV1.RunCancelRequestSchema, orchestratorV1.RunSchema),
   runEventsList: rpc('orchestrator', 'orchestrator.runevent.list.v1', orchestratorV1.RunEventsListRequestSchema, orchestratorV1.RunEventsListResponseSchema),
   appIdsExist: rpc('orchestrator', 'orchestrator.app.exists.v1', orchestratorV1.AppIdsExistRequestSchema, orchestratorV1.AppIdsExistResponseSchema),
+  // GitHub projects whose labelled issues become agent tasks.
+  projectCreate: rpc('orchestrator', 'orchestrator.project.create.v1', orchestratorV1.ProjectCreateRequestSchema, orchestratorV1.ProjectSchema),
+  projectGet: rpc('orchestrator', 'orchestrator.project.get.v1', orchestratorV1.ProjectGetRequestSchema, orchestratorV1.ProjectSchema),
+  projectList: rpc('orchestrator', 'orchestrator.project.list.v1', orchestratorV1.ProjectListRequestSchema, orchestratorV1.ProjectListResponseSchema),
+  projectUpdate: rpc('orchestrator', 'orchestrator.project.update.v1', orchestratorV1.ProjectUpdateRequestSchema, orchestratorV1.ProjectSchema),
+  projectDelete: rpc('orchestrator', 'orchestrator.project.delete.v1', orchestratorV1.ProjectDeleteRequestSchema, orchestratorV1.ProjectDeleteResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
   // Chunks go to aiStreamChunkSubject(id) on core NATS; the reply is the final response.

@@ -3,6 +3,8 @@ import { PostgresModule, RedisModule } from '@overskill/persistence';
 import { AppsHttpController } from './api/apps.http-controller';
 import { PlatformApiService } from './api/platform-api.service';
 import { RunEventsService } from './api/run-events.service';
+import { ProjectsApiService } from './api/projects-api.service';
+import { ProjectsHttpController } from './api/projects.http-controller';
 import { RunsHttpController } from './api/runs.http-controller';
 import { WorkspaceApiService } from './api/workspace-api.service';
 import { WorkspaceHttpController } from './api/workspace.http-controller';
@@ -36,6 +38,7 @@ export class GatewayModule {
         ApiKeysController,
         AppsHttpController,
         RunsHttpController,
+        ProjectsHttpController,
         WorkspaceHttpController,
         ApiKeysHttpController,
         AuditHttpController,
@@ -55,6 +58,7 @@ export class GatewayModule {
         AuditService,
         DrainController,
         PlatformApiService,
+        ProjectsApiService,
         WorkspaceApiService,
         RunEventsService,
         LlmGatewayService,

@@ -7,7 +7,11 @@ import { ORCHESTRATOR_ENV, type OrchestratorEnv } from './config';
 import { AiRouterRepository } from './delegation/ai-router.repository';
 import { GitServiceRepository } from './delegation/git-service.repository';
 import { ToolRunnerRepository } from './delegation/tool-runner.repository';
+import { GitHubRepository } from './github/github.repository';
 import { createOrchestratorDataSource } from './persistence/data-source';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ProjectsService } from './projects/projects.service';
 import { AgentLoopService } from './runs/agent-loop.service';
 import { RunContextLoader } from './runs/run-context-loader';
 import { RunQueueRepository } from './runs/run-queue.repository';
@@ -22,7 +26,7 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL))],
-      controllers: [AppsController, RunsController],
+      controllers: [AppsController, RunsController, ProjectsController],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
         AppsRepository,
@@ -34,6 +38,9 @@ export class OrchestratorModule {
         ToolRunnerRepository,
         GitServiceRepository,
         RunContextLoader,
+        GitHubRepository,
+        ProjectsRepository,
+        ProjectsService,
         AgentLoopService,
         RunWorkerService,
       ],

@@ -94,6 +94,25 @@ export const ROUTES = {
   diffVersion: route({ id: 'diffVersion', method: 'GET', path: '/api/apps/:appId/versions/:sha/diff', tag: 'versions', summary: 'What a version changed (against its parent, or ?against=<sha>)', minRole: 'viewer', scope: 'versions:read', params: S.VersionParams, query: S.VersionDiffQuery, status: 200, response: S.VersionDiff, errors: [404] }),
   restoreVersion: route({ id: 'restoreVersion', method: 'POST', path: '/api/apps/:appId/versions/:sha/restore', tag: 'versions', summary: 'Restore a version as a new commit (history is kept)', minRole: 'member', scope: 'versions:write', params: S.VersionParams, body: S.RestoreBody, status: 200, response: S.VersionRestored, errors: [404, 409, 423] }),
 
+  listProjects: route({ id: 'listProjects', method: 'GET', path: '/api/projects', tag: 'projects', summary: "The team's GitHub projects (newest first, cursor paginated)", minRole: 'viewer', scope: 'projects:read', query: S.PageQuery, status: 200, response: S.ProjectPage, errors: [] }),
+  createProject: route({
+    id: 'createProject',
+    method: 'POST',
+    path: '/api/projects',
+    tag: 'projects',
+    summary: 'Add a GitHub repository whose labelled issues become agent tasks (admins)',
+    description: 'The credentials are checked on GitHub first; a missing permission is named (422 GITHUB_PERMISSION_MISSING). They are stored encrypted and never returned.',
+    minRole: 'admin',
+    scope: 'projects:write',
+    body: S.CreateProjectBody,
+    status: 201,
+    response: S.Project,
+    errors: [409, 422, 502],
+  }),
+  getProject: route({ id: 'getProject', method: 'GET', path: '/api/projects/:projectId', tag: 'projects', summary: 'One project (never its credentials)', minRole: 'viewer', scope: 'projects:read', params: S.ProjectParams, status: 200, response: S.Project, errors: [404] }),
+  updateProject: route({ id: 'updateProject', method: 'PATCH', path: '/api/projects/:projectId', tag: 'projects', summary: "Change a project's labels, branch, answer mode, concurrency or credentials (admins)", minRole: 'admin', scope: 'projects:write', params: S.ProjectParams, body: S.UpdateProjectBody, status: 200, response: S.Project, errors: [404, 422, 502] }),
+  deleteProject: route({ id: 'deleteProject', method: 'DELETE', path: '/api/projects/:projectId', tag: 'projects', summary: 'Remove a project (admins)', minRole: 'admin', scope: 'projects:write', params: S.ProjectParams, status: 200, response: S.ProjectDeleted, errors: [404] }),
+
   listKeys: route({ id: 'listKeys', method: 'GET', path: '/api/keys', tag: 'keys', summary: "The team's API keys (never their secrets)", minRole: 'admin', scope: 'keys:manage', query: S.KeyListQuery, status: 200, response: S.ApiKeyList, errors: [] }),
   createKey: route({ id: 'createKey', method: 'POST', path: '/api/keys', tag: 'keys', summary: 'Create an API key; the secret is in this response only', minRole: 'admin', scope: 'keys:manage', body: S.CreateKeyBody, status: 201, response: S.CreatedKey, errors: [] }),
   rotateKey: route({ id: 'rotateKey', method: 'POST', path: '/api/keys/:keyId/rotate', tag: 'keys', summary: 'Rotate a key: a new secret now, the old one keeps working for the grace period', minRole: 'admin', scope: 'keys:manage', params: S.KeyParams, body: S.RotateKeyBody, status: 200, response: S.RotatedKey, errors: [404] }),
@@ -173,6 +192,7 @@ const NOT_FOUND_BY_PARAM: Record<string, { code: ErrorCode; entity: string }> = 
   appId: { code: ErrorCode.APP_NOT_FOUND, entity: 'App' },
   runId: { code: ErrorCode.RUN_NOT_FOUND, entity: 'Run' },
   keyId: { code: ErrorCode.KEY_NOT_FOUND, entity: 'Key' },
+  projectId: { code: ErrorCode.PROJECT_NOT_FOUND, entity: 'Project' },
   sha: { code: ErrorCode.GIT_REVISION_NOT_FOUND, entity: 'Version' },
 };
 

@@ -80,4 +80,34 @@ export class ToolCallEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
-export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity];
+export interface ProjectLabelSet {
+  trigger: string;
+  processing: string;
+  awaitingResponse: string;
+  completed: string;
+  failed: string;
+}
+
+// A GitHub repository whose labelled issues become tasks. `secret` is the token or the app's
+// private key, sealed with AES-256-GCM (key id inside); it never leaves the orchestrator.
+@Entity({ name: 'projects' })
+@Index('projects_team_repository', ['teamId', 'repository'], { unique: true })
+export class ProjectEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('varchar', { length: 200 }) repository: string;
+  @Column('varchar', { name: 'auth_kind', length: 10 }) authKind: 'token' | 'app';
+  @Column('bigint', { name: 'github_app_id', default: 0 }) githubAppId: string;
+  @Column('bigint', { name: 'installation_id', default: 0 }) installationId: string;
+  @Column('text') secret: string;
+  @Column('jsonb') labels: ProjectLabelSet;
+  @Column('jsonb', { name: 'priority_labels' }) priorityLabels: Array<{ label: string; priority: number }>;
+  @Column('varchar', { name: 'base_branch', length: 255 }) baseBranch: string;
+  @Column('varchar', { name: 'answer_mode', length: 20 }) answerMode: string;
+  @Column('int') concurrency: number;
+  @Column('jsonb', { default: [] }) permissions: string[];
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity];

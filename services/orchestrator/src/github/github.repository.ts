@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { RequestError } from '@octokit/request-error';
+import { Octokit } from '@octokit/rest';
+import { AppError, ErrorCode } from '@overskill/contracts';
+import { createHash } from 'node:crypto';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+
+export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: number; privateKey: string; installationId: number };
+
+export type Access = 'read' | 'write';
+
+// What a project needs: push branches, label and comment on issues, open pull requests.
+export const REQUIRED_PERMISSIONS: Readonly<Record<string, Access>> = { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' };
+
+const ThrottledOctokit = Octokit.plugin(throttling, retry);
+// Short waits are worth it while a person waits for an answer; longer ones are refused.
+const MAX_INTERACTIVE_WAIT_S = 5;
+
+// GitHub's REST API through Octokit: throttled (secondary limits honour retry-after), retried on
+// 5xx, installation tokens minted from the app's key and cached until shortly before they expire.
+@Injectable()
+export class GitHubRepository {
+  private readonly clients = new Map<string, Octokit>();
+
+  constructor(@Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'GITHUB_API_URL'>) {}
+
+  // Which of REQUIRED_PERMISSIONS the credentials lack on the repository. An installation's
+  // grant is exact; a token is checked by what it can do: read the repository (push = contents
+  // write), its issues and its pull requests. A fine-grained token's write access to issues and
+  // pull requests shows only on first use, where a 403 names the permission.
+  async checkAccess(auth: GitHubAuth, repository: string): Promise<{ granted: string[]; missing: string[] }> {
+    const [owner, repo] = repository.split('/') as [string, string];
+    const octokit = this.client(auth);
+    return call(repository, async () => {
+      if (auth.kind === 'app') {
+        const minted = (await octokit.auth({ type: 'installation' })) as { permissions?: Record<string, string> };
+        const granted = minted.permissions ?? {};
+        await octokit.repos.get({ owner, repo });
+        return compare(granted);
+      }
+      const found = await octokit.repos.get({ owner, repo });
+      const granted: Record<string, string> = { metadata: 'read' };
+      if (found.data.permissions?.push) granted['contents'] = 'write';
+      const scopes = String(found.headers['x-oauth-scopes'] ?? '');
+      if (/\b(public_)?repo\b/.test(scopes)) Object.assign(granted, { contents: 'write', issues: 'write', pull_requests: 'write' });
+      else {
+        if (await probe(() => octokit.issues.listForRepo({ owner, repo, per_page: 1 }))) granted['issues'] = 'write';
+        if (await probe(() => octokit.pulls.list({ owner, repo, per_page: 1 }))) granted['pull_requests'] = 'write';
+      }
+      return compare(granted);
+    });
+  }
+
+  private client(auth: GitHubAuth): Octokit {
+    const key = auth.kind === 'app' ? `app:${auth.appId}:${auth.installationId}:${digest(auth.privateKey)}` : `token:${digest(auth.token)}`;
+    const existing = this.clients.get(key);
+    if (existing) return existing;
+    const throttle = {
+      onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 1 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
+      onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 2 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
+    };
+    const common = { baseUrl: this.env.GITHUB_API_URL, userAgent: 'overskill', throttle, retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] } };
+    const octokit =
+      auth.kind === 'app'
+        ? new ThrottledOctokit({ ...common, authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } })
+        : new ThrottledOctokit({ ...common, auth: auth.token });
+    if (this.clients.size > 1000) this.clients.clear();
+    this.clients.set(key, octokit);
+    return octokit;
+  }
+}
+
+function compare(granted: Record<string, string>): { granted: string[]; missing: string[] } {
+  const rank = (a: string | undefined) => (a === 'write' || a === 'admin' ? 2 : a === 'read' ? 1 : 0);
+  return {
+    granted: Object.entries(granted).map(([name, access]) => `${name}=${access}`).sort(),
+    missing: Object.entries(REQUIRED_PERMISSIONS)
+      .filter(([name, access]) => rank(granted[name]) < rank(access))
+      .map(([name, access]) => `${name}=${access}`),
+  };
+}
+
+// A read that a missing permission refuses with 403.
+async function probe(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    if (err instanceof RequestError && err.status === 403 && err.response?.headers['x-accepted-github-permissions']) return false;
+    throw err;
+  }
+}
+
+async function call<T>(repository: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAppError(err, repository);
+  }
+}
+
+export function toAppError(err: unknown, repository: string): AppError {
+  if (err instanceof AppError) return err;
+  if (!(err instanceof RequestError)) return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub could not be reached: ${(err as Error).message}`);
+  const headers = err.response?.headers ?? {};
+  const message = (err.response?.data as { message?: string } | undefined)?.message ?? err.message;
+  if (err.status === 401) return new AppError(ErrorCode.GITHUB_AUTH_FAILED, `GitHub refused the credentials (${message}); check the token or the app's key and installation`);
+  if (err.status === 404) return new AppError(ErrorCode.GITHUB_REPO_NOT_FOUND, `Repository ${repository} does not exist or these credentials cannot see it`);
+  if (err.status === 403 && headers['x-accepted-github-permissions']) {
+    return new AppError(ErrorCode.GITHUB_PERMISSION_MISSING, `The credentials lack the permission ${String(headers['x-accepted-github-permissions'])} on ${repository}`, { missing: String(headers['x-accepted-github-permissions']) });
+  }
+  if ((err.status === 403 || err.status === 429) && (headers['x-ratelimit-remaining'] === '0' || headers['retry-after'])) {
+    const reset = Number(headers['x-ratelimit-reset'] ?? 0);
+    const when = headers['retry-after'] ? `in ${String(headers['retry-after'])} s` : reset ? `at ${new Date(reset * 1000).toISOString()}` : 'later';
+    return new AppError(ErrorCode.GITHUB_RATE_LIMITED, `GitHub's rate limit for these credentials is spent; try again ${when}`);
+  }
+  return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub answered ${err.status}: ${message}`);
+}
+
+function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 32);
+}
