@@ -43,6 +43,16 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  // GitHub webhook secrets, comma-separated: a delivery signed with any of them is accepted (rotation).
+  GITHUB_WEBHOOK_SECRETS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   // Model calls through /api/v1/messages may take minutes; they get their own time limit.
   GATEWAY_LLM_REQUEST_TIMEOUT_MS: int(1000, 600_000),
   // Proxies in front of the gateway (nginx, an ingress): the client address is taken that many

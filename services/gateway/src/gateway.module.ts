@@ -6,6 +6,7 @@ import { RunEventsService } from './api/run-events.service';
 import { ProjectsApiService } from './api/projects-api.service';
 import { ProjectsHttpController } from './api/projects.http-controller';
 import { RunsHttpController } from './api/runs.http-controller';
+import { TasksHttpController } from './api/tasks.http-controller';
 import { WorkspaceApiService } from './api/workspace-api.service';
 import { WorkspaceHttpController } from './api/workspace.http-controller';
 import { AuditHttpController } from './audit/audit.http-controller';
@@ -15,6 +16,8 @@ import { GATEWAY_ENV, type GatewayEnv } from './config';
 import { AdminHttpController } from './health/admin.http-controller';
 import { PlatformHealthController } from './health/platform-health.controller';
 import { PlatformHealthService } from './health/platform-health.service';
+import { GitHubWebhookHttpController } from './github/github-webhook.http-controller';
+import { GitHubWebhookService } from './github/github-webhook.service';
 import { DrainController } from './http/drain';
 import { RateLimiter } from './http/rate-limiter';
 import { ApiKeyGuard } from './keys/api-key.guard';
@@ -39,6 +42,8 @@ export class GatewayModule {
         AppsHttpController,
         RunsHttpController,
         ProjectsHttpController,
+        TasksHttpController,
+        GitHubWebhookHttpController,
         WorkspaceHttpController,
         ApiKeysHttpController,
         AuditHttpController,
@@ -59,6 +64,7 @@ export class GatewayModule {
         DrainController,
         PlatformApiService,
         ProjectsApiService,
+        GitHubWebhookService,
         WorkspaceApiService,
         RunEventsService,
         LlmGatewayService,

@@ -12,6 +12,12 @@ import { createOrchestratorDataSource } from './persistence/data-source';
 import { ProjectsController } from './projects/projects.controller';
 import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';
+import { GitHubDeliveriesService } from './tasks/github-deliveries.service';
+import { TaskQueueRepository } from './tasks/task-queue.repository';
+import { TaskWorkerService } from './tasks/task-worker.service';
+import { TasksController } from './tasks/tasks.controller';
+import { TasksRepository } from './tasks/tasks.repository';
+import { TasksService } from './tasks/tasks.service';
 import { AgentLoopService } from './runs/agent-loop.service';
 import { RunContextLoader } from './runs/run-context-loader';
 import { RunQueueRepository } from './runs/run-queue.repository';
@@ -26,7 +32,7 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL))],
-      controllers: [AppsController, RunsController, ProjectsController],
+      controllers: [AppsController, RunsController, ProjectsController, TasksController],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
         AppsRepository,
@@ -41,6 +47,11 @@ export class OrchestratorModule {
         GitHubRepository,
         ProjectsRepository,
         ProjectsService,
+        TasksRepository,
+        TaskQueueRepository,
+        GitHubDeliveriesService,
+        TasksService,
+        TaskWorkerService,
         AgentLoopService,
         RunWorkerService,
       ],

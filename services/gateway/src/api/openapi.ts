@@ -30,6 +30,11 @@ export function jsonSchemaOf(schema: z.ZodTypeAny, io: 'input' | 'output' = 'out
   return out;
 }
 
+function access(spec: RouteSpec): string {
+  if (spec.githubSignature) return 'No API key: authenticated by `X-Hub-Signature-256` (HMAC-SHA256 of the exact body with the webhook secret).';
+  return `Requires role **${spec.minRole}** or above${spec.scope ? ` and, for a scoped key, scope \`${spec.scope}\`` : ''}.`;
+}
+
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z]+)/g, '{$1}');
 }
@@ -46,6 +51,11 @@ function parameters(spec: RouteSpec): Json[] {
   };
   add('path', spec.params);
   add('query', spec.query);
+  if (spec.githubSignature) {
+    out.push({ name: 'X-GitHub-Event', in: 'header', required: true, schema: { type: 'string' }, description: 'issues, issue_comment, pull_request_review or ping' });
+    out.push({ name: 'X-GitHub-Delivery', in: 'header', required: true, schema: { type: 'string', maxLength: 64 }, description: 'The delivery id; a repeated id is answered without queueing again' });
+    out.push({ name: 'X-Hub-Signature-256', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } });
+  }
   if (spec.sse) out.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,10}$' }, description: 'Resume after this event id' });
   return out;
 }
@@ -82,12 +92,9 @@ export function buildOpenApiDocument(): Json {
     const op: Json = {
       operationId: spec.id,
       summary: spec.summary,
-      description: [spec.description, `Requires role **${spec.minRole}** or above${spec.scope ? ` and, for a scoped key, scope \`${spec.scope}\`` : ''}.`, spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : '']
-        .filter(Boolean)
-        .join('\n\n'),
+      description: [spec.description, access(spec), spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : ''].filter(Boolean).join('\n\n'),
       tags: [spec.tag],
-      'x-min-role': spec.minRole,
-      'x-scope': spec.scope,
+      ...(spec.githubSignature ? { security: [] } : { 'x-min-role': spec.minRole, 'x-scope': spec.scope }),
       parameters: parameters(spec),
       responses,
     };
@@ -114,6 +121,9 @@ export function buildOpenApiDocument(): Json {
       { name: 'audit', description: 'The append-only audit log of your team' },
       { name: 'admin', description: 'Operator views' },
       { name: 'llm', description: 'The Anthropic-compatible Messages API, through the model router' },
+      { name: 'projects', description: 'GitHub repositories whose labelled issues become agent tasks' },
+      { name: 'tasks', description: 'Issues being worked on as agent tasks' },
+      { name: 'github', description: 'Called by GitHub, not with a key' },
     ],
     paths,
     components: {

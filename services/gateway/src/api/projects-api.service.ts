@@ -3,7 +3,7 @@ import { Rpc, type orchestratorV1 } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
 import type { Principal } from '../keys/access';
-import type { CreateProjectBody, PageQuery, UpdateProjectBody } from './schemas';
+import type { CreateProjectBody, PageQuery, Task, UpdateProjectBody } from './schemas';
 
 // GitHub projects over the orchestrator's subjects, scoped to the key's team. A GitHub check
 // on create or on new credentials can take a few seconds.
@@ -35,6 +35,19 @@ export class ProjectsApiService {
       { timeoutMs: CHECK_TIMEOUT_MS },
     );
     return projectJson(updated);
+  }
+
+  async listTasks(principal: Principal, projectId: string, query: z.infer<typeof PageQuery>) {
+    const page = await this.rpc.send(Rpc.taskList, { teamId: principal.teamId, projectId, pageSize: query.limit, pageToken: query.cursor });
+    return { data: page.tasks.map(taskJson), nextCursor: page.nextPageToken || null };
+  }
+
+  async getTask(principal: Principal, taskId: string) {
+    return taskJson(await this.rpc.send(Rpc.taskGet, { teamId: principal.teamId, taskId }));
+  }
+
+  async runningTasks(principal: Principal) {
+    return { data: (await this.rpc.send(Rpc.taskRunning, { teamId: principal.teamId })).tasks.map(taskJson) };
   }
 
   async deleteProject(principal: Principal, projectId: string) {
@@ -76,5 +89,23 @@ export function projectJson(p: orchestratorV1.Project) {
     permissions: [...p.permissions],
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
+  };
+}
+
+
+export function taskJson(t: orchestratorV1.Task) {
+  return {
+    id: t.id,
+    projectId: t.projectId,
+    repository: t.repository,
+    issueNumber: t.issueNumber,
+    title: t.title,
+    // The orchestrator writes only the statuses the schema lists.
+    status: t.status as z.infer<typeof Task>['status'],
+    priority: t.priority,
+    branch: t.branch,
+    pendingFollowUps: t.pendingFollowUps,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
   };
 }

@@ -32,6 +32,9 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   streamable?: boolean;
   // The error body when it is not the gateway's { code, message, correlationId } alone.
   errorBody?: AnyObject;
+  // Called by GitHub, authenticated by the X-Hub-Signature-256 of its body instead of a key
+  // (minRole and scope do not apply).
+  githubSignature?: boolean;
   // Only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it: it changes the
   // whole platform, not one team.
   operatorOnly?: boolean;
@@ -113,6 +116,26 @@ export const ROUTES = {
   updateProject: route({ id: 'updateProject', method: 'PATCH', path: '/api/projects/:projectId', tag: 'projects', summary: "Change a project's labels, branch, answer mode, concurrency or credentials (admins)", minRole: 'admin', scope: 'projects:write', params: S.ProjectParams, body: S.UpdateProjectBody, status: 200, response: S.Project, errors: [404, 422, 502] }),
   deleteProject: route({ id: 'deleteProject', method: 'DELETE', path: '/api/projects/:projectId', tag: 'projects', summary: 'Remove a project (admins)', minRole: 'admin', scope: 'projects:write', params: S.ProjectParams, status: 200, response: S.ProjectDeleted, errors: [404] }),
 
+  listProjectTasks: route({ id: 'listProjectTasks', method: 'GET', path: '/api/projects/:projectId/tasks', tag: 'tasks', summary: "A project's tasks, newest first (cursor paginated)", minRole: 'viewer', scope: 'projects:read', params: S.ProjectParams, query: S.PageQuery, status: 200, response: S.TaskPage, errors: [404] }),
+  runningTasks: route({ id: 'runningTasks', method: 'GET', path: '/api/tasks/running', tag: 'tasks', summary: "The team's queued and running tasks, highest priority first", minRole: 'viewer', scope: 'projects:read', status: 200, response: S.TaskList, errors: [] }),
+  getTask: route({ id: 'getTask', method: 'GET', path: '/api/tasks/:taskId', tag: 'tasks', summary: 'One task', minRole: 'viewer', scope: 'projects:read', params: S.TaskParams, status: 200, response: S.Task, errors: [404] }),
+  githubWebhook: route({
+    id: 'githubWebhook',
+    method: 'POST',
+    path: '/api/github/webhook',
+    tag: 'github',
+    summary: 'GitHub webhook deliveries (issues, issue_comment, pull_request_review): recorded and queued, answered at once',
+    description:
+      'Set the webhook content type to application/json and its secret to one of GITHUB_WEBHOOK_SECRETS. A delivery counts once by its X-GitHub-Delivery id, also when GitHub redelivers it days later.',
+    minRole: 'viewer',
+    scope: 'projects:read',
+    githubSignature: true,
+    body: S.GitHubWebhookPayload,
+    status: 202,
+    response: S.WebhookAccepted,
+    errors: [404],
+  }),
+
   listKeys: route({ id: 'listKeys', method: 'GET', path: '/api/keys', tag: 'keys', summary: "The team's API keys (never their secrets)", minRole: 'admin', scope: 'keys:manage', query: S.KeyListQuery, status: 200, response: S.ApiKeyList, errors: [] }),
   createKey: route({ id: 'createKey', method: 'POST', path: '/api/keys', tag: 'keys', summary: 'Create an API key; the secret is in this response only', minRole: 'admin', scope: 'keys:manage', body: S.CreateKeyBody, status: 201, response: S.CreatedKey, errors: [] }),
   rotateKey: route({ id: 'rotateKey', method: 'POST', path: '/api/keys/:keyId/rotate', tag: 'keys', summary: 'Rotate a key: a new secret now, the old one keeps working for the grace period', minRole: 'admin', scope: 'keys:manage', params: S.KeyParams, body: S.RotateKeyBody, status: 200, response: S.RotatedKey, errors: [404] }),
@@ -193,6 +216,7 @@ const NOT_FOUND_BY_PARAM: Record<string, { code: ErrorCode; entity: string }> = 
   runId: { code: ErrorCode.RUN_NOT_FOUND, entity: 'Run' },
   keyId: { code: ErrorCode.KEY_NOT_FOUND, entity: 'Key' },
   projectId: { code: ErrorCode.PROJECT_NOT_FOUND, entity: 'Project' },
+  taskId: { code: ErrorCode.TASK_NOT_FOUND, entity: 'Task' },
   sha: { code: ErrorCode.GIT_REVISION_NOT_FOUND, entity: 'Version' },
 };
 

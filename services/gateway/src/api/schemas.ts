@@ -21,6 +21,7 @@ export const AppParams = z.object({ appId: id('app') }).strict();
 export const RunParams = z.object({ runId: id('run') }).strict();
 export const KeyParams = z.object({ keyId: id('key') }).strict();
 export const ProjectParams = z.object({ projectId: id('project') }).strict();
+export const TaskParams = z.object({ taskId: id('task') }).strict();
 const sha = z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a commit sha (7-40 lowercase hex characters)');
 export const VersionParams = z.object({ appId: id('app'), sha }).strict();
 
@@ -310,3 +311,29 @@ export const Project = z
   .strict();
 export const ProjectPage = z.object({ data: z.array(Project), nextCursor: nullableString }).strict();
 export const ProjectDeleted = z.object({ id: z.string().uuid(), deleted: z.literal(true) }).strict();
+
+// ---- tasks and the GitHub webhook
+export const Task = z
+  .object({
+    id: z.string().uuid(),
+    projectId: z.string().uuid(),
+    repository: z.string(),
+    issueNumber: z.number().int(),
+    title: z.string(),
+    status: z.enum(['queued', 'running', 'awaiting_response', 'completed', 'failed', 'cancelled']),
+    priority: z.number().int(),
+    branch: z.string(),
+    pendingFollowUps: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .strict();
+export const TaskPage = z.object({ data: z.array(Task), nextCursor: nullableString }).strict();
+export const TaskList = z.object({ data: z.array(Task) }).strict();
+export const GitHubWebhookPayload = z
+  .object({ action: z.string().max(50).optional(), repository: z.object({ full_name: z.string().min(3).max(200) }).passthrough() })
+  .passthrough()
+  .describe('The event payload as GitHub sends it');
+export const WebhookAccepted = z
+  .object({ deliveryId: z.string(), queued: z.boolean(), duplicate: z.boolean().describe('The delivery id was received before: nothing new was queued') })
+  .strict();

@@ -110,4 +110,39 @@ export class ProjectEntity {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
 
-export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity];
+// A webhook delivery by its X-GitHub-Delivery id, kept well past JetStream's dedup window
+// (GitHub's manual redelivery reuses the id days later); processed_at makes it count once.
+@Entity({ name: 'github_deliveries' })
+export class GitHubDeliveryEntity {
+  @PrimaryColumn('varchar', { name: 'delivery_id', length: 64 }) deliveryId: string;
+  @Column('varchar', { length: 50 }) event: string;
+  @Column('varchar', { length: 50 }) action: string;
+  @Column('varchar', { length: 200 }) repository: string;
+  @Column('jsonb') payload: Record<string, unknown>;
+  @CreateDateColumn({ name: 'received_at', type: 'timestamptz' }) receivedAt: Date;
+  @Column('timestamptz', { name: 'processed_at', nullable: true }) processedAt: Date | null;
+  @Column('varchar', { length: 200, nullable: true }) outcome: string | null;
+}
+
+export type TaskStatusName = 'queued' | 'running' | 'awaiting_response' | 'completed' | 'failed' | 'cancelled';
+// One active task per issue: a unique index over these statuses, not a check-then-insert.
+export const ACTIVE_TASK_STATUSES: readonly TaskStatusName[] = ['queued', 'running', 'awaiting_response'];
+
+@Entity({ name: 'tasks' })
+export class TaskEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('uuid', { name: 'project_id' }) projectId: string;
+  @Column('varchar', { length: 200 }) repository: string;
+  @Column('int', { name: 'issue_number' }) issueNumber: number;
+  @Column('text') title: string;
+  @Column('varchar', { length: 20 }) status: TaskStatusName;
+  @Column('int') priority: number;
+  @Column('varchar', { length: 255 }) branch: string;
+  @Column('int', { name: 'pending_follow_ups', default: 0 }) pendingFollowUps: number;
+  @Column('varchar', { name: 'delivery_id', length: 64 }) deliveryId: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity, GitHubDeliveryEntity, TaskEntity];

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/orchestrator/v1/orchestrator.proto.
  */
 export const file_overskill_orchestrator_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSKXAQoDQXBwEgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCgh0ZW1wbGF0ZRgFIAEoCRISCgpjcmVhdGVkX2F0GAYgASgJEhIKCnVwZGF0ZWRfYXQYByABKAkSFgoObWF4X2l0ZXJhdGlvbnMYCCABKAUiWAoQQXBwQ3JlYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIdGVtcGxhdGUYBCABKAkiMAoNQXBwR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSJICg5BcHBMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlgKD0FwcExpc3RSZXNwb25zZRIsCgRhcHBzGAEgAygLMh4ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5BcHASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlkKEk1lc3NhZ2VQb3N0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgdjb250ZW50GAMgASgJEhEKCWF1dGhvcl9pZBgEIAEoCSI5ChNNZXNzYWdlUG9zdFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJIlUKB1J1blN0ZXASCgoCaWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJItYCCgNSdW4SCgoCaWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKZXJyb3JfY29kZRgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhIKCmNvbW1pdF9zaGEYByABKAkSEgoKaXRlcmF0aW9ucxgIIAEoBRISCgpjcmVhdGVkX2F0GAkgASgJEhMKC2ZpbmlzaGVkX2F0GAogASgJEjEKBXN0ZXBzGAsgAygLMiIub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGVwEhQKDGlucHV0X3Rva2VucxgMIAEoAxIVCg1vdXRwdXRfdG9rZW5zGA0gASgDEhAKCGNvc3RfdXNkGA4gASgBIjAKDVJ1bkdldFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiJQoSQXBwSWRzRXhpc3RSZXF1ZXN0Eg8KB2FwcF9pZHMYASADKAkiLwoTQXBwSWRzRXhpc3RSZXNwb25zZRIYChBleGlzdGluZ19hcHBfaWRzGAEgAygJIj8KDFJ1blJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkikAEKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEjQKBnN0YXR1cxgFIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBiABKAkixQEKC1J1bkZpbmlzaGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgppdGVyYXRpb25zGAUgASgFEhIKCmNvbW1pdF9zaGEYBiABKAkSEgoKZXJyb3JfY29kZRgHIAEoCRITCgtvY2N1cnJlZF9hdBgIIAEoCSKpAQoQQXBwVXBkYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCgRuYW1lGAMgASgJSACIAQESGAoLZGVzY3JpcHRpb24YBCABKAlIAYgBARIbCg5tYXhfaXRlcmF0aW9ucxgFIAEoBUgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIRCg9fbWF4X2l0ZXJhdGlvbnMiMwoQQXBwRGVsZXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSIjChFBcHBEZWxldGVSZXNwb25zZRIOCgZhcHBfaWQYASABKAkihQEKEUNoYXRNZXNzYWdlUmVjb3JkEgoKAmlkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRyb2xlGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSEQoJYXV0aG9yX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJIlwKEk1lc3NhZ2VMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJuChNNZXNzYWdlTGlzdFJlc3BvbnNlEj4KCG1lc3NhZ2VzGAEgAygLMiwub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5DaGF0TWVzc2FnZVJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWAoOUnVuTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiWAoPUnVuTGlzdFJlc3BvbnNlEiwKBHJ1bnMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoQUnVuQ2FuY2VsUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJIlkKFFJ1bkV2ZW50c0xpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhEKCWFmdGVyX3NlcRgDIAEoBRINCgVsaW1pdBgEIAEoBSKUAQoVUnVuRXZlbnRzTGlzdFJlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIjLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuRXZlbnQSNAoGc3RhdHVzGAIgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEAoIY29tcGxldGUYAyABKAgicgoNUHJvamVjdExhYmVscxIPCgd0cmlnZ2VyGAEgASgJEhIKCnByb2Nlc3NpbmcYAiABKAkSGQoRYXdhaXRpbmdfcmVzcG9uc2UYAyABKAkSEQoJY29tcGxldGVkGAQgASgJEg4KBmZhaWxlZBgFIAEoCSIwCg1Qcmlvcml0eUxhYmVsEg0KBWxhYmVsGAEgASgJEhAKCHByaW9yaXR5GAIgASgFIvYCCgdQcm9qZWN0EgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSEgoKcmVwb3NpdG9yeRgDIAEoCRIRCglhdXRoX2tpbmQYBCABKAkSFQoNZ2l0aHViX2FwcF9pZBgFIAEoAxIXCg9pbnN0YWxsYXRpb25faWQYBiABKAMSOAoGbGFiZWxzGAcgASgLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcm9qZWN0TGFiZWxzEkEKD3ByaW9yaXR5X2xhYmVscxgIIAMoCzIoLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJpb3JpdHlMYWJlbBITCgtiYXNlX2JyYW5jaBgJIAEoCRITCgthbnN3ZXJfbW9kZRgKIAEoCRITCgtjb25jdXJyZW5jeRgLIAEoBRISCgpjcmVhdGVkX2F0GAwgASgJEhIKCnVwZGF0ZWRfYXQYDSABKAkSEwoLcGVybWlzc2lvbnMYDiADKAki3gIKFFByb2plY3RDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcmVwb3NpdG9yeRgCIAEoCRIRCglhdXRoX2tpbmQYAyABKAkSDQoFdG9rZW4YBCABKAkSFQoNZ2l0aHViX2FwcF9pZBgFIAEoAxITCgtwcml2YXRlX2tleRgGIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYByABKAMSOAoGbGFiZWxzGAggASgLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcm9qZWN0TGFiZWxzEkEKD3ByaW9yaXR5X2xhYmVscxgJIAMoCzIoLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJpb3JpdHlMYWJlbBITCgtiYXNlX2JyYW5jaBgKIAEoCRITCgthbnN3ZXJfbW9kZRgLIAEoCRITCgtjb25jdXJyZW5jeRgMIAEoBSI4ChFQcm9qZWN0R2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiTAoSUHJvamVjdExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoTUHJvamVjdExpc3RSZXNwb25zZRI0Cghwcm9qZWN0cxgBIAMoCzIiLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJvamVjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinwMKFFByb2plY3RVcGRhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRI4CgZsYWJlbHMYAyABKAsyKC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlByb2plY3RMYWJlbHMSQQoPcHJpb3JpdHlfbGFiZWxzGAQgAygLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcmlvcml0eUxhYmVsEh8KF3JlcGxhY2VfcHJpb3JpdHlfbGFiZWxzGAUgASgIEhgKC2Jhc2VfYnJhbmNoGAYgASgJSACIAQESGAoLYW5zd2VyX21vZGUYByABKAlIAYgBARIYCgtjb25jdXJyZW5jeRgIIAEoBUgCiAEBEhIKBXRva2VuGAkgASgJSAOIAQESGAoLcHJpdmF0ZV9rZXkYCiABKAlIBIgBAUIOCgxfYmFzZV9icmFuY2hCDgoMX2Fuc3dlcl9tb2RlQg4KDF9jb25jdXJyZW5jeUIICgZfdG9rZW5CDgoMX3ByaXZhdGVfa2V5IjsKFFByb2plY3REZWxldGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSIrChVQcm9qZWN0RGVsZXRlUmVzcG9uc2USEgoKcHJvamVjdF9pZBgBIAEoCSqhAQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVFVTX1FVRVVFRBABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAMSFQoRUlVOX1NUQVRVU19GQUlMRUQQBBIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBAFYgZwcm90bzM");
+  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSKXAQoDQXBwEgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCgh0ZW1wbGF0ZRgFIAEoCRISCgpjcmVhdGVkX2F0GAYgASgJEhIKCnVwZGF0ZWRfYXQYByABKAkSFgoObWF4X2l0ZXJhdGlvbnMYCCABKAUiWAoQQXBwQ3JlYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIdGVtcGxhdGUYBCABKAkiMAoNQXBwR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSJICg5BcHBMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlgKD0FwcExpc3RSZXNwb25zZRIsCgRhcHBzGAEgAygLMh4ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5BcHASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlkKEk1lc3NhZ2VQb3N0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgdjb250ZW50GAMgASgJEhEKCWF1dGhvcl9pZBgEIAEoCSI5ChNNZXNzYWdlUG9zdFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJIlUKB1J1blN0ZXASCgoCaWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJItYCCgNSdW4SCgoCaWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKZXJyb3JfY29kZRgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhIKCmNvbW1pdF9zaGEYByABKAkSEgoKaXRlcmF0aW9ucxgIIAEoBRISCgpjcmVhdGVkX2F0GAkgASgJEhMKC2ZpbmlzaGVkX2F0GAogASgJEjEKBXN0ZXBzGAsgAygLMiIub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGVwEhQKDGlucHV0X3Rva2VucxgMIAEoAxIVCg1vdXRwdXRfdG9rZW5zGA0gASgDEhAKCGNvc3RfdXNkGA4gASgBIjAKDVJ1bkdldFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiJQoSQXBwSWRzRXhpc3RSZXF1ZXN0Eg8KB2FwcF9pZHMYASADKAkiLwoTQXBwSWRzRXhpc3RSZXNwb25zZRIYChBleGlzdGluZ19hcHBfaWRzGAEgAygJIj8KDFJ1blJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkikAEKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEjQKBnN0YXR1cxgFIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBiABKAkixQEKC1J1bkZpbmlzaGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgppdGVyYXRpb25zGAUgASgFEhIKCmNvbW1pdF9zaGEYBiABKAkSEgoKZXJyb3JfY29kZRgHIAEoCRITCgtvY2N1cnJlZF9hdBgIIAEoCSKpAQoQQXBwVXBkYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCgRuYW1lGAMgASgJSACIAQESGAoLZGVzY3JpcHRpb24YBCABKAlIAYgBARIbCg5tYXhfaXRlcmF0aW9ucxgFIAEoBUgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIRCg9fbWF4X2l0ZXJhdGlvbnMiMwoQQXBwRGVsZXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSIjChFBcHBEZWxldGVSZXNwb25zZRIOCgZhcHBfaWQYASABKAkihQEKEUNoYXRNZXNzYWdlUmVjb3JkEgoKAmlkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRyb2xlGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSEQoJYXV0aG9yX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJIlwKEk1lc3NhZ2VMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJuChNNZXNzYWdlTGlzdFJlc3BvbnNlEj4KCG1lc3NhZ2VzGAEgAygLMiwub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5DaGF0TWVzc2FnZVJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWAoOUnVuTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiWAoPUnVuTGlzdFJlc3BvbnNlEiwKBHJ1bnMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoQUnVuQ2FuY2VsUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJIlkKFFJ1bkV2ZW50c0xpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhEKCWFmdGVyX3NlcRgDIAEoBRINCgVsaW1pdBgEIAEoBSKUAQoVUnVuRXZlbnRzTGlzdFJlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIjLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuRXZlbnQSNAoGc3RhdHVzGAIgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEAoIY29tcGxldGUYAyABKAgicgoNUHJvamVjdExhYmVscxIPCgd0cmlnZ2VyGAEgASgJEhIKCnByb2Nlc3NpbmcYAiABKAkSGQoRYXdhaXRpbmdfcmVzcG9uc2UYAyABKAkSEQoJY29tcGxldGVkGAQgASgJEg4KBmZhaWxlZBgFIAEoCSIwCg1Qcmlvcml0eUxhYmVsEg0KBWxhYmVsGAEgASgJEhAKCHByaW9yaXR5GAIgASgFIvYCCgdQcm9qZWN0EgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSEgoKcmVwb3NpdG9yeRgDIAEoCRIRCglhdXRoX2tpbmQYBCABKAkSFQoNZ2l0aHViX2FwcF9pZBgFIAEoAxIXCg9pbnN0YWxsYXRpb25faWQYBiABKAMSOAoGbGFiZWxzGAcgASgLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcm9qZWN0TGFiZWxzEkEKD3ByaW9yaXR5X2xhYmVscxgIIAMoCzIoLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJpb3JpdHlMYWJlbBITCgtiYXNlX2JyYW5jaBgJIAEoCRITCgthbnN3ZXJfbW9kZRgKIAEoCRITCgtjb25jdXJyZW5jeRgLIAEoBRISCgpjcmVhdGVkX2F0GAwgASgJEhIKCnVwZGF0ZWRfYXQYDSABKAkSEwoLcGVybWlzc2lvbnMYDiADKAki3gIKFFByb2plY3RDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcmVwb3NpdG9yeRgCIAEoCRIRCglhdXRoX2tpbmQYAyABKAkSDQoFdG9rZW4YBCABKAkSFQoNZ2l0aHViX2FwcF9pZBgFIAEoAxITCgtwcml2YXRlX2tleRgGIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYByABKAMSOAoGbGFiZWxzGAggASgLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcm9qZWN0TGFiZWxzEkEKD3ByaW9yaXR5X2xhYmVscxgJIAMoCzIoLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJpb3JpdHlMYWJlbBITCgtiYXNlX2JyYW5jaBgKIAEoCRITCgthbnN3ZXJfbW9kZRgLIAEoCRITCgtjb25jdXJyZW5jeRgMIAEoBSI4ChFQcm9qZWN0R2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiTAoSUHJvamVjdExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoTUHJvamVjdExpc3RSZXNwb25zZRI0Cghwcm9qZWN0cxgBIAMoCzIiLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJvamVjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinwMKFFByb2plY3RVcGRhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRI4CgZsYWJlbHMYAyABKAsyKC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlByb2plY3RMYWJlbHMSQQoPcHJpb3JpdHlfbGFiZWxzGAQgAygLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcmlvcml0eUxhYmVsEh8KF3JlcGxhY2VfcHJpb3JpdHlfbGFiZWxzGAUgASgIEhgKC2Jhc2VfYnJhbmNoGAYgASgJSACIAQESGAoLYW5zd2VyX21vZGUYByABKAlIAYgBARIYCgtjb25jdXJyZW5jeRgIIAEoBUgCiAEBEhIKBXRva2VuGAkgASgJSAOIAQESGAoLcHJpdmF0ZV9rZXkYCiABKAlIBIgBAUIOCgxfYmFzZV9icmFuY2hCDgoMX2Fuc3dlcl9tb2RlQg4KDF9jb25jdXJyZW5jeUIICgZfdG9rZW5CDgoMX3ByaXZhdGVfa2V5IjsKFFByb2plY3REZWxldGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSIrChVQcm9qZWN0RGVsZXRlUmVzcG9uc2USEgoKcHJvamVjdF9pZBgBIAEoCSJ7ChtHaXRIdWJEZWxpdmVyeUluZ2VzdFJlcXVlc3QSEwoLZGVsaXZlcnlfaWQYASABKAkSDQoFZXZlbnQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhIKCnJlcG9zaXRvcnkYBCABKAkSFAoMcGF5bG9hZF9qc29uGAUgASgJIjEKHEdpdEh1YkRlbGl2ZXJ5SW5nZXN0UmVzcG9uc2USEQoJZHVwbGljYXRlGAEgASgIIi0KFkdpdEh1YkRlbGl2ZXJ5UmVjZWl2ZWQSEwoLZGVsaXZlcnlfaWQYASABKAki+wEKBFRhc2sSCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJEhIKCnJlcG9zaXRvcnkYBCABKAkSFAoMaXNzdWVfbnVtYmVyGAUgASgFEg0KBXRpdGxlGAYgASgJEg4KBnN0YXR1cxgHIAEoCRIQCghwcmlvcml0eRgIIAEoBRIOCgZicmFuY2gYCSABKAkSGgoScGVuZGluZ19mb2xsb3dfdXBzGAogASgFEhMKC2RlbGl2ZXJ5X2lkGAsgASgJEhIKCmNyZWF0ZWRfYXQYDCABKAkSEgoKdXBkYXRlZF9hdBgNIAEoCSJdCg9UYXNrTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlsKEFRhc2tMaXN0UmVzcG9uc2USLgoFdGFza3MYASADKAsyHy5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKDlRhc2tHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSIlChJUYXNrUnVubmluZ1JlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCSJFChNUYXNrUnVubmluZ1Jlc3BvbnNlEi4KBXRhc2tzGAEgAygLMh8ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5UYXNrKqEBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISGAoUUlVOX1NUQVRVU19DT01QTEVURUQQAxIVChFSVU5fU1RBVFVTX0ZBSUxFRBAEEhgKFFJVTl9TVEFUVVNfQ0FOQ0VMTEVEEAViBnByb3RvMw");
 
 /**
  * @generated from message overskill.orchestrator.v1.App
@@ -1301,6 +1301,285 @@ export type ProjectDeleteResponse = Message<"overskill.orchestrator.v1.ProjectDe
  */
 export const ProjectDeleteResponseSchema: GenMessage<ProjectDeleteResponse> = /*@__PURE__*/
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 35);
+
+/**
+ * orchestrator.github.delivery.ingest.v1 — a webhook delivery whose signature the gateway
+ * verified: recorded (by its X-GitHub-Delivery id) and queued on the TASKS stream.
+ *
+ * @generated from message overskill.orchestrator.v1.GitHubDeliveryIngestRequest
+ */
+export type GitHubDeliveryIngestRequest = Message<"overskill.orchestrator.v1.GitHubDeliveryIngestRequest"> & {
+  /**
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+
+  /**
+   * @generated from field: string event = 2;
+   */
+  event: string;
+
+  /**
+   * @generated from field: string action = 3;
+   */
+  action: string;
+
+  /**
+   * owner/name from the payload.
+   *
+   * @generated from field: string repository = 4;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string payload_json = 5;
+   */
+  payloadJson: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubDeliveryIngestRequest.
+ * Use `create(GitHubDeliveryIngestRequestSchema)` to create a new message.
+ */
+export const GitHubDeliveryIngestRequestSchema: GenMessage<GitHubDeliveryIngestRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 36);
+
+/**
+ * @generated from message overskill.orchestrator.v1.GitHubDeliveryIngestResponse
+ */
+export type GitHubDeliveryIngestResponse = Message<"overskill.orchestrator.v1.GitHubDeliveryIngestResponse"> & {
+  /**
+   * The delivery id was seen before (a redelivery or a concurrent duplicate): nothing new queued.
+   *
+   * @generated from field: bool duplicate = 1;
+   */
+  duplicate: boolean;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubDeliveryIngestResponse.
+ * Use `create(GitHubDeliveryIngestResponseSchema)` to create a new message.
+ */
+export const GitHubDeliveryIngestResponseSchema: GenMessage<GitHubDeliveryIngestResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 37);
+
+/**
+ * tasks.delivery.v1 on TASKS (msg-id = the delivery id); the payload is read from Postgres.
+ *
+ * @generated from message overskill.orchestrator.v1.GitHubDeliveryReceived
+ */
+export type GitHubDeliveryReceived = Message<"overskill.orchestrator.v1.GitHubDeliveryReceived"> & {
+  /**
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubDeliveryReceived.
+ * Use `create(GitHubDeliveryReceivedSchema)` to create a new message.
+ */
+export const GitHubDeliveryReceivedSchema: GenMessage<GitHubDeliveryReceived> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 38);
+
+/**
+ * An issue being worked on (or waiting) as an agent task.
+ *
+ * @generated from message overskill.orchestrator.v1.Task
+ */
+export type Task = Message<"overskill.orchestrator.v1.Task"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string team_id = 2;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 3;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: string repository = 4;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: int32 issue_number = 5;
+   */
+  issueNumber: number;
+
+  /**
+   * @generated from field: string title = 6;
+   */
+  title: string;
+
+  /**
+   * queued, running, awaiting_response, completed, failed, cancelled
+   *
+   * @generated from field: string status = 7;
+   */
+  status: string;
+
+  /**
+   * @generated from field: int32 priority = 8;
+   */
+  priority: number;
+
+  /**
+   * @generated from field: string branch = 9;
+   */
+  branch: string;
+
+  /**
+   * Follow-ups (the label added again, comments) received while the task was active.
+   *
+   * @generated from field: int32 pending_follow_ups = 10;
+   */
+  pendingFollowUps: number;
+
+  /**
+   * @generated from field: string delivery_id = 11;
+   */
+  deliveryId: string;
+
+  /**
+   * @generated from field: string created_at = 12;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string updated_at = 13;
+   */
+  updatedAt: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.Task.
+ * Use `create(TaskSchema)` to create a new message.
+ */
+export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 39);
+
+/**
+ * orchestrator.task.list.v1 — a project's tasks, newest first.
+ *
+ * @generated from message overskill.orchestrator.v1.TaskListRequest
+ */
+export type TaskListRequest = Message<"overskill.orchestrator.v1.TaskListRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskListRequest.
+ * Use `create(TaskListRequestSchema)` to create a new message.
+ */
+export const TaskListRequestSchema: GenMessage<TaskListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 40);
+
+/**
+ * @generated from message overskill.orchestrator.v1.TaskListResponse
+ */
+export type TaskListResponse = Message<"overskill.orchestrator.v1.TaskListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.Task tasks = 1;
+   */
+  tasks: Task[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskListResponse.
+ * Use `create(TaskListResponseSchema)` to create a new message.
+ */
+export const TaskListResponseSchema: GenMessage<TaskListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 41);
+
+/**
+ * orchestrator.task.get.v1
+ *
+ * @generated from message overskill.orchestrator.v1.TaskGetRequest
+ */
+export type TaskGetRequest = Message<"overskill.orchestrator.v1.TaskGetRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskGetRequest.
+ * Use `create(TaskGetRequestSchema)` to create a new message.
+ */
+export const TaskGetRequestSchema: GenMessage<TaskGetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 42);
+
+/**
+ * orchestrator.task.running.v1 — the team's tasks that are queued or running, by priority.
+ *
+ * @generated from message overskill.orchestrator.v1.TaskRunningRequest
+ */
+export type TaskRunningRequest = Message<"overskill.orchestrator.v1.TaskRunningRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskRunningRequest.
+ * Use `create(TaskRunningRequestSchema)` to create a new message.
+ */
+export const TaskRunningRequestSchema: GenMessage<TaskRunningRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 43);
+
+/**
+ * @generated from message overskill.orchestrator.v1.TaskRunningResponse
+ */
+export type TaskRunningResponse = Message<"overskill.orchestrator.v1.TaskRunningResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.Task tasks = 1;
+   */
+  tasks: Task[];
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskRunningResponse.
+ * Use `create(TaskRunningResponseSchema)` to create a new message.
+ */
+export const TaskRunningResponseSchema: GenMessage<TaskRunningResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 44);
 
 /**
  * @generated from enum overskill.orchestrator.v1.RunStatus
