@@ -1,5 +1,5 @@
-import { GitHubFake } from '@overskill/testing';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { GitHubFake } from '@overskill/testing';
+import { generateKeyPairSync } from 'node:crypto';
 import { startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 
 // `pg` ships no types; the little used here is typed by hand.
@@ -14,7 +14,7 @@ const alice = { login: 'alice', id: 11, type: 'User' as const };
 jest.setTimeout(60_000);
 
 describe('projects API', () => {
-  const github = new GitHubFake();
+  let github: GitHubFake;
   const app = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   let h: GatewayHarness;
   let admin: { key: string; teamId: string };
@@ -28,7 +28,8 @@ describe('projects API', () => {
   const create = (body: Record<string, unknown>, key = admin.key) => call('/api/projects', { method: 'POST', key, body });
 
   beforeAll(async () => {
-    await github.start();
+    h = await startGatewayHarness({ name: 'projects-api', redisDb: 11, services: ['gateway', 'orchestrator'] });
+    github = h.github;
     github.addRepo('acme', 'widgets');
     github.addRepo('acme', 'gadgets');
     github.addRepo('acme', 'tools');
@@ -36,18 +37,11 @@ describe('projects API', () => {
     github.addToken(LIMITED, alice, { metadata: 'read', contents: 'write', issues: 'write' });
     github.setApp(4242, app.publicKey);
     github.addInstallation(77, ['acme/tools'], { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
-    h = await startGatewayHarness({
-      name: 'projects-api',
-      redisDb: 11,
-      services: ['gateway', 'orchestrator'],
-      env: { GITHUB_API_URL: github.url, PROJECT_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}` },
-    });
     admin = h.key('projects-team', 'admin');
   }, 180_000);
 
   afterAll(async () => {
     await h?.stop();
-    await github.stop();
   });
 
   afterEach(() => {

@@ -1,5 +1,5 @@
-import { GitHubFake, launchPlatform, signWebhookBody, type RunningPlatform } from '@overskill/testing';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { launchPlatform, signWebhookBody, type GitHubFake, type RunningPlatform } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startGatewayHarness, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 import { REPO_ROOT } from '../support/integration-env';
@@ -12,12 +12,13 @@ const SECRET = 'hook-secret-current';
 const OLD_SECRET = 'hook-secret-previous';
 const alice = { login: 'alice', id: 11, type: 'User' as const };
 
-// Webhook deliveries from the GitHub fake to two gateway replicas: signed, recorded by their
-// delivery id, queued on JetStream and turned into at most one active task per issue.
+// Webhook deliveries from the GitHub fake to two gateway replicas, with the poller running:
+// signed, recorded by their delivery id, queued on JetStream and turned into at most one active
+// task per issue.
 jest.setTimeout(90_000);
 
 describe('GitHub webhook ingest', () => {
-  const github = new GitHubFake();
+  let github: GitHubFake;
   let h: GatewayHarness;
   let second: RunningPlatform;
   let db: InstanceType<typeof pg.Client>;
@@ -45,11 +46,13 @@ describe('GitHub webhook ingest', () => {
   };
 
   beforeAll(async () => {
-    await github.start();
+    // The current secret first, the one being rotated out second.
+    const secrets = { GITHUB_WEBHOOK_SECRETS: `${SECRET},${OLD_SECRET}` };
+    // Polling runs throughout, every second, as the reconciler it is in production.
+    h = await startGatewayHarness({ name: 'tasks-ingest', redisDb: 12, services: ['gateway', 'orchestrator'], env: { ...secrets, TASK_POLL_INTERVAL_MS: '1000' } });
+    github = h.github;
     github.addRepo('acme', 'hooks');
     github.addToken(TOKEN, alice, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
-    const env = { GITHUB_API_URL: github.url, PROJECT_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`, GITHUB_WEBHOOK_SECRETS: `${SECRET},${OLD_SECRET}` };
-    h = await startGatewayHarness({ name: 'tasks-ingest', redisDb: 12, services: ['gateway', 'orchestrator'], env });
     // A second gateway replica on the same NATS, Postgres and Redis.
     second = await launchPlatform({
       root: REPO_ROOT,
@@ -60,7 +63,7 @@ describe('GitHub webhook ingest', () => {
       backupDir: join(h.dir, 'backups-2'),
       logDir: join(h.dir, 'logs-2'),
       services: ['gateway'],
-      env: { ...env, LOG_LEVEL: 'warn' },
+      env: { ...secrets, GITHUB_API_URL: github.url, LOG_LEVEL: 'warn' },
     });
     hookUrls = [`${h.gateway}/api/github/webhook`, `${second.urls.gateway}/api/github/webhook`];
     h.key('ingest-team', 'admin');
@@ -75,7 +78,6 @@ describe('GitHub webhook ingest', () => {
     await db?.end();
     await second?.stop();
     await h?.stop();
-    await github.stop();
   });
 
   afterEach(() => {
@@ -112,20 +114,52 @@ describe('GitHub webhook ingest', () => {
     expect((await tasksOf()).body.data.filter((t: { issueNumber: number }) => t.issueNumber === n)).toHaveLength(1);
   });
 
-  it('keeps one active task per issue when the label comes again in a new delivery: a follow-up', async () => {
+  it('keeps one active task per issue when the label comes again: nothing while queued, a follow-up once started', async () => {
     const n = github.createIssue('acme/hooks', { title: 'Fix login', user: alice });
-    const ids = await Promise.all(
-      [0, 1, 2].map(async (i) => (await github.sendWebhook(hookUrls[i % 2]!, 'issues', github.labelIssue('acme/hooks', n, 'overskill', alice), SECRET)).id),
-    );
-    for (const id of ids) await processed(id);
-    const mine = (await tasksOf()).body.data.filter((t: { issueNumber: number }) => t.issueNumber === n);
+    const trigger = async (i: number) => (await github.sendWebhook(hookUrls[i % 2]!, 'issues', github.labelIssue('acme/hooks', n, 'overskill', alice), SECRET)).id;
+    for (const id of await Promise.all([0, 1, 2].map(trigger))) await processed(id);
+    let mine = (await tasksOf()).body.data.filter((t: { issueNumber: number }) => t.issueNumber === n);
     expect(mine).toHaveLength(1);
-    expect(mine[0].pendingFollowUps).toBe(2);
+    expect(mine[0].pendingFollowUps).toBe(0);
+
+    await db.query(`UPDATE orchestrator.tasks SET status = 'running' WHERE id = $1`, [mine[0].id]);
+    for (const id of await Promise.all([3, 4].map(trigger))) await processed(id);
+    mine = (await tasksOf()).body.data.filter((t: { issueNumber: number }) => t.issueNumber === n);
+    expect(mine).toEqual([expect.objectContaining({ status: 'running', pendingFollowUps: 2 })]);
+    // The same rule holds in the database itself: a second active task for the issue is refused.
+    await expect(
+      db.query(
+        `INSERT INTO orchestrator.tasks (id, team_id, project_id, repository, issue_number, title, status, priority, branch, delivery_id)
+         SELECT gen_random_uuid(), team_id, project_id, repository, issue_number, title, 'queued', priority, branch, 'manual' FROM orchestrator.tasks WHERE id = $1`,
+        [mine[0].id],
+      ),
+    ).rejects.toThrow(/tasks_one_active_per_issue/);
+  });
+
+  it('polls: a labelled issue no webhook delivered becomes a task; unchanged lists cost no quota', async () => {
+    const n = github.createIssue('acme/hooks', { title: 'Missed by the webhook', labels: ['overskill', 'urgent'], user: alice });
+    const done = github.createIssue('acme/hooks', { title: 'Already answered', labels: ['overskill', 'completed'], user: alice });
+    const deadline = Date.now() + 15_000;
+    let mine: Array<{ issueNumber: number; priority: number }> = [];
+    while (Date.now() < deadline && mine.length === 0) {
+      mine = (await tasksOf()).body.data.filter((t: { issueNumber: number }) => t.issueNumber === n);
+      if (mine.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(mine).toEqual([expect.objectContaining({ issueNumber: n, priority: 100 })]);
+    const polls = () => github.calls.filter((c) => c.path.startsWith('/repos/acme/hooks/issues?'));
+    const seen = polls().length;
+    const quota = github.rateLimit('token:alice').remaining;
+    while (polls().length < seen + 2) await new Promise((r) => setTimeout(r, 200));
+    expect(polls().slice(seen).map((c) => c.status)).toEqual([304, 304]);
+    expect(github.rateLimit('token:alice').remaining).toBe(quota);
+    expect((await tasksOf()).body.data.some((t: { issueNumber: number }) => t.issueNumber === done)).toBe(false);
   });
 
   it('answers hostile or wrong deliveries with a clear 4xx and queues nothing', async () => {
     const n = github.createIssue('acme/hooks', { title: 'x', user: alice });
     const payload = github.labelIssue('acme/hooks', n, 'overskill', alice);
+    // Only the payload says it is labelled: the poller must not see it either.
+    github.issue('acme/hooks', n).labels = [];
     const before = await counts();
     const post = (headers: Record<string, string>, body: string | Buffer) => fetch(hookUrls[0]!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     const signed = (body: string, event = 'issues', secret = SECRET) => ({ 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signWebhookBody(secret, body) });

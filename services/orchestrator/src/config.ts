@@ -80,6 +80,9 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   // GitHub projects: the REST API, and the keys that encrypt their credentials at rest.
   GITHUB_API_URL: z.string().url().default('https://api.github.com'),
   PROJECT_SECRET_KEYS: secretKeys.default(''),
+  // Every project's labelled open issues are listed this often (PoppoBuilder's 30 s), as the
+  // fallback for webhooks that never arrived; 0 turns polling off.
+  TASK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
 });
 export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;
 export const ORCHESTRATOR_ENV = Symbol('ORCHESTRATOR_ENV');

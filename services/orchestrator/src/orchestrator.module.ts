@@ -13,6 +13,7 @@ import { ProjectsController } from './projects/projects.controller';
 import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';
 import { GitHubDeliveriesService } from './tasks/github-deliveries.service';
+import { IssuePollerService } from './tasks/issue-poller.service';
 import { TaskQueueRepository } from './tasks/task-queue.repository';
 import { TaskWorkerService } from './tasks/task-worker.service';
 import { TasksController } from './tasks/tasks.controller';
@@ -52,6 +53,7 @@ export class OrchestratorModule {
         GitHubDeliveriesService,
         TasksService,
         TaskWorkerService,
+        IssuePollerService,
         AgentLoopService,
         RunWorkerService,
       ],

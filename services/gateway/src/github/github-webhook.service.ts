@@ -26,7 +26,6 @@ export class GitHubWebhookService {
   }
 
   async receive(headers: IncomingHttpHeaders, rawBody: Buffer | undefined, body: unknown): Promise<{ deliveryId: string; queued: boolean; duplicate: boolean }> {
-    if (this.verifiers.length === 0) throw new AppError(ErrorCode.WEBHOOK_NOT_CONFIGURED, 'GitHub webhooks are not configured on this gateway (GITHUB_WEBHOOK_SECRETS)');
     const header = (name: string) => {
       const value = headers[name];
       return typeof value === 'string' ? value : '';
@@ -40,6 +39,7 @@ export class GitHubWebhookService {
       ['X-Hub-Signature-256', signature],
     ].flatMap(([name, value]) => (value ? [] : [name]));
     if (missing.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, `Missing header${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; this endpoint takes GitHub webhook deliveries`);
+    if (this.verifiers.length === 0) throw new AppError(ErrorCode.WEBHOOK_NOT_CONFIGURED, 'GitHub webhooks are not configured on this gateway (GITHUB_WEBHOOK_SECRETS)');
     if (!DELIVERY_ID.test(deliveryId)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'X-GitHub-Delivery must be a delivery id (letters, digits, dashes; at most 64)');
     if (!rawBody || rawBody.length === 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The body must be the JSON payload (set the webhook content type to application/json)');
     if (!SIGNATURE.test(signature) || !(await this.verified(rawBody.toString('utf8'), signature))) {

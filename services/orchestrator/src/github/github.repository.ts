@@ -12,6 +12,8 @@ export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId
 
 export type Access = 'read' | 'write';
 
+export type LabelledIssues = { changed: false } | { changed: true; etag: string | null; issues: Array<{ number: number; title: string; labels: string[] }> };
+
 // What a project needs: push branches, label and comment on issues, open pull requests.
 export const REQUIRED_PERMISSIONS: Readonly<Record<string, Access>> = { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' };
 
@@ -52,6 +54,22 @@ export class GitHubRepository {
       }
       return compare(granted);
     });
+  }
+
+  // Open issues carrying the label, with a conditional request: an unchanged list is a 304 that
+  // costs no quota. Pull requests (the issues API lists them too) are left out.
+  async openIssuesLabelled(auth: GitHubAuth, repository: string, label: string, etag: string | null): Promise<LabelledIssues> {
+    const [owner, repo] = repository.split('/') as [string, string];
+    try {
+      const res = await this.client(auth).issues.listForRepo({ owner, repo, state: 'open', labels: label, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} });
+      const issues = res.data
+        .filter((i) => !i.pull_request)
+        .map((i) => ({ number: i.number, title: i.title, labels: i.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))) }));
+      return { changed: true, etag: typeof res.headers.etag === 'string' ? res.headers.etag : null, issues };
+    } catch (err) {
+      if (err instanceof RequestError && err.status === 304) return { changed: false };
+      throw toAppError(err, repository);
+    }
   }
 
   private client(auth: GitHubAuth): Octokit {

@@ -106,6 +106,10 @@ export class ProjectEntity {
   @Column('varchar', { name: 'answer_mode', length: 20 }) answerMode: string;
   @Column('int') concurrency: number;
   @Column('jsonb', { default: [] }) permissions: string[];
+  // The polling reconciler: the ETag of the last answer (an unchanged list costs no quota) and
+  // when a replica last took the project's turn.
+  @Column('varchar', { name: 'poll_etag', length: 200, nullable: true }) pollEtag: string | null;
+  @Column('timestamptz', { name: 'polled_at', nullable: true }) polledAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -60,6 +60,8 @@ export class ProjectsService {
       installationId: String(auth.kind === 'app' ? auth.installationId : 0),
       secret: this.box.seal(auth.kind === 'app' ? auth.privateKey : auth.token, secretContext(id)),
       permissions,
+      pollEtag: null,
+      polledAt: null,
       ...settings,
     });
     if (!row) throw new AppError(ErrorCode.PROJECT_EXISTS, `This team already has a project for ${repository}`);

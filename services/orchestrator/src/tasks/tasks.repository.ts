@@ -64,6 +64,28 @@ export class TasksRepository {
     return qb.orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').limit(limit).getMany();
   }
 
+  // Projects whose poll is due, taken for this replica (another replica skips them until the next interval).
+  async claimDuePolls(intervalMs: number, limit: number): Promise<ProjectEntity[]> {
+    const rows = (await this.dataSource.query(
+      `UPDATE "orchestrator"."projects" SET "polled_at" = now() WHERE "id" IN (
+         SELECT "id" FROM "orchestrator"."projects" WHERE "polled_at" IS NULL OR "polled_at" < now() - ($1 * interval '1 millisecond')
+         ORDER BY "polled_at" NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING "id"`,
+      [intervalMs, limit],
+    )) as [Array<{ id: string }>, number];
+    const ids = rows[0].map((r) => r.id);
+    return ids.length > 0 ? this.dataSource.getRepository(ProjectEntity).findBy({ id: In(ids) }) : [];
+  }
+
+  async savePollEtag(projectId: string, etag: string | null): Promise<void> {
+    await this.dataSource.getRepository(ProjectEntity).update({ id: projectId }, { pollEtag: etag });
+  }
+
+  // Outside a delivery (the poller): one statement, same rules.
+  createIfAbsent(task: NewTask): Promise<'created' | 'follow_up' | 'exists'> {
+    return new TaskWriter(this.dataSource.manager).createOrFollowUp(task, false);
+  }
+
   // Queued and running, highest priority first, oldest first within a priority.
   listActive(teamId: string, limit: number): Promise<TaskEntity[]> {
     return this.dataSource
@@ -76,17 +98,23 @@ export class TasksRepository {
 export class TaskWriter {
   constructor(private readonly m: EntityManager) {}
 
-  // A new task, or (the issue already has an active one) one more follow-up for it.
-  async createOrFollowUp(task: NewTask): Promise<'created' | 'follow_up'> {
+  // A new task, or (the issue already has an active one) one more follow-up for it once it has
+  // started; a trigger for a task still queued adds nothing (the task will read the issue).
+  // Without followUp (the poller), an active task is left as it is.
+  async createOrFollowUp(task: NewTask, followUp = true): Promise<'created' | 'follow_up' | 'exists'> {
     const active = ACTIVE_TASK_STATUSES.map((s) => `'${s}'`).join(', ');
+    const onConflict = followUp
+      ? `DO UPDATE SET "pending_follow_ups" = "tasks"."pending_follow_ups" + CASE WHEN "tasks"."status" = 'queued' THEN 0 ELSE 1 END, "updated_at" = now()`
+      : 'DO NOTHING';
     const rows = (await this.m.query(
       `INSERT INTO "orchestrator"."tasks" ("id", "team_id", "project_id", "repository", "issue_number", "title", "status", "priority", "branch", "delivery_id")
        VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
        ON CONFLICT ("project_id", "issue_number") WHERE "status" IN (${active})
-       DO UPDATE SET "pending_follow_ups" = "tasks"."pending_follow_ups" + 1, "updated_at" = now()
+       ${onConflict}
        RETURNING ("xmax" = 0) AS "inserted"`,
       [randomUUID(), task.teamId, task.projectId, task.repository, task.issueNumber, task.title.slice(0, 1000), task.priority, `overskill/issue-${task.issueNumber}`, task.deliveryId],
     )) as Array<{ inserted: boolean }>;
-    return rows[0]?.inserted ? 'created' : 'follow_up';
+    if (!rows[0]) return 'exists';
+    return rows[0].inserted ? 'created' : 'follow_up';
   }
 }
