@@ -155,6 +155,30 @@ describe('GitHub webhook ingest', () => {
     expect((await tasksOf()).body.data.some((t: { issueNumber: number }) => t.issueNumber === done)).toBe(false);
   });
 
+  it('exports the quota per account and waits to poll while it is low; exports the queue size', async () => {
+    const metrics = async () => (await fetch(`${h.platform.urls.orchestrator}/metrics`)).text();
+    const until = async (what: string, probe: () => Promise<boolean>, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await probe())) {
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const polls = () => github.calls.filter((c) => c.path.startsWith('/repos/acme/hooks/issues?')).length;
+    github.setRateLimit('token:alice', 50, 6);
+    await until('the metric shows 50 left', async () => /github_rate_limit_remaining\{[^}]*account="token:[0-9a-f]{12}"[^}]*\} 50\n/.test(await metrics()));
+    const sent = polls();
+    const n = github.createIssue('acme/hooks', { title: 'While quota is low', labels: ['overskill', 'low'], user: alice });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(polls()).toBe(sent);
+    expect((await tasksOf()).body.data.some((t: { issueNumber: number }) => t.issueNumber === n)).toBe(false);
+    // After the reset the poller goes on and finds the issue.
+    await until('the task after the reset', async () => (await tasksOf()).body.data.some((t: { issueNumber: number; priority: number }) => t.issueNumber === n && t.priority === 25));
+    const queued = Number((await db.query(`SELECT count(*)::int AS n FROM orchestrator.tasks WHERE project_id = $1 AND status = 'queued'`, [projectId])).rows[0]?.['n']);
+    expect(await metrics()).toMatch(new RegExp(`task_queue_size\\{[^}]*project="${projectId}"[^}]*\\} ${queued}\\n`));
+    expect(await metrics()).toMatch(/tasks_created_total\{[^}]*source="poll"[^}]*\} [1-9]/);
+  });
+
   it('answers hostile or wrong deliveries with a clear 4xx and queues nothing', async () => {
     const n = github.createIssue('acme/hooks', { title: 'x', user: alice });
     const payload = github.labelIssue('acme/hooks', n, 'overskill', alice);

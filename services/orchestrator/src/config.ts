@@ -83,6 +83,8 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   // Every project's labelled open issues are listed this often (PoppoBuilder's 30 s), as the
   // fallback for webhooks that never arrived; 0 turns polling off.
   TASK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  // Below this many GitHub requests left (the alert's threshold), polling waits for the reset.
+  TASK_GITHUB_MIN_REMAINING: z.coerce.number().int().min(0).default(100),
 });
 export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;
 export const ORCHESTRATOR_ENV = Symbol('ORCHESTRATOR_ENV');

@@ -14,6 +14,7 @@ import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';
 import { GitHubDeliveriesService } from './tasks/github-deliveries.service';
 import { IssuePollerService } from './tasks/issue-poller.service';
+import { TaskMetrics } from './tasks/task-metrics';
 import { TaskQueueRepository } from './tasks/task-queue.repository';
 import { TaskWorkerService } from './tasks/task-worker.service';
 import { TasksController } from './tasks/tasks.controller';
@@ -50,6 +51,7 @@ export class OrchestratorModule {
         ProjectsService,
         TasksRepository,
         TaskQueueRepository,
+        TaskMetrics,
         GitHubDeliveriesService,
         TasksService,
         TaskWorkerService,

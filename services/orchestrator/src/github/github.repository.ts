@@ -5,12 +5,19 @@ import { throttling } from '@octokit/plugin-throttling';
 import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import { AppError, ErrorCode } from '@overskill/contracts';
+import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
 import { createHash } from 'node:crypto';
+import { Gauge } from 'prom-client';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 
 export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: number; privateKey: string; installationId: number };
 
 export type Access = 'read' | 'write';
+
+export interface Quota {
+  remaining: number;
+  resetAt: number;
+}
 
 export type LabelledIssues = { changed: false } | { changed: true; etag: string | null; issues: Array<{ number: number; title: string; labels: string[] }> };
 
@@ -26,8 +33,21 @@ const MAX_INTERACTIVE_WAIT_S = 5;
 @Injectable()
 export class GitHubRepository {
   private readonly clients = new Map<string, Octokit>();
+  // The last x-ratelimit-* headers seen per account (installation or token).
+  private readonly quotas = new Map<string, Quota>();
+  private readonly remaining: Gauge<'account'>;
 
-  constructor(@Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'GITHUB_API_URL'>) {}
+  constructor(
+    @Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'GITHUB_API_URL'>,
+    @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
+  ) {
+    this.remaining = new Gauge({ name: 'github_rate_limit_remaining', help: 'GitHub API requests left in the window, per installation or token', labelNames: ['account'], registers: [metrics.registry] });
+  }
+
+  // What the account had left at its last answer; undefined before any.
+  quota(auth: GitHubAuth): Quota | undefined {
+    return this.quotas.get(accountOf(auth));
+  }
 
   // Which of REQUIRED_PERMISSIONS the credentials lack on the repository. An installation's
   // grant is exact; a token is checked by what it can do: read the repository (push = contents
@@ -76,6 +96,7 @@ export class GitHubRepository {
     const key = auth.kind === 'app' ? `app:${auth.appId}:${auth.installationId}:${digest(auth.privateKey)}` : `token:${digest(auth.token)}`;
     const existing = this.clients.get(key);
     if (existing) return existing;
+    const account = accountOf(auth);
     const throttle = {
       onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 1 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
       onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 2 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
@@ -85,6 +106,17 @@ export class GitHubRepository {
       auth.kind === 'app'
         ? new ThrottledOctokit({ ...common, authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } })
         : new ThrottledOctokit({ ...common, auth: auth.token });
+    const record = (headers: Record<string, unknown> | undefined) => {
+      const remaining = Number(headers?.['x-ratelimit-remaining']);
+      if (!headers || !Number.isFinite(remaining)) return;
+      this.quotas.set(account, { remaining, resetAt: Number(headers['x-ratelimit-reset'] ?? 0) * 1000 });
+      this.remaining.set({ account }, remaining);
+    };
+    octokit.hook.after('request', (response) => record(response.headers));
+    octokit.hook.error('request', (error) => {
+      record((error as RequestError).response?.headers);
+      throw error;
+    });
     if (this.clients.size > 1000) this.clients.clear();
     this.clients.set(key, octokit);
     return octokit;
@@ -136,6 +168,11 @@ export function toAppError(err: unknown, repository: string): AppError {
     return new AppError(ErrorCode.GITHUB_RATE_LIMITED, `GitHub's rate limit for these credentials is spent; try again ${when}`);
   }
   return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub answered ${err.status}: ${message}`);
+}
+
+// A metric label and map key that names the account without revealing a token.
+function accountOf(auth: GitHubAuth): string {
+  return auth.kind === 'app' ? `installation:${auth.installationId}` : `token:${digest(auth.token).slice(0, 12)}`;
 }
 
 function digest(secret: string): string {

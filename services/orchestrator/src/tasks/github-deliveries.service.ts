@@ -4,6 +4,7 @@ import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import type { GitHubDeliveryEntity, ProjectEntity } from '../persistence/entities';
+import { TaskMetrics } from './task-metrics';
 import { TaskQueueRepository } from './task-queue.repository';
 import { TasksRepository, type TaskWriter } from './tasks.repository';
 
@@ -20,6 +21,7 @@ export class GitHubDeliveriesService {
   constructor(
     private readonly tasks: TasksRepository,
     private readonly queue: TaskQueueRepository,
+    private readonly metrics: TaskMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -42,15 +44,19 @@ export class GitHubDeliveriesService {
 
   // From the TASKS consumer. Unknown to the database (already processed or never recorded): dropped.
   async process(deliveryId: string): Promise<void> {
+    // Counted once the transaction has committed.
+    const created: Array<{ projectId: string; priority: number }> = [];
     const outcome = await this.tasks.processDelivery(deliveryId, async (delivery, tx) => {
       const projects = await this.tasks.projectsFor(delivery.repository);
-      const outcomes = await Promise.all(projects.map((p) => this.apply(delivery, p, tx)));
+      const outcomes = await Promise.all(projects.map((p) => this.apply(delivery, p, tx, created)));
       return outcomes.join('; ') || 'no project';
     });
-    if (outcome !== undefined) this.logger.info({ deliveryId, outcome }, 'github delivery processed');
+    if (outcome === undefined) return;
+    for (const c of created) this.metrics.taskCreated(c.projectId, c.priority, 'webhook');
+    this.logger.info({ deliveryId, outcome }, 'github delivery processed');
   }
 
-  private async apply(delivery: GitHubDeliveryEntity, project: ProjectEntity, tx: TaskWriter): Promise<string> {
+  private async apply(delivery: GitHubDeliveryEntity, project: ProjectEntity, tx: TaskWriter, created: Array<{ projectId: string; priority: number }>): Promise<string> {
     if (delivery.event !== 'issues') return `${delivery.event}.${delivery.action}: ignored`;
     const body = delivery.payload as IssuePayload;
     const issue = body.issue;
@@ -68,6 +74,7 @@ export class GitHubDeliveriesService {
       priority,
       deliveryId: delivery.deliveryId,
     });
+    if (result === 'created') created.push({ projectId: project.id, priority });
     return `issue #${issue.number}: ${result}`;
   }
 }

@@ -6,6 +6,7 @@ import { GitHubRepository } from '../github/github.repository';
 import type { ProjectEntity } from '../persistence/entities';
 import { ProjectsService } from '../projects/projects.service';
 import { priorityOf } from './github-deliveries.service';
+import { TaskMetrics } from './task-metrics';
 import { TasksRepository } from './tasks.repository';
 
 // Projects polled per tick and replica; the rest wait for the next tick.
@@ -24,6 +25,7 @@ export class IssuePollerService implements OnApplicationBootstrap, OnApplication
     private readonly tasks: TasksRepository,
     private readonly projects: ProjectsService,
     private readonly github: GitHubRepository,
+    private readonly metrics: TaskMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -51,22 +53,32 @@ export class IssuePollerService implements OnApplicationBootstrap, OnApplication
   }
 
   private async poll(project: ProjectEntity): Promise<void> {
-    const listed = await this.github.openIssuesLabelled(this.projects.authOf(project), project.repository, project.labels.trigger, project.pollEtag);
+    const auth = this.projects.authOf(project);
+    // Low on quota: the reconciler is the first to wait for the reset, so work that matters keeps it.
+    const quota = this.github.quota(auth);
+    if (quota && quota.remaining < this.env.TASK_GITHUB_MIN_REMAINING && quota.resetAt > Date.now()) {
+      this.logger.debug({ projectId: project.id, remaining: quota.remaining, resetAt: new Date(quota.resetAt).toISOString() }, 'poll skipped: GitHub quota low');
+      return;
+    }
+    const listed = await this.github.openIssuesLabelled(auth, project.repository, project.labels.trigger, project.pollEtag);
     if (!listed.changed) return;
     const states = new Set([project.labels.processing, project.labels.awaitingResponse, project.labels.completed, project.labels.failed]);
     for (const issue of listed.issues) {
       // A state label means a task has had the issue already.
       if (issue.labels.some((l) => states.has(l))) continue;
+      const priority = priorityOf(issue.labels, project.priorityLabels);
       const result = await this.tasks.createIfAbsent({
         teamId: project.teamId,
         projectId: project.id,
         repository: project.repository,
         issueNumber: issue.number,
         title: issue.title,
-        priority: priorityOf(issue.labels, project.priorityLabels),
+        priority,
         deliveryId: 'poll',
       });
-      if (result === 'created') this.logger.info({ projectId: project.id, issue: issue.number }, 'task created by the poller (no webhook delivered it)');
+      if (result !== 'created') continue;
+      this.metrics.taskCreated(project.id, priority, 'poll');
+      this.logger.info({ projectId: project.id, issue: issue.number }, 'task created by the poller (no webhook delivered it)');
     }
     await this.tasks.savePollEtag(project.id, listed.etag);
   }

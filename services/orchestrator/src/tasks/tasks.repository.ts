@@ -86,6 +86,14 @@ export class TasksRepository {
     return new TaskWriter(this.dataSource.manager).createOrFollowUp(task, false);
   }
 
+  async queuedByProject(): Promise<Array<{ projectId: string; queued: number }>> {
+    const rows = (await this.dataSource.query(`SELECT "project_id", count(*)::int AS "queued" FROM "orchestrator"."tasks" WHERE "status" = 'queued' GROUP BY "project_id"`)) as Array<{
+      project_id: string;
+      queued: number;
+    }>;
+    return rows.map((r) => ({ projectId: r.project_id, queued: r.queued }));
+  }
+
   // Queued and running, highest priority first, oldest first within a priority.
   listActive(teamId: string, limit: number): Promise<TaskEntity[]> {
     return this.dataSource
