@@ -1,5 +1,9 @@
 import type { GitHubFake } from '@overskill/testing';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../support/integration-env';
 import { startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 
 // `pg` ships no types; the little used here is typed by hand.
@@ -150,6 +154,38 @@ describe('projects API', () => {
     const deleted = await call(`/api/projects/${id}`, { method: 'DELETE' });
     expect(deleted.body).toEqual({ id, deleted: true });
     expect((await call(`/api/projects/${id}`)).status).toBe(404);
+  });
+
+  it('is managed from the operator CLI too: projects add|list|remove, tasks list, github rate-limit', async () => {
+    // Asynchronous: the GitHub fake the orchestrator asks runs in this process.
+    const cli = async (args: string[], env: Record<string, string> = {}) => {
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), ...args], { env: { ...process.env, NATS_URL: h.natsUrl, ...env } });
+        return { status: 0, stdout, stderr: '' };
+      } catch (err) {
+        const e = err as { code?: number; stdout?: string; stderr?: string };
+        return { status: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+      }
+    };
+    const teamId = admin.teamId;
+    const noToken = await cli(['projects', 'add', '--team', teamId, '--repo', 'acme/gadgets'], { GITHUB_TOKEN: '' });
+    expect(noToken.status).not.toBe(0);
+    expect(noToken.stderr).toContain('GITHUB_TOKEN');
+    const refused = await cli(['projects', 'add', '--team', teamId, '--repo', 'acme/gadgets', '--token-env', 'LIMITED_TOKEN'], { LIMITED_TOKEN: LIMITED });
+    expect(refused.stderr).toMatch(/GITHUB_PERMISSION_MISSING.*pull_requests/);
+
+    const added = await cli(['projects', 'add', '--team', teamId, '--repo', 'acme/gadgets', '--concurrency', '3', '--json'], { GITHUB_TOKEN: GOOD });
+    expect(added.status).toBe(0);
+    expect(added.stdout).not.toContain(GOOD);
+    const project = JSON.parse(added.stdout) as { id: string; repository: string; concurrency: number };
+    expect(project).toMatchObject({ repository: 'acme/gadgets', concurrency: 3 });
+    expect((await cli(['projects', 'list', '--team', teamId])).stdout).toContain('acme/gadgets');
+    expect(JSON.parse((await cli(['tasks', 'list', '--team', teamId, '--project', project.id, '--json'])).stdout)).toEqual([]);
+    const quota = JSON.parse((await cli(['github', 'rate-limit', '--team', teamId, '--project', project.id, '--json'])).stdout) as { account: string; remaining: number; limit: number };
+    expect(quota).toMatchObject({ account: expect.stringMatching(/^token:[0-9a-f]{12}$/), limit: 5000 });
+    expect(quota.remaining).toBe(github.rateLimit('token:alice').remaining);
+    expect((await cli(['projects', 'remove', project.id, '--team', teamId])).stdout).toContain('removed');
+    expect((await cli(['projects', 'remove', project.id, '--team', teamId])).stderr).toContain('PROJECT_NOT_FOUND');
   });
 
   it('stores credentials only as ciphertext', async () => {

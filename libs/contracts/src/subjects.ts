@@ -70,6 +70,7 @@ export const Rpc = {
   githubDeliveryIngest: rpc('orchestrator', 'orchestrator.github.delivery.ingest.v1', orchestratorV1.GitHubDeliveryIngestRequestSchema, orchestratorV1.GitHubDeliveryIngestResponseSchema),
   taskList: rpc('orchestrator', 'orchestrator.task.list.v1', orchestratorV1.TaskListRequestSchema, orchestratorV1.TaskListResponseSchema),
   taskGet: rpc('orchestrator', 'orchestrator.task.get.v1', orchestratorV1.TaskGetRequestSchema, orchestratorV1.TaskSchema),
+  githubRateLimit: rpc('orchestrator', 'orchestrator.github.ratelimit.v1', orchestratorV1.GitHubRateLimitRequestSchema, orchestratorV1.GitHubRateLimitResponseSchema),
   taskRunning: rpc('orchestrator', 'orchestrator.task.running.v1', orchestratorV1.TaskRunningRequestSchema, orchestratorV1.TaskRunningResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),

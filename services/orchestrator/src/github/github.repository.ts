@@ -76,6 +76,13 @@ export class GitHubRepository {
     });
   }
 
+  // GitHub's own account of the quota (GET /rate_limit is free).
+  async rateLimit(auth: GitHubAuth, repository: string): Promise<Quota & { account: string; limit: number; used: number }> {
+    const res = await call(repository, () => this.client(auth).rateLimit.get());
+    const core = res.data.resources.core;
+    return { account: accountOf(auth), limit: core.limit, remaining: core.remaining, used: core.used, resetAt: core.reset * 1000 };
+  }
+
   // Open issues carrying the label, with a conditional request: an unchanged list is a 304 that
   // costs no quota. Pull requests (the issues API lists them too) are left out.
   async openIssuesLabelled(auth: GitHubAuth, repository: string, label: string, etag: string | null): Promise<LabelledIssues> {

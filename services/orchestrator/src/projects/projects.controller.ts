@@ -28,6 +28,11 @@ export class ProjectsController {
     return this.projects.update(req);
   }
 
+  @RpcHandler(Rpc.githubRateLimit)
+  rateLimit(@Payload() req: RpcRequest<typeof Rpc.githubRateLimit>): Promise<RpcReply<typeof Rpc.githubRateLimit>> {
+    return this.projects.rateLimit(req);
+  }
+
   @RpcHandler(Rpc.projectDelete)
   delete(@Payload() req: RpcRequest<typeof Rpc.projectDelete>): Promise<RpcReply<typeof Rpc.projectDelete>> {
     return this.projects.delete(req);

@@ -106,6 +106,12 @@ export class ProjectsService {
     return { projectId: req.projectId };
   }
 
+  async rateLimit(req: RpcRequest<typeof Rpc.githubRateLimit>): Promise<RpcReply<typeof Rpc.githubRateLimit>> {
+    const project = await this.require(req.teamId, req.projectId);
+    const q = await this.github.rateLimit(this.authOf(project), project.repository);
+    return { account: q.account, limit: q.limit, remaining: q.remaining, used: q.used, resetAt: new Date(q.resetAt).toISOString() };
+  }
+
   // The credentials of a stored project, for the GitHub calls its tasks make.
   authOf(project: ProjectEntity): GitHubAuth {
     const secret = this.box.open(project.secret, secretContext(project.id));
