@@ -6,6 +6,7 @@ import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
+import { mergeRounds, type Measured } from './support/autocannon';
 import { ratio, round } from './support/stats';
 
 // Webhook ingest under load: POST /api/github/webhook (signature on the raw body, header and
@@ -44,30 +45,9 @@ fastify.listen({ port: 0, host: '127.0.0.1' }).then(() => process.stdout.write('
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
 
-interface Measured {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  requests: number;
-}
-
 async function load(url: string, request: AutocannonRequest, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, requests: [request] });
   return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, requests: result.requests.total };
-}
-
-function merge(runs: Measured[]): Measured {
-  const n = runs.length;
-  return {
-    rps: round(runs.reduce((s, r) => s + r.rps, 0) / n, 0),
-    p50: round(runs.reduce((s, r) => s + r.p50, 0) / n, 1),
-    p99: round(Math.max(...runs.map((r) => r.p99)), 1),
-    non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
-    errors: runs.reduce((s, r) => s + r.errors, 0),
-    requests: runs.reduce((s, r) => s + r.requests, 0),
-  };
 }
 
 describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
@@ -137,7 +117,7 @@ describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, s] of Object.entries(subjects) as Array<[keyof typeof subjects, (typeof subjects)['bare']]>) runs[name].push(await load(s.url, s.request, DURATION_S));
     }
-    const results = { bare: merge(runs.bare), webhook: merge(runs.webhook) };
+    const results = { bare: mergeRounds(runs.bare), webhook: mergeRounds(runs.webhook) };
     for (const r of Object.values(results)) {
       expect(r.errors).toBe(0);
       expect(r.non2xx).toBe(0);
