@@ -67,7 +67,7 @@ export const Rpc = {
   projectList: rpc('orchestrator', 'orchestrator.project.list.v1', orchestratorV1.ProjectListRequestSchema, orchestratorV1.ProjectListResponseSchema),
   projectUpdate: rpc('orchestrator', 'orchestrator.project.update.v1', orchestratorV1.ProjectUpdateRequestSchema, orchestratorV1.ProjectSchema),
   projectDelete: rpc('orchestrator', 'orchestrator.project.delete.v1', orchestratorV1.ProjectDeleteRequestSchema, orchestratorV1.ProjectDeleteResponseSchema),
-  githubDeliveryIngest: rpc('orchestrator', 'orchestrator.github.delivery.ingest.v1', orchestratorV1.GitHubDeliveryIngestRequestSchema, orchestratorV1.GitHubDeliveryIngestResponseSchema),
+  githubDeliveryIngest: rpc('orchestrator', 'orchestrator.delivery.ingest.v1', orchestratorV1.GitHubDeliveryIngestRequestSchema, orchestratorV1.GitHubDeliveryIngestResponseSchema),
   taskList: rpc('orchestrator', 'orchestrator.task.list.v1', orchestratorV1.TaskListRequestSchema, orchestratorV1.TaskListResponseSchema),
   taskGet: rpc('orchestrator', 'orchestrator.task.get.v1', orchestratorV1.TaskGetRequestSchema, orchestratorV1.TaskSchema),
   githubRateLimit: rpc('orchestrator', 'orchestrator.github.ratelimit.v1', orchestratorV1.GitHubRateLimitRequestSchema, orchestratorV1.GitHubRateLimitResponseSchema),

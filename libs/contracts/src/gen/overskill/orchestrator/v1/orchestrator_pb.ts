@@ -1303,7 +1303,7 @@ export const ProjectDeleteResponseSchema: GenMessage<ProjectDeleteResponse> = /*
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 35);
 
 /**
- * orchestrator.github.delivery.ingest.v1 — a webhook delivery whose signature the gateway
+ * orchestrator.delivery.ingest.v1 — a webhook delivery whose signature the gateway
  * verified: recorded (by its X-GitHub-Delivery id) and queued on the TASKS stream.
  *
  * @generated from message overskill.orchestrator.v1.GitHubDeliveryIngestRequest
