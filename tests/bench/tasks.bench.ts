@@ -83,7 +83,7 @@ describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
         LOG_LEVEL: 'warn',
         GATEWAY_RATE_LIMIT_IP_MAX: '100000000',
         GITHUB_API_URL: github.url,
-        GITHUB_WEBHOOK_SECRETS: SECRET,
+        GITHUB_WEBHOOK_SECRET: SECRET,
         PROJECT_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         TASK_POLL_INTERVAL_MS: '0',
       },

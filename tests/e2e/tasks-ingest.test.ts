@@ -47,7 +47,7 @@ describe('GitHub webhook ingest', () => {
 
   beforeAll(async () => {
     // The current secret first, the one being rotated out second.
-    const secrets = { GITHUB_WEBHOOK_SECRETS: `${SECRET},${OLD_SECRET}` };
+    const secrets = { GITHUB_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}` };
     // Polling runs throughout, every second, as the reconciler it is in production.
     h = await startGatewayHarness({ name: 'tasks-ingest', redisDb: 12, services: ['gateway', 'orchestrator'], env: { ...secrets, TASK_POLL_INTERVAL_MS: '1000' } });
     github = h.github;

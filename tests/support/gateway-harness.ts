@@ -68,7 +68,7 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
       ANTHROPIC_BASE_URL: anthropicUrl,
       GITHUB_API_URL: githubUrl,
       PROJECT_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      GITHUB_WEBHOOK_SECRETS: webhookSecret,
+      GITHUB_WEBHOOK_SECRET: webhookSecret,
       LOG_LEVEL: 'warn',
       ...opts.env,
     },

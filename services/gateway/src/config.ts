@@ -40,7 +40,7 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   // Empty = nobody through the API; operators still have `npx overskill ai switch-model`.
   GATEWAY_OPERATOR_TEAMS: commaList(),
   // GitHub webhook secrets, comma-separated: a delivery signed with any of them is accepted (rotation).
-  GITHUB_WEBHOOK_SECRETS: commaList(),
+  GITHUB_WEBHOOK_SECRET: commaList(),
   // Model calls through /api/v1/messages may take minutes; they get their own time limit.
   GATEWAY_LLM_REQUEST_TIMEOUT_MS: int(1000, 600_000),
   // Proxies in front of the gateway (nginx, an ingress): the client address is taken that many

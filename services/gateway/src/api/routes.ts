@@ -126,7 +126,7 @@ export const ROUTES = {
     tag: 'github',
     summary: 'GitHub webhook deliveries (issues, issue_comment, pull_request_review): recorded and queued, answered at once',
     description:
-      'Set the webhook content type to application/json and its secret to one of GITHUB_WEBHOOK_SECRETS. A delivery counts once by its X-GitHub-Delivery id, also when GitHub redelivers it days later.',
+      'Set the webhook content type to application/json and its secret to one of GITHUB_WEBHOOK_SECRET. A delivery counts once by its X-GitHub-Delivery id, also when GitHub redelivers it days later.',
     minRole: 'viewer',
     scope: 'projects:read',
     githubSignature: true,

@@ -19,10 +19,10 @@ export class GitHubWebhookService {
   private readonly verifiers: Webhooks[];
 
   constructor(
-    @Inject(GATEWAY_ENV) env: Pick<GatewayEnv, 'GITHUB_WEBHOOK_SECRETS'>,
+    @Inject(GATEWAY_ENV) env: Pick<GatewayEnv, 'GITHUB_WEBHOOK_SECRET'>,
     private readonly rpc: NatsRpcClient,
   ) {
-    this.verifiers = env.GITHUB_WEBHOOK_SECRETS.map((secret) => new Webhooks({ secret }));
+    this.verifiers = env.GITHUB_WEBHOOK_SECRET.map((secret) => new Webhooks({ secret }));
   }
 
   async receive(headers: IncomingHttpHeaders, rawBody: Buffer | undefined, body: unknown): Promise<{ deliveryId: string; queued: boolean; duplicate: boolean }> {
@@ -39,11 +39,11 @@ export class GitHubWebhookService {
       ['X-Hub-Signature-256', signature],
     ].flatMap(([name, value]) => (value ? [] : [name]));
     if (missing.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, `Missing header${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; this endpoint takes GitHub webhook deliveries`);
-    if (this.verifiers.length === 0) throw new AppError(ErrorCode.WEBHOOK_NOT_CONFIGURED, 'GitHub webhooks are not configured on this gateway (GITHUB_WEBHOOK_SECRETS)');
+    if (this.verifiers.length === 0) throw new AppError(ErrorCode.WEBHOOK_NOT_CONFIGURED, 'GitHub webhooks are not configured on this gateway (GITHUB_WEBHOOK_SECRET)');
     if (!DELIVERY_ID.test(deliveryId)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'X-GitHub-Delivery must be a delivery id (letters, digits, dashes; at most 64)');
     if (!rawBody || rawBody.length === 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The body must be the JSON payload (set the webhook content type to application/json)');
     if (!SIGNATURE.test(signature) || !(await this.verified(rawBody.toString('utf8'), signature))) {
-      throw new AppError(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'X-Hub-Signature-256 does not match the body; check that the webhook secret is one of GITHUB_WEBHOOK_SECRETS');
+      throw new AppError(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'X-Hub-Signature-256 does not match the body; check that the webhook secret is one of GITHUB_WEBHOOK_SECRET');
     }
     if (event === 'ping') return { deliveryId, queued: false, duplicate: false };
     if (!SUPPORTED_EVENTS.has(event)) {
