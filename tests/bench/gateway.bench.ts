@@ -6,6 +6,7 @@ import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
+import { mergeRounds, type Measured } from './support/autocannon';
 import { ratio, round } from './support/stats';
 
 // The public edge under load: authenticated GET /api/apps (helmet, CORS, the per-IP and per-key
@@ -38,15 +39,6 @@ fastify.listen({ port: 0, host: '127.0.0.1' }).then(() => process.stdout.write('
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
 
-interface Measured {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  requests: number;
-}
-
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
   return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, requests: result.requests.total };
@@ -61,18 +53,6 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
-}
-
-function merge(runs: Measured[]): Measured {
-  const n = runs.length;
-  return {
-    rps: round(runs.reduce((s, r) => s + r.rps, 0) / n, 0),
-    p50: round(runs.reduce((s, r) => s + r.p50, 0) / n, 1),
-    p99: round(Math.max(...runs.map((r) => r.p99)), 1),
-    non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
-    errors: runs.reduce((s, r) => s + r.errors, 0),
-    requests: runs.reduce((s, r) => s + r.requests, 0),
-  };
 }
 
 describe('benchmark: gateway authenticated list vs bare Fastify', () => {
@@ -149,7 +129,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       }
     }
     const cpuPerRequest = { gatewayMs: round(cpu.gatewayMs / cpu.requests, 3), orchestratorMs: round(cpu.orchestratorMs / cpu.requests, 3) };
-    const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, merge(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> & Record<string, Measured>;
+    const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, mergeRounds(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> & Record<string, Measured>;
     if (only) {
       print(JSON.stringify(results));
       return;

@@ -1,19 +1,23 @@
-import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, GitHubFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
 import type { ServiceName } from '@overskill/contracts';
 import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTeamKey } from './cli';
 import { integrationStack, REPO_ROOT, scratchDir } from './integration-env';
 
 // A platform for the gateway suites: its own Redis database (rate-limit counters and caches do
-// not leak between suites), the Anthropic fake for runs, and a contract checker built from the
-// gateway's own OpenAPI document.
+// not leak between suites), the Anthropic fake for runs, the GitHub fake for projects (nothing
+// leaves the machine), and a contract checker built from the gateway's own OpenAPI document.
 
 export interface GatewayHarness {
   platform: RunningPlatform;
   gateway: string;
   anthropic: AnthropicFake;
+  github: GitHubFake;
+  // The secret GitHub webhooks of this platform are signed with.
+  webhookSecret: string;
   natsUrl: string;
   databaseUrl: string;
   redisUrl: string;
@@ -46,6 +50,9 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
   const dir = scratchDir(stack.dataDir, opts.name);
   const anthropic = new AnthropicFake({ apiKey: 'test-key' });
   const anthropicUrl = await anthropic.start();
+  const github = new GitHubFake();
+  const githubUrl = await github.start();
+  const webhookSecret = randomBytes(16).toString('hex');
   runAllMigrations(REPO_ROOT, stack.databaseUrl);
   const redisUrl = `${stack.redisUrl.replace(/\/\d*$/, '')}/${opts.redisDb}`;
   const platform = await launchPlatform({
@@ -56,7 +63,15 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
     backupDir: join(dir, 'backups'),
     logDir: join(dir, 'logs'),
     services: opts.services ?? ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service', 'analytics'],
-    env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', ...opts.env },
+    env: {
+      ANTHROPIC_API_KEY: 'test-key',
+      ANTHROPIC_BASE_URL: anthropicUrl,
+      GITHUB_API_URL: githubUrl,
+      PROJECT_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      GITHUB_WEBHOOK_SECRET: webhookSecret,
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
   });
   const gateway = platform.urls.gateway!;
   const contract = await loadContract(gateway);
@@ -66,6 +81,8 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
     platform,
     gateway,
     anthropic,
+    github,
+    webhookSecret,
     natsUrl: stack.natsUrl,
     databaseUrl: stack.databaseUrl,
     redisUrl,
@@ -97,6 +114,7 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
     async stop() {
       await platform.stop();
       await anthropic.stop();
+      await github.stop();
     },
   };
   return harness;

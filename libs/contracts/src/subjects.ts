@@ -61,6 +61,17 @@ export const Rpc = {
   runCancel: rpc('orchestrator', 'orchestrator.run.cancel.v1', orchestratorV1.RunCancelRequestSchema, orchestratorV1.RunSchema),
   runEventsList: rpc('orchestrator', 'orchestrator.runevent.list.v1', orchestratorV1.RunEventsListRequestSchema, orchestratorV1.RunEventsListResponseSchema),
   appIdsExist: rpc('orchestrator', 'orchestrator.app.exists.v1', orchestratorV1.AppIdsExistRequestSchema, orchestratorV1.AppIdsExistResponseSchema),
+  // GitHub projects whose labelled issues become agent tasks.
+  projectCreate: rpc('orchestrator', 'orchestrator.project.create.v1', orchestratorV1.ProjectCreateRequestSchema, orchestratorV1.ProjectSchema),
+  projectGet: rpc('orchestrator', 'orchestrator.project.get.v1', orchestratorV1.ProjectGetRequestSchema, orchestratorV1.ProjectSchema),
+  projectList: rpc('orchestrator', 'orchestrator.project.list.v1', orchestratorV1.ProjectListRequestSchema, orchestratorV1.ProjectListResponseSchema),
+  projectUpdate: rpc('orchestrator', 'orchestrator.project.update.v1', orchestratorV1.ProjectUpdateRequestSchema, orchestratorV1.ProjectSchema),
+  projectDelete: rpc('orchestrator', 'orchestrator.project.delete.v1', orchestratorV1.ProjectDeleteRequestSchema, orchestratorV1.ProjectDeleteResponseSchema),
+  githubDeliveryIngest: rpc('orchestrator', 'orchestrator.delivery.ingest.v1', orchestratorV1.GitHubDeliveryIngestRequestSchema, orchestratorV1.GitHubDeliveryIngestResponseSchema),
+  taskList: rpc('orchestrator', 'orchestrator.task.list.v1', orchestratorV1.TaskListRequestSchema, orchestratorV1.TaskListResponseSchema),
+  taskGet: rpc('orchestrator', 'orchestrator.task.get.v1', orchestratorV1.TaskGetRequestSchema, orchestratorV1.TaskSchema),
+  githubRateLimit: rpc('orchestrator', 'orchestrator.github.ratelimit.v1', orchestratorV1.GitHubRateLimitRequestSchema, orchestratorV1.GitHubRateLimitResponseSchema),
+  taskRunning: rpc('orchestrator', 'orchestrator.task.running.v1', orchestratorV1.TaskRunningRequestSchema, orchestratorV1.TaskRunningResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
   // Chunks go to aiStreamChunkSubject(id) on core NATS; the reply is the final response.
@@ -148,11 +159,14 @@ export interface EventDefinition<Msg extends DescMessage = DescMessage> {
 
 export const Streams = {
   RUNS: { name: 'RUNS', subjects: ['run.requested.v1'], workQueue: true },
+  // GitHub webhook deliveries on their way to becoming tasks.
+  TASKS: { name: 'TASKS', subjects: ['tasks.>'], workQueue: true },
   EVENTS: { name: 'EVENTS', subjects: ['events.>'], workQueue: false },
 } as const;
 
 export const Events = {
   runRequested: { subject: 'run.requested.v1', stream: Streams.RUNS.name, message: orchestratorV1.RunRequestedSchema },
+  githubDeliveryReceived: { subject: 'tasks.delivery.v1', stream: Streams.TASKS.name, message: orchestratorV1.GitHubDeliveryReceivedSchema },
   runFinished: { subject: 'events.run.finished.v1', stream: Streams.EVENTS.name, message: orchestratorV1.RunFinishedSchema },
   toolExecuted: { subject: 'events.tool.executed.v1', stream: Streams.EVENTS.name, message: toolV1.ToolExecutedSchema },
   previewConsoleLogged: { subject: 'events.preview.console.v1', stream: Streams.EVENTS.name, message: analyticsV1.PreviewConsoleLoggedSchema },

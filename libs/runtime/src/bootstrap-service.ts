@@ -25,6 +25,8 @@ export interface ServiceDefinition {
   imports: Array<Type<unknown> | DynamicModule>;
   jetstream?: boolean;
   bodyLimitBytes?: number;
+  // Keep each JSON body's bytes as request.rawBody (the gateway verifies webhook signatures on them).
+  rawBody?: boolean;
   // Extra Fastify server options (the gateway's trustProxy, timeouts).
   fastifyOptions?: Omit<FastifyServerOptions, 'logger' | 'bodyLimit'>;
   // Last touches before listening (the gateway's HTTP error mapper, its plugins and hooks).
@@ -58,7 +60,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   class ServiceRootModule {}
 
   const adapter = new FastifyAdapter({ ...def.fastifyOptions, bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, rawBody: def.rawBody });
   instrumentFastify(app.getHttpAdapter().getInstance(), { service: def.service, metrics, logger });
 
   // Deferred: Nest binds handlers at connect time otherwise, before the filter below exists.

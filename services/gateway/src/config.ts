@@ -4,6 +4,18 @@ import { z } from 'zod';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 
+// A comma-separated list; empty entries dropped.
+const commaList = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+
 export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   DATABASE_URL: env.databaseUrl(),
   REDIS_URL: env.redisUrl(),
@@ -23,15 +35,7 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   // at once through Redis, so this only bounds staleness when Redis pub/sub was down.
   GATEWAY_KEY_CACHE_TTL_MS: int(0, 10_000),
   // Comma-separated allowed origins for browsers; empty = no CORS headers (same-origin only).
-  GATEWAY_CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  GATEWAY_CORS_ORIGINS: commaList(),
   // The app previews' parent origin (tool-runner's PREVIEW_BASE_URL): requests whose Origin is
   // <anything>.<its host> are refused, since preview pages run the apps' own code.
   PREVIEW_BASE_URL: z
@@ -42,15 +46,9 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
     .transform((v) => new URL(v).hostname.toLowerCase()),
   // Comma-separated team slugs whose owners may change platform-wide settings (the model switch).
   // Empty = nobody through the API; operators still have `npx overskill ai switch-model`.
-  GATEWAY_OPERATOR_TEAMS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  GATEWAY_OPERATOR_TEAMS: commaList(),
+  // GitHub webhook secrets, comma-separated: a delivery signed with any of them is accepted (rotation).
+  GITHUB_WEBHOOK_SECRET: commaList(),
   // Model calls through /api/v1/messages may take minutes; they get their own time limit.
   GATEWAY_LLM_REQUEST_TIMEOUT_MS: int(1000, 600_000),
   // Proxies in front of the gateway (nginx, an ingress): the client address is taken that many

@@ -3,7 +3,10 @@ import { PostgresModule, RedisModule } from '@overskill/persistence';
 import { AppsHttpController } from './api/apps.http-controller';
 import { PlatformApiService } from './api/platform-api.service';
 import { RunEventsService } from './api/run-events.service';
+import { ProjectsApiService } from './api/projects-api.service';
+import { ProjectsHttpController } from './api/projects.http-controller';
 import { RunsHttpController } from './api/runs.http-controller';
+import { TasksHttpController } from './api/tasks.http-controller';
 import { WorkspaceApiService } from './api/workspace-api.service';
 import { WorkspaceHttpController } from './api/workspace.http-controller';
 import { AuditHttpController } from './audit/audit.http-controller';
@@ -13,6 +16,8 @@ import { GATEWAY_ENV, type GatewayEnv } from './config';
 import { AdminHttpController } from './health/admin.http-controller';
 import { PlatformHealthController } from './health/platform-health.controller';
 import { PlatformHealthService } from './health/platform-health.service';
+import { GitHubWebhookHttpController } from './github/github-webhook.http-controller';
+import { GitHubWebhookService } from './github/github-webhook.service';
 import { DrainController } from './http/drain';
 import { RateLimiter } from './http/rate-limiter';
 import { ApiKeyGuard } from './keys/api-key.guard';
@@ -42,6 +47,9 @@ export class GatewayModule {
         ApiKeysController,
         AppsHttpController,
         RunsHttpController,
+        ProjectsHttpController,
+        TasksHttpController,
+        GitHubWebhookHttpController,
         WorkspaceHttpController,
         PreviewHttpController,
         ApiKeysHttpController,
@@ -66,6 +74,8 @@ export class GatewayModule {
         AuditService,
         DrainController,
         PlatformApiService,
+        ProjectsApiService,
+        GitHubWebhookService,
         WorkspaceApiService,
         PreviewApiService,
         RunEventsService,

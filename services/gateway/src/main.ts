@@ -17,6 +17,7 @@ runService(() => {
     service: 'gateway',
     env,
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES,
+    rawBody: true,
     fastifyOptions: {
       trustProxy: env.GATEWAY_TRUST_PROXY_HOPS > 0 ? env.GATEWAY_TRUST_PROXY_HOPS : false,
       keepAliveTimeout: env.GATEWAY_KEEP_ALIVE_TIMEOUT_MS,

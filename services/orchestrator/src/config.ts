@@ -24,6 +24,21 @@ const priceTable = z
     }
   });
 
+// `<key id>:<32 bytes, base64>` comma-separated; the first encrypts, every one decrypts (rotation).
+const secretKeys = z.string().transform((raw, ctx) => {
+  const keys: Array<{ id: string; key: Buffer }> = [];
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [id, encoded] = entry.split(':');
+    const key = Buffer.from(encoded ?? '', 'base64');
+    if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'PROJECT_SECRET_KEYS must be <key id>:<32 bytes in base64>[,<older key id>:<key>…]' });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  return keys;
+});
+
 const toolList = z.string().transform((raw) => new Set(raw.split(',').map((s) => s.trim()).filter(Boolean)));
 
 export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
@@ -67,6 +82,14 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   PREVIEW_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(45_000),
   PREVIEW_AUTOFIX_TURNS: z.coerce.number().int().min(0).max(10).default(2),
   RUN_READ_ONLY_TOOLS: toolList.default('read_file,search_files,read_console_logs,read_network_requests,read_analytics,git_status,git_diff,git_log,web_search,fetch_website'),
+  // GitHub projects: the REST API, and the keys that encrypt their credentials at rest.
+  GITHUB_API_URL: z.string().url().default('https://api.github.com'),
+  PROJECT_SECRET_KEYS: secretKeys.default(''),
+  // Every project's labelled open issues are listed this often (PoppoBuilder's 30 s), as the
+  // fallback for webhooks that never arrived; 0 turns polling off.
+  TASK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  // Below this many GitHub requests left (the alert's threshold), polling waits for the reset.
+  TASK_GITHUB_MIN_REMAINING: z.coerce.number().int().min(0).default(100),
 });
 export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;
 export const ORCHESTRATOR_ENV = Symbol('ORCHESTRATOR_ENV');

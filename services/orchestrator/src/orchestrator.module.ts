@@ -4,10 +4,26 @@ import { AppsController } from './apps/apps.controller';
 import { AppsRepository } from './apps/apps.repository';
 import { AppsService } from './apps/apps.service';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from './config';
+import { AiRouterRepository } from './delegation/ai-router.repository';
+import { GitServiceRepository } from './delegation/git-service.repository';
+import { ToolRunnerRepository } from './delegation/tool-runner.repository';
+import { GitHubRepository } from './github/github.repository';
 import { createOrchestratorDataSource } from './persistence/data-source';
 import { PreviewAutofix } from './runs/preview-autofix';
 import { PreviewCheckRepository } from './runs/preview-check.repository';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ProjectsService } from './projects/projects.service';
+import { GitHubDeliveriesService } from './tasks/github-deliveries.service';
+import { IssuePollerService } from './tasks/issue-poller.service';
+import { TaskMetrics } from './tasks/task-metrics';
+import { TaskQueueRepository } from './tasks/task-queue.repository';
+import { TaskWorkerService } from './tasks/task-worker.service';
+import { TasksController } from './tasks/tasks.controller';
+import { TasksRepository } from './tasks/tasks.repository';
+import { TasksService } from './tasks/tasks.service';
 import { AgentLoopService } from './runs/agent-loop.service';
+import { RunContextLoader } from './runs/run-context-loader';
 import { RunQueueRepository } from './runs/run-queue.repository';
 import { RunWorkerService } from './runs/run-worker.service';
 import { RunsController } from './runs/runs.controller';
@@ -20,7 +36,7 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL))],
-      controllers: [AppsController, RunsController],
+      controllers: [AppsController, RunsController, ProjectsController, TasksController],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
         AppsRepository,
@@ -30,6 +46,20 @@ export class OrchestratorModule {
         RunsService,
         PreviewCheckRepository,
         PreviewAutofix,
+        AiRouterRepository,
+        ToolRunnerRepository,
+        GitServiceRepository,
+        RunContextLoader,
+        GitHubRepository,
+        ProjectsRepository,
+        ProjectsService,
+        TasksRepository,
+        TaskQueueRepository,
+        TaskMetrics,
+        GitHubDeliveriesService,
+        TasksService,
+        TaskWorkerService,
+        IssuePollerService,
         AgentLoopService,
         RunWorkerService,
       ],

@@ -1,9 +1,10 @@
 import { AppError } from '@overskill/contracts';
-import { CliError, openCliContext } from './cli-context';
+import { CliError, openCliContext, type CliContext } from './cli-context';
 import { aiStatus, aiSwitchModel, aiUsage } from './commands/ai.command';
 import { BACKUP_HELP, backupCommand, isBackupSubcommand } from './commands/backup.command';
 import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate, keysList, keysRevoke, keysRotate } from './commands/keys.command';
+import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './commands/projects.command';
 import { status } from './commands/status.command';
 import { parseArgs } from './parse-args';
 
@@ -26,6 +27,16 @@ Commands:
   ai usage --team <id> [--day <date>]     A team's model calls, tokens and spend on a UTC day
            [--json]
 ${BACKUP_HELP}
+  projects list --team <id> [--json]      The team's GitHub projects (never their credentials)
+  projects add --team <id> --repo <o/n>   Add a project; the token is read from $GITHUB_TOKEN (or --token-env <VAR>),
+               [--app-id <n> --installation-id <n> --private-key-file <pem>]  or a GitHub App installation;
+               [--base <branch>] [--answer pull_request|comment|auto] [--concurrency <n>] [--json]
+  projects remove <projectId> --team <id> Remove a project
+  tasks list --team <id> [--project <id>] A project's tasks, or the team's queued and running tasks
+             [--json]
+  tasks show <taskId> --team <id>         One task
+  github rate-limit --team <id>           GitHub's quota for a project's credentials (GET /rate_limit)
+                    --project <id> [--json]
 
 Options:
   --help, -h                              Show this help
@@ -34,6 +45,18 @@ Environment:
   NATS_URL                                Where the platform's NATS is (default nats://127.0.0.1:4222)
 
 More commands (cache, tools) arrive with their issues; see docs/cli.md.`;
+
+type Command = (ctx: CliContext, target: string | undefined, flags: Record<string, string | true>) => Promise<string>;
+
+// GitHub projects and their tasks.
+const GITHUB_COMMANDS: Record<string, Command> = {
+  'projects list': (ctx, _target, flags) => projectsList(ctx, flags),
+  'projects add': (ctx, _target, flags) => projectsAdd(ctx, flags),
+  'projects remove': projectsRemove,
+  'tasks list': (ctx, _target, flags) => tasksList(ctx, flags),
+  'tasks show': tasksShow,
+  'github rate-limit': (ctx, _target, flags) => githubRateLimit(ctx, flags),
+};
 
 async function main(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
@@ -71,6 +94,13 @@ async function main(argv: string[]): Promise<number> {
     return withContext(natsUrl, async (ctx) => {
       const text = sub === 'status' ? await aiStatus(ctx, flags) : sub === 'usage' ? await aiUsage(ctx, flags) : await aiSwitchModel(ctx, positional[2], flags);
       process.stdout.write(`${text}\n`);
+      return 0;
+    });
+  }
+  const github = GITHUB_COMMANDS[`${command} ${sub ?? ''}`];
+  if (github) {
+    return withContext(natsUrl, async (ctx) => {
+      process.stdout.write(`${await github(ctx, positional[2], flags)}\n`);
       return 0;
     });
   }

@@ -7,3 +7,5 @@ export * from './git-http-fake';
 export * from './loopback-http-server';
 export * from './openai-images-fake';
 export * from './openai-chat-fake';
+export * from './github-fake';
+export * from './github-webhook-payloads';

@@ -13,8 +13,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state (APP_BUSY, GIT_HEAD_MOVED, GIT_WORKTREE_DIRTY, …)',
   413: 'Body or file too large',
   415: 'Bodies must be application/json',
+  422: 'Valid, but GitHub refused it (GITHUB_PERMISSION_MISSING names the permission, GITHUB_AUTH_FAILED, GITHUB_REPO_NOT_FOUND)',
   423: 'The repository is locked by another operation',
   429: 'Rate limited (RATE_LIMITED); see Retry-After and RateLimit-* headers',
+  502: 'An upstream answered with an error (AI_PROVIDER_ERROR, GITHUB_UNAVAILABLE)',
   501: 'Not available yet (NOT_IMPLEMENTED, SUBJECT_UNKNOWN)',
   503: 'A backing service is unavailable',
   504: 'No answer in time (REQUEST_TIMEOUT, RPC_TIMEOUT)',
@@ -26,6 +28,12 @@ export function jsonSchemaOf(schema: z.ZodTypeAny, io: 'input' | 'output' = 'out
   const out = zodToJsonSchema(schema, { target: 'jsonSchema2019-09', $refStrategy: 'none', effectStrategy: 'input', pipeStrategy: io }) as Json;
   delete out.$schema;
   return out;
+}
+
+function access(spec: RouteSpec): string {
+  if (spec.public) return 'No key header needed.';
+  if (spec.githubSignature) return 'No API key: authenticated by `X-Hub-Signature-256` (HMAC-SHA256 of the exact body with the webhook secret).';
+  return `Requires role **${spec.minRole}** or above${spec.scope ? ` and, for a scoped key, scope \`${spec.scope}\`` : ''}.`;
 }
 
 function openApiPath(path: string): string {
@@ -44,6 +52,11 @@ function parameters(spec: RouteSpec): Json[] {
   };
   add('path', spec.params);
   add('query', spec.query);
+  if (spec.githubSignature) {
+    out.push({ name: 'X-GitHub-Event', in: 'header', required: true, schema: { type: 'string' }, description: 'issues, issue_comment, pull_request_review or ping' });
+    out.push({ name: 'X-GitHub-Delivery', in: 'header', required: true, schema: { type: 'string', maxLength: 64 }, description: 'The delivery id; a repeated id is answered without queueing again' });
+    out.push({ name: 'X-Hub-Signature-256', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } });
+  }
   if (spec.sse) out.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,10}$' }, description: 'Resume after this event id' });
   return out;
 }
@@ -82,12 +95,9 @@ export function buildOpenApiDocument(): Json {
     const op: Json = {
       operationId: spec.id,
       summary: spec.summary,
-      description: [spec.description, spec.public ? 'No key header needed.' : `Requires role **${spec.minRole}** or above${spec.scope ? ` and, for a scoped key, scope \`${spec.scope}\`` : ''}.`, spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : '']
-        .filter(Boolean)
-        .join('\n\n'),
+      description: [spec.description, access(spec), spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : ''].filter(Boolean).join('\n\n'),
       tags: [spec.tag],
-      'x-min-role': spec.minRole,
-      'x-scope': spec.scope,
+      ...(spec.githubSignature ? { security: [] } : { 'x-min-role': spec.minRole, 'x-scope': spec.scope }),
       parameters: parameters(spec),
       responses,
       ...(spec.public ? { security: [] } : {}),
@@ -119,6 +129,9 @@ export function buildOpenApiDocument(): Json {
       { name: 'session', description: 'Web console sign-in: an API key exchanged for an HttpOnly session cookie' },
       { name: 'admin', description: 'Operator views' },
       { name: 'llm', description: 'The Anthropic-compatible Messages API, through the model router' },
+      { name: 'projects', description: 'GitHub repositories whose labelled issues become agent tasks' },
+      { name: 'tasks', description: 'Issues being worked on as agent tasks' },
+      { name: 'github', description: 'Called by GitHub, not with a key' },
     ],
     paths,
     components: {

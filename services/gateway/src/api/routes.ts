@@ -38,6 +38,9 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   streamable?: boolean;
   // The error body when it is not the gateway's { code, message, correlationId } alone.
   errorBody?: AnyObject;
+  // Called by GitHub, authenticated by the X-Hub-Signature-256 of its body instead of a key
+  // (minRole and scope do not apply).
+  githubSignature?: boolean;
   // Only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it: it changes the
   // whole platform, not one team.
   operatorOnly?: boolean;
@@ -152,6 +155,42 @@ export const ROUTES = {
     params: S.VersionParams,
     status: 200,
     binary: 'image/png',
+  listProjects: route({ id: 'listProjects', method: 'GET', path: '/api/projects', tag: 'projects', summary: "The team's GitHub projects (newest first, cursor paginated)", minRole: 'viewer', scope: 'projects:read', query: S.PageQuery, status: 200, response: S.ProjectPage, errors: [] }),
+  createProject: route({
+    id: 'createProject',
+    method: 'POST',
+    path: '/api/projects',
+    tag: 'projects',
+    summary: 'Add a GitHub repository whose labelled issues become agent tasks (admins)',
+    description: 'The credentials are checked on GitHub first; a missing permission is named (422 GITHUB_PERMISSION_MISSING). They are stored encrypted and never returned.',
+    minRole: 'admin',
+    scope: 'projects:write',
+    body: S.CreateProjectBody,
+    status: 201,
+    response: S.Project,
+    errors: [409, 422, 502],
+  }),
+  getProject: route({ id: 'getProject', method: 'GET', path: '/api/projects/:projectId', tag: 'projects', summary: 'One project (never its credentials)', minRole: 'viewer', scope: 'projects:read', params: S.ProjectParams, status: 200, response: S.Project, errors: [404] }),
+  updateProject: route({ id: 'updateProject', method: 'PATCH', path: '/api/projects/:projectId', tag: 'projects', summary: "Change a project's labels, branch, answer mode, concurrency or credentials (admins)", minRole: 'admin', scope: 'projects:write', params: S.ProjectParams, body: S.UpdateProjectBody, status: 200, response: S.Project, errors: [404, 422, 502] }),
+  deleteProject: route({ id: 'deleteProject', method: 'DELETE', path: '/api/projects/:projectId', tag: 'projects', summary: 'Remove a project (admins)', minRole: 'admin', scope: 'projects:write', params: S.ProjectParams, status: 200, response: S.ProjectDeleted, errors: [404] }),
+
+  listProjectTasks: route({ id: 'listProjectTasks', method: 'GET', path: '/api/projects/:projectId/tasks', tag: 'tasks', summary: "A project's tasks, newest first (cursor paginated)", minRole: 'viewer', scope: 'projects:read', params: S.ProjectParams, query: S.PageQuery, status: 200, response: S.TaskPage, errors: [404] }),
+  runningTasks: route({ id: 'runningTasks', method: 'GET', path: '/api/tasks/running', tag: 'tasks', summary: "The team's queued and running tasks, highest priority first", minRole: 'viewer', scope: 'projects:read', status: 200, response: S.TaskList, errors: [] }),
+  getTask: route({ id: 'getTask', method: 'GET', path: '/api/tasks/:taskId', tag: 'tasks', summary: 'One task', minRole: 'viewer', scope: 'projects:read', params: S.TaskParams, status: 200, response: S.Task, errors: [404] }),
+  githubWebhook: route({
+    id: 'githubWebhook',
+    method: 'POST',
+    path: '/api/github/webhook',
+    tag: 'github',
+    summary: 'GitHub webhook deliveries (issues, issue_comment, pull_request_review): recorded and queued, answered at once',
+    description:
+      'Set the webhook content type to application/json and its secret to one of GITHUB_WEBHOOK_SECRET. A delivery counts once by its X-GitHub-Delivery id, also when GitHub redelivers it days later.',
+    minRole: 'viewer',
+    scope: 'projects:read',
+    githubSignature: true,
+    body: S.GitHubWebhookPayload,
+    status: 202,
+    response: S.WebhookAccepted,
     errors: [404],
   }),
 
@@ -260,6 +299,8 @@ const NOT_FOUND_BY_PARAM: Record<string, { code: ErrorCode; entity: string }> = 
   appId: { code: ErrorCode.APP_NOT_FOUND, entity: 'App' },
   runId: { code: ErrorCode.RUN_NOT_FOUND, entity: 'Run' },
   keyId: { code: ErrorCode.KEY_NOT_FOUND, entity: 'Key' },
+  projectId: { code: ErrorCode.PROJECT_NOT_FOUND, entity: 'Project' },
+  taskId: { code: ErrorCode.TASK_NOT_FOUND, entity: 'Task' },
   sha: { code: ErrorCode.GIT_REVISION_NOT_FOUND, entity: 'Version' },
 };
 

@@ -20,6 +20,8 @@ export const ErrorBody = z
 export const AppParams = z.object({ appId: id('app') }).strict();
 export const RunParams = z.object({ runId: id('run') }).strict();
 export const KeyParams = z.object({ keyId: id('key') }).strict();
+export const ProjectParams = z.object({ projectId: id('project') }).strict();
+export const TaskParams = z.object({ taskId: id('task') }).strict();
 const sha = z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a commit sha (7-40 lowercase hex characters)');
 export const VersionParams = z.object({ appId: id('app'), sha }).strict();
 
@@ -330,4 +332,75 @@ export const PreviewLogs = z
         .strict(),
     ),
   })
+// ---- projects (GitHub repositories whose labelled issues become agent tasks)
+const labelName = z.string().trim().min(1).max(50).regex(/^[^,]+$/, 'must not contain commas');
+const ProjectLabelsInput = z
+  .object({ trigger: labelName, processing: labelName, awaitingResponse: labelName, completed: labelName, failed: labelName })
+  .partial()
+  .strict()
+  .describe('Defaults: overskill, processing, awaiting-response, completed, failed');
+const PriorityLabel = z.object({ label: labelName, priority: z.number().int().min(0).max(1000) }).strict();
+const projectSettings = {
+  labels: ProjectLabelsInput.optional(),
+  priorityLabels: z.array(PriorityLabel).max(20).optional().describe('Default: urgent 100, high 75, normal 50, low 25'),
+  baseBranch: z.string().trim().min(1).max(255).optional().describe('Default: main'),
+  answerMode: z.enum(['pull_request', 'comment', 'auto']).optional().describe('Default: auto (the agent decides)'),
+  concurrency: z.number().int().min(1).max(64).optional().describe('Tasks of this project at once (default 2)'),
+};
+export const CreateProjectBody = z
+  .object({
+    repository: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, 'must be owner/name'),
+    auth: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('token'), token: z.string().min(1).max(255) }).strict(),
+      z.object({ kind: z.literal('app'), appId: z.number().int().min(1), installationId: z.number().int().min(1), privateKey: z.string().min(1).max(10_000) }).strict(),
+    ]),
+    ...projectSettings,
+  })
+  .strict();
+export const UpdateProjectBody = z
+  .object({ ...projectSettings, token: z.string().min(1).max(255).optional(), privateKey: z.string().min(1).max(10_000).optional() })
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'give at least one field to change' });
+export const Project = z
+  .object({
+    id: z.string().uuid(),
+    repository: z.string(),
+    auth: z.object({ kind: z.enum(['token', 'app']), appId: z.number().int().nullable(), installationId: z.number().int().nullable() }).strict().describe('Secrets are never returned'),
+    labels: z.object({ trigger: z.string(), processing: z.string(), awaitingResponse: z.string(), completed: z.string(), failed: z.string() }).strict(),
+    priorityLabels: z.array(PriorityLabel),
+    baseBranch: z.string(),
+    answerMode: z.string(),
+    concurrency: z.number().int(),
+    permissions: z.array(z.string()).describe('What the credentials were granted when last checked'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .strict();
+export const ProjectPage = z.object({ data: z.array(Project), nextCursor: nullableString }).strict();
+export const ProjectDeleted = z.object({ id: z.string().uuid(), deleted: z.literal(true) }).strict();
+
+// ---- tasks and the GitHub webhook
+export const Task = z
+  .object({
+    id: z.string().uuid(),
+    projectId: z.string().uuid(),
+    repository: z.string(),
+    issueNumber: z.number().int(),
+    title: z.string(),
+    status: z.enum(['queued', 'running', 'awaiting_response', 'completed', 'failed', 'cancelled']),
+    priority: z.number().int(),
+    branch: z.string(),
+    pendingFollowUps: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .strict();
+export const TaskPage = z.object({ data: z.array(Task), nextCursor: nullableString }).strict();
+export const TaskList = z.object({ data: z.array(Task) }).strict();
+export const GitHubWebhookPayload = z
+  .object({ action: z.string().max(50).optional(), repository: z.object({ full_name: z.string().min(3).max(200) }).passthrough() })
+  .passthrough()
+  .describe('The event payload as GitHub sends it');
+export const WebhookAccepted = z
+  .object({ deliveryId: z.string(), queued: z.boolean(), duplicate: z.boolean().describe('The delivery id was received before: nothing new was queued') })
   .strict();

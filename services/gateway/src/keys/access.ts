@@ -17,6 +17,8 @@ export const SCOPES = [
   'admin:read',
   'admin:write',
   'ai:use',
+  'projects:read',
+  'projects:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -80,4 +80,73 @@ export class ToolCallEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
-export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity];
+export interface ProjectLabelSet {
+  trigger: string;
+  processing: string;
+  awaitingResponse: string;
+  completed: string;
+  failed: string;
+}
+
+// A GitHub repository whose labelled issues become tasks. `secret` is the token or the app's
+// private key, sealed with AES-256-GCM (key id inside); it never leaves the orchestrator.
+@Entity({ name: 'projects' })
+@Index('projects_team_repository', ['teamId', 'repository'], { unique: true })
+export class ProjectEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('varchar', { length: 200 }) repository: string;
+  @Column('varchar', { name: 'auth_kind', length: 10 }) authKind: 'token' | 'app';
+  @Column('bigint', { name: 'github_app_id', default: 0 }) githubAppId: string;
+  @Column('bigint', { name: 'installation_id', default: 0 }) installationId: string;
+  @Column('text') secret: string;
+  @Column('jsonb') labels: ProjectLabelSet;
+  @Column('jsonb', { name: 'priority_labels' }) priorityLabels: Array<{ label: string; priority: number }>;
+  @Column('varchar', { name: 'base_branch', length: 255 }) baseBranch: string;
+  @Column('varchar', { name: 'answer_mode', length: 20 }) answerMode: string;
+  @Column('int') concurrency: number;
+  @Column('jsonb', { default: [] }) permissions: string[];
+  // The polling reconciler: the ETag of the last answer (an unchanged list costs no quota) and
+  // when a replica last took the project's turn.
+  @Column('varchar', { name: 'poll_etag', length: 200, nullable: true }) pollEtag: string | null;
+  @Column('timestamptz', { name: 'polled_at', nullable: true }) polledAt: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+// A webhook delivery by its X-GitHub-Delivery id, kept well past JetStream's dedup window
+// (GitHub's manual redelivery reuses the id days later); processed_at makes it count once.
+@Entity({ name: 'github_deliveries' })
+export class GitHubDeliveryEntity {
+  @PrimaryColumn('varchar', { name: 'delivery_id', length: 64 }) deliveryId: string;
+  @Column('varchar', { length: 50 }) event: string;
+  @Column('varchar', { length: 50 }) action: string;
+  @Column('varchar', { length: 200 }) repository: string;
+  @Column('jsonb') payload: Record<string, unknown>;
+  @CreateDateColumn({ name: 'received_at', type: 'timestamptz' }) receivedAt: Date;
+  @Column('timestamptz', { name: 'processed_at', nullable: true }) processedAt: Date | null;
+  @Column('varchar', { length: 200, nullable: true }) outcome: string | null;
+}
+
+export type TaskStatusName = 'queued' | 'running' | 'awaiting_response' | 'completed' | 'failed' | 'cancelled';
+// One active task per issue: a unique index over these statuses, not a check-then-insert.
+export const ACTIVE_TASK_STATUSES: readonly TaskStatusName[] = ['queued', 'running', 'awaiting_response'];
+
+@Entity({ name: 'tasks' })
+export class TaskEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'team_id' }) teamId: string;
+  @Column('uuid', { name: 'project_id' }) projectId: string;
+  @Column('varchar', { length: 200 }) repository: string;
+  @Column('int', { name: 'issue_number' }) issueNumber: number;
+  @Column('text') title: string;
+  @Column('varchar', { length: 20 }) status: TaskStatusName;
+  @Column('int') priority: number;
+  @Column('varchar', { length: 255 }) branch: string;
+  @Column('int', { name: 'pending_follow_ups', default: 0 }) pendingFollowUps: number;
+  @Column('varchar', { name: 'delivery_id', length: 64 }) deliveryId: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity, GitHubDeliveryEntity, TaskEntity];

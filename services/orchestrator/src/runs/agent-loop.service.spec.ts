@@ -1,4 +1,18 @@
-import { commitMessageFor, concurrentGroups } from './agent-loop.service';
+import { create } from '@bufbuild/protobuf';
+import { aiV1, AppError, ErrorCode, gitV1, toolV1 } from '@overskill/contracts';
+import type { ServiceMetrics } from '@overskill/observability';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { AppsRepository } from '../apps/apps.repository';
+import { orchestratorEnvSchema } from '../config';
+import type { AiRouterRepository } from '../delegation/ai-router.repository';
+import type { GitServiceRepository } from '../delegation/git-service.repository';
+import type { ToolRunnerRepository } from '../delegation/tool-runner.repository';
+import type { AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity } from '../persistence/entities';
+import { AgentLoopService, commitMessageFor, concurrentGroups } from './agent-loop.service';
+import { RunContextLoader } from './run-context-loader';
+import type { RunQueueRepository } from './run-queue.repository';
+import type { FencedStep, RunsRepository } from './runs.repository';
 
 describe('commitMessageFor', () => {
   it('uses the first line of the request as the subject', () => {
@@ -23,5 +37,169 @@ describe('concurrentGroups', () => {
   it('groups consecutive read-only calls and keeps every write alone and in order', () => {
     const groups = concurrentGroups([use('read_file', '1'), use('search_files', '2'), use('write_file', '3'), use('write_file', '4'), use('read_file', '5')], readOnly);
     expect(groups.map((g) => g.map((u) => u.id))).toEqual([['1', '2'], ['3'], ['4'], ['5']]);
+  });
+});
+
+type Block = { text: string } | { tool: string; id: string; input: Record<string, unknown> };
+
+// The loop alone: its repositories are small in-memory fakes recording what the loop asked of
+// ai-router, tool-runner, git-service and the run's checkpoints.
+describe('AgentLoopService with mocked repositories', () => {
+  const env = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', RUN_RETRY_BASE_MS: '1', RUN_RETRY_MAX_MS: '2', RUN_LOOP_REPEAT_TURNS: '3' });
+  const app = { id: 'app-1', teamId: 'team-1', name: 'Todo', description: '', template: 'react', maxIterations: 0, initSha: null } as unknown as AppEntity;
+  const message = { id: 'msg-1', appId: 'app-1', teamId: 'team-1', role: 'user', content: 'Add a button\nmore detail', createdAt: new Date() } as unknown as MessageEntity;
+
+  let run: RunEntity;
+  let steps: RunStepEntity[];
+  let intents: ToolCallEntity[];
+  let finished: Array<{ status: string; fields: Record<string, unknown> }>;
+  let answers: Block[][];
+  let ai: { complete: jest.Mock };
+  // What each model call saw (the loop keeps appending to one conversation array).
+  let seen: Array<{ messages: Array<{ content: Array<{ block: { case: string; value: { content?: string } } }> }>; system: string }>;
+  let tools: { catalog: jest.Mock; execute: jest.Mock };
+  let git: { status: jest.Mock; commit: jest.Mock; diff: jest.Mock; restore: jest.Mock };
+  let loop: AgentLoopService;
+
+  const completion = (blocks: Block[]) =>
+    create(aiV1.CompletionResponseSchema, {
+      model: 'claude-test',
+      stopReason: blocks.some((b) => 'tool' in b) ? 'tool_use' : 'end_turn',
+      usage: { inputTokens: 100n, outputTokens: 20n },
+      costUsd: 0.01,
+      content: blocks.map((b) =>
+        'tool' in b ? { block: { case: 'toolUse' as const, value: { id: b.id, name: b.tool, inputJson: JSON.stringify(b.input) } } } : { block: { case: 'text' as const, value: { text: b.text } } },
+      ),
+    });
+  const kinds = () => steps.map((s) => s.kind);
+
+  beforeEach(() => {
+    run = { id: 'run-1', appId: 'app-1', teamId: 'team-1', messageId: 'msg-1', status: 'queued', inputTokens: '0', outputTokens: '0', costUsd: '0', iterations: 0 } as unknown as RunEntity;
+    steps = [];
+    intents = [];
+    finished = [];
+    answers = [];
+    const runs = {
+      claim: jest.fn(async () => ({ claimed: run })),
+      renewLease: jest.fn(async () => ({ held: true, cancelRequested: false, cancelReason: '' })),
+      listSteps: jest.fn(async () => [...steps]),
+      findMessage: jest.fn(async () => message),
+      findRun: jest.fn(async () => run),
+      historyBefore: jest.fn(async () => []),
+      listToolIntents: jest.fn(async () => [...intents]),
+      recordToolIntent: jest.fn(async (i: { runId: string; toolUseId: string; name: string; inputJson: string }) => {
+        intents.push({ runId: i.runId, toolUseId: i.toolUseId, name: i.name, inputJson: i.inputJson } as ToolCallEntity);
+        return true;
+      }),
+      appendFencedStep: jest.fn(async (s: FencedStep) => {
+        steps.push({ id: `step-${s.seq}`, runId: s.runId, seq: s.seq, kind: s.kind, summary: s.summary, data: s.data, status: s.status, createdAt: new Date() } as RunStepEntity);
+        return { createdAt: new Date(), cancelRequested: false, cancelReason: '' };
+      }),
+      teamSpendSince: jest.fn(async () => 0),
+      hasAssistantMessage: jest.fn(async () => false),
+      insertAssistantMessage: jest.fn(async () => undefined),
+      finishOwned: jest.fn(async (_id: string, _owner: string, status: string, fields: Record<string, unknown>) => {
+        finished.push({ status, fields });
+        return true;
+      }),
+    } as unknown as RunsRepository;
+    const apps = { findById: jest.fn(async () => app) } as unknown as AppsRepository;
+    const queue = { publishProgress: jest.fn(), publishFinished: jest.fn(async () => undefined) } as unknown as RunQueueRepository;
+    seen = [];
+    ai = {
+      complete: jest.fn(async (req: (typeof seen)[number]) => {
+        seen.push({ messages: [...req.messages], system: req.system });
+        return completion(answers.shift() ?? [{ text: 'Done.' }]);
+      }),
+    };
+    tools = {
+      catalog: jest.fn(async () => create(toolV1.CatalogListResponseSchema, { tools: [{ name: 'write_file', description: 'Write', inputSchemaJson: '{}' }] })),
+      execute: jest.fn(async (c: { toolUseId: string }) => create(toolV1.ToolCallResponseSchema, { output: `wrote ${c.toolUseId}`, bytesWritten: 5n })),
+    };
+    git = {
+      status: jest.fn(async () => create(gitV1.RepoStatusResponseSchema, { headSha: 'a'.repeat(40) })),
+      commit: jest.fn(async () => create(gitV1.RepoCommitResponseSchema, { sha: 'b'.repeat(40), created: true })),
+      diff: jest.fn(async () => create(gitV1.RepoDiffResponseSchema, {})),
+      restore: jest.fn(async () => create(gitV1.RepoRestoreResponseSchema, { sha: 'c'.repeat(40), savedPendingSha: 'd'.repeat(40) })),
+    };
+    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, git as unknown as GitServiceRepository);
+    loop = new AgentLoopService(
+      env,
+      runs,
+      apps,
+      queue,
+      ai as unknown as AiRouterRepository,
+      tools as unknown as ToolRunnerRepository,
+      git as unknown as GitServiceRepository,
+      contexts,
+      pino({ level: 'silent' }),
+      { registry: new Registry() } as unknown as ServiceMetrics,
+    );
+  });
+
+  it('asks the model, runs the tool it asks for, feeds the result back and commits once', async () => {
+    answers = [[{ text: 'Writing it' }, { tool: 'write_file', id: 'tu-1', input: { path: 'src/App.tsx', content: 'x' } }], [{ text: 'Added the button.' }]];
+    await loop.execute(run.id);
+
+    expect(kinds()).toEqual(['run_started', 'model_call', 'tool_call', 'model_call', 'commit', 'run_completed']);
+    expect(tools.execute).toHaveBeenCalledTimes(1);
+    expect(tools.execute.mock.calls[0]?.[0]).toMatchObject({ teamId: 'team-1', appId: 'app-1', runId: 'run-1', toolUseId: 'tu-1', name: 'write_file' });
+    // The second model call sees the tool's result, and the system prompt names the touched file.
+    const second = seen[1];
+    expect(second?.messages.at(-1)?.content[0]?.block).toMatchObject({ case: 'toolResult', value: { content: 'wrote tu-1' } });
+    expect(second?.system).toContain('- src/App.tsx');
+    expect(git.commit).toHaveBeenCalledTimes(1);
+    expect(git.commit.mock.calls[0]?.slice(1, 2)).toEqual(['Add a button']);
+    expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ commitSha: 'b'.repeat(40), reply: 'Added the button.' }) }]);
+  });
+
+  it('resumes from its checkpoints without repeating a tool call that may have run', async () => {
+    answers = [[{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }]];
+    // First replica: dies inside the tool call, after its intent is durable.
+    tools.execute.mockImplementationOnce(async () => {
+      throw new Error('replica killed');
+    });
+    await expect(loop.execute(run.id)).rejects.toThrow('replica killed');
+    expect(kinds()).toEqual(['run_started', 'model_call']);
+
+    answers = [[{ text: 'Checked and done.' }]];
+    await loop.execute(run.id, 2);
+    expect(kinds()).toEqual(['run_started', 'model_call', 'run_resumed', 'tool_call', 'model_call', 'commit', 'run_completed']);
+    expect(tools.execute).toHaveBeenCalledTimes(1);
+    expect(steps.find((s) => s.kind === 'tool_call')?.data).toMatchObject({ toolUseId: 'tu-1', inDoubt: true, isError: true });
+    expect(ai.complete).toHaveBeenCalledTimes(2);
+  });
+
+  it('rolls back to the commit it started from when the agent goes in circles', async () => {
+    const same: Block[] = [{ tool: 'write_file', id: 'x', input: { path: 'a.txt', content: 'same' } }];
+    answers = [1, 2, 3, 4, 5].map((i) => same.map((b) => ({ ...b, id: `tu-${i}` })));
+    tools.execute.mockImplementation(async (c: { toolUseId: string }) => create(toolV1.ToolCallResponseSchema, { output: 'failed', isError: true, errorCode: 'X', toolUseId: c.toolUseId }));
+    await loop.execute(run.id);
+
+    expect(git.restore).toHaveBeenCalledWith(run, 'a'.repeat(40), expect.stringContaining('loop detected'), expect.anything());
+    expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_LOOP_DETECTED, commitSha: 'c'.repeat(40) } });
+    expect(git.commit).not.toHaveBeenCalled();
+  });
+
+  it('refuses before any model call when the estimate is over the run budget', async () => {
+    const poor = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', RUN_COST_BUDGET_USD: '0.000001' });
+    Object.assign(env, { RUN_COST_BUDGET_USD: poor.RUN_COST_BUDGET_USD });
+    try {
+      await loop.execute(run.id);
+    } finally {
+      Object.assign(env, { RUN_COST_BUDGET_USD: 5 });
+    }
+    expect(ai.complete).not.toHaveBeenCalled();
+    expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_BUDGET_EXCEEDED } });
+  });
+
+  it('stops with a dependency error and rolls back when tool-runner stays unavailable', async () => {
+    answers = [[{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }]];
+    tools.execute.mockRejectedValue(new AppError(ErrorCode.RPC_NO_RESPONDERS, 'no responders'));
+    await loop.execute(run.id);
+
+    expect(tools.execute.mock.calls.length).toBe(env.RUN_RETRY_ATTEMPTS);
+    expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_TOOLS_UNAVAILABLE } });
+    expect(git.restore).toHaveBeenCalledTimes(1);
   });
 });

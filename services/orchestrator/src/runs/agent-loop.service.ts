@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import { AppError, ErrorCode, Rpc, aiV1, gitV1 } from '@overskill/contracts';
-import { NatsRpcClient, RedeliverLater } from '@overskill/messaging';
+import { AppError, ErrorCode, aiV1 } from '@overskill/contracts';
+import { RedeliverLater } from '@overskill/messaging';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -9,47 +8,41 @@ import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
 import { AppsRepository } from '../apps/apps.repository';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
-import type { AppEntity, MessageEntity, RunEntity, RunStatusName, RunStepEntity } from '../persistence/entities';
-import { callCostUsd, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
-import { applyFileChanges, buildSystemPrompt, splitHistory } from './run-context';
+import { AiRouterRepository } from '../delegation/ai-router.repository';
+import { GitServiceRepository } from '../delegation/git-service.repository';
+import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
+import type { AppEntity, MessageEntity, RunEntity, RunStatusName } from '../persistence/entities';
+import { callCostUsd, checkBudgets, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
+import { buildSystemPrompt } from './run-context';
+import { RunContextLoader } from './run-context-loader';
 import { withDependencyRetry, type Dependency } from './dependency-retry';
 import { LoopDetector } from './loop-detector';
 import { feedbackOf, isFeedbackStep, PreviewAutofix } from './preview-autofix';
 import { LeaseLost, RunDeleted, RunJournal } from './run-journal';
 import { RunQueueRepository } from './run-queue.repository';
+import {
+  RunState,
+  changedWorkspace,
+  outcomeFrom,
+  pathsIn,
+  toContentBlock,
+  toResultBlock,
+  userText,
+  type ChatMessageInit,
+  type RunContext,
+  type StoredBlock,
+  type ToolOutcome,
+  type ToolUse,
+} from './run-state';
 import { RUN_STATUS } from './run-status';
 import { toRunEvent } from './run-event';
 import { RunsRepository } from './runs.repository';
-
-type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
-type ContentBlockInit = MessageInitShape<typeof aiV1.ContentBlockSchema>;
-
-// How model output is checkpointed: enough to rebuild the conversation after a crash.
-type StoredBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; inputJson: string };
-
-interface ToolUse {
-  id: string;
-  name: string;
-  inputJson: string;
-}
-
-interface ToolOutcome {
-  toolUseId: string;
-  name: string;
-  output: string;
-  isError: boolean;
-  errorCode: string;
-  bytesWritten: number;
-  inDoubt?: boolean;
-}
 
 // Another replica holds the run right now: the message goes back to JetStream for later.
 export class RunBusy extends RedeliverLater {}
 
 const FINAL_KINDS = new Set(['run_completed', 'run_failed', 'run_cancelled']);
 const AGENT = { authorName: 'overskill agent', authorEmail: 'agent@overskill.local' };
-// Tool inputs that name the files a call changes.
-const PATH_FIELDS = ['path', 'from', 'to', 'new_path', 'old_path', 'destination'];
 const IN_DOUBT_OUTPUT =
   'This tool call was interrupted (the orchestrator restarted or the call timed out) and its outcome is unknown. It was not repeated automatically. Check the workspace before repeating it.';
 
@@ -71,7 +64,10 @@ export class AgentLoopService {
     private readonly runs: RunsRepository,
     private readonly apps: AppsRepository,
     private readonly queue: RunQueueRepository,
-    private readonly rpc: NatsRpcClient,
+    private readonly ai: AiRouterRepository,
+    private readonly tools: ToolRunnerRepository,
+    private readonly git: GitServiceRepository,
+    private readonly contexts: RunContextLoader,
     private readonly previewAutofix: PreviewAutofix,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
@@ -144,7 +140,7 @@ export class AgentLoopService {
         const existing = this.previewAutofix.roundCommit(journal.steps);
         const commit = existing
           ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
-          : await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run)));
+          : await this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT));
         if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
         if (!(await this.previewAutofix.afterCommit(run, journal, commit))) {
           await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
@@ -160,7 +156,7 @@ export class AgentLoopService {
   // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check
   // before any money is spent.
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
-    const status = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoStatus, { appId: run.appId }, this.gitOptions(run)));
+    const status = await this.call('git', journal, () => this.git.status(run));
     state.baseSha = status.headSha;
     const context = await this.context(run, app, message, journal, state);
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + JSON.stringify(context.tools).length;
@@ -212,22 +208,18 @@ export class AgentLoopService {
         const system = buildSystemPrompt({ ...context.promptInput, touched: state.touched });
         const modelStarted = performance.now();
         const completion = await this.call('ai', journal, () =>
-          this.rpc.send(
-            Rpc.aiCompletionCreate,
-            {
-              teamId: run.teamId,
-              appId: run.appId,
-              runId: run.id,
-              modelAlias: 'primary',
-              system,
-              messages: conversation,
-              tools: context.tools,
-              maxTokens: this.env.RUN_MAX_OUTPUT_TOKENS,
-              // The run's whole budget: ai-router counts what the run already spent under its id.
-              runBudgetUsd: this.env.RUN_COST_BUDGET_USD,
-            },
-            { timeoutMs: this.env.RUN_MODEL_TIMEOUT_MS, tenantId: run.teamId },
-          ),
+          this.ai.complete({
+            teamId: run.teamId,
+            appId: run.appId,
+            runId: run.id,
+            modelAlias: 'primary',
+            system,
+            messages: conversation,
+            tools: context.tools,
+            maxTokens: this.env.RUN_MAX_OUTPUT_TOKENS,
+            // The run's whole budget: ai-router counts what the run already spent under its id.
+            runBudgetUsd: this.env.RUN_COST_BUDGET_USD,
+          }),
         );
         const blocks: StoredBlock[] = completion.content.flatMap((b): StoredBlock[] => {
           if (b.block.case === 'text') return [{ type: 'text', text: b.block.value.text }];
@@ -310,11 +302,7 @@ export class AgentLoopService {
       intents.add(use.id);
       try {
         const reply = await this.call('tools', journal, () =>
-          this.rpc.send(
-            Rpc.toolCallExecute,
-            { teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson },
-            { timeoutMs: this.env.RUN_TOOL_TIMEOUT_MS, tenantId: run.teamId },
-          ),
+          this.tools.execute({ teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson }),
         );
         outcome = { toolUseId: use.id, name: use.name, output: reply.output, isError: reply.isError, errorCode: reply.errorCode, bytesWritten: Number(reply.bytesWritten) };
       } catch (err) {
@@ -330,61 +318,12 @@ export class AgentLoopService {
   }
 
   private async context(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<RunContext> {
-    const catalog = await this.call('tools', journal, () => this.rpc.send(Rpc.toolCatalogList, {}, { tenantId: run.teamId }));
-    const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
-    const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
-    const split = splitHistory(previous.map((m) => ({ role: m.role, content: m.content })), this.env.RUN_HISTORY_RECENT_MESSAGES, this.env.RUN_HISTORY_CONDENSED_MESSAGES);
-    const files = await this.fileTree(run, app, journal);
-    const context: RunContext = {
-      tools,
-      history: split.recent.map((m) => (m.role === 'user' ? userText(m.content) : { role: aiV1.Role.ASSISTANT, content: [{ block: { case: 'text' as const, value: { text: m.content } } }] })),
-      promptInput: { appName: app.name, appDescription: app.description, files, fileLimit: this.env.RUN_CONTEXT_FILE_LIMIT, condensed: split.condensed },
-      system: '',
-    };
-    context.system = buildSystemPrompt({ ...context.promptInput, touched: [] });
-    state.context = context;
-    return context;
+    state.context = await this.contexts.load(run, app, message, (dependency, fn) => this.call(dependency, journal, fn));
+    return state.context;
   }
 
-  // The first commit's files plus every change since (committed or not).
-  private async fileTree(run: RunEntity, app: AppEntity, journal: RunJournal): Promise<string[]> {
-    if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
-    const initSha = app.initSha;
-    const initial = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, toRevision: initSha }, this.gitOptions(run)));
-    const since = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoDiff, { appId: run.appId, fromRevision: initSha }, this.gitOptions(run)));
-    return applyFileChanges(
-      initial.files.map((f) => f.path),
-      since.files.map((f) => ({ path: f.path, oldPath: f.oldPath, deleted: f.change === gitV1.FileChange.DELETED })),
-    );
-  }
-
-  private async checkBudgets(run: RunEntity, state: RunState, estimateUsd: number): Promise<void> {
-    const { RUN_TOKEN_BUDGET, RUN_COST_BUDGET_USD, TEAM_DAILY_COST_BUDGET_USD } = this.env;
-    if (state.tokens >= RUN_TOKEN_BUDGET) {
-      throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The run used ${state.tokens} tokens, its budget is ${RUN_TOKEN_BUDGET}; the work so far is committed`);
-    }
-    if (RUN_COST_BUDGET_USD > 0 && state.costUsd + estimateUsd >= RUN_COST_BUDGET_USD) {
-      throw new AppError(
-        ErrorCode.RUN_BUDGET_EXCEEDED,
-        estimateUsd > 0 && state.costUsd === 0
-          ? `The request is estimated at $${estimateUsd.toFixed(4)}, over the run budget of $${RUN_COST_BUDGET_USD}; make it smaller`
-          : `The run spent $${state.costUsd.toFixed(4)} of its $${RUN_COST_BUDGET_USD} budget; the work so far is committed`,
-      );
-    }
-    if (TEAM_DAILY_COST_BUDGET_USD > 0) {
-      // Read at most once a second per run; in between, this run's own spend is added to it.
-      if (!state.team || Date.now() - state.team.readAt > 1000) {
-        state.team = { usd: await this.runs.teamSpendSince(run.teamId, startOfUtcDay(new Date())), readAt: Date.now(), runCostAtRead: state.costUsd };
-      }
-      const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
-      if (spent + estimateUsd >= TEAM_DAILY_COST_BUDGET_USD) {
-        throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`);
-      }
-    }
-  }
-
-  private gitOptions(run: RunEntity) {
-    return { tenantId: run.teamId, timeoutMs: this.env.RUN_GIT_TIMEOUT_MS };
+  private checkBudgets(run: RunEntity, state: RunState, estimateUsd: number): Promise<void> {
+    return checkBudgets(this.env, state, estimateUsd, () => this.runs.teamSpendSince(run.teamId, startOfUtcDay(new Date())));
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
@@ -424,9 +363,7 @@ export class AgentLoopService {
         return await this.finish(run, journal, state, 'failed', { errorCode: code, errorMessage: `${appError.message} Changes made by this run are not committed yet.`, reply: appError.message });
       }
       // Cancel, max iterations, budget, anything else: keep what was done as a version.
-      const commit = await this.call('git', journal, () => this.rpc.send(Rpc.gitRepoCommit, { appId: run.appId, message: commitMessageFor(message.content), ...AGENT }, this.gitOptions(run))).catch(
-        () => undefined,
-      );
+      const commit = await this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT)).catch(() => undefined);
       const status: RunStatusName = code === ErrorCode.RUN_CANCELLED ? 'cancelled' : 'failed';
       await this.finish(run, journal, state, status, { commitSha: commit?.sha, errorCode: code, errorMessage: appError.message, reply: appError.message });
     } catch (inner) {
@@ -438,13 +375,7 @@ export class AgentLoopService {
   private async rollBack(run: RunEntity, journal: RunJournal, state: RunState, why: string): Promise<string> {
     if (!state.baseSha) return '';
     try {
-      const restored = await this.call('git', journal, () =>
-        this.rpc.send(
-          Rpc.gitRepoRestore,
-          { appId: run.appId, revision: state.baseSha, savePendingChanges: true, message: `Roll back to ${state.baseSha.slice(0, 12)}: ${why}`, ...AGENT },
-          this.gitOptions(run),
-        ),
-      );
+      const restored = await this.call('git', journal, () => this.git.restore(run, state.baseSha, `Roll back to ${state.baseSha.slice(0, 12)}: ${why}`, AGENT));
       await journal.step('rollback', `Rolled back to ${state.baseSha.slice(0, 12)} (${why})`, { sha: restored.sha, restoredFrom: state.baseSha, savedPendingSha: restored.savedPendingSha });
       return restored.sha;
     } catch (err) {
@@ -489,30 +420,6 @@ interface FinalData {
   reply: string;
 }
 
-interface RunContext {
-  tools: Array<{ name: string; description: string; inputSchemaJson: string }>;
-  history: ChatMessageInit[];
-  promptInput: Omit<Parameters<typeof buildSystemPrompt>[0], 'touched'>;
-  system: string;
-}
-
-// What the loop keeps in memory, rebuilt from the run row and its checkpoints on resume.
-class RunState {
-  baseSha = '';
-  iterations: number;
-  tokens: number;
-  costUsd: number;
-  touched: string[] = [];
-  context?: RunContext;
-  team?: { usd: number; readAt: number; runCostAtRead: number };
-
-  constructor(run: RunEntity, steps: RunStepEntity[]) {
-    this.iterations = steps.filter((s) => s.kind === 'model_call').length;
-    this.tokens = Number(run.inputTokens) + Number(run.outputTokens);
-    this.costUsd = Number(run.costUsd);
-  }
-}
-
 // Consecutive read-only calls form one group (run together); every other call is its own.
 export function concurrentGroups<T extends { name: string }>(uses: T[], readOnly: ReadonlySet<string>): T[][] {
   const groups: T[][] = [];
@@ -522,44 +429,6 @@ export function concurrentGroups<T extends { name: string }>(uses: T[], readOnly
     else groups.push([use]);
   }
   return groups;
-}
-
-function userText(text: string): ChatMessageInit {
-  return { role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text } } }] };
-}
-
-function toContentBlock(b: StoredBlock): ContentBlockInit {
-  return b.type === 'text' ? { block: { case: 'text', value: { text: b.text } } } : { block: { case: 'toolUse', value: { id: b.id, name: b.name, inputJson: b.inputJson } } };
-}
-
-function toResultBlock(o: ToolOutcome): ContentBlockInit {
-  return { block: { case: 'toolResult', value: { toolUseId: o.toolUseId, content: o.output, isError: o.isError } } };
-}
-
-function outcomeFrom(step: RunStepEntity): ToolOutcome {
-  const d = step.data;
-  return {
-    toolUseId: String(d['toolUseId']),
-    name: String(d['name'] ?? ''),
-    output: String(d['output'] ?? ''),
-    isError: Boolean(d['isError']),
-    errorCode: String(d['errorCode'] ?? ''),
-    bytesWritten: Number(d['bytesWritten'] ?? 0),
-    inDoubt: Boolean(d['inDoubt']),
-  };
-}
-
-function changedWorkspace(outcome: ToolOutcome, readOnly: ReadonlySet<string>): boolean {
-  return !outcome.isError && !readOnly.has(outcome.name);
-}
-
-function pathsIn(inputJson: string): string[] {
-  try {
-    const input = JSON.parse(inputJson) as Record<string, unknown>;
-    return PATH_FIELDS.flatMap((f) => (typeof input[f] === 'string' ? [input[f]] : []));
-  } catch {
-    return [];
-  }
 }
 
 // The first line of the request, shortened to a conventional subject line.

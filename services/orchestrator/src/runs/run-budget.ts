@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '@overskill/contracts';
 import type { DEFAULT_MODEL_PRICES } from '../config';
 
 export type PriceTable = typeof DEFAULT_MODEL_PRICES;
@@ -27,4 +28,43 @@ export function estimateFirstCallUsd(promptChars: number, expectedOutputTokens: 
 
 export function startOfUtcDay(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+export interface BudgetLimits {
+  RUN_TOKEN_BUDGET: number;
+  RUN_COST_BUDGET_USD: number;
+  TEAM_DAILY_COST_BUDGET_USD: number;
+}
+
+export interface BudgetState {
+  tokens: number;
+  costUsd: number;
+  team?: { usd: number; readAt: number; runCostAtRead: number };
+}
+
+// Before every model call (and with the first call's estimate before the run starts): the run's
+// tokens and dollars, then the team's spend today.
+export async function checkBudgets(limits: BudgetLimits, state: BudgetState, estimateUsd: number, teamSpendToday: () => Promise<number>): Promise<void> {
+  const { RUN_TOKEN_BUDGET, RUN_COST_BUDGET_USD, TEAM_DAILY_COST_BUDGET_USD } = limits;
+  if (state.tokens >= RUN_TOKEN_BUDGET) {
+    throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The run used ${state.tokens} tokens, its budget is ${RUN_TOKEN_BUDGET}; the work so far is committed`);
+  }
+  if (RUN_COST_BUDGET_USD > 0 && state.costUsd + estimateUsd >= RUN_COST_BUDGET_USD) {
+    throw new AppError(
+      ErrorCode.RUN_BUDGET_EXCEEDED,
+      estimateUsd > 0 && state.costUsd === 0
+        ? `The request is estimated at $${estimateUsd.toFixed(4)}, over the run budget of $${RUN_COST_BUDGET_USD}; make it smaller`
+        : `The run spent $${state.costUsd.toFixed(4)} of its $${RUN_COST_BUDGET_USD} budget; the work so far is committed`,
+    );
+  }
+  if (TEAM_DAILY_COST_BUDGET_USD > 0) {
+    // Read at most once a second per run; in between, this run's own spend is added to it.
+    if (!state.team || Date.now() - state.team.readAt > 1000) {
+      state.team = { usd: await teamSpendToday(), readAt: Date.now(), runCostAtRead: state.costUsd };
+    }
+    const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
+    if (spent + estimateUsd >= TEAM_DAILY_COST_BUDGET_USD) {
+      throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`);
+    }
+  }
 }

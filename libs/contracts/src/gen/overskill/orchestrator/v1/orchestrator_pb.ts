@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/orchestrator/v1/orchestrator.proto.
  */
 export const file_overskill_orchestrator_v1_orchestrator: GenFile = /*@__PURE__*/
-  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSKXAQoDQXBwEgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCgh0ZW1wbGF0ZRgFIAEoCRISCgpjcmVhdGVkX2F0GAYgASgJEhIKCnVwZGF0ZWRfYXQYByABKAkSFgoObWF4X2l0ZXJhdGlvbnMYCCABKAUiWAoQQXBwQ3JlYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIdGVtcGxhdGUYBCABKAkiMAoNQXBwR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSJICg5BcHBMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlgKD0FwcExpc3RSZXNwb25zZRIsCgRhcHBzGAEgAygLMh4ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5BcHASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlkKEk1lc3NhZ2VQb3N0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgdjb250ZW50GAMgASgJEhEKCWF1dGhvcl9pZBgEIAEoCSI5ChNNZXNzYWdlUG9zdFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJIlUKB1J1blN0ZXASCgoCaWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJItYCCgNSdW4SCgoCaWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKZXJyb3JfY29kZRgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhIKCmNvbW1pdF9zaGEYByABKAkSEgoKaXRlcmF0aW9ucxgIIAEoBRISCgpjcmVhdGVkX2F0GAkgASgJEhMKC2ZpbmlzaGVkX2F0GAogASgJEjEKBXN0ZXBzGAsgAygLMiIub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGVwEhQKDGlucHV0X3Rva2VucxgMIAEoAxIVCg1vdXRwdXRfdG9rZW5zGA0gASgDEhAKCGNvc3RfdXNkGA4gASgBIjAKDVJ1bkdldFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiJQoSQXBwSWRzRXhpc3RSZXF1ZXN0Eg8KB2FwcF9pZHMYASADKAkiLwoTQXBwSWRzRXhpc3RSZXNwb25zZRIYChBleGlzdGluZ19hcHBfaWRzGAEgAygJIj8KDFJ1blJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkikAEKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEjQKBnN0YXR1cxgFIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBiABKAkixQEKC1J1bkZpbmlzaGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgppdGVyYXRpb25zGAUgASgFEhIKCmNvbW1pdF9zaGEYBiABKAkSEgoKZXJyb3JfY29kZRgHIAEoCRITCgtvY2N1cnJlZF9hdBgIIAEoCSKpAQoQQXBwVXBkYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCgRuYW1lGAMgASgJSACIAQESGAoLZGVzY3JpcHRpb24YBCABKAlIAYgBARIbCg5tYXhfaXRlcmF0aW9ucxgFIAEoBUgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIRCg9fbWF4X2l0ZXJhdGlvbnMiMwoQQXBwRGVsZXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSIjChFBcHBEZWxldGVSZXNwb25zZRIOCgZhcHBfaWQYASABKAkihQEKEUNoYXRNZXNzYWdlUmVjb3JkEgoKAmlkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRyb2xlGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSEQoJYXV0aG9yX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJIlwKEk1lc3NhZ2VMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJuChNNZXNzYWdlTGlzdFJlc3BvbnNlEj4KCG1lc3NhZ2VzGAEgAygLMiwub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5DaGF0TWVzc2FnZVJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWAoOUnVuTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiWAoPUnVuTGlzdFJlc3BvbnNlEiwKBHJ1bnMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoQUnVuQ2FuY2VsUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJIlkKFFJ1bkV2ZW50c0xpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhEKCWFmdGVyX3NlcRgDIAEoBRINCgVsaW1pdBgEIAEoBSKUAQoVUnVuRXZlbnRzTGlzdFJlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIjLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuRXZlbnQSNAoGc3RhdHVzGAIgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEAoIY29tcGxldGUYAyABKAgqoQEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBADEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAQSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBWIGcHJvdG8z");
+  fileDesc("CixvdmVyc2tpbGwvb3JjaGVzdHJhdG9yL3YxL29yY2hlc3RyYXRvci5wcm90bxIZb3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MSKXAQoDQXBwEgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCgh0ZW1wbGF0ZRgFIAEoCRISCgpjcmVhdGVkX2F0GAYgASgJEhIKCnVwZGF0ZWRfYXQYByABKAkSFgoObWF4X2l0ZXJhdGlvbnMYCCABKAUiWAoQQXBwQ3JlYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIdGVtcGxhdGUYBCABKAkiMAoNQXBwR2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSJICg5BcHBMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlgKD0FwcExpc3RSZXNwb25zZRIsCgRhcHBzGAEgAygLMh4ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5BcHASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlkKEk1lc3NhZ2VQb3N0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIPCgdjb250ZW50GAMgASgJEhEKCWF1dGhvcl9pZBgEIAEoCSI5ChNNZXNzYWdlUG9zdFJlc3BvbnNlEhIKCm1lc3NhZ2VfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJIlUKB1J1blN0ZXASCgoCaWQYASABKAkSCwoDc2VxGAIgASgFEgwKBGtpbmQYAyABKAkSDwoHc3VtbWFyeRgEIAEoCRISCgpjcmVhdGVkX2F0GAUgASgJItYCCgNSdW4SCgoCaWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkSNAoGc3RhdHVzGAQgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEgoKZXJyb3JfY29kZRgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhIKCmNvbW1pdF9zaGEYByABKAkSEgoKaXRlcmF0aW9ucxgIIAEoBRISCgpjcmVhdGVkX2F0GAkgASgJEhMKC2ZpbmlzaGVkX2F0GAogASgJEjEKBXN0ZXBzGAsgAygLMiIub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGVwEhQKDGlucHV0X3Rva2VucxgMIAEoAxIVCg1vdXRwdXRfdG9rZW5zGA0gASgDEhAKCGNvc3RfdXNkGA4gASgBIjAKDVJ1bkdldFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiJQoSQXBwSWRzRXhpc3RSZXF1ZXN0Eg8KB2FwcF9pZHMYASADKAkiLwoTQXBwSWRzRXhpc3RSZXNwb25zZRIYChBleGlzdGluZ19hcHBfaWRzGAEgAygJIj8KDFJ1blJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg8KB3RlYW1faWQYAyABKAkikAEKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKAUSDAoEa2luZBgDIAEoCRIPCgdzdW1tYXJ5GAQgASgJEjQKBnN0YXR1cxgFIAEoDjIkLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBiABKAkixQEKC1J1bkZpbmlzaGVkEg4KBnJ1bl9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRI0CgZzdGF0dXMYBCABKA4yJC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1blN0YXR1cxISCgppdGVyYXRpb25zGAUgASgFEhIKCmNvbW1pdF9zaGEYBiABKAkSEgoKZXJyb3JfY29kZRgHIAEoCRITCgtvY2N1cnJlZF9hdBgIIAEoCSKpAQoQQXBwVXBkYXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCgRuYW1lGAMgASgJSACIAQESGAoLZGVzY3JpcHRpb24YBCABKAlIAYgBARIbCg5tYXhfaXRlcmF0aW9ucxgFIAEoBUgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIRCg9fbWF4X2l0ZXJhdGlvbnMiMwoQQXBwRGVsZXRlUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSIjChFBcHBEZWxldGVSZXNwb25zZRIOCgZhcHBfaWQYASABKAkihQEKEUNoYXRNZXNzYWdlUmVjb3JkEgoKAmlkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRyb2xlGAMgASgJEg8KB2NvbnRlbnQYBCABKAkSEQoJYXV0aG9yX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRISCgpjcmVhdGVkX2F0GAcgASgJIlwKEk1lc3NhZ2VMaXN0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJuChNNZXNzYWdlTGlzdFJlc3BvbnNlEj4KCG1lc3NhZ2VzGAEgAygLMiwub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5DaGF0TWVzc2FnZVJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWAoOUnVuTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIOCgZhcHBfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiWAoPUnVuTGlzdFJlc3BvbnNlEiwKBHJ1bnMYASADKAsyHi5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQoQUnVuQ2FuY2VsUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSFAoMcmVxdWVzdGVkX2J5GAQgASgJIlkKFFJ1bkV2ZW50c0xpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhEKCWFmdGVyX3NlcRgDIAEoBRINCgVsaW1pdBgEIAEoBSKUAQoVUnVuRXZlbnRzTGlzdFJlc3BvbnNlEjMKBmV2ZW50cxgBIAMoCzIjLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUnVuRXZlbnQSNAoGc3RhdHVzGAIgASgOMiQub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5SdW5TdGF0dXMSEAoIY29tcGxldGUYAyABKAgicgoNUHJvamVjdExhYmVscxIPCgd0cmlnZ2VyGAEgASgJEhIKCnByb2Nlc3NpbmcYAiABKAkSGQoRYXdhaXRpbmdfcmVzcG9uc2UYAyABKAkSEQoJY29tcGxldGVkGAQgASgJEg4KBmZhaWxlZBgFIAEoCSIwCg1Qcmlvcml0eUxhYmVsEg0KBWxhYmVsGAEgASgJEhAKCHByaW9yaXR5GAIgASgFIvYCCgdQcm9qZWN0EgoKAmlkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSEgoKcmVwb3NpdG9yeRgDIAEoCRIRCglhdXRoX2tpbmQYBCABKAkSFQoNZ2l0aHViX2FwcF9pZBgFIAEoAxIXCg9pbnN0YWxsYXRpb25faWQYBiABKAMSOAoGbGFiZWxzGAcgASgLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcm9qZWN0TGFiZWxzEkEKD3ByaW9yaXR5X2xhYmVscxgIIAMoCzIoLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJpb3JpdHlMYWJlbBITCgtiYXNlX2JyYW5jaBgJIAEoCRITCgthbnN3ZXJfbW9kZRgKIAEoCRITCgtjb25jdXJyZW5jeRgLIAEoBRISCgpjcmVhdGVkX2F0GAwgASgJEhIKCnVwZGF0ZWRfYXQYDSABKAkSEwoLcGVybWlzc2lvbnMYDiADKAki3gIKFFByb2plY3RDcmVhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcmVwb3NpdG9yeRgCIAEoCRIRCglhdXRoX2tpbmQYAyABKAkSDQoFdG9rZW4YBCABKAkSFQoNZ2l0aHViX2FwcF9pZBgFIAEoAxITCgtwcml2YXRlX2tleRgGIAEoCRIXCg9pbnN0YWxsYXRpb25faWQYByABKAMSOAoGbGFiZWxzGAggASgLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcm9qZWN0TGFiZWxzEkEKD3ByaW9yaXR5X2xhYmVscxgJIAMoCzIoLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJpb3JpdHlMYWJlbBITCgtiYXNlX2JyYW5jaBgKIAEoCRITCgthbnN3ZXJfbW9kZRgLIAEoCRITCgtjb25jdXJyZW5jeRgMIAEoBSI4ChFQcm9qZWN0R2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEhIKCnByb2plY3RfaWQYAiABKAkiTAoSUHJvamVjdExpc3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoTUHJvamVjdExpc3RSZXNwb25zZRI0Cghwcm9qZWN0cxgBIAMoCzIiLm92ZXJza2lsbC5vcmNoZXN0cmF0b3IudjEuUHJvamVjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinwMKFFByb2plY3RVcGRhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCRI4CgZsYWJlbHMYAyABKAsyKC5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlByb2plY3RMYWJlbHMSQQoPcHJpb3JpdHlfbGFiZWxzGAQgAygLMigub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5Qcmlvcml0eUxhYmVsEh8KF3JlcGxhY2VfcHJpb3JpdHlfbGFiZWxzGAUgASgIEhgKC2Jhc2VfYnJhbmNoGAYgASgJSACIAQESGAoLYW5zd2VyX21vZGUYByABKAlIAYgBARIYCgtjb25jdXJyZW5jeRgIIAEoBUgCiAEBEhIKBXRva2VuGAkgASgJSAOIAQESGAoLcHJpdmF0ZV9rZXkYCiABKAlIBIgBAUIOCgxfYmFzZV9icmFuY2hCDgoMX2Fuc3dlcl9tb2RlQg4KDF9jb25jdXJyZW5jeUIICgZfdG9rZW5CDgoMX3ByaXZhdGVfa2V5IjsKFFByb2plY3REZWxldGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEgoKcHJvamVjdF9pZBgCIAEoCSIrChVQcm9qZWN0RGVsZXRlUmVzcG9uc2USEgoKcHJvamVjdF9pZBgBIAEoCSJ7ChtHaXRIdWJEZWxpdmVyeUluZ2VzdFJlcXVlc3QSEwoLZGVsaXZlcnlfaWQYASABKAkSDQoFZXZlbnQYAiABKAkSDgoGYWN0aW9uGAMgASgJEhIKCnJlcG9zaXRvcnkYBCABKAkSFAoMcGF5bG9hZF9qc29uGAUgASgJIjEKHEdpdEh1YkRlbGl2ZXJ5SW5nZXN0UmVzcG9uc2USEQoJZHVwbGljYXRlGAEgASgIIi0KFkdpdEh1YkRlbGl2ZXJ5UmVjZWl2ZWQSEwoLZGVsaXZlcnlfaWQYASABKAki+wEKBFRhc2sSCgoCaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRISCgpwcm9qZWN0X2lkGAMgASgJEhIKCnJlcG9zaXRvcnkYBCABKAkSFAoMaXNzdWVfbnVtYmVyGAUgASgFEg0KBXRpdGxlGAYgASgJEg4KBnN0YXR1cxgHIAEoCRIQCghwcmlvcml0eRgIIAEoBRIOCgZicmFuY2gYCSABKAkSGgoScGVuZGluZ19mb2xsb3dfdXBzGAogASgFEhMKC2RlbGl2ZXJ5X2lkGAsgASgJEhIKCmNyZWF0ZWRfYXQYDCABKAkSEgoKdXBkYXRlZF9hdBgNIAEoCSJdCg9UYXNrTGlzdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlsKEFRhc2tMaXN0UmVzcG9uc2USLgoFdGFza3MYASADKAsyHy5vdmVyc2tpbGwub3JjaGVzdHJhdG9yLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjIKDlRhc2tHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDwoHdGFza19pZBgCIAEoCSIlChJUYXNrUnVubmluZ1JlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCSJFChNUYXNrUnVubmluZ1Jlc3BvbnNlEi4KBXRhc2tzGAEgAygLMh8ub3ZlcnNraWxsLm9yY2hlc3RyYXRvci52MS5UYXNrIj0KFkdpdEh1YlJhdGVMaW1pdFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJImwKF0dpdEh1YlJhdGVMaW1pdFJlc3BvbnNlEg8KB2FjY291bnQYASABKAkSDQoFbGltaXQYAiABKAUSEQoJcmVtYWluaW5nGAMgASgFEgwKBHVzZWQYBCABKAUSEAoIcmVzZXRfYXQYBSABKAkqoQEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBADEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAQSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBWIGcHJvdG8z");
 
 /**
  * @generated from message overskill.orchestrator.v1.App
@@ -884,6 +884,766 @@ export type RunEventsListResponse = Message<"overskill.orchestrator.v1.RunEvents
  */
 export const RunEventsListResponseSchema: GenMessage<RunEventsListResponse> = /*@__PURE__*/
   messageDesc(file_overskill_orchestrator_v1_orchestrator, 25);
+
+/**
+ * The labels a task moves through on its issue.
+ *
+ * @generated from message overskill.orchestrator.v1.ProjectLabels
+ */
+export type ProjectLabels = Message<"overskill.orchestrator.v1.ProjectLabels"> & {
+  /**
+   * The label that turns an issue into a task (default overskill).
+   *
+   * @generated from field: string trigger = 1;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: string processing = 2;
+   */
+  processing: string;
+
+  /**
+   * @generated from field: string awaiting_response = 3;
+   */
+  awaitingResponse: string;
+
+  /**
+   * @generated from field: string completed = 4;
+   */
+  completed: string;
+
+  /**
+   * @generated from field: string failed = 5;
+   */
+  failed: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectLabels.
+ * Use `create(ProjectLabelsSchema)` to create a new message.
+ */
+export const ProjectLabelsSchema: GenMessage<ProjectLabels> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 26);
+
+/**
+ * @generated from message overskill.orchestrator.v1.PriorityLabel
+ */
+export type PriorityLabel = Message<"overskill.orchestrator.v1.PriorityLabel"> & {
+  /**
+   * @generated from field: string label = 1;
+   */
+  label: string;
+
+  /**
+   * @generated from field: int32 priority = 2;
+   */
+  priority: number;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.PriorityLabel.
+ * Use `create(PriorityLabelSchema)` to create a new message.
+ */
+export const PriorityLabelSchema: GenMessage<PriorityLabel> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 27);
+
+/**
+ * A GitHub repository whose labelled issues become agent tasks. Secrets are never in it.
+ *
+ * @generated from message overskill.orchestrator.v1.Project
+ */
+export type Project = Message<"overskill.orchestrator.v1.Project"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string team_id = 2;
+   */
+  teamId: string;
+
+  /**
+   * owner/name
+   *
+   * @generated from field: string repository = 3;
+   */
+  repository: string;
+
+  /**
+   * token or app (a GitHub App installation).
+   *
+   * @generated from field: string auth_kind = 4;
+   */
+  authKind: string;
+
+  /**
+   * @generated from field: int64 github_app_id = 5;
+   */
+  githubAppId: bigint;
+
+  /**
+   * @generated from field: int64 installation_id = 6;
+   */
+  installationId: bigint;
+
+  /**
+   * @generated from field: overskill.orchestrator.v1.ProjectLabels labels = 7;
+   */
+  labels?: ProjectLabels | undefined;
+
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.PriorityLabel priority_labels = 8;
+   */
+  priorityLabels: PriorityLabel[];
+
+  /**
+   * @generated from field: string base_branch = 9;
+   */
+  baseBranch: string;
+
+  /**
+   * pull_request, comment or auto (the agent decides).
+   *
+   * @generated from field: string answer_mode = 10;
+   */
+  answerMode: string;
+
+  /**
+   * @generated from field: int32 concurrency = 11;
+   */
+  concurrency: number;
+
+  /**
+   * @generated from field: string created_at = 12;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string updated_at = 13;
+   */
+  updatedAt: string;
+
+  /**
+   * What the credentials were granted when last checked (for example issues=write).
+   *
+   * @generated from field: repeated string permissions = 14;
+   */
+  permissions: string[];
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.Project.
+ * Use `create(ProjectSchema)` to create a new message.
+ */
+export const ProjectSchema: GenMessage<Project> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 28);
+
+/**
+ * orchestrator.project.create.v1 — the credentials are checked against the repository first.
+ *
+ * @generated from message overskill.orchestrator.v1.ProjectCreateRequest
+ */
+export type ProjectCreateRequest = Message<"overskill.orchestrator.v1.ProjectCreateRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string repository = 2;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string auth_kind = 3;
+   */
+  authKind: string;
+
+  /**
+   * auth_kind token: a personal access token.
+   *
+   * @generated from field: string token = 4;
+   */
+  token: string;
+
+  /**
+   * auth_kind app: the app, its private key (PEM) and the installation on the repository.
+   *
+   * @generated from field: int64 github_app_id = 5;
+   */
+  githubAppId: bigint;
+
+  /**
+   * @generated from field: string private_key = 6;
+   */
+  privateKey: string;
+
+  /**
+   * @generated from field: int64 installation_id = 7;
+   */
+  installationId: bigint;
+
+  /**
+   * Unset fields take their defaults.
+   *
+   * @generated from field: overskill.orchestrator.v1.ProjectLabels labels = 8;
+   */
+  labels?: ProjectLabels | undefined;
+
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.PriorityLabel priority_labels = 9;
+   */
+  priorityLabels: PriorityLabel[];
+
+  /**
+   * @generated from field: string base_branch = 10;
+   */
+  baseBranch: string;
+
+  /**
+   * @generated from field: string answer_mode = 11;
+   */
+  answerMode: string;
+
+  /**
+   * @generated from field: int32 concurrency = 12;
+   */
+  concurrency: number;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectCreateRequest.
+ * Use `create(ProjectCreateRequestSchema)` to create a new message.
+ */
+export const ProjectCreateRequestSchema: GenMessage<ProjectCreateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 29);
+
+/**
+ * orchestrator.project.get.v1
+ *
+ * @generated from message overskill.orchestrator.v1.ProjectGetRequest
+ */
+export type ProjectGetRequest = Message<"overskill.orchestrator.v1.ProjectGetRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectGetRequest.
+ * Use `create(ProjectGetRequestSchema)` to create a new message.
+ */
+export const ProjectGetRequestSchema: GenMessage<ProjectGetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 30);
+
+/**
+ * orchestrator.project.list.v1
+ *
+ * @generated from message overskill.orchestrator.v1.ProjectListRequest
+ */
+export type ProjectListRequest = Message<"overskill.orchestrator.v1.ProjectListRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectListRequest.
+ * Use `create(ProjectListRequestSchema)` to create a new message.
+ */
+export const ProjectListRequestSchema: GenMessage<ProjectListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 31);
+
+/**
+ * @generated from message overskill.orchestrator.v1.ProjectListResponse
+ */
+export type ProjectListResponse = Message<"overskill.orchestrator.v1.ProjectListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.Project projects = 1;
+   */
+  projects: Project[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectListResponse.
+ * Use `create(ProjectListResponseSchema)` to create a new message.
+ */
+export const ProjectListResponseSchema: GenMessage<ProjectListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 32);
+
+/**
+ * orchestrator.project.update.v1 — only what is set changes; new credentials are checked first.
+ *
+ * @generated from message overskill.orchestrator.v1.ProjectUpdateRequest
+ */
+export type ProjectUpdateRequest = Message<"overskill.orchestrator.v1.ProjectUpdateRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: overskill.orchestrator.v1.ProjectLabels labels = 3;
+   */
+  labels?: ProjectLabels | undefined;
+
+  /**
+   * With replace_priority_labels: the new set (empty = the defaults).
+   *
+   * @generated from field: repeated overskill.orchestrator.v1.PriorityLabel priority_labels = 4;
+   */
+  priorityLabels: PriorityLabel[];
+
+  /**
+   * @generated from field: bool replace_priority_labels = 5;
+   */
+  replacePriorityLabels: boolean;
+
+  /**
+   * @generated from field: optional string base_branch = 6;
+   */
+  baseBranch?: string | undefined;
+
+  /**
+   * @generated from field: optional string answer_mode = 7;
+   */
+  answerMode?: string | undefined;
+
+  /**
+   * @generated from field: optional int32 concurrency = 8;
+   */
+  concurrency?: number | undefined;
+
+  /**
+   * @generated from field: optional string token = 9;
+   */
+  token?: string | undefined;
+
+  /**
+   * @generated from field: optional string private_key = 10;
+   */
+  privateKey?: string | undefined;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectUpdateRequest.
+ * Use `create(ProjectUpdateRequestSchema)` to create a new message.
+ */
+export const ProjectUpdateRequestSchema: GenMessage<ProjectUpdateRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 33);
+
+/**
+ * orchestrator.project.delete.v1
+ *
+ * @generated from message overskill.orchestrator.v1.ProjectDeleteRequest
+ */
+export type ProjectDeleteRequest = Message<"overskill.orchestrator.v1.ProjectDeleteRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectDeleteRequest.
+ * Use `create(ProjectDeleteRequestSchema)` to create a new message.
+ */
+export const ProjectDeleteRequestSchema: GenMessage<ProjectDeleteRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 34);
+
+/**
+ * @generated from message overskill.orchestrator.v1.ProjectDeleteResponse
+ */
+export type ProjectDeleteResponse = Message<"overskill.orchestrator.v1.ProjectDeleteResponse"> & {
+  /**
+   * @generated from field: string project_id = 1;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.ProjectDeleteResponse.
+ * Use `create(ProjectDeleteResponseSchema)` to create a new message.
+ */
+export const ProjectDeleteResponseSchema: GenMessage<ProjectDeleteResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 35);
+
+/**
+ * orchestrator.delivery.ingest.v1 — a webhook delivery whose signature the gateway
+ * verified: recorded (by its X-GitHub-Delivery id) and queued on the TASKS stream.
+ *
+ * @generated from message overskill.orchestrator.v1.GitHubDeliveryIngestRequest
+ */
+export type GitHubDeliveryIngestRequest = Message<"overskill.orchestrator.v1.GitHubDeliveryIngestRequest"> & {
+  /**
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+
+  /**
+   * @generated from field: string event = 2;
+   */
+  event: string;
+
+  /**
+   * @generated from field: string action = 3;
+   */
+  action: string;
+
+  /**
+   * owner/name from the payload.
+   *
+   * @generated from field: string repository = 4;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: string payload_json = 5;
+   */
+  payloadJson: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubDeliveryIngestRequest.
+ * Use `create(GitHubDeliveryIngestRequestSchema)` to create a new message.
+ */
+export const GitHubDeliveryIngestRequestSchema: GenMessage<GitHubDeliveryIngestRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 36);
+
+/**
+ * @generated from message overskill.orchestrator.v1.GitHubDeliveryIngestResponse
+ */
+export type GitHubDeliveryIngestResponse = Message<"overskill.orchestrator.v1.GitHubDeliveryIngestResponse"> & {
+  /**
+   * The delivery id was seen before (a redelivery or a concurrent duplicate): nothing new queued.
+   *
+   * @generated from field: bool duplicate = 1;
+   */
+  duplicate: boolean;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubDeliveryIngestResponse.
+ * Use `create(GitHubDeliveryIngestResponseSchema)` to create a new message.
+ */
+export const GitHubDeliveryIngestResponseSchema: GenMessage<GitHubDeliveryIngestResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 37);
+
+/**
+ * tasks.delivery.v1 on TASKS (msg-id = the delivery id); the payload is read from Postgres.
+ *
+ * @generated from message overskill.orchestrator.v1.GitHubDeliveryReceived
+ */
+export type GitHubDeliveryReceived = Message<"overskill.orchestrator.v1.GitHubDeliveryReceived"> & {
+  /**
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubDeliveryReceived.
+ * Use `create(GitHubDeliveryReceivedSchema)` to create a new message.
+ */
+export const GitHubDeliveryReceivedSchema: GenMessage<GitHubDeliveryReceived> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 38);
+
+/**
+ * An issue being worked on (or waiting) as an agent task.
+ *
+ * @generated from message overskill.orchestrator.v1.Task
+ */
+export type Task = Message<"overskill.orchestrator.v1.Task"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string team_id = 2;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 3;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: string repository = 4;
+   */
+  repository: string;
+
+  /**
+   * @generated from field: int32 issue_number = 5;
+   */
+  issueNumber: number;
+
+  /**
+   * @generated from field: string title = 6;
+   */
+  title: string;
+
+  /**
+   * queued, running, awaiting_response, completed, failed, cancelled
+   *
+   * @generated from field: string status = 7;
+   */
+  status: string;
+
+  /**
+   * @generated from field: int32 priority = 8;
+   */
+  priority: number;
+
+  /**
+   * @generated from field: string branch = 9;
+   */
+  branch: string;
+
+  /**
+   * Follow-ups (the label added again, comments) received while the task was active.
+   *
+   * @generated from field: int32 pending_follow_ups = 10;
+   */
+  pendingFollowUps: number;
+
+  /**
+   * @generated from field: string delivery_id = 11;
+   */
+  deliveryId: string;
+
+  /**
+   * @generated from field: string created_at = 12;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string updated_at = 13;
+   */
+  updatedAt: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.Task.
+ * Use `create(TaskSchema)` to create a new message.
+ */
+export const TaskSchema: GenMessage<Task> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 39);
+
+/**
+ * orchestrator.task.list.v1 — a project's tasks, newest first.
+ *
+ * @generated from message overskill.orchestrator.v1.TaskListRequest
+ */
+export type TaskListRequest = Message<"overskill.orchestrator.v1.TaskListRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskListRequest.
+ * Use `create(TaskListRequestSchema)` to create a new message.
+ */
+export const TaskListRequestSchema: GenMessage<TaskListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 40);
+
+/**
+ * @generated from message overskill.orchestrator.v1.TaskListResponse
+ */
+export type TaskListResponse = Message<"overskill.orchestrator.v1.TaskListResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.Task tasks = 1;
+   */
+  tasks: Task[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskListResponse.
+ * Use `create(TaskListResponseSchema)` to create a new message.
+ */
+export const TaskListResponseSchema: GenMessage<TaskListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 41);
+
+/**
+ * orchestrator.task.get.v1
+ *
+ * @generated from message overskill.orchestrator.v1.TaskGetRequest
+ */
+export type TaskGetRequest = Message<"overskill.orchestrator.v1.TaskGetRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskGetRequest.
+ * Use `create(TaskGetRequestSchema)` to create a new message.
+ */
+export const TaskGetRequestSchema: GenMessage<TaskGetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 42);
+
+/**
+ * orchestrator.task.running.v1 — the team's tasks that are queued or running, by priority.
+ *
+ * @generated from message overskill.orchestrator.v1.TaskRunningRequest
+ */
+export type TaskRunningRequest = Message<"overskill.orchestrator.v1.TaskRunningRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskRunningRequest.
+ * Use `create(TaskRunningRequestSchema)` to create a new message.
+ */
+export const TaskRunningRequestSchema: GenMessage<TaskRunningRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 43);
+
+/**
+ * @generated from message overskill.orchestrator.v1.TaskRunningResponse
+ */
+export type TaskRunningResponse = Message<"overskill.orchestrator.v1.TaskRunningResponse"> & {
+  /**
+   * @generated from field: repeated overskill.orchestrator.v1.Task tasks = 1;
+   */
+  tasks: Task[];
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.TaskRunningResponse.
+ * Use `create(TaskRunningResponseSchema)` to create a new message.
+ */
+export const TaskRunningResponseSchema: GenMessage<TaskRunningResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 44);
+
+/**
+ * orchestrator.github.ratelimit.v1 — GitHub's /rate_limit for a project's credentials (the
+ * call itself costs no quota).
+ *
+ * @generated from message overskill.orchestrator.v1.GitHubRateLimitRequest
+ */
+export type GitHubRateLimitRequest = Message<"overskill.orchestrator.v1.GitHubRateLimitRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubRateLimitRequest.
+ * Use `create(GitHubRateLimitRequestSchema)` to create a new message.
+ */
+export const GitHubRateLimitRequestSchema: GenMessage<GitHubRateLimitRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 45);
+
+/**
+ * @generated from message overskill.orchestrator.v1.GitHubRateLimitResponse
+ */
+export type GitHubRateLimitResponse = Message<"overskill.orchestrator.v1.GitHubRateLimitResponse"> & {
+  /**
+   * installation:<id> or token:<hash>
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * @generated from field: int32 remaining = 3;
+   */
+  remaining: number;
+
+  /**
+   * @generated from field: int32 used = 4;
+   */
+  used: number;
+
+  /**
+   * @generated from field: string reset_at = 5;
+   */
+  resetAt: string;
+};
+
+/**
+ * Describes the message overskill.orchestrator.v1.GitHubRateLimitResponse.
+ * Use `create(GitHubRateLimitResponseSchema)` to create a new message.
+ */
+export const GitHubRateLimitResponseSchema: GenMessage<GitHubRateLimitResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_orchestrator_v1_orchestrator, 46);
 
 /**
  * @generated from enum overskill.orchestrator.v1.RunStatus

@@ -1,0 +1,28 @@
+import { Controller, Req, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ProjectsApiService } from './projects-api.service';
+import { ApiRoute, parseRequest, ROUTES } from './routes';
+
+const R = ROUTES;
+
+@Controller()
+@UseGuards(ApiKeyGuard)
+export class TasksHttpController {
+  constructor(private readonly api: ProjectsApiService) {}
+
+  @ApiRoute(R.listProjectTasks)
+  listProjectTasks(@Req() req: AuthenticatedRequest) {
+    const { params, query } = parseRequest(R.listProjectTasks, req);
+    return this.api.listTasks(req.principal, params.projectId, query);
+  }
+
+  @ApiRoute(R.runningTasks)
+  runningTasks(@Req() req: AuthenticatedRequest) {
+    return this.api.runningTasks(req.principal);
+  }
+
+  @ApiRoute(R.getTask)
+  getTask(@Req() req: AuthenticatedRequest) {
+    return this.api.getTask(req.principal, parseRequest(R.getTask, req).params.taskId);
+  }
+}

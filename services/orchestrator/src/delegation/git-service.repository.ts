@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Rpc, type gitV1 } from '@overskill/contracts';
+import { NatsRpcClient } from '@overskill/messaging';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+
+export interface GitCaller {
+  teamId: string;
+  appId: string;
+}
+
+export interface GitAuthor {
+  authorName: string;
+  authorEmail: string;
+}
+
+// git-service owns the workspace's repository (and takes the app's write lock for what changes it).
+@Injectable()
+export class GitServiceRepository {
+  constructor(
+    private readonly client: NatsRpcClient,
+    @Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'RUN_GIT_TIMEOUT_MS'>,
+  ) {}
+
+  private opts(caller: GitCaller) {
+    return { tenantId: caller.teamId, timeoutMs: this.env.RUN_GIT_TIMEOUT_MS };
+  }
+
+  status(caller: GitCaller): Promise<gitV1.RepoStatusResponse> {
+    return this.client.send(Rpc.gitRepoStatus, { appId: caller.appId }, this.opts(caller));
+  }
+
+  commit(caller: GitCaller, message: string, author: GitAuthor): Promise<gitV1.RepoCommitResponse> {
+    return this.client.send(Rpc.gitRepoCommit, { appId: caller.appId, message, ...author }, this.opts(caller));
+  }
+
+  // Files changed between two revisions (either side empty: the working tree, or the empty tree).
+  diff(caller: GitCaller, range: { fromRevision?: string; toRevision?: string }): Promise<gitV1.RepoDiffResponse> {
+    return this.client.send(Rpc.gitRepoDiff, { appId: caller.appId, ...range }, this.opts(caller));
+  }
+
+  // Back to a revision; what is uncommitted is saved as a commit first.
+  restore(caller: GitCaller, revision: string, message: string, author: GitAuthor): Promise<gitV1.RepoRestoreResponse> {
+    return this.client.send(Rpc.gitRepoRestore, { appId: caller.appId, revision, savePendingChanges: true, message, ...author }, this.opts(caller));
+  }
+}

@@ -1,0 +1,187 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { RequestError } from '@octokit/request-error';
+import { Octokit } from '@octokit/rest';
+import { AppError, ErrorCode } from '@overskill/contracts';
+import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import { createHash } from 'node:crypto';
+import { Gauge } from 'prom-client';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+
+export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: number; privateKey: string; installationId: number };
+
+export type Access = 'read' | 'write';
+
+export interface Quota {
+  remaining: number;
+  resetAt: number;
+}
+
+export type LabelledIssues = { changed: false } | { changed: true; etag: string | null; issues: Array<{ number: number; title: string; labels: string[] }> };
+
+// What a project needs: push branches, label and comment on issues, open pull requests.
+export const REQUIRED_PERMISSIONS: Readonly<Record<string, Access>> = { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' };
+
+const ThrottledOctokit = Octokit.plugin(throttling, retry);
+// Short waits are worth it while a person waits for an answer; longer ones are refused.
+const MAX_INTERACTIVE_WAIT_S = 5;
+
+// GitHub's REST API through Octokit: throttled (secondary limits honour retry-after), retried on
+// 5xx, installation tokens minted from the app's key and cached until shortly before they expire.
+@Injectable()
+export class GitHubRepository {
+  private readonly clients = new Map<string, Octokit>();
+  // The last x-ratelimit-* headers seen per account (installation or token).
+  private readonly quotas = new Map<string, Quota>();
+  private readonly remaining: Gauge<'account'>;
+
+  constructor(
+    @Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'GITHUB_API_URL'>,
+    @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
+  ) {
+    this.remaining = new Gauge({ name: 'github_rate_limit_remaining', help: 'GitHub API requests left in the window, per installation or token', labelNames: ['account'], registers: [metrics.registry] });
+  }
+
+  // What the account had left at its last answer; undefined before any.
+  quota(auth: GitHubAuth): Quota | undefined {
+    return this.quotas.get(accountOf(auth));
+  }
+
+  // Which of REQUIRED_PERMISSIONS the credentials lack on the repository. An installation's
+  // grant is exact; a token is checked by what it can do: read the repository (push = contents
+  // write), its issues and its pull requests. A fine-grained token's write access to issues and
+  // pull requests shows only on first use, where a 403 names the permission.
+  async checkAccess(auth: GitHubAuth, repository: string): Promise<{ granted: string[]; missing: string[] }> {
+    const [owner, repo] = repository.split('/') as [string, string];
+    const octokit = this.client(auth);
+    return call(repository, async () => {
+      if (auth.kind === 'app') {
+        const minted = (await octokit.auth({ type: 'installation' })) as { permissions?: Record<string, string> };
+        const granted = minted.permissions ?? {};
+        await octokit.repos.get({ owner, repo });
+        return compare(granted);
+      }
+      const found = await octokit.repos.get({ owner, repo });
+      const granted: Record<string, string> = { metadata: 'read' };
+      if (found.data.permissions?.push) granted['contents'] = 'write';
+      const scopes = String(found.headers['x-oauth-scopes'] ?? '');
+      if (/\b(public_)?repo\b/.test(scopes)) Object.assign(granted, { contents: 'write', issues: 'write', pull_requests: 'write' });
+      else {
+        if (await probe(() => octokit.issues.listForRepo({ owner, repo, per_page: 1 }))) granted['issues'] = 'write';
+        if (await probe(() => octokit.pulls.list({ owner, repo, per_page: 1 }))) granted['pull_requests'] = 'write';
+      }
+      return compare(granted);
+    });
+  }
+
+  // GitHub's own account of the quota (GET /rate_limit is free).
+  async rateLimit(auth: GitHubAuth, repository: string): Promise<Quota & { account: string; limit: number; used: number }> {
+    const res = await call(repository, () => this.client(auth).rateLimit.get());
+    const core = res.data.resources.core;
+    return { account: accountOf(auth), limit: core.limit, remaining: core.remaining, used: core.used, resetAt: core.reset * 1000 };
+  }
+
+  // Open issues carrying the label, with a conditional request: an unchanged list is a 304 that
+  // costs no quota. Pull requests (the issues API lists them too) are left out.
+  async openIssuesLabelled(auth: GitHubAuth, repository: string, label: string, etag: string | null): Promise<LabelledIssues> {
+    const [owner, repo] = repository.split('/') as [string, string];
+    try {
+      const res = await this.client(auth).issues.listForRepo({ owner, repo, state: 'open', labels: label, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} });
+      const issues = res.data
+        .filter((i) => !i.pull_request)
+        .map((i) => ({ number: i.number, title: i.title, labels: i.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))) }));
+      return { changed: true, etag: typeof res.headers.etag === 'string' ? res.headers.etag : null, issues };
+    } catch (err) {
+      if (err instanceof RequestError && err.status === 304) return { changed: false };
+      throw toAppError(err, repository);
+    }
+  }
+
+  private client(auth: GitHubAuth): Octokit {
+    const key = auth.kind === 'app' ? `app:${auth.appId}:${auth.installationId}:${digest(auth.privateKey)}` : `token:${digest(auth.token)}`;
+    const existing = this.clients.get(key);
+    if (existing) return existing;
+    const account = accountOf(auth);
+    const throttle = {
+      onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 1 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
+      onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 2 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
+    };
+    const common = { baseUrl: this.env.GITHUB_API_URL, userAgent: 'overskill', throttle, retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] } };
+    const octokit =
+      auth.kind === 'app'
+        ? new ThrottledOctokit({ ...common, authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } })
+        : new ThrottledOctokit({ ...common, auth: auth.token });
+    const record = (headers: Record<string, unknown> | undefined) => {
+      const remaining = Number(headers?.['x-ratelimit-remaining']);
+      if (!headers || !Number.isFinite(remaining)) return;
+      this.quotas.set(account, { remaining, resetAt: Number(headers['x-ratelimit-reset'] ?? 0) * 1000 });
+      this.remaining.set({ account }, remaining);
+    };
+    octokit.hook.after('request', (response) => record(response.headers));
+    octokit.hook.error('request', (error) => {
+      record((error as RequestError).response?.headers);
+      throw error;
+    });
+    if (this.clients.size > 1000) this.clients.clear();
+    this.clients.set(key, octokit);
+    return octokit;
+  }
+}
+
+function compare(granted: Record<string, string>): { granted: string[]; missing: string[] } {
+  const rank = (a: string | undefined) => (a === 'write' || a === 'admin' ? 2 : a === 'read' ? 1 : 0);
+  return {
+    granted: Object.entries(granted).map(([name, access]) => `${name}=${access}`).sort(),
+    missing: Object.entries(REQUIRED_PERMISSIONS)
+      .filter(([name, access]) => rank(granted[name]) < rank(access))
+      .map(([name, access]) => `${name}=${access}`),
+  };
+}
+
+// A read that a missing permission refuses with 403.
+async function probe(fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (err) {
+    if (err instanceof RequestError && err.status === 403 && err.response?.headers['x-accepted-github-permissions']) return false;
+    throw err;
+  }
+}
+
+async function call<T>(repository: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toAppError(err, repository);
+  }
+}
+
+export function toAppError(err: unknown, repository: string): AppError {
+  if (err instanceof AppError) return err;
+  if (!(err instanceof RequestError)) return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub could not be reached: ${(err as Error).message}`);
+  const headers = err.response?.headers ?? {};
+  const message = (err.response?.data as { message?: string } | undefined)?.message ?? err.message;
+  if (err.status === 401) return new AppError(ErrorCode.GITHUB_AUTH_FAILED, `GitHub refused the credentials (${message}); check the token or the app's key and installation`);
+  if (err.status === 404) return new AppError(ErrorCode.GITHUB_REPO_NOT_FOUND, `Repository ${repository} does not exist or these credentials cannot see it`);
+  if (err.status === 403 && headers['x-accepted-github-permissions']) {
+    return new AppError(ErrorCode.GITHUB_PERMISSION_MISSING, `The credentials lack the permission ${String(headers['x-accepted-github-permissions'])} on ${repository}`, { missing: String(headers['x-accepted-github-permissions']) });
+  }
+  if ((err.status === 403 || err.status === 429) && (headers['x-ratelimit-remaining'] === '0' || headers['retry-after'])) {
+    const reset = Number(headers['x-ratelimit-reset'] ?? 0);
+    const when = headers['retry-after'] ? `in ${String(headers['retry-after'])} s` : reset ? `at ${new Date(reset * 1000).toISOString()}` : 'later';
+    return new AppError(ErrorCode.GITHUB_RATE_LIMITED, `GitHub's rate limit for these credentials is spent; try again ${when}`);
+  }
+  return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub answered ${err.status}: ${message}`);
+}
+
+// A metric label and map key that names the account without revealing a token.
+function accountOf(auth: GitHubAuth): string {
+  return auth.kind === 'app' ? `installation:${auth.installationId}` : `token:${digest(auth.token).slice(0, 12)}`;
+}
+
+function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 32);
+}

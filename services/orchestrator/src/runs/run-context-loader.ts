@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { aiV1, gitV1 } from '@overskill/contracts';
+import { GitServiceRepository } from '../delegation/git-service.repository';
+import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+import type { AppEntity, MessageEntity, RunEntity } from '../persistence/entities';
+import type { Dependency } from './dependency-retry';
+import { applyFileChanges, buildSystemPrompt, splitHistory } from './run-context';
+import { userText, type RunContext } from './run-state';
+import { RunsRepository } from './runs.repository';
+
+// Every call to another service goes through the loop's retry (it knows when the run stopped).
+export type Retrying = <T>(dependency: Dependency, fn: () => Promise<T>) => Promise<T>;
+
+// Gathers what the model sees besides the request: the tool catalog, the conversation so far
+// and the workspace's files.
+@Injectable()
+export class RunContextLoader {
+  constructor(
+    @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
+    private readonly runs: RunsRepository,
+    private readonly tools: ToolRunnerRepository,
+    private readonly git: GitServiceRepository,
+  ) {}
+
+  async load(run: RunEntity, app: AppEntity, message: MessageEntity, retry: Retrying): Promise<RunContext> {
+    const catalog = await retry('tools', () => this.tools.catalog(run.teamId));
+    const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+    const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
+    const split = splitHistory(previous.map((m) => ({ role: m.role, content: m.content })), this.env.RUN_HISTORY_RECENT_MESSAGES, this.env.RUN_HISTORY_CONDENSED_MESSAGES);
+    const files = await this.fileTree(run, app, retry);
+    const context: RunContext = {
+      tools,
+      history: split.recent.map((m) => (m.role === 'user' ? userText(m.content) : { role: aiV1.Role.ASSISTANT, content: [{ block: { case: 'text' as const, value: { text: m.content } } }] })),
+      promptInput: { appName: app.name, appDescription: app.description, files, fileLimit: this.env.RUN_CONTEXT_FILE_LIMIT, condensed: split.condensed },
+      system: '',
+    };
+    context.system = buildSystemPrompt({ ...context.promptInput, touched: [] });
+    return context;
+  }
+
+  // The first commit's files plus every change since (committed or not).
+  private async fileTree(run: RunEntity, app: AppEntity, retry: Retrying): Promise<string[]> {
+    if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
+    const initSha = app.initSha;
+    const caller = { teamId: run.teamId, appId: run.appId };
+    const initial = await retry('git', () => this.git.diff(caller, { toRevision: initSha }));
+    const since = await retry('git', () => this.git.diff(caller, { fromRevision: initSha }));
+    return applyFileChanges(
+      initial.files.map((f) => f.path),
+      since.files.map((f) => ({ path: f.path, oldPath: f.oldPath, deleted: f.change === gitV1.FileChange.DELETED })),
+    );
+  }
+}

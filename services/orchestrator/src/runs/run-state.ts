@@ -1,0 +1,91 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { aiV1 } from '@overskill/contracts';
+import type { RunEntity, RunStepEntity } from '../persistence/entities';
+import type { buildSystemPrompt } from './run-context';
+
+export type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
+type ContentBlockInit = MessageInitShape<typeof aiV1.ContentBlockSchema>;
+
+// How model output is checkpointed: enough to rebuild the conversation after a crash.
+export type StoredBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; inputJson: string };
+
+export interface ToolUse {
+  id: string;
+  name: string;
+  inputJson: string;
+}
+
+export interface ToolOutcome {
+  toolUseId: string;
+  name: string;
+  output: string;
+  isError: boolean;
+  errorCode: string;
+  bytesWritten: number;
+  inDoubt?: boolean;
+}
+
+export interface RunContext {
+  tools: Array<{ name: string; description: string; inputSchemaJson: string }>;
+  history: ChatMessageInit[];
+  promptInput: Omit<Parameters<typeof buildSystemPrompt>[0], 'touched'>;
+  system: string;
+}
+
+// Tool inputs that name the files a call changes.
+const PATH_FIELDS = ['path', 'from', 'to', 'new_path', 'old_path', 'destination'];
+
+// What the loop keeps in memory, rebuilt from the run row and its checkpoints on resume.
+export class RunState {
+  baseSha = '';
+  iterations: number;
+  tokens: number;
+  costUsd: number;
+  touched: string[] = [];
+  context?: RunContext;
+  team?: { usd: number; readAt: number; runCostAtRead: number };
+
+  constructor(run: RunEntity, steps: RunStepEntity[]) {
+    this.iterations = steps.filter((s) => s.kind === 'model_call').length;
+    this.tokens = Number(run.inputTokens) + Number(run.outputTokens);
+    this.costUsd = Number(run.costUsd);
+  }
+}
+
+export function userText(text: string): ChatMessageInit {
+  return { role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text } } }] };
+}
+
+export function toContentBlock(b: StoredBlock): ContentBlockInit {
+  return b.type === 'text' ? { block: { case: 'text', value: { text: b.text } } } : { block: { case: 'toolUse', value: { id: b.id, name: b.name, inputJson: b.inputJson } } };
+}
+
+export function toResultBlock(o: ToolOutcome): ContentBlockInit {
+  return { block: { case: 'toolResult', value: { toolUseId: o.toolUseId, content: o.output, isError: o.isError } } };
+}
+
+export function outcomeFrom(step: RunStepEntity): ToolOutcome {
+  const d = step.data;
+  return {
+    toolUseId: String(d['toolUseId']),
+    name: String(d['name'] ?? ''),
+    output: String(d['output'] ?? ''),
+    isError: Boolean(d['isError']),
+    errorCode: String(d['errorCode'] ?? ''),
+    bytesWritten: Number(d['bytesWritten'] ?? 0),
+    inDoubt: Boolean(d['inDoubt']),
+  };
+}
+
+export function changedWorkspace(outcome: ToolOutcome, readOnly: ReadonlySet<string>): boolean {
+  return !outcome.isError && !readOnly.has(outcome.name);
+}
+
+export function pathsIn(inputJson: string): string[] {
+  try {
+    const input = JSON.parse(inputJson) as Record<string, unknown>;
+    return PATH_FIELDS.flatMap((f) => (typeof input[f] === 'string' ? [input[f]] : []));
+  } catch {
+    return [];
+  }
+}

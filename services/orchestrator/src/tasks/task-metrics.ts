@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import { Counter, Gauge } from 'prom-client';
+import { TasksRepository } from './tasks.repository';
+
+// The seed's "task queue size and processing rate": the queue read from Postgres at each scrape
+// (every replica reports the same numbers; the backlog alert takes one per project), tasks
+// created by project, priority and source.
+@Injectable()
+export class TaskMetrics {
+  private readonly created: Counter<'project' | 'priority' | 'source'>;
+
+  constructor(@Inject(SERVICE_METRICS) metrics: ServiceMetrics, tasks: TasksRepository) {
+    const registers = [metrics.registry];
+    new Gauge({
+      name: 'task_queue_size',
+      help: 'Tasks queued per project',
+      labelNames: ['project'],
+      registers,
+      async collect() {
+        const rows = await tasks.queuedByProject();
+        this.reset();
+        for (const row of rows) this.set({ project: row.projectId }, row.queued);
+      },
+    });
+    this.created = new Counter({ name: 'tasks_created_total', help: 'Tasks created, by project, priority and source (webhook, poll)', labelNames: ['project', 'priority', 'source'], registers });
+  }
+
+  taskCreated(projectId: string, priority: number, source: 'webhook' | 'poll'): void {
+    this.created.inc({ project: projectId, priority: String(priority), source });
+  }
+}

@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { ACTIVE_TASK_STATUSES, GitHubDeliveryEntity, ProjectEntity, TaskEntity } from '../persistence/entities';
+
+export interface NewTask {
+  teamId: string;
+  projectId: string;
+  repository: string;
+  issueNumber: number;
+  title: string;
+  priority: number;
+  deliveryId: string;
+}
+
+@Injectable()
+export class TasksRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  // Every team's project for the repository (GitHub's names are case-insensitive).
+  projectsFor(repository: string): Promise<ProjectEntity[]> {
+    return this.dataSource.getRepository(ProjectEntity).createQueryBuilder('p').where('lower(p.repository) = lower(:repository)', { repository }).getMany();
+  }
+
+  // False when the delivery id was recorded before.
+  async recordDelivery(d: Pick<GitHubDeliveryEntity, 'deliveryId' | 'event' | 'action' | 'repository' | 'payload'>): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `INSERT INTO "orchestrator"."github_deliveries" ("delivery_id", "event", "action", "repository", "payload") VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ("delivery_id") DO NOTHING RETURNING "delivery_id"`,
+      [d.deliveryId, d.event, d.action, d.repository, JSON.stringify(d.payload)],
+    );
+    return (rows as unknown[]).length > 0;
+  }
+
+  findDelivery(deliveryId: string): Promise<GitHubDeliveryEntity | null> {
+    return this.dataSource.getRepository(GitHubDeliveryEntity).findOneBy({ deliveryId });
+  }
+
+  // Processes a delivery once: the row is locked and marked in the same transaction as the
+  // tasks it creates; a delivery already processed (or being processed) is skipped.
+  async processDelivery(deliveryId: string, work: (delivery: GitHubDeliveryEntity, tx: TaskWriter) => Promise<string>): Promise<string | undefined> {
+    return this.dataSource.transaction(async (m) => {
+      const delivery = await m
+        .getRepository(GitHubDeliveryEntity)
+        .createQueryBuilder('d')
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .where('d.delivery_id = :deliveryId AND d.processed_at IS NULL', { deliveryId })
+        .getOne();
+      if (!delivery) return undefined;
+      const outcome = await work(delivery, new TaskWriter(m));
+      await m.update(GitHubDeliveryEntity, { deliveryId }, { processedAt: new Date(), outcome: outcome.slice(0, 200) });
+      return outcome;
+    });
+  }
+
+  findForTeam(teamId: string, id: string): Promise<TaskEntity | null> {
+    return this.dataSource.getRepository(TaskEntity).findOneBy({ id, teamId });
+  }
+
+  listForProject(teamId: string, projectId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<TaskEntity[]> {
+    const qb = this.dataSource.getRepository(TaskEntity).createQueryBuilder('t').where('t.team_id = :teamId AND t.project_id = :projectId', { teamId, projectId });
+    if (after) qb.andWhere('(t.created_at, t.id) < (:createdAt, :id)', after);
+    return qb.orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').limit(limit).getMany();
+  }
+
+  // Projects whose poll is due, taken for this replica (another replica skips them until the next interval).
+  async claimDuePolls(intervalMs: number, limit: number): Promise<ProjectEntity[]> {
+    const rows = (await this.dataSource.query(
+      `UPDATE "orchestrator"."projects" SET "polled_at" = now() WHERE "id" IN (
+         SELECT "id" FROM "orchestrator"."projects" WHERE "polled_at" IS NULL OR "polled_at" < now() - ($1 * interval '1 millisecond')
+         ORDER BY "polled_at" NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING "id"`,
+      [intervalMs, limit],
+    )) as [Array<{ id: string }>, number];
+    const ids = rows[0].map((r) => r.id);
+    return ids.length > 0 ? this.dataSource.getRepository(ProjectEntity).findBy({ id: In(ids) }) : [];
+  }
+
+  async savePollEtag(projectId: string, etag: string | null): Promise<void> {
+    await this.dataSource.getRepository(ProjectEntity).update({ id: projectId }, { pollEtag: etag });
+  }
+
+  // Outside a delivery (the poller): one statement, same rules.
+  createIfAbsent(task: NewTask): Promise<'created' | 'follow_up' | 'exists'> {
+    return new TaskWriter(this.dataSource.manager).createOrFollowUp(task, false);
+  }
+
+  async queuedByProject(): Promise<Array<{ projectId: string; queued: number }>> {
+    const rows = (await this.dataSource.query(`SELECT "project_id", count(*)::int AS "queued" FROM "orchestrator"."tasks" WHERE "status" = 'queued' GROUP BY "project_id"`)) as Array<{
+      project_id: string;
+      queued: number;
+    }>;
+    return rows.map((r) => ({ projectId: r.project_id, queued: r.queued }));
+  }
+
+  // Queued and running, highest priority first, oldest first within a priority.
+  listActive(teamId: string, limit: number): Promise<TaskEntity[]> {
+    return this.dataSource
+      .getRepository(TaskEntity)
+      .find({ where: { teamId, status: In(['queued', 'running']) }, order: { priority: 'DESC', createdAt: 'ASC' }, take: limit });
+  }
+}
+
+// Writes inside a delivery's transaction.
+export class TaskWriter {
+  constructor(private readonly m: EntityManager) {}
+
+  // A new task, or (the issue already has an active one) one more follow-up for it once it has
+  // started; a trigger for a task still queued adds nothing (the task will read the issue).
+  // Without followUp (the poller), an active task is left as it is.
+  async createOrFollowUp(task: NewTask, followUp = true): Promise<'created' | 'follow_up' | 'exists'> {
+    const active = ACTIVE_TASK_STATUSES.map((s) => `'${s}'`).join(', ');
+    const onConflict = followUp
+      ? `DO UPDATE SET "pending_follow_ups" = "tasks"."pending_follow_ups" + CASE WHEN "tasks"."status" = 'queued' THEN 0 ELSE 1 END, "updated_at" = now()`
+      : 'DO NOTHING';
+    const rows = (await this.m.query(
+      `INSERT INTO "orchestrator"."tasks" ("id", "team_id", "project_id", "repository", "issue_number", "title", "status", "priority", "branch", "delivery_id")
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
+       ON CONFLICT ("project_id", "issue_number") WHERE "status" IN (${active})
+       ${onConflict}
+       RETURNING ("xmax" = 0) AS "inserted"`,
+      [randomUUID(), task.teamId, task.projectId, task.repository, task.issueNumber, task.title.slice(0, 1000), task.priority, `overskill/issue-${task.issueNumber}`, task.deliveryId],
+    )) as Array<{ inserted: boolean }>;
+    if (!rows[0]) return 'exists';
+    return rows[0].inserted ? 'created' : 'follow_up';
+  }
+}
