@@ -10,7 +10,7 @@ import { ToolRunnerRepository } from './delegation/tool-runner.repository';
 import { GitHubRepository } from './github/github.repository';
 import { createOrchestratorDataSource } from './persistence/data-source';
 import { PreviewAutofix } from './runs/preview-autofix';
-import { PreviewCheckRepository } from './runs/preview-check.repository';
+import { PreviewCheckRepository } from './delegation/preview-check.repository';
 import { ProjectsController } from './projects/projects.controller';
 import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';

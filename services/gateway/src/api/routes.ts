@@ -155,6 +155,9 @@ export const ROUTES = {
     params: S.VersionParams,
     status: 200,
     binary: 'image/png',
+    errors: [404],
+  }),
+
   listProjects: route({ id: 'listProjects', method: 'GET', path: '/api/projects', tag: 'projects', summary: "The team's GitHub projects (newest first, cursor paginated)", minRole: 'viewer', scope: 'projects:read', query: S.PageQuery, status: 200, response: S.ProjectPage, errors: [] }),
   createProject: route({
     id: 'createProject',

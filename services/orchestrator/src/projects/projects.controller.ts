@@ -1,10 +1,12 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UsePipes } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Rpc } from '@overskill/contracts';
 import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
 import { ProjectsService } from './projects.service';
+import { TeamIdPipe } from '../common/team-id.pipe';
 
 @Controller()
+@UsePipes(TeamIdPipe)
 export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}
 

@@ -10,6 +10,8 @@ import type { GitServiceRepository } from '../delegation/git-service.repository'
 import type { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import type { AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity } from '../persistence/entities';
 import { AgentLoopService, commitMessageFor, concurrentGroups } from './agent-loop.service';
+import type { PreviewCheckRepository } from '../delegation/preview-check.repository';
+import { PreviewAutofix } from './preview-autofix';
 import { RunContextLoader } from './run-context-loader';
 import type { RunQueueRepository } from './run-queue.repository';
 import type { FencedStep, RunsRepository } from './runs.repository';
@@ -45,7 +47,7 @@ type Block = { text: string } | { tool: string; id: string; input: Record<string
 // The loop alone: its repositories are small in-memory fakes recording what the loop asked of
 // ai-router, tool-runner, git-service and the run's checkpoints.
 describe('AgentLoopService with mocked repositories', () => {
-  const env = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', RUN_RETRY_BASE_MS: '1', RUN_RETRY_MAX_MS: '2', RUN_LOOP_REPEAT_TURNS: '3' });
+  const env = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', RUN_RETRY_BASE_MS: '1', RUN_RETRY_MAX_MS: '2', RUN_LOOP_REPEAT_TURNS: '3', PREVIEW_CHECK: 'off' });
   const app = { id: 'app-1', teamId: 'team-1', name: 'Todo', description: '', template: 'react', maxIterations: 0, initSha: null } as unknown as AppEntity;
   const message = { id: 'msg-1', appId: 'app-1', teamId: 'team-1', role: 'user', content: 'Add a button\nmore detail', createdAt: new Date() } as unknown as MessageEntity;
 
@@ -132,6 +134,8 @@ describe('AgentLoopService with mocked repositories', () => {
       tools as unknown as ToolRunnerRepository,
       git as unknown as GitServiceRepository,
       contexts,
+      // The preview check has its own spec (preview-autofix.spec.ts); off here, a round ends at its commit.
+      new PreviewAutofix({} as PreviewCheckRepository, env, pino({ level: 'silent' })),
       pino({ level: 'silent' }),
       { registry: new Registry() } as unknown as ServiceMetrics,
     );

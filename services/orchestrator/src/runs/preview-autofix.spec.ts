@@ -2,7 +2,7 @@ import { AppError, ErrorCode, type toolV1 } from '@overskill/contracts';
 import pino from 'pino';
 import type { RunEntity, RunStepEntity } from '../persistence/entities';
 import { PREVIEW_CHECK_STEP, PREVIEW_FEEDBACK_PREFIX, PreviewAutofix } from './preview-autofix';
-import type { PreviewCheckRepository } from './preview-check.repository';
+import type { PreviewCheckRepository } from '../delegation/preview-check.repository';
 import type { RunJournal } from './run-journal';
 
 // The collaborator with a fake check repository and an in-memory journal.

@@ -4,7 +4,7 @@ import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { RunEntity, RunStepEntity } from '../persistence/entities';
-import { PreviewCheckRepository } from './preview-check.repository';
+import { PreviewCheckRepository } from '../delegation/preview-check.repository';
 import type { RunJournal } from './run-journal';
 
 export const PREVIEW_CHECK_STEP = 'preview_check';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
@@ -16,7 +16,7 @@ const POLLS_PER_TICK = 20;
 // TASK_POLL_INTERVAL_MS (conditional requests), and one that has no task and no state label yet
 // — a webhook that never came — becomes a task. Each project is polled by one replica per interval.
 @Injectable()
-export class IssuePollerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class IssuePollerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
@@ -40,7 +40,8 @@ export class IssuePollerService implements OnApplicationBootstrap, OnApplication
     }, every);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before connections close: work in progress still reaches NATS and Postgres while it ends.
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }

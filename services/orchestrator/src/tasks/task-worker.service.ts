@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Events } from '@overskill/contracts';
 import { NATS_CONNECTION, startDurableConsumer, type RunningConsumer } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
@@ -8,7 +8,7 @@ import { GitHubDeliveriesService } from './github-deliveries.service';
 
 // Takes deliveries from the TASKS stream; every replica joins the same durable consumer.
 @Injectable()
-export class TaskWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TaskWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: RunningConsumer;
 
   constructor(
@@ -29,7 +29,8 @@ export class TaskWorkerService implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before connections close: work in progress still reaches NATS and Postgres while it ends.
+  async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
   }
 }

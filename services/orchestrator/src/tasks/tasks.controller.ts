@@ -1,11 +1,13 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UsePipes } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Rpc } from '@overskill/contracts';
 import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
 import { GitHubDeliveriesService } from './github-deliveries.service';
 import { TasksService } from './tasks.service';
+import { TeamIdPipe } from '../common/team-id.pipe';
 
 @Controller()
+@UsePipes(TeamIdPipe)
 export class TasksController {
   constructor(
     private readonly tasks: TasksService,
