@@ -3,6 +3,7 @@ import { can, type Action } from '@console/session/permissions';
 import { useSession } from '@console/session/session';
 import { AuditLog } from './AuditLog';
 import { AiUsagePanel } from './AiUsagePanel';
+import { BackupsPanel } from './BackupsPanel';
 import { HealthPanel } from './HealthPanel';
 import { KeysPanel } from './KeysPanel';
 
@@ -11,6 +12,7 @@ const SECTIONS: Array<{ id: string; label: string; action: Action }> = [
   { id: 'audit', label: 'Audit log', action: 'readAudit' },
   { id: 'ai', label: 'AI usage & model', action: 'readAdmin' },
   { id: 'health', label: 'Service health', action: 'readAdmin' },
+  { id: 'backups', label: 'Backups', action: 'readBackups' },
 ];
 
 export function AdminScreen({ section }: { section: string }) {
@@ -32,6 +34,7 @@ export function AdminScreen({ section }: { section: string }) {
       {current?.id === 'audit' ? <AuditLog /> : null}
       {current?.id === 'ai' ? <AiUsagePanel /> : null}
       {current?.id === 'health' ? <HealthPanel /> : null}
+      {current?.id === 'backups' ? <BackupsPanel /> : null}
     </section>
   );
 }

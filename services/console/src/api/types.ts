@@ -166,10 +166,59 @@ export interface AdminStatus {
   checks: Record<string, { status: 'up' | 'down'; latencyMs: number; error?: string }>;
 }
 
+export interface PreviewCheck {
+  sha: string;
+  outcome: 'passed' | 'failed' | 'unavailable';
+  consoleErrors: string[];
+  pageErrors: string[];
+  failedRequests: string[];
+  blank: boolean;
+  loadMs: number;
+  screenshotUrl: string | null;
+  reason: string | null;
+  checkedAt: string;
+}
+
 export interface Preview {
+  appId: string;
+  previewId: string;
   url: string | null;
-  state: string;
-  lastCheck: unknown;
+  mode: 'static' | 'dev-server';
+  state: 'installing' | 'starting' | 'running' | 'crashed' | 'stopped';
+  reason: string | null;
+  lastCheck: PreviewCheck | null;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface PreviewLogEntry {
+  source: 'console' | 'network';
+  level: LogLevel;
+  message: string;
+  location: string | null;
+  pageUrl: string;
+  occurredAt: string;
+}
+
+export interface Backup {
+  id: string;
+  type: string;
+  status: string;
+  fileName: string | null;
+  sizeBytes: number;
+  sha256: string | null;
+  encrypted: boolean;
+  trigger: string;
+  createdAt: string;
+  finishedAt: string | null;
+  error: string | null;
+  verifiedAt: string | null;
+  verifyError: string | null;
+  drill: { result: string; at: string; rtoMs: number; detail: string } | null;
+}
+
+export interface BackupWithManifest extends Backup {
+  manifest: Record<string, unknown> | null;
 }
 
 export interface AiUsage {

@@ -14,10 +14,13 @@ export const ACTIONS = {
   readFiles: { minRole: 'viewer', scope: 'files:read' },
   readVersions: { minRole: 'viewer', scope: 'versions:read' },
   restoreVersion: { minRole: 'member', scope: 'versions:write' },
+  controlPreview: { minRole: 'member', scope: 'apps:write' },
   manageKeys: { minRole: 'admin', scope: 'keys:manage' },
   readAudit: { minRole: 'admin', scope: 'audit:read' },
   readAdmin: { minRole: 'admin', scope: 'admin:read' },
   switchModel: { minRole: 'owner', scope: 'admin:write', operatorOnly: true },
+  readBackups: { minRole: 'admin', scope: 'admin:read', operatorOnly: true },
+  manageBackups: { minRole: 'admin', scope: 'admin:write', operatorOnly: true },
 } as const satisfies Record<string, { minRole: Role; scope: string; operatorOnly?: boolean }>;
 
 export type Action = keyof typeof ACTIONS;
