@@ -86,7 +86,9 @@ describe('console in Chromium', () => {
     await page.waitForURL(/\/apps\/[0-9a-f-]{36}$/);
     appId = /\/apps\/([0-9a-f-]{36})/.exec(page.url())![1]!;
     await page.getByRole('heading', { name: 'Groceries', level: 1 }).waitFor();
-    await page.getByTestId('no-preview').waitFor();
+    // The preview is made on the first ask: a new app shows its state and no check yet.
+    await page.getByTestId('preview-state').waitFor();
+    await page.getByText('No headless check yet: one runs after each agent turn.').waitFor();
 
     await page.getByLabel('Message to the agent').fill('Build a grocery list');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -105,6 +107,15 @@ describe('console in Chromium', () => {
     expect(seqs).toEqual(run.steps.map((s: { seq: number }) => s.seq));
     await expect(page.getByTestId('run-steps').locator('details').first().getAttribute('open')).resolves.toBeNull();
     await page.getByText(/model turn\(s\) · [\d,]+ in \/ [\d,]+ out tokens/).waitFor();
+    // The preview pane picks up the headless check the run ended with, and its screenshot loads
+    // with the session cookie under the page's CSP.
+    const check = page.getByTestId('preview-check');
+    await check.waitFor({ timeout: 30_000 });
+    const preview = (await h.api(`/api/apps/${appId}/preview`, { key: owner.key })).body;
+    await check.locator('.badge', { hasText: preview.lastCheck.outcome }).waitFor();
+    expect(await check.innerText()).toContain(preview.lastCheck.sha.slice(0, 7));
+    const shot = check.getByRole('img');
+    await until(async () => (await shot.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0);
     await expectAccessible(page, 'workspace chat');
     await screenshot(page, '03-workspace-chat');
 
