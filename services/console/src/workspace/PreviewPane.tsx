@@ -69,7 +69,10 @@ export function PreviewPane({ appId }: { appId: string }) {
               </a>
             </p>
           ) : null}
-          {data.url ? <iframe title="App preview" src={data.url} sandbox="allow-scripts allow-forms" className="preview-frame" /> : null}
+          {/* Keyed on the checked version, so the frame reloads when an agent turn lands a new one. */}
+          {data.url ? (
+            <iframe key={data.lastCheck?.sha ?? 'none'} title="App preview" src={data.url} sandbox="allow-scripts allow-forms" className="preview-frame" />
+          ) : null}
           <CheckSummary check={data.lastCheck} />
           <PreviewLogs appId={appId} />
         </>
@@ -85,7 +88,7 @@ function CheckSummary({ check }: { check: PreviewCheck | null }) {
       {!check ? (
         <Empty>No headless check yet: one runs after each agent turn.</Empty>
       ) : (
-        <div className="stack" data-testid="preview-check">
+        <div className="stack preview-check" data-testid="preview-check">
           <p className="small">
             <span className={`badge ${OUTCOME_BADGE[check.outcome]}`}>{check.outcome}</span> version <code>{check.sha.slice(0, 7)}</code>,{' '}
             {new Date(check.checkedAt).toLocaleString()}; loaded in {Math.round(check.loadMs)} ms{check.blank ? '; the page was blank' : ''}
