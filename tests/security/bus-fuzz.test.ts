@@ -2,7 +2,7 @@ import { create, ScalarType, toBinary, type DescField, type DescMessage } from '
 import { commonV1, Events, ErrorCode, HealthPing, isErrorCode, Rpc, rpcsOwnedBy, SERVICE_NAMES, type EventDefinition, type RpcDefinition } from '@overskill/contracts';
 import { ERROR_CODE_HEADER, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type RunningPlatform, type RunningStack } from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
@@ -72,8 +72,9 @@ function payloads(desc: DescMessage, seed: number): Uint8Array[] {
   return out.slice(0, PER_SUBJECT);
 }
 
+// Its own stack: the garbage it leaves on the durable streams must not reach the other suites.
 describe('hostile bytes on the bus', () => {
-  const stack = integrationStack();
+  let stack: RunningStack;
   const anthropic = new AnthropicFake({ apiKey: 'test-key' });
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
   let platform: RunningPlatform;
@@ -81,13 +82,16 @@ describe('hostile bytes on the bus', () => {
   let rpc: NatsRpcClient;
 
   beforeAll(async () => {
-    const dir = scratchDir(stack.dataDir, 'bus-fuzz');
+    const dir = scratchDir(integrationStack().dataDir, 'bus-fuzz');
+    stack = await startStack({ dataDir: join(dir, 'stack') });
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const anthropicUrl = await anthropic.start();
     anthropic.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }], usage: { input_tokens: 1, output_tokens: 1 } }));
     platform = await launchPlatform({
       root: REPO_ROOT,
-      ...stack,
+      natsUrl: stack.natsUrl,
+      databaseUrl: stack.databaseUrl,
+      redisUrl: stack.redisUrl,
       workspacesDir: join(dir, 'workspaces'),
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
@@ -100,6 +104,7 @@ describe('hostile bytes on the bus', () => {
   afterAll(async () => {
     await nc?.close();
     await platform?.stop();
+    await stack?.stop();
     await anthropic.stop();
   });
 
