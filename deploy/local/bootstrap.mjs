@@ -17,7 +17,8 @@ const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 // What each requested name means: how to tell it is there, and which apt packages bring it.
 const OS_PACKAGES = {
   'nats-server': { present: () => hasCommand('nats-server'), apt: ['nats-server'] },
-  'redis-server': { present: () => hasCommand('redis-server'), apt: ['redis-server'] },
+  // redis-tools brings redis-cli and redis-check-rdb, which the backup service verifies RDB files with.
+  'redis-server': { present: () => hasCommand('redis-server') && hasCommand('redis-check-rdb'), apt: ['redis-server', 'redis-tools'] },
   postgresql: { present: hasPostgresServer, apt: ['postgresql'] },
   prometheus: { present: () => hasCommand('promtool'), apt: ['prometheus'] },
   'docker-compose': { present: () => hasCommand('docker-compose'), apt: ['docker-compose'] },
