@@ -40,6 +40,8 @@ describe('backup: archives, verify, restore', () => {
     nc = await connectNats(stack.natsUrl, 'backup-archives-test');
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-archives-test'), 30_000);
     redis = new Redis(fx.redisUrl);
+    // The fixture's Redis database may hold keys an earlier suite left: the counts below are this suite's.
+    await redis.flushdb();
     appA = randomUUID();
     refsA = fx.makeRepo(appA);
     fx.makeRepo(randomUUID());
