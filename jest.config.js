@@ -11,6 +11,7 @@ delete swcrc.exclude;
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest', { ...swcrc, swcrc: false }] };
 const moduleNameMapper = {
   '^@overskill/(contracts|messaging|observability|persistence|runtime|testing)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@overskill/observability/preload$': '<rootDir>/libs/observability/src/tracing/preload.ts',
 };
 const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper };
 

@@ -1,4 +1,4 @@
-import { AnthropicFake, launchPlatform, OtlpCollectorFake, runAllMigrations, type CollectedSpan, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, OtlpCollectorFake, OtlpSpanKind, runAllMigrations, type CollectedSpan, type RunningPlatform } from '@overskill/testing';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,8 +110,19 @@ describe('first flow: a chat message becomes a committed file', () => {
       const ids = new Set(inTrace.map((s) => s.spanId));
       return inTrace.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => s.name);
     };
+    // Below the NATS hops: each SQL statement, each Redis call, the provider request and the
+    // durable publish are spans of the same trace.
+    const isSql = (s: CollectedSpan) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql';
+    const isRedis = (s: CollectedSpan) => s.attributes['db.system'] === 'redis' || s.attributes['db.system.name'] === 'redis';
+    // The HTTP request itself (the SDK adds a span of its own around it).
+    const isProviderCall = (s: CollectedSpan) =>
+      s.serviceName === 'ai-router' && s.kind === OtlpSpanKind.CLIENT && s.name === 'POST' && String(s.attributes['url.full'] ?? '').endsWith('/v1/messages');
+    const isDurablePublish = (s: CollectedSpan) => s.kind === OtlpSpanKind.PRODUCER && s.name === 'publish run.requested.v1';
+    const below = [isSql, isRedis, isProviderCall, isDurablePublish];
     const complete = (all: CollectedSpan[]) =>
-      services.every((s) => all.some((span) => span.traceId === traceId && span.serviceName === s)) && orphans(all).length === 1;
+      services.every((s) => all.some((span) => span.traceId === traceId && span.serviceName === s)) &&
+      below.every((kind) => all.some((span) => span.traceId === traceId && kind(span))) &&
+      orphans(all).length === 1;
     const spans = await collector.waitForSpans(complete, 15_000).catch(() => collector.spans());
     const inTrace = spans.filter((s) => s.traceId === traceId);
     // The five on the path, plus analytics when its consumer has stored the run.finished fact.
@@ -120,6 +131,14 @@ describe('first flow: a chat message becomes a committed file', () => {
     expect([...seen].filter((s) => !services.includes(s) && s !== 'analytics')).toEqual([]);
     expect(orphans(spans)).toEqual([expect.stringMatching(/^HTTP POST/)]);
     expect(inTrace.some((s) => s.name === 'consume run.requested.v1' && s.serviceName === 'orchestrator')).toBe(true);
+    const sqlBy = new Set(inTrace.filter(isSql).map((s) => s.serviceName));
+    expect(['gateway', 'orchestrator'].filter((s) => !sqlBy.has(s))).toEqual([]);
+    expect(inTrace.filter(isSql).every((s) => typeof s.attributes['db.statement'] === 'string' || typeof s.attributes['db.query.text'] === 'string')).toBe(true);
+    expect(inTrace.some(isRedis)).toBe(true);
+    expect(inTrace.filter(isProviderCall)).toHaveLength(2);
+    // The consumer's span hangs under the publish, not beside it.
+    const publish = inTrace.find(isDurablePublish)!;
+    expect(inTrace.find((s) => s.name === 'consume run.requested.v1')?.parentSpanId).toBe(publish.spanId);
 
     // Each service's /metrics counted its hop.
     const metric = async (service: string) => (await fetch(`${platform.urls[service as 'gateway']}/metrics`)).text();

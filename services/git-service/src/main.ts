@@ -1,3 +1,5 @@
+// First, before anything that loads pg, ioredis or an HTTP client.
+import './instrument';
 import { loadConfig } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';
 import { gitServiceEnvSchema } from './config';

@@ -34,13 +34,27 @@ export async function publishDurable<Msg extends DescMessage>(
   value: MessageInitShape<Msg>,
   opts: { msgId: string; tenantId?: string },
 ): Promise<void> {
+  // The consumer's span is a child of this one: the trace shows when the message was stored.
+  const span = getTracer().startSpan(`publish ${def.subject}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject, 'messaging.message.id': opts.msgId },
+  });
   const headers = natsHeaders();
-  propagation.inject(context.active(), headers, natsHeaderSetter);
+  propagation.inject(trace.setSpan(context.active(), span), headers, natsHeaderSetter);
   const ctx = requestContext.get();
   headers.set(CORRELATION_ID_HEADER, ctx?.correlationId ?? newCorrelationId());
   const tenantId = opts.tenantId ?? ctx?.tenantId;
   if (tenantId) headers.set(TENANT_ID_HEADER, tenantId);
-  await nc.jetstream().publish(def.subject, toBinary(def.message, create(def.message, value)), { msgID: opts.msgId, headers });
+  try {
+    const ack = await nc.jetstream().publish(def.subject, toBinary(def.message, create(def.message, value)), { msgID: opts.msgId, headers });
+    span.setAttributes({ 'messaging.nats.stream': ack.stream, 'messaging.nats.sequence': ack.seq, 'messaging.nats.duplicate': ack.duplicate });
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw err;
+  } finally {
+    span.end();
+  }
 }
 
 export interface DurableConsumerOptions<Msg extends DescMessage> {

@@ -7,6 +7,7 @@ import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSam
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { serviceInstanceId } from '../service-instance';
 import { getTracer } from './get-tracer';
+import { clientInstrumentations } from './instrumentations';
 
 export interface TracingHandle {
   tracer: Tracer;
@@ -56,7 +57,8 @@ export function startTracing(opts: StartTracingOptions): TracingHandle {
     // Empty lists, not undefined: otherwise the SDK adds OTLP metric and log exporters from env defaults.
     metricReaders: [],
     logRecordProcessors: [],
-    instrumentations: [],
+    // Patched when their modules load: the service's entry loads this file first (preload.ts).
+    instrumentations: clientInstrumentations(),
   });
   sdk.start();
 

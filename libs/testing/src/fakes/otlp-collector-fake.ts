@@ -1,11 +1,15 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback, readRequestBody, RequestBodyTooLargeError, sendJson } from './loopback-http-server';
 
+// OTLP's numbering (SPAN_KIND_*), which is the API's SpanKind plus one.
+export const OtlpSpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
+
 export interface CollectedSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
   name: string;
+  /** OtlpSpanKind */
   kind: number;
   serviceName: string;
   startTimeUnixNano: string;
