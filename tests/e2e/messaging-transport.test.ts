@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { Controller, Inject, Module } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
@@ -42,7 +43,7 @@ describe('messaging transport over a real nats-server', () => {
   let client: NatsRpcClient;
 
   beforeAll(async () => {
-    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, SHUTDOWN_DEADLINE_MS: 25_000 };
+    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, SHUTDOWN_DEADLINE_MS: 25_000, DIAGNOSTICS_DIR: tmpdir() };
     for (const instance of ['a', 'b']) services.push(await bootstrapService({ service: 'git-service', env, imports: [probeModule(instance)] }));
     nc = await connectNats(natsUrl, 'transport-test');
     client = new NatsRpcClient(nc, createServiceMetrics('transport-test'), 1000);

@@ -3,7 +3,7 @@ import { NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
@@ -19,12 +19,14 @@ describe('SIGTERM: every service drains and exits 0', () => {
   const anthropic = new AnthropicFake({ apiKey: 'test-key' });
   let platform: RunningPlatform;
   let logDir: string;
+  let diagnosticsDir: string;
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'shutdown');
     logDir = join(dir, 'logs');
+    diagnosticsDir = join(dir, 'diagnostics');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     platform = await launchPlatform({
       root: REPO_ROOT,
@@ -32,7 +34,7 @@ describe('SIGTERM: every service drains and exits 0', () => {
       workspacesDir: join(dir, 'workspaces'),
       backupDir: join(dir, 'backups'),
       logDir,
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'info' },
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'info', DIAGNOSTICS_DIR: diagnosticsDir },
     });
     nc = await connect({ servers: stack.natsUrl });
     rpc = new NatsRpcClient(nc, createServiceMetrics('shutdown-test'), 20_000);
@@ -66,6 +68,21 @@ describe('SIGTERM: every service drains and exits 0', () => {
     expect(run.status).toBe(RunStatus.COMPLETED);
     expect(run.commitSha).toMatch(/^[0-9a-f]{40}$/);
     expect(anthropic.requests).toHaveLength(2);
+  });
+
+  it('SIGUSR2 writes a heap snapshot to DIAGNOSTICS_DIR and the service keeps serving', async () => {
+    const pid = platform.pids()['git-service']!;
+    process.kill(pid, 'SIGUSR2');
+    let files: string[] = [];
+    for (let i = 0; i < 300 && !log('git-service').includes('heap snapshot written'); i++) await new Promise((r) => setTimeout(r, 100));
+    files = readdirSync(diagnosticsDir);
+    expect(files).toEqual([expect.stringMatching(new RegExp(`^git-service-${pid}-.*\\.heapsnapshot$`))]);
+    const snapshot = join(diagnosticsDir, files[0]!);
+    // A complete V8 snapshot (JSON with its meta first), readable only by the service's user.
+    expect(readFileSync(snapshot, 'utf8').slice(0, 20)).toBe('{"snapshot":{"meta":');
+    expect(statSync(diagnosticsDir).mode & 0o777).toBe(0o700);
+    expect(platform.pids()['git-service']).toBe(pid);
+    expect((await fetch(`${platform.urls['git-service']}/health/ready`)).status).toBe(200);
   });
 
   it.each(SERVICE_NAMES.map((service) => [service]))('%s exits 0 on SIGTERM with its drain logged', async (service) => {

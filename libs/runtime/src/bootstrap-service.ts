@@ -16,6 +16,7 @@ import {
 } from '@overskill/observability';
 import type { FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import { writeHeapSnapshotOnSignal } from './heap-snapshot';
 import type { ServiceEnv } from './service-env';
 
 export interface ServiceDefinition {
@@ -34,11 +35,13 @@ export interface ServiceDefinition {
 }
 
 export interface RunningService {
+  service: ServiceName;
   app: INestApplication;
   logger: Logger;
   url: string;
   bootMs: number;
   shutdownDeadlineMs: number;
+  diagnosticsDir: string;
   close(): Promise<void>;
 }
 
@@ -89,11 +92,13 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
 
   let closing: Promise<void> | undefined;
   return {
+    service: def.service,
     app,
     logger,
     url,
     bootMs,
     shutdownDeadlineMs: def.env.SHUTDOWN_DEADLINE_MS,
+    diagnosticsDir: def.env.DIAGNOSTICS_DIR,
     close() {
       closing ??= (async () => {
         await app.close();
@@ -115,6 +120,7 @@ export function runService(start: () => Promise<RunningService>): void {
   Promise.resolve()
     .then(start)
     .then((running) => {
+      writeHeapSnapshotOnSignal({ service: running.service, dir: running.diagnosticsDir, logger: running.logger });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {

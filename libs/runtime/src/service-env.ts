@@ -1,4 +1,6 @@
 import { baseServiceEnv, env } from '@overskill/observability';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 // The variables every service reads, plus PORT with the service's default; a service extends
@@ -9,6 +11,8 @@ export function serviceEnvSchema(defaultPort: number) {
     // How long a SIGTERM drain may take before the process exits 1 (below Kubernetes' default
     // 30 s termination grace, so the exit is ours and logged, not a SIGKILL).
     SHUTDOWN_DEADLINE_MS: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().positive().default(25_000)),
+    // Where `kill -USR2 <pid>` writes a heap snapshot (the log volume in compose and k8s).
+    DIAGNOSTICS_DIR: z.preprocess((value) => (value === '' ? undefined : value), z.string().default(join(tmpdir(), 'overskill-diagnostics'))),
   });
 }
 
