@@ -62,7 +62,18 @@ export class TaskRunnerService {
   async work(task: TaskEntity, ctl: TaskControl): Promise<void> {
     const project = await this.projectRows.findForTeam(task.teamId, task.projectId);
     if (!project) return; // deleted: its tasks go with it
-    const w: Work = { task, project, auth: this.projects.authOf(project), ctl, started: task.startedAt?.getTime() ?? Date.now() };
+    let auth: GitHubAuth;
+    try {
+      auth = this.projects.authOf(project);
+    } catch (err) {
+      // Without its credentials the task cannot even say so on GitHub: it ends here, with the reason.
+      const reason = err instanceof AppError ? err.message : 'the project credentials could not be opened';
+      if (await this.leases.finish(task.id, ctl.owner, 'failed', { errorCode: err instanceof AppError ? err.code : ErrorCode.INTERNAL, errorMessage: reason })) {
+        this.metrics.taskFinished(project.id, task.priority, 'failed', 0);
+      }
+      return;
+    }
+    const w: Work = { task, project, auth, ctl, started: task.startedAt?.getTime() ?? Date.now() };
     try {
       await this.begin(w);
       const caller = await this.workspace(w);
