@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCli } from '../support/cli';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { REPO_ROOT } from '../support/integration-env';
 
@@ -231,13 +232,14 @@ describe('GitHub tasks are worked', () => {
   });
 
   it('cancels a running task: its run stops, the processing label goes, the status comment says so; a retry then finishes it', async () => {
+    const member = h.key('tasks-work', 'member').key;
     const n = github.createIssue('acme/shop', { title: 'Slow change', body: 'Take your time.', user: alice });
-    h.anthropic.script(write('slow.txt', 'slow\n', 4000), done('never reached'));
+    h.anthropic.script(write('slow.txt', 'slow\n', 8000), done('never reached'));
     await label('acme/shop', n);
     const task = await taskOf('acme/shop', n);
     await until('the run has started', async () => (h.anthropic.requests.length > 0 ? true : undefined));
     expect(github.issue('acme/shop', n).labels).toContain('processing');
-    const cancelled = await h.api(`/api/tasks/${task.id}/cancel`, { method: 'POST', key: h.key('tasks-work', 'member').key });
+    const cancelled = await h.api(`/api/tasks/${task.id}/cancel`, { method: 'POST', key: member });
     problems.push(...h.contract.check('POST', `/api/tasks/${task.id}/cancel`, cancelled));
     expect(cancelled.status).toBe(200);
     const ended = await settled(task.id);
@@ -249,12 +251,21 @@ describe('GitHub tasks are worked', () => {
     expect(statusComments('acme/shop', n)).toHaveLength(1);
     expect(statusComments('acme/shop', n)[0]!.body).toContain('cancelled');
     expect(pullsFrom('acme/shop', n)).toHaveLength(0);
-    // Cancelling again answers the task as it is.
+    // Cancelling again answers the task as it is (here from the CLI).
     expect((await h.api(`/api/tasks/${task.id}/cancel`, { method: 'POST' })).body.status).toBe('cancelled');
+    const again = runCli(['tasks', 'cancel', task.id, '--team', h.key('tasks-work', 'admin').teamId], h.natsUrl);
+    expect([again.status, again.stdout]).toEqual([0, expect.stringContaining('task is cancelled')]);
 
     h.anthropic.reset();
     h.anthropic.script(write('slow.txt', 'done\n'), done('Wrote slow.txt.'));
-    expect((await h.api(`/api/tasks/${task.id}/retry`, { method: 'POST' })).body).toMatchObject({ status: 'queued', runId: null });
+    // From the operator CLI this time; its flags are strict (a typo changes nothing).
+    const teamId = h.key('tasks-work', 'admin').teamId;
+    const typo = runCli(['tasks', 'retry', task.id, '--team', teamId, '--forse'], h.natsUrl);
+    expect([typo.status, typo.stderr]).toEqual([2, expect.stringContaining("Unknown option '--forse'")]);
+    expect((await h.api(`/api/tasks/${task.id}`)).body.status).toBe('cancelled');
+    const cli = runCli(['tasks', 'retry', task.id, '--team', teamId, '--json'], h.natsUrl);
+    expect(cli.status).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ id: task.id, status: 'queued', runId: null });
     const finished = await settled(task.id);
     expect(finished).toMatchObject({ status: 'completed', pullNumber: expect.any(Number) });
     expect(finished.runId).not.toBe(ended.runId);
