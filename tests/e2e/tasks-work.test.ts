@@ -47,6 +47,7 @@ describe('GitHub tasks are worked', () => {
     await db.connect();
     // One database for every suite: work an earlier suite left queued is not this suite's.
     await db.query(`UPDATE orchestrator.tasks SET status = 'cancelled' WHERE status IN ('queued', 'running', 'awaiting_response')`).catch(() => undefined);
+    await db.query(`UPDATE orchestrator.runs SET status = 'cancelled', lease_owner = NULL WHERE status IN ('queued', 'running')`).catch(() => undefined);
     h = await startGatewayHarness({
       name: 'tasks-work',
       redisDb: 13,
@@ -121,12 +122,23 @@ describe('GitHub tasks are worked', () => {
       return res.body.data.find((t: { issueNumber: number }) => t.issueNumber === n);
     });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const settled = (taskId: string, statuses = ['completed', 'failed', 'cancelled']): Promise<any> =>
-    until(`task ${taskId} ${statuses.join('/')}`, async () => {
-      const res = await h.api(`/api/tasks/${taskId}`);
-      problems.push(...h.contract.check('GET', `/api/tasks/${taskId}`, res));
-      return statuses.includes(res.body.status) ? res.body : undefined;
-    });
+  const settled = async (taskId: string, statuses = ['completed', 'failed', 'cancelled']): Promise<any> => {
+    let last: unknown;
+    try {
+      return await until(`task ${taskId} ${statuses.join('/')}`, async () => {
+        const res = await h.api(`/api/tasks/${taskId}`);
+        problems.push(...h.contract.check('GET', `/api/tasks/${taskId}`, res));
+        last = res.body;
+        return statuses.includes(res.body.status) ? res.body : undefined;
+      });
+    } catch (err) {
+      // What the task and its run were doing, for whoever reads the failure.
+      const run = await db.query(`SELECT status, lease_owner, lease_until, (SELECT json_agg(kind ORDER BY seq) FROM orchestrator.run_steps WHERE run_id = r.id) AS steps FROM orchestrator.runs r WHERE id = $1`, [
+        (last as { runId?: string } | undefined)?.runId ?? randomUUID(),
+      ]);
+      throw new Error(`${(err as Error).message}; task ${JSON.stringify(last)}; run ${JSON.stringify(run.rows[0] ?? null)}; model requests ${h.anthropic.requests.length}`);
+    }
+  };
   const statusComments = (repository: string, n: number) => github.issue(repository, n).comments.filter((c) => c.body.includes('overskill:task-status'));
   const pullsFrom = (repository: string, n: number) => github.pulls(repository).filter((p) => p.head === `overskill/issue-${n}`);
 
