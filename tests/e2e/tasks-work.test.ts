@@ -61,6 +61,8 @@ describe('GitHub tasks are worked', () => {
         TASK_SCHEDULE_INTERVAL_MS: '200',
         TASK_LEASE_MS: '5000',
         LOG_LEVEL: 'info',
+        // This suite polls the API for minutes from one address: more than the default per-IP limit.
+        GATEWAY_RATE_LIMIT_IP_MAX: '100000',
       },
     });
     github = h.github;
@@ -76,7 +78,7 @@ describe('GitHub tasks are worked', () => {
       backupDir: join(h.dir, 'backups-2'),
       logDir: join(h.dir, 'logs-2'),
       services: ['gateway'],
-      env: { GITHUB_WEBHOOK_SECRET: h.webhookSecret, GITHUB_API_URL: github.url, LOG_LEVEL: 'info' },
+      env: { GITHUB_WEBHOOK_SECRET: h.webhookSecret, GITHUB_API_URL: github.url, LOG_LEVEL: 'info', GATEWAY_RATE_LIMIT_IP_MAX: '100000' },
     });
     hooks = [`${h.gateway}/api/github/webhook`, `${second.urls.gateway}/api/github/webhook`];
     h.key('tasks-work', 'admin');
@@ -111,7 +113,7 @@ describe('GitHub tasks are worked', () => {
       const value = await probe();
       if (value !== undefined) return value;
       if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 300));
     }
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
