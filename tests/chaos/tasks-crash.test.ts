@@ -22,20 +22,15 @@ import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-
 const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
 
 const TASKS = 8;
-const KILLS = 4;
-const SEED = 20261204;
+// When (after the previous kill) and which replica is killed: fixed, so every run of the suite is the same drill.
+const KILLS = [
+  { afterMs: 1400, replica: 0 },
+  { afterMs: 2900, replica: 1 },
+  { afterMs: 900, replica: 1 },
+  { afterMs: 2100, replica: 0 },
+];
 const TOKEN = `ghp_${randomUUID().replace(/-/g, '')}`;
 const alice = { login: 'alice', id: 11, type: 'User' as const };
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Decided by the conversation alone, so a model call repeated after a crash gets the same answer:
 // turn 0 writes issue-<n>.txt, turn 1 ends the turn.
@@ -50,7 +45,7 @@ function taskModel(request: RecordedAnthropicRequest): FakeTurn {
 
 jest.setTimeout(300_000);
 
-// kill -9 an orchestrator replica at seeded random moments while tasks are being worked (the
+// kill -9 an orchestrator replica at fixed moments while tasks are being worked (the
 // poller creating them, runs in flight, pushes and GitHub calls): every task ends, each issue has
 // exactly one status comment and at most one pull request, and no `processing` label is left.
 describe('chaos: orchestrator replicas killed mid-task', () => {
@@ -130,8 +125,7 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     await remote.stop();
   });
 
-  it(`ends ${TASKS} tasks with replicas killed at random moments: no duplicate pull request or comment, no stuck label`, async () => {
-    const random = mulberry32(SEED);
+  it(`ends ${TASKS} tasks with replicas killed at fixed moments: no duplicate pull request or comment, no stuck label`, async () => {
     const issues = Array.from({ length: TASKS }, (_, i) => github.createIssue('acme/chaos', { title: `Chaos ${i}`, body: `Fix number ${i}.`, labels: ['overskill'], user: alice }));
     const teamId = randomUUID();
     // The poller finds the labelled issues (no webhook here), three at a time per the project's concurrency.
@@ -143,9 +137,10 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
       const rows = await statuses();
       if (rows.length === TASKS && rows.every((r) => ['completed', 'failed', 'cancelled'].includes(r.status))) break;
       if (Date.now() > deadline) throw new Error(`tasks not finished: ${JSON.stringify(rows)}`);
-      if (kills < KILLS) {
-        await new Promise((r) => setTimeout(r, 800 + Math.floor(random() * 2500)));
-        const victim = replicas[Math.floor(random() * 2)]!;
+      const kill = KILLS[kills];
+      if (kill) {
+        await new Promise((r) => setTimeout(r, kill.afterMs));
+        const victim = replicas[kill.replica]!;
         await victim.stopService('orchestrator', 'SIGKILL');
         kills += 1;
         await victim.start('orchestrator');
@@ -155,7 +150,7 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     const rows = await statuses();
     const report = { tasks: TASKS, kills, completed: rows.filter((r) => r.status === 'completed').length, resumed: rows.filter((r) => r.attempts > 1).length };
     console.log(`tasks chaos: ${JSON.stringify(report)}`);
-    expect(kills).toBe(KILLS);
+    expect(kills).toBe(KILLS.length);
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'));
     for (const n of issues) {
       const issue = github.issue('acme/chaos', n);
