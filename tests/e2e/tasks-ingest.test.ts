@@ -49,7 +49,8 @@ describe('GitHub webhook ingest', () => {
     // The current secret first, the one being rotated out second.
     const secrets = { GITHUB_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}` };
     // Polling runs throughout, every second, as the reconciler it is in production.
-    h = await startGatewayHarness({ name: 'tasks-ingest', redisDb: 12, services: ['gateway', 'orchestrator'], env: { ...secrets, TASK_POLL_INTERVAL_MS: '1000' } });
+    // Tasks stay queued here: working them is tasks-work.test.ts's subject.
+    h = await startGatewayHarness({ name: 'tasks-ingest', redisDb: 12, services: ['gateway', 'orchestrator'], env: { ...secrets, TASK_POLL_INTERVAL_MS: '1000', TASK_WORKER_CONCURRENCY: '0' } });
     github = h.github;
     github.addRepo('acme', 'hooks');
     github.addToken(TOKEN, alice, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
@@ -75,6 +76,8 @@ describe('GitHub webhook ingest', () => {
   }, 180_000);
 
   afterAll(async () => {
+    // The database outlives the suite: its queued tasks must not become a later suite's work.
+    await db?.query(`UPDATE orchestrator.tasks SET status = 'cancelled' WHERE project_id = $1 AND status IN ('queued', 'running', 'awaiting_response')`, [projectId]);
     await db?.end();
     await second?.stop();
     await h?.stop();

@@ -72,6 +72,8 @@ export const Rpc = {
   taskGet: rpc('orchestrator', 'orchestrator.task.get.v1', orchestratorV1.TaskGetRequestSchema, orchestratorV1.TaskSchema),
   githubRateLimit: rpc('orchestrator', 'orchestrator.github.ratelimit.v1', orchestratorV1.GitHubRateLimitRequestSchema, orchestratorV1.GitHubRateLimitResponseSchema),
   taskRunning: rpc('orchestrator', 'orchestrator.task.running.v1', orchestratorV1.TaskRunningRequestSchema, orchestratorV1.TaskRunningResponseSchema),
+  taskCancel: rpc('orchestrator', 'orchestrator.task.cancel.v1', orchestratorV1.TaskCancelRequestSchema, orchestratorV1.TaskSchema),
+  taskRetry: rpc('orchestrator', 'orchestrator.task.retry.v1', orchestratorV1.TaskRetryRequestSchema, orchestratorV1.TaskSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
   // Chunks go to aiStreamChunkSubject(id) on core NATS; the reply is the final response.

@@ -90,6 +90,15 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   TASK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   // Below this many GitHub requests left (the alert's threshold), polling waits for the reset.
   TASK_GITHUB_MIN_REMAINING: z.coerce.number().int().min(0).default(100),
+  // Working tasks: at most this many running across all replicas, this many per replica, a lease
+  // renewed while a replica works one (a crashed replica's task is resumed once it lapses), and
+  // how often each replica looks for queued work. 0 = this replica works no tasks.
+  TASK_MAX_RUNNING: z.coerce.number().int().min(1).max(10_000).default(20),
+  TASK_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(4),
+  TASK_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  TASK_SCHEDULE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  // Where repositories are cloned from and pushed to (GitHub Enterprise: https://<host>).
+  GITHUB_GIT_URL: z.string().url().default('https://github.com'),
 });
 export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;
 export const ORCHESTRATOR_ENV = Symbol('ORCHESTRATOR_ENV');

@@ -19,6 +19,9 @@ import { IssuePollerService } from './tasks/issue-poller.service';
 import { TaskMetrics } from './tasks/task-metrics';
 import { TaskQueueRepository } from './tasks/task-queue.repository';
 import { TaskWorkerService } from './tasks/task-worker.service';
+import { TaskLeasesRepository } from './task-work/task-leases.repository';
+import { TaskRunnerService } from './task-work/task-runner.service';
+import { TaskSchedulerService } from './task-work/task-scheduler.service';
 import { TasksController } from './tasks/tasks.controller';
 import { TasksRepository } from './tasks/tasks.repository';
 import { TasksService } from './tasks/tasks.service';
@@ -60,6 +63,9 @@ export class OrchestratorModule {
         TasksService,
         TaskWorkerService,
         IssuePollerService,
+        TaskLeasesRepository,
+        TaskRunnerService,
+        TaskSchedulerService,
         AgentLoopService,
         RunWorkerService,
       ],

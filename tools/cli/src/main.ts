@@ -6,6 +6,7 @@ import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate, keysList, keysRevoke, keysRotate } from './commands/keys.command';
 import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './commands/projects.command';
 import { status } from './commands/status.command';
+import { isTaskAction, taskAction } from './commands/tasks.command';
 import { parseArgs } from './parse-args';
 
 const HELP = `overskill — operator CLI
@@ -35,6 +36,10 @@ ${BACKUP_HELP}
   tasks list --team <id> [--project <id>] A project's tasks, or the team's queued and running tasks
              [--json]
   tasks show <taskId> --team <id>         One task
+  tasks cancel <taskId> --team <id>       Cancel a queued or running task (its run stops)
+               [--json]
+  tasks retry <taskId> --team <id>        Queue a failed or cancelled task again, on the same branch
+              [--json]
   github rate-limit --team <id>           GitHub's quota for a project's credentials (GET /rate_limit)
                     --project <id> [--json]
 
@@ -94,6 +99,13 @@ async function main(argv: string[]): Promise<number> {
     return withContext(natsUrl, async (ctx) => {
       const text = sub === 'status' ? await aiStatus(ctx, flags) : sub === 'usage' ? await aiUsage(ctx, flags) : await aiSwitchModel(ctx, positional[2], flags);
       process.stdout.write(`${text}\n`);
+      return 0;
+    });
+  }
+  if (command === 'tasks' && isTaskAction(sub)) {
+    const rest = argv.slice(argv.indexOf(sub) + 1);
+    return withContext(natsUrl, async (ctx) => {
+      process.stdout.write(`${await taskAction(ctx, sub, rest)}\n`);
       return 0;
     });
   }

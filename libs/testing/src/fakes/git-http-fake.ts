@@ -87,12 +87,23 @@ export class GitHttpFake {
     return git(this.root, ['--git-dir', this.barePath(name), 'log', `--format=${format}`, ref]).split('\n').filter(Boolean);
   }
 
+  /** Every push to the repository is refused by a pre-receive hook (as a protected branch would be), until `acceptPushes`. */
+  refusePushes(name: string, message = 'pushes are refused here'): void {
+    const hook = join(this.barePath(name), 'hooks', 'pre-receive');
+    writeFileSync(hook, `#!/bin/sh\necho ${JSON.stringify(message)} >&2\nexit 1\n`, { mode: 0o755 });
+  }
+
+  acceptPushes(name: string): void {
+    rmSync(join(this.barePath(name), 'hooks', 'pre-receive'), { force: true });
+  }
+
   refs(name: string): string[] {
     return git(this.root, ['--git-dir', this.barePath(name), 'for-each-ref', '--format=%(refname)']).split('\n').filter(Boolean);
   }
 
   private barePath(name: string): string {
-    if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`repository name ${name} must be lowercase letters, digits and dashes`);
+    // `name` or `owner/name`, as GitHub's clone URLs have it.
+    if (!/^[a-z0-9-]+(\/[a-z0-9-]+)?$/.test(name)) throw new Error(`repository name ${name} must be lowercase letters, digits and dashes (optionally owner/name)`);
     return join(this.root, `${name}.git`);
   }
 

@@ -46,6 +46,14 @@ export class ProjectsApiService {
     return taskJson(await this.rpc.send(Rpc.taskGet, { teamId: principal.teamId, taskId }));
   }
 
+  async cancelTask(principal: Principal, taskId: string) {
+    return taskJson(await this.rpc.send(Rpc.taskCancel, { teamId: principal.teamId, taskId }));
+  }
+
+  async retryTask(principal: Principal, taskId: string) {
+    return taskJson(await this.rpc.send(Rpc.taskRetry, { teamId: principal.teamId, taskId }));
+  }
+
   async runningTasks(principal: Principal) {
     return { data: (await this.rpc.send(Rpc.taskRunning, { teamId: principal.teamId })).tasks.map(taskJson) };
   }
@@ -105,6 +113,12 @@ export function taskJson(t: orchestratorV1.Task) {
     priority: t.priority,
     branch: t.branch,
     pendingFollowUps: t.pendingFollowUps,
+    runId: t.runId || null,
+    pullNumber: t.pullNumber || null,
+    answerUrl: t.answerUrl || null,
+    errorCode: t.errorCode || null,
+    errorMessage: t.errorMessage || null,
+    attempts: t.attempts,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };

@@ -391,6 +391,12 @@ export const Task = z
     priority: z.number().int(),
     branch: z.string(),
     pendingFollowUps: z.number().int(),
+    runId: nullableString.describe('The agent run working (or that worked) the task'),
+    pullNumber: z.number().int().nullable().describe('The draft pull request that answered the issue'),
+    answerUrl: nullableString.describe('The pull request or comment that answered the issue'),
+    errorCode: nullableString,
+    errorMessage: nullableString.describe('Why the task failed'),
+    attempts: z.number().int().describe('How often a replica took the task (more than 1: resumed or retried)'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

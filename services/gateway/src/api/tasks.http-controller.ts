@@ -25,4 +25,14 @@ export class TasksHttpController {
   getTask(@Req() req: AuthenticatedRequest) {
     return this.api.getTask(req.principal, parseRequest(R.getTask, req).params.taskId);
   }
+
+  @ApiRoute(R.cancelTask)
+  cancelTask(@Req() req: AuthenticatedRequest) {
+    return this.api.cancelTask(req.principal, parseRequest(R.cancelTask, req).params.taskId);
+  }
+
+  @ApiRoute(R.retryTask)
+  retryTask(@Req() req: AuthenticatedRequest) {
+    return this.api.retryTask(req.principal, parseRequest(R.retryTask, req).params.taskId);
+  }
 }

@@ -38,6 +38,25 @@ export class GitServiceRepository {
     return this.client.send(Rpc.gitRepoDiff, { appId: caller.appId, ...range }, this.opts(caller));
   }
 
+  // A remote repository into the caller's (new) workspace. The token travels in its own field:
+  // git-service hands it to git as a header of that one command, never into the URL or config.
+  clone(caller: GitCaller, remote: { url: string; token: string; branch: string }): Promise<gitV1.RepoCloneResponse> {
+    return this.client.send(Rpc.gitRepoClone, { appId: caller.appId, ...remote }, this.opts(caller));
+  }
+
+  // Never forced; the same token handling as clone.
+  push(caller: GitCaller, remote: { token: string; branch: string }): Promise<gitV1.RepoPushResponse> {
+    return this.client.send(Rpc.gitRepoPush, { appId: caller.appId, ...remote }, this.opts(caller));
+  }
+
+  createBranch(caller: GitCaller, name: string, fromRevision: string): Promise<gitV1.BranchCreateResponse> {
+    return this.client.send(Rpc.gitBranchCreate, { appId: caller.appId, name, fromRevision, switchTo: true }, this.opts(caller));
+  }
+
+  switchBranch(caller: GitCaller, name: string): Promise<gitV1.BranchSwitchResponse> {
+    return this.client.send(Rpc.gitBranchSwitch, { appId: caller.appId, name }, this.opts(caller));
+  }
+
   // Back to a revision; what is uncommitted is saved as a commit first.
   restore(caller: GitCaller, revision: string, message: string, author: GitAuthor): Promise<gitV1.RepoRestoreResponse> {
     return this.client.send(Rpc.gitRepoRestore, { appId: caller.appId, revision, savePendingChanges: true, message, ...author }, this.opts(caller));

@@ -99,6 +99,75 @@ export class GitHubRepository {
     }
   }
 
+  // The token git uses for the repository: the project's token, or a fresh installation token
+  // (Octokit's auth-app caches it until shortly before it expires).
+  async gitToken(auth: GitHubAuth, repository: string): Promise<string> {
+    if (auth.kind === 'token') return auth.token;
+    const minted = await call(repository, () => this.client(auth).auth({ type: 'installation' }) as Promise<{ token: string }>);
+    return minted.token;
+  }
+
+  async issue(auth: GitHubAuth, repository: string, issueNumber: number): Promise<{ title: string; body: string; state: string; labels: string[] }> {
+    const [owner, repo] = split(repository);
+    const res = await call(repository, () => this.client(auth).issues.get({ owner, repo, issue_number: issueNumber }));
+    const labels = res.data.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+    return { title: res.data.title, body: res.data.body ?? '', state: res.data.state, labels };
+  }
+
+  async addLabels(auth: GitHubAuth, repository: string, issueNumber: number, labels: string[]): Promise<void> {
+    const [owner, repo] = split(repository);
+    await call(repository, () => this.client(auth).issues.addLabels({ owner, repo, issue_number: issueNumber, labels }));
+  }
+
+  // Idempotent: a label that is not there is no error.
+  async removeLabel(auth: GitHubAuth, repository: string, issueNumber: number, name: string): Promise<void> {
+    const [owner, repo] = split(repository);
+    try {
+      await this.client(auth).issues.removeLabel({ owner, repo, issue_number: issueNumber, name });
+    } catch (err) {
+      if (err instanceof RequestError && err.status === 404) return;
+      throw toAppError(err, repository);
+    }
+  }
+
+  // The first comment on the issue whose body carries the marker (a hidden HTML comment).
+  async findComment(auth: GitHubAuth, repository: string, issueNumber: number, marker: string): Promise<{ id: number; url: string } | undefined> {
+    const [owner, repo] = split(repository);
+    const comments = await call(repository, () => this.client(auth).paginate(this.client(auth).issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 }));
+    const found = comments.find((c) => (c.body ?? '').includes(marker));
+    return found ? { id: found.id, url: found.html_url } : undefined;
+  }
+
+  async createComment(auth: GitHubAuth, repository: string, issueNumber: number, body: string): Promise<{ id: number; url: string }> {
+    const [owner, repo] = split(repository);
+    const res = await call(repository, () => this.client(auth).issues.createComment({ owner, repo, issue_number: issueNumber, body }));
+    return { id: res.data.id, url: res.data.html_url };
+  }
+
+  async updateComment(auth: GitHubAuth, repository: string, commentId: number, body: string): Promise<void> {
+    const [owner, repo] = split(repository);
+    await call(repository, () => this.client(auth).issues.updateComment({ owner, repo, comment_id: commentId, body }));
+  }
+
+  // The open pull request from the branch, if there is one.
+  async findOpenPull(auth: GitHubAuth, repository: string, branch: string): Promise<{ number: number; url: string } | undefined> {
+    const [owner, repo] = split(repository);
+    const res = await call(repository, () => this.client(auth).pulls.list({ owner, repo, head: `${owner}:${branch}`, state: 'open', per_page: 10 }));
+    const pull = res.data.find((p) => p.head.ref === branch);
+    return pull ? { number: pull.number, url: pull.html_url } : undefined;
+  }
+
+  async createDraftPull(auth: GitHubAuth, repository: string, pull: { head: string; base: string; title: string; body: string }): Promise<{ number: number; url: string }> {
+    const [owner, repo] = split(repository);
+    const res = await call(repository, () => this.client(auth).pulls.create({ owner, repo, ...pull, draft: true }));
+    return { number: res.data.number, url: res.data.html_url };
+  }
+
+  async updatePull(auth: GitHubAuth, repository: string, pullNumber: number, body: string): Promise<void> {
+    const [owner, repo] = split(repository);
+    await call(repository, () => this.client(auth).pulls.update({ owner, repo, pull_number: pullNumber, body }));
+  }
+
   private client(auth: GitHubAuth): Octokit {
     const key = auth.kind === 'app' ? `app:${auth.appId}:${auth.installationId}:${digest(auth.privateKey)}` : `token:${digest(auth.token)}`;
     const existing = this.clients.get(key);
@@ -128,6 +197,10 @@ export class GitHubRepository {
     this.clients.set(key, octokit);
     return octokit;
   }
+}
+
+function split(repository: string): [string, string] {
+  return repository.split('/') as [string, string];
 }
 
 function compare(granted: Record<string, string>): { granted: string[]; missing: string[] } {

@@ -12,6 +12,8 @@ export class AppEntity {
   @Column('int', { name: 'max_iterations', default: 0 }) maxIterations: number;
   // The repository's first commit (from git.repo.init), the base for listing its files.
   @Column('varchar', { name: 'init_sha', length: 64, nullable: true }) initSha: string | null;
+  // `task`: the workspace of a GitHub task (a clone), worked by the same loop, not listed as an app.
+  @Column('varchar', { length: 10, default: 'app' }) kind: 'app' | 'task';
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
@@ -145,6 +147,24 @@ export class TaskEntity {
   @Column('varchar', { length: 255 }) branch: string;
   @Column('int', { name: 'pending_follow_ups', default: 0 }) pendingFollowUps: number;
   @Column('varchar', { name: 'delivery_id', length: 64 }) deliveryId: string;
+  // The replica working the task and until when (renewed while it works; a lapsed lease lets another resume it).
+  @Column('varchar', { name: 'lease_owner', length: 64, nullable: true }) leaseOwner: string | null;
+  @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
+  @Column('int', { default: 0 }) attempts: number;
+  // The workspace (an app row of kind `task`), the current run, and the commit the branch started from.
+  @Column('uuid', { name: 'app_id', nullable: true }) appId: string | null;
+  @Column('uuid', { name: 'run_id', nullable: true }) runId: string | null;
+  @Column('varchar', { name: 'base_sha', length: 64, nullable: true }) baseSha: string | null;
+  // Side effects on GitHub, recorded once made: a resumed task edits them instead of adding more.
+  @Column('bigint', { name: 'status_comment_id', nullable: true }) statusCommentId: string | null;
+  @Column('bigint', { name: 'answer_comment_id', nullable: true }) answerCommentId: string | null;
+  @Column('int', { name: 'pull_number', nullable: true }) pullNumber: number | null;
+  @Column('varchar', { name: 'answer_url', length: 500, nullable: true }) answerUrl: string | null;
+  @Column('varchar', { name: 'error_code', length: 64, nullable: true }) errorCode: string | null;
+  @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
+  @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt: Date | null;
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
+  @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -142,7 +142,8 @@ export class AgentLoopService {
           ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
           : await this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT));
         if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
-        if (!(await this.previewAutofix.afterCommit(run, journal, commit))) {
+        // A task's clone is any repository, not a web app with a preview.
+        if (app.kind === 'task' || !(await this.previewAutofix.afterCommit(run, journal, commit))) {
           await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
           return;
         }

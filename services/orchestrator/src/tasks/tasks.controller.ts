@@ -33,4 +33,14 @@ export class TasksController {
   running(@Payload() req: RpcRequest<typeof Rpc.taskRunning>): Promise<RpcReply<typeof Rpc.taskRunning>> {
     return this.tasks.running(req);
   }
+
+  @RpcHandler(Rpc.taskCancel)
+  cancel(@Payload() req: RpcRequest<typeof Rpc.taskCancel>): Promise<RpcReply<typeof Rpc.taskCancel>> {
+    return this.tasks.cancel(req);
+  }
+
+  @RpcHandler(Rpc.taskRetry)
+  retry(@Payload() req: RpcRequest<typeof Rpc.taskRetry>): Promise<RpcReply<typeof Rpc.taskRetry>> {
+    return this.tasks.retry(req);
+  }
 }

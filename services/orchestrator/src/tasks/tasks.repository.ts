@@ -94,6 +94,38 @@ export class TasksRepository {
     return rows.map((r) => ({ projectId: r.project_id, queued: r.queued }));
   }
 
+  // A task nobody works ends at once; a running one is marked (its replica stops its run).
+  // Returns the task as it is now; null = not the team's.
+  async cancel(teamId: string, id: string): Promise<TaskEntity | null> {
+    await this.dataSource.query(
+      `UPDATE "orchestrator"."tasks" SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now(),
+         status = CASE WHEN status IN ('queued', 'awaiting_response') THEN 'cancelled' ELSE status END,
+         finished_at = CASE WHEN status IN ('queued', 'awaiting_response') THEN now() ELSE finished_at END
+        WHERE id = $1 AND team_id = $2 AND status IN ('queued', 'awaiting_response', 'running')`,
+      [id, teamId],
+    );
+    return this.findForTeam(teamId, id);
+  }
+
+  // A failed or cancelled task queued again on its branch, with its workspace, pull request and
+  // status comment. A run that completed is kept (only what came after it is done again).
+  // 'active' = the issue has another active task; 'not_ended' = the task has not ended.
+  async retry(teamId: string, id: string): Promise<'queued' | 'active' | 'not_ended'> {
+    try {
+      const result = await this.dataSource.query(
+        `UPDATE "orchestrator"."tasks" t SET status = 'queued', lease_owner = NULL, lease_until = NULL, cancel_requested_at = NULL, error_code = NULL,
+           error_message = NULL, finished_at = NULL, started_at = NULL, updated_at = now(),
+           run_id = CASE WHEN (SELECT r.status FROM "orchestrator"."runs" r WHERE r.id = t.run_id) = 'completed' THEN t.run_id ELSE NULL END
+          WHERE t.id = $1 AND t.team_id = $2 AND t.status IN ('failed', 'cancelled')`,
+        [id, teamId],
+      );
+      return Array.isArray(result) && result[1] > 0 ? 'queued' : 'not_ended';
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return 'active';
+      throw err;
+    }
+  }
+
   // Queued and running, highest priority first, oldest first within a priority.
   listActive(teamId: string, limit: number): Promise<TaskEntity[]> {
     return this.dataSource

@@ -29,6 +29,22 @@ export class TasksService {
     return toTask(task);
   }
 
+  // Idempotent: a finished task is answered as it is.
+  async cancel(req: RpcRequest<typeof Rpc.taskCancel>): Promise<RpcReply<typeof Rpc.taskCancel>> {
+    const task = isEntityId(req.taskId) ? await this.tasks.cancel(req.teamId, req.taskId) : null;
+    if (!task) throw notFound(req.taskId);
+    return toTask(task);
+  }
+
+  async retry(req: RpcRequest<typeof Rpc.taskRetry>): Promise<RpcReply<typeof Rpc.taskRetry>> {
+    const task = isEntityId(req.taskId) ? await this.tasks.findForTeam(req.teamId, req.taskId) : null;
+    if (!task) throw notFound(req.taskId);
+    const outcome = await this.tasks.retry(req.teamId, task.id);
+    if (outcome === 'active') throw new AppError(ErrorCode.TASK_NOT_RETRYABLE, `Issue #${task.issueNumber} has another active task; cancel it first or let it finish`);
+    if (outcome === 'not_ended') throw new AppError(ErrorCode.TASK_NOT_RETRYABLE, `The task is ${task.status}; only a failed or cancelled task can be retried`);
+    return toTask((await this.tasks.findForTeam(req.teamId, task.id)) ?? task);
+  }
+
   async running(req: RpcRequest<typeof Rpc.taskRunning>): Promise<RpcReply<typeof Rpc.taskRunning>> {
     return { tasks: (await this.tasks.listActive(req.teamId, 500)).map(toTask) };
   }
@@ -47,7 +63,17 @@ function toTask(t: TaskEntity): RpcReply<typeof Rpc.taskGet> {
     branch: t.branch,
     pendingFollowUps: t.pendingFollowUps,
     deliveryId: t.deliveryId,
+    runId: t.runId ?? '',
+    pullNumber: t.pullNumber ?? 0,
+    answerUrl: t.answerUrl ?? '',
+    errorCode: t.errorCode ?? '',
+    errorMessage: t.errorMessage ?? '',
+    attempts: t.attempts,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
+}
+
+function notFound(taskId: string): AppError {
+  return new AppError(ErrorCode.TASK_NOT_FOUND, `Task ${taskId.slice(0, 64)} not found`);
 }

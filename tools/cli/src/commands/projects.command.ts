@@ -86,11 +86,28 @@ export async function projectsRemove(ctx: CliContext, projectId: string | undefi
   return flags.json ? JSON.stringify({ id: removed.projectId, deleted: true }) : `removed project ${removed.projectId}`;
 }
 
-function taskJson(t: orchestratorV1.Task) {
-  return { id: t.id, projectId: t.projectId, repository: t.repository, issueNumber: t.issueNumber, title: t.title, status: t.status, priority: t.priority, branch: t.branch, pendingFollowUps: t.pendingFollowUps, createdAt: t.createdAt };
+export function taskJson(t: orchestratorV1.Task) {
+  return {
+    id: t.id,
+    projectId: t.projectId,
+    repository: t.repository,
+    issueNumber: t.issueNumber,
+    title: t.title,
+    status: t.status,
+    priority: t.priority,
+    branch: t.branch,
+    pendingFollowUps: t.pendingFollowUps,
+    runId: t.runId || null,
+    pullNumber: t.pullNumber || null,
+    answerUrl: t.answerUrl || null,
+    errorCode: t.errorCode || null,
+    errorMessage: t.errorMessage || null,
+    attempts: t.attempts,
+    createdAt: t.createdAt,
+  };
 }
 
-function taskLine(t: orchestratorV1.Task): string {
+export function taskLine(t: orchestratorV1.Task): string {
   return `${t.id}  ${`${t.repository}#${t.issueNumber}`.padEnd(32)} ${t.status.padEnd(18)} priority ${String(t.priority).padEnd(4)} ${t.title.slice(0, 60)}`;
 }
 
@@ -110,7 +127,8 @@ export async function tasksShow(ctx: CliContext, taskId: string | undefined, fla
   if (!taskId) throw new CliError('tasks show needs a task id');
   const t = await ctx.rpc.send(Rpc.taskGet, { teamId: team(flags, 'tasks show'), taskId });
   if (flags.json) return JSON.stringify(taskJson(t));
-  return [taskLine(t), `branch ${t.branch}, ${t.pendingFollowUps} follow-up(s) waiting, created ${t.createdAt}`].join('\n');
+  const answer = t.answerUrl ? `answer ${t.answerUrl}` : t.errorMessage ? `failed: ${t.errorMessage} (${t.errorCode})` : '';
+  return [taskLine(t), `branch ${t.branch}, ${t.pendingFollowUps} follow-up(s) waiting, ${t.attempts} attempt(s), created ${t.createdAt}`, ...(answer ? [answer] : [])].join('\n');
 }
 
 // `github rate-limit --team <id> --project <id>`: the seed's `curl …/rate_limit`, with the project's credentials.

@@ -1,0 +1,108 @@
+import { AppError, ErrorCode } from '@overskill/contracts';
+import pino from 'pino';
+import type { AppsRepository } from '../apps/apps.repository';
+import { orchestratorEnvSchema } from '../config';
+import type { GitServiceRepository } from '../delegation/git-service.repository';
+import type { GitHubRepository } from '../github/github.repository';
+import type { ProjectEntity, RunEntity, TaskEntity } from '../persistence/entities';
+import type { ProjectsRepository } from '../projects/projects.repository';
+import type { ProjectsService } from '../projects/projects.service';
+import type { RunQueueRepository } from '../runs/run-queue.repository';
+import type { RunsRepository } from '../runs/runs.repository';
+import type { TaskMetrics } from '../tasks/task-metrics';
+import type { TaskLeasesRepository } from './task-leases.repository';
+import { TaskRunnerService } from './task-runner.service';
+import { statusMarker } from './task-text';
+
+// The runner alone, with mocked repositories: a task resumed after a crash finds the side
+// effects it made before (status comment by its marker, pull request by its branch) and makes
+// none twice; a refused push ends the task failed, with the reason on the issue.
+describe('TaskRunnerService with mocked repositories', () => {
+  const env = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' });
+  const project = {
+    id: 'p1',
+    teamId: 'team-1',
+    repository: 'acme/shop',
+    baseBranch: 'main',
+    answerMode: 'auto',
+    labels: { trigger: 'overskill', processing: 'processing', awaitingResponse: 'awaiting-response', completed: 'completed', failed: 'failed' },
+  } as unknown as ProjectEntity;
+  const run = { id: 'run-1', status: 'completed', inputTokens: '100', outputTokens: '20', costUsd: '0.001200', iterations: 2, commitSha: 'c'.repeat(40), errorCode: null, errorMessage: null } as unknown as RunEntity;
+  let task: TaskEntity;
+  let github: Record<string, jest.Mock>;
+  let git: Record<string, jest.Mock>;
+  let leases: Record<string, jest.Mock>;
+  let runner: TaskRunnerService;
+  const ctl = { owner: 'me', lost: () => false, cancelRequested: () => false };
+
+  beforeEach(() => {
+    // Resumed: the workspace and the run exist, the status comment was posted but its id not recorded.
+    task = { id: 't1', teamId: 'team-1', projectId: 'p1', issueNumber: 7, title: 'Add a footer', priority: 50, branch: 'overskill/issue-7', appId: 'app-1', baseSha: 'b'.repeat(40), runId: 'run-1', statusCommentId: null, attempts: 2, startedAt: new Date() } as unknown as TaskEntity;
+    github = {
+      addLabels: jest.fn(async () => undefined),
+      removeLabel: jest.fn(async () => undefined),
+      findComment: jest.fn(async (_a, _r, _n, marker: string) => (marker === statusMarker('t1') ? { id: 501, url: 'u' } : undefined)),
+      createComment: jest.fn(async () => ({ id: 999, url: 'c' })),
+      updateComment: jest.fn(async () => undefined),
+      findOpenPull: jest.fn(async () => ({ number: 12, url: 'https://github.com/acme/shop/pull/12' })),
+      createDraftPull: jest.fn(),
+      updatePull: jest.fn(async () => undefined),
+      gitToken: jest.fn(async () => 'ghp_secret'),
+      issue: jest.fn(),
+    };
+    git = {
+      diff: jest.fn(async () => ({ files: [{ path: 'footer.html' }] })),
+      push: jest.fn(async () => ({ branch: 'overskill/issue-7', sha: 'c'.repeat(40), upToDate: true })),
+      clone: jest.fn(),
+      createBranch: jest.fn(),
+    };
+    leases = { record: jest.fn(async () => true), finish: jest.fn(async () => true), release: jest.fn(), attachRun: jest.fn() };
+    const runs = { findRun: jest.fn(async () => run), listSteps: jest.fn(async () => [{ kind: 'run_completed', data: { reply: 'Added a footer.' } }]) };
+    runner = new TaskRunnerService(
+      env,
+      leases as unknown as TaskLeasesRepository,
+      { findForTeam: jest.fn(async () => project) } as unknown as ProjectsRepository,
+      { authOf: () => ({ kind: 'token', token: 'ghp_secret' }) } as unknown as ProjectsService,
+      github as unknown as GitHubRepository,
+      git as unknown as GitServiceRepository,
+      { insertTaskWorkspace: jest.fn(), setInitSha: jest.fn() } as unknown as AppsRepository,
+      runs as unknown as RunsRepository,
+      { enqueue: jest.fn() } as unknown as RunQueueRepository,
+      { taskFinished: jest.fn() } as unknown as TaskMetrics,
+      pino({ level: 'silent' }),
+    );
+  });
+
+  it('resumed after a crash: edits the status comment and the pull request it finds, creates neither again', async () => {
+    await runner.work(task, ctl);
+    expect(git.clone).not.toHaveBeenCalled();
+    expect(leases['attachRun']).not.toHaveBeenCalled();
+    expect(github['createComment']).not.toHaveBeenCalled();
+    expect(github['createDraftPull']).not.toHaveBeenCalled();
+    expect(github['updateComment']).toHaveBeenCalledWith(expect.anything(), 'acme/shop', 501, expect.stringContaining('draft pull request #12'));
+    expect(github['updatePull']).toHaveBeenCalledWith(expect.anything(), 'acme/shop', 12, expect.stringContaining('120 tokens, $0.0012, 2 model turns'));
+    expect(git['push']).toHaveBeenCalledWith({ teamId: 'team-1', appId: 'app-1' }, { token: 'ghp_secret', branch: 'overskill/issue-7' });
+    expect(leases['record']).toHaveBeenCalledWith('t1', 'me', { statusCommentId: '501' });
+    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'completed', {});
+    expect(github['addLabels']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, ['completed']);
+    expect(github['removeLabel']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, 'processing');
+  });
+
+  it('a refused push ends the task failed: the failed label, the reason in the status comment, no pull request', async () => {
+    git['push']!.mockRejectedValue(new AppError(ErrorCode.GIT_PUSH_REJECTED, 'The remote has commits this repository does not have; nothing was overwritten'));
+    github['findOpenPull']!.mockResolvedValue(undefined);
+    await runner.work(task, ctl);
+    expect(github['createDraftPull']).not.toHaveBeenCalled();
+    expect(github['updateComment']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 501, expect.stringContaining('nothing was overwritten'));
+    expect(github['addLabels']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, ['failed']);
+    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'failed', { errorCode: ErrorCode.GIT_PUSH_REJECTED, errorMessage: expect.stringContaining('nothing was overwritten') });
+  });
+
+  it('our own trouble (not an AppError) gives the lease back for another attempt, without touching the labels', async () => {
+    git['diff']!.mockRejectedValue(new Error('connection reset'));
+    await runner.work(task, ctl);
+    expect(leases['release']).toHaveBeenCalledWith('t1', 'me');
+    expect(leases['finish']).not.toHaveBeenCalled();
+    expect(github['addLabels']).not.toHaveBeenCalledWith(expect.anything(), 'acme/shop', 7, ['failed']);
+  });
+});

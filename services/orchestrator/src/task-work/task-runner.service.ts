@@ -1,0 +1,230 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@overskill/contracts';
+import { LOGGER } from '@overskill/observability';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppsRepository } from '../apps/apps.repository';
+import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+import { GitServiceRepository, type GitCaller } from '../delegation/git-service.repository';
+import { GitHubRepository, type GitHubAuth } from '../github/github.repository';
+import type { ProjectEntity, RunEntity, TaskEntity, TaskStatusName } from '../persistence/entities';
+import { ProjectsRepository } from '../projects/projects.repository';
+import { ProjectsService } from '../projects/projects.service';
+import { RunQueueRepository } from '../runs/run-queue.repository';
+import { RunsRepository } from '../runs/runs.repository';
+import { TaskMetrics } from '../tasks/task-metrics';
+import { TaskLeasesRepository, type TaskFields } from './task-leases.repository';
+import { answerBody, answerMarker, pullBody, pullTitle, statusBody, statusMarker, taskPrompt, type RunFigures, type StatusState } from './task-text';
+
+// This replica no longer holds the task: stop without writing anything more.
+export class TaskLost extends Error {}
+
+export interface TaskControl {
+  owner: string;
+  lost(): boolean;
+  cancelRequested(): boolean;
+}
+
+// Unexpected trouble (the database, NATS) is retried by giving the lease back this many times.
+const MAX_ATTEMPTS = 5;
+const RUN_POLL_MS = 250;
+const FINAL_RUN = new Set(['completed', 'failed', 'cancelled']);
+
+interface Work {
+  task: TaskEntity;
+  project: ProjectEntity;
+  auth: GitHubAuth;
+  ctl: TaskControl;
+  started: number;
+}
+
+// One task, from its claim to its answer: labels and the status comment, a clone on the task's
+// branch, an agent run of the app builder's loop on it, then a draft pull request or a comment.
+// Every step is idempotent and recorded on the task row under the lease, so a task resumed by
+// another replica finds what was done (the PR by its branch, comments by their hidden marker)
+// instead of doing it again.
+@Injectable()
+export class TaskRunnerService {
+  constructor(
+    @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
+    private readonly leases: TaskLeasesRepository,
+    private readonly projectRows: ProjectsRepository,
+    private readonly projects: ProjectsService,
+    private readonly github: GitHubRepository,
+    private readonly git: GitServiceRepository,
+    private readonly apps: AppsRepository,
+    private readonly runs: RunsRepository,
+    private readonly runQueue: RunQueueRepository,
+    private readonly metrics: TaskMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async work(task: TaskEntity, ctl: TaskControl): Promise<void> {
+    const project = await this.projectRows.findForTeam(task.teamId, task.projectId);
+    if (!project) return; // deleted: its tasks go with it
+    let auth: GitHubAuth;
+    try {
+      auth = this.projects.authOf(project);
+    } catch (err) {
+      // Without its credentials the task cannot even say so on GitHub: it ends here, with the reason.
+      const reason = err instanceof AppError ? err.message : 'the project credentials could not be opened';
+      if (await this.leases.finish(task.id, ctl.owner, 'failed', { errorCode: err instanceof AppError ? err.code : ErrorCode.INTERNAL, errorMessage: reason })) {
+        this.metrics.taskFinished(project.id, task.priority, 'failed', 0);
+      }
+      return;
+    }
+    const w: Work = { task, project, auth, ctl, started: task.startedAt?.getTime() ?? Date.now() };
+    try {
+      await this.begin(w);
+      const caller = await this.workspace(w);
+      const run = await this.runToEnd(w, caller);
+      if (run.status === 'cancelled' || ctl.cancelRequested()) return await this.end(w, 'cancelled', { state: 'cancelled' });
+      if (run.status === 'failed') throw new AppError(ErrorCode.TASK_FAILED, run.errorMessage || `The agent run failed (${run.errorCode ?? 'no code'})`);
+      await this.answer(w, caller, run);
+    } catch (err) {
+      if (err instanceof TaskLost) return;
+      if (!(err instanceof AppError) && task.attempts < MAX_ATTEMPTS) {
+        this.logger.warn({ err, taskId: task.id, attempt: task.attempts }, 'task interrupted; it will be resumed');
+        await this.leases.release(task.id, ctl.owner);
+        return;
+      }
+      const reason = err instanceof AppError ? err.message : 'it failed unexpectedly (the error was logged)';
+      if (!(err instanceof AppError)) this.logger.error({ err, taskId: task.id }, 'task failed unexpectedly');
+      await this.fail(w, err instanceof AppError ? err.code : ErrorCode.INTERNAL, reason);
+    }
+  }
+
+  // The issue shows it is being worked on: the processing label (an earlier outcome's label
+  // goes) and the status comment.
+  private async begin(w: Work): Promise<void> {
+    const { labels } = w.project;
+    await this.github.addLabels(w.auth, w.project.repository, w.task.issueNumber, [labels.processing]);
+    for (const old of [labels.failed, labels.completed, labels.awaitingResponse]) await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
+    await this.status(w, { state: 'working' });
+  }
+
+  // The task's clone, on its branch from the project's base branch: made once, kept for retries.
+  private async workspace(w: Work): Promise<GitCaller> {
+    let appId = w.task.appId;
+    if (!appId) {
+      appId = randomUUID();
+      await this.record(w, { appId });
+    }
+    const caller = { teamId: w.task.teamId, appId };
+    await this.apps.insertTaskWorkspace({ id: appId, teamId: w.task.teamId, name: w.project.repository, description: `GitHub issue #${w.task.issueNumber}: ${w.task.title}`.slice(0, 2000) });
+    if (!w.task.baseSha) {
+      const token = await this.github.gitToken(w.auth, w.project.repository);
+      const cloned = await this.git
+        .clone(caller, { url: `${this.env.GITHUB_GIT_URL.replace(/\/+$/, '')}/${w.project.repository}.git`, token, branch: w.project.baseBranch })
+        .catch((err: unknown) => (err instanceof AppError && err.code === ErrorCode.GIT_REPO_EXISTS ? this.git.status(caller) : Promise.reject(err)));
+      const head = cloned.headSha;
+      await this.git.createBranch(caller, w.task.branch, head).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === ErrorCode.GIT_BRANCH_EXISTS) return this.git.switchBranch(caller, w.task.branch);
+        throw err;
+      });
+      await this.apps.setInitSha(appId, head);
+      await this.record(w, { baseSha: head });
+    }
+    return caller;
+  }
+
+  // The agent run: the app builder's loop through the RUNS stream (its own leases, checkpoints
+  // and resume), started once per attempt and waited for here.
+  private async runToEnd(w: Work, caller: GitCaller): Promise<RunEntity> {
+    let runId = w.task.runId;
+    if (!runId) {
+      const issue = await this.github.issue(w.auth, w.project.repository, w.task.issueNumber);
+      const prompt = taskPrompt({ repository: w.project.repository, number: w.task.issueNumber, title: issue.title, body: issue.body }, answerModeOf(w.project));
+      const attached = await this.leases.attachRun(w.task, w.ctl.owner, caller.appId, prompt);
+      if (!attached) throw new TaskLost();
+      w.task.runId = runId = attached;
+    }
+    let cancelSent = false;
+    for (;;) {
+      if (w.ctl.lost()) throw new TaskLost();
+      const run = await this.runs.findRun(runId);
+      if (!run) throw new AppError(ErrorCode.TASK_FAILED, 'The agent run is gone');
+      if (FINAL_RUN.has(run.status)) return run;
+      // msg-id = run id: a resumed task enqueues again without a second run.
+      if (run.status === 'queued') await this.runQueue.enqueue({ runId, appId: caller.appId, teamId: w.task.teamId });
+      if (w.ctl.cancelRequested() && !cancelSent) {
+        cancelSent = true;
+        if (!(await this.runs.cancelQueued(runId, 'the task was cancelled'))) await this.runs.requestCancel(runId, 'the task was cancelled');
+      }
+      await new Promise((r) => setTimeout(r, RUN_POLL_MS));
+    }
+  }
+
+  private async answer(w: Work, caller: GitCaller, run: RunEntity): Promise<void> {
+    const steps = await this.runs.listSteps(run.id);
+    const reply = String(steps.find((s) => s.kind === 'run_completed')?.data['reply'] ?? '');
+    const figures: RunFigures = { tokens: Number(run.inputTokens) + Number(run.outputTokens), costUsd: Number(run.costUsd), iterations: run.iterations };
+    const diff = await this.git.diff(caller, { fromRevision: w.task.baseSha ?? '', toRevision: run.commitSha || 'HEAD' });
+    const files = diff.files.map((f) => f.path);
+    const mode = answerModeOf(w.project);
+    const repo = w.project.repository;
+    if (mode !== 'comment' && files.length > 0) {
+      const token = await this.github.gitToken(w.auth, repo);
+      await this.git.push(caller, { token, branch: w.task.branch });
+      const body = pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id });
+      let pull = await this.github.findOpenPull(w.auth, repo, w.task.branch);
+      if (pull) await this.github.updatePull(w.auth, repo, pull.number, body);
+      else pull = await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title: pullTitle({ number: w.task.issueNumber, title: w.task.title }), body });
+      await this.record(w, { pullNumber: pull.number, answerUrl: pull.url });
+      return this.end(w, 'completed', { state: 'completed', answer: `draft pull request #${pull.number}` });
+    }
+    const body = answerBody({ reply, run: figures, runId: run.id });
+    const found = await this.github.findComment(w.auth, repo, w.task.issueNumber, answerMarker(run.id));
+    const comment = found ?? (await this.github.createComment(w.auth, repo, w.task.issueNumber, body));
+    await this.record(w, { answerCommentId: String(comment.id), answerUrl: comment.url });
+    await this.end(w, 'completed', { state: 'completed', answer: 'answered in a comment below' });
+  }
+
+  private async fail(w: Work, code: string, reason: string): Promise<void> {
+    try {
+      await this.end(w, 'failed', { state: 'failed', reason }, { errorCode: code.slice(0, 64), errorMessage: reason.slice(0, 2000) });
+    } catch (err) {
+      if (err instanceof TaskLost) return;
+      // GitHub itself may be what failed: the task still ends, its labels wait for a retry.
+      this.logger.warn({ err, taskId: w.task.id }, 'could not report the failure on GitHub');
+      if (await this.leases.finish(w.task.id, w.ctl.owner, 'failed', { errorCode: code.slice(0, 64), errorMessage: reason.slice(0, 2000) })) this.finished(w, 'failed');
+    }
+  }
+
+  // Labels and status comment first, the row last: a crash in between resumes and ends again.
+  private async end(w: Work, status: TaskStatusName, state: StatusState, fields: TaskFields = {}): Promise<void> {
+    const { labels } = w.project;
+    const repo = w.project.repository;
+    if (w.ctl.lost()) throw new TaskLost();
+    await this.status(w, state);
+    const label = status === 'completed' ? labels.completed : status === 'failed' ? labels.failed : undefined;
+    if (label) await this.github.addLabels(w.auth, repo, w.task.issueNumber, [label]);
+    await this.github.removeLabel(w.auth, repo, w.task.issueNumber, labels.processing);
+    if (!(await this.leases.finish(w.task.id, w.ctl.owner, status, fields))) throw new TaskLost();
+    this.finished(w, status);
+    this.logger.info({ taskId: w.task.id, status, issue: w.task.issueNumber, repository: repo }, 'task finished');
+  }
+
+  private finished(w: Work, status: TaskStatusName): void {
+    this.metrics.taskFinished(w.project.id, w.task.priority, status, (Date.now() - w.started) / 1000);
+  }
+
+  // The one status comment of the task, edited in place.
+  private async status(w: Work, state: StatusState): Promise<void> {
+    const body = statusBody(w.task.id, state);
+    const repo = w.project.repository;
+    let id = w.task.statusCommentId ? Number(w.task.statusCommentId) : (await this.github.findComment(w.auth, repo, w.task.issueNumber, statusMarker(w.task.id)))?.id;
+    if (id === undefined) id = (await this.github.createComment(w.auth, repo, w.task.issueNumber, body)).id;
+    else await this.github.updateComment(w.auth, repo, id, body);
+    if (w.task.statusCommentId !== String(id)) await this.record(w, { statusCommentId: String(id) });
+  }
+
+  private async record(w: Work, fields: TaskFields): Promise<void> {
+    if (!(await this.leases.record(w.task.id, w.ctl.owner, fields))) throw new TaskLost();
+    Object.assign(w.task, fields);
+  }
+}
+
+function answerModeOf(project: ProjectEntity): 'auto' | 'pull_request' | 'comment' {
+  return project.answerMode === 'comment' || project.answerMode === 'pull_request' ? project.answerMode : 'auto';
+}
