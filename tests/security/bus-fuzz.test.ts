@@ -1,8 +1,8 @@
 import { create, ScalarType, toBinary, type DescField, type DescMessage } from '@bufbuild/protobuf';
 import { commonV1, Events, ErrorCode, HealthPing, isErrorCode, Rpc, rpcsOwnedBy, SERVICE_NAMES, type EventDefinition, type RpcDefinition } from '@overskill/contracts';
-import { ERROR_CODE_HEADER, NatsRpcClient } from '@overskill/messaging';
+import { ERROR_CODE_HEADER, NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type RunningPlatform, type RunningStack, stackNatsCredentials } from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
@@ -90,6 +90,7 @@ describe('hostile bytes on the bus', () => {
     platform = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
       databaseUrl: stack.databaseUrl,
       redisUrl: stack.redisUrl,
       workspacesDir: join(dir, 'workspaces'),
@@ -97,7 +98,7 @@ describe('hostile bytes on the bus', () => {
       logDir: join(dir, 'logs'),
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'error' },
     });
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('bus-fuzz-test'), 10_000);
   }, 180_000);
 

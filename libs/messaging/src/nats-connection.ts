@@ -1,12 +1,55 @@
-import { AppError, ErrorCode } from '@overskill/contracts';
-import { connect, Events, type NatsConnection } from 'nats';
+import { AppError, busInboxPrefix, ErrorCode } from '@overskill/contracts';
+import { readFileSync } from 'node:fs';
+import { connect, Events, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
 
 // Reconnect forever: a NATS restart must not take a service down with it. No async stack
 // traces: nats.js would build two Error objects per request for them; our errors carry codes.
 export const NATS_CONNECTION_OPTIONS = { maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000, noAsyncTraces: true } as const;
 
-export function connectNats(natsUrl: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: natsUrl, name, ...NATS_CONNECTION_OPTIONS });
+// Who a connection is on the bus: its role (services use their name, the CLI `cli`), the NKEY
+// seed nats-server knows its public key for, and TLS material for servers that require it.
+export interface NatsCredentials {
+  role: string;
+  nkeySeed?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+export interface NatsCredentialsEnv {
+  NATS_NKEY_SEED?: string;
+  NATS_NKEY_SEED_FILE?: string;
+  NATS_TLS_CA_FILE?: string;
+  NATS_TLS_CERT_FILE?: string;
+  NATS_TLS_KEY_FILE?: string;
+}
+
+// NATS_NKEY_SEED, or NATS_NKEY_SEED_FILE (a mounted secret); TLS when a CA or a client cert is set.
+export function natsCredentialsFromEnv(role: string, env: NatsCredentialsEnv): NatsCredentials {
+  let nkeySeed = env.NATS_NKEY_SEED?.trim() || undefined;
+  if (!nkeySeed && env.NATS_NKEY_SEED_FILE) {
+    try {
+      nkeySeed = readFileSync(env.NATS_NKEY_SEED_FILE, 'utf8').trim();
+    } catch (err) {
+      throw new Error(`NATS_NKEY_SEED_FILE ${env.NATS_NKEY_SEED_FILE} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  const tls = env.NATS_TLS_CA_FILE || env.NATS_TLS_CERT_FILE ? { caFile: env.NATS_TLS_CA_FILE, certFile: env.NATS_TLS_CERT_FILE, keyFile: env.NATS_TLS_KEY_FILE } : undefined;
+  return { role, nkeySeed, tls };
+}
+
+// What nats.js needs to connect as this identity. Replies come back under the role's own inbox
+// prefix: the server lets no other role subscribe there.
+export function natsAuthOptions(credentials: NatsCredentials): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = { inboxPrefix: busInboxPrefix(credentials.role) };
+  if (credentials.nkeySeed) {
+    if (!/^SU[A-Z2-7]{56}$/.test(credentials.nkeySeed)) throw new Error(`the NATS NKEY seed of ${credentials.role} is not a user seed (SU…, 58 characters)`);
+    options.authenticator = nkeyAuthenticator(new TextEncoder().encode(credentials.nkeySeed));
+  }
+  if (credentials.tls) options.tls = { ...credentials.tls };
+  return options;
+}
+
+export function connectNats(natsUrl: string, name: string, credentials: NatsCredentials = natsCredentialsFromEnv(name, process.env)): Promise<NatsConnection> {
+  return connect({ servers: natsUrl, name, ...NATS_CONNECTION_OPTIONS, ...natsAuthOptions(credentials) });
 }
 
 // Whether a connection can reach nats-server right now. While it reconnects, nats.js would

@@ -1,4 +1,4 @@
-import { NatsRpcClient, connectNats } from '@overskill/messaging';
+import { NatsRpcClient, connectNats, natsCredentialsFromEnv } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import type { NatsConnection } from 'nats';
 
@@ -11,7 +11,7 @@ export interface CliContext {
 export async function openCliContext(natsUrl: string): Promise<CliContext> {
   let nc: NatsConnection;
   try {
-    nc = await connectNats(natsUrl, 'overskill-cli');
+    nc = await connectNats(natsUrl, 'overskill-cli', natsCredentialsFromEnv('cli', process.env));
   } catch {
     throw new CliError(`cannot reach NATS at ${natsUrl}; is the platform running? (set NATS_URL to point elsewhere)`);
   }

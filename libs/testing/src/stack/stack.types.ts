@@ -1,3 +1,5 @@
+import type { StackNatsSeeds } from './nats-identities';
+
 export type StackServer = 'nats' | 'postgres' | 'redis';
 
 export const STACK_SERVERS: readonly StackServer[] = ['nats', 'postgres', 'redis'];
@@ -16,6 +18,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   natsUrl: string;
+  // nats-server refuses clients without one of these identities (docs/operations/deployment.md).
+  natsSeeds: StackNatsSeeds;
   natsMonitorUrl: string;
   databaseUrl: string;
   redisUrl: string;
