@@ -33,6 +33,7 @@ export function natsCredentialsFromEnv(role: string, env: NatsCredentialsEnv): N
       throw new Error(`NATS_NKEY_SEED_FILE ${env.NATS_NKEY_SEED_FILE} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
+  if (nkeySeed) assertUserSeed(role, nkeySeed);
   const tls = env.NATS_TLS_CA_FILE || env.NATS_TLS_CERT_FILE ? { caFile: env.NATS_TLS_CA_FILE, certFile: env.NATS_TLS_CERT_FILE, keyFile: env.NATS_TLS_KEY_FILE } : undefined;
   return { role, nkeySeed, tls };
 }
@@ -42,11 +43,15 @@ export function natsCredentialsFromEnv(role: string, env: NatsCredentialsEnv): N
 export function natsAuthOptions(credentials: NatsCredentials): Partial<ConnectionOptions> {
   const options: Partial<ConnectionOptions> = { inboxPrefix: busInboxPrefix(credentials.role) };
   if (credentials.nkeySeed) {
-    if (!/^SU[A-Z2-7]{56}$/.test(credentials.nkeySeed)) throw new Error(`the NATS NKEY seed of ${credentials.role} is not a user seed (SU…, 58 characters)`);
+    assertUserSeed(credentials.role, credentials.nkeySeed);
     options.authenticator = nkeySeedAuthenticator(credentials.nkeySeed);
   }
   if (credentials.tls) options.tls = { ...credentials.tls };
   return options;
+}
+
+function assertUserSeed(role: string, seed: string): void {
+  if (!/^SU[A-Z2-7]{56}$/.test(seed)) throw new Error(`the NATS NKEY seed of ${role} is not a user seed (SU…, 58 characters)`);
 }
 
 // nats.js signs the server's nonce with tweetnacl, in pure JS: ~80 ms of CPU per connect and
