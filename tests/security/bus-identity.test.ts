@@ -1,9 +1,10 @@
 import { BUS_ROLE_TABLE, BUS_ROLES, busInboxPrefix, Events, factEvents, HealthPing, Rpc, rpcsOwnedBy, Streams, SUBJECT_PREFIX, type BusRole, type RpcDefinition } from '@overskill/contracts';
 import { connectNats, ensureStreams, natsAuthOptions } from '@overskill/messaging';
 import { stackNatsCredentials, startStack, type RunningStack } from '@overskill/testing';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AckPolicy, connect, nkeys, nkeyAuthenticator, type NatsConnection, type NatsError } from 'nats';
-import { integrationStack, scratchDir } from '../support/integration-env';
+import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 
 // Every service, and the operator CLI, is one NATS identity that nats-server lets do what the
 // role table says and nothing more. Against a real nats-server configured by the harness exactly
@@ -128,6 +129,18 @@ describe('every service has its own identity on the bus', () => {
     // The CLI pings every service; the git-service pings none.
     for (const ping of Object.values(HealthPing)) await expect(requestOutcome(await as('cli'), ping.subject)).resolves.toBe('answered');
     await expect(requestOutcome(await as('git-service'), HealthPing.orchestrator.subject)).resolves.toBe('PERMISSIONS_VIOLATION');
+  });
+
+  it('tells an operator whose CLI has no identity, or a malformed one, what to set', () => {
+    const cli = (seedEnv: Record<string, string>) =>
+      spawnSync(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), 'status'], {
+        env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: '', NATS_NKEY_SEED_FILE: '', ...seedEnv },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    expect(cli({})).toMatchObject({ status: 2, stderr: expect.stringContaining("refused the CLI's identity: set NATS_NKEY_SEED_FILE") });
+    expect(cli({ NATS_NKEY_SEED: 'SUAM-not-a-seed' })).toMatchObject({ status: 2, stderr: expect.stringContaining('is not a user seed') });
+    expect(cli({ NATS_NKEY_SEED_FILE: join(stack.dataDir, 'missing.nkey') })).toMatchObject({ status: 2, stderr: expect.stringContaining('cannot be read: ENOENT') });
   });
 
   it('hands the TLS settings to nats.js when they are configured', () => {
