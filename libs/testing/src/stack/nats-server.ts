@@ -6,7 +6,14 @@ import type { ServerLaunch } from './managed-server';
 const PROBE_TIMEOUT_MS = 2_000;
 
 // authorization: the users block nats-server loads; clients without one of its identities are refused.
-export function natsLaunch(options: { binary: string; port: number; monitorPort: number; dataDir: string; authorization: string }): ServerLaunch {
+export function natsLaunch(options: {
+  binary: string;
+  port: number;
+  monitorPort: number;
+  dataDir: string;
+  authorization: string;
+  tls?: { certFile: string; keyFile: string };
+}): ServerLaunch {
   const storeDir = path.join(options.dataDir, 'nats');
   const configFile = path.join(storeDir, 'nats-server.conf');
   return {
@@ -22,7 +29,8 @@ export function natsLaunch(options: { binary: string; port: number; monitorPort:
     exitSignal: 'SIGKILL',
     prepare: async () => {
       fs.mkdirSync(storeDir, { recursive: true });
-      fs.writeFileSync(configFile, options.authorization, { mode: 0o600 });
+      const tls = options.tls ? `tls {\n  cert_file: ${JSON.stringify(options.tls.certFile)}\n  key_file: ${JSON.stringify(options.tls.keyFile)}\n}\n` : '';
+      fs.writeFileSync(configFile, `${options.authorization}${tls}`, { mode: 0o600 });
     },
     // /healthz answers 200 only once JetStream is up too.
     isReady: () => httpStatusIs200(`http://127.0.0.1:${options.monitorPort}/healthz`),

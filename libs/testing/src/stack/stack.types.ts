@@ -14,6 +14,8 @@ export interface StackOptions {
   // which then stops things in order (start.mjs: services first, infra last). Off for tests,
   // where Ctrl-C taking the servers down with Jest is what you want.
   isolateFromTerminalSignals?: boolean;
+  // Serve NATS clients over TLS only, with this certificate (PEM files).
+  natsTls?: { certFile: string; keyFile: string };
 }
 
 export interface RunningStack {
