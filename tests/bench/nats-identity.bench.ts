@@ -23,7 +23,7 @@ describe('NATS identity: cost of a connect', () => {
     const machine = machineInfo();
     const timeConnect = async (options: Partial<ConnectionOptions>): Promise<number> => {
       const started = performance.now();
-      const nc = await connect({ servers: stack.natsUrl, ...options });
+      const nc = await connect({ servers: stack.natsUrl, timeout: 60_000, ...options });
       const elapsed = performance.now() - started;
       await nc.close();
       return elapsed;
