@@ -29,6 +29,8 @@ const OS_PACKAGES = {
   // The backup service: archives are age-encrypted and zstd-compressed.
   age: { present: () => hasCommand('age') && hasCommand('age-keygen'), apt: ['age'] },
   zstd: { present: () => hasCommand('zstd'), apt: ['zstd'] },
+  // The NATS TLS test makes a throwaway CA and server certificate with it.
+  openssl: { present: () => hasCommand('openssl'), apt: ['openssl'] },
 };
 
 export const ALL_OS_PACKAGES = Object.keys(OS_PACKAGES);

@@ -15,6 +15,8 @@ const LOG_DIR = path.join(DATA_DIR, 'logs');
 const WORKSPACES_DIR = path.join(DATA_DIR, 'workspaces');
 const BACKUP_DIR = path.join(DATA_DIR, 'backups');
 const ADMIN_KEY_FILE = path.join(DATA_DIR, 'admin-key');
+// The operator CLI's NATS identity for this stack (nats-server refuses clients without one).
+const CLI_SEED_FILE = path.join(DATA_DIR, 'cli.nkey');
 const DIST = path.join(REPO_ROOT, 'dist');
 const STACK_MODULE = path.join(DIST, 'libs/testing/src/stack/index.js');
 const ANTHROPIC_FAKE_MAIN = path.join(DIST, 'libs/testing/src/fakes/anthropic-fake.main.js');
@@ -147,11 +149,14 @@ async function stopChild(record, timeoutMs) {
 async function announcePreviews(infra) {
   const require = createRequire(import.meta.url);
   const { Events, Rpc, orchestratorV1 } = require(LIB('contracts'));
-  const { NatsRpcClient } = require(LIB('messaging'));
+  const { NatsRpcClient, natsAuthOptions } = require(LIB('messaging'));
   const { createServiceMetrics } = require(LIB('observability'));
   const { fromBinary } = require('@bufbuild/protobuf');
   const { connect } = require('nats');
-  previewWatch = await connect({ servers: infra.natsUrl, name: 'npm-start-previews' });
+  // The local harness identity: it watches a durable fact and asks tool-runner, which no role does both of.
+  const { TEST_HARNESS_IDENTITY } = require(STACK_MODULE);
+  const credentials = { role: TEST_HARNESS_IDENTITY, nkeySeed: infra.natsSeeds[TEST_HARNESS_IDENTITY] };
+  previewWatch = await connect({ servers: infra.natsUrl, name: 'npm-start-previews', ...natsAuthOptions(credentials) });
   const client = new NatsRpcClient(previewWatch, createServiceMetrics('npm-start'), 10_000);
   const shown = new Set();
   for await (const msg of previewWatch.subscribe(Events.runFinished.subject)) {
@@ -234,8 +239,9 @@ async function waitForHttp200(record, url, timeoutMs) {
 function serviceEnv(service, infra, anthropicEnv) {
   const env = { ...process.env };
   // Each service sees only what docs/conventions.md says it needs.
-  for (const key of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'WORKSPACES_DIR', 'BACKUP_DIR', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL']) delete env[key];
-  Object.assign(env, { PORT: String(service.port), HOST: '127.0.0.1', NATS_URL: infra.natsUrl });
+  for (const key of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'WORKSPACES_DIR', 'BACKUP_DIR', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'NATS_NKEY_SEED_FILE']) delete env[key];
+  // Its own identity on the bus: nats-server lets it do what deploy/nats's role table says, no more.
+  Object.assign(env, { PORT: String(service.port), HOST: '127.0.0.1', NATS_URL: infra.natsUrl, NATS_NKEY_SEED: infra.natsSeeds[service.name] });
   if (service.database) env.DATABASE_URL = infra.databaseUrl;
   if (service.redis) env.REDIS_URL = infra.redisUrl;
   if (service.workspaces) env.WORKSPACES_DIR = WORKSPACES_DIR;
@@ -291,7 +297,7 @@ async function ensureAdminKey(infra) {
   }
   const logFile = path.join(LOG_DIR, 'cli.log');
   const args = [CLI_MAIN, 'keys', 'create', '--team', 'default', '--role', 'owner', '--name', 'bootstrap', '--json'];
-  const record = spawnLogged({ name: 'cli keys create', role: 'task', args, env: { ...process.env, NATS_URL: infra.natsUrl }, logFile, stdout: 'pipe' });
+  const record = spawnLogged({ name: 'cli keys create', role: 'task', args, env: { ...process.env, NATS_URL: infra.natsUrl, NATS_NKEY_SEED_FILE: CLI_SEED_FILE }, logFile, stdout: 'pipe' });
   let stdout = '';
   record.child.stdout.on('data', (chunk) => (stdout += chunk));
   let timedOut = false;
@@ -352,7 +358,8 @@ function printSummary({ infra, services, demoMode, adminKey }) {
   gateway        ${gatewayUrl}   (summary ${gatewayUrl}/health, detail ${gatewayUrl}/health/detailed)
   services       health                               metrics
 ${rows.join('\n')}
-  NATS           ${infra.natsUrl}   (monitor ${infra.natsMonitorUrl})
+  NATS           ${infra.natsUrl}   (monitor ${infra.natsMonitorUrl}; every client needs its NKEY identity)
+  CLI identity   NATS_NKEY_SEED_FILE=${relative(CLI_SEED_FILE)} npx overskill status   (a fresh key each start)
   PostgreSQL     ${infra.databaseUrl}
   Redis          ${infra.redisUrl}
   previews       http://<preview-id>.preview.localhost:${portFromEnv(PREVIEW_PORT_ENV, 3080)}   (each app's URL is printed when its first run commits)
@@ -415,6 +422,7 @@ async function main() {
       }
       throw error;
     }
+    fs.writeFileSync(CLI_SEED_FILE, `${stack.natsSeeds.cli}\n`, { mode: 0o600 });
     console.log(`  NATS ${stack.natsUrl}, PostgreSQL ${stack.databaseUrl}, Redis ${stack.redisUrl}`);
     watchInfra();
     return stack;

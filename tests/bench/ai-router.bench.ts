@@ -66,7 +66,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         ...(PROFILE ? { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: join(dir, 'cpuprofiles') } : {}),
       },
     });
-    const { key } = createTeamKey(stack.natsUrl, 'bench-ai-router', 'member');
+    const { key } = createTeamKey(stack, 'bench-ai-router', 'member');
     const direct = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: fakeUrl, maxRetries: 0 });
     const viaRouter = new Anthropic({ apiKey: key, baseURL: `${platform.urls.gateway}/api`, maxRetries: 0 });
     const params: Anthropic.MessageCreateParamsNonStreaming = { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say ok' }] };

@@ -10,6 +10,7 @@ import { startBackupFixture, type BackupFixture } from '../support/backup-fixtur
 import { integrationStack } from '../support/integration-env';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
 import { median, ratio } from './support/stats';
+import { stackNatsCredentials } from '@overskill/testing';
 
 // A `full` backup (pg_dump in a snapshot with per-table digests, git fsck + bundle of every
 // repository, durable Redis, config; tar | zstd | age to two recipients; sha256; a second copy)
@@ -36,7 +37,7 @@ describe('benchmark: backup throughput and restore time', () => {
     const startedAt = new Date().toISOString();
     const machine = machineInfo();
     fx = await startBackupFixture(stack, 'bench-backup', { env: { BACKUP_COPY_DIR: '' } });
-    nc = await connectNats(stack.natsUrl, 'bench-backup');
+    nc = await connectNats(stack.natsUrl, 'bench-backup', stackNatsCredentials(stack));
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-backup'), 3_600_000);
     execFileSync('pgbench', ['-i', '-q', '-s', String(SCALE), '--foreign-keys', fx.databaseUrl], { stdio: 'ignore' });
     fx.psql('ALTER TABLE public.pgbench_accounts SET SCHEMA analytics; ALTER TABLE public.pgbench_branches SET SCHEMA analytics; ALTER TABLE public.pgbench_tellers SET SCHEMA analytics; ALTER TABLE public.pgbench_history SET SCHEMA analytics');

@@ -83,8 +83,8 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     const gateway = platform.urls.gateway!;
     // The measured team gets 20 apps (one full default page); a viewer key reads them.
     const team = `bench-${Date.now()}`;
-    const owner = createTeamKey(stack.natsUrl, team, 'owner');
-    const viewer = createTeamKey(stack.natsUrl, team, 'viewer');
+    const owner = createTeamKey(stack, team, 'owner');
+    const viewer = createTeamKey(stack, team, 'viewer');
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${gateway}/api/apps`, { method: 'POST', headers: { 'x-api-key': owner.key, 'content-type': 'application/json' }, body: JSON.stringify({ name: `bench ${i}`, template: 'empty' }) });
       expect(res.status).toBe(201);

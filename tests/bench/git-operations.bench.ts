@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     const dir = scratchDir(stack.dataDir, 'bench-git');
     const workspaces = join(dir, 'workspaces');
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn' } });
-    nc = await connectNats(stack.natsUrl, 'bench-git');
+    nc = await connectNats(stack.natsUrl, 'bench-git', stackNatsCredentials(stack));
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-git'), 30_000);
     const appId = randomUUID();
     await rpc.send(Rpc.gitRepoInit, { appId });

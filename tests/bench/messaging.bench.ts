@@ -2,7 +2,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { Rpc, toolV1, type RpcDefinition } from '@overskill/contracts';
 import { connectNats, encodeMessage, ERROR_CODE_HEADER, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics, requestContext, startTracing, type TracingHandle } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -33,9 +33,9 @@ const PROFILE_CALLS = 3000;
 
 // The raw baseline's server: plain `nats`, one subscription in a queue group, a fixed reply.
 const RAW_SERVER = `
-const { connect } = require('nats');
+const { connect, nkeyAuthenticator } = require('nats');
 (async () => {
-  const nc = await connect({ servers: process.env.NATS_URL, name: 'bench-raw-server' });
+  const nc = await connect({ servers: process.env.NATS_URL, name: 'bench-raw-server', authenticator: nkeyAuthenticator(new TextEncoder().encode(process.env.NATS_NKEY_SEED)) });
   const reply = Buffer.from(process.env.REPLY_B64, 'base64');
   nc.subscribe(process.env.SUBJECT, { queue: 'bench-raw', callback: (err, msg) => { if (!err) msg.respond(reply); } });
   await nc.flush();
@@ -93,6 +93,7 @@ describe('benchmark: messaging request-reply', () => {
     platform = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
       databaseUrl: stack.databaseUrl,
       redisUrl: stack.redisUrl,
       services: ['tool-runner'],
@@ -108,7 +109,7 @@ describe('benchmark: messaging request-reply', () => {
           : {}),
       },
     });
-    nc = await connectNats(stack.natsUrl, 'bench');
+    nc = await connectNats(stack.natsUrl, 'bench', stackNatsCredentials(stack));
     const client = new NatsRpcClient(nc, createServiceMetrics('bench'), TIMEOUT_MS);
     const def = Rpc.toolCatalogList;
 
@@ -126,7 +127,7 @@ describe('benchmark: messaging request-reply', () => {
     const rawSubject = `bench.raw.${randomBytes(4).toString('hex')}`;
     rawServer = spawnTracked(process.execPath, ['-e', RAW_SERVER], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NATS_URL: stack.natsUrl, SUBJECT: rawSubject, REPLY_B64: Buffer.from(replyBytes).toString('base64') },
+      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds['test-harness'], SUBJECT: rawSubject, REPLY_B64: Buffer.from(replyBytes).toString('base64') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await waitForLine(rawServer, (line) => line === 'ready', 30_000, 'the raw nats server');

@@ -2,7 +2,7 @@ import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
@@ -73,7 +73,7 @@ describe('benchmark: orchestrator', () => {
         }),
       );
     }
-    nc = await connectNats(stack.natsUrl, 'bench-orchestrator');
+    nc = await connectNats(stack.natsUrl, 'bench-orchestrator', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('bench-orchestrator'), 60_000);
   }, 180_000);
 

@@ -3,7 +3,7 @@ import fastifyStatic from 'fastify-static-v8';
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, Agent } from 'node:http';
@@ -72,7 +72,7 @@ describe('benchmark: app preview', () => {
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, services: ['tool-runner', 'git-service'], workspacesDir: ws, backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), env: { LOG_LEVEL: 'warn' } });
     const previewPort = platform.previewPort;
-    nc = await connectNats(stack.natsUrl, 'bench-preview');
+    nc = await connectNats(stack.natsUrl, 'bench-preview', stackNatsCredentials(stack));
     const client = new NatsRpcClient(nc, createServiceMetrics('bench-preview'), 60_000);
     const teamId = randomUUID();
 

@@ -131,6 +131,7 @@ describe('benchmark: service boot time and idle memory', () => {
           PORT: String(port),
           HOST: '127.0.0.1',
           NATS_URL: stack.natsUrl,
+          NATS_NKEY_SEED: stack.natsSeeds[subject],
           DATABASE_URL: stack.databaseUrl,
           REDIS_URL: stack.redisUrl,
           WORKSPACES_DIR: workspacesDir,

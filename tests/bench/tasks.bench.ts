@@ -89,7 +89,7 @@ describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
       },
     });
     const gateway = platform.urls.gateway!;
-    const admin = createTeamKey(stack.natsUrl, `bench-tasks-${Date.now()}`, 'admin');
+    const admin = createTeamKey(stack, `bench-tasks-${Date.now()}`, 'admin');
     const created = await fetch(`${gateway}/api/projects`, {
       method: 'POST',
       headers: { 'x-api-key': admin.key, 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,7 +100,7 @@ describe('benchmark: tool-runner', () => {
     const generateMs = performance.now() - genStarted;
 
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, services: ['tool-runner'], workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), env: { LOG_LEVEL: 'warn' } });
-    nc = await connectNats(stack.natsUrl, 'bench-tool-runner');
+    nc = await connectNats(stack.natsUrl, 'bench-tool-runner', stackNatsCredentials(stack));
     const client = new NatsRpcClient(nc, createServiceMetrics('bench-tool-runner'), 120_000);
     const call = async (name: string, input: unknown) => {
       const reply = await client.send(Rpc.toolCallExecute, { teamId: 'bench', appId, runId: 'bench', toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 120_000 });

@@ -1,7 +1,7 @@
 import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, startStack } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, startStack, stackNatsCredentials } from '@overskill/testing';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ describe('backup: faults', () => {
   let rpc: NatsRpcClient;
 
   beforeAll(async () => {
-    nc = await connectNats(stack.natsUrl, 'backup-faults-test');
+    nc = await connectNats(stack.natsUrl, 'backup-faults-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-faults-test'), 30_000);
   });
 
@@ -140,6 +140,7 @@ describe('backup: faults', () => {
       const platform = await launchPlatform({
         root: REPO_ROOT,
         natsUrl: own.natsUrl,
+      natsSeeds: own.natsSeeds,
         databaseUrl: own.databaseUrl,
         redisUrl: own.redisUrl,
         workspacesDir: join(dir, 'workspaces'),
@@ -148,7 +149,7 @@ describe('backup: faults', () => {
         services: ['backup'],
         env: { LOG_LEVEL: 'warn', BACKUP_SCHEDULE_FULL: 'off', BACKUP_SCHEDULE_DATABASE: 'off', BACKUP_SCHEDULE_DRILL: 'off' },
       });
-      const ownNc = await connectNats(own.natsUrl, 'backup-db-down-test');
+      const ownNc = await connectNats(own.natsUrl, 'backup-db-down-test', stackNatsCredentials(own));
       const ownRpc = new NatsRpcClient(ownNc, createServiceMetrics('backup-db-down-test'), 60_000);
       try {
         await own.stopServer('postgres');

@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ describe('git-service: crash during a commit', () => {
       // 1 s, a dead replica's app lock expires after 2 s.
       env: { LOG_LEVEL: 'warn', GIT_STALE_LOCK_MS: '1000', GIT_LOCK_LEASE_MS: '2000' },
     });
-    nc = await connectNats(stack.natsUrl, 'git-crash-test');
+    nc = await connectNats(stack.natsUrl, 'git-crash-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-crash-test'), 20_000);
   }, 60_000);
 

@@ -1,7 +1,7 @@
 import { Events, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, startStack, withPostgresClient, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, startStack, withPostgresClient, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack, stackNatsCredentials } from '@overskill/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
@@ -79,6 +79,7 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
     platform = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
       databaseUrl: stack.databaseUrl,
       redisUrl: stack.redisUrl,
       workspacesDir: join(dir, 'workspaces'),
@@ -123,7 +124,7 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
   ] as const;
 
   it.each(faults)('%s %s: no run, fact or accepted request is lost', async (server, fault) => {
-    const { key, teamId } = createTeamKey(stack.natsUrl, `infra-${server}-${fault}`, 'owner');
+    const { key, teamId } = createTeamKey(stack, `infra-${server}-${fault}`, 'owner');
     const headers = { 'x-api-key': key, 'content-type': 'application/json' };
     const gateway = platform.urls.gateway!;
     const apps: string[] = [];
@@ -180,7 +181,7 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
     const refused = runs.filter((run) => !runIds.includes(run.id));
 
     // Each finished run's fact is stored once; a run refused before it started has at most one.
-    const nc: NatsConnection = await connect({ servers: stack.natsUrl });
+    const nc: NatsConnection = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     const rpc = new NatsRpcClient(nc, createServiceMetrics('infra-faults-test'), 20_000);
     const factsOf = async () =>
       new Map(

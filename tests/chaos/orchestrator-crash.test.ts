@@ -1,8 +1,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { Events, orchestratorV1, Rpc, runEventsSubject, toolV1 } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,7 +77,7 @@ describe('chaos: orchestrator replicas killed mid-run', () => {
     const anthropicUrl = await anthropic.start();
     anthropic.respondWith(chaosModel);
     workspacesDir = join(dir, 'workspaces');
-    const common = { root: REPO_ROOT, natsUrl: stack.natsUrl, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, workspacesDir, backupDir: join(dir, 'backups') };
+    const common = { root: REPO_ROOT, natsUrl: stack.natsUrl, natsSeeds: stack.natsSeeds, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, workspacesDir, backupDir: join(dir, 'backups') };
     deps = await launchPlatform({
       ...common,
       logDir: join(dir, 'logs'),
@@ -96,7 +96,7 @@ describe('chaos: orchestrator replicas killed mid-run', () => {
         }),
       );
     }
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('orchestrator-chaos-test'), 20_000);
     // Every execution tool-runner reports, by tool_use id.
     const sub = nc.subscribe(Events.toolExecuted.subject);

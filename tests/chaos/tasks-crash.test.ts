@@ -1,5 +1,5 @@
 import { Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import {
   AnthropicFake,
@@ -12,6 +12,7 @@ import {
   type RecordedAnthropicRequest,
   type RunningPlatform,
   type RunningStack,
+  stackNatsCredentials,
 } from '@overskill/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     remote.createRepo('acme/chaos', { 'README.md': '# Chaos\n' });
     github.addRepo('acme', 'chaos', { refs: () => remote.refs('acme/chaos') });
     github.addToken(TOKEN, { login: 'overskill-bot', id: 12, type: 'User' }, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
-    const common = { root: REPO_ROOT, natsUrl: stack.natsUrl, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
+    const common = { root: REPO_ROOT, natsUrl: stack.natsUrl, natsSeeds: stack.natsSeeds, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
     deps = await launchPlatform({
       ...common,
       logDir: join(dir, 'logs'),
@@ -108,7 +109,7 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
         }),
       );
     }
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('tasks-chaos-test'), 20_000);
     db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();

@@ -54,10 +54,10 @@ ${extra}`;
       env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY, GATEWAY_OPERATOR_TEAMS: 'ai-gateway-owner' },
     });
     gateway = platform.urls.gateway!;
-    owner = createTeamKey(stack.natsUrl, 'ai-gateway-owner', 'owner');
-    member = createTeamKey(stack.natsUrl, 'ai-gateway-owner', 'member');
-    thrifty = createTeamKey(stack.natsUrl, 'ai-gateway-thrifty', 'owner');
-    limited = createTeamKey(stack.natsUrl, 'ai-gateway-limited', 'owner');
+    owner = createTeamKey(stack, 'ai-gateway-owner', 'owner');
+    member = createTeamKey(stack, 'ai-gateway-owner', 'member');
+    thrifty = createTeamKey(stack, 'ai-gateway-thrifty', 'owner');
+    limited = createTeamKey(stack, 'ai-gateway-limited', 'owner');
     writeFileSync(
       configFile,
       yaml(`budgets:\n  teams:\n    "${thrifty.teamId}": 0.000001\n`).replace(

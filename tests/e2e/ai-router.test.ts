@@ -2,7 +2,7 @@ import { create, fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1, AppError, ErrorCode, Events, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, OpenAiChatFake, OpenAiImagesFake, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, OpenAiChatFake, OpenAiImagesFake, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,7 +105,7 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
       services: ['ai-router'],
       env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY, AI_IMAGE_BASE_URL: imagesUrl, AI_IMAGE_API_KEY: COMPAT_KEY },
     });
-    nc = await connectNats(stack.natsUrl, 'ai-router-e2e');
+    nc = await connectNats(stack.natsUrl, 'ai-router-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('ai-router-e2e'), 30_000);
     usageEvents = nc.subscribe(Events.aiUsageRecorded.subject, { callback: (_err, msg) => events.push(fromBinary(aiV1.UsageRecordedSchema, msg.data)) });
   }, 120_000);
@@ -339,13 +339,13 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(usage.budgetUsd).toBe(0.01);
     // Refused calls never reached a provider: only the admitted ones are in the day's usage.
     expect(Number(usage.requests)).toBe(costs.length);
-    const cli = runCli(['ai', 'usage', '--team', THRIFTY_TEAM, '--json'], stack.natsUrl);
+    const cli = runCli(['ai', 'usage', '--team', THRIFTY_TEAM, '--json'], stack);
     expect(cli.status).toBe(0);
     expect(JSON.parse(cli.stdout)).toMatchObject({ teamId: THRIFTY_TEAM, requests: costs.length, budgetUsd: 0.01 });
   });
 
   it('switches primary to the fallback at runtime from the CLI, and back', async () => {
-    const switched = runCli(['ai', 'switch-model', 'fallback', '--json'], stack.natsUrl);
+    const switched = runCli(['ai', 'switch-model', 'fallback', '--json'], stack);
     expect(switched.status).toBe(0);
     expect(JSON.parse(switched.stdout)).toEqual({ activeAlias: 'fallback', previousAlias: 'primary' });
     try {
@@ -354,12 +354,12 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
         return r.modelAlias === 'fallback' ? r : undefined;
       }, 'the switch to reach the replica');
       expect(reply).toMatchObject({ model: 'kimi-k2', fallbackUsed: false });
-      const status = runCli(['ai', 'status'], stack.natsUrl);
+      const status = runCli(['ai', 'status'], stack);
       expect(status.stdout).toContain('active alias for primary: fallback');
     } finally {
-      expect(runCli(['ai', 'switch-model', 'primary'], stack.natsUrl).status).toBe(0);
+      expect(runCli(['ai', 'switch-model', 'primary'], stack).status).toBe(0);
     }
-    const unknown = runCli(['ai', 'switch-model', 'nonsense'], stack.natsUrl);
+    const unknown = runCli(['ai', 'switch-model', 'nonsense'], stack);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('AI_MODEL_ALIAS_UNKNOWN');
   });

@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { Events, orchestratorV1, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient, publishDurable } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
@@ -19,7 +19,7 @@ describe('analytics stores platform facts from JetStream', () => {
     const dir = scratchDir(stack.dataDir, 'analytics');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'ws'), backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), services: ['analytics'], env: { LOG_LEVEL: 'warn' } });
-    nc = await connectNats(stack.natsUrl, 'analytics-test');
+    nc = await connectNats(stack.natsUrl, 'analytics-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('analytics-test'));
   }, 60_000);
 

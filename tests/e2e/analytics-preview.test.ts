@@ -1,7 +1,7 @@
 import { ErrorCode, Events, Rpc, type EventDefinition } from '@overskill/contracts';
 import { connectNats, NatsRpcClient, publishDurable } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
@@ -47,7 +47,7 @@ describe('preview telemetry through analytics and the preview tools', () => {
       services: ['analytics', 'tool-runner', 'git-service'],
       env: { LOG_LEVEL: 'warn', TOOL_DELEGATE_TIMEOUT_MS: '5000', TOOL_IMAGE_TIMEOUT_MS: '3000' },
     });
-    nc = await connectNats(stack.natsUrl, 'analytics-preview-e2e');
+    nc = await connectNats(stack.natsUrl, 'analytics-preview-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('analytics-preview-e2e'), 30_000);
     await client.send(Rpc.gitRepoInit, { appId, template: 'empty' });
 

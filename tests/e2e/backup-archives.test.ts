@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import type { NatsConnection } from 'nats';
 import { rpcError, startBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { integrationStack } from '../support/integration-env';
+import { stackNatsCredentials } from '@overskill/testing';
 
 const LONG = { timeoutMs: 120_000 };
 
@@ -37,7 +38,7 @@ describe('backup: archives, verify, restore', () => {
 
   beforeAll(async () => {
     fx = await startBackupFixture(stack, 'backup-archives');
-    nc = await connectNats(stack.natsUrl, 'backup-archives-test');
+    nc = await connectNats(stack.natsUrl, 'backup-archives-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-archives-test'), 30_000);
     redis = new Redis(fx.redisUrl);
     // The fixture's Redis database may hold keys an earlier suite left: the counts below are this suite's.

@@ -10,12 +10,12 @@ describe('backup: CLI and backup-restore.sh', () => {
   let fx: BackupFixture;
   const cliPath = join(REPO_ROOT, 'dist/tools/cli/src/main.js');
   const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [cliPath, ...args], { env: { ...process.env, NATS_URL: stack.natsUrl }, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [cliPath, ...args], { env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli }, encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const script = (...args: string[]) => {
     const r = spawnSync(join(REPO_ROOT, 'deploy/scripts/backup-restore.sh'), args, {
-      env: { ...process.env, NATS_URL: stack.natsUrl, OVERSKILL_CLI: `${process.execPath} ${cliPath}` },
+      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli, OVERSKILL_CLI: `${process.execPath} ${cliPath}` },
       encoding: 'utf8',
       timeout: 120_000,
     });

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { integrationStack } from '../support/integration-env';
+import { stackNatsCredentials } from '@overskill/testing';
 
 const LONG = { timeoutMs: 120_000 };
 
@@ -24,7 +25,7 @@ describe('backup: drills', () => {
 
   beforeAll(async () => {
     fx = await startBackupFixture(stack, 'backup-drill');
-    nc = await connectNats(stack.natsUrl, 'backup-drill-test');
+    nc = await connectNats(stack.natsUrl, 'backup-drill-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-drill-test'), 30_000);
     appA = randomUUID();
     fx.makeRepo(appA);

@@ -16,6 +16,7 @@ describe('dependency outage and recovery', () => {
     platform = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
       databaseUrl: stack.databaseUrl,
       redisUrl: stack.redisUrl,
       workspacesDir: join(dir, 'workspaces'),
@@ -74,7 +75,7 @@ describe('dependency outage and recovery', () => {
   });
 
   it('answers 503 with Retry-After at once while nats-server is down, and serves again after', async () => {
-    const { key } = createTeamKey(stack.natsUrl, 'outage-nats', 'owner');
+    const { key } = createTeamKey(stack, 'outage-nats', 'owner');
     const list = () => fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': key }, signal: AbortSignal.timeout(5000) });
     expect((await list()).status).toBe(200);
 

@@ -1,11 +1,11 @@
-import { AnthropicFake, launchPlatform, OtlpCollectorFake, OtlpSpanKind, runAllMigrations, type CollectedSpan, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, OtlpCollectorFake, OtlpSpanKind, runAllMigrations, type CollectedSpan, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { simpleGit } from 'simple-git';
 import { Events, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { createApiKey, createTeamKey, runCli } from '../support/cli';
 import { integrationStack, jsonBody, REPO_ROOT, scratchDir } from '../support/integration-env';
@@ -38,8 +38,8 @@ describe('first flow: a chat message becomes a committed file', () => {
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'warn' },
     });
     gateway = platform.urls.gateway!;
-    ({ key: ownerKey, teamId } = createTeamKey(stack.natsUrl, 'first-flow'));
-    nc = await connect({ servers: stack.natsUrl });
+    ({ key: ownerKey, teamId } = createTeamKey(stack, 'first-flow'));
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
   }, 120_000);
 
   afterAll(async () => {
@@ -172,14 +172,14 @@ describe('first flow: a chat message becomes a committed file', () => {
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/process_resident_memory_bytes\{service="/);
     }
-    const status = runCli(['status', '--json'], stack.natsUrl);
+    const status = runCli(['status', '--json'], stack);
     expect(status.status).toBe(0);
     expect(JSON.parse(status.stdout).services).toHaveLength(7);
   });
 
   it('keeps one team out of another team’s apps and runs', async () => {
     const app = await jsonBody(await api('/api/apps', { method: 'POST', body: JSON.stringify({ name: 'Private' }) }));
-    const otherKey = createApiKey(stack.natsUrl, 'first-flow-other');
+    const otherKey = createApiKey(stack, 'first-flow-other');
     const asOther = await api(`/api/apps/${app.id}`, { key: otherKey });
     const missing = await api('/api/apps/7d0b5c7e-7a3e-4c1e-9f55-8d1c2b3a4f5e', { key: otherKey });
     expect(asOther.status).toBe(404);
@@ -190,7 +190,7 @@ describe('first flow: a chat message becomes a committed file', () => {
     expect((await api(`/api/apps/${app.id}/messages`, { key: otherKey, method: 'POST', body: JSON.stringify({ content: 'hi' }) })).status).toBe(404);
     const list = await jsonBody(await api('/api/apps', { key: otherKey }));
     expect(list.data).toEqual([]);
-    const viewerKey = createApiKey(stack.natsUrl, 'first-flow', 'viewer');
+    const viewerKey = createApiKey(stack, 'first-flow', 'viewer');
     expect((await api('/api/apps', { key: viewerKey, method: 'POST', body: JSON.stringify({ name: 'nope' }) })).status).toBe(403);
     expect((await api(`/api/apps/${app.id}`, { key: viewerKey })).status).toBe(200);
   });

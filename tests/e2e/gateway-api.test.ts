@@ -222,25 +222,25 @@ describe('gateway API', () => {
   });
 
   it('manages keys from the CLI: create with scopes and expiry, list, rotate with grace, revoke', async () => {
-    const created = runCli(['keys', 'create', '--team', 'gw-cli', '--role', 'member', '--scopes', 'apps:read,apps:write', '--expires', '30d', '--user', 'dev@example.com', '--json'], h.natsUrl);
+    const created = runCli(['keys', 'create', '--team', 'gw-cli', '--role', 'member', '--scopes', 'apps:read,apps:write', '--expires', '30d', '--user', 'dev@example.com', '--json'], h);
     expect(created.stderr).toBe('');
     const key = JSON.parse(created.stdout);
     expect(key).toMatchObject({ role: 'member', scopes: ['apps:read', 'apps:write'], expiresAt: expect.any(String) });
     expect((await call('/api/apps', { key: key.key })).status).toBe(200);
 
-    const bad = runCli(['keys', 'create', '--team', 'gw-cli', '--role', 'member', '--scopes', 'everything'], h.natsUrl);
+    const bad = runCli(['keys', 'create', '--team', 'gw-cli', '--role', 'member', '--scopes', 'everything'], h);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/VALIDATION_FAILED: unknown scope everything/);
 
-    const listed = JSON.parse(runCli(['keys', 'list', '--team', 'gw-cli', '--json'], h.natsUrl).stdout);
+    const listed = JSON.parse(runCli(['keys', 'list', '--team', 'gw-cli', '--json'], h).stdout);
     expect(listed.keys.map((k: { keyId: string }) => k.keyId)).toContain(key.keyId);
 
-    const rotated = JSON.parse(runCli(['keys', 'rotate', key.keyId, '--grace', '0', '--json'], h.natsUrl).stdout);
+    const rotated = JSON.parse(runCli(['keys', 'rotate', key.keyId, '--grace', '0', '--json'], h).stdout);
     expect(rotated.oldKeyId).toBe(key.keyId);
     expect((await call('/api/apps', { key: key.key })).status).toBe(401);
     expect((await call('/api/apps', { key: rotated.key })).status).toBe(200);
 
-    const revoked = runCli(['keys', 'revoke', rotated.keyId], h.natsUrl);
+    const revoked = runCli(['keys', 'revoke', rotated.keyId], h);
     expect(revoked.stdout).toMatch(/^revoked /);
     expect((await call('/api/apps', { key: rotated.key })).status).toBe(401);
   });

@@ -34,7 +34,7 @@ describe('gateway graceful shutdown', () => {
 
   it('drains the in-flight request before closing, refusing new ones meanwhile', async () => {
     const gateway = platform.urls.gateway!;
-    const { key } = createTeamKey(stack.natsUrl, 'drain', 'owner');
+    const { key } = createTeamKey(stack, 'drain', 'owner');
     const headers = { 'x-api-key': key, 'content-type': 'application/json' };
     const created = await fetch(`${gateway}/api/apps`, { method: 'POST', headers, body: JSON.stringify({ name: 'Drained', template: 'empty' }) });
     expect(created.status).toBe(201);

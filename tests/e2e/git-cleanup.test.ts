@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ describe('git-service: orphaned repository cleanup', () => {
     workspaces = join(dir, 'workspaces');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['orchestrator', 'git-service'], env: { LOG_LEVEL: 'warn' } });
-    nc = await connectNats(stack.natsUrl, 'git-cleanup-test');
+    nc = await connectNats(stack.natsUrl, 'git-cleanup-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-cleanup-test'), 10_000);
   }, 90_000);
 
@@ -64,7 +64,7 @@ describe('git-service: orphaned repository cleanup', () => {
     // The orchestrator's answer the cleanup relies on.
     expect((await rpc.send(Rpc.appIdsExist, { appIds: [live.id, oldOrphan, 'not-an-id'] })).existingAppIds).toEqual([live.id]);
 
-    const dry = runCli(['git', 'cleanup', '--dry-run'], stack.natsUrl);
+    const dry = runCli(['git', 'cleanup', '--dry-run'], stack);
     expect(dry.status).toBe(0);
     expect(dry.stdout).toContain('(dry run)');
     expect(dry.stdout).toMatch(new RegExp(`would remove +${oldOrphan}`));
@@ -74,7 +74,7 @@ describe('git-service: orphaned repository cleanup', () => {
     expect(dry.stdout).toContain('Nothing was removed. Run without --dry-run to remove 2.');
     for (const path of [live.id, oldOrphan, freshOrphan, leftover]) expect(existsSync(join(workspaces, path))).toBe(true);
 
-    const real = runCli(['git', 'cleanup', '--json'], stack.natsUrl);
+    const real = runCli(['git', 'cleanup', '--json'], stack);
     expect(real.status).toBe(0);
     const report = JSON.parse(real.stdout);
     expect(report).toMatchObject({ dryRun: false, removed: 2, graceSeconds: 7 * 86_400 });
@@ -92,18 +92,18 @@ describe('git-service: orphaned repository cleanup', () => {
 
     // A shorter grace period, given on the command line: the recent orphan qualifies too.
     await new Promise((r) => setTimeout(r, 1100));
-    const short = JSON.parse(runCli(['git', 'cleanup', '--dry-run', '--grace', '1s', '--json'], stack.natsUrl).stdout);
+    const short = JSON.parse(runCli(['git', 'cleanup', '--dry-run', '--grace', '1s', '--json'], stack).stdout);
     expect(short).toMatchObject({ graceSeconds: 1, dryRun: true, removed: 0 });
     expect(short.orphans).toEqual([expect.objectContaining({ directory: freshOrphan, action: 'would_remove' })]);
     expect(existsSync(join(workspaces, freshOrphan))).toBe(true);
-    expect(runCli(['git', 'cleanup', '--grace', 'soon'], stack.natsUrl)).toMatchObject({ status: 2, stderr: expect.stringContaining('--grace takes a duration') });
+    expect(runCli(['git', 'cleanup', '--grace', 'soon'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining('--grace takes a duration') });
   }, 60_000);
 
   it('removes nothing when the orchestrator cannot say which apps exist', async () => {
     const appId = await orphan();
     age(join(workspaces, appId), 30);
     await platform.stopService('orchestrator');
-    const result = runCli(['git', 'cleanup'], stack.natsUrl);
+    const result = runCli(['git', 'cleanup'], stack);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^overskill: RPC_NO_RESPONDERS: /);
     expect(existsSync(join(workspaces, appId))).toBe(true);

@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ describe('git-service: concurrent commits and restores from two replicas', () =>
     for (const name of ['a', 'b']) {
       replicas.push(await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, `logs-${name}`), services: ['git-service'], env: { LOG_LEVEL: 'warn' } }));
     }
-    nc = await connectNats(stack.natsUrl, 'git-concurrency-test');
+    nc = await connectNats(stack.natsUrl, 'git-concurrency-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-concurrency-test'), 20_000);
   }, 90_000);
 

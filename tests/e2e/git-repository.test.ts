@@ -1,7 +1,7 @@
 import { Rpc, gitV1 } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     const dir = scratchDir(stack.dataDir, 'git-repository');
     workspaces = join(dir, 'workspaces');
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn' } });
-    nc = await connectNats(stack.natsUrl, 'git-repository-test');
+    nc = await connectNats(stack.natsUrl, 'git-repository-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-repository-test'), 10_000);
   }, 60_000);
 

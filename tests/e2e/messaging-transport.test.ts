@@ -8,6 +8,7 @@ import { bootstrapService, type RunningService } from '@overskill/runtime';
 import { context, trace } from '@opentelemetry/api';
 import type { NatsConnection } from 'nats';
 import { integrationStack } from '../support/integration-env';
+import { stackNatsCredentials } from '@overskill/testing';
 
 const INSTANCE = 'INSTANCE';
 const handledBy: Record<string, number> = {};
@@ -37,15 +38,16 @@ function probeModule(instance: string) {
 }
 
 describe('messaging transport over a real nats-server', () => {
-  const { natsUrl } = integrationStack();
+  const stack = integrationStack();
+  const { natsUrl } = stack;
   const services: RunningService[] = [];
   let nc: NatsConnection;
   let client: NatsRpcClient;
 
   beforeAll(async () => {
-    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, SHUTDOWN_DEADLINE_MS: 25_000, DIAGNOSTICS_DIR: tmpdir() };
+    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, NATS_NKEY_SEED: stack.natsSeeds['git-service'], LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, SHUTDOWN_DEADLINE_MS: 25_000, DIAGNOSTICS_DIR: tmpdir() };
     for (const instance of ['a', 'b']) services.push(await bootstrapService({ service: 'git-service', env, imports: [probeModule(instance)] }));
-    nc = await connectNats(natsUrl, 'transport-test');
+    nc = await connectNats(natsUrl, 'transport-test', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('transport-test'), 1000);
   }, 60_000);
 

@@ -1,7 +1,7 @@
 import { AppError, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
 import { cpSync } from 'node:fs';
@@ -61,7 +61,7 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
       // One run at a time, so a second run stays queued behind a slow one.
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: process.env.KEEP_LOGS ? 'info' : 'warn', RUN_CONCURRENCY: '1' },
     });
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('orchestrator-api-test'));
   }, 120_000);
 

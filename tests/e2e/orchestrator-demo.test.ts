@@ -1,7 +1,7 @@
 import { orchestratorV1, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, demoResponder, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, demoResponder, launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ describe('demo mode: a chat message builds a working static web app', () => {
       services: ['orchestrator', 'ai-router', 'tool-runner', 'git-service'],
       env: { ANTHROPIC_API_KEY: 'demo', ANTHROPIC_BASE_URL: url, LOG_LEVEL: 'warn' },
     });
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('orchestrator-demo-test'));
   }, 120_000);
 

@@ -1,8 +1,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { AppError, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -53,7 +53,7 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
         TEAM_DAILY_COST_BUDGET_USD: '0.2',
       },
     });
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('orchestrator-runs-test'), 20_000);
   }, 120_000);
 

@@ -1,7 +1,7 @@
 import { orchestratorV1, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, DEMO_PREVIEW_FEEDBACK, demoResponder, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, DEMO_PREVIEW_FEEDBACK, demoResponder, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,7 +46,7 @@ describe('preview check and autofix turns', () => {
       services: ['orchestrator', 'ai-router', 'tool-runner', 'git-service'],
       env: { ANTHROPIC_API_KEY: 'demo', ANTHROPIC_BASE_URL: url, LOG_LEVEL: 'warn', PREVIEW_AUTOFIX_TURNS: '2' },
     });
-    nc = await connectNats(stack.natsUrl, 'preview-autofix-e2e');
+    nc = await connectNats(stack.natsUrl, 'preview-autofix-e2e', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('preview-autofix-e2e'));
   }, 120_000);
 

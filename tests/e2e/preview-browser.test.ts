@@ -8,6 +8,7 @@ import type { NatsConnection } from 'nats';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { startGatewayHarness, type ApiInit, type GatewayHarness } from '../support/gateway-harness';
+import { stackNatsCredentials } from '@overskill/testing';
 
 // The preview in real Chromium: isolated from the API's origin, and what its page does comes
 // back to the agent through the read tools.
@@ -54,7 +55,7 @@ describe('app preview in Chromium', () => {
   beforeAll(async () => {
     h = await startGatewayHarness({ name: 'preview-browser', redisDb: 7, services: ['gateway', 'orchestrator', 'tool-runner', 'git-service', 'analytics'] });
     teamId = h.key('preview-team').teamId;
-    nc = await connectNats(h.natsUrl, 'preview-browser-e2e');
+    nc = await connectNats(h.natsUrl, 'preview-browser-e2e', stackNatsCredentials(h));
     client = new NatsRpcClient(nc, createServiceMetrics('preview-browser-e2e'), 30_000);
     browser = await launchChromium();
   }, 120_000);

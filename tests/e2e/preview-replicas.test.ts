@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ describe('app preview on two tool-runner replicas', () => {
     const common = { root: REPO_ROOT, ...stack, workspacesDir: ws, backupDir: join(dir, 'b'), env: { LOG_LEVEL: 'warn' } };
     a = await launchPlatform({ ...common, logDir: join(dir, 'logs-a'), services: ['tool-runner', 'git-service', 'analytics'] });
     b = await launchPlatform({ ...common, logDir: join(dir, 'logs-b'), services: ['tool-runner'] });
-    nc = await connectNats(stack.natsUrl, 'preview-replicas-e2e');
+    nc = await connectNats(stack.natsUrl, 'preview-replicas-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('preview-replicas-e2e'), 30_000);
   }, 120_000);
 

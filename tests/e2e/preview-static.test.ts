@@ -1,7 +1,7 @@
 import { ErrorCode, Events, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ describe('static app preview', () => {
       services: ['tool-runner', 'git-service', 'analytics'],
       env: { LOG_LEVEL: 'warn', PREVIEW_INGEST_RATE_PER_MINUTE: '50' },
     });
-    nc = await connectNats(stack.natsUrl, 'preview-static-e2e');
+    nc = await connectNats(stack.natsUrl, 'preview-static-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('preview-static-e2e'), 30_000);
     await client.send(Rpc.gitRepoInit, { appId, template: 'empty' });
     ws = join(dir, 'ws', appId);

@@ -160,7 +160,7 @@ describe('projects API', () => {
     // Asynchronous: the GitHub fake the orchestrator asks runs in this process.
     const cli = async (args: string[], env: Record<string, string> = {}) => {
       try {
-        const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), ...args], { env: { ...process.env, NATS_URL: h.natsUrl, ...env } });
+        const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), ...args], { env: { ...process.env, NATS_URL: h.natsUrl, NATS_NKEY_SEED: h.natsSeeds.cli, ...env } });
         return { status: 0, stdout, stderr: '' };
       } catch (err) {
         const e = err as { code?: number; stdout?: string; stderr?: string };

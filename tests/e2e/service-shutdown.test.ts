@@ -1,7 +1,7 @@
 import { orchestratorV1, Rpc, SERVICE_NAMES, type ServiceName } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ describe('SIGTERM: every service drains and exits 0', () => {
       logDir,
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'info', DIAGNOSTICS_DIR: diagnosticsDir },
     });
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('shutdown-test'), 20_000);
   }, 120_000);
 

@@ -58,6 +58,7 @@ describe('GitHub webhook ingest', () => {
     second = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: h.natsUrl,
+      natsSeeds: h.natsSeeds,
       databaseUrl: h.databaseUrl,
       redisUrl: h.redisUrl,
       workspacesDir: join(h.dir, 'workspaces-2'),

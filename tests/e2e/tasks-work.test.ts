@@ -72,6 +72,7 @@ describe('GitHub tasks are worked', () => {
     second = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: h.natsUrl,
+      natsSeeds: h.natsSeeds,
       databaseUrl: h.databaseUrl,
       redisUrl: h.redisUrl,
       workspacesDir: join(h.dir, 'workspaces-2'),
@@ -267,17 +268,17 @@ describe('GitHub tasks are worked', () => {
     expect(pullsFrom('acme/shop', n)).toHaveLength(0);
     // Cancelling again answers the task as it is (here from the CLI).
     expect((await h.api(`/api/tasks/${task.id}/cancel`, { method: 'POST' })).body.status).toBe('cancelled');
-    const again = runCli(['tasks', 'cancel', task.id, '--team', h.key('tasks-work', 'admin').teamId], h.natsUrl);
+    const again = runCli(['tasks', 'cancel', task.id, '--team', h.key('tasks-work', 'admin').teamId], h);
     expect([again.status, again.stdout]).toEqual([0, expect.stringContaining('task is cancelled')]);
 
     h.anthropic.reset();
     h.anthropic.script(write('slow.txt', 'done\n'), done('Wrote slow.txt.'));
     // From the operator CLI this time; its flags are strict (a typo changes nothing).
     const teamId = h.key('tasks-work', 'admin').teamId;
-    const typo = runCli(['tasks', 'retry', task.id, '--team', teamId, '--forse'], h.natsUrl);
+    const typo = runCli(['tasks', 'retry', task.id, '--team', teamId, '--forse'], h);
     expect([typo.status, typo.stderr]).toEqual([2, expect.stringContaining("Unknown option '--forse'")]);
     expect((await h.api(`/api/tasks/${task.id}`)).body.status).toBe('cancelled');
-    const cli = runCli(['tasks', 'retry', task.id, '--team', teamId, '--json'], h.natsUrl);
+    const cli = runCli(['tasks', 'retry', task.id, '--team', teamId, '--json'], h);
     expect(cli.status).toBe(0);
     expect(JSON.parse(cli.stdout)).toMatchObject({ id: task.id, status: 'queued', runId: null });
     const finished = await settled(task.id);

@@ -1,7 +1,7 @@
 import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, OpenAiImagesFake, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, OpenAiImagesFake, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ describe('image tools end to end', () => {
     const env = { LOG_LEVEL: 'warn', TOOL_IMAGE_TIMEOUT_MS: '10000', AI_IMAGE_BASE_URL: base, AI_IMAGE_API_KEY: KEY, AI_IMAGE_TIMEOUT_MS: '5000' };
     const common = { root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups') };
     platforms.push(await launchPlatform({ ...common, env, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'] }));
-    nc = await connectNats(stack.natsUrl, 'tool-images-e2e');
+    nc = await connectNats(stack.natsUrl, 'tool-images-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('tool-images-e2e'), 30_000);
     await client.send(Rpc.gitRepoInit, { appId, template: 'empty' });
   }, 120_000);

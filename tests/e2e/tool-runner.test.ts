@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { aiV1, analyticsV1, ErrorCode, Events, orchestratorV1, Rpc, runEventsSubject, Streams, toolV1 } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, WebOriginFake, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, WebOriginFake, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ describe('tool-runner end to end', () => {
     const common = { root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), env };
     platforms.push(await launchPlatform({ ...common, logDir: join(dir, 'logs-a'), services: ['tool-runner', 'git-service'] }));
     platforms.push(await launchPlatform({ ...common, logDir: join(dir, 'logs-b'), services: ['tool-runner'] }));
-    nc = await connectNats(stack.natsUrl, 'tool-runner-e2e');
+    nc = await connectNats(stack.natsUrl, 'tool-runner-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('tool-runner-e2e'), 30_000);
     await client.send(Rpc.gitRepoInit, { appId, template: 'empty' });
   }, 120_000);

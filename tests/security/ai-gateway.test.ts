@@ -42,8 +42,8 @@ describe('gateway /api/v1/messages under hostile input, and AI_DEBUG redaction',
       env: { LOG_LEVEL: 'info', AI_DEBUG: 'true', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY },
     });
     gateway = platform.urls.gateway!;
-    owner = createTeamKey(stack.natsUrl, 'ai-security', 'owner');
-    viewer = createTeamKey(stack.natsUrl, 'ai-security', 'viewer');
+    owner = createTeamKey(stack, 'ai-security', 'owner');
+    viewer = createTeamKey(stack, 'ai-security', 'viewer');
   }, 180_000);
 
   afterAll(async () => {

@@ -1,8 +1,22 @@
 import { create, ScalarType, toBinary, type DescField, type DescMessage } from '@bufbuild/protobuf';
-import { commonV1, Events, ErrorCode, HealthPing, isErrorCode, Rpc, rpcsOwnedBy, SERVICE_NAMES, type EventDefinition, type RpcDefinition } from '@overskill/contracts';
-import { ERROR_CODE_HEADER, NatsRpcClient } from '@overskill/messaging';
+import {
+  BUS_ROLE_TABLE,
+  BUS_ROLES,
+  commonV1,
+  Events,
+  ErrorCode,
+  HealthPing,
+  isErrorCode,
+  Rpc,
+  rpcsOwnedBy,
+  SERVICE_NAMES,
+  type BusRole,
+  type EventDefinition,
+  type RpcDefinition,
+} from '@overskill/contracts';
+import { ERROR_CODE_HEADER, NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type RunningPlatform, type RunningStack, stackNatsCredentials } from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
@@ -80,6 +94,22 @@ describe('hostile bytes on the bus', () => {
   let platform: RunningPlatform;
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
+  const callers = new Map<string, NatsConnection>();
+  // Hostile bytes come from a legitimate caller of each subject (a role the bus lets send it):
+  // the services must survive what a compromised or buggy peer can really send. Subjects no
+  // role calls yet are fuzzed by the harness identity.
+  const callerOf = async (sends: (role: BusRole) => boolean): Promise<NatsConnection> => {
+    const role = BUS_ROLES.find(sends);
+    if (!role) return nc;
+    let conn = callers.get(role);
+    if (!conn) {
+      conn = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack, role)) });
+      callers.set(role, conn);
+    }
+    return conn;
+  };
+  const rpcCaller = (def: RpcDefinition) => callerOf((role) => BUS_ROLE_TABLE[role].calls.includes(def));
+  const eventPublisher = (def: EventDefinition) => callerOf((role) => BUS_ROLE_TABLE[role].publishes.includes(def));
 
   beforeAll(async () => {
     const dir = scratchDir(integrationStack().dataDir, 'bus-fuzz');
@@ -90,6 +120,7 @@ describe('hostile bytes on the bus', () => {
     platform = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
       databaseUrl: stack.databaseUrl,
       redisUrl: stack.redisUrl,
       workspacesDir: join(dir, 'workspaces'),
@@ -97,11 +128,12 @@ describe('hostile bytes on the bus', () => {
       logDir: join(dir, 'logs'),
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'error' },
     });
-    nc = await connect({ servers: stack.natsUrl });
+    nc = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
     rpc = new NatsRpcClient(nc, createServiceMetrics('bus-fuzz-test'), 10_000);
   }, 180_000);
 
   afterAll(async () => {
+    for (const conn of callers.values()) await conn.close();
     await nc?.close();
     await platform?.stop();
     await stack?.stop();
@@ -130,10 +162,11 @@ describe('hostile bytes on the bus', () => {
     for (const service of SERVICE_NAMES) {
       for (const def of rpcsOwnedBy(service)) {
         const batch = payloads(def.request, seed + def.subject.length);
+        const caller = await rpcCaller(def);
         await Promise.all(
           batch.map(async (payload, n) => {
             try {
-              const reply = await nc.request(def.subject, payload, { timeout: 15_000 });
+              const reply = await caller.request(def.subject, payload, { timeout: 15_000 });
               const problem = problemWith(def, reply);
               if (problem) failures.push(`${def.subject} #${n}: ${problem}`);
             } catch (err) {
@@ -151,9 +184,9 @@ describe('hostile bytes on the bus', () => {
   });
 
   it('drops unreadable durable messages and goes on consuming', async () => {
-    const js = nc.jetstream();
     const durable: EventDefinition[] = Object.values(Events);
     for (const def of durable) {
+      const js = (await eventPublisher(def)).jetstream();
       for (const [n, payload] of payloads(def.message, seed + 1).entries()) {
         await js.publish(def.subject, payload, { msgID: `fuzz-${seed}-${def.subject}-${n}` });
       }
@@ -161,7 +194,7 @@ describe('hostile bytes on the bus', () => {
     // A real fact after the garbage is still stored: analytics' consumer is not stuck.
     const teamId = randomUUID();
     const eventId = randomUUID();
-    await js.publish(
+    await (await eventPublisher(Events.toolExecuted)).jetstream().publish(
       Events.toolExecuted.subject,
       toBinary(Events.toolExecuted.message, create(Events.toolExecuted.message, { teamId, appId: randomUUID(), runId: randomUUID(), toolUseId: 't', tool: 'read_file', outcome: 'ok' })),
       { msgID: eventId },

@@ -89,19 +89,19 @@ describe('gateway security', () => {
     });
 
     it('refuses revoked, expired and rotated-out keys', async () => {
-      const revoked = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--json'], h.natsUrl).stdout);
+      const revoked = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--json'], h).stdout);
       expect((await h.api('/api/apps', { key: revoked.key })).status).toBe(200);
-      runCli(['keys', 'revoke', revoked.keyId], h.natsUrl);
+      runCli(['keys', 'revoke', revoked.keyId], h);
       await expectRefused({ 'x-api-key': revoked.key });
 
-      const expiring = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--expires', '1d', '--json'], h.natsUrl).stdout);
+      const expiring = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--expires', '1d', '--json'], h).stdout);
       // Expiry moved into the past before the key is ever used (so no replica has it cached).
       await sql(`UPDATE gateway.api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.keyId]);
       await expectRefused({ 'x-api-key': expiring.key });
 
-      const rotating = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--json'], h.natsUrl).stdout);
+      const rotating = JSON.parse(runCli(['keys', 'create', '--team', 'bola-a', '--role', 'viewer', '--json'], h).stdout);
       expect((await h.api('/api/apps', { key: rotating.key })).status).toBe(200);
-      const rotated = JSON.parse(runCli(['keys', 'rotate', rotating.keyId, '--grace', '0', '--json'], h.natsUrl).stdout);
+      const rotated = JSON.parse(runCli(['keys', 'rotate', rotating.keyId, '--grace', '0', '--json'], h).stdout);
       await expectRefused({ 'x-api-key': rotating.key });
       expect((await h.api('/api/apps', { key: rotated.key })).status).toBe(200);
     });
@@ -273,7 +273,7 @@ describe('gateway rate limits shared by replicas', () => {
     const common = { root: REPO_ROOT, ...stack, redisUrl, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b'), services: ['gateway'] as const, env };
     r1 = await launchPlatform({ ...common, logDir: join(dir, 'logs1') });
     r2 = await launchPlatform({ ...common, logDir: join(dir, 'logs2') });
-    key = JSON.parse(runCli(['keys', 'create', '--team', 'rate-limited', '--role', 'viewer', '--json'], stack.natsUrl).stdout).key;
+    key = JSON.parse(runCli(['keys', 'create', '--team', 'rate-limited', '--role', 'viewer', '--json'], stack).stdout).key;
   }, 120_000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ describe('git-service: bad input is refused with a clear code and changes nothin
     dir = scratchDir(stack.dataDir, 'git-input');
     workspaces = join(dir, 'workspaces');
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn' } });
-    nc = await connectNats(stack.natsUrl, 'git-input-test');
+    nc = await connectNats(stack.natsUrl, 'git-input-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-input-test'), 10_000);
     appId = randomUUID();
     await rpc.send(Rpc.gitRepoInit, { appId, template: 'static-web' });

@@ -1,7 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { freePort, GitHttpFake, launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { freePort, GitHttpFake, launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ describe('git-service: clone and push with a token that never leaks', () => {
       // The most verbose logs: if anything logged a request or a git command, it would show here.
       env: { LOG_LEVEL: 'trace', GIT_REMOTE_ALLOWED_HOSTS: '127.0.0.1', GIT_REMOTE_ALLOW_HTTP: 'true', GITHUB_TOKEN: SERVICE_TOKEN, GIT_REMOTE_TIMEOUT_MS: '10000' },
     });
-    nc = await connectNats(stack.natsUrl, 'git-token-test');
+    nc = await connectNats(stack.natsUrl, 'git-token-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-token-test'), 15_000);
   }, 60_000);
 

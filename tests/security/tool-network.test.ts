@@ -1,7 +1,7 @@
 import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, WebOriginFake, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, WebOriginFake, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ describe('tool-runner SSRF guard (corpus against a local origin)', () => {
       services: ['tool-runner'],
       env: { LOG_LEVEL: 'warn', TOOL_FETCH_ALLOWLIST: '127.0.0.1', TOOL_FETCH_TIMEOUT_MS: '1500', TOOL_FETCH_MAX_BYTES: '20000', TOOL_FETCH_MAX_REDIRECTS: '3', TOOL_MAX_FILE_SIZE_BYTES: '50000' },
     });
-    nc = await connectNats(stack.natsUrl, 'tool-network-test');
+    nc = await connectNats(stack.natsUrl, 'tool-network-test', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('tool-network-test'), 20_000);
   }, 120_000);
 

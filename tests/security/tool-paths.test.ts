@@ -1,7 +1,7 @@
 import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -103,7 +103,7 @@ describe('tool-runner path safety (corpus)', () => {
       services: ['tool-runner'],
       env: { LOG_LEVEL: 'warn', TOOL_NPM_LOOKUP: 'false' },
     });
-    nc = await connectNats(stack.natsUrl, 'tool-paths-test');
+    nc = await connectNats(stack.natsUrl, 'tool-paths-test', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('tool-paths-test'), 15_000);
   }, 120_000);
 

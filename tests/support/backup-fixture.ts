@@ -1,5 +1,5 @@
 import { AppError } from '@overskill/contracts';
-import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { launchPlatform, runAllMigrations, type RunningPlatform, type StackNatsSeeds } from '@overskill/testing';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ function ageKey(file: string): string {
 // service's migrations, its own Redis database number, workspaces with real repositories, two age
 // keys (online, offline recovery) kept outside the backup folders, and the backup service.
 export async function startBackupFixture(
-  stack: { natsUrl: string; databaseUrl: string; redisUrl: string; dataDir: string },
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds; databaseUrl: string; redisUrl: string; dataDir: string },
   name: string,
   opts: { env?: Record<string, string>; backupDir?: string } = {},
 ): Promise<BackupFixture> {
@@ -88,6 +88,7 @@ export async function startBackupFixture(
   const platform = await launchPlatform({
     root: REPO_ROOT,
     natsUrl: stack.natsUrl,
+    natsSeeds: stack.natsSeeds,
     databaseUrl,
     redisUrl,
     workspacesDir: workspaces,

@@ -1,4 +1,4 @@
-import { AnthropicFake, GitHubFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, GitHubFake, launchPlatform, runAllMigrations, type RunningPlatform, type StackNatsSeeds } from '@overskill/testing';
 import type { ServiceName } from '@overskill/contracts';
 import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
@@ -19,6 +19,7 @@ export interface GatewayHarness {
   // The secret GitHub webhooks of this platform are signed with.
   webhookSecret: string;
   natsUrl: string;
+  natsSeeds: StackNatsSeeds;
   databaseUrl: string;
   redisUrl: string;
   dir: string;
@@ -84,13 +85,14 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
     github,
     webhookSecret,
     natsUrl: stack.natsUrl,
+    natsSeeds: stack.natsSeeds,
     databaseUrl: stack.databaseUrl,
     redisUrl,
     dir,
     contract,
     key(team, role = 'owner') {
       const id = `${team}/${role}`;
-      if (!keys.has(id)) keys.set(id, createTeamKey(stack.natsUrl, team, role));
+      if (!keys.has(id)) keys.set(id, createTeamKey(stack, team, role));
       const k = keys.get(id)!;
       defaultKey ??= k.key;
       return k;

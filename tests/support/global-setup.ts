@@ -29,6 +29,8 @@ export default async function globalSetup(_globalConfig: GlobalConfig, projectCo
   globalThis.__overskillIntegrationStack = { stack, dataDir };
   // Test workers are forked after this and inherit the environment.
   process.env['OVERSKILL_TEST_NATS_URL'] = stack.natsUrl;
+  // Seeds of every bus identity: services are launched with theirs, tests connect as one.
+  process.env['OVERSKILL_TEST_NATS_SEEDS'] = JSON.stringify(stack.natsSeeds);
   process.env['OVERSKILL_TEST_DATABASE_URL'] = stack.databaseUrl;
   process.env['OVERSKILL_TEST_REDIS_URL'] = stack.redisUrl;
   process.env['OVERSKILL_TEST_DATA_DIR'] = dataDir;

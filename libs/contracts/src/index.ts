@@ -9,3 +9,5 @@ export * as toolV1 from './gen/overskill/tool/v1/tool_pb';
 export * from './subjects';
 export * from './errors';
 export * from './entity-id';
+export * from './bus-roles';
+export * from './nats-authorization';

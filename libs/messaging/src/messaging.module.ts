@@ -5,7 +5,7 @@ import type { NatsConnection } from 'nats';
 import { createHealthPingController } from './health/health-ping.controller';
 import { jetStreamHealthIndicator, natsHealthIndicator } from './health/nats-health.indicators';
 import { ensureStreams } from './jetstream/jetstream';
-import { connectNats } from './nats-connection';
+import { connectNats, type NatsCredentials } from './nats-connection';
 import { NatsRpcClient } from './rpc/nats-rpc.client';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -14,6 +14,7 @@ const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export interface MessagingModuleOptions {
   service: ServiceName;
   natsUrl: string;
+  credentials: NatsCredentials;
   // Services that publish or consume durable work also report JetStream in readiness.
   jetstream?: boolean;
 }
@@ -49,7 +50,7 @@ export class MessagingModule {
       controllers: [createHealthPingController(options.service)],
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
-        { provide: NATS_CONNECTION, useFactory: () => connectNats(options.natsUrl, options.service) },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats(options.natsUrl, options.service, options.credentials) },
         {
           provide: NatsRpcClient,
           inject: [NATS_CONNECTION, SERVICE_METRICS],

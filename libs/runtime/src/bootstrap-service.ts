@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceName } from '@overskill/contracts';
-import { MessagingModule, NatsRpcServer, RpcErrorFilter } from '@overskill/messaging';
+import { MessagingModule, natsCredentialsFromEnv, NatsRpcServer, RpcErrorFilter } from '@overskill/messaging';
 import {
   ConfigError,
   createLogger,
@@ -52,11 +52,13 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   const tracing = startTracing({ service: def.service, endpoint: def.env.OTEL_EXPORTER_OTLP_ENDPOINT });
   const logger = createLogger({ service: def.service, level: def.env.LOG_LEVEL });
   const metrics = createServiceMetrics(def.service);
+  // The service's own identity on the bus (deploy/nats has its permissions).
+  const credentials = natsCredentialsFromEnv(def.service, def.env);
 
   @Module({
     imports: [
       ObservabilityModule.forRoot({ service: def.service, logger, metrics }),
-      MessagingModule.forRoot({ service: def.service, natsUrl: def.env.NATS_URL, jetstream: def.jetstream }),
+      MessagingModule.forRoot({ service: def.service, natsUrl: def.env.NATS_URL, credentials, jetstream: def.jetstream }),
       ...def.imports,
     ],
   })
@@ -68,7 +70,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
 
   // Deferred: Nest binds handlers at connect time otherwise, before the filter below exists.
   const microservice = app.connectMicroservice<MicroserviceOptions>(
-    { strategy: new NatsRpcServer({ service: def.service, natsUrl: def.env.NATS_URL, metrics, logger }) },
+    { strategy: new NatsRpcServer({ service: def.service, natsUrl: def.env.NATS_URL, credentials, metrics, logger }) },
     { deferInitialization: true },
   );
   microservice.useGlobalFilters(new RpcErrorFilter(logger));

@@ -108,7 +108,7 @@ export async function measureBreakdown(opts: {
 
   // Nest's reply path as NatsRpcServer uses it: the handler's (already awaited) value wrapped in
   // of(), piped through catchError/finalize, then delivered on process.nextTick.
-  const server = new NatsRpcServer({ service: def.owner, natsUrl: opts.natsUrl, metrics, logger: pino({ level: 'silent' }) });
+  const server = new NatsRpcServer({ service: def.owner, natsUrl: opts.natsUrl, credentials: { role: def.owner }, metrics, logger: pino({ level: 'silent' }) });
   // Nest's handler lookup: getHandlerByPattern → getRouteFromPattern tries JSON.parse(subject)
   // first, so a plain subject string throws (and builds) a SyntaxError on every message.
   add('server', 'Nest getHandlerByPattern (JSON.parse of the subject throws)', timeSync(n, () => server.getHandlerByPattern(def.subject)));

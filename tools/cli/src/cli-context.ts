@@ -1,4 +1,4 @@
-import { NatsRpcClient, connectNats } from '@overskill/messaging';
+import { NatsRpcClient, connectNats, natsCredentialsFromEnv, type NatsCredentials } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import type { NatsConnection } from 'nats';
 
@@ -10,9 +10,18 @@ export interface CliContext {
 // The CLI speaks to the platform the way services do: NATS request-reply, typed by the registry.
 export async function openCliContext(natsUrl: string): Promise<CliContext> {
   let nc: NatsConnection;
+  let credentials: NatsCredentials;
   try {
-    nc = await connectNats(natsUrl, 'overskill-cli');
-  } catch {
+    credentials = natsCredentialsFromEnv('cli', process.env);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  try {
+    nc = await connectNats(natsUrl, 'overskill-cli', credentials);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'AUTHORIZATION_VIOLATION') {
+      throw new CliError(`NATS at ${natsUrl} refused the CLI's identity: set NATS_NKEY_SEED_FILE to the cli seed (npm start writes .data/cli.nkey)`);
+    }
     throw new CliError(`cannot reach NATS at ${natsUrl}; is the platform running? (set NATS_URL to point elsewhere)`);
   }
   return { rpc: new NatsRpcClient(nc, createServiceMetrics('cli'), 5000), close: () => nc.drain() };

@@ -48,6 +48,8 @@ Options:
 
 Environment:
   NATS_URL                                Where the platform's NATS is (default nats://127.0.0.1:4222)
+  NATS_NKEY_SEED_FILE, NATS_NKEY_SEED     The CLI's NATS identity (npm start writes .data/cli.nkey)
+  NATS_TLS_CA_FILE, NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE   TLS to NATS, when the server requires it
 
 More commands (cache, tools) arrive with their issues; see docs/cli.md.`;
 

@@ -2,12 +2,16 @@ import { orchestratorV1, type EventDefinition } from '@overskill/contracts';
 import { randomUUID } from 'node:crypto';
 import { connect, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
 import pino from 'pino';
+import { natsAuthOptions } from '../nats-connection';
 import { publishDurable, startMultiEventConsumer, type RunningConsumer } from './jetstream';
 
 // Against the integration stack's real nats-server, on a stream of its own.
 describe('durable consumer: stopping drains, then releases', () => {
   const natsUrl = process.env.OVERSKILL_TEST_NATS_URL;
-  if (!natsUrl) throw new Error('integration stack not running');
+  const seeds = process.env.OVERSKILL_TEST_NATS_SEEDS;
+  if (!natsUrl || !seeds) throw new Error('integration stack not running');
+  // The harness identity: this spec makes a stream of its own, outside any service's role.
+  const credentials = { role: 'test-harness', nkeySeed: (JSON.parse(seeds) as Record<string, string>)['test-harness'] };
   const id = randomUUID().slice(0, 8);
   const stream = `DRAINTEST_${id}`;
   // A work-queue stream takes one consumer per subject: each case has its own.
@@ -16,7 +20,7 @@ describe('durable consumer: stopping drains, then releases', () => {
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connect({ servers: natsUrl });
+    nc = await connect({ servers: natsUrl, ...natsAuthOptions(credentials) });
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: stream, subjects: [`draintest.${id}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   });

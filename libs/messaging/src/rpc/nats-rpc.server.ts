@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { CORRELATION_ID_HEADER, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { encodeErrorReply } from './rpc-codec';
 import { settleWithin } from '../settle-within';
-import { NATS_CONNECTION_OPTIONS } from '../nats-connection';
+import { NATS_CONNECTION_OPTIONS, natsAuthOptions, type NatsCredentials } from '../nats-connection';
 import { ProtobufNatsDeserializer } from './protobuf-nats.deserializer';
 import { errorFromPacket, ProtobufNatsSerializer } from './protobuf-nats.serializer';
 
@@ -18,6 +18,7 @@ const RPC_DRAIN_MS = 10_000;
 export interface NatsRpcServerOptions {
   service: ServiceName;
   natsUrl: string;
+  credentials: NatsCredentials;
   metrics: ServiceMetrics;
   logger: Logger;
 }
@@ -42,6 +43,7 @@ export class NatsRpcServer extends ServerNats {
       // close() below drains; Nest's own graceful mode only waits a fixed period.
       gracefulShutdown: false,
       ...NATS_CONNECTION_OPTIONS,
+      ...natsAuthOptions(rpc.credentials),
     });
   }
 

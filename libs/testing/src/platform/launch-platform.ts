@@ -13,6 +13,8 @@ export interface PlatformOptions {
   // Repository root: the built services are under <root>/dist.
   root: string;
   natsUrl: string;
+  // Each service connects with its own identity (the stack's seeds).
+  natsSeeds: Partial<Record<ServiceName, string>>;
   databaseUrl: string;
   redisUrl: string;
   workspacesDir: string;
@@ -72,6 +74,8 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (node deploy/local/build.mjs)`);
     const logFile = join(opts.logDir, `${service}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
+    const natsSeed = opts.natsSeeds[service];
+    if (!natsSeed) throw new Error(`no NATS identity for ${service}: pass the stack's natsSeeds`);
     const child = spawn(process.execPath, [entry], {
       cwd: opts.root,
       env: {
@@ -80,6 +84,8 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
         PORT: String(ports[service]),
         HOST: '127.0.0.1',
         NATS_URL: opts.natsUrl,
+        NATS_NKEY_SEED: natsSeed,
+        NATS_NKEY_SEED_FILE: '',
         DATABASE_URL: opts.databaseUrl,
         REDIS_URL: opts.redisUrl,
         WORKSPACES_DIR: opts.workspacesDir,

@@ -5,20 +5,33 @@ import type { ServerLaunch } from './managed-server';
 
 const PROBE_TIMEOUT_MS = 2_000;
 
-export function natsLaunch(options: { binary: string; port: number; monitorPort: number; dataDir: string }): ServerLaunch {
+// authorization: the users block nats-server loads; clients without one of its identities are refused.
+export function natsLaunch(options: {
+  binary: string;
+  port: number;
+  monitorPort: number;
+  dataDir: string;
+  authorization: string;
+  tls?: { certFile: string; keyFile: string };
+}): ServerLaunch {
   const storeDir = path.join(options.dataDir, 'nats');
+  const configFile = path.join(storeDir, 'nats-server.conf');
   return {
     name: 'nats',
     command: options.binary,
     // The monitor binds to the same address as the client port (-a).
-    args: ['-a', '127.0.0.1', '-p', String(options.port), '-m', String(options.monitorPort), '-js', '-sd', storeDir],
+    args: ['-c', configFile, '-a', '127.0.0.1', '-p', String(options.port), '-m', String(options.monitorPort), '-js', '-sd', storeDir],
     ports: [
       { label: 'nats', port: options.port },
       { label: 'nats-monitor', port: options.monitorPort },
     ],
     stopSignal: 'SIGTERM',
     exitSignal: 'SIGKILL',
-    prepare: async () => void fs.mkdirSync(storeDir, { recursive: true }),
+    prepare: async () => {
+      fs.mkdirSync(storeDir, { recursive: true });
+      const tls = options.tls ? `tls {\n  cert_file: ${JSON.stringify(options.tls.certFile)}\n  key_file: ${JSON.stringify(options.tls.keyFile)}\n}\n` : '';
+      fs.writeFileSync(configFile, `${options.authorization}${tls}`, { mode: 0o600 });
+    },
     // /healthz answers 200 only once JetStream is up too.
     isReady: () => httpStatusIs200(`http://127.0.0.1:${options.monitorPort}/healthz`),
   };

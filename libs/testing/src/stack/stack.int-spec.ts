@@ -4,7 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { connect } from 'nats';
+import { connect, nkeyAuthenticator } from 'nats';
+import { TEST_HARNESS_IDENTITY } from './nats-identities';
 import { withPostgresClient } from './postgres-client';
 import { PortInUseError, freePort, startStack, type RunningStack, type StackServer } from './index';
 
@@ -65,7 +66,7 @@ describe('startStack', () => {
   it('runs NATS with JetStream enabled', async () => {
     await expect(httpStatus(`${stack.natsMonitorUrl}/healthz`)).resolves.toBe(200);
 
-    const nc = await connect({ servers: stack.natsUrl });
+    const nc = await connect({ servers: stack.natsUrl, authenticator: nkeyAuthenticator(new TextEncoder().encode(stack.natsSeeds[TEST_HARNESS_IDENTITY])) });
     try {
       const jsm = await nc.jetstreamManager();
       const stream = await jsm.streams.add({ name: 'STACK_SPEC', subjects: ['stack.spec.>'] });

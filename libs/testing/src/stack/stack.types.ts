@@ -1,3 +1,5 @@
+import type { StackNatsSeeds } from './nats-identities';
+
 export type StackServer = 'nats' | 'postgres' | 'redis';
 
 export const STACK_SERVERS: readonly StackServer[] = ['nats', 'postgres', 'redis'];
@@ -12,10 +14,14 @@ export interface StackOptions {
   // which then stops things in order (start.mjs: services first, infra last). Off for tests,
   // where Ctrl-C taking the servers down with Jest is what you want.
   isolateFromTerminalSignals?: boolean;
+  // Serve NATS clients over TLS only, with this certificate (PEM files).
+  natsTls?: { certFile: string; keyFile: string };
 }
 
 export interface RunningStack {
   natsUrl: string;
+  // nats-server refuses clients without one of these identities (docs/operations/deployment.md).
+  natsSeeds: StackNatsSeeds;
   natsMonitorUrl: string;
   databaseUrl: string;
   redisUrl: string;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { findServerBinaries } from './find-server-binaries';
 import { freePort } from './free-port';
 import { ManagedServer } from './managed-server';
+import { createStackNatsAuth } from './nats-identities';
 import { natsLaunch } from './nats-server';
 import { postgresLaunch, postgresUrl } from './postgres-server';
 import { redisLaunch } from './redis-server';
@@ -26,9 +27,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const ports: Record<StackServer, number> = { nats: natsPort, postgres: postgresPort, redis: redisPort };
   const logFile = (name: StackServer) => path.join(logDir, `${name}.log`);
   const spawnOptions = { detached: options.isolateFromTerminalSignals ?? false };
+  const natsAuth = createStackNatsAuth();
 
   const servers: Record<StackServer, ManagedServer> = {
-    nats: new ManagedServer(natsLaunch({ binary: binaries.natsServer, port: natsPort, monitorPort: natsMonitorPort, dataDir }), logFile('nats'), spawnOptions),
+    nats: new ManagedServer(natsLaunch({ binary: binaries.natsServer, port: natsPort, monitorPort: natsMonitorPort, dataDir, authorization: natsAuth.config, tls: options.natsTls }), logFile('nats'), spawnOptions),
     postgres: new ManagedServer(
       postgresLaunch({ binDir: binaries.postgresBin, port: postgresPort, dataDir, logFile: logFile('postgres') }),
       logFile('postgres'),
@@ -50,6 +52,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   return {
     natsUrl: `nats://127.0.0.1:${natsPort}`,
+    natsSeeds: natsAuth.seeds,
     natsMonitorUrl: `http://127.0.0.1:${natsMonitorPort}`,
     databaseUrl: postgresUrl(postgresPort),
     redisUrl: `redis://127.0.0.1:${redisPort}`,
