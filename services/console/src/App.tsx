@@ -1,5 +1,8 @@
 import { AdminScreen } from '@console/admin/AdminScreen';
 import { AppsScreen } from '@console/apps/AppsScreen';
+import { ProjectDetail } from '@console/projects/ProjectDetail';
+import { ProjectsScreen } from '@console/projects/ProjectsScreen';
+import { TaskDetail } from '@console/projects/TaskDetail';
 import { Link, matchPath, Router, useRouter } from '@console/routing/router';
 import { can } from '@console/session/permissions';
 import { SessionGate, useSession } from '@console/session/session';
@@ -31,6 +34,8 @@ function Shell() {
   }, [path, navigate]);
   const workspace = matchPath('/apps/:appId/:tab?', path);
   const admin = matchPath('/admin/:section?', path);
+  const project = matchPath('/projects/:projectId', path);
+  const task = matchPath('/tasks/:taskId', path);
   const showAdmin = can(session, 'manageKeys') || can(session, 'readAudit') || can(session, 'readAdmin');
   return (
     <div className="shell">
@@ -45,6 +50,11 @@ function Shell() {
           <Link to="/apps" aria-current={path.startsWith('/apps') ? 'page' : undefined}>
             Apps
           </Link>
+          {can(session, 'readProjects') ? (
+            <Link to="/projects" aria-current={path.startsWith('/projects') || path.startsWith('/tasks') ? 'page' : undefined}>
+              Projects
+            </Link>
+          ) : null}
           {showAdmin ? (
             <Link to="/admin/keys" aria-current={path.startsWith('/admin') ? 'page' : undefined}>
               Admin
@@ -66,6 +76,12 @@ function Shell() {
           </Suspense>
         ) : admin ? (
           <AdminScreen section={admin['section'] ?? 'keys'} />
+        ) : project ? (
+          <ProjectDetail key={project['projectId']} projectId={project['projectId'] as string} />
+        ) : task ? (
+          <TaskDetail key={task['taskId']} taskId={task['taskId'] as string} />
+        ) : path === '/projects' ? (
+          <ProjectsScreen />
         ) : path === '/apps' ? (
           <AppsScreen />
         ) : path === '/' ? null : (
