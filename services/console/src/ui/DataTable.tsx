@@ -13,7 +13,8 @@ export interface Column<T> {
 // wrapper that scrolls sideways on its own so the page never does.
 export function DataTable<T>({ caption, columns, rows, rowKey }: { caption: string; columns: Array<Column<T>>; rows: T[]; rowKey: (row: T) => string }) {
   return (
-    <div className="table-wrap">
+    // Focusable and named: a table wider than a phone scrolls inside this region by keyboard too.
+    <div className="table-wrap" role="region" aria-label={caption} tabIndex={0}>
       <table>
         <caption className="visually-hidden">{caption}</caption>
         <thead>
