@@ -1,8 +1,4 @@
-import { AdminScreen } from '@console/admin/AdminScreen';
 import { AppsScreen } from '@console/apps/AppsScreen';
-import { ProjectDetail } from '@console/projects/ProjectDetail';
-import { ProjectsScreen } from '@console/projects/ProjectsScreen';
-import { TaskDetail } from '@console/projects/TaskDetail';
 import { Link, matchPath, Router, useRouter } from '@console/routing/router';
 import { can } from '@console/session/permissions';
 import { SessionGate, useSession } from '@console/session/session';
@@ -15,6 +11,12 @@ import { Loading } from '@console/ui/states';
 // (a link to an app), it is fetched at once, while the session is still being checked.
 const { Component: Workspace, preload: preloadWorkspace } = preloadable(() => import('@console/workspace/Workspace'));
 if (window.location.pathname.startsWith('/apps/')) void preloadWorkspace();
+// Admin and projects are their own chunks too (with the table, tabs and menu components they
+// use): the first screen after sign-in is the apps list.
+const { Component: AdminScreen } = preloadable(() => import('@console/admin/AdminScreen').then((m) => ({ default: m.AdminScreen })));
+const { Component: ProjectsScreen } = preloadable(() => import('@console/projects/ProjectsScreen').then((m) => ({ default: m.ProjectsScreen })));
+const { Component: ProjectDetail } = preloadable(() => import('@console/projects/ProjectDetail').then((m) => ({ default: m.ProjectDetail })));
+const { Component: TaskDetail } = preloadable(() => import('@console/projects/TaskDetail').then((m) => ({ default: m.TaskDetail })));
 
 export function App() {
   return (
@@ -70,28 +72,28 @@ function Shell() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {workspace ? (
-          <Suspense fallback={<Loading label="Loading the workspace…" />}>
+        <Suspense fallback={<Loading label={workspace ? 'Loading the workspace…' : 'Loading…'} />}>
+          {workspace ? (
             <Workspace appId={workspace['appId'] as string} tab={workspace['tab'] ?? 'chat'} />
-          </Suspense>
-        ) : admin ? (
-          <AdminScreen section={admin['section'] ?? 'keys'} />
-        ) : project ? (
-          <ProjectDetail key={project['projectId']} projectId={project['projectId'] as string} />
-        ) : task ? (
-          <TaskDetail key={task['taskId']} taskId={task['taskId'] as string} />
-        ) : path === '/projects' ? (
-          <ProjectsScreen />
-        ) : path === '/apps' ? (
-          <AppsScreen />
-        ) : path === '/' ? null : (
-          <section>
-            <h1>Not found</h1>
-            <p>
-              Nothing lives at <code>{path}</code>. <Link to="/apps">Back to your apps</Link>
-            </p>
-          </section>
-        )}
+          ) : admin ? (
+            <AdminScreen section={admin['section'] ?? 'keys'} />
+          ) : project ? (
+            <ProjectDetail key={project['projectId']} projectId={project['projectId'] as string} />
+          ) : task ? (
+            <TaskDetail key={task['taskId']} taskId={task['taskId'] as string} />
+          ) : path === '/projects' ? (
+            <ProjectsScreen />
+          ) : path === '/apps' ? (
+            <AppsScreen />
+          ) : path === '/' ? null : (
+            <section>
+              <h1>Not found</h1>
+              <p>
+                Nothing lives at <code>{path}</code>. <Link to="/apps">Back to your apps</Link>
+              </p>
+            </section>
+          )}
+        </Suspense>
       </main>
     </div>
   );

@@ -50,7 +50,7 @@ describe('<AiUsagePanel>', () => {
     });
     renderSignedIn(<AiUsagePanel />);
     await screen.findByText('sonnet');
-    const byDay = await screen.findByRole('table', { name: 'AI usage by day' });
+    const byDay = await screen.findByRole('grid', { name: 'AI usage by day' });
     expect(within(byDay).getAllByRole('row')).toHaveLength(8);
     fireEvent.change(screen.getByLabelText('Switch every replica to'), { target: { value: 'haiku' } });
     fireEvent.click(screen.getByRole('button', { name: 'Switch model' }));
@@ -71,7 +71,7 @@ describe('<AiUsagePanel>', () => {
   it('shows usage by app with app names, one app by day, and a longer range on request', async () => {
     const { calls } = mockFetch({ 'GET /api/session': () => json(session('admin')), 'GET /api/admin/ai/usage/daily': usage, 'GET /api/apps': apps, 'GET /api/admin/ai/status': () => json(status) });
     renderSignedIn(<AiUsagePanel />);
-    const byApp = await screen.findByRole('table', { name: 'AI usage by app' });
+    const byApp = await screen.findByRole('grid', { name: 'AI usage by app' });
     await waitFor(() => expect(within(byApp).getByRole('rowheader', { name: 'Shop' })).toBeTruthy());
     expect(within(byApp).getByRole('rowheader', { name: 'Outside an app (API)' })).toBeTruthy();
     expect(within(byApp).getAllByRole('row')[1]!.textContent).toContain('1.2500');
@@ -79,13 +79,13 @@ describe('<AiUsagePanel>', () => {
 
     // One app: its own figures per day, zeros on the days it made no call.
     fireEvent.change(screen.getByLabelText('App'), { target: { value: 'none' } });
-    const byDay = screen.getByRole('table', { name: 'AI usage by day' });
+    const byDay = screen.getByRole('grid', { name: 'AI usage by day' });
     const last = within(byDay).getAllByRole('row').at(-1)!;
     expect(last.textContent).toContain('0.2500');
     expect(within(byDay).getAllByRole('row')[1]!.textContent).toContain('0.0000');
 
     fireEvent.change(screen.getByLabelText('Range'), { target: { value: '30' } });
-    await waitFor(() => expect(within(screen.getByRole('table', { name: 'AI usage by day' })).getAllByRole('row')).toHaveLength(31));
+    await waitFor(() => expect(within(screen.getByRole('grid', { name: 'AI usage by day' })).getAllByRole('row')).toHaveLength(31));
   });
 
   it('shows the API error with its correlation id', async () => {

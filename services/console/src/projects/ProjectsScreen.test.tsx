@@ -73,10 +73,10 @@ describe('<ProjectsScreen>', () => {
   it('shows the queue by state and priority, and the projects; a viewer gets no write action', async () => {
     mockFetch(routes('viewer'));
     renderSignedIn(<ProjectsScreen />);
-    const running = await screen.findByRole('table', { name: 'Queue: Running' });
+    const running = await screen.findByRole('grid', { name: 'Queue: Running' });
     expect(within(running).getAllByRole('row')).toHaveLength(2);
-    const queued = screen.getByRole('table', { name: 'Queue: Queued' });
-    expect(within(queued).getAllByRole('cell').map((c) => c.textContent)).toContain('urgent (100)');
+    const queued = screen.getByRole('grid', { name: 'Queue: Queued' });
+    expect(within(queued).getAllByRole('gridcell').map((c) => c.textContent)).toContain('urgent (100)');
     expect(within(queued).getAllByRole('row')[1]!.textContent).toContain('urgent (100)');
     expect(await screen.findByRole('link', { name: 'acme/shop' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'New project' })).toBeNull();
@@ -122,10 +122,10 @@ describe('<ProjectDetail>', () => {
     renderSignedIn(<ProjectDetail projectId={PID} />);
     expect(await screen.findByRole('heading', { name: 'acme/shop' })).toBeTruthy();
     expect(screen.getByText('a token (never shown)')).toBeTruthy();
-    await screen.findByRole('table', { name: 'Tasks: Failed' });
+    await screen.findByRole('grid', { name: 'Tasks: Failed' });
     fireEvent.change(screen.getByLabelText('State'), { target: { value: 'queued' } });
-    expect(screen.queryByRole('table', { name: 'Tasks: Failed' })).toBeNull();
-    expect(screen.getByRole('table', { name: 'Tasks: Queued' })).toBeTruthy();
+    expect(screen.queryByRole('grid', { name: 'Tasks: Failed' })).toBeNull();
+    expect(screen.getByRole('grid', { name: 'Tasks: Queued' })).toBeTruthy();
     fireEvent.change(screen.getByLabelText('State'), { target: { value: 'running' } });
     expect(screen.getByText('No running tasks.')).toBeTruthy();
 

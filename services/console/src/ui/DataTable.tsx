@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { Cell, Column as AriaColumn, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 
 export interface Column<T> {
   id: string;
@@ -9,41 +10,30 @@ export interface Column<T> {
   rowHeader?: boolean;
 }
 
-// The console's one table: a caption for screen readers, column headers, a row header, and a
-// wrapper that scrolls sideways on its own so the page never does.
+// The console's one table: react-aria-components' grid (labelled; one Tab stop, arrow keys move
+// between rows and cells and onto a cell's link or button), inside a wrapper that scrolls
+// sideways on its own so the page never does.
 export function DataTable<T>({ caption, columns, rows, rowKey }: { caption: string; columns: Array<Column<T>>; rows: T[]; rowKey: (row: T) => string }) {
+  const items = rows.map((row) => ({ id: rowKey(row), row }));
   return (
-    // Focusable and named: a table wider than a phone scrolls inside this region by keyboard too.
-    <div className="table-wrap" role="region" aria-label={caption} tabIndex={0}>
-      <table>
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c.id} scope="col">
-                {c.header}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={rowKey(row)}>
-              {columns.map((c) =>
-                c.rowHeader ? (
-                  <th key={c.id} scope="row" className={c.className}>
-                    {c.cell(row)}
-                  </th>
-                ) : (
-                  <td key={c.id} className={c.className}>
-                    {c.cell(row)}
-                  </td>
-                ),
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div className="table-wrap">
+      <Table aria-label={caption}>
+        <TableHeader columns={columns}>
+          {(c) => (
+            <AriaColumn id={c.id} isRowHeader={c.rowHeader}>
+              {c.header}
+            </AriaColumn>
+          )}
+        </TableHeader>
+        {/* The cells read state the items do not carry (names, permissions): re-render with the columns. */}
+        <TableBody items={items} dependencies={[columns]}>
+          {(item) => (
+            <Row id={item.id} columns={columns} dependencies={[columns]}>
+              {(c) => <Cell className={c.className}>{c.cell(item.row)}</Cell>}
+            </Row>
+          )}
+        </TableBody>
+      </Table>
     </div>
   );
 }
