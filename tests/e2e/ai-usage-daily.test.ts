@@ -94,7 +94,7 @@ describe('AI usage by day and app', () => {
         expect.objectContaining({ day: '2026-03-03', appId: null, requests: 1 }),
       ]),
     });
-    expect((body as { cells: unknown[] }).cells).toHaveLength(4);
+    expect((body as unknown as { cells: unknown[] }).cells).toHaveLength(4);
     // The default range: the last seven days up to today.
     const recent = await get('/api/admin/ai/usage/daily');
     expect(recent.status).toBe(200);

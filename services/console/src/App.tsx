@@ -13,10 +13,10 @@ const { Component: Workspace, preload: preloadWorkspace } = preloadable(() => im
 if (window.location.pathname.startsWith('/apps/')) void preloadWorkspace();
 // Admin and projects are their own chunks too (with the table, tabs and menu components they
 // use): the first screen after sign-in is the apps list.
-const { Component: AdminScreen } = preloadable(() => import('@console/admin/AdminScreen').then((m) => ({ default: m.AdminScreen })));
-const { Component: ProjectsScreen } = preloadable(() => import('@console/projects/ProjectsScreen').then((m) => ({ default: m.ProjectsScreen })));
-const { Component: ProjectDetail } = preloadable(() => import('@console/projects/ProjectDetail').then((m) => ({ default: m.ProjectDetail })));
-const { Component: TaskDetail } = preloadable(() => import('@console/projects/TaskDetail').then((m) => ({ default: m.TaskDetail })));
+const { Component: AdminScreen } = preloadable(async () => ({ default: (await import('@console/admin/AdminScreen')).AdminScreen }));
+const { Component: ProjectsScreen } = preloadable(async () => ({ default: (await import('@console/projects/ProjectsScreen')).ProjectsScreen }));
+const { Component: ProjectDetail } = preloadable(async () => ({ default: (await import('@console/projects/ProjectDetail')).ProjectDetail }));
+const { Component: TaskDetail } = preloadable(async () => ({ default: (await import('@console/projects/TaskDetail')).TaskDetail }));
 
 export function App() {
   return (

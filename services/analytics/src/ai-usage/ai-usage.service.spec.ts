@@ -29,12 +29,12 @@ describe('AiUsageService', () => {
     cells = [cell('2026-01-30', 'a', 2, 0.5), cell('2026-02-01', 'b', 1, 2), cell('2026-02-01', null, 3, 0.25)];
     const r = await service.daily({ teamId: team, from: '2026-01-30', to: '2026-02-01' } as never);
     expect(daily).toHaveBeenCalledWith(team, new Date('2026-01-30T00:00:00Z'), new Date('2026-02-02T00:00:00Z'));
-    expect(r.days.map((d) => [d.day, Number(d.totals?.requests), d.totals?.costUsd])).toEqual([
+    expect(r.days!.map((d) => [d.day, Number(d.totals?.requests), d.totals?.costUsd])).toEqual([
       ['2026-01-30', 2, 0.5],
       ['2026-01-31', 0, 0],
       ['2026-02-01', 4, 2.25],
     ]);
-    expect(r.apps.map((a) => [a.appId, a.totals?.costUsd])).toEqual([
+    expect(r.apps!.map((a) => [a.appId, a.totals?.costUsd])).toEqual([
       ['b', 2],
       ['a', 0.5],
       ['', 0.25],

@@ -68,7 +68,7 @@ describe('<AiUsagePanel>', () => {
     expect(screen.queryByRole('button', { name: 'Switch model' })).toBeNull();
   });
 
-  it('shows usage by app with app names, one app by day, and a longer range on request', async () => {
+  it('shows usage by app with app names, one app by day, and a longer range on request', { timeout: 15_000 }, async () => {
     const { calls } = mockFetch({ 'GET /api/session': () => json(session('admin')), 'GET /api/admin/ai/usage/daily': usage, 'GET /api/apps': apps, 'GET /api/admin/ai/status': () => json(status) });
     renderSignedIn(<AiUsagePanel />);
     const byApp = await screen.findByRole('grid', { name: 'AI usage by app' });
