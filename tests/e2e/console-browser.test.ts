@@ -119,7 +119,7 @@ describe('console in Chromium', () => {
     await expectAccessible(page, 'workspace chat');
     await screenshot(page, '03-workspace-chat');
 
-    await page.getByRole('link', { name: 'Files' }).click();
+    await page.getByRole('tab', { name: 'Files' }).click();
     await page.getByRole('treeitem', { name: 'index.html' }).click();
     await page.locator('.cm-editor .cm-content').waitFor();
     await expect(page.locator('.cm-content').innerText()).resolves.toMatch(/<!doctype html>/i);
@@ -128,7 +128,7 @@ describe('console in Chromium', () => {
     await expectAccessible(page, 'workspace files');
     await screenshot(page, '04-workspace-files');
 
-    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('tab', { name: 'Versions' }).click();
     const versions = page.getByRole('list', { name: 'Versions' }).getByRole('button');
     await page.getByTestId('diff-view').waitFor();
     const before = await versions.count();
@@ -165,7 +165,7 @@ describe('console in Chromium', () => {
     const page = await newPage();
     await signIn(page, owner.key);
     await page.getByRole('link', { name: 'Admin' }).click();
-    await page.getByRole('table').locator('tbody tr').first().waitFor();
+    await page.getByRole('grid').locator('tbody tr').first().waitFor();
     await page.getByRole('button', { name: 'New key' }).click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('from the console');
     await page.getByRole('button', { name: 'Create' }).click();
@@ -173,12 +173,12 @@ describe('console in Chromium', () => {
     expect(secret).toMatch(/^osk_[a-z0-9]{12}_/);
     await expectAccessible(page, 'new key shown once');
     await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByRole('cell', { name: 'from the console', exact: true }).waitFor();
+    await page.getByRole('rowheader', { name: 'from the console', exact: true }).waitFor();
     await expectAccessible(page, 'admin keys');
     await screenshot(page, '06-admin-keys');
 
-    await page.getByRole('link', { name: 'Audit log' }).click();
-    await page.getByRole('cell', { name: 'POST /api/keys', exact: true }).first().waitFor();
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    await page.getByRole('rowheader', { name: 'POST /api/keys', exact: true }).first().waitFor();
     await page.getByLabel('Action').fill('POST /api/session');
     await page.getByRole('button', { name: 'Filter' }).click();
     await until(async () => {
@@ -188,16 +188,129 @@ describe('console in Chromium', () => {
     await expectAccessible(page, 'admin audit');
     await screenshot(page, '07-admin-audit');
 
-    await page.getByRole('link', { name: 'AI usage & model' }).click();
+    await page.getByRole('tab', { name: 'AI usage & model' }).click();
     await page.getByText('Active alias:').waitFor();
     await page.getByText('Only owners of an operator team may switch the model.').waitFor();
     await expectAccessible(page, 'admin ai');
     await screenshot(page, '08-admin-ai');
 
-    await page.getByRole('link', { name: 'Service health' }).click();
-    await page.getByRole('cell', { name: 'postgres', exact: false }).first().waitFor();
+    await page.getByRole('tab', { name: 'Service health' }).click();
+    await page.getByRole('rowheader', { name: 'postgres', exact: false }).first().waitFor();
     await expectAccessible(page, 'admin health');
     await screenshot(page, '09-admin-health');
+  });
+
+  it('projects → tasks: add a project (a missing permission shown as the API names it), the queue by state and priority, a task, edit; a viewer reads only', async () => {
+    const alice = { login: 'alice', id: 11, type: 'User' as const };
+    h.github.addRepo('acme', 'shop');
+    h.github.addToken('ghp_console_good_0123456789', alice, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
+    h.github.addToken('ghp_console_limited_012345', alice, { metadata: 'read', contents: 'write', issues: 'write' });
+    const page = await newPage();
+    await signIn(page, owner.key);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click();
+    await page.getByText('No projects yet').waitFor();
+    await page.getByText('No task is queued or running.').waitFor();
+    await expectAccessible(page, 'projects (empty)');
+
+    await page.getByRole('button', { name: 'New project' }).click();
+    await page.getByLabel('Repository (owner/name)').fill('acme/shop');
+    await page.getByLabel('Token', { exact: true }).fill('ghp_console_limited_012345');
+    await expectAccessible(page, 'new project dialog');
+    await page.getByRole('button', { name: 'Add project' }).click();
+    const refusal = page.getByRole('dialog').getByRole('alert');
+    await refusal.getByText('GITHUB_PERMISSION_MISSING').waitFor();
+    expect(await refusal.innerText()).toMatch(/pull_requests/);
+    await page.getByLabel('Token', { exact: true }).fill('ghp_console_good_0123456789');
+    await page.getByRole('button', { name: 'Add project' }).click();
+    await page.getByRole('heading', { name: 'acme/shop', level: 1 }).waitFor();
+    const projectId = /\/projects\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    // The token is never shown again, not even to the admin who typed it.
+    expect(await page.content()).not.toContain('ghp_console_good');
+    await page.getByText('No tasks yet').waitFor();
+
+    // Three labelled issues become tasks; the queue orders them by state, then priority.
+    const titles: Record<string, string> = { low: 'Tidy the footer', urgent: 'Checkout is broken', high: 'Add a search box' };
+    for (const label of ['low', 'urgent', 'high']) {
+      const n = h.github.createIssue('acme/shop', { title: titles[label]!, labels: [label], user: alice });
+      const sent = await h.github.sendWebhook(`${h.gateway}/api/github/webhook`, 'issues', h.github.labelIssue('acme/shop', n, 'overskill', alice), h.webhookSecret);
+      expect(sent.status).toBe(202);
+    }
+    await until(async () => (await h.api(`/api/projects/${projectId}/tasks`, { key: owner.key })).body.data.length === 3);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click();
+    const queued = page.getByRole('grid', { name: 'Queue: Queued' });
+    await queued.waitFor();
+    const order = await queued.locator('tbody [role=rowheader]').allInnerTexts();
+    expect(order.map((t) => t.replace(/^#\d+ /, ''))).toEqual([titles.urgent, titles.high, titles.low]);
+    await queued.getByText('urgent (100)').waitFor();
+    await expectAccessible(page, 'projects and queue');
+    await screenshot(page, '11-projects');
+
+    await queued.getByRole('link', { name: new RegExp(titles.urgent!) }).click();
+    await page.getByRole('heading', { name: new RegExp(titles.urgent!), level: 1 }).waitFor();
+    const issueLink = page.getByRole('link', { name: /acme\/shop#\d+/ });
+    expect(await issueLink.getAttribute('href')).toMatch(/^https:\/\/github\.com\/acme\/shop\/issues\/\d+$/);
+    await page.getByText(/^overskill\/issue-\d+$/).waitFor();
+    await expectAccessible(page, 'task');
+    await screenshot(page, '12-task');
+
+    await page.getByRole('link', { name: '← acme/shop' }).click();
+    await page.getByRole('grid', { name: 'Tasks: Queued' }).waitFor();
+    await page.getByLabel('State').selectOption('completed');
+    await page.getByText('No completed tasks.').waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByLabel(/New token/).inputValue()).toBe('');
+    await page.getByLabel('Tasks at once').fill('4');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await until(async () => (await h.api(`/api/projects/${projectId}`, { key: owner.key })).body.concurrency === 4);
+    await expectAccessible(page, 'project');
+    await screenshot(page, '13-project');
+
+    const phone = await newPage(h.gateway, { width: 390, height: 844 });
+    await signIn(phone, owner.key);
+    await phone.goto('/projects');
+    await phone.getByRole('grid', { name: 'Queue: Queued' }).waitFor();
+    expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await expectAccessible(phone, 'projects (phone)');
+    await screenshot(phone, '14-projects-phone');
+
+    const viewerPage = await newPage();
+    await signIn(viewerPage, viewer.key);
+    await viewerPage.goto(`/projects/${projectId}`);
+    await viewerPage.getByRole('grid', { name: 'Tasks: Queued' }).waitFor();
+    expect(await viewerPage.getByRole('button', { name: /^(Edit|Delete)$/ }).count()).toBe(0);
+    await viewerPage.getByRole('link', { name: '← Projects' }).click();
+    await viewerPage.getByRole('grid', { name: 'Queue: Queued' }).waitFor();
+    expect(await viewerPage.getByRole('button', { name: 'New project' }).count()).toBe(0);
+  });
+
+  it('AI usage and cost by day and by app, the app named, one app by day; at a phone size too', async () => {
+    const page = await newPage();
+    await signIn(page, owner.key);
+    await page.goto('/admin/ai');
+    const byApp = page.getByRole('grid', { name: 'AI usage by app' });
+    // The first test's run spent tokens in the Groceries app.
+    await byApp.getByRole('rowheader', { name: 'Groceries' }).waitFor({ timeout: 30_000 });
+    const daily = (await h.api('/api/admin/ai/usage/daily', { key: owner.key })).body;
+    const groceries = daily.apps.find((a: { appId: string | null }) => a.appId === appId);
+    expect(groceries.requests).toBeGreaterThan(0);
+    expect(await byApp.getByRole('row', { name: /Groceries/ }).innerText()).toContain(groceries.costUsd.toFixed(4));
+    await page.getByLabel('App', { exact: true }).selectOption({ label: 'Groceries' });
+    await page.getByRole('heading', { name: 'By day: Groceries' }).waitFor();
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await page.getByRole('grid', { name: 'AI usage by day' }).getByRole('row', { name: new RegExp(today) }).innerText()).toContain(String(groceries.requests));
+    await page.getByLabel('Range', { exact: true }).selectOption('30');
+    await until(async () => (await page.getByRole('grid', { name: 'AI usage by day' }).locator('tbody tr').count()) === 30);
+    await expectAccessible(page, 'admin ai by app');
+    await screenshot(page, '15-admin-ai-by-app');
+
+    const phone = await newPage(h.gateway, { width: 390, height: 844 });
+    await signIn(phone, owner.key);
+    await phone.goto('/admin/ai');
+    await phone.getByRole('grid', { name: 'AI usage by app' }).getByRole('rowheader', { name: 'Groceries' }).waitFor();
+    expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await expectAccessible(phone, 'admin ai (phone)');
+    await screenshot(phone, '16-admin-ai-phone');
   });
 
   it('a viewer key sees no write actions', async () => {
@@ -208,7 +321,7 @@ describe('console in Chromium', () => {
     expect(await page.getByRole('button', { name: 'New app' }).count()).toBe(0);
     expect(await page.getByLabel('Message to the agent').count()).toBe(0);
     await page.getByText('This key can read the conversation but not send messages.').waitFor();
-    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('tab', { name: 'Versions' }).click();
     await page.getByTestId('diff-view').waitFor();
     await page.getByRole('list', { name: 'Versions' }).getByRole('button').last().click();
     await page.getByTestId('diff-summary').waitFor();
@@ -357,6 +470,37 @@ describe('console in Chromium', () => {
     // The viewer's heading names the file Enter opened (waited for: the previous file's view may still be up).
     await page.getByRole('heading', { level: 2 }).filter({ hasText: focused.replace(/^[▸▾] /, '') }).first().waitFor();
     await page.locator('.cm-editor .cm-content').waitFor();
+
+    // Tabs: arrows move between them, Enter opens one (its address follows).
+    await page.goto('/admin/keys');
+    await page.getByRole('tab', { name: 'API keys' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Audit log');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/admin\/audit$/);
+    await page.getByRole('grid', { name: 'Audit log' }).waitFor();
+    // A key's actions menu, reached inside the grid by arrow keys: Enter opens it on its first
+    // item, Escape closes it and returns focus.
+    await page.goto('/admin/keys');
+    await page.getByRole('grid', { name: 'API keys' }).getByRole('row').nth(1).focus();
+    for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toMatch(/^Actions for /);
+    await page.keyboard.press('Enter');
+    await page.getByRole('menu').waitFor();
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Rotate');
+    await page.keyboard.press('Escape');
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toMatch(/^Actions for /);
+    // The projects screen's dialog: focus on its first field, Escape back to the button.
+    await page.goto('/projects');
+    const newProject = page.getByRole('button', { name: 'New project' });
+    await newProject.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'New project' }).waitFor();
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('project-repo');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('New project');
   });
 
   it('works at a phone size (390×844)', async () => {

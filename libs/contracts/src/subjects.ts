@@ -120,6 +120,7 @@ export const Rpc = {
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
   analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
+  analyticsAiUsageDaily: rpc('analytics', 'analytics.aiusage.daily.v1', analyticsV1.AiUsageDailyReadRequestSchema, analyticsV1.AiUsageDailyReadResponseSchema),
 
   backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),
   backupArchiveCreate: rpc('backup', 'backup.archive.create.v1', backupV1.BackupCreateRequestSchema, backupV1.BackupGetResponseSchema),

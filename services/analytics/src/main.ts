@@ -3,10 +3,11 @@ import './instrument';
 import { loadConfig } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';
 import { analyticsEnvSchema } from './config';
+import { AiUsageModule } from './ai-usage/ai-usage.module';
 import { EventsModule } from './events/events.module';
 import { PreviewModule } from './preview/preview.module';
 
 runService(() => {
   const env = loadConfig(analyticsEnvSchema);
-  return bootstrapService({ service: 'analytics', env, jetstream: true, imports: [EventsModule.forRoot(env), PreviewModule] });
+  return bootstrapService({ service: 'analytics', env, jetstream: true, imports: [EventsModule.forRoot(env), PreviewModule, AiUsageModule] });
 });

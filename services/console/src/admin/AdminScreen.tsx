@@ -1,6 +1,6 @@
-import { Link } from '@console/routing/router';
 import { can, type Action } from '@console/session/permissions';
 import { useSession } from '@console/session/session';
+import { RouteTabs } from '@console/ui/RouteTabs';
 import { AuditLog } from './AuditLog';
 import { AiUsagePanel } from './AiUsagePanel';
 import { BackupsPanel } from './BackupsPanel';
@@ -22,19 +22,16 @@ export function AdminScreen({ section }: { section: string }) {
   return (
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Admin</h1>
-      <nav aria-label="Admin" className="tabs">
-        {allowed.map((s) => (
-          <Link key={s.id} to={`/admin/${s.id}`} aria-current={current?.id === s.id ? 'page' : undefined}>
-            {s.label}
-          </Link>
-        ))}
-      </nav>
       {!current ? <p className="empty">This key has no administrative rights.</p> : null}
-      {current?.id === 'keys' ? <KeysPanel /> : null}
-      {current?.id === 'audit' ? <AuditLog /> : null}
-      {current?.id === 'ai' ? <AiUsagePanel /> : null}
-      {current?.id === 'health' ? <HealthPanel /> : null}
-      {current?.id === 'backups' ? <BackupsPanel /> : null}
+      {current ? (
+        <RouteTabs label="Admin" selected={current.id} tabs={allowed.map((s) => ({ id: s.id, label: s.label, href: `/admin/${s.id}` }))}>
+          {current.id === 'keys' ? <KeysPanel /> : null}
+          {current.id === 'audit' ? <AuditLog /> : null}
+          {current.id === 'ai' ? <AiUsagePanel /> : null}
+          {current.id === 'health' ? <HealthPanel /> : null}
+          {current.id === 'backups' ? <BackupsPanel /> : null}
+        </RouteTabs>
+      ) : null}
     </section>
   );
 }

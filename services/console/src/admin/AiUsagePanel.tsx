@@ -1,61 +1,28 @@
 import { api } from '@console/api/client';
-import type { AiStatus, AiUsage } from '@console/api/types';
+import type { AiStatus, AiUsageDaily, AiUsageTotals, App, Page } from '@console/api/types';
 import { can } from '@console/session/permissions';
 import { useSession } from '@console/session/session';
-import { ErrorNotice, Loading } from '@console/ui/states';
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { DataTable } from '@console/ui/DataTable';
+import { Empty, ErrorNotice, Loading } from '@console/ui/states';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { usageRows } from './ai-usage-model';
 
-const DAYS = 7;
+const RANGES = [7, 30, 90];
+const DAY_MS = 86_400_000;
 
 export function AiUsagePanel() {
   const { session } = useSession();
   const client = useQueryClient();
-  const days = Array.from({ length: DAYS }, (_, i) => new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10));
-  const usage = useQueries({ queries: days.map((day) => ({ queryKey: ['ai-usage', day], queryFn: () => api<AiUsage>(`/api/admin/ai/usage?day=${day}`) })) });
   const status = useQuery({ queryKey: ['ai-status'], queryFn: () => api<AiStatus>('/api/admin/ai/status') });
   const [alias, setAlias] = useState('');
   const switchModel = useMutation({
     mutationFn: (a: string) => api('/api/admin/ai/model', { method: 'POST', body: { alias: a } }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['ai-status'] }),
   });
-  const firstError = usage.find((u) => u.error)?.error;
   return (
     <div className="stack">
-      <section aria-labelledby="usage-title" className="card">
-        <h2 id="usage-title">AI usage, last {DAYS} days (UTC)</h2>
-        {usage.some((u) => u.isPending) ? <Loading /> : null}
-        {firstError ? <ErrorNotice error={firstError} /> : null}
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">AI usage by day</caption>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col">Requests</th>
-                <th scope="col">Input tokens</th>
-                <th scope="col">Output tokens</th>
-                <th scope="col">Cost (USD)</th>
-                <th scope="col">Budget (USD)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {usage.map((u, i) =>
-                u.data ? (
-                  <tr key={days[i]}>
-                    <td>{u.data.day}</td>
-                    <td>{u.data.requests}</td>
-                    <td>{u.data.tokens.input.toLocaleString()}</td>
-                    <td>{u.data.tokens.output.toLocaleString()}</td>
-                    <td>{u.data.costUsd.toFixed(4)}</td>
-                    <td>{u.data.budgetUsd ? u.data.budgetUsd.toFixed(2) : '—'}</td>
-                  </tr>
-                ) : null,
-              )}
-            </tbody>
-          </table>
-        </div>
-      </section>
+      <UsageByDayAndApp />
       <section aria-labelledby="model-title" className="card">
         <h2 id="model-title">Model</h2>
         {status.isPending ? <Loading /> : null}
@@ -104,3 +71,86 @@ export function AiUsagePanel() {
     </div>
   );
 }
+
+const usd = (n: number) => n.toFixed(4);
+const count = (n: number) => n.toLocaleString();
+
+// Usage and cost over a range of UTC days, per day and per app; one app's days on demand.
+function UsageByDayAndApp() {
+  const { session } = useSession();
+  const [days, setDays] = useState(7);
+  const [appId, setAppId] = useState('');
+  const to = new Date().toISOString().slice(0, 10);
+  const from = new Date(Date.parse(to) - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+  const usage = useQuery({
+    queryKey: ['ai-usage-daily', from, to],
+    queryFn: () => api<AiUsageDaily>(`/api/admin/ai/usage/daily?from=${from}&to=${to}`),
+    placeholderData: keepPreviousData,
+  });
+  // App names for the ids (the first 100 apps; others show their id).
+  const apps = useQuery({ queryKey: ['apps', 'names'], queryFn: () => api<Page<App>>('/api/apps?limit=100'), enabled: can(session, 'readApps') });
+  const names = useMemo(() => new Map((apps.data?.data ?? []).map((a) => [a.id, a.name])), [apps.data]);
+  const appName = (id: string | null) => (id === null ? 'Outside an app (API)' : (names.get(id) ?? id));
+  const rows = usage.data ? usageRows(usage.data, appId === '' ? undefined : appId === 'none' ? null : appId) : [];
+  return (
+    <section aria-labelledby="usage-title" className="card stack">
+      <h2 id="usage-title">AI usage and cost (UTC days)</h2>
+      <div className="row wrap filters">
+        <div className="field">
+          <label htmlFor="usage-range">Range</label>
+          <select id="usage-range" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {RANGES.map((d) => (
+              <option key={d} value={d}>
+                last {d} days
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="usage-app">App</label>
+          <select id="usage-app" value={appId} onChange={(e) => setAppId(e.target.value)}>
+            <option value="">every app</option>
+            {(usage.data?.apps ?? []).map((a) => (
+              <option key={a.appId ?? 'none'} value={a.appId ?? 'none'}>
+                {appName(a.appId)}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {usage.isPending ? <Loading label="Loading usage…" /> : null}
+      {usage.error ? <ErrorNotice error={usage.error} onRetry={() => void usage.refetch()} /> : null}
+      {usage.data ? (
+        <>
+          <p>
+            {usage.data.from} to {usage.data.to}: <strong>{count(usage.data.totals.requests)}</strong> requests, <strong>${usd(usage.data.totals.costUsd)}</strong>
+          </p>
+          <h3>By day{appId ? `: ${appName(appId === 'none' ? null : appId)}` : ''}</h3>
+          <DataTable
+            caption="AI usage by day"
+            rows={rows}
+            rowKey={(r) => r.day}
+            columns={[{ id: 'day', header: 'Day', rowHeader: true, cell: (r: { day: string } & AiUsageTotals) => r.day }, ...TOTAL_COLUMNS]}
+          />
+          <h3>By app</h3>
+          {usage.data.apps.length === 0 ? <Empty>No model calls in this range.</Empty> : null}
+          {usage.data.apps.length > 0 ? (
+            <DataTable
+              caption="AI usage by app"
+              rows={usage.data.apps}
+              rowKey={(a) => a.appId ?? 'none'}
+              columns={[{ id: 'app', header: 'App', rowHeader: true, cell: (a: { appId: string | null } & AiUsageTotals) => appName(a.appId) }, ...TOTAL_COLUMNS]}
+            />
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+const TOTAL_COLUMNS = [
+  { id: 'requests', header: 'Requests', cell: (r: AiUsageTotals) => count(r.requests) },
+  { id: 'input', header: 'Input tokens', cell: (r: AiUsageTotals) => count(r.inputTokens) },
+  { id: 'output', header: 'Output tokens', cell: (r: AiUsageTotals) => count(r.outputTokens) },
+  { id: 'cost', header: 'Cost (USD)', cell: (r: AiUsageTotals) => usd(r.costUsd) },
+];

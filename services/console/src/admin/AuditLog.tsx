@@ -1,5 +1,6 @@
 import { api, query } from '@console/api/client';
 import type { AuditEntry, Page } from '@console/api/types';
+import { DataTable } from '@console/ui/DataTable';
 import { Empty, ErrorNotice, Loading } from '@console/ui/states';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
@@ -53,35 +54,19 @@ export function AuditLog() {
       {log.error ? <ErrorNotice error={log.error} onRetry={() => void log.refetch()} /> : null}
       {log.isSuccess && rows.length === 0 ? <Empty>No audit entries match.</Empty> : null}
       {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Audit log</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Result</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id}>
-                  <td className="small">{new Date(r.occurredAt).toLocaleString()}</td>
-                  <td>
-                    <code>{r.keyPrefix || r.actor || '—'}</code>
-                  </td>
-                  <td>{r.action}</td>
-                  <td className="small">{r.target}</td>
-                  <td>{r.result}</td>
-                  <td>{r.status}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="Audit log"
+          rows={rows}
+          rowKey={(r) => r.id}
+          columns={[
+            { id: 'time', header: 'Time', className: 'small', cell: (r) => new Date(r.occurredAt).toLocaleString() },
+            { id: 'actor', header: 'Actor', cell: (r) => <code>{r.keyPrefix || r.actor || '—'}</code> },
+            { id: 'action', header: 'Action', rowHeader: true, cell: (r) => r.action },
+            { id: 'target', header: 'Target', className: 'small', cell: (r) => r.target },
+            { id: 'result', header: 'Result', cell: (r) => r.result },
+            { id: 'status', header: 'Status', cell: (r) => r.status },
+          ]}
+        />
       ) : null}
       {log.hasNextPage ? (
         <button type="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>

@@ -47,7 +47,7 @@ describe('Admin · Backups', () => {
       [`GET /api/admin/backups/${id1}`]: () => json({ ...backup(), manifest }),
     });
     renderSignedIn(<AdminScreen section="backups" />);
-    const table = await screen.findByRole('table', { name: 'Backups, newest first' });
+    const table = await screen.findByRole('grid', { name: 'Backups, newest first' });
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows).toHaveLength(2);
     expect(rows[0]!.textContent).toContain('full');
@@ -70,7 +70,7 @@ describe('Admin · Backups', () => {
       'GET /api/admin/backups': () => json({ backups: [backup()] }),
     });
     renderSignedIn(<AdminScreen section="backups" />);
-    await screen.findByRole('table', { name: 'Backups, newest first' });
+    await screen.findByRole('grid', { name: 'Backups, newest first' });
     expect(screen.queryByRole('button', { name: 'Start backup' })).toBeNull();
     expect(screen.queryByRole('button', { name: /^Verify/ })).toBeNull();
     expect(screen.queryByRole('button', { name: /^Drill/ })).toBeNull();
@@ -106,7 +106,7 @@ describe('Admin · Backups', () => {
     expect((create.init.headers as Record<string, string>)['x-csrf-token']).toBe('csrf-token');
     fireEvent.click(screen.getByRole('button', { name: /^Verify/ }));
     await screen.findByText(/Waiting for 1 verification or drill result/);
-    const table = screen.getByRole('table', { name: 'Backups, newest first' });
+    const table = screen.getByRole('grid', { name: 'Backups, newest first' });
     await within(table).findByText(/^passed, /, undefined, { timeout: 8000 });
     await waitFor(() => expect(screen.queryByText(/Waiting for/)).toBeNull());
   }, 15_000);

@@ -2,6 +2,7 @@ import { api } from '@console/api/client';
 import type { Backup, BackupWithManifest } from '@console/api/types';
 import { can } from '@console/session/permissions';
 import { useSession } from '@console/session/session';
+import { DataTable } from '@console/ui/DataTable';
 import { Empty, ErrorNotice, Loading } from '@console/ui/states';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -125,57 +126,58 @@ export function BackupsPanel() {
           </p>
         ) : null}
         {rows.length > 0 ? (
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">Backups, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Created</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">Verification</th>
-                  <th scope="col">Drill</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((b) => (
-                  <tr key={b.id}>
-                    <td>{new Date(b.createdAt).toLocaleString()}</td>
-                    <td>
-                      {b.type}
-                      {b.encrypted ? <span className="small muted"> (encrypted)</span> : null}
-                    </td>
-                    <td>
-                      <span className={`badge ${b.status}`}>{b.status}</span>
-                      {b.error ? <div className="small">{b.error}</div> : null}
-                    </td>
-                    <td>{b.status === 'completed' ? formatBytes(b.sizeBytes) : '—'}</td>
-                    <td>{verification(b)}</td>
-                    <td>{b.drill ? `${b.drill.result}, ${new Date(b.drill.at).toLocaleDateString()}` : '—'}</td>
-                    <td>
-                      <div className="row wrap">
-                        <button type="button" onClick={() => setSelected(b.id)} aria-label={`Details of the ${b.type} backup of ${b.createdAt}`}>
-                          Details
+          <DataTable
+            caption="Backups, newest first"
+            rows={rows}
+            rowKey={(b) => b.id}
+            columns={[
+              { id: 'created', header: 'Created', rowHeader: true, cell: (b) => new Date(b.createdAt).toLocaleString() },
+              {
+                id: 'type',
+                header: 'Type',
+                cell: (b) => (
+                  <>
+                    {b.type}
+                    {b.encrypted ? <span className="small muted"> (encrypted)</span> : null}
+                  </>
+                ),
+              },
+              {
+                id: 'status',
+                header: 'Status',
+                cell: (b) => (
+                  <>
+                    <span className={`badge ${b.status}`}>{b.status}</span>
+                    {b.error ? <div className="small">{b.error}</div> : null}
+                  </>
+                ),
+              },
+              { id: 'size', header: 'Size', cell: (b) => (b.status === 'completed' ? formatBytes(b.sizeBytes) : '—') },
+              { id: 'verification', header: 'Verification', cell: (b) => verification(b) },
+              { id: 'drill', header: 'Drill', cell: (b) => (b.drill ? `${b.drill.result}, ${new Date(b.drill.at).toLocaleDateString()}` : '—') },
+              {
+                id: 'actions',
+                header: 'Actions',
+                cell: (b) => (
+                  <div className="row wrap">
+                    <button type="button" onClick={() => setSelected(b.id)} aria-label={`Details of the ${b.type} backup of ${b.createdAt}`}>
+                      Details
+                    </button>
+                    {manage && b.status === 'completed' ? (
+                      <>
+                        <button type="button" onClick={() => verify.mutate(b.id)} disabled={busy(b.id)} aria-label={`Verify the ${b.type} backup of ${b.createdAt}`}>
+                          Verify
                         </button>
-                        {manage && b.status === 'completed' ? (
-                          <>
-                            <button type="button" onClick={() => verify.mutate(b.id)} disabled={busy(b.id)} aria-label={`Verify the ${b.type} backup of ${b.createdAt}`}>
-                              Verify
-                            </button>
-                            <button type="button" onClick={() => drill.mutate(b.id)} disabled={busy(b.id)} aria-label={`Drill the ${b.type} backup of ${b.createdAt}`}>
-                              Drill
-                            </button>
-                          </>
-                        ) : null}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                        <button type="button" onClick={() => drill.mutate(b.id)} disabled={busy(b.id)} aria-label={`Drill the ${b.type} backup of ${b.createdAt}`}>
+                          Drill
+                        </button>
+                      </>
+                    ) : null}
+                  </div>
+                ),
+              },
+            ]}
+          />
         ) : null}
       </section>
       {selected ? <BackupDetail backupId={selected} poll={busy(selected)} onClose={() => setSelected(null)} /> : null}

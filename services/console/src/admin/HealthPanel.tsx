@@ -1,5 +1,6 @@
 import { api } from '@console/api/client';
 import type { AdminStatus } from '@console/api/types';
+import { DataTable } from '@console/ui/DataTable';
 import { ErrorNotice, Loading } from '@console/ui/states';
 import { useQuery } from '@tanstack/react-query';
 
@@ -12,31 +13,17 @@ export function HealthPanel() {
       <h2>
         Platform <span className={`badge ${status.data.status === 'ok' ? 'completed' : 'failed'}`}>{status.data.status}</span>
       </h2>
-      <div className="table-wrap">
-        <table>
-          <caption className="visually-hidden">Services and dependencies</caption>
-          <thead>
-            <tr>
-              <th scope="col">Check</th>
-              <th scope="col">Status</th>
-              <th scope="col">Latency (ms)</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {Object.entries(status.data.checks).map(([name, c]) => (
-              <tr key={name}>
-                <td>{name}</td>
-                <td>
-                  <span className={`badge ${c.status === 'up' ? 'completed' : 'failed'}`}>{c.status}</span>
-                </td>
-                <td>{c.latencyMs.toFixed(1)}</td>
-                <td className="small">{c.error ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Services and dependencies"
+        rows={Object.entries(status.data.checks).map(([name, c]) => ({ name, ...c }))}
+        rowKey={(c) => c.name}
+        columns={[
+          { id: 'check', header: 'Check', rowHeader: true, cell: (c) => c.name },
+          { id: 'status', header: 'Status', cell: (c) => <span className={`badge ${c.status === 'up' ? 'completed' : 'failed'}`}>{c.status}</span> },
+          { id: 'latency', header: 'Latency (ms)', cell: (c) => c.latencyMs.toFixed(1) },
+          { id: 'error', header: 'Error', className: 'small', cell: (c) => c.error ?? '' },
+        ]}
+      />
     </div>
   );
 }

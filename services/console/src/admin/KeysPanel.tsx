@@ -1,9 +1,11 @@
 import { api } from '@console/api/client';
 import type { ApiKey, CreatedKey, Role } from '@console/api/types';
 import { ConfirmDialog, Dialog } from '@console/ui/Dialog';
+import { DataTable } from '@console/ui/DataTable';
 import { Empty, ErrorNotice, Loading } from '@console/ui/states';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { Button, Menu, MenuItem, MenuTrigger, Popover } from 'react-aria-components';
 
 const ROLES: Role[] = ['viewer', 'member', 'admin', 'owner'];
 
@@ -39,48 +41,20 @@ export function KeysPanel() {
       {keys.error ? <ErrorNotice error={keys.error} onRetry={() => void keys.refetch()} /> : null}
       {keys.data && keys.data.data.length === 0 ? <Empty>No keys.</Empty> : null}
       {keys.data && keys.data.data.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Role</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.data.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}</code>
-                  </td>
-                  <td>{k.role}</td>
-                  <td className="small">{k.scopes.length ? k.scopes.join(', ') : 'all of the role'}</td>
-                  <td>{k.status}</td>
-                  <td className="small">{new Date(k.createdAt).toLocaleDateString()}</td>
-                  <td>
-                    {k.status === 'active' ? (
-                      <div className="row">
-                        <button type="button" onClick={() => setRotating(k)} aria-label={`Rotate ${k.name}`}>
-                          Rotate
-                        </button>
-                        <button type="button" className="danger" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
-                          Revoke
-                        </button>
-                      </div>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="API keys"
+          rows={keys.data.data}
+          rowKey={(k) => k.id}
+          columns={[
+            { id: 'name', header: 'Name', rowHeader: true, cell: (k) => k.name },
+            { id: 'prefix', header: 'Prefix', cell: (k) => <code>{k.prefix}</code> },
+            { id: 'role', header: 'Role', cell: (k) => k.role },
+            { id: 'scopes', header: 'Scopes', className: 'small', cell: (k) => (k.scopes.length ? k.scopes.join(', ') : 'all of the role') },
+            { id: 'status', header: 'Status', cell: (k) => k.status },
+            { id: 'created', header: 'Created', className: 'small', cell: (k) => new Date(k.createdAt).toLocaleDateString() },
+            { id: 'actions', header: 'Actions', cell: (k) => (k.status === 'active' ? <KeyActions apiKey={k} onRotate={setRotating} onRevoke={setRevoking} /> : null) },
+          ]}
+        />
       ) : null}
       {creating ? (
         <CreateKeyDialog
@@ -136,6 +110,25 @@ export function KeysPanel() {
         />
       ) : null}
     </div>
+  );
+}
+
+// Rotate and revoke in a menu (react-aria-components: arrow keys, Enter, Escape, focus back on the button).
+function KeyActions({ apiKey, onRotate, onRevoke }: { apiKey: ApiKey; onRotate: (k: ApiKey) => void; onRevoke: (k: ApiKey) => void }) {
+  return (
+    <MenuTrigger>
+      <Button aria-label={`Actions for ${apiKey.name}`}>Actions ▾</Button>
+      <Popover className="popover" placement="bottom end">
+        <Menu className="menu" aria-label={`Actions for ${apiKey.name}`} onAction={(id) => (id === 'rotate' ? onRotate(apiKey) : onRevoke(apiKey))}>
+          <MenuItem id="rotate" className="menu-item">
+            Rotate
+          </MenuItem>
+          <MenuItem id="revoke" className="menu-item danger">
+            Revoke
+          </MenuItem>
+        </Menu>
+      </Popover>
+    </MenuTrigger>
   );
 }
 

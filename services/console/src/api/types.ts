@@ -238,3 +238,61 @@ export interface AiStatus {
   breakers: Array<{ model: string; state: string; consecutiveFailures: number; openedAt: string | null }>;
   config: { source: string; loadedAt: string; priceTableVersion: string };
 }
+
+export type AnswerMode = 'pull_request' | 'comment' | 'auto';
+
+export interface ProjectLabels {
+  trigger: string;
+  processing: string;
+  awaitingResponse: string;
+  completed: string;
+  failed: string;
+}
+
+export interface Project {
+  id: string;
+  repository: string;
+  auth: { kind: 'token' | 'app'; appId: number | null; installationId: number | null };
+  labels: ProjectLabels;
+  priorityLabels: Array<{ label: string; priority: number }>;
+  baseBranch: string;
+  answerMode: AnswerMode | string;
+  concurrency: number;
+  permissions: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type TaskStatus = 'queued' | 'running' | 'awaiting_response' | 'completed' | 'failed' | 'cancelled';
+
+export interface Task {
+  id: string;
+  projectId: string;
+  repository: string;
+  issueNumber: number;
+  title: string;
+  status: TaskStatus;
+  priority: number;
+  branch: string;
+  pendingFollowUps: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AiUsageTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+export interface AiUsageDaily {
+  from: string;
+  to: string;
+  totals: AiUsageTotals;
+  days: Array<{ day: string } & AiUsageTotals>;
+  apps: Array<{ appId: string | null } & AiUsageTotals>;
+  cells: Array<{ day: string; appId: string | null } & AiUsageTotals>;
+}

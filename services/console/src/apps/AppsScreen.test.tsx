@@ -42,7 +42,8 @@ describe('<AppsScreen> actions by role', () => {
     expect(dialog.textContent).toContain('corr-123');
     const del = calls.find((c) => c.method === 'DELETE')!;
     expect((del.init.headers as Record<string, string>)['x-csrf-token']).toBe('csrf-token');
-    fireEvent.keyDown(document, { key: 'Escape' });
+    // Escape where the focus is (inside the dialog), as a keyboard user presses it.
+    fireEvent.keyDown(document.activeElement ?? document.body, { key: 'Escape' });
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
   });
 });

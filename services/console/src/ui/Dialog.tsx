@@ -1,44 +1,32 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
+import { Dialog as AriaDialog, Heading, Modal, ModalOverlay } from 'react-aria-components';
 
-// A modal dialog: labelled, focus moved in and kept in, Escape closes, focus returns on close.
+// A modal dialog from react-aria-components: labelled by its title, focus contained and handed
+// back on close, Escape closes, the rest of the page hidden from assistive technology.
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const previous = document.activeElement as HTMLElement | null;
-    const root = ref.current;
-    const focusables = () => [...(root?.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])') ?? [])].filter((el) => !el.hasAttribute('disabled'));
-    (root?.querySelector<HTMLElement>('[data-autofocus]') ?? focusables()[0])?.focus();
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
-        event.preventDefault();
-        onClose();
-      } else if (event.key === 'Tab') {
-        const items = focusables();
-        if (items.length === 0) return;
-        const first = items[0] as HTMLElement;
-        const last = items[items.length - 1] as HTMLElement;
-        if (event.shiftKey && document.activeElement === first) {
-          event.preventDefault();
-          last.focus();
-        } else if (!event.shiftKey && document.activeElement === last) {
-          event.preventDefault();
-          first.focus();
-        }
-      }
-    };
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('keydown', onKey);
-      previous?.focus?.();
-    };
-  }, [onClose]);
   return (
-    <div className="overlay">
-      <div ref={ref} className="dialog" role="dialog" aria-modal="true" aria-labelledby={titleId}>
-        <h2 id={titleId}>{title}</h2>
-        {children}
-      </div>
+    <ModalOverlay isOpen isDismissable={false} onOpenChange={(open) => (open ? undefined : onClose())} className="overlay">
+      <Modal className="dialog-modal">
+        <AriaDialog className="dialog">
+          <Heading slot="title" level={2}>
+            {title}
+          </Heading>
+          <InitialFocus>{children}</InitialFocus>
+        </AriaDialog>
+      </Modal>
+    </ModalOverlay>
+  );
+}
+
+// The field marked data-autofocus gets the focus first (the library focuses the first one).
+function InitialFocus({ children }: { children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+  }, []);
+  return (
+    <div ref={ref} className="dialog-content">
+      {children}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { api } from '@console/api/client';
 import type { App } from '@console/api/types';
-import { Link, useRouter } from '@console/routing/router';
+import { useRouter } from '@console/routing/router';
+import { RouteTabs } from '@console/ui/RouteTabs';
 import { ErrorNotice } from '@console/ui/states';
 import { useQuery } from '@tanstack/react-query';
 import { ChatPanel } from './ChatPanel';
@@ -26,26 +27,23 @@ export default function Workspace({ appId, tab }: { appId: string; tab: string }
   const current = TABS.some((t) => t.id === tab) ? tab : 'chat';
   return (
     <section className="workspace" aria-labelledby="app-title">
-      <div className="row between wrap">
-        <h1 id="app-title">{app.data?.name ?? "Loading…"}</h1>
-        <nav aria-label="Workspace" className="tabs">
-          {TABS.map((t) => (
-            <Link key={t.id} to={`/apps/${appId}/${t.id}`} aria-current={current === t.id ? 'page' : undefined}>
-              {t.label}
-            </Link>
-          ))}
-        </nav>
-      </div>
-      {current === 'chat' ? (
-        <div className="split">
-          <ChatPanel appId={appId} />
-          <PreviewPane appId={appId} />
-        </div>
-      ) : current === 'files' ? (
-        <FilesPanel appId={appId} refSha={refSha} />
-      ) : (
-        <VersionsPanel appId={appId} />
-      )}
+      <RouteTabs
+        label="Workspace"
+        selected={current}
+        tabs={TABS.map((t) => ({ id: t.id, label: t.label, href: `/apps/${appId}/${t.id}` }))}
+        header={<h1 id="app-title">{app.data?.name ?? 'Loading…'}</h1>}
+      >
+        {current === 'chat' ? (
+          <div className="split">
+            <ChatPanel appId={appId} />
+            <PreviewPane appId={appId} />
+          </div>
+        ) : current === 'files' ? (
+          <FilesPanel appId={appId} refSha={refSha} />
+        ) : (
+          <VersionsPanel appId={appId} />
+        )}
+      </RouteTabs>
     </section>
   );
 }

@@ -102,4 +102,37 @@ export const aiUsageSchema = z
     cacheHits: z.number(),
   })
   .strict();
+// A range of UTC days, both included; the defaults make the last seven days up to today.
+const calendarDay = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${name} must be YYYY-MM-DD`)
+    .refine((d) => {
+      // Round-tripping catches 2026-02-31, which Date rolls into March; a malformed string is an
+      // invalid Date (its toISOString would throw).
+      const t = new Date(`${d}T00:00:00Z`);
+      return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === d;
+    }, `${name} must be a calendar day`);
+export const AI_USAGE_MAX_DAYS = 92;
+export const aiUsageDailyQuerySchema = z
+  .object({
+    from: calendarDay('from').optional().describe('First day (UTC); default six days before `to`'),
+    to: calendarDay('to').optional().describe('Last day (UTC), included; default today'),
+  })
+  .strict()
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to' })
+  .refine((q) => !q.from || !q.to || (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < AI_USAGE_MAX_DAYS, { message: `ask for at most ${AI_USAGE_MAX_DAYS} days` });
+const aiUsageTotalsSchema = z
+  .object({ requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheWriteTokens: z.number(), costUsd: z.number() })
+  .strict();
+export const aiUsageDailySchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    totals: aiUsageTotalsSchema,
+    days: z.array(z.object({ day: z.string() }).merge(aiUsageTotalsSchema).strict()).describe('Every day of the range, oldest first'),
+    apps: z.array(z.object({ appId: z.string().nullable().describe('null: calls outside an app') }).merge(aiUsageTotalsSchema).strict()).describe('Costliest first'),
+    cells: z.array(z.object({ day: z.string(), appId: z.string().nullable() }).merge(aiUsageTotalsSchema).strict()).describe('Each day and app with calls'),
+  })
+  .strict();
 export const aiModelSwitchedSchema = z.object({ activeAlias: z.string(), previousAlias: z.string() }).strict();

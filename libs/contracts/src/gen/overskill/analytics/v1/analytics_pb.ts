@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/analytics/v1/analytics.proto.
  */
 export const file_overskill_analytics_v1_analytics: GenFile = /*@__PURE__*/
-  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCSI2ChRUb29sU3RhdHNSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg0KBXNpbmNlGAIgASgJIlsKC1Rvb2xTdGF0Um93EgwKBHRvb2wYASABKAkSDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAxIOCgZhdmdfbXMYBCABKAESDgoGcDk1X21zGAUgASgBIkoKFVRvb2xTdGF0c1JlYWRSZXNwb25zZRIxCgRyb3dzGAEgAygLMiMub3ZlcnNraWxsLmFuYWx5dGljcy52MS5Ub29sU3RhdFJvd2IGcHJvdG8z");
+  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCSI2ChRUb29sU3RhdHNSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg0KBXNpbmNlGAIgASgJIlsKC1Rvb2xTdGF0Um93EgwKBHRvb2wYASABKAkSDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAxIOCgZhdmdfbXMYBCABKAESDgoGcDk1X21zGAUgASgBIkoKFVRvb2xTdGF0c1JlYWRSZXNwb25zZRIxCgRyb3dzGAEgAygLMiMub3ZlcnNraWxsLmFuYWx5dGljcy52MS5Ub29sU3RhdFJvdyJEChdBaVVzYWdlRGFpbHlSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkipgEKDUFpVXNhZ2VUb3RhbHMSEAoIcmVxdWVzdHMYASABKAMSFAoMaW5wdXRfdG9rZW5zGAIgASgDEhUKDW91dHB1dF90b2tlbnMYAyABKAMSHwoXY2FjaGVfcmVhZF9pbnB1dF90b2tlbnMYBCABKAMSIwobY2FjaGVfY3JlYXRpb25faW5wdXRfdG9rZW5zGAUgASgDEhAKCGNvc3RfdXNkGAYgASgBIlAKCkFpVXNhZ2VEYXkSCwoDZGF5GAEgASgJEjUKBnRvdGFscxgCIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyJTCgpBaVVzYWdlQXBwEg4KBmFwcF9pZBgBIAEoCRI1CgZ0b3RhbHMYAiABKAsyJS5vdmVyc2tpbGwuYW5hbHl0aWNzLnYxLkFpVXNhZ2VUb3RhbHMiYwoNQWlVc2FnZURheUFwcBILCgNkYXkYASABKAkSDgoGYXBwX2lkGAIgASgJEjUKBnRvdGFscxgDIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyKFAgoYQWlVc2FnZURhaWx5UmVhZFJlc3BvbnNlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSMAoEZGF5cxgDIAMoCzIiLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZURheRIwCgRhcHBzGAQgAygLMiIub3ZlcnNraWxsLmFuYWx5dGljcy52MS5BaVVzYWdlQXBwEjQKBWNlbGxzGAUgAygLMiUub3ZlcnNraWxsLmFuYWx5dGljcy52MS5BaVVzYWdlRGF5QXBwEjUKBnRvdGFscxgGIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFsc2IGcHJvdG8z");
 
 /**
  * A fact published on the EVENTS stream; analytics stores it once per event_id.
@@ -696,4 +696,199 @@ export type ToolStatsReadResponse = Message<"overskill.analytics.v1.ToolStatsRea
  */
 export const ToolStatsReadResponseSchema: GenMessage<ToolStatsReadResponse> = /*@__PURE__*/
   messageDesc(file_overskill_analytics_v1_analytics, 17);
+
+/**
+ * analytics.aiusage.daily.v1 — a team's AI usage and cost per UTC day and app over a range,
+ * summed from the ai-router's usage facts (events.aiusage.recorded.v1).
+ *
+ * @generated from message overskill.analytics.v1.AiUsageDailyReadRequest
+ */
+export type AiUsageDailyReadRequest = Message<"overskill.analytics.v1.AiUsageDailyReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * YYYY-MM-DD (UTC), both included.
+   *
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 3;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AiUsageDailyReadRequest.
+ * Use `create(AiUsageDailyReadRequestSchema)` to create a new message.
+ */
+export const AiUsageDailyReadRequestSchema: GenMessage<AiUsageDailyReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 18);
+
+/**
+ * @generated from message overskill.analytics.v1.AiUsageTotals
+ */
+export type AiUsageTotals = Message<"overskill.analytics.v1.AiUsageTotals"> & {
+  /**
+   * @generated from field: int64 requests = 1;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: int64 input_tokens = 2;
+   */
+  inputTokens: bigint;
+
+  /**
+   * @generated from field: int64 output_tokens = 3;
+   */
+  outputTokens: bigint;
+
+  /**
+   * @generated from field: int64 cache_read_input_tokens = 4;
+   */
+  cacheReadInputTokens: bigint;
+
+  /**
+   * @generated from field: int64 cache_creation_input_tokens = 5;
+   */
+  cacheCreationInputTokens: bigint;
+
+  /**
+   * @generated from field: double cost_usd = 6;
+   */
+  costUsd: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AiUsageTotals.
+ * Use `create(AiUsageTotalsSchema)` to create a new message.
+ */
+export const AiUsageTotalsSchema: GenMessage<AiUsageTotals> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 19);
+
+/**
+ * @generated from message overskill.analytics.v1.AiUsageDay
+ */
+export type AiUsageDay = Message<"overskill.analytics.v1.AiUsageDay"> & {
+  /**
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * @generated from field: overskill.analytics.v1.AiUsageTotals totals = 2;
+   */
+  totals?: AiUsageTotals | undefined;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AiUsageDay.
+ * Use `create(AiUsageDaySchema)` to create a new message.
+ */
+export const AiUsageDaySchema: GenMessage<AiUsageDay> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 20);
+
+/**
+ * @generated from message overskill.analytics.v1.AiUsageApp
+ */
+export type AiUsageApp = Message<"overskill.analytics.v1.AiUsageApp"> & {
+  /**
+   * Empty for calls made outside an app (the Anthropic-compatible endpoint).
+   *
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: overskill.analytics.v1.AiUsageTotals totals = 2;
+   */
+  totals?: AiUsageTotals | undefined;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AiUsageApp.
+ * Use `create(AiUsageAppSchema)` to create a new message.
+ */
+export const AiUsageAppSchema: GenMessage<AiUsageApp> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 21);
+
+/**
+ * @generated from message overskill.analytics.v1.AiUsageDayApp
+ */
+export type AiUsageDayApp = Message<"overskill.analytics.v1.AiUsageDayApp"> & {
+  /**
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: overskill.analytics.v1.AiUsageTotals totals = 3;
+   */
+  totals?: AiUsageTotals | undefined;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AiUsageDayApp.
+ * Use `create(AiUsageDayAppSchema)` to create a new message.
+ */
+export const AiUsageDayAppSchema: GenMessage<AiUsageDayApp> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 22);
+
+/**
+ * @generated from message overskill.analytics.v1.AiUsageDailyReadResponse
+ */
+export type AiUsageDailyReadResponse = Message<"overskill.analytics.v1.AiUsageDailyReadResponse"> & {
+  /**
+   * @generated from field: string from = 1;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 2;
+   */
+  to: string;
+
+  /**
+   * Every day of the range, oldest first (zeros on a day without calls).
+   *
+   * @generated from field: repeated overskill.analytics.v1.AiUsageDay days = 3;
+   */
+  days: AiUsageDay[];
+
+  /**
+   * Apps with calls in the range, costliest first.
+   *
+   * @generated from field: repeated overskill.analytics.v1.AiUsageApp apps = 4;
+   */
+  apps: AiUsageApp[];
+
+  /**
+   * Each day and app with calls.
+   *
+   * @generated from field: repeated overskill.analytics.v1.AiUsageDayApp cells = 5;
+   */
+  cells: AiUsageDayApp[];
+
+  /**
+   * @generated from field: overskill.analytics.v1.AiUsageTotals totals = 6;
+   */
+  totals?: AiUsageTotals | undefined;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AiUsageDailyReadResponse.
+ * Use `create(AiUsageDailyReadResponseSchema)` to create a new message.
+ */
+export const AiUsageDailyReadResponseSchema: GenMessage<AiUsageDailyReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 23);
 
