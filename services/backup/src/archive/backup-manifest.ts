@@ -2,13 +2,14 @@
 // without the platform (sizes and sha256 for `sha256sum`, tool versions, where the database was).
 
 export const MANIFEST_FORMAT = 1;
-export const BACKUP_TYPES = ['full', 'database', 'repos', 'config', 'redis'] as const;
+// `base` is a physical base backup (pg_basebackup) that, with the WAL archive, restores to any moment.
+export const BACKUP_TYPES = ['full', 'database', 'repos', 'config', 'redis', 'base'] as const;
 export type BackupType = (typeof BACKUP_TYPES)[number];
 
 export interface ManifestArtifact {
   // Path inside the archive, e.g. database/overskill.dump, repos/<appId>.bundle.
   path: string;
-  kind: 'database' | 'repository' | 'redis' | 'config' | 'secrets';
+  kind: 'database' | 'repository' | 'redis' | 'config' | 'secrets' | 'base';
   sizeBytes: number;
   sha256: string;
 }
@@ -29,6 +30,21 @@ export interface DatabaseInfo {
   // The newest migration of every schema: a restore refuses an archive newer than the platform.
   migrations: Record<string, string[]>;
   tables: TableStat[];
+}
+
+// Where a base backup starts and ends in the WAL: replay needs every segment from startWal on.
+export interface BaseBackupInfo {
+  systemIdentifier: string;
+  serverVersion: string;
+  timeline: number;
+  startLsn: string;
+  endLsn: string;
+  // The first WAL segment replay needs, e.g. 000000010000000000000004.
+  startWal: string;
+  endWal: string;
+  walSegmentBytes: number;
+  // pg_basebackup had returned (so the backup is consistent) by this moment: the earliest --to.
+  finishedAt: string;
 }
 
 export interface RepositoryInfo {
@@ -54,6 +70,7 @@ export interface BackupManifest {
   database?: DatabaseInfo;
   repositories?: RepositoryInfo[];
   redis?: { keys: number; namespaces: string[] };
+  base?: BaseBackupInfo;
   config?: { files: string[]; secretsIncluded: boolean };
   // How long each part took to stage (database, repos, redis, checksums).
   timingsMs: Record<string, number>;

@@ -64,8 +64,9 @@ export class BackupCatalogController {
   @RpcHandler(Rpc.backupArchiveRestore)
   async restore(@Payload() req: RpcRequest<typeof Rpc.backupArchiveRestore>): Promise<RpcReply<typeof Rpc.backupArchiveRestore>> {
     if (req.target !== 'scratch' && req.target !== 'live') throw new AppError(ErrorCode.VALIDATION_FAILED, `--target must be scratch or live (got "${req.target}")`);
-    const r = await this.restorer.restore({ id: optionalId(req.id), file: req.file || undefined, target: req.target, force: req.force, appId: req.appId || undefined });
-    return { ...r, durationMs: BigInt(r.durationMs) };
+    const r = await this.restorer.restore({ id: optionalId(req.id), file: req.file || undefined, target: req.target, force: req.force, appId: req.appId || undefined, to: req.to || undefined });
+    const { pointInTime, ...rest } = r;
+    return { ...rest, durationMs: BigInt(r.durationMs), recoveredTo: pointInTime?.recoveredTo ?? '', walSegments: pointInTime?.walSegments ?? 0 };
   }
 
   @RpcHandler(Rpc.backupDrillRun)

@@ -45,8 +45,9 @@ export class DatabaseDumpRepository {
   }
 
   // Dumps every service schema to `file` as of one snapshot; returns what the manifest records.
-  async dump(file: string): Promise<DatabaseInfo> {
-    return this.withClient(this.env.DATABASE_URL, async (c) => {
+  // `url` is another server's (a point-in-time replay) when not the live database.
+  async dump(file: string, url = this.env.DATABASE_URL): Promise<DatabaseInfo> {
+    return this.withClient(url, async (c) => {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         const snap = await c.query(
@@ -58,7 +59,7 @@ export class DatabaseDumpRepository {
         const schemas = await this.schemas(c);
         if (schemas.length === 0) throw new Error('the database has no service schema yet: run the migrations first');
         // Uncompressed: the archive is zstd-compressed as a whole, faster than pg_dump's zlib.
-        const args = ['--format=custom', '--compress=0', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, '--file', file, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', this.env.DATABASE_URL];
+        const args = ['--format=custom', '--compress=0', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, '--file', file, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', url];
         // The dump and the digests read the same snapshot at the same time, on their own connections.
         const dumped = runTool('pg_dump', args, { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } });
         let tables: TableStat[];

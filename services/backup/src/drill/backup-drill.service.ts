@@ -54,14 +54,16 @@ export class BackupDrillService {
     let scratchDir = '';
     try {
       const started = Date.now();
-      const restored = await this.restorer.restore({ id: row.id, target: 'scratch' });
+      // A base backup is drilled by replaying all the WAL after it: the whole chain is read and checked.
+      const restored = await this.restorer.restore({ id: row.id, target: 'scratch', ...(row.kind === 'base' ? { to: 'latest' } : {}) });
       rtoMs = Date.now() - started;
       scratchDatabase = restored.scratchDatabase;
       scratchDir = restored.scratchDir;
       const manifest = row.manifest;
-      if (manifest?.database && scratchDatabase) {
-        const actual = new Map((await this.database.statsOf(scratchDatabase, manifest.database.schemas)).map((t) => [t.table, t]));
-        for (const expected of manifest.database.tables) {
+      const database = restored.pointInTime?.database ?? manifest?.database;
+      if (database && scratchDatabase) {
+        const actual = new Map((await this.database.statsOf(scratchDatabase, database.schemas)).map((t) => [t.table, t]));
+        for (const expected of database.tables) {
           tables += 1;
           const got = actual.get(expected.table);
           if (!got) findings.push(`table ${expected.table} is missing after restore`);

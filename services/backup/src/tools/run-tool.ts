@@ -29,12 +29,14 @@ export interface ToolOptions {
   input?: string;
   // The name in errors when `command` is a shell running a pipeline.
   label?: string;
+  // Another user (PostgreSQL's server tools refuse to run as root).
+  user?: { uid: number; gid: number };
 }
 
 // Runs one command without a shell; arguments are never interpolated.
 export function runTool(command: string, args: string[], opts: ToolOptions = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], uid: opts.user?.uid, gid: opts.user?.gid });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { ArchiveFileRepository, sha256File } from '../archive/archive-file.repository';
 import { MANIFEST_FORMAT, type BackupManifest } from '../archive/backup-manifest';
@@ -9,7 +9,10 @@ import { BACKUP_ENV, type BackupEnv } from '../config';
 import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
+import { runTool } from '../tools/run-tool';
 import type { BackupEntity } from '../persistence/entities';
+import { BaseBackupRepository, serverMajor } from '../pitr/base-backup.repository';
+import { WalArchiveRepository } from '../wal/wal-archive.repository';
 
 export interface VerifyCheck {
   name: string;
@@ -48,6 +51,8 @@ export class BackupVerifyService {
     private readonly database: DatabaseDumpRepository,
     private readonly repos: RepositoryBundleRepository,
     private readonly redis: RedisStateRepository,
+    private readonly base: BaseBackupRepository,
+    private readonly wal: WalArchiveRepository,
   ) {}
 
   // An id from the catalog, or a file name/path inside BACKUP_DIR or BACKUP_COPY_DIR.
@@ -80,7 +85,8 @@ export class BackupVerifyService {
   }
 
   // Verifies and leaves the archive extracted for a restore (dir is null when a check failed).
-  async open(ref: { id?: string; file?: string }): Promise<OpenedArchive> {
+  // `walChain: false` when the caller reads every segment itself (a point-in-time restore).
+  async open(ref: { id?: string; file?: string }, opts: { walChain?: boolean } = {}): Promise<OpenedArchive> {
     const { file, row } = await this.locate(ref);
     const checks: VerifyCheck[] = [];
     const result = (manifest: BackupManifest | null, dir: string | null): OpenedArchive => {
@@ -111,6 +117,7 @@ export class BackupVerifyService {
       checks.push({ name: 'manifest', ok: false, detail: `manifest.json is missing or unreadable: ${(err as Error).message}` });
     }
     if (manifest && checks.every((c) => c.ok)) await this.checkArtifacts(dir, manifest, checks);
+    if (manifest?.base && checks.every((c) => c.ok) && opts.walChain !== false) await this.checkWalChain(manifest, checks);
     await this.recordOutcome(row, checks);
     if (!checks.every((c) => c.ok)) await this.files.removeDir(dir);
     return result(manifest, dir);
@@ -136,7 +143,33 @@ export class BackupVerifyService {
       const path = join(dir, a.path);
       if (a.kind === 'database') await tool(`pg_restore --list ${a.path}`, async () => `${await this.database.listDump(path)} entries`);
       if (a.kind === 'repository') await tool(`git bundle verify ${a.path}`, async () => (await this.repos.verifyBundle(path), 'complete'));
+      if (a.kind === 'base' && a.path.endsWith('/base.tar') && manifest.base) {
+        const major = serverMajor(manifest.base.serverVersion);
+        // Extracted where a point-in-time restore takes it from, so it is read once.
+        await tool(`pg_verifybackup ${a.path}`, async () => (await this.extractBase(dir, path), await this.base.verify(major, join(dir, 'base', 'data'), join(dir, 'base', 'backup_manifest')), 'every file matches backup_manifest'));
+      }
       if (a.kind === 'redis') await tool(`redis-check-rdb ${a.path}`, async () => (await this.redis.check(path), 'RDB looks OK'));
+    }
+  }
+
+  private async extractBase(dir: string, tarFile: string): Promise<void> {
+    await mkdir(join(dir, 'base', 'data'), { recursive: true, mode: 0o700 });
+    await runTool('tar', ['-C', join(dir, 'base', 'data'), '-xf', tarFile, '--no-same-owner']);
+  }
+
+  // The WAL a base backup needs, from its first segment to the newest: every segment present,
+  // each equal to its recorded sha256 and readable by age and zstd. Problems are named per segment.
+  private async checkWalChain(manifest: BackupManifest, checks: VerifyCheck[]): Promise<void> {
+    const base = manifest.base as NonNullable<BackupManifest['base']>;
+    const { chain, problems } = await this.wal.check(base.startWal, base.walSegmentBytes);
+    for (const p of problems) checks.push({ name: `WAL segment ${p.segment}`, ok: false, detail: p.problem });
+    const consistent = chain.segments.includes(base.endWal);
+    if (!consistent && !problems.some((p) => p.segment === base.endWal)) {
+      checks.push({ name: `WAL segment ${base.endWal}`, ok: false, detail: `the base backup ends in it and it is not in ${this.wal.dir}: the backup cannot be made consistent` });
+    }
+    if (problems.length === 0 && consistent) {
+      const last = chain.segments[chain.segments.length - 1];
+      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256` });
     }
   }
 

@@ -6,7 +6,7 @@ export const BackupParams = z.object({ backupId: uuid }).strict();
 export const BackupListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(30) }).strict();
 export const CreateBackupBody = z
   .object({
-    type: z.enum(['full', 'database', 'repos', 'config', 'redis']),
+    type: z.enum(['full', 'database', 'repos', 'config', 'redis', 'base']),
     // Encrypted to every configured age recipient (the online and the offline recovery key).
     encrypt: z.boolean().default(true),
   })

@@ -14,12 +14,12 @@ const SUBCOMMANDS: Record<string, Options> = {
   list: { limit: { type: 'string' } },
   show: { id: { type: 'string' } },
   verify: { file: { type: 'string' }, id: { type: 'string' } },
-  restore: { file: { type: 'string' }, id: { type: 'string' }, target: { type: 'string' }, force: { type: 'boolean' }, app: { type: 'string' } },
+  restore: { file: { type: 'string' }, id: { type: 'string' }, target: { type: 'string' }, force: { type: 'boolean' }, app: { type: 'string' }, to: { type: 'string' } },
   drill: { id: { type: 'string' } },
   prune: { 'dry-run': { type: 'boolean' } },
 };
 
-export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archive of full|database|repos|config|redis (tar + zstd, age to every
+export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archive of full|database|repos|config|redis|base (tar + zstd, age to every
          [--compress] [--deploy] [--json] recipient with --encrypt; --compress is the default); --deploy marks the
                                           pre-deployment config backup
   backup list [--limit <n>] [--json]      Backups: id, type, status, size, created, verified, drill result
@@ -29,6 +29,8 @@ export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archiv
   backup restore --file <archive>|--id <id> Into scratch (default: a new database and folder) or over live data
          [--target scratch|live] [--force] (--target live needs --force and takes a safety backup first);
          [--app <appId>] [--json]         --app restores only that app's repository
+  backup restore --to <time>|latest       The database as of a moment (ISO time with zone): the newest base backup
+         [--id <base id>] [--target …]    before it plus the WAL archive, replayed by PostgreSQL
   backup drill [--id <id>] [--json]       Restore the newest backup into scratch and compare it with its manifest
   backup prune [--dry-run] [--json]       Apply the retention policy (BACKUP_RETENTION_DAYS, BACKUP_GFS)`;
 
@@ -91,10 +93,10 @@ async function createWithProgress(ctx: CliContext, req: { type: string; encrypt:
   }
 }
 
-function idOrFile(values: { id?: string; file?: string }, positional: string[]): { id: string; file: string } {
+function idOrFile(values: { id?: string; file?: string }, positional: string[], optional = false): { id: string; file: string } {
   const id = values.id ?? (positional[0] && /^[0-9a-f-]{36}$/i.test(positional[0]) ? positional[0] : '');
   const file = values.file ?? (!id && positional[0] ? positional[0] : '');
-  if (!id && !file) throw new CliError('give --file <archive> (a name in BACKUP_DIR) or --id <backup id>');
+  if (!id && !file && !optional) throw new CliError('give --file <archive> (a name in BACKUP_DIR) or --id <backup id>');
   return { id, file };
 }
 
@@ -106,7 +108,7 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   if (sub === 'create') {
     const type = str('type');
-    if (!type) throw new CliError('backup create needs --type full|database|repos|config|redis');
+    if (!type) throw new CliError('backup create needs --type full|database|repos|config|redis|base');
     const r = await createWithProgress(ctx, { type, encrypt: values.encrypt === true, trigger: values.deploy ? 'deploy' : '' }, json);
     const b = r.backup;
     if (!b) throw new CliError('the backup service answered without a backup');
@@ -144,9 +146,11 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
     return { text: lines.join('\n'), code: r.ok ? 0 : 1 };
   }
   if (sub === 'restore') {
-    const target = idOrFile({ id: str('id'), file: str('file') }, positionals);
+    // With --to the base backup is chosen by time unless one is named.
+    const to = str('to') ?? '';
+    const target = idOrFile({ id: str('id'), file: str('file') }, positionals, to !== '');
     const where = str('target') ?? 'scratch';
-    const r = await withProgress(`restore to ${where}`, json, ctx.rpc.send(Rpc.backupArchiveRestore, { ...target, target: where, force: values.force === true, appId: str('app') ?? '' }, { timeoutMs: LONG_MS }));
+    const r = await withProgress(`restore to ${where}`, json, ctx.rpc.send(Rpc.backupArchiveRestore, { ...target, target: where, force: values.force === true, appId: str('app') ?? '', to }, { timeoutMs: LONG_MS }));
     const out = {
       backupId: r.backupId,
       target: r.target,
@@ -155,9 +159,12 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
       safetyBackupId: r.safetyBackupId || null,
       restored: r.restored,
       durationMs: Number(r.durationMs),
+      recoveredTo: r.recoveredTo || null,
+      walSegments: r.walSegments,
     };
     if (json) return { text: JSON.stringify(out), code: 0 };
     const lines = [`restored backup ${r.backupId} to ${r.target} in ${(Number(r.durationMs) / 1000).toFixed(1)} s: ${r.restored.join(', ')}`];
+    if (r.recoveredTo) lines.push(`database as of ${r.recoveredTo} (the last transaction replayed from ${r.walSegments} WAL segments after base backup ${r.backupId})`);
     if (r.safetyBackupId) lines.push(`safety backup of what was replaced: ${r.safetyBackupId}`);
     if (r.scratchDatabase) lines.push(`scratch database: ${r.scratchDatabase} (drop it when done)`);
     if (r.scratchDir) lines.push(`scratch folder: ${r.scratchDir}`);

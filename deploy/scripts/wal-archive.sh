@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# PostgreSQL archive_command: every finished WAL segment (and history/backup-label file) copied
+# into the WAL archive compressed with zstd and, given age recipients, encrypted to all of them,
+# like every other backup archive. Set on the database server:
+#   archive_mode = on
+#   archive_timeout = 60
+#   archive_command = '/opt/overskill/deploy/scripts/wal-archive.sh %p %f /backups/wal age1online… age1recovery…'
+# Usage: wal-archive.sh <path> <file name> <archive dir> [age recipient…]
+# Writes <dir>/<name>.zst[.age] and <dir>/<name>.zst[.age].sha256 ("sha256  file" of the stored
+# bytes, then "# wal-sha256 <sha>" of the segment itself). Exit 0 only once both are durable.
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: wal-archive.sh <path> <file name> <archive dir> [age recipient…]" >&2
+  exit 2
+fi
+src=$1 name=$2 dir=$3
+shift 3
+case "$name" in
+  */* | .* | '') echo "wal-archive: refusing file name \"$name\"" >&2; exit 2 ;;
+esac
+ext=.zst
+recipients=()
+for key in "$@"; do recipients+=(-r "$key"); done
+[ $# -gt 0 ] && ext=.zst.age
+out="$dir/$name$ext"
+mkdir -p "$dir"
+plain=$(sha256sum < "$src" | cut -c1-64)
+if [ -e "$out" ] && [ -e "$out.sha256" ]; then
+  # PostgreSQL retries a segment whose success it did not see: the same content is success,
+  # different content under the same name (another cluster writing here) is refused.
+  if grep -qx "# wal-sha256 $plain" "$out.sha256"; then exit 0; fi
+  echo "wal-archive: $out already exists with different content; is a second cluster archiving into $dir?" >&2
+  exit 1
+fi
+tmp="$out.partial"
+trap 'rm -f "$tmp" "$tmp.sha256"' EXIT
+if [ $# -gt 0 ]; then
+  zstd -q -c -3 < "$src" | age "${recipients[@]}" > "$tmp"
+else
+  zstd -q -c -3 < "$src" > "$tmp"
+fi
+stored=$(sha256sum < "$tmp" | cut -c1-64)
+printf '%s  %s\n# wal-sha256 %s\n' "$stored" "$name$ext" "$plain" > "$tmp.sha256"
+sync "$tmp" "$tmp.sha256"
+mv -f "$tmp" "$out"
+mv -f "$tmp.sha256" "$out.sha256"
+sync "$dir"
+trap - EXIT
