@@ -5,7 +5,7 @@
 #   archive_mode = on
 #   archive_timeout = 60
 #   archive_command = '/opt/overskill/deploy/scripts/wal-archive.sh %p %f /backups/wal age1online… age1recovery…'
-# Usage: wal-archive.sh <path> <file name> <archive dir> [age recipient…]
+# Usage: wal-archive.sh <path> <file name> <archive dir> [age recipient…] (recipients may also be one comma list)
 # Writes <dir>/<name>.zst[.age] and <dir>/<name>.zst[.age].sha256 ("sha256  file" of the stored
 # bytes, then "# wal-sha256 <sha>" of the segment itself). Exit 0 only once both are durable.
 set -euo pipefail
@@ -20,8 +20,11 @@ case "$name" in
 esac
 ext=.zst
 recipients=()
-for key in "$@"; do recipients+=(-r "$key"); done
-[ $# -gt 0 ] && ext=.zst.age
+for arg in "$@"; do
+  IFS=, read -ra keys <<< "$arg"
+  for key in "${keys[@]}"; do if [ -n "$key" ]; then recipients+=(-r "$key"); fi; done
+done
+if [ ${#recipients[@]} -gt 0 ]; then ext=.zst.age; fi
 out="$dir/$name$ext"
 mkdir -p "$dir"
 plain=$(sha256sum < "$src" | cut -c1-64)
@@ -34,7 +37,7 @@ if [ -e "$out" ] && [ -e "$out.sha256" ]; then
 fi
 tmp="$out.partial"
 trap 'rm -f "$tmp" "$tmp.sha256"' EXIT
-if [ $# -gt 0 ]; then
+if [ ${#recipients[@]} -gt 0 ]; then
   zstd -q -c -3 < "$src" | age "${recipients[@]}" > "$tmp"
 else
   zstd -q -c -3 < "$src" > "$tmp"

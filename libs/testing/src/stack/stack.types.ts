@@ -12,6 +12,8 @@ export interface StackOptions {
   // which then stops things in order (start.mjs: services first, infra last). Off for tests,
   // where Ctrl-C taking the servers down with Jest is what you want.
   isolateFromTerminalSignals?: boolean;
+  // Extra PostgreSQL settings (`-c name=value`), e.g. WAL archiving for point-in-time restore.
+  postgresSettings?: Record<string, string>;
 }
 
 export interface RunningStack {
