@@ -2,6 +2,7 @@ import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { makeServerWritable, runAllMigrations, startPostgres, type RunningPostgres } from '@overskill/testing';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
@@ -98,6 +99,13 @@ describe('backup: point-in-time recovery', () => {
     const stored = readdirSync(walDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f));
     expect(stored.length).toBeGreaterThan(1);
     expect(readFileSync(join(walDir, stored[0])).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    // Retention drops the WAL older than the oldest kept base backup, and nothing it needs.
+    const older = stored.filter((f) => f.slice(0, 24) < manifest.base.startWal);
+    expect(older.length).toBeGreaterThan(0);
+    const pruned = await rpc.send(Rpc.backupArchivePrune, { dryRun: false }, LONG);
+    expect(pruned.walSegments).toBe(older.length);
+    expect(readdirSync(walDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f) && f.slice(0, 24) < manifest.base.startWal)).toEqual([]);
+    expect((await rpc.send(Rpc.backupArchiveVerify, { id: baseId }, LONG)).ok).toBe(true);
   });
 
   it('drills a base backup by replaying all its WAL into scratch and comparing every table', async () => {
@@ -113,7 +121,17 @@ describe('backup: point-in-time recovery', () => {
     const to = new Date(middle.at + CANARY_MS / 2).toISOString();
     // Archiving catches up within archive_timeout.
     await sleep(ARCHIVE_TIMEOUT_S * 1000 + 1500);
-    const r = await rpc.send(Rpc.backupArchiveRestore, { id: '', file: '', target: 'scratch', force: false, appId: '', to }, LONG);
+    // Through the operator's CLI, with its progress (WAL segments checked and replayed) on stderr.
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), 'backup', 'restore', '--to', to, '--json'], {
+      env: { ...process.env, NATS_URL: stack.natsUrl },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(run.status).toBe(0);
+    const r = JSON.parse(run.stdout);
+    const steps = run.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(steps.filter((p) => p.step === 'wal').pop()).toMatchObject({ unit: 'segments', done: r.walSegments, total: r.walSegments });
+    expect(steps.some((p) => p.step === 'replay')).toBe(true);
     expect(r.backupId).toBe(baseId);
     expect(Date.parse(r.recoveredTo)).toBeLessThanOrEqual(Date.parse(to));
     expect(canaries(r.scratchDatabase)).toEqual(written.slice(0, 15).map((w) => w.n));

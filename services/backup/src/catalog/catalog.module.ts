@@ -11,6 +11,7 @@ import { createBackupDataSource } from '../persistence/data-source';
 import { BaseBackupRepository } from '../pitr/base-backup.repository';
 import { PointInTimeService } from '../pitr/point-in-time.service';
 import { ReplayClusterRepository } from '../pitr/replay-cluster.repository';
+import { ProgressPublisher } from '../progress/progress.publisher';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupRestoreService } from '../restore/backup-restore.service';
@@ -44,6 +45,7 @@ export class CatalogModule {
         ReplayClusterRepository,
         WalArchiveRepository,
         PointInTimeService,
+        ProgressPublisher,
         BackupCreateService,
         BackupVerifyService,
         BackupRestoreService,

@@ -9,6 +9,7 @@ import type { BackupManifest, BaseBackupInfo } from '../archive/backup-manifest'
 import { BACKUP_ENV, type BackupEnv } from '../config';
 import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupVerifyService, type OpenedArchive, type VerifyCheck } from '../verify/backup-verify.service';
+import { noProgress, type Progress } from '../progress/progress';
 import { WalArchiveRepository } from '../wal/wal-archive.repository';
 import { BaseBackupRepository, serverMajor } from './base-backup.repository';
 import { ReplayClusterRepository } from './replay-cluster.repository';
@@ -26,7 +27,6 @@ export interface RecoveredDatabase {
   checks: VerifyCheck[];
 }
 
-export type RecoveryProgress = (step: string, done: number, total: number) => void;
 
 // "20261204T020000Z" in an archive name → its time.
 function nameTime(file: string): number {
@@ -70,11 +70,11 @@ export class PointInTimeService {
     return [...seen.keys()].sort().reverse().map((n) => seen.get(n) as string);
   }
 
-  private async chooseBase(ref: { id?: string; file?: string }, target: Date | null): Promise<OpenedArchive & { dir: string; manifest: BackupManifest & { base: BaseBackupInfo } }> {
+  private async chooseBase(ref: { id?: string; file?: string }, target: Date | null, progress: Progress): Promise<OpenedArchive & { dir: string; manifest: BackupManifest & { base: BaseBackupInfo } }> {
     const named = !!(ref.id || ref.file);
     const candidates = named ? [ref] : (await this.baseArchives()).filter((f) => !target || nameTime(basename(f)) <= target.getTime()).map((file) => ({ file }));
     for (const candidate of candidates) {
-      const opened = await this.verifier.open(candidate, { walChain: false });
+      const opened = await this.verifier.open(candidate, { walChain: false, progress });
       if (!opened.ok || !opened.dir || !opened.manifest) {
         const failed = opened.checks.find((c) => !c.ok);
         throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `base backup ${basename(opened.file)} did not verify, nothing was restored: ${failed ? `${failed.name}: ${failed.detail}` : 'unknown'}`);
@@ -97,16 +97,16 @@ export class PointInTimeService {
     );
   }
 
-  async recover(ref: { id?: string; file?: string }, to: string, progress?: RecoveryProgress): Promise<RecoveredDatabase> {
+  async recover(ref: { id?: string; file?: string }, to: string, progress: Progress = noProgress): Promise<RecoveredDatabase> {
     const target = this.parseTarget(to);
-    const opened = await this.chooseBase(ref, target);
+    const opened = await this.chooseBase(ref, target, progress);
     const { dir, manifest } = opened;
     const base = manifest.base;
     try {
       const walDir = join(dir, 'wal');
       await mkdir(walDir, { mode: 0o700 });
       const segments = await this.stageWal(base, walDir, target, progress);
-      progress?.('replay', 0, segments);
+      progress('replay', 0, segments, 'segments');
       const url = new URL(this.env.DATABASE_URL);
       const replayed = await this.replay
         .replay({
@@ -121,7 +121,7 @@ export class PointInTimeService {
         .catch((err: Error) => {
           throw new AppError(ErrorCode.BACKUP_RESTORE_FAILED, `${err.message}${target ? ' (is --to later than the newest archived WAL? then use --to latest)' : ''}`);
         });
-      progress?.('replay', segments, segments);
+      progress('replay', segments, segments, 'segments');
       let database;
       try {
         await mkdir(join(dir, 'database'));
@@ -158,7 +158,7 @@ export class PointInTimeService {
 
   // Decrypts the segments replay needs into `walDir`, each checked first; a gap or a changed
   // segment stops the restore with its name rather than replaying less than asked.
-  private async stageWal(base: BaseBackupInfo, walDir: string, target: Date | null, progress?: RecoveryProgress): Promise<number> {
+  private async stageWal(base: BaseBackupInfo, walDir: string, target: Date | null, progress: Progress = noProgress): Promise<number> {
     const stored = await this.wal.stored();
     const chain = await this.wal.chain(base.startWal, base.walSegmentBytes);
     if (!chain.segments.includes(base.endWal)) {
@@ -174,7 +174,7 @@ export class PointInTimeService {
     for (const segment of chain.segments) {
       const problem = await this.wal.open(segment, stored.get(segment) as string, join(walDir, segment));
       if (problem) throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `WAL segment ${problem.segment}: ${problem.problem}; nothing was restored`);
-      progress?.('wal', ++done, chain.segments.length);
+      progress('wal', ++done, chain.segments.length, 'segments');
     }
     return chain.segments.length;
   }

@@ -9,6 +9,7 @@ import { ArchiveFileRepository } from '../archive/archive-file.repository';
 import { BACKUP_ENV, type BackupEnv } from '../config';
 import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { PointInTimeService } from '../pitr/point-in-time.service';
+import type { Progress } from '../progress/progress';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupVerifyService, type VerifyCheck } from '../verify/backup-verify.service';
@@ -22,6 +23,7 @@ export interface RestoreRequest {
   appId?: string;
   // Point-in-time: "latest" or an ISO time; restores the database from a base backup and the WAL.
   to?: string;
+  progress?: Progress;
 }
 
 export interface PointInTimeResult {
@@ -71,7 +73,7 @@ export class BackupRestoreService {
     }
     const started = Date.now();
     if (req.to !== undefined) return this.restorePointInTime(req, started);
-    const opened = await this.verifier.open({ id: req.id, file: req.file });
+    const opened = await this.verifier.open({ id: req.id, file: req.file }, { progress: req.progress });
     if (!opened.ok || !opened.dir || !opened.manifest) {
       const failed = opened.checks.find((c) => !c.ok);
       throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `the archive did not verify, nothing was restored: ${failed ? `${failed.name}: ${failed.detail}` : 'unknown'}`, {
@@ -86,8 +88,7 @@ export class BackupRestoreService {
         throw new AppError(ErrorCode.APP_NOT_FOUND, `backup ${manifest.id} has no repository for app ${req.appId}`);
       }
       const result: RestoreResult = { backupId: manifest.id, target: req.target, scratchDatabase: '', scratchDir: '', safetyBackupId: '', restored: [], durationMs: 0, checks: opened.checks };
-      if (req.target === 'scratch') await this.toScratch(dir, manifest, req.appId, result);
-      else await this.overLive(dir, manifest, req.appId, result);
+      await this.apply(dir, manifest, req, result);
       result.durationMs = Date.now() - started;
       this.log.log(`restored backup ${manifest.id} to ${req.target} in ${result.durationMs} ms: ${result.restored.join(', ')}`);
       return result;
@@ -103,7 +104,7 @@ export class BackupRestoreService {
   // logical backup: into scratch, or over live data after the same checks and safety backup.
   private async restorePointInTime(req: RestoreRequest, started: number): Promise<RestoreResult> {
     if (req.appId) throw new AppError(ErrorCode.VALIDATION_FAILED, '--to restores the database; repositories are restored from a full or repos backup (--app without --to)');
-    const recovered = await this.pointInTime.recover({ id: req.id, file: req.file }, req.to ?? 'latest');
+    const recovered = await this.pointInTime.recover({ id: req.id, file: req.file }, req.to ?? 'latest', req.progress);
     const { dir, manifest } = recovered;
     try {
       const result: RestoreResult = {
@@ -117,8 +118,7 @@ export class BackupRestoreService {
         checks: recovered.checks,
         pointInTime: { baseBackupId: recovered.baseBackupId, recoveredTo: recovered.recoveredTo, walSegments: recovered.walSegments, database: manifest.database as DatabaseInfo },
       };
-      if (req.target === 'scratch') await this.toScratch(dir, manifest, undefined, result);
-      else await this.overLive(dir, manifest, undefined, result);
+      await this.apply(dir, manifest, { ...req, appId: undefined }, result);
       result.restored = result.restored.map((r) => (r.startsWith('database') ? `${r} as of ${recovered.recoveredTo}` : r));
       result.durationMs = Date.now() - started;
       this.log.log(`restored the database to ${recovered.recoveredTo} (base ${recovered.baseBackupId}, ${recovered.walSegments} WAL segments) into ${req.target} in ${result.durationMs} ms`);
@@ -129,6 +129,15 @@ export class BackupRestoreService {
     } finally {
       await this.files.removeDir(dir);
     }
+  }
+
+  private async apply(dir: string, manifest: BackupManifest, req: RestoreRequest, result: RestoreResult): Promise<void> {
+    // pg_restore and git report no byte counts: the step is announced with the archive's size.
+    const size = manifest.artifacts.reduce((n, a) => n + a.sizeBytes, 0);
+    req.progress?.('restore', 0, size);
+    if (req.target === 'scratch') await this.toScratch(dir, manifest, req.appId, result);
+    else await this.overLive(dir, manifest, req.appId, result);
+    req.progress?.('restore', size, size);
   }
 
   private scratchName(manifest: BackupManifest): string {

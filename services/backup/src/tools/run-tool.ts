@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 
 export interface ToolRun {
   stdout: string;
@@ -27,6 +28,9 @@ export interface ToolOptions {
   cwd?: string;
   env?: Record<string, string>;
   input?: string;
+  // Standard input read from this file instead; `onInput` hears how many bytes went in so far.
+  inputFile?: string;
+  onInput?: (bytes: number) => void;
   // The name in errors when `command` is a shell running a pipeline.
   label?: string;
   // Another user (PostgreSQL's server tools refuse to run as root).
@@ -48,7 +52,13 @@ export function runTool(command: string, args: string[], opts: ToolOptions = {})
       else reject(new ToolFailure(opts.label ?? command, code, result.stderr || result.stdout));
     });
     child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
+    if (opts.inputFile) {
+      let bytes = 0;
+      const source = createReadStream(opts.inputFile);
+      source.on('data', (chunk) => opts.onInput?.((bytes += chunk.length)));
+      source.once('error', (e) => child.stdin.destroy(e));
+      source.pipe(child.stdin);
+    } else child.stdin.end(opts.input ?? '');
   });
 }
 

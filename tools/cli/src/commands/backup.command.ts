@@ -1,4 +1,6 @@
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { fromBinary } from '@bufbuild/protobuf';
+import { AppError, backupProgressSubject, backupV1, ErrorCode, Rpc } from '@overskill/contracts';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../cli-context';
@@ -50,16 +52,38 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
-// While a long step runs on the backup service: elapsed time on stderr (a terminal only).
-async function withProgress<T>(label: string, json: boolean, work: Promise<T>): Promise<T> {
-  if (json || !process.stderr.isTTY) return work;
+// While a long step runs on the backup service it publishes its progress on a subject of this
+// call's own: a line with bytes, rate and ETA on a terminal, or JSON lines on stderr with --json.
+async function withProgress<T>(ctx: CliContext, label: string, json: boolean, work: (progressSubject: string) => Promise<T>): Promise<T> {
+  const show = !json && process.stderr.isTTY;
+  const subject = backupProgressSubject(randomBytes(12).toString('base64url'));
   const started = Date.now();
-  const timer = setInterval(() => process.stderr.write(`\r${label}… ${Math.round((Date.now() - started) / 1000)} s`), 1000);
+  let stepStarted = started;
+  let step = '';
+  const unsubscribe = ctx.subscribe(subject, (data) => {
+    const p = fromBinary(backupV1.BackupProgressSchema, data);
+    const done = Number(p.done);
+    const total = Number(p.total);
+    if (p.step !== step) [step, stepStarted] = [p.step, Date.now()];
+    const seconds = Math.max((Date.now() - stepStarted) / 1000, 0.001);
+    const rate = done / seconds;
+    const etaS = total > 0 && rate > 0 ? Math.max(0, Math.round((total - done) / rate)) : null;
+    if (json) {
+      process.stderr.write(`${JSON.stringify({ progress: label, step: p.step, unit: p.unit, done, total, ratePerS: Math.round(rate), etaS })}\n`);
+      return;
+    }
+    if (!show) return;
+    const amount = (n: number) => (p.unit === 'bytes' ? formatBytes(n) : `${n} ${p.unit}`);
+    const of = total > 0 ? ` of ${amount(total)}` : '';
+    process.stderr.write(`\r\x1b[K${label}: ${p.step} ${amount(done)}${of}, ${amount(Math.round(rate))}/s${etaS === null ? '' : `, ETA ${etaS} s`}`);
+  });
+  const timer = show ? setInterval(() => step || process.stderr.write(`\r${label}… ${Math.round((Date.now() - started) / 1000)} s`), 1000) : undefined;
   try {
-    return await work;
+    return await work(subject);
   } finally {
-    clearInterval(timer);
-    process.stderr.write(`\r${' '.repeat(label.length + 12)}\r`);
+    unsubscribe();
+    if (timer) clearInterval(timer);
+    if (show) process.stderr.write('\r\x1b[K');
   }
 }
 
@@ -139,7 +163,7 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   }
   if (sub === 'verify') {
     const target = idOrFile({ id: str('id'), file: str('file') }, positionals);
-    const r = await withProgress('verify', json, ctx.rpc.send(Rpc.backupArchiveVerify, target, { timeoutMs: LONG_MS }));
+    const r = await withProgress(ctx, 'verify', json, (progressSubject) => ctx.rpc.send(Rpc.backupArchiveVerify, { ...target, progressSubject }, { timeoutMs: LONG_MS }));
     if (json) return { text: JSON.stringify({ ok: r.ok, backupId: r.backupId, file: r.file, checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) }), code: r.ok ? 0 : 1 };
     const lines = r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}${c.ok ? '' : `: ${c.detail}`}`);
     lines.unshift(`${r.file}: ${r.ok ? 'verified' : 'FAILED verification'}`);
@@ -150,7 +174,8 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
     const to = str('to') ?? '';
     const target = idOrFile({ id: str('id'), file: str('file') }, positionals, to !== '');
     const where = str('target') ?? 'scratch';
-    const r = await withProgress(`restore to ${where}`, json, ctx.rpc.send(Rpc.backupArchiveRestore, { ...target, target: where, force: values.force === true, appId: str('app') ?? '', to }, { timeoutMs: LONG_MS }));
+    const req = { ...target, target: where, force: values.force === true, appId: str('app') ?? '', to };
+    const r = await withProgress(ctx, `restore to ${where}`, json, (progressSubject) => ctx.rpc.send(Rpc.backupArchiveRestore, { ...req, progressSubject }, { timeoutMs: LONG_MS }));
     const out = {
       backupId: r.backupId,
       target: r.target,
@@ -171,7 +196,8 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
     return { text: lines.join('\n'), code: 0 };
   }
   if (sub === 'drill') {
-    const r = await withProgress('drill', json, ctx.rpc.send(Rpc.backupDrillRun, { id: str('id') ?? positionals[0] ?? '' }, { timeoutMs: LONG_MS }));
+    const id = str('id') ?? positionals[0] ?? '';
+    const r = await withProgress(ctx, 'drill', json, (progressSubject) => ctx.rpc.send(Rpc.backupDrillRun, { id, progressSubject }, { timeoutMs: LONG_MS }));
     const out = { backupId: r.backupId, ok: r.ok, rtoMs: Number(r.rtoMs), findings: r.findings, tablesCompared: r.tablesCompared, repositoriesCompared: r.repositoriesCompared };
     if (json) return { text: JSON.stringify(out), code: r.ok ? 0 : 1 };
     const head = `drill of backup ${r.backupId}: ${r.ok ? 'passed' : 'FAILED'}; restore took ${(out.rtoMs / 1000).toFixed(1)} s; ${r.tablesCompared} tables and ${r.repositoriesCompared} repositories compared`;
@@ -179,8 +205,9 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   }
   if (sub === 'prune') {
     const r = await ctx.rpc.send(Rpc.backupArchivePrune, { dryRun: values['dry-run'] === true }, { timeoutMs: 600_000 });
-    if (json) return { text: JSON.stringify({ dryRun: r.dryRun, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) }), code: 0 };
-    const lines = [`${r.dryRun ? 'would remove' : 'removed'} ${r.expired.length} backups`, ...r.expired.map((e) => `  ${e.id}  ${e.kind.padEnd(8)}  ${e.createdAt}  ${e.fileName}`)];
+    if (json) return { text: JSON.stringify({ dryRun: r.dryRun, walSegments: r.walSegments, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) }), code: 0 };
+    const wal = r.walSegments > 0 ? ` and ${r.walSegments} WAL segments no kept base backup needs` : '';
+    const lines = [`${r.dryRun ? 'would remove' : 'removed'} ${r.expired.length} backups${wal}`, ...r.expired.map((e) => `  ${e.id}  ${e.kind.padEnd(8)}  ${e.createdAt}  ${e.fileName}`)];
     return { text: lines.join('\n'), code: 0 };
   }
   throw new CliError(`unknown command "backup ${sub}"; see \`npx overskill --help\``);
