@@ -76,7 +76,7 @@ export class ArchiveFileRepository {
     const partial = `${final}${PARTIAL_SUFFIX}`;
     const script = `staging=$1; out=$2; n=$3; shift 3
 recipients=(); for ((i = 0; i < n; i++)); do recipients+=(-r "$1"); shift; done
-tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T2 | if [ "$n" -gt 0 ]; then age "\${recipients[@]}"; else cat; fi > "$out"`;
+tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T0 | if [ "$n" -gt 0 ]; then age "\${recipients[@]}"; else cat; fi > "$out"`;
     try {
       await runPipeline('tar | zstd | age', script, [staging, partial, String(recipients.length), ...recipients, ...entries]);
       await fsyncFile(partial);

@@ -166,6 +166,8 @@ export class BackupCreateService {
     };
     // The parts read different things (Postgres, the volume, Redis), so they are taken side by side.
     const parts: Promise<void>[] = [];
+    // Artifacts already hashed while they were written (the dump): not read a second time.
+    const hashed = new Map<string, { sha256: string; sizeBytes: number }>();
     if (includes(type, 'database')) {
       await mkdir(join(staging, 'database'));
       try {
@@ -173,7 +175,12 @@ export class BackupCreateService {
       } catch (err) {
         throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database is unreachable, so no backup was taken: ${(err as Error).message}`);
       }
-      parts.push(timed('database', () => this.database.dump(join(staging, 'database', 'overskill.dump'))).then((info) => void (manifest.database = info)));
+      parts.push(
+        timed('database', () => this.database.dump(join(staging, 'database', 'overskill.dump'))).then((d) => {
+          manifest.database = d.info;
+          hashed.set(join('database', 'overskill.dump'), { sha256: d.sha256, sizeBytes: d.sizeBytes });
+        }),
+      );
     }
     if (includes(type, 'repos')) {
       await mkdir(join(staging, 'repos'));
@@ -199,7 +206,9 @@ export class BackupCreateService {
       if (!(await stat(join(staging, top)).then(() => true, () => false))) continue;
       for (const path of await filesUnder(staging, top)) {
         const file = join(staging, path);
-        manifest.artifacts.push({ path: relative(staging, file), kind: artifactKind(path), sizeBytes: (await stat(file)).size, sha256: await sha256File(file) });
+        const known = hashed.get(path);
+        const sum = known ?? { sizeBytes: (await stat(file)).size, sha256: await sha256File(file) };
+        manifest.artifacts.push({ path: relative(staging, file), kind: artifactKind(path), ...sum });
       }
     }
     manifest.timingsMs.checksums = Date.now() - hashing;

@@ -30,7 +30,14 @@ export interface DatabaseInfo {
   // The newest migration of every schema: a restore refuses an archive newer than the platform.
   migrations: Record<string, string[]>;
   tables: TableStat[];
+  // How contentHash was computed; absent in older manifests, which used md5.
+  digest?: RowDigest;
 }
+
+// md5: sum of a 60-bit md5 prefix per row. hash64: sum of hashtextextended (PostgreSQL's own
+// 64-bit hash, stable since 11), about half the CPU on large tables.
+export type RowDigest = 'md5' | 'hash64';
+export const ROW_DIGEST: RowDigest = 'hash64';
 
 // Where a base backup starts and ends in the WAL: replay needs every segment from startWal on.
 export interface BaseBackupInfo {

@@ -63,7 +63,7 @@ export class BackupDrillService {
       const manifest = row.manifest;
       const database = restored.pointInTime?.database ?? manifest?.database;
       if (database && scratchDatabase) {
-        const actual = new Map((await this.database.statsOf(scratchDatabase, database.schemas)).map((t) => [t.table, t]));
+        const actual = new Map((await this.database.statsOf(scratchDatabase, database.schemas, database.digest ?? 'md5')).map((t) => [t.table, t]));
         for (const expected of database.tables) {
           tables += 1;
           progress?.('compare', tables, database.tables.length, 'tables');

@@ -125,7 +125,7 @@ export class PointInTimeService {
       let database;
       try {
         await mkdir(join(dir, 'database'));
-        database = await this.database.dump(join(dir, 'database', 'overskill.dump'), replayed.url);
+        database = (await this.database.dump(join(dir, 'database', 'overskill.dump'), replayed.url)).info;
       } finally {
         await replayed.stop();
       }

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 
 export interface ToolRun {
   stdout: string;
   stderr: string;
+  // With `outputFile`: what was written there, hashed on the way (no second read).
+  sha256?: string;
+  bytes?: number;
 }
 
 // In a pipeline the first stage's "error:" line is the cause; later stages only see its end.
@@ -31,6 +35,8 @@ export interface ToolOptions {
   // Standard input read from this file instead; `onInput` hears how many bytes went in so far.
   inputFile?: string;
   onInput?: (bytes: number) => void;
+  // Standard output written to this file, its sha256 computed as it streams by.
+  outputFile?: string;
   // The name in errors when `command` is a shell running a pipeline.
   label?: string;
   // Another user (PostgreSQL's server tools refuse to run as root).
@@ -43,13 +49,28 @@ export function runTool(command: string, args: string[], opts: ToolOptions = {})
     const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], uid: opts.user?.uid, gid: opts.user?.gid });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    const sink = opts.outputFile ? { file: createWriteStream(opts.outputFile), hash: createHash('sha256'), bytes: 0 } : null;
+    const written = sink ? new Promise<void>((ok, fail) => sink.file.once('finish', ok).once('error', fail)) : Promise.resolve();
+    if (sink) {
+      child.stdout.on('data', (d: Buffer) => {
+        sink.hash.update(d);
+        sink.bytes += d.length;
+        if (!sink.file.write(d)) {
+          child.stdout.pause();
+          sink.file.once('drain', () => child.stdout.resume());
+        }
+      });
+      child.stdout.once('end', () => sink.file.end());
+    } else child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.once('error', (e) => reject(new ToolFailure(opts.label ?? command, null, e.message)));
     child.once('close', (code) => {
-      const result = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (code === 0) resolve(result);
-      else reject(new ToolFailure(opts.label ?? command, code, result.stderr || result.stdout));
+      const result: ToolRun = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (code !== 0) return reject(new ToolFailure(opts.label ?? command, code, result.stderr || result.stdout));
+      written.then(
+        () => resolve(sink ? { ...result, sha256: sink.hash.digest('hex'), bytes: sink.bytes } : result),
+        (e: Error) => reject(new ToolFailure(opts.label ?? command, null, e.message)),
+      );
     });
     child.stdin.on('error', () => undefined);
     if (opts.inputFile) {
