@@ -50,8 +50,15 @@ export function runTool(command: string, args: string[], opts: ToolOptions = {})
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const sink = opts.outputFile ? { file: createWriteStream(opts.outputFile), hash: createHash('sha256'), bytes: 0 } : null;
-    const written = sink ? new Promise<void>((ok, fail) => sink.file.once('finish', ok).once('error', fail)) : Promise.resolve();
+    let writeError: Error | undefined;
+    const written = sink ? new Promise<void>((ok) => sink.file.once('finish', ok).once('close', ok)) : Promise.resolve();
     if (sink) {
+      // A failed write (a full disk) stops the tool: it would otherwise block on a pipe nobody reads.
+      sink.file.once('error', (e: NodeJS.ErrnoException) => {
+        writeError = new Error(`${e.code === 'ENOSPC' ? 'No space left on device' : e.message} (writing ${opts.outputFile})`);
+        child.stdout.destroy();
+        child.kill('SIGTERM');
+      });
       child.stdout.on('data', (d: Buffer) => {
         sink.hash.update(d);
         sink.bytes += d.length;
@@ -66,10 +73,10 @@ export function runTool(command: string, args: string[], opts: ToolOptions = {})
     child.once('error', (e) => reject(new ToolFailure(opts.label ?? command, null, e.message)));
     child.once('close', (code) => {
       const result: ToolRun = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (writeError) return reject(new ToolFailure(opts.label ?? command, null, writeError.message));
       if (code !== 0) return reject(new ToolFailure(opts.label ?? command, code, result.stderr || result.stdout));
-      written.then(
-        () => resolve(sink ? { ...result, sha256: sink.hash.digest('hex'), bytes: sink.bytes } : result),
-        (e: Error) => reject(new ToolFailure(opts.label ?? command, null, e.message)),
+      void written.then(() =>
+        writeError ? reject(new ToolFailure(opts.label ?? command, null, writeError.message)) : resolve(sink ? { ...result, sha256: sink.hash.digest('hex'), bytes: sink.bytes } : result),
       );
     });
     child.stdin.on('error', () => undefined);
