@@ -1,13 +1,10 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { makeServerWritable, runAllMigrations, startPostgres, type RunningPostgres } from '@overskill/testing';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
-import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { integrationStack } from '../support/integration-env';
+import { startPitrFixture, type PitrFixture } from '../support/pitr-fixture';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
 import { ratio } from './support/stats';
 
@@ -19,34 +16,26 @@ import { ratio } from './support/stats';
 // backup of the same data, in the same run.
 
 const CANARY_MS = Number(process.env.BENCH_PITR_CANARY_MS ?? 30_000);
-const CANARIES = Number(process.env.BENCH_PITR_CANARIES ?? 8);
+const CANARIES = Number(process.env.BENCH_PITR_CANARIES ?? 6);
 const ARCHIVE_TIMEOUT_S = 60;
 const SCALE = Number(process.env.BENCH_PITR_SCALE ?? 10);
 const SEED_RPO_S = 6 * 3600;
 
 describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
   const stack = integrationStack();
-  let server: RunningPostgres;
-  let fx: BackupFixture;
+  let pitr: PitrFixture;
   let nc: NatsConnection;
 
   afterAll(async () => {
     await nc?.close();
-    await fx?.stop().catch(() => undefined);
-    await server?.stop();
+    await pitr?.stop();
   });
 
   it(`measures the loss window with a canary every ${CANARY_MS / 1000} s and archive_timeout ${ARCHIVE_TIMEOUT_S} s`, async () => {
     const startedAt = new Date().toISOString();
     const machine = machineInfo();
-    const pgDir = scratchDir(stack.dataDir, 'bench-pitr-pg');
-    const walDir = join(pgDir, 'wal');
-    makeServerWritable(walDir);
-    const settings = { archive_mode: 'on', archive_timeout: String(ARCHIVE_TIMEOUT_S) };
-    server = await startPostgres({ dataDir: join(pgDir, 'cluster'), settings });
-    fx = await startBackupFixture({ ...stack, databaseUrl: server.databaseUrl }, 'bench-pitr', { env: { BACKUP_WAL_DIR: walDir, BACKUP_COPY_DIR: '' } });
-    fx.psql(`ALTER SYSTEM SET archive_command = '${join(REPO_ROOT, 'deploy/scripts/wal-archive.sh')} %p %f ${walDir} ${fx.recipients.join(',')}'`);
-    fx.psql('SELECT pg_reload_conf()');
+    pitr = await startPitrFixture(stack, 'bench-pitr', { archiveTimeoutS: ARCHIVE_TIMEOUT_S, env: { BACKUP_COPY_DIR: '' } });
+    const { fx } = pitr;
     nc = await connectNats(stack.natsUrl, 'bench-pitr');
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-pitr'), 3_600_000);
     execFileSync('pgbench', ['-i', '-q', '-s', String(SCALE), '--foreign-keys', fx.databaseUrl], { stdio: 'ignore' });
@@ -64,12 +53,7 @@ describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
       written.push(at);
     }
     // The host dies right after the last canary: no clean shutdown, the data folder gone.
-    await server.crash();
-    rmSync(server.clusterDir, { recursive: true, force: true });
-    server = await startPostgres({ dataDir: join(pgDir, 'cluster'), port: server.port, settings });
-    fx.psql(`CREATE DATABASE ${fx.database}`, 'postgres');
-    runAllMigrations(REPO_ROOT, fx.databaseUrl);
-    await fx.relaunch();
+    await pitr.replaceCluster();
 
     let t = performance.now();
     const restored = await rpc.send(Rpc.backupArchiveRestore, { id: '', file: '', target: 'live', force: true, appId: '', to: 'latest' });
@@ -79,7 +63,8 @@ describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
     const lossSeconds = back === 0 ? Infinity : (written[written.length - 1] - written[back - 1]) / 1000;
     expect(Number(fx.psql('SELECT count(*) FROM analytics.pgbench_accounts'))).toBe(SCALE * 100_000);
     t = performance.now();
-    const scratch = await rpc.send(Rpc.backupArchiveRestore, { id: logical.backup!.id, file: '', target: 'scratch', force: false, appId: '', to: '' });
+    // By file name: the catalog went down with the old cluster.
+    const scratch = await rpc.send(Rpc.backupArchiveRestore, { id: '', file: logical.backup!.fileName, target: 'scratch', force: false, appId: '', to: '' });
     const logicalSeconds = (performance.now() - t) / 1000;
     fx.psql(`DROP DATABASE ${scratch.scratchDatabase} WITH (FORCE)`, 'postgres');
 

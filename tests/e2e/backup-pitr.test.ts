@@ -1,13 +1,13 @@
 import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { makeServerWritable, runAllMigrations, startPostgres, type RunningPostgres } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
-import { rpcError, startBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { rpcError, type BackupFixture } from '../support/backup-fixture';
+import { integrationStack, REPO_ROOT } from '../support/integration-env';
+import { startPitrFixture, type PitrFixture } from '../support/pitr-fixture';
 
 const LONG = { timeoutMs: 180_000 };
 // Short here to keep the test quick; the drill and the bench use the issue's 30 s.
@@ -29,28 +29,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // the database restored to the latest point and to a chosen moment, the loss window measured.
 describe('backup: point-in-time recovery', () => {
   const stack = integrationStack();
-  let server: RunningPostgres;
-  let pgDir: string;
-  let walDir: string;
+  let pitr: PitrFixture;
   let fx: BackupFixture;
+  let walDir: string;
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
   let baseId = '';
   const written: { n: number; at: number }[] = [];
   let middle = { n: 0, at: 0 };
 
-  const settings = { archive_mode: 'on', archive_timeout: String(ARCHIVE_TIMEOUT_S), wal_level: 'replica' };
-
   beforeAll(async () => {
-    pgDir = scratchDir(stack.dataDir, 'backup-pitr-pg');
-    walDir = join(pgDir, 'wal');
-    makeServerWritable(walDir);
-    server = await startPostgres({ dataDir: join(pgDir, 'cluster'), settings });
-    fx = await startBackupFixture({ ...stack, databaseUrl: server.databaseUrl }, 'backup-pitr', { env: { BACKUP_WAL_DIR: walDir } });
-    // What an operator sets: archive_command is reloadable, archive_mode was on from the start.
-    const command = `${join(REPO_ROOT, 'deploy/scripts/wal-archive.sh')} %p %f ${walDir} ${fx.recipients.join(' ')}`;
-    fx.psql(`ALTER SYSTEM SET archive_command = '${command}'`);
-    fx.psql('SELECT pg_reload_conf()');
+    pitr = await startPitrFixture(stack, 'backup-pitr', { archiveTimeoutS: ARCHIVE_TIMEOUT_S });
+    ({ fx, walDir } = pitr);
     fx.psql('CREATE SCHEMA canary; CREATE TABLE canary.ticks (n int PRIMARY KEY, at timestamptz NOT NULL)');
     nc = await connectNats(stack.natsUrl, 'backup-pitr-test');
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-pitr-test'), 30_000);
@@ -58,8 +48,7 @@ describe('backup: point-in-time recovery', () => {
 
   afterAll(async () => {
     await nc?.close();
-    await fx?.stop().catch(() => undefined);
-    await server?.stop();
+    await pitr?.stop();
   });
 
   async function writeCanaries(count: number): Promise<void> {
@@ -175,13 +164,8 @@ describe('backup: point-in-time recovery', () => {
   it('measures the RPO: the cluster destroyed, a new one restored to the latest point, the loss window reported', async () => {
     await writeCanaries(10);
     const last = written[written.length - 1];
-    // The host dies: no clean shutdown, no last archiving, the data folder gone.
-    await server.crash();
-    rmSync(server.clusterDir, { recursive: true, force: true });
-    server = await startPostgres({ dataDir: join(pgDir, 'cluster'), port: server.port, settings });
-    fx.psql(`CREATE DATABASE ${fx.database}`, 'postgres');
-    runAllMigrations(REPO_ROOT, fx.databaseUrl);
-    await fx.relaunch();
+    // The host dies: no clean shutdown, no last archiving, the data folder gone; a new cluster.
+    await pitr.replaceCluster();
     // A fresh server has no archive_command: a base backup is refused rather than useless.
     const unarchived = await rpcError(rpc.send(Rpc.backupArchiveCreate, { type: 'base', encrypt: true, trigger: '' }, LONG));
     expect(unarchived.code).toBe(ErrorCode.BACKUP_NOT_CONFIGURED);
