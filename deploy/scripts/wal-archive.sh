@@ -13,6 +13,9 @@ if [ $# -lt 3 ]; then
   echo "usage: wal-archive.sh <path> <file name> <archive dir> [age recipient…]" >&2
   exit 2
 fi
+# PostgreSQL runs with umask 077; the backup service may be another user (compose: uid 1000 vs
+# postgres' 999) and must read the segments, which are ciphertext when recipients are given.
+umask 022
 src=$1 name=$2 dir=$3
 shift 3
 case "$name" in
