@@ -653,7 +653,12 @@ function checkComposeModel(model, p) {
   const img = (n) => services[n]?.image ?? '';
   p.expect(/^nats:2\.9/.test(img('nats')), 'compose nats: image nats:2.9');
   p.expect(['-js', '-sd', '/data', '-m', '8222'].every((a) => (services.nats?.command ?? []).includes(a)), 'compose nats: command must include -js -sd /data -m 8222');
-  p.expect(/^postgres:15/.test(img('postgres')), 'compose postgres: image postgres:15');
+  // postgres:15 itself, or an image built from it (archive_command's tools added).
+  const pgDockerfile = services.postgres?.build?.dockerfile;
+  const pgBase = pgDockerfile ? (/^FROM\s+(\S+)/m.exec(read(path.join(ROOT, pgDockerfile)))?.[1] ?? '') : img('postgres');
+  p.expect(/^postgres:15/.test(pgBase), 'compose postgres: image postgres:15 (or built FROM postgres:15)');
+  const pgCommand = (services.postgres?.command ?? []).join(' ');
+  p.expect(/archive_mode=on/.test(pgCommand) && /archive_command=\S*wal-archive\.sh/.test(pgCommand), 'compose postgres: WAL archiving on through wal-archive.sh (point-in-time restore)');
   p.expect(/^redis:7/.test(img('redis')), 'compose redis: image redis:7');
   p.expect(volumeTargets(services.redis ?? {}).some((v) => /deploy\/redis\/redis\.conf$/.test(v.source)), 'compose redis: must mount deploy/redis/redis.conf');
   p.expect(volumeTargets(services.nginx ?? {}).some((v) => /deploy\/nginx\/nginx\.conf$/.test(v.source)), 'compose nginx: must mount deploy/nginx/nginx.conf');

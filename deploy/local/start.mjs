@@ -236,6 +236,15 @@ async function waitForHttp200(record, url, timeoutMs) {
   return false;
 }
 
+// archive_command writes into BACKUP_DIR/wal, encrypted when the backup service encrypts.
+function walArchiving(stackLib) {
+  const walDir = path.join(BACKUP_DIR, 'wal');
+  stackLib.makeServerWritable(walDir);
+  const recipients = (process.env.BACKUP_AGE_RECIPIENTS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const script = path.join(REPO_ROOT, 'deploy', 'scripts', 'wal-archive.sh');
+  return { archive_mode: 'on', archive_timeout: '60', archive_command: [script, '%p', '%f', walDir, ...recipients].join(' ') };
+}
+
 function serviceEnv(service, infra, anthropicEnv) {
   const env = { ...process.env };
   // Each service sees only what docs/conventions.md says it needs.
@@ -246,6 +255,8 @@ function serviceEnv(service, infra, anthropicEnv) {
   if (service.redis) env.REDIS_URL = infra.redisUrl;
   if (service.workspaces) env.WORKSPACES_DIR = WORKSPACES_DIR;
   if (service.backups) env.BACKUP_DIR = BACKUP_DIR;
+  // The local PostgreSQL archives its WAL (walArchiving), so base backups can run nightly.
+  if (service.backups) env.BACKUP_SCHEDULE_BASE ??= '30 1 * * *';
   if (service.anthropic) Object.assign(env, anthropicEnv);
   if (service.name === 'tool-runner') env.PREVIEW_PORT = String(portFromEnv(PREVIEW_PORT_ENV, 3080));
   return env;
@@ -415,6 +426,8 @@ async function main() {
         },
         natsMonitorPort: portFromEnv(INFRA_PORT_ENV['nats-monitor'], 8222),
         isolateFromTerminalSignals: true,
+        // WAL archived every minute at the latest, for point-in-time restore (docs/operations/backup-and-recovery.md).
+        postgresSettings: walArchiving(stackLib),
       });
     } catch (error) {
       if (error instanceof stackLib.PortInUseError) {

@@ -59,6 +59,13 @@ describe('backup: admin API', () => {
     expect((await api('/api/admin/backups/3f1d5f5e-8a4e-4d8c-9c55-0d1f2b1a7e11')).body.code).toBe('BACKUP_NOT_FOUND');
     const badId = await api('/api/admin/backups/not-a-uuid');
     expect([badId.status, badId.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    // Point-in-time restore: the moment is checked, and without a base backup there is nothing to start from.
+    const badMoment = await api('/api/admin/backups/restore', { method: 'POST', body: { to: 'yesterday' } });
+    expect(badMoment).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(badMoment.body.message).toContain('with its zone');
+    const noBase = await api('/api/admin/backups/restore', { method: 'POST', body: { to: 'latest' } });
+    expect(noBase).toMatchObject({ status: 404, body: { code: 'BACKUP_NOT_FOUND' } });
+    expect((await api('/api/admin/backups/restore', { method: 'POST', body: { to: 'latest', target: 'live' } })).status).toBe(400);
     const badType = await api('/api/admin/backups', { method: 'POST', body: { type: 'everything' } });
     expect([badType.status, badType.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     const noKeys = await api('/api/admin/backups', { method: 'POST', body: { type: 'config' } });

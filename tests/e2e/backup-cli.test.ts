@@ -45,6 +45,12 @@ describe('backup: CLI and backup-restore.sh', () => {
     const verified = cli('backup', 'verify', '--file', b.fileName, '--json');
     expect(verified.status).toBe(0);
     expect(JSON.parse(verified.stdout).ok).toBe(true);
+    // Progress arrives as JSON lines on stderr: bytes of each step, a rate, an ETA; the archive read whole.
+    const progress = verified.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(progress.map((p) => p.step))).toEqual(new Set(['checksum', 'unpack', 'artifacts']));
+    const unpacked = progress.filter((p) => p.step === 'unpack').pop();
+    expect(unpacked).toMatchObject({ progress: 'verify', unit: 'bytes', done: b.sizeBytes, total: b.sizeBytes, etaS: 0 });
+    expect(unpacked.ratePerS).toBeGreaterThan(0);
 
     const restored = cli('backup', 'restore', '--file', b.fileName, '--target', 'scratch', '--json');
     expect(restored.status).toBe(0);
@@ -52,10 +58,15 @@ describe('backup: CLI and backup-restore.sh', () => {
     expect(r.scratchDatabase).toContain('_scratch_');
     fx.psql(`DROP DATABASE ${r.scratchDatabase}`, 'postgres');
 
+    expect(restored.stderr).toContain('"step":"restore"');
+
     const drill = cli('backup', 'drill', '--json');
     expect(drill.status).toBe(0);
     expect(JSON.parse(drill.stdout)).toMatchObject({ backupId: b.id, ok: true });
-    expect(JSON.parse(cli('backup', 'prune', '--dry-run', '--json').stdout)).toEqual({ dryRun: true, expired: [] });
+    const compared = drill.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((p) => p.step === 'compare').pop();
+    expect(compared.done).toBe(compared.total);
+    expect(compared.unit).toBe('tables');
+    expect(JSON.parse(cli('backup', 'prune', '--dry-run', '--json').stdout)).toEqual({ dryRun: true, walSegments: 0, expired: [] });
   });
 
   it('refuses unknown flags and live restores without --force, with clear messages and exit codes', () => {

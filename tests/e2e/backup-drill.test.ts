@@ -1,9 +1,9 @@
-import { Rpc } from '@overskill/contracts';
+import { backupProgressSubject, ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { rpcError, startBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { integrationStack } from '../support/integration-env';
 import { stackNatsCredentials } from '@overskill/testing';
 
@@ -50,6 +50,21 @@ describe('backup: drills', () => {
     expect(fx.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '${fx.database}_scratch%'`, 'postgres')).toBe('0');
     expect(await metricValue(fx.platform.urls.backup!, 'backup_last_verified_restore_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(await metricValue(fx.platform.urls.backup!, 'backup_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+
+  it('publishes drill progress only on a progress subject from the registry', async () => {
+    const progress: string[] = [];
+    const subject = backupProgressSubject(randomUUID());
+    const sub = nc.subscribe(subject, { callback: (_e, m) => progress.push(m.subject) });
+    const drill = await rpc.send(Rpc.backupDrillRun, { id: '', progressSubject: subject }, LONG);
+    sub.unsubscribe();
+    expect(drill.ok).toBe(true);
+    expect(progress.length).toBeGreaterThan(2);
+    // A caller cannot make the backup service publish onto another service's subjects.
+    for (const bad of ['gateway.keys.create.v1', 'backupprogress.x', 'backupprogress.>']) {
+      const err = await rpcError(rpc.send(Rpc.backupArchiveVerify, { id: '', file: 'nothing.tar.zst', progressSubject: bad }, LONG));
+      expect(err.code).toBe(ErrorCode.VALIDATION_FAILED);
+    }
   });
 
   it('flags a backup whose restore differs from what its manifest recorded, and counts the failure', async () => {

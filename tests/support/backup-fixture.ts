@@ -22,6 +22,8 @@ export interface BackupFixture {
   psql(sql: string, database?: string): string;
   git(cwd: string, ...args: string[]): string;
   makeRepo(appId: string): Record<string, string>;
+  // The backup service stopped and started again on the same settings (after its database was replaced).
+  relaunch(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -85,7 +87,7 @@ export async function startBackupFixture(
     }
     return refs;
   };
-  const platform = await launchPlatform({
+  const launch = () => launchPlatform({
     root: REPO_ROOT,
     natsUrl: stack.natsUrl,
     natsSeeds: stack.natsSeeds,
@@ -107,7 +109,8 @@ export async function startBackupFixture(
       ...opts.env,
     },
   });
-  return {
+  const platform = await launch();
+  const fixture: BackupFixture = {
     databaseUrl,
     database,
     redisUrl,
@@ -123,11 +126,16 @@ export async function startBackupFixture(
     psql,
     git,
     makeRepo,
+    relaunch: async () => {
+      await fixture.platform.stop();
+      fixture.platform = await launch();
+    },
     stop: async () => {
-      await platform.stop();
+      await fixture.platform.stop();
       psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, 'postgres');
     },
   };
+  return fixture;
 }
 
 // The AppError a call answered with; fails the test when it succeeded.

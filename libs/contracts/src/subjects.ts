@@ -190,6 +190,13 @@ export function runEventsSubject(runId: string): string {
   return `run.events.${runId}`;
 }
 
+// Progress of one long backup step (verify, restore, drill) on core NATS; the caller subscribes
+// before asking and names the subject in the request. Outside the `backup.` request namespace.
+export function backupProgressSubject(operationId: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(operationId)) throw new Error('an operation id is 8-64 letters, digits, _ or -');
+  return `backupprogress.${operationId}`;
+}
+
 // One streamed completion's chunks on core NATS (ai.completion.stream.v1); the caller
 // subscribes before asking. Not a request-reply subject, so outside the `ai.` namespace.
 export function aiStreamChunkSubject(streamId: string): string {

@@ -51,6 +51,10 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     BACKUP_DIR: env.directory(),
     // The second copy of every archive (another disk or volume); unset = one copy only.
     BACKUP_COPY_DIR: optionalDirectory(),
+    // Where archive_command (deploy/scripts/wal-archive.sh) puts WAL segments; unset = BACKUP_DIR/wal.
+    BACKUP_WAL_DIR: optionalDirectory(),
+    // PostgreSQL server tools (pg_ctl, pg_verifybackup) for replaying WAL; unset = /usr/lib/postgresql/<server major>/bin, else PATH.
+    BACKUP_PG_BIN_DIR: optionalDirectory(),
     // age public keys: the online key and the offline recovery key (at least two for --encrypt).
     BACKUP_AGE_RECIPIENTS: list('').refine((keys) => keys.every((k) => /^age1[02-9ac-hj-np-z]{58}$/.test(k)), {
       message: 'must be a comma list of age public keys (age1…)',
@@ -73,6 +77,8 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     BACKUP_SCHEDULE_FULL: cron('0 2 * * *'),
     BACKUP_SCHEDULE_DATABASE: cron('0 */6 * * *'),
     BACKUP_SCHEDULE_DRILL: cron('0 4 * * 0'),
+    // Base backups for point-in-time restore; needs WAL archiving on the server, so off unless set.
+    BACKUP_SCHEDULE_BASE: cron('off'),
     // Scratch databases for restores and drills are created on the same server under this prefix.
     BACKUP_SCRATCH_DATABASE_PREFIX: blankAsUnset(
       z
@@ -85,7 +91,7 @@ export const backupEnvSchema = serviceEnvSchema(3006)
   })
   .superRefine((e, ctx) => {
     const key = e.BACKUP_AGE_IDENTITY_FILE;
-    for (const dir of [e.BACKUP_DIR, e.BACKUP_COPY_DIR]) {
+    for (const dir of [e.BACKUP_DIR, e.BACKUP_COPY_DIR, e.BACKUP_WAL_DIR]) {
       if (key && dir && inside(resolve(dir), key)) {
         ctx.addIssue({ code: 'custom', path: ['BACKUP_AGE_IDENTITY_FILE'], message: 'must not be inside a backup folder: a key beside the archives protects nothing' });
       }

@@ -4,6 +4,8 @@ import type { NatsConnection } from 'nats';
 
 export interface CliContext {
   rpc: NatsRpcClient;
+  // Core NATS messages on `subject` until the returned function is called (progress of long steps).
+  subscribe(subject: string, onMessage: (data: Uint8Array) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,14 @@ export async function openCliContext(natsUrl: string): Promise<CliContext> {
     }
     throw new CliError(`cannot reach NATS at ${natsUrl}; is the platform running? (set NATS_URL to point elsewhere)`);
   }
-  return { rpc: new NatsRpcClient(nc, createServiceMetrics('cli'), 5000), close: () => nc.drain() };
+  return {
+    rpc: new NatsRpcClient(nc, createServiceMetrics('cli'), 5000),
+    subscribe: (subject, onMessage) => {
+      const sub = nc.subscribe(subject, { callback: (err, msg) => void (err ? undefined : onMessage(msg.data)) });
+      return () => sub.unsubscribe();
+    },
+    close: () => nc.drain(),
+  };
 }
 
 export class CliError extends Error {}

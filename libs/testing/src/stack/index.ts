@@ -1,4 +1,5 @@
 export { startStack } from './start-stack';
+export { startPostgres, makeServerWritable, type RunningPostgres } from './start-postgres';
 export { freePort } from './free-port';
 export { findServerBinaries } from './find-server-binaries';
 export { PortInUseError, assertPortFree } from './assert-port-free';

@@ -94,11 +94,12 @@ export class ManagedServer {
     }
   }
 
-  async stop(timeoutMs = 10_000): Promise<void> {
+  // `signal` replaces the graceful one, e.g. SIGQUIT for a postgres that must not shut down cleanly.
+  async stop(timeoutMs = 10_000, signal: NodeJS.Signals = this.launch.stopSignal): Promise<void> {
     const child = this.child;
     if (!child) return;
     if (isChildRunning(child)) {
-      child.kill(this.launch.stopSignal);
+      child.kill(signal);
       const stoppedInTime = await Promise.race([
         this.exited.then(() => true),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),

@@ -18,7 +18,8 @@ export function postgresUrl(port: number, database = POSTGRES_DATABASE): string 
   return `postgres://${POSTGRES_USER}:${POSTGRES_PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-export function postgresLaunch(options: { binDir: string; port: number; dataDir: string; logFile: string }): ServerLaunch {
+// `settings` become `-c name=value` (WAL archiving for backup tests).
+export function postgresLaunch(options: { binDir: string; port: number; dataDir: string; logFile: string; settings?: Record<string, string> }): ServerLaunch {
   const clusterDir = path.join(options.dataDir, 'postgres');
   const socketDir = chooseSocketDir(options.dataDir);
   const runAs = process.getuid?.() === 0 ? findPostgresSystemUser() : undefined;
@@ -34,6 +35,7 @@ export function postgresLaunch(options: { binDir: string; port: number; dataDir:
       '-k', socketDir,
       // Seven services with pools of their own, plus test replicas.
       '-c', 'max_connections=200',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     ports: [{ label: 'postgres', port: options.port }],
     runAs,

@@ -16,6 +16,8 @@ export interface StackOptions {
   isolateFromTerminalSignals?: boolean;
   // Serve NATS clients over TLS only, with this certificate (PEM files).
   natsTls?: { certFile: string; keyFile: string };
+  // Extra PostgreSQL settings (`-c name=value`), e.g. WAL archiving for point-in-time restore.
+  postgresSettings?: Record<string, string>;
 }
 
 export interface RunningStack {

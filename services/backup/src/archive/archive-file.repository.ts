@@ -10,9 +10,14 @@ import { ARCHIVE_NAME } from './archive-name';
 export const PARTIAL_SUFFIX = '.partial';
 const STAGING_PREFIX = '.staging-';
 
-export async function sha256File(file: string): Promise<string> {
+// `onBytes` hears the running count, for progress.
+export async function sha256File(file: string, onBytes?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    onBytes?.((bytes += (chunk as Buffer).length));
+  }
   return hash.digest('hex');
 }
 
@@ -71,7 +76,7 @@ export class ArchiveFileRepository {
     const partial = `${final}${PARTIAL_SUFFIX}`;
     const script = `staging=$1; out=$2; n=$3; shift 3
 recipients=(); for ((i = 0; i < n; i++)); do recipients+=(-r "$1"); shift; done
-tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T2 | if [ "$n" -gt 0 ]; then age "\${recipients[@]}"; else cat; fi > "$out"`;
+tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T0 | if [ "$n" -gt 0 ]; then age "\${recipients[@]}"; else cat; fi > "$out"`;
     try {
       await runPipeline('tar | zstd | age', script, [staging, partial, String(recipients.length), ...recipients, ...entries]);
       await fsyncFile(partial);
@@ -105,13 +110,17 @@ tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T2 | if [ "$n" -gt 0 ]; then age "
   }
 
   // Decrypts (when encrypted), decompresses and extracts into a new folder under `parent`.
-  async unpack(file: string, parent: string, identityFile?: string): Promise<string> {
+  // The archive is fed from here, so `onBytes` can report how much of it has been read.
+  async unpack(file: string, parent: string, identityFile?: string, onBytes?: (bytes: number) => void): Promise<string> {
     await mkdir(parent, { recursive: true });
     const dir = await mkdtemp(join(parent, `${STAGING_PREFIX}open-`));
     const encrypted = file.endsWith('.age');
     if (encrypted && !identityFile) throw new Error('the archive is encrypted and no BACKUP_AGE_IDENTITY_FILE is configured');
-    const decrypt = encrypted ? 'age -d -i "$3" < "$1"' : 'cat < "$1"';
-    await runPipeline(encrypted ? 'age -d | zstd -d | tar -x' : 'zstd -d | tar -x', `${decrypt} | zstd -q -d | tar -C "$2" -xf - --no-same-owner`, [file, dir, identityFile ?? '']);
+    const decrypt = encrypted ? 'age -d -i "$2"' : 'cat';
+    await runPipeline(encrypted ? 'age -d | zstd -d | tar -x' : 'zstd -d | tar -x', `${decrypt} | zstd -q -d | tar -C "$1" -xf - --no-same-owner`, [dir, identityFile ?? ''], {
+      inputFile: file,
+      onInput: onBytes,
+    });
     return dir;
   }
 

@@ -9,10 +9,12 @@ import { ConfigurationFilesRepository } from '../configuration/configuration-fil
 import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupMetrics } from '../metrics/backup-metrics';
 import { DURABLE_REDIS_PATTERNS, RedisStateRepository } from '../redis-state/redis-state.repository';
+import { BaseBackupRepository, type ArchivingSettings } from '../pitr/base-backup.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
+import { WalArchiveRepository } from '../wal/wal-archive.repository';
 import { ArchiveFileRepository, sha256File } from './archive-file.repository';
 import { archiveName } from './archive-name';
-import { BACKUP_TYPES, MANIFEST_FORMAT, includes, type BackupManifest, type BackupType, type ManifestArtifact, type RepositoryInfo } from './backup-manifest';
+import { BACKUP_TYPES, MANIFEST_FORMAT, includes, type BackupManifest, type BackupType, type BaseBackupInfo, type ManifestArtifact, type RepositoryInfo } from './backup-manifest';
 
 export interface CreatedBackup {
   id: string;
@@ -30,6 +32,8 @@ export interface CreateRequest {
 }
 
 const REPO_CONCURRENCY = 4;
+// pg_basebackup waits for the archiver; this only covers an archive folder that is synced later.
+const WAL_ARRIVAL_MS = 60_000;
 
 async function filesUnder(root: string, dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -43,7 +47,8 @@ async function filesUnder(root: string, dir: string): Promise<string[]> {
 
 function artifactKind(path: string): ManifestArtifact['kind'] {
   const top = path.split('/')[0];
-  return top === 'database' ? 'database' : top === 'repos' ? 'repository' : top === 'redis' ? 'redis' : top === 'secrets' ? 'secrets' : 'config';
+  const kinds: Record<string, ManifestArtifact['kind']> = { database: 'database', repos: 'repository', redis: 'redis', secrets: 'secrets', base: 'base' };
+  return kinds[top] ?? 'config';
 }
 
 // One backup: the parts its type includes, staged, described by a manifest, packed into one
@@ -61,6 +66,8 @@ export class BackupCreateService {
     private readonly redis: RedisStateRepository,
     private readonly configuration: ConfigurationFilesRepository,
     private readonly metrics: BackupMetrics,
+    private readonly base: BaseBackupRepository,
+    private readonly wal: WalArchiveRepository,
   ) {}
 
   parseType(type: string): BackupType {
@@ -159,6 +166,8 @@ export class BackupCreateService {
     };
     // The parts read different things (Postgres, the volume, Redis), so they are taken side by side.
     const parts: Promise<void>[] = [];
+    // Artifacts already hashed while they were written (the dump): not read a second time.
+    const hashed = new Map<string, { sha256: string; sizeBytes: number }>();
     if (includes(type, 'database')) {
       await mkdir(join(staging, 'database'));
       try {
@@ -166,7 +175,12 @@ export class BackupCreateService {
       } catch (err) {
         throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database is unreachable, so no backup was taken: ${(err as Error).message}`);
       }
-      parts.push(timed('database', () => this.database.dump(join(staging, 'database', 'overskill.dump'))).then((info) => void (manifest.database = info)));
+      parts.push(
+        timed('database', () => this.database.dump(join(staging, 'database', 'overskill.dump'))).then((d) => {
+          manifest.database = d.info;
+          hashed.set(join('database', 'overskill.dump'), { sha256: d.sha256, sizeBytes: d.sizeBytes });
+        }),
+      );
     }
     if (includes(type, 'repos')) {
       await mkdir(join(staging, 'repos'));
@@ -176,6 +190,10 @@ export class BackupCreateService {
       await mkdir(join(staging, 'redis'));
       parts.push(timed('redis', () => this.redis.save(join(staging, 'redis', 'durable.rdb'))).then((keys) => void (manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS })));
     }
+    if (type === 'base') {
+      await mkdir(join(staging, 'base'));
+      parts.push(timed('base', () => this.stageBase(join(staging, 'base'))).then((info) => void (manifest.base = info)));
+    }
     if (includes(type, 'config')) {
       parts.push(this.configuration.collect(staging, encrypted).then((c) => void (manifest.config = { files: c.files, secretsIncluded: encrypted })));
     }
@@ -184,16 +202,47 @@ export class BackupCreateService {
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const hashing = Date.now();
-    for (const top of ['database', 'repos', 'redis', 'config', 'secrets']) {
+    for (const top of ['database', 'repos', 'redis', 'config', 'secrets', 'base']) {
       if (!(await stat(join(staging, top)).then(() => true, () => false))) continue;
       for (const path of await filesUnder(staging, top)) {
         const file = join(staging, path);
-        manifest.artifacts.push({ path: relative(staging, file), kind: artifactKind(path), sizeBytes: (await stat(file)).size, sha256: await sha256File(file) });
+        const known = hashed.get(path);
+        const sum = known ?? { sizeBytes: (await stat(file)).size, sha256: await sha256File(file) };
+        manifest.artifacts.push({ path: relative(staging, file), kind: artifactKind(path), ...sum });
       }
     }
     manifest.timingsMs.checksums = Date.now() - hashing;
     await writeFile(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     return manifest;
+  }
+
+  // A base backup is worth something only with its WAL: archiving must be on, and the segment
+  // the backup ends in must have reached the WAL archive this service reads.
+  private async stageBase(dir: string): Promise<BaseBackupInfo> {
+    let settings: ArchivingSettings;
+    try {
+      settings = await this.base.settings();
+    } catch (err) {
+      throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database is unreachable, so no base backup was taken: ${(err as Error).message}`);
+    }
+    if (!['on', 'always'].includes(settings.archiveMode) || !settings.archiveCommand || settings.archiveCommand === '(disabled)') {
+      throw new AppError(
+        ErrorCode.BACKUP_NOT_CONFIGURED,
+        `WAL archiving is off on the database server (archive_mode=${settings.archiveMode}): set archive_mode, archive_command (deploy/scripts/wal-archive.sh) and archive_timeout as docs/operations/backup-and-recovery.md describes; a base backup without its WAL restores nothing`,
+      );
+    }
+    const info = await this.base.take(dir, settings);
+    const deadline = Date.now() + WAL_ARRIVAL_MS;
+    while (!(await this.wal.stored()).has(info.endWal)) {
+      if (Date.now() > deadline) {
+        throw new AppError(
+          ErrorCode.BACKUP_NOT_CONFIGURED,
+          `WAL segment ${info.endWal}, which the base backup needs, did not reach ${this.wal.dir} within ${WAL_ARRIVAL_MS / 1000} s: archive_command must write there (it is "${settings.archiveCommand}")`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return info;
   }
 
   private async stageRepos(dir: string, warnings: string[]): Promise<RepositoryInfo[]> {

@@ -5,6 +5,7 @@ import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging
 import { BackupCreateService } from '../archive/backup-create.service';
 import { BackupDrillService } from '../drill/backup-drill.service';
 import { BackupRestoreService } from '../restore/backup-restore.service';
+import { ProgressPublisher } from '../progress/progress.publisher';
 import { BackupPruneService } from '../retention/backup-prune.service';
 import { BackupVerifyService } from '../verify/backup-verify.service';
 import { BackupCatalogService } from './backup-catalog.service';
@@ -26,6 +27,7 @@ export class BackupCatalogController {
     private readonly restorer: BackupRestoreService,
     private readonly driller: BackupDrillService,
     private readonly pruner: BackupPruneService,
+    private readonly progress: ProgressPublisher,
   ) {}
 
   @RpcHandler(Rpc.backupCatalogList)
@@ -57,15 +59,18 @@ export class BackupCatalogController {
       void this.verifier.verify(ref).catch((err: Error) => this.log.warn(`background verify ${ref.id}: ${err.message}`));
       return { ok: false, backupId: ref.id, file, checks: [], pending: true };
     }
-    const result = await this.verifier.verify(ref);
+    const result = await this.verifier.verify(ref, this.progress.open(req.progressSubject));
     return { ok: result.ok, backupId: result.backupId, file: result.file, checks: result.checks, pending: false };
   }
 
   @RpcHandler(Rpc.backupArchiveRestore)
   async restore(@Payload() req: RpcRequest<typeof Rpc.backupArchiveRestore>): Promise<RpcReply<typeof Rpc.backupArchiveRestore>> {
     if (req.target !== 'scratch' && req.target !== 'live') throw new AppError(ErrorCode.VALIDATION_FAILED, `--target must be scratch or live (got "${req.target}")`);
-    const r = await this.restorer.restore({ id: optionalId(req.id), file: req.file || undefined, target: req.target, force: req.force, appId: req.appId || undefined });
-    return { ...r, durationMs: BigInt(r.durationMs) };
+    const progress = this.progress.open(req.progressSubject);
+    const ref = { id: optionalId(req.id), file: req.file || undefined };
+    const r = await this.restorer.restore({ ...ref, target: req.target, force: req.force, appId: req.appId || undefined, to: req.to || undefined, progress });
+    const { pointInTime, ...rest } = r;
+    return { ...rest, durationMs: BigInt(r.durationMs), recoveredTo: pointInTime?.recoveredTo ?? '', walSegments: pointInTime?.walSegments ?? 0 };
   }
 
   @RpcHandler(Rpc.backupDrillRun)
@@ -75,13 +80,13 @@ export class BackupCatalogController {
       void this.driller.drillBackup(row).catch((err: Error) => this.log.warn(`background drill of ${row.id}: ${err.message}`));
       return { backupId: row.id, ok: false, rtoMs: 0n, findings: [], tablesCompared: 0, repositoriesCompared: 0, pending: true };
     }
-    const r = await this.driller.drillBackup(row);
+    const r = await this.driller.drillBackup(row, this.progress.open(req.progressSubject));
     return { ...r, rtoMs: BigInt(r.rtoMs), pending: false };
   }
 
   @RpcHandler(Rpc.backupArchivePrune)
   async prune(@Payload() req: RpcRequest<typeof Rpc.backupArchivePrune>): Promise<RpcReply<typeof Rpc.backupArchivePrune>> {
     const r = await this.pruner.prune(req.dryRun);
-    return { dryRun: r.dryRun, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) };
+    return { dryRun: r.dryRun, walSegments: r.walSegments, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) };
   }
 }

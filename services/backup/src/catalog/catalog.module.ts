@@ -8,12 +8,17 @@ import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupDrillService } from '../drill/backup-drill.service';
 import { BackupMetrics } from '../metrics/backup-metrics';
 import { createBackupDataSource } from '../persistence/data-source';
+import { BaseBackupRepository } from '../pitr/base-backup.repository';
+import { PointInTimeService } from '../pitr/point-in-time.service';
+import { ReplayClusterRepository } from '../pitr/replay-cluster.repository';
+import { ProgressPublisher } from '../progress/progress.publisher';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupRestoreService } from '../restore/backup-restore.service';
 import { BackupPruneService } from '../retention/backup-prune.service';
 import { BackupSchedulerService } from '../schedule/backup-scheduler.service';
 import { BackupVerifyService } from '../verify/backup-verify.service';
+import { WalArchiveRepository } from '../wal/wal-archive.repository';
 import { BackupCatalogController } from './backup-catalog.controller';
 import { BackupCatalogRepository } from './backup-catalog.repository';
 import { BackupCatalogService } from './backup-catalog.service';
@@ -36,6 +41,11 @@ export class CatalogModule {
         RedisStateRepository,
         ConfigurationFilesRepository,
         BackupMetrics,
+        BaseBackupRepository,
+        ReplayClusterRepository,
+        WalArchiveRepository,
+        PointInTimeService,
+        ProgressPublisher,
         BackupCreateService,
         BackupVerifyService,
         BackupRestoreService,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKUP_ENV, type BackupEnv } from '../config';
-import type { DatabaseInfo, TableStat } from '../archive/backup-manifest';
+import { ROW_DIGEST, type DatabaseInfo, type RowDigest, type TableStat } from '../archive/backup-manifest';
 import { runPipeline, runTool } from '../tools/run-tool';
 
 // `pg` ships no type declarations; the little used here is typed by hand.
@@ -20,6 +20,13 @@ export function databaseUrlFor(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+export interface DumpedDatabase {
+  info: DatabaseInfo;
+  // Of the dump file, computed while it was written.
+  sha256: string;
+  sizeBytes: number;
 }
 
 function quoteIdent(name: string): string {
@@ -45,8 +52,9 @@ export class DatabaseDumpRepository {
   }
 
   // Dumps every service schema to `file` as of one snapshot; returns what the manifest records.
-  async dump(file: string): Promise<DatabaseInfo> {
-    return this.withClient(this.env.DATABASE_URL, async (c) => {
+  // `url` is another server's (a point-in-time replay) when not the live database.
+  async dump(file: string, url = this.env.DATABASE_URL): Promise<DumpedDatabase> {
+    return this.withClient(url, async (c) => {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         const snap = await c.query(
@@ -57,20 +65,23 @@ export class DatabaseDumpRepository {
         const row = snap.rows[0] as unknown as { snapshot: string; at: Date; sysid: string; lsn: string; version: string };
         const schemas = await this.schemas(c);
         if (schemas.length === 0) throw new Error('the database has no service schema yet: run the migrations first');
-        // Uncompressed: the archive is zstd-compressed as a whole, faster than pg_dump's zlib.
-        const args = ['--format=custom', '--compress=0', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, '--file', file, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', this.env.DATABASE_URL];
-        // The dump and the digests read the same snapshot at the same time, on their own connections.
-        const dumped = runTool('pg_dump', args, { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } });
+        // zlib level 1 inside the dump: at 1 GB, writing, hashing and re-reading an uncompressed
+        // dump cost more than pg_dump's fastest compression (docs/benchmarks.md#backup).
+        const args = ['--format=custom', '--compress=1', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', url];
+        // The dump and the digests read the same snapshot at the same time, on their own connections;
+        // the dump is hashed as it is written, so the manifest's checksum costs no second read.
+        const dumped = runTool('pg_dump', args, { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) }, outputFile: file });
         let tables: TableStat[];
         let migrations: Record<string, string[]>;
         try {
-          tables = await this.tableStats(c, schemas);
+          tables = await this.tableStats(c, schemas, ROW_DIGEST);
           migrations = await this.migrations(c, schemas);
         } finally {
           await dumped.catch(() => undefined);
         }
-        await dumped;
-        return { systemIdentifier: row.sysid, walLsn: row.lsn, snapshotAt: row.at.toISOString(), serverVersion: row.version, schemas, migrations, tables };
+        const { sha256, bytes } = await dumped;
+        const info = { systemIdentifier: row.sysid, walLsn: row.lsn, snapshotAt: row.at.toISOString(), serverVersion: row.version, schemas, migrations, tables, digest: ROW_DIGEST };
+        return { info, sha256: sha256 ?? '', sizeBytes: bytes ?? 0 };
       } finally {
         await c.query('COMMIT').catch(() => undefined);
       }
@@ -93,9 +104,9 @@ export class DatabaseDumpRepository {
     return out;
   }
 
-  // Row count and an order-independent digest (sum of each row's md5 prefix) per table: no sort,
+  // Row count and an order-independent digest (a sum of per-row hashes, see RowDigest) per table: no sort,
   // so it stays cheap on large tables, and equal for a faithful restore whatever the row order.
-  private async tableStats(c: Client, schemas: string[]): Promise<TableStat[]> {
+  private async tableStats(c: Client, schemas: string[], digest: RowDigest): Promise<TableStat[]> {
     if (schemas.length === 0) return [];
     const res = await c.query(
       `SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = ANY($1) ORDER BY 1, 2`,
@@ -104,15 +115,16 @@ export class DatabaseDumpRepository {
     const stats: TableStat[] = [];
     for (const r of res.rows as unknown as { table_schema: string; table_name: string }[]) {
       const name = `${quoteIdent(r.table_schema)}.${quoteIdent(r.table_name)}`;
-      const q = await c.query(`SELECT count(*)::text AS n, coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0)::text AS h FROM ${name} t`);
+      const sum = digest === 'md5' ? `sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint)` : 'sum(hashtextextended(t::text, 0))';
+      const q = await c.query(`SELECT count(*)::text AS n, coalesce(${sum}, 0)::text AS h FROM ${name} t`);
       const row = q.rows[0] as unknown as { n: string; h: string };
       stats.push({ table: `${r.table_schema}.${r.table_name}`, rows: Number(row.n), contentHash: row.h });
     }
     return stats;
   }
 
-  async statsOf(database: string, schemas: string[]): Promise<TableStat[]> {
-    return this.withClient(databaseUrlFor(this.env.DATABASE_URL, database), (c) => this.tableStats(c, schemas));
+  async statsOf(database: string, schemas: string[], digest: RowDigest = 'md5'): Promise<TableStat[]> {
+    return this.withClient(databaseUrlFor(this.env.DATABASE_URL, database), (c) => this.tableStats(c, schemas, digest));
   }
 
   async liveMigrations(schemas: string[]): Promise<Record<string, string[]>> {

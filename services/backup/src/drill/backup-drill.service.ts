@@ -7,6 +7,7 @@ import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupMetrics } from '../metrics/backup-metrics';
 import type { BackupEntity } from '../persistence/entities';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
+import type { Progress } from '../progress/progress';
 import { BackupRestoreService } from '../restore/backup-restore.service';
 
 export interface DrillResult {
@@ -34,8 +35,8 @@ export class BackupDrillService {
     private readonly metrics: BackupMetrics,
   ) {}
 
-  async drill(id?: string): Promise<DrillResult> {
-    return this.drillBackup(await this.choose(id));
+  async drill(id?: string, progress?: Progress): Promise<DrillResult> {
+    return this.drillBackup(await this.choose(id), progress);
   }
 
   // The backup a drill restores: the one named, or the newest complete one holding data.
@@ -45,7 +46,7 @@ export class BackupDrillService {
     return row;
   }
 
-  async drillBackup(row: BackupEntity): Promise<DrillResult> {
+  async drillBackup(row: BackupEntity, progress?: Progress): Promise<DrillResult> {
     const findings: string[] = [];
     let rtoMs = 0;
     let tables = 0;
@@ -54,15 +55,18 @@ export class BackupDrillService {
     let scratchDir = '';
     try {
       const started = Date.now();
-      const restored = await this.restorer.restore({ id: row.id, target: 'scratch' });
+      // A base backup is drilled by replaying all the WAL after it: the whole chain is read and checked.
+      const restored = await this.restorer.restore({ id: row.id, target: 'scratch', progress, ...(row.kind === 'base' ? { to: 'latest' } : {}) });
       rtoMs = Date.now() - started;
       scratchDatabase = restored.scratchDatabase;
       scratchDir = restored.scratchDir;
       const manifest = row.manifest;
-      if (manifest?.database && scratchDatabase) {
-        const actual = new Map((await this.database.statsOf(scratchDatabase, manifest.database.schemas)).map((t) => [t.table, t]));
-        for (const expected of manifest.database.tables) {
+      const database = restored.pointInTime?.database ?? manifest?.database;
+      if (database && scratchDatabase) {
+        const actual = new Map((await this.database.statsOf(scratchDatabase, database.schemas, database.digest ?? 'md5')).map((t) => [t.table, t]));
+        for (const expected of database.tables) {
           tables += 1;
+          progress?.('compare', tables, database.tables.length, 'tables');
           const got = actual.get(expected.table);
           if (!got) findings.push(`table ${expected.table} is missing after restore`);
           else if (got.rows !== expected.rows) findings.push(`table ${expected.table}: ${got.rows} rows restored, ${expected.rows} backed up`);

@@ -32,7 +32,7 @@ describe('BackupSchedulerService with two replicas', () => {
 
   it('runs each due job exactly once across replicas, however often they tick', async () => {
     const runs: string[] = [];
-    const env = { BACKUP_SCHEDULE_FULL: '0 2 * * *', BACKUP_SCHEDULE_DATABASE: '0 */6 * * *', BACKUP_SCHEDULE_DRILL: '0 4 * * 0', BACKUP_AGE_RECIPIENTS: [] } as unknown as BackupEnv;
+    const env = { BACKUP_SCHEDULE_FULL: '0 2 * * *', BACKUP_SCHEDULE_DATABASE: '0 */6 * * *', BACKUP_SCHEDULE_DRILL: '0 4 * * 0', BACKUP_SCHEDULE_BASE: 'off', BACKUP_AGE_RECIPIENTS: [] } as unknown as BackupEnv;
     const replicas = sources.map((s, i) => {
       const record = (job: string) => async () => void runs.push(`${job}@${i}`);
       const scheduler = new BackupSchedulerService(

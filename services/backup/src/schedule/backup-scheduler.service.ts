@@ -38,6 +38,7 @@ export class BackupSchedulerService implements OnApplicationBootstrap, OnApplica
     const jobs: [string, string, () => Promise<unknown>][] = [
       ['full', env.BACKUP_SCHEDULE_FULL, () => creator.create({ type: 'full', encrypt, trigger: 'schedule' })],
       ['database', env.BACKUP_SCHEDULE_DATABASE, () => creator.create({ type: 'database', encrypt, trigger: 'schedule' })],
+      ['base', env.BACKUP_SCHEDULE_BASE, () => creator.create({ type: 'base', encrypt, trigger: 'schedule' })],
       ['drill', env.BACKUP_SCHEDULE_DRILL, () => drill.drill()],
     ];
     this.jobs = jobs.filter(([, cron]) => cron !== 'off').map(([name, cron, run]) => ({ name, cron: new CronExpression(cron), run: async () => (await run(), await prune.prune(false)) }));

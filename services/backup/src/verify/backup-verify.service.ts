@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { ArchiveFileRepository, sha256File } from '../archive/archive-file.repository';
 import { MANIFEST_FORMAT, type BackupManifest } from '../archive/backup-manifest';
@@ -9,7 +9,11 @@ import { BACKUP_ENV, type BackupEnv } from '../config';
 import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
+import { runTool } from '../tools/run-tool';
 import type { BackupEntity } from '../persistence/entities';
+import { BaseBackupRepository, serverMajor } from '../pitr/base-backup.repository';
+import { noProgress, type Progress } from '../progress/progress';
+import { WalArchiveRepository } from '../wal/wal-archive.repository';
 
 export interface VerifyCheck {
   name: string;
@@ -48,6 +52,8 @@ export class BackupVerifyService {
     private readonly database: DatabaseDumpRepository,
     private readonly repos: RepositoryBundleRepository,
     private readonly redis: RedisStateRepository,
+    private readonly base: BaseBackupRepository,
+    private readonly wal: WalArchiveRepository,
   ) {}
 
   // An id from the catalog, or a file name/path inside BACKUP_DIR or BACKUP_COPY_DIR.
@@ -72,16 +78,19 @@ export class BackupVerifyService {
     throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `no archive "${ref.file}" in ${dirs.join(' or ')}`);
   }
 
-  async verify(ref: { id?: string; file?: string }): Promise<VerifyResult> {
-    const opened = await this.open(ref);
+  async verify(ref: { id?: string; file?: string }, progress: Progress = noProgress): Promise<VerifyResult> {
+    const opened = await this.open(ref, { progress });
     if (opened.dir) await this.files.removeDir(opened.dir);
     const { dir: _dir, ...result } = opened;
     return result;
   }
 
   // Verifies and leaves the archive extracted for a restore (dir is null when a check failed).
-  async open(ref: { id?: string; file?: string }): Promise<OpenedArchive> {
+  // `walChain: false` when the caller reads every segment itself (a point-in-time restore).
+  async open(ref: { id?: string; file?: string }, opts: { walChain?: boolean; progress?: Progress } = {}): Promise<OpenedArchive> {
     const { file, row } = await this.locate(ref);
+    const progress = opts.progress ?? noProgress;
+    const size = await this.files.sizeOf(file);
     const checks: VerifyCheck[] = [];
     const result = (manifest: BackupManifest | null, dir: string | null): OpenedArchive => {
       const ok = checks.every((c) => c.ok);
@@ -89,13 +98,13 @@ export class BackupVerifyService {
     };
     const expected = row?.sha256 || (await readFile(`${file}.sha256`, 'utf8').then((t) => t.split(/\s+/)[0], () => ''));
     if (expected) {
-      const actual = await sha256File(file);
+      const actual = await sha256File(file, (b) => progress('checksum', b, size));
       checks.push({ name: 'archive sha256', ok: actual === expected, detail: actual === expected ? `${actual} (as recorded)` : `is ${actual}, recorded ${expected}: the archive file changed` });
     } else checks.push({ name: 'archive sha256', ok: true, detail: 'no recorded checksum (not in the catalog, no .sha256 file); relying on age and zstd checks' });
 
     let dir: string;
     try {
-      dir = await this.files.unpack(file, join(this.env.BACKUP_DIR), this.env.BACKUP_AGE_IDENTITY_FILE);
+      dir = await this.files.unpack(file, join(this.env.BACKUP_DIR), this.env.BACKUP_AGE_IDENTITY_FILE, (b) => progress('unpack', b, size));
       checks.push({ name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)', ok: true, detail: 'ok' });
     } catch (err) {
       checks.push({ name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)', ok: false, detail: (err as Error).message });
@@ -110,17 +119,21 @@ export class BackupVerifyService {
     } catch (err) {
       checks.push({ name: 'manifest', ok: false, detail: `manifest.json is missing or unreadable: ${(err as Error).message}` });
     }
-    if (manifest && checks.every((c) => c.ok)) await this.checkArtifacts(dir, manifest, checks);
+    if (manifest && checks.every((c) => c.ok)) await this.checkArtifacts(dir, manifest, checks, progress);
+    if (manifest?.base && checks.every((c) => c.ok) && opts.walChain !== false) await this.checkWalChain(manifest, checks, progress);
     await this.recordOutcome(row, checks);
     if (!checks.every((c) => c.ok)) await this.files.removeDir(dir);
     return result(manifest, dir);
   }
 
-  private async checkArtifacts(dir: string, manifest: BackupManifest, checks: VerifyCheck[]): Promise<void> {
+  private async checkArtifacts(dir: string, manifest: BackupManifest, checks: VerifyCheck[], progress: Progress): Promise<void> {
+    const total = manifest.artifacts.reduce((n, a) => n + a.sizeBytes, 0);
+    let before = 0;
     for (const a of manifest.artifacts) {
       const path = join(dir, a.path);
       const size = await stat(path).then((s) => s.size, () => -1);
-      const sha = size >= 0 ? await sha256File(path) : '';
+      const sha = size >= 0 ? await sha256File(path, (b) => progress('artifacts', before + b, total)) : '';
+      before += Math.max(size, 0);
       const ok = size === a.sizeBytes && sha === a.sha256;
       checks.push({ name: `artifact ${a.path}`, ok, detail: ok ? 'size and sha256 match' : size < 0 ? 'missing from the archive' : `size ${size} (manifest ${a.sizeBytes}), sha256 ${sha} (manifest ${a.sha256})` });
     }
@@ -136,7 +149,33 @@ export class BackupVerifyService {
       const path = join(dir, a.path);
       if (a.kind === 'database') await tool(`pg_restore --list ${a.path}`, async () => `${await this.database.listDump(path)} entries`);
       if (a.kind === 'repository') await tool(`git bundle verify ${a.path}`, async () => (await this.repos.verifyBundle(path), 'complete'));
+      if (a.kind === 'base' && a.path.endsWith('/base.tar') && manifest.base) {
+        const major = serverMajor(manifest.base.serverVersion);
+        // Extracted where a point-in-time restore takes it from, so it is read once.
+        await tool(`pg_verifybackup ${a.path}`, async () => (await this.extractBase(dir, path), await this.base.verify(major, join(dir, 'base', 'data'), join(dir, 'base', 'backup_manifest')), 'every file matches backup_manifest'));
+      }
       if (a.kind === 'redis') await tool(`redis-check-rdb ${a.path}`, async () => (await this.redis.check(path), 'RDB looks OK'));
+    }
+  }
+
+  private async extractBase(dir: string, tarFile: string): Promise<void> {
+    await mkdir(join(dir, 'base', 'data'), { recursive: true, mode: 0o700 });
+    await runTool('tar', ['-C', join(dir, 'base', 'data'), '-xf', tarFile, '--no-same-owner']);
+  }
+
+  // The WAL a base backup needs, from its first segment to the newest: every segment present,
+  // each equal to its recorded sha256 and readable by age and zstd. Problems are named per segment.
+  private async checkWalChain(manifest: BackupManifest, checks: VerifyCheck[], progress: Progress): Promise<void> {
+    const base = manifest.base as NonNullable<BackupManifest['base']>;
+    const { chain, problems } = await this.wal.check(base.startWal, base.walSegmentBytes, (done, total) => progress('wal', done, total, 'segments'));
+    for (const p of problems) checks.push({ name: `WAL segment ${p.segment}`, ok: false, detail: p.problem });
+    const consistent = chain.segments.includes(base.endWal);
+    if (!consistent && !problems.some((p) => p.segment === base.endWal)) {
+      checks.push({ name: `WAL segment ${base.endWal}`, ok: false, detail: `the base backup ends in it and it is not in ${this.wal.dir}: the backup cannot be made consistent` });
+    }
+    if (problems.length === 0 && consistent) {
+      const last = chain.segments[chain.segments.length - 1];
+      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256` });
     }
   }
 

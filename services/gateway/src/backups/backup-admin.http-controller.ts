@@ -4,6 +4,8 @@ import { NatsRpcClient } from '@overskill/messaging';
 import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
 
+const RESTORE_TIMEOUT_MS = 30 * 60_000;
+
 function backupJson(b: backupV1.Backup | undefined) {
   if (!b) return null;
   return {
@@ -56,6 +58,14 @@ export class BackupAdminHttpController {
     const { backupId } = parseRequest(ROUTES.verifyBackup, req).params;
     const r = await this.rpc.send(Rpc.backupArchiveVerify, { id: backupId, background: true });
     return { backupId: r.backupId, status: 'verifying' as const };
+  }
+
+  // Answers when the database is restored: replaying a day of WAL can take minutes.
+  @ApiRoute(ROUTES.restoreBackupToMoment)
+  async restoreToMoment(@Req() req: AuthenticatedRequest) {
+    const { to, backupId } = parseRequest(ROUTES.restoreBackupToMoment, req).body;
+    const r = await this.rpc.send(Rpc.backupArchiveRestore, { id: backupId ?? '', target: 'scratch', to }, { timeoutMs: RESTORE_TIMEOUT_MS });
+    return { baseBackupId: r.backupId, recoveredTo: r.recoveredTo, scratchDatabase: r.scratchDatabase, walSegments: r.walSegments, restored: r.restored, durationMs: Number(r.durationMs) };
   }
 
   @ApiRoute(ROUTES.drillBackup)

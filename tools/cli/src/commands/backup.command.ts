@@ -1,4 +1,6 @@
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { fromBinary } from '@bufbuild/protobuf';
+import { AppError, backupProgressSubject, backupV1, ErrorCode, Rpc } from '@overskill/contracts';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../cli-context';
@@ -14,12 +16,12 @@ const SUBCOMMANDS: Record<string, Options> = {
   list: { limit: { type: 'string' } },
   show: { id: { type: 'string' } },
   verify: { file: { type: 'string' }, id: { type: 'string' } },
-  restore: { file: { type: 'string' }, id: { type: 'string' }, target: { type: 'string' }, force: { type: 'boolean' }, app: { type: 'string' } },
+  restore: { file: { type: 'string' }, id: { type: 'string' }, target: { type: 'string' }, force: { type: 'boolean' }, app: { type: 'string' }, to: { type: 'string' } },
   drill: { id: { type: 'string' } },
   prune: { 'dry-run': { type: 'boolean' } },
 };
 
-export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archive of full|database|repos|config|redis (tar + zstd, age to every
+export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archive of full|database|repos|config|redis|base (tar + zstd, age to every
          [--compress] [--deploy] [--json] recipient with --encrypt; --compress is the default); --deploy marks the
                                           pre-deployment config backup
   backup list [--limit <n>] [--json]      Backups: id, type, status, size, created, verified, drill result
@@ -29,6 +31,8 @@ export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archiv
   backup restore --file <archive>|--id <id> Into scratch (default: a new database and folder) or over live data
          [--target scratch|live] [--force] (--target live needs --force and takes a safety backup first);
          [--app <appId>] [--json]         --app restores only that app's repository
+  backup restore --to <time>|latest       The database as of a moment (ISO time with zone): the newest base backup
+         [--id <base id>] [--target …]    before it plus the WAL archive, replayed by PostgreSQL
   backup drill [--id <id>] [--json]       Restore the newest backup into scratch and compare it with its manifest
   backup prune [--dry-run] [--json]       Apply the retention policy (BACKUP_RETENTION_DAYS, BACKUP_GFS)`;
 
@@ -48,16 +52,38 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
-// While a long step runs on the backup service: elapsed time on stderr (a terminal only).
-async function withProgress<T>(label: string, json: boolean, work: Promise<T>): Promise<T> {
-  if (json || !process.stderr.isTTY) return work;
+// While a long step runs on the backup service it publishes its progress on a subject of this
+// call's own: a line with bytes, rate and ETA on a terminal, or JSON lines on stderr with --json.
+async function withProgress<T>(ctx: CliContext, label: string, json: boolean, work: (progressSubject: string) => Promise<T>): Promise<T> {
+  const show = !json && process.stderr.isTTY;
+  const subject = backupProgressSubject(randomBytes(12).toString('base64url'));
   const started = Date.now();
-  const timer = setInterval(() => process.stderr.write(`\r${label}… ${Math.round((Date.now() - started) / 1000)} s`), 1000);
+  let stepStarted = started;
+  let step = '';
+  const unsubscribe = ctx.subscribe(subject, (data) => {
+    const p = fromBinary(backupV1.BackupProgressSchema, data);
+    const done = Number(p.done);
+    const total = Number(p.total);
+    if (p.step !== step) [step, stepStarted] = [p.step, Date.now()];
+    const seconds = Math.max((Date.now() - stepStarted) / 1000, 0.001);
+    const rate = done / seconds;
+    const etaS = total > 0 && rate > 0 ? Math.max(0, Math.round((total - done) / rate)) : null;
+    if (json) {
+      process.stderr.write(`${JSON.stringify({ progress: label, step: p.step, unit: p.unit, done, total, ratePerS: Math.round(rate), etaS })}\n`);
+      return;
+    }
+    if (!show) return;
+    const amount = (n: number) => (p.unit === 'bytes' ? formatBytes(n) : `${n} ${p.unit}`);
+    const of = total > 0 ? ` of ${amount(total)}` : '';
+    process.stderr.write(`\r\x1b[K${label}: ${p.step} ${amount(done)}${of}, ${amount(Math.round(rate))}/s${etaS === null ? '' : `, ETA ${etaS} s`}`);
+  });
+  const timer = show ? setInterval(() => step || process.stderr.write(`\r${label}… ${Math.round((Date.now() - started) / 1000)} s`), 1000) : undefined;
   try {
-    return await work;
+    return await work(subject);
   } finally {
-    clearInterval(timer);
-    process.stderr.write(`\r${' '.repeat(label.length + 12)}\r`);
+    unsubscribe();
+    if (timer) clearInterval(timer);
+    if (show) process.stderr.write('\r\x1b[K');
   }
 }
 
@@ -91,10 +117,10 @@ async function createWithProgress(ctx: CliContext, req: { type: string; encrypt:
   }
 }
 
-function idOrFile(values: { id?: string; file?: string }, positional: string[]): { id: string; file: string } {
+function idOrFile(values: { id?: string; file?: string }, positional: string[], optional = false): { id: string; file: string } {
   const id = values.id ?? (positional[0] && /^[0-9a-f-]{36}$/i.test(positional[0]) ? positional[0] : '');
   const file = values.file ?? (!id && positional[0] ? positional[0] : '');
-  if (!id && !file) throw new CliError('give --file <archive> (a name in BACKUP_DIR) or --id <backup id>');
+  if (!id && !file && !optional) throw new CliError('give --file <archive> (a name in BACKUP_DIR) or --id <backup id>');
   return { id, file };
 }
 
@@ -106,7 +132,7 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   if (sub === 'create') {
     const type = str('type');
-    if (!type) throw new CliError('backup create needs --type full|database|repos|config|redis');
+    if (!type) throw new CliError('backup create needs --type full|database|repos|config|redis|base');
     const r = await createWithProgress(ctx, { type, encrypt: values.encrypt === true, trigger: values.deploy ? 'deploy' : '' }, json);
     const b = r.backup;
     if (!b) throw new CliError('the backup service answered without a backup');
@@ -137,16 +163,19 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   }
   if (sub === 'verify') {
     const target = idOrFile({ id: str('id'), file: str('file') }, positionals);
-    const r = await withProgress('verify', json, ctx.rpc.send(Rpc.backupArchiveVerify, target, { timeoutMs: LONG_MS }));
+    const r = await withProgress(ctx, 'verify', json, (progressSubject) => ctx.rpc.send(Rpc.backupArchiveVerify, { ...target, progressSubject }, { timeoutMs: LONG_MS }));
     if (json) return { text: JSON.stringify({ ok: r.ok, backupId: r.backupId, file: r.file, checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) }), code: r.ok ? 0 : 1 };
     const lines = r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}${c.ok ? '' : `: ${c.detail}`}`);
     lines.unshift(`${r.file}: ${r.ok ? 'verified' : 'FAILED verification'}`);
     return { text: lines.join('\n'), code: r.ok ? 0 : 1 };
   }
   if (sub === 'restore') {
-    const target = idOrFile({ id: str('id'), file: str('file') }, positionals);
+    // With --to the base backup is chosen by time unless one is named.
+    const to = str('to') ?? '';
+    const target = idOrFile({ id: str('id'), file: str('file') }, positionals, to !== '');
     const where = str('target') ?? 'scratch';
-    const r = await withProgress(`restore to ${where}`, json, ctx.rpc.send(Rpc.backupArchiveRestore, { ...target, target: where, force: values.force === true, appId: str('app') ?? '' }, { timeoutMs: LONG_MS }));
+    const req = { ...target, target: where, force: values.force === true, appId: str('app') ?? '', to };
+    const r = await withProgress(ctx, `restore to ${where}`, json, (progressSubject) => ctx.rpc.send(Rpc.backupArchiveRestore, { ...req, progressSubject }, { timeoutMs: LONG_MS }));
     const out = {
       backupId: r.backupId,
       target: r.target,
@@ -155,16 +184,20 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
       safetyBackupId: r.safetyBackupId || null,
       restored: r.restored,
       durationMs: Number(r.durationMs),
+      recoveredTo: r.recoveredTo || null,
+      walSegments: r.walSegments,
     };
     if (json) return { text: JSON.stringify(out), code: 0 };
     const lines = [`restored backup ${r.backupId} to ${r.target} in ${(Number(r.durationMs) / 1000).toFixed(1)} s: ${r.restored.join(', ')}`];
+    if (r.recoveredTo) lines.push(`database as of ${r.recoveredTo} (the last transaction replayed from ${r.walSegments} WAL segments after base backup ${r.backupId})`);
     if (r.safetyBackupId) lines.push(`safety backup of what was replaced: ${r.safetyBackupId}`);
     if (r.scratchDatabase) lines.push(`scratch database: ${r.scratchDatabase} (drop it when done)`);
     if (r.scratchDir) lines.push(`scratch folder: ${r.scratchDir}`);
     return { text: lines.join('\n'), code: 0 };
   }
   if (sub === 'drill') {
-    const r = await withProgress('drill', json, ctx.rpc.send(Rpc.backupDrillRun, { id: str('id') ?? positionals[0] ?? '' }, { timeoutMs: LONG_MS }));
+    const id = str('id') ?? positionals[0] ?? '';
+    const r = await withProgress(ctx, 'drill', json, (progressSubject) => ctx.rpc.send(Rpc.backupDrillRun, { id, progressSubject }, { timeoutMs: LONG_MS }));
     const out = { backupId: r.backupId, ok: r.ok, rtoMs: Number(r.rtoMs), findings: r.findings, tablesCompared: r.tablesCompared, repositoriesCompared: r.repositoriesCompared };
     if (json) return { text: JSON.stringify(out), code: r.ok ? 0 : 1 };
     const head = `drill of backup ${r.backupId}: ${r.ok ? 'passed' : 'FAILED'}; restore took ${(out.rtoMs / 1000).toFixed(1)} s; ${r.tablesCompared} tables and ${r.repositoriesCompared} repositories compared`;
@@ -172,8 +205,9 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   }
   if (sub === 'prune') {
     const r = await ctx.rpc.send(Rpc.backupArchivePrune, { dryRun: values['dry-run'] === true }, { timeoutMs: 600_000 });
-    if (json) return { text: JSON.stringify({ dryRun: r.dryRun, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) }), code: 0 };
-    const lines = [`${r.dryRun ? 'would remove' : 'removed'} ${r.expired.length} backups`, ...r.expired.map((e) => `  ${e.id}  ${e.kind.padEnd(8)}  ${e.createdAt}  ${e.fileName}`)];
+    if (json) return { text: JSON.stringify({ dryRun: r.dryRun, walSegments: r.walSegments, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) }), code: 0 };
+    const wal = r.walSegments > 0 ? ` and ${r.walSegments} WAL segments no kept base backup needs` : '';
+    const lines = [`${r.dryRun ? 'would remove' : 'removed'} ${r.expired.length} backups${wal}`, ...r.expired.map((e) => `  ${e.id}  ${e.kind.padEnd(8)}  ${e.createdAt}  ${e.fileName}`)];
     return { text: lines.join('\n'), code: 0 };
   }
   throw new CliError(`unknown command "backup ${sub}"; see \`npx overskill --help\``);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/backup/v1/backup.proto.
  */
 export const file_overskill_backup_v1_backup: GenFile = /*@__PURE__*/
-  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLxAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCRIWCg5wcm9ncmVzc19ieXRlcxgTIAEoAyIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIlkKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkSEgoKYmFja2dyb3VuZBgEIAEoCCIeChBCYWNrdXBHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIlcKEUJhY2t1cEdldFJlc3BvbnNlEisKBmJhY2t1cBgBIAEoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhUKDW1hbmlmZXN0X2pzb24YAiABKAkiQwoTQmFja3VwVmVyaWZ5UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEhIKCmJhY2tncm91bmQYAyABKAgiNwoLQmFja3VwQ2hlY2sSDAoEbmFtZRgBIAEoCRIKCgJvaxgCIAEoCBIOCgZkZXRhaWwYAyABKAkihgEKFEJhY2t1cFZlcmlmeVJlc3BvbnNlEgoKAm9rGAEgASgIEhEKCWJhY2t1cF9pZBgCIAEoCRIMCgRmaWxlGAMgASgJEjAKBmNoZWNrcxgEIAMoCzIgLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwQ2hlY2sSDwoHcGVuZGluZxgFIAEoCCJfChRCYWNrdXBSZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEg4KBnRhcmdldBgDIAEoCRINCgVmb3JjZRgEIAEoCBIOCgZhcHBfaWQYBSABKAkiqgEKFUJhY2t1cFJlc3RvcmVSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSDgoGdGFyZ2V0GAIgASgJEhgKEHNjcmF0Y2hfZGF0YWJhc2UYAyABKAkSEwoLc2NyYXRjaF9kaXIYBCABKAkSGAoQc2FmZXR5X2JhY2t1cF9pZBgFIAEoCRIQCghyZXN0b3JlZBgGIAMoCRITCgtkdXJhdGlvbl9tcxgHIAEoAyI0ChJCYWNrdXBEcmlsbFJlcXVlc3QSCgoCaWQYASABKAkSEgoKYmFja2dyb3VuZBgCIAEoCCKfAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUSDwoHcGVuZGluZxgHIAEoCCIlChJCYWNrdXBQcnVuZVJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJUChNCYWNrdXBQcnVuZVJlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLAoHZXhwaXJlZBgCIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwYgZwcm90bzM");
+  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLxAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCRIWCg5wcm9ncmVzc19ieXRlcxgTIAEoAyIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIlkKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkSEgoKYmFja2dyb3VuZBgEIAEoCCIeChBCYWNrdXBHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIlcKEUJhY2t1cEdldFJlc3BvbnNlEisKBmJhY2t1cBgBIAEoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhUKDW1hbmlmZXN0X2pzb24YAiABKAkiXQoTQmFja3VwVmVyaWZ5UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEhIKCmJhY2tncm91bmQYAyABKAgSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgEIAEoCSI3CgtCYWNrdXBDaGVjaxIMCgRuYW1lGAEgASgJEgoKAm9rGAIgASgIEg4KBmRldGFpbBgDIAEoCSKGAQoUQmFja3VwVmVyaWZ5UmVzcG9uc2USCgoCb2sYASABKAgSEQoJYmFja3VwX2lkGAIgASgJEgwKBGZpbGUYAyABKAkSMAoGY2hlY2tzGAQgAygLMiAub3ZlcnNraWxsLmJhY2t1cC52MS5CYWNrdXBDaGVjaxIPCgdwZW5kaW5nGAUgASgIIoUBChRCYWNrdXBSZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEg4KBnRhcmdldBgDIAEoCRINCgVmb3JjZRgEIAEoCBIOCgZhcHBfaWQYBSABKAkSCgoCdG8YBiABKAkSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgHIAEoCSLWAQoVQmFja3VwUmVzdG9yZVJlc3BvbnNlEhEKCWJhY2t1cF9pZBgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSGAoQc2NyYXRjaF9kYXRhYmFzZRgDIAEoCRITCgtzY3JhdGNoX2RpchgEIAEoCRIYChBzYWZldHlfYmFja3VwX2lkGAUgASgJEhAKCHJlc3RvcmVkGAYgAygJEhMKC2R1cmF0aW9uX21zGAcgASgDEhQKDHJlY292ZXJlZF90bxgIIAEoCRIUCgx3YWxfc2VnbWVudHMYCSABKAUiTgoSQmFja3VwRHJpbGxSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCmJhY2tncm91bmQYAiABKAgSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgDIAEoCSJJCg5CYWNrdXBQcm9ncmVzcxIMCgRzdGVwGAEgASgJEgwKBGRvbmUYAiABKAMSDQoFdG90YWwYAyABKAMSDAoEdW5pdBgEIAEoCSKfAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUSDwoHcGVuZGluZxgHIAEoCCIlChJCYWNrdXBQcnVuZVJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJqChNCYWNrdXBQcnVuZVJlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLAoHZXhwaXJlZBgCIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhQKDHdhbF9zZWdtZW50cxgDIAEoBWIGcHJvdG8z");
 
 /**
  * @generated from message overskill.backup.v1.Backup
@@ -266,6 +266,13 @@ export type BackupVerifyRequest = Message<"overskill.backup.v1.BackupVerifyReque
    * @generated from field: bool background = 3;
    */
   background: boolean;
+
+  /**
+   * backupProgressSubject(id): BackupProgress messages while it runs ("" = none).
+   *
+   * @generated from field: string progress_subject = 4;
+   */
+  progressSubject: string;
 };
 
 /**
@@ -375,6 +382,18 @@ export type BackupRestoreRequest = Message<"overskill.backup.v1.BackupRestoreReq
    * @generated from field: string app_id = 5;
    */
   appId: string;
+
+  /**
+   * Point-in-time: "latest" or an ISO time with its zone; the database from a base backup and the WAL.
+   *
+   * @generated from field: string to = 6;
+   */
+  to: string;
+
+  /**
+   * @generated from field: string progress_subject = 7;
+   */
+  progressSubject: string;
 };
 
 /**
@@ -422,6 +441,18 @@ export type BackupRestoreResponse = Message<"overskill.backup.v1.BackupRestoreRe
    * @generated from field: int64 duration_ms = 7;
    */
   durationMs: bigint;
+
+  /**
+   * Point-in-time restores: the commit time of the last transaction the database now holds.
+   *
+   * @generated from field: string recovered_to = 8;
+   */
+  recoveredTo: string;
+
+  /**
+   * @generated from field: int32 wal_segments = 9;
+   */
+  walSegments: number;
 };
 
 /**
@@ -448,6 +479,11 @@ export type BackupDrillRequest = Message<"overskill.backup.v1.BackupDrillRequest
    * @generated from field: bool background = 2;
    */
   background: boolean;
+
+  /**
+   * @generated from field: string progress_subject = 3;
+   */
+  progressSubject: string;
 };
 
 /**
@@ -456,6 +492,46 @@ export type BackupDrillRequest = Message<"overskill.backup.v1.BackupDrillRequest
  */
 export const BackupDrillRequestSchema: GenMessage<BackupDrillRequest> = /*@__PURE__*/
   messageDesc(file_overskill_backup_v1_backup, 11);
+
+/**
+ * Published on a progress_subject (core NATS) while verify, restore or drill runs.
+ *
+ * @generated from message overskill.backup.v1.BackupProgress
+ */
+export type BackupProgress = Message<"overskill.backup.v1.BackupProgress"> & {
+  /**
+   * checksum | unpack | artifacts | wal | replay | restore | compare
+   *
+   * @generated from field: string step = 1;
+   */
+  step: string;
+
+  /**
+   * @generated from field: int64 done = 2;
+   */
+  done: bigint;
+
+  /**
+   * 0 when unknown
+   *
+   * @generated from field: int64 total = 3;
+   */
+  total: bigint;
+
+  /**
+   * bytes | segments
+   *
+   * @generated from field: string unit = 4;
+   */
+  unit: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.BackupProgress.
+ * Use `create(BackupProgressSchema)` to create a new message.
+ */
+export const BackupProgressSchema: GenMessage<BackupProgress> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 12);
 
 /**
  * @generated from message overskill.backup.v1.BackupDrillResponse
@@ -502,7 +578,7 @@ export type BackupDrillResponse = Message<"overskill.backup.v1.BackupDrillRespon
  * Use `create(BackupDrillResponseSchema)` to create a new message.
  */
 export const BackupDrillResponseSchema: GenMessage<BackupDrillResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_backup_v1_backup, 12);
+  messageDesc(file_overskill_backup_v1_backup, 13);
 
 /**
  * backup.archive.prune.v1
@@ -521,7 +597,7 @@ export type BackupPruneRequest = Message<"overskill.backup.v1.BackupPruneRequest
  * Use `create(BackupPruneRequestSchema)` to create a new message.
  */
 export const BackupPruneRequestSchema: GenMessage<BackupPruneRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_backup_v1_backup, 13);
+  messageDesc(file_overskill_backup_v1_backup, 14);
 
 /**
  * @generated from message overskill.backup.v1.BackupPruneResponse
@@ -536,6 +612,13 @@ export type BackupPruneResponse = Message<"overskill.backup.v1.BackupPruneRespon
    * @generated from field: repeated overskill.backup.v1.Backup expired = 2;
    */
   expired: Backup[];
+
+  /**
+   * WAL segments removed: older than the oldest kept base backup.
+   *
+   * @generated from field: int32 wal_segments = 3;
+   */
+  walSegments: number;
 };
 
 /**
@@ -543,5 +626,5 @@ export type BackupPruneResponse = Message<"overskill.backup.v1.BackupPruneRespon
  * Use `create(BackupPruneResponseSchema)` to create a new message.
  */
 export const BackupPruneResponseSchema: GenMessage<BackupPruneResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_backup_v1_backup, 14);
+  messageDesc(file_overskill_backup_v1_backup, 15);
 
