@@ -1,4 +1,4 @@
-import { makeServerWritable, runAllMigrations, startPostgres, type RunningPostgres } from '@overskill/testing';
+import { makeServerWritable, runAllMigrations, startPostgres, type RunningPostgres, type StackNatsSeeds } from '@overskill/testing';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBackupFixture, type BackupFixture } from './backup-fixture';
@@ -17,7 +17,7 @@ export interface PitrFixture {
 // A PostgreSQL cluster of its own that archives its WAL through deploy/scripts/wal-archive.sh
 // (encrypted to the fixture's two keys) into `walDir`, with a backup service reading that archive.
 export async function startPitrFixture(
-  stack: { natsUrl: string; databaseUrl: string; redisUrl: string; dataDir: string },
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds; databaseUrl: string; redisUrl: string; dataDir: string },
   name: string,
   opts: { archiveTimeoutS: number; env?: Record<string, string> },
 ): Promise<PitrFixture> {

@@ -29,6 +29,8 @@ export interface BusRoleSpec {
 
 const RUN_EVENTS = 'run.events.*';
 const AI_STREAM_CHUNKS = 'aistream.chunk.*';
+// backupProgressSubject(): the caller picks an unguessable id and listens before it asks.
+const BACKUP_PROGRESS = 'backupprogress.*';
 const everyHealthPing = Object.values(HealthPing);
 
 export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
@@ -38,12 +40,12 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.appCreate, Rpc.appGet, Rpc.appList, Rpc.appUpdate, Rpc.appDelete, Rpc.messagePost, Rpc.messageList,
       Rpc.runGet, Rpc.runList, Rpc.runCancel, Rpc.runEventsList,
       Rpc.projectCreate, Rpc.projectGet, Rpc.projectList, Rpc.projectUpdate, Rpc.projectDelete,
-      Rpc.githubDeliveryIngest, Rpc.taskList, Rpc.taskGet, Rpc.taskRunning,
+      Rpc.githubDeliveryIngest, Rpc.taskList, Rpc.taskGet, Rpc.taskRunning, Rpc.taskCancel, Rpc.taskRetry,
       Rpc.aiCompletionCreate, Rpc.aiCompletionStream, Rpc.aiRouterStatus, Rpc.aiCacheStats, Rpc.aiUsageSummary, Rpc.aiModelSwitch,
-      Rpc.analyticsConsoleRead, Rpc.analyticsNetworkRead, Rpc.analyticsToolStatsRead,
+      Rpc.analyticsConsoleRead, Rpc.analyticsNetworkRead, Rpc.analyticsToolStatsRead, Rpc.analyticsAiUsageDaily,
       Rpc.previewGet, Rpc.previewRotate, Rpc.previewRestart, Rpc.previewScreenshot,
       Rpc.gitFileShow, Rpc.gitRepoDiff, Rpc.gitRepoLog, Rpc.gitRepoRestore, Rpc.gitTreeList,
-      Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify, Rpc.backupDrillRun,
+      Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify, Rpc.backupArchiveRestore, Rpc.backupDrillRun,
     ],
     publishes: [Events.auditRecorded],
     consumes: [],
@@ -55,6 +57,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     calls: [
       Rpc.aiCompletionCreate, Rpc.toolCallExecute, Rpc.toolCatalogList, Rpc.previewCheck,
       Rpc.gitRepoInit, Rpc.gitRepoCommit, Rpc.gitRepoDiff, Rpc.gitRepoRestore, Rpc.gitRepoStatus,
+      Rpc.gitRepoClone, Rpc.gitRepoPush, Rpc.gitBranchCreate, Rpc.gitBranchSwitch,
     ],
     publishes: [Events.runRequested, Events.githubDeliveryReceived, Events.runFinished],
     consumes: [
@@ -105,7 +108,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     calls: [],
     publishes: [],
     consumes: [],
-    livePublish: [],
+    livePublish: [BACKUP_PROGRESS],
     liveSubscribe: [],
     managesStreams: false,
   },
@@ -113,7 +116,8 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     calls: [
       ...everyHealthPing,
       Rpc.apiKeyCreate, Rpc.apiKeyList, Rpc.apiKeyRotate, Rpc.apiKeyRevoke,
-      Rpc.projectCreate, Rpc.projectList, Rpc.projectDelete, Rpc.taskList, Rpc.taskGet, Rpc.taskRunning, Rpc.githubRateLimit,
+      Rpc.projectCreate, Rpc.projectList, Rpc.projectDelete, Rpc.taskList, Rpc.taskGet, Rpc.taskRunning, Rpc.taskCancel, Rpc.taskRetry,
+      Rpc.githubRateLimit,
       Rpc.aiRouterStatus, Rpc.aiCacheStats, Rpc.aiUsageSummary, Rpc.aiModelSwitch,
       Rpc.gitRepoCleanup,
       Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify,
@@ -122,7 +126,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     publishes: [],
     consumes: [],
     livePublish: [],
-    liveSubscribe: [],
+    liveSubscribe: [BACKUP_PROGRESS],
     managesStreams: false,
   },
 };
