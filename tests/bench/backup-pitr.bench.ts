@@ -1,6 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
+import { stackNatsCredentials } from '@overskill/testing';
 import { execFileSync } from 'node:child_process';
 import type { NatsConnection } from 'nats';
 import { integrationStack } from '../support/integration-env';
@@ -36,7 +37,7 @@ describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
     const machine = machineInfo();
     pitr = await startPitrFixture(stack, 'bench-pitr', { archiveTimeoutS: ARCHIVE_TIMEOUT_S, env: { BACKUP_COPY_DIR: '' } });
     const { fx } = pitr;
-    nc = await connectNats(stack.natsUrl, 'bench-pitr');
+    nc = await connectNats(stack.natsUrl, 'bench-pitr', stackNatsCredentials(stack));
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-pitr'), 3_600_000);
     execFileSync('pgbench', ['-i', '-q', '-s', String(SCALE), '--foreign-keys', fx.databaseUrl], { stdio: 'ignore' });
     fx.psql('ALTER TABLE public.pgbench_accounts SET SCHEMA analytics; ALTER TABLE public.pgbench_branches SET SCHEMA analytics');

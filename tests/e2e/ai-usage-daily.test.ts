@@ -1,6 +1,7 @@
 import { Events } from '@overskill/contracts';
 import { connectNats, publishDurable } from '@overskill/messaging';
 import { randomUUID } from 'node:crypto';
+import { stackNatsCredentials } from '@overskill/testing';
 import type { NatsConnection } from 'nats';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
@@ -48,7 +49,7 @@ describe('AI usage by day and app', () => {
   beforeAll(async () => {
     h = await startGatewayHarness({ name: 'ai-usage-daily', redisDb: 13, services: ['gateway', 'analytics'] });
     admin = h.key('usage-team', 'admin');
-    nc = await connectNats(h.natsUrl, 'ai-usage-daily-test');
+    nc = await connectNats(h.natsUrl, 'ai-usage-daily-test', stackNatsCredentials(h));
   }, 120_000);
 
   afterAll(async () => {

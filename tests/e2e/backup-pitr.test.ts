@@ -1,6 +1,7 @@
 import { ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
+import { stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +45,7 @@ describe('backup: point-in-time recovery', () => {
     pitr = await startPitrFixture(stack, 'backup-pitr', { archiveTimeoutS: ARCHIVE_TIMEOUT_S });
     ({ fx, walDir } = pitr);
     fx.psql('CREATE SCHEMA canary; CREATE TABLE canary.ticks (n int PRIMARY KEY, at timestamptz NOT NULL)');
-    nc = await connectNats(stack.natsUrl, 'backup-pitr-test');
+    nc = await connectNats(stack.natsUrl, 'backup-pitr-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-pitr-test'), 30_000);
   }, 180_000);
 
@@ -114,7 +115,7 @@ describe('backup: point-in-time recovery', () => {
     await sleep(ARCHIVE_TIMEOUT_S * 1000 + 1500);
     // Through the operator's CLI, with its progress (WAL segments checked and replayed) on stderr.
     const run = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), 'backup', 'restore', '--to', to, '--json'], {
-      env: { ...process.env, NATS_URL: stack.natsUrl },
+      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli, NATS_NKEY_SEED_FILE: '' },
       encoding: 'utf8',
       timeout: 180_000,
     });
