@@ -65,8 +65,8 @@ interface GaugeWatch {
   stop(): Promise<void>;
 }
 
-// As kubelet and Prometheus would: every second, each service's /health/ready (the probe that
-// refreshes overskill_dependency_up), then its /metrics, read for the gauge of the faulted server.
+// As Prometheus would: every second, each service's /metrics (which checks the dependencies
+// itself, no readiness probe needed), read for the gauge of the faulted server.
 function watchGauge(urls: Record<string, string | undefined>, server: 'nats' | 'postgres' | 'redis'): GaugeWatch {
   const watch: GaugeWatch = { seenDown: new Set(), last: new Map(), reporting: new Set(), stop: async () => undefined };
   let running = true;
@@ -75,7 +75,6 @@ function watchGauge(urls: Record<string, string | undefined>, server: 'nats' | '
       await Promise.all(
         Object.entries(urls).map(async ([service, url]) => {
           if (!url) return;
-          await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5000) }).then((res) => res.arrayBuffer(), () => undefined);
           const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) }).then((res) => res.text(), () => '');
           for (const dependency of GAUGES[server]) {
             const match = new RegExp(`^overskill_dependency_up\\{[^}]*dependency="${dependency}"[^}]*\\} (\\d+)`, 'm').exec(text);
