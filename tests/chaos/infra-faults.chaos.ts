@@ -195,6 +195,7 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
 
     await new Promise((r) => setTimeout(r, 600));
     const gauge = watchGauge(platform.urls, server);
+    const pidsBefore = platform.pids();
     const pid = stack.pids()[server]!;
     if (fault === 'kill') {
       process.kill(pid, 'SIGKILL');
@@ -255,6 +256,8 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
     figures.push(
       `| ${server} | ${fault} | ${runIds.length} | ${completed} | ${failed}${failedCodes ? ` (${failedCodes})` : ''} | ${stuck} | ${refused.length} | ${traffic.sent} | ${traffic.ok} | ${traffic.refused503} | ${lost}${lostDetail} | ${accepted.length} / ${stored} | ${readyAfterMs} | ${gauge.seenDown.size}/${gauge.reporting.size} (${[...gauge.seenDown].sort().join(', ')}) | ${gaugeAfter} |`,
     );
+    // Every service reconnected by itself: the same processes throughout.
+    expect(platform.pids()).toEqual(pidsBefore);
     // The alert rules' metric went to 0 during the outage and is back to 1 everywhere after it.
     expect(gauge.seenDown.size).toBeGreaterThan(0);
     expect(gaugeAfter.startsWith('1 in')).toBe(true);
