@@ -141,8 +141,6 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
         AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
         GATEWAY_RATE_LIMIT_IP_MAX: '1000000',
         GATEWAY_RATE_LIMIT_KEY_MAX: '1000000',
-        // Every posted run really in flight at once, not four at a time behind a queue.
-        RUN_CONCURRENCY: String(RUNS),
       },
     });
   }, 180_000);
