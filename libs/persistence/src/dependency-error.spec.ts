@@ -3,7 +3,7 @@ import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { createServer, type AddressInfo } from 'node:net';
 import { DatabaseError } from 'pg-protocol';
-import { CannotExecuteNotConnectedError, QueryFailedError } from 'typeorm';
+import { CannotExecuteNotConnectedError, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { createServiceDataSource } from './create-data-source';
 import { asDependencyError } from './dependency-error';
 
@@ -43,6 +43,7 @@ describe('asDependencyError', () => {
     ['a connection exception (08006)', pgServerError('08006', 'connection failure')],
     ['too many connections (53300)', pgServerError('53300', 'sorry, too many clients already')],
     ['a data source never connected', new CannotExecuteNotConnectedError('default')],
+    ['a transaction whose connection died', new QueryRunnerAlreadyReleasedError()],
   ])('maps %s from PostgreSQL', (_, err) => {
     expect(asDependencyError(err)).toMatchObject({ code: ErrorCode.DEPENDENCY_UNAVAILABLE, details: { dependency: 'postgres' } });
   });

@@ -14,8 +14,9 @@ const PG_MESSAGES = [
   /is not queryable$/,
 ];
 
-// TypeORM before its first successful connect (the service started while Postgres was down).
-const TYPEORM_NOT_CONNECTED = new Set(['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError']);
+// TypeORM before its first successful connect (the service started while Postgres was down), and
+// a transaction whose connection died under it (TypeORM released its query runner).
+const TYPEORM_NOT_CONNECTED = new Set(['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError', 'QueryRunnerAlreadyReleasedError']);
 
 // ioredis: the command timed out (a paused server), the socket is down with no offline queue,
 // or the retries for the command ran out; and Redis' own "not now" replies.
