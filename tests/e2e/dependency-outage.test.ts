@@ -74,6 +74,86 @@ describe('dependency outage and recovery', () => {
     expect(platform.pids()).toEqual(pidsBefore);
   });
 
+  // Reads until the gateway answers 200 again (the servers are back).
+  async function servesAgain(list: () => Promise<Response>): Promise<number> {
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await list().catch(() => undefined))?.status ?? 0;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    return status;
+  }
+
+  it('answers 503 with Retry-After, never 500, while PostgreSQL is down', async () => {
+    const { key } = createTeamKey(stack, 'outage-postgres', 'owner');
+    const list = () => fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': key }, signal: AbortSignal.timeout(10_000) });
+    expect((await list()).status).toBe(200);
+
+    await stack.stopServer('postgres');
+    const statuses = new Set<number>();
+    try {
+      // The key is cached; the list needs the orchestrator's database. Its pool loses its
+      // connections (terminated by the shutdown), then cannot open new ones (refused).
+      for (let i = 0; i < 10; i++) {
+        const res = await list();
+        statuses.add(res.status);
+        if (res.status !== 503) continue;
+        expect(res.headers.get('retry-after')).toBe('2');
+        const body = await jsonBody(res);
+        expect(body).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', message: expect.stringMatching(/PostgreSQL|datastore/) });
+        expect(JSON.stringify(body)).not.toMatch(/overskill:overskill@|127\.0\.0\.1|ECONNREFUSED/);
+      }
+    } finally {
+      await stack.startServer('postgres');
+    }
+    expect([...statuses]).toEqual([503]);
+    expect(await servesAgain(list)).toBe(200);
+  });
+
+  it('answers every request within its deadline while Redis is paused (the rate limiter fails open)', async () => {
+    const { key } = createTeamKey(stack, 'outage-redis-pause', 'owner');
+    const list = () => fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': key }, signal: AbortSignal.timeout(10_000) });
+    expect((await list()).status).toBe(200);
+
+    const pid = stack.pids().redis!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // The socket stays open and Redis never answers: every command runs into its timeout.
+      const answers = await Promise.all([list(), list(), list()]);
+      expect(answers.map((res) => res.status)).toEqual([200, 200, 200]);
+      const down = await eventually(gateway, 503);
+      expect(down.checks.redis).toMatchObject({ status: 'down' });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect((await eventually(gateway, 200)).status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After within the deadline while nats-server is paused, and serves again after', async () => {
+    const { key } = createTeamKey(stack, 'outage-nats-pause', 'owner');
+    const list = () => fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': key }, signal: AbortSignal.timeout(9000) });
+    expect((await list()).status).toBe(200);
+    const pidsBefore = platform.pids();
+
+    const pid = stack.pids().nats!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // Sent into a socket nobody reads: the link's pings go unanswered and it is declared stale
+      // well before the request's own 10 s timeout; the request is failed at that moment.
+      const waiting = await list();
+      expect(waiting.status).toBe(503);
+      expect(waiting.headers.get('retry-after')).toBe('2');
+      expect(await jsonBody(waiting)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', message: expect.stringContaining('NATS') });
+      // While the link is down, refused at once.
+      const refused = await list();
+      expect(refused.status).toBe(503);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(await servesAgain(list)).toBe(200);
+    expect(platform.pids()).toEqual(pidsBefore);
+  });
+
   it('answers 503 with Retry-After at once while nats-server is down, and serves again after', async () => {
     const { key } = createTeamKey(stack, 'outage-nats', 'owner');
     const list = () => fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': key }, signal: AbortSignal.timeout(5000) });

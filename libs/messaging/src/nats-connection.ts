@@ -5,7 +5,9 @@ import { connect, Events, nkeys, type Authenticator, type ConnectionOptions, typ
 
 // Reconnect forever: a NATS restart must not take a service down with it. No async stack
 // traces: nats.js would build two Error objects per request for them; our errors carry codes.
-export const NATS_CONNECTION_OPTIONS = { maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000, noAsyncTraces: true } as const;
+// Ping every 2 s, two unanswered pings make the link stale: a paused or wedged nats-server keeps
+// its socket open, and is noticed in 4-6 s instead of by each request's own timeout.
+export const NATS_CONNECTION_OPTIONS = { maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000, pingInterval: 2000, maxPingOut: 2, noAsyncTraces: true } as const;
 
 // Who a connection is on the bus: its role (services use their name, the CLI `cli`), the NKEY
 // seed nats-server knows its public key for, and TLS material for servers that require it.
@@ -111,7 +113,8 @@ export class NatsLink {
 
   // Resolves with the work, or rejects with DEPENDENCY_UNAVAILABLE if the link is or goes down first.
   async whileUp<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.up) throw linkDown();
+    // Not sent at all: the caller may safely send it again, even work that is not idempotent.
+    if (!this.up) throw linkDown({ sent: 'no' });
     return Promise.race([work(), this.nextLoss]);
   }
 
@@ -122,8 +125,8 @@ export class NatsLink {
   }
 }
 
-function linkDown(): AppError {
-  return new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable; retry in a moment');
+function linkDown(details: Record<string, string> = {}): AppError {
+  return new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable; retry in a moment', details);
 }
 
 const links = new WeakMap<NatsConnection, NatsLink>();

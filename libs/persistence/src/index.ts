@@ -2,3 +2,4 @@ export * from './create-data-source';
 export * from './run-migrations';
 export * from './persistence.module';
 export * from './app-write-lock';
+export * from './dependency-error';

@@ -7,6 +7,16 @@ import { REDIS } from './redis.token';
 
 export { REDIS };
 
+// No offline queue: while Redis is down a command fails at once instead of piling up. A command
+// timeout: a paused or wedged Redis keeps its socket open and never answers, and no request may
+// wait on it past its deadline (the error maps to DEPENDENCY_UNAVAILABLE).
+export const REDIS_CLIENT_OPTIONS = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  connectTimeout: 2000,
+  commandTimeout: 2000,
+  retryStrategy: (n: number) => Math.min(n * 200, 2000),
+} as const;
 
 export function postgresHealthIndicator(dataSource: DataSource): HealthIndicator {
   return {
@@ -86,8 +96,7 @@ export class RedisModule {
       providers: [
         {
           provide: REDIS,
-          // No offline queue: while Redis is down a command fails at once instead of piling up.
-          useFactory: () => new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) }),
+          useFactory: () => new Redis(url, REDIS_CLIENT_OPTIONS),
         },
         RedisLifecycle,
         AppWriteLock,

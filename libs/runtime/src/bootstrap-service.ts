@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceName } from '@overskill/contracts';
-import { MessagingModule, natsCredentialsFromEnv, NatsRpcServer, RpcErrorFilter } from '@overskill/messaging';
+import { MessagingModule, natsCredentialsFromEnv, NatsRpcServer } from '@overskill/messaging';
 import {
   ConfigError,
   createLogger,
@@ -16,6 +16,7 @@ import {
 } from '@overskill/observability';
 import type { FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import { DependencyAwareRpcErrorFilter } from './dependency-aware-rpc-error.filter';
 import { writeHeapSnapshotOnSignal } from './heap-snapshot';
 import type { ServiceEnv } from './service-env';
 
@@ -73,7 +74,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
     { strategy: new NatsRpcServer({ service: def.service, natsUrl: def.env.NATS_URL, credentials, metrics, logger }) },
     { deferInitialization: true },
   );
-  microservice.useGlobalFilters(new RpcErrorFilter(logger));
+  microservice.useGlobalFilters(new DependencyAwareRpcErrorFilter(logger));
   // What connectMicroservice does when not deferred; the app's own init runs the lifecycle hooks once.
   const deferred = microservice as unknown as { registerListeners(): void; setIsInitialized(v: boolean): void; setIsInitHookCalled(v: boolean): void };
   deferred.registerListeners();

@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import { AuditService } from './audit/audit.service';
 import { gatewayEnvSchema } from './config';
 import { registerConsole } from './console/console-static';
-import { HttpErrorFilter, noteErrorCode, toHttpError } from './errors/http-error.filter';
+import { HttpErrorFilter, noteErrorCode, RETRY_AFTER_SECONDS, toHttpError } from './errors/http-error.filter';
 import { GatewayModule } from './gateway.module';
 import { DrainController } from './http/drain';
 import { registerEdge } from './http/edge';
@@ -40,6 +40,7 @@ runService(() => {
         .setErrorHandler((error, request, reply) => {
           const { status, body } = toHttpError(error, logger);
           noteErrorCode(request, body.code);
+          if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
           void reply.status(status).send(body);
         });
       await registerEdge(app, { env, logger, limiter: app.get(RateLimiter), audit: app.get(AuditService), drain: app.get(DrainController) });

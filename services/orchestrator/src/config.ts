@@ -57,6 +57,8 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   RUN_RETRY_MAX_MS: z.coerce.number().int().min(1).max(300_000).default(8000),
   // A run waits out the team's model rate limit (ai-router's retry time) up to this long in all.
   RUN_RATE_LIMIT_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+  // A run waits out an infrastructure outage (bus or datastore down) up to this long per call.
+  RUN_OUTAGE_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   RUN_MODEL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   RUN_TOOL_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   // git-service under many concurrent runs can take a while; a timed-out call is retried.

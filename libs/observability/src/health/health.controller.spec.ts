@@ -115,6 +115,15 @@ describe('HealthController', () => {
     expect(response.body).toMatch(/^process_resident_memory_bytes\{service="health-controller-spec"\} \d+/m);
   });
 
+  it('GET /metrics checks the dependencies itself: the gauge follows an outage with no readiness probe', async () => {
+    const gauge = async () => prometheusSample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'overskill_dependency_up', { dependency: 'redis', service: SERVICE });
+    expect(await gauge()).toBe(1);
+    dependencies.redis = false;
+    expect(await gauge()).toBe(0);
+    dependencies.redis = true;
+    expect(await gauge()).toBe(1);
+  });
+
   it('leaves the routes out when healthRoutes is false, still providing HealthRegistry', async () => {
     const bare = await startApp({ healthRoutes: false });
     try {

@@ -33,18 +33,22 @@ export class HealthController {
 
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: ProbeReply): Promise<HealthReport> {
-    const report = await runHealthChecks(this.options.service, this.registry.list(), {
-      timeoutMs: this.options.readinessTimeoutMs,
-      metrics: this.options.metrics,
-    });
+    const report = await this.check();
     // Answered here rather than thrown: a global exception filter would reshape the report.
     if (report.status !== 'ok') reply.status(503);
     reply.header('cache-control', 'no-store');
     return report;
   }
 
+  private check(): Promise<HealthReport> {
+    return runHealthChecks(this.options.service, this.registry.list(), { timeoutMs: this.options.readinessTimeoutMs, metrics: this.options.metrics });
+  }
+
   @Get('metrics')
   async metrics(@Res({ passthrough: true }) reply: ProbeReply): Promise<string> {
+    // The dependency gauge is as fresh as the scrape: the alert rules read it, and not every
+    // deployment probes /health/ready (compose checks liveness only).
+    await this.check();
     const { registry } = this.options.metrics;
     reply.header('content-type', registry.contentType);
     return registry.metrics();

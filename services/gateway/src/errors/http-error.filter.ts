@@ -1,6 +1,7 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { AppError, ErrorCode, errorHttpStatus } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
+import { asDependencyError } from '@overskill/persistence';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -10,7 +11,7 @@ export interface HttpErrorBody {
   correlationId: string;
 }
 
-const RETRY_AFTER_SECONDS = 2;
+export const RETRY_AFTER_SECONDS = 2;
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   401: ErrorCode.UNAUTHENTICATED,
@@ -24,8 +25,10 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 // The HTTP transport's one error mapper: { code, message, correlationId } with the code's
 // status. Unknown errors are logged with their stack and answered as INTERNAL, nothing more.
-export function toHttpError(exception: unknown, logger: Logger): { status: number; body: HttpErrorBody } {
+export function toHttpError(thrown: unknown, logger: Logger): { status: number; body: HttpErrorBody } {
   const correlationId = requestContext.get()?.correlationId ?? '';
+  // The gateway's own datastores down (keys, sessions, audit): 503, like any service's.
+  const exception = asDependencyError(thrown) ?? thrown;
   if (exception instanceof AppError) {
     return { status: errorHttpStatus[exception.code], body: { code: exception.code, message: exception.message, correlationId } };
   }

@@ -22,11 +22,15 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {n, ttl}`;
 
+// How long the limiter leaves Redis alone after a failed call.
+const LIMITER_BACKOFF_MS = 2000;
+
 type LimiterRedis = Redis & { gatewayRateHit(key: string, windowMs: number): Promise<[number, number]> };
 
 @Injectable()
 export class RateLimiter {
   private readonly redis: LimiterRedis;
+  private skipRedisUntil = 0;
 
   constructor(@Inject(REDIS) redis: Redis, @Inject(LOGGER) private readonly logger: Logger) {
     if (!('gatewayRateHit' in redis)) redis.defineCommand('gatewayRateHit', { numberOfKeys: 1, lua: SCRIPT });
@@ -35,13 +39,17 @@ export class RateLimiter {
 
   async hit(bucket: string, limit: number, windowSeconds: number): Promise<RateDecision> {
     const windowMs = windowSeconds * 1000;
+    const unlimited = { allowed: true, limit, remaining: limit, resetSeconds: windowSeconds, windowSeconds };
+    // Redis just failed: skip it for a moment rather than make every request wait out its timeout.
+    if (performance.now() < this.skipRedisUntil) return unlimited;
     try {
       const [count, ttlMs] = await this.redis.gatewayRateHit(`gw:rl:${windowSeconds}:${bucket}`, windowMs);
       return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)), windowSeconds };
     } catch (err) {
-      // Redis down: serve rather than refuse everyone; /health/ready already reports Redis.
-      this.logger.warn({ err: (err as Error).message }, 'rate limiter unavailable; request allowed');
-      return { allowed: true, limit, remaining: limit, resetSeconds: windowSeconds, windowSeconds };
+      // Redis down: serve rather than refuse everyone (fail open); /health/ready reports Redis.
+      this.skipRedisUntil = performance.now() + LIMITER_BACKOFF_MS;
+      this.logger.warn({ err: (err as Error).message, backoffMs: LIMITER_BACKOFF_MS }, 'rate limiter unavailable; requests allowed');
+      return unlimited;
     }
   }
 }

@@ -197,6 +197,24 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_BUDGET_EXCEEDED } });
   });
 
+  it('waits out a bus outage before a tool call left, and calls one lost while waiting "outcome unknown"', async () => {
+    answers = [[{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }], [{ tool: 'write_file', id: 'tu-2', input: { path: 'b.txt' } }], [{ text: 'Done.' }]];
+    const wrote = tools.execute.getMockImplementation()!;
+    tools.execute
+      // The bus was down when the first call was made: nothing left, so it is sent again.
+      .mockRejectedValueOnce(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable', { sent: 'no' }))
+      .mockImplementationOnce(wrote)
+      // The second was sent, then the link dropped before the answer: it may have run.
+      .mockRejectedValueOnce(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable'));
+    await loop.execute(run.id);
+
+    expect(tools.execute.mock.calls.map((c) => (c[0] as { toolUseId: string }).toolUseId)).toEqual(['tu-1', 'tu-1', 'tu-2']);
+    const calls = steps.filter((s) => s.kind === 'tool_call').map((s) => s.data);
+    expect(calls[0]).toMatchObject({ toolUseId: 'tu-1', output: 'wrote tu-1', isError: false });
+    expect(calls[1]).toMatchObject({ toolUseId: 'tu-2', inDoubt: true, isError: true });
+    expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ reply: 'Done.' }) }]);
+  });
+
   it('stops with a dependency error and rolls back when tool-runner stays unavailable', async () => {
     answers = [[{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }]];
     tools.execute.mockRejectedValue(new AppError(ErrorCode.RPC_NO_RESPONDERS, 'no responders'));

@@ -307,7 +307,8 @@ export class AgentLoopService {
         );
         outcome = { toolUseId: use.id, name: use.name, output: reply.output, isError: reply.isError, errorCode: reply.errorCode, bytesWritten: Number(reply.bytesWritten) };
       } catch (err) {
-        if (!(err instanceof AppError && err.code === ErrorCode.RPC_TIMEOUT)) throw err;
+        // No answer, or the bus went down while waiting for one: it may have run.
+        if (!(err instanceof AppError && (err.code === ErrorCode.RPC_TIMEOUT || err.code === ErrorCode.DEPENDENCY_UNAVAILABLE))) throw err;
         this.inDoubt.inc();
         outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
@@ -328,7 +329,7 @@ export class AgentLoopService {
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
-    return withDependencyRetry(dependency, { attempts: this.env.RUN_RETRY_ATTEMPTS, baseMs: this.env.RUN_RETRY_BASE_MS, maxMs: this.env.RUN_RETRY_MAX_MS, rateLimitWaitMs: this.env.RUN_RATE_LIMIT_WAIT_MS }, fn, () => journal.throwIfStopped()).catch((err: unknown) => {
+    return withDependencyRetry(dependency, { attempts: this.env.RUN_RETRY_ATTEMPTS, baseMs: this.env.RUN_RETRY_BASE_MS, maxMs: this.env.RUN_RETRY_MAX_MS, rateLimitWaitMs: this.env.RUN_RATE_LIMIT_WAIT_MS, outageWaitMs: this.env.RUN_OUTAGE_WAIT_MS }, fn, () => journal.throwIfStopped()).catch((err: unknown) => {
       if (dependency === 'ai' && err instanceof AppError && err.code === ErrorCode.AI_BUDGET_EXCEEDED) {
         throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `ai-router refused the call: ${err.message}`);
       }

@@ -36,6 +36,36 @@ describe('withDependencyRetry', () => {
     expect(always).toHaveBeenCalledTimes(4);
   });
 
+  it('waits out an infrastructure outage without spending attempts, up to the outage cap', async () => {
+    const down = () => new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable', { sent: 'no' });
+    const slept: number[] = [];
+    const policy = { ...noSleep, outageWaitMs: 10_000, sleep: (ms: number) => (slept.push(ms), Promise.resolve()) };
+    // Six failures: more than the three attempts, fewer than ten seconds of polling.
+    const call = jest.fn();
+    for (let i = 0; i < 6; i++) call.mockRejectedValueOnce(down());
+    call.mockResolvedValue('ok');
+    await expect(withDependencyRetry('git', policy, call)).resolves.toBe('ok');
+    expect(call).toHaveBeenCalledTimes(7);
+    expect(slept.every((ms) => ms >= 500 && ms <= 1000)).toBe(true);
+
+    // Past the cap the outage spends attempts, then the run fails with a code naming the dependency.
+    const always = jest.fn().mockImplementation(() => Promise.reject(down()));
+    await expect(withDependencyRetry('ai', { ...policy, outageWaitMs: 3000 }, always)).rejects.toMatchObject({ code: ErrorCode.RUN_AI_UNAVAILABLE });
+    const waited = always.mock.calls.length - 3;
+    expect(waited).toBeGreaterThanOrEqual(3);
+    expect(waited).toBeLessThanOrEqual(7);
+  });
+
+  it('waits out an outage for a tool call only when the call never left', async () => {
+    const policy = { ...noSleep, outageWaitMs: 10_000 };
+    const neverSent = jest.fn().mockRejectedValueOnce(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'bus down', { sent: 'no' })).mockResolvedValue('ok');
+    await expect(withDependencyRetry('tools', policy, neverSent)).resolves.toBe('ok');
+    // Lost while waiting for the answer: it may have run, so it is not sent again.
+    const inDoubt = jest.fn().mockRejectedValue(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'bus down'));
+    await expect(withDependencyRetry('tools', policy, inDoubt)).rejects.toMatchObject({ code: ErrorCode.DEPENDENCY_UNAVAILABLE });
+    expect(inDoubt).toHaveBeenCalledTimes(1);
+  });
+
   it('stops waiting when the run is cancelled between attempts', async () => {
     const call = jest.fn().mockRejectedValue(new AppError(ErrorCode.RPC_NO_RESPONDERS, 'nobody'));
     const cancelled = () => {
@@ -48,6 +78,8 @@ describe('withDependencyRetry', () => {
   it('retries a tool call only when it surely never arrived', () => {
     expect(isRetryable('tools', new AppError(ErrorCode.RPC_NO_RESPONDERS, ''))).toBe(true);
     expect(isRetryable('tools', new AppError(ErrorCode.RPC_TIMEOUT, ''))).toBe(false);
+    expect(isRetryable('tools', new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, '', { sent: 'no' }))).toBe(true);
+    expect(isRetryable('tools', new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, ''))).toBe(false);
     expect(isRetryable('ai', new AppError(ErrorCode.RPC_TIMEOUT, ''))).toBe(true);
     expect(isRetryable('git', new Error('boom'))).toBe(false);
   });

@@ -31,12 +31,27 @@ export interface RetryPolicy {
   // Waiting out the team's model rate limit (AI_RATE_LIMITED with a retry time) is not an
   // outage: it does not count as an attempt, up to this much waiting in all.
   rateLimitWaitMs?: number;
+  // An infrastructure outage (the bus or a datastore down: DEPENDENCY_UNAVAILABLE) is waited out,
+  // polling about once a second without spending attempts, up to this much waiting in all: a
+  // restarted server is back within seconds, and a run that goes on loses nothing.
+  outageWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
+const OUTAGE_POLL_MS = 1000;
+
 export function isRetryable(dependency: Dependency, err: unknown): boolean {
   if (!(err instanceof AppError)) return false;
-  return dependency === 'tools' ? NOT_DELIVERED.has(err.code) : UNAVAILABLE.has(err.code);
+  return dependency === 'tools' ? NOT_DELIVERED.has(err.code) || neverSent(err) : UNAVAILABLE.has(err.code);
+}
+
+// The bus was down before the request left: nothing arrived anywhere.
+function neverSent(err: AppError): boolean {
+  return err.code === ErrorCode.DEPENDENCY_UNAVAILABLE && err.details?.['sent'] === 'no';
+}
+
+function isOutage(dependency: Dependency, err: AppError): boolean {
+  return err.code === ErrorCode.DEPENDENCY_UNAVAILABLE && (dependency !== 'tools' || neverSent(err));
 }
 
 // Exponential backoff with full jitter; after the last attempt the run fails with a code
@@ -45,6 +60,7 @@ export async function withDependencyRetry<T>(dependency: Dependency, policy: Ret
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let lastCode = '';
   let rateLimitWaitLeft = policy.rateLimitWaitMs ?? 0;
+  let outageWaitLeft = policy.outageWaitMs ?? 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
@@ -56,6 +72,14 @@ export async function withDependencyRetry<T>(dependency: Dependency, policy: Ret
         rateLimitWaitLeft -= retryAfterMs;
         attempt--;
         await sleep(retryAfterMs + Math.random() * 250);
+        shouldStop?.();
+        continue;
+      }
+      if (isOutage(dependency, err as AppError) && outageWaitLeft > 0) {
+        const waitMs = Math.min(outageWaitLeft, OUTAGE_POLL_MS / 2 + Math.random() * (OUTAGE_POLL_MS / 2));
+        outageWaitLeft -= waitMs;
+        attempt--;
+        await sleep(waitMs);
         shouldStop?.();
         continue;
       }
