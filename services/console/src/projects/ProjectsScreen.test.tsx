@@ -37,6 +37,12 @@ const task = (status: Task['status'], priority: number, createdAt = '2026-03-01T
   priority,
   branch: `overskill/issue-${n}`,
   pendingFollowUps: 0,
+  runId: null,
+  pullNumber: null,
+  answerUrl: null,
+  errorCode: null,
+  errorMessage: null,
+  attempts: 0,
   createdAt,
   updatedAt: createdAt,
 });
