@@ -8,7 +8,7 @@ import { ErrorNotice, Loading } from '@console/ui/states';
 import { RunTimeline } from '@console/workspace/RunTimeline';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { answerLink, isTaskActive, issueUrl, priorityName, STATUS_LABEL, taskActions } from './project-model';
+import { answerLink, isTaskFinished, issueUrl, priorityName, STATUS_LABEL, taskActions } from './project-model';
 
 // One task: its issue, state, priority, branch, the pull request or comment that answered it, why
 // it failed, and its run's steps (the app workspace's timeline); cancel and retry for members.
@@ -17,8 +17,9 @@ export function TaskDetail({ taskId }: { taskId: string }) {
   const task = useQuery({
     queryKey: ['task', taskId],
     queryFn: () => api<Task>(`/api/tasks/${taskId}`),
-    // A finished task changes only by a retry, which answers the new task itself.
-    refetchInterval: (q) => (q.state.data && !isTaskActive(q.state.data.status) ? false : 5000),
+    // A finished task changes only by a retry, which answers the new task itself; one awaiting a
+    // response is queued again by the reply.
+    refetchInterval: (q) => (q.state.data && isTaskFinished(q.state.data.status) ? false : 5000),
   });
   const projectId = task.data?.projectId;
   const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api<Project>(`/api/projects/${projectId}`), enabled: Boolean(projectId) });

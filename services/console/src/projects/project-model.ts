@@ -31,9 +31,14 @@ export function issueUrl(task: Pick<Task, 'repository' | 'issueNumber'>): string
   return `https://github.com/${task.repository}/issues/${task.issueNumber}`;
 }
 
-// Queued or running: the task still moves (its run, its answer), so its screen keeps refreshing.
+// Queued or running: what a cancel stops.
 export function isTaskActive(status: TaskStatus): boolean {
   return status === 'queued' || status === 'running';
+}
+
+// Completed, failed or cancelled: only a retry moves it again.
+export function isTaskFinished(status: TaskStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
 
 // What the API lets a member do with a task in this state (anything else answers 409).
