@@ -3,46 +3,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Task } from '../api/types';
 import { controllableStream, json, mockFetch, renderSignedIn, session, sse } from '../test-utils';
 import { TaskDetail } from './TaskDetail';
+import { PROJECT_ID, projectFixture, taskFixture } from './project-fixtures';
 import { answerLink, taskActions } from './project-model';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const PID = '33333333-3333-4333-8333-333333333333';
-const TID = '44444444-4444-4444-8444-000000000001';
+const PID = PROJECT_ID;
+const project = projectFixture;
+const task = (overrides: Partial<Task>): Task => taskFixture(12, { title: 'Checkout is broken', priority: 100, ...overrides });
+const TID = task({}).id;
 const RID = '55555555-5555-4555-8555-000000000001';
-const project = {
-  id: PID,
-  repository: 'acme/shop',
-  auth: { kind: 'token', appId: null, installationId: null },
-  labels: { trigger: 'overskill', processing: 'processing', awaitingResponse: 'awaiting-response', completed: 'completed', failed: 'failed' },
-  priorityLabels: [{ label: 'urgent', priority: 100 }],
-  baseBranch: 'main',
-  answerMode: 'auto',
-  concurrency: 2,
-  permissions: [],
-  createdAt: '2026-03-01T00:00:00Z',
-  updatedAt: '2026-03-01T00:00:00Z',
-};
-const task = (overrides: Partial<Task>): Task => ({
-  id: TID,
-  projectId: PID,
-  repository: 'acme/shop',
-  issueNumber: 12,
-  title: 'Checkout is broken',
-  status: 'queued',
-  priority: 100,
-  branch: 'overskill/issue-12',
-  pendingFollowUps: 0,
-  runId: null,
-  pullNumber: null,
-  answerUrl: null,
-  errorCode: null,
-  errorMessage: null,
-  attempts: 0,
-  createdAt: '2026-03-01T00:00:00Z',
-  updatedAt: '2026-03-01T00:00:00Z',
-  ...overrides,
-});
 const run = (status: string, steps: Array<{ seq: number; kind: string }>) => ({
   id: RID,
   appId: 'a1',
