@@ -1,4 +1,4 @@
-import { demoResponder } from '@overskill/testing';
+import { demoResponder, GitHttpFake } from '@overskill/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { droppableProxy, launchChromium, screenshot, seriousViolations, type DroppableProxy } from '../support/browser';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
@@ -14,6 +14,9 @@ describe('console in Chromium', () => {
   let viewer: { key: string; teamId: string };
   let appId: string;
   const contexts: BrowserContext[] = [];
+  // The repository tasks are cloned from and pushed to (real git http-backend on loopback).
+  const GOOD_TOKEN = 'ghp_console_good_0123456789';
+  const remote = new GitHttpFake({ token: GOOD_TOKEN });
 
   async function newPage(base = h.gateway, viewport = { width: 1280, height: 800 }): Promise<Page> {
     const context = await browser.newContext({ baseURL: base, viewport });
@@ -48,7 +51,20 @@ describe('console in Chromium', () => {
   }
 
   beforeAll(async () => {
-    h = await startGatewayHarness({ name: 'console-browser', redisDb: 10, env: { GATEWAY_RATE_LIMIT_IP_MAX: '100000', GATEWAY_RATE_LIMIT_KEY_MAX: '100000' } });
+    const remoteUrl = await remote.start();
+    remote.createRepo('acme/shop', { 'README.md': '# Shop\n' });
+    h = await startGatewayHarness({
+      name: 'console-browser',
+      redisDb: 10,
+      env: {
+        GATEWAY_RATE_LIMIT_IP_MAX: '100000',
+        GATEWAY_RATE_LIMIT_KEY_MAX: '100000',
+        GITHUB_GIT_URL: remoteUrl,
+        GIT_REMOTE_ALLOWED_HOSTS: '127.0.0.1',
+        GIT_REMOTE_ALLOW_HTTP: 'true',
+        TASK_SCHEDULE_INTERVAL_MS: '200',
+      },
+    });
     // Each model turn takes a moment, so the browser sees the run stream in step by step.
     h.anthropic.respondWith((request) => ({ ...demoResponder(request), delayMs: 700 }));
     owner = h.key('console-e2e', 'owner');
@@ -60,6 +76,7 @@ describe('console in Chromium', () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await h?.stop();
+    await remote.stop();
   });
 
   it('sign in → create an app → send a message → steps stream → files → diff → restore → a new version', async () => {
@@ -200,10 +217,10 @@ describe('console in Chromium', () => {
     await screenshot(page, '09-admin-health');
   });
 
-  it('projects → tasks: add a project (a missing permission shown as the API names it), the queue by state and priority, a task, edit; a viewer reads only', async () => {
+  it('projects → tasks: add a project (a missing permission shown as the API names it), tasks worked by priority, a task with its run and pull request, edit; a viewer reads only', async () => {
     const alice = { login: 'alice', id: 11, type: 'User' as const };
-    h.github.addRepo('acme', 'shop');
-    h.github.addToken('ghp_console_good_0123456789', alice, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
+    h.github.addRepo('acme', 'shop', { refs: () => remote.refs('acme/shop') });
+    h.github.addToken(GOOD_TOKEN, alice, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
     h.github.addToken('ghp_console_limited_012345', alice, { metadata: 'read', contents: 'write', issues: 'write' });
     const page = await newPage();
     await signIn(page, owner.key);
@@ -228,7 +245,8 @@ describe('console in Chromium', () => {
     expect(await page.content()).not.toContain('ghp_console_good');
     await page.getByText('No tasks yet').waitFor();
 
-    // Three labelled issues become tasks; the queue orders them by state, then priority.
+    // Three labelled issues become tasks, worked by the orchestrator: each an agent run on a clone,
+    // its branch pushed and a draft pull request opened.
     const titles: Record<string, string> = { low: 'Tidy the footer', urgent: 'Checkout is broken', high: 'Add a search box' };
     for (const label of ['low', 'urgent', 'high']) {
       const n = h.github.createIssue('acme/shop', { title: titles[label]!, labels: [label], user: alice });
@@ -237,26 +255,43 @@ describe('console in Chromium', () => {
     }
     await until(async () => (await h.api(`/api/projects/${projectId}/tasks`, { key: owner.key })).body.data.length === 3);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click();
-    const queued = page.getByRole('grid', { name: 'Queue: Queued' });
-    await queued.waitFor();
-    const order = await queued.locator('tbody [role=rowheader]').allInnerTexts();
-    expect(order.map((t) => t.replace(/^#\d+ /, ''))).toEqual([titles.urgent, titles.high, titles.low]);
-    await queued.getByText('urgent (100)').waitFor();
+    await page.getByRole('grid', { name: /^Queue: / }).first().waitFor();
     await expectAccessible(page, 'projects and queue');
     await screenshot(page, '11-projects');
 
-    await queued.getByRole('link', { name: new RegExp(titles.urgent!) }).click();
+    const tasksOf = async () => (await h.api(`/api/projects/${projectId}/tasks`, { key: owner.key })).body.data as Array<{ id: string; title: string; status: string; answerUrl: string | null }>;
+    await until(async () => (await tasksOf()).every((t) => t.status === 'completed'), 120_000);
+    const urgent = (await tasksOf()).find((t) => t.title === titles.urgent)!;
+    await page.reload();
+    await page.getByText('No task is queued or running.').waitFor();
+    await page.getByRole('link', { name: 'acme/shop' }).click();
+    // Grouped by state, each state highest priority first.
+    const completed = page.getByRole('grid', { name: 'Tasks: Completed' });
+    await completed.waitFor();
+    const order = await completed.locator('tbody [role=rowheader]').allInnerTexts();
+    expect(order.map((t) => t.replace(/^#\d+ /, ''))).toEqual([titles.urgent, titles.high, titles.low]);
+    await completed.getByText('urgent (100)').waitFor();
+
+    await completed.getByRole('link', { name: new RegExp(titles.urgent!) }).click();
     await page.getByRole('heading', { name: new RegExp(titles.urgent!), level: 1 }).waitFor();
     const issueLink = page.getByRole('link', { name: /acme\/shop#\d+/ });
     expect(await issueLink.getAttribute('href')).toMatch(/^https:\/\/github\.com\/acme\/shop\/issues\/\d+$/);
     await page.getByText(/^overskill\/issue-\d+$/).waitFor();
+    // The draft pull request that answered it, and the run's steps in the workspace's timeline.
+    const pull = page.getByRole('link', { name: /^Pull request #\d+$/ });
+    expect(await pull.getAttribute('href')).toBe(urgent.answerUrl);
+    const steps = page.getByTestId('run-steps').locator('li');
+    await steps.filter({ hasText: 'Model turn' }).first().waitFor();
+    await page.locator('.run .badge.completed').waitFor();
+    // A completed task can be neither cancelled nor retried.
+    expect(await page.getByRole('button', { name: /^(Cancel|Retry) task$/ }).count()).toBe(0);
     await expectAccessible(page, 'task');
     await screenshot(page, '12-task');
 
     await page.getByRole('link', { name: '← acme/shop' }).click();
-    await page.getByRole('grid', { name: 'Tasks: Queued' }).waitFor();
-    await page.getByLabel('State').selectOption('completed');
-    await page.getByText('No completed tasks.').waitFor();
+    await page.getByRole('grid', { name: 'Tasks: Completed' }).waitFor();
+    await page.getByLabel('State').selectOption('failed');
+    await page.getByText('No failed tasks.').waitFor();
     await page.getByRole('button', { name: 'Edit' }).click();
     expect(await page.getByLabel(/New token/).inputValue()).toBe('');
     await page.getByLabel('Tasks at once').fill('4');
@@ -269,7 +304,7 @@ describe('console in Chromium', () => {
     const phone = await newPage(h.gateway, { width: 390, height: 844 });
     await signIn(phone, owner.key);
     await phone.goto('/projects');
-    await phone.getByRole('grid', { name: 'Queue: Queued' }).waitFor();
+    await phone.getByText('No task is queued or running.').waitFor();
     expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await expectAccessible(phone, 'projects (phone)');
     await screenshot(phone, '14-projects-phone');
@@ -277,12 +312,12 @@ describe('console in Chromium', () => {
     const viewerPage = await newPage();
     await signIn(viewerPage, viewer.key);
     await viewerPage.goto(`/projects/${projectId}`);
-    await viewerPage.getByRole('grid', { name: 'Tasks: Queued' }).waitFor();
+    await viewerPage.getByRole('grid', { name: 'Tasks: Completed' }).waitFor();
     expect(await viewerPage.getByRole('button', { name: /^(Edit|Delete)$/ }).count()).toBe(0);
     await viewerPage.getByRole('link', { name: '← Projects' }).click();
-    await viewerPage.getByRole('grid', { name: 'Queue: Queued' }).waitFor();
+    await viewerPage.getByRole('link', { name: 'acme/shop' }).waitFor();
     expect(await viewerPage.getByRole('button', { name: 'New project' }).count()).toBe(0);
-  });
+  }, 240_000);
 
   it('AI usage and cost by day and by app, the app named, one app by day; at a phone size too', async () => {
     const page = await newPage();

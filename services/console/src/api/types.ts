@@ -275,6 +275,14 @@ export interface Task {
   priority: number;
   branch: string;
   pendingFollowUps: number;
+  // The agent run working (or that worked) the task; a retry may start another.
+  runId: string | null;
+  pullNumber: number | null;
+  // The pull request or comment that answered the issue.
+  answerUrl: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attempts: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,45 +1,19 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Project, Task } from '../api/types';
+import type { Task } from '../api/types';
 import { json, mockFetch, renderSignedIn, session } from '../test-utils';
 import { ProjectDetail } from './ProjectDetail';
 import { ProjectsScreen } from './ProjectsScreen';
 import { TaskDetail } from './TaskDetail';
+import { PROJECT_ID, projectFixture, taskFixture } from './project-fixtures';
 import { groupTasks, updateBody, formValues } from './project-model';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const PID = '33333333-3333-4333-8333-333333333333';
-const project: Project = {
-  id: PID,
-  repository: 'acme/shop',
-  auth: { kind: 'token', appId: null, installationId: null },
-  labels: { trigger: 'overskill', processing: 'processing', awaitingResponse: 'awaiting-response', completed: 'completed', failed: 'failed' },
-  priorityLabels: [
-    { label: 'urgent', priority: 100 },
-    { label: 'normal', priority: 50 },
-  ],
-  baseBranch: 'main',
-  answerMode: 'auto',
-  concurrency: 2,
-  permissions: ['issues=write', 'pull_requests=write'],
-  createdAt: '2026-03-01T00:00:00Z',
-  updatedAt: '2026-03-01T00:00:00Z',
-};
+const PID = PROJECT_ID;
+const project = projectFixture;
 let n = 0;
-const task = (status: Task['status'], priority: number, createdAt = '2026-03-01T00:00:00Z'): Task => ({
-  id: `44444444-4444-4444-8444-${String(++n).padStart(12, '0')}`,
-  projectId: PID,
-  repository: 'acme/shop',
-  issueNumber: n,
-  title: `Issue ${n}`,
-  status,
-  priority,
-  branch: `overskill/issue-${n}`,
-  pendingFollowUps: 0,
-  createdAt,
-  updatedAt: createdAt,
-});
+const task = (status: Task['status'], priority: number, createdAt = '2026-03-01T00:00:00Z'): Task => taskFixture(++n, { status, priority, createdAt, updatedAt: createdAt });
 
 describe('project and task logic', () => {
   it('groups tasks by state, running first, each highest priority then oldest first', () => {

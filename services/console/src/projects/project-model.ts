@@ -31,6 +31,35 @@ export function issueUrl(task: Pick<Task, 'repository' | 'issueNumber'>): string
   return `https://github.com/${task.repository}/issues/${task.issueNumber}`;
 }
 
+// Queued or running: what a cancel stops.
+export function isTaskActive(status: TaskStatus): boolean {
+  return status === 'queued' || status === 'running';
+}
+
+// Completed, failed or cancelled: only a retry moves it again.
+export function isTaskFinished(status: TaskStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+// What the API lets a member do with a task in this state (anything else answers 409).
+export function taskActions(status: TaskStatus): { canCancel: boolean; canRetry: boolean } {
+  return { canCancel: isTaskActive(status), canRetry: status === 'failed' || status === 'cancelled' };
+}
+
+// The pull request or comment that answered the issue, as a link; only http(s) addresses are
+// followed, whatever the API carries.
+export function answerLink(task: Pick<Task, 'answerUrl' | 'pullNumber'>): { href: string; label: string } | null {
+  if (!task.answerUrl) return null;
+  let url: URL;
+  try {
+    url = new URL(task.answerUrl);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  return { href: url.href, label: task.pullNumber ? `Pull request #${task.pullNumber}` : 'Comment on the issue' };
+}
+
 export interface ProjectFormValues {
   repository: string;
   authKind: 'token' | 'app';

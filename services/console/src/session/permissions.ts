@@ -18,6 +18,7 @@ export const ACTIONS = {
   readApps: { minRole: 'viewer', scope: 'apps:read' },
   readProjects: { minRole: 'viewer', scope: 'projects:read' },
   manageProjects: { minRole: 'admin', scope: 'projects:write' },
+  manageTasks: { minRole: 'member', scope: 'projects:write' },
   manageKeys: { minRole: 'admin', scope: 'keys:manage' },
   readAudit: { minRole: 'admin', scope: 'audit:read' },
   readAdmin: { minRole: 'admin', scope: 'admin:read' },

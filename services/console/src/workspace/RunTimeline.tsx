@@ -18,8 +18,9 @@ const KIND_LABELS: Record<string, string> = {
   run_resumed: 'Resumed',
 };
 
-// A run as it happens: the steps already recorded, then the live stream, merged by seq.
-export function RunTimeline({ runId, onFinished }: { runId: string; onFinished: () => void }) {
+// A run as it happens: the steps already recorded, then the live stream, merged by seq. Where the
+// run belongs to something with its own cancel (a task), `cancellable={false}` leaves that to it.
+export function RunTimeline({ runId, onFinished, cancellable = true }: { runId: string; onFinished: () => void; cancellable?: boolean }) {
   const { session } = useSession();
   const client = useQueryClient();
   const run = useQuery({ queryKey: ['run', runId], queryFn: () => api<Run>(`/api/runs/${runId}`) });
@@ -65,7 +66,7 @@ export function RunTimeline({ runId, onFinished }: { runId: string; onFinished: 
         <span className="small muted" aria-live="polite" data-testid="stream-state">
           {running ? (state === 'reconnecting' ? 'Reconnecting…' : state === 'live' ? 'Live' : state === 'failed' ? `Stream stopped: ${detail ?? ''}` : 'Connecting…') : ''}
         </span>
-        {running && can(session, 'cancelRun') ? (
+        {running && cancellable && can(session, 'cancelRun') ? (
           <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
             Cancel run
           </button>
