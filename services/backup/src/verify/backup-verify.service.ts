@@ -177,7 +177,7 @@ export class BackupVerifyService {
     }
     if (problems.length === 0 && consistent) {
       const last = chain.segments[chain.segments.length - 1];
-      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256` });
+      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256${warnings.length ? ` (${warnings.length} in one copy only)` : ''}` });
     }
   }
 
