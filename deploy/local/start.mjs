@@ -236,13 +236,16 @@ async function waitForHttp200(record, url, timeoutMs) {
   return false;
 }
 
-// archive_command writes into BACKUP_DIR/wal, encrypted when the backup service encrypts.
+// The WAL archive's second copy sits beside the archives' second copy (BACKUP_COPY_DIR/wal), when there is one.
+const WAL_COPY_DIR = process.env.BACKUP_WAL_COPY_DIR || (process.env.BACKUP_COPY_DIR ? path.join(path.resolve(process.env.BACKUP_COPY_DIR), 'wal') : '');
+
+// archive_command writes into BACKUP_DIR/wal (and the copy), encrypted when the backup service encrypts.
 function walArchiving(stackLib) {
-  const walDir = path.join(BACKUP_DIR, 'wal');
-  stackLib.makeServerWritable(walDir);
+  const walDirs = [path.join(BACKUP_DIR, 'wal'), WAL_COPY_DIR].filter(Boolean);
+  for (const dir of walDirs) stackLib.makeServerWritable(dir);
   const recipients = (process.env.BACKUP_AGE_RECIPIENTS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
   const script = path.join(REPO_ROOT, 'deploy', 'scripts', 'wal-archive.sh');
-  return { archive_mode: 'on', archive_timeout: '60', archive_command: [script, '%p', '%f', walDir, ...recipients].join(' ') };
+  return { archive_mode: 'on', archive_timeout: '60', archive_command: [script, '%p', '%f', walDirs.join(','), ...recipients].join(' ') };
 }
 
 function serviceEnv(service, infra, anthropicEnv) {
@@ -255,6 +258,7 @@ function serviceEnv(service, infra, anthropicEnv) {
   if (service.redis) env.REDIS_URL = infra.redisUrl;
   if (service.workspaces) env.WORKSPACES_DIR = WORKSPACES_DIR;
   if (service.backups) env.BACKUP_DIR = BACKUP_DIR;
+  if (service.backups && WAL_COPY_DIR) env.BACKUP_WAL_COPY_DIR = WAL_COPY_DIR;
   // The local PostgreSQL archives its WAL (walArchiving), so base backups can run nightly.
   if (service.backups) env.BACKUP_SCHEDULE_BASE ??= '30 1 * * *';
   if (service.anthropic) Object.assign(env, anthropicEnv);

@@ -3,7 +3,7 @@ import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { rpcError, type BackupFixture } from '../support/backup-fixture';
@@ -30,11 +30,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Point-in-time recovery on a PostgreSQL cluster of the test's own, archiving its WAL through
 // deploy/scripts/wal-archive.sh: a canary row written on a short interval, the cluster destroyed,
 // the database restored to the latest point and to a chosen moment, the loss window measured.
+// The archive has a second copy: segments lost or damaged in the primary are read from it.
 describe('backup: point-in-time recovery', () => {
   const stack = integrationStack();
   let pitr: PitrFixture;
   let fx: BackupFixture;
   let walDir: string;
+  let walCopyDir: string;
+  let baseStartWal = '';
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
   let baseId = '';
@@ -42,8 +45,9 @@ describe('backup: point-in-time recovery', () => {
   let middle = { n: 0, at: 0 };
 
   beforeAll(async () => {
-    pitr = await startPitrFixture(stack, 'backup-pitr', { archiveTimeoutS: ARCHIVE_TIMEOUT_S });
+    pitr = await startPitrFixture(stack, 'backup-pitr', { archiveTimeoutS: ARCHIVE_TIMEOUT_S, walCopy: true });
     ({ fx, walDir } = pitr);
+    walCopyDir = pitr.walCopyDir as string;
     fx.psql('CREATE SCHEMA canary; CREATE TABLE canary.ticks (n int PRIMARY KEY, at timestamptz NOT NULL)');
     nc = await connectNats(stack.natsUrl, 'backup-pitr-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('backup-pitr-test'), 30_000);
@@ -81,6 +85,7 @@ describe('backup: point-in-time recovery', () => {
     baseId = created.backup!.id;
     expect(created.backup!.fileName).toMatch(/-base-[0-9a-f]{8}\.tar\.zst\.age$/);
     const manifest = JSON.parse(created.manifestJson);
+    baseStartWal = manifest.base.startWal;
     expect(manifest.base).toMatchObject({ timeline: 1, walSegmentBytes: 16 * 1024 * 1024 });
     expect(manifest.artifacts.map((a: { path: string }) => a.path).sort()).toEqual(['base/backup_manifest', 'base/base.tar']);
     await writeCanaries(10);
@@ -91,12 +96,14 @@ describe('backup: point-in-time recovery', () => {
     const stored = readdirSync(walDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f));
     expect(stored.length).toBeGreaterThan(1);
     expect(readFileSync(join(walDir, stored[0])).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    // archive_command wrote the same segments to the second copy.
+    expect(readdirSync(walCopyDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f))).toEqual(expect.arrayContaining(stored));
     // Retention drops the WAL older than the oldest kept base backup, and nothing it needs.
     const older = stored.filter((f) => f.slice(0, 24) < manifest.base.startWal);
     expect(older.length).toBeGreaterThan(0);
     const pruned = await rpc.send(Rpc.backupArchivePrune, { dryRun: false }, LONG);
     expect(pruned.walSegments).toBe(older.length);
-    expect(readdirSync(walDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f) && f.slice(0, 24) < manifest.base.startWal)).toEqual([]);
+    for (const dir of [walDir, walCopyDir]) expect(readdirSync(dir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f) && f.slice(0, 24) < manifest.base.startWal)).toEqual([]);
     expect((await rpc.send(Rpc.backupArchiveVerify, { id: baseId }, LONG)).ok).toBe(true);
   }, STEP_MS);
 
@@ -115,7 +122,7 @@ describe('backup: point-in-time recovery', () => {
     await sleep(ARCHIVE_TIMEOUT_S * 1000 + 1500);
     // Through the operator's CLI, with its progress (WAL segments checked and replayed) on stderr.
     const run = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), 'backup', 'restore', '--to', to, '--json'], {
-      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli, NATS_NKEY_SEED_FILE: '' },
+      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli },
       encoding: 'utf8',
       timeout: 180_000,
     });
@@ -130,28 +137,36 @@ describe('backup: point-in-time recovery', () => {
     fx.psql(`DROP DATABASE ${r.scratchDatabase} WITH (FORCE)`, 'postgres');
   }, STEP_MS);
 
-  it('names a flipped byte and a gap in the WAL chain, in verify and restore, and restores nothing', async () => {
+  it('warns of a segment damaged in one copy, and names a segment damaged in both and a gap, in verify and restore, restoring nothing', async () => {
     const segments = readdirSync(walDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f)).sort();
     const victim = segments[Math.floor(segments.length / 2)];
-    const file = join(walDir, victim);
-    const original = readFileSync(file);
-    const flipped = Buffer.from(original);
-    flipped[flipped.length - 40] ^= 0x01;
-    writeFileSync(file, flipped);
+    const files = [join(walDir, victim), join(walCopyDir, victim)];
+    const originals = files.map((f) => readFileSync(f));
+    const flip = (file: string, original: Buffer) => {
+      const flipped = Buffer.from(original);
+      flipped[flipped.length - 40] ^= 0x01;
+      writeFileSync(file, flipped);
+    };
+    // One copy damaged: the chain still restores from the other, so verify passes and says so.
+    flip(files[0], originals[0]);
+    const warned = await rpc.send(Rpc.backupArchiveVerify, { id: baseId }, LONG);
+    expect(warned.ok).toBe(true);
+    expect(warned.checks.find((c) => c.name === `WAL segment ${victim.slice(0, 24)}`)).toMatchObject({ ok: true, detail: expect.stringMatching(/^warning: .*primary .*sha256/) });
+    flip(files[1], originals[1]);
     const verified = await rpc.send(Rpc.backupArchiveVerify, { id: baseId }, LONG);
     expect(verified.ok).toBe(false);
-    expect(verified.checks.find((c) => !c.ok)).toMatchObject({ name: `WAL segment ${victim.slice(0, 24)}`, detail: expect.stringContaining('sha256') });
+    expect(verified.checks.find((c) => !c.ok)).toMatchObject({ name: `WAL segment ${victim.slice(0, 24)}`, detail: expect.stringMatching(/primary .*sha256.*; copy .*sha256/) });
     const refused = await rpcError(rpc.send(Rpc.backupArchiveRestore, { id: '', file: '', target: 'scratch', force: false, appId: '', to: 'latest' }, LONG));
     expect(refused.code).toBe(ErrorCode.BACKUP_ARCHIVE_INVALID);
     expect(refused.message).toContain(victim.slice(0, 24));
-    writeFileSync(file, original);
+    files.forEach((f, i) => writeFileSync(f, originals[i]));
 
-    renameSync(file, `${file}.away`);
+    for (const f of files) renameSync(f, `${f}.away`);
     const gap = await rpc.send(Rpc.backupArchiveVerify, { id: baseId }, LONG);
     expect(gap.checks.find((c) => !c.ok)).toMatchObject({ name: `WAL segment ${victim.slice(0, 24)}`, detail: expect.stringContaining('gap') });
     const noLatest = await rpcError(rpc.send(Rpc.backupArchiveRestore, { id: '', file: '', target: 'scratch', force: false, appId: '', to: 'latest' }, LONG));
     expect(noLatest.message).toContain(`WAL segment ${victim.slice(0, 24)} is missing`);
-    renameSync(`${file}.away`, file);
+    for (const f of files) renameSync(`${f}.away`, f);
     expect(fx.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '${fx.database}_scratch%'`, 'postgres')).toBe('0');
   }, STEP_MS);
 
@@ -169,6 +184,13 @@ describe('backup: point-in-time recovery', () => {
     const last = written[written.length - 1];
     // The host dies: no clean shutdown, no last archiving, the data folder gone; a new cluster.
     await pitr.replaceCluster();
+    // And the WAL disk lost segments: one gone, one damaged in the primary; the copy has both.
+    const needed = readdirSync(walDir).filter((f) => /^[0-9A-F]{24}\.zst\.age$/.test(f) && f.slice(0, 24) >= baseStartWal).sort();
+    expect(needed.length).toBeGreaterThan(2);
+    unlinkSync(join(walDir, needed[1]));
+    const damaged = readFileSync(join(walDir, needed[2]));
+    damaged[damaged.length - 40] ^= 0x01;
+    writeFileSync(join(walDir, needed[2]), damaged);
     // A fresh server has no archive_command: a base backup is refused rather than useless.
     const unarchived = await rpcError(rpc.send(Rpc.backupArchiveCreate, { type: 'base', encrypt: true, trigger: '' }, LONG));
     expect(unarchived.code).toBe(ErrorCode.BACKUP_NOT_CONFIGURED);
@@ -186,5 +208,9 @@ describe('backup: point-in-time recovery', () => {
     expect(lossMs).toBeLessThan(ARCHIVE_TIMEOUT_S * 1000 + 10_000);
     // The newest canary's commit is the last transaction replayed.
     expect(Date.parse(r.recoveredTo)).toBeGreaterThanOrEqual(newest.at);
+    // The service log says which copy each of the two was read from, and why.
+    const log = readFileSync(join(fx.dir, 'logs', 'backup.log'), 'utf8');
+    expect(log).toContain(`WAL segment ${needed[1].slice(0, 24)} read from the copy in ${walCopyDir}: primary ${walDir}: missing from ${walDir}`);
+    expect(log).toMatch(new RegExp(`WAL segment ${needed[2].slice(0, 24)} read from the copy in ${walCopyDir}: primary ${walDir}: sha256 [0-9a-f]{64} differs`));
   }, STEP_MS);
 });

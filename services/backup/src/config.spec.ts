@@ -21,4 +21,14 @@ describe('backup configuration', () => {
     expect(() => backupEnvSchema.parse({ ...base, BACKUP_SCHEDULE_FULL: '0 2 * *' })).toThrow(/cron/);
     expect(() => backupEnvSchema.parse({ ...base, BACKUP_GFS: '7,4' })).toThrow(/daily,weekly,monthly/);
   });
+
+  it('keeps the WAL copy apart from the WAL archive and away from the private key', () => {
+    expect(backupEnvSchema.parse({ ...base, BACKUP_WAL_COPY_DIR: '/data/backups-copy/wal' }).BACKUP_WAL_COPY_DIR).toBe('/data/backups-copy/wal');
+    expect(backupEnvSchema.parse({ ...base, BACKUP_WAL_COPY_DIR: ' ' }).BACKUP_WAL_COPY_DIR).toBeUndefined();
+    // Unset BACKUP_WAL_DIR means BACKUP_DIR/wal: the copy may not sit inside it, nor hold it.
+    expect(() => backupEnvSchema.parse({ ...base, BACKUP_WAL_COPY_DIR: '/data/backups/wal/copy' })).toThrow(/apart from the WAL archive/);
+    expect(() => backupEnvSchema.parse({ ...base, BACKUP_WAL_COPY_DIR: '/data/backups' })).toThrow(/apart from the WAL archive/);
+    expect(() => backupEnvSchema.parse({ ...base, BACKUP_WAL_DIR: '/wal', BACKUP_WAL_COPY_DIR: '/wal/' })).toThrow(/apart from the WAL archive/);
+    expect(() => backupEnvSchema.parse({ ...base, BACKUP_WAL_COPY_DIR: '/walcopy', BACKUP_AGE_IDENTITY_FILE: '/walcopy/k' })).toThrow(/not be inside a backup folder/);
+  });
 });

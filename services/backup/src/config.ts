@@ -53,6 +53,8 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     BACKUP_COPY_DIR: optionalDirectory(),
     // Where archive_command (deploy/scripts/wal-archive.sh) puts WAL segments; unset = BACKUP_DIR/wal.
     BACKUP_WAL_DIR: optionalDirectory(),
+    // The second copy of the WAL archive (another disk; archive_command writes both); unset = one copy.
+    BACKUP_WAL_COPY_DIR: optionalDirectory(),
     // PostgreSQL server tools (pg_ctl, pg_verifybackup) for replaying WAL; unset = /usr/lib/postgresql/<server major>/bin, else PATH.
     BACKUP_PG_BIN_DIR: optionalDirectory(),
     // age public keys: the online key and the offline recovery key (at least two for --encrypt).
@@ -91,13 +93,17 @@ export const backupEnvSchema = serviceEnvSchema(3006)
   })
   .superRefine((e, ctx) => {
     const key = e.BACKUP_AGE_IDENTITY_FILE;
-    for (const dir of [e.BACKUP_DIR, e.BACKUP_COPY_DIR, e.BACKUP_WAL_DIR]) {
+    for (const dir of [e.BACKUP_DIR, e.BACKUP_COPY_DIR, e.BACKUP_WAL_DIR, e.BACKUP_WAL_COPY_DIR]) {
       if (key && dir && inside(resolve(dir), key)) {
         ctx.addIssue({ code: 'custom', path: ['BACKUP_AGE_IDENTITY_FILE'], message: 'must not be inside a backup folder: a key beside the archives protects nothing' });
       }
     }
     if (e.BACKUP_COPY_DIR && inside(e.BACKUP_DIR, e.BACKUP_COPY_DIR)) {
       ctx.addIssue({ code: 'custom', path: ['BACKUP_COPY_DIR'], message: 'must be outside BACKUP_DIR (a second place)' });
+    }
+    const walDir = e.BACKUP_WAL_DIR ?? resolve(e.BACKUP_DIR, 'wal');
+    if (e.BACKUP_WAL_COPY_DIR && (inside(walDir, e.BACKUP_WAL_COPY_DIR) || inside(e.BACKUP_WAL_COPY_DIR, walDir))) {
+      ctx.addIssue({ code: 'custom', path: ['BACKUP_WAL_COPY_DIR'], message: `must be apart from the WAL archive ${walDir}, neither inside it nor holding it (a second place)` });
     }
   });
 export type BackupEnv = ReturnType<typeof backupEnvSchema.parse>;

@@ -237,7 +237,7 @@ export class BackupCreateService {
       if (Date.now() > deadline) {
         throw new AppError(
           ErrorCode.BACKUP_NOT_CONFIGURED,
-          `WAL segment ${info.endWal}, which the base backup needs, did not reach ${this.wal.dir} within ${WAL_ARRIVAL_MS / 1000} s: archive_command must write there (it is "${settings.archiveCommand}")`,
+          `WAL segment ${info.endWal}, which the base backup needs, did not reach ${this.wal.dirs.join(' or ')} within ${WAL_ARRIVAL_MS / 1000} s: archive_command must write there (it is "${settings.archiveCommand}")`,
         );
       }
       await new Promise((r) => setTimeout(r, 500));

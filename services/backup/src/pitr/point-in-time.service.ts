@@ -162,18 +162,18 @@ export class PointInTimeService {
     const stored = await this.wal.stored();
     const chain = await this.wal.chain(base.startWal, base.walSegmentBytes);
     if (!chain.segments.includes(base.endWal)) {
-      throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `WAL segment ${chain.missing[0] ?? base.endWal} is missing from ${this.wal.dir}: base backup cannot be made consistent`);
+      throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `WAL segment ${chain.missing[0] ?? base.endWal} is missing from ${this.wal.dirs.join(' and ')}: base backup cannot be made consistent`);
     }
     if (chain.missing.length > 0 && !target) {
       throw new AppError(
         ErrorCode.BACKUP_ARCHIVE_INVALID,
-        `WAL segment ${chain.missing[0]} is missing from ${this.wal.dir}, so the newest point cannot be reached: restore --to a time before that segment`,
+        `WAL segment ${chain.missing[0]} is missing from ${this.wal.dirs.join(' and ')}, so the newest point cannot be reached: restore --to a time before that segment`,
       );
     }
     let done = 0;
     for (const segment of chain.segments) {
-      const problem = await this.wal.open(segment, stored.get(segment) as string, join(walDir, segment));
-      if (problem) throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `WAL segment ${problem.segment}: ${problem.problem}; nothing was restored`);
+      const read = await this.wal.read(segment, stored.get(segment), { out: join(walDir, segment) });
+      if (!read.usedDir) throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `WAL segment ${segment}: ${read.damaged.join('; ')}; nothing was restored`);
       progress('wal', ++done, chain.segments.length, 'segments');
     }
     return chain.segments.length;

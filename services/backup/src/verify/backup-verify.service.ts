@@ -167,15 +167,17 @@ export class BackupVerifyService {
   // each equal to its recorded sha256 and readable by age and zstd. Problems are named per segment.
   private async checkWalChain(manifest: BackupManifest, checks: VerifyCheck[], progress: Progress): Promise<void> {
     const base = manifest.base as NonNullable<BackupManifest['base']>;
-    const { chain, problems } = await this.wal.check(base.startWal, base.walSegmentBytes, (done, total) => progress('wal', done, total, 'segments'));
+    const { chain, problems, warnings } = await this.wal.check(base.startWal, base.walSegmentBytes, (done, total) => progress('wal', done, total, 'segments'));
     for (const p of problems) checks.push({ name: `WAL segment ${p.segment}`, ok: false, detail: p.problem });
+    // One good copy still restores: a passing check that says so, for the operator to re-copy.
+    for (const w of warnings) checks.push({ name: `WAL segment ${w.segment}`, ok: true, detail: `warning: one copy only, restore reads the other; ${w.problem}` });
     const consistent = chain.segments.includes(base.endWal);
     if (!consistent && !problems.some((p) => p.segment === base.endWal)) {
-      checks.push({ name: `WAL segment ${base.endWal}`, ok: false, detail: `the base backup ends in it and it is not in ${this.wal.dir}: the backup cannot be made consistent` });
+      checks.push({ name: `WAL segment ${base.endWal}`, ok: false, detail: `the base backup ends in it and it is not in ${this.wal.dirs.join(' or ')}: the backup cannot be made consistent` });
     }
     if (problems.length === 0 && consistent) {
       const last = chain.segments[chain.segments.length - 1];
-      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256` });
+      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256${warnings.length ? ` (${warnings.length} in one copy only)` : ''}` });
     }
   }
 
