@@ -11,3 +11,4 @@ export * from './errors';
 export * from './entity-id';
 export * from './bus-roles';
 export * from './nats-authorization';
+export * from './views/json-views';

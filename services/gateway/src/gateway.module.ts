@@ -32,6 +32,8 @@ import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
 import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
+import { BackupAdminService } from './backups/backup-admin.service';
+import { AiUsageService } from './llm/ai-usage.service';
 import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
 import { PreviewApiService } from './preview/preview-api.service';
@@ -81,6 +83,8 @@ export class GatewayModule {
         RunEventsService,
         LlmGatewayService,
         PlatformHealthService,
+        BackupAdminService,
+        AiUsageService,
       ],
       exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, SessionService, RateLimiter, AuditService, DrainController],
     };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Rpc, type orchestratorV1 } from '@overskill/contracts';
+import { Rpc, taskView, type orchestratorV1 } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
 import type { Principal } from '../keys/access';
@@ -101,25 +101,7 @@ export function projectJson(p: orchestratorV1.Project) {
 }
 
 
+// The orchestrator writes only the statuses the schema lists.
 export function taskJson(t: orchestratorV1.Task) {
-  return {
-    id: t.id,
-    projectId: t.projectId,
-    repository: t.repository,
-    issueNumber: t.issueNumber,
-    title: t.title,
-    // The orchestrator writes only the statuses the schema lists.
-    status: t.status as z.infer<typeof Task>['status'],
-    priority: t.priority,
-    branch: t.branch,
-    pendingFollowUps: t.pendingFollowUps,
-    runId: t.runId || null,
-    pullNumber: t.pullNumber || null,
-    answerUrl: t.answerUrl || null,
-    errorCode: t.errorCode || null,
-    errorMessage: t.errorMessage || null,
-    attempts: t.attempts,
-    createdAt: t.createdAt,
-    updatedAt: t.updatedAt,
-  };
+  return { ...taskView(t), status: t.status as z.infer<typeof Task>['status'] };
 }

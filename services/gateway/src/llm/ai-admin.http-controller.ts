@@ -1,17 +1,18 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
+import { Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
 import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
-import { AI_USAGE_MAX_DAYS } from './anthropic-messages.schema';
-
-const DAY_MS = 86_400_000;
+import { AiUsageService } from './ai-usage.service';
 
 // Operator views of the model router (owner and admin keys; the switch: operator teams only).
 @Controller()
 @UseGuards(ApiKeyGuard)
 export class AiAdminHttpController {
-  constructor(private readonly rpc: NatsRpcClient) {}
+  constructor(
+    private readonly rpc: NatsRpcClient,
+    private readonly usageByDay: AiUsageService,
+  ) {}
 
   @ApiRoute(ROUTES.aiStatus)
   async status(@Req() req: AuthenticatedRequest) {
@@ -49,23 +50,8 @@ export class AiAdminHttpController {
   }
 
   @ApiRoute(ROUTES.aiUsageDaily)
-  async usageDaily(@Req() req: AuthenticatedRequest) {
-    const query = parseRequest(ROUTES.aiUsageDaily, req).query;
-    const to = query.to ?? new Date().toISOString().slice(0, 10);
-    const from = query.from ?? new Date(Date.parse(to) - 6 * DAY_MS).toISOString().slice(0, 10);
-    // The schema checks a range given whole; this covers one end given and the other defaulted.
-    const days = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
-    if (days < 1) throw new AppError(ErrorCode.VALIDATION_FAILED, `from (${from}) must not be after to (${to})`);
-    if (days > AI_USAGE_MAX_DAYS) throw new AppError(ErrorCode.VALIDATION_FAILED, `the range ${from}..${to} covers ${days} days; ask for at most ${AI_USAGE_MAX_DAYS}`);
-    const u = await this.rpc.send(Rpc.analyticsAiUsageDaily, { teamId: req.principal.teamId, from, to });
-    return {
-      from: u.from,
-      to: u.to,
-      totals: totals(u.totals),
-      days: u.days.map((d) => ({ day: d.day, ...totals(d.totals) })),
-      apps: u.apps.map((a) => ({ appId: a.appId || null, ...totals(a.totals) })),
-      cells: u.cells.map((c) => ({ day: c.day, appId: c.appId || null, ...totals(c.totals) })),
-    };
+  usageDaily(@Req() req: AuthenticatedRequest) {
+    return this.usageByDay.daily(req.principal.teamId, parseRequest(ROUTES.aiUsageDaily, req).query);
   }
 
   @ApiRoute(ROUTES.aiSwitchModel)
@@ -76,15 +62,3 @@ export class AiAdminHttpController {
   }
 }
 
-type UsageTotals = { requests: bigint; inputTokens: bigint; outputTokens: bigint; cacheReadInputTokens: bigint; cacheCreationInputTokens: bigint; costUsd: number };
-
-function totals(t: UsageTotals | undefined) {
-  return {
-    requests: Number(t?.requests ?? 0),
-    inputTokens: Number(t?.inputTokens ?? 0),
-    outputTokens: Number(t?.outputTokens ?? 0),
-    cacheReadTokens: Number(t?.cacheReadInputTokens ?? 0),
-    cacheWriteTokens: Number(t?.cacheCreationInputTokens ?? 0),
-    costUsd: t?.costUsd ?? 0,
-  };
-}

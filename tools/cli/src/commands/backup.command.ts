@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { AppError, backupProgressSubject, backupV1, ErrorCode, Rpc } from '@overskill/contracts';
+import { AppError, backupProgressSubject, backupV1, backupView, ErrorCode, Rpc } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-context';
@@ -217,22 +217,7 @@ export function isBackupSubcommand(sub: string | undefined): sub is string {
   return !!sub && sub in SUBCOMMANDS;
 }
 
-function rowJson(b: { id: string; kind: string; status: string; sizeBytes: bigint; sha256: string; createdAt: string; fileName: string; encrypted: boolean; error: string; trigger: string; finishedAt: string; verifiedAt: string; verifyError: string; drilledAt: string; drillResult: string; drillRtoMs: bigint; drillDetail: string; copyPath: string }) {
-  return {
-    id: b.id,
-    type: b.kind,
-    status: b.status,
-    fileName: b.fileName || null,
-    sizeBytes: Number(b.sizeBytes),
-    sha256: b.sha256 || null,
-    encrypted: b.encrypted,
-    trigger: b.trigger,
-    createdAt: b.createdAt,
-    finishedAt: b.finishedAt || null,
-    error: b.error || null,
-    verifiedAt: b.verifiedAt || null,
-    verifyError: b.verifyError || null,
-    drill: b.drillResult ? { result: b.drillResult, at: b.drilledAt, rtoMs: Number(b.drillRtoMs), detail: b.drillDetail } : null,
-    copyPath: b.copyPath || null,
-  };
+// The API's view, plus where the second copy of the archive is (the operator's own disks).
+function rowJson(b: backupV1.Backup) {
+  return { ...backupView(b), copyPath: b.copyPath || null };
 }

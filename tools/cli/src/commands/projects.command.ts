@@ -1,4 +1,4 @@
-import { Rpc, type orchestratorV1 } from '@overskill/contracts';
+import { Rpc, taskView, type orchestratorV1 } from '@overskill/contracts';
 import { readFileSync } from 'node:fs';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../cli-context';
@@ -86,26 +86,6 @@ export async function projectsRemove(ctx: CliContext, projectId: string | undefi
   return flags.json ? JSON.stringify({ id: removed.projectId, deleted: true }) : `removed project ${removed.projectId}`;
 }
 
-export function taskJson(t: orchestratorV1.Task) {
-  return {
-    id: t.id,
-    projectId: t.projectId,
-    repository: t.repository,
-    issueNumber: t.issueNumber,
-    title: t.title,
-    status: t.status,
-    priority: t.priority,
-    branch: t.branch,
-    pendingFollowUps: t.pendingFollowUps,
-    runId: t.runId || null,
-    pullNumber: t.pullNumber || null,
-    answerUrl: t.answerUrl || null,
-    errorCode: t.errorCode || null,
-    errorMessage: t.errorMessage || null,
-    attempts: t.attempts,
-    createdAt: t.createdAt,
-  };
-}
 
 export function taskLine(t: orchestratorV1.Task): string {
   return `${t.id}  ${`${t.repository}#${t.issueNumber}`.padEnd(32)} ${t.status.padEnd(18)} priority ${String(t.priority).padEnd(4)} ${t.title.slice(0, 60)}`;
@@ -118,7 +98,7 @@ export async function tasksList(ctx: CliContext, flags: Flags): Promise<string> 
     typeof flags.project === 'string'
       ? (await ctx.rpc.send(Rpc.taskList, { teamId, projectId: flags.project, pageSize: 100, pageToken: '' })).tasks
       : (await ctx.rpc.send(Rpc.taskRunning, { teamId })).tasks;
-  if (flags.json) return JSON.stringify(tasks.map(taskJson));
+  if (flags.json) return JSON.stringify(tasks.map(taskView));
   return tasks.length > 0 ? tasks.map(taskLine).join('\n') : 'no tasks';
 }
 
@@ -126,7 +106,7 @@ export async function tasksList(ctx: CliContext, flags: Flags): Promise<string> 
 export async function tasksShow(ctx: CliContext, taskId: string | undefined, flags: Flags): Promise<string> {
   if (!taskId) throw new CliError('tasks show needs a task id');
   const t = await ctx.rpc.send(Rpc.taskGet, { teamId: team(flags, 'tasks show'), taskId });
-  if (flags.json) return JSON.stringify(taskJson(t));
+  if (flags.json) return JSON.stringify(taskView(t));
   const answer = t.answerUrl ? `answer ${t.answerUrl}` : t.errorMessage ? `failed: ${t.errorMessage} (${t.errorCode})` : '';
   return [taskLine(t), `branch ${t.branch}, ${t.pendingFollowUps} follow-up(s) waiting, ${t.attempts} attempt(s), created ${t.createdAt}`, ...(answer ? [answer] : [])].join('\n');
 }

@@ -1,8 +1,8 @@
-import { Rpc } from '@overskill/contracts';
+import { Rpc, taskView } from '@overskill/contracts';
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../cli-context';
-import { taskJson, taskLine } from './projects.command';
+import { taskLine } from './projects.command';
 
 export const TASK_ACTIONS = ['cancel', 'retry'] as const;
 export type TaskAction = (typeof TASK_ACTIONS)[number];
@@ -28,7 +28,7 @@ export async function taskAction(ctx: CliContext, action: TaskAction, argv: stri
   if (!values.team) throw new CliError(`tasks ${action} needs --team <team id>`);
   const req = { teamId: values.team, taskId };
   const t = action === 'cancel' ? await ctx.rpc.send(Rpc.taskCancel, req) : await ctx.rpc.send(Rpc.taskRetry, req);
-  if (values.json) return JSON.stringify(taskJson(t));
+  if (values.json) return JSON.stringify(taskView(t));
   const what = action === 'cancel' ? (t.status === 'running' ? 'cancel requested; the run stops at its next step' : `task is ${t.status}`) : 'queued again on its branch';
   return `${taskLine(t)}\n${what}`;
 }
