@@ -486,7 +486,7 @@ describe('console in Chromium', () => {
     expect(await page.evaluate(`!!document.activeElement.closest('[role="dialog"]')`)).toBe(true);
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('New app');
+    expect(await settledActive(page, 'document.activeElement && document.activeElement.textContent', 'New app')).toBe('New app');
 
     await page.goto(`/apps/${appId}/files`);
     const first = page.getByRole('treeitem').first();
@@ -494,10 +494,7 @@ describe('console in Chromium', () => {
     // The tree moves focus on the next animation frame: each step is waited for before the next key.
     for (const row of [1, 2]) {
       await page.keyboard.press('ArrowDown');
-      // Polled from here: the console's CSP forbids the eval waitForFunction would need.
-      for (let i = 0; i < 100 && (await page.evaluate(`document.activeElement && document.activeElement.getAttribute('data-row')`)) !== String(row); i++) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await settledActive(page, `document.activeElement && document.activeElement.getAttribute('data-row')`, String(row));
     }
     const focused = (await page.evaluate('document.activeElement && document.activeElement.textContent')) as string;
     expect(focused).not.toBe(await first.innerText());
@@ -549,3 +546,12 @@ describe('console in Chromium', () => {
     await screenshot(page, '10-workspace-phone');
   });
 });
+
+// Focus moves a frame after the key (the tree) or after a dialog's exit (back to its trigger):
+// what `expression` says of the focused element, once it is `expected` or after 2 s. Polled from
+// here: the console's CSP forbids the eval waitForFunction would need.
+async function settledActive(page: Page, expression: string, expected: string): Promise<unknown> {
+  let value: unknown;
+  for (let i = 0; i < 100 && (value = await page.evaluate(expression)) !== expected; i++) await new Promise((r) => setTimeout(r, 20));
+  return value;
+}
