@@ -5,7 +5,9 @@ import { BACKUP_HELP, backupCommand, isBackupSubcommand } from './commands/backu
 import { gitCleanup } from './commands/git-cleanup.command';
 import { keysCreate, keysList, keysRevoke, keysRotate } from './commands/keys.command';
 import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './commands/projects.command';
+import { COMMANDS } from './commands';
 import { status } from './commands/status.command';
+import { findCommand, parseCommandArgs } from './command';
 import { isTaskAction, taskAction } from './commands/tasks.command';
 import { parseArgs } from './parse-args';
 
@@ -28,6 +30,7 @@ Commands:
   ai usage --team <id> [--day <date>]     A team's model calls, tokens and spend on a UTC day
            [--json]
 ${BACKUP_HELP}
+${COMMANDS.map((c) => c.help).join('\n')}
   projects list --team <id> [--json]      The team's GitHub projects (never their credentials)
   projects add --team <id> --repo <o/n>   Add a project; the token is read from $GITHUB_TOKEN (or --token-env <VAR>),
                [--app-id <n> --installation-id <n> --private-key-file <pem>]  or a GitHub App installation;
@@ -66,6 +69,20 @@ const GITHUB_COMMANDS: Record<string, Command> = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  const found = findCommand(COMMANDS, argv);
+  if (found) {
+    const { values, positionals } = parseCommandArgs(found.command, found.rest);
+    if (values.help) {
+      process.stdout.write(`${found.command.help}\n`);
+      return 0;
+    }
+    return withContext(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', async (ctx) => {
+      const result = await found.command.run(ctx, values, positionals);
+      const { text, code } = typeof result === 'string' ? { text: result, code: 0 } : result;
+      process.stdout.write(`${text}\n`);
+      return code ?? 0;
+    });
+  }
   const { positional, flags } = parseArgs(argv);
   const [command, sub] = positional;
   if (!command || flags.help || command === 'help') {
