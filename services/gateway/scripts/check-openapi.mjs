@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const require = createRequire(import.meta.url);
-const built = path.join(ROOT, 'dist/services/gateway/src/api/openapi.js');
+const built = path.join(ROOT, 'dist/services/gateway/src/routing/openapi.js');
 if (!fs.existsSync(built)) {
   console.error(`${built} is missing: build first (node deploy/local/build.mjs)`);
   process.exit(1);

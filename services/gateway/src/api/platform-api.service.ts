@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { orchestratorV1, Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
-import type { Principal } from '../keys/access';
-import type { CancelRunBody, CreateAppBody, PageQuery, UpdateAppBody } from './schemas';
+import type { Principal } from '../routing/access';
+import type { CancelRunBody, CreateAppBody, PageQuery, UpdateAppBody } from '../routing/schemas';
 
 export const RUN_STATUS_NAMES: Record<orchestratorV1.RunStatus, 'unknown' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'> = {
   [orchestratorV1.RunStatus.UNSPECIFIED]: 'unknown',

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Rpc, taskView, type orchestratorV1 } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
-import type { Principal } from '../keys/access';
-import type { CreateProjectBody, PageQuery, Task, UpdateProjectBody } from './schemas';
+import type { Principal } from '../routing/access';
+import type { CreateProjectBody, PageQuery, Task, UpdateProjectBody } from '../routing/schemas';
 
 // GitHub projects over the orchestrator's subjects, scoped to the key's team. A GitHub check
 // on create or on new credentials can take a few seconds.

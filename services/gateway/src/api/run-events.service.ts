@@ -5,7 +5,7 @@ import { NATS_CONNECTION, NatsRpcClient } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
-import type { Principal } from '../keys/access';
+import type { Principal } from '../routing/access';
 import { RUN_STATUS_NAMES } from './platform-api.service';
 
 const TERMINAL = new Set([orchestratorV1.RunStatus.COMPLETED, orchestratorV1.RunStatus.FAILED, orchestratorV1.RunStatus.CANCELLED]);

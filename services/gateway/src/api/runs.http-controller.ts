@@ -1,9 +1,10 @@
 import { Controller, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DrainController } from '../http/drain';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { PlatformApiService } from './platform-api.service';
-import { ApiRoute, parseRequest, ROUTES } from './routes';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
 import { RunEventsService } from './run-events.service';
 
 const R = ROUTES;

@@ -1,7 +1,8 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { ProjectsApiService } from './projects-api.service';
-import { ApiRoute, parseRequest, ROUTES } from './routes';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
 
 const R = ROUTES;
 

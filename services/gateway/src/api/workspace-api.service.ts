@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { gitV1, Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
-import type { Principal } from '../keys/access';
-import type { FileReadQuery, FileTreeQuery, RestoreBody, VersionDiffQuery, VersionLogQuery } from './schemas';
+import type { Principal } from '../routing/access';
+import type { FileReadQuery, FileTreeQuery, RestoreBody, VersionDiffQuery, VersionLogQuery } from '../routing/schemas';
 
 const CHANGE_NAMES: Record<gitV1.FileChange, string> = {
   [gitV1.FileChange.UNSPECIFIED]: 'unknown',

@@ -1,6 +1,7 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
-import { ApiRoute, parseRequest, ROUTES } from './routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
 import { WorkspaceApiService } from './workspace-api.service';
 
 const R = ROUTES;

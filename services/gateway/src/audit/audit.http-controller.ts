@@ -1,6 +1,7 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
-import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { AuditService } from './audit.service';
 
 @Controller()

@@ -1,6 +1,6 @@
 import { Controller, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiRoute, ROUTES } from '../api/routes';
+import { ApiRoute, ROUTES } from '../routing/routes';
 import { GitHubWebhookService } from './github-webhook.service';
 
 // No key guard: GitHub signs the body instead.

@@ -3,8 +3,8 @@ import { Webhooks } from '@octokit/webhooks';
 import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseInput } from '../api/routes';
-import { GitHubWebhookPayload } from '../api/schemas';
+import { parseInput } from '../routing/routes';
+import { GitHubWebhookPayload } from '../routing/schemas';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 
 const SUPPORTED_EVENTS = new Set(['issues', 'issue_comment', 'pull_request_review', 'pull_request_review_comment']);

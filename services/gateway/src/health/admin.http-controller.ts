@@ -1,8 +1,9 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
 import { Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
-import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { PlatformHealthService } from './platform-health.service';
 
 // The operator's view over the API (owners and admins). The AI routes under /api/admin/ai are

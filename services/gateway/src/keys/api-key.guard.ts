@@ -3,22 +3,14 @@ import { Reflector } from '@nestjs/core';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ROUTE_SPEC, type RouteSpec } from '../api/routes';
+import { ROUTE_SPEC, type RouteSpec } from '../routing/routes';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
-import { roleAllows, scopeAllows, type Principal } from './access';
+import { roleAllows, scopeAllows } from '../routing/access';
 import { sessionIdFrom } from '../session/session-cookie';
 import { SessionService } from '../session/session.service';
-import { ApiKeysService, AuthenticationError, type AuthCheck, type AuthFailure } from './api-keys.service';
-
-// Set when the caller came with the console's session cookie instead of a key header.
-export interface RequestSession {
-  id: string;
-  csrfToken?: string;
-  expiresAt?: string;
-}
-export type AuthenticatedRequest = FastifyRequest & { principal: Principal; session?: RequestSession };
-export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string; session?: RequestSession };
+import { ApiKeysService, AuthenticationError, type AuthCheck } from './api-keys.service';
+import type { AuditableRequest } from '../routing/request';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

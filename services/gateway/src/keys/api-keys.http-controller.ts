@@ -1,9 +1,10 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
-import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
 import type { RoleName } from '../persistence/entities';
-import { ROLE_RANK, type Principal } from './access';
-import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard';
+import { ROLE_RANK, type Principal } from '../routing/access';
+import { ApiKeyGuard } from './api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { ApiKeysService, type CreatedApiKey } from './api-keys.service';
 
 const R = ROUTES;

@@ -3,11 +3,9 @@ import { AppError, ErrorCode, gatewayV1, isEntityId } from '@overskill/contracts
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import type { ApiKeyEntity, RoleName } from '../persistence/entities';
-import { ROLE_RANK, SCOPES, type Principal } from './access';
+import { ROLE_RANK, SCOPES, type AuthFailure, type Principal } from '../routing/access';
 import { ApiKeysRepository } from './api-keys.repository';
 import { KeyCache } from './key-cache';
-
-export type { Principal } from './access';
 
 export interface NewKeyRequest {
   teamSlug?: string;
@@ -65,13 +63,6 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 // osk_<prefix>_<secret>: the prefix finds the row, the whole key's hash proves it.
 const KEY_FORMAT = /^osk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const UNAUTHENTICATED_MESSAGE = 'A valid API key is required (X-API-Key or Authorization: Bearer)';
-
-export interface AuthFailure {
-  // The team whose key prefix was presented (a wrong secret, a revoked or expired key), for the audit log.
-  teamId: string | null;
-  keyPrefix: string;
-  keyId: string;
-}
 
 @Injectable()
 export class ApiKeysService {

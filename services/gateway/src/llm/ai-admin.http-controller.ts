@@ -1,8 +1,9 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
 import { Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
-import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { AiUsageService } from './ai-usage.service';
 
 // Operator views of the model router (owner and admin keys; the switch: operator teams only).

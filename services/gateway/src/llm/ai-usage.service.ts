@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, Rpc, type analyticsV1 } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
-import { AI_USAGE_MAX_DAYS } from './anthropic-messages.schema';
+import { AI_USAGE_MAX_DAYS } from '../routing/anthropic-messages.schema';
 
 const DAY_MS = 86_400_000;
 

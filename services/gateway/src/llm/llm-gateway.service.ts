@@ -4,8 +4,8 @@ import { aiStreamChunkSubject, aiV1, AppError, ErrorCode, Rpc } from '@overskill
 import { NATS_CONNECTION, NatsRpcClient } from '@overskill/messaging';
 import type { NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
-import type { Principal } from '../keys/access';
-import type { MessagesRequest } from './anthropic-messages.schema';
+import type { Principal } from '../routing/access';
+import type { MessagesRequest } from '../routing/anthropic-messages.schema';
 
 // Long enough for the router's whole attempt budget (its own timeouts end a call first).
 const COMPLETION_TIMEOUT_MS = 10 * 60_000;

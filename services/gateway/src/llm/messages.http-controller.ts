@@ -2,9 +2,10 @@ import { Body, Controller, Req, Res, UseGuards } from '@nestjs/common';
 import { AppError, ErrorCode, errorHttpStatus } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
 import type { FastifyReply } from 'fastify';
-import { ApiRoute, ROUTES } from '../api/routes';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
-import { parseMessagesRequest } from './anthropic-messages.schema';
+import { ApiRoute, ROUTES } from '../routing/routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
+import { parseMessagesRequest } from '../routing/anthropic-messages.schema';
 import { LlmGatewayService } from './llm-gateway.service';
 
 const ERROR_TYPE_BY_STATUS: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 503: 'overloaded_error' };

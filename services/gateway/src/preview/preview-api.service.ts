@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Rpc, type toolV1 } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import type { z } from 'zod';
-import type { PreviewLogsQuery } from '../api/schemas';
-import type { Principal } from '../keys/access';
+import type { PreviewLogsQuery } from '../routing/schemas';
+import type { Principal } from '../routing/access';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];

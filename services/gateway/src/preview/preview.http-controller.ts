@@ -1,7 +1,8 @@
 import { Controller, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
-import { ApiKeyGuard, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuthenticatedRequest } from '../routing/request';
 import { PreviewApiService } from './preview-api.service';
 
 const R = ROUTES;

@@ -1,7 +1,8 @@
 import { Controller, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiRoute, parseRequest, ROUTES } from '../api/routes';
-import { ApiKeyGuard, type AuditableRequest, type AuthenticatedRequest } from '../keys/api-key.guard';
+import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
+import { ApiKeyGuard } from '../keys/api-key.guard';
+import type { AuditableRequest, AuthenticatedRequest } from '../routing/request';
 import { AuthenticationError } from '../keys/api-keys.service';
 import { clearedSessionCookie, sessionCookie } from './session-cookie';
 import { SessionService } from './session.service';

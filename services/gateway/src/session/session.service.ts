@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
-import type { Principal } from '../keys/access';
+import type { Principal } from '../routing/access';
 import { ApiKeysService, AuthenticationError, hashKey, type AuthCheck } from '../keys/api-keys.service';
 import { SessionRepository } from './session.repository';
 

@@ -1,10 +1,10 @@
 import { applyDecorators, Delete, Get, HttpCode, Patch, Post, SetMetadata } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import type { z } from 'zod';
-import type { Scope } from '../keys/access';
+import type { Scope } from './access';
 import type { RoleName } from '../persistence/entities';
-import * as B from '../backups/backup-admin.schema';
-import * as L from '../llm/anthropic-messages.schema';
+import * as B from './backup-admin.schema';
+import * as L from './anthropic-messages.schema';
 import * as S from './schemas';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';

@@ -38,3 +38,11 @@ export function roleAllows(role: RoleName, minRole: RoleName): boolean {
 export function scopeAllows(scopes: readonly string[], scope: Scope | null): boolean {
   return scope === null || scopes.length === 0 || scopes.includes(scope);
 }
+
+// A key presented but refused (a wrong secret, a revoked or expired key), for the audit log.
+export interface AuthFailure {
+  // The team whose key prefix was presented.
+  teamId: string | null;
+  keyPrefix: string;
+  keyId: string;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, SCOPES } from '../keys/access';
+import { ROLES, SCOPES } from './access';
 
 // The edge's schemas: requests are parsed with them and the OpenAPI document is generated from
 // them, so the documentation cannot drift from what the gateway accepts and answers.
