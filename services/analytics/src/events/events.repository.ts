@@ -1,20 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { Events } from '@overskill/contracts';
 import { DataSource } from 'typeorm';
+import { addContributions, lockDayShared } from '../aggregates/aggregates.repository';
+import { utcDay, type Contribution } from '../aggregates/fact-contributions';
 import { EventEntity } from '../persistence/entities';
 
 @Injectable()
 export class EventsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  // Idempotent by event id: a redelivered fact is stored once. Returns whether it was new.
-  async insertOnce(event: EventEntity): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO "analytics"."events" (event_id, type, occurred_at, team_id, app_id, run_id, attributes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [event.eventId, event.type, event.occurredAt, event.teamId, event.appId, event.runId, JSON.stringify(event.attributes)],
-    );
-    return rows.length > 0;
+  // Idempotent by event id: a redelivered fact is stored once, and its contributions to the daily
+  // aggregates are added in the same transaction, so they count once too. Returns whether it was new.
+  async insertOnce(event: EventEntity, contributions: Contribution[] = []): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      if (contributions.length) await lockDayShared(m, utcDay(event.occurredAt));
+      const rows: unknown[] = await m.query(
+        `INSERT INTO "analytics"."events" (event_id, type, occurred_at, team_id, app_id, run_id, attributes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        [event.eventId, event.type, event.occurredAt, event.teamId, event.appId, event.runId, JSON.stringify(event.attributes)],
+      );
+      if (rows.length > 0 && contributions.length) await addContributions(m, contributions);
+      return rows.length > 0;
+    });
   }
 
   // Tool executions by tool and outcome; durations from the facts' durationMs.
