@@ -5,7 +5,6 @@ import { businessFigures } from './business-figures';
 import { NO_COST_MODEL, parseCostModel } from './cost-model';
 
 const TEAM = '11111111-1111-4111-8111-111111111111';
-const OTHER = '22222222-2222-4222-8222-222222222222';
 const APP = '33333333-3333-4333-8333-333333333333';
 
 const at = (day: string) => new Date(`${day}T12:00:00.000Z`);
