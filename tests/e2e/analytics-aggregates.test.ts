@@ -2,6 +2,7 @@ import { Events, gatewayV1, orchestratorV1, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient, publishDurable } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import { launchPlatform, runAllMigrations, startStack, stackNatsCredentials, withPostgresClient, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
@@ -247,6 +248,24 @@ describe('analytics daily aggregates', () => {
     await settled();
     expect(await kept()).toEqual(await recount());
   }, 60_000);
+
+  it("serves today's figures as Prometheus gauges that promtool accepts", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const f = usage(teamA, appA, today, 0.75);
+    await publishDurable(nc, Events.aiUsageRecorded, { ...f, occurredAt: new Date().toISOString() }, { msgId: f.eventId });
+    published += 1;
+    await settled();
+    let text = '';
+    for (let i = 0; i < 20 && !/^overskill_business_ai_requests_today\{[^}]*\} 1$/m.test(text); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 300)); // the gauges share a 5 s snapshot
+      text = await (await fetch(`${platform.urls.analytics}/metrics`)).text();
+    }
+    expect(text).toMatch(/^overskill_business_ai_requests_today\{[^}]*\} 1$/m);
+    expect(text).toMatch(/^overskill_business_ai_cost_dollars_today\{[^}]*\} 0\.75$/m);
+    expect(text).toMatch(/^overskill_business_apps_created_today\{[^}]*\} 0$/m);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.stdout + lint.stderr).not.toMatch(/overskill_business/);
+  }, 30_000);
 
   it.each([
     [{ teamId: 'team-a', from: '2026-03-01', to: '2026-03-02' }, 'TEAM_NOT_FOUND', /team id/],
