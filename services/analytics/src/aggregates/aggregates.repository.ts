@@ -7,7 +7,7 @@ const AGGREGATES = '"analytics"."daily_aggregates"';
 const EVENTS = '"analytics"."events"';
 // Advisory lock namespace of a day's aggregates: the ingest holds it shared, a rebuild exclusive,
 // so a fact stored while its day is rebuilt is counted by exactly one of them.
-const DAY_LOCK = 0x616e;
+export const DAY_LOCK = 0x616e;
 const DAY_MS = 86_400_000;
 const REBUILD_BATCH = 2000;
 const UPSERT_CHUNK = 1000;
@@ -25,7 +25,7 @@ export function dayNumber(day: string): number {
   return Math.floor(Date.parse(`${day}T00:00:00.000Z`) / DAY_MS);
 }
 
-// Adds contributions to their rows (inside the caller's transaction; the day lock held shared).
+// Adds contributions to their rows (inside the rebuild's transaction).
 export async function addContributions(m: EntityManager, rows: Contribution[]): Promise<void> {
   const merged = mergeContributions(rows);
   for (let i = 0; i < merged.length; i += UPSERT_CHUNK) {
@@ -37,10 +37,6 @@ export async function addContributions(m: EntityManager, rows: Contribution[]): 
       [chunk.map((c) => c.day), chunk.map((c) => c.teamId), chunk.map((c) => c.appId), chunk.map((c) => c.metric), chunk.map((c) => c.dim), chunk.map((c) => c.value)],
     );
   }
-}
-
-export async function lockDayShared(m: EntityManager, day: string): Promise<void> {
-  await m.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [DAY_LOCK, dayNumber(day)]);
 }
 
 @Injectable()
