@@ -1,8 +1,10 @@
-import { Events } from '@overskill/contracts';
-import { connectNats, publishDurable } from '@overskill/messaging';
-import { launchPlatform, runAllMigrations, stackNatsCredentials, withPostgresClient, type RunningPlatform } from '@overskill/testing';
+import { Events, Rpc } from '@overskill/contracts';
+import { connectNats, NatsRpcClient, publishDurable } from '@overskill/messaging';
+import { createServiceMetrics } from '@overskill/observability';
+import { freePort, launchPlatform, runAllMigrations, stackNatsCredentials, withPostgresClient, type RunningPlatform } from '@overskill/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { runCli } from '../support/cli';
@@ -14,17 +16,20 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
   const stack = integrationStack();
   let platform: RunningPlatform;
   let nc: NatsConnection;
+  let rpc: NatsRpcClient;
   let dir: string;
   const teamId = randomUUID();
   const apps = [randomUUID(), randomUUID()];
   const range = ['--team', teamId, '--from', '2026-05-01', '--to', '2026-05-03'];
   let published = 0;
+  let prometheus: ChildProcess | undefined;
 
   beforeAll(async () => {
     dir = scratchDir(stack.dataDir, 'analytics-cli');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'ws'), backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), services: ['analytics'], env: { LOG_LEVEL: 'warn' } });
     nc = await connectNats(stack.natsUrl, 'analytics-cli-test', stackNatsCredentials(stack));
+    rpc = new NatsRpcClient(nc, createServiceMetrics('analytics-cli-test'));
     for (let i = 0; i < 12; i++) {
       const appId = apps[i % 2];
       const day = `2026-05-0${1 + (i % 3)}`;
@@ -66,6 +71,7 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
   }, 90_000);
 
   afterAll(async () => {
+    prometheus?.kill('SIGTERM');
     await nc?.close();
     await platform?.stop();
   });
@@ -187,6 +193,36 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/cannot write .*ENOENT/);
   });
+
+  it('performance report: route and subject latency from a real Prometheus that scraped analytics', async () => {
+    const port = await freePort();
+    const target = new URL(platform.urls.analytics!).host;
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: analytics\n    static_configs:\n      - targets: ['${target}']\n`);
+    prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+    const url = `http://127.0.0.1:${port}`;
+    const samples = async () => {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent('count_over_time(up[5m])')}`).catch(() => undefined);
+      const body = res?.ok ? ((await res.json()) as { data: { result: Array<{ value: [number, string] }> } }) : undefined;
+      return Number(body?.data.result[0]?.value[1] ?? 0);
+    };
+    // Traffic for the histograms: HTTP health checks and NATS requests to analytics, between scrapes.
+    for (let i = 0; i < 100 && (await samples()) < 3; i++) {
+      await fetch(`${platform.urls.analytics}/health/live`);
+      await rpc.send(Rpc.analyticsBusinessRead, { teamId, from: '2025-01-01', to: '2025-01-02' });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    const res = runCli(['performance', 'report', '--from', today, '--to', today, '--prometheus', url, '--json'], stack);
+    expect(res.status).toBe(0);
+    const r = JSON.parse(res.stdout);
+    expect(r.prometheus).toMatchObject({ reachable: true, url });
+    expect(r.prometheus.subjects).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'analytics.business.read.v1', p95Ms: expect.any(Number), errorRate: 0 })]));
+    expect(r.prometheus.routes).toEqual(expect.arrayContaining([expect.objectContaining({ name: '/health/live', p50Ms: expect.any(Number) })]));
+    const text = runCli(['performance', 'report', '--from', today, '--to', today, '--prometheus', url], stack).stdout;
+    expect(text).toContain(`Route and subject latency from Prometheus at ${url}`);
+    expect(text).toMatch(/analytics\.business\.read\.v1 +[\d.]+\/s/);
+  }, 60_000);
 
   it('platform down: NATS unreachable is a clear error; analytics stopped fails the test', async () => {
     const down = runCli(['analytics', 'test'], { ...stack, natsUrl: 'nats://127.0.0.1:9' });
