@@ -12,3 +12,4 @@ export * from './entity-id';
 export * from './bus-roles';
 export * from './nats-authorization';
 export * from './views/json-views';
+export * from './views/report-views';

@@ -121,6 +121,11 @@ export const Rpc = {
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
   analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
   analyticsAiUsageDaily: rpc('analytics', 'analytics.aiusage.daily.v1', analyticsV1.AiUsageDailyReadRequestSchema, analyticsV1.AiUsageDailyReadResponseSchema),
+  // Business figures: daily aggregates of the stored facts, their rebuild, and the monthly reports.
+  analyticsBusinessRead: rpc('analytics', 'analytics.business.read.v1', analyticsV1.BusinessReadRequestSchema, analyticsV1.BusinessReadResponseSchema),
+  analyticsPerformanceRead: rpc('analytics', 'analytics.performance.read.v1', analyticsV1.PerformanceReadRequestSchema, analyticsV1.PerformanceReadResponseSchema),
+  analyticsAggregatesRebuild: rpc('analytics', 'analytics.aggregates.rebuild.v1', analyticsV1.AggregatesRebuildRequestSchema, analyticsV1.AggregatesRebuildResponseSchema),
+  analyticsProbeGet: rpc('analytics', 'analytics.probe.get.v1', analyticsV1.ProbeGetRequestSchema, analyticsV1.ProbeGetResponseSchema),
 
   backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),
   backupArchiveCreate: rpc('backup', 'backup.archive.create.v1', backupV1.BackupCreateRequestSchema, backupV1.BackupGetResponseSchema),
@@ -178,6 +183,8 @@ export const Events = {
   // The issue's ai.usage.recorded.v1: one per model call, with tokens, cost and attempts.
   aiUsageRecorded: { subject: 'events.aiusage.recorded.v1', stream: Streams.EVENTS.name, message: aiV1.UsageRecordedSchema },
   auditRecorded: { subject: 'events.audit.recorded.v1', stream: Streams.EVENTS.name, message: gatewayV1.AuditRecordedSchema },
+  // A test fact the CLI publishes (`analytics test`): stored and aggregated, left out of reports.
+  analyticsProbe: { subject: 'events.analytics.probe.v1', stream: Streams.EVENTS.name, message: analyticsV1.AnalyticsProbeSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).

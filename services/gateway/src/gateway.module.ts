@@ -38,6 +38,8 @@ import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
 import { PreviewApiService } from './preview/preview-api.service';
 import { PreviewHttpController } from './preview/preview.http-controller';
+import { ReportsApiService } from './reports/reports-api.service';
+import { ReportsHttpController } from './reports/reports.http-controller';
 
 @Module({})
 export class GatewayModule {
@@ -62,6 +64,7 @@ export class GatewayModule {
         SessionHttpController,
         BackupAdminHttpController,
         PlatformHealthController,
+        ReportsHttpController,
       ],
       providers: [
         { provide: GATEWAY_ENV, useValue: env },
@@ -85,6 +88,7 @@ export class GatewayModule {
         PlatformHealthService,
         BackupAdminService,
         AiUsageService,
+        ReportsApiService,
       ],
       exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, SessionService, RateLimiter, AuditService, DrainController],
     };

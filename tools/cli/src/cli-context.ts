@@ -1,4 +1,6 @@
-import { NatsRpcClient, connectNats, natsCredentialsFromEnv, type NatsCredentials } from '@overskill/messaging';
+import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import type { EventDefinition } from '@overskill/contracts';
+import { NatsRpcClient, connectNats, natsCredentialsFromEnv, publishDurable, type NatsCredentials } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
 import type { NatsConnection } from 'nats';
 
@@ -6,6 +8,8 @@ export interface CliContext {
   rpc: NatsRpcClient;
   // Core NATS messages on `subject` until the returned function is called (progress of long steps).
   subscribe(subject: string, onMessage: (data: Uint8Array) => void): () => void;
+  // A fact on its JetStream stream, stored once per msgId (`analytics test` publishes a probe).
+  publishFact<Msg extends DescMessage>(def: EventDefinition<Msg>, value: MessageInitShape<Msg>, msgId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export async function openCliContext(natsUrl: string): Promise<CliContext> {
       const sub = nc.subscribe(subject, { callback: (err, msg) => void (err ? undefined : onMessage(msg.data)) });
       return () => sub.unsubscribe();
     },
+    publishFact: (def, value, msgId) => publishDurable(nc, def, value, { msgId }),
     close: () => nc.drain(),
   };
 }

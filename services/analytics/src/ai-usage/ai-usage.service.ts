@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, isEntityId, type Rpc } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
+import { DAY_MS, dayRange, parseDay } from '../days/utc-days';
 import { AiUsageRepository, type AiUsageCell } from './ai-usage.repository';
 
-const DAY_MS = 86_400_000;
 // A quarter and a bit: enough for a monthly report with its neighbours, bounded for the query.
 export const MAX_USAGE_DAYS = 92;
 
@@ -15,11 +15,9 @@ export class AiUsageService {
 
   async daily(req: RpcRequest<typeof Rpc.analyticsAiUsageDaily>): Promise<RpcReply<typeof Rpc.analyticsAiUsageDaily>> {
     if (!isEntityId(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
+    const dayList = dayRange(req.from, req.to, MAX_USAGE_DAYS);
     const from = parseDay(req.from, 'from');
     const to = parseDay(req.to, 'to');
-    if (to < from) throw new AppError(ErrorCode.VALIDATION_FAILED, `from (${req.from}) is after to (${req.to})`);
-    const days = (to.getTime() - from.getTime()) / DAY_MS + 1;
-    if (days > MAX_USAGE_DAYS) throw new AppError(ErrorCode.VALIDATION_FAILED, `the range covers ${days} days; ask for at most ${MAX_USAGE_DAYS}`);
     const cells = await this.repository.daily(req.teamId, from, new Date(to.getTime() + DAY_MS));
 
     const byDay = new Map<string, Totals>();
@@ -30,7 +28,6 @@ export class AiUsageService {
       add(byApp, cell.appId ?? '', cell);
       addTo(total, cell);
     }
-    const dayList = Array.from({ length: days }, (_, i) => new Date(from.getTime() + i * DAY_MS).toISOString().slice(0, 10));
     const apps = [...byApp.entries()].sort((a, b) => b[1].costUsd - a[1].costUsd || b[1].requests - a[1].requests || a[0].localeCompare(b[0]));
     return {
       from: req.from,
@@ -41,15 +38,6 @@ export class AiUsageService {
       totals: wire(total),
     };
   }
-}
-
-function parseDay(value: string, name: string): Date {
-  const date = new Date(`${value}T00:00:00.000Z`);
-  // Round-tripping catches 2026-02-31, which Date would roll into March.
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, `${name} must be a calendar day as YYYY-MM-DD, got "${value}"`);
-  }
-  return date;
 }
 
 function zero(): Totals {

@@ -3,10 +3,13 @@ import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import { isEntityId, type EventDefinition } from '@overskill/contracts';
 import type { JsMsg } from 'nats';
 import { createHash } from 'node:crypto';
+import { contributionsOf } from '../aggregates/fact-contributions';
+import type { EventEntity } from '../persistence/entities';
 import { EventsRepository } from './events.repository';
 
 // Turns any fact from the EVENTS stream into one events row: its type is the subject, its
-// id the publisher's msg-id, its attributes the message as proto3 JSON.
+// id the publisher's msg-id, its attributes the message as proto3 JSON; its share of the daily
+// aggregates is added with it.
 @Injectable()
 export class EventsIngestService {
   constructor(private readonly events: EventsRepository) {}
@@ -15,7 +18,7 @@ export class EventsIngestService {
     const attributes = toJson(def.message, message, { alwaysEmitImplicit: true }) as Record<string, unknown>;
     const field = (name: string) => (isEntityId(attributes[name]) ? (attributes[name] as string) : null);
     const occurred = typeof attributes.occurredAt === 'string' ? new Date(attributes.occurredAt) : undefined;
-    return this.events.insertOnce({
+    const event: EventEntity = {
       eventId: eventIdOf(raw),
       type: def.subject,
       occurredAt: occurred && !Number.isNaN(occurred.getTime()) ? occurred : new Date(raw.info.timestampNanos / 1_000_000),
@@ -23,7 +26,8 @@ export class EventsIngestService {
       appId: field('appId'),
       runId: field('runId'),
       attributes,
-    });
+    };
+    return this.events.insertOnce(event, contributionsOf(event));
   }
 }
 

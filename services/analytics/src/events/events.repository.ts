@@ -1,18 +1,48 @@
 import { Injectable } from '@nestjs/common';
 import { Events } from '@overskill/contracts';
 import { DataSource } from 'typeorm';
+import { DAY_LOCK, dayNumber } from '../aggregates/aggregates.repository';
+import { mergeContributions, utcDay, type Contribution } from '../aggregates/fact-contributions';
 import { EventEntity } from '../persistence/entities';
 
 @Injectable()
 export class EventsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  // Idempotent by event id: a redelivered fact is stored once. Returns whether it was new.
-  async insertOnce(event: EventEntity): Promise<boolean> {
+  // Idempotent by event id: a redelivered fact is stored once, and its contributions to the daily
+  // aggregates are added by the same statement only when the row is new, so they count once too.
+  // One statement, one round trip: the day lock (shared; a rebuild takes it exclusive) comes first
+  // because the insert reads from it. Returns whether the fact was new.
+  async insertOnce(event: EventEntity, contributions: Contribution[] = []): Promise<boolean> {
+    const values = [event.eventId, event.type, event.occurredAt, event.teamId, event.appId, event.runId, JSON.stringify(event.attributes)];
+    if (contributions.length === 0) {
+      const rows: unknown[] = await this.dataSource.query(
+        `INSERT INTO "analytics"."events" (event_id, type, occurred_at, team_id, app_id, run_id, attributes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        values,
+      );
+      return rows.length > 0;
+    }
+    const c = mergeContributions(contributions);
     const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO "analytics"."events" (event_id, type, occurred_at, team_id, app_id, run_id, attributes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [event.eventId, event.type, event.occurredAt, event.teamId, event.appId, event.runId, JSON.stringify(event.attributes)],
+      `WITH day_lock AS (SELECT pg_advisory_xact_lock_shared($8, $9)),
+            stored AS (INSERT INTO "analytics"."events" (event_id, type, occurred_at, team_id, app_id, run_id, attributes)
+                       SELECT $1, $2, $3, $4, $5, $6, $7 FROM day_lock ON CONFLICT (event_id) DO NOTHING RETURNING event_id)
+       INSERT INTO "analytics"."daily_aggregates" (day, team_id, app_id, metric, dim, value)
+       SELECT c.* FROM unnest($10::date[], $11::uuid[], $12::varchar[], $13::varchar[], $14::varchar[], $15::float8[]) AS c, stored
+       ON CONFLICT (day, team_id, metric, app_id, dim) DO UPDATE SET value = "analytics"."daily_aggregates".value + EXCLUDED.value
+       RETURNING 1`,
+      [
+        ...values,
+        DAY_LOCK,
+        dayNumber(utcDay(event.occurredAt)),
+        c.map((x) => x.day),
+        c.map((x) => x.teamId),
+        c.map((x) => x.appId),
+        c.map((x) => x.metric),
+        c.map((x) => x.dim),
+        c.map((x) => x.value),
+      ],
     );
     return rows.length > 0;
   }

@@ -103,7 +103,7 @@ export const aiUsageSchema = z
   })
   .strict();
 // A range of UTC days, both included; the defaults make the last seven days up to today.
-const calendarDay = (name: string) =>
+export const calendarDay = (name: string) =>
   z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, `${name} must be YYYY-MM-DD`)

@@ -5,6 +5,7 @@ import type { Scope } from './access';
 import type { RoleName } from '../persistence/entities';
 import * as B from './backup-admin.schema';
 import * as L from './anthropic-messages.schema';
+import * as R from './reports.schema';
 import * as S from './schemas';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -251,6 +252,48 @@ export const ROUTES = {
 
   adminStatus: route({ id: 'adminStatus', method: 'GET', path: '/api/admin/status', tag: 'admin', summary: 'Every service and dependency with its latency', minRole: 'admin', scope: 'admin:read', status: 200, response: S.AdminStatus, errors: [] }),
   toolStats: route({ id: 'toolStats', method: 'GET', path: '/api/admin/tools/stats', tag: 'admin', summary: "Your team's tool executions by tool and outcome over the last days (from analytics)", minRole: 'admin', scope: 'admin:read', query: S.ToolStatsQuery, status: 200, response: S.ToolStats, errors: [] }),
+
+  // Business analytics (daily aggregates kept by analytics): your team, or with `team` every team for operator keys.
+  reportBusiness: route({
+    id: 'reportBusiness',
+    method: 'GET',
+    path: '/api/admin/reports/business',
+    tag: 'admin',
+    summary: 'Business figures over a range of UTC days: apps created, active users, AI requests per user and app, tool usage, cost per app (AI plus an infrastructure share)',
+    description: 'From the daily aggregates analytics keeps of the stored facts (at most 92 days; default the last 30). `team=all` or another team id needs a key of an operator team.',
+    minRole: 'admin',
+    scope: 'admin:read',
+    query: R.ReportQuery,
+    status: 200,
+    response: R.BusinessReport,
+    errors: [],
+  }),
+  reportMetrics: route({
+    id: 'reportMetrics',
+    method: 'GET',
+    path: '/api/admin/reports/metrics',
+    tag: 'admin',
+    summary: "The seed's metrics JSON for a UTC day: apps_created_today, active_users, cache_hit_rate, ai_tokens_used, tool_usage",
+    minRole: 'admin',
+    scope: 'admin:read',
+    query: R.MetricsQuery,
+    status: 200,
+    response: R.BusinessMetrics,
+    errors: [],
+  }),
+  reportPerformance: route({
+    id: 'reportPerformance',
+    method: 'GET',
+    path: '/api/admin/reports/performance',
+    tag: 'admin',
+    summary: 'Latency percentiles, throughput and error rates from the stored facts: model calls by alias, tool calls by tool, mutating API requests by route',
+    minRole: 'admin',
+    scope: 'admin:read',
+    query: R.ReportQuery,
+    status: 200,
+    response: R.PerformanceReport,
+    errors: [],
+  }),
 
   // The Anthropic Messages API (baseURL = <gateway>/api), under the team's AI limits and budgets.
   createLlmMessage: route({

@@ -1,4 +1,8 @@
 import type { CliCommand } from '../command';
+import { analyticsRebuildCommand } from './analytics-rebuild.command';
+import { analyticsTestCommand } from './analytics-test.command';
+import { costReportCommand } from './cost-report.command';
+import { performanceReportCommand } from './performance-report.command';
 
 // Every command in the registry form; main.ts dispatches these before the older handlers.
-export const COMMANDS: CliCommand[] = [];
+export const COMMANDS: CliCommand[] = [analyticsTestCommand, analyticsRebuildCommand, performanceReportCommand, costReportCommand];

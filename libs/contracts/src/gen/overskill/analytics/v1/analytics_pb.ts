@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/analytics/v1/analytics.proto.
  */
 export const file_overskill_analytics_v1_analytics: GenFile = /*@__PURE__*/
-  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCSI2ChRUb29sU3RhdHNSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg0KBXNpbmNlGAIgASgJIlsKC1Rvb2xTdGF0Um93EgwKBHRvb2wYASABKAkSDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAxIOCgZhdmdfbXMYBCABKAESDgoGcDk1X21zGAUgASgBIkoKFVRvb2xTdGF0c1JlYWRSZXNwb25zZRIxCgRyb3dzGAEgAygLMiMub3ZlcnNraWxsLmFuYWx5dGljcy52MS5Ub29sU3RhdFJvdyJEChdBaVVzYWdlRGFpbHlSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkipgEKDUFpVXNhZ2VUb3RhbHMSEAoIcmVxdWVzdHMYASABKAMSFAoMaW5wdXRfdG9rZW5zGAIgASgDEhUKDW91dHB1dF90b2tlbnMYAyABKAMSHwoXY2FjaGVfcmVhZF9pbnB1dF90b2tlbnMYBCABKAMSIwobY2FjaGVfY3JlYXRpb25faW5wdXRfdG9rZW5zGAUgASgDEhAKCGNvc3RfdXNkGAYgASgBIlAKCkFpVXNhZ2VEYXkSCwoDZGF5GAEgASgJEjUKBnRvdGFscxgCIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyJTCgpBaVVzYWdlQXBwEg4KBmFwcF9pZBgBIAEoCRI1CgZ0b3RhbHMYAiABKAsyJS5vdmVyc2tpbGwuYW5hbHl0aWNzLnYxLkFpVXNhZ2VUb3RhbHMiYwoNQWlVc2FnZURheUFwcBILCgNkYXkYASABKAkSDgoGYXBwX2lkGAIgASgJEjUKBnRvdGFscxgDIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyKFAgoYQWlVc2FnZURhaWx5UmVhZFJlc3BvbnNlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSMAoEZGF5cxgDIAMoCzIiLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZURheRIwCgRhcHBzGAQgAygLMiIub3ZlcnNraWxsLmFuYWx5dGljcy52MS5BaVVzYWdlQXBwEjQKBWNlbGxzGAUgAygLMiUub3ZlcnNraWxsLmFuYWx5dGljcy52MS5BaVVzYWdlRGF5QXBwEjUKBnRvdGFscxgGIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFsc2IGcHJvdG8z");
+  fileDesc("CiZvdmVyc2tpbGwvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxIWb3ZlcnNraWxsLmFuYWx5dGljcy52MSKOAQoNUGxhdGZvcm1FdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC29jY3VycmVkX2F0GAMgASgJEg8KB3RlYW1faWQYBCABKAkSDgoGYXBwX2lkGAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIXCg9hdHRyaWJ1dGVzX2pzb24YByABKAkiMgoRRXZlbnRDb3VudFJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIiMKEkV2ZW50Q291bnRSZXNwb25zZRINCgVjb3VudBgBIAEoAyJqChZDb25zb2xlTG9nc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhEKCW1pbl9sZXZlbBgDIAEoCRINCgVzaW5jZRgEIAEoCRINCgVsaW1pdBgFIAEoBSJoCg9Db25zb2xlTG9nRW50cnkSDQoFbGV2ZWwYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIOCgZzb3VyY2UYAyABKAkSEwoLb2NjdXJyZWRfYXQYBCABKAkSEAoIcGFnZV91cmwYBSABKAkiYgoXQ29uc29sZUxvZ3NSZWFkUmVzcG9uc2USOAoHZW50cmllcxgBIAMoCzInLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQ29uc29sZUxvZ0VudHJ5Eg0KBXRvdGFsGAIgASgDInAKGk5ldHdvcmtSZXF1ZXN0c1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEhMKC2ZhaWxlZF9vbmx5GAMgASgIEg0KBXNpbmNlGAQgASgJEg0KBWxpbWl0GAUgASgFIo0BChNOZXR3b3JrUmVxdWVzdEVudHJ5Eg4KBm1ldGhvZBgBIAEoCRILCgN1cmwYAiABKAkSDgoGc3RhdHVzGAMgASgFEhMKC2R1cmF0aW9uX21zGAQgASgBEg0KBWVycm9yGAUgASgJEhMKC29jY3VycmVkX2F0GAYgASgJEhAKCHBhZ2VfdXJsGAcgASgJImoKG05ldHdvcmtSZXF1ZXN0c1JlYWRSZXNwb25zZRI8CgdlbnRyaWVzGAEgAygLMisub3ZlcnNraWxsLmFuYWx5dGljcy52MS5OZXR3b3JrUmVxdWVzdEVudHJ5Eg0KBXRvdGFsGAIgASgDIksKGkFuYWx5dGljc1JlcG9ydFJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgwKBGRheXMYAyABKAUiOQoIUGFnZVN0YXQSDAoEcGF0aBgBIAEoCRINCgV2aWV3cxgCIAEoAxIQCgh2aXNpdG9ycxgDIAEoAyLTAQobQW5hbHl0aWNzUmVwb3J0UmVhZFJlc3BvbnNlEgwKBGRheXMYASABKAUSEgoKcGFnZV92aWV3cxgCIAEoAxIXCg91bmlxdWVfdmlzaXRvcnMYAyABKAMSMwoJdG9wX3BhZ2VzGAQgAygLMiAub3ZlcnNraWxsLmFuYWx5dGljcy52MS5QYWdlU3RhdBIWCg5jb25zb2xlX2Vycm9ycxgFIAEoAxIXCg9mYWlsZWRfcmVxdWVzdHMYBiABKAMSEwoLYXZnX2xvYWRfbXMYByABKAEijgEKFFByZXZpZXdDb25zb2xlTG9nZ2VkEg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg0KBWxldmVsGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDgoGc291cmNlGAUgASgJEhAKCHBhZ2VfdXJsGAYgASgJEhMKC29jY3VycmVkX2F0GAcgASgJIrIBChdQcmV2aWV3TmV0d29ya1JlcXVlc3RlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIOCgZtZXRob2QYAyABKAkSCwoDdXJsGAQgASgJEg4KBnN0YXR1cxgFIAEoBRITCgtkdXJhdGlvbl9tcxgGIAEoARINCgVlcnJvchgHIAEoCRIQCghwYWdlX3VybBgIIAEoCRITCgtvY2N1cnJlZF9hdBgJIAEoCSJ8ChFQcmV2aWV3UGFnZVZpZXdlZBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRIMCgRwYXRoGAMgASgJEhIKCnZpc2l0b3JfaWQYBCABKAkSDwoHbG9hZF9tcxgFIAEoARITCgtvY2N1cnJlZF9hdBgGIAEoCSI2ChRUb29sU3RhdHNSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg0KBXNpbmNlGAIgASgJIlsKC1Rvb2xTdGF0Um93EgwKBHRvb2wYASABKAkSDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAxIOCgZhdmdfbXMYBCABKAESDgoGcDk1X21zGAUgASgBIkoKFVRvb2xTdGF0c1JlYWRSZXNwb25zZRIxCgRyb3dzGAEgAygLMiMub3ZlcnNraWxsLmFuYWx5dGljcy52MS5Ub29sU3RhdFJvdyJEChdBaVVzYWdlRGFpbHlSZWFkUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkipgEKDUFpVXNhZ2VUb3RhbHMSEAoIcmVxdWVzdHMYASABKAMSFAoMaW5wdXRfdG9rZW5zGAIgASgDEhUKDW91dHB1dF90b2tlbnMYAyABKAMSHwoXY2FjaGVfcmVhZF9pbnB1dF90b2tlbnMYBCABKAMSIwobY2FjaGVfY3JlYXRpb25faW5wdXRfdG9rZW5zGAUgASgDEhAKCGNvc3RfdXNkGAYgASgBIlAKCkFpVXNhZ2VEYXkSCwoDZGF5GAEgASgJEjUKBnRvdGFscxgCIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyJTCgpBaVVzYWdlQXBwEg4KBmFwcF9pZBgBIAEoCRI1CgZ0b3RhbHMYAiABKAsyJS5vdmVyc2tpbGwuYW5hbHl0aWNzLnYxLkFpVXNhZ2VUb3RhbHMiYwoNQWlVc2FnZURheUFwcBILCgNkYXkYASABKAkSDgoGYXBwX2lkGAIgASgJEjUKBnRvdGFscxgDIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyKFAgoYQWlVc2FnZURhaWx5UmVhZFJlc3BvbnNlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSMAoEZGF5cxgDIAMoCzIiLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZURheRIwCgRhcHBzGAQgAygLMiIub3ZlcnNraWxsLmFuYWx5dGljcy52MS5BaVVzYWdlQXBwEjQKBWNlbGxzGAUgAygLMiUub3ZlcnNraWxsLmFuYWx5dGljcy52MS5BaVVzYWdlRGF5QXBwEjUKBnRvdGFscxgGIAEoCzIlLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQWlVc2FnZVRvdGFscyJICg5BbmFseXRpY3NQcm9iZRIQCghldmVudF9pZBgBIAEoCRITCgtvY2N1cnJlZF9hdBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJIjQKD1Byb2JlR2V0UmVxdWVzdBIQCghldmVudF9pZBgBIAEoCRIPCgd0ZWFtX2lkGAIgASgJIlwKEFByb2JlR2V0UmVzcG9uc2USDgoGc3RvcmVkGAEgASgIEhIKCmFnZ3JlZ2F0ZWQYAiABKAgSDwoHcGVuZGluZxgDIAEoAxITCgthY2tfcGVuZGluZxgEIAEoAyJFChhBZ2dyZWdhdGVzUmVidWlsZFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIMCgRmcm9tGAIgASgJEgoKAnRvGAMgASgJIkcKGUFnZ3JlZ2F0ZXNSZWJ1aWxkUmVzcG9uc2USDAoEZGF5cxgBIAEoBRIOCgZldmVudHMYAiABKAMSDAoEcm93cxgDIAEoAyJAChNCdXNpbmVzc1JlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCSKqAgoPQnVzaW5lc3NGaWd1cmVzEhQKDGFwcHNfY3JlYXRlZBgBIAEoAxIUCgxhY3RpdmVfdXNlcnMYAiABKAMSEwoLYWlfcmVxdWVzdHMYAyABKAMSEQoJYWlfdG9rZW5zGAQgASgDEhMKC2FpX2Nvc3RfdXNkGAUgASgBEhUKDWFpX2NhY2hlX2hpdHMYBiABKAMSFgoOY2FjaGVfaGl0X3JhdGUYByABKAESGQoRY2FjaGVfc2F2aW5nc191c2QYCCABKAESEgoKdG9vbF9jYWxscxgJIAEoAxIVCg10b29sX2ZhaWx1cmVzGAogASgDEgwKBHJ1bnMYCyABKAMSEwoLcnVuc19mYWlsZWQYDCABKAMSFgoOaW5mcmFfY29zdF91c2QYDSABKAEiVAoLQnVzaW5lc3NEYXkSCwoDZGF5GAEgASgJEjgKB2ZpZ3VyZXMYAiABKAsyJy5vdmVyc2tpbGwuYW5hbHl0aWNzLnYxLkJ1c2luZXNzRmlndXJlcyJICgxCdXNpbmVzc1dlZWsSDAoEd2VlaxgBIAEoCRIUCgxhcHBzX2NyZWF0ZWQYAiABKAMSFAoMYWN0aXZlX3VzZXJzGAMgASgDIi4KEEJ1c2luZXNzS2V5Q291bnQSCwoDa2V5GAEgASgJEg0KBWNvdW50GAIgASgDIq8BCgtCdXNpbmVzc0FwcBIOCgZhcHBfaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRITCgthaV9yZXF1ZXN0cxgDIAEoAxIRCglhaV90b2tlbnMYBCABKAMSEwoLYWlfY29zdF91c2QYBSABKAESEgoKdG9vbF9jYWxscxgGIAEoAxIWCg5pbmZyYV9jb3N0X3VzZBgHIAEoARIWCg50b3RhbF9jb3N0X3VzZBgIIAEoASJNCgxCdXNpbmVzc1Rvb2wSDAoEdG9vbBgBIAEoCRINCgVjYWxscxgCIAEoAxIQCghmYWlsdXJlcxgDIAEoAxIOCgZhdmdfbXMYBCABKAEigQEKDUJ1c2luZXNzTW9kZWwSDQoFbW9kZWwYASABKAkSEAoIcmVxdWVzdHMYAiABKAMSDgoGdG9rZW5zGAMgASgDEhAKCGNvc3RfdXNkGAQgASgBEhIKCmNhY2hlX2hpdHMYBSABKAMSGQoRY2FjaGVfc2F2aW5nc191c2QYBiABKAEiYQoMQnVzaW5lc3NUZWFtEg8KB3RlYW1faWQYASABKAkSEwoLYWlfY29zdF91c2QYAiABKAESFgoOaW5mcmFfY29zdF91c2QYAyABKAESEwoLYWlfcmVxdWVzdHMYBCABKAMigAQKFEJ1c2luZXNzUmVhZFJlc3BvbnNlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSNwoGdG90YWxzGAMgASgLMicub3ZlcnNraWxsLmFuYWx5dGljcy52MS5CdXNpbmVzc0ZpZ3VyZXMSMQoEZGF5cxgEIAMoCzIjLm92ZXJza2lsbC5hbmFseXRpY3MudjEuQnVzaW5lc3NEYXkSMwoFd2Vla3MYBSADKAsyJC5vdmVyc2tpbGwuYW5hbHl0aWNzLnYxLkJ1c2luZXNzV2VlaxJFChNhaV9yZXF1ZXN0c19ieV91c2VyGAYgAygLMigub3ZlcnNraWxsLmFuYWx5dGljcy52MS5CdXNpbmVzc0tleUNvdW50EjEKBGFwcHMYByADKAsyIy5vdmVyc2tpbGwuYW5hbHl0aWNzLnYxLkJ1c2luZXNzQXBwEjMKBXRvb2xzGAggAygLMiQub3ZlcnNraWxsLmFuYWx5dGljcy52MS5CdXNpbmVzc1Rvb2wSNQoGbW9kZWxzGAkgAygLMiUub3ZlcnNraWxsLmFuYWx5dGljcy52MS5CdXNpbmVzc01vZGVsEjMKBXRlYW1zGAogAygLMiQub3ZlcnNraWxsLmFuYWx5dGljcy52MS5CdXNpbmVzc1RlYW0SEgoKY29zdF9tb2RlbBgLIAEoCSJDChZQZXJmb3JtYW5jZVJlYWRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCSKLAQoOTGF0ZW5jeUZpZ3VyZXMSDAoEa2luZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWNvdW50GAMgASgDEg4KBmVycm9ycxgEIAEoAxIOCgZwNTBfbXMYBSABKAESDgoGcDk1X21zGAYgASgBEg4KBnA5OV9tcxgHIAEoARIOCgZhdmdfbXMYCCABKAEifAoNVGhyb3VnaHB1dERheRILCgNkYXkYASABKAkSDAoEcnVucxgCIAEoAxITCgtydW5zX2ZhaWxlZBgDIAEoAxITCgthaV9yZXF1ZXN0cxgEIAEoAxISCgp0b29sX2NhbGxzGAUgASgDEhIKCmFwaV93cml0ZXMYBiABKAMiowEKF1BlcmZvcm1hbmNlUmVhZFJlc3BvbnNlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSOQoJbGF0ZW5jaWVzGAMgAygLMiYub3ZlcnNraWxsLmFuYWx5dGljcy52MS5MYXRlbmN5RmlndXJlcxIzCgRkYXlzGAQgAygLMiUub3ZlcnNraWxsLmFuYWx5dGljcy52MS5UaHJvdWdocHV0RGF5YgZwcm90bzM");
 
 /**
  * A fact published on the EVENTS stream; analytics stores it once per event_id.
@@ -891,4 +891,728 @@ export type AiUsageDailyReadResponse = Message<"overskill.analytics.v1.AiUsageDa
  */
 export const AiUsageDailyReadResponseSchema: GenMessage<AiUsageDailyReadResponse> = /*@__PURE__*/
   messageDesc(file_overskill_analytics_v1_analytics, 23);
+
+/**
+ * events.analytics.probe.v1 — a test fact (`overskill analytics test`): stored and aggregated
+ * like any other, counted under its own metric and left out of every report.
+ *
+ * @generated from message overskill.analytics.v1.AnalyticsProbe
+ */
+export type AnalyticsProbe = Message<"overskill.analytics.v1.AnalyticsProbe"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string occurred_at = 2;
+   */
+  occurredAt: string;
+
+  /**
+   * @generated from field: string team_id = 3;
+   */
+  teamId: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AnalyticsProbe.
+ * Use `create(AnalyticsProbeSchema)` to create a new message.
+ */
+export const AnalyticsProbeSchema: GenMessage<AnalyticsProbe> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 24);
+
+/**
+ * analytics.probe.get.v1 — whether a probe fact is stored and aggregated, and the consumer's backlog.
+ *
+ * @generated from message overskill.analytics.v1.ProbeGetRequest
+ */
+export type ProbeGetRequest = Message<"overskill.analytics.v1.ProbeGetRequest"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string team_id = 2;
+   */
+  teamId: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ProbeGetRequest.
+ * Use `create(ProbeGetRequestSchema)` to create a new message.
+ */
+export const ProbeGetRequestSchema: GenMessage<ProbeGetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 25);
+
+/**
+ * @generated from message overskill.analytics.v1.ProbeGetResponse
+ */
+export type ProbeGetResponse = Message<"overskill.analytics.v1.ProbeGetResponse"> & {
+  /**
+   * @generated from field: bool stored = 1;
+   */
+  stored: boolean;
+
+  /**
+   * @generated from field: bool aggregated = 2;
+   */
+  aggregated: boolean;
+
+  /**
+   * Facts on the EVENTS stream not yet delivered to analytics, and delivered but not acknowledged.
+   *
+   * @generated from field: int64 pending = 3;
+   */
+  pending: bigint;
+
+  /**
+   * @generated from field: int64 ack_pending = 4;
+   */
+  ackPending: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ProbeGetResponse.
+ * Use `create(ProbeGetResponseSchema)` to create a new message.
+ */
+export const ProbeGetResponseSchema: GenMessage<ProbeGetResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 26);
+
+/**
+ * analytics.aggregates.rebuild.v1 — derive the daily aggregates of [from, to] (UTC days) again
+ * from the stored events; team_id empty = every team.
+ *
+ * @generated from message overskill.analytics.v1.AggregatesRebuildRequest
+ */
+export type AggregatesRebuildRequest = Message<"overskill.analytics.v1.AggregatesRebuildRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 3;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AggregatesRebuildRequest.
+ * Use `create(AggregatesRebuildRequestSchema)` to create a new message.
+ */
+export const AggregatesRebuildRequestSchema: GenMessage<AggregatesRebuildRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 27);
+
+/**
+ * @generated from message overskill.analytics.v1.AggregatesRebuildResponse
+ */
+export type AggregatesRebuildResponse = Message<"overskill.analytics.v1.AggregatesRebuildResponse"> & {
+  /**
+   * @generated from field: int32 days = 1;
+   */
+  days: number;
+
+  /**
+   * @generated from field: int64 events = 2;
+   */
+  events: bigint;
+
+  /**
+   * @generated from field: int64 rows = 3;
+   */
+  rows: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.AggregatesRebuildResponse.
+ * Use `create(AggregatesRebuildResponseSchema)` to create a new message.
+ */
+export const AggregatesRebuildResponseSchema: GenMessage<AggregatesRebuildResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 28);
+
+/**
+ * analytics.business.read.v1 — the business figures of [from, to] (UTC days); team_id empty =
+ * every team (operators only: the gateway and the CLI decide who may ask).
+ *
+ * @generated from message overskill.analytics.v1.BusinessReadRequest
+ */
+export type BusinessReadRequest = Message<"overskill.analytics.v1.BusinessReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 3;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessReadRequest.
+ * Use `create(BusinessReadRequestSchema)` to create a new message.
+ */
+export const BusinessReadRequestSchema: GenMessage<BusinessReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 29);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessFigures
+ */
+export type BusinessFigures = Message<"overskill.analytics.v1.BusinessFigures"> & {
+  /**
+   * @generated from field: int64 apps_created = 1;
+   */
+  appsCreated: bigint;
+
+  /**
+   * @generated from field: int64 active_users = 2;
+   */
+  activeUsers: bigint;
+
+  /**
+   * @generated from field: int64 ai_requests = 3;
+   */
+  aiRequests: bigint;
+
+  /**
+   * @generated from field: int64 ai_tokens = 4;
+   */
+  aiTokens: bigint;
+
+  /**
+   * @generated from field: double ai_cost_usd = 5;
+   */
+  aiCostUsd: number;
+
+  /**
+   * @generated from field: int64 ai_cache_hits = 6;
+   */
+  aiCacheHits: bigint;
+
+  /**
+   * ai_cache_hits / ai_requests; 0 without requests.
+   *
+   * @generated from field: double cache_hit_rate = 7;
+   */
+  cacheHitRate: number;
+
+  /**
+   * What the cache hits would have cost at the model's mean cost per uncached call.
+   *
+   * @generated from field: double cache_savings_usd = 8;
+   */
+  cacheSavingsUsd: number;
+
+  /**
+   * @generated from field: int64 tool_calls = 9;
+   */
+  toolCalls: bigint;
+
+  /**
+   * @generated from field: int64 tool_failures = 10;
+   */
+  toolFailures: bigint;
+
+  /**
+   * @generated from field: int64 runs = 11;
+   */
+  runs: bigint;
+
+  /**
+   * @generated from field: int64 runs_failed = 12;
+   */
+  runsFailed: bigint;
+
+  /**
+   * @generated from field: double infra_cost_usd = 13;
+   */
+  infraCostUsd: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessFigures.
+ * Use `create(BusinessFiguresSchema)` to create a new message.
+ */
+export const BusinessFiguresSchema: GenMessage<BusinessFigures> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 30);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessDay
+ */
+export type BusinessDay = Message<"overskill.analytics.v1.BusinessDay"> & {
+  /**
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * @generated from field: overskill.analytics.v1.BusinessFigures figures = 2;
+   */
+  figures?: BusinessFigures | undefined;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessDay.
+ * Use `create(BusinessDaySchema)` to create a new message.
+ */
+export const BusinessDaySchema: GenMessage<BusinessDay> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 31);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessWeek
+ */
+export type BusinessWeek = Message<"overskill.analytics.v1.BusinessWeek"> & {
+  /**
+   * The Monday (UTC) that starts the ISO week.
+   *
+   * @generated from field: string week = 1;
+   */
+  week: string;
+
+  /**
+   * @generated from field: int64 apps_created = 2;
+   */
+  appsCreated: bigint;
+
+  /**
+   * @generated from field: int64 active_users = 3;
+   */
+  activeUsers: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessWeek.
+ * Use `create(BusinessWeekSchema)` to create a new message.
+ */
+export const BusinessWeekSchema: GenMessage<BusinessWeek> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 32);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessKeyCount
+ */
+export type BusinessKeyCount = Message<"overskill.analytics.v1.BusinessKeyCount"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessKeyCount.
+ * Use `create(BusinessKeyCountSchema)` to create a new message.
+ */
+export const BusinessKeyCountSchema: GenMessage<BusinessKeyCount> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 33);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessApp
+ */
+export type BusinessApp = Message<"overskill.analytics.v1.BusinessApp"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string team_id = 2;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: int64 ai_requests = 3;
+   */
+  aiRequests: bigint;
+
+  /**
+   * @generated from field: int64 ai_tokens = 4;
+   */
+  aiTokens: bigint;
+
+  /**
+   * @generated from field: double ai_cost_usd = 5;
+   */
+  aiCostUsd: number;
+
+  /**
+   * @generated from field: int64 tool_calls = 6;
+   */
+  toolCalls: bigint;
+
+  /**
+   * @generated from field: double infra_cost_usd = 7;
+   */
+  infraCostUsd: number;
+
+  /**
+   * @generated from field: double total_cost_usd = 8;
+   */
+  totalCostUsd: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessApp.
+ * Use `create(BusinessAppSchema)` to create a new message.
+ */
+export const BusinessAppSchema: GenMessage<BusinessApp> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 34);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessTool
+ */
+export type BusinessTool = Message<"overskill.analytics.v1.BusinessTool"> & {
+  /**
+   * @generated from field: string tool = 1;
+   */
+  tool: string;
+
+  /**
+   * @generated from field: int64 calls = 2;
+   */
+  calls: bigint;
+
+  /**
+   * @generated from field: int64 failures = 3;
+   */
+  failures: bigint;
+
+  /**
+   * @generated from field: double avg_ms = 4;
+   */
+  avgMs: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessTool.
+ * Use `create(BusinessToolSchema)` to create a new message.
+ */
+export const BusinessToolSchema: GenMessage<BusinessTool> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 35);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessModel
+ */
+export type BusinessModel = Message<"overskill.analytics.v1.BusinessModel"> & {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: int64 requests = 2;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: int64 tokens = 3;
+   */
+  tokens: bigint;
+
+  /**
+   * @generated from field: double cost_usd = 4;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: int64 cache_hits = 5;
+   */
+  cacheHits: bigint;
+
+  /**
+   * @generated from field: double cache_savings_usd = 6;
+   */
+  cacheSavingsUsd: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessModel.
+ * Use `create(BusinessModelSchema)` to create a new message.
+ */
+export const BusinessModelSchema: GenMessage<BusinessModel> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 36);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessTeam
+ */
+export type BusinessTeam = Message<"overskill.analytics.v1.BusinessTeam"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: double ai_cost_usd = 2;
+   */
+  aiCostUsd: number;
+
+  /**
+   * @generated from field: double infra_cost_usd = 3;
+   */
+  infraCostUsd: number;
+
+  /**
+   * @generated from field: int64 ai_requests = 4;
+   */
+  aiRequests: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessTeam.
+ * Use `create(BusinessTeamSchema)` to create a new message.
+ */
+export const BusinessTeamSchema: GenMessage<BusinessTeam> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 37);
+
+/**
+ * @generated from message overskill.analytics.v1.BusinessReadResponse
+ */
+export type BusinessReadResponse = Message<"overskill.analytics.v1.BusinessReadResponse"> & {
+  /**
+   * @generated from field: string from = 1;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 2;
+   */
+  to: string;
+
+  /**
+   * @generated from field: overskill.analytics.v1.BusinessFigures totals = 3;
+   */
+  totals?: BusinessFigures | undefined;
+
+  /**
+   * Every day of the range, oldest first.
+   *
+   * @generated from field: repeated overskill.analytics.v1.BusinessDay days = 4;
+   */
+  days: BusinessDay[];
+
+  /**
+   * @generated from field: repeated overskill.analytics.v1.BusinessWeek weeks = 5;
+   */
+  weeks: BusinessWeek[];
+
+  /**
+   * AI requests per API key (the platform's users), most first.
+   *
+   * @generated from field: repeated overskill.analytics.v1.BusinessKeyCount ai_requests_by_user = 6;
+   */
+  aiRequestsByUser: BusinessKeyCount[];
+
+  /**
+   * Costliest first; app_id empty for calls outside an app.
+   *
+   * @generated from field: repeated overskill.analytics.v1.BusinessApp apps = 7;
+   */
+  apps: BusinessApp[];
+
+  /**
+   * Most used first.
+   *
+   * @generated from field: repeated overskill.analytics.v1.BusinessTool tools = 8;
+   */
+  tools: BusinessTool[];
+
+  /**
+   * @generated from field: repeated overskill.analytics.v1.BusinessModel models = 9;
+   */
+  models: BusinessModel[];
+
+  /**
+   * @generated from field: repeated overskill.analytics.v1.BusinessTeam teams = 10;
+   */
+  teams: BusinessTeam[];
+
+  /**
+   * The cost model that priced the infrastructure share.
+   *
+   * @generated from field: string cost_model = 11;
+   */
+  costModel: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.BusinessReadResponse.
+ * Use `create(BusinessReadResponseSchema)` to create a new message.
+ */
+export const BusinessReadResponseSchema: GenMessage<BusinessReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 38);
+
+/**
+ * analytics.performance.read.v1 — latency percentiles, throughput and error rates of [from, to]
+ * from the stored facts (model calls, tool calls, runs, audited API requests).
+ *
+ * @generated from message overskill.analytics.v1.PerformanceReadRequest
+ */
+export type PerformanceReadRequest = Message<"overskill.analytics.v1.PerformanceReadRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 3;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.PerformanceReadRequest.
+ * Use `create(PerformanceReadRequestSchema)` to create a new message.
+ */
+export const PerformanceReadRequestSchema: GenMessage<PerformanceReadRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 39);
+
+/**
+ * @generated from message overskill.analytics.v1.LatencyFigures
+ */
+export type LatencyFigures = Message<"overskill.analytics.v1.LatencyFigures"> & {
+  /**
+   * ai_model, tool or route.
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: int64 count = 3;
+   */
+  count: bigint;
+
+  /**
+   * @generated from field: int64 errors = 4;
+   */
+  errors: bigint;
+
+  /**
+   * 0 when the facts carry no duration (audited routes).
+   *
+   * @generated from field: double p50_ms = 5;
+   */
+  p50Ms: number;
+
+  /**
+   * @generated from field: double p95_ms = 6;
+   */
+  p95Ms: number;
+
+  /**
+   * @generated from field: double p99_ms = 7;
+   */
+  p99Ms: number;
+
+  /**
+   * @generated from field: double avg_ms = 8;
+   */
+  avgMs: number;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.LatencyFigures.
+ * Use `create(LatencyFiguresSchema)` to create a new message.
+ */
+export const LatencyFiguresSchema: GenMessage<LatencyFigures> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 40);
+
+/**
+ * @generated from message overskill.analytics.v1.ThroughputDay
+ */
+export type ThroughputDay = Message<"overskill.analytics.v1.ThroughputDay"> & {
+  /**
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * @generated from field: int64 runs = 2;
+   */
+  runs: bigint;
+
+  /**
+   * @generated from field: int64 runs_failed = 3;
+   */
+  runsFailed: bigint;
+
+  /**
+   * @generated from field: int64 ai_requests = 4;
+   */
+  aiRequests: bigint;
+
+  /**
+   * @generated from field: int64 tool_calls = 5;
+   */
+  toolCalls: bigint;
+
+  /**
+   * @generated from field: int64 api_writes = 6;
+   */
+  apiWrites: bigint;
+};
+
+/**
+ * Describes the message overskill.analytics.v1.ThroughputDay.
+ * Use `create(ThroughputDaySchema)` to create a new message.
+ */
+export const ThroughputDaySchema: GenMessage<ThroughputDay> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 41);
+
+/**
+ * @generated from message overskill.analytics.v1.PerformanceReadResponse
+ */
+export type PerformanceReadResponse = Message<"overskill.analytics.v1.PerformanceReadResponse"> & {
+  /**
+   * @generated from field: string from = 1;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 2;
+   */
+  to: string;
+
+  /**
+   * @generated from field: repeated overskill.analytics.v1.LatencyFigures latencies = 3;
+   */
+  latencies: LatencyFigures[];
+
+  /**
+   * @generated from field: repeated overskill.analytics.v1.ThroughputDay days = 4;
+   */
+  days: ThroughputDay[];
+};
+
+/**
+ * Describes the message overskill.analytics.v1.PerformanceReadResponse.
+ * Use `create(PerformanceReadResponseSchema)` to create a new message.
+ */
+export const PerformanceReadResponseSchema: GenMessage<PerformanceReadResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_analytics_v1_analytics, 42);
 
