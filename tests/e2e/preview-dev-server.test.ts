@@ -241,7 +241,7 @@ describe('dev-server app preview', () => {
     const firstMain = processes('forkmain');
     const restarted = await client.send(Rpc.previewRestart, { teamId, appId });
     expect(restarted.mode).toBe('dev-server');
-    expect((await until(() => info(appId), (i) => i.state === 'running')).state).toBe('running');
+    expect(await until(() => info(appId), (i) => i.state === 'running')).toMatchObject({ state: 'running', reason: '' });
     const alive = (pids: number[]) => pids.filter((pid) => processes('fork').includes(pid));
     // The old server, its two children and the one that called setsid are all gone.
     expect(alive([...first, ...firstMain])).toEqual([]);
@@ -263,5 +263,6 @@ describe('dev-server app preview', () => {
     expect(processes('cycle')).toEqual([]);
     const size = PORTS.to - PORTS.from + 1;
     expect(await until(freePortsOfRange, (free) => free === size, 15_000)).toBe(size);
+    expect(processes('')).toEqual([]);
   }, 90_000);
 });

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEV_SETTINGS, type DevSettings } from './dev-settings';
+import { NODE_MODULES_SCRATCH } from './sandbox-command';
 import { SandboxProcessRepository, type OutputLine } from './sandbox-process.repository';
 
 export interface AppPackage {
@@ -89,8 +90,8 @@ export class DependencyStoreRepository {
       clearTimeout(timer);
       if (exit.code !== 0) throw new Error(`npm install ended with ${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}`);
       const modules = join(staging, 'node_modules');
-      // Vite's scratch folder gets a private tmpfs in every sandbox; it needs a mount point.
-      await mkdir(join(modules, '.vite'), { recursive: true });
+      // Scratch folders get a private tmpfs in every sandbox; each needs a mount point.
+      for (const scratch of NODE_MODULES_SCRATCH) await mkdir(join(modules, scratch), { recursive: true });
       await writeFile(join(staging, READY_MARK), new Date().toISOString());
       const target = this.setDir(key);
       await mkdir(join(this.settings.depsDir, 'sets'), { recursive: true });

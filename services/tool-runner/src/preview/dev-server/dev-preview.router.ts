@@ -9,6 +9,7 @@ import { DevServerService, type DevTarget } from './dev-server.service';
 import { FORWARDED_HEADER, proxyHttp, proxyUpgrade, type ProxyTarget } from './dev-proxy';
 
 const SANDBOX_LOOPBACK = '127.0.0.1';
+const KEEP_ALIVE_MS = 1000;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -59,8 +60,12 @@ export class DevPreviewRouter {
     try {
       const found = await this.devPreview(req);
       const target = found && (await this.targetOf(req, found));
-      if (!target || target.kind === 'unavailable') throw new AppError(ErrorCode.PREVIEW_STARTING, 'No dev server answers websockets here');
+      if (!found || !target || target.kind === 'unavailable') throw new AppError(ErrorCode.PREVIEW_STARTING, 'No dev server answers websockets here');
       proxyUpgrade(req, socket, head, this.proxyTarget(target));
+      // An open page (its HMR socket) is a viewer: the dev server is not idle while it is there.
+      const keepAlive = setInterval(() => this.dev.touch(found.owner.appId), KEEP_ALIVE_MS);
+      keepAlive.unref();
+      socket.once('close', () => clearInterval(keepAlive));
     } catch {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     }

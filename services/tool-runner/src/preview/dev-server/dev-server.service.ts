@@ -238,6 +238,12 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
       return this.crashed(run, `No port to run on: ${(err as Error).message}`);
     }
     await this.publishState(run, 'starting', run.restarts ? `Restarting after a crash (${run.restarts} of ${this.settings.maxRestarts})` : `Starting \`${run.pkg.devScript}\``);
+    // Stopped while it was being prepared: nothing may be spawned for it any more.
+    if (run.stopping) {
+      this.ports.release(run.port);
+      run.port = undefined;
+      return;
+    }
     const port = run.port;
     const handle = this.processes.start(
       { bwrap: this.settings.bwrap, workspace, nodeModules, port, ...this.settings.limits, command: devCommand(run.pkg.devScript, port) },

@@ -13,7 +13,7 @@ describe('sandboxArgv', () => {
     const argv = sandboxArgv({ ...spec, nodeModules: '/deps/sets/abc/node_modules' });
     expect(pairs(argv, '--bind', 2)).toEqual([['/ws/app-1', '/app']]);
     expect(pairs(argv, '--ro-bind', 2)).toContainEqual(['/deps/sets/abc/node_modules', '/app/node_modules']);
-    expect(pairs(argv, '--tmpfs', 1)).toEqual([['/tmp'], ['/app/node_modules/.vite']]);
+    expect(pairs(argv, '--tmpfs', 1)).toEqual([['/tmp'], ['/app/node_modules/.vite'], ['/app/node_modules/.vite-temp'], ['/app/node_modules/.cache']]);
     expect(argv).toEqual(expect.arrayContaining(['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--clearenv']));
     // Never the host's whole /etc, never the workspaces folder.
     expect(pairs(argv, '--ro-bind', 2).map(([from]) => from)).not.toContain('/etc');
@@ -31,8 +31,8 @@ describe('sandboxArgv', () => {
       expect(Object.keys(env).sort()).toEqual(['HOME', 'HOST', 'NODE_ENV', 'NO_COLOR', 'PATH', 'PORT']);
       expect(argv.join(' ')).not.toMatch(/SUASECRET|redis:/);
       const command = argv.slice(argv.indexOf('--') + 1);
-      expect(command.slice(0, 5)).toEqual(['prlimit', `--as=${4 * 1024 ** 3}`, '--cpu=600', '--core=0', '--']);
-      expect(command.slice(5)).toEqual(['nice', '-n', '10', '/bin/sh', '-c', 'vite "$@"', 'dev', '--port', '43001', '--strictPort', '--host', '127.0.0.1']);
+      expect(command.slice(0, 4)).toEqual(['prlimit', '--cpu=600', '--core=0', '--']);
+      expect(command.slice(4)).toEqual(['nice', '-n', '10', '/bin/sh', '-c', 'vite "$@"', 'dev', '--port', '43001', '--strictPort', '--host', '127.0.0.1']);
     } finally {
       process.env = original;
     }

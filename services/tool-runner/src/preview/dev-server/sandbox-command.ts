@@ -16,6 +16,8 @@ export interface SandboxSpec {
 }
 
 export const SANDBOX_APP_DIR = '/app';
+// Folders every installed dependency set has (empty), each a private tmpfs in the sandbox.
+export const NODE_MODULES_SCRATCH = ['.vite', '.vite-temp', '.cache'];
 export const SANDBOX_HOST = '127.0.0.1';
 
 // System folders the dev server may read; a symlinked one (/bin -> usr/bin) stays a symlink.
@@ -23,10 +25,6 @@ const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx
 // Only what name lookup, TLS and a shell need of /etc: never the host's whole /etc.
 const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/nsswitch.conf', '/etc/passwd', '/etc/group', '/etc/ssl', '/etc/ca-certificates', '/etc/alternatives'];
 
-// A virtual-memory cap is only a backstop: V8 and native bundlers reserve far more address
-// space than they touch. Resident memory is what the watchdog limits.
-const ADDRESS_SPACE_FACTOR = 4;
-const MIN_ADDRESS_SPACE = 4 * 1024 ** 3;
 
 function systemBinds(): string[] {
   const args: string[] = [];
@@ -58,21 +56,22 @@ export function sandboxEnv(port: number): Record<string, string> {
 
 // bwrap's argv for one dev server: its own pid/ipc/uts namespaces (the network is shared so the
 // preview proxy reaches its loopback port), dies with tool-runner, reads system folders, writes
-// only its own workspace, a fresh /tmp, and the limits applied by prlimit inside.
+// only its own workspace, a fresh /tmp, CPU seconds and no core dumps (prlimit), at low priority.
 export function sandboxArgv(spec: SandboxSpec): string[] {
-  const addressSpace = Math.max(spec.memoryBytes * ADDRESS_SPACE_FACTOR, MIN_ADDRESS_SPACE);
   const argv = ['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'preview'];
   argv.push(...systemBinds(), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   argv.push('--bind', spec.workspace, SANDBOX_APP_DIR);
   if (spec.nodeModules) {
     argv.push('--ro-bind', spec.nodeModules, `${SANDBOX_APP_DIR}/node_modules`);
-    // Vite writes its pre-bundled dependencies under node_modules/.vite: a private scratch.
-    argv.push('--tmpfs', `${SANDBOX_APP_DIR}/node_modules/.vite`);
+    // Dev servers write scratch files under node_modules (Vite: .vite, .vite-temp): private tmpfs.
+    for (const dir of NODE_MODULES_SCRATCH) argv.push('--tmpfs', `${SANDBOX_APP_DIR}/node_modules/${dir}`);
   }
   for (const bind of spec.writable ?? []) argv.push('--bind', bind.from, bind.to);
   argv.push('--chdir', SANDBOX_APP_DIR, '--clearenv');
   for (const [name, value] of Object.entries(sandboxEnv(spec.port))) argv.push('--setenv', name, value);
-  argv.push('--', 'prlimit', `--as=${addressSpace}`, `--cpu=${spec.cpuSeconds}`, '--core=0', '--');
+  // No address-space cap (RLIMIT_AS): a WebAssembly instance alone reserves more than 8 GB of it,
+  // so Vite dies under any cap that means something. Resident memory is what the watchdog limits.
+  argv.push('--', 'prlimit', `--cpu=${spec.cpuSeconds}`, '--core=0', '--');
   argv.push('nice', '-n', '10', ...spec.command);
   return argv;
 }

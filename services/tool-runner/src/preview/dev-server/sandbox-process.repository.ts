@@ -49,6 +49,16 @@ export function descendantsOf(pid: number): number[] {
   return found;
 }
 
+// Running, not a zombie waiting for its parent.
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function residentBytes(pids: number[]): number {
   let total = 0;
   for (const pid of pids) {
@@ -102,10 +112,15 @@ export class SandboxProcessRepository {
     }, WATCH_MS);
     watchdog.unref();
     const stop = async (graceMs = 3000): Promise<SandboxExit> => {
+      const tree = pid === undefined ? [] : descendantsOf(pid);
       killGroup(pid, 'SIGTERM');
       const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
       const exit = await exited;
       clearTimeout(timer);
+      // The kernel kills the rest of the pid namespace when its init dies, asynchronously: stopped
+      // means every process of the tree is gone.
+      const deadline = Date.now() + graceMs;
+      while (tree.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       return exit;
     };
     return { pid: pid ?? -1, exited, stop };
