@@ -223,7 +223,14 @@ describe('benchmark: app preview', () => {
     const teamId = randomUUID();
     devBrowser = await launchChromium();
     const browserPage = await (await devBrowser.newContext()).newPage();
+    // Vite's client says when its HMR socket is up; an edit before that would never arrive.
+    let hmrConnected = false;
+    browserPage.on('console', (m) => void (m.text().includes('[vite] connected') && (hmrConnected = true)));
+    const hmrReady = async () => {
+      while (!hmrConnected) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
     const rendered = async (url: string, text: string) => {
+      hmrConnected = false;
       await browserPage.goto(url, { waitUntil: 'commit', timeout: 120_000 });
       await browserPage.waitForFunction((t) => document.querySelector('h1')?.textContent === t, text, { timeout: 120_000, polling: 20 });
     };
@@ -257,6 +264,7 @@ describe('benchmark: app preview', () => {
     const bareRender = async (cold: boolean) => {
       const t = performance.now();
       const child = startBare(cold);
+      hmrConnected = false;
       for (;;) {
         try {
           await browserPage.goto(`http://127.0.0.1:${barePort}/`, { waitUntil: 'commit', timeout: 5000 });
@@ -310,8 +318,10 @@ describe('benchmark: app preview', () => {
       into.push(performance.now() - t);
     };
     await rendered(last.url, 'New app');
+    await hmrReady();
     for (let i = 0; i < HMR_EDITS; i++) await edit(join(ws, last.appId, 'src', 'App.jsx'), `Edited ${i}`, hmr);
     const bareChild = (await bareRender(false)).child;
+    await hmrReady();
     for (let i = 0; i < HMR_EDITS; i++) await edit(join(bareApp, 'src', 'App.jsx'), `Edited ${i}`, hmrBare);
     await stopBare(bareChild);
 
