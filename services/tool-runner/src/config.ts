@@ -121,13 +121,14 @@ export const toolRunnerEnvSchema = serviceEnvSchema(3003).extend({
   PREVIEW_SCREENSHOT_TTL_SECONDS: positiveInt(30 * 86_400),
   // Dev-server mode (an app whose package.json has a `dev` script): off serves every app as files.
   PREVIEW_DEV_SERVER: flag(true),
-  // Ports leased to dev servers, FROM-TO on loopback.
+  // Ports leased to dev servers, FROM-TO on loopback; below Linux's ephemeral range (32768-60999),
+  // where any outgoing connection may hold a port for a while.
   PREVIEW_DEV_PORTS: z.preprocess(
     blankAsUnset,
     z
       .string()
-      .default('43000-43999')
-      .refine((value) => /^\d{4,5}-\d{4,5}$/.test(value.trim()), { message: 'must be FROM-TO, e.g. 43000-43999' })
+      .default('24000-24999')
+      .refine((value) => /^\d{4,5}-\d{4,5}$/.test(value.trim()), { message: 'must be FROM-TO, e.g. 24000-24999' })
       .transform((value) => {
         const [from = 0, to = 0] = value.trim().split('-').map(Number);
         return { from, to };

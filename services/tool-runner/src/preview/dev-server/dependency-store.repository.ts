@@ -51,6 +51,14 @@ export class DependencyStoreRepository {
     return join(this.settings.depsDir, 'sets', key);
   }
 
+  // The app's own scratch folders under node_modules (Vite's pre-bundled dependencies): kept
+  // across restarts so a warm start skips that work; an app writes only its own.
+  async scratchFor(appId: string): Promise<string> {
+    const dir = join(this.settings.depsDir, 'scratch', appId);
+    for (const name of NODE_MODULES_SCRATCH) await mkdir(join(dir, name), { recursive: true });
+    return dir;
+  }
+
   // The set's node_modules, if it was installed before.
   installed(key: string): string | undefined {
     const dir = this.setDir(key);

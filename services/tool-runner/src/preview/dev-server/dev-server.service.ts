@@ -245,8 +245,14 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const port = run.port;
+    const scratch = nodeModules ? await this.store.scratchFor(run.owner.appId) : undefined;
+    if (run.stopping) {
+      this.ports.release(run.port);
+      run.port = undefined;
+      return;
+    }
     const handle = this.processes.start(
-      { bwrap: this.settings.bwrap, workspace, nodeModules, port, ...this.settings.limits, command: devCommand(run.pkg.devScript, port) },
+      { bwrap: this.settings.bwrap, workspace, nodeModules, scratch, port, ...this.settings.limits, command: devCommand(run.pkg.devScript, port) },
       (stream, line) => run.output.line(stream, line),
     );
     run.handle = handle;

@@ -14,6 +14,13 @@ describe('sandboxArgv', () => {
     expect(pairs(argv, '--bind', 2)).toEqual([['/ws/app-1', '/app']]);
     expect(pairs(argv, '--ro-bind', 2)).toContainEqual(['/deps/sets/abc/node_modules', '/app/node_modules']);
     expect(pairs(argv, '--tmpfs', 1)).toEqual([['/tmp'], ['/app/node_modules/.vite'], ['/app/node_modules/.vite-temp'], ['/app/node_modules/.cache']]);
+    const kept = sandboxArgv({ ...spec, nodeModules: '/deps/sets/abc/node_modules', scratch: '/deps/scratch/app-1' });
+    expect(pairs(kept, '--bind', 2)).toEqual([
+      ['/ws/app-1', '/app'],
+      ['/deps/scratch/app-1/.vite', '/app/node_modules/.vite'],
+      ['/deps/scratch/app-1/.vite-temp', '/app/node_modules/.vite-temp'],
+      ['/deps/scratch/app-1/.cache', '/app/node_modules/.cache'],
+    ]);
     expect(argv).toEqual(expect.arrayContaining(['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--clearenv']));
     // Never the host's whole /etc, never the workspaces folder.
     expect(pairs(argv, '--ro-bind', 2).map(([from]) => from)).not.toContain('/etc');

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface SandboxSpec {
   bwrap: string;
@@ -7,6 +7,9 @@ export interface SandboxSpec {
   workspace: string;
   // An installed dependency set, seen read-only as /app/node_modules.
   nodeModules?: string;
+  // The app's own folder for the dev server's scratch under node_modules (Vite's pre-bundled
+  // dependencies), kept across restarts; a tmpfs when absent.
+  scratch?: string;
   port: number;
   memoryBytes: number;
   cpuSeconds: number;
@@ -63,8 +66,12 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   argv.push('--bind', spec.workspace, SANDBOX_APP_DIR);
   if (spec.nodeModules) {
     argv.push('--ro-bind', spec.nodeModules, `${SANDBOX_APP_DIR}/node_modules`);
-    // Dev servers write scratch files under node_modules (Vite: .vite, .vite-temp): private tmpfs.
-    for (const dir of NODE_MODULES_SCRATCH) argv.push('--tmpfs', `${SANDBOX_APP_DIR}/node_modules/${dir}`);
+    // Dev servers write scratch files under node_modules (Vite: .vite, .vite-temp): the app's own
+    // folder for each, never the shared set.
+    for (const dir of NODE_MODULES_SCRATCH) {
+      if (spec.scratch) argv.push('--bind', join(spec.scratch, dir), `${SANDBOX_APP_DIR}/node_modules/${dir}`);
+      else argv.push('--tmpfs', `${SANDBOX_APP_DIR}/node_modules/${dir}`);
+    }
   }
   for (const bind of spec.writable ?? []) argv.push('--bind', bind.from, bind.to);
   argv.push('--chdir', SANDBOX_APP_DIR, '--clearenv');
