@@ -81,8 +81,11 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
     upstream.pipe(socket);
     socket.pipe(upstream);
   });
-  upstream.on('error', () => socket.destroy());
-  socket.on('error', () => upstream.destroy());
-  socket.on('close', () => upstream.destroy());
-  upstream.on('close', () => socket.destroy());
+  // Either side ending ends both: an upgrade socket is half-open by default, and a peer that
+  // never ends its half would keep the pair (and the dev server's activity) alive for ever.
+  const closeBoth = () => {
+    socket.destroy();
+    upstream.destroy();
+  };
+  for (const side of [socket, upstream]) for (const event of ['error', 'end', 'close']) side.on(event, closeBoth);
 }
