@@ -94,7 +94,11 @@ export class SandboxProcessRepository {
     splitLines(child, onLine);
     let memoryExceeded = false;
     const exited = new Promise<SandboxExit>((resolve) => {
-      child.once('error', () => resolve({ code: 127, signal: null, memoryExceeded }));
+      // bwrap could not be spawned at all: no 'exit' follows.
+      child.once('error', () => {
+        clearInterval(watchdog);
+        resolve({ code: 127, signal: null, memoryExceeded });
+      });
       child.once('exit', (code, signal) => {
         clearInterval(watchdog);
         // Whatever is left of the group (a child that ignored SIGTERM): the pid namespace dies
