@@ -26,6 +26,8 @@ const OS_PACKAGES = {
   git: { present: () => hasCommand('git'), apt: ['git'] },
   // The preview's headless check and the console's browser tests drive Debian's Chromium (playwright-core).
   chromium: { present: () => hasCommand('chromium'), apt: ['chromium'] },
+  // Dev-server previews run each app's dev server in a bubblewrap sandbox.
+  bubblewrap: { present: () => hasCommand('bwrap'), apt: ['bubblewrap'] },
   // The backup service: archives are age-encrypted and zstd-compressed.
   age: { present: () => hasCommand('age') && hasCommand('age-keygen'), apt: ['age'] },
   zstd: { present: () => hasCommand('zstd'), apt: ['zstd'] },

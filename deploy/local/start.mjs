@@ -392,7 +392,7 @@ async function main() {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
 
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'age', 'zstd', 'chromium']);
+    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'age', 'zstd', 'chromium', 'bubblewrap']);
     ensureNodeModules();
   });
   await step('build', () => runCommand(process.execPath, ['deploy/local/build.mjs']));

@@ -64,7 +64,7 @@ const runJest = () => runCounted('jest', (file) => ['--ci', '--json', `--outputF
 async function main() {
   const started = Date.now();
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose', 'chromium', 'age', 'zstd', 'openssl']);
+    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose', 'chromium', 'bubblewrap', 'age', 'zstd', 'openssl']);
     ensureNodeModules();
   });
   await step('proto: buf lint, generated code up to date, buf breaking against main', () => runCommand(process.execPath, ['deploy/local/proto-check.mjs']));

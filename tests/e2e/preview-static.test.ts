@@ -176,10 +176,14 @@ describe('static app preview', () => {
     }
   });
 
-  it('says so when an app with a dev script is served as static files', async () => {
+  it('reports an app with a dev script as a dev-server preview, stopped until its first view', async () => {
     const vite = randomUUID();
     await client.send(Rpc.gitRepoInit, { appId: vite, template: 'vite-react' });
-    expect(await client.send(Rpc.previewGet, { teamId, appId: vite })).toMatchObject({ mode: 'static', state: 'running', reason: expect.stringContaining('dev-server previews are not available') });
+    expect(await client.send(Rpc.previewGet, { teamId, appId: vite })).toMatchObject({ mode: 'dev-server', state: 'stopped', reason: expect.stringContaining('starts on the next view') });
+    // Its versions by sha are still served as files.
+    const sha = (await client.send(Rpc.gitRepoStatus, { appId: vite })).headSha;
+    const { previewId } = await client.send(Rpc.previewGet, { teamId, appId: vite });
+    expect((await get('/index.html', {}, `${previewId}-${sha}.preview.localhost`)).status).toBe(200);
   });
 
   describe('capture ingest', () => {

@@ -119,6 +119,47 @@ export const toolRunnerEnvSchema = serviceEnvSchema(3003).extend({
   // After load, how long the check waits for the network to go quiet.
   PREVIEW_CHECK_IDLE_MS: positiveInt(500),
   PREVIEW_SCREENSHOT_TTL_SECONDS: positiveInt(30 * 86_400),
+  // Dev-server mode (an app whose package.json has a `dev` script): off serves every app as files.
+  PREVIEW_DEV_SERVER: flag(true),
+  // Ports leased to dev servers, FROM-TO on loopback; below Linux's ephemeral range (32768-60999),
+  // where any outgoing connection may hold a port for a while.
+  PREVIEW_DEV_PORTS: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .default('24000-24999')
+      .refine((value) => /^\d{4,5}-\d{4,5}$/.test(value.trim()), { message: 'must be FROM-TO, e.g. 24000-24999' })
+      .transform((value) => {
+        const [from = 0, to = 0] = value.trim().split('-').map(Number);
+        return { from, to };
+      })
+      .refine(({ from, to }) => from >= 1024 && from <= to && to <= 65535, { message: 'must be a range within 1024-65535, FROM not above TO' }),
+  ),
+  // Stopped after this long without views or agent activity; started again on the next view.
+  PREVIEW_IDLE_STOP_MS: positiveInt(10 * 60_000),
+  // From start to the port answering HTTP; past it the start failed.
+  PREVIEW_DEV_READY_TIMEOUT_MS: positiveInt(60_000),
+  // How long a page view waits for a starting dev server before answering a "starting" page.
+  PREVIEW_DEV_VIEW_WAIT_MS: positiveInt(10_000),
+  // Restarts after a crash (with a growing pause) before the preview stays crashed.
+  PREVIEW_DEV_MAX_RESTARTS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(20).default(3)),
+  // Resident memory of the whole dev server (every process of it), and CPU seconds per process.
+  PREVIEW_DEV_MEMORY_MB: positiveInt(1024),
+  PREVIEW_DEV_CPU_SECONDS: positiveInt(3600),
+  // Installed dependency sets (one node_modules per set, shared read-only by every app using it)
+  // and npm's cache for building them. Unset: <tmp>/overskill-preview-deps.
+  PREVIEW_DEPS_DIR: z.preprocess(blankAsUnset, z.string().optional()),
+  PREVIEW_BWRAP_PATH: z.preprocess(blankAsUnset, z.string().default('/usr/bin/bwrap')),
+  // Where other replicas reach this replica's preview listener to forward views of the dev
+  // servers it runs (a pod address in production). Unset: http://127.0.0.1:<PREVIEW_PORT>.
+  PREVIEW_INTERNAL_URL: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .trim()
+      .refine((value) => URL.canParse(value) && new URL(value).protocol === 'http:', { message: 'must be an http:// URL such as http://10.0.0.5:3080' })
+      .optional(),
+  ),
 }).superRefine((value, ctx) => {
   if (value.TOOL_WEB_SEARCH_PROVIDER === 'searxng' && !value.TOOL_WEB_SEARCH_URL) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['TOOL_WEB_SEARCH_URL'], message: 'is required when TOOL_WEB_SEARCH_PROVIDER=searxng' });

@@ -7,6 +7,7 @@ import type { Principal } from '../routing/access';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
+const SERVER_SOURCE = 'server';
 
 // The app preview over tool-runner (which serves it) and analytics (which stores what its
 // browsers saw). The app is first looked up in the caller's team: another team's app is
@@ -44,14 +45,16 @@ export class PreviewApiService {
     const minLevel: Level = query.level ?? 'debug';
     const [consoleLogs, requests] = await Promise.all([
       query.source === 'network' ? undefined : this.rpc.send(Rpc.analyticsConsoleRead, { ...base, minLevel }),
-      query.source === 'console' ? undefined : this.rpc.send(Rpc.analyticsNetworkRead, { ...base, failedOnly: LEVELS.indexOf(minLevel) > LEVELS.indexOf('info') }),
+      query.source === 'console' || query.source === 'server' ? undefined : this.rpc.send(Rpc.analyticsNetworkRead, { ...base, failedOnly: LEVELS.indexOf(minLevel) > LEVELS.indexOf('info') }),
     ]);
+    // A dev server's own output is stored as console entries whose location is `server`.
+    const consoleEntries = (consoleLogs?.entries ?? []).filter((e) => !query.source || query.source === 'network' || (e.source === SERVER_SOURCE) === (query.source === 'server'));
     const entries = [
-      ...(consoleLogs?.entries ?? []).map((e) => ({
-        source: 'console' as const,
+      ...consoleEntries.map((e) => ({
+        source: e.source === SERVER_SOURCE ? ('server' as const) : ('console' as const),
         level: (LEVELS as readonly string[]).includes(e.level) ? (e.level as Level) : 'info',
         message: e.message,
-        location: e.source || null,
+        location: e.source === SERVER_SOURCE ? null : e.source || null,
         pageUrl: e.pageUrl,
         occurredAt: e.occurredAt,
       })),

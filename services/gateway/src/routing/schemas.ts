@@ -313,7 +313,7 @@ export const PreviewLogsQuery = z
   .object({
     since: isoTime.optional().describe('Only entries after this time'),
     level: z.enum(['debug', 'info', 'warn', 'error']).optional().describe('Only entries at or above this level (a failed request counts as error)'),
-    source: z.enum(['console', 'network']).optional().describe('Only the browser console, or only requests'),
+    source: z.enum(['console', 'network', 'server']).optional().describe('Only the browser console, only requests, or only the dev server\'s own output'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
@@ -322,7 +322,7 @@ export const PreviewLogs = z
     entries: z.array(
       z
         .object({
-          source: z.enum(['console', 'network']),
+          source: z.enum(['console', 'network', 'server']),
           level: z.enum(['debug', 'info', 'warn', 'error']),
           message: z.string(),
           location: nullableString.describe('Script URL and line:column, when the browser gave one'),

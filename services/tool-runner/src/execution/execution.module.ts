@@ -8,6 +8,7 @@ import { ImageGenerationRepository } from '../delegation/image-generation.reposi
 import { RunEventsRepository } from '../delegation/run-events.repository';
 import { NpmRegistryRepository } from '../dependencies/npm-registry.repository';
 import { GuardedHttpClient, HOST_RESOLVER, systemResolver } from '../network/guarded-http.client';
+import { DevStateRepository } from '../preview/dev-server/dev-state.repository';
 import { WebSearchRepository } from '../network/web-search.repository';
 import { WorkspaceSearchRepository } from '../search/workspace-search.repository';
 import { WorkspaceFilesRepository } from '../workspace/workspace-files.repository';
@@ -25,6 +26,7 @@ const REPOSITORIES = [
   AnalyticsRepository,
   ImageGenerationRepository,
   RunEventsRepository,
+  DevStateRepository,
 ];
 
 @Module({})

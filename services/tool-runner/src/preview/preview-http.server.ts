@@ -2,9 +2,13 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { AppError, ErrorCode, errorHttpStatus } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { TOOL_RUNNER_ENV, type ToolRunnerEnv } from '../config';
 import { CaptureIngestService } from './capture-ingest.service';
+import { DevPreviewRouter } from './dev-server/dev-preview.router';
+import { DevServerService } from './dev-server/dev-server.service';
 import { INGEST_PATH } from './capture-script';
 import { PreviewService } from './preview.service';
 
@@ -24,7 +28,9 @@ export class PreviewHttpServer implements OnApplicationBootstrap, OnApplicationS
   constructor(
     private readonly previews: PreviewService,
     private readonly ingest: CaptureIngestService,
-    @Inject(TOOL_RUNNER_ENV) private readonly env: Pick<ToolRunnerEnv, 'PREVIEW_PORT' | 'HOST' | 'PREVIEW_INGEST_MAX_BYTES'>,
+    private readonly devRouter: DevPreviewRouter,
+    private readonly devServers: DevServerService,
+    @Inject(TOOL_RUNNER_ENV) private readonly env: Pick<ToolRunnerEnv, 'PREVIEW_PORT' | 'HOST' | 'PREVIEW_INGEST_MAX_BYTES' | 'PREVIEW_INTERNAL_URL'>,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -35,6 +41,20 @@ export class PreviewHttpServer implements OnApplicationBootstrap, OnApplicationS
       maxParamLength: 1024,
       // A URL Fastify cannot even route (bad percent-encoding) gets the same error shape.
       frameworkErrors: (err, _req, reply) => this.fail(reply, err),
+      // Dev-server previews (HTTP and the HMR websocket) are proxied before Fastify parses anything.
+      serverFactory: (handler) => {
+        const http = createServer((req, res) => {
+          this.devRouter.handle(req, res).then(
+            (handled) => handled || handler(req, res),
+            (err: unknown) => {
+              this.logger.error({ err }, 'dev-server preview request failed');
+              if (!res.headersSent) handler(req, res);
+            },
+          );
+        });
+        http.on('upgrade', (req, socket, head: Buffer) => void this.devRouter.upgrade(req, socket, head));
+        return http;
+      },
     });
     // Batches come as text/plain (sendBeacon) or JSON; either way the raw text is parsed later.
     server.removeAllContentTypeParsers();
@@ -56,6 +76,7 @@ export class PreviewHttpServer implements OnApplicationBootstrap, OnApplicationS
     });
     await server.listen({ port: this.env.PREVIEW_PORT, host: this.env.HOST });
     this.server = server;
+    this.devServers.setListener(this.env.PREVIEW_INTERNAL_URL ?? `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`);
     this.logger.info({ port: this.env.PREVIEW_PORT }, 'preview listener ready');
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, type toolV1 } from '@overskill/contracts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { contentTypeFor, isHtml } from './content-type';
+import { DEV_MODE, DevServerService } from './dev-server/dev-server.service';
 import { injectCapture } from './capture-script';
 import { parsePreviewHost, previewOrigin, type PreviewAddress } from './preview-address';
 import { PreviewFilesRepository } from './preview-files.repository';
@@ -24,7 +25,8 @@ export interface ResolvedPreview {
 type PreviewInfoInit = MessageInitShape<typeof toolV1.PreviewInfoSchema>;
 
 const DEV_SCRIPT_SERVED_STATIC =
-  'This app has a dev script, but dev-server previews are not available on this platform yet: its files are served as they are (a build step or dev server is not run)';
+  'This app has a dev script, but dev-server previews are off on this platform (PREVIEW_DEV_SERVER, or bubblewrap is missing): its files are served as they are';
+const DEV_NOT_STARTED = 'The dev server starts on the next view of the preview';
 const STATIC_RESTART =
   'A static preview is served straight from the files of each version; there is nothing to restart';
 
@@ -34,6 +36,7 @@ export class PreviewService {
   constructor(
     private readonly store: PreviewStoreRepository,
     private readonly files: PreviewFilesRepository,
+    private readonly devServers: DevServerService,
     @Inject(PREVIEW_SETTINGS) private readonly settings: PreviewSettings,
   ) {}
 
@@ -79,16 +82,13 @@ export class PreviewService {
   async info(owner: PreviewOwner, reason = ''): Promise<PreviewInfoInit> {
     const previewId = await this.store.ensure(owner);
     const check = await this.store.lastCheck(owner.appId);
+    const base = { appId: owner.appId, previewId, url: `${previewOrigin(this.settings.publicBase, { previewId })}/`, lastCheck: check };
+    if (await this.devServers.devPackage(owner)) {
+      const status = await this.devServers.status(owner.appId);
+      return { ...base, mode: DEV_MODE, state: status?.state ?? 'stopped', reason: reason || (status ? status.reason : DEV_NOT_STARTED) };
+    }
     reason ||= (await this.hasDevScript(owner)) ? DEV_SCRIPT_SERVED_STATIC : '';
-    return {
-      appId: owner.appId,
-      previewId,
-      url: `${previewOrigin(this.settings.publicBase, { previewId })}/`,
-      mode: 'static',
-      state: 'running',
-      reason,
-      lastCheck: check,
-    };
+    return { ...base, mode: 'static', state: 'running', reason };
   }
 
   async rotate(owner: PreviewOwner): Promise<PreviewInfoInit> {
@@ -96,11 +96,15 @@ export class PreviewService {
     return this.info(owner);
   }
 
-  restart(owner: PreviewOwner): Promise<PreviewInfoInit> {
-    return this.info(owner, STATIC_RESTART);
+  // A dev server is stopped and started again (on whichever replica runs it); static has none.
+  async restart(owner: PreviewOwner): Promise<PreviewInfoInit> {
+    const pkg = await this.devServers.devPackage(owner);
+    if (!pkg) return this.info(owner, STATIC_RESTART);
+    await this.devServers.restart(owner, pkg);
+    return this.info(owner);
   }
 
-  // An app built to run with `npm run dev` (the vite-react template) is still served as files.
+  // An app built to run with `npm run dev` while dev-server mode is off is served as files.
   // No workspace yet, no package.json or not JSON: no dev script.
   private async hasDevScript(owner: PreviewOwner): Promise<boolean> {
     try {
