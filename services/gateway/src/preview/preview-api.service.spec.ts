@@ -1,6 +1,6 @@
 import { Rpc } from '@overskill/contracts';
 import type { NatsRpcClient } from '@overskill/messaging';
-import type { Principal } from '../keys/access';
+import type { Principal } from '../routing/access';
 import { PreviewApiService } from './preview-api.service';
 
 // The logs route's merge: console entries, the dev server's own output (stored as console
