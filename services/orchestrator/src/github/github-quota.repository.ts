@@ -11,7 +11,7 @@ const QUOTA = 'github:quota:';
 const HOLD = 'github:hold:';
 
 // Keeps the lowest `remaining` seen for a window (answers from several replicas arrive out of
-// order), a new window replacing the old, and expires with the window.
+// order); an answer about another window replaces it. Expires with the window.
 const RECORD = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -19,7 +19,6 @@ if cur then
   local remaining = tonumber(string.sub(cur, 1, sep - 1))
   local reset = tonumber(string.sub(cur, sep + 1))
   if reset == tonumber(ARGV[2]) and remaining <= tonumber(ARGV[1]) then return 0 end
-  if reset > tonumber(ARGV[2]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PXAT', ARGV[2])
 return 1`;

@@ -255,13 +255,6 @@ export class TaskRunnerService {
       await this.end(w, 'failed', { state: 'failed', reason }, { errorCode: code.slice(0, 64), errorMessage: reason.slice(0, 2000) });
     } catch (err) {
       if (err instanceof TaskLost) return;
-      // GitHub's quota: not a failure. The task is given back until GitHub takes requests again.
-      if (err instanceof AppError && err.code === ErrorCode.GITHUB_RATE_LIMITED) {
-        const retryAt = new Date(Number(err.details['retryAt']) || Date.now() + 60_000);
-        this.logger.info({ taskId: task.id, priority: task.priority, retryAt: retryAt.toISOString(), reason: err.message }, 'task waits for the GitHub quota');
-        await this.leases.defer(task.id, ctl.owner, retryAt);
-        return;
-      }
       // GitHub itself may be what failed: the task still ends, its labels wait for a retry.
       this.logger.warn({ err, taskId: w.task.id }, 'could not report the failure on GitHub');
       if (await this.leases.finish(w.task.id, w.ctl.owner, 'failed', { errorCode: code.slice(0, 64), errorMessage: reason.slice(0, 2000) })) this.finished(w, 'failed');
