@@ -136,7 +136,7 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     await remote.stop();
   });
 
-  it(`ends ${TASKS} tasks with replicas killed at fixed moments: no duplicate pull request or comment, no stuck label`, async () => {
+  it(`ends ${TASKS} tasks with replicas killed at fixed (or seeded) moments: no duplicate pull request or comment, no stuck label`, async () => {
     const issues = Array.from({ length: TASKS }, (_, i) => github.createIssue('acme/chaos', { title: `Chaos ${i}`, body: `Fix number ${i}.`, labels: ['overskill'], user: alice }));
     const teamId = randomUUID();
     // The poller finds the labelled issues (no webhook here), three at a time per the project's concurrency.
