@@ -515,7 +515,9 @@ export class GitHubFake {
       if (!pull) return notFound;
       const refused = need('pull_requests', 'read');
       if (refused) return refused;
-      const all = pull.reviews.flatMap((r) => r.comments.map((c) => ({ id: c.id, path: c.path, line: c.line, body: c.body, user: userPayload(c.user), pull_request_review_id: r.id, ...(c.inReplyTo ? { in_reply_to_id: c.inReplyTo } : {}) })));
+      const all = pull.reviews.flatMap((r) =>
+        r.comments.map((c) => ({ id: c.id, path: c.path, line: c.line, body: c.body, user: userPayload(c.user), pull_request_review_id: r.id, in_reply_to_id: c.inReplyTo })),
+      );
       return { status: 200, body: all };
     }
     if ((match = /^\/pulls\/(\d+)\/comments\/(\d+)\/replies$/.exec(rest)) && method === 'POST') {

@@ -208,7 +208,8 @@ export class GitHubRepository {
   // The review comment (on the pull request) whose body carries the marker, if there is one.
   async findReviewComment(auth: GitHubAuth, repository: string, pullNumber: number, marker: string): Promise<{ id: number } | undefined> {
     const [owner, repo] = split(repository);
-    const comments = await call(repository, () => this.client(auth).paginate(this.client(auth).pulls.listReviewComments, { owner, repo, pull_number: pullNumber, per_page: 100 }));
+    const octokit = this.client(auth);
+    const comments = await call(repository, () => octokit.paginate(octokit.pulls.listReviewComments, { owner, repo, pull_number: pullNumber, per_page: 100 }));
     const found = comments.find((c) => (c.body ?? '').includes(marker));
     return found ? { id: found.id } : undefined;
   }
@@ -216,7 +217,8 @@ export class GitHubRepository {
   // A reply in the thread of a review comment.
   async replyToReviewComment(auth: GitHubAuth, repository: string, pullNumber: number, commentId: number, body: string): Promise<{ id: number }> {
     const [owner, repo] = split(repository);
-    const res = await call(repository, () => this.client(auth).pulls.createReplyForReviewComment({ owner, repo, pull_number: pullNumber, comment_id: commentId, body }));
+    const octokit = this.client(auth);
+    const res = await call(repository, () => octokit.pulls.createReplyForReviewComment({ owner, repo, pull_number: pullNumber, comment_id: commentId, body }));
     return { id: res.data.id };
   }
 
@@ -229,7 +231,8 @@ export class GitHubRepository {
     if (!quota || quota.resetAt <= Date.now()) return;
     if (quota.remaining <= 0) throw waitFor(`GitHub's rate limit for these credentials is spent`, quota.resetAt);
     if (priority < URGENT_PRIORITY && quota.remaining < this.env.TASK_GITHUB_MIN_REMAINING) {
-      throw waitFor(`GitHub quota is low (${quota.remaining} requests left, under ${this.env.TASK_GITHUB_MIN_REMAINING}); work below priority ${URGENT_PRIORITY} waits for the reset`, quota.resetAt);
+      const why = `GitHub quota is low (${quota.remaining} requests left, under ${this.env.TASK_GITHUB_MIN_REMAINING}); work below priority ${URGENT_PRIORITY} waits`;
+      throw waitFor(why, quota.resetAt);
     }
   }
 

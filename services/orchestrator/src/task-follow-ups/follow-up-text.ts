@@ -25,13 +25,19 @@ export function followUpsBlock(followUps: FollowUpText[]): string {
 
 // The request of a turn after the first: same workspace, same branch (its history holds the
 // earlier turns), the new comments fenced as untrusted input.
-export function followUpPrompt(issue: { repository: string; number: number; title: string }, mode: 'auto' | 'pull_request' | 'comment', followUps: FollowUpText[]): string {
+export function followUpPrompt(
+  issue: { repository: string; number: number; title: string },
+  mode: 'auto' | 'pull_request' | 'comment',
+  followUps: FollowUpText[],
+): string {
   const how =
     mode === 'comment'
       ? 'Answer them in your final message; do not change files.'
-      : 'Make the changes they ask for in the repository; your final message is posted as the answer (what changed and why). If they need only an answer, change no file.';
+      : 'Make the changes they ask for in the repository; your final message is posted as the answer (what changed and why). ' +
+        'If they need only an answer, change no file.';
   return [
-    `Continue your work on issue #${issue.number} of the GitHub repository ${issue.repository} ("${issue.title.replace(/\s+/g, ' ').slice(0, 200)}") in this workspace,`,
+    `Continue your work on issue #${issue.number} of the GitHub repository ${issue.repository}`,
+    `("${issue.title.replace(/\s+/g, ' ').slice(0, 200)}") in this workspace,`,
     'on the same branch: the comments below came after your last answer.',
     how,
     'If you cannot go on without more information, change no file and end your final message with your question.',

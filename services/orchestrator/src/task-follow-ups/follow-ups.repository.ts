@@ -30,9 +30,8 @@ export class FollowUpsRepository {
 
   // When the earliest follow-up not yet given to a run is ready; undefined = none waits.
   async nextReadyAt(taskId: string): Promise<Date | undefined> {
-    const rows = (await this.dataSource.query(`SELECT min("ready_at") AS "at" FROM "orchestrator"."task_follow_ups" WHERE "task_id" = $1 AND "run_id" IS NULL`, [taskId])) as Array<{
-      at: Date | null;
-    }>;
+    const sql = `SELECT min("ready_at") AS "at" FROM "orchestrator"."task_follow_ups" WHERE "task_id" = $1 AND "run_id" IS NULL`;
+    const rows = (await this.dataSource.query(sql, [taskId])) as Array<{ at: Date | null }>;
     return rows[0]?.at ?? undefined;
   }
 
@@ -60,13 +59,17 @@ export class FollowUpWriter {
   // the look-up of an earlier record of the same comment exact.
   async add(task: TaskEntity, f: NewFollowUp, readyAt: Date): Promise<'added' | 'duplicate'> {
     await this.m.query(`SELECT 1 FROM "orchestrator"."tasks" WHERE "id" = $1 FOR UPDATE`, [task.id]);
-    const seen = await this.m.query(`SELECT 1 FROM "orchestrator"."task_follow_ups" WHERE "task_id" = $1 AND "source" = $2 AND "source_id" = $3`, [task.id, f.source, f.sourceId]);
+    const seen = await this.m.query(`SELECT 1 FROM "orchestrator"."task_follow_ups" WHERE "task_id" = $1 AND "source" = $2 AND "source_id" = $3`, [
+      task.id,
+      f.source,
+      f.sourceId,
+    ]);
     if ((seen as unknown[]).length > 0) return 'duplicate';
     await this.m.query(
       `UPDATE "orchestrator"."tasks" t SET "pending_follow_ups" = t."pending_follow_ups" + 1, "updated_at" = now(),
          "not_before" = CASE WHEN t."status" = 'running' THEN t."not_before" ELSE GREATEST(COALESCE(t."not_before", $2), $2) END,
-         "run_id" = CASE WHEN t."status" IN ('completed', 'failed', 'awaiting_response') AND (SELECT r."status" FROM "orchestrator"."runs" r WHERE r."id" = t."run_id") <> 'completed'
-           THEN NULL ELSE t."run_id" END,
+         "run_id" = CASE WHEN t."status" IN ('completed', 'failed', 'awaiting_response')
+           AND (SELECT r."status" FROM "orchestrator"."runs" r WHERE r."id" = t."run_id") <> 'completed' THEN NULL ELSE t."run_id" END,
          "attempts" = CASE WHEN t."status" IN ('completed', 'failed', 'awaiting_response') THEN 0 ELSE t."attempts" END,
          "lease_owner" = CASE WHEN t."status" IN ('completed', 'failed', 'awaiting_response') THEN NULL ELSE t."lease_owner" END,
          "lease_until" = CASE WHEN t."status" IN ('completed', 'failed', 'awaiting_response') THEN NULL ELSE t."lease_until" END,

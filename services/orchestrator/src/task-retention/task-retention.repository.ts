@@ -29,7 +29,8 @@ export class TaskRetentionRepository {
         [endedBefore, batch],
       )) as Array<{ id: string; app_id: string }>;
       if (ended.length > 0) {
-        await tx.query(`UPDATE "orchestrator"."tasks" SET "app_id" = NULL, "base_sha" = NULL, "updated_at" = now() WHERE "id" = ANY($1::uuid[])`, [ended.map((t) => t.id)]);
+        const ids = ended.map((t) => t.id);
+        await tx.query(`UPDATE "orchestrator"."tasks" SET "app_id" = NULL, "base_sha" = NULL, "updated_at" = now() WHERE "id" = ANY($1::uuid[])`, [ids]);
       }
       // A task records its workspace's id before the app row is made, so an app no task names is gone for good.
       const removed = (await tx.query(

@@ -112,7 +112,8 @@ export class TaskLeasesRepository {
       if (followUps.length > 0) {
         await tx.query(`UPDATE "orchestrator"."task_follow_ups" SET run_id = $2 WHERE id = ANY($1::uuid[])`, [followUps.map((f) => f.id), runId]);
       }
-      await tx.query(`UPDATE "orchestrator"."tasks" SET run_id = $2, pending_follow_ups = GREATEST(0, pending_follow_ups - $3), updated_at = now() WHERE id = $1`, [
+      await tx.query(`UPDATE "orchestrator"."tasks" SET run_id = $2, pending_follow_ups = GREATEST(0, pending_follow_ups - $3), updated_at = now()
+        WHERE id = $1`, [
         task.id,
         runId,
         followUps.length,
@@ -139,7 +140,8 @@ export class TaskLeasesRepository {
   // Given back until `notBefore` (GitHub's quota is low or held): another claim takes it then.
   async defer(id: string, owner: string, notBefore: Date): Promise<void> {
     await this.dataSource.query(
-      `UPDATE "orchestrator"."tasks" SET lease_until = now() - interval '1 second', not_before = $3, updated_at = now() WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      `UPDATE "orchestrator"."tasks" SET lease_until = now() - interval '1 second', not_before = $3, updated_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
       [id, owner, notBefore],
     );
   }

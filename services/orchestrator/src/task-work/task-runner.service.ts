@@ -168,8 +168,8 @@ export class TaskRunnerService {
       } else {
         const issue = await this.github.issue(w.auth, repository, w.task.issueNumber);
         // Comments that came while the task was queued go with the issue.
-        request = (followUps) =>
-          taskPrompt({ repository, number: w.task.issueNumber, title: issue.title, body: issue.body }, mode, followUps.length > 0 ? followUpsBlock(followUps) : '');
+        const text = { repository, number: w.task.issueNumber, title: issue.title, body: issue.body };
+        request = (followUps) => taskPrompt(text, mode, followUps.length > 0 ? followUpsBlock(followUps) : '');
       }
       const attached = await this.leases.attachRun(w.task, w.ctl.owner, caller.appId, w.task.runId, request);
       if (!attached) throw new TaskLost();
@@ -225,17 +225,18 @@ export class TaskRunnerService {
       const token = await this.github.gitToken(w.auth, repo);
       await this.git.push(caller, { token, branch: w.task.branch });
       pushed = true;
+      const body = pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id });
+      const title = pullTitle({ number: w.task.issueNumber, title: w.task.title });
       let pull = await this.github.findOpenPull(w.auth, repo, w.task.branch);
-      if (!pull) {
-        const body = pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id });
-        pull = await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title: pullTitle({ number: w.task.issueNumber, title: w.task.title }), body });
-      } else if (firstTurn) await this.github.updatePull(w.auth, repo, pull.number, pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id }));
+      if (!pull) pull = await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title, body });
+      else if (firstTurn) await this.github.updatePull(w.auth, repo, pull.number, body);
       if (w.task.pullNumber !== pull.number) await this.record(w, { pullNumber: pull.number, answerUrl: pull.url });
     }
     for (const f of followUps) {
       if (f.source !== 'review_comment' || !f.reviewCommentId || !f.pullNumber || f.replyId) continue;
       const found = await this.github.findReviewComment(w.auth, repo, f.pullNumber, replyMarker(f.id));
-      const posted = found ?? (await this.github.replyToReviewComment(w.auth, repo, f.pullNumber, Number(f.reviewCommentId), threadReply(f.id, reply, pushed ? (run.commitSha ?? undefined) : undefined)));
+      const body = threadReply(f.id, reply, pushed ? (run.commitSha ?? undefined) : undefined);
+      const posted = found ?? (await this.github.replyToReviewComment(w.auth, repo, f.pullNumber, Number(f.reviewCommentId), body));
       await this.followUps.recordReply(f.id, posted.id);
     }
     const question = files.length === 0 && asksQuestion(reply);
@@ -267,7 +268,8 @@ export class TaskRunnerService {
     const repo = w.project.repository;
     if (w.ctl.lost()) throw new TaskLost();
     await this.status(w, state);
-    const label = status === 'completed' ? labels.completed : status === 'failed' ? labels.failed : status === 'awaiting_response' ? labels.awaitingResponse : undefined;
+    const outcomeLabels: Partial<Record<TaskStatusName, string>> = { completed: labels.completed, failed: labels.failed, awaiting_response: labels.awaitingResponse };
+    const label = outcomeLabels[status];
     if (label) await this.github.addLabels(w.auth, repo, w.task.issueNumber, [label]);
     await this.github.removeLabel(w.auth, repo, w.task.issueNumber, labels.processing);
     if (!(await this.leases.finish(w.task.id, w.ctl.owner, status, fields))) throw new TaskLost();

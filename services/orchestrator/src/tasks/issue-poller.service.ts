@@ -58,7 +58,8 @@ export class IssuePollerService implements OnApplicationBootstrap, BeforeApplica
   private async poll(project: ProjectEntity): Promise<void> {
     const auth = this.projects.authOf(project);
     // The lowest priority: low on quota, the reconciler is the first to wait for the reset (nothing is sent).
-    const listed = await this.github.withPriority(POLL_PRIORITY, () => this.github.openIssuesLabelled(auth, project.repository, project.labels.trigger, project.pollEtag)).catch((err: unknown) => {
+    const list = () => this.github.openIssuesLabelled(auth, project.repository, project.labels.trigger, project.pollEtag);
+    const listed = await this.github.withPriority(POLL_PRIORITY, list).catch((err: unknown) => {
       if (err instanceof AppError && err.code === ErrorCode.GITHUB_RATE_LIMITED) {
         this.logger.debug({ projectId: project.id, reason: err.message }, 'poll skipped: GitHub quota');
         return undefined;
