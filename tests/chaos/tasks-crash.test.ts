@@ -22,14 +22,24 @@ import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-
 // `pg` ships no types; the little used here is typed by hand.
 const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
 
-const TASKS = 8;
+// `TASKS_CHAOS_TASKS=24 npm run chaos -- tasks-crash` runs the long drill: more tasks, and a kill
+// for every two of them at moments drawn from a seeded generator (the same for every run).
+const TASKS = Number(process.env['TASKS_CHAOS_TASKS'] ?? 8);
 // When (after the previous kill) and which replica is killed: fixed, so every run of the suite is the same drill.
-const KILLS = [
+const FIXED_KILLS = [
   { afterMs: 1400, replica: 0 },
   { afterMs: 2900, replica: 1 },
   { afterMs: 900, replica: 1 },
   { afterMs: 2100, replica: 0 },
 ];
+const KILLS = TASKS <= 8 ? FIXED_KILLS : seededKills(Math.ceil(TASKS / 2), Number(process.env['TASKS_CHAOS_SEED'] ?? 12));
+
+// A small linear congruential generator: the same seed, the same drill.
+function seededKills(count: number, seed: number): Array<{ afterMs: number; replica: number }> {
+  let x = seed >>> 0;
+  const next = () => (x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
+  return Array.from({ length: count }, () => ({ afterMs: 600 + Math.floor(next() * 2600), replica: next() < 0.5 ? 0 : 1 }));
+}
 const TOKEN = `ghp_${randomUUID().replace(/-/g, '')}`;
 const alice = { login: 'alice', id: 11, type: 'User' as const };
 
@@ -44,7 +54,7 @@ function taskModel(request: RecordedAnthropicRequest): FakeTurn {
   return { delayMs, content: [{ type: 'text', text: `Fixed issue ${n}.` }] };
 }
 
-jest.setTimeout(300_000);
+jest.setTimeout(300_000 + TASKS * 15_000);
 
 // kill -9 an orchestrator replica at fixed moments while tasks are being worked (the
 // poller creating them, runs in flight, pushes and GitHub calls): every task ends, each issue has
@@ -126,14 +136,15 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     await remote.stop();
   });
 
-  it(`ends ${TASKS} tasks with replicas killed at fixed moments: no duplicate pull request or comment, no stuck label`, async () => {
+  it(`ends ${TASKS} tasks with replicas killed at fixed (or seeded) moments: no duplicate pull request or comment, no stuck label`, async () => {
     const issues = Array.from({ length: TASKS }, (_, i) => github.createIssue('acme/chaos', { title: `Chaos ${i}`, body: `Fix number ${i}.`, labels: ['overskill'], user: alice }));
     const teamId = randomUUID();
     // The poller finds the labelled issues (no webhook here), three at a time per the project's concurrency.
     await rpc.send(Rpc.projectCreate, { teamId, repository: 'acme/chaos', authKind: 'token', token: TOKEN, concurrency: 3 }, { timeoutMs: 20_000 });
     const statuses = async () => (await db.query(`SELECT issue_number, status, attempts FROM orchestrator.tasks`)).rows as Array<{ issue_number: number; status: string; attempts: number }>;
     let kills = 0;
-    const deadline = Date.now() + 240_000;
+    const started = Date.now();
+    const deadline = Date.now() + 240_000 + TASKS * 12_000;
     for (;;) {
       const rows = await statuses();
       if (rows.length === TASKS && rows.every((r) => ['completed', 'failed', 'cancelled'].includes(r.status))) break;
@@ -149,8 +160,22 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     }
 
     const rows = await statuses();
-    const report = { tasks: TASKS, kills, completed: rows.filter((r) => r.status === 'completed').length, resumed: rows.filter((r) => r.attempts > 1).length };
+    // Side effects on the fake beyond one per issue: pull requests opened, status and answer comments posted.
+    const created = (pattern: RegExp) => github.calls.filter((c) => c.method === 'POST' && pattern.test(c.path.split('?')[0] ?? '') && c.status === 201).length;
+    const duplicates = created(/\/pulls$/) - issues.length + (created(/\/issues\/\d+\/comments$/) - issues.length);
+    const stuck = issues.filter((n) => github.issue('acme/chaos', n).labels.includes('processing')).length;
+    const report = {
+      tasks: TASKS,
+      kills,
+      completed: rows.filter((r) => r.status === 'completed').length,
+      resumed: rows.filter((r) => r.attempts > 1).length,
+      duplicates,
+      stuckLabels: stuck,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
     console.log(`tasks chaos: ${JSON.stringify(report)}`);
+    expect(duplicates).toBe(0);
+    expect(stuck).toBe(0);
     expect(kills).toBe(KILLS.length);
     expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'));
     for (const n of issues) {

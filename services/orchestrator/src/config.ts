@@ -43,6 +43,8 @@ const toolList = z.string().transform((raw) => new Set(raw.split(',').map((s) =>
 
 export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   DATABASE_URL: env.databaseUrl(),
+  // GitHub quota shared by the replicas (what each answer's x-ratelimit-* headers said).
+  REDIS_URL: env.redisUrl(),
   RUN_MAX_ITERATIONS: z.coerce.number().int().min(1).max(200).default(30),
   // Runs one replica works on at once (JetStream in-flight bound).
   RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -90,7 +92,8 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   // Every project's labelled open issues are listed this often (PoppoBuilder's 30 s), as the
   // fallback for webhooks that never arrived; 0 turns polling off.
   TASK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
-  // Below this many GitHub requests left (the alert's threshold), polling waits for the reset.
+  // Below this many GitHub requests left (the alert's threshold), polling and tasks under priority
+  // 75 wait for the reset; urgent tasks go on.
   TASK_GITHUB_MIN_REMAINING: z.coerce.number().int().min(0).default(100),
   // Working tasks: at most this many running across all replicas, this many per replica, a lease
   // renewed while a replica works one (a crashed replica's task is resumed once it lapses), and
@@ -99,6 +102,21 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   TASK_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(4),
   TASK_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   TASK_SCHEDULE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  // Review comments arriving within this window of each other are worked by one run and one push.
+  TASK_REVIEW_DEBOUNCE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // How long someone's write permission, once asked of GitHub, is trusted for follow-ups.
+  TASK_PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  // Retention, checked this often (0 = off): deliveries are kept at least 7 days (GitHub's manual
+  // redelivery reuses an id for days), and a task's workspace is removed this long after the
+  // task ended (through git-service's cleanup of repositories whose app is gone).
+  TASK_RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
+  TASK_DELIVERY_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(7, 'must be at least 7: GitHub redelivers with the same id for days, and the record is what makes it a duplicate')
+    .max(3650)
+    .default(7),
+  TASK_WORKSPACE_GRACE_DAYS: z.coerce.number().min(0).max(3650).default(7),
   // Where repositories are cloned from and pushed to (GitHub Enterprise: https://<host>).
   GITHUB_GIT_URL: z.string().url().default('https://github.com'),
 });

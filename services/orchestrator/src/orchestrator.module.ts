@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PostgresModule } from '@overskill/persistence';
+import { PostgresModule, RedisModule } from '@overskill/persistence';
 import { AppsController } from './apps/apps.controller';
 import { AppsRepository } from './apps/apps.repository';
 import { AppsService } from './apps/apps.service';
@@ -19,6 +19,11 @@ import { IssuePollerService } from './tasks/issue-poller.service';
 import { TaskMetrics } from './tasks/task-metrics';
 import { TaskQueueRepository } from './tasks/task-queue.repository';
 import { TaskWorkerService } from './tasks/task-worker.service';
+import { GitHubQuotaRepository } from './github/github-quota.repository';
+import { FollowUpsRepository } from './task-follow-ups/follow-ups.repository';
+import { FollowUpsService } from './task-follow-ups/follow-ups.service';
+import { TaskRetentionRepository } from './task-retention/task-retention.repository';
+import { TaskRetentionService } from './task-retention/task-retention.service';
 import { TaskLeasesRepository } from './task-work/task-leases.repository';
 import { TaskRunnerService } from './task-work/task-runner.service';
 import { TaskSchedulerService } from './task-work/task-scheduler.service';
@@ -38,7 +43,7 @@ export class OrchestratorModule {
   static forRoot(env: OrchestratorEnv): DynamicModule {
     return {
       module: OrchestratorModule,
-      imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL))],
+      imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
       controllers: [AppsController, RunsController, ProjectsController, TasksController],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
@@ -63,6 +68,11 @@ export class OrchestratorModule {
         TasksService,
         TaskWorkerService,
         IssuePollerService,
+        GitHubQuotaRepository,
+        TaskRetentionRepository,
+        TaskRetentionService,
+        FollowUpsRepository,
+        FollowUpsService,
         TaskLeasesRepository,
         TaskRunnerService,
         TaskSchedulerService,

@@ -186,6 +186,30 @@ export class GitHubFake {
     };
   }
 
+  // A reviewer comments on a line of the pull request (a single-comment review): the
+  // `pull_request_review_comment.created` payload. Several in a row are a review's burst.
+  reviewCommentAs(repoName: string, pullNumber: number, comment: { user: FakeUser; path: string; line: number; body: string }, installationId?: number): Record<string, unknown> {
+    const repo = this.repo(repoName);
+    const pull = this.pull(repoName, pullNumber);
+    const reviewId = this.nextId++;
+    const id = this.nextId++;
+    pull.reviews.push({ id: reviewId, user: comment.user, body: '', state: 'commented', comments: [{ id, path: comment.path, line: comment.line, body: comment.body, user: comment.user }] });
+    const now = new Date().toISOString();
+    return {
+      action: 'created',
+      comment: { id, pull_request_review_id: reviewId, path: comment.path, line: comment.line, body: comment.body, user: userPayload(comment.user), created_at: now, updated_at: now },
+      pull_request: this.pullPayload(repo, pull),
+      repository: repositoryPayload(repo),
+      sender: userPayload(comment.user),
+      ...installationOf(installationId),
+    };
+  }
+
+  // Every review comment of the pull request, replies included (threads by `inReplyTo`).
+  reviewComments(repoName: string, pullNumber: number): Array<{ id: number; path: string; line: number; body: string; inReplyTo?: number; user: FakeUser }> {
+    return this.pull(repoName, pullNumber).reviews.flatMap((r) => r.comments);
+  }
+
   issue(repoName: string, number: number): FakeIssue {
     const issue = this.repo(repoName).issues.get(number);
     if (!issue) throw new Error(`no issue ${repoName}#${number}`);
@@ -485,6 +509,16 @@ export class GitHubFake {
       const refused = need('pull_requests', 'read');
       if (refused) return refused;
       return { status: 200, body: review.comments.map((c) => ({ id: c.id, path: c.path, line: c.line, body: c.body, user: userPayload(c.user), pull_request_review_id: review.id })) };
+    }
+    if ((match = /^\/pulls\/(\d+)\/comments$/.exec(rest)) && method === 'GET') {
+      const pull = repo.pulls.get(Number(match[1]));
+      if (!pull) return notFound;
+      const refused = need('pull_requests', 'read');
+      if (refused) return refused;
+      const all = pull.reviews.flatMap((r) =>
+        r.comments.map((c) => ({ id: c.id, path: c.path, line: c.line, body: c.body, user: userPayload(c.user), pull_request_review_id: r.id, in_reply_to_id: c.inReplyTo })),
+      );
+      return { status: 200, body: all };
     }
     if ((match = /^\/pulls\/(\d+)\/comments\/(\d+)\/replies$/.exec(rest)) && method === 'POST') {
       const review = repo.pulls.get(Number(match[1]))?.reviews.find((r) => r.comments.some((c) => c.id === Number(match?.[2])));

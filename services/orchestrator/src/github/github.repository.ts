@@ -6,18 +6,23 @@ import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+import { GitHubQuotaRepository, type Quota } from './github-quota.repository';
 
 export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: number; privateKey: string; installationId: number };
 
 export type Access = 'read' | 'write';
 
-export interface Quota {
-  remaining: number;
-  resetAt: number;
-}
+export type { Quota } from './github-quota.repository';
+
+// Work at or above this priority (PoppoBuilder's `high`) goes on while the quota is low; below
+// it (and polling) waits for the reset. Calls outside any task (people waiting on the API) are urgent.
+export const URGENT_PRIORITY = 75;
+const INTERACTIVE_PRIORITY = 100;
+const priorityScope = new AsyncLocalStorage<number>();
 
 export type LabelledIssues = { changed: false } | { changed: true; etag: string | null; issues: Array<{ number: number; title: string; labels: string[] }> };
 
@@ -30,23 +35,42 @@ const MAX_INTERACTIVE_WAIT_S = 5;
 
 // GitHub's REST API through Octokit: throttled (secondary limits honour retry-after), retried on
 // 5xx, installation tokens minted from the app's key and cached until shortly before they expire.
+// Every answer's x-ratelimit-* headers go to Redis, shared by the replicas; before each request
+// the account's quota is looked at there: low, and work below URGENT_PRIORITY waits for the reset
+// (refused with GITHUB_RATE_LIMITED and the time to come back); spent, or held by a secondary
+// limit's retry-after, and nothing is sent at all.
 @Injectable()
 export class GitHubRepository {
   private readonly clients = new Map<string, Octokit>();
-  // The last x-ratelimit-* headers seen per account (installation or token).
-  private readonly quotas = new Map<string, Quota>();
-  private readonly remaining: Gauge<'account'>;
 
   constructor(
-    @Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'GITHUB_API_URL'>,
+    @Inject(ORCHESTRATOR_ENV) private readonly env: Pick<OrchestratorEnv, 'GITHUB_API_URL' | 'TASK_GITHUB_MIN_REMAINING'>,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
+    private readonly quotas: GitHubQuotaRepository,
   ) {
-    this.remaining = new Gauge({ name: 'github_rate_limit_remaining', help: 'GitHub API requests left in the window, per installation or token', labelNames: ['account'], registers: [metrics.registry] });
+    new Gauge({
+      name: 'github_rate_limit_remaining',
+      help: 'GitHub API requests left in the window, per installation or token (as every replica saw them, from Redis)',
+      labelNames: ['account'],
+      registers: [metrics.registry],
+      async collect() {
+        const all = await quotas.all().catch(() => undefined);
+        if (!all) return; // Redis away: the last values stand
+        this.reset();
+        for (const q of all) this.set({ account: q.account }, q.remaining);
+      },
+    });
   }
 
-  // What the account had left at its last answer; undefined before any.
-  quota(auth: GitHubAuth): Quota | undefined {
-    return this.quotas.get(accountOf(auth));
+  // Runs fn with its GitHub requests at this priority (a task's): below URGENT_PRIORITY they wait
+  // for the reset while the quota is under TASK_GITHUB_MIN_REMAINING.
+  withPriority<T>(priority: number, fn: () => Promise<T>): Promise<T> {
+    return priorityScope.run(priority, fn);
+  }
+
+  // What every replica saw of the account's quota; undefined before any answer in this window.
+  quota(auth: GitHubAuth): Promise<Quota | undefined> {
+    return this.quotas.read(accountOf(auth));
   }
 
   // Which of REQUIRED_PERMISSIONS the credentials lack on the repository. An installation's
@@ -168,6 +192,50 @@ export class GitHubRepository {
     await call(repository, () => this.client(auth).pulls.update({ owner, repo, pull_number: pullNumber, body }));
   }
 
+  // The person's permission on the repository (`admin`, `write`, `read` or `none`; maintain counts as write).
+  async collaboratorPermission(auth: GitHubAuth, repository: string, login: string): Promise<string> {
+    const [owner, repo] = split(repository);
+    try {
+      const res = await this.client(auth).repos.getCollaboratorPermissionLevel({ owner, repo, username: login });
+      return res.data.permission;
+    } catch (err) {
+      // Not a collaborator at all.
+      if (err instanceof RequestError && err.status === 404) return 'none';
+      throw toAppError(err, repository);
+    }
+  }
+
+  // The review comment (on the pull request) whose body carries the marker, if there is one.
+  async findReviewComment(auth: GitHubAuth, repository: string, pullNumber: number, marker: string): Promise<{ id: number } | undefined> {
+    const [owner, repo] = split(repository);
+    const octokit = this.client(auth);
+    const comments = await call(repository, () => octokit.paginate(octokit.pulls.listReviewComments, { owner, repo, pull_number: pullNumber, per_page: 100 }));
+    const found = comments.find((c) => (c.body ?? '').includes(marker));
+    return found ? { id: found.id } : undefined;
+  }
+
+  // A reply in the thread of a review comment.
+  async replyToReviewComment(auth: GitHubAuth, repository: string, pullNumber: number, commentId: number, body: string): Promise<{ id: number }> {
+    const [owner, repo] = split(repository);
+    const octokit = this.client(auth);
+    const res = await call(repository, () => octokit.pulls.createReplyForReviewComment({ owner, repo, pull_number: pullNumber, comment_id: commentId, body }));
+    return { id: res.data.id };
+  }
+
+  // Before a request: refused (nothing sent) while the account is held by a secondary limit, its
+  // quota is spent, or it is low and the work is not urgent.
+  private async admit(account: string): Promise<void> {
+    const priority = priorityScope.getStore() ?? INTERACTIVE_PRIORITY;
+    const [held, quota] = await Promise.all([this.quotas.heldUntil(account), this.quotas.read(account)]).catch(() => [undefined, undefined] as const);
+    if (held) throw waitFor(`GitHub asked these credentials to slow down (a secondary rate limit)`, held);
+    if (!quota || quota.resetAt <= Date.now()) return;
+    if (quota.remaining <= 0) throw waitFor(`GitHub's rate limit for these credentials is spent`, quota.resetAt);
+    if (priority < URGENT_PRIORITY && quota.remaining < this.env.TASK_GITHUB_MIN_REMAINING) {
+      const why = `GitHub quota is low (${quota.remaining} requests left, under ${this.env.TASK_GITHUB_MIN_REMAINING}); work below priority ${URGENT_PRIORITY} waits`;
+      throw waitFor(why, quota.resetAt);
+    }
+  }
+
   private client(auth: GitHubAuth): Octokit {
     const key = auth.kind === 'app' ? `app:${auth.appId}:${auth.installationId}:${digest(auth.privateKey)}` : `token:${digest(auth.token)}`;
     const existing = this.clients.get(key);
@@ -182,15 +250,23 @@ export class GitHubRepository {
       auth.kind === 'app'
         ? new ThrottledOctokit({ ...common, authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } })
         : new ThrottledOctokit({ ...common, auth: auth.token });
-    const record = (headers: Record<string, unknown> | undefined) => {
+    const record = async (headers: Record<string, unknown> | undefined, status?: number) => {
       const remaining = Number(headers?.['x-ratelimit-remaining']);
-      if (!headers || !Number.isFinite(remaining)) return;
-      this.quotas.set(account, { remaining, resetAt: Number(headers['x-ratelimit-reset'] ?? 0) * 1000 });
-      this.remaining.set({ account }, remaining);
+      if (!headers) return;
+      const writes: Array<Promise<void>> = [];
+      if (Number.isFinite(remaining)) writes.push(this.quotas.record(account, { remaining, resetAt: Number(headers['x-ratelimit-reset'] ?? 0) * 1000 }));
+      const retryAfter = Number(headers['retry-after']);
+      if ((status === 403 || status === 429) && retryAfter > 0) writes.push(this.quotas.hold(account, Date.now() + retryAfter * 1000));
+      // Redis away: this replica goes on with what GitHub itself says.
+      await Promise.all(writes).catch(() => undefined);
     };
+    octokit.hook.before('request', async (options) => {
+      if (options.url === '/rate_limit') return; // free, and how the quota is looked at
+      await this.admit(account);
+    });
     octokit.hook.after('request', (response) => record(response.headers));
-    octokit.hook.error('request', (error) => {
-      record((error as RequestError).response?.headers);
+    octokit.hook.error('request', async (error) => {
+      await record((error as RequestError).response?.headers, (error as RequestError).status);
       throw error;
     });
     if (this.clients.size > 1000) this.clients.clear();
@@ -244,10 +320,16 @@ export function toAppError(err: unknown, repository: string): AppError {
   }
   if ((err.status === 403 || err.status === 429) && (headers['x-ratelimit-remaining'] === '0' || headers['retry-after'])) {
     const reset = Number(headers['x-ratelimit-reset'] ?? 0);
-    const when = headers['retry-after'] ? `in ${String(headers['retry-after'])} s` : reset ? `at ${new Date(reset * 1000).toISOString()}` : 'later';
-    return new AppError(ErrorCode.GITHUB_RATE_LIMITED, `GitHub's rate limit for these credentials is spent; try again ${when}`);
+    const retryAfter = Number(headers['retry-after'] ?? 0);
+    const when = retryAfter ? `in ${retryAfter} s` : reset ? `at ${new Date(reset * 1000).toISOString()}` : 'later';
+    const retryAt = retryAfter ? Date.now() + retryAfter * 1000 : reset ? reset * 1000 : Date.now() + 60_000;
+    return new AppError(ErrorCode.GITHUB_RATE_LIMITED, `GitHub's rate limit for these credentials is spent; try again ${when}`, { retryAt: String(retryAt) });
   }
   return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub answered ${err.status}: ${message}`);
+}
+
+function waitFor(why: string, until: number): AppError {
+  return new AppError(ErrorCode.GITHUB_RATE_LIMITED, `${why}; try again at ${new Date(until).toISOString()}`, { retryAt: String(until) });
 }
 
 // A metric label and map key that names the account without revealing a token.

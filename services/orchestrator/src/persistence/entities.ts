@@ -163,10 +163,35 @@ export class TaskEntity {
   @Column('varchar', { name: 'error_code', length: 64, nullable: true }) errorCode: string | null;
   @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
   @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt: Date | null;
+  // The run whose answer was last delivered (a later follow-up gets a new run), and the earliest
+  // moment the task may be claimed (review comments arriving together are debounced).
+  @Column('uuid', { name: 'answered_run_id', nullable: true }) answeredRunId: string | null;
+  @Column('timestamptz', { name: 'not_before', nullable: true }) notBefore: Date | null;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
 
-export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity, GitHubDeliveryEntity, TaskEntity];
+export type FollowUpSource = 'issue_comment' | 'review' | 'review_comment' | 'label';
+
+// What someone with write access said after the task started: worked by the task's next run on
+// the same branch and pull request. Recorded once per GitHub comment, review or delivery.
+@Entity({ schema: 'orchestrator', name: 'task_follow_ups' })
+export class TaskFollowUpEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'task_id' }) taskId: string;
+  @Column('varchar', { length: 20 }) source: FollowUpSource;
+  @Column('varchar', { name: 'source_id', length: 64 }) sourceId: string;
+  @Column('varchar', { length: 100 }) author: string;
+  @Column('text') body: string;
+  // A review comment is answered by a reply in its thread.
+  @Column('bigint', { name: 'review_comment_id', nullable: true }) reviewCommentId: string | null;
+  @Column('int', { name: 'pull_number', nullable: true }) pullNumber: number | null;
+  @Column('timestamptz', { name: 'ready_at' }) readyAt: Date;
+  @Column('uuid', { name: 'run_id', nullable: true }) runId: string | null;
+  @Column('bigint', { name: 'reply_id', nullable: true }) replyId: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}
+
+export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity, GitHubDeliveryEntity, TaskEntity, TaskFollowUpEntity];

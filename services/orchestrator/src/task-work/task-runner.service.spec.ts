@@ -4,11 +4,12 @@ import type { AppsRepository } from '../apps/apps.repository';
 import { orchestratorEnvSchema } from '../config';
 import type { GitServiceRepository } from '../delegation/git-service.repository';
 import type { GitHubRepository } from '../github/github.repository';
-import type { ProjectEntity, RunEntity, TaskEntity } from '../persistence/entities';
+import type { ProjectEntity, RunEntity, TaskEntity, TaskFollowUpEntity } from '../persistence/entities';
 import type { ProjectsRepository } from '../projects/projects.repository';
 import type { ProjectsService } from '../projects/projects.service';
 import type { RunQueueRepository } from '../runs/run-queue.repository';
 import type { RunsRepository } from '../runs/runs.repository';
+import type { FollowUpsRepository } from '../task-follow-ups/follow-ups.repository';
 import type { TaskMetrics } from '../tasks/task-metrics';
 import type { TaskLeasesRepository } from './task-leases.repository';
 import { TaskRunnerService } from './task-runner.service';
@@ -16,7 +17,8 @@ import { statusMarker } from './task-text';
 
 // The runner alone, with mocked repositories: a task resumed after a crash finds the side
 // effects it made before (status comment by its marker, pull request by its branch) and makes
-// none twice; a refused push ends the task failed, with the reason on the issue.
+// none twice; a refused push ends the task failed, with the reason on the issue; follow-ups are
+// worked as a new turn on the same branch and pull request; a question waits for an answer.
 describe('TaskRunnerService with mocked repositories', () => {
   const env = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' });
   const project = {
@@ -32,6 +34,8 @@ describe('TaskRunnerService with mocked repositories', () => {
   let github: Record<string, jest.Mock>;
   let git: Record<string, jest.Mock>;
   let leases: Record<string, jest.Mock>;
+  let followUps: Record<string, jest.Mock>;
+  let runs: Record<string, jest.Mock>;
   let runner: TaskRunnerService;
   const ctl = { owner: 'me', lost: () => false, cancelRequested: () => false };
 
@@ -49,6 +53,9 @@ describe('TaskRunnerService with mocked repositories', () => {
       updatePull: jest.fn(async () => undefined),
       gitToken: jest.fn(async () => 'ghp_secret'),
       issue: jest.fn(),
+      findReviewComment: jest.fn(async () => undefined),
+      replyToReviewComment: jest.fn(async () => ({ id: 7001 })),
+      withPriority: jest.fn((_priority: number, fn: () => Promise<unknown>) => fn()),
     };
     git = {
       diff: jest.fn(async () => ({ files: [{ path: 'footer.html' }] })),
@@ -56,8 +63,9 @@ describe('TaskRunnerService with mocked repositories', () => {
       clone: jest.fn(),
       createBranch: jest.fn(),
     };
-    leases = { record: jest.fn(async () => true), finish: jest.fn(async () => true), release: jest.fn(), attachRun: jest.fn() };
-    const runs = { findRun: jest.fn(async () => run), listSteps: jest.fn(async () => [{ kind: 'run_completed', data: { reply: 'Added a footer.' } }]) };
+    leases = { record: jest.fn(async () => true), finish: jest.fn(async () => true), release: jest.fn(), attachRun: jest.fn(), defer: jest.fn() };
+    followUps = { nextReadyAt: jest.fn(async () => undefined), forRun: jest.fn(async () => []), recordReply: jest.fn(async () => undefined) };
+    runs = { findRun: jest.fn(async () => run), listSteps: jest.fn(async () => [{ kind: 'run_completed', data: { reply: 'Added a footer.' } }]) };
     runner = new TaskRunnerService(
       env,
       leases as unknown as TaskLeasesRepository,
@@ -69,6 +77,7 @@ describe('TaskRunnerService with mocked repositories', () => {
       runs as unknown as RunsRepository,
       { enqueue: jest.fn() } as unknown as RunQueueRepository,
       { taskFinished: jest.fn() } as unknown as TaskMetrics,
+      followUps as unknown as FollowUpsRepository,
       pino({ level: 'silent' }),
     );
   });
@@ -104,5 +113,68 @@ describe('TaskRunnerService with mocked repositories', () => {
     expect(leases['release']).toHaveBeenCalledWith('t1', 'me');
     expect(leases['finish']).not.toHaveBeenCalled();
     expect(github['addLabels']).not.toHaveBeenCalledWith(expect.anything(), 'acme/shop', 7, ['failed']);
+  });
+
+  it('works follow-ups as a new turn: one run for the review comments, one push, a threaded reply to each, the description kept', async () => {
+    Object.assign(task, { answeredRunId: 'run-1', pullNumber: 12, statusCommentId: '501' });
+    const comments = [
+      { id: 'f1', source: 'review_comment', author: 'alice', body: '(on `a.ts` line 3) rename x', reviewCommentId: '301', pullNumber: 12, replyId: null },
+      { id: 'f2', source: 'review_comment', author: 'alice', body: '(on `a.ts` line 9) and y', reviewCommentId: '302', pullNumber: 12, replyId: null },
+    ] as unknown as TaskFollowUpEntity[];
+    followUps['nextReadyAt']!.mockResolvedValueOnce(new Date(0)).mockResolvedValue(undefined);
+    followUps['forRun']!.mockImplementation(async (id: string) => (id === 'run-2' ? comments : []));
+    let prompt = '';
+    leases['attachRun']!.mockImplementation(async (_t, _o, _a, previous: string | null, request: (f: TaskFollowUpEntity[]) => string) => {
+      expect(previous).toBe('run-1');
+      prompt = request(comments);
+      return 'run-2';
+    });
+    runs['findRun']!.mockImplementation(async (id: string) => ({ ...run, id, commitSha: id === 'run-2' ? 'd'.repeat(40) : run.commitSha }));
+    await runner.work(task, ctl);
+    expect(prompt).toContain('untrusted-follow-ups');
+    expect(prompt).toContain('@alice commented on the pull request:\n(on `a.ts` line 3) rename x');
+    expect(git['diff']).toHaveBeenCalledWith(expect.anything(), { fromRevision: 'c'.repeat(40), toRevision: 'd'.repeat(40) });
+    expect(git['push']).toHaveBeenCalledTimes(1);
+    expect(github['updatePull']).not.toHaveBeenCalled();
+    expect(github['createDraftPull']).not.toHaveBeenCalled();
+    expect(github['replyToReviewComment']!.mock.calls.map((c) => [c[3], c[4]])).toEqual([
+      [301, expect.stringContaining(`Done in ${'d'.repeat(12)}.`)],
+      [302, expect.stringContaining('<!-- overskill:task-reply:f2 -->')],
+    ]);
+    expect(followUps['recordReply']).toHaveBeenCalledWith('f1', 7001);
+    // Review comments are answered in their threads only.
+    expect(github['createComment']).not.toHaveBeenCalled();
+    expect(leases['record']).toHaveBeenCalledWith('t1', 'me', { answeredRunId: 'run-2' });
+    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'completed', {});
+  });
+
+  it('resumed after its answer with no follow-up waiting: ends without another run or push', async () => {
+    Object.assign(task, { answeredRunId: 'run-1', pullNumber: 12, statusCommentId: '501' });
+    await runner.work(task, ctl);
+    expect(leases['attachRun']).not.toHaveBeenCalled();
+    expect(git['push']).not.toHaveBeenCalled();
+    expect(github['updateComment']).toHaveBeenCalledWith(expect.anything(), 'acme/shop', 501, expect.stringContaining('draft pull request #12'));
+    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'completed', {});
+  });
+
+  it('a question and no change: the answer comment, the awaiting-response label, and the task waits', async () => {
+    git['diff']!.mockResolvedValue({ files: [] });
+    runs['listSteps']!.mockResolvedValue([{ kind: 'run_completed', data: { reply: 'Where should the footer go?\n\nAt the bottom of **every** page?' } }]);
+    await runner.work(task, ctl);
+    expect(git['push']).not.toHaveBeenCalled();
+    expect(github['createComment']).toHaveBeenCalledWith(expect.anything(), 'acme/shop', 7, expect.stringContaining('At the bottom of **every** page?'));
+    expect(github['updateComment']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 501, expect.stringContaining('asked a question'));
+    expect(github['addLabels']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, ['awaiting-response']);
+    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'awaiting_response', {});
+  });
+
+  it('waits for the GitHub quota instead of failing: the task is given back until the reset, at its priority', async () => {
+    const reset = Date.now() + 600_000;
+    github['addLabels']!.mockRejectedValue(new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'GitHub quota is low', { retryAt: String(reset) }));
+    await runner.work(task, ctl);
+    expect(github['withPriority']).toHaveBeenCalledWith(50, expect.any(Function));
+    expect(leases['defer']).toHaveBeenCalledWith('t1', 'me', new Date(reset));
+    expect(leases['finish']).not.toHaveBeenCalled();
+    expect(github['updateComment']).not.toHaveBeenCalled();
   });
 });

@@ -12,6 +12,9 @@ import { ProjectsRepository } from '../projects/projects.repository';
 import { ProjectsService } from '../projects/projects.service';
 import { RunQueueRepository } from '../runs/run-queue.repository';
 import { RunsRepository } from '../runs/runs.repository';
+import { asksQuestion } from '../task-follow-ups/follow-up-events';
+import { followUpPrompt, followUpsBlock, replyMarker, threadReply } from '../task-follow-ups/follow-up-text';
+import { FollowUpsRepository } from '../task-follow-ups/follow-ups.repository';
 import { TaskMetrics } from '../tasks/task-metrics';
 import { TaskLeasesRepository, type TaskFields } from './task-leases.repository';
 import { answerBody, answerMarker, pullBody, pullTitle, statusBody, statusMarker, taskPrompt, type RunFigures, type StatusState } from './task-text';
@@ -56,10 +59,16 @@ export class TaskRunnerService {
     private readonly runs: RunsRepository,
     private readonly runQueue: RunQueueRepository,
     private readonly metrics: TaskMetrics,
+    private readonly followUps: FollowUpsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async work(task: TaskEntity, ctl: TaskControl): Promise<void> {
+  // A task's GitHub requests carry its priority: under a low quota, work below urgent waits.
+  work(task: TaskEntity, ctl: TaskControl): Promise<void> {
+    return this.github.withPriority(task.priority, () => this.workTask(task, ctl));
+  }
+
+  private async workTask(task: TaskEntity, ctl: TaskControl): Promise<void> {
     const project = await this.projectRows.findForTeam(task.teamId, task.projectId);
     if (!project) return; // deleted: its tasks go with it
     let auth: GitHubAuth;
@@ -77,12 +86,28 @@ export class TaskRunnerService {
     try {
       await this.begin(w);
       const caller = await this.workspace(w);
-      const run = await this.runToEnd(w, caller);
-      if (run.status === 'cancelled' || ctl.cancelRequested()) return await this.end(w, 'cancelled', { state: 'cancelled' });
-      if (run.status === 'failed') throw new AppError(ErrorCode.TASK_FAILED, run.errorMessage || `The agent run failed (${run.errorCode ?? 'no code'})`);
-      await this.answer(w, caller, run);
+      // One turn per run: the issue first, then the follow-ups that came meanwhile, each answered
+      // on the same branch and pull request before the next is started.
+      let outcome = outcomeOf(w.task);
+      for (;;) {
+        if (ctl.cancelRequested()) return await this.end(w, 'cancelled', { state: 'cancelled' });
+        if (w.task.runId && w.task.runId === w.task.answeredRunId && !(await this.followUpsReady(w))) break;
+        const run = await this.runToEnd(w, caller);
+        if (run.status === 'cancelled' || ctl.cancelRequested()) return await this.end(w, 'cancelled', { state: 'cancelled' });
+        if (run.status === 'failed') throw new AppError(ErrorCode.TASK_FAILED, run.errorMessage || `The agent run failed (${run.errorCode ?? 'no code'})`);
+        outcome = await this.answer(w, caller, run);
+        if (outcome.status === 'awaiting_response') break;
+      }
+      await this.end(w, outcome.status, outcome.state);
     } catch (err) {
       if (err instanceof TaskLost) return;
+      // GitHub's quota: not a failure. The task is given back until GitHub takes requests again.
+      if (err instanceof AppError && err.code === ErrorCode.GITHUB_RATE_LIMITED) {
+        const retryAt = new Date(Number(err.details['retryAt']) || Date.now() + 60_000);
+        this.logger.info({ taskId: task.id, priority: task.priority, retryAt: retryAt.toISOString(), reason: err.message }, 'task waits for the GitHub quota');
+        await this.leases.defer(task.id, ctl.owner, retryAt);
+        return;
+      }
       if (!(err instanceof AppError) && task.attempts < MAX_ATTEMPTS) {
         this.logger.warn({ err, taskId: task.id, attempt: task.attempts }, 'task interrupted; it will be resumed');
         await this.leases.release(task.id, ctl.owner);
@@ -113,9 +138,11 @@ export class TaskRunnerService {
     const caller = { teamId: w.task.teamId, appId };
     await this.apps.insertTaskWorkspace({ id: appId, teamId: w.task.teamId, name: w.project.repository, description: `GitHub issue #${w.task.issueNumber}: ${w.task.title}`.slice(0, 2000) });
     if (!w.task.baseSha) {
+      // A task followed up after its workspace was removed starts again from its pushed branch.
+      const pushedFrom = w.task.pullNumber ? w.task.branch : w.project.baseBranch;
       const token = await this.github.gitToken(w.auth, w.project.repository);
       const cloned = await this.git
-        .clone(caller, { url: `${this.env.GITHUB_GIT_URL.replace(/\/+$/, '')}/${w.project.repository}.git`, token, branch: w.project.baseBranch })
+        .clone(caller, { url: `${this.env.GITHUB_GIT_URL.replace(/\/+$/, '')}/${w.project.repository}.git`, token, branch: pushedFrom })
         .catch((err: unknown) => (err instanceof AppError && err.code === ErrorCode.GIT_REPO_EXISTS ? this.git.status(caller) : Promise.reject(err)));
       const head = cloned.headSha;
       await this.git.createBranch(caller, w.task.branch, head).catch((err: unknown) => {
@@ -132,10 +159,19 @@ export class TaskRunnerService {
   // and resume), started once per attempt and waited for here.
   private async runToEnd(w: Work, caller: GitCaller): Promise<RunEntity> {
     let runId = w.task.runId;
-    if (!runId) {
-      const issue = await this.github.issue(w.auth, w.project.repository, w.task.issueNumber);
-      const prompt = taskPrompt({ repository: w.project.repository, number: w.task.issueNumber, title: issue.title, body: issue.body }, answerModeOf(w.project));
-      const attached = await this.leases.attachRun(w.task, w.ctl.owner, caller.appId, prompt);
+    if (!runId || runId === w.task.answeredRunId) {
+      const mode = answerModeOf(w.project);
+      const repository = w.project.repository;
+      let request: (followUps: Array<Parameters<typeof followUpsBlock>[0][number]>) => string;
+      if (w.task.answeredRunId) {
+        request = (followUps) => followUpPrompt({ repository, number: w.task.issueNumber, title: w.task.title }, mode, followUps);
+      } else {
+        const issue = await this.github.issue(w.auth, repository, w.task.issueNumber);
+        // Comments that came while the task was queued go with the issue.
+        const text = { repository, number: w.task.issueNumber, title: issue.title, body: issue.body };
+        request = (followUps) => taskPrompt(text, mode, followUps.length > 0 ? followUpsBlock(followUps) : '');
+      }
+      const attached = await this.leases.attachRun(w.task, w.ctl.owner, caller.appId, w.task.runId, request);
       if (!attached) throw new TaskLost();
       w.task.runId = runId = attached;
     }
@@ -155,29 +191,64 @@ export class TaskRunnerService {
     }
   }
 
-  private async answer(w: Work, caller: GitCaller, run: RunEntity): Promise<void> {
+  // Follow-ups waiting for a run: true once the earliest is ready (review comments wait out
+  // their debounce here), false when none waits.
+  private async followUpsReady(w: Work): Promise<boolean> {
+    for (;;) {
+      if (w.ctl.lost()) throw new TaskLost();
+      const at = await this.followUps.nextReadyAt(w.task.id);
+      if (!at) return false;
+      const wait = at.getTime() - Date.now();
+      if (wait <= 0) return true;
+      if (w.ctl.cancelRequested()) return false;
+      await new Promise((r) => setTimeout(r, Math.min(wait, 1000)));
+    }
+  }
+
+  // What the run did goes to GitHub: pushed to the branch with a draft pull request (opened once,
+  // its description from the first turn), threaded replies to review comments, and an answer
+  // comment on the issue when there is no change, a question, or a follow-up from the issue.
+  private async answer(w: Work, caller: GitCaller, run: RunEntity): Promise<Outcome> {
     const steps = await this.runs.listSteps(run.id);
     const reply = String(steps.find((s) => s.kind === 'run_completed')?.data['reply'] ?? '');
     const figures: RunFigures = { tokens: Number(run.inputTokens) + Number(run.outputTokens), costUsd: Number(run.costUsd), iterations: run.iterations };
-    const diff = await this.git.diff(caller, { fromRevision: w.task.baseSha ?? '', toRevision: run.commitSha || 'HEAD' });
+    const previous = w.task.answeredRunId ? await this.runs.findRun(w.task.answeredRunId) : null;
+    const from = previous?.commitSha || w.task.baseSha || '';
+    const diff = await this.git.diff(caller, { fromRevision: from, toRevision: run.commitSha || 'HEAD' });
     const files = diff.files.map((f) => f.path);
     const mode = answerModeOf(w.project);
     const repo = w.project.repository;
+    const followUps = await this.followUps.forRun(run.id);
+    const firstTurn = !w.task.answeredRunId;
+    let pushed = false;
     if (mode !== 'comment' && files.length > 0) {
       const token = await this.github.gitToken(w.auth, repo);
       await this.git.push(caller, { token, branch: w.task.branch });
+      pushed = true;
       const body = pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id });
+      const title = pullTitle({ number: w.task.issueNumber, title: w.task.title });
       let pull = await this.github.findOpenPull(w.auth, repo, w.task.branch);
-      if (pull) await this.github.updatePull(w.auth, repo, pull.number, body);
-      else pull = await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title: pullTitle({ number: w.task.issueNumber, title: w.task.title }), body });
-      await this.record(w, { pullNumber: pull.number, answerUrl: pull.url });
-      return this.end(w, 'completed', { state: 'completed', answer: `draft pull request #${pull.number}` });
+      if (!pull) pull = await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title, body });
+      else if (firstTurn) await this.github.updatePull(w.auth, repo, pull.number, body);
+      if (w.task.pullNumber !== pull.number) await this.record(w, { pullNumber: pull.number, answerUrl: pull.url });
     }
-    const body = answerBody({ reply, run: figures, runId: run.id });
-    const found = await this.github.findComment(w.auth, repo, w.task.issueNumber, answerMarker(run.id));
-    const comment = found ?? (await this.github.createComment(w.auth, repo, w.task.issueNumber, body));
-    await this.record(w, { answerCommentId: String(comment.id), answerUrl: comment.url });
-    await this.end(w, 'completed', { state: 'completed', answer: 'answered in a comment below' });
+    for (const f of followUps) {
+      if (f.source !== 'review_comment' || !f.reviewCommentId || !f.pullNumber || f.replyId) continue;
+      const found = await this.github.findReviewComment(w.auth, repo, f.pullNumber, replyMarker(f.id));
+      const body = threadReply(f.id, reply, pushed ? (run.commitSha ?? undefined) : undefined);
+      const posted = found ?? (await this.github.replyToReviewComment(w.auth, repo, f.pullNumber, Number(f.reviewCommentId), body));
+      await this.followUps.recordReply(f.id, posted.id);
+    }
+    const question = files.length === 0 && asksQuestion(reply);
+    const onIssue = followUps.some((f) => f.source !== 'review_comment');
+    if (!pushed || question || (!firstTurn && onIssue)) {
+      const found = await this.github.findComment(w.auth, repo, w.task.issueNumber, answerMarker(run.id));
+      const comment = found ?? (await this.github.createComment(w.auth, repo, w.task.issueNumber, answerBody({ reply, run: figures, runId: run.id })));
+      if (!pushed && !w.task.pullNumber) await this.record(w, { answerCommentId: String(comment.id), answerUrl: comment.url });
+    }
+    await this.record(w, { answeredRunId: run.id });
+    if (question) return { status: 'awaiting_response', state: { state: 'awaiting' } };
+    return outcomeOf(w.task);
   }
 
   private async fail(w: Work, code: string, reason: string): Promise<void> {
@@ -197,7 +268,8 @@ export class TaskRunnerService {
     const repo = w.project.repository;
     if (w.ctl.lost()) throw new TaskLost();
     await this.status(w, state);
-    const label = status === 'completed' ? labels.completed : status === 'failed' ? labels.failed : undefined;
+    const outcomeLabels: Partial<Record<TaskStatusName, string>> = { completed: labels.completed, failed: labels.failed, awaiting_response: labels.awaitingResponse };
+    const label = outcomeLabels[status];
     if (label) await this.github.addLabels(w.auth, repo, w.task.issueNumber, [label]);
     await this.github.removeLabel(w.auth, repo, w.task.issueNumber, labels.processing);
     if (!(await this.leases.finish(w.task.id, w.ctl.owner, status, fields))) throw new TaskLost();
@@ -223,6 +295,17 @@ export class TaskRunnerService {
     if (!(await this.leases.record(w.task.id, w.ctl.owner, fields))) throw new TaskLost();
     Object.assign(w.task, fields);
   }
+}
+
+interface Outcome {
+  status: TaskStatusName;
+  state: StatusState;
+}
+
+// How a task that answered ends: with its pull request, or with its answer comment.
+function outcomeOf(task: TaskEntity): Outcome {
+  const answer = task.pullNumber ? `draft pull request #${task.pullNumber}` : 'answered in a comment below';
+  return { status: 'completed', state: { state: 'completed', answer } };
 }
 
 function answerModeOf(project: ProjectEntity): 'auto' | 'pull_request' | 'comment' {

@@ -4,6 +4,8 @@ import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import type { GitHubDeliveryEntity, ProjectEntity } from '../persistence/entities';
+import { followUpOf, type FollowUpEvent } from '../task-follow-ups/follow-up-events';
+import { FollowUpsService } from '../task-follow-ups/follow-ups.service';
 import { TaskMetrics } from './task-metrics';
 import { TaskQueueRepository } from './task-queue.repository';
 import { TasksRepository, type TaskWriter } from './tasks.repository';
@@ -12,6 +14,7 @@ interface IssuePayload {
   action?: string;
   label?: { name?: string };
   issue?: { number?: number; title?: string; state?: string; labels?: Array<{ name?: string }>; pull_request?: unknown };
+  sender?: { login?: string };
 }
 
 // Webhook deliveries: recorded and queued at once (the gateway answers GitHub right after),
@@ -22,6 +25,7 @@ export class GitHubDeliveriesService {
     private readonly tasks: TasksRepository,
     private readonly queue: TaskQueueRepository,
     private readonly metrics: TaskMetrics,
+    private readonly followUps: FollowUpsService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -46,9 +50,17 @@ export class GitHubDeliveriesService {
   async process(deliveryId: string): Promise<void> {
     // Counted once the transaction has committed.
     const created: Array<{ projectId: string; priority: number }> = [];
+    // A comment or review: who wrote it is asked of GitHub before the transaction, not inside it.
+    const pending = await this.tasks.findDelivery(deliveryId);
+    if (!pending || pending.processedAt) return;
+    const followUp = followUpOf(pending.event, pending.action, pending.payload);
+    const allowed = new Map<string, boolean | undefined>();
+    if (followUp) for (const p of await this.tasks.projectsFor(pending.repository)) allowed.set(p.id, await this.followUps.mayContinue(p, followUp));
     const outcome = await this.tasks.processDelivery(deliveryId, async (delivery, tx) => {
       const projects = await this.tasks.projectsFor(delivery.repository);
-      const outcomes = await Promise.all(projects.map((p) => this.apply(delivery, p, tx, created)));
+      const outcomes: string[] = [];
+      // One after the other: they share the transaction's connection.
+      for (const p of projects) outcomes.push(await this.apply(delivery, p, tx, created, followUp, allowed.get(p.id)));
       return outcomes.join('; ') || 'no project';
     });
     if (outcome === undefined) return;
@@ -56,7 +68,15 @@ export class GitHubDeliveriesService {
     this.logger.info({ deliveryId, outcome }, 'github delivery processed');
   }
 
-  private async apply(delivery: GitHubDeliveryEntity, project: ProjectEntity, tx: TaskWriter, created: Array<{ projectId: string; priority: number }>): Promise<string> {
+  private async apply(
+    delivery: GitHubDeliveryEntity,
+    project: ProjectEntity,
+    tx: TaskWriter,
+    created: Array<{ projectId: string; priority: number }>,
+    followUp: FollowUpEvent | undefined,
+    allowed: boolean | undefined,
+  ): Promise<string> {
+    if (followUp) return this.followUps.apply(project, followUp, allowed, tx.followUps());
     if (delivery.event !== 'issues') return `${delivery.event}.${delivery.action}: ignored`;
     const body = delivery.payload as IssuePayload;
     const issue = body.issue;
@@ -73,7 +93,7 @@ export class GitHubDeliveriesService {
       title: String(issue.title ?? ''),
       priority,
       deliveryId: delivery.deliveryId,
-    });
+    }, true, String(body.sender?.login ?? ''));
     if (result === 'created') created.push({ projectId: project.id, priority });
     return `issue #${issue.number}: ${result}`;
   }

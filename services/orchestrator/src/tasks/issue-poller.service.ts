@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { AppError, ErrorCode } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
@@ -10,6 +11,7 @@ import { TaskMetrics } from './task-metrics';
 import { TasksRepository } from './tasks.repository';
 
 // Projects polled per tick and replica; the rest wait for the next tick.
+const POLL_PRIORITY = 0;
 const POLLS_PER_TICK = 20;
 
 // The reconciler: every project's open issues with the trigger label are listed every
@@ -55,13 +57,16 @@ export class IssuePollerService implements OnApplicationBootstrap, BeforeApplica
 
   private async poll(project: ProjectEntity): Promise<void> {
     const auth = this.projects.authOf(project);
-    // Low on quota: the reconciler is the first to wait for the reset, so work that matters keeps it.
-    const quota = this.github.quota(auth);
-    if (quota && quota.remaining < this.env.TASK_GITHUB_MIN_REMAINING && quota.resetAt > Date.now()) {
-      this.logger.debug({ projectId: project.id, remaining: quota.remaining, resetAt: new Date(quota.resetAt).toISOString() }, 'poll skipped: GitHub quota low');
-      return;
-    }
-    const listed = await this.github.openIssuesLabelled(auth, project.repository, project.labels.trigger, project.pollEtag);
+    // The lowest priority: low on quota, the reconciler is the first to wait for the reset (nothing is sent).
+    const list = () => this.github.openIssuesLabelled(auth, project.repository, project.labels.trigger, project.pollEtag);
+    const listed = await this.github.withPriority(POLL_PRIORITY, list).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === ErrorCode.GITHUB_RATE_LIMITED) {
+        this.logger.debug({ projectId: project.id, reason: err.message }, 'poll skipped: GitHub quota');
+        return undefined;
+      }
+      throw err;
+    });
+    if (!listed) return;
     if (!listed.changed) return;
     const states = new Set([project.labels.processing, project.labels.awaitingResponse, project.labels.completed, project.labels.failed]);
     for (const issue of listed.issues) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { ACTIVE_TASK_STATUSES, GitHubDeliveryEntity, ProjectEntity, TaskEntity } from '../persistence/entities';
+import { FollowUpWriter } from '../task-follow-ups/follow-ups.repository';
 
 export interface NewTask {
   teamId: string;
@@ -141,20 +142,28 @@ export class TaskWriter {
   // A new task, or (the issue already has an active one) one more follow-up for it once it has
   // started; a trigger for a task still queued adds nothing (the task will read the issue).
   // Without followUp (the poller), an active task is left as it is.
-  async createOrFollowUp(task: NewTask, followUp = true): Promise<'created' | 'follow_up' | 'exists'> {
+  async createOrFollowUp(task: NewTask, followUp = true, sender = ''): Promise<'created' | 'follow_up' | 'exists'> {
     const active = ACTIVE_TASK_STATUSES.map((s) => `'${s}'`).join(', ');
-    const onConflict = followUp
-      ? `DO UPDATE SET "pending_follow_ups" = "tasks"."pending_follow_ups" + CASE WHEN "tasks"."status" = 'queued' THEN 0 ELSE 1 END, "updated_at" = now()`
-      : 'DO NOTHING';
+    const onConflict = followUp ? `DO UPDATE SET "updated_at" = now()` : 'DO NOTHING';
     const rows = (await this.m.query(
       `INSERT INTO "orchestrator"."tasks" ("id", "team_id", "project_id", "repository", "issue_number", "title", "status", "priority", "branch", "delivery_id")
        VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
        ON CONFLICT ("project_id", "issue_number") WHERE "status" IN (${active})
        ${onConflict}
-       RETURNING ("xmax" = 0) AS "inserted"`,
+       RETURNING ("xmax" = 0) AS "inserted", "id", "status"`,
       [randomUUID(), task.teamId, task.projectId, task.repository, task.issueNumber, task.title.slice(0, 1000), task.priority, `overskill/issue-${task.issueNumber}`, task.deliveryId],
-    )) as Array<{ inserted: boolean }>;
-    if (!rows[0]) return 'exists';
-    return rows[0].inserted ? 'created' : 'follow_up';
+    )) as Array<{ inserted: boolean; id: string; status: string }>;
+    const row = rows[0];
+    if (!row) return 'exists';
+    if (row.inserted) return 'created';
+    if (row.status === 'queued') return 'follow_up';
+    const existing = await this.m.getRepository(TaskEntity).findOneByOrFail({ id: row.id });
+    const body = 'The trigger label was added again: read the issue once more and finish what it still asks.';
+    await this.followUps().add(existing, { source: 'label', sourceId: task.deliveryId.slice(0, 64), author: sender, body }, new Date());
+    return 'follow_up';
+  }
+
+  followUps(): FollowUpWriter {
+    return new FollowUpWriter(this.m);
   }
 }
