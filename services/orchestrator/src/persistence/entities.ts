@@ -27,6 +27,7 @@ export class MessageEntity {
   @Column('text') content: string;
   @Column('varchar', { name: 'author_id', length: 100, default: '' }) authorId: string;
   @Column('uuid', { name: 'run_id', nullable: true }) runId: string | null;
+  @Column('varchar', { name: 'idempotency_key', length: 128, nullable: true }) idempotencyKey: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
