@@ -100,8 +100,15 @@ export const UpdateAppBody = z
   .strict()
   .refine((b) => b.name !== undefined || b.description !== undefined || b.maxIterations !== undefined, { message: 'give at least one of name, description, maxIterations' });
 
+// The length limit is the orchestrator's alone (MESSAGE_MAX_CHARS), so it is configured once and
+// answered with one error (MESSAGE_TOO_LARGE) whoever posts.
 export const PostMessageBody = z
-  .object({ content: z.string().max(100_000).refine((s) => s.trim().length > 0, { message: 'content must not be empty' }) })
+  .object({
+    content: z
+      .string()
+      .refine((s) => s.trim().length > 0, { message: 'content must not be empty' })
+      .describe('What the agent should do. At most MESSAGE_MAX_CHARS characters once trimmed (100,000 by default); longer is 413 MESSAGE_TOO_LARGE'),
+  })
   .strict();
 
 export const PostMessageHeaders = z.object({

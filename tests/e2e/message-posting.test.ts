@@ -7,7 +7,10 @@ import { REPO_ROOT } from '../support/integration-env';
 
 // Posting a message with an Idempotency-Key: one message and one run per key, whichever gateway
 // replica takes each attempt, whether the first answer was lost, and across an orchestrator restart.
-describe('POST /api/apps/:appId/messages with an Idempotency-Key', () => {
+// And its one length limit, the orchestrator's (set low here to show the gateway follows it).
+const MAX_CHARS = 500;
+
+describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit', () => {
   let h: GatewayHarness;
   let second: RunningPlatform;
   let db: pg.Client;
@@ -37,7 +40,7 @@ describe('POST /api/apps/:appId/messages with an Idempotency-Key', () => {
 
   beforeAll(async () => {
     // Short leases: a run of the killed orchestrator is taken over in seconds.
-    h = await startGatewayHarness({ name: 'message-idempotency', redisDb: 5, env: { RUN_LEASE_MS: '3000', RUN_ACK_WAIT_MS: '5000' } });
+    h = await startGatewayHarness({ name: 'message-idempotency', redisDb: 5, env: { RUN_LEASE_MS: '3000', RUN_ACK_WAIT_MS: '5000', MESSAGE_MAX_CHARS: String(MAX_CHARS) } });
     second = await launchPlatform({
       root: REPO_ROOT,
       natsUrl: h.natsUrl,
@@ -184,5 +187,17 @@ describe('POST /api/apps/:appId/messages with an Idempotency-Key', () => {
     expect(later.body.replayed).toBe(false);
     expect(later.body.runId).not.toBe(first.body.runId);
     expect(await messagesWithKey('key-refused')).toEqual([{ id: later.body.messageId, run_id: later.body.runId }]);
+  });
+
+  it('has one length limit with one error, wherever the message is too long', async () => {
+    // Counted once trimmed: surrounding whitespace does not count.
+    const fits = await post(`  ${'a'.repeat(MAX_CHARS)}\n`);
+    expect(fits.status).toBe(202);
+    for (const content of ['b'.repeat(MAX_CHARS + 1), 'c'.repeat(100_001)]) {
+      const res = await post(content, `key-too-long-${content.length}`, second.urls.gateway);
+      expect(res.status).toBe(413);
+      expect(res.body).toMatchObject({ code: 'MESSAGE_TOO_LARGE', message: `The message is ${content.length} characters; the limit is ${MAX_CHARS}. Split it or attach less text.` });
+      expect(await messagesWithKey(`key-too-long-${content.length}`)).toEqual([]);
+    }
   });
 });
