@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, jsonBody, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { processTree, signalAll } from '../support/processes';
 
 const RUNS = Number(process.env.CHAOS_RUNS ?? 50);
 const FAULT_MS = 4000;
@@ -137,7 +138,8 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
       redisUrl: stack.redisUrl,
       workspacesDir: join(dir, 'workspaces'),
       backupDir: join(dir, 'backups'),
-      logDir: join(dir, 'logs'),
+      // Outside the scratch directory: a failed drill's service logs are what explain it.
+      logDir: process.env.CHAOS_LOG_DIR ?? join(REPO_ROOT, 'tests', 'chaos', 'results', 'logs'),
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'warn',
         AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
         GATEWAY_RATE_LIMIT_IP_MAX: '1000000',
@@ -222,9 +224,11 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
       await new Promise((r) => setTimeout(r, FAULT_MS));
       await stack.startServer(server);
     } else {
-      process.kill(pid, 'SIGSTOP');
+      // The whole server, as a VM pause would stop it: PostgreSQL's backends with its postmaster.
+      const frozen = processTree(pid);
+      signalAll(frozen, 'SIGSTOP');
       await new Promise((r) => setTimeout(r, FAULT_MS * 3));
-      process.kill(pid, 'SIGCONT');
+      signalAll(frozen, 'SIGCONT');
     }
     const readyAfterMs = await readyEventually(200);
     // The gauge back at 1 everywhere (readiness of the gateway alone says little about the rest).
