@@ -1,9 +1,7 @@
-import { launchPlatform, type RunningPlatform } from '@overskill/testing';
+import type { RunningPlatform } from '@overskill/testing';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import pg from 'pg';
-import { startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
-import { REPO_ROOT } from '../support/integration-env';
+import { launchGatewayReplica, startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 
 // Posting a message with an Idempotency-Key: one message and one run per key, whichever gateway
 // replica takes each attempt, whether the first answer was lost, and across an orchestrator restart.
@@ -41,18 +39,7 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
   beforeAll(async () => {
     // Short leases: a run of the killed orchestrator is taken over in seconds.
     h = await startGatewayHarness({ name: 'message-idempotency', redisDb: 5, env: { RUN_LEASE_MS: '3000', RUN_ACK_WAIT_MS: '5000', MESSAGE_MAX_CHARS: String(MAX_CHARS) } });
-    second = await launchPlatform({
-      root: REPO_ROOT,
-      natsUrl: h.natsUrl,
-      natsSeeds: h.natsSeeds,
-      databaseUrl: h.databaseUrl,
-      redisUrl: h.redisUrl,
-      workspacesDir: join(h.dir, 'workspaces-2'),
-      backupDir: join(h.dir, 'backups-2'),
-      logDir: join(h.dir, 'logs-2'),
-      services: ['gateway'],
-      env: { LOG_LEVEL: 'warn' },
-    });
+    second = await launchGatewayReplica(h, 'second');
     h.anthropic.respondWith(() => ({ content: [{ type: 'text', text: 'Done.' }] }));
     h.key('idempotency-team', 'owner');
     const app = await h.api('/api/apps', { method: 'POST', body: { name: 'Keyed', template: 'empty' } });
