@@ -10,8 +10,8 @@ export class RunQueueRepository {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
   // msg-id = run id: a retried publish is still one run.
-  // The msg-id is the run id, so a repeated enqueue is dropped by JetStream's dedup window;
-  // `attempt` names a new request for a run whose earlier one was refused.
+  // The msg-id is the run id, so a repeated publish is dropped by JetStream's dedup window;
+  // `attempt` makes it a request of its own (a repeated post queueing a run again).
   enqueue(run: { runId: string; appId: string; teamId: string }, attempt?: string): Promise<void> {
     return publishDurable(this.nc, Events.runRequested, run, { msgId: attempt ? `${run.runId}:${attempt}` : run.runId, tenantId: run.teamId });
   }

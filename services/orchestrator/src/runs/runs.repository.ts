@@ -36,9 +36,10 @@ export class RunsRepository {
     authorId: string;
     idempotencyKey?: string;
     keyWindowMs?: number;
-  }): Promise<{ messageId: string; runId: string } | null> {
+  }): Promise<{ messageId: string; runId: string; enqueueToken: string } | null> {
     const messageId = randomUUID();
     const runId = randomUUID();
+    const enqueueToken = randomUUID();
     const key = input.idempotencyKey || null;
     try {
       await this.dataSource.transaction(async (tx) => {
@@ -50,13 +51,13 @@ export class RunsRepository {
           );
         }
         await tx.insert(MessageEntity, { id: messageId, appId: input.appId, teamId: input.teamId, role: 'user', content: input.content, authorId: input.authorId, runId, idempotencyKey: key });
-        await tx.insert(RunEntity, { id: runId, appId: input.appId, teamId: input.teamId, messageId, status: 'queued', iterations: 0 });
+        await tx.insert(RunEntity, { id: runId, appId: input.appId, teamId: input.teamId, messageId, status: 'queued', iterations: 0, enqueueToken });
       });
     } catch (err) {
       if (key && isUniqueViolation(err, 'messages_idempotency_key')) return null;
       throw err;
     }
-    return { messageId, runId };
+    return { messageId, runId, enqueueToken };
   }
 
   // The message an idempotency key names, if it was posted within the window.
@@ -69,22 +70,26 @@ export class RunsRepository {
       .getOne();
   }
 
-  // A run that could not be queued (the bus was down) fails at once; only while no worker has it.
-  async refuseQueued(id: string, errorCode: string, errorMessage: string): Promise<void> {
+  // A run that could not be queued (the bus was down) fails at once: only while no worker has
+  // it, and only if no later attempt (a repeated post) has queued it since.
+  async refuseQueued(id: string, enqueueToken: string, errorCode: string, errorMessage: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE "orchestrator"."runs" SET status = 'failed', error_code = $2, error_message = $3, iterations = 0, finished_at = now() WHERE id = $1 AND status = 'queued'`,
-      [id, errorCode, errorMessage],
+      `UPDATE "orchestrator"."runs" SET status = 'failed', error_code = $3, error_message = $4, iterations = 0, finished_at = now()
+        WHERE id = $1 AND status = 'queued' AND enqueue_token = $2`,
+      [id, enqueueToken, errorCode, errorMessage],
     );
   }
 
-  // A run refused that way (never started) is queued again: the client repeated its post.
-  async requeueRefused(id: string, errorCode: string): Promise<boolean> {
+  // A repeated post queues its run again if no worker has started it: still queued, or refused
+  // at the queue (failed with the given code before it started). Null when it has started.
+  async requeueUnstarted(id: string, refusedCode: string): Promise<string | null> {
+    const enqueueToken = randomUUID();
     const result = await this.dataSource.query(
-      `UPDATE "orchestrator"."runs" SET status = 'queued', error_code = NULL, error_message = NULL, finished_at = NULL
-        WHERE id = $1 AND status = 'failed' AND error_code = $2 AND started_at IS NULL`,
-      [id, errorCode],
+      `UPDATE "orchestrator"."runs" SET status = 'queued', error_code = NULL, error_message = NULL, finished_at = NULL, enqueue_token = $2
+        WHERE id = $1 AND started_at IS NULL AND (status = 'queued' OR (status = 'failed' AND error_code = $3))`,
+      [id, enqueueToken, refusedCode],
     );
-    return rowCount(result) > 0;
+    return rowCount(result) > 0 ? enqueueToken : null;
   }
 
   async insertAssistantMessage(input: { appId: string; teamId: string; runId: string; content: string }): Promise<void> {

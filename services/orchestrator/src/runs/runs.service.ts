@@ -55,13 +55,14 @@ export class RunsService {
       if (!winner) throw new AppError(ErrorCode.INTERNAL, 'The message could not be stored; send it again');
       return winner;
     }
-    await this.enqueue(created.runId, app.id, app.teamId);
+    await this.enqueue(created.runId, app.id, app.teamId, created.enqueueToken);
     return { messageId: created.messageId, runId: created.runId, replayed: false };
   }
 
-  // The answer to an earlier post of this key: the same message and run. A run the queue refused
-  // is queued now; a queued run is queued again (a lost enqueue is made good, and JetStream drops
-  // a duplicate msg-id; a worker claims a run once).
+  // The answer to an earlier post of this key: the same message and run. A run no worker has
+  // started (still queued, or refused at the queue) is queued again under a new msg-id: the first
+  // request may never have reached the stream, or been dropped while the run was marked refused;
+  // a worker claims a run once, so extra deliveries are dropped.
   private async replay(teamId: string, appId: string, key: string, content: string): Promise<RpcReply<typeof Rpc.messagePost> | undefined> {
     const message = await this.runs.findKeyedMessage(teamId, appId, key, IDEMPOTENCY_WINDOW_MS);
     if (!message?.runId) return undefined;
@@ -70,19 +71,19 @@ export class RunsService {
         messageId: message.id,
       });
     }
-    const run = await this.runs.findRun(message.runId);
-    // A refused run's request may have reached the stream after all (its ack lost): a new msg-id,
-    // and the claim lets one of the two deliveries work it.
-    if (run && (await this.runs.requeueRefused(run.id, ErrorCode.DEPENDENCY_UNAVAILABLE))) await this.enqueue(run.id, appId, teamId, `requeued-${Date.now()}`);
-    else if (run?.status === 'queued') await this.enqueue(run.id, appId, teamId);
+    const enqueueToken = await this.runs.requeueUnstarted(message.runId, ErrorCode.DEPENDENCY_UNAVAILABLE);
+    if (enqueueToken) await this.enqueue(message.runId, appId, teamId, enqueueToken, true);
     return { messageId: message.id, runId: message.runId, replayed: true };
   }
 
-  private async enqueue(runId: string, appId: string, teamId: string, attempt?: string): Promise<void> {
+  // The first request of a run has the run id as msg-id (JetStream drops a repeated publish);
+  // a repeated post's has its own. A failed publish marks the run refused unless a later attempt
+  // has queued it meanwhile (the enqueue token).
+  private async enqueue(runId: string, appId: string, teamId: string, enqueueToken: string, repeated = false): Promise<void> {
     try {
-      await this.queue.enqueue({ runId, appId, teamId }, attempt);
+      await this.queue.enqueue({ runId, appId, teamId }, repeated ? enqueueToken : undefined);
     } catch {
-      await this.runs.refuseQueued(runId, ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue (JetStream) is unavailable; send the message again');
+      await this.runs.refuseQueued(runId, enqueueToken, ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue (JetStream) is unavailable; send the message again');
       throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue is unavailable; the message was stored but not started. Try again (with the same Idempotency-Key).');
     }
   }
