@@ -1,7 +1,9 @@
 import { launchPlatform, runAllMigrations, startStack, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, jsonBody, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { processTree, signalAll } from '../support/processes';
 
 // Its own stack: stopping servers must not disturb the other suites.
 describe('dependency outage and recovery', () => {
@@ -108,6 +110,34 @@ describe('dependency outage and recovery', () => {
     }
     expect([...statuses]).toEqual([503]);
     expect(await servesAgain(list)).toBe(200);
+  });
+
+  it('answers 503 with Retry-After within the deadline while PostgreSQL is frozen (every backend stopped)', async () => {
+    const { key } = createTeamKey(stack, 'outage-postgres-frozen', 'owner');
+    const headers = { 'x-api-key': key, 'content-type': 'application/json' };
+    const list = () => fetch(`${gateway}/api/apps`, { headers, signal: AbortSignal.timeout(15_000) });
+    // No git-service here to create an app with: finding (or not) the app is the query that waits.
+    const post = () => fetch(`${gateway}/api/apps/${randomUUID()}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'hello' }), signal: AbortSignal.timeout(15_000) });
+    expect((await list()).status).toBe(200);
+
+    // Pooled connections stay open and their queries are never answered; new ones never finish
+    // connecting. Without deadlines these requests would wait until PostgreSQL woke.
+    const frozen = processTree(stack.pids().postgres!);
+    signalAll(frozen, 'SIGSTOP');
+    try {
+      const answers = await Promise.all([list(), list(), list(), post()]);
+      for (const res of answers) {
+        // 503 from the query and acquire deadlines, not 504 from the gateway's 10 s RPC deadline.
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('2');
+        expect(await jsonBody(res)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', message: expect.stringMatching(/PostgreSQL/) });
+      }
+      expect((await eventually(platform.urls.orchestrator!, 503)).checks.postgres?.status).toBe('down');
+    } finally {
+      signalAll(frozen, 'SIGCONT');
+    }
+    expect(await servesAgain(list)).toBe(200);
+    expect((await eventually(platform.urls.orchestrator!, 200)).status).toBe(200);
   });
 
   it('answers every request within its deadline while Redis is paused (the rate limiter fails open)', async () => {

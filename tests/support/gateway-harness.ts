@@ -122,6 +122,22 @@ export async function startGatewayHarness(opts: { name: string; redisDb: number;
   return harness;
 }
 
+// Another gateway replica on the harness' NATS, PostgreSQL and Redis (stop it before the harness).
+export function launchGatewayReplica(h: GatewayHarness, name: string, env: Record<string, string> = {}): Promise<RunningPlatform> {
+  return launchPlatform({
+    root: REPO_ROOT,
+    natsUrl: h.natsUrl,
+    natsSeeds: h.natsSeeds,
+    databaseUrl: h.databaseUrl,
+    redisUrl: h.redisUrl,
+    workspacesDir: join(h.dir, `workspaces-${name}`),
+    backupDir: join(h.dir, `backups-${name}`),
+    logDir: join(h.dir, `logs-${name}`),
+    services: ['gateway'],
+    env: { LOG_LEVEL: 'warn', ...env },
+  });
+}
+
 // ---- contract: real responses against the served OpenAPI document
 
 export interface ContractChecker {

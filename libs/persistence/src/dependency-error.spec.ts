@@ -4,7 +4,7 @@ import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { createServer, type AddressInfo } from 'node:net';
 import { DatabaseError } from 'pg-protocol';
 import { CannotExecuteNotConnectedError, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
-import { createServiceDataSource } from './create-data-source';
+import { createServiceDataSource, databaseDeadlinesFromEnv } from './create-data-source';
 import { asDependencyError } from './dependency-error';
 
 function pgServerError(code: string, message: string): DatabaseError {
@@ -44,6 +44,8 @@ describe('asDependencyError', () => {
     ['too many connections (53300)', pgServerError('53300', 'sorry, too many clients already')],
     ['a data source never connected', new CannotExecuteNotConnectedError('default')],
     ['a transaction whose connection died', new QueryRunnerAlreadyReleasedError()],
+    ['a query the server never answered (the client deadline)', new Error('Query read timeout')],
+    ['a query past statement_timeout (57014)', pgServerError('57014', 'canceling statement due to statement timeout')],
   ])('maps %s from PostgreSQL', (_, err) => {
     expect(asDependencyError(err)).toMatchObject({ code: ErrorCode.DEPENDENCY_UNAVAILABLE, details: { dependency: 'postgres' } });
   });
@@ -77,5 +79,16 @@ describe('asDependencyError', () => {
     const a = new Error('outer') as Error & { cause?: unknown };
     a.cause = a;
     expect(asDependencyError(a)).toBeUndefined();
+  });
+});
+
+describe('databaseDeadlinesFromEnv', () => {
+  it('defaults to a 5 s query and 2 s acquire deadline, and reads both from the environment', () => {
+    expect(databaseDeadlinesFromEnv({})).toEqual({ queryTimeoutMs: 5000, acquireTimeoutMs: 2000 });
+    expect(databaseDeadlinesFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '0', DATABASE_ACQUIRE_TIMEOUT_MS: '500' })).toEqual({ queryTimeoutMs: 0, acquireTimeoutMs: 500 });
+  });
+
+  it.each([['DATABASE_QUERY_TIMEOUT_MS', '5s'], ['DATABASE_QUERY_TIMEOUT_MS', '-1'], ['DATABASE_ACQUIRE_TIMEOUT_MS', '0']])('refuses %s=%s with a clear message', (name, value) => {
+    expect(() => databaseDeadlinesFromEnv({ [name]: value })).toThrow(new RegExp(`${name} must be an integer of milliseconds`));
   });
 });

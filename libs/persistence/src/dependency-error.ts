@@ -12,6 +12,10 @@ const PG_MESSAGES = [
   /^Connection terminated/,
   /^timeout exceeded when trying to connect/,
   /is not queryable$/,
+  // The client's own deadline: the server did not answer the query at all.
+  /^Query read timeout$/,
+  // The server's statement_timeout: it was too slow to answer in time.
+  /^canceling statement due to statement timeout$/,
 ];
 
 // TypeORM before its first successful connect (the service started while Postgres was down), and

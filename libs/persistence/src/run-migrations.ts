@@ -29,7 +29,11 @@ export async function runMigrationsCommand(dataSource: DataSource, direction: st
 export function runMigrationsMain(createDataSource: (databaseUrl: string) => DataSource): void {
   Promise.resolve()
     .then(() => loadConfig(z.object({ DATABASE_URL: env.databaseUrl() })))
-    .then(({ DATABASE_URL }) => runMigrationsCommand(createDataSource(DATABASE_URL), process.argv[2]))
+    .then(({ DATABASE_URL }) => {
+      // A migration may rewrite a big table: no query deadline here.
+      process.env.DATABASE_QUERY_TIMEOUT_MS = '0';
+      return runMigrationsCommand(createDataSource(DATABASE_URL), process.argv[2]);
+    })
     .catch((err: Error) => {
       process.stderr.write(`migration failed: ${err.message}\n`);
       process.exit(1);

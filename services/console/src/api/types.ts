@@ -65,6 +65,8 @@ export interface MessageAccepted {
   runId: string;
   runUrl: string;
   eventsUrl: string;
+  // True when this answers an earlier post with the same Idempotency-Key.
+  replayed: boolean;
 }
 
 export interface FileTree {

@@ -39,8 +39,8 @@ export class AppsHttpController {
 
   @ApiRoute(R.postMessage)
   postMessage(@Req() req: AuthenticatedRequest) {
-    const { params, body } = parseRequest(R.postMessage, req);
-    return this.api.postMessage(req.principal, params.appId, body.content);
+    const { params, body, headers } = parseRequest(R.postMessage, req);
+    return this.api.postMessage(req.principal, params.appId, body.content, headers['idempotency-key']);
   }
 
   @ApiRoute(R.listMessages)

@@ -42,9 +42,9 @@ export class PlatformApiService {
     return { id: deleted.appId || appId, deleted: true as const };
   }
 
-  async postMessage(principal: Principal, appId: string, content: string) {
-    const posted = await this.rpc.send(Rpc.messagePost, { teamId: principal.teamId, appId, content, authorId: principal.keyId });
-    return { messageId: posted.messageId, runId: posted.runId, runUrl: `/api/runs/${posted.runId}`, eventsUrl: `/api/runs/${posted.runId}/events` };
+  async postMessage(principal: Principal, appId: string, content: string, idempotencyKey = '') {
+    const posted = await this.rpc.send(Rpc.messagePost, { teamId: principal.teamId, appId, content, authorId: principal.keyId, idempotencyKey });
+    return { messageId: posted.messageId, runId: posted.runId, runUrl: `/api/runs/${posted.runId}`, eventsUrl: `/api/runs/${posted.runId}/events`, replayed: posted.replayed };
   }
 
   async listMessages(principal: Principal, appId: string, query: z.infer<typeof PageQuery>) {

@@ -42,16 +42,19 @@ function openApiPath(path: string): string {
 
 function parameters(spec: RouteSpec): Json[] {
   const out: Json[] = [];
-  const add = (where: 'path' | 'query', schema: z.ZodTypeAny | undefined) => {
+  const add = (where: 'path' | 'query' | 'header', schema: z.ZodTypeAny | undefined) => {
     if (!schema) return;
     const json = jsonSchemaOf(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, prop] of Object.entries(json.properties ?? {})) {
       const { description, ...rest } = prop as Json & { description?: string };
-      out.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: rest, ...(description ? { description } : {}) });
+      // Header names are matched lowercase; documented as they are usually written.
+      const shown = where === 'header' ? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()) : name;
+      out.push({ name: shown, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: rest, ...(description ? { description } : {}) });
     }
   };
   add('path', spec.params);
   add('query', spec.query);
+  add('header', spec.headers);
   if (spec.githubSignature) {
     out.push({ name: 'X-GitHub-Event', in: 'header', required: true, schema: { type: 'string' }, description: 'issues, issue_comment, pull_request_review or ping' });
     out.push({ name: 'X-GitHub-Delivery', in: 'header', required: true, schema: { type: 'string', maxLength: 64 }, description: 'The delivery id; a repeated id is answered without queueing again' });

@@ -11,7 +11,7 @@ import * as S from './schemas';
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type AnyObject = z.ZodTypeAny;
 
-export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends AnyObject = AnyObject> {
+export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends AnyObject = AnyObject, H extends AnyObject = AnyObject> {
   id: string;
   method: Method;
   // Fastify/Nest style (:appId); the OpenAPI document turns it into {appId}.
@@ -27,6 +27,8 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   params?: P;
   query?: Q;
   body?: B;
+  // Request headers the route reads (lowercase names), validated and documented like the rest.
+  headers?: H;
   status: number;
   response?: AnyObject;
   // text/event-stream instead of JSON.
@@ -49,7 +51,7 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   errors: number[];
 }
 
-function route<P extends AnyObject, Q extends AnyObject, B extends AnyObject>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+function route<P extends AnyObject, Q extends AnyObject, B extends AnyObject, H extends AnyObject>(spec: RouteSpec<P, Q, B, H>): RouteSpec<P, Q, B, H> {
   return spec;
 }
 
@@ -61,7 +63,7 @@ export const ROUTES = {
   updateApp: route({ id: 'updateApp', method: 'PATCH', path: '/api/apps/:appId', tag: 'apps', summary: "Change an app's name, description or iteration limit", minRole: 'member', scope: 'apps:write', params: S.AppParams, body: S.UpdateAppBody, status: 200, response: S.App, errors: [404] }),
   deleteApp: route({ id: 'deleteApp', method: 'DELETE', path: '/api/apps/:appId', tag: 'apps', summary: 'Delete an app (admins and owners)', minRole: 'admin', scope: 'apps:write', params: S.AppParams, status: 200, response: S.AppDeleted, errors: [404] }),
 
-  postMessage: route({ id: 'postMessage', method: 'POST', path: '/api/apps/:appId/messages', tag: 'messages', summary: 'Post a chat message: starts an agent run (202 with the run id and its events URL)', minRole: 'member', scope: 'runs:write', params: S.AppParams, body: S.PostMessageBody, status: 202, response: S.MessageAccepted, errors: [404, 409] }),
+  postMessage: route({ id: 'postMessage', method: 'POST', path: '/api/apps/:appId/messages', tag: 'messages', summary: 'Post a chat message: starts an agent run (202 with the run id and its events URL)', minRole: 'member', scope: 'runs:write', params: S.AppParams, body: S.PostMessageBody, headers: S.PostMessageHeaders, status: 202, response: S.MessageAccepted, errors: [404, 409, 413, 422] }),
   listMessages: route({ id: 'listMessages', method: 'GET', path: '/api/apps/:appId/messages', tag: 'messages', summary: "An app's conversation (cursor paginated)", minRole: 'viewer', scope: 'apps:read', params: S.AppParams, query: S.PageQuery, status: 200, response: S.MessagePage, errors: [404] }),
 
   listRuns: route({ id: 'listRuns', method: 'GET', path: '/api/apps/:appId/runs', tag: 'runs', summary: "An app's runs, newest first (cursor paginated)", minRole: 'viewer', scope: 'runs:read', params: S.AppParams, query: S.PageQuery, status: 200, response: S.RunPage, errors: [404] }),
@@ -363,21 +365,23 @@ export function ApiRoute(spec: RouteSpec): MethodDecorator {
   return applyDecorators(METHOD_DECORATORS[spec.method](spec.path), HttpCode(spec.status), SetMetadata(ROUTE_SPEC, spec));
 }
 
-export interface ParsedInput<P, Q, B> {
+export interface ParsedInput<P, Q, B, H> {
   params: P;
   query: Q;
   body: B;
+  headers: H;
 }
 
-// Validates params, query and body against the spec; the first problem of each is named.
-export function parseRequest<P extends AnyObject, Q extends AnyObject, B extends AnyObject>(
-  spec: RouteSpec<P, Q, B>,
-  req: { params?: unknown; query?: unknown; body?: unknown },
-): ParsedInput<z.infer<P>, z.infer<Q>, z.infer<B>> {
+// Validates params, query, body and headers against the spec; the first problem of each is named.
+export function parseRequest<P extends AnyObject, Q extends AnyObject, B extends AnyObject, H extends AnyObject>(
+  spec: RouteSpec<P, Q, B, H>,
+  req: { params?: unknown; query?: unknown; body?: unknown; headers?: unknown },
+): ParsedInput<z.infer<P>, z.infer<Q>, z.infer<B>, z.infer<H>> {
   return {
     params: spec.params ? parseParams(spec.params, req.params) : ({} as z.infer<P>),
     query: spec.query ? parseInput(spec.query, req.query, 'query') : ({} as z.infer<Q>),
     body: spec.body ? parseInput(spec.body, req.body, 'body') : ({} as z.infer<B>),
+    headers: spec.headers ? parseInput(spec.headers, req.headers, 'header') : ({} as z.infer<H>),
   };
 }
 

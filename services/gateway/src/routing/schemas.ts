@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '@overskill/contracts';
 import { z } from 'zod';
 import { ROLES, SCOPES } from './access';
 
@@ -99,9 +100,26 @@ export const UpdateAppBody = z
   .strict()
   .refine((b) => b.name !== undefined || b.description !== undefined || b.maxIterations !== undefined, { message: 'give at least one of name, description, maxIterations' });
 
+// The length limit is the orchestrator's alone (MESSAGE_MAX_CHARS), so it is configured once and
+// answered with one error (MESSAGE_TOO_LARGE) whoever posts.
 export const PostMessageBody = z
-  .object({ content: z.string().max(100_000).refine((s) => s.trim().length > 0, { message: 'content must not be empty' }) })
+  .object({
+    content: z
+      .string()
+      .refine((s) => s.trim().length > 0, { message: 'content must not be empty' })
+      .describe('What the agent should do. At most MESSAGE_MAX_CHARS characters once trimmed (100,000 by default); longer is 413 MESSAGE_TOO_LARGE'),
+  })
   .strict();
+
+export const PostMessageHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE)
+    .optional()
+    .describe(
+      'A key you choose (a UUID, say) to send this post again safely: the same key with the same content within 24 hours answers the original message and run (`replayed: true`) instead of starting another; with other content it is refused with IDEMPOTENCY_KEY_REUSED (422).',
+    ),
+});
 
 export const CancelRunBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
@@ -135,7 +153,15 @@ export const App = z
 export const AppPage = z.object({ data: z.array(App), nextCursor: nullableString }).strict();
 export const AppDeleted = z.object({ id: z.string().uuid(), deleted: z.literal(true) }).strict();
 
-export const MessageAccepted = z.object({ messageId: z.string().uuid(), runId: z.string().uuid(), runUrl: z.string(), eventsUrl: z.string() }).strict();
+export const MessageAccepted = z
+  .object({
+    messageId: z.string().uuid(),
+    runId: z.string().uuid(),
+    runUrl: z.string(),
+    eventsUrl: z.string(),
+    replayed: z.boolean().describe('True when this answers an earlier post with the same Idempotency-Key'),
+  })
+  .strict();
 export const ChatMessage = z
   .object({ id: z.string(), role: z.string(), content: z.string(), authorId: nullableString, runId: nullableString, createdAt: z.string() })
   .strict();

@@ -7,12 +7,22 @@ import { Projects1764806400000 } from './migrations/1764806400000-projects';
 import { GitHubTasks1764810000000 } from './migrations/1764810000000-github-tasks';
 import { TaskWork1764950400000 } from './migrations/1764950400000-task-work';
 import { TaskFollowUps1765036800000 } from './migrations/1765036800000-task-follow-ups';
+import { MessageIdempotency1765100000000 } from './migrations/1765100000000-message-idempotency';
 
 export function createOrchestratorDataSource(url: string) {
   return createServiceDataSource({
     url,
     schema: 'orchestrator',
     entities: ORCHESTRATOR_ENTITIES,
-    migrations: [InitialSchema1763769600000, RunControl1763856000000, ToolCallIntents1763870400000, Projects1764806400000, GitHubTasks1764810000000, TaskWork1764950400000, TaskFollowUps1765036800000],
+    migrations: [
+      InitialSchema1763769600000,
+      RunControl1763856000000,
+      ToolCallIntents1763870400000,
+      Projects1764806400000,
+      GitHubTasks1764810000000,
+      TaskWork1764950400000,
+      TaskFollowUps1765036800000,
+      MessageIdempotency1765100000000,
+    ],
   });
 }

@@ -27,6 +27,7 @@ export class MessageEntity {
   @Column('text') content: string;
   @Column('varchar', { name: 'author_id', length: 100, default: '' }) authorId: string;
   @Column('uuid', { name: 'run_id', nullable: true }) runId: string | null;
+  @Column('varchar', { name: 'idempotency_key', length: 128, nullable: true }) idempotencyKey: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
@@ -45,6 +46,7 @@ export class RunEntity {
   @Column('int', { default: 0 }) iterations: number;
   @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt: Date | null;
   @Column('text', { name: 'cancel_reason', nullable: true }) cancelReason: string | null;
+  @Column('uuid', { name: 'enqueue_token', nullable: true }) enqueueToken: string | null;
   @Column('varchar', { name: 'lease_owner', length: 64, nullable: true }) leaseOwner: string | null;
   @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
   // bigint and numeric arrive as strings from pg.

@@ -10,8 +10,10 @@ export class RunQueueRepository {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
   // msg-id = run id: a retried publish is still one run.
-  enqueue(run: { runId: string; appId: string; teamId: string }): Promise<void> {
-    return publishDurable(this.nc, Events.runRequested, run, { msgId: run.runId, tenantId: run.teamId });
+  // The msg-id is the run id, so a repeated publish is dropped by JetStream's dedup window;
+  // `attempt` makes it a request of its own (a repeated post queueing a run again).
+  enqueue(run: { runId: string; appId: string; teamId: string }, attempt?: string): Promise<void> {
+    return publishDurable(this.nc, Events.runRequested, run, { msgId: attempt ? `${run.runId}:${attempt}` : run.runId, tenantId: run.teamId });
   }
 
   // A fact for analytics; its own msg-id makes a retried publish one event.

@@ -26,15 +26,70 @@ export interface Cursor {
 export class RunsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  // The message and its run are one transaction: never a run without its request.
-  async insertMessageWithRun(input: { appId: string; teamId: string; content: string; authorId: string }): Promise<{ messageId: string; runId: string }> {
+  // The message and its run are one transaction: never a run without its request. With an
+  // idempotency key, a key older than the window is released first; null when another post of
+  // the same key won the unique index (read it with findKeyedMessage).
+  async insertMessageWithRun(input: {
+    appId: string;
+    teamId: string;
+    content: string;
+    authorId: string;
+    idempotencyKey?: string;
+    keyWindowMs?: number;
+  }): Promise<{ messageId: string; runId: string; enqueueToken: string } | null> {
     const messageId = randomUUID();
     const runId = randomUUID();
-    await this.dataSource.transaction(async (tx) => {
-      await tx.insert(MessageEntity, { id: messageId, appId: input.appId, teamId: input.teamId, role: 'user', content: input.content, authorId: input.authorId, runId });
-      await tx.insert(RunEntity, { id: runId, appId: input.appId, teamId: input.teamId, messageId, status: 'queued', iterations: 0 });
-    });
-    return { messageId, runId };
+    const enqueueToken = randomUUID();
+    const key = input.idempotencyKey || null;
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        if (key) {
+          await tx.query(
+            `UPDATE "orchestrator"."messages" SET idempotency_key = NULL
+              WHERE team_id = $1 AND app_id = $2 AND idempotency_key = $3 AND created_at <= now() - make_interval(secs => $4)`,
+            [input.teamId, input.appId, key, (input.keyWindowMs ?? 0) / 1000],
+          );
+        }
+        await tx.insert(MessageEntity, { id: messageId, appId: input.appId, teamId: input.teamId, role: 'user', content: input.content, authorId: input.authorId, runId, idempotencyKey: key });
+        await tx.insert(RunEntity, { id: runId, appId: input.appId, teamId: input.teamId, messageId, status: 'queued', iterations: 0, enqueueToken });
+      });
+    } catch (err) {
+      if (key && isUniqueViolation(err, 'messages_idempotency_key')) return null;
+      throw err;
+    }
+    return { messageId, runId, enqueueToken };
+  }
+
+  // The message an idempotency key names, if it was posted within the window.
+  async findKeyedMessage(teamId: string, appId: string, key: string, windowMs: number): Promise<MessageEntity | null> {
+    return this.dataSource
+      .getRepository(MessageEntity)
+      .createQueryBuilder('m')
+      .where('m.team_id = :teamId AND m.app_id = :appId AND m.idempotency_key = :key', { teamId, appId, key })
+      .andWhere('m.created_at > now() - make_interval(secs => :secs)', { secs: windowMs / 1000 })
+      .getOne();
+  }
+
+  // A run that could not be queued (the bus was down) fails at once: only while no worker has
+  // it, and only if no later attempt (a repeated post) has queued it since.
+  async refuseQueued(id: string, enqueueToken: string, errorCode: string, errorMessage: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE "orchestrator"."runs" SET status = 'failed', error_code = $3, error_message = $4, iterations = 0, finished_at = now()
+        WHERE id = $1 AND status = 'queued' AND enqueue_token = $2`,
+      [id, enqueueToken, errorCode, errorMessage],
+    );
+  }
+
+  // A repeated post queues its run again if no worker has started it: still queued, or refused
+  // at the queue (failed with the given code before it started). Null when it has started.
+  async requeueUnstarted(id: string, refusedCode: string): Promise<string | null> {
+    const enqueueToken = randomUUID();
+    const result = await this.dataSource.query(
+      `UPDATE "orchestrator"."runs" SET status = 'queued', error_code = NULL, error_message = NULL, finished_at = NULL, enqueue_token = $2
+        WHERE id = $1 AND started_at IS NULL AND (status = 'queued' OR (status = 'failed' AND error_code = $3))`,
+      [id, enqueueToken, refusedCode],
+    );
+    return rowCount(result) > 0 ? enqueueToken : null;
   }
 
   async insertAssistantMessage(input: { appId: string; teamId: string; runId: string; content: string }): Promise<void> {
@@ -242,4 +297,9 @@ function updatedRows<T>(result: unknown): T[] {
 // TypeORM's raw query result for UPDATE on Postgres is [rows, affectedCount].
 function rowCount(result: unknown): number {
   return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
+  return driver?.code === '23505' && driver.constraint === constraint;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, type Rpc, isEntityId } from '@overskill/contracts';
+import { AppError, ErrorCode, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, type Rpc, isEntityId } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
@@ -17,6 +17,8 @@ export { RUN_STATUS, TERMINAL };
 const EVENTS_LIMIT_DEFAULT = 100;
 const EVENTS_LIMIT_MAX = 1000;
 const CANCEL_REASON_MAX = 500;
+// How long an Idempotency-Key names its message; after that the key may start a new run.
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
 @Injectable()
 export class RunsService {
@@ -34,15 +36,56 @@ export class RunsService {
     if (content.length > this.env.MESSAGE_MAX_CHARS) {
       throw new AppError(ErrorCode.MESSAGE_TOO_LARGE, `The message is ${content.length} characters; the limit is ${this.env.MESSAGE_MAX_CHARS}. Split it or attach less text.`);
     }
+    const key = req.idempotencyKey;
+    if (key && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new AppError(ErrorCode.VALIDATION_FAILED, IDEMPOTENCY_KEY_RULE);
     const app = await this.apps.requireApp(req.teamId, req.appId);
-    const { messageId, runId } = await this.runs.insertMessageWithRun({ appId: app.id, teamId: app.teamId, content, authorId: req.authorId.slice(0, 100) });
-    try {
-      await this.queue.enqueue({ runId, appId: app.id, teamId: app.teamId });
-    } catch {
-      await this.runs.finish(runId, 'failed', { errorCode: ErrorCode.DEPENDENCY_UNAVAILABLE, errorMessage: 'The run queue (JetStream) is unavailable; send the message again', iterations: 0 });
-      throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue is unavailable; the message was stored but not started. Try again.');
+    const earlier = key ? await this.replay(app.teamId, app.id, key, content) : undefined;
+    if (earlier) return earlier;
+    const created = await this.runs.insertMessageWithRun({
+      appId: app.id,
+      teamId: app.teamId,
+      content,
+      authorId: req.authorId.slice(0, 100),
+      idempotencyKey: key,
+      keyWindowMs: IDEMPOTENCY_WINDOW_MS,
+    });
+    if (!created) {
+      // Another post of the same key committed first: answer as it did.
+      const winner = key ? await this.replay(app.teamId, app.id, key, content) : undefined;
+      if (!winner) throw new AppError(ErrorCode.INTERNAL, 'The message could not be stored; send it again');
+      return winner;
     }
-    return { messageId, runId };
+    await this.enqueue(created.runId, app.id, app.teamId, created.enqueueToken);
+    return { messageId: created.messageId, runId: created.runId, replayed: false };
+  }
+
+  // The answer to an earlier post of this key: the same message and run. A run no worker has
+  // started (still queued, or refused at the queue) is queued again under a new msg-id: the first
+  // request may never have reached the stream, or been dropped while the run was marked refused;
+  // a worker claims a run once, so extra deliveries are dropped.
+  private async replay(teamId: string, appId: string, key: string, content: string): Promise<RpcReply<typeof Rpc.messagePost> | undefined> {
+    const message = await this.runs.findKeyedMessage(teamId, appId, key, IDEMPOTENCY_WINDOW_MS);
+    if (!message?.runId) return undefined;
+    if (message.content !== content) {
+      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used in the last 24 hours for a different message; send a new key with a new message', {
+        messageId: message.id,
+      });
+    }
+    const enqueueToken = await this.runs.requeueUnstarted(message.runId, ErrorCode.DEPENDENCY_UNAVAILABLE);
+    if (enqueueToken) await this.enqueue(message.runId, appId, teamId, enqueueToken, true);
+    return { messageId: message.id, runId: message.runId, replayed: true };
+  }
+
+  // The first request of a run has the run id as msg-id (JetStream drops a repeated publish);
+  // a repeated post's has its own. A failed publish marks the run refused unless a later attempt
+  // has queued it meanwhile (the enqueue token).
+  private async enqueue(runId: string, appId: string, teamId: string, enqueueToken: string, repeated = false): Promise<void> {
+    try {
+      await this.queue.enqueue({ runId, appId, teamId }, repeated ? enqueueToken : undefined);
+    } catch {
+      await this.runs.refuseQueued(runId, enqueueToken, ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue (JetStream) is unavailable; send the message again');
+      throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue is unavailable; the message was stored but not started. Try again (with the same Idempotency-Key).');
+    }
   }
 
   async listMessages(req: RpcRequest<typeof Rpc.messageList>): Promise<RpcReply<typeof Rpc.messageList>> {
