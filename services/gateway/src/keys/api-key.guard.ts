@@ -5,7 +5,7 @@ import { requestContext } from '@overskill/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ROUTE_SPEC, type RouteSpec } from '../api/routes';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
-import { RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
+import { keyRateHit, RateLimiter, rateLimitHeaders, type RateDecision } from '../http/rate-limiter';
 import { roleAllows, scopeAllows, type Principal } from './access';
 import { sessionIdFrom } from '../session/session-cookie';
 import { SessionService } from '../session/session.service';
@@ -18,7 +18,8 @@ export interface RequestSession {
   expiresAt?: string;
 }
 export type AuthenticatedRequest = FastifyRequest & { principal: Principal; session?: RequestSession };
-export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string; session?: RequestSession };
+// keyRate: the key's rate decision when the edge counted it already (see registerEdge).
+export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string; session?: RequestSession; keyRate?: { keyId: string; decision: RateDecision } };
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -50,7 +51,9 @@ export class ApiKeyGuard implements CanActivate {
     const ctx = requestContext.get();
     if (ctx) ctx.tenantId = principal.teamId;
 
-    const decision = await this.limiter.hit(`key:${principal.keyId}`, this.env.GATEWAY_RATE_LIMIT_KEY_MAX, this.env.GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS);
+    const counted = request.keyRate?.keyId === principal.keyId ? request.keyRate.decision : undefined;
+    const decision = counted ?? (await this.limiter.hitAll([keyRateHit(principal.keyId, this.env)]))[0];
+    if (!decision) throw new AppError(ErrorCode.INTERNAL, 'the rate limiter gave no decision');
     // The tighter of the IP and key budgets is what the caller sees.
     const ipRemaining = Number(reply.getHeader('ratelimit-remaining') ?? Number.POSITIVE_INFINITY);
     if (!decision.allowed || decision.remaining < ipRemaining) void reply.headers(rateLimitHeaders(decision));
@@ -89,7 +92,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header) return header.trim();
   const auth = request.headers.authorization;
