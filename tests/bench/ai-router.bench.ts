@@ -21,6 +21,7 @@ const SLOW_FAKE_MS = 20;
 const THROUGHPUT_REQUESTS = Number(process.env.BENCH_AI_THROUGHPUT_REQUESTS ?? 2000);
 const PROVIDER_KEY = 'sk-ant-bench';
 const GOAL_MEDIAN_OVERHEAD_US = 1000;
+const STREAM_REQUESTS = Number(process.env.BENCH_AI_STREAM_REQUESTS ?? 300);
 // BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
 // where their CPU goes is printed at the end. The figures of such a run are not comparable.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
@@ -110,6 +111,24 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const r = summarizeLatencyMs(series[1]!.samplesMs);
     const overhead = { medianUs: round(r.medianUs - d.medianUs, 1), p99Us: round(r.p99Us - d.p99Us, 1) };
 
+    // Streaming: time to the first token (the first content_block_delta), interleaved call by call.
+    const firstTokenMs = async (client: Anthropic) => {
+      const t0 = performance.now();
+      let first = Number.NaN;
+      const stream = await client.messages.create({ ...params, stream: true });
+      for await (const event of stream) if (Number.isNaN(first) && event.type === 'content_block_delta') first = performance.now() - t0;
+      if (Number.isNaN(first)) throw new Error('the stream carried no content_block_delta');
+      return first;
+    };
+    const ttft = { direct: [] as number[], router: [] as number[] };
+    for (let i = 0; i < STREAM_REQUESTS; i++) {
+      ttft.direct.push(await firstTokenMs(direct));
+      ttft.router.push(await firstTokenMs(viaRouter));
+    }
+    const ttftDirect = summarizeLatencyMs(ttft.direct);
+    const ttftRouter = summarizeLatencyMs(ttft.router);
+    const ttftAdded = { medianUs: round(ttftRouter.medianUs - ttftDirect.medianUs, 1), p99Us: round(ttftRouter.p99Us - ttftDirect.p99Us, 1) };
+
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
     const throughput = async (client: Anthropic) => {
@@ -132,7 +151,10 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const throughputDirect = await throughput(direct);
     const throughputRouter = await throughput(viaRouter);
 
-    const goals = [goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs')];
+    const goals = [
+      goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
+      goal('streaming: time to first token added by the router, median', ttftAdded.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
+    ];
     recordResult({
       benchmark: 'ai-router',
       startedAt,
@@ -145,16 +167,18 @@ describe('benchmark: ai-router overhead and throughput', () => {
         interleaving: 'each block runs both series in turn, the order rotating block by block',
         provider: 'AnthropicFake on loopback, answering at once (overhead) or after 20 ms (throughput)',
         router: 'gateway + ai-router from dist/, LOG_LEVEL=warn, rate limits, budgets and usage events on, cache off (temperature unset)',
+        streaming: `${STREAM_REQUESTS} streamed calls per series, alternating call by call; time to first token = request start → first content_block_delta event`,
         concurrency: CONCURRENCY,
         throughputRequests: THROUGHPUT_REQUESTS,
       },
-      results: { direct: d, router: r, overhead, breakdownMeanUs, throughput: { direct: throughputDirect, router: throughputRouter, ratioRouterToDirect: round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2) } },
+      results: { direct: d, router: r, overhead, breakdownMeanUs, timeToFirstToken: { direct: ttftDirect, router: ttftRouter, added: ttftAdded }, throughput: { direct: throughputDirect, router: throughputRouter, ratioRouterToDirect: round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2) } },
       goals,
     });
     print(`\nai-router overhead — ${REQUESTS} sequential requests per series, ${BLOCKS} interleaved blocks (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
     print(formatTable(['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'], [d, r].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs])));
     print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs`);
     print(`where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`);
+    print(`\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median`);
     print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
     print(formatTable(['series', 'req/s', 'median µs', 'p99 µs'], [['direct', throughputDirect.requestsPerSecond, throughputDirect.medianUs, throughputDirect.p99Us], ['router', throughputRouter.requestsPerSecond, throughputRouter.medianUs, throughputRouter.p99Us]]));
     print(`\ngoals:\n${formatGoals(goals)}\n`);

@@ -1,10 +1,10 @@
 import { launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
+import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
 import { mergeRounds, type Measured } from './support/autocannon';
 import { ratio, round } from './support/stats';
@@ -42,17 +42,6 @@ process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
   return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, requests: result.requests.total };
-}
-
-// CPU seconds a process has used so far (utime + stime from /proc, in clock ticks of 10 ms).
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 describe('benchmark: gateway authenticated list vs bare Fastify', () => {
@@ -112,23 +101,27 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     if (only) for (const name of Object.keys(subjects)) if (!only.includes(name)) delete (subjects as Record<string, unknown>)[name];
     for (const s of Object.values(subjects)) await load(s.url, s.headers, WARMUP_S);
     const runs: Record<string, Measured[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
-    // Where the authenticated requests' CPU goes: the gateway's own process and the orchestrator's.
-    const cpu = { gatewayMs: 0, orchestratorMs: 0, requests: 0 };
+    // Where each subject's CPU goes, in every process (the bench process runs autocannon).
     const pids = platform.pids();
+    const processes = { ...stackServerPids(), gateway: pids.gateway, orchestrator: pids.orchestrator, bare: bare.pid };
+    const cpuTotals: Record<string, { before: Record<string, number>; after: Record<string, number>; requests: number }> = {};
     // Interleaved rounds so drift in the machine's load hits every subject alike.
     for (let round_ = 0; round_ < ROUNDS; round_++) {
       for (const [name, s] of Object.entries(subjects) as Array<[keyof typeof subjects, (typeof subjects)['bare']]>) {
-        const before = [cpuSeconds(pids.gateway), cpuSeconds(pids.orchestrator)];
+        const before = cpuSnapshot(processes);
         const measured = await load(s.url, s.headers, DURATION_S);
+        const after = cpuSnapshot(processes);
         runs[name].push(measured);
-        if (name === 'gatewayApps') {
-          cpu.gatewayMs += (cpuSeconds(pids.gateway) - before[0]!) * 1000;
-          cpu.orchestratorMs += (cpuSeconds(pids.orchestrator) - before[1]!) * 1000;
-          cpu.requests += measured.requests;
+        const total = (cpuTotals[name] ??= { before: {}, after: {}, requests: 0 });
+        for (const k of Object.keys(after)) {
+          total.before[k] = (total.before[k] ?? 0) + before[k]!;
+          total.after[k] = (total.after[k] ?? 0) + after[k]!;
         }
+        total.requests += measured.requests;
       }
     }
-    const cpuPerRequest = { gatewayMs: round(cpu.gatewayMs / cpu.requests, 3), orchestratorMs: round(cpu.orchestratorMs / cpu.requests, 3) };
+    // CPU ms per request by process; on this machine's cores, 1000 / total bounds req/s.
+    const cpuPerRequest = Object.fromEntries(Object.entries(cpuTotals).map(([k, t]) => [k, cpuPerUnitMs(t.before, t.after, t.requests)]));
     const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, mergeRounds(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> & Record<string, Measured>;
     if (only) {
       print(JSON.stringify(results));
@@ -149,12 +142,13 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       finishedAt: new Date().toISOString(),
       machine,
       method: {
+        cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL with its backends) around each series; the bench process (autocannon) from process.cpuUsage()',
         tool: `autocannon, ${CONNECTIONS} connections, pipelining 1, ${ROUNDS} interleaved rounds of ${DURATION_S} s per subject after a ${WARMUP_S} s warm-up each; autocannon runs in the bench process on the same machine`,
         gatewayApps: 'GET /api/apps with X-API-Key (viewer), 20 apps in the team: helmet, CORS, IP + key rate limits (Redis), key check (cached row + sha256), role/scope check, zod query validation, NATS request to the orchestrator (tenant-scoped Postgres page), JSON',
         gatewayLive: 'GET /health/live of the same gateway (every edge hook, no key, no backend)',
         bare: 'node -e: require("fastify"), GET /bare returning {ok:true}, no plugins',
       },
-      results: { ...results, cpuPerAuthenticatedRequest: cpuPerRequest, ratioRps: ratio(results.gatewayApps.rps, results.bare.rps), ratioP99: ratio(results.gatewayApps.p99, results.bare.p99) },
+      results: { ...results, cpuPerRequestMs: cpuPerRequest, ratioRps: ratio(results.gatewayApps.rps, results.bare.rps), ratioP99: ratio(results.gatewayApps.p99, results.bare.p99) },
       goals,
     });
     print(`\ngateway — ${CONNECTIONS} connections, ${ROUNDS}×${DURATION_S} s per subject (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
@@ -164,7 +158,10 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
         (Object.entries(results) as Array<[string, Measured]>).map(([name, r]) => [name, r.rps, r.p50, r.p99, r.requests, `${ratio(r.rps, results.bare.rps)}×`, `${ratio(r.p99, results.bare.p99)}×`]),
       ),
     );
-    print(`CPU per authenticated request: gateway ${cpuPerRequest.gatewayMs} ms, orchestrator ${cpuPerRequest.orchestratorMs} ms (plus NATS, Redis, PostgreSQL and the load generator)`);
+    print('CPU per request (ms) by process (bench = autocannon), and the req/s the total allows on these cores:');
+    for (const [name, byProcess] of Object.entries(cpuPerRequest)) {
+      print(`  ${name}: ${Object.entries(byProcess).map(([k, v]) => `${k} ${v}`).join(', ')}; ceiling ${Math.round((machine.cpus * 1000) / byProcess['total']!)} req/s`);
+    }
     print(`\ngoals (≥ ${GOAL_RPS} authenticated req/s, p99 < ${GOAL_P99_MS} ms):\n${formatGoals(goals)}\n`);
   });
 });

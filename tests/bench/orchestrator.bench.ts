@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
+import { profileClockUs, readProfiles, summarizeProfile } from './support/cpu-profile';
+import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
 import { median, percentile, ratio, round } from './support/stats';
 
 // 1. Orchestration overhead per step: runs of 10 steps against a zero-latency fake model and
@@ -27,6 +29,9 @@ const CONCURRENT_RUNS = Number(process.env.BENCH_ORCH_CONCURRENT_RUNS ?? 100);
 const LATENCY_MS = 50;
 const GOAL_OVERHEAD_MS = 5;
 const GOAL_WALL_RATIO = 1.5;
+// BENCH_CPU_PROFILE=1: ai-router and one orchestrator replica run under V8's sampling profiler
+// (figures then carry its cost); where their CPU went in the concurrent phase is printed.
+const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
 
 interface PgClient {
   connect(): Promise<void>;
@@ -53,6 +58,7 @@ describe('benchmark: orchestrator', () => {
   const replicas: RunningPlatform[] = [];
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
+  let profileDir = '';
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'bench-orchestrator');
@@ -60,7 +66,10 @@ describe('benchmark: orchestrator', () => {
     anthropic.respondWith(benchModel);
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const common = { root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
-    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'bench-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000', AI_RATE_LIMIT_TOKENS_PER_MINUTE: '100000000000' } });
+    profileDir = join(dir, 'profiles');
+    const profiled = (name: string): Record<string, string> =>
+      PROFILE ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(), BENCH_CPU_PROFILE_DIR: join(profileDir, name) } : {};
+    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'bench-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000', AI_RATE_LIMIT_TOKENS_PER_MINUTE: '100000000000', ...profiled('deps') } });
     for (const name of ['a', 'b']) {
       replicas.push(
         await launchPlatform({
@@ -68,8 +77,9 @@ describe('benchmark: orchestrator', () => {
           logDir: join(dir, `logs-${name}`),
           services: ['orchestrator'],
           // 64 in flight each: 100 runs fit on two replicas. A read-only loop of 10 turns is
-          // the benchmark's workload, not a stuck agent.
-          env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', RUN_LOOP_IDLE_TURNS: '100', RUN_LOOP_REPEAT_TURNS: '50' },
+          // the benchmark's workload, not a stuck agent. The preview check after the commit (a
+          // Chromium page load per run, ~0.4 s of CPU) is preview.bench.ts's subject, not this one's.
+          env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', RUN_LOOP_IDLE_TURNS: '100', RUN_LOOP_REPEAT_TURNS: '50', PREVIEW_CHECK: 'off', ...(name === 'a' ? profiled('orchestrator') : {}) },
         }),
       );
     }
@@ -88,6 +98,32 @@ describe('benchmark: orchestrator', () => {
     const app = await rpc.send(Rpc.appCreate, { teamId, name: 'bench', description: '', template: 'empty' });
     await rpc.send(Rpc.toolCallExecute, { teamId, appId: app.id, runId: '', toolUseId: 'setup', name: 'write_file', inputJson: JSON.stringify({ path: 'note.txt', content: 'hello bench\n' }) });
     return app.id;
+  }
+
+  // Sum and count of a histogram's series whose labels contain `labelPart`, over processes.
+  async function histogram(urls: Array<string | undefined>, metric: string, labelPart: string): Promise<{ sum: number; count: number }> {
+    const total = { sum: 0, count: 0 };
+    for (const url of urls) {
+      if (!url) continue;
+      const text = await (await fetch(`${url}/metrics`)).text();
+      for (const m of text.matchAll(new RegExp(`^${metric}_(sum|count)\\{([^}]*)\\} ([\\d.e+-]+)$`, 'gm'))) {
+        if (!m[2]!.includes(labelPart)) continue;
+        if (m[1] === 'sum') total.sum += Number(m[3]);
+        else total.count += Number(m[3]);
+      }
+    }
+    return total;
+  }
+
+  // Where a model call's time goes, as means over a phase: the loop's wait (orchestrator's RPC),
+  // the router's handler, and the provider call inside it (the fake answers after LATENCY_MS).
+  async function modelCallPath(): Promise<Record<string, { sum: number; count: number }>> {
+    const orchestrators = replicas.map((r) => r.urls.orchestrator);
+    return {
+      rpc: await histogram(orchestrators, 'nats_request_duration_seconds', 'ai.completion.create'),
+      handler: await histogram([deps.urls['ai-router']], 'nats_handler_duration_seconds', 'ai.completion.create'),
+      provider: await histogram([deps.urls['ai-router']], 'ai_request_duration_seconds', 'outcome="ok"'),
+    };
   }
 
   // Resolves when every run has published its final event; the wall time ends there.
@@ -168,6 +204,8 @@ describe('benchmark: orchestrator', () => {
     const catalog = await rpc.send(Rpc.toolCatalogList, {});
     const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
     const baseline: number[] = [];
+    const baselineProcesses = { ...stackServerPids(), 'ai-router': deps.pids()['ai-router'], 'tool-runner': deps.pids()['tool-runner'] };
+    const baselineCpuBefore = cpuSnapshot(baselineProcesses);
     for (let i = 0; i < OVERHEAD_RUNS; i++) {
       const conversation: Array<MessageInitShape<typeof aiV1.ChatMessageSchema>> = [
         { role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: `bench latency=0 baseline ${i}` } } }] },
@@ -186,12 +224,22 @@ describe('benchmark: orchestrator', () => {
       }
     }
 
+    // The floor of any orchestration: what the two calls alone cost every process, per step.
+    const baselineCpuPerStep = cpuPerUnitMs(baselineCpuBefore, cpuSnapshot(baselineProcesses), OVERHEAD_RUNS * STEPS);
+
     // --- 2. 100 concurrent runs × 10 steps, 50 ms model latency, 2 replicas
     const apps: string[] = [];
     for (let i = 0; i < CONCURRENT_RUNS; i++) apps.push(await appWithNote(teamId));
     const ids = new Set<string>();
     const waiter = finalEvents(() => ids);
     await nc.flush();
+    // CPU of every process over the concurrent phase, per model step: on 2 cores, the sum sets
+    // the floor of the wall time (steps × CPU per step / 2).
+    const processes = { ...stackServerPids(), 'ai-router': deps.pids()['ai-router'], 'tool-runner': deps.pids()['tool-runner'], 'git-service': deps.pids()['git-service'],
+      'orchestrator-a': replicas[0]?.pids().orchestrator, 'orchestrator-b': replicas[1]?.pids().orchestrator };
+    const pathBefore = await modelCallPath();
+    const cpuBefore = cpuSnapshot(processes);
+    const windowStartUs = profileClockUs();
     const wallStart = performance.now();
     const posted = await Promise.all(apps.map((id, i) => rpc.send(Rpc.messagePost, { teamId, appId: id, content: `bench latency=${LATENCY_MS} concurrent ${i}`, authorId: '' })));
     for (const p of posted) ids.add(p.runId);
@@ -200,6 +248,11 @@ describe('benchmark: orchestrator', () => {
     clearTimeout(timer);
     waiter.stop();
     const wallMs = wallEnd - wallStart;
+    const cpuPerStep = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
+    const windowEndUs = profileClockUs();
+    const pathAfter = await modelCallPath();
+    const meanMs = (k: string) => round(((pathAfter[k]!.sum - pathBefore[k]!.sum) / Math.max(1, pathAfter[k]!.count - pathBefore[k]!.count)) * 1000, 1);
+    const modelPath = { rpcMeanMs: meanMs('rpc'), handlerMeanMs: meanMs('handler'), providerMeanMs: meanMs('provider'), fakeMs: LATENCY_MS };
     let completed = 0;
     const notCompleted: string[] = [];
     for (const p of posted) {
@@ -219,7 +272,7 @@ describe('benchmark: orchestrator', () => {
     const modelWaits = waitRows.rows.map((r) => Number(r['ms']));
 
     const overhead = { medianMs: round(median(perStep), 2), p99Ms: round(percentile(perStep, 99), 2), meanPerRunMs: round(perRun.reduce((a, b) => a + b, 0) / perRun.length, 2), steps: perStep.length, checkpointMeanMs, checkpoints };
-    const base = { medianMs: round(median(baseline), 2), p99Ms: round(percentile(baseline, 99), 2) };
+    const base = { medianMs: round(median(baseline), 2), p99Ms: round(percentile(baseline, 99), 2), cpuPerStepMs: baselineCpuPerStep };
     const concurrent = {
       runs: CONCURRENT_RUNS,
       completed,
@@ -229,6 +282,10 @@ describe('benchmark: orchestrator', () => {
       peakModelCallsInFlight: peakInFlight,
       modelWaitMedianMs: round(median(modelWaits), 1),
       modelWaitP99Ms: round(percentile(modelWaits, 99), 1),
+      modelPath,
+      cpuPerStepMs: cpuPerStep,
+      // Wall time the CPU alone needs on this machine's cores, had nothing else run.
+      cpuFloorMs: round((cpuPerStep['total']! * CONCURRENT_RUNS * STEPS) / machine.cpus, 0),
     };
     const goals = [
       goal(`orchestration overhead per step, median (zero-latency model, no-op tool)`, overhead.medianMs, GOAL_OVERHEAD_MS, ' ms'),
@@ -248,6 +305,21 @@ describe('benchmark: orchestrator', () => {
     print(`  mean per run ((wall − model time) / steps): ${overhead.meanPerRunMs} ms over ${OVERHEAD_RUNS} runs; one checkpoint (write + publish) takes ${checkpointMeanMs} ms on average (${checkpoints})`);
     print(`\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`);
     print(`  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`);
+    print(`  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits`);
+    print(`  baseline's CPU per step (ms), the bare calls: ${Object.entries(baselineCpuPerStep).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    print(`  CPU per step (ms) by process: ${Object.entries(cpuPerStep).map(([k, v]) => `${k} ${v}`).join(', ')}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`);
+    if (PROFILE) {
+      await deps.stopService('ai-router'); // the preload writes the profile on exit
+      await replicas[0]?.stopService('orchestrator');
+      for (const name of ['deps', 'orchestrator']) {
+        for (const profile of readProfiles(join(profileDir, name))) {
+          const summary = summarizeProfile(profile, { windowStartUs, windowEndUs, top: 25 });
+          print(`\nprofile (${name}), ${summary.sampledMs} ms sampled:\n${summary.byPackage.map((p) => `  ${p.selfPct}% ${p.name}`).join('\n')}`);
+          print(summary.topInclusive.map((p) => `  incl ${p.inclusivePct}% ${p.name}`).join('\n'));
+          print(summary.topSelf.map((p) => `  self ${p.selfPct}% ${p.name}`).join('\n'));
+        }
+      }
+    }
     print(formatGoals(goals));
     recordResult({
       benchmark: 'orchestrator',
@@ -257,7 +329,9 @@ describe('benchmark: orchestrator', () => {
       method: {
         overhead: `${OVERHEAD_RUNS} runs × ${STEPS} steps, one at a time, fake model 0 ms, tool read_file of 12 bytes; per step = model checkpoint interval − modelMs recorded by the loop`,
         baseline: 'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
-        concurrent: `${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
+        concurrent: `${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
+        cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL: postmaster and backends) before and after the phase, per model step; the bench process (the fake model, the event subscriber) from process.cpuUsage(); floor = total × steps / cores',
+        modelPath: 'means over the concurrent phase from the histograms: nats_request_duration_seconds (orchestrators) ⊃ nats_handler_duration_seconds (ai-router) ⊃ ai_request_duration_seconds (provider call)',
       },
       results: { overhead, baseline: base, overheadRatio: ratio(overhead.medianMs, base.medianMs), concurrent },
       goals,

@@ -12,6 +12,7 @@ import { GatewayModule } from './gateway.module';
 import { DrainController } from './http/drain';
 import { registerEdge } from './http/edge';
 import { RateLimiter } from './http/rate-limiter';
+import { ApiKeysService } from './keys/api-keys.service';
 
 runService(() => {
   const env = loadConfig(gatewayEnvSchema);
@@ -43,7 +44,7 @@ runService(() => {
           if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
           void reply.status(status).send(body);
         });
-      await registerEdge(app, { env, logger, limiter: app.get(RateLimiter), audit: app.get(AuditService), drain: app.get(DrainController) });
+      await registerEdge(app, { env, logger, limiter: app.get(RateLimiter), keys: app.get(ApiKeysService), audit: app.get(AuditService), drain: app.get(DrainController) });
       registerConsole(app, env, logger);
     },
   });

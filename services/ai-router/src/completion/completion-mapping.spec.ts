@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1, ErrorCode } from '@overskill/contracts';
-import { cacheKey, isCacheable, toChatParams } from './completion-mapping';
+import { cacheKey, estimateInputTokens, isCacheable, toChatParams } from './completion-mapping';
 
 const text = (t: string) => ({ block: { case: 'text' as const, value: { text: t } } });
 
@@ -52,5 +52,22 @@ describe('completion mapping', () => {
     const params = toChatParams(request({ temperature: 0 }));
     expect(cacheKey('t', 'anthropic', 'm', params)).toBe(cacheKey('t', 'anthropic', 'm', toChatParams(request({ temperature: 0 }))));
     expect(cacheKey('t', 'anthropic', 'm', params)).not.toBe(cacheKey('u', 'anthropic', 'm', params));
+  });
+
+  it('parses a tool schema once and shares it read-only between requests', () => {
+    const first = toChatParams(request()).tools?.[0] as { input_schema: Record<string, unknown> };
+    const second = toChatParams(request()).tools?.[0] as { input_schema: Record<string, unknown> };
+    expect(second.input_schema).toBe(first.input_schema);
+    expect(Object.isFrozen(first.input_schema)).toBe(true);
+    expect(() => toChatParams(request({ tools: [{ name: 'a', description: 'A', inputSchemaJson: '[1]' }] }))).toThrow(expect.objectContaining({ code: ErrorCode.AI_REQUEST_INVALID }));
+  });
+
+  it('estimates input tokens from every string the request carries, at about four bytes a token', () => {
+    const small = estimateInputTokens(request());
+    const longer = estimateInputTokens(request({ system: 'x'.repeat(4000) }));
+    expect(longer - small).toBeGreaterThanOrEqual(990);
+    expect(longer - small).toBeLessThanOrEqual(1000);
+    const withTool = estimateInputTokens(request({ tools: [{ name: 'a', description: 'A', inputSchemaJson: JSON.stringify({ type: 'object', description: 'y'.repeat(800) }) }] }));
+    expect(withTool).toBeGreaterThan(small + 150);
   });
 });

@@ -36,7 +36,7 @@ export function toChatParams(req: aiV1.CompletionRequest): ChatParams {
     if (!TOOL_NAME.test(tool.name)) throw invalid(`tools[${index}].name must be 1-128 letters, digits, _ or -`);
     if (names.has(tool.name)) throw invalid(`tools[${index}].name ${tool.name} is given twice`);
     names.add(tool.name);
-    const schema = parseJsonObject(tool.inputSchemaJson, `tools[${index}].input_schema`);
+    const schema = parsedSchema(tool.inputSchemaJson, `tools[${index}].input_schema`);
     if (schema.type !== 'object') throw invalid(`tools[${index}].input_schema must be a JSON schema of type object`);
     return { name: tool.name, description: tool.description, input_schema: schema as Anthropic.Tool.InputSchema };
   });
@@ -85,6 +85,28 @@ function parseJsonObject(json: string, field: string): Record<string, unknown> {
   throw invalid(`${field} must be a JSON object`);
 }
 
+// A run sends the same catalog on every turn: its schemas are parsed once per replica. Frozen,
+// since every request shares the object; bounded, since callers choose the strings.
+const SCHEMA_CACHE_MAX = 512;
+const schemaCache = new Map<string, Record<string, unknown>>();
+
+function parsedSchema(json: string, field: string): Record<string, unknown> {
+  const cached = schemaCache.get(json);
+  if (cached) return cached;
+  const schema = deepFreeze(parseJsonObject(json, field));
+  if (schemaCache.size >= SCHEMA_CACHE_MAX) schemaCache.delete(schemaCache.keys().next().value as string);
+  schemaCache.set(json, schema);
+  return schema;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export interface ReplyCore {
   id: string;
   model: string;
@@ -115,9 +137,23 @@ function fromAnthropicBlock(block: Anthropic.ContentBlock): ContentBlockInit[] {
   return [];
 }
 
+// JSON punctuation and field names around each block, in bytes, for the estimate.
+const BLOCK_OVERHEAD_BYTES = 32;
+
 // About four bytes a token: enough to admit or refuse before the call; settled from real usage after.
-export function estimateInputTokens(params: ChatParams): number {
-  return Math.ceil(Buffer.byteLength(JSON.stringify([params.system ?? '', params.tools ?? [], params.messages])) / 4);
+// Counted on the request's strings, without serializing the whole conversation once more.
+export function estimateInputTokens(req: aiV1.CompletionRequest): number {
+  let bytes = Buffer.byteLength(req.system);
+  for (const tool of req.tools) bytes += BLOCK_OVERHEAD_BYTES + Buffer.byteLength(tool.name) + Buffer.byteLength(tool.description) + Buffer.byteLength(tool.inputSchemaJson);
+  for (const message of req.messages) {
+    for (const { block } of message.content) {
+      bytes += BLOCK_OVERHEAD_BYTES;
+      if (block.case === 'text') bytes += Buffer.byteLength(block.value.text);
+      else if (block.case === 'toolUse') bytes += Buffer.byteLength(block.value.id) + Buffer.byteLength(block.value.name) + Buffer.byteLength(block.value.inputJson);
+      else if (block.case === 'toolResult') bytes += Buffer.byteLength(block.value.toolUseId) + Buffer.byteLength(block.value.content);
+    }
+  }
+  return Math.ceil(bytes / 4);
 }
 
 /** Identical deterministic requests of one team to one model share a key. */

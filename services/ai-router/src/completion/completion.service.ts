@@ -150,7 +150,7 @@ export class CompletionService {
     if (!req.teamId) throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'team_id is required: every model call is accounted to a team');
     if (!(req.runBudgetUsd >= 0) || !Number.isFinite(req.runBudgetUsd)) throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'run_budget_usd must be 0 or a positive amount');
     const config = this.models.current();
-    const estimatedTokens = estimateInputTokens(params);
+    const estimatedTokens = estimateInputTokens(req);
     // The worst case over the chain: whichever model answers, the reservation covers it.
     const estimatedCostNano = Math.max(
       ...chain.map((a) => costNanoUsd(config.prices, a.model, { inputTokens: estimatedTokens, outputTokens: params.max_tokens, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 })),

@@ -11,15 +11,18 @@ import type { Logger } from 'pino';
 import { buildOpenApiDocument } from '../routing/openapi';
 import type { AuditService } from '../audit/audit.service';
 import type { GatewayEnv } from '../config';
-import type { AuditableRequest } from '../routing/request';
+import type { Principal } from '../routing/access';
+import { presentedKey, type AuditableRequest } from '../routing/request';
 import type { DrainController } from './drain';
 import { exceedsDepth } from './json-depth';
-import { rateLimitHeaders, type RateLimiter } from './rate-limiter';
+import { keyRateHit, rateLimitHeaders, type RateLimiter } from './rate-limiter';
 
 export interface EdgeDeps {
   env: GatewayEnv;
   logger: Logger;
   limiter: RateLimiter;
+  // A key the gateway verified recently, looked up without I/O (ApiKeysService).
+  keys: { cachedPrincipal(rawKey: string | undefined): Principal | undefined };
   audit: AuditService;
   drain: DrainController;
 }
@@ -97,7 +100,12 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
     if (isPreviewOrigin(request.headers.origin, env.PREVIEW_BASE_URL)) {
       return errorReply(request, reply, 403, ErrorCode.PREVIEW_ORIGIN_REFUSED, 'App previews may not call the API: a preview page runs the app’s own code');
     }
-    const decision = await deps.limiter.hit(`ip:${request.ip}`, env.GATEWAY_RATE_LIMIT_IP_MAX, env.GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS);
+    // A key whose row this replica has cached is valid or not without I/O: its own limit is
+    // counted in the same Redis round trip as the address's, and the guard uses that decision.
+    const principal = deps.keys.cachedPrincipal(presentedKey(request));
+    const ipHit = { bucket: `ip:${request.ip}`, limit: env.GATEWAY_RATE_LIMIT_IP_MAX, windowSeconds: env.GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS };
+    const [decision, keyDecision] = await deps.limiter.hitAll(principal ? [ipHit, keyRateHit(principal.keyId, env)] : [ipHit]);
+    if (principal && keyDecision) request.keyRate = { keyId: principal.keyId, decision: keyDecision };
     void reply.headers(rateLimitHeaders(decision));
     if (!decision.allowed) {
       void reply.header('retry-after', String(decision.resetSeconds));

@@ -5,12 +5,12 @@ import { requestContext } from '@overskill/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ROUTE_SPEC, type RouteSpec } from '../routing/routes';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
-import { RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
+import { keyRateHit, RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
 import { roleAllows, scopeAllows } from '../routing/access';
 import { sessionIdFrom } from '../session/session-cookie';
 import { SessionService } from '../session/session.service';
 import { ApiKeysService, AuthenticationError, type AuthCheck } from './api-keys.service';
-import type { AuditableRequest } from '../routing/request';
+import { presentedKey, type AuditableRequest } from '../routing/request';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -42,7 +42,9 @@ export class ApiKeyGuard implements CanActivate {
     const ctx = requestContext.get();
     if (ctx) ctx.tenantId = principal.teamId;
 
-    const decision = await this.limiter.hit(`key:${principal.keyId}`, this.env.GATEWAY_RATE_LIMIT_KEY_MAX, this.env.GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS);
+    const counted = request.keyRate?.keyId === principal.keyId ? request.keyRate.decision : undefined;
+    const decision = counted ?? (await this.limiter.hitAll([keyRateHit(principal.keyId, this.env)]))[0];
+    if (!decision) throw new AppError(ErrorCode.INTERNAL, 'the rate limiter gave no decision');
     // The tighter of the IP and key budgets is what the caller sees.
     const ipRemaining = Number(reply.getHeader('ratelimit-remaining') ?? Number.POSITIVE_INFINITY);
     if (!decision.allowed || decision.remaining < ipRemaining) void reply.headers(rateLimitHeaders(decision));
@@ -81,10 +83,3 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
-  const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header) return header.trim();
-  const auth = request.headers.authorization;
-  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
-  return undefined;
-}

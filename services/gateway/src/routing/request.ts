@@ -8,4 +8,30 @@ export interface RequestSession {
   expiresAt?: string;
 }
 export type AuthenticatedRequest = FastifyRequest & { principal: Principal; session?: RequestSession };
-export type AuditableRequest = FastifyRequest & { principal?: Principal; authFailure?: AuthFailure; errorCode?: string; session?: RequestSession };
+// keyRate: the key's rate decision when the edge counted it already (see registerEdge).
+export type AuditableRequest = FastifyRequest & {
+  principal?: Principal;
+  authFailure?: AuthFailure;
+  errorCode?: string;
+  session?: RequestSession;
+  keyRate?: { keyId: string; decision: RateDecision };
+};
+
+// The rate limiter's answer for one bucket.
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  // Seconds until the window resets.
+  resetSeconds: number;
+  windowSeconds: number;
+}
+
+// The key a caller presented: X-API-Key, or Authorization: Bearer.
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header) return header.trim();
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return undefined;
+}

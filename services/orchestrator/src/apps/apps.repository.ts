@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
 
+export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
+
 export interface DeletedRun {
   id: string;
   status: RunStatusName;
@@ -47,11 +49,25 @@ export class AppsRepository {
     return rows.map((row) => row.id);
   }
 
-  // Keyset pagination on (created_at, id), newest first.
-  listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppEntity[]> {
-    const qb = this.apps.createQueryBuilder('a').where("a.team_id = :teamId AND a.kind = 'app'", { teamId });
-    if (after) qb.andWhere('(a.created_at, a.id) < (:createdAt, :id)', after);
-    return qb.orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(limit).getMany();
+  // Keyset pagination on (created_at, id), newest first, on the apps_team_created index. The
+  // API's busiest read: plain rows of the listed columns, without building entities.
+  async listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppListRow[]> {
+    const rows: Array<{ id: string; team_id: string; name: string; description: string; template: string; max_iterations: number; created_at: Date; updated_at: Date }> =
+      await this.dataSource.query(
+        `SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps"
+          WHERE team_id = $1 AND kind = 'app'${after ? ' AND (created_at, id) < ($3, $4)' : ''} ORDER BY created_at DESC, id DESC LIMIT $2`,
+        after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      teamId: r.team_id,
+      name: r.name,
+      description: r.description,
+      template: r.template,
+      maxIterations: r.max_iterations,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
   }
 
   async update(teamId: string, id: string, fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>>): Promise<AppEntity | null> {

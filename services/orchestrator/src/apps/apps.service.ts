@@ -8,7 +8,7 @@ import { decodePageToken, pageSize, paginate } from '../common/page-token';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { AppEntity } from '../persistence/entities';
 import { RunQueueRepository } from '../runs/run-queue.repository';
-import { AppsRepository } from './apps.repository';
+import { AppsRepository, type AppListRow } from './apps.repository';
 
 const TEMPLATES = new Set(['empty', 'static-web', 'vite-react']);
 const DESCRIPTION_MAX = 2000;
@@ -114,7 +114,7 @@ function validName(raw: string): string {
   return name;
 }
 
-function toApp(app: AppEntity): RpcReply<typeof Rpc.appGet> {
+function toApp(app: AppListRow): RpcReply<typeof Rpc.appGet> {
   return {
     id: app.id,
     teamId: app.teamId,

@@ -174,6 +174,21 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(ai.complete).toHaveBeenCalledTimes(2);
   });
 
+  it('runs a read-only call again after a crash, since it left no intent and changed nothing', async () => {
+    answers = [[{ tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }]];
+    tools.execute.mockImplementationOnce(async () => {
+      throw new Error('replica killed');
+    });
+    await expect(loop.execute(run.id)).rejects.toThrow('replica killed');
+    expect(intents).toEqual([]);
+
+    answers = [[{ text: 'Read it.' }]];
+    await loop.execute(run.id, 2);
+    expect(tools.execute).toHaveBeenCalledTimes(2);
+    expect(steps.find((s) => s.kind === 'tool_call')?.data).toMatchObject({ toolUseId: 'tu-r', output: 'wrote tu-r', isError: false });
+    expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ reply: 'Read it.' }) }]);
+  });
+
   it('rolls back to the commit it started from when the agent goes in circles', async () => {
     const same: Block[] = [{ tool: 'write_file', id: 'x', input: { path: 'a.txt', content: 'same' } }];
     answers = [1, 2, 3, 4, 5].map((i) => same.map((b) => ({ ...b, id: `tu-${i}` })));

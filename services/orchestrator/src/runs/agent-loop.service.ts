@@ -297,10 +297,14 @@ export class AgentLoopService {
     } else {
       journal.throwIfStopped();
       // The intent is durable before the call leaves: a crash after this point never repeats it.
-      if (!(await this.runs.recordToolIntent({ runId: run.id, owner: this.replicaId, toolUseId: use.id, name: use.name, inputJson: use.inputJson }))) {
-        throw (await this.runs.findRun(run.id)) ? new LeaseLost() : new RunDeleted();
+      // A read-only call has nothing to repeat: after a crash it simply runs again, so it leaves
+      // without an intent (one synchronous commit less per step; its result is still fenced).
+      if (!this.env.RUN_READ_ONLY_TOOLS.has(use.name)) {
+        if (!(await this.runs.recordToolIntent({ runId: run.id, owner: this.replicaId, toolUseId: use.id, name: use.name, inputJson: use.inputJson }))) {
+          throw (await this.runs.findRun(run.id)) ? new LeaseLost() : new RunDeleted();
+        }
+        intents.add(use.id);
       }
-      intents.add(use.id);
       try {
         const reply = await this.call('tools', journal, () =>
           this.tools.execute({ teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson }),

@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+// CPU time of processes from /proc: unlike req/s on a shared machine, the CPU a process spends
+// per request does not depend much on what else runs, so it shows where the cost is.
+
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+  pid: number;
+  comm: string;
+  ppid: number;
+  // utime + stime, and cutime + cstime (children already reaped: PostgreSQL's exited backends).
+  own: number;
+  reaped: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = text.lastIndexOf(')');
+    const fields = text.slice(close + 2).split(' ');
+    return {
+      pid,
+      comm: text.slice(text.indexOf('(') + 1, close),
+      ppid: Number(fields[1]),
+      own: Number(fields[11]) + Number(fields[12]),
+      reaped: Number(fields[13]) + Number(fields[14]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function allStats(): ProcStat[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => readStat(Number(name)))
+    .filter((s): s is ProcStat => s !== undefined);
+}
+
+/** CPU seconds used so far by a process and its descendants (PostgreSQL: the postmaster and its backends). */
+export function treeCpuSeconds(pid: number | undefined, stats: ProcStat[] = allStats()): number {
+  if (!pid) return 0;
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const root = stats.find((s) => s.pid === pid);
+  if (!root) return 0;
+  let ticks = 0;
+  const queue = [root];
+  for (let s = queue.pop(); s; s = queue.pop()) {
+    ticks += s.own + s.reaped;
+    queue.push(...(children.get(s.pid) ?? []));
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** The stack's servers (nats-server, postgres, redis-server) started by this Jest process or its parent. */
+export function stackServerPids(): Record<string, number> {
+  const parents = new Set([process.pid, process.ppid]);
+  const found: Record<string, number> = {};
+  for (const s of allStats()) {
+    if (!parents.has(s.ppid)) continue;
+    if (s.comm === 'nats-server') found['nats'] = s.pid;
+    else if (s.comm === 'postgres') found['postgres'] = s.pid;
+    else if (s.comm === 'redis-server') found['redis'] = s.pid;
+  }
+  return found;
+}
+
+/** CPU seconds of named process trees, read at once; `bench` is this process. */
+export function cpuSnapshot(pids: Record<string, number | undefined>): Record<string, number> {
+  const stats = allStats();
+  const own = process.cpuUsage();
+  const snapshot: Record<string, number> = { bench: (own.user + own.system) / 1e6 };
+  for (const [name, pid] of Object.entries(pids)) snapshot[name] = treeCpuSeconds(pid, stats);
+  return snapshot;
+}
+
+/** CPU milliseconds per unit of work between two snapshots, by process, with the total. */
+export function cpuPerUnitMs(before: Record<string, number>, after: Record<string, number>, units: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const name of Object.keys(after)) {
+    const ms = ((after[name]! - (before[name] ?? 0)) * 1000) / units;
+    out[name] = Math.round(ms * 1000) / 1000;
+    total += ms;
+  }
+  out['total'] = Math.round(total * 1000) / 1000;
+  return out;
+}
