@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { ROUTE_SPEC, type RouteSpec } from '../routing/routes';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { keyRateHit, RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
