@@ -106,7 +106,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
   },
   backup: {
     calls: [],
-    publishes: [],
+    publishes: [Events.securityAudited],
     consumes: [],
     livePublish: [BACKUP_PROGRESS],
     liveSubscribe: [],
@@ -122,6 +122,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.gitRepoCleanup,
       Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify,
       Rpc.backupArchiveRestore, Rpc.backupArchivePrune, Rpc.backupDrillRun,
+      Rpc.securityAudit,
     ],
     publishes: [],
     consumes: [],

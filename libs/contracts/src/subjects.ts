@@ -129,6 +129,7 @@ export const Rpc = {
   backupArchiveRestore: rpc('backup', 'backup.archive.restore.v1', backupV1.BackupRestoreRequestSchema, backupV1.BackupRestoreResponseSchema),
   backupArchivePrune: rpc('backup', 'backup.archive.prune.v1', backupV1.BackupPruneRequestSchema, backupV1.BackupPruneResponseSchema),
   backupDrillRun: rpc('backup', 'backup.drill.run.v1', backupV1.BackupDrillRequestSchema, backupV1.BackupDrillResponseSchema),
+  securityAudit: rpc('backup', 'backup.security.audit.v1', backupV1.SecurityAuditRequestSchema, backupV1.SecurityAuditResponseSchema),
 } as const;
 
 export const HealthPing: Record<ServiceName, RpcDefinition<typeof commonV1.HealthPingRequestSchema, typeof commonV1.HealthPingResponseSchema>> = {
@@ -178,6 +179,7 @@ export const Events = {
   // The ai.usage.recorded.v1: one per model call, with tokens, cost and attempts.
   aiUsageRecorded: { subject: 'events.aiusage.recorded.v1', stream: Streams.EVENTS.name, message: aiV1.UsageRecordedSchema },
   auditRecorded: { subject: 'events.audit.recorded.v1', stream: Streams.EVENTS.name, message: gatewayV1.AuditRecordedSchema },
+  securityAudited: { subject: 'events.security.audited.v1', stream: Streams.EVENTS.name, message: backupV1.SecurityAuditedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).

@@ -15,6 +15,13 @@ import { ProgressPublisher } from '../progress/progress.publisher';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupRestoreService } from '../restore/backup-restore.service';
+import { NpmAuditRepository } from '../security/npm-audit.repository';
+import { SecurityAuditController } from '../security/security-audit.controller';
+import { SecurityAuditService } from '../security/security-audit.service';
+import { SecurityBaselineRepository } from '../security/security-baseline.repository';
+import { SecurityEventsRepository } from '../security/security-events.repository';
+import { SecurityFilesRepository } from '../security/security-files.repository';
+import { SecurityMetrics } from '../security/security-metrics';
 import { BackupPruneService } from '../retention/backup-prune.service';
 import { BackupSchedulerService } from '../schedule/backup-scheduler.service';
 import { BackupVerifyService } from '../verify/backup-verify.service';
@@ -30,7 +37,7 @@ export class CatalogModule {
     return {
       module: CatalogModule,
       imports: [PostgresModule.forRoot(createBackupDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
-      controllers: [BackupCatalogController],
+      controllers: [BackupCatalogController, SecurityAuditController],
       providers: [
         { provide: BACKUP_ENV, useValue: env },
         BackupCatalogRepository,
@@ -51,6 +58,12 @@ export class CatalogModule {
         BackupRestoreService,
         BackupDrillService,
         BackupPruneService,
+        SecurityFilesRepository,
+        NpmAuditRepository,
+        SecurityBaselineRepository,
+        SecurityEventsRepository,
+        SecurityMetrics,
+        SecurityAuditService,
         BackupSchedulerService,
         BackupStartupService,
       ],

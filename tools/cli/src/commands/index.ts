@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command';
+import { securityAuditCommand } from './security-audit.command';
 
 // Every command in the registry form; main.ts dispatches these before the older handlers.
-export const COMMANDS: CliCommand[] = [];
+export const COMMANDS: CliCommand[] = [securityAuditCommand];
