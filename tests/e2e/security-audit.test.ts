@@ -1,14 +1,15 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { backupV1 } from '@overskill/contracts';
-import { connectNats, ensureStreams } from '@overskill/messaging';
-import { NpmAuditRegistryFake, stackNatsCredentials } from '@overskill/testing';
+import { backupV1, Events, Rpc } from '@overskill/contracts';
+import { connectNats, ensureStreams, NatsRpcClient, publishDurable } from '@overskill/messaging';
+import { createServiceMetrics } from '@overskill/observability';
+import { launchPlatform, NpmAuditRegistryFake, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { runCli, runCliAsync } from '../support/cli';
-import { integrationStack } from '../support/integration-env';
+import { createTeamKey, runCli, runCliAsync } from '../support/cli';
+import { integrationStack, REPO_ROOT } from '../support/integration-env';
 
 interface Finding {
   severity: string;
@@ -27,6 +28,9 @@ describe('security audit', () => {
   const stack = integrationStack();
   let fx: BackupFixture;
   let nc: NatsConnection;
+  let rpc: NatsRpcClient;
+  // The gateway (API keys) and analytics (stored facts) the audit asks, on the fixture's database.
+  let others: RunningPlatform;
   let settingsFile: string;
   let logDir: string;
   let npmProject: string;
@@ -74,12 +78,26 @@ describe('security audit', () => {
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o700);
     }
+    others = await launchPlatform({
+      root: REPO_ROOT,
+      natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
+      databaseUrl: fx.databaseUrl,
+      redisUrl: fx.redisUrl,
+      workspacesDir: fx.workspaces,
+      backupDir: fx.backupDir,
+      logDir: join(fx.dir, 'logs'),
+      services: ['gateway', 'analytics'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'security-audit-test', stackNatsCredentials(stack));
+    rpc = new NatsRpcClient(nc, createServiceMetrics('security-audit-test'), 10_000);
     // The EVENTS stream the findings are published to (made by the services that manage streams).
     await ensureStreams(nc);
   }, 120_000);
 
   afterAll(async () => {
+    await others?.stop();
     await nc?.close();
     await fx?.stop();
   });
@@ -87,7 +105,7 @@ describe('security audit', () => {
   it('reports nothing on a clean platform but says plainly that the registry could not be reached, and records a baseline', () => {
     const first = audit('--accept');
     expect(first.status).toBe(0);
-    expect(first.report.checks).toEqual(['dependencies', 'permissions', 'secrets', 'drift']);
+    expect(first.report.checks).toEqual(['dependencies', 'permissions', 'secrets', 'events', 'keys', 'drift']);
     expect(first.report.baselineRecorded).toBe(true);
     expect(first.report.commitsScanned).toBe(4);
     expect(first.report.findings).toEqual([
@@ -172,6 +190,40 @@ describe('security audit', () => {
     expect(above(audit().report.findings)).toEqual([]);
   }, 60_000);
 
+  it('finds a key in a stored event, API keys past expiry and keys nobody used', async () => {
+    const { teamId } = createTeamKey(stack, 'sec-audit-team', 'admin');
+    const listed = JSON.parse(runCli(['keys', 'list', '--team', 'sec-audit-team', '--json'], stack).stdout) as { keys: { keyId: string }[] };
+    const unused = listed.keys[0]?.keyId ?? '';
+    const expired = JSON.parse(runCli(['keys', 'create', '--team', 'sec-audit-team', '--role', 'viewer', '--name', 'old', '--json'], stack).stdout).keyId as string;
+    fx.psql(`UPDATE gateway.api_keys SET created_at = now() - interval '100 days' WHERE id = '${unused}'`);
+    fx.psql(`UPDATE gateway.api_keys SET expires_at = now() - interval '1 day' WHERE id = '${expired}'`);
+    // A fact that carried a token into the event store (an audited request's target, here).
+    const token = `ghs_${randomUUID().replace(/-/g, '')}wxyz`;
+    const eventId = randomUUID();
+    await publishDurable(
+      nc,
+      Events.auditRecorded,
+      { eventId, occurredAt: new Date().toISOString(), teamId, actor: '', keyPrefix: '', action: 'auth.failed', target: `GET /api/apps?token=${token}`, ip: '127.0.0.1', result: '401', status: 401, correlationId: 'c' },
+      { msgId: eventId },
+    );
+    for (let i = 0; i < 100 && Number((await rpc.send(Rpc.analyticsEventCount, { type: Events.auditRecorded.subject })).count) < 1; i++) await new Promise((r) => setTimeout(r, 100));
+
+    const { status, report, stdout } = audit();
+    expect(status).toBe(1);
+    expect(report.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ severity: 'high', kind: 'exposed_secret', location: expect.stringContaining(`event:${eventId} (events.audit.recorded.v1`), fingerprint: fingerprint('ghs_', token) }),
+        expect.objectContaining({ severity: 'medium', kind: 'key_unused', location: expect.stringContaining(`key:${unused}`), message: expect.stringContaining('never used') }),
+        expect.objectContaining({ severity: 'low', kind: 'key_expired', location: expect.stringContaining(`key:${expired}`) }),
+      ]),
+    );
+    expect(stdout).not.toContain(token.slice(6));
+    // Revoked keys are not reported.
+    runCli(['keys', 'revoke', unused], stack);
+    runCli(['keys', 'revoke', expired], stack);
+    expect(audit().report.findings.filter((f) => f.kind.startsWith('key_'))).toEqual([]);
+  }, 60_000);
+
   it('reports the vulnerable dependencies the registry names, with the advisory', async () => {
     const registry = new NpmAuditRegistryFake({
       'left-pad': [{ id: 1_099_999, title: 'Prototype pollution in left-pad', severity: 'high', vulnerable_versions: '<1.4.0', url: 'https://github.com/advisories/GHSA-test' }],
@@ -184,7 +236,7 @@ describe('security audit', () => {
       expect(status).toBe(1);
       const report = JSON.parse(stdout) as { findings: Finding[] };
       expect(registry.bulkRequests).toEqual([{ 'left-pad': ['1.0.0'] }]);
-      expect(report.findings).toEqual([
+      expect(report.findings.filter((f) => f.kind.startsWith('dependency'))).toEqual([
         expect.objectContaining({ severity: 'high', kind: 'dependency_vulnerability', location: 'left-pad@<1.4.0', message: expect.stringContaining('Prototype pollution in left-pad') }),
       ]);
     } finally {

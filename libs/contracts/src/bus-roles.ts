@@ -105,7 +105,8 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     managesStreams: true,
   },
   backup: {
-    calls: [],
+    // The security audit's fan-out: API keys and stored facts it cannot read itself.
+    calls: [Rpc.apiKeyAudit, Rpc.analyticsEventSecretScan],
     publishes: [Events.securityAudited],
     consumes: [],
     livePublish: [BACKUP_PROGRESS],

@@ -48,6 +48,7 @@ export const Rpc = {
   apiKeyList: rpc('gateway', 'gateway.apikey.list.v1', gatewayV1.ApiKeyListRequestSchema, gatewayV1.ApiKeyListResponseSchema),
   apiKeyRotate: rpc('gateway', 'gateway.apikey.rotate.v1', gatewayV1.ApiKeyRotateRequestSchema, gatewayV1.ApiKeyRotateResponseSchema),
   apiKeyRevoke: rpc('gateway', 'gateway.apikey.revoke.v1', gatewayV1.ApiKeyRevokeRequestSchema, gatewayV1.ApiKeyRevokeResponseSchema),
+  apiKeyAudit: rpc('gateway', 'gateway.apikey.audit.v1', gatewayV1.ApiKeyAuditRequestSchema, gatewayV1.ApiKeyAuditResponseSchema),
 
   appCreate: rpc('orchestrator', 'orchestrator.app.create.v1', orchestratorV1.AppCreateRequestSchema, orchestratorV1.AppSchema),
   appGet: rpc('orchestrator', 'orchestrator.app.get.v1', orchestratorV1.AppGetRequestSchema, orchestratorV1.AppSchema),
@@ -119,6 +120,7 @@ export const Rpc = {
   gitBookmarkDelete: rpc('git-service', 'git.bookmark.delete.v1', gitV1.BookmarkDeleteRequestSchema, gitV1.BookmarkDeleteResponseSchema),
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
+  analyticsEventSecretScan: rpc('analytics', 'analytics.event.secretscan.v1', analyticsV1.EventSecretScanRequestSchema, analyticsV1.EventSecretScanResponseSchema),
   analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
   analyticsAiUsageDaily: rpc('analytics', 'analytics.aiusage.daily.v1', analyticsV1.AiUsageDailyReadRequestSchema, analyticsV1.AiUsageDailyReadResponseSchema),
 

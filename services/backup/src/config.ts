@@ -103,6 +103,8 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     SECURITY_AUDIT_SETTINGS_FILES: list(''),
     // Files larger than this are not scanned for credentials.
     SECURITY_AUDIT_MAX_FILE_BYTES: int(1024 * 1024),
+    // An API key with no audited request for this many days (and older than that) is reported as unused.
+    SECURITY_AUDIT_KEY_UNUSED_DAYS: int(90),
     // The platform commit recorded in manifests (CI sets it at build time).
     OVERSKILL_COMMIT: blankAsUnset(z.string().trim().default('unknown')),
   })

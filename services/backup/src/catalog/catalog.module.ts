@@ -16,6 +16,7 @@ import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupRestoreService } from '../restore/backup-restore.service';
 import { NpmAuditRepository } from '../security/npm-audit.repository';
+import { PlatformRecordsRepository } from '../security/platform-records.repository';
 import { SecurityAuditController } from '../security/security-audit.controller';
 import { SecurityAuditService } from '../security/security-audit.service';
 import { SecurityBaselineRepository } from '../security/security-baseline.repository';
@@ -60,6 +61,7 @@ export class CatalogModule {
         BackupPruneService,
         SecurityFilesRepository,
         NpmAuditRepository,
+        PlatformRecordsRepository,
         SecurityBaselineRepository,
         SecurityEventsRepository,
         SecurityMetrics,

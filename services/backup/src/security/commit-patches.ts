@@ -1,4 +1,4 @@
-import { findSecrets, type SecretMatch } from './secret-patterns';
+import { findSecrets, type SecretMatch } from '@overskill/observability';
 
 export interface CommitSecret extends SecretMatch {
   commit: string;

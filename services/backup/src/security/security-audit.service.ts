@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { backupV1 } from '@overskill/contracts';
-import { LOGGER } from '@overskill/observability';
+import { findSecrets, LOGGER } from '@overskill/observability';
 import { createHash, randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import { noProgress, type Progress } from '../progress/progress';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { secretsInPatches } from './commit-patches';
 import { NpmAuditRepository } from './npm-audit.repository';
-import { findSecrets } from './secret-patterns';
+import { PlatformRecordsRepository } from './platform-records.repository';
 import { SecurityBaselineRepository } from './security-baseline.repository';
 import { SecurityEventsRepository } from './security-events.repository';
 import { SecurityFilesRepository } from './security-files.repository';
@@ -60,6 +60,7 @@ export class SecurityAuditService {
     private readonly events: SecurityEventsRepository,
     private readonly metrics: SecurityMetrics,
     private readonly repos: RepositoryBundleRepository,
+    private readonly records: PlatformRecordsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -75,15 +76,17 @@ export class SecurityAuditService {
   private async run(opts: AuditOptions): Promise<SecurityAuditReport> {
     const startedAt = new Date();
     const auditId = randomUUID();
-    const [dependencies, permissions, secrets, settings, baseline] = await Promise.all([
+    const [dependencies, permissions, secrets, events, keys, settings, baseline] = await Promise.all([
       this.dependencies(),
       this.permissions(),
       this.secrets(opts.progress ?? noProgress),
+      this.eventSecrets(),
+      this.apiKeys(startedAt),
       this.settingsSnapshot(),
       this.baseline.get(),
     ]);
     const drift = baseline ? driftFindings(baseline.settings, settings, baseline.acceptedAt) : [];
-    const findings = dedupe([...dependencies, ...permissions, ...secrets.findings, ...drift]);
+    const findings = dedupe([...dependencies, ...permissions, ...secrets.findings, ...events, ...keys, ...drift]);
     const acceptedAt = opts.acceptBaseline ? await this.baseline.accept(settings) : baseline?.acceptedAt;
     const finishedAt = new Date();
     this.metrics.record(findings, finishedAt);
@@ -100,7 +103,7 @@ export class SecurityAuditService {
       startedAt: startedAt.toISOString(),
       durationMs: BigInt(finishedAt.getTime() - startedAt.getTime()),
       findings,
-      checks: ['dependencies', 'permissions', 'secrets', 'drift'],
+      checks: ['dependencies', 'permissions', 'secrets', 'events', 'keys', 'drift'],
       baselineAcceptedAt: acceptedAt?.toISOString() ?? '',
       baselineRecorded: opts.acceptBaseline,
       filesScanned: secrets.filesScanned,
@@ -121,6 +124,50 @@ export class SecurityAuditService {
       const fix = v.fixAvailable ? 'a fix is available (npm audit fix)' : 'no fix available yet';
       return { severity: NPM_SEVERITY[v.severity] ?? 'medium', kind: 'dependency_vulnerability', location: `${name}@${advisories[0]?.range ?? v.range ?? '*'}`, message: `${cause}; ${fix}`, fingerprint: '' };
     });
+  }
+
+  // Facts analytics stored that hold a credential (it owns them; we get fingerprints only).
+  private async eventSecrets(): Promise<SecurityFinding[]> {
+    try {
+      const r = await this.records.eventSecrets();
+      const findings: SecurityFinding[] = r.secrets.map((s) => ({
+        severity: 'high',
+        kind: 'exposed_secret',
+        location: `event:${s.eventId} (${s.type}, ${s.occurredAt})`,
+        message: `${SECRET_NAMES[s.kind] ?? 'a credential'} in a stored event (analytics); rotate it`,
+        fingerprint: s.fingerprint,
+      }));
+      if (r.truncated) findings.push({ severity: 'info', kind: 'check_unavailable', location: 'analytics', message: 'more stored events match than one audit lists; only the newest are shown', fingerprint: '' });
+      return findings;
+    } catch (err) {
+      return [unchecked('analytics', 'stored events not scanned', err)];
+    }
+  }
+
+  // API keys past their expiry that were never revoked, and keys nobody used for N days.
+  private async apiKeys(now: Date): Promise<SecurityFinding[]> {
+    let keys;
+    try {
+      keys = await this.records.apiKeys();
+    } catch (err) {
+      return [unchecked('gateway', 'API keys not checked', err)];
+    }
+    const days = this.env.SECURITY_AUDIT_KEY_UNUSED_DAYS;
+    const cutoff = now.getTime() - days * 86_400_000;
+    const findings: SecurityFinding[] = [];
+    for (const k of keys) {
+      const location = `key:${k.keyId} (${k.prefix}, team ${k.teamSlug}${k.name ? `, "${k.name}"` : ''})`;
+      if (k.expiresAt && new Date(k.expiresAt).getTime() <= now.getTime()) {
+        findings.push({ severity: 'low', kind: 'key_expired', location, message: `past its expiry (${k.expiresAt}) but not revoked; revoke it: overskill keys revoke ${k.keyId}`, fingerprint: '' });
+        continue;
+      }
+      const lastUsed = new Date(k.lastUsedAt || k.createdAt).getTime();
+      if (lastUsed < cutoff) {
+        const since = k.lastUsedAt ? `last used ${k.lastUsedAt}` : `never used since it was created ${k.createdAt}`;
+        findings.push({ severity: 'medium', kind: 'key_unused', location, message: `${since} (over ${days} days); revoke it if nobody needs it`, fingerprint: '' });
+      }
+    }
+    return findings;
   }
 
   private keyFiles(): string[] {
@@ -230,6 +277,11 @@ function driftFindings(before: Record<string, string>, now: Record<string, strin
     findings.push({ severity: 'medium', kind: 'config_drift', location: name, message, fingerprint: '' });
   }
   return findings;
+}
+
+function unchecked(service: string, what: string, err: unknown): SecurityFinding {
+  const reason = (err as { code?: string }).code ?? (err as Error).message;
+  return { severity: 'info', kind: 'check_unavailable', location: service, message: `${what}: ${service} did not answer (${reason})`, fingerprint: '' };
 }
 
 function dedupe(findings: SecurityFinding[]): SecurityFinding[] {

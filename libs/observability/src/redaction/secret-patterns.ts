@@ -11,6 +11,9 @@ const PATTERNS: { kind: string; prefix: (match: string) => string; regex: RegExp
   { kind: 'aws_access_key', prefix: () => 'AKIA', regex: /AKIA[0-9A-Z]{16}/g },
 ];
 
+// Every pattern starts with one of these; a store can pre-filter with it (also a valid PostgreSQL regex).
+export const SECRET_MARKERS = /sk-|gh[pousr]_|github_pat_|osk_|AKIA/;
+
 export interface SecretMatch {
   kind: string;
   // 1-based line within the scanned text.
@@ -26,7 +29,7 @@ export function secretFingerprint(prefix: string, secret: string): string {
 // Every credential-shaped string in `text`, each reported once per line.
 export function findSecrets(text: string): SecretMatch[] {
   // Cheap pre-check: most files hold none of the markers.
-  if (!/sk-|gh[pousr]_|github_pat_|osk_|AKIA/.test(text)) return [];
+  if (!SECRET_MARKERS.test(text)) return [];
   const found: SecretMatch[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
