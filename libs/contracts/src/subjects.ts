@@ -109,6 +109,7 @@ export const Rpc = {
   gitRepoClone: rpc('git-service', 'git.repo.clone.v1', gitV1.RepoCloneRequestSchema, gitV1.RepoCloneResponseSchema),
   gitRepoPush: rpc('git-service', 'git.repo.push.v1', gitV1.RepoPushRequestSchema, gitV1.RepoPushResponseSchema),
   gitRepoCleanup: rpc('git-service', 'git.repo.cleanup.v1', gitV1.RepoCleanupRequestSchema, gitV1.RepoCleanupResponseSchema),
+  gitRepoReset: rpc('git-service', 'git.repo.reset.v1', gitV1.RepoResetRequestSchema, gitV1.RepoResetResponseSchema),
   gitFileShow: rpc('git-service', 'git.file.show.v1', gitV1.FileShowRequestSchema, gitV1.FileShowResponseSchema),
   gitTreeList: rpc('git-service', 'git.tree.list.v1', gitV1.TreeListRequestSchema, gitV1.TreeListResponseSchema),
   gitBranchCreate: rpc('git-service', 'git.branch.create.v1', gitV1.BranchCreateRequestSchema, gitV1.BranchCreateResponseSchema),
@@ -199,6 +200,12 @@ export function runEventsSubject(runId: string): string {
 export function backupProgressSubject(operationId: string): string {
   if (!/^[A-Za-z0-9_-]{8,64}$/.test(operationId)) throw new Error('an operation id is 8-64 letters, digits, _ or -');
   return `backupprogress.${operationId}`;
+}
+
+// Progress of `git reset` over every repository, like backupProgressSubject().
+export function gitProgressSubject(operationId: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(operationId)) throw new Error('an operation id is 8-64 letters, digits, _ or -');
+  return `gitprogress.${operationId}`;
 }
 
 // One streamed completion's chunks on core NATS (ai.completion.stream.v1); the caller
