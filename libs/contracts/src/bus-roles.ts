@@ -125,7 +125,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.gitRepoCleanup, Rpc.gitRepoReset,
       Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify,
       Rpc.backupArchiveRestore, Rpc.backupArchivePrune, Rpc.backupDrillRun,
-      Rpc.securityAudit,
+      Rpc.securityAudit, Rpc.databaseMaintain,
     ],
     publishes: [],
     consumes: [],

@@ -132,6 +132,7 @@ export const Rpc = {
   backupArchiveRestore: rpc('backup', 'backup.archive.restore.v1', backupV1.BackupRestoreRequestSchema, backupV1.BackupRestoreResponseSchema),
   backupArchivePrune: rpc('backup', 'backup.archive.prune.v1', backupV1.BackupPruneRequestSchema, backupV1.BackupPruneResponseSchema),
   backupDrillRun: rpc('backup', 'backup.drill.run.v1', backupV1.BackupDrillRequestSchema, backupV1.BackupDrillResponseSchema),
+  databaseMaintain: rpc('backup', 'backup.database.maintain.v1', backupV1.DatabaseMaintainRequestSchema, backupV1.DatabaseMaintainResponseSchema),
   securityAudit: rpc('backup', 'backup.security.audit.v1', backupV1.SecurityAuditRequestSchema, backupV1.SecurityAuditResponseSchema),
 } as const;
 

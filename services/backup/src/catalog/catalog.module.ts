@@ -8,6 +8,9 @@ import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupDrillService } from '../drill/backup-drill.service';
 import { BackupMetrics } from '../metrics/backup-metrics';
 import { createBackupDataSource } from '../persistence/data-source';
+import { DatabaseMaintenanceController } from '../maintenance/database-maintenance.controller';
+import { DatabaseMaintenanceRepository } from '../maintenance/database-maintenance.repository';
+import { DatabaseMaintenanceService } from '../maintenance/database-maintenance.service';
 import { BaseBackupRepository } from '../pitr/base-backup.repository';
 import { PointInTimeService } from '../pitr/point-in-time.service';
 import { ReplayClusterRepository } from '../pitr/replay-cluster.repository';
@@ -38,7 +41,7 @@ export class CatalogModule {
     return {
       module: CatalogModule,
       imports: [PostgresModule.forRoot(createBackupDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
-      controllers: [BackupCatalogController, SecurityAuditController],
+      controllers: [BackupCatalogController, SecurityAuditController, DatabaseMaintenanceController],
       providers: [
         { provide: BACKUP_ENV, useValue: env },
         BackupCatalogRepository,
@@ -59,6 +62,8 @@ export class CatalogModule {
         BackupRestoreService,
         BackupDrillService,
         BackupPruneService,
+        DatabaseMaintenanceRepository,
+        DatabaseMaintenanceService,
         SecurityFilesRepository,
         NpmAuditRepository,
         PlatformRecordsRepository,
