@@ -67,6 +67,8 @@ describe('security audit', () => {
       env: {
         BACKUP_SCHEDULE_BASE: 'off',
         SECURITY_AUDIT_SCHEDULE: 'off',
+        // Unset: the project's .npmrc names the registry (an unreachable one, then the fake).
+        SECURITY_AUDIT_NPM_REGISTRY: '',
         SECURITY_AUDIT_NPM_DIR: npmProject,
         SECURITY_AUDIT_SETTINGS_FILES: settingsFile,
         SECURITY_AUDIT_LOG_DIRS: logDir,

@@ -64,13 +64,22 @@ export class SecurityAuditService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  // A second request while an audit runs waits for that audit rather than starting another scan.
-  audit(opts: AuditOptions): Promise<SecurityAuditReport> {
-    const run = (this.running ?? Promise.resolve(undefined)).catch(() => undefined).then(() => this.run(opts));
+  // A request while an audit runs shares that audit's result rather than starting another scan
+  // (an accepted baseline is still recorded from the settings as they are then).
+  async audit(opts: AuditOptions): Promise<SecurityAuditReport> {
+    if (this.running) {
+      const report = await this.running;
+      if (!opts.acceptBaseline) return report;
+      const acceptedAt = await this.baseline.accept(await this.settingsSnapshot());
+      return { ...report, baselineAcceptedAt: acceptedAt.toISOString(), baselineRecorded: true };
+    }
+    const run = this.run(opts);
     this.running = run;
-    return run.finally(() => {
-      if (this.running === run) this.running = undefined;
-    });
+    try {
+      return await run;
+    } finally {
+      this.running = undefined;
+    }
   }
 
   private async run(opts: AuditOptions): Promise<SecurityAuditReport> {
