@@ -261,6 +261,9 @@ function serviceEnv(service, infra, anthropicEnv) {
   if (service.backups && WAL_COPY_DIR) env.BACKUP_WAL_COPY_DIR = WAL_COPY_DIR;
   // The local PostgreSQL archives its WAL (walArchiving), so base backups can run nightly.
   if (service.backups) env.BACKUP_SCHEDULE_BASE ??= '30 1 * * *';
+  // The hourly security audit also checks the local key files and scans the services' logs.
+  if (service.backups) env.SECURITY_AUDIT_KEY_FILES ??= [ADMIN_KEY_FILE, CLI_SEED_FILE].join(',');
+  if (service.backups) env.SECURITY_AUDIT_LOG_DIRS ??= LOG_DIR;
   if (service.anthropic) Object.assign(env, anthropicEnv);
   if (service.name === 'tool-runner') env.PREVIEW_PORT = String(portFromEnv(PREVIEW_PORT_ENV, 3080));
   return env;

@@ -31,6 +31,8 @@ const RUN_EVENTS = 'run.events.*';
 const AI_STREAM_CHUNKS = 'aistream.chunk.*';
 // backupProgressSubject(): the caller picks an unguessable id and listens before it asks.
 const BACKUP_PROGRESS = 'backupprogress.*';
+// gitProgressSubject(): the same, for `git reset`.
+const GIT_PROGRESS = 'gitprogress.*';
 const everyHealthPing = Object.values(HealthPing);
 
 export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
@@ -93,7 +95,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     calls: [Rpc.appIdsExist],
     publishes: [],
     consumes: [],
-    livePublish: [],
+    livePublish: [GIT_PROGRESS],
     liveSubscribe: [],
     managesStreams: false,
   },
@@ -106,8 +108,9 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     managesStreams: true,
   },
   backup: {
-    calls: [],
-    publishes: [],
+    // The security audit's fan-out: API keys and stored facts it cannot read itself.
+    calls: [Rpc.apiKeyAudit, Rpc.analyticsEventSecretScan],
+    publishes: [Events.securityAudited],
     consumes: [],
     livePublish: [BACKUP_PROGRESS],
     liveSubscribe: [],
@@ -120,15 +123,16 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.projectCreate, Rpc.projectList, Rpc.projectDelete, Rpc.taskList, Rpc.taskGet, Rpc.taskRunning, Rpc.taskCancel, Rpc.taskRetry,
       Rpc.githubRateLimit,
       Rpc.aiRouterStatus, Rpc.aiCacheStats, Rpc.aiUsageSummary, Rpc.aiModelSwitch,
-      Rpc.gitRepoCleanup,
+      Rpc.gitRepoCleanup, Rpc.gitRepoReset,
       Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify,
       Rpc.backupArchiveRestore, Rpc.backupArchivePrune, Rpc.backupDrillRun,
       Rpc.analyticsBusinessRead, Rpc.analyticsPerformanceRead, Rpc.analyticsAggregatesRebuild, Rpc.analyticsProbeGet,
+      Rpc.securityAudit, Rpc.databaseMaintain,
     ],
     publishes: [Events.analyticsProbe],
     consumes: [],
     livePublish: [],
-    liveSubscribe: [BACKUP_PROGRESS],
+    liveSubscribe: [BACKUP_PROGRESS, GIT_PROGRESS],
     managesStreams: false,
   },
 };

@@ -48,6 +48,7 @@ export const Rpc = {
   apiKeyList: rpc('gateway', 'gateway.apikey.list.v1', gatewayV1.ApiKeyListRequestSchema, gatewayV1.ApiKeyListResponseSchema),
   apiKeyRotate: rpc('gateway', 'gateway.apikey.rotate.v1', gatewayV1.ApiKeyRotateRequestSchema, gatewayV1.ApiKeyRotateResponseSchema),
   apiKeyRevoke: rpc('gateway', 'gateway.apikey.revoke.v1', gatewayV1.ApiKeyRevokeRequestSchema, gatewayV1.ApiKeyRevokeResponseSchema),
+  apiKeyAudit: rpc('gateway', 'gateway.apikey.audit.v1', gatewayV1.ApiKeyAuditRequestSchema, gatewayV1.ApiKeyAuditResponseSchema),
 
   appCreate: rpc('orchestrator', 'orchestrator.app.create.v1', orchestratorV1.AppCreateRequestSchema, orchestratorV1.AppSchema),
   appGet: rpc('orchestrator', 'orchestrator.app.get.v1', orchestratorV1.AppGetRequestSchema, orchestratorV1.AppSchema),
@@ -108,6 +109,7 @@ export const Rpc = {
   gitRepoClone: rpc('git-service', 'git.repo.clone.v1', gitV1.RepoCloneRequestSchema, gitV1.RepoCloneResponseSchema),
   gitRepoPush: rpc('git-service', 'git.repo.push.v1', gitV1.RepoPushRequestSchema, gitV1.RepoPushResponseSchema),
   gitRepoCleanup: rpc('git-service', 'git.repo.cleanup.v1', gitV1.RepoCleanupRequestSchema, gitV1.RepoCleanupResponseSchema),
+  gitRepoReset: rpc('git-service', 'git.repo.reset.v1', gitV1.RepoResetRequestSchema, gitV1.RepoResetResponseSchema),
   gitFileShow: rpc('git-service', 'git.file.show.v1', gitV1.FileShowRequestSchema, gitV1.FileShowResponseSchema),
   gitTreeList: rpc('git-service', 'git.tree.list.v1', gitV1.TreeListRequestSchema, gitV1.TreeListResponseSchema),
   gitBranchCreate: rpc('git-service', 'git.branch.create.v1', gitV1.BranchCreateRequestSchema, gitV1.BranchCreateResponseSchema),
@@ -119,6 +121,7 @@ export const Rpc = {
   gitBookmarkDelete: rpc('git-service', 'git.bookmark.delete.v1', gitV1.BookmarkDeleteRequestSchema, gitV1.BookmarkDeleteResponseSchema),
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
+  analyticsEventSecretScan: rpc('analytics', 'analytics.event.secretscan.v1', analyticsV1.EventSecretScanRequestSchema, analyticsV1.EventSecretScanResponseSchema),
   analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
   analyticsAiUsageDaily: rpc('analytics', 'analytics.aiusage.daily.v1', analyticsV1.AiUsageDailyReadRequestSchema, analyticsV1.AiUsageDailyReadResponseSchema),
   // Business figures: daily aggregates of the stored facts, their rebuild, and the monthly reports.
@@ -134,6 +137,8 @@ export const Rpc = {
   backupArchiveRestore: rpc('backup', 'backup.archive.restore.v1', backupV1.BackupRestoreRequestSchema, backupV1.BackupRestoreResponseSchema),
   backupArchivePrune: rpc('backup', 'backup.archive.prune.v1', backupV1.BackupPruneRequestSchema, backupV1.BackupPruneResponseSchema),
   backupDrillRun: rpc('backup', 'backup.drill.run.v1', backupV1.BackupDrillRequestSchema, backupV1.BackupDrillResponseSchema),
+  databaseMaintain: rpc('backup', 'backup.database.maintain.v1', backupV1.DatabaseMaintainRequestSchema, backupV1.DatabaseMaintainResponseSchema),
+  securityAudit: rpc('backup', 'backup.security.audit.v1', backupV1.SecurityAuditRequestSchema, backupV1.SecurityAuditResponseSchema),
 } as const;
 
 export const HealthPing: Record<ServiceName, RpcDefinition<typeof commonV1.HealthPingRequestSchema, typeof commonV1.HealthPingResponseSchema>> = {
@@ -185,6 +190,7 @@ export const Events = {
   auditRecorded: { subject: 'events.audit.recorded.v1', stream: Streams.EVENTS.name, message: gatewayV1.AuditRecordedSchema },
   // A test fact the CLI publishes (`analytics test`): stored and aggregated, left out of reports.
   analyticsProbe: { subject: 'events.analytics.probe.v1', stream: Streams.EVENTS.name, message: analyticsV1.AnalyticsProbeSchema },
+  securityAudited: { subject: 'events.security.audited.v1', stream: Streams.EVENTS.name, message: backupV1.SecurityAuditedSchema },
 } as const satisfies Record<string, EventDefinition>;
 
 // Facts on the EVENTS stream, every one stored by analytics once per event id (its msg-id).
@@ -202,6 +208,12 @@ export function runEventsSubject(runId: string): string {
 export function backupProgressSubject(operationId: string): string {
   if (!/^[A-Za-z0-9_-]{8,64}$/.test(operationId)) throw new Error('an operation id is 8-64 letters, digits, _ or -');
   return `backupprogress.${operationId}`;
+}
+
+// Progress of `git reset` over every repository, like backupProgressSubject().
+export function gitProgressSubject(operationId: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(operationId)) throw new Error('an operation id is 8-64 letters, digits, _ or -');
+  return `gitprogress.${operationId}`;
 }
 
 // One streamed completion's chunks on core NATS (ai.completion.stream.v1); the caller

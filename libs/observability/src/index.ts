@@ -8,6 +8,7 @@ export { newCorrelationId } from './context/correlation-id';
 
 export { createLogger, type CreateLoggerOptions } from './logging/create-logger';
 export { PinoNestLogger } from './logging/pino-nest-logger';
+export { findSecrets, secretFingerprint, SECRET_MARKERS, type SecretMatch } from './redaction/secret-patterns';
 
 export { startTracing, type StartTracingOptions, type TracingHandle } from './tracing/start-tracing';
 export { getTracer } from './tracing/get-tracer';

@@ -88,6 +88,23 @@ export const backupEnvSchema = serviceEnvSchema(3006)
         .regex(/^[a-z_][a-z0-9_]{0,30}$/)
         .default('overskill_scratch'),
     ),
+    // The security audit (docs/operations/security.md): its schedule, and what it looks at beyond this service's own settings.
+    SECURITY_AUDIT_SCHEDULE: cron('0 * * * *'),
+    // The project whose package-lock.json `npm audit` checks (unset = the working directory), and the registry it asks.
+    SECURITY_AUDIT_NPM_DIR: optionalDirectory(),
+    SECURITY_AUDIT_NPM_REGISTRY: blankAsUnset(z.string().url().optional()),
+    SECURITY_AUDIT_NPM_TIMEOUT_MS: int(120_000),
+    // Key files beyond the age identity and NATS seed/TLS key this service knows, data folders beyond its own.
+    SECURITY_AUDIT_KEY_FILES: list(''),
+    SECURITY_AUDIT_DATA_DIRS: list(''),
+    // Log folders scanned for credentials (the services' log volume).
+    SECURITY_AUDIT_LOG_DIRS: list(''),
+    // Files whose security settings the drift check compares with the accepted baseline (unset = BACKUP_CONFIG_PATHS).
+    SECURITY_AUDIT_SETTINGS_FILES: list(''),
+    // Files larger than this are not scanned for credentials.
+    SECURITY_AUDIT_MAX_FILE_BYTES: int(1024 * 1024),
+    // An API key with no audited request for this many days (and older than that) is reported as unused.
+    SECURITY_AUDIT_KEY_UNUSED_DAYS: int(90),
     // The platform commit recorded in manifests (CI sets it at build time).
     OVERSKILL_COMMIT: blankAsUnset(z.string().trim().default('unknown')),
   })

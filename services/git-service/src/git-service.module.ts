@@ -19,6 +19,10 @@ import { WorkspaceVolumeRepository } from './git/workspace-volume.repository';
 import { GitRemoteRepository } from './remotes/git-remote.repository';
 import { RemotesController } from './remotes/remotes.controller';
 import { RemotesService } from './remotes/remotes.service';
+import { ProgressPublisherRepository } from './reset/progress-publisher.repository';
+import { RepoHealthRepository } from './reset/repo-health.repository';
+import { ResetController } from './reset/reset.controller';
+import { ResetService } from './reset/reset.service';
 import { GitRepositoryRepository } from './repository/git-repository.repository';
 import { RepoController } from './repository/repo.controller';
 import { RepoService } from './repository/repo.service';
@@ -31,7 +35,7 @@ export class GitServiceModule {
       module: GitServiceModule,
       // Redis holds the per-app write lock shared with every other writer on the volume.
       imports: [RedisModule.forRoot(env.REDIS_URL)],
-      controllers: [RepoController, BranchesController, BookmarksController, RemotesController, CleanupController],
+      controllers: [RepoController, BranchesController, BookmarksController, RemotesController, CleanupController, ResetController],
       providers: [
         { provide: GIT_SERVICE_ENV, useValue: env },
         Clock,
@@ -51,6 +55,9 @@ export class GitServiceModule {
         RemotesService,
         AppRegistryRepository,
         CleanupService,
+        RepoHealthRepository,
+        ProgressPublisherRepository,
+        ResetService,
       ],
     };
   }

@@ -9,3 +9,4 @@ export * from './openai-images-fake';
 export * from './openai-chat-fake';
 export * from './github-fake';
 export * from './github-webhook-payloads';
+export * from './npm-audit-registry-fake';

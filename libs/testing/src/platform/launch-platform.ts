@@ -91,6 +91,9 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
         WORKSPACES_DIR: opts.workspacesDir,
         BACKUP_DIR: opts.backupDir,
         PREVIEW_PORT: String(previewPort),
+        // Test traffic stays on loopback: the security audit's npm audit meets a closed port
+        // (it reports the registry unreachable) unless a test points it at a fake.
+        SECURITY_AUDIT_NPM_REGISTRY: 'http://127.0.0.1:9/',
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

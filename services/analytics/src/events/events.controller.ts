@@ -17,4 +17,9 @@ export class EventsController {
   toolStats(@Payload() req: RpcRequest<typeof Rpc.analyticsToolStatsRead>): Promise<RpcReply<typeof Rpc.analyticsToolStatsRead>> {
     return this.events.toolStats(req);
   }
+
+  @RpcHandler(Rpc.analyticsEventSecretScan)
+  secretScan(@Payload() req: RpcRequest<typeof Rpc.analyticsEventSecretScan>): Promise<RpcReply<typeof Rpc.analyticsEventSecretScan>> {
+    return this.events.secretScan(req);
+  }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Events } from '@overskill/contracts';
+import { SECRET_MARKERS } from '@overskill/observability';
 import { DataSource } from 'typeorm';
 import { DAY_LOCK, dayNumber } from '../aggregates/aggregates.repository';
 import { mergeContributions, utcDay, type Contribution } from '../aggregates/fact-contributions';
@@ -58,6 +59,18 @@ export class EventsRepository {
       [Events.toolExecuted.subject, teamId, since],
     );
     return rows.map((r) => ({ tool: r.tool ?? '', outcome: r.outcome ?? '', count: Number(r.n), avgMs: Number(r.avg_ms ?? 0), p95Ms: Number(r.p95_ms ?? 0) }));
+  }
+
+  // Facts whose JSON holds a credential marker (the exact patterns are applied by the caller).
+  async withSecretMarkers(limit: number): Promise<{ rows: { event_id: string; type: string; occurred_at: Date; text: string }[]; scanned: number }> {
+    const [rows, total] = await Promise.all([
+      this.dataSource.query(
+        `SELECT event_id, type, occurred_at, attributes::text AS text FROM "analytics"."events" WHERE attributes::text ~ $1 ORDER BY occurred_at DESC LIMIT $2`,
+        [SECRET_MARKERS.source, limit],
+      ) as Promise<{ event_id: string; type: string; occurred_at: Date; text: string }[]>,
+      this.dataSource.query(`SELECT count(*)::bigint AS n FROM "analytics"."events"`) as Promise<{ n: string }[]>,
+    ]);
+    return { rows, scanned: Number(total[0]?.n ?? 0) };
   }
 
   count(type: string, teamId?: string): Promise<number> {

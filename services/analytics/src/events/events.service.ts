@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, type Rpc, isEntityId } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
+import { findSecrets } from '@overskill/observability';
 import { EventsRepository } from './events.repository';
 
 @Injectable()
@@ -19,5 +20,16 @@ export class EventsService {
     if (!req.since || Number.isNaN(since.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'since must be an ISO-8601 time');
     const rows = await this.events.toolStats(req.teamId, since);
     return { rows: rows.map((r) => ({ ...r, count: BigInt(r.count) })) };
+  }
+
+  // Stored facts that hold a credential: a fingerprint of each, never the value.
+  async secretScan(req: RpcRequest<typeof Rpc.analyticsEventSecretScan>): Promise<RpcReply<typeof Rpc.analyticsEventSecretScan>> {
+    if (req.limit < 0 || req.limit > 10_000) throw new AppError(ErrorCode.VALIDATION_FAILED, 'limit must be 0 to 10000');
+    const limit = req.limit || 1000;
+    const { rows, scanned } = await this.events.withSecretMarkers(limit);
+    const secrets = rows.flatMap((r) =>
+      findSecrets(r.text).map((m) => ({ eventId: r.event_id, type: r.type, occurredAt: new Date(r.occurred_at).toISOString(), kind: m.kind, fingerprint: m.fingerprint })),
+    );
+    return { secrets, eventsScanned: BigInt(scanned), truncated: rows.length === limit };
   }
 }

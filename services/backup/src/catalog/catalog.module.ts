@@ -8,6 +8,9 @@ import { DatabaseDumpRepository } from '../database/database-dump.repository';
 import { BackupDrillService } from '../drill/backup-drill.service';
 import { BackupMetrics } from '../metrics/backup-metrics';
 import { createBackupDataSource } from '../persistence/data-source';
+import { DatabaseMaintenanceController } from '../maintenance/database-maintenance.controller';
+import { DatabaseMaintenanceRepository } from '../maintenance/database-maintenance.repository';
+import { DatabaseMaintenanceService } from '../maintenance/database-maintenance.service';
 import { BaseBackupRepository } from '../pitr/base-backup.repository';
 import { PointInTimeService } from '../pitr/point-in-time.service';
 import { ReplayClusterRepository } from '../pitr/replay-cluster.repository';
@@ -15,6 +18,14 @@ import { ProgressPublisher } from '../progress/progress.publisher';
 import { RedisStateRepository } from '../redis-state/redis-state.repository';
 import { RepositoryBundleRepository } from '../repositories/repository-bundle.repository';
 import { BackupRestoreService } from '../restore/backup-restore.service';
+import { NpmAuditRepository } from '../security/npm-audit.repository';
+import { PlatformRecordsRepository } from '../security/platform-records.repository';
+import { SecurityAuditController } from '../security/security-audit.controller';
+import { SecurityAuditService } from '../security/security-audit.service';
+import { SecurityBaselineRepository } from '../security/security-baseline.repository';
+import { SecurityEventsRepository } from '../security/security-events.repository';
+import { SecurityFilesRepository } from '../security/security-files.repository';
+import { SecurityMetrics } from '../security/security-metrics';
 import { BackupPruneService } from '../retention/backup-prune.service';
 import { BackupSchedulerService } from '../schedule/backup-scheduler.service';
 import { BackupVerifyService } from '../verify/backup-verify.service';
@@ -30,7 +41,7 @@ export class CatalogModule {
     return {
       module: CatalogModule,
       imports: [PostgresModule.forRoot(createBackupDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
-      controllers: [BackupCatalogController],
+      controllers: [BackupCatalogController, SecurityAuditController, DatabaseMaintenanceController],
       providers: [
         { provide: BACKUP_ENV, useValue: env },
         BackupCatalogRepository,
@@ -51,6 +62,15 @@ export class CatalogModule {
         BackupRestoreService,
         BackupDrillService,
         BackupPruneService,
+        DatabaseMaintenanceRepository,
+        DatabaseMaintenanceService,
+        SecurityFilesRepository,
+        NpmAuditRepository,
+        PlatformRecordsRepository,
+        SecurityBaselineRepository,
+        SecurityEventsRepository,
+        SecurityMetrics,
+        SecurityAuditService,
         BackupSchedulerService,
         BackupStartupService,
       ],

@@ -32,7 +32,7 @@ describe('BackupSchedulerService with two replicas', () => {
 
   it('runs each due job exactly once across replicas, however often they tick', async () => {
     const runs: string[] = [];
-    const env = { BACKUP_SCHEDULE_FULL: '0 2 * * *', BACKUP_SCHEDULE_DATABASE: '0 */6 * * *', BACKUP_SCHEDULE_DRILL: '0 4 * * 0', BACKUP_SCHEDULE_BASE: 'off', BACKUP_AGE_RECIPIENTS: [] } as unknown as BackupEnv;
+    const env = { BACKUP_SCHEDULE_FULL: '0 2 * * *', BACKUP_SCHEDULE_DATABASE: '0 */6 * * *', BACKUP_SCHEDULE_DRILL: '0 4 * * 0', BACKUP_SCHEDULE_BASE: 'off', SECURITY_AUDIT_SCHEDULE: '0 * * * *', BACKUP_AGE_RECIPIENTS: [] } as unknown as BackupEnv;
     const replicas = sources.map((s, i) => {
       const record = (job: string) => async () => void runs.push(`${job}@${i}`);
       const scheduler = new BackupSchedulerService(
@@ -41,6 +41,7 @@ describe('BackupSchedulerService with two replicas', () => {
         { create: ({ type }: { type: string }) => record(type)() } as never,
         { drill: record('drill') } as never,
         { prune: async () => ({ dryRun: false, expired: [] }) } as never,
+        { audit: record('security-audit') } as never,
       );
       scheduler.replica = `replica-${i}`;
       return scheduler;
@@ -51,10 +52,13 @@ describe('BackupSchedulerService with two replicas', () => {
       await Promise.all(replicas.map((r) => r.tick(new Date(t))));
       await Promise.all(replicas.map((r) => r.tick(new Date(t + 20_000))));
     }
-    expect(runs.map((r) => r.split('@')[0]).sort()).toEqual(['database', 'database', 'database', 'database', 'drill', 'full']);
+    const jobs = runs.map((r) => r.split('@')[0]);
+    expect(jobs.filter((j) => j !== 'security-audit').sort()).toEqual(['database', 'database', 'database', 'database', 'drill', 'full']);
+    // The hourly security audit: 24 slots in the day, each audited by one replica only.
+    expect(jobs.filter((j) => j === 'security-audit')).toHaveLength(24);
     // One claim row per slot, naming the replica that ran it.
     const claims = await sources[0].query(`SELECT job, replica FROM backup.schedule_runs ORDER BY due_at`);
-    expect(claims).toHaveLength(6);
+    expect(claims).toHaveLength(30);
     expect(claims.map((c: { replica: string }) => c.replica).every((r: string) => /^replica-[01]$/.test(r))).toBe(true);
   });
 });

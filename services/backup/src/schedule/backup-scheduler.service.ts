@@ -5,6 +5,7 @@ import { BackupCatalogRepository } from '../catalog/backup-catalog.repository';
 import { BACKUP_ENV, type BackupEnv } from '../config';
 import { BackupDrillService } from '../drill/backup-drill.service';
 import { BackupPruneService } from '../retention/backup-prune.service';
+import { SecurityAuditService } from '../security/security-audit.service';
 import { CronExpression } from './cron-expression';
 
 export interface ScheduledJob {
@@ -33,6 +34,7 @@ export class BackupSchedulerService implements OnApplicationBootstrap, OnApplica
     creator: BackupCreateService,
     drill: BackupDrillService,
     prune: BackupPruneService,
+    security: SecurityAuditService,
   ) {
     const encrypt = env.BACKUP_AGE_RECIPIENTS.length >= 2;
     const jobs: [string, string, () => Promise<unknown>][] = [
@@ -41,7 +43,10 @@ export class BackupSchedulerService implements OnApplicationBootstrap, OnApplica
       ['base', env.BACKUP_SCHEDULE_BASE, () => creator.create({ type: 'base', encrypt, trigger: 'schedule' })],
       ['drill', env.BACKUP_SCHEDULE_DRILL, () => drill.drill()],
     ];
-    this.jobs = jobs.filter(([, cron]) => cron !== 'off').map(([name, cron, run]) => ({ name, cron: new CronExpression(cron), run: async () => (await run(), await prune.prune(false)) }));
+    const backups = jobs.map(([name, cron, run]): [string, string, () => Promise<unknown>] => [name, cron, async () => (await run(), await prune.prune(false))]);
+    // The security audit rides the same claim: each hourly slot is audited by one replica.
+    const audit: [string, string, () => Promise<unknown>] = ['security-audit', env.SECURITY_AUDIT_SCHEDULE, () => security.audit({ trigger: 'schedule', acceptBaseline: false })];
+    this.jobs = [...backups, audit].filter(([, cron]) => cron !== 'off').map(([name, cron, run]) => ({ name, cron: new CronExpression(cron), run }));
   }
 
   onApplicationBootstrap(): void {

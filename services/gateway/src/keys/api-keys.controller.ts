@@ -30,6 +30,12 @@ export class ApiKeysController {
     return { keys: keys.map((k) => infoReply(k, teamSlug)) };
   }
 
+  // The security audit's question: which keys are past expiry or unused.
+  @RpcHandler(Rpc.apiKeyAudit)
+  async auditList(): Promise<RpcReply<typeof Rpc.apiKeyAudit>> {
+    return { keys: await this.keys.listForAudit() };
+  }
+
   @RpcHandler(Rpc.apiKeyRotate)
   async rotate(@Payload() req: RpcRequest<typeof Rpc.apiKeyRotate>): Promise<RpcReply<typeof Rpc.apiKeyRotate>> {
     const { created, old } = await this.keys.rotate(req.keyId, req.graceSeconds);

@@ -70,6 +70,16 @@ export class ApiKeysRepository {
     });
   }
 
+  // Every key not revoked, with its team and the newest audited request made with it (the security audit).
+  async listForAudit(): Promise<{ id: string; prefix: string; team_slug: string; name: string; expires_at: Date | null; created_at: Date; last_used_at: Date | null }[]> {
+    return this.dataSource.query(
+      `SELECT k.id, k.prefix, t.slug AS team_slug, k.name, k.expires_at, k.created_at,
+              (SELECT max(a.occurred_at) FROM "gateway"."audit_log" a WHERE a.actor = k.id::text) AS last_used_at
+       FROM "gateway"."api_keys" k JOIN "gateway"."teams" t ON t.id = k.team_id
+       WHERE k.revoked_at IS NULL ORDER BY k.created_at, k.id LIMIT 10000`,
+    );
+  }
+
   async revoke(id: string): Promise<ApiKeyEntity | null> {
     await this.dataSource.query(`UPDATE "gateway"."api_keys" SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
     return this.findById(id);

@@ -106,6 +106,12 @@ export class ApiKeysService {
     return rows.map((r) => keyView(r, r.userId ? (emails.get(r.userId) ?? null) : null));
   }
 
+  async listForAudit() {
+    const rows = await this.keys.listForAudit();
+    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
+    return rows.map((r) => ({ keyId: r.id, prefix: r.prefix, teamSlug: r.team_slug, name: r.name, expiresAt: iso(r.expires_at), createdAt: iso(r.created_at), lastUsedAt: iso(r.last_used_at) }));
+  }
+
   async listBySlug(slug: string, includeRevoked: boolean): Promise<{ teamSlug: string; keys: ApiKeyView[] }> {
     const team = await this.keys.findTeamBySlug(slug);
     if (!team) throw new AppError(ErrorCode.TEAM_NOT_FOUND, `No team "${slug}"`);

@@ -45,7 +45,7 @@ function parse(sub: string, argv: string[]) {
   }
 }
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
   if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
@@ -54,7 +54,7 @@ function formatBytes(bytes: number): string {
 
 // While a long step runs on the backup service it publishes its progress on a subject of this
 // call's own: a line with bytes, rate and ETA on a terminal, or JSON lines on stderr with --json.
-async function withProgress<T>(ctx: CliContext, label: string, json: boolean, work: (progressSubject: string) => Promise<T>): Promise<T> {
+export async function withProgress<T>(ctx: CliContext, label: string, json: boolean, work: (progressSubject: string) => Promise<T>): Promise<T> {
   const show = !json && process.stderr.isTTY;
   const subject = backupProgressSubject(randomBytes(12).toString('base64url'));
   const started = Date.now();

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/backup/v1/backup.proto.
  */
 export const file_overskill_backup_v1_backup: GenFile = /*@__PURE__*/
-  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLxAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCRIWCg5wcm9ncmVzc19ieXRlcxgTIAEoAyIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIlkKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkSEgoKYmFja2dyb3VuZBgEIAEoCCIeChBCYWNrdXBHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIlcKEUJhY2t1cEdldFJlc3BvbnNlEisKBmJhY2t1cBgBIAEoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhUKDW1hbmlmZXN0X2pzb24YAiABKAkiXQoTQmFja3VwVmVyaWZ5UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEhIKCmJhY2tncm91bmQYAyABKAgSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgEIAEoCSI3CgtCYWNrdXBDaGVjaxIMCgRuYW1lGAEgASgJEgoKAm9rGAIgASgIEg4KBmRldGFpbBgDIAEoCSKGAQoUQmFja3VwVmVyaWZ5UmVzcG9uc2USCgoCb2sYASABKAgSEQoJYmFja3VwX2lkGAIgASgJEgwKBGZpbGUYAyABKAkSMAoGY2hlY2tzGAQgAygLMiAub3ZlcnNraWxsLmJhY2t1cC52MS5CYWNrdXBDaGVjaxIPCgdwZW5kaW5nGAUgASgIIoUBChRCYWNrdXBSZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEg4KBnRhcmdldBgDIAEoCRINCgVmb3JjZRgEIAEoCBIOCgZhcHBfaWQYBSABKAkSCgoCdG8YBiABKAkSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgHIAEoCSLWAQoVQmFja3VwUmVzdG9yZVJlc3BvbnNlEhEKCWJhY2t1cF9pZBgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSGAoQc2NyYXRjaF9kYXRhYmFzZRgDIAEoCRITCgtzY3JhdGNoX2RpchgEIAEoCRIYChBzYWZldHlfYmFja3VwX2lkGAUgASgJEhAKCHJlc3RvcmVkGAYgAygJEhMKC2R1cmF0aW9uX21zGAcgASgDEhQKDHJlY292ZXJlZF90bxgIIAEoCRIUCgx3YWxfc2VnbWVudHMYCSABKAUiTgoSQmFja3VwRHJpbGxSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCmJhY2tncm91bmQYAiABKAgSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgDIAEoCSJJCg5CYWNrdXBQcm9ncmVzcxIMCgRzdGVwGAEgASgJEgwKBGRvbmUYAiABKAMSDQoFdG90YWwYAyABKAMSDAoEdW5pdBgEIAEoCSKfAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUSDwoHcGVuZGluZxgHIAEoCCIlChJCYWNrdXBQcnVuZVJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJqChNCYWNrdXBQcnVuZVJlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLAoHZXhwaXJlZBgCIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhQKDHdhbF9zZWdtZW50cxgDIAEoBWIGcHJvdG8z");
+  fileDesc("CiBvdmVyc2tpbGwvYmFja3VwL3YxL2JhY2t1cC5wcm90bxITb3ZlcnNraWxsLmJhY2t1cC52MSLxAgoGQmFja3VwEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGc2hhMjU2GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSEQoJZmlsZV9uYW1lGAcgASgJEhEKCWVuY3J5cHRlZBgIIAEoCBINCgVlcnJvchgJIAEoCRIPCgd0cmlnZ2VyGAogASgJEhMKC2ZpbmlzaGVkX2F0GAsgASgJEhMKC3ZlcmlmaWVkX2F0GAwgASgJEhQKDHZlcmlmeV9lcnJvchgNIAEoCRISCgpkcmlsbGVkX2F0GA4gASgJEhQKDGRyaWxsX3Jlc3VsdBgPIAEoCRIUCgxkcmlsbF9ydG9fbXMYECABKAMSFAoMZHJpbGxfZGV0YWlsGBEgASgJEhEKCWNvcHlfcGF0aBgSIAEoCRIWCg5wcm9ncmVzc19ieXRlcxgTIAEoAyIiChFCYWNrdXBMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoBSJCChJCYWNrdXBMaXN0UmVzcG9uc2USLAoHYmFja3VwcxgBIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwIlkKE0JhY2t1cENyZWF0ZVJlcXVlc3QSDAoEdHlwZRgBIAEoCRIPCgdlbmNyeXB0GAIgASgIEg8KB3RyaWdnZXIYAyABKAkSEgoKYmFja2dyb3VuZBgEIAEoCCIeChBCYWNrdXBHZXRSZXF1ZXN0EgoKAmlkGAEgASgJIlcKEUJhY2t1cEdldFJlc3BvbnNlEisKBmJhY2t1cBgBIAEoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhUKDW1hbmlmZXN0X2pzb24YAiABKAkiXQoTQmFja3VwVmVyaWZ5UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEhIKCmJhY2tncm91bmQYAyABKAgSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgEIAEoCSI3CgtCYWNrdXBDaGVjaxIMCgRuYW1lGAEgASgJEgoKAm9rGAIgASgIEg4KBmRldGFpbBgDIAEoCSKGAQoUQmFja3VwVmVyaWZ5UmVzcG9uc2USCgoCb2sYASABKAgSEQoJYmFja3VwX2lkGAIgASgJEgwKBGZpbGUYAyABKAkSMAoGY2hlY2tzGAQgAygLMiAub3ZlcnNraWxsLmJhY2t1cC52MS5CYWNrdXBDaGVjaxIPCgdwZW5kaW5nGAUgASgIIoUBChRCYWNrdXBSZXN0b3JlUmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRmaWxlGAIgASgJEg4KBnRhcmdldBgDIAEoCRINCgVmb3JjZRgEIAEoCBIOCgZhcHBfaWQYBSABKAkSCgoCdG8YBiABKAkSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgHIAEoCSLWAQoVQmFja3VwUmVzdG9yZVJlc3BvbnNlEhEKCWJhY2t1cF9pZBgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSGAoQc2NyYXRjaF9kYXRhYmFzZRgDIAEoCRITCgtzY3JhdGNoX2RpchgEIAEoCRIYChBzYWZldHlfYmFja3VwX2lkGAUgASgJEhAKCHJlc3RvcmVkGAYgAygJEhMKC2R1cmF0aW9uX21zGAcgASgDEhQKDHJlY292ZXJlZF90bxgIIAEoCRIUCgx3YWxfc2VnbWVudHMYCSABKAUiTgoSQmFja3VwRHJpbGxSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCmJhY2tncm91bmQYAiABKAgSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgDIAEoCSJJCg5CYWNrdXBQcm9ncmVzcxIMCgRzdGVwGAEgASgJEgwKBGRvbmUYAiABKAMSDQoFdG90YWwYAyABKAMSDAoEdW5pdBgEIAEoCSKfAQoTQmFja3VwRHJpbGxSZXNwb25zZRIRCgliYWNrdXBfaWQYASABKAkSCgoCb2sYAiABKAgSDgoGcnRvX21zGAMgASgDEhAKCGZpbmRpbmdzGAQgAygJEhcKD3RhYmxlc19jb21wYXJlZBgFIAEoBRIdChVyZXBvc2l0b3JpZXNfY29tcGFyZWQYBiABKAUSDwoHcGVuZGluZxgHIAEoCCIlChJCYWNrdXBQcnVuZVJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJqChNCYWNrdXBQcnVuZVJlc3BvbnNlEg8KB2RyeV9ydW4YASABKAgSLAoHZXhwaXJlZBgCIAMoCzIbLm92ZXJza2lsbC5iYWNrdXAudjEuQmFja3VwEhQKDHdhbF9zZWdtZW50cxgDIAEoBSJpCg9TZWN1cml0eUZpbmRpbmcSEAoIc2V2ZXJpdHkYASABKAkSDAoEa2luZBgCIAEoCRIQCghsb2NhdGlvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJEhMKC2ZpbmdlcnByaW50GAUgASgJIkkKFFNlY3VyaXR5QXVkaXRSZXF1ZXN0EhcKD2FjY2VwdF9iYXNlbGluZRgBIAEoCBIYChBwcm9ncmVzc19zdWJqZWN0GAIgASgJIoMCChVTZWN1cml0eUF1ZGl0UmVzcG9uc2USEAoIYXVkaXRfaWQYASABKAkSEgoKc3RhcnRlZF9hdBgCIAEoCRITCgtkdXJhdGlvbl9tcxgDIAEoAxI2CghmaW5kaW5ncxgEIAMoCzIkLm92ZXJza2lsbC5iYWNrdXAudjEuU2VjdXJpdHlGaW5kaW5nEg4KBmNoZWNrcxgFIAMoCRIcChRiYXNlbGluZV9hY2NlcHRlZF9hdBgGIAEoCRIZChFiYXNlbGluZV9yZWNvcmRlZBgHIAEoCBIVCg1maWxlc19zY2FubmVkGAggASgFEhcKD2NvbW1pdHNfc2Nhbm5lZBgJIAEoBSKTAQoPU2VjdXJpdHlBdWRpdGVkEhAKCGV2ZW50X2lkGAEgASgJEhMKC29jY3VycmVkX2F0GAIgASgJEhAKCGF1ZGl0X2lkGAMgASgJEg8KB3RyaWdnZXIYBCABKAkSNgoIZmluZGluZ3MYBSADKAsyJC5vdmVyc2tpbGwuYmFja3VwLnYxLlNlY3VyaXR5RmluZGluZyJGChdEYXRhYmFzZU1haW50YWluUmVxdWVzdBIRCglvcGVyYXRpb24YASABKAkSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgCIAEoCSKkAQoQVGFibGVNYWludGVuYW5jZRIOCgZzY2hlbWEYASABKAkSDQoFdGFibGUYAiABKAkSFAoMYnl0ZXNfYmVmb3JlGAMgASgDEhMKC2J5dGVzX2FmdGVyGAQgASgDEhgKEGRlYWRfcm93c19iZWZvcmUYBSABKAMSFwoPZGVhZF9yb3dzX2FmdGVyGAYgASgDEhMKC2R1cmF0aW9uX21zGAcgASgDIrUBChhEYXRhYmFzZU1haW50YWluUmVzcG9uc2USEQoJb3BlcmF0aW9uGAEgASgJEjUKBnRhYmxlcxgCIAMoCzIlLm92ZXJza2lsbC5iYWNrdXAudjEuVGFibGVNYWludGVuYW5jZRIUCgxieXRlc19iZWZvcmUYAyABKAMSEwoLYnl0ZXNfYWZ0ZXIYBCABKAMSEwoLZHVyYXRpb25fbXMYBSABKAMSDwoHc2NoZW1hcxgGIAMoCWIGcHJvdG8z");
 
 /**
  * @generated from message overskill.backup.v1.Backup
@@ -627,4 +627,302 @@ export type BackupPruneResponse = Message<"overskill.backup.v1.BackupPruneRespon
  */
 export const BackupPruneResponseSchema: GenMessage<BackupPruneResponse> = /*@__PURE__*/
   messageDesc(file_overskill_backup_v1_backup, 15);
+
+/**
+ * One thing the security audit found. Exposed secrets carry a fingerprint, never the secret.
+ *
+ * @generated from message overskill.backup.v1.SecurityFinding
+ */
+export type SecurityFinding = Message<"overskill.backup.v1.SecurityFinding"> & {
+  /**
+   * critical | high | medium | low | info
+   *
+   * @generated from field: string severity = 1;
+   */
+  severity: string;
+
+  /**
+   * dependency_vulnerability | dependency_audit_unavailable | file_permissions | exposed_secret | config_drift | key_expired | key_unused
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * A path, path:line, <repo>@<commit>:<path>:<line>, a setting name or a key id.
+   *
+   * @generated from field: string location = 3;
+   */
+  location: string;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+
+  /**
+   * Exposed secrets: the pattern's visible prefix and a sha256 fingerprint, e.g. "sk-ant-…#3f9a0c12d4e5".
+   *
+   * @generated from field: string fingerprint = 5;
+   */
+  fingerprint: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.SecurityFinding.
+ * Use `create(SecurityFindingSchema)` to create a new message.
+ */
+export const SecurityFindingSchema: GenMessage<SecurityFinding> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 16);
+
+/**
+ * backup.security.audit.v1: the security audit the schedule runs, on demand.
+ *
+ * @generated from message overskill.backup.v1.SecurityAuditRequest
+ */
+export type SecurityAuditRequest = Message<"overskill.backup.v1.SecurityAuditRequest"> & {
+  /**
+   * After auditing, record the current security settings as the accepted baseline for drift.
+   *
+   * @generated from field: bool accept_baseline = 1;
+   */
+  acceptBaseline: boolean;
+
+  /**
+   * From backupProgressSubject(): files and repositories scanned so far, as BackupProgress.
+   *
+   * @generated from field: string progress_subject = 2;
+   */
+  progressSubject: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.SecurityAuditRequest.
+ * Use `create(SecurityAuditRequestSchema)` to create a new message.
+ */
+export const SecurityAuditRequestSchema: GenMessage<SecurityAuditRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 17);
+
+/**
+ * @generated from message overskill.backup.v1.SecurityAuditResponse
+ */
+export type SecurityAuditResponse = Message<"overskill.backup.v1.SecurityAuditResponse"> & {
+  /**
+   * @generated from field: string audit_id = 1;
+   */
+  auditId: string;
+
+  /**
+   * @generated from field: string started_at = 2;
+   */
+  startedAt: string;
+
+  /**
+   * @generated from field: int64 duration_ms = 3;
+   */
+  durationMs: bigint;
+
+  /**
+   * @generated from field: repeated overskill.backup.v1.SecurityFinding findings = 4;
+   */
+  findings: SecurityFinding[];
+
+  /**
+   * The checks that ran: dependencies, permissions, secrets, drift, keys.
+   *
+   * @generated from field: repeated string checks = 5;
+   */
+  checks: string[];
+
+  /**
+   * When the baseline drift is measured against was accepted; empty = none yet.
+   *
+   * @generated from field: string baseline_accepted_at = 6;
+   */
+  baselineAcceptedAt: string;
+
+  /**
+   * @generated from field: bool baseline_recorded = 7;
+   */
+  baselineRecorded: boolean;
+
+  /**
+   * @generated from field: int32 files_scanned = 8;
+   */
+  filesScanned: number;
+
+  /**
+   * @generated from field: int32 commits_scanned = 9;
+   */
+  commitsScanned: number;
+};
+
+/**
+ * Describes the message overskill.backup.v1.SecurityAuditResponse.
+ * Use `create(SecurityAuditResponseSchema)` to create a new message.
+ */
+export const SecurityAuditResponseSchema: GenMessage<SecurityAuditResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 18);
+
+/**
+ * events.security.audited.v1: one per audit, scheduled or on demand, with what it found.
+ *
+ * @generated from message overskill.backup.v1.SecurityAudited
+ */
+export type SecurityAudited = Message<"overskill.backup.v1.SecurityAudited"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string occurred_at = 2;
+   */
+  occurredAt: string;
+
+  /**
+   * @generated from field: string audit_id = 3;
+   */
+  auditId: string;
+
+  /**
+   * schedule | manual
+   *
+   * @generated from field: string trigger = 4;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: repeated overskill.backup.v1.SecurityFinding findings = 5;
+   */
+  findings: SecurityFinding[];
+};
+
+/**
+ * Describes the message overskill.backup.v1.SecurityAudited.
+ * Use `create(SecurityAuditedSchema)` to create a new message.
+ */
+export const SecurityAuditedSchema: GenMessage<SecurityAudited> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 19);
+
+/**
+ * backup.database.maintain.v1: the seed's `db:maintenance:vacuum|analyze` on every service schema.
+ *
+ * @generated from message overskill.backup.v1.DatabaseMaintainRequest
+ */
+export type DatabaseMaintainRequest = Message<"overskill.backup.v1.DatabaseMaintainRequest"> & {
+  /**
+   * vacuum (VACUUM (ANALYZE)) | analyze
+   *
+   * @generated from field: string operation = 1;
+   */
+  operation: string;
+
+  /**
+   * From backupProgressSubject(): tables done so far, as BackupProgress (unit "tables").
+   *
+   * @generated from field: string progress_subject = 2;
+   */
+  progressSubject: string;
+};
+
+/**
+ * Describes the message overskill.backup.v1.DatabaseMaintainRequest.
+ * Use `create(DatabaseMaintainRequestSchema)` to create a new message.
+ */
+export const DatabaseMaintainRequestSchema: GenMessage<DatabaseMaintainRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 20);
+
+/**
+ * @generated from message overskill.backup.v1.TableMaintenance
+ */
+export type TableMaintenance = Message<"overskill.backup.v1.TableMaintenance"> & {
+  /**
+   * @generated from field: string schema = 1;
+   */
+  schema: string;
+
+  /**
+   * @generated from field: string table = 2;
+   */
+  table: string;
+
+  /**
+   * pg_total_relation_size: table, indexes and TOAST.
+   *
+   * @generated from field: int64 bytes_before = 3;
+   */
+  bytesBefore: bigint;
+
+  /**
+   * @generated from field: int64 bytes_after = 4;
+   */
+  bytesAfter: bigint;
+
+  /**
+   * Dead row versions (pg_stat_user_tables.n_dead_tup) before and after.
+   *
+   * @generated from field: int64 dead_rows_before = 5;
+   */
+  deadRowsBefore: bigint;
+
+  /**
+   * @generated from field: int64 dead_rows_after = 6;
+   */
+  deadRowsAfter: bigint;
+
+  /**
+   * @generated from field: int64 duration_ms = 7;
+   */
+  durationMs: bigint;
+};
+
+/**
+ * Describes the message overskill.backup.v1.TableMaintenance.
+ * Use `create(TableMaintenanceSchema)` to create a new message.
+ */
+export const TableMaintenanceSchema: GenMessage<TableMaintenance> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 21);
+
+/**
+ * @generated from message overskill.backup.v1.DatabaseMaintainResponse
+ */
+export type DatabaseMaintainResponse = Message<"overskill.backup.v1.DatabaseMaintainResponse"> & {
+  /**
+   * @generated from field: string operation = 1;
+   */
+  operation: string;
+
+  /**
+   * @generated from field: repeated overskill.backup.v1.TableMaintenance tables = 2;
+   */
+  tables: TableMaintenance[];
+
+  /**
+   * @generated from field: int64 bytes_before = 3;
+   */
+  bytesBefore: bigint;
+
+  /**
+   * @generated from field: int64 bytes_after = 4;
+   */
+  bytesAfter: bigint;
+
+  /**
+   * @generated from field: int64 duration_ms = 5;
+   */
+  durationMs: bigint;
+
+  /**
+   * @generated from field: repeated string schemas = 6;
+   */
+  schemas: string[];
+};
+
+/**
+ * Describes the message overskill.backup.v1.DatabaseMaintainResponse.
+ * Use `create(DatabaseMaintainResponseSchema)` to create a new message.
+ */
+export const DatabaseMaintainResponseSchema: GenMessage<DatabaseMaintainResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_backup_v1_backup, 22);
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/gateway/v1/gateway.proto.
  */
 export const file_overskill_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("CiJvdmVyc2tpbGwvZ2F0ZXdheS92MS9nYXRld2F5LnByb3RvEhRvdmVyc2tpbGwuZ2F0ZXdheS52MSKYAQoTQXBpS2V5Q3JlYXRlUmVxdWVzdBIRCgl0ZWFtX3NsdWcYASABKAkSKAoEcm9sZRgCIAEoDjIaLm92ZXJza2lsbC5nYXRld2F5LnYxLlJvbGUSDAoEbmFtZRgDIAEoCRISCgpleHBpcmVzX2F0GAQgASgJEg4KBnNjb3BlcxgFIAMoCRISCgp1c2VyX2VtYWlsGAYgASgJIrUBChRBcGlLZXlDcmVhdGVSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCRIPCgd0ZWFtX2lkGAQgASgJEhEKCXRlYW1fc2x1ZxgFIAEoCRIoCgRyb2xlGAYgASgOMhoub3ZlcnNraWxsLmdhdGV3YXkudjEuUm9sZRIOCgZzY29wZXMYByADKAkSEgoKZXhwaXJlc19hdBgIIAEoCSKRAgoKQXBpS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSDgoGcHJlZml4GAIgASgJEg8KB3RlYW1faWQYAyABKAkSEQoJdGVhbV9zbHVnGAQgASgJEigKBHJvbGUYBSABKA4yGi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5Sb2xlEgwKBG5hbWUYBiABKAkSDgoGc2NvcGVzGAcgAygJEhIKCmV4cGlyZXNfYXQYCCABKAkSEgoKcmV2b2tlZF9hdBgJIAEoCRISCgpyb3RhdGVkX2F0GAogASgJEhMKC3JlcGxhY2VkX2J5GAsgASgJEhIKCmNyZWF0ZWRfYXQYDCABKAkSEgoKdXNlcl9lbWFpbBgNIAEoCSI/ChFBcGlLZXlMaXN0UmVxdWVzdBIRCgl0ZWFtX3NsdWcYASABKAkSFwoPaW5jbHVkZV9yZXZva2VkGAIgASgIIkQKEkFwaUtleUxpc3RSZXNwb25zZRIuCgRrZXlzGAEgAygLMiAub3ZlcnNraWxsLmdhdGV3YXkudjEuQXBpS2V5SW5mbyJTChNBcGlLZXlSb3RhdGVSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIaCg1ncmFjZV9zZWNvbmRzGAIgASgFSACIAQFCEAoOX2dyYWNlX3NlY29uZHMigwEKFEFwaUtleVJvdGF0ZVJlc3BvbnNlEjsKB2NyZWF0ZWQYASABKAsyKi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5BcGlLZXlDcmVhdGVSZXNwb25zZRISCgpvbGRfa2V5X2lkGAIgASgJEhoKEm9sZF9rZXlfZXhwaXJlc19hdBgDIAEoCSIlChNBcGlLZXlSZXZva2VSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSI6ChRBcGlLZXlSZXZva2VSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSEgoKcmV2b2tlZF9hdBgCIAEoCSLOAQoNQXVkaXRSZWNvcmRlZBIQCghldmVudF9pZBgBIAEoCRITCgtvY2N1cnJlZF9hdBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJEg0KBWFjdG9yGAQgASgJEhIKCmtleV9wcmVmaXgYBSABKAkSDgoGYWN0aW9uGAYgASgJEg4KBnRhcmdldBgHIAEoCRIKCgJpcBgIIAEoCRIOCgZyZXN1bHQYCSABKAkSDgoGc3RhdHVzGAogASgFEhYKDmNvcnJlbGF0aW9uX2lkGAsgASgJKl4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfT1dORVIQARIOCgpST0xFX0FETUlOEAISDwoLUk9MRV9NRU1CRVIQAxIPCgtST0xFX1ZJRVdFUhAEYgZwcm90bzM");
+  fileDesc("CiJvdmVyc2tpbGwvZ2F0ZXdheS92MS9nYXRld2F5LnByb3RvEhRvdmVyc2tpbGwuZ2F0ZXdheS52MSKYAQoTQXBpS2V5Q3JlYXRlUmVxdWVzdBIRCgl0ZWFtX3NsdWcYASABKAkSKAoEcm9sZRgCIAEoDjIaLm92ZXJza2lsbC5nYXRld2F5LnYxLlJvbGUSDAoEbmFtZRgDIAEoCRISCgpleHBpcmVzX2F0GAQgASgJEg4KBnNjb3BlcxgFIAMoCRISCgp1c2VyX2VtYWlsGAYgASgJIrUBChRBcGlLZXlDcmVhdGVSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJEg4KBnByZWZpeBgDIAEoCRIPCgd0ZWFtX2lkGAQgASgJEhEKCXRlYW1fc2x1ZxgFIAEoCRIoCgRyb2xlGAYgASgOMhoub3ZlcnNraWxsLmdhdGV3YXkudjEuUm9sZRIOCgZzY29wZXMYByADKAkSEgoKZXhwaXJlc19hdBgIIAEoCSKRAgoKQXBpS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSDgoGcHJlZml4GAIgASgJEg8KB3RlYW1faWQYAyABKAkSEQoJdGVhbV9zbHVnGAQgASgJEigKBHJvbGUYBSABKA4yGi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5Sb2xlEgwKBG5hbWUYBiABKAkSDgoGc2NvcGVzGAcgAygJEhIKCmV4cGlyZXNfYXQYCCABKAkSEgoKcmV2b2tlZF9hdBgJIAEoCRISCgpyb3RhdGVkX2F0GAogASgJEhMKC3JlcGxhY2VkX2J5GAsgASgJEhIKCmNyZWF0ZWRfYXQYDCABKAkSEgoKdXNlcl9lbWFpbBgNIAEoCSI/ChFBcGlLZXlMaXN0UmVxdWVzdBIRCgl0ZWFtX3NsdWcYASABKAkSFwoPaW5jbHVkZV9yZXZva2VkGAIgASgIIkQKEkFwaUtleUxpc3RSZXNwb25zZRIuCgRrZXlzGAEgAygLMiAub3ZlcnNraWxsLmdhdGV3YXkudjEuQXBpS2V5SW5mbyJTChNBcGlLZXlSb3RhdGVSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCRIaCg1ncmFjZV9zZWNvbmRzGAIgASgFSACIAQFCEAoOX2dyYWNlX3NlY29uZHMigwEKFEFwaUtleVJvdGF0ZVJlc3BvbnNlEjsKB2NyZWF0ZWQYASABKAsyKi5vdmVyc2tpbGwuZ2F0ZXdheS52MS5BcGlLZXlDcmVhdGVSZXNwb25zZRISCgpvbGRfa2V5X2lkGAIgASgJEhoKEm9sZF9rZXlfZXhwaXJlc19hdBgDIAEoCSIlChNBcGlLZXlSZXZva2VSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSI6ChRBcGlLZXlSZXZva2VSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSEgoKcmV2b2tlZF9hdBgCIAEoCSLOAQoNQXVkaXRSZWNvcmRlZBIQCghldmVudF9pZBgBIAEoCRITCgtvY2N1cnJlZF9hdBgCIAEoCRIPCgd0ZWFtX2lkGAMgASgJEg0KBWFjdG9yGAQgASgJEhIKCmtleV9wcmVmaXgYBSABKAkSDgoGYWN0aW9uGAYgASgJEg4KBnRhcmdldBgHIAEoCRIKCgJpcBgIIAEoCRIOCgZyZXN1bHQYCSABKAkSDgoGc3RhdHVzGAogASgFEhYKDmNvcnJlbGF0aW9uX2lkGAsgASgJIhQKEkFwaUtleUF1ZGl0UmVxdWVzdCKRAQoQQXBpS2V5QXVkaXRFbnRyeRIOCgZrZXlfaWQYASABKAkSDgoGcHJlZml4GAIgASgJEhEKCXRlYW1fc2x1ZxgDIAEoCRIMCgRuYW1lGAQgASgJEhIKCmV4cGlyZXNfYXQYBSABKAkSEgoKY3JlYXRlZF9hdBgGIAEoCRIUCgxsYXN0X3VzZWRfYXQYByABKAkiSwoTQXBpS2V5QXVkaXRSZXNwb25zZRI0CgRrZXlzGAEgAygLMiYub3ZlcnNraWxsLmdhdGV3YXkudjEuQXBpS2V5QXVkaXRFbnRyeSpeCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX09XTkVSEAESDgoKUk9MRV9BRE1JThACEg8KC1JPTEVfTUVNQkVSEAMSDwoLUk9MRV9WSUVXRVIQBGIGcHJvdG8z");
 
 /**
  * gateway.apikey.create.v1 — operator CLI only (NATS is the trust boundary).
@@ -417,6 +417,90 @@ export type AuditRecorded = Message<"overskill.gateway.v1.AuditRecorded"> & {
  */
 export const AuditRecordedSchema: GenMessage<AuditRecorded> = /*@__PURE__*/
   messageDesc(file_overskill_gateway_v1_gateway, 9);
+
+/**
+ * gateway.apikey.audit.v1 — the security audit (backup service): every key not revoked, with
+ * its expiry and when it was last used; never the secret or its hash.
+ *
+ * @generated from message overskill.gateway.v1.ApiKeyAuditRequest
+ */
+export type ApiKeyAuditRequest = Message<"overskill.gateway.v1.ApiKeyAuditRequest"> & {
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyAuditRequest.
+ * Use `create(ApiKeyAuditRequestSchema)` to create a new message.
+ */
+export const ApiKeyAuditRequestSchema: GenMessage<ApiKeyAuditRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 10);
+
+/**
+ * @generated from message overskill.gateway.v1.ApiKeyAuditEntry
+ */
+export type ApiKeyAuditEntry = Message<"overskill.gateway.v1.ApiKeyAuditEntry"> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * @generated from field: string team_slug = 3;
+   */
+  teamSlug: string;
+
+  /**
+   * @generated from field: string name = 4;
+   */
+  name: string;
+
+  /**
+   * ISO-8601; empty = never expires.
+   *
+   * @generated from field: string expires_at = 5;
+   */
+  expiresAt: string;
+
+  /**
+   * @generated from field: string created_at = 6;
+   */
+  createdAt: string;
+
+  /**
+   * The newest audited request made with it (every mutating request is audited); empty = none.
+   *
+   * @generated from field: string last_used_at = 7;
+   */
+  lastUsedAt: string;
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyAuditEntry.
+ * Use `create(ApiKeyAuditEntrySchema)` to create a new message.
+ */
+export const ApiKeyAuditEntrySchema: GenMessage<ApiKeyAuditEntry> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 11);
+
+/**
+ * @generated from message overskill.gateway.v1.ApiKeyAuditResponse
+ */
+export type ApiKeyAuditResponse = Message<"overskill.gateway.v1.ApiKeyAuditResponse"> & {
+  /**
+   * @generated from field: repeated overskill.gateway.v1.ApiKeyAuditEntry keys = 1;
+   */
+  keys: ApiKeyAuditEntry[];
+};
+
+/**
+ * Describes the message overskill.gateway.v1.ApiKeyAuditResponse.
+ * Use `create(ApiKeyAuditResponseSchema)` to create a new message.
+ */
+export const ApiKeyAuditResponseSchema: GenMessage<ApiKeyAuditResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_gateway_v1_gateway, 12);
 
 /**
  * @generated from enum overskill.gateway.v1.Role
