@@ -9,10 +9,10 @@ export interface CliBus {
   natsSeeds: StackNatsSeeds;
 }
 
-// Runs the real operator CLI (dist/) the way an operator would.
-export function runCli(args: string[], bus: CliBus): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), ...args], {
-    env: { ...process.env, NATS_URL: bus.natsUrl, NATS_NKEY_SEED: bus.natsSeeds.cli, NATS_NKEY_SEED_FILE: '' },
+// Runs the real operator CLI the way `npx overskill` does: its bin script, which runs dist/.
+export function runCli(args: string[], bus: CliBus, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'tools/cli/bin/overskill.js'), ...args], {
+    env: { ...process.env, NATS_URL: bus.natsUrl, NATS_NKEY_SEED: bus.natsSeeds.cli, NATS_NKEY_SEED_FILE: '', ...env },
     encoding: 'utf8',
     timeout: 30_000,
   });

@@ -1,4 +1,30 @@
 import type { CliCommand } from '../command';
+import { aiStatus, aiSwitchModel, aiUsage } from './ai.command';
+import { BACKUP_COMMANDS } from './backup.command';
+import { gitCleanup } from './git-cleanup.command';
+import { keysCreate, keysList, keysRevoke, keysRotate } from './keys.command';
+import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './projects.command';
+import { status } from './status.command';
+import { tasksCancel, tasksRetry } from './tasks.command';
 
-// Every command in the registry form; main.ts dispatches these before the older handlers.
-export const COMMANDS: CliCommand[] = [];
+// Every command of the CLI, in the order `--help` lists them.
+export const COMMANDS: CliCommand[] = [
+  status,
+  keysCreate,
+  keysList,
+  keysRotate,
+  keysRevoke,
+  gitCleanup,
+  aiStatus,
+  aiSwitchModel,
+  aiUsage,
+  ...BACKUP_COMMANDS,
+  projectsList,
+  projectsAdd,
+  projectsRemove,
+  tasksList,
+  tasksShow,
+  tasksCancel,
+  tasksRetry,
+  githubRateLimit,
+];
