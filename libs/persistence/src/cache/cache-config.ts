@@ -113,3 +113,22 @@ export function loadCacheConfig(file: string | undefined): CacheConfig {
   }
   return parseCacheConfig(text, file);
 }
+
+// The CACHE_CONFIG_FILE variable of a service's env schema, parsed into the config at boot: a bad
+// file is a configuration error naming the variable, the file and every problem in it.
+export function cacheConfigFileEnv() {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .optional()
+      .transform((file, ctx) => {
+        try {
+          return loadCacheConfig(file);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+  );
+}

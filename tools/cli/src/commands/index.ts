@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command';
 import { aiStatus, aiSwitchModel, aiUsage } from './ai.command';
 import { BACKUP_COMMANDS } from './backup.command';
+import { cacheCleanup, cacheStats } from './cache.command';
 import { gitCleanup } from './git-cleanup.command';
 import { keysCreate, keysList, keysRevoke, keysRotate } from './keys.command';
 import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './projects.command';
@@ -18,6 +19,8 @@ export const COMMANDS: CliCommand[] = [
   aiStatus,
   aiSwitchModel,
   aiUsage,
+  cacheStats,
+  cacheCleanup,
   ...BACKUP_COMMANDS,
   projectsList,
   projectsAdd,
