@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { StackNatsSeeds } from '@overskill/testing';
 import { REPO_ROOT } from './integration-env';
@@ -17,6 +17,23 @@ export function runCli(args: string[], bus: CliBus, env: Record<string, string> 
     timeout: 30_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+// The same without blocking the test's event loop: for a CLI command that reaches fakes served
+// by the test process itself.
+export function runCliAsync(args: string[], bus: CliBus, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'tools/cli/bin/overskill.js'), ...args], {
+      env: { ...process.env, NATS_URL: bus.natsUrl, NATS_NKEY_SEED: bus.natsSeeds.cli, NATS_NKEY_SEED_FILE: '', ...env },
+      timeout: 30_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 export function createTeamKey(bus: CliBus, team: string, role = 'owner'): { key: string; teamId: string } {

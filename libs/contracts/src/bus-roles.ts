@@ -118,7 +118,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.apiKeyCreate, Rpc.apiKeyList, Rpc.apiKeyRotate, Rpc.apiKeyRevoke,
       Rpc.projectCreate, Rpc.projectList, Rpc.projectDelete, Rpc.taskList, Rpc.taskGet, Rpc.taskRunning, Rpc.taskCancel, Rpc.taskRetry,
       Rpc.githubRateLimit,
-      Rpc.aiRouterStatus, Rpc.aiCacheStats, Rpc.aiUsageSummary, Rpc.aiModelSwitch,
+      Rpc.aiRouterStatus, Rpc.aiCacheStats, Rpc.aiUsageSummary, Rpc.aiModelSwitch, Rpc.aiModelTest,
       Rpc.gitRepoCleanup,
       Rpc.cacheStats, Rpc.cacheCleanup,
       Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify,

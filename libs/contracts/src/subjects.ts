@@ -7,6 +7,7 @@ import * as gatewayV1 from './gen/overskill/gateway/v1/gateway_pb';
 import * as gitV1 from './gen/overskill/git/v1/git_pb';
 import * as orchestratorV1 from './gen/overskill/orchestrator/v1/orchestrator_pb';
 import * as cacheV1 from './gen/overskill/orchestrator/v1/cache_pb';
+import * as modelTestV1 from './gen/overskill/ai/v1/model_test_pb';
 import * as toolV1 from './gen/overskill/tool/v1/tool_pb';
 
 // The one registry of NATS subjects. `<owner>.<entity>.<verb>.v<N>` for request-reply,
@@ -86,6 +87,7 @@ export const Rpc = {
   aiCacheStats: rpc('ai-router', 'ai.cache.stats.v1', aiV1.CacheStatsRequestSchema, aiV1.CacheStatsResponseSchema),
   aiUsageSummary: rpc('ai-router', 'ai.usage.summary.v1', aiV1.UsageSummaryRequestSchema, aiV1.UsageSummaryResponseSchema),
   aiModelSwitch: rpc('ai-router', 'ai.model.switch.v1', aiV1.ModelSwitchRequestSchema, aiV1.ModelSwitchResponseSchema),
+  aiModelTest: rpc('ai-router', 'ai.model.test.v1', modelTestV1.ModelTestRequestSchema, modelTestV1.ModelTestResponseSchema),
 
   toolCatalogList: rpc('tool-runner', 'tool.catalog.list.v1', toolV1.CatalogListRequestSchema, toolV1.CatalogListResponseSchema),
   toolCallExecute: rpc('tool-runner', 'tool.call.execute.v1', toolV1.ToolCallRequestSchema, toolV1.ToolCallResponseSchema),

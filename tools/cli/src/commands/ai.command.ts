@@ -1,4 +1,5 @@
 import { Rpc } from '@overskill/contracts';
+import { CliError } from '../cli-context';
 import { defineCommand } from '../command';
 
 // `ai status`: the active alias, every model and its breaker, the config in force.
@@ -68,5 +69,38 @@ export const aiUsage = defineCommand({
       `tokens: ${t.input} input, ${t.output} output, ${t.cacheRead} cache read, ${t.cacheWrite} cache write`,
       `spend: $${summary.costUsd.toFixed(4)}${summary.budgetUsd ? ` of a $${summary.budgetUsd.toFixed(2)} daily budget ($${summary.committedUsd.toFixed(4)} committed incl. calls in flight)` : ' (no daily budget)'}`,
     ].join('\n');
+  },
+});
+
+// The seed's `ai:test`: one minimal call to each configured model (never a secret in the output).
+export const aiTest = defineCommand({
+  words: ['ai', 'test'],
+  help: `  ai test [--alias <alias>] [--timeout <seconds>] A minimal call to each configured model: latency, ok or the error
+          [--json]                        (exit 1 when any fails)`,
+  options: { alias: { type: 'string' }, timeout: { type: 'string' } },
+  async run(ctx, flags) {
+    const timeout = flags.timeout === undefined ? 15 : Number(flags.timeout);
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 120) throw new CliError('--timeout takes whole seconds from 1 to 120');
+    const aliases = flags.alias ? flags.alias.split(',').map((a) => a.trim()) : [];
+    const r = await ctx.rpc.send(Rpc.aiModelTest, { aliases, timeoutMs: timeout * 1000 }, { timeoutMs: timeout * 1000 + 5000 });
+    const results = r.results.map((m) => ({
+      alias: m.alias,
+      provider: m.provider,
+      model: m.model,
+      ok: m.skipped ? null : m.ok,
+      latencyMs: m.skipped ? null : Math.round(m.latencyMs),
+      error: m.errorKind ? { kind: m.errorKind, message: m.errorMessage, httpStatus: m.httpStatus || null } : null,
+      skipped: m.skipped || null,
+    }));
+    const failed = results.filter((m) => m.ok === false).length;
+    const code = failed > 0 ? 1 : 0;
+    if (flags.json) return { text: JSON.stringify({ ok: failed === 0, failed, models: results }), code };
+    const lines = results.map((m) => {
+      const what = `${m.alias.padEnd(10)} ${`${m.provider}/${m.model}`.padEnd(44)}`;
+      if (m.skipped) return `skip  ${what} ${m.skipped}`;
+      return `${m.ok ? 'ok  ' : 'FAIL'}  ${what} ${String(m.latencyMs).padStart(6)} ms${m.error ? `  ${m.error.kind}: ${m.error.message}` : ''}`;
+    });
+    lines.push(failed > 0 ? `${failed} of ${results.filter((m) => m.ok !== null).length} models failed` : 'every configured model answered');
+    return { text: lines.join('\n'), code };
   },
 });

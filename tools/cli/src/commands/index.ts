@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command';
-import { aiStatus, aiSwitchModel, aiUsage } from './ai.command';
+import { aiStatus, aiSwitchModel, aiTest, aiUsage } from './ai.command';
 import { BACKUP_COMMANDS } from './backup.command';
 import { cacheCleanup, cacheStats } from './cache.command';
 import { gitCleanup } from './git-cleanup.command';
@@ -19,6 +19,7 @@ export const COMMANDS: CliCommand[] = [
   aiStatus,
   aiSwitchModel,
   aiUsage,
+  aiTest,
   cacheStats,
   cacheCleanup,
   ...BACKUP_COMMANDS,
