@@ -28,7 +28,8 @@ export class ModelTestService {
     }
     if (req.timeoutMs < 0 || req.timeoutMs > MAX_TIMEOUT_MS) throw new AppError(ErrorCode.AI_REQUEST_INVALID, `timeout_ms must be 0 to ${MAX_TIMEOUT_MS}`);
     const timeoutMs = req.timeoutMs || DEFAULT_TIMEOUT_MS;
-    const aliases = (req.aliases.length > 0 ? req.aliases : Object.keys(config.aliases)).map((a) => config.aliases[a]!);
+    const asked = new Set(req.aliases.length > 0 ? req.aliases : Object.keys(config.aliases));
+    const aliases = Object.values(config.aliases).filter((a) => asked.has(a.alias));
     // Every key we hold is taken out of any message a provider sends back.
     const keys = Object.values(config.providers)
       .map((p) => p.apiKey)
