@@ -120,7 +120,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.githubRateLimit,
       Rpc.aiRouterStatus, Rpc.aiCacheStats, Rpc.aiUsageSummary, Rpc.aiModelSwitch, Rpc.aiModelTest,
       Rpc.gitRepoCleanup,
-      Rpc.cacheStats, Rpc.cacheCleanup,
+      Rpc.cacheStats, Rpc.cacheCleanup, Rpc.analyticsToolStatsRead, Rpc.toolCatalogList,
       Rpc.backupCatalogList, Rpc.backupArchiveCreate, Rpc.backupArchiveGet, Rpc.backupArchiveVerify,
       Rpc.backupArchiveRestore, Rpc.backupArchivePrune, Rpc.backupDrillRun,
     ],

@@ -7,6 +7,7 @@ import { keysCreate, keysList, keysRevoke, keysRotate } from './keys.command';
 import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './projects.command';
 import { status } from './status.command';
 import { tasksCancel, tasksRetry } from './tasks.command';
+import { toolsStats } from './tools-stats.command';
 
 // Every command of the CLI, in the order `--help` lists them.
 export const COMMANDS: CliCommand[] = [
@@ -22,6 +23,7 @@ export const COMMANDS: CliCommand[] = [
   aiTest,
   cacheStats,
   cacheCleanup,
+  toolsStats,
   ...BACKUP_COMMANDS,
   projectsList,
   projectsAdd,
