@@ -1,6 +1,5 @@
-import { AnthropicFake, launchPlatform, OpenAiChatFake, type RunningPlatform } from '@overskill/testing';
+import { AnthropicFake, freePort, launchPlatform, OpenAiChatFake, type RunningPlatform } from '@overskill/testing';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCliAsync } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
@@ -23,12 +22,7 @@ describe('operator CLI: ai test', () => {
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'ai-test');
     const urls = { anthropic: await anthropic.start(), compat: await compat.start() };
-    closedPort = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    closedPort = await freePort();
     const models = join(dir, 'ai_models.yml');
     writeFileSync(
       models,

@@ -1,10 +1,9 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
+import { freePort, launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, utimesSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { runCli } from '../support/cli';
@@ -88,12 +87,7 @@ describe('operator CLI: strict arguments', () => {
   });
 
   it('says the platform cannot be reached, with exit 1, when NATS is down', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = server.address() as { port: number };
-        server.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const down = runCli(['git', 'cleanup', '--dry-run'], stack, { NATS_URL: `nats://127.0.0.1:${port}` });
     expect([down.status, down.stdout]).toEqual([1, '']);
     expect(down.stderr).toBe(`overskill: cannot reach NATS at nats://127.0.0.1:${port}; is the platform running? (set NATS_URL to point elsewhere)\n`);
