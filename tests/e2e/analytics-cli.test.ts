@@ -226,7 +226,7 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
 
   it('platform down: NATS unreachable is a clear error; analytics stopped fails the test', async () => {
     const down = runCli(['analytics', 'test'], { ...stack, natsUrl: 'nats://127.0.0.1:9' });
-    expect(down.status).toBe(2);
+    expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/cannot reach NATS at nats:\/\/127.0.0.1:9/);
     expect(runCli(['cost', 'report'], { ...stack, natsUrl: 'nats://127.0.0.1:9' }).stderr).toMatch(/cannot reach NATS/);
     await platform.stopService('analytics');

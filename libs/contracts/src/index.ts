@@ -5,6 +5,8 @@ export * as commonV1 from './gen/overskill/common/v1/common_pb';
 export * as gatewayV1 from './gen/overskill/gateway/v1/gateway_pb';
 export * as gitV1 from './gen/overskill/git/v1/git_pb';
 export * as orchestratorV1 from './gen/overskill/orchestrator/v1/orchestrator_pb';
+export * as cacheV1 from './gen/overskill/orchestrator/v1/cache_pb';
+export * as modelTestV1 from './gen/overskill/ai/v1/model_test_pb';
 export * as toolV1 from './gen/overskill/tool/v1/tool_pb';
 export * from './subjects';
 export * from './errors';

@@ -6,6 +6,8 @@ import * as commonV1 from './gen/overskill/common/v1/common_pb';
 import * as gatewayV1 from './gen/overskill/gateway/v1/gateway_pb';
 import * as gitV1 from './gen/overskill/git/v1/git_pb';
 import * as orchestratorV1 from './gen/overskill/orchestrator/v1/orchestrator_pb';
+import * as cacheV1 from './gen/overskill/orchestrator/v1/cache_pb';
+import * as modelTestV1 from './gen/overskill/ai/v1/model_test_pb';
 import * as toolV1 from './gen/overskill/tool/v1/tool_pb';
 
 // The one registry of NATS subjects. `<owner>.<entity>.<verb>.v<N>` for request-reply,
@@ -75,6 +77,9 @@ export const Rpc = {
   taskRunning: rpc('orchestrator', 'orchestrator.task.running.v1', orchestratorV1.TaskRunningRequestSchema, orchestratorV1.TaskRunningResponseSchema),
   taskCancel: rpc('orchestrator', 'orchestrator.task.cancel.v1', orchestratorV1.TaskCancelRequestSchema, orchestratorV1.TaskSchema),
   taskRetry: rpc('orchestrator', 'orchestrator.task.retry.v1', orchestratorV1.TaskRetryRequestSchema, orchestratorV1.TaskSchema),
+  // The cache levels on Redis: the orchestrator, their main user, owns the operator's view of them.
+  cacheStats: rpc('orchestrator', 'orchestrator.cache.stats.v1', cacheV1.CacheStatsRequestSchema, cacheV1.CacheStatsResponseSchema),
+  cacheCleanup: rpc('orchestrator', 'orchestrator.cache.cleanup.v1', cacheV1.CacheCleanupRequestSchema, cacheV1.CacheCleanupResponseSchema),
 
   aiCompletionCreate: rpc('ai-router', 'ai.completion.create.v1', aiV1.CompletionRequestSchema, aiV1.CompletionResponseSchema),
   // Chunks go to aiStreamChunkSubject(id) on core NATS; the reply is the final response.
@@ -83,6 +88,7 @@ export const Rpc = {
   aiCacheStats: rpc('ai-router', 'ai.cache.stats.v1', aiV1.CacheStatsRequestSchema, aiV1.CacheStatsResponseSchema),
   aiUsageSummary: rpc('ai-router', 'ai.usage.summary.v1', aiV1.UsageSummaryRequestSchema, aiV1.UsageSummaryResponseSchema),
   aiModelSwitch: rpc('ai-router', 'ai.model.switch.v1', aiV1.ModelSwitchRequestSchema, aiV1.ModelSwitchResponseSchema),
+  aiModelTest: rpc('ai-router', 'ai.model.test.v1', modelTestV1.ModelTestRequestSchema, modelTestV1.ModelTestResponseSchema),
 
   toolCatalogList: rpc('tool-runner', 'tool.catalog.list.v1', toolV1.CatalogListRequestSchema, toolV1.CatalogListResponseSchema),
   toolCallExecute: rpc('tool-runner', 'tool.call.execute.v1', toolV1.ToolCallRequestSchema, toolV1.ToolCallResponseSchema),

@@ -3,3 +3,4 @@ export * from './run-migrations';
 export * from './persistence.module';
 export * from './app-write-lock';
 export * from './dependency-error';
+export * from './cache';

@@ -1,4 +1,5 @@
 import { env } from '@overskill/observability';
+import { cacheConfigFileEnv } from '@overskill/persistence';
 import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
 
@@ -10,6 +11,8 @@ const hostList = z
 export const gitServiceEnvSchema = serviceEnvSchema(3004).extend({
   WORKSPACES_DIR: env.directory(),
   REDIS_URL: env.redisUrl(),
+  // The seed's config/cache.yml: a restore or branch switch drops the app's cached files.
+  CACHE_CONFIG_FILE: cacheConfigFileEnv(),
   // How long a write waits for the app's lock before APP_BUSY; below the callers' 10 s RPC timeout.
   GIT_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(8000),
   // The lock's lease: a replica that dies mid-write frees the app after at most this.

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RedisModule } from '@overskill/persistence';
+import { CacheModule, RedisModule } from '@overskill/persistence';
 import { BookmarksController } from './bookmarks/bookmarks.controller';
 import { BookmarksService } from './bookmarks/bookmarks.service';
 import { GitBookmarksRepository } from './bookmarks/git-bookmarks.repository';
@@ -34,7 +34,7 @@ export class GitServiceModule {
     return {
       module: GitServiceModule,
       // Redis holds the per-app write lock shared with every other writer on the volume.
-      imports: [RedisModule.forRoot(env.REDIS_URL)],
+      imports: [RedisModule.forRoot(env.REDIS_URL), CacheModule.forRoot(env.CACHE_CONFIG_FILE)],
       controllers: [RepoController, BranchesController, BookmarksController, RemotesController, CleanupController, ResetController],
       providers: [
         { provide: GIT_SERVICE_ENV, useValue: env },

@@ -1,4 +1,5 @@
 import { env } from '@overskill/observability';
+import { cacheConfigFileEnv } from '@overskill/persistence';
 import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
 
@@ -43,8 +44,10 @@ const toolList = z.string().transform((raw) => new Set(raw.split(',').map((s) =>
 
 export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   DATABASE_URL: env.databaseUrl(),
-  // GitHub quota shared by the replicas (what each answer's x-ratelimit-* headers said).
+  // GitHub quota shared by the replicas, and the cache levels of context building.
   REDIS_URL: env.redisUrl(),
+  // The seed's config/cache.yml; unset = its values built in.
+  CACHE_CONFIG_FILE: cacheConfigFileEnv(),
   RUN_MAX_ITERATIONS: z.coerce.number().int().min(1).max(200).default(30),
   // Runs one replica works on at once (JetStream in-flight bound).
   RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),

@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PostgresModule, RedisModule } from '@overskill/persistence';
+import { CacheModule, PostgresModule, RedisModule } from '@overskill/persistence';
 import { AppsController } from './apps/apps.controller';
 import { AppsRepository } from './apps/apps.repository';
 import { AppsService } from './apps/apps.service';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from './config';
+import { CacheAdminRepository } from './cache/cache-admin.repository';
+import { CacheController } from './cache/cache.controller';
+import { CacheService } from './cache/cache.service';
 import { AiRouterRepository } from './delegation/ai-router.repository';
 import { GitServiceRepository } from './delegation/git-service.repository';
 import { ToolRunnerRepository } from './delegation/tool-runner.repository';
@@ -43,8 +46,8 @@ export class OrchestratorModule {
   static forRoot(env: OrchestratorEnv): DynamicModule {
     return {
       module: OrchestratorModule,
-      imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL)],
-      controllers: [AppsController, RunsController, ProjectsController, TasksController],
+      imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL), CacheModule.forRoot(env.CACHE_CONFIG_FILE)],
+      controllers: [AppsController, RunsController, ProjectsController, TasksController, CacheController],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },
         AppsRepository,
@@ -78,6 +81,8 @@ export class OrchestratorModule {
         TaskSchedulerService,
         AgentLoopService,
         RunWorkerService,
+        CacheAdminRepository,
+        CacheService,
       ],
     };
   }

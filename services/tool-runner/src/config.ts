@@ -1,4 +1,5 @@
 import { env } from '@overskill/observability';
+import { cacheConfigFileEnv } from '@overskill/persistence';
 import { serviceEnvSchema } from '@overskill/runtime';
 import { z } from 'zod';
 import { TOOL_NAMES, type ToolName } from './catalog/tool-names';
@@ -55,6 +56,8 @@ const flag = (fallback: boolean) =>
 export const toolRunnerEnvSchema = serviceEnvSchema(3003).extend({
   WORKSPACES_DIR: env.directory(),
   REDIS_URL: env.redisUrl(),
+  // The seed's config/cache.yml (file contents read by the tools); unset = its values built in.
+  CACHE_CONFIG_FILE: cacheConfigFileEnv(),
   // The seed's tools.yml enabled_tools: all of them unless narrowed.
   TOOLS_ENABLED: enabledTools,
   // The seed's tool_limits.

@@ -28,7 +28,7 @@ export async function openCliContext(natsUrl: string): Promise<CliContext> {
     if ((err as { code?: string }).code === 'AUTHORIZATION_VIOLATION') {
       throw new CliError(`NATS at ${natsUrl} refused the CLI's identity: set NATS_NKEY_SEED_FILE to the cli seed (npm start writes .data/cli.nkey)`);
     }
-    throw new CliError(`cannot reach NATS at ${natsUrl}; is the platform running? (set NATS_URL to point elsewhere)`);
+    throw new CliError(`cannot reach NATS at ${natsUrl}; is the platform running? (set NATS_URL to point elsewhere)`, 1);
   }
   return {
     rpc: new NatsRpcClient(nc, createServiceMetrics('cli'), 5000),
@@ -41,4 +41,12 @@ export async function openCliContext(natsUrl: string): Promise<CliContext> {
   };
 }
 
-export class CliError extends Error {}
+// A failure the CLI explains itself: exit 2 for bad arguments or configuration, 1 when the platform cannot be reached.
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}

@@ -3,6 +3,8 @@ import { RedisModule } from '@overskill/persistence';
 import { UsageEventsRepository } from '../accounting/usage-events.repository';
 import { RouterAdminController } from '../admin/router-admin.controller';
 import { RouterAdminService } from '../admin/router-admin.service';
+import { ModelTestController } from '../model-test/model-test.controller';
+import { ModelTestService } from '../model-test/model-test.service';
 import { ResponseCacheRepository } from '../cache/response-cache.repository';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
 import { UsageLedgerRepository } from '../limits/usage-ledger.repository';
@@ -22,7 +24,7 @@ export class CompletionModule {
       // The model config and the usage events serve the image feature too.
       global: true,
       imports: [RedisModule.forRoot(env.REDIS_URL)],
-      controllers: [CompletionController, RouterAdminController],
+      controllers: [CompletionController, RouterAdminController, ModelTestController],
       providers: [
         { provide: AI_ROUTER_ENV, useValue: env },
         ActiveAliasRepository,
@@ -35,6 +37,7 @@ export class CompletionModule {
         StreamChunkPublisher,
         CompletionService,
         RouterAdminService,
+        ModelTestService,
       ],
       exports: [AiModelsConfigService, UsageEventsRepository, UsageLedgerRepository],
     };

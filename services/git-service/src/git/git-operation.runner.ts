@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
-import { AppWriteLock, type AppLease } from '@overskill/persistence';
+import { AppWriteLock, LeveledCache, type AppLease } from '@overskill/persistence';
 import type { Logger } from 'pino';
 import { GIT_SERVICE_ENV, type GitServiceEnv } from '../config';
 import { assertAppId } from './app-id';
@@ -10,6 +10,11 @@ import { GitCommandError } from './git-cli';
 import { GitLockFilesRepository } from './git-lock-files.repository';
 import { GitMetrics } from './git-metrics';
 import { WorkspaceVolumeRepository } from './workspace-volume.repository';
+
+// Operations that change the files of the working tree: the cached file tree and file contents
+// of the app (orchestrator, tool-runner) are dropped once they succeed. A commit or push does not
+// change a file, so it keeps them.
+const CHANGES_WORKTREE = new Set(['restore', 'branch_create', 'branch_switch']);
 
 // Every handler runs through here: the app id is checked, the outcome counted and timed, and
 // a write holds the app's lock (shared with every other writer on the volume), first clears lock
@@ -25,6 +30,7 @@ export class GitOperationRunner {
     private readonly metrics: GitMetrics,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly cache: LeveledCache,
   ) {}
 
   // Reads take no lock: git reads are safe beside a write, and run without optional locks.
@@ -38,7 +44,9 @@ export class GitOperationRunner {
       return this.withAppLock(appId, async (lease) => {
         await this.clearStaleLocks(appId, dir);
         await lease.assertHeld();
-        return work(dir);
+        const result = await work(dir);
+        if (CHANGES_WORKTREE.has(operation)) await this.cache.dropApp(appId);
+        return result;
       });
     });
   }

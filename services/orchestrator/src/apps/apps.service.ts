@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, Rpc, isEntityId, orchestratorV1 } from '@overskill/contracts';
 import { NatsRpcClient, type RpcReply, type RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
+import { LeveledCache } from '@overskill/persistence';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { decodePageToken, pageSize, paginate } from '../common/page-token';
@@ -21,6 +22,7 @@ export class AppsService {
     private readonly queue: RunQueueRepository,
     private readonly rpc: NatsRpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly cache: LeveledCache,
   ) {}
 
   async create(req: RpcRequest<typeof Rpc.appCreate>): Promise<RpcReply<typeof Rpc.appCreate>> {
@@ -70,6 +72,7 @@ export class AppsService {
     await this.requireApp(req.teamId, req.appId);
     const app = await this.apps.update(req.teamId, req.appId, fields);
     if (!app) throw notFound(req.appId);
+    await this.cache.dropApp(req.appId);
     return toApp(app);
   }
 
@@ -80,6 +83,7 @@ export class AppsService {
     if (!isEntityId(req.appId)) throw notFound(req.appId);
     const open = await this.apps.deleteWithHistory(req.teamId, req.appId);
     if (!open) throw notFound(req.appId);
+    await this.cache.dropApp(req.appId);
     const summary = `The app was deleted; the run stopped (${ErrorCode.RUN_APP_DELETED})`;
     for (const run of open) {
       this.queue.publishProgress({ runId: run.id, seq: run.lastSeq + 1, kind: 'run_cancelled', summary, status: orchestratorV1.RunStatus.CANCELLED, createdAt: new Date().toISOString() });

@@ -1,6 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { aiV1, AppError, ErrorCode, gitV1, toolV1 } from '@overskill/contracts';
 import type { ServiceMetrics } from '@overskill/observability';
+import { DEFAULT_CACHE_CONFIG, LeveledCache } from '@overskill/persistence';
+import Redis from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { AppsRepository } from '../apps/apps.repository';
@@ -124,7 +126,9 @@ describe('AgentLoopService with mocked repositories', () => {
       diff: jest.fn(async () => create(gitV1.RepoDiffResponseSchema, {})),
       restore: jest.fn(async () => create(gitV1.RepoRestoreResponseSchema, { sha: 'c'.repeat(40), savedPendingSha: 'd'.repeat(40) })),
     };
-    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, git as unknown as GitServiceRepository);
+    // Never connected: the cache passes every lookup through to the loaders.
+    const cache = new LeveledCache(new Redis({ lazyConnect: true }), DEFAULT_CACHE_CONFIG, new Registry());
+    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, git as unknown as GitServiceRepository, cache);
     loop = new AgentLoopService(
       env,
       runs,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { aiV1, gitV1 } from '@overskill/contracts';
+import { LeveledCache } from '@overskill/persistence';
 import { GitServiceRepository } from '../delegation/git-service.repository';
 import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
@@ -21,11 +22,15 @@ export class RunContextLoader {
     private readonly runs: RunsRepository,
     private readonly tools: ToolRunnerRepository,
     private readonly git: GitServiceRepository,
+    private readonly cache: LeveledCache,
   ) {}
 
   async load(run: RunEntity, app: AppEntity, message: MessageEntity, retry: Retrying): Promise<RunContext> {
-    const catalog = await retry('tools', () => this.tools.catalog(run.teamId));
-    const tools = catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+    // The same for every team: the global level.
+    const tools = await this.cache.global('ai_standards', 'tool-catalog', async () => {
+      const catalog = await retry('tools', () => this.tools.catalog(run.teamId));
+      return catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+    });
     const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
     const split = splitHistory(previous.map((m) => ({ role: m.role, content: m.content })), this.env.RUN_HISTORY_RECENT_MESSAGES, this.env.RUN_HISTORY_CONDENSED_MESSAGES);
     const files = await this.fileTree(run, app, retry);
@@ -39,10 +44,15 @@ export class RunContextLoader {
     return context;
   }
 
-  // The first commit's files plus every change since (committed or not).
+  // The first commit's files plus every change since (committed or not); cached per team and app
+  // until a tool creates, deletes or renames a file, or git-service restores or switches a branch.
   private async fileTree(run: RunEntity, app: AppEntity, retry: Retrying): Promise<string[]> {
     if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
     const initSha = app.initSha;
+    return this.cache.tenant('app_schema', { teamId: run.teamId, appId: run.appId }, () => this.loadFileTree(run, initSha, retry));
+  }
+
+  private async loadFileTree(run: RunEntity, initSha: string, retry: Retrying): Promise<string[]> {
     const caller = { teamId: run.teamId, appId: run.appId };
     const initial = await retry('git', () => this.git.diff(caller, { toRevision: initSha }));
     const since = await retry('git', () => this.git.diff(caller, { fromRevision: initSha }));

@@ -1,6 +1,7 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import type { ServiceMetrics } from '@overskill/observability';
-import type { AppLease, AppWriteLock } from '@overskill/persistence';
+import { DEFAULT_CACHE_CONFIG, LeveledCache, type AppLease, type AppWriteLock } from '@overskill/persistence';
+import Redis from 'ioredis';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ export interface Harness {
   close(): void;
 }
 
-export function createHarness(opts: { env?: Record<string, string>; deps?: Partial<ToolDependencies>; lock?: AppWriteLock } = {}): Harness {
+export function createHarness(opts: { env?: Record<string, string>; deps?: Partial<ToolDependencies>; lock?: AppWriteLock; cache?: LeveledCache } = {}): Harness {
   const base = mkdtempSync(join(tmpdir(), 'tool-spec-'));
   const root = join(base, 'workspaces', APP_ID);
   mkdirSync(root, { recursive: true });
@@ -82,7 +83,9 @@ export function createHarness(opts: { env?: Record<string, string>; deps?: Parti
     ...opts.deps,
   };
   const registry = new Registry();
-  const service = new ToolExecutionService(env, new WorkspaceFilesRepository(), lock, deps, { registry } as ServiceMetrics, pino({ level: 'silent' }));
+  // By default never connected: every read goes to disk.
+  const cache = opts.cache ?? new LeveledCache(new Redis({ lazyConnect: true }), DEFAULT_CACHE_CONFIG, new Registry());
+  const service = new ToolExecutionService(env, new WorkspaceFilesRepository(), lock, deps, { registry } as ServiceMetrics, pino({ level: 'silent' }), cache);
   let n = 0;
   return {
     service,

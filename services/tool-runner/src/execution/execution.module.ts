@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RedisModule } from '@overskill/persistence';
+import { CacheModule, RedisModule } from '@overskill/persistence';
 import type { ToolDependencies } from '../catalog/tool-definition';
 import { TOOL_RUNNER_ENV, type ToolRunnerEnv } from '../config';
 import { AnalyticsRepository } from '../delegation/analytics.repository';
@@ -34,7 +34,7 @@ export class ExecutionModule {
   static forRoot(env: ToolRunnerEnv): DynamicModule {
     return {
       module: ExecutionModule,
-      imports: [RedisModule.forRoot(env.REDIS_URL)],
+      imports: [RedisModule.forRoot(env.REDIS_URL), CacheModule.forRoot(env.CACHE_CONFIG_FILE)],
       controllers: [ToolController],
       providers: [
         { provide: TOOL_RUNNER_ENV, useValue: env },

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, type Rpc } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
-import { AppWriteLock } from '@overskill/persistence';
+import { AppWriteLock, LeveledCache } from '@overskill/persistence';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
@@ -46,6 +46,7 @@ export class ToolExecutionService {
     @Inject(TOOL_DEPENDENCIES) private readonly deps: ToolDependencies,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly cache: LeveledCache,
   ) {
     this.limits = toolLimits(env);
     const ajv = new Ajv({ allErrors: true, strict: true });
@@ -126,9 +127,9 @@ export class ToolExecutionService {
     return {
       call: { teamId: req.teamId, appId: req.appId, runId: req.runId, toolUseId: req.toolUseId },
       limits: this.limits,
-      workspace: new WorkspaceReader(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES),
+      workspace: new WorkspaceReader(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, { cache: this.cache, teamId: req.teamId }),
       withWriteLock: (work) =>
-        this.lock.withLock(req.appId, (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease)), {
+        this.lock.withLock(req.appId, (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, this.cache)), {
           waitMs: TOOL_LOCK_WAIT_MS,
         }),
       deps: this.deps,

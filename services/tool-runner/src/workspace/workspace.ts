@@ -1,17 +1,19 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
-import type { AppLease } from '@overskill/persistence';
+import type { AppLease, LeveledCache } from '@overskill/persistence';
 import type { EntryInfo } from './pinned-directory';
 import { resolveWorkspacePath, type WorkspacePath } from './resolve-workspace-path';
 import type { WorkspaceFilesRepository } from './workspace-files.repository';
 
 // One app's workspace as the tools see it: model-supplied paths in, every one resolved and
-// refused here before the repository touches the disk.
+// refused here before the repository touches the disk. With a cache (and the caller's team),
+// file contents come from the file level when a previous read left them there.
 export class WorkspaceReader {
   constructor(
     protected readonly files: WorkspaceFilesRepository,
     readonly workspacesDir: string,
     readonly appId: string,
     protected readonly maxFileBytes: number,
+    private readonly cached?: { cache: LeveledCache; teamId: string },
   ) {}
 
   resolve(path: string, opts: { allowRoot?: boolean } = {}): WorkspacePath {
@@ -20,7 +22,11 @@ export class WorkspaceReader {
 
   async read(path: string): Promise<{ relative: string; content: Buffer }> {
     const target = this.resolve(path);
-    return { relative: target.relative, content: await this.files.read(target.root, target.relative, this.maxFileBytes) };
+    const load = () => this.files.read(target.root, target.relative, this.maxFileBytes);
+    if (!this.cached) return { relative: target.relative, content: await load() };
+    const scope = { teamId: this.cached.teamId, appId: this.appId, path: target.relative };
+    const stored = await this.cached.cache.file('file_contents', scope, async () => (await load()).toString('base64'));
+    return { relative: target.relative, content: Buffer.from(stored, 'base64') };
   }
 
   // Text files only: a NUL byte means binary, which the text tools cannot edit.
@@ -37,8 +43,17 @@ export class WorkspaceReader {
 }
 
 // Handed out only inside the app's write lock; every change first confirms the lock is still held.
+// It reads from disk, never the cache (an edit must start from what is there), and drops the cache
+// entries of what it changed.
 export class WorkspaceWriter extends WorkspaceReader {
-  constructor(files: WorkspaceFilesRepository, workspacesDir: string, appId: string, maxFileBytes: number, private readonly lease: AppLease) {
+  constructor(
+    files: WorkspaceFilesRepository,
+    workspacesDir: string,
+    appId: string,
+    maxFileBytes: number,
+    private readonly lease: AppLease,
+    private readonly cache?: LeveledCache,
+  ) {
     super(files, workspacesDir, appId, maxFileBytes);
   }
 
@@ -49,6 +64,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     }
     await this.lease.assertHeld();
     const { created } = await this.files.writeAtomic(target.root, target.relative, content);
+    await this.cache?.dropFiles(this.appId, [target.relative], { structure: created });
     return { relative: target.relative, created };
   }
 
@@ -56,6 +72,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     const target = this.resolve(path);
     await this.lease.assertHeld();
     await this.files.delete(target.root, target.relative);
+    await this.cache?.dropFiles(this.appId, [target.relative], { structure: true });
     return target.relative;
   }
 
@@ -64,6 +81,8 @@ export class WorkspaceWriter extends WorkspaceReader {
     const target = this.resolve(to);
     await this.lease.assertHeld();
     await this.files.rename(source.root, source.relative, target.relative, { overwrite });
+    // A folder may have moved with every file in it: the whole app's entries go.
+    await this.cache?.dropApp(this.appId);
     return { from: source.relative, to: target.relative };
   }
 }

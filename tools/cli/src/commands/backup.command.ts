@@ -1,49 +1,42 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { AppError, backupProgressSubject, backupV1, backupView, ErrorCode, Rpc } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-context';
 import { CliError } from '../cli-context';
+import type { CliCommand, OptionSpec, OptionValues } from '../command';
 
 // Long steps (a full backup, a restore) answer when done; the wait is bounded but generous.
 const LONG_MS = 4 * 3600_000;
 
-type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-const COMMON: Options = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
-const SUBCOMMANDS: Record<string, Options> = {
-  create: { type: { type: 'string' }, encrypt: { type: 'boolean' }, compress: { type: 'boolean' }, deploy: { type: 'boolean' } },
-  list: { limit: { type: 'string' } },
-  show: { id: { type: 'string' } },
-  verify: { file: { type: 'string' }, id: { type: 'string' } },
-  restore: { file: { type: 'string' }, id: { type: 'string' }, target: { type: 'string' }, force: { type: 'boolean' }, app: { type: 'string' }, to: { type: 'string' } },
-  drill: { id: { type: 'string' } },
-  prune: { 'dry-run': { type: 'boolean' } },
-};
-
-export const BACKUP_HELP = `  backup create --type <t> [--encrypt]    One archive of full|database|repos|config|redis|base (tar + zstd, age to every
+// Each subcommand: its options, how many positionals it takes, and its help lines.
+const SUBCOMMANDS: Record<string, { options: OptionSpec; positionals: number; help: string }> = {
+  create: {
+    options: { type: { type: 'string', required: true }, encrypt: { type: 'boolean' }, compress: { type: 'boolean' }, deploy: { type: 'boolean' } },
+    positionals: 0,
+    help: `  backup create --type <t> [--encrypt]    One archive of full|database|repos|config|redis|base (tar + zstd, age to every
          [--compress] [--deploy] [--json] recipient with --encrypt; --compress is the default); --deploy marks the
-                                          pre-deployment config backup
-  backup list [--limit <n>] [--json]      Backups: id, type, status, size, created, verified, drill result
-  backup show <id> [--json]               One backup's catalog row and manifest
-  backup verify --file <archive>|--id <id> Decrypt, every checksum, pg_restore --list, git bundle verify, redis-check-rdb
-         [--json]
-  backup restore --file <archive>|--id <id> Into scratch (default: a new database and folder) or over live data
+                                          pre-deployment config backup`,
+  },
+  list: { options: { limit: { type: 'string' } }, positionals: 0, help: '  backup list [--limit <n>] [--json]      Backups: id, type, status, size, created, verified, drill result' },
+  show: { options: { id: { type: 'string' } }, positionals: 1, help: "  backup show <id> [--json]               One backup's catalog row and manifest" },
+  verify: {
+    options: { file: { type: 'string' }, id: { type: 'string' } },
+    positionals: 1,
+    help: `  backup verify --file <archive>|--id <id> Decrypt, every checksum, pg_restore --list, git bundle verify, redis-check-rdb
+         [--json]`,
+  },
+  restore: {
+    options: { file: { type: 'string' }, id: { type: 'string' }, target: { type: 'string' }, force: { type: 'boolean' }, app: { type: 'string' }, to: { type: 'string' } },
+    positionals: 1,
+    help: `  backup restore --file <archive>|--id <id> Into scratch (default: a new database and folder) or over live data
          [--target scratch|live] [--force] (--target live needs --force and takes a safety backup first);
          [--app <appId>] [--json]         --app restores only that app's repository
   backup restore --to <time>|latest       The database as of a moment (ISO time with zone): the newest base backup
-         [--id <base id>] [--target …]    before it plus the WAL archive, replayed by PostgreSQL
-  backup drill [--id <id>] [--json]       Restore the newest backup into scratch and compare it with its manifest
-  backup prune [--dry-run] [--json]       Apply the retention policy (BACKUP_RETENTION_DAYS, BACKUP_GFS)`;
-
-function parse(sub: string, argv: string[]) {
-  const options = { ...COMMON, ...SUBCOMMANDS[sub] };
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new CliError(`backup ${sub}: ${(err as Error).message.replace(/\. To specify.*$/s, '')}; see \`npx overskill --help\``);
-  }
-}
+         [--id <base id>] [--target …]    before it plus the WAL archive, replayed by PostgreSQL`,
+  },
+  drill: { options: { id: { type: 'string' } }, positionals: 1, help: '  backup drill [--id <id>] [--json]       Restore the newest backup into scratch and compare it with its manifest' },
+  prune: { options: { 'dry-run': { type: 'boolean' } }, positionals: 0, help: '  backup prune [--dry-run] [--json]       Apply the retention policy (BACKUP_RETENTION_DAYS, BACKUP_GFS)' },
+};
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -125,14 +118,12 @@ function idOrFile(values: { id?: string; file?: string }, positional: string[], 
 }
 
 
-export async function backupCommand(ctx: CliContext, sub: string, argv: string[]): Promise<{ text: string; code: number }> {
-  const { values: v, positionals } = parse(sub, argv);
+async function backupCommand(ctx: CliContext, sub: string, v: OptionValues, positionals: string[]): Promise<{ text: string; code: number }> {
   const values = v as Record<string, string | boolean | undefined>;
   const json = values.json === true;
   const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   if (sub === 'create') {
-    const type = str('type');
-    if (!type) throw new CliError('backup create needs --type full|database|repos|config|redis|base');
+    const type = str('type') ?? '';
     const r = await createWithProgress(ctx, { type, encrypt: values.encrypt === true, trigger: values.deploy ? 'deploy' : '' }, json);
     const b = r.backup;
     if (!b) throw new CliError('the backup service answered without a backup');
@@ -213,9 +204,13 @@ export async function backupCommand(ctx: CliContext, sub: string, argv: string[]
   throw new CliError(`unknown command "backup ${sub}"; see \`npx overskill --help\``);
 }
 
-export function isBackupSubcommand(sub: string | undefined): sub is string {
-  return !!sub && sub in SUBCOMMANDS;
-}
+export const BACKUP_COMMANDS: CliCommand[] = Object.entries(SUBCOMMANDS).map(([sub, { options, positionals, help }]) => ({
+  words: ['backup', sub],
+  help,
+  options,
+  positionals: { min: 0, max: positionals },
+  run: (ctx, values, args) => backupCommand(ctx, sub, values, args),
+}));
 
 // The API's view, plus where the second copy of the archive is (the operator's own disks).
 function rowJson(b: backupV1.Backup) {
