@@ -235,6 +235,9 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
       const repo = join(workspacesDir, app.id);
       const head = (await simpleGit(repo).log()).latest!.hash;
       await platform.stopService(service);
+      // The tool catalog may come from the global cache level: the run then needs tool-runner
+      // only when the model calls a tool.
+      anthropic.script(write('needs-tools.txt'), done());
       try {
         const { runId } = await post(teamId, app.id, 'Do something');
         const run = await waitForRun(teamId, runId);
