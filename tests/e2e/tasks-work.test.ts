@@ -1,11 +1,13 @@
-import { GitHttpFake, launchPlatform, type FakeTurn, type GitHubFake, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import { natsAuthOptions } from '@overskill/messaging';
+import { GitHttpFake, launchPlatform, stackNatsCredentials, type FakeTurn, type GitHubFake, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
-import { REPO_ROOT } from '../support/integration-env';
+import { connect } from 'nats';
+import { integrationStack, REPO_ROOT } from '../support/integration-env';
 
 // `pg` ships no types; the little used here is typed by hand.
 const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
@@ -50,6 +52,11 @@ describe('GitHub tasks are worked', () => {
     // One database for every suite: work an earlier suite left queued is not this suite's.
     await db.query(`UPDATE orchestrator.tasks SET status = 'cancelled' WHERE status IN ('queued', 'running', 'awaiting_response')`).catch(() => undefined);
     await db.query(`UPDATE orchestrator.runs SET status = 'cancelled', lease_owner = NULL WHERE status IN ('queued', 'running')`).catch(() => undefined);
+    // Nor are the deliveries it left on the TASKS stream: their GitHub fake is gone, and working
+    // them (permission checks, comments) would hold this suite's delivery consumer.
+    const nc = await connect({ servers: integrationStack().natsUrl, ...natsAuthOptions(stackNatsCredentials(integrationStack())) });
+    await (await nc.jetstreamManager()).streams.purge('TASKS').catch(() => undefined);
+    await nc.close();
     h = await startGatewayHarness({
       name: 'tasks-work',
       redisDb: 13,
