@@ -238,6 +238,7 @@ describe('tool-runner path safety (corpus)', () => {
     const swapper = spawn(process.execPath, [
       '-e',
       `const fs = require('fs'); const [swap, parked, outside] = process.argv.slice(1);
+       process.stdout.write('swapping\\n');
        const end = Date.now() + 20000;
        while (Date.now() < end) {
          try { fs.renameSync(swap, parked); fs.symlinkSync(outside, swap); } catch {}
@@ -247,6 +248,8 @@ describe('tool-runner path safety (corpus)', () => {
       parked,
       outside,
     ]);
+    // Node starts slowly on a loaded machine: the calls begin once the swapping has.
+    await new Promise((resolve) => swapper.stdout.once('data', resolve));
     const outcomes = new Map<string, number>();
     try {
       for (let i = 0; i < 250; i++) {

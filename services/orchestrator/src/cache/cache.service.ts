@@ -72,7 +72,9 @@ export class CacheService {
     };
   }
 
-  private validate(req: { level: string; teamId: string; batch: number }): { level: CacheLevel | ''; teamId: string; batch: number } {
+  private validate(req: { level: string; teamId: string; batch: number; cursor: string }): { level: CacheLevel | ''; teamId: string; batch: number } {
+    // Redis's SCAN cursor is an unsigned number it handed out; anything else is refused by Redis itself.
+    if (req.cursor && !/^\d{1,20}$/.test(req.cursor)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'cursor must be one a previous page returned');
     if (req.level && !(CACHE_LEVELS as readonly string[]).includes(req.level)) {
       throw new AppError(ErrorCode.VALIDATION_FAILED, `level must be one of ${CACHE_LEVELS.join(', ')} (got "${req.level}")`);
     }
