@@ -85,6 +85,29 @@ describe('SIGTERM: every service drains and exits 0', () => {
     expect((await fetch(`${platform.urls['git-service']}/health/ready`)).status).toBe(200);
   });
 
+  it("every service's log lines carry the operations guide's fields", () => {
+    const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+    const lines = SERVICE_NAMES.flatMap((service) =>
+      log(service)
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line): Record<string, unknown> => ({ ...(JSON.parse(line) as Record<string, unknown>), service })),
+    );
+    for (const service of SERVICE_NAMES) expect(lines.filter((l) => l.service === service).length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(new Date(String(line['timestamp'])).toISOString()).toBe(line['timestamp']);
+      expect(LEVELS).toContain(line['level']);
+      expect(line['component']).toEqual(expect.any(String));
+      expect(line['message']).toEqual(expect.any(String));
+      expect(line).not.toHaveProperty('msg');
+      expect(line).not.toHaveProperty('time');
+    }
+    // The run of the first test: its end is one line with the run id, the outcome and how long it took.
+    const finished = lines.find((l) => l.service === 'orchestrator' && l['message'] === 'run finished');
+    expect(finished).toMatchObject({ level: 'INFO', runId: expect.any(String), status: 'completed', duration: expect.any(Number) });
+    expect(lines.some((l) => typeof l['correlationId'] === 'string')).toBe(true);
+  });
+
   it.each(SERVICE_NAMES.map((service) => [service]))('%s exits 0 on SIGTERM with its drain logged', async (service) => {
     const exit = await platform.stopService(service, 'SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null, forced: false });
