@@ -25,7 +25,7 @@ const FASTIFY_BASELINE = `
 const fastify = require('fastify')({ logger: false });
 fastify.get('/health/ready', async () => ({ status: 'ok' }));
 fastify.listen({ host: '127.0.0.1', port: 0 }).then(() => {
-  process.stdout.write(JSON.stringify({ msg: 'baseline ready', port: fastify.server.address().port, processUptimeMs: Math.round(process.uptime() * 1000) }) + '\\n');
+  process.stdout.write(JSON.stringify({ message: 'baseline ready', port: fastify.server.address().port, processUptimeMs: Math.round(process.uptime() * 1000) }) + '\\n');
 });
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
@@ -118,7 +118,7 @@ describe('benchmark: service boot time and idle memory', () => {
       if (subject === 'fastify-baseline') {
         const child = spawnTracked(process.execPath, ['-e', FASTIFY_BASELINE], { cwd: REPO_ROOT, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
         const output = captureOutput(child, join(logDir, `${subject}.log`));
-        return { child, ...output, port: () => output.lines.find((l) => l.msg === 'baseline ready')?.port as number | undefined };
+        return { child, ...output, port: () => output.lines.find((l) => l.message === 'baseline ready')?.port as number | undefined };
       }
       const port = await freePort();
       // The environment launchPlatform gives a service, plus an Anthropic key so ai-router boots
@@ -168,8 +168,8 @@ describe('benchmark: service boot time and idle memory', () => {
         }
         // The ready line may trail the first 200 by a moment (stdout is a pipe).
         const readyMsg = subject === 'fastify-baseline' ? 'baseline ready' : `${subject} ready`;
-        for (let i = 0; i < 50 && !started.lines.some((l) => l.msg === readyMsg); i++) await sleep(20);
-        const ready = started.lines.find((l) => l.msg === readyMsg);
+        for (let i = 0; i < 50 && !started.lines.some((l) => l.message === readyMsg); i++) await sleep(20);
+        const ready = started.lines.find((l) => l.message === readyMsg);
         if (subject !== 'fastify-baseline' && !ready) throw new Error(`${subject} answered ready but logged no "${readyMsg}" line`);
 
         await sleep(IDLE_MS);

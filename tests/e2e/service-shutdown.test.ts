@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { runCli } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 
 const { RunStatus } = orchestratorV1;
@@ -83,6 +84,57 @@ describe('SIGTERM: every service drains and exits 0', () => {
     expect(statSync(diagnosticsDir).mode & 0o777).toBe(0o700);
     expect(platform.pids()['git-service']).toBe(pid);
     expect((await fetch(`${platform.urls['git-service']}/health/ready`)).status).toBe(200);
+  });
+
+  it('SQL logging switched on at run time logs statements without their values, then stops', async () => {
+    const sqlLines = () =>
+      log('orchestrator')
+        .split('\n')
+        .filter((line) => line.includes('"component":"sql"'));
+    const on = runCli(['db', 'sql-logging', 'on', '--service', 'orchestrator', '--for', '5m', '--json'], stack);
+    expect(on.status).toBe(0);
+    expect(JSON.parse(on.stdout).replicas).toEqual([expect.objectContaining({ service: 'orchestrator', enabled: true, until: expect.any(String) })]);
+
+    const secret = `sql-probe-${randomUUID()}`;
+    await rpc.send(Rpc.appCreate, { teamId: randomUUID(), name: secret, description: '', template: 'empty' });
+    for (let i = 0; i < 100 && !sqlLines().some((line) => /INSERT INTO \S*apps/.test(line)); i++) await new Promise((r) => setTimeout(r, 50));
+    const insert = sqlLines().find((line) => /INSERT INTO \S*apps/.test(line));
+    expect(JSON.parse(insert!)).toMatchObject({ level: 'INFO', message: 'sql statement', schema: 'orchestrator', parameters: expect.any(Number) });
+    expect(sqlLines().join('\n')).not.toContain(secret);
+
+    const off = runCli(['db', 'sql-logging', 'off', '--service', 'orchestrator', '--json'], stack);
+    expect(JSON.parse(off.stdout).replicas).toEqual([expect.objectContaining({ service: 'orchestrator', enabled: false, until: null })]);
+    const before = sqlLines().length;
+    await rpc.send(Rpc.appCreate, { teamId: randomUUID(), name: 'after-off', description: '', template: 'empty' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sqlLines()).toHaveLength(before);
+
+    for (const bad of [['db', 'sql-logging', 'maybe'], ['db', 'sql-logging', 'on', '--for', '2y'], ['db', 'sql-logging', 'on', '--service', 'nope']]) {
+      expect(runCli(bad, stack).status).toBe(2);
+    }
+  });
+
+  it("every service's log lines carry the operations guide's fields", () => {
+    const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+    const lines = SERVICE_NAMES.flatMap((service) =>
+      log(service)
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line): Record<string, unknown> => ({ ...(JSON.parse(line) as Record<string, unknown>), service })),
+    );
+    for (const service of SERVICE_NAMES) expect(lines.filter((l) => l.service === service).length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(new Date(String(line['timestamp'])).toISOString()).toBe(line['timestamp']);
+      expect(LEVELS).toContain(line['level']);
+      expect(line['component']).toEqual(expect.any(String));
+      expect(line['message']).toEqual(expect.any(String));
+      expect(line).not.toHaveProperty('msg');
+      expect(line).not.toHaveProperty('time');
+    }
+    // The run of the first test: its end is one line with the run id, the outcome and how long it took.
+    const finished = lines.find((l) => l.service === 'orchestrator' && l['message'] === 'run finished');
+    expect(finished).toMatchObject({ level: 'INFO', runId: expect.any(String), status: 'completed', duration: expect.any(Number) });
+    expect(lines.some((l) => typeof l['correlationId'] === 'string')).toBe(true);
   });
 
   it.each(SERVICE_NAMES.map((service) => [service]))('%s exits 0 on SIGTERM with its drain logged', async (service) => {

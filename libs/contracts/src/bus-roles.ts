@@ -1,4 +1,4 @@
-import { Events, HealthPing, Rpc, rpcsOwnedBy, SERVICE_NAMES, Streams, SUBJECT_PREFIX, type EventDefinition, type RpcDefinition, type ServiceName } from './subjects';
+import { Events, HealthPing, Rpc, rpcsOwnedBy, SERVICE_NAMES, sqlLoggingSubject, Streams, SUBJECT_PREFIX, type EventDefinition, type RpcDefinition, type ServiceName } from './subjects';
 
 // Who may do what on the bus: one NATS identity per service and one for the operator CLI,
 // each allowed only the subjects its role needs. nats-server's authorization config is
@@ -34,6 +34,8 @@ const BACKUP_PROGRESS = 'backupprogress.*';
 // gitProgressSubject(): the same, for `git reset`.
 const GIT_PROGRESS = 'gitprogress.*';
 const everyHealthPing = Object.values(HealthPing);
+// sqlLoggingSubject(): the CLI asks every replica of a service; each subscribes to its own.
+const SQL_LOGGING = 'sqllogging.*';
 
 export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
   gateway: {
@@ -132,7 +134,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
     ],
     publishes: [Events.analyticsProbe],
     consumes: [],
-    livePublish: [],
+    livePublish: [SQL_LOGGING],
     liveSubscribe: [BACKUP_PROGRESS, GIT_PROGRESS],
     managesStreams: false,
   },
@@ -177,5 +179,7 @@ export function busPermissions(role: BusRole): BusPermissions {
   const subscribe = new Set<string>([`${busInboxPrefix(role)}.>`, ...spec.liveSubscribe]);
   // The RPC server answers its whole namespace (unknown subjects get a coded error).
   if (role !== 'cli') subscribe.add(`${SUBJECT_PREFIX[role]}.>`);
+  // Every replica of every service takes the run-time SQL logging switch for itself.
+  if (role !== 'cli') subscribe.add(sqlLoggingSubject(role));
   return { publish: [...publish].sort(), subscribe: [...subscribe].sort(), allowResponses: serves.length > 0 };
 }

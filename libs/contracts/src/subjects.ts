@@ -222,6 +222,12 @@ export function gitProgressSubject(operationId: string): string {
   return `gitprogress.${operationId}`;
 }
 
+// SQL logging switched at run time, to every replica of one service (core NATS, no queue group:
+// each replica answers for itself with commonV1.SqlLoggingSetResponse).
+export function sqlLoggingSubject(service: ServiceName): string {
+  return `sqllogging.${service}`;
+}
+
 // One streamed completion's chunks on core NATS (ai.completion.stream.v1); the caller
 // subscribes before asking. Not a request-reply subject, so outside the `ai.` namespace.
 export function aiStreamChunkSubject(streamId: string): string {

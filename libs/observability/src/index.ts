@@ -8,6 +8,7 @@ export { newCorrelationId } from './context/correlation-id';
 
 export { createLogger, type CreateLoggerOptions } from './logging/create-logger';
 export { PinoNestLogger } from './logging/pino-nest-logger';
+export { sqlLogging } from './logging/sql-logging';
 export { findSecrets, secretFingerprint, SECRET_MARKERS, type SecretMatch } from './redaction/secret-patterns';
 
 export { startTracing, type StartTracingOptions, type TracingHandle } from './tracing/start-tracing';
@@ -25,3 +26,4 @@ export { ObservabilityModule } from './nest/observability.module';
 export type { ObservabilityModuleOptions } from './nest/observability-module-options';
 
 export { CORRELATION_ID_HEADER, instrumentFastify, type InstrumentFastifyOptions } from './http/instrument-fastify';
+export { serviceInstanceId } from './service-instance';

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { SqlQueryLogger } from './sql-query-logger';
 
 export interface ServiceDataSourceOptions {
   url: string;
@@ -67,7 +68,8 @@ export function createServiceDataSource(opts: ServiceDataSourceOptions, deadline
     // Schema changes only through reviewed migrations.
     synchronize: false,
     migrationsRun: false,
-    logging: false,
+    // Statements reach the logger always; it writes them only while switched on at run time.
+    logger: new SqlQueryLogger(opts.schema),
     extra: {
       max: opts.poolSize ?? 10,
       // Fail fast while Postgres is down so readiness answers instead of hanging.

@@ -117,7 +117,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
 export function runService(start: () => Promise<RunningService>): void {
   process.on('unhandledRejection', (reason) => {
     // A stray rejection is a bug to log, not a reason to drop every in-flight request.
-    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`);
+    process.stderr.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level: 'ERROR', component: 'process', message: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`);
   });
   // start() may throw before it returns a promise (a bad config): catch that too.
   Promise.resolve()

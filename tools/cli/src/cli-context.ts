@@ -2,7 +2,7 @@ import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import type { EventDefinition } from '@overskill/contracts';
 import { NatsRpcClient, connectNats, natsCredentialsFromEnv, publishDurable, type NatsCredentials } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import type { NatsConnection } from 'nats';
+import { RequestStrategy, type NatsConnection } from 'nats';
 
 export interface CliContext {
   rpc: NatsRpcClient;
@@ -10,6 +10,9 @@ export interface CliContext {
   subscribe(subject: string, onMessage: (data: Uint8Array) => void): () => void;
   // A fact on its JetStream stream, stored once per msgId (`analytics test` publishes a probe).
   publishFact<Msg extends DescMessage>(def: EventDefinition<Msg>, value: MessageInitShape<Msg>, msgId: string): Promise<void>;
+  // One core-NATS request answered by every subscriber (each replica of a service): the answers
+  // that arrive within waitMs.
+  gather(subject: string, data: Uint8Array, waitMs: number): Promise<Uint8Array[]>;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,16 @@ export async function openCliContext(natsUrl: string): Promise<CliContext> {
       return () => sub.unsubscribe();
     },
     publishFact: (def, value, msgId) => publishDurable(nc, def, value, { msgId }),
+    gather: async (subject, data, waitMs) => {
+      const answers: Uint8Array[] = [];
+      try {
+        for await (const msg of await nc.requestMany(subject, data, { strategy: RequestStrategy.Timer, maxWait: waitMs })) answers.push(msg.data);
+      } catch (err) {
+        // No subscriber at all is an empty answer, not a failure of the others.
+        if ((err as { code?: string }).code !== '503') throw err;
+      }
+      return answers;
+    },
     close: () => nc.drain(),
   };
 }

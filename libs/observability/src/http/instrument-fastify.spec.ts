@@ -145,10 +145,11 @@ describe('instrumentFastify on a Nest app (Fastify adapter)', () => {
       'overskill.correlation_id': 'corr-get-1',
     });
 
-    const handled = logs.lines.find((line) => line['msg'] === 'probe handled' && line['path'] === 'get 42');
-    expect(handled).toMatchObject({ trace_id: PARENT_TRACE_ID, span_id: seen.spanId, correlation_id: 'corr-get-1' });
-    const completed = logs.lines.find((line) => line['msg'] === 'request completed' && line['correlation_id'] === 'corr-get-1');
-    expect(completed).toMatchObject({ level: 'info', route: '/probe/:id', status_code: 200, trace_id: PARENT_TRACE_ID });
+    const handled = logs.lines.find((line) => line['message'] === 'probe handled' && line['path'] === 'get 42');
+    expect(handled).toMatchObject({ traceId: PARENT_TRACE_ID, spanId: seen.spanId, correlationId: 'corr-get-1' });
+    const completed = logs.lines.find((line) => line['message'] === 'request completed' && line['correlationId'] === 'corr-get-1');
+    expect(completed).toMatchObject({ level: 'INFO', route: '/probe/:id', statusCode: 200, traceId: PARENT_TRACE_ID });
+    expect(completed?.['duration']).toEqual(expect.any(Number));
   });
 
   it('keeps the context across body parsing for requests with a body', async () => {
@@ -238,8 +239,8 @@ describe('instrumentFastify on a Nest app (Fastify adapter)', () => {
     expect(span.attributes['http.response.status_code']).toBe(500);
     await spansNamed('HTTP GET unmatched');
     expect(exported.getFinishedSpans().filter((s) => /health|metrics/.test(s.name))).toEqual([]);
-    const failed = logs.lines.find((line) => line['msg'] === 'request completed' && line['correlation_id'] === 'corr-boom');
-    expect(failed).toMatchObject({ level: 'error', status_code: 500 });
+    const failed = logs.lines.find((line) => line['message'] === 'request completed' && line['correlationId'] === 'corr-boom');
+    expect(failed).toMatchObject({ level: 'ERROR', statusCode: 500 });
   });
 
   it('counts every request in http_request_duration_seconds by route pattern, probes included', async () => {

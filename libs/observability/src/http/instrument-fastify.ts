@@ -120,7 +120,7 @@ export function instrumentFastify(fastify: NestFastifyInstance | FastifyInstance
         state.span.end();
       }
       const level = isProbe(route) ? 'debug' : statusCode >= 500 ? 'error' : 'info';
-      const fields = { method: request.method, route, status_code: statusCode, duration_ms: Math.round(reply.elapsedTime) };
+      const fields = { method: request.method, route, statusCode, duration: Math.round(reply.elapsedTime) };
       runWithin(state, () => opts.logger[level](fields, 'request completed'));
     }
     done();

@@ -26,16 +26,21 @@ describe('createLogger', () => {
     startTracing({ service: 'logger-spec' });
   });
 
-  it('writes JSON lines with service, instance, ISO time, level label and msg', () => {
+  it("writes JSON lines with the operations guide's fields: timestamp, level, component, message", () => {
     const { stream, lines } = captureLines();
-    createLogger({ service: 'git-service', destination: stream }).info({ repo: 'app-1' }, 'committed');
+    const logger = createLogger({ service: 'git-service', destination: stream });
+    logger.info({ repo: 'app-1' }, 'committed');
+    logger.info({ component: 'RepoController', runId: 'r-1', duration: 12 }, 'timed');
 
-    const [line] = lines();
-    expect(line).toMatchObject({ service: 'git-service', level: 'info', msg: 'committed', repo: 'app-1' });
+    const [line, timed] = lines();
+    expect(line).toMatchObject({ service: 'git-service', component: 'git-service', level: 'INFO', message: 'committed', repo: 'app-1' });
     expect(line['instance']).toEqual(expect.any(String));
-    expect(new Date(String(line['time'])).toISOString()).toBe(line['time']);
-    expect(line).not.toHaveProperty('trace_id');
-    expect(line).not.toHaveProperty('correlation_id');
+    expect(new Date(String(line['timestamp'])).toISOString()).toBe(line['timestamp']);
+    expect(line).not.toHaveProperty('msg');
+    expect(line).not.toHaveProperty('time');
+    expect(line).not.toHaveProperty('traceId');
+    expect(line).not.toHaveProperty('correlationId');
+    expect(timed).toMatchObject({ component: 'RepoController', runId: 'r-1', duration: 12, message: 'timed' });
   });
 
   it('adds the active span ids and the request context', async () => {
@@ -53,12 +58,12 @@ describe('createLogger', () => {
 
     const [line] = lines();
     expect(line).toMatchObject({
-      level: 'warn',
-      msg: 'inside',
-      trace_id: ids.traceId,
-      span_id: ids.spanId,
-      correlation_id: 'corr-1',
-      tenant_id: 'team-7',
+      level: 'WARN',
+      message: 'inside',
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      correlationId: 'corr-1',
+      tenantId: 'team-7',
     });
     expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(ids.traceId).not.toBe('0'.repeat(32));

@@ -11,31 +11,37 @@ export interface CreateLoggerOptions {
   destination?: pino.DestinationStream;
 }
 
-/** JSON lines to stdout, each carrying service, instance and — when present — trace and request ids. */
+/**
+ * JSON lines to stdout with the operations guide's field names — timestamp, level, component,
+ * message, correlationId (and runId, taskId, duration where the caller has them) — plus the
+ * service, its instance and, when present, the trace and tenant ids.
+ */
 export function createLogger(opts: CreateLoggerOptions): pino.Logger {
   const options: pino.LoggerOptions = {
     level: opts.level ?? 'info',
     base: { service: opts.service, instance: serviceInstanceId },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    messageKey: 'message',
+    timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+    formatters: { level: (label) => ({ level: label.toUpperCase() }) },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     serializers: { err: serializeError },
-    mixin: currentContextFields,
+    // The component defaults to the service; a line's own `component` (a Nest context) wins.
+    mixin: () => currentContextFields(opts.service),
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
-function currentContextFields(): Record<string, string> {
-  const fields: Record<string, string> = {};
+function currentContextFields(service: string): Record<string, string> {
+  const fields: Record<string, string> = { component: service };
   const spanContext = trace.getActiveSpan()?.spanContext();
   if (spanContext && isSpanContextValid(spanContext)) {
-    fields['trace_id'] = spanContext.traceId;
-    fields['span_id'] = spanContext.spanId;
+    fields['traceId'] = spanContext.traceId;
+    fields['spanId'] = spanContext.spanId;
   }
   const request = requestContext.get();
   if (request) {
-    fields['correlation_id'] = request.correlationId;
-    if (request.tenantId) fields['tenant_id'] = request.tenantId;
+    fields['correlationId'] = request.correlationId;
+    if (request.tenantId) fields['tenantId'] = request.tenantId;
   }
   return fields;
 }

@@ -14,7 +14,7 @@ function pinoInto(lines: Record<string, unknown>[]): pino.Logger {
 }
 
 describe('PinoNestLogger', () => {
-  it('maps Nest levels to pino levels and the trailing context to a field', () => {
+  it('maps Nest levels to pino levels and the trailing context to the component', () => {
     const lines: Record<string, unknown>[] = [];
     const logger = new PinoNestLogger(pinoInto(lines));
 
@@ -25,11 +25,11 @@ describe('PinoNestLogger', () => {
     logger.fatal('giving up', 'Main');
 
     expect(lines).toEqual([
-      { level: 'info', msg: 'Nest application successfully started', context: 'NestApplication' },
-      { level: 'trace', msg: 'mapped route', context: 'RoutesResolver' },
+      { level: 'info', msg: 'Nest application successfully started', component: 'NestApplication' },
+      { level: 'trace', msg: 'mapped route', component: 'RoutesResolver' },
       { level: 'debug', msg: 'detail' },
-      { level: 'warn', msg: 'slow', context: 'Scheduler' },
-      { level: 'fatal', msg: 'giving up', context: 'Main' },
+      { level: 'warn', msg: 'slow', component: 'Scheduler' },
+      { level: 'fatal', msg: 'giving up', component: 'Main' },
     ]);
   });
 
@@ -42,8 +42,8 @@ describe('PinoNestLogger', () => {
     nestLogger.error('boom', stack, 'ExceptionsHandler');
     nestLogger.error('no stack', undefined, 'RoutesResolver');
 
-    expect(lines[0]).toEqual({ level: 'error', msg: 'boom', stack, context: 'ExceptionsHandler' });
-    expect(lines[1]).toEqual({ level: 'error', msg: 'no stack', context: 'RoutesResolver' });
+    expect(lines[0]).toEqual({ level: 'error', msg: 'boom', stack, component: 'ExceptionsHandler' });
+    expect(lines[1]).toEqual({ level: 'error', msg: 'no stack', component: 'RoutesResolver' });
   });
 
   it('logs objects as fields and errors under err', () => {
@@ -53,8 +53,8 @@ describe('PinoNestLogger', () => {
     logger.log({ msg: 'structured', runId: 'r-1' }, 'Runs');
     logger.error(new Error('exploded'), 'Runs');
 
-    expect(lines[0]).toEqual({ level: 'info', msg: 'structured', runId: 'r-1', context: 'Runs' });
-    expect(lines[1]).toMatchObject({ level: 'error', msg: 'exploded', context: 'Runs', err: { type: 'Error', message: 'exploded' } });
+    expect(lines[0]).toEqual({ level: 'info', msg: 'structured', runId: 'r-1', component: 'Runs' });
+    expect(lines[1]).toMatchObject({ level: 'error', msg: 'exploded', component: 'Runs', err: { type: 'Error', message: 'exploded' } });
   });
 
   it('receives what Nest Logger instances write once installed as the app logger', () => {
@@ -65,6 +65,6 @@ describe('PinoNestLogger', () => {
     } finally {
       Logger.overrideLogger(false);
     }
-    expect(lines).toEqual([{ level: 'info', msg: 'run started', context: 'RunsService' }]);
+    expect(lines).toEqual([{ level: 'info', msg: 'run started', component: 'RunsService' }]);
   });
 });

@@ -14,7 +14,7 @@ const NEST_TO_PINO: Record<LogLevel, PinoMethod> = {
 
 const STACK_TRACE = /\n\s+at /;
 
-/** Lets Nest's own Logger (app.useLogger) write through pino; Nest's context becomes a `context` field. */
+/** Lets Nest's own Logger (app.useLogger) write through pino; Nest's context becomes the line's `component`. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: pino.Logger) {}
 
@@ -49,7 +49,7 @@ export class PinoNestLogger implements LoggerService {
     const rest = [...params];
     const last = rest[rest.length - 1];
     if (typeof last === 'string' && !STACK_TRACE.test(last)) {
-      fields['context'] = last;
+      fields['component'] = last;
       rest.pop();
     }
     const extra: unknown[] = [];

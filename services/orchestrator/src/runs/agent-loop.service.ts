@@ -411,6 +411,8 @@ export class AgentLoopService {
     if (!(await this.runs.finishOwned(run.id, this.replicaId, status, data))) return;
     publishFinalEvent();
     this.finished.inc({ status, code: data.errorCode || 'none' });
+    const duration = Date.now() - (run.startedAt ?? run.createdAt).getTime();
+    this.logger.info({ runId: run.id, appId: run.appId, status, errorCode: data.errorCode || undefined, duration }, 'run finished');
     // Analytics is told, but a JetStream hiccup must not undo a finished run.
     const latest = await this.runs.findRun(run.id);
     await this.queue

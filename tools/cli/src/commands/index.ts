@@ -12,6 +12,7 @@ import { keysCreate, keysList, keysRevoke, keysRotate } from './keys.command';
 import { performanceReportCommand } from './performance-report.command';
 import { githubRateLimit, projectsAdd, projectsList, projectsRemove, tasksList, tasksShow } from './projects.command';
 import { securityAuditCommand } from './security-audit.command';
+import { sqlLoggingCommand } from './sql-logging.command';
 import { status } from './status.command';
 import { tasksCancel, tasksRetry } from './tasks.command';
 import { toolsStats } from './tools-stats.command';
@@ -38,6 +39,7 @@ export const COMMANDS: CliCommand[] = [
   costReportCommand,
   securityAuditCommand,
   dbMaintenanceCommand,
+  sqlLoggingCommand,
   ...BACKUP_COMMANDS,
   projectsList,
   projectsAdd,

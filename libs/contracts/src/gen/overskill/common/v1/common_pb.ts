@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/common/v1/common.proto.
  */
 export const file_overskill_common_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("CiBvdmVyc2tpbGwvY29tbW9uL3YxL2NvbW1vbi5wcm90bxITb3ZlcnNraWxsLmNvbW1vbi52MSKQAQoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEjgKB2RldGFpbHMYAyADKAsyJy5vdmVyc2tpbGwuY29tbW9uLnYxLkVycm9yLkRldGFpbHNFbnRyeRouCgxEZXRhaWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASITChFIZWFsdGhQaW5nUmVxdWVzdCJPChBEZXBlbmRlbmN5SGVhbHRoEgwKBG5hbWUYASABKAkSCgoCdXAYAiABKAgSEgoKbGF0ZW5jeV9tcxgDIAEoARINCgVlcnJvchgEIAEoCSKvAQoSSGVhbHRoUGluZ1Jlc3BvbnNlEg8KB3NlcnZpY2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtpbnN0YW5jZV9pZBgDIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgEIAEoARINCgVyZWFkeRgFIAEoCBI7CgxkZXBlbmRlbmNpZXMYBiADKAsyJS5vdmVyc2tpbGwuY29tbW9uLnYxLkRlcGVuZGVuY3lIZWFsdGgiNAoLUGFnZVJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAliBnByb3RvMw");
+  fileDesc("CiBvdmVyc2tpbGwvY29tbW9uL3YxL2NvbW1vbi5wcm90bxITb3ZlcnNraWxsLmNvbW1vbi52MSKQAQoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEjgKB2RldGFpbHMYAyADKAsyJy5vdmVyc2tpbGwuY29tbW9uLnYxLkVycm9yLkRldGFpbHNFbnRyeRouCgxEZXRhaWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASITChFIZWFsdGhQaW5nUmVxdWVzdCJPChBEZXBlbmRlbmN5SGVhbHRoEgwKBG5hbWUYASABKAkSCgoCdXAYAiABKAgSEgoKbGF0ZW5jeV9tcxgDIAEoARINCgVlcnJvchgEIAEoCSKvAQoSSGVhbHRoUGluZ1Jlc3BvbnNlEg8KB3NlcnZpY2UYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtpbnN0YW5jZV9pZBgDIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgEIAEoARINCgVyZWFkeRgFIAEoCBI7CgxkZXBlbmRlbmNpZXMYBiADKAsyJS5vdmVyc2tpbGwuY29tbW9uLnYxLkRlcGVuZGVuY3lIZWFsdGgiNAoLUGFnZVJlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiOAoUU3FsTG9nZ2luZ1NldFJlcXVlc3QSDwoHZW5hYmxlZBgBIAEoCBIPCgdzZWNvbmRzGAIgASgFIl0KFVNxbExvZ2dpbmdTZXRSZXNwb25zZRIPCgdzZXJ2aWNlGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSDQoFdW50aWwYBCABKAliBnByb3RvMw");
 
 /**
  * Body of every error reply; the reply also carries the `x-error-code` header.
@@ -153,4 +153,65 @@ export type PageRequest = Message<"overskill.common.v1.PageRequest"> & {
  */
 export const PageRequestSchema: GenMessage<PageRequest> = /*@__PURE__*/
   messageDesc(file_overskill_common_v1_common, 4);
+
+/**
+ * sqllogging.<service> (core NATS, every replica) — switch SQL statement logging on for a while
+ * or off, at run time. Each replica answers for itself.
+ *
+ * @generated from message overskill.common.v1.SqlLoggingSetRequest
+ */
+export type SqlLoggingSetRequest = Message<"overskill.common.v1.SqlLoggingSetRequest"> & {
+  /**
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+
+  /**
+   * How long it stays on (1 to 86400); ignored when switching off.
+   *
+   * @generated from field: int32 seconds = 2;
+   */
+  seconds: number;
+};
+
+/**
+ * Describes the message overskill.common.v1.SqlLoggingSetRequest.
+ * Use `create(SqlLoggingSetRequestSchema)` to create a new message.
+ */
+export const SqlLoggingSetRequestSchema: GenMessage<SqlLoggingSetRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_common_v1_common, 5);
+
+/**
+ * @generated from message overskill.common.v1.SqlLoggingSetResponse
+ */
+export type SqlLoggingSetResponse = Message<"overskill.common.v1.SqlLoggingSetResponse"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: bool enabled = 3;
+   */
+  enabled: boolean;
+
+  /**
+   * ISO time it switches itself off; empty when off.
+   *
+   * @generated from field: string until = 4;
+   */
+  until: string;
+};
+
+/**
+ * Describes the message overskill.common.v1.SqlLoggingSetResponse.
+ * Use `create(SqlLoggingSetResponseSchema)` to create a new message.
+ */
+export const SqlLoggingSetResponseSchema: GenMessage<SqlLoggingSetResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_common_v1_common, 6);
 
