@@ -4,13 +4,22 @@ import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observa
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
 import { TOOL_RUNNER_ENV, type ToolRunnerEnv } from '../config';
+import { DevServerService } from './dev-server/dev-server.service';
+import { DEV_SETTINGS, type DevSettings } from './dev-server/dev-settings';
 import { BrowserUnavailable, HeadlessBrowserRepository } from './headless-browser.repository';
 import { previewOrigin } from './preview-address';
+import { PreviewFilesRepository } from './preview-files.repository';
 import { PREVIEW_SETTINGS, type PreviewSettings } from './preview-settings';
 import { PreviewStoreRepository, type PreviewOwner, type StoredCheck } from './preview-store.repository';
 
 const SHA = /^[0-9a-f]{40}$/;
 const EMPTY = { consoleErrors: [], pageErrors: [], failedRequests: [], blank: false, loadMs: 0, screenshot: false };
+// How long a check waits for a dev server to answer: inside the orchestrator's wait for the whole
+// check (PREVIEW_CHECK_TIMEOUT_MS there, 45 s by default), with room left to load the page.
+const DEV_WAIT_CAP_MS = 20_000;
+
+// The page a check opens: a version's files by sha, the live dev server, or nothing (and why).
+type CheckTarget = { kind: 'open'; url: string } | { kind: 'skip'; url: string; outcome: 'failed' | 'unavailable'; reason: string; pageErrors: string[] };
 
 // The headless check of one version: open it like a visitor, and report what went wrong.
 @Injectable()
@@ -21,7 +30,10 @@ export class PreviewCheckService {
   constructor(
     private readonly store: PreviewStoreRepository,
     private readonly browser: HeadlessBrowserRepository,
+    private readonly files: PreviewFilesRepository,
+    private readonly devServers: DevServerService,
     @Inject(PREVIEW_SETTINGS) private readonly settings: PreviewSettings,
+    @Inject(DEV_SETTINGS) private readonly dev: Pick<DevSettings, 'readyTimeoutMs'>,
     @Inject(TOOL_RUNNER_ENV) private readonly env: Pick<ToolRunnerEnv, 'PREVIEW_SCREENSHOT_TTL_SECONDS' | 'HOST'>,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
@@ -34,9 +46,31 @@ export class PreviewCheckService {
   async check(owner: PreviewOwner, sha: string): Promise<StoredCheck> {
     if (!SHA.test(sha)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'sha must be a full 40-character commit sha');
     const previewId = await this.store.ensure(owner);
-    const url = `${previewOrigin(this.settings.internalBase, { previewId, sha })}/`;
     const checkedAt = new Date().toISOString();
     const started = performance.now();
+    const target = await this.targetOf(owner, previewId, sha);
+    const url = target.url;
+    let result: StoredCheck;
+    let png: Buffer | undefined;
+    if (target.kind === 'skip') {
+      result = { ...EMPTY, sha, url, checkedAt, outcome: target.outcome, pageErrors: target.pageErrors, reason: target.reason };
+    } else {
+      [result, png] = await this.observe(owner, sha, url, checkedAt);
+    }
+    await this.store.saveCheck(owner.appId, result, png, this.env.PREVIEW_SCREENSHOT_TTL_SECONDS);
+    this.checks.inc({ outcome: result.outcome });
+    this.duration.observe((performance.now() - started) / 1000);
+    return result;
+  }
+
+  async screenshot(owner: PreviewOwner, sha: string): Promise<{ png: Buffer; takenAt: string }> {
+    const png = SHA.test(sha) ? await this.store.screenshot(owner.appId, sha) : undefined;
+    if (!png) throw new AppError(ErrorCode.PREVIEW_SCREENSHOT_NOT_FOUND, `No screenshot of version ${sha.slice(0, 40)}: the preview check takes one after each agent turn, and keeps it for a while`);
+    const last = await this.store.lastCheck(owner.appId);
+    return { png, takenAt: last?.sha === sha ? last.checkedAt : '' };
+  }
+
+  private async observe(owner: PreviewOwner, sha: string, url: string, checkedAt: string): Promise<[StoredCheck, Buffer | undefined]> {
     let result: StoredCheck;
     let png: Buffer | undefined;
     try {
@@ -54,17 +88,28 @@ export class PreviewCheckService {
         result = { ...EMPTY, sha, url, checkedAt, outcome: 'failed', pageErrors: [`The page did not load: ${why}`], reason: '' };
       }
     }
-    await this.store.saveCheck(owner.appId, result, png, this.env.PREVIEW_SCREENSHOT_TTL_SECONDS);
-    this.checks.inc({ outcome: result.outcome });
-    this.duration.observe((performance.now() - started) / 1000);
-    return result;
+    return [result, png];
   }
 
-  async screenshot(owner: PreviewOwner, sha: string): Promise<{ png: Buffer; takenAt: string }> {
-    const png = SHA.test(sha) ? await this.store.screenshot(owner.appId, sha) : undefined;
-    if (!png) throw new AppError(ErrorCode.PREVIEW_SCREENSHOT_NOT_FOUND, `No screenshot of version ${sha.slice(0, 40)}: the preview check takes one after each agent turn, and keeps it for a while`);
-    const last = await this.store.lastCheck(owner.appId);
-    return { png, takenAt: last?.sha === sha ? last.checkedAt : '' };
+  // A static app is checked from its files at that sha. A dev-server app is what its dev server
+  // serves (raw TSX is not the page a user sees), and that runs the workspace's current commit only.
+  private async targetOf(owner: PreviewOwner, previewId: string, sha: string): Promise<CheckTarget> {
+    const pkg = await this.devServers.devPackage(owner);
+    if (!pkg) return { kind: 'open', url: `${previewOrigin(this.settings.internalBase, { previewId, sha })}/` };
+    const url = `${previewOrigin(this.settings.internalBase, { previewId })}/`;
+    const head = await this.files.head(owner);
+    if (head !== sha) {
+      const reason = `Version ${sha.slice(0, 12)} is not the workspace's current commit (${head.slice(0, 12) || 'none'}): this app runs on a dev server, which serves only its latest files, so an older version cannot be checked live`;
+      return { kind: 'skip', url, outcome: 'unavailable', reason, pageErrors: [] };
+    }
+    const waitMs = Math.min(this.dev.readyTimeoutMs + 1000, DEV_WAIT_CAP_MS);
+    const found = await this.devServers.target(owner, pkg, { waitMs, retryCrashed: true });
+    if (found.kind !== 'unavailable') return { kind: 'open', url };
+    const reason = `The dev server is ${found.state}: ${found.reason || 'no reason given'}`;
+    // A crash (or a server that never answered) is the app's fault and the agent can act on it;
+    // one still installing or starting after the wait is not checked, and not a pass either.
+    if (found.state === 'crashed') return { kind: 'skip', url, outcome: 'failed', reason, pageErrors: [reason] };
+    return { kind: 'skip', url, outcome: 'unavailable', reason: `${reason} (still not ready after ${Math.round(waitMs / 1000)} s)`, pageErrors: [] };
   }
 
   // The preview domain resolves to this replica's own listener.

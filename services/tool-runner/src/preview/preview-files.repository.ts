@@ -22,6 +22,11 @@ export class PreviewFilesRepository {
     @Inject(TOOL_RUNNER_ENV) private readonly env: Pick<ToolRunnerEnv, 'WORKSPACES_DIR' | 'TOOL_MAX_FILE_SIZE_BYTES'>,
   ) {}
 
+  // The commit the workspace is at: the version its latest files (and a dev server) show.
+  async head(owner: PreviewOwner): Promise<string> {
+    return (await this.git.status(owner)).headSha;
+  }
+
   async read(owner: PreviewOwner, path: string, sha?: string): Promise<PreviewFile> {
     try {
       if (sha) return { kind: 'file', content: Buffer.from((await this.git.showFile(owner, sha, path)).content) };

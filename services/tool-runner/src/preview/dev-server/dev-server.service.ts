@@ -137,19 +137,20 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
   }
 
   // A view: the running dev server (started if need be, waited for up to PREVIEW_DEV_VIEW_WAIT_MS),
-  // the replica that owns it, or why there is none.
-  async target(owner: PreviewOwner, pkg: AppPackage & { devScript: string }): Promise<DevTarget> {
+  // the replica that owns it, or why there is none. The headless check waits longer, and tries
+  // again after a recent crash: the commit it checks may be the fix.
+  async target(owner: PreviewOwner, pkg: AppPackage & { devScript: string }, opts: { waitMs?: number; retryCrashed?: boolean } = {}): Promise<DevTarget> {
     this.touch(owner.appId);
     let run = this.runs.get(owner.appId);
     if (!run) {
       const holder = await this.state.owner(owner.appId);
       if (holder && holder !== this.replica) return this.forwardTarget(owner.appId, holder);
       const last = holder ? undefined : await this.state.status(owner.appId);
-      if (last?.state === 'crashed' && Date.now() - Date.parse(last.since) < CRASH_RETRY_MS) return { kind: 'unavailable', state: 'crashed', reason: last.reason };
+      if (!opts.retryCrashed && last?.state === 'crashed' && Date.now() - Date.parse(last.since) < CRASH_RETRY_MS) return { kind: 'unavailable', state: 'crashed', reason: last.reason };
       if (!holder && !(await this.state.claim(owner.appId, this.replica))) return this.forwardTarget(owner.appId, (await this.state.owner(owner.appId)) ?? '');
       run = this.begin(owner, pkg);
     }
-    if (run.state !== 'running') await this.waitForReady(run, this.settings.viewWaitMs);
+    if (run.state !== 'running') await this.waitForReady(run, opts.waitMs ?? this.settings.viewWaitMs);
     if (run.state === 'running' && run.port !== undefined) return { kind: 'local', port: run.port };
     return { kind: 'unavailable', state: run.state, reason: run.reason };
   }
