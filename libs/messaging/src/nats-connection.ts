@@ -2,6 +2,10 @@ import { AppError, busInboxPrefix, ErrorCode } from '@overskill/contracts';
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, Events, nkeys, type Authenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import { closeAbandonedDials } from './abandoned-dial';
+
+// Every connection of this process, Nest's RPC server's included, shares nats.js' transport.
+closeAbandonedDials();
 
 // Reconnect forever: a NATS restart must not take a service down with it. No async stack
 // traces: nats.js would build two Error objects per request for them; our errors carry codes.
