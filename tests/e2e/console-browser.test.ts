@@ -529,10 +529,10 @@ describe('console in Chromium', () => {
     await newProject.focus();
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'New project' }).waitFor();
-    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('project-repo');
+    expect(await settledActive(page, 'document.activeElement && document.activeElement.id', 'project-repo')).toBe('project-repo');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('New project');
+    expect(await settledActive(page, 'document.activeElement && document.activeElement.textContent', 'New project')).toBe('New project');
   });
 
   it('works at a phone size (390×844)', async () => {
