@@ -78,7 +78,7 @@ describe('AgentLoopService with mocked repositories', () => {
   const kinds = () => steps.map((s) => s.kind);
 
   beforeEach(() => {
-    run = { id: 'run-1', appId: 'app-1', teamId: 'team-1', messageId: 'msg-1', status: 'queued', inputTokens: '0', outputTokens: '0', costUsd: '0', iterations: 0 } as unknown as RunEntity;
+    run = { id: 'run-1', appId: 'app-1', teamId: 'team-1', messageId: 'msg-1', status: 'queued', inputTokens: '0', outputTokens: '0', costUsd: '0', iterations: 0, createdAt: new Date(), startedAt: null } as unknown as RunEntity;
     steps = [];
     intents = [];
     finished = [];
