@@ -1,6 +1,6 @@
 import { Rpc } from '@overskill/contracts';
 import type { CliCommand } from '../command';
-import { ItemProgress } from '../reports/item-progress';
+import { ProgressLine } from '../progress/progress-line';
 import { RANGE_HELP, RANGE_OPTIONS, reportRange } from '../reports/report-range';
 
 // A year and a bit: one request per day, each a transaction of its own on analytics.
@@ -14,7 +14,7 @@ export const analyticsRebuildCommand: CliCommand = {
   options: { ...RANGE_OPTIONS },
   async run(ctx, values) {
     const range = reportRange(values, 'analytics rebuild', MAX_REBUILD_DAYS);
-    const progress = new ItemProgress('analytics rebuild', 'days', range.days.length, Boolean(values.json));
+    const progress = new ProgressLine('analytics rebuild', 'days', Boolean(values.json));
     const started = performance.now();
     let events = 0;
     let rows = 0;
@@ -23,7 +23,7 @@ export const analyticsRebuildCommand: CliCommand = {
         const r = await ctx.rpc.send(Rpc.analyticsAggregatesRebuild, { teamId: range.teamId, from: day, to: day }, { timeoutMs: 120_000 });
         events += Number(r.events);
         rows += Number(r.rows);
-        progress.update(i + 1, `${events} events`);
+        progress.update(i + 1, range.days.length, `${events} events`);
       }
     } finally {
       progress.end();

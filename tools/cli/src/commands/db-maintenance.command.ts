@@ -1,7 +1,8 @@
 import { Rpc } from '@overskill/contracts';
 import type { CliCommand } from '../command';
 import { CliError } from '../cli-context';
-import { formatBytes, withProgress } from './backup.command';
+import { formatBytes } from '../progress/units';
+import { withProgress } from '../progress/backup-progress';
 
 // VACUUM of a large table takes minutes.
 const MAINTENANCE_TIMEOUT_MS = 4 * 3600_000;

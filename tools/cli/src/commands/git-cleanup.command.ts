@@ -1,23 +1,6 @@
 import { Rpc } from '@overskill/contracts';
-import { CliError } from '../cli-context';
+import { formatBytes, parseDuration } from '../progress/units';
 import { defineCommand } from '../command';
-
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-// `30d`, `12h`, `90m`, `45s` → seconds.
-export function parseDuration(text: string): number {
-  const [, amount = '0', unit = ''] = /^(\d+)([smhd])$/.exec(text.trim()) ?? [];
-  const seconds = Number(amount) * (UNITS[unit] ?? 0);
-  if (seconds === 0) throw new CliError(`--grace takes a duration like 7d, 12h, 30m or 45s (got "${text}")`);
-  return seconds;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-}
 
 function formatGrace(seconds: number): string {
   for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) if (seconds % size === 0) return `${seconds / size}${unit}`;
@@ -33,7 +16,7 @@ export const gitCleanup = defineCommand({
               [--json]                    the grace period (7d, 12h, 30m; default GIT_ORPHAN_GRACE_SECONDS)`,
   options: { 'dry-run': { type: 'boolean' }, grace: { type: 'string' } },
   async run(ctx, flags) {
-    const graceSeconds = flags.grace !== undefined ? parseDuration(flags.grace) : 0;
+    const graceSeconds = flags.grace !== undefined ? parseDuration(flags.grace, '--grace') : 0;
     const dryRun = flags['dry-run'] === true;
     // Sizing and removing many repositories can take a while.
     const result = await ctx.rpc.send(Rpc.gitRepoCleanup, { dryRun, graceSeconds: BigInt(graceSeconds) }, { timeoutMs: 120_000 });

@@ -3,6 +3,7 @@ import { gitProgressSubject, gitV1, Rpc } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
 import type { CliContext } from '../cli-context';
 import type { CliCommand } from '../command';
+import { ProgressLine } from '../progress/progress-line';
 
 // Every repository on the volume, each under its app lock: long on a big volume.
 const RESET_TIMEOUT_MS = 30 * 60_000;
@@ -16,24 +17,19 @@ const ACTION_LABEL: Record<string, string> = {
   skipped_busy: 'skipped (busy)',
 };
 
-// Repositories checked so far, with a rate and an ETA: a line on a terminal, JSON lines with --json.
+// Repositories checked so far, with a rate and an ETA, as git-service reports them.
 async function withRepoProgress<T>(ctx: CliContext, json: boolean, work: (subject: string) => Promise<T>): Promise<T> {
   const subject = gitProgressSubject(randomBytes(12).toString('base64url'));
-  const started = Date.now();
-  const show = !json && process.stderr.isTTY;
+  const progress = new ProgressLine('git reset', 'repositories', json);
   const unsubscribe = ctx.subscribe(subject, (data) => {
     const p = fromBinary(gitV1.RepoResetProgressSchema, data);
-    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-    const rate = p.done / seconds;
-    const etaS = rate > 0 ? Math.max(0, Math.round((p.total - p.done) / rate)) : null;
-    if (json) process.stderr.write(`${JSON.stringify({ progress: 'git reset', unit: 'repositories', done: p.done, total: p.total, ratePerS: Math.round(rate * 10) / 10, etaS })}\n`);
-    else if (show) process.stderr.write(`\r\x1b[Kgit reset: ${p.done} of ${p.total} repositories, ${rate.toFixed(1)}/s${etaS === null ? '' : `, ETA ${etaS} s`}`);
+    progress.update(p.done, p.total);
   });
   try {
     return await work(subject);
   } finally {
     unsubscribe();
-    if (show) process.stderr.write('\r\x1b[K');
+    progress.end();
   }
 }
 

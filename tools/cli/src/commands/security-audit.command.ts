@@ -1,6 +1,6 @@
 import { Rpc } from '@overskill/contracts';
 import type { CliCommand } from '../command';
-import { withProgress } from './backup.command';
+import { withProgress } from '../progress/backup-progress';
 
 // npm audit against a slow registry plus every repository's history: minutes on a large volume.
 const AUDIT_TIMEOUT_MS = 15 * 60_000;

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { commonV1, SERVICE_NAMES, sqlLoggingSubject, type ServiceName } from '@overskill/contracts';
 import { defineCommand } from '../command';
 import { CliError } from '../cli-context';
-import { parseDuration } from './git-cleanup.command';
+import { parseDuration } from '../progress/units';
 
 // Replicas answer at once; a second is plenty on a loaded machine and bounds the wait.
 const GATHER_MS = 1000;
@@ -22,7 +22,7 @@ export const sqlLoggingCommand = defineCommand({
       throw new CliError(`db sql-logging: no service "${values.service}"; one of ${SERVICE_NAMES.join(', ')}`);
     }
     if (state === 'off' && values.for !== undefined) throw new CliError('db sql-logging off takes no --for');
-    const seconds = values.for === undefined ? 600 : durationOf(values.for);
+    const seconds = values.for === undefined ? 600 : parseDuration(values.for, '--for');
     if (seconds < 1 || seconds > MAX_SECONDS) throw new CliError(`db sql-logging: --for is 1s to 24h, got ${values.for}`);
     const services = values.service ? [values.service as ServiceName] : SERVICE_NAMES;
     const request = toBinary(commonV1.SqlLoggingSetRequestSchema, create(commonV1.SqlLoggingSetRequestSchema, { enabled: state === 'on', seconds }));
@@ -39,11 +39,3 @@ export const sqlLoggingCommand = defineCommand({
     return { text: [`SQL logging ${state} in ${answers.length} replica${answers.length === 1 ? '' : 's'}:`, ...lines].join('\n'), code };
   },
 });
-
-function durationOf(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new CliError(`db sql-logging: --for takes a duration like 10m, 1h or 90s (got "${text}")`);
-  }
-}

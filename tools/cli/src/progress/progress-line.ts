@@ -10,15 +10,17 @@ export class ProgressLine {
     private readonly json: boolean,
   ) {}
 
-  update(done: number, total: number): void {
+  // `total` 0 = not known yet; `detail` a short note on the last item (e.g. events in a day).
+  update(done: number, total: number, detail = ''): void {
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
     const rate = done / seconds;
     const etaS = total > done && rate > 0 ? Math.round((total - done) / rate) : 0;
     if (this.json) {
-      process.stderr.write(`${JSON.stringify({ progress: this.label, unit: this.unit, done, total, ratePerS: Math.round(rate), etaS })}\n`);
+      const line = { progress: this.label, unit: this.unit, done, total, ratePerS: Math.round(rate * 10) / 10, etaS, ...(detail ? { detail } : {}) };
+      process.stderr.write(`${JSON.stringify(line)}\n`);
     } else if (this.tty) {
-      const of = total > 0 ? ` of ~${total}` : '';
-      process.stderr.write(`\r\x1b[K${this.label}: ${done}${of} ${this.unit}, ${Math.round(rate)}/s, ETA ${etaS} s`);
+      const of = total > 0 ? ` of ${total}` : '';
+      process.stderr.write(`\r\x1b[K${this.label}: ${done}${of} ${this.unit}, ${rate.toFixed(1)}/s, ETA ${etaS} s${detail ? ` (${detail})` : ''}`);
     }
   }
 
