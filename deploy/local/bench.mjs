@@ -18,10 +18,13 @@ async function main() {
   const started = Date.now();
   await step('benchmarks', () =>
     runCommand(path.join(REPO_ROOT, 'node_modules/.bin/jest'), [
-      '--config', 'tests/bench/jest.bench.config.js',
-      '--rootDir', '.',
+      '--config',
+      'tests/bench/jest.bench.config.js',
+      '--rootDir',
+      '.',
       '--runInBand',
-      '--testMatch', '<rootDir>/tests/bench/**/*.bench.ts',
+      '--testMatch',
+      '<rootDir>/tests/bench/**/*.bench.ts',
       '--passWithNoTests',
       ...process.argv.slice(2),
     ]),
@@ -35,6 +38,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`\nnpm run bench: ${error instanceof StepFailedError ? error.message : error?.stack ?? error}`);
+  console.error(`\nnpm run bench: ${error instanceof StepFailedError ? error.message : (error?.stack ?? error)}`);
   process.exit(1);
 });

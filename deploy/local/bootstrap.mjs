@@ -61,10 +61,7 @@ class BootstrapError extends Error {}
 
 function aptCommandLine(aptPackages, sudo) {
   const prefix = sudo ? 'sudo ' : '';
-  return (
-    `${prefix}apt-get update && ` +
-    `${prefix}env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${aptPackages.join(' ')}`
-  );
+  return `${prefix}apt-get update && ` + `${prefix}env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${aptPackages.join(' ')}`;
 }
 
 // How to run a command as root: directly, through passwordless sudo, or not at all.
@@ -111,9 +108,7 @@ export function ensureOsPackages(names) {
   const aptPackages = [...new Set(missing.flatMap((name) => OS_PACKAGES[name].apt))];
   console.log(`bootstrap: missing OS packages: ${aptPackages.join(', ')}`);
   if (!isExecutable('/usr/bin/apt-get')) {
-    throw new BootstrapError(
-      `apt-get is not available on this machine: install ${aptPackages.join(', ')} with your package manager, then run this again`,
-    );
+    throw new BootstrapError(`apt-get is not available on this machine: install ${aptPackages.join(', ')} with your package manager, then run this again`);
   }
   const asRoot = privilegeRunner();
   if (!asRoot) {
@@ -158,7 +153,9 @@ export function ensureNodeModules() {
   const lock = mtimeMs(path.join(REPO_ROOT, 'package-lock.json'));
   if (installedLock !== undefined && lock !== undefined && lock <= installedLock) return;
 
-  console.log(installedLock === undefined ? 'bootstrap: node_modules missing, running npm install' : 'bootstrap: package-lock.json changed, running npm install');
+  console.log(
+    installedLock === undefined ? 'bootstrap: node_modules missing, running npm install' : 'bootstrap: package-lock.json changed, running npm install',
+  );
   const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (result.error) throw new BootstrapError(`could not run npm: ${result.error.message}`);
   if (result.status !== 0) throw new BootstrapError(`npm install failed with exit code ${result.status} (see above)`);

@@ -69,7 +69,8 @@ function buildConsole() {
   precompress(path.join(DIST, 'services', 'console', 'assets'));
   const report = consoleSizeReport(path.join(DIST, 'services', 'console'));
   fs.writeFileSync(path.join(DIST, 'services', 'console-size.json'), `${JSON.stringify(report, null, 2)}\n`);
-  if (report.initialGzipBytes > report.budgetGzipBytes) throw new Error(`the console's initial JavaScript is ${kb(report.initialGzipBytes)} gzipped, over the ${kb(report.budgetGzipBytes)} budget`);
+  if (report.initialGzipBytes > report.budgetGzipBytes)
+    throw new Error(`the console's initial JavaScript is ${kb(report.initialGzipBytes)} gzipped, over the ${kb(report.budgetGzipBytes)} budget`);
   return `console -> dist/services/console (initial JS ${kb(report.initialGzipBytes)} gzipped of ${kb(report.budgetGzipBytes)}, all JS ${kb(report.totalGzipBytes)})`;
 }
 
@@ -81,7 +82,10 @@ function precompress(dir) {
   for (const file of fs.readdirSync(dir)) {
     if (!/\.(js|css|svg|json|html)$/.test(file)) continue;
     const body = fs.readFileSync(path.join(dir, file));
-    fs.writeFileSync(path.join(dir, `${file}.br`), zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }));
+    fs.writeFileSync(
+      path.join(dir, `${file}.br`),
+      zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    );
     fs.writeFileSync(path.join(dir, `${file}.gz`), zlib.gzipSync(body, { level: 9 }));
   }
 }
@@ -91,7 +95,10 @@ export function consoleSizeReport(dir) {
   const gz = (file) => zlib.gzipSync(fs.readFileSync(path.join(dir, file)), { level: 9 }).length;
   // What the page loads before any interaction: the entry module and the chunks it preloads.
   const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
-  const all = fs.readdirSync(path.join(dir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`);
+  const all = fs
+    .readdirSync(path.join(dir, 'assets'))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => `assets/${f}`);
   return {
     initialFiles: initial,
     initialGzipBytes: initial.reduce((sum, f) => sum + gz(f), 0),

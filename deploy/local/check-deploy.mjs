@@ -43,55 +43,141 @@ const PATHS = {
 
 // Alerts the operations guides require; deleting one is a failure.
 const REQUIRED_ALERTS = [
-  'HostCpuUsageCritical', 'HostCpuUsageHigh', 'HostMemoryUsageCritical', 'HostMemoryUsageHigh',
-  'HostDiskUsageCritical', 'HostDiskUsageHigh', 'ServiceDown', 'ServiceMissing',
-  'PostgresConnectionDown', 'RedisConnectionDown', 'NatsConnectionDown',
-  'HttpErrorRateCritical', 'HttpErrorRateHigh', 'HttpLatencyP95High', 'HttpLatencyP95Critical',
-  'AiCacheHitRateLow', 'GithubRateLimitLow', 'TaskQueueBacklogHigh', 'RunQueuePendingHigh',
-  'FullBackupStale', 'DatabaseBackupStale', 'BackupNeverSucceeded', 'RestoreDrillStale', 'RestoreDrillNeverPassed', 'RestoreDrillFailed',
+  'HostCpuUsageCritical',
+  'HostCpuUsageHigh',
+  'HostMemoryUsageCritical',
+  'HostMemoryUsageHigh',
+  'HostDiskUsageCritical',
+  'HostDiskUsageHigh',
+  'ServiceDown',
+  'ServiceMissing',
+  'PostgresConnectionDown',
+  'RedisConnectionDown',
+  'NatsConnectionDown',
+  'HttpErrorRateCritical',
+  'HttpErrorRateHigh',
+  'HttpLatencyP95High',
+  'HttpLatencyP95Critical',
+  'AiCacheHitRateLow',
+  'GithubRateLimitLow',
+  'TaskQueueBacklogHigh',
+  'RunQueuePendingHigh',
+  'FullBackupStale',
+  'DatabaseBackupStale',
+  'BackupNeverSucceeded',
+  'RestoreDrillStale',
+  'RestoreDrillNeverPassed',
+  'RestoreDrillFailed',
 ];
 
 const REQUIRED_DASHBOARDS = ['System Overview', 'Application Metrics', 'Database Performance', 'Security'];
 
 // Secrets docker-compose.prod.yml must require with ${VAR:?message}.
-const REQUIRED_SECRETS = ['ANTHROPIC_API_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'GITHUB_TOKEN',
-  'GITHUB_WEBHOOK_SECRET', 'BACKUP_AGE_RECIPIENTS', 'GRAFANA_ADMIN_PASSWORD', 'ALERTMANAGER_WEBHOOK_URL'];
+const REQUIRED_SECRETS = [
+  'ANTHROPIC_API_KEY',
+  'POSTGRES_PASSWORD',
+  'REDIS_PASSWORD',
+  'GITHUB_TOKEN',
+  'GITHUB_WEBHOOK_SECRET',
+  'BACKUP_AGE_RECIPIENTS',
+  'GRAFANA_ADMIN_PASSWORD',
+  'ALERTMANAGER_WEBHOOK_URL',
+];
 
 // Metric names that are not in docs/conventions.md but are standard: Prometheus itself,
 // prom-client's default metrics, node-exporter, postgres-exporter and redis-exporter.
 const STANDARD_METRICS = new Set([
   // Prometheus
-  'up', 'ALERTS', 'ALERTS_FOR_STATE', 'scrape_duration_seconds', 'scrape_samples_scraped',
+  'up',
+  'ALERTS',
+  'ALERTS_FOR_STATE',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
   // prom-client collectDefaultMetrics()
-  'process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total',
-  'process_start_time_seconds', 'process_resident_memory_bytes', 'process_virtual_memory_bytes',
-  'process_heap_bytes', 'process_open_fds', 'process_max_fds',
-  'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_min_seconds', 'nodejs_eventloop_lag_max_seconds',
-  'nodejs_eventloop_lag_mean_seconds', 'nodejs_eventloop_lag_stddev_seconds',
-  'nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p90_seconds', 'nodejs_eventloop_lag_p99_seconds',
-  'nodejs_active_resources', 'nodejs_active_resources_total', 'nodejs_active_handles', 'nodejs_active_handles_total',
-  'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes',
-  'nodejs_external_memory_bytes', 'nodejs_heap_space_size_total_bytes', 'nodejs_heap_space_size_used_bytes',
-  'nodejs_heap_space_size_available_bytes', 'nodejs_version_info',
-  'nodejs_gc_duration_seconds_bucket', 'nodejs_gc_duration_seconds_sum', 'nodejs_gc_duration_seconds_count',
+  'process_cpu_user_seconds_total',
+  'process_cpu_system_seconds_total',
+  'process_cpu_seconds_total',
+  'process_start_time_seconds',
+  'process_resident_memory_bytes',
+  'process_virtual_memory_bytes',
+  'process_heap_bytes',
+  'process_open_fds',
+  'process_max_fds',
+  'nodejs_eventloop_lag_seconds',
+  'nodejs_eventloop_lag_min_seconds',
+  'nodejs_eventloop_lag_max_seconds',
+  'nodejs_eventloop_lag_mean_seconds',
+  'nodejs_eventloop_lag_stddev_seconds',
+  'nodejs_eventloop_lag_p50_seconds',
+  'nodejs_eventloop_lag_p90_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests',
+  'nodejs_active_requests_total',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_external_memory_bytes',
+  'nodejs_heap_space_size_total_bytes',
+  'nodejs_heap_space_size_used_bytes',
+  'nodejs_heap_space_size_available_bytes',
+  'nodejs_version_info',
+  'nodejs_gc_duration_seconds_bucket',
+  'nodejs_gc_duration_seconds_sum',
+  'nodejs_gc_duration_seconds_count',
   // node-exporter
-  'node_cpu_seconds_total', 'node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes',
-  'node_filesystem_avail_bytes', 'node_filesystem_size_bytes', 'node_filesystem_free_bytes',
-  'node_load1', 'node_load5', 'node_load15', 'node_disk_read_bytes_total', 'node_disk_written_bytes_total',
-  'node_disk_io_time_seconds_total', 'node_network_receive_bytes_total', 'node_network_transmit_bytes_total',
-  'node_network_receive_errs_total', 'node_network_transmit_errs_total', 'node_uname_info',
-  'node_boot_time_seconds', 'node_time_seconds',
+  'node_cpu_seconds_total',
+  'node_memory_MemAvailable_bytes',
+  'node_memory_MemTotal_bytes',
+  'node_filesystem_avail_bytes',
+  'node_filesystem_size_bytes',
+  'node_filesystem_free_bytes',
+  'node_load1',
+  'node_load5',
+  'node_load15',
+  'node_disk_read_bytes_total',
+  'node_disk_written_bytes_total',
+  'node_disk_io_time_seconds_total',
+  'node_network_receive_bytes_total',
+  'node_network_transmit_bytes_total',
+  'node_network_receive_errs_total',
+  'node_network_transmit_errs_total',
+  'node_uname_info',
+  'node_boot_time_seconds',
+  'node_time_seconds',
   // postgres-exporter
-  'pg_up', 'pg_stat_activity_count', 'pg_stat_activity_max_tx_duration', 'pg_settings_max_connections',
-  'pg_stat_database_blks_hit', 'pg_stat_database_blks_read', 'pg_stat_database_xact_commit',
-  'pg_stat_database_xact_rollback', 'pg_stat_database_tup_fetched', 'pg_stat_database_tup_returned',
-  'pg_stat_database_tup_inserted', 'pg_stat_database_tup_updated', 'pg_stat_database_tup_deleted',
-  'pg_stat_database_deadlocks', 'pg_stat_database_temp_files', 'pg_stat_database_temp_bytes',
-  'pg_database_size_bytes', 'pg_locks_count',
+  'pg_up',
+  'pg_stat_activity_count',
+  'pg_stat_activity_max_tx_duration',
+  'pg_settings_max_connections',
+  'pg_stat_database_blks_hit',
+  'pg_stat_database_blks_read',
+  'pg_stat_database_xact_commit',
+  'pg_stat_database_xact_rollback',
+  'pg_stat_database_tup_fetched',
+  'pg_stat_database_tup_returned',
+  'pg_stat_database_tup_inserted',
+  'pg_stat_database_tup_updated',
+  'pg_stat_database_tup_deleted',
+  'pg_stat_database_deadlocks',
+  'pg_stat_database_temp_files',
+  'pg_stat_database_temp_bytes',
+  'pg_database_size_bytes',
+  'pg_locks_count',
   // redis-exporter
-  'redis_up', 'redis_memory_used_bytes', 'redis_memory_max_bytes', 'redis_keyspace_hits_total',
-  'redis_keyspace_misses_total', 'redis_rdb_last_save_timestamp_seconds', 'redis_commands_processed_total',
-  'redis_evicted_keys_total', 'redis_expired_keys_total', 'redis_connected_clients', 'redis_db_keys',
+  'redis_up',
+  'redis_memory_used_bytes',
+  'redis_memory_max_bytes',
+  'redis_keyspace_hits_total',
+  'redis_keyspace_misses_total',
+  'redis_rdb_last_save_timestamp_seconds',
+  'redis_commands_processed_total',
+  'redis_evicted_keys_total',
+  'redis_expired_keys_total',
+  'redis_connected_clients',
+  'redis_db_keys',
 ]);
 // Labels Prometheus adds to every scraped series.
 const TARGET_LABELS = ['job', 'instance', 'service'];
@@ -103,14 +189,26 @@ class CheckFailure extends Error {}
 /** Collects problems inside one check; the check fails if any were recorded. */
 class Problems {
   list = [];
-  add(msg) { this.list.push(msg); }
-  expect(cond, msg) { if (!cond) this.add(msg); return !!cond; }
+  add(msg) {
+    this.list.push(msg);
+  }
+  expect(cond, msg) {
+    if (!cond) this.add(msg);
+    return !!cond;
+  }
 }
 
 const read = (file) => fs.readFileSync(file, 'utf8');
 const exists = (file) => fs.existsSync(file);
 const short = (file) => path.relative(ROOT, file);
-const listFiles = (dir, re) => (exists(dir) ? fs.readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f)) : []);
+const listFiles = (dir, re) =>
+  exists(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => re.test(f))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
 
 function walk(dir, re) {
   const out = [];
@@ -133,14 +231,23 @@ function runAsync(cmd, args, opts = {}) {
     const child = spawn(cmd, args, { cwd: ROOT, ...opts });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', (err) => resolve({ code: -1, stdout, stderr: String(err.message) }));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
 
-const indent = (text, n = 6) => text.trimEnd().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (text, n = 6) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 const tail = (text, lines = 40) => text.trimEnd().split('\n').slice(-lines).join('\n');
 
 function requireTool(p, name, versionArgs, installHint) {
@@ -155,7 +262,9 @@ const yamlLoader = (() => {
     const yaml = createRequire(path.join(ROOT, 'package.json'))('js-yaml');
     const schema = yaml.DEFAULT_SAFE_SCHEMA ?? yaml.DEFAULT_SCHEMA;
     return { name: 'js-yaml', loadAll: (text) => yaml.loadAll(text, null, { schema }) };
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   const probe = run('python3', ['-c', 'import yaml']);
   if (probe.code === 0) {
     return {
@@ -193,10 +302,17 @@ function tableRows(markdown, heading) {
   const rest = markdown.slice(start + heading.length);
   const end = rest.search(/\n## /);
   const section = end < 0 ? rest : rest.slice(0, end);
-  return section.split('\n')
+  return section
+    .split('\n')
     .filter((l) => l.trim().startsWith('|') && !/^\|\s*-/.test(l.trim()))
     .slice(1)
-    .map((l) => l.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim()));
+    .map((l) =>
+      l
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((c) => c.trim()),
+    );
 }
 
 /** Services (port, schema, needs) and metrics (type, labels) from docs/conventions.md. */
@@ -221,7 +337,12 @@ function loadConventions() {
   for (const [nameCol, typeCol = '', labelCol = ''] of tableRows(md, '## Metric names')) {
     const names = [...nameCol.matchAll(/`([a-zA-Z_:][a-zA-Z0-9_:]*)`/g)].map((m) => m[1]);
     const types = typeCol.split('/').map((t) => t.trim());
-    const labels = /^[—-]?$/.test(labelCol) ? [] : labelCol.split(',').map((l) => l.trim().split(/\s/)[0]).filter(Boolean);
+    const labels = /^[—-]?$/.test(labelCol)
+      ? []
+      : labelCol
+          .split(',')
+          .map((l) => l.trim().split(/\s/)[0])
+          .filter(Boolean);
     const known = typeCol !== '';
     names.forEach((name, i) => {
       const type = (types.length === names.length ? types[i] : typeCol) || '';
@@ -242,8 +363,24 @@ function conventionsMetric(conv, name) {
 
 // ---------------------------------------------------------------------------- PromQL
 
-const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring',
-  'group_left', 'group_right', 'inf', 'nan', 'start', 'end', 'atan2']);
+const PROMQL_KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+  'start',
+  'end',
+  'atan2',
+]);
 
 const maskStrings = (s) => s.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
 const stripGrafanaVars = (s) => s.replace(/\$\{[^}]*\}|\$\w+/g, '1m');
@@ -253,10 +390,15 @@ function promqlSelectors(expr) {
   let s = maskStrings(stripGrafanaVars(expr));
   const matchers = [];
   for (const m of s.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)?\s*\{([^{}]*)\}/g)) {
-    const keys = m[2].split(',').map((p) => p.trim()).filter(Boolean).map((p) => p.split(/=~|!~|!=|=/)[0].trim());
+    const keys = m[2]
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => p.split(/=~|!~|!=|=/)[0].trim());
     matchers.push({ name: m[1] ?? null, keys });
   }
-  s = s.replace(/\{[^{}]*\}/g, ' ')
+  s = s
+    .replace(/\{[^{}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   const names = new Set();
@@ -264,7 +406,13 @@ function promqlSelectors(expr) {
     const id = m[0];
     const before = s[m.index - 1];
     if (before && /[0-9.]/.test(before)) continue; // 1e9, 5m
-    if (s.slice(m.index + id.length).trimStart().startsWith('(')) continue; // function or aggregation
+    if (
+      s
+        .slice(m.index + id.length)
+        .trimStart()
+        .startsWith('(')
+    )
+      continue; // function or aggregation
     if (PROMQL_KEYWORDS.has(id.toLowerCase())) continue;
     names.add(id);
   }
@@ -302,7 +450,12 @@ function markdownAnchors(file) {
     if (inFence) continue;
     const h = line.match(/^#{1,6}\s+(.+?)\s*#*\s*$/);
     if (h) {
-      const base = h[1].toLowerCase().replace(/[`*_~]/g, '').replace(/[^\p{L}\p{N}\s-]/gu, '').trim().replace(/\s/g, '-');
+      const base = h[1]
+        .toLowerCase()
+        .replace(/[`*_~]/g, '')
+        .replace(/[^\p{L}\p{N}\s-]/gu, '')
+        .trim()
+        .replace(/\s/g, '-');
       const n = seen.get(base) ?? 0;
       anchors.add(n === 0 ? base : `${base}-${n}`);
       seen.set(base, n + 1);
@@ -353,7 +506,10 @@ check('promtool check config deploy/prometheus/prometheus.yml', (p) => {
   for (const s of conv.services.values()) {
     p.expect(targets.get(s.name) === s.port, `overskill job: ${s.name} must be scraped on port ${s.port} (found ${targets.get(s.name) ?? 'none'})`);
   }
-  p.expect((job.relabel_configs ?? []).some((r) => r.target_label === 'service'), 'overskill job must set the `service` label on its targets');
+  p.expect(
+    (job.relabel_configs ?? []).some((r) => r.target_label === 'service'),
+    'overskill job must set the `service` label on its targets',
+  );
   const jobs = (cfg.scrape_configs ?? []).map((j) => j.job_name);
   p.expect(jobs.includes('node-exporter'), 'no node-exporter scrape job');
 });
@@ -436,11 +592,18 @@ check('alertmanager: routing, receivers, inhibition, webhook rendering', (p) => 
   const routes = [cfg.route, ...(cfg.route?.routes ?? [])].filter(Boolean);
   for (const r of routes) p.expect(receivers.has(r.receiver), `route receiver "${r.receiver}" is not defined`);
   for (const sev of ['critical', 'warning']) {
-    p.expect((cfg.route?.routes ?? []).some((r) => (r.matchers ?? []).some((m) => new RegExp(`^severity\\s*=\\s*"?${sev}"?$`).test(m))),
-      `no route for severity=${sev}`);
+    p.expect(
+      (cfg.route?.routes ?? []).some((r) => (r.matchers ?? []).some((m) => new RegExp(`^severity\\s*=\\s*"?${sev}"?$`).test(m))),
+      `no route for severity=${sev}`,
+    );
   }
-  p.expect((cfg.inhibit_rules ?? []).some((r) => JSON.stringify(r.source_matchers ?? r.source_match).includes('critical')
-    && JSON.stringify(r.target_matchers ?? r.target_match).includes('warning')), 'no inhibit rule from critical to warning');
+  p.expect(
+    (cfg.inhibit_rules ?? []).some(
+      (r) =>
+        JSON.stringify(r.source_matchers ?? r.source_match).includes('critical') && JSON.stringify(r.target_matchers ?? r.target_match).includes('warning'),
+    ),
+    'no inhibit rule from critical to warning',
+  );
   p.expect(read(PATHS.alertmanagerConfig).includes('ALERTMANAGER_WEBHOOK_URL'), 'webhook placeholder for ALERTMANAGER_WEBHOOK_URL missing');
 
   // Render the config the way the container does, with a URL that needs escaping.
@@ -456,7 +619,10 @@ check('alertmanager: routing, receivers, inhibition, webhook rendering', (p) => 
       if (run('amtool', ['--version']).code === 0) {
         const chk = run('amtool', ['check-config', out]);
         p.expect(chk.code === 0, `amtool check-config (rendered) failed:\n${indent(tail(chk.stdout + chk.stderr))}`);
-        for (const [sev, receiver] of [['critical', 'overskill-critical'], ['warning', 'overskill-warning']]) {
+        for (const [sev, receiver] of [
+          ['critical', 'overskill-critical'],
+          ['warning', 'overskill-warning'],
+        ]) {
           const rt = run('amtool', ['config', 'routes', 'test', `--config.file=${out}`, `severity=${sev}`, 'alertname=Test']);
           p.expect(rt.stdout.trim() === receiver, `severity=${sev} routes to "${rt.stdout.trim()}", expected ${receiver}`);
         }
@@ -477,7 +643,10 @@ check('grafana: provisioning and dashboards (metric names from docs/conventions.
   p.expect(uids.has('prometheus'), 'no Prometheus datasource with uid "prometheus"');
   p.expect(uids.has('jaeger'), 'no Jaeger datasource with uid "jaeger"');
   const providers = listFiles(PATHS.grafanaProviders, /\.ya?ml$/).flatMap((f) => loadYaml(f).providers ?? []);
-  p.expect(providers.some((pr) => pr.type === 'file' && pr.options?.path), 'no file dashboard provider');
+  p.expect(
+    providers.some((pr) => pr.type === 'file' && pr.options?.path),
+    'no file dashboard provider',
+  );
 
   const dashboards = listFiles(PATHS.grafanaDashboards, /\.json$/);
   const titles = [];
@@ -485,7 +654,12 @@ check('grafana: provisioning and dashboards (metric names from docs/conventions.
   const dashUids = new Set();
   for (const file of dashboards) {
     let d;
-    try { d = JSON.parse(read(file)); } catch (err) { p.add(`${short(file)}: invalid JSON: ${err.message}`); continue; }
+    try {
+      d = JSON.parse(read(file));
+    } catch (err) {
+      p.add(`${short(file)}: invalid JSON: ${err.message}`);
+      continue;
+    }
     const where = short(file);
     titles.push(d.title ?? '');
     p.expect(d.uid && !dashUids.has(d.uid), `${where}: missing or duplicate uid`);
@@ -511,7 +685,7 @@ check('grafana: provisioning and dashboards (metric names from docs/conventions.
     }
     for (const v of d.templating?.list ?? []) {
       if (v.type !== 'query') continue;
-      const q = typeof v.query === 'string' ? v.query : v.query?.query ?? '';
+      const q = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
       const m = q.match(/^label_values\((.*),\s*([A-Za-z_]\w*)\)$/) ?? q.match(/^query_result\((.*)\)$/);
       if (p.expect(m, `${where} variable ${v.name}: unsupported query "${q}"`)) {
         checkPromql(conv, m[1], `${where} variable ${v.name}`, p);
@@ -519,7 +693,11 @@ check('grafana: provisioning and dashboards (metric names from docs/conventions.
       }
     }
   }
-  for (const want of REQUIRED_DASHBOARDS) p.expect(titles.some((t) => t.includes(want)), `no dashboard titled "${want}"`);
+  for (const want of REQUIRED_DASHBOARDS)
+    p.expect(
+      titles.some((t) => t.includes(want)),
+      `no dashboard titled "${want}"`,
+    );
   checkPromqlSyntax(queries, p);
 });
 
@@ -555,10 +733,15 @@ function envExample() {
 }
 
 function throwawayEnv(vars, omit) {
-  return [...vars].filter(([k]) => k !== omit).map(([k, v]) => {
-    if (v !== '') return `${k}=${v}`;
-    return /URL$/.test(k) ? `${k}=https://check-deploy.invalid/${k}` : `${k}=check-deploy-${k.toLowerCase()}`;
-  }).join('\n') + '\n';
+  return (
+    [...vars]
+      .filter(([k]) => k !== omit)
+      .map(([k, v]) => {
+        if (v !== '') return `${k}=${v}`;
+        return /URL$/.test(k) ? `${k}=https://check-deploy.invalid/${k}` : `${k}=check-deploy-${k.toLowerCase()}`;
+      })
+      .join('\n') + '\n'
+  );
 }
 
 const composeEnv = (home) => ({ PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
@@ -588,12 +771,16 @@ check('docker-compose -f docker-compose.prod.yml config', async (p) => {
     checkComposeModel(loadYaml(resolvedFile), p);
 
     // Each required secret, when missing, must stop compose and be named.
-    const results = await Promise.all([...required].map(async (v) => {
-      const f = path.join(tmp, `env-without-${v}`);
-      fs.writeFileSync(f, throwawayEnv(vars, v));
-      const res = await runAsync('docker-compose', ['--env-file', f, '-f', short(PATHS.compose), '--project-directory', ROOT, 'config', '-q'], { env: composeEnv(tmp) });
-      return { v, res };
-    }));
+    const results = await Promise.all(
+      [...required].map(async (v) => {
+        const f = path.join(tmp, `env-without-${v}`);
+        fs.writeFileSync(f, throwawayEnv(vars, v));
+        const res = await runAsync('docker-compose', ['--env-file', f, '-f', short(PATHS.compose), '--project-directory', ROOT, 'config', '-q'], {
+          env: composeEnv(tmp),
+        });
+        return { v, res };
+      }),
+    );
     for (const { v, res } of results) {
       p.expect(res.code !== 0 && res.stderr.includes(v), `docker-compose config accepts a missing ${v}; it must fail naming it`);
     }
@@ -602,7 +789,16 @@ check('docker-compose -f docker-compose.prod.yml config', async (p) => {
   }
 });
 
-const SECRETS = ['ANTHROPIC_API_KEY', 'OPENROUTER_API_KEY', 'OPENAI_API_KEY', 'GITHUB_TOKEN', 'GITHUB_WEBHOOK_SECRET', 'DATABASE_URL', 'BACKUP_AGE_IDENTITY', 'POSTGRES_PASSWORD'];
+const SECRETS = [
+  'ANTHROPIC_API_KEY',
+  'OPENROUTER_API_KEY',
+  'OPENAI_API_KEY',
+  'GITHUB_TOKEN',
+  'GITHUB_WEBHOOK_SECRET',
+  'DATABASE_URL',
+  'BACKUP_AGE_IDENTITY',
+  'POSTGRES_PASSWORD',
+];
 
 function volumeTargets(svc) {
   return (svc.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v));
@@ -625,12 +821,18 @@ function checkComposeModel(model, p) {
     p.expect(Boolean(env.REDIS_URL) === s.needsRedis, `${where}: REDIS_URL ${s.needsRedis ? 'missing' : 'must not be set'}`);
     const vols = volumeTargets(svc);
     if (s.needsWorkspaces) {
-      p.expect(env.WORKSPACES_DIR && vols.some((v) => v.source === 'workspaces' && v.target === env.WORKSPACES_DIR), `${where}: must mount the workspaces volume at WORKSPACES_DIR`);
+      p.expect(
+        env.WORKSPACES_DIR && vols.some((v) => v.source === 'workspaces' && v.target === env.WORKSPACES_DIR),
+        `${where}: must mount the workspaces volume at WORKSPACES_DIR`,
+      );
     } else {
       p.expect(!vols.some((v) => v.source === 'workspaces'), `${where}: must not mount workspaces`);
     }
     if (s.needsBackupDir) {
-      p.expect(env.BACKUP_DIR && vols.some((v) => v.source === 'backups' && v.target === env.BACKUP_DIR), `${where}: must mount the backups volume at BACKUP_DIR`);
+      p.expect(
+        env.BACKUP_DIR && vols.some((v) => v.source === 'backups' && v.target === env.BACKUP_DIR),
+        `${where}: must mount the backups volume at BACKUP_DIR`,
+      );
     }
     p.expect(svc.healthcheck?.test && !svc.healthcheck.disable, `${where}: healthcheck missing`);
     p.expect(['always', 'unless-stopped', 'on-failure'].includes(svc.restart), `${where}: restart policy missing`);
@@ -644,24 +846,45 @@ function checkComposeModel(model, p) {
 
   const migrate = services.migrate;
   if (p.expect(migrate, 'compose: migrate service missing')) {
-    const owners = [...conv.services.values()].filter((s) => s.ownsSchema).map((s) => s.name).sort();
+    const owners = [...conv.services.values()]
+      .filter((s) => s.ownsSchema)
+      .map((s) => s.name)
+      .sort();
     p.expect(JSON.stringify(migrate.command) === JSON.stringify(['migrate', 'up']), 'compose migrate: command must be ["migrate", "up"]');
-    p.expect(String(migrate.environment?.MIGRATE_SERVICES ?? '').split(/\s+/).sort().join() === owners.join(), `compose migrate: MIGRATE_SERVICES must be ${owners.join(' ')}`);
+    p.expect(
+      String(migrate.environment?.MIGRATE_SERVICES ?? '')
+        .split(/\s+/)
+        .sort()
+        .join() === owners.join(),
+      `compose migrate: MIGRATE_SERVICES must be ${owners.join(' ')}`,
+    );
     p.expect(migrate.depends_on?.postgres?.condition === 'service_healthy', 'compose migrate: must wait for postgres to be healthy');
     p.expect(migrate.restart === 'no', 'compose migrate: restart must be "no"');
   }
   const img = (n) => services[n]?.image ?? '';
   p.expect(/^nats:2\.9/.test(img('nats')), 'compose nats: image nats:2.9');
-  p.expect(['-js', '-sd', '/data', '-m', '8222'].every((a) => (services.nats?.command ?? []).includes(a)), 'compose nats: command must include -js -sd /data -m 8222');
+  p.expect(
+    ['-js', '-sd', '/data', '-m', '8222'].every((a) => (services.nats?.command ?? []).includes(a)),
+    'compose nats: command must include -js -sd /data -m 8222',
+  );
   // postgres:15 itself, or an image built from it (archive_command's tools added).
   const pgDockerfile = services.postgres?.build?.dockerfile;
   const pgBase = pgDockerfile ? (/^FROM\s+(\S+)/m.exec(read(path.join(ROOT, pgDockerfile)))?.[1] ?? '') : img('postgres');
   p.expect(/^postgres:15/.test(pgBase), 'compose postgres: image postgres:15 (or built FROM postgres:15)');
   const pgCommand = (services.postgres?.command ?? []).join(' ');
-  p.expect(/archive_mode=on/.test(pgCommand) && /archive_command=\S*wal-archive\.sh/.test(pgCommand), 'compose postgres: WAL archiving on through wal-archive.sh (point-in-time restore)');
+  p.expect(
+    /archive_mode=on/.test(pgCommand) && /archive_command=\S*wal-archive\.sh/.test(pgCommand),
+    'compose postgres: WAL archiving on through wal-archive.sh (point-in-time restore)',
+  );
   p.expect(/^redis:7/.test(img('redis')), 'compose redis: image redis:7');
-  p.expect(volumeTargets(services.redis ?? {}).some((v) => /deploy\/redis\/redis\.conf$/.test(v.source)), 'compose redis: must mount deploy/redis/redis.conf');
-  p.expect(volumeTargets(services.nginx ?? {}).some((v) => /deploy\/nginx\/nginx\.conf$/.test(v.source)), 'compose nginx: must mount deploy/nginx/nginx.conf');
+  p.expect(
+    volumeTargets(services.redis ?? {}).some((v) => /deploy\/redis\/redis\.conf$/.test(v.source)),
+    'compose redis: must mount deploy/redis/redis.conf',
+  );
+  p.expect(
+    volumeTargets(services.nginx ?? {}).some((v) => /deploy\/nginx\/nginx\.conf$/.test(v.source)),
+    'compose nginx: must mount deploy/nginx/nginx.conf',
+  );
   p.expect(services.jaeger?.environment?.COLLECTOR_OTLP_ENABLED === 'true', 'compose jaeger: COLLECTOR_OTLP_ENABLED must be true');
   for (const n of ['prometheus', 'alertmanager', 'grafana', 'jaeger', 'node-exporter', 'nginx', 'postgres-exporter', 'redis-exporter']) {
     p.expect(services[n], `compose: ${n} service missing`);
@@ -708,11 +931,17 @@ check('kubernetes manifests parse and are complete', (p) => {
     const tpl = dep.spec?.template ?? {};
     const c = (tpl.spec?.containers ?? [])[0] ?? {};
     const ann = tpl.metadata?.annotations ?? {};
-    p.expect(ann['prometheus.io/scrape'] === 'true' && String(ann['prometheus.io/port']) === String(s.port), `${where}: prometheus.io/scrape and port ${s.port} annotations required`);
+    p.expect(
+      ann['prometheus.io/scrape'] === 'true' && String(ann['prometheus.io/port']) === String(s.port),
+      `${where}: prometheus.io/scrape and port ${s.port} annotations required`,
+    );
     p.expect(c.readinessProbe?.httpGet?.path === '/health/ready', `${where}: readinessProbe must GET /health/ready`);
     p.expect(c.livenessProbe?.httpGet?.path === '/health/live', `${where}: livenessProbe must GET /health/live`);
     p.expect(c.resources?.requests && c.resources?.limits, `${where}: resources requests and limits required`);
-    p.expect((c.ports ?? []).some((pt) => pt.containerPort === s.port), `${where}: containerPort ${s.port} required`);
+    p.expect(
+      (c.ports ?? []).some((pt) => pt.containerPort === s.port),
+      `${where}: containerPort ${s.port} required`,
+    );
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));
     p.expect(env.SERVICE?.value === s.name, `${where}: env SERVICE=${s.name} required`);
     p.expect(String(env.PORT?.value) === String(s.port), `${where}: env PORT=${s.port} required`);
@@ -726,21 +955,45 @@ check('kubernetes manifests parse and are complete', (p) => {
     if (s.needsWorkspaces) p.expect(mounts.includes(config?.data?.WORKSPACES_DIR), `${where}: must mount workspaces at WORKSPACES_DIR`);
     if (s.needsBackupDir) p.expect(mounts.includes(config?.data?.BACKUP_DIR), `${where}: must mount backups at BACKUP_DIR`);
     const sel = svc.spec?.selector ?? {};
-    p.expect(Object.entries(sel).every(([k, v]) => tpl.metadata?.labels?.[k] === v) && Object.keys(sel).length > 0, `${where}: Service selector does not match the pod labels`);
+    p.expect(
+      Object.entries(sel).every(([k, v]) => tpl.metadata?.labels?.[k] === v) && Object.keys(sel).length > 0,
+      `${where}: Service selector does not match the pod labels`,
+    );
   }
   const toolRunnerEnv = find('Deployment', 'tool-runner')?.spec?.template?.spec?.containers?.[0]?.env ?? [];
-  p.expect(toolRunnerEnv.every((e) => !SECRETS.includes(e.name)), 'k8s tool-runner: must not receive secrets');
+  p.expect(
+    toolRunnerEnv.every((e) => !SECRETS.includes(e.name)),
+    'k8s tool-runner: must not receive secrets',
+  );
 
   for (const n of ['gateway', 'orchestrator']) {
-    p.expect(docs.some((d) => d.kind === 'HorizontalPodAutoscaler' && d.spec?.scaleTargetRef?.name === n), `k8s: HPA for ${n} missing`);
+    p.expect(
+      docs.some((d) => d.kind === 'HorizontalPodAutoscaler' && d.spec?.scaleTargetRef?.name === n),
+      `k8s: HPA for ${n} missing`,
+    );
   }
-  p.expect(docs.some((d) => d.kind === 'PodDisruptionBudget'), 'k8s: PodDisruptionBudgets missing');
+  p.expect(
+    docs.some((d) => d.kind === 'PodDisruptionBudget'),
+    'k8s: PodDisruptionBudgets missing',
+  );
   const pvcs = docs.filter((d) => d.kind === 'PersistentVolumeClaim');
-  p.expect(pvcs.some((d) => /workspaces/.test(d.metadata.name) && (d.spec?.accessModes ?? []).includes('ReadWriteMany')), 'k8s: ReadWriteMany PVC for workspaces missing');
-  p.expect(pvcs.some((d) => /backups/.test(d.metadata.name)), 'k8s: PVC for backups missing');
+  p.expect(
+    pvcs.some((d) => /workspaces/.test(d.metadata.name) && (d.spec?.accessModes ?? []).includes('ReadWriteMany')),
+    'k8s: ReadWriteMany PVC for workspaces missing',
+  );
+  p.expect(
+    pvcs.some((d) => /backups/.test(d.metadata.name)),
+    'k8s: PVC for backups missing',
+  );
   const job = docs.find((d) => d.kind === 'Job');
-  p.expect(job && JSON.stringify(job.spec?.template?.spec?.containers?.[0]?.args) === JSON.stringify(['migrate', 'up']), 'k8s: migrate Job with args ["migrate", "up"] missing');
-  p.expect(docs.some((d) => d.kind === 'Namespace'), 'k8s: Namespace missing');
+  p.expect(
+    job && JSON.stringify(job.spec?.template?.spec?.containers?.[0]?.args) === JSON.stringify(['migrate', 'up']),
+    'k8s: migrate Job with args ["migrate", "up"] missing',
+  );
+  p.expect(
+    docs.some((d) => d.kind === 'Namespace'),
+    'k8s: Namespace missing',
+  );
 });
 
 check('env.production.example lists every variable once', (p) => {
@@ -783,7 +1036,10 @@ check('Dockerfile, entrypoint and healthcheck', (p) => {
     for (const svc of ['gateway', 'orchestrator']) {
       fs.mkdirSync(path.join(tmp, 'dist/services', svc, 'src'), { recursive: true });
       fs.writeFileSync(path.join(tmp, 'dist/services', svc, 'src/main.js'), `require('fs').appendFileSync(${JSON.stringify(log)}, 'main ${svc}\\n')`);
-      fs.writeFileSync(path.join(tmp, 'dist/services', svc, 'src/migrate.js'), `require('fs').appendFileSync(${JSON.stringify(log)}, 'migrate ${svc} ' + process.argv[2] + '\\n')`);
+      fs.writeFileSync(
+        path.join(tmp, 'dist/services', svc, 'src/migrate.js'),
+        `require('fs').appendFileSync(${JSON.stringify(log)}, 'migrate ${svc} ' + process.argv[2] + '\\n')`,
+      );
     }
     const env = { PATH: process.env.PATH };
     const go = (args, extra = {}) => run('sh', [PATHS.entrypoint, ...args], { cwd: tmp, env: { ...env, ...extra } });
@@ -792,8 +1048,10 @@ check('Dockerfile, entrypoint and healthcheck', (p) => {
     p.expect(go([]).code !== 0, 'entrypoint: serve must fail without SERVICE');
     p.expect(go([], { SERVICE: 'nope' }).code !== 0, 'entrypoint: serve must fail for an unknown SERVICE');
     fs.rmSync(log, { force: true });
-    p.expect(go(['migrate', 'up'], { MIGRATE_SERVICES: 'gateway orchestrator' }).code === 0
-      && calls() === 'migrate gateway up\nmigrate orchestrator up\n', 'entrypoint: migrate up must run each listed migrate.js');
+    p.expect(
+      go(['migrate', 'up'], { MIGRATE_SERVICES: 'gateway orchestrator' }).code === 0 && calls() === 'migrate gateway up\nmigrate orchestrator up\n',
+      'entrypoint: migrate up must run each listed migrate.js',
+    );
     p.expect(go(['migrate', 'up'], { MIGRATE_SERVICES: 'gateway analytics' }).code !== 0, 'entrypoint: migrate must fail when a migrate.js is missing');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -803,14 +1061,29 @@ check('Dockerfile, entrypoint and healthcheck', (p) => {
 check('nginx.conf: gateway upstream, keepalive, body limit, SSE without buffering', (p) => {
   const conf = read(PATHS.nginx).replace(/#[^\n]*/g, '');
   let depth = 0;
-  for (const ch of conf) { if (ch === '{') depth++; if (ch === '}') depth--; p.expect(depth >= 0, 'unbalanced braces'); if (depth < 0) break; }
+  for (const ch of conf) {
+    if (ch === '{') depth++;
+    if (ch === '}') depth--;
+    p.expect(depth >= 0, 'unbalanced braces');
+    if (depth < 0) break;
+  }
   p.expect(depth === 0, 'unbalanced braces');
   const upstream = conf.match(/upstream\s+gateway\s*\{([^}]*)\}/);
-  p.expect(upstream && /server\s+gateway:3000/.test(upstream[1]) && /\bkeepalive\s+\d+/.test(upstream[1]), 'upstream gateway must target gateway:3000 with keepalive');
-  p.expect(/proxy_http_version\s+1\.1/.test(conf) && /proxy_set_header\s+Connection\s+""/.test(conf), 'upstream keepalive needs proxy_http_version 1.1 and an empty Connection header');
+  p.expect(
+    upstream && /server\s+gateway:3000/.test(upstream[1]) && /\bkeepalive\s+\d+/.test(upstream[1]),
+    'upstream gateway must target gateway:3000 with keepalive',
+  );
+  p.expect(
+    /proxy_http_version\s+1\.1/.test(conf) && /proxy_set_header\s+Connection\s+""/.test(conf),
+    'upstream keepalive needs proxy_http_version 1.1 and an empty Connection header',
+  );
   p.expect(/client_max_body_size\s+\d+[km]?;/.test(conf), 'client_max_body_size missing');
   const sse = [...conf.matchAll(/location\s+~\s+(\S+)\s*\{([^}]*)\}/g)].find(([, re]) => {
-    try { return new RegExp(re).test('/api/runs/7b1e0c2a/events') && !new RegExp(re).test('/api/runs/7b1e0c2a'); } catch { return false; }
+    try {
+      return new RegExp(re).test('/api/runs/7b1e0c2a/events') && !new RegExp(re).test('/api/runs/7b1e0c2a');
+    } catch {
+      return false;
+    }
   });
   if (p.expect(sse, 'no location matching /api/runs/<id>/events')) {
     p.expect(/proxy_buffering\s+off/.test(sse[2]), 'SSE location must set proxy_buffering off');
@@ -819,7 +1092,12 @@ check('nginx.conf: gateway upstream, keepalive, body limit, SSE without bufferin
 });
 
 check('redis.conf: memory and persistence settings from the operations guide', (p) => {
-  const lines = new Set(read(PATHS.redis).split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => l && !l.startsWith('#')));
+  const lines = new Set(
+    read(PATHS.redis)
+      .split('\n')
+      .map((l) => l.trim().replace(/\s+/g, ' '))
+      .filter((l) => l && !l.startsWith('#')),
+  );
   for (const want of ['maxmemory 2gb', 'maxmemory-policy allkeys-lru', 'save 900 1', 'save 300 10', 'save 60 10000']) {
     p.expect(lines.has(want), `missing "${want}"`);
   }

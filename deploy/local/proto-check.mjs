@@ -35,8 +35,12 @@ const scratch = mkdtempSync(join(tmpdir(), 'overskill-proto-'));
 try {
   run(['generate', '-o', scratch], 'buf generate');
   const fresh = join(scratch, 'libs/contracts/src/gen');
-  const committed = listFiles(genDir).map((f) => relative(genDir, f)).sort();
-  const generated = listFiles(fresh).map((f) => relative(fresh, f)).sort();
+  const committed = listFiles(genDir)
+    .map((f) => relative(genDir, f))
+    .sort();
+  const generated = listFiles(fresh)
+    .map((f) => relative(fresh, f))
+    .sort();
   const stale = generated.filter((f) => !committed.includes(f) || readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(genDir, f), 'utf8'));
   const orphaned = committed.filter((f) => !generated.includes(f));
   if (stale.length || orphaned.length) {
@@ -52,7 +56,8 @@ try {
 // catches a change that old replicas could not decode.
 let baselineHasProto = false;
 try {
-  baselineHasProto = execFileSync('git', ['ls-tree', '-d', 'main', 'proto'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+  baselineHasProto =
+    execFileSync('git', ['ls-tree', '-d', 'main', 'proto'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
 } catch {
   baselineHasProto = false;
 }

@@ -123,7 +123,11 @@ function killGroup(pid, signal) {
 }
 
 function onUnexpectedExit(record, outcome) {
-  const how = outcome.error ? `could not start: ${outcome.error.message}` : outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
+  const how = outcome.error
+    ? `could not start: ${outcome.error.message}`
+    : outcome.signal
+      ? `was killed by ${outcome.signal}`
+      : `exited with code ${outcome.code}`;
   console.error(`\n✖ ${record.name} ${how}`);
   printLogTail(record.name, record.logFile);
   void shutdown(1);
@@ -243,7 +247,10 @@ const WAL_COPY_DIR = process.env.BACKUP_WAL_COPY_DIR || (process.env.BACKUP_COPY
 function walArchiving(stackLib) {
   const walDirs = [path.join(BACKUP_DIR, 'wal'), WAL_COPY_DIR].filter(Boolean);
   for (const dir of walDirs) stackLib.makeServerWritable(dir);
-  const recipients = (process.env.BACKUP_AGE_RECIPIENTS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const recipients = (process.env.BACKUP_AGE_RECIPIENTS ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const script = path.join(REPO_ROOT, 'deploy', 'scripts', 'wal-archive.sh');
   return { archive_mode: 'on', archive_timeout: '60', archive_command: [script, '%p', '%f', walDirs.join(','), ...recipients].join(' ') };
 }
@@ -251,7 +258,8 @@ function walArchiving(stackLib) {
 function serviceEnv(service, infra, anthropicEnv) {
   const env = { ...process.env };
   // Each service sees only what docs/conventions.md says it needs.
-  for (const key of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'WORKSPACES_DIR', 'BACKUP_DIR', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'NATS_NKEY_SEED_FILE']) delete env[key];
+  for (const key of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'WORKSPACES_DIR', 'BACKUP_DIR', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'NATS_NKEY_SEED_FILE'])
+    delete env[key];
   // Its own identity on the bus: nats-server lets it do what deploy/nats's role table says, no more.
   Object.assign(env, { PORT: String(service.port), HOST: '127.0.0.1', NATS_URL: infra.natsUrl, NATS_NKEY_SEED: infra.natsSeeds[service.name] });
   if (service.database) env.DATABASE_URL = infra.databaseUrl;
@@ -315,7 +323,14 @@ async function ensureAdminKey(infra) {
   }
   const logFile = path.join(LOG_DIR, 'cli.log');
   const args = [CLI_MAIN, 'keys', 'create', '--team', 'default', '--role', 'owner', '--name', 'bootstrap', '--json'];
-  const record = spawnLogged({ name: 'cli keys create', role: 'task', args, env: { ...process.env, NATS_URL: infra.natsUrl, NATS_NKEY_SEED_FILE: CLI_SEED_FILE }, logFile, stdout: 'pipe' });
+  const record = spawnLogged({
+    name: 'cli keys create',
+    role: 'task',
+    args,
+    env: { ...process.env, NATS_URL: infra.natsUrl, NATS_NKEY_SEED_FILE: CLI_SEED_FILE },
+    logFile,
+    stdout: 'pipe',
+  });
   let stdout = '';
   record.child.stdout.on('data', (chunk) => (stdout += chunk));
   let timedOut = false;
@@ -405,7 +420,9 @@ async function main() {
   const missing = services.map((service) => distEntry(service.name, 'main.js')).filter((file) => !fs.existsSync(file));
   if (demoMode && !fs.existsSync(ANTHROPIC_FAKE_MAIN)) missing.push(ANTHROPIC_FAKE_MAIN);
   if (missing.length > 0) {
-    throw new StartError(`the build did not produce:\n  ${missing.map(relative).join('\n  ')}\n(is the source for each written yet? see \`node deploy/local/build.mjs\`)`);
+    throw new StartError(
+      `the build did not produce:\n  ${missing.map(relative).join('\n  ')}\n(is the source for each written yet? see \`node deploy/local/build.mjs\`)`,
+    );
   }
 
   for (const dir of [DATA_DIR, LOG_DIR, WORKSPACES_DIR, BACKUP_DIR]) fs.mkdirSync(dir, { recursive: true });

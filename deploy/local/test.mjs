@@ -9,7 +9,6 @@ import { StepFailedError, runCommand, step } from './script-steps.mjs';
 
 const bin = (tool) => path.join(REPO_ROOT, 'node_modules', '.bin', tool);
 
-
 // Jest and Vitest both write this JSON shape (Vitest's json reporter mirrors Jest's).
 function countsOf(resultsFile) {
   const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
@@ -58,13 +57,27 @@ async function runCounted(runner, args) {
 }
 
 // The web console's component tests (Vitest + Testing Library in jsdom).
-const runVitest = () => runCounted('vitest', (file) => ['run', '--config', 'services/console/vite.config.mts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+const runVitest = () =>
+  runCounted('vitest', (file) => ['run', '--config', 'services/console/vite.config.mts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
 const runJest = () => runCounted('jest', (file) => ['--ci', '--json', `--outputFile=${file}`]);
 
 async function main() {
   const started = Date.now();
   await step('bootstrap: OS packages and node_modules', () => {
-    ensureOsPackages(['nats-server', 'redis-server', 'postgresql', 'git', 'ripgrep', 'prometheus', 'docker-compose', 'chromium', 'bubblewrap', 'age', 'zstd', 'openssl']);
+    ensureOsPackages([
+      'nats-server',
+      'redis-server',
+      'postgresql',
+      'git',
+      'ripgrep',
+      'prometheus',
+      'docker-compose',
+      'chromium',
+      'bubblewrap',
+      'age',
+      'zstd',
+      'openssl',
+    ]);
     ensureNodeModules();
   });
   await step('proto: buf lint, generated code up to date, buf breaking against main', () => runCommand(process.execPath, ['deploy/local/proto-check.mjs']));
@@ -74,13 +87,16 @@ async function main() {
     // when there is none (a fresh clone): computing it first makes the rule really run.
     runCommand(bin('nx'), ['show', 'projects'], { stdio: ['ignore', 'ignore', 'inherit'] });
     runCommand(bin('eslint'), ['--max-warnings=0', '.']);
+    runCommand(bin('prettier'), ['--check', '--log-level=warn', '**/*.{ts,tsx,mts,cts,js,mjs,cjs}']);
   });
   await step('type-check', () => {
     runCommand(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
     runCommand(bin('tsc'), ['-p', 'services/console/tsconfig.json', '--noEmit']);
   });
   await step('build', () => runCommand(process.execPath, ['deploy/local/build.mjs']));
-  await step('openapi: generate the gateway document from the code and lint it (@redocly/cli)', () => runCommand(process.execPath, ['services/gateway/scripts/check-openapi.mjs']));
+  await step('openapi: generate the gateway document from the code and lint it (@redocly/cli)', () =>
+    runCommand(process.execPath, ['services/gateway/scripts/check-openapi.mjs']),
+  );
   await step('vitest (web console components)', runVitest);
   await step('jest (unit + integration, console end to end in Chromium)', runJest);
   console.log(`\nnpm test: all steps passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -88,7 +104,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`\nnpm test: ${error instanceof StepFailedError ? error.message : error?.stack ?? error}`);
+  console.error(`\nnpm test: ${error instanceof StepFailedError ? error.message : (error?.stack ?? error)}`);
   if (testSummary) console.log(testSummary);
   process.exit(1);
 });

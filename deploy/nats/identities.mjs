@@ -82,7 +82,8 @@ function main() {
       console.log(`${role}: minted ${seedFile(role)}`);
     }
     users.push(busRoleUser(role, publicKeyOf(nkeys, seedFile(role))));
-    if (fs.existsSync(previousFile(role))) users.push({ ...busRoleUser(role, fs.readFileSync(previousFile(role), 'utf8').trim()), name: `${role} (previous key)` });
+    if (fs.existsSync(previousFile(role)))
+      users.push({ ...busRoleUser(role, fs.readFileSync(previousFile(role), 'utf8').trim()), name: `${role} (previous key)` });
   }
   const out = path.join(options.dir, 'authorization.conf');
   fs.writeFileSync(out, renderNatsAuthorization(users));

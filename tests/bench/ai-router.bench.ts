@@ -64,7 +64,9 @@ describe('benchmark: ai-router overhead and throughput', () => {
         GATEWAY_RATE_LIMIT_KEY_MAX: '100000000',
         AI_MODELS_FILE: configFile,
         ANTHROPIC_API_KEY: PROVIDER_KEY,
-        ...(PROFILE ? { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: join(dir, 'cpuprofiles') } : {}),
+        ...(PROFILE
+          ? { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`, BENCH_CPU_PROFILE_DIR: join(dir, 'cpuprofiles') }
+          : {}),
       },
     });
     const { key } = createTeamKey(stack, 'bench-ai-router', 'member');
@@ -97,7 +99,9 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const meanOf = async (url: string, name: string, labelFilter: string) => {
       const text = await (await fetch(`${url}/metrics`)).text();
       const pick = (suffix: string) =>
-        [...text.matchAll(new RegExp(`${name}_${suffix}\\{([^}]*)\\} ([\\d.e+-]+)`, 'g'))].filter(([, labels]) => labels!.includes(labelFilter)).reduce((sum, [, , v]) => sum + Number(v), 0);
+        [...text.matchAll(new RegExp(`${name}_${suffix}\\{([^}]*)\\} ([\\d.e+-]+)`, 'g'))]
+          .filter(([, labels]) => labels!.includes(labelFilter))
+          .reduce((sum, [, , v]) => sum + Number(v), 0);
       const count = pick('count');
       return count ? round((pick('sum') / count) * 1e6, 1) : null;
     };
@@ -171,16 +175,46 @@ describe('benchmark: ai-router overhead and throughput', () => {
         concurrency: CONCURRENCY,
         throughputRequests: THROUGHPUT_REQUESTS,
       },
-      results: { direct: d, router: r, overhead, breakdownMeanUs, timeToFirstToken: { direct: ttftDirect, router: ttftRouter, added: ttftAdded }, throughput: { direct: throughputDirect, router: throughputRouter, ratioRouterToDirect: round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2) } },
+      results: {
+        direct: d,
+        router: r,
+        overhead,
+        breakdownMeanUs,
+        timeToFirstToken: { direct: ttftDirect, router: ttftRouter, added: ttftAdded },
+        throughput: {
+          direct: throughputDirect,
+          router: throughputRouter,
+          ratioRouterToDirect: round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2),
+        },
+      },
       goals,
     });
-    print(`\nai-router overhead — ${REQUESTS} sequential requests per series, ${BLOCKS} interleaved blocks (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
-    print(formatTable(['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'], [d, r].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs])));
+    print(
+      `\nai-router overhead — ${REQUESTS} sequential requests per series, ${BLOCKS} interleaved blocks (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`,
+    );
+    print(
+      formatTable(
+        ['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'],
+        [d, r].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
+      ),
+    );
     print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs`);
-    print(`where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`);
-    print(`\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median`);
+    print(
+      `where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`,
+    );
+    print(
+      `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median`,
+    );
     print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
-    print(formatTable(['series', 'req/s', 'median µs', 'p99 µs'], [['direct', throughputDirect.requestsPerSecond, throughputDirect.medianUs, throughputDirect.p99Us], ['router', throughputRouter.requestsPerSecond, throughputRouter.medianUs, throughputRouter.p99Us]]));
+    print(
+      formatTable(
+        ['series', 'req/s', 'median µs', 'p99 µs'],
+        [
+          ['direct', throughputDirect.requestsPerSecond, throughputDirect.medianUs, throughputDirect.p99Us],
+          ['router', throughputRouter.requestsPerSecond, throughputRouter.medianUs, throughputRouter.p99Us],
+        ],
+      ),
+    );
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
       const pids = platform.pids();
@@ -190,8 +224,18 @@ describe('benchmark: ai-router overhead and throughput', () => {
         if (!readdirSync(join(dir, 'cpuprofiles')).includes(`${pids[service]}.cpuprofile`)) continue;
         const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { top: 25 });
         print(`\nCPU profile of ${service} (${summary.sampledMs} ms sampled, idle excluded)`);
-        print(formatTable(['package', 'self %'], summary.byPackage.map((x) => [x.name, x.selfPct])));
-        print(formatTable(['function (inclusive)', 'incl %'], summary.topInclusive.map((x) => [x.name, x.inclusivePct])));
+        print(
+          formatTable(
+            ['package', 'self %'],
+            summary.byPackage.map((x) => [x.name, x.selfPct]),
+          ),
+        );
+        print(
+          formatTable(
+            ['function (inclusive)', 'incl %'],
+            summary.topInclusive.map((x) => [x.name, x.inclusivePct]),
+          ),
+        );
       }
     }
   });

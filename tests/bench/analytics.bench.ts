@@ -34,7 +34,15 @@ describe('benchmark: analytics aggregates', () => {
     const machine = machineInfo();
     const dir = scratchDir(stack.dataDir, 'bench-analytics');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), services: ['analytics'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: join(dir, 'w'),
+      backupDir: join(dir, 'b'),
+      logDir: join(dir, 'logs'),
+      services: ['analytics'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'bench-analytics', stackNatsCredentials(stack));
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-analytics'), 60_000);
     const conn = nc;
@@ -42,7 +50,9 @@ describe('benchmark: analytics aggregates', () => {
     const appIds = Array.from({ length: 20 }, () => randomUUID());
     const day = (i: number) => new Date(Date.UTC(2026, 5, 1 + (i % 30), 12)).toISOString();
     const count = (type: string) =>
-      withPostgresClient(stack.databaseUrl, async (c) => Number((await c.query('SELECT count(*) AS n FROM analytics.events WHERE team_id = $1 AND type = $2', [teamId, type])).rows[0].n));
+      withPostgresClient(stack.databaseUrl, async (c) =>
+        Number((await c.query('SELECT count(*) AS n FROM analytics.events WHERE team_id = $1 AND type = $2', [teamId, type])).rows[0].n),
+      );
 
     async function ingest(kind: 'aggregated' | 'plain', offset: number): Promise<number> {
       const type = kind === 'aggregated' ? Events.toolExecuted.subject : Events.previewConsoleLogged.subject;
@@ -54,8 +64,31 @@ describe('benchmark: analytics aggregates', () => {
         const appId = appIds[i % appIds.length];
         pending.push(
           kind === 'aggregated'
-            ? publishDurable(conn, Events.toolExecuted, { eventId, occurredAt: day(offset + i), teamId, appId, runId: '', toolUseId: 't', tool: `tool_${i % 12}`, outcome: i % 9 ? 'ok' : 'TOOL_FAILED', durationMs: i % 50, bytesWritten: 0n, outputBytes: 0n, outputTruncated: false }, { msgId: eventId })
-            : publishDurable(conn, Events.previewConsoleLogged, { occurredAt: day(offset + i), teamId, appId, level: 'info', message: `line ${i}`, source: 'app.js', pageUrl: '/' }, { msgId: eventId }),
+            ? publishDurable(
+                conn,
+                Events.toolExecuted,
+                {
+                  eventId,
+                  occurredAt: day(offset + i),
+                  teamId,
+                  appId,
+                  runId: '',
+                  toolUseId: 't',
+                  tool: `tool_${i % 12}`,
+                  outcome: i % 9 ? 'ok' : 'TOOL_FAILED',
+                  durationMs: i % 50,
+                  bytesWritten: 0n,
+                  outputBytes: 0n,
+                  outputTruncated: false,
+                },
+                { msgId: eventId },
+              )
+            : publishDurable(
+                conn,
+                Events.previewConsoleLogged,
+                { occurredAt: day(offset + i), teamId, appId, level: 'info', message: `line ${i}`, source: 'app.js', pageUrl: '/' },
+                { msgId: eventId },
+              ),
         );
         if (pending.length >= 200) await Promise.all(pending.splice(0));
       }
@@ -108,7 +141,11 @@ describe('benchmark: analytics aggregates', () => {
         ingest: `${FACTS} facts per round, published 200 at a time with msg-ids, until analytics stored all; ${ROUNDS} interleaved rounds; aggregated = events.tool.executed.v1 (insert + day lock + upsert of 3 aggregate rows, one transaction), plain = events.preview.console.v1 (insert only)`,
         read: `median of ${READS}: analytics.business.read.v1 over 30 days (NATS request, aggregate rows, figures computed) vs the raw SQL recount of tool calls, failures and durations per day, app and tool from analytics.events (${FACTS * ROUNDS} tool facts in range), from the bench process`,
       },
-      results: { ...results, ratioIngest: ratio(results.ingestFactsPerS.aggregated, results.ingestFactsPerS.plain), ratioRead: ratio(results.readMs.aggregates, results.readMs.rawRecount) },
+      results: {
+        ...results,
+        ratioIngest: ratio(results.ingestFactsPerS.aggregated, results.ingestFactsPerS.plain),
+        ratioRead: ratio(results.readMs.aggregates, results.readMs.rawRecount),
+      },
       goals: [],
     });
     print(`\nanalytics aggregates (${machine.cpus} cpus, load ${machine.loadAverage.join(' ')})`);
@@ -116,8 +153,18 @@ describe('benchmark: analytics aggregates', () => {
       formatTable(
         ['measure', 'aggregates', 'baseline', 'ratio'],
         [
-          ['ingest facts/s (aggregated vs stored only)', results.ingestFactsPerS.aggregated, results.ingestFactsPerS.plain, ratio(results.ingestFactsPerS.aggregated, results.ingestFactsPerS.plain)],
-          ['30-day read ms (aggregates vs raw recount)', results.readMs.aggregates, results.readMs.rawRecount, ratio(results.readMs.aggregates, results.readMs.rawRecount)],
+          [
+            'ingest facts/s (aggregated vs stored only)',
+            results.ingestFactsPerS.aggregated,
+            results.ingestFactsPerS.plain,
+            ratio(results.ingestFactsPerS.aggregated, results.ingestFactsPerS.plain),
+          ],
+          [
+            '30-day read ms (aggregates vs raw recount)',
+            results.readMs.aggregates,
+            results.readMs.rawRecount,
+            ratio(results.readMs.aggregates, results.readMs.rawRecount),
+          ],
         ],
       ),
     );

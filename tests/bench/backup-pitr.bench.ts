@@ -69,7 +69,10 @@ describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
     const logicalSeconds = (performance.now() - t) / 1000;
     fx.psql(`DROP DATABASE ${scratch.scratchDatabase} WITH (FORCE)`, 'postgres');
 
-    const goals = [goal('database RPO: loss window after destroying the cluster', lossSeconds, 300, 's'), goal('point-in-time restore (RTO) per GB', pitrSeconds / (dbBytes / 1024 ** 3), 300, 's')];
+    const goals = [
+      goal('database RPO: loss window after destroying the cluster', lossSeconds, 300, 's'),
+      goal('point-in-time restore (RTO) per GB', pitrSeconds / (dbBytes / 1024 ** 3), 300, 's'),
+    ];
     const results = {
       canaries: { intervalS: CANARY_MS / 1000, written: written.length, back },
       lossWindowSeconds: lossSeconds,
@@ -77,7 +80,11 @@ describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
       rpoRatioToSeed: Math.round((lossSeconds / SEED_RPO_S) * 10_000) / 10_000,
       databaseMb: Math.round(dbBytes / 1024 / 1024),
       walSegmentsReplayed: restored.walSegments,
-      restoreSeconds: { pointInTime: Math.round(pitrSeconds * 100) / 100, logical: Math.round(logicalSeconds * 100) / 100, ratio: ratio(pitrSeconds, logicalSeconds) },
+      restoreSeconds: {
+        pointInTime: Math.round(pitrSeconds * 100) / 100,
+        logical: Math.round(logicalSeconds * 100) / 100,
+        ratio: ratio(pitrSeconds, logicalSeconds),
+      },
     };
     recordResult({
       benchmark: 'backup-pitr',
@@ -87,12 +94,14 @@ describe('benchmark: point-in-time recovery (RPO, restore time)', () => {
       method: {
         data: `pgbench -i -s ${SCALE} plus a canary table; one base backup, then ${CANARIES} canary rows ${CANARY_MS / 1000} s apart`,
         ours: `archive_timeout ${ARCHIVE_TIMEOUT_S} s, WAL through deploy/scripts/wal-archive.sh (zstd + age); the cluster SIGQUIT-killed and deleted; restore --to latest --target live --force on a new cluster`,
-        baseline: 'RPO: the seed\'s 6-hour database schedule; restore time: a logical `database` backup of the same data restored into scratch',
+        baseline: "RPO: the seed's 6-hour database schedule; restore time: a logical `database` backup of the same data restored into scratch",
       },
       results,
       goals,
     });
-    print(`\nbackup-pitr — canary every ${CANARY_MS / 1000} s, archive_timeout ${ARCHIVE_TIMEOUT_S} s, pgbench scale ${SCALE} (${machine.cpus} cpus, load ${machine.loadAverage.join(' ')})`);
+    print(
+      `\nbackup-pitr — canary every ${CANARY_MS / 1000} s, archive_timeout ${ARCHIVE_TIMEOUT_S} s, pgbench scale ${SCALE} (${machine.cpus} cpus, load ${machine.loadAverage.join(' ')})`,
+    );
     print(
       formatTable(
         ['measure', 'ours', 'baseline', 'ratio'],

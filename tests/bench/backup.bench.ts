@@ -40,7 +40,9 @@ describe('benchmark: backup throughput and restore time', () => {
     nc = await connectNats(stack.natsUrl, 'bench-backup', stackNatsCredentials(stack));
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-backup'), 3_600_000);
     execFileSync('pgbench', ['-i', '-q', '-s', String(SCALE), '--foreign-keys', fx.databaseUrl], { stdio: 'ignore' });
-    fx.psql('ALTER TABLE public.pgbench_accounts SET SCHEMA analytics; ALTER TABLE public.pgbench_branches SET SCHEMA analytics; ALTER TABLE public.pgbench_tellers SET SCHEMA analytics; ALTER TABLE public.pgbench_history SET SCHEMA analytics');
+    fx.psql(
+      'ALTER TABLE public.pgbench_accounts SET SCHEMA analytics; ALTER TABLE public.pgbench_branches SET SCHEMA analytics; ALTER TABLE public.pgbench_tellers SET SCHEMA analytics; ALTER TABLE public.pgbench_history SET SCHEMA analytics',
+    );
     for (let i = 0; i < REPOS; i += 1) {
       const appId = randomUUID();
       fx.makeRepo(appId);
@@ -62,7 +64,14 @@ describe('benchmark: backup throughput and restore time', () => {
     let lastId = '';
     for (let round = 0; round < ROUNDS; round += 1) {
       let t = performance.now();
-      execFileSync('bash', ['-c', 'set -o pipefail; pg_dump "$1" | gzip > "$2/db.sql.gz" && tar -C "$3" -czf "$2/files.tar.gz" .', 'x', fx.databaseUrl, baseDir, fx.workspaces]);
+      execFileSync('bash', [
+        '-c',
+        'set -o pipefail; pg_dump "$1" | gzip > "$2/db.sql.gz" && tar -C "$3" -czf "$2/files.tar.gz" .',
+        'x',
+        fx.databaseUrl,
+        baseDir,
+        fx.workspaces,
+      ]);
       baseline.push((performance.now() - t) / 1000);
       baselineBytes.push(statSync(join(baseDir, 'db.sql.gz')).size + statSync(join(baseDir, 'files.tar.gz')).size);
       t = performance.now();
@@ -84,7 +93,13 @@ describe('benchmark: backup throughput and restore time', () => {
     fx.psql(`CREATE DATABASE ${plainDb}`, 'postgres');
     const plainUrl = Object.assign(new URL(fx.databaseUrl), { pathname: `/${plainDb}` }).toString();
     t = performance.now();
-    execFileSync('bash', ['-c', 'set -o pipefail; gunzip < "$1" | psql -X -q -v ON_ERROR_STOP=1 -d "$2" > /dev/null', 'x', join(baseDir, 'db.sql.gz'), plainUrl]);
+    execFileSync('bash', [
+      '-c',
+      'set -o pipefail; gunzip < "$1" | psql -X -q -v ON_ERROR_STOP=1 -d "$2" > /dev/null',
+      'x',
+      join(baseDir, 'db.sql.gz'),
+      plainUrl,
+    ]);
     const baselineRestore = (performance.now() - t) / 1000;
     fx.psql(`DROP DATABASE ${plainDb}`, 'postgres');
 
@@ -100,7 +115,10 @@ describe('benchmark: backup throughput and restore time', () => {
     const throughputRatio = ratio(oursMbps, baselineMbps);
     // Restore time scaled linearly to 1 GB of database, against the issue's 5-minute goal.
     const restorePerGbSeconds = oursRestore / (dbBytes / 1024 ** 3);
-    const goals = [goal('full backup throughput ≥ 0.8× the seed baseline (ours/baseline, inverted: baseline/ours ≤ 1.25)', ratio(1, throughputRatio), 1.25, '×'), goal('database restore (RTO) per GB', restorePerGbSeconds, 300, 's')];
+    const goals = [
+      goal('full backup throughput ≥ 0.8× the seed baseline (ours/baseline, inverted: baseline/ours ≤ 1.25)', ratio(1, throughputRatio), 1.25, '×'),
+      goal('database restore (RTO) per GB', restorePerGbSeconds, 300, 's'),
+    ];
     const results = {
       scale: SCALE,
       databaseMb: Math.round(dbBytes / 1024 / 1024),
@@ -108,10 +126,19 @@ describe('benchmark: backup throughput and restore time', () => {
       fullBackupSeconds: { ours: ours.map((s) => Math.round(s * 100) / 100), baseline: baseline.map((s) => Math.round(s * 100) / 100) },
       throughputMbPerSecond: { ours: Math.round(oursMbps * 10) / 10, baseline: Math.round(baselineMbps * 10) / 10, ratio: throughputRatio },
       archiveMb: { ours: Math.round(median(oursBytes) / 1024 / 1024), baseline: Math.round(median(baselineBytes) / 1024 / 1024) },
-      databaseRestoreSeconds: { ours: Math.round(oursRestore * 100) / 100, baseline: Math.round(baselineRestore * 100) / 100, ratio: ratio(oursRestore, baselineRestore) },
+      databaseRestoreSeconds: {
+        ours: Math.round(oursRestore * 100) / 100,
+        baseline: Math.round(baselineRestore * 100) / 100,
+        ratio: ratio(oursRestore, baselineRestore),
+      },
       restorePerGbSeconds: Math.round(restorePerGbSeconds),
       oursStagesMs: stages,
-      drill: { seconds: Math.round(drillSeconds * 100) / 100, rtoMs: Number(drill.rtoMs), tables: drill.tablesCompared, repositories: drill.repositoriesCompared },
+      drill: {
+        seconds: Math.round(drillSeconds * 100) / 100,
+        rtoMs: Number(drill.rtoMs),
+        tables: drill.tablesCompared,
+        repositories: drill.repositoriesCompared,
+      },
     };
     recordResult({
       benchmark: 'backup',
@@ -122,7 +149,8 @@ describe('benchmark: backup throughput and restore time', () => {
         data: `pgbench -i -s ${SCALE} (moved into the analytics schema) plus ${REPOS} repositories of 2 commits and a 512 KB binary`,
         ours: 'backup.archive.create.v1 type full, encrypted to 2 age recipients (zstd -3 -T2), timed from the calling process until the catalog row is completed',
         baseline: '`pg_dump <db> | gzip > db.sql.gz && tar czf files.tar.gz <workspaces>`, alternating with ours, same data',
-        restore: 'ours: backup.archive.restore.v1 to scratch (verify first, then pg_restore --single-transaction into a new database, bundles cloned into a scratch folder); baseline: `gunzip | psql` into an empty database',
+        restore:
+          'ours: backup.archive.restore.v1 to scratch (verify first, then pg_restore --single-transaction into a new database, bundles cloned into a scratch folder); baseline: `gunzip | psql` into an empty database',
         rounds: ROUNDS,
       },
       results,

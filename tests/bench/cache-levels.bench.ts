@@ -57,7 +57,11 @@ describe('benchmark: cache levels', () => {
   it('reports the hit rate per level under the demo workload and the context build with and without the cache', async () => {
     const startedAt = new Date().toISOString();
     const machine = machineInfo();
-    h = await startGatewayHarness({ name: 'bench-cache', redisDb: 12, env: { GATEWAY_RATE_LIMIT_IP_MAX: '1000000', GATEWAY_RATE_LIMIT_KEY_MAX: '1000000', LOG_LEVEL: 'warn' } });
+    h = await startGatewayHarness({
+      name: 'bench-cache',
+      redisDb: 12,
+      env: { GATEWAY_RATE_LIMIT_IP_MAX: '1000000', GATEWAY_RATE_LIMIT_KEY_MAX: '1000000', LOG_LEVEL: 'warn' },
+    });
     h.anthropic.respondWith(demoResponder);
     const owner = h.key('bench-cache', 'owner');
     const runTo = async (appId: string, content: string) => {
@@ -122,9 +126,24 @@ describe('benchmark: cache levels', () => {
       return { level, hits: c?.hits ?? 0, misses: c?.misses ?? 0, hitRate: r === null ? null : round(r, 3), meetsTarget: r === null ? null : r > TARGET };
     });
     const m = { with: round(median(withCache), 2), without: round(median(withoutCache), 2) };
-    print(`\ncache levels: ${APPS} apps × ${MESSAGES.length} demo messages (${statuses.length} runs in ${round(workloadMs / 1000, 1)} s); target hit rate > ${TARGET * 100} %`);
-    print(formatTable(['level', 'hits', 'misses', 'hit rate', `> ${TARGET * 100} %`], levels.map((l) => [l.level, l.hits, l.misses, l.hitRate === null ? '-' : `${round(l.hitRate * 100, 1)} %`, l.meetsTarget === null ? 'no lookups' : l.meetsTarget ? 'yes' : 'NO'])));
-    print(`context build I/O per run, ${withCache.length} samples (medians): with the cache ${m.with} ms, without ${m.without} ms, ratio ${ratio(m.with, m.without)}`);
+    print(
+      `\ncache levels: ${APPS} apps × ${MESSAGES.length} demo messages (${statuses.length} runs in ${round(workloadMs / 1000, 1)} s); target hit rate > ${TARGET * 100} %`,
+    );
+    print(
+      formatTable(
+        ['level', 'hits', 'misses', 'hit rate', `> ${TARGET * 100} %`],
+        levels.map((l) => [
+          l.level,
+          l.hits,
+          l.misses,
+          l.hitRate === null ? '-' : `${round(l.hitRate * 100, 1)} %`,
+          l.meetsTarget === null ? 'no lookups' : l.meetsTarget ? 'yes' : 'NO',
+        ]),
+      ),
+    );
+    print(
+      `context build I/O per run, ${withCache.length} samples (medians): with the cache ${m.with} ms, without ${m.without} ms, ratio ${ratio(m.with, m.without)}`,
+    );
     recordResult({
       benchmark: 'cache-levels',
       startedAt,
@@ -136,7 +155,12 @@ describe('benchmark: cache levels', () => {
         hitRates: 'cache_hits_total / cache_misses_total per level from the orchestrator and tool-runner /metrics after the workload',
         contextBuild: 'per app, alternating: the tool catalog and the two git diffs over NATS (a miss) against the same through LeveledCache (Redis hits)',
       },
-      results: { levels, contextBuildMs: { withCache: m.with, withoutCache: m.without, ratio: ratio(m.with, m.without), samples: withCache.length }, runs: statuses.length, workloadMs: round(workloadMs) },
+      results: {
+        levels,
+        contextBuildMs: { withCache: m.with, withoutCache: m.without, ratio: ratio(m.with, m.without), samples: withCache.length },
+        runs: statuses.length,
+        workloadMs: round(workloadMs),
+      },
       goals: [],
     });
     expect(withCache.length).toBe(SAMPLES * APPS);

@@ -29,8 +29,16 @@ describe('benchmark: web console', () => {
   it('measures workspace navigation, a 400-file diff and the initial JavaScript', async () => {
     const startedAt = new Date().toISOString();
     const machine = machineInfo();
-    const size = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'services', 'console-size.json'), 'utf8')) as { initialGzipBytes: number; totalGzipBytes: number; initialFiles: string[] };
-    h = await startGatewayHarness({ name: 'bench-console', redisDb: 11, env: { GATEWAY_RATE_LIMIT_IP_MAX: '1000000', GATEWAY_RATE_LIMIT_KEY_MAX: '1000000', LOG_LEVEL: 'warn' } });
+    const size = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'services', 'console-size.json'), 'utf8')) as {
+      initialGzipBytes: number;
+      totalGzipBytes: number;
+      initialFiles: string[];
+    };
+    h = await startGatewayHarness({
+      name: 'bench-console',
+      redisDb: 11,
+      env: { GATEWAY_RATE_LIMIT_IP_MAX: '1000000', GATEWAY_RATE_LIMIT_KEY_MAX: '1000000', LOG_LEVEL: 'warn' },
+    });
     h.anthropic.respondWith(demoResponder);
     const owner = h.key('bench-console', 'owner');
 
@@ -70,7 +78,14 @@ describe('benchmark: web console', () => {
     const baselineReady = (p: Page) => p.waitForLoadState('load');
     const firstDiffFile = (p: Page) => p.locator('.diff-file table').first().waitFor();
 
-    const samples = { workspaceCold: [] as number[], workspaceWarm: [] as number[], baselineCold: [] as number[], baselineWarm: [] as number[], diff400: [] as number[], diff1: [] as number[] };
+    const samples = {
+      workspaceCold: [] as number[],
+      workspaceWarm: [] as number[],
+      baselineCold: [] as number[],
+      baselineWarm: [] as number[],
+      diff400: [] as number[],
+      diff1: [] as number[],
+    };
     const warm = await (await newContext()).newPage();
     // Warm-up: assets in the warm context's cache, every service path exercised once.
     await timed(warm, `/apps/${bigApp}/versions`, firstDiffFile);
@@ -95,15 +110,34 @@ describe('benchmark: web console', () => {
     const breakdown = (await warm.evaluate(
       `performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation')).map((e) => [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseEnd)])`,
     )) as Array<[string, number, number]>;
-    print(formatTable(['request (warm workspace navigation)', 'start ms', 'end ms'], breakdown.sort((a, b) => a[1] - b[1])));
+    print(
+      formatTable(
+        ['request (warm workspace navigation)', 'start ms', 'end ms'],
+        breakdown.sort((a, b) => a[1] - b[1]),
+      ),
+    );
 
     const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, round(median(v), 1)])) as Record<keyof typeof samples, number>;
     const rows = [
-      ['navigation → interactive workspace (cold cache)', m.workspaceCold, 'navigation → /health/live loaded (cold)', m.baselineCold, ratio(m.workspaceCold, m.baselineCold)],
-      ['navigation → interactive workspace (warm cache)', m.workspaceWarm, 'navigation → /health/live loaded (warm)', m.baselineWarm, ratio(m.workspaceWarm, m.baselineWarm)],
+      [
+        'navigation → interactive workspace (cold cache)',
+        m.workspaceCold,
+        'navigation → /health/live loaded (cold)',
+        m.baselineCold,
+        ratio(m.workspaceCold, m.baselineCold),
+      ],
+      [
+        'navigation → interactive workspace (warm cache)',
+        m.workspaceWarm,
+        'navigation → /health/live loaded (warm)',
+        m.baselineWarm,
+        ratio(m.workspaceWarm, m.baselineWarm),
+      ],
       [`versions → first file of a ${DIFF_FILES}-file diff`, m.diff400, 'versions → first file of a 1-file diff', m.diff1, ratio(m.diff400, m.diff1)],
     ];
-    print(`\nweb console, ${SAMPLES} samples each (medians, ms); initial JS ${(size.initialGzipBytes / 1024).toFixed(1)} KB gzipped, all JS ${(size.totalGzipBytes / 1024).toFixed(1)} KB`);
+    print(
+      `\nweb console, ${SAMPLES} samples each (medians, ms); initial JS ${(size.initialGzipBytes / 1024).toFixed(1)} KB gzipped, all JS ${(size.totalGzipBytes / 1024).toFixed(1)} KB`,
+    );
     print(formatTable(['subject', 'ms', 'baseline', 'ms', 'ratio'], rows));
     const goals = [
       goal('initial JavaScript gzipped', round(size.initialGzipBytes / 1024, 1), 250, ' KB'),

@@ -30,7 +30,13 @@ interface AutocannonResult {
   errors: number;
   timeouts: number;
 }
-const autocannon = require('autocannon') as (opts: { url: string; headers: Record<string, string>; connections: number; duration: number; pipelining: number }) => Promise<AutocannonResult>;
+const autocannon = require('autocannon') as (opts: {
+  url: string;
+  headers: Record<string, string>;
+  connections: number;
+  duration: number;
+  pipelining: number;
+}) => Promise<AutocannonResult>;
 
 const BARE_FASTIFY = `
 const fastify = require('fastify')({ logger: false });
@@ -41,7 +47,14 @@ process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-  return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, requests: result.requests.total };
+  return {
+    rps: round(result.requests.average, 0),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    requests: result.requests.total,
+  };
 }
 
 describe('benchmark: gateway authenticated list vs bare Fastify', () => {
@@ -67,7 +80,12 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       backupDir: join(dir, 'b'),
       logDir: join(dir, 'logs'),
       services: ['gateway', 'orchestrator', 'git-service'],
-      env: { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_IP_MAX: '100000000', GATEWAY_RATE_LIMIT_KEY_MAX: '100000000', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}) },
+      env: {
+        LOG_LEVEL: 'warn',
+        GATEWAY_RATE_LIMIT_IP_MAX: '100000000',
+        GATEWAY_RATE_LIMIT_KEY_MAX: '100000000',
+        ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}),
+      },
     });
     const gateway = platform.urls.gateway!;
     // The measured team gets 20 apps (one full default page); a viewer key reads them.
@@ -75,7 +93,11 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     const owner = createTeamKey(stack, team, 'owner');
     const viewer = createTeamKey(stack, team, 'viewer');
     for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${gateway}/api/apps`, { method: 'POST', headers: { 'x-api-key': owner.key, 'content-type': 'application/json' }, body: JSON.stringify({ name: `bench ${i}`, template: 'empty' }) });
+      const res = await fetch(`${gateway}/api/apps`, {
+        method: 'POST',
+        headers: { 'x-api-key': owner.key, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `bench ${i}`, template: 'empty' }),
+      });
       expect(res.status).toBe(201);
     }
     const page = (await (await fetch(`${gateway}/api/apps`, { headers: { 'x-api-key': viewer.key } })).json()) as { data: unknown[] };
@@ -122,7 +144,8 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     }
     // CPU ms per request by process; on this machine's cores, 1000 / total bounds req/s.
     const cpuPerRequest = Object.fromEntries(Object.entries(cpuTotals).map(([k, t]) => [k, cpuPerUnitMs(t.before, t.after, t.requests)]));
-    const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, mergeRounds(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> & Record<string, Measured>;
+    const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, mergeRounds(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> &
+      Record<string, Measured>;
     if (only) {
       print(JSON.stringify(results));
       return;
@@ -133,7 +156,12 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     }
     const goals: GoalResult[] = [
       // goal() means "actual ≤ target"; throughput is compared as its inverse (ms per 1000 requests).
-      goal('authenticated GET /api/apps: ms per 1,000 requests (≥ 5,000 req/s)', round(1_000_000 / results.gatewayApps.rps, 1), round(1_000_000 / GOAL_RPS, 1), ' ms'),
+      goal(
+        'authenticated GET /api/apps: ms per 1,000 requests (≥ 5,000 req/s)',
+        round(1_000_000 / results.gatewayApps.rps, 1),
+        round(1_000_000 / GOAL_RPS, 1),
+        ' ms',
+      ),
       goal('authenticated GET /api/apps: p99', results.gatewayApps.p99, GOAL_P99_MS, ' ms'),
     ];
     recordResult({
@@ -144,23 +172,43 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       method: {
         cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL with its backends) around each series; the bench process (autocannon) from process.cpuUsage()',
         tool: `autocannon, ${CONNECTIONS} connections, pipelining 1, ${ROUNDS} interleaved rounds of ${DURATION_S} s per subject after a ${WARMUP_S} s warm-up each; autocannon runs in the bench process on the same machine`,
-        gatewayApps: 'GET /api/apps with X-API-Key (viewer), 20 apps in the team: helmet, CORS, IP + key rate limits (Redis), key check (cached row + sha256), role/scope check, zod query validation, NATS request to the orchestrator (tenant-scoped Postgres page), JSON',
+        gatewayApps:
+          'GET /api/apps with X-API-Key (viewer), 20 apps in the team: helmet, CORS, IP + key rate limits (Redis), key check (cached row + sha256), role/scope check, zod query validation, NATS request to the orchestrator (tenant-scoped Postgres page), JSON',
         gatewayLive: 'GET /health/live of the same gateway (every edge hook, no key, no backend)',
         bare: 'node -e: require("fastify"), GET /bare returning {ok:true}, no plugins',
       },
-      results: { ...results, cpuPerRequestMs: cpuPerRequest, ratioRps: ratio(results.gatewayApps.rps, results.bare.rps), ratioP99: ratio(results.gatewayApps.p99, results.bare.p99) },
+      results: {
+        ...results,
+        cpuPerRequestMs: cpuPerRequest,
+        ratioRps: ratio(results.gatewayApps.rps, results.bare.rps),
+        ratioP99: ratio(results.gatewayApps.p99, results.bare.p99),
+      },
       goals,
     });
-    print(`\ngateway — ${CONNECTIONS} connections, ${ROUNDS}×${DURATION_S} s per subject (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      `\ngateway — ${CONNECTIONS} connections, ${ROUNDS}×${DURATION_S} s per subject (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`,
+    );
     print(
       formatTable(
         ['subject', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'req/s vs bare', 'p99 vs bare'],
-        (Object.entries(results) as Array<[string, Measured]>).map(([name, r]) => [name, r.rps, r.p50, r.p99, r.requests, `${ratio(r.rps, results.bare.rps)}×`, `${ratio(r.p99, results.bare.p99)}×`]),
+        (Object.entries(results) as Array<[string, Measured]>).map(([name, r]) => [
+          name,
+          r.rps,
+          r.p50,
+          r.p99,
+          r.requests,
+          `${ratio(r.rps, results.bare.rps)}×`,
+          `${ratio(r.p99, results.bare.p99)}×`,
+        ]),
       ),
     );
     print('CPU per request (ms) by process (bench = autocannon), and the req/s the total allows on these cores:');
     for (const [name, byProcess] of Object.entries(cpuPerRequest)) {
-      print(`  ${name}: ${Object.entries(byProcess).map(([k, v]) => `${k} ${v}`).join(', ')}; ceiling ${Math.round((machine.cpus * 1000) / byProcess['total']!)} req/s`);
+      print(
+        `  ${name}: ${Object.entries(byProcess)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}; ceiling ${Math.round((machine.cpus * 1000) / byProcess['total']!)} req/s`,
+      );
     }
     print(`\ngoals (≥ ${GOAL_RPS} authenticated req/s, p99 < ${GOAL_P99_MS} ms):\n${formatGoals(goals)}\n`);
   });

@@ -39,13 +39,28 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     const machine = machineInfo();
     const dir = scratchDir(stack.dataDir, 'bench-git');
     const workspaces = join(dir, 'workspaces');
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: workspaces,
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['git-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'bench-git', stackNatsCredentials(stack));
     const rpc = new NatsRpcClient(nc, createServiceMetrics('bench-git'), 30_000);
     const appId = randomUUID();
     await rpc.send(Rpc.gitRepoInit, { appId });
     const repo = join(workspaces, appId);
-    const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@x.test', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@x.test' };
+    const env = {
+      ...process.env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: 'Bench',
+      GIT_AUTHOR_EMAIL: 'bench@x.test',
+      GIT_COMMITTER_NAME: 'Bench',
+      GIT_COMMITTER_EMAIL: 'bench@x.test',
+    };
     const git = (...args: string[]) => run('git', args, { cwd: repo, env, maxBuffer: 64 * 1024 * 1024 });
     const time = async (fn: () => Promise<void>, samples: number[]) => {
       const started = performance.now();
@@ -58,15 +73,21 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     for (let i = 0; i < COMMITS + WARMUP; i++) {
       const warm = i < WARMUP;
       writeFileSync(join(repo, 'page.html'), `<p>ours ${i}</p>\n`);
-      await time(async () => {
-        const reply = await rpc.send(Rpc.gitRepoCommit, { appId, message: `ours ${i}`, authorName: 'Bench', authorEmail: 'bench@x.test' });
-        if (!reply.created || reply.filesChanged !== 1) throw new Error(`commit ${i} through NATS created nothing`);
-      }, warm ? [] : commit.ours);
+      await time(
+        async () => {
+          const reply = await rpc.send(Rpc.gitRepoCommit, { appId, message: `ours ${i}`, authorName: 'Bench', authorEmail: 'bench@x.test' });
+          if (!reply.created || reply.filesChanged !== 1) throw new Error(`commit ${i} through NATS created nothing`);
+        },
+        warm ? [] : commit.ours,
+      );
       writeFileSync(join(repo, 'page.html'), `<p>plain ${i}</p>\n`);
-      await time(async () => {
-        await git('add', '-A');
-        await git('commit', '-q', '-m', `plain ${i}`);
-      }, warm ? [] : commit.baseline);
+      await time(
+        async () => {
+          await git('add', '-A');
+          await git('commit', '-q', '-m', `plain ${i}`);
+        },
+        warm ? [] : commit.baseline,
+      );
     }
     const commitsMade = Number((await git('rev-list', '--count', 'HEAD')).stdout.trim());
     expect(commitsMade).toBe(1 + 2 * (COMMITS + WARMUP));
@@ -84,14 +105,20 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     const log = { ours: [] as number[], baseline: [] as number[] };
     for (let i = 0; i < LOGS + WARMUP; i++) {
       const warm = i < WARMUP;
-      await time(async () => {
-        const reply = await rpc.send(Rpc.gitRepoLog, { appId, limit: LOG_COMMITS });
-        if (reply.commits.length !== LOG_COMMITS) throw new Error(`log returned ${reply.commits.length} commits`);
-      }, warm ? [] : log.ours);
-      await time(async () => {
-        const out = (await git('log', '-z', `--format=${LOG_FORMAT}`, '-n', String(LOG_COMMITS), 'HEAD')).stdout;
-        if (out.split('\0').filter(Boolean).length !== LOG_COMMITS) throw new Error('plain git log returned the wrong count');
-      }, warm ? [] : log.baseline);
+      await time(
+        async () => {
+          const reply = await rpc.send(Rpc.gitRepoLog, { appId, limit: LOG_COMMITS });
+          if (reply.commits.length !== LOG_COMMITS) throw new Error(`log returned ${reply.commits.length} commits`);
+        },
+        warm ? [] : log.ours,
+      );
+      await time(
+        async () => {
+          const out = (await git('log', '-z', `--format=${LOG_FORMAT}`, '-n', String(LOG_COMMITS), 'HEAD')).stdout;
+          if (out.split('\0').filter(Boolean).length !== LOG_COMMITS) throw new Error('plain git log returned the wrong count');
+        },
+        warm ? [] : log.baseline,
+      );
     }
 
     const summaries: Record<string, { ours: LatencySummary; baseline: LatencySummary; ratioOfMedians: number }> = {};
@@ -115,11 +142,20 @@ describe('benchmark: git operations through NATS vs plain git', () => {
       results: summaries,
       goals: [],
     });
-    print(`\ngit operations — ours (NATS → git-service) vs plain git, same repository, interleaved (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      `\ngit operations — ours (NATS → git-service) vs plain git, same repository, interleaved (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`,
+    );
     print(
       formatTable(
         ['operation', 'ours median ms', 'ours p90 ms', 'git median ms', 'git p90 ms', 'ratio of medians'],
-        Object.entries(summaries).map(([name, s]) => [name, ms(s.ours.medianUs), ms(s.ours.p90Us), ms(s.baseline.medianUs), ms(s.baseline.p90Us), `${s.ratioOfMedians}×`]),
+        Object.entries(summaries).map(([name, s]) => [
+          name,
+          ms(s.ours.medianUs),
+          ms(s.ours.p90Us),
+          ms(s.baseline.medianUs),
+          ms(s.baseline.p90Us),
+          `${s.ratioOfMedians}×`,
+        ]),
       ),
     );
     expect(summaries.commit!.ours.count).toBe(COMMITS);

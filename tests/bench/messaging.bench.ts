@@ -105,7 +105,10 @@ describe('benchmark: messaging request-reply', () => {
         // transport, not protobuf-encoding the whole 23-tool catalog (12.6 KB) on every call.
         TOOLS_ENABLED: 'write_file,read_file',
         ...(PROFILE
-          ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(), BENCH_CPU_PROFILE_DIR: profileDir }
+          ? {
+              NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(),
+              BENCH_CPU_PROFILE_DIR: profileDir,
+            }
           : {}),
       },
     });
@@ -127,7 +130,13 @@ describe('benchmark: messaging request-reply', () => {
     const rawSubject = `bench.raw.${randomBytes(4).toString('hex')}`;
     rawServer = spawnTracked(process.execPath, ['-e', RAW_SERVER], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds['test-harness'], SUBJECT: rawSubject, REPLY_B64: Buffer.from(replyBytes).toString('base64') },
+      env: {
+        ...process.env,
+        NATS_URL: stack.natsUrl,
+        NATS_NKEY_SEED: stack.natsSeeds['test-harness'],
+        SUBJECT: rawSubject,
+        REPLY_B64: Buffer.from(replyBytes).toString('base64'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await waitForLine(rawServer, (line) => line === 'ready', 30_000, 'the raw nats server');
@@ -198,8 +207,12 @@ describe('benchmark: messaging request-reply', () => {
     // Server-side time per call as tool-runner itself measured it (handleMessage → reply handed
     // to Nest's serializer), over every call it served.
     const metricsText = await (await fetch(`${platform.urls['tool-runner']}/metrics`)).text();
-    const handlerSum = Number(/nats_handler_duration_seconds_sum\{[^}]*subject="tool\.catalog\.list\.v1"[^}]*outcome="ok"[^}]*\} ([\d.e+-]+)/.exec(metricsText)?.[1]);
-    const handlerCount = Number(/nats_handler_duration_seconds_count\{[^}]*subject="tool\.catalog\.list\.v1"[^}]*outcome="ok"[^}]*\} ([\d.e+-]+)/.exec(metricsText)?.[1]);
+    const handlerSum = Number(
+      /nats_handler_duration_seconds_sum\{[^}]*subject="tool\.catalog\.list\.v1"[^}]*outcome="ok"[^}]*\} ([\d.e+-]+)/.exec(metricsText)?.[1],
+    );
+    const handlerCount = Number(
+      /nats_handler_duration_seconds_count\{[^}]*subject="tool\.catalog\.list\.v1"[^}]*outcome="ok"[^}]*\} ([\d.e+-]+)/.exec(metricsText)?.[1],
+    );
     const serverHandlerMeanUs = handlerCount > 0 ? round((handlerSum / handlerCount) * 1e6, 1) : null;
     // The histogram's buckets bound the median too (the mean carries GC pauses and other outliers).
     const buckets = [...metricsText.matchAll(/nats_handler_duration_seconds_bucket\{([^}]*)\} ([\d.e+-]+)/g)]
@@ -207,7 +220,9 @@ describe('benchmark: messaging request-reply', () => {
       .map(([, labels, count]) => ({ le: /le="([^"]+)"/.exec(labels!)![1]!, count: Number(count) }));
     const medianBucket = buckets.find((b) => b.count >= handlerCount / 2);
     const serverHandlerMedianAtMostUs = medianBucket && medianBucket.le !== '+Inf' ? round(Number(medianBucket.le) * 1e6, 0) : null;
-    const serverHandlerShareUnder = Object.fromEntries(buckets.filter((b) => b.le !== '+Inf' && Number(b.le) <= 0.001).map((b) => [`${round(Number(b.le) * 1e6, 0)}us`, round(b.count / handlerCount, 3)]));
+    const serverHandlerShareUnder = Object.fromEntries(
+      buckets.filter((b) => b.le !== '+Inf' && Number(b.le) <= 0.001).map((b) => [`${round(Number(b.le) * 1e6, 0)}us`, round(b.count / handlerCount, 3)]),
+    );
 
     const breakdown = await measureBreakdown({ def, requestInit: {}, replyBytes, natsUrl: stack.natsUrl });
 
@@ -284,7 +299,9 @@ describe('benchmark: messaging request-reply', () => {
       goals,
     });
 
-    print(`\nmessaging request-reply — ${def.subject}, request ${requestBytes.length} B, reply ${replyBytes.length} B, ${CALLS_PER_SERIES} calls/series in ${BLOCKS} interleaved blocks (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      `\nmessaging request-reply — ${def.subject}, request ${requestBytes.length} B, reply ${replyBytes.length} B, ${CALLS_PER_SERIES} calls/series in ${BLOCKS} interleaved blocks (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`,
+    );
     print(
       formatTable(
         ['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs', 'median ×raw', 'p99 ×raw'],
@@ -294,15 +311,37 @@ describe('benchmark: messaging request-reply', () => {
         }),
       ),
     );
-    print(`\nextra latency at the median: ${split.totalExtraMedianUs} µs = client side ~${split.clientSideMedianUs} µs + server side ~${split.serverSideMedianUs} µs; tool-runner's own handler time: mean ${serverHandlerMeanUs} µs, median ≤ ${serverHandlerMedianAtMostUs ?? '?'} µs (histogram bucket); nats-server delivered ${deliveriesPerRequest ?? '?'} message(s) to tool-runner per request`);
-    print(`\nCPU per call of each step the lib adds (in-process, µs):\n${formatTable(['side', 'step', 'µs/call'], breakdown.map((b) => [b.side, b.step, b.usPerCall]))}`);
+    print(
+      `\nextra latency at the median: ${split.totalExtraMedianUs} µs = client side ~${split.clientSideMedianUs} µs + server side ~${split.serverSideMedianUs} µs; tool-runner's own handler time: mean ${serverHandlerMeanUs} µs, median ≤ ${serverHandlerMedianAtMostUs ?? '?'} µs (histogram bucket); nats-server delivered ${deliveriesPerRequest ?? '?'} message(s) to tool-runner per request`,
+    );
+    print(
+      `\nCPU per call of each step the lib adds (in-process, µs):\n${formatTable(
+        ['side', 'step', 'µs/call'],
+        breakdown.map((b) => [b.side, b.step, b.usPerCall]),
+      )}`,
+    );
     if (profiles) {
       for (const [side, summary] of Object.entries(profiles)) {
         if (!summary) continue;
         print(`\nCPU profile, ${side} side (${PROFILE_CALLS} lib calls, ${summary.sampledMs} ms of CPU sampled, idle excluded)`);
-        print(formatTable(['package', 'self %'], summary.byPackage.map((x) => [x.name, x.selfPct])));
-        print(formatTable(['function (self)', 'self %'], summary.topSelf.map((x) => [x.name, x.selfPct])));
-        print(formatTable(['function (inclusive)', 'incl %'], summary.topInclusive.map((x) => [x.name, x.inclusivePct])));
+        print(
+          formatTable(
+            ['package', 'self %'],
+            summary.byPackage.map((x) => [x.name, x.selfPct]),
+          ),
+        );
+        print(
+          formatTable(
+            ['function (self)', 'self %'],
+            summary.topSelf.map((x) => [x.name, x.selfPct]),
+          ),
+        );
+        print(
+          formatTable(
+            ['function (inclusive)', 'incl %'],
+            summary.topInclusive.map((x) => [x.name, x.inclusivePct]),
+          ),
+        );
       }
     }
     print(`\ngoals:\n${formatGoals(goals)}\n`);

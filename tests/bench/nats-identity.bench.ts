@@ -39,7 +39,12 @@ describe('NATS identity: cost of a connect', () => {
       samples.baseline.push(await timeConnect(baseline));
     }
     const summary = (xs: number[]) => ({ medianMs: round(median(xs), 2), p90Ms: round(percentile(xs, 90), 2) });
-    const results = { connects: CONNECTS, ours: summary(samples.ours), baseline: summary(samples.baseline), medianRatio: ratio(median(samples.ours), median(samples.baseline)) };
+    const results = {
+      connects: CONNECTS,
+      ours: summary(samples.ours),
+      baseline: summary(samples.baseline),
+      medianRatio: ratio(median(samples.ours), median(samples.baseline)),
+    };
     const goals = [goal('median connect with an identity (Node Ed25519)', results.ours.medianMs, GOAL_CONNECT_MS, ' ms')];
     recordResult({
       benchmark: 'nats-identity',
@@ -50,7 +55,9 @@ describe('NATS identity: cost of a connect', () => {
       results,
       goals,
     });
-    print(`\nNATS connect with an NKEY identity, ${CONNECTS} each, alternating (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      `\nNATS connect with an NKEY identity, ${CONNECTS} each, alternating (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`,
+    );
     print(
       formatTable(
         ['signer', 'median ms', 'p90 ms'],

@@ -2,7 +2,15 @@ import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  launchPlatform,
+  runAllMigrations,
+  type FakeTurn,
+  type RecordedAnthropicRequest,
+  type RunningPlatform,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
@@ -68,8 +76,25 @@ describe('benchmark: orchestrator', () => {
     const common = { root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
     profileDir = join(dir, 'profiles');
     const profiled = (name: string): Record<string, string> =>
-      PROFILE ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(), BENCH_CPU_PROFILE_DIR: join(profileDir, name) } : {};
-    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'bench-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000', AI_RATE_LIMIT_TOKENS_PER_MINUTE: '100000000000', ...profiled('deps') } });
+      PROFILE
+        ? {
+            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'support', 'cpu-profile-preload.js')}`.trim(),
+            BENCH_CPU_PROFILE_DIR: join(profileDir, name),
+          }
+        : {};
+    deps = await launchPlatform({
+      ...common,
+      logDir: join(dir, 'logs'),
+      services: ['ai-router', 'tool-runner', 'git-service'],
+      env: {
+        ANTHROPIC_API_KEY: 'bench-key',
+        ANTHROPIC_BASE_URL: anthropicUrl,
+        LOG_LEVEL: 'warn',
+        AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000',
+        AI_RATE_LIMIT_TOKENS_PER_MINUTE: '100000000000',
+        ...profiled('deps'),
+      },
+    });
     for (const name of ['a', 'b']) {
       replicas.push(
         await launchPlatform({
@@ -79,7 +104,14 @@ describe('benchmark: orchestrator', () => {
           // 64 in flight each: 100 runs fit on two replicas. A read-only loop of 10 turns is
           // the benchmark's workload, not a stuck agent. The preview check after the commit (a
           // Chromium page load per run, ~0.4 s of CPU) is preview.bench.ts's subject, not this one's.
-          env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', RUN_LOOP_IDLE_TURNS: '100', RUN_LOOP_REPEAT_TURNS: '50', PREVIEW_CHECK: 'off', ...(name === 'a' ? profiled('orchestrator') : {}) },
+          env: {
+            LOG_LEVEL: 'warn',
+            RUN_CONCURRENCY: '64',
+            RUN_LOOP_IDLE_TURNS: '100',
+            RUN_LOOP_REPEAT_TURNS: '50',
+            PREVIEW_CHECK: 'off',
+            ...(name === 'a' ? profiled('orchestrator') : {}),
+          },
         }),
       );
     }
@@ -96,7 +128,14 @@ describe('benchmark: orchestrator', () => {
 
   async function appWithNote(teamId: string): Promise<string> {
     const app = await rpc.send(Rpc.appCreate, { teamId, name: 'bench', description: '', template: 'empty' });
-    await rpc.send(Rpc.toolCallExecute, { teamId, appId: app.id, runId: '', toolUseId: 'setup', name: 'write_file', inputJson: JSON.stringify({ path: 'note.txt', content: 'hello bench\n' }) });
+    await rpc.send(Rpc.toolCallExecute, {
+      teamId,
+      appId: app.id,
+      runId: '',
+      toolUseId: 'setup',
+      name: 'write_file',
+      inputJson: JSON.stringify({ path: 'note.txt', content: 'hello bench\n' }),
+    });
     return app.id;
   }
 
@@ -133,7 +172,10 @@ describe('benchmark: orchestrator', () => {
     const done = (async () => {
       for await (const m of sub) {
         const e = fromBinary(orchestratorV1.RunEventSchema, m.data);
-        if ([orchestratorV1.RunStatus.COMPLETED, orchestratorV1.RunStatus.FAILED, orchestratorV1.RunStatus.CANCELLED].includes(e.status) && runIds().has(e.runId)) {
+        if (
+          [orchestratorV1.RunStatus.COMPLETED, orchestratorV1.RunStatus.FAILED, orchestratorV1.RunStatus.CANCELLED].includes(e.status) &&
+          runIds().has(e.runId)
+        ) {
           finished.add(e.runId);
           if (finished.size === runIds().size) return performance.now();
         }
@@ -212,13 +254,25 @@ describe('benchmark: orchestrator', () => {
       ];
       for (let k = 0; k < STEPS; k++) {
         const started = performance.now();
-        const completion = await rpc.send(Rpc.aiCompletionCreate, { teamId, appId, runId: randomUUID(), modelAlias: 'primary', system: 'bench', messages: conversation, tools, maxTokens: 8192 });
+        const completion = await rpc.send(Rpc.aiCompletionCreate, {
+          teamId,
+          appId,
+          runId: randomUUID(),
+          modelAlias: 'primary',
+          system: 'bench',
+          messages: conversation,
+          tools,
+          maxTokens: 8192,
+        });
         const modelMs = performance.now() - started;
         const use = completion.content.find((b) => b.block.case === 'toolUse')?.block.value as { id: string; name: string; inputJson: string } | undefined;
         conversation.push({ role: aiV1.Role.ASSISTANT, content: completion.content });
         if (use) {
           const result = await rpc.send(Rpc.toolCallExecute, { teamId, appId, runId: '', toolUseId: use.id, name: use.name, inputJson: use.inputJson });
-          conversation.push({ role: aiV1.Role.USER, content: [{ block: { case: 'toolResult', value: { toolUseId: use.id, content: result.output, isError: result.isError } } }] });
+          conversation.push({
+            role: aiV1.Role.USER,
+            content: [{ block: { case: 'toolResult', value: { toolUseId: use.id, content: result.output, isError: result.isError } } }],
+          });
         }
         baseline.push(performance.now() - started - modelMs);
       }
@@ -235,13 +289,21 @@ describe('benchmark: orchestrator', () => {
     await nc.flush();
     // CPU of every process over the concurrent phase, per model step: on 2 cores, the sum sets
     // the floor of the wall time (steps × CPU per step / 2).
-    const processes = { ...stackServerPids(), 'ai-router': deps.pids()['ai-router'], 'tool-runner': deps.pids()['tool-runner'], 'git-service': deps.pids()['git-service'],
-      'orchestrator-a': replicas[0]?.pids().orchestrator, 'orchestrator-b': replicas[1]?.pids().orchestrator };
+    const processes = {
+      ...stackServerPids(),
+      'ai-router': deps.pids()['ai-router'],
+      'tool-runner': deps.pids()['tool-runner'],
+      'git-service': deps.pids()['git-service'],
+      'orchestrator-a': replicas[0]?.pids().orchestrator,
+      'orchestrator-b': replicas[1]?.pids().orchestrator,
+    };
     const pathBefore = await modelCallPath();
     const cpuBefore = cpuSnapshot(processes);
     const windowStartUs = profileClockUs();
     const wallStart = performance.now();
-    const posted = await Promise.all(apps.map((id, i) => rpc.send(Rpc.messagePost, { teamId, appId: id, content: `bench latency=${LATENCY_MS} concurrent ${i}`, authorId: '' })));
+    const posted = await Promise.all(
+      apps.map((id, i) => rpc.send(Rpc.messagePost, { teamId, appId: id, content: `bench latency=${LATENCY_MS} concurrent ${i}`, authorId: '' })),
+    );
     for (const p of posted) ids.add(p.runId);
     let timer: NodeJS.Timeout | undefined;
     const wallEnd = await Promise.race([waiter.done, new Promise<number>((r) => (timer = setTimeout(() => r(Number.NaN), 600_000)))]);
@@ -267,11 +329,21 @@ describe('benchmark: orchestrator', () => {
     const peakInFlight = Math.max(...arrivals.map((t) => arrivals.filter((u) => u >= t - LATENCY_MS && u <= t).length));
     const waits = new pg.Client({ connectionString: stack.databaseUrl });
     await waits.connect();
-    const waitRows = await waits.query(`SELECT (s.data->>'modelMs')::float AS ms FROM orchestrator.run_steps s WHERE s.run_id = ANY($1) AND s.kind = 'model_call'`, [posted.map((p) => p.runId)]);
+    const waitRows = await waits.query(
+      `SELECT (s.data->>'modelMs')::float AS ms FROM orchestrator.run_steps s WHERE s.run_id = ANY($1) AND s.kind = 'model_call'`,
+      [posted.map((p) => p.runId)],
+    );
     await waits.end();
     const modelWaits = waitRows.rows.map((r) => Number(r['ms']));
 
-    const overhead = { medianMs: round(median(perStep), 2), p99Ms: round(percentile(perStep, 99), 2), meanPerRunMs: round(perRun.reduce((a, b) => a + b, 0) / perRun.length, 2), steps: perStep.length, checkpointMeanMs, checkpoints };
+    const overhead = {
+      medianMs: round(median(perStep), 2),
+      p99Ms: round(percentile(perStep, 99), 2),
+      meanPerRunMs: round(perRun.reduce((a, b) => a + b, 0) / perRun.length, 2),
+      steps: perStep.length,
+      checkpointMeanMs,
+      checkpoints,
+    };
     const base = { medianMs: round(median(baseline), 2), p99Ms: round(percentile(baseline, 99), 2), cpuPerStepMs: baselineCpuPerStep };
     const concurrent = {
       runs: CONCURRENT_RUNS,
@@ -302,12 +374,28 @@ describe('benchmark: orchestrator', () => {
         ],
       ),
     );
-    print(`  mean per run ((wall − model time) / steps): ${overhead.meanPerRunMs} ms over ${OVERHEAD_RUNS} runs; one checkpoint (write + publish) takes ${checkpointMeanMs} ms on average (${checkpoints})`);
-    print(`\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`);
-    print(`  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`);
-    print(`  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits`);
-    print(`  baseline's CPU per step (ms), the bare calls: ${Object.entries(baselineCpuPerStep).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    print(`  CPU per step (ms) by process: ${Object.entries(cpuPerStep).map(([k, v]) => `${k} ${v}`).join(', ')}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`);
+    print(
+      `  mean per run ((wall − model time) / steps): ${overhead.meanPerRunMs} ms over ${OVERHEAD_RUNS} runs; one checkpoint (write + publish) takes ${checkpointMeanMs} ms on average (${checkpoints})`,
+    );
+    print(
+      `\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`,
+    );
+    print(
+      `  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`,
+    );
+    print(
+      `  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits`,
+    );
+    print(
+      `  baseline's CPU per step (ms), the bare calls: ${Object.entries(baselineCpuPerStep)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    print(
+      `  CPU per step (ms) by process: ${Object.entries(cpuPerStep)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`,
+    );
     if (PROFILE) {
       await deps.stopService('ai-router'); // the preload writes the profile on exit
       await replicas[0]?.stopService('orchestrator');
@@ -328,10 +416,12 @@ describe('benchmark: orchestrator', () => {
       machine,
       method: {
         overhead: `${OVERHEAD_RUNS} runs × ${STEPS} steps, one at a time, fake model 0 ms, tool read_file of 12 bytes; per step = model checkpoint interval − modelMs recorded by the loop`,
-        baseline: 'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
+        baseline:
+          'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
         concurrent: `${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
         cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL: postmaster and backends) before and after the phase, per model step; the bench process (the fake model, the event subscriber) from process.cpuUsage(); floor = total × steps / cores',
-        modelPath: 'means over the concurrent phase from the histograms: nats_request_duration_seconds (orchestrators) ⊃ nats_handler_duration_seconds (ai-router) ⊃ ai_request_duration_seconds (provider call)',
+        modelPath:
+          'means over the concurrent phase from the histograms: nats_request_duration_seconds (orchestrators) ⊃ nats_handler_duration_seconds (ai-router) ⊃ ai_request_duration_seconds (provider call)',
       },
       results: { overhead, baseline: base, overheadRatio: ratio(overhead.medianMs, base.medianMs), concurrent },
       goals,

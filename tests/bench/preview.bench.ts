@@ -90,7 +90,15 @@ describe('benchmark: app preview', () => {
     dir = scratchDir(stack.dataDir, 'bench-preview');
     const ws = join(dir, 'workspaces');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, services: ['tool-runner', 'git-service'], workspacesDir: ws, backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      services: ['tool-runner', 'git-service'],
+      workspacesDir: ws,
+      backupDir: join(dir, 'b'),
+      logDir: join(dir, 'logs'),
+      env: { LOG_LEVEL: 'warn' },
+    });
     const previewPort = platform.previewPort;
     nc = await connectNats(stack.natsUrl, 'bench-preview', stackNatsCredentials(stack));
     const client = new NatsRpcClient(nc, createServiceMetrics('bench-preview'), 60_000);
@@ -182,9 +190,26 @@ describe('benchmark: app preview', () => {
     const firstCheckNote = 'the first check of a replica also launches its Chromium (~0.7 s here) and is left out';
 
     const results = {
-      commitToFirst200: { ...summarizeLatencyMs(toFirst200), p95Ms: round(percentile(toFirst200, 95), 1), commitMedianMs: round(median(commitMs), 1), ratioToCommitMedian: ratio(percentile(toFirst200, 95), median(commitMs)) },
-      staticFile: { bytesOurs: oursBytes, bytesBare: bareBytes, ours: summarizeLatencyMs(ours), bare: summarizeLatencyMs(baseline), ratio: ratio(median(ours), median(baseline)) },
-      headlessCheck: { medianMs: round(median(checkMs), 0), p90Ms: round(percentile(checkMs, 90), 0), bareLoadMedianMs: round(median(loadMs), 0), ratio: ratio(median(checkMs), median(loadMs)), note: firstCheckNote },
+      commitToFirst200: {
+        ...summarizeLatencyMs(toFirst200),
+        p95Ms: round(percentile(toFirst200, 95), 1),
+        commitMedianMs: round(median(commitMs), 1),
+        ratioToCommitMedian: ratio(percentile(toFirst200, 95), median(commitMs)),
+      },
+      staticFile: {
+        bytesOurs: oursBytes,
+        bytesBare: bareBytes,
+        ours: summarizeLatencyMs(ours),
+        bare: summarizeLatencyMs(baseline),
+        ratio: ratio(median(ours), median(baseline)),
+      },
+      headlessCheck: {
+        medianMs: round(median(checkMs), 0),
+        p90Ms: round(percentile(checkMs, 90), 0),
+        bareLoadMedianMs: round(median(loadMs), 0),
+        ratio: ratio(median(checkMs), median(loadMs)),
+        note: firstCheckNote,
+      },
     };
     const goals = [
       goal('commit → first 200 of the static preview, p95 (ms)', results.commitToFirst200.p95Ms, 1000, 'ms'),
@@ -192,11 +217,34 @@ describe('benchmark: app preview', () => {
       goal('headless check of a static app, median (ms)', results.headlessCheck.medianMs, 3000, 'ms'),
     ];
     print('\napp preview');
-    print(formatTable(['measure', 'median', 'p95 / p90', 'baseline median', 'ratio'], [
-      ['commit → first 200 (ms)', round(median(toFirst200), 1), results.commitToFirst200.p95Ms, `${results.commitToFirst200.commitMedianMs} (the commit)`, `${results.commitToFirst200.ratioToCommitMedian}×`],
-      ['10 KB page (µs)', results.staticFile.ours.medianUs, results.staticFile.ours.p90Us, `${results.staticFile.bare.medianUs} (bare static)`, `${results.staticFile.ratio}×`],
-      ['headless check (ms)', results.headlessCheck.medianMs, results.headlessCheck.p90Ms, `${results.headlessCheck.bareLoadMedianMs} (bare load)`, `${results.headlessCheck.ratio}×`],
-    ]));
+    print(
+      formatTable(
+        ['measure', 'median', 'p95 / p90', 'baseline median', 'ratio'],
+        [
+          [
+            'commit → first 200 (ms)',
+            round(median(toFirst200), 1),
+            results.commitToFirst200.p95Ms,
+            `${results.commitToFirst200.commitMedianMs} (the commit)`,
+            `${results.commitToFirst200.ratioToCommitMedian}×`,
+          ],
+          [
+            '10 KB page (µs)',
+            results.staticFile.ours.medianUs,
+            results.staticFile.ours.p90Us,
+            `${results.staticFile.bare.medianUs} (bare static)`,
+            `${results.staticFile.ratio}×`,
+          ],
+          [
+            'headless check (ms)',
+            results.headlessCheck.medianMs,
+            results.headlessCheck.p90Ms,
+            `${results.headlessCheck.bareLoadMedianMs} (bare load)`,
+            `${results.headlessCheck.ratio}×`,
+          ],
+        ],
+      ),
+    );
     print(formatGoals(goals));
     recordResult({
       benchmark: 'preview',
@@ -221,8 +269,23 @@ describe('benchmark: app preview', () => {
     const ws = join(devDir, 'workspaces');
     const depsDir = join(devDir, 'deps');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    const env = { LOG_LEVEL: 'warn', PREVIEW_DEPS_DIR: depsDir, PREVIEW_IDLE_STOP_MS: '3000', PREVIEW_DEV_PORTS: '27400-27449', PREVIEW_DEV_VIEW_WAIT_MS: '60000', TOOL_NPM_REGISTRY_URL: 'http://127.0.0.1:9/' };
-    devPlatform = await launchPlatform({ root: REPO_ROOT, ...stack, services: ['tool-runner', 'git-service'], workspacesDir: ws, backupDir: join(devDir, 'b'), logDir: join(devDir, 'logs'), env });
+    const env = {
+      LOG_LEVEL: 'warn',
+      PREVIEW_DEPS_DIR: depsDir,
+      PREVIEW_IDLE_STOP_MS: '3000',
+      PREVIEW_DEV_PORTS: '27400-27449',
+      PREVIEW_DEV_VIEW_WAIT_MS: '60000',
+      TOOL_NPM_REGISTRY_URL: 'http://127.0.0.1:9/',
+    };
+    devPlatform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      services: ['tool-runner', 'git-service'],
+      workspacesDir: ws,
+      backupDir: join(devDir, 'b'),
+      logDir: join(devDir, 'logs'),
+      env,
+    });
     devNc = await connectNats(stack.natsUrl, 'bench-preview-dev', stackNatsCredentials(stack));
     const client = new NatsRpcClient(devNc, createServiceMetrics('bench-preview-dev'), 60_000);
     const teamId = randomUUID();
@@ -263,9 +326,14 @@ describe('benchmark: app preview', () => {
         rmSync(join(bareApp, 'node_modules', '.vite'), { recursive: true, force: true });
         mkdirSync(join(bareApp, 'node_modules', '.vite'));
       }
-      return spawn(process.execPath, [join(bareApp, 'node_modules', 'vite', 'bin', 'vite.js'), '--port', String(barePort), '--strictPort', '--host', '127.0.0.1'], { cwd: bareApp, stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '', HOME: devDir, NODE_ENV: 'development' } });
+      return spawn(
+        process.execPath,
+        [join(bareApp, 'node_modules', 'vite', 'bin', 'vite.js'), '--port', String(barePort), '--strictPort', '--host', '127.0.0.1'],
+        { cwd: bareApp, stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '', HOME: devDir, NODE_ENV: 'development' } },
+      );
     };
-    const stopBare = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
+    const stopBare = (child: ChildProcess) =>
+      new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
     const bareRender = async (cold: boolean) => {
       const t = performance.now();
       const child = startBare(cold);
@@ -302,7 +370,8 @@ describe('benchmark: app preview', () => {
     for (let i = 0; i < DEV_ROUNDS; i++) {
       await browserPage.goto('about:blank');
       const until = Date.now() + 30_000;
-      while ((await client.send(Rpc.previewGet, { teamId, appId: last.appId })).state !== 'stopped' && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+      while ((await client.send(Rpc.previewGet, { teamId, appId: last.appId })).state !== 'stopped' && Date.now() < until)
+        await new Promise((resolve) => setTimeout(resolve, 200));
       const t = performance.now();
       await rendered(last.url, 'New app');
       warm.push(performance.now() - t);
@@ -327,9 +396,10 @@ describe('benchmark: app preview', () => {
     const warmUp = async (file: string) => {
       for (let attempt = 0; attempt < 15; attempt++) {
         writeFileSync(file, appSource.replace('<h1>New app</h1>', `<h1>Warm ${attempt}</h1>`));
-        const shown = await browserPage
-          .waitForFunction(headingIs(`Warm ${attempt}`), undefined, { timeout: 2000, polling: 'raf' })
-          .then(() => true, () => false);
+        const shown = await browserPage.waitForFunction(headingIs(`Warm ${attempt}`), undefined, { timeout: 2000, polling: 'raf' }).then(
+          () => true,
+          () => false,
+        );
         if (shown) return;
       }
       throw new Error(`no HMR update of ${file} in 30 s`);
@@ -348,9 +418,26 @@ describe('benchmark: app preview', () => {
     }
 
     const results = {
-      coldStart: { medianMs: round(median(cold), 0), maxMs: round(Math.max(...cold), 0), bareMedianMs: round(median(coldBare), 0), ratio: ratio(median(cold), median(coldBare)), samples: cold.map((v) => round(v, 0)) },
-      warmRestart: { medianMs: round(median(warm), 0), maxMs: round(Math.max(...warm), 0), bareMedianMs: round(median(warmBare), 0), ratio: ratio(median(warm), median(warmBare)), samples: warm.map((v) => round(v, 0)) },
-      hmrEdit: { medianMs: round(median(hmr), 0), p90Ms: round(percentile(hmr, 90), 0), bareMedianMs: round(median(hmrBare), 0), ratio: ratio(median(hmr), median(hmrBare)) },
+      coldStart: {
+        medianMs: round(median(cold), 0),
+        maxMs: round(Math.max(...cold), 0),
+        bareMedianMs: round(median(coldBare), 0),
+        ratio: ratio(median(cold), median(coldBare)),
+        samples: cold.map((v) => round(v, 0)),
+      },
+      warmRestart: {
+        medianMs: round(median(warm), 0),
+        maxMs: round(Math.max(...warm), 0),
+        bareMedianMs: round(median(warmBare), 0),
+        ratio: ratio(median(warm), median(warmBare)),
+        samples: warm.map((v) => round(v, 0)),
+      },
+      hmrEdit: {
+        medianMs: round(median(hmr), 0),
+        p90Ms: round(percentile(hmr, 90), 0),
+        bareMedianMs: round(median(hmrBare), 0),
+        ratio: ratio(median(hmr), median(hmrBare)),
+      },
     };
     const goals = [
       goal('vite-react cold start with the dependency store, slowest (ms)', results.coldStart.maxMs, 45_000, 'ms'),
@@ -358,11 +445,28 @@ describe('benchmark: app preview', () => {
       goal('an edit visible through HMR, p90 (ms)', results.hmrEdit.p90Ms, 1000, 'ms'),
     ];
     print('\napp preview: dev server (vite-react)');
-    print(formatTable(['measure', 'median', 'slowest / p90', 'baseline median (Vite directly)', 'ratio'], [
-      ['cold start to first render (ms)', results.coldStart.medianMs, results.coldStart.maxMs, results.coldStart.bareMedianMs, `${results.coldStart.ratio}×`],
-      ['warm restart after idle stop (ms)', results.warmRestart.medianMs, results.warmRestart.maxMs, results.warmRestart.bareMedianMs, `${results.warmRestart.ratio}×`],
-      ['edit visible through HMR (ms)', results.hmrEdit.medianMs, results.hmrEdit.p90Ms, results.hmrEdit.bareMedianMs, `${results.hmrEdit.ratio}×`],
-    ]));
+    print(
+      formatTable(
+        ['measure', 'median', 'slowest / p90', 'baseline median (Vite directly)', 'ratio'],
+        [
+          [
+            'cold start to first render (ms)',
+            results.coldStart.medianMs,
+            results.coldStart.maxMs,
+            results.coldStart.bareMedianMs,
+            `${results.coldStart.ratio}×`,
+          ],
+          [
+            'warm restart after idle stop (ms)',
+            results.warmRestart.medianMs,
+            results.warmRestart.maxMs,
+            results.warmRestart.bareMedianMs,
+            `${results.warmRestart.ratio}×`,
+          ],
+          ['edit visible through HMR (ms)', results.hmrEdit.medianMs, results.hmrEdit.p90Ms, results.hmrEdit.bareMedianMs, `${results.hmrEdit.ratio}×`],
+        ],
+      ),
+    );
     print(formatGoals(goals));
     recordResult({
       benchmark: 'preview-dev-server',

@@ -152,7 +152,8 @@ describe('benchmark: service boot time and idle memory', () => {
         // Polled on a fixed 20 ms grid from the spawn, the same for every subject.
         let spawnToReadyMs: number | undefined;
         for (let tick = 1; spawnToReadyMs === undefined; tick++) {
-          if (!isRunning(started.child)) throw new Error(`${subject} exited (${started.child.exitCode ?? started.child.signalCode}) before it was ready:\n${started.tail()}`);
+          if (!isRunning(started.child))
+            throw new Error(`${subject} exited (${started.child.exitCode ?? started.child.signalCode}) before it was ready:\n${started.tail()}`);
           if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`${subject} was not ready within ${READY_TIMEOUT_MS} ms:\n${started.tail()}`);
           const port = started.port();
           if (port !== undefined) {
@@ -200,14 +201,24 @@ describe('benchmark: service boot time and idle memory', () => {
     }
 
     const medianOf = (s: Subject, key: keyof BootSample): number | null => {
-      const values = samples.get(s)!.map((x) => x[key]).filter((v): v is number => typeof v === 'number');
+      const values = samples
+        .get(s)!
+        .map((x) => x[key])
+        .filter((v): v is number => typeof v === 'number');
       return values.length ? round(median(values), 1) : null;
     };
     const medianOfRuns = (s: Subject, pick: (x: BootSample) => number | null): number | null => {
-      const values = samples.get(s)!.map(pick).filter((v): v is number => v !== null);
+      const values = samples
+        .get(s)!
+        .map(pick)
+        .filter((v): v is number => v !== null);
       return values.length ? round(median(values), 1) : null;
     };
-    const baseline = { spawnToReadyMs: medianOf('fastify-baseline', 'spawnToReadyMs')!, rssMb: medianOf('fastify-baseline', 'rssMb')!, processUptimeMs: medianOf('fastify-baseline', 'processUptimeMs') };
+    const baseline = {
+      spawnToReadyMs: medianOf('fastify-baseline', 'spawnToReadyMs')!,
+      rssMb: medianOf('fastify-baseline', 'rssMb')!,
+      processUptimeMs: medianOf('fastify-baseline', 'processUptimeMs'),
+    };
     const perService = SERVICE_NAMES.map((service) => {
       const spawnToReadyMs = medianOf(service, 'spawnToReadyMs')!;
       const rssMb = medianOf(service, 'rssMb')!;
@@ -242,7 +253,8 @@ describe('benchmark: service boot time and idle memory', () => {
         order: 'rounds: every subject once per round, alone, the order rotating round by round',
         ready: 'first 200 from GET /health/ready, timed from just before spawn() in the bench process',
         memory: 'VmRSS (and peak VmHWM) from /proc/<pid>/status after the idle period',
-        services: 'dist/services/<name>/src/main.js, NODE_ENV=production, LOG_LEVEL default, no OTLP endpoint; infra (nats, postgres, redis) already running, migrations applied',
+        services:
+          'dist/services/<name>/src/main.js, NODE_ENV=production, LOG_LEVEL default, no OTLP endpoint; infra (nats, postgres, redis) already running, migrations applied',
         baseline: 'node -e: require("fastify"), one route, listen 127.0.0.1:0, port printed when listening',
       },
       results: { baseline: { ...baseline, runs: samples.get('fastify-baseline') }, services: perService },
@@ -254,7 +266,17 @@ describe('benchmark: service boot time and idle memory', () => {
       formatTable(
         ['service', 'spawn→ready ms', 'uptime@ready ms', 'bootMs (logged)', 'before boot ms', 'idle RSS MB', 'peak RSS MB', 'ready ×base', 'RSS ×base'],
         [
-          ['fastify-baseline', baseline.spawnToReadyMs, baseline.processUptimeMs ?? '-', '-', '-', baseline.rssMb, medianOf('fastify-baseline', 'hwmMb') ?? '-', 1, 1],
+          [
+            'fastify-baseline',
+            baseline.spawnToReadyMs,
+            baseline.processUptimeMs ?? '-',
+            '-',
+            '-',
+            baseline.rssMb,
+            medianOf('fastify-baseline', 'hwmMb') ?? '-',
+            1,
+            1,
+          ],
           ...perService.map((s) => [
             s.service,
             s.spawnToReadyMs,
@@ -269,7 +291,9 @@ describe('benchmark: service boot time and idle memory', () => {
         ],
       ),
     );
-    print('uptime@ready: the process\'s own uptime on its ready line; bootMs: bootstrapService() alone; before boot: the difference (Node start-up + module loading)');
+    print(
+      "uptime@ready: the process's own uptime on its ready line; bootMs: bootstrapService() alone; before boot: the difference (Node start-up + module loading)",
+    );
     print(`\ngoals (ready ≤ ${GOAL_READY_MS} ms, idle RSS ≤ ${GOAL_RSS_MB} MB):\n${formatGoals(goals)}\n`);
   });
 });

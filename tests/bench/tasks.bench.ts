@@ -1,7 +1,16 @@
 import { Rpc } from '@overskill/contracts';
 import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, GitHttpFake, GitHubFake, launchPlatform, runAllMigrations, signWebhookBody, stackNatsCredentials, type RunningPlatform } from '@overskill/testing';
+import {
+  AnthropicFake,
+  GitHttpFake,
+  GitHubFake,
+  launchPlatform,
+  runAllMigrations,
+  signWebhookBody,
+  stackNatsCredentials,
+  type RunningPlatform,
+} from '@overskill/testing';
 import { connect, type NatsConnection } from 'nats';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -21,7 +30,13 @@ import { ratio, round } from './support/stats';
 // replicas on a model that answers at once (see below).
 
 // `pg` ships no types; the little used here is typed by hand.
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 const DURATION_S = Number(process.env.BENCH_TASKS_SECONDS ?? 10);
 const WARMUP_S = 3;
@@ -45,7 +60,13 @@ interface AutocannonRequest {
   body: string;
   setupRequest?: (req: AutocannonRequest) => AutocannonRequest;
 }
-const autocannon = require('autocannon') as (opts: { url: string; connections: number; duration: number; pipelining: number; requests: AutocannonRequest[] }) => Promise<AutocannonResult>;
+const autocannon = require('autocannon') as (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining: number;
+  requests: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
 
 const BARE_FASTIFY = `
 const fastify = require('fastify')({ logger: false, bodyLimit: 1048576 });
@@ -56,7 +77,14 @@ process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 
 async function load(url: string, request: AutocannonRequest, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, requests: [request] });
-  return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, requests: result.requests.total };
+  return {
+    rps: round(result.requests.average, 0),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    requests: result.requests.total,
+  };
 }
 
 describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
@@ -109,8 +137,18 @@ describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
     // A real-shaped issues.labeled payload (a label that is not the trigger: the consumer records it and creates nothing).
     const n = github.createIssue('bench/ingest', { title: 'Benchmark issue', body: 'x'.repeat(2000), user });
     const body = JSON.stringify(github.labelIssue('bench/ingest', n, 'documentation', user));
-    const headers = { 'content-type': 'application/json', 'x-github-event': 'issues', 'x-hub-signature-256': signWebhookBody(SECRET, body), 'user-agent': 'GitHub-Hookshot/bench' };
-    const webhook: AutocannonRequest = { method: 'POST', headers, body, setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-github-delivery': randomUUID() } }) };
+    const headers = {
+      'content-type': 'application/json',
+      'x-github-event': 'issues',
+      'x-hub-signature-256': signWebhookBody(SECRET, body),
+      'user-agent': 'GitHub-Hookshot/bench',
+    };
+    const webhook: AutocannonRequest = {
+      method: 'POST',
+      headers,
+      body,
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-github-delivery': randomUUID() } }),
+    };
     const probe = await fetch(`${gateway}/api/github/webhook`, { method: 'POST', headers: { ...headers, 'x-github-delivery': randomUUID() }, body });
     expect(probe.status).toBe(202);
 
@@ -124,7 +162,8 @@ describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
     const runs: Record<keyof typeof subjects, Measured[]> = { bare: [], webhook: [] };
     // Interleaved rounds so drift in the machine's load hits both alike.
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, s] of Object.entries(subjects) as Array<[keyof typeof subjects, (typeof subjects)['bare']]>) runs[name].push(await load(s.url, s.request, DURATION_S));
+      for (const [name, s] of Object.entries(subjects) as Array<[keyof typeof subjects, (typeof subjects)['bare']]>)
+        runs[name].push(await load(s.url, s.request, DURATION_S));
     }
     const results = { bare: mergeRounds(runs.bare), webhook: mergeRounds(runs.webhook) };
     for (const r of Object.values(results)) {
@@ -145,11 +184,21 @@ describe('benchmark: GitHub webhook ingest vs bare Fastify', () => {
       results: { ...results, ratioRps: ratio(results.webhook.rps, results.bare.rps), ratioP99: ratio(results.webhook.p99, results.bare.p99) },
       goals,
     });
-    print(`\ntasks: webhook ingest — ${CONNECTIONS} connections, ${ROUNDS}×${DURATION_S} s per subject (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
+    print(
+      `\ntasks: webhook ingest — ${CONNECTIONS} connections, ${ROUNDS}×${DURATION_S} s per subject (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`,
+    );
     print(
       formatTable(
         ['subject', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'req/s vs bare', 'p99 vs bare'],
-        (Object.entries(results) as Array<[string, Measured]>).map(([name, r]) => [name, r.rps, r.p50, r.p99, r.requests, `${ratio(r.rps, results.bare.rps)}×`, `${ratio(r.p99, results.bare.p99)}×`]),
+        (Object.entries(results) as Array<[string, Measured]>).map(([name, r]) => [
+          name,
+          r.rps,
+          r.p50,
+          r.p99,
+          r.requests,
+          `${ratio(r.rps, results.bare.rps)}×`,
+          `${ratio(r.p99, results.bare.p99)}×`,
+        ]),
       ),
     );
     print(`\ngoals (p99 < ${GOAL_P99_MS} ms):\n${formatGoals(goals)}\n`);
@@ -219,9 +268,19 @@ describe('benchmark: the task queue drained by two replicas', () => {
     await github.start();
     const remoteUrl = await remote.start();
     const user = { login: 'bench', id: 1, type: 'User' as const };
-    github.addToken(QUEUE_TOKEN, { login: 'overskill-bot', id: 2, type: 'User' }, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
+    github.addToken(
+      QUEUE_TOKEN,
+      { login: 'overskill-bot', id: 2, type: 'User' },
+      { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' },
+    );
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    const common = { root: REPO_ROOT, ...stack, redisUrl: `${stack.redisUrl.replace(/\/\d*$/, '')}/9`, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b') };
+    const common = {
+      root: REPO_ROOT,
+      ...stack,
+      redisUrl: `${stack.redisUrl.replace(/\/\d*$/, '')}/9`,
+      workspacesDir: join(dir, 'w'),
+      backupDir: join(dir, 'b'),
+    };
     const orchestratorEnv = {
       LOG_LEVEL: 'warn',
       GITHUB_API_URL: github.url,
@@ -264,17 +323,34 @@ describe('benchmark: the task queue drained by two replicas', () => {
       const repository = `bench/queue-${p}`;
       remote.createRepo(repository, { 'README.md': `# Queue ${p}\n` });
       github.addRepo('bench', `queue-${p}`, { refs: () => remote.refs(repository) });
-      const project = await rpc.send(Rpc.projectCreate, { teamId, repository, authKind: 'token', token: QUEUE_TOKEN, answerMode: 'comment', concurrency: QUEUE_CONCURRENCY[p]! }, { timeoutMs: 20_000 });
+      const project = await rpc.send(
+        Rpc.projectCreate,
+        { teamId, repository, authKind: 'token', token: QUEUE_TOKEN, answerMode: 'comment', concurrency: QUEUE_CONCURRENCY[p]! },
+        { timeoutMs: 20_000 },
+      );
       concurrency.set(project.id, QUEUE_CONCURRENCY[p]!);
       // Tasks in proportion to the project's concurrency: the global cap, not one small project, bounds the drain.
       const share = Math.round((QUEUE_TASKS * QUEUE_CONCURRENCY[p]!) / QUEUE_CONCURRENCY.reduce((a, b) => a + b, 0));
       for (let i = 0; i < share; i++) {
         const n = github.createIssue(repository, { title: `Queue ${p}.${i}`, body: 'Answer briefly.', labels: ['overskill'], user });
-        rows.push([randomUUID(), teamId, project.id, repository, n, `Queue ${p}.${i}`, QUEUE_PRIORITIES[next() % QUEUE_PRIORITIES.length]!, `overskill/issue-${n}`, rows.length]);
+        rows.push([
+          randomUUID(),
+          teamId,
+          project.id,
+          repository,
+          n,
+          `Queue ${p}.${i}`,
+          QUEUE_PRIORITIES[next() % QUEUE_PRIORITIES.length]!,
+          `overskill/issue-${n}`,
+          rows.length,
+        ]);
       }
     }
     // All at once, in one statement: the drain starts when it commits.
-    const values = rows.map((_, i) => `($${i * 9 + 1}, $${i * 9 + 2}, $${i * 9 + 3}, $${i * 9 + 4}, $${i * 9 + 5}, $${i * 9 + 6}, 'queued', $${i * 9 + 7}, $${i * 9 + 8}, 'bench', now() + ($${i * 9 + 9}::int * interval '1 microsecond'))`);
+    const values = rows.map(
+      (_, i) =>
+        `($${i * 9 + 1}, $${i * 9 + 2}, $${i * 9 + 3}, $${i * 9 + 4}, $${i * 9 + 5}, $${i * 9 + 6}, 'queued', $${i * 9 + 7}, $${i * 9 + 8}, 'bench', now() + ($${i * 9 + 9}::int * interval '1 microsecond'))`,
+    );
     const t0 = Date.now();
     await db.query(
       `INSERT INTO orchestrator.tasks (id, team_id, project_id, repository, issue_number, title, status, priority, branch, delivery_id, created_at) VALUES ${values.join(', ')}`,
@@ -285,7 +361,12 @@ describe('benchmark: the task queue drained by two replicas', () => {
     let samples = 0;
     const deadline = Date.now() + 20 * 60_000;
     for (;;) {
-      const running = (await db.query(`SELECT project_id, count(*)::int AS n FROM orchestrator.tasks WHERE team_id = $1 AND status = 'running' AND lease_until >= now() GROUP BY project_id`, [teamId])).rows;
+      const running = (
+        await db.query(
+          `SELECT project_id, count(*)::int AS n FROM orchestrator.tasks WHERE team_id = $1 AND status = 'running' AND lease_until >= now() GROUP BY project_id`,
+          [teamId],
+        )
+      ).rows;
       samples += 1;
       let total = 0;
       for (const r of running) {
@@ -294,7 +375,9 @@ describe('benchmark: the task queue drained by two replicas', () => {
         total += Number(r['n']);
       }
       maxTotal = Math.max(maxTotal, total);
-      const left = Number((await db.query(`SELECT count(*)::int AS n FROM orchestrator.tasks WHERE team_id = $1 AND status IN ('queued', 'running')`, [teamId])).rows[0]?.['n']);
+      const left = Number(
+        (await db.query(`SELECT count(*)::int AS n FROM orchestrator.tasks WHERE team_id = $1 AND status IN ('queued', 'running')`, [teamId])).rows[0]?.['n'],
+      );
       if (left === 0) break;
       if (Date.now() > deadline) throw new Error(`${left} tasks still queued or running after 20 minutes`);
       await new Promise((r) => setTimeout(r, 100));
@@ -305,14 +388,23 @@ describe('benchmark: the task queue drained by two replicas', () => {
            FROM orchestrator.tasks WHERE team_id = $1`,
         [teamId],
       )
-    ).rows.map((r) => ({ project: String(r['project_id']), priority: Number(r['priority']), status: String(r['status']), created: Number(r['created']), started: Number(r['started']), finished: Number(r['finished']) }));
+    ).rows.map((r) => ({
+      project: String(r['project_id']),
+      priority: Number(r['priority']),
+      status: String(r['status']),
+      created: Number(r['created']),
+      started: Number(r['started']),
+      finished: Number(r['finished']),
+    }));
     const first = Math.min(...worked.map((t) => t.created));
     const drainMs = Math.max(...worked.map((t) => t.finished)) - first;
     const work = worked.map((t) => t.finished - t.started);
     const sumWork = work.reduce((a, b) => a + b, 0);
     const idealMs = sumWork / QUEUE_CAP;
     // No schedule can beat the busiest project's own work spread over its own concurrency either.
-    const projectBoundMs = Math.max(...[...concurrency].map(([id, c]) => worked.filter((t) => t.project === id).reduce((a, t) => a + t.finished - t.started, 0) / c));
+    const projectBoundMs = Math.max(
+      ...[...concurrency].map(([id, c]) => worked.filter((t) => t.project === id).reduce((a, t) => a + t.finished - t.started, 0) / c),
+    );
     const over = [...maxRunning].filter(([id, n]) => n > (concurrency.get(id) ?? 0));
     const results = {
       tasks: worked.length,
@@ -338,14 +430,21 @@ describe('benchmark: the task queue drained by two replicas', () => {
       method: {
         tasks: `about ${QUEUE_TASKS} tasks inserted in one statement across 10 projects (concurrency ${QUEUE_CONCURRENCY.join(', ')}, tasks in proportion), priorities drawn from ${QUEUE_PRIORITIES.join('/')}; global cap ${QUEUE_CAP}; two orchestrator replicas (${QUEUE_CAP} task workers and run workers each)`,
         work: 'each task: labels, status comment, clone by git-service from a git http-backend, an agent run (one model turn from a fake Anthropic that answers at once), diff, answer comment, labels; answer mode comment',
-        ideal: 'Σ task durations / global cap (perfect packing), and the busiest project\'s Σ durations / its concurrency; the ratio is against the larger',
+        ideal: "Σ task durations / global cap (perfect packing), and the busiest project's Σ durations / its concurrency; the ratio is against the larger",
         sampling: 'running tasks per project and overall read from Postgres every 100 ms',
       },
       results,
       goals: [],
     });
-    print(`\ntasks: queue drain — ${QUEUE_TASKS} tasks, 10 projects, cap ${QUEUE_CAP}, 2 replicas (${machine.cpus} cpus, load ${machine.loadAverage.join(' ')})`);
-    print(formatTable(['measure', 'value'], Object.entries(results).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)])));
+    print(
+      `\ntasks: queue drain — ${QUEUE_TASKS} tasks, 10 projects, cap ${QUEUE_CAP}, 2 replicas (${machine.cpus} cpus, load ${machine.loadAverage.join(' ')})`,
+    );
+    print(
+      formatTable(
+        ['measure', 'value'],
+        Object.entries(results).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]),
+      ),
+    );
     expect(results.completed).toBe(worked.length);
     expect(over).toEqual([]);
     expect(maxTotal).toBeLessThanOrEqual(QUEUE_CAP);

@@ -26,7 +26,28 @@ const NEEDLE_EVERY = 200; // 50 files of 10,000 hold the rare identifier
 
 // Deterministic source-like text (a small LCG), so every run searches the same tree.
 function* words(seed: number): Generator<string> {
-  const vocabulary = ['const', 'let', 'return', 'function', 'value', 'items', 'index', 'render', 'state', 'props', 'await', 'fetchData', 'result', 'error', 'config', 'handler', 'export', 'import', 'default', 'string'];
+  const vocabulary = [
+    'const',
+    'let',
+    'return',
+    'function',
+    'value',
+    'items',
+    'index',
+    'render',
+    'state',
+    'props',
+    'await',
+    'fetchData',
+    'result',
+    'error',
+    'config',
+    'handler',
+    'export',
+    'import',
+    'default',
+    'string',
+  ];
   let x = seed;
   for (;;) {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
@@ -66,13 +87,19 @@ function generateTree(root: string): { bytes: number; needleFiles: number } {
 function runRipgrep(cwd: string, pattern: string): Promise<{ ms: number; matches: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('rg', ['--no-config', '--hidden', '--no-ignore', '--line-number', '--glob', '!.git', '--glob', '!node_modules', '--regexp', pattern, '.'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      'rg',
+      ['--no-config', '--hidden', '--no-ignore', '--line-number', '--glob', '!.git', '--glob', '!node_modules', '--regexp', pattern, '.'],
+      { cwd, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let lines = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       for (const byte of chunk) if (byte === 10) lines += 1;
     });
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 || code === 1 ? resolve({ ms: performance.now() - started, matches: lines }) : reject(new Error(`rg exited ${code}`))));
+    child.once('close', (code) =>
+      code === 0 || code === 1 ? resolve({ ms: performance.now() - started, matches: lines }) : reject(new Error(`rg exited ${code}`)),
+    );
   });
 }
 
@@ -99,11 +126,23 @@ describe('benchmark: tool-runner', () => {
     const tree = generateTree(root);
     const generateMs = performance.now() - genStarted;
 
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, services: ['tool-runner'], workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      services: ['tool-runner'],
+      workspacesDir: join(dir, 'workspaces'),
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'bench-tool-runner', stackNatsCredentials(stack));
     const client = new NatsRpcClient(nc, createServiceMetrics('bench-tool-runner'), 120_000);
     const call = async (name: string, input: unknown) => {
-      const reply = await client.send(Rpc.toolCallExecute, { teamId: 'bench', appId, runId: 'bench', toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 120_000 });
+      const reply = await client.send(
+        Rpc.toolCallExecute,
+        { teamId: 'bench', appId, runId: 'bench', toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) },
+        { timeoutMs: 120_000 },
+      );
       if (reply.isError) throw new Error(`${name} failed: ${reply.output}`);
       return reply;
     };
@@ -163,19 +202,43 @@ describe('benchmark: tool-runner', () => {
     const searchResults = Object.fromEntries(
       scenarios.map((s) => {
         const x = samples[s.name]!;
-        return [s.name, { pattern: s.pattern, linesShown: s.expectLines, rgLines: x.rgMatches, oursMedianMs: round(median(x.ours), 1), oursP90Ms: round(percentile(x.ours, 90), 1), rgMedianMs: round(median(x.rg), 1), rgP90Ms: round(percentile(x.rg, 90), 1), ratio: ratio(median(x.ours), median(x.rg)) }];
+        return [
+          s.name,
+          {
+            pattern: s.pattern,
+            linesShown: s.expectLines,
+            rgLines: x.rgMatches,
+            oursMedianMs: round(median(x.ours), 1),
+            oursP90Ms: round(percentile(x.ours, 90), 1),
+            rgMedianMs: round(median(x.rg), 1),
+            rgP90Ms: round(percentile(x.rg, 90), 1),
+            ratio: ratio(median(x.ours), median(x.rg)),
+          },
+        ];
       }),
     );
     const roundTrip = { write: summarizeLatencyMs(writes), read: summarizeLatencyMs(reads), writeThenRead: summarizeLatencyMs(pairs) };
-    const goals = scenarios.map((s) => goal(`search_files "${s.name}" within ${GOAL_SEARCH_RATIO}x of rg (ratio of medians)`, searchResults[s.name]!.ratio, GOAL_SEARCH_RATIO, '×'));
+    const goals = scenarios.map((s) =>
+      goal(`search_files "${s.name}" within ${GOAL_SEARCH_RATIO}x of rg (ratio of medians)`, searchResults[s.name]!.ratio, GOAL_SEARCH_RATIO, '×'),
+    );
 
     print('\nsearch_files (NATS → tool-runner → rg + checked reads) vs rg directly, same tree, interleaved');
-    print(formatTable(['scenario', 'ours median ms', 'ours p90', 'rg median ms', 'rg p90', 'ratio'], scenarios.map((s) => {
-      const r = searchResults[s.name]!;
-      return [s.name, r.oursMedianMs, r.oursP90Ms, r.rgMedianMs, r.rgP90Ms, `${r.ratio}×`];
-    })));
+    print(
+      formatTable(
+        ['scenario', 'ours median ms', 'ours p90', 'rg median ms', 'rg p90', 'ratio'],
+        scenarios.map((s) => {
+          const r = searchResults[s.name]!;
+          return [s.name, r.oursMedianMs, r.oursP90Ms, r.rgMedianMs, r.rgP90Ms, `${r.ratio}×`];
+        }),
+      ),
+    );
     print('\n10 KB file through NATS (µs)');
-    print(formatTable(['call', 'median', 'p90', 'p99', 'max'], (['write', 'read', 'writeThenRead'] as const).map((k) => [k, roundTrip[k].medianUs, roundTrip[k].p90Us, roundTrip[k].p99Us, roundTrip[k].maxUs])));
+    print(
+      formatTable(
+        ['call', 'median', 'p90', 'p99', 'max'],
+        (['write', 'read', 'writeThenRead'] as const).map((k) => [k, roundTrip[k].medianUs, roundTrip[k].p90Us, roundTrip[k].p99Us, roundTrip[k].maxUs]),
+      ),
+    );
     print(formatGoals(goals));
 
     recordResult({
@@ -184,9 +247,16 @@ describe('benchmark: tool-runner', () => {
       finishedAt: new Date().toISOString(),
       machine,
       method: {
-        tree: { files: FILES, bytes: tree.bytes, generateMs: round(generateMs, 0), layout: '100 modules × (components|lib), ~10 KB TypeScript-like files', rareMatchFiles: tree.needleFiles },
+        tree: {
+          files: FILES,
+          bytes: tree.bytes,
+          generateMs: round(generateMs, 0),
+          layout: '100 modules × (components|lib), ~10 KB TypeScript-like files',
+          rareMatchFiles: tree.needleFiles,
+        },
         ours: 'NatsRpcClient → tool.call.execute.v1 search_files (tool-runner from dist/, TOOL_SEARCH_ENGINE=auto → ripgrep files-with-matches, then lines read through the checked workspace reads)',
-        baseline: 'rg --no-config --hidden --no-ignore --line-number --glob !.git --glob !node_modules PATTERN . (spawned from the bench process, output counted)',
+        baseline:
+          'rg --no-config --hidden --no-ignore --line-number --glob !.git --glob !node_modules PATTERN . (spawned from the bench process, output counted)',
         rounds: SEARCH_ROUNDS,
         interleaving: 'per round, each scenario runs rg and search_files back to back, the order alternating by round; one warm-up each first',
         roundTrips: ROUND_TRIPS,

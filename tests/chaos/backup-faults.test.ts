@@ -82,13 +82,18 @@ describe('backup: faults', () => {
       const made = await rpc.send(Rpc.backupArchiveCreate, { type: 'database', encrypt: false, trigger: '' }, LONG);
       fx.psql(`DELETE FROM analytics.bulk WHERE id > 200000`);
       fx.psql(`INSERT INTO gateway.teams (id, slug) VALUES (gen_random_uuid(), 'after-backup')`);
-      void rpc.send(Rpc.backupArchiveRestore, { id: made.backup!.id, file: '', target: 'live', force: true, appId: '' }, { timeoutMs: 20_000 }).catch(() => undefined);
+      void rpc
+        .send(Rpc.backupArchiveRestore, { id: made.backup!.id, file: '', target: 'live', force: true, appId: '' }, { timeoutMs: 20_000 })
+        .catch(() => undefined);
       // Past the safety backup, into the restore itself.
       await until(() => fx.psql(`SELECT count(*) FROM backup.backups WHERE trigger = 'safety' AND status = 'completed'`) === '1', 60_000);
       await new Promise((r) => setTimeout(r, 100));
       await fx.platform.stopService('backup', 'SIGKILL');
       // Whatever the orphaned restore tools were doing ends in one commit or none.
-      await until(() => fx.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'psql' AND pid <> pg_backend_pid()`) === '0');
+      await until(
+        () =>
+          fx.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'psql' AND pid <> pg_backend_pid()`) === '0',
+      );
       const bulk = fx.psql('SELECT count(*) FROM analytics.bulk');
       const after = fx.psql(`SELECT count(*) FROM gateway.teams WHERE slug = 'after-backup'`);
       expect([`${bulk}/${after}`]).toEqual([expect.stringMatching(/^(200000\/1|400000\/0)$/)]);
@@ -140,7 +145,7 @@ describe('backup: faults', () => {
       const platform = await launchPlatform({
         root: REPO_ROOT,
         natsUrl: own.natsUrl,
-      natsSeeds: own.natsSeeds,
+        natsSeeds: own.natsSeeds,
         databaseUrl: own.databaseUrl,
         redisUrl: own.redisUrl,
         workspacesDir: join(dir, 'workspaces'),

@@ -58,7 +58,14 @@ describe('git-service: crash during a commit', () => {
   const commitInProgress = async (appId: string) => {
     const child = spawn('git', ['commit', '-a'], {
       cwd: repo(appId),
-      env: { ...process.env, GIT_EDITOR: 'sleep 60;:', GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@x.test', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@x.test' },
+      env: {
+        ...process.env,
+        GIT_EDITOR: 'sleep 60;:',
+        GIT_AUTHOR_NAME: 'Dev',
+        GIT_AUTHOR_EMAIL: 'dev@x.test',
+        GIT_COMMITTER_NAME: 'Dev',
+        GIT_COMMITTER_EMAIL: 'dev@x.test',
+      },
       stdio: 'ignore',
     });
     strays.push(child);
@@ -70,7 +77,8 @@ describe('git-service: crash during a commit', () => {
       child.once('exit', () => resolve());
       child.kill(signal);
     });
-  const staleLocksRemoved = async () => Number(/^git_stale_locks_removed_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`${platform.urls['git-service']}/metrics`)).text())?.[1] ?? 0);
+  const staleLocksRemoved = async () =>
+    Number(/^git_stale_locks_removed_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`${platform.urls['git-service']}/metrics`)).text())?.[1] ?? 0);
 
   it('a git process killed mid-commit leaves a repository git fsck accepts, and the next commit removes the stale lock', async () => {
     const appId = randomUUID();
@@ -133,7 +141,13 @@ describe('git-service: crash during a commit', () => {
     await platform.start('git-service');
     const commit = await rpc.send(Rpc.gitRepoCommit, { appId, message: 'After the replica crash' });
     expect(commit.created).toBe(true);
-    expect(Number(git(appId, 'ls-tree', '-r', '--name-only', 'HEAD').stdout.split('\n').filter((p) => p.startsWith('dir-')).length)).toBe(4000);
+    expect(
+      Number(
+        git(appId, 'ls-tree', '-r', '--name-only', 'HEAD')
+          .stdout.split('\n')
+          .filter((p) => p.startsWith('dir-')).length,
+      ),
+    ).toBe(4000);
     expect(git(appId, 'status', '--porcelain').stdout).toBe('');
     expect(git(appId, 'fsck', '--full', '--strict').status).toBe(0);
     expect(existsSync(lockFile(appId))).toBe(false);

@@ -1,7 +1,18 @@
 import { Events, Rpc } from '@overskill/contracts';
 import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, startStack, withPostgresClient, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  launchPlatform,
+  runAllMigrations,
+  startStack,
+  withPostgresClient,
+  type FakeTurn,
+  type RecordedAnthropicRequest,
+  type RunningPlatform,
+  type RunningStack,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
@@ -17,7 +28,11 @@ function model(request: RecordedAnthropicRequest): FakeTurn {
   const messages = request.body.messages as Array<{ role: string }>;
   const turn = Math.floor((messages.length - 1) / 2);
   if (turn >= 2) return { delayMs: 50, content: [{ type: 'text', text: 'Done.' }] };
-  return { delayMs: 50, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path: `step-${turn}.txt`, content: `step ${turn}\n` } }] };
+  return {
+    delayMs: 50,
+    stop_reason: 'tool_use',
+    content: [{ type: 'tool_use', name: 'write_file', input: { path: `step-${turn}.txt`, content: `step ${turn}\n` } }],
+  };
 }
 
 interface Traffic {
@@ -76,7 +91,10 @@ function watchGauge(urls: Record<string, string | undefined>, server: 'nats' | '
       await Promise.all(
         Object.entries(urls).map(async ([service, url]) => {
           if (!url) return;
-          const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) }).then((res) => res.text(), () => '');
+          const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) }).then(
+            (res) => res.text(),
+            () => '',
+          );
           for (const dependency of GAUGES[server]) {
             const match = new RegExp(`^overskill_dependency_up\\{[^}]*dependency="${dependency}"[^}]*\\} (\\d+)`, 'm').exec(text);
             if (!match) continue;
@@ -140,7 +158,10 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
       backupDir: join(dir, 'backups'),
       // Outside the scratch directory: a failed drill's service logs are what explain it.
       logDir: process.env.CHAOS_LOG_DIR ?? join(REPO_ROOT, 'tests', 'chaos', 'results', 'logs'),
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: await anthropic.start(), LOG_LEVEL: 'warn',
+      env: {
+        ANTHROPIC_API_KEY: 'test-key',
+        ANTHROPIC_BASE_URL: await anthropic.start(),
+        LOG_LEVEL: 'warn',
         AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
         GATEWAY_RATE_LIMIT_IP_MAX: '1000000',
         GATEWAY_RATE_LIMIT_KEY_MAX: '1000000',
@@ -199,9 +220,12 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
       const keyed = { ...headers, 'idempotency-key': `infra-${server}-${fault}-${i}` };
       for (let attempt = 0; attempt < 120; attempt++) {
         if (attempt > 0) posts.retried += 1;
-        const res = await fetch(`${gateway}/api/apps/${appId}/messages`, { method: 'POST', headers: keyed, body: JSON.stringify({ content: `infra run ${i}` }), signal: AbortSignal.timeout(15_000) }).catch(
-          () => undefined,
-        );
+        const res = await fetch(`${gateway}/api/apps/${appId}/messages`, {
+          method: 'POST',
+          headers: keyed,
+          body: JSON.stringify({ content: `infra run ${i}` }),
+          signal: AbortSignal.timeout(15_000),
+        }).catch(() => undefined);
         if (res?.status === 202) {
           const body = await jsonBody(res);
           if (body.replayed) posts.replayed += 1;
@@ -217,7 +241,10 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
     const gauge = watchGauge(platform.urls, server);
     const pidsBefore = platform.pids();
     // Whatever fails below, the drill's loops stop with this fault, not run on into the next.
-    cleanups.push(() => traffic.stop(), () => gauge.stop());
+    cleanups.push(
+      () => traffic.stop(),
+      () => gauge.stop(),
+    );
     const pid = stack.pids()[server]!;
     if (fault === 'kill') {
       process.kill(pid, 'SIGKILL');
@@ -269,9 +296,12 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
     const rpc = new NatsRpcClient(nc, createServiceMetrics('infra-faults-test'), 20_000);
     const factsOf = async () =>
       new Map(
-        (await sql<{ run_id: string; n: string }>(`SELECT run_id, count(*) AS n FROM analytics.events WHERE team_id = $1 AND type = $2 GROUP BY run_id`, [teamId, Events.runFinished.subject])).map(
-          (row) => [row.run_id, Number(row.n)],
-        ),
+        (
+          await sql<{ run_id: string; n: string }>(`SELECT run_id, count(*) AS n FROM analytics.events WHERE team_id = $1 AND type = $2 GROUP BY run_id`, [
+            teamId,
+            Events.runFinished.subject,
+          ])
+        ).map((row) => [row.run_id, Number(row.n)]),
       );
     let facts = await factsOf();
     for (let i = 0; i < 300 && accepted.some((run) => facts.get(run.id) !== 1); i++) {
@@ -284,8 +314,17 @@ describe('chaos: nats-server, PostgreSQL and Redis fail under load', () => {
     const stored = accepted.reduce((sum, run) => sum + (facts.get(run.id) ?? 0), 0);
 
     const lost = Object.values(traffic.other).reduce((a, b) => a + b, 0);
-    const gaugeAfter = [...gauge.last.values()].every((v) => v === 1) ? `1 in ${gauge.reporting.size}/${gauge.reporting.size}` : [...gauge.last].filter(([, v]) => v !== 1).map(([k]) => k).join(', ');
-    const lostDetail = lost ? ` (${Object.entries(traffic.other).map(([k, n]) => `${n} × ${k}`).join(', ')})` : '';
+    const gaugeAfter = [...gauge.last.values()].every((v) => v === 1)
+      ? `1 in ${gauge.reporting.size}/${gauge.reporting.size}`
+      : [...gauge.last]
+          .filter(([, v]) => v !== 1)
+          .map(([k]) => k)
+          .join(', ');
+    const lostDetail = lost
+      ? ` (${Object.entries(traffic.other)
+          .map(([k, n]) => `${n} × ${k}`)
+          .join(', ')})`
+      : '';
     const failedCodes = [...new Set(accepted.filter((run) => run.status === 'failed').map((run) => run.error_code))].join(', ');
     writeFigures(
       `| ${server} | ${fault} | ${runIds.length} | ${completed} | ${failed}${failedCodes ? ` (${failedCodes})` : ''} | ${stuck} | ${posts.retried} / ${posts.replayed} | ${extra.length} | ${traffic.sent} | ${traffic.ok} | ${traffic.refused503} | ${lost}${lostDetail} | ${accepted.length} / ${stored} | ${readyAfterMs} | ${gauge.seenDown.size}/${gauge.reporting.size} (${[...gauge.seenDown].sort().join(', ')}) | ${gaugeAfter} |`,

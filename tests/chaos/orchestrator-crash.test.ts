@@ -2,7 +2,17 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { Events, orchestratorV1, Rpc, runEventsSubject, toolV1 } from '@overskill/contracts';
 import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, startStack, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, type RunningStack, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  launchPlatform,
+  runAllMigrations,
+  startStack,
+  type FakeTurn,
+  type RecordedAnthropicRequest,
+  type RunningPlatform,
+  type RunningStack,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,7 +55,11 @@ function chaosModel(request: RecordedAnthropicRequest): FakeTurn {
     return {
       delayMs,
       stop_reason: 'tool_use',
-      content: [write, { type: 'tool_use', name: 'read_file', input: { path: 'step-0.txt' } }, { type: 'tool_use', name: 'read_file', input: { path: 'step-1.txt' } }],
+      content: [
+        write,
+        { type: 'tool_use', name: 'read_file', input: { path: 'step-0.txt' } },
+        { type: 'tool_use', name: 'read_file', input: { path: 'step-1.txt' } },
+      ],
     };
   }
   return { delayMs, stop_reason: 'tool_use', content: [write] };
@@ -79,13 +93,27 @@ describe('chaos: orchestrator replicas killed mid-run', () => {
     const anthropicUrl = await anthropic.start();
     anthropic.respondWith(chaosModel);
     workspacesDir = join(dir, 'workspaces');
-    const common = { root: REPO_ROOT, natsUrl: stack.natsUrl, natsSeeds: stack.natsSeeds, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, workspacesDir, backupDir: join(dir, 'backups') };
+    const common = {
+      root: REPO_ROOT,
+      natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
+      databaseUrl: stack.databaseUrl,
+      redisUrl: stack.redisUrl,
+      workspacesDir,
+      backupDir: join(dir, 'backups'),
+    };
     deps = await launchPlatform({
       ...common,
       logDir: join(dir, 'logs'),
       services: ['ai-router', 'tool-runner', 'git-service'],
       // 20 runs of one team in about a minute: above the seed's 60 model calls a minute.
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, LOG_LEVEL: 'warn', AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000', AI_RATE_LIMIT_TOKENS_PER_MINUTE: '1000000000' },
+      env: {
+        ANTHROPIC_API_KEY: 'test-key',
+        ANTHROPIC_BASE_URL: anthropicUrl,
+        LOG_LEVEL: 'warn',
+        AI_RATE_LIMIT_REQUESTS_PER_MINUTE: '100000',
+        AI_RATE_LIMIT_TOKENS_PER_MINUTE: '1000000000',
+      },
     });
     for (const name of ['a', 'b']) {
       replicas.push(
@@ -114,7 +142,8 @@ describe('chaos: orchestrator replicas killed mid-run', () => {
 
   afterAll(async () => {
     // KEEP_LOGS=<dir> keeps the service logs of a failing run for a look afterwards.
-    if (process.env.KEEP_LOGS) cpSync(logsRoot, process.env.KEEP_LOGS, { recursive: true, filter: (src: string) => !src.includes('/stack/') && !src.includes('/workspaces/') });
+    if (process.env.KEEP_LOGS)
+      cpSync(logsRoot, process.env.KEEP_LOGS, { recursive: true, filter: (src: string) => !src.includes('/stack/') && !src.includes('/workspaces/') });
     await nc?.close();
     for (const r of replicas) await r.stop();
     await deps?.stop();
@@ -201,7 +230,16 @@ describe('chaos: orchestrator replicas killed mid-run', () => {
     for (const id of executions.keys()) recordedIds.add(id);
     const duplicates = [...executions.entries()].filter(([id, n]) => n > 1 && !readOnlyCalls.has(id));
     const completed = results.filter((r) => r.run?.status === RunStatus.COMPLETED).length;
-    const report = { runs: RUNS, completed, kills, resumes, toolExecutions: [...executions.values()].reduce((a, b) => a + b, 0), distinctToolCalls: recordedIds.size, duplicateSideEffects: duplicates.length, inDoubtCalls: inDoubt };
+    const report = {
+      runs: RUNS,
+      completed,
+      kills,
+      resumes,
+      toolExecutions: [...executions.values()].reduce((a, b) => a + b, 0),
+      distinctToolCalls: recordedIds.size,
+      duplicateSideEffects: duplicates.length,
+      inDoubtCalls: inDoubt,
+    };
     // The figures docs/orchestrator.md reports.
     console.log(`orchestrator chaos: ${JSON.stringify(report)}`);
 

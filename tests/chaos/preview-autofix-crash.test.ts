@@ -1,7 +1,15 @@
 import { orchestratorV1, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, DEMO_PREVIEW_FEEDBACK, demoResponder, launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  DEMO_PREVIEW_FEEDBACK,
+  demoResponder,
+  launchPlatform,
+  runAllMigrations,
+  type RunningPlatform,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,8 +42,18 @@ describe('chaos: orchestrator killed during an autofix turn', () => {
     });
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const common = { root: REPO_ROOT, ...stack, workspacesDir, backupDir: join(dir, 'backups') };
-    deps = await launchPlatform({ ...common, logDir: join(dir, 'logs'), services: ['ai-router', 'tool-runner', 'git-service'], env: { ANTHROPIC_API_KEY: 'demo', ANTHROPIC_BASE_URL: url, LOG_LEVEL: 'warn' } });
-    orchestrator = await launchPlatform({ ...common, logDir: join(dir, 'logs-orchestrator'), services: ['orchestrator'], env: { LOG_LEVEL: 'warn', RUN_ACK_WAIT_MS: '3000', RUN_LEASE_MS: '2000' } });
+    deps = await launchPlatform({
+      ...common,
+      logDir: join(dir, 'logs'),
+      services: ['ai-router', 'tool-runner', 'git-service'],
+      env: { ANTHROPIC_API_KEY: 'demo', ANTHROPIC_BASE_URL: url, LOG_LEVEL: 'warn' },
+    });
+    orchestrator = await launchPlatform({
+      ...common,
+      logDir: join(dir, 'logs-orchestrator'),
+      services: ['orchestrator'],
+      env: { LOG_LEVEL: 'warn', RUN_ACK_WAIT_MS: '3000', RUN_LEASE_MS: '2000' },
+    });
     nc = await connectNats(stack.natsUrl, 'preview-autofix-crash', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('preview-autofix-crash'));
   }, 120_000);

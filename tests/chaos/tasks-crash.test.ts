@@ -20,7 +20,13 @@ import { connect, type NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 
 // `pg` ships no types; the little used here is typed by hand.
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 // `TASKS_CHAOS_TASKS=24 npm run chaos -- tasks-crash` runs the long drill: more tasks, and a kill
 // for every two of them at moments drawn from a seeded generator (the same for every run).
@@ -50,7 +56,12 @@ function taskModel(request: RecordedAnthropicRequest): FakeTurn {
   const n = Number(/Resolve issue #(\d+)/.exec(JSON.stringify(messages))?.[1] ?? 0);
   const turns = messages.filter((m) => m.role === 'assistant').length;
   const delayMs = 150 + ((n * 37) % 300);
-  if (turns === 0) return { delayMs, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path: `issue-${n}.txt`, content: `fixed ${n}\n` } }] };
+  if (turns === 0)
+    return {
+      delayMs,
+      stop_reason: 'tool_use',
+      content: [{ type: 'tool_use', name: 'write_file', input: { path: `issue-${n}.txt`, content: `fixed ${n}\n` } }],
+    };
   return { delayMs, content: [{ type: 'text', text: `Fixed issue ${n}.` }] };
 }
 
@@ -82,7 +93,15 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
     remote.createRepo('acme/chaos', { 'README.md': '# Chaos\n' });
     github.addRepo('acme', 'chaos', { refs: () => remote.refs('acme/chaos') });
     github.addToken(TOKEN, { login: 'overskill-bot', id: 12, type: 'User' }, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
-    const common = { root: REPO_ROOT, natsUrl: stack.natsUrl, natsSeeds: stack.natsSeeds, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
+    const common = {
+      root: REPO_ROOT,
+      natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
+      databaseUrl: stack.databaseUrl,
+      redisUrl: stack.redisUrl,
+      workspacesDir: join(dir, 'workspaces'),
+      backupDir: join(dir, 'backups'),
+    };
     deps = await launchPlatform({
       ...common,
       logDir: join(dir, 'logs'),
@@ -137,11 +156,18 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
   });
 
   it(`ends ${TASKS} tasks with replicas killed at fixed (or seeded) moments: no duplicate pull request or comment, no stuck label`, async () => {
-    const issues = Array.from({ length: TASKS }, (_, i) => github.createIssue('acme/chaos', { title: `Chaos ${i}`, body: `Fix number ${i}.`, labels: ['overskill'], user: alice }));
+    const issues = Array.from({ length: TASKS }, (_, i) =>
+      github.createIssue('acme/chaos', { title: `Chaos ${i}`, body: `Fix number ${i}.`, labels: ['overskill'], user: alice }),
+    );
     const teamId = randomUUID();
     // The poller finds the labelled issues (no webhook here), three at a time per the project's concurrency.
     await rpc.send(Rpc.projectCreate, { teamId, repository: 'acme/chaos', authKind: 'token', token: TOKEN, concurrency: 3 }, { timeoutMs: 20_000 });
-    const statuses = async () => (await db.query(`SELECT issue_number, status, attempts FROM orchestrator.tasks`)).rows as Array<{ issue_number: number; status: string; attempts: number }>;
+    const statuses = async () =>
+      (await db.query(`SELECT issue_number, status, attempts FROM orchestrator.tasks`)).rows as Array<{
+        issue_number: number;
+        status: string;
+        attempts: number;
+      }>;
     let kills = 0;
     const started = Date.now();
     const deadline = Date.now() + 240_000 + TASKS * 12_000;
@@ -182,7 +208,11 @@ describe('chaos: orchestrator replicas killed mid-task', () => {
       const issue = github.issue('acme/chaos', n);
       expect({ n, status: issue.comments.filter((c) => c.body.includes('overskill:task-status')).length }).toEqual({ n, status: 1 });
       expect({ n, pulls: github.pulls('acme/chaos').filter((p) => p.head === `overskill/issue-${n}`).length }).toEqual({ n, pulls: 1 });
-      expect({ n, processing: issue.labels.includes('processing'), completed: issue.labels.includes('completed') }).toEqual({ n, processing: false, completed: true });
+      expect({ n, processing: issue.labels.includes('processing'), completed: issue.labels.includes('completed') }).toEqual({
+        n,
+        processing: false,
+        completed: true,
+      });
       expect(remote.refs('acme/chaos')).toContain(`refs/heads/overskill/issue-${n}`);
     }
   });

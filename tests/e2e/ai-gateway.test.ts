@@ -9,7 +9,11 @@ const ANTHROPIC_KEY = 'sk-ant-e2e-gateway';
 const COMPAT_KEY = 'sk-or-e2e-gateway';
 const PRIMARY = 'claude-sonnet-4-6';
 
-const WRITE_FILE: Anthropic.Tool = { name: 'write_file', description: 'Write a file', input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } };
+const WRITE_FILE: Anthropic.Tool = {
+  name: 'write_file',
+  description: 'Write a file',
+  input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+};
 
 // Any Anthropic client can use overskill as its gateway: the real @anthropic-ai/sdk, pointed at
 // POST /api/v1/messages with a team key, goes gateway → NATS → ai-router → provider fakes.
@@ -51,7 +55,13 @@ ${extra}`;
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
       services: ['gateway', 'ai-router'],
-      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY, GATEWAY_OPERATOR_TEAMS: 'ai-gateway-owner' },
+      env: {
+        LOG_LEVEL: 'warn',
+        AI_MODELS_FILE: configFile,
+        ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+        COMPAT_API_KEY: COMPAT_KEY,
+        GATEWAY_OPERATOR_TEAMS: 'ai-gateway-owner',
+      },
     });
     gateway = platform.urls.gateway!;
     owner = createTeamKey(stack, 'ai-gateway-owner', 'owner');
@@ -88,8 +98,17 @@ ${extra}`;
 
   it('answers messages.create from the real SDK, with the team key accounted and the cost in a header', async () => {
     anthropic.script({ content: [{ type: 'text', text: 'Hello through overskill' }], usage: { input_tokens: 10, output_tokens: 5 } });
-    const { data: message, response } = await sdk(owner.key).messages.create({ model: 'primary', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
-    expect(message).toMatchObject({ type: 'message', role: 'assistant', model: PRIMARY, stop_reason: 'end_turn', content: [{ type: 'text', text: 'Hello through overskill' }], usage: { input_tokens: 10, output_tokens: 5 } });
+    const { data: message, response } = await sdk(owner.key)
+      .messages.create({ model: 'primary', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    expect(message).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: PRIMARY,
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: 'Hello through overskill' }],
+      usage: { input_tokens: 10, output_tokens: 5 },
+    });
     expect(Number(response.headers.get('x-overskill-cost-usd'))).toBeCloseTo((10 * 3 + 5 * 15) / 1e6, 12);
     expect(response.headers.get('x-overskill-model-alias')).toBe('primary');
     // The provider saw our provider key, never the team's key.
@@ -98,8 +117,18 @@ ${extra}`;
   });
 
   it('streams text and tool use as Anthropic SSE events that the SDK assembles', async () => {
-    anthropic.script({ content: [{ type: 'text', text: 'Writing the page now.' }, { type: 'tool_use', name: 'write_file', input: { path: 'index.html' } }] });
-    const stream = sdk(owner.key).messages.stream({ model: 'primary', max_tokens: 200, tools: [WRITE_FILE], messages: [{ role: 'user', content: 'Make a page' }] });
+    anthropic.script({
+      content: [
+        { type: 'text', text: 'Writing the page now.' },
+        { type: 'tool_use', name: 'write_file', input: { path: 'index.html' } },
+      ],
+    });
+    const stream = sdk(owner.key).messages.stream({
+      model: 'primary',
+      max_tokens: 200,
+      tools: [WRITE_FILE],
+      messages: [{ role: 'user', content: 'Make a page' }],
+    });
     const texts: string[] = [];
     stream.on('text', (t) => texts.push(t));
     const final = await stream.finalMessage();
@@ -113,10 +142,15 @@ ${extra}`;
   it('streams through the fallback (OpenAI-compatible) when the primary is overloaded', async () => {
     anthropic.failNext({ status: 529 }, 2);
     compat.script({ content: 'From the fallback', toolCalls: [{ id: 'call_1', name: 'write_file', arguments: { path: 'a.css' } }] });
-    const final = await sdk(owner.key).messages.stream({ model: 'primary', max_tokens: 200, tools: [WRITE_FILE], messages: [{ role: 'user', content: 'Style it' }] }).finalMessage();
+    const final = await sdk(owner.key)
+      .messages.stream({ model: 'primary', max_tokens: 200, tools: [WRITE_FILE], messages: [{ role: 'user', content: 'Style it' }] })
+      .finalMessage();
     expect(anthropic.requests).toHaveLength(2);
     expect(final.model).toBe('kimi-k2');
-    expect(final.content).toEqual([expect.objectContaining({ type: 'text', text: 'From the fallback' }), expect.objectContaining({ type: 'tool_use', id: 'call_1', name: 'write_file', input: { path: 'a.css' } })]);
+    expect(final.content).toEqual([
+      expect.objectContaining({ type: 'text', text: 'From the fallback' }),
+      expect.objectContaining({ type: 'tool_use', id: 'call_1', name: 'write_file', input: { path: 'a.css' } }),
+    ]);
   });
 
   it('refuses over-budget calls with 402 before any provider call, for an owner key too', async () => {
@@ -125,7 +159,11 @@ ${extra}`;
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(402);
-    expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'billing_error', message: expect.stringMatching(/team budget/) }, code: 'AI_BUDGET_EXCEEDED' });
+    expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'billing_error', message: expect.stringMatching(/team budget/) },
+      code: 'AI_BUDGET_EXCEEDED',
+    });
     expect(anthropic.requests).toHaveLength(0);
   });
 
@@ -149,7 +187,12 @@ ${extra}`;
 
   it('answers bad requests and bad keys with Anthropic-shaped errors the SDK understands', async () => {
     const bad = await sdk(owner.key)
-      .messages.create({ model: 'primary', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }], top_k: 5 } as Anthropic.MessageCreateParamsNonStreaming)
+      .messages.create({
+        model: 'primary',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'Hi' }],
+        top_k: 5,
+      } as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
     expect((bad as Error).message).toMatch(/top_k is not supported/);
@@ -157,16 +200,21 @@ ${extra}`;
       .messages.create({ model: 'gpt-imaginary', max_tokens: 100, messages: [{ role: 'user', content: 'Hi' }] })
       .catch((e: unknown) => e);
     expect(unknownModel).toBeInstanceOf(Anthropic.BadRequestError);
-    const noKey = await sdk('osk_nope').messages.create({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    const noKey = await sdk('osk_nope')
+      .messages.create({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
     expect(noKey).toBeInstanceOf(Anthropic.AuthenticationError);
     expect(anthropic.requests).toHaveLength(0);
   });
 
   it('shows breakers, cache and usage to owners and admins only, and switches the model', async () => {
-    const asOwner = (path: string, init: RequestInit = {}) => fetch(`${gateway}${path}`, { ...init, headers: { 'x-api-key': owner.key, 'content-type': 'application/json' } });
+    const asOwner = (path: string, init: RequestInit = {}) =>
+      fetch(`${gateway}${path}`, { ...init, headers: { 'x-api-key': owner.key, 'content-type': 'application/json' } });
     const status = await jsonBody(await asOwner('/api/admin/ai/status'));
     expect(status).toMatchObject({ activeAlias: 'primary', aliases: expect.arrayContaining([{ alias: 'fallback', provider: 'compat', model: 'kimi-k2' }]) });
-    expect(status.breakers).toEqual(expect.arrayContaining([expect.objectContaining({ model: PRIMARY, state: expect.stringMatching(/closed|open|half_open/) })]));
+    expect(status.breakers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ model: PRIMARY, state: expect.stringMatching(/closed|open|half_open/) })]),
+    );
     const cache = await jsonBody(await asOwner('/api/admin/ai/cache'));
     expect(cache).toMatchObject({ ttlSeconds: 300, maxBytes: 104857600 });
     const usage = await jsonBody(await asOwner('/api/admin/ai/usage'));
@@ -178,10 +226,18 @@ ${extra}`;
       const res = await fetch(`${gateway}${path}`, { headers: { 'x-api-key': member.key } });
       expect(res.status).toBe(403);
     }
-    const memberSwitch = await fetch(`${gateway}/api/admin/ai/model`, { method: 'POST', headers: { 'x-api-key': member.key, 'content-type': 'application/json' }, body: JSON.stringify({ alias: 'fallback' }) });
+    const memberSwitch = await fetch(`${gateway}/api/admin/ai/model`, {
+      method: 'POST',
+      headers: { 'x-api-key': member.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ alias: 'fallback' }),
+    });
     expect(memberSwitch.status).toBe(403);
     // An owner of a team that is not an operator team cannot flip the model for everyone.
-    const tenantSwitch = await fetch(`${gateway}/api/admin/ai/model`, { method: 'POST', headers: { 'x-api-key': thrifty.key, 'content-type': 'application/json' }, body: JSON.stringify({ alias: 'fallback' }) });
+    const tenantSwitch = await fetch(`${gateway}/api/admin/ai/model`, {
+      method: 'POST',
+      headers: { 'x-api-key': thrifty.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ alias: 'fallback' }),
+    });
     expect(tenantSwitch.status).toBe(403);
     expect((await jsonBody(tenantSwitch)).message).toMatch(/operator teams/);
 

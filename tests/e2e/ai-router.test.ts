@@ -69,7 +69,12 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
   const ask = (init: Req = {}) =>
     client.send(
       Rpc.aiCompletionCreate,
-      { teamId: init.teamId ?? randomUUID(), messages: [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: 'Say hi' } } }] }], maxTokens: 200, ...init },
+      {
+        teamId: init.teamId ?? randomUUID(),
+        messages: [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: 'Say hi' } } }] }],
+        maxTokens: 200,
+        ...init,
+      },
       { timeoutMs: 60_000 },
     );
   const failure = async (promise: Promise<unknown>): Promise<AppError> => {
@@ -103,7 +108,14 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
       services: ['ai-router'],
-      env: { LOG_LEVEL: 'warn', AI_MODELS_FILE: configFile, ANTHROPIC_API_KEY: ANTHROPIC_KEY, COMPAT_API_KEY: COMPAT_KEY, AI_IMAGE_BASE_URL: imagesUrl, AI_IMAGE_API_KEY: COMPAT_KEY },
+      env: {
+        LOG_LEVEL: 'warn',
+        AI_MODELS_FILE: configFile,
+        ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+        COMPAT_API_KEY: COMPAT_KEY,
+        AI_IMAGE_BASE_URL: imagesUrl,
+        AI_IMAGE_API_KEY: COMPAT_KEY,
+      },
     });
     nc = await connectNats(stack.natsUrl, 'ai-router-e2e', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('ai-router-e2e'), 30_000);
@@ -113,7 +125,10 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
   beforeEach(() => {
     anthropic.reset();
     compat.reset();
-    anthropic.respondWith(() => ({ content: [{ type: 'text', text: 'hi from claude' }], usage: { input_tokens: 1000, output_tokens: 100, cache_read_input_tokens: 2000, cache_creation_input_tokens: 400 } }));
+    anthropic.respondWith(() => ({
+      content: [{ type: 'text', text: 'hi from claude' }],
+      usage: { input_tokens: 1000, output_tokens: 100, cache_read_input_tokens: 2000, cache_creation_input_tokens: 400 },
+    }));
     compat.respondWith(() => ({ content: 'hi from kimi', usage: { prompt_tokens: 50, completion_tokens: 10 } }));
   });
 
@@ -175,7 +190,11 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
   it('accounts image calls too: one usage event per image, priced per image', async () => {
     const runId = randomUUID();
     const teamId = randomUUID();
-    const image = await client.send(Rpc.aiImageGenerate, { teamId, appId: randomUUID(), runId, prompt: 'a blue sea', width: 64, height: 64, mimeType: 'image/png' }, { timeoutMs: 30_000 });
+    const image = await client.send(
+      Rpc.aiImageGenerate,
+      { teamId, appId: randomUUID(), runId, prompt: 'a blue sea', width: 64, height: 64, mimeType: 'image/png' },
+      { timeoutMs: 30_000 },
+    );
     expect(image.model).toBe('dall-e-3');
     const event = await waitFor(() => events.find((e) => e.runId === runId), 'the image usage event');
     expect(event).toMatchObject({ modelAlias: 'image', providerModel: 'dall-e-3', outcome: 'ok', attempts: 1 });
@@ -186,7 +205,13 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(usage.costUsd).toBeCloseTo(0.04, 12);
     // ...and refused before the provider when the team's budget ($0.01) cannot pay for one.
     const drawnBefore = images.requests.length;
-    const refused = await failure(client.send(Rpc.aiImageGenerate, { teamId: THRIFTY_TEAM, appId: randomUUID(), runId: randomUUID(), prompt: 'a red sun', width: 64, height: 64, mimeType: 'image/png' }, { timeoutMs: 30_000 }));
+    const refused = await failure(
+      client.send(
+        Rpc.aiImageGenerate,
+        { teamId: THRIFTY_TEAM, appId: randomUUID(), runId: randomUUID(), prompt: 'a red sun', width: 64, height: 64, mimeType: 'image/png' },
+        { timeoutMs: 30_000 },
+      ),
+    );
     expect(refused.code).toBe(ErrorCode.AI_BUDGET_EXCEEDED);
     expect(images.requests.length).toBe(drawnBefore);
   });
@@ -334,7 +359,10 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(refusal?.details.scope).toBe('team');
     expect(costs.length).toBeGreaterThanOrEqual(1);
     const usage = await client.send(Rpc.aiUsageSummary, { teamId: THRIFTY_TEAM });
-    expect(usage.costUsd).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 12);
+    expect(usage.costUsd).toBeCloseTo(
+      costs.reduce((a, b) => a + b, 0),
+      12,
+    );
     expect(usage.committedUsd).toBeCloseTo(usage.costUsd, 12);
     expect(usage.budgetUsd).toBe(0.01);
     // Refused calls never reached a provider: only the admitted ones are in the day's usage.
@@ -382,7 +410,10 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect((await failure(ask({ teamId: '' }))).code).toBe(ErrorCode.AI_REQUEST_INVALID);
     expect((await failure(ask({ modelAlias: 'gpt-imaginary' }))).code).toBe(ErrorCode.AI_MODEL_ALIAS_UNKNOWN);
     expect((await failure(ask({ runBudgetUsd: -1 }))).code).toBe(ErrorCode.AI_REQUEST_INVALID);
-    const stream = client.send(Rpc.aiCompletionStream, { chunkSubject: 'git.repo.commit.v1', request: create(aiV1.CompletionRequestSchema, { teamId: 't', messages: [] }) });
+    const stream = client.send(Rpc.aiCompletionStream, {
+      chunkSubject: 'git.repo.commit.v1',
+      request: create(aiV1.CompletionRequestSchema, { teamId: 't', messages: [] }),
+    });
     expect((await failure(stream)).code).toBe(ErrorCode.AI_REQUEST_INVALID);
     expect(anthropic.requests).toHaveLength(0);
   });

@@ -86,9 +86,19 @@ providers:
   it('exits 0 when every model asked for answers, and refuses an unknown alias or bad flags', async () => {
     const good = await runCliAsync(['ai', 'test', '--alias', 'primary,fallback', '--json'], stack);
     expect(good.status).toBe(0);
-    expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, failed: 0, models: [expect.objectContaining({ alias: 'primary' }), expect.objectContaining({ alias: 'fallback' })] });
-    expect(await runCliAsync(['ai', 'test', '--alias', 'nonsense'], stack)).toMatchObject({ status: 1, stderr: expect.stringMatching(/^overskill: AI_MODEL_ALIAS_UNKNOWN: unknown model alias nonsense/) });
-    expect(await runCliAsync(['ai', 'test', '--timeout', 'soon'], stack)).toMatchObject({ status: 2, stderr: 'overskill: --timeout takes whole seconds from 1 to 120\n' });
+    expect(JSON.parse(good.stdout)).toMatchObject({
+      ok: true,
+      failed: 0,
+      models: [expect.objectContaining({ alias: 'primary' }), expect.objectContaining({ alias: 'fallback' })],
+    });
+    expect(await runCliAsync(['ai', 'test', '--alias', 'nonsense'], stack)).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/^overskill: AI_MODEL_ALIAS_UNKNOWN: unknown model alias nonsense/),
+    });
+    expect(await runCliAsync(['ai', 'test', '--timeout', 'soon'], stack)).toMatchObject({
+      status: 2,
+      stderr: 'overskill: --timeout takes whole seconds from 1 to 120\n',
+    });
     expect(await runCliAsync(['ai', 'test', 'primary'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining('takes 0 arguments') });
   });
 

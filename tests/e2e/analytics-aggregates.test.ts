@@ -1,7 +1,15 @@
 import { Events, gatewayV1, orchestratorV1, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient, publishDurable } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { launchPlatform, runAllMigrations, startStack, stackNatsCredentials, withPostgresClient, type RunningPlatform, type RunningStack } from '@overskill/testing';
+import {
+  launchPlatform,
+  runAllMigrations,
+  startStack,
+  stackNatsCredentials,
+  withPostgresClient,
+  type RunningPlatform,
+  type RunningStack,
+} from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -49,7 +57,13 @@ describe('analytics daily aggregates', () => {
     await stack?.stop();
   });
 
-  const usage = (teamId: string, appId: string, day: string, costUsd: number, over: Partial<{ cacheHit: boolean; apiKeyId: string; outcome: string }> = {}) => ({
+  const usage = (
+    teamId: string,
+    appId: string,
+    day: string,
+    costUsd: number,
+    over: Partial<{ cacheHit: boolean; apiKeyId: string; outcome: string }> = {},
+  ) => ({
     eventId: randomUUID(),
     occurredAt: `${day}T10:00:00.000Z`,
     teamId,
@@ -119,14 +133,29 @@ describe('analytics daily aggregates', () => {
       [teamA, appA],
       [teamB, appB],
     ]) {
-      for (const f of [usage(teamId, appId, day1, 0.25), usage(teamId, appId, day1, 0.5, { apiKeyId: 'key-2' }), usage(teamId, appId, day2, 0, { cacheHit: true }), usage(teamId, '', day2, 1, { outcome: 'AI_PROVIDER_UNAVAILABLE' })]) {
+      for (const f of [
+        usage(teamId, appId, day1, 0.25),
+        usage(teamId, appId, day1, 0.5, { apiKeyId: 'key-2' }),
+        usage(teamId, appId, day2, 0, { cacheHit: true }),
+        usage(teamId, '', day2, 1, { outcome: 'AI_PROVIDER_UNAVAILABLE' }),
+      ]) {
         facts.push(() => publishDurable(nc, Events.aiUsageRecorded, f, { msgId: f.eventId }));
       }
-      for (const f of [tool(teamId, appId, day1, 'write_file'), tool(teamId, appId, day1, 'write_file', 'TOOL_FAILED'), tool(teamId, appId, day2, 'read_file')]) {
+      for (const f of [
+        tool(teamId, appId, day1, 'write_file'),
+        tool(teamId, appId, day1, 'write_file', 'TOOL_FAILED'),
+        tool(teamId, appId, day2, 'read_file'),
+      ]) {
         facts.push(() => publishDurable(nc, Events.toolExecuted, f, { msgId: f.eventId }));
       }
-      for (const f of [audit(teamId, day1, 'POST /api/apps', 'key-1'), audit(teamId, day2, 'POST /api/apps', 'key-3'), audit(teamId, day2, 'POST /api/apps', 'key-3', 'VALIDATION_FAILED')]) {
-        facts.push(() => publishDurable(nc, Events.auditRecorded, f as Parameters<typeof publishDurable<typeof gatewayV1.AuditRecordedSchema>>[2], { msgId: f.eventId }));
+      for (const f of [
+        audit(teamId, day1, 'POST /api/apps', 'key-1'),
+        audit(teamId, day2, 'POST /api/apps', 'key-3'),
+        audit(teamId, day2, 'POST /api/apps', 'key-3', 'VALIDATION_FAILED'),
+      ]) {
+        facts.push(() =>
+          publishDurable(nc, Events.auditRecorded, f as Parameters<typeof publishDurable<typeof gatewayV1.AuditRecordedSchema>>[2], { msgId: f.eventId }),
+        );
       }
       for (const f of [run(teamId, appId, day1, orchestratorV1.RunStatus.COMPLETED), run(teamId, appId, day2, orchestratorV1.RunStatus.FAILED)]) {
         const msgId = randomUUID();
@@ -195,7 +224,17 @@ describe('analytics daily aggregates', () => {
     expect(await kept()).toEqual(recounted);
 
     const r = await business(teamA);
-    expect(r.totals).toMatchObject({ appsCreated: 2n, activeUsers: 3n, aiRequests: 4n, aiTokens: 330n, aiCacheHits: 1n, toolCalls: 3n, toolFailures: 1n, runs: 2n, runsFailed: 1n });
+    expect(r.totals).toMatchObject({
+      appsCreated: 2n,
+      activeUsers: 3n,
+      aiRequests: 4n,
+      aiTokens: 330n,
+      aiCacheHits: 1n,
+      toolCalls: 3n,
+      toolFailures: 1n,
+      runs: 2n,
+      runsFailed: 1n,
+    });
     expect(r.totals?.aiCostUsd).toBeCloseTo(1.75);
     expect(r.totals?.cacheHitRate).toBeCloseTo(0.25);
     expect(r.days.map((d) => [d.day, Number(d.figures?.appsCreated), Number(d.figures?.activeUsers)])).toEqual([
@@ -233,7 +272,9 @@ describe('analytics daily aggregates', () => {
   it('rebuilds damaged aggregates from the stored facts, one team or every team, while facts keep arriving', async () => {
     await query(`UPDATE analytics.daily_aggregates SET value = value * 7 WHERE team_id = ANY($1::uuid[])`, [teams()]);
     await query(`DELETE FROM analytics.daily_aggregates WHERE team_id = $1 AND metric = 'tool_calls'`, [teamB]);
-    await query(`INSERT INTO analytics.daily_aggregates (day, team_id, app_id, metric, dim, value) VALUES ('2026-03-02', $1, '', 'apps_created', 'bogus', 5)`, [teamA]);
+    await query(`INSERT INTO analytics.daily_aggregates (day, team_id, app_id, metric, dim, value) VALUES ('2026-03-02', $1, '', 'apps_created', 'bogus', 5)`, [
+      teamA,
+    ]);
 
     const one = await rpc.send(Rpc.analyticsAggregatesRebuild, { teamId: teamA, from: '2026-03-01', to: '2026-03-02' });
     expect(one.days).toBe(2);

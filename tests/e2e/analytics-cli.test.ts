@@ -27,7 +27,15 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
   beforeAll(async () => {
     dir = scratchDir(stack.dataDir, 'analytics-cli');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'ws'), backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), services: ['analytics'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: join(dir, 'ws'),
+      backupDir: join(dir, 'b'),
+      logDir: join(dir, 'logs'),
+      services: ['analytics'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'analytics-cli-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('analytics-cli-test'));
     for (let i = 0; i < 12; i++) {
@@ -58,13 +66,28 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
         outcome: 'ok',
       };
       await publishDurable(nc, Events.aiUsageRecorded, u, { msgId: u.eventId });
-      const t = { eventId: randomUUID(), occurredAt: `${day}T11:00:00.000Z`, teamId, appId, runId: '', toolUseId: 'x', tool: i % 3 ? 'write_file' : 'read_file', outcome: i % 4 ? 'ok' : 'TOOL_FAILED', durationMs: 5 + i, bytesWritten: 0n, outputBytes: 0n, outputTruncated: false };
+      const t = {
+        eventId: randomUUID(),
+        occurredAt: `${day}T11:00:00.000Z`,
+        teamId,
+        appId,
+        runId: '',
+        toolUseId: 'x',
+        tool: i % 3 ? 'write_file' : 'read_file',
+        outcome: i % 4 ? 'ok' : 'TOOL_FAILED',
+        durationMs: 5 + i,
+        bytesWritten: 0n,
+        outputBytes: 0n,
+        outputTruncated: false,
+      };
       await publishDurable(nc, Events.toolExecuted, t, { msgId: t.eventId });
       published += 2;
     }
     // Stored before the tests read.
     for (let i = 0; i < 100; i++) {
-      const n = await withPostgresClient(stack.databaseUrl, async (c) => Number((await c.query('SELECT count(*) AS n FROM analytics.events WHERE team_id = $1', [teamId])).rows[0].n));
+      const n = await withPostgresClient(stack.databaseUrl, async (c) =>
+        Number((await c.query('SELECT count(*) AS n FROM analytics.events WHERE team_id = $1', [teamId])).rows[0].n),
+      );
       if (n === published) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -105,7 +128,10 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
     const r = JSON.parse(res.stdout);
     expect(r).toMatchObject({ report: 'cost', empty: false, from: '2026-05-01', to: '2026-05-03', costModel: expect.any(String) });
     expect(r.totals.aiRequests).toBe(facts.reduce((a, f) => a + f.requests, 0));
-    expect(r.totals.aiCostUsd).toBeCloseTo(facts.reduce((a, f) => a + f.cost, 0), 5);
+    expect(r.totals.aiCostUsd).toBeCloseTo(
+      facts.reduce((a, f) => a + f.cost, 0),
+      5,
+    );
     expect(r.totals.aiCacheHits).toBe(facts.reduce((a, f) => a + f.hits, 0));
     for (const f of facts) {
       expect(r.apps.find((a: { appId: string }) => a.appId === f.app)).toMatchObject({ aiRequests: f.requests, aiCostUsd: expect.closeTo(f.cost, 5) });
@@ -130,15 +156,17 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
     expect(res.status).toBe(0);
     const r = JSON.parse(res.stdout);
     expect(r.prometheus).toMatchObject({ reachable: false, url: 'http://127.0.0.1:9' });
-    const tools = await withPostgresClient(stack.databaseUrl, async (c) =>
-      (
-        await c.query(
-          `SELECT attributes->>'tool' AS tool, count(*) AS n, count(*) FILTER (WHERE attributes->>'outcome' <> 'ok') AS failed,
+    const tools = await withPostgresClient(
+      stack.databaseUrl,
+      async (c) =>
+        (
+          await c.query(
+            `SELECT attributes->>'tool' AS tool, count(*) AS n, count(*) FILTER (WHERE attributes->>'outcome' <> 'ok') AS failed,
                   percentile_cont(0.95) WITHIN GROUP (ORDER BY (attributes->>'durationMs')::float8) AS p95
              FROM analytics.events WHERE team_id = $1 AND type = 'events.tool.executed.v1' GROUP BY 1`,
-          [teamId],
-        )
-      ).rows,
+            [teamId],
+          )
+        ).rows,
     );
     for (const t of tools) {
       expect(r.latencies.find((l: { kind: string; name: string }) => l.kind === 'tool' && l.name === t.tool)).toMatchObject({
@@ -161,7 +189,10 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
     const res = runCli(['analytics', 'rebuild', ...range, '--json'], stack);
     expect(res.status).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ days: 3, events: published, team: teamId });
-    const progress = res.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const progress = res.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(progress.map((p) => p.done)).toEqual([1, 2, 3]);
     expect(progress[0]).toMatchObject({ progress: 'analytics rebuild', unit: 'days', total: 3, etaS: expect.any(Number), ratePerS: expect.any(Number) });
     const after = JSON.parse(runCli(['cost', 'report', ...range, '--json'], stack).stdout);
@@ -199,7 +230,11 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
     const target = new URL(platform.urls.analytics!).host;
     const config = join(dir, 'prometheus.yml');
     writeFileSync(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: analytics\n    static_configs:\n      - targets: ['${target}']\n`);
-    prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+    prometheus = spawn(
+      'prometheus',
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { stdio: 'ignore' },
+    );
     const url = `http://127.0.0.1:${port}`;
     const samples = async () => {
       const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent('count_over_time(up[5m])')}`).catch(() => undefined);
@@ -217,7 +252,9 @@ describe('analytics CLI: test, rebuild, cost and performance reports', () => {
     expect(res.status).toBe(0);
     const r = JSON.parse(res.stdout);
     expect(r.prometheus).toMatchObject({ reachable: true, url });
-    expect(r.prometheus.subjects).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'analytics.business.read.v1', p95Ms: expect.any(Number), errorRate: 0 })]));
+    expect(r.prometheus.subjects).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'analytics.business.read.v1', p95Ms: expect.any(Number), errorRate: 0 })]),
+    );
     expect(r.prometheus.routes).toEqual(expect.arrayContaining([expect.objectContaining({ name: '/health/live', p50Ms: expect.any(Number) })]));
     const text = runCli(['performance', 'report', '--from', today, '--to', today, '--prometheus', url], stack).stdout;
     expect(text).toContain(`Route and subject latency from Prometheus at ${url}`);

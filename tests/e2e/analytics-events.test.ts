@@ -18,7 +18,15 @@ describe('analytics stores platform facts from JetStream', () => {
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'analytics');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'ws'), backupDir: join(dir, 'b'), logDir: join(dir, 'logs'), services: ['analytics'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: join(dir, 'ws'),
+      backupDir: join(dir, 'b'),
+      logDir: join(dir, 'logs'),
+      services: ['analytics'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'analytics-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('analytics-test'));
   }, 60_000);
@@ -28,7 +36,16 @@ describe('analytics stores platform facts from JetStream', () => {
     await platform?.stop();
   });
 
-  const fact = (teamId: string) => ({ runId: randomUUID(), appId: randomUUID(), teamId, status: orchestratorV1.RunStatus.COMPLETED, iterations: 3, commitSha: 'abc', errorCode: '', occurredAt: new Date().toISOString() });
+  const fact = (teamId: string) => ({
+    runId: randomUUID(),
+    appId: randomUUID(),
+    teamId,
+    status: orchestratorV1.RunStatus.COMPLETED,
+    iterations: 3,
+    commitSha: 'abc',
+    errorCode: '',
+    occurredAt: new Date().toISOString(),
+  });
 
   async function countFor(teamId: string, expected: number): Promise<number> {
     let count = -1;
@@ -54,7 +71,9 @@ describe('analytics stores platform facts from JetStream', () => {
   it('drops a malformed or unknown fact and keeps consuming', async () => {
     const js = nc.jetstream();
     await js.publish(Events.runFinished.subject, new Uint8Array([0xff, 0xff, 0xff]), { msgID: randomUUID() });
-    await js.publish('events.nobody.knows.v1', toBinary(orchestratorV1.RunFinishedSchema, create(orchestratorV1.RunFinishedSchema, fact(randomUUID()))), { msgID: randomUUID() });
+    await js.publish('events.nobody.knows.v1', toBinary(orchestratorV1.RunFinishedSchema, create(orchestratorV1.RunFinishedSchema, fact(randomUUID()))), {
+      msgID: randomUUID(),
+    });
     const teamId = randomUUID();
     await publishDurable(nc, Events.runFinished, fact(teamId), { msgId: randomUUID() });
     expect(await countFor(teamId, 1)).toBe(1);

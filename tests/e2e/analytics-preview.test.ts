@@ -23,9 +23,14 @@ describe('preview telemetry through analytics and the preview tools', () => {
   let client: NatsRpcClient;
 
   const call = (name: string, input: unknown, caller: { teamId: string; appId: string } = { teamId, appId }) =>
-    client.send(Rpc.toolCallExecute, { ...caller, runId: randomUUID(), toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 30_000 });
+    client.send(
+      Rpc.toolCallExecute,
+      { ...caller, runId: randomUUID(), toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) },
+      { timeoutMs: 30_000 },
+    );
 
-  const publish = (def: EventDefinition, fact: Record<string, unknown>) => publishDurable(nc, def as typeof Events.previewConsoleLogged, fact as never, { msgId: randomUUID() });
+  const publish = (def: EventDefinition, fact: Record<string, unknown>) =>
+    publishDurable(nc, def as typeof Events.previewConsoleLogged, fact as never, { msgId: randomUUID() });
 
   async function waitStored(def: EventDefinition, team: string, expected: number): Promise<void> {
     for (let i = 0; i < 150; i++) {
@@ -51,16 +56,42 @@ describe('preview telemetry through analytics and the preview tools', () => {
     client = new NatsRpcClient(nc, createServiceMetrics('analytics-preview-e2e'), 30_000);
     await client.send(Rpc.gitRepoInit, { appId, template: 'empty' });
 
-    const consoleFact = (level: string, message: string, s: number, source = '') => ({ teamId, appId, level, message, source, pageUrl: 'http://preview.local/', occurredAt: at(s) });
+    const consoleFact = (level: string, message: string, s: number, source = '') => ({
+      teamId,
+      appId,
+      level,
+      message,
+      source,
+      pageUrl: 'http://preview.local/',
+      occurredAt: at(s),
+    });
     await publish(Events.previewConsoleLogged, consoleFact('debug', 'booting', 1));
     await publish(Events.previewConsoleLogged, consoleFact('info', 'ready', 2));
     await publish(Events.previewConsoleLogged, consoleFact('warn', 'slow render', 3));
     await publish(Events.previewConsoleLogged, consoleFact('error', 'TypeError: todo is undefined', 4, 'http://preview.local/app.js:10:5'));
     await publish(Events.previewConsoleLogged, consoleFact('error', 'Failed to fetch', 5));
     // Another team's app: never visible to this team, nor this app to that team.
-    await publish(Events.previewConsoleLogged, { teamId: otherTeamId, appId: otherAppId, level: 'error', message: 'secret of another team', source: '', pageUrl: '', occurredAt: at(6) });
+    await publish(Events.previewConsoleLogged, {
+      teamId: otherTeamId,
+      appId: otherAppId,
+      level: 'error',
+      message: 'secret of another team',
+      source: '',
+      pageUrl: '',
+      occurredAt: at(6),
+    });
 
-    const request = (method: string, url: string, status: number, s: number, error = '') => ({ teamId, appId, method, url, status, durationMs: 10 * s + 0.4, error, pageUrl: 'http://preview.local/', occurredAt: at(s) });
+    const request = (method: string, url: string, status: number, s: number, error = '') => ({
+      teamId,
+      appId,
+      method,
+      url,
+      status,
+      durationMs: 10 * s + 0.4,
+      error,
+      pageUrl: 'http://preview.local/',
+      occurredAt: at(s),
+    });
     await publish(Events.previewNetworkRequested, request('GET', '/api/todos', 200, 1));
     await publish(Events.previewNetworkRequested, request('POST', '/api/todos', 500, 2));
     await publish(Events.previewNetworkRequested, request('GET', '/api/user', 0, 3, 'net::ERR_FAILED'));
@@ -97,10 +128,18 @@ describe('preview telemetry through analytics and the preview tools', () => {
       ].join('\n'),
     });
     expect((await call('read_console_logs', { min_level: 'warn' })).output).toBe(
-      [`${at(5)} [error] Failed to fetch`, `${at(4)} [error] TypeError: todo is undefined (http://preview.local/app.js:10:5)`, `${at(3)} [warn] slow render`].join('\n'),
+      [
+        `${at(5)} [error] Failed to fetch`,
+        `${at(4)} [error] TypeError: todo is undefined (http://preview.local/app.js:10:5)`,
+        `${at(3)} [warn] slow render`,
+      ].join('\n'),
     );
     expect((await call('read_console_logs', { min_level: 'info', limit: 2 })).output).toBe(
-      [`${at(5)} [error] Failed to fetch`, `${at(4)} [error] TypeError: todo is undefined (http://preview.local/app.js:10:5)`, '(2 older entries not shown)'].join('\n'),
+      [
+        `${at(5)} [error] Failed to fetch`,
+        `${at(4)} [error] TypeError: todo is undefined (http://preview.local/app.js:10:5)`,
+        '(2 older entries not shown)',
+      ].join('\n'),
     );
     expect((await call('read_console_logs', { since: at(3) })).output).toBe(
       [`${at(5)} [error] Failed to fetch`, `${at(4)} [error] TypeError: todo is undefined (http://preview.local/app.js:10:5)`].join('\n'),
@@ -120,7 +159,9 @@ describe('preview telemetry through analytics and the preview tools', () => {
     expect((await call('read_network_requests', { failed_only: true })).output).toBe(
       [`${at(3)} GET /api/user → failed: net::ERR_FAILED (30 ms)`, `${at(2)} POST /api/todos → 500 (20 ms)`].join('\n'),
     );
-    expect((await call('read_network_requests', { failed_only: true, limit: 1 })).output).toBe(`${at(3)} GET /api/user → failed: net::ERR_FAILED (30 ms)\n(1 older requests not shown)`);
+    expect((await call('read_network_requests', { failed_only: true, limit: 1 })).output).toBe(
+      `${at(3)} GET /api/user → failed: net::ERR_FAILED (30 ms)\n(1 older requests not shown)`,
+    );
   });
 
   it('reports page views, visitors, top pages, errors and load time over the period', async () => {
@@ -148,6 +189,8 @@ describe('preview telemetry through analytics and the preview tools', () => {
   it('rejects a bad since with VALIDATION_FAILED', async () => {
     expect(await call('read_console_logs', { since: '2026-13-45T99:00:00Z' })).toMatchObject({ isError: true, errorCode: ErrorCode.VALIDATION_FAILED });
     expect(await call('read_network_requests', { since: '2026-01-01Tnoon' })).toMatchObject({ isError: true, errorCode: ErrorCode.VALIDATION_FAILED });
-    await expect(client.send(Rpc.analyticsConsoleRead, { teamId, appId, minLevel: 'fatal', since: '', limit: 10 })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+    await expect(client.send(Rpc.analyticsConsoleRead, { teamId, appId, minLevel: 'fatal', since: '', limit: 10 })).rejects.toMatchObject({
+      code: ErrorCode.VALIDATION_FAILED,
+    });
   });
 });

@@ -74,7 +74,12 @@ describe('business analytics reports API', () => {
   });
 
   beforeAll(async () => {
-    h = await startGatewayHarness({ name: 'analytics-reports', redisDb: 14, services: ['gateway', 'analytics'], env: { GATEWAY_OPERATOR_TEAMS: 'reports-ops' } });
+    h = await startGatewayHarness({
+      name: 'analytics-reports',
+      redisDb: 14,
+      services: ['gateway', 'analytics'],
+      env: { GATEWAY_OPERATOR_TEAMS: 'reports-ops' },
+    });
     admin = h.key('reports-team', 'admin');
     other = h.key('reports-other', 'admin');
     operator = h.key('reports-ops', 'admin');
@@ -110,7 +115,16 @@ describe('business analytics reports API', () => {
   it("answers the team's business figures, costs and tool usage for a range", async () => {
     const res = await businessOnceStored('/api/admin/reports/business?from=2026-04-01&to=2026-04-02', admin.key, 3);
     expect(res.status).toBe(200);
-    expect(res.body.totals).toMatchObject({ appsCreated: 1, activeUsers: 2, aiRequests: 3, aiTokens: 2200, aiCostUsd: 2, aiCacheHits: 1, toolCalls: 3, toolFailures: 1 });
+    expect(res.body.totals).toMatchObject({
+      appsCreated: 1,
+      activeUsers: 2,
+      aiRequests: 3,
+      aiTokens: 2200,
+      aiCostUsd: 2,
+      aiCacheHits: 1,
+      toolCalls: 3,
+      toolFailures: 1,
+    });
     expect(res.body.totals.cacheHitRate).toBeCloseTo(1 / 3);
     expect(res.body.totals.cacheSavingsUsd).toBeCloseTo(1);
     expect(res.body.days.map((d: { day: string; aiRequests: number }) => [d.day, d.aiRequests])).toEqual([
@@ -126,7 +140,14 @@ describe('business analytics reports API', () => {
   it("answers the seed's metrics JSON for a day", async () => {
     const res = await get('/api/admin/reports/metrics?day=2026-04-01');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ day: '2026-04-01', apps_created_today: 1, active_users: 2, cache_hit_rate: 0, ai_tokens_used: 2200, tool_usage: { write_file: 2 } });
+    expect(res.body).toEqual({
+      day: '2026-04-01',
+      apps_created_today: 1,
+      active_users: 2,
+      cache_hit_rate: 0,
+      ai_tokens_used: 2200,
+      tool_usage: { write_file: 2 },
+    });
     const today = await get('/api/admin/reports/metrics');
     expect(today.body).toMatchObject({ day: new Date().toISOString().slice(0, 10), apps_created_today: 0, tool_usage: {} });
     expect(problems).toEqual([]);

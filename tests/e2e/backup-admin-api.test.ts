@@ -21,7 +21,12 @@ describe('backup: admin API', () => {
   };
 
   beforeAll(async () => {
-    h = await startGatewayHarness({ name: 'backup-admin-api', redisDb: 9, services: ['gateway', 'backup'], env: { GATEWAY_OPERATOR_TEAMS: 'backup-ops', BACKUP_SCHEDULE_FULL: 'off', BACKUP_SCHEDULE_DATABASE: 'off', BACKUP_SCHEDULE_DRILL: 'off' } });
+    h = await startGatewayHarness({
+      name: 'backup-admin-api',
+      redisDb: 9,
+      services: ['gateway', 'backup'],
+      env: { GATEWAY_OPERATOR_TEAMS: 'backup-ops', BACKUP_SCHEDULE_FULL: 'off', BACKUP_SCHEDULE_DATABASE: 'off', BACKUP_SCHEDULE_DRILL: 'off' },
+    });
     operator = h.key('backup-ops', 'admin').key;
   }, 120_000);
 

@@ -86,7 +86,8 @@ describe('backup: archives, verify, restore', () => {
     expect(repoA.marker).toContain(appA);
     expect(manifest.redis.keys).toBe(2);
     expect(manifest.config.secretsIncluded).toBe(true);
-    for (const a of manifest.artifacts) expect(a).toEqual({ path: expect.any(String), kind: expect.any(String), sizeBytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    for (const a of manifest.artifacts)
+      expect(a).toEqual({ path: expect.any(String), kind: expect.any(String), sizeBytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(manifest.artifacts.map((a: { path: string }) => a.path)).toEqual(
       expect.arrayContaining(['database/overskill.dump', `repos/${appA}.bundle`, 'redis/durable.rdb', 'config/service.env', 'secrets/service.env']),
     );
@@ -102,7 +103,9 @@ describe('backup: archives, verify, restore', () => {
     expect(out.stdout).toContain('database/overskill.dump');
     // The private keys are not beside the archives.
     expect(readdirSync(fx.backupDir).some((n) => n.endsWith('.key'))).toBe(false);
-    const env = spawnSync('bash', ['-c', 'age -d -i "$1" "$2" | zstd -d -q | tar -xOf - config/service.env', 'x', fx.recoveryKey, fullFile], { encoding: 'utf8' });
+    const env = spawnSync('bash', ['-c', 'age -d -i "$1" "$2" | zstd -d -q | tar -xOf - config/service.env', 'x', fx.recoveryKey, fullFile], {
+      encoding: 'utf8',
+    });
     expect(env.stdout).toContain('BACKUP_COPY_DIR=');
     expect(env.stdout).toMatch(/DATABASE_URL=<secret/);
     expect(env.stdout).not.toContain('overskill:overskill@');
@@ -112,7 +115,15 @@ describe('backup: archives, verify, restore', () => {
     const v = await rpc.send(Rpc.backupArchiveVerify, { id: fullId, file: '' }, LONG);
     expect(v.ok).toBe(true);
     const names = v.checks.map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['archive sha256', 'manifest', 'pg_restore --list database/overskill.dump', `git bundle verify repos/${appA}.bundle`, 'redis-check-rdb redis/durable.rdb']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'archive sha256',
+        'manifest',
+        'pg_restore --list database/overskill.dump',
+        `git bundle verify repos/${appA}.bundle`,
+        'redis-check-rdb redis/durable.rdb',
+      ]),
+    );
     expect(v.checks.every((c) => c.ok)).toBe(true);
     const byFile = await rpc.send(Rpc.backupArchiveVerify, { id: '', file: readdirSync(fx.copyDir).find((n) => n.endsWith('.age'))! }, LONG);
     expect(byFile.ok).toBe(true);
@@ -139,7 +150,14 @@ describe('backup: archives, verify, restore', () => {
     const created = await rpc.send(Rpc.backupArchiveCreate, { type: 'repos', encrypt: false, trigger: '' }, LONG);
     const file = join(fx.backupDir, created.backup!.fileName);
     const work = join(fx.dir, 'repack');
-    execFileSync('bash', ['-c', `mkdir -p "$1" && zstd -d -q < "$2" | tar -C "$1" -xf - && printf 'x' >> "$1/repos/${appA}.bundle" && tar -C "$1" -cf - manifest.json repos | zstd -q > "$3"`, 'x', work, file, join(fx.backupDir, 'overskill-20000101T000000Z-repos-0000beef.tar.zst')]);
+    execFileSync('bash', [
+      '-c',
+      `mkdir -p "$1" && zstd -d -q < "$2" | tar -C "$1" -xf - && printf 'x' >> "$1/repos/${appA}.bundle" && tar -C "$1" -cf - manifest.json repos | zstd -q > "$3"`,
+      'x',
+      work,
+      file,
+      join(fx.backupDir, 'overskill-20000101T000000Z-repos-0000beef.tar.zst'),
+    ]);
     const v = await rpc.send(Rpc.backupArchiveVerify, { id: '', file: 'overskill-20000101T000000Z-repos-0000beef.tar.zst' }, LONG);
     expect(v.ok).toBe(false);
     const failed = v.checks.find((c) => !c.ok)!;
@@ -233,7 +251,9 @@ describe('backup: archives, verify, restore', () => {
     expect((await rpcError(rpc.send(Rpc.backupArchiveCreate, { type: 'everything', encrypt: false, trigger: '' }))).code).toBe(ErrorCode.VALIDATION_FAILED);
     expect((await rpcError(rpc.send(Rpc.backupArchiveVerify, { id: randomUUID(), file: '' }))).code).toBe(ErrorCode.BACKUP_NOT_FOUND);
     expect((await rpcError(rpc.send(Rpc.backupArchiveVerify, { id: '', file: '../../etc/passwd' }))).code).toBe(ErrorCode.BACKUP_NOT_FOUND);
-    expect((await rpcError(rpc.send(Rpc.backupArchiveRestore, { id: fullId, file: '', target: 'prod', force: true, appId: '' }))).code).toBe(ErrorCode.VALIDATION_FAILED);
+    expect((await rpcError(rpc.send(Rpc.backupArchiveRestore, { id: fullId, file: '', target: 'prod', force: true, appId: '' }))).code).toBe(
+      ErrorCode.VALIDATION_FAILED,
+    );
     expect((await rpcError(rpc.send(Rpc.backupArchiveGet, { id: 'nope' }))).code).toBe(ErrorCode.VALIDATION_FAILED);
   });
 });

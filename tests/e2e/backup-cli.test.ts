@@ -10,7 +10,11 @@ describe('backup: CLI and backup-restore.sh', () => {
   let fx: BackupFixture;
   const cliPath = join(REPO_ROOT, 'dist/tools/cli/src/main.js');
   const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [cliPath, ...args], { env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli }, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds.cli },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const script = (...args: string[]) => {
@@ -46,7 +50,10 @@ describe('backup: CLI and backup-restore.sh', () => {
     expect(verified.status).toBe(0);
     expect(JSON.parse(verified.stdout).ok).toBe(true);
     // Progress arrives as JSON lines on stderr: bytes of each step, a rate, an ETA; the archive read whole.
-    const progress = verified.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const progress = verified.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(new Set(progress.map((p) => p.step))).toEqual(new Set(['checksum', 'unpack', 'artifacts']));
     const unpacked = progress.filter((p) => p.step === 'unpack').pop();
     expect(unpacked).toMatchObject({ progress: 'verify', unit: 'bytes', done: b.sizeBytes, total: b.sizeBytes, etaS: 0 });
@@ -63,7 +70,12 @@ describe('backup: CLI and backup-restore.sh', () => {
     const drill = cli('backup', 'drill', '--json');
     expect(drill.status).toBe(0);
     expect(JSON.parse(drill.stdout)).toMatchObject({ backupId: b.id, ok: true });
-    const compared = drill.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((p) => p.step === 'compare').pop();
+    const compared = drill.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((p) => p.step === 'compare')
+      .pop();
     expect(compared.done).toBe(compared.total);
     expect(compared.unit).toBe('tables');
     expect(JSON.parse(cli('backup', 'prune', '--dry-run', '--json').stdout)).toEqual({ dryRun: true, walSegments: 0, expired: [] });

@@ -52,7 +52,10 @@ describe('cache levels: stats, cleanup and invalidation across services', () => 
   const stats = (...args: string[]) => {
     const r = runCli(['cache', 'stats', ...args, '--json'], stack);
     expect([r.status, r.stderr.split('\n').filter((l) => l && !l.startsWith('{"progress"'))]).toEqual([0, []]);
-    return JSON.parse(r.stdout) as { levels: Array<{ level: string; entries: number; hits: number; misses: number; staleEntries: number; ttlSeconds: number }>; teams: Array<Record<string, unknown>> };
+    return JSON.parse(r.stdout) as {
+      levels: Array<{ level: string; entries: number; hits: number; misses: number; staleEntries: number; ttlSeconds: number }>;
+      teams: Array<Record<string, unknown>>;
+    };
   };
   const team = (s: ReturnType<typeof stats>, level: string, teamId: string) => s.teams.find((t) => t.level === level && t.teamId === teamId);
 
@@ -118,7 +121,10 @@ describe('cache levels: stats, cleanup and invalidation across services', () => 
     const planned = JSON.parse(dry.stdout);
     expect(planned).toMatchObject({ dryRun: true, removed: 0, teamId: teamA });
     expect(planned.matched).toBe(4);
-    const progress = dry.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const progress = dry.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(progress.at(-1)).toMatchObject({ progress: 'cache cleanup (dry run)', unit: 'keys', done: planned.scanned });
     expect(team(stats('--team', teamA), 'tenant', teamA)?.staleEntries).toBe(2);
 
@@ -137,11 +143,23 @@ describe('cache levels: stats, cleanup and invalidation across services', () => 
   });
 
   it('refuses bad arguments with exit 2, a bad team with the registry code, and says when the orchestrator is down', async () => {
-    expect(runCli(['cache', 'stats', '--level', 'session'], stack)).toMatchObject({ status: 2, stderr: 'overskill: --level takes global, tenant, file (got "session")\n' });
-    expect(runCli(['cache', 'cleanup', '--dryrun'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining("Unknown option '--dryrun' (did you mean --dry-run?)") });
+    expect(runCli(['cache', 'stats', '--level', 'session'], stack)).toMatchObject({
+      status: 2,
+      stderr: 'overskill: --level takes global, tenant, file (got "session")\n',
+    });
+    expect(runCli(['cache', 'cleanup', '--dryrun'], stack)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining("Unknown option '--dryrun' (did you mean --dry-run?)"),
+    });
     expect(runCli(['cache', 'cleanup', '--all=yes'], stack)).toMatchObject({ status: 2 });
-    expect(runCli(['cache', 'stats', '--team', 'acme'], stack)).toMatchObject({ status: 1, stderr: expect.stringMatching(/^overskill: VALIDATION_FAILED: team must be a team id/) });
-    expect(runCli(['cache', 'cleanup', '--level', 'global', '--team', teamA], stack)).toMatchObject({ status: 1, stderr: expect.stringContaining('the global level belongs to no team') });
+    expect(runCli(['cache', 'stats', '--team', 'acme'], stack)).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/^overskill: VALIDATION_FAILED: team must be a team id/),
+    });
+    expect(runCli(['cache', 'cleanup', '--level', 'global', '--team', teamA], stack)).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('the global level belongs to no team'),
+    });
 
     const entries = async () => (await redis.scan('0', 'MATCH', `overskill:cache:file:${teamA}:*`, 'COUNT', 10_000))[1].length;
     const before = await entries();

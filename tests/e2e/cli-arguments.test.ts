@@ -22,7 +22,15 @@ describe('operator CLI: strict arguments', () => {
     const dir = scratchDir(stack.dataDir, 'cli-arguments');
     workspaces = join(dir, 'workspaces');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['orchestrator', 'git-service'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: workspaces,
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['orchestrator', 'git-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'cli-arguments-test', stackNatsCredentials(stack));
     // A repository without an app, untouched for 30 days: a real cleanup removes it.
     orphan = randomUUID();
@@ -60,7 +68,10 @@ describe('operator CLI: strict arguments', () => {
   });
 
   it('refuses an unknown command, a missing required option and an extra argument, changing nothing', () => {
-    expect(runCli(['frobnicate', '--json'], stack)).toMatchObject({ status: 2, stderr: 'overskill: unknown command "frobnicate"; see `npx overskill --help`\n' });
+    expect(runCli(['frobnicate', '--json'], stack)).toMatchObject({
+      status: 2,
+      stderr: 'overskill: unknown command "frobnicate"; see `npx overskill --help`\n',
+    });
     expect(runCli(['keys', 'destroy'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining('"keys" takes create, list, rotate, revoke') });
 
     const team = `cli-args-${randomUUID().slice(0, 8)}`;
@@ -70,7 +81,10 @@ describe('operator CLI: strict arguments', () => {
     expect(runCli(['keys', 'list', '--team', team], stack)).toMatchObject({ status: 1, stderr: expect.stringMatching(/^overskill: [A-Z_]+: /) });
 
     const extra = runCli(['git', 'cleanup', 'now'], stack);
-    expect([extra.status, extra.stderr]).toEqual([2, 'overskill: git cleanup: takes 0 arguments after the command, got 1 (unexpected "now"); see `npx overskill git cleanup --help`\n']);
+    expect([extra.status, extra.stderr]).toEqual([
+      2,
+      'overskill: git cleanup: takes 0 arguments after the command, got 1 (unexpected "now"); see `npx overskill git cleanup --help`\n',
+    ]);
     expect(runCli(['keys', 'revoke', 'k1', 'k2'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining('unexpected "k2"') });
     expect(runCli(['ai', 'usage', '--team'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining("Option '--team <value>' argument missing") });
     expect(existsSync(join(workspaces, orphan))).toBe(true);
@@ -80,8 +94,12 @@ describe('operator CLI: strict arguments', () => {
     const offline = { NATS_URL: 'nats://127.0.0.1:9' };
     const all = runCli(['--help'], stack, offline);
     expect(all.status).toBe(0);
-    for (const line of ['git cleanup [--dry-run]', 'keys create --team <slug>', 'backup restore --file', 'tasks retry <taskId>', 'github rate-limit']) expect(all.stdout).toContain(line);
-    expect(runCli(['keys', 'create', '--help'], stack, offline)).toMatchObject({ status: 0, stdout: expect.stringMatching(/^ {2}keys create --team <slug> --role <role>/) });
+    for (const line of ['git cleanup [--dry-run]', 'keys create --team <slug>', 'backup restore --file', 'tasks retry <taskId>', 'github rate-limit'])
+      expect(all.stdout).toContain(line);
+    expect(runCli(['keys', 'create', '--help'], stack, offline)).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^ {2}keys create --team <slug> --role <role>/),
+    });
     expect(runCli(['keys', '--help'], stack, offline)).toMatchObject({ status: 0, stdout: expect.stringContaining('keys revoke <keyId>') });
     expect(runCli([], stack, offline)).toMatchObject({ status: 2, stdout: expect.stringContaining('Usage: npx overskill <command>') });
   });

@@ -250,16 +250,30 @@ describe('console in Chromium', () => {
     const titles: Record<string, string> = { low: 'Tidy the footer', urgent: 'Checkout is broken', high: 'Add a search box' };
     for (const label of ['low', 'urgent', 'high']) {
       const n = h.github.createIssue('acme/shop', { title: titles[label]!, labels: [label], user: alice });
-      const sent = await h.github.sendWebhook(`${h.gateway}/api/github/webhook`, 'issues', h.github.labelIssue('acme/shop', n, 'overskill', alice), h.webhookSecret);
+      const sent = await h.github.sendWebhook(
+        `${h.gateway}/api/github/webhook`,
+        'issues',
+        h.github.labelIssue('acme/shop', n, 'overskill', alice),
+        h.webhookSecret,
+      );
       expect(sent.status).toBe(202);
     }
     await until(async () => (await h.api(`/api/projects/${projectId}/tasks`, { key: owner.key })).body.data.length === 3);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click();
-    await page.getByRole('grid', { name: /^Queue: / }).first().waitFor();
+    await page
+      .getByRole('grid', { name: /^Queue: / })
+      .first()
+      .waitFor();
     await expectAccessible(page, 'projects and queue');
     await screenshot(page, '11-projects');
 
-    const tasksOf = async () => (await h.api(`/api/projects/${projectId}/tasks`, { key: owner.key })).body.data as Array<{ id: string; title: string; status: string; answerUrl: string | null }>;
+    const tasksOf = async () =>
+      (await h.api(`/api/projects/${projectId}/tasks`, { key: owner.key })).body.data as Array<{
+        id: string;
+        title: string;
+        status: string;
+        answerUrl: string | null;
+      }>;
     await until(async () => (await tasksOf()).every((t) => t.status === 'completed'), 120_000);
     const urgent = (await tasksOf()).find((t) => t.title === titles.urgent)!;
     await page.reload();
@@ -333,7 +347,12 @@ describe('console in Chromium', () => {
     await page.getByLabel('App', { exact: true }).selectOption({ label: 'Groceries' });
     await page.getByRole('heading', { name: 'By day: Groceries' }).waitFor();
     const today = new Date().toISOString().slice(0, 10);
-    expect(await page.getByRole('grid', { name: 'AI usage by day' }).getByRole('row', { name: new RegExp(today) }).innerText()).toContain(String(groceries.requests));
+    expect(
+      await page
+        .getByRole('grid', { name: 'AI usage by day' })
+        .getByRole('row', { name: new RegExp(today) })
+        .innerText(),
+    ).toContain(String(groceries.requests));
     await page.getByLabel('Range', { exact: true }).selectOption('30');
     await until(async () => (await page.getByRole('grid', { name: 'AI usage by day' }).locator('tbody tr').count()) === 30);
     await expectAccessible(page, 'admin ai by app');
@@ -407,7 +426,10 @@ describe('console in Chromium', () => {
         await page.getByTestId('stream-state').getByText('Live').waitFor();
       }
       await page.locator('.run .badge.completed').waitFor({ timeout: 60_000 });
-      const seqs = await page.getByTestId('run-steps').locator('li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-seq'))));
+      const seqs = await page
+        .getByTestId('run-steps')
+        .locator('li')
+        .evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-seq'))));
       const run = await latestRun(appId);
       expect(run.status).toBe('completed');
       expect(seqs).toEqual(run.steps.map((s: { seq: number }) => s.seq));
@@ -417,7 +439,7 @@ describe('console in Chromium', () => {
     }
   });
 
-  it("renders the editor and the diff with every request to another origin blocked (air-gapped)", async () => {
+  it('renders the editor and the diff with every request to another origin blocked (air-gapped)', async () => {
     const page = await newPage();
     const origin = new URL(h.gateway).origin;
     const blocked: string[] = [];
@@ -500,7 +522,11 @@ describe('console in Chromium', () => {
     expect(focused).not.toBe(await first.innerText());
     await page.keyboard.press('Enter');
     // The viewer's heading names the file Enter opened (waited for: the previous file's view may still be up).
-    await page.getByRole('heading', { level: 2 }).filter({ hasText: focused.replace(/^[▸▾] /, '') }).first().waitFor();
+    await page
+      .getByRole('heading', { level: 2 })
+      .filter({ hasText: focused.replace(/^[▸▾] /, '') })
+      .first()
+      .waitFor();
     await page.locator('.cm-editor .cm-content').waitFor();
 
     // Tabs: arrows move between them, Enter opens one (its address follows).

@@ -50,7 +50,12 @@ describe('console: static serving and session sign-in', () => {
   }
 
   beforeAll(async () => {
-    h = await startGatewayHarness({ name: 'console-session', redisDb: 9, services: ['gateway', 'orchestrator', 'git-service'], env: { GATEWAY_SESSION_TTL_SECONDS: '900' } });
+    h = await startGatewayHarness({
+      name: 'console-session',
+      redisDb: 9,
+      services: ['gateway', 'orchestrator', 'git-service'],
+      env: { GATEWAY_SESSION_TTL_SECONDS: '900' },
+    });
     owner = h.key('console-session', 'owner');
   }, 180_000);
 
@@ -143,7 +148,10 @@ describe('console: static serving and session sign-in', () => {
     const noToken = await call('/api/apps', withCookie(cookie, { method: 'POST', body: { name: 'no csrf' } }));
     expect(noToken.status).toBe(403);
     expect(noToken.body.code).toBe('CSRF_TOKEN_INVALID');
-    const wrongToken = await call('/api/apps', withCookie(cookie, { method: 'POST', body: { name: 'wrong csrf' }, headers: { 'x-csrf-token': `${csrf.slice(0, -1)}x` } }));
+    const wrongToken = await call(
+      '/api/apps',
+      withCookie(cookie, { method: 'POST', body: { name: 'wrong csrf' }, headers: { 'x-csrf-token': `${csrf.slice(0, -1)}x` } }),
+    );
     expect(wrongToken.body.code).toBe('CSRF_TOKEN_INVALID');
     const created = await call('/api/apps', withCookie(cookie, { method: 'POST', body: { name: 'made from the console' }, headers: { 'x-csrf-token': csrf } }));
     expect(created.status).toBe(201);

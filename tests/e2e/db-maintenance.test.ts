@@ -26,7 +26,9 @@ describe('db maintenance', () => {
 
   it('vacuums every table of every service schema, removing dead rows, with sizes before and after', () => {
     // Dead rows: 3000 rows written and deleted in one of the schemas.
-    fx.psql(`INSERT INTO analytics.events (event_id, type, occurred_at, attributes) SELECT gen_random_uuid(), 'bloat', now(), '{"pad":"${'x'.repeat(200)}"}' FROM generate_series(1, 3000)`);
+    fx.psql(
+      `INSERT INTO analytics.events (event_id, type, occurred_at, attributes) SELECT gen_random_uuid(), 'bloat', now(), '{"pad":"${'x'.repeat(200)}"}' FROM generate_series(1, 3000)`,
+    );
     fx.psql(`DELETE FROM analytics.events WHERE type = 'bloat'`);
     fx.psql('SELECT pg_stat_force_next_flush()');
     const r = runCli(['db', 'maintenance', 'vacuum', '--json'], stack);
@@ -43,7 +45,11 @@ describe('db maintenance', () => {
     expect(events!.bytesBefore).toBeGreaterThan(0);
     expect(report.bytesBefore).toBe(report.tables.reduce((n, t) => n + t.bytesBefore, 0));
     // Progress: tables done of the total, on stderr.
-    const last = r.stderr.trim().split('\n').map((l) => JSON.parse(l)).pop();
+    const last = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .pop();
     expect(last).toMatchObject({ progress: 'db maintenance vacuum', unit: 'tables', done: report.tables.length, total: report.tables.length });
     expect(fx.psql(`SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = 'gateway' AND relname = 'api_keys'`)).toBe('t');
   }, 60_000);

@@ -117,7 +117,13 @@ describe('dependency outage and recovery', () => {
     const headers = { 'x-api-key': key, 'content-type': 'application/json' };
     const list = () => fetch(`${gateway}/api/apps`, { headers, signal: AbortSignal.timeout(15_000) });
     // No git-service here to create an app with: finding (or not) the app is the query that waits.
-    const post = () => fetch(`${gateway}/api/apps/${randomUUID()}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'hello' }), signal: AbortSignal.timeout(15_000) });
+    const post = () =>
+      fetch(`${gateway}/api/apps/${randomUUID()}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ content: 'hello' }),
+        signal: AbortSignal.timeout(15_000),
+      });
     expect((await list()).status).toBe(200);
 
     // Pooled connections stay open and their queries are never answered; new ones never finish
@@ -214,4 +220,3 @@ describe('dependency outage and recovery', () => {
     expect(status).toBe(200);
   });
 });
-

@@ -1,4 +1,13 @@
-import { AnthropicFake, launchPlatform, OtlpCollectorFake, OtlpSpanKind, runAllMigrations, type CollectedSpan, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  launchPlatform,
+  OtlpCollectorFake,
+  OtlpSpanKind,
+  runAllMigrations,
+  type CollectedSpan,
+  type RunningPlatform,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +44,13 @@ describe('first flow: a chat message becomes a committed file', () => {
       workspacesDir,
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
-      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: anthropicUrl, OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'warn' },
+      env: {
+        ANTHROPIC_API_KEY: 'test-key',
+        ANTHROPIC_BASE_URL: anthropicUrl,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        LOG_LEVEL: 'warn',
+      },
     });
     gateway = platform.urls.gateway!;
     ({ key: ownerKey, teamId } = createTeamKey(stack, 'first-flow'));
@@ -52,10 +67,17 @@ describe('first flow: a chat message becomes a committed file', () => {
   const api = (path: string, init: RequestInit & { key?: string } = {}) =>
     fetch(`${gateway}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...(init.key === '' ? {} : { 'x-api-key': init.key ?? ownerKey }), ...(init.headers as Record<string, string>) },
+      headers: {
+        'content-type': 'application/json',
+        ...(init.key === '' ? {} : { 'x-api-key': init.key ?? ownerKey }),
+        ...(init.headers as Record<string, string>),
+      },
     });
 
-  async function waitForRun(runId: string, key = ownerKey): Promise<{ status: string; commitSha: string | null; steps: Array<{ kind: string }>; error: unknown }> {
+  async function waitForRun(
+    runId: string,
+    key = ownerKey,
+  ): Promise<{ status: string; commitSha: string | null; steps: Array<{ kind: string }>; error: unknown }> {
     for (let i = 0; i < 200; i++) {
       const run = await jsonBody(await api(`/api/runs/${runId}`, { key }));
       if (['completed', 'failed', 'cancelled'].includes(run.status)) return run;
@@ -67,7 +89,12 @@ describe('first flow: a chat message becomes a committed file', () => {
   it('writes the file, commits it, and traces every hop in one trace', async () => {
     anthropic.reset();
     anthropic.script(
-      { content: [{ type: 'text', text: 'Creating the page.' }, { type: 'tool_use', name: 'write_file', input: { path: 'hello.html', content: '<h1>Hello from overskill</h1>\n' } }] },
+      {
+        content: [
+          { type: 'text', text: 'Creating the page.' },
+          { type: 'tool_use', name: 'write_file', input: { path: 'hello.html', content: '<h1>Hello from overskill</h1>\n' } },
+        ],
+      },
       { content: [{ type: 'text', text: 'Done.' }] },
     );
     const created = await api('/api/apps', { method: 'POST', body: JSON.stringify({ name: 'Hello', template: 'empty' }) });
@@ -133,7 +160,9 @@ describe('first flow: a chat message becomes a committed file', () => {
     expect(inTrace.some((s) => s.name === 'consume run.requested.v1' && s.serviceName === 'orchestrator')).toBe(true);
     const sqlBy = new Set(inTrace.filter(isSql).map((s) => s.serviceName));
     expect(['gateway', 'orchestrator'].filter((s) => !sqlBy.has(s))).toEqual([]);
-    expect(inTrace.filter(isSql).every((s) => typeof s.attributes['db.statement'] === 'string' || typeof s.attributes['db.query.text'] === 'string')).toBe(true);
+    expect(inTrace.filter(isSql).every((s) => typeof s.attributes['db.statement'] === 'string' || typeof s.attributes['db.query.text'] === 'string')).toBe(
+      true,
+    );
     expect(inTrace.some(isRedis)).toBe(true);
     expect(inTrace.filter(isProviderCall)).toHaveLength(2);
     // The consumer's span hangs under the publish, not beside it.
@@ -142,8 +171,12 @@ describe('first flow: a chat message becomes a committed file', () => {
 
     // Each service's /metrics counted its hop.
     const metric = async (service: string) => (await fetch(`${platform.urls[service as 'gateway']}/metrics`)).text();
-    expect(await metric('gateway')).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/api\/apps\/:appId\/messages"[^}]*status_code="202"[^}]*\} [1-9]/);
-    expect(await metric('orchestrator')).toMatch(/nats_handler_duration_seconds_count\{[^}]*subject="orchestrator\.message\.post\.v1",outcome="ok"[^}]*\} [1-9]/);
+    expect(await metric('gateway')).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/api\/apps\/:appId\/messages"[^}]*status_code="202"[^}]*\} [1-9]/,
+    );
+    expect(await metric('orchestrator')).toMatch(
+      /nats_handler_duration_seconds_count\{[^}]*subject="orchestrator\.message\.post\.v1",outcome="ok"[^}]*\} [1-9]/,
+    );
     expect(await metric('ai-router')).toMatch(/nats_handler_duration_seconds_count\{[^}]*subject="ai\.completion\.create\.v1",outcome="ok"[^}]*\} [1-9]/);
     expect(await metric('tool-runner')).toMatch(/nats_handler_duration_seconds_count\{[^}]*subject="tool\.call\.execute\.v1",outcome="ok"[^}]*\} [1-9]/);
     expect(await metric('git-service')).toMatch(/nats_handler_duration_seconds_count\{[^}]*subject="git\.repo\.commit\.v1",outcome="ok"[^}]*\} [1-9]/);

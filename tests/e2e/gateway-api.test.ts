@@ -3,7 +3,13 @@ import { runCli } from '../support/cli';
 import { startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 
 // `pg` ships no types; the little used here is typed by hand.
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 // The public API end to end against the real services: every JSON response is also checked
 // against the served OpenAPI document (the contract test).
@@ -41,7 +47,11 @@ describe('gateway API', () => {
   }
 
   beforeAll(async () => {
-    h = await startGatewayHarness({ name: 'gateway-api', redisDb: 3, env: { GATEWAY_CORS_ORIGINS: 'https://app.example.com', GATEWAY_RATE_LIMIT_IP_MAX: '100000', GATEWAY_RATE_LIMIT_KEY_MAX: '200000' } });
+    h = await startGatewayHarness({
+      name: 'gateway-api',
+      redisDb: 3,
+      env: { GATEWAY_CORS_ORIGINS: 'https://app.example.com', GATEWAY_RATE_LIMIT_IP_MAX: '100000', GATEWAY_RATE_LIMIT_KEY_MAX: '200000' },
+    });
     owner = h.key('gw-api', 'owner');
   }, 180_000);
 
@@ -57,7 +67,15 @@ describe('gateway API', () => {
     const doc = h.contract.document;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/apps', '/api/apps/{appId}', '/api/apps/{appId}/messages', '/api/runs/{runId}/events', '/api/apps/{appId}/versions/{sha}/restore', '/api/keys/{keyId}/rotate', '/api/audit']),
+      expect.arrayContaining([
+        '/api/apps',
+        '/api/apps/{appId}',
+        '/api/apps/{appId}/messages',
+        '/api/runs/{runId}/events',
+        '/api/apps/{appId}/versions/{sha}/restore',
+        '/api/keys/{keyId}/rotate',
+        '/api/audit',
+      ]),
     );
     expect(doc.paths['/api/apps'].post.requestBody.content['application/json'].schema.properties.name).toMatchObject({ type: 'string', maxLength: 200 });
     const ui = await fetch(`${h.gateway}/api/documentation`, { redirect: 'follow' });
@@ -76,10 +94,16 @@ describe('gateway API', () => {
     expect(Number(res.headers.get('ratelimit-remaining'))).toBeGreaterThan(0);
     expect(res.headers.get('x-correlation-id')).toBeTruthy();
 
-    const allowed = await fetch(`${h.gateway}/api/apps`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,content-type' } });
+    const allowed = await fetch(`${h.gateway}/api/apps`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,content-type' },
+    });
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    const denied = await fetch(`${h.gateway}/api/apps`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' } });
+    const denied = await fetch(`${h.gateway}/api/apps`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' },
+    });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
 
     // A large JSON answer is compressed for a client that asks (node's http, which does not auto-decompress).
@@ -131,7 +155,12 @@ describe('gateway API', () => {
   it('posts a message (202), streams the run over SSE with Last-Event-ID resume, and lists messages and runs', async () => {
     h.anthropic.reset();
     h.anthropic.script(
-      { content: [{ type: 'text', text: 'Writing it.' }, { type: 'tool_use', name: 'write_file', input: { path: 'index.html', content: '<h1>Hi</h1>\n' } }] },
+      {
+        content: [
+          { type: 'text', text: 'Writing it.' },
+          { type: 'tool_use', name: 'write_file', input: { path: 'index.html', content: '<h1>Hi</h1>\n' } },
+        ],
+      },
       { content: [{ type: 'text', text: 'Done.' }] },
     );
     const app = (await call('/api/apps', { method: 'POST', body: { name: 'Chatty', template: 'empty' } })).body;
@@ -222,7 +251,10 @@ describe('gateway API', () => {
   });
 
   it('manages keys from the CLI: create with scopes and expiry, list, rotate with grace, revoke', async () => {
-    const created = runCli(['keys', 'create', '--team', 'gw-cli', '--role', 'member', '--scopes', 'apps:read,apps:write', '--expires', '30d', '--user', 'dev@example.com', '--json'], h);
+    const created = runCli(
+      ['keys', 'create', '--team', 'gw-cli', '--role', 'member', '--scopes', 'apps:read,apps:write', '--expires', '30d', '--user', 'dev@example.com', '--json'],
+      h,
+    );
     expect(created.stderr).toBe('');
     const key = JSON.parse(created.stdout);
     expect(key).toMatchObject({ role: 'member', scopes: ['apps:read', 'apps:write'], expiresAt: expect.any(String) });
@@ -288,7 +320,9 @@ describe('gateway API', () => {
       // Published for analytics too: the events table has the audit facts.
       let stored = 0;
       for (let i = 0; i < 300 && stored === 0; i++) {
-        const rows = await client.query(`SELECT count(*)::int AS n FROM analytics.events WHERE type = 'events.audit.recorded.v1' AND team_id = $1`, [team.teamId]);
+        const rows = await client.query(`SELECT count(*)::int AS n FROM analytics.events WHERE type = 'events.audit.recorded.v1' AND team_id = $1`, [
+          team.teamId,
+        ]);
         stored = rows.rows[0]!.n as number;
         if (stored === 0) await new Promise((r) => setTimeout(r, 100));
       }

@@ -42,7 +42,10 @@ describe('gateway graceful shutdown', () => {
     // Freeze the orchestrator so the next request stays in flight in the gateway.
     const orchestrator = platform.pids().orchestrator!;
     process.kill(orchestrator, 'SIGSTOP');
-    const inFlight = fetch(`${gateway}/api/apps`, { headers }).then(async (res) => ({ status: res.status, body: (await res.json()) as { data: Array<{ name: string }> } }));
+    const inFlight = fetch(`${gateway}/api/apps`, { headers }).then(async (res) => ({
+      status: res.status,
+      body: (await res.json()) as { data: Array<{ name: string }> },
+    }));
     await new Promise((r) => setTimeout(r, 1000));
     const gatewayPid = platform.pids().gateway!;
     const exited = new Promise<void>((resolve) => {

@@ -22,7 +22,15 @@ describe('git-service: orphaned repository cleanup', () => {
     const dir = scratchDir(stack.dataDir, 'git-cleanup');
     workspaces = join(dir, 'workspaces');
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['orchestrator', 'git-service'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: workspaces,
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['orchestrator', 'git-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'git-cleanup-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-cleanup-test'), 10_000);
   }, 90_000);

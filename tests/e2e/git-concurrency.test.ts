@@ -22,7 +22,17 @@ describe('git-service: concurrent commits and restores from two replicas', () =>
     const dir = scratchDir(stack.dataDir, 'git-concurrency');
     workspaces = join(dir, 'workspaces');
     for (const name of ['a', 'b']) {
-      replicas.push(await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, `logs-${name}`), services: ['git-service'], env: { LOG_LEVEL: 'warn' } }));
+      replicas.push(
+        await launchPlatform({
+          root: REPO_ROOT,
+          ...stack,
+          workspacesDir: workspaces,
+          backupDir: join(dir, 'backups'),
+          logDir: join(dir, `logs-${name}`),
+          services: ['git-service'],
+          env: { LOG_LEVEL: 'warn' },
+        }),
+      );
     }
     nc = await connectNats(stack.natsUrl, 'git-concurrency-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-concurrency-test'), 20_000);
@@ -59,7 +69,12 @@ describe('git-service: concurrent commits and restores from two replicas', () =>
         const file = `${name}-${turn}.txt`;
         writeFileSync(join(workspaces, appId, file), `${name} turn ${turn}\n`);
         written.push(file);
-        const commit = await rpc.send(Rpc.gitRepoCommit, { appId, message: `${name} turn ${turn}`, authorName: `Agent ${name}`, authorEmail: `${name}@agents.test` });
+        const commit = await rpc.send(Rpc.gitRepoCommit, {
+          appId,
+          message: `${name} turn ${turn}`,
+          authorName: `Agent ${name}`,
+          authorEmail: `${name}@agents.test`,
+        });
         if (commit.created) created.push(commit.sha);
         if (turn % 3 === 2) {
           const restore = await rpc.send(Rpc.gitRepoRestore, { appId, revision: turn % 2 ? v1.sha : v2.sha, savePendingChanges: true });

@@ -20,7 +20,15 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'git-repository');
     workspaces = join(dir, 'workspaces');
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: workspaces,
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['git-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'git-repository-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-repository-test'), 10_000);
   }, 60_000);
@@ -31,7 +39,17 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
   });
 
   const git = (appId: string, ...args: string[]) => {
-    const result = spawnSync('git', args, { cwd: join(workspaces, appId), encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Outside Dev', GIT_AUTHOR_EMAIL: 'outside@dev.test', GIT_COMMITTER_NAME: 'Outside Dev', GIT_COMMITTER_EMAIL: 'outside@dev.test' } });
+    const result = spawnSync('git', args, {
+      cwd: join(workspaces, appId),
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Outside Dev',
+        GIT_AUTHOR_EMAIL: 'outside@dev.test',
+        GIT_COMMITTER_NAME: 'Outside Dev',
+        GIT_COMMITTER_EMAIL: 'outside@dev.test',
+      },
+    });
     if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
     return result.stdout.trim();
   };
@@ -45,7 +63,8 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     await rpc.send(Rpc.gitRepoInit, { appId, template });
     return appId;
   };
-  const commit = (appId: string, message: string, author = { authorName: 'Bob Builder', authorEmail: 'bob@example.com' }) => rpc.send(Rpc.gitRepoCommit, { appId, message, ...author });
+  const commit = (appId: string, message: string, author = { authorName: 'Bob Builder', authorEmail: 'bob@example.com' }) =>
+    rpc.send(Rpc.gitRepoCommit, { appId, message, ...author });
 
   it('creates a repository from each template, with the configured identity and a marker for cleanup', async () => {
     const appId = randomUUID();
@@ -53,7 +72,9 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     expect(init).toMatchObject({ headSha: expect.stringMatching(/^[0-9a-f]{40}$/), branch: 'main' });
     const pkg = JSON.parse(read(appId, 'package.json'));
     expect(pkg.scripts).toMatchObject({ dev: 'vite', build: 'vite build' });
-    expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })).toEqual(expect.arrayContaining(['react', 'react-dom', 'vite', '@vitejs/plugin-react']));
+    expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })).toEqual(
+      expect.arrayContaining(['react', 'react-dom', 'vite', '@vitejs/plugin-react']),
+    );
     expect(read(appId, 'index.html')).toContain('src="/src/main.jsx"');
     expect(read(appId, 'src/main.jsx')).toContain("createRoot(document.getElementById('root'))");
     expect(read(appId, 'vite.config.js')).toContain('plugins: [react()]');
@@ -67,8 +88,13 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     expect(git(staticApp, 'config', 'user.name')).toBe('overskill agent');
 
     await expect(rpc.send(Rpc.gitRepoInit, { appId, template: 'empty' })).rejects.toMatchObject({ code: 'GIT_REPO_EXISTS' });
-    await expect(rpc.send(Rpc.gitRepoInit, { appId: randomUUID(), template: 'rails' })).rejects.toMatchObject({ code: 'GIT_TEMPLATE_UNKNOWN', message: expect.stringContaining('vite-react') });
-    await expect(rpc.send(Rpc.gitRepoInit, { appId: randomUUID(), authorName: 'Eve <x>', authorEmail: 'e@x' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(rpc.send(Rpc.gitRepoInit, { appId: randomUUID(), template: 'rails' })).rejects.toMatchObject({
+      code: 'GIT_TEMPLATE_UNKNOWN',
+      message: expect.stringContaining('vite-react'),
+    });
+    await expect(rpc.send(Rpc.gitRepoInit, { appId: randomUUID(), authorName: 'Eve <x>', authorEmail: 'e@x' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
   }, 30_000);
 
   it('lists the files of a version with their sizes, nested paths and odd names included, and caps the answer', async () => {
@@ -124,7 +150,12 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     }
     const page1 = await rpc.send(Rpc.gitRepoLog, { appId, limit: 3 });
     expect(page1.commits.map((c) => c.message)).toEqual(['Change 4', 'Change 3', 'Change 2']);
-    expect(page1.commits[0]).toMatchObject({ authorName: 'Bob Builder', authorEmail: 'bob@example.com', parentShas: [page1.commits[1]!.sha], committedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(page1.commits[0]).toMatchObject({
+      authorName: 'Bob Builder',
+      authorEmail: 'bob@example.com',
+      parentShas: [page1.commits[1]!.sha],
+      committedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     // A commit arriving between pages does not shift the next page.
     write(appId, 'late.txt', 'late\n');
     await commit(appId, 'Late commit');
@@ -260,7 +291,10 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
 
     // Uncommitted changes: refused with a code and left alone, or saved as a commit first.
     write(appId, 'page.html', 'unsaved work\n');
-    await expect(rpc.send(Rpc.gitRepoRestore, { appId, revision: v1.sha })).rejects.toMatchObject({ code: 'GIT_WORKTREE_DIRTY', message: expect.stringContaining('page.html') });
+    await expect(rpc.send(Rpc.gitRepoRestore, { appId, revision: v1.sha })).rejects.toMatchObject({
+      code: 'GIT_WORKTREE_DIRTY',
+      message: expect.stringContaining('page.html'),
+    });
     expect(read(appId, 'page.html')).toBe('unsaved work\n');
     const saving = await rpc.send(Rpc.gitRepoRestore, { appId, revision: v1.sha, savePendingChanges: true });
     expect(saving.savedPendingSha).toMatch(/^[0-9a-f]{40}$/);
@@ -273,8 +307,23 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     const appId = await newApp();
     write(appId, 'a.txt', '1\n');
     const v1 = await commit(appId, 'One');
-    const mark = await rpc.send(Rpc.gitBookmarkCreate, { appId, name: 'before-redesign', note: 'Last version the client approved', authorName: 'Dana', authorEmail: 'dana@example.com' });
-    expect(mark).toMatchObject({ created: true, bookmark: { name: 'before-redesign', sha: v1.sha, note: 'Last version the client approved', revision: 'bookmark/before-redesign', createdBy: 'Dana <dana@example.com>' } });
+    const mark = await rpc.send(Rpc.gitBookmarkCreate, {
+      appId,
+      name: 'before-redesign',
+      note: 'Last version the client approved',
+      authorName: 'Dana',
+      authorEmail: 'dana@example.com',
+    });
+    expect(mark).toMatchObject({
+      created: true,
+      bookmark: {
+        name: 'before-redesign',
+        sha: v1.sha,
+        note: 'Last version the client approved',
+        revision: 'bookmark/before-redesign',
+        createdBy: 'Dana <dana@example.com>',
+      },
+    });
     expect(git(appId, 'rev-parse', 'bookmark/before-redesign^{commit}')).toBe(v1.sha);
     expect(await rpc.send(Rpc.gitBookmarkCreate, { appId, name: 'before-redesign', revision: v1.sha })).toMatchObject({ created: false });
 
@@ -292,7 +341,17 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
 
     // A bookmark works as a revision anywhere.
     const compared = await rpc.send(Rpc.gitRepoCompare, { appId, baseRevision: 'bookmark/before-redesign', headRevision: 'bookmark/release/1.0' });
-    expect(compared).toMatchObject({ baseSha: v1.sha, headSha: v3.sha, mergeBaseSha: v1.sha, ahead: 2, behind: 0, filesChanged: 2, additions: 3, deletions: 0, identicalTrees: false });
+    expect(compared).toMatchObject({
+      baseSha: v1.sha,
+      headSha: v3.sha,
+      mergeBaseSha: v1.sha,
+      ahead: 2,
+      behind: 0,
+      filesChanged: 2,
+      additions: 3,
+      deletions: 0,
+      identicalTrees: false,
+    });
     expect(compared.commits.map((c) => c.message)).toEqual(['Three', 'Two']);
     const reverse = await rpc.send(Rpc.gitRepoCompare, { appId, baseRevision: v3.sha, headRevision: v1.sha });
     expect(reverse).toMatchObject({ ahead: 0, behind: 2, deletions: 3 });

@@ -18,7 +18,15 @@ interface Problem {
   detail: string;
 }
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1', GIT_EDITOR: 'true' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@e',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@e',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_EDITOR: 'true',
+};
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 // A command expected to stop half-way (a conflict): its exit code is the point.
 const gitFails = (cwd: string, ...args: string[]) => expect(spawnSync('git', args, { cwd, env: GIT_ENV }).status).not.toBe(0);
@@ -32,7 +40,15 @@ describe('git-service: git reset', () => {
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
   let liveGit: ChildProcess;
-  const apps = { staleLock: randomUUID(), liveLock: randomUUID(), merge: randomUUID(), rebase: randomUUID(), cherryPick: randomUUID(), brokenRefs: randomUUID(), healthy: randomUUID() };
+  const apps = {
+    staleLock: randomUUID(),
+    liveLock: randomUUID(),
+    merge: randomUUID(),
+    rebase: randomUUID(),
+    cherryPick: randomUUID(),
+    brokenRefs: randomUUID(),
+    healthy: randomUUID(),
+  };
   const reset = (...args: string[]) => {
     const r = runCli(['git', 'reset', '--json', ...args], stack);
     if (r.status !== 0 && r.status !== 1) throw new Error(`git reset exited ${r.status}: ${r.stderr}`);
@@ -44,7 +60,15 @@ describe('git-service: git reset', () => {
     const dir = scratchDir(stack.dataDir, 'git-reset');
     workspaces = join(dir, 'workspaces');
     mkdirSync(workspaces, { recursive: true });
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn', GIT_LOCK_WAIT_MS: '1000' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: workspaces,
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['git-service'],
+      env: { LOG_LEVEL: 'warn', GIT_LOCK_WAIT_MS: '1000' },
+    });
     nc = await connectNats(stack.natsUrl, 'git-reset-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-reset-test'), 10_000);
   }, 90_000);
@@ -106,7 +130,10 @@ describe('git-service: git reset', () => {
     ]);
     expect(of(dry.report.problems, apps.healthy)).toEqual([]);
     // Progress: one JSON line per repository on stderr.
-    const progress = dry.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const progress = dry.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(progress.at(-1)).toMatchObject({ progress: 'git reset', unit: 'repositories', done: 7, total: 7, etaS: 0 });
     expect(existsSync(join(repo(apps.staleLock), '.git', 'index.lock'))).toBe(true);
     expect(existsSync(join(repo(apps.merge), '.git', 'MERGE_HEAD'))).toBe(true);

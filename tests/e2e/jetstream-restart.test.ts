@@ -59,58 +59,68 @@ describe('JetStream survives a nats-server kill -9 and restart', () => {
   it.each([
     ['RUNS', Events.runRequested, 'orchestrator-runs-restart'],
     ['EVENTS', Events.runFinished, 'analytics-restart'],
-  ] as Array<[string, EventDefinition, string]>)('%s: stored messages, redelivery of the unacked and the dedup window survive; acks are at-least-once', async (stream, def, durable) => {
-    const before = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
-    const js = before.jetstream();
-    const jsm = await before.jetstreamManager();
-    await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: def.subject, ack_wait: 1_000_000_000, max_deliver: 10 });
-    const seqs: number[] = [];
-    for (let i = 0; i < MESSAGES; i++) {
-      const ack = await js.publish(def.subject, new TextEncoder().encode(`${stream} ${i}`), { msgID: `${stream}-restart-${i}` });
-      expect(ack.duplicate).toBe(false);
-      seqs.push(ack.seq);
-    }
-    // Ten delivered; five acked (confirmed by the server), five left unacked when it dies.
-    const delivered = await fetchAll(before, stream, durable, DELIVERED, false);
-    expect(delivered).toHaveLength(DELIVERED);
-    for (const m of delivered.slice(0, ACKED)) expect(await m.ackAck()).toBe(true);
-    const acked = new Set(delivered.slice(0, ACKED).map((m) => m.seq));
-    await before.close();
-
-    await killAndRestart();
-
-    const after = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
-    try {
-      const afterJs = after.jetstream();
-      const afterJsm = await after.jetstreamManager();
-      // Every message not acked is still stored; a work queue has dropped at most the acked ones.
-      const stored = (await afterJsm.streams.info(stream)).state.messages;
-      if (stream === 'RUNS') expect(stored).toBeGreaterThanOrEqual(MESSAGES - ACKED);
-      else expect(stored).toBe(MESSAGES);
-
-      // The dedup window is rebuilt from the stored messages: the same message id is a duplicate,
-      // not a second message (one delivered but unacked, one never delivered; on EVENTS an acked one too).
-      for (const i of stream === 'RUNS' ? [7, MESSAGES - 1] : [0, 7, MESSAGES - 1]) {
-        const again = await afterJs.publish(def.subject, new TextEncoder().encode(`${stream} ${i}`), { msgID: `${stream}-restart-${i}` });
-        expect(again).toMatchObject({ duplicate: true, seq: seqs[i] });
+  ] as Array<[string, EventDefinition, string]>)(
+    '%s: stored messages, redelivery of the unacked and the dedup window survive; acks are at-least-once',
+    async (stream, def, durable) => {
+      const before = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
+      const js = before.jetstream();
+      const jsm = await before.jetstreamManager();
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: def.subject,
+        ack_wait: 1_000_000_000,
+        max_deliver: 10,
+      });
+      const seqs: number[] = [];
+      for (let i = 0; i < MESSAGES; i++) {
+        const ack = await js.publish(def.subject, new TextEncoder().encode(`${stream} ${i}`), { msgID: `${stream}-restart-${i}` });
+        expect(ack.duplicate).toBe(false);
+        seqs.push(ack.seq);
       }
-      expect((await afterJsm.streams.info(stream)).state.messages).toBe(stored);
+      // Ten delivered; five acked (confirmed by the server), five left unacked when it dies.
+      const delivered = await fetchAll(before, stream, durable, DELIVERED, false);
+      expect(delivered).toHaveLength(DELIVERED);
+      for (const m of delivered.slice(0, ACKED)) expect(await m.ackAck()).toBe(true);
+      const acked = new Set(delivered.slice(0, ACKED).map((m) => m.seq));
+      await before.close();
 
-      // The durable consumer resumes where its stored state says: the five delivered but unacked
-      // come again (redelivered), then the ten never delivered. Acks are written to disk lazily,
-      // so an ack from the last moments before a kill -9 may be lost and its message come once
-      // more, marked redelivered (at-least-once: the platform's consumers are idempotent).
-      const rest = await fetchAll(after, stream, durable, MESSAGES, true);
-      const restSeqs = rest.map((m) => m.seq);
-      expect(new Set(restSeqs).size).toBe(restSeqs.length);
-      const unacked = seqs.filter((seq) => !acked.has(seq));
-      expect(unacked.filter((seq) => !restSeqs.includes(seq))).toEqual([]);
-      const redelivered = rest.filter((m) => m.info.redelivered).map((m) => m.seq);
-      expect(delivered.slice(ACKED).filter((m) => !redelivered.includes(m.seq))).toEqual([]);
-      expect(rest.filter((m) => acked.has(m.seq) && !m.info.redelivered)).toEqual([]);
-      expect(restSeqs.filter((seq) => !seqs.includes(seq))).toEqual([]);
-    } finally {
-      await after.close();
-    }
-  }, 60_000);
+      await killAndRestart();
+
+      const after = await connect({ servers: stack.natsUrl, ...natsAuthOptions(stackNatsCredentials(stack)) });
+      try {
+        const afterJs = after.jetstream();
+        const afterJsm = await after.jetstreamManager();
+        // Every message not acked is still stored; a work queue has dropped at most the acked ones.
+        const stored = (await afterJsm.streams.info(stream)).state.messages;
+        if (stream === 'RUNS') expect(stored).toBeGreaterThanOrEqual(MESSAGES - ACKED);
+        else expect(stored).toBe(MESSAGES);
+
+        // The dedup window is rebuilt from the stored messages: the same message id is a duplicate,
+        // not a second message (one delivered but unacked, one never delivered; on EVENTS an acked one too).
+        for (const i of stream === 'RUNS' ? [7, MESSAGES - 1] : [0, 7, MESSAGES - 1]) {
+          const again = await afterJs.publish(def.subject, new TextEncoder().encode(`${stream} ${i}`), { msgID: `${stream}-restart-${i}` });
+          expect(again).toMatchObject({ duplicate: true, seq: seqs[i] });
+        }
+        expect((await afterJsm.streams.info(stream)).state.messages).toBe(stored);
+
+        // The durable consumer resumes where its stored state says: the five delivered but unacked
+        // come again (redelivered), then the ten never delivered. Acks are written to disk lazily,
+        // so an ack from the last moments before a kill -9 may be lost and its message come once
+        // more, marked redelivered (at-least-once: the platform's consumers are idempotent).
+        const rest = await fetchAll(after, stream, durable, MESSAGES, true);
+        const restSeqs = rest.map((m) => m.seq);
+        expect(new Set(restSeqs).size).toBe(restSeqs.length);
+        const unacked = seqs.filter((seq) => !acked.has(seq));
+        expect(unacked.filter((seq) => !restSeqs.includes(seq))).toEqual([]);
+        const redelivered = rest.filter((m) => m.info.redelivered).map((m) => m.seq);
+        expect(delivered.slice(ACKED).filter((m) => !redelivered.includes(m.seq))).toEqual([]);
+        expect(rest.filter((m) => acked.has(m.seq) && !m.info.redelivered)).toEqual([]);
+        expect(restSeqs.filter((seq) => !seqs.includes(seq))).toEqual([]);
+      } finally {
+        await after.close();
+      }
+    },
+    60_000,
+  );
 });

@@ -23,9 +23,15 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
   }
 
   const messagesWithKey = async (key: string) =>
-    (await db.query<{ id: string; run_id: string }>('SELECT id, run_id FROM orchestrator.messages WHERE app_id = $1 AND idempotency_key = $2', [appId, key])).rows;
+    (await db.query<{ id: string; run_id: string }>('SELECT id, run_id FROM orchestrator.messages WHERE app_id = $1 AND idempotency_key = $2', [appId, key]))
+      .rows;
   const runsOfContent = async (content: string) =>
-    (await db.query<{ id: string }>(`SELECT r.id FROM orchestrator.runs r JOIN orchestrator.messages m ON m.id = r.message_id WHERE m.app_id = $1 AND m.content = $2`, [appId, content])).rows;
+    (
+      await db.query<{ id: string }>(
+        `SELECT r.id FROM orchestrator.runs r JOIN orchestrator.messages m ON m.id = r.message_id WHERE m.app_id = $1 AND m.content = $2`,
+        [appId, content],
+      )
+    ).rows;
 
   async function runEnds(runId: string, timeoutMs = 30_000): Promise<string> {
     for (let i = 0; i < timeoutMs / 100; i++) {
@@ -38,7 +44,11 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
 
   beforeAll(async () => {
     // Short leases: a run of the killed orchestrator is taken over in seconds.
-    h = await startGatewayHarness({ name: 'message-idempotency', redisDb: 5, env: { RUN_LEASE_MS: '3000', RUN_ACK_WAIT_MS: '5000', MESSAGE_MAX_CHARS: String(MAX_CHARS) } });
+    h = await startGatewayHarness({
+      name: 'message-idempotency',
+      redisDb: 5,
+      env: { RUN_LEASE_MS: '3000', RUN_ACK_WAIT_MS: '5000', MESSAGE_MAX_CHARS: String(MAX_CHARS) },
+    });
     second = await launchGatewayReplica(h, 'second');
     h.anthropic.respondWith(() => ({ content: [{ type: 'text', text: 'Done.' }] }));
     h.key('idempotency-team', 'owner');
@@ -100,7 +110,11 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
     expect(await runsOfContent('a different message')).toEqual([]);
     // The key is another app's own: the same key on another app is a new post.
     const otherApp = await h.api('/api/apps', { method: 'POST', body: { name: 'Keyed too', template: 'empty' } });
-    const elsewhere = await h.api(`/api/apps/${otherApp.body.id}/messages`, { method: 'POST', body: { content: 'a different message' }, headers: { 'idempotency-key': 'key-different-body' } });
+    const elsewhere = await h.api(`/api/apps/${otherApp.body.id}/messages`, {
+      method: 'POST',
+      body: { content: 'a different message' },
+      headers: { 'idempotency-key': 'key-different-body' },
+    });
     expect(elsewhere.status).toBe(202);
     expect(elsewhere.body.replayed).toBe(false);
   });
@@ -120,7 +134,10 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
   it('answers a retry after a lost reply with the run the first attempt started', async () => {
     // The request reaches the gateway; the client gives up once the run exists (it never reads the answer).
     const url = new URL(`/api/apps/${appId}/messages`, h.gateway);
-    const req = request(url, { method: 'POST', headers: { 'x-api-key': h.key('idempotency-team').key, 'content-type': 'application/json', 'idempotency-key': 'key-lost-reply' } });
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'x-api-key': h.key('idempotency-team').key, 'content-type': 'application/json', 'idempotency-key': 'key-lost-reply' },
+    });
     req.on('error', () => undefined);
     req.end(JSON.stringify({ content: 'lost reply' }));
     let stored = await messagesWithKey('key-lost-reply');
@@ -153,12 +170,18 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
     // it started. The repeated post queues that run instead of making another.
     const first = await post('refused by the queue', 'key-refused');
     await runEnds(first.body.runId);
-    await db.query(`UPDATE orchestrator.runs SET status = 'failed', error_code = 'DEPENDENCY_UNAVAILABLE', started_at = NULL, finished_at = now() WHERE id = $1`, [first.body.runId]);
+    await db.query(
+      `UPDATE orchestrator.runs SET status = 'failed', error_code = 'DEPENDENCY_UNAVAILABLE', started_at = NULL, finished_at = now() WHERE id = $1`,
+      [first.body.runId],
+    );
     await db.query(`DELETE FROM orchestrator.run_steps WHERE run_id = $1`, [first.body.runId]);
     const again = await post('refused by the queue', 'key-refused');
     expect(again.body).toMatchObject({ runId: first.body.runId, replayed: true });
     await runEnds(first.body.runId);
-    const worked = await db.query<{ started: boolean; error_code: string | null }>('SELECT started_at IS NOT NULL AS started, error_code FROM orchestrator.runs WHERE id = $1', [first.body.runId]);
+    const worked = await db.query<{ started: boolean; error_code: string | null }>(
+      'SELECT started_at IS NOT NULL AS started, error_code FROM orchestrator.runs WHERE id = $1',
+      [first.body.runId],
+    );
     expect(worked.rows[0]).toMatchObject({ started: true });
     expect(worked.rows[0]!.error_code).not.toBe('DEPENDENCY_UNAVAILABLE');
     // A failed run that had started is answered as it is, not run again.
@@ -183,7 +206,10 @@ describe('POST /api/apps/:appId/messages: Idempotency-Key and the length limit',
     for (const content of ['b'.repeat(MAX_CHARS + 1), 'c'.repeat(100_001)]) {
       const res = await post(content, `key-too-long-${content.length}`, second.urls.gateway);
       expect(res.status).toBe(413);
-      expect(res.body).toMatchObject({ code: 'MESSAGE_TOO_LARGE', message: `The message is ${content.length} characters; the limit is ${MAX_CHARS}. Split it or attach less text.` });
+      expect(res.body).toMatchObject({
+        code: 'MESSAGE_TOO_LARGE',
+        message: `The message is ${content.length} characters; the limit is ${MAX_CHARS}. Split it or attach less text.`,
+      });
       expect(await messagesWithKey(`key-too-long-${content.length}`)).toEqual([]);
     }
   });

@@ -27,7 +27,9 @@ class ProbeController {
     if (req.appId === 'slow') await new Promise((r) => setTimeout(r, 1500));
     const ctx = requestContext.get();
     const span = trace.getActiveSpan()?.spanContext();
-    return { commits: [{ sha: this.instance, message: JSON.stringify({ correlationId: ctx?.correlationId, tenantId: ctx?.tenantId, traceId: span?.traceId }) }] };
+    return {
+      commits: [{ sha: this.instance, message: JSON.stringify({ correlationId: ctx?.correlationId, tenantId: ctx?.tenantId, traceId: span?.traceId }) }],
+    };
   }
 }
 
@@ -45,7 +47,16 @@ describe('messaging transport over a real nats-server', () => {
   let client: NatsRpcClient;
 
   beforeAll(async () => {
-    const env = { PORT: 0, HOST: '127.0.0.1', NATS_URL: natsUrl, NATS_NKEY_SEED: stack.natsSeeds['git-service'], LOG_LEVEL: 'silent' as const, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, SHUTDOWN_DEADLINE_MS: 25_000, DIAGNOSTICS_DIR: tmpdir() };
+    const env = {
+      PORT: 0,
+      HOST: '127.0.0.1',
+      NATS_URL: natsUrl,
+      NATS_NKEY_SEED: stack.natsSeeds['git-service'],
+      LOG_LEVEL: 'silent' as const,
+      OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+      SHUTDOWN_DEADLINE_MS: 25_000,
+      DIAGNOSTICS_DIR: tmpdir(),
+    };
     for (const instance of ['a', 'b']) services.push(await bootstrapService({ service: 'git-service', env, imports: [probeModule(instance)] }));
     nc = await connectNats(natsUrl, 'transport-test', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('transport-test'), 1000);
@@ -62,7 +73,10 @@ describe('messaging transport over a real nats-server', () => {
   });
 
   it('carries a handler’s AppError code and message to the caller', async () => {
-    await expect(client.send(Rpc.gitRepoLog, { appId: 'app-error' })).rejects.toMatchObject({ code: ErrorCode.GIT_REPO_NOT_FOUND, message: 'App app-error has no repository' });
+    await expect(client.send(Rpc.gitRepoLog, { appId: 'app-error' })).rejects.toMatchObject({
+      code: ErrorCode.GIT_REPO_NOT_FOUND,
+      message: 'App app-error has no repository',
+    });
   });
 
   it('answers an unexpected handler error as INTERNAL without its message, and keeps serving', async () => {

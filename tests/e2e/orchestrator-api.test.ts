@@ -1,7 +1,15 @@
 import { AppError, orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
 import { NatsRpcClient, natsAuthOptions } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  launchPlatform,
+  runAllMigrations,
+  type FakeTurn,
+  type RecordedAnthropicRequest,
+  type RunningPlatform,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { fromBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
 import { cpSync } from 'node:fs';
@@ -25,10 +33,20 @@ export function currentRequest(request: RecordedAnthropicRequest): { text: strin
 function modelFor(request: RecordedAnthropicRequest): FakeTurn {
   const { text: first, turns } = currentRequest(request);
   if (first.includes('slow')) {
-    return { delayMs: 1500, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path: `slow-${turns}.txt`, content: 'x\n' } }] };
+    return {
+      delayMs: 1500,
+      stop_reason: 'tool_use',
+      content: [{ type: 'tool_use', name: 'write_file', input: { path: `slow-${turns}.txt`, content: 'x\n' } }],
+    };
   }
   if (first.includes('two files') && turns === 1) {
-    return { stop_reason: 'tool_use', content: [{ type: 'text', text: 'Writing.' }, { type: 'tool_use', name: 'write_file', input: { path: 'a.txt', content: 'a\n' } }] };
+    return {
+      stop_reason: 'tool_use',
+      content: [
+        { type: 'text', text: 'Writing.' },
+        { type: 'tool_use', name: 'write_file', input: { path: 'a.txt', content: 'a\n' } },
+      ],
+    };
   }
   return { content: [{ type: 'text', text: `Done: ${first.slice(0, 40)}` }] };
 }
@@ -118,7 +136,14 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
       // Nothing set: nothing changes.
       expect(await rpc.send(Rpc.appUpdate, { teamId: team, appId: app.id })).toMatchObject({ name: 'After', description: '', maxIterations: 7 });
 
-      for (const bad of [{ name: '' }, { name: '   ' }, { name: 'x'.repeat(201) }, { maxIterations: -1 }, { maxIterations: 201 }, { description: 'd'.repeat(2001) }]) {
+      for (const bad of [
+        { name: '' },
+        { name: '   ' },
+        { name: 'x'.repeat(201) },
+        { maxIterations: -1 },
+        { maxIterations: 201 },
+        { description: 'd'.repeat(2001) },
+      ]) {
         expect(await code(rpc.send(Rpc.appUpdate, { teamId: team, appId: app.id, ...bad }))).toBe('VALIDATION_FAILED');
       }
       // A bad field in a request with a good one writes nothing.
@@ -255,7 +280,14 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
       const replay = await rpc.send(Rpc.runEventsList, { teamId: team, runId, afterSeq: 0, limit: 0 });
       expect(replay.complete).toBe(true);
       expect(replay.status).toBe(RunStatus.COMPLETED);
-      const strip = (e: orchestratorV1.RunEvent) => ({ runId: e.runId, seq: e.seq, kind: e.kind, summary: e.summary, status: e.status, createdAt: e.createdAt });
+      const strip = (e: orchestratorV1.RunEvent) => ({
+        runId: e.runId,
+        seq: e.seq,
+        kind: e.kind,
+        summary: e.summary,
+        status: e.status,
+        createdAt: e.createdAt,
+      });
       expect(replay.events.map(strip)).toEqual(live.map(strip));
       expect(live.at(-1)).toMatchObject({ kind: 'run_completed', status: RunStatus.COMPLETED });
 
@@ -310,7 +342,11 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
 
       // The live listener of the run in flight got a final event saying why.
       for (let i = 0; i < 100 && !events.some((e) => e.runId === runId && e.status === RunStatus.CANCELLED); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(events.filter((e) => e.runId === runId).at(-1)).toMatchObject({ kind: 'run_cancelled', status: RunStatus.CANCELLED, summary: expect.stringContaining('RUN_APP_DELETED') });
+      expect(events.filter((e) => e.runId === runId).at(-1)).toMatchObject({
+        kind: 'run_cancelled',
+        status: RunStatus.CANCELLED,
+        summary: expect.stringContaining('RUN_APP_DELETED'),
+      });
       sub.unsubscribe();
 
       // The worker let go of it: a new app's run still gets served (RUN_CONCURRENCY=1).

@@ -65,7 +65,10 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
 
   beforeEach(() => anthropic.reset());
 
-  const newApp = async (teamId = randomUUID(), template = 'empty') => ({ teamId, app: await rpc.send(Rpc.appCreate, { teamId, name: 'Runs', description: 'A test app', template }) });
+  const newApp = async (teamId = randomUUID(), template = 'empty') => ({
+    teamId,
+    app: await rpc.send(Rpc.appCreate, { teamId, name: 'Runs', description: 'A test app', template }),
+  });
   const post = (teamId: string, appId: string, content: string) => rpc.send(Rpc.messagePost, { teamId, appId, content, authorId: 'u' });
 
   async function waitForRun(teamId: string, runId: string) {
@@ -77,7 +80,11 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
     throw new Error(`run ${runId} did not finish`);
   }
 
-  const write = (path: string, content = `${path}\n`): FakeTurn => ({ usage: TINY, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'write_file', input: { path, content } }] });
+  const write = (path: string, content = `${path}\n`): FakeTurn => ({
+    usage: TINY,
+    stop_reason: 'tool_use',
+    content: [{ type: 'tool_use', name: 'write_file', input: { path, content } }],
+  });
   const done = (text = 'Done.'): FakeTurn => ({ usage: TINY, content: [{ type: 'text', text }] });
 
   it('builds the context from the app, its files, the conversation and the files touched this run', async () => {
@@ -128,18 +135,28 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
 
   it('runs independent read-only calls of one turn together and returns every result in order', async () => {
     const { teamId, app } = await newApp();
-    anthropic.script(write('a.txt', 'A'), write('b.txt', 'B'), {
-      usage: TINY,
-      stop_reason: 'tool_use',
-      content: [
-        { type: 'tool_use', id: 'toolu_read_a', name: 'read_file', input: { path: 'a.txt' } },
-        { type: 'tool_use', id: 'toolu_read_b', name: 'read_file', input: { path: 'b.txt' } },
-        { type: 'tool_use', id: 'toolu_read_missing', name: 'read_file', input: { path: 'nope.txt' } },
-      ],
-    }, done());
+    anthropic.script(
+      write('a.txt', 'A'),
+      write('b.txt', 'B'),
+      {
+        usage: TINY,
+        stop_reason: 'tool_use',
+        content: [
+          { type: 'tool_use', id: 'toolu_read_a', name: 'read_file', input: { path: 'a.txt' } },
+          { type: 'tool_use', id: 'toolu_read_b', name: 'read_file', input: { path: 'b.txt' } },
+          { type: 'tool_use', id: 'toolu_read_missing', name: 'read_file', input: { path: 'nope.txt' } },
+        ],
+      },
+      done(),
+    );
     const { runId } = await post(teamId, app.id, 'Read both');
     expect((await waitForRun(teamId, runId)).status).toBe(RunStatus.COMPLETED);
-    const results = (anthropic.requests[3]!.body.messages as Array<{ role: string; content: Array<{ type: string; tool_use_id: string; content: unknown; is_error?: boolean }> }>).at(-1)!.content;
+    const results = (
+      anthropic.requests[3]!.body.messages as Array<{
+        role: string;
+        content: Array<{ type: string; tool_use_id: string; content: unknown; is_error?: boolean }>;
+      }>
+    ).at(-1)!.content;
     expect(results.map((r) => r.tool_use_id)).toEqual(['toolu_read_a', 'toolu_read_b', 'toolu_read_missing']);
     expect(JSON.stringify(results[0]!.content)).toContain('A');
     expect(JSON.stringify(results[1]!.content)).toContain('B');
@@ -282,7 +299,11 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
 
   it('answers run requests for unknown ids and bad input with codes', async () => {
     const { teamId, app } = await newApp();
-    const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof AppError ? e.code : String(e)));
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+      );
     expect(await code(post(teamId, app.id, ''))).toBe('VALIDATION_FAILED');
     expect(await code(post(teamId, randomUUID(), 'hi'))).toBe('APP_NOT_FOUND');
     expect(await code(post(randomUUID(), app.id, 'hi'))).toBe('APP_NOT_FOUND');

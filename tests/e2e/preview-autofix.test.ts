@@ -1,7 +1,17 @@
 import { orchestratorV1, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
-import { AnthropicFake, DEMO_PREVIEW_FEEDBACK, demoResponder, launchPlatform, runAllMigrations, type FakeTurn, type RecordedAnthropicRequest, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
+import {
+  AnthropicFake,
+  DEMO_PREVIEW_FEEDBACK,
+  demoResponder,
+  launchPlatform,
+  runAllMigrations,
+  type FakeTurn,
+  type RecordedAnthropicRequest,
+  type RunningPlatform,
+  stackNatsCredentials,
+} from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -101,10 +111,15 @@ describe('preview check and autofix turns', () => {
 
   it('records a check of a version with no page as not checked, without an autofix turn', async () => {
     anthropic.reset();
-    anthropic.script({ content: [{ type: 'tool_use', name: 'write_file', input: { path: 'notes.md', content: '# notes\n' } }] }, { content: [{ type: 'text', text: 'Done.' }] });
+    anthropic.script(
+      { content: [{ type: 'tool_use', name: 'write_file', input: { path: 'notes.md', content: '# notes\n' } }] },
+      { content: [{ type: 'text', text: 'Done.' }] },
+    );
     const { run } = await runToEnd('Write notes');
     expect(run.status).toBe(orchestratorV1.RunStatus.COMPLETED);
-    expect(run.steps.filter((s) => s.kind === 'preview_check').map((s) => s.summary)).toEqual([expect.stringContaining('Preview not checked: This version has no index.html')]);
+    expect(run.steps.filter((s) => s.kind === 'preview_check').map((s) => s.summary)).toEqual([
+      expect.stringContaining('Preview not checked: This version has no index.html'),
+    ]);
     expect(feedbackRequests()).toHaveLength(0);
   });
 });

@@ -40,7 +40,13 @@ describe('app preview in Chromium', () => {
   }
 
   const tool = async (appId: string, name: string, input: unknown) =>
-    (await client.send(Rpc.toolCallExecute, { teamId, appId, runId: randomUUID(), toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 30_000 })).output;
+    (
+      await client.send(
+        Rpc.toolCallExecute,
+        { teamId, appId, runId: randomUUID(), toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) },
+        { timeoutMs: 30_000 },
+      )
+    ).output;
 
   async function eventually(read: () => Promise<string>, expected: string[]): Promise<string> {
     let last = '';
@@ -74,7 +80,9 @@ describe('app preview in Chromium', () => {
       const console = await context.newPage();
       await console.goto(`${apiOrigin}/api/documentation/json`);
       // Page code as strings: the test's own TypeScript has no DOM types.
-      await console.evaluate("document.cookie = 'session=api-origin-secret; path=/'; localStorage.setItem('apiKey', 'osk_console_secret'); sessionStorage.setItem('apiKey', 'osk_console_secret')");
+      await console.evaluate(
+        "document.cookie = 'session=api-origin-secret; path=/'; localStorage.setItem('apiKey', 'osk_console_secret'); sessionStorage.setItem('apiKey', 'osk_console_secret')",
+      );
       expect(await console.evaluate('document.cookie')).toContain('api-origin-secret');
 
       const page = await context.newPage();
@@ -97,7 +105,13 @@ describe('app preview in Chromium', () => {
           withKey: await attempt({ headers: { 'x-api-key': ${JSON.stringify(h.key('preview-team').key)} } }),
         };
       })()`);
-      expect(seen).toEqual({ cookie: '', local: null, session: null, withCookies: expect.stringMatching(/^blocked: TypeError/), withKey: expect.stringMatching(/^blocked: TypeError/) });
+      expect(seen).toEqual({
+        cookie: '',
+        local: null,
+        session: null,
+        withCookies: expect.stringMatching(/^blocked: TypeError/),
+        withKey: expect.stringMatching(/^blocked: TypeError/),
+      });
     } finally {
       await context.close();
     }
@@ -148,13 +162,19 @@ describe('app preview in Chromium', () => {
   });
 
   it('runs the headless check: a render-time exception, a blank page and a clean page, with a screenshot served by the API', async () => {
-    const throwing = await appWith({ 'index.html': '<html><head></head><body><div id="app"></div><script>document.getElementById("missing").textContent = "x";</script></body></html>' });
+    const throwing = await appWith({
+      'index.html': '<html><head></head><body><div id="app"></div><script>document.getElementById("missing").textContent = "x";</script></body></html>',
+    });
     const failed = await client.send(Rpc.previewCheck, { teamId, appId: throwing.appId, sha: throwing.sha }, { timeoutMs: 30_000 });
     expect(failed).toMatchObject({ sha: throwing.sha, outcome: 'failed', screenshot: true });
     expect(failed.pageErrors.join('\n')).toMatch(/TypeError: Cannot set properties of null/);
 
     const blank = await appWith({ 'index.html': '<html><head></head><body><div id="root"></div></body></html>' });
-    expect(await client.send(Rpc.previewCheck, { teamId, appId: blank.appId, sha: blank.sha }, { timeoutMs: 30_000 })).toMatchObject({ outcome: 'failed', blank: true, pageErrors: [] });
+    expect(await client.send(Rpc.previewCheck, { teamId, appId: blank.appId, sha: blank.sha }, { timeoutMs: 30_000 })).toMatchObject({
+      outcome: 'failed',
+      blank: true,
+      pageErrors: [],
+    });
 
     const clean = await appWith({ 'index.html': '<html><head></head><body><h1>All good</h1></body></html>', 'styles.css': 'h1{}' });
     const passed = await client.send(Rpc.previewCheck, { teamId, appId: clean.appId, sha: clean.sha }, { timeoutMs: 30_000 });
@@ -162,10 +182,16 @@ describe('app preview in Chromium', () => {
     expect(passed.loadMs).toBeGreaterThan(0);
 
     const preview = await api(`/api/apps/${clean.appId}/preview`);
-    expect(preview.body.lastCheck).toMatchObject({ sha: clean.sha, outcome: 'passed', screenshotUrl: `/api/apps/${clean.appId}/versions/${clean.sha}/screenshot` });
+    expect(preview.body.lastCheck).toMatchObject({
+      sha: clean.sha,
+      outcome: 'passed',
+      screenshotUrl: `/api/apps/${clean.appId}/versions/${clean.sha}/screenshot`,
+    });
     const shot = await h.api(preview.body.lastCheck.screenshotUrl);
     expect([shot.status, shot.headers.get('content-type')]).toEqual([200, 'image/png']);
-    const bytes = Buffer.from(await (await fetch(`${h.gateway}${preview.body.lastCheck.screenshotUrl}`, { headers: { 'x-api-key': h.key('preview-team').key } })).arrayBuffer());
+    const bytes = Buffer.from(
+      await (await fetch(`${h.gateway}${preview.body.lastCheck.screenshotUrl}`, { headers: { 'x-api-key': h.key('preview-team').key } })).arrayBuffer(),
+    );
     expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     const none = await api(`/api/apps/${clean.appId}/versions/${'a'.repeat(40)}/screenshot`);
     expect([none.status, none.body.code]).toEqual([404, ErrorCode.PREVIEW_SCREENSHOT_NOT_FOUND]);

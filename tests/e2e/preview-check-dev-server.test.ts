@@ -15,7 +15,8 @@ const MARKER = `devcheck${randomUUID().slice(0, 8)}`;
 
 // Like Vite: index.html loads /src/main.tsx, which only the dev server turns into JavaScript.
 // Served as plain files, that module is TSX with a type the browser refuses.
-const INDEX = '<!doctype html><html><head><title>app</title></head><body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>';
+const INDEX =
+  '<!doctype html><html><head><title>app</title></head><body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>';
 const MAIN_TSX = "const root: HTMLElement = document.getElementById('root')!;\nroot.textContent = 'Rendered by the dev server';\n";
 const SERVER = `
 const http = require('http');
@@ -95,7 +96,16 @@ describe('preview check of a dev-server app', () => {
     expect([raw.status, raw.headers['content-type']]).toEqual([200, expect.not.stringContaining('javascript')]);
 
     const live = await check(appId, sha);
-    expect(live).toMatchObject({ sha, outcome: 'passed', consoleErrors: [], pageErrors: [], failedRequests: [], blank: false, screenshot: true, url: info.url });
+    expect(live).toMatchObject({
+      sha,
+      outcome: 'passed',
+      consoleErrors: [],
+      pageErrors: [],
+      failedRequests: [],
+      blank: false,
+      screenshot: true,
+      url: info.url,
+    });
     expect((await client.send(Rpc.previewGet, { teamId, appId })).state).toBe('running');
 
     const next = await commit(appId, { 'notes.md': 'a second version' });

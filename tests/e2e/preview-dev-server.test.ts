@@ -152,7 +152,8 @@ describe('dev-server app preview', () => {
 
     const env = JSON.parse((await previewRequest(a.previewPort, host, '/env')).text) as Record<string, string>;
     expect(Object.keys(env).sort()).toEqual(['HOME', 'HOST', 'NODE_ENV', 'NO_COLOR', 'PATH', 'PORT', 'PWD']);
-    const probe = async (path: string) => JSON.parse((await previewRequest(a.previewPort, host, `/probe?path=${encodeURIComponent(path)}`)).text) as { ok: boolean };
+    const probe = async (path: string) =>
+      JSON.parse((await previewRequest(a.previewPort, host, `/probe?path=${encodeURIComponent(path)}`)).text) as { ok: boolean };
     expect(await probe('/app')).toMatchObject({ ok: true });
     expect(await probe(join(wsRoot, other.appId))).toMatchObject({ ok: false });
     expect(await probe(wsRoot)).toMatchObject({ ok: false });
@@ -176,7 +177,8 @@ describe('dev-server app preview', () => {
     const { appId, host } = await devApp({ 'server.js': SERVER }, `node server.js ${MARKER}-replicas`);
     const viaB = await previewRequest(b.previewPort, host, '/', { headers: { accept: 'text/html' } });
     const viaA = await previewRequest(a.previewPort, host, '/', { headers: { accept: 'text/html' } });
-    for (const res of [viaA, viaB]) expect([res.status, res.text.includes('Dev fixture'), res.text.split('data-overskill-capture').length - 1]).toEqual([200, true, 1]);
+    for (const res of [viaA, viaB])
+      expect([res.status, res.text.includes('Dev fixture'), res.text.split('data-overskill-capture').length - 1]).toEqual([200, true, 1]);
     // One dev server for the app, whichever replica was asked.
     const before = processes('replicas');
 
@@ -189,7 +191,9 @@ describe('dev-server app preview', () => {
           if (text.includes('ping')) resolve(text);
         });
       });
-      socket.write(`GET /hmr HTTP/1.1\r\nhost: ${host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: x\r\nsec-websocket-version: 13\r\n\r\n`);
+      socket.write(
+        `GET /hmr HTTP/1.1\r\nhost: ${host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: x\r\nsec-websocket-version: 13\r\n\r\n`,
+      );
       socket.write('ping');
       const text = await received;
       socket.destroy();
@@ -204,7 +208,11 @@ describe('dev-server app preview', () => {
   it('stops after the idle time and starts again on the next view', async () => {
     const { appId, host } = await devApp({ 'server.js': SERVER }, `node server.js ${MARKER}-idle`);
     expect((await previewRequest(a.previewPort, host, '/', { headers: { accept: 'text/html' } })).status).toBe(200);
-    const stopped = await until(() => info(appId), (i) => i.state === 'stopped', 15_000);
+    const stopped = await until(
+      () => info(appId),
+      (i) => i.state === 'stopped',
+      15_000,
+    );
     expect(stopped).toMatchObject({ state: 'stopped', reason: expect.stringContaining('without views') });
     expect(processes('idle')).toEqual([]);
     expect((await previewRequest(b.previewPort, host, '/', { headers: { accept: 'text/html' } })).status).toBe(200);
@@ -218,9 +226,18 @@ describe('dev-server app preview', () => {
     // Not in the store, and no registry to install it from.
     const withDeps = await devApp({ 'server.js': SERVER }, `node server.js ${MARKER}-broken`, { dependencies: { 'left-pad': '1.3.0' } });
 
-    const views = await Promise.all([crashing, silent, withDeps].map((app) => previewRequest(a.previewPort, app.host, '/', { headers: { accept: 'text/html' } })));
+    const views = await Promise.all(
+      [crashing, silent, withDeps].map((app) => previewRequest(a.previewPort, app.host, '/', { headers: { accept: 'text/html' } })),
+    );
     expect(await previewRequest(a.previewPort, greedy.host, '/grow')).toMatchObject({ status: 200 });
-    const states = await Promise.all([crashing, silent, greedy, withDeps].map((app) => until(() => info(app.appId), (i) => i.state === 'crashed')));
+    const states = await Promise.all(
+      [crashing, silent, greedy, withDeps].map((app) =>
+        until(
+          () => info(app.appId),
+          (i) => i.state === 'crashed',
+        ),
+      ),
+    );
     expect(states.map((s) => `${s.state}: ${s.reason}`)).toEqual(states.map((s) => `crashed: ${s.reason}`));
     expect(states[0]?.reason).toMatch(/exited with code 3; it crashed 3 times in a row/);
     expect(states[1]?.reason).toMatch(/did not answer HTTP on its port within 3 s/);
@@ -231,18 +248,31 @@ describe('dev-server app preview', () => {
     const asset = await previewRequest(b.previewPort, crashing.host, '/app.js');
     expect([asset.status, JSON.parse(asset.text).code]).toEqual([502, 'PREVIEW_CRASHED']);
     expect((await info(crashing.appId)).state).toBe('crashed');
-    expect(await until(async () => processes('broken'), (p) => p.length === 0)).toEqual([]);
+    expect(
+      await until(
+        async () => processes('broken'),
+        (p) => p.length === 0,
+      ),
+    ).toEqual([]);
   }, 60_000);
 
   it('kills forked children, even one that left the process group, with the dev server', async () => {
     const { appId, host } = await devApp({ 'server.js': SERVER, 'forker.js': FORKER }, `node forker.js ${MARKER}-forkmain`);
     expect((await previewRequest(a.previewPort, host, '/', { headers: { accept: 'text/html' } })).status).toBe(200);
-    const first = await until(async () => [...processes('forkchild'), ...processes('forkescaped')], (p) => p.length === 3);
+    const first = await until(
+      async () => [...processes('forkchild'), ...processes('forkescaped')],
+      (p) => p.length === 3,
+    );
     expect(first).toHaveLength(3);
     const firstMain = processes('forkmain');
     const restarted = await client.send(Rpc.previewRestart, { teamId, appId });
     expect(restarted.mode).toBe('dev-server');
-    expect(await until(() => info(appId), (i) => i.state === 'running')).toMatchObject({ state: 'running', reason: '' });
+    expect(
+      await until(
+        () => info(appId),
+        (i) => i.state === 'running',
+      ),
+    ).toMatchObject({ state: 'running', reason: '' });
     const alive = (pids: number[]) => pids.filter((pid) => processes('fork').includes(pid));
     // The old server, its two children and the one that called setsid are all gone.
     expect(alive([...first, ...firstMain])).toEqual([]);
@@ -262,7 +292,13 @@ describe('dev-server app preview', () => {
     // As many processes as one dev server has, none of them the first one's.
     const last = processes('cycle');
     expect([last.length, last.filter((pid) => running.includes(pid))]).toEqual([running.length, []]);
-    expect(await until(() => info(appId), (i) => i.state === 'stopped', 15_000)).toMatchObject({ state: 'stopped' });
+    expect(
+      await until(
+        () => info(appId),
+        (i) => i.state === 'stopped',
+        15_000,
+      ),
+    ).toMatchObject({ state: 'stopped' });
     expect(processes('cycle')).toEqual([]);
     const freeAfter = await freePortsOfRange();
     expect(freeBefore.filter((port) => !freeAfter.includes(port))).toEqual([]);
@@ -274,6 +310,14 @@ describe('dev-server app preview', () => {
         return 'gone';
       }
     };
-    expect((await until(async () => processes(''), (left) => left.length === 0, 10_000)).map(commandLine)).toEqual([]);
+    expect(
+      (
+        await until(
+          async () => processes(''),
+          (left) => left.length === 0,
+          10_000,
+        )
+      ).map(commandLine),
+    ).toEqual([]);
   }, 120_000);
 });

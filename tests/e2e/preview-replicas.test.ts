@@ -50,7 +50,11 @@ describe('app preview on two tool-runner replicas', () => {
     for (const port of [a.previewPort, b.previewPort]) {
       const res = await previewRequest(port, host, '/');
       expect([res.status, res.text.includes('Replicated')]).toEqual([200, true]);
-      const ingest = await previewRequest(port, host, '/__overskill/ingest', { method: 'POST', body: JSON.stringify({ events: [{ kind: 'pageview', path: '/', visitorId: `v${port}`, loadMs: 5 }] }), headers: { origin: `http://${host}` } });
+      const ingest = await previewRequest(port, host, '/__overskill/ingest', {
+        method: 'POST',
+        body: JSON.stringify({ events: [{ kind: 'pageview', path: '/', visitorId: `v${port}`, loadMs: 5 }] }),
+        headers: { origin: `http://${host}` },
+      });
       expect(ingest.status).toBe(202);
     }
 

@@ -9,7 +9,10 @@ import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { hostOf, previewRequest } from '../support/preview-http';
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c40000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c40000000049454e44ae426082',
+  'hex',
+);
 
 // tool-runner's preview listener: an app's versions at its own origin, chosen by Host header.
 describe('static app preview', () => {
@@ -48,7 +51,10 @@ describe('static app preview', () => {
     client = new NatsRpcClient(nc, createServiceMetrics('preview-static-e2e'), 30_000);
     await client.send(Rpc.gitRepoInit, { appId, template: 'empty' });
     ws = join(dir, 'ws', appId);
-    write('index.html', '<!doctype html><html><head><title>Todo</title><link rel="stylesheet" href="/styles.css"></head><body><h1>Todo v1</h1><script src="app.js"></script></body></html>');
+    write(
+      'index.html',
+      '<!doctype html><html><head><title>Todo</title><link rel="stylesheet" href="/styles.css"></head><body><h1>Todo v1</h1><script src="app.js"></script></body></html>',
+    );
     write('styles.css', 'h1 { color: red; }');
     write('app.js', 'console.log("hello");');
     write('img/logo.png', PNG);
@@ -125,7 +131,19 @@ describe('static app preview', () => {
   it('refuses path traversal, hidden files and links out of the workspace', async () => {
     symlinkSync(outside, join(ws, 'leak.txt'));
     symlinkSync(join(outside, '..'), join(ws, 'leakdir'));
-    const attempts = ['/../secret.txt', '/%2e%2e/%2e%2e/secret.txt', '/a/..%2f..%2fsecret.txt', '/..%5c..%5csecret.txt', '/.git/config', '/%2egit/HEAD', '/.env', '/leak.txt', '/leakdir/secret.txt', '/%00index.html', '/%E0%A4%A'];
+    const attempts = [
+      '/../secret.txt',
+      '/%2e%2e/%2e%2e/secret.txt',
+      '/a/..%2f..%2fsecret.txt',
+      '/..%5c..%5csecret.txt',
+      '/.git/config',
+      '/%2egit/HEAD',
+      '/.env',
+      '/leak.txt',
+      '/leakdir/secret.txt',
+      '/%00index.html',
+      '/%E0%A4%A',
+    ];
     for (const path of attempts) {
       const res = await get(path);
       expect({ path, status: res.status }).toEqual({ path, status: expect.any(Number) });
@@ -135,7 +153,10 @@ describe('static app preview', () => {
       expect(res.text).not.toContain('[core]');
       expect([ErrorCode.PREVIEW_PATH_INVALID, ErrorCode.PREVIEW_FILE_NOT_FOUND]).toContain(JSON.parse(res.text).code);
     }
-    expect(JSON.parse((await get('/%2e%2e/%2e%2e/secret.txt')).text)).toEqual({ code: ErrorCode.PREVIEW_PATH_INVALID, message: 'Paths with . or .. segments are not served' });
+    expect(JSON.parse((await get('/%2e%2e/%2e%2e/secret.txt')).text)).toEqual({
+      code: ErrorCode.PREVIEW_PATH_INVALID,
+      message: 'Paths with . or .. segments are not served',
+    });
     expect((await get('/.env')).status).toBe(404);
   });
 
@@ -179,7 +200,11 @@ describe('static app preview', () => {
   it('reports an app with a dev script as a dev-server preview, stopped until its first view', async () => {
     const vite = randomUUID();
     await client.send(Rpc.gitRepoInit, { appId: vite, template: 'vite-react' });
-    expect(await client.send(Rpc.previewGet, { teamId, appId: vite })).toMatchObject({ mode: 'dev-server', state: 'stopped', reason: expect.stringContaining('starts on the next view') });
+    expect(await client.send(Rpc.previewGet, { teamId, appId: vite })).toMatchObject({
+      mode: 'dev-server',
+      state: 'stopped',
+      reason: expect.stringContaining('starts on the next view'),
+    });
     // Its versions by sha are still served as files.
     const sha = (await client.send(Rpc.gitRepoStatus, { appId: vite })).headSha;
     const { previewId } = await client.send(Rpc.previewGet, { teamId, appId: vite });
@@ -188,7 +213,8 @@ describe('static app preview', () => {
 
   describe('capture ingest', () => {
     const origin = () => `http://${hostOf(url)}`;
-    const post = (body: string, headers: Record<string, string> = { origin: origin() }) => get('/__overskill/ingest', { method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
+    const post = (body: string, headers: Record<string, string> = { origin: origin() }) =>
+      get('/__overskill/ingest', { method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
 
     it('refuses batches from another origin, malformed or oversized ones, and floods', async () => {
       const good = JSON.stringify({ events: [{ kind: 'console', level: 'info', message: 'hi' }] });

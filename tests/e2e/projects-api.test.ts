@@ -7,7 +7,13 @@ import { REPO_ROOT } from '../support/integration-env';
 import { startGatewayHarness, type ApiInit, type ApiResponse, type GatewayHarness } from '../support/gateway-harness';
 
 // `pg` ships no types; the little used here is typed by hand.
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 const GOOD = 'ghp_good_token_0123456789abcdef';
 const LIMITED = 'ghp_no_pull_requests_0123456789';
@@ -19,7 +25,11 @@ jest.setTimeout(60_000);
 
 describe('projects API', () => {
   let github: GitHubFake;
-  const app = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const app = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   let h: GatewayHarness;
   let admin: { key: string; teamId: string };
   const problems: string[] = [];
@@ -113,7 +123,12 @@ describe('projects API', () => {
   });
 
   it('authenticates as a GitHub App installation with tokens minted from its key', async () => {
-    const res = await create({ repository: 'acme/tools', auth: { kind: 'app', appId: 4242, installationId: 77, privateKey: app.privateKey }, concurrency: 3, answerMode: 'pull_request' });
+    const res = await create({
+      repository: 'acme/tools',
+      auth: { kind: 'app', appId: 4242, installationId: 77, privateKey: app.privateKey },
+      concurrency: 3,
+      answerMode: 'pull_request',
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ auth: { kind: 'app', appId: 4242, installationId: 77 }, concurrency: 3, answerMode: 'pull_request' });
     expect(res.text).not.toContain('PRIVATE KEY');
@@ -141,9 +156,16 @@ describe('projects API', () => {
   it('changes settings, re-checks new credentials before storing them, and deletes', async () => {
     const listed = await call('/api/projects');
     const id = listed.body.data.find((p: { repository: string }) => p.repository === 'acme/widgets').id as string;
-    const changed = await call(`/api/projects/${id}`, { method: 'PATCH', body: { concurrency: 4, labels: { trigger: 'bot' }, priorityLabels: [{ label: 'p0', priority: 100 }] } });
+    const changed = await call(`/api/projects/${id}`, {
+      method: 'PATCH',
+      body: { concurrency: 4, labels: { trigger: 'bot' }, priorityLabels: [{ label: 'p0', priority: 100 }] },
+    });
     expect(changed.status).toBe(200);
-    expect(changed.body).toMatchObject({ concurrency: 4, labels: { trigger: 'bot', processing: 'processing' }, priorityLabels: [{ label: 'p0', priority: 100 }] });
+    expect(changed.body).toMatchObject({
+      concurrency: 4,
+      labels: { trigger: 'bot', processing: 'processing' },
+      priorityLabels: [{ label: 'p0', priority: 100 }],
+    });
 
     const refused = await call(`/api/projects/${id}`, { method: 'PATCH', body: { token: LIMITED, concurrency: 1 } });
     expect([refused.status, refused.body.code]).toEqual([422, 'GITHUB_PERMISSION_MISSING']);
@@ -160,7 +182,9 @@ describe('projects API', () => {
     // Asynchronous: the GitHub fake the orchestrator asks runs in this process.
     const cli = async (args: string[], env: Record<string, string> = {}) => {
       try {
-        const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), ...args], { env: { ...process.env, NATS_URL: h.natsUrl, NATS_NKEY_SEED: h.natsSeeds.cli, ...env } });
+        const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist/tools/cli/src/main.js'), ...args], {
+          env: { ...process.env, NATS_URL: h.natsUrl, NATS_NKEY_SEED: h.natsSeeds.cli, ...env },
+        });
         return { status: 0, stdout, stderr: '' };
       } catch (err) {
         const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -181,7 +205,11 @@ describe('projects API', () => {
     expect(project).toMatchObject({ repository: 'acme/gadgets', concurrency: 3 });
     expect((await cli(['projects', 'list', '--team', teamId])).stdout).toContain('acme/gadgets');
     expect(JSON.parse((await cli(['tasks', 'list', '--team', teamId, '--project', project.id, '--json'])).stdout)).toEqual([]);
-    const quota = JSON.parse((await cli(['github', 'rate-limit', '--team', teamId, '--project', project.id, '--json'])).stdout) as { account: string; remaining: number; limit: number };
+    const quota = JSON.parse((await cli(['github', 'rate-limit', '--team', teamId, '--project', project.id, '--json'])).stdout) as {
+      account: string;
+      remaining: number;
+      limit: number;
+    };
     expect(quota).toMatchObject({ account: expect.stringMatching(/^token:[0-9a-f]{12}$/), limit: 5000 });
     expect(quota.remaining).toBe(github.rateLimit('token:alice').remaining);
     expect((await cli(['projects', 'remove', project.id, '--team', teamId])).stdout).toContain('removed');

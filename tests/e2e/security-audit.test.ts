@@ -38,7 +38,20 @@ describe('security audit', () => {
   const audit = (...args: string[]) => {
     const r = runCli(['security', 'audit', '--json', ...args], stack);
     if (r.status !== 0 && r.status !== 1) throw new Error(`security audit exited ${r.status}: ${r.stderr}`);
-    return { status: r.status, report: JSON.parse(r.stdout) as { auditId: string; findings: Finding[]; baselineAcceptedAt: string | null; baselineRecorded: boolean; checks: string[]; filesScanned: number; commitsScanned: number }, stdout: r.stdout, stderr: r.stderr };
+    return {
+      status: r.status,
+      report: JSON.parse(r.stdout) as {
+        auditId: string;
+        findings: Finding[];
+        baselineAcceptedAt: string | null;
+        baselineRecorded: boolean;
+        checks: string[];
+        filesScanned: number;
+        commitsScanned: number;
+      },
+      stdout: r.stdout,
+      stderr: r.stderr,
+    };
   };
   const above = (findings: Finding[], severity = 'info') => findings.filter((f) => f.severity !== severity);
 
@@ -111,7 +124,11 @@ describe('security audit', () => {
     expect(first.report.baselineRecorded).toBe(true);
     expect(first.report.commitsScanned).toBe(4);
     expect(first.report.findings).toEqual([
-      expect.objectContaining({ severity: 'info', kind: 'dependency_audit_unavailable', message: expect.stringMatching(/could not be reached.*127\.0\.0\.1:9.*ECONNREFUSED/) }),
+      expect.objectContaining({
+        severity: 'info',
+        kind: 'dependency_audit_unavailable',
+        message: expect.stringMatching(/could not be reached.*127\.0\.0\.1:9.*ECONNREFUSED/),
+      }),
     ]);
     const again = audit();
     expect(again.status).toBe(0);
@@ -149,7 +166,12 @@ describe('security audit', () => {
     const stored = await (await nc.jetstreamManager()).streams.getMessage('EVENTS', { last_by_subj: 'events.security.audited.v1' });
     const event = fromBinary(backupV1.SecurityAuditedSchema, stored.data);
     expect(event).toMatchObject({ auditId: report.auditId, trigger: 'manual' });
-    expect(event.findings.filter((f) => f.kind === 'exposed_secret').map((f) => f.fingerprint).sort()).toEqual(secrets.map((f) => f.fingerprint).sort());
+    expect(
+      event.findings
+        .filter((f) => f.kind === 'exposed_secret')
+        .map((f) => f.fingerprint)
+        .sort(),
+    ).toEqual(secrets.map((f) => f.fingerprint).sort());
     // Never the secret: not on stdout, not in the published fact, not in the service's log.
     const published = Buffer.from(stored.data).toString('latin1');
     for (const secret of [anthropic, github, openai]) {
@@ -177,9 +199,22 @@ describe('security audit', () => {
     expect(status).toBe(1);
     expect(report.findings).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ severity: 'high', kind: 'file_permissions', location: fx.onlineKey, message: expect.stringContaining('world-readable (mode 0644)') }),
-        expect.objectContaining({ kind: 'config_drift', location: `${settingsFile}:GATEWAY_CORS_ORIGINS`, message: expect.stringContaining('"https://console.example" → "https://evil.example"') }),
-        expect.objectContaining({ kind: 'config_drift', location: `${settingsFile}:GITHUB_WEBHOOK_SECRET`, message: expect.stringMatching(/"sha256:[0-9a-f]{12}" → "sha256:[0-9a-f]{12}"/) }),
+        expect.objectContaining({
+          severity: 'high',
+          kind: 'file_permissions',
+          location: fx.onlineKey,
+          message: expect.stringContaining('world-readable (mode 0644)'),
+        }),
+        expect.objectContaining({
+          kind: 'config_drift',
+          location: `${settingsFile}:GATEWAY_CORS_ORIGINS`,
+          message: expect.stringContaining('"https://console.example" → "https://evil.example"'),
+        }),
+        expect.objectContaining({
+          kind: 'config_drift',
+          location: `${settingsFile}:GITHUB_WEBHOOK_SECRET`,
+          message: expect.stringMatching(/"sha256:[0-9a-f]{12}" → "sha256:[0-9a-f]{12}"/),
+        }),
         expect.objectContaining({ kind: 'config_drift', location: `mode:${fx.onlineKey}`, message: expect.stringContaining('"0600" → "0644"') }),
       ]),
     );
@@ -196,7 +231,8 @@ describe('security audit', () => {
     const { teamId } = createTeamKey(stack, 'sec-audit-team', 'admin');
     const listed = JSON.parse(runCli(['keys', 'list', '--team', 'sec-audit-team', '--json'], stack).stdout) as { keys: { keyId: string }[] };
     const unused = listed.keys[0]?.keyId ?? '';
-    const expired = JSON.parse(runCli(['keys', 'create', '--team', 'sec-audit-team', '--role', 'viewer', '--name', 'old', '--json'], stack).stdout).keyId as string;
+    const expired = JSON.parse(runCli(['keys', 'create', '--team', 'sec-audit-team', '--role', 'viewer', '--name', 'old', '--json'], stack).stdout)
+      .keyId as string;
     fx.psql(`UPDATE gateway.api_keys SET created_at = now() - interval '100 days' WHERE id = '${unused}'`);
     fx.psql(`UPDATE gateway.api_keys SET expires_at = now() - interval '1 day' WHERE id = '${expired}'`);
     // A fact that carried a token into the event store (an audited request's target, here).
@@ -205,17 +241,40 @@ describe('security audit', () => {
     await publishDurable(
       nc,
       Events.auditRecorded,
-      { eventId, occurredAt: new Date().toISOString(), teamId, actor: '', keyPrefix: '', action: 'auth.failed', target: `GET /api/apps?token=${token}`, ip: '127.0.0.1', result: '401', status: 401, correlationId: 'c' },
+      {
+        eventId,
+        occurredAt: new Date().toISOString(),
+        teamId,
+        actor: '',
+        keyPrefix: '',
+        action: 'auth.failed',
+        target: `GET /api/apps?token=${token}`,
+        ip: '127.0.0.1',
+        result: '401',
+        status: 401,
+        correlationId: 'c',
+      },
       { msgId: eventId },
     );
-    for (let i = 0; i < 100 && Number((await rpc.send(Rpc.analyticsEventCount, { type: Events.auditRecorded.subject })).count) < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && Number((await rpc.send(Rpc.analyticsEventCount, { type: Events.auditRecorded.subject })).count) < 1; i++)
+      await new Promise((r) => setTimeout(r, 100));
 
     const { status, report, stdout } = audit();
     expect(status).toBe(1);
     expect(report.findings).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ severity: 'high', kind: 'exposed_secret', location: expect.stringContaining(`event:${eventId} (events.audit.recorded.v1`), fingerprint: fingerprint('ghs_', token) }),
-        expect.objectContaining({ severity: 'medium', kind: 'key_unused', location: expect.stringContaining(`key:${unused}`), message: expect.stringContaining('never used') }),
+        expect.objectContaining({
+          severity: 'high',
+          kind: 'exposed_secret',
+          location: expect.stringContaining(`event:${eventId} (events.audit.recorded.v1`),
+          fingerprint: fingerprint('ghs_', token),
+        }),
+        expect.objectContaining({
+          severity: 'medium',
+          kind: 'key_unused',
+          location: expect.stringContaining(`key:${unused}`),
+          message: expect.stringContaining('never used'),
+        }),
         expect.objectContaining({ severity: 'low', kind: 'key_expired', location: expect.stringContaining(`key:${expired}`) }),
       ]),
     );
@@ -228,7 +287,15 @@ describe('security audit', () => {
 
   it('reports the vulnerable dependencies the registry names, with the advisory', async () => {
     const registry = new NpmAuditRegistryFake({
-      'left-pad': [{ id: 1_099_999, title: 'Prototype pollution in left-pad', severity: 'high', vulnerable_versions: '<1.4.0', url: 'https://github.com/advisories/GHSA-test' }],
+      'left-pad': [
+        {
+          id: 1_099_999,
+          title: 'Prototype pollution in left-pad',
+          severity: 'high',
+          vulnerable_versions: '<1.4.0',
+          url: 'https://github.com/advisories/GHSA-test',
+        },
+      ],
     });
     const url = await registry.start();
     try {
@@ -239,7 +306,12 @@ describe('security audit', () => {
       const report = JSON.parse(stdout) as { findings: Finding[] };
       expect(registry.bulkRequests).toEqual([{ 'left-pad': ['1.0.0'] }]);
       expect(report.findings.filter((f) => f.kind.startsWith('dependency'))).toEqual([
-        expect.objectContaining({ severity: 'high', kind: 'dependency_vulnerability', location: 'left-pad@<1.4.0', message: expect.stringContaining('Prototype pollution in left-pad') }),
+        expect.objectContaining({
+          severity: 'high',
+          kind: 'dependency_vulnerability',
+          location: 'left-pad@<1.4.0',
+          message: expect.stringContaining('Prototype pollution in left-pad'),
+        }),
       ]);
     } finally {
       writeFileSync(join(npmProject, '.npmrc'), 'registry=http://127.0.0.1:9/\n');

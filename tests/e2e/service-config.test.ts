@@ -6,7 +6,11 @@ import { REPO_ROOT } from '../support/integration-env';
 // A missing or bad variable stops a service at start, names the variable, and shows no stack.
 describe('service configuration', () => {
   const run = (service: string, env: Record<string, string>) =>
-    spawnSync(process.execPath, [serviceEntry(REPO_ROOT, service as never)], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+    spawnSync(process.execPath, [serviceEntry(REPO_ROOT, service as never)], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
 
   it.each(['gateway', 'orchestrator', 'analytics', 'backup'])('%s refuses to start without DATABASE_URL', (service) => {
     const result = run(service, { WORKSPACES_DIR: '/tmp', BACKUP_DIR: '/tmp' });

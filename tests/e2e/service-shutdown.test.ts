@@ -110,7 +110,11 @@ describe('SIGTERM: every service drains and exits 0', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(sqlLines().filter((line) => String((JSON.parse(line) as { timestamp: string }).timestamp) > offAt)).toEqual([]);
 
-    for (const bad of [['db', 'sql-logging', 'maybe'], ['db', 'sql-logging', 'on', '--for', '2y'], ['db', 'sql-logging', 'on', '--service', 'nope']]) {
+    for (const bad of [
+      ['db', 'sql-logging', 'maybe'],
+      ['db', 'sql-logging', 'on', '--for', '2y'],
+      ['db', 'sql-logging', 'on', '--service', 'nope'],
+    ]) {
       expect(runCli(bad, stack).status).toBe(2);
     }
   });

@@ -5,7 +5,13 @@ import { startGatewayHarness, type ApiResponse, type GatewayHarness } from '../s
 import { REPO_ROOT } from '../support/integration-env';
 
 // `pg` ships no types; the little used here is typed by hand.
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 const TOKEN = 'ghp_ingest_token_0123456789abcdef';
 const SECRET = 'hook-secret-current';
@@ -38,7 +44,8 @@ describe('GitHub webhook ingest', () => {
   };
   const processed = async (deliveryId: string) => {
     const deadline = Date.now() + 15_000;
-    const done = async () => (await db.query('SELECT 1 FROM orchestrator.github_deliveries WHERE delivery_id = $1 AND processed_at IS NOT NULL', [deliveryId])).rows.length === 1;
+    const done = async () =>
+      (await db.query('SELECT 1 FROM orchestrator.github_deliveries WHERE delivery_id = $1 AND processed_at IS NOT NULL', [deliveryId])).rows.length === 1;
     while (!(await done())) {
       if (Date.now() > deadline) throw new Error(`delivery ${deliveryId} was not processed within 15 s`);
       await new Promise((r) => setTimeout(r, 50));
@@ -50,7 +57,12 @@ describe('GitHub webhook ingest', () => {
     const secrets = { GITHUB_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}` };
     // Polling runs throughout, every second, as the reconciler it is in production.
     // Tasks stay queued here: working them is tasks-work.test.ts's subject.
-    h = await startGatewayHarness({ name: 'tasks-ingest', redisDb: 12, services: ['gateway', 'orchestrator'], env: { ...secrets, TASK_POLL_INTERVAL_MS: '1000', TASK_WORKER_CONCURRENCY: '0' } });
+    h = await startGatewayHarness({
+      name: 'tasks-ingest',
+      redisDb: 12,
+      services: ['gateway', 'orchestrator'],
+      env: { ...secrets, TASK_POLL_INTERVAL_MS: '1000', TASK_WORKER_CONCURRENCY: '0' },
+    });
     github = h.github;
     github.addRepo('acme', 'hooks');
     github.addToken(TOKEN, alice, { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
@@ -78,7 +90,9 @@ describe('GitHub webhook ingest', () => {
 
   afterAll(async () => {
     // The database outlives the suite: its queued tasks must not become a later suite's work.
-    await db?.query(`UPDATE orchestrator.tasks SET status = 'cancelled' WHERE project_id = $1 AND status IN ('queued', 'running', 'awaiting_response')`, [projectId]);
+    await db?.query(`UPDATE orchestrator.tasks SET status = 'cancelled' WHERE project_id = $1 AND status IN ('queued', 'running', 'awaiting_response')`, [
+      projectId,
+    ]);
     await db?.end();
     await second?.stop();
     await h?.stop();
@@ -95,7 +109,9 @@ describe('GitHub webhook ingest', () => {
     expect(JSON.parse(sent.body)).toEqual({ deliveryId: sent.id, queued: true, duplicate: false });
     await processed(sent.id);
     const tasks = await tasksOf();
-    expect(tasks.body.data).toEqual([expect.objectContaining({ issueNumber: n, title: 'Add a footer', status: 'queued', priority: 75, branch: `overskill/issue-${n}`, pendingFollowUps: 0 })]);
+    expect(tasks.body.data).toEqual([
+      expect.objectContaining({ issueNumber: n, title: 'Add a footer', status: 'queued', priority: 75, branch: `overskill/issue-${n}`, pendingFollowUps: 0 }),
+    ]);
     const one = await h.api(`/api/tasks/${tasks.body.data[0].id}`);
     expect(one.body.issueNumber).toBe(n);
     const running = await h.api('/api/tasks/running');
@@ -107,7 +123,9 @@ describe('GitHub webhook ingest', () => {
     const payload = github.labelIssue('acme/hooks', n, 'overskill', alice);
     const id = randomUUID();
     const before = await counts();
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => github.sendWebhook(hookUrls[i % 2]!, 'issues', payload, i === 3 ? OLD_SECRET : SECRET, { id })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => github.sendWebhook(hookUrls[i % 2]!, 'issues', payload, i === 3 ? OLD_SECRET : SECRET, { id })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
     expect(answers.filter((a) => !JSON.parse(a.body).duplicate)).toHaveLength(1);
     await processed(id);
@@ -120,7 +138,8 @@ describe('GitHub webhook ingest', () => {
 
   it('keeps one active task per issue when the label comes again: nothing while queued, a follow-up once started', async () => {
     const n = github.createIssue('acme/hooks', { title: 'Fix login', user: alice });
-    const trigger = async (i: number) => (await github.sendWebhook(hookUrls[i % 2]!, 'issues', github.labelIssue('acme/hooks', n, 'overskill', alice), SECRET)).id;
+    const trigger = async (i: number) =>
+      (await github.sendWebhook(hookUrls[i % 2]!, 'issues', github.labelIssue('acme/hooks', n, 'overskill', alice), SECRET)).id;
     for (const id of await Promise.all([0, 1, 2].map(trigger))) await processed(id);
     let mine = (await tasksOf()).body.data.filter((t: { issueNumber: number }) => t.issueNumber === n);
     expect(mine).toHaveLength(1);
@@ -154,7 +173,11 @@ describe('GitHub webhook ingest', () => {
     const seen = polls().length;
     const quota = github.rateLimit('token:alice').remaining;
     while (polls().length < seen + 2) await new Promise((r) => setTimeout(r, 200));
-    expect(polls().slice(seen).map((c) => c.status)).toEqual([304, 304]);
+    expect(
+      polls()
+        .slice(seen)
+        .map((c) => c.status),
+    ).toEqual([304, 304]);
     expect(github.rateLimit('token:alice').remaining).toBe(quota);
     expect((await tasksOf()).body.data.some((t: { issueNumber: number }) => t.issueNumber === done)).toBe(false);
   });
@@ -177,8 +200,12 @@ describe('GitHub webhook ingest', () => {
     expect(polls()).toBe(sent);
     expect((await tasksOf()).body.data.some((t: { issueNumber: number }) => t.issueNumber === n)).toBe(false);
     // After the reset the poller goes on and finds the issue.
-    await until('the task after the reset', async () => (await tasksOf()).body.data.some((t: { issueNumber: number; priority: number }) => t.issueNumber === n && t.priority === 25));
-    const queued = Number((await db.query(`SELECT count(*)::int AS n FROM orchestrator.tasks WHERE project_id = $1 AND status = 'queued'`, [projectId])).rows[0]?.['n']);
+    await until('the task after the reset', async () =>
+      (await tasksOf()).body.data.some((t: { issueNumber: number; priority: number }) => t.issueNumber === n && t.priority === 25),
+    );
+    const queued = Number(
+      (await db.query(`SELECT count(*)::int AS n FROM orchestrator.tasks WHERE project_id = $1 AND status = 'queued'`, [projectId])).rows[0]?.['n'],
+    );
     expect(await metrics()).toMatch(new RegExp(`task_queue_size\\{[^}]*project="${projectId}"[^}]*\\} ${queued}\\n`));
     expect(await metrics()).toMatch(/tasks_created_total\{[^}]*source="poll"[^}]*\} [1-9]/);
   });
@@ -189,8 +216,13 @@ describe('GitHub webhook ingest', () => {
     // Only the payload says it is labelled: the poller must not see it either.
     github.issue('acme/hooks', n).labels = [];
     const before = await counts();
-    const post = (headers: Record<string, string>, body: string | Buffer) => fetch(hookUrls[0]!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    const signed = (body: string, event = 'issues', secret = SECRET) => ({ 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signWebhookBody(secret, body) });
+    const post = (headers: Record<string, string>, body: string | Buffer) =>
+      fetch(hookUrls[0]!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const signed = (body: string, event = 'issues', secret = SECRET) => ({
+      'x-github-event': event,
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': signWebhookBody(secret, body),
+    });
     const body = JSON.stringify(payload);
     const expectError = async (res: Response, status: number, code: string) => {
       const text = await res.text();

@@ -1,5 +1,13 @@
 import { natsAuthOptions } from '@overskill/messaging';
-import { GitHttpFake, launchPlatform, stackNatsCredentials, type FakeTurn, type GitHubFake, type RecordedAnthropicRequest, type RunningPlatform } from '@overskill/testing';
+import {
+  GitHttpFake,
+  launchPlatform,
+  stackNatsCredentials,
+  type FakeTurn,
+  type GitHubFake,
+  type RecordedAnthropicRequest,
+  type RunningPlatform,
+} from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,7 +18,13 @@ import { connect } from 'nats';
 import { integrationStack, REPO_ROOT } from '../support/integration-env';
 
 // `pg` ships no types; the little used here is typed by hand.
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 // The same token opens the GitHub API fake and the git remote (a real bare repository behind git
 // http-backend), as a GitHub token does both.
@@ -97,7 +111,10 @@ describe('GitHub tasks are worked', () => {
     });
     hooks = [`${h.gateway}/api/github/webhook`, `${second.urls.gateway}/api/github/webhook`];
     h.key('tasks-work', 'admin');
-    for (const [repository, answerMode] of [['acme/shop', 'auto'], ['acme/docs', 'comment']] as const) {
+    for (const [repository, answerMode] of [
+      ['acme/shop', 'auto'],
+      ['acme/docs', 'comment'],
+    ] as const) {
       const created = await h.api('/api/projects', { method: 'POST', body: { repository, auth: { kind: 'token', token: TOKEN }, answerMode } });
       expect(created.status).toBe(201);
       projects[repository] = created.body.id;
@@ -117,7 +134,12 @@ describe('GitHub tasks are worked', () => {
     expect(problems.splice(0)).toEqual([]);
   });
 
-  const write = (path: string, content: string, delayMs = 0): FakeTurn => ({ usage: TINY, stop_reason: 'tool_use', delayMs, content: [{ type: 'tool_use', name: 'write_file', input: { path, content } }] });
+  const write = (path: string, content: string, delayMs = 0): FakeTurn => ({
+    usage: TINY,
+    stop_reason: 'tool_use',
+    delayMs,
+    content: [{ type: 'tool_use', name: 'write_file', input: { path, content } }],
+  });
   const done = (text: string): FakeTurn => ({ usage: TINY, content: [{ type: 'text', text }] });
   const label = (repository: string, n: number, i = 0, id?: string) =>
     github.sendWebhook(hooks[i % 2]!, 'issues', github.labelIssue(repository, n, 'overskill', alice), h.webhookSecret, { id });
@@ -150,10 +172,13 @@ describe('GitHub tasks are worked', () => {
       });
     } catch (err) {
       // What the task and its run were doing, for whoever reads the failure.
-      const run = await db.query(`SELECT status, lease_owner, lease_until, (SELECT json_agg(kind ORDER BY seq) FROM orchestrator.run_steps WHERE run_id = r.id) AS steps FROM orchestrator.runs r WHERE id = $1`, [
-        (last as { runId?: string } | undefined)?.runId ?? randomUUID(),
-      ]);
-      throw new Error(`${(err as Error).message}; task ${JSON.stringify(last)}; run ${JSON.stringify(run.rows[0] ?? null)}; model requests ${h.anthropic.requests.length}`);
+      const run = await db.query(
+        `SELECT status, lease_owner, lease_until, (SELECT json_agg(kind ORDER BY seq) FROM orchestrator.run_steps WHERE run_id = r.id) AS steps FROM orchestrator.runs r WHERE id = $1`,
+        [(last as { runId?: string } | undefined)?.runId ?? randomUUID()],
+      );
+      throw new Error(
+        `${(err as Error).message}; task ${JSON.stringify(last)}; run ${JSON.stringify(run.rows[0] ?? null)}; model requests ${h.anthropic.requests.length}`,
+      );
     }
   };
   const statusComments = (repository: string, n: number) => github.issue(repository, n).comments.filter((c) => c.body.includes('overskill:task-status'));
@@ -316,7 +341,7 @@ describe('GitHub tasks are worked', () => {
     });
   const send = (event: string, payload: Record<string, unknown>, id?: string) => github.sendWebhook(hooks[0]!, event, payload, h.webhookSecret, { id });
 
-  it('continues a task on the same branch and pull request for a writer\'s comment (once, however often delivered), ignores a reader\'s, and answers a burst of review comments with one run, one push and a reply in each thread', async () => {
+  it("continues a task on the same branch and pull request for a writer's comment (once, however often delivered), ignores a reader's, and answers a burst of review comments with one run, one push and a reply in each thread", async () => {
     const n = github.createIssue('acme/shop', { title: 'Add a banner', body: 'The shop needs a banner.', user: alice });
     h.anthropic.script(write('banner.html', '<div>Sale</div>\n'), done('Added banner.html.'));
     await label('acme/shop', n);
@@ -355,7 +380,9 @@ describe('GitHub tasks are worked', () => {
 
     // Three review comments together: one run, one push, a reply in each thread.
     h.anthropic.script(write('banner.html', '<div class="sale">Sale</div>\n<small>Until Sunday</small>\n'), done('Gave the banner a class and kept the date.'));
-    const lines = [1, 2, 2].map((line, i) => github.reviewCommentAs('acme/shop', first.pullNumber, { user: alice, path: 'banner.html', line, body: `review note ${i}` }));
+    const lines = [1, 2, 2].map((line, i) =>
+      github.reviewCommentAs('acme/shop', first.pullNumber, { user: alice, path: 'banner.html', line, body: `review note ${i}` }),
+    );
     for (const payload of lines) await send('pull_request_review_comment', payload);
     const third = await turned(first.id, second.runId);
     expect(third).toMatchObject({ status: 'completed', pullNumber: first.pullNumber });
@@ -436,7 +463,11 @@ describe('GitHub tasks are worked', () => {
     const rows = await db.query(`SELECT s.data::text AS d, s.summary FROM orchestrator.run_steps s JOIN orchestrator.tasks t ON t.run_id = s.run_id`);
     absent('run steps', JSON.stringify(rows.rows));
     absent('messages', JSON.stringify((await db.query(`SELECT content FROM orchestrator.messages`)).rows));
-    const logs = (dir: string) => readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile()).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    const logs = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => statSync(join(dir, f)).isFile())
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('\n');
     absent('logs', logs(join(h.dir, 'logs')) + logs(join(h.dir, 'logs-2')));
     // The reply did carry what the model was shown, so the check above had something to find.
     expect(pullsFrom('acme/shop', n)[0]?.body).toContain('untrusted-issue');

@@ -23,7 +23,11 @@ describe('image tools end to end', () => {
   let client: NatsRpcClient;
 
   const call = async (name: string, input: unknown) =>
-    client.send(Rpc.toolCallExecute, { teamId: 'team-e2e', appId, runId: randomUUID(), toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 30_000 });
+    client.send(
+      Rpc.toolCallExecute,
+      { teamId: 'team-e2e', appId, runId: randomUUID(), toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) },
+      { timeoutMs: 30_000 },
+    );
   const read = (path: string) => sharp(readFileSync(join(root, path))).metadata();
 
   beforeAll(async () => {
@@ -52,12 +56,21 @@ describe('image tools end to end', () => {
     expect(reply).toMatchObject({ isError: false, output: expect.stringMatching(/^Generated public\/hero\.png \(640x360 image\/png, \d+ bytes, dall-e-3\)$/) });
     expect(await read('public/hero.png')).toMatchObject({ format: 'png', width: 640, height: 360 });
     const { r, g, b } = OpenAiImagesFake.colourFor('a calm blue sea');
-    const pixel = await sharp(readFileSync(join(root, 'public/hero.png'))).extract({ left: 10, top: 10, width: 1, height: 1 }).removeAlpha().raw().toBuffer();
+    const pixel = await sharp(readFileSync(join(root, 'public/hero.png')))
+      .extract({ left: 10, top: 10, width: 1, height: 1 })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     expect([...pixel]).toEqual([r, g, b]);
-    expect(provider.requests).toEqual([expect.objectContaining({ endpoint: 'generations', fields: expect.objectContaining({ model: 'dall-e-3', size: '640x360', response_format: 'b64_json' }) })]);
+    expect(provider.requests).toEqual([
+      expect.objectContaining({
+        endpoint: 'generations',
+        fields: expect.objectContaining({ model: 'dall-e-3', size: '640x360', response_format: 'b64_json' }),
+      }),
+    ]);
   });
 
-  it('converts to the path\'s type and shrinks an oversized provider image to max_image_size', async () => {
+  it("converts to the path's type and shrinks an oversized provider image to max_image_size", async () => {
     provider.answerNextWithSize(4096, 3072);
     const reply = await call('generate_image', { prompt: 'a huge mountain', path: 'public/mountain.jpg' });
     expect(reply).toMatchObject({ isError: false, output: expect.stringContaining('(2048x1536 image/jpeg') });
@@ -66,11 +79,20 @@ describe('image tools end to end', () => {
   });
 
   it('edit_image sends the image to the provider and saves the edited PNG', async () => {
-    writeFileSync(join(root, 'logo.png'), await sharp({ create: { width: 200, height: 100, channels: 3, background: '#ff0000' } }).png().toBuffer());
+    writeFileSync(
+      join(root, 'logo.png'),
+      await sharp({ create: { width: 200, height: 100, channels: 3, background: '#ff0000' } })
+        .png()
+        .toBuffer(),
+    );
     const reply = await call('edit_image', { path: 'logo.png', prompt: 'make it green', output_path: 'logo-green.png' });
     expect(reply).toMatchObject({ isError: false, output: expect.stringMatching(/^Edited logo\.png into logo-green\.png \(200x100 image\/png, \d+ bytes\)$/) });
     expect(await read('logo-green.png')).toMatchObject({ format: 'png', width: 200, height: 100 });
-    expect(provider.requests[0]).toMatchObject({ endpoint: 'edits', fields: { prompt: 'make it green', size: '200x100', model: 'dall-e-3' }, image: { type: 'image/png' } });
+    expect(provider.requests[0]).toMatchObject({
+      endpoint: 'edits',
+      fields: { prompt: 'make it green', size: '200x100', model: 'dall-e-3' },
+      image: { type: 'image/png' },
+    });
     expect(await sharp(provider.requests[0].image!.bytes).metadata()).toMatchObject({ width: 200, height: 100 });
   });
 

@@ -25,7 +25,11 @@ describe('tool-runner end to end', () => {
   let client: NatsRpcClient;
 
   const call = async (name: string, input: unknown) =>
-    client.send(Rpc.toolCallExecute, { teamId: 'team-e2e', appId, runId, toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 30_000 });
+    client.send(
+      Rpc.toolCallExecute,
+      { teamId: 'team-e2e', appId, runId, toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) },
+      { timeoutMs: 30_000 },
+    );
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'tool-runner');
@@ -66,18 +70,28 @@ describe('tool-runner end to end', () => {
   it('writes, edits, searches and reads files through NATS', async () => {
     expect(await call('write_file', { path: 'src/app.js', content: 'const greeting = "hi";\nconsole.log(greeting);\n' })).toMatchObject({ isError: false });
     expect(await call('update_file', { path: 'src/app.js', search: '"hi"', replace: '"hello"' })).toMatchObject({ isError: false });
-    expect((await call('search_files', { pattern: 'greeting', include: ['*.js'] })).output).toBe('2 matching lines in 1 file:\nsrc/app.js:1: const greeting = "hello";\nsrc/app.js:2: console.log(greeting);');
+    expect((await call('search_files', { pattern: 'greeting', include: ['*.js'] })).output).toBe(
+      '2 matching lines in 1 file:\nsrc/app.js:1: const greeting = "hello";\nsrc/app.js:2: console.log(greeting);',
+    );
     expect((await call('read_file', { path: 'src/app.js' })).output).toBe('const greeting = "hello";\nconsole.log(greeting);\n');
-    expect(await call('write_file', { path: 'src/app.js', content: 42 })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_INPUT_INVALID, output: expect.stringContaining('content must be string') });
+    expect(await call('write_file', { path: 'src/app.js', content: 42 })).toMatchObject({
+      isError: true,
+      errorCode: ErrorCode.TOOL_INPUT_INVALID,
+      output: expect.stringContaining('content must be string'),
+    });
   });
 
   it('never interleaves writes to one app across replicas (the Redis lock)', async () => {
     await call('write_file', { path: 'log.txt', content: '<!--end-->\n' });
     // Every call reads the file, appends a line and writes it back: without the lock, replicas
     // would overwrite each other's lines.
-    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => call('update_file', { path: 'log.txt', search: '<!--end-->', replace: `line ${i}\n<!--end-->` })));
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => call('update_file', { path: 'log.txt', search: '<!--end-->', replace: `line ${i}\n<!--end-->` })),
+    );
     expect(replies.filter((r) => r.isError)).toEqual([]);
-    const lines = readFileSync(join(root, 'log.txt'), 'utf8').split('\n').filter((l) => l.startsWith('line '));
+    const lines = readFileSync(join(root, 'log.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('line '));
     expect(lines.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i}`).sort());
     // Both replicas did some of the work.
     for (const p of platforms) {
@@ -90,7 +104,12 @@ describe('tool-runner end to end', () => {
     const toolUseId = randomUUID();
     await client.send(Rpc.toolCallExecute, { teamId: 'team-e2e', appId, runId, toolUseId, name: 'read_file', inputJson: '{"path":"missing.txt"}' });
     const jsm = await nc.jetstreamManager();
-    const consumer = await jsm.consumers.add(Streams.EVENTS.name, { filter_subject: Events.toolExecuted.subject, deliver_policy: DeliverPolicy.All, ack_policy: AckPolicy.None, inactive_threshold: 30_000_000_000 });
+    const consumer = await jsm.consumers.add(Streams.EVENTS.name, {
+      filter_subject: Events.toolExecuted.subject,
+      deliver_policy: DeliverPolicy.All,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: 30_000_000_000,
+    });
     const messages = await (await nc.jetstream().consumers.get(Streams.EVENTS.name, consumer.name)).fetch({ max_messages: 1000, expires: 2000 });
     const events: toolV1.ToolExecuted[] = [];
     for await (const m of messages) {
@@ -109,26 +128,39 @@ describe('tool-runner end to end', () => {
     origin.json('/npm/@scope%2fwidget', { name: '@scope/widget', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': {} } });
     origin.route('/npm/flaky', { status: 503 });
     origin.route('/npm/slowpoke', { delayMs: 2000, status: 200, body: '{}' });
-    expect((await call('add_dependency', { name: 'react' })).output).toContain('Added react@^18.3.1 in dependencies (checked against the npm registry: latest is 18.3.1; package.json was created)');
-    expect((await call('add_dependency', { name: '@scope/widget', version: '^1', dev: true })).output).toContain('checked against the npm registry: ^1 resolves to 1.0.0');
+    expect((await call('add_dependency', { name: 'react' })).output).toContain(
+      'Added react@^18.3.1 in dependencies (checked against the npm registry: latest is 18.3.1; package.json was created)',
+    );
+    expect((await call('add_dependency', { name: '@scope/widget', version: '^1', dev: true })).output).toContain(
+      'checked against the npm registry: ^1 resolves to 1.0.0',
+    );
     expect(await call('add_dependency', { name: 'no-such-package-xyz' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_PACKAGE_NOT_FOUND });
     expect((await call('add_dependency', { name: 'flaky', version: '^2.0.0' })).output).toContain('NOT checked: the npm registry');
     expect((await call('add_dependency', { name: 'slowpoke', version: '1.x' })).output).toContain('no answer within 500 ms');
-    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toMatchObject({ dependencies: { flaky: '^2.0.0', react: '^18.3.1', slowpoke: '1.x' }, devDependencies: { '@scope/widget': '^1' } });
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toMatchObject({
+      dependencies: { flaky: '^2.0.0', react: '^18.3.1', slowpoke: '1.x' },
+      devDependencies: { '@scope/widget': '^1' },
+    });
     expect((await call('remove_dependency', { name: 'flaky' })).output).toBe('Removed flaky from dependencies');
     expect(origin.requests.find((r) => r.path === '/npm/react')?.headers.accept).toContain('application/vnd.npm.install-v1+json');
   });
 
   it('searches the web through the configured provider', async () => {
-    origin.json('/searx/search?q=nestjs+nats&format=json', { results: [{ title: 'NestJS <b>NATS</b>', url: 'https://docs.nestjs.com/microservices/nats', content: 'NATS transport' }] });
-    expect((await call('web_search', { query: 'nestjs nats', count: 3 })).output).toBe('1. NestJS NATS\n   https://docs.nestjs.com/microservices/nats\n   NATS transport');
+    origin.json('/searx/search?q=nestjs+nats&format=json', {
+      results: [{ title: 'NestJS <b>NATS</b>', url: 'https://docs.nestjs.com/microservices/nats', content: 'NATS transport' }],
+    });
+    expect((await call('web_search', { query: 'nestjs nats', count: 3 })).output).toBe(
+      '1. NestJS NATS\n   https://docs.nestjs.com/microservices/nats\n   NATS transport',
+    );
   });
 
   it('fetches a page as Markdown and downloads a file from the (allowlisted) loopback origin', async () => {
     origin.html('/docs', '<html><head><title>Guide</title></head><body><main><h1>Install</h1><p>Run <code>npm i</code>.</p></main></body></html>');
     origin.redirect('/old-docs', '/docs', 301);
     origin.route('/logo.svg', { headers: { 'content-type': 'image/svg+xml' }, body: '<svg xmlns="http://www.w3.org/2000/svg"/>' });
-    expect((await call('fetch_website', { url: `${origin.url}/old-docs` })).output).toBe(`# Guide\n\nSource: ${origin.url}/docs (redirected from ${origin.url}/old-docs)\n\n# Install\n\nRun \`npm i\`.`);
+    expect((await call('fetch_website', { url: `${origin.url}/old-docs` })).output).toBe(
+      `# Guide\n\nSource: ${origin.url}/docs (redirected from ${origin.url}/old-docs)\n\n# Install\n\nRun \`npm i\`.`,
+    );
     expect(await call('download_to_repo', { url: `${origin.url}/logo.svg`, path: 'public/logo.svg' })).toMatchObject({ isError: false, bytesWritten: 41n });
     expect(readFileSync(join(root, 'public/logo.svg'), 'utf8')).toBe('<svg xmlns="http://www.w3.org/2000/svg"/>');
   });
@@ -144,7 +176,7 @@ describe('tool-runner end to end', () => {
     expect(await call('git_branch', { action: 'switch', name: 'no-such-branch' })).toMatchObject({ isError: true, errorCode: ErrorCode.GIT_BRANCH_NOT_FOUND });
   });
 
-  it('puts broadcast_progress on the run\'s live event stream', async () => {
+  it("puts broadcast_progress on the run's live event stream", async () => {
     const sub = nc.subscribe(runEventsSubject(runId), { max: 1 });
     const received = (async () => {
       for await (const m of sub) return fromBinary(orchestratorV1.RunEventSchema, m.data);
@@ -170,24 +202,40 @@ describe('tool-runner end to end', () => {
 
   it('works end to end once the owners answer (stand-ins speaking the registry contract)', async () => {
     // A real PNG: tool-runner decodes every image with sharp now (a bare header is refused).
-    const png = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#123456' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 32, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     const consoleSub = nc.subscribe(Rpc.analyticsConsoleRead.subject, {
       callback: (_err, msg) => {
         const req = fromBinary(analyticsV1.ConsoleLogsReadRequestSchema, msg.data);
-        const entries = req.appId === appId ? [{ level: 'error', message: 'Uncaught ReferenceError: x is not defined', source: 'app.js:1:1', occurredAt: '2026-01-01T00:00:00Z' }] : [];
-        msg.respond(toBinary(analyticsV1.ConsoleLogsReadResponseSchema, create(analyticsV1.ConsoleLogsReadResponseSchema, { entries, total: BigInt(entries.length) })));
+        const entries =
+          req.appId === appId
+            ? [{ level: 'error', message: 'Uncaught ReferenceError: x is not defined', source: 'app.js:1:1', occurredAt: '2026-01-01T00:00:00Z' }]
+            : [];
+        msg.respond(
+          toBinary(analyticsV1.ConsoleLogsReadResponseSchema, create(analyticsV1.ConsoleLogsReadResponseSchema, { entries, total: BigInt(entries.length) })),
+        );
       },
     });
     const imageSub = nc.subscribe(Rpc.aiImageGenerate.subject, {
       callback: (_err, msg) => {
         const req = fromBinary(aiV1.ImageGenerateRequestSchema, msg.data);
-        msg.respond(toBinary(aiV1.ImageGenerateResponseSchema, create(aiV1.ImageGenerateResponseSchema, { image: png, mimeType: req.mimeType, width: 64, height: 32, model: 'stand-in' })));
+        msg.respond(
+          toBinary(
+            aiV1.ImageGenerateResponseSchema,
+            create(aiV1.ImageGenerateResponseSchema, { image: png, mimeType: req.mimeType, width: 64, height: 32, model: 'stand-in' }),
+          ),
+        );
       },
     });
     try {
       await nc.flush();
-      expect((await call('read_console_logs', { min_level: 'error' })).output).toBe('2026-01-01T00:00:00Z [error] Uncaught ReferenceError: x is not defined (app.js:1:1)');
-      expect((await call('generate_image', { prompt: 'a logo', path: 'public/logo.png', width: 64, height: 32 })).output).toBe(`Generated public/logo.png (64x32 image/png, ${png.length} bytes, stand-in)`);
+      expect((await call('read_console_logs', { min_level: 'error' })).output).toBe(
+        '2026-01-01T00:00:00Z [error] Uncaught ReferenceError: x is not defined (app.js:1:1)',
+      );
+      expect((await call('generate_image', { prompt: 'a logo', path: 'public/logo.png', width: 64, height: 32 })).output).toBe(
+        `Generated public/logo.png (64x32 image/png, ${png.length} bytes, stand-in)`,
+      );
       expect(existsSync(join(root, 'public/logo.png'))).toBe(true);
     } finally {
       consoleSub.unsubscribe();

@@ -91,9 +91,15 @@ describe('operator CLI: tools stats', () => {
   });
 
   it('says when a team ran no tools, and refuses bad arguments', () => {
-    expect(runCli(['tools', 'stats', '--team', randomUUID()], stack)).toMatchObject({ status: 0, stdout: expect.stringMatching(/^no tool executions for team .* in the last 7 days\n$/) });
+    expect(runCli(['tools', 'stats', '--team', randomUUID()], stack)).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^no tool executions for team .* in the last 7 days\n$/),
+    });
     expect(runCli(['tools', 'stats'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining('missing required option --team') });
-    expect(runCli(['tools', 'stats', '--team', team, '--days', '0'], stack)).toMatchObject({ status: 2, stderr: expect.stringContaining('--days takes a whole number') });
+    expect(runCli(['tools', 'stats', '--team', team, '--days', '0'], stack)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--days takes a whole number'),
+    });
     expect(runCli(['tools', 'stats', '--team', 'acme'], stack)).toMatchObject({ status: 1, stderr: expect.stringMatching(/^overskill: TEAM_NOT_FOUND: /) });
   });
 

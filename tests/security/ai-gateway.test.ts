@@ -19,7 +19,11 @@ describe('gateway /api/v1/messages under hostile input, and AI_DEBUG redaction',
   let viewer: { key: string; teamId: string };
 
   const post = (body: string, key = owner.key, contentType = 'application/json') =>
-    fetch(`${gateway}/api/v1/messages`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': contentType, 'anthropic-version': '2023-06-01' }, body });
+    fetch(`${gateway}/api/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': contentType, 'anthropic-version': '2023-06-01' },
+      body,
+    });
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'ai-security');
@@ -58,13 +62,43 @@ describe('gateway /api/v1/messages under hostile input, and AI_DEBUG redaction',
     ['max_tokens absurd', JSON.stringify({ model: 'primary', max_tokens: 1e12, messages: [{ role: 'user', content: 'x' }] }), 400, 'AI_REQUEST_INVALID'],
     ['max_tokens negative', JSON.stringify({ model: 'primary', max_tokens: -1, messages: [{ role: 'user', content: 'x' }] }), 400, 'AI_REQUEST_INVALID'],
     ['a system role', JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'system', content: 'x' }] }), 400, 'AI_REQUEST_INVALID'],
-    ['tool_use from the user', JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'a', name: 'b', input: {} }] }] }), 400, 'AI_REQUEST_INVALID'],
-    ['an image block', JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }] }), 400, 'AI_REQUEST_INVALID'],
-    ['a bad tool name', JSON.stringify({ model: 'primary', max_tokens: 10, tools: [{ name: '../../etc', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'x' }] }), 400, 'AI_REQUEST_INVALID'],
-    ['temperature 5', JSON.stringify({ model: 'primary', max_tokens: 10, temperature: 5, messages: [{ role: 'user', content: 'x' }] }), 400, 'AI_REQUEST_INVALID'],
+    [
+      'tool_use from the user',
+      JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'a', name: 'b', input: {} }] }] }),
+      400,
+      'AI_REQUEST_INVALID',
+    ],
+    [
+      'an image block',
+      JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }] }),
+      400,
+      'AI_REQUEST_INVALID',
+    ],
+    [
+      'a bad tool name',
+      JSON.stringify({
+        model: 'primary',
+        max_tokens: 10,
+        tools: [{ name: '../../etc', input_schema: { type: 'object' } }],
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+      400,
+      'AI_REQUEST_INVALID',
+    ],
+    [
+      'temperature 5',
+      JSON.stringify({ model: 'primary', max_tokens: 10, temperature: 5, messages: [{ role: 'user', content: 'x' }] }),
+      400,
+      'AI_REQUEST_INVALID',
+    ],
     ['an unknown model', JSON.stringify({ model: 'x'.repeat(150), max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), 400, 'AI_MODEL_ALIAS_UNKNOWN'],
     ['prototype pollution', '{"model":"primary","max_tokens":10,"messages":[{"role":"user","content":"x"}],"__proto__":{"admin":true}}', 400, ''],
-    ['a run budget smuggled in', JSON.stringify({ model: 'primary', max_tokens: 10, run_budget_usd: 1e9, messages: [{ role: 'user', content: 'x' }] }), 400, 'AI_REQUEST_INVALID'],
+    [
+      'a run budget smuggled in',
+      JSON.stringify({ model: 'primary', max_tokens: 10, run_budget_usd: 1e9, messages: [{ role: 'user', content: 'x' }] }),
+      400,
+      'AI_REQUEST_INVALID',
+    ],
   ];
 
   it.each(hostile)('refuses %s with a clear 4xx and no provider call', async (_label, body, status, code) => {
@@ -93,7 +127,9 @@ describe('gateway /api/v1/messages under hostile input, and AI_DEBUG redaction',
 
   it('logs full requests and responses with AI_DEBUG=true, with every secret redacted', async () => {
     const secretInPrompt = 'my key is sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX and the db is postgres://app:hunter2@db/x';
-    const res = await post(JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: `Deploy it. ${secretInPrompt}. Mention the word zebra.` }] }));
+    const res = await post(
+      JSON.stringify({ model: 'primary', max_tokens: 10, messages: [{ role: 'user', content: `Deploy it. ${secretInPrompt}. Mention the word zebra.` }] }),
+    );
     expect(res.status).toBe(200);
     let log = '';
     for (let i = 0; i < 200 && !log.includes('model response'); i++) {

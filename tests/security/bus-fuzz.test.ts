@@ -32,7 +32,20 @@ jest.setTimeout(600_000);
 // service must still be alive and serving afterwards. Every durable subject gets the same, and
 // its consumer must go on consuming. Replay a failing run with FUZZ_SEED=<seed>.
 const PER_SUBJECT = 12;
-const HOSTILE_STRINGS = ['', ' ', '../../../etc/passwd', '\u0000', 'a'.repeat(20_000), '😀\u202e', '%00', '${jndi:x}', '<script>', 'refs/heads/main', '-rf', randomUUID()];
+const HOSTILE_STRINGS = [
+  '',
+  ' ',
+  '../../../etc/passwd',
+  '\u0000',
+  'a'.repeat(20_000),
+  '😀\u202e',
+  '%00',
+  '${jndi:x}',
+  '<script>',
+  'refs/heads/main',
+  '-rf',
+  randomUUID(),
+];
 
 function hostileValue(field: DescField, rng: () => number): unknown {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(rng() * values.length)]!;
@@ -194,11 +207,18 @@ describe('hostile bytes on the bus', () => {
     // A real fact after the garbage is still stored: analytics' consumer is not stuck.
     const teamId = randomUUID();
     const eventId = randomUUID();
-    await (await eventPublisher(Events.toolExecuted)).jetstream().publish(
-      Events.toolExecuted.subject,
-      toBinary(Events.toolExecuted.message, create(Events.toolExecuted.message, { teamId, appId: randomUUID(), runId: randomUUID(), toolUseId: 't', tool: 'read_file', outcome: 'ok' })),
-      { msgID: eventId },
-    );
+    await (
+      await eventPublisher(Events.toolExecuted)
+    )
+      .jetstream()
+      .publish(
+        Events.toolExecuted.subject,
+        toBinary(
+          Events.toolExecuted.message,
+          create(Events.toolExecuted.message, { teamId, appId: randomUUID(), runId: randomUUID(), toolUseId: 't', tool: 'read_file', outcome: 'ok' }),
+        ),
+        { msgID: eventId },
+      );
     let count = 0n;
     for (let i = 0; i < 300 && count === 0n; i++) {
       count = (await rpc.send(Rpc.analyticsEventCount, { teamId, type: Events.toolExecuted.subject })).count;

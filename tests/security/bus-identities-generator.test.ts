@@ -9,7 +9,8 @@ import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-
 // accept the configuration it writes (with deploy/nats/nats-server.conf including it).
 describe('deploy/nats/identities.mjs', () => {
   const dir = scratchDir(integrationStack().dataDir, 'nats-identities');
-  const run = (...args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'deploy/nats/identities.mjs'), '--dir', dir, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [join(REPO_ROOT, 'deploy/nats/identities.mjs'), '--dir', dir, ...args], { encoding: 'utf8', timeout: 30_000 });
   const publicKey = (role: string) => nkeys.fromSeed(new TextEncoder().encode(readFileSync(join(dir, `${role}.nkey`), 'utf8').trim())).getPublicKey();
   const config = () => readFileSync(join(dir, 'authorization.conf'), 'utf8');
 

@@ -1,4 +1,17 @@
-import { BUS_ROLE_TABLE, BUS_ROLES, busInboxPrefix, Events, factEvents, HealthPing, Rpc, rpcsOwnedBy, Streams, SUBJECT_PREFIX, type BusRole, type RpcDefinition } from '@overskill/contracts';
+import {
+  BUS_ROLE_TABLE,
+  BUS_ROLES,
+  busInboxPrefix,
+  Events,
+  factEvents,
+  HealthPing,
+  Rpc,
+  rpcsOwnedBy,
+  Streams,
+  SUBJECT_PREFIX,
+  type BusRole,
+  type RpcDefinition,
+} from '@overskill/contracts';
 import { connectNats, ensureStreams, natsAuthOptions } from '@overskill/messaging';
 import { stackNatsCredentials, startStack, type RunningStack } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
@@ -67,7 +80,9 @@ describe('every service has its own identity on the bus', () => {
   it('refuses a client without credentials, and one with a key it does not know', async () => {
     await expect(connect({ servers: stack.natsUrl, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
     const stranger = new TextDecoder().decode(nkeys.createUser().getSeed());
-    await expect(connect({ servers: stack.natsUrl, reconnect: false, authenticator: nkeyAuthenticator(new TextEncoder().encode(stranger)) })).rejects.toMatchObject({
+    await expect(
+      connect({ servers: stack.natsUrl, reconnect: false, authenticator: nkeyAuthenticator(new TextEncoder().encode(stranger)) }),
+    ).rejects.toMatchObject({
       code: 'AUTHORIZATION_VIOLATION',
     });
     // A known public key is not enough: the client must sign with the matching seed.
@@ -105,14 +120,19 @@ describe('every service has its own identity on the bus', () => {
     }
     await expect(requestOutcome(await as('orchestrator'), Rpc.toolCallExecute.subject)).resolves.toBe('answered');
     // Only the gateway (and the CLI for what it administers) may call the orchestrator's app API.
-    for (const role of BUS_ROLES.filter((r) => r !== 'gateway')) await expect(requestOutcome(await as(role), Rpc.appCreate.subject)).resolves.toBe('PERMISSIONS_VIOLATION');
+    for (const role of BUS_ROLES.filter((r) => r !== 'gateway'))
+      await expect(requestOutcome(await as(role), Rpc.appCreate.subject)).resolves.toBe('PERMISSIONS_VIOLATION');
     await expect(requestOutcome(await as('gateway'), Rpc.appCreate.subject)).resolves.toBe('answered');
   });
 
   it('lets a durable consumer read and ack its own stream, and nobody else read it', async () => {
     const orchestrator = await as('orchestrator');
     const jsm = await orchestrator.jetstreamManager();
-    await jsm.consumers.add(Streams.RUNS.name, { durable_name: 'orchestrator-runs', ack_policy: AckPolicy.Explicit, filter_subject: Events.runRequested.subject });
+    await jsm.consumers.add(Streams.RUNS.name, {
+      durable_name: 'orchestrator-runs',
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: Events.runRequested.subject,
+    });
     await orchestrator.jetstream().publish(Events.runRequested.subject, payload, { msgID: 'bus-identity-run' });
     const consumer = await orchestrator.jetstream().consumers.get(Streams.RUNS.name, 'orchestrator-runs');
     const message = await consumer.next({ expires: 5000 });
@@ -140,12 +160,18 @@ describe('every service has its own identity on the bus', () => {
       });
     expect(cli({})).toMatchObject({ status: 2, stderr: expect.stringContaining("refused the CLI's identity: set NATS_NKEY_SEED_FILE") });
     expect(cli({ NATS_NKEY_SEED: 'SUAM-not-a-seed' })).toMatchObject({ status: 2, stderr: expect.stringContaining('is not a user seed') });
-    expect(cli({ NATS_NKEY_SEED_FILE: join(stack.dataDir, 'missing.nkey') })).toMatchObject({ status: 2, stderr: expect.stringContaining('cannot be read: ENOENT') });
+    expect(cli({ NATS_NKEY_SEED_FILE: join(stack.dataDir, 'missing.nkey') })).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('cannot be read: ENOENT'),
+    });
   });
 
   it('hands the TLS settings to nats.js when they are configured', () => {
     const options = natsAuthOptions({ role: 'gateway', tls: { caFile: '/etc/nats/ca.pem', certFile: '/etc/nats/tls.crt', keyFile: '/etc/nats/tls.key' } });
-    expect(options).toMatchObject({ inboxPrefix: '_INBOX.gateway', tls: { caFile: '/etc/nats/ca.pem', certFile: '/etc/nats/tls.crt', keyFile: '/etc/nats/tls.key' } });
+    expect(options).toMatchObject({
+      inboxPrefix: '_INBOX.gateway',
+      tls: { caFile: '/etc/nats/ca.pem', certFile: '/etc/nats/tls.crt', keyFile: '/etc/nats/tls.key' },
+    });
     expect(() => natsAuthOptions({ role: 'gateway', nkeySeed: 'not-a-seed' })).toThrow('is not a user seed');
   });
 });

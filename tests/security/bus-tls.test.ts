@@ -17,7 +17,23 @@ describe('NATS over TLS', () => {
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=overskill test CA');
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
     writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'server.ext');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '1',
+      '-extfile',
+      'server.ext',
+    );
     caFile = join(dir, 'ca.crt');
     stack = await startStack({ dataDir: join(dir, 'stack'), natsTls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') } });
   }, 120_000);
@@ -39,7 +55,9 @@ describe('NATS over TLS', () => {
 
   it('refuses a client that does not trust the CA, and one with no identity over TLS', async () => {
     // Node's own CA store does not know the throwaway CA: the certificate check fails.
-    await expect(connectNats(stack.natsUrl, 'tls-untrusting', stackNatsCredentials(stack, 'gateway'))).rejects.toMatchObject({ code: expect.stringMatching(/CERT|VERIFY/) });
+    await expect(connectNats(stack.natsUrl, 'tls-untrusting', stackNatsCredentials(stack, 'gateway'))).rejects.toMatchObject({
+      code: expect.stringMatching(/CERT|VERIFY/),
+    });
     await expect(connectNats(stack.natsUrl, 'tls-anonymous', { role: 'gateway', tls: { caFile } })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
   });
 });

@@ -5,7 +5,13 @@ import { runCli } from '../support/cli';
 import { startGatewayHarness, type ApiInit, type GatewayHarness } from '../support/gateway-harness';
 import { integrationStack, REPO_ROOT } from '../support/integration-env';
 
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 jest.setTimeout(90_000);
 
@@ -33,9 +39,23 @@ describe('gateway security', () => {
   beforeAll(async () => {
     // A long key cache: revocation must still reach the other replica at once.
     const env = { GATEWAY_RATE_LIMIT_IP_MAX: '100000', GATEWAY_RATE_LIMIT_KEY_MAX: '100000', GATEWAY_KEY_CACHE_TTL_MS: '120000' };
-    h = await startGatewayHarness({ name: 'gateway-security', redisDb: 4, services: ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service'], env });
+    h = await startGatewayHarness({
+      name: 'gateway-security',
+      redisDb: 4,
+      services: ['gateway', 'orchestrator', 'ai-router', 'tool-runner', 'git-service'],
+      env,
+    });
     const stack = integrationStack();
-    replica = await launchPlatform({ root: REPO_ROOT, ...stack, redisUrl: h.redisUrl, workspacesDir: join(h.dir, 'workspaces'), backupDir: join(h.dir, 'backups'), logDir: join(h.dir, 'logs-replica'), services: ['gateway'], env: { LOG_LEVEL: 'warn', ...env } });
+    replica = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      redisUrl: h.redisUrl,
+      workspacesDir: join(h.dir, 'workspaces'),
+      backupDir: join(h.dir, 'backups'),
+      logDir: join(h.dir, 'logs-replica'),
+      services: ['gateway'],
+      env: { LOG_LEVEL: 'warn', ...env },
+    });
     replicaUrl = replica.urls.gateway!;
 
     const owner = h.key('bola-a', 'owner');
@@ -126,8 +146,12 @@ describe('gateway security', () => {
       }
       expect(new Set(ids).size).toBe(3);
       const count = async () =>
-        (await sql(`SELECT count(*)::int AS n FROM gateway.audit_log WHERE action = 'auth.failed' AND team_id = $1 AND correlation_id = ANY($2)`, [a.teamId, ids]))[0]!
-          .n as number;
+        (
+          await sql(`SELECT count(*)::int AS n FROM gateway.audit_log WHERE action = 'auth.failed' AND team_id = $1 AND correlation_id = ANY($2)`, [
+            a.teamId,
+            ids,
+          ])
+        )[0]!.n as number;
       let n = 0;
       for (let i = 0; i < 300 && n < 3; i++) {
         n = await count();
@@ -154,11 +178,22 @@ describe('gateway security', () => {
         const fill = (ids: { appId: string; runId: string; keyId: string; sha: string }) =>
           op.template.replace('{appId}', ids.appId).replace('{runId}', ids.runId).replace('{keyId}', ids.keyId).replace('{sha}', ids.sha);
         const query = op.template.endsWith('/files/content') ? '?path=README.md' : '';
-        const init: ApiInit = { key: b.key, method: op.method, body: bodies[String(op.operation.operationId)] ?? (op.method === 'GET' || op.method === 'DELETE' ? undefined : {}) };
+        const init: ApiInit = {
+          key: b.key,
+          method: op.method,
+          body: bodies[String(op.operation.operationId)] ?? (op.method === 'GET' || op.method === 'DELETE' ? undefined : {}),
+        };
         const foreign = await h.api(fill(a) + query, init);
         const missing = await h.api(fill({ appId: MISSING, runId: MISSING, keyId: MISSING, sha: 'abcdef1' }) + query, init);
-        const norm = (body: { code: string; message: string }) => ({ code: body?.code, message: String(body?.message).replaceAll(a.appId, 'ID').replaceAll(a.runId, 'ID').replaceAll(a.keyId, 'ID').replaceAll(MISSING, 'ID') });
-        expect({ route: `${op.method} ${op.template}`, status: foreign.status, ...norm(foreign.body) }).toEqual({ route: `${op.method} ${op.template}`, status: missing.status, ...norm(missing.body) });
+        const norm = (body: { code: string; message: string }) => ({
+          code: body?.code,
+          message: String(body?.message).replaceAll(a.appId, 'ID').replaceAll(a.runId, 'ID').replaceAll(a.keyId, 'ID').replaceAll(MISSING, 'ID'),
+        });
+        expect({ route: `${op.method} ${op.template}`, status: foreign.status, ...norm(foreign.body) }).toEqual({
+          route: `${op.method} ${op.template}`,
+          status: missing.status,
+          ...norm(missing.body),
+        });
         expect({ route: `${op.method} ${op.template}`, status: foreign.status }).toEqual({ route: `${op.method} ${op.template}`, status: 404 });
       }
       // Nothing of team A changed, and nothing of it shows in team B's lists.
@@ -186,14 +221,22 @@ describe('gateway security', () => {
     };
 
     it('refuses oversized, malformed, deep, polluting and mistyped bodies with clear codes', async () => {
-      await expectError({ rawBody: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } }, 413, 'PAYLOAD_TOO_LARGE');
+      await expectError(
+        { rawBody: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
       await expectError({ rawBody: '{"name": "x",', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
       await expectError({ rawBody: `${'['.repeat(5000)}${']'.repeat(5000)}`, headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
       let deep: unknown = { name: 'deep' };
       for (let i = 0; i < 100; i++) deep = { name: 'x', nested: deep };
       await expectError({ body: deep }, 400, 'VALIDATION_FAILED');
       await expectError({ rawBody: '{"name":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
-      await expectError({ rawBody: '{"name":"x","constructor":{"prototype":{"admin":true}}}', headers: { 'content-type': 'application/json' } }, 400, 'VALIDATION_FAILED');
+      await expectError(
+        { rawBody: '{"name":"x","constructor":{"prototype":{"admin":true}}}', headers: { 'content-type': 'application/json' } },
+        400,
+        'VALIDATION_FAILED',
+      );
       await expectError({ rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE');
       await expectError({ body: [{ name: 'x' }] }, 400, 'VALIDATION_FAILED');
       await expectError({ body: { name: 'x', role: 'owner' } }, 400, 'VALIDATION_FAILED');
@@ -226,7 +269,13 @@ describe('gateway security', () => {
     }
 
     it('does not reflect injected headers, malformed correlation ids or a forged host', async () => {
-      const raw = await rawRequest(['GET /api/apps HTTP/1.1', `Host: 127.0.0.1`, `X-Api-Key: ${a.key}`, 'X-Correlation-Id: abc%0d%0aSet-Cookie:%20pwned=1', 'Connection: close']);
+      const raw = await rawRequest([
+        'GET /api/apps HTTP/1.1',
+        `Host: 127.0.0.1`,
+        `X-Api-Key: ${a.key}`,
+        'X-Correlation-Id: abc%0d%0aSet-Cookie:%20pwned=1',
+        'Connection: close',
+      ]);
       expect(raw).toMatch(/^HTTP\/1\.1 200/);
       expect(raw.toLowerCase()).not.toContain('set-cookie');
       expect(raw).not.toContain('%0d%0a');
@@ -240,7 +289,12 @@ describe('gateway security', () => {
       const huge = await h.api('/api/apps', { key: a.key, headers: { 'x-padding': 'x'.repeat(64 * 1024) } });
       expect(huge.status).toBe(431);
 
-      const hosted = await h.api(`/api/apps/${a.appId}/messages`, { key: a.key, method: 'POST', body: { content: 'hi' }, headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'javascript' } });
+      const hosted = await h.api(`/api/apps/${a.appId}/messages`, {
+        key: a.key,
+        method: 'POST',
+        body: { content: 'hi' },
+        headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'javascript' },
+      });
       expect(hosted.status).toBe(202);
       expect(hosted.body.eventsUrl).toMatch(/^\/api\/runs\/[0-9a-f-]{36}\/events$/);
       // Without trust proxy, X-Forwarded-For does not choose the rate-limit bucket or the audited ip.
@@ -271,7 +325,14 @@ describe('gateway rate limits shared by replicas', () => {
     const redisUrl = `${stack.redisUrl.replace(/\/\d*$/, '')}/15`;
     const dir = join(stack.dataDir, `gateway-ratelimit-${process.pid}`);
     // One proxy hop, as in compose and k8s: the address the proxy appended is the client.
-    const env = { LOG_LEVEL: 'warn', GATEWAY_TRUST_PROXY_HOPS: '1', GATEWAY_RATE_LIMIT_IP_MAX: '10', GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: '300', GATEWAY_RATE_LIMIT_KEY_MAX: '4', GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS: '300' };
+    const env = {
+      LOG_LEVEL: 'warn',
+      GATEWAY_TRUST_PROXY_HOPS: '1',
+      GATEWAY_RATE_LIMIT_IP_MAX: '10',
+      GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: '300',
+      GATEWAY_RATE_LIMIT_KEY_MAX: '4',
+      GATEWAY_RATE_LIMIT_KEY_WINDOW_SECONDS: '300',
+    };
     const common = { root: REPO_ROOT, ...stack, redisUrl, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b'), services: ['gateway'] as const, env };
     r1 = await launchPlatform({ ...common, logDir: join(dir, 'logs1') });
     r2 = await launchPlatform({ ...common, logDir: join(dir, 'logs2') });

@@ -3,7 +3,13 @@ import { startGatewayHarness, type GatewayHarness } from '../support/gateway-har
 
 jest.setTimeout(300_000);
 
-type Schema = Record<string, unknown> & { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; enum?: unknown[] };
+type Schema = Record<string, unknown> & {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+};
 
 // Values shaped by a JSON schema from the document, often valid, sometimes just off.
 function fromSchema(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown> {
@@ -16,12 +22,18 @@ function fromSchema(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown
       if (schema.format === 'uuid') options.push(fc.uuid());
       if (schema.format === 'date-time') options.push(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
       if (schema.format === 'email') options.push(fc.emailAddress());
-      if (typeof schema.maxLength === 'number') options.push(fc.string({ minLength: (schema.maxLength as number) + 1, maxLength: (schema.maxLength as number) + 3 }));
+      if (typeof schema.maxLength === 'number')
+        options.push(fc.string({ minLength: (schema.maxLength as number) + 1, maxLength: (schema.maxLength as number) + 3 }));
       return fc.oneof(...options);
     }
     case 'integer':
     case 'number':
-      return fc.oneof(fc.integer({ min: (schema.minimum as number) ?? -5, max: (schema.maximum as number) ?? 1000 }), fc.integer(), fc.double(), fc.constant('12'));
+      return fc.oneof(
+        fc.integer({ min: (schema.minimum as number) ?? -5, max: (schema.maximum as number) ?? 1000 }),
+        fc.integer(),
+        fc.double(),
+        fc.constant('12'),
+      );
     case 'boolean':
       return fc.oneof(fc.boolean(), fc.constantFrom('true', 0, null));
     case 'array':
@@ -29,7 +41,15 @@ function fromSchema(schema: Schema | undefined, depth = 0): fc.Arbitrary<unknown
     case 'object': {
       const props = Object.entries(schema.properties ?? {});
       const record = fc.record(Object.fromEntries(props.map(([name, s]) => [name, fromSchema(s, depth + 1)])), { requiredKeys: [] });
-      return fc.oneof({ weight: 4, arbitrary: record }, { weight: 1, arbitrary: fc.tuple(record, fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 })).map(([a, b]) => ({ ...b, ...a })) });
+      return fc.oneof(
+        { weight: 4, arbitrary: record },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(record, fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }))
+            .map(([a, b]) => ({ ...b, ...a })),
+        },
+      );
     }
     default:
       return fc.jsonValue({ maxDepth: 2 });
@@ -54,10 +74,12 @@ describe('gateway fuzz from the OpenAPI document', () => {
     h.anthropic.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }] }));
     const owner = h.key('fuzz', 'owner');
     keys.push(owner.key, h.key('fuzz', 'viewer').key, h.key('fuzz-other', 'admin').key);
-    for (const name of ['one', 'two']) ids.appId.push((await h.api('/api/apps', { key: owner.key, method: 'POST', body: { name, template: 'empty' } })).body.id);
+    for (const name of ['one', 'two'])
+      ids.appId.push((await h.api('/api/apps', { key: owner.key, method: 'POST', body: { name, template: 'empty' } })).body.id);
     ids.runId.push((await h.api(`/api/apps/${ids.appId[0]}/messages`, { key: owner.key, method: 'POST', body: { content: 'hi' } })).body.runId);
     // Disposable keys for the fuzzer to rotate and revoke (never the ones it authenticates with).
-    for (let i = 0; i < 3; i++) ids.keyId.push((await h.api('/api/keys', { key: owner.key, method: 'POST', body: { name: `victim${i}`, role: 'viewer' } })).body.id);
+    for (let i = 0; i < 3; i++)
+      ids.keyId.push((await h.api('/api/keys', { key: owner.key, method: 'POST', body: { name: `victim${i}`, role: 'viewer' } })).body.id);
     ids.sha.push((await h.api(`/api/apps/${ids.appId[1]}/versions`, { key: owner.key })).body.data[0].sha);
   }, 180_000);
 
@@ -72,10 +94,21 @@ describe('gateway fuzz from the OpenAPI document', () => {
       const pathArb = fc.tuple(
         ...params
           .filter((p) => p.in === 'path')
-          .map((p) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(ids[p.name] ?? ['x'])) }, fc.uuid(), fc.string({ maxLength: 50 }), fc.constantFrom('..%2f..%2fetc', 'a'.repeat(300), '%00', '0000000')).map((v) => [p.name, v] as const)),
+          .map((p) =>
+            fc
+              .oneof(
+                { weight: 3, arbitrary: fc.constantFrom(...(ids[p.name] ?? ['x'])) },
+                fc.uuid(),
+                fc.string({ maxLength: 50 }),
+                fc.constantFrom('..%2f..%2fetc', 'a'.repeat(300), '%00', '0000000'),
+              )
+              .map((v) => [p.name, v] as const),
+          ),
       );
       const queryArb = fc.record(
-        Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, fromSchema(p.schema).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))])),
+        Object.fromEntries(
+          params.filter((p) => p.in === 'query').map((p) => [p.name, fromSchema(p.schema).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))]),
+        ),
         { requiredKeys: [] },
       );
       const bodySchema = (op.operation.requestBody as { content?: Record<string, { schema: Schema }> } | undefined)?.content?.['application/json']?.schema;
@@ -105,7 +138,8 @@ describe('gateway fuzz from the OpenAPI document', () => {
         const res = await h.api(full, { method: op.method, key, body });
         sent++;
         const allowed501 = res.status === 501 && res.body?.code === 'NOT_IMPLEMENTED';
-        if (res.status >= 500 && !allowed501) failures.push(`${op.method} ${full} ${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`);
+        if (res.status >= 500 && !allowed501)
+          failures.push(`${op.method} ${full} ${JSON.stringify(body)?.slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`);
         failures.push(...h.contract.check(op.method, full, res));
         return true;
       }),

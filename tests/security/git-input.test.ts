@@ -22,7 +22,15 @@ describe('git-service: bad input is refused with a clear code and changes nothin
   beforeAll(async () => {
     dir = scratchDir(stack.dataDir, 'git-input');
     workspaces = join(dir, 'workspaces');
-    platform = await launchPlatform({ root: REPO_ROOT, ...stack, workspacesDir: workspaces, backupDir: join(dir, 'backups'), logDir: join(dir, 'logs'), services: ['git-service'], env: { LOG_LEVEL: 'warn' } });
+    platform = await launchPlatform({
+      root: REPO_ROOT,
+      ...stack,
+      workspacesDir: workspaces,
+      backupDir: join(dir, 'backups'),
+      logDir: join(dir, 'logs'),
+      services: ['git-service'],
+      env: { LOG_LEVEL: 'warn' },
+    });
     nc = await connectNats(stack.natsUrl, 'git-input-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-input-test'), 10_000);
     appId = randomUUID();
@@ -73,23 +81,35 @@ describe('git-service: bad input is refused with a clear code and changes nothin
     ['delete a branch that does not exist', () => rpc.send(Rpc.gitBranchDelete, { appId, name: 'ghost' }), 'GIT_BRANCH_NOT_FOUND'],
     ['delete the current branch', () => rpc.send(Rpc.gitBranchDelete, { appId, name: 'main' }), 'GIT_BRANCH_CURRENT'],
     ['restore over uncommitted work', () => rpc.send(Rpc.gitRepoRestore, { appId, revision: 'HEAD' }), 'GIT_WORKTREE_DIRTY'],
-    ['an author that forges the header', () => rpc.send(Rpc.gitRepoCommit, { appId, message: 'x', authorName: 'Mal\nlory', authorEmail: 'm@x.test' }), 'VALIDATION_FAILED'],
+    [
+      'an author that forges the header',
+      () => rpc.send(Rpc.gitRepoCommit, { appId, message: 'x', authorName: 'Mal\nlory', authorEmail: 'm@x.test' }),
+      'VALIDATION_FAILED',
+    ],
     ['a remote URL with credentials', () => rpc.send(Rpc.gitRepoPush, { appId, url: 'https://user:secret@github.com/o/r.git' }), 'GIT_REMOTE_URL_INVALID'],
     ['a remote with the ext:: transport', () => rpc.send(Rpc.gitRepoPush, { appId, url: 'ext::sh -c touch% /tmp/overskill-pwned' }), 'GIT_REMOTE_URL_INVALID'],
     ['a file:// remote', () => rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: `file://${join(workspaces, appId)}` }), 'GIT_REMOTE_URL_INVALID'],
-    ['a remote host that is not allowed', () => rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: 'https://169.254.169.254/latest.git' }), 'GIT_REMOTE_URL_INVALID'],
+    [
+      'a remote host that is not allowed',
+      () => rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: 'https://169.254.169.254/latest.git' }),
+      'GIT_REMOTE_URL_INVALID',
+    ],
   ];
 
-  it.each(cases)('%s', async (_what, call, code) => {
-    const before = snapshot();
-    const err = await call().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message.length).toBeGreaterThan(10);
-    expect(snapshot()).toEqual(before);
-  }, 15_000);
+  it.each(cases)(
+    '%s',
+    async (_what, call, code) => {
+      const before = snapshot();
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code });
+      expect((err as Error).message.length).toBeGreaterThan(10);
+      expect(snapshot()).toEqual(before);
+    },
+    15_000,
+  );
 
   it('shows a committed symlink as its target text, never the file it points to', async () => {
     await rpc.send(Rpc.gitRepoCommit, { appId, message: 'Add the link and the pending file' });

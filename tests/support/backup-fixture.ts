@@ -64,7 +64,14 @@ export async function startBackupFixture(
   const onlineKey = join(keysDir, 'online.key');
   const recoveryKey = join(keysDir, 'recovery.key');
   const recipients = [ageKey(onlineKey), ageKey(recoveryKey)];
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', GIT_CONFIG_NOSYSTEM: '1' };
+  const gitEnv = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@e',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@e',
+    GIT_CONFIG_NOSYSTEM: '1',
+  };
   const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
   const makeRepo = (appId: string) => {
     const repo = join(workspaces, appId);
@@ -87,28 +94,29 @@ export async function startBackupFixture(
     }
     return refs;
   };
-  const launch = () => launchPlatform({
-    root: REPO_ROOT,
-    natsUrl: stack.natsUrl,
-    natsSeeds: stack.natsSeeds,
-    databaseUrl,
-    redisUrl,
-    workspacesDir: workspaces,
-    backupDir,
-    logDir: join(dir, 'logs'),
-    services: ['backup'],
-    env: {
-      LOG_LEVEL: 'warn',
-      BACKUP_COPY_DIR: copyDir,
-      BACKUP_AGE_RECIPIENTS: recipients.join(','),
-      BACKUP_AGE_IDENTITY_FILE: onlineKey,
-      BACKUP_SCRATCH_DATABASE_PREFIX: `${database}_scratch`,
-      BACKUP_SCHEDULE_FULL: 'off',
-      BACKUP_SCHEDULE_DATABASE: 'off',
-      BACKUP_SCHEDULE_DRILL: 'off',
-      ...opts.env,
-    },
-  });
+  const launch = () =>
+    launchPlatform({
+      root: REPO_ROOT,
+      natsUrl: stack.natsUrl,
+      natsSeeds: stack.natsSeeds,
+      databaseUrl,
+      redisUrl,
+      workspacesDir: workspaces,
+      backupDir,
+      logDir: join(dir, 'logs'),
+      services: ['backup'],
+      env: {
+        LOG_LEVEL: 'warn',
+        BACKUP_COPY_DIR: copyDir,
+        BACKUP_AGE_RECIPIENTS: recipients.join(','),
+        BACKUP_AGE_IDENTITY_FILE: onlineKey,
+        BACKUP_SCRATCH_DATABASE_PREFIX: `${database}_scratch`,
+        BACKUP_SCHEDULE_FULL: 'off',
+        BACKUP_SCHEDULE_DATABASE: 'off',
+        BACKUP_SCHEDULE_DRILL: 'off',
+        ...opts.env,
+      },
+    });
   const platform = await launch();
   const fixture: BackupFixture = {
     databaseUrl,

@@ -46,7 +46,12 @@ export interface ApiResponse {
   text: string;
 }
 
-export async function startGatewayHarness(opts: { name: string; redisDb: number; services?: ServiceName[]; env?: Record<string, string> }): Promise<GatewayHarness> {
+export async function startGatewayHarness(opts: {
+  name: string;
+  redisDb: number;
+  services?: ServiceName[];
+  env?: Record<string, string>;
+}): Promise<GatewayHarness> {
   const stack = integrationStack();
   const dir = scratchDir(stack.dataDir, opts.name);
   const anthropic = new AnthropicFake({ apiKey: 'test-key' });

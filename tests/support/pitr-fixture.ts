@@ -29,9 +29,13 @@ export async function startPitrFixture(
   for (const dir of [walDir, walCopyDir]) if (dir) makeServerWritable(dir);
   const settings = { archive_mode: 'on', archive_timeout: String(opts.archiveTimeoutS) };
   const server = await startPostgres({ dataDir: join(pgDir, 'cluster'), settings });
-  const fx = await startBackupFixture({ ...stack, databaseUrl: server.databaseUrl }, name, { env: { BACKUP_WAL_DIR: walDir, ...(walCopyDir ? { BACKUP_WAL_COPY_DIR: walCopyDir } : {}), ...opts.env } });
+  const fx = await startBackupFixture({ ...stack, databaseUrl: server.databaseUrl }, name, {
+    env: { BACKUP_WAL_DIR: walDir, ...(walCopyDir ? { BACKUP_WAL_COPY_DIR: walCopyDir } : {}), ...opts.env },
+  });
   // What an operator sets: archive_command is reloadable, archive_mode was on from the start.
-  fx.psql(`ALTER SYSTEM SET archive_command = '${join(REPO_ROOT, 'deploy/scripts/wal-archive.sh')} %p %f ${[walDir, walCopyDir].filter(Boolean).join(',')} ${fx.recipients.join(',')}'`);
+  fx.psql(
+    `ALTER SYSTEM SET archive_command = '${join(REPO_ROOT, 'deploy/scripts/wal-archive.sh')} %p %f ${[walDir, walCopyDir].filter(Boolean).join(',')} ${fx.recipients.join(',')}'`,
+  );
   fx.psql('SELECT pg_reload_conf()');
   const pitr: PitrFixture = {
     fx,

@@ -14,7 +14,9 @@ export function dependencySetKey(packageJson: Record<string, unknown>): string {
 
 // The exact versions this repository has installed of `names`, for an app's package.json.
 export function installedVersions(names: string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]));
+  return Object.fromEntries(
+    names.map((name) => [name, (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]),
+  );
 }
 
 // Primes PREVIEW_DEPS_DIR with the set `packageJson` declares, copied from this repository's own
@@ -32,9 +34,14 @@ export function seedDependencySet(depsDir: string, packageJson: Record<string, u
     if (seen.has(name) || !existsSync(from)) continue;
     seen.add(name);
     cpSync(from, join(modules, name), { recursive: true, verbatimSymlinks: true });
-    const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { dependencies?: object; optionalDependencies?: object; peerDependencies?: object };
+    const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
+      dependencies?: object;
+      optionalDependencies?: object;
+      peerDependencies?: object;
+    };
     // A dependency nested under the package came along with it; the rest are hoisted.
-    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) if (!existsSync(join(from, 'node_modules', dep))) queue.push(dep);
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }))
+      if (!existsSync(join(from, 'node_modules', dep))) queue.push(dep);
   }
   mkdirSync(join(modules, '.bin'), { recursive: true });
   for (const name of roots) {

@@ -9,7 +9,12 @@ export interface PreviewReply {
 
 // A request to the preview listener with the Host header a browser would send for
 // <label>.preview.localhost; the raw path goes out unnormalized, as an attacker would send it.
-export function previewRequest(port: number, host: string, rawPath: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<PreviewReply> {
+export function previewRequest(
+  port: number,
+  host: string,
+  rawPath: string,
+  init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<PreviewReply> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method: init.method ?? 'GET', path: rawPath, headers: { host, ...init.headers } }, (res) => {
       const chunks: Buffer[] = [];

@@ -17,7 +17,12 @@ export function resolvePathAliasesLikeJest(projectConfig: ProjectConfig): void {
   moduleWithResolver._resolveFilename = function (request, ...rest) {
     for (const { pattern, target } of mappings) {
       const match = pattern.exec(request);
-      if (match) return resolveFilename.call(this, target.replace(/\$(\d+)/g, (_, group: string) => match[Number(group)] ?? ''), ...rest);
+      if (match)
+        return resolveFilename.call(
+          this,
+          target.replace(/\$(\d+)/g, (_, group: string) => match[Number(group)] ?? ''),
+          ...rest,
+        );
     }
     return resolveFilename.call(this, request, ...rest);
   };

@@ -70,10 +70,20 @@ export const Rpc = {
   projectList: rpc('orchestrator', 'orchestrator.project.list.v1', orchestratorV1.ProjectListRequestSchema, orchestratorV1.ProjectListResponseSchema),
   projectUpdate: rpc('orchestrator', 'orchestrator.project.update.v1', orchestratorV1.ProjectUpdateRequestSchema, orchestratorV1.ProjectSchema),
   projectDelete: rpc('orchestrator', 'orchestrator.project.delete.v1', orchestratorV1.ProjectDeleteRequestSchema, orchestratorV1.ProjectDeleteResponseSchema),
-  githubDeliveryIngest: rpc('orchestrator', 'orchestrator.delivery.ingest.v1', orchestratorV1.GitHubDeliveryIngestRequestSchema, orchestratorV1.GitHubDeliveryIngestResponseSchema),
+  githubDeliveryIngest: rpc(
+    'orchestrator',
+    'orchestrator.delivery.ingest.v1',
+    orchestratorV1.GitHubDeliveryIngestRequestSchema,
+    orchestratorV1.GitHubDeliveryIngestResponseSchema,
+  ),
   taskList: rpc('orchestrator', 'orchestrator.task.list.v1', orchestratorV1.TaskListRequestSchema, orchestratorV1.TaskListResponseSchema),
   taskGet: rpc('orchestrator', 'orchestrator.task.get.v1', orchestratorV1.TaskGetRequestSchema, orchestratorV1.TaskSchema),
-  githubRateLimit: rpc('orchestrator', 'orchestrator.github.ratelimit.v1', orchestratorV1.GitHubRateLimitRequestSchema, orchestratorV1.GitHubRateLimitResponseSchema),
+  githubRateLimit: rpc(
+    'orchestrator',
+    'orchestrator.github.ratelimit.v1',
+    orchestratorV1.GitHubRateLimitRequestSchema,
+    orchestratorV1.GitHubRateLimitResponseSchema,
+  ),
   taskRunning: rpc('orchestrator', 'orchestrator.task.running.v1', orchestratorV1.TaskRunningRequestSchema, orchestratorV1.TaskRunningResponseSchema),
   taskCancel: rpc('orchestrator', 'orchestrator.task.cancel.v1', orchestratorV1.TaskCancelRequestSchema, orchestratorV1.TaskSchema),
   taskRetry: rpc('orchestrator', 'orchestrator.task.retry.v1', orchestratorV1.TaskRetryRequestSchema, orchestratorV1.TaskSchema),
@@ -100,8 +110,18 @@ export const Rpc = {
   previewScreenshot: rpc('tool-runner', 'tool.preview.screenshot.v1', toolV1.PreviewScreenshotRequestSchema, toolV1.PreviewScreenshotResponseSchema),
   // Asked by tool-runner's preview and image tools; served by their owners.
   analyticsConsoleRead: rpc('analytics', 'analytics.console.read.v1', analyticsV1.ConsoleLogsReadRequestSchema, analyticsV1.ConsoleLogsReadResponseSchema),
-  analyticsNetworkRead: rpc('analytics', 'analytics.network.read.v1', analyticsV1.NetworkRequestsReadRequestSchema, analyticsV1.NetworkRequestsReadResponseSchema),
-  analyticsReportRead: rpc('analytics', 'analytics.report.read.v1', analyticsV1.AnalyticsReportReadRequestSchema, analyticsV1.AnalyticsReportReadResponseSchema),
+  analyticsNetworkRead: rpc(
+    'analytics',
+    'analytics.network.read.v1',
+    analyticsV1.NetworkRequestsReadRequestSchema,
+    analyticsV1.NetworkRequestsReadResponseSchema,
+  ),
+  analyticsReportRead: rpc(
+    'analytics',
+    'analytics.report.read.v1',
+    analyticsV1.AnalyticsReportReadRequestSchema,
+    analyticsV1.AnalyticsReportReadResponseSchema,
+  ),
   aiImageGenerate: rpc('ai-router', 'ai.image.generate.v1', aiV1.ImageGenerateRequestSchema, aiV1.ImageGenerateResponseSchema),
   aiImageEdit: rpc('ai-router', 'ai.image.edit.v1', aiV1.ImageEditRequestSchema, aiV1.ImageEditResponseSchema),
 
@@ -127,13 +147,28 @@ export const Rpc = {
   gitBookmarkDelete: rpc('git-service', 'git.bookmark.delete.v1', gitV1.BookmarkDeleteRequestSchema, gitV1.BookmarkDeleteResponseSchema),
 
   analyticsEventCount: rpc('analytics', 'analytics.event.count.v1', analyticsV1.EventCountRequestSchema, analyticsV1.EventCountResponseSchema),
-  analyticsEventSecretScan: rpc('analytics', 'analytics.event.secretscan.v1', analyticsV1.EventSecretScanRequestSchema, analyticsV1.EventSecretScanResponseSchema),
+  analyticsEventSecretScan: rpc(
+    'analytics',
+    'analytics.event.secretscan.v1',
+    analyticsV1.EventSecretScanRequestSchema,
+    analyticsV1.EventSecretScanResponseSchema,
+  ),
   analyticsToolStatsRead: rpc('analytics', 'analytics.toolstats.read.v1', analyticsV1.ToolStatsReadRequestSchema, analyticsV1.ToolStatsReadResponseSchema),
   analyticsAiUsageDaily: rpc('analytics', 'analytics.aiusage.daily.v1', analyticsV1.AiUsageDailyReadRequestSchema, analyticsV1.AiUsageDailyReadResponseSchema),
   // Business figures: daily aggregates of the stored facts, their rebuild, and the monthly reports.
   analyticsBusinessRead: rpc('analytics', 'analytics.business.read.v1', analyticsV1.BusinessReadRequestSchema, analyticsV1.BusinessReadResponseSchema),
-  analyticsPerformanceRead: rpc('analytics', 'analytics.performance.read.v1', analyticsV1.PerformanceReadRequestSchema, analyticsV1.PerformanceReadResponseSchema),
-  analyticsAggregatesRebuild: rpc('analytics', 'analytics.aggregates.rebuild.v1', analyticsV1.AggregatesRebuildRequestSchema, analyticsV1.AggregatesRebuildResponseSchema),
+  analyticsPerformanceRead: rpc(
+    'analytics',
+    'analytics.performance.read.v1',
+    analyticsV1.PerformanceReadRequestSchema,
+    analyticsV1.PerformanceReadResponseSchema,
+  ),
+  analyticsAggregatesRebuild: rpc(
+    'analytics',
+    'analytics.aggregates.rebuild.v1',
+    analyticsV1.AggregatesRebuildRequestSchema,
+    analyticsV1.AggregatesRebuildResponseSchema,
+  ),
   analyticsProbeGet: rpc('analytics', 'analytics.probe.get.v1', analyticsV1.ProbeGetRequestSchema, analyticsV1.ProbeGetResponseSchema),
 
   backupCatalogList: rpc('backup', 'backup.catalog.list.v1', backupV1.BackupListRequestSchema, backupV1.BackupListResponseSchema),

@@ -52,7 +52,12 @@ class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
     const until = sqlLogging.set(request.enabled, request.seconds);
     this.logger.info({ enabled: until !== null, until: until?.toISOString() }, until ? 'SQL logging on' : 'SQL logging off');
     if (!msg.reply) return;
-    const reply = create(commonV1.SqlLoggingSetResponseSchema, { service: this.options.service, instanceId: serviceInstanceId, enabled: until !== null, until: until?.toISOString() ?? '' });
+    const reply = create(commonV1.SqlLoggingSetResponseSchema, {
+      service: this.options.service,
+      instanceId: serviceInstanceId,
+      enabled: until !== null,
+      until: until?.toISOString() ?? '',
+    });
     msg.respond(toBinary(commonV1.SqlLoggingSetResponseSchema, reply));
   }
 

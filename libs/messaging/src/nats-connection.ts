@@ -11,7 +11,14 @@ closeAbandonedDials();
 // traces: nats.js would build two Error objects per request for them; our errors carry codes.
 // Ping every 2 s, two unanswered pings make the link stale: a paused or wedged nats-server keeps
 // its socket open, and is noticed in 4-6 s instead of by each request's own timeout.
-export const NATS_CONNECTION_OPTIONS = { maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000, pingInterval: 2000, maxPingOut: 2, noAsyncTraces: true } as const;
+export const NATS_CONNECTION_OPTIONS = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 500,
+  timeout: 5000,
+  pingInterval: 2000,
+  maxPingOut: 2,
+  noAsyncTraces: true,
+} as const;
 
 // Who a connection is on the bus: its role (services use their name, the CLI `cli`), the NKEY
 // seed nats-server knows its public key for, and TLS material for servers that require it.
@@ -40,7 +47,10 @@ export function natsCredentialsFromEnv(role: string, env: NatsCredentialsEnv): N
     }
   }
   if (nkeySeed) assertUserSeed(role, nkeySeed);
-  const tls = env.NATS_TLS_CA_FILE || env.NATS_TLS_CERT_FILE ? { caFile: env.NATS_TLS_CA_FILE, certFile: env.NATS_TLS_CERT_FILE, keyFile: env.NATS_TLS_KEY_FILE } : undefined;
+  const tls =
+    env.NATS_TLS_CA_FILE || env.NATS_TLS_CERT_FILE
+      ? { caFile: env.NATS_TLS_CA_FILE, certFile: env.NATS_TLS_CERT_FILE, keyFile: env.NATS_TLS_KEY_FILE }
+      : undefined;
   return { role, nkeySeed, tls };
 }
 

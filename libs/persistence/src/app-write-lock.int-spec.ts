@@ -47,7 +47,11 @@ describe('AppWriteLock', () => {
     await expect(lockB.withLock('app-4', async () => 'never', { waitMs: 100 })).rejects.toMatchObject({ code: ErrorCode.APP_BUSY });
     release();
     await held;
-    await expect(lockB.withLock('app-4', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      lockB.withLock('app-4', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(lockA.withLock('app-4', async () => 'free', { waitMs: 100 })).resolves.toBe('free');
   });
 

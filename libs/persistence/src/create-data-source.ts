@@ -29,7 +29,8 @@ export function databaseDeadlinesFromEnv(env: NodeJS.ProcessEnv = process.env): 
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > 3_600_000) throw new Error(`${name} must be an integer of milliseconds, ${min} to 3600000 (got "${raw.slice(0, 20)}")`);
+    if (!Number.isInteger(value) || value < min || value > 3_600_000)
+      throw new Error(`${name} must be an integer of milliseconds, ${min} to 3600000 (got "${raw.slice(0, 20)}")`);
     return value;
   };
   return {

@@ -85,10 +85,17 @@ describe('asDependencyError', () => {
 describe('databaseDeadlinesFromEnv', () => {
   it('defaults to a 5 s query and 2 s acquire deadline, and reads both from the environment', () => {
     expect(databaseDeadlinesFromEnv({})).toEqual({ queryTimeoutMs: 5000, acquireTimeoutMs: 2000 });
-    expect(databaseDeadlinesFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '0', DATABASE_ACQUIRE_TIMEOUT_MS: '500' })).toEqual({ queryTimeoutMs: 0, acquireTimeoutMs: 500 });
+    expect(databaseDeadlinesFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '0', DATABASE_ACQUIRE_TIMEOUT_MS: '500' })).toEqual({
+      queryTimeoutMs: 0,
+      acquireTimeoutMs: 500,
+    });
   });
 
-  it.each([['DATABASE_QUERY_TIMEOUT_MS', '5s'], ['DATABASE_QUERY_TIMEOUT_MS', '-1'], ['DATABASE_ACQUIRE_TIMEOUT_MS', '0']])('refuses %s=%s with a clear message', (name, value) => {
+  it.each([
+    ['DATABASE_QUERY_TIMEOUT_MS', '5s'],
+    ['DATABASE_QUERY_TIMEOUT_MS', '-1'],
+    ['DATABASE_ACQUIRE_TIMEOUT_MS', '0'],
+  ])('refuses %s=%s with a clear message', (name, value) => {
     expect(() => databaseDeadlinesFromEnv({ [name]: value })).toThrow(new RegExp(`${name} must be an integer of milliseconds`));
   });
 });

@@ -28,7 +28,11 @@ const REDIS_MESSAGES = [/^Command timed out/, /^Stream isn't writeable/, /^Conne
 const REDIS_REPLY_PREFIXES = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN) /;
 
 type Dependency = 'postgres' | 'redis' | 'network';
-const NAMES: Record<Dependency, string> = { postgres: 'The database (PostgreSQL)', redis: 'The cache (Redis)', network: 'A datastore or service this one depends on' };
+const NAMES: Record<Dependency, string> = {
+  postgres: 'The database (PostgreSQL)',
+  redis: 'The cache (Redis)',
+  network: 'A datastore or service this one depends on',
+};
 
 interface DriverError {
   name?: string;

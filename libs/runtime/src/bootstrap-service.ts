@@ -66,7 +66,11 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   class ServiceRootModule {}
 
   const adapter = new FastifyAdapter({ ...def.fastifyOptions, bodyLimit: def.bodyLimitBytes ?? 1024 * 1024, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, rawBody: def.rawBody });
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+    rawBody: def.rawBody,
+  });
   instrumentFastify(app.getHttpAdapter().getInstance(), { service: def.service, metrics, logger });
 
   // Deferred: Nest binds handlers at connect time otherwise, before the filter below exists.
@@ -117,7 +121,9 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
 export function runService(start: () => Promise<RunningService>): void {
   process.on('unhandledRejection', (reason) => {
     // A stray rejection is a bug to log, not a reason to drop every in-flight request.
-    process.stderr.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level: 'ERROR', component: 'process', message: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ timestamp: new Date().toISOString(), level: 'ERROR', component: 'process', message: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`,
+    );
   });
   // start() may throw before it returns a promise (a bad config): catch that too.
   Promise.resolve()

@@ -25,7 +25,10 @@ export const aiRouterEnvSchema = serviceEnvSchema(3002).extend({
   AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   AI_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   // true: log every model request and response in full, secrets redacted.
-  AI_DEBUG: z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() === 'true' || value.trim() === '1' : value), z.boolean().default(false)),
+  AI_DEBUG: z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() === 'true' || value.trim() === '1' : value),
+    z.boolean().default(false),
+  ),
   // Images: an OpenAI-images-compatible HTTP API (POST /v1/images/generations and /v1/images/edits).
   AI_IMAGE_BASE_URL: env.optionalUrl().transform((value) => value ?? 'https://api.openai.com'),
   AI_IMAGE_API_KEY: optionalSecret,

@@ -112,7 +112,11 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     const key = e.BACKUP_AGE_IDENTITY_FILE;
     for (const dir of [e.BACKUP_DIR, e.BACKUP_COPY_DIR, e.BACKUP_WAL_DIR, e.BACKUP_WAL_COPY_DIR]) {
       if (key && dir && inside(resolve(dir), key)) {
-        ctx.addIssue({ code: 'custom', path: ['BACKUP_AGE_IDENTITY_FILE'], message: 'must not be inside a backup folder: a key beside the archives protects nothing' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['BACKUP_AGE_IDENTITY_FILE'],
+          message: 'must not be inside a backup folder: a key beside the archives protects nothing',
+        });
       }
     }
     if (e.BACKUP_COPY_DIR && inside(e.BACKUP_DIR, e.BACKUP_COPY_DIR)) {
@@ -120,7 +124,11 @@ export const backupEnvSchema = serviceEnvSchema(3006)
     }
     const walDir = e.BACKUP_WAL_DIR ?? resolve(e.BACKUP_DIR, 'wal');
     if (e.BACKUP_WAL_COPY_DIR && (inside(walDir, e.BACKUP_WAL_COPY_DIR) || inside(e.BACKUP_WAL_COPY_DIR, walDir))) {
-      ctx.addIssue({ code: 'custom', path: ['BACKUP_WAL_COPY_DIR'], message: `must be apart from the WAL archive ${walDir}, neither inside it nor holding it (a second place)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BACKUP_WAL_COPY_DIR'],
+        message: `must be apart from the WAL archive ${walDir}, neither inside it nor holding it (a second place)`,
+      });
     }
   });
 export type BackupEnv = ReturnType<typeof backupEnvSchema.parse>;

@@ -20,10 +20,14 @@ const { buildOpenApiDocument } = require(built);
 const outFlag = process.argv.indexOf('--out');
 const out = outFlag > 0 ? path.resolve(process.argv[outFlag + 1]) : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'overskill-openapi-')), 'openapi.json');
 fs.writeFileSync(out, `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
-const result = spawnSync(path.join(ROOT, 'node_modules/.bin/redocly'), ['lint', out, '--config', path.join(ROOT, 'services/gateway/redocly.yaml'), '--format', 'stylish'], {
-  encoding: 'utf8',
-  env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-});
+const result = spawnSync(
+  path.join(ROOT, 'node_modules/.bin/redocly'),
+  ['lint', out, '--config', path.join(ROOT, 'services/gateway/redocly.yaml'), '--format', 'stylish'],
+  {
+    encoding: 'utf8',
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  },
+);
 process.stdout.write(result.stdout);
 process.stderr.write(result.stderr);
 if (outFlag < 0) fs.rmSync(path.dirname(out), { recursive: true, force: true });

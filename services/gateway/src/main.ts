@@ -27,7 +27,11 @@ runService(() => {
       // The router's own refusals (an over-long or undecodable path segment), in the API's error shape.
       frameworkErrors: (error, _request, reply) => {
         const correlationId = newCorrelationId();
-        const body = { code: ErrorCode.VALIDATION_FAILED, message: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long' : 'The URL is not valid', correlationId };
+        const body = {
+          code: ErrorCode.VALIDATION_FAILED,
+          message: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long' : 'The URL is not valid',
+          correlationId,
+        };
         void (reply as unknown as FastifyReply).status(400).header('x-correlation-id', correlationId).send(body);
       },
     },
@@ -44,7 +48,14 @@ runService(() => {
           if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
           void reply.status(status).send(body);
         });
-      await registerEdge(app, { env, logger, limiter: app.get(RateLimiter), keys: app.get(ApiKeysService), audit: app.get(AuditService), drain: app.get(DrainController) });
+      await registerEdge(app, {
+        env,
+        logger,
+        limiter: app.get(RateLimiter),
+        keys: app.get(ApiKeysService),
+        audit: app.get(AuditService),
+        drain: app.get(DrainController),
+      });
       registerConsole(app, env, logger);
     },
   });

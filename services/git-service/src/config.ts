@@ -5,7 +5,12 @@ import { z } from 'zod';
 
 const hostList = z
   .string()
-  .transform((value) => value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  )
   .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^[a-z0-9.-]+$/.test(h)), { message: 'must be a comma-separated list of host names' });
 
 export const gitServiceEnvSchema = serviceEnvSchema(3004).extend({
@@ -21,12 +26,23 @@ export const gitServiceEnvSchema = serviceEnvSchema(3004).extend({
   // was left by a crash and is removed by the next write.
   GIT_STALE_LOCK_MS: z.coerce.number().int().min(0).default(5000),
   // Orphaned repositories (no app row) untouched this long are removed by git.repo.cleanup.v1.
-  GIT_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(1).default(7 * 24 * 3600),
+  GIT_ORPHAN_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(7 * 24 * 3600),
   // Remotes for clone and push: hosts allowed, and whether plain http is (loopback tests only).
   GIT_REMOTE_ALLOWED_HOSTS: hostList.default('github.com'),
-  GIT_REMOTE_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  GIT_REMOTE_ALLOW_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   // Used for clone and push when a request carries no token of its own.
-  GITHUB_TOKEN: z.string().trim().optional().transform((v) => v || undefined),
+  GITHUB_TOKEN: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => v || undefined),
   // Clone and push give up after this long without progress.
   GIT_REMOTE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
 });

@@ -13,22 +13,28 @@ export const DEFAULT_MODEL_PRICES: Record<string, { input: number; output: numbe
   '': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
 };
 
-const priceTable = z
-  .string()
-  .transform((raw, ctx) => {
-    try {
-      const parsed = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), cacheRead: z.number().min(0), cacheWrite: z.number().min(0) })).parse(JSON.parse(raw));
-      return { ...DEFAULT_MODEL_PRICES, ...parsed };
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'MODEL_PRICES_JSON must be {"<model prefix>": {"input": n, "output": n, "cacheRead": n, "cacheWrite": n}} in USD per million tokens' });
-      return z.NEVER;
-    }
-  });
+const priceTable = z.string().transform((raw, ctx) => {
+  try {
+    const parsed = z
+      .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), cacheRead: z.number().min(0), cacheWrite: z.number().min(0) }))
+      .parse(JSON.parse(raw));
+    return { ...DEFAULT_MODEL_PRICES, ...parsed };
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'MODEL_PRICES_JSON must be {"<model prefix>": {"input": n, "output": n, "cacheRead": n, "cacheWrite": n}} in USD per million tokens',
+    });
+    return z.NEVER;
+  }
+});
 
 // `<key id>:<32 bytes, base64>` comma-separated; the first encrypts, every one decrypts (rotation).
 const secretKeys = z.string().transform((raw, ctx) => {
   const keys: Array<{ id: string; key: Buffer }> = [];
-  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [id, encoded] = entry.split(':');
     const key = Buffer.from(encoded ?? '', 'base64');
     if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
@@ -40,7 +46,15 @@ const secretKeys = z.string().transform((raw, ctx) => {
   return keys;
 });
 
-const toolList = z.string().transform((raw) => new Set(raw.split(',').map((s) => s.trim()).filter(Boolean)));
+const toolList = z.string().transform(
+  (raw) =>
+    new Set(
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+);
 
 export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   DATABASE_URL: env.databaseUrl(),
@@ -88,7 +102,9 @@ export const orchestratorEnvSchema = serviceEnvSchema(3001).extend({
   PREVIEW_CHECK: z.enum(['on', 'off']).default('on'),
   PREVIEW_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).default(45_000),
   PREVIEW_AUTOFIX_TURNS: z.coerce.number().int().min(0).max(10).default(2),
-  RUN_READ_ONLY_TOOLS: toolList.default('read_file,search_files,read_console_logs,read_network_requests,read_analytics,git_status,git_diff,git_log,web_search,fetch_website'),
+  RUN_READ_ONLY_TOOLS: toolList.default(
+    'read_file,search_files,read_console_logs,read_network_requests,read_analytics,git_status,git_diff,git_log,web_search,fetch_website',
+  ),
   // GitHub projects: the REST API, and the keys that encrypt their credentials at rest.
   GITHUB_API_URL: z.string().url().default('https://api.github.com'),
   PROJECT_SECRET_KEYS: secretKeys.default(''),

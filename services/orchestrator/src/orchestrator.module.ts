@@ -46,7 +46,11 @@ export class OrchestratorModule {
   static forRoot(env: OrchestratorEnv): DynamicModule {
     return {
       module: OrchestratorModule,
-      imports: [PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL)), RedisModule.forRoot(env.REDIS_URL), CacheModule.forRoot(env.CACHE_CONFIG_FILE)],
+      imports: [
+        PostgresModule.forRoot(createOrchestratorDataSource(env.DATABASE_URL)),
+        RedisModule.forRoot(env.REDIS_URL),
+        CacheModule.forRoot(env.CACHE_CONFIG_FILE),
+      ],
       controllers: [AppsController, RunsController, ProjectsController, TasksController, CacheController],
       providers: [
         { provide: ORCHESTRATOR_ENV, useValue: env },

@@ -63,7 +63,10 @@ function frameName(frame: CallFrame): string {
 }
 
 /** Summarises the samples taken between windowStartUs and windowEndUs (profile clock; omit for all). */
-export function summarizeProfile(profile: CpuProfile, opts: { windowStartUs?: number; windowEndUs?: number; top?: number; skip?: RegExp } = {}): ProfileSummary {
+export function summarizeProfile(
+  profile: CpuProfile,
+  opts: { windowStartUs?: number; windowEndUs?: number; top?: number; skip?: RegExp } = {},
+): ProfileSummary {
   const top = opts.top ?? 20;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -102,8 +105,12 @@ export function summarizeProfile(profile: CpuProfile, opts: { windowStartUs?: nu
   const sortDesc = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
   return {
     sampledMs: Math.round(total / 1000),
-    byPackage: sortDesc(pkg).slice(0, top).map(([name, us]) => ({ name, selfPct: pct(us) })),
-    topSelf: sortDesc(self).slice(0, top).map(([name, us]) => ({ name, selfPct: pct(us) })),
+    byPackage: sortDesc(pkg)
+      .slice(0, top)
+      .map(([name, us]) => ({ name, selfPct: pct(us) })),
+    topSelf: sortDesc(self)
+      .slice(0, top)
+      .map(([name, us]) => ({ name, selfPct: pct(us) })),
     topInclusive: sortDesc(inclusive)
       .filter(([name]) => !/^\((root|program)\)/.test(name))
       .slice(0, top * 2)

@@ -58,25 +58,52 @@ export async function measureBreakdown(opts: {
   const add = (side: BreakdownItem['side'], step: string, usPerCall: number) => items.push({ side, step, usPerCall });
 
   // ---- client: NatsRpcClient.send() minus nc.request() ----
-  add('client', 'startSpan + setAttribute + end (CLIENT span)', timeSync(n, () => {
-    const span = tracer.startSpan(`send ${def.subject}`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject } });
-    span.setAttribute('overskill.outcome', 'ok');
-    span.end();
-  }));
+  add(
+    'client',
+    'startSpan + setAttribute + end (CLIENT span)',
+    timeSync(n, () => {
+      const span = tracer.startSpan(`send ${def.subject}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject },
+      });
+      span.setAttribute('overskill.outcome', 'ok');
+      span.end();
+    }),
+  );
   const span = tracer.startSpan('breakdown');
-  add('client', 'headers() + propagation.inject (traceparent)', timeSync(n, () => {
-    const h = natsHeaders();
-    propagation.inject(trace.setSpan(context.active(), span), h, natsHeaderSetter);
-  }));
-  add('client', 'requestContext.get + set correlation/tenant headers', timeSync(n, () => {
-    const h = natsHeaders();
-    const ctx = requestContext.get();
-    h.set(CORRELATION_ID_HEADER, ctx?.correlationId ?? 'bench-correlation');
-    h.set(TENANT_ID_HEADER, ctx?.tenantId ?? 'bench-team');
-  }));
-  add('client', 'encodeMessage(request): create + toBinary', timeSync(n, () => encodeMessage(def.request, opts.requestInit as never)));
-  add('client', 'decodeReply(response): fromBinary', timeSync(n, () => decodeReply(def as RpcDefinition<DescMessage, DescMessage>, opts.replyBytes, undefined)));
-  add('client', 'histogram observe (nats_request_duration_seconds)', timeSync(n, () => metrics.natsRequestDuration.observe({ subject: def.subject, outcome: 'ok' }, 0.0003)));
+  add(
+    'client',
+    'headers() + propagation.inject (traceparent)',
+    timeSync(n, () => {
+      const h = natsHeaders();
+      propagation.inject(trace.setSpan(context.active(), span), h, natsHeaderSetter);
+    }),
+  );
+  add(
+    'client',
+    'requestContext.get + set correlation/tenant headers',
+    timeSync(n, () => {
+      const h = natsHeaders();
+      const ctx = requestContext.get();
+      h.set(CORRELATION_ID_HEADER, ctx?.correlationId ?? 'bench-correlation');
+      h.set(TENANT_ID_HEADER, ctx?.tenantId ?? 'bench-team');
+    }),
+  );
+  add(
+    'client',
+    'encodeMessage(request): create + toBinary',
+    timeSync(n, () => encodeMessage(def.request, opts.requestInit as never)),
+  );
+  add(
+    'client',
+    'decodeReply(response): fromBinary',
+    timeSync(n, () => decodeReply(def as RpcDefinition<DescMessage, DescMessage>, opts.replyBytes, undefined)),
+  );
+  add(
+    'client',
+    'histogram observe (nats_request_duration_seconds)',
+    timeSync(n, () => metrics.natsRequestDuration.observe({ subject: def.subject, outcome: 'ok' }, 0.0003)),
+  );
   span.end();
 
   // ---- server: NatsRpcServer.handleMessage() minus the handler ----
@@ -86,43 +113,81 @@ export async function measureBreakdown(opts: {
   incoming.set(CORRELATION_ID_HEADER, 'bench-correlation');
   incoming.set(TENANT_ID_HEADER, 'bench-team');
   parentSpan.end();
-  add('server', 'propagation.extract + startSpan + end (SERVER span)', timeSync(n, () => {
-    const parent = propagation.extract(ROOT_CONTEXT, incoming, natsHeaderGetter);
-    const s = tracer.startSpan(`handle ${def.subject}`, { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject, 'overskill.service': def.owner } }, parent);
-    s.setAttribute('overskill.outcome', 'ok');
-    s.end();
-  }));
-  add('server', 'newCorrelationId (randomUUID, when the caller sent none)', timeSync(n, () => newCorrelationId()));
+  add(
+    'server',
+    'propagation.extract + startSpan + end (SERVER span)',
+    timeSync(n, () => {
+      const parent = propagation.extract(ROOT_CONTEXT, incoming, natsHeaderGetter);
+      const s = tracer.startSpan(
+        `handle ${def.subject}`,
+        { kind: SpanKind.SERVER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject, 'overskill.service': def.owner } },
+        parent,
+      );
+      s.setAttribute('overskill.outcome', 'ok');
+      s.end();
+    }),
+  );
+  add(
+    'server',
+    'newCorrelationId (randomUUID, when the caller sent none)',
+    timeSync(n, () => newCorrelationId()),
+  );
   const serverSpan = tracer.startSpan('server');
-  add('server', 'context.with + requestContext.run (async scope)', await timeIt(n, () =>
-    context.with(trace.setSpan(ROOT_CONTEXT, serverSpan), () => requestContext.run({ correlationId: 'c', tenantId: 't' }, async () => undefined)),
-  ));
+  add(
+    'server',
+    'context.with + requestContext.run (async scope)',
+    await timeIt(n, () =>
+      context.with(trace.setSpan(ROOT_CONTEXT, serverSpan), () => requestContext.run({ correlationId: 'c', tenantId: 't' }, async () => undefined)),
+    ),
+  );
   serverSpan.end();
   const deserializer = new ProtobufNatsDeserializer();
   const emptyRequest = encodeMessage(def.request, opts.requestInit as never);
-  add('server', 'deserialize(request): registry lookup + fromBinary', timeSync(n, () => deserializer.deserialize(emptyRequest, { channel: def.subject, replyTo: '_INBOX.x' })));
+  add(
+    'server',
+    'deserialize(request): registry lookup + fromBinary',
+    timeSync(n, () => deserializer.deserialize(emptyRequest, { channel: def.subject, replyTo: '_INBOX.x' })),
+  );
   const serializer = new ProtobufNatsSerializer();
   const decoded = decodeReply(def as RpcDefinition<DescMessage, DescMessage>, opts.replyBytes, undefined);
-  add('server', 'serialize(reply): create + toBinary', timeSync(n, () => serializer.serialize({ subject: def.subject, response: decoded })));
-  add('server', 'histogram observe (nats_handler_duration_seconds)', timeSync(n, () => metrics.natsHandlerDuration.observe({ subject: def.subject, outcome: 'ok' }, 0.0003)));
+  add(
+    'server',
+    'serialize(reply): create + toBinary',
+    timeSync(n, () => serializer.serialize({ subject: def.subject, response: decoded })),
+  );
+  add(
+    'server',
+    'histogram observe (nats_handler_duration_seconds)',
+    timeSync(n, () => metrics.natsHandlerDuration.observe({ subject: def.subject, outcome: 'ok' }, 0.0003)),
+  );
 
   // Nest's reply path as NatsRpcServer uses it: the handler's (already awaited) value wrapped in
   // of(), piped through catchError/finalize, then delivered on process.nextTick.
   const server = new NatsRpcServer({ service: def.owner, natsUrl: opts.natsUrl, credentials: { role: def.owner }, metrics, logger: pino({ level: 'silent' }) });
   // Nest's handler lookup: getHandlerByPattern → getRouteFromPattern tries JSON.parse(subject)
   // first, so a plain subject string throws (and builds) a SyntaxError on every message.
-  add('server', 'Nest getHandlerByPattern (JSON.parse of the subject throws)', timeSync(n, () => server.getHandlerByPattern(def.subject)));
+  add(
+    'server',
+    'Nest getHandlerByPattern (JSON.parse of the subject throws)',
+    timeSync(n, () => server.getHandlerByPattern(def.subject)),
+  );
   const value = { tools: [] };
-  add('server', "Nest reply path: transformToObservable + send() (RxJS, nextTick)", await timeIt(n, () =>
-    new Promise<void>((resolve) => {
-      let answered = false;
-      server.send(server.transformToObservable(value), () => {
-        if (!answered) {
-          answered = true;
-          resolve();
-        }
-      });
-    }),
-  ));
+  add(
+    'server',
+    'Nest reply path: transformToObservable + send() (RxJS, nextTick)',
+    await timeIt(
+      n,
+      () =>
+        new Promise<void>((resolve) => {
+          let answered = false;
+          server.send(server.transformToObservable(value), () => {
+            if (!answered) {
+              answered = true;
+              resolve();
+            }
+          });
+        }),
+    ),
+  );
   return items;
 }

@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-require("../launch.js");
+require('../launch.js');

@@ -42,8 +42,21 @@ export function businessReportView(r: BusinessReadResponse) {
       infraCostUsd: cents(a.infraCostUsd),
       totalCostUsd: cents(a.totalCostUsd),
     })),
-    tools: r.tools.map((t) => ({ tool: t.tool, calls: Number(t.calls), failures: Number(t.failures), failureRate: Number(t.calls) ? Number(t.failures) / Number(t.calls) : 0, avgMs: Math.round(t.avgMs * 10) / 10 })),
-    models: r.models.map((m) => ({ model: m.model, requests: Number(m.requests), tokens: Number(m.tokens), costUsd: cents(m.costUsd), cacheHits: Number(m.cacheHits), cacheSavingsUsd: cents(m.cacheSavingsUsd) })),
+    tools: r.tools.map((t) => ({
+      tool: t.tool,
+      calls: Number(t.calls),
+      failures: Number(t.failures),
+      failureRate: Number(t.calls) ? Number(t.failures) / Number(t.calls) : 0,
+      avgMs: Math.round(t.avgMs * 10) / 10,
+    })),
+    models: r.models.map((m) => ({
+      model: m.model,
+      requests: Number(m.requests),
+      tokens: Number(m.tokens),
+      costUsd: cents(m.costUsd),
+      cacheHits: Number(m.cacheHits),
+      cacheSavingsUsd: cents(m.cacheSavingsUsd),
+    })),
     teams: r.teams.map((t) => ({ teamId: t.teamId, aiRequests: Number(t.aiRequests), aiCostUsd: cents(t.aiCostUsd), infraCostUsd: cents(t.infraCostUsd) })),
   };
 }
@@ -80,7 +93,14 @@ export function performanceReportView(r: PerformanceReadResponse) {
       p99Ms: l.kind === 'route' ? null : ms(l.p99Ms),
       avgMs: l.kind === 'route' ? null : ms(l.avgMs),
     })),
-    days: r.days.map((d) => ({ day: d.day, runs: Number(d.runs), runsFailed: Number(d.runsFailed), aiRequests: Number(d.aiRequests), toolCalls: Number(d.toolCalls), apiWrites: Number(d.apiWrites) })),
+    days: r.days.map((d) => ({
+      day: d.day,
+      runs: Number(d.runs),
+      runsFailed: Number(d.runsFailed),
+      aiRequests: Number(d.aiRequests),
+      toolCalls: Number(d.toolCalls),
+      apiWrites: Number(d.apiWrites),
+    })),
   };
 }
 

@@ -27,7 +27,12 @@ export function createHealthPingController(service: ServiceName): Type<unknown> 
         instanceId,
         uptimeSeconds: process.uptime(),
         ready: report.status === 'ok',
-        dependencies: Object.entries(report.checks).map(([name, check]) => ({ name, up: check.status === 'up', latencyMs: check.latencyMs, error: check.error ?? '' })),
+        dependencies: Object.entries(report.checks).map(([name, check]) => ({
+          name,
+          up: check.status === 'up',
+          latencyMs: check.latencyMs,
+          error: check.error ?? '',
+        })),
       };
     }
   }

@@ -31,7 +31,17 @@ describe('durable consumer: stopping drains, then releases', () => {
   });
 
   const consumer = (def: EventDefinition, durable: string, handle: (raw: JsMsg) => Promise<void>) =>
-    startMultiEventConsumer({ nc, stream, filterSubject: def.subject, definitions: [def], durable, maxInFlight: 1, ackWaitMs: 60_000, logger, handle: (_d, _m, raw) => handle(raw) });
+    startMultiEventConsumer({
+      nc,
+      stream,
+      filterSubject: def.subject,
+      definitions: [def],
+      durable,
+      maxInFlight: 1,
+      ackWaitMs: 60_000,
+      logger,
+      handle: (_d, _m, raw) => handle(raw),
+    });
   const publish = (def: EventDefinition) => publishDurable(nc, def, { runId: randomUUID() }, { msgId: randomUUID() });
 
   it('lets a running handler finish and ack before it stops', async () => {

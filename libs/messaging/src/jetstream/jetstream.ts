@@ -167,7 +167,10 @@ async function consume(opts: ConsumerCore): Promise<RunningConsumer> {
         released.add(raw);
         raw.nak();
       }
-      opts.logger.warn({ stream: opts.stream, durable: opts.durable, released: inFlight.size, waitedMs: drainMs }, 'released unfinished durable messages for redelivery');
+      opts.logger.warn(
+        { stream: opts.stream, durable: opts.durable, released: inFlight.size, waitedMs: drainMs },
+        'released unfinished durable messages for redelivery',
+      );
     },
   };
 }

@@ -138,7 +138,6 @@ export class NatsRpcServer extends ServerNats {
       }),
     );
   }
-
 }
 
 function headerValue(headers: Msg['headers'], key: string): string | undefined {

@@ -28,7 +28,11 @@ describe('Nest NATS serializer pair (protobuf)', () => {
   });
 
   it('never leaks an unknown error’s message', () => {
-    expect(errorFromPacket(new Error('password=hunter2 at db.ts:12'))).toEqual({ code: ErrorCode.INTERNAL, message: 'Internal error in the remote service', details: {} });
+    expect(errorFromPacket(new Error('password=hunter2 at db.ts:12'))).toEqual({
+      code: ErrorCode.INTERNAL,
+      message: 'Internal error in the remote service',
+      details: {},
+    });
     expect(errorFromPacket({ status: 'error', message: 'Internal server error' }).code).toBe(ErrorCode.INTERNAL);
     expect(errorFromPacket(new AppError(ErrorCode.TOOL_UNKNOWN, 'no such tool')).code).toBe(ErrorCode.TOOL_UNKNOWN);
     expect(errorFromPacket('There is no matching message handler defined in the remote service.').code).toBe(ErrorCode.SUBJECT_UNKNOWN);

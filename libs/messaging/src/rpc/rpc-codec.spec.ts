@@ -34,6 +34,8 @@ describe('rpc codec', () => {
     const headers = natsHeaders();
     headers.set(ERROR_CODE_HEADER, 'SOMETHING_NEW');
     expect(() => decodeReply(Rpc.appGet, new Uint8Array(), headers)).toThrow(expect.objectContaining({ code: ErrorCode.INTERNAL }));
-    expect(() => decodeReply(Rpc.appGet, new Uint8Array([0xff, 0xff, 0xff]), undefined)).toThrow(expect.objectContaining({ code: ErrorCode.RPC_REPLY_MALFORMED }));
+    expect(() => decodeReply(Rpc.appGet, new Uint8Array([0xff, 0xff, 0xff]), undefined)).toThrow(
+      expect.objectContaining({ code: ErrorCode.RPC_REPLY_MALFORMED }),
+    );
   });
 });

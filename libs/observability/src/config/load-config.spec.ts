@@ -87,9 +87,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects ports out of range and non-postgres database URLs', () => {
-    const error = configErrorOf(() =>
-      loadConfig(serviceEnv, { PORT: '65536', DATABASE_URL: 'mysql://db/x', WORKSPACES_DIR: '/w', REDIS_URL: 'http://r' }),
-    );
+    const error = configErrorOf(() => loadConfig(serviceEnv, { PORT: '65536', DATABASE_URL: 'mysql://db/x', WORKSPACES_DIR: '/w', REDIS_URL: 'http://r' }));
     expect(error.message).toContain('PORT must be an integer 0-65535 (got "65536")');
     expect(error.message).toContain('DATABASE_URL must be a postgres:// or postgresql:// URL (got "mysql://db/x")');
     expect(error.message).toContain('REDIS_URL must be a redis:// or rediss:// URL (got "http://r")');
@@ -106,13 +104,10 @@ describe('loadConfig', () => {
       DATABASE_URL: env.databaseUrl(),
       ANTHROPIC_API_KEY: z.string().startsWith('sk-', { message: 'must start with sk-' }),
     });
-    const error = configErrorOf(() =>
-      loadConfig(schema, { DATABASE_URL: 'mysql://admin:hunter2@db/x', ANTHROPIC_API_KEY: 'oops-secret-value' }),
-    );
+    const error = configErrorOf(() => loadConfig(schema, { DATABASE_URL: 'mysql://admin:hunter2@db/x', ANTHROPIC_API_KEY: 'oops-secret-value' }));
 
     expect(error.message).toBe(
-      'Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL (got "mysql://db/x"); ' +
-        'ANTHROPIC_API_KEY must start with sk-',
+      'Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL (got "mysql://db/x"); ' + 'ANTHROPIC_API_KEY must start with sk-',
     );
     expect(error.message).not.toContain('hunter2');
     expect(error.message).not.toContain('oops-secret-value');

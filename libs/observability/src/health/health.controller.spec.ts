@@ -116,7 +116,8 @@ describe('HealthController', () => {
   });
 
   it('GET /metrics checks the dependencies itself: the gauge follows an outage with no readiness probe', async () => {
-    const gauge = async () => prometheusSample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'overskill_dependency_up', { dependency: 'redis', service: SERVICE });
+    const gauge = async () =>
+      prometheusSample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'overskill_dependency_up', { dependency: 'redis', service: SERVICE });
     expect(await gauge()).toBe(1);
     dependencies.redis = false;
     expect(await gauge()).toBe(0);
@@ -129,7 +130,12 @@ describe('HealthController', () => {
     try {
       expect((await bare.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(404);
       expect((await bare.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
-      expect(bare.get(HealthRegistry).list().map((indicator) => indicator.name)).toEqual(['postgres', 'redis']);
+      expect(
+        bare
+          .get(HealthRegistry)
+          .list()
+          .map((indicator) => indicator.name),
+      ).toEqual(['postgres', 'redis']);
     } finally {
       await bare.close();
     }

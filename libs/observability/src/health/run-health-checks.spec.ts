@@ -134,8 +134,6 @@ describe('HealthRegistry', () => {
     registry.register(redis);
 
     expect(registry.list()).toEqual([postgres, redis]);
-    expect(() => registry.register({ name: 'redis', check: async () => undefined })).toThrow(
-      'health indicator "redis" is already registered',
-    );
+    expect(() => registry.register({ name: 'redis', check: async () => undefined })).toThrow('health indicator "redis" is already registered');
   });
 });

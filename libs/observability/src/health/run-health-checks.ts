@@ -15,11 +15,7 @@ const MAX_ERROR_CHARS = 200;
 class HealthCheckTimeoutError extends Error {}
 
 /** Runs every check in parallel, each bounded by a timeout; the report is `ok` only if all are up. */
-export async function runHealthChecks(
-  service: string,
-  indicators: HealthIndicator[],
-  opts: RunHealthChecksOptions = {},
-): Promise<HealthReport> {
+export async function runHealthChecks(service: string, indicators: HealthIndicator[], opts: RunHealthChecksOptions = {}): Promise<HealthReport> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const results = await Promise.all(indicators.map((indicator) => runOne(indicator, timeoutMs)));
 

@@ -1,10 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
-import {
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
-  ATTR_URL_PATH,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type pino from 'pino';
@@ -42,10 +37,7 @@ interface HookReply {
 type Done = (error?: Error) => void;
 
 interface HookRegistrar {
-  addHook(
-    name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse',
-    hook: (request: HookRequest, reply: HookReply, done: Done) => void,
-  ): unknown;
+  addHook(name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse', hook: (request: HookRequest, reply: HookReply, done: Done) => void): unknown;
   addHook(name: 'onRequestAbort', hook: (request: HookRequest, done: Done) => void): unknown;
 }
 
@@ -106,10 +98,7 @@ export function instrumentFastify(fastify: NestFastifyInstance | FastifyInstance
   app.addHook('onResponse', (request, reply, done) => {
     const route = routeOf(request);
     const statusCode = reply.statusCode;
-    opts.metrics.httpRequestDuration.observe(
-      { method: request.method, route, status_code: String(statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    opts.metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(statusCode) }, reply.elapsedTime / 1000);
 
     const state = telemetry.get(request);
     telemetry.delete(request);

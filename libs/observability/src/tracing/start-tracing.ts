@@ -3,7 +3,14 @@ import { CompositePropagator, getNumberFromEnv, W3CBaggagePropagator, W3CTraceCo
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { serviceInstanceId } from '../service-instance';
 import { getTracer } from './get-tracer';
@@ -73,9 +80,7 @@ export function startTracing(opts: StartTracingOptions): TracingHandle {
 // With no endpoint a processor must still exist: without one the SDK registers no tracer provider
 // and every span would be the API's no-op span with all-zero ids.
 function createSpanProcessor(opts: StartTracingOptions): SpanProcessor {
-  const exporter =
-    opts.spanExporter ??
-    (opts.endpoint ? new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }) : undefined);
+  const exporter = opts.spanExporter ?? (opts.endpoint ? new OTLPTraceExporter({ url: tracesUrl(opts.endpoint) }) : undefined);
   if (!exporter) return new NoopSpanProcessor();
   // A processor we build ourselves does not read OTEL_BSP_*; honour them here.
   return new BatchSpanProcessor(exporter, {

@@ -53,7 +53,11 @@ const size = z.union([
 
 const level = z
   .object({
-    ttl: z.number().int().min(1).max(7 * 86_400),
+    ttl: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400),
     max_entry_size: size.optional(),
     keys: z.array(z.string()).optional(),
   })

@@ -60,10 +60,30 @@ export class LeveledCache {
     registry: Registry,
   ) {
     const registers = [registry];
-    this.hits = new Counter({ name: 'cache_hits_total', help: 'Cache lookups answered from Redis, by level (global, tenant, file)', labelNames: ['level'], registers });
-    this.misses = new Counter({ name: 'cache_misses_total', help: 'Cache lookups that ran the loader and stored its value, by level', labelNames: ['level'], registers });
-    this.bypassed = new Counter({ name: 'cache_bypassed_total', help: 'Cache lookups that went straight to the loader because Redis failed or was slow, by level', labelNames: ['level'], registers });
-    this.invalidations = new Counter({ name: 'cache_invalidations_total', help: 'Cache entries or generations dropped because what they hold changed, by level', labelNames: ['level'], registers });
+    this.hits = new Counter({
+      name: 'cache_hits_total',
+      help: 'Cache lookups answered from Redis, by level (global, tenant, file)',
+      labelNames: ['level'],
+      registers,
+    });
+    this.misses = new Counter({
+      name: 'cache_misses_total',
+      help: 'Cache lookups that ran the loader and stored its value, by level',
+      labelNames: ['level'],
+      registers,
+    });
+    this.bypassed = new Counter({
+      name: 'cache_bypassed_total',
+      help: 'Cache lookups that went straight to the loader because Redis failed or was slow, by level',
+      labelNames: ['level'],
+      registers,
+    });
+    this.invalidations = new Counter({
+      name: 'cache_invalidations_total',
+      help: 'Cache entries or generations dropped because what they hold changed, by level',
+      labelNames: ['level'],
+      registers,
+    });
     if (!('cacheLookup' in redis)) redis.defineCommand('cacheLookup', { lua: LOOKUP });
   }
 
@@ -111,7 +131,16 @@ export class LeveledCache {
     let found: [string, string | null] | undefined;
     try {
       found = await this.withTimeout(() =>
-        (this.redis as unknown as LookupCommands).cacheLookup(1 + gens.length, cacheKeys.stats, ...gens, prefix, suffix, token(), String(this.generationTtlSeconds()), `${level}:${teamId || '-'}`),
+        (this.redis as unknown as LookupCommands).cacheLookup(
+          1 + gens.length,
+          cacheKeys.stats,
+          ...gens,
+          prefix,
+          suffix,
+          token(),
+          String(this.generationTtlSeconds()),
+          `${level}:${teamId || '-'}`,
+        ),
       );
     } catch {
       this.bypassed.inc({ level });

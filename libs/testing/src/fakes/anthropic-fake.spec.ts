@@ -1,10 +1,4 @@
-import Anthropic, {
-  APIConnectionTimeoutError,
-  AuthenticationError,
-  BadRequestError,
-  InternalServerError,
-  RateLimitError,
-} from '@anthropic-ai/sdk';
+import Anthropic, { APIConnectionTimeoutError, AuthenticationError, BadRequestError, InternalServerError, RateLimitError } from '@anthropic-ai/sdk';
 import { AnthropicFake } from './anthropic-fake';
 
 const API_KEY = 'sk-ant-test-key';
@@ -38,7 +32,11 @@ describe('AnthropicFake', () => {
   it('answers a non-streaming request with the exact Messages response shape', async () => {
     fake.script({ content: [{ type: 'text', text: 'Hello from the fake' }] });
 
-    const { data: message, request_id: requestId, response } = await client()
+    const {
+      data: message,
+      request_id: requestId,
+      response,
+    } = await client()
       .messages.create({ model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'Say hello' }] })
       .withResponse();
 
@@ -78,7 +76,12 @@ describe('AnthropicFake', () => {
 
   it('runs a tool_use round trip and records the tool_result the client sends back', async () => {
     fake.script(
-      { content: [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } }] },
+      {
+        content: [
+          { type: 'text', text: 'Let me check.' },
+          { type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } },
+        ],
+      },
       { content: [{ type: 'text', text: 'It is sunny in Paris.' }] },
     );
     const anthropic = client();
@@ -297,7 +300,10 @@ describe('AnthropicFake', () => {
   });
 
   it('reset() forgets requests, script, failures and responder', async () => {
-    fake.script({ content: [{ type: 'text', text: 'a' }] }).failNext({ status: 529 }).respondWith(() => ({ content: [] }));
+    fake
+      .script({ content: [{ type: 'text', text: 'a' }] })
+      .failNext({ status: 529 })
+      .respondWith(() => ({ content: [] }));
     await ask(client(), 'hi').catch(() => undefined);
 
     fake.reset();
@@ -323,7 +329,10 @@ describe('AnthropicFake', () => {
       [{ model: MODEL, max_tokens: 10, messages: [] }, 'at least one message'],
       [{ model: MODEL, max_tokens: 10, messages: [{ role: 'system', content: 'x' }] }, 'messages.0.role'],
       [{ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] }, 'non-empty'],
-      [{ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'bad name!', input_schema: { type: 'object' } }] }, 'tools.0.name'],
+      [
+        { model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }], tools: [{ name: 'bad name!', input_schema: { type: 'object' } }] },
+        'tools.0.name',
+      ],
       ['{not json', 'error parsing the body'],
     ])('rejects %j with 400 invalid_request_error', async (body, message) => {
       fake.script({ content: [{ type: 'text', text: 'unused' }] });

@@ -13,9 +13,7 @@ import {
 } from './anthropic-messages-wire';
 import { closeServer, listenOnLoopback, readRequestBody, RequestBodyTooLargeError, sendJson } from './loopback-http-server';
 
-export type FakeContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> };
+export type FakeContentBlock = { type: 'text'; text: string } | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> };
 
 export interface FakeTurn {
   content: FakeContentBlock[];
@@ -31,9 +29,7 @@ export interface FakeTurn {
 }
 
 /** An injected failure: an error answer in the real shape, or a request held open (`hangMs`) so the client times out. */
-export type FakeFailure =
-  | { status: 429 | 500 | 503 | 529 | 400 | 401; type?: string; message?: string; retryAfterSeconds?: number }
-  | { hangMs: number };
+export type FakeFailure = { status: 429 | 500 | 503 | 529 | 400 | 401; type?: string; message?: string; retryAfterSeconds?: number } | { hangMs: number };
 
 export interface RecordedAnthropicRequest {
   // The parsed JSON body (undefined when it was not valid JSON): tests inspect it freely.
@@ -251,13 +247,7 @@ export class AnthropicFake {
   }
 }
 
-function sendError(
-  response: ServerResponse,
-  requestId: string,
-  status: number,
-  error: AnthropicApiError,
-  headers: Record<string, string> = {},
-): void {
+function sendError(response: ServerResponse, requestId: string, status: number, error: AnthropicApiError, headers: Record<string, string> = {}): void {
   sendJson(response, status, errorBody(error, requestId), headers);
 }
 

@@ -21,9 +21,7 @@ export interface AnthropicApiError {
 
 export type AnthropicStopReason = NonNullable<FakeTurn['stop_reason']>;
 
-export type AnthropicResponseBlock =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+export type AnthropicResponseBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 export interface AnthropicUsage {
   input_tokens: number;

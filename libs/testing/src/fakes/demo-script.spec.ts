@@ -190,9 +190,7 @@ describe('demoResponder', () => {
       let reply: Anthropic.Message | undefined;
 
       for (let turn = 0; turn < 6; turn++) {
-        reply = await anthropic.messages
-          .stream({ model: 'claude-sonnet-4-6', max_tokens: 8192, tools: [WRITE_FILE_TOOL], messages })
-          .finalMessage();
+        reply = await anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 8192, tools: [WRITE_FILE_TOOL], messages }).finalMessage();
         messages.push({ role: 'assistant', content: reply.content });
         if (reply.stop_reason !== 'tool_use') break;
         const results: Anthropic.ToolResultBlockParam[] = [];

@@ -62,7 +62,11 @@ function commitBlock(message: string): FakeTurn['content'][number] {
 }
 
 function fixTurn(feedback: string): FakeTurn {
-  const error = feedback.split('\n').find((line) => line.startsWith('- '))?.slice(2) ?? 'an error';
+  const error =
+    feedback
+      .split('\n')
+      .find((line) => line.startsWith('- '))
+      ?.slice(2) ?? 'an error';
   return {
     content: [
       { type: 'text', text: `The preview check caught "${error.split('\n')[0]}": app.js calls renderAll(), which does not exist. I'll call render() instead.` },
@@ -81,8 +85,7 @@ function appFilesTurn(title: string, commit: boolean, buggy = false): FakeTurn {
       {
         type: 'text',
         text:
-          `I'll build "${title}" as a small to-do list that works offline: an HTML page, a stylesheet ` +
-          'and a script that keeps your tasks in this browser.',
+          `I'll build "${title}" as a small to-do list that works offline: an HTML page, a stylesheet ` + 'and a script that keeps your tasks in this browser.',
       },
       writeFile('index.html', indexHtml(title)),
       writeFile('styles.css', STYLES_CSS),
@@ -163,7 +166,12 @@ export function appTitle(requestText: string): string {
   const oneLine = requestText.replace(/\s+/g, ' ').trim();
   if (oneLine.length === 0) return FALLBACK_TITLE;
   const codePoints = Array.from(oneLine);
-  return codePoints.length <= MAX_TITLE_LENGTH ? oneLine : `${codePoints.slice(0, MAX_TITLE_LENGTH - 1).join('').trimEnd()}…`;
+  return codePoints.length <= MAX_TITLE_LENGTH
+    ? oneLine
+    : `${codePoints
+        .slice(0, MAX_TITLE_LENGTH - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 export function escapeHtml(text: string): string {

@@ -18,7 +18,12 @@ export interface RecordedGitRequest {
   authorization: string | undefined;
 }
 
-const IDENTITY = { GIT_AUTHOR_NAME: 'Remote Dev', GIT_AUTHOR_EMAIL: 'dev@remote.test', GIT_COMMITTER_NAME: 'Remote Dev', GIT_COMMITTER_EMAIL: 'dev@remote.test' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Remote Dev',
+  GIT_AUTHOR_EMAIL: 'dev@remote.test',
+  GIT_COMMITTER_NAME: 'Remote Dev',
+  GIT_COMMITTER_EMAIL: 'dev@remote.test',
+};
 
 /**
  * A GitHub stand-in for clone and push: bare repositories served over git's smart HTTP protocol
@@ -84,7 +89,9 @@ export class GitHttpFake {
 
   /** `git log --format=<format> <ref>` in the bare repository, one entry per commit. */
   log(name: string, ref = 'main', format = '%s'): string[] {
-    return git(this.root, ['--git-dir', this.barePath(name), 'log', `--format=${format}`, ref]).split('\n').filter(Boolean);
+    return git(this.root, ['--git-dir', this.barePath(name), 'log', `--format=${format}`, ref])
+      .split('\n')
+      .filter(Boolean);
   }
 
   /** Every push to the repository is refused by a pre-receive hook (as a protected branch would be), until `acceptPushes`. */
@@ -98,12 +105,15 @@ export class GitHttpFake {
   }
 
   refs(name: string): string[] {
-    return git(this.root, ['--git-dir', this.barePath(name), 'for-each-ref', '--format=%(refname)']).split('\n').filter(Boolean);
+    return git(this.root, ['--git-dir', this.barePath(name), 'for-each-ref', '--format=%(refname)'])
+      .split('\n')
+      .filter(Boolean);
   }
 
   private barePath(name: string): string {
     // `name` or `owner/name`, as GitHub's clone URLs have it.
-    if (!/^[a-z0-9-]+(\/[a-z0-9-]+)?$/.test(name)) throw new Error(`repository name ${name} must be lowercase letters, digits and dashes (optionally owner/name)`);
+    if (!/^[a-z0-9-]+(\/[a-z0-9-]+)?$/.test(name))
+      throw new Error(`repository name ${name} must be lowercase letters, digits and dashes (optionally owner/name)`);
     return join(this.root, `${name}.git`);
   }
 

@@ -96,7 +96,10 @@ describe('GitHubFake', () => {
       response: { headers: { 'x-accepted-github-permissions': 'issues=write' } },
     });
     fake.setRateLimit('token:alice', 0, 60);
-    await expect(octokit.issues.get({ owner: 'acme', repo: 'demo', issue_number: n })).rejects.toMatchObject({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0' } } });
+    await expect(octokit.issues.get({ owner: 'acme', repo: 'demo', issue_number: n })).rejects.toMatchObject({
+      status: 403,
+      response: { headers: { 'x-ratelimit-remaining': '0' } },
+    });
   });
 
   it('opens one draft pull request for a branch pushed to the real bare repository', async () => {
@@ -114,10 +117,22 @@ describe('GitHubFake', () => {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
-    const created = await octokit.pulls.create({ owner: 'acme', repo: 'demo', head: 'overskill/issue-1', base: 'main', title: 'Fix #1', body: 'what changed', draft: true });
+    const created = await octokit.pulls.create({
+      owner: 'acme',
+      repo: 'demo',
+      head: 'overskill/issue-1',
+      base: 'main',
+      title: 'Fix #1',
+      body: 'what changed',
+      draft: true,
+    });
     expect(created.data).toMatchObject({ number: 1, draft: true, head: { ref: 'overskill/issue-1' } });
-    await expect(octokit.pulls.create({ owner: 'acme', repo: 'demo', head: 'overskill/issue-1', base: 'main', title: 'again' })).rejects.toMatchObject({ status: 422 });
-    await expect(octokit.pulls.create({ owner: 'acme', repo: 'demo', head: 'no-such-branch', base: 'main', title: 'x' })).rejects.toMatchObject({ status: 422 });
+    await expect(octokit.pulls.create({ owner: 'acme', repo: 'demo', head: 'overskill/issue-1', base: 'main', title: 'again' })).rejects.toMatchObject({
+      status: 422,
+    });
+    await expect(octokit.pulls.create({ owner: 'acme', repo: 'demo', head: 'no-such-branch', base: 'main', title: 'x' })).rejects.toMatchObject({
+      status: 422,
+    });
     const open = await octokit.pulls.list({ owner: 'acme', repo: 'demo', head: 'acme:overskill/issue-1', state: 'open' });
     expect(open.data).toHaveLength(1);
 
@@ -129,7 +144,11 @@ describe('GitHubFake', () => {
   });
 
   it('mints installation tokens for a GitHub App JWT and answers collaborator permission', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     fake.setApp(42, publicKey);
     fake.addInstallation(7, ['acme/demo'], { metadata: 'read', issues: 'write' });
     fake.setCollaborator('acme/demo', 'alice', 'write');
@@ -137,7 +156,15 @@ describe('GitHubFake', () => {
     const permission = await app.repos.getCollaboratorPermissionLevel({ owner: 'acme', repo: 'demo', username: 'alice' });
     expect(permission.data.permission).toBe('write');
     expect(fake.calls.at(-1)).toMatchObject({ bucket: 'installation:7', status: 200 });
-    const other = new Octokit({ baseUrl: fake.url, authStrategy: createAppAuth, auth: { appId: 42, privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }), installationId: 7 } });
+    const other = new Octokit({
+      baseUrl: fake.url,
+      authStrategy: createAppAuth,
+      auth: {
+        appId: 42,
+        privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }),
+        installationId: 7,
+      },
+    });
     await expect(other.repos.get({ owner: 'acme', repo: 'demo' })).rejects.toMatchObject({ status: 401 });
   });
 
@@ -158,7 +185,13 @@ describe('GitHubFake', () => {
       expect(delivery?.headers).toMatchObject({ 'x-github-event': 'issues', 'x-github-delivery': sent.id });
       expect(await new Webhooks({ secret: 'hook-secret' }).verify(delivery?.body ?? '', String(delivery?.headers['x-hub-signature-256']))).toBe(true);
       expect(await new Webhooks({ secret: 'other-secret' }).verify(delivery?.body ?? '', String(delivery?.headers['x-hub-signature-256']))).toBe(false);
-      expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ action: 'labeled', label: { name: 'overskill' }, issue: { number: n }, repository: { full_name: 'acme/demo' }, installation: { id: 7 } });
+      expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({
+        action: 'labeled',
+        label: { name: 'overskill' },
+        issue: { number: n },
+        repository: { full_name: 'acme/demo' },
+        installation: { id: 7 },
+      });
     } finally {
       await closeServer(server);
     }

@@ -62,7 +62,13 @@ interface FakePull {
   draft: boolean;
   state: 'open' | 'closed';
   user: FakeUser;
-  reviews: Array<{ id: number; user: FakeUser; body: string; state: string; comments: Array<{ id: number; path: string; line: number; body: string; inReplyTo?: number; user: FakeUser }> }>;
+  reviews: Array<{
+    id: number;
+    user: FakeUser;
+    body: string;
+    state: string;
+    comments: Array<{ id: number; path: string; line: number; body: string; inReplyTo?: number; user: FakeUser }>;
+  }>;
 }
 
 interface FakeRepo extends FakeRepositoryRef {
@@ -108,7 +114,16 @@ export class GitHubFake {
   }
 
   addRepo(owner: string, name: string, opts: { refs?: () => string[] } = {}): FakeRepositoryRef {
-    const repo: FakeRepo = { id: this.nextId++, owner, name, issues: new Map(), pulls: new Map(), collaborators: new Map(), nextNumber: 1, refs: opts.refs ?? (() => ['refs/heads/main']) };
+    const repo: FakeRepo = {
+      id: this.nextId++,
+      owner,
+      name,
+      issues: new Map(),
+      pulls: new Map(),
+      collaborators: new Map(),
+      nextNumber: 1,
+      refs: opts.refs ?? (() => ['refs/heads/main']),
+    };
     this.repos.set(`${owner}/${name}`, repo);
     return { id: repo.id, owner, name };
   }
@@ -149,7 +164,18 @@ export class GitHubFake {
     const repo = this.repo(repoName);
     const now = new Date().toISOString();
     const number = repo.nextNumber++;
-    repo.issues.set(number, { number, title: input.title, body: input.body ?? '', state: 'open', labels: [...(input.labels ?? [])], user: input.user, createdAt: now, updatedAt: now, comments: [], reactions: [] });
+    repo.issues.set(number, {
+      number,
+      title: input.title,
+      body: input.body ?? '',
+      state: 'open',
+      labels: [...(input.labels ?? [])],
+      user: input.user,
+      createdAt: now,
+      updatedAt: now,
+      comments: [],
+      reactions: [],
+    });
     return number;
   }
 
@@ -159,7 +185,14 @@ export class GitHubFake {
     const issue = this.issue(repoName, number);
     if (!issue.labels.includes(label)) issue.labels.push(label);
     issue.updatedAt = new Date().toISOString();
-    return { action: 'labeled', issue: issuePayload(repo, issue), label: labelPayload(label), repository: repositoryPayload(repo), sender: userPayload(sender), ...installationOf(installationId) };
+    return {
+      action: 'labeled',
+      issue: issuePayload(repo, issue),
+      label: labelPayload(label),
+      repository: repositoryPayload(repo),
+      sender: userPayload(sender),
+      ...installationOf(installationId),
+    };
   }
 
   // A person comments on github.com: the `issue_comment.created` payload.
@@ -167,18 +200,44 @@ export class GitHubFake {
     const repo = this.repo(repoName);
     const issue = this.issue(repoName, number);
     const comment = this.addComment(issue, body, user);
-    return { action: 'created', issue: issuePayload(repo, issue), comment: commentPayload(repo, number, comment), repository: repositoryPayload(repo), sender: userPayload(user), ...installationOf(installationId) };
+    return {
+      action: 'created',
+      issue: issuePayload(repo, issue),
+      comment: commentPayload(repo, number, comment),
+      repository: repositoryPayload(repo),
+      sender: userPayload(user),
+      ...installationOf(installationId),
+    };
   }
 
   // A reviewer submits a review with line comments: the `pull_request_review.submitted` payload.
-  reviewAs(repoName: string, pullNumber: number, review: { user: FakeUser; body: string; comments: Array<{ path: string; line: number; body: string }> }, installationId?: number): Record<string, unknown> {
+  reviewAs(
+    repoName: string,
+    pullNumber: number,
+    review: { user: FakeUser; body: string; comments: Array<{ path: string; line: number; body: string }> },
+    installationId?: number,
+  ): Record<string, unknown> {
     const repo = this.repo(repoName);
     const pull = this.pull(repoName, pullNumber);
     const id = this.nextId++;
-    pull.reviews.push({ id, user: review.user, body: review.body, state: 'commented', comments: review.comments.map((c) => ({ ...c, id: this.nextId++, user: review.user })) });
+    pull.reviews.push({
+      id,
+      user: review.user,
+      body: review.body,
+      state: 'commented',
+      comments: review.comments.map((c) => ({ ...c, id: this.nextId++, user: review.user })),
+    });
     return {
       action: 'submitted',
-      review: { id, node_id: `PRR_${id}`, user: userPayload(review.user), body: review.body, state: 'commented', submitted_at: new Date().toISOString(), pull_request_url: `https://api.github.com/repos/${repoName}/pulls/${pullNumber}` },
+      review: {
+        id,
+        node_id: `PRR_${id}`,
+        user: userPayload(review.user),
+        body: review.body,
+        state: 'commented',
+        submitted_at: new Date().toISOString(),
+        pull_request_url: `https://api.github.com/repos/${repoName}/pulls/${pullNumber}`,
+      },
       pull_request: this.pullPayload(repo, pull),
       repository: repositoryPayload(repo),
       sender: userPayload(review.user),
@@ -188,16 +247,36 @@ export class GitHubFake {
 
   // A reviewer comments on a line of the pull request (a single-comment review): the
   // `pull_request_review_comment.created` payload. Several in a row are a review's burst.
-  reviewCommentAs(repoName: string, pullNumber: number, comment: { user: FakeUser; path: string; line: number; body: string }, installationId?: number): Record<string, unknown> {
+  reviewCommentAs(
+    repoName: string,
+    pullNumber: number,
+    comment: { user: FakeUser; path: string; line: number; body: string },
+    installationId?: number,
+  ): Record<string, unknown> {
     const repo = this.repo(repoName);
     const pull = this.pull(repoName, pullNumber);
     const reviewId = this.nextId++;
     const id = this.nextId++;
-    pull.reviews.push({ id: reviewId, user: comment.user, body: '', state: 'commented', comments: [{ id, path: comment.path, line: comment.line, body: comment.body, user: comment.user }] });
+    pull.reviews.push({
+      id: reviewId,
+      user: comment.user,
+      body: '',
+      state: 'commented',
+      comments: [{ id, path: comment.path, line: comment.line, body: comment.body, user: comment.user }],
+    });
     const now = new Date().toISOString();
     return {
       action: 'created',
-      comment: { id, pull_request_review_id: reviewId, path: comment.path, line: comment.line, body: comment.body, user: userPayload(comment.user), created_at: now, updated_at: now },
+      comment: {
+        id,
+        pull_request_review_id: reviewId,
+        path: comment.path,
+        line: comment.line,
+        body: comment.body,
+        user: userPayload(comment.user),
+        created_at: now,
+        updated_at: now,
+      },
       pull_request: this.pullPayload(repo, pull),
       repository: repositoryPayload(repo),
       sender: userPayload(comment.user),
@@ -227,7 +306,13 @@ export class GitHubFake {
   }
 
   // Sends a signed webhook to `url`, as GitHub's hook delivery does.
-  async sendWebhook(url: string, event: string, payload: unknown, secret: string, opts: { id?: string; headers?: Record<string, string | undefined> } = {}): Promise<{ status: number; body: string; id: string }> {
+  async sendWebhook(
+    url: string,
+    event: string,
+    payload: unknown,
+    secret: string,
+    opts: { id?: string; headers?: Record<string, string | undefined> } = {},
+  ): Promise<{ status: number; body: string; id: string }> {
     const delivery = webhookDelivery(event, payload, secret, { id: opts.id });
     const headers: Record<string, string> = { ...delivery.headers };
     for (const [name, value] of Object.entries(opts.headers ?? {})) {
@@ -306,14 +391,22 @@ export class GitHubFake {
         if (repoInstallation) {
           const full = `${repoInstallation[1]}/${repoInstallation[2]}`;
           const found = [...this.installations.entries()].find(([, i]) => i.repos.has(full));
-          return found ? reply(200, { id: found[0], app_id: this.appKey?.appId, permissions: found[1].permissions }) : reply(404, { message: 'Not Found', documentation_url: DOCS });
+          return found
+            ? reply(200, { id: found[0], app_id: this.appKey?.appId, permissions: found[1].permissions })
+            : reply(404, { message: 'Not Found', documentation_url: DOCS });
         }
         const id = Number(tokenRoute?.[1]);
         const installation = this.installations.get(id);
         if (!installation || method !== 'POST') return reply(404, { message: 'Not Found', documentation_url: DOCS });
         const token = `ghs_${randomBytes(18).toString('hex')}`;
         const expiresAt = new Date(Date.now() + 3600_000).toISOString();
-        this.tokens.set(token, { bucket: `installation:${id}`, user: this.bot, permissions: installation.permissions, kind: 'installation', repos: installation.repos });
+        this.tokens.set(token, {
+          bucket: `installation:${id}`,
+          user: this.bot,
+          permissions: installation.permissions,
+          kind: 'installation',
+          repos: installation.repos,
+        });
         return reply(201, { token, expires_at: expiresAt, permissions: installation.permissions, repository_selection: 'selected' });
       }
 
@@ -330,7 +423,11 @@ export class GitHubFake {
       });
       if (this.secondary.remaining > 0) {
         this.secondary.remaining -= 1;
-        return reply(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS }, { ...quota(), 'retry-after': String(this.secondary.retryAfterSeconds) });
+        return reply(
+          403,
+          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS },
+          { ...quota(), 'retry-after': String(this.secondary.retryAfterSeconds) },
+        );
       }
       if (url.pathname === '/rate_limit') {
         const core = { limit: bucket.limit, remaining: bucket.remaining, reset: bucket.resetAt, used: bucket.limit - bucket.remaining };
@@ -379,7 +476,11 @@ export class GitHubFake {
       const has = who.permissions[permission];
       if (has && LEVEL[has] >= LEVEL[access]) return undefined;
       const by = who.kind === 'installation' ? 'integration' : 'personal access token';
-      return { status: 403, body: { message: `Resource not accessible by ${by}`, documentation_url: DOCS }, headers: { 'x-accepted-github-permissions': `${permission}=${access}` } };
+      return {
+        status: 403,
+        body: { message: `Resource not accessible by ${by}`, documentation_url: DOCS },
+        headers: { 'x-accepted-github-permissions': `${permission}=${access}` },
+      };
     };
     const issueOf = (n: string | undefined) => repo.issues.get(Number(n));
     let match: RegExpExecArray | null;
@@ -422,7 +523,8 @@ export class GitHubFake {
       const refused = need('issues', method === 'GET' ? 'read' : 'write');
       if (refused) return refused;
       if (method === 'POST') {
-        if (typeof body['body'] !== 'string' || !body['body']) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', field: 'body', code: 'missing_field' }] } };
+        if (typeof body['body'] !== 'string' || !body['body'])
+          return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', field: 'body', code: 'missing_field' }] } };
         return { status: 201, body: commentPayload(repo, issue.number, this.addComment(issue, body['body'], who.user)) };
       }
       return { status: 200, body: issue.comments.map((c) => commentPayload(repo, issue.number, c)) };
@@ -461,7 +563,9 @@ export class GitHubFake {
       const refused = need('issues', 'write');
       if (refused) return refused;
       const content = String(body['content'] ?? '');
-      const existing = issue.reactions.find((r) => r.content === content && r.user === who.user.login && r.commentId === (match?.[2] ? Number(match[2]) : undefined));
+      const existing = issue.reactions.find(
+        (r) => r.content === content && r.user === who.user.login && r.commentId === (match?.[2] ? Number(match[2]) : undefined),
+      );
       if (!existing) issue.reactions.push({ content, user: who.user.login, ...(match[2] ? { commentId: Number(match[2]) } : {}) });
       return { status: existing ? 200 : 201, body: { id: this.nextId++, content, user: userPayload(who.user) } };
     }
@@ -471,12 +575,29 @@ export class GitHubFake {
       if (method === 'POST') {
         const head = String(body['head'] ?? '').replace(/^[^:]+:/, '');
         const base = String(body['base'] ?? 'main');
-        if (!repo.refs().includes(`refs/heads/${head}`)) return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] } };
+        if (!repo.refs().includes(`refs/heads/${head}`))
+          return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] } };
         if ([...repo.pulls.values()].some((p) => p.head === head && p.state === 'open')) {
-          return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repo.owner}:${head}.` }] } };
+          return {
+            status: 422,
+            body: {
+              message: 'Validation Failed',
+              errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repo.owner}:${head}.` }],
+            },
+          };
         }
         const number = repo.nextNumber++;
-        const pull: FakePull = { number, title: String(body['title'] ?? ''), body: String(body['body'] ?? ''), head, base, draft: body['draft'] === true, state: 'open', user: who.user, reviews: [] };
+        const pull: FakePull = {
+          number,
+          title: String(body['title'] ?? ''),
+          body: String(body['body'] ?? ''),
+          head,
+          base,
+          draft: body['draft'] === true,
+          state: 'open',
+          user: who.user,
+          reviews: [],
+        };
         repo.pulls.set(number, pull);
         return { status: 201, body: this.pullPayload(repo, pull) };
       }
@@ -508,7 +629,17 @@ export class GitHubFake {
       if (!review) return notFound;
       const refused = need('pull_requests', 'read');
       if (refused) return refused;
-      return { status: 200, body: review.comments.map((c) => ({ id: c.id, path: c.path, line: c.line, body: c.body, user: userPayload(c.user), pull_request_review_id: review.id })) };
+      return {
+        status: 200,
+        body: review.comments.map((c) => ({
+          id: c.id,
+          path: c.path,
+          line: c.line,
+          body: c.body,
+          user: userPayload(c.user),
+          pull_request_review_id: review.id,
+        })),
+      };
     }
     if ((match = /^\/pulls\/(\d+)\/comments$/.exec(rest)) && method === 'GET') {
       const pull = repo.pulls.get(Number(match[1]));
@@ -516,7 +647,15 @@ export class GitHubFake {
       const refused = need('pull_requests', 'read');
       if (refused) return refused;
       const all = pull.reviews.flatMap((r) =>
-        r.comments.map((c) => ({ id: c.id, path: c.path, line: c.line, body: c.body, user: userPayload(c.user), pull_request_review_id: r.id, in_reply_to_id: c.inReplyTo })),
+        r.comments.map((c) => ({
+          id: c.id,
+          path: c.path,
+          line: c.line,
+          body: c.body,
+          user: userPayload(c.user),
+          pull_request_review_id: r.id,
+          in_reply_to_id: c.inReplyTo,
+        })),
       );
       return { status: 200, body: all };
     }

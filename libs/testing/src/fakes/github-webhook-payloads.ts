@@ -83,7 +83,11 @@ export function issuePayload(repo: FakeRepositoryRef, issue: FakeIssueShape) {
   };
 }
 
-export function commentPayload(repo: FakeRepositoryRef, issueNumber: number, comment: { id: number; body: string; user: FakeUser; createdAt: string; updatedAt: string }) {
+export function commentPayload(
+  repo: FakeRepositoryRef,
+  issueNumber: number,
+  comment: { id: number; body: string; user: FakeUser; createdAt: string; updatedAt: string },
+) {
   const fullName = `${repo.owner}/${repo.name}`;
   return {
     id: comment.id,

@@ -53,12 +53,7 @@ export async function readRequestBody(request: IncomingMessage, limitBytes = 32 
   return raw;
 }
 
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': 'application/json',

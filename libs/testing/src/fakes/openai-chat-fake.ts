@@ -17,8 +17,7 @@ export interface OpenAiFakeTurn {
 }
 
 export type OpenAiFakeFailure =
-  | { status: 400 | 401 | 404 | 429 | 500 | 502 | 503; message?: string; code?: string; type?: string }
-  | { contextLengthExceeded: true };
+  { status: 400 | 401 | 404 | 429 | 500 | 502 | 503; message?: string; code?: string; type?: string } | { contextLengthExceeded: true };
 
 export interface RecordedOpenAiRequest {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,7 +26,15 @@ export interface RecordedOpenAiRequest {
   stream: boolean;
 }
 
-const ERROR_TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 404: 'invalid_request_error', 429: 'rate_limit_exceeded', 500: 'server_error', 502: 'server_error', 503: 'server_error' };
+const ERROR_TYPE: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'invalid_request_error',
+  404: 'invalid_request_error',
+  429: 'rate_limit_exceeded',
+  500: 'server_error',
+  502: 'server_error',
+  503: 'server_error',
+};
 
 export class OpenAiChatFake {
   readonly requests: RecordedOpenAiRequest[] = [];
@@ -108,9 +115,17 @@ export class OpenAiChatFake {
     const failure = this.failures.shift();
     if (failure) {
       if ('contextLengthExceeded' in failure) {
-        sendJson(res, 400, { error: { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", type: 'invalid_request_error', code: 'context_length_exceeded' } });
+        sendJson(res, 400, {
+          error: {
+            message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+            type: 'invalid_request_error',
+            code: 'context_length_exceeded',
+          },
+        });
       } else {
-        sendJson(res, failure.status, { error: { message: failure.message ?? `fake failure ${failure.status}`, type: failure.type ?? ERROR_TYPE[failure.status], code: failure.code ?? null } });
+        sendJson(res, failure.status, {
+          error: { message: failure.message ?? `fake failure ${failure.status}`, type: failure.type ?? ERROR_TYPE[failure.status], code: failure.code ?? null },
+        });
       }
       return;
     }
@@ -124,28 +139,47 @@ export class OpenAiChatFake {
     const model = turn.model ?? String(b['model']);
     const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
     const created = Math.floor(Date.now() / 1000);
-    const toolCalls = (turn.toolCalls ?? []).map((c) => ({ id: c.id ?? `call_${randomBytes(12).toString('hex')}`, type: 'function' as const, function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) } }));
+    const toolCalls = (turn.toolCalls ?? []).map((c) => ({
+      id: c.id ?? `call_${randomBytes(12).toString('hex')}`,
+      type: 'function' as const,
+      function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) },
+    }));
     const finishReason = turn.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
     const promptTokens = turn.usage?.prompt_tokens ?? Math.max(1, Math.ceil(raw.length / 4));
     const completionTokens = turn.usage?.completion_tokens ?? Math.max(1, Math.ceil(((turn.content ?? '').length + JSON.stringify(toolCalls).length) / 4));
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, prompt_tokens_details: { cached_tokens: turn.usage?.cached_tokens ?? 0 } };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: turn.usage?.cached_tokens ?? 0 },
+    };
     if (!record.stream) {
       sendJson(res, 200, {
         id,
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: turn.content ?? null, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) }, finish_reason: finishReason, logprobs: null }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: turn.content ?? null, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+            finish_reason: finishReason,
+            logprobs: null,
+          },
+        ],
         usage,
       });
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`,
+      );
     chunk({ role: 'assistant', content: '' });
     const text = turn.content ?? '';
-    for (let i = 0; i < text.length; i += Math.max(1, Math.ceil(text.length / 3))) chunk({ content: text.slice(i, i + Math.max(1, Math.ceil(text.length / 3))) });
+    for (let i = 0; i < text.length; i += Math.max(1, Math.ceil(text.length / 3)))
+      chunk({ content: text.slice(i, i + Math.max(1, Math.ceil(text.length / 3))) });
     toolCalls.forEach((call, index) => {
       chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] });
       const args = call.function.arguments;
@@ -170,7 +204,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 // Enough of the real API's rules to catch a translation bug: roles, tool-call pairing, tool shape.
 function validate(body: unknown): string | undefined {
   if (!isRecord(body)) return 'We could not parse the JSON body of your request.';
-  if (typeof body['model'] !== 'string' || !body['model']) return "you must provide a model parameter";
+  if (typeof body['model'] !== 'string' || !body['model']) return 'you must provide a model parameter';
   const messages = body['messages'];
   if (!Array.isArray(messages) || messages.length === 0) return "'messages' must contain at least one message";
   const openCalls = new Set<string>();
@@ -180,12 +214,14 @@ function validate(body: unknown): string | undefined {
     if (!['system', 'developer', 'user', 'assistant', 'tool'].includes(String(role))) return `Invalid value for 'messages[${i}].role'`;
     if (role === 'assistant' && Array.isArray(m['tool_calls'])) {
       for (const call of m['tool_calls'] as unknown[]) {
-        if (!isRecord(call) || call['type'] !== 'function' || !isRecord(call['function']) || typeof call['function']['arguments'] !== 'string') return `messages[${i}].tool_calls: each call needs type function and string arguments`;
+        if (!isRecord(call) || call['type'] !== 'function' || !isRecord(call['function']) || typeof call['function']['arguments'] !== 'string')
+          return `messages[${i}].tool_calls: each call needs type function and string arguments`;
         openCalls.add(String(call['id']));
       }
     }
     if (role === 'tool') {
-      if (!openCalls.has(String(m['tool_call_id']))) return `messages[${i}]: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`;
+      if (!openCalls.has(String(m['tool_call_id'])))
+        return `messages[${i}]: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`;
       if (typeof m['content'] !== 'string') return `messages[${i}].content must be a string`;
     }
   }
@@ -193,7 +229,8 @@ function validate(body: unknown): string | undefined {
   if (tools !== undefined) {
     if (!Array.isArray(tools)) return "'tools' must be an array";
     for (const [i, t] of tools.entries()) {
-      if (!isRecord(t) || t['type'] !== 'function' || !isRecord(t['function']) || typeof t['function']['name'] !== 'string') return `tools[${i}] must be { type: 'function', function: { name, parameters } }`;
+      if (!isRecord(t) || t['type'] !== 'function' || !isRecord(t['function']) || typeof t['function']['name'] !== 'string')
+        return `tools[${i}] must be { type: 'function', function: { name, parameters } }`;
     }
   }
   return undefined;

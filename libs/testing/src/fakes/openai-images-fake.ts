@@ -108,12 +108,15 @@ export class OpenAiImagesFake {
 
       const { prompt, model, size } = recorded.fields;
       if (!prompt || !model) return sendError(res, 400, 'invalid_request_error', 'prompt and model are required');
-      if ((recorded.fields.response_format ?? 'url') !== 'b64_json') return sendError(res, 400, 'invalid_request_error', 'This fake only answers response_format b64_json');
+      if ((recorded.fields.response_format ?? 'url') !== 'b64_json')
+        return sendError(res, 400, 'invalid_request_error', 'This fake only answers response_format b64_json');
       if (endpoint === 'edits' && !recorded.image) return sendError(res, 400, 'invalid_request_error', 'image is required');
       const match = /^(\d+)x(\d+)$/.exec(size ?? '1024x1024');
       if (!match) return sendError(res, 400, 'invalid_request_error', `Invalid size ${size}`);
       const wanted = this.sizes.shift() ?? { width: Number(match[1]), height: Number(match[2]) };
-      const png = await sharp({ create: { width: wanted.width, height: wanted.height, channels: 3, background: OpenAiImagesFake.colourFor(prompt) } }).png().toBuffer();
+      const png = await sharp({ create: { width: wanted.width, height: wanted.height, channels: 3, background: OpenAiImagesFake.colourFor(prompt) } })
+        .png()
+        .toBuffer();
       sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [{ b64_json: png.toString('base64'), revised_prompt: prompt }] });
     } catch (err) {
       if (!res.headersSent) sendError(res, 400, 'invalid_request_error', err instanceof Error ? err.message : 'Bad request');

@@ -99,7 +99,10 @@ export class OtlpCollectorFake {
       sendJson(response, 405, { code: 12, message: 'Use POST for /v1/traces' }, { allow: 'POST' });
       return;
     }
-    const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const contentType = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     if (contentType !== 'application/json') {
       // Drain the body so the client reads the answer instead of a reset connection.
       request.resume();

@@ -52,7 +52,10 @@ export function serviceEntry(root: string, service: ServiceName, file: 'main' | 
 // `node migrate.js up` for every schema owner; throws with the output on failure.
 export function runAllMigrations(root: string, databaseUrl: string): void {
   for (const service of SCHEMA_OWNERS) {
-    const result = spawnSync(process.execPath, [serviceEntry(root, service, 'migrate'), 'up'], { env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [serviceEntry(root, service, 'migrate'), 'up'], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new Error(`migrations of ${service} failed: ${result.stderr || result.stdout}`);
   }
 }

@@ -32,6 +32,9 @@ export function createStackNatsAuth(): StackNatsAuth {
 }
 
 // What connectNats needs to connect as one of the stack's identities.
-export function stackNatsCredentials(stack: { natsSeeds: StackNatsSeeds }, identity: StackNatsIdentity = TEST_HARNESS_IDENTITY): { role: string; nkeySeed: string } {
+export function stackNatsCredentials(
+  stack: { natsSeeds: StackNatsSeeds },
+  identity: StackNatsIdentity = TEST_HARNESS_IDENTITY,
+): { role: string; nkeySeed: string } {
   return { role: identity, nkeySeed: stack.natsSeeds[identity] };
 }

@@ -29,12 +29,17 @@ export function postgresLaunch(options: { binDir: string; port: number; dataDir:
     name: 'postgres',
     command: path.join(options.binDir, 'postgres'),
     args: [
-      '-D', clusterDir,
-      '-p', String(options.port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-k', socketDir,
+      '-D',
+      clusterDir,
+      '-p',
+      String(options.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-k',
+      socketDir,
       // Seven services with pools of their own, plus test replicas.
-      '-c', 'max_connections=200',
+      '-c',
+      'max_connections=200',
       ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     ports: [{ label: 'postgres', port: options.port }],
@@ -92,8 +97,10 @@ async function initCluster(options: { binDir: string; clusterDir: string; socket
   const log = fs.openSync(options.logFile, 'a');
   try {
     const args = [
-      '-D', options.clusterDir,
-      '-U', POSTGRES_USER,
+      '-D',
+      options.clusterDir,
+      '-U',
+      POSTGRES_USER,
       `--pwfile=${passwordFile}`,
       '--auth-host=scram-sha-256',
       '--auth-local=trust',

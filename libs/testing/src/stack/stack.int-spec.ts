@@ -23,10 +23,12 @@ function isAlive(pid: number): boolean {
 // Not fetch: its pooled keep-alive socket would hold Jest open for seconds after the tests.
 function httpStatus(url: string): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (response) => {
-      response.resume();
-      resolve(response.statusCode);
-    }).once('error', reject);
+    http
+      .get(url, { agent: false }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      })
+      .once('error', reject);
   });
 }
 
@@ -136,29 +138,37 @@ describe('startStack', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
-  it('reuses the data folder on a second start', async () => {
-    const again = await startStack({ dataDir });
-    try {
-      await expect(queryOne(again.databaseUrl, 'SELECT note FROM survivor')).resolves.toEqual({ note: 'still here' });
-    } finally {
-      await again.stop();
-    }
-  }, STARTUP_TIMEOUT_MS);
+  it(
+    'reuses the data folder on a second start',
+    async () => {
+      const again = await startStack({ dataDir });
+      try {
+        await expect(queryOne(again.databaseUrl, 'SELECT note FROM survivor')).resolves.toEqual({ note: 'still here' });
+      } finally {
+        await again.stop();
+      }
+    },
+    STARTUP_TIMEOUT_MS,
+  );
 
-  it('refuses a port that is already taken, naming it, and leaves nothing running', async () => {
-    const squatter = net.createServer();
-    const port = await freePort();
-    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
-    const before = new Set(childPids());
-    try {
-      const attempt = startStack({ dataDir, ports: { redis: port } });
-      await expect(attempt).rejects.toBeInstanceOf(PortInUseError);
-      await expect(attempt).rejects.toMatchObject({ server: 'redis' satisfies StackServer, port });
-    } finally {
-      squatter.close();
-    }
-    expect(childPids().filter((pid) => !before.has(pid))).toEqual([]);
-  }, STARTUP_TIMEOUT_MS);
+  it(
+    'refuses a port that is already taken, naming it, and leaves nothing running',
+    async () => {
+      const squatter = net.createServer();
+      const port = await freePort();
+      await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+      const before = new Set(childPids());
+      try {
+        const attempt = startStack({ dataDir, ports: { redis: port } });
+        await expect(attempt).rejects.toBeInstanceOf(PortInUseError);
+        await expect(attempt).rejects.toMatchObject({ server: 'redis' satisfies StackServer, port });
+      } finally {
+        squatter.close();
+      }
+      expect(childPids().filter((pid) => !before.has(pid))).toEqual([]);
+    },
+    STARTUP_TIMEOUT_MS,
+  );
 });
 
 // Direct children of this Jest worker, from /proc.

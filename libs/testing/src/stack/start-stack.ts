@@ -30,7 +30,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const natsAuth = createStackNatsAuth();
 
   const servers: Record<StackServer, ManagedServer> = {
-    nats: new ManagedServer(natsLaunch({ binary: binaries.natsServer, port: natsPort, monitorPort: natsMonitorPort, dataDir, authorization: natsAuth.config, tls: options.natsTls }), logFile('nats'), spawnOptions),
+    nats: new ManagedServer(
+      natsLaunch({ binary: binaries.natsServer, port: natsPort, monitorPort: natsMonitorPort, dataDir, authorization: natsAuth.config, tls: options.natsTls }),
+      logFile('nats'),
+      spawnOptions,
+    ),
     postgres: new ManagedServer(
       postgresLaunch({ binDir: binaries.postgresBin, port: postgresPort, dataDir, logFile: logFile('postgres'), settings: options.postgresSettings }),
       logFile('postgres'),

@@ -61,7 +61,13 @@ function priceOf(table: PriceTable, model: string): ModelPrice {
 export function costNanoUsd(table: PriceTable, model: string, tokens: TokenCounts): number {
   const p = priceOf(table, model);
   // USD per million tokens = nano-USD per 0.001 token … i.e. 1 token costs price * 1000 nano-USD.
-  return Math.round(1000 * (tokens.inputTokens * p.input + tokens.outputTokens * p.output + tokens.cacheReadInputTokens * p.cacheRead + tokens.cacheCreationInputTokens * p.cacheWrite));
+  return Math.round(
+    1000 *
+      (tokens.inputTokens * p.input +
+        tokens.outputTokens * p.output +
+        tokens.cacheReadInputTokens * p.cacheRead +
+        tokens.cacheCreationInputTokens * p.cacheWrite),
+  );
 }
 
 export function nanoToUsd(nano: number): number {

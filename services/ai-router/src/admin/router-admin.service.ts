@@ -24,7 +24,9 @@ export class RouterAdminService {
     return {
       activeAlias: this.models.active(),
       aliases: Object.values(config.aliases).map((a) => ({ alias: a.alias, provider: a.provider, model: a.model })),
-      breakers: this.router.breakerSnapshots().map((b) => ({ model: b.model, state: b.state, consecutiveFailures: b.consecutiveFailures, openedAt: b.openedAt?.toISOString() ?? '' })),
+      breakers: this.router
+        .breakerSnapshots()
+        .map((b) => ({ model: b.model, state: b.state, consecutiveFailures: b.consecutiveFailures, openedAt: b.openedAt?.toISOString() ?? '' })),
       configSource: config.source,
       configLoadedAt: config.loadedAt.toISOString(),
       priceTableVersion: config.prices.version,

@@ -80,6 +80,12 @@ export class ResponseCacheRepository {
       .hgetall(STATS)
       .zcount(INDEX, Date.now() - ttlSeconds * 1000, '+inf')
       .exec()) as [[null, Record<string, string>], [null, number]];
-    return { hits: Number(raw.hits ?? 0), misses: Number(raw.misses ?? 0), bytes: Math.max(0, Number(raw.bytes ?? 0)), evictions: Number(raw.evictions ?? 0), entries: Number(entries) };
+    return {
+      hits: Number(raw.hits ?? 0),
+      misses: Number(raw.misses ?? 0),
+      bytes: Math.max(0, Number(raw.bytes ?? 0)),
+      evictions: Number(raw.evictions ?? 0),
+      entries: Number(entries),
+    };
   }
 }

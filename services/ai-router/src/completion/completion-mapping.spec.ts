@@ -59,7 +59,9 @@ describe('completion mapping', () => {
     const second = toChatParams(request()).tools?.[0] as { input_schema: Record<string, unknown> };
     expect(second.input_schema).toBe(first.input_schema);
     expect(Object.isFrozen(first.input_schema)).toBe(true);
-    expect(() => toChatParams(request({ tools: [{ name: 'a', description: 'A', inputSchemaJson: '[1]' }] }))).toThrow(expect.objectContaining({ code: ErrorCode.AI_REQUEST_INVALID }));
+    expect(() => toChatParams(request({ tools: [{ name: 'a', description: 'A', inputSchemaJson: '[1]' }] }))).toThrow(
+      expect.objectContaining({ code: ErrorCode.AI_REQUEST_INVALID }),
+    );
   });
 
   it('estimates input tokens from every string the request carries, at about four bytes a token', () => {
@@ -67,7 +69,9 @@ describe('completion mapping', () => {
     const longer = estimateInputTokens(request({ system: 'x'.repeat(4000) }));
     expect(longer - small).toBeGreaterThanOrEqual(990);
     expect(longer - small).toBeLessThanOrEqual(1000);
-    const withTool = estimateInputTokens(request({ tools: [{ name: 'a', description: 'A', inputSchemaJson: JSON.stringify({ type: 'object', description: 'y'.repeat(800) }) }] }));
+    const withTool = estimateInputTokens(
+      request({ tools: [{ name: 'a', description: 'A', inputSchemaJson: JSON.stringify({ type: 'object', description: 'y'.repeat(800) }) }] }),
+    );
     expect(withTool).toBeGreaterThan(small + 150);
   });
 });

@@ -64,7 +64,12 @@ function toAnthropicMessage(message: aiV1.ChatMessage, index: number): Anthropic
         return { type: 'text', text: block.block.value.text };
       case 'toolUse':
         if (role !== 'assistant') throw invalid(`${where}: tool_use blocks belong in assistant messages`);
-        return { type: 'tool_use', id: block.block.value.id, name: block.block.value.name, input: parseJsonObject(block.block.value.inputJson, `${where}.input`) };
+        return {
+          type: 'tool_use',
+          id: block.block.value.id,
+          name: block.block.value.name,
+          input: parseJsonObject(block.block.value.inputJson, `${where}.input`),
+        };
       case 'toolResult':
         if (role !== 'user') throw invalid(`${where}: tool_result blocks belong in user messages`);
         return { type: 'tool_result', tool_use_id: block.block.value.toolUseId, content: block.block.value.content, is_error: block.block.value.isError };
@@ -133,7 +138,8 @@ export function fromChatMessage(message: ChatMessage): ReplyCore {
 
 function fromAnthropicBlock(block: Anthropic.ContentBlock): ContentBlockInit[] {
   if (block.type === 'text') return [{ block: { case: 'text', value: { text: block.text } } }];
-  if (block.type === 'tool_use') return [{ block: { case: 'toolUse', value: { id: block.id, name: block.name, inputJson: JSON.stringify(block.input ?? {}) } } }];
+  if (block.type === 'tool_use')
+    return [{ block: { case: 'toolUse', value: { id: block.id, name: block.name, inputJson: JSON.stringify(block.input ?? {}) } } }];
   return [];
 }
 
@@ -144,12 +150,14 @@ const BLOCK_OVERHEAD_BYTES = 32;
 // Counted on the request's strings, without serializing the whole conversation once more.
 export function estimateInputTokens(req: aiV1.CompletionRequest): number {
   let bytes = Buffer.byteLength(req.system);
-  for (const tool of req.tools) bytes += BLOCK_OVERHEAD_BYTES + Buffer.byteLength(tool.name) + Buffer.byteLength(tool.description) + Buffer.byteLength(tool.inputSchemaJson);
+  for (const tool of req.tools)
+    bytes += BLOCK_OVERHEAD_BYTES + Buffer.byteLength(tool.name) + Buffer.byteLength(tool.description) + Buffer.byteLength(tool.inputSchemaJson);
   for (const message of req.messages) {
     for (const { block } of message.content) {
       bytes += BLOCK_OVERHEAD_BYTES;
       if (block.case === 'text') bytes += Buffer.byteLength(block.value.text);
-      else if (block.case === 'toolUse') bytes += Buffer.byteLength(block.value.id) + Buffer.byteLength(block.value.name) + Buffer.byteLength(block.value.inputJson);
+      else if (block.case === 'toolUse')
+        bytes += Buffer.byteLength(block.value.id) + Buffer.byteLength(block.value.name) + Buffer.byteLength(block.value.inputJson);
       else if (block.case === 'toolResult') bytes += Buffer.byteLength(block.value.toolUseId) + Buffer.byteLength(block.value.content);
     }
   }
@@ -158,7 +166,9 @@ export function estimateInputTokens(req: aiV1.CompletionRequest): number {
 
 /** Identical deterministic requests of one team to one model share a key. */
 export function cacheKey(teamId: string, provider: string, model: string, params: ChatParams): string {
-  return createHash('sha256').update(JSON.stringify([teamId, provider, model, params])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([teamId, provider, model, params]))
+    .digest('hex');
 }
 
 export function isCacheable(req: aiV1.CompletionRequest): boolean {

@@ -19,7 +19,16 @@ describe('CompletionService', () => {
   const env = aiRouterEnvSchema.parse({ ANTHROPIC_API_KEY: 'k' });
   const config = defaultAiModelsConfig(env);
   const alias = config.aliases.primary;
-  const answer = { id: 'msg_1', type: 'message', role: 'assistant', model: alias.model, content: [{ type: 'text', text: 'hi', citations: null }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 100, output_tokens: 10, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } } as unknown as ChatMessage;
+  const answer = {
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: alias.model,
+    content: [{ type: 'text', text: 'hi', citations: null }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 100, output_tokens: 10, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+  } as unknown as ChatMessage;
 
   // One registry for the file: a metric name registers once.
   const metrics = new AiMetrics(createServiceMetrics('ai-router-spec'));
@@ -30,7 +39,14 @@ describe('CompletionService', () => {
   let service: CompletionService;
 
   const request = (init: { runBudgetUsd?: number } = {}) =>
-    create(aiV1.CompletionRequestSchema, { teamId: 'team-1', apiKeyId: 'key-1', runId: 'run-1', messages: [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: 'Say hi' } } }] }], maxTokens: 100, ...init });
+    create(aiV1.CompletionRequestSchema, {
+      teamId: 'team-1',
+      apiKeyId: 'key-1',
+      runId: 'run-1',
+      messages: [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: 'Say hi' } } }] }],
+      maxTokens: 100,
+      ...init,
+    });
 
   beforeEach(() => {
     config.rateLimits.maxQueueMs = 2000;
@@ -87,7 +103,9 @@ describe('CompletionService', () => {
     const settlement = ledger.settle.mock.calls[0][0] as Settlement;
     expect(settlement.actualCostNano).toBe(100 * 3 * 1000 + 10 * 15 * 1000);
     expect(reply.costUsd).toBeCloseTo(0.00045, 12);
-    expect(publish).toHaveBeenCalledWith(expect.objectContaining({ teamId: 'team-1', apiKeyId: 'key-1', runId: 'run-1', outcome: 'ok', inputTokens: 100n, outputTokens: 10n }));
+    expect(publish).toHaveBeenCalledWith(
+      expect.objectContaining({ teamId: 'team-1', apiKeyId: 'key-1', runId: 'run-1', outcome: 'ok', inputTokens: 100n, outputTokens: 10n }),
+    );
   });
 
   it('releases the reservation and records the failure when no model answers', async () => {
@@ -99,7 +117,10 @@ describe('CompletionService', () => {
 
   it('refuses an over-budget call before any provider call', async () => {
     admissions.push({ ok: false, reason: 'budget', scope: 'run', committedNano: 9e8, limitNano: 1e9 });
-    await expect(service.create(request({ runBudgetUsd: 1 }))).rejects.toMatchObject({ code: ErrorCode.AI_BUDGET_EXCEEDED, details: expect.objectContaining({ scope: 'run' }) });
+    await expect(service.create(request({ runBudgetUsd: 1 }))).rejects.toMatchObject({
+      code: ErrorCode.AI_BUDGET_EXCEEDED,
+      details: expect.objectContaining({ scope: 'run' }),
+    });
     expect(route).not.toHaveBeenCalled();
   });
 });

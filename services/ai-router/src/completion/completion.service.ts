@@ -119,7 +119,9 @@ export class CompletionService {
     const outcome: CallOutcome = { attempts: 0, fallbackUsed: false, cacheHit: false };
     try {
       this.debug('request', req, params);
-      const routed = await this.router.route(req.modelAlias, (provider, alias, maxAttempts, timeoutMs) => provider.stream(alias.model, params, { maxAttempts, timeoutMs }));
+      const routed = await this.router.route(req.modelAlias, (provider, alias, maxAttempts, timeoutMs) =>
+        provider.stream(alias.model, params, { maxAttempts, timeoutMs }),
+      );
       Object.assign(outcome, { alias: routed.alias, attempts: routed.attempts, fallbackUsed: routed.fallbackUsed });
       const message = await accumulateStream(routed.result, (event: ChatStreamEvent) => sink.send(event.type, event));
       outcome.message = message;
@@ -138,7 +140,14 @@ export class CompletionService {
     } catch (err) {
       const code = err instanceof AppError ? err.code : ErrorCode.AI_PROVIDER_UNAVAILABLE;
       // The client may already hold part of the answer: end its stream the way Anthropic does.
-      if (sink.sent > 0) sink.send('error', { type: 'error', error: { type: code === ErrorCode.AI_ALL_MODELS_UNAVAILABLE ? 'overloaded_error' : 'api_error', message: err instanceof AppError ? err.message : 'The model stream broke off' } });
+      if (sink.sent > 0)
+        sink.send('error', {
+          type: 'error',
+          error: {
+            type: code === ErrorCode.AI_ALL_MODELS_UNAVAILABLE ? 'overloaded_error' : 'api_error',
+            message: err instanceof AppError ? err.message : 'The model stream broke off',
+          },
+        });
       outcome.error = err;
       await this.finish(req, admission, outcome, zeroTokens(), started, true).catch(() => undefined);
       if (err instanceof AppError) throw err;
@@ -148,19 +157,41 @@ export class CompletionService {
 
   private async admit(req: aiV1.CompletionRequest, params: ChatParams, chain: AliasConfig[]): Promise<Admission> {
     if (!req.teamId) throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'team_id is required: every model call is accounted to a team');
-    if (!(req.runBudgetUsd >= 0) || !Number.isFinite(req.runBudgetUsd)) throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'run_budget_usd must be 0 or a positive amount');
+    if (!(req.runBudgetUsd >= 0) || !Number.isFinite(req.runBudgetUsd))
+      throw new AppError(ErrorCode.AI_REQUEST_INVALID, 'run_budget_usd must be 0 or a positive amount');
     const config = this.models.current();
     const estimatedTokens = estimateInputTokens(req);
     // The worst case over the chain: whichever model answers, the reservation covers it.
     const estimatedCostNano = Math.max(
-      ...chain.map((a) => costNanoUsd(config.prices, a.model, { inputTokens: estimatedTokens, outputTokens: params.max_tokens, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 })),
+      ...chain.map((a) =>
+        costNanoUsd(config.prices, a.model, {
+          inputTokens: estimatedTokens,
+          outputTokens: params.max_tokens,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+        }),
+      ),
     );
     const day = utcDay();
     const rate: RateScope[] = [{ scope: 'team', id: req.teamId, ...(config.rateLimits.teams[req.teamId] ?? config.rateLimits) }];
-    const budgets: BudgetScope[] = [{ scope: 'team', id: req.teamId, limitNano: usdToNano(config.budgets.teams[req.teamId] ?? config.budgets.teamUsdPerDay), period: day, ttlSeconds: DAY_TTL_SECONDS }];
+    const budgets: BudgetScope[] = [
+      {
+        scope: 'team',
+        id: req.teamId,
+        limitNano: usdToNano(config.budgets.teams[req.teamId] ?? config.budgets.teamUsdPerDay),
+        period: day,
+        ttlSeconds: DAY_TTL_SECONDS,
+      },
+    ];
     if (req.apiKeyId) {
       rate.push({ scope: 'key', id: req.apiKeyId, ...(config.rateLimits.keys[req.apiKeyId] ?? config.rateLimits) });
-      budgets.push({ scope: 'key', id: req.apiKeyId, limitNano: usdToNano(config.budgets.keys[req.apiKeyId] ?? config.budgets.keyUsdPerDay), period: day, ttlSeconds: DAY_TTL_SECONDS });
+      budgets.push({
+        scope: 'key',
+        id: req.apiKeyId,
+        limitNano: usdToNano(config.budgets.keys[req.apiKeyId] ?? config.budgets.keyUsdPerDay),
+        period: day,
+        ttlSeconds: DAY_TTL_SECONDS,
+      });
     }
     if (req.runId) budgets.push({ scope: 'run', id: req.runId, limitNano: usdToNano(req.runBudgetUsd), period: 'life', ttlSeconds: RUN_BUDGET_TTL_SECONDS });
     const queueUntil = Date.now() + config.rateLimits.maxQueueMs;
@@ -188,7 +219,14 @@ export class CompletionService {
   }
 
   // Settles the reservation with the real cost, counts metrics and records the usage event.
-  private async finish(req: aiV1.CompletionRequest, admission: Admission, outcome: CallOutcome, tokens: TokenCounts, started: number, streamed: boolean): Promise<number> {
+  private async finish(
+    req: aiV1.CompletionRequest,
+    admission: Admission,
+    outcome: CallOutcome,
+    tokens: TokenCounts,
+    started: number,
+    streamed: boolean,
+  ): Promise<number> {
     const config = this.models.current();
     const model = outcome.message?.model ?? outcome.alias?.model ?? '';
     const costNano = outcome.message && !outcome.cacheHit ? costNanoUsd(config.prices, outcome.alias?.model ?? model, tokens) : 0;
@@ -198,19 +236,19 @@ export class CompletionService {
     // (larger) reservation stands in for it. One Redis round trip less on every call.
     this.ledger
       .settle({
-      admission,
-      actualTokens: tokens.inputTokens + tokens.outputTokens + tokens.cacheReadInputTokens + tokens.cacheCreationInputTokens,
-      actualCostNano: costNano,
-      team,
-      day: utcDay(),
-      usage: {
-        requests: 1,
-        inputTokens: tokens.inputTokens,
-        outputTokens: tokens.outputTokens,
-        cacheReadTokens: tokens.cacheReadInputTokens,
-        cacheWriteTokens: tokens.cacheCreationInputTokens,
-        cacheHits: outcome.cacheHit ? 1 : 0,
-      },
+        admission,
+        actualTokens: tokens.inputTokens + tokens.outputTokens + tokens.cacheReadInputTokens + tokens.cacheCreationInputTokens,
+        actualCostNano: costNano,
+        team,
+        day: utcDay(),
+        usage: {
+          requests: 1,
+          inputTokens: tokens.inputTokens,
+          outputTokens: tokens.outputTokens,
+          cacheReadTokens: tokens.cacheReadInputTokens,
+          cacheWriteTokens: tokens.cacheCreationInputTokens,
+          cacheHits: outcome.cacheHit ? 1 : 0,
+        },
       })
       .catch((err: unknown) => this.logger.error({ err, teamId: team }, 'could not settle a model call in Redis; the reservation stays counted'));
     const metricModel = outcome.alias?.model ?? 'none';
@@ -266,5 +304,10 @@ function zeroTokens(): TokenCounts {
 
 function tokensOf(message: ChatMessage): TokenCounts {
   const u = message.usage;
-  return { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheReadInputTokens: u.cache_read_input_tokens ?? 0, cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0 };
+  return {
+    inputTokens: u.input_tokens ?? 0,
+    outputTokens: u.output_tokens ?? 0,
+    cacheReadInputTokens: u.cache_read_input_tokens ?? 0,
+    cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0,
+  };
 }

@@ -13,7 +13,10 @@ export async function accumulateStream(events: AsyncIterable<ChatStreamEvent>, f
         break;
       case 'content_block_start': {
         const block = event.content_block;
-        blocks[event.index] = block.type === 'tool_use' ? { type: 'tool_use', id: block.id, name: block.name, json: '' } : { type: 'text', text: block.type === 'text' ? block.text : '' };
+        blocks[event.index] =
+          block.type === 'tool_use'
+            ? { type: 'tool_use', id: block.id, name: block.name, json: '' }
+            : { type: 'text', text: block.type === 'text' ? block.text : '' };
         break;
       }
       case 'content_block_delta': {

@@ -48,7 +48,7 @@ export class ImagesService {
     return this.accounted(req, model, () =>
       this.metrics.track(model, async () => {
         const raw = await this.provider.generate({ model, prompt, size });
-        return { ...(await asType(raw, mimeType, 'The provider\'s image')), model };
+        return { ...(await asType(raw, mimeType, "The provider's image")), model };
       }),
     );
   }
@@ -64,7 +64,7 @@ export class ImagesService {
     return this.accounted(req, model, () =>
       this.metrics.track(model, async () => {
         const raw = await this.provider.edit({ model, prompt, size, image: upload.image, mimeType: 'image/png' });
-        return { ...(await asType(raw, outputType, 'The provider\'s image')), model };
+        return { ...(await asType(raw, outputType, "The provider's image")), model };
       }),
     );
   }
@@ -75,7 +75,15 @@ export class ImagesService {
     const limits = config.rateLimits.teams[teamId] ?? config.rateLimits;
     const admission: Admission = {
       rate: [{ scope: 'team', id: teamId, requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: 0 }],
-      budgets: [{ scope: 'team', id: teamId, limitNano: usdToNano(config.budgets.teams[teamId] ?? config.budgets.teamUsdPerDay), period: day, ttlSeconds: DAY_TTL_SECONDS }],
+      budgets: [
+        {
+          scope: 'team',
+          id: teamId,
+          limitNano: usdToNano(config.budgets.teams[teamId] ?? config.budgets.teamUsdPerDay),
+          period: day,
+          ttlSeconds: DAY_TTL_SECONDS,
+        },
+      ],
       estimatedTokens: 0,
       estimatedCostNano: imageCostNanoUsd(config.prices, model),
       minute: Math.floor(Date.now() / 60_000),
@@ -84,9 +92,13 @@ export class ImagesService {
     if (result.ok) return admission;
     this.metrics.refusals.inc({ reason: result.reason, scope: result.scope });
     if (result.reason === 'budget') {
-      throw new AppError(ErrorCode.AI_BUDGET_EXCEEDED, `The ${result.scope} budget of $${nanoToUsd(result.limitNano).toFixed(2)} would be exceeded by this image ($${nanoToUsd(admission.estimatedCostNano).toFixed(4)}); raise the budget`, {
-        scope: result.scope,
-      });
+      throw new AppError(
+        ErrorCode.AI_BUDGET_EXCEEDED,
+        `The ${result.scope} budget of $${nanoToUsd(result.limitNano).toFixed(2)} would be exceeded by this image ($${nanoToUsd(admission.estimatedCostNano).toFixed(4)}); raise the budget`,
+        {
+          scope: result.scope,
+        },
+      );
     }
     throw rateLimitedError(admission, result);
   }
@@ -112,7 +124,14 @@ export class ImagesService {
       const prices = this.models.current().prices;
       const costNano = outcome === 'ok' ? imageCostNanoUsd(prices, model) : 0;
       this.ledger
-        .settle({ admission, actualTokens: 0, actualCostNano: costNano, team: req.teamId, day, usage: { requests: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheHits: 0 } })
+        .settle({
+          admission,
+          actualTokens: 0,
+          actualCostNano: costNano,
+          team: req.teamId,
+          day,
+          usage: { requests: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheHits: 0 },
+        })
         .catch((err: unknown) => this.logger.error({ err, teamId: req.teamId }, 'could not settle an image call in Redis; the reservation stays counted'));
       if (costNano) this.metrics.cost.inc({ model, team: req.teamId || 'unknown' }, nanoToUsd(costNano));
       const eventId = randomUUID();

@@ -141,7 +141,8 @@ export class UsageLedgerRepository {
     const reply = await this.redis.aiAdmit(keys.length, ...keys, ...args);
     if (reply[0] === 'ok') return { ok: true };
     const index = Number(reply[1]) - 1;
-    if (reply[0] === 'rate') return { ok: false, reason: 'rate_limit', scope: admission.rate[index].scope, dimension: reply[2] === 'tokens' ? 'tokens' : 'requests' };
+    if (reply[0] === 'rate')
+      return { ok: false, reason: 'rate_limit', scope: admission.rate[index].scope, dimension: reply[2] === 'tokens' ? 'tokens' : 'requests' };
     return { ok: false, reason: 'budget', scope: admission.budgets[index].scope, committedNano: Number(reply[2]), limitNano: Number(reply[3]) };
   }
 

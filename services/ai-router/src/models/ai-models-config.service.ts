@@ -71,7 +71,10 @@ export class AiModelsConfigService implements OnModuleInit, OnApplicationShutdow
     const byModel = Object.values(aliases).find((a) => a.alias !== 'image' && a.model === name);
     if (byModel) return byModel;
     const known = Object.keys(aliases).filter((a) => a !== 'image');
-    throw new AppError(ErrorCode.AI_MODEL_ALIAS_UNKNOWN, `Unknown model "${name.slice(0, 100)}"; use one of the aliases ${known.join(', ')} or a model they map to`);
+    throw new AppError(
+      ErrorCode.AI_MODEL_ALIAS_UNKNOWN,
+      `Unknown model "${name.slice(0, 100)}"; use one of the aliases ${known.join(', ')} or a model they map to`,
+    );
   }
 
   async switchTo(alias: string): Promise<{ active: string; previous: string }> {

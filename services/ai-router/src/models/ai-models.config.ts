@@ -55,7 +55,12 @@ export function parseByteSize(value: string | number): number {
 
 const modelRef = z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'must be "<provider>/<model>", e.g. anthropic/claude-sonnet-4-5');
 const rateLimit = z.object({ requests_per_minute: z.number().int().min(0), tokens_per_minute: z.number().int().min(0) });
-const price = z.object({ input: z.number().min(0), output: z.number().min(0), cache_read: z.number().min(0).optional(), cache_write: z.number().min(0).optional() });
+const price = z.object({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cache_read: z.number().min(0).optional(),
+  cache_write: z.number().min(0).optional(),
+});
 
 const fileSchema = z
   .object({
@@ -68,7 +73,16 @@ const fileSchema = z
     providers: z
       .record(
         z.string().regex(/^[a-z0-9_-]+$/),
-        z.object({ type: z.enum(['anthropic', 'openai']), base_url: z.string().url().optional(), api_key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional() }).strict(),
+        z
+          .object({
+            type: z.enum(['anthropic', 'openai']),
+            base_url: z.string().url().optional(),
+            api_key_env: z
+              .string()
+              .regex(/^[A-Z][A-Z0-9_]*$/)
+              .optional(),
+          })
+          .strict(),
       )
       .optional(),
     cache_settings: z.object({ ttl: z.number().int().min(1).optional(), max_size: z.union([z.string(), z.number().int().min(0)]).optional() }).optional(),
@@ -85,7 +99,11 @@ const fileSchema = z
       })
       .optional(),
     retries: z
-      .object({ max_attempts_per_model: z.number().int().min(1).max(10).optional(), max_attempts_total: z.number().int().min(1).max(20).optional(), timeout_ms: z.number().int().min(100).optional() })
+      .object({
+        max_attempts_per_model: z.number().int().min(1).max(10).optional(),
+        max_attempts_total: z.number().int().min(1).max(20).optional(),
+        timeout_ms: z.number().int().min(100).optional(),
+      })
       .optional(),
     circuit_breaker: z.object({ failure_threshold: z.number().int().min(1).optional(), open_seconds: z.number().min(0.1).optional() }).optional(),
     prices: z.object({ version: z.string().min(1), models: z.record(price), images: z.record(z.number().min(0)).optional() }).optional(),
@@ -187,7 +205,10 @@ function buildConfig(file: FileConfig, env: AiRouterEnv, source: string): AiMode
       ? {
           version: file.prices.version,
           models: Object.fromEntries(
-            Object.entries(file.prices.models).map(([model, p]) => [model, { input: p.input, output: p.output, cacheRead: p.cache_read ?? p.input * 0.1, cacheWrite: p.cache_write ?? p.input * 1.25 }]),
+            Object.entries(file.prices.models).map(([model, p]) => [
+              model,
+              { input: p.input, output: p.output, cacheRead: p.cache_read ?? p.input * 0.1, cacheWrite: p.cache_write ?? p.input * 1.25 },
+            ]),
           ),
           images: file.prices.images ?? DEFAULT_PRICE_TABLE.images,
         }

@@ -1,6 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderConfig } from '../models/ai-models.config';
-import { classifyHttpFailure, countingFetch, ProviderFailure, type CallOptions, type ChatMessage, type ChatParams, type ChatProvider, type ChatStreamEvent } from './chat-provider';
+import {
+  classifyHttpFailure,
+  countingFetch,
+  ProviderFailure,
+  type CallOptions,
+  type ChatMessage,
+  type ChatParams,
+  type ChatProvider,
+  type ChatStreamEvent,
+} from './chat-provider';
 
 // The only code that talks to Anthropic (one instance per configured provider).
 export class AnthropicProviderRepository implements ChatProvider {

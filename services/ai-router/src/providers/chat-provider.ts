@@ -52,7 +52,8 @@ export function classifyHttpFailure(status: number | undefined, message: string,
   if (status === 529) return new ProviderFailure('overloaded', 'the provider is overloaded (HTTP 529)', status);
   if (status === 429) return new ProviderFailure('rate_limited', 'the provider is rate limiting (HTTP 429)', status);
   if (status >= 500) return new ProviderFailure('server', `the provider failed (HTTP ${status})`, status);
-  if ((status === 400 || status === 413) && CONTEXT_WINDOW.test(message)) return new ProviderFailure('context_window', 'the prompt does not fit the model’s context window', status);
+  if ((status === 400 || status === 413) && CONTEXT_WINDOW.test(message))
+    return new ProviderFailure('context_window', 'the prompt does not fit the model’s context window', status);
   if (status === 401 || status === 403) return new ProviderFailure('auth', `the provider refused our credentials (HTTP ${status})`, status);
   if (status === 404) return new ProviderFailure('auth', 'the provider does not know this model (HTTP 404)', status);
   return new ProviderFailure('invalid', `the provider rejected the request (HTTP ${status}): ${message.slice(0, 300)}`, status);

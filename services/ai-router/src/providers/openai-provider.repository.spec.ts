@@ -17,8 +17,20 @@ describe('OpenAiProviderRepository', () => {
     tools: [{ name: 'write_file', description: 'Write a file', input_schema: { type: 'object', properties: { path: { type: 'string' } } } }],
     messages: [
       { role: 'user', content: [{ type: 'text', text: 'Make a page' }] },
-      { role: 'assistant', content: [{ type: 'text', text: 'Writing it.' }, { type: 'tool_use', id: 'toolu_1', name: 'write_file', input: { path: 'a.html' } }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'written' }, { type: 'text', text: 'Now style it' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Writing it.' },
+          { type: 'tool_use', id: 'toolu_1', name: 'write_file', input: { path: 'a.html' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: 'written' },
+          { type: 'text', text: 'Now style it' },
+        ],
+      },
     ],
   };
 
@@ -30,7 +42,11 @@ describe('OpenAiProviderRepository', () => {
   beforeEach(() => fake.reset());
 
   it('translates an Anthropic-shaped turn to chat completions and the answer back, tool calls included', async () => {
-    fake.script({ content: 'Styling.', toolCalls: [{ id: 'call_9', name: 'write_file', arguments: { path: 'style.css' } }], usage: { prompt_tokens: 120, completion_tokens: 30, cached_tokens: 20 } });
+    fake.script({
+      content: 'Styling.',
+      toolCalls: [{ id: 'call_9', name: 'write_file', arguments: { path: 'style.css' } }],
+      usage: { prompt_tokens: 120, completion_tokens: 30, cached_tokens: 20 },
+    });
     const message = await provider.create('moonshotai/kimi-k2', params, options);
 
     const sent = fake.requests[0].body;
@@ -38,27 +54,46 @@ describe('OpenAiProviderRepository', () => {
     expect(sent.messages).toEqual([
       { role: 'system', content: 'You build web apps.' },
       { role: 'user', content: 'Make a page' },
-      { role: 'assistant', content: 'Writing it.', tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'write_file', arguments: '{"path":"a.html"}' } }] },
+      {
+        role: 'assistant',
+        content: 'Writing it.',
+        tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'write_file', arguments: '{"path":"a.html"}' } }],
+      },
       { role: 'tool', tool_call_id: 'toolu_1', content: 'written' },
       { role: 'user', content: 'Now style it' },
     ]);
-    expect(sent.tools).toEqual([{ type: 'function', function: { name: 'write_file', description: 'Write a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } } }]);
+    expect(sent.tools).toEqual([
+      {
+        type: 'function',
+        function: { name: 'write_file', description: 'Write a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } },
+      },
+    ]);
     expect(sent.temperature).toBe(0);
 
     expect(message.stop_reason).toBe('tool_use');
-    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'Styling.' }), { type: 'tool_use', id: 'call_9', name: 'write_file', input: { path: 'style.css' } }]);
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: 'text', text: 'Styling.' }),
+      { type: 'tool_use', id: 'call_9', name: 'write_file', input: { path: 'style.css' } },
+    ]);
     expect(message.usage).toMatchObject({ input_tokens: 100, cache_read_input_tokens: 20, output_tokens: 30 });
   });
 
   it('streams chat chunks as the Anthropic event sequence, with usage from the last chunk', async () => {
-    fake.script({ content: 'Hello there', toolCalls: [{ id: 'call_2', name: 'write_file', arguments: { path: 'b.html' } }], usage: { prompt_tokens: 50, completion_tokens: 12 } });
+    fake.script({
+      content: 'Hello there',
+      toolCalls: [{ id: 'call_2', name: 'write_file', arguments: { path: 'b.html' } }],
+      usage: { prompt_tokens: 50, completion_tokens: 12 },
+    });
     const events: ChatStreamEvent[] = [];
     const message = await accumulateStream(await provider.stream('kimi-k2', params, options), (e) => events.push(e));
     expect(fake.requests[0].body.stream_options).toEqual({ include_usage: true });
     expect(events[0].type).toBe('message_start');
     expect(events.at(-1)?.type).toBe('message_stop');
     expect(events.map((e) => e.type)).toContain('content_block_delta');
-    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'Hello there' }), { type: 'tool_use', id: 'call_2', name: 'write_file', input: { path: 'b.html' } }]);
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: 'text', text: 'Hello there' }),
+      { type: 'tool_use', id: 'call_2', name: 'write_file', input: { path: 'b.html' } },
+    ]);
     expect(message.stop_reason).toBe('tool_use');
     expect(message.usage).toMatchObject({ input_tokens: 50, output_tokens: 12 });
   });

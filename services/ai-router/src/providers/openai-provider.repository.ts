@@ -1,6 +1,15 @@
 import OpenAI from 'openai';
 import type { ProviderConfig } from '../models/ai-models.config';
-import { classifyHttpFailure, countingFetch, ProviderFailure, type CallOptions, type ChatMessage, type ChatParams, type ChatProvider, type ChatStreamEvent } from './chat-provider';
+import {
+  classifyHttpFailure,
+  countingFetch,
+  ProviderFailure,
+  type CallOptions,
+  type ChatMessage,
+  type ChatParams,
+  type ChatProvider,
+  type ChatStreamEvent,
+} from './chat-provider';
 import { fromOpenAiCompletion, toAnthropicEvents, toOpenAiRequest } from './openai-translation';
 
 // The only code that talks to OpenAI-compatible endpoints (OpenAI, OpenRouter, Ollama, vLLM).
@@ -16,7 +25,10 @@ export class OpenAiProviderRepository implements ChatProvider {
   async create(model: string, params: ChatParams, options: CallOptions): Promise<ChatMessage> {
     const client = this.requireClient();
     try {
-      const completion = await client.chat.completions.create(toOpenAiRequest(model, params), { maxRetries: options.maxAttempts - 1, timeout: options.timeoutMs });
+      const completion = await client.chat.completions.create(toOpenAiRequest(model, params), {
+        maxRetries: options.maxAttempts - 1,
+        timeout: options.timeoutMs,
+      });
       return fromOpenAiCompletion(completion);
     } catch (err) {
       throw openAiFailure(err);

@@ -24,7 +24,10 @@ export function toOpenAiRequest(model: string, params: ChatParams): OpenAI.Chat.
       continue;
     }
     if (message.role === 'assistant') {
-      const text = message.content.filter((b): b is Anthropic.TextBlockParam => b.type === 'text').map((b) => b.text).join('\n');
+      const text = message.content
+        .filter((b): b is Anthropic.TextBlockParam => b.type === 'text')
+        .map((b) => b.text)
+        .join('\n');
       const toolCalls = message.content
         .filter((b): b is Anthropic.ToolUseBlockParam => b.type === 'tool_use')
         .map((b) => ({ id: b.id, type: 'function' as const, function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } }));
@@ -38,12 +41,18 @@ export function toOpenAiRequest(model: string, params: ChatParams): OpenAI.Chat.
         messages.push({ role: 'tool', tool_call_id: block.tool_use_id, content: block.is_error ? `Error: ${content}` : content });
       }
     }
-    const text = message.content.filter((b): b is Anthropic.TextBlockParam => b.type === 'text').map((b) => b.text).join('\n');
+    const text = message.content
+      .filter((b): b is Anthropic.TextBlockParam => b.type === 'text')
+      .map((b) => b.text)
+      .join('\n');
     if (text) messages.push({ role: 'user', content: text });
   }
   const tools = (params.tools ?? [])
     .filter((t): t is Anthropic.Tool => 'input_schema' in t)
-    .map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description ?? '', parameters: t.input_schema as Record<string, unknown> } }));
+    .map((t) => ({
+      type: 'function' as const,
+      function: { name: t.name, description: t.description ?? '', parameters: t.input_schema as Record<string, unknown> },
+    }));
   return {
     model,
     messages,
@@ -53,7 +62,13 @@ export function toOpenAiRequest(model: string, params: ChatParams): OpenAI.Chat.
   };
 }
 
-const STOP_REASONS: Record<string, Anthropic.StopReason> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', function_call: 'tool_use', content_filter: 'refusal' };
+const STOP_REASONS: Record<string, Anthropic.StopReason> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'refusal',
+};
 
 function parseArguments(json: string): Record<string, unknown> {
   try {
@@ -107,7 +122,10 @@ export async function* toAnthropicEvents(chunks: AsyncIterable<OpenAI.Chat.Compl
   let stopReason: Anthropic.StopReason = 'end_turn';
   let usage = usageOf(undefined);
   const startMessage = (id: string, actualModel: string): ChatStreamEvent =>
-    ({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model: actualModel, content: [], stop_reason: null, stop_sequence: null, usage } }) as unknown as ChatStreamEvent;
+    ({
+      type: 'message_start',
+      message: { id, type: 'message', role: 'assistant', model: actualModel, content: [], stop_reason: null, stop_sequence: null, usage },
+    }) as unknown as ChatStreamEvent;
   for await (const chunk of chunks) {
     if (!started) {
       started = true;
@@ -131,7 +149,11 @@ export async function* toAnthropicEvents(chunks: AsyncIterable<OpenAI.Chat.Compl
         if (open) yield { type: 'content_block_stop', index };
         index += 1;
         open = { kind: 'tool', openAiIndex: call.index };
-        yield { type: 'content_block_start', index, content_block: { type: 'tool_use', id: call.id ?? `toolu_${randomBytes(12).toString('hex')}`, name: call.function?.name ?? '', input: {} } } as ChatStreamEvent;
+        yield {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'tool_use', id: call.id ?? `toolu_${randomBytes(12).toString('hex')}`, name: call.function?.name ?? '', input: {} },
+        } as ChatStreamEvent;
       }
       if (call.function?.arguments) yield { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: call.function.arguments } };
     }

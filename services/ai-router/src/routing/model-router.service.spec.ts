@@ -11,7 +11,11 @@ import { ModelRouterService } from './model-router.service';
 
 describe('ModelRouterService', () => {
   const env = aiRouterEnvSchema.parse({ ANTHROPIC_API_KEY: 'k', OPENROUTER_API_KEY: 'o' });
-  const config = parseAiModelsConfig('primary_model: anthropic/claude-sonnet-4-5\nfallback_model: openrouter/kimi-k2\nmodels: { fast: "anthropic/claude-haiku-4-5" }\nfallback_order: [fallback, fast]\ncircuit_breaker: { failure_threshold: 1, open_seconds: 600 }\n', env, 'spec.yml');
+  const config = parseAiModelsConfig(
+    'primary_model: anthropic/claude-sonnet-4-5\nfallback_model: openrouter/kimi-k2\nmodels: { fast: "anthropic/claude-haiku-4-5" }\nfallback_order: [fallback, fast]\ncircuit_breaker: { failure_threshold: 1, open_seconds: 600 }\n',
+    env,
+    'spec.yml',
+  );
   const metrics = new AiMetrics(createServiceMetrics('router-spec'));
   let active: string;
   let router: ModelRouterService;

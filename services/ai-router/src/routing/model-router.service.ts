@@ -54,7 +54,10 @@ export class ModelRouterService {
   }
 
   /** Runs `call` against each model of the chain until one answers. */
-  async route<T>(requested: string, call: (provider: ChatProvider, alias: AliasConfig, maxAttempts: number, timeoutMs: number) => Promise<T>): Promise<RoutedResult<T>> {
+  async route<T>(
+    requested: string,
+    call: (provider: ChatProvider, alias: AliasConfig, maxAttempts: number, timeoutMs: number) => Promise<T>,
+  ): Promise<RoutedResult<T>> {
     const config = this.models.current();
     const chain = this.chainFor(requested);
     let attemptsLeft = config.attempts.total;
@@ -91,9 +94,16 @@ export class ModelRouterService {
     }
     const summary = failures.map((f) => `${f.model}: ${f.kind}`).join('; ') || 'no attempt budget left';
     if (failures.length > 0 && failures.every((f) => f.kind === 'context_window')) {
-      throw new AppError(ErrorCode.AI_CONTEXT_WINDOW_EXCEEDED, 'The conversation does not fit the context window of any configured model; shorten it or start a new one', { failures: summary });
+      throw new AppError(
+        ErrorCode.AI_CONTEXT_WINDOW_EXCEEDED,
+        'The conversation does not fit the context window of any configured model; shorten it or start a new one',
+        { failures: summary },
+      );
     }
-    throw new AppError(ErrorCode.AI_ALL_MODELS_UNAVAILABLE, `No model could answer (${summary}); try again shortly`, { failures: summary, attempts: String(attempts) });
+    throw new AppError(ErrorCode.AI_ALL_MODELS_UNAVAILABLE, `No model could answer (${summary}); try again shortly`, {
+      failures: summary,
+      attempts: String(attempts),
+    });
   }
 
   breakerSnapshots(): BreakerSnapshot[] {

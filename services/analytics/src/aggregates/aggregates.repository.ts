@@ -34,7 +34,14 @@ export async function addContributions(m: EntityManager, rows: Contribution[]): 
       `INSERT INTO ${AGGREGATES} (day, team_id, app_id, metric, dim, value)
        SELECT * FROM unnest($1::date[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::float8[])
        ON CONFLICT (day, team_id, metric, app_id, dim) DO UPDATE SET value = ${AGGREGATES}.value + EXCLUDED.value`,
-      [chunk.map((c) => c.day), chunk.map((c) => c.teamId), chunk.map((c) => c.appId), chunk.map((c) => c.metric), chunk.map((c) => c.dim), chunk.map((c) => c.value)],
+      [
+        chunk.map((c) => c.day),
+        chunk.map((c) => c.teamId),
+        chunk.map((c) => c.appId),
+        chunk.map((c) => c.metric),
+        chunk.map((c) => c.dim),
+        chunk.map((c) => c.value),
+      ],
     );
   }
 }
@@ -55,14 +62,16 @@ export class AggregatesRepository {
       let events = 0;
       let after: { at: Date; id: string } | null = null;
       for (;;) {
-        const batch: Array<{ event_id: string; type: string; occurred_at: Date; team_id: string; app_id: string | null; attributes: Record<string, unknown> }> = await m.query(
-          `SELECT event_id, type, occurred_at, team_id, app_id, attributes FROM ${EVENTS}
+        const batch: Array<{ event_id: string; type: string; occurred_at: Date; team_id: string; app_id: string | null; attributes: Record<string, unknown> }> =
+          await m.query(
+            `SELECT event_id, type, occurred_at, team_id, app_id, attributes FROM ${EVENTS}
             WHERE occurred_at >= $1 AND occurred_at < $2 AND team_id IS NOT NULL AND ($3::uuid IS NULL OR team_id = $3)
               AND ($4::timestamptz IS NULL OR (occurred_at, event_id) > ($4, $5::uuid))
             ORDER BY occurred_at, event_id LIMIT $6`,
-          [from, until, teamId, after?.at ?? null, after?.id ?? null, REBUILD_BATCH],
-        );
-        for (const e of batch) all.push(...contributionsOf({ type: e.type, occurredAt: e.occurred_at, teamId: e.team_id, appId: e.app_id, attributes: e.attributes }));
+            [from, until, teamId, after?.at ?? null, after?.id ?? null, REBUILD_BATCH],
+          );
+        for (const e of batch)
+          all.push(...contributionsOf({ type: e.type, occurredAt: e.occurred_at, teamId: e.team_id, appId: e.app_id, attributes: e.attributes }));
         events += batch.length;
         if (batch.length < REBUILD_BATCH) break;
         const last = batch[batch.length - 1];

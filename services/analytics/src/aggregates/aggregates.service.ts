@@ -30,7 +30,7 @@ export class AggregatesService {
   }
 
   async probe(req: RpcRequest<typeof Rpc.analyticsProbeGet>): Promise<RpcReply<typeof Rpc.analyticsProbeGet>> {
-    if (!isEntityId(req.eventId)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'event_id must be the probe\'s uuid');
+    if (!isEntityId(req.eventId)) throw new AppError(ErrorCode.VALIDATION_FAILED, "event_id must be the probe's uuid");
     if (!isEntityId(req.teamId)) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'team_id is not a team id');
     const [probe, backlog] = await Promise.all([this.aggregates.probe(req.eventId, req.teamId), this.consumer.backlog()]);
     return { stored: probe.stored, aggregated: probe.aggregated >= 1, pending: BigInt(backlog.pending), ackPending: BigInt(backlog.ackPending) };

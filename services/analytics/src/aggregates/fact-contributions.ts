@@ -111,7 +111,11 @@ export function mergeContributions(items: Iterable<Contribution>): Contribution[
 
 // RUN_STATUS_FAILED (proto3 JSON of the enum) -> failed.
 export function runStatus(value: unknown): string {
-  return str(value).replace(/^RUN_STATUS_/, '').toLowerCase() || 'unknown';
+  return (
+    str(value)
+      .replace(/^RUN_STATUS_/, '')
+      .toLowerCase() || 'unknown'
+  );
 }
 
 function str(v: unknown): string {

@@ -45,7 +45,13 @@ describe('daily aggregates from facts', () => {
       [Metric.toolMs, 'write_file', 40],
     ]);
     expect(contributionsOf(audit('2026-03-01', 'POST /api/apps', 'key-b', 'VALIDATION_FAILED')).map((c) => c.metric)).toEqual([Metric.userActions]);
-    const run: StoredFact = { type: Events.runFinished.subject, occurredAt: at('2026-03-01'), teamId: TEAM, appId: APP, attributes: { status: 'RUN_STATUS_FAILED' } };
+    const run: StoredFact = {
+      type: Events.runFinished.subject,
+      occurredAt: at('2026-03-01'),
+      teamId: TEAM,
+      appId: APP,
+      attributes: { status: 'RUN_STATUS_FAILED' },
+    };
     expect(contributionsOf(run)).toEqual([{ day: '2026-03-01', teamId: TEAM, appId: APP, metric: Metric.runs, dim: 'failed', value: 1 }]);
   });
 
@@ -61,7 +67,16 @@ describe('daily aggregates from facts', () => {
       audit('2026-03-03', 'POST /api/apps', 'key-c'),
     ];
     const r = businessFigures(['2026-03-01', '2026-03-02', '2026-03-03'], rowsOf(facts), [], NO_COST_MODEL);
-    expect(r.totals).toMatchObject({ appsCreated: 2, activeUsers: 3, aiRequests: 3, aiTokens: 240, aiCostUsd: 2, aiCacheHits: 1, toolCalls: 3, toolFailures: 1 });
+    expect(r.totals).toMatchObject({
+      appsCreated: 2,
+      activeUsers: 3,
+      aiRequests: 3,
+      aiTokens: 240,
+      aiCostUsd: 2,
+      aiCacheHits: 1,
+      toolCalls: 3,
+      toolFailures: 1,
+    });
     expect(r.totals.cacheHitRate).toBeCloseTo(1 / 3);
     expect(r.totals.cacheSavingsUsd).toBeCloseTo(1); // (0.5 + 1.5) / 2 uncached calls
     expect(r.days.map((d) => [d.day, d.figures.activeUsers, d.figures.appsCreated])).toEqual([

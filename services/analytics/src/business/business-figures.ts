@@ -26,7 +26,16 @@ export interface BusinessFiguresResult {
   days: Array<{ day: string; figures: Figures }>;
   weeks: Array<{ week: string; appsCreated: number; activeUsers: number }>;
   aiRequestsByUser: Array<{ key: string; count: number }>;
-  apps: Array<{ appId: string; teamId: string; aiRequests: number; aiTokens: number; aiCostUsd: number; toolCalls: number; infraCostUsd: number; totalCostUsd: number }>;
+  apps: Array<{
+    appId: string;
+    teamId: string;
+    aiRequests: number;
+    aiTokens: number;
+    aiCostUsd: number;
+    toolCalls: number;
+    infraCostUsd: number;
+    totalCostUsd: number;
+  }>;
   tools: Array<{ tool: string; calls: number; failures: number; avgMs: number }>;
   models: Array<{ model: string; requests: number; tokens: number; costUsd: number; cacheHits: number; cacheSavingsUsd: number }>;
   teams: Array<{ teamId: string; aiCostUsd: number; infraCostUsd: number; aiRequests: number }>;
@@ -64,7 +73,12 @@ function unitsOf(metric: string, value: number, model: CostModel): number {
   return 0;
 }
 
-export function businessFigures(days: string[], rows: AggregateRow[], platform: Array<{ day: string; metric: string; value: number }>, model: CostModel): BusinessFiguresResult {
+export function businessFigures(
+  days: string[],
+  rows: AggregateRow[],
+  platform: Array<{ day: string; metric: string; value: number }>,
+  model: CostModel,
+): BusinessFiguresResult {
   const platformUnits = new Map<string, number>();
   for (const p of platform) bump(platformUnits, p.day, unitsOf(p.metric, p.value, model));
 
@@ -129,7 +143,10 @@ export function businessFigures(days: string[], rows: AggregateRow[], platform: 
         break;
       case Metric.userActions: {
         const key = `${r.teamId}|${r.dim}`;
-        for (const [map, at] of [[usersByDay, r.day], [usersByWeek, weekOf(r.day)]] as const) {
+        for (const [map, at] of [
+          [usersByDay, r.day],
+          [usersByWeek, weekOf(r.day)],
+        ] as const) {
           if (!map.has(at)) map.set(at, new Set());
           map.get(at)?.add(key);
         }
@@ -201,7 +218,16 @@ export function businessFigures(days: string[], rows: AggregateRow[], platform: 
       .map(([tool, t]) => ({ tool, calls: t.calls, failures: t.failures, avgMs: t.ms / t.calls })),
     models: [...modelTotals]
       .sort((a, b) => b[1].cost - a[1].cost || b[1].requests - a[1].requests || a[0].localeCompare(b[0]))
-      .map(([name, m]) => ({ model: name, requests: m.requests, tokens: m.tokens, costUsd: m.cost, cacheHits: m.hits, cacheSavingsUsd: m.hits * meanCost(name) })),
-    teams: [...teams].sort((a, b) => b[1].aiCostUsd + b[1].infraCostUsd - (a[1].aiCostUsd + a[1].infraCostUsd) || a[0].localeCompare(b[0])).map(([teamId, t]) => ({ teamId, ...t })),
+      .map(([name, m]) => ({
+        model: name,
+        requests: m.requests,
+        tokens: m.tokens,
+        costUsd: m.cost,
+        cacheHits: m.hits,
+        cacheSavingsUsd: m.hits * meanCost(name),
+      })),
+    teams: [...teams]
+      .sort((a, b) => b[1].aiCostUsd + b[1].infraCostUsd - (a[1].aiCostUsd + a[1].infraCostUsd) || a[0].localeCompare(b[0]))
+      .map(([teamId, t]) => ({ teamId, ...t })),
   };
 }

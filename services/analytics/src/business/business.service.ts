@@ -27,7 +27,10 @@ export class BusinessService {
   async read(req: RpcRequest<typeof Rpc.analyticsBusinessRead>): Promise<RpcReply<typeof Rpc.analyticsBusinessRead>> {
     const teamId = teamScope(req.teamId);
     const days = dayRange(req.from, req.to, MAX_REPORT_DAYS);
-    const [rows, platform] = await Promise.all([this.aggregates.rows(teamId, req.from, req.to), this.aggregates.platformActivity(req.from, req.to, WEIGHTED_METRICS)]);
+    const [rows, platform] = await Promise.all([
+      this.aggregates.rows(teamId, req.from, req.to),
+      this.aggregates.platformActivity(req.from, req.to, WEIGHTED_METRICS),
+    ]);
     const r = businessFigures(days, rows, platform, this.costModel);
     return {
       from: req.from,

@@ -36,7 +36,9 @@ function eventIdOf(raw: JsMsg): string {
   const msgId = raw.headers?.get('Nats-Msg-Id') ?? '';
   if (isEntityId(msgId)) return msgId;
   // Non-uuid msg-ids (e.g. run-finished-<runId>) map to a stable uuid-shaped hash.
-  const hex = createHash('sha256').update(msgId || `${raw.info.stream}:${raw.seq}`).digest('hex');
+  const hex = createHash('sha256')
+    .update(msgId || `${raw.info.stream}:${raw.seq}`)
+    .digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 

@@ -28,7 +28,13 @@ export class EventsService {
     const limit = req.limit || 1000;
     const { rows, scanned } = await this.events.withSecretMarkers(limit);
     const secrets = rows.flatMap((r) =>
-      findSecrets(r.text).map((m) => ({ eventId: r.event_id, type: r.type, occurredAt: new Date(r.occurred_at).toISOString(), kind: m.kind, fingerprint: m.fingerprint })),
+      findSecrets(r.text).map((m) => ({
+        eventId: r.event_id,
+        type: r.type,
+        occurredAt: new Date(r.occurred_at).toISOString(),
+        kind: m.kind,
+        fingerprint: m.fingerprint,
+      })),
     );
     return { secrets, eventsScanned: BigInt(scanned), truncated: rows.length === limit };
   }

@@ -32,9 +32,17 @@ export class PerformanceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async latencies(teamId: string | null, from: Date, until: Date): Promise<LatencyRow[]> {
-    const rows: Array<{ kind: LatencyRow['kind']; name: string | null; n: string; errors: string; p50: number | null; p95: number | null; p99: number | null; avg: number | null }> =
-      await this.dataSource.query(
-        `WITH facts AS (
+    const rows: Array<{
+      kind: LatencyRow['kind'];
+      name: string | null;
+      n: string;
+      errors: string;
+      p50: number | null;
+      p95: number | null;
+      p99: number | null;
+      avg: number | null;
+    }> = await this.dataSource.query(
+      `WITH facts AS (
            SELECT CASE type WHEN $4 THEN 'ai_model' WHEN $5 THEN 'tool' ELSE 'route' END AS kind,
                   CASE type WHEN $4 THEN coalesce(nullif(attributes->>'modelAlias', ''), attributes->>'requestedAlias')
                             WHEN $5 THEN attributes->>'tool' ELSE attributes->>'action' END AS name,
@@ -50,8 +58,8 @@ export class PerformanceRepository {
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
                 avg(ms) AS avg
            FROM facts GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2 LIMIT 1000`,
-        [teamId, from, until, Events.aiUsageRecorded.subject, Events.toolExecuted.subject, Events.auditRecorded.subject],
-      );
+      [teamId, from, until, Events.aiUsageRecorded.subject, Events.toolExecuted.subject, Events.auditRecorded.subject],
+    );
     return rows.map((r) => ({
       kind: r.kind,
       name: r.name ?? '',
@@ -77,6 +85,13 @@ export class PerformanceRepository {
         GROUP BY 1 ORDER BY 1`,
       [teamId, from, until, Events.runFinished.subject, Events.aiUsageRecorded.subject, Events.toolExecuted.subject, Events.auditRecorded.subject],
     );
-    return rows.map((r) => ({ day: r.day, runs: Number(r.runs), runsFailed: Number(r.runs_failed), aiRequests: Number(r.ai), toolCalls: Number(r.tools), apiWrites: Number(r.writes) }));
+    return rows.map((r) => ({
+      day: r.day,
+      runs: Number(r.runs),
+      runsFailed: Number(r.runs_failed),
+      aiRequests: Number(r.ai),
+      toolCalls: Number(r.tools),
+      apiWrites: Number(r.writes),
+    }));
   }
 }

@@ -22,7 +22,14 @@ export class PerformanceService {
       latencies: latencies.map((l) => ({ ...l, count: BigInt(l.count), errors: BigInt(l.errors) })),
       days: days.map((day) => {
         const t = byDay.get(day);
-        return { day, runs: BigInt(t?.runs ?? 0), runsFailed: BigInt(t?.runsFailed ?? 0), aiRequests: BigInt(t?.aiRequests ?? 0), toolCalls: BigInt(t?.toolCalls ?? 0), apiWrites: BigInt(t?.apiWrites ?? 0) };
+        return {
+          day,
+          runs: BigInt(t?.runs ?? 0),
+          runsFailed: BigInt(t?.runsFailed ?? 0),
+          aiRequests: BigInt(t?.aiRequests ?? 0),
+          toolCalls: BigInt(t?.toolCalls ?? 0),
+          apiWrites: BigInt(t?.apiWrites ?? 0),
+        };
       }),
     };
   }

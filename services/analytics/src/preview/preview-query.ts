@@ -23,7 +23,8 @@ export function scopeOf(req: { teamId: string; appId: string }): { teamId: strin
 export function sinceOf(since: string): Date | null {
   if (!since) return null;
   const at = RFC3339.test(since) ? new Date(since) : null;
-  if (!at || Number.isNaN(at.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, `since must be an RFC 3339 timestamp (e.g. 2026-01-31T12:00:00Z), got "${since.slice(0, 40)}"`);
+  if (!at || Number.isNaN(at.getTime()))
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `since must be an RFC 3339 timestamp (e.g. 2026-01-31T12:00:00Z), got "${since.slice(0, 40)}"`);
   return at;
 }
 

@@ -59,7 +59,13 @@ export class PreviewRepository {
     );
     return {
       total: rows.length ? Number(rows[0].total) : 0,
-      rows: rows.map((r) => ({ level: str(r.level), message: str(r.message), source: str(r.source), pageUrl: str(r.page_url), occurredAt: r.occurred_at as Date })),
+      rows: rows.map((r) => ({
+        level: str(r.level),
+        message: str(r.message),
+        source: str(r.source),
+        pageUrl: str(r.page_url),
+        occurredAt: r.occurred_at as Date,
+      })),
     };
   }
 

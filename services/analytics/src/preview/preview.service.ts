@@ -15,14 +15,25 @@ export class PreviewService {
     const scope = scopeOf(req);
     const query = { levels: levelsFrom(req.minLevel), since: sinceOf(req.since), limit: limitOf(req.limit) };
     const { rows, total } = await this.preview.consoleLogs(scope, query);
-    return { entries: rows.map((r) => ({ level: r.level, message: r.message, source: r.source, pageUrl: r.pageUrl, occurredAt: r.occurredAt.toISOString() })), total: BigInt(total) };
+    return {
+      entries: rows.map((r) => ({ level: r.level, message: r.message, source: r.source, pageUrl: r.pageUrl, occurredAt: r.occurredAt.toISOString() })),
+      total: BigInt(total),
+    };
   }
 
   async networkRequests(req: RpcRequest<typeof Rpc.analyticsNetworkRead>): Promise<RpcReply<typeof Rpc.analyticsNetworkRead>> {
     const scope = scopeOf(req);
     const { rows, total } = await this.preview.networkRequests(scope, { failedOnly: req.failedOnly, since: sinceOf(req.since), limit: limitOf(req.limit) });
     return {
-      entries: rows.map((r) => ({ method: r.method, url: r.url, status: r.status, durationMs: r.durationMs, error: r.error, pageUrl: r.pageUrl, occurredAt: r.occurredAt.toISOString() })),
+      entries: rows.map((r) => ({
+        method: r.method,
+        url: r.url,
+        status: r.status,
+        durationMs: r.durationMs,
+        error: r.error,
+        pageUrl: r.pageUrl,
+        occurredAt: r.occurredAt.toISOString(),
+      })),
       total: BigInt(total),
     };
   }

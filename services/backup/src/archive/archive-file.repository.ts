@@ -48,7 +48,10 @@ export class ArchiveFileRepository {
 
   // Everything a running backup has written so far: its staging folder and its partial archive.
   async bytesWritten(staging: string | undefined, fileName: string): Promise<number> {
-    const partial = await stat(`${this.pathOf(fileName)}${PARTIAL_SUFFIX}`).then((s) => s.size, () => 0);
+    const partial = await stat(`${this.pathOf(fileName)}${PARTIAL_SUFFIX}`).then(
+      (s) => s.size,
+      () => 0,
+    );
     return partial + (staging ? await this.treeSize(staging) : 0);
   }
 
@@ -57,7 +60,11 @@ export class ArchiveFileRepository {
     for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) total += await this.treeSize(path);
-      else total += await stat(path).then((s) => s.size, () => 0);
+      else
+        total += await stat(path).then(
+          (s) => s.size,
+          () => 0,
+        );
     }
     return total;
   }
@@ -117,10 +124,15 @@ tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T0 | if [ "$n" -gt 0 ]; then age "
     const encrypted = file.endsWith('.age');
     if (encrypted && !identityFile) throw new Error('the archive is encrypted and no BACKUP_AGE_IDENTITY_FILE is configured');
     const decrypt = encrypted ? 'age -d -i "$2"' : 'cat';
-    await runPipeline(encrypted ? 'age -d | zstd -d | tar -x' : 'zstd -d | tar -x', `${decrypt} | zstd -q -d | tar -C "$1" -xf - --no-same-owner`, [dir, identityFile ?? ''], {
-      inputFile: file,
-      onInput: onBytes,
-    });
+    await runPipeline(
+      encrypted ? 'age -d | zstd -d | tar -x' : 'zstd -d | tar -x',
+      `${decrypt} | zstd -q -d | tar -C "$1" -xf - --no-same-owner`,
+      [dir, identityFile ?? ''],
+      {
+        inputFile: file,
+        onInput: onBytes,
+      },
+    );
     return dir;
   }
 
@@ -174,7 +186,10 @@ tar -C "$staging" -cf - -- "$@" | zstd -q -3 -T0 | if [ "$n" -gt 0 ]; then age "
       ['redis', 'redis-server', ['--version']],
     ];
     for (const [name, cmd, args] of probes) {
-      versions[name] = await runTool(cmd, args).then((r) => (r.stdout || r.stderr).split('\n')[0].trim(), () => 'unavailable');
+      versions[name] = await runTool(cmd, args).then(
+        (r) => (r.stdout || r.stderr).split('\n')[0].trim(),
+        () => 'unavailable',
+      );
     }
     return versions;
   }

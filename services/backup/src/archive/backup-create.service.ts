@@ -14,7 +14,16 @@ import { RepositoryBundleRepository } from '../repositories/repository-bundle.re
 import { WalArchiveRepository } from '../wal/wal-archive.repository';
 import { ArchiveFileRepository, sha256File } from './archive-file.repository';
 import { archiveName } from './archive-name';
-import { BACKUP_TYPES, MANIFEST_FORMAT, includes, type BackupManifest, type BackupType, type BaseBackupInfo, type ManifestArtifact, type RepositoryInfo } from './backup-manifest';
+import {
+  BACKUP_TYPES,
+  MANIFEST_FORMAT,
+  includes,
+  type BackupManifest,
+  type BackupType,
+  type BaseBackupInfo,
+  type ManifestArtifact,
+  type RepositoryInfo,
+} from './backup-manifest';
 
 export interface CreatedBackup {
   id: string;
@@ -102,7 +111,10 @@ export class BackupCreateService {
       await this.catalog.start({ id, kind: type, encrypted: recipients.length > 0, trigger: req.trigger ?? 'manual', createdAt });
     } catch (err) {
       this.metrics.failures.inc({ kind: type });
-      throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, `the database (which holds the backup catalog) is unreachable, so no backup was started: ${(err as Error).message}`);
+      throw new AppError(
+        ErrorCode.DEPENDENCY_UNAVAILABLE,
+        `the database (which holds the backup catalog) is unreachable, so no backup was started: ${(err as Error).message}`,
+      );
     }
     return { id, done: this.write(id, type, createdAt, recipients) };
   }
@@ -112,7 +124,11 @@ export class BackupCreateService {
     const fileName = archiveName(id, createdAt, type, recipients.length > 0);
     let staging: string | undefined;
     const beat = setInterval(
-      () => void this.files.bytesWritten(staging, fileName).then((bytes) => this.catalog.heartbeat(id, bytes)).catch(() => undefined),
+      () =>
+        void this.files
+          .bytesWritten(staging, fileName)
+          .then((bytes) => this.catalog.heartbeat(id, bytes))
+          .catch(() => undefined),
       this.env.BACKUP_HEARTBEAT_MS,
     );
     try {
@@ -188,7 +204,11 @@ export class BackupCreateService {
     }
     if (includes(type, 'redis')) {
       await mkdir(join(staging, 'redis'));
-      parts.push(timed('redis', () => this.redis.save(join(staging, 'redis', 'durable.rdb'))).then((keys) => void (manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS })));
+      parts.push(
+        timed('redis', () => this.redis.save(join(staging, 'redis', 'durable.rdb'))).then(
+          (keys) => void (manifest.redis = { keys, namespaces: DURABLE_REDIS_PATTERNS }),
+        ),
+      );
     }
     if (type === 'base') {
       await mkdir(join(staging, 'base'));
@@ -203,7 +223,13 @@ export class BackupCreateService {
     if (failed) throw failed.reason;
     const hashing = Date.now();
     for (const top of ['database', 'repos', 'redis', 'config', 'secrets', 'base']) {
-      if (!(await stat(join(staging, top)).then(() => true, () => false))) continue;
+      if (
+        !(await stat(join(staging, top)).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       for (const path of await filesUnder(staging, top)) {
         const file = join(staging, path);
         const known = hashed.get(path);

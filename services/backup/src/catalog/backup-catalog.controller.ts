@@ -65,7 +65,8 @@ export class BackupCatalogController {
 
   @RpcHandler(Rpc.backupArchiveRestore)
   async restore(@Payload() req: RpcRequest<typeof Rpc.backupArchiveRestore>): Promise<RpcReply<typeof Rpc.backupArchiveRestore>> {
-    if (req.target !== 'scratch' && req.target !== 'live') throw new AppError(ErrorCode.VALIDATION_FAILED, `--target must be scratch or live (got "${req.target}")`);
+    if (req.target !== 'scratch' && req.target !== 'live')
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `--target must be scratch or live (got "${req.target}")`);
     const progress = this.progress.open(req.progressSubject);
     const ref = { id: optionalId(req.id), file: req.file || undefined };
     const r = await this.restorer.restore({ ...ref, target: req.target, force: req.force, appId: req.appId || undefined, to: req.to || undefined, progress });
@@ -87,6 +88,10 @@ export class BackupCatalogController {
   @RpcHandler(Rpc.backupArchivePrune)
   async prune(@Payload() req: RpcRequest<typeof Rpc.backupArchivePrune>): Promise<RpcReply<typeof Rpc.backupArchivePrune>> {
     const r = await this.pruner.prune(req.dryRun);
-    return { dryRun: r.dryRun, walSegments: r.walSegments, expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })) };
+    return {
+      dryRun: r.dryRun,
+      walSegments: r.walSegments,
+      expired: r.expired.map((e) => ({ id: e.id, kind: e.kind, createdAt: e.createdAt, fileName: e.fileName })),
+    };
   }
 }

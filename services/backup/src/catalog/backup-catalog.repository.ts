@@ -46,7 +46,10 @@ export class BackupCatalogRepository {
     await this.rows.update({ id, status: 'running' }, { heartbeatAt: new Date(), progressBytes: String(progressBytes) });
   }
 
-  async complete(id: string, done: { path: string; fileName: string; copyPath: string; sizeBytes: number; sha256: string; manifest: BackupManifest }): Promise<void> {
+  async complete(
+    id: string,
+    done: { path: string; fileName: string; copyPath: string; sizeBytes: number; sha256: string; manifest: BackupManifest },
+  ): Promise<void> {
     await this.rows.update({ id }, { ...done, sizeBytes: String(done.sizeBytes), status: 'completed', finishedAt: new Date(), heartbeatAt: null });
   }
 
@@ -82,7 +85,10 @@ export class BackupCatalogRepository {
 
   // True for exactly one caller per (job, due time), whichever replica asks first.
   async claimSchedule(job: string, dueAt: Date, replica: string): Promise<boolean> {
-    const res = await this.dataSource.query(`INSERT INTO "backup"."schedule_runs" (job, due_at, replica) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING job`, [job, dueAt, replica]);
+    const res = await this.dataSource.query(
+      `INSERT INTO "backup"."schedule_runs" (job, due_at, replica) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING job`,
+      [job, dueAt, replica],
+    );
     return (res as unknown[]).length === 1;
   }
 

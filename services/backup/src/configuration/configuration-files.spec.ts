@@ -12,7 +12,9 @@ describe('configuration secrets', () => {
 
   it('splits an env file: secrets become placeholders, everything else stays', () => {
     const { plain, secrets } = splitEnvFile('# comment\nLOG_LEVEL=info\nexport GITHUB_TOKEN="ghp_abc"\nDATABASE_URL=postgres://u:p@h/db\n\nTOOLS_ENABLED=a,b');
-    expect(plain).toBe('# comment\nLOG_LEVEL=info\nGITHUB_TOKEN=<secret: in secrets/ of an encrypted archive>\nDATABASE_URL=<secret: in secrets/ of an encrypted archive>\n\nTOOLS_ENABLED=a,b');
+    expect(plain).toBe(
+      '# comment\nLOG_LEVEL=info\nGITHUB_TOKEN=<secret: in secrets/ of an encrypted archive>\nDATABASE_URL=<secret: in secrets/ of an encrypted archive>\n\nTOOLS_ENABLED=a,b',
+    );
     expect(secrets).toBe('export GITHUB_TOKEN="ghp_abc"\nDATABASE_URL=postgres://u:p@h/db');
     expect(plain).not.toContain('ghp_abc');
   });

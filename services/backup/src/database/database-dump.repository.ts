@@ -67,7 +67,16 @@ export class DatabaseDumpRepository {
         if (schemas.length === 0) throw new Error('the database has no service schema yet: run the migrations first');
         // zlib level 1 inside the dump: at 1 GB, writing, hashing and re-reading an uncompressed
         // dump cost more than pg_dump's fastest compression (docs/benchmarks.md#backup).
-        const args = ['--format=custom', '--compress=1', '--no-owner', '--no-privileges', `--snapshot=${row.snapshot}`, ...schemas.flatMap((s) => ['--schema', s]), '--dbname', url];
+        const args = [
+          '--format=custom',
+          '--compress=1',
+          '--no-owner',
+          '--no-privileges',
+          `--snapshot=${row.snapshot}`,
+          ...schemas.flatMap((s) => ['--schema', s]),
+          '--dbname',
+          url,
+        ];
         // The dump and the digests read the same snapshot at the same time, on their own connections;
         // the dump is hashed as it is written, so the manifest's checksum costs no second read.
         const dumped = runTool('pg_dump', args, { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) }, outputFile: file });
@@ -80,7 +89,16 @@ export class DatabaseDumpRepository {
           await dumped.catch(() => undefined);
         }
         const { sha256, bytes } = await dumped;
-        const info = { systemIdentifier: row.sysid, walLsn: row.lsn, snapshotAt: row.at.toISOString(), serverVersion: row.version, schemas, migrations, tables, digest: ROW_DIGEST };
+        const info = {
+          systemIdentifier: row.sysid,
+          walLsn: row.lsn,
+          snapshotAt: row.at.toISOString(),
+          serverVersion: row.version,
+          schemas,
+          migrations,
+          tables,
+          digest: ROW_DIGEST,
+        };
         return { info, sha256: sha256 ?? '', sizeBytes: bytes ?? 0 };
       } finally {
         await c.query('COMMIT').catch(() => undefined);
@@ -167,10 +185,11 @@ export class DatabaseDumpRepository {
   // the dump, or (any error, a kill) nothing changes. Schemas the archive lacks are left alone.
   async restoreOverLive(file: string, schemas: string[]): Promise<void> {
     const drops = schemas.map((s) => `DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE;`).join('\n');
-    await runPipeline('pg_restore | psql', `{ printf '%s\\n' "$1"; pg_restore --no-owner --no-privileges -f - "$2"; } | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$3" >/dev/null`, [
-      drops,
-      file,
-      this.env.DATABASE_URL,
-    ], { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } });
+    await runPipeline(
+      'pg_restore | psql',
+      `{ printf '%s\\n' "$1"; pg_restore --no-owner --no-privileges -f - "$2"; } | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$3" >/dev/null`,
+      [drops, file, this.env.DATABASE_URL],
+      { env: { PGCONNECT_TIMEOUT: String(CONNECT_TIMEOUT_SECONDS) } },
+    );
   }
 }

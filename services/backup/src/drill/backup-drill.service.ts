@@ -41,8 +41,11 @@ export class BackupDrillService {
 
   // The backup a drill restores: the one named, or the newest complete one holding data.
   async choose(id?: string): Promise<BackupEntity> {
-    const row = id ? await this.catalog.find(id) : (await this.catalog.all()).find((b) => b.status === 'completed' && ['full', 'database', 'repos'].includes(b.kind));
-    if (!row) throw new AppError(ErrorCode.BACKUP_NOT_FOUND, id ? `no backup ${id} in the catalog` : 'no completed full, database or repos backup to drill yet');
+    const row = id
+      ? await this.catalog.find(id)
+      : (await this.catalog.all()).find((b) => b.status === 'completed' && ['full', 'database', 'repos'].includes(b.kind));
+    if (!row)
+      throw new AppError(ErrorCode.BACKUP_NOT_FOUND, id ? `no backup ${id} in the catalog` : 'no completed full, database or repos backup to drill yet');
     return row;
   }
 
@@ -83,7 +86,8 @@ export class BackupDrillService {
           continue;
         }
         const { refs, head } = await this.repos.refs(dir);
-        for (const [ref, sha] of Object.entries(repo.refs)) if (refs[ref] !== sha) findings.push(`repository ${repo.appId}: ${ref} is ${refs[ref] ?? 'missing'}, backed up ${sha}`);
+        for (const [ref, sha] of Object.entries(repo.refs))
+          if (refs[ref] !== sha) findings.push(`repository ${repo.appId}: ${ref} is ${refs[ref] ?? 'missing'}, backed up ${sha}`);
         for (const ref of Object.keys(refs)) if (!(ref in repo.refs)) findings.push(`repository ${repo.appId}: unexpected ref ${ref}`);
         if (repo.head && head !== repo.head) findings.push(`repository ${repo.appId}: HEAD is ${head || 'detached'}, backed up ${repo.head}`);
       }
@@ -94,7 +98,11 @@ export class BackupDrillService {
       if (scratchDir) await this.files.removeDir(scratchDir);
     }
     const ok = findings.length === 0;
-    await this.catalog.recordDrill(row.id, { ok, rtoMs, detail: ok ? `${tables} tables and ${repositories} repositories equal to the manifest` : findings.join('\n') });
+    await this.catalog.recordDrill(row.id, {
+      ok,
+      rtoMs,
+      detail: ok ? `${tables} tables and ${repositories} repositories equal to the manifest` : findings.join('\n'),
+    });
     if (ok) {
       this.metrics.lastVerifiedRestore.set(Math.floor(Date.now() / 1000));
       this.metrics.drillRto.set(rtoMs / 1000);

@@ -16,11 +16,20 @@ export class DatabaseMaintenanceService {
   ) {}
 
   async maintain(operation: string, progress: Progress): Promise<RpcReply<typeof Rpc.databaseMaintain>> {
-    if (operation !== 'vacuum' && operation !== 'analyze') throw new AppError(ErrorCode.VALIDATION_FAILED, `operation must be vacuum or analyze, not "${operation.slice(0, 40)}"`);
+    if (operation !== 'vacuum' && operation !== 'analyze')
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `operation must be vacuum or analyze, not "${operation.slice(0, 40)}"`);
     const started = Date.now();
     const schemas = await this.db.schemas();
     const before = await this.db.tables(schemas);
-    const tables: { schema: string; table: string; bytesBefore: bigint; bytesAfter: bigint; deadRowsBefore: bigint; deadRowsAfter: bigint; durationMs: bigint }[] = [];
+    const tables: {
+      schema: string;
+      table: string;
+      bytesBefore: bigint;
+      bytesAfter: bigint;
+      deadRowsBefore: bigint;
+      deadRowsAfter: bigint;
+      durationMs: bigint;
+    }[] = [];
     for (const [i, t] of before.entries()) {
       progress('tables', i, before.length, 'tables');
       const tableStarted = Date.now();

@@ -5,5 +5,10 @@ import { ArchivesDrillsSchedules1796371200000 } from './migrations/1796371200000
 import { SecurityBaseline1796457600000 } from './migrations/1796457600000-security-baseline';
 
 export function createBackupDataSource(url: string) {
-  return createServiceDataSource({ url, schema: 'backup', entities: [BackupEntity], migrations: [InitialSchema1763769600000, ArchivesDrillsSchedules1796371200000, SecurityBaseline1796457600000] });
+  return createServiceDataSource({
+    url,
+    schema: 'backup',
+    entities: [BackupEntity],
+    migrations: [InitialSchema1763769600000, ArchivesDrillsSchedules1796371200000, SecurityBaseline1796457600000],
+  });
 }

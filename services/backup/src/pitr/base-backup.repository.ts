@@ -60,7 +60,14 @@ export class BaseBackupRepository {
            (SELECT system_identifier::text FROM pg_control_system()) AS sysid, current_setting('server_version') AS version`,
       );
       const r = rows[0] as { mode: string; command: string; timeout: number; segment: string; sysid: string; version: string };
-      return { archiveMode: r.mode, archiveCommand: r.command, archiveTimeoutSeconds: r.timeout, walSegmentBytes: Number(r.segment), systemIdentifier: r.sysid, serverVersion: r.version };
+      return {
+        archiveMode: r.mode,
+        archiveCommand: r.command,
+        archiveTimeoutSeconds: r.timeout,
+        walSegmentBytes: Number(r.segment),
+        systemIdentifier: r.sysid,
+        serverVersion: r.version,
+      };
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -68,11 +75,15 @@ export class BaseBackupRepository {
 
   // Writes base.tar and backup_manifest into `dir`; returns where the backup sits in the WAL.
   async take(dir: string, settings: ArchivingSettings): Promise<BaseBackupInfo> {
-    await runTool(this.tool(serverMajor(settings.serverVersion), 'pg_basebackup'), [
-      '--dbname', this.env.DATABASE_URL, '--pgdata', dir, '--format=tar', '--wal-method=none', '--checkpoint=fast', '--no-sync',
-    ], { env: { PGCONNECT_TIMEOUT: '10' } });
+    await runTool(
+      this.tool(serverMajor(settings.serverVersion), 'pg_basebackup'),
+      ['--dbname', this.env.DATABASE_URL, '--pgdata', dir, '--format=tar', '--wal-method=none', '--checkpoint=fast', '--no-sync'],
+      { env: { PGCONNECT_TIMEOUT: '10' } },
+    );
     const finishedAt = new Date().toISOString();
-    const manifest = JSON.parse(await readFile(join(dir, 'backup_manifest'), 'utf8')) as { 'WAL-Ranges'?: { Timeline: number; 'Start-LSN': string; 'End-LSN': string }[] };
+    const manifest = JSON.parse(await readFile(join(dir, 'backup_manifest'), 'utf8')) as {
+      'WAL-Ranges'?: { Timeline: number; 'Start-LSN': string; 'End-LSN': string }[];
+    };
     const range = manifest['WAL-Ranges']?.[0];
     if (!range) throw new Error('pg_basebackup wrote a backup_manifest without a WAL range');
     const bytes = settings.walSegmentBytes;

@@ -27,7 +27,6 @@ export interface RecoveredDatabase {
   checks: VerifyCheck[];
 }
 
-
 // "20261204T020000Z" in an archive name → its time.
 function nameTime(file: string): number {
   const m = /^overskill-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/.exec(file);
@@ -65,35 +64,57 @@ export class PointInTimeService {
   private async baseArchives(): Promise<string[]> {
     const seen = new Map<string, string>();
     for (const dir of [this.env.BACKUP_COPY_DIR, this.env.BACKUP_DIR].filter((d): d is string => !!d)) {
-      for (const name of await readdir(dir).catch(() => [] as string[])) if (ARCHIVE_NAME.test(name) && name.includes('-base-')) seen.set(name, join(dir, name));
+      for (const name of await readdir(dir).catch(() => [] as string[]))
+        if (ARCHIVE_NAME.test(name) && name.includes('-base-')) seen.set(name, join(dir, name));
     }
-    return [...seen.keys()].sort().reverse().map((n) => seen.get(n) as string);
+    return [...seen.keys()]
+      .sort()
+      .reverse()
+      .map((n) => seen.get(n) as string);
   }
 
-  private async chooseBase(ref: { id?: string; file?: string }, target: Date | null, progress: Progress): Promise<OpenedArchive & { dir: string; manifest: BackupManifest & { base: BaseBackupInfo } }> {
+  private async chooseBase(
+    ref: { id?: string; file?: string },
+    target: Date | null,
+    progress: Progress,
+  ): Promise<OpenedArchive & { dir: string; manifest: BackupManifest & { base: BaseBackupInfo } }> {
     const named = !!(ref.id || ref.file);
-    const candidates = named ? [ref] : (await this.baseArchives()).filter((f) => !target || nameTime(basename(f)) <= target.getTime()).map((file) => ({ file }));
+    const candidates = named
+      ? [ref]
+      : (await this.baseArchives()).filter((f) => !target || nameTime(basename(f)) <= target.getTime()).map((file) => ({ file }));
     for (const candidate of candidates) {
       const opened = await this.verifier.open(candidate, { walChain: false, progress });
       if (!opened.ok || !opened.dir || !opened.manifest) {
         const failed = opened.checks.find((c) => !c.ok);
-        throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `base backup ${basename(opened.file)} did not verify, nothing was restored: ${failed ? `${failed.name}: ${failed.detail}` : 'unknown'}`);
+        throw new AppError(
+          ErrorCode.BACKUP_ARCHIVE_INVALID,
+          `base backup ${basename(opened.file)} did not verify, nothing was restored: ${failed ? `${failed.name}: ${failed.detail}` : 'unknown'}`,
+        );
       }
       const manifest = opened.manifest;
       if (!manifest.base) {
         await this.files.removeDir(opened.dir);
-        throw new AppError(ErrorCode.VALIDATION_FAILED, `backup ${manifest.id} is a ${manifest.type} backup; --to needs a base backup (\`overskill backup create --type base\`)`);
+        throw new AppError(
+          ErrorCode.VALIDATION_FAILED,
+          `backup ${manifest.id} is a ${manifest.type} backup; --to needs a base backup (\`overskill backup create --type base\`)`,
+        );
       }
       if (target && Date.parse(manifest.base.finishedAt) > target.getTime()) {
         await this.files.removeDir(opened.dir);
-        if (named) throw new AppError(ErrorCode.VALIDATION_FAILED, `base backup ${manifest.id} finished at ${manifest.base.finishedAt}, after --to ${target.toISOString()}: choose an older one`);
+        if (named)
+          throw new AppError(
+            ErrorCode.VALIDATION_FAILED,
+            `base backup ${manifest.id} finished at ${manifest.base.finishedAt}, after --to ${target.toISOString()}: choose an older one`,
+          );
         continue;
       }
       return opened as OpenedArchive & { dir: string; manifest: BackupManifest & { base: BaseBackupInfo } };
     }
     throw new AppError(
       ErrorCode.BACKUP_NOT_FOUND,
-      target ? `no base backup finished before ${target.toISOString()}: point-in-time restore starts from one` : 'no base backup yet: take one with `overskill backup create --type base`',
+      target
+        ? `no base backup finished before ${target.toISOString()}: point-in-time restore starts from one`
+        : 'no base backup yet: take one with `overskill backup create --type base`',
     );
   }
 
@@ -119,7 +140,10 @@ export class PointInTimeService {
           database: decodeURIComponent(url.pathname.slice(1)),
         })
         .catch((err: Error) => {
-          throw new AppError(ErrorCode.BACKUP_RESTORE_FAILED, `${err.message}${target ? ' (is --to later than the newest archived WAL? then use --to latest)' : ''}`);
+          throw new AppError(
+            ErrorCode.BACKUP_RESTORE_FAILED,
+            `${err.message}${target ? ' (is --to later than the newest archived WAL? then use --to latest)' : ''}`,
+          );
         });
       progress('replay', segments, segments, 'segments');
       let database;
@@ -162,7 +186,10 @@ export class PointInTimeService {
     const stored = await this.wal.stored();
     const chain = await this.wal.chain(base.startWal, base.walSegmentBytes);
     if (!chain.segments.includes(base.endWal)) {
-      throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `WAL segment ${chain.missing[0] ?? base.endWal} is missing from ${this.wal.dirs.join(' and ')}: base backup cannot be made consistent`);
+      throw new AppError(
+        ErrorCode.BACKUP_ARCHIVE_INVALID,
+        `WAL segment ${chain.missing[0] ?? base.endWal} is missing from ${this.wal.dirs.join(' and ')}: base backup cannot be made consistent`,
+      );
     }
     if (chain.missing.length > 0 && !target) {
       throw new AppError(

@@ -66,14 +66,28 @@ function quoteConf(value: string): string {
 @Injectable()
 export class ReplayClusterRepository {
   // `dataDir` holds the extracted base backup, `walDir` the plaintext segments to replay.
-  async replay(opts: { binDir: string; dataDir: string; walDir: string; logFile: string; target: ReplayTarget; user: string; database: string }): Promise<ReplayedCluster> {
+  async replay(opts: {
+    binDir: string;
+    dataDir: string;
+    walDir: string;
+    logFile: string;
+    target: ReplayTarget;
+    user: string;
+    database: string;
+  }): Promise<ReplayedCluster> {
     const bin = (name: string) => (opts.binDir ? join(opts.binDir, name) : name);
     const socketDir = await mkdtemp(join(tmpdir(), 'overskill-replay-'));
     const hba = join(socketDir, 'pg_hba.conf');
     await writeFile(hba, 'local all all trust\n');
     // A server configured outside its data folder (Debian's /etc/postgresql) left none in the backup.
     const conf = join(opts.dataDir, 'postgresql.conf');
-    if (!(await readFile(conf).then(() => true, () => false))) await writeFile(conf, '');
+    if (
+      !(await readFile(conf).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await writeFile(conf, '');
     const settings: Record<string, string> = {
       restore_command: `cp "${opts.walDir}/%f" "%p"`,
       recovery_target_action: 'promote',
@@ -90,7 +104,12 @@ export class ReplayClusterRepository {
       // PostgreSQL reads "2026-12-04 21:05:00.123+00", not the ISO form with T and Z.
       ...(opts.target.time ? { recovery_target_time: opts.target.time.replace('T', ' ').replace(/Z$/, '+00'), recovery_target_inclusive: 'true' } : {}),
     };
-    await appendFile(join(opts.dataDir, 'postgresql.auto.conf'), `\n${Object.entries(settings).map(([k, v]) => `${k} = ${quoteConf(v)}`).join('\n')}\n`);
+    await appendFile(
+      join(opts.dataDir, 'postgresql.auto.conf'),
+      `\n${Object.entries(settings)
+        .map(([k, v]) => `${k} = ${quoteConf(v)}`)
+        .join('\n')}\n`,
+    );
     await writeFile(join(opts.dataDir, 'recovery.signal'), '');
     await rm(join(opts.dataDir, 'postmaster.pid'), { force: true });
     const user = postgresUser();
@@ -143,7 +162,10 @@ export class ReplayClusterRepository {
         await client.end().catch(() => undefined);
       } catch (err) {
         await client.end().catch(() => undefined);
-        const running = await runTool(bin('pg_ctl'), ['-D', dataDir, 'status'], { user }).then(() => true, () => false);
+        const running = await runTool(bin('pg_ctl'), ['-D', dataDir, 'status'], { user }).then(
+          () => true,
+          () => false,
+        );
         if (!running) throw new Error(`PostgreSQL could not replay the WAL: ${await this.logReason(logFile, (err as Error).message)}`);
         if (Date.now() > deadline) throw new Error(`PostgreSQL did not finish replaying within ${START_TIMEOUT_SECONDS} s: ${(err as Error).message}`);
       }

@@ -24,7 +24,10 @@ export class ProgressPublisher {
       if (step === lastStep && now - last < MIN_INTERVAL_MS && done !== total) return;
       last = now;
       lastStep = step;
-      this.nc.publish(subject, toBinary(backupV1.BackupProgressSchema, create(backupV1.BackupProgressSchema, { step, done: BigInt(done), total: BigInt(total), unit })));
+      this.nc.publish(
+        subject,
+        toBinary(backupV1.BackupProgressSchema, create(backupV1.BackupProgressSchema, { step, done: BigInt(done), total: BigInt(total), unit })),
+      );
     };
   }
 }

@@ -14,7 +14,13 @@ export const DURABLE_REDIS_PATTERNS = ['ai:spend:*', 'ai:usage:*', 'ai:model:act
 async function waitForSocket(socket: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i += 1) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} before listening`);
-    if (await stat(socket).then(() => true, () => false)) return;
+    if (
+      await stat(socket).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('redis-server did not open its socket within 5 s');
@@ -31,9 +37,13 @@ export class RedisStateRepository {
     const dir = await mkdtemp(join(tmpdir(), 'overskill-rdb-'));
     if (rdbSource) await copyFile(rdbSource, join(dir, 'dump.rdb'));
     const socket = join(dir, 'redis.sock');
-    const child: ChildProcess = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const child: ChildProcess = spawn(
+      'redis-server',
+      ['--port', '0', '--unixsocket', socket, '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const client = new Redis({ path: socket, lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await waitForSocket(socket, child);

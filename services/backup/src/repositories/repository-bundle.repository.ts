@@ -29,7 +29,13 @@ export class RepositoryBundleRepository {
     const apps: string[] = [];
     for (const name of names.sort()) {
       if (name.startsWith('.')) continue;
-      if (await stat(join(this.env.WORKSPACES_DIR, name, '.git')).then((s) => s.isDirectory(), () => false)) apps.push(name);
+      if (
+        await stat(join(this.env.WORKSPACES_DIR, name, '.git')).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      )
+        apps.push(name);
     }
     return apps;
   }
@@ -101,7 +107,10 @@ export class RepositoryBundleRepository {
       throw err;
     }
     const target = this.repoDir(appId);
-    const hadOld = await rename(target, old).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+    const hadOld = await rename(target, old).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)),
+    );
     await rename(fresh, target);
     if (hadOld) await rm(old, { recursive: true, force: true });
   }

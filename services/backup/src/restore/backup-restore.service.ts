@@ -69,25 +69,42 @@ export class BackupRestoreService {
 
   async restore(req: RestoreRequest): Promise<RestoreResult> {
     if (req.target === 'live' && !req.force) {
-      throw new AppError(ErrorCode.BACKUP_FORCE_REQUIRED, 'restoring over live data replaces it: stop the writers, then repeat with --force (a safety backup is taken first)');
+      throw new AppError(
+        ErrorCode.BACKUP_FORCE_REQUIRED,
+        'restoring over live data replaces it: stop the writers, then repeat with --force (a safety backup is taken first)',
+      );
     }
     const started = Date.now();
     if (req.to !== undefined) return this.restorePointInTime(req, started);
     const opened = await this.verifier.open({ id: req.id, file: req.file }, { progress: req.progress });
     if (!opened.ok || !opened.dir || !opened.manifest) {
       const failed = opened.checks.find((c) => !c.ok);
-      throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `the archive did not verify, nothing was restored: ${failed ? `${failed.name}: ${failed.detail}` : 'unknown'}`, {
-        backupId: opened.backupId,
-      });
+      throw new AppError(
+        ErrorCode.BACKUP_ARCHIVE_INVALID,
+        `the archive did not verify, nothing was restored: ${failed ? `${failed.name}: ${failed.detail}` : 'unknown'}`,
+        {
+          backupId: opened.backupId,
+        },
+      );
     }
     const dir = opened.dir;
     const manifest = opened.manifest;
     try {
-      if (manifest.base) throw new AppError(ErrorCode.VALIDATION_FAILED, `backup ${manifest.id} is a base backup: restore it to a moment with --to <time> or --to latest`);
+      if (manifest.base)
+        throw new AppError(ErrorCode.VALIDATION_FAILED, `backup ${manifest.id} is a base backup: restore it to a moment with --to <time> or --to latest`);
       if (req.appId && !manifest.repositories?.some((r) => r.appId === req.appId)) {
         throw new AppError(ErrorCode.APP_NOT_FOUND, `backup ${manifest.id} has no repository for app ${req.appId}`);
       }
-      const result: RestoreResult = { backupId: manifest.id, target: req.target, scratchDatabase: '', scratchDir: '', safetyBackupId: '', restored: [], durationMs: 0, checks: opened.checks };
+      const result: RestoreResult = {
+        backupId: manifest.id,
+        target: req.target,
+        scratchDatabase: '',
+        scratchDir: '',
+        safetyBackupId: '',
+        restored: [],
+        durationMs: 0,
+        checks: opened.checks,
+      };
       await this.apply(dir, manifest, req, result);
       result.durationMs = Date.now() - started;
       this.log.log(`restored backup ${manifest.id} to ${req.target} in ${result.durationMs} ms: ${result.restored.join(', ')}`);
@@ -103,7 +120,8 @@ export class BackupRestoreService {
   // The database as of a moment, recovered from a base backup and the WAL, then applied like a
   // logical backup: into scratch, or over live data after the same checks and safety backup.
   private async restorePointInTime(req: RestoreRequest, started: number): Promise<RestoreResult> {
-    if (req.appId) throw new AppError(ErrorCode.VALIDATION_FAILED, '--to restores the database; repositories are restored from a full or repos backup (--app without --to)');
+    if (req.appId)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, '--to restores the database; repositories are restored from a full or repos backup (--app without --to)');
     const recovered = await this.pointInTime.recover({ id: req.id, file: req.file }, req.to ?? 'latest', req.progress);
     const { dir, manifest } = recovered;
     try {
@@ -116,12 +134,19 @@ export class BackupRestoreService {
         restored: [],
         durationMs: 0,
         checks: recovered.checks,
-        pointInTime: { baseBackupId: recovered.baseBackupId, recoveredTo: recovered.recoveredTo, walSegments: recovered.walSegments, database: manifest.database as DatabaseInfo },
+        pointInTime: {
+          baseBackupId: recovered.baseBackupId,
+          recoveredTo: recovered.recoveredTo,
+          walSegments: recovered.walSegments,
+          database: manifest.database as DatabaseInfo,
+        },
       };
       await this.apply(dir, manifest, { ...req, appId: undefined }, result);
       result.restored = result.restored.map((r) => (r.startsWith('database') ? `${r} as of ${recovered.recoveredTo}` : r));
       result.durationMs = Date.now() - started;
-      this.log.log(`restored the database to ${recovered.recoveredTo} (base ${recovered.baseBackupId}, ${recovered.walSegments} WAL segments) into ${req.target} in ${result.durationMs} ms`);
+      this.log.log(
+        `restored the database to ${recovered.recoveredTo} (base ${recovered.baseBackupId}, ${recovered.walSegments} WAL segments) into ${req.target} in ${result.durationMs} ms`,
+      );
       return result;
     } catch (err) {
       if (err instanceof AppError) throw err;
@@ -162,7 +187,12 @@ export class BackupRestoreService {
     }
     if (!appId && manifest.config) {
       for (const top of ['config', 'secrets']) {
-        if (await stat(join(dir, top)).then(() => true, () => false)) {
+        if (
+          await stat(join(dir, top)).then(
+            () => true,
+            () => false,
+          )
+        ) {
           await cp(join(dir, top), join(scratchDir, top), { recursive: true });
           await chmod(join(scratchDir, top), 0o700);
           result.restored.push(`${top} files`);
@@ -192,8 +222,19 @@ export class BackupRestoreService {
     const redis = manifest.artifacts.find((a) => a.kind === 'redis');
     if (db && !appId) await this.checkSchemaAge(manifest);
     // What is about to be replaced, kept first: the same parts the archive brings.
-    const parts: BackupType = appId ? 'repos' : db && manifest.repositories ? 'full' : db ? 'database' : manifest.repositories ? 'repos' : redis ? 'redis' : 'config';
-    if (parts === 'config') throw new AppError(ErrorCode.VALIDATION_FAILED, 'a config archive is restored into scratch (--target scratch) and copied into place by hand');
+    const parts: BackupType = appId
+      ? 'repos'
+      : db && manifest.repositories
+        ? 'full'
+        : db
+          ? 'database'
+          : manifest.repositories
+            ? 'repos'
+            : redis
+              ? 'redis'
+              : 'config';
+    if (parts === 'config')
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'a config archive is restored into scratch (--target scratch) and copied into place by hand');
     const safety = await this.creator.create({ type: parts, encrypt: this.env.BACKUP_AGE_RECIPIENTS.length >= 2, trigger: 'safety' });
     result.safetyBackupId = safety.id;
     if (db && !appId) {
@@ -203,7 +244,11 @@ export class BackupRestoreService {
     for (const repo of manifest.repositories ?? []) {
       if (appId && repo.appId !== appId) continue;
       const bundle = repo.bundle ? join(dir, repo.bundle) : null;
-      await this.appLock.withLock(repo.appId, () => this.repos.replaceLive(repo.appId, (fresh) => this.repos.restoreTo(bundle, fresh, repo.head, repo.marker)), { waitMs: 60_000 });
+      await this.appLock.withLock(
+        repo.appId,
+        () => this.repos.replaceLive(repo.appId, (fresh) => this.repos.restoreTo(bundle, fresh, repo.head, repo.marker)),
+        { waitMs: 60_000 },
+      );
       result.restored.push(`repository ${repo.appId}`);
     }
     if (redis && !appId) {

@@ -15,7 +15,12 @@ describe('retention policy (simulated clock)', () => {
   });
 
   it('never deletes the newest backup that passed a drill, however old', () => {
-    const all = [backup('recent-undrilled', 2), backup('drilled', 50, { drillOk: true }), backup('drilled-older', 60, { drillOk: true }), backup('failed-drill', 40, { drillOk: false })];
+    const all = [
+      backup('recent-undrilled', 2),
+      backup('drilled', 50, { drillOk: true }),
+      backup('drilled-older', 60, { drillOk: true }),
+      backup('failed-drill', 40, { drillOk: false }),
+    ];
     expect(expiredBackups(all, { days: 30 }, now).sort()).toEqual(['drilled-older', 'failed-drill']);
   });
 
@@ -46,7 +51,14 @@ describe('retention policy (simulated clock)', () => {
     expect(kept.length).toBeGreaterThanOrEqual(12);
     expect(months.size).toBe(12);
     // The newest backup of each of the last 7 days is kept.
-    for (let d = 0; d < 7; d += 1) expect(days.has(ago(d + 0.01).toISOString().slice(0, 10))).toBe(true);
+    for (let d = 0; d < 7; d += 1)
+      expect(
+        days.has(
+          ago(d + 0.01)
+            .toISOString()
+            .slice(0, 10),
+        ),
+      ).toBe(true);
     expect(kept[0].id).toBe('h0');
   });
 });

@@ -14,7 +14,8 @@ describe('BackupSchedulerService with two replicas', () => {
   const database = `bk_sched_${randomBytes(4).toString('hex')}`;
   const dbUrl = Object.assign(new URL(url), { pathname: `/${database}` }).toString();
   const admin = Object.assign(new URL(url), { pathname: '/postgres' }).toString();
-  const psql = (target: string, sql: string) => execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', target, '-c', sql], { encoding: 'utf8' }).trim();
+  const psql = (target: string, sql: string) =>
+    execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', target, '-c', sql], { encoding: 'utf8' }).trim();
   let sources: DataSource[] = [];
 
   beforeAll(async () => {
@@ -32,7 +33,14 @@ describe('BackupSchedulerService with two replicas', () => {
 
   it('runs each due job exactly once across replicas, however often they tick', async () => {
     const runs: string[] = [];
-    const env = { BACKUP_SCHEDULE_FULL: '0 2 * * *', BACKUP_SCHEDULE_DATABASE: '0 */6 * * *', BACKUP_SCHEDULE_DRILL: '0 4 * * 0', BACKUP_SCHEDULE_BASE: 'off', SECURITY_AUDIT_SCHEDULE: '0 * * * *', BACKUP_AGE_RECIPIENTS: [] } as unknown as BackupEnv;
+    const env = {
+      BACKUP_SCHEDULE_FULL: '0 2 * * *',
+      BACKUP_SCHEDULE_DATABASE: '0 */6 * * *',
+      BACKUP_SCHEDULE_DRILL: '0 4 * * 0',
+      BACKUP_SCHEDULE_BASE: 'off',
+      SECURITY_AUDIT_SCHEDULE: '0 * * * *',
+      BACKUP_AGE_RECIPIENTS: [],
+    } as unknown as BackupEnv;
     const replicas = sources.map((s, i) => {
       const record = (job: string) => async () => void runs.push(`${job}@${i}`);
       const scheduler = new BackupSchedulerService(

@@ -43,9 +43,17 @@ export class BackupSchedulerService implements OnApplicationBootstrap, OnApplica
       ['base', env.BACKUP_SCHEDULE_BASE, () => creator.create({ type: 'base', encrypt, trigger: 'schedule' })],
       ['drill', env.BACKUP_SCHEDULE_DRILL, () => drill.drill()],
     ];
-    const backups = jobs.map(([name, cron, run]): [string, string, () => Promise<unknown>] => [name, cron, async () => (await run(), await prune.prune(false))]);
+    const backups = jobs.map(([name, cron, run]): [string, string, () => Promise<unknown>] => [
+      name,
+      cron,
+      async () => (await run(), await prune.prune(false)),
+    ]);
     // The security audit rides the same claim: each hourly slot is audited by one replica.
-    const audit: [string, string, () => Promise<unknown>] = ['security-audit', env.SECURITY_AUDIT_SCHEDULE, () => security.audit({ trigger: 'schedule', acceptBaseline: false })];
+    const audit: [string, string, () => Promise<unknown>] = [
+      'security-audit',
+      env.SECURITY_AUDIT_SCHEDULE,
+      () => security.audit({ trigger: 'schedule', acceptBaseline: false }),
+    ];
     this.jobs = [...backups, audit].filter(([, cron]) => cron !== 'off').map(([name, cron, run]) => ({ name, cron: new CronExpression(cron), run }));
   }
 

@@ -36,11 +36,16 @@ describe('parseNpmAudit', () => {
   });
 
   it('says plainly why there is no report', () => {
-    const refused = { message: 'request to http://127.0.0.1:9/-/npm/v1/security/advisories/bulk failed, reason: connect ECONNREFUSED 127.0.0.1:9', error: { summary: '', detail: '' } };
+    const refused = {
+      message: 'request to http://127.0.0.1:9/-/npm/v1/security/advisories/bulk failed, reason: connect ECONNREFUSED 127.0.0.1:9',
+      error: { summary: '', detail: '' },
+    };
     expect(parseNpmAudit(JSON.stringify(refused), 1, 'http://127.0.0.1:9/').unavailable).toBe(
       'the registry http://127.0.0.1:9/ could not be reached or refused the audit (request to http://127.0.0.1:9/-/npm/v1/security/advisories/bulk failed, reason: connect ECONNREFUSED 127.0.0.1:9)',
     );
-    expect(parseNpmAudit(JSON.stringify({ error: { code: 'ENOLOCK', summary: 'This command requires an existing lockfile.' } }), 1, undefined).unavailable).toContain('no package-lock.json');
+    expect(
+      parseNpmAudit(JSON.stringify({ error: { code: 'ENOLOCK', summary: 'This command requires an existing lockfile.' } }), 1, undefined).unavailable,
+    ).toContain('no package-lock.json');
     expect(parseNpmAudit('npm ERR! oops', 1, undefined).unavailable).toBe('npm audit gave no report (exit 1)');
   });
 });

@@ -20,7 +20,11 @@ export class NpmAuditRepository {
     const args = ['audit', '--json', `--prefix=${projectDir}`, '--fetch-retries=1', '--fetch-retry-mintimeout=1000', '--fetch-retry-maxtimeout=2000'];
     if (registry) args.push(`--registry=${registry}`);
     return new Promise((resolve) => {
-      const child = spawn('npm', args, { cwd: projectDir, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_audit: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('npm', args, {
+        cwd: projectDir,
+        env: { ...process.env, npm_config_update_notifier: 'false', npm_config_audit: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const out: Buffer[] = [];
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.stdout.on('data', (c: Buffer) => out.push(c));

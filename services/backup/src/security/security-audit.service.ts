@@ -40,7 +40,8 @@ const SECRET_NAMES: Record<string, string> = {
 };
 const NPM_SEVERITY: Record<string, Severity> = { critical: 'critical', high: 'high', moderate: 'medium', low: 'low', info: 'info' };
 // Settings in an env file that guard something: limits, origins, TLS, keys and who may do what.
-const SECURITY_SETTING = /CORS|RATE|TRUST_PROXY|ALLOW|TLS|KEY|SECRET|TOKEN|PASSWORD|SEED|AUTH|OPERATOR|RECIPIENT|IDENTITY|ORIGIN|SANDBOX|WEBHOOK|SCOPE|LIMIT|CSRF|SESSION|PRIVATE/;
+const SECURITY_SETTING =
+  /CORS|RATE|TRUST_PROXY|ALLOW|TLS|KEY|SECRET|TOKEN|PASSWORD|SEED|AUTH|OPERATOR|RECIPIENT|IDENTITY|ORIGIN|SANDBOX|WEBHOOK|SCOPE|LIMIT|CSRF|SESSION|PRIVATE/;
 // Of those, the ones whose value is itself a secret: compared by fingerprint, never shown.
 const SECRET_SETTING = /KEY|SECRET|TOKEN|PASSWORD|SEED|PRIVATE|CREDENTIAL/;
 const ENV_LINE = /^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$/;
@@ -124,14 +125,29 @@ export class SecurityAuditService {
     const registry = this.env.SECURITY_AUDIT_NPM_REGISTRY;
     const outcome = await this.npm.audit(this.env.SECURITY_AUDIT_NPM_DIR ?? process.cwd(), registry, this.env.SECURITY_AUDIT_NPM_TIMEOUT_MS);
     if (!outcome.report) {
-      return [{ severity: 'info', kind: 'dependency_audit_unavailable', location: registry ?? 'npm registry', message: `dependencies not audited: ${outcome.unavailable}`, fingerprint: '' }];
+      return [
+        {
+          severity: 'info',
+          kind: 'dependency_audit_unavailable',
+          location: registry ?? 'npm registry',
+          message: `dependencies not audited: ${outcome.unavailable}`,
+          fingerprint: '',
+        },
+      ];
     }
     return Object.entries(outcome.report.vulnerabilities).map(([name, v]) => {
       const advisories = (v.via ?? []).filter((via): via is { title?: string; range?: string } => typeof via === 'object' && via !== null);
       const titles = advisories.flatMap((a) => (a.title ? [a.title] : []));
-      const cause = titles.length > 0 ? titles.slice(0, 2).join('; ') : `through ${(v.via ?? []).filter((x) => typeof x === 'string').join(', ') || 'a dependency'}`;
+      const cause =
+        titles.length > 0 ? titles.slice(0, 2).join('; ') : `through ${(v.via ?? []).filter((x) => typeof x === 'string').join(', ') || 'a dependency'}`;
       const fix = v.fixAvailable ? 'a fix is available (npm audit fix)' : 'no fix available yet';
-      return { severity: NPM_SEVERITY[v.severity] ?? 'medium', kind: 'dependency_vulnerability', location: `${name}@${advisories[0]?.range ?? v.range ?? '*'}`, message: `${cause}; ${fix}`, fingerprint: '' };
+      return {
+        severity: NPM_SEVERITY[v.severity] ?? 'medium',
+        kind: 'dependency_vulnerability',
+        location: `${name}@${advisories[0]?.range ?? v.range ?? '*'}`,
+        message: `${cause}; ${fix}`,
+        fingerprint: '',
+      };
     });
   }
 
@@ -146,7 +162,14 @@ export class SecurityAuditService {
         message: `${SECRET_NAMES[s.kind] ?? 'a credential'} in a stored event (analytics); rotate it`,
         fingerprint: s.fingerprint,
       }));
-      if (r.truncated) findings.push({ severity: 'info', kind: 'check_unavailable', location: 'analytics', message: 'more stored events match than one audit lists; only the newest are shown', fingerprint: '' });
+      if (r.truncated)
+        findings.push({
+          severity: 'info',
+          kind: 'check_unavailable',
+          location: 'analytics',
+          message: 'more stored events match than one audit lists; only the newest are shown',
+          fingerprint: '',
+        });
       return findings;
     } catch (err) {
       return [unchecked('analytics', 'stored events not scanned', err)];
@@ -167,13 +190,25 @@ export class SecurityAuditService {
     for (const k of keys) {
       const location = `key:${k.keyId} (${k.prefix}, team ${k.teamSlug}${k.name ? `, "${k.name}"` : ''})`;
       if (k.expiresAt && new Date(k.expiresAt).getTime() <= now.getTime()) {
-        findings.push({ severity: 'low', kind: 'key_expired', location, message: `past its expiry (${k.expiresAt}) but not revoked; revoke it: overskill keys revoke ${k.keyId}`, fingerprint: '' });
+        findings.push({
+          severity: 'low',
+          kind: 'key_expired',
+          location,
+          message: `past its expiry (${k.expiresAt}) but not revoked; revoke it: overskill keys revoke ${k.keyId}`,
+          fingerprint: '',
+        });
         continue;
       }
       const lastUsed = new Date(k.lastUsedAt || k.createdAt).getTime();
       if (lastUsed < cutoff) {
         const since = k.lastUsedAt ? `last used ${k.lastUsedAt}` : `never used since it was created ${k.createdAt}`;
-        findings.push({ severity: 'medium', kind: 'key_unused', location, message: `${since} (over ${days} days); revoke it if nobody needs it`, fingerprint: '' });
+        findings.push({
+          severity: 'medium',
+          kind: 'key_unused',
+          location,
+          message: `${since} (over ${days} days); revoke it if nobody needs it`,
+          fingerprint: '',
+        });
       }
     }
     return findings;
@@ -186,14 +221,21 @@ export class SecurityAuditService {
 
   private dataDirs(): { path: string; archives: boolean }[] {
     const env = this.env;
-    const archives = unique([env.BACKUP_DIR, env.BACKUP_COPY_DIR, env.BACKUP_WAL_DIR ?? join(env.BACKUP_DIR, 'wal'), env.BACKUP_WAL_COPY_DIR]).map((path) => ({ path, archives: true }));
-    const others = unique([env.WORKSPACES_DIR, ...env.SECURITY_AUDIT_DATA_DIRS, ...this.keyFiles().map((k) => dirname(k))]).map((path) => ({ path, archives: false }));
+    const archives = unique([env.BACKUP_DIR, env.BACKUP_COPY_DIR, env.BACKUP_WAL_DIR ?? join(env.BACKUP_DIR, 'wal'), env.BACKUP_WAL_COPY_DIR]).map((path) => ({
+      path,
+      archives: true,
+    }));
+    const others = unique([env.WORKSPACES_DIR, ...env.SECURITY_AUDIT_DATA_DIRS, ...this.keyFiles().map((k) => dirname(k))]).map((path) => ({
+      path,
+      archives: false,
+    }));
     return [...archives, ...others];
   }
 
   private async permissions(): Promise<SecurityFinding[]> {
     const findings: SecurityFinding[] = [];
-    const add = (severity: Severity, location: string, message: string) => findings.push({ severity, kind: 'file_permissions', location, message, fingerprint: '' });
+    const add = (severity: Severity, location: string, message: string) =>
+      findings.push({ severity, kind: 'file_permissions', location, message, fingerprint: '' });
     for (const key of this.keyFiles()) {
       const m = await this.files.mode(key);
       if (!m) add('medium', key, 'a configured key file is missing');
@@ -214,13 +256,20 @@ export class SecurityAuditService {
     const findings: SecurityFinding[] = [];
     const max = this.env.SECURITY_AUDIT_MAX_FILE_BYTES;
     const exposed = (severity: Severity, kind: string, location: string, where: string, fingerprint: string) =>
-      findings.push({ severity, kind: 'exposed_secret', location, message: `${SECRET_NAMES[kind] ?? 'a credential'} ${where}; rotate it and remove it`, fingerprint });
+      findings.push({
+        severity,
+        kind: 'exposed_secret',
+        location,
+        message: `${SECRET_NAMES[kind] ?? 'a credential'} ${where}; rotate it and remove it`,
+        fingerprint,
+      });
     let filesScanned = 0;
     let commitsScanned = 0;
     const workspaces = this.env.WORKSPACES_DIR;
     for await (const file of this.files.textFiles(workspaces, max)) {
       progress('workspace files', ++filesScanned, 0, 'files');
-      for (const s of findSecrets(file.text)) exposed('critical', s.kind, `${file.path}:${s.line}`, 'in a workspace file (the preview serves it)', s.fingerprint);
+      for (const s of findSecrets(file.text))
+        exposed('critical', s.kind, `${file.path}:${s.line}`, 'in a workspace file (the preview serves it)', s.fingerprint);
     }
     const apps = await this.repos.listApps();
     for (const [i, app] of apps.entries()) {
@@ -232,7 +281,8 @@ export class SecurityAuditService {
       const { secrets, commits } = secretsInPatches(patches);
       commitsScanned += commits;
       if (i === apps.length - 1) progress('commit history', apps.length, apps.length, 'repositories');
-      for (const s of secrets) exposed('high', s.kind, `${app}@${s.commit.slice(0, 12)}:${s.path}:${s.line}`, 'in commit history (still in every clone and bundle)', s.fingerprint);
+      for (const s of secrets)
+        exposed('high', s.kind, `${app}@${s.commit.slice(0, 12)}:${s.path}:${s.line}`, 'in commit history (still in every clone and bundle)', s.fingerprint);
     }
     for (const dir of this.env.SECURITY_AUDIT_LOG_DIRS) {
       for await (const file of this.files.textFiles(dir, max * 64)) {
@@ -282,7 +332,12 @@ function driftFindings(before: Record<string, string>, now: Record<string, strin
   for (const name of unique([...Object.keys(before), ...Object.keys(now)]).sort()) {
     const [was, is] = [before[name], now[name]];
     if (was === is) continue;
-    const message = was === undefined ? `added ${since}: ${JSON.stringify(is)}` : is === undefined ? `removed ${since} (was ${JSON.stringify(was)})` : `changed ${since}: ${JSON.stringify(was)} → ${JSON.stringify(is)}`;
+    const message =
+      was === undefined
+        ? `added ${since}: ${JSON.stringify(is)}`
+        : is === undefined
+          ? `removed ${since} (was ${JSON.stringify(was)})`
+          : `changed ${since}: ${JSON.stringify(was)} → ${JSON.stringify(is)}`;
     findings.push({ severity: 'medium', kind: 'config_drift', location: name, message, fingerprint: '' });
   }
   return findings;

@@ -12,7 +12,10 @@ export class SecurityBaselineRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async get(): Promise<SecurityBaseline | undefined> {
-    const rows = (await this.dataSource.query(`SELECT settings, accepted_at FROM "backup"."security_baseline" WHERE id = 1`)) as { settings: Record<string, string>; accepted_at: Date }[];
+    const rows = (await this.dataSource.query(`SELECT settings, accepted_at FROM "backup"."security_baseline" WHERE id = 1`)) as {
+      settings: Record<string, string>;
+      accepted_at: Date;
+    }[];
     const row = rows[0];
     return row ? { settings: row.settings, acceptedAt: row.accepted_at } : undefined;
   }

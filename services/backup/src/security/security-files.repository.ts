@@ -42,7 +42,11 @@ export class SecurityFilesRepository {
 
   // Added lines of every commit on every ref: `git log -p` with no context lines.
   async commitPatches(repoDir: string): Promise<string> {
-    const { stdout } = await runTool('git', ['log', '--all', '-p', '--no-color', '--no-ext-diff', '--unified=0', '--format=%x00commit %H'], { cwd: repoDir, env: GIT_ENV, label: 'git log' });
+    const { stdout } = await runTool('git', ['log', '--all', '-p', '--no-color', '--no-ext-diff', '--unified=0', '--format=%x00commit %H'], {
+      cwd: repoDir,
+      env: GIT_ENV,
+      label: 'git log',
+    });
     return stdout;
   }
 

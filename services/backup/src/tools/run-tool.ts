@@ -12,7 +12,10 @@ export interface ToolRun {
 
 // In a pipeline the first stage's "error:" line is the cause; later stages only see its end.
 function summarize(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => /error/i.test(l));
   return (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-3)).join(' | ') || 'no output';
 }
@@ -46,7 +49,13 @@ export interface ToolOptions {
 // Runs one command without a shell; arguments are never interpolated.
 export function runTool(command: string, args: string[], opts: ToolOptions = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], uid: opts.user?.uid, gid: opts.user?.gid });
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      uid: opts.user?.uid,
+      gid: opts.user?.gid,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const sink = opts.outputFile ? { file: createWriteStream(opts.outputFile), hash: createHash('sha256'), bytes: 0 } : null;
@@ -76,7 +85,9 @@ export function runTool(command: string, args: string[], opts: ToolOptions = {})
       if (writeError) return reject(new ToolFailure(opts.label ?? command, null, writeError.message));
       if (code !== 0) return reject(new ToolFailure(opts.label ?? command, code, result.stderr || result.stdout));
       void written.then(() =>
-        writeError ? reject(new ToolFailure(opts.label ?? command, null, writeError.message)) : resolve(sink ? { ...result, sha256: sink.hash.digest('hex'), bytes: sink.bytes } : result),
+        writeError
+          ? reject(new ToolFailure(opts.label ?? command, null, writeError.message))
+          : resolve(sink ? { ...result, sha256: sink.hash.digest('hex'), bytes: sink.bytes } : result),
       );
     });
     child.stdin.on('error', () => undefined);

@@ -62,9 +62,17 @@ export class BackupVerifyService {
       const row = await this.catalog.find(ref.id);
       if (!row) throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `no backup ${ref.id} in the catalog; see \`overskill backup list\``);
       if (row.status === 'running' || row.status === 'failed' || !row.path) {
-        throw new AppError(ErrorCode.BACKUP_ARCHIVE_INVALID, `backup ${ref.id} is ${row.status}${row.error ? ` (${row.error})` : ''}: it has no complete archive`);
+        throw new AppError(
+          ErrorCode.BACKUP_ARCHIVE_INVALID,
+          `backup ${ref.id} is ${row.status}${row.error ? ` (${row.error})` : ''}: it has no complete archive`,
+        );
       }
-      const file = (await stat(row.path).then(() => true, () => false)) ? row.path : row.copyPath;
+      const file = (await stat(row.path).then(
+        () => true,
+        () => false,
+      ))
+        ? row.path
+        : row.copyPath;
       if (!file) throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `the archive of backup ${ref.id} is missing from ${this.env.BACKUP_DIR}`);
       return { file, row };
     }
@@ -73,7 +81,13 @@ export class BackupVerifyService {
     const candidates = isAbsolute(ref.file) ? [resolve(ref.file)] : dirs.map((d) => resolve(d, ref.file as string));
     for (const file of candidates) {
       if (!dirs.some((d) => inside(d, file))) continue;
-      if (await stat(file).then((s) => s.isFile(), () => false)) return { file, row: await this.catalog.findByFile(basename(file)) };
+      if (
+        await stat(file).then(
+          (s) => s.isFile(),
+          () => false,
+        )
+      )
+        return { file, row: await this.catalog.findByFile(basename(file)) };
     }
     throw new AppError(ErrorCode.BACKUP_NOT_FOUND, `no archive "${ref.file}" in ${dirs.join(' or ')}`);
   }
@@ -96,18 +110,36 @@ export class BackupVerifyService {
       const ok = checks.every((c) => c.ok);
       return { ok, backupId: row?.id ?? manifest?.id ?? '', file, checks, manifest, dir: ok ? dir : null };
     };
-    const expected = row?.sha256 || (await readFile(`${file}.sha256`, 'utf8').then((t) => t.split(/\s+/)[0], () => ''));
+    const expected =
+      row?.sha256 ||
+      (await readFile(`${file}.sha256`, 'utf8').then(
+        (t) => t.split(/\s+/)[0],
+        () => '',
+      ));
     if (expected) {
       const actual = await sha256File(file, (b) => progress('checksum', b, size));
-      checks.push({ name: 'archive sha256', ok: actual === expected, detail: actual === expected ? `${actual} (as recorded)` : `is ${actual}, recorded ${expected}: the archive file changed` });
-    } else checks.push({ name: 'archive sha256', ok: true, detail: 'no recorded checksum (not in the catalog, no .sha256 file); relying on age and zstd checks' });
+      checks.push({
+        name: 'archive sha256',
+        ok: actual === expected,
+        detail: actual === expected ? `${actual} (as recorded)` : `is ${actual}, recorded ${expected}: the archive file changed`,
+      });
+    } else
+      checks.push({ name: 'archive sha256', ok: true, detail: 'no recorded checksum (not in the catalog, no .sha256 file); relying on age and zstd checks' });
 
     let dir: string;
     try {
       dir = await this.files.unpack(file, join(this.env.BACKUP_DIR), this.env.BACKUP_AGE_IDENTITY_FILE, (b) => progress('unpack', b, size));
-      checks.push({ name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)', ok: true, detail: 'ok' });
+      checks.push({
+        name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)',
+        ok: true,
+        detail: 'ok',
+      });
     } catch (err) {
-      checks.push({ name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)', ok: false, detail: (err as Error).message });
+      checks.push({
+        name: file.endsWith('.age') ? 'decrypt (age), decompress (zstd), extract (tar)' : 'decompress (zstd), extract (tar)',
+        ok: false,
+        detail: (err as Error).message,
+      });
       await this.recordOutcome(row, checks);
       return result(null, null);
     }
@@ -115,7 +147,13 @@ export class BackupVerifyService {
     try {
       manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BackupManifest;
       const known = manifest.format <= MANIFEST_FORMAT;
-      checks.push({ name: 'manifest', ok: known, detail: known ? `format ${manifest.format}, ${manifest.artifacts.length} artifacts` : `format ${manifest.format} is newer than this release reads (${MANIFEST_FORMAT})` });
+      checks.push({
+        name: 'manifest',
+        ok: known,
+        detail: known
+          ? `format ${manifest.format}, ${manifest.artifacts.length} artifacts`
+          : `format ${manifest.format} is newer than this release reads (${MANIFEST_FORMAT})`,
+      });
     } catch (err) {
       checks.push({ name: 'manifest', ok: false, detail: `manifest.json is missing or unreadable: ${(err as Error).message}` });
     }
@@ -131,11 +169,22 @@ export class BackupVerifyService {
     let before = 0;
     for (const a of manifest.artifacts) {
       const path = join(dir, a.path);
-      const size = await stat(path).then((s) => s.size, () => -1);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => -1,
+      );
       const sha = size >= 0 ? await sha256File(path, (b) => progress('artifacts', before + b, total)) : '';
       before += Math.max(size, 0);
       const ok = size === a.sizeBytes && sha === a.sha256;
-      checks.push({ name: `artifact ${a.path}`, ok, detail: ok ? 'size and sha256 match' : size < 0 ? 'missing from the archive' : `size ${size} (manifest ${a.sizeBytes}), sha256 ${sha} (manifest ${a.sha256})` });
+      checks.push({
+        name: `artifact ${a.path}`,
+        ok,
+        detail: ok
+          ? 'size and sha256 match'
+          : size < 0
+            ? 'missing from the archive'
+            : `size ${size} (manifest ${a.sizeBytes}), sha256 ${sha} (manifest ${a.sha256})`,
+      });
     }
     if (!checks.every((c) => c.ok)) return;
     const tool = async (name: string, fn: () => Promise<string>) => {
@@ -152,7 +201,14 @@ export class BackupVerifyService {
       if (a.kind === 'base' && a.path.endsWith('/base.tar') && manifest.base) {
         const major = serverMajor(manifest.base.serverVersion);
         // Extracted where a point-in-time restore takes it from, so it is read once.
-        await tool(`pg_verifybackup ${a.path}`, async () => (await this.extractBase(dir, path), await this.base.verify(major, join(dir, 'base', 'data'), join(dir, 'base', 'backup_manifest')), 'every file matches backup_manifest'));
+        await tool(
+          `pg_verifybackup ${a.path}`,
+          async () => (
+            await this.extractBase(dir, path),
+            await this.base.verify(major, join(dir, 'base', 'data'), join(dir, 'base', 'backup_manifest')),
+            'every file matches backup_manifest'
+          ),
+        );
       }
       if (a.kind === 'redis') await tool(`redis-check-rdb ${a.path}`, async () => (await this.redis.check(path), 'RDB looks OK'));
     }
@@ -170,14 +226,23 @@ export class BackupVerifyService {
     const { chain, problems, warnings } = await this.wal.check(base.startWal, base.walSegmentBytes, (done, total) => progress('wal', done, total, 'segments'));
     for (const p of problems) checks.push({ name: `WAL segment ${p.segment}`, ok: false, detail: p.problem });
     // One good copy still restores: a passing check that says so, for the operator to re-copy.
-    for (const w of warnings) checks.push({ name: `WAL segment ${w.segment}`, ok: true, detail: `warning: one copy only, restore reads the other; ${w.problem}` });
+    for (const w of warnings)
+      checks.push({ name: `WAL segment ${w.segment}`, ok: true, detail: `warning: one copy only, restore reads the other; ${w.problem}` });
     const consistent = chain.segments.includes(base.endWal);
     if (!consistent && !problems.some((p) => p.segment === base.endWal)) {
-      checks.push({ name: `WAL segment ${base.endWal}`, ok: false, detail: `the base backup ends in it and it is not in ${this.wal.dirs.join(' or ')}: the backup cannot be made consistent` });
+      checks.push({
+        name: `WAL segment ${base.endWal}`,
+        ok: false,
+        detail: `the base backup ends in it and it is not in ${this.wal.dirs.join(' or ')}: the backup cannot be made consistent`,
+      });
     }
     if (problems.length === 0 && consistent) {
       const last = chain.segments[chain.segments.length - 1];
-      checks.push({ name: 'WAL chain', ok: true, detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256${warnings.length ? ` (${warnings.length} in one copy only)` : ''}` });
+      checks.push({
+        name: 'WAL chain',
+        ok: true,
+        detail: `${chain.segments.length} segments from ${base.startWal} to ${last}, each matching its sha256${warnings.length ? ` (${warnings.length} in one copy only)` : ''}`,
+      });
     }
   }
 

@@ -74,7 +74,11 @@ describe('WAL archive with a second copy', () => {
     unlinkSync(join(primary, `${SEG[0]}.zst`));
     flip(join(primary, `${SEG[1]}.zst`));
     stored = await wal.stored();
-    expect(await wal.read(SEG[0], stored.get(SEG[0]), { out })).toEqual({ segment: SEG[0], usedDir: copy, damaged: [`primary ${primary}: missing from ${primary}`] });
+    expect(await wal.read(SEG[0], stored.get(SEG[0]), { out })).toEqual({
+      segment: SEG[0],
+      usedDir: copy,
+      damaged: [`primary ${primary}: missing from ${primary}`],
+    });
     const damaged = await wal.read(SEG[1], stored.get(SEG[1]), { out });
     expect(damaged.usedDir).toBe(copy);
     expect(damaged.damaged).toEqual([expect.stringMatching(new RegExp(`^primary ${primary}: sha256 .* differs`))]);

@@ -96,7 +96,8 @@ export class WalArchiveRepository {
       if (problem) result.damaged.push(`${where(dir)}${problem}`);
       else result.usedDir ??= dir;
     }
-    if (result.usedDir && result.usedDir !== this.dir) this.log.warn(`WAL segment ${segment} read from the copy in ${result.usedDir}: ${result.damaged.join('; ')}`);
+    if (result.usedDir && result.usedDir !== this.dir)
+      this.log.warn(`WAL segment ${segment} read from the copy in ${result.usedDir}: ${result.damaged.join('; ')}`);
     return result;
   }
 
@@ -109,7 +110,10 @@ export class WalArchiveRepository {
   ): Promise<{ chain: WalChain; problems: SegmentProblem[]; warnings: SegmentProblem[] }> {
     const stored = await this.stored();
     const chain = walChain([...stored.keys()], startWal, segmentBytes);
-    const problems: SegmentProblem[] = chain.missing.map((segment) => ({ segment, problem: 'missing from the WAL archive (a gap: later WAL cannot be replayed)' }));
+    const problems: SegmentProblem[] = chain.missing.map((segment) => ({
+      segment,
+      problem: 'missing from the WAL archive (a gap: later WAL cannot be replayed)',
+    }));
     const warnings: SegmentProblem[] = [];
     let done = 0;
     for (const segment of chain.segments) {

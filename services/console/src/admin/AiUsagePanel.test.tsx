@@ -14,7 +14,14 @@ const status = {
   breakers: [{ model: 'claude-sonnet', state: 'closed', consecutiveFailures: 0, openedAt: null }],
   config: { source: 'env', loadedAt: '', priceTableVersion: '1' },
 };
-const t = (requests: number, costUsd: number) => ({ requests, inputTokens: requests * 100, outputTokens: requests * 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd });
+const t = (requests: number, costUsd: number) => ({
+  requests,
+  inputTokens: requests * 100,
+  outputTokens: requests * 10,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd,
+});
 const APP_A = '11111111-1111-4111-8111-111111111111';
 const usage = (url: URL) => {
   const from = url.searchParams.get('from')!;
@@ -37,7 +44,8 @@ const usage = (url: URL) => {
     ],
   });
 };
-const apps = () => json({ data: [{ id: APP_A, name: 'Shop', description: '', template: 'empty', maxIterations: 5, createdAt: '', updatedAt: '' }], nextCursor: null });
+const apps = () =>
+  json({ data: [{ id: APP_A, name: 'Shop', description: '', template: 'empty', maxIterations: 5, createdAt: '', updatedAt: '' }], nextCursor: null });
 
 describe('<AiUsagePanel>', () => {
   it('shows seven days of usage and offers the model switch to an operator team owner only', async () => {
@@ -62,20 +70,32 @@ describe('<AiUsagePanel>', () => {
     ['an owner of another team', session('owner', { operator: false })],
     ['an admin of an operator team', session('admin', { operator: true })],
   ])('has no model switch for %s', async (_who, s) => {
-    mockFetch({ 'GET /api/session': () => json(s), 'GET /api/admin/ai/usage/daily': usage, 'GET /api/apps': apps, 'GET /api/admin/ai/status': () => json(status) });
+    mockFetch({
+      'GET /api/session': () => json(s),
+      'GET /api/admin/ai/usage/daily': usage,
+      'GET /api/apps': apps,
+      'GET /api/admin/ai/status': () => json(status),
+    });
     renderSignedIn(<AiUsagePanel />);
     await screen.findByText('Only owners of an operator team may switch the model.');
     expect(screen.queryByRole('button', { name: 'Switch model' })).toBeNull();
   });
 
   it('shows usage by app with app names, one app by day, and a longer range on request', { timeout: 15_000 }, async () => {
-    const { calls } = mockFetch({ 'GET /api/session': () => json(session('admin')), 'GET /api/admin/ai/usage/daily': usage, 'GET /api/apps': apps, 'GET /api/admin/ai/status': () => json(status) });
+    const { calls } = mockFetch({
+      'GET /api/session': () => json(session('admin')),
+      'GET /api/admin/ai/usage/daily': usage,
+      'GET /api/apps': apps,
+      'GET /api/admin/ai/status': () => json(status),
+    });
     renderSignedIn(<AiUsagePanel />);
     const byApp = await screen.findByRole('grid', { name: 'AI usage by app' });
     await waitFor(() => expect(within(byApp).getByRole('rowheader', { name: 'Shop' })).toBeTruthy());
     expect(within(byApp).getByRole('rowheader', { name: 'Outside an app (API)' })).toBeTruthy();
     expect(within(byApp).getAllByRole('row')[1]!.textContent).toContain('1.2500');
-    expect(calls.find((c) => c.path === '/api/admin/ai/usage/daily')!.url.searchParams.get('from')).toBe(new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10));
+    expect(calls.find((c) => c.path === '/api/admin/ai/usage/daily')!.url.searchParams.get('from')).toBe(
+      new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10),
+    );
 
     // One app: its own figures per day, zeros on the days it made no call.
     fireEvent.change(screen.getByLabelText('App'), { target: { value: 'none' } });

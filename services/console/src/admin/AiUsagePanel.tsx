@@ -123,7 +123,8 @@ function UsageByDayAndApp() {
       {usage.data ? (
         <>
           <p>
-            {usage.data.from} to {usage.data.to}: <strong>{count(usage.data.totals.requests)}</strong> requests, <strong>${usd(usage.data.totals.costUsd)}</strong>
+            {usage.data.from} to {usage.data.to}: <strong>{count(usage.data.totals.requests)}</strong> requests,{' '}
+            <strong>${usd(usage.data.totals.costUsd)}</strong>
           </p>
           <h3>By day{appId ? `: ${appName(appId === 'none' ? null : appId)}` : ''}</h3>
           <DataTable
@@ -139,7 +140,10 @@ function UsageByDayAndApp() {
               caption="AI usage by app"
               rows={usage.data.apps}
               rowKey={(a) => a.appId ?? 'none'}
-              columns={[{ id: 'app', header: 'App', rowHeader: true, cell: (a: { appId: string | null } & AiUsageTotals) => appName(a.appId) }, ...TOTAL_COLUMNS]}
+              columns={[
+                { id: 'app', header: 'App', rowHeader: true, cell: (a: { appId: string | null } & AiUsageTotals) => appName(a.appId) },
+                ...TOTAL_COLUMNS,
+              ]}
             />
           ) : null}
         </>

@@ -24,7 +24,17 @@ const backup = (overrides: Record<string, unknown> = {}) => ({
   drill: { result: 'passed', at: '2026-12-04T03:00:00.000Z', rtoMs: 7800, detail: 'every table matched' },
   ...overrides,
 });
-const failed = backup({ id: id2, type: 'database', status: 'failed', sizeBytes: 0, fileName: null, sha256: null, error: 'pg_dump exited 1', verifiedAt: null, drill: null });
+const failed = backup({
+  id: id2,
+  type: 'database',
+  status: 'failed',
+  sizeBytes: 0,
+  fileName: null,
+  sha256: null,
+  error: 'pg_dump exited 1',
+  verifiedAt: null,
+  drill: null,
+});
 
 describe('Admin · Backups', () => {
   it.each([
@@ -93,7 +103,8 @@ describe('Admin · Backups', () => {
         listCalls = 0;
         return json({ backupId: id1, status: 'verifying' }, 202);
       },
-      [`GET /api/admin/backups/${id2}`]: () => json({ ...backup({ id: id2, type: 'config', status: 'running', verifiedAt: null, drill: null }), manifest: null }),
+      [`GET /api/admin/backups/${id2}`]: () =>
+        json({ ...backup({ id: id2, type: 'config', status: 'running', verifiedAt: null, drill: null }), manifest: null }),
     });
     renderSignedIn(<AdminScreen section="backups" />);
     await screen.findByText('not verified');

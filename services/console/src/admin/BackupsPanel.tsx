@@ -165,10 +165,20 @@ export function BackupsPanel() {
                     </button>
                     {manage && b.status === 'completed' ? (
                       <>
-                        <button type="button" onClick={() => verify.mutate(b.id)} disabled={busy(b.id)} aria-label={`Verify the ${b.type} backup of ${b.createdAt}`}>
+                        <button
+                          type="button"
+                          onClick={() => verify.mutate(b.id)}
+                          disabled={busy(b.id)}
+                          aria-label={`Verify the ${b.type} backup of ${b.createdAt}`}
+                        >
                           Verify
                         </button>
-                        <button type="button" onClick={() => drill.mutate(b.id)} disabled={busy(b.id)} aria-label={`Drill the ${b.type} backup of ${b.createdAt}`}>
+                        <button
+                          type="button"
+                          onClick={() => drill.mutate(b.id)}
+                          disabled={busy(b.id)}
+                          aria-label={`Drill the ${b.type} backup of ${b.createdAt}`}
+                        >
                           Drill
                         </button>
                       </>
@@ -230,10 +240,18 @@ function BackupDetail({ backupId, poll, onClose }: { backupId: string; poll: boo
             <dt>Verification</dt>
             <dd>{verification(b)}</dd>
             <dt>Drill</dt>
-            <dd>{b.drill ? `${b.drill.result} at ${new Date(b.drill.at).toLocaleString()}, restored in ${(b.drill.rtoMs / 1000).toFixed(1)} s: ${b.drill.detail}` : '—'}</dd>
+            <dd>
+              {b.drill
+                ? `${b.drill.result} at ${new Date(b.drill.at).toLocaleString()}, restored in ${(b.drill.rtoMs / 1000).toFixed(1)} s: ${b.drill.detail}`
+                : '—'}
+            </dd>
           </dl>
           <h3>Manifest</h3>
-          {b.manifest ? <pre className="step-detail manifest">{JSON.stringify(b.manifest, null, 2)}</pre> : <Empty>No manifest (the backup did not complete).</Empty>}
+          {b.manifest ? (
+            <pre className="step-detail manifest">{JSON.stringify(b.manifest, null, 2)}</pre>
+          ) : (
+            <Empty>No manifest (the backup did not complete).</Empty>
+          )}
         </>
       ) : null}
     </section>

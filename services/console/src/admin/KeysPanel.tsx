@@ -18,7 +18,10 @@ export function KeysPanel() {
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [rotating, setRotating] = useState<ApiKey | null>(null);
   const refresh = () => void client.invalidateQueries({ queryKey: ['keys'] });
-  const revoke = useMutation({ mutationFn: (k: ApiKey) => api<ApiKey>(`/api/keys/${k.id}`, { method: 'DELETE' }), onSuccess: () => (setRevoking(null), refresh()) });
+  const revoke = useMutation({
+    mutationFn: (k: ApiKey) => api<ApiKey>(`/api/keys/${k.id}`, { method: 'DELETE' }),
+    onSuccess: () => (setRevoking(null), refresh()),
+  });
   const rotate = useMutation({
     mutationFn: (k: ApiKey) => api<{ created: CreatedKey }>(`/api/keys/${k.id}/rotate`, { method: 'POST', body: {} }),
     onSuccess: (r) => {
@@ -52,7 +55,11 @@ export function KeysPanel() {
             { id: 'scopes', header: 'Scopes', className: 'small', cell: (k) => (k.scopes.length ? k.scopes.join(', ') : 'all of the role') },
             { id: 'status', header: 'Status', cell: (k) => k.status },
             { id: 'created', header: 'Created', className: 'small', cell: (k) => new Date(k.createdAt).toLocaleDateString() },
-            { id: 'actions', header: 'Actions', cell: (k) => (k.status === 'active' ? <KeyActions apiKey={k} onRotate={setRotating} onRevoke={setRevoking} /> : null) },
+            {
+              id: 'actions',
+              header: 'Actions',
+              cell: (k) => (k.status === 'active' ? <KeyActions apiKey={k} onRotate={setRotating} onRevoke={setRevoking} /> : null),
+            },
           ]}
         />
       ) : null}

@@ -9,6 +9,16 @@ export function usageRows(usage: AiUsageDaily, appId?: string | null): Array<{ d
   const cells = new Map(usage.cells.filter((c) => c.appId === appId).map((c) => [c.day, c]));
   return usage.days.map(({ day }) => {
     const cell = cells.get(day);
-    return cell ? { day, requests: cell.requests, inputTokens: cell.inputTokens, outputTokens: cell.outputTokens, cacheReadTokens: cell.cacheReadTokens, cacheWriteTokens: cell.cacheWriteTokens, costUsd: cell.costUsd } : { day, ...ZERO };
+    return cell
+      ? {
+          day,
+          requests: cell.requests,
+          inputTokens: cell.inputTokens,
+          outputTokens: cell.outputTokens,
+          cacheReadTokens: cell.cacheReadTokens,
+          cacheWriteTokens: cell.cacheWriteTokens,
+          costUsd: cell.costUsd,
+        }
+      : { day, ...ZERO };
   });
 }

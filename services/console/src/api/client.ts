@@ -54,7 +54,12 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const body = text ? safeJson(text) : undefined;
   if (!response.ok) {
     const err = (body ?? {}) as { code?: string; message?: string; correlationId?: string };
-    const error = new ApiError(response.status, err.code ?? `HTTP_${response.status}`, err.message ?? `The gateway answered ${response.status}`, err.correlationId ?? response.headers.get('x-correlation-id') ?? '');
+    const error = new ApiError(
+      response.status,
+      err.code ?? `HTTP_${response.status}`,
+      err.message ?? `The gateway answered ${response.status}`,
+      err.correlationId ?? response.headers.get('x-correlation-id') ?? '',
+    );
     if (response.status === 401 && !options.quietUnauthenticated) for (const listener of signedOutListeners) listener();
     throw error;
   }

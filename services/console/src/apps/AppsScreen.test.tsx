@@ -6,13 +6,22 @@ import { AppsScreen } from './AppsScreen';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const app = { id: '5d0f4f7e-0000-4000-8000-000000000001', name: 'Todo', description: '', template: 'static-web', maxIterations: 25, createdAt: new Date(0).toISOString(), updatedAt: new Date(0).toISOString() };
+const app = {
+  id: '5d0f4f7e-0000-4000-8000-000000000001',
+  name: 'Todo',
+  description: '',
+  template: 'static-web',
+  maxIterations: 25,
+  createdAt: new Date(0).toISOString(),
+  updatedAt: new Date(0).toISOString(),
+};
 
 function setup(role: Role, scopes: string[] = []) {
   return mockFetch({
     'GET /api/session': () => json(session(role, { scopes })),
     'GET /api/apps': () => json({ data: [app], nextCursor: null }),
-    'DELETE /api/apps/5d0f4f7e-0000-4000-8000-000000000001': () => json({ code: 'FORBIDDEN', message: 'This key has the member role', correlationId: 'corr-123' }, 403),
+    'DELETE /api/apps/5d0f4f7e-0000-4000-8000-000000000001': () =>
+      json({ code: 'FORBIDDEN', message: 'This key has the member role', correlationId: 'corr-123' }, 403),
   });
 }
 

@@ -47,7 +47,9 @@ export function AppsScreen() {
       </div>
       {apps.isPending ? <Loading /> : null}
       {apps.error ? <ErrorNotice error={apps.error} onRetry={() => void apps.refetch()} /> : null}
-      {apps.isSuccess && rows.length === 0 ? <Empty>No apps yet. {can(session, 'createApp') ? 'Create one to start chatting with the agent.' : ''}</Empty> : null}
+      {apps.isSuccess && rows.length === 0 ? (
+        <Empty>No apps yet. {can(session, 'createApp') ? 'Create one to start chatting with the agent.' : ''}</Empty>
+      ) : null}
       {rows.length > 0 ? (
         <ul className="cards" aria-label="Your apps">
           {rows.map((app) => (
@@ -135,7 +137,15 @@ interface AppValues {
   template?: string;
 }
 
-function AppForm(props: { title: string; submitLabel: string; initial?: App; withTemplate?: boolean; onClose: () => void; submit: (v: AppValues) => Promise<App>; onDone: (app: App) => void }) {
+function AppForm(props: {
+  title: string;
+  submitLabel: string;
+  initial?: App;
+  withTemplate?: boolean;
+  onClose: () => void;
+  submit: (v: AppValues) => Promise<App>;
+  onDone: (app: App) => void;
+}) {
   const [name, setName] = useState(props.initial?.name ?? '');
   const [description, setDescription] = useState(props.initial?.description ?? '');
   const [template, setTemplate] = useState('static-web');

@@ -70,8 +70,8 @@ export function ProjectDetail({ projectId }: { projectId: string }) {
             </dd>
             <dt>Labels</dt>
             <dd>
-              trigger <code>{p.labels.trigger}</code>, then <code>{p.labels.processing}</code>, <code>{p.labels.awaitingResponse}</code>, <code>{p.labels.completed}</code>,{' '}
-              <code>{p.labels.failed}</code>
+              trigger <code>{p.labels.trigger}</code>, then <code>{p.labels.processing}</code>, <code>{p.labels.awaitingResponse}</code>,{' '}
+              <code>{p.labels.completed}</code>, <code>{p.labels.failed}</code>
             </dd>
             <dt>Priorities</dt>
             <dd>{p.priorityLabels.map((l) => `${l.label} ${l.priority}`).join(' > ')}</dd>
@@ -99,7 +99,11 @@ export function ProjectDetail({ projectId }: { projectId: string }) {
         </div>
         {tasks.isPending ? <Loading label="Loading tasks…" /> : null}
         {tasks.error ? <ErrorNotice error={tasks.error} onRetry={() => void tasks.refetch()} /> : null}
-        {tasks.isSuccess && shown.length === 0 ? <Empty>{status ? `No ${STATUS_LABEL[status].toLowerCase()} tasks.` : `No tasks yet: label an issue with "${p?.labels.trigger ?? 'the trigger label'}".`}</Empty> : null}
+        {tasks.isSuccess && shown.length === 0 ? (
+          <Empty>
+            {status ? `No ${STATUS_LABEL[status].toLowerCase()} tasks.` : `No tasks yet: label an issue with "${p?.labels.trigger ?? 'the trigger label'}".`}
+          </Empty>
+        ) : null}
         {shown.length > 0 ? <TaskQueue tasks={shown} projects={new Map(p ? [[p.id, p]] : [])} label="Tasks" /> : null}
         {tasks.hasNextPage ? (
           <button type="button" onClick={() => void tasks.fetchNextPage()} disabled={tasks.isFetchingNextPage}>

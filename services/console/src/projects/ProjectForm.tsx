@@ -31,7 +31,14 @@ export function ProjectForm({ project, onClose, onSaved }: { project?: Project; 
         {project ? null : (
           <>
             <label htmlFor="project-repo">Repository (owner/name)</label>
-            <input id="project-repo" value={v.repository} onChange={(e) => set({ repository: e.target.value })} required pattern="[A-Za-z0-9][A-Za-z0-9\-]*/[A-Za-z0-9._\-]+" data-autofocus />
+            <input
+              id="project-repo"
+              value={v.repository}
+              onChange={(e) => set({ repository: e.target.value })}
+              required
+              pattern="[A-Za-z0-9][A-Za-z0-9\-]*/[A-Za-z0-9._\-]+"
+              data-autofocus
+            />
             <fieldset className="segmented">
               <legend>Credentials</legend>
               <label className="radio">
@@ -46,7 +53,14 @@ export function ProjectForm({ project, onClose, onSaved }: { project?: Project; 
         {authKind === 'token' ? (
           <>
             <label htmlFor="project-token">{project ? 'New token (leave empty to keep the current one)' : 'Token'}</label>
-            <input id="project-token" type="password" value={v.token} onChange={(e) => set({ token: e.target.value })} required={!project} autoComplete="new-password" />
+            <input
+              id="project-token"
+              type="password"
+              value={v.token}
+              onChange={(e) => set({ token: e.target.value })}
+              required={!project}
+              autoComplete="new-password"
+            />
           </>
         ) : (
           <>
@@ -58,12 +72,26 @@ export function ProjectForm({ project, onClose, onSaved }: { project?: Project; 
                 </div>
                 <div className="field">
                   <label htmlFor="project-installation">Installation id</label>
-                  <input id="project-installation" inputMode="numeric" pattern="[0-9]+" value={v.installationId} onChange={(e) => set({ installationId: e.target.value })} required />
+                  <input
+                    id="project-installation"
+                    inputMode="numeric"
+                    pattern="[0-9]+"
+                    value={v.installationId}
+                    onChange={(e) => set({ installationId: e.target.value })}
+                    required
+                  />
                 </div>
               </div>
             )}
             <label htmlFor="project-key">{project ? 'New private key (leave empty to keep the current one)' : 'Private key (PEM)'}</label>
-            <textarea id="project-key" rows={4} value={v.privateKey} onChange={(e) => set({ privateKey: e.target.value })} required={!project} spellCheck={false} />
+            <textarea
+              id="project-key"
+              rows={4}
+              value={v.privateKey}
+              onChange={(e) => set({ privateKey: e.target.value })}
+              required={!project}
+              spellCheck={false}
+            />
           </>
         )}
         <div className="row wrap">
@@ -85,7 +113,15 @@ export function ProjectForm({ project, onClose, onSaved }: { project?: Project; 
           </div>
           <div className="field">
             <label htmlFor="project-concurrency">Tasks at once</label>
-            <input id="project-concurrency" type="number" min={1} max={64} value={v.concurrency} onChange={(e) => set({ concurrency: e.target.value })} required />
+            <input
+              id="project-concurrency"
+              type="number"
+              min={1}
+              max={64}
+              value={v.concurrency}
+              onChange={(e) => set({ concurrency: e.target.value })}
+              required
+            />
           </div>
         </div>
         {nothing ? <p className="notice">Nothing changed.</p> : null}

@@ -13,7 +13,8 @@ afterEach(() => vi.unstubAllGlobals());
 const PID = PROJECT_ID;
 const project = projectFixture;
 let n = 0;
-const task = (status: Task['status'], priority: number, createdAt = '2026-03-01T00:00:00Z'): Task => taskFixture(++n, { status, priority, createdAt, updatedAt: createdAt });
+const task = (status: Task['status'], priority: number, createdAt = '2026-03-01T00:00:00Z'): Task =>
+  taskFixture(++n, { status, priority, createdAt, updatedAt: createdAt });
 
 describe('project and task logic', () => {
   it('groups tasks by state, running first, each highest priority then oldest first', () => {
@@ -32,7 +33,9 @@ describe('project and task logic', () => {
     expect(v.token).toBe('');
     expect(updateBody(project, v)).toEqual({});
     expect(updateBody(project, { ...v, concurrency: '4', token: 'ghp_new' })).toEqual({ concurrency: 4, token: 'ghp_new' });
-    expect(updateBody({ ...project, auth: { kind: 'app', appId: 1, installationId: 2 } }, { ...v, token: 'ignored', privateKey: 'PEM' })).toEqual({ privateKey: 'PEM' });
+    expect(updateBody({ ...project, auth: { kind: 'app', appId: 1, installationId: 2 } }, { ...v, token: 'ignored', privateKey: 'PEM' })).toEqual({
+      privateKey: 'PEM',
+    });
   });
 });
 
@@ -50,7 +53,11 @@ describe('<ProjectsScreen>', () => {
     const running = await screen.findByRole('grid', { name: 'Queue: Running' });
     expect(within(running).getAllByRole('row')).toHaveLength(2);
     const queued = screen.getByRole('grid', { name: 'Queue: Queued' });
-    expect(within(queued).getAllByRole('gridcell').map((c) => c.textContent)).toContain('urgent (100)');
+    expect(
+      within(queued)
+        .getAllByRole('gridcell')
+        .map((c) => c.textContent),
+    ).toContain('urgent (100)');
     expect(within(queued).getAllByRole('row')[1]!.textContent).toContain('urgent (100)');
     expect(await screen.findByRole('link', { name: 'acme/shop' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'New project' })).toBeNull();
@@ -66,7 +73,8 @@ describe('<ProjectsScreen>', () => {
   it('creates a project with the CSRF token, and shows a missing permission as the API names it', async () => {
     const { calls } = mockFetch(
       routes('admin', {
-        'POST /api/projects': () => json({ code: 'GITHUB_PERMISSION_MISSING', message: 'The token lacks pull_requests=write on acme/shop', correlationId: 'corr-perm' }, 422),
+        'POST /api/projects': () =>
+          json({ code: 'GITHUB_PERMISSION_MISSING', message: 'The token lacks pull_requests=write on acme/shop', correlationId: 'corr-perm' }, 422),
       }),
     );
     renderSignedIn(<ProjectsScreen />);
@@ -78,7 +86,14 @@ describe('<ProjectsScreen>', () => {
     expect(screen.getByText('corr-perm')).toBeTruthy();
     const post = calls.find((c) => c.method === 'POST')!;
     expect((post.init.headers as Record<string, string>)['x-csrf-token']).toBe('csrf-token');
-    expect(JSON.parse(String(post.init.body))).toEqual({ repository: 'acme/shop', auth: { kind: 'token', token: 'ghp_secret' }, baseBranch: 'main', answerMode: 'auto', concurrency: 2, labels: { trigger: 'overskill' } });
+    expect(JSON.parse(String(post.init.body))).toEqual({
+      repository: 'acme/shop',
+      auth: { kind: 'token', token: 'ghp_secret' },
+      baseBranch: 'main',
+      answerMode: 'auto',
+      concurrency: 2,
+      labels: { trigger: 'overskill' },
+    });
     // The secret field is a password field: never shown in the clear.
     expect(screen.getByLabelText('Token').getAttribute('type')).toBe('password');
   });
@@ -128,7 +143,11 @@ describe('<ProjectDetail>', () => {
 describe('<TaskDetail>', () => {
   it('shows the task with its priority name and its issue link', async () => {
     const t = task('running', 100);
-    mockFetch({ 'GET /api/session': () => json(session('viewer')), [`GET /api/tasks/${t.id}`]: () => json(t), [`GET /api/projects/${PID}`]: () => json(project) });
+    mockFetch({
+      'GET /api/session': () => json(session('viewer')),
+      [`GET /api/tasks/${t.id}`]: () => json(t),
+      [`GET /api/projects/${PID}`]: () => json(project),
+    });
     renderSignedIn(<TaskDetail taskId={t.id} />);
     expect(await screen.findByRole('heading', { name: `#${t.issueNumber} ${t.title}` })).toBeTruthy();
     await screen.findByText('urgent (100)');

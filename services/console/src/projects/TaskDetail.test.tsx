@@ -39,7 +39,10 @@ function routes(role: Parameters<typeof session>[0], t: Task, extra = {}, sessio
 
 describe('task logic', () => {
   it('links only an http(s) answer, naming the pull request when there is one', () => {
-    expect(answerLink({ answerUrl: 'https://github.com/acme/shop/pull/7', pullNumber: 7 })).toEqual({ href: 'https://github.com/acme/shop/pull/7', label: 'Pull request #7' });
+    expect(answerLink({ answerUrl: 'https://github.com/acme/shop/pull/7', pullNumber: 7 })).toEqual({
+      href: 'https://github.com/acme/shop/pull/7',
+      label: 'Pull request #7',
+    });
     expect(answerLink({ answerUrl: 'https://github.com/acme/shop/issues/12#issuecomment-9', pullNumber: null })?.label).toBe('Comment on the issue');
     expect(answerLink({ answerUrl: 'javascript:alert(1)', pullNumber: 7 })).toBeNull();
     expect(answerLink({ answerUrl: 'not a url', pullNumber: null })).toBeNull();
@@ -59,12 +62,27 @@ describe('task logic', () => {
 describe('<TaskDetail>', () => {
   it("shows a completed task's pull request, attempts and its run's steps; a viewer gets no action", async () => {
     const t = task({ status: 'completed', runId: RID, pullNumber: 7, answerUrl: 'https://github.com/acme/shop/pull/7', attempts: 2 });
-    const { calls } = mockFetch(routes('viewer', t, { [`GET /api/runs/${RID}`]: () => json(run('completed', [{ seq: 1, kind: 'run_started' }, { seq: 2, kind: 'commit' }, { seq: 3, kind: 'run_completed' }])) }));
+    const { calls } = mockFetch(
+      routes('viewer', t, {
+        [`GET /api/runs/${RID}`]: () =>
+          json(
+            run('completed', [
+              { seq: 1, kind: 'run_started' },
+              { seq: 2, kind: 'commit' },
+              { seq: 3, kind: 'run_completed' },
+            ]),
+          ),
+      }),
+    );
     renderSignedIn(<TaskDetail taskId={TID} />);
     const pr = await screen.findByRole('link', { name: 'Pull request #7' });
     expect(pr.getAttribute('href')).toBe('https://github.com/acme/shop/pull/7');
     const steps = await screen.findByTestId('run-steps');
-    expect(within(steps).getAllByRole('listitem').map((li) => li.getAttribute('data-seq'))).toEqual(['1', '2', '3']);
+    expect(
+      within(steps)
+        .getAllByRole('listitem')
+        .map((li) => li.getAttribute('data-seq')),
+    ).toEqual(['1', '2', '3']);
     expect(screen.getByText(/commit/, { selector: 'p' }).textContent).toContain('abcdef012345');
     expect(screen.getByText('2', { selector: 'dd' })).toBeTruthy();
     await screen.findByText('urgent (100)');
@@ -73,7 +91,7 @@ describe('<TaskDetail>', () => {
     expect(calls.some((c) => c.path.endsWith('/events'))).toBe(false);
   });
 
-  it('streams a running task\'s run, refreshes the task when the run ends, and cancels after a confirmation', async () => {
+  it("streams a running task's run, refreshes the task when the run ends, and cancels after a confirmation", async () => {
     const stream = controllableStream();
     let current = task({ status: 'running', runId: RID, attempts: 1 });
     const { calls } = mockFetch(
@@ -117,7 +135,8 @@ describe('<TaskDetail>', () => {
     const t = task({ status: 'failed', errorCode: 'GIT_PUSH_REJECTED', errorMessage: 'The push to overskill/issue-12 was refused', attempts: 1 });
     const { calls } = mockFetch(
       routes('member', t, {
-        [`POST /api/tasks/${TID}/retry`]: () => json({ code: 'TASK_NOT_RETRYABLE', message: 'Issue #12 has another active task', correlationId: 'corr-409' }, 409),
+        [`POST /api/tasks/${TID}/retry`]: () =>
+          json({ code: 'TASK_NOT_RETRYABLE', message: 'Issue #12 has another active task', correlationId: 'corr-409' }, 409),
       }),
     );
     renderSignedIn(<TaskDetail taskId={TID} />);

@@ -87,7 +87,12 @@ export function TaskDetail({ taskId }: { taskId: string }) {
           </dl>
           {t.runId && can(session, 'readRuns') ? (
             // A retry or a resume may work the same run again: a new attempt starts a fresh timeline.
-            <RunTimeline key={`${t.runId}:${t.attempts}`} runId={t.runId} cancellable={false} onFinished={() => void client.invalidateQueries({ queryKey: ['task', taskId] })} />
+            <RunTimeline
+              key={`${t.runId}:${t.attempts}`}
+              runId={t.runId}
+              cancellable={false}
+              onFinished={() => void client.invalidateQueries({ queryKey: ['task', taskId] })}
+            />
           ) : (
             <p className="muted">{t.runId ? `Run ${t.runId}` : t.status === 'queued' ? 'No run yet: the task waits for a worker.' : 'No run.'}</p>
           )}
@@ -133,8 +138,8 @@ function TaskActions({ task }: { task: Task }) {
           message={
             <>
               <p>
-                {task.status === 'running' ? 'Its run stops' : 'It leaves the queue'}; the issue&apos;s status comment says it was cancelled. A retry queues it again on the
-                same branch.
+                {task.status === 'running' ? 'Its run stops' : 'It leaves the queue'}; the issue&apos;s status comment says it was cancelled. A retry queues it
+                again on the same branch.
               </p>
               {cancel.error ? <ErrorNotice error={cancel.error} /> : null}
             </>

@@ -17,7 +17,16 @@ export function TaskQueue({ tasks, projects, label }: { tasks: Task[]; projects:
             rows={group.tasks}
             rowKey={(t) => t.id}
             columns={[
-              { id: 'task', header: 'Issue', rowHeader: true, cell: (t) => <Link to={`/tasks/${t.id}`}>#{t.issueNumber} {t.title}</Link> },
+              {
+                id: 'task',
+                header: 'Issue',
+                rowHeader: true,
+                cell: (t) => (
+                  <Link to={`/tasks/${t.id}`}>
+                    #{t.issueNumber} {t.title}
+                  </Link>
+                ),
+              },
               { id: 'repo', header: 'Repository', cell: (t) => <code>{t.repository}</code> },
               { id: 'priority', header: 'Priority', cell: (t) => priorityName(t.priority, projects.get(t.projectId)) },
               { id: 'updated', header: 'Updated', className: 'small', cell: (t) => new Date(t.updatedAt).toLocaleString() },

@@ -92,8 +92,17 @@ export function formValues(project?: Project): ProjectFormValues {
 // POST /api/projects body.
 export function createBody(v: ProjectFormValues): Record<string, unknown> {
   const auth =
-    v.authKind === 'token' ? { kind: 'token', token: v.token } : { kind: 'app', appId: Number(v.appId), installationId: Number(v.installationId), privateKey: v.privateKey };
-  return { repository: v.repository.trim(), auth, baseBranch: v.baseBranch.trim(), answerMode: v.answerMode, concurrency: Number(v.concurrency), labels: { trigger: v.triggerLabel.trim() } };
+    v.authKind === 'token'
+      ? { kind: 'token', token: v.token }
+      : { kind: 'app', appId: Number(v.appId), installationId: Number(v.installationId), privateKey: v.privateKey };
+  return {
+    repository: v.repository.trim(),
+    auth,
+    baseBranch: v.baseBranch.trim(),
+    answerMode: v.answerMode,
+    concurrency: Number(v.concurrency),
+    labels: { trigger: v.triggerLabel.trim() },
+  };
 }
 
 // PATCH /api/projects/:id body: only what changed; a secret only when a new one was typed.

@@ -29,7 +29,17 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
           </p>
         ) : null}
         <label htmlFor="api-key">API key</label>
-        <input id="api-key" name="api-key" type="password" autoComplete="off" spellCheck={false} value={key} onChange={(e) => setKey(e.target.value)} placeholder="osk_…" required />
+        <input
+          id="api-key"
+          name="api-key"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+          placeholder="osk_…"
+          required
+        />
         <p className="small muted">
           <code>npm start</code> prints a key; others come from <code>npx overskill keys create</code> or the Keys screen.
         </p>

@@ -17,7 +17,13 @@ export function useSession(): SessionValue {
 }
 
 // Shows the sign-in form until the gateway confirms a session; any 401 later signs out.
-export function SessionGate({ children, signIn }: { children: ReactNode; signIn: (props: { onSignedIn: (s: Session) => void; notice: string | null }) => ReactNode }) {
+export function SessionGate({
+  children,
+  signIn,
+}: {
+  children: ReactNode;
+  signIn: (props: { onSignedIn: (s: Session) => void; notice: string | null }) => ReactNode;
+}) {
   const client = useQueryClient();
   const [notice, setNotice] = useState<string | null>(null);
   const current = useQuery({
@@ -57,7 +63,12 @@ export function SessionGate({ children, signIn }: { children: ReactNode; signIn:
     }
   }, [client]);
 
-  if (current.isPending) return <p className="muted center" role="status">Loading…</p>;
+  if (current.isPending)
+    return (
+      <p className="muted center" role="status">
+        Loading…
+      </p>
+    );
   if (!session) return <>{signIn({ onSignedIn, notice })}</>;
   return <SessionContext.Provider value={{ session, signOut }}>{children}</SessionContext.Provider>;
 }

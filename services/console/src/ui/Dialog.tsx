@@ -31,7 +31,15 @@ function InitialFocus({ children }: { children: ReactNode }) {
   );
 }
 
-export function ConfirmDialog(props: { title: string; message: ReactNode; confirmLabel: string; danger?: boolean; busy?: boolean; onConfirm: () => void; onCancel: () => void }) {
+export function ConfirmDialog(props: {
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
   return (
     <Dialog title={props.title} onClose={props.onCancel}>
       <div className="dialog-body">{props.message}</div>

@@ -5,7 +5,19 @@ import { Tab, TabList, TabPanel, Tabs } from 'react-aria-components';
 // Tabs from react-aria-components whose selection is the address: choosing a tab navigates, so
 // a reload or a shared link opens the same tab. Arrow keys move between tabs, Enter or Space
 // opens one (manual activation: a panel's data loads only when asked for).
-export function RouteTabs({ label, tabs, selected, header, children }: { label: string; tabs: Array<{ id: string; label: string; href: string }>; selected: string; header?: ReactNode; children: ReactNode }) {
+export function RouteTabs({
+  label,
+  tabs,
+  selected,
+  header,
+  children,
+}: {
+  label: string;
+  tabs: Array<{ id: string; label: string; href: string }>;
+  selected: string;
+  header?: ReactNode;
+  children: ReactNode;
+}) {
   const { navigate } = useRouter();
   return (
     <Tabs

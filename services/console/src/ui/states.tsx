@@ -21,7 +21,11 @@ export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () =
       <p>
         <strong>{api ? api.code : 'Error'}</strong>: {api ? api.message : String((error as Error)?.message ?? error)}
       </p>
-      {api?.correlationId ? <p className="small">Correlation id: <code>{api.correlationId}</code></p> : null}
+      {api?.correlationId ? (
+        <p className="small">
+          Correlation id: <code>{api.correlationId}</code>
+        </p>
+      ) : null}
       {onRetry ? (
         <button type="button" onClick={onRetry}>
           Retry

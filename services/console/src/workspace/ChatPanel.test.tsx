@@ -7,7 +7,14 @@ import { PreviewPane } from './PreviewPane';
 afterEach(() => vi.unstubAllGlobals());
 
 const messages = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ id: `m${i}`, role: i % 2 ? 'assistant' : 'user', content: `message ${i}`, authorId: null, runId: null, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `m${i}`,
+    role: i % 2 ? 'assistant' : 'user',
+    content: `message ${i}`,
+    authorId: null,
+    runId: null,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+  }));
 
 describe('<ChatPanel>', () => {
   it('keeps a 2,000-message conversation to a few dozen nodes, oldest first', async () => {
@@ -30,7 +37,21 @@ describe('<ChatPanel>', () => {
       'GET /api/apps/a1/messages': () => json({ data: [], nextCursor: null }),
       'GET /api/apps/a1/runs': () => json({ data: [], nextCursor: null }),
       'POST /api/apps/a1/messages': () => json({ messageId: 'm1', runId: 'r9', runUrl: '/api/runs/r9', eventsUrl: '/api/runs/r9/events' }, 202),
-      'GET /api/runs/r9': () => json({ id: 'r9', appId: 'a1', status: 'completed', error: null, commitSha: null, iterations: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, createdAt: '', finishedAt: '', steps: [] }),
+      'GET /api/runs/r9': () =>
+        json({
+          id: 'r9',
+          appId: 'a1',
+          status: 'completed',
+          error: null,
+          commitSha: null,
+          iterations: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          createdAt: '',
+          finishedAt: '',
+          steps: [],
+        }),
     });
     renderSignedIn(<ChatPanel appId="a1" />);
     const box = await screen.findByLabelText('Message to the agent');

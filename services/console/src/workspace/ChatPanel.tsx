@@ -70,7 +70,15 @@ export function ChatPanel({ appId }: { appId: string }) {
           <label htmlFor="message" className="visually-hidden">
             Message to the agent
           </label>
-          <textarea id="message" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onKeyDown} rows={3} placeholder="Describe a change… (Ctrl+Enter sends)" maxLength={100_000} />
+          <textarea
+            id="message"
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={onKeyDown}
+            rows={3}
+            placeholder="Describe a change… (Ctrl+Enter sends)"
+            maxLength={100_000}
+          />
           <button type="submit" className="primary" disabled={send.isPending || !draft.trim()}>
             {send.isPending ? 'Sending…' : 'Send'}
           </button>
@@ -94,7 +102,13 @@ function MessageList({ messages }: { messages: ChatMessage[] }) {
         {(items.length > 0 ? items : messages.slice(0, 30).map((_, index) => ({ index, start: index * 72, key: index }))).map((item) => {
           const m = messages[item.index] as ChatMessage;
           return (
-            <div key={m.id} data-index={item.index} ref={virtual.measureElement} className={`message ${m.role}`} style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}>
+            <div
+              key={m.id}
+              data-index={item.index}
+              ref={virtual.measureElement}
+              className={`message ${m.role}`}
+              style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}
+            >
               <div className="small muted">
                 {m.role} · {new Date(m.createdAt).toLocaleTimeString()}
               </div>

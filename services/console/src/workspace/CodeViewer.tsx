@@ -28,7 +28,13 @@ export default function CodeViewer({ path, content }: { path: string; content: s
         parent: host.current,
         state: EditorState.create({
           doc: content,
-          extensions: [basicSetup, EditorState.readOnly.of(true), EditorView.editable.of(false), EditorView.contentAttributes.of({ 'aria-label': `Contents of ${path}`, tabindex: '0' }), ...language],
+          extensions: [
+            basicSetup,
+            EditorState.readOnly.of(true),
+            EditorView.editable.of(false),
+            EditorView.contentAttributes.of({ 'aria-label': `Contents of ${path}`, tabindex: '0' }),
+            ...language,
+          ],
         }),
       });
     });

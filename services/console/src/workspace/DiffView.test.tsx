@@ -17,7 +17,17 @@ const patch = (path: string) =>
     '',
   ].join('\n');
 
-const file = (path: string, extra: Partial<DiffFile> = {}): DiffFile => ({ path, oldPath: null, change: 'modified', additions: 1, deletions: 1, binary: false, patch: patch(path), patchTruncated: false, ...extra });
+const file = (path: string, extra: Partial<DiffFile> = {}): DiffFile => ({
+  path,
+  oldPath: null,
+  change: 'modified',
+  additions: 1,
+  deletions: 1,
+  binary: false,
+  patch: patch(path),
+  patchTruncated: false,
+  ...extra,
+});
 
 describe('<DiffView>', () => {
   it('renders added and removed lines, unified or split', () => {

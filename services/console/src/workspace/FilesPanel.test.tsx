@@ -29,13 +29,22 @@ describe('<FilesPanel>', () => {
     const { calls } = mockFetch({
       'GET /api/session': () => json(session('viewer')),
       'GET /api/apps/a1/files': () => json({ appId: 'a1', ref: 'abcdef1234567890', entries: entries(2), truncated: false }),
-      'GET /api/apps/a1/files/content': (url) => json({ path: url.searchParams.get('path'), ref: 'abcdef1234567890', encoding: 'base64', content: 'AA==', sizeBytes: 1 }),
+      'GET /api/apps/a1/files/content': (url) =>
+        json({ path: url.searchParams.get('path'), ref: 'abcdef1234567890', encoding: 'base64', content: 'AA==', sizeBytes: 1 }),
     });
     renderSignedIn(<FilesPanel appId="a1" />);
     const tree = await screen.findByRole('tree', { name: 'Files' });
-    expect(within(tree).getAllByRole('treeitem').map((r) => r.textContent)).toEqual(['▾ src', 'file-0000.js', 'file-0001.js', 'README.md']);
+    expect(
+      within(tree)
+        .getAllByRole('treeitem')
+        .map((r) => r.textContent),
+    ).toEqual(['▾ src', 'file-0000.js', 'file-0001.js', 'README.md']);
     fireEvent.keyDown(within(tree).getByRole('treeitem', { name: '▾ src' }), { key: 'Enter' });
-    expect(within(tree).getAllByRole('treeitem').map((r) => r.textContent)).toEqual(['▸ src', 'README.md']);
+    expect(
+      within(tree)
+        .getAllByRole('treeitem')
+        .map((r) => r.textContent),
+    ).toEqual(['▸ src', 'README.md']);
     fireEvent.keyDown(within(tree).getByRole('treeitem', { name: 'README.md' }), { key: 'Enter' });
     await screen.findByText(/A binary file/);
     const read = calls.find((c) => c.path === '/api/apps/a1/files/content')!;

@@ -77,7 +77,15 @@ export function FilesPanel({ appId, refSha }: { appId: string; refSha?: string }
                   tabIndex={item.index === 0 ? 0 : -1}
                   data-row={item.index}
                   className={`tree-row ${row.type} ${row.path === selected ? 'selected' : ''}`}
-                  style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW, transform: `translateY(${item.start}px)`, paddingLeft: 8 + row.depth * 14 }}
+                  style={{
+                    position: 'absolute',
+                    top: 0,
+                    left: 0,
+                    right: 0,
+                    height: ROW,
+                    transform: `translateY(${item.start}px)`,
+                    paddingLeft: 8 + row.depth * 14,
+                  }}
                   onClick={() => (row.type === 'directory' ? toggle(row.path) : setSelected(row.path))}
                   onKeyDown={(e) => onKey(e, item.index)}
                 >

@@ -75,7 +75,8 @@ describe('<PreviewPane>', () => {
     const { calls } = mockFetch({
       'GET /api/session': () => json(session('viewer')),
       'GET /api/apps/a1/preview': () => json(preview()),
-      'GET /api/apps/a1/preview/logs': (url) => json({ entries: url.searchParams.get('level') === 'error' ? entries.filter((e) => e.level === 'error') : entries }),
+      'GET /api/apps/a1/preview/logs': (url) =>
+        json({ entries: url.searchParams.get('level') === 'error' ? entries.filter((e) => e.level === 'error') : entries }),
     });
     renderSignedIn(<PreviewPane appId="a1" />);
     const log = await screen.findByRole('list', { name: 'Preview log, newest first' });

@@ -70,7 +70,13 @@ describe('<RunTimeline>', () => {
 
     const { calls } = mockFetch({
       'GET /api/session': () => json(session('member')),
-      'GET /api/runs/r1': () => json(run('completed', [{ seq: 1, kind: 'run_started' }, { seq: 2, kind: 'run_completed' }])),
+      'GET /api/runs/r1': () =>
+        json(
+          run('completed', [
+            { seq: 1, kind: 'run_started' },
+            { seq: 2, kind: 'run_completed' },
+          ]),
+        ),
     });
     renderSignedIn(<RunTimeline runId="r1" onFinished={() => undefined} />);
     await screen.findAllByTestId('run-steps');

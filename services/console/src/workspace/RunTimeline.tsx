@@ -64,7 +64,15 @@ export function RunTimeline({ runId, onFinished, cancellable = true }: { runId: 
           Run <span className={`badge ${status}`}>{status}</span>
         </h3>
         <span className="small muted" aria-live="polite" data-testid="stream-state">
-          {running ? (state === 'reconnecting' ? 'Reconnecting…' : state === 'live' ? 'Live' : state === 'failed' ? `Stream stopped: ${detail ?? ''}` : 'Connecting…') : ''}
+          {running
+            ? state === 'reconnecting'
+              ? 'Reconnecting…'
+              : state === 'live'
+                ? 'Live'
+                : state === 'failed'
+                  ? `Stream stopped: ${detail ?? ''}`
+                  : 'Connecting…'
+            : ''}
         </span>
         {running && cancellable && can(session, 'cancelRun') ? (
           <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
@@ -73,7 +81,8 @@ export function RunTimeline({ runId, onFinished, cancellable = true }: { runId: 
         ) : null}
       </div>
       <p className="small muted">
-        {loaded.iterations} model turn(s) · {loaded.inputTokens.toLocaleString()} in / {loaded.outputTokens.toLocaleString()} out tokens · ${loaded.costUsd.toFixed(4)}
+        {loaded.iterations} model turn(s) · {loaded.inputTokens.toLocaleString()} in / {loaded.outputTokens.toLocaleString()} out tokens · $
+        {loaded.costUsd.toFixed(4)}
         {loaded.commitSha ? (
           <>
             {' '}

@@ -24,7 +24,13 @@ describe('streamRunEvents', () => {
     });
     const events: RunEvent[] = [];
     const states: StreamState[] = [];
-    const stop = streamRunEvents('r1', { afterSeq: 1, fetch: fetchFn as typeof fetch, baseDelayMs: 1, onEvent: (e) => events.push(e), onState: (s) => states.push(s) });
+    const stop = streamRunEvents('r1', {
+      afterSeq: 1,
+      fetch: fetchFn as typeof fetch,
+      baseDelayMs: 1,
+      onEvent: (e) => events.push(e),
+      onState: (s) => states.push(s),
+    });
 
     await until(() => states.includes('live'));
     // A replay of what the page already had (seq 1) is dropped; 2 and 3 arrive, split across chunks.

@@ -34,7 +34,15 @@ export class PlatformApiService {
   }
 
   async updateApp(principal: Principal, appId: string, body: z.infer<typeof UpdateAppBody>) {
-    return appJson(await this.rpc.send(Rpc.appUpdate, { teamId: principal.teamId, appId, name: body.name, description: body.description, maxIterations: body.maxIterations }));
+    return appJson(
+      await this.rpc.send(Rpc.appUpdate, {
+        teamId: principal.teamId,
+        appId,
+        name: body.name,
+        description: body.description,
+        maxIterations: body.maxIterations,
+      }),
+    );
   }
 
   async deleteApp(principal: Principal, appId: string) {
@@ -44,13 +52,26 @@ export class PlatformApiService {
 
   async postMessage(principal: Principal, appId: string, content: string, idempotencyKey = '') {
     const posted = await this.rpc.send(Rpc.messagePost, { teamId: principal.teamId, appId, content, authorId: principal.keyId, idempotencyKey });
-    return { messageId: posted.messageId, runId: posted.runId, runUrl: `/api/runs/${posted.runId}`, eventsUrl: `/api/runs/${posted.runId}/events`, replayed: posted.replayed };
+    return {
+      messageId: posted.messageId,
+      runId: posted.runId,
+      runUrl: `/api/runs/${posted.runId}`,
+      eventsUrl: `/api/runs/${posted.runId}/events`,
+      replayed: posted.replayed,
+    };
   }
 
   async listMessages(principal: Principal, appId: string, query: z.infer<typeof PageQuery>) {
     const page = await this.rpc.send(Rpc.messageList, { teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
     return {
-      data: page.messages.map((m) => ({ id: m.id, role: m.role, content: m.content, authorId: m.authorId || null, runId: m.runId || null, createdAt: m.createdAt })),
+      data: page.messages.map((m) => ({
+        id: m.id,
+        role: m.role,
+        content: m.content,
+        authorId: m.authorId || null,
+        runId: m.runId || null,
+        createdAt: m.createdAt,
+      })),
       nextCursor: page.nextPageToken || null,
     };
   }
@@ -70,7 +91,15 @@ export class PlatformApiService {
 }
 
 export function appJson(app: orchestratorV1.App) {
-  return { id: app.id, name: app.name, description: app.description, template: app.template, maxIterations: app.maxIterations, createdAt: app.createdAt, updatedAt: app.updatedAt };
+  return {
+    id: app.id,
+    name: app.name,
+    description: app.description,
+    template: app.template,
+    maxIterations: app.maxIterations,
+    createdAt: app.createdAt,
+    updatedAt: app.updatedAt,
+  };
 }
 
 export function runJson(run: orchestratorV1.Run) {

@@ -19,8 +19,15 @@ export class ProjectsApiService {
   }
 
   async createProject(principal: Principal, body: z.infer<typeof CreateProjectBody>) {
-    const auth = body.auth.kind === 'token' ? { authKind: 'token', token: body.auth.token } : { authKind: 'app', githubAppId: BigInt(body.auth.appId), installationId: BigInt(body.auth.installationId), privateKey: body.auth.privateKey };
-    const created = await this.rpc.send(Rpc.projectCreate, { teamId: principal.teamId, repository: body.repository, ...auth, ...settings(body) }, { timeoutMs: CHECK_TIMEOUT_MS });
+    const auth =
+      body.auth.kind === 'token'
+        ? { authKind: 'token', token: body.auth.token }
+        : { authKind: 'app', githubAppId: BigInt(body.auth.appId), installationId: BigInt(body.auth.installationId), privateKey: body.auth.privateKey };
+    const created = await this.rpc.send(
+      Rpc.projectCreate,
+      { teamId: principal.teamId, repository: body.repository, ...auth, ...settings(body) },
+      { timeoutMs: CHECK_TIMEOUT_MS },
+    );
     return projectJson(created);
   }
 
@@ -31,7 +38,14 @@ export class ProjectsApiService {
   async updateProject(principal: Principal, projectId: string, body: z.infer<typeof UpdateProjectBody>) {
     const updated = await this.rpc.send(
       Rpc.projectUpdate,
-      { teamId: principal.teamId, projectId, ...settings(body), replacePriorityLabels: body.priorityLabels !== undefined, token: body.token, privateKey: body.privateKey },
+      {
+        teamId: principal.teamId,
+        projectId,
+        ...settings(body),
+        replacePriorityLabels: body.priorityLabels !== undefined,
+        token: body.token,
+        privateKey: body.privateKey,
+      },
       { timeoutMs: CHECK_TIMEOUT_MS },
     );
     return projectJson(updated);
@@ -68,7 +82,15 @@ function settings(body: Partial<z.infer<typeof CreateProjectBody>>) {
   const labels = body.labels;
   return {
     ...(labels
-      ? { labels: { trigger: labels.trigger ?? '', processing: labels.processing ?? '', awaitingResponse: labels.awaitingResponse ?? '', completed: labels.completed ?? '', failed: labels.failed ?? '' } }
+      ? {
+          labels: {
+            trigger: labels.trigger ?? '',
+            processing: labels.processing ?? '',
+            awaitingResponse: labels.awaitingResponse ?? '',
+            completed: labels.completed ?? '',
+            failed: labels.failed ?? '',
+          },
+        }
       : {}),
     priorityLabels: body.priorityLabels ?? [],
     baseBranch: body.baseBranch,
@@ -82,7 +104,11 @@ export function projectJson(p: orchestratorV1.Project) {
   return {
     id: p.id,
     repository: p.repository,
-    auth: { kind: app ? ('app' as const) : ('token' as const), appId: app ? Number(p.githubAppId) : null, installationId: app ? Number(p.installationId) : null },
+    auth: {
+      kind: app ? ('app' as const) : ('token' as const),
+      appId: app ? Number(p.githubAppId) : null,
+      installationId: app ? Number(p.installationId) : null,
+    },
     labels: {
       trigger: p.labels?.trigger ?? '',
       processing: p.labels?.processing ?? '',
@@ -99,7 +125,6 @@ export function projectJson(p: orchestratorV1.Project) {
     updatedAt: p.updatedAt,
   };
 }
-
 
 // The orchestrator writes only the statuses the schema lists.
 export function taskJson(t: orchestratorV1.Task) {

@@ -98,7 +98,9 @@ export class RunEventsService {
           }
         } catch (err) {
           this.logger.warn({ err: (err as Error).message, runId }, 'run event stream ended early');
-          sink.write(`event: error\ndata: ${JSON.stringify({ code: (err as { code?: string }).code ?? 'INTERNAL', message: 'The event stream stopped; reconnect with Last-Event-ID to resume' })}\n\n`);
+          sink.write(
+            `event: error\ndata: ${JSON.stringify({ code: (err as { code?: string }).code ?? 'INTERNAL', message: 'The event stream stopped; reconnect with Last-Event-ID to resume' })}\n\n`,
+          );
         } finally {
           clearInterval(heartbeat);
           sub.unsubscribe();

@@ -70,7 +70,13 @@ export class WorkspaceApiService {
 
   async diffVersion(principal: Principal, appId: string, sha: string, query: z.infer<typeof VersionDiffQuery>) {
     await this.ownApp(principal, appId);
-    const diff = await this.rpc.send(Rpc.gitRepoDiff, { appId, fromRevision: query.against ?? `${sha}~1`, toRevision: sha, path: query.path ?? '', includePatch: query.patch === 'true' });
+    const diff = await this.rpc.send(Rpc.gitRepoDiff, {
+      appId,
+      fromRevision: query.against ?? `${sha}~1`,
+      toRevision: sha,
+      path: query.path ?? '',
+      includePatch: query.patch === 'true',
+    });
     return {
       fromSha: diff.fromSha,
       toSha: diff.toSha,
@@ -94,9 +100,22 @@ export class WorkspaceApiService {
     await this.ownApp(principal, appId);
     const restored = await this.rpc.send(
       Rpc.gitRepoRestore,
-      { appId, revision: sha, expectedHeadSha: body.expectedHeadSha ?? '', savePendingChanges: body.savePendingChanges, authorName: `overskill api key ${principal.keyPrefix}`, authorEmail: 'api@overskill.local' },
+      {
+        appId,
+        revision: sha,
+        expectedHeadSha: body.expectedHeadSha ?? '',
+        savePendingChanges: body.savePendingChanges,
+        authorName: `overskill api key ${principal.keyPrefix}`,
+        authorEmail: 'api@overskill.local',
+      },
       { timeoutMs: 30_000 },
     );
-    return { sha: restored.sha, created: restored.created, restoredFrom: restored.restoredFrom, filesChanged: restored.filesChanged, savedPendingSha: restored.savedPendingSha || null };
+    return {
+      sha: restored.sha,
+      created: restored.created,
+      restoredFrom: restored.restoredFrom,
+      filesChanged: restored.filesChanged,
+      savedPendingSha: restored.savedPendingSha || null,
+    };
   }
 }

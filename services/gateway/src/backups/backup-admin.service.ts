@@ -32,7 +32,14 @@ export class BackupAdminService {
   // Answers when the database is restored: replaying a day of WAL can take minutes.
   async restoreToMoment(to: string, backupId: string | undefined) {
     const r = await this.rpc.send(Rpc.backupArchiveRestore, { id: backupId ?? '', target: 'scratch', to }, { timeoutMs: RESTORE_TIMEOUT_MS });
-    return { baseBackupId: r.backupId, recoveredTo: r.recoveredTo, scratchDatabase: r.scratchDatabase, walSegments: r.walSegments, restored: r.restored, durationMs: Number(r.durationMs) };
+    return {
+      baseBackupId: r.backupId,
+      recoveredTo: r.recoveredTo,
+      scratchDatabase: r.scratchDatabase,
+      walSegments: r.walSegments,
+      restored: r.restored,
+      durationMs: Number(r.durationMs),
+    };
   }
 
   async drill(backupId: string | undefined) {

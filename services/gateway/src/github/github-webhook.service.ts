@@ -25,7 +25,11 @@ export class GitHubWebhookService {
     this.verifiers = env.GITHUB_WEBHOOK_SECRET.map((secret) => new Webhooks({ secret }));
   }
 
-  async receive(headers: IncomingHttpHeaders, rawBody: Buffer | undefined, body: unknown): Promise<{ deliveryId: string; queued: boolean; duplicate: boolean }> {
+  async receive(
+    headers: IncomingHttpHeaders,
+    rawBody: Buffer | undefined,
+    body: unknown,
+  ): Promise<{ deliveryId: string; queued: boolean; duplicate: boolean }> {
     const header = (name: string) => {
       const value = headers[name];
       return typeof value === 'string' ? value : '';
@@ -38,16 +42,29 @@ export class GitHubWebhookService {
       ['X-GitHub-Delivery', deliveryId],
       ['X-Hub-Signature-256', signature],
     ].flatMap(([name, value]) => (value ? [] : [name]));
-    if (missing.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, `Missing header${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; this endpoint takes GitHub webhook deliveries`);
-    if (this.verifiers.length === 0) throw new AppError(ErrorCode.WEBHOOK_NOT_CONFIGURED, 'GitHub webhooks are not configured on this gateway (GITHUB_WEBHOOK_SECRET)');
-    if (!DELIVERY_ID.test(deliveryId)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'X-GitHub-Delivery must be a delivery id (letters, digits, dashes; at most 64)');
-    if (!rawBody || rawBody.length === 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The body must be the JSON payload (set the webhook content type to application/json)');
+    if (missing.length > 0)
+      throw new AppError(
+        ErrorCode.VALIDATION_FAILED,
+        `Missing header${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; this endpoint takes GitHub webhook deliveries`,
+      );
+    if (this.verifiers.length === 0)
+      throw new AppError(ErrorCode.WEBHOOK_NOT_CONFIGURED, 'GitHub webhooks are not configured on this gateway (GITHUB_WEBHOOK_SECRET)');
+    if (!DELIVERY_ID.test(deliveryId))
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'X-GitHub-Delivery must be a delivery id (letters, digits, dashes; at most 64)');
+    if (!rawBody || rawBody.length === 0)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'The body must be the JSON payload (set the webhook content type to application/json)');
     if (!SIGNATURE.test(signature) || !(await this.verified(rawBody.toString('utf8'), signature))) {
-      throw new AppError(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'X-Hub-Signature-256 does not match the body; check that the webhook secret is one of GITHUB_WEBHOOK_SECRET');
+      throw new AppError(
+        ErrorCode.WEBHOOK_SIGNATURE_INVALID,
+        'X-Hub-Signature-256 does not match the body; check that the webhook secret is one of GITHUB_WEBHOOK_SECRET',
+      );
     }
     if (event === 'ping') return { deliveryId, queued: false, duplicate: false };
     if (!SUPPORTED_EVENTS.has(event)) {
-      throw new AppError(ErrorCode.WEBHOOK_EVENT_UNSUPPORTED, `Event ${event.slice(0, 50)} is not handled; subscribe the webhook to issues, issue comments and pull request reviews only`);
+      throw new AppError(
+        ErrorCode.WEBHOOK_EVENT_UNSUPPORTED,
+        `Event ${event.slice(0, 50)} is not handled; subscribe the webhook to issues, issue comments and pull request reviews only`,
+      );
     }
     const payload = parseInput(GitHubWebhookPayload, body, 'body');
     const ingested = await this.rpc.send(

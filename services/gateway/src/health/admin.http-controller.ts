@@ -27,6 +27,15 @@ export class AdminHttpController {
     const { query } = parseRequest(ROUTES.toolStats, req);
     const since = new Date(Date.now() - query.days * 86_400_000).toISOString();
     const stats = await this.rpc.send(Rpc.analyticsToolStatsRead, { teamId: req.principal.teamId, since });
-    return { since, tools: stats.rows.map((r) => ({ tool: r.tool, outcome: r.outcome, count: Number(r.count), avgMs: Math.round(r.avgMs * 10) / 10, p95Ms: Math.round(r.p95Ms * 10) / 10 })) };
+    return {
+      since,
+      tools: stats.rows.map((r) => ({
+        tool: r.tool,
+        outcome: r.outcome,
+        count: Number(r.count),
+        avgMs: Math.round(r.avgMs * 10) / 10,
+        p95Ms: Math.round(r.p95Ms * 10) / 10,
+      })),
+    };
   }
 }

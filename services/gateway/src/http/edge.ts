@@ -78,7 +78,12 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
     exposedHeaders: ['x-correlation-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy'],
     maxAge: 600,
   });
-  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip', 'deflate'], customTypes: /^(application\/json|text\/(plain|html|css|javascript))/ });
+  await app.register(compress, {
+    global: true,
+    threshold: 1024,
+    encodings: ['br', 'gzip', 'deflate'],
+    customTypes: /^(application\/json|text\/(plain|html|css|javascript))/,
+  });
 
   const document = buildOpenApiDocument();
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
@@ -109,7 +114,13 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
     void reply.headers(rateLimitHeaders(decision));
     if (!decision.allowed) {
       void reply.header('retry-after', String(decision.resetSeconds));
-      return errorReply(request, reply, 429, ErrorCode.RATE_LIMITED, `More than ${decision.limit} requests from this address in ${decision.windowSeconds} s; retry after ${decision.resetSeconds} s`);
+      return errorReply(
+        request,
+        reply,
+        429,
+        ErrorCode.RATE_LIMITED,
+        `More than ${decision.limit} requests from this address in ${decision.windowSeconds} s; retry after ${decision.resetSeconds} s`,
+      );
     }
     // Event streams are long-lived by design; everything else is answered in bounded time.
     if (!request.url.includes('/events')) {
@@ -130,7 +141,13 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
       return errorReply(request as EdgeRequest, reply, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send JSON bodies with Content-Type: application/json');
     }
     if (exceedsDepth(request.body, env.GATEWAY_JSON_MAX_DEPTH)) {
-      return errorReply(request as EdgeRequest, reply, 400, ErrorCode.VALIDATION_FAILED, `The JSON body is nested deeper than ${env.GATEWAY_JSON_MAX_DEPTH} levels`);
+      return errorReply(
+        request as EdgeRequest,
+        reply,
+        400,
+        ErrorCode.VALIDATION_FAILED,
+        `The JSON body is nested deeper than ${env.GATEWAY_JSON_MAX_DEPTH} levels`,
+      );
     }
     return undefined;
   });

@@ -40,7 +40,10 @@ export class RateLimiter {
   private readonly redis: LimiterRedis;
   private skipRedisUntil = 0;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(LOGGER) private readonly logger: Logger) {
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
     if (!('gatewayRateHits' in redis)) redis.defineCommand('gatewayRateHits', { lua: SCRIPT });
     this.redis = redis as LimiterRedis;
   }

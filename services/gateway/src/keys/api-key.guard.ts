@@ -50,7 +50,10 @@ export class ApiKeyGuard implements CanActivate {
     if (!decision.allowed || decision.remaining < ipRemaining) void reply.headers(rateLimitHeaders(decision));
     if (!decision.allowed) {
       void reply.header('retry-after', String(decision.resetSeconds));
-      throw new AppError(ErrorCode.RATE_LIMITED, `This key made more than ${decision.limit} requests in ${decision.windowSeconds} s; retry after ${decision.resetSeconds} s`);
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `This key made more than ${decision.limit} requests in ${decision.windowSeconds} s; retry after ${decision.resetSeconds} s`,
+      );
     }
 
     if (!roleAllows(principal.role, spec.minRole)) {
@@ -60,7 +63,10 @@ export class ApiKeyGuard implements CanActivate {
       throw new AppError(ErrorCode.FORBIDDEN, `This key's scopes do not include ${spec.scope}`);
     }
     if (spec.operatorOnly && !this.env.GATEWAY_OPERATOR_TEAMS.includes((await this.keys.teamSlug(principal.teamId)) ?? '')) {
-      throw new AppError(ErrorCode.FORBIDDEN, `${spec.method} ${spec.path} changes the whole platform: only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it`);
+      throw new AppError(
+        ErrorCode.FORBIDDEN,
+        `${spec.method} ${spec.path} changes the whole platform: only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it`,
+      );
     }
     return true;
   }
@@ -82,4 +88,3 @@ export class ApiKeyGuard implements CanActivate {
     return resolved;
   }
 }
-

@@ -19,7 +19,14 @@ export class ApiKeysController {
   async create(@Payload() req: RpcRequest<typeof Rpc.apiKeyCreate>): Promise<RpcReply<typeof Rpc.apiKeyCreate>> {
     const role = ROLE_NAMES[req.role];
     if (!role) throw new AppError(ErrorCode.VALIDATION_FAILED, 'role must be owner, admin, member or viewer');
-    const created = await this.keys.create({ teamSlug: req.teamSlug, role, name: req.name, scopes: req.scopes, expiresAt: req.expiresAt, userEmail: req.userEmail });
+    const created = await this.keys.create({
+      teamSlug: req.teamSlug,
+      role,
+      name: req.name,
+      scopes: req.scopes,
+      expiresAt: req.expiresAt,
+      userEmail: req.userEmail,
+    });
     await this.cliAudit('cli keys create', created.teamId, `key:${created.keyId}`);
     return createdReply(created);
   }
@@ -51,12 +58,31 @@ export class ApiKeysController {
   }
 
   private async cliAudit(action: string, teamId: string, target: string): Promise<void> {
-    await this.audit.record({ teamId, actor: 'cli', keyPrefix: '', action, target, ip: '', result: 'ok', status: 0, correlationId: requestContext.get()?.correlationId ?? '' });
+    await this.audit.record({
+      teamId,
+      actor: 'cli',
+      keyPrefix: '',
+      action,
+      target,
+      ip: '',
+      result: 'ok',
+      status: 0,
+      correlationId: requestContext.get()?.correlationId ?? '',
+    });
   }
 }
 
 function createdReply(c: CreatedApiKey): RpcReply<typeof Rpc.apiKeyCreate> {
-  return { keyId: c.keyId, key: c.key, prefix: c.prefix, teamId: c.teamId, teamSlug: c.teamSlug, role: ROLE_ENUMS[c.role], scopes: c.scopes, expiresAt: c.expiresAt ?? '' };
+  return {
+    keyId: c.keyId,
+    key: c.key,
+    prefix: c.prefix,
+    teamId: c.teamId,
+    teamSlug: c.teamSlug,
+    role: ROLE_ENUMS[c.role],
+    scopes: c.scopes,
+    expiresAt: c.expiresAt ?? '',
+  };
 }
 
 function infoReply(k: ApiKeyView, teamSlug: string): gatewayV1.ApiKeyInfo {

@@ -24,7 +24,11 @@ export class ApiKeysRepository {
   }
 
   async findOrCreateUser(teamId: string, email: string): Promise<UserEntity> {
-    await this.dataSource.query(`INSERT INTO "gateway"."users" (id, team_id, email) VALUES ($1, $2, $3) ON CONFLICT (team_id, email) DO NOTHING`, [randomUUID(), teamId, email]);
+    await this.dataSource.query(`INSERT INTO "gateway"."users" (id, team_id, email) VALUES ($1, $2, $3) ON CONFLICT (team_id, email) DO NOTHING`, [
+      randomUUID(),
+      teamId,
+      email,
+    ]);
     return this.dataSource.getRepository(UserEntity).findOneByOrFail({ teamId, email });
   }
 
@@ -71,7 +75,9 @@ export class ApiKeysRepository {
   }
 
   // Every key not revoked, with its team and the newest audited request made with it (the security audit).
-  async listForAudit(): Promise<{ id: string; prefix: string; team_slug: string; name: string; expires_at: Date | null; created_at: Date; last_used_at: Date | null }[]> {
+  async listForAudit(): Promise<
+    { id: string; prefix: string; team_slug: string; name: string; expires_at: Date | null; created_at: Date; last_used_at: Date | null }[]
+  > {
     return this.dataSource.query(
       `SELECT k.id, k.prefix, t.slug AS team_slug, k.name, k.expires_at, k.created_at,
               (SELECT max(a.occurred_at) FROM "gateway"."audit_log" a WHERE a.actor = k.id::text) AS last_used_at

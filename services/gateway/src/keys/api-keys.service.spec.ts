@@ -62,7 +62,12 @@ describe('ApiKeysService', () => {
     expect(created.key).toMatch(/^osk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
     const stored = keys.get(created.prefix)!;
     expect(JSON.stringify(stored)).not.toContain(created.key.split('_').pop());
-    await expect(s.authenticate(created.key)).resolves.toMatchObject({ teamId: created.teamId, role: 'owner', keyPrefix: created.prefix, scopes: ['apps:read'] });
+    await expect(s.authenticate(created.key)).resolves.toMatchObject({
+      teamId: created.teamId,
+      role: 'owner',
+      keyPrefix: created.prefix,
+      scopes: ['apps:read'],
+    });
   });
 
   it('answers every bad key the same way', async () => {
@@ -75,7 +80,10 @@ describe('ApiKeysService', () => {
     const expired = await create(s, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
     keys.get(expired.prefix)!.expiresAt = new Date(Date.now() - 1000);
     for (const bad of [undefined, '', 'osk_short', tampered, revoked.key, expired.key, `Bearer ${created.key}`]) {
-      await expect(s.authenticate(bad)).rejects.toMatchObject({ code: ErrorCode.UNAUTHENTICATED, message: 'A valid API key is required (X-API-Key or Authorization: Bearer)' });
+      await expect(s.authenticate(bad)).rejects.toMatchObject({
+        code: ErrorCode.UNAUTHENTICATED,
+        message: 'A valid API key is required (X-API-Key or Authorization: Bearer)',
+      });
     }
   });
 
@@ -84,7 +92,10 @@ describe('ApiKeysService', () => {
     await expect(create(s, { role: 'root' as never })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
     await expect(create(s, { teamSlug: 'Bad Slug!' })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
     await expect(create(s, { expiresAt: '2001-01-01T00:00:00Z' })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
-    await expect(create(s, { scopes: ['apps:read', 'everything'] })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED, message: expect.stringContaining('everything') });
+    await expect(create(s, { scopes: ['apps:read', 'everything'] })).rejects.toMatchObject({
+      code: ErrorCode.VALIDATION_FAILED,
+      message: expect.stringContaining('everything'),
+    });
     await expect(create(s, { userEmail: 'not an email' })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
   });
 

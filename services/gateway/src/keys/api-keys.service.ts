@@ -82,7 +82,8 @@ export class ApiKeysService {
     let expiresAt: Date | null = null;
     if (req.expiresAt) {
       expiresAt = new Date(req.expiresAt);
-      if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) throw new AppError(ErrorCode.VALIDATION_FAILED, 'expires_at must be a future ISO-8601 time');
+      if (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())
+        throw new AppError(ErrorCode.VALIDATION_FAILED, 'expires_at must be a future ISO-8601 time');
     }
     const email = req.userEmail.trim().toLowerCase();
     if (email && !EMAIL.test(email)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'user must be an email address');
@@ -109,7 +110,15 @@ export class ApiKeysService {
   async listForAudit() {
     const rows = await this.keys.listForAudit();
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
-    return rows.map((r) => ({ keyId: r.id, prefix: r.prefix, teamSlug: r.team_slug, name: r.name, expiresAt: iso(r.expires_at), createdAt: iso(r.created_at), lastUsedAt: iso(r.last_used_at) }));
+    return rows.map((r) => ({
+      keyId: r.id,
+      prefix: r.prefix,
+      teamSlug: r.team_slug,
+      name: r.name,
+      expiresAt: iso(r.expires_at),
+      createdAt: iso(r.created_at),
+      lastUsedAt: iso(r.last_used_at),
+    }));
   }
 
   async listBySlug(slug: string, includeRevoked: boolean): Promise<{ teamSlug: string; keys: ApiKeyView[] }> {
@@ -121,7 +130,8 @@ export class ApiKeysService {
   // A new key with the same team, role and scopes; the old one works until the grace ends.
   async rotate(keyId: string, graceSeconds: number | undefined, teamId?: string): Promise<{ created: CreatedApiKey; old: ApiKeyView }> {
     const grace = graceSeconds ?? this.env.GATEWAY_KEY_ROTATION_GRACE_SECONDS;
-    if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400) throw new AppError(ErrorCode.VALIDATION_FAILED, 'graceSeconds must be an integer 0-2592000');
+    if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86_400)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'graceSeconds must be an integer 0-2592000');
     const old = await this.findLive(keyId, teamId);
     const team = await this.keys.findTeamById(old.teamId);
     const { key, row } = newKey({ teamId: old.teamId, role: old.role, name: old.name, scopes: old.scopes, expiresAt: old.expiresAt, userId: old.userId });
@@ -187,7 +197,8 @@ export class ApiKeysService {
 }
 
 function principalOf(row: ApiKeyEntity, keyHash: string | undefined): Principal | undefined {
-  const valid = keyHash !== undefined && safeEqualHex(row.keyHash, keyHash) && row.revokedAt === null && (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
+  const valid =
+    keyHash !== undefined && safeEqualHex(row.keyHash, keyHash) && row.revokedAt === null && (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
   return valid ? { keyId: row.id, keyPrefix: row.prefix, teamId: row.teamId, role: row.role, scopes: row.scopes ?? [] } : undefined;
 }
 
@@ -200,13 +211,27 @@ export class AuthenticationError extends AppError {
 }
 
 function newKey(fields: Pick<ApiKeyEntity, 'teamId' | 'role' | 'name' | 'scopes' | 'expiresAt' | 'userId'>) {
-  const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const prefix = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 12);
   const key = `osk_${prefix}_${randomBytes(32).toString('base64url')}`;
   return { key, row: { id: randomUUID(), prefix, keyHash: hashKey(key), ...fields } };
 }
 
 function createdView(row: ApiKeyEntity, key: string, teamSlug: string): CreatedApiKey {
-  return { keyId: row.id, key, prefix: row.prefix, teamId: row.teamId, teamSlug, role: row.role, name: row.name, scopes: row.scopes, expiresAt: iso(row.expiresAt) };
+  return {
+    keyId: row.id,
+    key,
+    prefix: row.prefix,
+    teamId: row.teamId,
+    teamSlug,
+    role: row.role,
+    name: row.name,
+    scopes: row.scopes,
+    expiresAt: iso(row.expiresAt),
+  };
 }
 
 export function keyView(row: ApiKeyEntity, userEmail: string | null): ApiKeyView {

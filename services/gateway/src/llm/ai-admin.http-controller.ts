@@ -31,7 +31,16 @@ export class AiAdminHttpController {
   async cache(@Req() req: AuthenticatedRequest) {
     parseRequest(ROUTES.aiCache, req);
     const c = await this.rpc.send(Rpc.aiCacheStats, {});
-    return { hits: Number(c.hits), misses: Number(c.misses), hitRate: c.hitRate, entries: Number(c.entries), bytes: Number(c.bytes), maxBytes: Number(c.maxBytes), ttlSeconds: c.ttlSeconds, evictions: Number(c.evictions) };
+    return {
+      hits: Number(c.hits),
+      misses: Number(c.misses),
+      hitRate: c.hitRate,
+      entries: Number(c.entries),
+      bytes: Number(c.bytes),
+      maxBytes: Number(c.maxBytes),
+      ttlSeconds: c.ttlSeconds,
+      evictions: Number(c.evictions),
+    };
   }
 
   @ApiRoute(ROUTES.aiUsage)
@@ -42,7 +51,12 @@ export class AiAdminHttpController {
       teamId: u.teamId,
       day: u.day,
       requests: Number(u.requests),
-      tokens: { input: Number(u.inputTokens), output: Number(u.outputTokens), cacheRead: Number(u.cacheReadInputTokens), cacheWrite: Number(u.cacheCreationInputTokens) },
+      tokens: {
+        input: Number(u.inputTokens),
+        output: Number(u.outputTokens),
+        cacheRead: Number(u.cacheReadInputTokens),
+        cacheWrite: Number(u.cacheCreationInputTokens),
+      },
       costUsd: u.costUsd,
       budgetUsd: u.budgetUsd,
       committedUsd: u.committedUsd,
@@ -62,4 +76,3 @@ export class AiAdminHttpController {
     return { activeAlias: r.activeAlias, previousAlias: r.previousAlias };
   }
 }
-

@@ -17,7 +17,8 @@ export class AiUsageService {
     // The schema checks a range given whole; this covers one end given and the other defaulted.
     const days = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
     if (days < 1) throw new AppError(ErrorCode.VALIDATION_FAILED, `from (${from}) must not be after to (${to})`);
-    if (days > AI_USAGE_MAX_DAYS) throw new AppError(ErrorCode.VALIDATION_FAILED, `the range ${from}..${to} covers ${days} days; ask for at most ${AI_USAGE_MAX_DAYS}`);
+    if (days > AI_USAGE_MAX_DAYS)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `the range ${from}..${to} covers ${days} days; ask for at most ${AI_USAGE_MAX_DAYS}`);
     const u = await this.rpc.send(Rpc.analyticsAiUsageDaily, { teamId, from, to });
     return {
       from: u.from,

@@ -31,7 +31,10 @@ export class LlmGatewayService {
   ) {}
 
   async create(principal: Principal, body: MessagesRequest): Promise<{ message: object; response: aiV1.CompletionResponse }> {
-    const response = await this.rpc.send(Rpc.aiCompletionCreate, toCompletionRequest(principal, body), { timeoutMs: COMPLETION_TIMEOUT_MS, tenantId: principal.teamId });
+    const response = await this.rpc.send(Rpc.aiCompletionCreate, toCompletionRequest(principal, body), {
+      timeoutMs: COMPLETION_TIMEOUT_MS,
+      tenantId: principal.teamId,
+    });
     return { message: toAnthropicMessage(response), response };
   }
 
@@ -65,7 +68,11 @@ export class LlmGatewayService {
       }
     })();
     this.rpc
-      .send(Rpc.aiCompletionStream, { request: toCompletionRequest(principal, body), chunkSubject: subject }, { timeoutMs: COMPLETION_TIMEOUT_MS, tenantId: principal.teamId })
+      .send(
+        Rpc.aiCompletionStream,
+        { request: toCompletionRequest(principal, body), chunkSubject: subject },
+        { timeoutMs: COMPLETION_TIMEOUT_MS, tenantId: principal.teamId },
+      )
       .then(
         () => undefined,
         (err: unknown) => {
@@ -115,7 +122,10 @@ export class LlmGatewayService {
         for (;;) {
           while (queue.length) yield queue.shift() as StreamChunk;
           if (lost) {
-            yield { event: 'error', data: JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'Part of the stream was lost in transit; retry the request' } }) };
+            yield {
+              event: 'error',
+              data: JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'Part of the stream was lost in transit; retry the request' } }),
+            };
             return;
           }
           if (ended) return;
@@ -165,7 +175,8 @@ export function toAnthropicMessage(response: aiV1.CompletionResponse): object {
     model: response.model,
     content: response.content.flatMap((b): object[] => {
       if (b.block.case === 'text') return [{ type: 'text', text: b.block.value.text }];
-      if (b.block.case === 'toolUse') return [{ type: 'tool_use', id: b.block.value.id, name: b.block.value.name, input: JSON.parse(b.block.value.inputJson || '{}') as unknown }];
+      if (b.block.case === 'toolUse')
+        return [{ type: 'tool_use', id: b.block.value.id, name: b.block.value.name, input: JSON.parse(b.block.value.inputJson || '{}') as unknown }];
       return [];
     }),
     stop_reason: response.stopReason || null,

@@ -8,7 +8,16 @@ import type { AuthenticatedRequest } from '../routing/request';
 import { parseMessagesRequest } from '../routing/anthropic-messages.schema';
 import { LlmGatewayService } from './llm-gateway.service';
 
-const ERROR_TYPE_BY_STATUS: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 503: 'overloaded_error' };
+const ERROR_TYPE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  503: 'overloaded_error',
+};
 
 // POST /api/v1/messages: the Anthropic Messages API, so any Anthropic client (baseURL = <gateway>/api)
 // can use overskill as its gateway with a team key, under the team's limits and budgets.
@@ -37,7 +46,12 @@ export class MessagesHttpController {
       }
       const chunks = await this.llm.stream(req.principal, request);
       reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       for await (const chunk of chunks) {
         if (reply.raw.destroyed) break;
         reply.raw.write(`event: ${chunk.event}\ndata: ${chunk.data}\n\n`);

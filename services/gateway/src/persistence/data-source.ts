@@ -4,5 +4,10 @@ import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-s
 import { IdentityAndAudit1763856000000 } from './migrations/1763856000000-identity-and-audit';
 
 export function createGatewayDataSource(url: string) {
-  return createServiceDataSource({ url, schema: 'gateway', entities: GATEWAY_ENTITIES, migrations: [InitialSchema1763769600000, IdentityAndAudit1763856000000] });
+  return createServiceDataSource({
+    url,
+    schema: 'gateway',
+    entities: GATEWAY_ENTITIES,
+    migrations: [InitialSchema1763769600000, IdentityAndAudit1763856000000],
+  });
 }

@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => {
+    connect(): Promise<void>;
+    query(q: string, v?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+    end(): Promise<void>;
+  };
+};
 
 // The identity-and-audit migration goes down and up again cleanly on the real database (the
 // built migrate.js, as operators run it), and the append-only trigger comes back with it.

@@ -45,10 +45,14 @@ export class PreviewApiService {
     const minLevel: Level = query.level ?? 'debug';
     const [consoleLogs, requests] = await Promise.all([
       query.source === 'network' ? undefined : this.rpc.send(Rpc.analyticsConsoleRead, { ...base, minLevel }),
-      query.source === 'console' || query.source === 'server' ? undefined : this.rpc.send(Rpc.analyticsNetworkRead, { ...base, failedOnly: LEVELS.indexOf(minLevel) > LEVELS.indexOf('info') }),
+      query.source === 'console' || query.source === 'server'
+        ? undefined
+        : this.rpc.send(Rpc.analyticsNetworkRead, { ...base, failedOnly: LEVELS.indexOf(minLevel) > LEVELS.indexOf('info') }),
     ]);
     // A dev server's own output is stored as console entries whose location is `server`.
-    const consoleEntries = (consoleLogs?.entries ?? []).filter((e) => !query.source || query.source === 'network' || (e.source === SERVER_SOURCE) === (query.source === 'server'));
+    const consoleEntries = (consoleLogs?.entries ?? []).filter(
+      (e) => !query.source || query.source === 'network' || (e.source === SERVER_SOURCE) === (query.source === 'server'),
+    );
     const entries = [
       ...consoleEntries.map((e) => ({
         source: e.source === SERVER_SOURCE ? ('server' as const) : ('console' as const),

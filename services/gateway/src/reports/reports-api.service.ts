@@ -47,7 +47,8 @@ export class ReportsApiService {
     // The schema checks a range given whole; this covers one end given and the other defaulted.
     const days = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
     if (days < 1) throw new AppError(ErrorCode.VALIDATION_FAILED, `from (${from}) must not be after to (${to})`);
-    if (days > REPORT_MAX_DAYS) throw new AppError(ErrorCode.VALIDATION_FAILED, `the range ${from}..${to} covers ${days} days; ask for at most ${REPORT_MAX_DAYS}`);
+    if (days > REPORT_MAX_DAYS)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `the range ${from}..${to} covers ${days} days; ask for at most ${REPORT_MAX_DAYS}`);
     const team = q.team ?? principal.teamId;
     if (team !== principal.teamId && !this.env.GATEWAY_OPERATOR_TEAMS.includes((await this.keys.teamSlug(principal.teamId)) ?? '')) {
       throw new AppError(ErrorCode.FORBIDDEN, "Only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may read another team's or every team's figures");

@@ -7,7 +7,13 @@ import { z } from 'zod';
 
 const textBlock = z.object({ type: z.literal('text'), text: z.string().min(1).max(1_000_000), cache_control: z.unknown().optional() }).strict();
 const toolUseBlock = z
-  .object({ type: z.literal('tool_use'), id: z.string().min(1).max(200), name: z.string().min(1).max(128), input: z.record(z.unknown()), cache_control: z.unknown().optional() })
+  .object({
+    type: z.literal('tool_use'),
+    id: z.string().min(1).max(200),
+    name: z.string().min(1).max(128),
+    input: z.record(z.unknown()),
+    cache_control: z.unknown().optional(),
+  })
   .strict();
 const toolResultBlock = z
   .object({
@@ -30,12 +36,25 @@ export const messagesRequestSchema = z
       .max(10_000),
     system: z.union([z.string(), z.array(textBlock)]).optional(),
     tools: z
-      .array(z.object({ name: z.string().regex(/^[a-zA-Z0-9_-]{1,128}$/), description: z.string().max(100_000).optional(), input_schema: z.record(z.unknown()), cache_control: z.unknown().optional(), type: z.literal('custom').optional() }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-zA-Z0-9_-]{1,128}$/),
+            description: z.string().max(100_000).optional(),
+            input_schema: z.record(z.unknown()),
+            cache_control: z.unknown().optional(),
+            type: z.literal('custom').optional(),
+          })
+          .strict(),
+      )
       .max(500)
       .optional(),
     temperature: z.number().min(0).max(1).optional(),
     stream: z.boolean().optional(),
-    metadata: z.object({ user_id: z.string().max(256).optional() }).strict().optional(),
+    metadata: z
+      .object({ user_id: z.string().max(256).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -76,7 +95,14 @@ export const anthropicErrorSchema = z
   })
   .strict();
 
-export const aiUsageQuerySchema = z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'day must be YYYY-MM-DD').optional() }).strict();
+export const aiUsageQuerySchema = z
+  .object({
+    day: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'day must be YYYY-MM-DD')
+      .optional(),
+  })
+  .strict();
 export const aiSwitchModelBodySchema = z.object({ alias: z.string().trim().min(1).max(32) }).strict();
 
 export const aiStatusSchema = z
@@ -88,7 +114,16 @@ export const aiStatusSchema = z
   })
   .strict();
 export const aiCacheStatsSchema = z
-  .object({ hits: z.number(), misses: z.number(), hitRate: z.number(), entries: z.number(), bytes: z.number(), maxBytes: z.number(), ttlSeconds: z.number(), evictions: z.number() })
+  .object({
+    hits: z.number(),
+    misses: z.number(),
+    hitRate: z.number(),
+    entries: z.number(),
+    bytes: z.number(),
+    maxBytes: z.number(),
+    ttlSeconds: z.number(),
+    evictions: z.number(),
+  })
   .strict();
 export const aiUsageSchema = z
   .object({
@@ -121,9 +156,18 @@ export const aiUsageDailyQuerySchema = z
   })
   .strict()
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to' })
-  .refine((q) => !q.from || !q.to || (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < AI_USAGE_MAX_DAYS, { message: `ask for at most ${AI_USAGE_MAX_DAYS} days` });
+  .refine((q) => !q.from || !q.to || (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < AI_USAGE_MAX_DAYS, {
+    message: `ask for at most ${AI_USAGE_MAX_DAYS} days`,
+  });
 const aiUsageTotalsSchema = z
-  .object({ requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheWriteTokens: z.number(), costUsd: z.number() })
+  .object({
+    requests: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cacheReadTokens: z.number(),
+    cacheWriteTokens: z.number(),
+    costUsd: z.number(),
+  })
   .strict();
 export const aiUsageDailySchema = z
   .object({
@@ -131,7 +175,14 @@ export const aiUsageDailySchema = z
     to: z.string(),
     totals: aiUsageTotalsSchema,
     days: z.array(z.object({ day: z.string() }).merge(aiUsageTotalsSchema).strict()).describe('Every day of the range, oldest first'),
-    apps: z.array(z.object({ appId: z.string().nullable().describe('null: calls outside an app') }).merge(aiUsageTotalsSchema).strict()).describe('Costliest first'),
+    apps: z
+      .array(
+        z
+          .object({ appId: z.string().nullable().describe('null: calls outside an app') })
+          .merge(aiUsageTotalsSchema)
+          .strict(),
+      )
+      .describe('Costliest first'),
     cells: z.array(z.object({ day: z.string(), appId: z.string().nullable() }).merge(aiUsageTotalsSchema).strict()).describe('Each day and app with calls'),
   })
   .strict();

@@ -2,7 +2,13 @@ import { buildOpenApiDocument } from './openapi';
 import { ROUTES, type RouteSpec } from './routes';
 
 describe('the generated OpenAPI document', () => {
-  const doc = buildOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, { operationId: string; parameters: Array<{ name: string; in: string }>; responses: Record<string, unknown>; requestBody?: unknown }>> };
+  const doc = buildOpenApiDocument() as {
+    openapi: string;
+    paths: Record<
+      string,
+      Record<string, { operationId: string; parameters: Array<{ name: string; in: string }>; responses: Record<string, unknown>; requestBody?: unknown }>
+    >;
+  };
   const specs = Object.values(ROUTES) as RouteSpec[];
 
   it('is OpenAPI 3.1 with one operation per route, unique ids, every path parameter declared', () => {
@@ -26,7 +32,9 @@ describe('the generated OpenAPI document', () => {
   });
 
   it('mirrors the validation schemas (one schema for both)', () => {
-    const create = doc.paths['/api/apps']!.post!.requestBody as { content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties: boolean } } } };
+    const create = doc.paths['/api/apps']!.post!.requestBody as {
+      content: { 'application/json': { schema: { properties: Record<string, unknown>; additionalProperties: boolean } } };
+    };
     const schema = create.content['application/json'].schema;
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.template).toMatchObject({ enum: ['empty', 'static-web', 'vite-react'] });

@@ -49,18 +49,43 @@ function parameters(spec: RouteSpec): Json[] {
       const { description, ...rest } = prop as Json & { description?: string };
       // Header names are matched lowercase; documented as they are usually written.
       const shown = where === 'header' ? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()) : name;
-      out.push({ name: shown, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: rest, ...(description ? { description } : {}) });
+      out.push({
+        name: shown,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
     }
   };
   add('path', spec.params);
   add('query', spec.query);
   add('header', spec.headers);
   if (spec.githubSignature) {
-    out.push({ name: 'X-GitHub-Event', in: 'header', required: true, schema: { type: 'string' }, description: 'issues, issue_comment, pull_request_review or ping' });
-    out.push({ name: 'X-GitHub-Delivery', in: 'header', required: true, schema: { type: 'string', maxLength: 64 }, description: 'The delivery id; a repeated id is answered without queueing again' });
+    out.push({
+      name: 'X-GitHub-Event',
+      in: 'header',
+      required: true,
+      schema: { type: 'string' },
+      description: 'issues, issue_comment, pull_request_review or ping',
+    });
+    out.push({
+      name: 'X-GitHub-Delivery',
+      in: 'header',
+      required: true,
+      schema: { type: 'string', maxLength: 64 },
+      description: 'The delivery id; a repeated id is answered without queueing again',
+    });
     out.push({ name: 'X-Hub-Signature-256', in: 'header', required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' } });
   }
-  if (spec.sse) out.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,10}$' }, description: 'Resume after this event id' });
+  if (spec.sse)
+    out.push({
+      name: 'Last-Event-ID',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', pattern: '^[0-9]{1,10}$' },
+      description: 'Resume after this event id',
+    });
   return out;
 }
 
@@ -82,10 +107,10 @@ export function buildOpenApiDocument(): Json {
         : spec.binary
           ? { description: 'Success', headers: rateHeaders, content: { [spec.binary]: { schema: { type: 'string', contentMediaType: spec.binary } } } }
           : {
-            description: spec.notImplemented ? 'Success (once available; 501 until then)' : 'Success',
-            headers: rateHeaders,
-            content: { 'application/json': { schema: jsonSchemaOf(spec.response ?? z.object({})) }, ...(spec.streamable ? stream : {}) },
-          };
+              description: spec.notImplemented ? 'Success (once available; 501 until then)' : 'Success',
+              headers: rateHeaders,
+              content: { 'application/json': { schema: jsonSchemaOf(spec.response ?? z.object({})) }, ...(spec.streamable ? stream : {}) },
+            };
     }
     const errorStatuses = [...new Set([...COMMON_ERRORS, ...spec.errors, ...(spec.body ? [413, 415] : [])])].sort();
     for (const status of errorStatuses) {
@@ -98,7 +123,9 @@ export function buildOpenApiDocument(): Json {
     const op: Json = {
       operationId: spec.id,
       summary: spec.summary,
-      description: [spec.description, access(spec), spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : ''].filter(Boolean).join('\n\n'),
+      description: [spec.description, access(spec), spec.notImplemented ? `Answers 501 NOT_IMPLEMENTED for now: ${spec.notImplemented}` : '']
+        .filter(Boolean)
+        .join('\n\n'),
       tags: [spec.tag],
       ...(spec.githubSignature ? { security: [] } : { 'x-min-role': spec.minRole, 'x-scope': spec.scope }),
       parameters: parameters(spec),
@@ -115,7 +142,8 @@ export function buildOpenApiDocument(): Json {
     info: {
       title: 'overskill API',
       version: '1.0.0',
-      description: 'The public API of the overskill gateway. Authenticate with `X-API-Key: <key>` or `Authorization: Bearer <key>`; keys are created with `npx overskill keys create`. Errors are `{ code, message, correlationId }`.',
+      description:
+        'The public API of the overskill gateway. Authenticate with `X-API-Key: <key>` or `Authorization: Bearer <key>`; keys are created with `npx overskill keys create`. Errors are `{ code, message, correlationId }`.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],
@@ -141,7 +169,12 @@ export function buildOpenApiDocument(): Json {
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         bearer: { type: 'http', scheme: 'bearer' },
-        session: { type: 'apiKey', in: 'cookie', name: 'osk_session', description: 'The web console session (POST /api/session); writes also need X-CSRF-Token' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'osk_session',
+          description: 'The web console session (POST /api/session); writes also need X-CSRF-Token',
+        },
       },
       schemas: { Error: jsonSchemaOf(ErrorBody) },
     },

@@ -16,7 +16,9 @@ export const ReportQuery = z
   })
   .strict()
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to' })
-  .refine((q) => !q.from || !q.to || (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < REPORT_MAX_DAYS, { message: `ask for at most ${REPORT_MAX_DAYS} days` });
+  .refine((q) => !q.from || !q.to || (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < REPORT_MAX_DAYS, {
+    message: `ask for at most ${REPORT_MAX_DAYS} days`,
+  });
 
 export const MetricsQuery = z.object({ day: calendarDay('day').optional().describe('The UTC day; default today'), team }).strict();
 
@@ -62,8 +64,14 @@ export const BusinessReport = z
           .strict(),
       )
       .describe('Costliest first'),
-    tools: z.array(z.object({ tool: z.string(), calls: z.number(), failures: z.number(), failureRate: z.number(), avgMs: z.number() }).strict()).describe('Most used first; the last are the least used'),
-    models: z.array(z.object({ model: z.string(), requests: z.number(), tokens: z.number(), costUsd: z.number(), cacheHits: z.number(), cacheSavingsUsd: z.number() }).strict()),
+    tools: z
+      .array(z.object({ tool: z.string(), calls: z.number(), failures: z.number(), failureRate: z.number(), avgMs: z.number() }).strict())
+      .describe('Most used first; the last are the least used'),
+    models: z.array(
+      z
+        .object({ model: z.string(), requests: z.number(), tokens: z.number(), costUsd: z.number(), cacheHits: z.number(), cacheSavingsUsd: z.number() })
+        .strict(),
+    ),
     teams: z.array(z.object({ teamId: z.string(), aiRequests: z.number(), aiCostUsd: z.number(), infraCostUsd: z.number() }).strict()),
   })
   .strict();
@@ -101,6 +109,8 @@ export const PerformanceReport = z
           .strict(),
       )
       .describe('Model calls by alias, tool calls by tool, and mutating API requests by route'),
-    days: z.array(z.object({ day: z.string(), runs: z.number(), runsFailed: z.number(), aiRequests: z.number(), toolCalls: z.number(), apiWrites: z.number() }).strict()),
+    days: z.array(
+      z.object({ day: z.string(), runs: z.number(), runsFailed: z.number(), aiRequests: z.number(), toolCalls: z.number(), apiWrites: z.number() }).strict(),
+    ),
   })
   .strict();

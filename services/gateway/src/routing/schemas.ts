@@ -36,7 +36,13 @@ export const PageQuery = z
 
 export const RunEventsQuery = z
   .object({
-    lastEventId: z.coerce.number().int().min(0).max(2_147_483_647).optional().describe('Resume after this event id (the Last-Event-ID header wins when both are sent)'),
+    lastEventId: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2_147_483_647)
+      .optional()
+      .describe('Resume after this event id (the Last-Event-ID header wins when both are sent)'),
   })
   .strict();
 
@@ -98,7 +104,9 @@ export const UpdateAppBody = z
     maxIterations: z.number().int().min(1).max(200).optional(),
   })
   .strict()
-  .refine((b) => b.name !== undefined || b.description !== undefined || b.maxIterations !== undefined, { message: 'give at least one of name, description, maxIterations' });
+  .refine((b) => b.name !== undefined || b.description !== undefined || b.maxIterations !== undefined, {
+    message: 'give at least one of name, description, maxIterations',
+  });
 
 // The length limit is the orchestrator's alone (MESSAGE_MAX_CHARS), so it is configured once and
 // answered with one error (MESSAGE_TOO_LARGE) whoever posts.
@@ -125,7 +133,11 @@ export const CancelRunBody = z.object({ reason: z.string().max(500).optional() }
 
 export const RestoreBody = z
   .object({
-    expectedHeadSha: z.string().regex(/^[0-9a-f]{40}$/).optional().describe('Refuse with GIT_HEAD_MOVED if HEAD moved since you looked'),
+    expectedHeadSha: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/)
+      .optional()
+      .describe('Refuse with GIT_HEAD_MOVED if HEAD moved since you looked'),
     savePendingChanges: z.boolean().default(false).describe('Commit uncommitted changes first instead of refusing'),
   })
   .strict();
@@ -148,7 +160,15 @@ export const RotateKeyBody = z.object({ graceSeconds: z.number().int().min(0).ma
 const nullableString = z.string().nullable();
 
 export const App = z
-  .object({ id: z.string().uuid(), name: z.string(), description: z.string(), template: z.string(), maxIterations: z.number().int(), createdAt: z.string(), updatedAt: z.string() })
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    description: z.string(),
+    template: z.string(),
+    maxIterations: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
   .strict();
 export const AppPage = z.object({ data: z.array(App), nextCursor: nullableString }).strict();
 export const AppDeleted = z.object({ id: z.string().uuid(), deleted: z.literal(true) }).strict();
@@ -192,7 +212,14 @@ export const FileContent = z
   .strict();
 
 export const Version = z
-  .object({ sha: z.string(), message: z.string(), authorName: z.string(), committedAt: z.string(), parentShas: z.array(z.string()), restoredFrom: nullableString })
+  .object({
+    sha: z.string(),
+    message: z.string(),
+    authorName: z.string(),
+    committedAt: z.string(),
+    parentShas: z.array(z.string()),
+    restoredFrom: nullableString,
+  })
   .strict();
 export const VersionPage = z.object({ data: z.array(Version), nextCursor: nullableString }).strict();
 export const VersionDiff = z
@@ -204,7 +231,16 @@ export const VersionDiff = z
     deletions: z.number().int(),
     files: z.array(
       z
-        .object({ path: z.string(), oldPath: nullableString, change: z.string(), additions: z.number().int(), deletions: z.number().int(), binary: z.boolean(), patch: nullableString, patchTruncated: z.boolean() })
+        .object({
+          path: z.string(),
+          oldPath: nullableString,
+          change: z.string(),
+          additions: z.number().int(),
+          deletions: z.number().int(),
+          binary: z.boolean(),
+          patch: nullableString,
+          patchTruncated: z.boolean(),
+        })
         .strict(),
     ),
   })
@@ -293,7 +329,10 @@ export const FileTree = z
   })
   .strict();
 export const ToolStats = z
-  .object({ since: z.string(), tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).strict()) })
+  .object({
+    since: z.string(),
+    tools: z.array(z.object({ tool: z.string(), outcome: z.string(), count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).strict()),
+  })
   .strict();
 
 export const Session = z
@@ -339,27 +378,31 @@ export const PreviewLogsQuery = z
   .object({
     since: isoTime.optional().describe('Only entries after this time'),
     level: z.enum(['debug', 'info', 'warn', 'error']).optional().describe('Only entries at or above this level (a failed request counts as error)'),
-    source: z.enum(['console', 'network', 'server']).optional().describe('Only the browser console, only requests, or only the dev server\'s own output'),
+    source: z.enum(['console', 'network', 'server']).optional().describe("Only the browser console, only requests, or only the dev server's own output"),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
-export const PreviewLogs = z
-  .object({
-    entries: z.array(
-      z
-        .object({
-          source: z.enum(['console', 'network', 'server']),
-          level: z.enum(['debug', 'info', 'warn', 'error']),
-          message: z.string(),
-          location: nullableString.describe('Script URL and line:column, when the browser gave one'),
-          pageUrl: z.string(),
-          occurredAt: z.string(),
-        })
-        .strict(),
-    ),
-  })
+export const PreviewLogs = z.object({
+  entries: z.array(
+    z
+      .object({
+        source: z.enum(['console', 'network', 'server']),
+        level: z.enum(['debug', 'info', 'warn', 'error']),
+        message: z.string(),
+        location: nullableString.describe('Script URL and line:column, when the browser gave one'),
+        pageUrl: z.string(),
+        occurredAt: z.string(),
+      })
+      .strict(),
+  ),
+});
 // ---- projects (GitHub repositories whose labelled issues become agent tasks)
-const labelName = z.string().trim().min(1).max(50).regex(/^[^,]+$/, 'must not contain commas');
+const labelName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[^,]+$/, 'must not contain commas');
 const ProjectLabelsInput = z
   .object({ trigger: labelName, processing: labelName, awaitingResponse: labelName, completed: labelName, failed: labelName })
   .partial()
@@ -375,10 +418,15 @@ const projectSettings = {
 };
 export const CreateProjectBody = z
   .object({
-    repository: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, 'must be owner/name'),
+    repository: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, 'must be owner/name'),
     auth: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('token'), token: z.string().min(1).max(255) }).strict(),
-      z.object({ kind: z.literal('app'), appId: z.number().int().min(1), installationId: z.number().int().min(1), privateKey: z.string().min(1).max(10_000) }).strict(),
+      z
+        .object({ kind: z.literal('app'), appId: z.number().int().min(1), installationId: z.number().int().min(1), privateKey: z.string().min(1).max(10_000) })
+        .strict(),
     ]),
     ...projectSettings,
   })
@@ -391,7 +439,10 @@ export const Project = z
   .object({
     id: z.string().uuid(),
     repository: z.string(),
-    auth: z.object({ kind: z.enum(['token', 'app']), appId: z.number().int().nullable(), installationId: z.number().int().nullable() }).strict().describe('Secrets are never returned'),
+    auth: z
+      .object({ kind: z.enum(['token', 'app']), appId: z.number().int().nullable(), installationId: z.number().int().nullable() })
+      .strict()
+      .describe('Secrets are never returned'),
     labels: z.object({ trigger: z.string(), processing: z.string(), awaitingResponse: z.string(), completed: z.string(), failed: z.string() }).strict(),
     priorityLabels: z.array(PriorityLabel),
     baseBranch: z.string(),

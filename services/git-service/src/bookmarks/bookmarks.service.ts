@@ -29,7 +29,10 @@ export class BookmarksService {
       const existing = await this.find(dir, name);
       if (existing) {
         if (existing.sha === sha) return { bookmark: toBookmark(existing), created: false };
-        throw new AppError(ErrorCode.GIT_BOOKMARK_EXISTS, `Bookmark ${name} already names ${existing.sha.slice(0, 12)}; delete it first or choose another name`);
+        throw new AppError(
+          ErrorCode.GIT_BOOKMARK_EXISTS,
+          `Bookmark ${name} already names ${existing.sha.slice(0, 12)}; delete it first or choose another name`,
+        );
       }
       await this.bookmarks.create(dir, name, sha, note, author);
       const created = await this.find(dir, name);
@@ -57,7 +60,6 @@ export class BookmarksService {
     return (await this.bookmarks.list(dir)).find((b) => b.name === name);
   }
 }
-
 
 function toBookmark(row: BookmarkRow) {
   return { name: row.name, sha: row.sha, note: row.note, createdAt: row.createdAt, createdBy: row.createdBy, revision: `${BOOKMARK_PREFIX}${row.name}` };

@@ -60,10 +60,15 @@ export class BranchesService {
       const name = assertBranchName(req.name);
       const sha = await this.branches.tip(dir, name);
       if (!sha) throw new AppError(ErrorCode.GIT_BRANCH_NOT_FOUND, `Branch ${name} does not exist`);
-      if ((await this.history.currentBranch(dir)) === name) throw new AppError(ErrorCode.GIT_BRANCH_CURRENT, `Branch ${name} is the current branch; switch to another branch first`);
+      if ((await this.history.currentBranch(dir)) === name)
+        throw new AppError(ErrorCode.GIT_BRANCH_CURRENT, `Branch ${name} is the current branch; switch to another branch first`);
       let archivedRef = '';
       if ((await this.branches.otherRefsContaining(dir, sha, name)).length === 0) {
-        if (!req.force) throw new AppError(ErrorCode.GIT_BRANCH_NOT_MERGED, `Branch ${name} has commits that are on no other branch; delete with force to keep them only in the archive`);
+        if (!req.force)
+          throw new AppError(
+            ErrorCode.GIT_BRANCH_NOT_MERGED,
+            `Branch ${name} has commits that are on no other branch; delete with force to keep them only in the archive`,
+          );
         archivedRef = `refs/overskill/deleted-branches/${name}/${this.clock.now()}`;
         await this.branches.keep(dir, archivedRef, sha);
       }
@@ -85,4 +90,3 @@ export class BranchesService {
     return row;
   }
 }
-

@@ -37,7 +37,10 @@ export class CleanupService {
       const { apps, temps } = await this.volume.list();
       const appFolders = apps.filter((entry) => isEntityId(entry.name));
       const live = await this.registry.existing(appFolders.map((entry) => entry.name));
-      const candidates: Candidate[] = [...appFolders.filter((entry) => !live.has(entry.name)).map((entry) => ({ ...entry, appId: entry.name })), ...temps.map((entry) => ({ ...entry, appId: '' }))];
+      const candidates: Candidate[] = [
+        ...appFolders.filter((entry) => !live.has(entry.name)).map((entry) => ({ ...entry, appId: entry.name })),
+        ...temps.map((entry) => ({ ...entry, appId: '' })),
+      ];
       const orphans = [];
       let removed = 0;
       for (const candidate of candidates) {

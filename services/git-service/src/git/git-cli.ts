@@ -107,7 +107,11 @@ export class GitCli implements OnApplicationShutdown {
     const secrets = opts.secrets ?? [];
     return new Promise((resolve, reject) => {
       // Highest precedence: a repository's own config can't bring hooks back.
-      const child = spawn('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd: dir, env: { ...this.baseEnv, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('git', ['-c', 'core.hooksPath=/dev/null', ...args], {
+        cwd: dir,
+        env: { ...this.baseEnv, ...opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let stalled = false;

@@ -36,10 +36,21 @@ describe('GitOperationRunner: stale git lock files', () => {
       },
     } as unknown as GitLockFilesRepository;
     const volume = { hasRepo: async () => true, repoDir: () => '/w/app' } as unknown as WorkspaceVolumeRepository;
-    const appLock = { withLock: <T>(_id: string, work: (lease: AppLease) => Promise<T>) => work({ signal: new AbortController().signal, assertHeld: async () => undefined }) } as unknown as AppWriteLock;
+    const appLock = {
+      withLock: <T>(_id: string, work: (lease: AppLease) => Promise<T>) => work({ signal: new AbortController().signal, assertHeld: async () => undefined }),
+    } as unknown as AppWriteLock;
     const logger = { warn: () => undefined } as unknown as Logger;
     const cache = { dropApp: async () => undefined } as unknown as LeveledCache;
-    runner = new GitOperationRunner({ GIT_STALE_LOCK_MS: 5000, GIT_LOCK_WAIT_MS: 8000, GIT_LOCK_LEASE_MS: 30_000 } as GitServiceEnv, appLock, lockFiles, volume, metrics, clock, logger, cache);
+    runner = new GitOperationRunner(
+      { GIT_STALE_LOCK_MS: 5000, GIT_LOCK_WAIT_MS: 8000, GIT_LOCK_LEASE_MS: 30_000 } as GitServiceEnv,
+      appLock,
+      lockFiles,
+      volume,
+      metrics,
+      clock,
+      logger,
+      cache,
+    );
   });
 
   const lock = (name: string, ageMs: number) => locks.push({ name, path: `/w/app/.git/${name}`, createdAt: now - ageMs });

@@ -107,7 +107,10 @@ export class GitOperationRunner {
         continue;
       }
       if (this.clock.now() >= deadline) {
-        throw new AppError(ErrorCode.GIT_REPO_LOCKED, `Another git process is working in app ${appId}'s repository (${locks.map((l) => l.name).join(', ')}); try again when it finishes`);
+        throw new AppError(
+          ErrorCode.GIT_REPO_LOCKED,
+          `Another git process is working in app ${appId}'s repository (${locks.map((l) => l.name).join(', ')}); try again when it finishes`,
+        );
       }
       await this.clock.sleep(100);
     }

@@ -23,7 +23,16 @@ export function parseRawNumstat(output: string): ParsedFileDiff[] {
     const twoPaths = letter === 'R' || letter === 'C';
     const first = fields[++i] ?? '';
     const second = twoPaths ? (fields[++i] ?? '') : '';
-    files.push({ path: twoPaths ? second : first, oldPath: twoPaths ? first : '', change: changeForLetter(letter), additions: 0, deletions: 0, binary: false, patch: '', patchTruncated: false });
+    files.push({
+      path: twoPaths ? second : first,
+      oldPath: twoPaths ? first : '',
+      change: changeForLetter(letter),
+      additions: 0,
+      deletions: 0,
+      binary: false,
+      patch: '',
+      patchTruncated: false,
+    });
   }
   for (const file of files) {
     const counts = fields[i++] ?? '';

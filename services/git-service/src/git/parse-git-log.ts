@@ -19,7 +19,18 @@ export function parseGitLog(output: string): ParsedCommit[] {
     .split('\0')
     .filter((record) => record.trim().length > 0)
     .map((record) => {
-      const [sha = '', parents = '', authorName = '', authorEmail = '', authoredAt = '', committedAt = '', restoredFrom = '', ...subject] = record.replace(/^\n/, '').split('\x1f');
-      return { sha, parentShas: parents ? parents.split(' ') : [], authorName, authorEmail, authoredAt, committedAt, restoredFrom: restoredFrom.trim(), message: subject.join('\x1f') };
+      const [sha = '', parents = '', authorName = '', authorEmail = '', authoredAt = '', committedAt = '', restoredFrom = '', ...subject] = record
+        .replace(/^\n/, '')
+        .split('\x1f');
+      return {
+        sha,
+        parentShas: parents ? parents.split(' ') : [],
+        authorName,
+        authorEmail,
+        authoredAt,
+        committedAt,
+        restoredFrom: restoredFrom.trim(),
+        message: subject.join('\x1f'),
+      };
     });
 }

@@ -36,7 +36,21 @@ describe('parsing git output', () => {
   });
 
   it('pairs raw records with numstat counts, renames and binaries included', () => {
-    const out = [':100644 100644 587be6b 0000000 M', 'f', ':100644 100644 422c2b7 422c2b7 R100', 'g', 'h', ':000000 100644 0000000 abcdef0 A', 'logo.png', '2\t1\tf', '0\t0\t', 'g', 'h', '-\t-\tlogo.png', ''].join('\0');
+    const out = [
+      ':100644 100644 587be6b 0000000 M',
+      'f',
+      ':100644 100644 422c2b7 422c2b7 R100',
+      'g',
+      'h',
+      ':000000 100644 0000000 abcdef0 A',
+      'logo.png',
+      '2\t1\tf',
+      '0\t0\t',
+      'g',
+      'h',
+      '-\t-\tlogo.png',
+      '',
+    ].join('\0');
     expect(parseRawNumstat(out)).toEqual([
       expect.objectContaining({ path: 'f', oldPath: '', change: gitV1.FileChange.MODIFIED, additions: 2, deletions: 1, binary: false }),
       expect.objectContaining({ path: 'h', oldPath: 'g', change: gitV1.FileChange.RENAMED, additions: 0, deletions: 0 }),
@@ -52,10 +66,20 @@ describe('parsing git output', () => {
 
   it('reads log records, with the restore trailer and a subject that contains the separator-looking text', () => {
     const sha = 'a'.repeat(40);
-    const record = (parents: string, trailer: string, subject: string) => [sha, parents, 'Ann', 'ann@x.test', '2026-01-01T00:00:00+00:00', '2026-01-02T00:00:00+00:00', trailer, subject].join('\x1f');
+    const record = (parents: string, trailer: string, subject: string) =>
+      [sha, parents, 'Ann', 'ann@x.test', '2026-01-01T00:00:00+00:00', '2026-01-02T00:00:00+00:00', trailer, subject].join('\x1f');
     const out = `${record(`${'b'.repeat(40)} ${'c'.repeat(40)}`, `${'d'.repeat(40)}\n`, 'Merge: a | b')}\0\n${record('', '', 'Initial commit')}\0`;
     expect(parseGitLog(out)).toEqual([
-      { sha, parentShas: ['b'.repeat(40), 'c'.repeat(40)], authorName: 'Ann', authorEmail: 'ann@x.test', authoredAt: '2026-01-01T00:00:00+00:00', committedAt: '2026-01-02T00:00:00+00:00', restoredFrom: 'd'.repeat(40), message: 'Merge: a | b' },
+      {
+        sha,
+        parentShas: ['b'.repeat(40), 'c'.repeat(40)],
+        authorName: 'Ann',
+        authorEmail: 'ann@x.test',
+        authoredAt: '2026-01-01T00:00:00+00:00',
+        committedAt: '2026-01-02T00:00:00+00:00',
+        restoredFrom: 'd'.repeat(40),
+        message: 'Merge: a | b',
+      },
       expect.objectContaining({ parentShas: [], restoredFrom: '', message: 'Initial commit' }),
     ]);
   });

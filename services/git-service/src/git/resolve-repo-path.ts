@@ -7,9 +7,11 @@ import { printable } from './control-characters';
 export function resolveRepoPath(path: string): string {
   if (path.includes('\0')) throw new AppError(ErrorCode.GIT_PATH_OUTSIDE_REPO, 'path contains a NUL byte');
   const slashed = path.replace(/\\/g, '/').trim();
-  if (slashed.startsWith('/') || /^[a-zA-Z]:\//.test(slashed)) throw new AppError(ErrorCode.GIT_PATH_OUTSIDE_REPO, `"${printable(path, 200)}" is absolute; give a path relative to the repository root`);
+  if (slashed.startsWith('/') || /^[a-zA-Z]:\//.test(slashed))
+    throw new AppError(ErrorCode.GIT_PATH_OUTSIDE_REPO, `"${printable(path, 200)}" is absolute; give a path relative to the repository root`);
   const normal = posix.normalize(slashed).replace(/\/+$/, '');
-  if (normal === '..' || normal.startsWith('../')) throw new AppError(ErrorCode.GIT_PATH_OUTSIDE_REPO, `"${printable(path, 200)}" points outside the repository`);
+  if (normal === '..' || normal.startsWith('../'))
+    throw new AppError(ErrorCode.GIT_PATH_OUTSIDE_REPO, `"${printable(path, 200)}" points outside the repository`);
   if (normal === '.git' || normal.startsWith('.git/')) throw new AppError(ErrorCode.GIT_PATH_OUTSIDE_REPO, 'the .git folder is not part of any version');
   if (normal === '.' || normal === '') return '';
   return normal;

@@ -23,7 +23,11 @@ function authOptions(auth: RemoteAuth | undefined, timeoutMs: number) {
   return {
     timeoutMs,
     secrets: [auth.token],
-    env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${auth.origin}.extraHeader`, GIT_CONFIG_VALUE_0: `Authorization: Basic ${basicAuthValue(auth.token)}` },
+    env: {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${auth.origin}.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basicAuthValue(auth.token)}`,
+    },
   };
 }
 
@@ -33,7 +37,13 @@ export class GitRemoteRepository {
 
   // Into `dir`, which must be empty. Failures come back as the exit code and redacted stderr.
   // --progress keeps output flowing, so only a stalled transfer hits the timeout.
-  async clone(dir: string, url: string, branch: string | undefined, auth: RemoteAuth | undefined, timeoutMs: number): Promise<{ exitCode: number; stderr: string }> {
+  async clone(
+    dir: string,
+    url: string,
+    branch: string | undefined,
+    auth: RemoteAuth | undefined,
+    timeoutMs: number,
+  ): Promise<{ exitCode: number; stderr: string }> {
     const args = ['clone', '--progress', '--origin', 'origin', ...(branch ? ['--branch', branch] : []), '--', url, '.'];
     const result = await this.network(dir, args, auth, timeoutMs);
     return { exitCode: result.exitCode, stderr: result.stderr };
@@ -51,7 +61,12 @@ export class GitRemoteRepository {
   // Never forced. `remote` is `origin` or a URL; pushing to origin also sets the upstream.
   async push(dir: string, remote: string, branch: string, auth: RemoteAuth | undefined, timeoutMs: number): Promise<PushOutcome> {
     const upstream = remote === 'origin' ? ['--set-upstream'] : [];
-    const result = await this.network(dir, ['push', '--porcelain', '--progress', ...upstream, remote, `refs/heads/${branch}:refs/heads/${branch}`], auth, timeoutMs);
+    const result = await this.network(
+      dir,
+      ['push', '--porcelain', '--progress', ...upstream, remote, `refs/heads/${branch}:refs/heads/${branch}`],
+      auth,
+      timeoutMs,
+    );
     const line = result.stdout.split('\n').find((l) => l.includes(`refs/heads/${branch}:refs/heads/${branch}`));
     return { exitCode: result.exitCode, flag: line?.charAt(0), stderr: result.stderr };
   }

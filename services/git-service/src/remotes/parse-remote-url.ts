@@ -21,14 +21,20 @@ export function parseRemoteUrl(raw: string, policy: RemotePolicy): RemoteUrl {
   const url = new URL(text);
   if (url.username || url.password) throw new AppError(ErrorCode.GIT_REMOTE_URL_INVALID, 'url must not carry credentials; pass the token in the token field');
   const protocols = policy.allowHttp ? ['https:', 'http:'] : ['https:'];
-  if (!protocols.includes(url.protocol)) throw new AppError(ErrorCode.GIT_REMOTE_URL_INVALID, `url must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+  if (!protocols.includes(url.protocol))
+    throw new AppError(ErrorCode.GIT_REMOTE_URL_INVALID, `url must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
   if (!policy.allowedHosts.includes(url.hostname.toLowerCase())) {
-    throw new AppError(ErrorCode.GIT_REMOTE_URL_INVALID, `${url.hostname} is not an allowed remote host (${policy.allowedHosts.join(', ')}); see GIT_REMOTE_ALLOWED_HOSTS`);
+    throw new AppError(
+      ErrorCode.GIT_REMOTE_URL_INVALID,
+      `${url.hostname} is not an allowed remote host (${policy.allowedHosts.join(', ')}); see GIT_REMOTE_ALLOWED_HOSTS`,
+    );
   }
-  if (url.search || url.hash || url.pathname.length <= 1 || url.pathname.includes('..')) throw new AppError(ErrorCode.GIT_REMOTE_URL_INVALID, 'url must name a repository, without query or fragment');
+  if (url.search || url.hash || url.pathname.length <= 1 || url.pathname.includes('..'))
+    throw new AppError(ErrorCode.GIT_REMOTE_URL_INVALID, 'url must name a repository, without query or fragment');
   return { url: `${url.protocol}//${url.host}${url.pathname}`, origin: `${url.protocol}//${url.host}/` };
 }
 
 export function assertToken(token: string): void {
-  if (token.length > 1024 || /\s/.test(token) || hasControlCharacter(token)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'token is not a valid access token');
+  if (token.length > 1024 || /\s/.test(token) || hasControlCharacter(token))
+    throw new AppError(ErrorCode.VALIDATION_FAILED, 'token is not a valid access token');
 }

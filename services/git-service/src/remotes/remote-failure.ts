@@ -3,7 +3,11 @@ import { AppError, ErrorCode } from '@overskill/contracts';
 // What a failed clone or push means for the caller, from git's (already redacted) stderr.
 export function remoteFailure(stderr: string): AppError {
   const reason = firstReason(stderr);
-  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]|HTTP 40[13]|Permission to .* denied/i.test(stderr)) {
+  if (
+    /Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]|HTTP 40[13]|Permission to .* denied/i.test(
+      stderr,
+    )
+  ) {
     return new AppError(ErrorCode.GIT_REMOTE_AUTH_FAILED, 'The remote refused the credentials; check the token and its access to the repository');
   }
   if (/Remote branch .* not found/i.test(stderr)) return new AppError(ErrorCode.GIT_BRANCH_NOT_FOUND, reason);
@@ -18,6 +22,12 @@ export function remoteFailure(stderr: string): AppError {
 }
 
 function firstReason(stderr: string): string {
-  const line = stderr.split('\n').map((l) => l.trim()).find((l) => /^(fatal|error):/.test(l)) ?? stderr.trim().split('\n')[0] ?? '';
+  const line =
+    stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => /^(fatal|error):/.test(l)) ??
+    stderr.trim().split('\n')[0] ??
+    '';
   return line.replace(/^(fatal|error):\s*/, '').slice(0, 300) || 'git gave no reason';
 }

@@ -83,4 +83,3 @@ export class RemotesService {
     return { origin: remote.origin, token };
   }
 }
-

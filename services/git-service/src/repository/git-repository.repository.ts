@@ -45,7 +45,10 @@ export class GitRepositoryRepository {
   async commitAll(dir: string, message: string, author: Identity): Promise<{ sha: string; filesChanged: number } | undefined> {
     await this.git.run(dir, ['add', '-A']);
     // core.abbrev=no: the summary line carries the full sha, one process fewer than rev-parse.
-    const result = await this.git.run(dir, ['-c', 'core.abbrev=no', 'commit', '--no-verify', '--no-gpg-sign', '-m', message], { env: authorEnv(author), okExitCodes: [1] });
+    const result = await this.git.run(dir, ['-c', 'core.abbrev=no', 'commit', '--no-verify', '--no-gpg-sign', '-m', message], {
+      env: authorEnv(author),
+      okExitCodes: [1],
+    });
     if (result.exitCode === 1) {
       if (/nothing to commit|nothing added to commit|no changes added to commit/.test(result.stdout)) return undefined;
       throw new GitCommandError(1, result.stdout);
@@ -123,7 +126,13 @@ export class GitRepositoryRepository {
       files.forEach((file, i) => {
         const patch = patches[i] ?? '';
         const bytes = Buffer.byteLength(patch);
-        file.patch = bytes <= budget ? patch : Buffer.from(patch).subarray(0, Math.max(budget, 0)).toString('utf8').replace(/\uFFFD$/, '');
+        file.patch =
+          bytes <= budget
+            ? patch
+            : Buffer.from(patch)
+                .subarray(0, Math.max(budget, 0))
+                .toString('utf8')
+                .replace(/\uFFFD$/, '');
         file.patchTruncated = bytes > budget;
         budget -= Math.min(bytes, Math.max(budget, 0));
       });
@@ -154,7 +163,12 @@ export class GitRepositoryRepository {
   }
 
   // Every blob of a commit's tree with its size, sorted by path (submodules are not files).
-  async tree(dir: string, commitSha: string, limit: number, maxPathBytes: number): Promise<{ entries: Array<{ path: string; size: number }>; truncated: boolean }> {
+  async tree(
+    dir: string,
+    commitSha: string,
+    limit: number,
+    maxPathBytes: number,
+  ): Promise<{ entries: Array<{ path: string; size: number }>; truncated: boolean }> {
     const { stdout } = await this.git.run(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commitSha]);
     const entries: Array<{ path: string; size: number }> = [];
     let truncated = false;

@@ -35,7 +35,8 @@ export class RepoService {
     return this.runner.create('init', req.appId, async () => {
       const template = req.template || 'empty';
       const files = REPO_TEMPLATES[template];
-      if (!files) throw new AppError(ErrorCode.GIT_TEMPLATE_UNKNOWN, `Unknown template "${template.slice(0, 64)}"; use one of ${Object.keys(REPO_TEMPLATES).join(', ')}`);
+      if (!files)
+        throw new AppError(ErrorCode.GIT_TEMPLATE_UNKNOWN, `Unknown template "${template.slice(0, 64)}"; use one of ${Object.keys(REPO_TEMPLATES).join(', ')}`);
       const identity = identityFrom(req.authorName, req.authorEmail);
       const temp = await this.volume.makeTempDir(req.appId);
       try {
@@ -65,7 +66,9 @@ export class RepoService {
     return this.runner.read('log', req.appId, async (dir) => {
       const limit = Math.min(Math.max(req.limit || 50, 1), 1000);
       const path = req.path ? resolveRepoPath(req.path) : undefined;
-      const page = req.pageToken ? decodeLogPageToken(req.pageToken) : { startSha: req.revision ? await this.revisions.commit(dir, req.revision) : 'HEAD', skip: 0 };
+      const page = req.pageToken
+        ? decodeLogPageToken(req.pageToken)
+        : { startSha: req.revision ? await this.revisions.commit(dir, req.revision) : 'HEAD', skip: 0 };
       const commits = await this.history.log(dir, { start: page.startSha, skip: page.skip, limit: limit + 1, path });
       // Later pages start from the first page's newest commit: the same walk, whatever is
       // committed meanwhile (with a path, the first matching commit walks the same way).
@@ -129,23 +132,34 @@ export class RepoService {
       const target = await this.revisions.commit(dir, req.revision);
       let head = await this.revisions.commit(dir, 'HEAD');
       const expected = req.expectedHeadSha.trim().toLowerCase();
-      if (expected && !/^[0-9a-f]{7,64}$/.test(expected)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'expected_head_sha must be a commit sha (at least 7 hex digits)');
+      if (expected && !/^[0-9a-f]{7,64}$/.test(expected))
+        throw new AppError(ErrorCode.VALIDATION_FAILED, 'expected_head_sha must be a commit sha (at least 7 hex digits)');
       if (expected && !head.startsWith(expected)) {
-        throw new AppError(ErrorCode.GIT_HEAD_MOVED, `HEAD is ${head.slice(0, 12)}, not ${req.expectedHeadSha.slice(0, 40)}: someone committed since; look again before restoring`, { headSha: head });
+        throw new AppError(
+          ErrorCode.GIT_HEAD_MOVED,
+          `HEAD is ${head.slice(0, 12)}, not ${req.expectedHeadSha.slice(0, 40)}: someone committed since; look again before restoring`,
+          { headSha: head },
+        );
       }
       const status = await this.history.status(dir);
       let savedPendingSha = '';
       if (status.files.length > 0) {
         if (!req.savePendingChanges) {
           const names = status.files.slice(0, 10).map((f) => f.path);
-          throw new AppError(ErrorCode.GIT_WORKTREE_DIRTY, `${status.files.length} uncommitted change(s) (${names.join(', ')}${status.files.length > 10 ? ', …' : ''}); commit them, or restore with save_pending_changes`);
+          throw new AppError(
+            ErrorCode.GIT_WORKTREE_DIRTY,
+            `${status.files.length} uncommitted change(s) (${names.join(', ')}${status.files.length > 10 ? ', …' : ''}); commit them, or restore with save_pending_changes`,
+          );
         }
         const saved = await this.history.commitAll(dir, `Save uncommitted changes before restoring ${target.slice(0, 7)}`, author);
         if (saved) head = savedPendingSha = saved.sha;
       }
       const tree = await this.history.treeOf(dir, target);
       if (tree === (await this.history.treeOf(dir, head))) return { sha: head, created: false, restoredFrom: target, filesChanged: 0, savedPendingSha };
-      const subject = commitMessage(req.message, `Restore version ${target.slice(0, 7)}: ${(await this.history.log(dir, { start: target, skip: 0, limit: 1 }))[0]?.message ?? ''}`.slice(0, 100));
+      const subject = commitMessage(
+        req.message,
+        `Restore version ${target.slice(0, 7)}: ${(await this.history.log(dir, { start: target, skip: 0, limit: 1 }))[0]?.message ?? ''}`.slice(0, 100),
+      );
       const sha = await this.history.commitTree(dir, tree, head, [subject, `Restored-From: ${target}`], author);
       if (!(await this.history.fastForward(dir, sha))) {
         throw new AppError(ErrorCode.GIT_HEAD_MOVED, 'HEAD moved while restoring (a commit made outside overskill); nothing was changed, try again');
@@ -182,7 +196,8 @@ export class RepoService {
 
   // A commit on a detached HEAD would belong to no branch and could be lost.
   private async requireBranch(dir: string): Promise<void> {
-    if (!(await this.history.currentBranch(dir))) throw new AppError(ErrorCode.GIT_HEAD_DETACHED, 'HEAD is not on a branch (detached); switch to a branch first');
+    if (!(await this.history.currentBranch(dir)))
+      throw new AppError(ErrorCode.GIT_HEAD_DETACHED, 'HEAD is not on a branch (detached); switch to a branch first');
   }
 }
 

@@ -21,7 +21,11 @@ export interface InterruptedOperation {
   abort: string[];
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 // What state a repository's .git is in, read from its files and git itself.
 @Injectable()
@@ -29,7 +33,10 @@ export class RepoHealthRepository {
   constructor(private readonly git: GitCli) {}
 
   async isRepository(dir: string): Promise<boolean> {
-    return stat(join(dir, '.git')).then((s) => s.isDirectory(), () => false);
+    return stat(join(dir, '.git')).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
   }
 
   // At most one: git refuses to start another operation while one is in progress.

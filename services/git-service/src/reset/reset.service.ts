@@ -76,7 +76,13 @@ export class ResetService {
         await this.lockFiles.remove(lock.path);
         this.logger.warn({ appId, lock: lock.name, ageMs: Math.round(lock.ageMs) }, 'git reset removed a stale lock file');
       }
-      problems.push({ appId, kind: 'stale_lock', path: lock.name, action: dryRun ? 'would_remove' : 'removed', detail: `${age}; no git process in the repository` });
+      problems.push({
+        appId,
+        kind: 'stale_lock',
+        path: lock.name,
+        action: dryRun ? 'would_remove' : 'removed',
+        detail: `${age}; no git process in the repository`,
+      });
     }
     // Aborting needs the index lock: only when no live lock remains.
     const interrupted = await this.health.interrupted(dir);
@@ -95,8 +101,16 @@ export class ResetService {
       }
       problems.push({ appId, kind: interrupted.kind, path: interrupted.marker, action, detail });
     }
-    for (const broken of await this.health.brokenRefs(dir).catch((err: Error) => [{ ref: 'HEAD', detail: `git cannot read the repository: ${err.message.slice(0, 300)}` }])) {
-      problems.push({ appId, kind: 'broken_ref', path: broken.ref, action: 'cannot_fix', detail: `${broken.detail}; restore the repository from a backup (overskill backup restore) or delete the ref by hand` });
+    for (const broken of await this.health
+      .brokenRefs(dir)
+      .catch((err: Error) => [{ ref: 'HEAD', detail: `git cannot read the repository: ${err.message.slice(0, 300)}` }])) {
+      problems.push({
+        appId,
+        kind: 'broken_ref',
+        path: broken.ref,
+        action: 'cannot_fix',
+        detail: `${broken.detail}; restore the repository from a backup (overskill backup restore) or delete the ref by hand`,
+      });
     }
     return problems;
   }

@@ -32,7 +32,12 @@ export class AppsRepository {
 
   // A task's workspace: worked by the agent loop like an app, never listed or changed as one.
   async insertTaskWorkspace(app: Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description'>): Promise<void> {
-    await this.apps.createQueryBuilder().insert().values({ ...app, template: 'github', kind: 'task' }).orIgnore().execute();
+    await this.apps
+      .createQueryBuilder()
+      .insert()
+      .values({ ...app, template: 'github', kind: 'task' })
+      .orIgnore()
+      .execute();
   }
 
   // Tenant-scoped: another team's app is indistinguishable from a missing one.
@@ -52,12 +57,20 @@ export class AppsRepository {
   // Keyset pagination on (created_at, id), newest first, on the apps_team_created index. The
   // API's busiest read: plain rows of the listed columns, without building entities.
   async listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppListRow[]> {
-    const rows: Array<{ id: string; team_id: string; name: string; description: string; template: string; max_iterations: number; created_at: Date; updated_at: Date }> =
-      await this.dataSource.query(
-        `SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps"
+    const rows: Array<{
+      id: string;
+      team_id: string;
+      name: string;
+      description: string;
+      template: string;
+      max_iterations: number;
+      created_at: Date;
+      updated_at: Date;
+    }> = await this.dataSource.query(
+      `SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps"
           WHERE team_id = $1 AND kind = 'app'${after ? ' AND (created_at, id) < ($3, $4)' : ''} ORDER BY created_at DESC, id DESC LIMIT $2`,
-        after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit],
-      );
+      after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit],
+    );
     return rows.map((r) => ({
       id: r.id,
       teamId: r.team_id,

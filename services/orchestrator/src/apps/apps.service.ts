@@ -59,7 +59,8 @@ export class AppsService {
     const fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>> = {};
     if (req.name !== undefined) fields.name = validName(req.name);
     if (req.description !== undefined) {
-      if (req.description.length > DESCRIPTION_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `description must be at most ${DESCRIPTION_MAX} characters`);
+      if (req.description.length > DESCRIPTION_MAX)
+        throw new AppError(ErrorCode.VALIDATION_FAILED, `description must be at most ${DESCRIPTION_MAX} characters`);
       fields.description = req.description;
     }
     if (req.maxIterations !== undefined) {
@@ -86,9 +87,24 @@ export class AppsService {
     await this.cache.dropApp(req.appId);
     const summary = `The app was deleted; the run stopped (${ErrorCode.RUN_APP_DELETED})`;
     for (const run of open) {
-      this.queue.publishProgress({ runId: run.id, seq: run.lastSeq + 1, kind: 'run_cancelled', summary, status: orchestratorV1.RunStatus.CANCELLED, createdAt: new Date().toISOString() });
+      this.queue.publishProgress({
+        runId: run.id,
+        seq: run.lastSeq + 1,
+        kind: 'run_cancelled',
+        summary,
+        status: orchestratorV1.RunStatus.CANCELLED,
+        createdAt: new Date().toISOString(),
+      });
       await this.queue
-        .publishFinished({ runId: run.id, appId: req.appId, teamId: req.teamId, status: orchestratorV1.RunStatus.CANCELLED, iterations: 0, commitSha: '', errorCode: ErrorCode.RUN_APP_DELETED })
+        .publishFinished({
+          runId: run.id,
+          appId: req.appId,
+          teamId: req.teamId,
+          status: orchestratorV1.RunStatus.CANCELLED,
+          iterations: 0,
+          commitSha: '',
+          errorCode: ErrorCode.RUN_APP_DELETED,
+        })
         .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished for a deleted app'));
     }
     return { appId: req.appId };

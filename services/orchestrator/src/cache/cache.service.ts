@@ -79,7 +79,8 @@ export class CacheService {
       throw new AppError(ErrorCode.VALIDATION_FAILED, `level must be one of ${CACHE_LEVELS.join(', ')} (got "${req.level}")`);
     }
     if (req.teamId && !isEntityId(req.teamId)) throw new AppError(ErrorCode.VALIDATION_FAILED, `team must be a team id (a UUID), got "${req.teamId}"`);
-    if (req.teamId && req.level === 'global') throw new AppError(ErrorCode.VALIDATION_FAILED, 'the global level belongs to no team: give --level tenant or file with --team');
+    if (req.teamId && req.level === 'global')
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'the global level belongs to no team: give --level tenant or file with --team');
     if (req.batch < 0 || req.batch > MAX_BATCH) throw new AppError(ErrorCode.VALIDATION_FAILED, `batch must be 1 to ${MAX_BATCH}`);
     return { level: req.level as CacheLevel | '', teamId: req.teamId, batch: req.batch || DEFAULT_BATCH };
   }
@@ -100,7 +101,9 @@ export class CacheService {
   // An entry is stale when a generation it was stored under is no longer current.
   private async staleFlags(found: Array<{ level: CacheLevel; appId: string; path: string; generations: string[] }>): Promise<boolean[]> {
     const genKeys = found.map((f) =>
-      f.level === 'global' ? [] : [cacheKeys.appGeneration(f.appId), f.level === 'tenant' ? cacheKeys.treeGeneration(f.appId) : cacheKeys.fileGeneration(f.appId, f.path)],
+      f.level === 'global'
+        ? []
+        : [cacheKeys.appGeneration(f.appId), f.level === 'tenant' ? cacheKeys.treeGeneration(f.appId) : cacheKeys.fileGeneration(f.appId, f.path)],
     );
     const current = await this.keys.values(genKeys.flat());
     let at = 0;

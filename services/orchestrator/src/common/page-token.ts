@@ -9,7 +9,8 @@ export function decodePageToken(token: string): { createdAt: Date; id: string } 
   if (!token) return undefined;
   const [createdAt, id] = Buffer.from(token, 'base64url').toString('utf8').split('|');
   const date = new Date(createdAt ?? '');
-  if (!id || !isEntityId(id) || Number.isNaN(date.getTime())) throw new AppError(ErrorCode.VALIDATION_FAILED, 'page_token is not valid; pass the token from the previous page');
+  if (!id || !isEntityId(id) || Number.isNaN(date.getTime()))
+    throw new AppError(ErrorCode.VALIDATION_FAILED, 'page_token is not valid; pass the token from the previous page');
   return { createdAt: date, id };
 }
 

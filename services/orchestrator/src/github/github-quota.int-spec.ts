@@ -28,7 +28,11 @@ describe('GitHub quota shared in Redis', () => {
     connections.push(redis);
     const registry = new Registry();
     registries.push(registry);
-    return new GitHubRepository({ GITHUB_API_URL: github.url, TASK_GITHUB_MIN_REMAINING: 100 }, { registry } as unknown as ServiceMetrics, new GitHubQuotaRepository(redis));
+    return new GitHubRepository(
+      { GITHUB_API_URL: github.url, TASK_GITHUB_MIN_REMAINING: 100 },
+      { registry } as unknown as ServiceMetrics,
+      new GitHubQuotaRepository(redis),
+    );
   };
   const sent = () => github.calls.filter((c) => c.bucket === 'token:quota-bot').length;
   const refusal = async (p: Promise<unknown>) => {
@@ -79,7 +83,7 @@ describe('GitHub quota shared in Redis', () => {
     expect(sent()).toBe(before + 5);
   });
 
-  it('sends nothing, not even urgent work, before a secondary limit\'s retry-after has passed', async () => {
+  it("sends nothing, not even urgent work, before a secondary limit's retry-after has passed", async () => {
     github.secondaryLimit(1, 30);
     const started = Date.now();
     const retryAt = await refusal(a.withPriority(100, () => a.addLabels(auth, 'acme/quota', 1, ['high'])));

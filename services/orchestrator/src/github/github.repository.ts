@@ -112,7 +112,14 @@ export class GitHubRepository {
   async openIssuesLabelled(auth: GitHubAuth, repository: string, label: string, etag: string | null): Promise<LabelledIssues> {
     const [owner, repo] = repository.split('/') as [string, string];
     try {
-      const res = await this.client(auth).issues.listForRepo({ owner, repo, state: 'open', labels: label, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} });
+      const res = await this.client(auth).issues.listForRepo({
+        owner,
+        repo,
+        state: 'open',
+        labels: label,
+        per_page: 100,
+        headers: etag ? { 'if-none-match': etag } : {},
+      });
       const issues = res.data
         .filter((i) => !i.pull_request)
         .map((i) => ({ number: i.number, title: i.title, labels: i.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))) }));
@@ -157,7 +164,9 @@ export class GitHubRepository {
   // The first comment on the issue whose body carries the marker (a hidden HTML comment).
   async findComment(auth: GitHubAuth, repository: string, issueNumber: number, marker: string): Promise<{ id: number; url: string } | undefined> {
     const [owner, repo] = split(repository);
-    const comments = await call(repository, () => this.client(auth).paginate(this.client(auth).issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 }));
+    const comments = await call(repository, () =>
+      this.client(auth).paginate(this.client(auth).issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 }),
+    );
     const found = comments.find((c) => (c.body ?? '').includes(marker));
     return found ? { id: found.id, url: found.html_url } : undefined;
   }
@@ -181,7 +190,11 @@ export class GitHubRepository {
     return pull ? { number: pull.number, url: pull.html_url } : undefined;
   }
 
-  async createDraftPull(auth: GitHubAuth, repository: string, pull: { head: string; base: string; title: string; body: string }): Promise<{ number: number; url: string }> {
+  async createDraftPull(
+    auth: GitHubAuth,
+    repository: string,
+    pull: { head: string; base: string; title: string; body: string },
+  ): Promise<{ number: number; url: string }> {
     const [owner, repo] = split(repository);
     const res = await call(repository, () => this.client(auth).pulls.create({ owner, repo, ...pull, draft: true }));
     return { number: res.data.number, url: res.data.html_url };
@@ -248,7 +261,11 @@ export class GitHubRepository {
     const common = { baseUrl: this.env.GITHUB_API_URL, userAgent: 'overskill', throttle, retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] } };
     const octokit =
       auth.kind === 'app'
-        ? new ThrottledOctokit({ ...common, authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } })
+        ? new ThrottledOctokit({
+            ...common,
+            authStrategy: createAppAuth,
+            auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId },
+          })
         : new ThrottledOctokit({ ...common, auth: auth.token });
     const record = async (headers: Record<string, unknown> | undefined, status?: number) => {
       const remaining = Number(headers?.['x-ratelimit-remaining']);
@@ -282,7 +299,9 @@ function split(repository: string): [string, string] {
 function compare(granted: Record<string, string>): { granted: string[]; missing: string[] } {
   const rank = (a: string | undefined) => (a === 'write' || a === 'admin' ? 2 : a === 'read' ? 1 : 0);
   return {
-    granted: Object.entries(granted).map(([name, access]) => `${name}=${access}`).sort(),
+    granted: Object.entries(granted)
+      .map(([name, access]) => `${name}=${access}`)
+      .sort(),
     missing: Object.entries(REQUIRED_PERMISSIONS)
       .filter(([name, access]) => rank(granted[name]) < rank(access))
       .map(([name, access]) => `${name}=${access}`),
@@ -313,10 +332,15 @@ export function toAppError(err: unknown, repository: string): AppError {
   if (!(err instanceof RequestError)) return new AppError(ErrorCode.GITHUB_UNAVAILABLE, `GitHub could not be reached: ${(err as Error).message}`);
   const headers = err.response?.headers ?? {};
   const message = (err.response?.data as { message?: string } | undefined)?.message ?? err.message;
-  if (err.status === 401) return new AppError(ErrorCode.GITHUB_AUTH_FAILED, `GitHub refused the credentials (${message}); check the token or the app's key and installation`);
+  if (err.status === 401)
+    return new AppError(ErrorCode.GITHUB_AUTH_FAILED, `GitHub refused the credentials (${message}); check the token or the app's key and installation`);
   if (err.status === 404) return new AppError(ErrorCode.GITHUB_REPO_NOT_FOUND, `Repository ${repository} does not exist or these credentials cannot see it`);
   if (err.status === 403 && headers['x-accepted-github-permissions']) {
-    return new AppError(ErrorCode.GITHUB_PERMISSION_MISSING, `The credentials lack the permission ${String(headers['x-accepted-github-permissions'])} on ${repository}`, { missing: String(headers['x-accepted-github-permissions']) });
+    return new AppError(
+      ErrorCode.GITHUB_PERMISSION_MISSING,
+      `The credentials lack the permission ${String(headers['x-accepted-github-permissions'])} on ${repository}`,
+      { missing: String(headers['x-accepted-github-permissions']) },
+    );
   }
   if ((err.status === 403 || err.status === 429) && (headers['x-ratelimit-remaining'] === '0' || headers['retry-after'])) {
     const reset = Number(headers['x-ratelimit-reset'] ?? 0);

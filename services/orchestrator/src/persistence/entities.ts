@@ -196,4 +196,14 @@ export class TaskFollowUpEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }
 
-export const ORCHESTRATOR_ENTITIES = [AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, ProjectEntity, GitHubDeliveryEntity, TaskEntity, TaskFollowUpEntity];
+export const ORCHESTRATOR_ENTITIES = [
+  AppEntity,
+  MessageEntity,
+  RunEntity,
+  RunStepEntity,
+  ToolCallEntity,
+  ProjectEntity,
+  GitHubDeliveryEntity,
+  TaskEntity,
+  TaskFollowUpEntity,
+];

@@ -9,7 +9,13 @@ import type { ProjectEntity, ProjectLabelSet } from '../persistence/entities';
 import { ProjectsRepository } from './projects.repository';
 import { SecretBox } from './secret-box';
 
-export const DEFAULT_LABELS: ProjectLabelSet = { trigger: 'overskill', processing: 'processing', awaitingResponse: 'awaiting-response', completed: 'completed', failed: 'failed' };
+export const DEFAULT_LABELS: ProjectLabelSet = {
+  trigger: 'overskill',
+  processing: 'processing',
+  awaitingResponse: 'awaiting-response',
+  completed: 'completed',
+  failed: 'failed',
+};
 // PoppoBuilder's order.
 export const DEFAULT_PRIORITY_LABELS = [
   { label: 'urgent', priority: 100 },
@@ -40,7 +46,12 @@ export class ProjectsService {
   async create(req: RpcRequest<typeof Rpc.projectCreate>): Promise<ProjectReply> {
     const repository = req.repository.trim();
     if (!REPOSITORY.test(repository)) throw invalid('repository must be owner/name as on GitHub');
-    const auth = credentials(req.authKind, { token: req.token, appId: Number(req.githubAppId), privateKey: req.privateKey, installationId: Number(req.installationId) });
+    const auth = credentials(req.authKind, {
+      token: req.token,
+      appId: Number(req.githubAppId),
+      privateKey: req.privateKey,
+      installationId: Number(req.installationId),
+    });
     const settings = {
       labels: labelsFrom(req.labels, DEFAULT_LABELS),
       priorityLabels: priorityLabelsFrom(req.priorityLabels),
@@ -92,7 +103,12 @@ export class ProjectsService {
       throw invalid(`this project authenticates with ${project.authKind === 'app' ? 'a GitHub App: send private_key' : 'a token: send token'}`);
     }
     if (newSecret !== undefined) {
-      const auth = credentials(project.authKind, { token: newSecret, appId: Number(project.githubAppId), privateKey: newSecret, installationId: Number(project.installationId) });
+      const auth = credentials(project.authKind, {
+        token: newSecret,
+        appId: Number(project.githubAppId),
+        privateKey: newSecret,
+        installationId: Number(project.installationId),
+      });
       fields.permissions = await this.checkAccess(auth, project.repository);
       fields.secret = this.box.seal(newSecret, secretContext(project.id));
     }
@@ -151,8 +167,10 @@ function credentials(kind: string, input: { token: string; appId: number; privat
   }
   if (kind === 'app') {
     if (!Number.isSafeInteger(input.appId) || input.appId <= 0) throw invalid('github_app_id must be the GitHub App id');
-    if (!Number.isSafeInteger(input.installationId) || input.installationId <= 0) throw invalid('installation_id must be the id of the app installation on the repository');
-    if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(input.privateKey) || input.privateKey.length > 10_000) throw invalid("private_key must be the app's private key in PEM");
+    if (!Number.isSafeInteger(input.installationId) || input.installationId <= 0)
+      throw invalid('installation_id must be the id of the app installation on the repository');
+    if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(input.privateKey) || input.privateKey.length > 10_000)
+      throw invalid("private_key must be the app's private key in PEM");
     return { kind, appId: input.appId, installationId: input.installationId, privateKey: input.privateKey };
   }
   throw invalid('auth_kind must be token or app');
@@ -188,7 +206,15 @@ function label(value: string, field: string): string {
 
 function branchFrom(raw: string): string {
   const branch = raw.trim();
-  if (!branch || branch.length > 255 || !/^[A-Za-z0-9._/-]+$/.test(branch) || branch.includes('..') || branch.startsWith('/') || branch.endsWith('/') || branch.endsWith('.lock')) {
+  if (
+    !branch ||
+    branch.length > 255 ||
+    !/^[A-Za-z0-9._/-]+$/.test(branch) ||
+    branch.includes('..') ||
+    branch.startsWith('/') ||
+    branch.endsWith('/') ||
+    branch.endsWith('.lock')
+  ) {
     throw invalid('base_branch must be a branch name');
   }
   return branch;

@@ -30,7 +30,10 @@ export class SecretBox {
     const [version, keyId, iv, tag, body] = sealed.split(':');
     const key = this.keys.find((k) => k.id === keyId);
     if (version !== 'v1' || !key || !iv || !tag || body === undefined) {
-      throw new AppError(ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED, `A stored credential is sealed with key ${keyId ?? '?'}, which PROJECT_SECRET_KEYS no longer holds; add it back or re-enter the credential`);
+      throw new AppError(
+        ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED,
+        `A stored credential is sealed with key ${keyId ?? '?'}, which PROJECT_SECRET_KEYS no longer holds; add it back or re-enter the credential`,
+      );
     }
     const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64'));
     decipher.setAAD(Buffer.from(context));
@@ -40,5 +43,8 @@ export class SecretBox {
 }
 
 function notConfigured(): AppError {
-  return new AppError(ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED, 'Projects need PROJECT_SECRET_KEYS (<key id>:<32 random bytes in base64>) on the orchestrator to store credentials encrypted');
+  return new AppError(
+    ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED,
+    'Projects need PROJECT_SECRET_KEYS (<key id>:<32 random bytes in base64>) on the orchestrator to store credentials encrypted',
+  );
 }

@@ -39,7 +39,10 @@ describe('concurrentGroups', () => {
   const use = (name: string, id: string) => ({ name, id });
 
   it('groups consecutive read-only calls and keeps every write alone and in order', () => {
-    const groups = concurrentGroups([use('read_file', '1'), use('search_files', '2'), use('write_file', '3'), use('write_file', '4'), use('read_file', '5')], readOnly);
+    const groups = concurrentGroups(
+      [use('read_file', '1'), use('search_files', '2'), use('write_file', '3'), use('write_file', '4'), use('read_file', '5')],
+      readOnly,
+    );
     expect(groups.map((g) => g.map((u) => u.id))).toEqual([['1', '2'], ['3'], ['4'], ['5']]);
   });
 });
@@ -49,9 +52,22 @@ type Block = { text: string } | { tool: string; id: string; input: Record<string
 // The loop alone: its repositories are small in-memory fakes recording what the loop asked of
 // ai-router, tool-runner, git-service and the run's checkpoints.
 describe('AgentLoopService with mocked repositories', () => {
-  const env = orchestratorEnvSchema.parse({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', RUN_RETRY_BASE_MS: '1', RUN_RETRY_MAX_MS: '2', RUN_LOOP_REPEAT_TURNS: '3', PREVIEW_CHECK: 'off' });
+  const env = orchestratorEnvSchema.parse({
+    DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
+    RUN_RETRY_BASE_MS: '1',
+    RUN_RETRY_MAX_MS: '2',
+    RUN_LOOP_REPEAT_TURNS: '3',
+    PREVIEW_CHECK: 'off',
+  });
   const app = { id: 'app-1', teamId: 'team-1', name: 'Todo', description: '', template: 'react', maxIterations: 0, initSha: null } as unknown as AppEntity;
-  const message = { id: 'msg-1', appId: 'app-1', teamId: 'team-1', role: 'user', content: 'Add a button\nmore detail', createdAt: new Date() } as unknown as MessageEntity;
+  const message = {
+    id: 'msg-1',
+    appId: 'app-1',
+    teamId: 'team-1',
+    role: 'user',
+    content: 'Add a button\nmore detail',
+    createdAt: new Date(),
+  } as unknown as MessageEntity;
 
   let run: RunEntity;
   let steps: RunStepEntity[];
@@ -72,13 +88,27 @@ describe('AgentLoopService with mocked repositories', () => {
       usage: { inputTokens: 100n, outputTokens: 20n },
       costUsd: 0.01,
       content: blocks.map((b) =>
-        'tool' in b ? { block: { case: 'toolUse' as const, value: { id: b.id, name: b.tool, inputJson: JSON.stringify(b.input) } } } : { block: { case: 'text' as const, value: { text: b.text } } },
+        'tool' in b
+          ? { block: { case: 'toolUse' as const, value: { id: b.id, name: b.tool, inputJson: JSON.stringify(b.input) } } }
+          : { block: { case: 'text' as const, value: { text: b.text } } },
       ),
     });
   const kinds = () => steps.map((s) => s.kind);
 
   beforeEach(() => {
-    run = { id: 'run-1', appId: 'app-1', teamId: 'team-1', messageId: 'msg-1', status: 'queued', inputTokens: '0', outputTokens: '0', costUsd: '0', iterations: 0, createdAt: new Date(), startedAt: null } as unknown as RunEntity;
+    run = {
+      id: 'run-1',
+      appId: 'app-1',
+      teamId: 'team-1',
+      messageId: 'msg-1',
+      status: 'queued',
+      inputTokens: '0',
+      outputTokens: '0',
+      costUsd: '0',
+      iterations: 0,
+      createdAt: new Date(),
+      startedAt: null,
+    } as unknown as RunEntity;
     steps = [];
     intents = [];
     finished = [];
@@ -96,7 +126,16 @@ describe('AgentLoopService with mocked repositories', () => {
         return true;
       }),
       appendFencedStep: jest.fn(async (s: FencedStep) => {
-        steps.push({ id: `step-${s.seq}`, runId: s.runId, seq: s.seq, kind: s.kind, summary: s.summary, data: s.data, status: s.status, createdAt: new Date() } as RunStepEntity);
+        steps.push({
+          id: `step-${s.seq}`,
+          runId: s.runId,
+          seq: s.seq,
+          kind: s.kind,
+          summary: s.summary,
+          data: s.data,
+          status: s.status,
+          createdAt: new Date(),
+        } as RunStepEntity);
         return { createdAt: new Date(), cancelRequested: false, cancelReason: '' };
       }),
       teamSpendSince: jest.fn(async () => 0),
@@ -196,7 +235,9 @@ describe('AgentLoopService with mocked repositories', () => {
   it('rolls back to the commit it started from when the agent goes in circles', async () => {
     const same: Block[] = [{ tool: 'write_file', id: 'x', input: { path: 'a.txt', content: 'same' } }];
     answers = [1, 2, 3, 4, 5].map((i) => same.map((b) => ({ ...b, id: `tu-${i}` })));
-    tools.execute.mockImplementation(async (c: { toolUseId: string }) => create(toolV1.ToolCallResponseSchema, { output: 'failed', isError: true, errorCode: 'X', toolUseId: c.toolUseId }));
+    tools.execute.mockImplementation(async (c: { toolUseId: string }) =>
+      create(toolV1.ToolCallResponseSchema, { output: 'failed', isError: true, errorCode: 'X', toolUseId: c.toolUseId }),
+    );
     await loop.execute(run.id);
 
     expect(git.restore).toHaveBeenCalledWith(run, 'a'.repeat(40), expect.stringContaining('loop detected'), expect.anything());
@@ -217,7 +258,11 @@ describe('AgentLoopService with mocked repositories', () => {
   });
 
   it('waits out a bus outage before a tool call left, and calls one lost while waiting "outcome unknown"', async () => {
-    answers = [[{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }], [{ tool: 'write_file', id: 'tu-2', input: { path: 'b.txt' } }], [{ text: 'Done.' }]];
+    answers = [
+      [{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }],
+      [{ tool: 'write_file', id: 'tu-2', input: { path: 'b.txt' } }],
+      [{ text: 'Done.' }],
+    ];
     const wrote = tools.execute.getMockImplementation()!;
     tools.execute
       // The bus was down when the first call was made: nothing left, so it is sent again.

@@ -75,8 +75,18 @@ export class AgentLoopService {
     const registers = [metrics.registry];
     this.finished = new Counter({ name: 'runs_total', help: 'Finished runs by final status and error code', labelNames: ['status', 'code'], registers });
     this.resumes = new Counter({ name: 'run_resumes_total', help: 'Runs taken over from a checkpoint after a replica stopped', registers });
-    this.inDoubt = new Counter({ name: 'run_tool_calls_in_doubt_total', help: 'Tool calls whose outcome was unknown after a crash or timeout (not repeated)', registers });
-    this.stepOverhead = new Histogram({ name: 'run_checkpoint_duration_seconds', help: 'Time to write and publish one checkpoint', labelNames: ['kind'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25], registers });
+    this.inDoubt = new Counter({
+      name: 'run_tool_calls_in_doubt_total',
+      help: 'Tool calls whose outcome was unknown after a crash or timeout (not repeated)',
+      registers,
+    });
+    this.stepOverhead = new Histogram({
+      name: 'run_checkpoint_duration_seconds',
+      help: 'Time to write and publish one checkpoint',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
+      registers,
+    });
   }
 
   // deliveries: how often JetStream has handed this run out (1 = first time).
@@ -95,12 +105,15 @@ export class AgentLoopService {
     const journal = new RunJournal(run.id, this.replicaId, this.env.RUN_LEASE_MS, await this.runs.listSteps(run.id), this.runs, this.queue, (kind, seconds) =>
       this.stepOverhead.observe({ kind }, seconds),
     );
-    const renew = setInterval(() => {
-      this.runs.renewLease(run.id, this.replicaId, this.env.RUN_LEASE_MS).then(
-        (state) => journal.noteLease(state),
-        (err: unknown) => this.logger.warn({ err, runId }, 'lease renewal failed'),
-      );
-    }, Math.max(100, Math.floor(this.env.RUN_LEASE_MS / 3)));
+    const renew = setInterval(
+      () => {
+        this.runs.renewLease(run.id, this.replicaId, this.env.RUN_LEASE_MS).then(
+          (state) => journal.noteLease(state),
+          (err: unknown) => this.logger.warn({ err, runId }, 'lease renewal failed'),
+        );
+      },
+      Math.max(100, Math.floor(this.env.RUN_LEASE_MS / 3)),
+    );
     try {
       await this.drive(run, journal, deliveries);
     } finally {
@@ -141,7 +154,11 @@ export class AgentLoopService {
         const commit = existing
           ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
           : await this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT));
-        if (!existing) await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', { sha: commit.sha, created: commit.created });
+        if (!existing)
+          await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', {
+            sha: commit.sha,
+            created: commit.created,
+          });
         // A task's clone is any repository, not a web app with a preview.
         if (app.kind === 'task' || !(await this.previewAutofix.afterCommit(run, journal, commit))) {
           await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
@@ -203,7 +220,10 @@ export class AgentLoopService {
       if (pending.length === 0) {
         journal.throwIfStopped();
         if (state.iterations >= maxIterations) {
-          throw new AppError(ErrorCode.RUN_MAX_ITERATIONS, `Stopped after ${state.iterations} model turns (the limit for this app is ${maxIterations}); the work so far is committed`);
+          throw new AppError(
+            ErrorCode.RUN_MAX_ITERATIONS,
+            `Stopped after ${state.iterations} model turns (the limit for this app is ${maxIterations}); the work so far is committed`,
+          );
         }
         await this.checkBudgets(run, state, 0);
         const system = buildSystemPrompt({ ...context.promptInput, touched: state.touched });
@@ -265,7 +285,13 @@ export class AgentLoopService {
 
       const outcomes = await this.executeTools(run, journal, state, pending, results, intents);
       conversation.push({ role: aiV1.Role.USER, content: outcomes.map(toResultBlock) });
-      const verdict = detector.record({ calls: outcomes.map((o, i) => ({ name: o.name, inputJson: pending[i]?.inputJson ?? '', changedWorkspace: changedWorkspace(o, this.env.RUN_READ_ONLY_TOOLS) })) });
+      const verdict = detector.record({
+        calls: outcomes.map((o, i) => ({
+          name: o.name,
+          inputJson: pending[i]?.inputJson ?? '',
+          changedWorkspace: changedWorkspace(o, this.env.RUN_READ_ONLY_TOOLS),
+        })),
+      });
       pending = [];
       if (verdict.looping) throw new AppError(ErrorCode.RUN_LOOP_DETECTED, `The agent was stuck in a loop: ${verdict.reason}`);
     }
@@ -274,11 +300,23 @@ export class AgentLoopService {
   private replayTurn(conversation: ChatMessageInit[], detector: LoopDetector, uses: ToolUse[], results: Map<string, ToolOutcome>): void {
     const outcomes = uses.map((u) => results.get(u.id)).filter((o): o is ToolOutcome => !!o);
     conversation.push({ role: aiV1.Role.USER, content: outcomes.map(toResultBlock) });
-    detector.record({ calls: uses.map((u) => { const o = results.get(u.id); return { name: u.name, inputJson: u.inputJson, changedWorkspace: !!o && changedWorkspace(o, this.env.RUN_READ_ONLY_TOOLS) }; }) });
+    detector.record({
+      calls: uses.map((u) => {
+        const o = results.get(u.id);
+        return { name: u.name, inputJson: u.inputJson, changedWorkspace: !!o && changedWorkspace(o, this.env.RUN_READ_ONLY_TOOLS) };
+      }),
+    });
   }
 
   // Runs of consecutive read-only calls execute together; anything that writes runs alone, in order.
-  private async executeTools(run: RunEntity, journal: RunJournal, state: RunState, uses: ToolUse[], results: Map<string, ToolOutcome>, intents: Set<string>): Promise<ToolOutcome[]> {
+  private async executeTools(
+    run: RunEntity,
+    journal: RunJournal,
+    state: RunState,
+    uses: ToolUse[],
+    results: Map<string, ToolOutcome>,
+    intents: Set<string>,
+  ): Promise<ToolOutcome[]> {
     const outcomes: ToolOutcome[] = [];
     for (const group of concurrentGroups(uses, this.env.RUN_READ_ONLY_TOOLS)) {
       outcomes.push(...(await Promise.all(group.map((use) => this.executeTool(run, journal, state, use, results, intents)))));
@@ -286,7 +324,14 @@ export class AgentLoopService {
     return outcomes;
   }
 
-  private async executeTool(run: RunEntity, journal: RunJournal, state: RunState, use: ToolUse, results: Map<string, ToolOutcome>, intents: Set<string>): Promise<ToolOutcome> {
+  private async executeTool(
+    run: RunEntity,
+    journal: RunJournal,
+    state: RunState,
+    use: ToolUse,
+    results: Map<string, ToolOutcome>,
+    intents: Set<string>,
+  ): Promise<ToolOutcome> {
     const recorded = results.get(use.id);
     if (recorded) return recorded;
     let outcome: ToolOutcome;
@@ -309,7 +354,14 @@ export class AgentLoopService {
         const reply = await this.call('tools', journal, () =>
           this.tools.execute({ teamId: run.teamId, appId: run.appId, runId: run.id, toolUseId: use.id, name: use.name, inputJson: use.inputJson }),
         );
-        outcome = { toolUseId: use.id, name: use.name, output: reply.output, isError: reply.isError, errorCode: reply.errorCode, bytesWritten: Number(reply.bytesWritten) };
+        outcome = {
+          toolUseId: use.id,
+          name: use.name,
+          output: reply.output,
+          isError: reply.isError,
+          errorCode: reply.errorCode,
+          bytesWritten: Number(reply.bytesWritten),
+        };
       } catch (err) {
         // No answer, or the bus went down while waiting for one: it may have run.
         if (!(err instanceof AppError && (err.code === ErrorCode.RPC_TIMEOUT || err.code === ErrorCode.DEPENDENCY_UNAVAILABLE))) throw err;
@@ -333,7 +385,18 @@ export class AgentLoopService {
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
-    return withDependencyRetry(dependency, { attempts: this.env.RUN_RETRY_ATTEMPTS, baseMs: this.env.RUN_RETRY_BASE_MS, maxMs: this.env.RUN_RETRY_MAX_MS, rateLimitWaitMs: this.env.RUN_RATE_LIMIT_WAIT_MS, outageWaitMs: this.env.RUN_OUTAGE_WAIT_MS }, fn, () => journal.throwIfStopped()).catch((err: unknown) => {
+    return withDependencyRetry(
+      dependency,
+      {
+        attempts: this.env.RUN_RETRY_ATTEMPTS,
+        baseMs: this.env.RUN_RETRY_BASE_MS,
+        maxMs: this.env.RUN_RETRY_MAX_MS,
+        rateLimitWaitMs: this.env.RUN_RATE_LIMIT_WAIT_MS,
+        outageWaitMs: this.env.RUN_OUTAGE_WAIT_MS,
+      },
+      fn,
+      () => journal.throwIfStopped(),
+    ).catch((err: unknown) => {
       if (dependency === 'ai' && err instanceof AppError && err.code === ErrorCode.AI_BUDGET_EXCEEDED) {
         throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `ai-router refused the call: ${err.message}`);
       }
@@ -366,7 +429,11 @@ export class AgentLoopService {
         return await this.finish(run, journal, state, 'failed', { commitSha: restored, errorCode: code, errorMessage: appError.message, reply });
       }
       if (code === ErrorCode.RUN_GIT_UNAVAILABLE) {
-        return await this.finish(run, journal, state, 'failed', { errorCode: code, errorMessage: `${appError.message} Changes made by this run are not committed yet.`, reply: appError.message });
+        return await this.finish(run, journal, state, 'failed', {
+          errorCode: code,
+          errorMessage: `${appError.message} Changes made by this run are not committed yet.`,
+          reply: appError.message,
+        });
       }
       // Cancel, max iterations, budget, anything else: keep what was done as a version.
       const commit = await this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT)).catch(() => undefined);
@@ -382,7 +449,11 @@ export class AgentLoopService {
     if (!state.baseSha) return '';
     try {
       const restored = await this.call('git', journal, () => this.git.restore(run, state.baseSha, `Roll back to ${state.baseSha.slice(0, 12)}: ${why}`, AGENT));
-      await journal.step('rollback', `Rolled back to ${state.baseSha.slice(0, 12)} (${why})`, { sha: restored.sha, restoredFrom: state.baseSha, savedPendingSha: restored.savedPendingSha });
+      await journal.step('rollback', `Rolled back to ${state.baseSha.slice(0, 12)} (${why})`, {
+        sha: restored.sha,
+        restoredFrom: state.baseSha,
+        savedPendingSha: restored.savedPendingSha,
+      });
       return restored.sha;
     } catch (err) {
       if (err instanceof LeaseLost || err instanceof RunDeleted) throw err;
@@ -400,14 +471,22 @@ export class AgentLoopService {
   ): Promise<void> {
     // The final step first: whoever sees the final status also sees every step.
     const summary = fields.errorMessage ?? `Run ${status}`;
-    const data = { errorCode: fields.errorCode ?? '', errorMessage: fields.errorMessage ?? '', commitSha: fields.commitSha ?? '', reply: fields.reply, tokens: state.tokens, costUsd: state.costUsd };
+    const data = {
+      errorCode: fields.errorCode ?? '',
+      errorMessage: fields.errorMessage ?? '',
+      commitSha: fields.commitSha ?? '',
+      reply: fields.reply,
+      tokens: state.tokens,
+      costUsd: state.costUsd,
+    };
     const publish = await journal.final(`run_${status}`, summary, data, status);
     await this.writeFinal(run, status, data, publish);
   }
 
   // After the final step (also when a crash came between the two: then from that step).
   private async writeFinal(run: RunEntity, status: RunStatusName, data: FinalData, publishFinalEvent: () => void): Promise<void> {
-    if (!(await this.runs.hasAssistantMessage(run.id))) await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: data.reply || 'Done.' });
+    if (!(await this.runs.hasAssistantMessage(run.id)))
+      await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: data.reply || 'Done.' });
     if (!(await this.runs.finishOwned(run.id, this.replicaId, status, data))) return;
     publishFinalEvent();
     this.finished.inc({ status, code: data.errorCode || 'none' });
@@ -416,7 +495,15 @@ export class AgentLoopService {
     // Analytics is told, but a JetStream hiccup must not undo a finished run.
     const latest = await this.runs.findRun(run.id);
     await this.queue
-      .publishFinished({ runId: run.id, appId: run.appId, teamId: run.teamId, status: RUN_STATUS[status], iterations: latest?.iterations ?? 0, commitSha: data.commitSha, errorCode: data.errorCode })
+      .publishFinished({
+        runId: run.id,
+        appId: run.appId,
+        teamId: run.teamId,
+        status: RUN_STATUS[status],
+        iterations: latest?.iterations ?? 0,
+        commitSha: data.commitSha,
+        errorCode: data.errorCode,
+      })
       .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished'));
   }
 }

@@ -6,7 +6,10 @@ const noSleep = { attempts: 3, baseMs: 1, maxMs: 1, sleep: () => Promise.resolve
 describe('withDependencyRetry', () => {
   it('retries an unavailable dependency, then fails with a code naming it', async () => {
     const call = jest.fn().mockRejectedValue(new AppError(ErrorCode.RPC_NO_RESPONDERS, 'nobody'));
-    await expect(withDependencyRetry('ai', noSleep, call)).rejects.toMatchObject({ code: ErrorCode.RUN_AI_UNAVAILABLE, message: expect.stringContaining('ai-router was unavailable (RPC_NO_RESPONDERS) after 3 attempts') });
+    await expect(withDependencyRetry('ai', noSleep, call)).rejects.toMatchObject({
+      code: ErrorCode.RUN_AI_UNAVAILABLE,
+      message: expect.stringContaining('ai-router was unavailable (RPC_NO_RESPONDERS) after 3 attempts'),
+    });
     expect(call).toHaveBeenCalledTimes(3);
   });
 
@@ -58,7 +61,10 @@ describe('withDependencyRetry', () => {
 
   it('waits out an outage for a tool call only when the call never left', async () => {
     const policy = { ...noSleep, outageWaitMs: 10_000 };
-    const neverSent = jest.fn().mockRejectedValueOnce(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'bus down', { sent: 'no' })).mockResolvedValue('ok');
+    const neverSent = jest
+      .fn()
+      .mockRejectedValueOnce(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'bus down', { sent: 'no' }))
+      .mockResolvedValue('ok');
     await expect(withDependencyRetry('tools', policy, neverSent)).resolves.toBe('ok');
     // Lost while waiting for the answer: it may have run, so it is not sent again.
     const inDoubt = jest.fn().mockRejectedValue(new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'bus down'));

@@ -89,5 +89,8 @@ export async function withDependencyRetry<T>(dependency: Dependency, policy: Ret
       shouldStop?.();
     }
   }
-  throw new AppError(FAILURE_CODE[dependency], `${NAME[dependency]} was unavailable (${lastCode}) after ${policy.attempts} attempts; the workspace is left at its last commit. Send the message again later.`);
+  throw new AppError(
+    FAILURE_CODE[dependency],
+    `${NAME[dependency]} was unavailable (${lastCode}) after ${policy.attempts} attempts; the workspace is left at its last commit. Send the message again later.`,
+  );
 }

@@ -13,7 +13,14 @@ describe('PreviewAutofix', () => {
   let results: Array<Partial<toolV1.PreviewCheckResult> | Error>;
   let autofix: PreviewAutofix;
 
-  const failing = { outcome: 'failed', pageErrors: ['ReferenceError: renderAll is not defined\n    at app.js:3'], consoleErrors: ['Uncaught ReferenceError'], failedRequests: ['GET /api → 404'], blank: false, loadMs: 80 };
+  const failing = {
+    outcome: 'failed',
+    pageErrors: ['ReferenceError: renderAll is not defined\n    at app.js:3'],
+    consoleErrors: ['Uncaught ReferenceError'],
+    failedRequests: ['GET /api → 404'],
+    blank: false,
+    loadMs: 80,
+  };
 
   beforeEach(() => {
     steps = [];
@@ -44,14 +51,19 @@ describe('PreviewAutofix', () => {
     expect(feedback.startsWith(PREVIEW_FEEDBACK_PREFIX)).toBe(true);
     expect(feedback).toContain('Uncaught exceptions:\n- ReferenceError: renderAll is not defined');
     expect(feedback).toContain('Failed requests:\n- GET /api → 404');
-    expect(steps[2]?.summary).toBe('Preview check found 1 uncaught exception(s), 1 console error(s), 1 failed request(s); not fixed automatically again (2 of 2 used)');
+    expect(steps[2]?.summary).toBe(
+      'Preview check found 1 uncaught exception(s), 1 console error(s), 1 failed request(s); not fixed automatically again (2 of 2 used)',
+    );
   });
 
   it('passes quietly, and says so when the check could not run', async () => {
     results.push({ outcome: 'passed', loadMs: 123.4 }, new AppError(ErrorCode.RPC_NO_RESPONDERS, 'no responders'));
     expect(await autofix.afterCommit(run, journal, { sha: 'sha-1' })).toBe(false);
     expect(await autofix.afterCommit(run, journal, { sha: 'sha-2' })).toBe(false);
-    expect(steps.map((s) => s.summary)).toEqual(['Preview check passed (loaded in 123 ms)', 'Preview not checked: The preview check could not run: no responders (RPC_NO_RESPONDERS)']);
+    expect(steps.map((s) => s.summary)).toEqual([
+      'Preview check passed (loaded in 123 ms)',
+      'Preview not checked: The preview check could not run: no responders (RPC_NO_RESPONDERS)',
+    ]);
     expect(steps[1]?.data['outcome']).toBe('unavailable');
   });
 
@@ -67,7 +79,11 @@ describe('PreviewAutofix', () => {
   });
 
   it('checks nothing when switched off', async () => {
-    const off = new PreviewAutofix({ check: jest.fn() } as unknown as PreviewCheckRepository, { PREVIEW_CHECK: 'off', PREVIEW_AUTOFIX_TURNS: 2 }, pino({ level: 'silent' }));
+    const off = new PreviewAutofix(
+      { check: jest.fn() } as unknown as PreviewCheckRepository,
+      { PREVIEW_CHECK: 'off', PREVIEW_AUTOFIX_TURNS: 2 },
+      pino({ level: 'silent' }),
+    );
     expect(await off.afterCommit(run, journal, { sha: 'sha-1' })).toBe(false);
     expect(steps).toEqual([]);
   });

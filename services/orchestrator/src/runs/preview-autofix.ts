@@ -12,7 +12,10 @@ export const PREVIEW_CHECK_STEP = 'preview_check';
 export const PREVIEW_FEEDBACK_PREFIX = 'The preview shows these errors';
 const MAX_LISTED = 10;
 
-type CheckFindings = Pick<toolV1.PreviewCheckResult, 'outcome' | 'consoleErrors' | 'pageErrors' | 'failedRequests' | 'blank' | 'loadMs' | 'screenshot' | 'reason'>;
+type CheckFindings = Pick<
+  toolV1.PreviewCheckResult,
+  'outcome' | 'consoleErrors' | 'pageErrors' | 'failedRequests' | 'blank' | 'loadMs' | 'screenshot' | 'reason'
+>;
 
 // After a turn commits: check the preview of that version, record it as a `preview_check` step,
 // and when it found errors hand them to the model as a new turn, at most PREVIEW_AUTOFIX_TURNS
@@ -52,12 +55,30 @@ export class PreviewAutofix {
   private async findings(run: RunEntity, sha: string): Promise<CheckFindings> {
     try {
       const r = await this.checks.check({ teamId: run.teamId, appId: run.appId, runId: run.id, sha });
-      return { outcome: r.outcome, consoleErrors: r.consoleErrors, pageErrors: r.pageErrors, failedRequests: r.failedRequests, blank: r.blank, loadMs: r.loadMs, screenshot: r.screenshot, reason: r.reason };
+      return {
+        outcome: r.outcome,
+        consoleErrors: r.consoleErrors,
+        pageErrors: r.pageErrors,
+        failedRequests: r.failedRequests,
+        blank: r.blank,
+        loadMs: r.loadMs,
+        screenshot: r.screenshot,
+        reason: r.reason,
+      };
     } catch (err) {
       // A check that cannot run says so; it never passes in silence, and never fails the run.
       if (!(err instanceof AppError)) throw err;
       this.logger.warn({ err, runId: run.id }, 'preview check unavailable');
-      return { outcome: 'unavailable', consoleErrors: [], pageErrors: [], failedRequests: [], blank: false, loadMs: 0, screenshot: false, reason: `The preview check could not run: ${err.message} (${err.code})` };
+      return {
+        outcome: 'unavailable',
+        consoleErrors: [],
+        pageErrors: [],
+        failedRequests: [],
+        blank: false,
+        loadMs: 0,
+        screenshot: false,
+        reason: `The preview check could not run: ${err.message} (${err.code})`,
+      };
     }
   }
 }

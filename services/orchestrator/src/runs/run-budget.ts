@@ -18,7 +18,13 @@ export function callCostUsd(model: string, usage: CallUsage, reportedUsd: number
     .sort((a, b) => b.length - a.length)[0];
   const price = table[key ?? ''] ?? table[''];
   if (!price) return 0;
-  return (usage.inputTokens * price.input + usage.outputTokens * price.output + usage.cacheReadTokens * price.cacheRead + usage.cacheWriteTokens * price.cacheWrite) / 1_000_000;
+  return (
+    (usage.inputTokens * price.input +
+      usage.outputTokens * price.output +
+      usage.cacheReadTokens * price.cacheRead +
+      usage.cacheWriteTokens * price.cacheWrite) /
+    1_000_000
+  );
 }
 
 // Before the first call: about 4 characters a token for what is sent, and a typical answer.
@@ -64,7 +70,10 @@ export async function checkBudgets(limits: BudgetLimits, state: BudgetState, est
     }
     const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
     if (spent + estimateUsd >= TEAM_DAILY_COST_BUDGET_USD) {
-      throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`);
+      throw new AppError(
+        ErrorCode.RUN_BUDGET_EXCEEDED,
+        `The team spent $${spent.toFixed(4)} of its daily budget of $${TEAM_DAILY_COST_BUDGET_USD} today; try again tomorrow or raise the budget`,
+      );
     }
   }
 }

@@ -32,11 +32,17 @@ export class RunContextLoader {
       return catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
     });
     const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
-    const split = splitHistory(previous.map((m) => ({ role: m.role, content: m.content })), this.env.RUN_HISTORY_RECENT_MESSAGES, this.env.RUN_HISTORY_CONDENSED_MESSAGES);
+    const split = splitHistory(
+      previous.map((m) => ({ role: m.role, content: m.content })),
+      this.env.RUN_HISTORY_RECENT_MESSAGES,
+      this.env.RUN_HISTORY_CONDENSED_MESSAGES,
+    );
     const files = await this.fileTree(run, app, retry);
     const context: RunContext = {
       tools,
-      history: split.recent.map((m) => (m.role === 'user' ? userText(m.content) : { role: aiV1.Role.ASSISTANT, content: [{ block: { case: 'text' as const, value: { text: m.content } } }] })),
+      history: split.recent.map((m) =>
+        m.role === 'user' ? userText(m.content) : { role: aiV1.Role.ASSISTANT, content: [{ block: { case: 'text' as const, value: { text: m.content } } }] },
+      ),
       promptInput: { appName: app.name, appDescription: app.description, files, fileLimit: this.env.RUN_CONTEXT_FILE_LIMIT, condensed: split.condensed },
       system: '',
     };

@@ -38,7 +38,11 @@ export function buildSystemPrompt(input: ContextInput): string {
 // Oldest first; the newest `recent` messages stay verbatim, up to `condensed` before them are
 // shortened to one line. Consecutive messages of one role are merged and the history starts
 // with a user message, as the Messages API requires.
-export function splitHistory(messagesOldestFirst: HistoryMessage[], recent: number, condensed: number): { recent: HistoryMessage[]; condensed: HistoryMessage[] } {
+export function splitHistory(
+  messagesOldestFirst: HistoryMessage[],
+  recent: number,
+  condensed: number,
+): { recent: HistoryMessage[]; condensed: HistoryMessage[] } {
   const cut = Math.max(0, messagesOldestFirst.length - recent);
   const verbatim: HistoryMessage[] = [];
   for (const m of messagesOldestFirst.slice(cut)) {

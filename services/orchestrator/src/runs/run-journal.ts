@@ -53,7 +53,17 @@ export class RunJournal {
     const run = async () => {
       const seq = this.nextSeq;
       const started = performance.now();
-      const written = await this.runs.appendFencedStep({ runId: this.runId, owner: this.owner, leaseMs: this.leaseMs, seq, kind, summary, data, status, usage });
+      const written = await this.runs.appendFencedStep({
+        runId: this.runId,
+        owner: this.owner,
+        leaseMs: this.leaseMs,
+        seq,
+        kind,
+        summary,
+        data,
+        status,
+        usage,
+      });
       if (!written) {
         this.lost = true;
         throw (await this.runs.findRun(this.runId)) ? new LeaseLost() : new RunDeleted();
@@ -62,7 +72,8 @@ export class RunJournal {
       // What the run has recorded so far, also in memory: a later round replays it.
       this.steps.push(Object.assign(new RunStepEntity(), { id: '', runId: this.runId, seq, kind, summary, data, status, createdAt: written.createdAt }));
       if (written.cancelRequested) this.cancelReason = written.cancelReason;
-      const publish = () => this.queue.publishProgress({ runId: this.runId, seq, kind, summary, status: RUN_STATUS[status], createdAt: written.createdAt.toISOString() });
+      const publish = () =>
+        this.queue.publishProgress({ runId: this.runId, seq, kind, summary, status: RUN_STATUS[status], createdAt: written.createdAt.toISOString() });
       this.observe(kind, (performance.now() - started) / 1000);
       return publish;
     };

@@ -17,8 +17,21 @@ export class RunQueueRepository {
   }
 
   // A fact for analytics; its own msg-id makes a retried publish one event.
-  publishFinished(fact: { runId: string; appId: string; teamId: string; status: orchestratorV1.RunStatus; iterations: number; commitSha: string; errorCode: string }): Promise<void> {
-    return publishDurable(this.nc, Events.runFinished, { ...fact, occurredAt: new Date().toISOString() }, { msgId: `run-finished-${fact.runId}`, tenantId: fact.teamId });
+  publishFinished(fact: {
+    runId: string;
+    appId: string;
+    teamId: string;
+    status: orchestratorV1.RunStatus;
+    iterations: number;
+    commitSha: string;
+    errorCode: string;
+  }): Promise<void> {
+    return publishDurable(
+      this.nc,
+      Events.runFinished,
+      { ...fact, occurredAt: new Date().toISOString() },
+      { msgId: `run-finished-${fact.runId}`, tenantId: fact.teamId },
+    );
   }
 
   publishProgress(event: { runId: string; seq: number; kind: string; summary: string; status: orchestratorV1.RunStatus; createdAt: string }): void {

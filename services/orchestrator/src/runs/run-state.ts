@@ -57,7 +57,9 @@ export function userText(text: string): ChatMessageInit {
 }
 
 export function toContentBlock(b: StoredBlock): ContentBlockInit {
-  return b.type === 'text' ? { block: { case: 'text', value: { text: b.text } } } : { block: { case: 'toolUse', value: { id: b.id, name: b.name, inputJson: b.inputJson } } };
+  return b.type === 'text'
+    ? { block: { case: 'text', value: { text: b.text } } }
+    : { block: { case: 'toolUse', value: { id: b.id, name: b.name, inputJson: b.inputJson } } };
 }
 
 export function toResultBlock(o: ToolOutcome): ContentBlockInit {

@@ -50,7 +50,16 @@ export class RunsRepository {
             [input.teamId, input.appId, key, (input.keyWindowMs ?? 0) / 1000],
           );
         }
-        await tx.insert(MessageEntity, { id: messageId, appId: input.appId, teamId: input.teamId, role: 'user', content: input.content, authorId: input.authorId, runId, idempotencyKey: key });
+        await tx.insert(MessageEntity, {
+          id: messageId,
+          appId: input.appId,
+          teamId: input.teamId,
+          role: 'user',
+          content: input.content,
+          authorId: input.authorId,
+          runId,
+          idempotencyKey: key,
+        });
         await tx.insert(RunEntity, { id: runId, appId: input.appId, teamId: input.teamId, messageId, status: 'queued', iterations: 0, enqueueToken });
       });
     } catch (err) {
@@ -93,7 +102,9 @@ export class RunsRepository {
   }
 
   async insertAssistantMessage(input: { appId: string; teamId: string; runId: string; content: string }): Promise<void> {
-    await this.dataSource.getRepository(MessageEntity).insert({ id: randomUUID(), appId: input.appId, teamId: input.teamId, role: 'assistant', content: input.content, authorId: 'agent', runId: input.runId });
+    await this.dataSource
+      .getRepository(MessageEntity)
+      .insert({ id: randomUUID(), appId: input.appId, teamId: input.teamId, role: 'assistant', content: input.content, authorId: 'agent', runId: input.runId });
   }
 
   findRun(id: string): Promise<RunEntity | null> {
@@ -182,11 +193,13 @@ export class RunsRepository {
   }
 
   async renewLease(id: string, owner: string, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean; cancelReason: string }> {
-    const rows = updatedRows<{ cancel_requested_at: Date | null; cancel_reason: string | null }>(await this.dataSource.query(
-      `UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+    const rows = updatedRows<{ cancel_requested_at: Date | null; cancel_reason: string | null }>(
+      await this.dataSource.query(
+        `UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
         RETURNING cancel_requested_at, cancel_reason`,
-      [id, owner, leaseMs],
-    ));
+        [id, owner, leaseMs],
+      ),
+    );
     const row = rows[0];
     return { held: !!row, cancelRequested: !!row?.cancel_requested_at, cancelReason: row?.cancel_reason ?? '' };
   }
@@ -218,7 +231,21 @@ export class RunsRepository {
            INSERT INTO "orchestrator"."run_steps" (id, run_id, seq, kind, summary, data, status)
            SELECT $4, lease.id, $5, $6, $7, $8::jsonb, $9 FROM lease RETURNING created_at)
          SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason FROM ins, lease`,
-        [step.runId, step.owner, step.leaseMs, randomUUID(), step.seq, step.kind, step.summary, JSON.stringify(step.data), step.status, u.inputTokens, u.outputTokens, u.costUsd.toFixed(6), u.iterations],
+        [
+          step.runId,
+          step.owner,
+          step.leaseMs,
+          randomUUID(),
+          step.seq,
+          step.kind,
+          step.summary,
+          JSON.stringify(step.data),
+          step.status,
+          u.inputTokens,
+          u.outputTokens,
+          u.costUsd.toFixed(6),
+          u.iterations,
+        ],
       );
       const row = rows[0];
       if (!row) return null;
@@ -260,7 +287,12 @@ export class RunsRepository {
   }
 
   // The run's final state, written after its final step; only by the replica holding it.
-  async finishOwned(id: string, owner: string, status: RunStatusName, fields: { commitSha?: string; errorCode?: string; errorMessage?: string }): Promise<boolean> {
+  async finishOwned(
+    id: string,
+    owner: string,
+    status: RunStatusName,
+    fields: { commitSha?: string; errorCode?: string; errorMessage?: string },
+  ): Promise<boolean> {
     const result = await this.dataSource.query(
       `UPDATE "orchestrator"."runs" SET status = $3, commit_sha = $4, error_code = $5, error_message = $6, finished_at = now(), lease_owner = NULL, lease_until = NULL
         WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
@@ -269,17 +301,31 @@ export class RunsRepository {
     return rowCount(result) > 0;
   }
 
-  async finish(id: string, status: RunStatusName, fields: { commitSha?: string; errorCode?: string; errorMessage?: string; iterations: number }): Promise<void> {
+  async finish(
+    id: string,
+    status: RunStatusName,
+    fields: { commitSha?: string; errorCode?: string; errorMessage?: string; iterations: number },
+  ): Promise<void> {
     await this.dataSource.getRepository(RunEntity).update(
       { id },
-      { status, commitSha: fields.commitSha ?? null, errorCode: fields.errorCode ?? null, errorMessage: fields.errorMessage ?? null, iterations: fields.iterations, finishedAt: new Date() },
+      {
+        status,
+        commitSha: fields.commitSha ?? null,
+        errorCode: fields.errorCode ?? null,
+        errorMessage: fields.errorMessage ?? null,
+        iterations: fields.iterations,
+        finishedAt: new Date(),
+      },
     );
   }
 
   // Checkpoint: the step is durable before the run acts on its result.
   async appendStep(runId: string, kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running'): Promise<RunStepEntity> {
     const repo = this.dataSource.getRepository(RunStepEntity);
-    const rows: Array<{ next: number }> = await this.dataSource.query(`SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM "orchestrator"."run_steps" WHERE run_id = $1`, [runId]);
+    const rows: Array<{ next: number }> = await this.dataSource.query(
+      `SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM "orchestrator"."run_steps" WHERE run_id = $1`,
+      [runId],
+    );
     const step = repo.create({ id: randomUUID(), runId, seq: Number(rows[0]?.next ?? 1), kind, summary, data, status });
     return repo.save(step);
   }

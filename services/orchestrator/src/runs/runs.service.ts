@@ -34,7 +34,10 @@ export class RunsService {
     const content = req.content.trim();
     if (!content) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The message is empty; say what the app should do');
     if (content.length > this.env.MESSAGE_MAX_CHARS) {
-      throw new AppError(ErrorCode.MESSAGE_TOO_LARGE, `The message is ${content.length} characters; the limit is ${this.env.MESSAGE_MAX_CHARS}. Split it or attach less text.`);
+      throw new AppError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `The message is ${content.length} characters; the limit is ${this.env.MESSAGE_MAX_CHARS}. Split it or attach less text.`,
+      );
     }
     const key = req.idempotencyKey;
     if (key && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new AppError(ErrorCode.VALIDATION_FAILED, IDEMPOTENCY_KEY_RULE);
@@ -67,9 +70,13 @@ export class RunsService {
     const message = await this.runs.findKeyedMessage(teamId, appId, key, IDEMPOTENCY_WINDOW_MS);
     if (!message?.runId) return undefined;
     if (message.content !== content) {
-      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used in the last 24 hours for a different message; send a new key with a new message', {
-        messageId: message.id,
-      });
+      throw new AppError(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        'This Idempotency-Key was used in the last 24 hours for a different message; send a new key with a new message',
+        {
+          messageId: message.id,
+        },
+      );
     }
     const enqueueToken = await this.runs.requeueUnstarted(message.runId, ErrorCode.DEPENDENCY_UNAVAILABLE);
     if (enqueueToken) await this.enqueue(message.runId, appId, teamId, enqueueToken, true);
@@ -84,7 +91,10 @@ export class RunsService {
       await this.queue.enqueue({ runId, appId, teamId }, repeated ? enqueueToken : undefined);
     } catch {
       await this.runs.refuseQueued(runId, enqueueToken, ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue (JetStream) is unavailable; send the message again');
-      throw new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The run queue is unavailable; the message was stored but not started. Try again (with the same Idempotency-Key).');
+      throw new AppError(
+        ErrorCode.DEPENDENCY_UNAVAILABLE,
+        'The run queue is unavailable; the message was stored but not started. Try again (with the same Idempotency-Key).',
+      );
     }
   }
 
@@ -121,10 +131,31 @@ export class RunsService {
     const reason = req.reason.trim();
     if (run.status === 'queued' && (await this.runs.cancelQueued(run.id, reason))) {
       // No worker has touched it, so this is its first and last event.
-      const step = await this.runs.appendStep(run.id, 'run_cancelled', cancelMessage(reason), { errorCode: ErrorCode.RUN_CANCELLED, requestedBy: req.requestedBy.slice(0, 100) }, 'cancelled');
-      this.queue.publishProgress({ runId: run.id, seq: step.seq, kind: step.kind, summary: step.summary, status: RUN_STATUS.cancelled, createdAt: step.createdAt.toISOString() });
+      const step = await this.runs.appendStep(
+        run.id,
+        'run_cancelled',
+        cancelMessage(reason),
+        { errorCode: ErrorCode.RUN_CANCELLED, requestedBy: req.requestedBy.slice(0, 100) },
+        'cancelled',
+      );
+      this.queue.publishProgress({
+        runId: run.id,
+        seq: step.seq,
+        kind: step.kind,
+        summary: step.summary,
+        status: RUN_STATUS.cancelled,
+        createdAt: step.createdAt.toISOString(),
+      });
       await this.queue
-        .publishFinished({ runId: run.id, appId: run.appId, teamId: run.teamId, status: RUN_STATUS.cancelled, iterations: 0, commitSha: '', errorCode: ErrorCode.RUN_CANCELLED })
+        .publishFinished({
+          runId: run.id,
+          appId: run.appId,
+          teamId: run.teamId,
+          status: RUN_STATUS.cancelled,
+          iterations: 0,
+          commitSha: '',
+          errorCode: ErrorCode.RUN_CANCELLED,
+        })
         .catch((err: unknown) => this.logger.warn({ err, runId: run.id }, 'could not publish run.finished'));
     } else if (!TERMINAL.has(run.status)) {
       await this.runs.requestCancel(run.id, reason);
@@ -135,7 +166,8 @@ export class RunsService {
   // Replay for SSE Last-Event-ID: the persisted steps are the very values that were published.
   async listEvents(req: RpcRequest<typeof Rpc.runEventsList>): Promise<RpcReply<typeof Rpc.runEventsList>> {
     if (!Number.isInteger(req.afterSeq) || req.afterSeq < 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 'after_seq must be 0 or a positive event id');
-    if (req.limit < 0 || req.limit > EVENTS_LIMIT_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `limit must be 1 to ${EVENTS_LIMIT_MAX} (0 = ${EVENTS_LIMIT_DEFAULT})`);
+    if (req.limit < 0 || req.limit > EVENTS_LIMIT_MAX)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `limit must be 1 to ${EVENTS_LIMIT_MAX} (0 = ${EVENTS_LIMIT_DEFAULT})`);
     const limit = req.limit || EVENTS_LIMIT_DEFAULT;
     // The run first: a finished run's final step was written before its status, so the
     // steps read next include it.

@@ -71,6 +71,11 @@ function make(source: FollowUpSource, id: number, user: User | undefined, body: 
 
 // The agent asked instead of answering: its last line is a question.
 export function asksQuestion(reply: string): boolean {
-  const last = reply.trim().split('\n').filter((l) => l.trim()).pop() ?? '';
+  const last =
+    reply
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim())
+      .pop() ?? '';
   return /\?[\s*_`)"']*$/.test(last);
 }

@@ -13,11 +13,7 @@ async function targetOf(m: EntityManager, projectId: string, where: { issueNumbe
   if (where.issueNumber !== undefined) qb.andWhere('t.issue_number = :n', { n: where.issueNumber });
   else if (where.pullNumber !== undefined) qb.andWhere('t.pull_number = :n', { n: where.pullNumber });
   else return null;
-  return qb
-    .orderBy(`CASE WHEN t.status IN ('queued', 'running', 'awaiting_response') THEN 0 ELSE 1 END`)
-    .addOrderBy('t.created_at', 'DESC')
-    .limit(1)
-    .getOne();
+  return qb.orderBy(`CASE WHEN t.status IN ('queued', 'running', 'awaiting_response') THEN 0 ELSE 1 END`).addOrderBy('t.created_at', 'DESC').limit(1).getOne();
 }
 
 @Injectable()

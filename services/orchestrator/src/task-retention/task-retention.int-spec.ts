@@ -6,7 +6,9 @@ import { createOrchestratorDataSource } from '../persistence/data-source';
 import { TaskRetentionRepository } from './task-retention.repository';
 import { TaskRetentionService } from './task-retention.service';
 
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
+};
 
 // Retention on the real PostgreSQL, in a database of its own: deliveries past the retention go,
 // younger ones stay; the workspace of a task that ended past the grace goes (app row, runs and
@@ -61,7 +63,12 @@ describe('TaskRetentionService.sweep', () => {
     await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, template, kind) VALUES ($1, $2, 'acme/r', 'github', $3)`, [id, team, kind]);
     const message = randomUUID();
     await ds.query(`INSERT INTO orchestrator.messages (id, app_id, team_id, role, content) VALUES ($1, $2, $3, 'user', 'do it')`, [message, id, team]);
-    await ds.query(`INSERT INTO orchestrator.runs (id, app_id, team_id, message_id, status) VALUES ($1, $2, $3, $4, 'completed')`, [randomUUID(), id, team, message]);
+    await ds.query(`INSERT INTO orchestrator.runs (id, app_id, team_id, message_id, status) VALUES ($1, $2, $3, $4, 'completed')`, [
+      randomUUID(),
+      id,
+      team,
+      message,
+    ]);
     return id;
   };
   let issue = 1;
@@ -106,7 +113,9 @@ describe('TaskRetentionService.sweep', () => {
     for (const kept of [recent.appId, followedUp.appId, running.appId, ordinary]) expect(await exists(kept)).toBe(true);
     // Their runs and messages went with them; the task rows stay, without a workspace.
     expect(((await ds.query('SELECT 1 FROM orchestrator.runs WHERE app_id = $1', [completed.appId])) as unknown[]).length).toBe(0);
-    const rows = (await ds.query('SELECT id, app_id, base_sha, status FROM orchestrator.tasks WHERE id = ANY($1::uuid[])', [[completed.id, recent.id]])) as Array<{
+    const rows = (await ds.query('SELECT id, app_id, base_sha, status FROM orchestrator.tasks WHERE id = ANY($1::uuid[])', [
+      [completed.id, recent.id],
+    ])) as Array<{
       id: string;
       app_id: string | null;
       base_sha: string | null;

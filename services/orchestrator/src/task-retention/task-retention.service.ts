@@ -52,7 +52,7 @@ export class TaskRetentionService implements OnApplicationBootstrap, BeforeAppli
       workspaces += removed.length;
       if (removed.length < BATCH) break;
     }
-    if (deliveries + workspaces > 0) this.logger.info({ deliveries, workspaces }, 'task retention: old deliveries and ended tasks\' workspaces removed');
+    if (deliveries + workspaces > 0) this.logger.info({ deliveries, workspaces }, "task retention: old deliveries and ended tasks' workspaces removed");
     return { deliveries, workspaces };
   }
 }

@@ -3,7 +3,9 @@ import type { DataSource } from 'typeorm';
 import { createOrchestratorDataSource } from '../persistence/data-source';
 import { TaskLeasesRepository } from './task-leases.repository';
 
-const pg = require('pg') as { Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> } };
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
+};
 
 // The scheduler's claim on the real PostgreSQL, in a database of its own (no other suite's
 // tasks): priority order across projects, each project's concurrency and the global cap, also
@@ -91,14 +93,18 @@ describe('TaskLeasesRepository.claimNext', () => {
     const projects = [await project(2), await project(1), await project(3)];
     for (const p of projects) for (let i = 0; i < 6; i++) await task(p, [25, 50, 75, 100][i % 4] ?? 50);
     // Eight replicas, each claiming as much as it can, all at once.
-    const claimed = (await Promise.all(Array.from({ length: 8 }, async (_, r) => {
-      const mine = [];
-      for (let i = 0; i < 10; i++) {
-        const t = await leases.claimNext(`r${r}`, 60_000, 5);
-        if (t) mine.push(t);
-      }
-      return mine;
-    }))).flat();
+    const claimed = (
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, r) => {
+          const mine = [];
+          for (let i = 0; i < 10; i++) {
+            const t = await leases.claimNext(`r${r}`, 60_000, 5);
+            if (t) mine.push(t);
+          }
+          return mine;
+        }),
+      )
+    ).flat();
     const perProject = new Map<string, number>();
     for (const t of claimed) perProject.set(t.projectId, (perProject.get(t.projectId) ?? 0) + 1);
     // The cap (5) is below the projects' sum (6): it is what stops the claims.
@@ -113,7 +119,10 @@ describe('TaskLeasesRepository.claimNext', () => {
       const t = await leases.claimNext('r9', 60_000, 100);
       if (t) more.push(t);
     }
-    const running = (await ds.query(`SELECT project_id, count(*)::int AS n FROM orchestrator.tasks WHERE status = 'running' GROUP BY project_id`)) as Array<{ project_id: string; n: number }>;
+    const running = (await ds.query(`SELECT project_id, count(*)::int AS n FROM orchestrator.tasks WHERE status = 'running' GROUP BY project_id`)) as Array<{
+      project_id: string;
+      n: number;
+    }>;
     expect(Object.fromEntries(running.map((r) => [r.project_id, r.n]))).toEqual({ [projects[0]!]: 2, [projects[1]!]: 1, [projects[2]!]: 3 });
     expect(claimed.length + more.length).toBe(6);
   });

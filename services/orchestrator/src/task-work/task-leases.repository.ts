@@ -112,12 +112,11 @@ export class TaskLeasesRepository {
       if (followUps.length > 0) {
         await tx.query(`UPDATE "orchestrator"."task_follow_ups" SET run_id = $2 WHERE id = ANY($1::uuid[])`, [followUps.map((f) => f.id), runId]);
       }
-      await tx.query(`UPDATE "orchestrator"."tasks" SET run_id = $2, pending_follow_ups = GREATEST(0, pending_follow_ups - $3), updated_at = now()
-        WHERE id = $1`, [
-        task.id,
-        runId,
-        followUps.length,
-      ]);
+      await tx.query(
+        `UPDATE "orchestrator"."tasks" SET run_id = $2, pending_follow_ups = GREATEST(0, pending_follow_ups - $3), updated_at = now()
+        WHERE id = $1`,
+        [task.id, runId, followUps.length],
+      );
       return runId;
     });
   }
@@ -148,7 +147,10 @@ export class TaskLeasesRepository {
 
   // Given back without an end (this replica stops, or hit trouble of its own): claimable again at once.
   async release(id: string, owner: string): Promise<void> {
-    await this.dataSource.query(`UPDATE "orchestrator"."tasks" SET lease_until = now() - interval '1 second' WHERE id = $1 AND lease_owner = $2 AND status = 'running'`, [id, owner]);
+    await this.dataSource.query(
+      `UPDATE "orchestrator"."tasks" SET lease_until = now() - interval '1 second' WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [id, owner],
+    );
   }
 }
 

@@ -29,7 +29,17 @@ describe('TaskRunnerService with mocked repositories', () => {
     answerMode: 'auto',
     labels: { trigger: 'overskill', processing: 'processing', awaitingResponse: 'awaiting-response', completed: 'completed', failed: 'failed' },
   } as unknown as ProjectEntity;
-  const run = { id: 'run-1', status: 'completed', inputTokens: '100', outputTokens: '20', costUsd: '0.001200', iterations: 2, commitSha: 'c'.repeat(40), errorCode: null, errorMessage: null } as unknown as RunEntity;
+  const run = {
+    id: 'run-1',
+    status: 'completed',
+    inputTokens: '100',
+    outputTokens: '20',
+    costUsd: '0.001200',
+    iterations: 2,
+    commitSha: 'c'.repeat(40),
+    errorCode: null,
+    errorMessage: null,
+  } as unknown as RunEntity;
   let task: TaskEntity;
   let github: Record<string, jest.Mock>;
   let git: Record<string, jest.Mock>;
@@ -41,7 +51,21 @@ describe('TaskRunnerService with mocked repositories', () => {
 
   beforeEach(() => {
     // Resumed: the workspace and the run exist, the status comment was posted but its id not recorded.
-    task = { id: 't1', teamId: 'team-1', projectId: 'p1', issueNumber: 7, title: 'Add a footer', priority: 50, branch: 'overskill/issue-7', appId: 'app-1', baseSha: 'b'.repeat(40), runId: 'run-1', statusCommentId: null, attempts: 2, startedAt: new Date() } as unknown as TaskEntity;
+    task = {
+      id: 't1',
+      teamId: 'team-1',
+      projectId: 'p1',
+      issueNumber: 7,
+      title: 'Add a footer',
+      priority: 50,
+      branch: 'overskill/issue-7',
+      appId: 'app-1',
+      baseSha: 'b'.repeat(40),
+      runId: 'run-1',
+      statusCommentId: null,
+      attempts: 2,
+      startedAt: new Date(),
+    } as unknown as TaskEntity;
     github = {
       addLabels: jest.fn(async () => undefined),
       removeLabel: jest.fn(async () => undefined),
@@ -104,7 +128,10 @@ describe('TaskRunnerService with mocked repositories', () => {
     expect(github['createDraftPull']).not.toHaveBeenCalled();
     expect(github['updateComment']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 501, expect.stringContaining('nothing was overwritten'));
     expect(github['addLabels']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, ['failed']);
-    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'failed', { errorCode: ErrorCode.GIT_PUSH_REJECTED, errorMessage: expect.stringContaining('nothing was overwritten') });
+    expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'failed', {
+      errorCode: ErrorCode.GIT_PUSH_REJECTED,
+      errorMessage: expect.stringContaining('nothing was overwritten'),
+    });
   });
 
   it('our own trouble (not an AppError) gives the lease back for another attempt, without touching the labels', async () => {

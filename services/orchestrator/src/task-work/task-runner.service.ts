@@ -77,7 +77,9 @@ export class TaskRunnerService {
     } catch (err) {
       // Without its credentials the task cannot even say so on GitHub: it ends here, with the reason.
       const reason = err instanceof AppError ? err.message : 'the project credentials could not be opened';
-      if (await this.leases.finish(task.id, ctl.owner, 'failed', { errorCode: err instanceof AppError ? err.code : ErrorCode.INTERNAL, errorMessage: reason })) {
+      if (
+        await this.leases.finish(task.id, ctl.owner, 'failed', { errorCode: err instanceof AppError ? err.code : ErrorCode.INTERNAL, errorMessage: reason })
+      ) {
         this.metrics.taskFinished(project.id, task.priority, 'failed', 0);
       }
       return;
@@ -124,7 +126,8 @@ export class TaskRunnerService {
   private async begin(w: Work): Promise<void> {
     const { labels } = w.project;
     await this.github.addLabels(w.auth, w.project.repository, w.task.issueNumber, [labels.processing]);
-    for (const old of [labels.failed, labels.completed, labels.awaitingResponse]) await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
+    for (const old of [labels.failed, labels.completed, labels.awaitingResponse])
+      await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
     await this.status(w, { state: 'working' });
   }
 
@@ -136,7 +139,12 @@ export class TaskRunnerService {
       await this.record(w, { appId });
     }
     const caller = { teamId: w.task.teamId, appId };
-    await this.apps.insertTaskWorkspace({ id: appId, teamId: w.task.teamId, name: w.project.repository, description: `GitHub issue #${w.task.issueNumber}: ${w.task.title}`.slice(0, 2000) });
+    await this.apps.insertTaskWorkspace({
+      id: appId,
+      teamId: w.task.teamId,
+      name: w.project.repository,
+      description: `GitHub issue #${w.task.issueNumber}: ${w.task.title}`.slice(0, 2000),
+    });
     if (!w.task.baseSha) {
       // A task followed up after its workspace was removed starts again from its pushed branch.
       const pushedFrom = w.task.pullNumber ? w.task.branch : w.project.baseBranch;
@@ -258,7 +266,8 @@ export class TaskRunnerService {
       if (err instanceof TaskLost) return;
       // GitHub itself may be what failed: the task still ends, its labels wait for a retry.
       this.logger.warn({ err, taskId: w.task.id }, 'could not report the failure on GitHub');
-      if (await this.leases.finish(w.task.id, w.ctl.owner, 'failed', { errorCode: code.slice(0, 64), errorMessage: reason.slice(0, 2000) })) this.finished(w, 'failed');
+      if (await this.leases.finish(w.task.id, w.ctl.owner, 'failed', { errorCode: code.slice(0, 64), errorMessage: reason.slice(0, 2000) }))
+        this.finished(w, 'failed');
     }
   }
 
@@ -268,7 +277,11 @@ export class TaskRunnerService {
     const repo = w.project.repository;
     if (w.ctl.lost()) throw new TaskLost();
     await this.status(w, state);
-    const outcomeLabels: Partial<Record<TaskStatusName, string>> = { completed: labels.completed, failed: labels.failed, awaiting_response: labels.awaitingResponse };
+    const outcomeLabels: Partial<Record<TaskStatusName, string>> = {
+      completed: labels.completed,
+      failed: labels.failed,
+      awaiting_response: labels.awaitingResponse,
+    };
     const label = outcomeLabels[status];
     if (label) await this.github.addLabels(w.auth, repo, w.task.issueNumber, [label]);
     await this.github.removeLabel(w.auth, repo, w.task.issueNumber, labels.processing);
@@ -285,7 +298,9 @@ export class TaskRunnerService {
   private async status(w: Work, state: StatusState): Promise<void> {
     const body = statusBody(w.task.id, state);
     const repo = w.project.repository;
-    let id = w.task.statusCommentId ? Number(w.task.statusCommentId) : (await this.github.findComment(w.auth, repo, w.task.issueNumber, statusMarker(w.task.id)))?.id;
+    let id = w.task.statusCommentId
+      ? Number(w.task.statusCommentId)
+      : (await this.github.findComment(w.auth, repo, w.task.issueNumber, statusMarker(w.task.id)))?.id;
     if (id === undefined) id = (await this.github.createComment(w.auth, repo, w.task.issueNumber, body)).id;
     else await this.github.updateComment(w.auth, repo, id, body);
     if (w.task.statusCommentId !== String(id)) await this.record(w, { statusCommentId: String(id) });

@@ -49,15 +49,18 @@ export class TaskSchedulerService implements OnApplicationBootstrap, BeforeAppli
       this.logger.info({ taskId: task.id, issue: task.issueNumber, repository: task.repository, attempt: task.attempts }, 'task claimed');
       let lost = false;
       let cancelRequested = !!task.cancelRequestedAt;
-      const renew = setInterval(() => {
-        this.leases.renew(task.id, this.owner, this.env.TASK_LEASE_MS).then(
-          (state) => {
-            lost ||= !state.held;
-            cancelRequested ||= state.cancelRequested;
-          },
-          (err: unknown) => this.logger.warn({ err, taskId: task.id }, 'task lease renewal failed'),
-        );
-      }, Math.max(100, Math.floor(this.env.TASK_LEASE_MS / 3)));
+      const renew = setInterval(
+        () => {
+          this.leases.renew(task.id, this.owner, this.env.TASK_LEASE_MS).then(
+            (state) => {
+              lost ||= !state.held;
+              cancelRequested ||= state.cancelRequested;
+            },
+            (err: unknown) => this.logger.warn({ err, taskId: task.id }, 'task lease renewal failed'),
+          );
+        },
+        Math.max(100, Math.floor(this.env.TASK_LEASE_MS / 3)),
+      );
       const ctl = { owner: this.owner, lost: () => lost || this.stopping, cancelRequested: () => cancelRequested };
       const work = this.runner
         .work(task, ctl)

@@ -39,7 +39,9 @@ describe('what a task posts', () => {
   });
 
   it('a comment answer and a status comment carrying their markers', () => {
-    expect(answerBody({ reply: 'Use npm start.', run: { ...run, iterations: 1 }, runId: 'r2' })).toMatch(/^<!-- overskill:task-answer:r2 -->\nUse npm start\.\n\n<sub>.*1 model turn<\/sub>$/);
+    expect(answerBody({ reply: 'Use npm start.', run: { ...run, iterations: 1 }, runId: 'r2' })).toMatch(
+      /^<!-- overskill:task-answer:r2 -->\nUse npm start\.\n\n<sub>.*1 model turn<\/sub>$/,
+    );
     const failed = statusBody('t1', { state: 'failed', reason: 'the push was refused' });
     expect(failed.startsWith(statusMarker('t1'))).toBe(true);
     expect(failed).toContain('the push was refused');

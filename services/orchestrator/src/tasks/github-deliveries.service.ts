@@ -31,7 +31,10 @@ export class GitHubDeliveriesService {
 
   async ingest(req: RpcRequest<typeof Rpc.githubDeliveryIngest>): Promise<RpcReply<typeof Rpc.githubDeliveryIngest>> {
     if ((await this.tasks.projectsFor(req.repository)).length === 0) {
-      throw new AppError(ErrorCode.WEBHOOK_REPOSITORY_UNKNOWN, `No project tracks ${req.repository.slice(0, 200)}; add it with POST /api/projects or remove the webhook`);
+      throw new AppError(
+        ErrorCode.WEBHOOK_REPOSITORY_UNKNOWN,
+        `No project tracks ${req.repository.slice(0, 200)}; add it with POST /api/projects or remove the webhook`,
+      );
     }
     let payload: Record<string, unknown>;
     try {
@@ -83,17 +86,22 @@ export class GitHubDeliveriesService {
     const labels = (issue?.labels ?? []).map((l) => l.name ?? '');
     const trigger = project.labels.trigger;
     const triggered = (delivery.action === 'labeled' && body.label?.name === trigger) || (delivery.action === 'opened' && labels.includes(trigger));
-    if (!triggered || !issue || typeof issue.number !== 'number' || issue.state !== 'open' || issue.pull_request) return `issues.${delivery.action}: not a trigger`;
+    if (!triggered || !issue || typeof issue.number !== 'number' || issue.state !== 'open' || issue.pull_request)
+      return `issues.${delivery.action}: not a trigger`;
     const priority = priorityOf(labels, project.priorityLabels);
-    const result = await tx.createOrFollowUp({
-      teamId: project.teamId,
-      projectId: project.id,
-      repository: project.repository,
-      issueNumber: issue.number,
-      title: String(issue.title ?? ''),
-      priority,
-      deliveryId: delivery.deliveryId,
-    }, true, String(body.sender?.login ?? ''));
+    const result = await tx.createOrFollowUp(
+      {
+        teamId: project.teamId,
+        projectId: project.id,
+        repository: project.repository,
+        issueNumber: issue.number,
+        title: String(issue.title ?? ''),
+        priority,
+        deliveryId: delivery.deliveryId,
+      },
+      true,
+      String(body.sender?.login ?? ''),
+    );
     if (result === 'created') created.push({ projectId: project.id, priority });
     return `issue #${issue.number}: ${result}`;
   }

@@ -51,7 +51,9 @@ export class IssuePollerService implements OnApplicationBootstrap, BeforeApplica
   async tick(): Promise<void> {
     const due = await this.tasks.claimDuePolls(this.env.TASK_POLL_INTERVAL_MS, POLLS_PER_TICK);
     for (const project of due) {
-      await this.poll(project).catch((err: unknown) => this.logger.warn({ err, projectId: project.id, repository: project.repository }, 'could not poll the repository'));
+      await this.poll(project).catch((err: unknown) =>
+        this.logger.warn({ err, projectId: project.id, repository: project.repository }, 'could not poll the repository'),
+      );
     }
   }
 

@@ -25,7 +25,12 @@ export class TaskMetrics {
         for (const row of rows) this.set({ project: row.projectId }, row.queued);
       },
     });
-    this.finished = new Counter({ name: 'tasks_finished_total', help: 'Tasks finished, by project, priority and outcome (completed, failed, cancelled)', labelNames: ['project', 'priority', 'outcome'], registers });
+    this.finished = new Counter({
+      name: 'tasks_finished_total',
+      help: 'Tasks finished, by project, priority and outcome (completed, failed, cancelled)',
+      labelNames: ['project', 'priority', 'outcome'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'task_duration_seconds',
       help: 'From a task first starting to its end, by outcome',
@@ -33,7 +38,12 @@ export class TaskMetrics {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     });
-    this.created = new Counter({ name: 'tasks_created_total', help: 'Tasks created, by project, priority and source (webhook, poll)', labelNames: ['project', 'priority', 'source'], registers });
+    this.created = new Counter({
+      name: 'tasks_created_total',
+      help: 'Tasks created, by project, priority and source (webhook, poll)',
+      labelNames: ['project', 'priority', 'source'],
+      registers,
+    });
   }
 
   taskCreated(projectId: string, priority: number, source: 'webhook' | 'poll'): void {

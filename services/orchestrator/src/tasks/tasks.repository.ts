@@ -60,7 +60,10 @@ export class TasksRepository {
   }
 
   listForProject(teamId: string, projectId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<TaskEntity[]> {
-    const qb = this.dataSource.getRepository(TaskEntity).createQueryBuilder('t').where('t.team_id = :teamId AND t.project_id = :projectId', { teamId, projectId });
+    const qb = this.dataSource
+      .getRepository(TaskEntity)
+      .createQueryBuilder('t')
+      .where('t.team_id = :teamId AND t.project_id = :projectId', { teamId, projectId });
     if (after) qb.andWhere('(t.created_at, t.id) < (:createdAt, :id)', after);
     return qb.orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').limit(limit).getMany();
   }
@@ -88,7 +91,9 @@ export class TasksRepository {
   }
 
   async queuedByProject(): Promise<Array<{ projectId: string; queued: number }>> {
-    const rows = (await this.dataSource.query(`SELECT "project_id", count(*)::int AS "queued" FROM "orchestrator"."tasks" WHERE "status" = 'queued' GROUP BY "project_id"`)) as Array<{
+    const rows = (await this.dataSource.query(
+      `SELECT "project_id", count(*)::int AS "queued" FROM "orchestrator"."tasks" WHERE "status" = 'queued' GROUP BY "project_id"`,
+    )) as Array<{
       project_id: string;
       queued: number;
     }>;
@@ -151,7 +156,17 @@ export class TaskWriter {
        ON CONFLICT ("project_id", "issue_number") WHERE "status" IN (${active})
        ${onConflict}
        RETURNING ("xmax" = 0) AS "inserted", "id", "status"`,
-      [randomUUID(), task.teamId, task.projectId, task.repository, task.issueNumber, task.title.slice(0, 1000), task.priority, `overskill/issue-${task.issueNumber}`, task.deliveryId],
+      [
+        randomUUID(),
+        task.teamId,
+        task.projectId,
+        task.repository,
+        task.issueNumber,
+        task.title.slice(0, 1000),
+        task.priority,
+        `overskill/issue-${task.issueNumber}`,
+        task.deliveryId,
+      ],
     )) as Array<{ inserted: boolean; id: string; status: string }>;
     const row = rows[0];
     if (!row) return 'exists';

@@ -40,7 +40,8 @@ export class TasksService {
     const task = isEntityId(req.taskId) ? await this.tasks.findForTeam(req.teamId, req.taskId) : null;
     if (!task) throw notFound(req.taskId);
     const outcome = await this.tasks.retry(req.teamId, task.id);
-    if (outcome === 'active') throw new AppError(ErrorCode.TASK_NOT_RETRYABLE, `Issue #${task.issueNumber} has another active task; cancel it first or let it finish`);
+    if (outcome === 'active')
+      throw new AppError(ErrorCode.TASK_NOT_RETRYABLE, `Issue #${task.issueNumber} has another active task; cancel it first or let it finish`);
     if (outcome === 'not_ended') throw new AppError(ErrorCode.TASK_NOT_RETRYABLE, `The task is ${task.status}; only a failed or cancelled task can be retried`);
     return toTask((await this.tasks.findForTeam(req.teamId, task.id)) ?? task);
   }

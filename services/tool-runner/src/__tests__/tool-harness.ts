@@ -49,7 +49,9 @@ export interface Harness {
   close(): void;
 }
 
-export function createHarness(opts: { env?: Record<string, string>; deps?: Partial<ToolDependencies>; lock?: AppWriteLock; cache?: LeveledCache } = {}): Harness {
+export function createHarness(
+  opts: { env?: Record<string, string>; deps?: Partial<ToolDependencies>; lock?: AppWriteLock; cache?: LeveledCache } = {},
+): Harness {
   const base = mkdtempSync(join(tmpdir(), 'tool-spec-'));
   const root = join(base, 'workspaces', APP_ID);
   mkdirSync(root, { recursive: true });
@@ -106,7 +108,13 @@ export function createHarness(opts: { env?: Record<string, string>; deps?: Parti
         name,
         inputJson: typeof input === 'string' ? input : JSON.stringify(input),
       });
-      return { toolUseId: reply.toolUseId ?? '', output: reply.output ?? '', isError: reply.isError ?? false, errorCode: reply.errorCode ?? '', bytesWritten: reply.bytesWritten ?? 0n };
+      return {
+        toolUseId: reply.toolUseId ?? '',
+        output: reply.output ?? '',
+        isError: reply.isError ?? false,
+        errorCode: reply.errorCode ?? '',
+        bytesWritten: reply.bytesWritten ?? 0n,
+      };
     },
     close: () => rmSync(base, { recursive: true, force: true }),
   };

@@ -15,18 +15,24 @@ describe('add_dependency / remove_dependency', () => {
   afterEach(() => h.close());
   const pkg = () => JSON.parse(readFileSync(join(h.root, 'package.json'), 'utf8'));
 
-  it('adds the latest version as a caret range, sorted, keeping the file\'s formatting', async () => {
+  it("adds the latest version as a caret range, sorted, keeping the file's formatting", async () => {
     h = createHarness({ deps: { npm: registry({ react: REACT, zod: { status: 'found', versions: ['3.0.0'], distTags: { latest: '3.0.0' } } }) } });
     writeFileSync(join(h.root, 'package.json'), '{\n    "name": "demo",\n    "dependencies": {\n        "zod": "^3.0.0"\n    }\n}\n');
     const reply = await h.run('add_dependency', { name: 'react' });
-    expect(reply.output).toBe('Added react@^18.3.1 in dependencies (checked against the npm registry: latest is 18.3.1). The preview installs it on its next start.');
-    expect(readFileSync(join(h.root, 'package.json'), 'utf8')).toBe('{\n    "name": "demo",\n    "dependencies": {\n        "react": "^18.3.1",\n        "zod": "^3.0.0"\n    }\n}\n');
+    expect(reply.output).toBe(
+      'Added react@^18.3.1 in dependencies (checked against the npm registry: latest is 18.3.1). The preview installs it on its next start.',
+    );
+    expect(readFileSync(join(h.root, 'package.json'), 'utf8')).toBe(
+      '{\n    "name": "demo",\n    "dependencies": {\n        "react": "^18.3.1",\n        "zod": "^3.0.0"\n    }\n}\n',
+    );
   });
 
   it('checks a range against the published versions, and moves a package between sections', async () => {
     h = createHarness({ deps: { npm: registry({ react: REACT }) } });
     writeFileSync(join(h.root, 'package.json'), JSON.stringify({ name: 'demo', dependencies: { react: '^18.2.0' } }));
-    expect((await h.run('add_dependency', { name: 'react', version: '~18.2.0', dev: true })).output).toMatch(/^Added react@~18.2.0 in devDependencies \(checked against the npm registry: ~18.2.0 resolves to 18.2.0; removed it from dependencies\)/);
+    expect((await h.run('add_dependency', { name: 'react', version: '~18.2.0', dev: true })).output).toMatch(
+      /^Added react@~18.2.0 in devDependencies \(checked against the npm registry: ~18.2.0 resolves to 18.2.0; removed it from dependencies\)/,
+    );
     expect(pkg()).toEqual({ name: 'demo', dependencies: {}, devDependencies: { react: '~18.2.0' } });
     expect(await h.run('add_dependency', { name: 'react', version: '^20' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_PACKAGE_NOT_FOUND });
     expect(await h.run('add_dependency', { name: 'react', version: 'canary' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_PACKAGE_NOT_FOUND });
@@ -44,8 +50,14 @@ describe('add_dependency / remove_dependency', () => {
   it('refuses invalid names and specs before anything else happens', async () => {
     h = createHarness();
     expect(await h.run('add_dependency', { name: '../evil' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_PACKAGE_INVALID });
-    expect(await h.run('add_dependency', { name: 'left-pad', version: 'file:../../etc' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_PACKAGE_INVALID });
-    expect(await h.run('add_dependency', { name: 'left-pad', version: 'git+https://example.com/x.git' })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_PACKAGE_INVALID });
+    expect(await h.run('add_dependency', { name: 'left-pad', version: 'file:../../etc' })).toMatchObject({
+      isError: true,
+      errorCode: ErrorCode.TOOL_PACKAGE_INVALID,
+    });
+    expect(await h.run('add_dependency', { name: 'left-pad', version: 'git+https://example.com/x.git' })).toMatchObject({
+      isError: true,
+      errorCode: ErrorCode.TOOL_PACKAGE_INVALID,
+    });
   });
 
   it('refuses a package.json that is not JSON instead of overwriting it', async () => {

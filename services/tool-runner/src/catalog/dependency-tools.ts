@@ -1,6 +1,15 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { maxSatisfying } from 'semver';
-import { checkPackageName, DEPENDENCY_SECTIONS, parsePackageJson, parseVersionSpec, serializePackageJson, sortedSection, type DependencySection, type PackageJsonDocument } from '../dependencies/package-spec';
+import {
+  checkPackageName,
+  DEPENDENCY_SECTIONS,
+  parsePackageJson,
+  parseVersionSpec,
+  serializePackageJson,
+  sortedSection,
+  type DependencySection,
+  type PackageJsonDocument,
+} from '../dependencies/package-spec';
 import type { RegistryLookup } from '../dependencies/npm-registry.repository';
 import type { WorkspaceWriter } from '../workspace/workspace';
 import { defineTool } from './tool-definition';
@@ -20,26 +29,35 @@ async function loadPackageJson(w: WorkspaceWriter, createIfMissing: boolean): Pr
 // What goes into package.json, and what the result says about the registry check.
 function chooseVersion(name: string, requested: string | undefined, lookup: RegistryLookup, registry: string): { spec: string; note: string } {
   const spec = parseVersionSpec(requested ?? 'latest');
-  if (lookup.status === 'disabled') return { spec: spec.kind === 'range' ? spec.range : spec.tag, note: 'not checked against the npm registry (lookups are turned off)' };
+  if (lookup.status === 'disabled')
+    return { spec: spec.kind === 'range' ? spec.range : spec.tag, note: 'not checked against the npm registry (lookups are turned off)' };
   if (lookup.status === 'unreachable') {
-    return { spec: spec.kind === 'range' ? spec.range : spec.tag, note: `NOT checked: the npm registry (${registry}) was not reachable (${lookup.reason}); the install will tell whether it exists` };
+    return {
+      spec: spec.kind === 'range' ? spec.range : spec.tag,
+      note: `NOT checked: the npm registry (${registry}) was not reachable (${lookup.reason}); the install will tell whether it exists`,
+    };
   }
   if (lookup.status === 'missing') throw new AppError(ErrorCode.TOOL_PACKAGE_NOT_FOUND, `${name} does not exist in the npm registry; check the spelling`);
   if (spec.kind === 'tag') {
     const version = lookup.distTags[spec.tag];
-    if (!version) throw new AppError(ErrorCode.TOOL_PACKAGE_NOT_FOUND, `${name} has no "${spec.tag}" tag (tags: ${Object.keys(lookup.distTags).join(', ') || 'none'})`);
+    if (!version)
+      throw new AppError(ErrorCode.TOOL_PACKAGE_NOT_FOUND, `${name} has no "${spec.tag}" tag (tags: ${Object.keys(lookup.distTags).join(', ') || 'none'})`);
     // A tag moves; package.json gets a caret range on what it points to today.
     return { spec: `^${version}`, note: `checked against the npm registry: ${spec.tag} is ${version}` };
   }
   const best = maxSatisfying(lookup.versions, spec.range);
-  if (!best) throw new AppError(ErrorCode.TOOL_PACKAGE_NOT_FOUND, `No published version of ${name} matches ${spec.range} (latest is ${lookup.distTags.latest ?? 'unknown'})`);
+  if (!best)
+    throw new AppError(
+      ErrorCode.TOOL_PACKAGE_NOT_FOUND,
+      `No published version of ${name} matches ${spec.range} (latest is ${lookup.distTags.latest ?? 'unknown'})`,
+    );
   return { spec: spec.range, note: `checked against the npm registry: ${spec.range} resolves to ${best}` };
 }
 
 export const addDependencyTool = defineTool<{ name: string; version?: string; dev?: boolean }>({
   name: 'add_dependency',
   description: () =>
-    'Add (or change the version of) an npm package in the app\'s package.json. version is a semver range or a dist-tag (default: latest, saved as ^<version>). The package is looked up in the npm registry when it is reachable; the result says whether it was checked.',
+    "Add (or change the version of) an npm package in the app's package.json. version is a semver range or a dist-tag (default: latest, saved as ^<version>). The package is looked up in the npm registry when it is reachable; the result says whether it was checked.",
   inputSchema: () => ({
     type: 'object',
     additionalProperties: false,
@@ -60,7 +78,9 @@ export const addDependencyTool = defineTool<{ name: string; version?: string; de
     const section: DependencySection = input.dev ? 'devDependencies' : 'dependencies';
     return ctx.withWriteLock(async (w) => {
       const { doc, created } = await loadPackageJson(w, true);
-      const moved = DEPENDENCY_SECTIONS.filter((s) => s !== section && s !== 'peerDependencies' && (doc.data[s] as Record<string, string> | undefined)?.[input.name] !== undefined);
+      const moved = DEPENDENCY_SECTIONS.filter(
+        (s) => s !== section && s !== 'peerDependencies' && (doc.data[s] as Record<string, string> | undefined)?.[input.name] !== undefined,
+      );
       for (const other of moved) {
         const entries = { ...(doc.data[other] as Record<string, string>) };
         delete entries[input.name];
@@ -81,7 +101,7 @@ export const addDependencyTool = defineTool<{ name: string; version?: string; de
 
 export const removeDependencyTool = defineTool<{ name: string }>({
   name: 'remove_dependency',
-  description: () => 'Remove an npm package from the app\'s package.json (dependencies, devDependencies, peerDependencies, optionalDependencies).',
+  description: () => "Remove an npm package from the app's package.json (dependencies, devDependencies, peerDependencies, optionalDependencies).",
   inputSchema: () => ({ type: 'object', additionalProperties: false, required: ['name'], properties: { name: nameProperty } }),
   writes: 'workspace',
   async run(input, ctx) {

@@ -37,7 +37,8 @@ export const readFileTool = defineTool<{ path: string; start_line?: number; end_
 
 export const writeFileTool = defineTool<{ path: string; content: string }>({
   name: 'write_file',
-  description: (limits) => `Create or overwrite a text file in the app workspace (at most ${limits.maxFileBytes} bytes). Parent folders are created. Prefer update_file or line_replace for small changes to an existing file.`,
+  description: (limits) =>
+    `Create or overwrite a text file in the app workspace (at most ${limits.maxFileBytes} bytes). Parent folders are created. Prefer update_file or line_replace for small changes to an existing file.`,
   inputSchema: () => ({
     type: 'object',
     additionalProperties: false,
@@ -83,9 +84,16 @@ export const updateFileTool = defineTool<{ path: string; search: string; replace
         replace = replace.replace(/\r?\n/g, '\r\n');
         count = countOccurrences(text, search);
       }
-      if (count === 0) throw new AppError(ErrorCode.TOOL_EDIT_NO_MATCH, `The search text was not found in ${relative}; read the file again and copy the text exactly (whitespace included)`);
+      if (count === 0)
+        throw new AppError(
+          ErrorCode.TOOL_EDIT_NO_MATCH,
+          `The search text was not found in ${relative}; read the file again and copy the text exactly (whitespace included)`,
+        );
       if (count > 1 && !input.replace_all) {
-        throw new AppError(ErrorCode.TOOL_EDIT_AMBIGUOUS, `The search text appears ${count} times in ${relative}; include surrounding lines to make it unique, or set replace_all`);
+        throw new AppError(
+          ErrorCode.TOOL_EDIT_AMBIGUOUS,
+          `The search text appears ${count} times in ${relative}; include surrounding lines to make it unique, or set replace_all`,
+        );
       }
       const firstLine = text.slice(0, text.indexOf(search)).split('\n').length;
       const updated = input.replace_all ? text.split(search).join(replace) : replaceFirst(text, search, replace);
@@ -117,7 +125,8 @@ export const lineReplaceTool = defineTool<{ path: string; first_line: number; la
   }),
   writes: 'workspace',
   async run(input, ctx) {
-    if (input.last_line < input.first_line) throw new AppError(ErrorCode.TOOL_INPUT_INVALID, `last_line (${input.last_line}) is before first_line (${input.first_line})`);
+    if (input.last_line < input.first_line)
+      throw new AppError(ErrorCode.TOOL_INPUT_INVALID, `last_line (${input.last_line}) is before first_line (${input.first_line})`);
     return ctx.withWriteLock(async (w) => {
       const { relative, text } = await w.readText(input.path);
       const { lines, eol, finalNewline } = splitLines(text);
@@ -127,13 +136,19 @@ export const lineReplaceTool = defineTool<{ path: string; first_line: number; la
       const current = lines.slice(input.first_line - 1, input.last_line);
       if (!linesMatch(current, splitLines(input.old_lines).lines)) {
         const shown = current.map((line, i) => `${input.first_line + i}| ${line}`).join('\n');
-        throw new AppError(ErrorCode.TOOL_LINES_MISMATCH, `Lines ${input.first_line}-${input.last_line} of ${relative} are not what old_lines says; nothing was changed. They are now:\n${shown}`);
+        throw new AppError(
+          ErrorCode.TOOL_LINES_MISMATCH,
+          `Lines ${input.first_line}-${input.last_line} of ${relative} are not what old_lines says; nothing was changed. They are now:\n${shown}`,
+        );
       }
       const replacement = input.new_lines === '' ? [] : splitLines(input.new_lines).lines;
       const updated = [...lines.slice(0, input.first_line - 1), ...replacement, ...lines.slice(input.last_line)];
       const content = Buffer.from(updated.join(eol) + (finalNewline && updated.length > 0 ? eol : ''), 'utf8');
       await w.write(relative, content);
-      return { output: `Replaced lines ${input.first_line}-${input.last_line} of ${relative} with ${replacement.length} line${replacement.length === 1 ? '' : 's'}`, bytesWritten: content.length };
+      return {
+        output: `Replaced lines ${input.first_line}-${input.last_line} of ${relative} with ${replacement.length} line${replacement.length === 1 ? '' : 's'}`,
+        bytesWritten: content.length,
+      };
     });
   },
 });
@@ -151,7 +166,8 @@ export const deleteFileTool = defineTool<{ path: string }>({
 
 export const renameFileTool = defineTool<{ from: string; to: string; overwrite?: boolean }>({
   name: 'rename_file',
-  description: () => 'Rename or move a file or folder inside the app workspace. Missing folders on the way are created; an existing target is refused unless overwrite is true (files only).',
+  description: () =>
+    'Rename or move a file or folder inside the app workspace. Missing folders on the way are created; an existing target is refused unless overwrite is true (files only).',
   inputSchema: () => ({
     type: 'object',
     additionalProperties: false,

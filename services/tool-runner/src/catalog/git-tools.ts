@@ -33,7 +33,12 @@ export const gitStatusTool = defineTool<Record<string, never>>({
 export const gitCommitTool = defineTool<{ message: string }>({
   name: 'git_commit',
   description: () => 'Commit every change in the app workspace with a message. (Each turn is also committed automatically at its end.)',
-  inputSchema: () => ({ type: 'object', additionalProperties: false, required: ['message'], properties: { message: { type: 'string', minLength: 1, maxLength: 2000 } } }),
+  inputSchema: () => ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['message'],
+    properties: { message: { type: 'string', minLength: 1, maxLength: 2000 } },
+  }),
   writes: 'delegated',
   delegatesTo: 'git-service (git.repo.commit.v1)',
   async run(input, ctx) {
@@ -97,7 +102,9 @@ export const gitDiffTool = defineTool<{ from?: string; to?: string; path?: strin
     const d = await ctx.deps.git.diff(ctx.call, input);
     if (d.files.length === 0) return { output: 'No differences.' };
     const summary = `${d.filesChanged} file${d.filesChanged === 1 ? '' : 's'} changed, +${d.additions} -${d.deletions}`;
-    const patches = d.files.map((f) => (f.binary ? `Binary file ${f.path} ${change(f.change)}` : f.patch + (f.patchTruncated ? '\n[patch truncated by git-service]' : ''))).join('\n');
+    const patches = d.files
+      .map((f) => (f.binary ? `Binary file ${f.path} ${change(f.change)}` : f.patch + (f.patchTruncated ? '\n[patch truncated by git-service]' : '')))
+      .join('\n');
     return { output: `${summary}\n${patches}` };
   },
 });

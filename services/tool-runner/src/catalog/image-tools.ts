@@ -54,7 +54,10 @@ export const generateImageTool = defineTool<{ prompt: string; path: string; widt
     const image = await ctx.deps.images.generate(ctx.call, { prompt: input.prompt, width, height, mimeType });
     const checked = await checkImage(image.image, ctx.limits, 'The generated image', mimeType);
     const written = await ctx.withWriteLock((w) => w.write(input.path, checked.content));
-    return { output: `Generated ${written.relative} (${describeImage(checked)}${image.model ? `, ${image.model}` : ''})`, bytesWritten: checked.content.length };
+    return {
+      output: `Generated ${written.relative} (${describeImage(checked)}${image.model ? `, ${image.model}` : ''})`,
+      bytesWritten: checked.content.length,
+    };
   },
 });
 

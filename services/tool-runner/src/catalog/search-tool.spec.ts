@@ -65,10 +65,14 @@ describe('search_files', () => {
     expect(answers.javascript).toEqual(answers.ripgrep);
     // And the answers are the right ones, not just equal.
     const [all, , , filtered, , , crlf, fixed, unicode, lookbehind, none] = answers.ripgrep!;
-    expect(all).toMatch(/^100 matching lines in 4 files:\n\.github\/workflows\/ci\.yml:1: run: npm test # fetchUser\nREADME\.md:3: Call fetchUser to load a user\.\ncafé\/ünïcode\.txt:1: fetchUser ünïcode line\nmany\.txt:1: line 0 fetchUser\n/);
+    expect(all).toMatch(
+      /^100 matching lines in 4 files:\n\.github\/workflows\/ci\.yml:1: run: npm test # fetchUser\nREADME\.md:3: Call fetchUser to load a user\.\ncafé\/ünïcode\.txt:1: fetchUser ünïcode line\nmany\.txt:1: line 0 fetchUser\n/,
+    );
     expect(all).toContain('many.txt:97: line 96 fetchUser\n[truncated: showing the first 100 matching lines; 5 more files also match.');
     expect(all).not.toMatch(/node_modules|secret|logo\.bin|pipe\.txt|escape/);
-    expect(filtered).toBe('3 matching lines in 3 files:\nsrc/api.ts:2:   fetchUser(id: number) {\nsrc/app.ts:3:   return api.fetchUser(1);\nsrc/deep/nested/util.tsx:1: export const FetchUserButton = () => <button>fetchUser</button>;');
+    expect(filtered).toBe(
+      '3 matching lines in 3 files:\nsrc/api.ts:2:   fetchUser(id: number) {\nsrc/app.ts:3:   return api.fetchUser(1);\nsrc/deep/nested/util.tsx:1: export const FetchUserButton = () => <button>fetchUser</button>;',
+    );
     expect(crlf).toBe('1 matching line in 1 file:\nsrc/deep/nested/util.tsx:2: export const other = 1;');
     expect(fixed).toContain('src/api.ts:3:     return fetch(`/users/${id}`);');
     expect(unicode).toContain('café/ünïcode.txt:1: fetchUser ünïcode line');
@@ -112,6 +116,9 @@ describe('search_files', () => {
   it('stops a pattern that backtracks catastrophically', async () => {
     setup('javascript', { TOOL_SEARCH_TIMEOUT_MS: '200' });
     writeFileSync(join(h.root, 'aaa.txt'), `${'a'.repeat(40)}b\n`);
-    expect(await h.run('search_files', { pattern: '(a+)+$', include: ['aaa.txt'] })).toMatchObject({ isError: true, errorCode: ErrorCode.TOOL_SEARCH_PATTERN_INVALID });
+    expect(await h.run('search_files', { pattern: '(a+)+$', include: ['aaa.txt'] })).toMatchObject({
+      isError: true,
+      errorCode: ErrorCode.TOOL_SEARCH_PATTERN_INVALID,
+    });
   });
 });

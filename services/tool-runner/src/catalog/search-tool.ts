@@ -29,7 +29,12 @@ export const searchFilesTool = defineTool<SearchInput>({
       pattern: { type: 'string', minLength: 1, maxLength: 1000, description: 'Regular expression, or plain text with fixed_strings' },
       path: { type: 'string', minLength: 1, maxLength: 512, description: 'Folder to search, relative to the app root (default: the whole app)' },
       include: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 200 }, description: 'Only files matching one of these globs' },
-      exclude: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 200 }, description: 'Skip files and folders matching these globs' },
+      exclude: {
+        type: 'array',
+        maxItems: 20,
+        items: { type: 'string', minLength: 1, maxLength: 200 },
+        description: 'Skip files and folders matching these globs',
+      },
       case_sensitive: { type: 'boolean', description: 'Default true' },
       fixed_strings: { type: 'boolean', description: 'Treat pattern as plain text' },
       context_lines: { type: 'integer', minimum: 0, maximum: MAX_CONTEXT_LINES, description: 'Lines of context before and after each match (default 0)' },
@@ -46,7 +51,11 @@ export const searchFilesTool = defineTool<SearchInput>({
     } catch (err) {
       throw new AppError(ErrorCode.TOOL_INPUT_INVALID, `Invalid glob: ${(err as Error).message}`);
     }
-    const matcher = compileLineMatcher(input.pattern, { fixedStrings: input.fixed_strings ?? false, caseSensitive: input.case_sensitive ?? true, timeBudgetMs: ctx.limits.searchTimeoutMs });
+    const matcher = compileLineMatcher(input.pattern, {
+      fixedStrings: input.fixed_strings ?? false,
+      caseSensitive: input.case_sensitive ?? true,
+      timeBudgetMs: ctx.limits.searchTimeoutMs,
+    });
     const { files } = await ctx.deps.search.filesWithMatches({
       root: folder.root,
       folder: folder.relative,
@@ -72,7 +81,14 @@ export const searchFilesTool = defineTool<SearchInput>({
     for (let start = 0; start < files.length && shown < max; start += PARALLEL_READS) {
       const batch = files.slice(start, start + PARALLEL_READS);
       // Binary (a NUL past ripgrep's first block), linked, or gone since the search: not shown.
-      const texts = await Promise.all(batch.map((path) => ctx.workspace.readText(path).then((r) => r.text, () => undefined)));
+      const texts = await Promise.all(
+        batch.map((path) =>
+          ctx.workspace.readText(path).then(
+            (r) => r.text,
+            () => undefined,
+          ),
+        ),
+      );
       for (const [i, path] of batch.entries()) {
         if (shown >= max) break;
         examined += 1;

@@ -36,11 +36,13 @@ const ALL_TOOLS: ReadonlyArray<ToolDefinition<never>> = [
 ];
 
 // The whole catalog in the seed's order, one definition per name.
-export const TOOL_CATALOG: ReadonlyMap<ToolName, ToolDefinition<never>> = new Map(TOOL_NAMES.map((name) => {
-  const def = ALL_TOOLS.find((tool) => tool.name === name);
-  if (!def) throw new Error(`tool ${name} has no definition`);
-  return [name, def];
-}));
+export const TOOL_CATALOG: ReadonlyMap<ToolName, ToolDefinition<never>> = new Map(
+  TOOL_NAMES.map((name) => {
+    const def = ALL_TOOLS.find((tool) => tool.name === name);
+    if (!def) throw new Error(`tool ${name} has no definition`);
+    return [name, def];
+  }),
+);
 
 export function enabledTools(names: readonly ToolName[]): Array<ToolDefinition<never>> {
   return [...TOOL_CATALOG.values()].filter((def) => names.includes(def.name));

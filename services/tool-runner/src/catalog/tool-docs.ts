@@ -24,12 +24,19 @@ function describeParameter(name: string, schema: JsonSchema, required: boolean):
 }
 
 // The table in docs/tool-runner.md, rendered with the default limits (the seed's tool_limits).
-export function renderToolTable(env: Pick<ToolRunnerEnv, 'TOOL_MAX_FILE_SIZE_BYTES' | 'TOOL_MAX_SEARCH_RESULTS' | 'TOOL_MAX_IMAGE_PIXELS' | 'TOOL_SEARCH_TIMEOUT_MS' | 'TOOL_FETCH_MAX_BYTES'>): string {
+export function renderToolTable(
+  env: Pick<
+    ToolRunnerEnv,
+    'TOOL_MAX_FILE_SIZE_BYTES' | 'TOOL_MAX_SEARCH_RESULTS' | 'TOOL_MAX_IMAGE_PIXELS' | 'TOOL_SEARCH_TIMEOUT_MS' | 'TOOL_FETCH_MAX_BYTES'
+  >,
+): string {
   const limits = toolLimits(env);
   const rows = [...TOOL_CATALOG.values()].map((def) => {
     const schema = def.inputSchema(limits);
     const required = new Set((schema.required as string[] | undefined) ?? []);
-    const params = Object.entries((schema.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([name, prop]) => describeParameter(name, prop, required.has(name)));
+    const params = Object.entries((schema.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([name, prop]) =>
+      describeParameter(name, prop, required.has(name)),
+    );
     return `| \`${def.name}\` | ${cell(def.description(limits))} | ${params.join('<br>') || '—'} | ${WRITES[def.writes]} | ${def.delegatesTo ?? 'tool-runner'} |`;
   });
   return [DOCS_BEGIN, '| tool | what the model is told | input | writes | done by |', '|---|---|---|---|---|', ...rows, DOCS_END].join('\n');

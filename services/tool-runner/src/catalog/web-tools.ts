@@ -11,12 +11,21 @@ const PAGE_TYPES = new Set(['text/html', 'application/xhtml+xml', 'text/plain', 
 function isDownloadableType(mediaType: string): boolean {
   if (/^(image|font|audio|video|text)\//.test(mediaType)) return true;
   if (/^application\/([\w.-]+\+)?(json|xml)$/.test(mediaType)) return true;
-  return ['application/javascript', 'application/pdf', 'application/wasm', 'application/octet-stream', 'application/font-woff', 'application/x-font-ttf', 'application/x-font-otf', 'application/vnd.ms-fontobject'].includes(mediaType);
+  return [
+    'application/javascript',
+    'application/pdf',
+    'application/wasm',
+    'application/octet-stream',
+    'application/font-woff',
+    'application/x-font-ttf',
+    'application/x-font-otf',
+    'application/vnd.ms-fontobject',
+  ].includes(mediaType);
 }
 
 export const webSearchTool = defineTool<{ query: string; count?: number }>({
   name: 'web_search',
-  description: () => 'Search the web with the platform\'s configured search provider. Returns titles, URLs and snippets; read a page with fetch_website.',
+  description: () => "Search the web with the platform's configured search provider. Returns titles, URLs and snippets; read a page with fetch_website.",
   inputSchema: () => ({
     type: 'object',
     additionalProperties: false,
@@ -74,7 +83,8 @@ export const downloadToRepoTool = defineTool<{ url: string; path: string; overwr
   async run(input, ctx) {
     // Refuse a bad or taken path before any network traffic.
     ctx.workspace.resolve(input.path);
-    if (!input.overwrite && (await ctx.workspace.inspect(input.path))) throw new AppError(ErrorCode.TOOL_FILE_EXISTS, `${input.path} already exists; pass overwrite: true to replace it`);
+    if (!input.overwrite && (await ctx.workspace.inspect(input.path)))
+      throw new AppError(ErrorCode.TOOL_FILE_EXISTS, `${input.path} already exists; pass overwrite: true to replace it`);
     const file = await ctx.deps.http.get(input.url, {
       maxBytes: ctx.limits.maxFileBytes,
       accept: isDownloadableType,
@@ -83,10 +93,10 @@ export const downloadToRepoTool = defineTool<{ url: string; path: string; overwr
     });
     // The network part is done: only the write happens under the app's lock.
     const written = await ctx.withWriteLock(async (w) => {
-      if (!input.overwrite && (await w.inspect(input.path))) throw new AppError(ErrorCode.TOOL_FILE_EXISTS, `${input.path} already exists; pass overwrite: true to replace it`);
+      if (!input.overwrite && (await w.inspect(input.path)))
+        throw new AppError(ErrorCode.TOOL_FILE_EXISTS, `${input.path} already exists; pass overwrite: true to replace it`);
       return w.write(input.path, file.body);
     });
     return { output: `Downloaded ${file.url} to ${written.relative} (${file.body.length} bytes, ${file.mediaType})`, bytesWritten: file.body.length };
   },
 });
-

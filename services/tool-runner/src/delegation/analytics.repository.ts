@@ -36,6 +36,11 @@ export class AnalyticsRepository {
   }
 
   report(caller: AnalyticsCaller, days: number): Promise<analyticsV1.AnalyticsReportReadResponse> {
-    return delegateCall(this.client, Rpc.analyticsReportRead, { teamId: caller.teamId, appId: caller.appId, days }, { timeoutMs: this.env.TOOL_DELEGATE_TIMEOUT_MS, tenantId: caller.teamId });
+    return delegateCall(
+      this.client,
+      Rpc.analyticsReportRead,
+      { teamId: caller.teamId, appId: caller.appId, days },
+      { timeoutMs: this.env.TOOL_DELEGATE_TIMEOUT_MS, tenantId: caller.teamId },
+    );
   }
 }

@@ -16,8 +16,12 @@ export async function delegateCall<Req extends DescMessage, Res extends DescMess
     return await client.send(def, request, { timeoutMs: opts.timeoutMs, tenantId: opts.tenantId || undefined });
   } catch (err) {
     if (err instanceof AppError && UNAVAILABLE.has(err.code)) {
-      const why = err.code === ErrorCode.RPC_TIMEOUT ? 'did not answer in time' : err.code === ErrorCode.SUBJECT_UNKNOWN ? 'does not serve it yet' : 'is not running';
-      throw new AppError(ErrorCode.TOOL_DEPENDENCY_UNAVAILABLE, `${def.owner} ${why} (${def.subject}: ${err.code}); this tool cannot work right now`, { subject: def.subject, cause: err.code });
+      const why =
+        err.code === ErrorCode.RPC_TIMEOUT ? 'did not answer in time' : err.code === ErrorCode.SUBJECT_UNKNOWN ? 'does not serve it yet' : 'is not running';
+      throw new AppError(ErrorCode.TOOL_DEPENDENCY_UNAVAILABLE, `${def.owner} ${why} (${def.subject}: ${err.code}); this tool cannot work right now`, {
+        subject: def.subject,
+        cause: err.code,
+      });
     }
     throw err;
   }

@@ -35,7 +35,12 @@ export class GitServiceRepository {
   }
 
   log(caller: GitCaller, query: { limit: number; path?: string; revision?: string }): Promise<gitV1.RepoLogResponse> {
-    return delegateCall(this.client, Rpc.gitRepoLog, { appId: caller.appId, limit: query.limit, path: query.path ?? '', revision: query.revision ?? '' }, this.opts(caller));
+    return delegateCall(
+      this.client,
+      Rpc.gitRepoLog,
+      { appId: caller.appId, limit: query.limit, path: query.path ?? '', revision: query.revision ?? '' },
+      this.opts(caller),
+    );
   }
 
   diff(caller: GitCaller, query: { from?: string; to?: string; path?: string }): Promise<gitV1.RepoDiffResponse> {

@@ -41,7 +41,12 @@ export class RunEventsRepository {
   // msg-id = the event id, so a retried publish is stored once.
   async toolExecuted(facts: ToolExecutedFacts): Promise<string> {
     const eventId = randomUUID();
-    await publishDurable(this.nc, Events.toolExecuted, { ...facts, eventId, occurredAt: new Date().toISOString() }, { msgId: eventId, tenantId: facts.teamId || undefined });
+    await publishDurable(
+      this.nc,
+      Events.toolExecuted,
+      { ...facts, eventId, occurredAt: new Date().toISOString() },
+      { msgId: eventId, tenantId: facts.teamId || undefined },
+    );
     return eventId;
   }
 }

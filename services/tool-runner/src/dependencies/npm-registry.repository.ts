@@ -29,7 +29,10 @@ export class NpmRegistryRepository {
         signal: AbortSignal.timeout(this.env.TOOL_NPM_LOOKUP_TIMEOUT_MS),
       });
     } catch (err) {
-      return { status: 'unreachable', reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.env.TOOL_NPM_LOOKUP_TIMEOUT_MS} ms` : 'connection failed' };
+      return {
+        status: 'unreachable',
+        reason: (err as Error).name === 'TimeoutError' ? `no answer within ${this.env.TOOL_NPM_LOOKUP_TIMEOUT_MS} ms` : 'connection failed',
+      };
     }
     if (res.status === 404) {
       await res.body?.cancel();

@@ -10,9 +10,12 @@ describe('npm package names and version specs', () => {
     expect(checkPackageName('JSONStream').warning).toMatch(/legacy/);
   });
 
-  it.each(['', ' react', '.hidden', '_private', 'x'.repeat(215), 'a b', 'react!', "it's", 'a/b', '@scope', '@scope/', '@sc ope/x', 'node_modules', 'é'])('refuses the name %j', (name) => {
-    expect(() => checkPackageName(name)).toThrow(expect.objectContaining({ code: ErrorCode.TOOL_PACKAGE_INVALID }));
-  });
+  it.each(['', ' react', '.hidden', '_private', 'x'.repeat(215), 'a b', 'react!', "it's", 'a/b', '@scope', '@scope/', '@sc ope/x', 'node_modules', 'é'])(
+    'refuses the name %j',
+    (name) => {
+      expect(() => checkPackageName(name)).toThrow(expect.objectContaining({ code: ErrorCode.TOOL_PACKAGE_INVALID }));
+    },
+  );
 
   it.each([
     ['^1.2.3', { kind: 'range', range: '^1.2.3' }],
@@ -25,7 +28,17 @@ describe('npm package names and version specs', () => {
     expect(parseVersionSpec(spec)).toEqual(expected);
   });
 
-  it.each(['file:../../etc', 'git+ssh://git@github.com/x/y.git', 'github:x/y', 'https://evil.example/x.tgz', 'npm:other@1', 'link:..', 'user/repo', '^^1', '1.2.3 || <<2'])('refuses the spec %s', (spec) => {
+  it.each([
+    'file:../../etc',
+    'git+ssh://git@github.com/x/y.git',
+    'github:x/y',
+    'https://evil.example/x.tgz',
+    'npm:other@1',
+    'link:..',
+    'user/repo',
+    '^^1',
+    '1.2.3 || <<2',
+  ])('refuses the spec %s', (spec) => {
     expect(() => parseVersionSpec(spec)).toThrow(expect.objectContaining({ code: ErrorCode.TOOL_PACKAGE_INVALID }));
   });
 

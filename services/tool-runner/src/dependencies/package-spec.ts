@@ -42,7 +42,10 @@ export type VersionSpec = { kind: 'range'; range: string } | { kind: 'tag'; tag:
 export function parseVersionSpec(spec: string): VersionSpec {
   const trimmed = spec.trim();
   if (/^(file|link|git|git\+\w+|github|gitlab|bitbucket|gist|npm|workspace|https?|portal|patch):/i.test(trimmed) || trimmed.includes('/')) {
-    throw new AppError(ErrorCode.TOOL_PACKAGE_INVALID, `"${spec}" is not a version range; only semver ranges (^1.2.3, ~2.0, >=1 <3) and dist-tags (latest, next) are accepted`);
+    throw new AppError(
+      ErrorCode.TOOL_PACKAGE_INVALID,
+      `"${spec}" is not a version range; only semver ranges (^1.2.3, ~2.0, >=1 <3) and dist-tags (latest, next) are accepted`,
+    );
   }
   if (validRange(trimmed) !== null) return { kind: 'range', range: trimmed };
   if (/^[a-z][a-z0-9._-]{0,63}$/i.test(trimmed)) return { kind: 'tag', tag: trimmed };

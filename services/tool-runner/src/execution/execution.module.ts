@@ -42,7 +42,16 @@ export class ExecutionModule {
         ...REPOSITORIES,
         {
           provide: TOOL_DEPENDENCIES,
-          inject: [WorkspaceSearchRepository, GuardedHttpClient, WebSearchRepository, NpmRegistryRepository, GitServiceRepository, AnalyticsRepository, ImageGenerationRepository, RunEventsRepository],
+          inject: [
+            WorkspaceSearchRepository,
+            GuardedHttpClient,
+            WebSearchRepository,
+            NpmRegistryRepository,
+            GitServiceRepository,
+            AnalyticsRepository,
+            ImageGenerationRepository,
+            RunEventsRepository,
+          ],
           useFactory: (
             search: WorkspaceSearchRepository,
             http: GuardedHttpClient,

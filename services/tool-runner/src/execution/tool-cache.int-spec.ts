@@ -51,7 +51,9 @@ describe('tool-runner: cached reads and the writes that drop them', () => {
     // The edit sees the file as it is on disk.
     expect(await h.run('update_file', { path: 'b.js', search: 'x = 2', replace: 'x = 3' })).toMatchObject({ isError: false });
     expect(await read('b.js')).toBe('let x = 3;\n');
-    expect(await h.run('line_replace', { path: 'b.js', first_line: 1, last_line: 1, old_lines: 'let x = 3;', new_lines: 'let y = 4;' })).toMatchObject({ isError: false });
+    expect(await h.run('line_replace', { path: 'b.js', first_line: 1, last_line: 1, old_lines: 'let x = 3;', new_lines: 'let y = 4;' })).toMatchObject({
+      isError: false,
+    });
     expect(await read('b.js')).toBe('let y = 4;\n');
   });
 

@@ -30,12 +30,18 @@ describe('ToolExecutionService', () => {
   });
 
   it('refuses to start with a tool name that does not exist', () => {
-    expect(() => loadConfig(toolRunnerEnvSchema, { WORKSPACES_DIR: '/tmp', TOOLS_ENABLED: 'read_file,rm_rf' })).toThrow(/TOOLS_ENABLED unknown tool\(s\) rm_rf/);
+    expect(() => loadConfig(toolRunnerEnvSchema, { WORKSPACES_DIR: '/tmp', TOOLS_ENABLED: 'read_file,rm_rf' })).toThrow(
+      /TOOLS_ENABLED unknown tool\(s\) rm_rf/,
+    );
   });
 
   it('takes the seed limits by default', () => {
     const env = loadConfig(toolRunnerEnvSchema, { WORKSPACES_DIR: '/tmp' });
-    expect(env).toMatchObject({ TOOL_MAX_FILE_SIZE_BYTES: 10 * 1024 * 1024, TOOL_MAX_SEARCH_RESULTS: 100, TOOL_MAX_IMAGE_PIXELS: { width: 2048, height: 2048 } });
+    expect(env).toMatchObject({
+      TOOL_MAX_FILE_SIZE_BYTES: 10 * 1024 * 1024,
+      TOOL_MAX_SEARCH_RESULTS: 100,
+      TOOL_MAX_IMAGE_PIXELS: { width: 2048, height: 2048 },
+    });
     expect(() => loadConfig(toolRunnerEnvSchema, { WORKSPACES_DIR: '/tmp', TOOL_MAX_IMAGE_PIXELS: '2048' })).toThrow(/TOOL_MAX_IMAGE_PIXELS/);
   });
 
@@ -93,7 +99,15 @@ describe('ToolExecutionService', () => {
     await h.run('read_file', { path: 'missing.txt' });
     await h.run('no_such_tool', {});
     expect(h.events).toEqual([
-      expect.objectContaining({ tool: 'write_file', outcome: 'ok', bytesWritten: 5n, appId: expect.any(String), runId: 'run-1', teamId: 'team-1', toolUseId: 'tu-1' }),
+      expect.objectContaining({
+        tool: 'write_file',
+        outcome: 'ok',
+        bytesWritten: 5n,
+        appId: expect.any(String),
+        runId: 'run-1',
+        teamId: 'team-1',
+        toolUseId: 'tu-1',
+      }),
       expect.objectContaining({ tool: 'read_file', outcome: ErrorCode.TOOL_FILE_NOT_FOUND, bytesWritten: 0n }),
       expect.objectContaining({ tool: 'no_such_tool', outcome: ErrorCode.TOOL_UNKNOWN }),
     ]);
@@ -106,13 +120,23 @@ describe('ToolExecutionService', () => {
   });
 
   it('answers the tool result even when the event cannot be published', async () => {
-    h = createHarness({ deps: { runEvents: { broadcastProgress: () => undefined, toolExecuted: () => Promise.reject(new Error('JetStream down')) } as never } });
+    h = createHarness({
+      deps: { runEvents: { broadcastProgress: () => undefined, toolExecuted: () => Promise.reject(new Error('JetStream down')) } as never },
+    });
     expect(await h.run('write_file', { path: 'a.txt', content: 'x' })).toMatchObject({ isError: false });
   });
 
   it('refuses a call for something that is not an app id', async () => {
     h = createHarness();
-    const reply = await h.service.execute({ $typeName: 'overskill.tool.v1.ToolCallRequest', teamId: 't', appId: '../etc', runId: 'r', toolUseId: 'u', name: 'read_file', inputJson: '{"path":"passwd"}' });
+    const reply = await h.service.execute({
+      $typeName: 'overskill.tool.v1.ToolCallRequest',
+      teamId: 't',
+      appId: '../etc',
+      runId: 'r',
+      toolUseId: 'u',
+      name: 'read_file',
+      inputJson: '{"path":"passwd"}',
+    });
     expect(reply).toMatchObject({ isError: true, errorCode: ErrorCode.APP_NOT_FOUND });
   });
 });

@@ -23,12 +23,12 @@ interface CompiledTool {
   validate: ValidateFunction;
 }
 
-
 // "/path must be string" reads better to a model as "path must be string".
 function describeProblem(e: ErrorObject): string {
   const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'input';
   if (e.keyword === 'additionalProperties') return `${where} has an unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'enum')
+    return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${where} ${e.message}`;
 }
 
@@ -54,12 +54,25 @@ export class ToolExecutionService {
       const schema = def.inputSchema(this.limits);
       this.tools.set(def.name, { def, schema, description: def.description(this.limits), validate: ajv.compile(schema) });
     }
-    this.executions = new Counter({ name: 'tool_executions_total', help: 'Tool executions by tool and outcome', labelNames: ['tool', 'outcome'], registers: [metrics.registry] });
-    this.duration = new Histogram({ name: 'tool_execution_duration_seconds', help: 'Tool execution time', labelNames: ['tool', 'outcome'], buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [metrics.registry] });
+    this.executions = new Counter({
+      name: 'tool_executions_total',
+      help: 'Tool executions by tool and outcome',
+      labelNames: ['tool', 'outcome'],
+      registers: [metrics.registry],
+    });
+    this.duration = new Histogram({
+      name: 'tool_execution_duration_seconds',
+      help: 'Tool execution time',
+      labelNames: ['tool', 'outcome'],
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60],
+      registers: [metrics.registry],
+    });
   }
 
   catalog(): RpcReply<typeof Rpc.toolCatalogList> {
-    return { tools: [...this.tools.values()].map(({ def, description, schema }) => ({ name: def.name, description, inputSchemaJson: JSON.stringify(schema) })) };
+    return {
+      tools: [...this.tools.values()].map(({ def, description, schema }) => ({ name: def.name, description, inputSchemaJson: JSON.stringify(schema) })),
+    };
   }
 
   // A tool failure is a result the model can read and correct, not an RPC error.
@@ -129,9 +142,13 @@ export class ToolExecutionService {
       limits: this.limits,
       workspace: new WorkspaceReader(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, { cache: this.cache, teamId: req.teamId }),
       withWriteLock: (work) =>
-        this.lock.withLock(req.appId, (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, this.cache)), {
-          waitMs: TOOL_LOCK_WAIT_MS,
-        }),
+        this.lock.withLock(
+          req.appId,
+          (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, this.cache)),
+          {
+            waitMs: TOOL_LOCK_WAIT_MS,
+          },
+        ),
       deps: this.deps,
     };
   }

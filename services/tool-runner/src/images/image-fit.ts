@@ -39,7 +39,13 @@ export async function fitImage(data: Uint8Array, max: { width: number; height: n
       .resize({ width: max.width, height: max.height, fit: 'inside', withoutEnlargement: true })
       .toFormat(meta.format as keyof sharp.FormatEnum)
       .toBuffer({ resolveWithObject: true });
-    return { content: resized.data, mimeType, width: resized.info.width, height: resized.info.pageHeight ?? resized.info.height, resizedFrom: { width, height } };
+    return {
+      content: resized.data,
+      mimeType,
+      width: resized.info.width,
+      height: resized.info.pageHeight ?? resized.info.height,
+      resizedFrom: { width, height },
+    };
   } catch {
     throw new AppError(ErrorCode.TOOL_IMAGE_INVALID, `${what} could not be decoded (truncated or corrupt)`);
   }

@@ -71,9 +71,12 @@ describe('SSRF guard decisions', () => {
     expect(decision.reason).toMatch(reason);
   });
 
-  it.each(['http://93.184.215.14/', 'https://8.8.8.8/', 'http://[2606:4700:4700::1111]/', 'https://example.com/page'])('lets %s through (a public literal, or a name to check after it resolves)', (url) => {
-    expect(decide(url).allowed).toBe(true);
-  });
+  it.each(['http://93.184.215.14/', 'https://8.8.8.8/', 'http://[2606:4700:4700::1111]/', 'https://example.com/page'])(
+    'lets %s through (a public literal, or a name to check after it resolves)',
+    (url) => {
+      expect(decide(url).allowed).toBe(true);
+    },
+  );
 
   // Names whose DNS answers decide: at least one refused address refuses the host.
   const DNS_CASES: Array<[string, string[], boolean]> = [
@@ -123,7 +126,11 @@ describe('SSRF guard decisions', () => {
     const asked: string[] = [];
     const resolver: HostResolver = async (host) => {
       asked.push(host);
-      if (host === 'rebind.example') return [{ address: '93.184.215.14', family: 4 }, { address: '127.0.0.1', family: 4 }];
+      if (host === 'rebind.example')
+        return [
+          { address: '93.184.215.14', family: 4 },
+          { address: '127.0.0.1', family: 4 },
+        ];
       if (host === 'metadata.example') return [{ address: '169.254.169.254', family: 4 }];
       if (host === 'v6private.example') return [{ address: 'fd00::1', family: 6 }];
       throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
@@ -133,7 +140,10 @@ describe('SSRF guard decisions', () => {
     for (const url of ['http://rebind.example/', 'https://metadata.example/latest', 'http://v6private.example:8080/']) {
       await expect(client.get(url, opts)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_BLOCKED });
     }
-    await expect(client.get('http://missing.example/', opts)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_FAILED, message: expect.stringContaining('ENOTFOUND') });
+    await expect(client.get('http://missing.example/', opts)).rejects.toMatchObject({
+      code: ErrorCode.TOOL_FETCH_FAILED,
+      message: expect.stringContaining('ENOTFOUND'),
+    });
     await expect(client.get('http://[::1]:1/', opts)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_BLOCKED });
     await expect(client.get('not a url', opts)).rejects.toMatchObject({ code: ErrorCode.TOOL_INPUT_INVALID });
     expect(asked).toEqual(['rebind.example', 'metadata.example', 'v6private.example', 'missing.example']);

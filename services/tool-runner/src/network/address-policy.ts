@@ -139,7 +139,7 @@ function v6Text(groups: number[]): string {
   // Compress the longest run of zero groups (two or more).
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -230,7 +230,8 @@ export class AddressPolicy {
 
   // The URL itself, before any lookup: scheme, credentials, and a host that is an address.
   checkUrl(url: URL): UrlDecision {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { allowed: false, reason: `only http and https URLs can be fetched, not ${url.protocol}` };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return { allowed: false, reason: `only http and https URLs can be fetched, not ${url.protocol}` };
     if (url.username || url.password) return { allowed: false, reason: 'URLs with credentials are refused' };
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (!host) return { allowed: false, reason: 'the URL has no host' };
@@ -242,7 +243,8 @@ export class AddressPolicy {
     const name = host.toLowerCase().replace(/\.$/, '');
     if (this.isHostAllowlisted(name)) return { allowed: true, reason: `${name} is on the operator allowlist`, hostAllowlisted: true };
     // RFC 6761: these never leave the machine, whatever a resolver says.
-    if (name === 'localhost' || name.endsWith('.localhost') || name === 'localhost.localdomain') return { allowed: false, reason: `${name} is the local machine` };
+    if (name === 'localhost' || name.endsWith('.localhost') || name === 'localhost.localdomain')
+      return { allowed: false, reason: `${name} is the local machine` };
     return { allowed: true, reason: `${name} will be checked after it resolves` };
   }
 

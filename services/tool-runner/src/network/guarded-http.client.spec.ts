@@ -40,7 +40,8 @@ describe('GuardedHttpClient against a local origin', () => {
         for (let i = 0; i < 10; i++) res.write('x'.repeat(500));
         res.end();
       },
-      '/gzip-bomb': (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(1_000_000, 'a'))),
+      '/gzip-bomb': (res: ServerResponse) =>
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(1_000_000, 'a'))),
       '/gzip-ok': (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' }).end(gzipSync('<p>small</p>')),
       '/slow': (res: ServerResponse) => void setTimeout(() => res.writeHead(200, { 'content-type': 'text/html' }).end('late'), 3000),
       '/binary': (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/x-msdownload' }).end('MZ'),
@@ -91,10 +92,13 @@ describe('GuardedHttpClient against a local origin', () => {
     expect(seen.map((s) => s.path)).toEqual(['/hop1', '/hop2', '/page']);
   });
 
-  it.each(['/to-loopback-2', '/to-v6-loopback', '/to-metadata', '/to-decimal', '/to-private-name', '/to-file'])('refuses the redirect of %s before connecting to it', async (path) => {
-    await expect(client().get(url(path), html)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_BLOCKED });
-    expect(seen.map((s) => s.path)).toEqual([path]);
-  });
+  it.each(['/to-loopback-2', '/to-v6-loopback', '/to-metadata', '/to-decimal', '/to-private-name', '/to-file'])(
+    'refuses the redirect of %s before connecting to it',
+    async (path) => {
+      await expect(client().get(url(path), html)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_BLOCKED });
+      expect(seen.map((s) => s.path)).toEqual([path]);
+    },
+  );
 
   it('stops an endless redirect chain', async () => {
     await expect(client().get(url('/loop'), html)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_REDIRECT_LIMIT });
@@ -115,7 +119,10 @@ describe('GuardedHttpClient against a local origin', () => {
   });
 
   it('refuses an unwanted content type and reports HTTP errors', async () => {
-    await expect(client().get(url('/binary'), html)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_CONTENT_TYPE, message: expect.stringContaining('application/x-msdownload') });
+    await expect(client().get(url('/binary'), html)).rejects.toMatchObject({
+      code: ErrorCode.TOOL_FETCH_CONTENT_TYPE,
+      message: expect.stringContaining('application/x-msdownload'),
+    });
     await expect(client().get(url('/gone'), html)).rejects.toMatchObject({ code: ErrorCode.TOOL_FETCH_FAILED, message: expect.stringContaining('HTTP 410') });
   });
 });

@@ -112,7 +112,11 @@ export class GuardedHttpClient {
     } catch (err) {
       throw new AppError(ErrorCode.TOOL_FETCH_FAILED, `${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    const resolved = this.policy.checkResolved(host, addresses.map((a) => a.address), decision.hostAllowlisted ?? false);
+    const resolved = this.policy.checkResolved(
+      host,
+      addresses.map((a) => a.address),
+      decision.hostAllowlisted ?? false,
+    );
     const [first] = addresses;
     if (!resolved.allowed || !first) throw new AppError(ErrorCode.TOOL_FETCH_BLOCKED, `Refused ${url.href}: ${resolved.reason}`);
     return first;

@@ -18,8 +18,24 @@ type ParentNode = DefaultTreeAdapterMap['parentNode'];
 
 // Never reach the model: active content, forms and embedded documents.
 const DROPPED = new Set([
-  'script', 'style', 'template', 'noscript', 'svg', 'math', 'canvas', 'iframe', 'object', 'embed',
-  'form', 'button', 'input', 'select', 'textarea', 'dialog', 'noembed', 'noframes',
+  'script',
+  'style',
+  'template',
+  'noscript',
+  'svg',
+  'math',
+  'canvas',
+  'iframe',
+  'object',
+  'embed',
+  'form',
+  'button',
+  'input',
+  'select',
+  'textarea',
+  'dialog',
+  'noembed',
+  'noframes',
 ]);
 // Page chrome, dropped when no <main> or <article> marks the content.
 const BODY_NOISE = new Set(['nav', 'aside', 'footer']);
@@ -27,8 +43,28 @@ const BODY_NOISE = new Set(['nav', 'aside', 'footer']);
 // does; emphasis around blocks is unwrapped so the Markdown of those blocks stays intact.
 const INLINE_WRAPPERS = new Set(['b', 'strong', 'i', 'em', 'u', 's', 'font', 'span', 'small', 'big', 'center', 'a']);
 const BLOCKS = new Set([
-  'p', 'div', 'table', 'ul', 'ol', 'dl', 'pre', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
-  'section', 'article', 'header', 'hr', 'figure', 'main', 'address', 'details',
+  'p',
+  'div',
+  'table',
+  'ul',
+  'ol',
+  'dl',
+  'pre',
+  'blockquote',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'section',
+  'article',
+  'header',
+  'hr',
+  'figure',
+  'main',
+  'address',
+  'details',
 ]);
 const LINK_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
 const IMAGE_PROTOCOLS = new Set(['http:', 'https:']);
@@ -161,7 +197,10 @@ export function htmlToMarkdown(html: string, baseUrl?: string, deadlineMs = CONV
     return vm.runInNewContext('convert()', { convert: () => convert(html, baseUrl) }, { timeout: deadlineMs }) as MarkdownPage;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error;
-    throw new AppError(ErrorCode.TOOL_FETCH_UNREADABLE, `The page is too large or too deeply nested to convert within ${deadlineMs} ms; try a more specific URL`);
+    throw new AppError(
+      ErrorCode.TOOL_FETCH_UNREADABLE,
+      `The page is too large or too deeply nested to convert within ${deadlineMs} ms; try a more specific URL`,
+    );
   }
 }
 
@@ -240,7 +279,12 @@ class PieceWriter {
     const rows = tableRows(table).map((row) =>
       row.childNodes
         .filter((cell): cell is Element => isElement(cell) && (cell.tagName === 'td' || cell.tagName === 'th'))
-        .map((cell) => translate(cell.childNodes).replace(/\s+/g, ' ').trim().replace(/(?<!\\)\|/g, '\\|')),
+        .map((cell) =>
+          translate(cell.childNodes)
+            .replace(/\s+/g, ' ')
+            .trim()
+            .replace(/(?<!\\)\|/g, '\\|'),
+        ),
     );
     const width = Math.max(0, ...rows.map((cells) => cells.length));
     if (width === 0) return '';

@@ -21,13 +21,18 @@ export class WebSearchRepository {
   async search(query: string, count: number): Promise<WebSearchResult[]> {
     const provider = this.env.TOOL_WEB_SEARCH_PROVIDER;
     if (!provider) {
-      throw new AppError(ErrorCode.TOOL_NOT_CONFIGURED, 'Web search is not configured on this platform (an operator sets TOOL_WEB_SEARCH_PROVIDER); answer from what you know or fetch a known URL with fetch_website');
+      throw new AppError(
+        ErrorCode.TOOL_NOT_CONFIGURED,
+        'Web search is not configured on this platform (an operator sets TOOL_WEB_SEARCH_PROVIDER); answer from what you know or fetch a known URL with fetch_website',
+      );
     }
     if (provider === 'brave') {
       const url = new URL(this.env.TOOL_WEB_SEARCH_URL ?? BRAVE_URL);
       url.searchParams.set('q', query);
       url.searchParams.set('count', String(count));
-      const body = (await this.getJson(url, { 'x-subscription-token': this.env.TOOL_WEB_SEARCH_API_KEY ?? '' })) as { web?: { results?: Array<{ title?: string; url?: string; description?: string }> } };
+      const body = (await this.getJson(url, { 'x-subscription-token': this.env.TOOL_WEB_SEARCH_API_KEY ?? '' })) as {
+        web?: { results?: Array<{ title?: string; url?: string; description?: string }> };
+      };
       return (body.web?.results ?? []).slice(0, count).map((r) => ({ title: plain(r.title), url: r.url ?? '', snippet: plain(r.description) }));
     }
     // Config validation requires the URL for searxng.
@@ -43,10 +48,17 @@ export class WebSearchRepository {
   private async getJson(url: URL, headers: Record<string, string>): Promise<unknown> {
     let res: Response;
     try {
-      res = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(this.env.TOOL_FETCH_TIMEOUT_MS), redirect: 'error' });
+      res = await fetch(url, {
+        headers: { accept: 'application/json', ...headers },
+        signal: AbortSignal.timeout(this.env.TOOL_FETCH_TIMEOUT_MS),
+        redirect: 'error',
+      });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      throw new AppError(timedOut ? ErrorCode.TOOL_FETCH_TIMEOUT : ErrorCode.TOOL_FETCH_FAILED, `The search provider ${timedOut ? 'did not answer in time' : 'could not be reached'}`);
+      throw new AppError(
+        timedOut ? ErrorCode.TOOL_FETCH_TIMEOUT : ErrorCode.TOOL_FETCH_FAILED,
+        `The search provider ${timedOut ? 'did not answer in time' : 'could not be reached'}`,
+      );
     }
     if (!res.ok) {
       await res.body?.cancel();
@@ -66,5 +78,8 @@ function ensureSlash(base: string): string {
 
 // Providers mark matches with <strong>; the model wants plain text.
 function plain(text: string | undefined): string {
-  return (text ?? '').replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+  return (text ?? '')
+    .replace(/<[^>]+>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -22,7 +22,9 @@ describe('parseCaptureBatch', () => {
       { kind: 'pageview', path: '/todos', visitorId: 'v1', loadMs: 120 },
     ]);
     expect(facts.console).toEqual([{ level: 'warn', message: 'slow', source: '/app.js:3:1', pageUrl: '/todos', occurredAt: '2026-12-04T11:59:30.000Z' }]);
-    expect(facts.network).toEqual([{ method: 'POST', url: '/api/todos?token=[redacted]', status: 500, durationMs: 12.5, error: '', pageUrl: '/', occurredAt: now.toISOString() }]);
+    expect(facts.network).toEqual([
+      { method: 'POST', url: '/api/todos?token=[redacted]', status: 500, durationMs: 12.5, error: '', pageUrl: '/', occurredAt: now.toISOString() },
+    ]);
     expect(facts.pageviews).toEqual([{ path: '/todos', visitorId: 'v1', loadMs: 120, occurredAt: now.toISOString() }]);
   });
 
@@ -49,13 +51,22 @@ describe('parseCaptureBatch', () => {
     expect(codeOf(() => parse([{ kind: 'shell', cmd: 'rm -rf /' }]))).toBe(ErrorCode.VALIDATION_FAILED);
     expect(codeOf(() => parse([{ kind: 'network', method: 'GET /x HTTP/1.1', url: '/', status: 200, durationMs: 1 }]))).toBe(ErrorCode.VALIDATION_FAILED);
     expect(codeOf(() => parse([{ kind: 'pageview', path: '/', visitorId: '../../etc', loadMs: 1 }]))).toBe(ErrorCode.VALIDATION_FAILED);
-    expect(codeOf(() => parse(Array.from({ length: 3 }, () => ({ kind: 'console', level: 'info', message: 'x' })), 2))).toBe(ErrorCode.PAYLOAD_TOO_LARGE);
+    expect(
+      codeOf(() =>
+        parse(
+          Array.from({ length: 3 }, () => ({ kind: 'console', level: 'info', message: 'x' })),
+          2,
+        ),
+      ),
+    ).toBe(ErrorCode.PAYLOAD_TOO_LARGE);
   });
 });
 
 describe('injectCapture', () => {
   it('puts the script first in <head>, else after <html> or the doctype, else at the start', () => {
-    expect(injectCapture('<!doctype html><html lang="en"><head><meta charset="utf-8"><script src="a.js"></script>')).toMatch(/^<!doctype html><html lang="en"><head><script data-overskill-capture>[\s\S]*<\/script><meta charset/);
+    expect(injectCapture('<!doctype html><html lang="en"><head><meta charset="utf-8"><script src="a.js"></script>')).toMatch(
+      /^<!doctype html><html lang="en"><head><script data-overskill-capture>[\s\S]*<\/script><meta charset/,
+    );
     expect(injectCapture('<HTML><body>x</body></HTML>')).toMatch(/^<HTML><script data-overskill-capture>/);
     expect(injectCapture('<!DOCTYPE html><p>x</p>')).toMatch(/^<!DOCTYPE html><script data-overskill-capture>/);
     expect(injectCapture('<p>x</p>')).toMatch(/^<script data-overskill-capture>[\s\S]*<\/script><p>x<\/p>$/);

@@ -79,7 +79,13 @@ export function parseCaptureBatch(body: string, opts: { maxEvents: number; origi
   for (const e of parsed.data.events) {
     const when = occurredAt(e.at, opts.now);
     if (e.kind === 'console') {
-      const fact = { level: e.level, message: cap(redactSecrets(e.message), CAPTURE_LIMITS.message), source: cap(redactUrl(e.source ?? '', opts.origin), CAPTURE_LIMITS.source), pageUrl: page(e.page), occurredAt: when };
+      const fact = {
+        level: e.level,
+        message: cap(redactSecrets(e.message), CAPTURE_LIMITS.message),
+        source: cap(redactUrl(e.source ?? '', opts.origin), CAPTURE_LIMITS.source),
+        pageUrl: page(e.page),
+        occurredAt: when,
+      };
       const key = `${fact.level}\n${fact.message}\n${fact.source}`;
       const seen = collapsed.get(key);
       if (seen) seen.count += e.count ?? 1;

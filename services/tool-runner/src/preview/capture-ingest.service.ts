@@ -21,7 +21,12 @@ export class CaptureIngestService {
     @Inject(TOOL_RUNNER_ENV) private readonly env: Pick<ToolRunnerEnv, 'PREVIEW_INGEST_MAX_EVENTS' | 'PREVIEW_INGEST_RATE_PER_MINUTE'>,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
   ) {
-    this.captured = new Counter({ name: 'preview_captured_events_total', help: 'Preview capture events published as facts, by kind', labelNames: ['kind'], registers: [metrics.registry] });
+    this.captured = new Counter({
+      name: 'preview_captured_events_total',
+      help: 'Preview capture events published as facts, by kind',
+      labelNames: ['kind'],
+      registers: [metrics.registry],
+    });
   }
 
   async ingest(host: string | undefined, origin: string | undefined, body: string): Promise<{ accepted: number }> {
@@ -29,13 +34,19 @@ export class CaptureIngestService {
     // The page's own origin, as the browser states it; the internal check's plain-http origin
     // has the same host.
     if (!origin || !URL.canParse(origin) || new URL(origin).host !== (host ?? '').toLowerCase()) {
-      throw new AppError(ErrorCode.PREVIEW_INGEST_REFUSED, 'Capture batches are accepted only from the preview page itself (Origin must be the preview origin)');
+      throw new AppError(
+        ErrorCode.PREVIEW_INGEST_REFUSED,
+        'Capture batches are accepted only from the preview page itself (Origin must be the preview origin)',
+      );
     }
     const facts = parseCaptureBatch(body, { maxEvents: this.env.PREVIEW_INGEST_MAX_EVENTS, origin: new URL(origin).origin, now: new Date() });
     const count = factCount(facts);
     const used = await this.store.countIngest(preview.address.previewId, count);
     if (used > this.env.PREVIEW_INGEST_RATE_PER_MINUTE) {
-      throw new AppError(ErrorCode.RATE_LIMITED, `This preview sent more than ${this.env.PREVIEW_INGEST_RATE_PER_MINUTE} capture events this minute; later events are dropped until the next minute`);
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `This preview sent more than ${this.env.PREVIEW_INGEST_RATE_PER_MINUTE} capture events this minute; later events are dropped until the next minute`,
+      );
     }
     await this.events.publish(preview.owner, facts);
     this.captured.inc({ kind: 'console' }, facts.console.length);

@@ -18,7 +18,16 @@ export interface PageObservation {
 // says so instead of passing or failing.
 export class BrowserUnavailable extends Error {}
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
 const MAX_ITEMS = 20;
 const MAX_TEXT = 500;
 // Visible content: text, or a sized image, canvas, svg, video or iframe.
@@ -46,10 +55,16 @@ export class HeadlessBrowserRepository implements OnModuleDestroy {
 
   private launch(resolverRules: string): Promise<Browser> {
     if (!existsSync(this.env.PREVIEW_CHROMIUM_PATH)) {
-      return Promise.reject(new BrowserUnavailable(`Chromium is not installed at ${this.env.PREVIEW_CHROMIUM_PATH} (PREVIEW_CHROMIUM_PATH); the preview was not checked`));
+      return Promise.reject(
+        new BrowserUnavailable(`Chromium is not installed at ${this.env.PREVIEW_CHROMIUM_PATH} (PREVIEW_CHROMIUM_PATH); the preview was not checked`),
+      );
     }
     this.browser ??= chromium
-      .launch({ executablePath: this.env.PREVIEW_CHROMIUM_PATH, args: [...ARGS, `--host-resolver-rules=${resolverRules}`], timeout: this.env.PREVIEW_CHECK_TIMEOUT_MS })
+      .launch({
+        executablePath: this.env.PREVIEW_CHROMIUM_PATH,
+        args: [...ARGS, `--host-resolver-rules=${resolverRules}`],
+        timeout: this.env.PREVIEW_CHECK_TIMEOUT_MS,
+      })
       .then((browser) => {
         browser.on('disconnected', () => (this.browser = undefined));
         return browser;

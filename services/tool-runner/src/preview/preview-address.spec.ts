@@ -17,7 +17,17 @@ describe('preview addresses', () => {
   });
 
   it('refuses anything else: other domains, deeper names, short ids, short shas', () => {
-    for (const host of [undefined, '', 'preview.localhost', `${id}.localhost`, `x.${id}.preview.localhost`, `${id.slice(1)}.preview.localhost`, `${id}-abc123.preview.localhost`, `${id}.preview.localhost.evil.com`, `${id}1.preview.localhost`]) {
+    for (const host of [
+      undefined,
+      '',
+      'preview.localhost',
+      `${id}.localhost`,
+      `x.${id}.preview.localhost`,
+      `${id.slice(1)}.preview.localhost`,
+      `${id}-abc123.preview.localhost`,
+      `${id}.preview.localhost.evil.com`,
+      `${id}1.preview.localhost`,
+    ]) {
       expect(parsePreviewHost(host, 'preview.localhost')).toBeUndefined();
     }
   });

@@ -26,7 +26,10 @@ export function isPreviewId(value: string): boolean {
 // certificate covers every version); anything else is not a preview.
 export function parsePreviewHost(host: string | undefined, domain: string): PreviewAddress | undefined {
   if (!host) return undefined;
-  const name = host.toLowerCase().replace(/:\d{1,5}$/, '').replace(/\.$/, '');
+  const name = host
+    .toLowerCase()
+    .replace(/:\d{1,5}$/, '')
+    .replace(/\.$/, '');
   const suffix = `.${domain.toLowerCase()}`;
   if (!name.endsWith(suffix)) return undefined;
   const match = LABEL.exec(name.slice(0, -suffix.length));

@@ -13,15 +13,31 @@ const DEV_PACKAGE = { devScript: 'vite', dependencySet: undefined };
 
 function setup(dev: { pkg?: typeof DEV_PACKAGE; head?: string; target?: DevTarget } = {}) {
   const saved: StoredCheck[] = [];
-  const store = { ensure: jest.fn(async () => PREVIEW_ID), saveCheck: jest.fn(async (_app: string, check: StoredCheck) => void saved.push(check)) } as unknown as PreviewStoreRepository;
+  const store = {
+    ensure: jest.fn(async () => PREVIEW_ID),
+    saveCheck: jest.fn(async (_app: string, check: StoredCheck) => void saved.push(check)),
+  } as unknown as PreviewStoreRepository;
   const files = { head: jest.fn(async () => dev.head ?? '') } as unknown as PreviewFilesRepository;
   const devServers = { devPackage: jest.fn(async () => dev.pkg), target: jest.fn(async () => dev.target) } as unknown as DevServerService;
   const logger = pino({ level: 'silent' });
-  const browser = new HeadlessBrowserRepository({ PREVIEW_CHROMIUM_PATH: '/nonexistent/chromium', PREVIEW_CHECK_TIMEOUT_MS: 1000, PREVIEW_CHECK_IDLE_MS: 100 }, logger);
+  const browser = new HeadlessBrowserRepository(
+    { PREVIEW_CHROMIUM_PATH: '/nonexistent/chromium', PREVIEW_CHECK_TIMEOUT_MS: 1000, PREVIEW_CHECK_IDLE_MS: 100 },
+    logger,
+  );
   const observe = jest.spyOn(browser, 'observe');
   const settings = previewSettings({ PREVIEW_PORT: 3080, PREVIEW_BASE_URL: undefined });
   const env = { PREVIEW_SCREENSHOT_TTL_SECONDS: 60, HOST: '127.0.0.1' };
-  const service = new PreviewCheckService(store, browser, files, devServers, settings, { readyTimeoutMs: 3000 }, env, logger, createServiceMetrics(`preview-check-spec-${++metricsSeq}`));
+  const service = new PreviewCheckService(
+    store,
+    browser,
+    files,
+    devServers,
+    settings,
+    { readyTimeoutMs: 3000 },
+    env,
+    logger,
+    createServiceMetrics(`preview-check-spec-${++metricsSeq}`),
+  );
   return { service, store, devServers, observe, saved };
 }
 
@@ -61,7 +77,11 @@ describe('PreviewCheckService for a dev-server app', () => {
   });
 
   it('reports a crashed dev server as a failure with its state and reason', async () => {
-    const { service, observe } = setup({ pkg: DEV_PACKAGE, head: sha, target: { kind: 'unavailable', state: 'crashed', reason: 'The dev server exited with code 1' } });
+    const { service, observe } = setup({
+      pkg: DEV_PACKAGE,
+      head: sha,
+      target: { kind: 'unavailable', state: 'crashed', reason: 'The dev server exited with code 1' },
+    });
     const result = await service.check({ teamId: 't', appId: 'a' }, sha);
     expect(result).toMatchObject({ outcome: 'failed', reason: 'The dev server is crashed: The dev server exited with code 1', screenshot: false });
     expect(result.pageErrors).toEqual([result.reason]);
@@ -69,7 +89,11 @@ describe('PreviewCheckService for a dev-server app', () => {
   });
 
   it('does not pass a dev server that is still starting after the wait', async () => {
-    const { service } = setup({ pkg: DEV_PACKAGE, head: sha, target: { kind: 'unavailable', state: 'installing', reason: 'Installing dependencies into the shared store' } });
+    const { service } = setup({
+      pkg: DEV_PACKAGE,
+      head: sha,
+      target: { kind: 'unavailable', state: 'installing', reason: 'Installing dependencies into the shared store' },
+    });
     const result = await service.check({ teamId: 't', appId: 'a' }, sha);
     expect(result).toMatchObject({ outcome: 'unavailable', pageErrors: [] });
     expect(result.reason).toBe('The dev server is installing: Installing dependencies into the shared store (still not ready after 4 s)');

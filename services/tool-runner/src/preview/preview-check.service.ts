@@ -40,7 +40,12 @@ export class PreviewCheckService {
   ) {
     const registers = [metrics.registry];
     this.checks = new Counter({ name: 'preview_checks_total', help: 'Headless preview checks by outcome', labelNames: ['outcome'], registers });
-    this.duration = new Histogram({ name: 'preview_check_duration_seconds', help: 'Time of one headless preview check', buckets: [0.5, 1, 2, 3, 5, 10, 20], registers });
+    this.duration = new Histogram({
+      name: 'preview_check_duration_seconds',
+      help: 'Time of one headless preview check',
+      buckets: [0.5, 1, 2, 3, 5, 10, 20],
+      registers,
+    });
   }
 
   async check(owner: PreviewOwner, sha: string): Promise<StoredCheck> {
@@ -65,7 +70,11 @@ export class PreviewCheckService {
 
   async screenshot(owner: PreviewOwner, sha: string): Promise<{ png: Buffer; takenAt: string }> {
     const png = SHA.test(sha) ? await this.store.screenshot(owner.appId, sha) : undefined;
-    if (!png) throw new AppError(ErrorCode.PREVIEW_SCREENSHOT_NOT_FOUND, `No screenshot of version ${sha.slice(0, 40)}: the preview check takes one after each agent turn, and keeps it for a while`);
+    if (!png)
+      throw new AppError(
+        ErrorCode.PREVIEW_SCREENSHOT_NOT_FOUND,
+        `No screenshot of version ${sha.slice(0, 40)}: the preview check takes one after each agent turn, and keeps it for a while`,
+      );
     const last = await this.store.lastCheck(owner.appId);
     return { png, takenAt: last?.sha === sha ? last.checkedAt : '' };
   }
@@ -77,7 +86,19 @@ export class PreviewCheckService {
       const seen = await this.browser.observe(url, this.resolverRules());
       png = seen.png;
       const failed = seen.consoleErrors.length + seen.pageErrors.length + seen.failedRequests.length > 0 || seen.blank;
-      result = { sha, url, checkedAt, outcome: failed ? 'failed' : 'passed', consoleErrors: seen.consoleErrors, pageErrors: seen.pageErrors, failedRequests: seen.failedRequests, blank: seen.blank, loadMs: seen.loadMs, screenshot: true, reason: '' };
+      result = {
+        sha,
+        url,
+        checkedAt,
+        outcome: failed ? 'failed' : 'passed',
+        consoleErrors: seen.consoleErrors,
+        pageErrors: seen.pageErrors,
+        failedRequests: seen.failedRequests,
+        blank: seen.blank,
+        loadMs: seen.loadMs,
+        screenshot: true,
+        reason: '',
+      };
     } catch (err) {
       if (err instanceof BrowserUnavailable) {
         result = { ...EMPTY, sha, url, checkedAt, outcome: 'unavailable', reason: err.message };

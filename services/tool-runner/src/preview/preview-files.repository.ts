@@ -9,7 +9,13 @@ import type { PreviewOwner } from './preview-store.repository';
 export type PreviewFile = { kind: 'file'; content: Buffer } | { kind: 'missing' } | { kind: 'not-a-file' };
 
 // Outside the workspace or inside .git: answered like a file that is not there.
-const MISSING = new Set<string>([ErrorCode.TOOL_FILE_NOT_FOUND, ErrorCode.GIT_PATH_NOT_FOUND, ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, ErrorCode.TOOL_PATH_PROTECTED, ErrorCode.GIT_PATH_OUTSIDE_REPO]);
+const MISSING = new Set<string>([
+  ErrorCode.TOOL_FILE_NOT_FOUND,
+  ErrorCode.GIT_PATH_NOT_FOUND,
+  ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE,
+  ErrorCode.TOOL_PATH_PROTECTED,
+  ErrorCode.GIT_PATH_OUTSIDE_REPO,
+]);
 const NOT_A_FILE = new Set<string>([ErrorCode.TOOL_PATH_NOT_REGULAR_FILE, ErrorCode.TOOL_PATH_SYMLINK, ErrorCode.TOOL_PATH_HARD_LINK]);
 
 // A version's files: the latest straight from the workspace (through the same descriptor-checked
@@ -35,9 +41,11 @@ export class PreviewFilesRepository {
     } catch (err) {
       if (err instanceof AppError && MISSING.has(err.code)) return { kind: 'missing' };
       if (err instanceof AppError && NOT_A_FILE.has(err.code)) return { kind: 'not-a-file' };
-      if (err instanceof AppError && err.code === ErrorCode.GIT_REVISION_NOT_FOUND) throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, `This app has no version ${sha ?? ''}`);
+      if (err instanceof AppError && err.code === ErrorCode.GIT_REVISION_NOT_FOUND)
+        throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, `This app has no version ${sha ?? ''}`);
       // The app was deleted (its workspace is gone): its preview with it.
-      if (err instanceof AppError && (err.code === ErrorCode.APP_NOT_FOUND || err.code === ErrorCode.GIT_REPO_NOT_FOUND)) throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, 'This app no longer exists');
+      if (err instanceof AppError && (err.code === ErrorCode.APP_NOT_FOUND || err.code === ErrorCode.GIT_REPO_NOT_FOUND))
+        throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, 'This app no longer exists');
       if (err instanceof AppError && err.code === ErrorCode.TOOL_PATH_INVALID) throw new AppError(ErrorCode.PREVIEW_PATH_INVALID, err.message);
       throw err;
     }

@@ -90,7 +90,12 @@ export class PreviewHttpServer implements OnApplicationBootstrap, OnApplicationS
       err instanceof AppError
         ? err
         : fastifyCode && FASTIFY_CODES[fastifyCode]
-          ? new AppError(FASTIFY_CODES[fastifyCode], fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `A capture batch is at most ${this.env.PREVIEW_INGEST_MAX_BYTES} bytes` : String((err as Error).message))
+          ? new AppError(
+              FASTIFY_CODES[fastifyCode],
+              fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE'
+                ? `A capture batch is at most ${this.env.PREVIEW_INGEST_MAX_BYTES} bytes`
+                : String((err as Error).message),
+            )
           : undefined;
     if (!appError) this.logger.error({ err }, 'preview request failed');
     const code = appError?.code ?? ErrorCode.INTERNAL;

@@ -20,7 +20,18 @@ describe('previewFilePath', () => {
   });
 
   it('refuses dot segments (encoded or not), encoded separators, control characters and bad encoding', () => {
-    for (const url of ['/../etc/passwd', '/a/../../b', '/%2e%2e/x', '/%2E%2E%2Fx', '/a%2f..%2fb', '/a%5cb', '/./x', '/%00', '/%E0%A4%A', `/${'a'.repeat(1100)}`]) {
+    for (const url of [
+      '/../etc/passwd',
+      '/a/../../b',
+      '/%2e%2e/x',
+      '/%2E%2E%2Fx',
+      '/a%2f..%2fb',
+      '/a%5cb',
+      '/./x',
+      '/%00',
+      '/%E0%A4%A',
+      `/${'a'.repeat(1100)}`,
+    ]) {
       expect({ url, code: refused(url) }).toEqual({ url, code: ErrorCode.PREVIEW_PATH_INVALID });
     }
   });

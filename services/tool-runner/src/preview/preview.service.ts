@@ -27,8 +27,7 @@ type PreviewInfoInit = MessageInitShape<typeof toolV1.PreviewInfoSchema>;
 const DEV_SCRIPT_SERVED_STATIC =
   'This app has a dev script, but dev-server previews are off on this platform (PREVIEW_DEV_SERVER, or bubblewrap is missing): its files are served as they are';
 const DEV_NOT_STARTED = 'The dev server starts on the next view of the preview';
-const STATIC_RESTART =
-  'A static preview is served straight from the files of each version; there is nothing to restart';
+const STATIC_RESTART = 'A static preview is served straight from the files of each version; there is nothing to restart';
 
 // Serves an app's versions at its own origin, and answers what the API asks about a preview.
 @Injectable()
@@ -44,7 +43,11 @@ export class PreviewService {
   async resolve(host: string | undefined): Promise<ResolvedPreview> {
     const address = parsePreviewHost(host, this.settings.domain);
     const owner = address && (await this.store.resolve(address.previewId));
-    if (!address || !owner) throw new AppError(ErrorCode.PREVIEW_NOT_FOUND, 'No preview lives at this address: the link is wrong, or it was rotated; ask the app for its current preview URL');
+    if (!address || !owner)
+      throw new AppError(
+        ErrorCode.PREVIEW_NOT_FOUND,
+        'No preview lives at this address: the link is wrong, or it was rotated; ask the app for its current preview URL',
+      );
     return { address, owner, origin: previewOrigin(this.settings.publicBase, address) };
   }
 

@@ -12,7 +12,8 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
 ];
 const SCHEME_CREDENTIALS = /\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
-const SECRET_NAME = '(?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|token|secret|client[_-]?secret|password|passwd|pwd|auth|authorization|session|sessionid|sig|signature|credential|private[_-]?key)';
+const SECRET_NAME =
+  '(?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|token|secret|client[_-]?secret|password|passwd|pwd|auth|authorization|session|sessionid|sig|signature|credential|private[_-]?key)';
 // The value after the name, unless a pattern above already took it (`Authorization: Bearer …`).
 const NAMED_SECRET = new RegExp(`(["']?\\b${SECRET_NAME}["']?\\s*[=:]\\s*)(["']?)(?!(?:bearer|basic|token)\\s|\\[redacted\\])[^\\s"'&,;}]+`, 'gi');
 const SECRET_PARAM = new RegExp(`^${SECRET_NAME}$`, 'i');

@@ -5,7 +5,7 @@ describe('compileLineMatcher', () => {
   const m = (pattern: string, opts: Partial<{ fixedStrings: boolean; caseSensitive: boolean }> = {}) =>
     compileLineMatcher(pattern, { fixedStrings: false, caseSensitive: true, timeBudgetMs: 2000, ...opts });
 
-  it('matches line by line, dropping a CRLF\'s \\r, and never counts the empty tail after a final newline', () => {
+  it("matches line by line, dropping a CRLF's \\r, and never counts the empty tail after a final newline", () => {
     expect(m('b$').matchingLines('a\r\nb\r\nc\n', 10)).toEqual([2]);
     expect(m('^$').matchingLines('a\n\nb\n', 10)).toEqual([2]);
     expect(m('x\\sy').hasMatch('x\ny')).toBe(false);

@@ -4,7 +4,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, read, readdirSync, readSync, type Dirent } from 'node:fs';
 import { promisify } from 'node:util';
 import { TOOL_RUNNER_ENV, type ToolRunnerEnv } from '../config';
-import { entryPath, isInside, openDirectory, pinned, PROC_FD, READ_FLAGS, SYNC_READ_MAX_BYTES, whereIs, type PinnedDirectory } from '../workspace/pinned-directory';
+import {
+  entryPath,
+  isInside,
+  openDirectory,
+  pinned,
+  PROC_FD,
+  READ_FLAGS,
+  SYNC_READ_MAX_BYTES,
+  whereIs,
+  type PinnedDirectory,
+} from '../workspace/pinned-directory';
 import { ALWAYS_EXCLUDED_FOLDERS, fileIsSearched, folderIsSearched, type PathFilter } from './compile-glob';
 import type { LineMatcher } from './line-matcher';
 
@@ -60,7 +70,18 @@ export class WorkspaceSearchRepository {
   private async withRipgrep(rg: string, query: FileSearchQuery): Promise<string[] | undefined> {
     const folder = this.checkFolder(query);
     folder.dir.close();
-    const args = ['--no-config', '--files-with-matches', '--null', '--hidden', '--no-ignore', '--no-messages', '--crlf', '--auto-hybrid-regex', '--max-filesize', String(query.maxFileBytes)];
+    const args = [
+      '--no-config',
+      '--files-with-matches',
+      '--null',
+      '--hidden',
+      '--no-ignore',
+      '--no-messages',
+      '--crlf',
+      '--auto-hybrid-regex',
+      '--max-filesize',
+      String(query.maxFileBytes),
+    ];
     args.push(query.caseSensitive ? '--case-sensitive' : '--ignore-case');
     if (query.fixedStrings) args.push('--fixed-strings');
     // Later globs win in ripgrep: includes, then excludes, so an exclude beats an include.
@@ -157,7 +178,8 @@ async function readCandidate(dir: PinnedDirectory, name: string, maxBytes: numbe
     let offset = 0;
     while (offset < buffer.length) {
       const want = buffer.length - offset;
-      const bytesRead = info.size <= SYNC_READ_MAX_BYTES ? readSync(fd, buffer, offset, want, offset) : (await readAsync(fd, buffer, offset, want, offset)).bytesRead;
+      const bytesRead =
+        info.size <= SYNC_READ_MAX_BYTES ? readSync(fd, buffer, offset, want, offset) : (await readAsync(fd, buffer, offset, want, offset)).bytesRead;
       if (bytesRead === 0) break;
       offset += bytesRead;
     }

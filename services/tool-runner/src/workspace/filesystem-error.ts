@@ -16,7 +16,10 @@ export function toFilesystemAppError(err: unknown): AppError | undefined {
     case 'EEXIST':
     case 'ENOTEMPTY':
     case 'EINVAL':
-      return new AppError(ErrorCode.TOOL_PATH_INVALID, 'The path changed shape while the tool was using it (a file where a folder was, or the reverse); look again and retry');
+      return new AppError(
+        ErrorCode.TOOL_PATH_INVALID,
+        'The path changed shape while the tool was using it (a file where a folder was, or the reverse); look again and retry',
+      );
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':

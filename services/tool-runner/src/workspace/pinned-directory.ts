@@ -219,7 +219,10 @@ export function assertPlainFile(info: EntryInfo, shown: string, opts: { allowHar
   }
   if (info.kind !== 'file') throw new AppError(ErrorCode.TOOL_PATH_NOT_REGULAR_FILE, `${shown} is ${describeKind(info)}, not a regular file`);
   if (!opts.allowHardLinks && info.nlink > 1) {
-    throw new AppError(ErrorCode.TOOL_PATH_HARD_LINK, `${shown} has ${info.nlink} hard links; its other names may be outside the app workspace, so it is not read or overwritten (delete or rename it instead)`);
+    throw new AppError(
+      ErrorCode.TOOL_PATH_HARD_LINK,
+      `${shown} has ${info.nlink} hard links; its other names may be outside the app workspace, so it is not read or overwritten (delete or rename it instead)`,
+    );
   }
 }
 
@@ -245,7 +248,8 @@ export async function readPinnedFile(dir: PinnedDirectory, name: string, shown: 
     let offset = 0;
     while (offset < buffer.length) {
       const want = buffer.length - offset;
-      const bytesRead = info.size <= SYNC_READ_MAX_BYTES ? readSync(fd, buffer, offset, want, offset) : (await readAsync(fd, buffer, offset, want, offset)).bytesRead;
+      const bytesRead =
+        info.size <= SYNC_READ_MAX_BYTES ? readSync(fd, buffer, offset, want, offset) : (await readAsync(fd, buffer, offset, want, offset)).bytesRead;
       if (bytesRead === 0) break;
       offset += bytesRead;
     }

@@ -36,9 +36,15 @@ export function resolveWorkspacePath(workspacesDir: string, appId: string, path:
   if (typeof path !== 'string' || path.length === 0) throw new AppError(ErrorCode.TOOL_INPUT_INVALID, 'path must be a non-empty path relative to the app root');
   if (path.includes('\0')) throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, 'path contains a NUL byte');
   const unified = path.replace(/\\/g, '/');
-  if (isAbsolute(unified) || /^[a-zA-Z]:/.test(unified)) throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, `"${path}" is absolute; give a path relative to the app root`);
-  if (HIDDEN_OR_CONTROL.test(path)) throw new AppError(ErrorCode.TOOL_PATH_INVALID, `${JSON.stringify(path)} contains control or invisible characters (bidi overrides, zero-width); use a plain name`);
-  if (path.normalize('NFC') !== path) throw new AppError(ErrorCode.TOOL_PATH_INVALID, `"${path}" is not in Unicode NFC form; write accented letters as single characters`);
+  if (isAbsolute(unified) || /^[a-zA-Z]:/.test(unified))
+    throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, `"${path}" is absolute; give a path relative to the app root`);
+  if (HIDDEN_OR_CONTROL.test(path))
+    throw new AppError(
+      ErrorCode.TOOL_PATH_INVALID,
+      `${JSON.stringify(path)} contains control or invisible characters (bidi overrides, zero-width); use a plain name`,
+    );
+  if (path.normalize('NFC') !== path)
+    throw new AppError(ErrorCode.TOOL_PATH_INVALID, `"${path}" is not in Unicode NFC form; write accented letters as single characters`);
 
   const rel = posix.normalize(unified).replace(/\/+$/, '');
   if (rel === '..' || rel.startsWith('../')) throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, `"${path}" points outside the app workspace`);
@@ -54,7 +60,8 @@ export function resolveWorkspacePath(workspacesDir: string, appId: string, path:
       throw new AppError(ErrorCode.TOOL_PATH_INVALID, `"${name}" imitates "${folded}" with lookalike characters`);
     }
     if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new AppError(ErrorCode.TOOL_PATH_INVALID, `a name in "${path}" is longer than ${MAX_NAME_BYTES} bytes`);
-    if (isGitInternalsName(name)) throw new AppError(ErrorCode.TOOL_PATH_PROTECTED, 'The .git folder is managed by overskill; use the git_* tools instead of touching it');
+    if (isGitInternalsName(name))
+      throw new AppError(ErrorCode.TOOL_PATH_PROTECTED, 'The .git folder is managed by overskill; use the git_* tools instead of touching it');
   }
   return { root, absolute: join(root, rel), relative: rel };
 }

@@ -55,7 +55,10 @@ describe('WorkspaceFilesRepository (real files)', () => {
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
     writeFileSync(join(root, 'target.txt'), 't');
     symlinkSync('target.txt', join(root, 'inner-link.txt'));
-    await expect(files.read(root, 'inner-link.txt', 1024)).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_SYMLINK, message: expect.stringContaining('target.txt') });
+    await expect(files.read(root, 'inner-link.txt', 1024)).rejects.toMatchObject({
+      code: ErrorCode.TOOL_PATH_SYMLINK,
+      message: expect.stringContaining('target.txt'),
+    });
   });
 
   it('refuses hard-linked files for reading and overwriting, but may delete the extra name', async () => {

@@ -3,7 +3,17 @@ import { AppError, ErrorCode } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { assertPlainFile, entryPath, inspectEntry, openDirectory, PROC_FD, readPinnedFile, SYNC_READ_MAX_BYTES, type EntryInfo, type PinnedDirectory } from './pinned-directory';
+import {
+  assertPlainFile,
+  entryPath,
+  inspectEntry,
+  openDirectory,
+  PROC_FD,
+  readPinnedFile,
+  SYNC_READ_MAX_BYTES,
+  type EntryInfo,
+  type PinnedDirectory,
+} from './pinned-directory';
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const fsyncAsync = promisify(fsync);

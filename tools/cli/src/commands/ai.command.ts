@@ -15,7 +15,14 @@ export const aiStatus = defineCommand({
         activeAlias: s.activeAlias,
         aliases: s.aliases.map((a) => ({ alias: a.alias, provider: a.provider, model: a.model })),
         breakers: s.breakers.map((b) => ({ model: b.model, state: b.state, consecutiveFailures: b.consecutiveFailures, openedAt: b.openedAt || null })),
-        cache: { hits: Number(c.hits), misses: Number(c.misses), hitRate: c.hitRate, bytes: Number(c.bytes), maxBytes: Number(c.maxBytes), entries: Number(c.entries) },
+        cache: {
+          hits: Number(c.hits),
+          misses: Number(c.misses),
+          hitRate: c.hitRate,
+          bytes: Number(c.bytes),
+          maxBytes: Number(c.maxBytes),
+          entries: Number(c.entries),
+        },
         config: { source: s.configSource, loadedAt: s.configLoadedAt, priceTableVersion: s.priceTableVersion },
       });
     }
@@ -25,7 +32,10 @@ export const aiStatus = defineCommand({
       const b = breakers.get(a.model);
       lines.push(`  ${a.alias.padEnd(10)} ${`${a.provider}/${a.model}`.padEnd(44)} ${a.alias === 'image' ? '' : (b?.state ?? 'closed')}`);
     }
-    lines.push('', `cache: ${Number(c.hits)} hits, ${Number(c.misses)} misses (${(c.hitRate * 100).toFixed(1)}%), ${Number(c.entries)} entries, ${Number(c.bytes)} of ${Number(c.maxBytes)} bytes`);
+    lines.push(
+      '',
+      `cache: ${Number(c.hits)} hits, ${Number(c.misses)} misses (${(c.hitRate * 100).toFixed(1)}%), ${Number(c.entries)} entries, ${Number(c.bytes)} of ${Number(c.maxBytes)} bytes`,
+    );
     lines.push(`config: ${s.configSource}, loaded ${s.configLoadedAt}, prices ${s.priceTableVersion}`);
     return lines.join('\n');
   },
@@ -56,7 +66,12 @@ export const aiUsage = defineCommand({
       teamId: u.teamId,
       day: u.day,
       requests: Number(u.requests),
-      tokens: { input: Number(u.inputTokens), output: Number(u.outputTokens), cacheRead: Number(u.cacheReadInputTokens), cacheWrite: Number(u.cacheCreationInputTokens) },
+      tokens: {
+        input: Number(u.inputTokens),
+        output: Number(u.outputTokens),
+        cacheRead: Number(u.cacheReadInputTokens),
+        cacheWrite: Number(u.cacheCreationInputTokens),
+      },
       costUsd: u.costUsd,
       budgetUsd: u.budgetUsd,
       committedUsd: u.committedUsd,

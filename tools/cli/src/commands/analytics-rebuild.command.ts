@@ -29,7 +29,15 @@ export const analyticsRebuildCommand: CliCommand = {
       progress.end();
     }
     const seconds = (performance.now() - started) / 1000;
-    const result = { from: range.from, to: range.to, team: range.teamId || null, days: range.days.length, events, rows, seconds: Math.round(seconds * 100) / 100 };
+    const result = {
+      from: range.from,
+      to: range.to,
+      team: range.teamId || null,
+      days: range.days.length,
+      events,
+      rows,
+      seconds: Math.round(seconds * 100) / 100,
+    };
     if (values.json) return JSON.stringify(result);
     return `analytics rebuild: ${result.days} days (${range.from}..${range.to}, ${range.teamId ? `team ${range.teamId}` : 'every team'}): ${events} events -> ${rows} aggregate rows in ${result.seconds} s`;
   },

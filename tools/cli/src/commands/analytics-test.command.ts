@@ -15,7 +15,8 @@ export const analyticsTestCommand: CliCommand = {
   async run(ctx, values) {
     const timeoutText = typeof values.timeout === 'string' ? values.timeout : '10';
     const timeoutS = Number(timeoutText);
-    if (!/^\d+(\.\d+)?$/.test(timeoutText) || timeoutS <= 0 || timeoutS > 300) throw new CliError(`analytics test: --timeout takes seconds (0 < s <= 300), got "${timeoutText}"`);
+    if (!/^\d+(\.\d+)?$/.test(timeoutText) || timeoutS <= 0 || timeoutS > 300)
+      throw new CliError(`analytics test: --timeout takes seconds (0 < s <= 300), got "${timeoutText}"`);
     const eventId = randomUUID();
     const teamId = randomUUID();
     const started = performance.now();
@@ -41,9 +42,19 @@ export const analyticsTestCommand: CliCommand = {
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const ok = aggregatedMs !== null;
-    if (!ok && !error) error = `the probe was ${storedMs === null ? 'not stored' : 'stored but not aggregated'} within ${timeoutS} s (backlog ${backlog.pending} pending)`;
+    if (!ok && !error)
+      error = `the probe was ${storedMs === null ? 'not stored' : 'stored but not aggregated'} within ${timeoutS} s (backlog ${backlog.pending} pending)`;
     const round = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
-    const result = { ok, eventId, publishMs: round(publishMs), storedMs: round(storedMs), lagMs: round(aggregatedMs), pending: backlog.pending, ackPending: backlog.ackPending, error: error || null };
+    const result = {
+      ok,
+      eventId,
+      publishMs: round(publishMs),
+      storedMs: round(storedMs),
+      lagMs: round(aggregatedMs),
+      pending: backlog.pending,
+      ackPending: backlog.ackPending,
+      error: error || null,
+    };
     if (values.json) return { text: JSON.stringify(result), code: ok ? 0 : 1 };
     const lines = ok
       ? [

@@ -8,7 +8,8 @@ const CACHE_LEVELS = ['global', 'tenant', 'file'] as const;
 const OPTIONS = { level: { type: 'string' }, team: { type: 'string' } } as const;
 
 function levelOf(value: string | undefined): string {
-  if (value !== undefined && !(CACHE_LEVELS as readonly string[]).includes(value)) throw new CliError(`--level takes ${CACHE_LEVELS.join(', ')} (got "${value}")`);
+  if (value !== undefined && !(CACHE_LEVELS as readonly string[]).includes(value))
+    throw new CliError(`--level takes ${CACHE_LEVELS.join(', ')} (got "${value}")`);
   return value ?? '';
 }
 
@@ -70,13 +71,24 @@ export const cacheStats = defineCommand({
       const of = teams.filter((r) => r.level === l);
       const sum = (k: keyof Row) => of.reduce((a, r) => a + (r[k] as number), 0);
       const [hits, misses] = [sum('hits'), sum('misses')];
-      return { level: l, ttlSeconds: ttl[l] ?? 0, entries: sum('entries'), bytes: sum('bytes'), staleEntries: sum('staleEntries'), hits, misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null };
+      return {
+        level: l,
+        ttlSeconds: ttl[l] ?? 0,
+        entries: sum('entries'),
+        bytes: sum('bytes'),
+        staleEntries: sum('staleEntries'),
+        hits,
+        misses,
+        hitRate: hits + misses > 0 ? hits / (hits + misses) : null,
+      };
     });
     if (flags.json) {
       const perTeam = teams.map((r) => ({ ...r, teamId: r.teamId || null, hitRate: r.hits + r.misses > 0 ? r.hits / (r.hits + r.misses) : null }));
       return JSON.stringify({ levels, teams: perTeam });
     }
-    const lines = [`${'level'.padEnd(8)} ${'team'.padEnd(36)} ${'entries'.padStart(8)} ${'stale'.padStart(6)} ${'size'.padStart(10)} ${'hits'.padStart(8)} ${'misses'.padStart(8)} ${'hit rate'.padStart(8)}`];
+    const lines = [
+      `${'level'.padEnd(8)} ${'team'.padEnd(36)} ${'entries'.padStart(8)} ${'stale'.padStart(6)} ${'size'.padStart(10)} ${'hits'.padStart(8)} ${'misses'.padStart(8)} ${'hit rate'.padStart(8)}`,
+    ];
     const line = (l: string, team: string, r: Omit<Row, 'level' | 'teamId'>) =>
       `${l.padEnd(8)} ${team.padEnd(36)} ${String(r.entries).padStart(8)} ${String(r.staleEntries).padStart(6)} ${kb(r.bytes).padStart(10)} ${String(r.hits).padStart(8)} ${String(r.misses).padStart(8)} ${percent(r.hits, r.misses).padStart(8)}`;
     for (const l of levels) {

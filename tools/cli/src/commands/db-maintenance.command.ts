@@ -30,11 +30,22 @@ export const dbMaintenanceCommand: CliCommand = {
       durationMs: Number(t.durationMs),
     }));
     if (json) {
-      return JSON.stringify({ operation: r.operation, schemas: r.schemas, bytesBefore: Number(r.bytesBefore), bytesAfter: Number(r.bytesAfter), durationMs: Number(r.durationMs), tables });
+      return JSON.stringify({
+        operation: r.operation,
+        schemas: r.schemas,
+        bytesBefore: Number(r.bytesBefore),
+        bytesAfter: Number(r.bytesAfter),
+        durationMs: Number(r.durationMs),
+        tables,
+      });
     }
-    const lines = [`db maintenance ${r.operation}: ${tables.length} tables in ${r.schemas.join(', ') || 'no schema'}, ${formatBytes(Number(r.bytesBefore))} → ${formatBytes(Number(r.bytesAfter))} in ${(Number(r.durationMs) / 1000).toFixed(1)} s`];
+    const lines = [
+      `db maintenance ${r.operation}: ${tables.length} tables in ${r.schemas.join(', ') || 'no schema'}, ${formatBytes(Number(r.bytesBefore))} → ${formatBytes(Number(r.bytesAfter))} in ${(Number(r.durationMs) / 1000).toFixed(1)} s`,
+    ];
     for (const t of tables) {
-      lines.push(`  ${`${t.schema}.${t.table}`.padEnd(40)} ${formatBytes(t.bytesBefore).padStart(9)} → ${formatBytes(t.bytesAfter).padStart(9)}   dead rows ${t.deadRowsBefore} → ${t.deadRowsAfter}`);
+      lines.push(
+        `  ${`${t.schema}.${t.table}`.padEnd(40)} ${formatBytes(t.bytesBefore).padStart(9)} → ${formatBytes(t.bytesAfter).padStart(9)}   dead rows ${t.deadRowsBefore} → ${t.deadRowsAfter}`,
+      );
     }
     return lines.join('\n');
   },

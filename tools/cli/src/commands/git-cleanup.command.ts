@@ -3,7 +3,12 @@ import { formatBytes, parseDuration } from '../progress/units';
 import { defineCommand } from '../command';
 
 function formatGrace(seconds: number): string {
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) if (seconds % size === 0) return `${seconds / size}${unit}`;
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
   return `${seconds}s`;
 }
 
@@ -26,13 +31,23 @@ export const gitCleanup = defineCommand({
         graceSeconds: Number(result.graceSeconds),
         scanned: result.scanned,
         removed: result.removed,
-        orphans: result.orphans.map((o) => ({ appId: o.appId, directory: o.directory, lastActivityAt: o.lastActivityAt, sizeBytes: Number(o.sizeBytes), action: o.action })),
+        orphans: result.orphans.map((o) => ({
+          appId: o.appId,
+          directory: o.directory,
+          lastActivityAt: o.lastActivityAt,
+          sizeBytes: Number(o.sizeBytes),
+          action: o.action,
+        })),
       });
     }
     const grace = formatGrace(Number(result.graceSeconds));
-    const lines = [`git cleanup${result.dryRun ? ' (dry run)' : ''}: ${result.scanned} folders scanned, ${result.orphans.length} without an app; grace period ${grace}`];
+    const lines = [
+      `git cleanup${result.dryRun ? ' (dry run)' : ''}: ${result.scanned} folders scanned, ${result.orphans.length} without an app; grace period ${grace}`,
+    ];
     for (const o of result.orphans) {
-      lines.push(`  ${(ACTION_LABEL[o.action] ?? o.action).padEnd(13)} ${(o.appId || o.directory).padEnd(36)}  last activity ${o.lastActivityAt}  ${formatBytes(Number(o.sizeBytes))}`);
+      lines.push(
+        `  ${(ACTION_LABEL[o.action] ?? o.action).padEnd(13)} ${(o.appId || o.directory).padEnd(36)}  last activity ${o.lastActivityAt}  ${formatBytes(Number(o.sizeBytes))}`,
+      );
     }
     const expired = result.orphans.filter((o) => o.action !== 'kept_in_grace_period').length;
     if (result.dryRun) lines.push(expired > 0 ? `Nothing was removed. Run without --dry-run to remove ${expired}.` : 'Nothing to remove.');

@@ -43,11 +43,16 @@ export const gitResetCommand: CliCommand = {
   async run(ctx, values) {
     const json = values.json === true;
     const dryRun = values['dry-run'] === true;
-    const r = await withRepoProgress(ctx, json, (progressSubject) => ctx.rpc.send(Rpc.gitRepoReset, { dryRun, progressSubject }, { timeoutMs: RESET_TIMEOUT_MS }));
+    const r = await withRepoProgress(ctx, json, (progressSubject) =>
+      ctx.rpc.send(Rpc.gitRepoReset, { dryRun, progressSubject }, { timeoutMs: RESET_TIMEOUT_MS }),
+    );
     const code = r.problems.some((p) => p.action === 'cannot_fix') ? 1 : 0;
     if (json) {
       const problems = r.problems.map((p) => ({ appId: p.appId, kind: p.kind, path: p.path, action: p.action, detail: p.detail }));
-      return { text: JSON.stringify({ dryRun: r.dryRun, scanned: r.scanned, repaired: r.repaired, staleLockSeconds: Number(r.staleLockSeconds), problems }), code };
+      return {
+        text: JSON.stringify({ dryRun: r.dryRun, scanned: r.scanned, repaired: r.repaired, staleLockSeconds: Number(r.staleLockSeconds), problems }),
+        code,
+      };
     }
     const lines = [`git reset${r.dryRun ? ' (dry run)' : ''}: ${r.scanned} repositories checked, ${r.problems.length} problems`];
     for (const p of r.problems) {

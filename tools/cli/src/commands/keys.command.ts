@@ -91,8 +91,11 @@ export const keysList = defineCommand({
     }));
     if (flags.json) return JSON.stringify({ team, keys: rows });
     if (rows.length === 0) return `team ${team} has no ${flags.all ? '' : 'live '}keys`;
-    const state = (r: (typeof rows)[number]) => (r.revokedAt ? 'revoked' : r.replacedBy ? `rotating until ${r.expiresAt}` : r.expiresAt ? `expires ${r.expiresAt}` : 'active');
-    return rows.map((r) => `${r.keyId}  ${r.prefix}  ${r.role.padEnd(6)}  ${r.name}  ${state(r)}${r.scopes.length ? `  [${r.scopes.join(',')}]` : ''}`).join('\n');
+    const state = (r: (typeof rows)[number]) =>
+      r.revokedAt ? 'revoked' : r.replacedBy ? `rotating until ${r.expiresAt}` : r.expiresAt ? `expires ${r.expiresAt}` : 'active';
+    return rows
+      .map((r) => `${r.keyId}  ${r.prefix}  ${r.role.padEnd(6)}  ${r.name}  ${state(r)}${r.scopes.length ? `  [${r.scopes.join(',')}]` : ''}`)
+      .join('\n');
   },
 });
 
@@ -108,8 +111,21 @@ export const keysRotate = defineCommand({
     const rotated = await ctx.rpc.send(Rpc.apiKeyRotate, { keyId, graceSeconds: grace === undefined ? undefined : Number(grace) });
     const created = rotated.created;
     if (!created) throw new CliError('the gateway answered without the new key; see its logs');
-    if (flags.json) return JSON.stringify({ key: created.key, keyId: created.keyId, prefix: created.prefix, oldKeyId: rotated.oldKeyId, oldKeyExpiresAt: rotated.oldKeyExpiresAt });
-    return [`New key (shown once, store it now):`, '', `  ${created.key}`, '', `key id ${created.keyId}; the old key ${rotated.oldKeyId} works until ${rotated.oldKeyExpiresAt}`].join('\n');
+    if (flags.json)
+      return JSON.stringify({
+        key: created.key,
+        keyId: created.keyId,
+        prefix: created.prefix,
+        oldKeyId: rotated.oldKeyId,
+        oldKeyExpiresAt: rotated.oldKeyExpiresAt,
+      });
+    return [
+      `New key (shown once, store it now):`,
+      '',
+      `  ${created.key}`,
+      '',
+      `key id ${created.keyId}; the old key ${rotated.oldKeyId} works until ${rotated.oldKeyExpiresAt}`,
+    ].join('\n');
   },
 });
 

@@ -24,7 +24,14 @@ export const performanceReportCommand: CliCommand = {
     const empty = facts.latencies.length === 0;
     const scope = range.teamId ? `team ${range.teamId}` : 'every team';
     if (typeof values.html === 'string') writeHtmlReport(values.html, perfHtml(facts, prometheus, scope, empty), 'performance report');
-    if (values.json) return JSON.stringify({ report: 'performance', scope: range.teamId || 'all', empty, ...facts, prometheus: prometheus ?? { reachable: false, error: 'not configured (--prometheus or PROMETHEUS_URL)' } });
+    if (values.json)
+      return JSON.stringify({
+        report: 'performance',
+        scope: range.teamId || 'all',
+        empty,
+        ...facts,
+        prometheus: prometheus ?? { reachable: false, error: 'not configured (--prometheus or PROMETHEUS_URL)' },
+      });
     return perfText(facts, prometheus, scope, empty) + (typeof values.html === 'string' ? `\n\nHTML report written to ${values.html}` : '');
   },
 };
@@ -36,16 +43,26 @@ function promNote(p: PrometheusFigures | null): string {
 }
 
 function latencyLines(rows: PerformanceReportView['latencies'], kind: string): string[] {
-  return rows.filter((l) => l.kind === kind).map((l) => `  ${l.name.padEnd(32)} ${String(l.count).padStart(7)}  err ${pct(l.errorRate).padStart(6)}  p50 ${ms(l.p50Ms).padStart(10)}  p95 ${ms(l.p95Ms).padStart(10)}  p99 ${ms(l.p99Ms).padStart(10)}`);
+  return rows
+    .filter((l) => l.kind === kind)
+    .map(
+      (l) =>
+        `  ${l.name.padEnd(32)} ${String(l.count).padStart(7)}  err ${pct(l.errorRate).padStart(6)}  p50 ${ms(l.p50Ms).padStart(10)}  p95 ${ms(l.p95Ms).padStart(10)}  p99 ${ms(l.p99Ms).padStart(10)}`,
+    );
 }
 
 function promLines(rows: PromLatency[]): string[] {
-  return rows.map((l) => `  ${l.name.padEnd(40)} ${l.ratePerS.toFixed(3).padStart(9)}/s  err ${pct(l.errorRate).padStart(6)}  p50 ${ms(l.p50Ms).padStart(10)}  p95 ${ms(l.p95Ms).padStart(10)}  p99 ${ms(l.p99Ms).padStart(10)}`);
+  return rows.map(
+    (l) =>
+      `  ${l.name.padEnd(40)} ${l.ratePerS.toFixed(3).padStart(9)}/s  err ${pct(l.errorRate).padStart(6)}  p50 ${ms(l.p50Ms).padStart(10)}  p95 ${ms(l.p95Ms).padStart(10)}  p99 ${ms(l.p99Ms).padStart(10)}`,
+  );
 }
 
 function perfText(r: PerformanceReportView, p: PrometheusFigures | null, scope: string, empty: boolean): string {
   const head = [`performance report ${r.from}..${r.to} (${scope})`, promNote(p)];
-  const prom = p?.reachable ? ['', 'HTTP routes (Prometheus):', ...promLines(p.routes), '', 'NATS subjects, handler side (Prometheus):', ...promLines(p.subjects)] : [];
+  const prom = p?.reachable
+    ? ['', 'HTTP routes (Prometheus):', ...promLines(p.routes), '', 'NATS subjects, handler side (Prometheus):', ...promLines(p.subjects)]
+    : [];
   if (empty) return [...head, 'No facts recorded in this range: nothing to report from analytics.', ...prom].join('\n');
   const sum = (k: 'runs' | 'runsFailed' | 'aiRequests' | 'toolCalls' | 'apiWrites') => r.days.reduce((a, d) => a + d[k], 0);
   const days = r.days.length;
@@ -65,7 +82,10 @@ function perfText(r: PerformanceReportView, p: PrometheusFigures | null, scope: 
   ].join('\n');
 }
 
-function latencyTable(rows: Array<{ name: string; count?: number; ratePerS?: number; errorRate: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null }>, countColumn: string) {
+function latencyTable(
+  rows: Array<{ name: string; count?: number; ratePerS?: number; errorRate: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null }>,
+  countColumn: string,
+) {
   return {
     columns: ['Name', countColumn, 'Error rate', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)'],
     rows: rows.map((l) => [l.name, l.count ?? Math.round((l.ratePerS ?? 0) * 1000) / 1000, pct(l.errorRate), l.p50Ms ?? '-', l.p95Ms ?? '-', l.p99Ms ?? '-']),
@@ -79,16 +99,58 @@ function perfHtml(r: PerformanceReportView, p: PrometheusFigures | null, scope: 
   else {
     const of = (kind: string) => r.latencies.filter((l) => l.kind === kind);
     sections.push(
-      { heading: 'Throughput per day', chart: dayChart(r.days.map((d) => ({ day: d.day, values: [d.aiRequests, d.toolCalls, d.runs] })), ['model calls', 'tool calls', 'runs'], '') },
-      { heading: 'Model calls: p95 latency by alias', chart: barChart(of('ai_model').map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })), 'ms'), table: latencyTable(of('ai_model'), 'Calls') },
-      { heading: 'Tool calls: p95 latency by tool', chart: barChart(of('tool').map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })), 'ms'), table: latencyTable(of('tool'), 'Calls') },
-      { heading: 'API writes by route: error rate', chart: barChart(of('route').map((l) => ({ label: l.name, value: l.errorRate * 100 })), '%'), table: latencyTable(of('route'), 'Requests') },
+      {
+        heading: 'Throughput per day',
+        chart: dayChart(
+          r.days.map((d) => ({ day: d.day, values: [d.aiRequests, d.toolCalls, d.runs] })),
+          ['model calls', 'tool calls', 'runs'],
+          '',
+        ),
+      },
+      {
+        heading: 'Model calls: p95 latency by alias',
+        chart: barChart(
+          of('ai_model').map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })),
+          'ms',
+        ),
+        table: latencyTable(of('ai_model'), 'Calls'),
+      },
+      {
+        heading: 'Tool calls: p95 latency by tool',
+        chart: barChart(
+          of('tool').map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })),
+          'ms',
+        ),
+        table: latencyTable(of('tool'), 'Calls'),
+      },
+      {
+        heading: 'API writes by route: error rate',
+        chart: barChart(
+          of('route').map((l) => ({ label: l.name, value: l.errorRate * 100 })),
+          '%',
+        ),
+        table: latencyTable(of('route'), 'Requests'),
+      },
     );
   }
   if (p?.reachable) {
     sections.push(
-      { heading: 'HTTP routes (Prometheus): p95 latency', chart: barChart(p.routes.map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })), 'ms'), table: latencyTable(p.routes, 'Requests/s') },
-      { heading: 'NATS subjects (Prometheus): p95 handler latency', chart: barChart(p.subjects.map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })), 'ms'), table: latencyTable(p.subjects, 'Requests/s') },
+      {
+        heading: 'HTTP routes (Prometheus): p95 latency',
+        chart: barChart(
+          p.routes.map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })),
+          'ms',
+        ),
+        table: latencyTable(p.routes, 'Requests/s'),
+      },
+      {
+        heading: 'NATS subjects (Prometheus): p95 handler latency',
+        chart: barChart(
+          p.subjects.map((l) => ({ label: l.name, value: l.p95Ms ?? 0 })),
+          'ms',
+        ),
+        table: latencyTable(p.subjects, 'Requests/s'),
+      },
     );
   }
   return renderHtml('Performance report', subtitle, sections);

@@ -105,7 +105,6 @@ export const projectsRemove = defineCommand({
   },
 });
 
-
 export function taskLine(t: orchestratorV1.Task): string {
   return `${t.id}  ${`${t.repository}#${t.issueNumber}`.padEnd(32)} ${t.status.padEnd(18)} priority ${String(t.priority).padEnd(4)} ${t.title.slice(0, 60)}`;
 }
@@ -137,7 +136,11 @@ export const tasksShow = defineCommand({
     const t = await ctx.rpc.send(Rpc.taskGet, { teamId: flags.team, taskId });
     if (flags.json) return JSON.stringify(taskView(t));
     const answer = t.answerUrl ? `answer ${t.answerUrl}` : t.errorMessage ? `failed: ${t.errorMessage} (${t.errorCode})` : '';
-    return [taskLine(t), `branch ${t.branch}, ${t.pendingFollowUps} follow-up(s) waiting, ${t.attempts} attempt(s), created ${t.createdAt}`, ...(answer ? [answer] : [])].join('\n');
+    return [
+      taskLine(t),
+      `branch ${t.branch}, ${t.pendingFollowUps} follow-up(s) waiting, ${t.attempts} attempt(s), created ${t.createdAt}`,
+      ...(answer ? [answer] : []),
+    ].join('\n');
   },
 });
 

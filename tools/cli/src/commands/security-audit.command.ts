@@ -36,7 +36,9 @@ export const securityAuditCommand: CliCommand = {
     }
     const counts = ORDER.map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
     const summary = counts.length > 0 ? counts.map(([s, n]) => `${n} ${s}`).join(', ') : 'nothing found';
-    const lines = [`security audit ${r.auditId} (${(Number(r.durationMs) / 1000).toFixed(1)} s, ${r.filesScanned} files and ${r.commitsScanned} commits scanned): ${summary}`];
+    const lines = [
+      `security audit ${r.auditId} (${(Number(r.durationMs) / 1000).toFixed(1)} s, ${r.filesScanned} files and ${r.commitsScanned} commits scanned): ${summary}`,
+    ];
     for (const f of findings) {
       lines.push(`  ${f.severity.toUpperCase().padEnd(8)} ${f.kind.padEnd(28)} ${f.location}`);
       lines.push(`  ${''.padEnd(8)} ${f.message}${f.fingerprint ? ` [${f.fingerprint}]` : ''}`);

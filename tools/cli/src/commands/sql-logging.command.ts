@@ -32,7 +32,13 @@ export const sqlLoggingCommand = defineCommand({
       .sort((a, b) => `${a.service} ${a.instanceId}`.localeCompare(`${b.service} ${b.instanceId}`));
     const code = answers.length === 0 ? 1 : 0;
     if (values.json) {
-      return { text: JSON.stringify({ state, replicas: answers.map((a) => ({ service: a.service, instance: a.instanceId, enabled: a.enabled, until: a.until || null })) }), code };
+      return {
+        text: JSON.stringify({
+          state,
+          replicas: answers.map((a) => ({ service: a.service, instance: a.instanceId, enabled: a.enabled, until: a.until || null })),
+        }),
+        code,
+      };
     }
     if (answers.length === 0) return { text: `no replica of ${services.join(', ')} answered; is the platform running?`, code };
     const lines = answers.map((a) => `  ${a.service.padEnd(12)} ${a.instanceId.padEnd(32)} ${a.enabled ? `on until ${a.until}` : 'off'}`);

@@ -47,7 +47,11 @@ export const toolsStats = defineCommand({
     }
     for (const t of catalog?.tools ?? []) summary(t.name);
     const tools: ToolSummary[] = [...byTool.values()]
-      .map(({ weightedMs, ...s }) => ({ ...s, avgMs: s.uses > 0 ? Math.round((weightedMs / s.uses) * 10) / 10 : null, failureRate: s.uses > 0 ? s.failures / s.uses : null }))
+      .map(({ weightedMs, ...s }) => ({
+        ...s,
+        avgMs: s.uses > 0 ? Math.round((weightedMs / s.uses) * 10) / 10 : null,
+        failureRate: s.uses > 0 ? s.failures / s.uses : null,
+      }))
       .sort((a, b) => b.uses - a.uses || a.tool.localeCompare(b.tool));
     const used = tools.filter((t) => t.uses > 0);
     const total = used.reduce((a, t) => a + t.uses, 0);
@@ -58,7 +62,10 @@ export const toolsStats = defineCommand({
       executions: total,
       failures: used.reduce((a, t) => a + t.failures, 0),
       mostUsed: used.slice(0, 5).map((t) => t.tool),
-      leastUsed: [...tools].reverse().slice(0, 5).map((t) => t.tool),
+      leastUsed: [...tools]
+        .reverse()
+        .slice(0, 5)
+        .map((t) => t.tool),
       tools,
     };
     if (flags.json) return JSON.stringify(report);
@@ -75,7 +82,9 @@ export const toolsStats = defineCommand({
         .map(([code, n]) => `${code} ${n}`)
         .join(', ');
       const ms = (v: number | null) => (v === null ? '-' : v.toFixed(1));
-      lines.push(`${t.tool.padEnd(22)} ${String(t.uses).padStart(7)} ${String(t.failures).padStart(7)} ${rate.padStart(7)} ${ms(t.avgMs).padStart(9)} ${ms(t.p95OkMs).padStart(9)}  ${codes}`);
+      lines.push(
+        `${t.tool.padEnd(22)} ${String(t.uses).padStart(7)} ${String(t.failures).padStart(7)} ${rate.padStart(7)} ${ms(t.avgMs).padStart(9)} ${ms(t.p95OkMs).padStart(9)}  ${codes}`,
+      );
     }
     lines.push('', `most used: ${report.mostUsed.join(', ')}`, `least used: ${report.leastUsed.join(', ')}`);
     return lines.join('\n');

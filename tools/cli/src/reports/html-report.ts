@@ -66,7 +66,8 @@ export function dayChart(days: Array<{ day: string; values: number[] }>, series:
     d.values.forEach((v, s) => {
       const bh = (v / max) * plotH;
       y -= bh;
-      if (bh > 0) out += `<rect x="${(left + i * colW + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(colW - 2, 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${PALETTE[s % PALETTE.length]}"><title>${escapeHtml(`${d.day} ${series[s]}: ${fmt(v)} ${unit}`)}</title></rect>`;
+      if (bh > 0)
+        out += `<rect x="${(left + i * colW + 1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(colW - 2, 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${PALETTE[s % PALETTE.length]}"><title>${escapeHtml(`${d.day} ${series[s]}: ${fmt(v)} ${unit}`)}</title></rect>`;
     });
     if (days.length <= 12 || i % Math.ceil(days.length / 10) === 0) {
       out += `<text x="${(left + i * colW + colW / 2).toFixed(1)}" y="${h - bottom + 14}" text-anchor="middle">${escapeHtml(d.day.slice(5))}</text>`;
@@ -74,7 +75,12 @@ export function dayChart(days: Array<{ day: string; values: number[] }>, series:
   });
   out += `<line x1="${left}" y1="${h - bottom}" x2="${w - 10}" y2="${h - bottom}" stroke="#888"/>`;
   out += `<text x="${left - 6}" y="${30}" text-anchor="end">${escapeHtml(fmt(max))}</text><text x="${left - 6}" y="${h - bottom}" text-anchor="end">0</text>`;
-  out += series.map((name, s) => `<rect x="${left + s * 150}" y="${h - 16}" width="10" height="10" fill="${PALETTE[s % PALETTE.length]}"/><text x="${left + s * 150 + 14}" y="${h - 7}">${escapeHtml(name)}</text>`).join('');
+  out += series
+    .map(
+      (name, s) =>
+        `<rect x="${left + s * 150}" y="${h - 16}" width="10" height="10" fill="${PALETTE[s % PALETTE.length]}"/><text x="${left + s * 150 + 14}" y="${h - 7}">${escapeHtml(name)}</text>`,
+    )
+    .join('');
   return `<svg width="${w}" height="${h}" role="img" font-size="11" font-family="sans-serif">${out}</svg>`;
 }
 

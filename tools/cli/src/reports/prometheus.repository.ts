@@ -10,7 +10,8 @@ export interface PromLatency {
   errorRate: number;
 }
 
-export type PrometheusFigures = { url: string; reachable: true; routes: PromLatency[]; subjects: PromLatency[] } | { url: string; reachable: false; error: string };
+export type PrometheusFigures =
+  { url: string; reachable: true; routes: PromLatency[]; subjects: PromLatency[] } | { url: string; reachable: false; error: string };
 
 const TIMEOUT_MS = 5000;
 
@@ -39,7 +40,14 @@ async function byLabel(base: string, metric: string, label: string, failed: stri
     .sort((a, b) => b.value - a.value)
     .map((r) => {
       const name = r.labels[label] ?? '';
-      return { name, p50Ms: ms(get(p50, name)), p95Ms: ms(get(p95, name)), p99Ms: ms(get(p99, name)), ratePerS: r.value, errorRate: (get(errors, name) ?? 0) / r.value };
+      return {
+        name,
+        p50Ms: ms(get(p50, name)),
+        p95Ms: ms(get(p95, name)),
+        p99Ms: ms(get(p99, name)),
+        ratePerS: r.value,
+        errorRate: (get(errors, name) ?? 0) / r.value,
+      };
     });
 }
 

@@ -5,7 +5,12 @@ describe('reportRange', () => {
 
   it('reads a month, a range, or the last 30 days, for a team or every team', () => {
     expect(reportRange({ month: '2024-02' }, 'r', 92)).toMatchObject({ from: '2024-02-01', to: '2024-02-29', teamId: '' });
-    expect(reportRange({ from: '2026-05-01', to: '2026-05-03', team }, 'r', 92)).toEqual({ from: '2026-05-01', to: '2026-05-03', teamId: team, days: ['2026-05-01', '2026-05-02', '2026-05-03'] });
+    expect(reportRange({ from: '2026-05-01', to: '2026-05-03', team }, 'r', 92)).toEqual({
+      from: '2026-05-01',
+      to: '2026-05-03',
+      teamId: team,
+      days: ['2026-05-01', '2026-05-02', '2026-05-03'],
+    });
     const last = reportRange({}, 'r', 92);
     expect(last.days).toHaveLength(30);
     expect(last.to).toBe(new Date().toISOString().slice(0, 10));

@@ -41,7 +41,8 @@ export function reportRange(values: OptionValues, name: string, maxDays: number)
   if (count < 1) throw new CliError(`${name}: --from ${from} is after --to ${to}`);
   if (count > maxDays) throw new CliError(`${name}: ${from}..${to} covers ${count} days; at most ${maxDays}`);
   const team = str('team') ?? '';
-  if (team && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(team)) throw new CliError(`${name}: --team takes a team id (uuid), got "${team}"`);
+  if (team && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(team))
+    throw new CliError(`${name}: --team takes a team id (uuid), got "${team}"`);
   const days = Array.from({ length: count }, (_, i) => new Date(Date.parse(from) + i * DAY_MS).toISOString().slice(0, 10));
   return { from, to, teamId: team, days };
 }

@@ -20,7 +20,9 @@ export class GitHubTasks1764810000000 implements MigrationInterface {
       `CREATE UNIQUE INDEX "tasks_one_active_per_issue" ON "orchestrator"."tasks" ("project_id", "issue_number") WHERE "status" IN ('queued', 'running', 'awaiting_response')`,
     );
     await q.query(`CREATE INDEX "tasks_project_created" ON "orchestrator"."tasks" ("project_id", "created_at")`);
-    await q.query(`CREATE INDEX "tasks_team_active" ON "orchestrator"."tasks" ("team_id", "priority" DESC, "created_at") WHERE "status" IN ('queued', 'running')`);
+    await q.query(
+      `CREATE INDEX "tasks_team_active" ON "orchestrator"."tasks" ("team_id", "priority" DESC, "created_at") WHERE "status" IN ('queued', 'running')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -8,7 +8,9 @@ export class MessageIdempotency1765100000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "orchestrator"."messages" ADD COLUMN "idempotency_key" varchar(128)`);
-    await q.query(`CREATE UNIQUE INDEX "messages_idempotency_key" ON "orchestrator"."messages" ("team_id", "app_id", "idempotency_key") WHERE "idempotency_key" IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX "messages_idempotency_key" ON "orchestrator"."messages" ("team_id", "app_id", "idempotency_key") WHERE "idempotency_key" IS NOT NULL`,
+    );
     await q.query(`ALTER TABLE "orchestrator"."runs" ADD COLUMN "enqueue_token" uuid`);
   }
 

@@ -87,7 +87,18 @@ export class DependencyStoreRepository {
         if (existsSync(join(workspace, file))) await writeFile(join(staging, file), await readFile(join(workspace, file)));
       }
       // Install scripts never run (the set is shared); a registry that is away fails in seconds.
-      const npm = ['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--cache', '/npm-cache', '--registry', this.settings.registry];
+      const npm = [
+        'npm',
+        'install',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--cache',
+        '/npm-cache',
+        '--registry',
+        this.settings.registry,
+      ];
       npm.push('--fetch-retries', '1', '--fetch-retry-mintimeout', '1000', '--fetch-retry-maxtimeout', '5000');
       const handle = this.processes.start(
         { ...this.settings.limits, bwrap: this.settings.bwrap, workspace: staging, port: 0, writable: [{ from: cache, to: '/npm-cache' }], command: npm },

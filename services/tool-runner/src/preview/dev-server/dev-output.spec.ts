@@ -10,7 +10,11 @@ describe('DevOutput', () => {
     output.line('stderr', '[vite] Internal server error: Failed to resolve import "./x"');
     output.line('stdout', '   ');
     await output.flush();
-    expect(published.map((f) => [f.level, f.source])).toEqual([['info', 'server'], ['warn', 'server'], ['error', 'server']]);
+    expect(published.map((f) => [f.level, f.source])).toEqual([
+      ['info', 'server'],
+      ['warn', 'server'],
+      ['error', 'server'],
+    ]);
     expect(published[0]?.message).toBe('VITE v8 ready in 300 ms');
     expect(published[1]?.message).not.toContain('sk-ant-api03-abcdef');
     expect(output.tail).toHaveLength(3);

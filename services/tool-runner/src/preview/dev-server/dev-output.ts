@@ -49,7 +49,13 @@ export class DevOutput {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.dropped) {
-      this.pending.push({ level: 'warn', message: `${this.dropped} more dev-server lines this minute were not kept`, source: SERVER_SOURCE, pageUrl: '', occurredAt: new Date().toISOString() });
+      this.pending.push({
+        level: 'warn',
+        message: `${this.dropped} more dev-server lines this minute were not kept`,
+        source: SERVER_SOURCE,
+        pageUrl: '',
+        occurredAt: new Date().toISOString(),
+      });
       this.dropped = 0;
     }
     const batch = this.pending;

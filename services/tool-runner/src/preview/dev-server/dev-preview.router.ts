@@ -50,7 +50,8 @@ export class DevPreviewRouter {
       }
       await proxyHttp(req, res, this.proxyTarget(target));
     } catch (err) {
-      if (!res.headersSent) sendError(res, err instanceof AppError ? err : new AppError(ErrorCode.PREVIEW_CRASHED, 'The dev server did not answer; it may have just stopped'));
+      if (!res.headersSent)
+        sendError(res, err instanceof AppError ? err : new AppError(ErrorCode.PREVIEW_CRASHED, 'The dev server did not answer; it may have just stopped'));
       else res.destroy();
     }
     return true;
@@ -90,7 +91,8 @@ export class DevPreviewRouter {
     if (!pkg) throw new AppError(ErrorCode.PREVIEW_STARTING, 'This app no longer has a dev script');
     const target = await this.dev.target(preview.owner, pkg);
     // A forwarded view is never forwarded again: the owner changed while it travelled.
-    if (target.kind === 'forward' && req.headers[FORWARDED_HEADER]) return { kind: 'unavailable', state: 'starting', reason: 'The preview is moving between replicas' };
+    if (target.kind === 'forward' && req.headers[FORWARDED_HEADER])
+      return { kind: 'unavailable', state: 'starting', reason: 'The preview is moving between replicas' };
     return target;
   }
 
@@ -105,7 +107,8 @@ export class DevPreviewRouter {
 // but Vite's own `.vite` folder of pre-bundled dependencies.
 function checkDevPath(url: string): void {
   const { path } = previewFilePath(url);
-  if (path.split('/').some((name) => name.startsWith('.') && name !== '.vite')) throw new AppError(ErrorCode.PREVIEW_FILE_NOT_FOUND, 'Files and folders whose names start with a dot are not served');
+  if (path.split('/').some((name) => name.startsWith('.') && name !== '.vite'))
+    throw new AppError(ErrorCode.PREVIEW_FILE_NOT_FOUND, 'Files and folders whose names start with a dot are not served');
 }
 
 function sendError(res: ServerResponse, err: AppError): void {

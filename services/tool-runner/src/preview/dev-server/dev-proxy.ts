@@ -15,7 +15,17 @@ export interface ProxyTarget {
 }
 
 export const FORWARDED_HEADER = 'x-overskill-preview-forwarded';
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
 const MAX_INJECTED_HTML = 10 * 1024 * 1024;
 
 function outgoingHeaders(headers: IncomingHttpHeaders, target: ProxyTarget): Record<string, string | string[]> {
@@ -39,31 +49,34 @@ function replyHeaders(upstream: IncomingMessage): Record<string, string | string
 // One HTTP request through to the target; an HTML answer gets the capture script.
 export function proxyHttp(req: IncomingMessage, res: ServerResponse, target: ProxyTarget): Promise<void> {
   return new Promise((resolve, reject) => {
-    const upstreamReq = request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: outgoingHeaders(req.headers, target) }, (upstream) => {
-      const headers = replyHeaders(upstream);
-      const html = target.inject && /^text\/html/i.test(String(upstream.headers['content-type'] ?? '')) && !upstream.headers['content-encoding'];
-      if (!html) {
-        res.writeHead(upstream.statusCode ?? 502, headers);
-        upstream.pipe(res);
-        upstream.on('end', resolve);
+    const upstreamReq = request(
+      { host: target.host, port: target.port, method: req.method, path: req.url, headers: outgoingHeaders(req.headers, target) },
+      (upstream) => {
+        const headers = replyHeaders(upstream);
+        const html = target.inject && /^text\/html/i.test(String(upstream.headers['content-type'] ?? '')) && !upstream.headers['content-encoding'];
+        if (!html) {
+          res.writeHead(upstream.statusCode ?? 502, headers);
+          upstream.pipe(res);
+          upstream.on('end', resolve);
+          upstream.on('error', reject);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        upstream.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_INJECTED_HTML) chunks.push(chunk);
+        });
         upstream.on('error', reject);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      upstream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_INJECTED_HTML) chunks.push(chunk);
-      });
-      upstream.on('error', reject);
-      upstream.on('end', () => {
-        const body = Buffer.from(injectCapture(Buffer.concat(chunks).toString('utf8')));
-        delete headers['content-length'];
-        res.writeHead(upstream.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
-        res.end(body);
-        resolve();
-      });
-    });
+        upstream.on('end', () => {
+          const body = Buffer.from(injectCapture(Buffer.concat(chunks).toString('utf8')));
+          delete headers['content-length'];
+          res.writeHead(upstream.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
+          res.end(body);
+          resolve();
+        });
+      },
+    );
     upstreamReq.on('error', reject);
     req.pipe(upstreamReq);
   });

@@ -19,10 +19,7 @@ import { SandboxProcessRepository, type SandboxExit, type SandboxHandle } from '
 export const DEV_MODE = 'dev-server';
 
 // Where a view of a dev-server preview goes.
-export type DevTarget =
-  | { kind: 'local'; port: number }
-  | { kind: 'forward'; listener: string }
-  | { kind: 'unavailable'; state: DevState; reason: string };
+export type DevTarget = { kind: 'local'; port: number } | { kind: 'forward'; listener: string } | { kind: 'unavailable'; state: DevState; reason: string };
 
 interface LocalRun {
   owner: PreviewOwner;
@@ -83,8 +80,19 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
     this.available = settings.enabled && existsSync(settings.bwrap);
     const registers = [metrics.registry];
     this.running = new Gauge({ name: 'preview_running', help: 'Dev-server previews running on this replica, by mode', labelNames: ['mode'], registers });
-    this.starts = new Counter({ name: 'preview_starts_total', help: 'Preview starts by mode and outcome (ready, crashed, never_ready, install_failed, memory_limit)', labelNames: ['mode', 'outcome'], registers });
-    this.timeToReady = new Histogram({ name: 'preview_time_to_ready_seconds', help: 'From a dev-server start (install included) to its port answering HTTP', labelNames: ['mode'], buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 45, 90], registers });
+    this.starts = new Counter({
+      name: 'preview_starts_total',
+      help: 'Preview starts by mode and outcome (ready, crashed, never_ready, install_failed, memory_limit)',
+      labelNames: ['mode', 'outcome'],
+      registers,
+    });
+    this.timeToReady = new Histogram({
+      name: 'preview_time_to_ready_seconds',
+      help: 'From a dev-server start (install included) to its port answering HTTP',
+      labelNames: ['mode'],
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 45, 90],
+      registers,
+    });
     this.running.set({ mode: DEV_MODE }, 0);
   }
 
@@ -146,7 +154,8 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
       const holder = await this.state.owner(owner.appId);
       if (holder && holder !== this.replica) return this.forwardTarget(owner.appId, holder);
       const last = holder ? undefined : await this.state.status(owner.appId);
-      if (!opts.retryCrashed && last?.state === 'crashed' && Date.now() - Date.parse(last.since) < CRASH_RETRY_MS) return { kind: 'unavailable', state: 'crashed', reason: last.reason };
+      if (!opts.retryCrashed && last?.state === 'crashed' && Date.now() - Date.parse(last.since) < CRASH_RETRY_MS)
+        return { kind: 'unavailable', state: 'crashed', reason: last.reason };
       if (!holder && !(await this.state.claim(owner.appId, this.replica))) return this.forwardTarget(owner.appId, (await this.state.owner(owner.appId)) ?? '');
       run = this.begin(owner, pkg);
     }
@@ -238,7 +247,11 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
       this.starts.inc({ mode: DEV_MODE, outcome: 'crashed' });
       return this.crashed(run, `No port to run on: ${(err as Error).message}`);
     }
-    await this.publishState(run, 'starting', run.restarts ? `Restarting after a crash (${run.restarts} of ${this.settings.maxRestarts})` : `Starting \`${run.pkg.devScript}\``);
+    await this.publishState(
+      run,
+      'starting',
+      run.restarts ? `Restarting after a crash (${run.restarts} of ${this.settings.maxRestarts})` : `Starting \`${run.pkg.devScript}\``,
+    );
     // Stopped while it was being prepared: nothing may be spawned for it any more.
     if (run.stopping) {
       this.ports.release(run.port);
@@ -273,7 +286,10 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
     this.starts.inc({ mode: DEV_MODE, outcome: 'never_ready' });
     run.stopping = true;
     await handle.stop();
-    this.crashed(run, `The dev server did not answer HTTP on its port within ${Math.round(this.settings.readyTimeoutMs / 1000)} s; it was stopped${this.tailOf(run)}`);
+    this.crashed(
+      run,
+      `The dev server did not answer HTTP on its port within ${Math.round(this.settings.readyTimeoutMs / 1000)} s; it was stopped${this.tailOf(run)}`,
+    );
   }
 
   private exited(run: LocalRun, handle: SandboxHandle, exit: SandboxExit): void {
@@ -284,11 +300,17 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
     if (run.stopping) return;
     if (exit.memoryExceeded) {
       this.starts.inc({ mode: DEV_MODE, outcome: 'memory_limit' });
-      return this.crashed(run, `The dev server used more than its memory limit (${Math.round(this.settings.limits.memoryBytes / 1024 ** 2)} MB) and was killed`);
+      return this.crashed(
+        run,
+        `The dev server used more than its memory limit (${Math.round(this.settings.limits.memoryBytes / 1024 ** 2)} MB) and was killed`,
+      );
     }
     this.starts.inc({ mode: DEV_MODE, outcome: 'crashed' });
     if (run.restarts >= this.settings.maxRestarts) {
-      return this.crashed(run, `The dev server ${describeExit(exit)}; it crashed ${run.restarts + 1} times in a row, so it is not restarted again (POST …/preview/restart tries again)${this.tailOf(run)}`);
+      return this.crashed(
+        run,
+        `The dev server ${describeExit(exit)}; it crashed ${run.restarts + 1} times in a row, so it is not restarted again (POST …/preview/restart tries again)${this.tailOf(run)}`,
+      );
     }
     run.restarts++;
     void this.publishState(run, 'starting', `The dev server ${describeExit(exit)}; restarting (${run.restarts} of ${this.settings.maxRestarts})`);
@@ -359,7 +381,10 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
         // Installing or starting is not idling: the time runs from the last view once it is up.
         const idle = Date.now() - Math.max(await this.state.lastSeen(appId), this.seen.get(appId) ?? 0, Date.parse(run.since));
         if (run.state === 'running' && idle > this.settings.idleStopMs) {
-          await this.stop(appId, `Stopped after ${Math.round(this.settings.idleStopMs / 1000)} s without views or agent activity; the next view starts it again`);
+          await this.stop(
+            appId,
+            `Stopped after ${Math.round(this.settings.idleStopMs / 1000)} s without views or agent activity; the next view starts it again`,
+          );
         }
       } catch (err) {
         this.logger.warn({ err, appId }, 'dev-server upkeep failed');

@@ -1,6 +1,13 @@
 import { devCommand, sandboxArgv, sandboxEnv } from './sandbox-command';
 
-const spec = { bwrap: '/usr/bin/bwrap', workspace: '/ws/app-1', port: 43001, memoryBytes: 512 * 1024 ** 2, cpuSeconds: 600, command: devCommand('vite', 43001) };
+const spec = {
+  bwrap: '/usr/bin/bwrap',
+  workspace: '/ws/app-1',
+  port: 43001,
+  memoryBytes: 512 * 1024 ** 2,
+  cpuSeconds: 600,
+  command: devCommand('vite', 43001),
+};
 
 function pairs(argv: string[], flag: string, arity: number): string[][] {
   const found: string[][] = [];

@@ -26,8 +26,16 @@ export const SANDBOX_HOST = '127.0.0.1';
 // System folders the dev server may read; a symlinked one (/bin -> usr/bin) stays a symlink.
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32'];
 // Only what name lookup, TLS and a shell need of /etc: never the host's whole /etc.
-const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/nsswitch.conf', '/etc/passwd', '/etc/group', '/etc/ssl', '/etc/ca-certificates', '/etc/alternatives'];
-
+const ETC_FILES = [
+  '/etc/hosts',
+  '/etc/resolv.conf',
+  '/etc/nsswitch.conf',
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/alternatives',
+];
 
 function systemBinds(): string[] {
   const args: string[] = [];
