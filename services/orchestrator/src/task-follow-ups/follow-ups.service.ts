@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '@overskill/contracts';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import { GitHubRepository } from '../github/github.repository';
 import type { ProjectEntity } from '../persistence/entities';
@@ -8,6 +9,12 @@ import { FollowUpsRepository, type FollowUpWriter } from './follow-ups.repositor
 
 const WRITERS = new Set(['admin', 'maintain', 'write']);
 const CACHE_MAX = 10_000;
+// GitHub's answers that asking again will not change: these credentials cannot be used to check.
+const CREDENTIAL_PROBLEMS = new Set<string>([ErrorCode.GITHUB_AUTH_FAILED, ErrorCode.GITHUB_PERMISSION_MISSING, ErrorCode.GITHUB_REPO_NOT_FOUND]);
+
+// Whether a follow-up may continue a project's task: undefined when there is no task to continue
+// (nothing was asked), or why its author's permission could not be checked.
+export type FollowUpPermission = boolean | { unchecked: string } | undefined;
 
 // Who may continue a task: people with write permission on the repository, asked of GitHub (the
 // collaborator-permission API) and remembered briefly so a burst of review comments costs one
@@ -24,12 +31,19 @@ export class FollowUpsService {
   ) {}
 
   // Outside the delivery's transaction (it asks GitHub): whether the event may continue a task of
-  // the project. Undefined = no task to continue, so nothing was asked.
-  async mayContinue(project: ProjectEntity, event: FollowUpEvent): Promise<boolean | undefined> {
+  // the project. A project whose credentials GitHub refuses gets an answer too, so that it cannot
+  // hold up the delivery for the other projects (of any team) that track the same repository;
+  // an outage or a rate limit is thrown, and the delivery is tried again.
+  async mayContinue(project: ProjectEntity, event: FollowUpEvent): Promise<FollowUpPermission> {
     if (event.own || !event.author) return undefined;
     const task = await this.followUps.target(project.id, event);
     if (!task || task.status === 'cancelled') return undefined;
-    return this.canWrite(project, event.author);
+    try {
+      return await this.canWrite(project, event.author);
+    } catch (err) {
+      if (err instanceof AppError && CREDENTIAL_PROBLEMS.has(err.code)) return { unchecked: err.message };
+      throw err;
+    }
   }
 
   async canWrite(project: ProjectEntity, login: string): Promise<boolean> {
@@ -44,13 +58,14 @@ export class FollowUpsService {
   }
 
   // In the delivery's transaction: the follow-up recorded on its task, which continues.
-  async apply(project: ProjectEntity, event: FollowUpEvent, allowed: boolean | undefined, tx: FollowUpWriter): Promise<string> {
+  async apply(project: ProjectEntity, event: FollowUpEvent, allowed: FollowUpPermission, tx: FollowUpWriter): Promise<string> {
     const what = `${event.source} ${event.sourceId}`;
     if (event.own) return `${what}: our own, ignored`;
     const task = await tx.target(project.id, event);
     if (!task) return `${what}: no task`;
     if (task.status === 'cancelled') return `${what}: the task was cancelled, ignored`;
     if (allowed === undefined) return `${what}: not checked, ignored`;
+    if (typeof allowed === 'object') return `${what}: @${event.author}'s permission could not be checked (${allowed.unchecked}), ignored`;
     if (!allowed) return `${what}: @${event.author} has no write permission, ignored`;
     // Review comments come in bursts (one per line of a review): one run answers them together.
     const delay = event.source === 'review_comment' ? this.env.TASK_REVIEW_DEBOUNCE_MS : 0;

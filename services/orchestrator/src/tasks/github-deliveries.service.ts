@@ -5,7 +5,7 @@ import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
 import type { GitHubDeliveryEntity, ProjectEntity } from '../persistence/entities';
 import { followUpOf, type FollowUpEvent } from '../task-follow-ups/follow-up-events';
-import { FollowUpsService } from '../task-follow-ups/follow-ups.service';
+import { FollowUpsService, type FollowUpPermission } from '../task-follow-ups/follow-ups.service';
 import { TaskMetrics } from './task-metrics';
 import { TaskQueueRepository } from './task-queue.repository';
 import { TasksRepository, type TaskWriter } from './tasks.repository';
@@ -57,7 +57,7 @@ export class GitHubDeliveriesService {
     const pending = await this.tasks.findDelivery(deliveryId);
     if (!pending || pending.processedAt) return;
     const followUp = followUpOf(pending.event, pending.action, pending.payload);
-    const allowed = new Map<string, boolean | undefined>();
+    const allowed = new Map<string, FollowUpPermission>();
     if (followUp) for (const p of await this.tasks.projectsFor(pending.repository)) allowed.set(p.id, await this.followUps.mayContinue(p, followUp));
     const outcome = await this.tasks.processDelivery(deliveryId, async (delivery, tx) => {
       const projects = await this.tasks.projectsFor(delivery.repository);
@@ -77,7 +77,7 @@ export class GitHubDeliveriesService {
     tx: TaskWriter,
     created: Array<{ projectId: string; priority: number }>,
     followUp: FollowUpEvent | undefined,
-    allowed: boolean | undefined,
+    allowed: FollowUpPermission,
   ): Promise<string> {
     if (followUp) return this.followUps.apply(project, followUp, allowed, tx.followUps());
     if (delivery.event !== 'issues') return `${delivery.event}.${delivery.action}: ignored`;
