@@ -23,10 +23,17 @@ describe('SecretBox', () => {
   it('refuses a ciphertext moved to another row or tampered with', () => {
     const box = new SecretBox([k1]);
     const sealed = box.seal('ghp_secret', 'project-1:token');
-    expect(() => box.open(sealed, 'project-2:token')).toThrow();
+    const refused = expect.objectContaining({ code: ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED }) as AppError;
+    expect(() => box.open(sealed, 'project-2:token')).toThrow(refused);
     const parts = sealed.split(':');
     parts[4] = Buffer.from('ghp_other!').toString('base64');
-    expect(() => box.open(parts.join(':'), 'project-1:token')).toThrow();
+    expect(() => box.open(parts.join(':'), 'project-1:token')).toThrow(refused);
+  });
+
+  it('says so with its code when another key is configured under the same id', () => {
+    const sealed = new SecretBox([k1]).seal('ghp_secret', 'project-1:token');
+    const other = new SecretBox([{ id: 'k1', key: randomBytes(32) }]);
+    expect(() => other.open(sealed, 'project-1:token')).toThrow(/does not open with key k1 of PROJECT_SECRET_KEYS/);
   });
 
   it('names the missing key instead of failing obscurely', () => {

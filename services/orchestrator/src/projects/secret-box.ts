@@ -38,7 +38,15 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64'));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+    } catch {
+      // The tag does not verify: another key under the same id, or the value or its row changed.
+      throw new AppError(
+        ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED,
+        `A stored credential does not open with key ${keyId} of PROJECT_SECRET_KEYS (a different key under that id, or the value was altered); restore the key or re-enter the credential`,
+      );
+    }
   }
 }
 

@@ -9,8 +9,13 @@ import { FollowUpsRepository, type FollowUpWriter } from './follow-ups.repositor
 
 const WRITERS = new Set(['admin', 'maintain', 'write']);
 const CACHE_MAX = 10_000;
-// GitHub's answers that asking again will not change: these credentials cannot be used to check.
-const CREDENTIAL_PROBLEMS = new Set<string>([ErrorCode.GITHUB_AUTH_FAILED, ErrorCode.GITHUB_PERMISSION_MISSING, ErrorCode.GITHUB_REPO_NOT_FOUND]);
+// What asking again will not change: the project's credentials do not open here, or GitHub refuses them.
+const CREDENTIAL_PROBLEMS = new Set<string>([
+  ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED,
+  ErrorCode.GITHUB_AUTH_FAILED,
+  ErrorCode.GITHUB_PERMISSION_MISSING,
+  ErrorCode.GITHUB_REPO_NOT_FOUND,
+]);
 
 // Whether a follow-up may continue a project's task: undefined when there is no task to continue
 // (nothing was asked), or why its author's permission could not be checked.
@@ -65,7 +70,8 @@ export class FollowUpsService {
     if (!task) return `${what}: no task`;
     if (task.status === 'cancelled') return `${what}: the task was cancelled, ignored`;
     if (allowed === undefined) return `${what}: not checked, ignored`;
-    if (typeof allowed === 'object') return `${what}: @${event.author}'s permission could not be checked (${allowed.unchecked}), ignored`;
+    // Why is logged with the delivery: the outcome column is short and shared by every project.
+    if (typeof allowed === 'object') return `${what}: @${event.author}'s permission could not be checked with this project's credentials, ignored`;
     if (!allowed) return `${what}: @${event.author} has no write permission, ignored`;
     // Review comments come in bursts (one per line of a review): one run answers them together.
     const delay = event.source === 'review_comment' ? this.env.TASK_REVIEW_DEBOUNCE_MS : 0;

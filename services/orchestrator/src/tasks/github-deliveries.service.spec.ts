@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { orchestratorEnvSchema } from '../config';
 import type { GitHubRepository } from '../github/github.repository';
 import type { GitHubDeliveryEntity, ProjectEntity, TaskEntity } from '../persistence/entities';
@@ -20,6 +20,8 @@ describe('GitHubDeliveriesService with mocked repositories', () => {
     ({ id, teamId, repository: 'acme/shop', labels: { trigger: 'overskill' } }) as unknown as ProjectEntity;
   const revoked = project('p-revoked', 'team-a');
   const working = project('p-working', 'team-b');
+  // Sealed with a key this orchestrator does not hold under that id.
+  const unreadable = project('p-unreadable', 'team-c');
   const delivery = {
     deliveryId: 'd-1',
     event: 'issue_comment',
@@ -32,11 +34,13 @@ describe('GitHubDeliveriesService with mocked repositories', () => {
 
   let permission: jest.Mock;
   let added: string[];
+  let warnings: Array<{ reason: string }>;
   let outcome: string | undefined;
   let service: GitHubDeliveriesService;
 
   beforeEach(() => {
     added = [];
+    warnings = [];
     outcome = undefined;
     permission = jest.fn(async (auth: { token: string }) => {
       if (auth.token === 'revoked') throw new AppError(ErrorCode.GITHUB_AUTH_FAILED, 'GitHub refused the credentials (Bad credentials)');
@@ -48,7 +52,7 @@ describe('GitHubDeliveriesService with mocked repositories', () => {
     } as unknown as FollowUpWriter;
     const tasks = {
       findDelivery: async () => delivery,
-      projectsFor: async () => [revoked, working],
+      projectsFor: async () => [revoked, unreadable, working],
       processDelivery: async (_id: string, work: (d: GitHubDeliveryEntity, tx: TaskWriter) => Promise<string>) => {
         outcome = await work(delivery, { followUps: () => writer } as unknown as TaskWriter);
         return outcome;
@@ -57,23 +61,26 @@ describe('GitHubDeliveriesService with mocked repositories', () => {
     const followUps = new FollowUpsService(
       env,
       { collaboratorPermission: permission } as unknown as GitHubRepository,
-      { authOf: (p: ProjectEntity) => ({ kind: 'token', token: p === revoked ? 'revoked' : 'valid' }) } as unknown as ProjectsService,
+      {
+        authOf: (p: ProjectEntity) => {
+          if (p === unreadable) throw new AppError(ErrorCode.PROJECT_SECRETS_NOT_CONFIGURED, 'A stored credential does not open with key k1');
+          return { kind: 'token', token: p === revoked ? 'revoked' : 'valid' };
+        },
+      } as unknown as ProjectsService,
       { target: async (projectId: string) => taskOf(projectId) } as unknown as FollowUpsRepository,
     );
-    service = new GitHubDeliveriesService(
-      tasks,
-      {} as TaskQueueRepository,
-      { taskCreated: jest.fn() } as unknown as TaskMetrics,
-      followUps,
-      pino({ level: 'silent' }),
-    );
+    service = new GitHubDeliveriesService(tasks, {} as TaskQueueRepository, { taskCreated: jest.fn() } as unknown as TaskMetrics, followUps, {
+      info: () => undefined,
+      warn: (fields: { reason: string }) => warnings.push(fields),
+    } as unknown as Logger);
   });
 
   it('continues the task of the project whose credentials work and says why the other was not checked', async () => {
     await service.process('d-1');
     expect(permission).toHaveBeenCalledTimes(2);
     expect(added).toEqual(['task-of-p-working']);
-    expect(outcome).toContain("@alice's permission could not be checked (GitHub refused the credentials (Bad credentials)), ignored");
+    expect(outcome?.match(/@alice's permission could not be checked with this project's credentials, ignored/g)).toHaveLength(2);
+    expect(warnings.map((w) => w.reason)).toEqual(['GitHub refused the credentials (Bad credentials)', 'A stored credential does not open with key k1']);
     expect(outcome).toContain('follow-up of task task-of-p-working added');
   });
 

@@ -58,7 +58,17 @@ export class GitHubDeliveriesService {
     if (!pending || pending.processedAt) return;
     const followUp = followUpOf(pending.event, pending.action, pending.payload);
     const allowed = new Map<string, FollowUpPermission>();
-    if (followUp) for (const p of await this.tasks.projectsFor(pending.repository)) allowed.set(p.id, await this.followUps.mayContinue(p, followUp));
+    const asked = followUp ? await this.tasks.projectsFor(pending.repository) : [];
+    for (const p of asked) {
+      const permission = await this.followUps.mayContinue(p, followUp as FollowUpEvent);
+      if (typeof permission === 'object') {
+        this.logger.warn(
+          { deliveryId, projectId: p.id, teamId: p.teamId, reason: permission.unchecked },
+          "a follow-up's author could not be checked with the project's credentials",
+        );
+      }
+      allowed.set(p.id, permission);
+    }
     const outcome = await this.tasks.processDelivery(deliveryId, async (delivery, tx) => {
       const projects = await this.tasks.projectsFor(delivery.repository);
       const outcomes: string[] = [];
