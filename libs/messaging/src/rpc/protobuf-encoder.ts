@@ -182,7 +182,7 @@ function valueSize(p: FieldPlan, value: unknown, sizes: number[]): number {
     case 'message': {
       const slot = sizes.length;
       sizes.push(0);
-      const size = messageSize(p.field.message!, value as Record<string, unknown>, sizes);
+      const size = messageSize(p.field.message as DescMessage, value as Record<string, unknown>, sizes);
       sizes[slot] = size;
       return lengthPrefixed(size);
     }
@@ -227,6 +227,11 @@ class Writer {
     readonly sizes: number[],
   ) {}
 
+  // The sizing pass pushed these in the order the writer needs them.
+  nextSize(): number {
+    return this.sizes[this.next++] ?? 0;
+  }
+
   varint(n: number): void {
     const buf = this.buf;
     if (n < 0) {
@@ -253,7 +258,7 @@ class Writer {
   value(p: FieldPlan, value: unknown): void {
     switch (p.kind) {
       case 'string': {
-        const length = this.sizes[this.next++]!;
+        const length = this.nextSize();
         this.varint(length);
         this.pos += this.buf.write(value as string, this.pos, length, 'utf8');
         return;
@@ -281,14 +286,14 @@ class Writer {
         this.bigVarint(int64Of(value, p.kind === 'uint64'));
         return;
       case 'message':
-        this.varint(this.sizes[this.next++]!);
-        this.message(p.field.message!, value as Record<string, unknown>);
+        this.varint(this.nextSize());
+        this.message(p.field.message as DescMessage, value as Record<string, unknown>);
         return;
     }
   }
 
   message(desc: DescMessage, message: Record<string, unknown>): void {
-    for (const p of planFor(desc)!) {
+    for (const p of planFor(desc) ?? []) {
       const value = valueOf(message, p);
       if (value === undefined) continue;
       if (!p.list) {
@@ -296,7 +301,7 @@ class Writer {
         this.value(p, value);
       } else if (p.packed) {
         this.varint(p.tag);
-        this.varint(this.sizes[this.next++]!);
+        this.varint(this.nextSize());
         for (const item of value as unknown[]) this.value(p, item);
       } else {
         for (const item of value as unknown[]) {
