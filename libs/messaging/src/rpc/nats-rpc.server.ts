@@ -31,7 +31,10 @@ export interface NatsRpcServerOptions {
 // Closing drains: the subscriptions stop taking messages (replicas in the queue group get
 // them), handlers already running finish and reply, then the connection closes.
 export class NatsRpcServer extends ServerNats {
-  private readonly inFlight = new Set<Promise<void>>();
+  // Requests taken and not yet answered; close() waits for them.
+  private running = 0;
+  private whenIdle?: () => void;
+  private startHookSet = false;
   private readonly tracer = getTracer();
   // Per subject, made once: the span's name and options, and the histogram bound to its labels.
   private readonly subjects = new Map<string, { spanName: string; spanOptions: SpanOptions; observe: Observe }>();
@@ -70,7 +73,7 @@ export class NatsRpcServer extends ServerNats {
         queue: this.rpc.service,
         callback: (err, msg) => {
           if (err) return this.logger.error(err);
-          if (dispatched.has(msg.subject)) return void this.handleMessage(msg.subject, msg);
+          if (dispatched.has(msg.subject)) return this.receive(msg.subject, msg);
           if (!msg.reply || this.messageHandlers.has(msg.subject)) return;
           const reply = encodeErrorReply(ErrorCode.SUBJECT_UNKNOWN, `${this.rpc.service} does not answer ${msg.subject}`);
           msg.respond(reply.data, { headers: reply.headers });
@@ -84,16 +87,21 @@ export class NatsRpcServer extends ServerNats {
     // Nest keeps the subscriptions to itself; drain them so no delivered message is lost.
     const subscriptions = (this as unknown as { subscriptions?: Subscription[] }).subscriptions ?? [];
     await Promise.allSettled(subscriptions.map((sub) => sub.drain()));
-    if (!(await settleWithin(this.inFlight, RPC_DRAIN_MS))) {
-      this.rpc.logger.warn({ inFlight: this.inFlight.size, waitedMs: RPC_DRAIN_MS }, 'closing with RPC handlers still running; their callers will time out');
+    const idle = this.running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.whenIdle = resolve));
+    if (!(await settleWithin([idle], RPC_DRAIN_MS))) {
+      this.rpc.logger.warn({ inFlight: this.running, waitedMs: RPC_DRAIN_MS }, 'closing with RPC handlers still running; their callers will time out');
     }
     await super.close();
   }
 
+  // Nest's entry point (a handler with a subscription of its own); resolves once answered.
   override handleMessage(channel: string, natsMsg: Msg): Promise<void> {
-    const task = this.process(channel, natsMsg).finally(() => this.inFlight.delete(task));
-    this.inFlight.add(task);
-    return task;
+    return new Promise((resolve) => this.receive(channel, natsMsg, resolve));
+  }
+
+  override setOnProcessingStartHook(hook: Parameters<ServerNats['setOnProcessingStartHook']>[0]): void {
+    this.startHookSet = true;
+    super.setOnProcessingStartHook(hook);
   }
 
   private perSubject(subject: string) {
@@ -112,7 +120,9 @@ export class NatsRpcServer extends ServerNats {
     return described;
   }
 
-  private async process(channel: string, natsMsg: Msg): Promise<void> {
+  // No async function and no promise of our own per request: the handler's promise is the only
+  // one, and its continuation answers.
+  private receive(channel: string, natsMsg: Msg, answeredCallback?: () => void): void {
     const started = performance.now();
     const headers = natsMsg.headers;
     // The caller's sampling decision holds for this span too (ParentBased sampler).
@@ -122,10 +132,13 @@ export class NatsRpcServer extends ServerNats {
     const correlationId = headerValue(headers, CORRELATION_ID_HEADER) ?? newCorrelationId();
     const tenantId = headerValue(headers, TENANT_ID_HEADER);
     let answered = false;
+    this.running++;
 
     const respond = (packet: WritePacket & { status?: string }): void => {
       if (answered) return; // Nest may follow a reply with a dispose packet; one reply only
       answered = true;
+      if (--this.running === 0) this.whenIdle?.();
+      answeredCallback?.();
       const failed = packet.err !== undefined || packet.status === 'error';
       const outcome = failed ? errorFromPacket(packet.err).code : 'ok';
       if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
@@ -141,34 +154,44 @@ export class NatsRpcServer extends ServerNats {
       }
     };
 
-    return context.with(trace.setSpan(parent, span), () =>
-      requestContext.run({ correlationId, tenantId }, async () => {
-        try {
-          if (!natsMsg.reply) {
-            // Request-reply only: durable work and events go through JetStream consumers.
-            this.rpc.logger.warn({ subject: channel }, 'dropped a message without a reply subject');
-            return respond({ err: new AppError(ErrorCode.MESSAGE_MALFORMED, 'a reply subject is required') });
-          }
-          // Subjects are plain strings: a map lookup, not Nest's JSON-pattern matching.
-          const handler = this.messageHandlers.get(channel);
-          if (!handler) return respond({ err: new AppError(ErrorCode.SUBJECT_UNKNOWN, `${this.rpc.service} does not answer ${channel}`) });
-          const def = rpcForSubject(channel);
-          // Decoded here, synchronously: the same bytes Nest's deserializer would hand over.
-          const payload = def ? decodeRequest(def, natsMsg.data) : natsMsg.data;
-          const natsCtx = new NatsContext([natsMsg.subject, headers]);
-          await this.onProcessingStartHook(this.transportId, natsCtx, async () => {
-            const result: unknown = await handler(payload, natsCtx);
-            // Handlers return promises; Nest's exception layer returns an Observable that errors.
-            // Only Observables need Nest's RxJS reply path.
+    context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => this.dispatch(channel, natsMsg, respond)));
+  }
+
+  private dispatch(channel: string, natsMsg: Msg, respond: (packet: WritePacket & { status?: string }) => void): void {
+    const failed = (err: unknown) => {
+      if (!(err instanceof AppError)) this.rpc.logger.error({ err, subject: channel }, 'handler failed outside Nest');
+      respond({ err });
+    };
+    try {
+      if (!natsMsg.reply) {
+        // Request-reply only: durable work and events go through JetStream consumers.
+        this.rpc.logger.warn({ subject: channel }, 'dropped a message without a reply subject');
+        return respond({ err: new AppError(ErrorCode.MESSAGE_MALFORMED, 'a reply subject is required') });
+      }
+      // Subjects are plain strings: a map lookup, not Nest's JSON-pattern matching.
+      const handler = this.messageHandlers.get(channel);
+      if (!handler) return respond({ err: new AppError(ErrorCode.SUBJECT_UNKNOWN, `${this.rpc.service} does not answer ${channel}`) });
+      const def = rpcForSubject(channel);
+      // Decoded here, synchronously: the same bytes Nest's deserializer would hand over.
+      const payload = def ? decodeRequest(def, natsMsg.data) : natsMsg.data;
+      const natsCtx = new NatsContext([natsMsg.subject, natsMsg.headers]);
+      // Nest's handler (guards, pipes, interceptors, exception filters) resolves with the reply;
+      // its exception layer answers with an Observable that errors, which alone needs Nest's
+      // RxJS reply path.
+      const run = () =>
+        Promise.resolve(handler(payload, natsCtx)).then((result: unknown) => {
+          try {
             if (isObservable(result)) this.send(result, respond);
             else respond({ response: result });
-          });
-        } catch (err) {
-          if (!(err instanceof AppError)) this.rpc.logger.error({ err, subject: channel }, 'handler failed outside Nest');
-          respond({ err });
-        }
-      }),
-    );
+          } catch (err) {
+            failed(err);
+          }
+        }, failed);
+      if (this.startHookSet) void this.onProcessingStartHook(this.transportId, natsCtx, run);
+      else void run();
+    } catch (err) {
+      failed(err);
+    }
   }
 }
 
