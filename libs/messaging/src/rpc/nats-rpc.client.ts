@@ -5,6 +5,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type SpanOptions
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { CORRELATION_ID_HEADER, natsHeaderSetter, TENANT_ID_HEADER } from './nats-headers';
 import { replyInbox, RequestFailed, type ReplyInbox } from './reply-inbox';
+import { unsampled } from './sampling';
 import { boundObserver, type Observe } from './bound-observer';
 import { decodeReply, encodeMessage } from './rpc-codec';
 import { natsLink, type NatsLink } from '../nats-connection';
@@ -41,11 +42,14 @@ export class NatsRpcClient {
   ): Promise<MessageShape<Res>> {
     const started = performance.now();
     const perSubject = this.subjects.get(def.subject) ?? this.describe(def.subject);
-    const span = this.tracer.startSpan(perSubject.spanName, perSubject.spanOptions);
+    const active = context.active();
+    // Inside a trace that is not recorded no span of ours would be either (ParentBased): the
+    // active context is passed on as it is.
+    const span = unsampled(active) ? undefined : this.tracer.startSpan(perSubject.spanName, perSubject.spanOptions, active);
     let outcome = 'ok';
     try {
       const headers = natsHeaders();
-      propagation.inject(trace.setSpan(context.active(), span), headers, natsHeaderSetter);
+      propagation.inject(span ? trace.setSpan(active, span) : active, headers, natsHeaderSetter);
       const ctx = requestContext.get();
       if (ctx?.correlationId) headers.set(CORRELATION_ID_HEADER, ctx.correlationId);
       const tenantId = options.tenantId ?? ctx?.tenantId;
@@ -64,12 +68,12 @@ export class NatsRpcClient {
       return decodeReply(def, reply.data, reply.headers);
     } catch (err) {
       outcome = err instanceof AppError ? err.code : ErrorCode.INTERNAL;
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
       throw err;
     } finally {
       // A span the sampler dropped takes no attributes; building them would be wasted work.
-      if (span.isRecording()) span.setAttribute('overskill.outcome', outcome);
-      span.end();
+      if (span?.isRecording()) span.setAttribute('overskill.outcome', outcome);
+      span?.end();
       perSubject.observe(outcome, (performance.now() - started) / 1000);
     }
   }

@@ -7,6 +7,7 @@ import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
 import { CORRELATION_ID_HEADER, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { decodeRequest, encodeErrorReply } from './rpc-codec';
+import { unsampled } from './sampling';
 import { settleWithin } from '../settle-within';
 import { NATS_CONNECTION_OPTIONS, natsAuthOptions, type NatsCredentials } from '../nats-connection';
 import { ProtobufNatsDeserializer } from './protobuf-nats.deserializer';
@@ -125,10 +126,11 @@ export class NatsRpcServer extends ServerNats {
   private receive(channel: string, natsMsg: Msg, answeredCallback?: () => void): void {
     const started = performance.now();
     const headers = natsMsg.headers;
-    // The caller's sampling decision holds for this span too (ParentBased sampler).
     const parent = headers ? propagation.extract(ROOT_CONTEXT, headers, natsHeaderGetter) : ROOT_CONTEXT;
     const described = this.perSubject(channel);
-    const span = this.tracer.startSpan(described.spanName, described.spanOptions, parent);
+    // The caller's sampling decision holds here (ParentBased): a trace it does not record gets no
+    // span of ours either; its context goes on to the handler and any call it makes as it came.
+    const span = unsampled(parent) ? undefined : this.tracer.startSpan(described.spanName, described.spanOptions, parent);
     const correlationId = headerValue(headers, CORRELATION_ID_HEADER) ?? newCorrelationId();
     const tenantId = headerValue(headers, TENANT_ID_HEADER);
     let answered = false;
@@ -141,9 +143,11 @@ export class NatsRpcServer extends ServerNats {
       answeredCallback?.();
       const failed = packet.err !== undefined || packet.status === 'error';
       const outcome = failed ? errorFromPacket(packet.err).code : 'ok';
-      if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-      if (span.isRecording()) span.setAttribute('overskill.outcome', outcome);
-      span.end();
+      if (span) {
+        if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        if (span.isRecording()) span.setAttribute('overskill.outcome', outcome);
+        span.end();
+      }
       described.observe(outcome, (performance.now() - started) / 1000);
       if (!natsMsg.reply) return;
       try {
@@ -154,7 +158,9 @@ export class NatsRpcServer extends ServerNats {
       }
     };
 
-    context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => this.dispatch(channel, natsMsg, respond)));
+    context.with(span ? trace.setSpan(parent, span) : parent, () =>
+      requestContext.run({ correlationId, tenantId }, () => this.dispatch(channel, natsMsg, respond)),
+    );
   }
 
   private dispatch(channel: string, natsMsg: Msg, respond: (packet: WritePacket & { status?: string }) => void): void {
