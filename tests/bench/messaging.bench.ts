@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
+import { processCpuSeconds } from './support/process-cpu';
 import { profileClockUs, profileSelf, readProfiles, summarizeProfile, type ProfileSummary } from './support/cpu-profile';
 import { measureBreakdown } from './support/messaging-breakdown';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
@@ -25,6 +26,7 @@ const WARMUP_CALLS = Number(process.env.BENCH_MESSAGING_WARMUP ?? 500);
 const BLOCKS = 10;
 const TIMEOUT_MS = 5000;
 const GOAL_MEDIAN_RATIO = 1.3;
+const IDLE_WINDOW_MS = 2000;
 // BENCH_CPU_PROFILE=1: after the measured series, profile both ends of an extra run of the lib
 // series (tool-runner through a preloaded inspector session, this process through the inspector) and print where the
 // CPU time goes. The measured figures are taken before, without any profiler attached.
@@ -67,6 +69,9 @@ interface Series {
   description: string;
   call: () => Promise<void>;
   samplesMs: number[];
+  // Which process answers: tool-runner or the raw subscriber; and the CPU both ends spent.
+  server: 'tool-runner' | 'raw';
+  cpu: { clientUs: number; serverUs: number };
 }
 
 describe('benchmark: messaging request-reply', () => {
@@ -152,12 +157,15 @@ describe('benchmark: messaging request-reply', () => {
       if (code) throw new Error(`error reply ${code}`);
     };
     const conn = nc;
+    const toolRunnerPid = platform.pids()['tool-runner'];
     const series: Series[] = [
       {
         name: 'ours',
         description: 'NatsRpcClient.send → tool-runner (NatsRpcServer, Nest handler)',
         call: async () => checkLibReply(await client.send(def, {})),
         samplesMs: [],
+        server: 'tool-runner',
+        cpu: { clientUs: 0, serverUs: 0 },
       },
       {
         name: 'raw',
@@ -167,6 +175,8 @@ describe('benchmark: messaging request-reply', () => {
           checkRawReply(m.data, m.headers);
         },
         samplesMs: [],
+        server: 'raw',
+        cpu: { clientUs: 0, serverUs: 0 },
       },
       {
         name: 'rawClientToService',
@@ -176,14 +186,26 @@ describe('benchmark: messaging request-reply', () => {
           checkRawReply(m.data, m.headers);
         },
         samplesMs: [],
+        server: 'tool-runner',
+        cpu: { clientUs: 0, serverUs: 0 },
       },
       {
         name: 'libClientToRawServer',
         description: 'diagnostic: NatsRpcClient.send → raw subscriber (client side of the lib only)',
         call: async () => checkLibReply((await client.send(rawDef as typeof def, {})) as toolV1.CatalogListResponse),
         samplesMs: [],
+        server: 'raw',
+        cpu: { clientUs: 0, serverUs: 0 },
       },
     ];
+
+    // Each server's CPU while nobody calls it (timers, pings): what a series' CPU per call carries besides the calls.
+    const idleBefore = { toolRunner: processCpuSeconds(toolRunnerPid), raw: processCpuSeconds(rawServer.pid) };
+    await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
+    const idleCpuMsPerSecond = {
+      toolRunner: round(((processCpuSeconds(toolRunnerPid) - idleBefore.toolRunner) * 1e6) / IDLE_WINDOW_MS, 1),
+      raw: round(((processCpuSeconds(rawServer.pid) - idleBefore.raw) * 1e6) / IDLE_WINDOW_MS, 1),
+    };
 
     // A caller inside a request, as a service is: correlation and tenant ids go in the headers.
     await requestContext.run({ correlationId: 'bench-correlation', tenantId: 'bench-team' }, async () => {
@@ -195,11 +217,19 @@ describe('benchmark: messaging request-reply', () => {
         for (let k = 0; k < series.length; k++) {
           const s = series[(block + k) % series.length]!;
           const calls = Math.min(perBlock, CALLS_PER_SERIES - block * perBlock);
+          // CPU of both ends over the segment: this process, and the one process that answers
+          // (/proc ticks of 10 ms, summed over 10 segments of ~50-100 ms of CPU each).
+          const serverPid = s.server === 'raw' ? rawServer!.pid : toolRunnerPid;
+          const clientBefore = process.cpuUsage();
+          const serverBefore = processCpuSeconds(serverPid);
           for (let i = 0; i < calls; i++) {
             const t0 = performance.now();
             await s.call();
             s.samplesMs.push(performance.now() - t0);
           }
+          const clientUsed = process.cpuUsage(clientBefore);
+          s.cpu.clientUs += clientUsed.user + clientUsed.system;
+          s.cpu.serverUs += (processCpuSeconds(serverPid) - serverBefore) * 1e6;
         }
       }
     });
@@ -224,7 +254,7 @@ describe('benchmark: messaging request-reply', () => {
       buckets.filter((b) => b.le !== '+Inf' && Number(b.le) <= 0.001).map((b) => [`${round(Number(b.le) * 1e6, 0)}us`, round(b.count / handlerCount, 3)]),
     );
 
-    const breakdown = await measureBreakdown({ def, requestInit: {}, replyBytes, natsUrl: stack.natsUrl });
+    const breakdown = await measureBreakdown({ def, requestInit: {}, replyBytes });
 
     // How many copies of one request nats-server delivers to tool-runner (1 is the minimum).
     const monitor = natsMonitorUrl(stack.dataDir);
@@ -263,6 +293,17 @@ describe('benchmark: messaging request-reply', () => {
       p99: ratio(ours.p99Us, raw.p99Us),
     };
     const goals = [goal('lib request-reply median ≤ 1.3× raw nats', ratios.median, GOAL_MEDIAN_RATIO, '×')];
+    // CPU per call on each end, and the lib's extra CPU against the raw series.
+    const cpuPerCall = Object.fromEntries(
+      series.map((s) => [
+        s.name,
+        {
+          clientUs: round(s.cpu.clientUs / s.samplesMs.length, 1),
+          serverUs: round(s.cpu.serverUs / s.samplesMs.length, 1),
+          totalUs: round((s.cpu.clientUs + s.cpu.serverUs) / s.samplesMs.length, 1),
+        },
+      ]),
+    ) as Record<SeriesName, { clientUs: number; serverUs: number; totalUs: number }>;
     const split = {
       clientSideMedianUs: round(summaries.libClientToRawServer.medianUs - raw.medianUs, 1),
       serverSideMedianUs: round(summaries.rawClientToService.medianUs - raw.medianUs, 1),
@@ -289,6 +330,9 @@ describe('benchmark: messaging request-reply', () => {
         series: Object.fromEntries(series.map((s) => [s.name, { description: s.description, ...summaries[s.name] }])),
         ratioOursToRaw: ratios,
         extraLatencySplit: split,
+        cpuPerCallUs: cpuPerCall,
+        cpuRatioOursToRaw: ratio(cpuPerCall.ours.totalUs, cpuPerCall.raw.totalUs),
+        idleServerCpuMsPerSecond: idleCpuMsPerSecond,
         serverHandlerMeanUs,
         serverHandlerMedianAtMostUs,
         serverHandlerShareUnder,
@@ -310,6 +354,15 @@ describe('benchmark: messaging request-reply', () => {
           return [s.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs, ratio(x.medianUs, raw.medianUs), ratio(x.p99Us, raw.p99Us)];
         }),
       ),
+    );
+    print(
+      `\nCPU per call (µs, both ends; idle, tool-runner used ${idleCpuMsPerSecond.toolRunner} ms/s and the raw server ${idleCpuMsPerSecond.raw} ms/s):\n${formatTable(
+        ['series', 'client', 'server', 'total', 'total ×raw'],
+        series.map((s) => {
+          const c = cpuPerCall[s.name];
+          return [s.name, c.clientUs, c.serverUs, c.totalUs, ratio(c.totalUs, cpuPerCall.raw.totalUs)];
+        }),
+      )}`,
     );
     print(
       `\nextra latency at the median: ${split.totalExtraMedianUs} µs = client side ~${split.clientSideMedianUs} µs + server side ~${split.serverSideMedianUs} µs; tool-runner's own handler time: mean ${serverHandlerMeanUs} µs, median ≤ ${serverHandlerMedianAtMostUs ?? '?'} µs (histogram bucket); nats-server delivered ${deliveriesPerRequest ?? '?'} message(s) to tool-runner per request`,

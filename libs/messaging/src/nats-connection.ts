@@ -106,41 +106,35 @@ export function connectNats(natsUrl: string, name: string, credentials: NatsCred
 // hold a request until its timeout; callers are told at once instead, and requests already
 // waiting are failed the moment the link drops (their replies cannot arrive on it any more).
 export class NatsLink {
-  private up = true;
-  private nextLoss!: Promise<never>;
-  private loseNow!: (err: AppError) => void;
+  private isUp = true;
+  private readonly lossListeners: Array<(err: AppError) => void> = [];
 
   constructor(nc: NatsConnection) {
-    this.arm();
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === Events.Disconnect) {
-          this.up = false;
-          this.loseNow(linkDown());
-          this.arm();
+          this.isUp = false;
+          const err = this.lossError();
+          for (const listener of this.lossListeners) listener(err);
         } else if (status.type === Events.Reconnect) {
-          this.up = true;
+          this.isUp = true;
         }
       }
     })().catch(() => undefined);
   }
 
-  // Resolves with the work, or rejects with DEPENDENCY_UNAVAILABLE if the link is or goes down first.
-  async whileUp<T>(work: () => Promise<T>): Promise<T> {
-    // Not sent at all: the caller may safely send it again, even work that is not idempotent.
-    if (!this.up) throw linkDown({ sent: 'no' });
-    return Promise.race([work(), this.nextLoss]);
+  get up(): boolean {
+    return this.isUp;
   }
 
-  private arm(): void {
-    this.nextLoss = new Promise<never>((_, reject) => (this.loseNow = reject));
-    // Rejected on every loss whether or not a request waits on it.
-    this.nextLoss.catch(() => undefined);
+  // Called on every loss of the link, with the error waiting requests fail with.
+  onLoss(listener: (err: AppError) => void): void {
+    this.lossListeners.push(listener);
   }
-}
 
-function linkDown(details: Record<string, string> = {}): AppError {
-  return new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable; retry in a moment', details);
+  lossError(details: Record<string, string> = {}): AppError {
+    return new AppError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'The message bus (NATS) is unreachable; retry in a moment', details);
+  }
 }
 
 const links = new WeakMap<NatsConnection, NatsLink>();

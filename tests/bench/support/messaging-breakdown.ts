@@ -6,15 +6,13 @@ import {
   encodeMessage,
   natsHeaderGetter,
   natsHeaderSetter,
-  NatsRpcServer,
   ProtobufNatsDeserializer,
-  ProtobufNatsSerializer,
+  encodeReplyPacket,
   TENANT_ID_HEADER,
 } from '@overskill/messaging';
 import { createServiceMetrics, getTracer, newCorrelationId, requestContext } from '@overskill/observability';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { headers as natsHeaders } from 'nats';
-import pino from 'pino';
 import { round } from './stats';
 
 // The CPU cost of each step the messaging lib adds to one request-reply, measured in-process on
@@ -47,7 +45,6 @@ export async function measureBreakdown(opts: {
   def: RpcDefinition;
   requestInit: Record<string, unknown>;
   replyBytes: Uint8Array;
-  natsUrl: string;
   iterations?: number;
 }): Promise<BreakdownItem[]> {
   const n = opts.iterations ?? 20_000;
@@ -148,12 +145,11 @@ export async function measureBreakdown(opts: {
     'deserialize(request): registry lookup + fromBinary',
     timeSync(n, () => deserializer.deserialize(emptyRequest, { channel: def.subject, replyTo: '_INBOX.x' })),
   );
-  const serializer = new ProtobufNatsSerializer();
   const decoded = decodeReply(def as RpcDefinition<DescMessage, DescMessage>, opts.replyBytes, undefined);
   add(
     'server',
-    'serialize(reply): create + toBinary',
-    timeSync(n, () => serializer.serialize({ subject: def.subject, response: decoded })),
+    'encodeReplyPacket(reply): create + toBinary',
+    timeSync(n, () => encodeReplyPacket(def.subject, { response: decoded })),
   );
   add(
     'server',
@@ -161,33 +157,5 @@ export async function measureBreakdown(opts: {
     timeSync(n, () => metrics.natsHandlerDuration.observe({ subject: def.subject, outcome: 'ok' }, 0.0003)),
   );
 
-  // Nest's reply path as NatsRpcServer uses it: the handler's (already awaited) value wrapped in
-  // of(), piped through catchError/finalize, then delivered on process.nextTick.
-  const server = new NatsRpcServer({ service: def.owner, natsUrl: opts.natsUrl, credentials: { role: def.owner }, metrics, logger: pino({ level: 'silent' }) });
-  // Nest's handler lookup: getHandlerByPattern → getRouteFromPattern tries JSON.parse(subject)
-  // first, so a plain subject string throws (and builds) a SyntaxError on every message.
-  add(
-    'server',
-    'Nest getHandlerByPattern (JSON.parse of the subject throws)',
-    timeSync(n, () => server.getHandlerByPattern(def.subject)),
-  );
-  const value = { tools: [] };
-  add(
-    'server',
-    'Nest reply path: transformToObservable + send() (RxJS, nextTick)',
-    await timeIt(
-      n,
-      () =>
-        new Promise<void>((resolve) => {
-          let answered = false;
-          server.send(server.transformToObservable(value), () => {
-            if (!answered) {
-              answered = true;
-              resolve();
-            }
-          });
-        }),
-    ),
-  );
   return items;
 }

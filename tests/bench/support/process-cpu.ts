@@ -31,6 +31,12 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** CPU seconds one process has used so far (utime + stime), without scanning /proc. */
+export function processCpuSeconds(pid: number | undefined): number {
+  const stat = pid ? readStat(pid) : undefined;
+  return stat ? stat.own / TICKS_PER_SECOND : 0;
+}
+
 function allStats(): ProcStat[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))

@@ -1,9 +1,12 @@
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { AppError, ErrorCode, type RpcDefinition } from '@overskill/contracts';
 import { getTracer, requestContext, type ServiceMetrics } from '@overskill/observability';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode as NatsErrorCode, headers as natsHeaders, type NatsConnection, type NatsError } from 'nats';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
+import { ErrorCode as NatsErrorCode, headers as natsHeaders, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { CORRELATION_ID_HEADER, natsHeaderSetter, TENANT_ID_HEADER } from './nats-headers';
+import { replyInbox, RequestFailed, type ReplyInbox } from './reply-inbox';
+import { unsampled } from './sampling';
+import { boundObserver, type Observe } from './bound-observer';
 import { decodeReply, encodeMessage } from './rpc-codec';
 import { natsLink, type NatsLink } from '../nats-connection';
 
@@ -19,6 +22,10 @@ export interface RpcCallOptions {
 // remote handler's own code; while nats-server is unreachable, DEPENDENCY_UNAVAILABLE at once.
 export class NatsRpcClient {
   private readonly link: NatsLink;
+  private inbox?: ReplyInbox;
+  private readonly tracer = getTracer();
+  // Per subject, made once: the span's name and options, and the histogram bound to its labels.
+  private readonly subjects = new Map<string, { spanName: string; spanOptions: SpanOptions; observe: Observe }>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -34,14 +41,15 @@ export class NatsRpcClient {
     options: RpcCallOptions = {},
   ): Promise<MessageShape<Res>> {
     const started = performance.now();
-    const span = getTracer().startSpan(`send ${def.subject}`, {
-      kind: SpanKind.CLIENT,
-      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': def.subject },
-    });
+    const perSubject = this.subjects.get(def.subject) ?? this.describe(def.subject);
+    const active = context.active();
+    // Inside a trace that is not recorded no span of ours would be either (ParentBased): the
+    // active context is passed on as it is.
+    const span = unsampled(active) ? undefined : this.tracer.startSpan(perSubject.spanName, perSubject.spanOptions, active);
     let outcome = 'ok';
     try {
       const headers = natsHeaders();
-      propagation.inject(trace.setSpan(context.active(), span), headers, natsHeaderSetter);
+      propagation.inject(span ? trace.setSpan(active, span) : active, headers, natsHeaderSetter);
       const ctx = requestContext.get();
       if (ctx?.correlationId) headers.set(CORRELATION_ID_HEADER, ctx.correlationId);
       const tenantId = options.tenantId ?? ctx?.tenantId;
@@ -49,27 +57,45 @@ export class NatsRpcClient {
 
       const data = encodeMessage(def.request, request);
       const timeout = options.timeoutMs ?? this.defaultTimeoutMs;
-      let reply;
+      let reply: Msg;
       try {
-        reply = await this.link.whileUp(() => this.nc.request(def.subject, data, { timeout, headers }));
+        this.inbox ??= replyInbox(this.nc, this.link);
+        reply = await this.inbox.request(def.subject, data, headers, timeout);
       } catch (err) {
         if (err instanceof AppError) throw err;
-        throw transportError(def.subject, err as NatsError, timeout);
+        throw transportError(def.subject, err as NatsError | RequestFailed, timeout);
       }
       return decodeReply(def, reply.data, reply.headers);
     } catch (err) {
       outcome = err instanceof AppError ? err.code : ErrorCode.INTERNAL;
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
       throw err;
     } finally {
-      span.setAttribute('overskill.outcome', outcome);
-      span.end();
-      this.metrics.natsRequestDuration.observe({ subject: def.subject, outcome }, (performance.now() - started) / 1000);
+      // A span the sampler dropped takes no attributes; building them would be wasted work.
+      if (span?.isRecording()) span.setAttribute('overskill.outcome', outcome);
+      span?.end();
+      perSubject.observe(outcome, (performance.now() - started) / 1000);
     }
+  }
+
+  private describe(subject: string) {
+    const described = {
+      spanName: `send ${subject}`,
+      spanOptions: { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
+      observe: boundObserver(this.metrics.natsRequestDuration, subject),
+    };
+    this.subjects.set(subject, described);
+    return described;
   }
 }
 
-function transportError(subject: string, err: NatsError, timeoutMs: number): AppError {
+function transportError(subject: string, err: NatsError | RequestFailed, timeoutMs: number): AppError {
+  if (err instanceof RequestFailed) {
+    if (err.failure === 'no-responders') return new AppError(ErrorCode.RPC_NO_RESPONDERS, `No service is answering ${subject}; it may be down or not deployed`);
+    if (err.failure === 'timeout') return new AppError(ErrorCode.RPC_TIMEOUT, `${subject} did not answer within ${timeoutMs} ms`);
+    if (err.failure === 'lost') return new AppError(ErrorCode.RPC_TIMEOUT, `The NATS connection closed before ${subject} answered; it may have been handled`);
+    return new AppError(ErrorCode.RPC_CONNECTION_CLOSED, `The NATS connection is closed; ${subject} was not sent`);
+  }
   const code = err.code ?? (err.chainedError as NatsError | undefined)?.code;
   if (code === NatsErrorCode.NoResponders || (err.chainedError as NatsError | undefined)?.code === NatsErrorCode.NoResponders) {
     return new AppError(ErrorCode.RPC_NO_RESPONDERS, `No service is answering ${subject}; it may be down or not deployed`);

@@ -25,21 +25,27 @@ export function errorFromPacket(err: unknown): { code: ErrorCode; message: strin
   return { code: ErrorCode.INTERNAL, message: 'Internal error in the remote service', details: {} };
 }
 
+// A handler's outcome as the reply's bytes: the response message, or an error code header and a
+// common.v1.Error body.
+export function encodeReplyPacket(subject: string, packet: Omit<OutgoingRpcPacket, 'subject'>): EncodedReply {
+  if (packet.err !== undefined || packet.status === 'error') {
+    const { code, message, details } = errorFromPacket(packet.err);
+    return encodeErrorReply(code, message, details);
+  }
+  const def = rpcForSubject(subject);
+  if (!def) return encodeErrorReply(ErrorCode.SUBJECT_UNKNOWN, `No subject ${subject} in the registry`);
+  if (packet.response === undefined || packet.response === null) {
+    return encodeErrorReply(ErrorCode.INTERNAL, `${subject}: the handler returned no reply`);
+  }
+  try {
+    return { data: encodeMessage(def.response, packet.response as never) };
+  } catch (err) {
+    return encodeErrorReply(ErrorCode.INTERNAL, `${subject}: the reply could not be encoded as ${def.response.typeName} (${(err as Error).message})`);
+  }
+}
+
 export class ProtobufNatsSerializer implements Serializer<OutgoingRpcPacket, EncodedReply> {
   serialize(packet: OutgoingRpcPacket): EncodedReply {
-    if (packet.err !== undefined || packet.status === 'error') {
-      const { code, message, details } = errorFromPacket(packet.err);
-      return encodeErrorReply(code, message, details);
-    }
-    const def = rpcForSubject(packet.subject);
-    if (!def) return encodeErrorReply(ErrorCode.SUBJECT_UNKNOWN, `No subject ${packet.subject} in the registry`);
-    if (packet.response === undefined || packet.response === null) {
-      return encodeErrorReply(ErrorCode.INTERNAL, `${packet.subject}: the handler returned no reply`);
-    }
-    try {
-      return { data: encodeMessage(def.response, packet.response as never) };
-    } catch (err) {
-      return encodeErrorReply(ErrorCode.INTERNAL, `${packet.subject}: the reply could not be encoded as ${def.response.typeName} (${(err as Error).message})`);
-    }
+    return encodeReplyPacket(packet.subject, packet);
   }
 }

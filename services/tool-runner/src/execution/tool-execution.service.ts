@@ -19,7 +19,8 @@ import { toolLimits } from './tool-limits';
 interface CompiledTool {
   def: ToolDefinition<never>;
   description: string;
-  schema: Record<string, unknown>;
+  // The input schema as the catalog sends it, serialized once: the tools are fixed at boot.
+  schemaJson: string;
   validate: ValidateFunction;
 }
 
@@ -52,7 +53,7 @@ export class ToolExecutionService {
     const ajv = new Ajv({ allErrors: true, strict: true });
     for (const def of enabledTools(env.TOOLS_ENABLED)) {
       const schema = def.inputSchema(this.limits);
-      this.tools.set(def.name, { def, schema, description: def.description(this.limits), validate: ajv.compile(schema) });
+      this.tools.set(def.name, { def, schemaJson: JSON.stringify(schema), description: def.description(this.limits), validate: ajv.compile(schema) });
     }
     this.executions = new Counter({
       name: 'tool_executions_total',
@@ -71,7 +72,7 @@ export class ToolExecutionService {
 
   catalog(): RpcReply<typeof Rpc.toolCatalogList> {
     return {
-      tools: [...this.tools.values()].map(({ def, description, schema }) => ({ name: def.name, description, inputSchemaJson: JSON.stringify(schema) })),
+      tools: [...this.tools.values()].map(({ def, description, schemaJson }) => ({ name: def.name, description, inputSchemaJson: schemaJson })),
     };
   }
 
