@@ -42,18 +42,25 @@ export function redisHealthIndicator(redis: Redis): HealthIndicator {
 // Built by a factory, not by Nest's reflection: a DataSource parameter type would make this file
 // load TypeORM in every service, the three without a database included (~250 ms of start-up).
 class PostgresLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly connecting: Promise<unknown>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly health: HealthRegistry,
-  ) {}
+  ) {
+    // Connecting starts while Nest creates the other providers (the NATS connection among them),
+    // not after them: the two handshakes overlap. Start even while Postgres is down: readiness
+    // says so, and the pool connects later.
+    this.connecting = dataSource.initialize().catch(() => undefined);
+  }
 
   async onModuleInit(): Promise<void> {
     this.health.register(postgresHealthIndicator(this.dataSource));
-    // Start even while Postgres is down: readiness says so, and the pool connects later.
-    await this.dataSource.initialize().catch(() => undefined);
+    await this.connecting;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.connecting;
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
