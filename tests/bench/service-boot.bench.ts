@@ -23,6 +23,9 @@ const GOAL_RSS_MB = 150;
 // BENCH_CPU_PROFILE=1: every service start runs under V8's profiler (node --cpu-prof); the
 // .cpuprofile files land in tests/bench/results/boot-profiles/ (figures then carry its cost).
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE === '1' ? join(RESULTS_DIR, 'boot-profiles') : undefined;
+// BENCH_BOOT_BEFORE_ROOT=<a built checkout of another commit, with its node_modules>: its services
+// start in the same rounds as this one's ("before:<name>"), so a change is compared under one load.
+const BEFORE_ROOT = process.env.BENCH_BOOT_BEFORE_ROOT || undefined;
 
 // The baseline: Fastify, one route, the port picked by the OS and printed once listening.
 const FASTIFY_BASELINE = `
@@ -34,7 +37,9 @@ fastify.listen({ host: '127.0.0.1', port: 0 }).then(() => {
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
 
-type Subject = ServiceName | 'fastify-baseline';
+type Subject = ServiceName | 'fastify-baseline' | `before:${ServiceName}`;
+
+const serviceOf = (subject: Exclude<Subject, 'fastify-baseline'>): ServiceName => subject.replace(/^before:/, '') as ServiceName;
 
 interface BootSample {
   spawnToReadyMs: number;
@@ -127,19 +132,21 @@ describe('benchmark: service boot time and idle memory', () => {
         const output = captureOutput(child, join(logDir, `${subject}.log`));
         return { child, ...output, port: () => output.lines.find((l) => l.message === 'baseline ready')?.port as number | undefined };
       }
+      const service = serviceOf(subject);
+      const root = subject.startsWith('before:') ? BEFORE_ROOT! : REPO_ROOT;
       const port = await freePort();
       // The environment launchPlatform gives a service, plus an Anthropic key so ai-router boots
       // configured as in production (it builds its SDK client at start; nothing is called).
       const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-      const child = spawnTracked(process.execPath, [...profile, serviceEntry(REPO_ROOT, subject)], {
-        cwd: REPO_ROOT,
+      const child = spawnTracked(process.execPath, [...profile, serviceEntry(root, service)], {
+        cwd: root,
         env: {
           ...process.env,
           NODE_ENV: 'production',
           PORT: String(port),
           HOST: '127.0.0.1',
           NATS_URL: stack.natsUrl,
-          NATS_NKEY_SEED: stack.natsSeeds[subject],
+          NATS_NKEY_SEED: stack.natsSeeds[service],
           DATABASE_URL: stack.databaseUrl,
           REDIS_URL: stack.redisUrl,
           WORKSPACES_DIR: workspacesDir,
@@ -180,7 +187,7 @@ describe('benchmark: service boot time and idle memory', () => {
           if (spawnToReadyMs === undefined) await sleep(Math.max(0, t0 + tick * POLL_MS - performance.now()));
         }
         // The ready line may trail the first 200 by a moment (stdout is a pipe).
-        const readyMsg = subject === 'fastify-baseline' ? 'baseline ready' : `${subject} ready`;
+        const readyMsg = subject === 'fastify-baseline' ? 'baseline ready' : `${serviceOf(subject)} ready`;
         for (let i = 0; i < 50 && !started.lines.some((l) => l.message === readyMsg); i++) await sleep(20);
         const ready = started.lines.find((l) => l.message === readyMsg);
         if (subject !== 'fastify-baseline' && !ready) throw new Error(`${subject} answered ready but logged no "${readyMsg}" line`);
@@ -205,6 +212,13 @@ describe('benchmark: service boot time and idle memory', () => {
     // Rounds: every subject once per round, the order rotating, so a slow patch of the shared
     // machine does not land on one subject's three runs.
     const subjects: Subject[] = ['fastify-baseline', ...SERVICE_NAMES];
+    if (BEFORE_ROOT) {
+      for (const service of SERVICE_NAMES) {
+        if (!existsSync(serviceEntry(BEFORE_ROOT, service)))
+          throw new Error(`${serviceEntry(BEFORE_ROOT, service)} is missing: build BENCH_BOOT_BEFORE_ROOT first`);
+      }
+      subjects.push(...SERVICE_NAMES.map((service) => `before:${service}` as const));
+    }
     const samples = new Map<Subject, BootSample[]>(subjects.map((s) => [s, []]));
     for (let round_ = 0; round_ < REPETITIONS; round_++) {
       for (let k = 0; k < subjects.length; k++) {
@@ -233,7 +247,7 @@ describe('benchmark: service boot time and idle memory', () => {
       rssMb: medianOf('fastify-baseline', 'rssMb')!,
       processUptimeMs: medianOf('fastify-baseline', 'processUptimeMs'),
     };
-    const perService = SERVICE_NAMES.map((service) => {
+    const summarize = (service: Exclude<Subject, 'fastify-baseline'>) => {
       const spawnToReadyMs = medianOf(service, 'spawnToReadyMs')!;
       const rssMb = medianOf(service, 'rssMb')!;
       const cpuToReadyMs = medianOf(service, 'cpuToReadyMs')!;
@@ -252,7 +266,9 @@ describe('benchmark: service boot time and idle memory', () => {
         rssRatioToBaseline: ratio(rssMb, baseline.rssMb),
         runs: samples.get(service),
       };
-    });
+    };
+    const perService = SERVICE_NAMES.map((service) => summarize(service));
+    const before = BEFORE_ROOT ? SERVICE_NAMES.map((service) => summarize(`before:${service}`)) : [];
     const goals: GoalResult[] = perService.flatMap((s) => [
       goal(`${s.service} spawn → ready (median)`, s.spawnToReadyMs, GOAL_READY_MS, ' ms'),
       goal(`${s.service} idle RSS (median)`, s.rssMb, GOAL_RSS_MB, ' MB'),
@@ -275,7 +291,11 @@ describe('benchmark: service boot time and idle memory', () => {
           'dist/services/<name>/src/main.js, NODE_ENV=production, LOG_LEVEL default, no OTLP endpoint; infra (nats, postgres, redis) already running, migrations applied',
         baseline: 'node -e: require("fastify"), one route, listen 127.0.0.1:0, port printed when listening',
       },
-      results: { baseline: { ...baseline, runs: samples.get('fastify-baseline') }, services: perService },
+      results: {
+        baseline: { ...baseline, runs: samples.get('fastify-baseline') },
+        services: perService,
+        ...(BEFORE_ROOT ? { before: { root: BEFORE_ROOT, services: before } } : {}),
+      },
       goals,
     });
 
@@ -309,7 +329,7 @@ describe('benchmark: service boot time and idle memory', () => {
             1,
             1,
           ],
-          ...perService.map((s) => [
+          ...[...perService, ...before].map((s) => [
             s.service,
             s.spawnToReadyMs,
             s.cpuToReadyMs,
