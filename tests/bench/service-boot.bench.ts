@@ -5,7 +5,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { isRunning, spawnTracked, stopChild } from './support/child-process';
-import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
+import { treeCpuSeconds } from './support/process-cpu';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR, type GoalResult } from './support/results';
 import { median, ratio, round } from './support/stats';
 
 // Each service started alone (nothing else of ours running, so it has the 2 cores to itself):
@@ -19,6 +20,12 @@ const IDLE_MS = Number(process.env.BENCH_BOOT_IDLE_MS ?? 5000);
 const READY_TIMEOUT_MS = 60_000;
 const GOAL_READY_MS = 1500;
 const GOAL_RSS_MB = 150;
+// BENCH_CPU_PROFILE=1: every service start runs under V8's profiler (node --cpu-prof); the
+// .cpuprofile files land in tests/bench/results/boot-profiles/ (figures then carry its cost).
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE === '1' ? join(RESULTS_DIR, 'boot-profiles') : undefined;
+// BENCH_BOOT_BEFORE_ROOT=<a built checkout of another commit, with its node_modules>: its services
+// start in the same rounds as this one's ("before:<name>"), so a change is compared under one load.
+const BEFORE_ROOT = process.env.BENCH_BOOT_BEFORE_ROOT || undefined;
 
 // The baseline: Fastify, one route, the port picked by the OS and printed once listening.
 const FASTIFY_BASELINE = `
@@ -30,10 +37,15 @@ fastify.listen({ host: '127.0.0.1', port: 0 }).then(() => {
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
 
-type Subject = ServiceName | 'fastify-baseline';
+type Subject = ServiceName | 'fastify-baseline' | `before:${ServiceName}`;
+
+const serviceOf = (subject: Exclude<Subject, 'fastify-baseline'>): ServiceName => subject.replace(/^before:/, '') as ServiceName;
 
 interface BootSample {
   spawnToReadyMs: number;
+  // CPU (user + system) the process had spent when it first answered ready: on a shared machine
+  // the wall time moves with the load, the CPU a start costs hardly does.
+  cpuToReadyMs: number;
   // What the process logged on its "ready" line: Nest bootstrap only (bootMs), and since the
   // process started (processUptimeMs, module loading included).
   bootMs: number | null;
@@ -120,18 +132,21 @@ describe('benchmark: service boot time and idle memory', () => {
         const output = captureOutput(child, join(logDir, `${subject}.log`));
         return { child, ...output, port: () => output.lines.find((l) => l.message === 'baseline ready')?.port as number | undefined };
       }
+      const service = serviceOf(subject);
+      const root = subject.startsWith('before:') ? BEFORE_ROOT! : REPO_ROOT;
       const port = await freePort();
       // The environment launchPlatform gives a service, plus an Anthropic key so ai-router boots
       // configured as in production (it builds its SDK client at start; nothing is called).
-      const child = spawnTracked(process.execPath, [serviceEntry(REPO_ROOT, subject)], {
-        cwd: REPO_ROOT,
+      const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+      const child = spawnTracked(process.execPath, [...profile, serviceEntry(root, service)], {
+        cwd: root,
         env: {
           ...process.env,
           NODE_ENV: 'production',
           PORT: String(port),
           HOST: '127.0.0.1',
           NATS_URL: stack.natsUrl,
-          NATS_NKEY_SEED: stack.natsSeeds[subject],
+          NATS_NKEY_SEED: stack.natsSeeds[service],
           DATABASE_URL: stack.databaseUrl,
           REDIS_URL: stack.redisUrl,
           WORKSPACES_DIR: workspacesDir,
@@ -151,6 +166,7 @@ describe('benchmark: service boot time and idle memory', () => {
       try {
         // Polled on a fixed 20 ms grid from the spawn, the same for every subject.
         let spawnToReadyMs: number | undefined;
+        let cpuToReadyMs = 0;
         for (let tick = 1; spawnToReadyMs === undefined; tick++) {
           if (!isRunning(started.child))
             throw new Error(`${subject} exited (${started.child.exitCode ?? started.child.signalCode}) before it was ready:\n${started.tail()}`);
@@ -160,7 +176,10 @@ describe('benchmark: service boot time and idle memory', () => {
             try {
               const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1000) });
               await res.arrayBuffer();
-              if (res.status === 200) spawnToReadyMs = performance.now() - t0;
+              if (res.status === 200) {
+                spawnToReadyMs = performance.now() - t0;
+                cpuToReadyMs = treeCpuSeconds(started.child.pid) * 1000;
+              }
             } catch {
               // not listening yet
             }
@@ -168,7 +187,7 @@ describe('benchmark: service boot time and idle memory', () => {
           if (spawnToReadyMs === undefined) await sleep(Math.max(0, t0 + tick * POLL_MS - performance.now()));
         }
         // The ready line may trail the first 200 by a moment (stdout is a pipe).
-        const readyMsg = subject === 'fastify-baseline' ? 'baseline ready' : `${subject} ready`;
+        const readyMsg = subject === 'fastify-baseline' ? 'baseline ready' : `${serviceOf(subject)} ready`;
         for (let i = 0; i < 50 && !started.lines.some((l) => l.message === readyMsg); i++) await sleep(20);
         const ready = started.lines.find((l) => l.message === readyMsg);
         if (subject !== 'fastify-baseline' && !ready) throw new Error(`${subject} answered ready but logged no "${readyMsg}" line`);
@@ -178,6 +197,7 @@ describe('benchmark: service boot time and idle memory', () => {
         const pid = started.child.pid!;
         return {
           spawnToReadyMs: round(spawnToReadyMs, 1),
+          cpuToReadyMs: round(cpuToReadyMs, 0),
           bootMs: typeof ready?.bootMs === 'number' ? ready.bootMs : null,
           processUptimeMs: typeof ready?.processUptimeMs === 'number' ? ready.processUptimeMs : null,
           rssMb: procStatusMb(pid, 'VmRSS'),
@@ -192,6 +212,13 @@ describe('benchmark: service boot time and idle memory', () => {
     // Rounds: every subject once per round, the order rotating, so a slow patch of the shared
     // machine does not land on one subject's three runs.
     const subjects: Subject[] = ['fastify-baseline', ...SERVICE_NAMES];
+    if (BEFORE_ROOT) {
+      for (const service of SERVICE_NAMES) {
+        if (!existsSync(serviceEntry(BEFORE_ROOT, service)))
+          throw new Error(`${serviceEntry(BEFORE_ROOT, service)} is missing: build BENCH_BOOT_BEFORE_ROOT first`);
+      }
+      subjects.push(...SERVICE_NAMES.map((service) => `before:${service}` as const));
+    }
     const samples = new Map<Subject, BootSample[]>(subjects.map((s) => [s, []]));
     for (let round_ = 0; round_ < REPETITIONS; round_++) {
       for (let k = 0; k < subjects.length; k++) {
@@ -216,15 +243,19 @@ describe('benchmark: service boot time and idle memory', () => {
     };
     const baseline = {
       spawnToReadyMs: medianOf('fastify-baseline', 'spawnToReadyMs')!,
+      cpuToReadyMs: medianOf('fastify-baseline', 'cpuToReadyMs')!,
       rssMb: medianOf('fastify-baseline', 'rssMb')!,
       processUptimeMs: medianOf('fastify-baseline', 'processUptimeMs'),
     };
-    const perService = SERVICE_NAMES.map((service) => {
+    const summarize = (service: Exclude<Subject, 'fastify-baseline'>) => {
       const spawnToReadyMs = medianOf(service, 'spawnToReadyMs')!;
       const rssMb = medianOf(service, 'rssMb')!;
+      const cpuToReadyMs = medianOf(service, 'cpuToReadyMs')!;
       return {
         service,
         spawnToReadyMs,
+        cpuToReadyMs,
+        cpuRatioToBaseline: ratio(cpuToReadyMs, baseline.cpuToReadyMs),
         bootMs: medianOf(service, 'bootMs'),
         processUptimeMs: medianOf(service, 'processUptimeMs'),
         // Process start → bootstrapService() entered: Node start-up and loading the modules.
@@ -235,7 +266,9 @@ describe('benchmark: service boot time and idle memory', () => {
         rssRatioToBaseline: ratio(rssMb, baseline.rssMb),
         runs: samples.get(service),
       };
-    });
+    };
+    const perService = SERVICE_NAMES.map((service) => summarize(service));
+    const before = BEFORE_ROOT ? SERVICE_NAMES.map((service) => summarize(`before:${service}`)) : [];
     const goals: GoalResult[] = perService.flatMap((s) => [
       goal(`${s.service} spawn → ready (median)`, s.spawnToReadyMs, GOAL_READY_MS, ' ms'),
       goal(`${s.service} idle RSS (median)`, s.rssMb, GOAL_RSS_MB, ' MB'),
@@ -252,23 +285,41 @@ describe('benchmark: service boot time and idle memory', () => {
         idleBeforeRssMs: IDLE_MS,
         order: 'rounds: every subject once per round, alone, the order rotating round by round',
         ready: 'first 200 from GET /health/ready, timed from just before spawn() in the bench process',
+        cpu: 'utime + stime of the process (and its children) from /proc/<pid>/stat when it first answered ready (10 ms ticks)',
         memory: 'VmRSS (and peak VmHWM) from /proc/<pid>/status after the idle period',
         services:
           'dist/services/<name>/src/main.js, NODE_ENV=production, LOG_LEVEL default, no OTLP endpoint; infra (nats, postgres, redis) already running, migrations applied',
         baseline: 'node -e: require("fastify"), one route, listen 127.0.0.1:0, port printed when listening',
       },
-      results: { baseline: { ...baseline, runs: samples.get('fastify-baseline') }, services: perService },
+      results: {
+        baseline: { ...baseline, runs: samples.get('fastify-baseline') },
+        services: perService,
+        ...(BEFORE_ROOT ? { before: { root: BEFORE_ROOT, services: before } } : {}),
+      },
       goals,
     });
 
     print(`\nservice boot — each alone, median of ${REPETITIONS} (${machine.cpus} cpus, node ${machine.node}, load ${machine.loadAverage.join(' ')})`);
     print(
       formatTable(
-        ['service', 'spawn→ready ms', 'uptime@ready ms', 'bootMs (logged)', 'before boot ms', 'idle RSS MB', 'peak RSS MB', 'ready ×base', 'RSS ×base'],
+        [
+          'service',
+          'spawn→ready ms',
+          'CPU to ready ms',
+          'uptime@ready ms',
+          'bootMs (logged)',
+          'before boot ms',
+          'idle RSS MB',
+          'peak RSS MB',
+          'ready ×base',
+          'CPU ×base',
+          'RSS ×base',
+        ],
         [
           [
             'fastify-baseline',
             baseline.spawnToReadyMs,
+            baseline.cpuToReadyMs,
             baseline.processUptimeMs ?? '-',
             '-',
             '-',
@@ -276,16 +327,19 @@ describe('benchmark: service boot time and idle memory', () => {
             medianOf('fastify-baseline', 'hwmMb') ?? '-',
             1,
             1,
+            1,
           ],
-          ...perService.map((s) => [
+          ...[...perService, ...before].map((s) => [
             s.service,
             s.spawnToReadyMs,
+            s.cpuToReadyMs,
             s.processUptimeMs ?? '-',
             s.bootMs ?? '-',
             s.beforeBootMs ?? '-',
             s.rssMb,
             s.hwmMb ?? '-',
             s.readyRatioToBaseline,
+            s.cpuRatioToBaseline,
             s.rssRatioToBaseline,
           ]),
         ],

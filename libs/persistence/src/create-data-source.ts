@@ -1,5 +1,6 @@
-import pg from 'pg';
-import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import type pg from 'pg';
+import type * as TypeOrm from 'typeorm';
+import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { SqlQueryLogger } from './sql-query-logger';
 
 export interface ServiceDataSourceOptions {
@@ -43,7 +44,7 @@ export function databaseDeadlinesFromEnv(env: NodeJS.ProcessEnv = process.env): 
 // did not answer, and the stuck query would otherwise hold the connection (and every query queued
 // behind it on a pooled client) until the server wakes. The pool then discards it.
 function DeadlineClient(config: pg.ClientConfig): pg.Client {
-  const client = new pg.Client(config);
+  const client = new (require('pg') as typeof pg).Client(config);
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const result = query(...args);
@@ -59,6 +60,8 @@ function DeadlineClient(config: pg.ClientConfig): pg.Client {
 
 export function createServiceDataSource(opts: ServiceDataSourceOptions, deadlines: DatabaseDeadlines = databaseDeadlinesFromEnv()): DataSource {
   const { queryTimeoutMs, acquireTimeoutMs } = deadlines;
+  // Required here, not at the top: this library is loaded by every service, TypeORM used by four.
+  const { DataSource } = require('typeorm') as typeof TypeOrm;
   return new DataSource({
     type: 'postgres',
     url: opts.url,

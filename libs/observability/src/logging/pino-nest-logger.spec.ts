@@ -33,6 +33,18 @@ describe('PinoNestLogger', () => {
     ]);
   });
 
+  it("writes Nest's start-up inventory of modules and routes at debug", () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = new PinoNestLogger(pinoInto(lines));
+
+    logger.log('AppModule dependencies initialized', 'InstanceLoader');
+    logger.log('Mapped {/health/live, GET} route', 'RouterExplorer');
+    logger.log('HealthController {/}:', 'RoutesResolver');
+    logger.warn('odd route', 'RouterExplorer');
+
+    expect(lines.map((l) => l.level)).toEqual(['debug', 'debug', 'debug', 'warn']);
+  });
+
   it('keeps the stack and context Nest passes to error()', () => {
     const lines: Record<string, unknown>[] = [];
     const nestLogger = new PinoNestLogger(pinoInto(lines));

@@ -14,6 +14,10 @@ const NEST_TO_PINO: Record<LogLevel, PinoMethod> = {
 
 const STACK_TRACE = /\n\s+at /;
 
+// Nest's start-up inventory (a line per module, controller and route: ~100 lines, 15-80 ms of a
+// service's start) is debug detail, not news for whoever reads the info log.
+const START_UP_INVENTORY = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
 /** Lets Nest's own Logger (app.useLogger) write through pino; Nest's context becomes the line's `component`. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: pino.Logger) {}
@@ -61,7 +65,7 @@ export class PinoNestLogger implements LoggerService {
     }
     if (extra.length > 0) fields['params'] = extra;
 
-    const method = NEST_TO_PINO[level];
+    const method = level === 'log' && START_UP_INVENTORY.has(fields['component'] as string) ? 'debug' : NEST_TO_PINO[level];
     if (message instanceof Error) {
       this.logger[method]({ ...fields, err: message }, message.message);
     } else if (message !== null && typeof message === 'object') {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { z } from 'zod';
 
 export const CACHE_LEVELS = ['global', 'tenant', 'file'] as const;
@@ -79,7 +79,8 @@ export class CacheConfigError extends Error {
 export function parseCacheConfig(text: string, source: string): CacheConfig {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    // Loaded on use: only a deployment with a cache file reads YAML, and every service loads this.
+    raw = (require('yaml') as typeof Yaml).parse(text);
   } catch (err) {
     throw new CacheConfigError(`${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }

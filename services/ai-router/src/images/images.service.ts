@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, type Rpc } from '@overskill/contracts';
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { randomUUID } from 'node:crypto';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
@@ -177,10 +177,13 @@ function side(value: number, name: string): number {
   return value;
 }
 
+// Required on the first image, not at the service's start (~50 ms of module loading).
+const sharp = (): typeof Sharp => require('sharp') as typeof Sharp;
+
 // Reads the real format and size (not what a header or the provider claims).
 async function readImage(data: Buffer, what: string, code: ErrorCode): Promise<CheckedImage> {
   try {
-    const meta = await sharp(data).metadata();
+    const meta = await sharp()(data).metadata();
     const mimeType = meta.format ? TYPE_BY_FORMAT[meta.format] : undefined;
     if (mimeType && meta.width && meta.height) return { image: data, mimeType, width: meta.width, height: meta.height };
   } catch {
@@ -193,7 +196,7 @@ async function asType(data: Buffer, mimeType: ImageType, what: string): Promise<
   const image = await readImage(data, what, ErrorCode.AI_PROVIDER_ERROR);
   if (image.mimeType === mimeType) return image;
   try {
-    const converted = await sharp(data).toFormat(FORMAT_BY_TYPE[mimeType]).toBuffer({ resolveWithObject: true });
+    const converted = await sharp()(data).toFormat(FORMAT_BY_TYPE[mimeType]).toBuffer({ resolveWithObject: true });
     return { image: converted.data, mimeType, width: converted.info.width, height: converted.info.height };
   } catch {
     throw new AppError(ErrorCode.AI_PROVIDER_ERROR, `${what} could not be converted to ${mimeType}`);

@@ -1,4 +1,5 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import type * as AnthropicSdk from '@anthropic-ai/sdk';
 import type { ProviderConfig } from '../models/ai-models.config';
 import {
   classifyHttpFailure,
@@ -11,15 +12,14 @@ import {
   type ChatStreamEvent,
 } from './chat-provider';
 
+// The SDK is ~150 ms of module loading: required by the first call, not at the service's start.
+const anthropicSdk = (): typeof AnthropicSdk => require('@anthropic-ai/sdk') as typeof AnthropicSdk;
+
 // The only code that talks to Anthropic (one instance per configured provider).
 export class AnthropicProviderRepository implements ChatProvider {
-  private readonly client?: Anthropic;
+  private client?: Anthropic;
 
-  constructor(private readonly config: ProviderConfig) {
-    if (config.apiKey) {
-      this.client = new Anthropic({ apiKey: config.apiKey, baseURL: config.baseUrl, fetch: countingFetch, maxRetries: 0 });
-    }
-  }
+  constructor(private readonly config: ProviderConfig) {}
 
   async create(model: string, params: ChatParams, options: CallOptions): Promise<ChatMessage> {
     const client = this.requireClient();
@@ -40,13 +40,15 @@ export class AnthropicProviderRepository implements ChatProvider {
   }
 
   private requireClient(): Anthropic {
-    if (!this.client) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
+    if (!this.config.apiKey) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
+    this.client ??= new (anthropicSdk().Anthropic)({ apiKey: this.config.apiKey, baseURL: this.config.baseUrl, fetch: countingFetch, maxRetries: 0 });
     return this.client;
   }
 }
 
 export function anthropicFailure(err: unknown): ProviderFailure {
   if (err instanceof ProviderFailure) return err;
+  const Anthropic = anthropicSdk();
   if (err instanceof Anthropic.APIConnectionTimeoutError) return classifyHttpFailure(undefined, '', true, false);
   if (err instanceof Anthropic.APIConnectionError) return classifyHttpFailure(undefined, '', false, true);
   if (err instanceof Anthropic.APIError) return classifyHttpFailure(err.status ?? undefined, err.message, false, false);

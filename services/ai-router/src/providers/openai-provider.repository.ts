@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import type * as OpenAiSdk from 'openai';
 import type { ProviderConfig } from '../models/ai-models.config';
 import {
   classifyHttpFailure,
@@ -12,15 +13,14 @@ import {
 } from './chat-provider';
 import { fromOpenAiCompletion, toAnthropicEvents, toOpenAiRequest } from './openai-translation';
 
+// The SDK is ~100 ms of module loading: required by the first call, not at the service's start.
+const openAiSdk = (): typeof OpenAiSdk => require('openai') as typeof OpenAiSdk;
+
 // The only code that talks to OpenAI-compatible endpoints (OpenAI, OpenRouter, Ollama, vLLM).
 export class OpenAiProviderRepository implements ChatProvider {
-  private readonly client?: OpenAI;
+  private client?: OpenAI;
 
-  constructor(private readonly config: ProviderConfig) {
-    if (config.apiKey) {
-      this.client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, fetch: countingFetch, maxRetries: 0 });
-    }
-  }
+  constructor(private readonly config: ProviderConfig) {}
 
   async create(model: string, params: ChatParams, options: CallOptions): Promise<ChatMessage> {
     const client = this.requireClient();
@@ -49,13 +49,15 @@ export class OpenAiProviderRepository implements ChatProvider {
   }
 
   private requireClient(): OpenAI {
-    if (!this.client) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
+    if (!this.config.apiKey) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
+    this.client ??= new (openAiSdk().OpenAI)({ apiKey: this.config.apiKey, baseURL: this.config.baseUrl, fetch: countingFetch, maxRetries: 0 });
     return this.client;
   }
 }
 
 export function openAiFailure(err: unknown): ProviderFailure {
   if (err instanceof ProviderFailure) return err;
+  const OpenAI = openAiSdk();
   if (err instanceof OpenAI.APIConnectionTimeoutError) return classifyHttpFailure(undefined, '', true, false);
   if (err instanceof OpenAI.APIConnectionError) return classifyHttpFailure(undefined, '', false, true);
   if (err instanceof OpenAI.APIError) {

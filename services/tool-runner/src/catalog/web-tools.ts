@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { decodePageText } from '../network/decode-page-text';
-import { htmlToMarkdown } from '../network/html-to-markdown';
+import type * as HtmlToMarkdown from '../network/html-to-markdown';
 import { defineTool } from './tool-definition';
 
 const urlProperty = { type: 'string', minLength: 1, maxLength: 2048, description: 'An http:// or https:// URL' };
@@ -60,6 +60,8 @@ export const fetchWebsiteTool = defineTool<{ url: string }>({
     const text = decodePageText(page.body, page.charset, isHtml);
     const via = page.redirects.length ? ` (redirected from ${input.url})` : '';
     if (!isHtml) return { output: `Source: ${page.url}${via}\n\n${text}` };
+    // Required on the first HTML page: its parser and converter are ~50 ms of the service's start otherwise.
+    const { htmlToMarkdown } = require('../network/html-to-markdown') as typeof HtmlToMarkdown;
     const { title, markdown } = htmlToMarkdown(text, page.url);
     return { output: `${title ? `# ${title}\n\n` : ''}Source: ${page.url}${via}\n\n${markdown || '(the page has no readable text)'}` };
   },

@@ -1,4 +1,5 @@
 import { ErrorCode } from '@overskill/contracts';
+import Ajv from 'ajv';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOOL_NAMES } from '../catalog/tool-names';
@@ -14,8 +15,12 @@ describe('ToolExecutionService', () => {
     h = createHarness();
     const { tools } = h.service.catalog();
     expect(tools!.map((t) => t.name)).toEqual([...TOOL_NAMES]);
+    // The service compiles each validator on the tool's first call: every schema must compile
+    // under the same strict options, or that call would fail instead of the start.
+    const ajv = new Ajv({ allErrors: true, strict: true });
     for (const tool of tools!) {
       expect(JSON.parse(tool.inputSchemaJson!)).toMatchObject({ type: 'object' });
+      expect(() => ajv.compile(JSON.parse(tool.inputSchemaJson!))).not.toThrow();
       expect(tool.description!.length).toBeGreaterThan(20);
     }
   });

@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 
 const TYPE_BY_FORMAT: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
 
@@ -17,8 +17,10 @@ export interface FittedImage {
  * TOOL_IMAGE_INVALID) and shrinks it to fit inside `max` (aspect kept, same format) when it is larger.
  */
 export async function fitImage(data: Uint8Array, max: { width: number; height: number }, what: string): Promise<FittedImage> {
+  // Required on the first image, not at the service's start (~50 ms of module loading).
+  const sharp = require('sharp') as typeof Sharp;
   const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  let meta: sharp.Metadata;
+  let meta: Sharp.Metadata;
   try {
     meta = await sharp(input).metadata();
   } catch {
@@ -37,7 +39,7 @@ export async function fitImage(data: Uint8Array, max: { width: number; height: n
     }
     const resized = await sharp(input, { animated: meta.format === 'gif' || meta.format === 'webp' })
       .resize({ width: max.width, height: max.height, fit: 'inside', withoutEnlargement: true })
-      .toFormat(meta.format as keyof sharp.FormatEnum)
+      .toFormat(meta.format as keyof Sharp.FormatEnum)
       .toBuffer({ resolveWithObject: true });
     return {
       content: resized.data,

@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { LOGGER } from '@overskill/observability';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { chromium, type Browser } from 'playwright-core';
+import type * as Playwright from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { TOOL_RUNNER_ENV, type ToolRunnerEnv } from '../config';
 
 export interface PageObservation {
@@ -59,7 +60,8 @@ export class HeadlessBrowserRepository implements OnModuleDestroy {
         new BrowserUnavailable(`Chromium is not installed at ${this.env.PREVIEW_CHROMIUM_PATH} (PREVIEW_CHROMIUM_PATH); the preview was not checked`),
       );
     }
-    this.browser ??= chromium
+    // Required on the first check: playwright-core is ~300 ms of module loading at start otherwise.
+    this.browser ??= (require('playwright-core') as typeof Playwright).chromium
       .launch({
         executablePath: this.env.PREVIEW_CHROMIUM_PATH,
         args: [...ARGS, `--host-resolver-rules=${resolverRules}`],
