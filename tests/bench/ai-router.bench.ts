@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { summarizeProfile, type CpuProfile } from './support/cpu-profile';
+import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
@@ -83,18 +84,31 @@ describe('benchmark: ai-router overhead and throughput', () => {
     };
 
     for (const s of series) for (let i = 0; i < WARMUP; i++) await call(s.client);
+    // CPU of every process per call, summed over each series' blocks (the bench process is the SDK and the fake).
+    const pids = platform.pids();
+    const processes = { ...stackServerPids(), gateway: pids['gateway'], 'ai-router': pids['ai-router'] };
+    const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
     for (let block = 0; block < BLOCKS; block++) {
       for (let k = 0; k < series.length; k++) {
         const s = series[(block + k) % series.length]!;
         const calls = Math.min(perBlock, REQUESTS - block * perBlock);
+        const before = cpuSnapshot(processes);
         for (let i = 0; i < calls; i++) {
           const t0 = performance.now();
           await call(s.client);
           s.samplesMs.push(performance.now() - t0);
         }
+        const after = cpuSnapshot(processes);
+        const total = cpu[s.name]!;
+        for (const name of Object.keys(after)) {
+          total.before[name] = (total.before[name] ?? 0) + before[name]!;
+          total.after[name] = (total.after[name] ?? 0) + after[name]!;
+        }
+        total.calls += calls;
       }
     }
+    const cpuPerCallMs = Object.fromEntries(Object.entries(cpu).map(([name, t]) => [name, cpuPerUnitMs(t.before, t.after, t.calls)]));
     // Where the router's time goes, as each service measured it (means over every call so far).
     const meanOf = async (url: string, name: string, labelFilter: string) => {
       const text = await (await fetch(`${url}/metrics`)).text();
@@ -180,6 +194,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         router: r,
         overhead,
         breakdownMeanUs,
+        cpuPerCallMs,
         timeToFirstToken: { direct: ttftDirect, router: ttftRouter, added: ttftAdded },
         throughput: {
           direct: throughputDirect,
@@ -202,6 +217,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(
       `where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`,
     );
+    print(`CPU per call (ms), every process:`);
+    for (const [name, perProcess] of Object.entries(cpuPerCallMs))
+      print(
+        `  ${name}: ${Object.entries(perProcess)
+          .map(([p, ms]) => `${p} ${ms}`)
+          .join(', ')}`,
+      );
     print(
       `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median`,
     );
@@ -217,7 +239,6 @@ describe('benchmark: ai-router overhead and throughput', () => {
     );
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
-      const pids = platform.pids();
       await platform.stop();
       for (const service of ['gateway', 'ai-router'] as const) {
         const file = join(dir, 'cpuprofiles', `${pids[service]}.cpuprofile`);
