@@ -32,7 +32,7 @@ export async function* serverSentEvents(body: Readable): AsyncGenerator<ServerSe
         else if (field === 'data') data.push(value);
       }
     }
-    if (data.length) yield { event: event || 'message', data: data.join('\n') };
+    // An event the body ended before its blank line is incomplete: dropped, as the SSE spec says.
   } finally {
     body.destroy();
   }
