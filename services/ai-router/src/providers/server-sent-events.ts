@@ -32,7 +32,7 @@ export async function* serverSentEvents(body: Readable): AsyncGenerator<ServerSe
         else if (field === 'data') data.push(value);
       }
     }
-    // An event the body ended before its blank line is incomplete: dropped, as the SSE spec says.
+    if (data.length) yield { event: event || 'message', data: data.join('\n') };
   } finally {
     body.destroy();
   }
