@@ -1,7 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderConfig } from '../models/ai-models.config';
 import {
   classifyHttpFailure,
+  countingFetch,
   ProviderFailure,
   type CallOptions,
   type ChatMessage,
@@ -9,59 +10,45 @@ import {
   type ChatProvider,
   type ChatStreamEvent,
 } from './chat-provider';
-import { errorMessage, postWithRetries, readText } from './provider-http';
-import { serverSentEvents } from './server-sent-events';
 
-const DEFAULT_BASE_URL = 'https://api.anthropic.com';
-const API_VERSION = '2023-06-01';
-
-// The only code that talks to Anthropic (one instance per configured provider): the Messages API
-// over keep-alive HTTP, the request body serialised once and the answer parsed once.
+// The only code that talks to Anthropic (one instance per configured provider).
 export class AnthropicProviderRepository implements ChatProvider {
-  private readonly url: URL;
-  private readonly headers?: Record<string, string>;
+  private readonly client?: Anthropic;
 
   constructor(private readonly config: ProviderConfig) {
-    this.url = new URL(`${(config.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '')}/v1/messages`);
-    if (config.apiKey) this.headers = { 'x-api-key': config.apiKey, 'anthropic-version': API_VERSION, accept: 'application/json' };
+    if (config.apiKey) {
+      this.client = new Anthropic({ apiKey: config.apiKey, baseURL: config.baseUrl, fetch: countingFetch, maxRetries: 0 });
+    }
   }
 
   async create(model: string, params: ChatParams, options: CallOptions): Promise<ChatMessage> {
-    const response = await this.post(model, params, options, false);
-    const text = await readText(response);
+    const client = this.requireClient();
     try {
-      return JSON.parse(text) as ChatMessage;
-    } catch {
-      throw new ProviderFailure('server', 'the provider answered with a body that is not JSON');
+      return await client.messages.create({ ...params, model, stream: false }, { maxRetries: options.maxAttempts - 1, timeout: options.timeoutMs });
+    } catch (err) {
+      throw anthropicFailure(err);
     }
   }
 
   async stream(model: string, params: ChatParams, options: CallOptions): Promise<AsyncIterable<ChatStreamEvent>> {
-    return messageEvents(await this.post(model, params, options, true));
+    const client = this.requireClient();
+    try {
+      return await client.messages.create({ ...params, model, stream: true }, { maxRetries: options.maxAttempts - 1, timeout: options.timeoutMs });
+    } catch (err) {
+      throw anthropicFailure(err);
+    }
   }
 
-  private post(model: string, params: ChatParams, options: CallOptions, stream: boolean): Promise<IncomingMessage> {
-    if (!this.headers) return Promise.reject(new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`));
-    return postWithRetries({
-      url: this.url,
-      headers: stream ? { ...this.headers, accept: 'text/event-stream' } : this.headers,
-      body: JSON.stringify({ ...params, model, stream }),
-      maxAttempts: options.maxAttempts,
-      timeoutMs: options.timeoutMs,
-      stream,
-    });
+  private requireClient(): Anthropic {
+    if (!this.client) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
+    return this.client;
   }
 }
 
-// The stream's events as the SDK would yield them: pings skipped, an `error` event thrown.
-async function* messageEvents(response: IncomingMessage): AsyncGenerator<ChatStreamEvent> {
-  for await (const { event, data } of serverSentEvents(response)) {
-    if (event === 'ping') continue;
-    if (event === 'error') throw classifyHttpFailure(undefined, errorMessage(data), false, false);
-    try {
-      yield JSON.parse(data) as ChatStreamEvent;
-    } catch {
-      throw new ProviderFailure('server', 'the provider streamed an event that is not JSON');
-    }
-  }
+export function anthropicFailure(err: unknown): ProviderFailure {
+  if (err instanceof ProviderFailure) return err;
+  if (err instanceof Anthropic.APIConnectionTimeoutError) return classifyHttpFailure(undefined, '', true, false);
+  if (err instanceof Anthropic.APIConnectionError) return classifyHttpFailure(undefined, '', false, true);
+  if (err instanceof Anthropic.APIError) return classifyHttpFailure(err.status ?? undefined, err.message, false, false);
+  return new ProviderFailure('connection', 'the provider call failed');
 }

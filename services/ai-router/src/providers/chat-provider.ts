@@ -73,14 +73,9 @@ export async function countingAttempts<T>(call: () => Promise<T>): Promise<{ res
   }
 }
 
-/** One HTTP attempt of the call in progress. */
-export function countAttempt(): void {
+// Handed to both SDKs as their fetch.
+export const countingFetch: typeof fetch = (input, init) => {
   const counter = attemptCounter.getStore();
   if (counter) counter.attempts += 1;
-}
-
-// Handed to the openai SDK as its fetch.
-export const countingFetch: typeof fetch = (input, init) => {
-  countAttempt();
   return fetch(input, init);
 };
