@@ -31,7 +31,16 @@ function request(url: URL, agent: http.Agent, init: RequestInit, body: string | 
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<Response>((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', agent, headers: headerRecord(init.headers) });
+    const headers = headerRecord(init.headers);
+    const payload =
+      body === undefined || body === null || typeof body === 'string'
+        ? body
+        : ArrayBuffer.isView(body)
+          ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+          : Buffer.from(body);
+    // A known length: without it node:http sends the body chunked, in extra writes.
+    if (payload !== undefined && payload !== null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(payload));
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', agent, headers });
     let response: IncomingMessage | undefined;
     let settled = false;
     const onAbort = (): void => {
@@ -76,9 +85,8 @@ function request(url: URL, agent: http.Agent, init: RequestInit, body: string | 
         });
       }
     });
-    if (body === undefined || body === null) req.end();
-    else if (typeof body === 'string') req.end(body);
-    else req.end(ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body));
+    if (payload === undefined || payload === null) req.end();
+    else req.end(payload);
   });
 }
 
