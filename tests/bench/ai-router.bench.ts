@@ -1,10 +1,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { summarizeProfile, type CpuProfile } from './support/cpu-profile';
+import { spawnTracked, stopChild, waitForLine } from './support/child-process';
+import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
@@ -12,6 +15,9 @@ import { round, summarizeLatencyMs } from './support/stats';
 // straight through @anthropic-ai/sdk and once through gateway (/api/v1/messages) → NATS →
 // ai-router (limits, budgets, accounting on) → the fake, in one run, interleaved. Then throughput
 // at concurrency 50 with a fake that takes 20 ms. Benchmarks report; they fail only when a call fails.
+// A third series is the floor of any gateway in a process of its own: SDK → a bare node:http
+// proxy (keep-alive agent, bodies piped, nothing parsed) → the same fake. What the router adds
+// beyond that is the cost of what it does; the proxy's own cost is one more HTTP hop on this machine.
 
 const REQUESTS = Number(process.env.BENCH_AI_REQUESTS ?? 2000);
 const WARMUP = Number(process.env.BENCH_AI_WARMUP ?? 200);
@@ -25,13 +31,29 @@ const STREAM_REQUESTS = Number(process.env.BENCH_AI_STREAM_REQUESTS ?? 300);
 // BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
 // where their CPU goes is printed at the end. The figures of such a run are not comparable.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+const BARE_PROXY = `
+const http = require('node:http');
+const target = new URL(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const server = http.createServer((req, res) => {
+  const upstream = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
+    res.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => res.writeHead(502).end());
+  req.pipe(upstream);
+});
+server.listen(0, '127.0.0.1', () => console.log('ready ' + server.address().port));
+`;
 
 describe('benchmark: ai-router overhead and throughput', () => {
   const stack = integrationStack();
   const fake = new AnthropicFake({ apiKey: PROVIDER_KEY });
   let platform: RunningPlatform | undefined;
+  let proxy: ChildProcess | undefined;
 
   afterAll(async () => {
+    if (proxy) await stopChild(proxy);
     await platform?.stop();
     await fake.stop();
   });
@@ -71,11 +93,19 @@ describe('benchmark: ai-router overhead and throughput', () => {
     });
     const { key } = createTeamKey(stack, 'bench-ai-router', 'member');
     const direct = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: fakeUrl, maxRetries: 0 });
+    proxy = spawnTracked(process.execPath, ['-e', BARE_PROXY, fakeUrl], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const proxyPort = Number((await waitForLine(proxy, (l) => l.startsWith('ready '), 20_000, 'bare proxy')).split(' ')[1]);
+    const viaProxy = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: `http://127.0.0.1:${proxyPort}`, maxRetries: 0 });
     const viaRouter = new Anthropic({ apiKey: key, baseURL: `${platform.urls.gateway}/api`, maxRetries: 0 });
     const params: Anthropic.MessageCreateParamsNonStreaming = { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say ok' }] };
     const series = [
       { name: 'direct', description: '@anthropic-ai/sdk → fake provider', client: direct, samplesMs: [] as number[] },
       { name: 'router', description: '@anthropic-ai/sdk → gateway → NATS → ai-router → fake provider', client: viaRouter, samplesMs: [] as number[] },
+      { name: 'proxy', description: '@anthropic-ai/sdk → bare node:http proxy → fake provider (the floor)', client: viaProxy, samplesMs: [] as number[] },
     ];
     const call = async (client: Anthropic) => {
       const message = await client.messages.create(params);
@@ -83,18 +113,31 @@ describe('benchmark: ai-router overhead and throughput', () => {
     };
 
     for (const s of series) for (let i = 0; i < WARMUP; i++) await call(s.client);
+    // CPU of every process per call, summed over each series' blocks (the bench process is the SDK and the fake).
+    const pids = platform.pids();
+    const processes = { ...stackServerPids(), gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
+    const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
     for (let block = 0; block < BLOCKS; block++) {
       for (let k = 0; k < series.length; k++) {
         const s = series[(block + k) % series.length]!;
         const calls = Math.min(perBlock, REQUESTS - block * perBlock);
+        const before = cpuSnapshot(processes);
         for (let i = 0; i < calls; i++) {
           const t0 = performance.now();
           await call(s.client);
           s.samplesMs.push(performance.now() - t0);
         }
+        const after = cpuSnapshot(processes);
+        const total = cpu[s.name]!;
+        for (const name of Object.keys(after)) {
+          total.before[name] = (total.before[name] ?? 0) + before[name]!;
+          total.after[name] = (total.after[name] ?? 0) + after[name]!;
+        }
+        total.calls += calls;
       }
     }
+    const cpuPerCallMs = Object.fromEntries(Object.entries(cpu).map(([name, t]) => [name, cpuPerUnitMs(t.before, t.after, t.calls)]));
     // Where the router's time goes, as each service measured it (means over every call so far).
     const meanOf = async (url: string, name: string, labelFilter: string) => {
       const text = await (await fetch(`${url}/metrics`)).text();
@@ -113,7 +156,9 @@ describe('benchmark: ai-router overhead and throughput', () => {
     };
     const d = summarizeLatencyMs(series[0]!.samplesMs);
     const r = summarizeLatencyMs(series[1]!.samplesMs);
+    const p = summarizeLatencyMs(series[2]!.samplesMs);
     const overhead = { medianUs: round(r.medianUs - d.medianUs, 1), p99Us: round(r.p99Us - d.p99Us, 1) };
+    const floor = { medianUs: round(p.medianUs - d.medianUs, 1), p99Us: round(p.p99Us - d.p99Us, 1) };
 
     // Streaming: time to the first token (the first content_block_delta), interleaved call by call.
     const firstTokenMs = async (client: Anthropic) => {
@@ -124,14 +169,17 @@ describe('benchmark: ai-router overhead and throughput', () => {
       if (Number.isNaN(first)) throw new Error('the stream carried no content_block_delta');
       return first;
     };
-    const ttft = { direct: [] as number[], router: [] as number[] };
+    const ttft = { direct: [] as number[], router: [] as number[], proxy: [] as number[] };
     for (let i = 0; i < STREAM_REQUESTS; i++) {
       ttft.direct.push(await firstTokenMs(direct));
       ttft.router.push(await firstTokenMs(viaRouter));
+      ttft.proxy.push(await firstTokenMs(viaProxy));
     }
     const ttftDirect = summarizeLatencyMs(ttft.direct);
     const ttftRouter = summarizeLatencyMs(ttft.router);
+    const ttftProxy = summarizeLatencyMs(ttft.proxy);
     const ttftAdded = { medianUs: round(ttftRouter.medianUs - ttftDirect.medianUs, 1), p99Us: round(ttftRouter.p99Us - ttftDirect.p99Us, 1) };
+    const ttftFloor = round(ttftProxy.medianUs - ttftDirect.medianUs, 1);
 
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
@@ -168,7 +216,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
         requestsPerSeries: REQUESTS,
         warmupPerSeries: WARMUP,
         blocks: BLOCKS,
-        interleaving: 'each block runs both series in turn, the order rotating block by block',
+        interleaving: 'each block runs the three series in turn, the order rotating block by block',
+        floor: 'SDK → a bare node:http proxy process (keep-alive agent, bodies piped) → the same fake',
         provider: 'AnthropicFake on loopback, answering at once (overhead) or after 20 ms (throughput)',
         router: 'gateway + ai-router from dist/, LOG_LEVEL=warn, rate limits, budgets and usage events on, cache off (temperature unset)',
         streaming: `${STREAM_REQUESTS} streamed calls per series, alternating call by call; time to first token = request start → first content_block_delta event`,
@@ -178,9 +227,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
       results: {
         direct: d,
         router: r,
+        proxy: p,
         overhead,
+        floor,
         breakdownMeanUs,
-        timeToFirstToken: { direct: ttftDirect, router: ttftRouter, added: ttftAdded },
+        cpuPerCallMs,
+        timeToFirstToken: { direct: ttftDirect, router: ttftRouter, proxy: ttftProxy, added: ttftAdded, floorAddedMedianUs: ttftFloor },
         throughput: {
           direct: throughputDirect,
           router: throughputRouter,
@@ -195,15 +247,22 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(
       formatTable(
         ['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'],
-        [d, r].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
+        [d, r, p].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
       ),
     );
-    print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs`);
+    print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs; the floor (bare proxy) adds ${floor.medianUs} µs at the median`);
     print(
       `where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`,
     );
+    print(`CPU per call (ms), every process:`);
+    for (const [name, perProcess] of Object.entries(cpuPerCallMs))
+      print(
+        `  ${name}: ${Object.entries(perProcess)
+          .map(([p, ms]) => `${p} ${ms}`)
+          .join(', ')}`,
+      );
     print(
-      `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median`,
+      `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median (bare proxy: ${ttftFloor} µs)`,
     );
     print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
     print(
@@ -217,7 +276,6 @@ describe('benchmark: ai-router overhead and throughput', () => {
     );
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
-      const pids = platform.pids();
       await platform.stop();
       for (const service of ['gateway', 'ai-router'] as const) {
         const file = join(dir, 'cpuprofiles', `${pids[service]}.cpuprofile`);

@@ -103,8 +103,9 @@ export class AnthropicFake {
         }
       });
     });
-    // Connections left idle by the SDK's keep-alive agent must not keep stop() waiting.
-    server.keepAliveTimeout = 1000;
+    // Idle connections stay open as long as Node's default (5 s) like a real API's, so clients
+    // reuse them: a 1 s timeout is announced as `keep-alive: timeout=1`, which Node's agent and
+    // undici both take as "do not reuse". stop() cuts idle connections itself.
     const url = await listenOnLoopback(server, port);
     this.server = server;
     return url;

@@ -93,8 +93,12 @@ describe('CompletionService', () => {
     expect(ledger.settle).not.toHaveBeenCalled();
   });
 
-  it('reserves the worst case for every scope, and settles the real cost after the call', async () => {
+  it('reserves the worst case for every scope, and settles the real cost after the reply', async () => {
     const reply = await service.create(request());
+    // The reply is out before settlement and the usage event, which follow in the same turn.
+    expect(ledger.settle).not.toHaveBeenCalled();
+    expect(publish).not.toHaveBeenCalled();
+    await new Promise(setImmediate);
     const admission = ledger.admit.mock.calls[0][0];
     expect(admission.budgets.map((b: { scope: string }) => b.scope)).toEqual(['team', 'key', 'run']);
     expect(admission.rate.map((r: { scope: string }) => r.scope)).toEqual(['team', 'key']);
@@ -111,6 +115,7 @@ describe('CompletionService', () => {
   it('releases the reservation and records the failure when no model answers', async () => {
     route.mockRejectedValueOnce(new AppError(ErrorCode.AI_ALL_MODELS_UNAVAILABLE, 'none'));
     await expect(service.create(request())).rejects.toMatchObject({ code: ErrorCode.AI_ALL_MODELS_UNAVAILABLE });
+    await new Promise(setImmediate);
     expect((ledger.settle.mock.calls[0][0] as Settlement).actualCostNano).toBe(0);
     expect(publish).toHaveBeenCalledWith(expect.objectContaining({ outcome: ErrorCode.AI_ALL_MODELS_UNAVAILABLE, costUsd: 0 }));
   });

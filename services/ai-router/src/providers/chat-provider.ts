@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { agentFetch } from './agent-fetch';
 
 // The router's one request shape is the Anthropic Messages API's: providers of other shapes
 // translate from it and back, so a fallback to another provider loses no content.
@@ -73,9 +74,9 @@ export async function countingAttempts<T>(call: () => Promise<T>): Promise<{ res
   }
 }
 
-// Handed to both SDKs as their fetch.
+// Handed to both SDKs as their fetch: counts the attempt, then goes over the shared keep-alive agents.
 export const countingFetch: typeof fetch = (input, init) => {
   const counter = attemptCounter.getStore();
   if (counter) counter.attempts += 1;
-  return fetch(input, init);
+  return agentFetch(input, init);
 };

@@ -41,8 +41,9 @@ export class LlmGatewayService {
   /**
    * Starts a streamed completion. Resolves with the chunks once the first one arrived, or rejects
    * with the router's error when the call failed before any output (so it can still be a JSON error).
+   * Yields every chunk that has arrived at once, so the client gets them in one write.
    */
-  async stream(principal: Principal, body: MessagesRequest): Promise<AsyncGenerator<StreamChunk>> {
+  async stream(principal: Principal, body: MessagesRequest): Promise<AsyncGenerator<StreamChunk[]>> {
     const subject = aiStreamChunkSubject(randomBytes(16).toString('base64url'));
     const sub = this.nc.subscribe(subject);
     const queue: StreamChunk[] = [];
@@ -120,12 +121,14 @@ export class LlmGatewayService {
     return (async function* () {
       try {
         for (;;) {
-          while (queue.length) yield queue.shift() as StreamChunk;
+          while (queue.length) yield queue.splice(0);
           if (lost) {
-            yield {
-              event: 'error',
-              data: JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'Part of the stream was lost in transit; retry the request' } }),
-            };
+            yield [
+              {
+                event: 'error',
+                data: JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'Part of the stream was lost in transit; retry the request' } }),
+              },
+            ];
             return;
           }
           if (ended) return;
@@ -133,7 +136,7 @@ export class LlmGatewayService {
           await next();
           if (!queue.length && ((before && rpcDone) || idle)) {
             const message = rpcError instanceof AppError ? rpcError.message : 'The model stream broke off';
-            yield { event: 'error', data: JSON.stringify({ type: 'error', error: { type: 'api_error', message } }) };
+            yield [{ event: 'error', data: JSON.stringify({ type: 'error', error: { type: 'api_error', message } }) }];
             return;
           }
         }

@@ -52,9 +52,9 @@ export class MessagesHttpController {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      for await (const chunk of chunks) {
+      for await (const batch of chunks) {
         if (reply.raw.destroyed) break;
-        reply.raw.write(`event: ${chunk.event}\ndata: ${chunk.data}\n\n`);
+        reply.raw.write(batch.map((chunk) => `event: ${chunk.event}\ndata: ${chunk.data}\n\n`).join(''));
       }
       reply.raw.end();
     } catch (err) {
