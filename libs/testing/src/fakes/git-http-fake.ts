@@ -94,6 +94,12 @@ export class GitHttpFake {
       .filter(Boolean);
   }
 
+  /** The bytes of a file at a revision (`git cat-file blob <rev>:<path>`), undefined when absent. */
+  show(name: string, revision: string, path: string): Buffer | undefined {
+    const out = spawnSync('git', ['--git-dir', this.barePath(name), 'cat-file', 'blob', `${revision}:${path}`]);
+    return out.status === 0 ? out.stdout : undefined;
+  }
+
   /** Every push to the repository is refused by a pre-receive hook (as a protected branch would be), until `acceptPushes`. */
   refusePushes(name: string, message = 'pushes are refused here'): void {
     const hook = join(this.barePath(name), 'hooks', 'pre-receive');
