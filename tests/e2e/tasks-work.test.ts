@@ -445,7 +445,7 @@ describe('GitHub tasks are worked', () => {
     await until('the run has started', async () => (h.anthropic.requests.length > 0 ? true : undefined));
     expect(github.issue('acme/docs', n).labels).toContain('processing');
     // The window runs low while the model works: 50 left, under the 100 kept for urgent work.
-    github.setRateLimit('token:overskill-bot', 50, 15);
+    github.setRateLimit('token:overskill-bot', 50, 12);
     const resetAt = github.rateLimit('token:overskill-bot').resetAt * 1000;
     const waiting = await until(
       'the status comment says that the task waits',

@@ -129,7 +129,7 @@ export class PreviewCheckService {
       const url = `${previewOrigin(this.settings.internalBase, { previewId, sha })}/`;
       // Any repository can be a task's workspace: one with no page to open is not checked, and says so.
       if ((await this.files.read(owner, 'index.html', sha)).kind !== 'file') {
-        const reason = `Version ${sha.slice(0, 12)} is not a web app the preview can open: it has no index.html and no package.json with a dev script`;
+        const reason = 'This version has no index.html and no package.json with a dev script: it is not a web app, so there is no page to check';
         return { kind: 'skip', url, outcome: 'not_web_app', reason, pageErrors: [] };
       }
       return { kind: 'open', url };
