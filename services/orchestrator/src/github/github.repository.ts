@@ -255,6 +255,9 @@ export class GitHubRepository {
     if (existing) return existing;
     const account = accountOf(auth);
     const throttle = {
+      // GitHub paces writes (one a second, notifying ones more) per account: without an id every
+      // client of the process would share one queue, and one project's writes would hold all others.
+      id: account,
       onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 1 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
       onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 2 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
     };

@@ -78,7 +78,7 @@ describe('TaskRunnerService with mocked repositories', () => {
       createDraftPull: jest.fn(),
       updatePull: jest.fn(async () => undefined),
       gitToken: jest.fn(async () => 'ghp_secret'),
-      issue: jest.fn(),
+      issue: jest.fn(async () => ({ title: 'Add a footer', body: '', state: 'open', labels: ['overskill', 'processing'] })),
       findReviewComment: jest.fn(async () => undefined),
       replyToReviewComment: jest.fn(async () => ({ id: 7001 })),
       withPriority: jest.fn((_priority: number, fn: () => Promise<unknown>) => fn()),
@@ -124,6 +124,9 @@ describe('TaskRunnerService with mocked repositories', () => {
     expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'completed', {});
     expect(github['addLabels']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, ['completed']);
     expect(github['removeLabel']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, 'processing');
+    // Only labels that change are written: processing was there, no outcome label was.
+    expect(github['addLabels']).toHaveBeenCalledTimes(1);
+    expect(github['removeLabel']).toHaveBeenCalledTimes(1);
   });
 
   it("a web app's preview check goes in the pull request: its screenshot committed before the push and linked at that commit", async () => {
@@ -240,7 +243,7 @@ describe('TaskRunnerService with mocked repositories', () => {
 
   it('waits for the GitHub quota instead of failing: the task is given back until the reset, at its priority', async () => {
     const reset = Date.now() + 600_000;
-    github['addLabels']!.mockRejectedValue(new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'GitHub quota is low', { retryAt: String(reset) }));
+    github['issue']!.mockRejectedValue(new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'GitHub quota is low', { retryAt: String(reset) }));
     await runner.work(task, ctl);
     expect(github['withPriority']).toHaveBeenCalledWith(50, expect.any(Function));
     expect(leases['defer']).toHaveBeenCalledWith('t1', 'me', new Date(reset));

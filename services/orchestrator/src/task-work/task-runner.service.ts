@@ -128,11 +128,13 @@ export class TaskRunnerService {
 
   // The issue shows it is being worked on: the processing label (an earlier outcome's label
   // goes) and the status comment.
+  // Writes are what GitHub paces (one a second per account), so only labels that change are sent.
   private async begin(w: Work): Promise<void> {
     const { labels } = w.project;
-    await this.github.addLabels(w.auth, w.project.repository, w.task.issueNumber, [labels.processing]);
+    const current = new Set((await this.github.issue(w.auth, w.project.repository, w.task.issueNumber)).labels);
+    if (!current.has(labels.processing)) await this.github.addLabels(w.auth, w.project.repository, w.task.issueNumber, [labels.processing]);
     for (const old of [labels.failed, labels.completed, labels.awaitingResponse])
-      await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
+      if (current.has(old)) await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
     await this.status(w, { state: 'working' });
   }
 
