@@ -531,7 +531,7 @@ export const PreviewScreenshotResponseSchema: GenMessage<PreviewScreenshotRespon
   messageDesc(file_overskill_tool_v1_tool, 13);
 
 /**
- * tool.preview.screenshot.save.v1 — write the PNG a check took of a version into the app's own
+ * tool.screenshot.save.v1 — write the PNG a check took of a version into the app's own
  * workspace (to be committed), so the bytes never travel through the caller.
  *
  * @generated from message overskill.tool.v1.PreviewScreenshotSaveRequest
