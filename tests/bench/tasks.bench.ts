@@ -210,7 +210,9 @@ const QUEUE_CAP = 16;
 // Ten projects of uneven concurrency (together more than the global cap, so the cap binds).
 const QUEUE_CONCURRENCY = [1, 2, 2, 2, 3, 3, 4, 4, 2, 3];
 const QUEUE_PRIORITIES = [25, 50, 50, 75, 100];
-const QUEUE_TOKEN = `ghp_${randomUUID().replace(/-/g, '')}`;
+// One GitHub account per project (as ten installations of an app would be): GitHub paces writes
+// and counts quota per account, so one shared token would measure GitHub's pacing, not the queue.
+const QUEUE_TOKENS = QUEUE_CONCURRENCY.map(() => `ghp_${randomUUID().replace(/-/g, '')}`);
 
 interface Worked {
   project: string;
@@ -242,9 +244,11 @@ function inversions(tasks: Worked[], concurrency: Map<string, number>): number {
 // each project's concurrency and the global cap, and the time to drain against the ideal — the
 // tasks' own work (Σ of their durations, measured in the same run) spread perfectly over the cap.
 describe('benchmark: the task queue drained by two replicas', () => {
+  // The drain alone may take its 20-minute deadline at 1,000 tasks on a busy machine.
+  jest.setTimeout(30 * 60_000);
   const stack = integrationStack();
   const github = new GitHubFake();
-  const remote = new GitHttpFake({ token: QUEUE_TOKEN });
+  const remote = new GitHttpFake({ token: QUEUE_TOKENS[0]!, moreTokens: QUEUE_TOKENS.slice(1) });
   const anthropic = new AnthropicFake({ apiKey: 'bench-key' });
   const platforms: RunningPlatform[] = [];
   let nc: NatsConnection | undefined;
@@ -268,10 +272,12 @@ describe('benchmark: the task queue drained by two replicas', () => {
     await github.start();
     const remoteUrl = await remote.start();
     const user = { login: 'bench', id: 1, type: 'User' as const };
-    github.addToken(
-      QUEUE_TOKEN,
-      { login: 'overskill-bot', id: 2, type: 'User' },
-      { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' },
+    QUEUE_TOKENS.forEach((token, p) =>
+      github.addToken(
+        token,
+        { login: `overskill-bot-${p}`, id: 100 + p, type: 'User' },
+        { metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' },
+      ),
     );
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const common = {
@@ -325,7 +331,7 @@ describe('benchmark: the task queue drained by two replicas', () => {
       github.addRepo('bench', `queue-${p}`, { refs: () => remote.refs(repository) });
       const project = await rpc.send(
         Rpc.projectCreate,
-        { teamId, repository, authKind: 'token', token: QUEUE_TOKEN, answerMode: 'comment', concurrency: QUEUE_CONCURRENCY[p]! },
+        { teamId, repository, authKind: 'token', token: QUEUE_TOKENS[p]!, answerMode: 'comment', concurrency: QUEUE_CONCURRENCY[p]! },
         { timeoutMs: 20_000 },
       );
       concurrency.set(project.id, QUEUE_CONCURRENCY[p]!);
@@ -396,6 +402,16 @@ describe('benchmark: the task queue drained by two replicas', () => {
       started: Number(r['started']),
       finished: Number(r['finished']),
     }));
+    // Where a task's time goes, from the rows' own timestamps: before its agent run exists (labels,
+    // status comment, clone, branch), the run waiting on RUNS, the run itself, and the answer after it.
+    const phases = (
+      await db.query(
+        `SELECT avg(extract(epoch FROM r.created_at - t.started_at)) * 1000 AS prepare, avg(extract(epoch FROM r.started_at - r.created_at)) * 1000 AS run_queued,
+                avg(extract(epoch FROM r.finished_at - r.started_at)) * 1000 AS run, avg(extract(epoch FROM t.finished_at - r.finished_at)) * 1000 AS answer
+           FROM orchestrator.tasks t JOIN orchestrator.runs r ON r.id = t.run_id WHERE t.team_id = $1`,
+        [teamId],
+      )
+    ).rows[0] as Record<string, unknown>;
     const first = Math.min(...worked.map((t) => t.created));
     const drainMs = Math.max(...worked.map((t) => t.finished)) - first;
     const work = worked.map((t) => t.finished - t.started);
@@ -415,6 +431,7 @@ describe('benchmark: the task queue drained by two replicas', () => {
       projectsOverConcurrency: over.length,
       maxRunningPerProject: [...concurrency].map(([id, c]) => `${maxRunning.get(id) ?? 0}/${c}`).join(' '),
       meanTaskMs: round(sumWork / worked.length, 0),
+      meanPhasesMs: ['prepare', 'run_queued', 'run', 'answer'].map((k) => `${k} ${round(Number(phases[k]), 0)}`).join(' · '),
       drainS: round(drainMs / 1000, 1),
       idealS: round(idealMs / 1000, 1),
       projectBoundS: round(projectBoundMs / 1000, 1),
@@ -429,7 +446,7 @@ describe('benchmark: the task queue drained by two replicas', () => {
       machine,
       method: {
         tasks: `about ${QUEUE_TASKS} tasks inserted in one statement across 10 projects (concurrency ${QUEUE_CONCURRENCY.join(', ')}, tasks in proportion), priorities drawn from ${QUEUE_PRIORITIES.join('/')}; global cap ${QUEUE_CAP}; two orchestrator replicas (${QUEUE_CAP} task workers and run workers each)`,
-        work: 'each task: labels, status comment, clone by git-service from a git http-backend, an agent run (one model turn from a fake Anthropic that answers at once), diff, answer comment, labels; answer mode comment',
+        work: 'each task: labels, status comment, clone by git-service from a git http-backend, an agent run (one model turn from a fake Anthropic that answers at once), diff, answer comment, labels; answer mode comment; one GitHub account (token) per project',
         ideal: "Σ task durations / global cap (perfect packing), and the busiest project's Σ durations / its concurrency; the ratio is against the larger",
         sampling: 'running tasks per project and overall read from Postgres every 100 ms',
       },

@@ -182,6 +182,8 @@ describe('GitHub tasks are worked', () => {
     }
   };
   const statusComments = (repository: string, n: number) => github.issue(repository, n).comments.filter((c) => c.body.includes('overskill:task-status'));
+  // The branch's commits without the preview screenshots (one per turn of a web app, none when the image did not change).
+  const turnCommits = (repository: string, n: number) => remote.log(repository, `overskill/issue-${n}`).filter((s) => !s.startsWith('Preview screenshot'));
   const pullsFrom = (repository: string, n: number) => github.pulls(repository).filter((p) => p.head === `overskill/issue-${n}`);
 
   it('answers a labelled issue with one draft pull request: branch pushed with the commit, tokens and cost in the body, labels and one status comment — also when the delivery comes 10 times to two replicas', async () => {
@@ -195,8 +197,10 @@ describe('GitHub tasks are worked', () => {
 
     expect(remote.refs('acme/shop')).toContain(`refs/heads/overskill/issue-${n}`);
     const commits = remote.log('acme/shop', `overskill/issue-${n}`, '%s');
-    expect(commits).toHaveLength(2);
-    expect(commits[0]).toContain(`Resolve issue #${n}`);
+    expect(commits).toHaveLength(3);
+    expect(commits[1]).toContain(`Resolve issue #${n}`);
+    // The preview check's screenshot, committed on top of the turn.
+    expect(commits[0]).toMatch(/^Preview screenshot of [0-9a-f]{12}$/);
     expect(remote.log('acme/shop', 'main')).toHaveLength(1);
 
     const pulls = pullsFrom('acme/shop', n);
@@ -206,6 +210,16 @@ describe('GitHub tasks are worked', () => {
     expect(pulls[0]!.body).toContain('`footer.html`');
     expect(pulls[0]!.body).toMatch(/300 tokens, \$\d+\.\d{4}, 2 model turns/);
     expect(pulls[0]!.body).toContain(`Resolves #${n}`);
+    // A web app (index.html): the headless check of the turn's version, and its screenshot linked
+    // at the commit that holds it on the task's branch.
+    expect(pulls[0]!.body).toMatch(/## Preview check\n✅ \*\*Passed\*\*: a headless browser opened `[0-9a-f]{12}` \(loaded in \d+ ms\) with no errors\./);
+    const image = /!\[[^\]]*\]\((\S+)\)/.exec(pulls[0]!.body)?.[1] ?? '';
+    const [, shotSha] = /\/acme\/shop\/blob\/([0-9a-f]{40})\/\.overskill\/preview\.png\?raw=true$/.exec(image) ?? [];
+    expect(image.startsWith(`${remote.urlOf('acme/shop').replace(/\/acme\/shop\.git$/, '')}/acme/shop/blob/`)).toBe(true);
+    expect(shotSha).toBe(remote.log('acme/shop', `overskill/issue-${n}`, '%H')[0]);
+    expect(remote.show('acme/shop', shotSha!, '.overskill/preview.png')?.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(pulls[0]!.body).not.toContain(TOKEN);
+    expect(pulls[0]!.body).not.toMatch(/preview\.localhost|previewId/);
 
     const issue = github.issue('acme/shop', n);
     expect(issue.labels).toEqual(expect.arrayContaining(['overskill', 'completed']));
@@ -274,7 +288,7 @@ describe('GitHub tasks are worked', () => {
     expect(done2).toMatchObject({ status: 'completed', runId: failed.runId, attempts: 2, pullNumber: expect.any(Number) });
     expect(h.anthropic.requests).toHaveLength(2);
     expect(pullsFrom('acme/shop', n)).toHaveLength(1);
-    expect(remote.log('acme/shop', `overskill/issue-${n}`)).toHaveLength(2);
+    expect(turnCommits('acme/shop', n)).toHaveLength(2);
     issue = github.issue('acme/shop', n);
     expect(issue.labels).toContain('completed');
     expect(issue.labels).not.toContain('failed');
@@ -369,7 +383,7 @@ describe('GitHub tasks are worked', () => {
     expect(JSON.stringify(h.anthropic.requests[2]?.body.messages)).toContain('untrusted-follow-ups');
     expect(JSON.stringify(h.anthropic.requests[2]?.body.messages)).toContain('Please also say until when the sale runs.');
     expect(JSON.stringify(h.anthropic.requests.map((r) => r.body.messages))).not.toContain('Make it red');
-    expect(remote.log('acme/shop', `overskill/issue-${n}`)).toHaveLength(3);
+    expect(turnCommits('acme/shop', n)).toHaveLength(3);
     expect(pullsFrom('acme/shop', n)).toHaveLength(1);
     expect(pullsFrom('acme/shop', n)[0]!.body).toContain('Added banner.html.');
     expect(statusComments('acme/shop', n)).toHaveLength(1);
@@ -389,7 +403,7 @@ describe('GitHub tasks are worked', () => {
     expect(h.anthropic.requests).toHaveLength(6);
     const asked = JSON.stringify(h.anthropic.requests[4]?.body.messages);
     for (const i of [0, 1, 2]) expect(asked).toContain(`review note ${i}`);
-    expect(remote.log('acme/shop', `overskill/issue-${n}`)).toHaveLength(4);
+    expect(turnCommits('acme/shop', n)).toHaveLength(4);
     const thread = github.reviewComments('acme/shop', first.pullNumber);
     const replies = thread.filter((c) => c.inReplyTo);
     expect(replies).toHaveLength(3);
@@ -421,6 +435,40 @@ describe('GitHub tasks are worked', () => {
     expect(issue.comments.filter((c) => c.body.includes('overskill:task-answer'))).toHaveLength(2);
     expect(statusComments('acme/docs', n)).toHaveLength(1);
     expect(statusComments('acme/docs', n)[0]!.body).toContain('answered in a comment');
+  });
+
+  it("says on the issue that a task waits for GitHub's quota and until when, then carries on by itself at the reset", async () => {
+    const n = github.createIssue('acme/docs', { title: 'Which port?', body: 'Which port does it listen on?', user: alice });
+    h.anthropic.script({ ...done('It listens on port 3000.'), delayMs: 3000 });
+    await label('acme/docs', n);
+    const task = await taskOf('acme/docs', n);
+    await until('the run has started', async () => (h.anthropic.requests.length > 0 ? true : undefined));
+    expect(github.issue('acme/docs', n).labels).toContain('processing');
+    // The window runs low while the model works: 50 left, under the 100 kept for urgent work.
+    github.setRateLimit('token:overskill-bot', 50, 12);
+    const resetAt = github.rateLimit('token:overskill-bot').resetAt * 1000;
+    const waiting = await until(
+      'the status comment says that the task waits',
+      async () => statusComments('acme/docs', n).find((c) => c.body.includes('waits for GitHub'))?.body,
+      30_000,
+    );
+    expect(waiting).toContain(new Date(resetAt).toISOString());
+    expect(Date.now()).toBeLessThan(resetAt);
+    let issue = github.issue('acme/docs', n);
+    expect(issue.labels).not.toContain('processing');
+    expect(statusComments('acme/docs', n)).toHaveLength(1);
+    expect(issue.comments.filter((c) => c.body.includes('overskill:task-answer'))).toHaveLength(0);
+
+    const finished = await settled(task.id);
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt);
+    expect(finished).toMatchObject({ status: 'completed', errorCode: null, runId: expect.any(String) });
+    expect(h.anthropic.requests).toHaveLength(1);
+    issue = github.issue('acme/docs', n);
+    expect(issue.comments.filter((c) => c.body.includes('overskill:task-answer')).map((c) => c.body)).toEqual([expect.stringContaining('port 3000')]);
+    expect(statusComments('acme/docs', n)).toHaveLength(1);
+    expect(statusComments('acme/docs', n)[0]!.body).toContain('answered in a comment');
+    expect(issue.labels).toEqual(expect.arrayContaining(['completed']));
+    expect(issue.labels).not.toContain('processing');
   });
 
   it('leaves the token nowhere when the issue asks the agent to reveal it', async () => {

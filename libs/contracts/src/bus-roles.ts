@@ -115,6 +115,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.toolCallExecute,
       Rpc.toolCatalogList,
       Rpc.previewCheck,
+      Rpc.previewScreenshotSave,
       Rpc.gitRepoInit,
       Rpc.gitRepoCommit,
       Rpc.gitRepoDiff,

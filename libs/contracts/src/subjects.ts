@@ -108,6 +108,7 @@ export const Rpc = {
   previewRestart: rpc('tool-runner', 'tool.preview.restart.v1', toolV1.PreviewRestartRequestSchema, toolV1.PreviewInfoSchema),
   previewCheck: rpc('tool-runner', 'tool.preview.check.v1', toolV1.PreviewCheckRequestSchema, toolV1.PreviewCheckResultSchema),
   previewScreenshot: rpc('tool-runner', 'tool.preview.screenshot.v1', toolV1.PreviewScreenshotRequestSchema, toolV1.PreviewScreenshotResponseSchema),
+  previewScreenshotSave: rpc('tool-runner', 'tool.screenshot.save.v1', toolV1.PreviewScreenshotSaveRequestSchema, toolV1.PreviewScreenshotSaveResponseSchema),
   // Asked by tool-runner's preview and image tools; served by their owners.
   analyticsConsoleRead: rpc('analytics', 'analytics.console.read.v1', analyticsV1.ConsoleLogsReadRequestSchema, analyticsV1.ConsoleLogsReadResponseSchema),
   analyticsNetworkRead: rpc(

@@ -8,6 +8,8 @@ import { closeServer, listenOnLoopback } from './loopback-http-server';
 export interface GitHttpFakeOptions {
   // The access token every request must carry as the password of HTTP Basic auth, like GitHub.
   token: string;
+  // Other accepted tokens (several accounts, as several installations of an app would have).
+  moreTokens?: string[];
 }
 
 export interface RecordedGitRequest {
@@ -94,6 +96,12 @@ export class GitHttpFake {
       .filter(Boolean);
   }
 
+  /** The bytes of a file at a revision (`git cat-file blob <rev>:<path>`), undefined when absent. */
+  show(name: string, revision: string, path: string): Buffer | undefined {
+    const out = spawnSync('git', ['--git-dir', this.barePath(name), 'cat-file', 'blob', `${revision}:${path}`]);
+    return out.status === 0 ? out.stdout : undefined;
+  }
+
   /** Every push to the repository is refused by a pre-receive hook (as a protected branch would be), until `acceptPushes`. */
   refusePushes(name: string, message = 'pushes are refused here'): void {
     const hook = join(this.barePath(name), 'hooks', 'pre-receive');
@@ -121,7 +129,8 @@ export class GitHttpFake {
     const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
     if (!match) return false;
     const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8');
-    return decoded.slice(decoded.indexOf(':') + 1) === this.opts.token;
+    const given = decoded.slice(decoded.indexOf(':') + 1);
+    return given === this.opts.token || (this.opts.moreTokens ?? []).includes(given);
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {

@@ -21,4 +21,9 @@ export class PreviewCheckRepository {
   check(target: PreviewCheckTarget): Promise<toolV1.PreviewCheckResult> {
     return this.rpc.send(Rpc.previewCheck, target, { timeoutMs: this.env.PREVIEW_CHECK_TIMEOUT_MS, tenantId: target.teamId });
   }
+
+  // The screenshot the check took of a version, written into the app's workspace at `path`.
+  saveScreenshot(target: { teamId: string; appId: string; sha: string; path: string }): Promise<toolV1.PreviewScreenshotSaveResponse> {
+    return this.rpc.send(Rpc.previewScreenshotSave, target, { tenantId: target.teamId });
+  }
 }

@@ -183,11 +183,11 @@ export class GitHubRepository {
   }
 
   // The open pull request from the branch, if there is one.
-  async findOpenPull(auth: GitHubAuth, repository: string, branch: string): Promise<{ number: number; url: string } | undefined> {
+  async findOpenPull(auth: GitHubAuth, repository: string, branch: string): Promise<{ number: number; url: string; body: string } | undefined> {
     const [owner, repo] = split(repository);
     const res = await call(repository, () => this.client(auth).pulls.list({ owner, repo, head: `${owner}:${branch}`, state: 'open', per_page: 10 }));
     const pull = res.data.find((p) => p.head.ref === branch);
-    return pull ? { number: pull.number, url: pull.html_url } : undefined;
+    return pull ? { number: pull.number, url: pull.html_url, body: pull.body ?? '' } : undefined;
   }
 
   async createDraftPull(
@@ -255,6 +255,9 @@ export class GitHubRepository {
     if (existing) return existing;
     const account = accountOf(auth);
     const throttle = {
+      // GitHub paces writes (one a second, notifying ones more) per account: without an id every
+      // client of the process would share one queue, and one project's writes would hold all others.
+      id: account,
       onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 1 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
       onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < 2 && retryAfter <= MAX_INTERACTIVE_WAIT_S,
     };

@@ -159,8 +159,9 @@ export class AgentLoopService {
             sha: commit.sha,
             created: commit.created,
           });
-        // A task's clone is any repository, not a web app with a preview.
-        if (app.kind === 'task' || !(await this.previewAutofix.afterCommit(run, journal, commit))) {
+        // A task's turn that changed nothing is answered in a comment: there is no new version to check.
+        const unchangedTask = app.kind === 'task' && !commit.created;
+        if (unchangedTask || !(await this.previewAutofix.afterCommit(run, journal, commit))) {
           await this.finish(run, journal, state, 'completed', { commitSha: commit.sha, reply: last || 'Done.' });
           return;
         }

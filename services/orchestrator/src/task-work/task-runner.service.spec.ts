@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { AppsRepository } from '../apps/apps.repository';
 import { orchestratorEnvSchema } from '../config';
 import type { GitServiceRepository } from '../delegation/git-service.repository';
+import type { PreviewCheckRepository } from '../delegation/preview-check.repository';
 import type { GitHubRepository } from '../github/github.repository';
 import type { ProjectEntity, RunEntity, TaskEntity, TaskFollowUpEntity } from '../persistence/entities';
 import type { ProjectsRepository } from '../projects/projects.repository';
@@ -46,6 +47,7 @@ describe('TaskRunnerService with mocked repositories', () => {
   let leases: Record<string, jest.Mock>;
   let followUps: Record<string, jest.Mock>;
   let runs: Record<string, jest.Mock>;
+  let previews: Record<string, jest.Mock>;
   let runner: TaskRunnerService;
   const ctl = { owner: 'me', lost: () => false, cancelRequested: () => false };
 
@@ -76,7 +78,7 @@ describe('TaskRunnerService with mocked repositories', () => {
       createDraftPull: jest.fn(),
       updatePull: jest.fn(async () => undefined),
       gitToken: jest.fn(async () => 'ghp_secret'),
-      issue: jest.fn(),
+      issue: jest.fn(async () => ({ title: 'Add a footer', body: '', state: 'open', labels: ['overskill', 'processing'] })),
       findReviewComment: jest.fn(async () => undefined),
       replyToReviewComment: jest.fn(async () => ({ id: 7001 })),
       withPriority: jest.fn((_priority: number, fn: () => Promise<unknown>) => fn()),
@@ -86,7 +88,9 @@ describe('TaskRunnerService with mocked repositories', () => {
       push: jest.fn(async () => ({ branch: 'overskill/issue-7', sha: 'c'.repeat(40), upToDate: true })),
       clone: jest.fn(),
       createBranch: jest.fn(),
+      commit: jest.fn(async () => ({ sha: 'e'.repeat(40), created: true, filesChanged: 1 })),
     };
+    previews = { saveScreenshot: jest.fn(async () => ({ path: '.overskill/preview.png', bytes: 1234 })) };
     leases = { record: jest.fn(async () => true), finish: jest.fn(async () => true), release: jest.fn(), attachRun: jest.fn(), defer: jest.fn() };
     followUps = { nextReadyAt: jest.fn(async () => undefined), forRun: jest.fn(async () => []), recordReply: jest.fn(async () => undefined) };
     runs = { findRun: jest.fn(async () => run), listSteps: jest.fn(async () => [{ kind: 'run_completed', data: { reply: 'Added a footer.' } }]) };
@@ -102,6 +106,7 @@ describe('TaskRunnerService with mocked repositories', () => {
       { enqueue: jest.fn() } as unknown as RunQueueRepository,
       { taskFinished: jest.fn() } as unknown as TaskMetrics,
       followUps as unknown as FollowUpsRepository,
+      previews as unknown as PreviewCheckRepository,
       pino({ level: 'silent' }),
     );
   });
@@ -119,6 +124,47 @@ describe('TaskRunnerService with mocked repositories', () => {
     expect(leases['finish']).toHaveBeenCalledWith('t1', 'me', 'completed', {});
     expect(github['addLabels']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, ['completed']);
     expect(github['removeLabel']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, 'processing');
+    // Only labels that change are written: processing was there, no outcome label was.
+    expect(github['addLabels']).toHaveBeenCalledTimes(1);
+    expect(github['removeLabel']).toHaveBeenCalledTimes(1);
+  });
+
+  it("a web app's preview check goes in the pull request: its screenshot committed before the push and linked at that commit", async () => {
+    const check = {
+      kind: 'preview_check',
+      data: { sha: 'c'.repeat(40), outcome: 'failed', pageErrors: ['Error: boom'], consoleErrors: [], failedRequests: [], screenshot: true },
+    };
+    runs['listSteps']!.mockResolvedValue([check, { kind: 'run_completed', data: { reply: 'Added a footer.' } }]);
+    git['diff']!.mockResolvedValue({ files: [{ path: 'footer.html' }, { path: '.overskill/preview.png' }] });
+    await runner.work(task, ctl);
+    expect(previews['saveScreenshot']).toHaveBeenCalledWith({ teamId: 'team-1', appId: 'app-1', sha: 'c'.repeat(40), path: '.overskill/preview.png' });
+    expect(git['commit']!.mock.invocationCallOrder[0]).toBeLessThan(git['push']!.mock.invocationCallOrder[0]!);
+    const body = String(github['updatePull']!.mock.calls[0]?.[3]);
+    expect(body).toContain('❌ **Failed**');
+    expect(body).toContain('- ` Error: boom `');
+    expect(body).toContain(`](https://github.com/acme/shop/blob/${'e'.repeat(40)}/.overskill/preview.png?raw=true)`);
+    expect(body).toContain('## Files (1)');
+    expect(body).not.toContain('ghp_secret');
+  });
+
+  it('a later turn replaces only the preview section of the description; a screenshot that expired leaves the result without an image', async () => {
+    Object.assign(task, { answeredRunId: 'run-1', pullNumber: 12, statusCommentId: '501' });
+    followUps['nextReadyAt']!.mockResolvedValueOnce(new Date(0)).mockResolvedValue(undefined);
+    leases['attachRun']!.mockResolvedValue('run-2');
+    runs['findRun']!.mockImplementation(async (id: string) => ({ ...run, id, commitSha: id === 'run-2' ? 'd'.repeat(40) : run.commitSha }));
+    const check = { kind: 'preview_check', data: { sha: 'd'.repeat(40), outcome: 'passed', loadMs: 120, screenshot: true } };
+    runs['listSteps']!.mockResolvedValue([check, { kind: 'run_completed', data: { reply: 'Fixed it.' } }]);
+    previews['saveScreenshot']!.mockRejectedValue(new AppError(ErrorCode.PREVIEW_SCREENSHOT_NOT_FOUND, 'No screenshot'));
+    const old = 'First description\n\n<!-- overskill:preview -->\n## Preview check\n❌ **Failed**\n<!-- /overskill:preview -->\n\nAfter';
+    github['findOpenPull']!.mockResolvedValue({ number: 12, url: 'u', body: old });
+    await runner.work(task, ctl);
+    expect(git['commit']).not.toHaveBeenCalled();
+    expect(github['updatePull']).toHaveBeenCalledTimes(1);
+    const body = String(github['updatePull']!.mock.calls[0]?.[3]);
+    expect(body).toMatch(/^First description\n\n<!-- overskill:preview -->\n## Preview check\n✅ \*\*Passed\*\*: .* \(loaded in 120 ms\)/);
+    expect(body).not.toContain('Failed');
+    expect(body).not.toContain('![');
+    expect(body.endsWith('<!-- /overskill:preview -->\n\nAfter')).toBe(true);
   });
 
   it('a refused push ends the task failed: the failed label, the reason in the status comment, no pull request', async () => {
@@ -197,11 +243,41 @@ describe('TaskRunnerService with mocked repositories', () => {
 
   it('waits for the GitHub quota instead of failing: the task is given back until the reset, at its priority', async () => {
     const reset = Date.now() + 600_000;
-    github['addLabels']!.mockRejectedValue(new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'GitHub quota is low', { retryAt: String(reset) }));
+    github['issue']!.mockRejectedValue(new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'GitHub quota is low', { retryAt: String(reset) }));
     await runner.work(task, ctl);
     expect(github['withPriority']).toHaveBeenCalledWith(50, expect.any(Function));
     expect(leases['defer']).toHaveBeenCalledWith('t1', 'me', new Date(reset));
     expect(leases['finish']).not.toHaveBeenCalled();
     expect(github['updateComment']).not.toHaveBeenCalled();
+  });
+
+  it('a started task that hits the quota says so on the issue: processing removed and the status comment edited with the reset, at urgent priority', async () => {
+    Object.assign(task, { statusCommentId: '501' });
+    const reset = Date.UTC(2026, 11, 5, 4, 30, 0);
+    github['findOpenPull']!.mockRejectedValue(new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'GitHub quota is low', { retryAt: String(reset) }));
+    await runner.work(task, ctl);
+    expect(github['withPriority']).toHaveBeenLastCalledWith(75, expect.any(Function));
+    expect(github['removeLabel']).toHaveBeenLastCalledWith(expect.anything(), 'acme/shop', 7, 'processing');
+    expect(github['updateComment']).toHaveBeenLastCalledWith(
+      expect.anything(),
+      'acme/shop',
+      501,
+      expect.stringContaining("waits for GitHub's API quota for this repository until 2026-12-05 04:30 UTC"),
+    );
+    expect(github['createComment']).not.toHaveBeenCalled();
+    expect(leases['defer']).toHaveBeenCalledWith('t1', 'me', new Date(reset));
+    expect(leases['finish']).not.toHaveBeenCalled();
+  });
+
+  it('when GitHub takes no request at all, the task still waits for the reset', async () => {
+    Object.assign(task, { statusCommentId: '501' });
+    const reset = Date.now() + 60_000;
+    const spent = new AppError(ErrorCode.GITHUB_RATE_LIMITED, 'spent', { retryAt: String(reset) });
+    github['findOpenPull']!.mockRejectedValue(spent);
+    github['updateComment']!.mockImplementation(async (_a, _r, _id, body: string) => {
+      if (body.includes('waits for')) throw spent;
+    });
+    await runner.work(task, ctl);
+    expect(leases['defer']).toHaveBeenCalledWith('t1', 'me', new Date(reset));
   });
 });

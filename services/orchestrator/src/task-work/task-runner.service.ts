@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { AppsRepository } from '../apps/apps.repository';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import { GitServiceRepository, type GitCaller } from '../delegation/git-service.repository';
-import { GitHubRepository, type GitHubAuth } from '../github/github.repository';
+import { PreviewCheckRepository } from '../delegation/preview-check.repository';
+import { GitHubRepository, URGENT_PRIORITY, type GitHubAuth } from '../github/github.repository';
 import type { ProjectEntity, RunEntity, TaskEntity, TaskStatusName } from '../persistence/entities';
 import { ProjectsRepository } from '../projects/projects.repository';
 import { ProjectsService } from '../projects/projects.service';
@@ -17,6 +18,7 @@ import { followUpPrompt, followUpsBlock, replyMarker, threadReply } from '../tas
 import { FollowUpsRepository } from '../task-follow-ups/follow-ups.repository';
 import { TaskMetrics } from '../tasks/task-metrics';
 import { TaskLeasesRepository, type TaskFields } from './task-leases.repository';
+import { previewReportOf, previewSection, SCREENSHOT_PATH, screenshotUrl, withPreviewSection, type PreviewReport } from './preview-report';
 import { answerBody, answerMarker, pullBody, pullTitle, statusBody, statusMarker, taskPrompt, type RunFigures, type StatusState } from './task-text';
 
 // This replica no longer holds the task: stop without writing anything more.
@@ -32,6 +34,7 @@ export interface TaskControl {
 const MAX_ATTEMPTS = 5;
 const RUN_POLL_MS = 250;
 const FINAL_RUN = new Set(['completed', 'failed', 'cancelled']);
+const AGENT = { authorName: 'overskill agent', authorEmail: 'agent@overskill.local' };
 
 interface Work {
   task: TaskEntity;
@@ -60,6 +63,7 @@ export class TaskRunnerService {
     private readonly runQueue: RunQueueRepository,
     private readonly metrics: TaskMetrics,
     private readonly followUps: FollowUpsRepository,
+    private readonly previews: PreviewCheckRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -107,6 +111,7 @@ export class TaskRunnerService {
       if (err instanceof AppError && err.code === ErrorCode.GITHUB_RATE_LIMITED) {
         const retryAt = new Date(Number(err.details['retryAt']) || Date.now() + 60_000);
         this.logger.info({ taskId: task.id, priority: task.priority, retryAt: retryAt.toISOString(), reason: err.message }, 'task waits for the GitHub quota');
+        await this.showWaiting(w, retryAt);
         await this.leases.defer(task.id, ctl.owner, retryAt);
         return;
       }
@@ -123,12 +128,31 @@ export class TaskRunnerService {
 
   // The issue shows it is being worked on: the processing label (an earlier outcome's label
   // goes) and the status comment.
+  // Writes are what GitHub paces (one a second per account), so only labels that change are sent.
   private async begin(w: Work): Promise<void> {
     const { labels } = w.project;
-    await this.github.addLabels(w.auth, w.project.repository, w.task.issueNumber, [labels.processing]);
+    const current = new Set((await this.github.issue(w.auth, w.project.repository, w.task.issueNumber)).labels);
+    if (!current.has(labels.processing)) await this.github.addLabels(w.auth, w.project.repository, w.task.issueNumber, [labels.processing]);
     for (const old of [labels.failed, labels.completed, labels.awaitingResponse])
-      await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
+      if (current.has(old)) await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, old);
     await this.status(w, { state: 'working' });
+  }
+
+  // A task the issue shows as being worked on says that it waits, and until when: the processing
+  // label goes (begin puts it back) and the status comment is edited. Two requests from the reserve
+  // kept for urgent work, once per started task and window; none when GitHub takes no request at
+  // all (spent, or a secondary limit), and the task waits all the same.
+  private async showWaiting(w: Work, until: Date): Promise<void> {
+    if (!w.task.statusCommentId || w.ctl.lost()) return;
+    try {
+      await this.github.withPriority(URGENT_PRIORITY, async () => {
+        await this.github.removeLabel(w.auth, w.project.repository, w.task.issueNumber, w.project.labels.processing);
+        await this.status(w, { state: 'waiting', until });
+      });
+    } catch (err) {
+      if (err instanceof TaskLost) return;
+      this.logger.info({ err, taskId: w.task.id }, 'could not say on GitHub that the task waits for the quota');
+    }
   }
 
   // The task's clone, on its branch from the project's base branch: made once, kept for retries.
@@ -223,21 +247,26 @@ export class TaskRunnerService {
     const previous = w.task.answeredRunId ? await this.runs.findRun(w.task.answeredRunId) : null;
     const from = previous?.commitSha || w.task.baseSha || '';
     const diff = await this.git.diff(caller, { fromRevision: from, toRevision: run.commitSha || 'HEAD' });
-    const files = diff.files.map((f) => f.path);
+    const files = diff.files.map((f) => f.path).filter((path) => path !== SCREENSHOT_PATH);
     const mode = answerModeOf(w.project);
     const repo = w.project.repository;
     const followUps = await this.followUps.forRun(run.id);
     const firstTurn = !w.task.answeredRunId;
     let pushed = false;
     if (mode !== 'comment' && files.length > 0) {
+      const preview = await this.preview(w, caller, steps);
       const token = await this.github.gitToken(w.auth, repo);
       await this.git.push(caller, { token, branch: w.task.branch });
       pushed = true;
-      const body = pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id });
+      const section = preview ? previewSection(preview) : undefined;
+      const body = pullBody({ issueNumber: w.task.issueNumber, reply, files, run: figures, runId: run.id, preview: section });
       const title = pullTitle({ number: w.task.issueNumber, title: w.task.title });
-      let pull = await this.github.findOpenPull(w.auth, repo, w.task.branch);
-      if (!pull) pull = await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title, body });
-      else if (firstTurn) await this.github.updatePull(w.auth, repo, pull.number, body);
+      const open = await this.github.findOpenPull(w.auth, repo, w.task.branch);
+      const pull = open ?? (await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title, body }));
+      if (open && firstTurn) await this.github.updatePull(w.auth, repo, open.number, body);
+      // A later turn keeps the description and replaces only the preview section.
+      else if (open && section && withPreviewSection(open.body, section) !== open.body)
+        await this.github.updatePull(w.auth, repo, open.number, withPreviewSection(open.body, section));
       if (w.task.pullNumber !== pull.number) await this.record(w, { pullNumber: pull.number, answerUrl: pull.url });
     }
     for (const f of followUps) {
@@ -257,6 +286,24 @@ export class TaskRunnerService {
     await this.record(w, { answeredRunId: run.id });
     if (question) return { status: 'awaiting_response', state: { state: 'awaiting' } };
     return outcomeOf(w.task);
+  }
+
+  // The run's last preview check, for the pull request. A web app's screenshot is committed to the
+  // branch (pushed with the turn) so that the body links it at that commit; writing the same
+  // image again after a crash commits nothing new.
+  private async preview(w: Work, caller: GitCaller, steps: Array<{ kind: string; data: Record<string, unknown> }>): Promise<PreviewReport | undefined> {
+    const report = previewReportOf(steps);
+    if (!report?.screenshot) return report;
+    try {
+      await this.previews.saveScreenshot({ teamId: w.task.teamId, appId: caller.appId, sha: report.sha, path: SCREENSHOT_PATH });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      // Kept a while only (PREVIEW_SCREENSHOT_TTL_SECONDS): the result still goes in, without the image.
+      this.logger.warn({ err, taskId: w.task.id, sha: report.sha }, 'preview screenshot not committed');
+      return report;
+    }
+    const commit = await this.git.commit(caller, `Preview screenshot of ${report.sha.slice(0, 12)}`, AGENT);
+    return { ...report, imageUrl: screenshotUrl(this.env.GITHUB_GIT_URL, w.project.repository, commit.sha) };
   }
 
   private async fail(w: Work, code: string, reason: string): Promise<void> {

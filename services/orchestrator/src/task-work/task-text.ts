@@ -66,7 +66,7 @@ export function pullTitle(issue: { number: number; title: string }): string {
   return `Resolve #${issue.number}: ${short}`;
 }
 
-export function pullBody(input: { issueNumber: number; reply: string; files: string[]; run: RunFigures; runId: string }): string {
+export function pullBody(input: { issueNumber: number; reply: string; files: string[]; run: RunFigures; runId: string; preview?: string }): string {
   const shown = input.files.slice(0, 50);
   return [
     answerMarker(input.runId),
@@ -81,6 +81,7 @@ export function pullBody(input: { issueNumber: number; reply: string; files: str
     '',
     `## Run`,
     `${figures(input.run)} · run \`${input.runId}\``,
+    ...(input.preview ? ['', input.preview] : []),
   ].join('\n');
 }
 
@@ -89,7 +90,16 @@ export function answerBody(input: { reply: string; run: RunFigures; runId: strin
 }
 
 export type StatusState =
-  { state: 'working' } | { state: 'completed'; answer: string } | { state: 'failed'; reason: string } | { state: 'awaiting' } | { state: 'cancelled' };
+  | { state: 'working' }
+  | { state: 'completed'; answer: string }
+  | { state: 'failed'; reason: string }
+  | { state: 'awaiting' }
+  | { state: 'cancelled' }
+  | { state: 'waiting'; until: Date };
+
+function utc(at: Date): string {
+  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
 
 export function statusBody(taskId: string, status: StatusState): string {
   const line =
@@ -101,6 +111,8 @@ export function statusBody(taskId: string, status: StatusState): string {
           ? '❓ The overskill agent asked a question (in its comment below). Answer in a comment and it carries on.'
           : status.state === 'failed'
             ? `❌ The overskill agent could not finish this issue: ${status.reason}\n\nRetry with \`overskill tasks retry ${taskId}\` (or \`POST /api/tasks/${taskId}/retry\`).`
-            : '⏹ The task was cancelled.';
+            : status.state === 'waiting'
+              ? `⏸ The overskill agent waits for GitHub's API quota for this repository until ${utc(status.until)} (\`${status.until.toISOString()}\`); it carries on by itself then.`
+              : '⏹ The task was cancelled.';
   return `${statusMarker(taskId)}\n${line}\n\n<sub>task \`${taskId}\`</sub>`;
 }

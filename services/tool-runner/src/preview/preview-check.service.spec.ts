@@ -11,13 +11,16 @@ let metricsSeq = 0;
 const PREVIEW_ID = 'abcdefghijklmnopqrst';
 const DEV_PACKAGE = { devScript: 'vite', dependencySet: undefined };
 
-function setup(dev: { pkg?: typeof DEV_PACKAGE; head?: string; target?: DevTarget } = {}) {
+function setup(dev: { pkg?: typeof DEV_PACKAGE; head?: string; target?: DevTarget; noIndex?: boolean } = {}) {
   const saved: StoredCheck[] = [];
   const store = {
     ensure: jest.fn(async () => PREVIEW_ID),
     saveCheck: jest.fn(async (_app: string, check: StoredCheck) => void saved.push(check)),
   } as unknown as PreviewStoreRepository;
-  const files = { head: jest.fn(async () => dev.head ?? '') } as unknown as PreviewFilesRepository;
+  const files = {
+    head: jest.fn(async () => dev.head ?? ''),
+    read: jest.fn(async () => (dev.noIndex ? { kind: 'missing' } : { kind: 'file', content: Buffer.from('<h1>Hi</h1>') })),
+  } as unknown as PreviewFilesRepository;
   const devServers = { devPackage: jest.fn(async () => dev.pkg), target: jest.fn(async () => dev.target) } as unknown as DevServerService;
   const logger = pino({ level: 'silent' });
   const browser = new HeadlessBrowserRepository(
@@ -38,7 +41,7 @@ function setup(dev: { pkg?: typeof DEV_PACKAGE; head?: string; target?: DevTarge
     logger,
     createServiceMetrics(`preview-check-spec-${++metricsSeq}`),
   );
-  return { service, store, devServers, observe, saved };
+  return { service, store, devServers, observe, saved, files };
 }
 
 // A check that cannot run says so, and is stored as such; it never passes.
@@ -51,6 +54,20 @@ describe('PreviewCheckService without Chromium', () => {
     expect(result.reason).toContain('Chromium is not installed at /nonexistent/chromium');
     expect(saved).toEqual([result]);
     expect(store.saveCheck).toHaveBeenCalledWith('a', result, undefined, 60);
+  });
+});
+
+// Any repository can be a task's workspace: one with no page is not opened, and the check says so.
+describe('PreviewCheckService for a repository that is no web app', () => {
+  it('answers not_web_app with the reason when the version has no index.html and no dev script, without opening a browser', async () => {
+    const { service, observe, saved, files } = setup({ noIndex: true });
+    const sha = 'e'.repeat(40);
+    const result = await service.check({ teamId: 't', appId: 'a' }, sha);
+    expect(result).toMatchObject({ sha, outcome: 'not_web_app', screenshot: false, pageErrors: [] });
+    expect(result.reason).toContain('no index.html and no package.json with a dev script');
+    expect(files.read).toHaveBeenCalledWith({ teamId: 't', appId: 'a' }, 'index.html', sha);
+    expect(observe).not.toHaveBeenCalled();
+    expect(saved).toEqual([result]);
   });
 });
 

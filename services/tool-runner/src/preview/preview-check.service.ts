@@ -19,7 +19,8 @@ const EMPTY = { consoleErrors: [], pageErrors: [], failedRequests: [], blank: fa
 const DEV_WAIT_CAP_MS = 20_000;
 
 // The page a check opens: a version's files by sha, the live dev server, or nothing (and why).
-type CheckTarget = { kind: 'open'; url: string } | { kind: 'skip'; url: string; outcome: 'failed' | 'unavailable'; reason: string; pageErrors: string[] };
+type CheckTarget =
+  { kind: 'open'; url: string } | { kind: 'skip'; url: string; outcome: 'failed' | 'unavailable' | 'not_web_app'; reason: string; pageErrors: string[] };
 
 // The headless check of one version: open it like a visitor, and report what went wrong.
 @Injectable()
@@ -79,6 +80,14 @@ export class PreviewCheckService {
     return { png, takenAt: last?.sha === sha ? last.checkedAt : '' };
   }
 
+  // The screenshot of a version written into the app's own workspace (a task commits it to its
+  // branch), through the same descriptor-checked writes as the file tools.
+  async saveScreenshot(owner: PreviewOwner, sha: string, path: string): Promise<{ path: string; bytes: number }> {
+    const { png } = await this.screenshot(owner, sha);
+    await this.files.write(owner, path, png);
+    return { path, bytes: png.length };
+  }
+
   private async observe(owner: PreviewOwner, sha: string, url: string, checkedAt: string): Promise<[StoredCheck, Buffer | undefined]> {
     let result: StoredCheck;
     let png: Buffer | undefined;
@@ -116,7 +125,15 @@ export class PreviewCheckService {
   // serves (raw TSX is not the page a user sees), and that runs the workspace's current commit only.
   private async targetOf(owner: PreviewOwner, previewId: string, sha: string): Promise<CheckTarget> {
     const pkg = await this.devServers.devPackage(owner);
-    if (!pkg) return { kind: 'open', url: `${previewOrigin(this.settings.internalBase, { previewId, sha })}/` };
+    if (!pkg) {
+      const url = `${previewOrigin(this.settings.internalBase, { previewId, sha })}/`;
+      // Any repository can be a task's workspace: one with no page to open is not checked, and says so.
+      if ((await this.files.read(owner, 'index.html', sha)).kind !== 'file') {
+        const reason = 'This version has no index.html and no package.json with a dev script: it is not a web app, so there is no page to check';
+        return { kind: 'skip', url, outcome: 'not_web_app', reason, pageErrors: [] };
+      }
+      return { kind: 'open', url };
+    }
     const url = `${previewOrigin(this.settings.internalBase, { previewId })}/`;
     const head = await this.files.head(owner);
     if (head !== sha) {

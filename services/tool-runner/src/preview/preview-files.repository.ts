@@ -33,6 +33,12 @@ export class PreviewFilesRepository {
     return (await this.git.status(owner)).headSha;
   }
 
+  // A file written into the workspace (its latest files), refused outside it or inside .git.
+  async write(owner: PreviewOwner, path: string, content: Buffer): Promise<void> {
+    const target = resolveWorkspacePath(this.env.WORKSPACES_DIR, owner.appId, path);
+    await this.files.writeAtomic(target.root, target.relative, content);
+  }
+
   async read(owner: PreviewOwner, path: string, sha?: string): Promise<PreviewFile> {
     try {
       if (sha) return { kind: 'file', content: Buffer.from((await this.git.showFile(owner, sha, path)).content) };

@@ -42,4 +42,10 @@ export class PreviewController {
   async screenshot(@Payload() req: RpcRequest<typeof Rpc.previewScreenshot>): Promise<RpcReply<typeof Rpc.previewScreenshot>> {
     return this.checks.screenshot(owner(req), req.sha);
   }
+
+  @RpcHandler(Rpc.previewScreenshotSave)
+  async saveScreenshot(@Payload() req: RpcRequest<typeof Rpc.previewScreenshotSave>): Promise<RpcReply<typeof Rpc.previewScreenshotSave>> {
+    const saved = await this.checks.saveScreenshot(owner(req), req.sha, req.path);
+    return saved;
+  }
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/tool/v1/tool.proto.
  */
 export const file_overskill_tool_v1_tool: GenFile = /*@__PURE__*/
-  fileDesc("ChxvdmVyc2tpbGwvdG9vbC92MS90b29sLnByb3RvEhFvdmVyc2tpbGwudG9vbC52MSJICghUb29sU3BlYxIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhkKEWlucHV0X3NjaGVtYV9qc29uGAMgASgJIhQKEkNhdGFsb2dMaXN0UmVxdWVzdCJBChNDYXRhbG9nTGlzdFJlc3BvbnNlEioKBXRvb2xzGAEgAygLMhsub3ZlcnNraWxsLnRvb2wudjEuVG9vbFNwZWMieQoPVG9vbENhbGxSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgt0b29sX3VzZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhIKCmlucHV0X2pzb24YBiABKAkidAoQVG9vbENhbGxSZXNwb25zZRITCgt0b29sX3VzZV9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAkSEAoIaXNfZXJyb3IYAyABKAgSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1ieXRlc193cml0dGVuGAUgASgDIvYBCgxUb29sRXhlY3V0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLb2NjdXJyZWRfYXQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRIOCgZhcHBfaWQYBCABKAkSDgoGcnVuX2lkGAUgASgJEhMKC3Rvb2xfdXNlX2lkGAYgASgJEgwKBHRvb2wYByABKAkSDwoHb3V0Y29tZRgIIAEoCRITCgtkdXJhdGlvbl9tcxgJIAEoARIVCg1ieXRlc193cml0dGVuGAogASgDEhQKDG91dHB1dF9ieXRlcxgLIAEoAxIYChBvdXRwdXRfdHJ1bmNhdGVkGAwgASgIIjQKEVByZXZpZXdHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIjcKFFByZXZpZXdSb3RhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIjgKFVByZXZpZXdSZXN0YXJ0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSKmAQoLUHJldmlld0luZm8SDgoGYXBwX2lkGAEgASgJEhIKCnByZXZpZXdfaWQYAiABKAkSCwoDdXJsGAMgASgJEgwKBG1vZGUYBCABKAkSDQoFc3RhdGUYBSABKAkSDgoGcmVhc29uGAYgASgJEjkKCmxhc3RfY2hlY2sYByABKAsyJS5vdmVyc2tpbGwudG9vbC52MS5QcmV2aWV3Q2hlY2tSZXN1bHQiUwoTUHJldmlld0NoZWNrUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRILCgNzaGEYAyABKAkSDgoGcnVuX2lkGAQgASgJIt0BChJQcmV2aWV3Q2hlY2tSZXN1bHQSCwoDc2hhGAEgASgJEg8KB291dGNvbWUYAiABKAkSFgoOY29uc29sZV9lcnJvcnMYAyADKAkSEwoLcGFnZV9lcnJvcnMYBCADKAkSFwoPZmFpbGVkX3JlcXVlc3RzGAUgAygJEg0KBWJsYW5rGAYgASgIEg8KB2xvYWRfbXMYByABKAESEgoKc2NyZWVuc2hvdBgIIAEoCBIOCgZyZWFzb24YCSABKAkSEgoKY2hlY2tlZF9hdBgKIAEoCRILCgN1cmwYCyABKAkiSAoYUHJldmlld1NjcmVlbnNob3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgsKA3NoYRgDIAEoCSI6ChlQcmV2aWV3U2NyZWVuc2hvdFJlc3BvbnNlEgsKA3BuZxgBIAEoDBIQCgh0YWtlbl9hdBgCIAEoCWIGcHJvdG8z");
+  fileDesc("ChxvdmVyc2tpbGwvdG9vbC92MS90b29sLnByb3RvEhFvdmVyc2tpbGwudG9vbC52MSJICghUb29sU3BlYxIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhkKEWlucHV0X3NjaGVtYV9qc29uGAMgASgJIhQKEkNhdGFsb2dMaXN0UmVxdWVzdCJBChNDYXRhbG9nTGlzdFJlc3BvbnNlEioKBXRvb2xzGAEgAygLMhsub3ZlcnNraWxsLnRvb2wudjEuVG9vbFNwZWMieQoPVG9vbENhbGxSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRITCgt0b29sX3VzZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhIKCmlucHV0X2pzb24YBiABKAkidAoQVG9vbENhbGxSZXNwb25zZRITCgt0b29sX3VzZV9pZBgBIAEoCRIOCgZvdXRwdXQYAiABKAkSEAoIaXNfZXJyb3IYAyABKAgSEgoKZXJyb3JfY29kZRgEIAEoCRIVCg1ieXRlc193cml0dGVuGAUgASgDIvYBCgxUb29sRXhlY3V0ZWQSEAoIZXZlbnRfaWQYASABKAkSEwoLb2NjdXJyZWRfYXQYAiABKAkSDwoHdGVhbV9pZBgDIAEoCRIOCgZhcHBfaWQYBCABKAkSDgoGcnVuX2lkGAUgASgJEhMKC3Rvb2xfdXNlX2lkGAYgASgJEgwKBHRvb2wYByABKAkSDwoHb3V0Y29tZRgIIAEoCRITCgtkdXJhdGlvbl9tcxgJIAEoARIVCg1ieXRlc193cml0dGVuGAogASgDEhQKDG91dHB1dF9ieXRlcxgLIAEoAxIYChBvdXRwdXRfdHJ1bmNhdGVkGAwgASgIIjQKEVByZXZpZXdHZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIjcKFFByZXZpZXdSb3RhdGVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJIjgKFVByZXZpZXdSZXN0YXJ0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCSKmAQoLUHJldmlld0luZm8SDgoGYXBwX2lkGAEgASgJEhIKCnByZXZpZXdfaWQYAiABKAkSCwoDdXJsGAMgASgJEgwKBG1vZGUYBCABKAkSDQoFc3RhdGUYBSABKAkSDgoGcmVhc29uGAYgASgJEjkKCmxhc3RfY2hlY2sYByABKAsyJS5vdmVyc2tpbGwudG9vbC52MS5QcmV2aWV3Q2hlY2tSZXN1bHQiUwoTUHJldmlld0NoZWNrUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg4KBmFwcF9pZBgCIAEoCRILCgNzaGEYAyABKAkSDgoGcnVuX2lkGAQgASgJIt0BChJQcmV2aWV3Q2hlY2tSZXN1bHQSCwoDc2hhGAEgASgJEg8KB291dGNvbWUYAiABKAkSFgoOY29uc29sZV9lcnJvcnMYAyADKAkSEwoLcGFnZV9lcnJvcnMYBCADKAkSFwoPZmFpbGVkX3JlcXVlc3RzGAUgAygJEg0KBWJsYW5rGAYgASgIEg8KB2xvYWRfbXMYByABKAESEgoKc2NyZWVuc2hvdBgIIAEoCBIOCgZyZWFzb24YCSABKAkSEgoKY2hlY2tlZF9hdBgKIAEoCRILCgN1cmwYCyABKAkiSAoYUHJldmlld1NjcmVlbnNob3RSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgsKA3NoYRgDIAEoCSI6ChlQcmV2aWV3U2NyZWVuc2hvdFJlc3BvbnNlEgsKA3BuZxgBIAEoDBIQCgh0YWtlbl9hdBgCIAEoCSJaChxQcmV2aWV3U2NyZWVuc2hvdFNhdmVSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDgoGYXBwX2lkGAIgASgJEgsKA3NoYRgDIAEoCRIMCgRwYXRoGAQgASgJIjwKHVByZXZpZXdTY3JlZW5zaG90U2F2ZVJlc3BvbnNlEgwKBHBhdGgYASABKAkSDQoFYnl0ZXMYAiABKAViBnByb3RvMw");
 
 /**
  * @generated from message overskill.tool.v1.ToolSpec
@@ -413,7 +413,8 @@ export type PreviewCheckResult = Message<"overskill.tool.v1.PreviewCheckResult">
   sha: string;
 
   /**
-   * passed | failed | unavailable (the check could not run: reason says why).
+   * passed | failed | unavailable (the check could not run: reason says why) | not_web_app (the
+   * version has no page to open: no index.html and no dev script).
    *
    * @generated from field: string outcome = 2;
    */
@@ -528,4 +529,63 @@ export type PreviewScreenshotResponse = Message<"overskill.tool.v1.PreviewScreen
  */
 export const PreviewScreenshotResponseSchema: GenMessage<PreviewScreenshotResponse> = /*@__PURE__*/
   messageDesc(file_overskill_tool_v1_tool, 13);
+
+/**
+ * tool.screenshot.save.v1 — write the PNG a check took of a version into the app's own
+ * workspace (to be committed), so the bytes never travel through the caller.
+ *
+ * @generated from message overskill.tool.v1.PreviewScreenshotSaveRequest
+ */
+export type PreviewScreenshotSaveRequest = Message<"overskill.tool.v1.PreviewScreenshotSaveRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * @generated from field: string app_id = 2;
+   */
+  appId: string;
+
+  /**
+   * @generated from field: string sha = 3;
+   */
+  sha: string;
+
+  /**
+   * Workspace-relative path of the file to write.
+   *
+   * @generated from field: string path = 4;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewScreenshotSaveRequest.
+ * Use `create(PreviewScreenshotSaveRequestSchema)` to create a new message.
+ */
+export const PreviewScreenshotSaveRequestSchema: GenMessage<PreviewScreenshotSaveRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 14);
+
+/**
+ * @generated from message overskill.tool.v1.PreviewScreenshotSaveResponse
+ */
+export type PreviewScreenshotSaveResponse = Message<"overskill.tool.v1.PreviewScreenshotSaveResponse"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: int32 bytes = 2;
+   */
+  bytes: number;
+};
+
+/**
+ * Describes the message overskill.tool.v1.PreviewScreenshotSaveResponse.
+ * Use `create(PreviewScreenshotSaveResponseSchema)` to create a new message.
+ */
+export const PreviewScreenshotSaveResponseSchema: GenMessage<PreviewScreenshotSaveResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_tool_v1_tool, 15);
 
