@@ -242,10 +242,10 @@ export class CompletionService {
     const latencyMs = performance.now() - started;
     const occurredAt = new Date().toISOString();
     // Settlement and the usage event go out right after the reply (the reply is flushed in a
-    // microtask, this runs in the same turn of the event loop after it): their CPU is no longer
-    // on the caller's path. Neither is awaited, as before: the settle command still reaches this
-    // replica's one Redis connection before it reads the next request from NATS, so its next
-    // admission or usage read sees it; until it lands, the (larger) reservation stands in for it.
+    // microtask, this runs in the event loop's next check phase): their CPU is no longer on the
+    // caller's path. Neither is awaited, as before. A request read in between may be admitted
+    // before the settle lands; it then sees the (larger) reservation, so a budget is over-counted
+    // for that moment, never under-counted.
     setImmediate(() =>
       this.settleAndRecord(req, admission, outcome, tokens, costNano, { latencyMs, occurredAt, streamed, priceTableVersion: config.prices.version }),
     );
