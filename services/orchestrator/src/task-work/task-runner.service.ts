@@ -263,10 +263,11 @@ export class TaskRunnerService {
       const title = pullTitle({ number: w.task.issueNumber, title: w.task.title });
       const open = await this.github.findOpenPull(w.auth, repo, w.task.branch);
       const pull = open ?? (await this.github.createDraftPull(w.auth, repo, { head: w.task.branch, base: w.project.baseBranch, title, body }));
-      if (open && firstTurn) await this.github.updatePull(w.auth, repo, open.number, body);
-      // A later turn keeps the description and replaces only the preview section.
-      else if (open && section && withPreviewSection(open.body, section) !== open.body)
-        await this.github.updatePull(w.auth, repo, open.number, withPreviewSection(open.body, section));
+      if (open) {
+        // The first turn writes the description; a later one keeps it and replaces only the preview section.
+        const next = firstTurn ? body : section ? withPreviewSection(open.body, section) : open.body;
+        if (firstTurn || next !== open.body) await this.github.updatePull(w.auth, repo, open.number, next);
+      }
       if (w.task.pullNumber !== pull.number) await this.record(w, { pullNumber: pull.number, answerUrl: pull.url });
     }
     for (const f of followUps) {
