@@ -71,6 +71,8 @@ describe('AgentLoopService with mocked repositories', () => {
 
   let run: RunEntity;
   let steps: RunStepEntity[];
+  // Whether each checkpoint's commit waited for the WAL flush, by kind and tool.
+  let commitModes: string[];
   let intents: ToolCallEntity[];
   let finished: Array<{ status: string; fields: Record<string, unknown> }>;
   let answers: Block[][];
@@ -110,6 +112,7 @@ describe('AgentLoopService with mocked repositories', () => {
       startedAt: null,
     } as unknown as RunEntity;
     steps = [];
+    commitModes = [];
     intents = [];
     finished = [];
     answers = [];
@@ -126,6 +129,7 @@ describe('AgentLoopService with mocked repositories', () => {
         return true;
       }),
       appendFencedStep: jest.fn(async (s: FencedStep) => {
+        commitModes.push(`${s.kind}${s.data['name'] ? ` ${String(s.data['name'])}` : ''}: ${s.durable === false ? 'not flushed' : 'durable'}`);
         steps.push({
           id: `step-${s.seq}`,
           runId: s.runId,
@@ -255,6 +259,29 @@ describe('AgentLoopService with mocked repositories', () => {
     }
     expect(ai.complete).not.toHaveBeenCalled();
     expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_BUDGET_EXCEEDED } });
+  });
+
+  it('commits without waiting for the WAL flush only what is simply done again when lost: a read, the start', async () => {
+    answers = [
+      [
+        { tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } },
+        { tool: 'write_file', id: 'tu-w', input: { path: 'b.txt', content: 'x' } },
+      ],
+      [{ text: 'Done.' }],
+    ];
+    await loop.execute(run.id);
+
+    expect(commitModes).toEqual([
+      'run_started: not flushed',
+      // The reply that cost tokens, a writing call's result and everything after stay durable.
+      'model_call: durable',
+      'tool_call read_file: not flushed',
+      'tool_call write_file: durable',
+      'model_call: durable',
+      'commit: durable',
+      'run_completed: durable',
+    ]);
+    expect(intents.map((i) => i.name)).toEqual(['write_file']);
   });
 
   it('waits out a bus outage before a tool call left, and calls one lost while waiting "outcome unknown"', async () => {

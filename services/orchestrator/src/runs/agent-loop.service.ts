@@ -140,7 +140,10 @@ export class AgentLoopService {
       } else {
         this.resumes.inc();
         state.baseSha = String(journal.steps.find((s) => s.kind === 'run_started')?.data['baseSha'] ?? '');
-        await journal.step('run_resumed', `Resumed from checkpoint ${journal.steps.length} on another replica`, { replica: this.replicaId, deliveries });
+        await journal.repeatableStep('run_resumed', `Resumed from checkpoint ${journal.steps.length} on another replica`, {
+          replica: this.replicaId,
+          deliveries,
+        });
         if (!state.baseSha) await this.start(run, app, message, journal, state); // crashed before its first checkpoint finished
       }
       last = await this.loop(run, app, message, journal, state);
@@ -180,7 +183,9 @@ export class AgentLoopService {
     const context = await this.context(run, app, message, journal, state);
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + JSON.stringify(context.tools).length;
     const estimateUsd = estimateFirstCallUsd(promptChars, 1000, this.env.MODEL_PRICES_JSON);
-    await journal.step('run_started', 'Run started', { baseSha: state.baseSha, estimateUsd, promptChars, replica: this.replicaId });
+    // Lost only with the database, before the first model call's checkpoint flushed it: the run
+    // then simply starts again (nothing was spent or changed yet).
+    await journal.repeatableStep('run_started', 'Run started', { baseSha: state.baseSha, estimateUsd, promptChars, replica: this.replicaId });
     await this.checkBudgets(run, state, estimateUsd);
   }
 
@@ -370,7 +375,11 @@ export class AgentLoopService {
         outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
     }
-    await journal.step('tool_call', `${use.name}: ${outcome.output.slice(0, 200)}`, { ...outcome, inputJson: use.inputJson });
+    const summary = `${use.name}: ${outcome.output.slice(0, 200)}`;
+    // A read-only call's result lost with the database is asked again, like an unrecorded one;
+    // a writing call's result must survive (else the call would be in doubt).
+    if (this.env.RUN_READ_ONLY_TOOLS.has(use.name)) await journal.repeatableStep('tool_call', summary, { ...outcome, inputJson: use.inputJson });
+    else await journal.step('tool_call', summary, { ...outcome, inputJson: use.inputJson });
     results.set(use.id, outcome);
     if (!this.env.RUN_READ_ONLY_TOOLS.has(use.name)) state.touched.push(...pathsIn(use.inputJson));
     return outcome;

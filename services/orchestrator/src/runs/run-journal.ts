@@ -40,16 +40,29 @@ export class RunJournal {
   }
 
   async step(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName = 'running', usage?: StepUsage): Promise<void> {
-    (await this.write(kind, summary, data, status, usage))();
+    (await this.write(kind, summary, data, status, usage, true))();
+  }
+
+  // A step whose loss is harmless: what it records is simply done again after a database crash
+  // (a read), so its commit does not wait for the WAL flush. The next durable step flushes it.
+  async repeatableStep(kind: string, summary: string, data: Record<string, unknown>): Promise<void> {
+    (await this.write(kind, summary, data, 'running', undefined, false))();
   }
 
   // The final step: durable now, published by the caller once the run row says it is
   // finished, so a client reacting to the event reads the final status.
   final(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName): Promise<() => void> {
-    return this.write(kind, summary, data, status);
+    return this.write(kind, summary, data, status, undefined, true);
   }
 
-  private write(kind: string, summary: string, data: Record<string, unknown>, status: RunStatusName, usage?: StepUsage): Promise<() => void> {
+  private write(
+    kind: string,
+    summary: string,
+    data: Record<string, unknown>,
+    status: RunStatusName,
+    usage: StepUsage | undefined,
+    durable: boolean,
+  ): Promise<() => void> {
     const run = async () => {
       const seq = this.nextSeq;
       const started = performance.now();
@@ -63,6 +76,7 @@ export class RunJournal {
         data,
         status,
         usage,
+        durable,
       });
       if (!written) {
         this.lost = true;

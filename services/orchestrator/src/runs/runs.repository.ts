@@ -15,6 +15,9 @@ export interface FencedStep {
   data: Record<string, unknown>;
   status: RunStatusName;
   usage?: { inputTokens: number; outputTokens: number; costUsd: number; iterations: number };
+  // false: committed without waiting for the WAL flush (a step whose loss only repeats a read;
+  // the next durable commit flushes it too, WAL order). Default: durable.
+  durable?: boolean;
 }
 
 export interface Cursor {
@@ -230,7 +233,8 @@ export class RunsRepository {
          ins AS (
            INSERT INTO "orchestrator"."run_steps" (id, run_id, seq, kind, summary, data, status)
            SELECT $4, lease.id, $5, $6, $7, $8::jsonb, $9 FROM lease RETURNING created_at)
-         SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason FROM ins, lease`,
+         SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason,
+                CASE WHEN $14::boolean THEN set_config('synchronous_commit', 'off', true) END AS commit_mode FROM ins, lease`,
         [
           step.runId,
           step.owner,
@@ -245,6 +249,7 @@ export class RunsRepository {
           u.outputTokens,
           u.costUsd.toFixed(6),
           u.iterations,
+          step.durable === false,
         ],
       );
       const row = rows[0];

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { createOrchestratorDataSource } from '../persistence/data-source';
+import { RunsRepository, type FencedStep } from './runs.repository';
+
+const pg = require('pg') as {
+  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
+};
+
+// A checkpoint's commit mode on the real PostgreSQL, in a database of its own: a step marked
+// not durable turns synchronous_commit off for its own transaction only, and stays fenced by the
+// lease like any other step.
+jest.setTimeout(60_000);
+
+describe('RunsRepository.appendFencedStep commit mode', () => {
+  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
+  if (!url) throw new Error('integration stack not running');
+  const dbName = `run_steps_${randomUUID().slice(0, 8)}`;
+  const dbUrl = url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+  let ds: DataSource;
+  let runner: QueryRunner;
+  // The repository's statements on one connection, so the test can look inside their transaction.
+  let runs: RunsRepository;
+  const owner = 'replica-a';
+
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${dbName}`);
+    ds = createOrchestratorDataSource(dbUrl);
+    await ds.initialize();
+    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
+    await ds.runMigrations();
+    runner = ds.createQueryRunner();
+    await runner.connect();
+    runs = new RunsRepository({ query: (sql: string, params?: unknown[]) => runner.query(sql, params) } as unknown as DataSource);
+  });
+
+  afterAll(async () => {
+    await runner?.release();
+    await ds?.destroy();
+    await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+  });
+
+  const runningRun = async (): Promise<string> => {
+    const [appId, messageId, runId, teamId] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, template) VALUES ($1, $2, 'a', 'empty')`, [appId, teamId]);
+    await ds.query(`INSERT INTO orchestrator.messages (id, app_id, team_id, role, content, run_id) VALUES ($1, $2, $3, 'user', 'hi', $4)`, [
+      messageId,
+      appId,
+      teamId,
+      runId,
+    ]);
+    await ds.query(
+      `INSERT INTO orchestrator.runs (id, app_id, team_id, message_id, status, lease_owner, lease_until, started_at)
+       VALUES ($1, $2, $3, $4, 'running', $5, now() + interval '1 minute', now())`,
+      [runId, appId, teamId, messageId, owner],
+    );
+    return runId;
+  };
+  const step = (runId: string, seq: number, durable?: boolean, by = owner): FencedStep => ({
+    runId,
+    owner: by,
+    leaseMs: 60_000,
+    seq,
+    kind: 'tool_call',
+    summary: 'read_file: hello',
+    data: { name: 'read_file' },
+    status: 'running',
+    durable,
+  });
+  const commitMode = async () => ((await runner.query('SHOW synchronous_commit')) as Array<{ synchronous_commit: string }>)[0]?.synchronous_commit;
+
+  it('commits a step that is not durable without waiting for the flush, and only that transaction', async () => {
+    const runId = await runningRun();
+    await runner.startTransaction();
+    expect(await runs.appendFencedStep(step(runId, 1, false))).not.toBeNull();
+    // Read at commit time: the step's own transaction commits asynchronously.
+    expect(await commitMode()).toBe('off');
+    await runner.commitTransaction();
+    // Set LOCAL: the pooled connection's next statement waits for the flush again.
+    expect(await commitMode()).toBe('on');
+
+    await runner.startTransaction();
+    expect(await runs.appendFencedStep(step(runId, 2))).not.toBeNull();
+    expect(await commitMode()).toBe('on');
+    await runner.commitTransaction();
+
+    const rows = (await ds.query('SELECT seq FROM orchestrator.run_steps WHERE run_id = $1 ORDER BY seq', [runId])) as Array<{ seq: number }>;
+    expect(rows.map((r) => r.seq)).toEqual([1, 2]);
+  });
+
+  it('fences a step that is not durable by the lease like any other', async () => {
+    const runId = await runningRun();
+    expect(await runs.appendFencedStep(step(runId, 1, false, 'replica-b'))).toBeNull();
+    expect(await commitMode()).toBe('on');
+    expect(await runs.appendFencedStep(step(runId, 1, false))).not.toBeNull();
+    // A second writer of the same seq is refused, whatever the commit mode.
+    expect(await runs.appendFencedStep(step(runId, 1, false))).toBeNull();
+    const rows = (await ds.query('SELECT count(*)::int AS n FROM orchestrator.run_steps WHERE run_id = $1', [runId])) as Array<{ n: number }>;
+    expect(rows[0]?.n).toBe(1);
+  });
+});
