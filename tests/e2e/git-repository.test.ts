@@ -4,7 +4,7 @@ import { createServiceMetrics } from '@overskill/observability';
 import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
@@ -192,6 +192,15 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     expect(work).toMatchObject({ filesChanged: 3, additions: 3, deletions: 1 });
     // A working-tree diff is a read: the real index is untouched (fresh.txt is still untracked).
     expect(git(appId, 'status', '--porcelain')).toContain('?? fresh.txt');
+    // From the empty tree: the working tree's files in one call (renamed, new and untracked
+    // included, the old name gone), what the agent's context lists.
+    rmSync(join(workspaces, appId, 'a.txt'));
+    const committed = git(appId, 'ls-tree', '-r', '--name-only', v1.sha).split('\n');
+    const all = await rpc.send(Rpc.gitRepoDiff, { appId, fromEmptyTree: true });
+    expect(all.files.map((f) => f.path).sort()).toEqual([...committed.filter((p) => p !== 'a.txt' && p !== 'logo.bin'), 'brand.bin', 'fresh.txt'].sort());
+    expect(all.files.every((f) => f.change === gitV1.FileChange.ADDED)).toBe(true);
+    await expect(rpc.send(Rpc.gitRepoDiff, { appId, fromEmptyTree: true, fromRevision: v1.sha })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    write(appId, 'a.txt', 'one\nTWO\nthree\nfour\n');
 
     const v2 = await commit(appId, 'v2');
     const between = await rpc.send(Rpc.gitRepoDiff, { appId, fromRevision: v1.sha, toRevision: v2.sha });

@@ -94,7 +94,10 @@ export class RepoService {
       const path = req.path ? resolveRepoPath(req.path) || undefined : undefined;
       const toSha = req.toRevision ? await this.revisions.commit(dir, req.toRevision, 'to_revision') : undefined;
       let fromSha: string;
-      if (req.fromRevision) fromSha = await this.revisions.commit(dir, req.fromRevision, 'from_revision');
+      if (req.fromEmptyTree) {
+        if (req.fromRevision) throw new AppError(ErrorCode.VALIDATION_FAILED, 'give from_revision or from_empty_tree, not both');
+        fromSha = EMPTY_TREE;
+      } else if (req.fromRevision) fromSha = await this.revisions.commit(dir, req.fromRevision, 'from_revision');
       else if (toSha) fromSha = (await this.history.firstParent(dir, toSha)) ?? EMPTY_TREE;
       else fromSha = await this.revisions.commit(dir, 'HEAD');
       const files = await this.history.diff(dir, fromSha, { sha: toSha }, { path, patch: req.includePatch, maxPatchBytes: MAX_PATCH_BYTES });

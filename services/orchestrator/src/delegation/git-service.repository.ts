@@ -33,8 +33,9 @@ export class GitServiceRepository {
     return this.client.send(Rpc.gitRepoCommit, { appId: caller.appId, message, ...author }, this.opts(caller));
   }
 
-  // Files changed between two revisions (either side empty: the working tree, or the empty tree).
-  diff(caller: GitCaller, range: { fromRevision?: string; toRevision?: string }): Promise<gitV1.RepoDiffResponse> {
+  // Files changed between two revisions (either side empty: the working tree, or the empty tree);
+  // from the empty tree to the working tree: every file of the workspace.
+  diff(caller: GitCaller, range: { fromRevision?: string; toRevision?: string; fromEmptyTree?: boolean }): Promise<gitV1.RepoDiffResponse> {
     return this.client.send(Rpc.gitRepoDiff, { appId: caller.appId, ...range }, this.opts(caller));
   }
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { aiV1, gitV1 } from '@overskill/contracts';
+import { aiV1 } from '@overskill/contracts';
 import { LeveledCache } from '@overskill/persistence';
 import { GitServiceRepository } from '../delegation/git-service.repository';
 import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { AppEntity, MessageEntity, RunEntity } from '../persistence/entities';
 import type { Dependency } from './dependency-retry';
-import { applyFileChanges, buildSystemPrompt, splitHistory } from './run-context';
+import { buildSystemPrompt, splitHistory } from './run-context';
 import { userText, type RunContext } from './run-state';
 import { RunsRepository } from './runs.repository';
 
@@ -50,21 +50,17 @@ export class RunContextLoader {
     return context;
   }
 
-  // The first commit's files plus every change since (committed or not); cached per team and app
+  // The working tree's files as git would commit them (committed or not); cached per team and app
   // until a tool creates, deletes or renames a file, or git-service restores or switches a branch.
   private async fileTree(run: RunEntity, app: AppEntity, retry: Retrying): Promise<string[]> {
     if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
-    const initSha = app.initSha;
-    return this.cache.tenant('app_schema', { teamId: run.teamId, appId: run.appId }, () => this.loadFileTree(run, initSha, retry));
+    return this.cache.tenant('app_schema', { teamId: run.teamId, appId: run.appId }, () => this.loadFileTree(run, retry));
   }
 
-  private async loadFileTree(run: RunEntity, initSha: string, retry: Retrying): Promise<string[]> {
-    const caller = { teamId: run.teamId, appId: run.appId };
-    const initial = await retry('git', () => this.git.diff(caller, { toRevision: initSha }));
-    const since = await retry('git', () => this.git.diff(caller, { fromRevision: initSha }));
-    return applyFileChanges(
-      initial.files.map((f) => f.path),
-      since.files.map((f) => ({ path: f.path, oldPath: f.oldPath, deleted: f.change === gitV1.FileChange.DELETED })),
-    );
+  // One diff from the empty tree: the same list as the first commit's files plus every change
+  // since, in one git-service call (two git processes) instead of two (six).
+  private async loadFileTree(run: RunEntity, retry: Retrying): Promise<string[]> {
+    const all = await retry('git', () => this.git.diff({ teamId: run.teamId, appId: run.appId }, { fromEmptyTree: true }));
+    return all.files.map((f) => f.path).sort();
   }
 }

@@ -1,4 +1,4 @@
-import { applyFileChanges, buildSystemPrompt, splitHistory } from './run-context';
+import { buildSystemPrompt, splitHistory } from './run-context';
 
 describe('splitHistory', () => {
   const m = (role: string, content: string) => ({ role, content });
@@ -36,20 +36,5 @@ describe('buildSystemPrompt', () => {
     expect(prompt).toContain('Files in the workspace (3, first 2 shown):\n- a.html\n- b.css\n');
     expect(prompt).toContain('Files you changed earlier in this run:\n- a.html\n');
     expect(prompt).toContain('- user: make it blue please');
-  });
-});
-
-describe('applyFileChanges', () => {
-  it('adds, deletes and renames', () => {
-    expect(
-      applyFileChanges(
-        ['index.html', 'old.js', 'gone.txt'],
-        [
-          { path: 'new.js', oldPath: 'old.js', deleted: false },
-          { path: 'gone.txt', oldPath: '', deleted: true },
-          { path: 'style.css', oldPath: '', deleted: false },
-        ],
-      ),
-    ).toEqual(['index.html', 'new.js', 'style.css']);
   });
 });

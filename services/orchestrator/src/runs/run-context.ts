@@ -56,17 +56,6 @@ export function splitHistory(
   return { recent: verbatim, condensed: messagesOldestFirst.slice(Math.max(0, cut - condensed), cut) };
 }
 
-// Paths the workspace holds now: the first commit's files, then every change since.
-export function applyFileChanges(base: string[], changes: Array<{ path: string; oldPath: string; deleted: boolean }>): string[] {
-  const files = new Set(base);
-  for (const c of changes) {
-    if (c.oldPath && c.oldPath !== c.path) files.delete(c.oldPath);
-    if (c.deleted) files.delete(c.path);
-    else files.add(c.path);
-  }
-  return [...files].sort();
-}
-
 function oneLine(text: string, max: number): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
