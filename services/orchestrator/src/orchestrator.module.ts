@@ -35,6 +35,7 @@ import { TasksRepository } from './tasks/tasks.repository';
 import { TasksService } from './tasks/tasks.service';
 import { AgentLoopService } from './runs/agent-loop.service';
 import { RunContextLoader } from './runs/run-context-loader';
+import { TeamSpendCache } from './runs/team-spend-cache';
 import { RunQueueRepository } from './runs/run-queue.repository';
 import { RunWorkerService } from './runs/run-worker.service';
 import { RunsController } from './runs/runs.controller';
@@ -65,6 +66,7 @@ export class OrchestratorModule {
         ToolRunnerRepository,
         GitServiceRepository,
         RunContextLoader,
+        TeamSpendCache,
         GitHubRepository,
         ProjectsRepository,
         ProjectsService,

@@ -17,6 +17,7 @@ import { PreviewAutofix } from './preview-autofix';
 import { RunContextLoader } from './run-context-loader';
 import type { RunQueueRepository } from './run-queue.repository';
 import type { FencedStep, RunsRepository } from './runs.repository';
+import { TeamSpendCache } from './team-spend-cache';
 
 describe('commitMessageFor', () => {
   it('uses the first line of the request as the subject', () => {
@@ -143,11 +144,9 @@ describe('AgentLoopService with mocked repositories', () => {
         return { createdAt: new Date(), cancelRequested: false, cancelReason: '' };
       }),
       teamSpendSince: jest.fn(async () => 0),
-      hasAssistantMessage: jest.fn(async () => false),
-      insertAssistantMessage: jest.fn(async () => undefined),
       finishOwned: jest.fn(async (_id: string, _owner: string, status: string, fields: Record<string, unknown>) => {
         finished.push({ status, fields });
-        return true;
+        return { iterations: steps.filter((s) => s.kind === 'model_call').length };
       }),
     } as unknown as RunsRepository;
     const apps = { findById: jest.fn(async () => app) } as unknown as AppsRepository;
@@ -183,6 +182,7 @@ describe('AgentLoopService with mocked repositories', () => {
       contexts,
       // The preview check has its own spec (preview-autofix.spec.ts); off here, a round ends at its commit.
       new PreviewAutofix({} as PreviewCheckRepository, env, pino({ level: 'silent' })),
+      new TeamSpendCache(runs),
       pino({ level: 'silent' }),
       { registry: new Registry() } as unknown as ServiceMetrics,
     );

@@ -12,7 +12,7 @@ import { AiRouterRepository } from '../delegation/ai-router.repository';
 import { GitServiceRepository } from '../delegation/git-service.repository';
 import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import type { AppEntity, MessageEntity, RunEntity, RunStatusName } from '../persistence/entities';
-import { callCostUsd, checkBudgets, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
+import { callCostUsd, checkBudgets, estimateFirstCallUsd } from './run-budget';
 import { buildSystemPrompt } from './run-context';
 import { RunContextLoader } from './run-context-loader';
 import { withDependencyRetry, type Dependency } from './dependency-retry';
@@ -37,6 +37,7 @@ import {
 import { RUN_STATUS } from './run-status';
 import { toRunEvent } from './run-event';
 import { RunsRepository } from './runs.repository';
+import { TeamSpendCache } from './team-spend-cache';
 
 // Another replica holds the run right now: the message goes back to JetStream for later.
 export class RunBusy extends RedeliverLater {}
@@ -69,6 +70,7 @@ export class AgentLoopService {
     private readonly git: GitServiceRepository,
     private readonly contexts: RunContextLoader,
     private readonly previewAutofix: PreviewAutofix,
+    private readonly teamSpend: TeamSpendCache,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_METRICS) metrics: ServiceMetrics,
   ) {
@@ -391,7 +393,7 @@ export class AgentLoopService {
   }
 
   private checkBudgets(run: RunEntity, state: RunState, estimateUsd: number): Promise<void> {
-    return checkBudgets(this.env, state, estimateUsd, () => this.runs.teamSpendSince(run.teamId, startOfUtcDay(new Date())));
+    return checkBudgets(this.env, state, estimateUsd, () => this.teamSpend.read(run.teamId));
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {
@@ -495,22 +497,20 @@ export class AgentLoopService {
 
   // After the final step (also when a crash came between the two: then from that step).
   private async writeFinal(run: RunEntity, status: RunStatusName, data: FinalData, publishFinalEvent: () => void): Promise<void> {
-    if (!(await this.runs.hasAssistantMessage(run.id)))
-      await this.runs.insertAssistantMessage({ appId: run.appId, teamId: run.teamId, runId: run.id, content: data.reply || 'Done.' });
-    if (!(await this.runs.finishOwned(run.id, this.replicaId, status, data))) return;
+    const finished = await this.runs.finishOwned(run.id, this.replicaId, status, { ...data, reply: data.reply || 'Done.' });
+    if (!finished) return;
     publishFinalEvent();
     this.finished.inc({ status, code: data.errorCode || 'none' });
     const duration = Date.now() - (run.startedAt ?? run.createdAt).getTime();
     this.logger.info({ runId: run.id, appId: run.appId, status, errorCode: data.errorCode || undefined, duration }, 'run finished');
     // Analytics is told, but a JetStream hiccup must not undo a finished run.
-    const latest = await this.runs.findRun(run.id);
     await this.queue
       .publishFinished({
         runId: run.id,
         appId: run.appId,
         teamId: run.teamId,
         status: RUN_STATUS[status],
-        iterations: latest?.iterations ?? 0,
+        iterations: finished.iterations,
         commitSha: data.commitSha,
         errorCode: data.errorCode,
       })

@@ -46,11 +46,18 @@ export interface BudgetState {
   tokens: number;
   costUsd: number;
   team?: { usd: number; readAt: number; runCostAtRead: number };
+  // The run's own cost at its recent checks (oldest first), to tell what a shared read includes.
+  costLog?: Array<{ at: number; usd: number }>;
 }
 
 // Before every model call (and with the first call's estimate before the run starts): the run's
-// tokens and dollars, then the team's spend today.
-export async function checkBudgets(limits: BudgetLimits, state: BudgetState, estimateUsd: number, teamSpendToday: () => Promise<number>): Promise<void> {
+// tokens and dollars, then the team's spend today (as read at `readAt`, shared by the team's runs).
+export async function checkBudgets(
+  limits: BudgetLimits,
+  state: BudgetState,
+  estimateUsd: number,
+  teamSpendToday: () => Promise<{ usd: number; readAt: number }>,
+): Promise<void> {
   const { RUN_TOKEN_BUDGET, RUN_COST_BUDGET_USD, TEAM_DAILY_COST_BUDGET_USD } = limits;
   if (state.tokens >= RUN_TOKEN_BUDGET) {
     throw new AppError(ErrorCode.RUN_BUDGET_EXCEEDED, `The run used ${state.tokens} tokens, its budget is ${RUN_TOKEN_BUDGET}; the work so far is committed`);
@@ -64,9 +71,15 @@ export async function checkBudgets(limits: BudgetLimits, state: BudgetState, est
     );
   }
   if (TEAM_DAILY_COST_BUDGET_USD > 0) {
-    // Read at most once a second per run; in between, this run's own spend is added to it.
-    if (!state.team || Date.now() - state.team.readAt > 1000) {
-      state.team = { usd: await teamSpendToday(), readAt: Date.now(), runCostAtRead: state.costUsd };
+    // At most a second old, read by another run of the team perhaps: this run's own spend since
+    // the read is added, counted from its cost at a check no later than the read (never less).
+    const now = Date.now();
+    const log = (state.costLog ?? []).filter((c, i, all) => now - c.at <= 5000 || i === all.length - 1);
+    state.costLog = [...log, { at: now, usd: state.costUsd }];
+    if (!state.team || now - state.team.readAt > 1000) {
+      const read = await teamSpendToday();
+      const atRead = state.costLog.filter((c) => c.at <= read.readAt).at(-1) ?? state.costLog[0]!;
+      state.team = { usd: read.usd, readAt: read.readAt, runCostAtRead: atRead.usd };
     }
     const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
     if (spent + estimateUsd >= TEAM_DAILY_COST_BUDGET_USD) {

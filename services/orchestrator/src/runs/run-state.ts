@@ -44,6 +44,7 @@ export class RunState {
   touched: string[] = [];
   context?: RunContext;
   team?: { usd: number; readAt: number; runCostAtRead: number };
+  costLog?: Array<{ at: number; usd: number }>;
 
   constructor(run: RunEntity, steps: RunStepEntity[]) {
     this.iterations = steps.filter((s) => s.kind === 'model_call').length;

@@ -12,7 +12,7 @@ const pg = require('pg') as {
 // lease like any other step.
 jest.setTimeout(60_000);
 
-describe('RunsRepository.appendFencedStep commit mode', () => {
+describe('RunsRepository: checkpoint commit mode, final state', () => {
   const url = process.env.OVERSKILL_TEST_DATABASE_URL;
   if (!url) throw new Error('integration stack not running');
   const dbName = `run_steps_${randomUUID().slice(0, 8)}`;
@@ -107,5 +107,24 @@ describe('RunsRepository.appendFencedStep commit mode', () => {
     expect(await runs.appendFencedStep(step(runId, 1, false))).toBeNull();
     const rows = (await ds.query('SELECT count(*)::int AS n FROM orchestrator.run_steps WHERE run_id = $1', [runId])) as Array<{ n: number }>;
     expect(rows[0]?.n).toBe(1);
+  });
+
+  it('finishes the run and stores the reply in one statement, only for the lease holder, the reply once', async () => {
+    const runId = await runningRun();
+    const replies = async () =>
+      (await ds.query(`SELECT content FROM orchestrator.messages WHERE run_id = $1 AND role = 'assistant'`, [runId])) as Array<{ content: string }>;
+    expect(await runs.finishOwned(runId, 'replica-b', 'completed', { reply: 'Not mine' })).toBeNull();
+    expect(await replies()).toEqual([]);
+
+    await ds.query(`UPDATE orchestrator.runs SET iterations = 3 WHERE id = $1`, [runId]);
+    expect(await runs.finishOwned(runId, owner, 'completed', { commitSha: 'a'.repeat(40), reply: 'Added the button.' })).toEqual({ iterations: 3 });
+    expect(await replies()).toEqual([{ content: 'Added the button.' }]);
+    const [row] = (await ds.query(`SELECT status, commit_sha, lease_owner FROM orchestrator.runs WHERE id = $1`, [runId])) as Array<Record<string, unknown>>;
+    expect(row).toEqual({ status: 'completed', commit_sha: 'a'.repeat(40), lease_owner: null });
+
+    // A reply stored by an earlier attempt (a crash before the run row was final) is not doubled.
+    await ds.query(`UPDATE orchestrator.runs SET status = 'running', lease_owner = $2 WHERE id = $1`, [runId, owner]);
+    expect(await runs.finishOwned(runId, owner, 'completed', { reply: 'Again' })).toEqual({ iterations: 3 });
+    expect(await replies()).toEqual([{ content: 'Added the button.' }]);
   });
 });

@@ -104,12 +104,6 @@ export class RunsRepository {
     return rowCount(result) > 0 ? enqueueToken : null;
   }
 
-  async insertAssistantMessage(input: { appId: string; teamId: string; runId: string; content: string }): Promise<void> {
-    await this.dataSource
-      .getRepository(MessageEntity)
-      .insert({ id: randomUUID(), appId: input.appId, teamId: input.teamId, role: 'assistant', content: input.content, authorId: 'agent', runId: input.runId });
-  }
-
   findRun(id: string): Promise<RunEntity | null> {
     return this.dataSource.getRepository(RunEntity).findOneBy({ id });
   }
@@ -207,10 +201,6 @@ export class RunsRepository {
     return { held: !!row, cancelRequested: !!row?.cancel_requested_at, cancelReason: row?.cancel_reason ?? '' };
   }
 
-  async hasAssistantMessage(runId: string): Promise<boolean> {
-    return (await this.dataSource.getRepository(MessageEntity).countBy({ runId, role: 'assistant' })) > 0;
-  }
-
   // The app's conversation before a message, oldest first (at most `limit` of the newest).
   async historyBefore(appId: string, before: { createdAt: Date; id: string }, limit: number): Promise<MessageEntity[]> {
     if (limit <= 0) return [];
@@ -291,19 +281,29 @@ export class RunsRepository {
     return Number(rows[0]?.total ?? 0);
   }
 
-  // The run's final state, written after its final step; only by the replica holding it.
+  // The run's final state, written after its final step, with the agent's reply as the
+  // conversation's assistant message (unless an earlier attempt stored it), in one statement; only
+  // by the replica holding the run. null = it does not hold it; else the run's model turns.
   async finishOwned(
     id: string,
     owner: string,
     status: RunStatusName,
-    fields: { commitSha?: string; errorCode?: string; errorMessage?: string },
-  ): Promise<boolean> {
-    const result = await this.dataSource.query(
-      `UPDATE "orchestrator"."runs" SET status = $3, commit_sha = $4, error_code = $5, error_message = $6, finished_at = now(), lease_owner = NULL, lease_until = NULL
-        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-      [id, owner, status, fields.commitSha || null, fields.errorCode || null, fields.errorMessage || null],
+    fields: { commitSha?: string; errorCode?: string; errorMessage?: string; reply: string },
+  ): Promise<{ iterations: number } | null> {
+    const rows: Array<{ iterations: number }> = await this.dataSource.query(
+      `WITH fin AS (
+         UPDATE "orchestrator"."runs" SET status = $3, commit_sha = $4, error_code = $5, error_message = $6, finished_at = now(), lease_owner = NULL, lease_until = NULL
+          WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+          RETURNING id, app_id, team_id, iterations),
+       reply AS (
+         INSERT INTO "orchestrator"."messages" (id, app_id, team_id, role, content, author_id, run_id)
+         SELECT $7, fin.app_id, fin.team_id, 'assistant', $8, 'agent', fin.id FROM fin
+          WHERE NOT EXISTS (SELECT 1 FROM "orchestrator"."messages" m WHERE m.run_id = $1 AND m.role = 'assistant'))
+       SELECT iterations FROM fin`,
+      [id, owner, status, fields.commitSha || null, fields.errorCode || null, fields.errorMessage || null, randomUUID(), fields.reply],
     );
-    return rowCount(result) > 0;
+    const row = rows[0];
+    return row ? { iterations: Number(row.iterations) } : null;
   }
 
   async finish(
