@@ -75,10 +75,11 @@ export async function checkBudgets(
     // the read is added, counted from its cost at a check no later than the read (never less).
     const now = Date.now();
     const log = (state.costLog ?? []).filter((c, i, all) => now - c.at <= 5000 || i === all.length - 1);
+    const first = log[0] ?? { at: now, usd: state.costUsd };
     state.costLog = [...log, { at: now, usd: state.costUsd }];
     if (!state.team || now - state.team.readAt > 1000) {
       const read = await teamSpendToday();
-      const atRead = state.costLog.filter((c) => c.at <= read.readAt).at(-1) ?? state.costLog[0]!;
+      const atRead = state.costLog.filter((c) => c.at <= read.readAt).at(-1) ?? first;
       state.team = { usd: read.usd, readAt: read.readAt, runCostAtRead: atRead.usd };
     }
     const spent = state.team.usd + (state.costUsd - state.team.runCostAtRead);
