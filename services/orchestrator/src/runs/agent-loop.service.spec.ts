@@ -83,6 +83,7 @@ describe('AgentLoopService with mocked repositories', () => {
   let tools: { catalog: jest.Mock; execute: jest.Mock };
   let git: { status: jest.Mock; commit: jest.Mock; diff: jest.Mock; restore: jest.Mock };
   let loop: AgentLoopService;
+  let runs: RunsRepository;
 
   const completion = (blocks: Block[]) =>
     create(aiV1.CompletionResponseSchema, {
@@ -117,7 +118,7 @@ describe('AgentLoopService with mocked repositories', () => {
     intents = [];
     finished = [];
     answers = [];
-    const runs = {
+    runs = {
       claim: jest.fn(async () => ({ claimed: run })),
       renewLease: jest.fn(async () => ({ held: true, cancelRequested: false, cancelReason: '' })),
       listSteps: jest.fn(async () => [...steps]),
@@ -282,6 +283,43 @@ describe('AgentLoopService with mocked repositories', () => {
       'run_completed: durable',
     ]);
     expect(intents.map((i) => i.name)).toEqual(['write_file']);
+  });
+
+  it('starts a read-only call while the reply that asked for it is checkpointed, and a writing call only after', async () => {
+    answers = [
+      [{ tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }],
+      [{ tool: 'write_file', id: 'tu-w', input: { path: 'b.txt' } }],
+      [{ text: 'Done.' }],
+    ];
+    const appendStep = runs.appendFencedStep as jest.Mock;
+    const write = appendStep.getMockImplementation()!;
+    // What the tool-runner had been asked when each model checkpoint was about to be written.
+    const executedBeforeDurable: string[][] = [];
+    appendStep.mockImplementation(async (s: FencedStep) => {
+      if (s.kind !== 'model_call') return write(s);
+      await new Promise((r) => setTimeout(r, 20));
+      executedBeforeDurable.push(tools.execute.mock.calls.map((c) => (c[0] as { toolUseId: string }).toolUseId));
+      return write(s);
+    });
+    await loop.execute(run.id);
+
+    expect(executedBeforeDurable).toEqual([['tu-r'], ['tu-r'], ['tu-r', 'tu-w']]);
+    expect(kinds()).toEqual(['run_started', 'model_call', 'tool_call', 'model_call', 'tool_call', 'model_call', 'commit', 'run_completed']);
+    expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ reply: 'Done.' }) }]);
+  });
+
+  it('writes no result of a read that left before its reply was checkpointed when that checkpoint fails', async () => {
+    answers = [[{ tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }]];
+    const appendStep = runs.appendFencedStep as jest.Mock;
+    const write = appendStep.getMockImplementation()!;
+    // Another replica took the run over: the model checkpoint is refused.
+    appendStep.mockImplementation(async (s: FencedStep) => (s.kind === 'model_call' ? null : write(s)));
+    await loop.execute(run.id);
+
+    expect(tools.execute).toHaveBeenCalledTimes(1);
+    expect(kinds()).toEqual(['run_started']);
+    expect(finished).toEqual([]);
+    expect(git.commit).not.toHaveBeenCalled();
   });
 
   it('waits out a bus outage before a tool call left, and calls one lost while waiting "outcome unknown"', async () => {

@@ -224,6 +224,8 @@ export class AgentLoopService {
     }
     if (state.iterations > 0 && pending.length === 0 && lastStop !== 'tool_use' && lastStop !== 'preview_feedback') return lastText;
 
+    // The latest model reply's checkpoint (settled when replayed from the checkpoints).
+    let replyDurable: Promise<void> = Promise.resolve();
     for (;;) {
       if (pending.length === 0) {
         journal.throwIfStopped();
@@ -265,7 +267,9 @@ export class AgentLoopService {
         const toolUses = blocks.flatMap((b) => (b.type === 'tool_use' ? [b] : []));
         const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n');
         const tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
-        await journal.step(
+        // A read-only call may start while this checkpoint is written (it changes nothing: lost
+        // with the reply, it is simply asked again); whatever writes, and every result, waits for it.
+        replyDurable = journal.step(
           'model_call',
           text.slice(0, 500) || `${toolUses.length} tool call(s)`,
           {
@@ -282,16 +286,26 @@ export class AgentLoopService {
           'running',
           { inputTokens: usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens, outputTokens: usage.outputTokens, costUsd, iterations: 1 },
         );
+        // Awaited below; marked handled so a failure before then is not an unhandled rejection.
+        replyDurable.catch(() => undefined);
         state.iterations += 1;
         state.tokens += tokens;
         state.costUsd += costUsd;
         if (text) lastText = text;
         conversation.push({ role: aiV1.Role.ASSISTANT, content: blocks.map(toContentBlock) });
-        if (completion.stopReason !== 'tool_use' || toolUses.length === 0) return lastText;
+        if (completion.stopReason !== 'tool_use' || toolUses.length === 0) {
+          await replyDurable;
+          return lastText;
+        }
         pending = toolUses;
       }
 
-      const outcomes = await this.executeTools(run, journal, state, pending, results, intents);
+      const outcomes = await this.executeTools(run, journal, state, pending, results, intents, replyDurable).catch(async (err: unknown) => {
+        // The reply's checkpoint failing (the run is no longer ours) outranks a tool's failure.
+        await replyDurable;
+        throw err;
+      });
+      replyDurable = Promise.resolve();
       conversation.push({ role: aiV1.Role.USER, content: outcomes.map(toResultBlock) });
       const verdict = detector.record({
         calls: outcomes.map((o, i) => ({
@@ -324,10 +338,11 @@ export class AgentLoopService {
     uses: ToolUse[],
     results: Map<string, ToolOutcome>,
     intents: Set<string>,
+    replyDurable: Promise<void>,
   ): Promise<ToolOutcome[]> {
     const outcomes: ToolOutcome[] = [];
     for (const group of concurrentGroups(uses, this.env.RUN_READ_ONLY_TOOLS)) {
-      outcomes.push(...(await Promise.all(group.map((use) => this.executeTool(run, journal, state, use, results, intents)))));
+      outcomes.push(...(await Promise.all(group.map((use) => this.executeTool(run, journal, state, use, results, intents, replyDurable)))));
     }
     return outcomes;
   }
@@ -339,9 +354,13 @@ export class AgentLoopService {
     use: ToolUse,
     results: Map<string, ToolOutcome>,
     intents: Set<string>,
+    replyDurable: Promise<void>,
   ): Promise<ToolOutcome> {
     const recorded = results.get(use.id);
     if (recorded) return recorded;
+    const readOnly = this.env.RUN_READ_ONLY_TOOLS.has(use.name);
+    // Only a read leaves before the reply that asked for it is durable.
+    if (!readOnly) await replyDurable;
     let outcome: ToolOutcome;
     if (intents.has(use.id)) {
       // Recorded as started, never as finished: it may have run. Not executed again.
@@ -352,7 +371,7 @@ export class AgentLoopService {
       // The intent is durable before the call leaves: a crash after this point never repeats it.
       // A read-only call has nothing to repeat: after a crash it simply runs again, so it leaves
       // without an intent (one synchronous commit less per step; its result is still fenced).
-      if (!this.env.RUN_READ_ONLY_TOOLS.has(use.name)) {
+      if (!readOnly) {
         if (!(await this.runs.recordToolIntent({ runId: run.id, owner: this.replicaId, toolUseId: use.id, name: use.name, inputJson: use.inputJson }))) {
           throw (await this.runs.findRun(run.id)) ? new LeaseLost() : new RunDeleted();
         }
@@ -377,13 +396,14 @@ export class AgentLoopService {
         outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
     }
+    await replyDurable;
     const summary = `${use.name}: ${outcome.output.slice(0, 200)}`;
     // A read-only call's result lost with the database is asked again, like an unrecorded one;
     // a writing call's result must survive (else the call would be in doubt).
-    if (this.env.RUN_READ_ONLY_TOOLS.has(use.name)) await journal.repeatableStep('tool_call', summary, { ...outcome, inputJson: use.inputJson });
+    if (readOnly) await journal.repeatableStep('tool_call', summary, { ...outcome, inputJson: use.inputJson });
     else await journal.step('tool_call', summary, { ...outcome, inputJson: use.inputJson });
     results.set(use.id, outcome);
-    if (!this.env.RUN_READ_ONLY_TOOLS.has(use.name)) state.touched.push(...pathsIn(use.inputJson));
+    if (!readOnly) state.touched.push(...pathsIn(use.inputJson));
     return outcome;
   }
 
