@@ -1,3 +1,4 @@
+import { create, isMessage } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, aiV1 } from '@overskill/contracts';
 import { RedeliverLater } from '@overskill/messaging';
@@ -197,6 +198,8 @@ export class AgentLoopService {
     const intents = new Set((await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId));
     const context = state.context ?? (await this.context(run, app, message, journal, state));
     const conversation: ChatMessageInit[] = [...context.history, userText(message.content)];
+    // Built as messages once: each model call then only encodes them, not builds them again.
+    const tools = context.tools.map((t) => create(aiV1.ToolDefinitionSchema, t));
 
     // Rebuild from the checkpoints: every recorded model turn and every recorded tool result.
     const results = new Map<string, ToolOutcome>();
@@ -238,6 +241,9 @@ export class AgentLoopService {
         await this.checkBudgets(run, state, 0);
         const system = buildSystemPrompt({ ...context.promptInput, touched: state.touched });
         const modelStarted = performance.now();
+        conversation.forEach((turn, i) => {
+          if (!isMessage(turn, aiV1.ChatMessageSchema)) conversation[i] = create(aiV1.ChatMessageSchema, turn);
+        });
         const completion = await this.call('ai', journal, () =>
           this.ai.complete({
             teamId: run.teamId,
@@ -246,7 +252,7 @@ export class AgentLoopService {
             modelAlias: 'primary',
             system,
             messages: conversation,
-            tools: context.tools,
+            tools,
             maxTokens: this.env.RUN_MAX_OUTPUT_TOKENS,
             // The run's whole budget: ai-router counts what the run already spent under its id.
             runBudgetUsd: this.env.RUN_COST_BUDGET_USD,
