@@ -195,7 +195,9 @@ export class AgentLoopService {
   private async loop(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<string> {
     const maxIterations = app.maxIterations || this.env.RUN_MAX_ITERATIONS;
     const detector = new LoopDetector(this.env.RUN_LOOP_REPEAT_TURNS, this.env.RUN_LOOP_IDLE_TURNS);
-    const intents = new Set((await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId));
+    // Intents follow a model call's checkpoint: before the first there are none to read.
+    const resumed = journal.steps.some((s) => s.kind === 'model_call');
+    const intents = new Set(resumed ? (await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId) : []);
     const context = state.context ?? (await this.context(run, app, message, journal, state));
     const conversation: ChatMessageInit[] = [...context.history, userText(message.content)];
     // Built as messages once: each model call then only encodes them, not builds them again.
