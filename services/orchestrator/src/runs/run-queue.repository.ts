@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Events, orchestratorV1, runEventsSubject } from '@overskill/contracts';
-import { NATS_CONNECTION, publishDurable } from '@overskill/messaging';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { encodeMessage, NATS_CONNECTION, publishDurable } from '@overskill/messaging';
 import type { NatsConnection } from 'nats';
 
 // JetStream and core-NATS I/O of runs.
@@ -35,6 +34,7 @@ export class RunQueueRepository {
   }
 
   publishProgress(event: { runId: string; seq: number; kind: string; summary: string; status: orchestratorV1.RunStatus; createdAt: string }): void {
-    this.nc.publish(runEventsSubject(event.runId), toBinary(orchestratorV1.RunEventSchema, create(orchestratorV1.RunEventSchema, event)));
+    // The bus's own encoder (one buffer of the exact size): two of these go out every step.
+    this.nc.publish(runEventsSubject(event.runId), encodeMessage(orchestratorV1.RunEventSchema, event));
   }
 }
