@@ -6,3 +6,4 @@ export { PortInUseError, assertPortFree } from './assert-port-free';
 export { STACK_SERVERS, type RunningStack, type ServerBinaries, type StackOptions, type StackServer } from './stack.types';
 export { TEST_HARNESS_IDENTITY, stackNatsCredentials, type StackNatsIdentity, type StackNatsSeeds } from './nats-identities';
 export { withPostgresClient, type PostgresClient } from './postgres-client';
+export { createScratchDatabase, type ScratchDatabase } from './scratch-database';

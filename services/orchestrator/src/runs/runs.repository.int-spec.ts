@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { createOrchestratorDataSource } from '../persistence/data-source';
 import { RunsRepository, type FencedStep } from './runs.repository';
-
-const pg = require('pg') as {
-  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
-};
 
 // A checkpoint's commit mode on the real PostgreSQL, in a database of its own: a step marked
 // not durable turns synchronous_commit off for its own transaction only, and stays fenced by the
@@ -15,27 +12,16 @@ jest.setTimeout(60_000);
 describe('RunsRepository: checkpoint commit mode, final state', () => {
   const url = process.env.OVERSKILL_TEST_DATABASE_URL;
   if (!url) throw new Error('integration stack not running');
-  const dbName = `run_steps_${randomUUID().slice(0, 8)}`;
-  const dbUrl = url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+  let db: ScratchDatabase;
   let ds: DataSource;
   let runner: QueryRunner;
   // The repository's statements on one connection, so the test can look inside their transaction.
   let runs: RunsRepository;
   const owner = 'replica-a';
 
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
-    ds = createOrchestratorDataSource(dbUrl);
+    db = await createScratchDatabase(url, 'run_steps');
+    ds = createOrchestratorDataSource(db.url);
     await ds.initialize();
     await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
     await ds.runMigrations();
@@ -47,7 +33,7 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
   afterAll(async () => {
     await runner?.release();
     await ds?.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+    await db?.drop();
   });
 
   const runningRun = async (): Promise<string> => {

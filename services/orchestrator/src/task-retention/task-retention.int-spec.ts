@@ -1,14 +1,11 @@
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import type { DataSource } from 'typeorm';
 import { orchestratorEnvSchema, type OrchestratorEnv } from '../config';
 import { createOrchestratorDataSource } from '../persistence/data-source';
 import { TaskRetentionRepository } from './task-retention.repository';
 import { TaskRetentionService } from './task-retention.service';
-
-const pg = require('pg') as {
-  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
-};
 
 // Retention on the real PostgreSQL, in a database of its own: deliveries past the retention go,
 // younger ones stay; the workspace of a task that ended past the grace goes (app row, runs and
@@ -19,26 +16,15 @@ jest.setTimeout(60_000);
 describe('TaskRetentionService.sweep', () => {
   const url = process.env.OVERSKILL_TEST_DATABASE_URL;
   if (!url) throw new Error('integration stack not running');
-  const dbName = `task_retention_${randomUUID().slice(0, 8)}`;
-  const dbUrl = url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+  let db: ScratchDatabase;
   let ds: DataSource;
   let service: TaskRetentionService;
   const team = randomUUID();
   const env = { TASK_RETENTION_INTERVAL_MS: 0, TASK_DELIVERY_RETENTION_DAYS: 7, TASK_WORKSPACE_GRACE_DAYS: 7 } as OrchestratorEnv;
 
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
-    ds = createOrchestratorDataSource(dbUrl);
+    db = await createScratchDatabase(url, 'task_retention');
+    ds = createOrchestratorDataSource(db.url);
     await ds.initialize();
     await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
     await ds.runMigrations();
@@ -47,7 +33,7 @@ describe('TaskRetentionService.sweep', () => {
 
   afterAll(async () => {
     await ds?.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+    await db?.drop();
   });
 
   const delivery = async (ageDays: number) => {

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import type { DataSource } from 'typeorm';
 import { createOrchestratorDataSource } from '../persistence/data-source';
 import { TaskLeasesRepository } from './task-leases.repository';
-
-const pg = require('pg') as {
-  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
-};
 
 // The scheduler's claim on the real PostgreSQL, in a database of its own (no other suite's
 // tasks): priority order across projects, each project's concurrency and the global cap, also
@@ -15,25 +12,14 @@ jest.setTimeout(60_000);
 describe('TaskLeasesRepository.claimNext', () => {
   const url = process.env.OVERSKILL_TEST_DATABASE_URL;
   if (!url) throw new Error('integration stack not running');
-  const dbName = `task_claims_${randomUUID().slice(0, 8)}`;
-  const dbUrl = url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+  let db: ScratchDatabase;
   let ds: DataSource;
   let leases: TaskLeasesRepository;
   const team = randomUUID();
 
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
-    ds = createOrchestratorDataSource(dbUrl);
+    db = await createScratchDatabase(url, 'task_claims');
+    ds = createOrchestratorDataSource(db.url);
     await ds.initialize();
     // The schema is the migrate entry point's to create, as for every service.
     await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
@@ -43,7 +29,7 @@ describe('TaskLeasesRepository.claimNext', () => {
 
   afterAll(async () => {
     await ds?.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+    await db?.drop();
   });
 
   beforeEach(async () => {
