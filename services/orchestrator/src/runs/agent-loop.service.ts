@@ -421,7 +421,7 @@ export class AgentLoopService {
   }
 
   private checkBudgets(run: RunEntity, state: RunState, estimateUsd: number): Promise<void> {
-    return checkBudgets(this.env, state, estimateUsd, () => this.teamSpend.read(run.teamId));
+    return checkBudgets(this.env, state, estimateUsd, (fresh) => this.teamSpend.read(run.teamId, fresh));
   }
 
   private call<T>(dependency: Dependency, journal: RunJournal, fn: () => Promise<T>): Promise<T> {

@@ -39,6 +39,8 @@ describe('checkBudgets, the team’s daily spend', () => {
     // Another run of the team read 9.5 USD at 99,900 (this run's 1 USD included).
     const shared = jest.fn(async () => ({ usd: 9.5, readAt: 99_900 }));
     await checkBudgets(limits, state, 0, shared);
+    // The run's first figure is read afresh, later ones may be shared.
+    expect(shared.mock.calls).toEqual([[true]]);
     jest.setSystemTime(100_200);
     state.costUsd = 1.4; // this run's next call, after the read
     await expect(checkBudgets(limits, state, 0, shared)).resolves.toBeUndefined();
@@ -52,6 +54,7 @@ describe('checkBudgets, the team’s daily spend', () => {
     shared.mockResolvedValueOnce({ usd: 5, readAt: 101_000 });
     await expect(checkBudgets(limits, { tokens: 0, costUsd: 1.6, team: state.team, costLog: state.costLog }, 0, shared)).resolves.toBeUndefined();
     expect(shared).toHaveBeenCalledTimes(2);
+    expect(shared.mock.calls[1]).toEqual([false]);
   });
 
   it('counts the run’s spend since a read that happened before its first check as the read’s', async () => {

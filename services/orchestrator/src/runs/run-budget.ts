@@ -56,7 +56,8 @@ export async function checkBudgets(
   limits: BudgetLimits,
   state: BudgetState,
   estimateUsd: number,
-  teamSpendToday: () => Promise<{ usd: number; readAt: number }>,
+  // fresh: read now (the run's first figure), not a read shared by the team's runs.
+  teamSpendToday: (fresh: boolean) => Promise<{ usd: number; readAt: number }>,
 ): Promise<void> {
   const { RUN_TOKEN_BUDGET, RUN_COST_BUDGET_USD, TEAM_DAILY_COST_BUDGET_USD } = limits;
   if (state.tokens >= RUN_TOKEN_BUDGET) {
@@ -78,7 +79,7 @@ export async function checkBudgets(
     const first = log[0] ?? { at: now, usd: state.costUsd };
     state.costLog = [...log, { at: now, usd: state.costUsd }];
     if (!state.team || now - state.team.readAt > 1000) {
-      const read = await teamSpendToday();
+      const read = await teamSpendToday(!state.team);
       const atRead = state.costLog.filter((c) => c.at <= read.readAt).at(-1) ?? first;
       state.team = { usd: read.usd, readAt: read.readAt, runCostAtRead: atRead.usd };
     }

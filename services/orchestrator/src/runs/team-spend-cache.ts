@@ -13,19 +13,20 @@ interface Entry {
   usd: Promise<number>;
 }
 
-// The team's spend today (the daily budget's input), read at most once a second per team on this
-// replica: a hundred concurrent runs of one team share one SUM over its runs instead of each
-// asking every second. Concurrent asks while a read is in flight join it.
+// The team's spend today (the daily budget's input). A run's first check reads it afresh (so a run
+// sees every run that finished before it started); its later checks share one read per team and
+// second on this replica: a hundred concurrent runs of one team run one SUM over its runs a
+// second instead of a hundred. Concurrent asks while a read is in flight join it.
 @Injectable()
 export class TeamSpendCache {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly runs: RunsRepository) {}
 
-  async read(teamId: string, now = Date.now()): Promise<{ usd: number; readAt: number }> {
+  async read(teamId: string, fresh = false, now = Date.now()): Promise<{ usd: number; readAt: number }> {
     const day = startOfUtcDay(new Date(now)).getTime();
     let entry = this.entries.get(teamId);
-    if (!entry || entry.day !== day || now - entry.readAt > TEAM_SPEND_MAX_AGE_MS) {
+    if (fresh || !entry || entry.day !== day || now - entry.readAt > TEAM_SPEND_MAX_AGE_MS) {
       if (this.entries.size >= PRUNE_AT) this.prune(now);
       const usd = this.runs.teamSpendSince(teamId, new Date(day));
       entry = { day, readAt: now, usd };
