@@ -248,7 +248,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
         .join(', ')}; total ${floorTotal} → ceiling ${floor.ceilingRps} req/s; the measured path costs ${floor.pathOverFloor}× the floor`,
     );
     print(
-      `  nats request-reply (client, responder, server): ${JSON.stringify(parts.nats.cpuPerCallMs)}; postgres list: ${JSON.stringify(parts.postgres.cpuPerCallMs)}`,
+      `  nats request-reply, ${round(parts.nats.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.nats.cpuPerCallMs)}; postgres list, ${round(parts.postgres.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.postgres.cpuPerCallMs)}`,
     );
     print(
       `  ${CONNECTIONS} connections in a closed loop: mean latency = ${CONNECTIONS} / req/s = ${floor.meanLatencyMeasuredMs} ms at the measured rate, ${floor.meanLatencyAtCeilingMs} ms at the floor's ceiling`,

@@ -4,7 +4,7 @@ import { stackNatsCredentials } from '@overskill/testing';
 import { randomBytes } from 'node:crypto';
 import { integrationStack, REPO_ROOT } from '../../support/integration-env';
 import { spawnTracked, stopChild, waitForLine } from './child-process';
-import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './process-cpu';
+import { cpuPerUnitMs, cpuSnapshot, processCpuSeconds, stackServerPids } from './process-cpu';
 
 // The parts the authenticated list cannot do without, each measured bare in the bench's run:
 // one NATS request-reply of the list's exact sizes between two plain `nats` clients, and the
@@ -24,11 +24,13 @@ const { connect, nkeyAuthenticator } = require('nats');
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
-// The orchestrator's list statement (apps.repository.ts), prepared the same way, from a pool of the
-// orchestrator's size, in a process of its own (its CPU is the client's). Starts on "go" from stdin
-// once warm; answers "calls <n>" after SECONDS.
+// The orchestrator's list statement (apps.repository.ts), prepared the same way, over as many
+// connections as the orchestrator's pool, in a process of its own (its CPU is the client's). Says
+// its backends' pids when warm, starts on "go" from stdin, answers "calls <n>" after SECONDS.
+// PostgreSQL's CPU is read from those backends alone: the postmaster's tree also holds the
+// platform's pooled connections, whose exits while idle would blur a few seconds' difference.
 const RAW_PG_CLIENT = `
-const { Pool } = require('pg');
+const { Client } = require('pg');
 const sql = {
   name: 'bench.apps.list',
   text: 'SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps" ' +
@@ -36,16 +38,17 @@ const sql = {
   values: [process.env.TEAM_ID, 21],
 };
 (async () => {
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-  const run = async (until) => { let n = 0; await Promise.all(Array.from({ length: Number(process.env.CONCURRENCY) }, async () => { while (performance.now() < until()) { await pool.query(sql); n++; } })); return n; };
+  const clients = await Promise.all(Array.from({ length: 10 }, async () => { const c = new Client({ connectionString: process.env.DATABASE_URL }); await c.connect(); return c; }));
+  const backends = await Promise.all(clients.map(async (c) => (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid));
+  const run = async (until) => { let n = 0; await Promise.all(Array.from({ length: Number(process.env.CONCURRENCY) }, async (_, i) => { while (performance.now() < until()) { await clients[i % clients.length].query(sql); n++; } })); return n; };
   let warm = 0;
   await run(() => (warm++ < 500 ? Infinity : 0));
-  process.stdout.write('ready\\n');
+  process.stdout.write('ready ' + backends.join(',') + '\\n');
   process.stdin.once('data', async () => {
     const end = performance.now() + Number(process.env.SECONDS) * 1000;
     const calls = await run(() => end);
     process.stdout.write('calls ' + calls + '\\n');
-    await pool.end();
+    await Promise.all(clients.map((c) => c.end()));
   });
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
@@ -107,16 +110,13 @@ export async function measureFloorParts(opts: {
     const nats = await loop(seconds, concurrency, { nats: servers['nats'], responder: responder.pid }, async () => {
       await nc.request(subject, request, { timeout: 10_000 });
     });
-    await waitForLine(pgClient, (line) => line === 'ready', 30_000, 'the floor pg client');
-    const pgPids = { postgres: servers['postgres'], client: pgClient.pid };
-    const before = cpuSnapshot(pgPids);
+    const ready = await waitForLine(pgClient, (line) => line.startsWith('ready '), 30_000, 'the floor pg client');
+    const backends = ready.slice('ready '.length).split(',').map(Number);
+    const pgCpu = () => ({ postgres: backends.reduce((sum, pid) => sum + processCpuSeconds(pid), 0), client: processCpuSeconds(pgClient.pid) });
+    const before = pgCpu();
     pgClient.stdin!.write('go\n');
     const calls = Number((await waitForLine(pgClient, (line) => line.startsWith('calls '), (seconds + 30) * 1000, 'the floor pg client')).split(' ')[1]);
-    const after = cpuSnapshot(pgPids);
-    // This process only waited: its CPU is not the list's.
-    delete before['bench'];
-    delete after['bench'];
-    const postgres = { calls, cpuPerCallMs: cpuPerUnitMs(before, after, calls) };
+    const postgres = { calls, cpuPerCallMs: cpuPerUnitMs(before, pgCpu(), calls) };
     return { nats, postgres };
   } finally {
     await stopChild(pgClient);
