@@ -5,4 +5,4 @@ export { findServerBinaries } from './find-server-binaries';
 export { PortInUseError, assertPortFree } from './assert-port-free';
 export { STACK_SERVERS, type RunningStack, type ServerBinaries, type StackOptions, type StackServer } from './stack.types';
 export { TEST_HARNESS_IDENTITY, stackNatsCredentials, type StackNatsIdentity, type StackNatsSeeds } from './nats-identities';
-export { withPostgresClient, type PostgresClient } from './postgres-client';
+export { createScratchDatabase, withPostgresClient, type PostgresClient } from './postgres-client';

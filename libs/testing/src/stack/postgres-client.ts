@@ -26,3 +26,13 @@ export async function withPostgresClient<T>(connectionString: string, work: (cli
     await client.end().catch(() => undefined);
   }
 }
+
+// A database of its own on the test server, for a suite whose rows must not meet another's.
+export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+  await withPostgresClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  return {
+    url: serverUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`),
+    drop: () => withPostgresClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name}`)).then(() => undefined),
+  };
+}

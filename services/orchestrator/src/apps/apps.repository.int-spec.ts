@@ -1,11 +1,8 @@
+import { createScratchDatabase } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createOrchestratorDataSource } from '../persistence/data-source';
 import { AppsRepository } from './apps.repository';
-
-const pg = require('pg') as {
-  Client: new (c: { connectionString: string }) => { connect(): Promise<void>; query(q: string, v?: unknown[]): Promise<unknown>; end(): Promise<void> };
-};
 
 // The app list's prepared statements on the real PostgreSQL, in a database of its own: keyset
 // pages on several pooled connections (each prepares its own copy), the team's apps only, task
@@ -15,26 +12,15 @@ jest.setTimeout(60_000);
 describe('AppsRepository.listForTeam', () => {
   const url = process.env.OVERSKILL_TEST_DATABASE_URL;
   if (!url) throw new Error('integration stack not running');
-  const dbName = `apps_list_${randomUUID().slice(0, 8)}`;
-  const dbUrl = url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
   let ds: DataSource;
   let apps: AppsRepository;
   const team = randomUUID();
   const otherTeam = randomUUID();
 
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${dbName}`);
-    ds = createOrchestratorDataSource(dbUrl);
+    db = await createScratchDatabase(url, 'apps_list');
+    ds = createOrchestratorDataSource(db.url);
     await ds.initialize();
     await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
     await ds.runMigrations();
@@ -56,7 +42,7 @@ describe('AppsRepository.listForTeam', () => {
 
   afterAll(async () => {
     await ds?.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+    await db?.drop();
   });
 
   it('pages the team’s apps newest first, the same on every pooled connection', async () => {
@@ -93,7 +79,7 @@ describe('AppsRepository.listForTeam', () => {
   });
 
   it('refuses like any TypeORM query while the data source is not connected', async () => {
-    const closed = new AppsRepository(createOrchestratorDataSource(dbUrl));
+    const closed = new AppsRepository(createOrchestratorDataSource(db.url));
     await expect(closed.listForTeam(team, 3)).rejects.toThrow(/not connected/i);
   });
 });

@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
-import type { Pool, QueryResultRow } from 'pg';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
+
+// The little of pg's pool used here (pg ships no types of its own).
+interface PgPool {
+  query<T>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
+}
 
 interface AppListSqlRow {
   id: string;
@@ -97,12 +101,12 @@ export class AppsRepository {
 
   // Through the same pool, deadlines, tracing and SQL log as every TypeORM query.
   private async preparedQuery<T>(statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
-    const pool = (this.dataSource.driver as { master?: Pool }).master;
+    const pool = (this.dataSource.driver as { master?: PgPool }).master;
     // Not connected (yet): TypeORM's own error, which the error mapper answers as Postgres unavailable.
     if (!this.dataSource.isInitialized || !pool) return this.dataSource.query(statement.text, values);
     this.dataSource.logger.logQuery(statement.text, values);
     try {
-      return (await pool.query<T & QueryResultRow>({ ...statement, values })).rows;
+      return (await pool.query<T>({ ...statement, values })).rows;
     } catch (err) {
       this.dataSource.logger.logQueryError(err as Error, statement.text, values);
       throw err;
