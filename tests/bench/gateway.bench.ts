@@ -159,7 +159,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     }
     // The floor: what the path cannot do without, each part measured bare in this run (see
     // support/gateway-floor.ts), against the whole path's CPU per request.
-    const parts = await measureFloorParts({ stack, teamId, seconds: FLOOR_SECONDS, concurrency: CONNECTIONS });
+    const parts = await measureFloorParts({ stack, root: REPO_ROOT, teamId, seconds: FLOOR_SECONDS, concurrency: CONNECTIONS });
     const live = cpuPerRequest['gatewayLive']!;
     const apps = cpuPerRequest['gatewayApps']!;
     const floorMs = {

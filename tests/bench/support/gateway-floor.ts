@@ -1,8 +1,7 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, encodeMessage, ERROR_CODE_HEADER } from '@overskill/messaging';
-import { stackNatsCredentials } from '@overskill/testing';
+import { stackNatsCredentials, type StackNatsSeeds } from '@overskill/testing';
 import { randomBytes } from 'node:crypto';
-import { integrationStack, REPO_ROOT } from '../../support/integration-env';
 import { spawnTracked, stopChild, waitForLine } from './child-process';
 import { cpuPerUnitMs, cpuSnapshot, processCpuSeconds, stackServerPids } from './process-cpu';
 
@@ -76,12 +75,13 @@ async function loop(seconds: number, concurrency: number, pids: Record<string, n
 }
 
 export async function measureFloorParts(opts: {
-  stack: ReturnType<typeof integrationStack>;
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds; databaseUrl: string };
+  root: string;
   teamId: string;
   seconds: number;
   concurrency: number;
 }): Promise<{ nats: FloorPart; postgres: FloorPart }> {
-  const { stack, teamId, seconds, concurrency } = opts;
+  const { stack, root, teamId, seconds, concurrency } = opts;
   const servers = stackServerPids();
   const nc = await connectNats(stack.natsUrl, 'bench', stackNatsCredentials(stack));
   const request = encodeMessage(Rpc.appList.request, { teamId, pageSize: 0, pageToken: '' });
@@ -90,7 +90,7 @@ export async function measureFloorParts(opts: {
   if (probe.headers?.get(ERROR_CODE_HEADER)) throw new Error(`the list probe failed: ${probe.headers.get(ERROR_CODE_HEADER)}`);
   const subject = `bench.floor.${randomBytes(4).toString('hex')}`;
   const responder = spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: {
       ...process.env,
       NATS_URL: stack.natsUrl,
@@ -101,7 +101,7 @@ export async function measureFloorParts(opts: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pgClient = spawnTracked(process.execPath, ['-e', RAW_PG_CLIENT], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: { ...process.env, DATABASE_URL: stack.databaseUrl, TEAM_ID: teamId, CONCURRENCY: String(concurrency), SECONDS: String(seconds) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -11,7 +11,7 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
       headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
     },
     // X-Powered-By: Fastify never sends it.
-    removeHeader() {},
+    removeHeader: () => undefined,
   };
   let failure: unknown;
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
