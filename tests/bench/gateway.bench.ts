@@ -7,6 +7,7 @@ import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
 import { mergeRounds, type Measured } from './support/autocannon';
+import { measureFloorParts } from './support/gateway-floor';
 import { ratio, round } from './support/stats';
 
 // The public edge under load: authenticated GET /api/apps (helmet, CORS, the per-IP and per-key
@@ -21,6 +22,7 @@ const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
 const ROUNDS = 2;
 const GOAL_RPS = 5000;
 const GOAL_P99_MS = 20;
+const FLOOR_SECONDS = 5;
 
 // autocannon ships no type declarations; the little used here is typed by hand.
 interface AutocannonResult {
@@ -92,6 +94,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     const team = `bench-${Date.now()}`;
     const owner = createTeamKey(stack, team, 'owner');
     const viewer = createTeamKey(stack, team, 'viewer');
+    const teamId = viewer.teamId;
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${gateway}/api/apps`, {
         method: 'POST',
@@ -154,6 +157,34 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       expect(r.errors).toBe(0);
       expect(r.non2xx).toBe(0);
     }
+    // The floor: what the path cannot do without, each part measured bare in this run (see
+    // support/gateway-floor.ts), against the whole path's CPU per request.
+    const parts = await measureFloorParts({ stack, root: REPO_ROOT, teamId, seconds: FLOOR_SECONDS, concurrency: CONNECTIONS });
+    const live = cpuPerRequest['gatewayLive']!;
+    const apps = cpuPerRequest['gatewayApps']!;
+    const floorMs = {
+      httpEdge: live['gateway']!,
+      autocannon: live['bench']!,
+      natsRequestReply: parts.nats.cpuPerCallMs['total']!,
+      postgresList: parts.postgres.cpuPerCallMs['total']!,
+      redisRateLimits: apps['redis']!,
+    };
+    const floorTotal = round(
+      Object.values(floorMs).reduce((a, b) => a + b, 0),
+      3,
+    );
+    const floor = {
+      parts: floorMs,
+      natsDetail: parts.nats.cpuPerCallMs,
+      postgresDetail: parts.postgres.cpuPerCallMs,
+      totalMs: floorTotal,
+      ceilingRps: Math.round((machine.cpus * 1000) / floorTotal),
+      pathOverFloor: ratio(apps['total']!, floorTotal),
+      // A closed loop of N connections at R req/s holds each request N / R s on average: the
+      // median and p99 cannot be below it, whatever the code does.
+      meanLatencyAtCeilingMs: round((CONNECTIONS * 1000) / ((machine.cpus * 1000) / floorTotal), 1),
+      meanLatencyMeasuredMs: round((CONNECTIONS * 1000) / results.gatewayApps.rps, 1),
+    };
     const goals: GoalResult[] = [
       // goal() means "actual ≤ target"; throughput is compared as its inverse (ms per 1000 requests).
       goal(
@@ -180,6 +211,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       results: {
         ...results,
         cpuPerRequestMs: cpuPerRequest,
+        floor,
         ratioRps: ratio(results.gatewayApps.rps, results.bare.rps),
         ratioP99: ratio(results.gatewayApps.p99, results.bare.p99),
       },
@@ -210,6 +242,17 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
           .join(', ')}; ceiling ${Math.round((machine.cpus * 1000) / byProcess['total']!)} req/s`,
       );
     }
+    print(
+      `floor of the path (CPU ms per request, parts measured bare in this run): ${Object.entries(floorMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; total ${floorTotal} → ceiling ${floor.ceilingRps} req/s; the measured path costs ${floor.pathOverFloor}× the floor`,
+    );
+    print(
+      `  nats request-reply, ${round(parts.nats.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.nats.cpuPerCallMs)}; postgres list, ${round(parts.postgres.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.postgres.cpuPerCallMs)}`,
+    );
+    print(
+      `  ${CONNECTIONS} connections in a closed loop: mean latency = ${CONNECTIONS} / req/s = ${floor.meanLatencyMeasuredMs} ms at the measured rate, ${floor.meanLatencyAtCeilingMs} ms at the floor's ceiling`,
+    );
     print(`\ngoals (≥ ${GOAL_RPS} authenticated req/s, p99 < ${GOAL_P99_MS} ms):\n${formatGoals(goals)}\n`);
   });
 });

@@ -298,7 +298,12 @@ describe('gateway security', () => {
       expect(hosted.status).toBe(202);
       expect(hosted.body.eventsUrl).toMatch(/^\/api\/runs\/[0-9a-f-]{36}\/events$/);
       // Without trust proxy, X-Forwarded-For does not choose the rate-limit bucket or the audited ip.
-      const rows = await sql(`SELECT ip FROM gateway.audit_log WHERE correlation_id = $1`, [hosted.headers.get('x-correlation-id')]);
+      // The row is written after the answer, in the background: wait for it as above.
+      let rows: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 300 && rows.length === 0; i++) {
+        rows = await sql(`SELECT ip FROM gateway.audit_log WHERE correlation_id = $1`, [hosted.headers.get('x-correlation-id')]);
+        if (rows.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
       expect(rows[0]?.ip).toBe('127.0.0.1');
     });
 

@@ -1,6 +1,5 @@
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -15,6 +14,7 @@ import type { Principal } from '../routing/access';
 import { presentedKey, type AuditableRequest } from '../routing/request';
 import type { DrainController } from './drain';
 import { exceedsDepth } from './json-depth';
+import { securityHeaders } from './security-headers';
 import { keyRateHit, rateLimitHeaders, type RateLimiter } from './rate-limiter';
 
 export interface EdgeDeps {
@@ -55,7 +55,7 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
   // Slow-body (slowloris) cap: the whole request must arrive within the request timeout.
   server.requestTimeout = env.GATEWAY_REQUEST_TIMEOUT_MS;
 
-  await app.register(helmet, {
+  const security = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -70,6 +70,10 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
     },
     crossOriginResourcePolicy: { policy: 'same-origin' },
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  fastify.addHook('onRequest', (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    void reply.headers(security);
+    done();
   });
   await app.register(cors, {
     origin: env.GATEWAY_CORS_ORIGINS.length > 0 ? env.GATEWAY_CORS_ORIGINS : false,
@@ -110,7 +114,7 @@ export async function registerEdge(app: NestFastifyApplication, deps: EdgeDeps):
     const principal = deps.keys.cachedPrincipal(presentedKey(request));
     const ipHit = { bucket: `ip:${request.ip}`, limit: env.GATEWAY_RATE_LIMIT_IP_MAX, windowSeconds: env.GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS };
     const [decision, keyDecision] = await deps.limiter.hitAll(principal ? [ipHit, keyRateHit(principal.keyId, env)] : [ipHit]);
-    if (principal && keyDecision) request.keyRate = { keyId: principal.keyId, decision: keyDecision };
+    if (principal && keyDecision) request.keyRate = { principal, decision: keyDecision };
     void reply.headers(rateLimitHeaders(decision));
     if (!decision.allowed) {
       void reply.header('retry-after', String(decision.resetSeconds));

@@ -42,7 +42,7 @@ export class ApiKeyGuard implements CanActivate {
     const ctx = requestContext.get();
     if (ctx) ctx.tenantId = principal.teamId;
 
-    const counted = request.keyRate?.keyId === principal.keyId ? request.keyRate.decision : undefined;
+    const counted = request.keyRate?.principal.keyId === principal.keyId ? request.keyRate.decision : undefined;
     const decision = counted ?? (await this.limiter.hitAll([keyRateHit(principal.keyId, this.env)]))[0];
     if (!decision) throw new AppError(ErrorCode.INTERNAL, 'the rate limiter gave no decision');
     // The tighter of the IP and key budgets is what the caller sees.
@@ -75,6 +75,10 @@ export class ApiKeyGuard implements CanActivate {
   private async authenticate(request: AuditableRequest): Promise<AuthCheck> {
     const key = presentedKey(request);
     const sessionId = key === undefined ? sessionIdFrom(request.headers.cookie) : undefined;
+    // The edge checked this very key against the cached row moments ago: unless the row left
+    // the cache since (revoked, rotated, expired, invalidation channel lost), it stands.
+    const edge = request.keyRate?.principal;
+    if (key !== undefined && edge && this.keys.stillCached(edge)) return { principal: edge };
     if (sessionId === undefined) return this.keys.check(key);
     const resolved = await this.sessions.resolve(sessionId);
     if ('principal' in resolved) {

@@ -47,7 +47,7 @@ function repositoryWithRows() {
 
 const noCache = { get: () => undefined, set: () => undefined, invalidate: jest.fn(async () => undefined) };
 
-function service(repo: ApiKeysRepository, cache = noCache) {
+function service(repo: ApiKeysRepository, cache: Pick<KeyCache, 'get' | 'set' | 'invalidate'> = noCache) {
   return new ApiKeysService(repo, cache as unknown as KeyCache, { GATEWAY_KEY_ROTATION_GRACE_SECONDS: 60 });
 }
 
@@ -127,5 +127,36 @@ describe('ApiKeysService', () => {
     await s.revoke(key.keyId, key.teamId);
     await expect(s.authenticate(key.key)).rejects.toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
     await expect(s.revoke(key.keyId)).rejects.toMatchObject({ code: ErrorCode.KEY_NOT_FOUND });
+  });
+
+  it('trusts a key the edge verified only while its row is still cached and valid', async () => {
+    const { repo, keys } = repositoryWithRows();
+    // A cache that, like KeyCache, forgets a prefix when told to.
+    const rows = new Map<string, ApiKeyEntity>();
+    const cache = {
+      get: (prefix: string) => rows.get(prefix),
+      set: (row: ApiKeyEntity) => void rows.set(row.prefix, row),
+      invalidate: jest.fn(async (prefix: string) => void rows.delete(prefix)),
+    };
+    const s = service(repo, cache);
+    const key = await create(s, { role: 'viewer' });
+    const other = await create(s, { teamSlug: 'other' });
+    expect(s.cachedPrincipal(key.key)).toBeUndefined();
+    await s.authenticate(key.key);
+    await s.authenticate(other.key);
+    const principal = s.cachedPrincipal(key.key)!;
+    expect(principal).toMatchObject({ keyId: key.keyId, teamId: key.teamId, role: 'viewer' });
+    expect(s.stillCached(principal)).toBe(true);
+    // A tampered key never gets a principal; another team's cached row never stands for this key.
+    expect(s.cachedPrincipal(`${key.key.slice(0, -1)}${key.key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
+    expect(s.stillCached({ ...principal, keyPrefix: other.prefix })).toBe(false);
+    // Expired since the edge looked: refused.
+    keys.get(key.prefix)!.expiresAt = new Date(Date.now() - 1);
+    expect(s.stillCached(principal)).toBe(false);
+    keys.get(key.prefix)!.expiresAt = null;
+    // Revoked since the edge looked (the invalidation dropped the row): refused.
+    await s.revoke(key.keyId);
+    expect(s.stillCached(principal)).toBe(false);
+    expect(s.cachedPrincipal(key.key)).toBeUndefined();
   });
 });

@@ -194,6 +194,16 @@ export class ApiKeysService {
     const row = match?.[1] ? this.cache.get(match[1]) : undefined;
     return row && rawKey ? principalOf(row, hashKey(rawKey)) : undefined;
   }
+
+  // For a principal cachedPrincipal() gave earlier in the same request: no second hash.
+  stillCached(principal: Principal): boolean {
+    return stillValidRow(this.cache.get(principal.keyPrefix), principal);
+  }
+}
+
+// A principal from cachedPrincipal() whose row is still cached and still valid now.
+function stillValidRow(row: ApiKeyEntity | undefined, principal: Principal): boolean {
+  return !!row && row.id === principal.keyId && row.revokedAt === null && (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
 }
 
 function principalOf(row: ApiKeyEntity, keyHash: string | undefined): Principal | undefined {

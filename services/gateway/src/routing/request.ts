@@ -8,13 +8,14 @@ export interface RequestSession {
   expiresAt?: string;
 }
 export type AuthenticatedRequest = FastifyRequest & { principal: Principal; session?: RequestSession };
-// keyRate: the key's rate decision when the edge counted it already (see registerEdge).
+// keyRate: the key the edge verified from this replica's cache, and its rate decision, when the
+// edge counted it already (see registerEdge).
 export type AuditableRequest = FastifyRequest & {
   principal?: Principal;
   authFailure?: AuthFailure;
   errorCode?: string;
   session?: RequestSession;
-  keyRate?: { keyId: string; decision: RateDecision };
+  keyRate?: { principal: Principal; decision: RateDecision };
 };
 
 // The rate limiter's answer for one bucket.

@@ -4,6 +4,32 @@ import { AppEntity, type RunStatusName } from '../persistence/entities';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
 
+// The little of pg's pool used here (pg ships no types of its own).
+interface PgPool {
+  query<T>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
+}
+
+interface AppListSqlRow {
+  id: string;
+  team_id: string;
+  name: string;
+  description: string;
+  template: string;
+  max_iterations: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const LIST_COLUMNS = 'SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps"';
+const LIST_FIRST = {
+  name: 'orchestrator.apps.list',
+  text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' ORDER BY created_at DESC, id DESC LIMIT $2`,
+};
+const LIST_AFTER = {
+  name: 'orchestrator.apps.list-after',
+  text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $2`,
+};
+
 export interface DeletedRun {
   id: string;
   status: RunStatusName;
@@ -55,22 +81,12 @@ export class AppsRepository {
   }
 
   // Keyset pagination on (created_at, id), newest first, on the apps_team_created index. The
-  // API's busiest read: plain rows of the listed columns, without building entities.
+  // API's busiest read: a named prepared statement on the driver's pool (parsed and planned once
+  // per connection; TypeORM's query runner skipped), plain rows of the listed columns.
   async listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppListRow[]> {
-    const rows: Array<{
-      id: string;
-      team_id: string;
-      name: string;
-      description: string;
-      template: string;
-      max_iterations: number;
-      created_at: Date;
-      updated_at: Date;
-    }> = await this.dataSource.query(
-      `SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps"
-          WHERE team_id = $1 AND kind = 'app'${after ? ' AND (created_at, id) < ($3, $4)' : ''} ORDER BY created_at DESC, id DESC LIMIT $2`,
-      after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit],
-    );
+    const statement = after ? LIST_AFTER : LIST_FIRST;
+    const values = after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit];
+    const rows = await this.preparedQuery<AppListSqlRow>(statement, values);
     return rows.map((r) => ({
       id: r.id,
       teamId: r.team_id,
@@ -81,6 +97,20 @@ export class AppsRepository {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
+  }
+
+  // Through the same pool, deadlines, tracing and SQL log as every TypeORM query.
+  private async preparedQuery<T>(statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
+    const pool = (this.dataSource.driver as { master?: PgPool }).master;
+    // Not connected (yet): TypeORM's own error, which the error mapper answers as Postgres unavailable.
+    if (!this.dataSource.isInitialized || !pool) return this.dataSource.query(statement.text, values);
+    this.dataSource.logger.logQuery(statement.text, values);
+    try {
+      return (await pool.query<T>({ ...statement, values })).rows;
+    } catch (err) {
+      this.dataSource.logger.logQueryError(err as Error, statement.text, values);
+      throw err;
+    }
   }
 
   async update(teamId: string, id: string, fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>>): Promise<AppEntity | null> {

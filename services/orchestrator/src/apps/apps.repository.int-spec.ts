@@ -1,0 +1,85 @@
+import { createScratchDatabase } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { createOrchestratorDataSource } from '../persistence/data-source';
+import { AppsRepository } from './apps.repository';
+
+// The app list's prepared statements on the real PostgreSQL, in a database of its own: keyset
+// pages on several pooled connections (each prepares its own copy), the team's apps only, task
+// workspaces never listed, and a data source that is not connected refused as TypeORM refuses it.
+jest.setTimeout(60_000);
+
+describe('AppsRepository.listForTeam', () => {
+  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
+  if (!url) throw new Error('integration stack not running');
+  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let ds: DataSource;
+  let apps: AppsRepository;
+  const team = randomUUID();
+  const otherTeam = randomUUID();
+
+  beforeAll(async () => {
+    db = await createScratchDatabase(url, 'apps_list');
+    ds = createOrchestratorDataSource(db.url);
+    await ds.initialize();
+    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
+    await ds.runMigrations();
+    apps = new AppsRepository(ds);
+    // Distinct creation times, one millisecond apart, newest last.
+    for (let i = 0; i < 7; i++) {
+      await ds.query(
+        `INSERT INTO orchestrator.apps (id, team_id, name, description, template, created_at, updated_at)
+         VALUES ($1, $2, $3, '', 'empty', now() - make_interval(secs => $4::float / 1000), now())`,
+        [randomUUID(), team, `app ${i}`, 7 - i],
+      );
+    }
+    await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, description, template) VALUES ($1, $2, 'theirs', '', 'empty')`, [
+      randomUUID(),
+      otherTeam,
+    ]);
+    await apps.insertTaskWorkspace({ id: randomUUID(), teamId: team, name: 'task workspace', description: '' });
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it('pages the team’s apps newest first, the same on every pooled connection', async () => {
+    // Concurrent reads spread over several connections, each preparing the statements itself.
+    const firstPages = await Promise.all(Array.from({ length: 6 }, () => apps.listForTeam(team, 3)));
+    for (const page of firstPages) expect(page.map((a) => a.name)).toEqual(['app 6', 'app 5', 'app 4']);
+    const seen: string[] = [];
+    let after: { createdAt: Date; id: string } | undefined;
+    for (;;) {
+      const page = await apps.listForTeam(team, 3, after);
+      seen.push(...page.map((a) => a.name));
+      if (page.length < 3) break;
+      const last = page[page.length - 1]!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    expect(seen).toEqual(['app 6', 'app 5', 'app 4', 'app 3', 'app 2', 'app 1', 'app 0']);
+    const [row] = await apps.listForTeam(team, 1);
+    expect(row).toEqual({
+      id: expect.any(String),
+      teamId: team,
+      name: 'app 6',
+      description: '',
+      template: 'empty',
+      maxIterations: 0,
+      createdAt: expect.any(Date),
+      updatedAt: expect.any(Date),
+    });
+  });
+
+  it('lists nothing of another team and no task workspace', async () => {
+    expect((await apps.listForTeam(otherTeam, 100)).map((a) => a.name)).toEqual(['theirs']);
+    expect((await apps.listForTeam(randomUUID(), 100)).length).toBe(0);
+    expect((await apps.listForTeam(team, 100)).some((a) => a.name === 'task workspace')).toBe(false);
+  });
+
+  it('refuses like any TypeORM query while the data source is not connected', async () => {
+    const closed = new AppsRepository(createOrchestratorDataSource(db.url));
+    await expect(closed.listForTeam(team, 3)).rejects.toThrow(/not connected/i);
+  });
+});

@@ -1,0 +1,126 @@
+import { Rpc } from '@overskill/contracts';
+import { connectNats, encodeMessage, ERROR_CODE_HEADER } from '@overskill/messaging';
+import { stackNatsCredentials, type StackNatsSeeds } from '@overskill/testing';
+import { randomBytes } from 'node:crypto';
+import { spawnTracked, stopChild, waitForLine } from './child-process';
+import { cpuPerUnitMs, cpuSnapshot, processCpuSeconds, stackServerPids } from './process-cpu';
+
+// The parts the authenticated list cannot do without, each measured bare in the bench's run:
+// one NATS request-reply of the list's exact sizes between two plain `nats` clients, and the
+// list's SQL as a prepared statement from a plain `pg` pool. With the gateway's /health/live
+// (HTTP + edge hooks), the Redis rate-limit script and autocannon's own cost per request, they
+// are the floor of this architecture: CPU per request no implementation of the path goes below.
+
+const RAW_RESPONDER = `
+const { connect, nkeyAuthenticator } = require('nats');
+(async () => {
+  const nc = await connect({ servers: process.env.NATS_URL, name: 'bench-floor-responder', authenticator: nkeyAuthenticator(new TextEncoder().encode(process.env.NATS_NKEY_SEED)) });
+  const reply = Buffer.from(process.env.REPLY_B64, 'base64');
+  nc.subscribe(process.env.SUBJECT, { queue: 'bench-floor', callback: (err, msg) => { if (!err) msg.respond(reply); } });
+  await nc.flush();
+  process.stdout.write('ready\\n');
+  process.once('SIGTERM', () => { nc.drain().finally(() => process.exit(0)); });
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+// The orchestrator's list statement (apps.repository.ts), prepared the same way, over as many
+// connections as the orchestrator's pool, in a process of its own (its CPU is the client's). Says
+// its backends' pids when warm, starts on "go" from stdin, answers "calls <n>" after SECONDS.
+// PostgreSQL's CPU is read from those backends alone: the postmaster's tree also holds the
+// platform's pooled connections, whose exits while idle would blur a few seconds' difference.
+const RAW_PG_CLIENT = `
+const { Client } = require('pg');
+const sql = {
+  name: 'bench.apps.list',
+  text: 'SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps" ' +
+    "WHERE team_id = $1 AND kind = 'app' ORDER BY created_at DESC, id DESC LIMIT $2",
+  values: [process.env.TEAM_ID, 21],
+};
+(async () => {
+  const clients = await Promise.all(Array.from({ length: 10 }, async () => { const c = new Client({ connectionString: process.env.DATABASE_URL }); await c.connect(); return c; }));
+  const backends = await Promise.all(clients.map(async (c) => (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid));
+  const run = async (until) => { let n = 0; await Promise.all(Array.from({ length: Number(process.env.CONCURRENCY) }, async (_, i) => { while (performance.now() < until()) { await clients[i % clients.length].query(sql); n++; } })); return n; };
+  let warm = 0;
+  await run(() => (warm++ < 500 ? Infinity : 0));
+  process.stdout.write('ready ' + backends.join(',') + '\\n');
+  process.stdin.once('data', async () => {
+    const end = performance.now() + Number(process.env.SECONDS) * 1000;
+    const calls = await run(() => end);
+    // The connections stay open until SIGTERM: their backends' CPU is read after this line.
+    process.stdout.write('calls ' + calls + '\\n');
+  });
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+export interface FloorPart {
+  calls: number;
+  cpuPerCallMs: Record<string, number>;
+}
+
+// `concurrency` callers in a loop for `seconds`; CPU of the named processes per call.
+async function loop(seconds: number, concurrency: number, pids: Record<string, number | undefined>, call: () => Promise<void>): Promise<FloorPart> {
+  const until = performance.now() + seconds * 1000;
+  let calls = 0;
+  const before = cpuSnapshot(pids);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        await call();
+        calls++;
+      }
+    }),
+  );
+  const after = cpuSnapshot(pids);
+  return { calls, cpuPerCallMs: cpuPerUnitMs(before, after, calls) };
+}
+
+export async function measureFloorParts(opts: {
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds; databaseUrl: string };
+  root: string;
+  teamId: string;
+  seconds: number;
+  concurrency: number;
+}): Promise<{ nats: FloorPart; postgres: FloorPart }> {
+  const { stack, root, teamId, seconds, concurrency } = opts;
+  const servers = stackServerPids();
+  const nc = await connectNats(stack.natsUrl, 'bench', stackNatsCredentials(stack));
+  const request = encodeMessage(Rpc.appList.request, { teamId, pageSize: 0, pageToken: '' });
+  // The orchestrator's real answer for the team: the raw responder sends these very bytes.
+  const probe = await nc.request(Rpc.appList.subject, request, { timeout: 10_000 });
+  if (probe.headers?.get(ERROR_CODE_HEADER)) throw new Error(`the list probe failed: ${probe.headers.get(ERROR_CODE_HEADER)}`);
+  const subject = `bench.floor.${randomBytes(4).toString('hex')}`;
+  const responder = spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NATS_URL: stack.natsUrl,
+      NATS_NKEY_SEED: stack.natsSeeds['test-harness'],
+      SUBJECT: subject,
+      REPLY_B64: Buffer.from(probe.data).toString('base64'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pgClient = spawnTracked(process.execPath, ['-e', RAW_PG_CLIENT], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: stack.databaseUrl, TEAM_ID: teamId, CONCURRENCY: String(concurrency), SECONDS: String(seconds) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  try {
+    await waitForLine(responder, (line) => line === 'ready', 30_000, 'the floor responder');
+    const nats = await loop(seconds, concurrency, { nats: servers['nats'], responder: responder.pid }, async () => {
+      await nc.request(subject, request, { timeout: 10_000 });
+    });
+    const ready = await waitForLine(pgClient, (line) => line.startsWith('ready '), 30_000, 'the floor pg client');
+    const backends = ready.slice('ready '.length).split(',').map(Number);
+    const pgCpu = () => ({ postgres: backends.reduce((sum, pid) => sum + processCpuSeconds(pid), 0), client: processCpuSeconds(pgClient.pid) });
+    const before = pgCpu();
+    pgClient.stdin!.write('go\n');
+    const calls = Number((await waitForLine(pgClient, (line) => line.startsWith('calls '), (seconds + 30) * 1000, 'the floor pg client')).split(' ')[1]);
+    const postgres = { calls, cpuPerCallMs: cpuPerUnitMs(before, pgCpu(), calls) };
+    return { nats, postgres };
+  } finally {
+    await stopChild(pgClient);
+    await nc.drain();
+    await stopChild(responder);
+  }
+}
