@@ -5,10 +5,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
-import { summarizeProfile, type CpuProfile } from './support/cpu-profile';
+import { profileClockUs, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
-import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
 // Router overhead, the issue's way: the same requests to the same local fake provider, once
@@ -118,6 +118,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const processes = { ...stackServerPids(), gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
     const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
+    // The profile summary covers the measured calls only, not the services' start and warm-up.
+    const profileWindow = { windowStartUs: profileClockUs(), windowEndUs: 0 };
     for (let block = 0; block < BLOCKS; block++) {
       for (let k = 0; k < series.length; k++) {
         const s = series[(block + k) % series.length]!;
@@ -186,6 +188,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const throughput = async (client: Anthropic) => {
       const samples: number[] = [];
       let next = 0;
+      const cpuBefore = cpuSnapshot(processes);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -198,10 +201,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
-      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples) };
+      // CPU per call of every process at this concurrency: what bounds the rate on these cores.
+      const cpuPerCall = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), samples.length);
+      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples), cpuPerCallMs: cpuPerCall };
     };
     const throughputDirect = await throughput(direct);
     const throughputRouter = await throughput(viaRouter);
+    profileWindow.windowEndUs = profileClockUs();
 
     const goals = [
       goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
@@ -274,13 +280,26 @@ describe('benchmark: ai-router overhead and throughput', () => {
         ],
       ),
     );
+    print(`CPU per call at concurrency ${CONCURRENCY} (ms), every process:`);
+    for (const [name, t] of [
+      ['direct', throughputDirect],
+      ['router', throughputRouter],
+    ] as const)
+      print(
+        `  ${name}: ${Object.entries(t.cpuPerCallMs)
+          .map(([p, ms]) => `${p} ${ms}`)
+          .join(', ')}`,
+      );
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
       await platform.stop();
       for (const service of ['gateway', 'ai-router'] as const) {
         const file = join(dir, 'cpuprofiles', `${pids[service]}.cpuprofile`);
         if (!readdirSync(join(dir, 'cpuprofiles')).includes(`${pids[service]}.cpuprofile`)) continue;
-        const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { top: 25 });
+        const raw = readFileSync(file, 'utf8');
+        // Kept for a closer look (Chrome DevTools, or summarizeProfile with other options).
+        writeFileSync(join(RESULTS_DIR, `ai-router-bench-${service}.cpuprofile`), raw);
+        const summary = summarizeProfile(JSON.parse(raw) as CpuProfile, { top: 25, ...profileWindow });
         print(`\nCPU profile of ${service} (${summary.sampledMs} ms sampled, idle excluded)`);
         print(
           formatTable(
@@ -292,6 +311,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
           formatTable(
             ['function (inclusive)', 'incl %'],
             summary.topInclusive.map((x) => [x.name, x.inclusivePct]),
+          ),
+        );
+        print(
+          formatTable(
+            ['function (self)', 'self %'],
+            summary.topSelf.map((x) => [x.name, x.selfPct]),
           ),
         );
       }
