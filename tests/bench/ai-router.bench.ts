@@ -182,6 +182,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const ttftProxy = summarizeLatencyMs(ttft.proxy);
     const ttftAdded = { medianUs: round(ttftRouter.medianUs - ttftDirect.medianUs, 1), p99Us: round(ttftRouter.p99Us - ttftDirect.p99Us, 1) };
     const ttftFloor = round(ttftProxy.medianUs - ttftDirect.medianUs, 1);
+    // CPU per streamed call of every process, each series in a block of its own (not timed).
+    const streamCpu = async (client: Anthropic) => {
+      const before = cpuSnapshot(processes);
+      for (let i = 0; i < STREAM_REQUESTS; i++) await firstTokenMs(client);
+      return cpuPerUnitMs(before, cpuSnapshot(processes), STREAM_REQUESTS);
+    };
+    const streamCpuPerCallMs = { direct: await streamCpu(direct), router: await streamCpu(viaRouter) };
 
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
@@ -239,6 +246,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         breakdownMeanUs,
         cpuPerCallMs,
         timeToFirstToken: { direct: ttftDirect, router: ttftRouter, proxy: ttftProxy, added: ttftAdded, floorAddedMedianUs: ttftFloor },
+        streamCpuPerCallMs,
         throughput: {
           direct: throughputDirect,
           router: throughputRouter,
@@ -270,6 +278,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(
       `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median (bare proxy: ${ttftFloor} µs)`,
     );
+    print(`CPU per streamed call (ms), every process:`);
+    for (const [name, perProcess] of Object.entries(streamCpuPerCallMs))
+      print(
+        `  ${name}: ${Object.entries(perProcess)
+          .map(([p, ms]) => `${p} ${ms}`)
+          .join(', ')}`,
+      );
     print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
     print(
       formatTable(
