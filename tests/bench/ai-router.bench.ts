@@ -7,7 +7,7 @@ import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { profileClockUs, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
-import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
+import { cpuPerUnitMs, cpuSnapshot, stackServerPids, syscallSnapshot, syscallsPerUnit } from './support/process-cpu';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
@@ -115,7 +115,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
     for (const s of series) for (let i = 0; i < WARMUP; i++) await call(s.client);
     // CPU of every process per call, summed over each series' blocks (the bench process is the SDK and the fake).
     const pids = platform.pids();
-    const processes = { ...stackServerPids(), gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
+    const stackPids = stackServerPids();
+    const processes = { ...stackPids, gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
     const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
     // The profile summary covers the measured calls only, not the services' start and warm-up.
@@ -183,12 +184,20 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const ttftAdded = { medianUs: round(ttftRouter.medianUs - ttftDirect.medianUs, 1), p99Us: round(ttftRouter.p99Us - ttftDirect.p99Us, 1) };
     const ttftFloor = round(ttftProxy.medianUs - ttftDirect.medianUs, 1);
     // CPU per streamed call of every process, each series in a block of its own (not timed).
+    // Reads and writes (system calls) per call: a count the machine's load does not move.
+    const ioProcesses = { gateway: pids['gateway'], 'ai-router': pids['ai-router'], nats: stackPids['nats'], redis: stackPids['redis'] };
     const streamCpu = async (client: Anthropic) => {
       const before = cpuSnapshot(processes);
+      const io = syscallSnapshot(ioProcesses);
       for (let i = 0; i < STREAM_REQUESTS; i++) await firstTokenMs(client);
-      return cpuPerUnitMs(before, cpuSnapshot(processes), STREAM_REQUESTS);
+      return {
+        cpu: cpuPerUnitMs(before, cpuSnapshot(processes), STREAM_REQUESTS),
+        syscalls: syscallsPerUnit(io, syscallSnapshot(ioProcesses), STREAM_REQUESTS),
+      };
     };
-    const streamCpuPerCallMs = { direct: await streamCpu(direct), router: await streamCpu(viaRouter) };
+    const streamDirect = await streamCpu(direct);
+    const streamRouter = await streamCpu(viaRouter);
+    const streamCpuPerCallMs = { direct: streamDirect.cpu, router: streamRouter.cpu };
 
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
@@ -196,6 +205,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
       const samples: number[] = [];
       let next = 0;
       const cpuBefore = cpuSnapshot(processes);
+      const ioBefore = syscallSnapshot(ioProcesses);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -210,7 +220,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
       const seconds = (performance.now() - t0) / 1000;
       // CPU per call of every process at this concurrency: what bounds the rate on these cores.
       const cpuPerCall = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), samples.length);
-      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples), cpuPerCallMs: cpuPerCall };
+      const syscalls = syscallsPerUnit(ioBefore, syscallSnapshot(ioProcesses), samples.length);
+      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples), cpuPerCallMs: cpuPerCall, syscallsPerCall: syscalls };
     };
     const throughputDirect = await throughput(direct);
     const throughputRouter = await throughput(viaRouter);
@@ -247,6 +258,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         cpuPerCallMs,
         timeToFirstToken: { direct: ttftDirect, router: ttftRouter, proxy: ttftProxy, added: ttftAdded, floorAddedMedianUs: ttftFloor },
         streamCpuPerCallMs,
+        syscallsPerCall: { streamed: streamRouter.syscalls, concurrency50: throughputRouter.syscallsPerCall },
         throughput: {
           direct: throughputDirect,
           router: throughputRouter,
@@ -305,6 +317,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
           .map(([p, ms]) => `${p} ${ms}`)
           .join(', ')}`,
       );
+    const formatIo = (io: Record<string, { reads: number; writes: number }>) =>
+      Object.entries(io)
+        .map(([p, x]) => `${p} ${x.reads}/${x.writes}`)
+        .join(', ');
+    print(`system calls per routed call (reads/writes): streamed ${formatIo(streamRouter.syscalls)}`);
+    print(`  at concurrency ${CONCURRENCY}: ${formatIo(throughputRouter.syscallsPerCall)}`);
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
       await platform.stop();
