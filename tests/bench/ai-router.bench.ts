@@ -5,10 +5,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
-import { summarizeProfile, type CpuProfile } from './support/cpu-profile';
+import { profileClockUs, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
-import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
-import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
+import { cpuPerUnitMs, cpuSnapshot, stackServerPids, syscallSnapshot, syscallsPerUnit } from './support/process-cpu';
+import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
 // Router overhead, the issue's way: the same requests to the same local fake provider, once
@@ -115,9 +115,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
     for (const s of series) for (let i = 0; i < WARMUP; i++) await call(s.client);
     // CPU of every process per call, summed over each series' blocks (the bench process is the SDK and the fake).
     const pids = platform.pids();
-    const processes = { ...stackServerPids(), gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
+    const stackPids = stackServerPids();
+    const processes = { ...stackPids, gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
     const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
+    // The profile summary covers the measured calls only, not the services' start and warm-up.
+    const profileWindow = { windowStartUs: profileClockUs(), windowEndUs: 0 };
     for (let block = 0; block < BLOCKS; block++) {
       for (let k = 0; k < series.length; k++) {
         const s = series[(block + k) % series.length]!;
@@ -180,12 +183,29 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const ttftProxy = summarizeLatencyMs(ttft.proxy);
     const ttftAdded = { medianUs: round(ttftRouter.medianUs - ttftDirect.medianUs, 1), p99Us: round(ttftRouter.p99Us - ttftDirect.p99Us, 1) };
     const ttftFloor = round(ttftProxy.medianUs - ttftDirect.medianUs, 1);
+    // CPU per streamed call of every process, each series in a block of its own (not timed).
+    // Reads and writes (system calls) per call: a count the machine's load does not move.
+    const ioProcesses = { gateway: pids['gateway'], 'ai-router': pids['ai-router'], nats: stackPids['nats'], redis: stackPids['redis'] };
+    const streamCpu = async (client: Anthropic) => {
+      const before = cpuSnapshot(processes);
+      const io = syscallSnapshot(ioProcesses);
+      for (let i = 0; i < STREAM_REQUESTS; i++) await firstTokenMs(client);
+      return {
+        cpu: cpuPerUnitMs(before, cpuSnapshot(processes), STREAM_REQUESTS),
+        syscalls: syscallsPerUnit(io, syscallSnapshot(ioProcesses), STREAM_REQUESTS),
+      };
+    };
+    const streamDirect = await streamCpu(direct);
+    const streamRouter = await streamCpu(viaRouter);
+    const streamCpuPerCallMs = { direct: streamDirect.cpu, router: streamRouter.cpu };
 
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
     const throughput = async (client: Anthropic) => {
       const samples: number[] = [];
       let next = 0;
+      const cpuBefore = cpuSnapshot(processes);
+      const ioBefore = syscallSnapshot(ioProcesses);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -198,10 +218,14 @@ describe('benchmark: ai-router overhead and throughput', () => {
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
-      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples) };
+      // CPU per call of every process at this concurrency: what bounds the rate on these cores.
+      const cpuPerCall = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), samples.length);
+      const syscalls = syscallsPerUnit(ioBefore, syscallSnapshot(ioProcesses), samples.length);
+      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples), cpuPerCallMs: cpuPerCall, syscallsPerCall: syscalls };
     };
     const throughputDirect = await throughput(direct);
     const throughputRouter = await throughput(viaRouter);
+    profileWindow.windowEndUs = profileClockUs();
 
     const goals = [
       goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
@@ -233,6 +257,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
         breakdownMeanUs,
         cpuPerCallMs,
         timeToFirstToken: { direct: ttftDirect, router: ttftRouter, proxy: ttftProxy, added: ttftAdded, floorAddedMedianUs: ttftFloor },
+        streamCpuPerCallMs,
+        syscallsPerCall: { streamed: streamRouter.syscalls, concurrency50: throughputRouter.syscallsPerCall },
         throughput: {
           direct: throughputDirect,
           router: throughputRouter,
@@ -264,6 +290,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(
       `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median (bare proxy: ${ttftFloor} µs)`,
     );
+    print(`CPU per streamed call (ms), every process:`);
+    for (const [name, perProcess] of Object.entries(streamCpuPerCallMs))
+      print(
+        `  ${name}: ${Object.entries(perProcess)
+          .map(([p, ms]) => `${p} ${ms}`)
+          .join(', ')}`,
+      );
     print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
     print(
       formatTable(
@@ -274,13 +307,32 @@ describe('benchmark: ai-router overhead and throughput', () => {
         ],
       ),
     );
+    print(`CPU per call at concurrency ${CONCURRENCY} (ms), every process:`);
+    for (const [name, t] of [
+      ['direct', throughputDirect],
+      ['router', throughputRouter],
+    ] as const)
+      print(
+        `  ${name}: ${Object.entries(t.cpuPerCallMs)
+          .map(([p, ms]) => `${p} ${ms}`)
+          .join(', ')}`,
+      );
+    const formatIo = (io: Record<string, { reads: number; writes: number }>) =>
+      Object.entries(io)
+        .map(([p, x]) => `${p} ${x.reads}/${x.writes}`)
+        .join(', ');
+    print(`system calls per routed call (reads/writes): streamed ${formatIo(streamRouter.syscalls)}`);
+    print(`  at concurrency ${CONCURRENCY}: ${formatIo(throughputRouter.syscallsPerCall)}`);
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
       await platform.stop();
       for (const service of ['gateway', 'ai-router'] as const) {
         const file = join(dir, 'cpuprofiles', `${pids[service]}.cpuprofile`);
         if (!readdirSync(join(dir, 'cpuprofiles')).includes(`${pids[service]}.cpuprofile`)) continue;
-        const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, { top: 25 });
+        const raw = readFileSync(file, 'utf8');
+        // Kept for a closer look (Chrome DevTools, or summarizeProfile with other options).
+        writeFileSync(join(RESULTS_DIR, `ai-router-bench-${service}.cpuprofile`), raw);
+        const summary = summarizeProfile(JSON.parse(raw) as CpuProfile, { top: 25, ...profileWindow });
         print(`\nCPU profile of ${service} (${summary.sampledMs} ms sampled, idle excluded)`);
         print(
           formatTable(
@@ -292,6 +344,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
           formatTable(
             ['function (inclusive)', 'incl %'],
             summary.topInclusive.map((x) => [x.name, x.inclusivePct]),
+          ),
+        );
+        print(
+          formatTable(
+            ['function (self)', 'self %'],
+            summary.topSelf.map((x) => [x.name, x.selfPct]),
           ),
         );
       }

@@ -94,3 +94,35 @@ export function cpuPerUnitMs(before: Record<string, number>, after: Record<strin
   out['total'] = Math.round(total * 1000) / 1000;
   return out;
 }
+
+/**
+ * System calls that read and write (syscr, syscw of /proc/<pid>/io) by named processes, summed
+ * over their threads: unlike CPU time, a count that does not move with the machine's load.
+ */
+export function syscallSnapshot(pids: Record<string, number | undefined>): Record<string, { reads: number; writes: number }> {
+  const snapshot: Record<string, { reads: number; writes: number }> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    if (!pid) continue;
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+      snapshot[name] = { reads: Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0), writes: Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0) };
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return snapshot;
+}
+
+/** Read and write system calls per unit of work between two snapshots, by process. */
+export function syscallsPerUnit(
+  before: Record<string, { reads: number; writes: number }>,
+  after: Record<string, { reads: number; writes: number }>,
+  units: number,
+): Record<string, { reads: number; writes: number }> {
+  const out: Record<string, { reads: number; writes: number }> = {};
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name] ?? { reads: 0, writes: 0 };
+    out[name] = { reads: Math.round(((a.reads - b.reads) / units) * 100) / 100, writes: Math.round(((a.writes - b.writes) / units) * 100) / 100 };
+  }
+  return out;
+}

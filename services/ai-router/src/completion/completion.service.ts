@@ -12,7 +12,7 @@ import { UsageEventsRepository } from '../accounting/usage-events.repository';
 import { ResponseCacheRepository } from '../cache/response-cache.repository';
 import { AI_ROUTER_ENV, type AiRouterEnv } from '../config';
 import { rateLimitedError, utcDay } from '../limits/admission-errors';
-import { UsageLedgerRepository, type Admission, type BudgetScope, type RateScope } from '../limits/usage-ledger.repository';
+import { UsageLedgerRepository, type Admission, type BudgetScope, type RateScope, type Settlement } from '../limits/usage-ledger.repository';
 import { AiModelsConfigService } from '../models/ai-models-config.service';
 import type { AliasConfig } from '../models/ai-models.config';
 import type { ChatMessage, ChatParams, ChatStreamEvent } from '../providers/chat-provider';
@@ -22,6 +22,15 @@ import { cacheKey, estimateInputTokens, fromChatMessage, isCacheable, toChatPara
 import { accumulateStream } from './stream-accumulator';
 
 type CompletionReply = RpcReply<typeof Rpc.aiCompletionCreate>;
+
+interface Answered {
+  req: aiV1.CompletionRequest;
+  admission: Admission;
+  outcome: CallOutcome;
+  tokens: TokenCounts;
+  costNano: number;
+  call: { latencyMs: number; occurredAt: string; streamed: boolean; priceTableVersion: string };
+}
 
 const RUN_BUDGET_TTL_SECONDS = 30 * 86_400;
 const DAY_TTL_SECONDS = 2 * 86_400;
@@ -39,6 +48,9 @@ interface CallOutcome {
 // from the cache or route through the providers, then settle the real cost and record the usage.
 @Injectable()
 export class CompletionService {
+  // Calls answered in this turn of the event loop, settled and recorded together in its check phase.
+  private readonly answered: Answered[] = [];
+
   constructor(
     @Inject(AI_ROUTER_ENV) private readonly env: AiRouterEnv,
     private readonly models: AiModelsConfigService,
@@ -124,6 +136,7 @@ export class CompletionService {
       );
       Object.assign(outcome, { alias: routed.alias, attempts: routed.attempts, fallbackUsed: routed.fallbackUsed });
       const message = await accumulateStream(routed.result, (event: ChatStreamEvent) => sink.send(event.type, event));
+      sink.flush();
       outcome.message = message;
       this.debug('response', req, message);
       const costNano = await this.finish(req, admission, outcome, tokensOf(message), started, true);
@@ -140,14 +153,19 @@ export class CompletionService {
     } catch (err) {
       const code = err instanceof AppError ? err.code : ErrorCode.AI_PROVIDER_UNAVAILABLE;
       // The client may already hold part of the answer: end its stream the way Anthropic does.
-      if (sink.sent > 0)
-        sink.send('error', {
-          type: 'error',
-          error: {
-            type: code === ErrorCode.AI_ALL_MODELS_UNAVAILABLE ? 'overloaded_error' : 'api_error',
-            message: err instanceof AppError ? err.message : 'The model stream broke off',
-          },
-        });
+      try {
+        if (sink.sent > 0)
+          sink.send('error', {
+            type: 'error',
+            error: {
+              type: code === ErrorCode.AI_ALL_MODELS_UNAVAILABLE ? 'overloaded_error' : 'api_error',
+              message: err instanceof AppError ? err.message : 'The model stream broke off',
+            },
+          });
+        sink.flush();
+      } catch {
+        // NATS itself failed: the gateway ends the stream when its chunks stop.
+      }
       outcome.error = err;
       await this.finish(req, admission, outcome, zeroTokens(), started, true).catch(() => undefined);
       if (err instanceof AppError) throw err;
@@ -245,70 +263,71 @@ export class CompletionService {
     // microtask, this runs in the event loop's next check phase): their CPU is no longer on the
     // caller's path. Neither is awaited, as before. A request read in between may be admitted
     // before the settle lands; it then sees the (larger) reservation, so a budget is over-counted
-    // for that moment, never under-counted.
-    setImmediate(() =>
-      this.settleAndRecord(req, admission, outcome, tokens, costNano, { latencyMs, occurredAt, streamed, priceTableVersion: config.prices.version }),
-    );
+    // for that moment, never under-counted. Every call answered in the same turn is settled in
+    // one script run.
+    const call = { latencyMs, occurredAt, streamed, priceTableVersion: config.prices.version };
+    if (this.answered.push({ req, admission, outcome, tokens, costNano, call }) === 1) setImmediate(() => this.settleAndRecord());
     return costNano;
   }
 
-  private settleAndRecord(
-    req: aiV1.CompletionRequest,
-    admission: Admission,
-    outcome: CallOutcome,
-    tokens: TokenCounts,
-    costNano: number,
-    call: { latencyMs: number; occurredAt: string; streamed: boolean; priceTableVersion: string },
-  ): void {
-    const team = req.teamId;
-    const model = outcome.message?.model ?? outcome.alias?.model ?? '';
+  private settleAndRecord(): void {
+    const answered = this.answered.splice(0);
+    const day = utcDay();
+    const settlements = answered.map(({ req, admission, outcome, tokens, costNano }): Settlement => ({
+      admission,
+      actualTokens: tokens.inputTokens + tokens.outputTokens + tokens.cacheReadInputTokens + tokens.cacheCreationInputTokens,
+      actualCostNano: costNano,
+      team: req.teamId,
+      day,
+      usage: {
+        requests: 1,
+        inputTokens: tokens.inputTokens,
+        outputTokens: tokens.outputTokens,
+        cacheReadTokens: tokens.cacheReadInputTokens,
+        cacheWriteTokens: tokens.cacheCreationInputTokens,
+        cacheHits: outcome.cacheHit ? 1 : 0,
+      },
+    }));
     this.ledger
-      .settle({
-        admission,
-        actualTokens: tokens.inputTokens + tokens.outputTokens + tokens.cacheReadInputTokens + tokens.cacheCreationInputTokens,
-        actualCostNano: costNano,
-        team,
-        day: utcDay(),
-        usage: {
-          requests: 1,
-          inputTokens: tokens.inputTokens,
-          outputTokens: tokens.outputTokens,
-          cacheReadTokens: tokens.cacheReadInputTokens,
-          cacheWriteTokens: tokens.cacheCreationInputTokens,
-          cacheHits: outcome.cacheHit ? 1 : 0,
-        },
-      })
-      .catch((err: unknown) => this.logger.error({ err, teamId: team }, 'could not settle a model call in Redis; the reservation stays counted'));
-    const eventId = randomUUID();
-    this.usageEvents
-      .publish({
-        eventId,
-        occurredAt: call.occurredAt,
-        teamId: team,
-        appId: req.appId,
-        runId: req.runId,
-        apiKeyId: req.apiKeyId,
-        requestedAlias: req.modelAlias || 'primary',
-        modelAlias: outcome.alias?.alias ?? '',
-        provider: outcome.alias?.provider ?? '',
-        providerModel: model,
-        inputTokens: BigInt(tokens.inputTokens),
-        outputTokens: BigInt(tokens.outputTokens),
-        cacheReadInputTokens: BigInt(tokens.cacheReadInputTokens),
-        cacheCreationInputTokens: BigInt(tokens.cacheCreationInputTokens),
-        costUsd: nanoToUsd(costNano),
-        priceTableVersion: call.priceTableVersion,
-        latencyMs: call.latencyMs,
-        attempts: outcome.attempts,
-        fallbackUsed: outcome.fallbackUsed,
-        cacheHit: outcome.cacheHit,
-        streamed: call.streamed,
-        outcome: outcome.error === undefined ? 'ok' : outcome.error instanceof AppError ? outcome.error.code : ErrorCode.INTERNAL,
-      })
-      .catch((err: unknown) => {
-        this.metrics.usageEventFailures.inc();
-        this.logger.error({ err, eventId }, 'could not publish a usage event');
-      });
+      .settleAll(settlements)
+      .catch((err: unknown) =>
+        this.logger.error(
+          { err, teamIds: [...new Set(settlements.map((s) => s.team))] },
+          'could not settle model calls in Redis; the reservations stay counted',
+        ),
+      );
+    for (const { req, outcome, tokens, costNano, call } of answered) {
+      const eventId = randomUUID();
+      this.usageEvents
+        .publish({
+          eventId,
+          occurredAt: call.occurredAt,
+          teamId: req.teamId,
+          appId: req.appId,
+          runId: req.runId,
+          apiKeyId: req.apiKeyId,
+          requestedAlias: req.modelAlias || 'primary',
+          modelAlias: outcome.alias?.alias ?? '',
+          provider: outcome.alias?.provider ?? '',
+          providerModel: outcome.message?.model ?? outcome.alias?.model ?? '',
+          inputTokens: BigInt(tokens.inputTokens),
+          outputTokens: BigInt(tokens.outputTokens),
+          cacheReadInputTokens: BigInt(tokens.cacheReadInputTokens),
+          cacheCreationInputTokens: BigInt(tokens.cacheCreationInputTokens),
+          costUsd: nanoToUsd(costNano),
+          priceTableVersion: call.priceTableVersion,
+          latencyMs: call.latencyMs,
+          attempts: outcome.attempts,
+          fallbackUsed: outcome.fallbackUsed,
+          cacheHit: outcome.cacheHit,
+          streamed: call.streamed,
+          outcome: outcome.error === undefined ? 'ok' : outcome.error instanceof AppError ? outcome.error.code : ErrorCode.INTERNAL,
+        })
+        .catch((err: unknown) => {
+          this.metrics.usageEventFailures.inc();
+          this.logger.error({ err, eventId }, 'could not publish a usage event');
+        });
+    }
   }
 
   private debug(kind: 'request' | 'response', req: aiV1.CompletionRequest, body: unknown): void {

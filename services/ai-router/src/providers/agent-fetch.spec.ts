@@ -56,6 +56,29 @@ describe('agentFetch', () => {
     expect(text).toBe('streamed answer');
   });
 
+  it('answers a read body the way fetch does: status, headers, json, text, bytes, a clone, no stream left', async () => {
+    const body = JSON.stringify({ ok: true, text: 'héllo' });
+    const answers = [body, '{not json'];
+    const { server, url } = await listen((res) => res.writeHead(201, 'Made', { 'content-type': 'application/json', 'x-extra': 'a' }).end(answers.shift()));
+    try {
+      const response = await agentFetch(`${url}/v1/x`, { method: 'POST', body: '{}' });
+      expect([response.status, response.statusText, response.ok]).toEqual([201, 'Made', true]);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(response.headers.get('x-extra')).toBe('a');
+      expect(response.body).toBeNull();
+      const copy = response.clone();
+      expect(await response.json()).toEqual({ ok: true, text: 'héllo' });
+      expect(await response.text()).toBe(body);
+      expect(Buffer.from(await response.arrayBuffer()).toString('utf8')).toBe(body);
+      expect(await (await response.blob()).text()).toBe(body);
+      expect([copy.status, await copy.text()]).toEqual([201, body]);
+      const broken = await agentFetch(url, { method: 'GET' });
+      await expect(broken.clone().json()).rejects.toThrow(SyntaxError);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('turns the fake’s error answers into the SDK’s error classes', async () => {
     fake.failNext({ status: 529 });
     const outcome = await countingAttempts(() => provider.create('claude-sonnet-4-6', params, options));

@@ -1,0 +1,69 @@
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { UsageLedgerRepository, type Admission, type Settlement } from './usage-ledger.repository';
+
+// Against the integration stack's real Redis; every scope id is fresh, so nothing is shared with
+// another suite.
+describe('UsageLedgerRepository', () => {
+  const url = process.env.OVERSKILL_TEST_REDIS_URL;
+  if (!url) throw new Error('integration stack not running');
+  const redis = new Redis(url);
+  const ledger = new UsageLedgerRepository(redis);
+  afterAll(() => redis.disconnect());
+
+  const day = '2026-12-05';
+  const admissionFor = (team: string, key: string | undefined, run: string | undefined, estimatedCostNano: number): Admission => ({
+    rate: [
+      { scope: 'team', id: team, requestsPerMinute: 1000, tokensPerMinute: 1_000_000 },
+      ...(key ? [{ scope: 'key', id: key, requestsPerMinute: 1000, tokensPerMinute: 1_000_000 }] : []),
+    ],
+    budgets: [
+      { scope: 'team', id: team, limitNano: 0, period: day, ttlSeconds: 60 },
+      ...(run ? [{ scope: 'run', id: run, limitNano: 0, period: 'life', ttlSeconds: 60 }] : []),
+    ],
+    estimatedTokens: 100,
+    estimatedCostNano,
+    minute: 29_000_000,
+  });
+  const settlementOf = (admission: Admission, team: string, actualTokens: number, actualCostNano: number): Settlement => ({
+    admission,
+    actualTokens,
+    actualCostNano,
+    team,
+    day,
+    usage: { requests: 1, inputTokens: actualTokens - 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, cacheHits: 0 },
+  });
+
+  it('settles calls of different shapes in one script run, each against its own counters', async () => {
+    const [teamA, teamB, key, run] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    // A: team + key rate scopes, team + run budgets; B: team only. Reservations of 5,000 and 7,000 nano-dollars.
+    const a = admissionFor(teamA, key, run, 5000);
+    const b = admissionFor(teamB, undefined, undefined, 7000);
+    expect(await ledger.admit(a)).toEqual({ ok: true });
+    expect(await ledger.admit(a)).toEqual({ ok: true });
+    expect(await ledger.admit(b)).toEqual({ ok: true });
+
+    await ledger.settleAll([settlementOf(a, teamA, 40, 1200), settlementOf(b, teamB, 250, 9000), settlementOf(a, teamA, 10, 300)]);
+
+    // Each reservation replaced by its real cost: 5000 + 5000 - 3800 - 4700 = 1500 = 1200 + 300.
+    expect(await ledger.committed({ scope: 'team', id: teamA, period: day })).toBe(1500);
+    expect(await ledger.committed({ scope: 'run', id: run, period: 'life' })).toBe(1500);
+    // More than reserved (the estimate was low): the counter grows to the real cost.
+    expect(await ledger.committed({ scope: 'team', id: teamB, period: day })).toBe(9000);
+    // Token windows: 2 × 100 estimated, settled to 40 + 10.
+    expect(await redis.hget(`ai:rl:team:${teamA}:29000000`, 't')).toBe('50');
+    expect(await redis.hget(`ai:rl:key:${key}:29000000`, 't')).toBe('50');
+    expect(await redis.hget(`ai:rl:team:${teamB}:29000000`, 't')).toBe('250');
+    expect(await ledger.usage(teamA, day)).toMatchObject({ requests: 2, input_tokens: 48, output_tokens: 2, cost_nano: 1500, cache_hits: 0 });
+    expect(await ledger.usage(teamB, day)).toMatchObject({ requests: 1, input_tokens: 249, output_tokens: 1, cost_nano: 9000 });
+  });
+
+  it('settles one call alone, and nothing at all without a round trip', async () => {
+    const team = randomUUID();
+    const a = admissionFor(team, undefined, undefined, 4000);
+    expect(await ledger.admit(a)).toEqual({ ok: true });
+    await ledger.settle(settlementOf(a, team, 20, 250));
+    expect(await ledger.committed({ scope: 'team', id: team, period: day })).toBe(250);
+    await expect(ledger.settleAll([])).resolves.toBeUndefined();
+  });
+});
