@@ -1,6 +1,6 @@
 import { create, fromBinary, ScalarType, toBinary, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
 import { commonV1, Events, Rpc, toolV1 } from '@overskill/contracts';
-import { encodeDirect, encodeProtobuf } from './protobuf-encoder';
+import { encodeDirect, encodeInit, encodeProtobuf } from './protobuf-encoder';
 
 // Every message the bus carries, and every message nested in one.
 function busMessages(): DescMessage[] {
@@ -42,6 +42,25 @@ function scalarValue(scalar: ScalarType, seed: number): unknown {
     default:
       return [1, -1, 0x7fffffff, -0x80000000][seed % 4];
   }
+}
+
+// The init shape a handler would return (plain objects all the way down); `sparse` leaves every
+// other field out, oneofs and lists included.
+function fillInit(desc: DescMessage, seed: number, depth: number, sparse = false): Record<string, unknown> {
+  const init: Record<string, unknown> = {};
+  desc.fields.forEach((field, i) => {
+    if (sparse && (i + seed) % 2 === 1) return;
+    const valueFor = (k: number): unknown => {
+      if (field.message) return depth > 0 ? fillInit(field.message, seed + k, depth - 1, sparse) : {};
+      if (field.enum) return field.enum.values[field.enum.values.length > 1 ? 1 : 0]!.number;
+      return scalarValue(field.scalar!, seed + k);
+    };
+    if (field.oneof) init[field.oneof.localName] ??= { case: field.localName, value: valueFor(0) };
+    else if (field.fieldKind === 'list') init[field.localName] = [valueFor(0), valueFor(1)];
+    else if (field.fieldKind === 'map') init[field.localName] = { a: valueFor(0) };
+    else init[field.localName] = valueFor(0);
+  });
+  return init;
 }
 
 function fill(desc: DescMessage, seed: number, depth: number): Message {
@@ -87,6 +106,37 @@ describe('encodeProtobuf', () => {
     }
     // The writer itself, not its fallback, wrote nearly all of them (maps, sint/fixed fields fall back).
     expect(direct / messages.length).toBeGreaterThan(0.9);
+  });
+
+  it.each([0, 1, 2, 3])('writes an init shape, full or sparse, as toBinary writes the message create() makes of it (variant %i)', (seed) => {
+    let direct = 0;
+    for (const desc of messages) {
+      for (const sparse of [false, true]) {
+        const init = fillInit(desc, seed, 2, sparse);
+        const expected = toBinary(desc, create(desc, init as never));
+        if (encodeDirect(desc, init as unknown as Message)) direct++;
+        if (Buffer.compare(Buffer.from(encodeInit(desc, init as never)), Buffer.from(expected)) !== 0)
+          throw new Error(`${desc.typeName}${sparse ? ' (sparse)' : ''}: bytes differ from toBinary(create())`);
+      }
+    }
+    expect(direct / (2 * messages.length)).toBeGreaterThan(0.9);
+    // An empty init is the empty message.
+    for (const desc of messages) expect(encodeInit(desc, {} as never).length).toBe(toBinary(desc, create(desc)).length);
+  });
+
+  it('refuses a malformed init shape the way create() and toBinary do', () => {
+    const notAList = { tools: 'write_file' } as never;
+    expect(() => encodeInit(toolV1.CatalogListResponseSchema, notAList)).toThrow();
+    expect(() => toBinary(toolV1.CatalogListResponseSchema, create(toolV1.CatalogListResponseSchema, notAList))).toThrow();
+    const nullItem = { tools: [null] } as never;
+    let expected: unknown;
+    try {
+      expected = toBinary(toolV1.CatalogListResponseSchema, create(toolV1.CatalogListResponseSchema, nullItem));
+    } catch (err) {
+      expected = err;
+    }
+    if (expected instanceof Error) expect(() => encodeInit(toolV1.CatalogListResponseSchema, nullItem)).toThrow(expected.message);
+    else expect(Buffer.from(encodeInit(toolV1.CatalogListResponseSchema, nullItem))).toEqual(Buffer.from(expected as Uint8Array));
   });
 
   it('writes nothing for an empty message, and skips zero values as toBinary does', () => {

@@ -1,15 +1,15 @@
-import { create, fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { AppError, commonV1, ErrorCode, isErrorCode, type RpcDefinition } from '@overskill/contracts';
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
 import { ERROR_CODE_HEADER } from './nats-headers';
-import { encodeProtobuf } from './protobuf-encoder';
+import { encodeInit } from './protobuf-encoder';
 
 // Protobuf on the wire, both ways. A request body is the request message; a reply body is the
 // response message, or a common.v1.Error when the `x-error-code` header is set. Nothing else
 // is framed, so any NATS client in any language can call a service with plain protobuf.
 
 export function encodeMessage<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): Uint8Array {
-  return encodeProtobuf(schema, create(schema, value));
+  return encodeInit(schema, value);
 }
 
 export function decodeRequest<Req extends DescMessage>(def: RpcDefinition<Req>, data: Uint8Array): MessageShape<Req> {
