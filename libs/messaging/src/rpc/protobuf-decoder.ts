@@ -1,5 +1,6 @@
-import { create, fromBinary, ScalarType, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { create, fromBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { isAscii } from 'node:buffer';
+import { scalarKind, type Kind } from './protobuf-kinds';
 
 // Binary protobuf read in one pass into protobuf-es messages, the reader of protobuf-encoder.ts.
 // protobuf-es' fromBinary goes through its reflection API for every field (a reflect wrapper per
@@ -10,8 +11,6 @@ import { isAscii } from 'node:buffer';
 // fixed/zigzag/float fields, groups, closed enums, 64-bit fields read as strings, a wire type
 // that does not match the field, truncated or invalid input — goes to fromBinary, which decodes
 // it or throws its own error.
-
-type Kind = 'string' | 'bytes' | 'bool' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'double' | 'enum' | 'message';
 
 interface ReadPlan {
   kind: Kind;
@@ -34,29 +33,6 @@ const UNSUPPORTED = Symbol('unsupported');
 const plans = new WeakMap<DescMessage, Map<number, ReadPlan> | null>();
 const utf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function scalarKind(scalar: ScalarType | undefined): Kind | undefined {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return 'string';
-    case ScalarType.BYTES:
-      return 'bytes';
-    case ScalarType.BOOL:
-      return 'bool';
-    case ScalarType.INT32:
-      return 'int32';
-    case ScalarType.UINT32:
-      return 'uint32';
-    case ScalarType.INT64:
-      return 'int64';
-    case ScalarType.UINT64:
-      return 'uint64';
-    case ScalarType.DOUBLE:
-      return 'double';
-    default:
-      return undefined;
-  }
-}
 
 function kindOf(field: DescField): Kind | undefined {
   if (field.fieldKind === 'scalar') return field.longAsString ? undefined : scalarKind(field.scalar);

@@ -1,4 +1,5 @@
-import { create, ScalarType, toBinary, type DescField, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, toBinary, type DescField, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
+import { scalarKind, type Kind } from './protobuf-kinds';
 
 // Binary protobuf written once into one buffer of the exact size: a first pass sizes the message
 // (nested lengths kept in traversal order), a second writes it. protobuf-es' toBinary forks a
@@ -16,8 +17,6 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
-type Kind = 'string' | 'bytes' | 'bool' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'double' | 'enum' | 'message';
-
 interface FieldPlan {
   field: DescField;
   kind: Kind;
@@ -33,29 +32,6 @@ interface FieldPlan {
 const UNSUPPORTED = Symbol('unsupported');
 
 const plans = new WeakMap<DescMessage, FieldPlan[] | null>();
-
-function scalarKind(scalar: ScalarType | undefined): Kind | undefined {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return 'string';
-    case ScalarType.BYTES:
-      return 'bytes';
-    case ScalarType.BOOL:
-      return 'bool';
-    case ScalarType.INT32:
-      return 'int32';
-    case ScalarType.UINT32:
-      return 'uint32';
-    case ScalarType.INT64:
-      return 'int64';
-    case ScalarType.UINT64:
-      return 'uint64';
-    case ScalarType.DOUBLE:
-      return 'double';
-    default:
-      return undefined;
-  }
-}
 
 function wireType(kind: Kind): number {
   if (kind === 'string' || kind === 'bytes' || kind === 'message') return WIRE_LENGTH;
