@@ -88,12 +88,12 @@ export async function measureBreakdown(opts: {
   );
   add(
     'client',
-    'encodeMessage(request): create + toBinary',
+    'encodeMessage(request): protobuf writer',
     timeSync(n, () => encodeMessage(def.request, opts.requestInit as never)),
   );
   add(
     'client',
-    'decodeReply(response): fromBinary',
+    'decodeReply(response): protobuf reader',
     timeSync(n, () => decodeReply(def as RpcDefinition<DescMessage, DescMessage>, opts.replyBytes, undefined)),
   );
   add(
@@ -132,23 +132,21 @@ export async function measureBreakdown(opts: {
   const serverSpan = tracer.startSpan('server');
   add(
     'server',
-    'context.with + requestContext.run (async scope)',
-    await timeIt(n, () =>
-      context.with(trace.setSpan(ROOT_CONTEXT, serverSpan), () => requestContext.run({ correlationId: 'c', tenantId: 't' }, async () => undefined)),
-    ),
+    'requestContext.runIn: trace + request scope',
+    await timeIt(n, () => requestContext.runIn(trace.setSpan(ROOT_CONTEXT, serverSpan), { correlationId: 'c', tenantId: 't' }, async () => undefined)),
   );
   serverSpan.end();
   const deserializer = new ProtobufNatsDeserializer();
   const emptyRequest = encodeMessage(def.request, opts.requestInit as never);
   add(
     'server',
-    'deserialize(request): registry lookup + fromBinary',
+    'deserialize(request): registry lookup + protobuf reader',
     timeSync(n, () => deserializer.deserialize(emptyRequest, { channel: def.subject, replyTo: '_INBOX.x' })),
   );
   const decoded = decodeReply(def as RpcDefinition<DescMessage, DescMessage>, opts.replyBytes, undefined);
   add(
     'server',
-    'encodeReplyPacket(reply): create + toBinary',
+    'encodeReplyPacket(reply): protobuf writer',
     timeSync(n, () => encodeReplyPacket(def.subject, { response: decoded })),
   );
   add(

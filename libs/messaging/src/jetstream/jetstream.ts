@@ -205,7 +205,7 @@ async function handleOne(opts: ConsumerCore, raw: JsMsg, released: WeakSet<JsMsg
       raw.term();
       return;
     }
-    await context.with(trace.setSpan(parent, span), () => requestContext.run({ correlationId, tenantId }, () => opts.handle(def, message, raw)));
+    await requestContext.runIn(trace.setSpan(parent, span), { correlationId, tenantId }, () => opts.handle(def, message, raw));
     if (!released.has(raw)) raw.ack();
   } catch (err) {
     if (released.has(raw)) return;

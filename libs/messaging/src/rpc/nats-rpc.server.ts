@@ -1,7 +1,7 @@
 import { NatsContext, ServerNats, type WritePacket } from '@nestjs/microservices';
 import { AppError, ErrorCode, rpcForSubject, SUBJECT_PREFIX, type ServiceName } from '@overskill/contracts';
 import { getTracer, newCorrelationId, requestContext, type ServiceMetrics } from '@overskill/observability';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
@@ -139,28 +139,32 @@ export class NatsRpcServer extends ServerNats {
     const respond = (packet: WritePacket & { status?: string }): void => {
       if (answered) return; // Nest may follow a reply with a dispose packet; one reply only
       answered = true;
-      if (--this.running === 0) this.whenIdle?.();
-      answeredCallback?.();
+      const seconds = (performance.now() - started) / 1000;
       const failed = packet.err !== undefined || packet.status === 'error';
       const outcome = failed ? errorFromPacket(packet.err).code : 'ok';
-      if (span) {
-        if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-        if (span.isRecording()) span.setAttribute('overskill.outcome', outcome);
-        span.end();
+      if (natsMsg.reply) {
+        try {
+          const encoded = encodeReplyPacket(channel, packet);
+          natsMsg.respond(encoded.data, encoded.headers ? { headers: encoded.headers } : undefined);
+        } catch (err) {
+          this.rpc.logger.error({ err, subject: channel }, 'could not send a reply');
+        }
       }
-      described.observe(outcome, (performance.now() - started) / 1000);
-      if (!natsMsg.reply) return;
-      try {
-        const encoded = encodeReplyPacket(channel, packet);
-        natsMsg.respond(encoded.data, encoded.headers ? { headers: encoded.headers } : undefined);
-      } catch (err) {
-        this.rpc.logger.error({ err, subject: channel }, 'could not send a reply');
-      }
+      // nats.js writes the reply in a microtask it queued above; the span and the histogram wait
+      // for the one queued after it, so the caller's reply is not held up by bookkeeping.
+      queueMicrotask(() => {
+        if (span) {
+          if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+          if (span.isRecording()) span.setAttribute('overskill.outcome', outcome);
+          span.end();
+        }
+        described.observe(outcome, seconds);
+        if (--this.running === 0) this.whenIdle?.();
+        answeredCallback?.();
+      });
     };
 
-    context.with(span ? trace.setSpan(parent, span) : parent, () =>
-      requestContext.run({ correlationId, tenantId }, () => this.dispatch(channel, natsMsg, respond)),
-    );
+    requestContext.runIn(span ? trace.setSpan(parent, span) : parent, { correlationId, tenantId }, () => this.dispatch(channel, natsMsg, respond));
   }
 
   private dispatch(channel: string, natsMsg: Msg, respond: (packet: WritePacket & { status?: string }) => void): void {

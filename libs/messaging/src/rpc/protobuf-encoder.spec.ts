@@ -1,72 +1,7 @@
-import { create, fromBinary, ScalarType, toBinary, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
-import { commonV1, Events, Rpc, toolV1 } from '@overskill/contracts';
-import { encodeDirect, encodeProtobuf } from './protobuf-encoder';
-
-// Every message the bus carries, and every message nested in one.
-function busMessages(): DescMessage[] {
-  const roots: DescMessage[] = [commonV1.ErrorSchema];
-  for (const def of Object.values(Rpc)) roots.push(def.request, def.response);
-  for (const event of Object.values(Events)) roots.push(event.message);
-  const seen = new Set<DescMessage>();
-  const walk = (desc: DescMessage) => {
-    if (seen.has(desc)) return;
-    seen.add(desc);
-    for (const field of desc.fields) if (field.message) walk(field.message);
-  };
-  roots.forEach(walk);
-  return [...seen];
-}
-
-// A value for every field, none of them the zero value, variant chosen by `seed`.
-function scalarValue(scalar: ScalarType, seed: number): unknown {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return ['plain', 'ünïcødé €', 'emoji 😀 and a lone \ud800 surrogate', 'x'.repeat(300)][seed % 4];
-    case ScalarType.BYTES:
-      return new Uint8Array([0, 1, 254, 255].slice(0, 1 + (seed % 4)));
-    case ScalarType.BOOL:
-      return true;
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
-      return [1.5, -0, 1e300, -2.25][seed % 4];
-    case ScalarType.INT64:
-    case ScalarType.SINT64:
-    case ScalarType.SFIXED64:
-      return [1n, -1n, 9007199254740993n, -(2n ** 63n)][seed % 4];
-    case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-      return [1n, 2n ** 64n - 1n, 300n, 2n ** 35n][seed % 4];
-    case ScalarType.UINT32:
-    case ScalarType.FIXED32:
-      return [1, 0xffffffff, 128, 16384][seed % 4];
-    default:
-      return [1, -1, 0x7fffffff, -0x80000000][seed % 4];
-  }
-}
-
-function fill(desc: DescMessage, seed: number, depth: number): Message {
-  const init: Record<string, unknown> = {};
-  const oneofsSet = new Set<string>();
-  const valueFor = (field: DescField, i: number): unknown => {
-    if (field.message) return depth > 0 ? fill(field.message, seed + i, depth - 1) : create(field.message);
-    if (field.enum) return field.enum.values[field.enum.values.length > 1 ? 1 : 0]!.number;
-    return scalarValue(field.scalar!, seed + i);
-  };
-  for (const field of desc.fields) {
-    if (field.oneof) {
-      if (oneofsSet.has(field.oneof.localName)) continue;
-      oneofsSet.add(field.oneof.localName);
-      init[field.oneof.localName] = { case: field.localName, value: valueFor(field, 0) };
-    } else if (field.fieldKind === 'list') {
-      init[field.localName] = [valueFor(field, 0), valueFor(field, 1)];
-    } else if (field.fieldKind === 'map') {
-      init[field.localName] = { a: valueFor(field, 0) };
-    } else {
-      init[field.localName] = valueFor(field, 0);
-    }
-  }
-  return create(desc, init as never);
-}
+import { create, fromBinary, toBinary, type Message } from '@bufbuild/protobuf';
+import { commonV1, Rpc, toolV1 } from '@overskill/contracts';
+import { busMessages, fill, fillInit } from './__tests__/bus-messages';
+import { encodeDirect, encodeInit, encodeProtobuf } from './protobuf-encoder';
 
 describe('encodeProtobuf', () => {
   const messages = busMessages();
@@ -87,6 +22,37 @@ describe('encodeProtobuf', () => {
     }
     // The writer itself, not its fallback, wrote nearly all of them (maps, sint/fixed fields fall back).
     expect(direct / messages.length).toBeGreaterThan(0.9);
+  });
+
+  it.each([0, 1, 2, 3])('writes an init shape, full or sparse, as toBinary writes the message create() makes of it (variant %i)', (seed) => {
+    let direct = 0;
+    for (const desc of messages) {
+      for (const sparse of [false, true]) {
+        const init = fillInit(desc, seed, 2, sparse);
+        const expected = toBinary(desc, create(desc, init as never));
+        if (encodeDirect(desc, init as unknown as Message)) direct++;
+        if (Buffer.compare(Buffer.from(encodeInit(desc, init as never)), Buffer.from(expected)) !== 0)
+          throw new Error(`${desc.typeName}${sparse ? ' (sparse)' : ''}: bytes differ from toBinary(create())`);
+      }
+    }
+    expect(direct / (2 * messages.length)).toBeGreaterThan(0.9);
+    // An empty init is the empty message.
+    for (const desc of messages) expect(encodeInit(desc, {} as never).length).toBe(toBinary(desc, create(desc)).length);
+  });
+
+  it('refuses a malformed init shape the way create() and toBinary do', () => {
+    const notAList = { tools: 'write_file' } as never;
+    expect(() => encodeInit(toolV1.CatalogListResponseSchema, notAList)).toThrow();
+    expect(() => toBinary(toolV1.CatalogListResponseSchema, create(toolV1.CatalogListResponseSchema, notAList))).toThrow();
+    const nullItem = { tools: [null] } as never;
+    let expected: unknown;
+    try {
+      expected = toBinary(toolV1.CatalogListResponseSchema, create(toolV1.CatalogListResponseSchema, nullItem));
+    } catch (err) {
+      expected = err;
+    }
+    if (expected instanceof Error) expect(() => encodeInit(toolV1.CatalogListResponseSchema, nullItem)).toThrow(expected.message);
+    else expect(Buffer.from(encodeInit(toolV1.CatalogListResponseSchema, nullItem))).toEqual(Buffer.from(expected as Uint8Array));
   });
 
   it('writes nothing for an empty message, and skips zero values as toBinary does', () => {

@@ -1,4 +1,5 @@
-import { ScalarType, toBinary, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
+import { create, toBinary, type DescField, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
+import { scalarKind, type Kind } from './protobuf-kinds';
 
 // Binary protobuf written once into one buffer of the exact size: a first pass sizes the message
 // (nested lengths kept in traversal order), a second writes it. protobuf-es' toBinary forks a
@@ -16,8 +17,6 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
-type Kind = 'string' | 'bytes' | 'bool' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'double' | 'enum' | 'message';
-
 interface FieldPlan {
   field: DescField;
   kind: Kind;
@@ -33,29 +32,6 @@ interface FieldPlan {
 const UNSUPPORTED = Symbol('unsupported');
 
 const plans = new WeakMap<DescMessage, FieldPlan[] | null>();
-
-function scalarKind(scalar: ScalarType | undefined): Kind | undefined {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return 'string';
-    case ScalarType.BYTES:
-      return 'bytes';
-    case ScalarType.BOOL:
-      return 'bool';
-    case ScalarType.INT32:
-      return 'int32';
-    case ScalarType.UINT32:
-      return 'uint32';
-    case ScalarType.INT64:
-      return 'int64';
-    case ScalarType.UINT64:
-      return 'uint64';
-    case ScalarType.DOUBLE:
-      return 'double';
-    default:
-      return undefined;
-  }
-}
 
 function wireType(kind: Kind): number {
   if (kind === 'string' || kind === 'bytes' || kind === 'message') return WIRE_LENGTH;
@@ -102,11 +78,15 @@ function planFor(desc: DescMessage): FieldPlan[] | null {
 function valueOf(message: Record<string, unknown>, p: FieldPlan): unknown {
   const name = p.field.localName;
   if (p.oneof !== undefined) {
-    const group = message[p.oneof] as { case?: string; value?: unknown };
-    return group.case === name ? group.value : undefined;
+    const group = message[p.oneof] as { case?: string; value?: unknown } | undefined;
+    return group?.case === name ? group.value : undefined;
   }
   const value = message[name];
-  if (p.list) return (value as unknown[]).length > 0 ? value : undefined;
+  if (p.list) {
+    if (value === undefined) return undefined; // an init shape may leave a list out
+    if (!Array.isArray(value)) throw UNSUPPORTED;
+    return value.length > 0 ? value : undefined;
+  }
   if (!p.implicit) return value !== undefined && Object.prototype.hasOwnProperty.call(message, name) ? value : undefined;
   switch (p.kind) {
     case 'bool':
@@ -195,7 +175,7 @@ function lengthPrefixed(length: number): number {
 
 function messageSize(desc: DescMessage, message: Record<string, unknown>, sizes: number[]): number {
   const plan = planFor(desc);
-  if (!plan || (message.$unknown as unknown[] | undefined)?.length) throw UNSUPPORTED;
+  if (!plan || typeof message !== 'object' || message === null || (message.$unknown as unknown[] | undefined)?.length) throw UNSUPPORTED;
   let size = 0;
   for (const p of plan) {
     const value = valueOf(message, p);
@@ -317,7 +297,14 @@ export function encodeProtobuf<Desc extends DescMessage>(schema: Desc, message: 
   return encodeDirect(schema, message) ?? toBinary(schema, message as never);
 }
 
-// The message written by this writer, or undefined when it does not cover it.
+// A message given as its init shape (what a handler returns), written without create() first:
+// a left-out field reads as its zero value, which the writer skips as toBinary would. What the
+// writer does not cover goes through create() and toBinary as before.
+export function encodeInit<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Uint8Array {
+  return encodeDirect(schema, init as Message) ?? toBinary(schema, create(schema, init));
+}
+
+// The message (or init shape) written by this writer, or undefined when it does not cover it.
 export function encodeDirect(schema: DescMessage, message: Message): Uint8Array | undefined {
   const sizes: number[] = [];
   let size: number;

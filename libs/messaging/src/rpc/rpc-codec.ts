@@ -1,20 +1,21 @@
-import { create, fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { AppError, commonV1, ErrorCode, isErrorCode, type RpcDefinition } from '@overskill/contracts';
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
 import { ERROR_CODE_HEADER } from './nats-headers';
-import { encodeProtobuf } from './protobuf-encoder';
+import { decodeProtobuf } from './protobuf-decoder';
+import { encodeInit } from './protobuf-encoder';
 
 // Protobuf on the wire, both ways. A request body is the request message; a reply body is the
 // response message, or a common.v1.Error when the `x-error-code` header is set. Nothing else
 // is framed, so any NATS client in any language can call a service with plain protobuf.
 
 export function encodeMessage<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): Uint8Array {
-  return encodeProtobuf(schema, create(schema, value));
+  return encodeInit(schema, value);
 }
 
 export function decodeRequest<Req extends DescMessage>(def: RpcDefinition<Req>, data: Uint8Array): MessageShape<Req> {
   try {
-    return fromBinary(def.request, data);
+    return decodeProtobuf(def.request, data);
   } catch (err) {
     throw new AppError(ErrorCode.MESSAGE_MALFORMED, `${def.subject}: the payload is not a valid ${def.request.typeName} (${(err as Error).message})`);
   }
@@ -36,7 +37,7 @@ export function decodeReply<Res extends DescMessage>(def: RpcDefinition<DescMess
   if (errorCode) {
     let body: commonV1.Error | undefined;
     try {
-      body = fromBinary(commonV1.ErrorSchema, data);
+      body = decodeProtobuf(commonV1.ErrorSchema, data);
     } catch {
       body = undefined;
     }
@@ -44,7 +45,7 @@ export function decodeReply<Res extends DescMessage>(def: RpcDefinition<DescMess
     throw new AppError(code, body?.message || `${def.subject} failed with ${errorCode}`, body?.details ?? {});
   }
   try {
-    return fromBinary(def.response, data);
+    return decodeProtobuf(def.response, data);
   } catch (err) {
     throw new AppError(ErrorCode.RPC_REPLY_MALFORMED, `${def.subject}: the reply is not a valid ${def.response.typeName} (${(err as Error).message})`);
   }

@@ -1,6 +1,8 @@
+import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SharedContextManager } from '../tracing/shared-context-manager';
 import { acceptCorrelationId, newCorrelationId } from './correlation-id';
-import { requestContext } from './request-context';
+import { contextStorage, requestContext } from './request-context';
 
 describe('requestContext', () => {
   it('is visible after awaits and inside timers started within run, and gone outside', async () => {
@@ -24,6 +26,46 @@ describe('requestContext', () => {
         return requestContext.get()?.correlationId;
       });
     await expect(Promise.all([read('a', 15), read('b', 1)])).resolves.toEqual(['a', 'b']);
+  });
+});
+
+describe('requestContext and the OpenTelemetry context on one storage', () => {
+  const traceKey = createContextKey('test.trace');
+  beforeAll(() => context.setGlobalContextManager(new SharedContextManager().enable()));
+  afterAll(() => context.disable());
+
+  it('keeps the active trace context when the request context is entered, and the reverse', async () => {
+    const seen = await context.with(ROOT_CONTEXT.setValue(traceKey, 'span-a'), () =>
+      requestContext.run({ correlationId: 'c-1' }, async () => {
+        await sleep(1);
+        // A child span's context is made from the active one: the request ids stay.
+        return context.with(context.active().setValue(traceKey, 'span-b'), async () => {
+          await sleep(1);
+          return { trace: context.active().getValue(traceKey), request: requestContext.get() };
+        });
+      }),
+    );
+    expect(seen).toEqual({ trace: 'span-b', request: { correlationId: 'c-1' } });
+    expect(context.active().getValue(traceKey)).toBeUndefined();
+    expect(requestContext.get()).toBeUndefined();
+  });
+
+  it('enters both in one step with runIn, on the storage the context manager reads', async () => {
+    const seen = await requestContext.runIn(ROOT_CONTEXT.setValue(traceKey, 'span-c'), { correlationId: 'c-2', tenantId: 't-2' }, async () => {
+      await sleep(1);
+      return { trace: context.active().getValue(traceKey), request: requestContext.get(), same: contextStorage.getStore() === context.active() };
+    });
+    expect(seen).toEqual({ trace: 'span-c', request: { correlationId: 'c-2', tenantId: 't-2' }, same: true });
+  });
+
+  it('survives the API disabling its context manager (the storage belongs to the request context)', async () => {
+    context.disable();
+    const seen = await requestContext.run({ correlationId: 'c-3' }, async () => {
+      await sleep(1);
+      return requestContext.get();
+    });
+    expect(seen).toEqual({ correlationId: 'c-3' });
+    context.setGlobalContextManager(new SharedContextManager().enable());
   });
 });
 

@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
@@ -128,7 +128,7 @@ export function instrumentFastify(fastify: NestFastifyInstance | FastifyInstance
 }
 
 function runWithin<T>(state: RequestTelemetry, fn: () => T): T {
-  return context.with(state.otelContext, () => requestContext.run(state.data, fn));
+  return requestContext.runIn(state.otelContext, state.data, fn);
 }
 
 function routeOf(request: HookRequest): string {

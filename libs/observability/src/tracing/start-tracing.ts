@@ -23,6 +23,7 @@ import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } fro
 import { serviceInstanceId } from '../service-instance';
 import { getTracer } from './get-tracer';
 import { clientInstrumentations } from './instrumentations';
+import { SharedContextManager } from './shared-context-manager';
 
 export interface TracingHandle {
   tracer: Tracer;
@@ -74,8 +75,9 @@ export function startTracing(opts: StartTracingOptions): TracingHandle {
       ),
     spanProcessors: [processor],
   });
-  // The AsyncLocalStorage context manager (the provider's default) and W3C trace context + baggage.
+  // The AsyncLocalStorage context manager on the request context's storage, and W3C trace context + baggage.
   provider.register({
+    contextManager: new SharedContextManager(),
     propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   });
 

@@ -1,0 +1,217 @@
+import { create, fromBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { isAscii } from 'node:buffer';
+import { scalarKind, type Kind } from './protobuf-kinds';
+
+// Binary protobuf read in one pass into protobuf-es messages, the reader of protobuf-encoder.ts.
+// protobuf-es' fromBinary goes through its reflection API for every field (a reflect wrapper per
+// message, a set() per field, a TextDecoder call per string); for a typical reply that is most of
+// a client's decoding time. The messages are the ones fromBinary returns (same defaults, same
+// last-one-wins, bytes as views of the input). Anything this reader does not cover — unknown
+// fields (fromBinary keeps them), a singular message field seen twice (fromBinary merges), map,
+// fixed/zigzag/float fields, groups, closed enums, 64-bit fields read as strings, a wire type
+// that does not match the field, truncated or invalid input — goes to fromBinary, which decodes
+// it or throws its own error.
+
+interface ReadPlan {
+  kind: Kind;
+  name: string;
+  list: boolean;
+  oneof?: string;
+  // proto3 strings must be valid UTF-8 (fromBinary throws otherwise).
+  strictUtf8: boolean;
+  message?: DescMessage;
+}
+
+const WIRE_VARINT = 0;
+const WIRE_BIT64 = 1;
+const WIRE_LENGTH = 2;
+const MAX_DEPTH = 64;
+
+// Thrown inside the reader when it does not cover something; never leaves this file.
+const UNSUPPORTED = Symbol('unsupported');
+
+const plans = new WeakMap<DescMessage, Map<number, ReadPlan> | null>();
+const utf8 = new TextDecoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function kindOf(field: DescField): Kind | undefined {
+  if (field.fieldKind === 'scalar') return field.longAsString ? undefined : scalarKind(field.scalar);
+  if (field.fieldKind === 'enum') return field.enum.open ? 'enum' : undefined;
+  if (field.fieldKind === 'message') return field.delimitedEncoding ? undefined : 'message';
+  if (field.fieldKind === 'list') {
+    if (field.listKind === 'scalar') return field.longAsString ? undefined : scalarKind(field.scalar);
+    if (field.listKind === 'enum') return field.enum.open ? 'enum' : undefined;
+    if (field.listKind === 'message') return field.delimitedEncoding ? undefined : 'message';
+  }
+  return undefined;
+}
+
+function planFor(desc: DescMessage): Map<number, ReadPlan> | null {
+  let plan = plans.get(desc);
+  if (plan !== undefined) return plan;
+  plan = new Map();
+  for (const field of desc.fields) {
+    const kind = kindOf(field);
+    if (!kind || field.presence === 3) {
+      plan = null;
+      break;
+    }
+    plan.set(field.number, {
+      kind,
+      name: field.localName,
+      list: field.fieldKind === 'list',
+      oneof: field.oneof?.localName,
+      strictUtf8: field.fieldKind !== 'message' && field.utf8Validation,
+      message: field.message,
+    });
+  }
+  plans.set(desc, plan);
+  return plan;
+}
+
+class Reader {
+  pos = 0;
+  readonly view: Buffer;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  // A varint of up to 64 bits as two 32-bit halves; `hi` is left in this.hi.
+  hi = 0;
+  varint(end: number): number {
+    const bytes = this.bytes;
+    let lo = 0;
+    let hi = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (this.pos >= end) throw UNSUPPORTED;
+      const b = bytes[this.pos++] as number;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.hi = 0;
+        return lo >>> 0;
+      }
+    }
+    if (this.pos >= end) throw UNSUPPORTED;
+    let b = bytes[this.pos++] as number;
+    lo |= (b & 0x0f) << 28;
+    hi = (b & 0x7f) >> 4;
+    for (let shift = 3; b >= 0x80; shift += 7) {
+      if (shift > 31 || this.pos >= end) throw UNSUPPORTED;
+      b = bytes[this.pos++] as number;
+      hi |= (b & 0x7f) << shift;
+    }
+    this.hi = hi >>> 0;
+    return lo >>> 0;
+  }
+
+  length(end: number): number {
+    const length = this.varint(end);
+    if (this.hi !== 0 || this.pos + length > end) throw UNSUPPORTED;
+    return length;
+  }
+
+  string(end: number, strict: boolean): string {
+    const length = this.length(end);
+    const start = this.pos;
+    this.pos += length;
+    const view = this.view;
+    if (isAscii(view.subarray(start, start + length))) return view.toString('latin1', start, start + length);
+    try {
+      return (strict ? strictUtf8 : utf8).decode(this.bytes.subarray(start, start + length));
+    } catch {
+      throw UNSUPPORTED;
+    }
+  }
+
+  value(p: ReadPlan, wire: number, end: number, depth: number): unknown {
+    switch (p.kind) {
+      case 'string':
+        if (wire !== WIRE_LENGTH) throw UNSUPPORTED;
+        return this.string(end, p.strictUtf8);
+      case 'bytes': {
+        if (wire !== WIRE_LENGTH) throw UNSUPPORTED;
+        const length = this.length(end);
+        this.pos += length;
+        return this.bytes.subarray(this.pos - length, this.pos);
+      }
+      case 'message': {
+        if (wire !== WIRE_LENGTH) throw UNSUPPORTED;
+        const length = this.length(end);
+        return this.message(p.message as DescMessage, this.pos + length, depth + 1);
+      }
+      case 'double':
+        if (wire !== WIRE_BIT64 || this.pos + 8 > end) throw UNSUPPORTED;
+        this.pos += 8;
+        return this.view.readDoubleLE(this.pos - 8);
+      default:
+        if (wire !== WIRE_VARINT) throw UNSUPPORTED;
+        return this.scalar(p.kind, end);
+    }
+  }
+
+  scalar(kind: Kind, end: number): unknown {
+    const lo = this.varint(end);
+    switch (kind) {
+      case 'bool':
+        return lo !== 0 || this.hi !== 0;
+      case 'uint32':
+        return lo;
+      case 'int64':
+        return BigInt.asIntN(64, (BigInt(this.hi) << 32n) | BigInt(lo));
+      case 'uint64':
+        return (BigInt(this.hi) << 32n) | BigInt(lo);
+      default:
+        // int32 and enums: the low 32 bits, signed.
+        return lo | 0;
+    }
+  }
+
+  message(desc: DescMessage, end: number, depth: number): Record<string, unknown> {
+    const plan = planFor(desc);
+    if (!plan || depth > MAX_DEPTH) throw UNSUPPORTED;
+    const message = create(desc) as unknown as Record<string, unknown>;
+    while (this.pos < end) {
+      const tag = this.varint(end);
+      if (this.hi !== 0) throw UNSUPPORTED;
+      const p = plan.get(tag >>> 3);
+      if (!p) throw UNSUPPORTED;
+      const wire = tag & 7;
+      if (p.list) {
+        const list = message[p.name] as unknown[];
+        if (wire === WIRE_LENGTH && p.kind !== 'string' && p.kind !== 'bytes' && p.kind !== 'message') {
+          // Packed: a run of values in one length-delimited field.
+          const packedEnd = this.pos + this.length(end);
+          const itemWire = p.kind === 'double' ? WIRE_BIT64 : WIRE_VARINT;
+          while (this.pos < packedEnd) list.push(this.value(p, itemWire, packedEnd, depth));
+        } else {
+          list.push(this.value(p, wire, end, depth));
+        }
+      } else if (p.oneof !== undefined) {
+        const group = message[p.oneof] as { case?: string };
+        if (p.kind === 'message' && group.case === p.name) throw UNSUPPORTED;
+        message[p.oneof] = { case: p.name, value: this.value(p, wire, end, depth) };
+      } else {
+        if (p.kind === 'message' && message[p.name] !== undefined) throw UNSUPPORTED;
+        message[p.name] = this.value(p, wire, end, depth);
+      }
+    }
+    if (this.pos !== end) throw UNSUPPORTED;
+    return message;
+  }
+}
+
+/** The message fromBinary would return, read without its reflection layer when this reader covers it. */
+export function decodeProtobuf<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> {
+  return decodeDirect(schema, bytes) ?? fromBinary(schema, bytes);
+}
+
+// The message read by this reader, or undefined when it does not cover it.
+export function decodeDirect<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> | undefined {
+  try {
+    return new Reader(bytes).message(schema, bytes.byteLength, 1) as unknown as MessageShape<Desc>;
+  } catch (err) {
+    if (err === UNSUPPORTED) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+import { ScalarType } from '@bufbuild/protobuf';
+
+// The field kinds the protobuf writer and reader cover themselves; anything else goes to protobuf-es.
+export type Kind = 'string' | 'bytes' | 'bool' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'double' | 'enum' | 'message';
+
+export function scalarKind(scalar: ScalarType | undefined): Kind | undefined {
+  switch (scalar) {
+    case ScalarType.STRING:
+      return 'string';
+    case ScalarType.BYTES:
+      return 'bytes';
+    case ScalarType.BOOL:
+      return 'bool';
+    case ScalarType.INT32:
+      return 'int32';
+    case ScalarType.UINT32:
+      return 'uint32';
+    case ScalarType.INT64:
+      return 'int64';
+    case ScalarType.UINT64:
+      return 'uint64';
+    case ScalarType.DOUBLE:
+      return 'double';
+    default:
+      return undefined;
+  }
+}
