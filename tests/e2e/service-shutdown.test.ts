@@ -23,6 +23,8 @@ describe('SIGTERM: every service drains and exits 0', () => {
   let diagnosticsDir: string;
   let nc: NatsConnection;
   let rpc: NatsRpcClient;
+  // The run of the first test (the shared stack's queue may hand this orchestrator other suites' runs too).
+  let drainedRunId = '';
 
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'shutdown');
@@ -58,6 +60,7 @@ describe('SIGTERM: every service drains and exits 0', () => {
       { content: [{ type: 'text', text: 'Done.' }] },
     );
     const { runId } = await rpc.send(Rpc.messagePost, { teamId, appId: app.id, content: 'Write drained.txt', authorId: 'u' });
+    drainedRunId = runId;
     while (anthropic.requests.length === 0) await new Promise((r) => setTimeout(r, 20));
 
     const exit = await platform.stopService('orchestrator', 'SIGTERM');
@@ -137,8 +140,8 @@ describe('SIGTERM: every service drains and exits 0', () => {
       expect(line).not.toHaveProperty('time');
     }
     // The run of the first test: its end is one line with the run id, the outcome and how long it took.
-    const finished = lines.find((l) => l.service === 'orchestrator' && l['message'] === 'run finished');
-    expect(finished).toMatchObject({ level: 'INFO', runId: expect.any(String), status: 'completed', duration: expect.any(Number) });
+    const finished = lines.find((l) => l.service === 'orchestrator' && l['message'] === 'run finished' && l['runId'] === drainedRunId);
+    expect(finished).toMatchObject({ level: 'INFO', runId: drainedRunId, status: 'completed', duration: expect.any(Number) });
     expect(lines.some((l) => typeof l['correlationId'] === 'string')).toBe(true);
   });
 
