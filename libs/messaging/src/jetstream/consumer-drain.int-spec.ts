@@ -25,13 +25,24 @@ describe('durable consumer: stopping drains, then releases', () => {
     await jsm.streams.add({ name: stream, subjects: [`draintest.${id}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   });
 
+  // Every consumer a case starts is stopped and every handler it blocked let go, even when the case
+  // fails: a running consumer or handler keeps timers (pulls, progress heartbeats) that would keep
+  // the test process alive after the connection closes.
+  const started: RunningConsumer[] = [];
+  let unblock: (() => void) | undefined;
+  afterEach(async () => {
+    unblock?.();
+    unblock = undefined;
+    await Promise.all(started.splice(0).map((c) => c.stop(0).catch(() => undefined)));
+  });
+
   afterAll(async () => {
     await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined);
     await nc.close();
   });
 
-  const consumer = (def: EventDefinition, durable: string, handle: (raw: JsMsg) => Promise<void>) =>
-    startMultiEventConsumer({
+  const consumer = async (def: EventDefinition, durable: string, handle: (raw: JsMsg) => Promise<void>) => {
+    const running = await startMultiEventConsumer({
       nc,
       stream,
       filterSubject: def.subject,
@@ -42,6 +53,9 @@ describe('durable consumer: stopping drains, then releases', () => {
       logger,
       handle: (_d, _m, raw) => handle(raw),
     });
+    started.push(running);
+    return running;
+  };
   const publish = (def: EventDefinition) => publishDurable(nc, def, { runId: randomUUID() }, { msgId: randomUUID() });
 
   it('lets a running handler finish and ack before it stops', async () => {
@@ -64,7 +78,6 @@ describe('durable consumer: stopping drains, then releases', () => {
   it('releases what did not finish in time, and the held next message, for another replica at once', async () => {
     const def = defFor('release');
     const durable = `release-${id}`;
-    let unblock!: () => void;
     const blocked = new Promise<void>((r) => (unblock = r));
     const startedByFirst: string[] = [];
     const first: RunningConsumer = await consumer(def, durable, async (raw) => {
@@ -85,7 +98,7 @@ describe('durable consumer: stopping drains, then releases', () => {
     expect(secondGot).toHaveLength(2);
     expect(secondGot.find((m) => String(m.seq) === startedByFirst[0])?.deliveries).toBe(2);
     // The first handler finishing late must not ack a message now another replica's.
-    unblock();
+    unblock?.();
     await new Promise((r) => setTimeout(r, 200));
     await second.stop();
     expect(startedByFirst).toHaveLength(1);
