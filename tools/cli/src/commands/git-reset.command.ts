@@ -18,15 +18,20 @@ const ACTION_LABEL: Record<string, string> = {
 };
 
 // Repositories checked so far, with a rate and an ETA, as git-service reports them.
-async function withRepoProgress<T>(ctx: CliContext, json: boolean, work: (subject: string) => Promise<T>): Promise<T> {
+async function withRepoProgress<T extends { scanned: number }>(ctx: CliContext, json: boolean, work: (subject: string) => Promise<T>): Promise<T> {
   const subject = gitProgressSubject(randomBytes(12).toString('base64url'));
   const progress = new ProgressLine('git reset', 'repositories', json);
+  let shown = -1;
   const unsubscribe = ctx.subscribe(subject, (data) => {
     const p = fromBinary(gitV1.RepoResetProgressSchema, data);
+    shown = p.done;
     progress.update(p.done, p.total);
   });
   try {
-    return await work(subject);
+    const result = await work(subject);
+    // The reply may overtake the last progress message (another subscription): end on the reply's count.
+    if (shown !== result.scanned) progress.update(result.scanned, result.scanned);
+    return result;
   } finally {
     unsubscribe();
     progress.end();
