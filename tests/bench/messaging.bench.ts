@@ -15,6 +15,7 @@ import { profileClockUs, profileSelf, readProfiles, summarizeProfile, type Profi
 import { measureBreakdown } from './support/messaging-breakdown';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
 import { ratio, round, summarizeLatencyMs, type LatencySummary } from './support/stats';
+import { rawNatsResponderScript } from './support/raw-nats-responder';
 
 // Request-reply through the messaging lib (NatsRpcClient → nats-server → tool-runner's
 // NatsRpcServer: Nest handler, protobuf, tracing, metrics) against raw `nats` request() to a raw
@@ -34,17 +35,7 @@ const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
 const PROFILE_CALLS = 3000;
 
 // The raw baseline's server: plain `nats`, one subscription in a queue group, a fixed reply.
-const RAW_SERVER = `
-const { connect, nkeyAuthenticator } = require('nats');
-(async () => {
-  const nc = await connect({ servers: process.env.NATS_URL, name: 'bench-raw-server', authenticator: nkeyAuthenticator(new TextEncoder().encode(process.env.NATS_NKEY_SEED)) });
-  const reply = Buffer.from(process.env.REPLY_B64, 'base64');
-  nc.subscribe(process.env.SUBJECT, { queue: 'bench-raw', callback: (err, msg) => { if (!err) msg.respond(reply); } });
-  await nc.flush();
-  process.stdout.write('ready\\n');
-  process.once('SIGTERM', () => { nc.drain().finally(() => process.exit(0)); });
-})().catch((err) => { console.error(err); process.exit(1); });
-`;
+const RAW_SERVER = rawNatsResponderScript('bench-raw-server');
 
 // The stack's nats-server monitor port, from the command line ManagedServer logs at each start.
 function natsMonitorUrl(dataDir: string): string | undefined {

@@ -4,6 +4,7 @@ import { stackNatsCredentials, type StackNatsSeeds } from '@overskill/testing';
 import { randomBytes } from 'node:crypto';
 import { spawnTracked, stopChild, waitForLine } from './child-process';
 import { cpuPerUnitMs, cpuSnapshot, processCpuSeconds, stackServerPids } from './process-cpu';
+import { rawNatsResponderScript } from './raw-nats-responder';
 
 // The parts the authenticated list cannot do without, each measured bare in the bench's run:
 // one NATS request-reply of the list's exact sizes between two plain `nats` clients, and the
@@ -11,17 +12,7 @@ import { cpuPerUnitMs, cpuSnapshot, processCpuSeconds, stackServerPids } from '.
 // (HTTP + edge hooks), the Redis rate-limit script and autocannon's own cost per request, they
 // are the floor of this architecture: CPU per request no implementation of the path goes below.
 
-const RAW_RESPONDER = `
-const { connect, nkeyAuthenticator } = require('nats');
-(async () => {
-  const nc = await connect({ servers: process.env.NATS_URL, name: 'bench-floor-responder', authenticator: nkeyAuthenticator(new TextEncoder().encode(process.env.NATS_NKEY_SEED)) });
-  const reply = Buffer.from(process.env.REPLY_B64, 'base64');
-  nc.subscribe(process.env.SUBJECT, { queue: 'bench-floor', callback: (err, msg) => { if (!err) msg.respond(reply); } });
-  await nc.flush();
-  process.stdout.write('ready\\n');
-  process.once('SIGTERM', () => { nc.drain().finally(() => process.exit(0)); });
-})().catch((err) => { console.error(err); process.exit(1); });
-`;
+const RAW_RESPONDER = rawNatsResponderScript('bench-floor-responder');
 
 // The orchestrator's list statement (apps.repository.ts), prepared the same way, over as many
 // connections as the orchestrator's pool, in a process of its own (its CPU is the client's). Says
