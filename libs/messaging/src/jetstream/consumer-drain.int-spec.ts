@@ -87,6 +87,10 @@ describe('durable consumer: stopping drains, then releases', () => {
     await publish(def);
     await publish(def);
     while (startedByFirst.length === 0) await new Promise((r) => setTimeout(r, 20));
+    // Stop only once the second message is held too: one still on the wire when the pull
+    // subscription closes is dropped by the client and comes back only after the ack wait.
+    const jsm = await nc.jetstreamManager();
+    while ((await jsm.consumers.info(stream, durable)).num_ack_pending < 2) await new Promise((r) => setTimeout(r, 20));
     const stoppedAt = Date.now();
     await first.stop(300);
 
