@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
+import { keysetBefore } from '../common/page-token';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
@@ -20,14 +21,14 @@ interface AppListSqlRow {
   updated_at: Date;
 }
 
-const LIST_COLUMNS = 'SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps"';
+const LIST_COLUMNS = 'SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps" a';
 const LIST_FIRST = {
   name: 'orchestrator.apps.list',
   text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' ORDER BY created_at DESC, id DESC LIMIT $2`,
 };
 const LIST_AFTER = {
   name: 'orchestrator.apps.list-after',
-  text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $2`,
+  text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' AND ${keysetBefore('a', '"orchestrator"."apps"', '$3', '$4')} ORDER BY created_at DESC, id DESC LIMIT $2`,
 };
 
 export interface DeletedRun {

@@ -14,6 +14,15 @@ export function decodePageToken(token: string): { createdAt: Date; id: string } 
   return { createdAt: date, id };
 }
 
+// The SQL condition for the rows after the cursor, newest first. The token's time has only
+// milliseconds while created_at has microseconds, so the bound is the cursor row's own stored
+// created_at; only when that row has been deleted since does the token's time stand in, one
+// millisecond later, so that a row may repeat but none is skipped.
+export function keysetBefore(alias: string, tablePath: string, createdAt: string, id: string): string {
+  const bound = `COALESCE((SELECT k.created_at FROM ${tablePath} k WHERE k.id = ${id}), CAST(${createdAt} AS timestamptz) + interval '1 millisecond')`;
+  return `(${alias}.created_at, ${alias}.id) < (${bound}, ${id})`;
+}
+
 export function pageSize(requested: number): number {
   return Math.min(Math.max(requested || 20, 1), 100);
 }

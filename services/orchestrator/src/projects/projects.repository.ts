@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type Repository } from 'typeorm';
+import { keysetBefore } from '../common/page-token';
 import { ProjectEntity } from '../persistence/entities';
 
 @Injectable()
@@ -27,7 +28,7 @@ export class ProjectsRepository {
 
   listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<ProjectEntity[]> {
     const qb = this.projects.createQueryBuilder('p').where('p.team_id = :teamId', { teamId });
-    if (after) qb.andWhere('(p.created_at, p.id) < (:createdAt, :id)', after);
+    if (after) qb.andWhere(keysetBefore('p', this.projects.metadata.tablePath, ':createdAt', ':id'), after);
     return qb.orderBy('p.created_at', 'DESC').addOrderBy('p.id', 'DESC').limit(limit).getMany();
   }
 

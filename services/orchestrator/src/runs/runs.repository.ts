@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { keysetBefore } from '../common/page-token';
 import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
 
 export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
@@ -132,15 +133,17 @@ export class RunsRepository {
 
   // Keyset pagination on (created_at, id), newest first.
   listMessages(appId: string, limit: number, after?: Cursor): Promise<MessageEntity[]> {
-    const qb = this.dataSource.getRepository(MessageEntity).createQueryBuilder('m').where('m.app_id = :appId', { appId });
-    if (after) qb.andWhere('(m.created_at, m.id) < (:createdAt, :id)', after);
+    const messages = this.dataSource.getRepository(MessageEntity);
+    const qb = messages.createQueryBuilder('m').where('m.app_id = :appId', { appId });
+    if (after) qb.andWhere(keysetBefore('m', messages.metadata.tablePath, ':createdAt', ':id'), after);
     return qb.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').limit(limit).getMany();
   }
 
   listRuns(teamId: string, appId: string | undefined, limit: number, after?: Cursor): Promise<RunEntity[]> {
-    const qb = this.dataSource.getRepository(RunEntity).createQueryBuilder('r').where('r.team_id = :teamId', { teamId });
+    const runs = this.dataSource.getRepository(RunEntity);
+    const qb = runs.createQueryBuilder('r').where('r.team_id = :teamId', { teamId });
     if (appId) qb.andWhere('r.app_id = :appId', { appId });
-    if (after) qb.andWhere('(r.created_at, r.id) < (:createdAt, :id)', after);
+    if (after) qb.andWhere(keysetBefore('r', runs.metadata.tablePath, ':createdAt', ':id'), after);
     return qb.orderBy('r.created_at', 'DESC').addOrderBy('r.id', 'DESC').limit(limit).getMany();
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, type EntityManager } from 'typeorm';
+import { keysetBefore } from '../common/page-token';
 import { ACTIVE_TASK_STATUSES, GitHubDeliveryEntity, ProjectEntity, TaskEntity } from '../persistence/entities';
 import { FollowUpWriter } from '../task-follow-ups/follow-ups.repository';
 
@@ -60,11 +61,9 @@ export class TasksRepository {
   }
 
   listForProject(teamId: string, projectId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<TaskEntity[]> {
-    const qb = this.dataSource
-      .getRepository(TaskEntity)
-      .createQueryBuilder('t')
-      .where('t.team_id = :teamId AND t.project_id = :projectId', { teamId, projectId });
-    if (after) qb.andWhere('(t.created_at, t.id) < (:createdAt, :id)', after);
+    const tasks = this.dataSource.getRepository(TaskEntity);
+    const qb = tasks.createQueryBuilder('t').where('t.team_id = :teamId AND t.project_id = :projectId', { teamId, projectId });
+    if (after) qb.andWhere(keysetBefore('t', tasks.metadata.tablePath, ':createdAt', ':id'), after);
     return qb.orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').limit(limit).getMany();
   }
 
