@@ -35,7 +35,7 @@ export default [
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'tests/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/__tests__/**/*.ts', 'tests/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       // Specs beside service code may use the testing lib's fakes; the service code may not.

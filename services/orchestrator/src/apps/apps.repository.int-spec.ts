@@ -1,8 +1,8 @@
-import { createScratchDatabase } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createOrchestratorDataSource } from '../persistence/data-source';
 import { AppsRepository } from './apps.repository';
+import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
+import { createOrchestratorDataSource } from '../persistence/data-source';
 
 // The app list's prepared statements on the real PostgreSQL, in a database of its own: keyset
 // pages on several pooled connections (each prepares its own copy), the team's apps only, task
@@ -10,20 +10,15 @@ import { AppsRepository } from './apps.repository';
 jest.setTimeout(60_000);
 
 describe('AppsRepository.listForTeam', () => {
-  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
-  if (!url) throw new Error('integration stack not running');
-  let db: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let db: ScratchOrchestratorDatabase;
   let ds: DataSource;
   let apps: AppsRepository;
   const team = randomUUID();
   const otherTeam = randomUUID();
 
   beforeAll(async () => {
-    db = await createScratchDatabase(url, 'apps_list');
-    ds = createOrchestratorDataSource(db.url);
-    await ds.initialize();
-    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
-    await ds.runMigrations();
+    db = await openScratchOrchestratorDatabase('apps_list');
+    ds = db.ds;
     apps = new AppsRepository(ds);
     // Distinct creation times, one millisecond apart, newest last.
     for (let i = 0; i < 7; i++) {
@@ -41,8 +36,7 @@ describe('AppsRepository.listForTeam', () => {
   });
 
   afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
+    await db?.close();
   });
 
   it('pages the team’s apps newest first, the same on every pooled connection', async () => {

@@ -1,10 +1,9 @@
-import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AppsRepository } from '../apps/apps.repository';
-import { createOrchestratorDataSource } from '../persistence/data-source';
 import { ProjectsRepository } from '../projects/projects.repository';
 import { decodePageToken, paginate } from './page-token';
+import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 
 // Keyset pages over rows created within one millisecond, on the real PostgreSQL: the token
 // carries milliseconds, created_at microseconds. Both query forms are covered: the apps list's
@@ -12,20 +11,15 @@ import { decodePageToken, paginate } from './page-token';
 jest.setTimeout(60_000);
 
 describe('page tokens over rows of the same millisecond', () => {
-  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
-  if (!url) throw new Error('integration stack not running');
-  let db: ScratchDatabase;
+  let db: ScratchOrchestratorDatabase;
   let ds: DataSource;
   const team = randomUUID();
   // Newest first, all within 12:00:00.123.
   const micros = ['.123900', '.123700', '.123500', '.123300', '.123100'];
 
   beforeAll(async () => {
-    db = await createScratchDatabase(url, 'page_tokens');
-    ds = createOrchestratorDataSource(db.url);
-    await ds.initialize();
-    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
-    await ds.runMigrations();
+    db = await openScratchOrchestratorDatabase('page_tokens');
+    ds = db.ds;
     for (const [i, us] of micros.entries()) {
       const at = `2026-12-05T12:00:00${us}Z`;
       await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, description, template, created_at) VALUES ($1, $2, $3, '', 'empty', $4)`, [
@@ -43,8 +37,7 @@ describe('page tokens over rows of the same millisecond', () => {
   });
 
   afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
+    await db?.close();
   });
 
   // Walks every page of one row through the encoded token, as a client would.

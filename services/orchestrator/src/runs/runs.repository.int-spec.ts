@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createOrchestratorDataSource } from '../persistence/data-source';
 import { RunsRepository, type FencedStep } from './runs.repository';
+import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 
 // A checkpoint's commit mode on the real PostgreSQL, in a database of its own: a step marked
 // not durable turns synchronous_commit off for its own transaction only, and stays fenced by the
@@ -10,9 +9,7 @@ import { RunsRepository, type FencedStep } from './runs.repository';
 jest.setTimeout(60_000);
 
 describe('RunsRepository: checkpoint commit mode, final state', () => {
-  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
-  if (!url) throw new Error('integration stack not running');
-  let db: ScratchDatabase;
+  let db: ScratchOrchestratorDatabase;
   let ds: DataSource;
   let runner: QueryRunner;
   // The repository's statements on one connection, so the test can look inside their transaction.
@@ -20,11 +17,8 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
   const owner = 'replica-a';
 
   beforeAll(async () => {
-    db = await createScratchDatabase(url, 'run_steps');
-    ds = createOrchestratorDataSource(db.url);
-    await ds.initialize();
-    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
-    await ds.runMigrations();
+    db = await openScratchOrchestratorDatabase('run_steps');
+    ds = db.ds;
     runner = ds.createQueryRunner();
     await runner.connect();
     runs = new RunsRepository({ query: (sql: string, params?: unknown[]) => runner.query(sql, params) } as unknown as DataSource);
@@ -32,8 +26,7 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
 
   afterAll(async () => {
     await runner?.release();
-    await ds?.destroy();
-    await db?.drop();
+    await db?.close();
   });
 
   const runningRun = async (): Promise<string> => {

@@ -1,11 +1,10 @@
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
-import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import type { DataSource } from 'typeorm';
 import { orchestratorEnvSchema, type OrchestratorEnv } from '../config';
-import { createOrchestratorDataSource } from '../persistence/data-source';
 import { TaskRetentionRepository } from './task-retention.repository';
 import { TaskRetentionService } from './task-retention.service';
+import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 
 // Retention on the real PostgreSQL, in a database of its own: deliveries past the retention go,
 // younger ones stay; the workspace of a task that ended past the grace goes (app row, runs and
@@ -14,26 +13,20 @@ import { TaskRetentionService } from './task-retention.service';
 jest.setTimeout(60_000);
 
 describe('TaskRetentionService.sweep', () => {
-  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
-  if (!url) throw new Error('integration stack not running');
-  let db: ScratchDatabase;
+  let db: ScratchOrchestratorDatabase;
   let ds: DataSource;
   let service: TaskRetentionService;
   const team = randomUUID();
   const env = { TASK_RETENTION_INTERVAL_MS: 0, TASK_DELIVERY_RETENTION_DAYS: 7, TASK_WORKSPACE_GRACE_DAYS: 7 } as OrchestratorEnv;
 
   beforeAll(async () => {
-    db = await createScratchDatabase(url, 'task_retention');
-    ds = createOrchestratorDataSource(db.url);
-    await ds.initialize();
-    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
-    await ds.runMigrations();
+    db = await openScratchOrchestratorDatabase('task_retention');
+    ds = db.ds;
     service = new TaskRetentionService(env, new TaskRetentionRepository(ds), pino({ level: 'silent' }));
   });
 
   afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
+    await db?.close();
   });
 
   const delivery = async (ageDays: number) => {

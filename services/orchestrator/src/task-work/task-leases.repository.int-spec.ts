@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createScratchDatabase, type ScratchDatabase } from '@overskill/testing';
 import type { DataSource } from 'typeorm';
-import { createOrchestratorDataSource } from '../persistence/data-source';
 import { TaskLeasesRepository } from './task-leases.repository';
+import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 
 // The scheduler's claim on the real PostgreSQL, in a database of its own (no other suite's
 // tasks): priority order across projects, each project's concurrency and the global cap, also
@@ -10,26 +9,19 @@ import { TaskLeasesRepository } from './task-leases.repository';
 jest.setTimeout(60_000);
 
 describe('TaskLeasesRepository.claimNext', () => {
-  const url = process.env.OVERSKILL_TEST_DATABASE_URL;
-  if (!url) throw new Error('integration stack not running');
-  let db: ScratchDatabase;
+  let db: ScratchOrchestratorDatabase;
   let ds: DataSource;
   let leases: TaskLeasesRepository;
   const team = randomUUID();
 
   beforeAll(async () => {
-    db = await createScratchDatabase(url, 'task_claims');
-    ds = createOrchestratorDataSource(db.url);
-    await ds.initialize();
-    // The schema is the migrate entry point's to create, as for every service.
-    await ds.query('CREATE SCHEMA IF NOT EXISTS orchestrator');
-    await ds.runMigrations();
+    db = await openScratchOrchestratorDatabase('task_claims');
+    ds = db.ds;
     leases = new TaskLeasesRepository(ds);
   });
 
   afterAll(async () => {
-    await ds?.destroy();
-    await db?.drop();
+    await db?.close();
   });
 
   beforeEach(async () => {
