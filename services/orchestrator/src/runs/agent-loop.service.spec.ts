@@ -352,8 +352,12 @@ describe('AgentLoopService with mocked repositories', () => {
     answers = [[{ tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }], [{ text: 'Done.' }]];
     const appendStep = runs.appendFencedStep as jest.Mock;
     const write = appendStep.getMockImplementation()!;
-    // Another replica took the run over while the read ran: its result is refused.
-    appendStep.mockImplementation(async (s: FencedStep) => (s.kind === 'tool_call' ? null : write(s)));
+    // Another replica took the run over while the read ran: its result is refused (a moment later).
+    appendStep.mockImplementation(async (s: FencedStep) => {
+      if (s.kind !== 'tool_call') return write(s);
+      await new Promise((r) => setTimeout(r, 20));
+      return null;
+    });
     await loop.execute(run.id);
 
     // The next model call had left beside the write (as one in flight when a lease lapses does); its reply is not recorded.
