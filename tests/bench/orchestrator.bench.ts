@@ -244,6 +244,8 @@ describe('benchmark: orchestrator', () => {
     const floor = await measureDurableFloor({ stack, payload: String(sample.rows[0]?.['data'] ?? '{}'), samples: FLOOR_SAMPLES });
     const perStep: number[] = [];
     const perRun: number[] = [];
+    const toResult: number[] = [];
+    const resultToReply: number[] = [];
     const byRun = new Map<string, typeof rows>();
     for (const row of rows) byRun.set(String(row['id']), [...(byRun.get(String(row['id'])) ?? []), row]);
     for (const steps of byRun.values()) {
@@ -254,6 +256,14 @@ describe('benchmark: orchestrator', () => {
       for (const s of modelSteps) {
         perStep.push(Number(s['at']) - previous - Number(s['model_ms']));
         previous = Number(s['at']);
+      }
+      // The step split at its tool result's checkpoint: reply written ∥ read → result; result → next reply − model wait.
+      for (const [i, s] of steps.entries()) {
+        const next = steps[i + 1];
+        const after = steps.slice(i + 2).find((x) => x['kind'] === 'model_call');
+        if (s['kind'] !== 'model_call' || next?.['kind'] !== 'tool_call' || !after) continue;
+        toResult.push(Number(next['at']) - Number(s['at']));
+        resultToReply.push(Number(after['at']) - Number(next['at']) - Number(after['model_ms']));
       }
       const modelTotal = modelSteps.reduce((sum, s) => sum + Number(s['model_ms']), 0);
       perRun.push((Number(steps[0]?.['finished']) - Number(steps[0]?.['started']) - modelTotal) / STEPS);
@@ -374,6 +384,7 @@ describe('benchmark: orchestrator', () => {
       checkpointMeanMs,
       checkpoints,
     };
+    const split = { replyToResultMs: round(median(toResult), 2), resultToReplyMs: round(median(resultToReply), 2) };
     const base = { medianMs: round(median(baseline), 2), p99Ms: round(percentile(baseline, 99), 2), cpuPerStepMs: baselineCpuPerStep };
     const concurrent = {
       runs: CONCURRENT_RUNS,
@@ -410,6 +421,9 @@ describe('benchmark: orchestrator', () => {
     print(
       `  a step's parts, means (ms): model checkpoint ${breakdown['modelCheckpoint']?.meanMs}, tool checkpoint ${breakdown['toolCheckpoint']?.meanMs}, ` +
         `tool call ${breakdown['toolRpc']?.meanMs}, model call ${breakdown['modelRpc']?.meanMs} (the checkpoint of the reply overlaps the read-only tool call)`,
+    );
+    print(
+      `  a step by its checkpoints' start times, medians (ms): reply → read's result ${split.replyToResultMs}, result → next reply − model wait ${split.resultToReplyMs}`,
     );
     print(
       `  floor, same run, bare clients (median / p99 ms): one ${floor.payloadBytes}-byte checkpoint row, commit waiting for the WAL flush ` +
@@ -468,7 +482,7 @@ describe('benchmark: orchestrator', () => {
         modelPath:
           'means over the concurrent phase from the histograms: nats_request_duration_seconds (orchestrators) ⊃ nats_handler_duration_seconds (ai-router) ⊃ ai_request_duration_seconds (provider call)',
       },
-      results: { overhead, baseline: base, overheadRatio: ratio(overhead.medianMs, base.medianMs), breakdown, floor, concurrent },
+      results: { overhead, baseline: base, overheadRatio: ratio(overhead.medianMs, base.medianMs), breakdown, split, floor, concurrent },
       goals,
     });
     expect(completed).toBe(CONCURRENT_RUNS);
