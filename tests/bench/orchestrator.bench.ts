@@ -427,13 +427,13 @@ describe('benchmark: orchestrator', () => {
     );
     print(
       `  floor, same run, bare clients (median / p99 ms): one ${floor.payloadBytes}-byte checkpoint row, commit waiting for the WAL flush ` +
-        `${floor.pgSyncCommit.medianMs} / ${floor.pgSyncCommit.p99Ms}; synchronous_commit off ${floor.pgAsyncCommit.medianMs} / ${floor.pgAsyncCommit.p99Ms}; ` +
+        `${floor.pgSyncCommit.medianMs} / ${floor.pgSyncCommit.p99Ms}, behind a lease fence (UPDATE + INSERT) ${floor.pgFencedSyncCommit.medianMs} / ${floor.pgFencedSyncCommit.p99Ms}; synchronous_commit off ${floor.pgAsyncCommit.medianMs} / ${floor.pgAsyncCommit.p99Ms}; ` +
         `JetStream publish with ack ${floor.jetstreamPublish.medianMs} / ${floor.jetstreamPublish.p99Ms}; core NATS publish + flush ` +
         `${floor.coreNatsPublishFlush.medianMs} / ${floor.coreNatsPublishFlush.p99Ms}`,
     );
     print(
-      `  a durable step cannot go below the bare calls + one synchronous commit: ${round(base.medianMs + floor.pgSyncCommit.medianMs, 2)} ms in series, ` +
-        `${round(Math.max(base.medianMs, floor.pgSyncCommit.medianMs), 2)} ms when the commit overlaps the read; ours ${overhead.medianMs} ms`,
+      `  a durable step cannot go below the bare calls + one fenced synchronous commit: ${round(base.medianMs + floor.pgFencedSyncCommit.medianMs, 2)} ms in series ` +
+        `(a writing call), ${round(Math.max(base.medianMs, floor.pgFencedSyncCommit.medianMs), 2)} ms when the commit overlaps the read; ours ${overhead.medianMs} ms`,
     );
     print(
       `\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`,
@@ -474,7 +474,7 @@ describe('benchmark: orchestrator', () => {
       machine,
       method: {
         overhead: `${OVERHEAD_RUNS} runs × ${STEPS} steps, one at a time, fake model 0 ms, tool read_file of 12 bytes; per step = model checkpoint interval − modelMs recorded by the loop`,
-        floor: `bare pg client: INSERT of a checkpoint-sized row (a model_call step's data from this run), autocommit waiting for the WAL flush, and with synchronous_commit off; bare nats client: JetStream publish awaiting its ack; ${FLOOR_SAMPLES} each, one at a time`,
+        floor: `bare pg client: INSERT of a checkpoint-sized row (a model_call step's data from this run), autocommit waiting for the WAL flush, behind a lease fence (one CTE: UPDATE of a lease row + INSERT), and with synchronous_commit off; bare nats client: JetStream publish awaiting its ack; ${FLOOR_SAMPLES} each, one at a time`,
         baseline:
           'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
         concurrent: `${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,

@@ -24,6 +24,8 @@ export interface FloorSeries {
 export interface DurableFloor {
   pgSyncCommit: FloorSeries;
   pgAsyncCommit: FloorSeries;
+  // The row behind a fence, as a checkpoint is written: one lease row updated, the row inserted only if it matched.
+  pgFencedSyncCommit: FloorSeries;
   jetstreamPublish: FloorSeries;
   coreNatsPublishFlush: FloorSeries;
   payloadBytes: number;
@@ -54,7 +56,9 @@ export async function measureDurableFloor(opts: {
     `CREATE TABLE public.${table} (id uuid PRIMARY KEY, run_id uuid NOT NULL, seq int NOT NULL, kind varchar(32) NOT NULL, summary text NOT NULL,
        data jsonb NOT NULL, status varchar(16) NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), UNIQUE (run_id, seq))`,
   );
+  await client.query(`CREATE TABLE public.${table}_lease (id uuid PRIMARY KEY, owner text NOT NULL, until timestamptz NOT NULL, steps int NOT NULL DEFAULT 0)`);
   const runId = randomUUID();
+  await client.query(`INSERT INTO public.${table}_lease (id, owner, until) VALUES ($1, 'bench', now())`, [runId]);
   let seq = 0;
   const insert = () =>
     client.query(`INSERT INTO public.${table} (id, run_id, seq, kind, summary, data, status) VALUES ($1, $2, $3, 'model_call', $4, $5::jsonb, 'running')`, [
@@ -64,11 +68,18 @@ export async function measureDurableFloor(opts: {
       '1 tool call(s)',
       payload,
     ]);
+  const fencedInsert = () =>
+    client.query(
+      `WITH lease AS (UPDATE public.${table}_lease SET until = now() + interval '20 seconds', steps = steps + 1 WHERE id = $1 AND owner = 'bench' RETURNING id)
+       INSERT INTO public.${table} (id, run_id, seq, kind, summary, data, status) SELECT $2, lease.id, $3, 'model_call', $4, $5::jsonb, 'running' FROM lease`,
+      [runId, randomUUID(), ++seq, '1 tool call(s)', payload],
+    );
   const nc = await connectNats(stack.natsUrl, 'bench-floor', stackNatsCredentials(stack));
   const stream = `BENCH_FLOOR_${randomUUID().slice(0, 8)}`;
   const jsm = await nc.jetstreamManager();
   try {
     const pgSyncCommit = await series(samples, insert);
+    const pgFencedSyncCommit = await series(samples, fencedInsert);
     await client.query(`SET synchronous_commit = off`);
     const pgAsyncCommit = await series(samples, insert);
     await jsm.streams.add({ name: stream, subjects: [`bench.floor.${stream}`] });
@@ -79,11 +90,11 @@ export async function measureDurableFloor(opts: {
       nc.publish(`bench.floor.core.${stream}`, bytes);
       return nc.flush();
     });
-    return { pgSyncCommit, pgAsyncCommit, jetstreamPublish, coreNatsPublishFlush, payloadBytes: Buffer.byteLength(payload) };
+    return { pgSyncCommit, pgAsyncCommit, pgFencedSyncCommit, jetstreamPublish, coreNatsPublishFlush, payloadBytes: Buffer.byteLength(payload) };
   } finally {
     await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();
-    await client.query(`DROP TABLE IF EXISTS public.${table}`);
+    await client.query(`DROP TABLE IF EXISTS public.${table}, public.${table}_lease`);
     await client.end();
   }
 }
