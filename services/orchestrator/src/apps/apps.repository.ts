@@ -2,13 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
+import { preparedQuery } from '../persistence/prepared-query';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
-
-// The little of pg's pool used here (pg ships no types of its own).
-interface PgPool {
-  query<T>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
-}
 
 interface AppListSqlRow {
   id: string;
@@ -87,7 +83,7 @@ export class AppsRepository {
   async listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppListRow[]> {
     const statement = after ? LIST_AFTER : LIST_FIRST;
     const values = after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit];
-    const rows = await this.preparedQuery<AppListSqlRow>(statement, values);
+    const rows = await preparedQuery<AppListSqlRow>(this.dataSource, statement, values);
     return rows.map((r) => ({
       id: r.id,
       teamId: r.team_id,
@@ -98,20 +94,6 @@ export class AppsRepository {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
-  }
-
-  // Through the same pool, deadlines, tracing and SQL log as every TypeORM query.
-  private async preparedQuery<T>(statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
-    const pool = (this.dataSource.driver as { master?: PgPool }).master;
-    // Not connected (yet): TypeORM's own error, which the error mapper answers as Postgres unavailable.
-    if (!this.dataSource.isInitialized || !pool) return this.dataSource.query(statement.text, values);
-    this.dataSource.logger.logQuery(statement.text, values);
-    try {
-      return (await pool.query<T>({ ...statement, values })).rows;
-    } catch (err) {
-      this.dataSource.logger.logQueryError(err as Error, statement.text, values);
-      throw err;
-    }
   }
 
   async update(teamId: string, id: string, fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>>): Promise<AppEntity | null> {

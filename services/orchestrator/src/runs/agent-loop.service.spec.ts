@@ -322,6 +322,51 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(git.commit).not.toHaveBeenCalled();
   });
 
+  it("makes the next model call while a read's result is written, and writes the result before that reply", async () => {
+    answers = [[{ tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }], [{ text: 'Done.' }]];
+    const appendStep = runs.appendFencedStep as jest.Mock;
+    const write = appendStep.getMockImplementation()!;
+    // Model calls made while the read's result was still being written.
+    let resultPending = false;
+    const calledDuringWrite: boolean[] = [];
+    const complete = ai.complete.getMockImplementation()!;
+    ai.complete.mockImplementation(async (req: (typeof seen)[number]) => {
+      calledDuringWrite.push(resultPending);
+      return complete(req);
+    });
+    appendStep.mockImplementation(async (s: FencedStep) => {
+      if (s.kind !== 'tool_call') return write(s);
+      resultPending = true;
+      await new Promise((r) => setTimeout(r, 20));
+      resultPending = false;
+      return write(s);
+    });
+    await loop.execute(run.id);
+
+    expect(calledDuringWrite).toEqual([false, true]);
+    expect(kinds()).toEqual(['run_started', 'model_call', 'tool_call', 'model_call', 'commit', 'run_completed']);
+    expect(seen[1]?.messages.at(-1)?.content[0]?.block).toMatchObject({ case: 'toolResult', value: { content: 'wrote tu-r' } });
+  });
+
+  it("checkpoints no further reply when a read's result could not be written (the run is no longer ours)", async () => {
+    answers = [[{ tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }], [{ text: 'Done.' }]];
+    const appendStep = runs.appendFencedStep as jest.Mock;
+    const write = appendStep.getMockImplementation()!;
+    // Another replica took the run over while the read ran: its result is refused (a moment later).
+    appendStep.mockImplementation(async (s: FencedStep) => {
+      if (s.kind !== 'tool_call') return write(s);
+      await new Promise((r) => setTimeout(r, 20));
+      return null;
+    });
+    await loop.execute(run.id);
+
+    // The next model call had left beside the write (as one in flight when a lease lapses does); its reply is not recorded.
+    expect(ai.complete).toHaveBeenCalledTimes(2);
+    expect(kinds()).toEqual(['run_started', 'model_call']);
+    expect(finished).toEqual([]);
+    expect(git.commit).not.toHaveBeenCalled();
+  });
+
   it('waits out a bus outage before a tool call left, and calls one lost while waiting "outcome unknown"', async () => {
     answers = [
       [{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }],

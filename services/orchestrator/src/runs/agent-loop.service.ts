@@ -231,6 +231,8 @@ export class AgentLoopService {
 
     // The latest model reply's checkpoint (settled when replayed from the checkpoints).
     let replyDurable: Promise<void> = Promise.resolve();
+    // The last turn's read-only results, still being written while the next model call runs.
+    let readsWritten: Promise<void> = Promise.resolve();
     for (;;) {
       if (pending.length === 0) {
         journal.throwIfStopped();
@@ -260,6 +262,8 @@ export class AgentLoopService {
             runBudgetUsd: this.env.RUN_COST_BUDGET_USD,
           }),
         );
+        // A result that could not be written (the run is no longer ours) stops the run before this reply is.
+        await readsWritten;
         const blocks: StoredBlock[] = completion.content.flatMap((b): StoredBlock[] => {
           if (b.block.case === 'text') return [{ type: 'text', text: b.block.value.text }];
           if (b.block.case === 'toolUse') return [{ type: 'tool_use', id: b.block.value.id, name: b.block.value.name, inputJson: b.block.value.inputJson }];
@@ -308,12 +312,16 @@ export class AgentLoopService {
         pending = toolUses;
       }
 
-      const outcomes = await this.executeTools(run, journal, state, pending, results, intents, replyDurable).catch(async (err: unknown) => {
+      const writes: Array<Promise<void>> = [];
+      const outcomes = await this.executeTools(run, journal, state, pending, results, intents, replyDurable, writes).catch(async (err: unknown) => {
         // The reply's checkpoint failing (the run is no longer ours) outranks a tool's failure.
         await replyDurable;
         throw err;
       });
       replyDurable = Promise.resolve();
+      readsWritten = Promise.all(writes).then(() => undefined);
+      // Awaited after the next model call; marked handled so a failure before then is not an unhandled rejection.
+      readsWritten.catch(() => undefined);
       conversation.push({ role: aiV1.Role.USER, content: outcomes.map(toResultBlock) });
       const verdict = detector.record({
         calls: outcomes.map((o, i) => ({
@@ -347,10 +355,11 @@ export class AgentLoopService {
     results: Map<string, ToolOutcome>,
     intents: Set<string>,
     replyDurable: Promise<void>,
+    writes: Array<Promise<void>>,
   ): Promise<ToolOutcome[]> {
     const outcomes: ToolOutcome[] = [];
     for (const group of concurrentGroups(uses, this.env.RUN_READ_ONLY_TOOLS)) {
-      outcomes.push(...(await Promise.all(group.map((use) => this.executeTool(run, journal, state, use, results, intents, replyDurable)))));
+      outcomes.push(...(await Promise.all(group.map((use) => this.executeTool(run, journal, state, use, results, intents, replyDurable, writes)))));
     }
     return outcomes;
   }
@@ -363,6 +372,8 @@ export class AgentLoopService {
     results: Map<string, ToolOutcome>,
     intents: Set<string>,
     replyDurable: Promise<void>,
+    // A read-only call's result checkpoint, left to finish while the loop goes on.
+    writes: Array<Promise<void>>,
   ): Promise<ToolOutcome> {
     const recorded = results.get(use.id);
     if (recorded) return recorded;
@@ -404,12 +415,20 @@ export class AgentLoopService {
         outcome = { toolUseId: use.id, name: use.name, output: IN_DOUBT_OUTPUT, isError: true, errorCode: '', bytesWritten: 0, inDoubt: true };
       }
     }
+    // The reply that asked for the call (and what it spent) is durable before the next model call.
     await replyDurable;
     const summary = `${use.name}: ${outcome.output.slice(0, 200)}`;
-    // A read-only call's result lost with the database is asked again, like an unrecorded one;
-    // a writing call's result must survive (else the call would be in doubt).
-    if (readOnly) await journal.repeatableStep('tool_call', summary, { ...outcome, inputJson: use.inputJson });
-    else await journal.step('tool_call', summary, { ...outcome, inputJson: use.inputJson });
+    if (readOnly) {
+      // A read's result only records it: lost (the database crashed, or this replica died before
+      // it landed), the read is simply made again. So the next model call does not wait for it;
+      // the journal writes it before that call's reply, and the loop awaits it there.
+      const written = journal.repeatableStep('tool_call', summary, { ...outcome, inputJson: use.inputJson });
+      written.catch(() => undefined);
+      writes.push(written);
+    } else {
+      // A writing call's result must survive before anything else happens (else the call would be in doubt).
+      await journal.step('tool_call', summary, { ...outcome, inputJson: use.inputJson });
+    }
     results.set(use.id, outcome);
     if (!readOnly) state.touched.push(...pathsIn(use.inputJson));
     return outcome;

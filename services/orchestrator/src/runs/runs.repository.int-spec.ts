@@ -88,6 +88,30 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
     expect(rows[0]?.n).toBe(1);
   });
 
+  it('writes steps and intents as named prepared statements on the pool, fenced the same way', async () => {
+    // The real data source: the statements go to the driver's pool, prepared once per connection.
+    const pooled = new RunsRepository(ds);
+    const runId = await runningRun();
+    const viaTypeorm = jest.spyOn(ds, 'query');
+    for (let seq = 1; seq <= 8; seq++) {
+      expect(
+        await pooled.appendFencedStep({ ...step(runId, seq, seq % 2 === 0), usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001, iterations: 1 } }),
+      ).not.toBeNull();
+    }
+    expect(await pooled.appendFencedStep(step(runId, 9, true, 'replica-b'))).toBeNull();
+    expect(await pooled.appendFencedStep(step(runId, 8, true))).toBeNull();
+    expect(await pooled.recordToolIntent({ runId, owner, toolUseId: 'tu-1', name: 'write_file', inputJson: '{}' })).toBe(true);
+    expect(await pooled.recordToolIntent({ runId, owner, toolUseId: 'tu-1', name: 'write_file', inputJson: '{}' })).toBe(false);
+    expect(await pooled.recordToolIntent({ runId, owner: 'replica-b', toolUseId: 'tu-2', name: 'write_file', inputJson: '{}' })).toBe(false);
+    // TypeORM's query runner was skipped: every statement went to the pool by name.
+    expect(viaTypeorm).not.toHaveBeenCalled();
+    viaTypeorm.mockRestore();
+    const [row] = (await ds.query(`SELECT input_tokens, output_tokens, cost_usd::text AS cost, iterations FROM orchestrator.runs WHERE id = $1`, [
+      runId,
+    ])) as Array<Record<string, unknown>>;
+    expect(row).toEqual({ input_tokens: '80', output_tokens: '40', cost: '0.008000', iterations: 8 });
+  });
+
   it('finishes the run and stores the reply in one statement, only for the lease holder, the reply once', async () => {
     const runId = await runningRun();
     const replies = async () =>

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
+import { preparedQuery } from '../persistence/prepared-query';
 
 export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
 
@@ -20,6 +21,28 @@ export interface FencedStep {
   // the next durable commit flushes it too, WAL order). Default: durable.
   durable?: boolean;
 }
+
+// A step's two checkpoint statements run on every step: named prepared statements (parsed and
+// planned once per pooled connection).
+const APPEND_FENCED_STEP = {
+  name: 'orchestrator.runs.append-fenced-step',
+  text: `WITH lease AS (
+           UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond'), input_tokens = input_tokens + $10, output_tokens = output_tokens + $11,
+             cost_usd = cost_usd + $12::numeric, iterations = iterations + $13
+            WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+            RETURNING id, cancel_requested_at, cancel_reason),
+         ins AS (
+           INSERT INTO "orchestrator"."run_steps" (id, run_id, seq, kind, summary, data, status)
+           SELECT $4, lease.id, $5, $6, $7, $8::jsonb, $9 FROM lease RETURNING created_at)
+         SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason,
+                CASE WHEN $14::boolean THEN set_config('synchronous_commit', 'off', true) END AS commit_mode FROM ins, lease`,
+};
+const RECORD_TOOL_INTENT = {
+  name: 'orchestrator.runs.record-tool-intent',
+  text: `INSERT INTO "orchestrator"."tool_calls" (run_id, tool_use_id, name, input_json, lease_owner)
+         SELECT id, $3::varchar, $4::varchar, $5::text, $2::varchar FROM "orchestrator"."runs" WHERE id = $1 AND lease_owner = $2::varchar AND status = 'running'
+         RETURNING run_id`,
+};
 
 export interface Cursor {
   createdAt: Date;
@@ -217,17 +240,9 @@ export class RunsRepository {
   async appendFencedStep(step: FencedStep): Promise<{ createdAt: Date; cancelRequested: boolean; cancelReason: string } | null> {
     const u = step.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0, iterations: 0 };
     try {
-      const rows: Array<{ created_at: Date; cancel_requested_at: Date | null; cancel_reason: string | null }> = await this.dataSource.query(
-        `WITH lease AS (
-           UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond'), input_tokens = input_tokens + $10, output_tokens = output_tokens + $11,
-             cost_usd = cost_usd + $12::numeric, iterations = iterations + $13
-            WHERE id = $1 AND lease_owner = $2 AND status = 'running'
-            RETURNING id, cancel_requested_at, cancel_reason),
-         ins AS (
-           INSERT INTO "orchestrator"."run_steps" (id, run_id, seq, kind, summary, data, status)
-           SELECT $4, lease.id, $5, $6, $7, $8::jsonb, $9 FROM lease RETURNING created_at)
-         SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason,
-                CASE WHEN $14::boolean THEN set_config('synchronous_commit', 'off', true) END AS commit_mode FROM ins, lease`,
+      const rows = await preparedQuery<{ created_at: Date; cancel_requested_at: Date | null; cancel_reason: string | null }>(
+        this.dataSource,
+        APPEND_FENCED_STEP,
         [
           step.runId,
           step.owner,
@@ -258,12 +273,13 @@ export class RunsRepository {
   // The intent, fenced like a step: false = this replica no longer holds the run.
   async recordToolIntent(input: { runId: string; owner: string; toolUseId: string; name: string; inputJson: string }): Promise<boolean> {
     try {
-      const rows: unknown[] = await this.dataSource.query(
-        `INSERT INTO "orchestrator"."tool_calls" (run_id, tool_use_id, name, input_json, lease_owner)
-         SELECT id, $3::varchar, $4::varchar, $5::text, $2::varchar FROM "orchestrator"."runs" WHERE id = $1 AND lease_owner = $2::varchar AND status = 'running'
-         RETURNING run_id`,
-        [input.runId, input.owner, input.toolUseId, input.name, input.inputJson],
-      );
+      const rows = await preparedQuery<{ run_id: string }>(this.dataSource, RECORD_TOOL_INTENT, [
+        input.runId,
+        input.owner,
+        input.toolUseId,
+        input.name,
+        input.inputJson,
+      ]);
       return rows.length > 0;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return false;

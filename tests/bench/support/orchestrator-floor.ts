@@ -1,0 +1,100 @@
+import { connectNats } from '@overskill/messaging';
+import { stackNatsCredentials, type StackNatsSeeds } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
+import { median, percentile, round } from './stats';
+
+// What a durable step cannot go below on this stack, measured bare in the bench's own run: one
+// checkpoint-sized row committed from a plain `pg` client (the commit waits for the WAL flush;
+// the same with synchronous_commit off for comparison) and one JetStream publish waiting for its
+// ack, from a plain `nats` connection. One at a time, like a run's steps.
+
+interface PgClient {
+  connect(): Promise<void>;
+  query(text: string, values?: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+}
+const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
+
+export interface FloorSeries {
+  medianMs: number;
+  p99Ms: number;
+  samples: number;
+}
+
+export interface DurableFloor {
+  pgSyncCommit: FloorSeries;
+  pgAsyncCommit: FloorSeries;
+  // The row behind a fence, as a checkpoint is written: one lease row updated, the row inserted only if it matched.
+  pgFencedSyncCommit: FloorSeries;
+  jetstreamPublish: FloorSeries;
+  coreNatsPublishFlush: FloorSeries;
+  payloadBytes: number;
+}
+
+async function series(samples: number, fn: () => Promise<unknown>): Promise<FloorSeries> {
+  for (let i = 0; i < Math.min(20, samples); i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    await fn();
+    ms.push(performance.now() - started);
+  }
+  return { medianMs: round(median(ms), 3), p99Ms: round(percentile(ms, 99), 3), samples };
+}
+
+export async function measureDurableFloor(opts: {
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds; databaseUrl: string };
+  // A checkpoint's `data`, as the loop wrote it in this run (its size is what the WAL carries).
+  payload: string;
+  samples: number;
+}): Promise<DurableFloor> {
+  const { stack, payload, samples } = opts;
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  await client.connect();
+  const table = `bench_floor_${randomUUID().slice(0, 8)}`;
+  await client.query(
+    `CREATE TABLE public.${table} (id uuid PRIMARY KEY, run_id uuid NOT NULL, seq int NOT NULL, kind varchar(32) NOT NULL, summary text NOT NULL,
+       data jsonb NOT NULL, status varchar(16) NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), UNIQUE (run_id, seq))`,
+  );
+  await client.query(`CREATE TABLE public.${table}_lease (id uuid PRIMARY KEY, owner text NOT NULL, until timestamptz NOT NULL, steps int NOT NULL DEFAULT 0)`);
+  const runId = randomUUID();
+  await client.query(`INSERT INTO public.${table}_lease (id, owner, until) VALUES ($1, 'bench', now())`, [runId]);
+  let seq = 0;
+  const insert = () =>
+    client.query(`INSERT INTO public.${table} (id, run_id, seq, kind, summary, data, status) VALUES ($1, $2, $3, 'model_call', $4, $5::jsonb, 'running')`, [
+      randomUUID(),
+      runId,
+      ++seq,
+      '1 tool call(s)',
+      payload,
+    ]);
+  const fencedInsert = () =>
+    client.query(
+      `WITH lease AS (UPDATE public.${table}_lease SET until = now() + interval '20 seconds', steps = steps + 1 WHERE id = $1 AND owner = 'bench' RETURNING id)
+       INSERT INTO public.${table} (id, run_id, seq, kind, summary, data, status) SELECT $2, lease.id, $3, 'model_call', $4, $5::jsonb, 'running' FROM lease`,
+      [runId, randomUUID(), ++seq, '1 tool call(s)', payload],
+    );
+  const nc = await connectNats(stack.natsUrl, 'bench-floor', stackNatsCredentials(stack));
+  const stream = `BENCH_FLOOR_${randomUUID().slice(0, 8)}`;
+  const jsm = await nc.jetstreamManager();
+  try {
+    const pgSyncCommit = await series(samples, insert);
+    const pgFencedSyncCommit = await series(samples, fencedInsert);
+    await client.query(`SET synchronous_commit = off`);
+    const pgAsyncCommit = await series(samples, insert);
+    await jsm.streams.add({ name: stream, subjects: [`bench.floor.${stream}`] });
+    const js = nc.jetstream();
+    const bytes = new TextEncoder().encode(payload);
+    const jetstreamPublish = await series(samples, () => js.publish(`bench.floor.${stream}`, bytes));
+    const coreNatsPublishFlush = await series(samples, () => {
+      nc.publish(`bench.floor.core.${stream}`, bytes);
+      return nc.flush();
+    });
+    return { pgSyncCommit, pgAsyncCommit, pgFencedSyncCommit, jetstreamPublish, coreNatsPublishFlush, payloadBytes: Buffer.byteLength(payload) };
+  } finally {
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+    await client.query(`DROP TABLE IF EXISTS public.${table}, public.${table}_lease`);
+    await client.end();
+  }
+}
