@@ -15,6 +15,7 @@ import { profileClockUs, summarizeProfile, type CpuProfile } from './support/cpu
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { cpuPerUnitMs, cpuSnapshot, stackServerPids, syscallSnapshot, syscallsPerUnit } from './support/process-cpu';
 import { rawNatsResponderScript } from './support/raw-nats-responder';
+import { sdkCallCostScript } from './support/sdk-call-cost';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
@@ -39,6 +40,7 @@ const THROUGHPUT_REQUESTS = Number(process.env.BENCH_AI_THROUGHPUT_REQUESTS ?? 2
 const PROVIDER_KEY = 'sk-ant-bench';
 const GOAL_MEDIAN_OVERHEAD_US = 1000;
 const STREAM_REQUESTS = Number(process.env.BENCH_AI_STREAM_REQUESTS ?? 300);
+const SDK_CALLS = Number(process.env.BENCH_AI_SDK_CALLS ?? 2000);
 // BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
 // where their CPU goes is printed at the end. The figures of such a run are not comparable.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
@@ -327,6 +329,22 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const throughputRouter = await throughput(viaRouter);
     profileWindow.windowEndUs = profileClockUs();
 
+    // What the same SDK call costs inside a traced service and without tracing: a child process
+    // each (tracing is process-wide), the fake in the same process.
+    const sdkCallCpuMs = async (tracing: boolean): Promise<Record<string, number>> => {
+      const child = spawnTracked(process.execPath, ['-e', sdkCallCostScript()], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', TRACING: tracing ? '1' : '0', CALLS: String(SDK_CALLS) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        return JSON.parse(await waitForLine(child, (line) => line.startsWith('{'), 300_000, 'the SDK call cost probe')) as Record<string, number>;
+      } finally {
+        await stopChild(child);
+      }
+    };
+    const sdkCallCost = { untraced: await sdkCallCpuMs(false), traced: await sdkCallCpuMs(true) };
+
     const goals = [
       goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
       goal('streaming: time to first token added by the router, median', ttftAdded.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
@@ -349,6 +367,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         streaming: `${STREAM_REQUESTS} streamed calls per series, alternating call by call; time to first token = request start → first content_block_delta event`,
         concurrency: CONCURRENCY,
         throughputRequests: THROUGHPUT_REQUESTS,
+        sdkCall: `${SDK_CALLS} calls per variant in 8 interleaved blocks, in a child process with the fake, untraced and with the services' tracing started`,
       },
       results: {
         direct: d,
@@ -370,6 +389,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         },
         streamCpuPerCallMs,
         syscallsPerCall: { streamed: streamRouter.syscalls, concurrency50: throughputRouter.syscallsPerCall },
+        sdkCallCpuPerCallMs: sdkCallCost,
         throughput: {
           direct: throughputDirect,
           router: throughputRouter,
@@ -440,6 +460,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
         .join(', ');
     print(`system calls per routed call (reads/writes): streamed ${formatIo(streamRouter.syscalls)}`);
     print(`  at concurrency ${CONCURRENCY}: ${formatIo(throughputRouter.syscallsPerCall)}`);
+    print(`\none SDK call on ai-router's fetch, CPU per call of client + fake in one process (ms), ${SDK_CALLS} calls per variant:`);
+    print(
+      formatTable(
+        ['OpenTelemetry of the SDK', 'untraced process', 'traced like a service'],
+        Object.keys(sdkCallCost.traced).map((name) => [name, sdkCallCost.untraced[name] ?? '', sdkCallCost.traced[name] ?? '']),
+      ),
+    );
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
       await platform.stop();
