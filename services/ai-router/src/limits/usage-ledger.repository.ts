@@ -1,10 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { REDIS } from '@overskill/persistence';
-import type Redis from 'ioredis';
+import type { ChainableCommander, default as Redis } from 'ioredis';
 
 // Rate-limit windows, spend budgets and daily usage in Redis, shared by every replica. Admission
 // and settlement are each one Lua script, so concurrent requests on any replica can never both
 // slip under a limit.
+
+// A deferred settlement waits at most this long for the next admission to ride along with.
+export const SETTLE_DELAY_MS = 20;
 
 export interface RateScope {
   // Names the scope in a refusal: team, key.
@@ -127,14 +130,28 @@ function usageKey(team: string, day: string): string {
   return `ai:usage:${team}:${day}`;
 }
 
+type LedgerPipeline = ChainableCommander & {
+  aiAdmit(numKeys: number, ...args: Array<string | number>): LedgerPipeline;
+  aiSettle(numKeys: number, ...args: Array<string | number>): LedgerPipeline;
+};
+
 type LedgerRedis = Redis & {
   aiAdmit(numKeys: number, ...args: Array<string | number>): Promise<Array<string | number>>;
   aiSettle(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
+interface Deferred {
+  settlements: Settlement[];
+  onFailure: (err: unknown) => void;
+}
+
 @Injectable()
-export class UsageLedgerRepository {
+export class UsageLedgerRepository implements BeforeApplicationShutdown {
   private readonly redis: LedgerRedis;
+  // Settlements not yet sent: they go out in the same write as this replica's next admission (or
+  // read of the counters), ahead of it, or after SETTLE_DELAY_MS when none comes.
+  private deferred: Deferred[] = [];
+  private timer?: NodeJS.Timeout;
 
   constructor(@Inject(REDIS) redis: Redis) {
     redis.defineCommand('aiAdmit', { lua: ADMIT });
@@ -147,7 +164,21 @@ export class UsageLedgerRepository {
     const args: Array<string | number> = [admission.rate.length, admission.budgets.length, admission.estimatedTokens, admission.estimatedCostNano];
     for (const s of admission.rate) args.push(s.requestsPerMinute, s.tokensPerMinute);
     for (const s of admission.budgets) args.push(s.limitNano, s.ttlSeconds);
-    const reply = await this.redis.aiAdmit(keys.length, ...keys, ...args);
+    const pending = this.takeDeferred();
+    let reply: Array<string | number>;
+    if (!pending) reply = await this.redis.aiAdmit(keys.length, ...keys, ...args);
+    else {
+      // One write and one read for both; Redis runs the settlement first, so this admission sees it.
+      const settle = settleCommand(pending.flatMap((d) => d.settlements));
+      const results = await (this.redis.pipeline() as LedgerPipeline)
+        .aiSettle(settle.keys.length, ...settle.keys, ...settle.args)
+        .aiAdmit(keys.length, ...keys, ...args)
+        .exec();
+      const [settled, admitted] = results ?? [];
+      if (!settled || settled[0]) failDeferred(pending, settled?.[0] ?? new Error('no reply to the settlement'));
+      if (!admitted || admitted[0]) throw admitted?.[0] ?? new Error('no reply to the admission');
+      reply = admitted[1] as Array<string | number>;
+    }
     if (reply[0] === 'ok') return { ok: true };
     const index = Number(reply[1]) - 1;
     if (reply[0] === 'rate')
@@ -159,29 +190,69 @@ export class UsageLedgerRepository {
     return this.settleAll([s]);
   }
 
-  /** Settles several calls in one script run (all or none: a failure leaves every reservation counted). */
+  /** Settles several calls in one script run (a failure leaves counted every reservation the script had not yet replaced). */
   async settleAll(settlements: Settlement[]): Promise<void> {
     if (settlements.length === 0) return;
-    const keys: string[] = [];
-    const args: Array<string | number> = [settlements.length];
-    for (const s of settlements) {
-      const a = s.admission;
-      for (const r of a.rate) keys.push(rateKey(r, a.minute));
-      for (const b of a.budgets) keys.push(budgetKey(b));
-      keys.push(usageKey(s.team, s.day));
-      const u = s.usage;
-      args.push(a.rate.length, a.budgets.length, s.actualTokens - a.estimatedTokens, s.actualCostNano - a.estimatedCostNano);
-      args.push(u.requests, u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, s.actualCostNano, u.cacheHits);
-    }
+    const { keys, args } = settleCommand(settlements);
     await this.redis.aiSettle(keys.length, ...keys, ...args);
   }
 
+  /**
+   * Settles later, ahead of this replica's next admission and in the same write, or after
+   * SETTLE_DELAY_MS. Until then the reservations (each call's worst case) stay counted: a budget is
+   * over-counted for that moment, never under-counted. `onFailure` hears of a settlement that failed.
+   */
+  settleDeferred(settlements: Settlement[], onFailure: (err: unknown) => void): void {
+    if (settlements.length === 0) return;
+    this.deferred.push({ settlements, onFailure });
+    this.timer ??= setTimeout(() => void this.flush(), SETTLE_DELAY_MS);
+  }
+
+  /** Sends the deferred settlements now. */
+  async flush(): Promise<void> {
+    const pending = this.takeDeferred();
+    if (!pending) return;
+    await this.settleAll(pending.flatMap((d) => d.settlements)).catch((err: unknown) => failDeferred(pending, err));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
   async usage(team: string, day: string): Promise<Record<string, number>> {
+    await this.flush();
     const raw = await this.redis.hgetall(usageKey(team, day));
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
   }
 
   async committed(scope: { scope: string; id: string; period: string }): Promise<number> {
+    await this.flush();
     return Number((await this.redis.get(budgetKey(scope))) ?? 0);
   }
+
+  private takeDeferred(): Deferred[] | undefined {
+    if (this.deferred.length === 0) return undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.deferred.splice(0);
+  }
+}
+
+function settleCommand(settlements: Settlement[]): { keys: string[]; args: Array<string | number> } {
+  const keys: string[] = [];
+  const args: Array<string | number> = [settlements.length];
+  for (const s of settlements) {
+    const a = s.admission;
+    for (const r of a.rate) keys.push(rateKey(r, a.minute));
+    for (const b of a.budgets) keys.push(budgetKey(b));
+    keys.push(usageKey(s.team, s.day));
+    const u = s.usage;
+    args.push(a.rate.length, a.budgets.length, s.actualTokens - a.estimatedTokens, s.actualCostNano - a.estimatedCostNano);
+    args.push(u.requests, u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, s.actualCostNano, u.cacheHits);
+  }
+  return { keys, args };
+}
+
+function failDeferred(pending: Deferred[], err: unknown): void {
+  for (const d of pending) d.onFailure(err);
 }
