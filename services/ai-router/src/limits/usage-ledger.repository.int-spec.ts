@@ -120,4 +120,20 @@ describe('UsageLedgerRepository', () => {
     // the day's usage hash was not.
     expect(await ledger.committed({ scope: 'team', id: team, period: day })).toBe(4250);
   });
+
+  it('sends the admissions asked for together in one pipeline, each its own script run in the order asked', async () => {
+    const team = randomUUID();
+    const first = cappedAdmission(team, 10_000, 4000);
+    expect(await ledger.admit(first)).toEqual({ ok: true });
+    const failures: unknown[] = [];
+    ledger.settleDeferred([settlementOf(first, team, 30, 1000)], (err) => failures.push(err));
+    const pipeline = jest.spyOn(redis, 'pipeline');
+    // 1,000 settled + 4,000 + 4,000 fit the 10,000 cap; a third 4,000 does not.
+    const results = await Promise.all([ledger.admit(first), ledger.admit(first), ledger.admit(first)]);
+    expect(pipeline).toHaveBeenCalledTimes(1);
+    pipeline.mockRestore();
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: false, reason: 'budget', scope: 'team', committedNano: 9000, limitNano: 10_000 }]);
+    expect(failures).toEqual([]);
+    expect(await ledger.committed({ scope: 'team', id: team, period: day })).toBe(9000);
+  });
 });

@@ -140,6 +140,13 @@ type LedgerRedis = Redis & {
   aiSettle(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
+interface QueuedAdmission {
+  keys: string[];
+  args: Array<string | number>;
+  resolve: (reply: Array<string | number>) => void;
+  reject: (err: unknown) => void;
+}
+
 interface Deferred {
   settlements: Settlement[];
   onFailure: (err: unknown) => void;
@@ -152,6 +159,7 @@ export class UsageLedgerRepository implements BeforeApplicationShutdown {
   // read of the counters), ahead of it, or after SETTLE_DELAY_MS when none comes.
   private deferred: Deferred[] = [];
   private timer?: NodeJS.Timeout;
+  private admissions: QueuedAdmission[] = [];
 
   constructor(@Inject(REDIS) redis: Redis) {
     redis.defineCommand('aiAdmit', { lua: ADMIT });
@@ -164,26 +172,51 @@ export class UsageLedgerRepository implements BeforeApplicationShutdown {
     const args: Array<string | number> = [admission.rate.length, admission.budgets.length, admission.estimatedTokens, admission.estimatedCostNano];
     for (const s of admission.rate) args.push(s.requestsPerMinute, s.tokensPerMinute);
     for (const s of admission.budgets) args.push(s.limitNano, s.ttlSeconds);
-    const pending = this.takeDeferred();
-    let reply: Array<string | number>;
-    if (!pending) reply = await this.redis.aiAdmit(keys.length, ...keys, ...args);
-    else {
-      // One write and one read for both; Redis runs the settlement first, so this admission sees it.
-      const settle = settleCommand(pending.flatMap((d) => d.settlements));
-      const results = await (this.redis.pipeline() as LedgerPipeline)
-        .aiSettle(settle.keys.length, ...settle.keys, ...settle.args)
-        .aiAdmit(keys.length, ...keys, ...args)
-        .exec();
-      const [settled, admitted] = results ?? [];
-      if (!settled || settled[0]) failDeferred(pending, settled?.[0] ?? new Error('no reply to the settlement'));
-      if (!admitted || admitted[0]) throw admitted?.[0] ?? new Error('no reply to the admission');
-      reply = admitted[1] as Array<string | number>;
-    }
+    const reply = await new Promise<Array<string | number>>((resolve, reject) => {
+      if (this.admissions.push({ keys, args, resolve, reject }) === 1) queueMicrotask(() => this.sendAdmissions());
+    });
     if (reply[0] === 'ok') return { ok: true };
     const index = Number(reply[1]) - 1;
     if (reply[0] === 'rate')
       return { ok: false, reason: 'rate_limit', scope: admission.rate[index].scope, dimension: reply[2] === 'tokens' ? 'tokens' : 'requests' };
     return { ok: false, reason: 'budget', scope: admission.budgets[index].scope, committedNano: Number(reply[2]), limitNano: Number(reply[3]) };
+  }
+
+  // The admissions asked for in one run of the microtask queue (the calls of one NATS read reach
+  // here together) and the deferred settlements go in one pipelined write, the settlements first.
+  // Each admission is still its own script run, in the order asked.
+  private sendAdmissions(): void {
+    const batch = this.admissions.splice(0);
+    const pending = this.takeDeferred();
+    if (!pending && batch.length === 1) {
+      const [one] = batch;
+      this.redis.aiAdmit(one.keys.length, ...one.keys, ...one.args).then(one.resolve, one.reject);
+      return;
+    }
+    const pipeline = this.redis.pipeline() as LedgerPipeline;
+    if (pending) {
+      const settle = settleCommand(pending.flatMap((d) => d.settlements));
+      pipeline.aiSettle(settle.keys.length, ...settle.keys, ...settle.args);
+    }
+    for (const a of batch) pipeline.aiAdmit(a.keys.length, ...a.keys, ...a.args);
+    pipeline.exec().then(
+      (results) => {
+        const replies = results ?? [];
+        if (pending) {
+          const settled = replies.shift();
+          if (!settled || settled[0]) failDeferred(pending, settled?.[0] ?? new Error('no reply to the settlement'));
+        }
+        batch.forEach((a, i) => {
+          const admitted = replies[i];
+          if (!admitted || admitted[0]) a.reject(admitted?.[0] ?? new Error('no reply to the admission'));
+          else a.resolve(admitted[1] as Array<string | number>);
+        });
+      },
+      (err: unknown) => {
+        if (pending) failDeferred(pending, err);
+        for (const a of batch) a.reject(err);
+      },
+    );
   }
 
   settle(s: Settlement): Promise<void> {
