@@ -1,6 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { AnthropicFake, launchPlatform, runAllMigrations, type RunningPlatform } from '@overskill/testing';
+import { aiV1, Rpc } from '@overskill/contracts';
+import { connectNats, encodeMessage, ERROR_CODE_HEADER } from '@overskill/messaging';
+import { REDIS_CLIENT_OPTIONS } from '@overskill/persistence';
+import { AnthropicFake, launchPlatform, runAllMigrations, stackNatsCredentials, type RunningPlatform } from '@overskill/testing';
+import Redis from 'ioredis';
+import type { NatsConnection } from 'nats';
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTeamKey } from '../support/cli';
@@ -8,6 +14,8 @@ import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-
 import { profileClockUs, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { cpuPerUnitMs, cpuSnapshot, stackServerPids, syscallSnapshot, syscallsPerUnit } from './support/process-cpu';
+import { rawNatsResponderScript } from './support/raw-nats-responder';
+import { sdkCallCostScript } from './support/sdk-call-cost';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
 import { round, summarizeLatencyMs } from './support/stats';
 
@@ -18,6 +26,10 @@ import { round, summarizeLatencyMs } from './support/stats';
 // A third series is the floor of any gateway in a process of its own: SDK → a bare node:http
 // proxy (keep-alive agent, bodies piped, nothing parsed) → the same fake. What the router adds
 // beyond that is the cost of what it does; the proxy's own cost is one more HTTP hop on this machine.
+// Two more series are the other parts the path cannot do without, each bare: a plain nats.js
+// request-reply carrying the router's own request and reply bytes to a plain responder process, and
+// one run of the admission script in Redis (ai-router's own ledger code, one EVALSHA). The proxy's
+// added median plus these two medians is the path's floor, measured in the same run.
 
 const REQUESTS = Number(process.env.BENCH_AI_REQUESTS ?? 2000);
 const WARMUP = Number(process.env.BENCH_AI_WARMUP ?? 200);
@@ -28,6 +40,7 @@ const THROUGHPUT_REQUESTS = Number(process.env.BENCH_AI_THROUGHPUT_REQUESTS ?? 2
 const PROVIDER_KEY = 'sk-ant-bench';
 const GOAL_MEDIAN_OVERHEAD_US = 1000;
 const STREAM_REQUESTS = Number(process.env.BENCH_AI_STREAM_REQUESTS ?? 300);
+const SDK_CALLS = Number(process.env.BENCH_AI_SDK_CALLS ?? 2000);
 // BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
 // where their CPU goes is printed at the end. The figures of such a run are not comparable.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
@@ -51,9 +64,15 @@ describe('benchmark: ai-router overhead and throughput', () => {
   const fake = new AnthropicFake({ apiKey: PROVIDER_KEY });
   let platform: RunningPlatform | undefined;
   let proxy: ChildProcess | undefined;
+  let responder: ChildProcess | undefined;
+  let nc: NatsConnection | undefined;
+  let redis: Redis | undefined;
 
   afterAll(async () => {
     if (proxy) await stopChild(proxy);
+    await nc?.drain();
+    if (responder) await stopChild(responder);
+    redis?.disconnect();
     await platform?.stop();
     await fake.stop();
   });
@@ -91,7 +110,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
           : {}),
       },
     });
-    const { key } = createTeamKey(stack, 'bench-ai-router', 'member');
+    const { key, teamId } = createTeamKey(stack, 'bench-ai-router', 'member');
     const direct = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: fakeUrl, maxRetries: 0 });
     proxy = spawnTracked(process.execPath, ['-e', BARE_PROXY, fakeUrl], {
       cwd: REPO_ROOT,
@@ -102,21 +121,90 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const viaProxy = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: `http://127.0.0.1:${proxyPort}`, maxRetries: 0 });
     const viaRouter = new Anthropic({ apiKey: key, baseURL: `${platform.urls.gateway}/api`, maxRetries: 0 });
     const params: Anthropic.MessageCreateParamsNonStreaming = { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Say ok' }] };
-    const series = [
-      { name: 'direct', description: '@anthropic-ai/sdk → fake provider', client: direct, samplesMs: [] as number[] },
-      { name: 'router', description: '@anthropic-ai/sdk → gateway → NATS → ai-router → fake provider', client: viaRouter, samplesMs: [] as number[] },
-      { name: 'proxy', description: '@anthropic-ai/sdk → bare node:http proxy → fake provider (the floor)', client: viaProxy, samplesMs: [] as number[] },
-    ];
     const call = async (client: Anthropic) => {
       const message = await client.messages.create(params);
       if (message.content[0]?.type !== 'text' || message.content[0].text !== 'ok') throw new Error(`wrong answer: ${JSON.stringify(message.content)}`);
     };
 
-    for (const s of series) for (let i = 0; i < WARMUP; i++) await call(s.client);
+    // The floor's NATS part: the request the gateway builds for this call (same fields, same sizes)
+    // and the router's real reply to it, between two plain nats.js clients.
+    nc = await connectNats(stack.natsUrl, 'bench', stackNatsCredentials(stack));
+    const floorRequest = encodeMessage(Rpc.aiCompletionCreate.request, {
+      teamId,
+      apiKeyId: randomUUID(),
+      modelAlias: params.model,
+      messages: [{ role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text: 'Say ok' } } }] }],
+      maxTokens: params.max_tokens,
+    });
+    const probe = await nc.request(Rpc.aiCompletionCreate.subject, floorRequest, { timeout: 10_000 });
+    if (probe.headers?.get(ERROR_CODE_HEADER)) throw new Error(`the floor probe failed: ${probe.headers.get(ERROR_CODE_HEADER)}`);
+    const floorSubject = `bench.floor.${randomBytes(4).toString('hex')}`;
+    responder = spawnTracked(process.execPath, ['-e', rawNatsResponderScript('bench-ai-floor-responder')], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        NATS_URL: stack.natsUrl,
+        NATS_NKEY_SEED: stack.natsSeeds['test-harness'],
+        SUBJECT: floorSubject,
+        REPLY_B64: Buffer.from(probe.data).toString('base64'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await waitForLine(responder, (line) => line === 'ready', 30_000, 'the floor responder');
+    const floorNats = nc;
+    // The floor's Redis part: ai-router's own ledger (from dist/, as the platform runs it) admitting a
+    // call with the same scopes as the router's (team and key rate limits and budgets), on a team of its own.
+    const { UsageLedgerRepository } = require(join(REPO_ROOT, 'dist', 'services', 'ai-router', 'src', 'limits', 'usage-ledger.repository.js')) as {
+      UsageLedgerRepository: new (redis: Redis) => { admit(admission: object): Promise<{ ok: boolean }> };
+    };
+    redis = new Redis(stack.redisUrl, REDIS_CLIENT_OPTIONS);
+    const ledger = new UsageLedgerRepository(redis);
+    const floorTeam = `bench-floor-${randomUUID()}`;
+    const limits = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 0 };
+    const budget = { limitNano: 1e18, period: new Date().toISOString().slice(0, 10), ttlSeconds: 3600 };
+    const admit = async () => {
+      const admission = {
+        rate: [
+          { scope: 'team', id: floorTeam, ...limits },
+          { scope: 'key', id: floorTeam, ...limits },
+        ],
+        budgets: [
+          { scope: 'team', id: floorTeam, ...budget },
+          { scope: 'key', id: floorTeam, ...budget },
+        ],
+        estimatedTokens: 3,
+        estimatedCostNano: 963_000,
+        minute: Math.floor(Date.now() / 60_000),
+      };
+      if (!(await ledger.admit(admission)).ok) throw new Error('the floor admission was refused');
+    };
+
+    const series = [
+      { name: 'direct', description: '@anthropic-ai/sdk → fake provider', run: () => call(direct), samplesMs: [] as number[] },
+      { name: 'router', description: '@anthropic-ai/sdk → gateway → NATS → ai-router → fake provider', run: () => call(viaRouter), samplesMs: [] as number[] },
+      {
+        name: 'proxy',
+        description: '@anthropic-ai/sdk → bare node:http proxy → fake provider (the floor)',
+        run: () => call(viaProxy),
+        samplesMs: [] as number[],
+      },
+      {
+        name: 'nats',
+        description: 'plain nats.js request-reply, the router’s request and reply bytes (the floor)',
+        run: async () => {
+          await floorNats.request(floorSubject, floorRequest, { timeout: 10_000 });
+        },
+        samplesMs: [] as number[],
+      },
+      { name: 'redis', description: 'one EVALSHA of the admission script (the floor)', run: admit, samplesMs: [] as number[] },
+    ];
+
+    for (const s of series) for (let i = 0; i < WARMUP; i++) await s.run();
     // CPU of every process per call, summed over each series' blocks (the bench process is the SDK and the fake).
     const pids = platform.pids();
     const stackPids = stackServerPids();
-    const processes = { ...stackPids, gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid };
+    const processes = { ...stackPids, gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid, responder: responder.pid };
     const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
     // The profile summary covers the measured calls only, not the services' start and warm-up.
@@ -128,7 +216,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         const before = cpuSnapshot(processes);
         for (let i = 0; i < calls; i++) {
           const t0 = performance.now();
-          await call(s.client);
+          await s.run();
           s.samplesMs.push(performance.now() - t0);
         }
         const after = cpuSnapshot(processes);
@@ -160,8 +248,20 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const d = summarizeLatencyMs(series[0]!.samplesMs);
     const r = summarizeLatencyMs(series[1]!.samplesMs);
     const p = summarizeLatencyMs(series[2]!.samplesMs);
+    const floorNatsLatency = summarizeLatencyMs(series[3]!.samplesMs);
+    const floorRedisLatency = summarizeLatencyMs(series[4]!.samplesMs);
     const overhead = { medianUs: round(r.medianUs - d.medianUs, 1), p99Us: round(r.p99Us - d.p99Us, 1) };
     const floor = { medianUs: round(p.medianUs - d.medianUs, 1), p99Us: round(p.p99Us - d.p99Us, 1) };
+    // One HTTP hop + one NATS request-reply + one admission script: what any gateway → router of this shape adds.
+    const pathFloor = {
+      medianUs: round(floor.medianUs + floorNatsLatency.medianUs + floorRedisLatency.medianUs, 1),
+      parts: { httpHopUs: floor.medianUs, natsRequestReplyUs: floorNatsLatency.medianUs, admissionScriptUs: floorRedisLatency.medianUs },
+      cpuPerCallMs: {
+        httpHop: round(cpuPerCallMs['proxy']!.total! - cpuPerCallMs['direct']!.total!, 3),
+        natsRequestReply: cpuPerCallMs['nats']!.total!,
+        admissionScript: cpuPerCallMs['redis']!.total!,
+      },
+    };
 
     // Streaming: time to the first token (the first content_block_delta), interleaved call by call.
     const firstTokenMs = async (client: Anthropic) => {
@@ -183,6 +283,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const ttftProxy = summarizeLatencyMs(ttft.proxy);
     const ttftAdded = { medianUs: round(ttftRouter.medianUs - ttftDirect.medianUs, 1), p99Us: round(ttftRouter.p99Us - ttftDirect.p99Us, 1) };
     const ttftFloor = round(ttftProxy.medianUs - ttftDirect.medianUs, 1);
+    // The first token crosses the same parts: the HTTP hop, NATS (request, then the chunk), the admission.
+    const ttftPathFloor = round(ttftFloor + floorNatsLatency.medianUs + floorRedisLatency.medianUs, 1);
     // CPU per streamed call of every process, each series in a block of its own (not timed).
     // Reads and writes (system calls) per call: a count the machine's load does not move.
     const ioProcesses = { gateway: pids['gateway'], 'ai-router': pids['ai-router'], nats: stackPids['nats'], redis: stackPids['redis'] };
@@ -227,6 +329,22 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const throughputRouter = await throughput(viaRouter);
     profileWindow.windowEndUs = profileClockUs();
 
+    // What the same SDK call costs inside a traced service and without tracing: a child process
+    // each (tracing is process-wide), the fake in the same process.
+    const sdkCallCpuMs = async (tracing: boolean): Promise<Record<string, number>> => {
+      const child = spawnTracked(process.execPath, ['-e', sdkCallCostScript()], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', TRACING: tracing ? '1' : '0', CALLS: String(SDK_CALLS) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        return JSON.parse(await waitForLine(child, (line) => line.startsWith('{'), 300_000, 'the SDK call cost probe')) as Record<string, number>;
+      } finally {
+        await stopChild(child);
+      }
+    };
+    const sdkCallCost = { untraced: await sdkCallCpuMs(false), traced: await sdkCallCpuMs(true) };
+
     const goals = [
       goal('router overhead at the median (SDK → gateway → NATS → ai-router vs SDK → provider)', overhead.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
       goal('streaming: time to first token added by the router, median', ttftAdded.medianUs, GOAL_MEDIAN_OVERHEAD_US, ' µs'),
@@ -242,11 +360,14 @@ describe('benchmark: ai-router overhead and throughput', () => {
         blocks: BLOCKS,
         interleaving: 'each block runs the three series in turn, the order rotating block by block',
         floor: 'SDK → a bare node:http proxy process (keep-alive agent, bodies piped) → the same fake',
+        pathFloor:
+          'the proxy’s added median + a plain nats.js request-reply of the router’s bytes + one admission script run (EVALSHA), interleaved with the rest',
         provider: 'AnthropicFake on loopback, answering at once (overhead) or after 20 ms (throughput)',
         router: 'gateway + ai-router from dist/, LOG_LEVEL=warn, rate limits, budgets and usage events on, cache off (temperature unset)',
         streaming: `${STREAM_REQUESTS} streamed calls per series, alternating call by call; time to first token = request start → first content_block_delta event`,
         concurrency: CONCURRENCY,
         throughputRequests: THROUGHPUT_REQUESTS,
+        sdkCall: `${SDK_CALLS} calls per variant in 8 interleaved blocks, in a child process with the fake, untraced and with the services' tracing started`,
       },
       results: {
         direct: d,
@@ -254,11 +375,21 @@ describe('benchmark: ai-router overhead and throughput', () => {
         proxy: p,
         overhead,
         floor,
+        floorParts: { nats: floorNatsLatency, redis: floorRedisLatency },
+        pathFloor,
         breakdownMeanUs,
         cpuPerCallMs,
-        timeToFirstToken: { direct: ttftDirect, router: ttftRouter, proxy: ttftProxy, added: ttftAdded, floorAddedMedianUs: ttftFloor },
+        timeToFirstToken: {
+          direct: ttftDirect,
+          router: ttftRouter,
+          proxy: ttftProxy,
+          added: ttftAdded,
+          floorAddedMedianUs: ttftFloor,
+          pathFloorMedianUs: ttftPathFloor,
+        },
         streamCpuPerCallMs,
         syscallsPerCall: { streamed: streamRouter.syscalls, concurrency50: throughputRouter.syscallsPerCall },
+        sdkCallCpuPerCallMs: sdkCallCost,
         throughput: {
           direct: throughputDirect,
           router: throughputRouter,
@@ -273,10 +404,16 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(
       formatTable(
         ['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'],
-        [d, r, p].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
+        [d, r, p, floorNatsLatency, floorRedisLatency].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
       ),
     );
     print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs; the floor (bare proxy) adds ${floor.medianUs} µs at the median`);
+    print(
+      `the path's floor: ${pathFloor.medianUs} µs at the median = HTTP hop ${floor.medianUs} + NATS request-reply ${floorNatsLatency.medianUs} + admission script ${floorRedisLatency.medianUs}; the router adds ${round(overhead.medianUs / pathFloor.medianUs, 2)}× that`,
+    );
+    print(
+      `  its CPU per call (ms, all processes): HTTP hop ${pathFloor.cpuPerCallMs.httpHop}, NATS request-reply ${pathFloor.cpuPerCallMs.natsRequestReply}, admission script ${pathFloor.cpuPerCallMs.admissionScript}`,
+    );
     print(
       `where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`,
     );
@@ -288,7 +425,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
           .join(', ')}`,
       );
     print(
-      `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median (bare proxy: ${ttftFloor} µs)`,
+      `\nstreaming, time to first token (${STREAM_REQUESTS} per series): direct median ${ttftDirect.medianUs} µs (p99 ${ttftDirect.p99Us}), router median ${ttftRouter.medianUs} µs (p99 ${ttftRouter.p99Us}); added ${ttftAdded.medianUs} µs at the median (bare proxy: ${ttftFloor} µs; the path's floor: ${ttftPathFloor} µs)`,
     );
     print(`CPU per streamed call (ms), every process:`);
     for (const [name, perProcess] of Object.entries(streamCpuPerCallMs))
@@ -323,6 +460,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
         .join(', ');
     print(`system calls per routed call (reads/writes): streamed ${formatIo(streamRouter.syscalls)}`);
     print(`  at concurrency ${CONCURRENCY}: ${formatIo(throughputRouter.syscallsPerCall)}`);
+    print(`\none SDK call on ai-router's fetch, CPU per call of client + fake in one process (ms), ${SDK_CALLS} calls per variant:`);
+    print(
+      formatTable(
+        ['OpenTelemetry of the SDK', 'untraced process', 'traced like a service'],
+        Object.keys(sdkCallCost.traced).map((name) => [name, sdkCallCost.untraced[name] ?? '', sdkCallCost.traced[name] ?? '']),
+      ),
+    );
     print(`\ngoals:\n${formatGoals(goals)}\n`);
     if (PROFILE) {
       await platform.stop();

@@ -165,6 +165,8 @@ describe('ai-router: routing, fallback, limits, budgets, cache, accounting', () 
     expect(sent.tools[0].cache_control).toEqual({ type: 'ephemeral' });
     expect(sent.messages[1].content[0].cache_control).toEqual({ type: 'ephemeral' });
     expect(sent.messages[2].content[0].cache_control).toBeUndefined();
+    // The trace context reaches the provider once (a second copy would arrive joined to the first).
+    expect(anthropic.requests[0].headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
 
     const event = await waitFor(() => events.find((e) => e.runId === runId), 'the usage event');
     expect(event).toMatchObject({

@@ -33,7 +33,7 @@ describe('CompletionService', () => {
   // One registry for the file: a metric name registers once.
   const metrics = new AiMetrics(createServiceMetrics('ai-router-spec'));
   let admissions: AdmissionResult[];
-  let ledger: { admit: jest.Mock; settleAll: jest.Mock };
+  let ledger: { admit: jest.Mock; settleDeferred: jest.Mock };
   let route: jest.Mock;
   let publish: jest.Mock;
   let service: CompletionService;
@@ -51,7 +51,7 @@ describe('CompletionService', () => {
   beforeEach(() => {
     config.rateLimits.maxQueueMs = 2000;
     admissions = [];
-    ledger = { admit: jest.fn(async () => admissions.shift() ?? { ok: true }), settleAll: jest.fn(async () => undefined) };
+    ledger = { admit: jest.fn(async () => admissions.shift() ?? { ok: true }), settleDeferred: jest.fn() };
     route = jest.fn(async () => ({ result: answer, alias, attempts: 1, fallbackUsed: false }));
     publish = jest.fn(async () => undefined);
     const models = { current: () => config } as unknown as AiModelsConfigService;
@@ -90,13 +90,13 @@ describe('CompletionService', () => {
     expect(err.code).toBe(ErrorCode.AI_RATE_LIMITED);
     expect(err.details).toEqual({ scope: 'key', retryAfterSeconds: '59' });
     expect(route).not.toHaveBeenCalled();
-    expect(ledger.settleAll).not.toHaveBeenCalled();
+    expect(ledger.settleDeferred).not.toHaveBeenCalled();
   });
 
   it('reserves the worst case for every scope, and settles the real cost after the reply', async () => {
     const reply = await service.create(request());
     // The reply is out before settlement and the usage event, which follow in the same turn.
-    expect(ledger.settleAll).not.toHaveBeenCalled();
+    expect(ledger.settleDeferred).not.toHaveBeenCalled();
     expect(publish).not.toHaveBeenCalled();
     await new Promise(setImmediate);
     const admission = ledger.admit.mock.calls[0][0];
@@ -104,7 +104,7 @@ describe('CompletionService', () => {
     expect(admission.rate.map((r: { scope: string }) => r.scope)).toEqual(['team', 'key']);
     // Up to 100 output tokens at $15/M are reserved: at least 1.5 million nano-dollars.
     expect(admission.estimatedCostNano).toBeGreaterThanOrEqual(1_500_000);
-    const [settlement] = ledger.settleAll.mock.calls[0][0] as Settlement[];
+    const [settlement] = ledger.settleDeferred.mock.calls[0][0] as Settlement[];
     expect(settlement.actualCostNano).toBe(100 * 3 * 1000 + 10 * 15 * 1000);
     expect(reply.costUsd).toBeCloseTo(0.00045, 12);
     expect(publish).toHaveBeenCalledWith(
@@ -112,11 +112,11 @@ describe('CompletionService', () => {
     );
   });
 
-  it('settles every call answered in one turn of the event loop in one run, and publishes each usage event', async () => {
+  it('hands every call answered in one turn of the event loop to the ledger as one settlement, and publishes each usage event', async () => {
     await Promise.all([service.create(request()), service.create(request({ runId: 'run-2' })), service.create(request({ runId: 'run-3' }))]);
     await new Promise(setImmediate);
-    expect(ledger.settleAll).toHaveBeenCalledTimes(1);
-    const settlements = ledger.settleAll.mock.calls[0][0] as Settlement[];
+    expect(ledger.settleDeferred).toHaveBeenCalledTimes(1);
+    const settlements = ledger.settleDeferred.mock.calls[0][0] as Settlement[];
     expect(settlements.map((s) => s.admission.budgets.find((b) => b.scope === 'run')?.id)).toEqual(['run-1', 'run-2', 'run-3']);
     expect(settlements.every((s) => s.actualCostNano === 100 * 3 * 1000 + 10 * 15 * 1000)).toBe(true);
     expect(publish).toHaveBeenCalledTimes(3);
@@ -124,15 +124,15 @@ describe('CompletionService', () => {
     // The next turn's calls are a batch of their own.
     await service.create(request());
     await new Promise(setImmediate);
-    expect(ledger.settleAll).toHaveBeenCalledTimes(2);
-    expect(ledger.settleAll.mock.calls[1][0]).toHaveLength(1);
+    expect(ledger.settleDeferred).toHaveBeenCalledTimes(2);
+    expect(ledger.settleDeferred.mock.calls[1][0]).toHaveLength(1);
   });
 
   it('releases the reservation and records the failure when no model answers', async () => {
     route.mockRejectedValueOnce(new AppError(ErrorCode.AI_ALL_MODELS_UNAVAILABLE, 'none'));
     await expect(service.create(request())).rejects.toMatchObject({ code: ErrorCode.AI_ALL_MODELS_UNAVAILABLE });
     await new Promise(setImmediate);
-    expect((ledger.settleAll.mock.calls[0][0] as Settlement[])[0]!.actualCostNano).toBe(0);
+    expect((ledger.settleDeferred.mock.calls[0][0] as Settlement[])[0]!.actualCostNano).toBe(0);
     expect(publish).toHaveBeenCalledWith(expect.objectContaining({ outcome: ErrorCode.AI_ALL_MODELS_UNAVAILABLE, costUsd: 0 }));
   });
 

@@ -259,12 +259,11 @@ export class CompletionService {
     }
     const latencyMs = performance.now() - started;
     const occurredAt = new Date().toISOString();
-    // Settlement and the usage event go out right after the reply (the reply is flushed in a
-    // microtask, this runs in the event loop's next check phase): their CPU is no longer on the
-    // caller's path. Neither is awaited, as before. A request read in between may be admitted
-    // before the settle lands; it then sees the (larger) reservation, so a budget is over-counted
-    // for that moment, never under-counted. Every call answered in the same turn is settled in
-    // one script run.
+    // Settlement and the usage event go out after the reply (the reply is flushed in a microtask,
+    // this runs in the event loop's next check phase): their CPU is not on the caller's path.
+    // Neither is awaited. The settlement rides with this replica's next admission, ahead of it in
+    // the same write; until it lands a budget is over-counted (the reservation), never
+    // under-counted. Every call answered in the same turn is settled in one script run.
     const call = { latencyMs, occurredAt, streamed, priceTableVersion: config.prices.version };
     if (this.answered.push({ req, admission, outcome, tokens, costNano, call }) === 1) setImmediate(() => this.settleAndRecord());
     return costNano;
@@ -288,14 +287,10 @@ export class CompletionService {
         cacheHits: outcome.cacheHit ? 1 : 0,
       },
     }));
-    this.ledger
-      .settleAll(settlements)
-      .catch((err: unknown) =>
-        this.logger.error(
-          { err, teamIds: [...new Set(settlements.map((s) => s.team))] },
-          'could not settle model calls in Redis; the reservations stay counted',
-        ),
-      );
+    // Sent with this replica's next admission (one write, ahead of it) or after a few milliseconds.
+    this.ledger.settleDeferred(settlements, (err: unknown) =>
+      this.logger.error({ err, teamIds: [...new Set(settlements.map((s) => s.team))] }, 'could not settle model calls in Redis; the reservations stay counted'),
+    );
     for (const { req, outcome, tokens, costNano, call } of answered) {
       const eventId = randomUUID();
       this.usageEvents

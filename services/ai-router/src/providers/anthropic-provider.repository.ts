@@ -41,7 +41,15 @@ export class AnthropicProviderRepository implements ChatProvider {
 
   private requireClient(): Anthropic {
     if (!this.config.apiKey) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
-    this.client ??= new (anthropicSdk().Anthropic)({ apiKey: this.config.apiKey, baseURL: this.config.baseUrl, fetch: countingFetch, maxRetries: 0 });
+    // The SDK's own span stays; the trace context goes out once, from the HTTP client
+    // instrumentation under that span (the SDK's copy of the headers cost ~0.1 ms per call).
+    this.client ??= new (anthropicSdk().Anthropic)({
+      apiKey: this.config.apiKey,
+      baseURL: this.config.baseUrl,
+      fetch: countingFetch,
+      maxRetries: 0,
+      openTelemetry: { propagation: false },
+    });
     return this.client;
   }
 }
