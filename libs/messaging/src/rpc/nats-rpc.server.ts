@@ -185,19 +185,23 @@ export class NatsRpcServer extends ServerNats {
       // Decoded here, synchronously: the same bytes Nest's deserializer would hand over.
       const payload = def ? decodeRequest(def, natsMsg.data) : natsMsg.data;
       const natsCtx = new NatsContext([natsMsg.subject, natsMsg.headers]);
-      // Nest's handler (guards, pipes, interceptors, exception filters) resolves with the reply;
-      // its exception layer answers with an Observable that errors, which alone needs Nest's
-      // RxJS reply path.
-      const run = () =>
-        Promise.resolve(handler(payload, natsCtx)).then((result: unknown) => {
-          try {
-            if (isObservable(result)) this.send(result, respond);
-            else respond({ response: result });
-          } catch (err) {
-            failed(err);
-          }
-        }, failed);
-      if (this.startHookSet) void this.onProcessingStartHook(this.transportId, natsCtx, run);
+      // Nest's handler (guards, pipes, interceptors, exception filters) resolves with the reply, or
+      // a lean one (lean-handlers.ts) returns it at once; the exception layer answers with an
+      // Observable that errors, which alone needs Nest's RxJS reply path.
+      const answer = (result: unknown): void => {
+        try {
+          if (isObservable(result)) this.send(result, respond);
+          else respond({ response: result });
+        } catch (err) {
+          failed(err);
+        }
+      };
+      const run = (): Promise<void> | void => {
+        const result = handler(payload, natsCtx);
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') return Promise.resolve(result).then(answer, failed);
+        answer(result);
+      };
+      if (this.startHookSet) void this.onProcessingStartHook(this.transportId, natsCtx, () => Promise.resolve(run()));
       else void run();
     } catch (err) {
       failed(err);
