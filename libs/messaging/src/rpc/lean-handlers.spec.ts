@@ -31,8 +31,12 @@ class RecordingServer extends Server implements CustomTransportStrategy {
   listen(callback: () => void): void {
     callback();
   }
-  close(): void {}
-  on(): void {}
+  close(): void {
+    this.messageHandlers.clear();
+  }
+  on(): void {
+    throw new Error('not used here');
+  }
   unwrap<T>(): T {
     return undefined as T;
   }
