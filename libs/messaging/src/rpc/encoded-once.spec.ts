@@ -18,7 +18,7 @@ describe('encodedOnce', () => {
 
   it('freezes the value all the way down, so the kept bytes cannot go stale', () => {
     const reply = encodedOnce(toolV1.CatalogListResponseSchema, init());
-    expect(() => reply.tools!.push({ name: 'x' })).toThrow(TypeError);
+    expect(() => reply.tools!.push({ name: 'x' } as never)).toThrow(TypeError);
     expect(() => {
       (reply.tools![0] as { name: string }).name = 'changed';
     }).toThrow(TypeError);

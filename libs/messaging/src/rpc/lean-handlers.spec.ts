@@ -76,7 +76,7 @@ class UpperPipe implements PipeTransform<string, string> {
 class OwnFilter implements RpcExceptionFilter<unknown> {
   catch(exception: unknown): Observable<never> {
     seen.push('own filter');
-    return throwError(() => ({ code: ErrorCode.CONFLICT, message: `own filter: ${(exception as Error).message}` }));
+    return throwError(() => ({ code: ErrorCode.FORBIDDEN, message: `own filter: ${(exception as Error).message}` }));
   }
 }
 
@@ -107,7 +107,7 @@ class ProbeController {
 
   @MessagePattern('observable')
   stream(@Payload() payload: string): Observable<unknown> {
-    return throwError(() => new AppError(ErrorCode.TOOL_NOT_FOUND, `no ${payload}`));
+    return throwError(() => new AppError(ErrorCode.TOOL_FILE_NOT_FOUND, `no ${payload}`));
   }
 
   @MessagePattern('throws')
@@ -223,9 +223,9 @@ describe('lean RPC handlers', () => {
       error: { code: ErrorCode.INTERNAL, message: 'Internal error in the remote service' },
     });
     await expect(outcome(server.handler('observable')('tool', ctx))).resolves.toEqual({
-      error: { code: ErrorCode.TOOL_NOT_FOUND, message: 'no tool', details: {} },
+      error: { code: ErrorCode.TOOL_FILE_NOT_FOUND, message: 'no tool', details: {} },
     });
-    await expect(outcome(server.handler('own-filter')(undefined, ctx))).resolves.toEqual({ error: { code: ErrorCode.CONFLICT, message: 'own filter: boom' } });
+    await expect(outcome(server.handler('own-filter')(undefined, ctx))).resolves.toEqual({ error: { code: ErrorCode.FORBIDDEN, message: 'own filter: boom' } });
     expect(seen).toEqual(['own filter']);
   });
 

@@ -5,7 +5,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanOp
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
-import { CORRELATION_ID_HEADER, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
+import { CORRELATION_ID_HEADER, headerValue, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { decodeRequest, encodeErrorReply } from './rpc-codec';
 import { unsampled } from './sampling';
 import { settleWithin } from '../settle-within';
@@ -207,10 +207,4 @@ export class NatsRpcServer extends ServerNats {
       failed(err);
     }
   }
-}
-
-function headerValue(headers: Msg['headers'], key: string): string | undefined {
-  if (!headers?.has(key)) return undefined;
-  const value = headers.get(key);
-  return value ? value : undefined;
 }

@@ -1,7 +1,7 @@
 import { type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { AppError, commonV1, ErrorCode, isErrorCode, type RpcDefinition } from '@overskill/contracts';
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
-import { ERROR_CODE_HEADER } from './nats-headers';
+import { ERROR_CODE_HEADER, headerValue, setHeader } from './nats-headers';
 import { decodeProtobuf } from './protobuf-decoder';
 import { encodeInit } from './protobuf-encoder';
 import { encodedBytes } from './encoded-once';
@@ -29,12 +29,12 @@ export interface EncodedReply {
 
 export function encodeErrorReply(code: ErrorCode, message: string, details: Record<string, string> = {}): EncodedReply {
   const headers = natsHeaders();
-  headers.set(ERROR_CODE_HEADER, code);
+  setHeader(headers, ERROR_CODE_HEADER, code);
   return { data: encodeMessage(commonV1.ErrorSchema, { code, message, details }), headers };
 }
 
 export function decodeReply<Res extends DescMessage>(def: RpcDefinition<DescMessage, Res>, data: Uint8Array, headers: MsgHdrs | undefined): MessageShape<Res> {
-  const errorCode = headers?.has(ERROR_CODE_HEADER) ? headers.get(ERROR_CODE_HEADER) : undefined;
+  const errorCode = headerValue(headers, ERROR_CODE_HEADER);
   if (errorCode) {
     let body: commonV1.Error | undefined;
     try {
