@@ -1,5 +1,5 @@
 import type { TextMapGetter, TextMapSetter } from '@opentelemetry/api';
-import { MsgHdrsImpl, type MsgHdrs } from 'nats';
+import { MsgHdrsImpl, type Msg, type MsgHdrs } from 'nats';
 
 // Header names carried on every NATS message.
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
@@ -24,6 +24,40 @@ export function headerValue(headers: MsgHdrs | undefined, key: string): string |
   if (!headers) return undefined;
   const value = headers instanceof MsgHdrsImpl ? headers.headers.get(key)?.[0] : headers.has(key) ? headers.get(key) : undefined;
   return value ? value : undefined;
+}
+
+// A received message's headers. nats.js decodes them with TextDecoder and adds each one through
+// set()'s checks; a request carries three to five. Plain ASCII headers under a bare `NATS/1.0` line
+// are split here into the same map (same keys, trimmed values, repeats kept in order); a status line,
+// any other byte or a key nats.js would refuse goes through nats.js' decoder as before.
+export function messageHeaders(msg: Msg): MsgHdrs | undefined {
+  const raw = msg as unknown as { _headers?: MsgHdrs; _msg?: { hdr?: number }; _rdata?: Uint8Array };
+  const length = raw._msg?.hdr;
+  if (raw._headers || length === undefined || length < 0 || !raw._rdata) return msg.headers;
+  const decoded = decodeAsciiHeaders(raw._rdata, length);
+  if (!decoded) return msg.headers;
+  raw._headers = decoded; // msg.headers (Nest's NatsContext among its readers) returns these
+  return decoded;
+}
+
+function decodeAsciiHeaders(data: Uint8Array, length: number): MsgHdrsImpl | undefined {
+  if (length > data.length) return undefined;
+  for (let i = 0; i < length; i++) if (data[i]! > 0x7e) return undefined;
+  const lines = Buffer.from(data.buffer, data.byteOffset, length).toString('latin1').split('\r\n');
+  if (lines[0] !== 'NATS/1.0') return undefined;
+  const headers = new MsgHdrsImpl();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon < 0) continue; // nats.js skips such a line too
+    const key = line.slice(0, colon);
+    if (!VALID_KEY.test(key)) return undefined;
+    const value = line.slice(colon + 1).trim();
+    const values = headers.headers.get(key);
+    if (values) values.push(value);
+    else headers.headers.set(key, [value]);
+  }
+  return headers;
 }
 
 export const natsHeaderSetter: TextMapSetter<MsgHdrs> = {

@@ -5,7 +5,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanOp
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
-import { CORRELATION_ID_HEADER, headerValue, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
+import { CORRELATION_ID_HEADER, headerValue, messageHeaders, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { decodeRequest, encodeErrorReply } from './rpc-codec';
 import { unsampled } from './sampling';
 import { settleWithin } from '../settle-within';
@@ -125,7 +125,7 @@ export class NatsRpcServer extends ServerNats {
   // one, and its continuation answers.
   private receive(channel: string, natsMsg: Msg, answeredCallback?: () => void): void {
     const started = performance.now();
-    const headers = natsMsg.headers;
+    const headers = messageHeaders(natsMsg);
     const parent = headers ? propagation.extract(ROOT_CONTEXT, headers, natsHeaderGetter) : ROOT_CONTEXT;
     const described = this.perSubject(channel);
     // The caller's sampling decision holds here (ParentBased): a trace it does not record gets no
