@@ -42,12 +42,11 @@ export function messageHeaders(msg: Msg): MsgHdrs | undefined {
 
 function decodeAsciiHeaders(data: Uint8Array, length: number): MsgHdrsImpl | undefined {
   if (length > data.length) return undefined;
-  for (let i = 0; i < length; i++) if (data[i]! > 0x7e) return undefined;
+  for (const byte of data.subarray(0, length)) if (byte > 0x7e) return undefined;
   const lines = Buffer.from(data.buffer, data.byteOffset, length).toString('latin1').split('\r\n');
   if (lines[0] !== 'NATS/1.0') return undefined;
   const headers = new MsgHdrsImpl();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
+  for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon < 0) continue; // nats.js skips such a line too
     const key = line.slice(0, colon);
