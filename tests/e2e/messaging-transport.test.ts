@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { Controller, Inject, Module } from '@nestjs/common';
+import { Controller, Inject, Injectable, Module, UseGuards, UseInterceptors, type CallHandler, type CanActivate, type NestInterceptor } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient, RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
@@ -7,11 +7,28 @@ import { createServiceMetrics, getTracer, requestContext } from '@overskill/obse
 import { bootstrapService, type RunningService } from '@overskill/runtime';
 import { context, trace } from '@opentelemetry/api';
 import type { NatsConnection } from 'nats';
+import { map, type Observable } from 'rxjs';
 import { integrationStack } from '../support/integration-env';
 import { stackNatsCredentials } from '@overskill/testing';
 
 const INSTANCE = 'INSTANCE';
 const handledBy: Record<string, number> = {};
+
+// A guard and an interceptor: handlers that have them keep Nest's chain, and both run for a request over NATS.
+@Injectable()
+class TenantGuard implements CanActivate {
+  canActivate(): boolean {
+    if (requestContext.get()?.tenantId !== 'tenant-allowed') throw new AppError(ErrorCode.FORBIDDEN, 'Only tenant-allowed may ask');
+    return true;
+  }
+}
+
+@Injectable()
+class BranchInterceptor implements NestInterceptor {
+  intercept(_ctx: unknown, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(map((reply: RpcReply<typeof Rpc.gitRepoStatus>) => ({ ...reply, branch: `intercepted ${reply.branch}` })));
+  }
+}
 
 // A stand-in git-service whose handlers misbehave on purpose; the real transport and
 // bootstrap carry them.
@@ -31,10 +48,17 @@ class ProbeController {
       commits: [{ sha: this.instance, message: JSON.stringify({ correlationId: ctx?.correlationId, tenantId: ctx?.tenantId, traceId: span?.traceId }) }],
     };
   }
+
+  @UseGuards(TenantGuard)
+  @UseInterceptors(BranchInterceptor)
+  @RpcHandler(Rpc.gitRepoStatus)
+  status(@Payload() req: RpcRequest<typeof Rpc.gitRepoStatus>): RpcReply<typeof Rpc.gitRepoStatus> {
+    return { branch: req.appId, clean: true };
+  }
 }
 
 function probeModule(instance: string) {
-  @Module({ controllers: [ProbeController], providers: [{ provide: INSTANCE, useValue: instance }] })
+  @Module({ controllers: [ProbeController], providers: [{ provide: INSTANCE, useValue: instance }, TenantGuard, BranchInterceptor] })
   class ProbeModule {}
   return ProbeModule;
 }
@@ -84,6 +108,12 @@ describe('messaging transport over a real nats-server', () => {
     expect(err).toMatchObject({ code: ErrorCode.INTERNAL });
     expect(String((err as Error).message)).not.toContain('hunter2');
     await expect(client.send(Rpc.gitRepoLog, { appId: 'ok' })).resolves.toBeDefined();
+  });
+
+  it('runs a handler’s guard and interceptor for a request over NATS', async () => {
+    const as = (tenantId: string) => requestContext.run({ correlationId: 'corr-guard', tenantId }, () => client.send(Rpc.gitRepoStatus, { appId: 'main' }));
+    await expect(as('tenant-other')).rejects.toMatchObject({ code: ErrorCode.FORBIDDEN, message: 'Only tenant-allowed may ask' });
+    await expect(as('tenant-allowed')).resolves.toMatchObject({ branch: 'intercepted main', clean: true });
   });
 
   it('tells a timeout from nobody listening', async () => {

@@ -1,8 +1,10 @@
 export * from './rpc/nats-headers';
 export * from './rpc/rpc-codec';
+export { encodedOnce } from './rpc/encoded-once';
 export * from './rpc/protobuf-nats.serializer';
 export * from './rpc/protobuf-nats.deserializer';
 export * from './rpc/nats-rpc.server';
+export * from './rpc/lean-handlers';
 export * from './rpc/nats-rpc.client';
 export * from './rpc/rpc-error.filter';
 export * from './rpc/rpc-handler.decorator';

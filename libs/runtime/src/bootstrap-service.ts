@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceName } from '@overskill/contracts';
-import { MessagingModule, natsCredentialsFromEnv, NatsRpcServer } from '@overskill/messaging';
+import { MessagingModule, natsCredentialsFromEnv, NatsRpcServer, useLeanRpcHandlers } from '@overskill/messaging';
 import {
   ConfigError,
   createLogger,
@@ -79,6 +79,8 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
     { deferInitialization: true },
   );
   microservice.useGlobalFilters(new DependencyAwareRpcErrorFilter(logger));
+  // Handlers without guards, interceptors or pipes skip Nest's empty async chain; filters still answer.
+  useLeanRpcHandlers(microservice);
   // What connectMicroservice does when not deferred; the app's own init runs the lifecycle hooks once.
   const deferred = microservice as unknown as { registerListeners(): void; setIsInitialized(v: boolean): void; setIsInitHookCalled(v: boolean): void };
   deferred.registerListeners();

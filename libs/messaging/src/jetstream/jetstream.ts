@@ -4,7 +4,7 @@ import { getTracer, newCorrelationId, requestContext } from '@overskill/observab
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AckPolicy, DeliverPolicy, headers as natsHeaders, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { CORRELATION_ID_HEADER, natsHeaderGetter, natsHeaderSetter, TENANT_ID_HEADER } from '../rpc/nats-headers';
+import { CORRELATION_ID_HEADER, natsHeaderGetter, natsHeaderSetter, setHeader, TENANT_ID_HEADER } from '../rpc/nats-headers';
 import { settleWithin } from '../settle-within';
 
 // Idempotent: creates the platform's streams or updates their subjects.
@@ -42,9 +42,9 @@ export async function publishDurable<Msg extends DescMessage>(
   const headers = natsHeaders();
   propagation.inject(trace.setSpan(context.active(), span), headers, natsHeaderSetter);
   const ctx = requestContext.get();
-  headers.set(CORRELATION_ID_HEADER, ctx?.correlationId ?? newCorrelationId());
+  setHeader(headers, CORRELATION_ID_HEADER, ctx?.correlationId ?? newCorrelationId());
   const tenantId = opts.tenantId ?? ctx?.tenantId;
-  if (tenantId) headers.set(TENANT_ID_HEADER, tenantId);
+  if (tenantId) setHeader(headers, TENANT_ID_HEADER, tenantId);
   try {
     const ack = await nc.jetstream().publish(def.subject, toBinary(def.message, create(def.message, value)), { msgID: opts.msgId, headers });
     span.setAttributes({ 'messaging.nats.stream': ack.stream, 'messaging.nats.sequence': ack.seq, 'messaging.nats.duplicate': ack.duplicate });

@@ -3,7 +3,7 @@ import { AppError, ErrorCode, type RpcDefinition } from '@overskill/contracts';
 import { getTracer, requestContext, type ServiceMetrics } from '@overskill/observability';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, type Msg, type NatsConnection, type NatsError } from 'nats';
-import { CORRELATION_ID_HEADER, natsHeaderSetter, TENANT_ID_HEADER } from './nats-headers';
+import { CORRELATION_ID_HEADER, natsHeaderSetter, setHeader, TENANT_ID_HEADER } from './nats-headers';
 import { replyInbox, RequestFailed, type ReplyInbox } from './reply-inbox';
 import { unsampled } from './sampling';
 import { boundObserver, type Observe } from './bound-observer';
@@ -51,9 +51,9 @@ export class NatsRpcClient {
       const headers = natsHeaders();
       propagation.inject(span ? trace.setSpan(active, span) : active, headers, natsHeaderSetter);
       const ctx = requestContext.get();
-      if (ctx?.correlationId) headers.set(CORRELATION_ID_HEADER, ctx.correlationId);
+      if (ctx?.correlationId) setHeader(headers, CORRELATION_ID_HEADER, ctx.correlationId);
       const tenantId = options.tenantId ?? ctx?.tenantId;
-      if (tenantId) headers.set(TENANT_ID_HEADER, tenantId);
+      if (tenantId) setHeader(headers, TENANT_ID_HEADER, tenantId);
 
       const data = encodeMessage(def.request, request);
       const timeout = options.timeoutMs ?? this.defaultTimeoutMs;

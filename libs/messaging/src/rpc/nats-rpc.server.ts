@@ -5,7 +5,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanOp
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { isObservable } from 'rxjs';
 import type { Logger } from 'pino';
-import { CORRELATION_ID_HEADER, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
+import { CORRELATION_ID_HEADER, headerValue, messageHeaders, natsHeaderGetter, TENANT_ID_HEADER } from './nats-headers';
 import { decodeRequest, encodeErrorReply } from './rpc-codec';
 import { unsampled } from './sampling';
 import { settleWithin } from '../settle-within';
@@ -125,7 +125,7 @@ export class NatsRpcServer extends ServerNats {
   // one, and its continuation answers.
   private receive(channel: string, natsMsg: Msg, answeredCallback?: () => void): void {
     const started = performance.now();
-    const headers = natsMsg.headers;
+    const headers = messageHeaders(natsMsg);
     const parent = headers ? propagation.extract(ROOT_CONTEXT, headers, natsHeaderGetter) : ROOT_CONTEXT;
     const described = this.perSubject(channel);
     // The caller's sampling decision holds here (ParentBased): a trace it does not record gets no
@@ -185,28 +185,26 @@ export class NatsRpcServer extends ServerNats {
       // Decoded here, synchronously: the same bytes Nest's deserializer would hand over.
       const payload = def ? decodeRequest(def, natsMsg.data) : natsMsg.data;
       const natsCtx = new NatsContext([natsMsg.subject, natsMsg.headers]);
-      // Nest's handler (guards, pipes, interceptors, exception filters) resolves with the reply;
-      // its exception layer answers with an Observable that errors, which alone needs Nest's
-      // RxJS reply path.
-      const run = () =>
-        Promise.resolve(handler(payload, natsCtx)).then((result: unknown) => {
-          try {
-            if (isObservable(result)) this.send(result, respond);
-            else respond({ response: result });
-          } catch (err) {
-            failed(err);
-          }
-        }, failed);
-      if (this.startHookSet) void this.onProcessingStartHook(this.transportId, natsCtx, run);
+      // Nest's handler (guards, pipes, interceptors, exception filters) resolves with the reply, or
+      // a lean one (lean-handlers.ts) returns it at once; the exception layer answers with an
+      // Observable that errors, which alone needs Nest's RxJS reply path.
+      const answer = (result: unknown): void => {
+        try {
+          if (isObservable(result)) this.send(result, respond);
+          else respond({ response: result });
+        } catch (err) {
+          failed(err);
+        }
+      };
+      const run = (): Promise<void> | void => {
+        const result = handler(payload, natsCtx);
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') return Promise.resolve(result).then(answer, failed);
+        answer(result);
+      };
+      if (this.startHookSet) void this.onProcessingStartHook(this.transportId, natsCtx, () => Promise.resolve(run()));
       else void run();
     } catch (err) {
       failed(err);
     }
   }
-}
-
-function headerValue(headers: Msg['headers'], key: string): string | undefined {
-  if (!headers?.has(key)) return undefined;
-  const value = headers.get(key);
-  return value ? value : undefined;
 }

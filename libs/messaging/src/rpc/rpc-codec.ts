@@ -1,16 +1,17 @@
 import { type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import { AppError, commonV1, ErrorCode, isErrorCode, type RpcDefinition } from '@overskill/contracts';
 import { headers as natsHeaders, type MsgHdrs } from 'nats';
-import { ERROR_CODE_HEADER } from './nats-headers';
+import { ERROR_CODE_HEADER, headerValue, setHeader } from './nats-headers';
 import { decodeProtobuf } from './protobuf-decoder';
 import { encodeInit } from './protobuf-encoder';
+import { encodedBytes } from './encoded-once';
 
 // Protobuf on the wire, both ways. A request body is the request message; a reply body is the
 // response message, or a common.v1.Error when the `x-error-code` header is set. Nothing else
 // is framed, so any NATS client in any language can call a service with plain protobuf.
 
 export function encodeMessage<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): Uint8Array {
-  return encodeInit(schema, value);
+  return encodedBytes(schema, value) ?? encodeInit(schema, value);
 }
 
 export function decodeRequest<Req extends DescMessage>(def: RpcDefinition<Req>, data: Uint8Array): MessageShape<Req> {
@@ -28,12 +29,12 @@ export interface EncodedReply {
 
 export function encodeErrorReply(code: ErrorCode, message: string, details: Record<string, string> = {}): EncodedReply {
   const headers = natsHeaders();
-  headers.set(ERROR_CODE_HEADER, code);
+  setHeader(headers, ERROR_CODE_HEADER, code);
   return { data: encodeMessage(commonV1.ErrorSchema, { code, message, details }), headers };
 }
 
 export function decodeReply<Res extends DescMessage>(def: RpcDefinition<DescMessage, Res>, data: Uint8Array, headers: MsgHdrs | undefined): MessageShape<Res> {
-  const errorCode = headers?.has(ERROR_CODE_HEADER) ? headers.get(ERROR_CODE_HEADER) : undefined;
+  const errorCode = headerValue(headers, ERROR_CODE_HEADER);
   if (errorCode) {
     let body: commonV1.Error | undefined;
     try {
