@@ -23,7 +23,7 @@ interface AppListSqlRow {
   description: string;
   template: string;
   max_iterations: number;
-  // Text as PostgreSQL sent it (see TEXT_TIMESTAMPS), or a Date from TypeORM's fallback.
+  // Text as PostgreSQL sent it (see textTimestamps), or a Date from TypeORM's fallback.
   created_at: string | Date;
   updated_at: string | Date;
 }
