@@ -8,6 +8,8 @@ import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cp
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, type GoalResult } from './support/results';
 import { mergeRounds, type Measured } from './support/autocannon';
 import { measureFloorParts } from './support/gateway-floor';
+import { natsTraffic, natsTrafficPerUnit, type NatsTraffic } from './support/nats-traffic';
+import { stallsDuring, stallSnapshot, type StallSnapshot } from './support/node-metrics';
 import { ratio, round } from './support/stats';
 
 // The public edge under load: authenticated GET /api/apps (helmet, CORS, the per-IP and per-key
@@ -130,12 +132,30 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     const pids = platform.pids();
     const processes = { ...stackServerPids(), gateway: pids.gateway, orchestrator: pids.orchestrator, bare: bare.pid };
     const cpuTotals: Record<string, { before: Record<string, number>; after: Record<string, number>; requests: number }> = {};
+    // NATS messages per request by connection (nats-server's /connz), for the first round of each subject.
+    const monitorUrl = process.env.OVERSKILL_TEST_NATS_MONITOR_URL;
+    const natsPerRequest: Record<string, Record<string, string>> = {};
+    // GC pauses and event loop delay of both services during the first round of each subject (the tail's suspects).
+    const stalls: Record<string, Record<string, string>> = {};
+    const serviceUrls = { gateway: platform.urls.gateway!, orchestrator: platform.urls.orchestrator! };
+    const scrapeStalls = async () =>
+      Object.fromEntries(await Promise.all(Object.entries(serviceUrls).map(async ([k, url]) => [k, await stallSnapshot(url)] as const))) as Record<
+        string,
+        StallSnapshot | undefined
+      >;
     // Interleaved rounds so drift in the machine's load hits every subject alike.
     for (let round_ = 0; round_ < ROUNDS; round_++) {
       for (const [name, s] of Object.entries(subjects) as Array<[keyof typeof subjects, (typeof subjects)['bare']]>) {
+        const trafficBefore: NatsTraffic | undefined = round_ === 0 ? await natsTraffic(monitorUrl) : undefined;
+        const stallsBefore = round_ === 0 ? await scrapeStalls() : undefined;
         const before = cpuSnapshot(processes);
         const measured = await load(s.url, s.headers, DURATION_S);
         const after = cpuSnapshot(processes);
+        if (round_ === 0) {
+          natsPerRequest[name] = natsTrafficPerUnit(trafficBefore, await natsTraffic(monitorUrl), measured.requests);
+          const stallsAfter = await scrapeStalls();
+          stalls[name] = Object.fromEntries(Object.keys(serviceUrls).map((k) => [k, stallsDuring(stallsBefore?.[k], stallsAfter[k], DURATION_S)]));
+        }
         runs[name].push(measured);
         const total = (cpuTotals[name] ??= { before: {}, after: {}, requests: 0 });
         for (const k of Object.keys(after)) {
@@ -150,7 +170,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     const results = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, mergeRounds(v)])) as Record<'bare' | 'gatewayLive' | 'gatewayApps', Measured> &
       Record<string, Measured>;
     if (only) {
-      print(JSON.stringify(results));
+      print(JSON.stringify({ results, cpuPerRequest, natsPerRequest, stalls }, null, 1));
       return;
     }
     for (const r of Object.values(results)) {
@@ -211,6 +231,8 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       results: {
         ...results,
         cpuPerRequestMs: cpuPerRequest,
+        natsPerRequest,
+        stalls,
         floor,
         ratioRps: ratio(results.gatewayApps.rps, results.bare.rps),
         ratioP99: ratio(results.gatewayApps.p99, results.bare.p99),
@@ -241,6 +263,15 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}; ceiling ${Math.round((machine.cpus * 1000) / byProcess['total']!)} req/s`,
       );
+    }
+    print('NATS messages per request by connection (nats-server /connz, first round):');
+    for (const [name, byConnection] of Object.entries(natsPerRequest)) {
+      const parts = Object.entries(byConnection).map(([k, v]) => `${k}: ${v}`);
+      if (parts.length > 0) print(`  ${name}: ${parts.join('; ')}`);
+    }
+    print('GC pauses and event loop delay during the first round:');
+    for (const [name, byService] of Object.entries(stalls)) {
+      for (const [service, line] of Object.entries(byService)) print(`  ${name}, ${service}: ${line}`);
     }
     print(
       `floor of the path (CPU ms per request, parts measured bare in this run): ${Object.entries(floorMs)

@@ -34,4 +34,6 @@ export default async function globalSetup(_globalConfig: GlobalConfig, projectCo
   process.env['OVERSKILL_TEST_DATABASE_URL'] = stack.databaseUrl;
   process.env['OVERSKILL_TEST_REDIS_URL'] = stack.redisUrl;
   process.env['OVERSKILL_TEST_DATA_DIR'] = dataDir;
+  // nats-server's monitoring endpoint (/varz, /connz): benches read message counts from it.
+  process.env['OVERSKILL_TEST_NATS_MONITOR_URL'] = stack.natsMonitorUrl;
 }

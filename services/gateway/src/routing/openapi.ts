@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { zodToJsonSchema } from 'zod-to-json-schema';
+import { jsonSchemaOf, type Json } from './json-schema';
 import { ErrorBody } from './schemas';
 import { ROUTES, type RouteSpec } from './routes';
 
-type Json = Record<string, unknown>;
+export { jsonSchemaOf };
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (VALIDATION_FAILED and friends)',
@@ -23,12 +23,6 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 };
 // 501: a backing service that does not answer a subject yet (SUBJECT_UNKNOWN during a rollout).
 const COMMON_ERRORS = [400, 401, 403, 429, 501, 503, 504];
-
-export function jsonSchemaOf(schema: z.ZodTypeAny, io: 'input' | 'output' = 'output'): Json {
-  const out = zodToJsonSchema(schema, { target: 'jsonSchema2019-09', $refStrategy: 'none', effectStrategy: 'input', pipeStrategy: io }) as Json;
-  delete out.$schema;
-  return out;
-}
 
 function access(spec: RouteSpec): string {
   if (spec.public) return 'No key header needed.';

@@ -1,7 +1,9 @@
 import { applyDecorators, Delete, Get, HttpCode, Patch, Post, SetMetadata } from '@nestjs/common';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import type { z } from 'zod';
 import type { Scope } from './access';
+import { jsonSchemaOf } from './json-schema';
 import type { RoleName } from '../persistence/entities';
 import * as B from './backup-admin.schema';
 import * as L from './anthropic-messages.schema';
@@ -49,6 +51,9 @@ export interface RouteSpec<P extends AnyObject = AnyObject, Q extends AnyObject 
   operatorOnly?: boolean;
   // Error statuses this route can answer beyond the ones every route can (400, 401, 403, 429, 5xx).
   errors: number[];
+  // The success answer is written by a serializer compiled once from `response` (Fastify's
+  // fast-json-stringify) instead of JSON.stringify: for the busiest reads.
+  compiledReply?: boolean;
 }
 
 function route<P extends AnyObject, Q extends AnyObject, B extends AnyObject, H extends AnyObject>(spec: RouteSpec<P, Q, B, H>): RouteSpec<P, Q, B, H> {
@@ -68,6 +73,7 @@ export const ROUTES = {
     query: S.PageQuery,
     status: 200,
     response: S.AppPage,
+    compiledReply: true,
     errors: [],
   }),
   createApp: route({
@@ -859,7 +865,9 @@ const METHOD_DECORATORS = { GET: Get, POST: Post, PATCH: Patch, DELETE: Delete }
 
 // The one decorator a controller method needs: path, status and the spec the guard checks.
 export function ApiRoute(spec: RouteSpec): MethodDecorator {
-  return applyDecorators(METHOD_DECORATORS[spec.method](spec.path), HttpCode(spec.status), SetMetadata(ROUTE_SPEC, spec));
+  const decorators = [METHOD_DECORATORS[spec.method](spec.path), HttpCode(spec.status), SetMetadata(ROUTE_SPEC, spec)];
+  if (spec.compiledReply && spec.response) decorators.push(RouteSchema({ response: { [spec.status]: jsonSchemaOf(spec.response) } }));
+  return applyDecorators(...decorators);
 }
 
 export interface ParsedInput<P, Q, B, H> {

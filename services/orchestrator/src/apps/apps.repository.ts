@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
-import { preparedQuery } from '../persistence/prepared-query';
+import { preparedQuery, type PgTypes } from '../persistence/prepared-query';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
+
+// A listed app as the list answers it: its times already as ISO-8601 strings.
+export type AppListItem = Omit<AppListRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 
 interface AppListSqlRow {
   id: string;
@@ -13,9 +16,14 @@ interface AppListSqlRow {
   description: string;
   template: string;
   max_iterations: number;
-  created_at: Date;
-  updated_at: Date;
+  // Text as PostgreSQL sent it (see textTimestamps), or a Date from TypeORM's fallback.
+  created_at: string | Date;
+  updated_at: string | Date;
 }
+
+const TIMESTAMPTZ_OID = 1184;
+// "2026-12-05 09:58:01.123456+00": the form PostgreSQL sends a timestamptz in a UTC session.
+const UTC_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00$/;
 
 const LIST_COLUMNS = 'SELECT id, team_id, name, description, template, max_iterations, created_at, updated_at FROM "orchestrator"."apps" a';
 const LIST_FIRST = {
@@ -36,6 +44,7 @@ export interface DeletedRun {
 @Injectable()
 export class AppsRepository {
   private readonly apps: Repository<AppEntity>;
+  private timestampTypes?: PgTypes | null;
 
   constructor(private readonly dataSource: DataSource) {
     this.apps = dataSource.getRepository(AppEntity);
@@ -79,11 +88,12 @@ export class AppsRepository {
 
   // Keyset pagination on (created_at, id), newest first, on the apps_team_created index. The
   // API's busiest read: a named prepared statement on the driver's pool (parsed and planned once
-  // per connection; TypeORM's query runner skipped), plain rows of the listed columns.
-  async listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppListRow[]> {
+  // per connection; TypeORM's query runner skipped), plain rows of the listed columns. The times
+  // go out as ISO strings: they are formatted from PostgreSQL's text, never parsed into a Date.
+  async listForTeam(teamId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<AppListItem[]> {
     const statement = after ? LIST_AFTER : LIST_FIRST;
     const values = after ? [teamId, limit, after.createdAt, after.id] : [teamId, limit];
-    const rows = await preparedQuery<AppListSqlRow>(this.dataSource, statement, values);
+    const rows = await preparedQuery<AppListSqlRow>(this.dataSource, statement, values, this.textTimestamps());
     return rows.map((r) => ({
       id: r.id,
       teamId: r.team_id,
@@ -91,9 +101,19 @@ export class AppsRepository {
       description: r.description,
       template: r.template,
       maxIterations: r.max_iterations,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
+      createdAt: isoTime(r.created_at),
+      updatedAt: isoTime(r.updated_at),
     }));
+  }
+
+  // pg's own parsers, except that a timestamptz stays the text PostgreSQL sent.
+  private textTimestamps(): PgTypes | undefined {
+    if (this.timestampTypes !== undefined) return this.timestampTypes ?? undefined;
+    const pgTypes = (this.dataSource.driver as { postgres?: { types?: PgTypes } }).postgres?.types;
+    this.timestampTypes = pgTypes
+      ? { getTypeParser: (oid, format) => (oid === TIMESTAMPTZ_OID && format !== 'binary' ? String : pgTypes.getTypeParser(oid, format)) }
+      : null;
+    return this.timestampTypes ?? undefined;
   }
 
   async update(teamId: string, id: string, fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>>): Promise<AppEntity | null> {
@@ -117,4 +137,22 @@ export class AppsRepository {
       return open.map((r) => ({ id: r.id, status: r.status, lastSeq: Number(r.last_seq ?? 0) }));
     });
   }
+}
+
+// The ISO-8601 form Date#toISOString gives (milliseconds, truncated like a Date's), straight from
+// a UTC timestamp's text; any other form (another session time zone, a Date) through a Date.
+export function isoTime(value: string | Date): string {
+  if (typeof value === 'string' && UTC_TIMESTAMP.test(value)) {
+    const dot = value.indexOf('.', 19);
+    const ms = dot === -1 ? '000' : `${value.slice(dot + 1, value.length - 3)}000`.slice(0, 3);
+    return `${value.slice(0, 10)}T${value.slice(11, 19)}.${ms}Z`;
+  }
+  return (value instanceof Date ? value : parsePgTimestamp(value)).toISOString();
+}
+
+// PostgreSQL's text for a timestamptz in any session time zone ("… 10:58:01.5+01", "…-03:30").
+function parsePgTimestamp(text: string): Date {
+  const date = new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+  if (Number.isNaN(date.getTime())) throw new Error(`unexpected timestamp from PostgreSQL: ${text}`);
+  return date;
 }

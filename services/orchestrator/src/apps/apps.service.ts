@@ -51,7 +51,8 @@ export class AppsService {
     const limit = pageSize(req.pageSize);
     const rows = await this.apps.listForTeam(req.teamId, limit + 1, decodePageToken(req.pageToken));
     const { page, nextPageToken } = paginate(rows, limit);
-    return { apps: page.map(toApp), nextPageToken };
+    // The repository's items are already the reply's shape.
+    return { apps: page, nextPageToken };
   }
 
   // Only the fields that are set change; everything is validated before anything is written.

@@ -41,7 +41,7 @@ describe('page tokens over rows of the same millisecond', () => {
   });
 
   // Walks every page of one row through the encoded token, as a client would.
-  const walk = async <T extends { createdAt: Date; id: string }>(
+  const walk = async <T extends { createdAt: Date | string; id: string }>(
     list: (after?: { createdAt: Date; id: string }) => Promise<T[]>,
     onPage?: (row: T) => Promise<void>,
   ) => {

@@ -1,8 +1,10 @@
 import { AppError, ErrorCode, isEntityId } from '@overskill/contracts';
 
 // Keyset cursor over (created_at, id): stable under inserts, opaque to clients.
-export function encodePageToken(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+// The time as a Date or already as its ISO string (Date#toISOString).
+export function encodePageToken(row: { createdAt: Date | string; id: string }): string {
+  const createdAt = typeof row.createdAt === 'string' ? row.createdAt : row.createdAt.toISOString();
+  return Buffer.from(`${createdAt}|${row.id}`).toString('base64url');
 }
 
 export function decodePageToken(token: string): { createdAt: Date; id: string } | undefined {
@@ -28,7 +30,7 @@ export function pageSize(requested: number): number {
 }
 
 // Rows were fetched with limit + 1: the extra row says there is a next page.
-export function paginate<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): { page: T[]; nextPageToken: string } {
+export function paginate<T extends { createdAt: Date | string; id: string }>(rows: T[], limit: number): { page: T[]; nextPageToken: string } {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { page, nextPageToken: rows.length > limit && last ? encodePageToken(last) : '' };
