@@ -20,7 +20,8 @@ import { GitHubWebhookHttpController } from './github/github-webhook.http-contro
 import { GitHubWebhookService } from './github/github-webhook.service';
 import { DrainController } from './http/drain';
 import { RateLimiter } from './http/rate-limiter';
-import { ApiKeyGuard } from './keys/api-key.guard';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { RequestCredentials } from './auth/request-credentials';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { ApiKeysHttpController } from './keys/api-keys.http-controller';
 import { ApiKeysRepository } from './keys/api-keys.repository';
@@ -28,6 +29,7 @@ import { ApiKeysService } from './keys/api-keys.service';
 import { KeyCache } from './keys/key-cache';
 import { SessionHttpController } from './session/session.http-controller';
 import { SessionRepository } from './session/session.repository';
+import { KeyOrSessionCredentials } from './session/key-or-session-credentials';
 import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
@@ -73,6 +75,7 @@ export class GatewayModule {
         ApiKeysService,
         SessionRepository,
         SessionService,
+        { provide: RequestCredentials, useClass: KeyOrSessionCredentials },
         ApiKeyGuard,
         RateLimiter,
         AuditRepository,
@@ -90,7 +93,7 @@ export class GatewayModule {
         AiUsageService,
         ReportsApiService,
       ],
-      exports: [GATEWAY_ENV, KeyCache, ApiKeyGuard, ApiKeysService, SessionService, RateLimiter, AuditService, DrainController],
+      exports: [GATEWAY_ENV, KeyCache, RequestCredentials, ApiKeyGuard, ApiKeysService, SessionService, RateLimiter, AuditService, DrainController],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { PlatformApiService } from './platform-api.service';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';

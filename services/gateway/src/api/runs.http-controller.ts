@@ -1,7 +1,7 @@
 import { Controller, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DrainController } from '../http/drain';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { PlatformApiService } from './platform-api.service';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';

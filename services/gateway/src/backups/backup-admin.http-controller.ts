@@ -1,6 +1,6 @@
 import { Controller, Req, UseGuards } from '@nestjs/common';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { BackupAdminService } from './backup-admin.service';
 

@@ -2,7 +2,7 @@ import { Controller, Req, UseGuards } from '@nestjs/common';
 import { Rpc } from '@overskill/contracts';
 import { NatsRpcClient } from '@overskill/messaging';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { PlatformHealthService } from './platform-health.service';
 

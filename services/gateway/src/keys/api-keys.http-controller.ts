@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '@overskill/contracts';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
 import type { RoleName } from '../persistence/entities';
 import { ROLE_RANK, type Principal } from '../routing/access';
-import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { ApiKeysService, type CreatedApiKey } from './api-keys.service';
 

@@ -3,7 +3,7 @@ import { AppError, ErrorCode, gatewayV1, isEntityId } from '@overskill/contracts
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import type { ApiKeyEntity, RoleName } from '../persistence/entities';
-import { ROLE_RANK, SCOPES, type AuthFailure, type Principal } from '../routing/access';
+import { AuthenticationError, ROLE_RANK, SCOPES, type AuthCheck, type Principal } from '../routing/access';
 import { ApiKeysRepository } from './api-keys.repository';
 import { KeyCache } from './key-cache';
 
@@ -62,7 +62,6 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 // osk_<prefix>_<secret>: the prefix finds the row, the whole key's hash proves it.
 const KEY_FORMAT = /^osk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
-const UNAUTHENTICATED_MESSAGE = 'A valid API key is required (X-API-Key or Authorization: Bearer)';
 
 @Injectable()
 export class ApiKeysService {
@@ -210,14 +209,6 @@ function principalOf(row: ApiKeyEntity, keyHash: string | undefined): Principal 
   const valid =
     keyHash !== undefined && safeEqualHex(row.keyHash, keyHash) && row.revokedAt === null && (row.expiresAt === null || row.expiresAt.getTime() > Date.now());
   return valid ? { keyId: row.id, keyPrefix: row.prefix, teamId: row.teamId, role: row.role, scopes: row.scopes ?? [] } : undefined;
-}
-
-export type AuthCheck = { principal: Principal } | { failure: AuthFailure };
-
-export class AuthenticationError extends AppError {
-  constructor(readonly failure: AuthFailure) {
-    super(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
-  }
 }
 
 function newKey(fields: Pick<ApiKeyEntity, 'teamId' | 'role' | 'name' | 'scopes' | 'expiresAt' | 'userId'>) {

@@ -3,7 +3,7 @@ import { AppError, ErrorCode, errorHttpStatus } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
 import type { FastifyReply } from 'fastify';
 import { ApiRoute, ROUTES } from '../routing/routes';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { parseMessagesRequest } from '../routing/anthropic-messages.schema';
 import { LlmGatewayService } from './llm-gateway.service';

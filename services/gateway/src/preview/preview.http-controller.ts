@@ -1,7 +1,7 @@
 import { Controller, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuthenticatedRequest } from '../routing/request';
 import { PreviewApiService } from './preview-api.service';
 

@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '@overskill/contracts';
 import type { RoleName } from '../persistence/entities';
 
 // What a key may do: its role sets the ceiling, its scopes (when any) narrow it further.
@@ -45,4 +46,13 @@ export interface AuthFailure {
   teamId: string | null;
   keyPrefix: string;
   keyId: string;
+}
+
+export type AuthCheck = { principal: Principal } | { failure: AuthFailure };
+
+// One answer for every credential refused, whatever the reason (the audit log keeps the reason).
+export class AuthenticationError extends AppError {
+  constructor(readonly failure: AuthFailure) {
+    super(ErrorCode.UNAUTHENTICATED, 'A valid API key is required (X-API-Key or Authorization: Bearer)');
+  }
 }

@@ -1,9 +1,9 @@
 import { Controller, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiRoute, parseRequest, ROUTES } from '../routing/routes';
-import { ApiKeyGuard } from '../keys/api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 import type { AuditableRequest, AuthenticatedRequest } from '../routing/request';
-import { AuthenticationError } from '../keys/api-keys.service';
+import { AuthenticationError } from '../routing/access';
 import { clearedSessionCookie, sessionCookie } from './session-cookie';
 import { SessionService } from './session.service';
 

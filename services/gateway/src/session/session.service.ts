@@ -3,7 +3,8 @@ import { AppError, ErrorCode } from '@overskill/contracts';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import type { Principal } from '../routing/access';
-import { ApiKeysService, AuthenticationError, hashKey, type AuthCheck } from '../keys/api-keys.service';
+import { ApiKeysService, hashKey } from '../keys/api-keys.service';
+import { AuthenticationError, type AuthCheck } from '../routing/access';
 import { SessionRepository } from './session.repository';
 
 export interface OpenedSession {

@@ -6,21 +6,16 @@ import type { FastifyReply } from 'fastify';
 import { ROUTE_SPEC, type RouteSpec } from '../routing/routes';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { keyRateHit, RateLimiter, rateLimitHeaders } from '../http/rate-limiter';
-import { roleAllows, scopeAllows } from '../routing/access';
-import { sessionIdFrom } from '../session/session-cookie';
-import { SessionService } from '../session/session.service';
-import { ApiKeysService, AuthenticationError, type AuthCheck } from './api-keys.service';
-import { presentedKey, type AuditableRequest } from '../routing/request';
-
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { AuthenticationError, roleAllows, scopeAllows } from '../routing/access';
+import type { AuditableRequest } from '../routing/request';
+import { RequestCredentials } from './request-credentials';
 
 // Every /api route: a valid key, a role and scopes that allow the route, and the key's own
 // rate limit. The route's spec (from @ApiRoute) says what it needs; a route without one is refused.
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly keys: ApiKeysService,
-    private readonly sessions: SessionService,
+    private readonly credentials: RequestCredentials,
     private readonly reflector: Reflector,
     private readonly limiter: RateLimiter,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
@@ -32,7 +27,7 @@ export class ApiKeyGuard implements CanActivate {
     const spec = this.reflector.get<RouteSpec | undefined>(ROUTE_SPEC, context.getHandler());
     if (!spec) throw new AppError(ErrorCode.INTERNAL, 'route has no access rule');
     if (spec.public) return true;
-    const result = await this.authenticate(request);
+    const result = await this.credentials.authenticate(request);
     if ('failure' in result) {
       request.authFailure = result.failure;
       throw new AuthenticationError(result.failure);
@@ -62,33 +57,12 @@ export class ApiKeyGuard implements CanActivate {
     if (!scopeAllows(principal.scopes, spec.scope)) {
       throw new AppError(ErrorCode.FORBIDDEN, `This key's scopes do not include ${spec.scope}`);
     }
-    if (spec.operatorOnly && !this.env.GATEWAY_OPERATOR_TEAMS.includes((await this.keys.teamSlug(principal.teamId)) ?? '')) {
+    if (spec.operatorOnly && !this.env.GATEWAY_OPERATOR_TEAMS.includes((await this.credentials.teamSlug(principal.teamId)) ?? '')) {
       throw new AppError(
         ErrorCode.FORBIDDEN,
         `${spec.method} ${spec.path} changes the whole platform: only keys of the operator teams (GATEWAY_OPERATOR_TEAMS) may call it`,
       );
     }
     return true;
-  }
-
-  // A key header wins; without one, the console's session cookie, whose writes need the CSRF token.
-  private async authenticate(request: AuditableRequest): Promise<AuthCheck> {
-    const key = presentedKey(request);
-    const sessionId = key === undefined ? sessionIdFrom(request.headers.cookie) : undefined;
-    // The edge checked this very key against the cached row moments ago: unless the row left
-    // the cache since (revoked, rotated, expired, invalidation channel lost), it stands.
-    const edge = request.keyRate?.principal;
-    if (key !== undefined && edge && this.keys.stillCached(edge)) return { principal: edge };
-    if (sessionId === undefined) return this.keys.check(key);
-    const resolved = await this.sessions.resolve(sessionId);
-    if ('principal' in resolved) {
-      request.session = { id: sessionId, csrfToken: resolved.csrfToken, expiresAt: resolved.expiresAt };
-      if (!READ_METHODS.has(request.method)) {
-        request.principal = resolved.principal;
-        const header = request.headers['x-csrf-token'];
-        this.sessions.assertCsrf(resolved.csrfToken, typeof header === 'string' ? header : undefined);
-      }
-    }
-    return resolved;
   }
 }
