@@ -103,9 +103,12 @@ describe('business analytics reports API', () => {
     await h?.stop();
   });
 
-  async function businessOnceStored(path: string, key: string, requests: number) {
+  // One durable consumer takes the facts several at a time, so they are counted in no fixed order:
+  // wait until every kind of fact (model calls, tool calls, apps created) is in.
+  async function businessOnceStored(path: string, key: string, counts: { aiRequests: number; toolCalls: number; appsCreated: number }) {
+    const stored = (totals?: Record<string, unknown>) => !!totals && Object.entries(counts).every(([name, n]) => totals[name] === n);
     let res = await get(path, key);
-    for (let i = 0; i < 100 && res.body?.totals?.aiRequests !== requests; i++) {
+    for (let i = 0; i < 100 && !stored(res.body?.totals); i++) {
       await new Promise((r) => setTimeout(r, 100));
       res = await get(path, key);
     }
@@ -113,7 +116,11 @@ describe('business analytics reports API', () => {
   }
 
   it("answers the team's business figures, costs and tool usage for a range", async () => {
-    const res = await businessOnceStored('/api/admin/reports/business?from=2026-04-01&to=2026-04-02', admin.key, 3);
+    const res = await businessOnceStored('/api/admin/reports/business?from=2026-04-01&to=2026-04-02', admin.key, {
+      aiRequests: 3,
+      toolCalls: 3,
+      appsCreated: 1,
+    });
     expect(res.status).toBe(200);
     expect(res.body.totals).toMatchObject({
       appsCreated: 1,
@@ -169,7 +176,11 @@ describe('business analytics reports API', () => {
   });
 
   it('lets operator keys read every team or another team, and nobody else', async () => {
-    const all = await businessOnceStored('/api/admin/reports/business?from=2026-04-01&to=2026-04-02&team=all', operator.key, 4);
+    const all = await businessOnceStored('/api/admin/reports/business?from=2026-04-01&to=2026-04-02&team=all', operator.key, {
+      aiRequests: 4,
+      toolCalls: 3,
+      appsCreated: 2,
+    });
     expect(all.status).toBe(200);
     expect(all.body.teams.map((t: { teamId: string }) => t.teamId)).toEqual(expect.arrayContaining([admin.teamId, other.teamId]));
     const theirs = await get(`/api/admin/reports/business?from=2026-04-01&to=2026-04-02&team=${other.teamId}`, operator.key);

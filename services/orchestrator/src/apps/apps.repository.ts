@@ -32,7 +32,8 @@ const LIST_FIRST = {
 };
 const LIST_AFTER = {
   name: 'orchestrator.apps.list-after',
-  text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' AND ${keysetBefore('a', '"orchestrator"."apps"', '$3', '$4')} ORDER BY created_at DESC, id DESC LIMIT $2`,
+  text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' AND ${keysetBefore('a', '"orchestrator"."apps"', '$3', '$4')}
+         ORDER BY created_at DESC, id DESC LIMIT $2`,
 };
 
 export interface DeletedRun {

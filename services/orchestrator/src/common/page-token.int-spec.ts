@@ -29,7 +29,8 @@ describe('page tokens over rows of the same millisecond', () => {
         at,
       ]);
       await ds.query(
-        `INSERT INTO orchestrator.projects (id, team_id, repository, auth_kind, secret, labels, priority_labels, base_branch, answer_mode, concurrency, created_at)
+        `INSERT INTO orchestrator.projects
+           (id, team_id, repository, auth_kind, secret, labels, priority_labels, base_branch, answer_mode, concurrency, created_at)
          VALUES ($1, $2, $3, 'token', 's', '{}', '[]', 'main', 'pull_request', 1, $4)`,
         [randomUUID(), team, `acme/repo-${i}`, at],
       );
