@@ -44,6 +44,8 @@ const GOAL_WALL_RATIO = 1.5;
 // BENCH_CPU_PROFILE=1: ai-router and one orchestrator replica run under V8's sampling profiler
 // (figures then carry its cost); where their CPU went in the concurrent phase is printed.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+// BENCH_CPU_PROFILE_PHASE=steps: the profiles' window is the one-at-a-time step series instead.
+const PROFILE_STEPS = process.env.BENCH_CPU_PROFILE_PHASE === 'steps';
 
 interface PgClient {
   connect(): Promise<void>;
@@ -209,6 +211,7 @@ describe('benchmark: orchestrator', () => {
     // --- 1. overhead per step, one run at a time
     const overheadRunIds: string[] = [];
     const partsBefore = await stepParts();
+    const stepsStartUs = profileClockUs();
     for (let i = 0; i < OVERHEAD_RUNS; i++) {
       const appId = await appWithNote(teamId);
       const ids = new Set<string>();
@@ -220,6 +223,7 @@ describe('benchmark: orchestrator', () => {
       waiter.stop();
       overheadRunIds.push(runId);
     }
+    const stepsEndUs = profileClockUs();
     const partsAfter = await stepParts();
     // Where a step's time goes, means over phase 1 from the replicas' own histograms.
     const breakdown = Object.fromEntries(
@@ -479,7 +483,8 @@ describe('benchmark: orchestrator', () => {
       await replicas[0]?.stopService('orchestrator');
       for (const name of ['deps', 'orchestrator']) {
         for (const profile of readProfiles(join(profileDir, name))) {
-          const summary = summarizeProfile(profile, { windowStartUs, windowEndUs, top: 25 });
+          const window = PROFILE_STEPS ? { windowStartUs: stepsStartUs, windowEndUs: stepsEndUs } : { windowStartUs, windowEndUs };
+          const summary = summarizeProfile(profile, { ...window, top: 25 });
           print(`\nprofile (${name}), ${summary.sampledMs} ms sampled:\n${summary.byPackage.map((p) => `  ${p.selfPct}% ${p.name}`).join('\n')}`);
           print(summary.topInclusive.map((p) => `  incl ${p.inclusivePct}% ${p.name}`).join('\n'));
           print(summary.topSelf.map((p) => `  self ${p.selfPct}% ${p.name}`).join('\n'));

@@ -1,22 +1,20 @@
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
+import { keepBytes, keptBytes } from './kept-bytes';
 import { encodeInit } from './protobuf-encoder';
 
-// A reply that is the same for every caller while the service runs (a catalog fixed at boot) is
-// written once: the value is frozen, all the way down, so the bytes kept for it cannot go stale,
-// and encodeMessage answers with those bytes when a handler returns that same value again.
-const encoded = new WeakMap<object, { schema: DescMessage; bytes: Uint8Array }>();
-
+// A value that stays the same while the service runs (a catalog fixed at boot, a turn of a
+// conversation sent again with every later request) is written once: the value is frozen, all the
+// way down, so the bytes kept for it cannot go stale. encodeMessage answers with those bytes when
+// that same value is sent again, and the encoder copies them where it is nested in another message.
 export function encodedOnce<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): MessageInitShape<Desc> {
   deepFreeze(value);
-  encoded.set(value as object, { schema, bytes: encodeInit(schema, value) });
+  keepBytes(schema, value as object, encodeInit(schema, value));
   return value;
 }
 
 // The bytes kept for this value as this message type, if any.
 export function encodedBytes(schema: DescMessage, value: unknown): Uint8Array | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const kept = encoded.get(value);
-  return kept?.schema === schema ? kept.bytes : undefined;
+  return keptBytes(schema, value);
 }
 
 function deepFreeze(value: unknown): void {

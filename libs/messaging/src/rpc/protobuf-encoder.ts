@@ -1,4 +1,5 @@
 import { create, toBinary, type DescField, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
+import { keptBytes } from './kept-bytes';
 import { scalarKind, type Kind } from './protobuf-kinds';
 
 // Binary protobuf written once into one buffer of the exact size: a first pass sizes the message
@@ -160,6 +161,8 @@ function valueSize(p: FieldPlan, value: unknown, sizes: number[]): number {
     case 'uint64':
       return bigVarintSize(int64Of(value, p.kind === 'uint64'));
     case 'message': {
+      const kept = keptBytes(p.field.message as DescMessage, value);
+      if (kept) return lengthPrefixed(kept.byteLength);
       const slot = sizes.length;
       sizes.push(0);
       const size = messageSize(p.field.message as DescMessage, value as Record<string, unknown>, sizes);
@@ -265,10 +268,18 @@ class Writer {
       case 'uint64':
         this.bigVarint(int64Of(value, p.kind === 'uint64'));
         return;
-      case 'message':
+      case 'message': {
+        const kept = keptBytes(p.field.message as DescMessage, value);
+        if (kept) {
+          this.varint(kept.byteLength);
+          this.buf.set(kept, this.pos);
+          this.pos += kept.byteLength;
+          return;
+        }
         this.varint(this.nextSize());
         this.message(p.field.message as DescMessage, value as Record<string, unknown>);
         return;
+      }
     }
   }
 

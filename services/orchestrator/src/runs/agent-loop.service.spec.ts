@@ -1,5 +1,6 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { aiV1, AppError, ErrorCode, gitV1, toolV1 } from '@overskill/contracts';
+import { encodeMessage } from '@overskill/messaging';
 import type { ServiceMetrics } from '@overskill/observability';
 import { DEFAULT_CACHE_CONFIG, LeveledCache } from '@overskill/persistence';
 import Redis from 'ioredis';
@@ -7,7 +8,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { AppsRepository } from '../apps/apps.repository';
 import { orchestratorEnvSchema } from '../config';
-import type { AiRouterRepository } from '../delegation/ai-router.repository';
+import type { AiRouterRepository, CompletionRequest } from '../delegation/ai-router.repository';
 import type { GitServiceRepository } from '../delegation/git-service.repository';
 import type { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import type { AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity } from '../persistence/entities';
@@ -306,6 +307,30 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(executedBeforeDurable).toEqual([['tu-r'], ['tu-r'], ['tu-r', 'tu-w']]);
     expect(kinds()).toEqual(['run_started', 'model_call', 'tool_call', 'model_call', 'tool_call', 'model_call', 'commit', 'run_completed']);
     expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ reply: 'Done.' }) }]);
+  });
+
+  it('sends every model request with the bytes of a fresh encode, each turn encoded once and kept frozen', async () => {
+    answers = [
+      [{ text: 'Reading é' }, { tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } }],
+      [{ tool: 'write_file', id: 'tu-w', input: { path: 'b.txt' } }],
+      [{ text: 'Done.' }],
+    ];
+    const complete = ai.complete.getMockImplementation()!;
+    const sent: Array<{ bytes: Uint8Array; fresh: Uint8Array; frozen: boolean[] }> = [];
+    ai.complete.mockImplementation(async (req: CompletionRequest) => {
+      // What the bus client writes, against protobuf-es' own encoder walking the whole request.
+      const fresh = toBinary(aiV1.CompletionRequestSchema, create(aiV1.CompletionRequestSchema, req));
+      sent.push({ bytes: encodeMessage(aiV1.CompletionRequestSchema, req), fresh, frozen: [...req.messages!, ...req.tools!].map((m) => Object.isFrozen(m)) });
+      return complete(req);
+    });
+    await loop.execute(run.id);
+
+    expect(sent).toHaveLength(3);
+    for (const request of sent) {
+      expect(Buffer.from(request.bytes).equals(Buffer.from(request.fresh))).toBe(true);
+      expect(request.frozen.every(Boolean)).toBe(true);
+    }
+    expect(seen.map((r) => r.messages.length)).toEqual([1, 3, 5]);
   });
 
   it('writes no result of a read that left before its reply was checkpointed when that checkpoint fails', async () => {

@@ -1,7 +1,7 @@
 import { create, isMessage } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, aiV1 } from '@overskill/contracts';
-import { RedeliverLater } from '@overskill/messaging';
+import { encodedOnce, RedeliverLater } from '@overskill/messaging';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -200,8 +200,8 @@ export class AgentLoopService {
     const intents = new Set(resumed ? (await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId) : []);
     const context = state.context ?? (await this.context(run, app, message, journal, state));
     const conversation: ChatMessageInit[] = [...context.history, userText(message.content)];
-    // Built as messages once: each model call then only encodes them, not builds them again.
-    const tools = context.tools.map((t) => create(aiV1.ToolDefinitionSchema, t));
+    // Built and encoded once per round: each model call copies their bytes into its request.
+    const tools = context.tools.map((t) => encodedOnce(aiV1.ToolDefinitionSchema, create(aiV1.ToolDefinitionSchema, t)));
 
     // Rebuild from the checkpoints: every recorded model turn and every recorded tool result.
     const results = new Map<string, ToolOutcome>();
@@ -229,6 +229,8 @@ export class AgentLoopService {
     }
     if (state.iterations > 0 && pending.length === 0 && lastStop !== 'tool_use' && lastStop !== 'preview_feedback') return lastText;
 
+    let system = '';
+    let touchedInSystem = -1;
     // The latest model reply's checkpoint (settled when replayed from the checkpoints).
     let replyDurable: Promise<void> = Promise.resolve();
     // The last turn's read-only results, still being written while the next model call runs.
@@ -243,10 +245,14 @@ export class AgentLoopService {
           );
         }
         await this.checkBudgets(run, state, 0);
-        const system = buildSystemPrompt({ ...context.promptInput, touched: state.touched });
+        // The prompt changes only when the run touches another file.
+        if (touchedInSystem !== state.touched.length)
+          [system, touchedInSystem] = [buildSystemPrompt({ ...context.promptInput, touched: state.touched }), state.touched.length];
         const modelStarted = performance.now();
+        // Each turn is encoded once, when it is first sent, and frozen: later requests copy its bytes
+        // (the same bytes a fresh encode writes) instead of encoding the whole conversation again.
         conversation.forEach((turn, i) => {
-          if (!isMessage(turn, aiV1.ChatMessageSchema)) conversation[i] = create(aiV1.ChatMessageSchema, turn);
+          if (!isMessage(turn, aiV1.ChatMessageSchema)) conversation[i] = encodedOnce(aiV1.ChatMessageSchema, create(aiV1.ChatMessageSchema, turn));
         });
         const completion = await this.call('ai', journal, () =>
           this.ai.complete({
