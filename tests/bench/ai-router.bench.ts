@@ -51,6 +51,8 @@ const SDK_CALLS = Number(process.env.BENCH_AI_SDK_CALLS ?? 2000);
 // BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
 // where their CPU goes is printed at the end. The figures of such a run are not comparable.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+// BENCH_CPU_PROFILE_PHASE=concurrency: the profiles' window is the concurrency-50 rounds only.
+const PROFILE_CONCURRENCY = process.env.BENCH_CPU_PROFILE_PHASE === 'concurrency';
 const BARE_PROXY = `
 const http = require('node:http');
 const target = new URL(process.argv[1]);
@@ -188,6 +190,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
     });
     const barePort = Number((await waitForLine(bareGateway, (l) => l.startsWith('ready '), 30_000, 'the bare gateway')).split(' ')[1]);
     const viaBare = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: `http://127.0.0.1:${barePort}`, maxRetries: 0 });
+    // What the bare router reports when a call fails (it answers the gateway with an empty reply, a 502 here).
+    const bareRouterErrors: string[] = [];
+    bareRouter.stderr?.on('data', (chunk: Buffer) => bareRouterErrors.push(chunk.toString()));
+    const callBare = () =>
+      call(viaBare).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; the bare router said: ${bareRouterErrors.join('').slice(-800)}`);
+      });
     // The floor's Redis part: ai-router's own ledger (from dist/, as the platform runs it) admitting a
     // call with the same scopes as the router's (team and key rate limits and budgets), on a team of its own.
     const { UsageLedgerRepository } = require(join(REPO_ROOT, 'dist', 'services', 'ai-router', 'src', 'limits', 'usage-ledger.repository.js')) as {
@@ -347,7 +356,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
     const ioProcessesAt50 = { ...ioProcesses, 'bare-gateway': bareGateway.pid, 'bare-router': bareRouter.pid };
-    const runAt50 = async (client: Anthropic) => {
+    const runAt50 = async (one: () => Promise<void>) => {
       const samples: number[] = [];
       let next = 0;
       const cpuBefore = cpuSnapshot(processes);
@@ -358,7 +367,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
           while (next < THROUGHPUT_REQUESTS) {
             next += 1;
             const s0 = performance.now();
-            await call(client);
+            await one();
             samples.push(performance.now() - s0);
           }
         }),
@@ -373,13 +382,14 @@ describe('benchmark: ai-router overhead and throughput', () => {
       };
     };
     const at50 = {
-      direct: { client: direct, runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
-      bare: { client: viaBare, runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
-      router: { client: viaRouter, runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
+      direct: { run: () => call(direct), runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
+      bare: { run: callBare, runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
+      router: { run: () => call(viaRouter), runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
     };
     // Warm-up at the same concurrency: every series opens its sockets and compiles its hot code first.
-    for (const x of Object.values(at50)) for (let i = 0; i < 4; i++) await Promise.all(Array.from({ length: CONCURRENCY }, () => call(x.client)));
-    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) for (const x of Object.values(at50)) x.runs.push(await runAt50(x.client));
+    for (const x of Object.values(at50)) for (let i = 0; i < 4; i++) await Promise.all(Array.from({ length: CONCURRENCY }, () => x.run()));
+    if (PROFILE_CONCURRENCY) profileWindow.windowStartUs = profileClockUs();
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) for (const x of Object.values(at50)) x.runs.push(await runAt50(x.run));
     // Rate over the rounds together; CPU and system calls per call of every process (what bounds the rate on these cores).
     const throughputOf = (runs: Array<Awaited<ReturnType<typeof runAt50>>>) => {
       const samples = runs.flatMap((x) => x.samples);

@@ -57,7 +57,8 @@ const { REDIS_CLIENT_OPTIONS } = require(join(dist, 'libs/persistence/src/index.
     authenticator: nkeyAuthenticator(new TextEncoder().encode(process.env.NATS_NKEY_SEED)),
   });
   const ledger = new UsageLedgerRepository(new Redis(process.env.REDIS_URL, REDIS_CLIENT_OPTIONS));
-  const client = new Anthropic({ apiKey: process.env.PROVIDER_KEY, baseURL: process.env.FAKE_URL, fetch: countingFetch, maxRetries: 0 });
+  // Retries as ai-router's default (AI_MAX_RETRIES=2): a keep-alive socket the fake just closed is retried, not failed.
+  const client = new Anthropic({ apiKey: process.env.PROVIDER_KEY, baseURL: process.env.FAKE_URL, fetch: countingFetch, maxRetries: 2 });
   const reply = Buffer.from(process.env.REPLY_B64, 'base64');
   const team = process.env.TEAM;
   const limits = { requestsPerMinute: 1000000000, tokensPerMinute: 0 };
@@ -70,11 +71,11 @@ const { REDIS_CLIENT_OPTIONS } = require(join(dist, 'libs/persistence/src/index.
       estimatedTokens: 3, estimatedCostNano: 963000, minute: Math.floor(Date.now() / 60000),
     };
     if (!(await ledger.admit(admission)).ok) throw new Error('refused');
-    await client.messages.create(params, { maxRetries: 0, timeout: 120000 });
+    await client.messages.create(params, { timeout: 120000 });
     msg.respond(reply);
   };
   nc.subscribe(process.env.SUBJECT, { queue: 'bench-bare-router', callback: (err, msg) => {
-    if (!err) handle(msg).catch((e) => { console.error(e); msg.respond(new Uint8Array(0)); });
+    if (!err) handle(msg).catch((e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); msg.respond(new Uint8Array(0)); });
   } });
   await nc.flush();
   process.stdout.write('ready\\n');
