@@ -39,7 +39,9 @@ const PUBLISH_ACK_TIMEOUT_MS = 5000;
 // Publishes a durable message; msgId makes a duplicate publish (a retry) one message. Resolves once
 // the stream has stored it (its PubAck). Sent on the connection's shared reply inbox, as an RPC is:
 // nats.js's JetStream client would make a client object per call and, for every acknowledged
-// publish, a NatsError with its stack to cancel the finished request.
+// publish, a NatsError with its stack to cancel the finished request. While the link is down it
+// fails at once with DEPENDENCY_UNAVAILABLE, nothing sent; nats.js's client failed too, after its
+// 5 s timeout (a publish made while disconnected was not acknowledged after the reconnect).
 export async function publishDurable<Msg extends DescMessage>(
   nc: NatsConnection,
   def: EventDefinition<Msg>,
