@@ -14,6 +14,7 @@ import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-
 import { profileClockUs, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { spawnTracked, stopChild, waitForLine } from './support/child-process';
 import { cpuPerUnitMs, cpuSnapshot, stackServerPids, syscallSnapshot, syscallsPerUnit } from './support/process-cpu';
+import { bareGatewayScript, bareRouterScript } from './support/bare-routed-path';
 import { rawNatsResponderScript } from './support/raw-nats-responder';
 import { sdkCallCostScript } from './support/sdk-call-cost';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult, RESULTS_DIR } from './support/results';
@@ -30,6 +31,10 @@ import { round, summarizeLatencyMs } from './support/stats';
 // request-reply carrying the router's own request and reply bytes to a plain responder process, and
 // one run of the admission script in Redis (ai-router's own ledger code, one EVALSHA). The proxy's
 // added median plus these two medians is the path's floor, measured in the same run.
+// At concurrency 50 the ceiling is measured whole: a bare routed path of the same shape from plain
+// parts (bare node:http gateway → plain nats.js → a bare router process that runs one admission and
+// one SDK call on ai-router's fetch → the fake), its rate and every process's CPU per call beside the
+// direct and routed series, alternated in rounds.
 
 const REQUESTS = Number(process.env.BENCH_AI_REQUESTS ?? 2000);
 const WARMUP = Number(process.env.BENCH_AI_WARMUP ?? 200);
@@ -37,6 +42,8 @@ const BLOCKS = 10;
 const CONCURRENCY = 50;
 const SLOW_FAKE_MS = 20;
 const THROUGHPUT_REQUESTS = Number(process.env.BENCH_AI_THROUGHPUT_REQUESTS ?? 2000);
+// direct, bare, router in turn, this many times: the machine's load moves less between neighbours.
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_AI_THROUGHPUT_ROUNDS ?? 2);
 const PROVIDER_KEY = 'sk-ant-bench';
 const GOAL_MEDIAN_OVERHEAD_US = 1000;
 const STREAM_REQUESTS = Number(process.env.BENCH_AI_STREAM_REQUESTS ?? 300);
@@ -44,6 +51,8 @@ const SDK_CALLS = Number(process.env.BENCH_AI_SDK_CALLS ?? 2000);
 // BENCH_CPU_PROFILE=1: gateway and ai-router run under V8's sampling profiler (a preload), and
 // where their CPU goes is printed at the end. The figures of such a run are not comparable.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+// BENCH_CPU_PROFILE_PHASE=concurrency: the profiles' window is the concurrency-50 rounds only.
+const PROFILE_CONCURRENCY = process.env.BENCH_CPU_PROFILE_PHASE === 'concurrency';
 const BARE_PROXY = `
 const http = require('node:http');
 const target = new URL(process.argv[1]);
@@ -65,11 +74,15 @@ describe('benchmark: ai-router overhead and throughput', () => {
   let platform: RunningPlatform | undefined;
   let proxy: ChildProcess | undefined;
   let responder: ChildProcess | undefined;
+  let bareGateway: ChildProcess | undefined;
+  let bareRouter: ChildProcess | undefined;
   let nc: NatsConnection | undefined;
   let redis: Redis | undefined;
 
   afterAll(async () => {
     if (proxy) await stopChild(proxy);
+    if (bareGateway) await stopChild(bareGateway);
+    if (bareRouter) await stopChild(bareRouter);
     await nc?.drain();
     if (responder) await stopChild(responder);
     redis?.disconnect();
@@ -153,6 +166,37 @@ describe('benchmark: ai-router overhead and throughput', () => {
     });
     await waitForLine(responder, (line) => line === 'ready', 30_000, 'the floor responder');
     const floorNats = nc;
+    // The bare routed path (the ceiling at concurrency): the same request and reply bytes, one admission
+    // on a team of its own, one SDK call to the same fake; the gateway answers the direct call's JSON.
+    const bareSubject = `bench.bare.${randomBytes(4).toString('hex')}`;
+    const childEnv = { ...process.env, NODE_OPTIONS: '', NATS_URL: stack.natsUrl, NATS_NKEY_SEED: stack.natsSeeds['test-harness'], SUBJECT: bareSubject };
+    bareRouter = spawnTracked(process.execPath, ['-e', bareRouterScript()], {
+      cwd: REPO_ROOT,
+      env: {
+        ...childEnv,
+        REDIS_URL: stack.redisUrl,
+        FAKE_URL: fakeUrl,
+        PROVIDER_KEY,
+        TEAM: `bench-bare-${randomUUID()}`,
+        REPLY_B64: Buffer.from(probe.data).toString('base64'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await waitForLine(bareRouter, (line) => line === 'ready', 30_000, 'the bare router');
+    bareGateway = spawnTracked(process.execPath, ['-e', bareGatewayScript()], {
+      cwd: REPO_ROOT,
+      env: { ...childEnv, REQUEST_B64: Buffer.from(floorRequest).toString('base64'), ANSWER_JSON: JSON.stringify(await direct.messages.create(params)) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const barePort = Number((await waitForLine(bareGateway, (l) => l.startsWith('ready '), 30_000, 'the bare gateway')).split(' ')[1]);
+    const viaBare = new Anthropic({ apiKey: PROVIDER_KEY, baseURL: `http://127.0.0.1:${barePort}`, maxRetries: 0 });
+    // What the bare router reports when a call fails (it answers the gateway with an empty reply, a 502 here).
+    const bareRouterErrors: string[] = [];
+    bareRouter.stderr?.on('data', (chunk: Buffer) => bareRouterErrors.push(chunk.toString()));
+    const callBare = () =>
+      call(viaBare).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; the bare router said: ${bareRouterErrors.join('').slice(-800)}`);
+      });
     // The floor's Redis part: ai-router's own ledger (from dist/, as the platform runs it) admitting a
     // call with the same scopes as the router's (team and key rate limits and budgets), on a team of its own.
     const { UsageLedgerRepository } = require(join(REPO_ROOT, 'dist', 'services', 'ai-router', 'src', 'limits', 'usage-ledger.repository.js')) as {
@@ -204,7 +248,15 @@ describe('benchmark: ai-router overhead and throughput', () => {
     // CPU of every process per call, summed over each series' blocks (the bench process is the SDK and the fake).
     const pids = platform.pids();
     const stackPids = stackServerPids();
-    const processes = { ...stackPids, gateway: pids['gateway'], 'ai-router': pids['ai-router'], proxy: proxy.pid, responder: responder.pid };
+    const processes = {
+      ...stackPids,
+      gateway: pids['gateway'],
+      'ai-router': pids['ai-router'],
+      proxy: proxy.pid,
+      responder: responder.pid,
+      'bare-gateway': bareGateway.pid,
+      'bare-router': bareRouter.pid,
+    };
     const cpu = Object.fromEntries(series.map((s) => [s.name, { before: {} as Record<string, number>, after: {} as Record<string, number>, calls: 0 }]));
     const perBlock = Math.ceil(REQUESTS / BLOCKS);
     // The profile summary covers the measured calls only, not the services' start and warm-up.
@@ -303,30 +355,95 @@ describe('benchmark: ai-router overhead and throughput', () => {
 
     // Throughput: 50 callers at once, the provider taking 20 ms per answer.
     delayMs = SLOW_FAKE_MS;
-    const throughput = async (client: Anthropic) => {
+    const ioProcessesAt50 = { ...ioProcesses, 'bare-gateway': bareGateway.pid, 'bare-router': bareRouter.pid };
+    const runAt50 = async (one: () => Promise<void>) => {
       const samples: number[] = [];
       let next = 0;
       const cpuBefore = cpuSnapshot(processes);
-      const ioBefore = syscallSnapshot(ioProcesses);
+      const ioBefore = syscallSnapshot(ioProcessesAt50);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
           while (next < THROUGHPUT_REQUESTS) {
             next += 1;
             const s0 = performance.now();
-            await call(client);
+            await one();
             samples.push(performance.now() - s0);
           }
         }),
       );
-      const seconds = (performance.now() - t0) / 1000;
-      // CPU per call of every process at this concurrency: what bounds the rate on these cores.
-      const cpuPerCall = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), samples.length);
-      const syscalls = syscallsPerUnit(ioBefore, syscallSnapshot(ioProcesses), samples.length);
-      return { requestsPerSecond: round(samples.length / seconds, 1), ...summarizeLatencyMs(samples), cpuPerCallMs: cpuPerCall, syscallsPerCall: syscalls };
+      return {
+        samples,
+        seconds: (performance.now() - t0) / 1000,
+        cpuBefore,
+        cpuAfter: cpuSnapshot(processes),
+        ioBefore,
+        ioAfter: syscallSnapshot(ioProcessesAt50),
+      };
     };
-    const throughputDirect = await throughput(direct);
-    const throughputRouter = await throughput(viaRouter);
+    const at50 = {
+      direct: { run: () => call(direct), runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
+      bare: { run: callBare, runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
+      router: { run: () => call(viaRouter), runs: [] as Array<Awaited<ReturnType<typeof runAt50>>> },
+    };
+    // Warm-up at the same concurrency: every series opens its sockets and compiles its hot code first.
+    for (const x of Object.values(at50)) for (let i = 0; i < 4; i++) await Promise.all(Array.from({ length: CONCURRENCY }, () => x.run()));
+    if (PROFILE_CONCURRENCY) profileWindow.windowStartUs = profileClockUs();
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) for (const x of Object.values(at50)) x.runs.push(await runAt50(x.run));
+    // Rate over the rounds together; CPU and system calls per call of every process (what bounds the rate on these cores).
+    const throughputOf = (runs: Array<Awaited<ReturnType<typeof runAt50>>>) => {
+      const samples = runs.flatMap((x) => x.samples);
+      const sum = (pick: (x: (typeof runs)[number]) => Record<string, number>) => {
+        const out: Record<string, number> = {};
+        for (const x of runs) for (const [name, v] of Object.entries(pick(x))) out[name] = (out[name] ?? 0) + v;
+        return out;
+      };
+      const io = (pick: (x: (typeof runs)[number]) => Record<string, { reads: number; writes: number }>) => {
+        const out: Record<string, { reads: number; writes: number }> = {};
+        for (const x of runs)
+          for (const [name, v] of Object.entries(pick(x)))
+            out[name] = { reads: (out[name]?.reads ?? 0) + v.reads, writes: (out[name]?.writes ?? 0) + v.writes };
+        return out;
+      };
+      const seconds = runs.reduce((t, x) => t + x.seconds, 0);
+      return {
+        requestsPerSecond: round(samples.length / seconds, 1),
+        perRoundRequestsPerSecond: runs.map((x) => round(x.samples.length / x.seconds, 1)),
+        ...summarizeLatencyMs(samples),
+        cpuPerCallMs: cpuPerUnitMs(
+          sum((x) => x.cpuBefore),
+          sum((x) => x.cpuAfter),
+          samples.length,
+        ),
+        syscallsPerCall: syscallsPerUnit(
+          io((x) => x.ioBefore),
+          io((x) => x.ioAfter),
+          samples.length,
+        ),
+      };
+    };
+    const throughputDirect = throughputOf(at50.direct.runs);
+    const throughputBare = throughputOf(at50.bare.runs);
+    const throughputRouter = throughputOf(at50.router.runs);
+    // What the cores allow each series if CPU were the only bound: all processes share the cores, and
+    // the bench process (the SDK client and the fake, in every series) can use at most one of them.
+    const cores = machine.cpus;
+    const cpuBoundRate = (t: { cpuPerCallMs: Record<string, number> }) =>
+      round(Math.min((cores * 1000) / t.cpuPerCallMs['total']!, 1000 / t.cpuPerCallMs['bench']!), 1);
+    const directBound = cpuBoundRate(throughputDirect);
+    // At 0.9× the direct series' CPU-bound rate, the CPU per call the cores leave for a routed call,
+    // less what the bare routed path already spends: what auth, limits, tracing and accounting may cost.
+    const budgetAt09Ms = round((cores * 1000) / (0.9 * directBound) - throughputBare.cpuPerCallMs['total']!, 3);
+    const ceiling = {
+      bareRequestsPerSecond: throughputBare.requestsPerSecond,
+      ratioBareToDirect: round(throughputBare.requestsPerSecond / throughputDirect.requestsPerSecond, 2),
+      ratioRouterToBare: round(throughputRouter.requestsPerSecond / throughputBare.requestsPerSecond, 2),
+      cpuBoundRequestsPerSecond: { direct: directBound, bare: cpuBoundRate(throughputBare), router: cpuBoundRate(throughputRouter) },
+      cpuBoundRatioBareToDirect: round(cpuBoundRate(throughputBare) / directBound, 2),
+      cpuBoundRatioRouterToDirect: round(cpuBoundRate(throughputRouter) / directBound, 2),
+      cpuPerCallLeftAt09Ms: budgetAt09Ms,
+      routerCpuPerCallOverBareMs: round(throughputRouter.cpuPerCallMs['total']! - throughputBare.cpuPerCallMs['total']!, 3),
+    };
     profileWindow.windowEndUs = profileClockUs();
 
     // What the same SDK call costs inside a traced service and without tracing: a child process
@@ -367,6 +484,9 @@ describe('benchmark: ai-router overhead and throughput', () => {
         streaming: `${STREAM_REQUESTS} streamed calls per series, alternating call by call; time to first token = request start → first content_block_delta event`,
         concurrency: CONCURRENCY,
         throughputRequests: THROUGHPUT_REQUESTS,
+        throughputRounds: `${THROUGHPUT_ROUNDS} rounds of direct, bare, router in turn, ${THROUGHPUT_REQUESTS} calls per series per round`,
+        bareRoutedPath:
+          'bare node:http gateway (reads the body, answers fixed JSON) → plain nats.js request of the router’s request bytes → a bare router process: ai-router’s admission (one EVALSHA), one @anthropic-ai/sdk call on ai-router’s fetch to the fake, the router’s reply bytes',
         sdkCall: `${SDK_CALLS} calls per variant in 8 interleaved blocks, in a child process with the fake, untraced and with the services' tracing started`,
       },
       results: {
@@ -388,12 +508,18 @@ describe('benchmark: ai-router overhead and throughput', () => {
           pathFloorMedianUs: ttftPathFloor,
         },
         streamCpuPerCallMs,
-        syscallsPerCall: { streamed: streamRouter.syscalls, concurrency50: throughputRouter.syscallsPerCall },
+        syscallsPerCall: {
+          streamed: streamRouter.syscalls,
+          concurrency50: throughputRouter.syscallsPerCall,
+          bareConcurrency50: throughputBare.syscallsPerCall,
+        },
         sdkCallCpuPerCallMs: sdkCallCost,
         throughput: {
           direct: throughputDirect,
+          bare: throughputBare,
           router: throughputRouter,
           ratioRouterToDirect: round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2),
+          ceiling,
         },
       },
       goals,
@@ -434,19 +560,30 @@ describe('benchmark: ai-router overhead and throughput', () => {
           .map(([p, ms]) => `${p} ${ms}`)
           .join(', ')}`,
       );
-    print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_REQUESTS} requests:`);
+    print(`\nthroughput at concurrency ${CONCURRENCY}, provider 20 ms, ${THROUGHPUT_ROUNDS} rounds × ${THROUGHPUT_REQUESTS} requests per series:`);
     print(
       formatTable(
-        ['series', 'req/s', 'median µs', 'p99 µs'],
+        ['series', 'req/s', 'per round', 'median µs', 'p99 µs', 'CPU-bound req/s'],
         [
-          ['direct', throughputDirect.requestsPerSecond, throughputDirect.medianUs, throughputDirect.p99Us],
-          ['router', throughputRouter.requestsPerSecond, throughputRouter.medianUs, throughputRouter.p99Us],
-        ],
+          ['direct', throughputDirect, ceiling.cpuBoundRequestsPerSecond.direct],
+          ['bare routed path (the ceiling)', throughputBare, ceiling.cpuBoundRequestsPerSecond.bare],
+          ['router', throughputRouter, ceiling.cpuBoundRequestsPerSecond.router],
+        ].map(([name, t, bound]) => {
+          const x = t as typeof throughputDirect;
+          return [name as string, x.requestsPerSecond, x.perRoundRequestsPerSecond.join(' / '), x.medianUs, x.p99Us, bound as number];
+        }),
       ),
+    );
+    print(
+      `router ${round(throughputRouter.requestsPerSecond / throughputDirect.requestsPerSecond, 2)}× direct; the bare routed path ${ceiling.ratioBareToDirect}× direct; the router ${ceiling.ratioRouterToBare}× the bare path`,
+    );
+    print(
+      `CPU-bound: the bare routed path ${ceiling.cpuBoundRatioBareToDirect}× direct, the router ${ceiling.cpuBoundRatioRouterToDirect}× direct; at 0.9× direct a routed call may spend ${budgetAt09Ms} ms of CPU beyond the bare path's parts, the router spends ${ceiling.routerCpuPerCallOverBareMs} ms more`,
     );
     print(`CPU per call at concurrency ${CONCURRENCY} (ms), every process:`);
     for (const [name, t] of [
       ['direct', throughputDirect],
+      ['bare', throughputBare],
       ['router', throughputRouter],
     ] as const)
       print(
@@ -460,6 +597,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         .join(', ');
     print(`system calls per routed call (reads/writes): streamed ${formatIo(streamRouter.syscalls)}`);
     print(`  at concurrency ${CONCURRENCY}: ${formatIo(throughputRouter.syscallsPerCall)}`);
+    print(`  bare routed path at concurrency ${CONCURRENCY}: ${formatIo(throughputBare.syscallsPerCall)}`);
     print(`\none SDK call on ai-router's fetch, CPU per call of client + fake in one process (ms), ${SDK_CALLS} calls per variant:`);
     print(
       formatTable(

@@ -1,6 +1,7 @@
-import { Events, type EventDefinition } from '@overskill/contracts';
-import { ensureStreams, natsAuthOptions } from '@overskill/messaging';
+import { AppError, ErrorCode, Events, type EventDefinition } from '@overskill/contracts';
+import { connectNats, ensureStreams, natsAuthOptions, natsLink, publishDurable } from '@overskill/messaging';
 import { startStack, type RunningStack, stackNatsCredentials } from '@overskill/testing';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AckPolicy, connect, type JsMsg, type NatsConnection } from 'nats';
 import { integrationStack, scratchDir } from '../support/integration-env';
@@ -25,7 +26,7 @@ describe('JetStream survives a nats-server kill -9 and restart', () => {
     await stack?.stop();
   });
 
-  async function killAndRestart(): Promise<void> {
+  async function killAndRestart(whileDown?: () => void): Promise<void> {
     const pid = stack.pids().nats!;
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 100; i++) {
@@ -36,6 +37,7 @@ describe('JetStream survives a nats-server kill -9 and restart', () => {
         break;
       }
     }
+    whileDown?.();
     await stack.startServer('nats');
   }
 
@@ -123,4 +125,36 @@ describe('JetStream survives a nats-server kill -9 and restart', () => {
     },
     60_000,
   );
+  it('refuses a durable publish at once while nats-server is down, and stores it once when it is back', async () => {
+    // A service's connection: it reconnects forever.
+    const nc = await connectNats(stack.natsUrl, 'restart-publisher', stackNatsCredentials(stack));
+    try {
+      const runId = randomUUID();
+      const msgId = `restart-publish-${runId}`;
+      const link = natsLink(nc);
+      let whileDown: Promise<unknown> | undefined;
+      await killAndRestart(() => {
+        whileDown = (async () => {
+          // Published once the client has noticed the loss.
+          for (let i = 0; link.up && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+          const started = Date.now();
+          const err = await publishDurable(nc, Events.runFinished, { runId }, { msgId }).catch((e: unknown) => e);
+          return { err, ms: Date.now() - started };
+        })();
+      });
+      const down = (await whileDown) as { err: AppError; ms: number };
+      expect(down.err).toBeInstanceOf(AppError);
+      expect(down.err.code).toBe(ErrorCode.DEPENDENCY_UNAVAILABLE);
+      expect(down.ms).toBeLessThan(1000);
+      for (let i = 0; !link.up && i < 1000; i++) await new Promise((r) => setTimeout(r, 10));
+      await publishDurable(nc, Events.runFinished, { runId }, { msgId });
+      const jsm = await nc.jetstreamManager();
+      const stored = await jsm.streams.getMessage('EVENTS', { last_by_subj: Events.runFinished.subject });
+      expect(stored.header.get('Nats-Msg-Id')).toBe(msgId);
+      await publishDurable(nc, Events.runFinished, { runId }, { msgId });
+      expect((await jsm.streams.getMessage('EVENTS', { last_by_subj: Events.runFinished.subject })).seq).toBe(stored.seq);
+    } finally {
+      await nc.close();
+    }
+  }, 60_000);
 });

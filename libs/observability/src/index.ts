@@ -3,7 +3,7 @@ export { loadConfig } from './config/load-config';
 export { env, LOG_LEVELS, type LogLevel } from './config/env-fields';
 export { baseServiceEnv, type BaseServiceEnv } from './config/base-service-env';
 
-export { requestContext, type RequestContextData } from './context/request-context';
+export { contextSlot, requestContext, type RequestContextData } from './context/request-context';
 export { newCorrelationId } from './context/correlation-id';
 
 export { createLogger, type CreateLoggerOptions } from './logging/create-logger';

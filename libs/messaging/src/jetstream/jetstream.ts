@@ -1,11 +1,17 @@
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
-import { Streams, type EventDefinition } from '@overskill/contracts';
+import { fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { AppError, ErrorCode, Streams, type EventDefinition } from '@overskill/contracts';
 import { getTracer, newCorrelationId, requestContext } from '@overskill/observability';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AckPolicy, DeliverPolicy, headers as natsHeaders, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, headers as natsHeaders, RetentionPolicy, StorageType, type JsMsg, type Msg as NatsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { CORRELATION_ID_HEADER, natsHeaderGetter, natsHeaderSetter, setHeader, TENANT_ID_HEADER } from '../rpc/nats-headers';
+import { natsLink } from '../nats-connection';
+import { replyInbox, RequestFailed } from '../rpc/reply-inbox';
+import { encodeMessage } from '../rpc/rpc-codec';
 import { settleWithin } from '../settle-within';
+
+// JetStream's de-duplication header: a second publish with the same id within the stream's window is acknowledged, not stored.
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 // Idempotent: creates the platform's streams or updates their subjects.
 export async function ensureStreams(nc: NatsConnection): Promise<void> {
@@ -27,7 +33,15 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
   }
 }
 
-// Publishes a durable message; msgId makes a duplicate publish (a retry) one message.
+// How long a durable publish waits for the stream's acknowledgement (nats.js's JetStream default).
+const PUBLISH_ACK_TIMEOUT_MS = 5000;
+
+// Publishes a durable message; msgId makes a duplicate publish (a retry) one message. Resolves once
+// the stream has stored it (its PubAck). Sent on the connection's shared reply inbox, as an RPC is:
+// nats.js's JetStream client would make a client object per call and, for every acknowledged
+// publish, a NatsError with its stack to cancel the finished request. While the link is down it
+// fails at once with DEPENDENCY_UNAVAILABLE, nothing sent; nats.js's client failed too, after its
+// 5 s timeout (a publish made while disconnected was not acknowledged after the reconnect).
 export async function publishDurable<Msg extends DescMessage>(
   nc: NatsConnection,
   def: EventDefinition<Msg>,
@@ -45,9 +59,16 @@ export async function publishDurable<Msg extends DescMessage>(
   setHeader(headers, CORRELATION_ID_HEADER, ctx?.correlationId ?? newCorrelationId());
   const tenantId = opts.tenantId ?? ctx?.tenantId;
   if (tenantId) setHeader(headers, TENANT_ID_HEADER, tenantId);
+  setHeader(headers, MSG_ID_HEADER, opts.msgId);
   try {
-    const ack = await nc.jetstream().publish(def.subject, toBinary(def.message, create(def.message, value)), { msgID: opts.msgId, headers });
-    span.setAttributes({ 'messaging.nats.stream': ack.stream, 'messaging.nats.sequence': ack.seq, 'messaging.nats.duplicate': ack.duplicate });
+    let reply: NatsMsg;
+    try {
+      reply = await replyInbox(nc, natsLink(nc)).request(def.subject, encodeMessage(def.message, value), headers, PUBLISH_ACK_TIMEOUT_MS);
+    } catch (err) {
+      throw err instanceof RequestFailed ? publishFailure(def.subject, err) : err;
+    }
+    const ack = parsePubAck(def.subject, reply.data);
+    span.setAttributes({ 'messaging.nats.stream': ack.stream, 'messaging.nats.sequence': ack.seq, 'messaging.nats.duplicate': ack.duplicate === true });
   } catch (err) {
     span.recordException(err as Error);
     span.setStatus({ code: SpanStatusCode.ERROR });
@@ -55,6 +76,35 @@ export async function publishDurable<Msg extends DescMessage>(
   } finally {
     span.end();
   }
+}
+
+interface PubAck {
+  stream: string;
+  seq: number;
+  duplicate?: boolean;
+  error?: { code?: number; err_code?: number; description?: string };
+}
+
+// The stream's answer to a publish: its acknowledgement, or the reason it did not store the message.
+export function parsePubAck(subject: string, data: Uint8Array): PubAck {
+  let ack: PubAck;
+  try {
+    ack = JSON.parse(new TextDecoder().decode(data)) as PubAck;
+  } catch {
+    throw new AppError(ErrorCode.INTERNAL, `${subject}: the answer to a durable publish is not a JetStream acknowledgement`);
+  }
+  if (ack.error) throw new AppError(ErrorCode.INTERNAL, `${subject}: JetStream did not store the message (${ack.error.description ?? ack.error.code})`);
+  if (!ack.stream) throw new AppError(ErrorCode.INTERNAL, `${subject}: the answer to a durable publish names no stream`);
+  return ack;
+}
+
+function publishFailure(subject: string, err: RequestFailed): AppError {
+  if (err.failure === 'no-responders') return new AppError(ErrorCode.RPC_NO_RESPONDERS, `No JetStream stream stores ${subject}; the message was not stored`);
+  if (err.failure === 'timeout')
+    return new AppError(ErrorCode.RPC_TIMEOUT, `JetStream did not acknowledge ${subject} within ${PUBLISH_ACK_TIMEOUT_MS} ms; it may have been stored`);
+  if (err.failure === 'lost')
+    return new AppError(ErrorCode.RPC_TIMEOUT, `The NATS connection closed before JetStream acknowledged ${subject}; it may have been stored`);
+  return new AppError(ErrorCode.RPC_CONNECTION_CLOSED, `The NATS connection is closed; ${subject} was not published`);
 }
 
 export interface DurableConsumerOptions<Msg extends DescMessage> {

@@ -2,7 +2,7 @@ import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedContextManager } from '../tracing/shared-context-manager';
 import { acceptCorrelationId, newCorrelationId } from './correlation-id';
-import { contextStorage, requestContext } from './request-context';
+import { contextSlot, contextStorage, requestContext } from './request-context';
 
 describe('requestContext', () => {
   it('is visible after awaits and inside timers started within run, and gone outside', async () => {
@@ -66,6 +66,24 @@ describe('requestContext and the OpenTelemetry context on one storage', () => {
     });
     expect(seen).toEqual({ correlationId: 'c-3' });
     context.setGlobalContextManager(new SharedContextManager().enable());
+  });
+
+  it('carries a slot’s value below its run, beside the request ids and through child contexts, and nowhere else', async () => {
+    const slot = contextSlot<{ n: number }>('test.slot');
+    const value = { n: 1 };
+    const seen = await requestContext.run({ correlationId: 'c-4' }, () =>
+      slot.run(value, async () => {
+        await sleep(1);
+        return context.with(context.active().setValue(traceKey, 'span-d'), async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          return { slot: slot.get(), request: requestContext.get(), trace: context.active().getValue(traceKey) };
+        });
+      }),
+    );
+    expect(seen.slot).toBe(value);
+    expect(seen).toMatchObject({ request: { correlationId: 'c-4' }, trace: 'span-d' });
+    expect(slot.get()).toBeUndefined();
+    expect(await slot.run({ n: 2 }, async () => slot.get())).toEqual({ n: 2 });
   });
 });
 

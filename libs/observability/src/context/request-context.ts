@@ -26,3 +26,16 @@ export const requestContext = {
     return contextStorage.getStore()?.getValue(REQUEST_KEY) as RequestContextData | undefined;
   },
 };
+
+/**
+ * A value of one kind carried like the request's ids, on the same storage: set for `fn` and for
+ * everything it starts, read anywhere below it. A feature that needs such a value takes a slot
+ * instead of an AsyncLocalStorage of its own (each one costs every promise of the process).
+ */
+export function contextSlot<T>(name: string): { run<R>(value: T, fn: () => R): R; get(): T | undefined } {
+  const key = createContextKey(name);
+  return {
+    run: (value, fn) => contextStorage.run((contextStorage.getStore() ?? ROOT_CONTEXT).setValue(key, value), fn),
+    get: () => contextStorage.getStore()?.getValue(key) as T | undefined,
+  };
+}

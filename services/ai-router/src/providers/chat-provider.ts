@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { contextSlot } from '@overskill/observability';
 import { agentFetch } from './agent-fetch';
 
 // The router's one request shape is the Anthropic Messages API's: providers of other shapes
@@ -61,8 +61,9 @@ export function classifyHttpFailure(status: number | undefined, message: string,
 }
 
 // Counts HTTP attempts made by the SDKs inside one call (their own retries included), so the
-// router can budget attempts across models.
-const attemptCounter = new AsyncLocalStorage<{ attempts: number }>();
+// router can budget attempts across models. Carried in the request context's storage: a storage of
+// its own would make every promise of the process copy one more store.
+const attemptCounter = contextSlot<{ attempts: number }>('overskill.ai.attempts');
 
 export async function countingAttempts<T>(call: () => Promise<T>): Promise<{ result?: T; error?: unknown; attempts: number }> {
   const counter = { attempts: 0 };
@@ -76,7 +77,7 @@ export async function countingAttempts<T>(call: () => Promise<T>): Promise<{ res
 
 // Handed to both SDKs as their fetch: counts the attempt, then goes over the shared keep-alive agents.
 export const countingFetch: typeof fetch = (input, init) => {
-  const counter = attemptCounter.getStore();
+  const counter = attemptCounter.get();
   if (counter) counter.attempts += 1;
   return agentFetch(input, init);
 };
