@@ -49,6 +49,13 @@ fastify.listen({ port: 0, host: '127.0.0.1' }).then(() => process.stdout.write('
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
 
+function sumMs(parts: Record<string, number>): number {
+  return round(
+    Object.values(parts).reduce((a, b) => a + b, 0),
+    3,
+  );
+}
+
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
   return {
@@ -196,10 +203,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       postgresList: parts.postgres.cpuPerCallMs['total']!,
       redisRateLimits: apps['redis']!,
     };
-    const floorTotal = round(
-      Object.values(floorMs).reduce((a, b) => a + b, 0),
-      3,
-    );
+    const floorTotal = sumMs(floorMs);
     // The product's floor: the same, with the request-reply through the platform's messaging on both
     // ends (Nest's dispatch on the server, protobuf both ways, the headers, a span per process as
     // configured) instead of two plain clients, and the key's verification. What this product's
@@ -210,25 +214,15 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       natsRequestReply: parts.natsLib.cpuPerCallMs['total']!,
       keyCheck: parts.keyCheck.cpuPerCallMs['total']!,
     };
-    const productTotal = round(
-      Object.values(productMs).reduce((a, b) => a + b, 0),
-      3,
-    );
-    const product = {
-      parts: productMs,
-      natsLibDetail: parts.natsLib.cpuPerCallMs,
-      natsRolesDetail: parts.natsRoles.cpuPerCallMs,
-      totalMs: productTotal,
-      ceilingRps: Math.round((machine.cpus * 1000) / productTotal),
-      pathOverFloor: ratio(apps['total']!, productTotal),
-    };
+    // A floor's total, the req/s it allows on these cores, and how many times it the path costs.
+    const bound = (totalMs: number) => ({ totalMs, ceilingRps: Math.round((machine.cpus * 1000) / totalMs), pathOverFloor: ratio(apps['total']!, totalMs) });
+    const product = { parts: productMs, natsLibDetail: parts.natsLib.cpuPerCallMs, natsRolesDetail: parts.natsRoles.cpuPerCallMs, ...bound(sumMs(productMs)) };
+    const productTotal = product.totalMs;
     const floor = {
       parts: floorMs,
       natsDetail: parts.nats.cpuPerCallMs,
       postgresDetail: parts.postgres.cpuPerCallMs,
-      totalMs: floorTotal,
-      ceilingRps: Math.round((machine.cpus * 1000) / floorTotal),
-      pathOverFloor: ratio(apps['total']!, floorTotal),
+      ...bound(floorTotal),
       // A closed loop of N connections at R req/s holds each request N / R s on average: the
       // median and p99 cannot be below it, whatever the code does.
       meanLatencyAtCeilingMs: round((CONNECTIONS * 1000) / ((machine.cpus * 1000) / floorTotal), 1),

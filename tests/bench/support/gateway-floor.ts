@@ -44,6 +44,15 @@ const sql = {
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+// The raw responder as the identity of `seed`, answering `subject` with `reply`.
+function spawnRawResponder(root: string, natsUrl: string, seed: string, subject: string, reply: Uint8Array) {
+  return spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
+    cwd: root,
+    env: { ...process.env, NATS_URL: natsUrl, NATS_NKEY_SEED: seed, SUBJECT: subject, REPLY_B64: Buffer.from(reply).toString('base64') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 export interface FloorPart {
   calls: number;
   cpuPerCallMs: Record<string, number>;
@@ -83,17 +92,7 @@ export async function measureFloorParts(opts: {
   const probe = await nc.request(Rpc.appList.subject, request, { timeout: 10_000 });
   if (probe.headers?.get(ERROR_CODE_HEADER)) throw new Error(`the list probe failed: ${probe.headers.get(ERROR_CODE_HEADER)}`);
   const subject = `bench.floor.${randomBytes(4).toString('hex')}`;
-  const responder = spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NATS_URL: stack.natsUrl,
-      NATS_NKEY_SEED: stack.natsSeeds['test-harness'],
-      SUBJECT: subject,
-      REPLY_B64: Buffer.from(probe.data).toString('base64'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const responder = spawnRawResponder(root, stack.natsUrl, stack.natsSeeds['test-harness'], subject, probe.data);
   const pgClient = spawnTracked(process.execPath, ['-e', RAW_PG_CLIENT], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: stack.databaseUrl, TEAM_ID: teamId, CONCURRENCY: String(concurrency), SECONDS: String(seconds) },
@@ -135,17 +134,7 @@ async function measureRawWithRoles(opts: {
   reply: Uint8Array;
 }): Promise<FloorPart> {
   const { stack, root, seconds, concurrency, request, reply } = opts;
-  const responder = spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NATS_URL: stack.natsUrl,
-      NATS_NKEY_SEED: stack.natsSeeds['orchestrator'],
-      SUBJECT: Rpc.appList.subject,
-      REPLY_B64: Buffer.from(reply).toString('base64'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const responder = spawnRawResponder(root, stack.natsUrl, stack.natsSeeds['orchestrator'], Rpc.appList.subject, reply);
   const nc = await connectNats(stack.natsUrl, 'bench-as-gateway', { role: 'gateway', nkeySeed: stack.natsSeeds['gateway'] });
   try {
     await waitForLine(responder, (line) => line === 'ready', 30_000, 'the floor responder (orchestrator identity)');
