@@ -49,6 +49,13 @@ fastify.listen({ port: 0, host: '127.0.0.1' }).then(() => process.stdout.write('
 process.once('SIGTERM', () => fastify.close().then(() => process.exit(0)));
 `;
 
+function sumMs(parts: Record<string, number>): number {
+  return round(
+    Object.values(parts).reduce((a, b) => a + b, 0),
+    3,
+  );
+}
+
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
   return {
@@ -179,7 +186,14 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     }
     // The floor: what the path cannot do without, each part measured bare in this run (see
     // support/gateway-floor.ts), against the whole path's CPU per request.
-    const parts = await measureFloorParts({ stack, root: REPO_ROOT, teamId, seconds: FLOOR_SECONDS, concurrency: CONNECTIONS });
+    const parts = await measureFloorParts({
+      stack,
+      root: REPO_ROOT,
+      teamId,
+      seconds: FLOOR_SECONDS,
+      concurrency: CONNECTIONS,
+      stopOrchestrator: () => platform!.stopService('orchestrator'),
+    });
     const live = cpuPerRequest['gatewayLive']!;
     const apps = cpuPerRequest['gatewayApps']!;
     const floorMs = {
@@ -189,17 +203,26 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       postgresList: parts.postgres.cpuPerCallMs['total']!,
       redisRateLimits: apps['redis']!,
     };
-    const floorTotal = round(
-      Object.values(floorMs).reduce((a, b) => a + b, 0),
-      3,
-    );
+    const floorTotal = sumMs(floorMs);
+    // The product's floor: the same, with the request-reply through the platform's messaging on both
+    // ends (Nest's dispatch on the server, protobuf both ways, the headers, a span per process as
+    // configured) instead of two plain clients, and the key's verification. What this product's
+    // shape keeps per request at the least; the gateway's own /health/live already holds Nest's
+    // dispatch on Fastify, its HTTP span and every edge hook.
+    const productMs = {
+      ...floorMs,
+      natsRequestReply: parts.natsLib.cpuPerCallMs['total']!,
+      keyCheck: parts.keyCheck.cpuPerCallMs['total']!,
+    };
+    // A floor's total, the req/s it allows on these cores, and how many times it the path costs.
+    const bound = (totalMs: number) => ({ totalMs, ceilingRps: Math.round((machine.cpus * 1000) / totalMs), pathOverFloor: ratio(apps['total']!, totalMs) });
+    const product = { parts: productMs, natsLibDetail: parts.natsLib.cpuPerCallMs, natsRolesDetail: parts.natsRoles.cpuPerCallMs, ...bound(sumMs(productMs)) };
+    const productTotal = product.totalMs;
     const floor = {
       parts: floorMs,
       natsDetail: parts.nats.cpuPerCallMs,
       postgresDetail: parts.postgres.cpuPerCallMs,
-      totalMs: floorTotal,
-      ceilingRps: Math.round((machine.cpus * 1000) / floorTotal),
-      pathOverFloor: ratio(apps['total']!, floorTotal),
+      ...bound(floorTotal),
       // A closed loop of N connections at R req/s holds each request N / R s on average: the
       // median and p99 cannot be below it, whatever the code does.
       meanLatencyAtCeilingMs: round((CONNECTIONS * 1000) / ((machine.cpus * 1000) / floorTotal), 1),
@@ -234,6 +257,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
         natsPerRequest,
         stalls,
         floor,
+        product,
         ratioRps: ratio(results.gatewayApps.rps, results.bare.rps),
         ratioP99: ratio(results.gatewayApps.p99, results.bare.p99),
       },
@@ -280,6 +304,15 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
     );
     print(
       `  nats request-reply, ${round(parts.nats.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.nats.cpuPerCallMs)}; postgres list, ${round(parts.postgres.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.postgres.cpuPerCallMs)}`,
+    );
+    print(
+      `product floor (the request-reply through libs/messaging on both ends, spans as configured, + the key check): ${Object.entries(productMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; total ${productTotal} → ceiling ${product.ceilingRps} req/s; the measured path costs ${product.pathOverFloor}× it`,
+    );
+    print(`  lib request-reply, ${round(parts.natsLib.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.natsLib.cpuPerCallMs)}`);
+    print(
+      `  raw request-reply as the gateway's and orchestrator's identities, ${round(parts.natsRoles.calls / FLOOR_SECONDS, 0)}/s: ${JSON.stringify(parts.natsRoles.cpuPerCallMs)} (test identity above: ${JSON.stringify(parts.nats.cpuPerCallMs)}); key check ${parts.keyCheck.cpuPerCallMs['total']} ms`,
     );
     print(
       `  ${CONNECTIONS} connections in a closed loop: mean latency = ${CONNECTIONS} / req/s = ${floor.meanLatencyMeasuredMs} ms at the measured rate, ${floor.meanLatencyAtCeilingMs} ms at the floor's ceiling`,

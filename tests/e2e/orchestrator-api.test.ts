@@ -160,6 +160,27 @@ describe('orchestrator API: apps, messages, runs, cancel, event replay', () => {
     });
   });
 
+  describe('team id', () => {
+    it('refuses a team id the platform does not mint on every app request, with the same code and message, writing nothing', async () => {
+      const app = await createApp('Kept');
+      const message = (promise: Promise<unknown>) =>
+        promise.then(
+          () => 'resolved',
+          (err: unknown) => (err instanceof AppError ? `${err.code}: ${err.message}` : String(err)),
+        );
+      const refused = 'VALIDATION_FAILED: team_id is not a valid team id';
+      for (const teamId of ['', 'team-1', team.toUpperCase(), `${team}\u0000`]) {
+        expect(await message(rpc.send(Rpc.appList, { teamId, pageSize: 0, pageToken: '' }))).toBe(refused);
+        expect(await message(rpc.send(Rpc.appGet, { teamId, appId: app.id }))).toBe(refused);
+        expect(await message(rpc.send(Rpc.appCreate, { teamId, name: 'Never', description: '', template: 'empty' }))).toBe(refused);
+        expect(await message(rpc.send(Rpc.appUpdate, { teamId, appId: app.id, name: 'Never' }))).toBe(refused);
+        expect(await message(rpc.send(Rpc.appDelete, { teamId, appId: app.id }))).toBe(refused);
+      }
+      expect(await rpc.send(Rpc.appGet, { teamId: team, appId: app.id })).toMatchObject({ name: 'Kept' });
+      expect((await rpc.send(Rpc.appList, { teamId: team, pageSize: 100, pageToken: '' })).apps.some((a) => a.name === 'Never')).toBe(false);
+    });
+  });
+
   describe('messages and runs', () => {
     it('lists messages newest first with cursor pages, user and assistant, each with its run', async () => {
       const app = await createApp('Chat');

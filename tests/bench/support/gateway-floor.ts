@@ -1,9 +1,10 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, encodeMessage, ERROR_CODE_HEADER } from '@overskill/messaging';
 import { stackNatsCredentials, type StackNatsSeeds } from '@overskill/testing';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { spawnTracked, stopChild, waitForLine } from './child-process';
 import { cpuPerUnitMs, cpuSnapshot, processCpuSeconds, stackServerPids } from './process-cpu';
+import { libCallerScript, libResponderScript } from './lib-request-reply';
 import { rawNatsResponderScript } from './raw-nats-responder';
 
 // The parts the authenticated list cannot do without, each measured bare in the bench's run:
@@ -43,6 +44,15 @@ const sql = {
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
+// The raw responder as the identity of `seed`, answering `subject` with `reply`.
+function spawnRawResponder(root: string, natsUrl: string, seed: string, subject: string, reply: Uint8Array) {
+  return spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
+    cwd: root,
+    env: { ...process.env, NATS_URL: natsUrl, NATS_NKEY_SEED: seed, SUBJECT: subject, REPLY_B64: Buffer.from(reply).toString('base64') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 export interface FloorPart {
   calls: number;
   cpuPerCallMs: Record<string, number>;
@@ -71,7 +81,9 @@ export async function measureFloorParts(opts: {
   teamId: string;
   seconds: number;
   concurrency: number;
-}): Promise<{ nats: FloorPart; postgres: FloorPart }> {
+  // Stops the platform's orchestrator: the last two NATS parts answer the list's own subject in its place.
+  stopOrchestrator: () => Promise<unknown>;
+}): Promise<{ nats: FloorPart; natsRoles: FloorPart; natsLib: FloorPart; postgres: FloorPart; keyCheck: FloorPart }> {
   const { stack, root, teamId, seconds, concurrency } = opts;
   const servers = stackServerPids();
   const nc = await connectNats(stack.natsUrl, 'bench', stackNatsCredentials(stack));
@@ -80,17 +92,7 @@ export async function measureFloorParts(opts: {
   const probe = await nc.request(Rpc.appList.subject, request, { timeout: 10_000 });
   if (probe.headers?.get(ERROR_CODE_HEADER)) throw new Error(`the list probe failed: ${probe.headers.get(ERROR_CODE_HEADER)}`);
   const subject = `bench.floor.${randomBytes(4).toString('hex')}`;
-  const responder = spawnTracked(process.execPath, ['-e', RAW_RESPONDER], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NATS_URL: stack.natsUrl,
-      NATS_NKEY_SEED: stack.natsSeeds['test-harness'],
-      SUBJECT: subject,
-      REPLY_B64: Buffer.from(probe.data).toString('base64'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const responder = spawnRawResponder(root, stack.natsUrl, stack.natsSeeds['test-harness'], subject, probe.data);
   const pgClient = spawnTracked(process.execPath, ['-e', RAW_PG_CLIENT], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: stack.databaseUrl, TEAM_ID: teamId, CONCURRENCY: String(concurrency), SECONDS: String(seconds) },
@@ -108,10 +110,109 @@ export async function measureFloorParts(opts: {
     pgClient.stdin!.write('go\n');
     const calls = Number((await waitForLine(pgClient, (line) => line.startsWith('calls '), (seconds + 30) * 1000, 'the floor pg client')).split(' ')[1]);
     const postgres = { calls, cpuPerCallMs: cpuPerUnitMs(before, pgCpu(), calls) };
-    return { nats, postgres };
+    await opts.stopOrchestrator();
+    const natsRoles = await measureRawWithRoles({ stack, root, seconds, concurrency, request, reply: probe.data });
+    const natsLib = await measureLibRequestReply({ stack, root, teamId, seconds, concurrency, reply: probe.data });
+    return { nats, natsRoles, natsLib, postgres, keyCheck: measureKeyCheck(seconds) };
   } finally {
     await stopChild(pgClient);
     await nc.drain();
     await stopChild(responder);
   }
+}
+
+// The raw request-reply again, as the path's identities: the gateway's connection (its inbox prefix,
+// its publish permissions) asks on the list's own subject, the orchestrator's (its subscribe
+// permissions, allow_responses) answers. Against the test identity's series: what the bus'
+// permissions cost per request.
+async function measureRawWithRoles(opts: {
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds };
+  root: string;
+  seconds: number;
+  concurrency: number;
+  request: Uint8Array;
+  reply: Uint8Array;
+}): Promise<FloorPart> {
+  const { stack, root, seconds, concurrency, request, reply } = opts;
+  const responder = spawnRawResponder(root, stack.natsUrl, stack.natsSeeds['orchestrator'], Rpc.appList.subject, reply);
+  const nc = await connectNats(stack.natsUrl, 'bench-as-gateway', { role: 'gateway', nkeySeed: stack.natsSeeds['gateway'] });
+  try {
+    await waitForLine(responder, (line) => line === 'ready', 30_000, 'the floor responder (orchestrator identity)');
+    return await loop(seconds, concurrency, { nats: stackServerPids()['nats'], responder: responder.pid }, async () => {
+      await nc.request(Rpc.appList.subject, request, { timeout: 10_000 });
+    });
+  } finally {
+    await nc.drain();
+    await stopChild(responder);
+  }
+}
+
+// The same request-reply with what the product keeps on it (lib-request-reply.ts): Nest's dispatch
+// and the lib's server, protobuf both ways, the headers, the spans as configured, the path's
+// identities. Its CPU is both processes' and nats-server's, per call.
+async function measureLibRequestReply(opts: {
+  stack: { natsUrl: string; natsSeeds: StackNatsSeeds };
+  root: string;
+  teamId: string;
+  seconds: number;
+  concurrency: number;
+  reply: Uint8Array;
+}): Promise<FloorPart> {
+  const { stack, root, teamId, seconds, concurrency, reply } = opts;
+  const env = { ...process.env, NATS_URL: stack.natsUrl };
+  const server = spawnTracked(process.execPath, ['-e', libResponderScript()], {
+    cwd: root,
+    env: { ...env, NATS_NKEY_SEED: stack.natsSeeds['orchestrator'], REPLY_B64: Buffer.from(reply).toString('base64') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let caller: ReturnType<typeof spawnTracked> | undefined;
+  try {
+    await waitForLine(server, (line) => line === 'ready', 30_000, 'the floor lib server');
+    caller = spawnTracked(process.execPath, ['-e', libCallerScript()], {
+      cwd: root,
+      env: { ...env, NATS_NKEY_SEED: stack.natsSeeds['gateway'], TEAM_ID: teamId, CONCURRENCY: String(concurrency), SECONDS: String(seconds) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    await waitForLine(caller, (line) => line === 'ready', 60_000, 'the floor lib caller');
+    const pids = { nats: stackServerPids()['nats'], server: server.pid, caller: caller.pid };
+    const before = cpuSnapshot(pids);
+    caller.stdin!.write('go\n');
+    const calls = Number((await waitForLine(caller, (line) => line.startsWith('calls '), (seconds + 30) * 1000, 'the floor lib caller')).split(' ')[1]);
+    const after = cpuSnapshot(pids);
+    // cpuSnapshot also counts this process (idle meanwhile): not part of the request-reply.
+    const cpu = cpuPerUnitMs(before, after, calls);
+    delete cpu['bench'];
+    cpu['total'] = Object.entries(cpu).reduce((sum, [k, v]) => (k === 'total' ? sum : sum + v), 0);
+    return { calls, cpuPerCallMs: roundAll(cpu) };
+  } finally {
+    if (caller) await stopChild(caller);
+    await stopChild(server);
+  }
+}
+
+// The key's verification on every request, as the gateway does it (hashKey + safeEqualHex in
+// keys/api-keys.service.ts, after its format check): SHA-256 of the presented key, compared in constant time with the
+// row's hash. Measured in this process, in a tight loop.
+function measureKeyCheck(seconds: number): FloorPart {
+  const key = `osk_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+  const format = /^osk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+  const stored = Buffer.from(createHash('sha256').update(key).digest('hex'), 'hex');
+  const until = performance.now() + Math.min(seconds, 2) * 1000;
+  const before = process.cpuUsage();
+  let calls = 0;
+  while (performance.now() < until) {
+    for (let i = 0; i < 1000; i++) {
+      if (!format.exec(key)) throw new Error('the key format check failed');
+      const presented = Buffer.from(createHash('sha256').update(key).digest('hex'), 'hex');
+      if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) throw new Error('the key check failed');
+    }
+    calls += 1000;
+  }
+  const used = process.cpuUsage(before);
+  const ms = Math.round(((used.user + used.system) / 1000 / calls) * 10_000) / 10_000;
+  return { calls, cpuPerCallMs: { bench: ms, total: ms } };
+}
+
+function roundAll(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
 }

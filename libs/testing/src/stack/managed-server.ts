@@ -17,6 +17,8 @@ export interface ServerLaunch {
   // Ports checked free before every spawn.
   ports: Array<{ label: StackServer | 'nats-monitor'; port: number }>;
   runAs?: { uid: number; gid: number };
+  // Added to the environment the server inherits.
+  env?: Record<string, string>;
   // Graceful stop: SIGTERM for nats/redis, SIGINT (fast shutdown) for postgres, whose SIGTERM
   // waits for every client to disconnect.
   stopSignal: NodeJS.Signals;
@@ -55,6 +57,7 @@ export class ManagedServer {
     let child: ChildProcess;
     try {
       child = spawn(launch.command, launch.args, {
+        ...(launch.env ? { env: { ...process.env, ...launch.env } } : {}),
         stdio: ['ignore', log, log],
         detached: this.spawnOptions.detached,
         uid: launch.runAs?.uid,

@@ -1,12 +1,11 @@
-import { Controller, UsePipes } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Rpc } from '@overskill/contracts';
 import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
 import { AppsService } from './apps.service';
-import { TeamIdPipe } from '../common/team-id.pipe';
 
+// No pipe here: the service checks the team id, so each handler takes the lean path (no Nest chain per request).
 @Controller()
-@UsePipes(TeamIdPipe)
 export class AppsController {
   constructor(private readonly apps: AppsService) {}
 

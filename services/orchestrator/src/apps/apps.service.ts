@@ -6,6 +6,7 @@ import { LeveledCache } from '@overskill/persistence';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { decodePageToken, pageSize, paginate } from '../common/page-token';
+import { requireTeamId } from '../common/team-id.pipe';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { AppEntity } from '../persistence/entities';
 import { RunQueueRepository } from '../runs/run-queue.repository';
@@ -26,6 +27,7 @@ export class AppsService {
   ) {}
 
   async create(req: RpcRequest<typeof Rpc.appCreate>): Promise<RpcReply<typeof Rpc.appCreate>> {
+    requireTeamId(req.teamId);
     const name = validName(req.name);
     if (req.description.length > DESCRIPTION_MAX) throw new AppError(ErrorCode.VALIDATION_FAILED, `description must be at most ${DESCRIPTION_MAX} characters`);
     const template = req.template || 'static-web';
@@ -44,10 +46,12 @@ export class AppsService {
   }
 
   async get(req: RpcRequest<typeof Rpc.appGet>): Promise<RpcReply<typeof Rpc.appGet>> {
+    requireTeamId(req.teamId);
     return toApp(await this.requireApp(req.teamId, req.appId));
   }
 
   async list(req: RpcRequest<typeof Rpc.appList>): Promise<RpcReply<typeof Rpc.appList>> {
+    requireTeamId(req.teamId);
     const limit = pageSize(req.pageSize);
     const rows = await this.apps.listForTeam(req.teamId, limit + 1, decodePageToken(req.pageToken));
     const { page, nextPageToken } = paginate(rows, limit);
@@ -57,6 +61,7 @@ export class AppsService {
 
   // Only the fields that are set change; everything is validated before anything is written.
   async update(req: RpcRequest<typeof Rpc.appUpdate>): Promise<RpcReply<typeof Rpc.appUpdate>> {
+    requireTeamId(req.teamId);
     const fields: Partial<Pick<AppEntity, 'name' | 'description' | 'maxIterations'>> = {};
     if (req.name !== undefined) fields.name = validName(req.name);
     if (req.description !== undefined) {
@@ -82,6 +87,7 @@ export class AppsService {
   // stop: their loop finds the run gone at its next checkpoint, and their live listeners get
   // a final event now. The repository is removed later by git-service's orphan cleanup.
   async delete(req: RpcRequest<typeof Rpc.appDelete>): Promise<RpcReply<typeof Rpc.appDelete>> {
+    requireTeamId(req.teamId);
     if (!isEntityId(req.appId)) throw notFound(req.appId);
     const open = await this.apps.deleteWithHistory(req.teamId, req.appId);
     if (!open) throw notFound(req.appId);
