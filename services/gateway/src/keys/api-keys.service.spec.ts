@@ -45,9 +45,14 @@ function repositoryWithRows() {
   return { repo: repo as ApiKeysRepository, keys };
 }
 
-const noCache = { get: () => undefined, set: () => undefined, invalidate: jest.fn(async () => undefined) };
+const noCache = {
+  get: () => undefined,
+  set: () => undefined,
+  getOrLoad: (prefix: string, load: (prefix: string) => Promise<ApiKeyEntity | null>) => load(prefix),
+  invalidate: jest.fn(async () => undefined),
+};
 
-function service(repo: ApiKeysRepository, cache: Pick<KeyCache, 'get' | 'set' | 'invalidate'> = noCache) {
+function service(repo: ApiKeysRepository, cache: Pick<KeyCache, 'get' | 'set' | 'getOrLoad' | 'invalidate'> = noCache) {
   return new ApiKeysService(repo, cache as unknown as KeyCache, { GATEWAY_KEY_ROTATION_GRACE_SECONDS: 60 });
 }
 
@@ -136,6 +141,11 @@ describe('ApiKeysService', () => {
     const cache = {
       get: (prefix: string) => rows.get(prefix),
       set: (row: ApiKeyEntity) => void rows.set(row.prefix, row),
+      getOrLoad: async (prefix: string, load: (prefix: string) => Promise<ApiKeyEntity | null>) => {
+        const row = rows.get(prefix) ?? (await load(prefix));
+        if (row) rows.set(row.prefix, row);
+        return row;
+      },
       invalidate: jest.fn(async (prefix: string) => void rows.delete(prefix)),
     };
     const s = service(repo, cache);

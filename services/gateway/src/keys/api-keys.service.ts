@@ -173,14 +173,7 @@ export class ApiKeysService {
 
   // The same check from the key's prefix and hash, for console sessions (which keep no secret).
   async checkHash(prefix: string | undefined, keyHash: string | undefined): Promise<AuthCheck> {
-    let row: ApiKeyEntity | null = null;
-    if (prefix) {
-      row = this.cache.get(prefix) ?? null;
-      if (!row) {
-        row = await this.keys.findByPrefix(prefix);
-        if (row) this.cache.set(row);
-      }
-    }
+    const row = prefix ? await this.cache.getOrLoad(prefix, (p) => this.keys.findByPrefix(p)) : null;
     const principal = row ? principalOf(row, keyHash) : undefined;
     if (!principal) return { failure: { teamId: row?.teamId ?? null, keyPrefix: row?.prefix ?? '', keyId: row?.id ?? '' } };
     return { principal };

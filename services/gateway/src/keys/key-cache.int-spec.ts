@@ -11,10 +11,12 @@ describe('KeyCache', () => {
   const env = { GATEWAY_KEY_CACHE_TTL_MS: 60_000 } as GatewayEnv;
   const logger = pino({ level: 'silent' });
   const connections: Redis[] = [];
+  const caches: KeyCache[] = [];
   const replica = async () => {
     const redis = new Redis(url);
     connections.push(redis);
     const cache = new KeyCache(redis, env, logger);
+    caches.push(cache);
     await cache.onModuleInit();
     return cache;
   };
@@ -24,7 +26,11 @@ describe('KeyCache', () => {
     return check();
   };
 
-  afterAll(() => connections.forEach((c) => c.disconnect()));
+  // Also the subscribers of a case that failed before closing its own.
+  afterAll(async () => {
+    await Promise.all(caches.map((c) => c.onModuleDestroy()));
+    connections.forEach((c) => c.disconnect());
+  });
 
   it('caches a row and drops it on every replica when one of them invalidates it', async () => {
     const a = await replica();
@@ -40,6 +46,68 @@ describe('KeyCache', () => {
     expect(b.get('p2')?.id).toBe('id-p2');
     await a.onModuleDestroy();
     await b.onModuleDestroy();
+  });
+
+  it('loads a missing row once for every request waiting on it, then answers from the cache', async () => {
+    const d = await replica();
+    expect(await eventually(() => (d.set(row('p5')), d.get('p5') !== undefined))).toBe(true);
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const load = async (prefix: string) => {
+      loads++;
+      await gate;
+      return row(prefix);
+    };
+    const waiting = Array.from({ length: 50 }, () => d.getOrLoad('p6', load));
+    release();
+    expect((await Promise.all(waiting)).every((r) => r?.id === 'id-p6')).toBe(true);
+    expect(loads).toBe(1);
+    await d.getOrLoad('p6', load);
+    expect(loads).toBe(1);
+    // A failed load reaches every waiter and is not kept: the next request loads again.
+    const failing = async () => {
+      loads++;
+      throw new Error('database unavailable');
+    };
+    await expect(Promise.all([d.getOrLoad('p7', failing), d.getOrLoad('p7', failing)])).rejects.toThrow('database unavailable');
+    expect(loads).toBe(2);
+    expect(await d.getOrLoad('p7', load)).toMatchObject({ id: 'id-p7' });
+    await d.onModuleDestroy();
+  });
+
+  it('answers a load that an invalidation overtook but does not cache it, and later requests do not join it', async () => {
+    const e = await replica();
+    const f = await replica();
+    expect(await eventually(() => (e.set(row('p8')), e.get('p8') !== undefined))).toBe(true);
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Read before the revocation committed: the row as it was.
+    const stale = async (prefix: string) => {
+      loads++;
+      await gate;
+      return row(prefix);
+    };
+    e.set(row('p10'));
+    const first = e.getOrLoad('p9', stale);
+    // Another replica revokes the key while the read is in flight; its message reaches this one
+    // (and so has the one before it, once a marker published after it has arrived).
+    await f.invalidate('p9');
+    await f.invalidate('p10');
+    expect(await eventually(() => e.get('p10') === undefined)).toBe(true);
+    const afterRevoke = e.getOrLoad('p9', async (prefix) => {
+      loads++;
+      return { ...row(prefix), id: 'fresh' } as ApiKeyEntity;
+    });
+    expect(await eventually(() => loads === 2)).toBe(true);
+    release();
+    expect((await first)?.id).toBe('id-p9');
+    expect((await afterRevoke)?.id).toBe('fresh');
+    // The fresh read, which began after the invalidation, is the one cached.
+    expect(e.get('p9')?.id).toBe('fresh');
+    await e.onModuleDestroy();
+    await f.onModuleDestroy();
   });
 
   it('caches nothing while its subscription is down, so a missed invalidation cannot keep a key alive', async () => {

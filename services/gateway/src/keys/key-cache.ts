@@ -12,9 +12,15 @@ export const KEY_INVALIDATION_CHANNEL = 'gateway:apikeys:invalidate';
 // Revoking or rotating a key publishes its prefix on Redis; every replica drops it at once.
 // When the subscription drops, the whole cache is cleared on reconnect (a missed message
 // must not keep a revoked key alive), and the TTL bounds staleness in between.
+// A miss loads the row once however many requests wait for it (when a busy key's entry expires,
+// every request in flight would otherwise query at once), and a load that an invalidation
+// overtook is answered but not cached: it may have read the row before the key was revoked.
 @Injectable()
 export class KeyCache implements OnModuleInit, OnModuleDestroy {
   private readonly rows = new Map<string, { row: ApiKeyEntity; until: number }>();
+  private readonly loading = new Map<string, { generation: number; row: Promise<ApiKeyEntity | null> }>();
+  // Moves on every invalidation and every loss of the subscription.
+  private generation = 0;
   private subscriber?: Redis;
   private subscribed = false;
 
@@ -28,14 +34,14 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
     if (this.env.GATEWAY_KEY_CACHE_TTL_MS === 0) return;
     const sub = this.redis.duplicate({ lazyConnect: true });
     this.subscriber = sub;
-    sub.on('message', (_channel: string, prefix: string) => this.rows.delete(prefix));
+    sub.on('message', (_channel: string, prefix: string) => this.forget(prefix));
     sub.on('ready', () => {
-      this.rows.clear();
+      this.forgetAll();
       this.subscribed = true;
     });
     const lost = () => {
       this.subscribed = false;
-      this.rows.clear();
+      this.forgetAll();
     };
     sub.on('close', lost);
     sub.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'key invalidation subscriber error'));
@@ -62,6 +68,30 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
     return hit.row;
   }
 
+  // The cached row, or the row `load` reads: one load per prefix at a time, shared by its callers.
+  async getOrLoad(prefix: string, load: (prefix: string) => Promise<ApiKeyEntity | null>): Promise<ApiKeyEntity | null> {
+    const cached = this.get(prefix);
+    if (cached) return cached;
+    // Without caching every request reads the row itself: no answer outlives its own query.
+    if (!this.subscribed || this.env.GATEWAY_KEY_CACHE_TTL_MS === 0) return load(prefix);
+    const pending = this.loading.get(prefix);
+    if (pending?.generation === this.generation) return pending.row;
+    const generation = this.generation;
+    const row = load(prefix).then(
+      (found) => {
+        this.settled(prefix, row);
+        if (found && generation === this.generation) this.set(found);
+        return found;
+      },
+      (err: unknown) => {
+        this.settled(prefix, row);
+        throw err;
+      },
+    );
+    this.loading.set(prefix, { generation, row });
+    return row;
+  }
+
   set(row: ApiKeyEntity): void {
     // Only while invalidations can reach this replica.
     if (!this.subscribed || this.env.GATEWAY_KEY_CACHE_TTL_MS === 0) return;
@@ -71,7 +101,21 @@ export class KeyCache implements OnModuleInit, OnModuleDestroy {
 
   // Every replica (this one included, through its own subscription) forgets the key.
   async invalidate(prefix: string): Promise<void> {
-    this.rows.delete(prefix);
+    this.forget(prefix);
     await this.redis.publish(KEY_INVALIDATION_CHANNEL, prefix);
+  }
+
+  private forget(prefix: string): void {
+    this.generation++;
+    this.rows.delete(prefix);
+  }
+
+  private forgetAll(): void {
+    this.generation++;
+    this.rows.clear();
+  }
+
+  private settled(prefix: string, row: Promise<ApiKeyEntity | null>): void {
+    if (this.loading.get(prefix)?.row === row) this.loading.delete(prefix);
   }
 }
