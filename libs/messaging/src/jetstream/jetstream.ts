@@ -99,12 +99,12 @@ export function parsePubAck(subject: string, data: Uint8Array): PubAck {
 }
 
 function publishFailure(subject: string, err: RequestFailed): AppError {
-  if (err.failure === 'no-responders') return new AppError(ErrorCode.RPC_NO_RESPONDERS, `No JetStream stream stores ${subject}; the message was not stored`);
-  if (err.failure === 'timeout')
-    return new AppError(ErrorCode.RPC_TIMEOUT, `JetStream did not acknowledge ${subject} within ${PUBLISH_ACK_TIMEOUT_MS} ms; it may have been stored`);
-  if (err.failure === 'lost')
-    return new AppError(ErrorCode.RPC_TIMEOUT, `The NATS connection closed before JetStream acknowledged ${subject}; it may have been stored`);
-  return new AppError(ErrorCode.RPC_CONNECTION_CLOSED, `The NATS connection is closed; ${subject} was not published`);
+  return err.toAppError({
+    'no-responders': `No JetStream stream stores ${subject}; the message was not stored`,
+    timeout: `JetStream did not acknowledge ${subject} within ${PUBLISH_ACK_TIMEOUT_MS} ms; it may have been stored`,
+    lost: `The NATS connection closed before JetStream acknowledged ${subject}; it may have been stored`,
+    closed: `The NATS connection is closed; ${subject} was not published`,
+  });
 }
 
 export interface DurableConsumerOptions<Msg extends DescMessage> {

@@ -1,5 +1,5 @@
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
-import { keepBytes, keptBytes } from './kept-bytes';
+import { keepBytes } from './kept-bytes';
 import { encodeInit } from './protobuf-encoder';
 
 // A value that stays the same while the service runs (a catalog fixed at boot, a turn of a
@@ -10,11 +10,6 @@ export function encodedOnce<Desc extends DescMessage>(schema: Desc, value: Messa
   deepFreeze(value);
   keepBytes(schema, value as object, encodeInit(schema, value));
   return value;
-}
-
-// The bytes kept for this value as this message type, if any.
-export function encodedBytes(schema: DescMessage, value: unknown): Uint8Array | undefined {
-  return keptBytes(schema, value);
 }
 
 function deepFreeze(value: unknown): void {

@@ -4,7 +4,7 @@ import { getTracer, requestContext, type ServiceMetrics } from '@overskill/obser
 import { context, propagation, SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { CORRELATION_ID_HEADER, natsHeaderSetter, setHeader, TENANT_ID_HEADER } from './nats-headers';
-import { replyInbox, RequestFailed, type ReplyInbox } from './reply-inbox';
+import { replyInbox, RequestFailed, type ReplyFailure, type ReplyInbox } from './reply-inbox';
 import { unsampled } from './sampling';
 import { boundObserver, type Observe } from './bound-observer';
 import { decodeReply, encodeMessage } from './rpc-codec';
@@ -90,22 +90,19 @@ export class NatsRpcClient {
 }
 
 function transportError(subject: string, err: NatsError | RequestFailed, timeoutMs: number): AppError {
-  if (err instanceof RequestFailed) {
-    if (err.failure === 'no-responders') return new AppError(ErrorCode.RPC_NO_RESPONDERS, `No service is answering ${subject}; it may be down or not deployed`);
-    if (err.failure === 'timeout') return new AppError(ErrorCode.RPC_TIMEOUT, `${subject} did not answer within ${timeoutMs} ms`);
-    if (err.failure === 'lost') return new AppError(ErrorCode.RPC_TIMEOUT, `The NATS connection closed before ${subject} answered; it may have been handled`);
-    return new AppError(ErrorCode.RPC_CONNECTION_CLOSED, `The NATS connection is closed; ${subject} was not sent`);
-  }
+  const messages: Record<ReplyFailure, string> = {
+    'no-responders': `No service is answering ${subject}; it may be down or not deployed`,
+    timeout: `${subject} did not answer within ${timeoutMs} ms`,
+    lost: `The NATS connection closed before ${subject} answered; it may have been handled`,
+    closed: `The NATS connection is closed; ${subject} was not sent`,
+  };
+  if (err instanceof RequestFailed) return err.toAppError(messages);
   const code = err.code ?? (err.chainedError as NatsError | undefined)?.code;
   if (code === NatsErrorCode.NoResponders || (err.chainedError as NatsError | undefined)?.code === NatsErrorCode.NoResponders) {
-    return new AppError(ErrorCode.RPC_NO_RESPONDERS, `No service is answering ${subject}; it may be down or not deployed`);
+    return new AppError(ErrorCode.RPC_NO_RESPONDERS, messages['no-responders']);
   }
-  if (code === NatsErrorCode.Timeout) {
-    return new AppError(ErrorCode.RPC_TIMEOUT, `${subject} did not answer within ${timeoutMs} ms`);
-  }
-  if (code === NatsErrorCode.ConnectionClosed || code === NatsErrorCode.Disconnect) {
-    return new AppError(ErrorCode.RPC_CONNECTION_CLOSED, `The NATS connection is closed; ${subject} was not sent`);
-  }
+  if (code === NatsErrorCode.Timeout) return new AppError(ErrorCode.RPC_TIMEOUT, messages.timeout);
+  if (code === NatsErrorCode.ConnectionClosed || code === NatsErrorCode.Disconnect) return new AppError(ErrorCode.RPC_CONNECTION_CLOSED, messages.closed);
   if (code === NatsErrorCode.MaxPayloadExceeded) {
     return new AppError(ErrorCode.MESSAGE_TOO_LARGE, `The request to ${subject} exceeds the NATS max payload`);
   }

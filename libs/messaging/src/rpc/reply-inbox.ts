@@ -13,12 +13,25 @@ interface Pending {
 // was sent before the connection closed and may have been handled.
 export type ReplyFailure = 'timeout' | 'no-responders' | 'closed' | 'lost';
 
+// The code a failure is answered with, whatever was asked (an RPC, a durable publish): each caller
+// words the message for what it asked.
+const FAILURE_CODES: Record<ReplyFailure, ErrorCode> = {
+  timeout: ErrorCode.RPC_TIMEOUT,
+  'no-responders': ErrorCode.RPC_NO_RESPONDERS,
+  closed: ErrorCode.RPC_CONNECTION_CLOSED,
+  lost: ErrorCode.RPC_TIMEOUT,
+};
+
 export class RequestFailed extends Error {
   constructor(
     readonly failure: ReplyFailure,
     readonly subject: string,
   ) {
     super(`${subject}: ${failure}`);
+  }
+
+  toAppError(messages: Record<ReplyFailure, string>): AppError {
+    return new AppError(FAILURE_CODES[this.failure], messages[this.failure]);
   }
 }
 

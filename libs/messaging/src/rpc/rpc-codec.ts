@@ -4,14 +4,14 @@ import { headers as natsHeaders, type MsgHdrs } from 'nats';
 import { ERROR_CODE_HEADER, headerValue, setHeader } from './nats-headers';
 import { decodeProtobuf } from './protobuf-decoder';
 import { encodeInit } from './protobuf-encoder';
-import { encodedBytes } from './encoded-once';
+import { keptBytes } from './kept-bytes';
 
 // Protobuf on the wire, both ways. A request body is the request message; a reply body is the
 // response message, or a common.v1.Error when the `x-error-code` header is set. Nothing else
 // is framed, so any NATS client in any language can call a service with plain protobuf.
 
 export function encodeMessage<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): Uint8Array {
-  return encodedBytes(schema, value) ?? encodeInit(schema, value);
+  return keptBytes(schema, value) ?? encodeInit(schema, value);
 }
 
 export function decodeRequest<Req extends DescMessage>(def: RpcDefinition<Req>, data: Uint8Array): MessageShape<Req> {

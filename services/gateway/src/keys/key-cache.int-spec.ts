@@ -25,6 +25,17 @@ describe('KeyCache', () => {
     for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
     return check();
   };
+  // A read of the key's row that waits until released; every read made counts in `reads`.
+  const heldRead = (reads: { count: number }) => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const read = async (prefix: string) => {
+      reads.count++;
+      await gate;
+      return row(prefix);
+    };
+    return { read, release };
+  };
 
   // Also the subscribers of a case that failed before closing its own.
   afterAll(async () => {
@@ -51,27 +62,21 @@ describe('KeyCache', () => {
   it('loads a missing row once for every request waiting on it, then answers from the cache', async () => {
     const d = await replica();
     expect(await eventually(() => (d.set(row('p5')), d.get('p5') !== undefined))).toBe(true);
-    let loads = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const load = async (prefix: string) => {
-      loads++;
-      await gate;
-      return row(prefix);
-    };
+    const loads = { count: 0 };
+    const { read: load, release } = heldRead(loads);
     const waiting = Array.from({ length: 50 }, () => d.getOrLoad('p6', load));
     release();
     expect((await Promise.all(waiting)).every((r) => r?.id === 'id-p6')).toBe(true);
-    expect(loads).toBe(1);
+    expect(loads.count).toBe(1);
     await d.getOrLoad('p6', load);
-    expect(loads).toBe(1);
+    expect(loads.count).toBe(1);
     // A failed load reaches every waiter and is not kept: the next request loads again.
     const failing = async () => {
-      loads++;
+      loads.count++;
       throw new Error('database unavailable');
     };
     await expect(Promise.all([d.getOrLoad('p7', failing), d.getOrLoad('p7', failing)])).rejects.toThrow('database unavailable');
-    expect(loads).toBe(2);
+    expect(loads.count).toBe(2);
     expect(await d.getOrLoad('p7', load)).toMatchObject({ id: 'id-p7' });
     await d.onModuleDestroy();
   });
@@ -80,15 +85,9 @@ describe('KeyCache', () => {
     const e = await replica();
     const f = await replica();
     expect(await eventually(() => (e.set(row('p8')), e.get('p8') !== undefined))).toBe(true);
-    let loads = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    const loads = { count: 0 };
     // Read before the revocation committed: the row as it was.
-    const stale = async (prefix: string) => {
-      loads++;
-      await gate;
-      return row(prefix);
-    };
+    const { read: stale, release } = heldRead(loads);
     e.set(row('p10'));
     const first = e.getOrLoad('p9', stale);
     // Another replica revokes the key while the read is in flight; its message reaches this one
@@ -97,10 +96,10 @@ describe('KeyCache', () => {
     await f.invalidate('p10');
     expect(await eventually(() => e.get('p10') === undefined)).toBe(true);
     const afterRevoke = e.getOrLoad('p9', async (prefix) => {
-      loads++;
+      loads.count++;
       return { ...row(prefix), id: 'fresh' } as ApiKeyEntity;
     });
-    expect(await eventually(() => loads === 2)).toBe(true);
+    expect(await eventually(() => loads.count === 2)).toBe(true);
     release();
     expect((await first)?.id).toBe('id-p9');
     expect((await afterRevoke)?.id).toBe('fresh');
