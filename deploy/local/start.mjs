@@ -281,6 +281,17 @@ function distEntry(service, file) {
   return path.join(DIST, 'services', service, 'src', file);
 }
 
+// The node flags of every service, as in its container (deploy/docker/node-flags).
+function serviceNodeFlags() {
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'deploy/docker/node-flags'), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
 function describeOutcome(outcome) {
   if (outcome.error) return `could not start: ${outcome.error.message}`;
   return outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;
@@ -485,7 +496,7 @@ async function main() {
       spawnLogged({
         name: service.name,
         role: 'service',
-        args: [distEntry(service.name, 'main.js')],
+        args: [...serviceNodeFlags(), distEntry(service.name, 'main.js')],
         env: serviceEnv(service, infra, anthropicEnv),
         logFile: path.join(LOG_DIR, `${service.name}.log`),
       }),

@@ -1,5 +1,5 @@
 import { SERVICE_NAMES, type ServiceName } from '@overskill/contracts';
-import { freePort, runAllMigrations, serviceEntry } from '@overskill/testing';
+import { freePort, runAllMigrations, serviceEntry, serviceNodeFlags } from '@overskill/testing';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -138,7 +138,9 @@ describe('benchmark: service boot time and idle memory', () => {
       // The environment launchPlatform gives a service, plus an Anthropic key so ai-router boots
       // configured as in production (it builds its SDK client at start; nothing is called).
       const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-      const child = spawnTracked(process.execPath, [...profile, serviceEntry(root, service)], {
+      // The before checkout may predate deploy/docker/node-flags: it starts as it did then.
+      const flags = existsSync(join(root, 'deploy', 'docker', 'node-flags')) ? serviceNodeFlags(root) : [];
+      const child = spawnTracked(process.execPath, [...flags, ...profile, serviceEntry(root, service)], {
         cwd: root,
         env: {
           ...process.env,

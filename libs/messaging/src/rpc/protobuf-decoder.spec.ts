@@ -52,6 +52,20 @@ describe('decodeProtobuf', () => {
     expect(decodeDirect(toolV1.CatalogListResponseSchema, framed.subarray(3, 3 + bytes.length))).toStrictEqual(reply);
   });
 
+  it('reads strings of every length around the byte-by-byte bound, ASCII or not anywhere in them', () => {
+    for (const length of [0, 1, 2, 63, 64, 65, 66, 200]) {
+      const ascii = 'a'.repeat(length);
+      // A non-ASCII character first, last, and in the middle (ü is two bytes).
+      const variants =
+        length < 2 ? [ascii] : [ascii, `ü${ascii.slice(2)}`, `${ascii.slice(2)}ü`, `${ascii.slice(0, length >> 1)}ü${ascii.slice((length >> 1) + 2)}`];
+      for (const name of variants) {
+        const reply = create(toolV1.CatalogListResponseSchema, { tools: [{ name, description: '✓', inputSchemaJson: name }] });
+        const bytes = toBinary(toolV1.CatalogListResponseSchema, reply);
+        expect(decodeDirect(toolV1.CatalogListResponseSchema, bytes)).toStrictEqual(reply);
+      }
+    }
+  });
+
   it('keeps what fromBinary keeps: unknown fields, merged repeats of a message field, last value wins', () => {
     // Error{code:"A"} plus an unknown field 111 (varint 7): fromBinary keeps it in $unknown.
     const withUnknown = new Uint8Array([0x0a, 0x01, 0x41, 0xf8, 0x06, 0x07]);

@@ -26,6 +26,8 @@ const WIRE_VARINT = 0;
 const WIRE_BIT64 = 1;
 const WIRE_LENGTH = 2;
 const MAX_DEPTH = 64;
+// Up to this many bytes a string is checked for ASCII byte by byte.
+const SHORT_STRING = 64;
 
 // Thrown inside the reader when it does not cover something; never leaves this file.
 const UNSUPPORTED = Symbol('unsupported');
@@ -114,9 +116,17 @@ class Reader {
   string(end: number, strict: boolean): string {
     const length = this.length(end);
     const start = this.pos;
-    this.pos += length;
+    const stop = (this.pos += length);
     const view = this.view;
-    if (isAscii(view.subarray(start, start + length))) return view.toString('latin1', start, start + length);
+    if (length <= SHORT_STRING) {
+      // Ids, names and times: a loop over the bytes, where isAscii would need a view of each.
+      const bytes = this.bytes;
+      let i = start;
+      while (i < stop && (bytes[i] as number) < 0x80) i++;
+      if (i === stop) return view.toString('latin1', start, stop);
+    } else if (isAscii(view.subarray(start, stop))) {
+      return view.toString('latin1', start, stop);
+    }
     try {
       return (strict ? strictUtf8 : utf8).decode(this.bytes.subarray(start, start + length));
     } catch {

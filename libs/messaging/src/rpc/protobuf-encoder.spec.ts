@@ -62,6 +62,19 @@ describe('encodeProtobuf', () => {
     }
   });
 
+  it('writes strings of every length around the in-JS bound as toBinary does, whatever units they hold', () => {
+    const odd = ['ü', '✓', '😀', '\ud800', '\udc00x', '\u007f', '\u0080'];
+    for (const length of [0, 1, 2, 63, 64, 65, 66, 200]) {
+      const ascii = 'a'.repeat(length);
+      const names = [ascii, ...odd.flatMap((u) => [`${u}${ascii}`, `${ascii}${u}`, `${ascii.slice(0, length >> 1)}${u}${ascii.slice(length >> 1)}`])];
+      for (const name of names) {
+        const init = { tools: [{ name, description: name.slice(1), inputSchemaJson: '{}' }] };
+        const expected = toBinary(toolV1.CatalogListResponseSchema, create(toolV1.CatalogListResponseSchema, init));
+        expect(Buffer.from(encodeInit(toolV1.CatalogListResponseSchema, init)).equals(Buffer.from(expected))).toBe(true);
+      }
+    }
+  });
+
   it('round-trips a typical reply', () => {
     const reply = create(toolV1.CatalogListResponseSchema, {
       tools: [{ name: 'write_file', description: 'Writes ✓ a file', inputSchemaJson: '{"type":"object"}' }],

@@ -17,6 +17,9 @@ const WIRE_LENGTH = 2;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
+// Up to this many characters a string is measured and written in JS: a reply's many short strings
+// (ids, names, times) would otherwise cost a call into Buffer's native code each, twice.
+const SHORT_STRING = 64;
 
 interface FieldPlan {
   field: DescField;
@@ -138,7 +141,7 @@ function valueSize(p: FieldPlan, value: unknown, sizes: number[]): number {
   switch (p.kind) {
     case 'string': {
       if (typeof value !== 'string') throw UNSUPPORTED;
-      const length = Buffer.byteLength(value, 'utf8');
+      const length = utf8Length(value);
       sizes.push(length);
       return lengthPrefixed(length);
     }
@@ -170,6 +173,18 @@ function valueSize(p: FieldPlan, value: unknown, sizes: number[]): number {
       return lengthPrefixed(size);
     }
   }
+}
+
+// ASCII, and only ASCII, takes one byte per UTF-16 unit: any other unit takes two or more (a lone
+// surrogate three, a pair four).
+function utf8Length(text: string): number {
+  const n = text.length;
+  if (n <= SHORT_STRING) {
+    let i = 0;
+    while (i < n && text.charCodeAt(i) < 0x80) i++;
+    if (i === n) return n;
+  }
+  return Buffer.byteLength(text, 'utf8');
 }
 
 function lengthPrefixed(length: number): number {
@@ -242,8 +257,16 @@ class Writer {
     switch (p.kind) {
       case 'string': {
         const length = this.nextSize();
+        const text = value as string;
         this.varint(length);
-        this.pos += this.buf.write(value as string, this.pos, length, 'utf8');
+        if (length === text.length && length <= SHORT_STRING) {
+          // ASCII (one byte per unit, see utf8Length): the units are the bytes.
+          const buf = this.buf;
+          for (let i = 0; i < length; i++) buf[this.pos + i] = text.charCodeAt(i);
+          this.pos += length;
+        } else {
+          this.pos += this.buf.write(text, this.pos, length, 'utf8');
+        }
         return;
       }
       case 'bytes': {

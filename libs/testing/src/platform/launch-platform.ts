@@ -1,6 +1,6 @@
 import { SERVICE_NAMES, type ServiceName } from '@overskill/contracts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trackChild, untrackChild } from '../stack/child-reaper';
 import { freePort } from '../stack/free-port';
@@ -49,6 +49,16 @@ export function serviceEntry(root: string, service: ServiceName, file: 'main' | 
   return join(root, 'dist', 'services', service, 'src', `${file}.js`);
 }
 
+// The node flags every service runs with, as in its container (deploy/docker/node-flags).
+export function serviceNodeFlags(root: string): string[] {
+  return readFileSync(join(root, 'deploy', 'docker', 'node-flags'), 'utf8')
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
 // `node migrate.js up` for every schema owner; throws with the output on failure.
 export function runAllMigrations(root: string, databaseUrl: string): void {
   for (const service of SCHEMA_OWNERS) {
@@ -79,7 +89,7 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
     const log = createWriteStream(logFile, { flags: 'a' });
     const natsSeed = opts.natsSeeds[service];
     if (!natsSeed) throw new Error(`no NATS identity for ${service}: pass the stack's natsSeeds`);
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(process.execPath, [...serviceNodeFlags(opts.root), entry], {
       cwd: opts.root,
       env: {
         ...process.env,
