@@ -16,7 +16,7 @@ case "$cmd" in
     [ -n "${SERVICE:-}" ] || fail "SERVICE is not set (gateway, orchestrator, ai-router, tool-runner, git-service, analytics, backup)"
     main="dist/services/${SERVICE}/src/main.js"
     [ -f "$main" ] || fail "no build output at $main: unknown SERVICE '${SERVICE}'?"
-    # Word splitting of the flags is wanted: one flag per word, comments dropped.
+    # Word splitting of the flags is wanted: one flag per line of the file, comments dropped.
     # shellcheck disable=SC2046
     exec node $(grep -v '^#' "$(dirname "$0")/node-flags") "$main"
     ;;

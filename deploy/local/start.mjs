@@ -281,15 +281,10 @@ function distEntry(service, file) {
   return path.join(DIST, 'services', service, 'src', file);
 }
 
-// The node flags of every service, as in its container (deploy/docker/node-flags).
+// The node flags of every service, as in its container (deploy/docker/node-flags: one per line).
 function serviceNodeFlags() {
-  const text = fs.readFileSync(path.join(REPO_ROOT, 'deploy/docker/node-flags'), 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .join(' ')
-    .split(/\s+/)
-    .filter(Boolean);
+  const lines = fs.readFileSync(path.join(REPO_ROOT, 'deploy/docker/node-flags'), 'utf8').split('\n');
+  return lines.map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
 }
 
 function describeOutcome(outcome) {

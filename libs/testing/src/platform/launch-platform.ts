@@ -49,14 +49,10 @@ export function serviceEntry(root: string, service: ServiceName, file: 'main' | 
   return join(root, 'dist', 'services', service, 'src', `${file}.js`);
 }
 
-// The node flags every service runs with, as in its container (deploy/docker/node-flags).
+// The node flags every service runs with, as in its container (deploy/docker/node-flags: one per line).
 export function serviceNodeFlags(root: string): string[] {
-  return readFileSync(join(root, 'deploy', 'docker', 'node-flags'), 'utf8')
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .join(' ')
-    .split(/\s+/)
-    .filter(Boolean);
+  const lines = readFileSync(join(root, 'deploy', 'docker', 'node-flags'), 'utf8').split('\n');
+  return lines.map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
 }
 
 // `node migrate.js up` for every schema owner; throws with the output on failure.
