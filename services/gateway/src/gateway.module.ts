@@ -19,6 +19,7 @@ import { PlatformHealthService } from './health/platform-health.service';
 import { GitHubWebhookHttpController } from './github/github-webhook.http-controller';
 import { GitHubWebhookService } from './github/github-webhook.service';
 import { DrainController } from './http/drain';
+import { RateCountsRepository } from './http/rate-counts.repository';
 import { RateLimiter } from './http/rate-limiter';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { RequestCredentials } from './auth/request-credentials';
@@ -77,6 +78,7 @@ export class GatewayModule {
         SessionService,
         { provide: RequestCredentials, useClass: KeyOrSessionCredentials },
         ApiKeyGuard,
+        RateCountsRepository,
         RateLimiter,
         AuditRepository,
         AuditService,

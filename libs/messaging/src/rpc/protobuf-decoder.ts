@@ -1,6 +1,6 @@
 import { create, fromBinary, type DescField, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { isAscii } from 'node:buffer';
-import { scalarKind, type Kind } from './protobuf-kinds';
+import { scalarKind, SHORT_STRING, type Kind } from './protobuf-kinds';
 
 // Binary protobuf read in one pass into protobuf-es messages, the reader of protobuf-encoder.ts.
 // protobuf-es' fromBinary goes through its reflection API for every field (a reflect wrapper per
@@ -26,8 +26,6 @@ const WIRE_VARINT = 0;
 const WIRE_BIT64 = 1;
 const WIRE_LENGTH = 2;
 const MAX_DEPTH = 64;
-// Up to this many bytes a string is checked for ASCII byte by byte.
-const SHORT_STRING = 64;
 
 // Thrown inside the reader when it does not cover something; never leaves this file.
 const UNSUPPORTED = Symbol('unsupported');
@@ -128,7 +126,7 @@ class Reader {
       return view.toString('latin1', start, stop);
     }
     try {
-      return (strict ? strictUtf8 : utf8).decode(this.bytes.subarray(start, start + length));
+      return (strict ? strictUtf8 : utf8).decode(this.bytes.subarray(start, stop));
     } catch {
       throw UNSUPPORTED;
     }

@@ -1,6 +1,6 @@
 import { create, toBinary, type DescField, type DescMessage, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import { keptBytes } from './kept-bytes';
-import { scalarKind, type Kind } from './protobuf-kinds';
+import { scalarKind, SHORT_STRING, type Kind } from './protobuf-kinds';
 
 // Binary protobuf written once into one buffer of the exact size: a first pass sizes the message
 // (nested lengths kept in traversal order), a second writes it. protobuf-es' toBinary forks a
@@ -17,9 +17,6 @@ const WIRE_LENGTH = 2;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
-// Up to this many characters a string is measured and written in JS: a reply's many short strings
-// (ids, names, times) would otherwise cost a call into Buffer's native code each, twice.
-const SHORT_STRING = 64;
 
 interface FieldPlan {
   field: DescField;

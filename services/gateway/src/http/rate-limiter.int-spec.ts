@@ -1,8 +1,9 @@
 import Redis from 'ioredis';
 import pino from 'pino';
+import { RateCountsRepository } from './rate-counts.repository';
 import { RateLimiter, type RateHit } from './rate-limiter';
 
-// The limiter over the integration stack's real Redis.
+// The limiter and its counters over the integration stack's real Redis.
 describe('RateLimiter', () => {
   const url = process.env.OVERSKILL_TEST_REDIS_URL;
   if (!url) throw new Error('integration stack not running');
@@ -10,7 +11,7 @@ describe('RateLimiter', () => {
   const connections: Redis[] = [];
   const limiter = (redis = new Redis(url)) => {
     connections.push(redis);
-    const made = new RateLimiter(redis, logger);
+    const made = new RateLimiter(new RateCountsRepository(redis), logger);
     const calls = jest.spyOn(redis as unknown as { gatewayRateCounts: () => Promise<number[]> }, 'gatewayRateCounts');
     return { limiter: made, calls, redis };
   };
