@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import pino from 'pino';
-import { RateCountsRepository } from './rate-counts.repository';
+import { bucketKey, RateCountsRepository } from './rate-counts.repository';
 import { RateLimiter, type RateHit } from './rate-limiter';
 
 // The limiter and its counters over the integration stack's real Redis.
@@ -51,7 +51,7 @@ describe('RateLimiter', () => {
     const { limiter: l, redis } = limiter();
     const short = bucket('short', 2, 1);
     await Promise.all([l.hitAll([short]), l.hitAll([short])]);
-    const ttl = await redis.pttl(`gw:rl:1:${short.bucket}`);
+    const ttl = await redis.pttl(bucketKey(short.bucket, 1));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(1000);
     expect((await l.hitAll([short]))[0]!.allowed).toBe(false);
@@ -62,10 +62,10 @@ describe('RateLimiter', () => {
   it('repairs a counter left without an expiry', async () => {
     const { limiter: l, redis } = limiter();
     const stuck = bucket('stuck', 5, 30);
-    await redis.set(`gw:rl:30:${stuck.bucket}`, '2');
+    await redis.set(bucketKey(stuck.bucket, 30), '2');
     const [d] = await l.hitAll([stuck]);
     expect(counted(d!)).toBe(3);
-    expect(await redis.pttl(`gw:rl:30:${stuck.bucket}`)).toBeGreaterThan(29_000);
+    expect(await redis.pttl(bucketKey(stuck.bucket, 30))).toBeGreaterThan(29_000);
   });
 
   it('allows every waiting request when Redis fails, then leaves Redis alone for a moment', async () => {
