@@ -2,10 +2,13 @@ import { headers as natsHeaders, MsgHdrsImpl, type Msg } from 'nats';
 import { MsgImpl } from 'nats/lib/nats-base-client/msg';
 import { headerValue, messageHeaders, natsHeaderGetter, setHeader } from './nats-headers';
 
-// A received message as nats.js' parser hands it over: header bytes, then the payload.
-function received(headerText: string | Uint8Array, payload = new Uint8Array([1, 2, 3])): Msg {
+// A received message as nats.js' parser hands it over: header bytes, then the payload. The parser
+// gives a Buffer into its read buffer (`inBuffer`), or a plain Uint8Array for a message that spanned reads.
+function received(headerText: string | Uint8Array, payload = new Uint8Array([1, 2, 3]), inBuffer = false): Msg {
   const hdr = typeof headerText === 'string' ? Buffer.from(headerText, 'utf8') : Buffer.from(headerText);
-  const data = new Uint8Array(hdr.length + payload.length);
+  const data = inBuffer
+    ? Buffer.alloc(hdr.length + payload.length + 16).subarray(7, 7 + hdr.length + payload.length)
+    : new Uint8Array(hdr.length + payload.length);
   data.set(hdr);
   data.set(payload, hdr.length);
   return new MsgImpl({ subject: Buffer.from('a.b'), reply: Buffer.from('r'), sid: 1, hdr: hdr.length, size: data.length } as never, data, {} as never) as Msg;
@@ -67,18 +70,37 @@ describe('NATS headers read and written directly', () => {
       'NATS/1.0\r\nbad key: v\r\n\r\n',
       'NATS/1.0\r\n: no key\r\n\r\n',
       'NATS/1.0\r\nx-tab: a\tb\r\n\r\n',
+      'NATS/1.0\r\nk: no final line break',
+      'NATS/1.0\r\nk: v\r',
+      'NATS/1.0',
+      'NATS/1.0\r\n',
+      'NATS/1.00\r\nk: v\r\n\r\n',
+      'NATS/1.0\r\nk\r: v\r\n\r\n',
+      'NATS/1.0\r\nk\n: v\r\n\r\n',
+      'NATS/1.0\r\nfirst\r\nsecond: has: colons \r\n\r\n',
+      'NATS/1.0\r\n~!key#$: v\r\n\r\n',
+      'NATS/1.0\r\nk: \x0b\f v\t w \r\n\r\n',
+      'NATS/1.0\r\nk:\r\nk:  \r\n\r\n',
+      'NATS/1.0\r',
+      'NATS/1.1\r\nk: v\r\n\r\n',
+      'NATS/1.0\r\nk: a\rb\nc\r\n\r\n',
+      'NATS/1.0\r\nk: a\rb\r\n\r\n',
+      'NATS/1.0\r\nk: a\nb\r\n\r\n',
       new Uint8Array([...Buffer.from('NATS/1.0\r\nx-bin: '), 0xff, 0xfe, ...Buffer.from('\r\n\r\n')]),
     ];
-    for (const c of cases) {
-      const msg = received(c);
+    for (const [c, inBuffer] of cases.flatMap((c) => [[c, false] as const, [c, true] as const])) {
+      const msg = received(c, undefined, inBuffer);
       const bytes = (msg as unknown as { _rdata: Uint8Array })._rdata.subarray(0, (msg as unknown as { _msg: { hdr: number } })._msg.hdr);
       const expected = shape(() => MsgHdrsImpl.decode(bytes));
-      expect([String(c), shape(() => messageHeaders(msg) as MsgHdrsImpl)]).toEqual([String(c), expected]);
+      expect([String(c), inBuffer, shape(() => messageHeaders(msg) as MsgHdrsImpl)]).toEqual([String(c), inBuffer, expected]);
       // The message keeps what was decoded, and its payload is untouched.
       if (!(expected as { error?: string }).error) expect(msg.headers).toBe(messageHeaders(msg));
       expect([...msg.data]).toEqual([1, 2, 3]);
     }
     expect(messageHeaders(received(new Uint8Array(0)))).toEqual(received(new Uint8Array(0)).headers);
+    // A block ending in CR before a payload starting with LF.
+    const straddling = received('NATS/1.0\r\nk: v\r', new Uint8Array([0x0a, 1]), true);
+    expect(shape(() => messageHeaders(straddling) as MsgHdrsImpl)).toEqual(shape(() => MsgHdrsImpl.decode(Buffer.from('NATS/1.0\r\nk: v\r'))));
   });
 
   it('reads nothing from absent headers', () => {

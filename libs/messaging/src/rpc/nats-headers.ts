@@ -28,7 +28,7 @@ export function headerValue(headers: MsgHdrs | undefined, key: string): string |
 
 // A received message's headers. nats.js decodes them with TextDecoder and adds each one through
 // set()'s checks; a request carries three to five. Plain ASCII headers under a bare `NATS/1.0` line
-// are split here into the same map (same keys, trimmed values, repeats kept in order); a status line,
+// are read here into the same map (same keys, trimmed values, repeats kept in order); a status line,
 // any other byte or a key nats.js would refuse goes through nats.js' decoder as before.
 export function messageHeaders(msg: Msg): MsgHdrs | undefined {
   const raw = msg as unknown as { _headers?: MsgHdrs; _msg?: { hdr?: number }; _rdata?: Uint8Array };
@@ -40,25 +40,57 @@ export function messageHeaders(msg: Msg): MsgHdrs | undefined {
   return decoded;
 }
 
+const STATUS_LINE = Buffer.from('NATS/1.0', 'latin1');
+const CR = 0x0d;
+const LF = 0x0a;
+const COLON = 0x3a;
+
+// Lines, colons, key checks and trimming are found on the bytes; the strings are cut from one latin1
+// text of the block. Between two messages the event loop runs the socket and nats.js' parser, so
+// each builtin (split, a regex, indexOf) is paid cold: this form costs about half the string-based one.
 function decodeAsciiHeaders(data: Uint8Array, length: number): MsgHdrsImpl | undefined {
-  if (length > data.length) return undefined;
-  // Indexed loops: no iterator over the bytes, no copy of the lines.
-  for (let i = 0; i < length; i++) if ((data[i] as number) > 0x7e) return undefined;
-  const lines = Buffer.from(data.buffer, data.byteOffset, length).toString('latin1').split('\r\n');
-  if (lines[0] !== 'NATS/1.0') return undefined;
+  if (length > data.length || length < STATUS_LINE.length) return undefined;
+  for (let i = 0; i < STATUS_LINE.length; i++) if (data[i] !== STATUS_LINE[i]) return undefined;
+  let start = STATUS_LINE.length + 2;
+  if (length > STATUS_LINE.length && (length < start || data[start - 2] !== CR || data[start - 1] !== LF)) return undefined;
+  for (let i = start; i < length; i++) if ((data[i] as number) > 0x7e) return undefined;
+  // The parser hands over a Buffer; wrapping an ArrayBuffer in a new one costs more than the rest.
+  const bytes = data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, length);
+  const text = bytes.toString('latin1', 0, length);
   const headers = new MsgHdrsImpl();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon < 0) continue; // nats.js skips such a line too
-    const key = line.slice(0, colon);
-    if (!VALID_KEY.test(key)) return undefined;
-    const value = line.slice(colon + 1).trim();
-    const values = headers.headers.get(key);
-    if (values) values.push(value);
-    else headers.headers.set(key, [value]);
+  while (start < length) {
+    let end = start;
+    let colon = -1;
+    let keyBytesValid = true;
+    for (; end < length; end++) {
+      const byte = data[end] as number;
+      if (byte === CR && data[end + 1] === LF) break; // a last CR may meet the payload's LF: trimmed either way
+      if (colon >= 0) continue;
+      if (byte === COLON) colon = end;
+      else if (byte < 0x21) keyBytesValid = false;
+    }
+    // A line without a colon is skipped, as nats.js does; a key or value it refuses goes back to it.
+    if (colon >= 0) {
+      if (colon === start || !keyBytesValid) return undefined;
+      let from = colon + 1;
+      let to = end;
+      while (from < to && isAsciiSpace(data[from] as number)) from++;
+      while (to > from && isAsciiSpace(data[to - 1] as number)) to--;
+      for (let i = from; i < to; i++) if (data[i] === CR || data[i] === LF) return undefined; // nats.js throws on these
+      const key = text.slice(start, colon);
+      const value = text.slice(from, to);
+      const values = headers.headers.get(key);
+      if (values) values.push(value);
+      else headers.headers.set(key, [value]);
+    }
+    start = end + 2;
   }
   return headers;
+}
+
+// What String.prototype.trim removes, among bytes up to 0x7e.
+function isAsciiSpace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
 }
 
 export const natsHeaderSetter: TextMapSetter<MsgHdrs> = {
