@@ -66,6 +66,40 @@ describe('decodeProtobuf', () => {
     }
   });
 
+  it('gives every message its own lists, bytes and oneofs: changing one never shows in the next', () => {
+    let checked = 0;
+    for (const desc of messages) {
+      const first = decodeDirect(desc, new Uint8Array(0)) as Record<string, unknown> | undefined;
+      if (!first) continue;
+      const mutable = Object.keys(first).filter((key) => typeof first[key] === 'object' && first[key] !== null);
+      for (const key of mutable) {
+        const value = first[key];
+        if (Array.isArray(value)) value.push('changed');
+        else if (!(value instanceof Uint8Array)) (value as { case?: string }).case = 'changed';
+      }
+      const second = decodeDirect(desc, new Uint8Array(0)) as Record<string, unknown>;
+      expect([desc.typeName, second]).toStrictEqual([desc.typeName, create(desc)]);
+      for (const key of mutable) expect([desc.typeName, key, second[key] === first[key]]).toEqual([desc.typeName, key, false]);
+      checked += mutable.length;
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('reads a message larger than the whole-text bound string by string, as fromBinary does', () => {
+    const long = 'y'.repeat(9000);
+    const reply = create(toolV1.CatalogListResponseSchema, {
+      tools: [
+        { name: 'short', description: long, inputSchemaJson: `${long}ü` },
+        { name: 'ünï', description: 'a-name-of-exactly-thirty-chars', inputSchemaJson: '{}' },
+      ],
+    });
+    const bytes = toBinary(toolV1.CatalogListResponseSchema, reply);
+    expect(bytes.length).toBeGreaterThan(16 * 1024);
+    expect(decodeDirect(toolV1.CatalogListResponseSchema, bytes)).toStrictEqual(reply);
+    const small = create(toolV1.CatalogListResponseSchema, { tools: reply.tools.map((t) => ({ ...t, description: t.name, inputSchemaJson: t.name })) });
+    expect(decodeDirect(toolV1.CatalogListResponseSchema, toBinary(toolV1.CatalogListResponseSchema, small))).toStrictEqual(small);
+  });
+
   it('keeps what fromBinary keeps: unknown fields, merged repeats of a message field, last value wins', () => {
     // Error{code:"A"} plus an unknown field 111 (varint 7): fromBinary keeps it in $unknown.
     const withUnknown = new Uint8Array([0x0a, 0x01, 0x41, 0xf8, 0x06, 0x07]);

@@ -12,6 +12,17 @@ import { scalarKind, SHORT_STRING, type Kind } from './protobuf-kinds';
 // that does not match the field, truncated or invalid input — goes to fromBinary, which decodes
 // it or throws its own error.
 
+// How a message of one type is read: its fields by number, and its zero value to copy.
+interface MessagePlan {
+  fields: Map<number, ReadPlan>;
+  // create(desc) once; each message starts as a copy of it (a spread copies the object's shape in
+  // one step, where create() sets each field through its descriptor), with fresh mutable values.
+  zero: Record<string, unknown> | undefined;
+  freshLists: string[];
+  freshOneofs: string[];
+  freshBytes: string[];
+}
+
 interface ReadPlan {
   kind: Kind;
   name: string;
@@ -30,7 +41,7 @@ const MAX_DEPTH = 64;
 // Thrown inside the reader when it does not cover something; never leaves this file.
 const UNSUPPORTED = Symbol('unsupported');
 
-const plans = new WeakMap<DescMessage, Map<number, ReadPlan> | null>();
+const plans = new WeakMap<DescMessage, MessagePlan | null>();
 const utf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -46,17 +57,17 @@ function kindOf(field: DescField): Kind | undefined {
   return undefined;
 }
 
-function planFor(desc: DescMessage): Map<number, ReadPlan> | null {
+function planFor(desc: DescMessage): MessagePlan | null {
   let plan = plans.get(desc);
   if (plan !== undefined) return plan;
-  plan = new Map();
+  const fields = new Map<number, ReadPlan>();
   for (const field of desc.fields) {
     const kind = kindOf(field);
     if (!kind || field.presence === 3) {
-      plan = null;
-      break;
+      plans.set(desc, null);
+      return null;
     }
-    plan.set(field.number, {
+    fields.set(field.number, {
       kind,
       name: field.localName,
       list: field.fieldKind === 'list',
@@ -65,9 +76,34 @@ function planFor(desc: DescMessage): Map<number, ReadPlan> | null {
       message: field.message,
     });
   }
+  plan = { fields, ...zeroOf(desc) };
   plans.set(desc, plan);
   return plan;
 }
+
+// The zero message as a template, when it is a plain object whose only mutable values are empty
+// lists, empty bytes and unset oneofs; otherwise (a prototype chain of defaults) create() per message.
+function zeroOf(desc: DescMessage): Pick<MessagePlan, 'zero' | 'freshLists' | 'freshOneofs' | 'freshBytes'> {
+  const perMessage = { zero: undefined, freshLists: [], freshOneofs: [], freshBytes: [] };
+  const zero = create(desc) as unknown as Record<string, unknown>;
+  if (Object.getPrototypeOf(zero) !== Object.prototype) return perMessage;
+  const fresh = { freshLists: [] as string[], freshOneofs: [] as string[], freshBytes: [] as string[] };
+  for (const [key, value] of Object.entries(zero)) {
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value) && value.length === 0) fresh.freshLists.push(key);
+    else if (value instanceof Uint8Array && value.length === 0) fresh.freshBytes.push(key);
+    else if (Object.keys(value).length === 1 && 'case' in value && value.case === undefined) fresh.freshOneofs.push(key);
+    else return perMessage;
+  }
+  return { zero, ...fresh };
+}
+
+// Up to this size a message's ASCII strings are cut from one latin1 text of all its bytes: one
+// native call per message instead of one per string. Larger ones (file contents, long outputs)
+// convert each string alone, so bytes fields are never turned into text for nothing. V8 makes a
+// string of 13 or more characters cut from another a view of it: a decoded message kept for long
+// keeps at most this much text alive with it.
+const WHOLE_TEXT_MAX = 16 * 1024;
 
 class Reader {
   pos = 0;
@@ -75,6 +111,16 @@ class Reader {
 
   constructor(readonly bytes: Uint8Array) {
     this.view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  // bytes[start, stop), known to be ASCII, as a string.
+  private text: string | undefined;
+  ascii(start: number, stop: number): string {
+    if (this.text === undefined) {
+      if (this.bytes.byteLength > WHOLE_TEXT_MAX) return this.view.toString('latin1', start, stop);
+      this.text = this.view.toString('latin1');
+    }
+    return this.text.slice(start, stop);
   }
 
   // A varint of up to 64 bits as two 32-bit halves; `hi` is left in this.hi.
@@ -121,9 +167,9 @@ class Reader {
       const bytes = this.bytes;
       let i = start;
       while (i < stop && (bytes[i] as number) < 0x80) i++;
-      if (i === stop) return view.toString('latin1', start, stop);
+      if (i === stop) return this.ascii(start, stop);
     } else if (isAscii(view.subarray(start, stop))) {
-      return view.toString('latin1', start, stop);
+      return this.ascii(start, stop);
     }
     try {
       return (strict ? strictUtf8 : utf8).decode(this.bytes.subarray(start, stop));
@@ -178,11 +224,14 @@ class Reader {
   message(desc: DescMessage, end: number, depth: number): Record<string, unknown> {
     const plan = planFor(desc);
     if (!plan || depth > MAX_DEPTH) throw UNSUPPORTED;
-    const message = create(desc) as unknown as Record<string, unknown>;
+    const message = plan.zero ? { ...plan.zero } : (create(desc) as unknown as Record<string, unknown>);
+    for (const key of plan.freshLists) message[key] = [];
+    for (const key of plan.freshOneofs) message[key] = { case: undefined };
+    for (const key of plan.freshBytes) message[key] = new Uint8Array(0);
     while (this.pos < end) {
       const tag = this.varint(end);
       if (this.hi !== 0) throw UNSUPPORTED;
-      const p = plan.get(tag >>> 3);
+      const p = plan.fields.get(tag >>> 3);
       if (!p) throw UNSUPPORTED;
       const wire = tag & 7;
       if (p.list) {
