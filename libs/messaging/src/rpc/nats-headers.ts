@@ -41,6 +41,8 @@ export function messageHeaders(msg: Msg): MsgHdrs | undefined {
 }
 
 const STATUS_LINE = Buffer.from('NATS/1.0', 'latin1');
+// Where the first header line starts, after `NATS/1.0\r\n`.
+const FIRST_LINE = STATUS_LINE.length + 2;
 const CR = 0x0d;
 const LF = 0x0a;
 const COLON = 0x3a;
@@ -51,13 +53,13 @@ const COLON = 0x3a;
 function decodeAsciiHeaders(data: Uint8Array, length: number): MsgHdrsImpl | undefined {
   if (length > data.length || length < STATUS_LINE.length) return undefined;
   for (let i = 0; i < STATUS_LINE.length; i++) if (data[i] !== STATUS_LINE[i]) return undefined;
-  let start = STATUS_LINE.length + 2;
-  if (length > STATUS_LINE.length && (length < start || data[start - 2] !== CR || data[start - 1] !== LF)) return undefined;
-  for (let i = start; i < length; i++) if ((data[i] as number) > 0x7e) return undefined;
+  if (length > STATUS_LINE.length && (length < FIRST_LINE || data[FIRST_LINE - 2] !== CR || data[FIRST_LINE - 1] !== LF)) return undefined;
+  for (let i = FIRST_LINE; i < length; i++) if ((data[i] as number) > 0x7e) return undefined;
   // The parser hands over a Buffer; wrapping an ArrayBuffer in a new one costs more than the rest.
   const bytes = data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, length);
   const text = bytes.toString('latin1', 0, length);
   const headers = new MsgHdrsImpl();
+  let start = FIRST_LINE;
   while (start < length) {
     let end = start;
     let colon = -1;

@@ -16,11 +16,10 @@ import { scalarKind, SHORT_STRING, type Kind } from './protobuf-kinds';
 interface MessagePlan {
   fields: Map<number, ReadPlan>;
   // create(desc) once; each message starts as a copy of it (a spread copies the object's shape in
-  // one step, where create() sets each field through its descriptor), with fresh mutable values.
+  // one step, where create() sets each field through its descriptor), with its mutable values
+  // (empty lists and bytes, unset oneofs) made anew. undefined: create() per message.
   zero: Record<string, unknown> | undefined;
-  freshLists: string[];
-  freshOneofs: string[];
-  freshBytes: string[];
+  fresh: Array<[key: string, make: () => unknown]>;
 }
 
 interface ReadPlan {
@@ -83,19 +82,18 @@ function planFor(desc: DescMessage): MessagePlan | null {
 
 // The zero message as a template, when it is a plain object whose only mutable values are empty
 // lists, empty bytes and unset oneofs; otherwise (a prototype chain of defaults) create() per message.
-function zeroOf(desc: DescMessage): Pick<MessagePlan, 'zero' | 'freshLists' | 'freshOneofs' | 'freshBytes'> {
-  const perMessage = { zero: undefined, freshLists: [], freshOneofs: [], freshBytes: [] };
+function zeroOf(desc: DescMessage): Pick<MessagePlan, 'zero' | 'fresh'> {
   const zero = create(desc) as unknown as Record<string, unknown>;
-  if (Object.getPrototypeOf(zero) !== Object.prototype) return perMessage;
-  const fresh = { freshLists: [] as string[], freshOneofs: [] as string[], freshBytes: [] as string[] };
+  if (Object.getPrototypeOf(zero) !== Object.prototype) return { zero: undefined, fresh: [] };
+  const fresh: MessagePlan['fresh'] = [];
   for (const [key, value] of Object.entries(zero)) {
     if (typeof value !== 'object' || value === null) continue;
-    if (Array.isArray(value) && value.length === 0) fresh.freshLists.push(key);
-    else if (value instanceof Uint8Array && value.length === 0) fresh.freshBytes.push(key);
-    else if (Object.keys(value).length === 1 && 'case' in value && value.case === undefined) fresh.freshOneofs.push(key);
-    else return perMessage;
+    if (Array.isArray(value) && value.length === 0) fresh.push([key, () => []]);
+    else if (value instanceof Uint8Array && value.length === 0) fresh.push([key, () => new Uint8Array(0)]);
+    else if (Object.keys(value).length === 1 && 'case' in value && value.case === undefined) fresh.push([key, () => ({ case: undefined })]);
+    else return { zero: undefined, fresh: [] };
   }
-  return { zero, ...fresh };
+  return { zero, fresh };
 }
 
 // Up to this size a message's ASCII strings are cut from one latin1 text of all its bytes: one
@@ -225,9 +223,7 @@ class Reader {
     const plan = planFor(desc);
     if (!plan || depth > MAX_DEPTH) throw UNSUPPORTED;
     const message = plan.zero ? { ...plan.zero } : (create(desc) as unknown as Record<string, unknown>);
-    for (const key of plan.freshLists) message[key] = [];
-    for (const key of plan.freshOneofs) message[key] = { case: undefined };
-    for (const key of plan.freshBytes) message[key] = new Uint8Array(0);
+    for (const [key, make] of plan.fresh) message[key] = make();
     while (this.pos < end) {
       const tag = this.varint(end);
       if (this.hi !== 0) throw UNSUPPORTED;
