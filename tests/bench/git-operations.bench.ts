@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
+import { treeCpuSeconds } from './support/process-cpu';
 import { formatTable, machineInfo, print, recordResult } from './support/results';
 import { ratio, summarizeLatencyMs, type LatencySummary } from './support/stats';
 
@@ -18,6 +19,8 @@ import { ratio, summarizeLatencyMs, type LatencySummary } from './support/stats'
 
 const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 150);
 const LOGS = Number(process.env.BENCH_GIT_LOGS ?? 60);
+const HEAD_BLOCKS = Number(process.env.BENCH_GIT_HEAD_BLOCKS ?? 10);
+const HEAD_BLOCK_CALLS = 30;
 const WARMUP = 10;
 const LOG_COMMITS = 1000;
 // What git-service asks git for, so the baseline parses nothing less.
@@ -34,7 +37,7 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     await platform?.stop();
   });
 
-  it('measures a 1-file commit and a 1,000-commit log', async () => {
+  it('measures a 1-file commit, a 1,000-commit log and the HEAD a run starts from', async () => {
     const startedAt = new Date().toISOString();
     const machine = machineInfo();
     const dir = scratchDir(stack.dataDir, 'bench-git');
@@ -121,8 +124,47 @@ describe('benchmark: git operations through NATS vs plain git', () => {
       );
     }
 
+    // The commit a run starts from: git.repo.head.v1 (files read in git-service) and
+    // git.repo.status.v1 (a `git status`, what callers used for it before), against
+    // `git rev-parse HEAD` run directly; blocks rotate the order, git-service's CPU (its git
+    // processes included) read around each block.
+    const expectedHead = (await git('rev-parse', 'HEAD')).stdout.trim();
+    const gitServicePid = platform.pids()['git-service'];
+    const headSeries = {
+      head: async () => (await rpc.send(Rpc.gitRepoHead, { appId })).headSha,
+      status: async () => (await rpc.send(Rpc.gitRepoStatus, { appId })).headSha,
+      baseline: async () => (await git('rev-parse', 'HEAD')).stdout.trim(),
+    };
+    const headSamples = { head: [] as number[], status: [] as number[], baseline: [] as number[] };
+    const headCpuMs = { head: 0, status: 0 };
+    const names = Object.keys(headSeries) as Array<keyof typeof headSeries>;
+    for (let block = -1; block < HEAD_BLOCKS; block++) {
+      const warm = block < 0;
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(Math.max(block, 0) + k) % names.length]!;
+        const cpuBefore = treeCpuSeconds(gitServicePid);
+        for (let i = 0; i < HEAD_BLOCK_CALLS; i++) {
+          await time(
+            async () => {
+              const sha = await headSeries[name]();
+              if (sha !== expectedHead) throw new Error(`${name} answered ${sha}, not ${expectedHead}`);
+            },
+            warm ? [] : headSamples[name],
+          );
+        }
+        if (!warm && name !== 'baseline') headCpuMs[name] += (treeCpuSeconds(gitServicePid) - cpuBefore) * 1000;
+      }
+    }
+    const headCalls = HEAD_BLOCKS * HEAD_BLOCK_CALLS;
+    const headCpuPerCallMs = { head: headCpuMs.head / headCalls, status: headCpuMs.status / headCalls };
+
     const summaries: Record<string, { ours: LatencySummary; baseline: LatencySummary; ratioOfMedians: number }> = {};
-    for (const [name, series] of Object.entries({ commit, log })) {
+    for (const [name, series] of Object.entries({
+      commit,
+      log,
+      head: { ours: headSamples.head, baseline: headSamples.baseline },
+      headByStatus: { ours: headSamples.status, baseline: headSamples.baseline },
+    })) {
       const ours = summarizeLatencyMs(series.ours);
       const baseline = summarizeLatencyMs(series.baseline);
       summaries[name] = { ours, baseline, ratioOfMedians: ratio(ours.medianUs, baseline.medianUs) };
@@ -137,9 +179,10 @@ describe('benchmark: git operations through NATS vs plain git', () => {
         server: 'git-service from dist/ (launchPlatform), one replica, LOG_LEVEL warn, Redis app lock',
         commit: `${COMMITS} samples each after ${WARMUP} warm-up: write one file, then git.repo.commit.v1 through NATS vs \`git add -A && git commit -q -m\` run directly; alternating on the same repository`,
         log: `${LOGS} samples each after ${WARMUP} warm-up: git.repo.log.v1 with limit ${LOG_COMMITS} vs \`git log -z --format=<same fields> -n ${LOG_COMMITS}\` run directly, on the same repository (${LOG_COMMITS}+ commits)`,
+        head: `${HEAD_BLOCKS} blocks of ${HEAD_BLOCK_CALLS} calls per series after one warm-up block, the order rotating: git.repo.head.v1 and git.repo.status.v1 through NATS vs \`git rev-parse HEAD\` run directly; git-service's CPU (utime + stime of it and its git processes, /proc) around each block`,
         timer: 'performance.now() around each awaited call in the calling process; plain git through child_process.execFile',
       },
-      results: summaries,
+      results: { ...summaries, gitServiceCpuPerCallMs: { head: headCpuPerCallMs.head, status: headCpuPerCallMs.status } },
       goals: [],
     });
     print(
@@ -157,6 +200,9 @@ describe('benchmark: git operations through NATS vs plain git', () => {
           `${s.ratioOfMedians}×`,
         ]),
       ),
+    );
+    print(
+      `  git-service CPU per call, its git processes included: head ${headCpuPerCallMs.head.toFixed(3)} ms, status ${headCpuPerCallMs.status.toFixed(3)} ms (${ratio(headCpuPerCallMs.head, headCpuPerCallMs.status)}×)`,
     );
     expect(summaries.commit!.ours.count).toBe(COMMITS);
   });

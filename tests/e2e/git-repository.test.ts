@@ -139,6 +139,17 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     expect((await rpc.send(Rpc.gitRepoStatus, { appId })).clean).toBe(true);
     // Nothing to commit: HEAD unchanged, no empty commit.
     expect(await commit(appId, 'Nothing')).toMatchObject({ sha: first.sha, created: false, filesChanged: 0 });
+    // The same HEAD from the files alone: a loose ref, then a packed one, then detached.
+    expect(await rpc.send(Rpc.gitRepoHead, { appId })).toMatchObject({ headSha: first.sha, branch: 'main', detached: false });
+    git(appId, 'pack-refs', '--all');
+    expect(await commit(appId, 'Nothing again')).toMatchObject({ sha: first.sha, created: false });
+    expect(await rpc.send(Rpc.gitRepoHead, { appId })).toMatchObject({ headSha: first.sha, branch: 'main', detached: false });
+    git(appId, 'checkout', '-q', '--detach', 'HEAD~1');
+    const detached = await rpc.send(Rpc.gitRepoHead, { appId });
+    expect(detached).toMatchObject({ headSha: git(appId, 'rev-parse', 'HEAD'), branch: '', detached: true });
+    expect(await rpc.send(Rpc.gitRepoStatus, { appId })).toMatchObject({ headSha: detached.headSha, branch: '', detached: true });
+    git(appId, 'checkout', '-q', 'main');
+    await expect(rpc.send(Rpc.gitRepoHead, { appId: randomUUID() })).rejects.toMatchObject({ code: 'GIT_REPO_NOT_FOUND' });
     // The agent when no author is given.
     write(appId, 'agent.txt', 'a\n');
     await rpc.send(Rpc.gitRepoCommit, { appId, message: 'Agent turn' });
@@ -230,6 +241,8 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     const onFeature = await commit(appId, 'Login page');
     expect(git(appId, 'rev-parse', 'feature/login')).toBe(onFeature.sha);
     expect(git(appId, 'rev-parse', 'main')).not.toBe(onFeature.sha);
+
+    expect(await rpc.send(Rpc.gitRepoHead, { appId })).toMatchObject({ headSha: onFeature.sha, branch: 'feature/login', detached: false });
 
     const list = await rpc.send(Rpc.gitBranchList, { appId });
     expect(list.current).toBe('feature/login');

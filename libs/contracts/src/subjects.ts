@@ -130,6 +130,7 @@ export const Rpc = {
   gitRepoCommit: rpc('git-service', 'git.repo.commit.v1', gitV1.RepoCommitRequestSchema, gitV1.RepoCommitResponseSchema),
   gitRepoLog: rpc('git-service', 'git.repo.log.v1', gitV1.RepoLogRequestSchema, gitV1.RepoLogResponseSchema),
   gitRepoStatus: rpc('git-service', 'git.repo.status.v1', gitV1.RepoStatusRequestSchema, gitV1.RepoStatusResponseSchema),
+  gitRepoHead: rpc('git-service', 'git.repo.head.v1', gitV1.RepoHeadRequestSchema, gitV1.RepoHeadResponseSchema),
   gitRepoDiff: rpc('git-service', 'git.repo.diff.v1', gitV1.RepoDiffRequestSchema, gitV1.RepoDiffResponseSchema),
   gitRepoRestore: rpc('git-service', 'git.repo.restore.v1', gitV1.RepoRestoreRequestSchema, gitV1.RepoRestoreResponseSchema),
   gitRepoCompare: rpc('git-service', 'git.repo.compare.v1', gitV1.RepoCompareRequestSchema, gitV1.RepoCompareResponseSchema),

@@ -28,6 +28,11 @@ export class RepoController {
     return this.repos.status(req);
   }
 
+  @RpcHandler(Rpc.gitRepoHead)
+  head(@Payload() req: RpcRequest<typeof Rpc.gitRepoHead>): Promise<RpcReply<typeof Rpc.gitRepoHead>> {
+    return this.repos.head(req);
+  }
+
   @RpcHandler(Rpc.gitRepoDiff)
   diff(@Payload() req: RpcRequest<typeof Rpc.gitRepoDiff>): Promise<RpcReply<typeof Rpc.gitRepoDiff>> {
     return this.repos.diff(req);

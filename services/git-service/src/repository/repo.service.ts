@@ -88,6 +88,13 @@ export class RepoService {
     });
   }
 
+  head(req: RpcRequest<typeof Rpc.gitRepoHead>): Promise<RpcReply<typeof Rpc.gitRepoHead>> {
+    return this.runner.read('head', req.appId, async (dir) => {
+      const head = await this.history.readHead(dir);
+      return { headSha: head.sha, branch: head.branch ?? '', detached: head.branch === undefined };
+    });
+  }
+
   // from..to; `to` empty is the working tree. With only `to`, the change that version made.
   diff(req: RpcRequest<typeof Rpc.gitRepoDiff>): Promise<RpcReply<typeof Rpc.gitRepoDiff>> {
     return this.runner.read('diff', req.appId, async (dir) => {

@@ -25,8 +25,9 @@ export class GitServiceRepository {
     return { tenantId: caller.teamId, timeoutMs: this.env.RUN_GIT_TIMEOUT_MS };
   }
 
-  status(caller: GitCaller): Promise<gitV1.RepoStatusResponse> {
-    return this.client.send(Rpc.gitRepoStatus, { appId: caller.appId }, this.opts(caller));
+  // The commit HEAD is at, without walking the working tree.
+  head(caller: GitCaller): Promise<gitV1.RepoHeadResponse> {
+    return this.client.send(Rpc.gitRepoHead, { appId: caller.appId }, this.opts(caller));
   }
 
   commit(caller: GitCaller, message: string, author: GitAuthor): Promise<gitV1.RepoCommitResponse> {

@@ -181,8 +181,7 @@ export class AgentLoopService {
   // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check
   // before any money is spent.
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
-    const status = await this.call('git', journal, () => this.git.status(run));
-    state.baseSha = status.headSha;
+    state.baseSha = (await this.call('git', journal, () => this.git.head(run))).headSha;
     const context = await this.context(run, app, message, journal, state);
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + JSON.stringify(context.tools).length;
     const estimateUsd = estimateFirstCallUsd(promptChars, 1000, this.env.MODEL_PRICES_JSON);

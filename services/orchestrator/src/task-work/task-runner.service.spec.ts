@@ -129,6 +129,17 @@ describe('TaskRunnerService with mocked repositories', () => {
     expect(github['removeLabel']).toHaveBeenCalledTimes(1);
   });
 
+  it('resumed after a crash between the clone and its record: the branch starts at the commit the clone left', async () => {
+    task.baseSha = null as unknown as string;
+    git['clone']!.mockRejectedValue(new AppError(ErrorCode.GIT_REPO_EXISTS, 'App app-1 already has a repository'));
+    git['head'] = jest.fn(async () => ({ headSha: 'd'.repeat(40), branch: 'main', detached: false }));
+    git['createBranch']!.mockResolvedValue({ branch: 'overskill/issue-7' });
+    await runner.work(task, ctl);
+    expect(git['head']).toHaveBeenCalledWith({ teamId: 'team-1', appId: 'app-1' });
+    expect(git['createBranch']).toHaveBeenCalledWith({ teamId: 'team-1', appId: 'app-1' }, 'overskill/issue-7', 'd'.repeat(40));
+    expect(leases['record']).toHaveBeenCalledWith('t1', 'me', { baseSha: 'd'.repeat(40) });
+  });
+
   it("a web app's preview check goes in the pull request: its screenshot committed before the push and linked at that commit", async () => {
     const check = {
       kind: 'preview_check',

@@ -175,7 +175,7 @@ export class TaskRunnerService {
       const token = await this.github.gitToken(w.auth, w.project.repository);
       const cloned = await this.git
         .clone(caller, { url: `${this.env.GITHUB_GIT_URL.replace(/\/+$/, '')}/${w.project.repository}.git`, token, branch: pushedFrom })
-        .catch((err: unknown) => (err instanceof AppError && err.code === ErrorCode.GIT_REPO_EXISTS ? this.git.status(caller) : Promise.reject(err)));
+        .catch((err: unknown) => (err instanceof AppError && err.code === ErrorCode.GIT_REPO_EXISTS ? this.git.head(caller) : Promise.reject(err)));
       const head = cloned.headSha;
       await this.git.createBranch(caller, w.task.branch, head).catch((err: unknown) => {
         if (err instanceof AppError && err.code === ErrorCode.GIT_BRANCH_EXISTS) return this.git.switchBranch(caller, w.task.branch);

@@ -30,6 +30,11 @@ export class GitServiceRepository {
     return delegateCall(this.client, Rpc.gitRepoStatus, { appId: caller.appId }, this.opts(caller));
   }
 
+  // The commit HEAD is at, without walking the working tree.
+  head(caller: GitCaller): Promise<gitV1.RepoHeadResponse> {
+    return delegateCall(this.client, Rpc.gitRepoHead, { appId: caller.appId }, this.opts(caller));
+  }
+
   commit(caller: GitCaller, message: string): Promise<gitV1.RepoCommitResponse> {
     return delegateCall(this.client, Rpc.gitRepoCommit, { appId: caller.appId, message }, this.opts(caller));
   }

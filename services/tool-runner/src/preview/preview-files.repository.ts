@@ -30,7 +30,7 @@ export class PreviewFilesRepository {
 
   // The commit the workspace is at: the version its latest files (and a dev server) show.
   async head(owner: PreviewOwner): Promise<string> {
-    return (await this.git.status(owner)).headSha;
+    return (await this.git.head(owner)).headSha;
   }
 
   // A file written into the workspace (its latest files), refused outside it or inside .git.
