@@ -233,6 +233,46 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     await expect(rpc.send(Rpc.gitFileShow, { appId, path: 'src' })).rejects.toMatchObject({ code: 'GIT_PATH_NOT_FOUND' });
   }, 30_000);
 
+  it("lists the working tree's files as the next commit would hold them, the same set as a diff from the empty tree", async () => {
+    const appId = await newApp();
+    write(appId, '.gitignore', '*.log\nbuild/\n');
+    write(appId, 'kept.txt', 'kept\n');
+    write(appId, 'gone.txt', 'gone\n');
+    write(appId, 'unstaged-gone.txt', 'x\n');
+    write(appId, 'old name.txt', 'renamed\n');
+    write(appId, 'forced.log', 'tracked although ignored\n');
+    git(appId, 'add', '-A');
+    git(appId, 'add', '-f', 'forced.log');
+    await commit(appId, 'Base');
+    git(appId, 'rm', '-q', 'gone.txt');
+    rmSync(join(workspaces, appId, 'unstaged-gone.txt'));
+    write(appId, 'src/deep/new.ts', 'export {};\n');
+    git(appId, 'mv', 'old name.txt', 'src/новое имя.txt');
+    git(appId, 'rm', '-q', '--cached', 'kept.txt');
+    write(appId, 'debug.log', 'ignored\n');
+    write(appId, 'build/out.js', 'ignored\n');
+    write(appId, 'staged.txt', 'staged\n');
+    git(appId, 'add', 'staged.txt');
+    write(appId, 'staged.txt', 'changed again\n');
+
+    const listed = await rpc.send(Rpc.gitWorktreeList, { appId });
+    const fromEmptyTree = await rpc.send(Rpc.gitRepoDiff, { appId, fromEmptyTree: true });
+    expect(listed).toMatchObject({ truncated: false });
+    expect(listed.paths).toEqual(['.gitignore', 'README.md', 'forced.log', 'kept.txt', 'src/deep/new.ts', 'src/новое имя.txt', 'staged.txt']);
+    expect(listed.paths).toEqual(fromEmptyTree.files.map((f) => f.path).sort());
+    // A read: the index still holds what it held.
+    expect(git(appId, '-c', 'core.quotePath=false', 'diff', '--cached', '--no-renames', '--name-only', 'HEAD').split('\n').sort()).toEqual([
+      'gone.txt',
+      'kept.txt',
+      'old name.txt',
+      'src/новое имя.txt',
+      'staged.txt',
+    ]);
+
+    expect(await rpc.send(Rpc.gitWorktreeList, { appId, limit: 2 })).toEqual(expect.objectContaining({ paths: ['.gitignore', 'README.md'], truncated: true }));
+    await expect(rpc.send(Rpc.gitWorktreeList, { appId: randomUUID() })).rejects.toMatchObject({ code: 'GIT_REPO_NOT_FOUND' });
+  }, 30_000);
+
   it('creates, lists, switches and deletes branches, guarding the current one and unmerged work', async () => {
     const appId = await newApp();
     const created = await rpc.send(Rpc.gitBranchCreate, { appId, name: 'feature/login', switchTo: true });

@@ -119,6 +119,7 @@ export const BUS_ROLE_TABLE: Record<BusRole, BusRoleSpec> = {
       Rpc.gitRepoInit,
       Rpc.gitRepoCommit,
       Rpc.gitRepoDiff,
+      Rpc.gitWorktreeList,
       Rpc.gitRepoRestore,
       Rpc.gitRepoHead,
       Rpc.gitRepoClone,

@@ -140,6 +140,7 @@ export const Rpc = {
   gitRepoReset: rpc('git-service', 'git.repo.reset.v1', gitV1.RepoResetRequestSchema, gitV1.RepoResetResponseSchema),
   gitFileShow: rpc('git-service', 'git.file.show.v1', gitV1.FileShowRequestSchema, gitV1.FileShowResponseSchema),
   gitTreeList: rpc('git-service', 'git.tree.list.v1', gitV1.TreeListRequestSchema, gitV1.TreeListResponseSchema),
+  gitWorktreeList: rpc('git-service', 'git.worktree.list.v1', gitV1.WorktreeListRequestSchema, gitV1.WorktreeListResponseSchema),
   gitBranchCreate: rpc('git-service', 'git.branch.create.v1', gitV1.BranchCreateRequestSchema, gitV1.BranchCreateResponseSchema),
   gitBranchList: rpc('git-service', 'git.branch.list.v1', gitV1.BranchListRequestSchema, gitV1.BranchListResponseSchema),
   gitBranchSwitch: rpc('git-service', 'git.branch.switch.v1', gitV1.BranchSwitchRequestSchema, gitV1.BranchSwitchResponseSchema),

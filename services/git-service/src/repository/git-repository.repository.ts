@@ -198,6 +198,23 @@ export class GitRepositoryRepository {
     }
   }
 
+  // The working tree's files as `git add -A` would stage them: tracked ones still on disk and
+  // untracked ones git does not ignore, sorted. One process that reads no file's contents, where
+  // a diff from the empty tree stages into a scratch index and counts every file's lines.
+  async worktreeFiles(dir: string): Promise<string[]> {
+    const { stdout } = await this.git.run(dir, ['ls-files', '-z', '-t', '--cached', '--others', '--deleted', '--exclude-standard']);
+    const listed = new Set<string>();
+    const deleted = new Set<string>();
+    for (const record of stdout.split('\0')) {
+      if (record.length < 3) continue;
+      // "<tag> <path>": R is a tracked file gone from disk. An untracked repository inside the
+      // tree is listed as "dir/"; git add stages it as "dir".
+      const path = record.endsWith('/') ? record.slice(2, -1) : record.slice(2);
+      (record[0] === 'R' ? deleted : listed).add(path);
+    }
+    return [...listed].filter((path) => !deleted.has(path)).sort();
+  }
+
   async fileAt(dir: string, commitSha: string, path: string, maxBytes: number): Promise<{ content: Buffer; size: number }> {
     const object = `${commitSha}:${path}`;
     const type = await this.git.run(dir, ['cat-file', '-t', object], { okExitCodes: [128] });

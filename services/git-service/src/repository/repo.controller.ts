@@ -48,6 +48,11 @@ export class RepoController {
     return this.repos.tree(req);
   }
 
+  @RpcHandler(Rpc.gitWorktreeList)
+  worktree(@Payload() req: RpcRequest<typeof Rpc.gitWorktreeList>): Promise<RpcReply<typeof Rpc.gitWorktreeList>> {
+    return this.repos.worktree(req);
+  }
+
   @RpcHandler(Rpc.gitRepoRestore)
   restore(@Payload() req: RpcRequest<typeof Rpc.gitRepoRestore>): Promise<RpcReply<typeof Rpc.gitRepoRestore>> {
     return this.repos.restore(req);

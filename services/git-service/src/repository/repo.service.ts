@@ -131,6 +131,21 @@ export class RepoService {
     });
   }
 
+  worktree(req: RpcRequest<typeof Rpc.gitWorktreeList>): Promise<RpcReply<typeof Rpc.gitWorktreeList>> {
+    return this.runner.read('worktree', req.appId, async (dir) => {
+      const limit = req.limit > 0 ? Math.min(req.limit, MAX_TREE_ENTRIES) : MAX_TREE_ENTRIES;
+      const all = await this.history.worktreeFiles(dir);
+      const paths: string[] = [];
+      let pathBytes = 0;
+      for (const path of all) {
+        pathBytes += Buffer.byteLength(path) + 8;
+        if (paths.length === limit || pathBytes > MAX_TREE_BYTES) break;
+        paths.push(path);
+      }
+      return { paths, truncated: paths.length < all.length };
+    });
+  }
+
   // A new commit on the current branch whose tree is the version's: history before and after
   // stays, restoring twice changes nothing, and a commit made meanwhile outside overskill is
   // built upon, never overwritten. Uncommitted changes are refused unless the caller asks to

@@ -34,10 +34,14 @@ export class GitServiceRepository {
     return this.client.send(Rpc.gitRepoCommit, { appId: caller.appId, message, ...author }, this.opts(caller));
   }
 
-  // Files changed between two revisions (either side empty: the working tree, or the empty tree);
-  // from the empty tree to the working tree: every file of the workspace.
+  // Files changed between two revisions (either side empty: the working tree, or the empty tree).
   diff(caller: GitCaller, range: { fromRevision?: string; toRevision?: string; fromEmptyTree?: boolean }): Promise<gitV1.RepoDiffResponse> {
     return this.client.send(Rpc.gitRepoDiff, { appId: caller.appId, ...range }, this.opts(caller));
+  }
+
+  // Every file of the workspace as the next commit would hold them, paths only.
+  worktreeFiles(caller: GitCaller): Promise<gitV1.WorktreeListResponse> {
+    return this.client.send(Rpc.gitWorktreeList, { appId: caller.appId }, this.opts(caller));
   }
 
   // A remote repository into the caller's (new) workspace. The token travels in its own field:

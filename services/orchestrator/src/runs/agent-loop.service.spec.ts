@@ -82,7 +82,7 @@ describe('AgentLoopService with mocked repositories', () => {
   // What each model call saw (the loop keeps appending to one conversation array).
   let seen: Array<{ messages: Array<{ content: Array<{ block: { case: string; value: { content?: string } } }> }>; system: string }>;
   let tools: { catalog: jest.Mock; execute: jest.Mock };
-  let git: { head: jest.Mock; commit: jest.Mock; diff: jest.Mock; restore: jest.Mock };
+  let git: { head: jest.Mock; commit: jest.Mock; worktreeFiles: jest.Mock; restore: jest.Mock };
   let loop: AgentLoopService;
   let runs: RunsRepository;
 
@@ -167,7 +167,7 @@ describe('AgentLoopService with mocked repositories', () => {
     git = {
       head: jest.fn(async () => create(gitV1.RepoHeadResponseSchema, { headSha: 'a'.repeat(40), branch: 'main' })),
       commit: jest.fn(async () => create(gitV1.RepoCommitResponseSchema, { sha: 'b'.repeat(40), created: true })),
-      diff: jest.fn(async () => create(gitV1.RepoDiffResponseSchema, {})),
+      worktreeFiles: jest.fn(async () => create(gitV1.WorktreeListResponseSchema, {})),
       restore: jest.fn(async () => create(gitV1.RepoRestoreResponseSchema, { sha: 'c'.repeat(40), savedPendingSha: 'd'.repeat(40) })),
     };
     // Never connected: the cache passes every lookup through to the loaders.

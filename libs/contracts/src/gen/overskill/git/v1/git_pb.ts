@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file overskill/git/v1/git.proto.
  */
 export const file_overskill_git_v1_git: GenFile = /*@__PURE__*/
-  fileDesc("ChpvdmVyc2tpbGwvZ2l0L3YxL2dpdC5wcm90bxIQb3ZlcnNraWxsLmdpdC52MSJeCg9SZXBvSW5pdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEhMKC2F1dGhvcl9uYW1lGAMgASgJEhQKDGF1dGhvcl9lbWFpbBgEIAEoCSI0ChBSZXBvSW5pdFJlc3BvbnNlEhAKCGhlYWRfc2hhGAEgASgJEg4KBmJyYW5jaBgCIAEoCSJfChFSZXBvQ29tbWl0UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkiSQoSUmVwb0NvbW1pdFJlc3BvbnNlEgsKA3NoYRgBIAEoCRIPCgdjcmVhdGVkGAIgASgIEhUKDWZpbGVzX2NoYW5nZWQYAyABKAUiqAEKBkNvbW1pdBILCgNzaGEYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkSFAoMY29tbWl0dGVkX2F0GAUgASgJEhMKC3BhcmVudF9zaGFzGAYgAygJEhMKC2F1dGhvcmVkX2F0GAcgASgJEhUKDXJlc3RvcmVkX2Zyb20YCCABKAkiYwoOUmVwb0xvZ1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFEgwKBHBhdGgYAyABKAkSEgoKcGFnZV90b2tlbhgEIAEoCRIQCghyZXZpc2lvbhgFIAEoCSJVCg9SZXBvTG9nUmVzcG9uc2USKQoHY29tbWl0cxgBIAMoCzIYLm92ZXJza2lsbC5naXQudjEuQ29tbWl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChFSZXBvU3RhdHVzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkigQEKCkZpbGVTdGF0dXMSDAoEcGF0aBgBIAEoCRIVCg1vcmlnaW5hbF9wYXRoGAIgASgJEiwKBmNoYW5nZRgDIAEoDjIcLm92ZXJza2lsbC5naXQudjEuRmlsZUNoYW5nZRIOCgZzdGFnZWQYBCABKAgSEAoIdW5zdGFnZWQYBSABKAgitQEKElJlcG9TdGF0dXNSZXNwb25zZRIOCgZicmFuY2gYASABKAkSEAoIaGVhZF9zaGEYAiABKAkSEAoIZGV0YWNoZWQYAyABKAgSDQoFY2xlYW4YBCABKAgSKwoFZmlsZXMYBSADKAsyHC5vdmVyc2tpbGwuZ2l0LnYxLkZpbGVTdGF0dXMSEAoIdXBzdHJlYW0YBiABKAkSDQoFYWhlYWQYByABKAUSDgoGYmVoaW5kGAggASgFIiEKD1JlcG9IZWFkUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiRgoQUmVwb0hlYWRSZXNwb25zZRIOCgZicmFuY2gYASABKAkSEAoIaGVhZF9zaGEYAiABKAkSEAoIZGV0YWNoZWQYAyABKAgitgEKCEZpbGVEaWZmEgwKBHBhdGgYASABKAkSEAoIb2xkX3BhdGgYAiABKAkSLAoGY2hhbmdlGAMgASgOMhwub3ZlcnNraWxsLmdpdC52MS5GaWxlQ2hhbmdlEhEKCWFkZGl0aW9ucxgEIAEoBRIRCglkZWxldGlvbnMYBSABKAUSDgoGYmluYXJ5GAYgASgIEg0KBXBhdGNoGAcgASgJEhcKD3BhdGNoX3RydW5jYXRlZBgIIAEoCCKLAQoPUmVwb0RpZmZSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgJEhMKC3RvX3JldmlzaW9uGAMgASgJEgwKBHBhdGgYBCABKAkSFQoNaW5jbHVkZV9wYXRjaBgFIAEoCBIXCg9mcm9tX2VtcHR5X3RyZWUYBiABKAginAEKEFJlcG9EaWZmUmVzcG9uc2USEAoIZnJvbV9zaGEYASABKAkSDgoGdG9fc2hhGAIgASgJEikKBWZpbGVzGAMgAygLMhoub3ZlcnNraWxsLmdpdC52MS5GaWxlRGlmZhIVCg1maWxlc19jaGFuZ2VkGAQgASgFEhEKCWFkZGl0aW9ucxgFIAEoBRIRCglkZWxldGlvbnMYBiABKAUiQQoPRmlsZVNob3dSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRIMCgRwYXRoGAMgASgJImkKEEZpbGVTaG93UmVzcG9uc2USEgoKY29tbWl0X3NoYRgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB2NvbnRlbnQYAyABKAwSEgoKc2l6ZV9ieXRlcxgEIAEoAxIOCgZiaW5hcnkYBSABKAgiqwEKElJlcG9SZXN0b3JlUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAkSGQoRZXhwZWN0ZWRfaGVhZF9zaGEYAyABKAkSHAoUc2F2ZV9wZW5kaW5nX2NoYW5nZXMYBCABKAgSEwoLYXV0aG9yX25hbWUYBSABKAkSFAoMYXV0aG9yX2VtYWlsGAYgASgJEg8KB21lc3NhZ2UYByABKAkifAoTUmVwb1Jlc3RvcmVSZXNwb25zZRILCgNzaGEYASABKAkSDwoHY3JlYXRlZBgCIAEoCBIVCg1yZXN0b3JlZF9mcm9tGAMgASgJEhUKDWZpbGVzX2NoYW5nZWQYBCABKAUSGQoRc2F2ZWRfcGVuZGluZ19zaGEYBSABKAkiaAoSUmVwb0NvbXBhcmVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIVCg1iYXNlX3JldmlzaW9uGAIgASgJEhUKDWhlYWRfcmV2aXNpb24YAyABKAkSFAoMY29tbWl0X2xpbWl0GAQgASgFIpwCChNSZXBvQ29tcGFyZVJlc3BvbnNlEhAKCGJhc2Vfc2hhGAEgASgJEhAKCGhlYWRfc2hhGAIgASgJEhYKDm1lcmdlX2Jhc2Vfc2hhGAMgASgJEg0KBWFoZWFkGAQgASgFEg4KBmJlaGluZBgFIAEoBRIpCgdjb21taXRzGAYgAygLMhgub3ZlcnNraWxsLmdpdC52MS5Db21taXQSKQoFZmlsZXMYByADKAsyGi5vdmVyc2tpbGwuZ2l0LnYxLkZpbGVEaWZmEhUKDWZpbGVzX2NoYW5nZWQYCCABKAUSEQoJYWRkaXRpb25zGAkgASgFEhEKCWRlbGV0aW9ucxgKIAEoBRIXCg9pZGVudGljYWxfdHJlZXMYCyABKAgiWwoGQnJhbmNoEgwKBG5hbWUYASABKAkSCwoDc2hhGAIgASgJEg8KB2N1cnJlbnQYAyABKAgSDwoHc3ViamVjdBgEIAEoCRIUCgxjb21taXR0ZWRfYXQYBSABKAkiXQoTQnJhbmNoQ3JlYXRlUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIVCg1mcm9tX3JldmlzaW9uGAMgASgJEhEKCXN3aXRjaF90bxgEIAEoCCJAChRCcmFuY2hDcmVhdGVSZXNwb25zZRIoCgZicmFuY2gYASABKAsyGC5vdmVyc2tpbGwuZ2l0LnYxLkJyYW5jaCIjChFCcmFuY2hMaXN0UmVxdWVzdBIOCgZhcHBfaWQYASABKAkiUQoSQnJhbmNoTGlzdFJlc3BvbnNlEioKCGJyYW5jaGVzGAEgAygLMhgub3ZlcnNraWxsLmdpdC52MS5CcmFuY2gSDwoHY3VycmVudBgCIAEoCSIzChNCcmFuY2hTd2l0Y2hSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIlIKFEJyYW5jaFN3aXRjaFJlc3BvbnNlEigKBmJyYW5jaBgBIAEoCzIYLm92ZXJza2lsbC5naXQudjEuQnJhbmNoEhAKCHByZXZpb3VzGAIgASgJIkIKE0JyYW5jaERlbGV0ZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFZm9yY2UYAyABKAgiOQoUQnJhbmNoRGVsZXRlUmVzcG9uc2USCwoDc2hhGAEgASgJEhQKDGFyY2hpdmVkX3JlZhgCIAEoCSJtCghCb29rbWFyaxIMCgRuYW1lGAEgASgJEgsKA3NoYRgCIAEoCRIMCgRub3RlGAMgASgJEhIKCmNyZWF0ZWRfYXQYBCABKAkSEgoKY3JlYXRlZF9ieRgFIAEoCRIQCghyZXZpc2lvbhgGIAEoCSKAAQoVQm9va21hcmtDcmVhdGVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHJldmlzaW9uGAMgASgJEgwKBG5vdGUYBCABKAkSEwoLYXV0aG9yX25hbWUYBSABKAkSFAoMYXV0aG9yX2VtYWlsGAYgASgJIlcKFkJvb2ttYXJrQ3JlYXRlUmVzcG9uc2USLAoIYm9va21hcmsYASABKAsyGi5vdmVyc2tpbGwuZ2l0LnYxLkJvb2ttYXJrEg8KB2NyZWF0ZWQYAiABKAgiJQoTQm9va21hcmtMaXN0UmVxdWVzdBIOCgZhcHBfaWQYASABKAkiRQoUQm9va21hcmtMaXN0UmVzcG9uc2USLQoJYm9va21hcmtzGAEgAygLMhoub3ZlcnNraWxsLmdpdC52MS5Cb29rbWFyayI1ChVCb29rbWFya0RlbGV0ZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiJQoWQm9va21hcmtEZWxldGVSZXNwb25zZRILCgNzaGEYASABKAkiTgoQUmVwb0Nsb25lUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSCwoDdXJsGAIgASgJEg0KBXRva2VuGAMgASgJEg4KBmJyYW5jaBgEIAEoCSI1ChFSZXBvQ2xvbmVSZXNwb25zZRIQCghoZWFkX3NoYRgBIAEoCRIOCgZicmFuY2gYAiABKAkiTQoPUmVwb1B1c2hSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRILCgN1cmwYAiABKAkSDQoFdG9rZW4YAyABKAkSDgoGYnJhbmNoGAQgASgJIlcKEFJlcG9QdXNoUmVzcG9uc2USDgoGYnJhbmNoGAEgASgJEgsKA3NoYRgCIAEoCRISCgpyZW1vdGVfdXJsGAMgASgJEhIKCnVwX3RvX2RhdGUYBCABKAgiPAoSUmVwb0NsZWFudXBSZXF1ZXN0Eg8KB2RyeV9ydW4YASABKAgSFQoNZ3JhY2Vfc2Vjb25kcxgCIAEoAyJ+CgpPcnBoYW5SZXBvEg4KBmFwcF9pZBgBIAEoCRIRCglkaXJlY3RvcnkYAiABKAkSGAoQbGFzdF9hY3Rpdml0eV9hdBgDIAEoCRISCgpzaXplX2J5dGVzGAQgASgDEg8KB3JlbW92ZWQYBSABKAgSDgoGYWN0aW9uGAYgASgJIo4BChNSZXBvQ2xlYW51cFJlc3BvbnNlEi0KB29ycGhhbnMYASADKAsyHC5vdmVyc2tpbGwuZ2l0LnYxLk9ycGhhblJlcG8SDwoHc2Nhbm5lZBgCIAEoBRIPCgdyZW1vdmVkGAMgASgFEhUKDWdyYWNlX3NlY29uZHMYBCABKAMSDwoHZHJ5X3J1bhgFIAEoCCJCCg9UcmVlTGlzdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEg0KBWxpbWl0GAMgASgFIi0KCVRyZWVFbnRyeRIMCgRwYXRoGAEgASgJEhIKCnNpemVfYnl0ZXMYAiABKAMiZwoQVHJlZUxpc3RSZXNwb25zZRISCgpjb21taXRfc2hhGAEgASgJEiwKB2VudHJpZXMYAiADKAsyGy5vdmVyc2tpbGwuZ2l0LnYxLlRyZWVFbnRyeRIRCgl0cnVuY2F0ZWQYAyABKAgiWQoQUmVwb1Jlc2V0UmVxdWVzdBIPCgdkcnlfcnVuGAEgASgIEhoKEnN0YWxlX2xvY2tfc2Vjb25kcxgCIAEoAxIYChBwcm9ncmVzc19zdWJqZWN0GAMgASgJIlkKC1JlcG9Qcm9ibGVtEg4KBmFwcF9pZBgBIAEoCRIMCgRraW5kGAIgASgJEgwKBHBhdGgYAyABKAkSDgoGYWN0aW9uGAQgASgJEg4KBmRldGFpbBgFIAEoCSKUAQoRUmVwb1Jlc2V0UmVzcG9uc2USLwoIcHJvYmxlbXMYASADKAsyHS5vdmVyc2tpbGwuZ2l0LnYxLlJlcG9Qcm9ibGVtEg8KB3NjYW5uZWQYAiABKAUSEAoIcmVwYWlyZWQYAyABKAUSDwoHZHJ5X3J1bhgEIAEoCBIaChJzdGFsZV9sb2NrX3NlY29uZHMYBSABKAMiMAoRUmVwb1Jlc2V0UHJvZ3Jlc3MSDAoEZG9uZRgBIAEoBRINCgV0b3RhbBgCIAEoBSr5AQoKRmlsZUNoYW5nZRIbChdGSUxFX0NIQU5HRV9VTlNQRUNJRklFRBAAEhUKEUZJTEVfQ0hBTkdFX0FEREVEEAESGAoURklMRV9DSEFOR0VfTU9ESUZJRUQQAhIXChNGSUxFX0NIQU5HRV9ERUxFVEVEEAMSFwoTRklMRV9DSEFOR0VfUkVOQU1FRBAEEhYKEkZJTEVfQ0hBTkdFX0NPUElFRBAFEhwKGEZJTEVfQ0hBTkdFX1RZUEVfQ0hBTkdFRBAGEhkKFUZJTEVfQ0hBTkdFX1VOVFJBQ0tFRBAHEhoKFkZJTEVfQ0hBTkdFX0NPTkZMSUNURUQQCGIGcHJvdG8z");
+  fileDesc("ChpvdmVyc2tpbGwvZ2l0L3YxL2dpdC5wcm90bxIQb3ZlcnNraWxsLmdpdC52MSJeCg9SZXBvSW5pdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEhMKC2F1dGhvcl9uYW1lGAMgASgJEhQKDGF1dGhvcl9lbWFpbBgEIAEoCSI0ChBSZXBvSW5pdFJlc3BvbnNlEhAKCGhlYWRfc2hhGAEgASgJEg4KBmJyYW5jaBgCIAEoCSJfChFSZXBvQ29tbWl0UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkiSQoSUmVwb0NvbW1pdFJlc3BvbnNlEgsKA3NoYRgBIAEoCRIPCgdjcmVhdGVkGAIgASgIEhUKDWZpbGVzX2NoYW5nZWQYAyABKAUiqAEKBkNvbW1pdBILCgNzaGEYASABKAkSDwoHbWVzc2FnZRgCIAEoCRITCgthdXRob3JfbmFtZRgDIAEoCRIUCgxhdXRob3JfZW1haWwYBCABKAkSFAoMY29tbWl0dGVkX2F0GAUgASgJEhMKC3BhcmVudF9zaGFzGAYgAygJEhMKC2F1dGhvcmVkX2F0GAcgASgJEhUKDXJlc3RvcmVkX2Zyb20YCCABKAkiYwoOUmVwb0xvZ1JlcXVlc3QSDgoGYXBwX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFEgwKBHBhdGgYAyABKAkSEgoKcGFnZV90b2tlbhgEIAEoCRIQCghyZXZpc2lvbhgFIAEoCSJVCg9SZXBvTG9nUmVzcG9uc2USKQoHY29tbWl0cxgBIAMoCzIYLm92ZXJza2lsbC5naXQudjEuQ29tbWl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChFSZXBvU3RhdHVzUmVxdWVzdBIOCgZhcHBfaWQYASABKAkigQEKCkZpbGVTdGF0dXMSDAoEcGF0aBgBIAEoCRIVCg1vcmlnaW5hbF9wYXRoGAIgASgJEiwKBmNoYW5nZRgDIAEoDjIcLm92ZXJza2lsbC5naXQudjEuRmlsZUNoYW5nZRIOCgZzdGFnZWQYBCABKAgSEAoIdW5zdGFnZWQYBSABKAgitQEKElJlcG9TdGF0dXNSZXNwb25zZRIOCgZicmFuY2gYASABKAkSEAoIaGVhZF9zaGEYAiABKAkSEAoIZGV0YWNoZWQYAyABKAgSDQoFY2xlYW4YBCABKAgSKwoFZmlsZXMYBSADKAsyHC5vdmVyc2tpbGwuZ2l0LnYxLkZpbGVTdGF0dXMSEAoIdXBzdHJlYW0YBiABKAkSDQoFYWhlYWQYByABKAUSDgoGYmVoaW5kGAggASgFIiEKD1JlcG9IZWFkUmVxdWVzdBIOCgZhcHBfaWQYASABKAkiRgoQUmVwb0hlYWRSZXNwb25zZRIOCgZicmFuY2gYASABKAkSEAoIaGVhZF9zaGEYAiABKAkSEAoIZGV0YWNoZWQYAyABKAgiNAoTV29ya3RyZWVMaXN0UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDQoFbGltaXQYAiABKAUiOAoUV29ya3RyZWVMaXN0UmVzcG9uc2USDQoFcGF0aHMYASADKAkSEQoJdHJ1bmNhdGVkGAIgASgIIrYBCghGaWxlRGlmZhIMCgRwYXRoGAEgASgJEhAKCG9sZF9wYXRoGAIgASgJEiwKBmNoYW5nZRgDIAEoDjIcLm92ZXJza2lsbC5naXQudjEuRmlsZUNoYW5nZRIRCglhZGRpdGlvbnMYBCABKAUSEQoJZGVsZXRpb25zGAUgASgFEg4KBmJpbmFyeRgGIAEoCBINCgVwYXRjaBgHIAEoCRIXCg9wYXRjaF90cnVuY2F0ZWQYCCABKAgiiwEKD1JlcG9EaWZmUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSFQoNZnJvbV9yZXZpc2lvbhgCIAEoCRITCgt0b19yZXZpc2lvbhgDIAEoCRIMCgRwYXRoGAQgASgJEhUKDWluY2x1ZGVfcGF0Y2gYBSABKAgSFwoPZnJvbV9lbXB0eV90cmVlGAYgASgIIpwBChBSZXBvRGlmZlJlc3BvbnNlEhAKCGZyb21fc2hhGAEgASgJEg4KBnRvX3NoYRgCIAEoCRIpCgVmaWxlcxgDIAMoCzIaLm92ZXJza2lsbC5naXQudjEuRmlsZURpZmYSFQoNZmlsZXNfY2hhbmdlZBgEIAEoBRIRCglhZGRpdGlvbnMYBSABKAUSEQoJZGVsZXRpb25zGAYgASgFIkEKD0ZpbGVTaG93UmVxdWVzdBIOCgZhcHBfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAkSDAoEcGF0aBgDIAEoCSJpChBGaWxlU2hvd1Jlc3BvbnNlEhIKCmNvbW1pdF9zaGEYASABKAkSDAoEcGF0aBgCIAEoCRIPCgdjb250ZW50GAMgASgMEhIKCnNpemVfYnl0ZXMYBCABKAMSDgoGYmluYXJ5GAUgASgIIqsBChJSZXBvUmVzdG9yZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhkKEWV4cGVjdGVkX2hlYWRfc2hhGAMgASgJEhwKFHNhdmVfcGVuZGluZ19jaGFuZ2VzGAQgASgIEhMKC2F1dGhvcl9uYW1lGAUgASgJEhQKDGF1dGhvcl9lbWFpbBgGIAEoCRIPCgdtZXNzYWdlGAcgASgJInwKE1JlcG9SZXN0b3JlUmVzcG9uc2USCwoDc2hhGAEgASgJEg8KB2NyZWF0ZWQYAiABKAgSFQoNcmVzdG9yZWRfZnJvbRgDIAEoCRIVCg1maWxlc19jaGFuZ2VkGAQgASgFEhkKEXNhdmVkX3BlbmRpbmdfc2hhGAUgASgJImgKElJlcG9Db21wYXJlUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSFQoNYmFzZV9yZXZpc2lvbhgCIAEoCRIVCg1oZWFkX3JldmlzaW9uGAMgASgJEhQKDGNvbW1pdF9saW1pdBgEIAEoBSKcAgoTUmVwb0NvbXBhcmVSZXNwb25zZRIQCghiYXNlX3NoYRgBIAEoCRIQCghoZWFkX3NoYRgCIAEoCRIWCg5tZXJnZV9iYXNlX3NoYRgDIAEoCRINCgVhaGVhZBgEIAEoBRIOCgZiZWhpbmQYBSABKAUSKQoHY29tbWl0cxgGIAMoCzIYLm92ZXJza2lsbC5naXQudjEuQ29tbWl0EikKBWZpbGVzGAcgAygLMhoub3ZlcnNraWxsLmdpdC52MS5GaWxlRGlmZhIVCg1maWxlc19jaGFuZ2VkGAggASgFEhEKCWFkZGl0aW9ucxgJIAEoBRIRCglkZWxldGlvbnMYCiABKAUSFwoPaWRlbnRpY2FsX3RyZWVzGAsgASgIIlsKBkJyYW5jaBIMCgRuYW1lGAEgASgJEgsKA3NoYRgCIAEoCRIPCgdjdXJyZW50GAMgASgIEg8KB3N1YmplY3QYBCABKAkSFAoMY29tbWl0dGVkX2F0GAUgASgJIl0KE0JyYW5jaENyZWF0ZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFQoNZnJvbV9yZXZpc2lvbhgDIAEoCRIRCglzd2l0Y2hfdG8YBCABKAgiQAoUQnJhbmNoQ3JlYXRlUmVzcG9uc2USKAoGYnJhbmNoGAEgASgLMhgub3ZlcnNraWxsLmdpdC52MS5CcmFuY2giIwoRQnJhbmNoTGlzdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIlEKEkJyYW5jaExpc3RSZXNwb25zZRIqCghicmFuY2hlcxgBIAMoCzIYLm92ZXJza2lsbC5naXQudjEuQnJhbmNoEg8KB2N1cnJlbnQYAiABKAkiMwoTQnJhbmNoU3dpdGNoUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJSChRCcmFuY2hTd2l0Y2hSZXNwb25zZRIoCgZicmFuY2gYASABKAsyGC5vdmVyc2tpbGwuZ2l0LnYxLkJyYW5jaBIQCghwcmV2aW91cxgCIAEoCSJCChNCcmFuY2hEZWxldGVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWZvcmNlGAMgASgIIjkKFEJyYW5jaERlbGV0ZVJlc3BvbnNlEgsKA3NoYRgBIAEoCRIUCgxhcmNoaXZlZF9yZWYYAiABKAkibQoIQm9va21hcmsSDAoEbmFtZRgBIAEoCRILCgNzaGEYAiABKAkSDAoEbm90ZRgDIAEoCRISCgpjcmVhdGVkX2F0GAQgASgJEhIKCmNyZWF0ZWRfYnkYBSABKAkSEAoIcmV2aXNpb24YBiABKAkigAEKFUJvb2ttYXJrQ3JlYXRlUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghyZXZpc2lvbhgDIAEoCRIMCgRub3RlGAQgASgJEhMKC2F1dGhvcl9uYW1lGAUgASgJEhQKDGF1dGhvcl9lbWFpbBgGIAEoCSJXChZCb29rbWFya0NyZWF0ZVJlc3BvbnNlEiwKCGJvb2ttYXJrGAEgASgLMhoub3ZlcnNraWxsLmdpdC52MS5Cb29rbWFyaxIPCgdjcmVhdGVkGAIgASgIIiUKE0Jvb2ttYXJrTGlzdFJlcXVlc3QSDgoGYXBwX2lkGAEgASgJIkUKFEJvb2ttYXJrTGlzdFJlc3BvbnNlEi0KCWJvb2ttYXJrcxgBIAMoCzIaLm92ZXJza2lsbC5naXQudjEuQm9va21hcmsiNQoVQm9va21hcmtEZWxldGVSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIiUKFkJvb2ttYXJrRGVsZXRlUmVzcG9uc2USCwoDc2hhGAEgASgJIk4KEFJlcG9DbG9uZVJlcXVlc3QSDgoGYXBwX2lkGAEgASgJEgsKA3VybBgCIAEoCRINCgV0b2tlbhgDIAEoCRIOCgZicmFuY2gYBCABKAkiNQoRUmVwb0Nsb25lUmVzcG9uc2USEAoIaGVhZF9zaGEYASABKAkSDgoGYnJhbmNoGAIgASgJIk0KD1JlcG9QdXNoUmVxdWVzdBIOCgZhcHBfaWQYASABKAkSCwoDdXJsGAIgASgJEg0KBXRva2VuGAMgASgJEg4KBmJyYW5jaBgEIAEoCSJXChBSZXBvUHVzaFJlc3BvbnNlEg4KBmJyYW5jaBgBIAEoCRILCgNzaGEYAiABKAkSEgoKcmVtb3RlX3VybBgDIAEoCRISCgp1cF90b19kYXRlGAQgASgIIjwKElJlcG9DbGVhbnVwUmVxdWVzdBIPCgdkcnlfcnVuGAEgASgIEhUKDWdyYWNlX3NlY29uZHMYAiABKAMifgoKT3JwaGFuUmVwbxIOCgZhcHBfaWQYASABKAkSEQoJZGlyZWN0b3J5GAIgASgJEhgKEGxhc3RfYWN0aXZpdHlfYXQYAyABKAkSEgoKc2l6ZV9ieXRlcxgEIAEoAxIPCgdyZW1vdmVkGAUgASgIEg4KBmFjdGlvbhgGIAEoCSKOAQoTUmVwb0NsZWFudXBSZXNwb25zZRItCgdvcnBoYW5zGAEgAygLMhwub3ZlcnNraWxsLmdpdC52MS5PcnBoYW5SZXBvEg8KB3NjYW5uZWQYAiABKAUSDwoHcmVtb3ZlZBgDIAEoBRIVCg1ncmFjZV9zZWNvbmRzGAQgASgDEg8KB2RyeV9ydW4YBSABKAgiQgoPVHJlZUxpc3RSZXF1ZXN0Eg4KBmFwcF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRINCgVsaW1pdBgDIAEoBSItCglUcmVlRW50cnkSDAoEcGF0aBgBIAEoCRISCgpzaXplX2J5dGVzGAIgASgDImcKEFRyZWVMaXN0UmVzcG9uc2USEgoKY29tbWl0X3NoYRgBIAEoCRIsCgdlbnRyaWVzGAIgAygLMhsub3ZlcnNraWxsLmdpdC52MS5UcmVlRW50cnkSEQoJdHJ1bmNhdGVkGAMgASgIIlkKEFJlcG9SZXNldFJlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCBIaChJzdGFsZV9sb2NrX3NlY29uZHMYAiABKAMSGAoQcHJvZ3Jlc3Nfc3ViamVjdBgDIAEoCSJZCgtSZXBvUHJvYmxlbRIOCgZhcHBfaWQYASABKAkSDAoEa2luZBgCIAEoCRIMCgRwYXRoGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIOCgZkZXRhaWwYBSABKAkilAEKEVJlcG9SZXNldFJlc3BvbnNlEi8KCHByb2JsZW1zGAEgAygLMh0ub3ZlcnNraWxsLmdpdC52MS5SZXBvUHJvYmxlbRIPCgdzY2FubmVkGAIgASgFEhAKCHJlcGFpcmVkGAMgASgFEg8KB2RyeV9ydW4YBCABKAgSGgoSc3RhbGVfbG9ja19zZWNvbmRzGAUgASgDIjAKEVJlcG9SZXNldFByb2dyZXNzEgwKBGRvbmUYASABKAUSDQoFdG90YWwYAiABKAUq+QEKCkZpbGVDaGFuZ2USGwoXRklMRV9DSEFOR0VfVU5TUEVDSUZJRUQQABIVChFGSUxFX0NIQU5HRV9BRERFRBABEhgKFEZJTEVfQ0hBTkdFX01PRElGSUVEEAISFwoTRklMRV9DSEFOR0VfREVMRVRFRBADEhcKE0ZJTEVfQ0hBTkdFX1JFTkFNRUQQBBIWChJGSUxFX0NIQU5HRV9DT1BJRUQQBRIcChhGSUxFX0NIQU5HRV9UWVBFX0NIQU5HRUQQBhIZChVGSUxFX0NIQU5HRV9VTlRSQUNLRUQQBxIaChZGSUxFX0NIQU5HRV9DT05GTElDVEVEEAhiBnByb3RvMw");
 
 /**
  * git.repo.init.v1
@@ -431,6 +431,56 @@ export const RepoHeadResponseSchema: GenMessage<RepoHeadResponse> = /*@__PURE__*
   messageDesc(file_overskill_git_v1_git, 11);
 
 /**
+ * git.worktree.list.v1: the working tree's files as the next commit would hold them (committed
+ * or not, untracked ones included, ignored and deleted ones left out), sorted by path. One git
+ * process that reads no file's contents: the agent's file tree.
+ *
+ * @generated from message overskill.git.v1.WorktreeListRequest
+ */
+export type WorktreeListRequest = Message<"overskill.git.v1.WorktreeListRequest"> & {
+  /**
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * At most this many paths (0 = the service's cap); `truncated` says when more exist.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message overskill.git.v1.WorktreeListRequest.
+ * Use `create(WorktreeListRequestSchema)` to create a new message.
+ */
+export const WorktreeListRequestSchema: GenMessage<WorktreeListRequest> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 12);
+
+/**
+ * @generated from message overskill.git.v1.WorktreeListResponse
+ */
+export type WorktreeListResponse = Message<"overskill.git.v1.WorktreeListResponse"> & {
+  /**
+   * @generated from field: repeated string paths = 1;
+   */
+  paths: string[];
+
+  /**
+   * @generated from field: bool truncated = 2;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message overskill.git.v1.WorktreeListResponse.
+ * Use `create(WorktreeListResponseSchema)` to create a new message.
+ */
+export const WorktreeListResponseSchema: GenMessage<WorktreeListResponse> = /*@__PURE__*/
+  messageDesc(file_overskill_git_v1_git, 13);
+
+/**
  * @generated from message overskill.git.v1.FileDiff
  */
 export type FileDiff = Message<"overskill.git.v1.FileDiff"> & {
@@ -486,7 +536,7 @@ export type FileDiff = Message<"overskill.git.v1.FileDiff"> & {
  * Use `create(FileDiffSchema)` to create a new message.
  */
 export const FileDiffSchema: GenMessage<FileDiff> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 12);
+  messageDesc(file_overskill_git_v1_git, 14);
 
 /**
  * git.repo.diff.v1
@@ -539,7 +589,7 @@ export type RepoDiffRequest = Message<"overskill.git.v1.RepoDiffRequest"> & {
  * Use `create(RepoDiffRequestSchema)` to create a new message.
  */
 export const RepoDiffRequestSchema: GenMessage<RepoDiffRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 13);
+  messageDesc(file_overskill_git_v1_git, 15);
 
 /**
  * @generated from message overskill.git.v1.RepoDiffResponse
@@ -583,7 +633,7 @@ export type RepoDiffResponse = Message<"overskill.git.v1.RepoDiffResponse"> & {
  * Use `create(RepoDiffResponseSchema)` to create a new message.
  */
 export const RepoDiffResponseSchema: GenMessage<RepoDiffResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 14);
+  messageDesc(file_overskill_git_v1_git, 16);
 
 /**
  * git.file.show.v1
@@ -614,7 +664,7 @@ export type FileShowRequest = Message<"overskill.git.v1.FileShowRequest"> & {
  * Use `create(FileShowRequestSchema)` to create a new message.
  */
 export const FileShowRequestSchema: GenMessage<FileShowRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 15);
+  messageDesc(file_overskill_git_v1_git, 17);
 
 /**
  * @generated from message overskill.git.v1.FileShowResponse
@@ -651,7 +701,7 @@ export type FileShowResponse = Message<"overskill.git.v1.FileShowResponse"> & {
  * Use `create(FileShowResponseSchema)` to create a new message.
  */
 export const FileShowResponseSchema: GenMessage<FileShowResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 16);
+  messageDesc(file_overskill_git_v1_git, 18);
 
 /**
  * git.repo.restore.v1: a new commit on the current branch whose tree equals the version's.
@@ -708,7 +758,7 @@ export type RepoRestoreRequest = Message<"overskill.git.v1.RepoRestoreRequest"> 
  * Use `create(RepoRestoreRequestSchema)` to create a new message.
  */
 export const RepoRestoreRequestSchema: GenMessage<RepoRestoreRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 17);
+  messageDesc(file_overskill_git_v1_git, 19);
 
 /**
  * @generated from message overskill.git.v1.RepoRestoreResponse
@@ -749,7 +799,7 @@ export type RepoRestoreResponse = Message<"overskill.git.v1.RepoRestoreResponse"
  * Use `create(RepoRestoreResponseSchema)` to create a new message.
  */
 export const RepoRestoreResponseSchema: GenMessage<RepoRestoreResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 18);
+  messageDesc(file_overskill_git_v1_git, 20);
 
 /**
  * git.repo.compare.v1
@@ -785,7 +835,7 @@ export type RepoCompareRequest = Message<"overskill.git.v1.RepoCompareRequest"> 
  * Use `create(RepoCompareRequestSchema)` to create a new message.
  */
 export const RepoCompareRequestSchema: GenMessage<RepoCompareRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 19);
+  messageDesc(file_overskill_git_v1_git, 21);
 
 /**
  * @generated from message overskill.git.v1.RepoCompareResponse
@@ -860,7 +910,7 @@ export type RepoCompareResponse = Message<"overskill.git.v1.RepoCompareResponse"
  * Use `create(RepoCompareResponseSchema)` to create a new message.
  */
 export const RepoCompareResponseSchema: GenMessage<RepoCompareResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 20);
+  messageDesc(file_overskill_git_v1_git, 22);
 
 /**
  * @generated from message overskill.git.v1.Branch
@@ -897,7 +947,7 @@ export type Branch = Message<"overskill.git.v1.Branch"> & {
  * Use `create(BranchSchema)` to create a new message.
  */
 export const BranchSchema: GenMessage<Branch> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 21);
+  messageDesc(file_overskill_git_v1_git, 23);
 
 /**
  * git.branch.create.v1
@@ -935,7 +985,7 @@ export type BranchCreateRequest = Message<"overskill.git.v1.BranchCreateRequest"
  * Use `create(BranchCreateRequestSchema)` to create a new message.
  */
 export const BranchCreateRequestSchema: GenMessage<BranchCreateRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 22);
+  messageDesc(file_overskill_git_v1_git, 24);
 
 /**
  * @generated from message overskill.git.v1.BranchCreateResponse
@@ -952,7 +1002,7 @@ export type BranchCreateResponse = Message<"overskill.git.v1.BranchCreateRespons
  * Use `create(BranchCreateResponseSchema)` to create a new message.
  */
 export const BranchCreateResponseSchema: GenMessage<BranchCreateResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 23);
+  messageDesc(file_overskill_git_v1_git, 25);
 
 /**
  * git.branch.list.v1
@@ -971,7 +1021,7 @@ export type BranchListRequest = Message<"overskill.git.v1.BranchListRequest"> & 
  * Use `create(BranchListRequestSchema)` to create a new message.
  */
 export const BranchListRequestSchema: GenMessage<BranchListRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 24);
+  messageDesc(file_overskill_git_v1_git, 26);
 
 /**
  * @generated from message overskill.git.v1.BranchListResponse
@@ -995,7 +1045,7 @@ export type BranchListResponse = Message<"overskill.git.v1.BranchListResponse"> 
  * Use `create(BranchListResponseSchema)` to create a new message.
  */
 export const BranchListResponseSchema: GenMessage<BranchListResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 25);
+  messageDesc(file_overskill_git_v1_git, 27);
 
 /**
  * git.branch.switch.v1
@@ -1019,7 +1069,7 @@ export type BranchSwitchRequest = Message<"overskill.git.v1.BranchSwitchRequest"
  * Use `create(BranchSwitchRequestSchema)` to create a new message.
  */
 export const BranchSwitchRequestSchema: GenMessage<BranchSwitchRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 26);
+  messageDesc(file_overskill_git_v1_git, 28);
 
 /**
  * @generated from message overskill.git.v1.BranchSwitchResponse
@@ -1041,7 +1091,7 @@ export type BranchSwitchResponse = Message<"overskill.git.v1.BranchSwitchRespons
  * Use `create(BranchSwitchResponseSchema)` to create a new message.
  */
 export const BranchSwitchResponseSchema: GenMessage<BranchSwitchResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 27);
+  messageDesc(file_overskill_git_v1_git, 29);
 
 /**
  * git.branch.delete.v1
@@ -1073,7 +1123,7 @@ export type BranchDeleteRequest = Message<"overskill.git.v1.BranchDeleteRequest"
  * Use `create(BranchDeleteRequestSchema)` to create a new message.
  */
 export const BranchDeleteRequestSchema: GenMessage<BranchDeleteRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 28);
+  messageDesc(file_overskill_git_v1_git, 30);
 
 /**
  * @generated from message overskill.git.v1.BranchDeleteResponse
@@ -1095,7 +1145,7 @@ export type BranchDeleteResponse = Message<"overskill.git.v1.BranchDeleteRespons
  * Use `create(BranchDeleteResponseSchema)` to create a new message.
  */
 export const BranchDeleteResponseSchema: GenMessage<BranchDeleteResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 29);
+  messageDesc(file_overskill_git_v1_git, 31);
 
 /**
  * @generated from message overskill.git.v1.Bookmark
@@ -1139,7 +1189,7 @@ export type Bookmark = Message<"overskill.git.v1.Bookmark"> & {
  * Use `create(BookmarkSchema)` to create a new message.
  */
 export const BookmarkSchema: GenMessage<Bookmark> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 30);
+  messageDesc(file_overskill_git_v1_git, 32);
 
 /**
  * git.bookmark.create.v1
@@ -1185,7 +1235,7 @@ export type BookmarkCreateRequest = Message<"overskill.git.v1.BookmarkCreateRequ
  * Use `create(BookmarkCreateRequestSchema)` to create a new message.
  */
 export const BookmarkCreateRequestSchema: GenMessage<BookmarkCreateRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 31);
+  messageDesc(file_overskill_git_v1_git, 33);
 
 /**
  * @generated from message overskill.git.v1.BookmarkCreateResponse
@@ -1209,7 +1259,7 @@ export type BookmarkCreateResponse = Message<"overskill.git.v1.BookmarkCreateRes
  * Use `create(BookmarkCreateResponseSchema)` to create a new message.
  */
 export const BookmarkCreateResponseSchema: GenMessage<BookmarkCreateResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 32);
+  messageDesc(file_overskill_git_v1_git, 34);
 
 /**
  * git.bookmark.list.v1
@@ -1228,7 +1278,7 @@ export type BookmarkListRequest = Message<"overskill.git.v1.BookmarkListRequest"
  * Use `create(BookmarkListRequestSchema)` to create a new message.
  */
 export const BookmarkListRequestSchema: GenMessage<BookmarkListRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 33);
+  messageDesc(file_overskill_git_v1_git, 35);
 
 /**
  * @generated from message overskill.git.v1.BookmarkListResponse
@@ -1245,7 +1295,7 @@ export type BookmarkListResponse = Message<"overskill.git.v1.BookmarkListRespons
  * Use `create(BookmarkListResponseSchema)` to create a new message.
  */
 export const BookmarkListResponseSchema: GenMessage<BookmarkListResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 34);
+  messageDesc(file_overskill_git_v1_git, 36);
 
 /**
  * git.bookmark.delete.v1
@@ -1269,7 +1319,7 @@ export type BookmarkDeleteRequest = Message<"overskill.git.v1.BookmarkDeleteRequ
  * Use `create(BookmarkDeleteRequestSchema)` to create a new message.
  */
 export const BookmarkDeleteRequestSchema: GenMessage<BookmarkDeleteRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 35);
+  messageDesc(file_overskill_git_v1_git, 37);
 
 /**
  * @generated from message overskill.git.v1.BookmarkDeleteResponse
@@ -1286,7 +1336,7 @@ export type BookmarkDeleteResponse = Message<"overskill.git.v1.BookmarkDeleteRes
  * Use `create(BookmarkDeleteResponseSchema)` to create a new message.
  */
 export const BookmarkDeleteResponseSchema: GenMessage<BookmarkDeleteResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 36);
+  messageDesc(file_overskill_git_v1_git, 38);
 
 /**
  * git.repo.clone.v1: a new app repository from a remote (GitHub). The token authenticates
@@ -1325,7 +1375,7 @@ export type RepoCloneRequest = Message<"overskill.git.v1.RepoCloneRequest"> & {
  * Use `create(RepoCloneRequestSchema)` to create a new message.
  */
 export const RepoCloneRequestSchema: GenMessage<RepoCloneRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 37);
+  messageDesc(file_overskill_git_v1_git, 39);
 
 /**
  * @generated from message overskill.git.v1.RepoCloneResponse
@@ -1347,7 +1397,7 @@ export type RepoCloneResponse = Message<"overskill.git.v1.RepoCloneResponse"> & 
  * Use `create(RepoCloneResponseSchema)` to create a new message.
  */
 export const RepoCloneResponseSchema: GenMessage<RepoCloneResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 38);
+  messageDesc(file_overskill_git_v1_git, 40);
 
 /**
  * git.repo.push.v1: pushes a branch (never forced).
@@ -1385,7 +1435,7 @@ export type RepoPushRequest = Message<"overskill.git.v1.RepoPushRequest"> & {
  * Use `create(RepoPushRequestSchema)` to create a new message.
  */
 export const RepoPushRequestSchema: GenMessage<RepoPushRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 39);
+  messageDesc(file_overskill_git_v1_git, 41);
 
 /**
  * @generated from message overskill.git.v1.RepoPushResponse
@@ -1421,7 +1471,7 @@ export type RepoPushResponse = Message<"overskill.git.v1.RepoPushResponse"> & {
  * Use `create(RepoPushResponseSchema)` to create a new message.
  */
 export const RepoPushResponseSchema: GenMessage<RepoPushResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 40);
+  messageDesc(file_overskill_git_v1_git, 42);
 
 /**
  * git.repo.cleanup.v1: repositories whose app no longer exists, after a grace period.
@@ -1449,7 +1499,7 @@ export type RepoCleanupRequest = Message<"overskill.git.v1.RepoCleanupRequest"> 
  * Use `create(RepoCleanupRequestSchema)` to create a new message.
  */
 export const RepoCleanupRequestSchema: GenMessage<RepoCleanupRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 41);
+  messageDesc(file_overskill_git_v1_git, 43);
 
 /**
  * @generated from message overskill.git.v1.OrphanRepo
@@ -1497,7 +1547,7 @@ export type OrphanRepo = Message<"overskill.git.v1.OrphanRepo"> & {
  * Use `create(OrphanRepoSchema)` to create a new message.
  */
 export const OrphanRepoSchema: GenMessage<OrphanRepo> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 42);
+  messageDesc(file_overskill_git_v1_git, 44);
 
 /**
  * @generated from message overskill.git.v1.RepoCleanupResponse
@@ -1534,7 +1584,7 @@ export type RepoCleanupResponse = Message<"overskill.git.v1.RepoCleanupResponse"
  * Use `create(RepoCleanupResponseSchema)` to create a new message.
  */
 export const RepoCleanupResponseSchema: GenMessage<RepoCleanupResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 43);
+  messageDesc(file_overskill_git_v1_git, 45);
 
 /**
  * git.tree.list.v1: every file of a version (HEAD when empty), sorted by path.
@@ -1565,7 +1615,7 @@ export type TreeListRequest = Message<"overskill.git.v1.TreeListRequest"> & {
  * Use `create(TreeListRequestSchema)` to create a new message.
  */
 export const TreeListRequestSchema: GenMessage<TreeListRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 44);
+  messageDesc(file_overskill_git_v1_git, 46);
 
 /**
  * @generated from message overskill.git.v1.TreeEntry
@@ -1587,7 +1637,7 @@ export type TreeEntry = Message<"overskill.git.v1.TreeEntry"> & {
  * Use `create(TreeEntrySchema)` to create a new message.
  */
 export const TreeEntrySchema: GenMessage<TreeEntry> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 45);
+  messageDesc(file_overskill_git_v1_git, 47);
 
 /**
  * @generated from message overskill.git.v1.TreeListResponse
@@ -1614,7 +1664,7 @@ export type TreeListResponse = Message<"overskill.git.v1.TreeListResponse"> & {
  * Use `create(TreeListResponseSchema)` to create a new message.
  */
 export const TreeListResponseSchema: GenMessage<TreeListResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 46);
+  messageDesc(file_overskill_git_v1_git, 48);
 
 /**
  * git.repo.reset.v1: the seed's "reset Git service". Every repository on the volume is checked
@@ -1650,7 +1700,7 @@ export type RepoResetRequest = Message<"overskill.git.v1.RepoResetRequest"> & {
  * Use `create(RepoResetRequestSchema)` to create a new message.
  */
 export const RepoResetRequestSchema: GenMessage<RepoResetRequest> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 47);
+  messageDesc(file_overskill_git_v1_git, 49);
 
 /**
  * @generated from message overskill.git.v1.RepoProblem
@@ -1693,7 +1743,7 @@ export type RepoProblem = Message<"overskill.git.v1.RepoProblem"> & {
  * Use `create(RepoProblemSchema)` to create a new message.
  */
 export const RepoProblemSchema: GenMessage<RepoProblem> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 48);
+  messageDesc(file_overskill_git_v1_git, 50);
 
 /**
  * @generated from message overskill.git.v1.RepoResetResponse
@@ -1730,7 +1780,7 @@ export type RepoResetResponse = Message<"overskill.git.v1.RepoResetResponse"> & 
  * Use `create(RepoResetResponseSchema)` to create a new message.
  */
 export const RepoResetResponseSchema: GenMessage<RepoResetResponse> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 49);
+  messageDesc(file_overskill_git_v1_git, 51);
 
 /**
  * Published on a reset's progress_subject after each repository.
@@ -1754,7 +1804,7 @@ export type RepoResetProgress = Message<"overskill.git.v1.RepoResetProgress"> & 
  * Use `create(RepoResetProgressSchema)` to create a new message.
  */
 export const RepoResetProgressSchema: GenMessage<RepoResetProgress> = /*@__PURE__*/
-  messageDesc(file_overskill_git_v1_git, 50);
+  messageDesc(file_overskill_git_v1_git, 52);
 
 /**
  * @generated from enum overskill.git.v1.FileChange
