@@ -4,7 +4,7 @@ import { createServiceMetrics } from '@overskill/observability';
 import { launchPlatform, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NatsConnection } from 'nats';
@@ -21,6 +21,7 @@ const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 150);
 const LOGS = Number(process.env.BENCH_GIT_LOGS ?? 60);
 const HEAD_BLOCKS = Number(process.env.BENCH_GIT_HEAD_BLOCKS ?? 10);
 const HEAD_BLOCK_CALLS = 30;
+const TREE_FILES = Number(process.env.BENCH_GIT_TREE_FILES ?? 300);
 const WARMUP = 10;
 const LOG_COMMITS = 1000;
 // What git-service asks git for, so the baseline parses nothing less.
@@ -37,7 +38,7 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     await platform?.stop();
   });
 
-  it('measures a 1-file commit, a 1,000-commit log and the HEAD a run starts from', async () => {
+  it('measures a 1-file commit, a 1,000-commit log, the HEAD a run starts from and its file tree', async () => {
     const startedAt = new Date().toISOString();
     const machine = machineInfo();
     const dir = scratchDir(stack.dataDir, 'bench-git');
@@ -124,46 +125,85 @@ describe('benchmark: git operations through NATS vs plain git', () => {
       );
     }
 
+    // Series that answer the same question, in blocks whose order rotates; git-service's CPU
+    // (utime + stime of it and its git processes, /proc) read around each block of its series.
+    const gitServicePid = platform.pids()['git-service'];
+    async function interleaved<K extends string>(series: Record<K, () => Promise<string>>, expected: string) {
+      const names = Object.keys(series) as K[];
+      const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+      const cpuMs = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
+      for (let block = -1; block < HEAD_BLOCKS; block++) {
+        const warm = block < 0;
+        for (let k = 0; k < names.length; k++) {
+          const name = names[(Math.max(block, 0) + k) % names.length]!;
+          const cpuBefore = treeCpuSeconds(gitServicePid);
+          for (let i = 0; i < HEAD_BLOCK_CALLS; i++) {
+            await time(
+              async () => {
+                const answer = await series[name]();
+                if (answer !== expected) throw new Error(`${name} answered ${answer.slice(0, 200)}, not ${expected.slice(0, 200)}`);
+              },
+              warm ? [] : samples[name],
+            );
+          }
+          if (!warm) cpuMs[name] += (treeCpuSeconds(gitServicePid) - cpuBefore) * 1000;
+        }
+      }
+      const cpuPerCallMs = Object.fromEntries(names.map((n) => [n, cpuMs[n] / (HEAD_BLOCKS * HEAD_BLOCK_CALLS)])) as Record<K, number>;
+      return { samples, cpuPerCallMs };
+    }
+
     // The commit a run starts from: git.repo.head.v1 (files read in git-service) and
     // git.repo.status.v1 (a `git status`, what callers used for it before), against
-    // `git rev-parse HEAD` run directly; blocks rotate the order, git-service's CPU (its git
-    // processes included) read around each block.
-    const expectedHead = (await git('rev-parse', 'HEAD')).stdout.trim();
-    const gitServicePid = platform.pids()['git-service'];
-    const headSeries = {
-      head: async () => (await rpc.send(Rpc.gitRepoHead, { appId })).headSha,
-      status: async () => (await rpc.send(Rpc.gitRepoStatus, { appId })).headSha,
-      baseline: async () => (await git('rev-parse', 'HEAD')).stdout.trim(),
-    };
-    const headSamples = { head: [] as number[], status: [] as number[], baseline: [] as number[] };
-    const headCpuMs = { head: 0, status: 0 };
-    const names = Object.keys(headSeries) as Array<keyof typeof headSeries>;
-    for (let block = -1; block < HEAD_BLOCKS; block++) {
-      const warm = block < 0;
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(Math.max(block, 0) + k) % names.length]!;
-        const cpuBefore = treeCpuSeconds(gitServicePid);
-        for (let i = 0; i < HEAD_BLOCK_CALLS; i++) {
-          await time(
-            async () => {
-              const sha = await headSeries[name]();
-              if (sha !== expectedHead) throw new Error(`${name} answered ${sha}, not ${expectedHead}`);
-            },
-            warm ? [] : headSamples[name],
-          );
-        }
-        if (!warm && name !== 'baseline') headCpuMs[name] += (treeCpuSeconds(gitServicePid) - cpuBefore) * 1000;
-      }
+    // `git rev-parse HEAD` run directly.
+    const heads = await interleaved(
+      {
+        head: async () => (await rpc.send(Rpc.gitRepoHead, { appId })).headSha,
+        status: async () => (await rpc.send(Rpc.gitRepoStatus, { appId })).headSha,
+        baseline: async () => (await git('rev-parse', 'HEAD')).stdout.trim(),
+      },
+      (await git('rev-parse', 'HEAD')).stdout.trim(),
+    );
+
+    // The agent's file tree on a workspace of TREE_FILES files (some uncommitted):
+    // git.worktree.list.v1 and git.repo.diff.v1 from the empty tree (what the orchestrator asked
+    // before), against `git ls-files` of the same set run directly.
+    const treeApp = randomUUID();
+    await rpc.send(Rpc.gitRepoInit, { appId: treeApp, template: 'vite-react' });
+    const treeRepo = join(workspaces, treeApp);
+    for (let i = 0; i < TREE_FILES; i++) {
+      mkdirSync(join(treeRepo, 'src', `feature-${i % 20}`), { recursive: true });
+      writeFileSync(join(treeRepo, 'src', `feature-${i % 20}`, `part-${i}.tsx`), `export const Part${i} = () => <p>${'part '.repeat(300)}${i}</p>;\n`);
     }
-    const headCalls = HEAD_BLOCKS * HEAD_BLOCK_CALLS;
-    const headCpuPerCallMs = { head: headCpuMs.head / headCalls, status: headCpuMs.status / headCalls };
+    await rpc.send(Rpc.gitRepoCommit, { appId: treeApp, message: 'Many files' });
+    for (let i = 0; i < 10; i++) writeFileSync(join(treeRepo, 'src', `draft-${i}.tsx`), `export const Draft${i} = 1;\n`);
+    const plainFiles = async () =>
+      (await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: treeRepo, env, maxBuffer: 64 * 1024 * 1024 })).stdout
+        .split('\0')
+        .filter(Boolean)
+        .sort()
+        .join('\n');
+    const trees = await interleaved(
+      {
+        worktree: async () => (await rpc.send(Rpc.gitWorktreeList, { appId: treeApp })).paths.join('\n'),
+        diff: async () =>
+          (await rpc.send(Rpc.gitRepoDiff, { appId: treeApp, fromEmptyTree: true })).files
+            .map((f) => f.path)
+            .sort()
+            .join('\n'),
+        baseline: plainFiles,
+      },
+      await plainFiles(),
+    );
 
     const summaries: Record<string, { ours: LatencySummary; baseline: LatencySummary; ratioOfMedians: number }> = {};
     for (const [name, series] of Object.entries({
       commit,
       log,
-      head: { ours: headSamples.head, baseline: headSamples.baseline },
-      headByStatus: { ours: headSamples.status, baseline: headSamples.baseline },
+      head: { ours: heads.samples.head, baseline: heads.samples.baseline },
+      headByStatus: { ours: heads.samples.status, baseline: heads.samples.baseline },
+      fileTree: { ours: trees.samples.worktree, baseline: trees.samples.baseline },
+      fileTreeByDiff: { ours: trees.samples.diff, baseline: trees.samples.baseline },
     })) {
       const ours = summarizeLatencyMs(series.ours);
       const baseline = summarizeLatencyMs(series.baseline);
@@ -180,9 +220,10 @@ describe('benchmark: git operations through NATS vs plain git', () => {
         commit: `${COMMITS} samples each after ${WARMUP} warm-up: write one file, then git.repo.commit.v1 through NATS vs \`git add -A && git commit -q -m\` run directly; alternating on the same repository`,
         log: `${LOGS} samples each after ${WARMUP} warm-up: git.repo.log.v1 with limit ${LOG_COMMITS} vs \`git log -z --format=<same fields> -n ${LOG_COMMITS}\` run directly, on the same repository (${LOG_COMMITS}+ commits)`,
         head: `${HEAD_BLOCKS} blocks of ${HEAD_BLOCK_CALLS} calls per series after one warm-up block, the order rotating: git.repo.head.v1 and git.repo.status.v1 through NATS vs \`git rev-parse HEAD\` run directly; git-service's CPU (utime + stime of it and its git processes, /proc) around each block`,
+        fileTree: `the same blocks on a vite-react workspace with ${TREE_FILES} committed files of ~1.6 KB and 10 uncommitted: git.worktree.list.v1 and git.repo.diff.v1 from the empty tree (paths sorted) vs \`git ls-files -z --cached --others --exclude-standard\` run directly`,
         timer: 'performance.now() around each awaited call in the calling process; plain git through child_process.execFile',
       },
-      results: { ...summaries, gitServiceCpuPerCallMs: { head: headCpuPerCallMs.head, status: headCpuPerCallMs.status } },
+      results: { ...summaries, gitServiceCpuPerCallMs: { ...heads.cpuPerCallMs, ...trees.cpuPerCallMs } },
       goals: [],
     });
     print(
@@ -201,8 +242,10 @@ describe('benchmark: git operations through NATS vs plain git', () => {
         ]),
       ),
     );
+    const cpu = { ...heads.cpuPerCallMs, ...trees.cpuPerCallMs };
     print(
-      `  git-service CPU per call, its git processes included: head ${headCpuPerCallMs.head.toFixed(3)} ms, status ${headCpuPerCallMs.status.toFixed(3)} ms (${ratio(headCpuPerCallMs.head, headCpuPerCallMs.status)}×)`,
+      `  git-service CPU per call, its git processes included (ms): head ${cpu.head.toFixed(3)}, status ${cpu.status.toFixed(3)} (${ratio(cpu.head, cpu.status)}×); ` +
+        `file tree ${cpu.worktree.toFixed(3)}, by diff ${cpu.diff.toFixed(3)} (${ratio(cpu.worktree, cpu.diff)}×)`,
     );
     expect(summaries.commit!.ours.count).toBe(COMMITS);
   });
