@@ -179,6 +179,7 @@ describe('benchmark: orchestrator', () => {
       modelCheckpoint: await histogram(orchestrators, 'run_checkpoint_duration_seconds', 'kind="model_call"'),
       toolCheckpoint: await histogram(orchestrators, 'run_checkpoint_duration_seconds', 'kind="tool_call"'),
       toolRpc: await histogram(orchestrators, 'nats_request_duration_seconds', 'tool.call.execute'),
+      toolHandler: await histogram([deps.urls['tool-runner']], 'nats_handler_duration_seconds', 'tool.call.execute'),
       modelRpc: await histogram(orchestrators, 'nats_request_duration_seconds', 'ai.completion.create'),
     };
   }
@@ -444,7 +445,7 @@ describe('benchmark: orchestrator', () => {
     );
     print(
       `  a step's parts, means (ms): model checkpoint ${breakdown['modelCheckpoint']?.meanMs}, tool checkpoint ${breakdown['toolCheckpoint']?.meanMs}, ` +
-        `tool call ${breakdown['toolRpc']?.meanMs}, model call ${breakdown['modelRpc']?.meanMs} (the checkpoint of the reply overlaps the read-only tool call)`,
+        `tool call ${breakdown['toolRpc']?.meanMs} (${breakdown['toolHandler']?.meanMs} in tool-runner's handler, the setup's writes included), model call ${breakdown['modelRpc']?.meanMs} (the checkpoint of the reply overlaps the read-only tool call)`,
     );
     print(
       `  a step by its checkpoints' start times, medians (ms): reply → read's result ${split.replyToResultMs}, result → next reply − model wait ${split.resultToReplyMs}`,
