@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
-import { treeCpuSeconds } from './support/process-cpu';
+import { reapedChildrenCpuSeconds, treeCpuSeconds } from './support/process-cpu';
 import { formatTable, machineInfo, print, recordResult } from './support/results';
 import { ratio, summarizeLatencyMs, type LatencySummary } from './support/stats';
 
@@ -73,10 +73,15 @@ describe('benchmark: git operations through NATS vs plain git', () => {
     };
 
     // Commit: one file changed, then commit — alternating ours and plain git on one repository.
+    // git-service's CPU (its git processes included) around each of its commits; the plain
+    // commits' git processes from this process's reaped children.
+    const gitServicePid = platform.pids()['git-service'];
+    const commitCpuMs = { ours: 0, baseline: 0 };
     const commit = { ours: [] as number[], baseline: [] as number[] };
     for (let i = 0; i < COMMITS + WARMUP; i++) {
       const warm = i < WARMUP;
       writeFileSync(join(repo, 'page.html'), `<p>ours ${i}</p>\n`);
+      const oursCpuBefore = treeCpuSeconds(gitServicePid);
       await time(
         async () => {
           const reply = await rpc.send(Rpc.gitRepoCommit, { appId, message: `ours ${i}`, authorName: 'Bench', authorEmail: 'bench@x.test' });
@@ -84,7 +89,9 @@ describe('benchmark: git operations through NATS vs plain git', () => {
         },
         warm ? [] : commit.ours,
       );
+      if (!warm) commitCpuMs.ours += (treeCpuSeconds(gitServicePid) - oursCpuBefore) * 1000;
       writeFileSync(join(repo, 'page.html'), `<p>plain ${i}</p>\n`);
+      const plainCpuBefore = reapedChildrenCpuSeconds();
       await time(
         async () => {
           await git('add', '-A');
@@ -92,7 +99,9 @@ describe('benchmark: git operations through NATS vs plain git', () => {
         },
         warm ? [] : commit.baseline,
       );
+      if (!warm) commitCpuMs.baseline += (reapedChildrenCpuSeconds() - plainCpuBefore) * 1000;
     }
+    const commitCpuPerCallMs = { ours: commitCpuMs.ours / COMMITS, baseline: commitCpuMs.baseline / COMMITS };
     const commitsMade = Number((await git('rev-list', '--count', 'HEAD')).stdout.trim());
     expect(commitsMade).toBe(1 + 2 * (COMMITS + WARMUP));
 
@@ -127,7 +136,6 @@ describe('benchmark: git operations through NATS vs plain git', () => {
 
     // Series that answer the same question, in blocks whose order rotates; git-service's CPU
     // (utime + stime of it and its git processes, /proc) read around each block of its series.
-    const gitServicePid = platform.pids()['git-service'];
     async function interleaved<K extends string>(series: Record<K, () => Promise<string>>, expected: string) {
       const names = Object.keys(series) as K[];
       const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
@@ -217,13 +225,13 @@ describe('benchmark: git operations through NATS vs plain git', () => {
       machine,
       method: {
         server: 'git-service from dist/ (launchPlatform), one replica, LOG_LEVEL warn, Redis app lock',
-        commit: `${COMMITS} samples each after ${WARMUP} warm-up: write one file, then git.repo.commit.v1 through NATS vs \`git add -A && git commit -q -m\` run directly; alternating on the same repository`,
+        commit: `${COMMITS} samples each after ${WARMUP} warm-up: write one file, then git.repo.commit.v1 through NATS vs \`git add -A && git commit -q -m\` run directly; alternating on the same repository; CPU per commit: git-service's process tree around each of its commits, this process's reaped git processes around each plain one`,
         log: `${LOGS} samples each after ${WARMUP} warm-up: git.repo.log.v1 with limit ${LOG_COMMITS} vs \`git log -z --format=<same fields> -n ${LOG_COMMITS}\` run directly, on the same repository (${LOG_COMMITS}+ commits)`,
         head: `${HEAD_BLOCKS} blocks of ${HEAD_BLOCK_CALLS} calls per series after one warm-up block, the order rotating: git.repo.head.v1 and git.repo.status.v1 through NATS vs \`git rev-parse HEAD\` run directly; git-service's CPU (utime + stime of it and its git processes, /proc) around each block`,
         fileTree: `the same blocks on a vite-react workspace with ${TREE_FILES} committed files of ~1.6 KB and 10 uncommitted: git.worktree.list.v1 and git.repo.diff.v1 from the empty tree (paths sorted) vs \`git ls-files -z --cached --others --exclude-standard\` run directly`,
         timer: 'performance.now() around each awaited call in the calling process; plain git through child_process.execFile',
       },
-      results: { ...summaries, gitServiceCpuPerCallMs: { ...heads.cpuPerCallMs, ...trees.cpuPerCallMs } },
+      results: { ...summaries, gitServiceCpuPerCallMs: { ...heads.cpuPerCallMs, ...trees.cpuPerCallMs }, commitCpuPerCallMs },
       goals: [],
     });
     print(
@@ -243,6 +251,9 @@ describe('benchmark: git operations through NATS vs plain git', () => {
       ),
     );
     const cpu = { ...heads.cpuPerCallMs, ...trees.cpuPerCallMs };
+    print(
+      `  CPU per commit, git processes included (ms): git-service ${commitCpuPerCallMs.ours.toFixed(3)}, plain git ${commitCpuPerCallMs.baseline.toFixed(3)} (${ratio(commitCpuPerCallMs.ours, commitCpuPerCallMs.baseline)}×)`,
+    );
     print(
       `  git-service CPU per call, its git processes included (ms): head ${cpu.head.toFixed(3)}, status ${cpu.status.toFixed(3)} (${ratio(cpu.head, cpu.status)}×); ` +
         `file tree ${cpu.worktree.toFixed(3)}, by diff ${cpu.diff.toFixed(3)} (${ratio(cpu.worktree, cpu.diff)}×)`,

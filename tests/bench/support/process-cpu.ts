@@ -37,6 +37,12 @@ export function processCpuSeconds(pid: number | undefined): number {
   return stat ? stat.own / TICKS_PER_SECOND : 0;
 }
 
+/** CPU seconds of a process's children that have exited and been reaped (the bench's own git processes). */
+export function reapedChildrenCpuSeconds(pid: number = process.pid): number {
+  const stat = readStat(pid);
+  return stat ? stat.reaped / TICKS_PER_SECOND : 0;
+}
+
 function allStats(): ProcStat[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))

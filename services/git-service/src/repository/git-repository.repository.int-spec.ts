@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitCli } from '../git/git-cli';
 import { GitRepositoryRepository } from './git-repository.repository';
 
-// HEAD read from the repository's files, checked against git itself on real repositories.
-describe('GitRepositoryRepository.readHead on real repositories', () => {
+// HEAD read from the repository's files, and the upkeep after a commit, checked against git itself
+// on real repositories.
+describe('GitRepositoryRepository on real repositories', () => {
   const identity = { name: 'Spec', email: 'spec@example.com' };
   let root: string;
   let cli: GitCli;
@@ -89,6 +90,31 @@ describe('GitRepositoryRepository.readHead on real repositories', () => {
     writeFileSync(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     expect((await history.readHead(dir)).sha).toBe(sha);
   });
+
+  it('commits without starting git maintenance while git would not pack the repository', async () => {
+    writeFileSync(join(dir, 'page.html'), '<p>one</p>\n');
+    const made = await history.commitAll(dir, 'One page', identity);
+    expect(made).toEqual({ sha: git('rev-parse', 'HEAD'), filesChanged: 1 });
+    expect(spawned.mock.calls.map((call) => (call[1] as string[]).filter((arg) => !arg.startsWith('-') && !arg.includes('=')).slice(0, 1))).toEqual([
+      ['add'],
+      ['commit'],
+    ]);
+  });
+
+  it('packs the loose objects once git would: more of them than gc.auto allows', async () => {
+    // ~7,000 new blobs put more than 27 loose objects in objects/17, git's threshold for gc --auto.
+    mkdirSync(join(dir, 'many'));
+    for (let i = 0; i < 7000; i++) writeFileSync(join(dir, 'many', `f${i}.txt`), `file ${i}\n`);
+    const fanOut = join(dir, '.git', 'objects', '17');
+    const looseIn17 = () => (existsSync(fanOut) ? readdirSync(fanOut).filter((name) => /^[0-9a-f]{38}$/.test(name)).length : 0);
+    git('add', '-A');
+    expect(looseIn17()).toBeGreaterThan(27);
+    await history.commitAll(dir, 'Many files', identity);
+    expect(spawned).toHaveBeenCalledWith(dir, ['maintenance', 'run', '--auto', '--quiet']);
+    expect(looseIn17()).toBeLessThanOrEqual(27);
+    expect(readdirSync(join(dir, '.git', 'objects', 'pack')).some((name) => name.endsWith('.pack'))).toBe(true);
+    expect(git('cat-file', '-t', 'HEAD:many/f6999.txt')).toBe('blob');
+  }, 60_000);
 
   it('leaves a ref file that does not hold a whole sha to git', async () => {
     writeFileSync(join(dir, '.git', 'refs', 'heads', 'main'), 'not a sha\n');

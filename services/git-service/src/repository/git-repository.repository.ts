@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitCli, GitCommandError } from '../git/git-cli';
@@ -30,6 +30,12 @@ function packedRef(text: string, ref: string): string | undefined {
   }
   return undefined;
 }
+
+// git's own estimate of when a repository needs `gc --auto`, with git's defaults: more loose
+// objects in the objects/17 fan-out directory than gc.auto / 256 (6700), or more packs than
+// gc.autoPackLimit (50).
+const LOOSE_IN_17_MAX = Math.ceil(6700 / 256);
+const PACKS_MAX = 50;
 
 // A file that does not exist is an answer (the fallback value); any other failure is not.
 function missingAs<T>(value: T): (err: NodeJS.ErrnoException) => T {
@@ -67,7 +73,9 @@ export class GitRepositoryRepository {
   async commitAll(dir: string, message: string, author: Identity): Promise<{ sha: string; filesChanged: number } | undefined> {
     await this.git.run(dir, ['add', '-A']);
     // core.abbrev=no: the summary line carries the full sha, one process fewer than rev-parse.
-    const result = await this.git.run(dir, ['-c', 'core.abbrev=no', 'commit', '--no-verify', '--no-gpg-sign', '-m', message], {
+    // maintenance.auto=false: git would start `git maintenance run --auto` after every commit
+    // (a third of the commit's CPU); maintainIfDue starts it only when it has work to do.
+    const result = await this.git.run(dir, ['-c', 'core.abbrev=no', '-c', 'maintenance.auto=false', 'commit', '--no-verify', '--no-gpg-sign', '-m', message], {
       env: authorEnv(author),
       okExitCodes: [1],
     });
@@ -77,7 +85,20 @@ export class GitRepositoryRepository {
     }
     const filesChanged = Number(/(\d+) files? changed/.exec(result.stdout)?.[1] ?? 0);
     const sha = /^\[[^\n]*? ([0-9a-f]{40,64})\] /.exec(result.stdout)?.[1];
+    // As after git's own commit, a failed maintenance is not the commit's: the next one tries again.
+    await this.maintainIfDue(dir).catch(() => undefined);
     return { sha: sha ?? (await this.head(dir)), filesChanged };
+  }
+
+  // What git runs after a commit, when git's own estimate says it is due; its default task is
+  // `gc --auto`, which packs the loose objects.
+  private async maintainIfDue(dir: string): Promise<void> {
+    const objects = join(dir, '.git', 'objects');
+    const loose = (await readdir(join(objects, '17')).catch(missingAs([] as string[]))).filter((name) => /^[0-9a-f]{38}$/.test(name));
+    const files = new Set(await readdir(join(objects, 'pack')).catch(missingAs([] as string[])));
+    const packs = [...files].filter((name) => name.endsWith('.pack') && !files.has(`${name.slice(0, -'.pack'.length)}.keep`));
+    if (loose.length <= LOOSE_IN_17_MAX && packs.length <= PACKS_MAX) return;
+    await this.git.run(dir, ['maintenance', 'run', '--auto', '--quiet']);
   }
 
   async head(dir: string): Promise<string> {
