@@ -12,6 +12,7 @@ import { DevStateRepository } from '../preview/dev-server/dev-state.repository';
 import { WebSearchRepository } from '../network/web-search.repository';
 import { WorkspaceSearchRepository } from '../search/workspace-search.repository';
 import { WorkspaceFilesRepository } from '../workspace/workspace-files.repository';
+import { PreviewKeepAliveService } from './preview-keep-alive.service';
 import { TOOL_DEPENDENCIES } from './tool-dependencies';
 import { ToolController } from './tool.controller';
 import { ToolExecutionService } from './tool-execution.service';
@@ -64,6 +65,7 @@ export class ExecutionModule {
           ): ToolDependencies => ({ search, http, webSearch, npm, git, analytics, images, runEvents }),
         },
         ToolExecutionService,
+        PreviewKeepAliveService,
       ],
     };
   }

@@ -1,15 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { isEntityId, Rpc } from '@overskill/contracts';
+import { Rpc } from '@overskill/contracts';
 import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
-import { DevStateRepository } from '../preview/dev-server/dev-state.repository';
+import { PreviewKeepAliveService } from './preview-keep-alive.service';
 import { ToolExecutionService } from './tool-execution.service';
 
 @Controller()
 export class ToolController {
   constructor(
     private readonly tools: ToolExecutionService,
-    private readonly previews: DevStateRepository,
+    private readonly previews: PreviewKeepAliveService,
   ) {}
 
   @RpcHandler(Rpc.toolCatalogList)
@@ -19,8 +19,7 @@ export class ToolController {
 
   @RpcHandler(Rpc.toolCallExecute)
   execute(@Payload() req: RpcRequest<typeof Rpc.toolCallExecute>): Promise<RpcReply<typeof Rpc.toolCallExecute>> {
-    // The agent working on an app keeps its dev-server preview from the idle stop.
-    if (isEntityId(req.appId)) void this.previews.touch(req.appId).catch(() => undefined);
+    this.previews.touch(req.appId);
     return this.tools.execute(req);
   }
 }
