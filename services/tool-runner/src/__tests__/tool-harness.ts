@@ -108,6 +108,8 @@ export function createHarness(
         name,
         inputJson: typeof input === 'string' ? input : JSON.stringify(input),
       });
+      // The execution's event goes out once the reply is on its way.
+      await new Promise((resolve) => setImmediate(resolve));
       return {
         toolUseId: reply.toolUseId ?? '',
         output: reply.output ?? '',

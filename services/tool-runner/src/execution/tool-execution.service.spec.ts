@@ -124,6 +124,15 @@ describe('ToolExecutionService', () => {
     expect(metrics).toMatch(/tool_execution_duration_seconds_count\{tool="write_file",outcome="ok"\} 1/);
   });
 
+  it('publishes the event after the reply is handed back, not before', async () => {
+    h = createHarness();
+    const call = { teamId: 'team-1', appId: h.root.split('/').at(-1)!, runId: 'run-1', toolUseId: 'tu-9', name: 'read_file', inputJson: '{"path":"x.txt"}' };
+    await h.service.execute({ $typeName: 'overskill.tool.v1.ToolCallRequest', ...call });
+    expect(h.events).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.events).toEqual([expect.objectContaining({ toolUseId: 'tu-9', tool: 'read_file' })]);
+  });
+
   it('answers the tool result even when the event cannot be published', async () => {
     h = createHarness({
       deps: { runEvents: { broadcastProgress: () => undefined, toolExecuted: () => Promise.reject(new Error('JetStream down')) } as never },

@@ -104,21 +104,23 @@ export class ToolExecutionService {
     const seconds = (performance.now() - started) / 1000;
     this.executions.inc({ tool: label, outcome });
     this.duration.observe({ tool: label, outcome }, seconds);
+    const facts = {
+      teamId: req.teamId,
+      appId: req.appId,
+      runId: req.runId,
+      toolUseId: req.toolUseId,
+      tool: label === 'unknown' ? req.name.slice(0, 64) : label,
+      outcome,
+      durationMs: seconds * 1000,
+      bytesWritten: BigInt(bytesWritten),
+      outputBytes: BigInt(Buffer.byteLength(output)),
+      outputTruncated: output.length > this.env.TOOL_MAX_RESULT_CHARS,
+    };
     // The reply does not wait for JetStream; a failed publish is logged, never the tool's failure.
-    this.deps.runEvents
-      .toolExecuted({
-        teamId: req.teamId,
-        appId: req.appId,
-        runId: req.runId,
-        toolUseId: req.toolUseId,
-        tool: label === 'unknown' ? req.name.slice(0, 64) : label,
-        outcome,
-        durationMs: seconds * 1000,
-        bytesWritten: BigInt(bytesWritten),
-        outputBytes: BigInt(Buffer.byteLength(output)),
-        outputTruncated: output.length > this.env.TOOL_MAX_RESULT_CHARS,
-      })
-      .catch((err: unknown) => this.logger.warn({ err, tool: req.name }, 'tool.executed.v1 was not published'));
+    // Published once the reply is on its way, as nats-server stores the event before it reads on.
+    setImmediate(() => {
+      this.deps.runEvents.toolExecuted(facts).catch((err: unknown) => this.logger.warn({ err, tool: req.name }, 'tool.executed.v1 was not published'));
+    });
     return reply;
   }
 
