@@ -19,8 +19,8 @@ import { ratio, summarizeLatencyMs, type LatencySummary } from './support/stats'
 
 const COMMITS = Number(process.env.BENCH_GIT_COMMITS ?? 150);
 const LOGS = Number(process.env.BENCH_GIT_LOGS ?? 60);
-const HEAD_BLOCKS = Number(process.env.BENCH_GIT_HEAD_BLOCKS ?? 10);
-const HEAD_BLOCK_CALLS = 30;
+const BLOCKS = Number(process.env.BENCH_GIT_BLOCKS ?? 10);
+const BLOCK_CALLS = 30;
 const TREE_FILES = Number(process.env.BENCH_GIT_TREE_FILES ?? 300);
 const WARMUP = 10;
 const LOG_COMMITS = 1000;
@@ -140,12 +140,12 @@ describe('benchmark: git operations through NATS vs plain git', () => {
       const names = Object.keys(series) as K[];
       const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
       const cpuMs = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
-      for (let block = -1; block < HEAD_BLOCKS; block++) {
+      for (let block = -1; block < BLOCKS; block++) {
         const warm = block < 0;
         for (let k = 0; k < names.length; k++) {
           const name = names[(Math.max(block, 0) + k) % names.length]!;
           const cpuBefore = treeCpuSeconds(gitServicePid);
-          for (let i = 0; i < HEAD_BLOCK_CALLS; i++) {
+          for (let i = 0; i < BLOCK_CALLS; i++) {
             await time(
               async () => {
                 const answer = await series[name]();
@@ -157,7 +157,7 @@ describe('benchmark: git operations through NATS vs plain git', () => {
           if (!warm) cpuMs[name] += (treeCpuSeconds(gitServicePid) - cpuBefore) * 1000;
         }
       }
-      const cpuPerCallMs = Object.fromEntries(names.map((n) => [n, cpuMs[n] / (HEAD_BLOCKS * HEAD_BLOCK_CALLS)])) as Record<K, number>;
+      const cpuPerCallMs = Object.fromEntries(names.map((n) => [n, cpuMs[n] / (BLOCKS * BLOCK_CALLS)])) as Record<K, number>;
       return { samples, cpuPerCallMs };
     }
 
@@ -227,7 +227,7 @@ describe('benchmark: git operations through NATS vs plain git', () => {
         server: 'git-service from dist/ (launchPlatform), one replica, LOG_LEVEL warn, Redis app lock',
         commit: `${COMMITS} samples each after ${WARMUP} warm-up: write one file, then git.repo.commit.v1 through NATS vs \`git add -A && git commit -q -m\` run directly; alternating on the same repository; CPU per commit: git-service's process tree around each of its commits, this process's reaped git processes around each plain one`,
         log: `${LOGS} samples each after ${WARMUP} warm-up: git.repo.log.v1 with limit ${LOG_COMMITS} vs \`git log -z --format=<same fields> -n ${LOG_COMMITS}\` run directly, on the same repository (${LOG_COMMITS}+ commits)`,
-        head: `${HEAD_BLOCKS} blocks of ${HEAD_BLOCK_CALLS} calls per series after one warm-up block, the order rotating: git.repo.head.v1 and git.repo.status.v1 through NATS vs \`git rev-parse HEAD\` run directly; git-service's CPU (utime + stime of it and its git processes, /proc) around each block`,
+        head: `${BLOCKS} blocks of ${BLOCK_CALLS} calls per series after one warm-up block, the order rotating: git.repo.head.v1 and git.repo.status.v1 through NATS vs \`git rev-parse HEAD\` run directly; git-service's CPU (utime + stime of it and its git processes, /proc) around each block`,
         fileTree: `the same blocks on a vite-react workspace with ${TREE_FILES} committed files of ~1.6 KB and 10 uncommitted: git.worktree.list.v1 and git.repo.diff.v1 from the empty tree (paths sorted) vs \`git ls-files -z --cached --others --exclude-standard\` run directly`,
         timer: 'performance.now() around each awaited call in the calling process; plain git through child_process.execFile',
       },

@@ -37,6 +37,34 @@ function packedRef(text: string, ref: string): string | undefined {
 const LOOSE_IN_17_MAX = Math.ceil(6700 / 256);
 const PACKS_MAX = 50;
 
+// How much of a listing one reply may carry: entries, and bytes of their paths.
+export interface ReplyCap {
+  limit: number;
+  maxPathBytes: number;
+}
+
+// The first entries that fit the cap, counting `overhead` bytes per entry besides its path.
+function capped<T>(entries: Iterable<T>, pathOf: (entry: T) => string, cap: ReplyCap, overhead: number): { kept: T[]; truncated: boolean } {
+  const kept: T[] = [];
+  let pathBytes = 0;
+  for (const entry of entries) {
+    pathBytes += Buffer.byteLength(pathOf(entry)) + overhead;
+    if (kept.length === cap.limit || pathBytes > cap.maxPathBytes) return { kept, truncated: true };
+    kept.push(entry);
+  }
+  return { kept, truncated: false };
+}
+
+// The files of `git ls-tree -r -l -z` output: "<mode> <type> <object> <size>\t<path>" records.
+function* blobEntries(stdout: string): Generator<{ path: string; size: number }> {
+  for (const record of stdout.split('\0')) {
+    const tab = record.indexOf('\t');
+    if (tab === -1) continue;
+    const [, type, , size] = record.slice(0, tab).split(/ +/);
+    if (type === 'blob') yield { path: record.slice(tab + 1), size: Number(size) };
+  }
+}
+
 // A file that does not exist is an answer (the fallback value); any other failure is not.
 function missingAs<T>(value: T): (err: NodeJS.ErrnoException) => T {
   return (err) => {
@@ -222,7 +250,7 @@ export class GitRepositoryRepository {
   // The working tree's files as `git add -A` would stage them: tracked ones still on disk and
   // untracked ones git does not ignore, sorted. One process that reads no file's contents, where
   // a diff from the empty tree stages into a scratch index and counts every file's lines.
-  async worktreeFiles(dir: string): Promise<string[]> {
+  async worktreeFiles(dir: string, cap: ReplyCap): Promise<{ paths: string[]; truncated: boolean }> {
     const { stdout } = await this.git.run(dir, ['ls-files', '-z', '-t', '--cached', '--others', '--deleted', '--exclude-standard']);
     const listed = new Set<string>();
     const deleted = new Set<string>();
@@ -233,7 +261,8 @@ export class GitRepositoryRepository {
       const path = record.endsWith('/') ? record.slice(2, -1) : record.slice(2);
       (record[0] === 'R' ? deleted : listed).add(path);
     }
-    return [...listed].filter((path) => !deleted.has(path)).sort();
+    const { kept, truncated } = capped([...listed].filter((path) => !deleted.has(path)).sort(), (path) => path, cap, 8);
+    return { paths: kept, truncated };
   }
 
   async fileAt(dir: string, commitSha: string, path: string, maxBytes: number): Promise<{ content: Buffer; size: number }> {
@@ -247,31 +276,10 @@ export class GitRepositoryRepository {
   }
 
   // Every blob of a commit's tree with its size, sorted by path (submodules are not files).
-  async tree(
-    dir: string,
-    commitSha: string,
-    limit: number,
-    maxPathBytes: number,
-  ): Promise<{ entries: Array<{ path: string; size: number }>; truncated: boolean }> {
+  async tree(dir: string, commitSha: string, cap: ReplyCap): Promise<{ entries: Array<{ path: string; size: number }>; truncated: boolean }> {
     const { stdout } = await this.git.run(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commitSha]);
-    const entries: Array<{ path: string; size: number }> = [];
-    let truncated = false;
-    let pathBytes = 0;
-    for (const record of stdout.split('\0')) {
-      // "<mode> <type> <object> <size>\t<path>"
-      const tab = record.indexOf('\t');
-      if (tab === -1) continue;
-      const [, type, , size] = record.slice(0, tab).split(/ +/);
-      if (type !== 'blob') continue;
-      const path = record.slice(tab + 1);
-      pathBytes += Buffer.byteLength(path) + 16;
-      if (entries.length === limit || pathBytes > maxPathBytes) {
-        truncated = true;
-        break;
-      }
-      entries.push({ path, size: Number(size) });
-    }
-    return { entries, truncated };
+    const { kept, truncated } = capped(blobEntries(stdout), (entry) => entry.path, cap, 16);
+    return { entries: kept, truncated };
   }
 
   // A commit with the given tree on top of `parent`, not yet on any branch.

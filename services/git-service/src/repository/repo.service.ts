@@ -7,7 +7,7 @@ import { identityFrom } from '../git/identity';
 import { resolveRepoPath } from '../git/resolve-repo-path';
 import { diffTotals, toCommitReply, toFileDiffReply } from '../git/to-commit-reply';
 import { WorkspaceVolumeRepository } from '../git/workspace-volume.repository';
-import { EMPTY_TREE, GitRepositoryRepository } from './git-repository.repository';
+import { EMPTY_TREE, GitRepositoryRepository, type ReplyCap } from './git-repository.repository';
 import { decodeLogPageToken, encodeLogPageToken } from './log-page-token';
 import { REPO_TEMPLATES } from './repo-templates';
 import { RevisionResolver } from './revision-resolver';
@@ -125,25 +125,13 @@ export class RepoService {
   tree(req: RpcRequest<typeof Rpc.gitTreeList>): Promise<RpcReply<typeof Rpc.gitTreeList>> {
     return this.runner.read('tree', req.appId, async (dir) => {
       const commitSha = await this.revisions.commit(dir, req.revision || 'HEAD');
-      const limit = req.limit > 0 ? Math.min(req.limit, MAX_TREE_ENTRIES) : MAX_TREE_ENTRIES;
-      const { entries, truncated } = await this.history.tree(dir, commitSha, limit, MAX_TREE_BYTES);
+      const { entries, truncated } = await this.history.tree(dir, commitSha, treeCap(req.limit));
       return { commitSha, entries: entries.map((e) => ({ path: e.path, sizeBytes: BigInt(e.size) })), truncated };
     });
   }
 
   worktree(req: RpcRequest<typeof Rpc.gitWorktreeList>): Promise<RpcReply<typeof Rpc.gitWorktreeList>> {
-    return this.runner.read('worktree', req.appId, async (dir) => {
-      const limit = req.limit > 0 ? Math.min(req.limit, MAX_TREE_ENTRIES) : MAX_TREE_ENTRIES;
-      const all = await this.history.worktreeFiles(dir);
-      const paths: string[] = [];
-      let pathBytes = 0;
-      for (const path of all) {
-        pathBytes += Buffer.byteLength(path) + 8;
-        if (paths.length === limit || pathBytes > MAX_TREE_BYTES) break;
-        paths.push(path);
-      }
-      return { paths, truncated: paths.length < all.length };
-    });
+    return this.runner.read('worktree', req.appId, (dir) => this.history.worktreeFiles(dir, treeCap(req.limit)));
   }
 
   // A new commit on the current branch whose tree is the version's: history before and after
@@ -224,6 +212,11 @@ export class RepoService {
     if (!(await this.history.currentBranch(dir)))
       throw new AppError(ErrorCode.GIT_HEAD_DETACHED, 'HEAD is not on a branch (detached); switch to a branch first');
   }
+}
+
+// A listing's cap: the caller's limit (the service's when 0), never above the service's.
+function treeCap(limit: number): ReplyCap {
+  return { limit: limit > 0 ? Math.min(limit, MAX_TREE_ENTRIES) : MAX_TREE_ENTRIES, maxPathBytes: MAX_TREE_BYTES };
 }
 
 function commitMessage(message: string, fallback: string): string {

@@ -8,11 +8,13 @@ import { ImageGenerationRepository } from '../delegation/image-generation.reposi
 import { RunEventsRepository } from '../delegation/run-events.repository';
 import { NpmRegistryRepository } from '../dependencies/npm-registry.repository';
 import { GuardedHttpClient, HOST_RESOLVER, systemResolver } from '../network/guarded-http.client';
+import { DEV_SETTINGS } from '../preview/dev-server/dev-settings';
 import { DevStateRepository } from '../preview/dev-server/dev-state.repository';
+import { PreviewKeepAliveService } from '../preview/dev-server/preview-keep-alive.service';
+import { devSettings } from '../preview/preview-settings';
 import { WebSearchRepository } from '../network/web-search.repository';
 import { WorkspaceSearchRepository } from '../search/workspace-search.repository';
 import { WorkspaceFilesRepository } from '../workspace/workspace-files.repository';
-import { PreviewKeepAliveService } from './preview-keep-alive.service';
 import { TOOL_DEPENDENCIES } from './tool-dependencies';
 import { ToolController } from './tool.controller';
 import { ToolExecutionService } from './tool-execution.service';
@@ -40,6 +42,7 @@ export class ExecutionModule {
       providers: [
         { provide: TOOL_RUNNER_ENV, useValue: env },
         { provide: HOST_RESOLVER, useValue: systemResolver },
+        { provide: DEV_SETTINGS, useValue: devSettings(env) },
         ...REPOSITORIES,
         {
           provide: TOOL_DEPENDENCIES,

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { Rpc } from '@overskill/contracts';
 import { RpcHandler, type RpcReply, type RpcRequest } from '@overskill/messaging';
-import { PreviewKeepAliveService } from './preview-keep-alive.service';
+import { PreviewKeepAliveService } from '../preview/dev-server/preview-keep-alive.service';
 import { ToolExecutionService } from './tool-execution.service';
 
 @Controller()

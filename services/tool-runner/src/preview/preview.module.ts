@@ -8,6 +8,7 @@ import { DevPreviewRouter } from './dev-server/dev-preview.router';
 import { DevServerService } from './dev-server/dev-server.service';
 import { DEV_SETTINGS } from './dev-server/dev-settings';
 import { DevStateRepository } from './dev-server/dev-state.repository';
+import { PreviewKeepAliveService } from './dev-server/preview-keep-alive.service';
 import { SandboxProcessRepository } from './dev-server/sandbox-process.repository';
 import { HeadlessBrowserRepository } from './headless-browser.repository';
 import { PreviewCheckService } from './preview-check.service';
@@ -39,6 +40,7 @@ export class PreviewModule {
         PreviewEventsRepository,
         HeadlessBrowserRepository,
         DevStateRepository,
+        PreviewKeepAliveService,
         SandboxProcessRepository,
         DependencyStoreRepository,
         DevServerService,

@@ -12,6 +12,7 @@ import { DependencyStoreRepository, parseAppPackage, type AppPackage } from './d
 import { DevOutput } from './dev-output';
 import { DEV_SETTINGS, type DevSettings } from './dev-settings';
 import { DevStateRepository, OWNER_TTL_MS, type DevState, type DevStatus } from './dev-state.repository';
+import { PreviewKeepAliveService } from './preview-keep-alive.service';
 import { PortLeases } from './port-lease';
 import { devCommand, SANDBOX_HOST } from './sandbox-command';
 import { SandboxProcessRepository, type SandboxExit, type SandboxHandle } from './sandbox-process.repository';
@@ -36,7 +37,6 @@ interface LocalRun {
 }
 
 const TICK_MS = 1000;
-const TOUCH_EVERY_MS = 5000;
 const READY_POLL_MS = 100;
 const BACKOFF_MS = 500;
 const PACKAGE_CACHE_MS = 1000;
@@ -58,7 +58,6 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
   private readonly ports: PortLeases;
   private readonly packages = new Map<string, { at: number; pkg: AppPackage | undefined }>();
   private readonly seen = new Map<string, number>();
-  private readonly written = new Map<string, number>();
   private readonly available: boolean;
   private ticker?: NodeJS.Timeout;
   private listener = '';
@@ -68,6 +67,7 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly state: DevStateRepository,
+    private readonly keepAlive: PreviewKeepAliveService,
     private readonly store: DependencyStoreRepository,
     private readonly processes: SandboxProcessRepository,
     private readonly files: PreviewFilesRepository,
@@ -354,13 +354,12 @@ export class DevServerService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  // Views and agent activity keep a dev server up; shared through Redis at most every few seconds.
+  // Views and agent activity keep a dev server up: at once on this replica, through Redis for
+  // the one that runs it.
   touch(appId: string, force = false): void {
     const now = Date.now();
     this.seen.set(appId, now);
-    if (!force && now - (this.written.get(appId) ?? 0) < Math.min(TOUCH_EVERY_MS, this.settings.idleStopMs / 4)) return;
-    this.written.set(appId, now);
-    void this.state.touch(appId, now).catch(() => undefined);
+    this.keepAlive.touch(appId, now, force);
   }
 
   // Renews the owner leases, takes restart requests other replicas left, stops idle servers.

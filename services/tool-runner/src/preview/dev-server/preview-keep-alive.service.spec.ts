@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DevStateRepository } from '../preview/dev-server/dev-state.repository';
+import type { DevStateRepository } from './dev-state.repository';
 import { PreviewKeepAliveService } from './preview-keep-alive.service';
 
 // The service with a fake state repository that records what reaches Redis.
@@ -14,7 +14,7 @@ describe('PreviewKeepAliveService', () => {
           if (fail) throw new Error('redis down');
         }),
       } as unknown as DevStateRepository,
-      { PREVIEW_IDLE_STOP_MS: idleStopMs },
+      { idleStopMs },
     );
 
   beforeEach(() => {
@@ -33,6 +33,16 @@ describe('PreviewKeepAliveService', () => {
       [a, 1_010_000],
       [b, 1_000_050],
     ]);
+  });
+
+  it('writes at once when forced (a restart), and counts the interval from there', () => {
+    const service = keepAlive();
+    const a = randomUUID();
+    service.touch(a, 0);
+    service.touch(a, 1000, true);
+    service.touch(a, 5500);
+    service.touch(a, 6000);
+    expect(writes.map(([, at]) => at)).toEqual([0, 1000, 6000]);
   });
 
   it('writes every quarter of a short idle stop', () => {
