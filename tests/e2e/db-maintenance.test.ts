@@ -1,3 +1,4 @@
+import { waitUntil } from '@overskill/testing';
 import { startBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { runCli } from '../support/cli';
 import { integrationStack } from '../support/integration-env';
@@ -24,14 +25,19 @@ describe('db maintenance', () => {
     await fx?.stop();
   });
 
-  it('vacuums every table of every service schema, removing dead rows, with sizes before and after', () => {
-    // Dead rows: 3000 rows written and deleted in one of the schemas.
+  it('vacuums every table of every service schema, removing dead rows, with sizes before and after', async () => {
+    // Dead rows: 3000 rows written and deleted in one of the schemas. Autovacuum is off for that table
+    // while the test needs them, or a worker waking between the delete and the report takes them first.
+    fx.psql('ALTER TABLE analytics.events SET (autovacuum_enabled = false)');
     fx.psql(
       `INSERT INTO analytics.events (event_id, type, occurred_at, attributes) SELECT gen_random_uuid(), 'bloat', now(), '{"pad":"${'x'.repeat(200)}"}' FROM generate_series(1, 3000)`,
     );
     fx.psql(`DELETE FROM analytics.events WHERE type = 'bloat'`);
-    fx.psql('SELECT pg_stat_force_next_flush()');
+    // A backend flushes its statistics as it exits, after psql has already returned.
+    const dead = () => Number(fx.psql(`SELECT n_dead_tup FROM pg_stat_user_tables WHERE schemaname = 'analytics' AND relname = 'events'`));
+    await waitUntil('the dead rows in the statistics', async () => dead() >= 3000, { timeoutMs: 10_000 });
     const r = runCli(['db', 'maintenance', 'vacuum', '--json'], stack);
+    fx.psql('ALTER TABLE analytics.events RESET (autovacuum_enabled)');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as { operation: string; schemas: string[]; bytesBefore: number; bytesAfter: number; tables: TableReport[] };
     expect(report.operation).toBe('vacuum');

@@ -7,3 +7,4 @@ export { STACK_SERVERS, type RunningStack, type ServerBinaries, type StackOption
 export { TEST_HARNESS_IDENTITY, stackNatsCredentials, type StackNatsIdentity, type StackNatsSeeds } from './nats-identities';
 export { withPostgresClient, type PostgresClient } from './postgres-client';
 export { createScratchDatabase, type ScratchDatabase } from './scratch-database';
+export { waitUntil } from './wait-until';
