@@ -11,7 +11,7 @@ const WRONG_KEY = 'wrong-key-0123456789abcdef-never-shown';
 
 // `overskill ai test`: one minimal call to each configured model through ai-router, against the
 // Anthropic and OpenAI fakes (real SDKs over loopback HTTP), with a provider that refuses our key
-// and one that is not there.
+// one that is not there, and a model the provider has retired.
 describe('operator CLI: ai test', () => {
   const stack = integrationStack();
   const anthropic = new AnthropicFake({ apiKey: ANTHROPIC_KEY }).respondWith(() => ({ content: [{ type: 'text', text: 'p' }], stop_reason: 'max_tokens' }));
@@ -32,6 +32,7 @@ fallback_model: compat/kimi-k2
 models:
   stale: stale/kimi-k2
   gone: gone/claude-haiku-4-5
+  retired: anthropic/claude-sonnet-4-5
 providers:
   anthropic: { type: anthropic, base_url: "${urls.anthropic}", api_key_env: ANTHROPIC_API_KEY }
   compat: { type: openai, base_url: "${urls.compat}", api_key_env: COMPAT_API_KEY }
@@ -61,16 +62,20 @@ providers:
     const r = await runCliAsync(['ai', 'test', '--json'], stack);
     expect(r.status).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ ok: false, failed: 2 });
+    expect(report).toMatchObject({ ok: false, failed: 3 });
     const by = Object.fromEntries(report.models.map((m: { alias: string }) => [m.alias, m]));
     expect(by.primary).toMatchObject({ provider: 'anthropic', model: 'claude-sonnet-4-6', ok: true, error: null });
     expect(by.fallback).toMatchObject({ provider: 'compat', model: 'kimi-k2', ok: true });
     expect(by.primary.latencyMs).toBeGreaterThanOrEqual(0);
     expect(by.stale).toMatchObject({ ok: false, error: { kind: 'auth', httpStatus: 401 } });
     expect(by.gone).toMatchObject({ ok: false, error: { kind: 'connection' } });
+    expect(by.retired).toMatchObject({
+      ok: false,
+      error: { kind: 'unknown_model', httpStatus: 404, message: expect.stringContaining('retired or misspelled') },
+    });
     expect(by.image).toMatchObject({ ok: null, skipped: expect.stringContaining('billed') });
     // One minimal request each: one token, no retries.
-    expect(anthropic.requests.length - before.anthropic).toBe(1);
+    expect(anthropic.requests.length - before.anthropic).toBe(2);
     expect(compat.requests.length - before.compat).toBe(2);
     expect(anthropic.requests.at(-1)?.body).toMatchObject({ max_tokens: 1 });
     for (const secret of [ANTHROPIC_KEY, COMPAT_KEY, WRONG_KEY]) expect(r.stdout + r.stderr).not.toContain(secret);
@@ -79,7 +84,8 @@ providers:
     expect(text.status).toBe(1);
     expect(text.stdout).toMatch(/^ok {4}primary +anthropic\/claude-sonnet-4-6 +\d+ ms$/m);
     expect(text.stdout).toMatch(/^FAIL {2}stale +stale\/kimi-k2 +\d+ ms {2}auth: /m);
-    expect(text.stdout).toContain('2 of 4 models failed');
+    expect(text.stdout).toMatch(/^FAIL {2}retired +anthropic\/claude-sonnet-4-5 +\d+ ms {2}unknown_model: /m);
+    expect(text.stdout).toContain('3 of 5 models failed');
     for (const secret of [ANTHROPIC_KEY, COMPAT_KEY, WRONG_KEY]) expect(text.stdout).not.toContain(secret);
   });
 

@@ -46,7 +46,7 @@ export class AiMetrics {
     });
     this.errors = new Counter({
       name: 'ai_errors_total',
-      help: 'Failed provider calls by model and kind (overloaded, rate_limited, server, timeout, connection, context_window, auth, invalid)',
+      help: 'Failed provider calls by model and kind (overloaded, rate_limited, server, timeout, connection, context_window, auth, unknown_model, invalid)',
       labelNames: ['model', 'kind'],
       registers,
     });

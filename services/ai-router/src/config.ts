@@ -15,7 +15,7 @@ export const aiRouterEnvSchema = serviceEnvSchema(3002).extend({
   // The model config (the seed's ai_models.yml), re-read when it changes. Without it the
   // aliases come from AI_PRIMARY_MODEL / AI_FALLBACK_MODEL (Anthropic) and the seed's defaults.
   AI_MODELS_FILE: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.string().min(1).optional()),
-  AI_PRIMARY_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  AI_PRIMARY_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
   AI_FALLBACK_MODEL: z.string().min(1).default('claude-haiku-4-5'),
   // Per team and per key when the model file sets none (the seed: 60 requests, 100,000 tokens).
   AI_RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(60),

@@ -1,4 +1,11 @@
-import Anthropic, { APIConnectionTimeoutError, AuthenticationError, BadRequestError, InternalServerError, RateLimitError } from '@anthropic-ai/sdk';
+import Anthropic, {
+  APIConnectionTimeoutError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+  RateLimitError,
+} from '@anthropic-ai/sdk';
 import { AnthropicFake } from './anthropic-fake';
 
 const API_KEY = 'sk-ant-test-key';
@@ -245,6 +252,19 @@ describe('AnthropicFake', () => {
     expect(fake.requests).toHaveLength(1);
     // The scripted turn was not consumed by the rejected request.
     await expect(ask(client(), 'hi')).resolves.toMatchObject({ content: [{ text: 'never sent' }] });
+  });
+
+  it('refuses a retired model with 404 not_found_error, as the real API does, without using the script', async () => {
+    fake.script({ content: [{ type: 'text', text: 'for a live model' }] });
+    const retired = { model: 'claude-sonnet-4-20250514', max_tokens: 16, messages: [{ role: 'user' as const, content: 'hi' }] };
+
+    const rejected = await client()
+      .messages.create(retired)
+      .catch((error: unknown) => error);
+
+    expect(rejected).toBeInstanceOf(NotFoundError);
+    expect((rejected as NotFoundError).error).toMatchObject({ error: { type: 'not_found_error', message: 'model: claude-sonnet-4-20250514' } });
+    await expect(ask(client(), 'hi')).resolves.toMatchObject({ content: [{ text: 'for a live model' }] });
   });
 
   it('makes the SDK time out on a hang, then serves the next request', async () => {

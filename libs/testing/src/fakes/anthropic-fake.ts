@@ -65,6 +65,9 @@ const DEFAULT_ERROR_MESSAGE: Record<number, string> = {
   529: 'Overloaded',
 };
 
+// Models the real API has retired (their date passed): a request naming one gets 404 not_found_error.
+const RETIRED_MODELS = new Set(['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929', 'claude-sonnet-4-20250514', 'claude-opus-4-20250514']);
+
 const FAKE_MODELS = [
   { id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6' },
   { id: 'claude-opus-4-7', display_name: 'Claude Opus 4.7' },
@@ -208,6 +211,11 @@ export class AnthropicFake {
     const invalidRequest = validateMessagesRequest(parsed.body);
     if (invalidRequest) {
       sendError(response, requestId, 400, invalidRequest);
+      return;
+    }
+    const model = (parsed.body as { model: string }).model;
+    if (RETIRED_MODELS.has(model)) {
+      sendError(response, requestId, 404, { type: 'not_found_error', message: `model: ${model}` });
       return;
     }
 

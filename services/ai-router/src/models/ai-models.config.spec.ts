@@ -29,7 +29,7 @@ production:
 
   it('defaults to the same seed values without a file', () => {
     const config = defaultAiModelsConfig(env);
-    expect(config.aliases.primary.model).toBe('claude-sonnet-4-5');
+    expect(config.aliases.primary.model).toBe('claude-sonnet-4-6');
     expect(config.cache.ttlSeconds).toBe(300);
     expect(config.rateLimits.requestsPerMinute).toBe(60);
   });

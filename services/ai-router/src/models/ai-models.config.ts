@@ -53,7 +53,7 @@ export function parseByteSize(value: string | number): number {
   return Math.round(Number(match[1]) * UNITS[(match[2] ?? 'B').toUpperCase()]);
 }
 
-const modelRef = z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'must be "<provider>/<model>", e.g. anthropic/claude-sonnet-4-5');
+const modelRef = z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'must be "<provider>/<model>", e.g. anthropic/claude-sonnet-4-6');
 const rateLimit = z.object({ requests_per_minute: z.number().int().min(0), tokens_per_minute: z.number().int().min(0) });
 const price = z.object({
   input: z.number().min(0),

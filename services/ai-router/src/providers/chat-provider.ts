@@ -22,7 +22,8 @@ export interface ChatProvider {
 }
 
 // Why a provider call failed, as far as routing cares.
-export type FailureKind = 'overloaded' | 'rate_limited' | 'server' | 'timeout' | 'connection' | 'context_window' | 'auth' | 'invalid' | 'not_configured';
+export type FailureKind =
+  'overloaded' | 'rate_limited' | 'server' | 'timeout' | 'connection' | 'context_window' | 'auth' | 'unknown_model' | 'invalid' | 'not_configured';
 
 export class ProviderFailure extends Error {
   constructor(
@@ -40,9 +41,11 @@ export function isFallbackWorthy(kind: FailureKind): boolean {
   return kind !== 'invalid';
 }
 
-// Failures that say the model (not the request) is unhealthy: they move its breaker.
+// Failures that say the model (not the request) is unhealthy: they move its breaker. A model the
+// provider does not know (retired, or misspelled in the config) fails every request alike, so
+// its breaker spares each call a round trip before the fallback.
 export function countsAgainstBreaker(kind: FailureKind): boolean {
-  return kind === 'overloaded' || kind === 'rate_limited' || kind === 'server' || kind === 'timeout' || kind === 'connection';
+  return kind === 'overloaded' || kind === 'rate_limited' || kind === 'server' || kind === 'timeout' || kind === 'connection' || kind === 'unknown_model';
 }
 
 const CONTEXT_WINDOW = /prompt is too long|context window|context_length_exceeded|maximum context length|too many tokens/i;
@@ -56,7 +59,7 @@ export function classifyHttpFailure(status: number | undefined, message: string,
   if ((status === 400 || status === 413) && CONTEXT_WINDOW.test(message))
     return new ProviderFailure('context_window', 'the prompt does not fit the model’s context window', status);
   if (status === 401 || status === 403) return new ProviderFailure('auth', `the provider refused our credentials (HTTP ${status})`, status);
-  if (status === 404) return new ProviderFailure('auth', 'the provider does not know this model (HTTP 404)', status);
+  if (status === 404) return new ProviderFailure('unknown_model', 'the provider does not know this model, retired or misspelled (HTTP 404)', status);
   return new ProviderFailure('invalid', `the provider rejected the request (HTTP ${status}): ${message.slice(0, 300)}`, status);
 }
 

@@ -5,7 +5,7 @@ import { AiMetrics } from '../ai-metrics';
 import { aiRouterEnvSchema } from '../config';
 import type { AiModelsConfigService } from '../models/ai-models-config.service';
 import { parseAiModelsConfig } from '../models/ai-models.config';
-import { ProviderFailure, type ChatProvider } from '../providers/chat-provider';
+import { classifyHttpFailure, ProviderFailure, type ChatProvider } from '../providers/chat-provider';
 import type { ChatProvidersRegistry } from '../providers/chat-providers.registry';
 import { ModelRouterService } from './model-router.service';
 
@@ -61,5 +61,24 @@ describe('ModelRouterService', () => {
         throw new ProviderFailure('invalid', 'roles must alternate', 400);
       }),
     ).rejects.toMatchObject({ code: ErrorCode.AI_PROVIDER_ERROR });
+  });
+
+  it('falls back from a model the provider does not know, and its breaker then spares the round trip; a refused key does not open it', async () => {
+    const tried: string[] = [];
+    const call = async (_p: ChatProvider, alias: { alias: string }) => {
+      tried.push(alias.alias);
+      if (alias.alias === 'primary') throw classifyHttpFailure(404, 'model: claude-sonnet-4-5', false, false);
+      if (alias.alias === 'fallback') throw classifyHttpFailure(401, 'invalid x-api-key', false, false);
+      return 'ok';
+    };
+    await expect(router.route('primary', call)).resolves.toMatchObject({ result: 'ok', fallbackUsed: true, alias: expect.objectContaining({ alias: 'fast' }) });
+    expect(tried).toEqual(['primary', 'fallback', 'fast']);
+    const state = (model: string) => router.breakerSnapshots().find((b) => b.model === model)?.state;
+    expect(state('claude-sonnet-4-5')).toBe('open');
+    expect(state('kimi-k2')).toBe('closed');
+
+    tried.length = 0;
+    await router.route('primary', call);
+    expect(tried).toEqual(['fallback', 'fast']);
   });
 });
