@@ -379,3 +379,45 @@ describe('gateway rate limits shared by replicas', () => {
     expect((await fetch(`${r1.urls.gateway!}/api/apps`, { headers: { 'x-forwarded-for': '203.0.113.8' } })).status).toBe(401);
   });
 });
+
+describe('gateway behind proxies named by address', () => {
+  let trusting: RunningPlatform;
+  let bypassed: RunningPlatform;
+
+  beforeAll(async () => {
+    const stack = integrationStack();
+    // A database of its own: the windows counted here start empty.
+    const redisUrl = `${stack.redisUrl.replace(/\/\d*$/, '')}/14`;
+    const dir = join(stack.dataDir, `gateway-proxies-${process.pid}`);
+    const common = { root: REPO_ROOT, ...stack, redisUrl, workspacesDir: join(dir, 'w'), backupDir: join(dir, 'b'), services: ['gateway'] as const };
+    const env = { LOG_LEVEL: 'warn', GATEWAY_RATE_LIMIT_IP_MAX: '50', GATEWAY_RATE_LIMIT_IP_WINDOW_SECONDS: '300' };
+    // This test's client is the proxy (127.0.0.1) in one, and a stranger that reached the port in the other.
+    trusting = await launchPlatform({ ...common, logDir: join(dir, 'logs1'), env: { ...env, GATEWAY_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' } });
+    bypassed = await launchPlatform({ ...common, logDir: join(dir, 'logs2'), env: { ...env, GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await trusting?.stop();
+    await bypassed?.stop();
+  });
+
+  const remaining = async (url: string, forwardedFor: string) => {
+    const res = await fetch(`${url}/api/apps`, { headers: { 'x-forwarded-for': forwardedFor } });
+    expect(res.status).toBe(401);
+    return Number(res.headers.get('ratelimit-remaining'));
+  };
+
+  it('counts the first address from the right that is not a trusted proxy', async () => {
+    const url = trusting.urls.gateway!;
+    // Whatever the client puts before it, the address before the trusted hops is the bucket.
+    expect(await remaining(url, '198.51.100.1, 203.0.113.50, 10.1.2.3')).toBe(49);
+    expect(await remaining(url, '198.51.100.2, 203.0.113.50, 10.9.9.9')).toBe(48);
+    expect(await remaining(url, '203.0.113.51')).toBe(49);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    const url = bypassed.urls.gateway!;
+    const first = await remaining(url, '203.0.113.60');
+    expect(await remaining(url, '203.0.113.61, 10.0.0.1')).toBe(first - 1);
+  });
+});

@@ -1,5 +1,6 @@
 import { env } from '@overskill/observability';
 import { serviceEnvSchema } from '@overskill/runtime';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
@@ -15,6 +16,14 @@ const commaList = () =>
         .map((s) => s.trim())
         .filter(Boolean),
     );
+
+// 10.0.0.5, 10.0.0.0/8, ::1 or fd00::/8.
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   DATABASE_URL: env.databaseUrl(),
@@ -54,6 +63,13 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   // Proxies in front of the gateway (nginx, an ingress): the client address is taken that many
   // hops from the right of X-Forwarded-For, so a client cannot choose it by sending the header.
   GATEWAY_TRUST_PROXY_HOPS: int(0, 0),
+  // Or the proxies' own addresses and ranges: the client is the first address of X-Forwarded-For,
+  // from the right, that is not one of them, and a peer that is not one of them is the client
+  // itself whatever it sends. Stricter than hops: a client that reaches the port directly is not
+  // trusted. Set one or the other.
+  GATEWAY_TRUSTED_PROXIES: commaList().refine((list) => list.every(isAddressOrRange), {
+    message: 'must be IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8,127.0.0.1',
+  }),
   GATEWAY_KEEP_ALIVE_TIMEOUT_MS: int(1000, 72_000),
   // Graceful shutdown waits this long for in-flight requests before closing anyway.
   GATEWAY_SHUTDOWN_DRAIN_MS: int(0, 10_000),

@@ -12,6 +12,7 @@ import { GatewayModule } from './gateway.module';
 import { DrainController } from './http/drain';
 import { registerEdge } from './http/edge';
 import { RateLimiter } from './http/rate-limiter';
+import { trustProxy } from './http/trust-proxy';
 import { ApiKeysService } from './keys/api-keys.service';
 
 runService(() => {
@@ -22,9 +23,7 @@ runService(() => {
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES,
     rawBody: true,
     fastifyOptions: {
-      // The address that many hops from the right of X-Forwarded-For. Given as a function: Fastify
-      // 5.12 reads a bare hop count as "trust no proxy".
-      trustProxy: env.GATEWAY_TRUST_PROXY_HOPS > 0 ? (_address: string, hop: number) => hop < env.GATEWAY_TRUST_PROXY_HOPS : false,
+      trustProxy: trustProxy(env),
       keepAliveTimeout: env.GATEWAY_KEEP_ALIVE_TIMEOUT_MS,
       // The router's own refusals (an over-long or undecodable path segment), in the API's error shape.
       frameworkErrors: (error, _request, reply) => {
