@@ -41,7 +41,7 @@ const SECRET_NAMES: Record<string, string> = {
 const NPM_SEVERITY: Record<string, Severity> = { critical: 'critical', high: 'high', moderate: 'medium', low: 'low', info: 'info' };
 // Settings in an env file that guard something: limits, origins, TLS, keys and who may do what.
 const SECURITY_SETTING =
-  /CORS|RATE|TRUST_PROXY|ALLOW|TLS|KEY|SECRET|TOKEN|PASSWORD|SEED|AUTH|OPERATOR|RECIPIENT|IDENTITY|ORIGIN|SANDBOX|WEBHOOK|SCOPE|LIMIT|CSRF|SESSION|PRIVATE/;
+  /CORS|RATE|TRUST_PROXY|TRUSTED_PROXIES|ALLOW|TLS|KEY|SECRET|TOKEN|PASSWORD|SEED|AUTH|OPERATOR|RECIPIENT|IDENTITY|ORIGIN|SANDBOX|WEBHOOK|SCOPE|LIMIT|CSRF|SESSION|PRIVATE/;
 // Of those, the ones whose value is itself a secret: compared by fingerprint, never shown.
 const SECRET_SETTING = /KEY|SECRET|TOKEN|PASSWORD|SEED|PRIVATE|CREDENTIAL/;
 const ENV_LINE = /^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$/;
