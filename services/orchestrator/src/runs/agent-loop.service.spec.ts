@@ -238,6 +238,40 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ reply: 'Read it.' }) }]);
   });
 
+  it('ends a round whose tools only read at HEAD, without git add and commit', async () => {
+    answers = [
+      [
+        { tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } },
+        { tool: 'search_files', id: 'tu-s', input: { query: 'x' } },
+      ],
+      [{ text: 'It says x.' }],
+    ];
+    await loop.execute(run.id);
+
+    expect(kinds()).toEqual(['run_started', 'model_call', 'tool_call', 'tool_call', 'model_call', 'commit', 'run_completed']);
+    expect(git.commit).not.toHaveBeenCalled();
+    expect(git.head).toHaveBeenCalledTimes(2);
+    expect(steps.find((s) => s.kind === 'commit')?.data).toEqual({ sha: 'a'.repeat(40), created: false });
+    expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ commitSha: 'a'.repeat(40), reply: 'It says x.' }) }]);
+  });
+
+  it('commits a round in which a writing tool failed: a failing command may still have written', async () => {
+    answers = [
+      [
+        { tool: 'read_file', id: 'tu-r', input: { path: 'a.txt' } },
+        { tool: 'run_command', id: 'tu-c', input: { command: 'npm i' } },
+      ],
+      [{ text: 'It failed.' }],
+    ];
+    tools.execute.mockImplementation(async (c: { toolUseId: string; name: string }) =>
+      create(toolV1.ToolCallResponseSchema, { output: c.name === 'run_command' ? 'exit 1' : 'ok', isError: c.name === 'run_command', toolUseId: c.toolUseId }),
+    );
+    await loop.execute(run.id);
+
+    expect(git.commit).toHaveBeenCalledTimes(1);
+    expect(finished[0]).toMatchObject({ status: 'completed', fields: { commitSha: 'b'.repeat(40) } });
+  });
+
   it('rolls back to the commit it started from when the agent goes in circles', async () => {
     const same: Block[] = [{ tool: 'write_file', id: 'x', input: { path: 'a.txt', content: 'same' } }];
     answers = [1, 2, 3, 4, 5].map((i) => same.map((b) => ({ ...b, id: `tu-${i}` })));

@@ -26,6 +26,7 @@ import {
   changedWorkspace,
   outcomeFrom,
   pathsIn,
+  roundMayHaveWritten,
   toContentBlock,
   toResultBlock,
   userText,
@@ -159,7 +160,7 @@ export class AgentLoopService {
         const existing = this.previewAutofix.roundCommit(journal.steps);
         const commit = existing
           ? { sha: String(existing.data['sha'] ?? ''), created: Boolean(existing.data['created']) }
-          : await this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT));
+          : await this.commitRound(run, message, journal);
         if (!existing)
           await journal.step('commit', commit.created ? `Committed ${commit.sha.slice(0, 12)}` : 'No file changes to commit', {
             sha: commit.sha,
@@ -176,6 +177,15 @@ export class AgentLoopService {
     } catch (err) {
       return this.stop(run, message, journal, state, err, deliveries);
     }
+  }
+
+  // The version a round ends with. A round whose tools only read cannot have changed the
+  // workspace: its version is HEAD, read from .git, without git's add and commit.
+  private async commitRound(run: RunEntity, message: MessageEntity, journal: RunJournal): Promise<{ sha: string; created: boolean }> {
+    if (!roundMayHaveWritten(journal.steps, this.env.RUN_READ_ONLY_TOOLS)) {
+      return { sha: (await this.call('git', journal, () => this.git.head(run))).headSha, created: false };
+    }
+    return this.call('git', journal, () => this.git.commit(run, commitMessageFor(message.content), AGENT));
   }
 
   // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check

@@ -84,6 +84,15 @@ export function changedWorkspace(outcome: ToolOutcome, readOnly: ReadonlySet<str
   return !outcome.isError && !readOnly.has(outcome.name);
 }
 
+// Whether the round since the last commit may have changed the workspace: a call of any tool
+// that is not read-only, failed or in doubt included (a failing command may have written).
+export function roundMayHaveWritten(steps: readonly RunStepEntity[], readOnly: ReadonlySet<string>): boolean {
+  for (let i = steps.length - 1; i >= 0 && steps[i].kind !== 'commit'; i--) {
+    if (steps[i].kind === 'tool_call' && !readOnly.has(String(steps[i].data['name'] ?? ''))) return true;
+  }
+  return false;
+}
+
 export function pathsIn(inputJson: string): string[] {
   try {
     const input = JSON.parse(inputJson) as Record<string, unknown>;
