@@ -34,8 +34,8 @@ export class GitServiceRepository {
     return this.client.send(Rpc.gitRepoCommit, { appId: caller.appId, message, ...author }, this.opts(caller));
   }
 
-  // Files changed between two revisions (either side empty: the working tree, or the empty tree).
-  diff(caller: GitCaller, range: { fromRevision?: string; toRevision?: string; fromEmptyTree?: boolean }): Promise<gitV1.RepoDiffResponse> {
+  // Files changed from..to (`toRevision` empty: the working tree; only `toRevision`: what that version changed).
+  diff(caller: GitCaller, range: { fromRevision?: string; toRevision?: string }): Promise<gitV1.RepoDiffResponse> {
     return this.client.send(Rpc.gitRepoDiff, { appId: caller.appId, ...range }, this.opts(caller));
   }
 

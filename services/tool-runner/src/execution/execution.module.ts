@@ -8,10 +8,6 @@ import { ImageGenerationRepository } from '../delegation/image-generation.reposi
 import { RunEventsRepository } from '../delegation/run-events.repository';
 import { NpmRegistryRepository } from '../dependencies/npm-registry.repository';
 import { GuardedHttpClient, HOST_RESOLVER, systemResolver } from '../network/guarded-http.client';
-import { DEV_SETTINGS } from '../preview/dev-server/dev-settings';
-import { DevStateRepository } from '../preview/dev-server/dev-state.repository';
-import { PreviewKeepAliveService } from '../preview/dev-server/preview-keep-alive.service';
-import { devSettings } from '../preview/preview-settings';
 import { WebSearchRepository } from '../network/web-search.repository';
 import { WorkspaceSearchRepository } from '../search/workspace-search.repository';
 import { WorkspaceFilesRepository } from '../workspace/workspace-files.repository';
@@ -29,7 +25,6 @@ const REPOSITORIES = [
   AnalyticsRepository,
   ImageGenerationRepository,
   RunEventsRepository,
-  DevStateRepository,
 ];
 
 @Module({})
@@ -42,7 +37,6 @@ export class ExecutionModule {
       providers: [
         { provide: TOOL_RUNNER_ENV, useValue: env },
         { provide: HOST_RESOLVER, useValue: systemResolver },
-        { provide: DEV_SETTINGS, useValue: devSettings(env) },
         ...REPOSITORIES,
         {
           provide: TOOL_DEPENDENCIES,
@@ -68,7 +62,6 @@ export class ExecutionModule {
           ): ToolDependencies => ({ search, http, webSearch, npm, git, analytics, images, runEvents }),
         },
         ToolExecutionService,
-        PreviewKeepAliveService,
       ],
     };
   }

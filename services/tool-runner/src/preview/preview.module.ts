@@ -21,13 +21,15 @@ import { devSettings, PREVIEW_SETTINGS, previewSettings } from './preview-settin
 import { PreviewStoreRepository } from './preview-store.repository';
 
 // The app preview: its own origin and listener, dev servers in a sandbox, capture ingest, and
-// the headless check. Redis
-// comes from the execution module (global).
+// the headless check. Redis comes from the execution module (global). The keep-alive is global
+// the other way: the tool controller keeps a preview up through the same throttle as its views.
 @Module({})
 export class PreviewModule {
   static forRoot(env: ToolRunnerEnv): DynamicModule {
     return {
+      global: true,
       module: PreviewModule,
+      exports: [PreviewKeepAliveService],
       controllers: [PreviewController],
       providers: [
         { provide: TOOL_RUNNER_ENV, useValue: env },
