@@ -1,6 +1,7 @@
 export * from './rpc/nats-headers';
 export * from './rpc/rpc-codec';
 export { encodedOnce } from './rpc/encoded-once';
+export { sentBeforeReply } from './rpc/sent-before-reply';
 export * from './rpc/protobuf-nats.serializer';
 export * from './rpc/protobuf-nats.deserializer';
 export * from './rpc/nats-rpc.server';

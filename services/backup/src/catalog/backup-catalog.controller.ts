@@ -59,7 +59,7 @@ export class BackupCatalogController {
       void this.verifier.verify(ref).catch((err: Error) => this.log.warn(`background verify ${ref.id}: ${err.message}`));
       return { ok: false, backupId: ref.id, file, checks: [], pending: true };
     }
-    const result = await this.verifier.verify(ref, this.progress.open(req.progressSubject));
+    const result = await this.progress.during(req.progressSubject, (progress) => this.verifier.verify(ref, progress));
     return { ok: result.ok, backupId: result.backupId, file: result.file, checks: result.checks, pending: false };
   }
 
@@ -67,9 +67,11 @@ export class BackupCatalogController {
   async restore(@Payload() req: RpcRequest<typeof Rpc.backupArchiveRestore>): Promise<RpcReply<typeof Rpc.backupArchiveRestore>> {
     if (req.target !== 'scratch' && req.target !== 'live')
       throw new AppError(ErrorCode.VALIDATION_FAILED, `--target must be scratch or live (got "${req.target}")`);
-    const progress = this.progress.open(req.progressSubject);
+    const target: 'scratch' | 'live' = req.target;
     const ref = { id: optionalId(req.id), file: req.file || undefined };
-    const r = await this.restorer.restore({ ...ref, target: req.target, force: req.force, appId: req.appId || undefined, to: req.to || undefined, progress });
+    const r = await this.progress.during(req.progressSubject, (progress) =>
+      this.restorer.restore({ ...ref, target, force: req.force, appId: req.appId || undefined, to: req.to || undefined, progress }),
+    );
     const { pointInTime, ...rest } = r;
     return { ...rest, durationMs: BigInt(r.durationMs), recoveredTo: pointInTime?.recoveredTo ?? '', walSegments: pointInTime?.walSegments ?? 0 };
   }
@@ -81,7 +83,7 @@ export class BackupCatalogController {
       void this.driller.drillBackup(row).catch((err: Error) => this.log.warn(`background drill of ${row.id}: ${err.message}`));
       return { backupId: row.id, ok: false, rtoMs: 0n, findings: [], tablesCompared: 0, repositoriesCompared: 0, pending: true };
     }
-    const r = await this.driller.drillBackup(row, this.progress.open(req.progressSubject));
+    const r = await this.progress.during(req.progressSubject, (progress) => this.driller.drillBackup(row, progress));
     return { ...r, rtoMs: BigInt(r.rtoMs), pending: false };
   }
 

@@ -14,6 +14,6 @@ export class DatabaseMaintenanceController {
 
   @RpcHandler(Rpc.databaseMaintain)
   maintain(@Payload() req: RpcRequest<typeof Rpc.databaseMaintain>): Promise<RpcReply<typeof Rpc.databaseMaintain>> {
-    return this.maintenance.maintain(req.operation, this.progress.open(req.progressSubject));
+    return this.progress.during(req.progressSubject, (progress) => this.maintenance.maintain(req.operation, progress));
   }
 }

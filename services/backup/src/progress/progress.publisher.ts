@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, backupV1, ErrorCode } from '@overskill/contracts';
-import { NATS_CONNECTION } from '@overskill/messaging';
+import { NATS_CONNECTION, sentBeforeReply } from '@overskill/messaging';
 import type { NatsConnection } from 'nats';
 import { noProgress, type Progress } from './progress';
 
@@ -14,7 +14,13 @@ const MIN_INTERVAL_MS = 250;
 export class ProgressPublisher {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  open(subject: string): Progress {
+  // `work` with a progress on `subject`; its answer waits until the progress is at nats-server.
+  async during<T>(subject: string, work: (progress: Progress) => Promise<T>): Promise<T> {
+    const progress = this.open(subject);
+    return progress === noProgress ? work(progress) : sentBeforeReply(this.nc, () => work(progress));
+  }
+
+  private open(subject: string): Progress {
     if (!subject) return noProgress;
     if (!PROGRESS_SUBJECT.test(subject)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'progress_subject must come from backupProgressSubject()');
     let last = 0;

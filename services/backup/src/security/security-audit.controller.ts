@@ -14,6 +14,6 @@ export class SecurityAuditController {
 
   @RpcHandler(Rpc.securityAudit)
   audit(@Payload() req: RpcRequest<typeof Rpc.securityAudit>): Promise<RpcReply<typeof Rpc.securityAudit>> {
-    return this.audits.audit({ trigger: 'manual', acceptBaseline: req.acceptBaseline, progress: this.progress.open(req.progressSubject) });
+    return this.progress.during(req.progressSubject, (progress) => this.audits.audit({ trigger: 'manual', acceptBaseline: req.acceptBaseline, progress }));
   }
 }

@@ -29,19 +29,20 @@ export class ResetService {
     return this.runner.measure(req.dryRun ? 'reset_dry_run' : 'reset', async () => {
       if (req.staleLockSeconds < 0n) throw new AppError(ErrorCode.VALIDATION_FAILED, 'stale_lock_seconds must not be negative');
       const staleMs = req.staleLockSeconds > 0n ? Number(req.staleLockSeconds) * 1000 : this.env.GIT_STALE_LOCK_MS;
-      const publish = this.progress.open(req.progressSubject);
-      const folders = (await this.health.appFolders(this.env.WORKSPACES_DIR)).filter((f) => isEntityId(f.name));
-      const problems: Problem[] = [];
-      let scanned = 0;
-      for (const [i, folder] of folders.entries()) {
-        if (await this.health.isRepository(folder.path)) {
-          scanned++;
-          problems.push(...(await this.checkOne(folder.name, folder.path, staleMs, req.dryRun)));
+      return this.progress.during(req.progressSubject, async (publish) => {
+        const folders = (await this.health.appFolders(this.env.WORKSPACES_DIR)).filter((f) => isEntityId(f.name));
+        const problems: Problem[] = [];
+        let scanned = 0;
+        for (const [i, folder] of folders.entries()) {
+          if (await this.health.isRepository(folder.path)) {
+            scanned++;
+            problems.push(...(await this.checkOne(folder.name, folder.path, staleMs, req.dryRun)));
+          }
+          publish(create(gitV1.RepoResetProgressSchema, { done: i + 1, total: folders.length }));
         }
-        publish(create(gitV1.RepoResetProgressSchema, { done: i + 1, total: folders.length }));
-      }
-      const repaired = problems.filter((p) => p.action === 'removed' || p.action === 'aborted').length;
-      return { problems, scanned, repaired, dryRun: req.dryRun, staleLockSeconds: BigInt(Math.round(staleMs / 1000)) };
+        const repaired = problems.filter((p) => p.action === 'removed' || p.action === 'aborted').length;
+        return { problems, scanned, repaired, dryRun: req.dryRun, staleLockSeconds: BigInt(Math.round(staleMs / 1000)) };
+      });
     });
   }
 
