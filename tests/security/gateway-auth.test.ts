@@ -136,6 +136,39 @@ describe('gateway security', () => {
       expect((await h.api('/api/apps', { key: k.key })).status).toBe(401);
     });
 
+    it("answers a team's list with every write made through either replica, and never with another team's cached list", async () => {
+      const owner = h.key('list-replicas', 'owner');
+      const other = h.key('list-replicas-other', 'owner');
+      const names = async (base: string | undefined, key = owner.key) => {
+        const res = await h.api('/api/apps?limit=100', { key, ...(base ? { base } : {}) });
+        expect(res.status).toBe(200);
+        return (res.body.data as Array<{ name: string }>).map((app) => app.name).sort();
+      };
+      const hits = async () => {
+        const text = await (await fetch(`${replicaUrl}/metrics`)).text();
+        return Number(/^gateway_app_list_cache_total\{result="hit"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      const create = async (name: string, base?: string) =>
+        (await h.api('/api/apps', { key: owner.key, method: 'POST', body: { name, template: 'empty' }, ...(base ? { base } : {}) })).body.id as string;
+
+      await create('one');
+      // Both replicas hold the page now; the replica answers the same list again from its copy.
+      expect(await names(undefined)).toEqual(['one']);
+      expect(await names(replicaUrl)).toEqual(['one']);
+      const before = await hits();
+      expect(await names(replicaUrl)).toEqual(['one']);
+      expect(await hits()).toBe(before + 1);
+      // Another team never gets this team's page.
+      expect(await names(replicaUrl, other.key)).toEqual([]);
+
+      const two = await create('two');
+      expect(await names(replicaUrl)).toEqual(['one', 'two']);
+      expect((await h.api(`/api/apps/${two}`, { key: owner.key, method: 'PATCH', body: { name: 'two renamed' }, base: replicaUrl })).status).toBe(200);
+      expect(await names(undefined)).toEqual(['one', 'two renamed']);
+      expect((await h.api(`/api/apps/${two}`, { key: owner.key, method: 'DELETE' })).status).toBe(200);
+      expect(await names(replicaUrl)).toEqual(['one']);
+    });
+
     it('records every authentication failure in the audit log, attributed to the team whose prefix was tried', async () => {
       // Counted by the refused requests' own correlation ids: audit rows of earlier tests land in the background too.
       const ids: string[] = [];

@@ -43,6 +43,9 @@ export const gatewayEnvSchema = serviceEnvSchema(3000).extend({
   // Authenticated keys are cached this long per replica; revocation clears every replica's cache
   // at once through Redis, so this only bounds staleness when Redis pub/sub was down.
   GATEWAY_KEY_CACHE_TTL_MS: int(0, 10_000),
+  // A replica answers a team's app list from its own copy for at most this long (0 = never), and
+  // only while the team's list generation in Redis is the one the copy was read under.
+  GATEWAY_APP_LIST_CACHE_TTL_MS: int(0, 2000),
   // Comma-separated allowed origins for browsers; empty = no CORS headers (same-origin only).
   GATEWAY_CORS_ORIGINS: commaList(),
   // The app previews' parent origin (tool-runner's PREVIEW_BASE_URL): requests whose Origin is

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PostgresModule, RedisModule } from '@overskill/persistence';
 import { AppsHttpController } from './api/apps.http-controller';
+import { AppListCache } from './api/app-list-cache';
+import { AppListGenerationsRepository } from './api/app-list-generations.repository';
 import { PlatformApiService } from './api/platform-api.service';
 import { RunEventsService } from './api/run-events.service';
 import { ProjectsApiService } from './api/projects-api.service';
@@ -83,6 +85,8 @@ export class GatewayModule {
         AuditRepository,
         AuditService,
         DrainController,
+        AppListGenerationsRepository,
+        AppListCache,
         PlatformApiService,
         ProjectsApiService,
         GitHubWebhookService,

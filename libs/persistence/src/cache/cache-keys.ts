@@ -19,6 +19,8 @@ export const cacheKeys = {
   // The app's file tree alone (a file created, deleted or renamed).
   treeGeneration: (appId: string) => `${PREFIX}:gen:tree:${part(appId)}`,
   fileGeneration: (appId: string, path: string) => `${PREFIX}:gen:file:${part(appId)}:${path}`,
+  // A team's list of apps (an app created, renamed or deleted): the gateways' cached list pages.
+  teamAppsGeneration: (teamId: string) => `${PREFIX}:gen:team-apps:${part(teamId)}`,
 };
 
 // What a stored key says about itself: its level, team and app (decoded), and the generations it

@@ -126,6 +126,13 @@ export class LeveledCache {
     this.invalidations.inc({ level: 'file' });
   }
 
+  // After an app of the team was created, changed or deleted: every gateway replica's cached pages
+  // of the team's app list stop matching (see the gateway's AppListCache).
+  async dropTeamApps(teamId: string): Promise<void> {
+    await this.guard(() => this.redis.set(cacheKeys.teamAppsGeneration(teamId), token(), 'EX', this.generationTtlSeconds()));
+    this.invalidations.inc({ level: 'tenant' });
+  }
+
   private async fetch<T>(level: CacheLevel, teamId: string, gens: string[], prefix: string, suffix: string, load: () => Promise<T>): Promise<T> {
     if (level !== 'global' && !teamId) throw new Error(`a ${level}-level cache entry needs a team id`);
     let found: [string, string | null] | undefined;

@@ -41,6 +41,9 @@ export class AppsService {
       // No app without a repository: undo the row, report the cause.
       await this.apps.delete(app.id);
       throw err;
+    } finally {
+      // Before the reply, also after an undo: a list read in between may have seen the row.
+      await this.cache.dropTeamApps(req.teamId);
     }
     return toApp(app);
   }
@@ -80,6 +83,7 @@ export class AppsService {
     const app = await this.apps.update(req.teamId, req.appId, fields);
     if (!app) throw notFound(req.appId);
     await this.cache.dropApp(req.appId);
+    await this.cache.dropTeamApps(req.teamId);
     return toApp(app);
   }
 
@@ -92,6 +96,7 @@ export class AppsService {
     const open = await this.apps.deleteWithHistory(req.teamId, req.appId);
     if (!open) throw notFound(req.appId);
     await this.cache.dropApp(req.appId);
+    await this.cache.dropTeamApps(req.teamId);
     const summary = `The app was deleted; the run stopped (${ErrorCode.RUN_APP_DELETED})`;
     for (const run of open) {
       this.queue.publishProgress({
