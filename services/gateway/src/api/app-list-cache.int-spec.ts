@@ -105,10 +105,13 @@ describe('AppListCache', () => {
     const sharing = cache.page(team, '20\n', async () => 'not read: the first read is shared');
     await new Promise((r) => setTimeout(r, 20));
     await orchestrator.dropTeamApps(team);
+    // A request after the change reads for itself, even while the older read is still going.
+    expect(await cache.page(team, '20\n', async () => 'after')).toEqual({ value: 'after', result: 'miss' });
     release();
     expect((await slow).value).toBe('before');
     expect((await sharing).value).toBe('before');
-    expect(await cache.page(team, '20\n', async () => 'after')).toEqual({ value: 'after', result: 'miss' });
+    // The older read, ended last, did not replace the newer page.
+    expect(await cache.page(team, '20\n', async () => 'not read')).toEqual({ value: 'after', result: 'hit' });
   });
 
   it('reads the generations of every request in one turn with one round trip, and shares one read per page', async () => {
@@ -121,6 +124,15 @@ describe('AppListCache', () => {
     expect(rounds).toHaveBeenCalledTimes(1);
     expect(rounds.mock.calls[0]?.[0]).toHaveLength(1);
     expect(counter.calls.count).toBe(1);
+  });
+
+  it('keeps at most 500 pages, dropping the oldest first', async () => {
+    const team = randomUUID();
+    const { cache } = await replica();
+    for (let i = 0; i <= 500; i++) await cache.page(team, `20\ncursor-${i}`, async () => `page ${i}`);
+    expect((await cache.page(team, '20\ncursor-500', async () => 'read again')).result).toBe('hit');
+    expect((await cache.page(team, '20\ncursor-1', async () => 'read again')).result).toBe('hit');
+    expect(await cache.page(team, '20\ncursor-0', async () => 'read again')).toEqual({ value: 'read again', result: 'miss' });
   });
 
   it('does not keep a failed read', async () => {

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import { AppListGenerationsRepository } from './app-list-generations.repository';
 
-// Pages kept per replica; the oldest goes first.
-const MAX_PAGES = 1000;
+// Pages kept per replica, the oldest dropped first: at most ~20 MB at 100 apps a page.
+const MAX_PAGES = 500;
 // How long the cache leaves Redis alone after a failed read of the generations.
 const REDIS_BACKOFF_MS = 2000;
 
@@ -90,6 +90,8 @@ export class AppListCache {
   }
 
   private keep(key: string, page: Page): void {
+    // A read that started earlier and ended later never replaces a newer one.
+    if ((this.pages.get(key)?.storedAt ?? -Infinity) > page.storedAt) return;
     this.pages.delete(key);
     this.pages.set(key, page);
     if (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value as string);
