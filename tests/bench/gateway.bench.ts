@@ -27,6 +27,8 @@ const ROUNDS = 2;
 const GOAL_RPS = 5000;
 const GOAL_P99_MS = 20;
 const FLOOR_SECONDS = 5;
+// The churn series: one rename of an app of the measured team this often.
+const CHURN_INTERVAL_MS = Number(process.env.BENCH_GATEWAY_CHURN_MS ?? 100);
 
 // autocannon ships no type declarations; the little used here is typed by hand.
 interface AutocannonResult {
@@ -204,6 +206,46 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
       expect(r.errors).toBe(0);
       expect(r.non2xx).toBe(0);
     }
+    // The list while the team's apps keep changing: one rename every CHURN_INTERVAL_MS through the
+    // same gateway, each replacing the list generation. How many lists the copy still answers, and
+    // at what rate; the writes' own cost is in the series' CPU.
+    const churned = (page.data[0] as { id: string }).id;
+    const hitsNow = async () => {
+      const text = await (await fetch(`${gateway}/metrics`)).text();
+      const count = (result: string) => Number(new RegExp(`^gateway_app_list_cache_total\\{result="${result}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { hit: count('hit'), miss: count('miss') };
+    };
+    let renames = 0;
+    let renaming = true;
+    const renamer = (async () => {
+      while (renaming) {
+        const res = await fetch(`${gateway}/api/apps/${churned}`, {
+          method: 'PATCH',
+          headers: { 'x-api-key': owner.key, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: `bench churn ${renames}` }),
+        });
+        expect(res.status).toBe(200);
+        renames++;
+        await new Promise((r) => setTimeout(r, CHURN_INTERVAL_MS));
+      }
+    })();
+    const countsBefore = await hitsNow();
+    const churnCpuBefore = cpuSnapshot(processes);
+    const churn = await load(subjects.gatewayApps.url, subjects.gatewayApps.headers, DURATION_S);
+    const churnCpuAfter = cpuSnapshot(processes);
+    const countsAfter = await hitsNow();
+    renaming = false;
+    await renamer;
+    expect(churn.errors).toBe(0);
+    expect(churn.non2xx).toBe(0);
+    const churnHits = countsAfter.hit - countsBefore.hit;
+    const churnMisses = countsAfter.miss - countsBefore.miss;
+    const churnSeries = {
+      ...churn,
+      writesPerSecond: round(renames / DURATION_S, 1),
+      hitRatio: round(churnHits / Math.max(1, churnHits + churnMisses), 4),
+      cpuPerRequestMs: cpuPerUnitMs(churnCpuBefore, churnCpuAfter, churn.requests),
+    };
     // The floor: what the path cannot do without, each part measured bare in this run (see
     // support/gateway-floor.ts), against the whole path's CPU per request.
     const parts = await measureFloorParts({
@@ -281,6 +323,7 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
         stalls,
         floor,
         product,
+        churn: churnSeries,
         ratioRps: ratio(results.gatewayApps.rps, results.bare.rps),
         ratioRpsUncached: ratio(results.gatewayAppsUncached.rps, results.bare.rps),
         ratioP99: ratio(results.gatewayApps.p99, results.bare.p99),
@@ -303,6 +346,9 @@ describe('benchmark: gateway authenticated list vs bare Fastify', () => {
           `${ratio(r.p99, results.bare.p99)}×`,
         ]),
       ),
+    );
+    print(
+      `gatewayApps while an app of the team is renamed every ${CHURN_INTERVAL_MS} ms (${churnSeries.writesPerSecond} writes/s): ${churn.rps} req/s, p50 ${churn.p50} ms, p99 ${churn.p99} ms; ${round(100 * churnSeries.hitRatio, 2)} % of the lists from the copy; CPU ${churnSeries.cpuPerRequestMs['total']} ms per request`,
     );
     print('CPU per request (ms) by process (bench = autocannon), and the req/s the total allows on these cores:');
     for (const [name, byProcess] of Object.entries(cpuPerRequest)) {
