@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
 import { randomBytes } from 'node:crypto';
-import { setImmediate } from 'node:timers';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
+import { TurnBatch } from '../http/turn-batch';
 import { AppListGenerationsRepository } from './app-list-generations.repository';
 
 // Pages kept per replica, the oldest dropped first: at most ~20 MB at 100 apps a page.
@@ -16,12 +16,6 @@ interface Page {
   generation: string;
   storedAt: number;
   value: unknown;
-}
-
-interface Waiting {
-  teamId: string;
-  resolve: (generation: string) => void;
-  reject: (err: unknown) => void;
 }
 
 export type AppListCacheResult = 'hit' | 'miss' | 'bypass';
@@ -37,7 +31,7 @@ export type AppListCacheResult = 'hit' | 'miss' | 'bypass';
 export class AppListCache {
   private readonly pages = new Map<string, Page>();
   private readonly loading = new Map<string, { generation: string; value: Promise<unknown> }>();
-  private waiting: Waiting[] = [];
+  private readonly turn = new TurnBatch<string, string>((teamIds) => this.readGenerations(teamIds));
   private skipRedisUntil = 0;
   private readonly lookups: Counter<'result'>;
 
@@ -100,26 +94,23 @@ export class AppListCache {
   private generationOf(teamId: string): Promise<string> {
     // Redis just failed: read through for a moment rather than wait on it with every request.
     if (performance.now() < this.skipRedisUntil) return Promise.reject(new Error('app list generations unavailable'));
-    return new Promise((resolve, reject) => {
-      if (this.waiting.push({ teamId, resolve, reject }) === 1) setImmediate(() => void this.readWaiting());
-    });
+    return this.turn.add(teamId);
   }
 
-  private async readWaiting(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = [];
-    const teams = [...new Set(batch.map((w) => w.teamId))];
+  // The generation of each request's team, for every request of one turn: one read per team.
+  private async readGenerations(teamIds: string[]): Promise<string[]> {
+    const teams = [...new Set(teamIds)];
     try {
       const current = await this.generations.current(teams.map((teamId) => ({ teamId, fresh: randomBytes(9).toString('base64url') })));
       const byTeam = new Map(teams.map((teamId, i) => [teamId, current[i] as string]));
-      for (const w of batch) w.resolve(byTeam.get(w.teamId) as string);
+      return teamIds.map((teamId) => byTeam.get(teamId) as string);
     } catch (err) {
       this.skipRedisUntil = performance.now() + REDIS_BACKOFF_MS;
       this.logger.warn(
-        { err: (err as Error).message, backoffMs: REDIS_BACKOFF_MS, requests: batch.length },
+        { err: (err as Error).message, backoffMs: REDIS_BACKOFF_MS, requests: teamIds.length },
         'app list generations unavailable; lists read through',
       );
-      for (const w of batch) w.reject(err);
+      throw err;
     }
   }
 }

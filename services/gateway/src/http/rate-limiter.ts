@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER } from '@overskill/observability';
-import { setImmediate } from 'node:timers';
 import type { Logger } from 'pino';
 
 import type { RateDecision } from '../routing/request';
 import { bucketKey, RateCountsRepository, type BucketCount } from './rate-counts.repository';
+import { TurnBatch } from './turn-batch';
 
 export type { RateDecision };
 
@@ -15,11 +15,6 @@ export interface RateHit {
   bucket: string;
   limit: number;
   windowSeconds: number;
-}
-
-interface Waiting {
-  hits: RateHit[];
-  done: (decisions: RateDecision[]) => void;
 }
 
 const unlimited = (hits: RateHit[]): RateDecision[] =>
@@ -33,7 +28,7 @@ const unlimited = (hits: RateHit[]): RateDecision[] =>
 @Injectable()
 export class RateLimiter {
   private skipRedisUntil = 0;
-  private waiting: Waiting[] = [];
+  private readonly turn = new TurnBatch<RateHit[], RateDecision[]>((requests) => this.countTogether(requests));
 
   constructor(
     private readonly counts: RateCountsRepository,
@@ -44,20 +39,16 @@ export class RateLimiter {
   hitAll(hits: RateHit[]): Promise<RateDecision[]> {
     // Redis just failed: skip it for a moment rather than make every request wait out its timeout.
     if (performance.now() < this.skipRedisUntil) return Promise.resolve(unlimited(hits));
-    return new Promise((done) => {
-      if (this.waiting.push({ hits, done }) === 1) setImmediate(() => void this.countWaiting());
-    });
+    return this.turn.add(hits);
   }
 
-  private async countWaiting(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = [];
+  // The hits of every request of one turn; each request's decisions, in the order given.
+  private async countTogether(requests: RateHit[][]): Promise<RateDecision[][]> {
     // One bucket per distinct key; each hit remembers its bucket and its place among its hits.
     const buckets: BucketCount[] = [];
     const slots = new Map<string, { bucket: BucketCount; slot: number }>();
-    const placed = batch.map(({ hits, done }) => ({
-      done,
-      hits: hits.map((hit) => {
+    const placed = requests.map((hits) =>
+      hits.map((hit) => {
         const key = bucketKey(hit.bucket, hit.windowSeconds);
         let found = slots.get(key);
         if (!found) {
@@ -66,28 +57,25 @@ export class RateLimiter {
         }
         return { hit, ...found, nth: ++found.bucket.increment };
       }),
-    }));
+    );
     let counted: Array<{ count: number; ttlMs: number }>;
     try {
       counted = await this.counts.countUp(buckets);
     } catch (err) {
       // Redis down: serve rather than refuse everyone (fail open); /health/ready reports Redis.
       this.skipRedisUntil = performance.now() + LIMITER_BACKOFF_MS;
-      this.logger.warn({ err: (err as Error).message, backoffMs: LIMITER_BACKOFF_MS, requests: batch.length }, 'rate limiter unavailable; requests allowed');
-      for (const { hits, done } of batch) done(unlimited(hits));
-      return;
+      this.logger.warn({ err: (err as Error).message, backoffMs: LIMITER_BACKOFF_MS, requests: requests.length }, 'rate limiter unavailable; requests allowed');
+      return requests.map(unlimited);
     }
-    for (const { hits, done } of placed) {
-      done(
-        hits.map(({ hit: { limit, windowSeconds }, bucket, slot, nth }) => {
-          const after = counted[slot];
-          // The count this hit made: the bucket's count before the batch, plus its place in it.
-          const count = (after?.count ?? 0) - bucket.increment + nth;
-          const ttlMs = after?.ttlMs ?? bucket.windowMs;
-          return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)), windowSeconds };
-        }),
-      );
-    }
+    return placed.map((hits) =>
+      hits.map(({ hit: { limit, windowSeconds }, bucket, slot, nth }) => {
+        const after = counted[slot];
+        // The count this hit made: the bucket's count before the batch, plus its place in it.
+        const count = (after?.count ?? 0) - bucket.increment + nth;
+        const ttlMs = after?.ttlMs ?? bucket.windowMs;
+        return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)), windowSeconds };
+      }),
+    );
   }
 }
 
