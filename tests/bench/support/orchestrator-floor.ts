@@ -1,12 +1,14 @@
 import { connectNats } from '@overskill/messaging';
 import { stackNatsCredentials, type StackNatsSeeds } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
+import { cpuPerUnitMs, cpuSnapshot } from './process-cpu';
 import { median, percentile, round } from './stats';
 
 // What a durable step cannot go below on this stack, measured bare in the bench's own run: one
 // checkpoint-sized row committed from a plain `pg` client (the commit waits for the WAL flush;
 // the same with synchronous_commit off for comparison) and one JetStream publish waiting for its
-// ack, from a plain `nats` connection. One at a time, like a run's steps.
+// ack, from a plain `nats` connection. One at a time, like a run's steps. And what fenced commits
+// cost in CPU when many runs write at once (PostgreSQL commits them in groups then).
 
 interface PgClient {
   connect(): Promise<void>;
@@ -28,8 +30,13 @@ export interface DurableFloor {
   pgFencedSyncCommit: FloorSeries;
   jetstreamPublish: FloorSeries;
   coreNatsPublishFlush: FloorSeries;
+  // CPU ms per fenced commit, CONCURRENT_WRITERS clients at once: PostgreSQL's and the client's.
+  fencedCommitCpuMs: { postgres: number; client: number; writers: number; commits: number };
   payloadBytes: number;
 }
+
+const CONCURRENT_WRITERS = 16;
+const COMMITS_PER_WRITER = 50;
 
 async function series(samples: number, fn: () => Promise<unknown>): Promise<FloorSeries> {
   for (let i = 0; i < Math.min(20, samples); i++) await fn();
@@ -47,6 +54,8 @@ export async function measureDurableFloor(opts: {
   // A checkpoint's `data`, as the loop wrote it in this run (its size is what the WAL carries).
   payload: string;
   samples: number;
+  // The PostgreSQL server's process, whose tree's CPU the concurrent commits are charged.
+  postgresPid: number | undefined;
 }): Promise<DurableFloor> {
   const { stack, payload, samples } = opts;
   const client = new pg.Client({ connectionString: stack.databaseUrl });
@@ -68,18 +77,20 @@ export async function measureDurableFloor(opts: {
       '1 tool call(s)',
       payload,
     ]);
-  const fencedInsert = () =>
-    client.query(
+  const fencedInsertBy = (writer: PgClient, leaseId: string) =>
+    writer.query(
       `WITH lease AS (UPDATE public.${table}_lease SET until = now() + interval '20 seconds', steps = steps + 1 WHERE id = $1 AND owner = 'bench' RETURNING id)
        INSERT INTO public.${table} (id, run_id, seq, kind, summary, data, status) SELECT $2, lease.id, $3, 'model_call', $4, $5::jsonb, 'running' FROM lease`,
-      [runId, randomUUID(), ++seq, '1 tool call(s)', payload],
+      [leaseId, randomUUID(), ++seq, '1 tool call(s)', payload],
     );
+  const fencedInsert = () => fencedInsertBy(client, runId);
   const nc = await connectNats(stack.natsUrl, 'bench-floor', stackNatsCredentials(stack));
   const stream = `BENCH_FLOOR_${randomUUID().slice(0, 8)}`;
   const jsm = await nc.jetstreamManager();
   try {
     const pgSyncCommit = await series(samples, insert);
     const pgFencedSyncCommit = await series(samples, fencedInsert);
+    const fencedCommitCpuMs = await concurrentFencedCommits(stack.databaseUrl, table, fencedInsertBy, opts.postgresPid);
     await client.query(`SET synchronous_commit = off`);
     const pgAsyncCommit = await series(samples, insert);
     await jsm.streams.add({ name: stream, subjects: [`bench.floor.${stream}`] });
@@ -90,11 +101,50 @@ export async function measureDurableFloor(opts: {
       nc.publish(`bench.floor.core.${stream}`, bytes);
       return nc.flush();
     });
-    return { pgSyncCommit, pgAsyncCommit, pgFencedSyncCommit, jetstreamPublish, coreNatsPublishFlush, payloadBytes: Buffer.byteLength(payload) };
+    return {
+      pgSyncCommit,
+      pgAsyncCommit,
+      pgFencedSyncCommit,
+      jetstreamPublish,
+      coreNatsPublishFlush,
+      fencedCommitCpuMs,
+      payloadBytes: Buffer.byteLength(payload),
+    };
   } finally {
     await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();
     await client.query(`DROP TABLE IF EXISTS public.${table}, public.${table}_lease`);
     await client.end();
+  }
+}
+
+// Each writer its own lease row and connection, committing one fenced row after another, all at once.
+async function concurrentFencedCommits(
+  databaseUrl: string,
+  table: string,
+  fencedInsertBy: (writer: PgClient, leaseId: string) => Promise<unknown>,
+  postgresPid: number | undefined,
+): Promise<DurableFloor['fencedCommitCpuMs']> {
+  const writers: Array<{ client: PgClient; leaseId: string }> = [];
+  try {
+    for (let i = 0; i < CONCURRENT_WRITERS; i++) {
+      const writer = new pg.Client({ connectionString: databaseUrl });
+      await writer.connect();
+      const leaseId = randomUUID();
+      writers.push({ client: writer, leaseId });
+      await writer.query(`INSERT INTO public.${table}_lease (id, owner, until) VALUES ($1, 'bench', now())`, [leaseId]);
+      await fencedInsertBy(writer, leaseId);
+    }
+    const before = cpuSnapshot({ postgres: postgresPid });
+    await Promise.all(
+      writers.map(async (w) => {
+        for (let i = 0; i < COMMITS_PER_WRITER; i++) await fencedInsertBy(w.client, w.leaseId);
+      }),
+    );
+    const commits = CONCURRENT_WRITERS * COMMITS_PER_WRITER;
+    const cpu = cpuPerUnitMs(before, cpuSnapshot({ postgres: postgresPid }), commits);
+    return { postgres: cpu['postgres']!, client: cpu['bench']!, writers: CONCURRENT_WRITERS, commits };
+  } finally {
+    for (const w of writers) await w.client.end();
   }
 }
