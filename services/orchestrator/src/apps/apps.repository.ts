@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
-import { preparedQuery, type PgTypes } from '../persistence/prepared-query';
+import { preparedEntities, preparedQuery, type PgTypes } from '../persistence/prepared-query';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
 
@@ -35,6 +35,10 @@ const LIST_AFTER = {
   text: `${LIST_COLUMNS} WHERE team_id = $1 AND kind = 'app' AND ${keysetBefore('a', '"orchestrator"."apps"', '$3', '$4')}
          ORDER BY created_at DESC, id DESC LIMIT $2`,
 };
+
+// Every message posted and every run started reads its app.
+const APP_BY_ID = { name: 'orchestrator.apps.by-id', tail: 'WHERE id = $1' };
+const APP_OF_TEAM = { name: 'orchestrator.apps.of-team', tail: "WHERE id = $1 AND team_id = $2 AND kind = 'app'" };
 
 export interface DeletedRun {
   id: string;
@@ -74,12 +78,12 @@ export class AppsRepository {
   }
 
   // Tenant-scoped: another team's app is indistinguishable from a missing one.
-  findForTeam(teamId: string, id: string): Promise<AppEntity | null> {
-    return this.apps.findOneBy({ id, teamId, kind: 'app' });
+  async findForTeam(teamId: string, id: string): Promise<AppEntity | null> {
+    return (await preparedEntities(this.dataSource, AppEntity, APP_OF_TEAM, [id, teamId]))[0] ?? null;
   }
 
-  findById(id: string): Promise<AppEntity | null> {
-    return this.apps.findOneBy({ id });
+  async findById(id: string): Promise<AppEntity | null> {
+    return (await preparedEntities(this.dataSource, AppEntity, APP_BY_ID, [id]))[0] ?? null;
   }
 
   async existingIds(ids: string[]): Promise<string[]> {

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityMetadata, EntityTarget } from 'typeorm';
 
 // The little of pg used here (pg ships no types of its own).
 export interface PgTypes {
@@ -28,4 +28,50 @@ export async function preparedQuery<T>(dataSource: DataSource, statement: Prepar
     dataSource.logger.logQueryError(err as Error, statement.text, values);
     throw err;
   }
+}
+
+// An entity read the same way: `tail` follows `SELECT <every mapped column> FROM <its table>`
+// (the table's alias is its name, e.g. "runs"), which is built once from TypeORM's metadata.
+export interface EntityStatement {
+  name: string;
+  tail: string;
+}
+
+const entityTexts = new WeakMap<EntityMetadata, Map<string, PreparedStatement>>();
+
+// Rows hydrated as TypeORM hydrates them (each column through the driver's own conversion), without
+// its query builder: for the reads every run makes.
+export async function preparedEntities<E extends object>(
+  dataSource: DataSource,
+  entity: EntityTarget<E>,
+  statement: EntityStatement,
+  values: unknown[],
+): Promise<E[]> {
+  // Not connected (yet): TypeORM's own error, as for every other query.
+  if (!dataSource.isInitialized) await dataSource.query('SELECT 1');
+  const metadata = dataSource.getMetadata(entity);
+  const rows = await preparedQuery<Record<string, unknown>>(dataSource, entityStatement(metadata, statement), values);
+  return rows.map((row) => {
+    const hydrated = metadata.create(undefined, { fromDeserializer: true }) as E;
+    for (const column of metadata.columns) {
+      const value = row[column.databaseName];
+      if (value !== undefined) column.setEntityValue(hydrated, dataSource.driver.prepareHydratedValue(value, column));
+    }
+    return hydrated;
+  });
+}
+
+function entityStatement(metadata: EntityMetadata, statement: EntityStatement): PreparedStatement {
+  let texts = entityTexts.get(metadata);
+  if (!texts) entityTexts.set(metadata, (texts = new Map()));
+  let prepared = texts.get(statement.name);
+  if (!prepared) {
+    const columns = metadata.columns.map((column) => `"${metadata.tableName}"."${column.databaseName}"`).join(', ');
+    prepared = {
+      name: statement.name,
+      text: `SELECT ${columns} FROM ${metadata.tablePath.replace(/(\w+)/g, '"$1"')} "${metadata.tableName}" ${statement.tail}`,
+    };
+    texts.set(statement.name, prepared);
+  }
+  return prepared;
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
-import { preparedQuery } from '../persistence/prepared-query';
+import { preparedEntities, preparedQuery } from '../persistence/prepared-query';
 
 export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
 
@@ -44,6 +44,26 @@ const RECORD_TOOL_INTENT = {
          RETURNING run_id`,
 };
 
+// The reads every run makes as it is posted, starts and resumes.
+const RUN_BY_ID = { name: 'orchestrator.runs.by-id', tail: 'WHERE id = $1' };
+const MESSAGE_BY_ID = { name: 'orchestrator.messages.by-id', tail: 'WHERE id = $1' };
+const STEPS_OF_RUN = { name: 'orchestrator.run-steps.of-run', tail: 'WHERE run_id = $1 ORDER BY seq' };
+// Keyset pagination on (created_at, id), newest first.
+const MESSAGES_FIRST = { name: 'orchestrator.messages.page', tail: 'WHERE app_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2' };
+const MESSAGES_AFTER = {
+  name: 'orchestrator.messages.page-after',
+  tail: `WHERE app_id = $1 AND ${keysetBefore('"messages"', '"orchestrator"."messages"', '$3', '$4')} ORDER BY created_at DESC, id DESC LIMIT $2`,
+};
+// The message and its run in one statement: never a run without its request. The run's
+// reference to the message is checked at the statement's end, when both rows exist.
+const INSERT_MESSAGE_WITH_RUN = {
+  name: 'orchestrator.messages.insert-with-run',
+  text: `WITH message AS (
+           INSERT INTO "orchestrator"."messages" (id, app_id, team_id, role, content, author_id, run_id, idempotency_key)
+           VALUES ($1, $2, $3, 'user', $4, $5, $6, $7))
+         INSERT INTO "orchestrator"."runs" (id, app_id, team_id, message_id, status, iterations, enqueue_token) VALUES ($6, $2, $3, $1, 'queued', 0, $8)`,
+};
+
 export interface Cursor {
   createdAt: Date;
   id: string;
@@ -53,9 +73,9 @@ export interface Cursor {
 export class RunsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  // The message and its run are one transaction: never a run without its request. With an
-  // idempotency key, a key older than the window is released first; null when another post of
-  // the same key won the unique index (read it with findKeyedMessage).
+  // The message and its run in one statement. With an idempotency key, a key older than the
+  // window is released first (on its own: an expired key means nothing, released or not); null
+  // when another post of the same key won the unique index (read it with findKeyedMessage).
   async insertMessageWithRun(input: {
     appId: string;
     teamId: string;
@@ -69,26 +89,23 @@ export class RunsRepository {
     const enqueueToken = randomUUID();
     const key = input.idempotencyKey || null;
     try {
-      await this.dataSource.transaction(async (tx) => {
-        if (key) {
-          await tx.query(
-            `UPDATE "orchestrator"."messages" SET idempotency_key = NULL
-              WHERE team_id = $1 AND app_id = $2 AND idempotency_key = $3 AND created_at <= now() - make_interval(secs => $4)`,
-            [input.teamId, input.appId, key, (input.keyWindowMs ?? 0) / 1000],
-          );
-        }
-        await tx.insert(MessageEntity, {
-          id: messageId,
-          appId: input.appId,
-          teamId: input.teamId,
-          role: 'user',
-          content: input.content,
-          authorId: input.authorId,
-          runId,
-          idempotencyKey: key,
-        });
-        await tx.insert(RunEntity, { id: runId, appId: input.appId, teamId: input.teamId, messageId, status: 'queued', iterations: 0, enqueueToken });
-      });
+      if (key) {
+        await this.dataSource.query(
+          `UPDATE "orchestrator"."messages" SET idempotency_key = NULL
+            WHERE team_id = $1 AND app_id = $2 AND idempotency_key = $3 AND created_at <= now() - make_interval(secs => $4)`,
+          [input.teamId, input.appId, key, (input.keyWindowMs ?? 0) / 1000],
+        );
+      }
+      await preparedQuery(this.dataSource, INSERT_MESSAGE_WITH_RUN, [
+        messageId,
+        input.appId,
+        input.teamId,
+        input.content,
+        input.authorId,
+        runId,
+        key,
+        enqueueToken,
+      ]);
     } catch (err) {
       if (key && isUniqueViolation(err, 'messages_idempotency_key')) return null;
       throw err;
@@ -128,20 +145,20 @@ export class RunsRepository {
     return rowCount(result) > 0 ? enqueueToken : null;
   }
 
-  findRun(id: string): Promise<RunEntity | null> {
-    return this.dataSource.getRepository(RunEntity).findOneBy({ id });
+  async findRun(id: string): Promise<RunEntity | null> {
+    return (await preparedEntities(this.dataSource, RunEntity, RUN_BY_ID, [id]))[0] ?? null;
   }
 
   findRunForTeam(teamId: string, id: string): Promise<RunEntity | null> {
     return this.dataSource.getRepository(RunEntity).findOneBy({ id, teamId });
   }
 
-  findMessage(id: string): Promise<MessageEntity | null> {
-    return this.dataSource.getRepository(MessageEntity).findOneBy({ id });
+  async findMessage(id: string): Promise<MessageEntity | null> {
+    return (await preparedEntities(this.dataSource, MessageEntity, MESSAGE_BY_ID, [id]))[0] ?? null;
   }
 
   listSteps(runId: string): Promise<RunStepEntity[]> {
-    return this.dataSource.getRepository(RunStepEntity).find({ where: { runId }, order: { seq: 'ASC' } });
+    return preparedEntities(this.dataSource, RunStepEntity, STEPS_OF_RUN, [runId]);
   }
 
   listStepsAfter(runId: string, afterSeq: number, limit: number): Promise<RunStepEntity[]> {
@@ -154,12 +171,10 @@ export class RunsRepository {
       .getMany();
   }
 
-  // Keyset pagination on (created_at, id), newest first.
   listMessages(appId: string, limit: number, after?: Cursor): Promise<MessageEntity[]> {
-    const messages = this.dataSource.getRepository(MessageEntity);
-    const qb = messages.createQueryBuilder('m').where('m.app_id = :appId', { appId });
-    if (after) qb.andWhere(keysetBefore('m', messages.metadata.tablePath, ':createdAt', ':id'), after);
-    return qb.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').limit(limit).getMany();
+    return after
+      ? preparedEntities(this.dataSource, MessageEntity, MESSAGES_AFTER, [appId, limit, after.createdAt, after.id])
+      : preparedEntities(this.dataSource, MessageEntity, MESSAGES_FIRST, [appId, limit]);
   }
 
   listRuns(teamId: string, appId: string | undefined, limit: number, after?: Cursor): Promise<RunEntity[]> {
