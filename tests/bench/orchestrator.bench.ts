@@ -213,15 +213,14 @@ describe('benchmark: orchestrator', () => {
     return { done, stop: () => sub.unsubscribe() };
   }
 
-  // Posts one run per app at once; resolves with the runs once each has published its final event.
-  async function burst(teamId: string, apps: string[], label: string): Promise<{ posted: Array<{ runId: string }>; wallMs: number }> {
+  // Posts one run per app at once, the i-th saying `content(i)`; resolves with the runs once each
+  // has published its final event.
+  async function burst(teamId: string, apps: string[], content: (i: number) => string): Promise<{ posted: Array<{ runId: string }>; wallMs: number }> {
     const ids = new Set<string>();
     const waiter = finalEvents(() => ids);
     await nc.flush();
     const started = performance.now();
-    const posted = await Promise.all(
-      apps.map((id, i) => rpc.send(Rpc.messagePost, { teamId, appId: id, content: `bench latency=${LATENCY_MS} ${label} ${i}`, authorId: '' })),
-    );
+    const posted = await Promise.all(apps.map((id, i) => rpc.send(Rpc.messagePost, { teamId, appId: id, content: content(i), authorId: '' })));
     for (const p of posted) ids.add(p.runId);
     let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([waiter.done, new Promise<number>((r) => (timer = setTimeout(() => r(Number.NaN), 600_000)))]);
@@ -240,15 +239,8 @@ describe('benchmark: orchestrator', () => {
     const partsBefore = await stepParts();
     const stepsStartUs = profileClockUs();
     for (let i = 0; i < OVERHEAD_RUNS; i++) {
-      const appId = await appWithNote(teamId);
-      const ids = new Set<string>();
-      const waiter = finalEvents(() => ids);
-      await nc.flush();
-      const { runId } = await rpc.send(Rpc.messagePost, { teamId, appId, content: `bench latency=0 run ${i}`, authorId: '' });
-      ids.add(runId);
-      await waiter.done;
-      waiter.stop();
-      overheadRunIds.push(runId);
+      const { posted } = await burst(teamId, [await appWithNote(teamId)], () => `bench latency=0 run ${i}`);
+      overheadRunIds.push(...posted.map((p) => p.runId));
     }
     const stepsEndUs = profileClockUs();
     const partsAfter = await stepParts();
@@ -391,7 +383,7 @@ describe('benchmark: orchestrator', () => {
     const coldApps: string[] = [];
     for (let i = 0; i < CONCURRENT_RUNS; i++) coldApps.push(await appWithNote(teamId));
     const coldCpuBefore = cpuSnapshot(processes);
-    const first = await burst(teamId, coldApps, 'first burst');
+    const first = await burst(teamId, coldApps, (i) => `bench latency=${LATENCY_MS} first burst ${i}`);
     const cold = { wallMs: round(first.wallMs, 0), cpuPerStepMs: cpuPerUnitMs(coldCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) };
 
     const apps: string[] = [];
@@ -401,7 +393,7 @@ describe('benchmark: orchestrator', () => {
     const cpuBefore = cpuSnapshot(processes);
     const windowStartUs = profileClockUs();
     // 'concurrent' in the first message marks this burst's model calls at the fake.
-    const { posted, wallMs } = await burst(teamId, apps, 'concurrent');
+    const { posted, wallMs } = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${i}`);
     const cpuPerStep = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
     const windowEndUs = profileClockUs();
     const pathAfter = await modelCallPath();

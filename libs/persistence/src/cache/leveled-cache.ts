@@ -110,8 +110,8 @@ export class LeveledCache {
     const ttl = this.generationTtlSeconds();
     await this.guard(async () => {
       const pipeline = this.redis.pipeline();
-      for (const path of new Set(paths)) pipeline.set(cacheKeys.fileGeneration(appId, path), token(), 'EX', ttl);
-      if (opts.structure) pipeline.set(cacheKeys.treeGeneration(appId), token(), 'EX', ttl);
+      for (const path of new Set(paths)) pipeline.set(cacheKeys.fileGeneration(appId, path), generationToken(), 'EX', ttl);
+      if (opts.structure) pipeline.set(cacheKeys.treeGeneration(appId), generationToken(), 'EX', ttl);
       await pipeline.exec();
     });
     this.invalidations.inc({ level: 'file' }, new Set(paths).size);
@@ -121,7 +121,7 @@ export class LeveledCache {
   // After a change to the whole app (restored, reverted, its settings edited, deleted): every
   // tenant and file entry of it goes at once.
   async dropApp(appId: string): Promise<void> {
-    await this.guard(() => this.redis.set(cacheKeys.appGeneration(appId), token(), 'EX', this.generationTtlSeconds()));
+    await this.guard(() => this.redis.set(cacheKeys.appGeneration(appId), generationToken(), 'EX', this.generationTtlSeconds()));
     this.invalidations.inc({ level: 'tenant' });
     this.invalidations.inc({ level: 'file' });
   }
@@ -129,7 +129,7 @@ export class LeveledCache {
   // After an app of the team was created, changed or deleted: every gateway replica's cached pages
   // of the team's app list stop matching (see the gateway's AppListCache).
   async dropTeamApps(teamId: string): Promise<void> {
-    await this.guard(() => this.redis.set(cacheKeys.teamAppsGeneration(teamId), token(), 'EX', this.generationTtlSeconds()));
+    await this.guard(() => this.redis.set(cacheKeys.teamAppsGeneration(teamId), generationToken(), 'EX', this.generationTtlSeconds()));
     this.invalidations.inc({ level: 'tenant' });
   }
 
@@ -144,7 +144,7 @@ export class LeveledCache {
           ...gens,
           prefix,
           suffix,
-          token(),
+          generationToken(),
           String(this.generationTtlSeconds()),
           `${level}:${teamId || '-'}`,
         ),
@@ -190,6 +190,7 @@ export class LeveledCache {
   }
 }
 
-function token(): string {
+// A fresh generation: what an entry stored under the one it replaces no longer matches.
+export function generationToken(): string {
   return randomBytes(6).toString('base64url');
 }

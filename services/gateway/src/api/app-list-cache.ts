@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
-import { randomBytes } from 'node:crypto';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
@@ -101,7 +100,7 @@ export class AppListCache {
   private async readGenerations(teamIds: string[]): Promise<string[]> {
     const teams = [...new Set(teamIds)];
     try {
-      const current = await this.generations.current(teams.map((teamId) => ({ teamId, fresh: randomBytes(9).toString('base64url') })));
+      const current = await this.generations.current(teams);
       const byTeam = new Map(teams.map((teamId, i) => [teamId, current[i] as string]));
       return teamIds.map((teamId) => byTeam.get(teamId) as string);
     } catch (err) {

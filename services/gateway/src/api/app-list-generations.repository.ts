@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { cacheKeys, REDIS } from '@overskill/persistence';
+import { cacheKeys, generationToken, REDIS } from '@overskill/persistence';
 import type { Redis } from 'ioredis';
 
 // A generation started here lives a day; the orchestrator replaces it on every change to the
@@ -12,10 +12,11 @@ const GENERATION_TTL_SECONDS = 24 * 60 * 60;
 export class AppListGenerationsRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  // One round trip for any number of teams. A team without a generation gets the fresh token
-  // offered for it (SET NX GET), so the answer is always the one in Redis now.
-  async current(offers: Array<{ teamId: string; fresh: string }>): Promise<string[]> {
+  // One round trip for any number of teams. A team without a generation gets a fresh one
+  // (SET NX GET), so the answer is always the one in Redis now.
+  async current(teamIds: string[]): Promise<string[]> {
     if (this.redis.status !== 'ready') throw new Error('redis not ready');
+    const offers = teamIds.map((teamId) => ({ teamId, fresh: generationToken() }));
     const pipeline = this.redis.pipeline();
     for (const { teamId, fresh } of offers) pipeline.set(cacheKeys.teamAppsGeneration(teamId), fresh, 'EX', GENERATION_TTL_SECONDS, 'NX', 'GET');
     const replies = (await pipeline.exec()) ?? [];

@@ -1,4 +1,4 @@
-import type { DataSource, EntityMetadata, EntityTarget } from 'typeorm';
+import type { DataSource, Driver, EntityMetadata, EntityTarget } from 'typeorm';
 
 // The little of pg used here (pg ships no types of its own).
 export interface PgTypes {
@@ -49,28 +49,28 @@ export async function preparedEntities<E extends object>(
 ): Promise<E[]> {
   // Not connected (yet): TypeORM's own error, as for every other query.
   if (!dataSource.isInitialized) await dataSource.query('SELECT 1');
+  const { driver } = dataSource;
   const metadata = dataSource.getMetadata(entity);
-  const rows = await preparedQuery<Record<string, unknown>>(dataSource, entityStatement(metadata, statement), values);
+  const rows = await preparedQuery<Record<string, unknown>>(dataSource, entityStatement(driver, metadata, statement), values);
   return rows.map((row) => {
     const hydrated = metadata.create(undefined, { fromDeserializer: true }) as E;
     for (const column of metadata.columns) {
       const value = row[column.databaseName];
-      if (value !== undefined) column.setEntityValue(hydrated, dataSource.driver.prepareHydratedValue(value, column));
+      if (value !== undefined) column.setEntityValue(hydrated, driver.prepareHydratedValue(value, column));
     }
     return hydrated;
   });
 }
 
-function entityStatement(metadata: EntityMetadata, statement: EntityStatement): PreparedStatement {
+function entityStatement(driver: Driver, metadata: EntityMetadata, statement: EntityStatement): PreparedStatement {
   let texts = entityTexts.get(metadata);
   if (!texts) entityTexts.set(metadata, (texts = new Map()));
   let prepared = texts.get(statement.name);
   if (!prepared) {
-    const columns = metadata.columns.map((column) => `"${metadata.tableName}"."${column.databaseName}"`).join(', ');
-    prepared = {
-      name: statement.name,
-      text: `SELECT ${columns} FROM ${metadata.tablePath.replace(/(\w+)/g, '"$1"')} "${metadata.tableName}" ${statement.tail}`,
-    };
+    const alias = driver.escape(metadata.tableName);
+    const table = metadata.schema ? `${driver.escape(metadata.schema)}.${alias}` : alias;
+    const columns = metadata.columns.map((column) => `${alias}.${driver.escape(column.databaseName)}`).join(', ');
+    prepared = { name: statement.name, text: `SELECT ${columns} FROM ${table} ${alias} ${statement.tail}` };
     texts.set(statement.name, prepared);
   }
   return prepared;
