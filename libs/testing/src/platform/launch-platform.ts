@@ -1,10 +1,11 @@
 import { SERVICE_NAMES, type ServiceName } from '@overskill/contracts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trackChild, untrackChild } from '../stack/child-reaper';
 import { freePort } from '../stack/free-port';
 import { readLogTail } from '../stack/log-tail';
+import { logChildOutput } from './child-log';
 
 // Services that own a Postgres schema, in migration order.
 export const SCHEMA_OWNERS: readonly ServiceName[] = ['gateway', 'orchestrator', 'analytics', 'backup'];
@@ -82,7 +83,6 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
     const entry = serviceEntry(opts.root, service);
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (node deploy/local/build.mjs)`);
     const logFile = join(opts.logDir, `${service}.log`);
-    const log = createWriteStream(logFile, { flags: 'a' });
     const natsSeed = opts.natsSeeds[service];
     if (!natsSeed) throw new Error(`no NATS identity for ${service}: pass the stack's natsSeeds`);
     const child = spawn(process.execPath, [...serviceNodeFlags(opts.root), entry], {
@@ -107,8 +107,7 @@ export async function launchPlatform(opts: PlatformOptions): Promise<RunningPlat
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    logChildOutput(child, logFile);
     trackChild(child, 'SIGTERM');
     children.set(service, child);
     await waitReady(service, `http://127.0.0.1:${ports[service]}`, child, logFile, opts.readyTimeoutMs ?? 60_000);
