@@ -542,13 +542,15 @@ describe('console in Chromium', () => {
     await page.goto('/admin/keys');
     await page.getByRole('grid', { name: 'API keys' }).getByRole('row').nth(1).focus();
     for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight');
-    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toMatch(/^Actions for /);
+    const actionsLabel = 'document.activeElement && document.activeElement.getAttribute("aria-label")';
+    const trigger = (await page.evaluate(actionsLabel)) as string;
+    expect(trigger).toMatch(/^Actions for /);
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
-    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Rotate');
+    expect(await settledActive(page, 'document.activeElement && document.activeElement.textContent', 'Rotate')).toBe('Rotate');
     await page.keyboard.press('Escape');
     await page.getByRole('menu').waitFor({ state: 'detached' });
-    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')).toMatch(/^Actions for /);
+    expect(await settledActive(page, actionsLabel, trigger)).toMatch(/^Actions for /);
     // The projects screen's dialog: focus on its first field, Escape back to the button.
     await page.goto('/projects');
     const newProject = page.getByRole('button', { name: 'New project' });
