@@ -8,6 +8,7 @@ import { GitHubTasks1764810000000 } from './migrations/1764810000000-github-task
 import { TaskWork1764950400000 } from './migrations/1764950400000-task-work';
 import { TaskFollowUps1765036800000 } from './migrations/1765036800000-task-follow-ups';
 import { MessageIdempotency1765100000000 } from './migrations/1765100000000-message-idempotency';
+import { ClaimRun1765200000000 } from './migrations/1765200000000-claim-run';
 
 export function createOrchestratorDataSource(url: string) {
   return createServiceDataSource({
@@ -23,6 +24,7 @@ export function createOrchestratorDataSource(url: string) {
       TaskWork1764950400000,
       TaskFollowUps1765036800000,
       MessageIdempotency1765100000000,
+      ClaimRun1765200000000,
     ],
   });
 }

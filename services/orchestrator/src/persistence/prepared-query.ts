@@ -49,9 +49,14 @@ export async function preparedEntities<E extends object>(
 ): Promise<E[]> {
   // Not connected (yet): TypeORM's own error, as for every other query.
   if (!dataSource.isInitialized) await dataSource.query('SELECT 1');
+  const rows = await preparedQuery<Record<string, unknown>>(dataSource, entityStatement(dataSource.driver, dataSource.getMetadata(entity), statement), values);
+  return hydratedEntities(dataSource, entity, rows);
+}
+
+// Rows whose columns carry the table's column names (and perhaps more), as entities.
+export function hydratedEntities<E extends object>(dataSource: DataSource, entity: EntityTarget<E>, rows: Array<Record<string, unknown>>): E[] {
   const { driver } = dataSource;
   const metadata = dataSource.getMetadata(entity);
-  const rows = await preparedQuery<Record<string, unknown>>(dataSource, entityStatement(driver, metadata, statement), values);
   return rows.map((row) => {
     const hydrated = metadata.create(undefined, { fromDeserializer: true }) as E;
     for (const column of metadata.columns) {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
-import { preparedEntities, preparedQuery } from '../persistence/prepared-query';
+import { hydratedEntities, preparedEntities, preparedQuery } from '../persistence/prepared-query';
 
 export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
 
@@ -43,6 +43,10 @@ const RECORD_TOOL_INTENT = {
          SELECT id, $3::varchar, $4::varchar, $5::text, $2::varchar FROM "orchestrator"."runs" WHERE id = $1 AND lease_owner = $2::varchar AND status = 'running'
          RETURNING run_id`,
 };
+
+// The claim's lock and update, in the database's orchestrator.claim_run (one round trip); the run
+// comes back as it is after the claim, under its table's column names.
+const CLAIM_RUN = { name: 'orchestrator.runs.claim', text: `SELECT c.claimed, (c.run).* FROM "orchestrator"."claim_run"($1, $2, $3) c` };
 
 // The reads every run makes as it is posted, starts and resumes.
 const RUN_BY_ID = { name: 'orchestrator.runs.by-id', tail: 'WHERE id = $1' };
@@ -209,24 +213,12 @@ export class RunsRepository {
   // order the messages came: another run of the app that is running (with a live lease) or was
   // queued earlier makes this one wait, so two runs never interleave their edits and commits.
   async claim(id: string, owner: string, leaseMs: number): Promise<ClaimResult> {
-    const rows = await this.dataSource.transaction(async (m) => {
-      // The app row lock serializes concurrent claims for one app; the UPDATE below starts
-      // after it, so it sees a claim the other transaction committed.
-      await m.query(`SELECT a.id FROM "orchestrator"."apps" a JOIN "orchestrator"."runs" r ON r.app_id = a.id WHERE r.id = $1 FOR UPDATE OF a`, [id]);
-      return updatedRows<{ id: string }>(
-        await m.query(
-          `UPDATE "orchestrator"."runs" r SET status = 'running', started_at = COALESCE(started_at, now()), lease_owner = $2, lease_until = now() + ($3 * interval '1 millisecond')
-            WHERE r.id = $1 AND r.status IN ('queued', 'running') AND (r.lease_owner IS NULL OR r.lease_owner = $2 OR r.lease_until < now())
-              AND NOT EXISTS (SELECT 1 FROM "orchestrator"."runs" o WHERE o.app_id = r.app_id AND o.id <> r.id
-                AND ((o.status = 'running' AND o.lease_until >= now()) OR (o.status = 'queued' AND o.created_at < r.created_at)))
-            RETURNING r.id`,
-          [id, owner, leaseMs],
-        ),
-      );
-    });
-    const run = await this.findRun(id);
-    if (rows.length > 0 && run) return { claimed: run };
-    if (run && (run.status === 'running' || run.status === 'queued')) return { busyUntil: run.leaseUntil ?? new Date(Date.now() + 2000) };
+    const rows = await preparedQuery<Record<string, unknown> & { claimed: boolean }>(this.dataSource, CLAIM_RUN, [id, owner, leaseMs]);
+    const row = rows[0];
+    const run = row && hydratedEntities(this.dataSource, RunEntity, [row])[0];
+    if (!row || !run) return { gone: null };
+    if (row.claimed) return { claimed: run };
+    if (run.status === 'running' || run.status === 'queued') return { busyUntil: run.leaseUntil ?? new Date(Date.now() + 2000) };
     return { gone: run };
   }
 
