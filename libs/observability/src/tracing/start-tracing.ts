@@ -52,11 +52,10 @@ export function startTracing(opts: StartTracingOptions): TracingHandle {
   // loader) cost every service 150-250 ms and ~25 MB at start for parts no service uses.
   const logLevel = getStringFromEnv('OTEL_LOG_LEVEL');
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
-  // Patched when their modules load: the service's entry loads this file first (preload.ts).
-  registerInstrumentations({ instrumentations: clientInstrumentations() });
-
   const processor = createSpanProcessor(opts);
   const exporting = !(processor instanceof NoopSpanProcessor);
+  // Patched when their modules load: the service's entry loads this file first (preload.ts).
+  registerInstrumentations({ instrumentations: clientInstrumentations({ exporting }) });
   const provider = new NodeTracerProvider({
     // Nothing to export to: traces this service starts are not recorded (their spans still get
     // real ids for logs and propagation, at a fraction of the cost), while a sampled trace
