@@ -17,7 +17,7 @@ import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
 import { profileClockUs, readProfiles, summarizeProfile } from './support/cpu-profile';
-import { cpuPerUnitMs, cpuSnapshot, stackServerPids } from './support/process-cpu';
+import { cpuPerUnitMs, cpuSnapshot, meanOf, splitPerRun, stackServerPids } from './support/process-cpu';
 import { measureDurableFloor } from './support/orchestrator-floor';
 import { median, percentile, ratio, round } from './support/stats';
 
@@ -43,6 +43,8 @@ import { median, percentile, ratio, round } from './support/stats';
 const STEPS = 10;
 const OVERHEAD_RUNS = Number(process.env.BENCH_ORCH_OVERHEAD_RUNS ?? 20);
 const CONCURRENT_RUNS = Number(process.env.BENCH_ORCH_CONCURRENT_RUNS ?? 100);
+// A second concurrent burst of shorter runs separates what a run costs once from what each step costs.
+const SHORT_STEPS = 2;
 const LATENCY_MS = 50;
 const GOAL_OVERHEAD_MS = 3;
 const FLOOR_SAMPLES = Number(process.env.BENCH_ORCH_FLOOR_SAMPLES ?? 300);
@@ -63,14 +65,16 @@ interface PgClient {
 }
 const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
 
-// "bench <latency> …": turn k < STEPS reads a tiny file; then the turn ends. Tiny usage, so
-// budgets never interfere.
+// "bench latency=<ms> [steps=<n>] …": turn k < n − 1 reads a tiny file; then the turn ends (n:
+// STEPS unless given). Tiny usage, so budgets never interfere.
 function benchModel(request: RecordedAnthropicRequest): FakeTurn {
   const messages = request.body.messages as Array<{ role: string }>;
   const turn = (messages.length - 1) / 2;
-  const latency = Number(/latency=(\d+)/.exec(JSON.stringify(messages[0]))?.[1] ?? 0);
+  const first = JSON.stringify(messages[0]);
+  const latency = Number(/latency=(\d+)/.exec(first)?.[1] ?? 0);
+  const steps = Number(/steps=(\d+)/.exec(first)?.[1] ?? STEPS);
   const usage = { input_tokens: 10, output_tokens: 10 };
-  if (turn >= STEPS - 1) return { delayMs: latency, usage, content: [{ type: 'text', text: 'Done.' }] };
+  if (turn >= steps - 1) return { delayMs: latency, usage, content: [{ type: 'text', text: 'Done.' }] };
   return { delayMs: latency, usage, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'read_file', input: { path: 'note.txt' } }] };
 }
 
@@ -325,12 +329,12 @@ describe('benchmark: orchestrator', () => {
     const baselineProcesses = { ...stackServerPids(), 'ai-router': deps.pids()['ai-router'], 'tool-runner': deps.pids()['tool-runner'] };
     // A run's two calls per step, straight from here, nothing persisted; onStep gets the step's
     // time and the model call's share of it.
-    const bareRun = async (appId: string, text: string, onStep?: (stepMs: number, modelMs: number) => void): Promise<void> => {
+    const bareRun = async (appId: string, text: string, onStep?: (stepMs: number, modelMs: number) => void, steps = STEPS): Promise<void> => {
       const runId = randomUUID();
       const conversation: Array<MessageInitShape<typeof aiV1.ChatMessageSchema>> = [
         { role: aiV1.Role.USER, content: [{ block: { case: 'text', value: { text } } }] },
       ];
-      for (let k = 0; k < STEPS; k++) {
+      for (let k = 0; k < steps; k++) {
         const started = performance.now();
         const completion = await rpc.send(Rpc.aiCompletionCreate, {
           teamId,
@@ -386,6 +390,25 @@ describe('benchmark: orchestrator', () => {
     const first = await burst(teamId, coldApps, (i) => `bench latency=${LATENCY_MS} first burst ${i}`);
     const cold = { wallMs: round(first.wallMs, 0), cpuPerStepMs: cpuPerUnitMs(coldCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) };
 
+    // Bursts of SHORT_STEPS-step runs on new apps (and the same as bare calls), one before and one
+    // after their long counterparts, averaged: the services still get cheaper as they warm, and
+    // that drift would otherwise pass for a run's once-only cost.
+    const shortRuns = async (label: string) => {
+      const shortApps: string[] = [];
+      for (let i = 0; i < CONCURRENT_RUNS; i++) shortApps.push(await appWithNote(teamId));
+      const before = cpuSnapshot(processes);
+      const { wallMs: shortWallMs } = await burst(teamId, shortApps, (i) => `bench latency=${LATENCY_MS} steps=${SHORT_STEPS} short ${label} ${i}`);
+      return { apps: shortApps, wallMs: shortWallMs, cpuPerStepMs: cpuPerUnitMs(before, cpuSnapshot(processes), CONCURRENT_RUNS * SHORT_STEPS) };
+    };
+    const shortBare = async (shortApps: string[], label: string) => {
+      const before = cpuSnapshot(processes);
+      await Promise.all(
+        shortApps.map((id, i) => bareRun(id, `bench latency=${LATENCY_MS} steps=${SHORT_STEPS} short bare ${label} ${i}`, undefined, SHORT_STEPS)),
+      );
+      return cpuPerUnitMs(before, cpuSnapshot(processes), CONCURRENT_RUNS * SHORT_STEPS);
+    };
+    const shortBefore = await shortRuns('before');
+
     const apps: string[] = [];
     for (let i = 0; i < CONCURRENT_RUNS; i++) apps.push(await appWithNote(teamId));
     const pathBefore = await modelCallPath();
@@ -427,6 +450,9 @@ describe('benchmark: orchestrator', () => {
     await waits.end();
     const modelWaits = waitRows.rows.map((r) => Number(r['ms']));
 
+    const shortAfter = await shortRuns('after');
+    const shortBareBefore = await shortBare(shortAfter.apps, 'before');
+
     // Same run baseline at the same concurrency: the runs' calls alone, no orchestrator between.
     const bareCpuBefore = cpuSnapshot(processes);
     const bareStartUs = profileClockUs();
@@ -435,6 +461,16 @@ describe('benchmark: orchestrator', () => {
     const bareWallMs = performance.now() - bareStart;
     const bareEndUs = profileClockUs();
     const bareCpuPerStep = cpuPerUnitMs(bareCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
+
+    const shortBareAfter = await shortBare(shortAfter.apps, 'after');
+    const onceAndStep = {
+      shortWallMs: [round(shortBefore.wallMs, 0), round(shortAfter.wallMs, 0)],
+      runs: splitPerRun(
+        { steps: STEPS, cpuPerStepMs: cpuPerStep },
+        { steps: SHORT_STEPS, cpuPerStepMs: meanOf(shortBefore.cpuPerStepMs, shortAfter.cpuPerStepMs) },
+      ),
+      bare: splitPerRun({ steps: STEPS, cpuPerStepMs: bareCpuPerStep }, { steps: SHORT_STEPS, cpuPerStepMs: meanOf(shortBareBefore, shortBareAfter) }),
+    };
 
     const overhead = {
       medianMs: round(median(perStep), 2),
@@ -563,6 +599,16 @@ describe('benchmark: orchestrator', () => {
       `  a durable orchestration of these services, at the least the bare calls + one fenced commit per step: ${bare.durableCpuPerStepMs} ms of CPU per step, ` +
         `≥ ${bare.durableCpuFloorMs} ms on ${machine.cpus} cores; the goal's ${GOAL_WALL_MS} ms allows ${bare.goalCpuPerStepMs} ms per step; the runs spend ${cpuPerStep['total']} ms`,
     );
+    const byProcess = (split: Record<string, number>) =>
+      Object.entries(split)
+        .filter(([k]) => k !== 'total')
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+    print(
+      `  what a run costs once and what each of its steps costs, from this burst and two of ${SHORT_STEPS}-step runs on new apps, one before it and one after (${onceAndStep.shortWallMs.join(' and ')} ms), ` +
+        `CPU per step = per run / steps + per step: the runs ${onceAndStep.runs.perRunMs['total']} ms per run (${byProcess(onceAndStep.runs.perRunMs)}) + ` +
+        `${onceAndStep.runs.perStepMs['total']} ms per step (${byProcess(onceAndStep.runs.perStepMs)}); the bare calls ${onceAndStep.bare.perRunMs['total']} ms per run + ${onceAndStep.bare.perStepMs['total']} ms per step`,
+    );
     if (PROFILE) {
       await deps.stopService('ai-router'); // the preload writes the profile on exit
       await replicas[0]?.stopService('orchestrator');
@@ -594,6 +640,7 @@ describe('benchmark: orchestrator', () => {
           'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
         bareConcurrent: `${CONCURRENT_RUNS} loops in the bench process at once, each the baseline's two calls per step for ${STEPS} steps against the fake at ${LATENCY_MS} ms, nothing persisted; after the runs, on the same services and apps`,
         firstBurst: `the same ${CONCURRENT_RUNS} runs on apps of their own, just before the timed burst, untimed for the goal`,
+        perRun: `${CONCURRENT_RUNS} runs of ${SHORT_STEPS} steps on new apps at once just before the timed burst and again just after it, and the same as bare calls just before and after the concurrent bare calls; per process, the mean CPU per step at ${SHORT_STEPS} steps and that at ${STEPS} solved for c = per run / steps + per step`,
         concurrent: `the second burst: ${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
         cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL: postmaster and backends) before and after the phase, per model step; the bench process (the fake model, the event subscriber) from process.cpuUsage(); floor = total × steps / cores',
         modelPath:
@@ -609,6 +656,7 @@ describe('benchmark: orchestrator', () => {
         firstBurst: cold,
         concurrent,
         bareConcurrent: bare,
+        perRunAndStep: onceAndStep,
       },
       goals,
     });

@@ -101,6 +101,30 @@ export function cpuPerUnitMs(before: Record<string, number>, after: Record<strin
   return out;
 }
 
+/** Per process, the mean of two phases' figures. */
+export function meanOf(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(a).map((name) => [name, Math.round(((a[name]! + (b[name] ?? 0)) / 2) * 1000) / 1000]));
+}
+
+/**
+ * A process's CPU per step c at two run lengths, solved for c = per run / steps + per step: what a
+ * run costs once (its post, claim, start and end) apart from what each of its steps costs.
+ */
+export function splitPerRun(
+  long: { steps: number; cpuPerStepMs: Record<string, number> },
+  short: { steps: number; cpuPerStepMs: Record<string, number> },
+): { perRunMs: Record<string, number>; perStepMs: Record<string, number> } {
+  const perRunMs: Record<string, number> = {};
+  const perStepMs: Record<string, number> = {};
+  for (const name of Object.keys(long.cpuPerStepMs)) {
+    const [c, d] = [long.cpuPerStepMs[name]!, short.cpuPerStepMs[name] ?? 0];
+    const once = (d - c) / (1 / short.steps - 1 / long.steps);
+    perRunMs[name] = Math.round(once * 100) / 100;
+    perStepMs[name] = Math.round((c - once / long.steps) * 1000) / 1000;
+  }
+  return { perRunMs, perStepMs };
+}
+
 /**
  * System calls that read and write (syscr, syscw of /proc/<pid>/io) by named processes, summed
  * over their threads: unlike CPU time, a count that does not move with the machine's load.
