@@ -43,7 +43,7 @@ import { median, percentile, ratio, round } from './support/stats';
 const STEPS = 10;
 const OVERHEAD_RUNS = Number(process.env.BENCH_ORCH_OVERHEAD_RUNS ?? 20);
 const CONCURRENT_RUNS = Number(process.env.BENCH_ORCH_CONCURRENT_RUNS ?? 100);
-// A second concurrent burst of shorter runs separates what a run costs once from what each step costs.
+// Bursts of shorter runs separate what a run costs once from what each of its steps costs.
 const SHORT_STEPS = 2;
 const LATENCY_MS = 50;
 const GOAL_OVERHEAD_MS = 3;
