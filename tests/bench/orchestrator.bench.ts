@@ -78,6 +78,14 @@ function benchModel(request: RecordedAnthropicRequest): FakeTurn {
   return { delayMs: latency, usage, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'read_file', input: { path: 'note.txt' } }] };
 }
 
+// "name value, name value, …" of a record of figures, leaving out `except`.
+function listed(figures: Record<string, number>, except?: string): string {
+  return Object.entries(figures)
+    .filter(([k]) => k !== except)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
 describe('benchmark: orchestrator', () => {
   const stack = integrationStack();
   const anthropic = new AnthropicFake({ apiKey: 'bench-key' });
@@ -144,6 +152,13 @@ describe('benchmark: orchestrator', () => {
     await deps?.stop();
     await anthropic.stop();
   });
+
+  // `count` new apps of the team, one after another.
+  async function appsWithNote(teamId: string, count: number): Promise<string[]> {
+    const apps: string[] = [];
+    for (let i = 0; i < count; i++) apps.push(await appWithNote(teamId));
+    return apps;
+  }
 
   async function appWithNote(teamId: string): Promise<string> {
     const app = await rpc.send(Rpc.appCreate, { teamId, name: 'bench', description: '', template: 'empty' });
@@ -384,8 +399,7 @@ describe('benchmark: orchestrator', () => {
     };
     // A first burst of the same runs on apps of their own, untimed for the goal: the services'
     // connection pools, sockets and compiled code grow to what a running platform has.
-    const coldApps: string[] = [];
-    for (let i = 0; i < CONCURRENT_RUNS; i++) coldApps.push(await appWithNote(teamId));
+    const coldApps = await appsWithNote(teamId, CONCURRENT_RUNS);
     const coldCpuBefore = cpuSnapshot(processes);
     const first = await burst(teamId, coldApps, (i) => `bench latency=${LATENCY_MS} first burst ${i}`);
     const cold = { wallMs: round(first.wallMs, 0), cpuPerStepMs: cpuPerUnitMs(coldCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) };
@@ -394,8 +408,7 @@ describe('benchmark: orchestrator', () => {
     // after their long counterparts, averaged: the services still get cheaper as they warm, and
     // that drift would otherwise pass for a run's once-only cost.
     const shortRuns = async (label: string) => {
-      const shortApps: string[] = [];
-      for (let i = 0; i < CONCURRENT_RUNS; i++) shortApps.push(await appWithNote(teamId));
+      const shortApps = await appsWithNote(teamId, CONCURRENT_RUNS);
       const before = cpuSnapshot(processes);
       const { wallMs: shortWallMs } = await burst(teamId, shortApps, (i) => `bench latency=${LATENCY_MS} steps=${SHORT_STEPS} short ${label} ${i}`);
       return { apps: shortApps, wallMs: shortWallMs, cpuPerStepMs: cpuPerUnitMs(before, cpuSnapshot(processes), CONCURRENT_RUNS * SHORT_STEPS) };
@@ -409,8 +422,7 @@ describe('benchmark: orchestrator', () => {
     };
     const shortBefore = await shortRuns('before');
 
-    const apps: string[] = [];
-    for (let i = 0; i < CONCURRENT_RUNS; i++) apps.push(await appWithNote(teamId));
+    const apps = await appsWithNote(teamId, CONCURRENT_RUNS);
     const pathBefore = await modelCallPath();
     const fakeBefore = anthropic.requests.length;
     const cpuBefore = cpuSnapshot(processes);
@@ -570,44 +582,23 @@ describe('benchmark: orchestrator', () => {
       `  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`,
     );
     print(
-      `  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits; calls: ${Object.entries(
-        modelPath.calls,
-      )
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
+      `  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits; calls: ${listed(modelPath.calls)}`,
     );
-    print(
-      `  baseline's CPU per step (ms), the bare calls: ${Object.entries(baselineCpuPerStep)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-    );
-    print(
-      `  CPU per step (ms) by process: ${Object.entries(cpuPerStep)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`,
-    );
+    print(`  baseline's CPU per step (ms), the bare calls: ${listed(baselineCpuPerStep)}`);
+    print(`  CPU per step (ms) by process: ${listed(cpuPerStep)}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`);
     print(
       `  baseline, the same ${CONCURRENT_RUNS} × ${STEPS} steps as bare calls from here at once, nothing persisted: wall ${bare.wallMs} ms (${bare.wallRatio}× ideal); ` +
         `the runs take ${ratio(concurrent.wallMs, bare.wallMs)}× its wall and ${ratio(cpuPerStep['total']!, bareCpuPerStep['total']!)}× its CPU per step`,
     );
-    print(
-      `  its CPU per step (ms) by process: ${Object.entries(bareCpuPerStep)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}; CPU floor on ${machine.cpus} cores: ${bare.cpuFloorMs} ms`,
-    );
+    print(`  its CPU per step (ms) by process: ${listed(bareCpuPerStep)}; CPU floor on ${machine.cpus} cores: ${bare.cpuFloorMs} ms`);
     print(
       `  a durable orchestration of these services, at the least the bare calls + one fenced commit per step: ${bare.durableCpuPerStepMs} ms of CPU per step, ` +
         `≥ ${bare.durableCpuFloorMs} ms on ${machine.cpus} cores; the goal's ${GOAL_WALL_MS} ms allows ${bare.goalCpuPerStepMs} ms per step; the runs spend ${cpuPerStep['total']} ms`,
     );
-    const byProcess = (split: Record<string, number>) =>
-      Object.entries(split)
-        .filter(([k]) => k !== 'total')
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ');
     print(
       `  what a run costs once and what each of its steps costs, from this burst and two of ${SHORT_STEPS}-step runs on new apps, one before it and one after (${onceAndStep.shortWallMs.join(' and ')} ms), ` +
-        `CPU per step = per run / steps + per step: the runs ${onceAndStep.runs.perRunMs['total']} ms per run (${byProcess(onceAndStep.runs.perRunMs)}) + ` +
-        `${onceAndStep.runs.perStepMs['total']} ms per step (${byProcess(onceAndStep.runs.perStepMs)}); the bare calls ${onceAndStep.bare.perRunMs['total']} ms per run + ${onceAndStep.bare.perStepMs['total']} ms per step`,
+        `CPU per step = per run / steps + per step: the runs ${onceAndStep.runs.perRunMs['total']} ms per run (${listed(onceAndStep.runs.perRunMs, 'total')}) + ` +
+        `${onceAndStep.runs.perStepMs['total']} ms per step (${listed(onceAndStep.runs.perStepMs, 'total')}); the bare calls ${onceAndStep.bare.perRunMs['total']} ms per run + ${onceAndStep.bare.perStepMs['total']} ms per step`,
     );
     if (PROFILE) {
       await deps.stopService('ai-router'); // the preload writes the profile on exit

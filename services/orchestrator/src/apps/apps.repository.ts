@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type Repository } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { AppEntity, type RunStatusName } from '../persistence/entities';
-import { preparedEntities, preparedQuery, type PgTypes } from '../persistence/prepared-query';
+import { preparedEntity, preparedQuery, type PgTypes } from '../persistence/prepared-query';
 
 export type AppListRow = Pick<AppEntity, 'id' | 'teamId' | 'name' | 'description' | 'template' | 'maxIterations' | 'createdAt' | 'updatedAt'>;
 
@@ -78,12 +78,12 @@ export class AppsRepository {
   }
 
   // Tenant-scoped: another team's app is indistinguishable from a missing one.
-  async findForTeam(teamId: string, id: string): Promise<AppEntity | null> {
-    return (await preparedEntities(this.dataSource, AppEntity, APP_OF_TEAM, [id, teamId]))[0] ?? null;
+  findForTeam(teamId: string, id: string): Promise<AppEntity | null> {
+    return preparedEntity(this.dataSource, AppEntity, APP_OF_TEAM, [id, teamId]);
   }
 
-  async findById(id: string): Promise<AppEntity | null> {
-    return (await preparedEntities(this.dataSource, AppEntity, APP_BY_ID, [id]))[0] ?? null;
+  findById(id: string): Promise<AppEntity | null> {
+    return preparedEntity(this.dataSource, AppEntity, APP_BY_ID, [id]);
   }
 
   async existingIds(ids: string[]): Promise<string[]> {

@@ -15,7 +15,7 @@ export interface PreparedStatement {
 
 // A hot statement as a named prepared statement on the driver's pool: parsed and planned once per
 // connection, TypeORM's query runner skipped. Through the same pool, deadlines, tracing (the pg
-// instrumentation) and SQL log as every TypeORM query. `types` replaces pg's value parsers for
+// instrumentation, where spans are exported) and SQL log as every TypeORM query. `types` replaces pg's value parsers for
 // this statement only; the fallback through TypeORM parses as usual.
 export async function preparedQuery<T>(dataSource: DataSource, statement: PreparedStatement, values: unknown[], types?: PgTypes): Promise<T[]> {
   const pool = dataSource.isInitialized ? (dataSource.driver as { master?: PgPool }).master : undefined;
@@ -51,6 +51,16 @@ export async function preparedEntities<E extends object>(
   if (!dataSource.isInitialized) await dataSource.query('SELECT 1');
   const rows = await preparedQuery<Record<string, unknown>>(dataSource, entityStatement(dataSource.driver, dataSource.getMetadata(entity), statement), values);
   return hydratedEntities(dataSource, entity, rows);
+}
+
+// The one row a read by key finds, or null.
+export async function preparedEntity<E extends object>(
+  dataSource: DataSource,
+  entity: EntityTarget<E>,
+  statement: EntityStatement,
+  values: unknown[],
+): Promise<E | null> {
+  return (await preparedEntities(dataSource, entity, statement, values))[0] ?? null;
 }
 
 // Rows whose columns carry the table's column names (and perhaps more), as entities.

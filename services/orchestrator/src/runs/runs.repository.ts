@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
-import { hydratedEntities, preparedEntities, preparedQuery } from '../persistence/prepared-query';
+import { hydratedEntities, preparedEntities, preparedEntity, preparedQuery } from '../persistence/prepared-query';
 
 export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
 
@@ -149,16 +149,16 @@ export class RunsRepository {
     return rowCount(result) > 0 ? enqueueToken : null;
   }
 
-  async findRun(id: string): Promise<RunEntity | null> {
-    return (await preparedEntities(this.dataSource, RunEntity, RUN_BY_ID, [id]))[0] ?? null;
+  findRun(id: string): Promise<RunEntity | null> {
+    return preparedEntity(this.dataSource, RunEntity, RUN_BY_ID, [id]);
   }
 
   findRunForTeam(teamId: string, id: string): Promise<RunEntity | null> {
     return this.dataSource.getRepository(RunEntity).findOneBy({ id, teamId });
   }
 
-  async findMessage(id: string): Promise<MessageEntity | null> {
-    return (await preparedEntities(this.dataSource, MessageEntity, MESSAGE_BY_ID, [id]))[0] ?? null;
+  findMessage(id: string): Promise<MessageEntity | null> {
+    return preparedEntity(this.dataSource, MessageEntity, MESSAGE_BY_ID, [id]);
   }
 
   listSteps(runId: string): Promise<RunStepEntity[]> {
