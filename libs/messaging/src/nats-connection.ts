@@ -3,14 +3,17 @@ import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:cr
 import { readFileSync } from 'node:fs';
 import { connect, Events, type Authenticator, type ConnectionOptions, type NatsConnection } from 'nats';
 import { closeAbandonedDials } from './abandoned-dial';
+import { COALESCE_WRITES_OPTION, coalesceWritesPerTurn } from './coalesced-writes';
 
 // Every connection of this process, Nest's RPC server's included, shares nats.js' transport.
 closeAbandonedDials();
+coalesceWritesPerTurn();
 
 // Reconnect forever: a NATS restart must not take a service down with it. No async stack
 // traces: nats.js would build two Error objects per request for them; our errors carry codes.
 // Ping every 2 s, two unanswered pings make the link stale: a paused or wedged nats-server keeps
-// its socket open, and is noticed in 4-6 s instead of by each request's own timeout.
+// its socket open, and is noticed in 4-6 s instead of by each request's own timeout. Writes
+// leave once per turn of the event loop (coalesced-writes.ts).
 export const NATS_CONNECTION_OPTIONS = {
   maxReconnectAttempts: -1,
   reconnectTimeWait: 500,
@@ -18,6 +21,7 @@ export const NATS_CONNECTION_OPTIONS = {
   pingInterval: 2000,
   maxPingOut: 2,
   noAsyncTraces: true,
+  [COALESCE_WRITES_OPTION]: true,
 } as const;
 
 // Who a connection is on the bus: its role (services use their name, the CLI `cli`), the NKEY
