@@ -97,6 +97,17 @@ describe('git-service: repositories, history, branches, restore, bookmarks', () 
     });
   }, 30_000);
 
+  it("answers each template's files as its first commit holds them and the worktree list lists them", async () => {
+    for (const template of ['empty', 'static-web', 'vite-react']) {
+      const appId = randomUUID();
+      const init = await rpc.send(Rpc.gitRepoInit, { appId, template });
+      const committed = git(appId, 'ls-tree', '-r', '--name-only', '-z', 'HEAD').split('\0').filter(Boolean).sort();
+      expect(init.files).toEqual(committed);
+      expect((await rpc.send(Rpc.gitWorktreeList, { appId })).paths).toEqual(init.files);
+      expect(init.files.length).toBeGreaterThan(0);
+    }
+  });
+
   it('lists the files of a version with their sizes, nested paths and odd names included, and caps the answer', async () => {
     const appId = randomUUID();
     await rpc.send(Rpc.gitRepoInit, { appId, template: 'empty' });

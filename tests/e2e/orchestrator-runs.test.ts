@@ -116,6 +116,41 @@ describe('orchestrator runs: context, stop conditions, budgets, outages', () => 
     expect(log.all.slice(0, 2).map((c) => c.message)).toEqual(['Style the page', 'Add a page']);
   });
 
+  // How often git-service listed a working tree, from its own metrics.
+  const treeListings = async () => {
+    const text = await (await fetch(`${platform.urls['git-service']}/metrics`)).text();
+    return [...text.matchAll(/^nats_handler_duration_seconds_count\{[^}]*subject="git\.worktree\.list\.v1"[^}]*\} (\d+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  };
+
+  it("shows a new app's files and those its runs create, listing the working tree again only when the ignore rules change", async () => {
+    const listings = await treeListings();
+    const { teamId, app } = await newApp();
+    const run = async (content: string, ...turns: FakeTurn[]) => {
+      anthropic.reset();
+      anthropic.script(...turns);
+      const posted = await post(teamId, app.id, content);
+      expect((await waitForRun(teamId, posted.runId)).status).toBe(RunStatus.COMPLETED);
+      return JSON.stringify(anthropic.requests[0]!.body.system);
+    };
+    // The template's files came with the app's creation.
+    expect(await run('Ignore the build', write('.gitignore', 'dist/\n'), write('src/a.js'), write('dist/a.js'), done())).toContain('- README.md');
+    expect(await treeListings()).toBe(listings);
+    // The new .gitignore made the tree unknown: listed once.
+    const second = await run('Add more', write('src/b.js'), write('dist/b.js'), done());
+    expect(second).toContain('- src/a.js');
+    expect(second).not.toContain('dist/a.js');
+    expect(await treeListings()).toBe(listings + 1);
+    // Files created since were added to it in place, as git would list them.
+    const third = await run('Look', done());
+    expect(third).toContain('- src/b.js');
+    expect(third).toContain('- .gitignore');
+    expect(third).not.toContain('dist/');
+    expect(await treeListings()).toBe(listings + 1);
+  });
+
   it('works one run of an app at a time, in the order the messages came', async () => {
     const { teamId, app } = await newApp();
     anthropic.script(write('a.txt'), done('Wrote A.'), write('b.txt'), done('Wrote B.'));

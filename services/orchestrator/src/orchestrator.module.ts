@@ -34,6 +34,7 @@ import { TasksController } from './tasks/tasks.controller';
 import { TasksRepository } from './tasks/tasks.repository';
 import { TasksService } from './tasks/tasks.service';
 import { AgentLoopService } from './runs/agent-loop.service';
+import { AppFileTree } from './runs/app-file-tree';
 import { RunContextLoader } from './runs/run-context-loader';
 import { TeamSpendCache } from './runs/team-spend-cache';
 import { RunQueueRepository } from './runs/run-queue.repository';
@@ -66,6 +67,7 @@ export class OrchestratorModule {
         ToolRunnerRepository,
         GitServiceRepository,
         RunContextLoader,
+        AppFileTree,
         TeamSpendCache,
         GitHubRepository,
         ProjectsRepository,

@@ -99,6 +99,35 @@ describe('LeveledCache', () => {
     expect(await cache.tenant('app_schema', other, async () => ['reloaded'])).toEqual(['other']);
   });
 
+  it("edits the file tree in place when files are created or deleted, and keeps no other team's or a stale tree", async () => {
+    const scope = { teamId: randomUUID(), appId: randomUUID() };
+    const untouched = loader(['never']);
+    await cache.tenant('app_schema', scope, async () => ['a.txt', 'b.txt']);
+    await cache.editFileTree(scope, { add: ['src/new file.ts', 'b.txt', 'ü/é.md'] });
+    expect(await cache.tenant('app_schema', scope, untouched)).toEqual(['a.txt', 'b.txt', 'src/new file.ts', 'ü/é.md']);
+    await cache.editFileTree(scope, { remove: ['a.txt', 'missing.txt'] });
+    expect(await cache.tenant('app_schema', scope, untouched)).toEqual(['b.txt', 'src/new file.ts', 'ü/é.md']);
+    await cache.editFileTree(scope, { remove: ['b.txt', 'src/new file.ts', 'ü/é.md'] });
+    expect(await cache.tenant('app_schema', scope, untouched)).toEqual([]);
+    expect(untouched).not.toHaveBeenCalled();
+
+    // The same app id under another team has no tree to edit; the next read loads its own.
+    const other = { teamId: randomUUID(), appId: scope.appId };
+    await cache.editFileTree(other, { add: ['x.txt'] });
+    expect(await cache.tenant('app_schema', other, async () => ['loaded'])).toEqual(['loaded']);
+
+    // A tree loaded before an edit and stored after it is never served.
+    const racing = { teamId: randomUUID(), appId: randomUUID() };
+    let release!: () => void;
+    const slow = cache.tenant('app_schema', racing, () => new Promise<string[]>((resolve) => (release = () => resolve(['before.txt']))));
+    await new Promise((r) => setTimeout(r, 50));
+    await cache.editFileTree(racing, { add: ['created.txt'] });
+    release();
+    expect(await slow).toEqual(['before.txt']);
+    expect(await cache.tenant('app_schema', racing, async () => ['before.txt', 'created.txt'])).toEqual(['before.txt', 'created.txt']);
+    await expect(cache.editFileTree({ teamId: '', appId: racing.appId }, { add: ['y'] })).rejects.toThrow('needs a team id');
+  });
+
   it('does not keep a value loaded before a write that landed while it loaded', async () => {
     const scope = { teamId: randomUUID(), appId: randomUUID(), path: 'race.txt' };
     let release!: () => void;

@@ -38,8 +38,39 @@ redis.call('HINCRBY', KEYS[1], ARGV[5] .. (value and ':hits' or ':misses'), 1)
 return {key, value}
 `;
 
+// A change to an app's cached file tree in place, under a fresh tree generation: the tree
+// generation is replaced (as a drop would), and the entry stored under the old one, when there
+// is one, is stored again under the new one with the paths removed and added. A loader that read
+// the tree before the change stores under the old generation, which is never served again.
+// KEYS: the app generation, the tree generation. ARGV: key prefix, key suffix, the fresh token,
+// the generations' TTL, the entry's TTL, its size limit, the paths to add and to remove (JSON).
+// Returns 1 when the entry was carried over, 0 when there was none (the next reader loads it).
+const EDIT_TREE = `
+local app = redis.call('GET', KEYS[1])
+local tree = redis.call('GET', KEYS[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+if not app or not tree then return 0 end
+local stored = redis.call('GET', ARGV[1] .. app .. '.' .. tree .. ':' .. ARGV[2])
+if not stored then return 0 end
+local gone = {}
+for _, path in ipairs(cjson.decode(ARGV[8])) do gone[path] = true end
+local paths, listed = {}, {}
+for _, path in ipairs(cjson.decode(stored)) do
+  if not gone[path] and not listed[path] then paths[#paths + 1] = path; listed[path] = true end
+end
+for _, path in ipairs(cjson.decode(ARGV[7])) do
+  if not listed[path] then paths[#paths + 1] = path; listed[path] = true end
+end
+local text = '[]'
+if #paths > 0 then text = cjson.encode(paths) end
+if #text > tonumber(ARGV[6]) then return 0 end
+redis.call('SET', ARGV[1] .. app .. '.' .. ARGV[3] .. ':' .. ARGV[2], text, 'EX', ARGV[5])
+return 1
+`;
+
 interface LookupCommands {
   cacheLookup(numKeys: number, ...args: string[]): Promise<[string, string | null]>;
+  cacheEditTree(numKeys: number, ...args: string[]): Promise<number>;
 }
 
 class CacheTimeout extends Error {}
@@ -85,6 +116,7 @@ export class LeveledCache {
       registers,
     });
     if (!('cacheLookup' in redis)) redis.defineCommand('cacheLookup', { lua: LOOKUP });
+    if (!('cacheEditTree' in redis)) redis.defineCommand('cacheEditTree', { lua: EDIT_TREE });
   }
 
   // Shared by every team.
@@ -116,6 +148,29 @@ export class LeveledCache {
     });
     this.invalidations.inc({ level: 'file' }, new Set(paths).size);
     if (opts.structure) this.invalidations.inc({ level: 'tenant' });
+  }
+
+  // After files were created or deleted whose paths the app's file tree (`app_schema`, a list of
+  // paths in any order) gains or loses: the cached tree is edited rather than dropped, so the next
+  // run does not list the whole working tree again. Without Redis the tree is simply not cached.
+  async editFileTree(scope: TenantScope, edit: { add?: string[]; remove?: string[] }): Promise<void> {
+    if (!scope.teamId) throw new Error('a tenant-level cache entry needs a team id');
+    const { ttlSeconds, maxEntryBytes } = this.config.levels.tenant;
+    await this.guard(() =>
+      (this.redis as unknown as LookupCommands).cacheEditTree(
+        2,
+        cacheKeys.appGeneration(scope.appId),
+        cacheKeys.treeGeneration(scope.appId),
+        cacheKeys.tenantPrefix(scope),
+        'app_schema' satisfies EntryAt<'tenant'>,
+        generationToken(),
+        String(this.generationTtlSeconds()),
+        String(ttlSeconds),
+        String(maxEntryBytes),
+        JSON.stringify(edit.add ?? []),
+        JSON.stringify(edit.remove ?? []),
+      ),
+    );
   }
 
   // After a change to the whole app (restored, reverted, its settings edited, deleted): every

@@ -44,7 +44,8 @@ export class RepoService {
         const headSha = await this.history.init(temp, identity, 'Initial commit');
         await this.volume.writeMarker(temp, { appId: req.appId, createdAt: new Date(this.clock.now()).toISOString(), source: `template:${template}` });
         if (!(await this.volume.moveIntoPlace(temp, req.appId))) throw new AppError(ErrorCode.GIT_REPO_EXISTS, `App ${req.appId}'s folder already holds files`);
-        return { headSha, branch: 'main' };
+        // No template holds a file its own .gitignore leaves out, so the first commit holds them all.
+        return { headSha, branch: 'main', files: Object.keys(files).sort() };
       } finally {
         await this.volume.remove(temp);
       }

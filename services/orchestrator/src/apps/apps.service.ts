@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, Rpc, isEntityId, orchestratorV1 } from '@overskill/contracts';
-import { NatsRpcClient, type RpcReply, type RpcRequest } from '@overskill/messaging';
+import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import { LeveledCache } from '@overskill/persistence';
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import { decodePageToken, pageSize, paginate } from '../common/page-token';
 import { requireTeamId } from '../common/team-id.pipe';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
+import { GitServiceRepository } from '../delegation/git-service.repository';
 import type { AppEntity } from '../persistence/entities';
+import { AppFileTree } from '../runs/app-file-tree';
 import { RunQueueRepository } from '../runs/run-queue.repository';
 import { AppsRepository, type AppListRow } from './apps.repository';
 
@@ -21,7 +23,8 @@ export class AppsService {
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
     private readonly apps: AppsRepository,
     private readonly queue: RunQueueRepository,
-    private readonly rpc: NatsRpcClient,
+    private readonly git: GitServiceRepository,
+    private readonly files: AppFileTree,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly cache: LeveledCache,
   ) {}
@@ -34,9 +37,11 @@ export class AppsService {
     if (!TEMPLATES.has(template)) throw new AppError(ErrorCode.VALIDATION_FAILED, `template must be one of ${[...TEMPLATES].join(', ')}`);
     const app = await this.apps.insert({ id: randomUUID(), teamId: req.teamId, name, description: req.description, template });
     try {
-      const repo = await this.rpc.send(Rpc.gitRepoInit, { appId: app.id, template });
+      const caller = { teamId: req.teamId, appId: app.id };
+      const repo = await this.git.init(caller, template);
       await this.apps.setInitSha(app.id, repo.headSha);
       app.initSha = repo.headSha;
+      await this.files.seed(caller, repo.files);
     } catch (err) {
       // No app without a repository: undo the row, report the cause.
       await this.apps.delete(app.id);

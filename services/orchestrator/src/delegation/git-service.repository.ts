@@ -25,6 +25,11 @@ export class GitServiceRepository {
     return { tenantId: caller.teamId, timeoutMs: this.env.RUN_GIT_TIMEOUT_MS };
   }
 
+  // A new app's repository from a template. Its creation keeps the client's default deadline.
+  init(caller: GitCaller, template: string): Promise<gitV1.RepoInitResponse> {
+    return this.client.send(Rpc.gitRepoInit, { appId: caller.appId, template }, { tenantId: caller.teamId });
+  }
+
   // The commit HEAD is at, without walking the working tree.
   head(caller: GitCaller): Promise<gitV1.RepoHeadResponse> {
     return this.client.send(Rpc.gitRepoHead, { appId: caller.appId }, this.opts(caller));

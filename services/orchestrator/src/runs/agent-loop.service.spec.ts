@@ -15,6 +15,7 @@ import type { AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity
 import { AgentLoopService, commitMessageFor, concurrentGroups } from './agent-loop.service';
 import type { PreviewCheckRepository } from '../delegation/preview-check.repository';
 import { PreviewAutofix } from './preview-autofix';
+import { AppFileTree } from './app-file-tree';
 import { RunContextLoader } from './run-context-loader';
 import type { RunQueueRepository } from './run-queue.repository';
 import type { FencedStep, RunsRepository } from './runs.repository';
@@ -172,7 +173,8 @@ describe('AgentLoopService with mocked repositories', () => {
     };
     // Never connected: the cache passes every lookup through to the loaders.
     const cache = new LeveledCache(new Redis({ lazyConnect: true }), DEFAULT_CACHE_CONFIG, new Registry());
-    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, git as unknown as GitServiceRepository, cache);
+    const files = new AppFileTree(env, git as unknown as GitServiceRepository, cache);
+    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, files, cache);
     loop = new AgentLoopService(
       env,
       runs,

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { aiV1 } from '@overskill/contracts';
 import { LeveledCache } from '@overskill/persistence';
-import { GitServiceRepository } from '../delegation/git-service.repository';
 import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { AppEntity, MessageEntity, RunEntity } from '../persistence/entities';
 import type { Dependency } from './dependency-retry';
 import { buildSystemPrompt, splitHistory } from './run-context';
 import { userText, type RunContext } from './run-state';
+import { AppFileTree } from './app-file-tree';
 import { RunsRepository } from './runs.repository';
 
 // Every call to another service goes through the loop's retry (it knows when the run stopped).
@@ -21,7 +21,7 @@ export class RunContextLoader {
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
     private readonly runs: RunsRepository,
     private readonly tools: ToolRunnerRepository,
-    private readonly git: GitServiceRepository,
+    private readonly files: AppFileTree,
     private readonly cache: LeveledCache,
   ) {}
 
@@ -50,15 +50,8 @@ export class RunContextLoader {
     return context;
   }
 
-  // The working tree's files as git would commit them (committed or not); cached per team and app
-  // until a tool creates, deletes or renames a file, or git-service restores or switches a branch.
   private async fileTree(run: RunEntity, app: AppEntity, retry: Retrying): Promise<string[]> {
-    if (!app.initSha || this.env.RUN_CONTEXT_FILE_LIMIT === 0) return [];
-    return this.cache.tenant('app_schema', { teamId: run.teamId, appId: run.appId }, () => this.loadFileTree(run, retry));
-  }
-
-  // One git-service call, one git process that reads no file's contents.
-  private async loadFileTree(run: RunEntity, retry: Retrying): Promise<string[]> {
-    return (await retry('git', () => this.git.worktreeFiles({ teamId: run.teamId, appId: run.appId }))).paths;
+    if (!app.initSha || !this.files.shown) return [];
+    return this.files.list({ teamId: run.teamId, appId: run.appId }, (fetch) => retry('git', fetch));
   }
 }

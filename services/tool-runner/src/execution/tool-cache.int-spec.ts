@@ -77,17 +77,30 @@ describe('tool-runner: cached reads and the writes that drop them', () => {
     expect(await read('lib/app.js')).toBe('app');
   });
 
-  it("drops the app's file tree when a file is created or deleted, and keeps it when one only changes", async () => {
+  it("edits the app's file tree when a file git would list is created or deleted, and keeps it when one only changes", async () => {
     const load = jest.fn(async () => ['a.txt']);
     behindTheBack('a.txt', 'a');
     await cache.tenant('app_schema', tree, load);
     await h.run('write_file', { path: 'a.txt', content: 'edited' });
-    await cache.tenant('app_schema', tree, load);
+    await h.run('write_file', { path: 'src/c.txt', content: 'new' });
+    expect(await cache.tenant('app_schema', tree, load)).toEqual(['a.txt', 'src/c.txt']);
+    await h.run('delete_file', { path: 'a.txt' });
+    expect(await cache.tenant('app_schema', tree, load)).toEqual(['src/c.txt']);
     expect(load).toHaveBeenCalledTimes(1);
-    await h.run('write_file', { path: 'c.txt', content: 'new' });
+  });
+
+  it('leaves the file tree alone for a file git ignores, and drops it when the ignore rules change or a folder moves', async () => {
+    behindTheBack('.gitignore', 'dist/\n*.log\n');
+    const load = jest.fn(async () => ['.gitignore']);
+    await cache.tenant('app_schema', tree, load);
+    await h.run('write_file', { path: 'dist/index.html', content: 'built' });
+    await h.run('write_file', { path: 'src/debug.log', content: 'noise' });
+    expect(await cache.tenant('app_schema', tree, load)).toEqual(['.gitignore']);
+    expect(load).toHaveBeenCalledTimes(1);
+    await h.run('write_file', { path: '.gitignore', content: 'dist/\n' });
     await cache.tenant('app_schema', tree, load);
     expect(load).toHaveBeenCalledTimes(2);
-    await h.run('delete_file', { path: 'c.txt' });
+    await h.run('rename_file', { from: 'src', to: 'lib' });
     await cache.tenant('app_schema', tree, load);
     expect(load).toHaveBeenCalledTimes(3);
   });

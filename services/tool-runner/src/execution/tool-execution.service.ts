@@ -151,7 +151,8 @@ export class ToolExecutionService {
       withWriteLock: (work) =>
         this.lock.withLock(
           req.appId,
-          (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, this.cache)),
+          (lease) =>
+            work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, { cache: this.cache, teamId: req.teamId })),
           {
             waitMs: TOOL_LOCK_WAIT_MS,
           },

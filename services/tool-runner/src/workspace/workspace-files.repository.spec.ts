@@ -32,6 +32,27 @@ describe('WorkspaceFilesRepository (real files)', () => {
     expect(statSync(join(root, 'run.sh')).mode & 0o777).toBe(0o755);
   });
 
+  it('gathers the ignore rules git applies to a path, outermost first, and follows no planted link', async () => {
+    mkdirSync(join(root, '.git', 'info'), { recursive: true });
+    mkdirSync(join(root, 'src', 'deep'), { recursive: true });
+    writeFileSync(join(root, '.git', 'info', 'exclude'), '*.bak\n');
+    writeFileSync(join(root, '.gitignore'), 'dist/\n');
+    writeFileSync(join(root, 'src', 'deep', '.gitignore'), '!keep.bak\n');
+    expect(await files.ignoreRules(root, 'src/deep/new.txt')).toEqual([
+      { folder: '', patterns: '*.bak\n' },
+      { folder: '', patterns: 'dist/\n' },
+      { folder: 'src/deep', patterns: '!keep.bak\n' },
+    ]);
+    expect(await files.ignoreRules(root, 'other/new.txt')).toHaveLength(2);
+
+    symlinkSync(join(outside, 'secret.txt'), join(root, 'src', '.gitignore'));
+    await expect(files.ignoreRules(root, 'src/new.txt')).rejects.toMatchObject({ code: expect.any(String) });
+    rmSync(join(root, 'src', '.gitignore'));
+    rmSync(join(root, '.git', 'info', 'exclude'));
+    symlinkSync(join(outside, 'secret.txt'), join(root, '.git', 'info', 'exclude'));
+    await expect(files.ignoreRules(root, 'src/new.txt')).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+  });
+
   it('reads back what it wrote', async () => {
     await files.writeAtomic(root, 'a.txt', Buffer.from('hello'));
     expect((await files.read(root, 'a.txt', 1024)).toString()).toBe('hello');

@@ -2,11 +2,14 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   assertPlainFile,
   entryPath,
   inspectEntry,
+  isInside,
   openDirectory,
   PROC_FD,
   readPinnedFile,
@@ -14,7 +17,11 @@ import {
   type EntryInfo,
   type PinnedDirectory,
 } from './pinned-directory';
+import type { IgnoreRules } from './git-ignore';
 
+// git reads ignore files of any size; one this large is not a workspace's, and its tree is listed
+// by git instead.
+const IGNORE_FILE_MAX_BYTES = 1024 * 1024;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const fsyncAsync = promisify(fsync);
 const writeAsync = promisify(write);
@@ -63,6 +70,43 @@ export class WorkspaceFilesRepository implements OnModuleInit {
     } finally {
       dir.close();
     }
+  }
+
+  // The ignore rules git would apply to an untracked file at `relative`: `.git/info/exclude`, then the
+  // `.gitignore` of the root and of each folder down to the file's own, those that exist. A
+  // `.gitignore` is read as any workspace file is, so a planted link makes this fail, not follow it.
+  async ignoreRules(root: string, relative: string): Promise<IgnoreRules[]> {
+    const rules: IgnoreRules[] = [];
+    const exclude = await this.gitExclude(root);
+    if (exclude !== undefined) rules.push({ folder: '', patterns: exclude });
+    const folders = split(relative).folders;
+    for (let depth = 0; depth <= folders.length; depth++) {
+      const folder = folders.slice(0, depth).join('/');
+      try {
+        const patterns = await this.read(root, folder ? `${folder}/.gitignore` : '.gitignore', IGNORE_FILE_MAX_BYTES);
+        rules.push({ folder, patterns: patterns.toString('utf8') });
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === ErrorCode.TOOL_FILE_NOT_FOUND)) throw err;
+      }
+    }
+    return rules;
+  }
+
+  // `.git/info/exclude`, which no tool can reach (the .git folder is git-service's): read where it
+  // really is, and only when that is inside the workspace.
+  private async gitExclude(root: string): Promise<string | undefined> {
+    let real: string;
+    try {
+      real = await realpath(join(root, '.git', 'info', 'exclude'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (!isInside(await realpath(root), real))
+      throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, '.git/info/exclude resolves outside the app workspace');
+    const text = await readFile(real);
+    if (text.length > IGNORE_FILE_MAX_BYTES) throw new AppError(ErrorCode.TOOL_FILE_TOO_LARGE, `.git/info/exclude is ${text.length} bytes`);
+    return text.toString('utf8');
   }
 
   // Atomic: a temp file in the same (pinned) folder, fsync, rename over the name. A reader sees

@@ -1,5 +1,7 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import type { AppLease, LeveledCache } from '@overskill/persistence';
+import { posix } from 'node:path';
+import { gitIgnores } from './git-ignore';
 import type { EntryInfo } from './pinned-directory';
 import { resolveWorkspacePath, type WorkspacePath } from './resolve-workspace-path';
 import type { WorkspaceFilesRepository } from './workspace-files.repository';
@@ -52,7 +54,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     appId: string,
     maxFileBytes: number,
     private readonly lease: AppLease,
-    private readonly cache?: LeveledCache,
+    private readonly tenantCache?: { cache: LeveledCache; teamId: string },
   ) {
     super(files, workspacesDir, appId, maxFileBytes);
   }
@@ -64,7 +66,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     }
     await this.lease.assertHeld();
     const { created } = await this.files.writeAtomic(target.root, target.relative, content);
-    await this.cache?.dropFiles(this.appId, [target.relative], { structure: created });
+    await this.changed(target, created ? 'created' : 'edited');
     return { relative: target.relative, created };
   }
 
@@ -72,8 +74,34 @@ export class WorkspaceWriter extends WorkspaceReader {
     const target = this.resolve(path);
     await this.lease.assertHeld();
     await this.files.delete(target.root, target.relative);
-    await this.cache?.dropFiles(this.appId, [target.relative], { structure: true });
+    await this.changed(target, 'deleted');
     return target.relative;
+  }
+
+  // The file's own entries always go. The app's file tree (the paths the next commit would hold)
+  // is edited in place when it gains or loses exactly this path; it is dropped when that cannot be
+  // told: a `.gitignore` changed (every path's standing may have), or the rules could not be read.
+  private async changed(target: WorkspacePath, change: 'created' | 'edited' | 'deleted'): Promise<void> {
+    if (!this.tenantCache) return;
+    const { cache, teamId } = this.tenantCache;
+    const rules = posix.basename(target.relative) === '.gitignore';
+    const listed = rules || change === 'edited' || !teamId ? undefined : await this.listedByGit(target, change);
+    // Without the team's id no tenant entry can be named: a created or deleted file drops the tree.
+    const structure = rules || listed === 'unknown' || (!teamId && change !== 'edited');
+    await cache.dropFiles(this.appId, [target.relative], { structure });
+    if (listed === true)
+      await cache.editFileTree({ teamId, appId: this.appId }, change === 'created' ? { add: [target.relative] } : { remove: [target.relative] });
+  }
+
+  // A deleted file is in no listing; a created one is unless git ignores it (it was not on disk,
+  // so it is untracked: each turn's commit staged the last deletion of that path).
+  private async listedByGit(target: WorkspacePath, change: 'created' | 'deleted'): Promise<boolean | 'unknown'> {
+    if (change === 'deleted') return true;
+    try {
+      return !gitIgnores(target.relative, await this.files.ignoreRules(target.root, target.relative));
+    } catch {
+      return 'unknown';
+    }
   }
 
   async rename(from: string, to: string, overwrite: boolean): Promise<{ from: string; to: string }> {
@@ -82,7 +110,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     await this.lease.assertHeld();
     await this.files.rename(source.root, source.relative, target.relative, { overwrite });
     // A folder may have moved with every file in it: the whole app's entries go.
-    await this.cache?.dropApp(this.appId);
+    await this.tenantCache?.cache.dropApp(this.appId);
     return { from: source.relative, to: target.relative };
   }
 }
