@@ -14,7 +14,7 @@ import { median, ratio, round } from './support/stats';
 // through the real platform (gateway → orchestrator → ai-router with the demo agent → tool-runner
 // → git-service), with the hit rate of each level read from the services' own metrics against
 // the seed's target (> 60 %). Then the context build's I/O with the cache (Redis hits) against
-// without it (the tool catalog and the two git diffs the orchestrator asks for on a miss), in
+// without it (the tool catalog and the file tree the orchestrator asks for on a miss), in
 // the same run on the same apps.
 const APPS = Number(process.env.BENCH_CACHE_APPS ?? 4);
 const MESSAGES = ['Build a to-do app', 'Add a due date to each task', 'Make the buttons bigger and blue'];
@@ -75,7 +75,7 @@ describe('benchmark: cache levels', () => {
     };
 
     // The workload: the apps take turns, as several users would.
-    const apps: Array<{ id: string; initSha: string }> = [];
+    const apps: Array<{ id: string }> = [];
     for (let i = 0; i < APPS; i++) apps.push((await h.api('/api/apps', { method: 'POST', key: owner.key, body: { name: `Demo app ${i + 1}` } })).body);
     const statuses: string[] = [];
     const workloadStarted = performance.now();
@@ -90,30 +90,27 @@ describe('benchmark: cache levels', () => {
     redis = new Redis(h.redisUrl, REDIS_CLIENT_OPTIONS);
     await new Promise((resolve) => redis.once('ready', resolve));
     const cache = new LeveledCache(redis, DEFAULT_CACHE_CONFIG, new Registry());
-    const detail = await Promise.all(apps.map(async (a) => (await h.api(`/api/apps/${a.id}`, { key: owner.key })).body as { id: string; initSha?: string }));
-    const uncached = async (appId: string, initSha: string) => {
-      const [catalog, initial, since] = await Promise.all([
+    const uncached = async (appId: string) => {
+      const [catalog, tree] = await Promise.all([
         rpc.send(Rpc.toolCatalogList, {}, { tenantId: owner.teamId }),
-        rpc.send(Rpc.gitRepoDiff, { appId, toRevision: initSha }, { tenantId: owner.teamId }),
-        rpc.send(Rpc.gitRepoDiff, { appId, fromRevision: initSha }, { tenantId: owner.teamId }),
+        rpc.send(Rpc.gitWorktreeList, { appId }, { tenantId: owner.teamId }),
       ]);
-      return catalog.tools.length + initial.files.length + since.files.length;
+      return catalog.tools.length + tree.paths.length;
     };
-    const cached = (appId: string, initSha: string) =>
+    const cached = (appId: string) =>
       Promise.all([
         cache.global('ai_standards', 'tool-catalog', async () => (await rpc.send(Rpc.toolCatalogList, {})).tools.map((t) => ({ name: t.name }))),
-        cache.tenant('app_schema', { teamId: owner.teamId, appId }, () => uncached(appId, initSha)),
+        cache.tenant('app_schema', { teamId: owner.teamId, appId }, () => uncached(appId)),
       ]);
     const withCache: number[] = [];
     const withoutCache: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      for (const app of detail) {
-        const initSha = app.initSha ?? '';
+      for (const app of apps) {
         let t = performance.now();
-        await uncached(app.id, initSha);
+        await uncached(app.id);
         withoutCache.push(performance.now() - t);
         t = performance.now();
-        await cached(app.id, initSha);
+        await cached(app.id);
         withCache.push(performance.now() - t);
       }
     }
