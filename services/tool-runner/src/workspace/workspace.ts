@@ -78,27 +78,30 @@ export class WorkspaceWriter extends WorkspaceReader {
     return target.relative;
   }
 
-  // The file's own entries always go. The app's file tree (the paths the next commit would hold)
-  // is edited in place when it gains or loses exactly this path; it is dropped when that cannot be
-  // told: a `.gitignore` changed (every path's standing may have), or the rules could not be read.
+  // The file's own entries always go; the app's file tree (the paths the next commit would hold)
+  // is edited when it gains or loses exactly this path, and dropped when only a new listing can
+  // tell how it changed.
   private async changed(target: WorkspacePath, change: 'created' | 'edited' | 'deleted'): Promise<void> {
     if (!this.tenantCache) return;
     const { cache, teamId } = this.tenantCache;
-    const rules = posix.basename(target.relative) === '.gitignore';
-    const listed = rules || change === 'edited' || !teamId ? undefined : await this.listedByGit(target, change);
-    // Without the team's id no tenant entry can be named: a created or deleted file drops the tree.
-    const structure = rules || listed === 'unknown' || (!teamId && change !== 'edited');
-    await cache.dropFiles(this.appId, [target.relative], { structure });
-    if (listed === true)
+    const tree = await this.treeChange(target, change, teamId);
+    await cache.dropFiles(this.appId, [target.relative], { structure: tree === 'unknown' });
+    if (tree === 'edit')
       await cache.editFileTree({ teamId, appId: this.appId }, change === 'created' ? { add: [target.relative] } : { remove: [target.relative] });
   }
 
-  // A deleted file is in no listing; a created one is unless git ignores it (it was not on disk,
-  // so it is untracked: each turn's commit staged the last deletion of that path).
-  private async listedByGit(target: WorkspacePath, change: 'created' | 'deleted'): Promise<boolean | 'unknown'> {
-    if (change === 'deleted') return true;
+  // 'unknown': a `.gitignore` changed (any path's standing may have), the rules could not be read,
+  // or there is no team to name the entry. A deleted file leaves the listing whatever the rules; a
+  // created one was not on disk, so it joins it unless git ignores it. (A file that is tracked and
+  // ignored, deleted and created again before the turn's commit, is listed by git and not here
+  // until the tree is next listed.)
+  private async treeChange(target: WorkspacePath, change: 'created' | 'edited' | 'deleted', teamId: string): Promise<'edit' | 'same' | 'unknown'> {
+    if (posix.basename(target.relative) === '.gitignore') return 'unknown';
+    if (change === 'edited') return 'same';
+    if (!teamId) return 'unknown';
+    if (change === 'deleted') return 'edit';
     try {
-      return !gitIgnores(target.relative, await this.files.ignoreRules(target.root, target.relative));
+      return gitIgnores(target.relative, await this.files.ignoreRules(target.root, target.relative)) ? 'same' : 'edit';
     } catch {
       return 'unknown';
     }
