@@ -64,6 +64,17 @@ describe('completion mapping', () => {
     );
   });
 
+  it('maps a catalog once: every turn with the same tools gets the same frozen list, and a different list its own', () => {
+    const first = toChatParams(request()).tools!;
+    expect(toChatParams(request()).tools).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first[1])).toBe(true);
+    // The same strings split differently are another list.
+    const shifted = toChatParams(request({ tools: [{ name: 'a', description: 'A1:b', inputSchemaJson: '{"type":"object"}' }] })).tools!;
+    expect(shifted).not.toBe(first);
+    expect(shifted.map((t) => (t as { name: string }).name)).toEqual(['a']);
+    expect(toChatParams(request({ tools: [] })).tools).toBeUndefined();
+  });
+
   it('estimates input tokens from every string the request carries, at about four bytes a token', () => {
     const small = estimateInputTokens(request());
     const longer = estimateInputTokens(request({ system: 'x'.repeat(4000) }));

@@ -31,16 +31,7 @@ export function toChatParams(req: aiV1.CompletionRequest): ChatParams {
     const last = prefixEnd[prefixEnd.length - 1];
     if (last) (last as { cache_control?: unknown }).cache_control = EPHEMERAL;
   }
-  const names = new Set<string>();
-  const tools: Anthropic.Tool[] = req.tools.map((tool, index) => {
-    if (!TOOL_NAME.test(tool.name)) throw invalid(`tools[${index}].name must be 1-128 letters, digits, _ or -`);
-    if (names.has(tool.name)) throw invalid(`tools[${index}].name ${tool.name} is given twice`);
-    names.add(tool.name);
-    const schema = parsedSchema(tool.inputSchemaJson, `tools[${index}].input_schema`);
-    if (schema.type !== 'object') throw invalid(`tools[${index}].input_schema must be a JSON schema of type object`);
-    return { name: tool.name, description: tool.description, input_schema: schema as Anthropic.Tool.InputSchema };
-  });
-  if (tools.length) (tools[tools.length - 1] as { cache_control?: unknown }).cache_control = EPHEMERAL;
+  const tools = toolsOf(req.tools);
   return {
     max_tokens: req.maxTokens > 0 ? req.maxTokens : DEFAULT_MAX_TOKENS,
     messages,
@@ -48,6 +39,34 @@ export function toChatParams(req: aiV1.CompletionRequest): ChatParams {
     ...(tools.length ? { tools } : {}),
     ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
   };
+}
+
+// A run sends the same catalog on every turn: it is mapped once per replica, and every turn gets
+// the same frozen list, whose JSON the provider then writes once too (anthropic-request-body.ts).
+// Bounded, since callers choose the strings.
+const TOOLS_CACHE_MAX = 64;
+const toolsCache = new Map<string, Anthropic.Tool[]>();
+
+function toolsOf(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
+  if (defs.length === 0) return [];
+  // Each string led by its length: no two different lists share a key, whatever their text holds.
+  const key = defs.map((t) => `${t.name.length}:${t.name}${t.description.length}:${t.description}${t.inputSchemaJson.length}:${t.inputSchemaJson}`).join('');
+  const cached = toolsCache.get(key);
+  if (cached) return cached;
+  const names = new Set<string>();
+  const tools: Anthropic.Tool[] = defs.map((tool, index) => {
+    if (!TOOL_NAME.test(tool.name)) throw invalid(`tools[${index}].name must be 1-128 letters, digits, _ or -`);
+    if (names.has(tool.name)) throw invalid(`tools[${index}].name ${tool.name} is given twice`);
+    names.add(tool.name);
+    const schema = parsedSchema(tool.inputSchemaJson, `tools[${index}].input_schema`);
+    if (schema.type !== 'object') throw invalid(`tools[${index}].input_schema must be a JSON schema of type object`);
+    return { name: tool.name, description: tool.description, input_schema: schema as Anthropic.Tool.InputSchema };
+  });
+  (tools[tools.length - 1] as { cache_control?: unknown }).cache_control = EPHEMERAL;
+  deepFreeze(tools);
+  if (toolsCache.size >= TOOLS_CACHE_MAX) toolsCache.delete(toolsCache.keys().next().value as string);
+  toolsCache.set(key, tools);
+  return tools;
 }
 
 function toAnthropicMessage(message: aiV1.ChatMessage, index: number): Anthropic.MessageParam {

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type * as AnthropicSdk from '@anthropic-ai/sdk';
 import type { ProviderConfig } from '../models/ai-models.config';
+import { anthropicRequestBody } from './anthropic-request-body';
 import {
   classifyHttpFailure,
   countingFetch,
@@ -23,8 +24,9 @@ export class AnthropicProviderRepository implements ChatProvider {
 
   async create(model: string, params: ChatParams, options: CallOptions): Promise<ChatMessage> {
     const client = this.requireClient();
+    const request = { ...params, model, stream: false as const };
     try {
-      return await client.messages.create({ ...params, model, stream: false }, { maxRetries: options.maxAttempts - 1, timeout: options.timeoutMs });
+      return await client.messages.create(request, requestOptions(request, options));
     } catch (err) {
       throw anthropicFailure(err);
     }
@@ -32,8 +34,9 @@ export class AnthropicProviderRepository implements ChatProvider {
 
   async stream(model: string, params: ChatParams, options: CallOptions): Promise<AsyncIterable<ChatStreamEvent>> {
     const client = this.requireClient();
+    const request = { ...params, model, stream: true as const };
     try {
-      return await client.messages.create({ ...params, model, stream: true }, { maxRetries: options.maxAttempts - 1, timeout: options.timeoutMs });
+      return await client.messages.create(request, requestOptions(request, options));
     } catch (err) {
       throw anthropicFailure(err);
     }
@@ -52,6 +55,17 @@ export class AnthropicProviderRepository implements ChatProvider {
     });
     return this.client;
   }
+}
+
+// The SDK sends a string body with a content type as it is: the request's JSON, written here with
+// the tool list's JSON kept from the turn before (anthropic-request-body.ts).
+function requestOptions(request: Parameters<typeof anthropicRequestBody>[0], options: CallOptions): Anthropic.RequestOptions {
+  return {
+    maxRetries: options.maxAttempts - 1,
+    timeout: options.timeoutMs,
+    body: anthropicRequestBody(request),
+    headers: { 'content-type': 'application/json' },
+  };
 }
 
 export function anthropicFailure(err: unknown): ProviderFailure {
