@@ -13,7 +13,8 @@ export function anthropicRequestBody(request: { tools?: readonly Anthropic.ToolU
   let json = toolsJson.get(tools);
   if (json === undefined) {
     json = JSON.stringify(tools);
-    // Only a list no one can change may stand for its JSON later.
+    // Only a list no one can change may stand for its JSON later: a frozen list is taken to be
+    // frozen all the way down, as toChatParams freezes it.
     if (Object.isFrozen(tools)) toolsJson.set(tools, json);
   }
   return head === '{}' ? `{"tools":${json}}` : `${head.slice(0, -1)},"tools":${json}}`;
