@@ -35,6 +35,7 @@ import { TasksRepository } from './tasks/tasks.repository';
 import { TasksService } from './tasks/tasks.service';
 import { AgentLoopService } from './runs/agent-loop.service';
 import { AppFileTree } from './runs/app-file-tree';
+import { KeptToolCatalogs } from './runs/kept-tool-catalogs';
 import { RunContextLoader } from './runs/run-context-loader';
 import { TeamSpendCache } from './runs/team-spend-cache';
 import { RunQueueRepository } from './runs/run-queue.repository';
@@ -68,6 +69,7 @@ export class OrchestratorModule {
         GitServiceRepository,
         RunContextLoader,
         AppFileTree,
+        KeptToolCatalogs,
         TeamSpendCache,
         GitHubRepository,
         ProjectsRepository,

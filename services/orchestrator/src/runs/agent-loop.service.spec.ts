@@ -16,6 +16,7 @@ import { AgentLoopService, commitMessageFor, concurrentGroups } from './agent-lo
 import type { PreviewCheckRepository } from '../delegation/preview-check.repository';
 import { PreviewAutofix } from './preview-autofix';
 import { AppFileTree } from './app-file-tree';
+import { KeptToolCatalogs } from './kept-tool-catalogs';
 import { RunContextLoader } from './run-context-loader';
 import type { RunQueueRepository } from './run-queue.repository';
 import type { FencedStep, RunsRepository } from './runs.repository';
@@ -174,7 +175,7 @@ describe('AgentLoopService with mocked repositories', () => {
     // Never connected: the cache passes every lookup through to the loaders.
     const cache = new LeveledCache(new Redis({ lazyConnect: true }), DEFAULT_CACHE_CONFIG, new Registry());
     const files = new AppFileTree(env, git as unknown as GitServiceRepository, cache);
-    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, files, cache);
+    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, files, cache, new KeptToolCatalogs());
     loop = new AgentLoopService(
       env,
       runs,

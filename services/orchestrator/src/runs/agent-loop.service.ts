@@ -193,7 +193,7 @@ export class AgentLoopService {
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
     state.baseSha = (await this.call('git', journal, () => this.git.head(run))).headSha;
     const context = await this.context(run, app, message, journal, state);
-    const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + JSON.stringify(context.tools).length;
+    const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + context.tools.jsonChars;
     const estimateUsd = estimateFirstCallUsd(promptChars, 1000, this.env.MODEL_PRICES_JSON);
     // Lost only with the database, before the first model call's checkpoint flushed it: the run
     // then simply starts again (nothing was spent or changed yet).
@@ -209,8 +209,8 @@ export class AgentLoopService {
     const intents = new Set(resumed ? (await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId) : []);
     const context = state.context ?? (await this.context(run, app, message, journal, state));
     const conversation: ChatMessageInit[] = [...context.history, userText(message.content)];
-    // Built and encoded once per round: each model call copies their bytes into its request.
-    const tools = context.tools.map((t) => encodedOnce(aiV1.ToolDefinitionSchema, create(aiV1.ToolDefinitionSchema, t)));
+    // Made and encoded once per catalog (KeptToolCatalogs): each model call copies their bytes into its request.
+    const tools = context.tools.definitions;
 
     // Rebuild from the checkpoints: every recorded model turn and every recorded tool result.
     const results = new Map<string, ToolOutcome>();
@@ -271,7 +271,7 @@ export class AgentLoopService {
             modelAlias: 'primary',
             system,
             messages: conversation,
-            tools,
+            tools: [...tools],
             maxTokens: this.env.RUN_MAX_OUTPUT_TOKENS,
             // The run's whole budget: ai-router counts what the run already spent under its id.
             runBudgetUsd: this.env.RUN_COST_BUDGET_USD,
@@ -300,7 +300,7 @@ export class AgentLoopService {
           'model_call',
           text.slice(0, 500) || `${toolUses.length} tool call(s)`,
           {
-            request: { messages: conversation.length, tools: context.tools.length, systemChars: system.length },
+            request: { messages: conversation.length, tools: tools.length, systemChars: system.length },
             // Time waiting for ai-router (retries included): what a step costs beyond the model is the rest.
             modelMs: Math.round((performance.now() - modelStarted) * 100) / 100,
             model: completion.model,

@@ -8,6 +8,7 @@ import type { Dependency } from './dependency-retry';
 import { buildSystemPrompt, splitHistory } from './run-context';
 import { userText, type RunContext } from './run-state';
 import { AppFileTree } from './app-file-tree';
+import { KeptToolCatalogs } from './kept-tool-catalogs';
 import { RunsRepository } from './runs.repository';
 
 // Every call to another service goes through the loop's retry (it knows when the run stopped).
@@ -23,14 +24,16 @@ export class RunContextLoader {
     private readonly tools: ToolRunnerRepository,
     private readonly files: AppFileTree,
     private readonly cache: LeveledCache,
+    private readonly catalogs: KeptToolCatalogs,
   ) {}
 
   async load(run: RunEntity, app: AppEntity, message: MessageEntity, retry: Retrying): Promise<RunContext> {
     // The same for every team: the global level.
-    const tools = await this.cache.global('ai_standards', 'tool-catalog', async () => {
-      const catalog = await retry('tools', () => this.tools.catalog(run.teamId));
-      return catalog.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+    const catalog = await this.cache.global('ai_standards', 'tool-catalog', async () => {
+      const listed = await retry('tools', () => this.tools.catalog(run.teamId));
+      return listed.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
     });
+    const tools = this.catalogs.keep(catalog);
     const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
     const split = splitHistory(
       previous.map((m) => ({ role: m.role, content: m.content })),

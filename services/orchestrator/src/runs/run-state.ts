@@ -2,6 +2,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1 } from '@overskill/contracts';
 import type { RunEntity, RunStepEntity } from '../persistence/entities';
 import type { buildSystemPrompt } from './run-context';
+import type { KeptCatalog } from './kept-tool-catalogs';
 
 export type ChatMessageInit = MessageInitShape<typeof aiV1.ChatMessageSchema>;
 type ContentBlockInit = MessageInitShape<typeof aiV1.ContentBlockSchema>;
@@ -26,7 +27,7 @@ export interface ToolOutcome {
 }
 
 export interface RunContext {
-  tools: Array<{ name: string; description: string; inputSchemaJson: string }>;
+  tools: KeptCatalog;
   history: ChatMessageInit[];
   promptInput: Omit<Parameters<typeof buildSystemPrompt>[0], 'touched'>;
   system: string;
