@@ -85,6 +85,17 @@ describe('a connection writes once per turn of the event loop', () => {
     expect(await sub).toHaveLength(20);
   });
 
+  it('writes what a turn queued before the connection closes in that turn', async () => {
+    const closing = await connectNats(natsUrl!, 'test-harness', credentials);
+    const { sub } = await received('closing', 1);
+    closing.publish(`${subject}.closing`, new TextEncoder().encode('last words'));
+    // As a draining server does: its reply was flushed a checkpoint before it closes.
+    await Promise.resolve();
+    await closing.close();
+    const late = new Promise<string[]>((resolve) => setTimeout(() => resolve(['nothing within 5 s']), 5000).unref());
+    expect(await Promise.race([sub, late])).toEqual(['last words']);
+  });
+
   it('answers a lone request within the turn it was sent in, turn after turn', async () => {
     const echo = reader.subscribe(`${subject}.echo`, { callback: (_err, m) => m.respond(m.data) });
     await reader.flush();

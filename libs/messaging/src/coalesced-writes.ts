@@ -14,8 +14,12 @@ export const COALESCE_WRITES_OPTION = 'coalesceWritesPerTurn';
 // A lone write still leaves within the same turn. Connections without the option (a benchmark's
 // raw nats.js baseline) are left as nats.js makes them.
 type Transport = NodeTransport & { socket?: Socket; options?: Record<string, unknown>; corkedTurn?: boolean };
+// nats.js's own close, private in its types.
+type Closing = { _closed(this: Transport, err?: Error, internal?: boolean): Promise<void> };
 const proto = NodeTransport.prototype as Transport;
 const send = proto.send;
+const closing = proto as unknown as Closing;
+const closed = closing._closed;
 let installed = false;
 
 export function coalesceWritesPerTurn(): void {
@@ -32,5 +36,15 @@ export function coalesceWritesPerTurn(): void {
       });
     }
     send.call(this, frame);
+  };
+  // nats.js destroys the socket when a connection closes, without flushing: what this turn queued
+  // (a reply answered just before a draining server closes) goes to the kernel first, as it
+  // would have without the cork.
+  closing._closed = function (this: Transport, err?: Error, internal?: boolean) {
+    if (this.corkedTurn && this.socket && !this.socket.destroyed) {
+      this.corkedTurn = false;
+      this.socket.uncork();
+    }
+    return closed.call(this, err, internal);
   };
 }
