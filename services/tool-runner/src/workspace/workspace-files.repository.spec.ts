@@ -1,4 +1,5 @@
 import { ErrorCode } from '@overskill/contracts';
+import { execFileSync } from 'node:child_process';
 import { constants, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 // The module object itself (not a namespace copy), so the spy sees the repository's calls.
 import fs from 'node:fs';
@@ -51,6 +52,10 @@ describe('WorkspaceFilesRepository (real files)', () => {
     rmSync(join(root, '.git', 'info', 'exclude'));
     symlinkSync(join(outside, 'secret.txt'), join(root, '.git', 'info', 'exclude'));
     await expect(files.ignoreRules(root, 'src/new.txt')).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE });
+    // A FIFO would block a read forever: refused before it is opened.
+    rmSync(join(root, '.git', 'info', 'exclude'));
+    execFileSync('mkfifo', [join(root, '.git', 'info', 'exclude')]);
+    await expect(files.ignoreRules(root, 'src/new.txt')).rejects.toMatchObject({ code: ErrorCode.TOOL_PATH_NOT_REGULAR_FILE });
   });
 
   it('reads back what it wrote', async () => {

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -104,9 +104,11 @@ export class WorkspaceFilesRepository implements OnModuleInit {
     }
     if (!isInside(await realpath(root), real))
       throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, '.git/info/exclude resolves outside the app workspace');
-    const text = await readFile(real);
-    if (text.length > IGNORE_FILE_MAX_BYTES) throw new AppError(ErrorCode.TOOL_FILE_TOO_LARGE, `.git/info/exclude is ${text.length} bytes`);
-    return text.toString('utf8');
+    // Never opened unless it is a plain file of a sane size: a FIFO would block the read.
+    const info = await stat(real);
+    if (!info.isFile()) throw new AppError(ErrorCode.TOOL_PATH_NOT_REGULAR_FILE, '.git/info/exclude is not a regular file');
+    if (info.size > IGNORE_FILE_MAX_BYTES) throw new AppError(ErrorCode.TOOL_FILE_TOO_LARGE, `.git/info/exclude is ${info.size} bytes`);
+    return (await readFile(real)).toString('utf8');
   }
 
   // Atomic: a temp file in the same (pinned) folder, fsync, rename over the name. A reader sees
