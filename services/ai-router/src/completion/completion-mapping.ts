@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { AppError, aiV1, ErrorCode, type Rpc } from '@overskill/contracts';
+import { AppError, aiV1, ErrorCode, toolCatalogKey, type Rpc } from '@overskill/contracts';
 import type { RpcReply } from '@overskill/messaging';
 import { createHash } from 'node:crypto';
 import type { ChatMessage, ChatParams } from '../providers/chat-provider';
@@ -49,8 +49,7 @@ const toolsCache = new Map<string, Anthropic.Tool[]>();
 
 function toolsOf(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
   if (defs.length === 0) return [];
-  // Each string led by its length: no two different lists share a key, whatever their text holds.
-  const key = defs.map((t) => `${t.name.length}:${t.name}${t.description.length}:${t.description}${t.inputSchemaJson.length}:${t.inputSchemaJson}`).join('');
+  const key = toolCatalogKey(defs);
   const cached = toolsCache.get(key);
   if (cached) return cached;
   const names = new Set<string>();

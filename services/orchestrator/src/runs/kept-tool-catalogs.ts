@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
-import { aiV1 } from '@overskill/contracts';
+import { aiV1, toolCatalogKey } from '@overskill/contracts';
 import { encodedOnce } from '@overskill/messaging';
 
 export interface ToolDefinitionInit {
@@ -20,14 +20,14 @@ export interface KeptCatalog {
 // A few catalogs: one at a time, another while tool-runner rolls out a new one.
 const KEPT_MAX = 4;
 
-// Every run reads the same catalog (the cache's global level): the definitions are kept by their
-// strings, each led by its length, so two different catalogs never share an entry.
+// Every run reads the same catalog (the cache's global level): the definitions are kept by the
+// catalog's key, which no other catalog shares.
 @Injectable()
 export class KeptToolCatalogs {
   private readonly kept = new Map<string, KeptCatalog>();
 
   keep(tools: readonly ToolDefinitionInit[]): KeptCatalog {
-    const key = tools.map((t) => `${t.name.length}:${t.name}${t.description.length}:${t.description}${t.inputSchemaJson.length}:${t.inputSchemaJson}`).join('');
+    const key = toolCatalogKey(tools);
     const found = this.kept.get(key);
     if (found) return found;
     const catalog: KeptCatalog = {

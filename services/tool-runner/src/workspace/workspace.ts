@@ -6,6 +6,12 @@ import type { EntryInfo } from './pinned-directory';
 import { resolveWorkspacePath, type WorkspacePath } from './resolve-workspace-path';
 import type { WorkspaceFilesRepository } from './workspace-files.repository';
 
+// The cache and the calling team, whose id every tenant and file entry carries.
+export interface TeamCache {
+  cache: LeveledCache;
+  teamId: string;
+}
+
 // One app's workspace as the tools see it: model-supplied paths in, every one resolved and
 // refused here before the repository touches the disk. With a cache (and the caller's team),
 // file contents come from the file level when a previous read left them there.
@@ -15,7 +21,7 @@ export class WorkspaceReader {
     readonly workspacesDir: string,
     readonly appId: string,
     protected readonly maxFileBytes: number,
-    private readonly cached?: { cache: LeveledCache; teamId: string },
+    private readonly cached?: TeamCache,
   ) {}
 
   resolve(path: string, opts: { allowRoot?: boolean } = {}): WorkspacePath {
@@ -54,7 +60,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     appId: string,
     maxFileBytes: number,
     private readonly lease: AppLease,
-    private readonly tenantCache?: { cache: LeveledCache; teamId: string },
+    private readonly tenantCache?: TeamCache,
   ) {
     super(files, workspacesDir, appId, maxFileBytes);
   }
