@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { formatGoals, formatTable, goal, machineInfo, print, recordResult } from './support/results';
+import { processCpuSeconds } from './support/process-cpu';
 import { median, percentile, ratio, round, summarizeLatencyMs } from './support/stats';
 
 // 1. search_files through NATS (tool-runner from dist/, ripgrep underneath) over a generated
 //    workspace of 10,000 files / 100 MB, against `rg` run directly on the same tree with the
 //    same file selection, interleaved in the same run: ratio of medians (goal ≤ 2).
 // 2. write_file / read_file of a 10 KB file through NATS: median and p99.
+// 3. That read back to back and after an idle pause of PAUSE_MS (about what a step's other calls
+//    leave tool-runner idle for): the same work, the latency and tool-runner's CPU per call of each.
 // Benchmarks report; they fail only on a functional error (a wrong or missing answer).
 
 const FILES = Number(process.env.BENCH_TOOL_FILES ?? 10_000);
@@ -23,6 +26,10 @@ const SEARCH_ROUNDS = Number(process.env.BENCH_TOOL_SEARCH_ROUNDS ?? 15);
 const ROUND_TRIPS = Number(process.env.BENCH_TOOL_ROUND_TRIPS ?? 1000);
 const GOAL_SEARCH_RATIO = 2;
 const NEEDLE_EVERY = 200; // 50 files of 10,000 hold the rare identifier
+// The read back to back and after an idle pause, in alternating blocks.
+const PAUSE_MS = 5;
+const PAUSE_BLOCKS = 10;
+const PAUSE_CALLS_PER_BLOCK = 50;
 
 // Deterministic source-like text (a small LCG), so every run searches the same tree.
 function* words(seed: number): Generator<string> {
@@ -199,6 +206,33 @@ describe('benchmark: tool-runner', () => {
       pairs.push(t2 - t0);
     }
 
+    // The same read with and without an idle pause before it, alternating which goes first.
+    const toolRunnerPid = platform.pids()['tool-runner'];
+    const paced = { back: { ms: [] as number[], cpuSeconds: 0 }, paused: { ms: [] as number[], cpuSeconds: 0 } };
+    for (let block = 0; block < PAUSE_BLOCKS; block++) {
+      for (const kind of block % 2 === 0 ? (['back', 'paused'] as const) : (['paused', 'back'] as const)) {
+        const cpuBefore = processCpuSeconds(toolRunnerPid);
+        for (let i = 0; i < PAUSE_CALLS_PER_BLOCK; i++) {
+          if (kind === 'paused') await new Promise((r) => setTimeout(r, PAUSE_MS));
+          const t0 = performance.now();
+          await call('read_file', { path: 'bench/roundtrip.txt' });
+          paced[kind].ms.push(performance.now() - t0);
+        }
+        paced[kind].cpuSeconds += processCpuSeconds(toolRunnerPid) - cpuBefore;
+      }
+    }
+    const pacedCalls = PAUSE_BLOCKS * PAUSE_CALLS_PER_BLOCK;
+    const pause = Object.fromEntries(
+      (['back', 'paused'] as const).map((k) => [
+        k,
+        {
+          medianMs: round(median(paced[k].ms), 3),
+          p90Ms: round(percentile(paced[k].ms, 90), 3),
+          toolRunnerCpuMsPerCall: round((paced[k].cpuSeconds / pacedCalls) * 1000, 3),
+        },
+      ]),
+    ) as Record<'back' | 'paused', { medianMs: number; p90Ms: number; toolRunnerCpuMsPerCall: number }>;
+
     const searchResults = Object.fromEntries(
       scenarios.map((s) => {
         const x = samples[s.name]!;
@@ -239,6 +273,11 @@ describe('benchmark: tool-runner', () => {
         (['write', 'read', 'writeThenRead'] as const).map((k) => [k, roundTrip[k].medianUs, roundTrip[k].p90Us, roundTrip[k].p99Us, roundTrip[k].maxUs]),
       ),
     );
+    print(
+      `\nthe 10 KB read back to back: median ${pause.back.medianMs} ms, tool-runner ${pause.back.toolRunnerCpuMsPerCall} ms of CPU per call; ` +
+        `after a ${PAUSE_MS} ms idle pause: median ${pause.paused.medianMs} ms (${ratio(pause.paused.medianMs, pause.back.medianMs)}×), ` +
+        `${pause.paused.toolRunnerCpuMsPerCall} ms of CPU per call (${ratio(pause.paused.toolRunnerCpuMsPerCall, pause.back.toolRunnerCpuMsPerCall)}×)`,
+    );
     print(formatGoals(goals));
 
     recordResult({
@@ -262,8 +301,14 @@ describe('benchmark: tool-runner', () => {
         roundTrips: ROUND_TRIPS,
         roundTripWarmup: 100,
         fileBytes: content.length,
+        idlePause: {
+          pauseMs: PAUSE_MS,
+          blocks: PAUSE_BLOCKS,
+          callsPerBlock: PAUSE_CALLS_PER_BLOCK,
+          order: 'back to back and paused blocks alternate which goes first',
+        },
       },
-      results: { search: searchResults, roundTrip },
+      results: { search: searchResults, roundTrip, idlePause: pause },
       goals,
     });
     expect(goals).toHaveLength(3);
