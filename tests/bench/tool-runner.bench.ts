@@ -222,16 +222,12 @@ describe('benchmark: tool-runner', () => {
       }
     }
     const pacedCalls = PAUSE_BLOCKS * PAUSE_CALLS_PER_BLOCK;
-    const pause = Object.fromEntries(
-      (['back', 'paused'] as const).map((k) => [
-        k,
-        {
-          medianMs: round(median(paced[k].ms), 3),
-          p90Ms: round(percentile(paced[k].ms, 90), 3),
-          toolRunnerCpuMsPerCall: round((paced[k].cpuSeconds / pacedCalls) * 1000, 3),
-        },
-      ]),
-    ) as Record<'back' | 'paused', { medianMs: number; p90Ms: number; toolRunnerCpuMsPerCall: number }>;
+    const pacedFigures = (k: keyof typeof paced) => ({
+      medianMs: round(median(paced[k].ms), 3),
+      p90Ms: round(percentile(paced[k].ms, 90), 3),
+      toolRunnerCpuMsPerCall: round((paced[k].cpuSeconds / pacedCalls) * 1000, 3),
+    });
+    const pause = { back: pacedFigures('back'), paused: pacedFigures('paused') };
 
     const searchResults = Object.fromEntries(
       scenarios.map((s) => {

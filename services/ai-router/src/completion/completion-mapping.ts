@@ -41,17 +41,28 @@ export function toChatParams(req: aiV1.CompletionRequest): ChatParams {
   };
 }
 
+// What `make` returned for a key, kept for the next ask; past `max` keys the oldest goes (callers
+// choose the strings, so the memory stays bounded). Nothing is kept when `make` throws.
+function kept<V>(memo: Map<string, V>, max: number, key: string, make: () => V): V {
+  const found = memo.get(key);
+  if (found !== undefined) return found;
+  const value = make();
+  if (memo.size >= max) memo.delete(memo.keys().next().value as string);
+  memo.set(key, value);
+  return value;
+}
+
 // A run sends the same catalog on every turn: it is mapped once per replica, and every turn gets
 // the same frozen list, whose JSON the provider then writes once too (anthropic-request-body.ts).
-// Bounded, since callers choose the strings.
 const TOOLS_CACHE_MAX = 64;
 const toolsCache = new Map<string, Anthropic.Tool[]>();
 
 function toolsOf(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
   if (defs.length === 0) return [];
-  const key = toolCatalogKey(defs);
-  const cached = toolsCache.get(key);
-  if (cached) return cached;
+  return kept(toolsCache, TOOLS_CACHE_MAX, toolCatalogKey(defs), () => mappedTools(defs));
+}
+
+function mappedTools(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
   const names = new Set<string>();
   const tools: Anthropic.Tool[] = defs.map((tool, index) => {
     if (!TOOL_NAME.test(tool.name)) throw invalid(`tools[${index}].name must be 1-128 letters, digits, _ or -`);
@@ -62,10 +73,7 @@ function toolsOf(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
     return { name: tool.name, description: tool.description, input_schema: schema as Anthropic.Tool.InputSchema };
   });
   (tools[tools.length - 1] as { cache_control?: unknown }).cache_control = EPHEMERAL;
-  deepFreeze(tools);
-  if (toolsCache.size >= TOOLS_CACHE_MAX) toolsCache.delete(toolsCache.keys().next().value as string);
-  toolsCache.set(key, tools);
-  return tools;
+  return deepFreeze(tools);
 }
 
 function toAnthropicMessage(message: aiV1.ChatMessage, index: number): Anthropic.MessageParam {
@@ -109,17 +117,12 @@ function parseJsonObject(json: string, field: string): Record<string, unknown> {
 }
 
 // A run sends the same catalog on every turn: its schemas are parsed once per replica. Frozen,
-// since every request shares the object; bounded, since callers choose the strings.
+// since every request shares the object.
 const SCHEMA_CACHE_MAX = 512;
 const schemaCache = new Map<string, Record<string, unknown>>();
 
 function parsedSchema(json: string, field: string): Record<string, unknown> {
-  const cached = schemaCache.get(json);
-  if (cached) return cached;
-  const schema = deepFreeze(parseJsonObject(json, field));
-  if (schemaCache.size >= SCHEMA_CACHE_MAX) schemaCache.delete(schemaCache.keys().next().value as string);
-  schemaCache.set(json, schema);
-  return schema;
+  return kept(schemaCache, SCHEMA_CACHE_MAX, json, () => deepFreeze(parseJsonObject(json, field)));
 }
 
 function deepFreeze<T>(value: T): T {

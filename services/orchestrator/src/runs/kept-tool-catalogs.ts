@@ -1,13 +1,7 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
-import { aiV1, toolCatalogKey } from '@overskill/contracts';
+import { aiV1, toolCatalogKey, type ToolDefinitionText } from '@overskill/contracts';
 import { encodedOnce } from '@overskill/messaging';
-
-export interface ToolDefinitionInit {
-  name: string;
-  description: string;
-  inputSchemaJson: string;
-}
 
 // A catalog as every run of this replica uses it: its definitions made and encoded once (each
 // model call copies their bytes into its request), and its JSON size, for the first call's
@@ -26,7 +20,7 @@ const KEPT_MAX = 4;
 export class KeptToolCatalogs {
   private readonly kept = new Map<string, KeptCatalog>();
 
-  keep(tools: readonly ToolDefinitionInit[]): KeptCatalog {
+  keep(tools: readonly ToolDefinitionText[]): KeptCatalog {
     const key = toolCatalogKey(tools);
     const found = this.kept.get(key);
     if (found) return found;

@@ -144,19 +144,15 @@ export class ToolExecutionService {
 
   private contextFor(req: RpcRequest<typeof Rpc.toolCallExecute>): ToolContext {
     const { WORKSPACES_DIR, TOOL_MAX_FILE_SIZE_BYTES, TOOL_LOCK_WAIT_MS } = this.env;
+    const teamCache = { cache: this.cache, teamId: req.teamId };
     return {
       call: { teamId: req.teamId, appId: req.appId, runId: req.runId, toolUseId: req.toolUseId },
       limits: this.limits,
-      workspace: new WorkspaceReader(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, { cache: this.cache, teamId: req.teamId }),
+      workspace: new WorkspaceReader(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, teamCache),
       withWriteLock: (work) =>
-        this.lock.withLock(
-          req.appId,
-          (lease) =>
-            work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, { cache: this.cache, teamId: req.teamId })),
-          {
-            waitMs: TOOL_LOCK_WAIT_MS,
-          },
-        ),
+        this.lock.withLock(req.appId, (lease) => work(new WorkspaceWriter(this.files, WORKSPACES_DIR, req.appId, TOOL_MAX_FILE_SIZE_BYTES, lease, teamCache)), {
+          waitMs: TOOL_LOCK_WAIT_MS,
+        }),
       deps: this.deps,
     };
   }

@@ -60,7 +60,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     appId: string,
     maxFileBytes: number,
     private readonly lease: AppLease,
-    private readonly tenantCache?: TeamCache,
+    private readonly teamCache?: TeamCache,
   ) {
     super(files, workspacesDir, appId, maxFileBytes);
   }
@@ -88,8 +88,8 @@ export class WorkspaceWriter extends WorkspaceReader {
   // is edited when it gains or loses exactly this path, and dropped when only a new listing can
   // tell how it changed.
   private async changed(target: WorkspacePath, change: 'created' | 'edited' | 'deleted'): Promise<void> {
-    if (!this.tenantCache) return;
-    const { cache, teamId } = this.tenantCache;
+    if (!this.teamCache) return;
+    const { cache, teamId } = this.teamCache;
     const tree = await this.treeChange(target, change, teamId);
     await cache.dropFiles(this.appId, [target.relative], { structure: tree === 'unknown' });
     if (tree === 'edit')
@@ -119,7 +119,7 @@ export class WorkspaceWriter extends WorkspaceReader {
     await this.lease.assertHeld();
     await this.files.rename(source.root, source.relative, target.relative, { overwrite });
     // A folder may have moved with every file in it: the whole app's entries go.
-    await this.tenantCache?.cache.dropApp(this.appId);
+    await this.teamCache?.cache.dropApp(this.appId);
     return { from: source.relative, to: target.relative };
   }
 }
