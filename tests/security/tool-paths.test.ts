@@ -252,6 +252,8 @@ describe('tool-runner path safety (corpus)', () => {
     writeFileSync(join(outside, 'inner.txt'), 'OUTSIDE SECRET\n');
     const before = snapshot(outside);
     // Another process flips swap/ between the real folder and a link to `outside` as fast as it can.
+    // A write landing between its rename and its link creates swap/ anew (write_file makes parent
+    // folders): that folder is removed, so the real one comes back and the swapping goes on.
     const swapper = spawn(process.execPath, [
       '-e',
       `const fs = require('fs'); const [swap, parked, outside] = process.argv.slice(1);
@@ -259,7 +261,12 @@ describe('tool-runner path safety (corpus)', () => {
        const end = Date.now() + 55000;
        while (Date.now() < end) {
          try { fs.renameSync(swap, parked); fs.symlinkSync(outside, swap); } catch {}
-         try { fs.unlinkSync(swap); fs.renameSync(parked, swap); } catch {}
+         try {
+           if (fs.existsSync(parked)) {
+             if (fs.lstatSync(swap).isSymbolicLink()) fs.unlinkSync(swap); else fs.rmSync(swap, { recursive: true, force: true });
+             fs.renameSync(parked, swap);
+           }
+         } catch {}
        }`,
       swap,
       parked,
