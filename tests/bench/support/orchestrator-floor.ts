@@ -32,11 +32,15 @@ export interface DurableFloor {
   coreNatsPublishFlush: FloorSeries;
   // CPU ms per fenced commit, CONCURRENT_WRITERS clients at once: PostgreSQL's and the client's.
   fencedCommitCpuMs: { postgres: number; client: number; writers: number; commits: number };
+  // The same per row when each statement writes ROWS_PER_STATEMENT fenced rows, each behind its own lease row.
+  batchedFencedCommitCpuMs: { postgres: number; client: number; writers: number; rowsPerStatement: number; rows: number };
   payloadBytes: number;
 }
 
 const CONCURRENT_WRITERS = 16;
 const COMMITS_PER_WRITER = 50;
+const BATCH_WRITERS = 2;
+const ROWS_PER_STATEMENT = 8;
 
 async function series(samples: number, fn: () => Promise<unknown>): Promise<FloorSeries> {
   for (let i = 0; i < Math.min(20, samples); i++) await fn();
@@ -91,6 +95,16 @@ export async function measureDurableFloor(opts: {
     const pgSyncCommit = await series(samples, insert);
     const pgFencedSyncCommit = await series(samples, fencedInsert);
     const fencedCommitCpuMs = await concurrentFencedCommits(stack.databaseUrl, table, fencedInsertBy, opts.postgresPid);
+    let batchSeq = 1_000_000;
+    const batchedFencedInsertBy = (writer: PgClient, leaseIds: string[]) =>
+      writer.query(
+        `WITH b AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS b(lease_id, id, seq)),
+              lease AS (UPDATE public.${table}_lease l SET until = now() + interval '20 seconds', steps = l.steps + 1 FROM b WHERE l.id = b.lease_id AND l.owner = 'bench' RETURNING l.id)
+         INSERT INTO public.${table} (id, run_id, seq, kind, summary, data, status)
+         SELECT b.id, lease.id, b.seq, 'model_call', $4, $5::jsonb, 'running' FROM lease JOIN b ON b.lease_id = lease.id`,
+        [leaseIds, leaseIds.map(() => randomUUID()), leaseIds.map(() => ++batchSeq), '1 tool call(s)', payload],
+      );
+    const batchedFencedCommitCpuMs = await batchedFencedCommits(stack.databaseUrl, table, batchedFencedInsertBy, opts.postgresPid);
     await client.query(`SET synchronous_commit = off`);
     const pgAsyncCommit = await series(samples, insert);
     await jsm.streams.add({ name: stream, subjects: [`bench.floor.${stream}`] });
@@ -108,6 +122,7 @@ export async function measureDurableFloor(opts: {
       jetstreamPublish,
       coreNatsPublishFlush,
       fencedCommitCpuMs,
+      batchedFencedCommitCpuMs,
       payloadBytes: Buffer.byteLength(payload),
     };
   } finally {
@@ -144,6 +159,38 @@ async function concurrentFencedCommits(
     const commits = CONCURRENT_WRITERS * COMMITS_PER_WRITER;
     const cpu = cpuPerUnitMs(before, cpuSnapshot({ postgres: postgresPid }), commits);
     return { postgres: cpu['postgres']!, client: cpu['bench']!, writers: CONCURRENT_WRITERS, commits };
+  } finally {
+    for (const w of writers) await w.client.end();
+  }
+}
+
+// A few writers at once, each committing statements of ROWS_PER_STATEMENT fenced rows behind
+// leases of its own: what a checkpoint costs when the checkpoints of many runs share a statement.
+async function batchedFencedCommits(
+  databaseUrl: string,
+  table: string,
+  batchedFencedInsertBy: (writer: PgClient, leaseIds: string[]) => Promise<unknown>,
+  postgresPid: number | undefined,
+): Promise<DurableFloor['batchedFencedCommitCpuMs']> {
+  const writers: Array<{ client: PgClient; leaseIds: string[] }> = [];
+  try {
+    for (let i = 0; i < BATCH_WRITERS; i++) {
+      const writer = new pg.Client({ connectionString: databaseUrl });
+      await writer.connect();
+      const leaseIds = Array.from({ length: ROWS_PER_STATEMENT }, () => randomUUID());
+      writers.push({ client: writer, leaseIds });
+      for (const id of leaseIds) await writer.query(`INSERT INTO public.${table}_lease (id, owner, until) VALUES ($1, 'bench', now())`, [id]);
+      await batchedFencedInsertBy(writer, leaseIds);
+    }
+    const before = cpuSnapshot({ postgres: postgresPid });
+    await Promise.all(
+      writers.map(async (w) => {
+        for (let i = 0; i < COMMITS_PER_WRITER; i++) await batchedFencedInsertBy(w.client, w.leaseIds);
+      }),
+    );
+    const rows = BATCH_WRITERS * COMMITS_PER_WRITER * ROWS_PER_STATEMENT;
+    const cpu = cpuPerUnitMs(before, cpuSnapshot({ postgres: postgresPid }), rows);
+    return { postgres: cpu['postgres']!, client: cpu['bench']!, writers: BATCH_WRITERS, rowsPerStatement: ROWS_PER_STATEMENT, rows };
   } finally {
     for (const w of writers) await w.client.end();
   }

@@ -112,6 +112,97 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
     expect(row).toEqual({ input_tokens: '80', output_tokens: '40', cost: '0.008000', iterations: 8 });
   });
 
+  it('writes the checkpoints of several runs asked for in one turn in one statement, each fenced by its own lease', async () => {
+    const pooled = new RunsRepository(ds);
+    const [a, b, lost] = [await runningRun(), await runningRun(), await runningRun()];
+    await ds.query(`UPDATE orchestrator.runs SET cancel_requested_at = now(), cancel_reason = 'user' WHERE id = $1`, [b]);
+    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
+    const statements = jest.spyOn(pool, 'query');
+    const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.001, iterations: 1 };
+    const [wroteA, wroteB, wroteLost] = await Promise.all([
+      pooled.appendFencedStep({ ...step(a, 1), usage }),
+      pooled.appendFencedStep({ ...step(b, 1, false), usage, data: { name: 'read_file', text: 'a "quoted" \\ line\nand {braces}, ünïcode' } }),
+      pooled.appendFencedStep({ ...step(lost, 1, true, 'replica-b'), usage }),
+    ]);
+    const names = statements.mock.calls.map(([config]) => config.name);
+    statements.mockRestore();
+    expect(names).toEqual(['orchestrator.runs.append-fenced-steps']);
+    expect(wroteA).toEqual({ createdAt: expect.any(Date), cancelRequested: false, cancelReason: '' });
+    expect(wroteB).toEqual({ createdAt: wroteA!.createdAt, cancelRequested: true, cancelReason: 'user' });
+    expect(wroteLost).toBeNull();
+
+    const rows = (await ds.query(
+      `SELECT r.id, r.input_tokens, r.cost_usd::text AS cost, r.iterations, s.seq, s.kind, s.data
+         FROM orchestrator.runs r LEFT JOIN orchestrator.run_steps s ON s.run_id = r.id WHERE r.id = ANY($1) ORDER BY r.id`,
+      [[a, b, lost]],
+    )) as Array<Record<string, unknown>>;
+    const of = (id: string) => rows.filter((r) => r.id === id).map(({ id: _, ...rest }) => rest);
+    expect(of(a)).toEqual([{ input_tokens: '10', cost: '0.001000', iterations: 1, seq: 1, kind: 'tool_call', data: { name: 'read_file' } }]);
+    expect(of(b)).toEqual([
+      {
+        input_tokens: '10',
+        cost: '0.001000',
+        iterations: 1,
+        seq: 1,
+        kind: 'tool_call',
+        data: { name: 'read_file', text: 'a "quoted" \\ line\nand {braces}, ünïcode' },
+      },
+    ]);
+    // Fenced: the run this replica does not hold got neither a step nor its usage.
+    expect(of(lost)).toEqual([{ input_tokens: '0', cost: '0.000000', iterations: 0, seq: null, kind: null, data: null }]);
+  });
+
+  it('answers each step alone when the database refuses the shared statement, writing every other step once', async () => {
+    const pooled = new RunsRepository(ds);
+    const [taken, a, b] = [await runningRun(), await runningRun(), await runningRun()];
+    expect(await pooled.appendFencedStep(step(taken, 1))).not.toBeNull();
+    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
+    const statements = jest.spyOn(pool, 'query');
+    const usage = { inputTokens: 7, outputTokens: 3, costUsd: 0.002, iterations: 1 };
+    // seq 1 of `taken` is written already: the shared statement fails on its unique key.
+    const answers = await Promise.all([
+      pooled.appendFencedStep({ ...step(a, 1), usage }),
+      pooled.appendFencedStep({ ...step(taken, 1), usage }),
+      pooled.appendFencedStep({ ...step(b, 1), usage }),
+    ]);
+    const names = statements.mock.calls.map(([config]) => config.name);
+    statements.mockRestore();
+    expect(names).toEqual([
+      'orchestrator.runs.append-fenced-steps',
+      'orchestrator.runs.append-fenced-step',
+      'orchestrator.runs.append-fenced-step',
+      'orchestrator.runs.append-fenced-step',
+    ]);
+    expect(answers.map((w) => w !== null)).toEqual([true, false, true]);
+    const rows = (await ds.query(
+      `SELECT r.id, r.input_tokens, (SELECT count(*)::int FROM orchestrator.run_steps s WHERE s.run_id = r.id) AS steps
+         FROM orchestrator.runs r WHERE r.id = ANY($1)`,
+      [[taken, a, b]],
+    )) as Array<{ id: string; input_tokens: string; steps: number }>;
+    const byId = new Map(rows.map((r) => [r.id, { tokens: r.input_tokens, steps: r.steps }]));
+    expect(byId.get(a)).toEqual({ tokens: '7', steps: 1 });
+    expect(byId.get(b)).toEqual({ tokens: '7', steps: 1 });
+    expect(byId.get(taken)).toEqual({ tokens: '0', steps: 1 });
+  });
+
+  it('commits a shared statement without waiting for the flush only when none of its steps must be durable', async () => {
+    const [a, b] = [await runningRun(), await runningRun()];
+    await runner.startTransaction();
+    const repeatable = await Promise.all([runs.appendFencedStep(step(a, 1, false)), runs.appendFencedStep(step(b, 1, false))]);
+    expect(repeatable.every((w) => w !== null)).toBe(true);
+    expect(await commitMode()).toBe('off');
+    await runner.commitTransaction();
+    expect(await commitMode()).toBe('on');
+
+    await runner.startTransaction();
+    const mixed = await Promise.all([runs.appendFencedStep(step(a, 2, false)), runs.appendFencedStep(step(b, 2))]);
+    expect(mixed.every((w) => w !== null)).toBe(true);
+    expect(await commitMode()).toBe('on');
+    await runner.commitTransaction();
+    const rows = (await ds.query('SELECT count(*)::int AS n FROM orchestrator.run_steps WHERE run_id = ANY($1)', [[a, b]])) as Array<{ n: number }>;
+    expect(rows[0]?.n).toBe(4);
+  });
+
   it('finishes the run and stores the reply in one statement, only for the lease holder, the reply once', async () => {
     const runId = await runningRun();
     const replies = async () =>

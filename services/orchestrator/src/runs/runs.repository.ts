@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
 import { randomUUID } from 'node:crypto';
+import { Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
 import { hydratedEntities, preparedEntities, preparedEntity, preparedQuery } from '../persistence/prepared-query';
+import { TurnBatch } from './turn-batch';
 
 export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
 
@@ -37,6 +40,28 @@ const APPEND_FENCED_STEP = {
          SELECT ins.created_at, lease.cancel_requested_at, lease.cancel_reason,
                 CASE WHEN $14::boolean THEN set_config('synchronous_commit', 'off', true) END AS commit_mode FROM ins, lease`,
 };
+// The same for the checkpoints of many runs, one per run: one round trip, one transaction and one
+// WAL flush for all. Each step is still fenced by its own run's lease; a run whose lease is gone
+// returns no row, and the others are written.
+const APPEND_FENCED_STEPS = {
+  name: 'orchestrator.runs.append-fenced-steps',
+  text: `WITH batch AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(run_id uuid, owner varchar, lease_ms int, seq int, kind varchar, summary text, data jsonb,
+                                                            status varchar, input_tokens int, output_tokens int, cost_usd numeric, iterations int)),
+         lease AS (
+           UPDATE "orchestrator"."runs" r SET lease_until = now() + (b.lease_ms * interval '1 millisecond'), input_tokens = r.input_tokens + b.input_tokens,
+             output_tokens = r.output_tokens + b.output_tokens, cost_usd = r.cost_usd + b.cost_usd, iterations = r.iterations + b.iterations
+             FROM batch b WHERE r.id = b.run_id AND r.lease_owner = b.owner AND r.status = 'running'
+            RETURNING r.id, r.cancel_requested_at, r.cancel_reason),
+         ins AS (
+           INSERT INTO "orchestrator"."run_steps" (id, run_id, seq, kind, summary, data, status)
+           SELECT gen_random_uuid(), lease.id, b.seq, b.kind, b.summary, b.data, b.status FROM lease JOIN batch b ON b.run_id = lease.id
+           RETURNING run_id, created_at)
+         SELECT ins.run_id, ins.created_at, lease.cancel_requested_at, lease.cancel_reason,
+                CASE WHEN $2::boolean THEN set_config('synchronous_commit', 'off', true) END AS commit_mode FROM ins JOIN lease ON lease.id = ins.run_id`,
+};
+// At most this many checkpoints in one statement.
+const STEPS_PER_STATEMENT = 64;
 const RECORD_TOOL_INTENT = {
   name: 'orchestrator.runs.record-tool-intent',
   text: `INSERT INTO "orchestrator"."tool_calls" (run_id, tool_use_id, name, input_json, lease_owner)
@@ -75,7 +100,29 @@ export interface Cursor {
 
 @Injectable()
 export class RunsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  // Checkpoints of many runs asked for in the same turn: one statement.
+  private readonly steps: TurnBatch<FencedStep, FencedStepWritten | null>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(SERVICE_METRICS) metrics?: ServiceMetrics,
+  ) {
+    const perStatement = metrics
+      ? new Histogram({
+          name: 'run_checkpoints_per_statement',
+          help: 'Checkpoints written by one statement (those of several runs asked for in one turn share one)',
+          buckets: [1, 2, 4, 8, 16, 32, 64],
+          registers: [metrics.registry],
+        })
+      : undefined;
+    this.steps = new TurnBatch(
+      (step) => step.runId,
+      STEPS_PER_STATEMENT,
+      (step) => this.appendOne(step),
+      (steps) => this.appendMany(steps),
+      (size) => perStatement?.observe(size),
+    );
+  }
 
   // The message and its run in one statement. With an idempotency key, a key older than the
   // window is released first (on its own: an expired key means nothing, released or not); null
@@ -244,37 +291,76 @@ export class RunsRepository {
   // A checkpoint, fenced by the lease in one statement: the step is written (and the run's
   // usage added) only while this replica still holds the run. null = it does not (lease taken
   // over, run finished elsewhere, or its app deleted). Also says whether a cancel is pending.
-  async appendFencedStep(step: FencedStep): Promise<{ createdAt: Date; cancelRequested: boolean; cancelReason: string } | null> {
-    const u = step.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0, iterations: 0 };
+  // The checkpoints of several runs asked for in the same turn share one statement.
+  appendFencedStep(step: FencedStep): Promise<FencedStepWritten | null> {
+    return this.steps.add(step);
+  }
+
+  private async appendOne(step: FencedStep): Promise<FencedStepWritten | null> {
+    const u = usageOf(step);
     try {
-      const rows = await preparedQuery<{ created_at: Date; cancel_requested_at: Date | null; cancel_reason: string | null }>(
-        this.dataSource,
-        APPEND_FENCED_STEP,
-        [
-          step.runId,
-          step.owner,
-          step.leaseMs,
-          randomUUID(),
-          step.seq,
-          step.kind,
-          step.summary,
-          JSON.stringify(step.data),
-          step.status,
-          u.inputTokens,
-          u.outputTokens,
-          u.costUsd.toFixed(6),
-          u.iterations,
-          step.durable === false,
-        ],
-      );
+      const rows = await preparedQuery<FencedStepRow>(this.dataSource, APPEND_FENCED_STEP, [
+        step.runId,
+        step.owner,
+        step.leaseMs,
+        randomUUID(),
+        step.seq,
+        step.kind,
+        step.summary,
+        JSON.stringify(step.data),
+        step.status,
+        u.inputTokens,
+        u.outputTokens,
+        u.costUsd.toFixed(6),
+        u.iterations,
+        step.durable === false,
+      ]);
       const row = rows[0];
-      if (!row) return null;
-      return { createdAt: new Date(row.created_at), cancelRequested: row.cancel_requested_at !== null, cancelReason: row.cancel_reason ?? '' };
+      return row ? written(row) : null;
     } catch (err) {
       // Someone else wrote this seq: the run is no longer ours.
       if ((err as { code?: string }).code === '23505') return null;
       throw err;
     }
+  }
+
+  private async appendMany(steps: FencedStep[]): Promise<Array<FencedStepWritten | null>> {
+    // One JSON document for the whole batch: each step's data goes in as the object it is.
+    const batch = steps.map((s) => {
+      const u = usageOf(s);
+      return {
+        run_id: s.runId,
+        owner: s.owner,
+        lease_ms: s.leaseMs,
+        seq: s.seq,
+        kind: s.kind,
+        summary: s.summary,
+        data: s.data,
+        status: s.status,
+        input_tokens: u.inputTokens,
+        output_tokens: u.outputTokens,
+        cost_usd: u.costUsd.toFixed(6),
+        iterations: u.iterations,
+      };
+    });
+    let rows: Array<FencedStepRow & { run_id: string }>;
+    try {
+      rows = await preparedQuery(this.dataSource, APPEND_FENCED_STEPS, [
+        JSON.stringify(batch),
+        // The transaction waits for the WAL flush if any of its steps must be durable.
+        steps.every((s) => s.durable === false),
+      ]);
+    } catch (err) {
+      // The statement was refused whole and nothing of it committed (one run's seq written by
+      // another replica, a value the database rejects, a deadlock): each step alone, for its own answer.
+      if (refusedWhole(err)) return Promise.all(steps.map((s) => this.appendOne(s)));
+      throw err;
+    }
+    const byRun = new Map(rows.map((r) => [r.run_id, r]));
+    return steps.map((s) => {
+      const row = byRun.get(s.runId);
+      return row ? written(row) : null;
+    });
   }
 
   // The intent, fenced like a step: false = this replica no longer holds the run.
@@ -379,4 +465,32 @@ function rowCount(result: unknown): number {
 function isUniqueViolation(err: unknown, constraint: string): boolean {
   const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
   return driver?.code === '23505' && driver.constraint === constraint;
+}
+
+export interface FencedStepWritten {
+  createdAt: Date;
+  cancelRequested: boolean;
+  cancelReason: string;
+}
+
+interface FencedStepRow {
+  created_at: Date;
+  cancel_requested_at: Date | null;
+  cancel_reason: string | null;
+}
+
+function usageOf(step: FencedStep): NonNullable<FencedStep['usage']> {
+  return step.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0, iterations: 0 };
+}
+
+function written(row: FencedStepRow): FencedStepWritten {
+  return { createdAt: new Date(row.created_at), cancelRequested: row.cancel_requested_at !== null, cancelReason: row.cancel_reason ?? '' };
+}
+
+// The server's answer that a statement failed (data exception, integrity constraint, transaction
+// rollback): it was rolled back, so running its parts again cannot write anything twice. A lost
+// connection or a client deadline may have come after the commit, and is not one of these.
+function refusedWhole(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && typeof (err as { severity?: unknown }).severity === 'string' && /^(22|23|40)/.test(code);
 }
