@@ -15,4 +15,4 @@ export * from './bus-roles';
 export * from './nats-authorization';
 export * from './views/json-views';
 export * from './views/report-views';
-export * from './tool-catalog-key';
+export * from './kept-per-catalog';

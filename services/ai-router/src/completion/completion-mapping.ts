@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { AppError, aiV1, ErrorCode, toolCatalogKey, type Rpc } from '@overskill/contracts';
+import { AppError, aiV1, ErrorCode, KeptPerCatalog, type Rpc } from '@overskill/contracts';
 import type { RpcReply } from '@overskill/messaging';
 import { createHash } from 'node:crypto';
 import type { ChatMessage, ChatParams } from '../providers/chat-provider';
@@ -41,25 +41,14 @@ export function toChatParams(req: aiV1.CompletionRequest): ChatParams {
   };
 }
 
-// What `make` returned for a key, kept for the next ask; past `max` keys the oldest goes (callers
-// choose the strings, so the memory stays bounded). Nothing is kept when `make` throws.
-function kept<V>(memo: Map<string, V>, max: number, key: string, make: () => V): V {
-  const found = memo.get(key);
-  if (found !== undefined) return found;
-  const value = make();
-  if (memo.size >= max) memo.delete(memo.keys().next().value as string);
-  memo.set(key, value);
-  return value;
-}
-
 // A run sends the same catalog on every turn: it is mapped once per replica, and every turn gets
 // the same frozen list, whose JSON the provider then writes once too (anthropic-request-body.ts).
-const TOOLS_CACHE_MAX = 64;
-const toolsCache = new Map<string, Anthropic.Tool[]>();
+// Callers choose the catalogs, so at most this many are kept.
+const toolsCache = new KeptPerCatalog<Anthropic.Tool[]>(64);
 
 function toolsOf(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
   if (defs.length === 0) return [];
-  return kept(toolsCache, TOOLS_CACHE_MAX, toolCatalogKey(defs), () => mappedTools(defs));
+  return toolsCache.get(defs, () => mappedTools(defs));
 }
 
 function mappedTools(defs: aiV1.ToolDefinition[]): Anthropic.Tool[] {
@@ -117,12 +106,18 @@ function parseJsonObject(json: string, field: string): Record<string, unknown> {
 }
 
 // A run sends the same catalog on every turn: its schemas are parsed once per replica. Frozen,
-// since every request shares the object.
+// since every request shares the object; bounded, since callers choose the strings.
 const SCHEMA_CACHE_MAX = 512;
 const schemaCache = new Map<string, Record<string, unknown>>();
 
 function parsedSchema(json: string, field: string): Record<string, unknown> {
-  return kept(schemaCache, SCHEMA_CACHE_MAX, json, () => deepFreeze(parseJsonObject(json, field)));
+  const found = schemaCache.get(json);
+  if (found) return found;
+  // Nothing is kept for a schema that does not parse (parseJsonObject throws).
+  const schema = deepFreeze(parseJsonObject(json, field));
+  if (schemaCache.size >= SCHEMA_CACHE_MAX) schemaCache.delete(schemaCache.keys().next().value as string);
+  schemaCache.set(json, schema);
+  return schema;
 }
 
 function deepFreeze<T>(value: T): T {

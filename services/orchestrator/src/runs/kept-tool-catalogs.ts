@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
-import { aiV1, toolCatalogKey, type ToolDefinitionText } from '@overskill/contracts';
+import { aiV1, KeptPerCatalog, type ToolDefinitionText } from '@overskill/contracts';
 import { encodedOnce } from '@overskill/messaging';
 
 // A catalog as every run of this replica uses it: its definitions made and encoded once (each
@@ -14,22 +14,15 @@ export interface KeptCatalog {
 // A few catalogs: one at a time, another while tool-runner rolls out a new one.
 const KEPT_MAX = 4;
 
-// Every run reads the same catalog (the cache's global level): the definitions are kept by the
-// catalog's key, which no other catalog shares.
+// Every run reads the same catalog (the cache's global level): the definitions are kept per catalog.
 @Injectable()
 export class KeptToolCatalogs {
-  private readonly kept = new Map<string, KeptCatalog>();
+  private readonly kept = new KeptPerCatalog<KeptCatalog>(KEPT_MAX);
 
   keep(tools: readonly ToolDefinitionText[]): KeptCatalog {
-    const key = toolCatalogKey(tools);
-    const found = this.kept.get(key);
-    if (found) return found;
-    const catalog: KeptCatalog = {
+    return this.kept.get(tools, () => ({
       definitions: Object.freeze(tools.map((t) => encodedOnce(aiV1.ToolDefinitionSchema, create(aiV1.ToolDefinitionSchema, t)))),
       jsonChars: JSON.stringify(tools).length,
-    };
-    if (this.kept.size >= KEPT_MAX) this.kept.delete(this.kept.keys().next().value as string);
-    this.kept.set(key, catalog);
-    return catalog;
+    }));
   }
 }

@@ -203,6 +203,43 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
     expect(rows[0]?.n).toBe(4);
   });
 
+  it('records the intents of several runs asked for in one turn in one statement, fenced, and each alone when one was recorded already', async () => {
+    const pooled = new RunsRepository(ds);
+    const [a, b, lost] = [await runningRun(), await runningRun(), await runningRun()];
+    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
+    const statements = jest.spyOn(pool, 'query');
+    const intent = (runId: string, toolUseId: string, by = owner) => ({
+      runId,
+      owner: by,
+      toolUseId,
+      name: 'write_file',
+      inputJson: '{"path":"a \\"b\\".txt"}',
+    });
+    expect(
+      await Promise.all([
+        pooled.recordToolIntent(intent(a, 'tu-1')),
+        pooled.recordToolIntent(intent(b, 'tu-1')),
+        pooled.recordToolIntent(intent(lost, 'tu-1', 'replica-b')),
+      ]),
+    ).toEqual([true, true, false]);
+    // tu-1 of `a` is recorded already: the shared statement is refused, then each goes alone.
+    expect(await Promise.all([pooled.recordToolIntent(intent(a, 'tu-1')), pooled.recordToolIntent(intent(b, 'tu-2'))])).toEqual([false, true]);
+    const names = statements.mock.calls.map(([config]) => config.name);
+    statements.mockRestore();
+    expect(names).toEqual([
+      'orchestrator.runs.record-tool-intents',
+      'orchestrator.runs.record-tool-intents',
+      'orchestrator.runs.record-tool-intent',
+      'orchestrator.runs.record-tool-intent',
+    ]);
+    const rows = (await ds.query(
+      `SELECT run_id, tool_use_id, input_json, lease_owner FROM orchestrator.tool_calls WHERE run_id = ANY($1) ORDER BY run_id, tool_use_id`,
+      [[a, b, lost]],
+    )) as Array<{ run_id: string; tool_use_id: string; input_json: string; lease_owner: string }>;
+    expect(rows.map((r) => `${r.run_id === a ? 'a' : r.run_id === b ? 'b' : 'lost'} ${r.tool_use_id}`).sort()).toEqual(['a tu-1', 'b tu-1', 'b tu-2']);
+    expect(rows.every((r) => r.input_json === '{"path":"a \\"b\\".txt"}' && r.lease_owner === owner)).toBe(true);
+  });
+
   it('finishes the run and stores the reply in one statement, only for the lease holder, the reply once', async () => {
     const runId = await runningRun();
     const replies = async () =>

@@ -60,13 +60,22 @@ const APPEND_FENCED_STEPS = {
          SELECT ins.run_id, ins.created_at, lease.cancel_requested_at, lease.cancel_reason,
                 CASE WHEN $2::boolean THEN set_config('synchronous_commit', 'off', true) END AS commit_mode FROM ins JOIN lease ON lease.id = ins.run_id`,
 };
-// At most this many checkpoints in one statement.
-const STEPS_PER_STATEMENT = 64;
+// At most this many checkpoints (or intents) in one statement.
+const ROWS_PER_STATEMENT = 64;
 const RECORD_TOOL_INTENT = {
   name: 'orchestrator.runs.record-tool-intent',
   text: `INSERT INTO "orchestrator"."tool_calls" (run_id, tool_use_id, name, input_json, lease_owner)
          SELECT id, $3::varchar, $4::varchar, $5::text, $2::varchar FROM "orchestrator"."runs" WHERE id = $1 AND lease_owner = $2::varchar AND status = 'running'
          RETURNING run_id`,
+};
+// The same for the intents of many runs, each behind its own run's lease.
+const RECORD_TOOL_INTENTS = {
+  name: 'orchestrator.runs.record-tool-intents',
+  text: `INSERT INTO "orchestrator"."tool_calls" (run_id, tool_use_id, name, input_json, lease_owner)
+         SELECT r.id, b.tool_use_id, b.name, b.input_json, b.owner
+           FROM jsonb_to_recordset($1::jsonb) AS b(run_id uuid, owner varchar, tool_use_id varchar, name varchar, input_json text)
+           JOIN "orchestrator"."runs" r ON r.id = b.run_id AND r.lease_owner = b.owner AND r.status = 'running'
+         RETURNING run_id, tool_use_id`,
 };
 
 // The claim's lock and update, in the database's orchestrator.claim_run (one round trip); the run
@@ -100,8 +109,9 @@ export interface Cursor {
 
 @Injectable()
 export class RunsRepository {
-  // Checkpoints of many runs asked for in the same turn: one statement.
+  // Checkpoints (and the intents of writing calls) of many runs asked for in the same turn: one statement.
   private readonly steps: TurnBatch<FencedStep, FencedStepWritten | null>;
+  private readonly intents: TurnBatch<ToolIntent, boolean>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -117,10 +127,16 @@ export class RunsRepository {
       : undefined;
     this.steps = new TurnBatch(
       (step) => step.runId,
-      STEPS_PER_STATEMENT,
+      ROWS_PER_STATEMENT,
       (step) => this.appendOne(step),
       (steps) => this.appendMany(steps),
       (size) => perStatement?.observe(size),
+    );
+    this.intents = new TurnBatch(
+      (intent) => intentKey(intent.runId, intent.toolUseId),
+      ROWS_PER_STATEMENT,
+      (intent) => this.recordOne(intent),
+      (intents) => this.recordMany(intents),
     );
   }
 
@@ -364,20 +380,39 @@ export class RunsRepository {
   }
 
   // The intent, fenced like a step: false = this replica no longer holds the run.
-  async recordToolIntent(input: { runId: string; owner: string; toolUseId: string; name: string; inputJson: string }): Promise<boolean> {
+  // The intents of several runs asked for in the same turn share one statement, like their steps.
+  recordToolIntent(intent: ToolIntent): Promise<boolean> {
+    return this.intents.add(intent);
+  }
+
+  private async recordOne(intent: ToolIntent): Promise<boolean> {
     try {
       const rows = await preparedQuery<{ run_id: string }>(this.dataSource, RECORD_TOOL_INTENT, [
-        input.runId,
-        input.owner,
-        input.toolUseId,
-        input.name,
-        input.inputJson,
+        intent.runId,
+        intent.owner,
+        intent.toolUseId,
+        intent.name,
+        intent.inputJson,
       ]);
       return rows.length > 0;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return false;
       throw err;
     }
+  }
+
+  private async recordMany(intents: ToolIntent[]): Promise<boolean[]> {
+    const batch = intents.map((i) => ({ run_id: i.runId, owner: i.owner, tool_use_id: i.toolUseId, name: i.name, input_json: i.inputJson }));
+    let rows: Array<{ run_id: string; tool_use_id: string }>;
+    try {
+      rows = await preparedQuery(this.dataSource, RECORD_TOOL_INTENTS, [JSON.stringify(batch)]);
+    } catch (err) {
+      // Refused whole, nothing of it committed (an intent recorded already): each alone.
+      if (refusedWhole(err)) return Promise.all(intents.map((i) => this.recordOne(i)));
+      throw err;
+    }
+    const recorded = new Set(rows.map((r) => intentKey(r.run_id, r.tool_use_id)));
+    return intents.map((i) => recorded.has(intentKey(i.runId, i.toolUseId)));
   }
 
   listToolIntents(runId: string): Promise<ToolCallEntity[]> {
@@ -465,6 +500,18 @@ function rowCount(result: unknown): number {
 function isUniqueViolation(err: unknown, constraint: string): boolean {
   const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
   return driver?.code === '23505' && driver.constraint === constraint;
+}
+
+export interface ToolIntent {
+  runId: string;
+  owner: string;
+  toolUseId: string;
+  name: string;
+  inputJson: string;
+}
+
+function intentKey(runId: string, toolUseId: string): string {
+  return `${runId} ${toolUseId}`;
 }
 
 export interface FencedStepWritten {
