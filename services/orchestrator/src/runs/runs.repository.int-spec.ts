@@ -57,6 +57,17 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
     durable,
   });
   const commitMode = async () => ((await runner.query('SHOW synchronous_commit')) as Array<{ synchronous_commit: string }>)[0]?.synchronous_commit;
+  // What `work` answered, and the names of the prepared statements it sent to the pool, in order.
+  const withStatements = async <T>(work: () => Promise<T>): Promise<{ answers: T; names: Array<string | undefined> }> => {
+    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
+    const statements = jest.spyOn(pool, 'query');
+    try {
+      const answers = await work();
+      return { answers, names: statements.mock.calls.map(([config]) => config.name) };
+    } finally {
+      statements.mockRestore();
+    }
+  };
 
   it('commits a step that is not durable without waiting for the flush, and only that transaction', async () => {
     const runId = await runningRun();
@@ -116,16 +127,15 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
     const pooled = new RunsRepository(ds);
     const [a, b, lost] = [await runningRun(), await runningRun(), await runningRun()];
     await ds.query(`UPDATE orchestrator.runs SET cancel_requested_at = now(), cancel_reason = 'user' WHERE id = $1`, [b]);
-    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
-    const statements = jest.spyOn(pool, 'query');
     const usage = { inputTokens: 10, outputTokens: 5, costUsd: 0.001, iterations: 1 };
-    const [wroteA, wroteB, wroteLost] = await Promise.all([
-      pooled.appendFencedStep({ ...step(a, 1), usage }),
-      pooled.appendFencedStep({ ...step(b, 1, false), usage, data: { name: 'read_file', text: 'a "quoted" \\ line\nand {braces}, ünïcode' } }),
-      pooled.appendFencedStep({ ...step(lost, 1, true, 'replica-b'), usage }),
-    ]);
-    const names = statements.mock.calls.map(([config]) => config.name);
-    statements.mockRestore();
+    const { answers, names } = await withStatements(() =>
+      Promise.all([
+        pooled.appendFencedStep({ ...step(a, 1), usage }),
+        pooled.appendFencedStep({ ...step(b, 1, false), usage, data: { name: 'read_file', text: 'a "quoted" \\ line\nand {braces}, ünïcode' } }),
+        pooled.appendFencedStep({ ...step(lost, 1, true, 'replica-b'), usage }),
+      ]),
+    );
+    const [wroteA, wroteB, wroteLost] = answers;
     expect(names).toEqual(['orchestrator.runs.append-fenced-steps']);
     expect(wroteA).toEqual({ createdAt: expect.any(Date), cancelRequested: false, cancelReason: '' });
     expect(wroteB).toEqual({ createdAt: wroteA!.createdAt, cancelRequested: true, cancelReason: 'user' });
@@ -156,17 +166,15 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
     const pooled = new RunsRepository(ds);
     const [taken, a, b] = [await runningRun(), await runningRun(), await runningRun()];
     expect(await pooled.appendFencedStep(step(taken, 1))).not.toBeNull();
-    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
-    const statements = jest.spyOn(pool, 'query');
     const usage = { inputTokens: 7, outputTokens: 3, costUsd: 0.002, iterations: 1 };
     // seq 1 of `taken` is written already: the shared statement fails on its unique key.
-    const answers = await Promise.all([
-      pooled.appendFencedStep({ ...step(a, 1), usage }),
-      pooled.appendFencedStep({ ...step(taken, 1), usage }),
-      pooled.appendFencedStep({ ...step(b, 1), usage }),
-    ]);
-    const names = statements.mock.calls.map(([config]) => config.name);
-    statements.mockRestore();
+    const { answers, names } = await withStatements(() =>
+      Promise.all([
+        pooled.appendFencedStep({ ...step(a, 1), usage }),
+        pooled.appendFencedStep({ ...step(taken, 1), usage }),
+        pooled.appendFencedStep({ ...step(b, 1), usage }),
+      ]),
+    );
     expect(names).toEqual([
       'orchestrator.runs.append-fenced-steps',
       'orchestrator.runs.append-fenced-step',
@@ -206,8 +214,6 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
   it('records the intents of several runs asked for in one turn in one statement, fenced, and each alone when one was recorded already', async () => {
     const pooled = new RunsRepository(ds);
     const [a, b, lost] = [await runningRun(), await runningRun(), await runningRun()];
-    const pool = (ds.driver as unknown as { master: { query: (config: { name?: string }) => unknown } }).master;
-    const statements = jest.spyOn(pool, 'query');
     const intent = (runId: string, toolUseId: string, by = owner) => ({
       runId,
       owner: by,
@@ -215,17 +221,19 @@ describe('RunsRepository: checkpoint commit mode, final state', () => {
       name: 'write_file',
       inputJson: '{"path":"a \\"b\\".txt"}',
     });
-    expect(
+    const { answers, names } = await withStatements(async () => [
       await Promise.all([
         pooled.recordToolIntent(intent(a, 'tu-1')),
         pooled.recordToolIntent(intent(b, 'tu-1')),
         pooled.recordToolIntent(intent(lost, 'tu-1', 'replica-b')),
       ]),
-    ).toEqual([true, true, false]);
-    // tu-1 of `a` is recorded already: the shared statement is refused, then each goes alone.
-    expect(await Promise.all([pooled.recordToolIntent(intent(a, 'tu-1')), pooled.recordToolIntent(intent(b, 'tu-2'))])).toEqual([false, true]);
-    const names = statements.mock.calls.map(([config]) => config.name);
-    statements.mockRestore();
+      // tu-1 of `a` is recorded already: the shared statement is refused, then each goes alone.
+      await Promise.all([pooled.recordToolIntent(intent(a, 'tu-1')), pooled.recordToolIntent(intent(b, 'tu-2'))]),
+    ]);
+    expect(answers).toEqual([
+      [true, true, false],
+      [false, true],
+    ]);
     expect(names).toEqual([
       'orchestrator.runs.record-tool-intents',
       'orchestrator.runs.record-tool-intents',
