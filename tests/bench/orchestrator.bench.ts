@@ -66,8 +66,9 @@ interface PgClient {
 }
 const pg = require('pg') as { Client: new (config: { connectionString: string }) => PgClient };
 
-// "bench latency=<ms> [steps=<n>] …": turn k < n − 1 reads a tiny file; then the turn ends (n:
-// STEPS unless given). Tiny usage, so budgets never interfere.
+// "bench latency=<ms> [steps=<n>] …": turn k < n − 1 reads a tiny file (with " write " in the
+// message, writes one); then the turn ends (n: STEPS unless given). Tiny usage, so budgets never
+// interfere.
 function benchModel(request: RecordedAnthropicRequest): FakeTurn {
   const messages = request.body.messages as Array<{ role: string }>;
   const turn = (messages.length - 1) / 2;
@@ -76,7 +77,11 @@ function benchModel(request: RecordedAnthropicRequest): FakeTurn {
   const steps = Number(/steps=(\d+)/.exec(first)?.[1] ?? STEPS);
   const usage = { input_tokens: 10, output_tokens: 10 };
   if (turn >= steps - 1) return { delayMs: latency, usage, content: [{ type: 'text', text: 'Done.' }] };
-  return { delayMs: latency, usage, stop_reason: 'tool_use', content: [{ type: 'tool_use', name: 'read_file', input: { path: 'note.txt' } }] };
+  // "write": each turn writes a small file of its own instead (an intent, the write, its result).
+  const call = / write /.test(first)
+    ? { name: 'write_file', input: { path: `out-${turn}.txt`, content: `turn ${turn}\n` } }
+    : { name: 'read_file', input: { path: 'note.txt' } };
+  return { delayMs: latency, usage, stop_reason: 'tool_use', content: [{ type: 'tool_use', ...call }] };
 }
 
 // "name value, name value, …" of a record of figures, leaving out `except`.
@@ -491,6 +496,38 @@ describe('benchmark: orchestrator', () => {
     const bareCpuPerStep = cpuPerUnitMs(bareCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
 
     const shortBareAfter = await shortBare(shortAfter.apps, 'after');
+
+    // Runs that change their apps: every step writes a file of its own (an intent before the
+    // write, its result after), and each run ends with a commit. Not the goal's case; printed.
+    const writeApps = await appsWithNote(teamId, CONCURRENT_RUNS);
+    const writeCpuBefore = cpuSnapshot(processes);
+    const writeStatementsBefore = await histogram(
+      replicas.map((r) => r.urls.orchestrator),
+      'run_checkpoints_per_statement',
+      '',
+    );
+    const writing = await burst(teamId, writeApps, (i) => `bench latency=${LATENCY_MS} write ${i}`);
+    const writeCpuPerStep = cpuPerUnitMs(writeCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
+    const writeStatementsAfter = await histogram(
+      replicas.map((r) => r.urls.orchestrator),
+      'run_checkpoints_per_statement',
+      '',
+    );
+    let writesCompleted = 0;
+    for (const p of writing.posted) {
+      const run = await rpc.send(Rpc.runGet, { teamId, runId: p.runId });
+      if (run.status === orchestratorV1.RunStatus.COMPLETED && run.commitSha !== '') writesCompleted += 1;
+      else print(`writing run not completed: ${run.id}: ${orchestratorV1.RunStatus[run.status]} ${run.errorCode} ${run.errorMessage}`);
+    }
+    const writingRuns = {
+      wallMs: round(writing.wallMs, 0),
+      completed: writesCompleted,
+      cpuPerStepMs: writeCpuPerStep,
+      checkpointStatements: {
+        checkpoints: writeStatementsAfter.sum - writeStatementsBefore.sum,
+        statements: writeStatementsAfter.count - writeStatementsBefore.count,
+      },
+    };
     const onceAndStep = {
       shortWallMs: [round(shortBefore.wallMs, 0), round(shortAfter.wallMs, 0)],
       runs: splitPerRun(
@@ -628,6 +665,11 @@ describe('benchmark: orchestrator', () => {
         `CPU per step = per run / steps + per step: the runs ${onceAndStep.runs.perRunMs['total']} ms per run (${listed(onceAndStep.runs.perRunMs, 'total')}) + ` +
         `${onceAndStep.runs.perStepMs['total']} ms per step (${listed(onceAndStep.runs.perStepMs, 'total')}); the bare calls ${onceAndStep.bare.perRunMs['total']} ms per run + ${onceAndStep.bare.perStepMs['total']} ms per step`,
     );
+    print(
+      `  writing runs, ${CONCURRENT_RUNS} at once (each step writes a file; each run ends with a commit): wall ${writingRuns.wallMs} ms, completed with a commit ` +
+        `${writingRuns.completed}/${CONCURRENT_RUNS}; checkpoints: ${writingRuns.checkpointStatements.checkpoints} in ${writingRuns.checkpointStatements.statements} statements; ` +
+        `CPU per step (ms) by process: ${listed(writeCpuPerStep)}`,
+    );
     if (PROFILE) {
       await deps.stopService('ai-router'); // the preload writes the profile on exit
       await replicas[0]?.stopService('orchestrator');
@@ -660,6 +702,7 @@ describe('benchmark: orchestrator', () => {
         bareConcurrent: `${CONCURRENT_RUNS} loops in the bench process at once, each the baseline's two calls per step for ${STEPS} steps against the fake at ${LATENCY_MS} ms, nothing persisted; after the runs, on the same services and apps`,
         firstBurst: `the same ${CONCURRENT_RUNS} runs on apps of their own, just before the timed burst, untimed for the goal`,
         perRun: `${CONCURRENT_RUNS} runs of ${SHORT_STEPS} steps on new apps at once just before the timed burst and again just after it, and the same as bare calls just before and after the concurrent bare calls; per process, the mean CPU per step at ${SHORT_STEPS} steps and that at ${STEPS} solved for c = per run / steps + per step`,
+        writingRuns: `after the bare calls, ${CONCURRENT_RUNS} runs on new apps at once whose steps each write a file of their own (write_file: an intent, the write, its result), each run ending with a commit through git-service; printed, not a goal`,
         concurrent: `the second burst: ${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
         cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL: postmaster and backends) before and after the phase, per model step; the bench process (the fake model, the event subscriber) from process.cpuUsage(); floor = total × steps / cores',
         modelPath:
@@ -676,9 +719,11 @@ describe('benchmark: orchestrator', () => {
         concurrent,
         bareConcurrent: bare,
         perRunAndStep: onceAndStep,
+        writingRuns,
       },
       goals,
     });
     expect(completed).toBe(CONCURRENT_RUNS);
+    expect(writesCompleted).toBe(CONCURRENT_RUNS);
   });
 });
