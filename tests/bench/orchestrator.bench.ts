@@ -194,6 +194,32 @@ describe('benchmark: orchestrator', () => {
     return total;
   }
 
+  // Checkpoints written so far and the statements that wrote them, over both replicas.
+  function checkpointStatements(): Promise<{ sum: number; count: number }> {
+    return histogram(
+      replicas.map((r) => r.urls.orchestrator),
+      'run_checkpoints_per_statement',
+      '',
+    );
+  }
+
+  function statementsBetween(before: { sum: number; count: number }, after: { sum: number; count: number }): { checkpoints: number; statements: number } {
+    return { checkpoints: after.sum - before.sum, statements: after.count - before.count };
+  }
+
+  // The posted runs that did not complete (or completed without a commit, when one is wanted), described.
+  async function notCompleted(teamId: string, posted: Array<{ runId: string }>, withCommit = false): Promise<string[]> {
+    const missing: string[] = [];
+    for (const p of posted) {
+      const run = await rpc.send(Rpc.runGet, { teamId, runId: p.runId });
+      if (run.status === orchestratorV1.RunStatus.COMPLETED && (!withCommit || run.commitSha !== '')) continue;
+      missing.push(
+        `${run.id}: ${orchestratorV1.RunStatus[run.status]} ${run.errorCode} ${run.errorMessage}${withCommit && !run.commitSha ? ' (no commit)' : ''}`,
+      );
+    }
+    return missing;
+  }
+
   // Where a model call's time goes, as means over a phase: the loop's wait (orchestrator's RPC),
   // the router's handler, and the provider call inside it (the fake answers after LATENCY_MS).
   async function modelCallPath(): Promise<Record<string, { sum: number; count: number }>> {
@@ -430,11 +456,7 @@ describe('benchmark: orchestrator', () => {
 
     const apps = await appsWithNote(teamId, CONCURRENT_RUNS);
     const pathBefore = await modelCallPath();
-    const statementsBefore = await histogram(
-      replicas.map((r) => r.urls.orchestrator),
-      'run_checkpoints_per_statement',
-      '',
-    );
+    const statementsBefore = await checkpointStatements();
     const fakeBefore = anthropic.requests.length;
     const cpuBefore = cpuSnapshot(processes);
     const windowStartUs = profileClockUs();
@@ -443,16 +465,8 @@ describe('benchmark: orchestrator', () => {
     const cpuPerStep = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
     const windowEndUs = profileClockUs();
     const pathAfter = await modelCallPath();
-    const statementsAfter = await histogram(
-      replicas.map((r) => r.urls.orchestrator),
-      'run_checkpoints_per_statement',
-      '',
-    );
     // Checkpoints of several runs asked for in one turn share a statement.
-    const checkpointStatements = {
-      checkpoints: statementsAfter.sum - statementsBefore.sum,
-      statements: statementsAfter.count - statementsBefore.count,
-    };
+    const burstStatements = statementsBetween(statementsBefore, await checkpointStatements());
     const meanMs = (k: string) => round(((pathAfter[k]!.sum - pathBefore[k]!.sum) / Math.max(1, pathAfter[k]!.count - pathBefore[k]!.count)) * 1000, 1);
     const count = (k: string) => pathAfter[k]!.count - pathBefore[k]!.count;
     const modelPath = {
@@ -462,14 +476,9 @@ describe('benchmark: orchestrator', () => {
       fakeMs: LATENCY_MS,
       calls: { rpc: count('rpc'), handler: count('handler'), provider: count('provider'), fake: anthropic.requests.length - fakeBefore },
     };
-    let completed = 0;
-    const notCompleted: string[] = [];
-    for (const p of posted) {
-      const run = await rpc.send(Rpc.runGet, { teamId, runId: p.runId });
-      if (run.status === orchestratorV1.RunStatus.COMPLETED) completed += 1;
-      else notCompleted.push(`${run.id}: ${orchestratorV1.RunStatus[run.status]} ${run.errorCode} ${run.errorMessage}`);
-    }
-    if (notCompleted.length > 0) print(`not completed:\n${notCompleted.join('\n')}`);
+    const missing = await notCompleted(teamId, posted);
+    const completed = posted.length - missing.length;
+    if (missing.length > 0) print(`not completed:\n${missing.join('\n')}`);
     const idealMs = STEPS * LATENCY_MS;
     // Where the time went: model calls in flight at the fake, and the wait the loop saw per call.
     const arrivals = anthropic.requests.filter((r) => JSON.stringify(r.body.messages?.[0]).includes('concurrent')).map((r) => r.receivedAt);
@@ -501,32 +510,18 @@ describe('benchmark: orchestrator', () => {
     // write, its result after), and each run ends with a commit. Not the goal's case; printed.
     const writeApps = await appsWithNote(teamId, CONCURRENT_RUNS);
     const writeCpuBefore = cpuSnapshot(processes);
-    const writeStatementsBefore = await histogram(
-      replicas.map((r) => r.urls.orchestrator),
-      'run_checkpoints_per_statement',
-      '',
-    );
+    const writeStatementsBefore = await checkpointStatements();
     const writing = await burst(teamId, writeApps, (i) => `bench latency=${LATENCY_MS} write ${i}`);
     const writeCpuPerStep = cpuPerUnitMs(writeCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
-    const writeStatementsAfter = await histogram(
-      replicas.map((r) => r.urls.orchestrator),
-      'run_checkpoints_per_statement',
-      '',
-    );
-    let writesCompleted = 0;
-    for (const p of writing.posted) {
-      const run = await rpc.send(Rpc.runGet, { teamId, runId: p.runId });
-      if (run.status === orchestratorV1.RunStatus.COMPLETED && run.commitSha !== '') writesCompleted += 1;
-      else print(`writing run not completed: ${run.id}: ${orchestratorV1.RunStatus[run.status]} ${run.errorCode} ${run.errorMessage}`);
-    }
+    const writeStatements = statementsBetween(writeStatementsBefore, await checkpointStatements());
+    const writesMissing = await notCompleted(teamId, writing.posted, true);
+    if (writesMissing.length > 0) print(`writing runs not completed:\n${writesMissing.join('\n')}`);
+    const writesCompleted = writing.posted.length - writesMissing.length;
     const writingRuns = {
       wallMs: round(writing.wallMs, 0),
       completed: writesCompleted,
       cpuPerStepMs: writeCpuPerStep,
-      checkpointStatements: {
-        checkpoints: writeStatementsAfter.sum - writeStatementsBefore.sum,
-        statements: writeStatementsAfter.count - writeStatementsBefore.count,
-      },
+      checkpointStatements: writeStatements,
     };
     const onceAndStep = {
       shortWallMs: [round(shortBefore.wallMs, 0), round(shortAfter.wallMs, 0)],
@@ -565,7 +560,7 @@ describe('benchmark: orchestrator', () => {
       modelWaitMedianMs: round(median(modelWaits), 1),
       modelWaitP99Ms: round(percentile(modelWaits, 99), 1),
       modelPath,
-      checkpointStatements,
+      checkpointStatements: burstStatements,
       cpuPerStepMs: cpuPerStep,
       // Wall time the CPU alone needs on this machine's cores, had nothing else run.
       cpuFloorMs: round((cpuPerStep['total']! * CONCURRENT_RUNS * STEPS) / machine.cpus, 0),
@@ -646,8 +641,8 @@ describe('benchmark: orchestrator', () => {
       `  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits; calls: ${listed(modelPath.calls)}`,
     );
     print(
-      `  checkpoints: ${checkpointStatements.checkpoints} in ${checkpointStatements.statements} statements ` +
-        `(${round(checkpointStatements.checkpoints / Math.max(1, checkpointStatements.statements), 2)} per statement: those of several runs asked for in one turn share one)`,
+      `  checkpoints: ${burstStatements.checkpoints} in ${burstStatements.statements} statements ` +
+        `(${round(burstStatements.checkpoints / Math.max(1, burstStatements.statements), 2)} per statement: those of several runs asked for in one turn share one)`,
     );
     print(`  baseline's CPU per step (ms), the bare calls: ${listed(baselineCpuPerStep)}`);
     print(`  CPU per step (ms) by process: ${listed(cpuPerStep)}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`);

@@ -94,7 +94,14 @@ export async function measureDurableFloor(opts: {
   try {
     const pgSyncCommit = await series(samples, insert);
     const pgFencedSyncCommit = await series(samples, fencedInsert);
-    const fencedCommitCpuMs = await concurrentFencedCommits(stack.databaseUrl, table, fencedInsertBy, opts.postgresPid);
+    // Each writer one lease, one fenced row per statement.
+    const alone = await fencedCommitsAtOnce(
+      stack.databaseUrl,
+      table,
+      { writers: CONCURRENT_WRITERS, leasesPerWriter: 1, commit: (writer, [leaseId]) => fencedInsertBy(writer, leaseId!) },
+      opts.postgresPid,
+    );
+    const fencedCommitCpuMs = { postgres: alone.postgres, client: alone.client, writers: CONCURRENT_WRITERS, commits: alone.rows };
     let batchSeq = 1_000_000;
     const batchedFencedInsertBy = (writer: PgClient, leaseIds: string[]) =>
       writer.query(
@@ -104,7 +111,19 @@ export async function measureDurableFloor(opts: {
          SELECT b.id, lease.id, b.seq, 'model_call', $4, $5::jsonb, 'running' FROM lease JOIN b ON b.lease_id = lease.id`,
         [leaseIds, leaseIds.map(() => randomUUID()), leaseIds.map(() => ++batchSeq), '1 tool call(s)', payload],
       );
-    const batchedFencedCommitCpuMs = await batchedFencedCommits(stack.databaseUrl, table, batchedFencedInsertBy, opts.postgresPid);
+    const shared = await fencedCommitsAtOnce(
+      stack.databaseUrl,
+      table,
+      { writers: BATCH_WRITERS, leasesPerWriter: ROWS_PER_STATEMENT, commit: batchedFencedInsertBy },
+      opts.postgresPid,
+    );
+    const batchedFencedCommitCpuMs = {
+      postgres: shared.postgres,
+      client: shared.client,
+      writers: BATCH_WRITERS,
+      rowsPerStatement: ROWS_PER_STATEMENT,
+      rows: shared.rows,
+    };
     await client.query(`SET synchronous_commit = off`);
     const pgAsyncCommit = await series(samples, insert);
     await jsm.streams.add({ name: stream, subjects: [`bench.floor.${stream}`] });
@@ -133,64 +152,33 @@ export async function measureDurableFloor(opts: {
   }
 }
 
-// Each writer its own lease row and connection, committing one fenced row after another, all at once.
-async function concurrentFencedCommits(
+// `writers` clients at once, each with leases of its own, committing statement after statement:
+// the CPU (PostgreSQL's tree and the client's) per fenced row written.
+async function fencedCommitsAtOnce(
   databaseUrl: string,
   table: string,
-  fencedInsertBy: (writer: PgClient, leaseId: string) => Promise<unknown>,
+  shape: { writers: number; leasesPerWriter: number; commit: (writer: PgClient, leaseIds: string[]) => Promise<unknown> },
   postgresPid: number | undefined,
-): Promise<DurableFloor['fencedCommitCpuMs']> {
-  const writers: Array<{ client: PgClient; leaseId: string }> = [];
-  try {
-    for (let i = 0; i < CONCURRENT_WRITERS; i++) {
-      const writer = new pg.Client({ connectionString: databaseUrl });
-      await writer.connect();
-      const leaseId = randomUUID();
-      writers.push({ client: writer, leaseId });
-      await writer.query(`INSERT INTO public.${table}_lease (id, owner, until) VALUES ($1, 'bench', now())`, [leaseId]);
-      await fencedInsertBy(writer, leaseId);
-    }
-    const before = cpuSnapshot({ postgres: postgresPid });
-    await Promise.all(
-      writers.map(async (w) => {
-        for (let i = 0; i < COMMITS_PER_WRITER; i++) await fencedInsertBy(w.client, w.leaseId);
-      }),
-    );
-    const commits = CONCURRENT_WRITERS * COMMITS_PER_WRITER;
-    const cpu = cpuPerUnitMs(before, cpuSnapshot({ postgres: postgresPid }), commits);
-    return { postgres: cpu['postgres']!, client: cpu['bench']!, writers: CONCURRENT_WRITERS, commits };
-  } finally {
-    for (const w of writers) await w.client.end();
-  }
-}
-
-// A few writers at once, each committing statements of ROWS_PER_STATEMENT fenced rows behind
-// leases of its own: what a checkpoint costs when the checkpoints of many runs share a statement.
-async function batchedFencedCommits(
-  databaseUrl: string,
-  table: string,
-  batchedFencedInsertBy: (writer: PgClient, leaseIds: string[]) => Promise<unknown>,
-  postgresPid: number | undefined,
-): Promise<DurableFloor['batchedFencedCommitCpuMs']> {
+): Promise<{ postgres: number; client: number; rows: number }> {
   const writers: Array<{ client: PgClient; leaseIds: string[] }> = [];
   try {
-    for (let i = 0; i < BATCH_WRITERS; i++) {
+    for (let i = 0; i < shape.writers; i++) {
       const writer = new pg.Client({ connectionString: databaseUrl });
       await writer.connect();
-      const leaseIds = Array.from({ length: ROWS_PER_STATEMENT }, () => randomUUID());
+      const leaseIds = Array.from({ length: shape.leasesPerWriter }, () => randomUUID());
       writers.push({ client: writer, leaseIds });
       for (const id of leaseIds) await writer.query(`INSERT INTO public.${table}_lease (id, owner, until) VALUES ($1, 'bench', now())`, [id]);
-      await batchedFencedInsertBy(writer, leaseIds);
+      await shape.commit(writer, leaseIds);
     }
     const before = cpuSnapshot({ postgres: postgresPid });
     await Promise.all(
       writers.map(async (w) => {
-        for (let i = 0; i < COMMITS_PER_WRITER; i++) await batchedFencedInsertBy(w.client, w.leaseIds);
+        for (let i = 0; i < COMMITS_PER_WRITER; i++) await shape.commit(w.client, w.leaseIds);
       }),
     );
-    const rows = BATCH_WRITERS * COMMITS_PER_WRITER * ROWS_PER_STATEMENT;
+    const rows = shape.writers * COMMITS_PER_WRITER * shape.leasesPerWriter;
     const cpu = cpuPerUnitMs(before, cpuSnapshot({ postgres: postgresPid }), rows);
-    return { postgres: cpu['postgres']!, client: cpu['bench']!, writers: BATCH_WRITERS, rowsPerStatement: ROWS_PER_STATEMENT, rows };
+    return { postgres: cpu['postgres']!, client: cpu['bench']!, rows };
   } finally {
     for (const w of writers) await w.client.end();
   }

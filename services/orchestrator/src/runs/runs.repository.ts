@@ -125,19 +125,21 @@ export class RunsRepository {
           registers: [metrics.registry],
         })
       : undefined;
-    this.steps = new TurnBatch(
-      (step) => step.runId,
-      ROWS_PER_STATEMENT,
-      (step) => this.appendOne(step),
-      (steps) => this.appendMany(steps),
-      (size) => perStatement?.observe(size),
-    );
-    this.intents = new TurnBatch(
-      (intent) => intentKey(intent.runId, intent.toolUseId),
-      ROWS_PER_STATEMENT,
-      (intent) => this.recordOne(intent),
-      (intents) => this.recordMany(intents),
-    );
+    this.steps = new TurnBatch({
+      key: (step) => step.runId,
+      max: ROWS_PER_STATEMENT,
+      one: (step) => this.appendOne(step),
+      many: (steps) => this.appendMany(steps),
+      aloneAfter: refusedWhole,
+      sent: (size) => perStatement?.observe(size),
+    });
+    this.intents = new TurnBatch({
+      key: (intent) => intentKey(intent.runId, intent.toolUseId),
+      max: ROWS_PER_STATEMENT,
+      one: (intent) => this.recordOne(intent),
+      many: (intents) => this.recordMany(intents),
+      aloneAfter: refusedWhole,
+    });
   }
 
   // The message and its run in one statement. With an idempotency key, a key older than the
@@ -359,19 +361,11 @@ export class RunsRepository {
         iterations: u.iterations,
       };
     });
-    let rows: Array<FencedStepRow & { run_id: string }>;
-    try {
-      rows = await preparedQuery(this.dataSource, APPEND_FENCED_STEPS, [
-        JSON.stringify(batch),
-        // The transaction waits for the WAL flush if any of its steps must be durable.
-        steps.every((s) => s.durable === false),
-      ]);
-    } catch (err) {
-      // The statement was refused whole and nothing of it committed (one run's seq written by
-      // another replica, a value the database rejects, a deadlock): each step alone, for its own answer.
-      if (refusedWhole(err)) return Promise.all(steps.map((s) => this.appendOne(s)));
-      throw err;
-    }
+    const rows = await preparedQuery<FencedStepRow & { run_id: string }>(this.dataSource, APPEND_FENCED_STEPS, [
+      JSON.stringify(batch),
+      // The transaction waits for the WAL flush if any of its steps must be durable.
+      steps.every((s) => s.durable === false),
+    ]);
     const byRun = new Map(rows.map((r) => [r.run_id, r]));
     return steps.map((s) => {
       const row = byRun.get(s.runId);
@@ -403,14 +397,7 @@ export class RunsRepository {
 
   private async recordMany(intents: ToolIntent[]): Promise<boolean[]> {
     const batch = intents.map((i) => ({ run_id: i.runId, owner: i.owner, tool_use_id: i.toolUseId, name: i.name, input_json: i.inputJson }));
-    let rows: Array<{ run_id: string; tool_use_id: string }>;
-    try {
-      rows = await preparedQuery(this.dataSource, RECORD_TOOL_INTENTS, [JSON.stringify(batch)]);
-    } catch (err) {
-      // Refused whole, nothing of it committed (an intent recorded already): each alone.
-      if (refusedWhole(err)) return Promise.all(intents.map((i) => this.recordOne(i)));
-      throw err;
-    }
+    const rows = await preparedQuery<{ run_id: string; tool_use_id: string }>(this.dataSource, RECORD_TOOL_INTENTS, [JSON.stringify(batch)]);
     const recorded = new Set(rows.map((r) => intentKey(r.run_id, r.tool_use_id)));
     return intents.map((i) => recorded.has(intentKey(i.runId, i.toolUseId)));
   }
@@ -534,9 +521,10 @@ function written(row: FencedStepRow): FencedStepWritten {
   return { createdAt: new Date(row.created_at), cancelRequested: row.cancel_requested_at !== null, cancelReason: row.cancel_reason ?? '' };
 }
 
-// The server's answer that a statement failed (data exception, integrity constraint, transaction
-// rollback): it was rolled back, so running its parts again cannot write anything twice. A lost
-// connection or a client deadline may have come after the commit, and is not one of these.
+// The server's answer that a shared statement failed whole (a data exception, an integrity
+// constraint such as one run's seq or intent written already, a transaction rollback such as a
+// deadlock): nothing of it committed, so each of its rows is written alone for its own answer. A
+// lost connection or a client deadline may have come after the commit, and is not one of these.
 function refusedWhole(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && typeof (err as { severity?: unknown }).severity === 'string' && /^(22|23|40)/.test(code);

@@ -8,18 +8,18 @@ interface Item {
 // A batch whose `one` and `many` record what they were given and answer n × 10.
 function recording(max = 64) {
   const calls: Array<{ via: 'one' | 'many'; items: number[] }> = [];
-  const batch = new TurnBatch<Item, number>(
-    (item) => item.key,
+  const batch = new TurnBatch<Item, number>({
+    key: (item) => item.key,
     max,
-    async (item) => {
+    one: async (item) => {
       calls.push({ via: 'one', items: [item.n] });
       return item.n * 10;
     },
-    async (items) => {
+    many: async (items) => {
       calls.push({ via: 'many', items: items.map((i) => i.n) });
       return items.map((i) => i.n * 10);
     },
-  );
+  });
   return { batch, calls };
 }
 
@@ -75,15 +75,16 @@ describe('TurnBatch', () => {
 
   it('fails every item of a batch that failed, and only those', async () => {
     const refused = new Error('connection lost');
-    const batch = new TurnBatch<Item, number>(
-      (item) => item.key,
-      2,
-      async (item) => item.n,
-      async (items) => {
+    const batch = new TurnBatch<Item, number>({
+      key: (item) => item.key,
+      max: 2,
+      one: async (item) => item.n,
+      many: async (items) => {
         if (items.some((i) => i.n === 1)) throw refused;
         return items.map((i) => i.n);
       },
-    );
+      aloneAfter: (err) => err !== refused,
+    });
     const answers = await Promise.allSettled([
       batch.add({ key: 'a', n: 1 }),
       batch.add({ key: 'b', n: 2 }),
@@ -95,6 +96,31 @@ describe('TurnBatch', () => {
       { status: 'rejected', reason: refused },
       { status: 'fulfilled', value: 3 },
       { status: 'fulfilled', value: 4 },
+    ]);
+  });
+
+  it('tries each item of a batch alone after a failure that asks for it', async () => {
+    const refusedWhole = new Error('one row refused');
+    const alone: number[] = [];
+    const batch = new TurnBatch<Item, number>({
+      key: (item) => item.key,
+      max: 64,
+      one: async (item) => {
+        alone.push(item.n);
+        if (item.n === 2) throw new Error(`item ${item.n} refused`);
+        return item.n;
+      },
+      many: async () => {
+        throw refusedWhole;
+      },
+      aloneAfter: (err) => err === refusedWhole,
+    });
+    const answers = await Promise.allSettled([batch.add({ key: 'a', n: 1 }), batch.add({ key: 'b', n: 2 }), batch.add({ key: 'c', n: 3 })]);
+    expect(alone.sort()).toEqual([1, 2, 3]);
+    expect(answers).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'rejected', reason: new Error('item 2 refused') },
+      { status: 'fulfilled', value: 3 },
     ]);
   });
 });
