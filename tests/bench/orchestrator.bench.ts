@@ -55,8 +55,8 @@ const RUN_BUDGET_USD = 5;
 // BENCH_CPU_PROFILE=1: ai-router and one orchestrator replica run under V8's sampling profiler
 // (figures then carry its cost); where their CPU went in the concurrent phase is printed.
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
-// BENCH_CPU_PROFILE_PHASE=steps|bare: the profiles' window is the one-at-a-time step series, or
-// the concurrent bare calls, instead.
+// BENCH_CPU_PROFILE_PHASE=steps|bare|short: the profiles' window is the one-at-a-time step series,
+// the concurrent bare calls, or the first burst of short runs (what a run costs once), instead.
 const PROFILE_PHASE = process.env.BENCH_CPU_PROFILE_PHASE;
 
 interface PgClient {
@@ -439,10 +439,14 @@ describe('benchmark: orchestrator', () => {
     // Bursts of SHORT_STEPS-step runs on new apps (and the same as bare calls), one before and one
     // after their long counterparts, averaged: the services still get cheaper as they warm, and
     // that drift would otherwise pass for a run's once-only cost.
+    // The profile's window for BENCH_CPU_PROFILE_PHASE=short: the first burst of short runs.
+    const shortWindow = { windowStartUs: 0, windowEndUs: 0 };
     const shortRuns = async (label: string) => {
       const shortApps = await appsWithNote(teamId, CONCURRENT_RUNS);
       const before = cpuSnapshot(processes);
+      const startUs = profileClockUs();
       const { wallMs: shortWallMs } = await burst(teamId, shortApps, (i) => `bench latency=${LATENCY_MS} steps=${SHORT_STEPS} short ${label} ${i}`);
+      if (!shortWindow.windowEndUs) Object.assign(shortWindow, { windowStartUs: startUs, windowEndUs: profileClockUs() });
       return { apps: shortApps, wallMs: shortWallMs, cpuPerStepMs: cpuPerUnitMs(before, cpuSnapshot(processes), CONCURRENT_RUNS * SHORT_STEPS) };
     };
     const shortBare = async (shortApps: string[], label: string) => {
@@ -675,7 +679,9 @@ describe('benchmark: orchestrator', () => {
               ? { windowStartUs: stepsStartUs, windowEndUs: stepsEndUs }
               : PROFILE_PHASE === 'bare'
                 ? { windowStartUs: bareStartUs, windowEndUs: bareEndUs }
-                : { windowStartUs, windowEndUs };
+                : PROFILE_PHASE === 'short'
+                  ? shortWindow
+                  : { windowStartUs, windowEndUs };
           const summary = summarizeProfile(profile, { ...window, top: 25 });
           print(`\nprofile (${name}), ${summary.sampledMs} ms sampled:\n${summary.byPackage.map((p) => `  ${p.selfPct}% ${p.name}`).join('\n')}`);
           print(summary.topInclusive.map((p) => `  incl ${p.inclusivePct}% ${p.name}`).join('\n'));

@@ -36,8 +36,7 @@ const LIST_AFTER = {
          ORDER BY created_at DESC, id DESC LIMIT $2`,
 };
 
-// Every message posted and every run started reads its app.
-const APP_BY_ID = { name: 'orchestrator.apps.by-id', tail: 'WHERE id = $1' };
+// Every message posted reads its app.
 const APP_OF_TEAM = { name: 'orchestrator.apps.of-team', tail: "WHERE id = $1 AND team_id = $2 AND kind = 'app'" };
 
 export interface DeletedRun {
@@ -80,10 +79,6 @@ export class AppsRepository {
   // Tenant-scoped: another team's app is indistinguishable from a missing one.
   findForTeam(teamId: string, id: string): Promise<AppEntity | null> {
     return preparedEntity(this.dataSource, AppEntity, APP_OF_TEAM, [id, teamId]);
-  }
-
-  findById(id: string): Promise<AppEntity | null> {
-    return preparedEntity(this.dataSource, AppEntity, APP_BY_ID, [id]);
   }
 
   async existingIds(ids: string[]): Promise<string[]> {

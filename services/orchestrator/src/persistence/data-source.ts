@@ -9,6 +9,7 @@ import { TaskWork1764950400000 } from './migrations/1764950400000-task-work';
 import { TaskFollowUps1765036800000 } from './migrations/1765036800000-task-follow-ups';
 import { MessageIdempotency1765100000000 } from './migrations/1765100000000-message-idempotency';
 import { ClaimRun1765200000000 } from './migrations/1765200000000-claim-run';
+import { ClaimRunStart1765300000000 } from './migrations/1765300000000-claim-run-start';
 
 export function createOrchestratorDataSource(url: string) {
   return createServiceDataSource({
@@ -25,6 +26,7 @@ export function createOrchestratorDataSource(url: string) {
       TaskFollowUps1765036800000,
       MessageIdempotency1765100000000,
       ClaimRun1765200000000,
+      ClaimRunStart1765300000000,
     ],
   });
 }

@@ -5,12 +5,12 @@ import { AppsRepository } from '../apps/apps.repository';
 import { RunsRepository } from '../runs/runs.repository';
 import { createOrchestratorDataSource } from './data-source';
 import { AppEntity, MessageEntity, RunEntity, RunStepEntity } from './entities';
-import { preparedEntities } from './prepared-query';
+import { jsonEntities, preparedEntities } from './prepared-query';
 
-// The reads every run makes, as prepared statements hydrated from TypeORM's metadata, on the real
-// PostgreSQL in a database of their own: each must hand back what TypeORM's own read hands back
-// (instances of the entity, every column converted the same way, nulls included). And a message
-// with its run is written whole or not at all.
+// The reads every run makes, as prepared statements or JSON rows of its claim hydrated from
+// TypeORM's metadata, on the real PostgreSQL in a database of their own: each must hand back what
+// TypeORM's own read hands back (instances of the entity, every column converted the same way,
+// nulls included). And a message with its run is written whole or not at all.
 jest.setTimeout(60_000);
 
 describe('prepared entity reads', () => {
@@ -57,39 +57,47 @@ describe('prepared entity reads', () => {
     await db?.close();
   });
 
-  it('reads a run, its message, its steps and its app as TypeORM does', async () => {
+  it('reads a run, and with its claim its message, its steps and its app, as TypeORM does', async () => {
     const run = await runs.findRun(posted.runId);
     expect(run).toBeInstanceOf(RunEntity);
     expect(run).toEqual(await ds.getRepository(RunEntity).findOneBy({ id: posted.runId }));
     expect(run).toMatchObject({ inputTokens: '24691357802', costUsd: '0.246912', leaseOwner: 'r', errorCode: null, finishedAt: null });
     expect(run?.leaseUntil).toBeInstanceOf(Date);
 
-    const message = await runs.findMessage(posted.messageId);
-    expect(message).toBeInstanceOf(MessageEntity);
-    expect(message).toEqual(await ds.getRepository(MessageEntity).findOneBy({ id: posted.messageId }));
-    expect(message).toMatchObject({ role: 'user', content: 'hello', authorId: 'user-1', runId: posted.runId, idempotencyKey: null });
+    const claim = await runs.claim(posted.runId, 'r', 60_000, { historyLimit: 10 });
+    if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
+    const start = claim.claimed;
+    expect(start.run).toEqual(await ds.getRepository(RunEntity).findOneBy({ id: posted.runId }));
+
+    expect(start.message).toBeInstanceOf(MessageEntity);
+    expect(start.message).toEqual(await ds.getRepository(MessageEntity).findOneBy({ id: posted.messageId }));
+    expect(start.message).toMatchObject({ role: 'user', content: 'hello', authorId: 'user-1', runId: posted.runId, idempotencyKey: null });
 
     const steps = await runs.listSteps(posted.runId);
     expect(steps.map((s) => s.seq)).toEqual([1, 2]);
     expect(steps[0]).toBeInstanceOf(RunStepEntity);
     expect(steps).toEqual(await ds.getRepository(RunStepEntity).find({ where: { runId: posted.runId }, order: { seq: 'ASC' } }));
     expect(steps[0]?.data).toEqual({ content: [{ type: 'text', text: 'hi' }], costUsd: 0.25, nested: { n: 1, none: null } });
+    expect(start.steps[0]).toBeInstanceOf(RunStepEntity);
+    expect(start.steps).toEqual(steps);
 
-    const app = await apps.findById(appId);
-    expect(app).toBeInstanceOf(AppEntity);
-    expect(app).toEqual(await ds.getRepository(AppEntity).findOneBy({ id: appId }));
-    expect(await apps.findForTeam(teamId, appId)).toEqual(app);
+    expect(start.app).toBeInstanceOf(AppEntity);
+    expect(start.app).toEqual(await ds.getRepository(AppEntity).findOneBy({ id: appId }));
+    expect(await apps.findForTeam(teamId, appId)).toEqual(start.app);
+    // JSON numbers are not pg's exact text of a bigint or numeric.
+    expect(() => jsonEntities(ds, RunEntity, [])).toThrow('RunEntity.inputTokens (bigint) cannot be read from JSON exactly');
   });
 
   it('finds nothing for a missing row, another team or a task workspace', async () => {
     expect(await runs.findRun(randomUUID())).toBeNull();
-    expect(await runs.findMessage(randomUUID())).toBeNull();
     expect(await runs.listSteps(randomUUID())).toEqual([]);
     expect(await apps.findForTeam(randomUUID(), appId)).toBeNull();
     const task = randomUUID();
     await apps.insertTaskWorkspace({ id: task, teamId, name: 'task', description: '' });
     expect(await apps.findForTeam(teamId, task)).toBeNull();
-    expect(await apps.findById(task)).toMatchObject({ kind: 'task' });
+    // A task's run starts from its workspace all the same.
+    const taskRun = (await runs.insertMessageWithRun({ appId: task, teamId, content: 'fix it', authorId: '' }))!;
+    expect(await runs.claim(taskRun.runId, 'r', 60_000)).toHaveProperty('claimed.app.kind', 'task');
   });
 
   it('pages an app’s messages newest first, as TypeORM’s query builder did', async () => {
@@ -149,7 +157,7 @@ describe('prepared entity reads', () => {
     const again = await runs.insertMessageWithRun({ appId: app, teamId, content: 'c', authorId: '', idempotencyKey: 'k', keyWindowMs: 60_000 });
     expect(again).not.toBeNull();
     expect((await runs.findKeyedMessage(teamId, app, 'k', 60_000))?.id).toBe(again!.messageId);
-    expect((await runs.findMessage(first!.messageId))?.idempotencyKey).toBeNull();
+    expect((await ds.getRepository(MessageEntity).findOneBy({ id: first!.messageId }))?.idempotencyKey).toBeNull();
   });
 
   it('refuses like any TypeORM query while the data source is not connected', async () => {

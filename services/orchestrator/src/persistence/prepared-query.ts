@@ -77,6 +77,32 @@ export function hydratedEntities<E extends object>(dataSource: DataSource, entit
   });
 }
 
+// Rows that came as JSON (to_jsonb of a table's row: its column names, the values as JSON), as
+// entities. JSON carries a timestamp as ISO text, turned into the Date pg's own parser makes (to the
+// millisecond). A bigint or numeric would arrive as a JSON number, not the exact text pg gives,
+// so entities with such columns are not read this way.
+export function jsonEntities<E extends object>(dataSource: DataSource, entity: EntityTarget<E>, rows: Array<Record<string, unknown>>): E[] {
+  const metadata = dataSource.getMetadata(entity);
+  let timestamps = jsonTimestampColumns.get(metadata);
+  if (!timestamps) {
+    const inexact = metadata.columns.find((column) => INEXACT_IN_JSON.has(String(column.type)));
+    if (inexact) throw new Error(`${metadata.name}.${inexact.propertyName} (${String(inexact.type)}) cannot be read from JSON exactly`);
+    timestamps = metadata.columns.filter((column) => TIMESTAMP_TYPES.has(String(column.type))).map((column) => column.databaseName);
+    jsonTimestampColumns.set(metadata, timestamps);
+  }
+  for (const row of rows) {
+    for (const name of timestamps) {
+      const value = row[name];
+      if (typeof value === 'string') row[name] = new Date(value);
+    }
+  }
+  return hydratedEntities(dataSource, entity, rows);
+}
+
+const TIMESTAMP_TYPES = new Set(['timestamptz', 'timestamp', 'timestamp with time zone', 'timestamp without time zone']);
+const INEXACT_IN_JSON = new Set(['bigint', 'int8', 'numeric', 'decimal']);
+const jsonTimestampColumns = new WeakMap<EntityMetadata, string[]>();
+
 function entityStatement(driver: Driver, metadata: EntityMetadata, statement: EntityStatement): PreparedStatement {
   let texts = entityTexts.get(metadata);
   if (!texts) entityTexts.set(metadata, (texts = new Map()));

@@ -6,7 +6,6 @@ import { DEFAULT_CACHE_CONFIG, LeveledCache } from '@overskill/persistence';
 import Redis from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { AppsRepository } from '../apps/apps.repository';
 import { orchestratorEnvSchema } from '../config';
 import type { AiRouterRepository, CompletionRequest } from '../delegation/ai-router.repository';
 import type { GitServiceRepository } from '../delegation/git-service.repository';
@@ -19,7 +18,7 @@ import { AppFileTree } from './app-file-tree';
 import { KeptToolCatalogs } from './kept-tool-catalogs';
 import { RunContextLoader } from './run-context-loader';
 import type { RunQueueRepository } from './run-queue.repository';
-import type { FencedStep, RunsRepository } from './runs.repository';
+import type { FencedStep, RunsRepository, StartReads } from './runs.repository';
 import { TeamSpendCache } from './team-spend-cache';
 
 describe('commitMessageFor', () => {
@@ -74,6 +73,8 @@ describe('AgentLoopService with mocked repositories', () => {
   } as unknown as MessageEntity;
 
   let run: RunEntity;
+  // The team's spend today, as the claim reads it.
+  let teamSpentUsd = 0;
   let steps: RunStepEntity[];
   // Whether each checkpoint's commit waited for the WAL flush, by kind and tool.
   let commitModes: string[];
@@ -117,17 +118,17 @@ describe('AgentLoopService with mocked repositories', () => {
       startedAt: null,
     } as unknown as RunEntity;
     steps = [];
+    teamSpentUsd = 0;
     commitModes = [];
     intents = [];
     finished = [];
     answers = [];
     runs = {
-      claim: jest.fn(async () => ({ claimed: run })),
+      claim: jest.fn(async (_id: string, _owner: string, _leaseMs: number, reads: StartReads) => ({
+        claimed: { run, steps: [...steps], message, app, history: [], ...(reads.spendSince ? { teamSpend: { usd: teamSpentUsd, readAt: Date.now() } } : {}) },
+      })),
       renewLease: jest.fn(async () => ({ held: true, cancelRequested: false, cancelReason: '' })),
-      listSteps: jest.fn(async () => [...steps]),
-      findMessage: jest.fn(async () => message),
       findRun: jest.fn(async () => run),
-      historyBefore: jest.fn(async () => []),
       listToolIntents: jest.fn(async () => [...intents]),
       recordToolIntent: jest.fn(async (i: { runId: string; toolUseId: string; name: string; inputJson: string }) => {
         intents.push({ runId: i.runId, toolUseId: i.toolUseId, name: i.name, inputJson: i.inputJson } as ToolCallEntity);
@@ -153,7 +154,6 @@ describe('AgentLoopService with mocked repositories', () => {
         return { iterations: steps.filter((s) => s.kind === 'model_call').length };
       }),
     } as unknown as RunsRepository;
-    const apps = { findById: jest.fn(async () => app) } as unknown as AppsRepository;
     const queue = { publishProgress: jest.fn(), publishFinished: jest.fn(async () => undefined) } as unknown as RunQueueRepository;
     seen = [];
     ai = {
@@ -175,11 +175,10 @@ describe('AgentLoopService with mocked repositories', () => {
     // Never connected: the cache passes every lookup through to the loaders.
     const cache = new LeveledCache(new Redis({ lazyConnect: true }), DEFAULT_CACHE_CONFIG, new Registry());
     const files = new AppFileTree(env, git as unknown as GitServiceRepository, cache);
-    const contexts = new RunContextLoader(env, runs, tools as unknown as ToolRunnerRepository, files, cache, new KeptToolCatalogs());
+    const contexts = new RunContextLoader(env, tools as unknown as ToolRunnerRepository, files, cache, new KeptToolCatalogs());
     loop = new AgentLoopService(
       env,
       runs,
-      apps,
       queue,
       ai as unknown as AiRouterRepository,
       tools as unknown as ToolRunnerRepository,
@@ -298,6 +297,16 @@ describe('AgentLoopService with mocked repositories', () => {
     }
     expect(ai.complete).not.toHaveBeenCalled();
     expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_BUDGET_EXCEEDED } });
+  });
+
+  it('refuses before any model call when the team’s spend read with the claim is at its daily budget', async () => {
+    teamSpentUsd = env.TEAM_DAILY_COST_BUDGET_USD;
+    await loop.execute(run.id);
+    expect(ai.complete).not.toHaveBeenCalled();
+    expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_BUDGET_EXCEEDED } });
+    expect(String(finished[0]?.fields['errorMessage'])).toMatch(/daily budget/);
+    // The claim's figure, not a read of its own.
+    expect(runs.teamSpendSince).not.toHaveBeenCalled();
   });
 
   it('commits without waiting for the WAL flush only what is simply done again when lost: a read, the start', async () => {

@@ -7,13 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
-import { AppsRepository } from '../apps/apps.repository';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import { AiRouterRepository } from '../delegation/ai-router.repository';
 import { GitServiceRepository } from '../delegation/git-service.repository';
 import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import type { AppEntity, MessageEntity, RunEntity, RunStatusName } from '../persistence/entities';
-import { callCostUsd, checkBudgets, estimateFirstCallUsd } from './run-budget';
+import { callCostUsd, checkBudgets, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
 import { buildSystemPrompt } from './run-context';
 import { RunContextLoader } from './run-context-loader';
 import { withDependencyRetry, type Dependency } from './dependency-retry';
@@ -38,7 +37,7 @@ import {
 } from './run-state';
 import { RUN_STATUS } from './run-status';
 import { toRunEvent } from './run-event';
-import { RunsRepository } from './runs.repository';
+import { RunsRepository, type RunStart } from './runs.repository';
 import { TeamSpendCache } from './team-spend-cache';
 
 // Another replica holds the run right now: the message goes back to JetStream for later.
@@ -65,7 +64,6 @@ export class AgentLoopService {
   constructor(
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
     private readonly runs: RunsRepository,
-    private readonly apps: AppsRepository,
     private readonly queue: RunQueueRepository,
     private readonly ai: AiRouterRepository,
     private readonly tools: ToolRunnerRepository,
@@ -97,7 +95,10 @@ export class AgentLoopService {
   async execute(runId: string, deliveries = 1): Promise<void> {
     // A redelivery while this process still works the run (a missed heartbeat): not twice.
     if (this.active.has(runId)) throw new RunBusy(`run ${runId} is already being worked on by this replica`);
-    const claim = await this.runs.claim(runId, this.replicaId, this.env.RUN_LEASE_MS);
+    const claim = await this.runs.claim(runId, this.replicaId, this.env.RUN_LEASE_MS, {
+      historyLimit: this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES,
+      spendSince: this.env.TEAM_DAILY_COST_BUDGET_USD > 0 ? startOfUtcDay(new Date()) : undefined,
+    });
     if ('gone' in claim) {
       if (!claim.gone) this.logger.info({ runId }, 'run requested but not found (its app was deleted); dropping');
       return; // finished already: a redelivery
@@ -105,8 +106,9 @@ export class AgentLoopService {
     if ('busyUntil' in claim) throw new RunBusy(`run ${runId} waits: another replica holds it, or an earlier run of its app goes first`);
 
     this.active.add(runId);
-    const run = claim.claimed;
-    const journal = new RunJournal(run.id, this.replicaId, this.env.RUN_LEASE_MS, await this.runs.listSteps(run.id), this.runs, this.queue, (kind, seconds) =>
+    const start = claim.claimed;
+    const run = start.run;
+    const journal = new RunJournal(run.id, this.replicaId, this.env.RUN_LEASE_MS, start.steps, this.runs, this.queue, (kind, seconds) =>
       this.stepOverhead.observe({ kind }, seconds),
     );
     const renew = setInterval(
@@ -119,24 +121,25 @@ export class AgentLoopService {
       Math.max(100, Math.floor(this.env.RUN_LEASE_MS / 3)),
     );
     try {
-      await this.drive(run, journal, deliveries);
+      await this.drive(start, journal, deliveries);
     } finally {
       clearInterval(renew);
       this.active.delete(runId);
     }
   }
 
-  private async drive(run: RunEntity, journal: RunJournal, deliveries: number): Promise<void> {
+  private async drive(start: RunStart, journal: RunJournal, deliveries: number): Promise<void> {
+    const { run, message, app } = start;
     const final = journal.steps.find((s) => FINAL_KINDS.has(s.kind));
-    const message = await this.runs.findMessage(run.messageId);
-    const app = await this.apps.findById(run.appId);
     if (!message || !app) return; // deleted with its app
     if (final) {
       const event = toRunEvent(run.id, final);
       return this.writeFinal(run, final.status, final.data as unknown as FinalData, () => this.queue.publishProgress(event));
     }
 
-    const state = new RunState(run, journal.steps);
+    const state = new RunState(run, journal.steps, start.history);
+    // The team's spend read with the claim, the run's own cost in it: the budget's first figure.
+    if (start.teamSpend) state.team = { ...start.teamSpend, runCostAtRead: state.costUsd };
     let last: string | undefined;
     try {
       if (journal.steps.length === 0) {
@@ -192,7 +195,7 @@ export class AgentLoopService {
   // before any money is spent.
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
     state.baseSha = (await this.call('git', journal, () => this.git.head(run))).headSha;
-    const context = await this.context(run, app, message, journal, state);
+    const context = await this.context(run, app, journal, state);
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + context.tools.jsonChars;
     const estimateUsd = estimateFirstCallUsd(promptChars, 1000, this.env.MODEL_PRICES_JSON);
     // Lost only with the database, before the first model call's checkpoint flushed it: the run
@@ -207,7 +210,7 @@ export class AgentLoopService {
     // Intents follow a model call's checkpoint: before the first there are none to read.
     const resumed = journal.steps.some((s) => s.kind === 'model_call');
     const intents = new Set(resumed ? (await this.runs.listToolIntents(run.id)).map((t) => t.toolUseId) : []);
-    const context = state.context ?? (await this.context(run, app, message, journal, state));
+    const context = state.context ?? (await this.context(run, app, journal, state));
     const conversation: ChatMessageInit[] = [...context.history, userText(message.content)];
     // Made and encoded once per catalog (KeptToolCatalogs): each model call copies their bytes into its request.
     const tools = context.tools.definitions;
@@ -449,8 +452,8 @@ export class AgentLoopService {
     return outcome;
   }
 
-  private async context(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<RunContext> {
-    state.context = await this.contexts.load(run, app, message, (dependency, fn) => this.call(dependency, journal, fn));
+  private async context(run: RunEntity, app: AppEntity, journal: RunJournal, state: RunState): Promise<RunContext> {
+    state.context = await this.contexts.load(run, app, state.history, (dependency, fn) => this.call(dependency, journal, fn));
     return state.context;
   }
 

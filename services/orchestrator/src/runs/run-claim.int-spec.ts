@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
-import { RunEntity } from '../persistence/entities';
+import { AppEntity, MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
 import { RunsRepository } from './runs.repository';
 
 // Claiming a run on the real PostgreSQL, in a database of its own: one replica per run, one run per
-// app in the order of its messages, a lapsed lease taken over; and a claim that waited for the
-// app's lock sees what the claim before it committed.
+// app in the order of its messages, a lapsed lease taken over; a claim that waited for the app's
+// lock sees what the claim before it committed; and a won claim hands back what the run starts
+// from, as committed when it won.
 jest.setTimeout(60_000);
 
 describe('RunsRepository: claiming a run', () => {
@@ -40,11 +41,11 @@ describe('RunsRepository: claiming a run', () => {
     const runId = await post(await newApp());
     const claim = await runs.claim(runId, 'replica-a', 60_000);
     if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
-    expect(claim.claimed).toBeInstanceOf(RunEntity);
-    expect(claim.claimed).toEqual(await ds.getRepository(RunEntity).findOneBy({ id: runId }));
-    expect(claim.claimed).toMatchObject({ status: 'running', leaseOwner: 'replica-a' });
-    expect(claim.claimed.startedAt).toBeInstanceOf(Date);
-    expect(claim.claimed.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect(claim.claimed.run).toBeInstanceOf(RunEntity);
+    expect(claim.claimed.run).toEqual(await ds.getRepository(RunEntity).findOneBy({ id: runId }));
+    expect(claim.claimed.run).toMatchObject({ status: 'running', leaseOwner: 'replica-a' });
+    expect(claim.claimed.run.startedAt).toBeInstanceOf(Date);
+    expect(claim.claimed.run.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
   });
 
   it('refuses another replica while the lease lives, takes it back for its holder, and over once it lapsed', async () => {
@@ -60,7 +61,7 @@ describe('RunsRepository: claiming a run', () => {
 
     await ds.query(`UPDATE orchestrator.runs SET lease_until = now() - interval '1 second' WHERE id = $1`, [runId]);
     const taken = await runs.claim(runId, 'replica-b', 60_000);
-    expect(taken).toHaveProperty('claimed.leaseOwner', 'replica-b');
+    expect(taken).toHaveProperty('claimed.run.leaseOwner', 'replica-b');
     // The run started when it was first taken.
     expect((await row(runId))!['started_at']).toEqual(held!['started_at']);
   });
@@ -112,6 +113,90 @@ describe('RunsRepository: claiming a run', () => {
       // Taken by replica-b while we waited: ours must not run beside it.
       expect(await ours).toHaveProperty('busyUntil');
       expect(await row(first)).toMatchObject({ lease_owner: 'replica-dead' });
+    } finally {
+      await other.release();
+    }
+  });
+
+  it('hands back with a won claim the run’s message, app, checkpoints, the conversation before it and the team’s spend', async () => {
+    const appId = await newApp();
+    // Earlier turns, two of them created at the same moment (the id orders those).
+    for (const [i, msAgo] of [5000, 4000, 3000, 3000, 1000].entries()) {
+      await ds.query(
+        `INSERT INTO orchestrator.messages (id, app_id, team_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5, now() - make_interval(secs => $6::float / 1000))`,
+        [randomUUID(), appId, teamId, i % 2 ? 'assistant' : 'user', `m${i}`, msAgo],
+      );
+    }
+    const runId = await post(appId);
+    const run = await ds.getRepository(RunEntity).findOneByOrFail({ id: runId });
+    // A later turn is not the run's history.
+    await ds.query(
+      `INSERT INTO orchestrator.messages (id, app_id, team_id, role, content, created_at) VALUES ($1, $2, $3, 'user', 'later', now() + interval '1 second')`,
+      [randomUUID(), appId, teamId],
+    );
+    await ds.query(`UPDATE orchestrator.runs SET cost_usd = 0.5 WHERE id = $1`, [runId]);
+    const since = new Date(Date.now() - 60_000);
+
+    const claim = await runs.claim(runId, 'replica-a', 60_000, { historyLimit: 3, spendSince: since });
+    if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
+    const start = claim.claimed;
+    expect(start.message).toBeInstanceOf(MessageEntity);
+    expect(start.message).toEqual(await ds.getRepository(MessageEntity).findOneBy({ id: run.messageId }));
+    expect(start.app).toBeInstanceOf(AppEntity);
+    expect(start.app).toEqual(await ds.getRepository(AppEntity).findOneBy({ id: appId }));
+    expect(start.steps).toEqual([]);
+    const newest = await ds
+      .getRepository(MessageEntity)
+      .createQueryBuilder('m')
+      .where('m.app_id = :appId AND m.id <> :id AND m.created_at <= :at', { appId, id: run.messageId, at: start.message!.createdAt })
+      .orderBy('m.created_at', 'DESC')
+      .addOrderBy('m.id', 'DESC')
+      .limit(3)
+      .getMany();
+    expect(start.history[0]).toBeInstanceOf(MessageEntity);
+    expect(start.history).toEqual(newest.reverse());
+    expect(start.history.map((m) => m.content)).toEqual(expect.arrayContaining(['m4']));
+    const [spent] = (await ds.query(`SELECT SUM(cost_usd)::text AS usd FROM orchestrator.runs WHERE team_id = $1 AND created_at >= $2`, [
+      teamId,
+      since,
+    ])) as Array<{
+      usd: string;
+    }>;
+    expect(start.teamSpend?.usd).toBe(Number(spent!.usd));
+    expect(start.teamSpend!.usd).toBeGreaterThanOrEqual(0.5);
+
+    // Only what was asked for: a redelivery to the holder, without history or spend.
+    const again = await runs.claim(runId, 'replica-a', 60_000);
+    expect(again).toHaveProperty('claimed.history', []);
+    expect(again).not.toHaveProperty('claimed.teamSpend');
+    // A claim lost reads nothing.
+    expect(await runs.claim(runId, 'replica-b', 60_000, { historyLimit: 3, spendSince: since })).toEqual({ busyUntil: expect.any(Date) });
+  });
+
+  it('reads the checkpoints a lapsed replica committed while the claim waited for the app’s lock', async () => {
+    const appId = await newApp();
+    const runId = await post(appId);
+    await runs.claim(runId, 'replica-dead', 60_000);
+    await ds.query(`UPDATE orchestrator.runs SET lease_until = now() - interval '1 second' WHERE id = $1`, [runId]);
+
+    const other = ds.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      await other.query(`SELECT id FROM orchestrator.apps WHERE id = $1 FOR UPDATE`, [appId]);
+      const ours = runs.claim(runId, 'replica-a', 60_000, { historyLimit: 0 });
+      await waitForLockWait();
+      // Committed after our statement began, before it won the claim.
+      await other.query(
+        `INSERT INTO orchestrator.run_steps (id, run_id, seq, kind, summary, data) VALUES ($1, $2, 1, 'run_started', 'Run started', '{"baseSha": "abc"}')`,
+        [randomUUID(), runId],
+      );
+      await other.commitTransaction();
+      const claim = await ours;
+      if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
+      expect(claim.claimed.steps).toEqual(await ds.getRepository(RunStepEntity).find({ where: { runId } }));
+      expect(claim.claimed.steps).toEqual([expect.objectContaining({ seq: 1, kind: 'run_started', data: { baseSha: 'abc' } })]);
+      expect(claim.claimed.steps[0]).toBeInstanceOf(RunStepEntity);
     } finally {
       await other.release();
     }

@@ -9,7 +9,6 @@ import { buildSystemPrompt, splitHistory } from './run-context';
 import { userText, type RunContext } from './run-state';
 import { AppFileTree } from './app-file-tree';
 import { KeptToolCatalogs } from './kept-tool-catalogs';
-import { RunsRepository } from './runs.repository';
 
 // Every call to another service goes through the loop's retry (it knows when the run stopped).
 export type Retrying = <T>(dependency: Dependency, fn: () => Promise<T>) => Promise<T>;
@@ -20,23 +19,22 @@ export type Retrying = <T>(dependency: Dependency, fn: () => Promise<T>) => Prom
 export class RunContextLoader {
   constructor(
     @Inject(ORCHESTRATOR_ENV) private readonly env: OrchestratorEnv,
-    private readonly runs: RunsRepository,
     private readonly tools: ToolRunnerRepository,
     private readonly files: AppFileTree,
     private readonly cache: LeveledCache,
     private readonly catalogs: KeptToolCatalogs,
   ) {}
 
-  async load(run: RunEntity, app: AppEntity, message: MessageEntity, retry: Retrying): Promise<RunContext> {
+  // history: the app's conversation before the run's message, oldest first (read with the claim).
+  async load(run: RunEntity, app: AppEntity, history: MessageEntity[], retry: Retrying): Promise<RunContext> {
     // The same for every team: the global level.
     const catalog = await this.cache.global('ai_standards', 'tool-catalog', async () => {
       const listed = await retry('tools', () => this.tools.catalog(run.teamId));
       return listed.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
     });
     const tools = this.catalogs.keep(catalog);
-    const previous = await this.runs.historyBefore(app.id, message, this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES);
     const split = splitHistory(
-      previous.map((m) => ({ role: m.role, content: m.content })),
+      history.map((m) => ({ role: m.role, content: m.content })),
       this.env.RUN_HISTORY_RECENT_MESSAGES,
       this.env.RUN_HISTORY_CONDENSED_MESSAGES,
     );

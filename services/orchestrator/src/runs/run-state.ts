@@ -1,6 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1 } from '@overskill/contracts';
-import type { RunEntity, RunStepEntity } from '../persistence/entities';
+import type { MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
 import type { buildSystemPrompt } from './run-context';
 import type { KeptCatalog } from './kept-tool-catalogs';
 
@@ -47,7 +47,12 @@ export class RunState {
   team?: { usd: number; readAt: number; runCostAtRead: number };
   costLog?: Array<{ at: number; usd: number }>;
 
-  constructor(run: RunEntity, steps: RunStepEntity[]) {
+  constructor(
+    run: RunEntity,
+    steps: RunStepEntity[],
+    // The app's conversation before the run's message, oldest first, as read with the claim.
+    readonly history: MessageEntity[] = [],
+  ) {
     this.iterations = steps.filter((s) => s.kind === 'model_call').length;
     this.tokens = Number(run.inputTokens) + Number(run.outputTokens);
     this.costUsd = Number(run.costUsd);

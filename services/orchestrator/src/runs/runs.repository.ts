@@ -4,11 +4,32 @@ import { randomUUID } from 'node:crypto';
 import { Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
-import { MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
-import { hydratedEntities, preparedEntities, preparedEntity, preparedQuery } from '../persistence/prepared-query';
+import { AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
+import { hydratedEntities, jsonEntities, preparedEntities, preparedEntity, preparedQuery } from '../persistence/prepared-query';
 import { TurnBatch } from './turn-batch';
 
-export type ClaimResult = { claimed: RunEntity } | { busyUntil: Date } | { gone: RunEntity | null };
+export type ClaimResult = { claimed: RunStart } | { busyUntil: Date } | { gone: RunEntity | null };
+
+// A claimed run and what its start reads, from the claim's statement.
+export interface RunStart {
+  run: RunEntity;
+  steps: RunStepEntity[];
+  // null: deleted with its app.
+  message: MessageEntity | null;
+  app: AppEntity | null;
+  // The app's conversation before the run's message, oldest first.
+  history: MessageEntity[];
+  // The team's spend since `spendSince`, read after the claim (the run's own cost in it is the
+  // claimed run's: only this replica changes it now); readAt: when the claim was asked for.
+  teamSpend?: { usd: number; readAt: number };
+}
+
+// What the claim reads besides the run: the newest `historyLimit` messages before the run's, and
+// the team's spend since a moment (none when not given).
+export interface StartReads {
+  historyLimit: number;
+  spendSince?: Date;
+}
 
 export interface FencedStep {
   runId: string;
@@ -78,13 +99,26 @@ const RECORD_TOOL_INTENTS = {
          RETURNING run_id, tool_use_id`,
 };
 
-// The claim's lock and update, in the database's orchestrator.claim_run (one round trip); the run
-// comes back as it is after the claim, under its table's column names.
-const CLAIM_RUN = { name: 'orchestrator.runs.claim', text: `SELECT c.claimed, (c.run).* FROM "orchestrator"."claim_run"($1, $2, $3) c` };
+// The claim's lock and update, and the reads of the run's start, in the database's
+// orchestrator.claim_run_start (one round trip); the run comes back as it is after the claim,
+// under its table's column names, the rest as JSON rows under theirs.
+const CLAIM_RUN_START = {
+  name: 'orchestrator.runs.claim-start',
+  text: `SELECT c.claimed, (c.run).*, c.message AS start_message, c.app AS start_app, c.steps AS start_steps, c.history AS start_history,
+                c.team_spend AS start_team_spend
+           FROM "orchestrator"."claim_run_start"($1, $2, $3, $4, $5) c`,
+};
+type ClaimRow = Record<string, unknown> & {
+  claimed: boolean;
+  start_message: Record<string, unknown> | null;
+  start_app: Record<string, unknown> | null;
+  start_steps: Array<Record<string, unknown>> | null;
+  start_history: Array<Record<string, unknown>> | null;
+  start_team_spend: string | null;
+};
 
-// The reads every run makes as it is posted, starts and resumes.
+// Reads by key, and the conversation's pages.
 const RUN_BY_ID = { name: 'orchestrator.runs.by-id', tail: 'WHERE id = $1' };
-const MESSAGE_BY_ID = { name: 'orchestrator.messages.by-id', tail: 'WHERE id = $1' };
 const STEPS_OF_RUN = { name: 'orchestrator.run-steps.of-run', tail: 'WHERE run_id = $1 ORDER BY seq' };
 // Keyset pagination on (created_at, id), newest first.
 const MESSAGES_FIRST = { name: 'orchestrator.messages.page', tail: 'WHERE app_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2' };
@@ -222,10 +256,6 @@ export class RunsRepository {
     return this.dataSource.getRepository(RunEntity).findOneBy({ id, teamId });
   }
 
-  findMessage(id: string): Promise<MessageEntity | null> {
-    return preparedEntity(this.dataSource, MessageEntity, MESSAGE_BY_ID, [id]);
-  }
-
   listSteps(runId: string): Promise<RunStepEntity[]> {
     return preparedEntities(this.dataSource, RunStepEntity, STEPS_OF_RUN, [runId]);
   }
@@ -277,12 +307,28 @@ export class RunsRepository {
   // holder's lease has lapsed (that replica died). And one run works an app at a time, in the
   // order the messages came: another run of the app that is running (with a live lease) or was
   // queued earlier makes this one wait, so two runs never interleave their edits and commits.
-  async claim(id: string, owner: string, leaseMs: number): Promise<ClaimResult> {
-    const rows = await preparedQuery<Record<string, unknown> & { claimed: boolean }>(this.dataSource, CLAIM_RUN, [id, owner, leaseMs]);
+  // A claim this owner wins brings back what the run starts from, read after it in the same
+  // statement: a run makes no read of its own before its first checkpoint.
+  async claim(id: string, owner: string, leaseMs: number, reads: StartReads = { historyLimit: 0 }): Promise<ClaimResult> {
+    const askedAt = Date.now();
+    const rows = await preparedQuery<ClaimRow>(this.dataSource, CLAIM_RUN_START, [id, owner, leaseMs, reads.historyLimit, reads.spendSince ?? null]);
     const row = rows[0];
     const run = row && hydratedEntities(this.dataSource, RunEntity, [row])[0];
     if (!row || !run) return { gone: null };
-    if (row.claimed) return { claimed: run };
+    if (row.claimed) {
+      const one = <E extends object>(entity: new () => E, json: Record<string, unknown> | null): E | null =>
+        (json && jsonEntities(this.dataSource, entity, [json])[0]) || null;
+      return {
+        claimed: {
+          run,
+          steps: jsonEntities(this.dataSource, RunStepEntity, row.start_steps ?? []),
+          message: one(MessageEntity, row.start_message),
+          app: one(AppEntity, row.start_app),
+          history: jsonEntities(this.dataSource, MessageEntity, row.start_history ?? []),
+          ...(row.start_team_spend === null ? {} : { teamSpend: { usd: Number(row.start_team_spend), readAt: askedAt } }),
+        },
+      };
+    }
     if (run.status === 'running' || run.status === 'queued') return { busyUntil: run.leaseUntil ?? new Date(Date.now() + 2000) };
     return { gone: run };
   }
@@ -297,13 +343,6 @@ export class RunsRepository {
     );
     const row = rows[0];
     return { held: !!row, cancelRequested: !!row?.cancel_requested_at, cancelReason: row?.cancel_reason ?? '' };
-  }
-
-  // The app's conversation before a message, oldest first (at most `limit` of the newest).
-  async historyBefore(appId: string, before: { createdAt: Date; id: string }, limit: number): Promise<MessageEntity[]> {
-    if (limit <= 0) return [];
-    const rows = await this.listMessages(appId, limit, before);
-    return rows.reverse();
   }
 
   // A checkpoint, fenced by the lease in one statement: the step is written (and the run's
