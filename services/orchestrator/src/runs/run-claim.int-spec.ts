@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 import { AppEntity, MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
-import { RunsRepository } from './runs.repository';
+import { RunsRepository, type ClaimResult } from './runs.repository';
 
 // Claiming a run on the real PostgreSQL, in a database of its own: one replica per run, one run per
 // app in the order of its messages, a lapsed lease taken over; a claim that waited for the app's
@@ -95,27 +95,17 @@ describe('RunsRepository: claiming a run', () => {
     const appId = await newApp();
     const first = await post(appId);
     const second = await post(appId);
-    await runs.claim(first, 'replica-dead', 60_000);
-    await ds.query(`UPDATE orchestrator.runs SET lease_until = now() - interval '1 second' WHERE id = $1`, [first]);
+    await lapsed(first);
 
     // Another replica's claim of the second run holds the app's lock; ours waits for it.
-    const other = ds.createQueryRunner();
-    await other.connect();
-    try {
-      await other.startTransaction();
-      await other.query(`SELECT id FROM orchestrator.apps WHERE id = $1 FOR UPDATE`, [appId]);
-      const ours = runs.claim(first, 'replica-a', 60_000);
-      await waitForLockWait();
-      await other.query(`UPDATE orchestrator.runs SET status = 'running', lease_owner = 'replica-b', lease_until = now() + interval '1 minute' WHERE id = $1`, [
+    const ours = await claimWhileLocked(appId, first, (other) =>
+      other.query(`UPDATE orchestrator.runs SET status = 'running', lease_owner = 'replica-b', lease_until = now() + interval '1 minute' WHERE id = $1`, [
         second,
-      ]);
-      await other.commitTransaction();
-      // Taken by replica-b while we waited: ours must not run beside it.
-      expect(await ours).toHaveProperty('busyUntil');
-      expect(await row(first)).toMatchObject({ lease_owner: 'replica-dead' });
-    } finally {
-      await other.release();
-    }
+      ]),
+    );
+    // Taken by replica-b while we waited: ours must not run beside it.
+    expect(ours).toHaveProperty('busyUntil');
+    expect(await row(first)).toMatchObject({ lease_owner: 'replica-dead' });
   });
 
   it('hands back with a won claim the run’s message, app, checkpoints, the conversation before it and the team’s spend', async () => {
@@ -176,31 +166,43 @@ describe('RunsRepository: claiming a run', () => {
   it('reads the checkpoints a lapsed replica committed while the claim waited for the app’s lock', async () => {
     const appId = await newApp();
     const runId = await post(appId);
+    await lapsed(runId);
+    // Committed after our statement began, before it won the claim.
+    const claim = await claimWhileLocked(appId, runId, (other) =>
+      other.query(
+        `INSERT INTO orchestrator.run_steps (id, run_id, seq, kind, summary, data) VALUES ($1, $2, 1, 'run_started', 'Run started', '{"baseSha": "abc"}')`,
+        [randomUUID(), runId],
+      ),
+    );
+    if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
+    expect(claim.claimed.steps).toEqual(await ds.getRepository(RunStepEntity).find({ where: { runId } }));
+    expect(claim.claimed.steps).toEqual([expect.objectContaining({ seq: 1, kind: 'run_started', data: { baseSha: 'abc' } })]);
+    expect(claim.claimed.steps[0]).toBeInstanceOf(RunStepEntity);
+  });
+
+  // The run was taken by a replica that died: its lease has lapsed.
+  async function lapsed(runId: string): Promise<void> {
     await runs.claim(runId, 'replica-dead', 60_000);
     await ds.query(`UPDATE orchestrator.runs SET lease_until = now() - interval '1 second' WHERE id = $1`, [runId]);
+  }
 
+  // replica-a's claim of the run while another transaction holds the app's lock and, while the
+  // claim waits for it, does `meanwhile` and commits.
+  async function claimWhileLocked(appId: string, runId: string, meanwhile: (other: QueryRunner) => Promise<unknown>): Promise<ClaimResult> {
     const other = ds.createQueryRunner();
     await other.connect();
     try {
       await other.startTransaction();
       await other.query(`SELECT id FROM orchestrator.apps WHERE id = $1 FOR UPDATE`, [appId]);
-      const ours = runs.claim(runId, 'replica-a', 60_000, { historyLimit: 0 });
+      const ours = runs.claim(runId, 'replica-a', 60_000);
       await waitForLockWait();
-      // Committed after our statement began, before it won the claim.
-      await other.query(
-        `INSERT INTO orchestrator.run_steps (id, run_id, seq, kind, summary, data) VALUES ($1, $2, 1, 'run_started', 'Run started', '{"baseSha": "abc"}')`,
-        [randomUUID(), runId],
-      );
+      await meanwhile(other);
       await other.commitTransaction();
-      const claim = await ours;
-      if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
-      expect(claim.claimed.steps).toEqual(await ds.getRepository(RunStepEntity).find({ where: { runId } }));
-      expect(claim.claimed.steps).toEqual([expect.objectContaining({ seq: 1, kind: 'run_started', data: { baseSha: 'abc' } })]);
-      expect(claim.claimed.steps[0]).toBeInstanceOf(RunStepEntity);
+      return await ours;
     } finally {
       await other.release();
     }
-  });
+  }
 
   async function waitForLockWait(): Promise<void> {
     for (let i = 0; i < 200; i++) {
