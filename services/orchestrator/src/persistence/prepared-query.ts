@@ -78,9 +78,9 @@ export function hydratedEntities<E extends object>(dataSource: DataSource, entit
 }
 
 // Rows that came as JSON (to_jsonb of a table's row: its column names, the values as JSON), as
-// entities. JSON carries a timestamp as ISO text, turned into the Date pg's own parser makes (to the
-// millisecond). A bigint or numeric would arrive as a JSON number, not the exact text pg gives,
-// so entities with such columns are not read this way.
+// entities. JSON carries a timestamp as ISO text, turned (in the row itself) into the Date pg's own
+// parser makes, to the millisecond. A bigint or numeric would arrive as a JSON number, not the
+// exact text pg gives, so entities with such columns are not read this way.
 export function jsonEntities<E extends object>(dataSource: DataSource, entity: EntityTarget<E>, rows: Array<Record<string, unknown>>): E[] {
   const metadata = dataSource.getMetadata(entity);
   let timestamps = jsonTimestampColumns.get(metadata);
