@@ -99,6 +99,11 @@ export function jsonEntities<E extends object>(dataSource: DataSource, entity: E
   return hydratedEntities(dataSource, entity, rows);
 }
 
+// The one row a JSON value holds, or null.
+export function jsonEntity<E extends object>(dataSource: DataSource, entity: EntityTarget<E>, row: Record<string, unknown> | null): E | null {
+  return row ? (jsonEntities(dataSource, entity, [row])[0] ?? null) : null;
+}
+
 const TIMESTAMP_TYPES = new Set(['timestamptz', 'timestamp', 'timestamp with time zone', 'timestamp without time zone']);
 const INEXACT_IN_JSON = new Set(['bigint', 'int8', 'numeric', 'decimal']);
 const jsonTimestampColumns = new WeakMap<EntityMetadata, string[]>();

@@ -137,9 +137,7 @@ export class AgentLoopService {
       return this.writeFinal(run, final.status, final.data as unknown as FinalData, () => this.queue.publishProgress(event));
     }
 
-    const state = new RunState(run, journal.steps, start.history);
-    // The team's spend read with the claim, the run's own cost in it: the budget's first figure.
-    if (start.teamSpend) state.team = { ...start.teamSpend, runCostAtRead: state.costUsd };
+    const state = new RunState(start);
     let last: string | undefined;
     try {
       if (journal.steps.length === 0) {

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { aiV1 } from '@overskill/contracts';
-import type { MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
+import type { MessageEntity, RunStepEntity } from '../persistence/entities';
+import type { RunStart } from './runs.repository';
 import type { buildSystemPrompt } from './run-context';
 import type { KeptCatalog } from './kept-tool-catalogs';
 
@@ -47,15 +48,17 @@ export class RunState {
   team?: { usd: number; readAt: number; runCostAtRead: number };
   costLog?: Array<{ at: number; usd: number }>;
 
-  constructor(
-    run: RunEntity,
-    steps: RunStepEntity[],
-    // The app's conversation before the run's message, oldest first, as read with the claim.
-    readonly history: MessageEntity[] = [],
-  ) {
+  // The app's conversation before the run's message, oldest first.
+  readonly history: MessageEntity[];
+
+  // From what the claim brought back: the run row, its checkpoints, and the team's spend, whose
+  // read includes the run's own cost as claimed (the budget's first figure).
+  constructor({ run, steps, history, teamSpend }: RunStart) {
     this.iterations = steps.filter((s) => s.kind === 'model_call').length;
     this.tokens = Number(run.inputTokens) + Number(run.outputTokens);
     this.costUsd = Number(run.costUsd);
+    this.history = history;
+    if (teamSpend) this.team = { ...teamSpend, runCostAtRead: this.costUsd };
   }
 }
 

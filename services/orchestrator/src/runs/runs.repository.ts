@@ -5,7 +5,7 @@ import { Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { AppEntity, MessageEntity, RunEntity, RunStepEntity, ToolCallEntity, type RunStatusName } from '../persistence/entities';
-import { hydratedEntities, jsonEntities, preparedEntities, preparedEntity, preparedQuery } from '../persistence/prepared-query';
+import { hydratedEntities, jsonEntities, jsonEntity, preparedEntities, preparedEntity, preparedQuery } from '../persistence/prepared-query';
 import { TurnBatch } from './turn-batch';
 
 export type ClaimResult = { claimed: RunStart } | { busyUntil: Date } | { gone: RunEntity | null };
@@ -316,14 +316,12 @@ export class RunsRepository {
     const run = row && hydratedEntities(this.dataSource, RunEntity, [row])[0];
     if (!row || !run) return { gone: null };
     if (row.claimed) {
-      const one = <E extends object>(entity: new () => E, json: Record<string, unknown> | null): E | null =>
-        (json && jsonEntities(this.dataSource, entity, [json])[0]) || null;
       return {
         claimed: {
           run,
           steps: jsonEntities(this.dataSource, RunStepEntity, row.start_steps ?? []),
-          message: one(MessageEntity, row.start_message),
-          app: one(AppEntity, row.start_app),
+          message: jsonEntity(this.dataSource, MessageEntity, row.start_message),
+          app: jsonEntity(this.dataSource, AppEntity, row.start_app),
           history: jsonEntities(this.dataSource, MessageEntity, row.start_history ?? []),
           ...(row.start_team_spend === null ? {} : { teamSpend: { usd: Number(row.start_team_spend), readAt: askedAt } }),
         },
