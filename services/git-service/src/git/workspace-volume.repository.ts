@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GIT_SERVICE_ENV, type GitServiceEnv } from '../config';
 
@@ -29,9 +30,11 @@ export class WorkspaceVolumeRepository {
     return join(this.env.WORKSPACES_DIR, appId);
   }
 
+  // Every operation asks first. A stat is a syscall of a few µs; through fs/promises it costs
+  // ~0.1 ms of CPU in libuv's thread pool and the promise around it.
   async hasRepo(appId: string): Promise<boolean> {
     try {
-      return (await stat(join(this.repoDir(appId), '.git'))).isDirectory();
+      return statSync(join(this.repoDir(appId), '.git'), { throwIfNoEntry: false })?.isDirectory() ?? false;
     } catch {
       return false;
     }

@@ -1,8 +1,22 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fsync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  write,
+  writeSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -93,22 +107,23 @@ export class WorkspaceFilesRepository implements OnModuleInit {
   }
 
   // `.git/info/exclude`, which no tool can reach (the .git folder is git-service's): read where it
-  // really is, and only when that is inside the workspace.
+  // really is, and only when that is inside the workspace. Synchronous up to SYNC_READ_MAX_BYTES,
+  // as the descriptor bookkeeping is (pinned-directory.ts): it runs for every file a tool creates.
   private async gitExclude(root: string): Promise<string | undefined> {
     let real: string;
     try {
-      real = await realpath(join(root, '.git', 'info', 'exclude'));
+      real = realpathSync.native(join(root, '.git', 'info', 'exclude'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    if (!isInside(await realpath(root), real))
+    if (!isInside(realpathSync.native(root), real))
       throw new AppError(ErrorCode.TOOL_PATH_OUTSIDE_WORKSPACE, '.git/info/exclude resolves outside the app workspace');
     // Never opened unless it is a plain file of a sane size: a FIFO would block the read.
-    const info = await stat(real);
+    const info = statSync(real);
     if (!info.isFile()) throw new AppError(ErrorCode.TOOL_PATH_NOT_REGULAR_FILE, '.git/info/exclude is not a regular file');
     if (info.size > IGNORE_FILE_MAX_BYTES) throw new AppError(ErrorCode.TOOL_FILE_TOO_LARGE, `.git/info/exclude is ${info.size} bytes`);
-    return (await readFile(real)).toString('utf8');
+    return (info.size <= SYNC_READ_MAX_BYTES ? readFileSync(real) : await readFile(real)).toString('utf8');
   }
 
   // Atomic: a temp file in the same (pinned) folder, fsync, rename over the name. A reader sees
