@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 export interface GitLockFile {
@@ -12,28 +13,30 @@ export interface GitLockFile {
 // Lock files git leaves when it dies mid-command, and the git processes that could own them.
 @Injectable()
 export class GitLockFilesRepository {
+  // Before every write. Synchronous: a few small folders, each listed in a syscall of µs, where
+  // fs/promises cost ~0.3 ms of CPU in libuv's thread pool for the same listing.
   async list(repoDir: string): Promise<GitLockFile[]> {
     const gitDir = join(repoDir, '.git');
     const found: GitLockFile[] = [];
     const now = Date.now();
-    const visit = async (dir: string, recurse: boolean): Promise<void> => {
+    const visit = (dir: string, recurse: boolean): void => {
       let entries;
       try {
-        entries = await readdir(dir, { withFileTypes: true });
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
         return;
       }
       for (const entry of entries) {
         const path = join(dir, entry.name);
-        if (entry.isDirectory() && recurse) await visit(path, true);
+        if (entry.isDirectory() && recurse) visit(path, true);
         else if (entry.isFile() && entry.name.endsWith('.lock')) {
-          const info = await stat(path).catch(() => undefined);
+          const info = statOrUndefined(path);
           if (info) found.push({ name: relative(gitDir, path), path, ageMs: now - info.mtimeMs });
         }
       }
     };
-    await visit(gitDir, false);
-    await visit(join(gitDir, 'refs'), true);
+    visit(gitDir, false);
+    visit(join(gitDir, 'refs'), true);
     return found;
   }
 
@@ -64,5 +67,14 @@ export class GitLockFilesRepository {
 
   async remove(path: string): Promise<void> {
     await rm(path, { force: true });
+  }
+}
+
+// A lock file can go between the listing and the stat (its git process finished).
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }

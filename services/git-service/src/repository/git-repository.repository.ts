@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode } from '@overskill/contracts';
-import { readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitCli, GitCommandError } from '../git/git-cli';
@@ -85,6 +85,14 @@ function readRefFile(path: string): string | undefined {
   }
 }
 
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    return missingAs([] as string[])(err as NodeJS.ErrnoException);
+  }
+}
+
 function authorEnv(author: Identity): Record<string, string> {
   return { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email };
 }
@@ -134,8 +142,9 @@ export class GitRepositoryRepository {
   // `gc --auto`, which packs the loose objects.
   private async maintainIfDue(dir: string): Promise<void> {
     const objects = join(dir, '.git', 'objects');
-    const loose = (await readdir(join(objects, '17')).catch(missingAs([] as string[]))).filter((name) => /^[0-9a-f]{38}$/.test(name));
-    const files = new Set(await readdir(join(objects, 'pack')).catch(missingAs([] as string[])));
+    // Two small folders after every commit: listed synchronously, as the ref files are read.
+    const loose = entriesOf(join(objects, '17')).filter((name) => /^[0-9a-f]{38}$/.test(name));
+    const files = new Set(entriesOf(join(objects, 'pack')));
     const packs = [...files].filter((name) => name.endsWith('.pack') && !files.has(`${name.slice(0, -'.pack'.length)}.keep`));
     if (loose.length <= LOOSE_IN_17_MAX && packs.length <= PACKS_MAX) return;
     await this.git.run(dir, ['maintenance', 'run', '--auto', '--quiet']);
