@@ -117,6 +117,21 @@ type ClaimRow = Record<string, unknown> & {
   start_team_spend: string | null;
 };
 
+// finishOwned's statement. Named like the claim, so it is parsed and planned once per connection:
+// unnamed, it cost PostgreSQL ~0.5 ms of parsing and planning on every run.
+const FINISH_OWNED = {
+  name: 'orchestrator.runs.finish-owned',
+  text: `WITH fin AS (
+           UPDATE "orchestrator"."runs" SET status = $3, commit_sha = $4, error_code = $5, error_message = $6, finished_at = now(), lease_owner = NULL, lease_until = NULL
+            WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+            RETURNING id, app_id, team_id, iterations),
+         reply AS (
+           INSERT INTO "orchestrator"."messages" (id, app_id, team_id, role, content, author_id, run_id)
+           SELECT $7, fin.app_id, fin.team_id, 'assistant', $8, 'agent', fin.id FROM fin
+            WHERE NOT EXISTS (SELECT 1 FROM "orchestrator"."messages" m WHERE m.run_id = $1 AND m.role = 'assistant'))
+         SELECT iterations FROM fin`,
+};
+
 // Reads by key, and the conversation's pages.
 const RUN_BY_ID = { name: 'orchestrator.runs.by-id', tail: 'WHERE id = $1' };
 const STEPS_OF_RUN = { name: 'orchestrator.run-steps.of-run', tail: 'WHERE run_id = $1 ORDER BY seq' };
@@ -461,18 +476,16 @@ export class RunsRepository {
     status: RunStatusName,
     fields: { commitSha?: string; errorCode?: string; errorMessage?: string; reply: string },
   ): Promise<{ iterations: number } | null> {
-    const rows: Array<{ iterations: number }> = await this.dataSource.query(
-      `WITH fin AS (
-         UPDATE "orchestrator"."runs" SET status = $3, commit_sha = $4, error_code = $5, error_message = $6, finished_at = now(), lease_owner = NULL, lease_until = NULL
-          WHERE id = $1 AND lease_owner = $2 AND status = 'running'
-          RETURNING id, app_id, team_id, iterations),
-       reply AS (
-         INSERT INTO "orchestrator"."messages" (id, app_id, team_id, role, content, author_id, run_id)
-         SELECT $7, fin.app_id, fin.team_id, 'assistant', $8, 'agent', fin.id FROM fin
-          WHERE NOT EXISTS (SELECT 1 FROM "orchestrator"."messages" m WHERE m.run_id = $1 AND m.role = 'assistant'))
-       SELECT iterations FROM fin`,
-      [id, owner, status, fields.commitSha || null, fields.errorCode || null, fields.errorMessage || null, randomUUID(), fields.reply],
-    );
+    const rows = await preparedQuery<{ iterations: number }>(this.dataSource, FINISH_OWNED, [
+      id,
+      owner,
+      status,
+      fields.commitSha || null,
+      fields.errorCode || null,
+      fields.errorMessage || null,
+      randomUUID(),
+      fields.reply,
+    ]);
     const row = rows[0];
     return row ? { iterations: Number(row.iterations) } : null;
   }
