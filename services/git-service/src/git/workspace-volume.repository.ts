@@ -30,8 +30,8 @@ export class WorkspaceVolumeRepository {
     return join(this.env.WORKSPACES_DIR, appId);
   }
 
-  // Every operation asks first. A stat is a syscall of a few µs; through fs/promises it costs
-  // ~0.1 ms of CPU in libuv's thread pool and the promise around it.
+  // Every operation asks first: a stat of a few µs, synchronous like the ref reads (a trip
+  // through libuv's thread pool and a promise costs far more than the syscall).
   async hasRepo(appId: string): Promise<boolean> {
     try {
       return statSync(join(this.repoDir(appId), '.git'), { throwIfNoEntry: false })?.isDirectory() ?? false;
