@@ -34,7 +34,7 @@ export class WorkspaceVolumeRepository {
   // through libuv's thread pool and a promise costs far more than the syscall).
   async hasRepo(appId: string): Promise<boolean> {
     try {
-      return statSync(join(this.repoDir(appId), '.git'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+      return statSync(join(this.repoDir(appId), '.git')).isDirectory();
     } catch {
       return false;
     }

@@ -74,22 +74,14 @@ function missingAs<T>(value: T): (err: NodeJS.ErrnoException) => T {
   };
 }
 
-// HEAD and a loose ref are one line each. Read synchronously: the open, read and close are
-// syscalls of a few µs together, where fs/promises' trips through libuv's thread pool cost
-// ~0.35 ms of CPU for the same read. packed-refs can be large, and stays asynchronous.
-function readRefFile(path: string): string | undefined {
+// The same for a synchronous read: HEAD, a loose ref and the objects folders looked at after a
+// commit are read this way, a few µs of syscalls where fs/promises' trips through libuv's thread
+// pool cost ~0.35 ms of CPU for the same read. packed-refs can be large, and stays asynchronous.
+function missingAsSync<T>(read: () => T, value: T): T {
   try {
-    return readFileSync(path, 'utf8');
+    return read();
   } catch (err) {
-    return missingAs(undefined)(err as NodeJS.ErrnoException);
-  }
-}
-
-function entriesOf(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    return missingAs([] as string[])(err as NodeJS.ErrnoException);
+    return missingAs(value)(err as NodeJS.ErrnoException);
   }
 }
 
@@ -142,9 +134,8 @@ export class GitRepositoryRepository {
   // `gc --auto`, which packs the loose objects.
   private async maintainIfDue(dir: string): Promise<void> {
     const objects = join(dir, '.git', 'objects');
-    // Two small folders after every commit: listed synchronously, as the ref files are read.
-    const loose = entriesOf(join(objects, '17')).filter((name) => /^[0-9a-f]{38}$/.test(name));
-    const files = new Set(entriesOf(join(objects, 'pack')));
+    const loose = missingAsSync(() => readdirSync(join(objects, '17')), [] as string[]).filter((name) => /^[0-9a-f]{38}$/.test(name));
+    const files = new Set(missingAsSync(() => readdirSync(join(objects, 'pack')), [] as string[]));
     const packs = [...files].filter((name) => name.endsWith('.pack') && !files.has(`${name.slice(0, -'.pack'.length)}.keep`));
     if (loose.length <= LOOSE_IN_17_MAX && packs.length <= PACKS_MAX) return;
     await this.git.run(dir, ['maintenance', 'run', '--auto', '--quiet']);
@@ -165,13 +156,13 @@ export class GitRepositoryRepository {
   }
 
   private async headFromFiles(gitDir: string): Promise<{ sha: string; branch?: string } | undefined> {
-    const head = (readRefFile(join(gitDir, 'HEAD')) ?? '').trim();
+    const head = missingAsSync(() => readFileSync(join(gitDir, 'HEAD'), 'utf8'), '').trim();
     if (FULL_SHA.test(head)) return { sha: head };
     if (!head.startsWith(BRANCH_REF)) return undefined;
     const branch = head.slice(BRANCH_REF.length);
     // The name becomes a path below: only what git itself accepts as a branch name.
     if (refNameProblem(branch)) return undefined;
-    const loose = readRefFile(join(gitDir, 'refs', 'heads', branch));
+    const loose = missingAsSync<string | undefined>(() => readFileSync(join(gitDir, 'refs', 'heads', branch), 'utf8'), undefined);
     // A ref is replaced by rename, so the file holds one whole sha or is absent (then packed).
     const sha =
       loose === undefined ? packedRef(await readFile(join(gitDir, 'packed-refs'), 'utf8').catch(missingAs('')), `refs/heads/${branch}`) : loose.trim();
