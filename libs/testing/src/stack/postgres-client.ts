@@ -3,6 +3,8 @@
 export interface PostgresClient {
   connect(): Promise<void>;
   query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  // A named statement: parsed and planned once per connection.
+  query(statement: { name: string; text: string }, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): void;
 }

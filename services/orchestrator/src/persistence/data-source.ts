@@ -10,6 +10,7 @@ import { TaskFollowUps1765036800000 } from './migrations/1765036800000-task-foll
 import { MessageIdempotency1765100000000 } from './migrations/1765100000000-message-idempotency';
 import { ClaimRun1765200000000 } from './migrations/1765200000000-claim-run';
 import { ClaimRunStart1765300000000 } from './migrations/1765300000000-claim-run-start';
+import { BoundedClaimReads1765400000000 } from './migrations/1765400000000-bounded-claim-reads';
 
 export function createOrchestratorDataSource(url: string) {
   return createServiceDataSource({
@@ -27,6 +28,7 @@ export function createOrchestratorDataSource(url: string) {
       MessageIdempotency1765100000000,
       ClaimRun1765200000000,
       ClaimRunStart1765300000000,
+      BoundedClaimReads1765400000000,
     ],
   });
 }

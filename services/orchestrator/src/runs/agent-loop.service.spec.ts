@@ -125,7 +125,7 @@ describe('AgentLoopService with mocked repositories', () => {
     answers = [];
     runs = {
       claim: jest.fn(async (_id: string, _owner: string, _leaseMs: number, reads: StartReads) => ({
-        claimed: { run, steps: [...steps], message, app, history: [], ...(reads.spendSince ? { teamSpend: { usd: teamSpentUsd, readAt: Date.now() } } : {}) },
+        claimed: { run, steps: [...steps], message, app, history: [], ...(reads.spendDay ? { teamSpend: { usd: teamSpentUsd, readAt: Date.now() } } : {}) },
       })),
       renewLease: jest.fn(async () => ({ held: true, cancelRequested: false, cancelReason: '' })),
       findRun: jest.fn(async () => run),
@@ -148,7 +148,7 @@ describe('AgentLoopService with mocked repositories', () => {
         } as RunStepEntity);
         return { createdAt: new Date(), cancelRequested: false, cancelReason: '' };
       }),
-      teamSpendSince: jest.fn(async () => 0),
+      teamSpendOn: jest.fn(async () => 0),
       finishOwned: jest.fn(async (_id: string, _owner: string, status: string, fields: Record<string, unknown>) => {
         finished.push({ status, fields });
         return { iterations: steps.filter((s) => s.kind === 'model_call').length };
@@ -306,7 +306,7 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(finished[0]).toMatchObject({ status: 'failed', fields: { errorCode: ErrorCode.RUN_BUDGET_EXCEEDED } });
     expect(String(finished[0]?.fields['errorMessage'])).toMatch(/daily budget/);
     // The claim's figure, not a read of its own.
-    expect(runs.teamSpendSince).not.toHaveBeenCalled();
+    expect(runs.teamSpendOn).not.toHaveBeenCalled();
   });
 
   it('commits without waiting for the WAL flush only what is simply done again when lost: a read, the start', async () => {

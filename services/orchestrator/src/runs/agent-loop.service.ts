@@ -97,7 +97,7 @@ export class AgentLoopService {
     if (this.active.has(runId)) throw new RunBusy(`run ${runId} is already being worked on by this replica`);
     const claim = await this.runs.claim(runId, this.replicaId, this.env.RUN_LEASE_MS, {
       historyLimit: this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES,
-      spendSince: this.env.TEAM_DAILY_COST_BUDGET_USD > 0 ? startOfUtcDay(new Date()) : undefined,
+      spendDay: this.env.TEAM_DAILY_COST_BUDGET_USD > 0 ? startOfUtcDay(new Date()) : undefined,
     });
     if ('gone' in claim) {
       if (!claim.gone) this.logger.info({ runId }, 'run requested but not found (its app was deleted); dropping');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 import { AppEntity, MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
+import { startOfUtcDay } from './run-budget';
 import { RunsRepository, type ClaimResult } from './runs.repository';
 
 // Claiming a run on the real PostgreSQL, in a database of its own: one replica per run, one run per
@@ -124,10 +125,24 @@ describe('RunsRepository: claiming a run', () => {
       `INSERT INTO orchestrator.messages (id, app_id, team_id, role, content, created_at) VALUES ($1, $2, $3, 'user', 'later', now() + interval '1 second')`,
       [randomUUID(), appId, teamId],
     );
-    await ds.query(`UPDATE orchestrator.runs SET cost_usd = 0.5 WHERE id = $1`, [runId]);
-    const since = new Date(Date.now() - 60_000);
+    // Another run of the team spent.
+    const otherRun = await post(await newApp());
+    await runs.claim(otherRun, 'replica-a', 60_000);
+    await runs.appendFencedStep({
+      runId: otherRun,
+      owner: 'replica-a',
+      leaseMs: 60_000,
+      seq: 1,
+      kind: 'model_call',
+      summary: 'call',
+      data: {},
+      status: 'running',
+      usage: { inputTokens: 1, outputTokens: 1, costUsd: 0.5, iterations: 1 },
+    });
+    await runs.finishOwned(otherRun, 'replica-a', 'completed', { reply: 'Done.' });
+    const today = startOfUtcDay(new Date());
 
-    const claim = await runs.claim(runId, 'replica-a', 60_000, { historyLimit: 3, spendSince: since });
+    const claim = await runs.claim(runId, 'replica-a', 60_000, { historyLimit: 3, spendDay: today });
     if (!('claimed' in claim)) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
     const start = claim.claimed;
     expect(start.message).toBeInstanceOf(MessageEntity);
@@ -148,7 +163,7 @@ describe('RunsRepository: claiming a run', () => {
     expect(start.history.map((m) => m.content)).toEqual(expect.arrayContaining(['m4']));
     const [spent] = (await ds.query(`SELECT SUM(cost_usd)::text AS usd FROM orchestrator.runs WHERE team_id = $1 AND created_at >= $2`, [
       teamId,
-      since,
+      today,
     ])) as Array<{
       usd: string;
     }>;
@@ -160,7 +175,7 @@ describe('RunsRepository: claiming a run', () => {
     expect(again).toHaveProperty('claimed.history', []);
     expect(again).not.toHaveProperty('claimed.teamSpend');
     // A claim lost reads nothing.
-    expect(await runs.claim(runId, 'replica-b', 60_000, { historyLimit: 3, spendSince: since })).toEqual({ busyUntil: expect.any(Date) });
+    expect(await runs.claim(runId, 'replica-b', 60_000, { historyLimit: 3, spendDay: today })).toEqual({ busyUntil: expect.any(Date) });
   });
 
   it('reads the checkpoints a lapsed replica committed while the claim waited for the app’s lock', async () => {

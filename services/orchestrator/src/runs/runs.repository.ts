@@ -19,16 +19,16 @@ export interface RunStart {
   app: AppEntity | null;
   // The app's conversation before the run's message, oldest first.
   history: MessageEntity[];
-  // The team's spend since `spendSince`, read after the claim (the run's own cost in it is the
+  // The team's spend on `spendDay`, read after the claim (the run's own cost in it is the
   // claimed run's: only this replica changes it now); readAt: when the claim was asked for.
   teamSpend?: { usd: number; readAt: number };
 }
 
 // What the claim reads besides the run: the newest `historyLimit` messages before the run's, and
-// the team's spend since a moment (none when not given).
+// the team's spend on a UTC day, given by its first moment (none when not given).
 export interface StartReads {
   historyLimit: number;
-  spendSince?: Date;
+  spendDay?: Date;
 }
 
 export interface FencedStep {
@@ -131,6 +131,9 @@ const FINISH_OWNED = {
             WHERE NOT EXISTS (SELECT 1 FROM "orchestrator"."messages" m WHERE m.run_id = $1 AND m.role = 'assistant'))
          SELECT iterations FROM fin`,
 };
+
+// The ledger of the team's finished runs that day plus its running runs (orchestrator.team_spend_on).
+const TEAM_SPEND_ON = { name: 'orchestrator.runs.team-spend-on', text: `SELECT "orchestrator"."team_spend_on"($1, $2::date) AS total` };
 
 // Reads by key, and the conversation's pages.
 const RUN_BY_ID = { name: 'orchestrator.runs.by-id', tail: 'WHERE id = $1' };
@@ -326,7 +329,13 @@ export class RunsRepository {
   // statement: a run makes no read of its own before its first checkpoint.
   async claim(id: string, owner: string, leaseMs: number, reads: StartReads = { historyLimit: 0 }): Promise<ClaimResult> {
     const askedAt = Date.now();
-    const rows = await preparedQuery<ClaimRow>(this.dataSource, CLAIM_RUN_START, [id, owner, leaseMs, reads.historyLimit, reads.spendSince ?? null]);
+    const rows = await preparedQuery<ClaimRow>(this.dataSource, CLAIM_RUN_START, [
+      id,
+      owner,
+      leaseMs,
+      reads.historyLimit,
+      reads.spendDay ? utcDate(reads.spendDay) : null,
+    ]);
     const row = rows[0];
     const run = row && hydratedEntities(this.dataSource, RunEntity, [row])[0];
     if (!row || !run) return { gone: null };
@@ -458,12 +467,10 @@ export class RunsRepository {
     return this.dataSource.getRepository(ToolCallEntity).findBy({ runId });
   }
 
-  // USD the team's runs spent since a moment (the start of the UTC day for the daily budget).
-  async teamSpendSince(teamId: string, since: Date): Promise<number> {
-    const rows: Array<{ total: string | null }> = await this.dataSource.query(
-      `SELECT COALESCE(SUM(cost_usd), 0) AS total FROM "orchestrator"."runs" WHERE team_id = $1 AND created_at >= $2`,
-      [teamId, since],
-    );
+  // USD the team's runs created on a UTC day (given by its first moment) spent: the daily
+  // budget's input, in time bounded by the team's running runs.
+  async teamSpendOn(teamId: string, day: Date): Promise<number> {
+    const rows = await preparedQuery<{ total: string }>(this.dataSource, TEAM_SPEND_ON, [teamId, utcDate(day)]);
     return Number(rows[0]?.total ?? 0);
   }
 
@@ -578,4 +585,9 @@ function written(row: FencedStepRow): FencedStepWritten {
 function refusedWhole(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && typeof (err as { severity?: unknown }).severity === 'string' && /^(22|23|40)/.test(code);
+}
+
+// A UTC day as PostgreSQL's date text, from any moment of it.
+function utcDate(day: Date): string {
+  return day.toISOString().slice(0, 10);
 }

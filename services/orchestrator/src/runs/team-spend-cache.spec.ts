@@ -2,7 +2,7 @@ import type { RunsRepository } from './runs.repository';
 import { TeamSpendCache } from './team-spend-cache';
 
 describe('TeamSpendCache', () => {
-  let reads: Array<{ teamId: string; since: string }>;
+  let reads: Array<{ teamId: string; day: string }>;
   let answer: () => Promise<number>;
   let cache: TeamSpendCache;
 
@@ -10,8 +10,8 @@ describe('TeamSpendCache', () => {
     reads = [];
     answer = async () => 3;
     const runs = {
-      teamSpendSince: jest.fn((teamId: string, since: Date) => {
-        reads.push({ teamId, since: since.toISOString() });
+      teamSpendOn: jest.fn((teamId: string, day: Date) => {
+        reads.push({ teamId, day: day.toISOString() });
         return answer();
       }),
     } as unknown as RunsRepository;
@@ -28,8 +28,8 @@ describe('TeamSpendCache', () => {
     await cache.read('team-1', false, t0 + 1000);
     await cache.read('team-2', false, t0 + 1000);
     expect(reads).toEqual([
-      { teamId: 'team-1', since: '2026-12-05T00:00:00.000Z' },
-      { teamId: 'team-2', since: '2026-12-05T00:00:00.000Z' },
+      { teamId: 'team-1', day: '2026-12-05T00:00:00.000Z' },
+      { teamId: 'team-2', day: '2026-12-05T00:00:00.000Z' },
     ]);
     answer = async () => 4;
     expect(await cache.read('team-1', false, t0 + 1001)).toEqual({ usd: 4, readAt: t0 + 1001 });
@@ -49,7 +49,7 @@ describe('TeamSpendCache', () => {
     const late = at('2026-12-05T23:59:59.900Z');
     await cache.read('team-1', false, late);
     await cache.read('team-1', false, late + 200);
-    expect(reads.map((r) => r.since)).toEqual(['2026-12-05T00:00:00.000Z', '2026-12-06T00:00:00.000Z']);
+    expect(reads.map((r) => r.day)).toEqual(['2026-12-05T00:00:00.000Z', '2026-12-06T00:00:00.000Z']);
 
     answer = async () => Promise.reject(new Error('database down'));
     await expect(cache.read('team-3', false, late)).rejects.toThrow('database down');

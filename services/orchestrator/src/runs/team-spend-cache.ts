@@ -16,7 +16,7 @@ interface Entry {
 // The team's spend today (the daily budget's input). A run's first figure comes with its claim, or
 // else is read afresh here (so a run sees every run that finished before it started); its later
 // checks share one read per team and second on this replica: a hundred concurrent runs of one team
-// run one SUM over its runs a second instead of a hundred. Concurrent asks while a read is in
+// make one read a second instead of a hundred. Concurrent asks while a read is in
 // flight join it.
 @Injectable()
 export class TeamSpendCache {
@@ -29,7 +29,7 @@ export class TeamSpendCache {
     let entry = this.entries.get(teamId);
     if (fresh || !entry || entry.day !== day || now - entry.readAt > TEAM_SPEND_MAX_AGE_MS) {
       if (this.entries.size >= PRUNE_AT) this.prune(now);
-      const usd = this.runs.teamSpendSince(teamId, new Date(day));
+      const usd = this.runs.teamSpendOn(teamId, new Date(day));
       entry = { day, readAt: now, usd };
       this.entries.set(teamId, entry);
       // A failed read is not kept: the next ask reads again.
