@@ -65,13 +65,17 @@ export class BoundedClaimReads1765400000000 implements MigrationInterface {
       SELECT team_id, (created_at AT TIME ZONE 'UTC')::date, get_byte(uuid_send(id), 15) % 8, SUM(cost_usd)
         FROM "orchestrator"."runs" WHERE status <> 'running'
        GROUP BY 1, 2, 3 HAVING SUM(cost_usd) <> 0`);
-    // STABLE: called from a statement, it reads that statement's snapshot, both sums the same one.
+    // plpgsql, so its plan is kept per connection (a SQL function with sub-selects is neither
+    // inlined nor kept: planned on every call). STABLE: it reads its caller's snapshot, both sums
+    // the same one.
     await q.query(`
-      CREATE FUNCTION "orchestrator"."team_spend_on"(p_team uuid, p_day date) RETURNS numeric LANGUAGE sql STABLE AS $$
-        SELECT COALESCE((SELECT SUM(usd) FROM "orchestrator"."team_daily_spend" WHERE team_id = p_team AND day = p_day), 0)
+      CREATE FUNCTION "orchestrator"."team_spend_on"(p_team uuid, p_day date) RETURNS numeric LANGUAGE plpgsql STABLE AS $$
+      BEGIN
+        RETURN COALESCE((SELECT SUM(usd) FROM "orchestrator"."team_daily_spend" WHERE team_id = p_team AND day = p_day), 0)
              + COALESCE((SELECT SUM(cost_usd) FROM "orchestrator"."runs"
                           WHERE team_id = p_team AND status = 'running'
-                            AND created_at >= p_day::timestamp AT TIME ZONE 'UTC' AND created_at < (p_day + 1)::timestamp AT TIME ZONE 'UTC'), 0)
+                            AND created_at >= p_day::timestamp AT TIME ZONE 'UTC' AND created_at < (p_day + 1)::timestamp AT TIME ZONE 'UTC'), 0);
+      END
       $$`);
     // The claim's start reads, the team's spend on a day instead of since a moment.
     await q.query(`DROP FUNCTION "orchestrator"."claim_run_start"(uuid, varchar, integer, integer, timestamptz)`);
