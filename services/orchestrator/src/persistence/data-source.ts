@@ -11,6 +11,7 @@ import { MessageIdempotency1765100000000 } from './migrations/1765100000000-mess
 import { ClaimRun1765200000000 } from './migrations/1765200000000-claim-run';
 import { ClaimRunStart1765300000000 } from './migrations/1765300000000-claim-run-start';
 import { BoundedClaimReads1765400000000 } from './migrations/1765400000000-bounded-claim-reads';
+import { ClaimNextTask1765500000000 } from './migrations/1765500000000-claim-next-task';
 
 export function createOrchestratorDataSource(url: string) {
   return createServiceDataSource({
@@ -29,6 +30,7 @@ export function createOrchestratorDataSource(url: string) {
       ClaimRun1765200000000,
       ClaimRunStart1765300000000,
       BoundedClaimReads1765400000000,
+      ClaimNextTask1765500000000,
     ],
   });
 }

@@ -82,6 +82,19 @@ describe('RunsRepository: claiming a run', () => {
     expect(await runs.claim(await post(await newApp()), 'replica-c', 60_000)).toHaveProperty('claimed');
   });
 
+  it('renews the lease for its holder alone, and tells it of a cancel asked for meanwhile', async () => {
+    const runId = await post(await newApp());
+    await runs.claim(runId, 'replica-a', 1_000);
+    const before = (await row(runId))!['lease_until'] as Date;
+    expect(await runs.renewLease(runId, 'replica-b', 60_000)).toEqual({ held: false, cancelRequested: false, cancelReason: '' });
+    expect(await runs.renewLease(runId, 'replica-a', 60_000)).toEqual({ held: true, cancelRequested: false, cancelReason: '' });
+    expect(((await row(runId))!['lease_until'] as Date).getTime()).toBeGreaterThan(before.getTime() + 50_000);
+    await runs.requestCancel(runId, 'changed my mind');
+    expect(await runs.renewLease(runId, 'replica-a', 60_000)).toEqual({ held: true, cancelRequested: true, cancelReason: 'changed my mind' });
+    await runs.finishOwned(runId, 'replica-a', 'cancelled', { reply: 'Cancelled.' });
+    expect(await runs.renewLease(runId, 'replica-a', 60_000)).toEqual({ held: false, cancelRequested: false, cancelReason: '' });
+  });
+
   it('says a finished run is gone (with its row) and a missing one is gone (without)', async () => {
     const runId = await post(await newApp());
     await runs.claim(runId, 'replica-a', 60_000);

@@ -132,6 +132,12 @@ const FINISH_OWNED = {
          SELECT iterations FROM fin`,
 };
 
+// Every few seconds for every running run (a third of its lease).
+const RENEW_LEASE = {
+  name: 'orchestrator.runs.renew-lease',
+  text: `UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+         RETURNING cancel_requested_at, cancel_reason`,
+};
 // The ledger of the team's finished runs that day plus its running runs (orchestrator.team_spend_on).
 const TEAM_SPEND_ON = { name: 'orchestrator.runs.team-spend-on', text: `SELECT "orchestrator"."team_spend_on"($1, $2::date) AS total` };
 
@@ -356,13 +362,7 @@ export class RunsRepository {
   }
 
   async renewLease(id: string, owner: string, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean; cancelReason: string }> {
-    const rows = updatedRows<{ cancel_requested_at: Date | null; cancel_reason: string | null }>(
-      await this.dataSource.query(
-        `UPDATE "orchestrator"."runs" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
-        RETURNING cancel_requested_at, cancel_reason`,
-        [id, owner, leaseMs],
-      ),
-    );
+    const rows = await preparedQuery<{ cancel_requested_at: Date | null; cancel_reason: string | null }>(this.dataSource, RENEW_LEASE, [id, owner, leaseMs]);
     const row = rows[0];
     return { held: !!row, cancelRequested: !!row?.cancel_requested_at, cancelReason: row?.cancel_reason ?? '' };
   }
@@ -529,11 +529,6 @@ export class RunsRepository {
 
 export function cancelMessage(reason: string): string {
   return reason ? `Cancelled: ${reason}` : 'Cancelled on request';
-}
-
-// TypeORM answers UPDATE ... RETURNING with [rows, affectedCount].
-function updatedRows<T>(result: unknown): T[] {
-  return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : [];
 }
 
 // TypeORM's raw query result for UPDATE on Postgres is [rows, affectedCount].

@@ -16,8 +16,7 @@ interface Entry {
 // The team's spend today (the daily budget's input). A run's first figure comes with its claim, or
 // else is read afresh here (so a run sees every run that finished before it started); its later
 // checks share one read per team and second on this replica: a hundred concurrent runs of one team
-// make one read a second instead of a hundred. Concurrent asks while a read is in
-// flight join it.
+// make one read a second instead of a hundred. Concurrent asks while a read is in flight join it.
 @Injectable()
 export class TeamSpendCache {
   private readonly entries = new Map<string, Entry>();

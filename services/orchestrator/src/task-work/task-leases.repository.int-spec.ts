@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { TaskEntity } from '../persistence/entities';
 import { TaskLeasesRepository } from './task-leases.repository';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 
@@ -65,6 +66,20 @@ describe('TaskLeasesRepository.claimNext', () => {
       order.push(next.id);
     }
     expect(order).toEqual([urgent, high, normal1, normal2, low]);
+  });
+
+  it('hands back the claimed task as it is after the claim, and renews its lease for its holder alone', async () => {
+    const p = await project(1);
+    const id = await task(p, 50);
+    const claimed = await leases.claimNext('r1', 1_000, 10);
+    expect(claimed).toBeInstanceOf(TaskEntity);
+    expect(claimed).toEqual(await leases.find(id));
+    expect(claimed).toMatchObject({ id, status: 'running', leaseOwner: 'r1', attempts: 1 });
+    expect(await leases.renew(id, 'r2', 60_000)).toEqual({ held: false, cancelRequested: false });
+    expect(await leases.renew(id, 'r1', 60_000)).toEqual({ held: true, cancelRequested: false });
+    expect((await leases.find(id))!.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    await ds.query(`UPDATE orchestrator.tasks SET cancel_requested_at = now() WHERE id = $1`, [id]);
+    expect(await leases.renew(id, 'r1', 60_000)).toEqual({ held: true, cancelRequested: true });
   });
 
   it('never runs more than a project’s concurrency or the global cap, with several replicas claiming at once', async () => {

@@ -2,10 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MessageEntity, RunEntity, TaskEntity, TaskFollowUpEntity, type TaskStatusName } from '../persistence/entities';
+import { hydratedEntities, preparedQuery } from '../persistence/prepared-query';
 
 // Every claim takes this transaction-scoped lock first, so concurrent claims (any replica) are
 // serialized and each one counts the running tasks the previous one committed.
 const CLAIM_LOCK = 7_264_012;
+// The scheduler's claim (orchestrator.claim_next_task) and a running task's lease renewal, made
+// once a second by every replica and every few seconds by every task: named prepared statements.
+const CLAIM_NEXT_TASK = { name: 'orchestrator.tasks.claim-next', text: `SELECT * FROM "orchestrator"."claim_next_task"($1, $2, $3, $4)` };
+const RENEW_TASK_LEASE = {
+  name: 'orchestrator.tasks.renew-lease',
+  text: `UPDATE "orchestrator"."tasks" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+         RETURNING cancel_requested_at`,
+};
 
 export type TaskFields = Partial<
   Pick<TaskEntity, 'appId' | 'baseSha' | 'statusCommentId' | 'answerCommentId' | 'pullNumber' | 'answerUrl' | 'errorCode' | 'errorMessage' | 'answeredRunId'>
@@ -33,26 +42,8 @@ export class TaskLeasesRepository {
   // queued, or running under a lapsed lease (its replica died). Never past the project's
   // concurrency or the global cap, counting the tasks whose lease is live.
   async claimNext(owner: string, leaseMs: number, maxRunning: number): Promise<TaskEntity | undefined> {
-    const rows = await this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
-      return updatedRows<{ id: string }>(
-        await m.query(
-          `WITH live AS (SELECT project_id, count(*)::int AS n FROM "orchestrator"."tasks" WHERE status = 'running' AND lease_until >= now() GROUP BY project_id)
-           UPDATE "orchestrator"."tasks" t SET status = 'running', lease_owner = $1, lease_until = now() + ($2 * interval '1 millisecond'),
-             attempts = t.attempts + 1, started_at = COALESCE(t.started_at, now()), updated_at = now()
-            WHERE t.id = (
-              SELECT c.id FROM "orchestrator"."tasks" c JOIN "orchestrator"."projects" p ON p.id = c.project_id LEFT JOIN live l ON l.project_id = c.project_id
-               WHERE (c.status = 'queued' OR (c.status = 'running' AND (c.lease_until IS NULL OR c.lease_until < now())))
-                 AND (c.not_before IS NULL OR c.not_before <= now())
-                 AND COALESCE(l.n, 0) < p.concurrency AND (SELECT COALESCE(sum(n), 0) FROM live) < $3
-               ORDER BY c.priority DESC, c.created_at ASC, c.id ASC LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
-            RETURNING t.id`,
-          [owner, leaseMs, maxRunning],
-        ),
-      );
-    });
-    const id = rows[0]?.id;
-    return id ? ((await this.find(id)) ?? undefined) : undefined;
+    const rows = await preparedQuery<Record<string, unknown>>(this.dataSource, CLAIM_NEXT_TASK, [CLAIM_LOCK, owner, leaseMs, maxRunning]);
+    return hydratedEntities(this.dataSource, TaskEntity, rows)[0];
   }
 
   find(id: string): Promise<TaskEntity | null> {
@@ -60,13 +51,7 @@ export class TaskLeasesRepository {
   }
 
   async renew(id: string, owner: string, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
-    const rows = updatedRows<{ cancel_requested_at: Date | null }>(
-      await this.dataSource.query(
-        `UPDATE "orchestrator"."tasks" SET lease_until = now() + ($3 * interval '1 millisecond') WHERE id = $1 AND lease_owner = $2 AND status = 'running'
-          RETURNING cancel_requested_at`,
-        [id, owner, leaseMs],
-      ),
-    );
+    const rows = await preparedQuery<{ cancel_requested_at: Date | null }>(this.dataSource, RENEW_TASK_LEASE, [id, owner, leaseMs]);
     return { held: rows.length > 0, cancelRequested: !!rows[0]?.cancel_requested_at };
   }
 
@@ -152,11 +137,6 @@ export class TaskLeasesRepository {
       [id, owner],
     );
   }
-}
-
-// TypeORM answers UPDATE ... RETURNING with [rows, affectedCount].
-function updatedRows<T>(result: unknown): T[] {
-  return Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : [];
 }
 
 function rowCount(result: unknown): number {
