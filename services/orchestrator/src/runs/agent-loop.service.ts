@@ -12,7 +12,7 @@ import { AiRouterRepository } from '../delegation/ai-router.repository';
 import { GitServiceRepository } from '../delegation/git-service.repository';
 import { ToolRunnerRepository } from '../delegation/tool-runner.repository';
 import type { AppEntity, MessageEntity, RunEntity, RunStatusName } from '../persistence/entities';
-import { callCostUsd, checkBudgets, estimateFirstCallUsd, startOfUtcDay } from './run-budget';
+import { callCostUsd, checkBudgets, estimateFirstCallUsd } from './run-budget';
 import { buildSystemPrompt } from './run-context';
 import { RunContextLoader } from './run-context-loader';
 import { withDependencyRetry, type Dependency } from './dependency-retry';
@@ -97,7 +97,7 @@ export class AgentLoopService {
     if (this.active.has(runId)) throw new RunBusy(`run ${runId} is already being worked on by this replica`);
     const claim = await this.runs.claim(runId, this.replicaId, this.env.RUN_LEASE_MS, {
       historyLimit: this.env.RUN_HISTORY_RECENT_MESSAGES + this.env.RUN_HISTORY_CONDENSED_MESSAGES,
-      spendDay: this.env.TEAM_DAILY_COST_BUDGET_USD > 0 ? startOfUtcDay(new Date()) : undefined,
+      spendDay: this.env.TEAM_DAILY_COST_BUDGET_USD > 0 ? new Date() : undefined,
     });
     if ('gone' in claim) {
       if (!claim.gone) this.logger.info({ runId }, 'run requested but not found (its app was deleted); dropping');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { pricedCheckpoint } from '../__tests__/priced-checkpoint';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 import { AppEntity, MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
 import { startOfUtcDay } from './run-budget';
@@ -141,17 +142,7 @@ describe('RunsRepository: claiming a run', () => {
     // Another run of the team spent.
     const otherRun = await post(await newApp());
     await runs.claim(otherRun, 'replica-a', 60_000);
-    await runs.appendFencedStep({
-      runId: otherRun,
-      owner: 'replica-a',
-      leaseMs: 60_000,
-      seq: 1,
-      kind: 'model_call',
-      summary: 'call',
-      data: {},
-      status: 'running',
-      usage: { inputTokens: 1, outputTokens: 1, costUsd: 0.5, iterations: 1 },
-    });
+    await runs.appendFencedStep(pricedCheckpoint(otherRun, 1, 0.5));
     await runs.finishOwned(otherRun, 'replica-a', 'completed', { reply: 'Done.' });
     const today = startOfUtcDay(new Date());
 

@@ -19,13 +19,13 @@ export interface RunStart {
   app: AppEntity | null;
   // The app's conversation before the run's message, oldest first.
   history: MessageEntity[];
-  // The team's spend on `spendDay`, read after the claim (the run's own cost in it is the
+  // The team's spend on the UTC day of `spendDay`, read after the claim (the run's own cost in it is the
   // claimed run's: only this replica changes it now); readAt: when the claim was asked for.
   teamSpend?: { usd: number; readAt: number };
 }
 
 // What the claim reads besides the run: the newest `historyLimit` messages before the run's, and
-// the team's spend on a UTC day, given by its first moment (none when not given).
+// the team's spend on the UTC day of `spendDay` (none when not given).
 export interface StartReads {
   historyLimit: number;
   spendDay?: Date;
@@ -467,8 +467,8 @@ export class RunsRepository {
     return this.dataSource.getRepository(ToolCallEntity).findBy({ runId });
   }
 
-  // USD the team's runs created on a UTC day (given by its first moment) spent: the daily
-  // budget's input, in time bounded by the team's running runs.
+  // USD the team's runs created on the UTC day of `day` spent: the daily budget's input, in time
+  // bounded by the team's running runs.
   async teamSpendOn(teamId: string, day: Date): Promise<number> {
     const rows = await preparedQuery<{ total: string }>(this.dataSource, TEAM_SPEND_ON, [teamId, utcDate(day)]);
     return Number(rows[0]?.total ?? 0);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { pricedCheckpoint } from '../__tests__/priced-checkpoint';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 import { AppsRepository } from '../apps/apps.repository';
 import { startOfUtcDay } from './run-budget';
@@ -35,18 +36,7 @@ describe('RunsRepository: a team’s spend on a day', () => {
   const post = async (teamId: string, appId?: string): Promise<string> =>
     (await runs.insertMessageWithRun({ appId: appId ?? (await newApp(teamId)), teamId, content: 'hi', authorId: '' }))!.runId;
   const spend = async (runId: string, seq: number, costUsd: number, owner = 'replica-a') => {
-    const written = await runs.appendFencedStep({
-      runId,
-      owner,
-      leaseMs: 60_000,
-      seq,
-      kind: 'model_call',
-      summary: 'call',
-      data: {},
-      status: 'running',
-      usage: { inputTokens: 10, outputTokens: 5, costUsd, iterations: 1 },
-    });
-    expect(written).not.toBeNull();
+    expect(await runs.appendFencedStep(pricedCheckpoint(runId, seq, costUsd, owner))).not.toBeNull();
   };
   // The sum over the team's runs that still exist, as the spend was read before the ledger.
   const recount = async (teamId: string, day = today): Promise<number> => {

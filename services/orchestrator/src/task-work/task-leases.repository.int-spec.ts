@@ -73,11 +73,11 @@ describe('TaskLeasesRepository.claimNext', () => {
     const id = await task(p, 50);
     const claimed = await leases.claimNext('r1', 1_000, 10);
     expect(claimed).toBeInstanceOf(TaskEntity);
-    expect(claimed).toEqual(await leases.find(id));
+    expect(claimed).toEqual(await ds.getRepository(TaskEntity).findOneBy({ id }));
     expect(claimed).toMatchObject({ id, status: 'running', leaseOwner: 'r1', attempts: 1 });
     expect(await leases.renew(id, 'r2', 60_000)).toEqual({ held: false, cancelRequested: false });
     expect(await leases.renew(id, 'r1', 60_000)).toEqual({ held: true, cancelRequested: false });
-    expect((await leases.find(id))!.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect((await ds.getRepository(TaskEntity).findOneBy({ id }))!.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
     await ds.query(`UPDATE orchestrator.tasks SET cancel_requested_at = now() WHERE id = $1`, [id]);
     expect(await leases.renew(id, 'r1', 60_000)).toEqual({ held: true, cancelRequested: true });
   });

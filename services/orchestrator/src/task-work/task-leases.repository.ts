@@ -46,10 +46,6 @@ export class TaskLeasesRepository {
     return hydratedEntities(this.dataSource, TaskEntity, rows)[0];
   }
 
-  find(id: string): Promise<TaskEntity | null> {
-    return this.dataSource.getRepository(TaskEntity).findOneBy({ id });
-  }
-
   async renew(id: string, owner: string, leaseMs: number): Promise<{ held: boolean; cancelRequested: boolean }> {
     const rows = await preparedQuery<{ cancel_requested_at: Date | null }>(this.dataSource, RENEW_TASK_LEASE, [id, owner, leaseMs]);
     return { held: rows.length > 0, cancelRequested: !!rows[0]?.cancel_requested_at };
