@@ -31,10 +31,12 @@ import { median, percentile, ratio, round } from './support/stats';
 //    replicas: wall time from posting to the last final event vs the ideal 10 × 50 ms.
 //    Goal: ≤ 1.5 s (3× the ideal; the first goal was 1.5× the ideal), every run completed. A
 //    first burst of the same runs goes before, untimed for the goal (its figures are printed):
-//    the second burst finds the pools, sockets and compiled code of a platform already running.
+//    the timed bursts find the pools, sockets and compiled code of a platform already running.
+//    Three timed bursts, each on new apps, scored at the median wall; CPU is their mean.
 //    Baseline, same run: 100 loops in the bench process making the same two calls per step
-//    concurrently, nothing persisted: what the ai-router and tool-runner calls alone cost the
-//    machine, so the wall and CPU that no orchestration of these services can go below.
+//    concurrently, nothing persisted (as many bursts, the median wall): what the ai-router and
+//    tool-runner calls alone cost the machine, so the wall and CPU that no orchestration of these
+//    services can go below.
 // The floor of a durable step, same run: one checkpoint-sized row committed from a bare `pg`
 // client (waiting for the WAL flush) and one JetStream publish with its ack; and the CPU of a
 // fenced commit with many writers at once, alone and as a share of a statement of several rows,
@@ -50,6 +52,9 @@ const LATENCY_MS = 50;
 const GOAL_OVERHEAD_MS = 3;
 const FLOOR_SAMPLES = Number(process.env.BENCH_ORCH_FLOOR_SAMPLES ?? 300);
 const GOAL_WALL_MS = 1500;
+// The goal's case is timed this many times, each on new apps, and scored at the median: on this
+// machine the same burst, repeated at once, spread over 1.38–1.91 s.
+const TIMED_BURSTS = Number(process.env.BENCH_ORCH_TIMED_BURSTS ?? 3);
 // The orchestrator's default RUN_COST_BUDGET_USD: its runs' calls carry it, so the bare calls do.
 const RUN_BUDGET_USD = 5;
 // BENCH_CPU_PROFILE=1: ai-router and one orchestrator replica run under V8's sampling profiler
@@ -458,16 +463,28 @@ describe('benchmark: orchestrator', () => {
     };
     const shortBefore = await shortRuns('before');
 
-    const apps = await appsWithNote(teamId, CONCURRENT_RUNS);
     const pathBefore = await modelCallPath();
     const statementsBefore = await checkpointStatements();
     const fakeBefore = anthropic.requests.length;
-    const cpuBefore = cpuSnapshot(processes);
-    const windowStartUs = profileClockUs();
-    // 'concurrent' in the first message marks this burst's model calls at the fake.
-    const { posted, wallMs } = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${i}`);
-    const cpuPerStep = cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
-    const windowEndUs = profileClockUs();
+    // The timed bursts, each on apps of its own made before it; CPU is counted inside the bursts only.
+    // The profile's window is the first of them.
+    const timed: Array<{ wallMs: number; cpuPerStepMs: Record<string, number> }> = [];
+    const posted: Array<{ runId: string }> = [];
+    let apps: string[] = [];
+    let windowStartUs = 0;
+    let windowEndUs = 0;
+    for (let b = 0; b < TIMED_BURSTS; b++) {
+      apps = await appsWithNote(teamId, CONCURRENT_RUNS);
+      const cpuBefore = cpuSnapshot(processes);
+      const startUs = profileClockUs();
+      // 'concurrent' in the first message marks these bursts' model calls at the fake.
+      const one = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${b} ${i}`);
+      timed.push({ wallMs: one.wallMs, cpuPerStepMs: cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) });
+      if (b === 0) [windowStartUs, windowEndUs] = [startUs, profileClockUs()];
+      posted.push(...one.posted);
+    }
+    const wallMs = median(timed.map((t) => t.wallMs));
+    const cpuPerStep = meanOf(...timed.map((t) => t.cpuPerStepMs));
     const pathAfter = await modelCallPath();
     // Checkpoints of several runs asked for in one turn share a statement.
     const burstStatements = statementsBetween(statementsBefore, await checkpointStatements());
@@ -500,13 +517,19 @@ describe('benchmark: orchestrator', () => {
     const shortBareBefore = await shortBare(shortAfter.apps, 'before');
 
     // Same run baseline at the same concurrency: the runs' calls alone, no orchestrator between.
-    const bareCpuBefore = cpuSnapshot(processes);
-    const bareStartUs = profileClockUs();
-    const bareStart = performance.now();
-    await Promise.all(apps.map((id, i) => bareRun(id, `bench latency=${LATENCY_MS} bare ${i}`)));
-    const bareWallMs = performance.now() - bareStart;
-    const bareEndUs = profileClockUs();
-    const bareCpuPerStep = cpuPerUnitMs(bareCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS);
+    // As many bursts as the runs had, on the last of their apps; the profile's window is the first.
+    const bareTimed: Array<{ wallMs: number; cpuPerStepMs: Record<string, number> }> = [];
+    let [bareStartUs, bareEndUs] = [0, 0];
+    for (let b = 0; b < TIMED_BURSTS; b++) {
+      const bareCpuBefore = cpuSnapshot(processes);
+      const startUs = profileClockUs();
+      const bareStart = performance.now();
+      await Promise.all(apps.map((id, i) => bareRun(id, `bench latency=${LATENCY_MS} bare ${b} ${i}`)));
+      bareTimed.push({ wallMs: performance.now() - bareStart, cpuPerStepMs: cpuPerUnitMs(bareCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) });
+      if (b === 0) [bareStartUs, bareEndUs] = [startUs, profileClockUs()];
+    }
+    const bareWallMs = median(bareTimed.map((t) => t.wallMs));
+    const bareCpuPerStep = meanOf(...bareTimed.map((t) => t.cpuPerStepMs));
 
     const shortBareAfter = await shortBare(shortAfter.apps, 'after');
 
@@ -558,6 +581,7 @@ describe('benchmark: orchestrator', () => {
       runs: CONCURRENT_RUNS,
       completed,
       wallMs: round(wallMs, 0),
+      burstWallsMs: timed.map((t) => round(t.wallMs, 0)),
       idealMs,
       wallRatio: round(wallMs / idealMs, 2),
       peakModelCallsInFlight: peakInFlight,
@@ -578,6 +602,7 @@ describe('benchmark: orchestrator', () => {
     const durableCpuPerStepMs = bareCpuPerStep['total']! + commitCpuMs;
     const bare = {
       wallMs: round(bareWallMs, 0),
+      burstWallsMs: bareTimed.map((t) => round(t.wallMs, 0)),
       wallRatio: round(bareWallMs / idealMs, 2),
       cpuPerStepMs: bareCpuPerStep,
       cpuFloorMs: round((bareCpuPerStep['total']! * CONCURRENT_RUNS * STEPS) / machine.cpus, 0),
@@ -589,7 +614,7 @@ describe('benchmark: orchestrator', () => {
     const goals = [
       goal(`orchestration overhead per step, median (zero-latency model, no-op tool)`, overhead.medianMs, GOAL_OVERHEAD_MS, ' ms'),
       goal(`${CONCURRENT_RUNS} concurrent runs × ${STEPS} steps at ${LATENCY_MS} ms on 2 replicas, wall`, concurrent.wallMs, GOAL_WALL_MS, ' ms'),
-      goal(`runs not completed`, CONCURRENT_RUNS - completed, 0, ''),
+      goal(`runs not completed`, posted.length - completed, 0, ''),
     ];
     print('\norchestrator: overhead per step (ms), ours vs the bare calls from the bench process');
     print(
@@ -632,7 +657,7 @@ describe('benchmark: orchestrator', () => {
         `(a writing call), ${round(Math.max(base.medianMs, floor.pgFencedSyncCommit.medianMs), 2)} ms when the commit overlaps the read; ours ${overhead.medianMs} ms`,
     );
     print(
-      `\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), completed ${completed}/${CONCURRENT_RUNS}`,
+      `\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), the median of ${TIMED_BURSTS} bursts (${timed.map((t) => round(t.wallMs, 0)).join(' / ')} ms); completed ${completed}/${posted.length}`,
     );
     print(
       `  the first burst (the same runs on a platform that had not run concurrently yet, not the goal's): wall ${cold.wallMs} ms; CPU per step ${cold.cpuPerStepMs['total']} ms ` +
@@ -651,7 +676,7 @@ describe('benchmark: orchestrator', () => {
     print(`  baseline's CPU per step (ms), the bare calls: ${listed(baselineCpuPerStep)}`);
     print(`  CPU per step (ms) by process: ${listed(cpuPerStep)}; CPU floor on ${machine.cpus} cores: ${concurrent.cpuFloorMs} ms`);
     print(
-      `  baseline, the same ${CONCURRENT_RUNS} × ${STEPS} steps as bare calls from here at once, nothing persisted: wall ${bare.wallMs} ms (${bare.wallRatio}× ideal); ` +
+      `  baseline, the same ${CONCURRENT_RUNS} × ${STEPS} steps as bare calls from here at once, nothing persisted: wall ${bare.wallMs} ms, the median of ${bare.burstWallsMs.join(' / ')} (${bare.wallRatio}× ideal); ` +
         `the runs take ${ratio(concurrent.wallMs, bare.wallMs)}× its wall and ${ratio(cpuPerStep['total']!, bareCpuPerStep['total']!)}× its CPU per step`,
     );
     print(`  its CPU per step (ms) by process: ${listed(bareCpuPerStep)}; CPU floor on ${machine.cpus} cores: ${bare.cpuFloorMs} ms`);
@@ -660,7 +685,7 @@ describe('benchmark: orchestrator', () => {
         `≥ ${bare.durableCpuFloorMs} ms on ${machine.cpus} cores; the goal's ${GOAL_WALL_MS} ms allows ${bare.goalCpuPerStepMs} ms per step; the runs spend ${cpuPerStep['total']} ms`,
     );
     print(
-      `  what a run costs once and what each of its steps costs, from this burst and two of ${SHORT_STEPS}-step runs on new apps, one before it and one after (${onceAndStep.shortWallMs.join(' and ')} ms), ` +
+      `  what a run costs once and what each of its steps costs, from the timed bursts and two of ${SHORT_STEPS}-step runs on new apps, one before them and one after (${onceAndStep.shortWallMs.join(' and ')} ms), ` +
         `CPU per step = per run / steps + per step: the runs ${onceAndStep.runs.perRunMs['total']} ms per run (${listed(onceAndStep.runs.perRunMs, 'total')}) + ` +
         `${onceAndStep.runs.perStepMs['total']} ms per step (${listed(onceAndStep.runs.perStepMs, 'total')}); the bare calls ${onceAndStep.bare.perRunMs['total']} ms per run + ${onceAndStep.bare.perStepMs['total']} ms per step`,
     );
@@ -700,11 +725,11 @@ describe('benchmark: orchestrator', () => {
         floor: `bare pg client: INSERT of a checkpoint-sized row (a model_call step's data from this run), autocommit waiting for the WAL flush, behind a lease fence (one CTE: UPDATE of a lease row + INSERT), and with synchronous_commit off; bare nats client: JetStream publish awaiting its ack; ${FLOOR_SAMPLES} each, one at a time; then the fenced commit's CPU (PostgreSQL's tree and the client's) with 16 clients × 50 commits at once, and per row with 2 clients × 50 statements of 8 fenced rows each at once`,
         baseline:
           'the bench process calling ai.completion.create then tool.call.execute back to back (same catalog, growing conversation), nothing persisted; per step = total − model call',
-        bareConcurrent: `${CONCURRENT_RUNS} loops in the bench process at once, each the baseline's two calls per step for ${STEPS} steps against the fake at ${LATENCY_MS} ms, nothing persisted; after the runs, on the same services and apps`,
-        firstBurst: `the same ${CONCURRENT_RUNS} runs on apps of their own, just before the timed burst, untimed for the goal`,
-        perRun: `${CONCURRENT_RUNS} runs of ${SHORT_STEPS} steps on new apps at once just before the timed burst and again just after it, and the same as bare calls just before and after the concurrent bare calls; per process, the mean CPU per step at ${SHORT_STEPS} steps and that at ${STEPS} solved for c = per run / steps + per step`,
+        bareConcurrent: `${CONCURRENT_RUNS} loops in the bench process at once, each the baseline's two calls per step for ${STEPS} steps against the fake at ${LATENCY_MS} ms, nothing persisted; after the runs, on the same services and the last timed burst's apps, ${TIMED_BURSTS} times; the median wall, the mean CPU`,
+        firstBurst: `the same ${CONCURRENT_RUNS} runs on apps of their own, just before the timed bursts, untimed for the goal`,
+        perRun: `${CONCURRENT_RUNS} runs of ${SHORT_STEPS} steps on new apps at once just before the timed bursts and again just after them, and the same as bare calls just before and after the concurrent bare calls; per process, the mean CPU per step at ${SHORT_STEPS} steps and that at ${STEPS} solved for c = per run / steps + per step`,
         writingRuns: `after the bare calls, ${CONCURRENT_RUNS} runs on new apps at once whose steps each write a file of their own (write_file: an intent, the write, its result), each run ending with a commit through git-service; printed, not a goal`,
-        concurrent: `the second burst: ${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event`,
+        concurrent: `${TIMED_BURSTS} bursts after the first, each on new apps: ${CONCURRENT_RUNS} runs posted at once, fake model ${LATENCY_MS} ms per call, 2 orchestrator replicas (RUN_CONCURRENCY=64, PREVIEW_CHECK=off), 1 ai-router, 1 tool-runner, 1 git-service; wall = first post → last final event, the median of the bursts; CPU per step their mean`,
         cpu: 'utime+stime from /proc/<pid>/stat of every process tree (PostgreSQL: postmaster and backends) before and after the phase, per model step; the bench process (the fake model, the event subscriber) from process.cpuUsage(); floor = total × steps / cores',
         modelPath:
           'means over the concurrent phase from the histograms: nats_request_duration_seconds (orchestrators) ⊃ nats_handler_duration_seconds (ai-router) ⊃ ai_request_duration_seconds (provider call)',
@@ -724,7 +749,7 @@ describe('benchmark: orchestrator', () => {
       },
       goals,
     });
-    expect(completed).toBe(CONCURRENT_RUNS);
+    expect(completed).toBe(posted.length);
     expect(writesCompleted).toBe(CONCURRENT_RUNS);
   });
 });

@@ -101,9 +101,10 @@ export function cpuPerUnitMs(before: Record<string, number>, after: Record<strin
   return out;
 }
 
-/** Per process, the mean of two phases' figures. */
-export function meanOf(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.keys(a).map((name) => [name, Math.round(((a[name]! + (b[name] ?? 0)) / 2) * 1000) / 1000]));
+/** Per process, the mean of several phases' figures. */
+export function meanOf(...phases: Array<Record<string, number>>): Record<string, number> {
+  const names = Object.keys(phases[0] ?? {});
+  return Object.fromEntries(names.map((name) => [name, Math.round((phases.reduce((sum, p) => sum + (p[name] ?? 0), 0) / phases.length) * 1000) / 1000]));
 }
 
 /**
