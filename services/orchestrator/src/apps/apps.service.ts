@@ -86,7 +86,7 @@ export class AppsService {
     }
     await this.requireApp(req.teamId, req.appId);
     const app = await this.apps.update(req.teamId, req.appId, fields);
-    if (!app) throw notFound(req.appId);
+    if (!app) throw appNotFound(req.appId);
     await this.cache.dropApp(req.appId);
     await this.cache.dropTeamApps(req.teamId);
     return toApp(app);
@@ -97,9 +97,9 @@ export class AppsService {
   // a final event now. The repository is removed later by git-service's orphan cleanup.
   async delete(req: RpcRequest<typeof Rpc.appDelete>): Promise<RpcReply<typeof Rpc.appDelete>> {
     requireTeamId(req.teamId);
-    if (!isEntityId(req.appId)) throw notFound(req.appId);
+    if (!isEntityId(req.appId)) throw appNotFound(req.appId);
     const open = await this.apps.deleteWithHistory(req.teamId, req.appId);
-    if (!open) throw notFound(req.appId);
+    if (!open) throw appNotFound(req.appId);
     await this.cache.dropApp(req.appId);
     await this.cache.dropTeamApps(req.teamId);
     const summary = `The app was deleted; the run stopped (${ErrorCode.RUN_APP_DELETED})`;
@@ -136,12 +136,12 @@ export class AppsService {
 
   async requireApp(teamId: string, appId: string): Promise<AppEntity> {
     const app = isEntityId(appId) ? await this.apps.findForTeam(teamId, appId) : null;
-    if (!app) throw notFound(appId);
+    if (!app) throw appNotFound(appId);
     return app;
   }
 }
 
-function notFound(appId: string): AppError {
+export function appNotFound(appId: string): AppError {
   return new AppError(ErrorCode.APP_NOT_FOUND, `App ${appId.slice(0, 64)} not found`);
 }
 

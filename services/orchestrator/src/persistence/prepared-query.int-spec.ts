@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
+import { postedMessage } from '../__tests__/posted-message';
 import { AppsRepository } from '../apps/apps.repository';
 import { RunsRepository } from '../runs/runs.repository';
 import { createOrchestratorDataSource } from './data-source';
@@ -31,7 +32,7 @@ describe('prepared entity reads', () => {
       `INSERT INTO orchestrator.apps (id, team_id, name, description, template, max_iterations, init_sha) VALUES ($1, $2, 'a', 'd', 'empty', 7, 'abc')`,
       [appId, teamId],
     );
-    posted = (await runs.insertMessageWithRun({ appId, teamId, content: 'hello', authorId: 'user-1' }))!;
+    posted = await postedMessage(runs, { appId, teamId, content: 'hello', authorId: 'user-1' });
     // Every kind of column set, from the run's own statements: usage (bigint, numeric), lease, a step's jsonb.
     await ds.query(
       `UPDATE orchestrator.runs SET status = 'running', lease_owner = 'r', lease_until = now() + interval '1 minute', started_at = now(), error_code = NULL WHERE id = $1`,
@@ -95,9 +96,14 @@ describe('prepared entity reads', () => {
     const task = randomUUID();
     await apps.insertTaskWorkspace({ id: task, teamId, name: 'task', description: '' });
     expect(await apps.findForTeam(teamId, task)).toBeNull();
-    // A task's run starts from its workspace all the same.
-    const taskRun = (await runs.insertMessageWithRun({ appId: task, teamId, content: 'fix it', authorId: '' }))!;
-    expect(await runs.claim(taskRun.runId, 'r', 60_000)).toHaveProperty('claimed.app.kind', 'task');
+    // A task's run starts from its workspace all the same (the task attaches it, not a post).
+    const [taskMessage, taskRun] = [randomUUID(), randomUUID()];
+    await ds.query(
+      `WITH m AS (INSERT INTO orchestrator.messages (id, app_id, team_id, role, content, author_id, run_id) VALUES ($1, $2, $3, 'user', 'fix it', '', $4))
+       INSERT INTO orchestrator.runs (id, app_id, team_id, message_id, status, iterations) VALUES ($4, $2, $3, $1, 'queued', 0)`,
+      [taskMessage, task, teamId, taskRun],
+    );
+    expect(await runs.claim(taskRun, 'r', 60_000)).toHaveProperty('claimed.app.kind', 'task');
   });
 
   it('pages an app’s messages newest first, as TypeORM’s query builder did', async () => {
@@ -132,8 +138,8 @@ describe('prepared entity reads', () => {
   it('writes a message and its run together, or neither', async () => {
     const app = randomUUID();
     await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, template) VALUES ($1, $2, 'atomic', 'empty')`, [app, teamId]);
-    const created = await runs.insertMessageWithRun({ appId: app, teamId, content: 'one', authorId: '' });
-    expect(await runs.findRun(created!.runId)).toMatchObject({ messageId: created!.messageId, status: 'queued', enqueueToken: created!.enqueueToken });
+    const created = await postedMessage(runs, { appId: app, teamId, content: 'one', authorId: '' });
+    expect(await runs.findRun(created.runId)).toMatchObject({ messageId: created.messageId, status: 'queued', enqueueToken: created.enqueueToken });
     // The run's insert refused after the message's: the statement leaves no message behind.
     await ds.query(`CREATE FUNCTION orchestrator.refuse_run() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`);
     await ds.query(`CREATE TRIGGER refuse_run BEFORE INSERT ON orchestrator.runs FOR EACH ROW EXECUTE FUNCTION orchestrator.refuse_run()`);
@@ -147,17 +153,44 @@ describe('prepared entity reads', () => {
     expect(contents.map((c) => c.content)).toEqual(['one']);
   });
 
+  it('stores no post for an app the team does not have, a task’s workspace, or an app deleted meanwhile', async () => {
+    const task = randomUUID();
+    await apps.insertTaskWorkspace({ id: task, teamId, name: 'task', description: '' });
+    const gone = randomUUID();
+    await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, template) VALUES ($1, $2, 'gone', 'empty')`, [gone, teamId]);
+    const count = (): Promise<unknown> =>
+      ds.query(`SELECT (SELECT count(*) FROM orchestrator.messages) AS messages, (SELECT count(*) FROM orchestrator.runs) AS runs`);
+    const before = await count();
+    for (const [app, team] of [
+      [randomUUID(), teamId],
+      [appId, randomUUID()],
+      [task, teamId],
+    ] as const) {
+      expect(await runs.insertMessageWithRun({ appId: app, teamId: team, content: 'x', authorId: '' })).toBe('no-app');
+    }
+    // The app goes after the statement read it: its references then fail, and the post is answered the same.
+    await ds.query(
+      `CREATE FUNCTION orchestrator.drop_app() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM orchestrator.apps WHERE id = NEW.app_id; RETURN NEW; END $$`,
+    );
+    await ds.query(`CREATE TRIGGER drop_app BEFORE INSERT ON orchestrator.runs FOR EACH ROW EXECUTE FUNCTION orchestrator.drop_app()`);
+    try {
+      expect(await runs.insertMessageWithRun({ appId: gone, teamId, content: 'x', authorId: '', idempotencyKey: 'k2', keyWindowMs: 60_000 })).toBe('no-app');
+    } finally {
+      await ds.query(`DROP TRIGGER drop_app ON orchestrator.runs`);
+      await ds.query(`DROP FUNCTION orchestrator.drop_app()`);
+    }
+    expect(await count()).toEqual(before);
+  });
+
   it('takes a key again once its window has passed, and not before', async () => {
     const app = randomUUID();
     await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, template) VALUES ($1, $2, 'keyed', 'empty')`, [app, teamId]);
-    const first = await runs.insertMessageWithRun({ appId: app, teamId, content: 'a', authorId: '', idempotencyKey: 'k', keyWindowMs: 60_000 });
-    expect(first).not.toBeNull();
+    const first = await postedMessage(runs, { appId: app, teamId, content: 'a', authorId: '', idempotencyKey: 'k', keyWindowMs: 60_000 });
     expect(await runs.insertMessageWithRun({ appId: app, teamId, content: 'b', authorId: '', idempotencyKey: 'k', keyWindowMs: 60_000 })).toBeNull();
-    await ds.query(`UPDATE orchestrator.messages SET created_at = now() - interval '2 minutes' WHERE id = $1`, [first!.messageId]);
-    const again = await runs.insertMessageWithRun({ appId: app, teamId, content: 'c', authorId: '', idempotencyKey: 'k', keyWindowMs: 60_000 });
-    expect(again).not.toBeNull();
-    expect((await runs.findKeyedMessage(teamId, app, 'k', 60_000))?.id).toBe(again!.messageId);
-    expect((await ds.getRepository(MessageEntity).findOneBy({ id: first!.messageId }))?.idempotencyKey).toBeNull();
+    await ds.query(`UPDATE orchestrator.messages SET created_at = now() - interval '2 minutes' WHERE id = $1`, [first.messageId]);
+    const again = await postedMessage(runs, { appId: app, teamId, content: 'c', authorId: '', idempotencyKey: 'k', keyWindowMs: 60_000 });
+    expect((await runs.findKeyedMessage(teamId, app, 'k', 60_000))?.id).toBe(again.messageId);
+    expect((await ds.getRepository(MessageEntity).findOneBy({ id: first.messageId }))?.idempotencyKey).toBeNull();
   });
 
   it('refuses like any TypeORM query while the data source is not connected', async () => {

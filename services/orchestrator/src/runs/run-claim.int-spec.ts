@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { pricedCheckpoint } from '../__tests__/priced-checkpoint';
+import { postedMessage } from '../__tests__/posted-message';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 import { AppEntity, MessageEntity, RunEntity, RunStepEntity } from '../persistence/entities';
 import { startOfUtcDay } from './run-budget';
@@ -33,7 +34,7 @@ describe('RunsRepository: claiming a run', () => {
     await ds.query(`INSERT INTO orchestrator.apps (id, team_id, name, template) VALUES ($1, $2, 'a', 'empty')`, [appId, teamId]);
     return appId;
   };
-  const post = async (appId: string): Promise<string> => (await runs.insertMessageWithRun({ appId, teamId, content: 'hi', authorId: '' }))!.runId;
+  const post = async (appId: string): Promise<string> => (await postedMessage(runs, { appId, teamId, content: 'hi', authorId: '' })).runId;
   const row = async (runId: string) =>
     (
       (await ds.query(`SELECT status, lease_owner, lease_until, started_at FROM orchestrator.runs WHERE id = $1`, [runId])) as Array<Record<string, unknown>>

@@ -151,13 +151,19 @@ const MESSAGES_AFTER = {
   tail: `WHERE app_id = $1 AND ${keysetBefore('"messages"', '"orchestrator"."messages"', '$3', '$4')} ORDER BY created_at DESC, id DESC LIMIT $2`,
 };
 // The message and its run in one statement: never a run without its request. The run's
-// reference to the message is checked at the statement's end, when both rows exist.
+// reference to the message is checked at the statement's end, when both rows exist. The app is
+// read in the same statement, as the app API sees it (the team's, not a task's workspace): no
+// row comes back when there is none.
 const INSERT_MESSAGE_WITH_RUN = {
   name: 'orchestrator.messages.insert-with-run',
-  text: `WITH message AS (
+  text: `WITH app AS (
+           SELECT id, team_id FROM "orchestrator"."apps" WHERE id = $2 AND team_id = $3 AND kind = 'app'),
+         message AS (
            INSERT INTO "orchestrator"."messages" (id, app_id, team_id, role, content, author_id, run_id, idempotency_key)
-           VALUES ($1, $2, $3, 'user', $4, $5, $6, $7))
-         INSERT INTO "orchestrator"."runs" (id, app_id, team_id, message_id, status, iterations, enqueue_token) VALUES ($6, $2, $3, $1, 'queued', 0, $8)`,
+           SELECT $1, app.id, app.team_id, 'user', $4, $5, $6, $7 FROM app)
+         INSERT INTO "orchestrator"."runs" (id, app_id, team_id, message_id, status, iterations, enqueue_token)
+         SELECT $6, app.id, app.team_id, $1, 'queued', 0, $8 FROM app
+         RETURNING id`,
 };
 
 export interface Cursor {
@@ -202,7 +208,9 @@ export class RunsRepository {
 
   // The message and its run in one statement. With an idempotency key, a key older than the
   // window is released first (on its own: an expired key means nothing, released or not); null
-  // when another post of the same key won the unique index (read it with findKeyedMessage).
+  // when another post of the same key won the unique index (read it with findKeyedMessage);
+  // 'no-app' when the team has no such app (a task's workspace included), or it was deleted
+  // meanwhile.
   async insertMessageWithRun(input: {
     appId: string;
     teamId: string;
@@ -210,7 +218,7 @@ export class RunsRepository {
     authorId: string;
     idempotencyKey?: string;
     keyWindowMs?: number;
-  }): Promise<{ messageId: string; runId: string; enqueueToken: string } | null> {
+  }): Promise<{ messageId: string; runId: string; enqueueToken: string } | 'no-app' | null> {
     const messageId = randomUUID();
     const runId = randomUUID();
     const enqueueToken = randomUUID();
@@ -223,7 +231,7 @@ export class RunsRepository {
           [input.teamId, input.appId, key, (input.keyWindowMs ?? 0) / 1000],
         );
       }
-      await preparedQuery(this.dataSource, INSERT_MESSAGE_WITH_RUN, [
+      const rows = await preparedQuery(this.dataSource, INSERT_MESSAGE_WITH_RUN, [
         messageId,
         input.appId,
         input.teamId,
@@ -233,8 +241,11 @@ export class RunsRepository {
         key,
         enqueueToken,
       ]);
+      if (rows.length === 0) return 'no-app';
     } catch (err) {
       if (key && isUniqueViolation(err, 'messages_idempotency_key')) return null;
+      // The app's delete committed between the statement's read of it and its reference checks.
+      if (isForeignKeyViolation(err)) return 'no-app';
       throw err;
     }
     return { messageId, runId, enqueueToken };
@@ -539,6 +550,11 @@ function rowCount(result: unknown): number {
 function isUniqueViolation(err: unknown, constraint: string): boolean {
   const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
   return driver?.code === '23505' && driver.constraint === constraint;
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  const driver = (err as { driverError?: { code?: string } }).driverError ?? (err as { code?: string });
+  return driver?.code === '23503';
 }
 
 export interface ToolIntent {

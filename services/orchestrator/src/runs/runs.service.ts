@@ -3,7 +3,7 @@ import { AppError, ErrorCode, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, typ
 import type { RpcReply, RpcRequest } from '@overskill/messaging';
 import { LOGGER } from '@overskill/observability';
 import type { Logger } from 'pino';
-import { AppsService } from '../apps/apps.service';
+import { AppsService, appNotFound } from '../apps/apps.service';
 import { decodePageToken, pageSize, paginate } from '../common/page-token';
 import { ORCHESTRATOR_ENV, type OrchestratorEnv } from '../config';
 import type { MessageEntity, RunEntity } from '../persistence/entities';
@@ -41,24 +41,28 @@ export class RunsService {
     }
     const key = req.idempotencyKey;
     if (key && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new AppError(ErrorCode.VALIDATION_FAILED, IDEMPOTENCY_KEY_RULE);
-    const app = await this.apps.requireApp(req.teamId, req.appId);
-    const earlier = key ? await this.replay(app.teamId, app.id, key, content) : undefined;
+    const { teamId, appId } = req;
+    if (!isEntityId(appId)) throw appNotFound(appId);
+    // The insert reads the app itself; a keyed post first looks for its earlier message, which
+    // only an app of the team can have (a task's workspace is never posted to).
+    const earlier = key ? await this.replay(teamId, appId, key, content) : undefined;
     if (earlier) return earlier;
     const created = await this.runs.insertMessageWithRun({
-      appId: app.id,
-      teamId: app.teamId,
+      appId,
+      teamId,
       content,
       authorId: req.authorId.slice(0, 100),
       idempotencyKey: key,
       keyWindowMs: IDEMPOTENCY_WINDOW_MS,
     });
+    if (created === 'no-app') throw appNotFound(appId);
     if (!created) {
       // Another post of the same key committed first: answer as it did.
-      const winner = key ? await this.replay(app.teamId, app.id, key, content) : undefined;
+      const winner = key ? await this.replay(teamId, appId, key, content) : undefined;
       if (!winner) throw new AppError(ErrorCode.INTERNAL, 'The message could not be stored; send it again');
       return winner;
     }
-    await this.enqueue(created.runId, app.id, app.teamId, created.enqueueToken);
+    await this.enqueue(created.runId, appId, teamId, created.enqueueToken);
     return { messageId: created.messageId, runId: created.runId, replayed: false };
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { pricedCheckpoint } from '../__tests__/priced-checkpoint';
+import { postedMessage } from '../__tests__/posted-message';
 import { openScratchOrchestratorDatabase, type ScratchOrchestratorDatabase } from '../__tests__/scratch-orchestrator-database';
 import { AppsRepository } from '../apps/apps.repository';
 import { startOfUtcDay } from './run-budget';
@@ -34,7 +35,7 @@ describe('RunsRepository: a team’s spend on a day', () => {
     return appId;
   };
   const post = async (teamId: string, appId?: string): Promise<string> =>
-    (await runs.insertMessageWithRun({ appId: appId ?? (await newApp(teamId)), teamId, content: 'hi', authorId: '' }))!.runId;
+    (await postedMessage(runs, { appId: appId ?? (await newApp(teamId)), teamId, content: 'hi', authorId: '' })).runId;
   const spend = async (runId: string, seq: number, costUsd: number, owner = 'replica-a') => {
     expect(await runs.appendFencedStep(pricedCheckpoint(runId, seq, costUsd, owner))).not.toBeNull();
   };
