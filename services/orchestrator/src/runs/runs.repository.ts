@@ -245,7 +245,7 @@ export class RunsRepository {
     } catch (err) {
       if (key && isUniqueViolation(err, 'messages_idempotency_key')) return null;
       // The app's delete committed between the statement's read of it and its reference checks.
-      if (isForeignKeyViolation(err)) return 'no-app';
+      if (isAppReferenceViolation(err)) return 'no-app';
       throw err;
     }
     return { messageId, runId, enqueueToken };
@@ -552,9 +552,12 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return driver?.code === '23505' && driver.constraint === constraint;
 }
 
-function isForeignKeyViolation(err: unknown): boolean {
-  const driver = (err as { driverError?: { code?: string } }).driverError ?? (err as { code?: string });
-  return driver?.code === '23503';
+// A message's or run's reference to its app, checked after the app's row was deleted.
+const APP_REFERENCES = new Set(['messages_app_id_fkey', 'runs_app_id_fkey']);
+
+function isAppReferenceViolation(err: unknown): boolean {
+  const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
+  return driver?.code === '23503' && APP_REFERENCES.has(driver.constraint ?? '');
 }
 
 export interface ToolIntent {
