@@ -54,7 +54,7 @@ const FLOOR_SAMPLES = Number(process.env.BENCH_ORCH_FLOOR_SAMPLES ?? 300);
 const GOAL_WALL_MS = 1500;
 // The goal's case is timed this many times, each on new apps, and scored at the median: on this
 // machine the same burst, repeated at once, spread over 1.38–1.91 s.
-const TIMED_BURSTS = Number(process.env.BENCH_ORCH_TIMED_BURSTS ?? 3);
+const TIMED_BURSTS = Math.max(1, Number(process.env.BENCH_ORCH_TIMED_BURSTS ?? 3));
 // The orchestrator's default RUN_COST_BUDGET_USD: its runs' calls carry it, so the bare calls do.
 const RUN_BUDGET_USD = 5;
 // BENCH_CPU_PROFILE=1: ai-router and one orchestrator replica run under V8's sampling profiler
