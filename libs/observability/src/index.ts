@@ -11,7 +11,7 @@ export { PinoNestLogger } from './logging/pino-nest-logger';
 export { sqlLogging } from './logging/sql-logging';
 export { findSecrets, secretFingerprint, SECRET_MARKERS, type SecretMatch } from './redaction/secret-patterns';
 
-export { startTracing, type StartTracingOptions, type TracingHandle } from './tracing/start-tracing';
+export { startTracing, tracesExported, type StartTracingOptions, type TracingHandle } from './tracing/start-tracing';
 export { getTracer } from './tracing/get-tracer';
 
 export { createServiceMetrics, type ServiceMetrics } from './metrics/service-metrics';

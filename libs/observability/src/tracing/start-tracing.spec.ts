@@ -1,11 +1,15 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { getTracer } from './get-tracer';
-import { startTracing, tracesUrl } from './start-tracing';
+import { startTracing, tracesExported, tracesUrl } from './start-tracing';
 
 describe('startTracing without an endpoint', () => {
   it('hands out a tracer before start whose spans become real once started', async () => {
     const early = getTracer();
+    expect(tracesExported()).toBe(false);
     const handle = startTracing({ service: 'tracing-spec', version: '1.2.3' });
+    // Spans get real ids, but none leaves the process.
+    expect(handle.exporting).toBe(false);
+    expect(tracesExported()).toBe(false);
 
     expect(startTracing({ service: 'other' })).toBe(handle);
 

@@ -27,6 +27,8 @@ import { SharedContextManager } from './shared-context-manager';
 
 export interface TracingHandle {
   tracer: Tracer;
+  // Whether the spans this process records go anywhere (an exporter is configured).
+  exporting: boolean;
   shutdown(): Promise<void>;
   forceFlush(): Promise<void>;
 }
@@ -82,10 +84,16 @@ export function startTracing(opts: StartTracingOptions): TracingHandle {
 
   started = {
     tracer: getTracer(),
+    exporting,
     shutdown: () => provider.shutdown(),
     forceFlush: () => processor.forceFlush(),
   };
   return started;
+}
+
+/** Whether this process exports spans: false before startTracing, and without an exporter. */
+export function tracesExported(): boolean {
+  return started?.exporting ?? false;
 }
 
 // With no endpoint nothing is exported, but the provider is still registered: spans get real ids

@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type * as AnthropicSdk from '@anthropic-ai/sdk';
+import { tracesExported } from '@overskill/observability';
 import type { ProviderConfig } from '../models/ai-models.config';
 import { anthropicRequestBody } from './anthropic-request-body';
 import {
@@ -20,7 +21,11 @@ const anthropicSdk = (): typeof AnthropicSdk => require('@anthropic-ai/sdk') as 
 export class AnthropicProviderRepository implements ChatProvider {
   private client?: Anthropic;
 
-  constructor(private readonly config: ProviderConfig) {}
+  // spans: the SDK's own span per call; unset, whether this process exports spans.
+  constructor(
+    private readonly config: ProviderConfig,
+    private readonly spans?: boolean,
+  ) {}
 
   async create(model: string, params: ChatParams, options: CallOptions): Promise<ChatMessage> {
     const client = this.requireClient();
@@ -44,14 +49,15 @@ export class AnthropicProviderRepository implements ChatProvider {
 
   private requireClient(): Anthropic {
     if (!this.config.apiKey) throw new ProviderFailure('not_configured', `provider ${this.config.name} has no API key`);
-    // The SDK's own span stays; the trace context goes out once, from the HTTP client
-    // instrumentation under that span (the SDK's copy of the headers cost ~0.1 ms per call).
+    // The trace context goes out once, from the HTTP client instrumentation (the SDK's copy of
+    // the headers cost ~0.1 ms per call). The SDK's own span only where spans are exported:
+    // elsewhere nobody reads it, and the HTTP span under the handler's still carries the trace.
     this.client ??= new (anthropicSdk().Anthropic)({
       apiKey: this.config.apiKey,
       baseURL: this.config.baseUrl,
       fetch: countingFetch,
       maxRetries: 0,
-      openTelemetry: { propagation: false },
+      openTelemetry: { propagation: false, traces: this.spans ?? tracesExported() },
     });
     return this.client;
   }
