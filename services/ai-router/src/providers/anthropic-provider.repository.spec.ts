@@ -22,10 +22,13 @@ describe('AnthropicProviderRepository spans', () => {
   beforeAll(async () => {
     tracing = startTracing({ service: 'ai-router-spec', spanExporter: exported });
     baseUrl = await fake.start();
-    fake.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }] }));
   });
   afterAll(() => fake.stop());
-  beforeEach(() => exported.reset());
+  beforeEach(() => {
+    exported.reset();
+    fake.reset();
+    fake.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }] }));
+  });
 
   it('makes the SDK span where spans are exported', async () => {
     expect(tracesExported()).toBe(true);
@@ -36,7 +39,7 @@ describe('AnthropicProviderRepository spans', () => {
   it('makes none when told not to, and the call is the same', async () => {
     const message = await provider(false).create('claude-sonnet-4-6', params, options);
     expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'ok' })]);
-    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests).toHaveLength(1);
     expect(await sdkSpans()).toEqual([]);
   });
 });
