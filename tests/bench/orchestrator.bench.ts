@@ -462,29 +462,42 @@ describe('benchmark: orchestrator', () => {
       return cpuPerUnitMs(before, cpuSnapshot(processes), CONCURRENT_RUNS * SHORT_STEPS);
     };
     const shortBefore = await shortRuns('before');
+    // TIMED_BURSTS bursts of the ten-step case: `prepare` runs before each, outside its CPU; `run`
+    // answers its wall. The median wall, the mean CPU per step, each wall, and the first burst's
+    // window (the profile's).
+    const timedBursts = async (run: (b: number) => Promise<number>, prepare: () => Promise<void> = async () => undefined) => {
+      const walls: number[] = [];
+      const cpus: Array<Record<string, number>> = [];
+      const window = { windowStartUs: 0, windowEndUs: 0 };
+      for (let b = 0; b < TIMED_BURSTS; b++) {
+        await prepare();
+        const before = cpuSnapshot(processes);
+        const startUs = profileClockUs();
+        walls.push(await run(b));
+        cpus.push(cpuPerUnitMs(before, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS));
+        if (b === 0) Object.assign(window, { windowStartUs: startUs, windowEndUs: profileClockUs() });
+      }
+      return { wallMs: median(walls), wallsMs: walls.map((w) => round(w, 0)), cpuPerStepMs: meanOf(...cpus), window };
+    };
 
     const pathBefore = await modelCallPath();
     const statementsBefore = await checkpointStatements();
     const fakeBefore = anthropic.requests.length;
-    // The timed bursts, each on apps of its own made before it; CPU is counted inside the bursts only.
-    // The profile's window is the first of them.
-    const timed: Array<{ wallMs: number; cpuPerStepMs: Record<string, number> }> = [];
+    // The timed bursts, each on apps of its own made before it.
     const posted: Array<{ runId: string }> = [];
     let apps: string[] = [];
-    let windowStartUs = 0;
-    let windowEndUs = 0;
-    for (let b = 0; b < TIMED_BURSTS; b++) {
-      apps = await appsWithNote(teamId, CONCURRENT_RUNS);
-      const cpuBefore = cpuSnapshot(processes);
-      const startUs = profileClockUs();
-      // 'concurrent' in the first message marks these bursts' model calls at the fake.
-      const one = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${b} ${i}`);
-      timed.push({ wallMs: one.wallMs, cpuPerStepMs: cpuPerUnitMs(cpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) });
-      if (b === 0) [windowStartUs, windowEndUs] = [startUs, profileClockUs()];
-      posted.push(...one.posted);
-    }
-    const wallMs = median(timed.map((t) => t.wallMs));
-    const cpuPerStep = meanOf(...timed.map((t) => t.cpuPerStepMs));
+    const timed = await timedBursts(
+      async (b) => {
+        // 'concurrent' in the first message marks these bursts' model calls at the fake.
+        const one = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${b} ${i}`);
+        posted.push(...one.posted);
+        return one.wallMs;
+      },
+      async () => {
+        apps = await appsWithNote(teamId, CONCURRENT_RUNS);
+      },
+    );
+    const { wallMs, cpuPerStepMs: cpuPerStep } = timed;
     const pathAfter = await modelCallPath();
     // Checkpoints of several runs asked for in one turn share a statement.
     const burstStatements = statementsBetween(statementsBefore, await checkpointStatements());
@@ -517,19 +530,13 @@ describe('benchmark: orchestrator', () => {
     const shortBareBefore = await shortBare(shortAfter.apps, 'before');
 
     // Same run baseline at the same concurrency: the runs' calls alone, no orchestrator between.
-    // As many bursts as the runs had, on the last of their apps; the profile's window is the first.
-    const bareTimed: Array<{ wallMs: number; cpuPerStepMs: Record<string, number> }> = [];
-    let [bareStartUs, bareEndUs] = [0, 0];
-    for (let b = 0; b < TIMED_BURSTS; b++) {
-      const bareCpuBefore = cpuSnapshot(processes);
-      const startUs = profileClockUs();
-      const bareStart = performance.now();
+    // As many bursts as the runs had, on the last of their apps.
+    const bareTimed = await timedBursts(async (b) => {
+      const started = performance.now();
       await Promise.all(apps.map((id, i) => bareRun(id, `bench latency=${LATENCY_MS} bare ${b} ${i}`)));
-      bareTimed.push({ wallMs: performance.now() - bareStart, cpuPerStepMs: cpuPerUnitMs(bareCpuBefore, cpuSnapshot(processes), CONCURRENT_RUNS * STEPS) });
-      if (b === 0) [bareStartUs, bareEndUs] = [startUs, profileClockUs()];
-    }
-    const bareWallMs = median(bareTimed.map((t) => t.wallMs));
-    const bareCpuPerStep = meanOf(...bareTimed.map((t) => t.cpuPerStepMs));
+      return performance.now() - started;
+    });
+    const { wallMs: bareWallMs, cpuPerStepMs: bareCpuPerStep } = bareTimed;
 
     const shortBareAfter = await shortBare(shortAfter.apps, 'after');
 
@@ -581,7 +588,7 @@ describe('benchmark: orchestrator', () => {
       runs: CONCURRENT_RUNS,
       completed,
       wallMs: round(wallMs, 0),
-      burstWallsMs: timed.map((t) => round(t.wallMs, 0)),
+      burstWallsMs: timed.wallsMs,
       idealMs,
       wallRatio: round(wallMs / idealMs, 2),
       peakModelCallsInFlight: peakInFlight,
@@ -602,7 +609,7 @@ describe('benchmark: orchestrator', () => {
     const durableCpuPerStepMs = bareCpuPerStep['total']! + commitCpuMs;
     const bare = {
       wallMs: round(bareWallMs, 0),
-      burstWallsMs: bareTimed.map((t) => round(t.wallMs, 0)),
+      burstWallsMs: bareTimed.wallsMs,
       wallRatio: round(bareWallMs / idealMs, 2),
       cpuPerStepMs: bareCpuPerStep,
       cpuFloorMs: round((bareCpuPerStep['total']! * CONCURRENT_RUNS * STEPS) / machine.cpus, 0),
@@ -657,7 +664,7 @@ describe('benchmark: orchestrator', () => {
         `(a writing call), ${round(Math.max(base.medianMs, floor.pgFencedSyncCommit.medianMs), 2)} ms when the commit overlaps the read; ours ${overhead.medianMs} ms`,
     );
     print(
-      `\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), the median of ${TIMED_BURSTS} bursts (${timed.map((t) => round(t.wallMs, 0)).join(' / ')} ms); completed ${completed}/${posted.length}`,
+      `\n${CONCURRENT_RUNS} concurrent runs: wall ${concurrent.wallMs} ms vs ideal ${idealMs} ms (${concurrent.wallRatio}×), the median of ${TIMED_BURSTS} bursts (${timed.wallsMs.join(' / ')} ms); completed ${completed}/${posted.length}`,
     );
     print(
       `  the first burst (the same runs on a platform that had not run concurrently yet, not the goal's): wall ${cold.wallMs} ms; CPU per step ${cold.cpuPerStepMs['total']} ms ` +
@@ -703,10 +710,10 @@ describe('benchmark: orchestrator', () => {
             PROFILE_PHASE === 'steps'
               ? { windowStartUs: stepsStartUs, windowEndUs: stepsEndUs }
               : PROFILE_PHASE === 'bare'
-                ? { windowStartUs: bareStartUs, windowEndUs: bareEndUs }
+                ? bareTimed.window
                 : PROFILE_PHASE === 'short'
                   ? shortWindow
-                  : { windowStartUs, windowEndUs };
+                  : timed.window;
           const summary = summarizeProfile(profile, { ...window, top: 25 });
           print(`\nprofile (${name}), ${summary.sampledMs} ms sampled:\n${summary.byPackage.map((p) => `  ${p.selfPct}% ${p.name}`).join('\n')}`);
           print(summary.topInclusive.map((p) => `  incl ${p.inclusivePct}% ${p.name}`).join('\n'));
