@@ -1,19 +1,25 @@
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type * as Undici from 'undici';
 
-// The SDKs' HTTP transport: a WHATWG fetch over node:http on keep-alive agents shared by every
-// call. Node's global fetch (undici) cost the router more CPU per call than the SDK's own layers;
-// node:http is also what the tracing's http instrumentation covers.
-const MAX_SOCKETS = 256;
-const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, scheduling: 'lifo' } as const;
-const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+// The SDKs' HTTP transport: a WHATWG fetch over undici's dispatcher, on keep-alive connections
+// shared by every call. Node's global fetch (undici's fetch, with its WHATWG streams) and node:http's
+// client both cost more CPU per call (decisions 0030 and 0061). undici reports every request on the
+// diagnostics channels the tracing's undici instrumentation reads: the provider call is a client
+// span, and the trace context goes out with it. No header or body timeout of its own: the SDKs'
+// timeout (an abort) bounds every call, and a non-streamed answer may take minutes.
+const MAX_CONNECTIONS = 256;
+let shared: Undici.Agent | undefined;
+// undici is ~50 ms of module loading: required by the first call, not at the service's start.
+const dispatcher = (): Undici.Agent =>
+  (shared ??= new (require('undici') as typeof Undici).Agent({ connections: MAX_CONNECTIONS, headersTimeout: 0, bodyTimeout: 0 }));
 
 // Statuses whose Response must have a null body (the Response constructor throws otherwise).
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
+type PlainBody = string | ArrayBufferView | ArrayBuffer | undefined | null;
 
 /**
  * Resolves once the status and headers arrived, like fetch: a `text/event-stream` body streams
- * chunk by chunk as the node response delivers it; any other body is read first, so an abort (the
+ * chunk by chunk as the connection delivers it; any other body is read first, so an abort (the
  * SDK's timeout) covers it too. Bodies we do not send ourselves (streams, forms) and `Request`
  * objects go to the global fetch.
  */
@@ -22,15 +28,106 @@ export const agentFetch: typeof fetch = (input, init) => {
   const plainBody = body === undefined || body === null || typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer;
   if (!plainBody || !(typeof input === 'string' || input instanceof URL)) return fetch(input, init);
   const url = typeof input === 'string' ? new URL(input) : input;
-  const agent = agents[url.protocol as keyof typeof agents];
-  if (!agent) return fetch(input, init);
-  return request(url, agent, init ?? {}, body);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(input, init);
+  return request(url, init ?? {}, body as PlainBody);
 };
 
-function request(url: URL, agent: http.Agent, init: RequestInit, body: string | ArrayBufferView | ArrayBuffer | undefined | null): Promise<Response> {
+function request(url: URL, init: RequestInit, body: PlainBody): Promise<Response> {
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<Response>((resolve, reject) => {
+    // undici hands the request's abort over once the request is on a connection; an abort before
+    // that rejects at once and is passed on when it arrives.
+    let abortRequest: ((err: Error) => void) | undefined;
+    let abortedWith: Error | undefined;
+    let settled = false;
+    let head: ResponseInit = {};
+    // A read body's chunks, or the controller of a streamed one.
+    let chunks: Buffer[] | undefined;
+    let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const onAbort = (): void => {
+      const error = abortError(signal);
+      abortedWith = error;
+      if (abortRequest) abortRequest(error);
+      else fail(error);
+    };
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const fail = (err: Error): void => {
+      done();
+      if (stream) {
+        const controller = stream;
+        stream = undefined;
+        controller.error(isAbort(err) ? err : new TypeError('terminated', { cause: err }));
+      }
+      if (settled) return;
+      settled = true;
+      // What undici's fetch rejects with, so the SDKs classify it as a connection error (or a timeout).
+      reject(isAbort(err) ? err : new TypeError('fetch failed', { cause: err }));
+    };
+
+    const handler: Undici.Dispatcher.DispatchHandlers = {
+      onConnect(abort) {
+        abortRequest = abort;
+        if (abortedWith) abort(abortedWith);
+      },
+      onHeaders(status, rawHeaders, resume, statusText) {
+        // Informational answers (100 Continue, 103 Early Hints) come before the real one.
+        if (status < 200) return true;
+        head = { status, statusText, headers: responseHeaders(rawHeaders) };
+        const headers = head.headers as Headers;
+        if (NULL_BODY_STATUSES.has(status)) {
+          settled = true;
+          resolve(new Response(null, head));
+        } else if ((headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+          settled = true;
+          resolve(
+            new Response(
+              new ReadableStream<Uint8Array>({
+                start(controller) {
+                  stream = controller;
+                },
+                pull() {
+                  resume();
+                },
+                cancel() {
+                  // The SDKs cancel a stream they abandon: the connection is closed, not reused.
+                  stream = undefined;
+                  done();
+                  abortRequest?.(new DOMException('The stream was cancelled', 'AbortError'));
+                },
+              }),
+              head,
+            ),
+          );
+        } else chunks = [];
+        return true;
+      },
+      onData(chunk) {
+        if (chunks) {
+          chunks.push(chunk);
+          return true;
+        }
+        if (!stream) return true;
+        stream.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        // Paused while the reader is behind; pull() resumes it.
+        return (stream.desiredSize ?? 1) > 0;
+      },
+      onComplete() {
+        done();
+        if (stream) {
+          stream.close();
+          stream = undefined;
+        }
+        if (chunks && !settled) {
+          settled = true;
+          resolve(new ReadResponse(Buffer.concat(chunks), head));
+        }
+      },
+      onError(err) {
+        fail(err);
+      },
+    };
     const headers = headerRecord(init.headers);
     const payload =
       body === undefined || body === null || typeof body === 'string'
@@ -38,55 +135,10 @@ function request(url: URL, agent: http.Agent, init: RequestInit, body: string | 
         : ArrayBuffer.isView(body)
           ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
           : Buffer.from(body);
-    // A known length: without it node:http sends the body chunked, in extra writes.
-    if (payload !== undefined && payload !== null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(payload));
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', agent, headers });
-    let response: IncomingMessage | undefined;
-    let settled = false;
-    const onAbort = (): void => {
-      const error = abortError(signal);
-      req.destroy(error);
-      response?.destroy(error);
-    };
-    const done = (): void => signal?.removeEventListener('abort', onAbort);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => {
-      done();
-      if (settled) return;
-      settled = true;
-      // What undici's fetch rejects with, so the SDKs classify it as a connection error (or a timeout).
-      reject(isAbort(err) ? err : new TypeError('fetch failed', { cause: err }));
-    });
-    req.on('response', (res) => {
-      response = res;
-      const status = res.statusCode ?? 0;
-      const head = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
-      if (NULL_BODY_STATUSES.has(status)) {
-        res.resume();
-        res.on('end', done);
-        settled = true;
-        resolve(new Response(null, head));
-      } else if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
-        settled = true;
-        resolve(new Response(streamOf(res, done), head));
-      } else {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          done();
-          settled = true;
-          resolve(new ReadResponse(Buffer.concat(chunks), head));
-        });
-        res.on('error', (err) => {
-          done();
-          if (settled) return;
-          settled = true;
-          reject(isAbort(err) ? err : new TypeError('fetch failed', { cause: err }));
-        });
-      }
-    });
-    if (payload === undefined || payload === null) req.end();
-    else req.end(payload);
+    dispatcher().dispatch(
+      { origin: url.origin, path: url.pathname + url.search, method: (init.method ?? 'GET') as Undici.Dispatcher.HttpMethod, headers, body: payload },
+      handler,
+    );
   });
 }
 
@@ -113,34 +165,6 @@ class ReadResponse extends Response {
   }
 }
 
-// The node response as a byte stream, paused while the reader is behind; cancelling it (the
-// SDKs do when a stream is abandoned) closes the connection.
-function streamOf(res: IncomingMessage, done: () => void): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      res.on('data', (chunk: Buffer) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) res.pause();
-      });
-      res.on('end', () => {
-        done();
-        controller.close();
-      });
-      res.on('error', (err) => {
-        done();
-        controller.error(isAbort(err) ? err : new TypeError('terminated', { cause: err }));
-      });
-    },
-    pull() {
-      res.resume();
-    },
-    cancel() {
-      done();
-      res.destroy();
-    },
-  });
-}
-
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   const record: Record<string, string> = {};
   if (!headers) return record;
@@ -151,10 +175,10 @@ function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   return record;
 }
 
-function responseHeaders(res: IncomingMessage): Headers {
+// Header bytes as node:http reads them (latin1), name and value in turn.
+function responseHeaders(raw: Buffer[]): Headers {
   const headers = new Headers();
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append((raw[i] as Buffer).toString('latin1'), (raw[i + 1] as Buffer).toString('latin1'));
   return headers;
 }
 

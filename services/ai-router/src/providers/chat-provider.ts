@@ -78,7 +78,7 @@ export async function countingAttempts<T>(call: () => Promise<T>): Promise<{ res
   }
 }
 
-// Handed to both SDKs as their fetch: counts the attempt, then goes over the shared keep-alive agents.
+// Handed to both SDKs as their fetch: counts the attempt, then goes over the shared keep-alive connections.
 export const countingFetch: typeof fetch = (input, init) => {
   const counter = attemptCounter.get();
   if (counter) counter.attempts += 1;
