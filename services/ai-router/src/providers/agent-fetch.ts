@@ -5,12 +5,19 @@ import type * as Undici from 'undici';
 // client both cost more CPU per call (decisions 0030 and 0061). undici reports every request on the
 // diagnostics channels the tracing's undici instrumentation reads: the provider call is a client
 // span, and the trace context goes out with it. No header or body timeout of its own: the SDKs'
-// timeout (an abort) bounds every call, and a non-streamed answer may take minutes.
-const MAX_CONNECTIONS = 256;
+// timeout (an abort) bounds every call, and a non-streamed answer may take minutes. A connection
+// not made in 10 s (undici's default) fails as a connection error, which the router retries.
+const AGENT_OPTIONS = {
+  connections: 256,
+  headersTimeout: 0,
+  bodyTimeout: 0,
+  // An idle connection is kept a minute when the provider announces no keep-alive timeout (undici
+  // would keep it 4 s): sparse calls then skip a new TLS handshake. An announced one still rules.
+  keepAliveTimeout: 60_000,
+};
 let shared: Undici.Agent | undefined;
 // undici is ~50 ms of module loading: required by the first call, not at the service's start.
-const dispatcher = (): Undici.Agent =>
-  (shared ??= new (require('undici') as typeof Undici).Agent({ connections: MAX_CONNECTIONS, headersTimeout: 0, bodyTimeout: 0 }));
+const dispatcher = (): Undici.Agent => (shared ??= new (require('undici') as typeof Undici).Agent(AGENT_OPTIONS));
 
 // Statuses whose Response must have a null body (the Response constructor throws otherwise).
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
@@ -45,14 +52,7 @@ function request(url: URL, init: RequestInit, body: PlainBody): Promise<Response
     // A read body's chunks, or the controller of a streamed one.
     let chunks: Buffer[] | undefined;
     let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
-    const onAbort = (): void => {
-      const error = abortError(signal);
-      abortedWith = error;
-      if (abortRequest) abortRequest(error);
-      else fail(error);
-    };
     const done = (): void => signal?.removeEventListener('abort', onAbort);
-    signal?.addEventListener('abort', onAbort, { once: true });
     const fail = (err: Error): void => {
       done();
       if (stream) {
@@ -65,6 +65,13 @@ function request(url: URL, init: RequestInit, body: PlainBody): Promise<Response
       // What undici's fetch rejects with, so the SDKs classify it as a connection error (or a timeout).
       reject(isAbort(err) ? err : new TypeError('fetch failed', { cause: err }));
     };
+    const onAbort = (): void => {
+      const error = abortError(signal);
+      abortedWith = error;
+      if (abortRequest) abortRequest(error);
+      else fail(error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
 
     const handler: Undici.Dispatcher.DispatchHandlers = {
       onConnect(abort) {
