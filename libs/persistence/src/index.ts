@@ -3,4 +3,5 @@ export * from './run-migrations';
 export * from './persistence.module';
 export * from './app-write-lock';
 export * from './dependency-error';
+export * from './constraint-violation';
 export * from './cache';

@@ -16,11 +16,17 @@ export class PortInUseError extends Error {
 
 // Checked before spawning: a foreign server already on the port would otherwise answer our
 // readiness probe while our own child is still failing to bind.
-export function assertPortFree(server: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
+export async function assertPortFree(server: string, port: number): Promise<void> {
+  const error = await bindError(port);
+  if (error) throw error.code === 'EADDRINUSE' ? new PortInUseError(server, port) : error;
+}
+
+// Binds the port on 127.0.0.1 and lets it go again: why it could not be bound, or undefined.
+export function bindError(port: number): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
     const probe = net.createServer();
     probe.unref();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError(server, port) : error));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
   });
 }

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { bindError } from './assert-port-free';
 
 // The harness's servers get ports from below the kernel's ephemeral range. A port the kernel
 // picks (listen on 0) comes from that range, which every outgoing connection draws its local port
@@ -27,7 +28,7 @@ export function portPicker(first: number, last: number, start = first + randomIn
       for (let tried = 0; tried <= last - first; tried++) {
         const port = cursor;
         cursor = cursor >= last ? first : cursor + 1;
-        if (await canBind(port)) return port;
+        if (!(await bindError(port))) return port;
       }
       throw new Error(`no free port on 127.0.0.1 between ${first} and ${last}`);
     },
@@ -52,15 +53,6 @@ function ephemeralLow(): number {
   } catch {
     return DEFAULT_EPHEMERAL_LOW;
   }
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 function kernelPort(): Promise<number> {

@@ -32,12 +32,15 @@ type PlainBody = string | ArrayBufferView | ArrayBuffer | undefined | null;
  */
 export const agentFetch: typeof fetch = (input, init) => {
   const body = init?.body ?? undefined;
-  const plainBody = body === undefined || body === null || typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer;
-  if (!plainBody || !(typeof input === 'string' || input instanceof URL)) return fetch(input, init);
+  if (!isPlainBody(body) || !(typeof input === 'string' || input instanceof URL)) return fetch(input, init);
   const url = typeof input === 'string' ? new URL(input) : input;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(input, init);
-  return request(url, init ?? {}, body as PlainBody);
+  return request(url, init ?? {}, body);
 };
+
+function isPlainBody(body: unknown): body is PlainBody {
+  return body === undefined || body === null || typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer;
+}
 
 function request(url: URL, init: RequestInit, body: PlainBody): Promise<Response> {
   const signal = init.signal ?? undefined;
@@ -81,8 +84,8 @@ function request(url: URL, init: RequestInit, body: PlainBody): Promise<Response
       onHeaders(status, rawHeaders, resume, statusText) {
         // Informational answers (100 Continue, 103 Early Hints) come before the real one.
         if (status < 200) return true;
-        head = { status, statusText, headers: responseHeaders(rawHeaders) };
-        const headers = head.headers as Headers;
+        const headers = responseHeaders(rawHeaders);
+        head = { status, statusText, headers };
         if (NULL_BODY_STATUSES.has(status)) {
           settled = true;
           resolve(new Response(null, head));

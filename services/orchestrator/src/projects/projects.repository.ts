@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError, type Repository } from 'typeorm';
+import { PgState, violatesConstraint } from '@overskill/persistence';
+import { DataSource, type Repository } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
 import { ProjectEntity } from '../persistence/entities';
 
@@ -16,7 +17,7 @@ export class ProjectsRepository {
     try {
       return await this.projects.save(this.projects.create(project));
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === '23505') return false;
+      if (violatesConstraint(err, PgState.UNIQUE_VIOLATION)) return false;
       throw err;
     }
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import { PgState, violatesConstraint } from '@overskill/persistence';
 import { randomUUID } from 'node:crypto';
 import { Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -243,9 +244,9 @@ export class RunsRepository {
       ]);
       if (rows.length === 0) return 'no-app';
     } catch (err) {
-      if (key && violated(err, UNIQUE_VIOLATION, ['messages_idempotency_key'])) return null;
+      if (key && violatesConstraint(err, PgState.UNIQUE_VIOLATION, ['messages_idempotency_key'])) return null;
       // The app's delete committed between the statement's read of it and its reference checks.
-      if (violated(err, FOREIGN_KEY_VIOLATION, APP_REFERENCES)) return 'no-app';
+      if (violatesConstraint(err, PgState.FOREIGN_KEY_VIOLATION, APP_REFERENCES)) return 'no-app';
       throw err;
     }
     return { messageId, runId, enqueueToken };
@@ -409,7 +410,7 @@ export class RunsRepository {
       return row ? written(row) : null;
     } catch (err) {
       // Someone else wrote this seq: the run is no longer ours.
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) return null;
+      if (violatesConstraint(err, PgState.UNIQUE_VIOLATION)) return null;
       throw err;
     }
   }
@@ -462,7 +463,7 @@ export class RunsRepository {
       ]);
       return rows.length > 0;
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
+      if (violatesConstraint(err, PgState.UNIQUE_VIOLATION)) return false;
       throw err;
     }
   }
@@ -547,16 +548,8 @@ function rowCount(result: unknown): number {
   return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
 }
 
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
 // A message's or run's reference to its app.
 const APP_REFERENCES = ['messages_app_id_fkey', 'runs_app_id_fkey'];
-
-// PostgreSQL refused the statement on one of `constraints` (the pg error, or TypeORM's around it).
-function violated(err: unknown, code: string, constraints: readonly string[]): boolean {
-  const driver = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
-  return driver?.code === code && constraints.includes(driver.constraint ?? '');
-}
 
 export interface ToolIntent {
   runId: string;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PgState, violatesConstraint } from '@overskill/persistence';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { keysetBefore } from '../common/page-token';
@@ -126,7 +127,7 @@ export class TasksRepository {
       );
       return Array.isArray(result) && result[1] > 0 ? 'queued' : 'not_ended';
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') return 'active';
+      if (violatesConstraint(err, PgState.UNIQUE_VIOLATION)) return 'active';
       throw err;
     }
   }
