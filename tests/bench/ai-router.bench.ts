@@ -70,7 +70,8 @@ server.listen(0, '127.0.0.1', () => console.log('ready ' + server.address().port
 
 describe('benchmark: ai-router overhead and throughput', () => {
   const stack = integrationStack();
-  const fake = new AnthropicFake({ apiKey: PROVIDER_KEY });
+  // No request is kept: the bench reads none, and thousands would grow this process's heap.
+  const fake = new AnthropicFake({ apiKey: PROVIDER_KEY, keepRequests: 0 });
   let platform: RunningPlatform | undefined;
   let proxy: ChildProcess | undefined;
   let responder: ChildProcess | undefined;

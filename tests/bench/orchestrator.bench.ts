@@ -73,11 +73,12 @@ const pg = require('pg') as { Client: new (config: { connectionString: string })
 
 // "bench latency=<ms> [steps=<n>] …": turn k < n − 1 reads a tiny file (with " write " in the
 // message, writes one); then the turn ends (n: STEPS unless given). Tiny usage, so budgets never
-// interfere.
-function benchModel(request: RecordedAnthropicRequest): FakeTurn {
+// interfere. When the first message says "concurrent", the request's arrival is noted in `arrivals`.
+function benchModel(request: RecordedAnthropicRequest, arrivals: number[]): FakeTurn {
   const messages = request.body.messages as Array<{ role: string }>;
   const turn = (messages.length - 1) / 2;
   const first = JSON.stringify(messages[0]);
+  if (first.includes('concurrent')) arrivals.push(request.receivedAt);
   const latency = Number(/latency=(\d+)/.exec(first)?.[1] ?? 0);
   const steps = Number(/steps=(\d+)/.exec(first)?.[1] ?? STEPS);
   const usage = { input_tokens: 10, output_tokens: 10 };
@@ -99,7 +100,11 @@ function listed(figures: Record<string, number>, except?: string): string {
 
 describe('benchmark: orchestrator', () => {
   const stack = integrationStack();
-  const anthropic = new AnthropicFake({ apiKey: 'bench-key' });
+  // Only the last request is kept (the runs' system prompt is read from it): the thousands of this
+  // bench, each with the tool catalog, would otherwise pile up in this process's heap.
+  const anthropic = new AnthropicFake({ apiKey: 'bench-key', keepRequests: 1 });
+  // When each model call of the concurrent bursts reached the fake.
+  const concurrentArrivals: number[] = [];
   let deps: RunningPlatform;
   const replicas: RunningPlatform[] = [];
   let nc: NatsConnection;
@@ -109,7 +114,7 @@ describe('benchmark: orchestrator', () => {
   beforeAll(async () => {
     const dir = scratchDir(stack.dataDir, 'bench-orchestrator');
     const anthropicUrl = await anthropic.start();
-    anthropic.respondWith(benchModel);
+    anthropic.respondWith((request) => benchModel(request, concurrentArrivals));
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
     const common = { root: REPO_ROOT, ...stack, workspacesDir: join(dir, 'workspaces'), backupDir: join(dir, 'backups') };
     profileDir = join(dir, 'profiles');
@@ -331,6 +336,9 @@ describe('benchmark: orchestrator', () => {
     const wholeStep: number[] = [];
     const toResult: number[] = [];
     const resultToReply: number[] = [];
+    // A lone run's start: from its claim to its run_started checkpoint, and to its first reply's (model wait excluded).
+    const claimToStarted: number[] = [];
+    const claimToReply: number[] = [];
     const byRun = new Map<string, typeof rows>();
     for (const row of rows) byRun.set(String(row['id']), [...(byRun.get(String(row['id'])) ?? []), row]);
     for (const steps of byRun.values()) {
@@ -338,6 +346,8 @@ describe('benchmark: orchestrator', () => {
       const modelSteps = steps.filter((s) => s['kind'] === 'model_call');
       expect(modelSteps).toHaveLength(STEPS);
       let previous = Number(steps.find((s) => s['kind'] === 'run_started')?.['at']);
+      claimToStarted.push(previous - Number(steps[0]?.['started']));
+      claimToReply.push(Number(modelSteps[0]?.['at']) - Number(modelSteps[0]?.['model_ms']) - Number(steps[0]?.['started']));
       for (const [k, s] of modelSteps.entries()) {
         perStep.push(Number(s['at']) - previous - Number(s['model_ms']));
         // The whole step, model call included: work overlapping the model call shows here too.
@@ -482,15 +492,17 @@ describe('benchmark: orchestrator', () => {
 
     const pathBefore = await modelCallPath();
     const statementsBefore = await checkpointStatements();
-    const fakeBefore = anthropic.requests.length;
+    const fakeBefore = anthropic.received;
     // The timed bursts, each on apps of its own made before it.
     const posted: Array<{ runId: string }> = [];
+    const postedByBurst: string[][] = [];
     let apps: string[] = [];
     const timed = await timedBursts(
       async (b) => {
         // 'concurrent' in the first message marks these bursts' model calls at the fake.
         const one = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${b} ${i}`);
         posted.push(...one.posted);
+        postedByBurst.push(one.posted.map((p) => p.runId));
         return one.wallMs;
       },
       async () => {
@@ -508,21 +520,38 @@ describe('benchmark: orchestrator', () => {
       handlerMeanMs: meanMs('handler'),
       providerMeanMs: meanMs('provider'),
       fakeMs: LATENCY_MS,
-      calls: { rpc: count('rpc'), handler: count('handler'), provider: count('provider'), fake: anthropic.requests.length - fakeBefore },
+      calls: { rpc: count('rpc'), handler: count('handler'), provider: count('provider'), fake: anthropic.received - fakeBefore },
     };
     const missing = await notCompleted(teamId, posted);
     const completed = posted.length - missing.length;
     if (missing.length > 0) print(`not completed:\n${missing.join('\n')}`);
     const idealMs = STEPS * LATENCY_MS;
     // Where the time went: model calls in flight at the fake, and the wait the loop saw per call.
-    const arrivals = anthropic.requests.filter((r) => JSON.stringify(r.body.messages?.[0]).includes('concurrent')).map((r) => r.receivedAt);
-    const peakInFlight = Math.max(...arrivals.map((t) => arrivals.filter((u) => u >= t - LATENCY_MS && u <= t).length));
+    const peakInFlight = Math.max(...concurrentArrivals.map((t) => concurrentArrivals.filter((u) => u >= t - LATENCY_MS && u <= t).length));
     const waits = new pg.Client({ connectionString: stack.databaseUrl });
     await waits.connect();
     const waitRows = await waits.query(
       `SELECT (s.data->>'modelMs')::float AS ms FROM orchestrator.run_steps s WHERE s.run_id = ANY($1) AND s.kind = 'model_call'`,
       [posted.map((p) => p.runId)],
     );
+    // Where each burst's wall went, run by run, from its first post: when the runs were stored,
+    // claimed, had their first model reply written, and finished (the first, median and last run).
+    const timelines: string[] = [];
+    for (const ids of postedByBurst) {
+      const { rows: stamps } = await waits.query(
+        `SELECT extract(epoch from r.created_at) * 1000 AS stored, extract(epoch from r.started_at) * 1000 AS claimed,
+                (SELECT extract(epoch from min(s.created_at)) * 1000 FROM orchestrator.run_steps s WHERE s.run_id = r.id AND s.kind = 'model_call') AS replied,
+                extract(epoch from r.finished_at) * 1000 AS finished
+           FROM orchestrator.runs r WHERE r.id = ANY($1)`,
+        [ids],
+      );
+      const origin = Math.min(...stamps.map((r) => Number(r['stored'])));
+      const spread = (k: string) => {
+        const at = stamps.map((r) => Number(r[k]) - origin).sort((a, b) => a - b);
+        return `${round(at[0]!, 0)} / ${round(median(at), 0)} / ${round(at.at(-1)!, 0)}`;
+      };
+      timelines.push(`stored ${spread('stored')}, claimed ${spread('claimed')}, first reply written ${spread('replied')}, finished ${spread('finished')}`);
+    }
     await waits.end();
     const modelWaits = waitRows.rows.map((r) => Number(r['ms']));
 
@@ -577,6 +606,7 @@ describe('benchmark: orchestrator', () => {
       checkpoints,
     };
     const split = { replyToResultMs: round(median(toResult), 2), resultToReplyMs: round(median(resultToReply), 2) };
+    const loneStart = { claimToStartedMs: round(median(claimToStarted), 2), claimToReplyMs: round(median(claimToReply), 2) };
     const base = {
       medianMs: round(median(baseline), 2),
       p99Ms: round(percentile(baseline, 99), 2),
@@ -651,6 +681,9 @@ describe('benchmark: orchestrator', () => {
       `  a step by its checkpoints' start times, medians (ms): reply → read's result ${split.replyToResultMs}, result → next reply − model wait ${split.resultToReplyMs}`,
     );
     print(
+      `  a run's start, one at a time, medians (ms): claim → run_started written ${loneStart.claimToStartedMs}, claim → first reply written − model wait ${loneStart.claimToReplyMs}`,
+    );
+    print(
       `  floor, same run, bare clients (median / p99 ms): one ${floor.payloadBytes}-byte checkpoint row, commit waiting for the WAL flush ` +
         `${floor.pgSyncCommit.medianMs} / ${floor.pgSyncCommit.p99Ms}, behind a lease fence (UPDATE + INSERT) ${floor.pgFencedSyncCommit.medianMs} / ${floor.pgFencedSyncCommit.p99Ms}; synchronous_commit off ${floor.pgAsyncCommit.medianMs} / ${floor.pgAsyncCommit.p99Ms}; ` +
         `JetStream publish with ack ${floor.jetstreamPublish.medianMs} / ${floor.jetstreamPublish.p99Ms}; core NATS publish + flush ` +
@@ -673,6 +706,7 @@ describe('benchmark: orchestrator', () => {
     print(
       `  model calls in flight at the fake, peak: ${peakInFlight}; wait per model call seen by the loop: median ${concurrent.modelWaitMedianMs} ms, p99 ${concurrent.modelWaitP99Ms} ms`,
     );
+    print(`  each timed burst from its first post, ms (first / median / last run): ${timelines.map((t, i) => `${i + 1}. ${t}`).join('; ')}`);
     print(
       `  a model call, mean: ${modelPath.rpcMeanMs} ms seen by the loop ⊃ ${modelPath.handlerMeanMs} ms in ai-router's handler ⊃ ${modelPath.providerMeanMs} ms provider call ⊃ ${LATENCY_MS} ms the fake waits; calls: ${listed(modelPath.calls)}`,
     );

@@ -249,7 +249,8 @@ describe('benchmark: the task queue drained by two replicas', () => {
   const stack = integrationStack();
   const github = new GitHubFake();
   const remote = new GitHttpFake({ token: QUEUE_TOKENS[0]!, moreTokens: QUEUE_TOKENS.slice(1) });
-  const anthropic = new AnthropicFake({ apiKey: 'bench-key' });
+  // No request is kept: the bench reads none, and thousands would grow this process's heap.
+  const anthropic = new AnthropicFake({ apiKey: 'bench-key', keepRequests: 0 });
   const platforms: RunningPlatform[] = [];
   let nc: NatsConnection | undefined;
   let db: InstanceType<typeof pg.Client> | undefined;

@@ -329,8 +329,28 @@ describe('AnthropicFake', () => {
     fake.reset();
 
     expect(fake.requests).toHaveLength(0);
+    expect(fake.received).toBe(0);
     await expect(ask(client(), 'hi')).rejects.toBeInstanceOf(InternalServerError);
     expect(fake.requests).toHaveLength(1);
+    expect(fake.received).toBe(1);
+  });
+
+  it('keeps only the last keepRequests requests and still counts every one', async () => {
+    const bounded = new AnthropicFake({ apiKey: API_KEY, keepRequests: 2 });
+    const anthropic = new Anthropic({ apiKey: API_KEY, baseURL: await bounded.start(), maxRetries: 0 });
+    try {
+      bounded.respondWith(() => ({ content: [{ type: 'text', text: 'ok' }] }));
+      for (const text of ['one', 'two', 'three']) await ask(anthropic, text);
+
+      expect(bounded.received).toBe(3);
+      expect(bounded.requests.map((r) => r.body.messages[0].content)).toEqual(['two', 'three']);
+    } finally {
+      await bounded.stop();
+    }
+  });
+
+  it('refuses a negative keepRequests', () => {
+    expect(() => new AnthropicFake({ keepRequests: -1 })).toThrow('keepRequests must be 0 or more');
   });
 
   describe('request validation', () => {

@@ -45,6 +45,12 @@ export type FakeResponder = (request: RecordedAnthropicRequest) => FakeTurn;
 export interface AnthropicFakeOptions {
   /** When set, a request whose x-api-key (or bearer token) differs gets 401 authentication_error. */
   apiKey?: string;
+  /**
+   * Keep only the last this many recorded requests (`received` still counts every one). A
+   * benchmark sends thousands, each with the whole tool catalog: kept, they grow its heap by
+   * hundreds of MB and its garbage collections with them.
+   */
+  keepRequests?: number;
 }
 
 const ERROR_TYPE_BY_STATUS: Record<number, AnthropicErrorType> = {
@@ -84,7 +90,10 @@ const FAKE_MODELS = [
  */
 export class AnthropicFake {
   readonly requests: RecordedAnthropicRequest[] = [];
+  /** Message requests received since start (or the last reset), kept or not. */
+  received = 0;
   private readonly apiKey: string | undefined;
+  private readonly keepRequests: number;
   private readonly scriptedTurns: FakeTurn[] = [];
   private readonly pendingFailures: FakeFailure[] = [];
   private responder: FakeResponder | undefined;
@@ -92,6 +101,8 @@ export class AnthropicFake {
 
   constructor(options: AnthropicFakeOptions = {}) {
     this.apiKey = options.apiKey;
+    this.keepRequests = options.keepRequests ?? Infinity;
+    if (!(this.keepRequests >= 0)) throw new Error('keepRequests must be 0 or more');
   }
 
   /** Listens on 127.0.0.1 (port 0 = any free port); resolves to the base URL to use as ANTHROPIC_BASE_URL. */
@@ -138,6 +149,7 @@ export class AnthropicFake {
   /** Forgets recorded requests, scripted turns, pending failures and the responder; keeps listening. */
   reset(): void {
     this.requests.length = 0;
+    this.received = 0;
     this.scriptedTurns.length = 0;
     this.pendingFailures.length = 0;
     this.responder = undefined;
@@ -193,7 +205,8 @@ export class AnthropicFake {
       stream: isRecord(parsed.body) && parsed.body['stream'] === true,
       receivedAt: Date.now(),
     };
-    this.requests.push(recorded);
+    this.received += 1;
+    if (this.requests.push(recorded) > this.keepRequests) this.requests.splice(0, this.requests.length - this.keepRequests);
 
     const authError = this.checkAuthentication(request);
     if (authError) {
