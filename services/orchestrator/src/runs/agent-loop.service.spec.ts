@@ -208,6 +208,42 @@ describe('AgentLoopService with mocked repositories', () => {
     expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ commitSha: 'b'.repeat(40), reply: 'Added the button.' }) }]);
   });
 
+  it("reads the starting commit, the tool catalog and the app's files at once", async () => {
+    // Each read answers only once all three were asked: read one after another, the start never ends.
+    const asked = new Set<string>();
+    let allAsked!: () => void;
+    const gate = new Promise<void>((resolve) => (allAsked = resolve));
+    const gated =
+      <T>(name: string, answer: T) =>
+      async (): Promise<T> => {
+        if (asked.add(name).size === 3) allAsked();
+        await gate;
+        return answer;
+      };
+    git.head.mockImplementationOnce(gated('head', create(gitV1.RepoHeadResponseSchema, { headSha: 'a'.repeat(40), branch: 'main' })));
+    tools.catalog.mockImplementationOnce(
+      gated('catalog', create(toolV1.CatalogListResponseSchema, { tools: [{ name: 'write_file', description: 'Write', inputSchemaJson: '{}' }] })),
+    );
+    git.worktreeFiles.mockImplementationOnce(gated('files', create(gitV1.WorktreeListResponseSchema, { paths: ['src/App.tsx'] })));
+    // An app with a first commit: its files are listed in the prompt.
+    (runs.claim as jest.Mock).mockImplementationOnce(async () => ({
+      claimed: { run, steps: [], message, app: { ...app, initSha: 'f'.repeat(40) }, history: [] },
+    }));
+    const execution = loop.execute(run.id);
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = await Promise.race([execution.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 2000)))]);
+    clearTimeout(timer);
+    // Stalled: what was asked so far is the failure; let the run end so nothing is left behind.
+    const askedInTime = [...asked];
+    allAsked();
+    await execution;
+
+    expect({ stalled, asked: askedInTime.sort() }).toEqual({ stalled: false, asked: ['catalog', 'files', 'head'] });
+    expect(seen[0]?.system).toContain('src/App.tsx');
+    expect(steps[0]?.data).toMatchObject({ baseSha: 'a'.repeat(40) });
+    expect(finished).toEqual([{ status: 'completed', fields: expect.objectContaining({ commitSha: 'a'.repeat(40) }) }]);
+  });
+
   it('resumes from its checkpoints without repeating a tool call that may have run', async () => {
     answers = [[{ tool: 'write_file', id: 'tu-1', input: { path: 'a.txt' } }]];
     // First replica: dies inside the tool call, after its intent is durable.

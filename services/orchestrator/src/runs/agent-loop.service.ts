@@ -192,8 +192,10 @@ export class AgentLoopService {
   // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check
   // before any money is spent.
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
-    state.baseSha = (await this.call('git', journal, () => this.git.head(run))).headSha;
-    const context = await this.context(run, app, journal, state);
+    // Neither read needs the other: under load, each round trip a run's start waits out in turn
+    // is a queue's wait.
+    const [head, context] = await Promise.all([this.call('git', journal, () => this.git.head(run)), this.context(run, app, journal, state)]);
+    state.baseSha = head.headSha;
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + context.tools.jsonChars;
     const estimateUsd = estimateFirstCallUsd(promptChars, 1000, this.env.MODEL_PRICES_JSON);
     // Lost only with the database, before the first model call's checkpoint flushed it: the run

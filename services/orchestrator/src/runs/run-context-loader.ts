@@ -27,18 +27,20 @@ export class RunContextLoader {
 
   // history: the app's conversation before the run's message, oldest first (read with the claim).
   async load(run: RunEntity, app: AppEntity, history: MessageEntity[], retry: Retrying): Promise<RunContext> {
-    // The same for every team: the global level.
-    const catalog = await this.cache.global('ai_standards', 'tool-catalog', async () => {
-      const listed = await retry('tools', () => this.tools.catalog(run.teamId));
-      return listed.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
-    });
+    // The catalog (the same for every team: the global level) and the app's files, read at once.
+    const [catalog, files] = await Promise.all([
+      this.cache.global('ai_standards', 'tool-catalog', async () => {
+        const listed = await retry('tools', () => this.tools.catalog(run.teamId));
+        return listed.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: t.inputSchemaJson }));
+      }),
+      this.fileTree(run, app, retry),
+    ]);
     const tools = this.catalogs.keep(catalog);
     const split = splitHistory(
       history.map((m) => ({ role: m.role, content: m.content })),
       this.env.RUN_HISTORY_RECENT_MESSAGES,
       this.env.RUN_HISTORY_CONDENSED_MESSAGES,
     );
-    const files = await this.fileTree(run, app, retry);
     const context: RunContext = {
       tools,
       history: split.recent.map((m) =>
