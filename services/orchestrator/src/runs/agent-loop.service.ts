@@ -192,8 +192,8 @@ export class AgentLoopService {
   // The first checkpoint: the commit the run starts from (for rollbacks), and the budget check
   // before any money is spent.
   private async start(run: RunEntity, app: AppEntity, message: MessageEntity, journal: RunJournal, state: RunState): Promise<void> {
-    // Neither read needs the other: under load, each round trip a run's start waits out in turn
-    // is a queue's wait.
+    // The starting commit and the context need nothing of each other: read at once, the start
+    // waits for the slower of the two rather than for both in turn.
     const [head, context] = await Promise.all([this.call('git', journal, () => this.git.head(run)), this.context(run, app, journal, state)]);
     state.baseSha = head.headSha;
     const promptChars = context.system.length + JSON.stringify(context.history).length + message.content.length + context.tools.jsonChars;
