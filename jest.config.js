@@ -12,6 +12,8 @@ const transform = { '^.+\\.(t|j)s$': ['@swc/jest', { ...swcrc, swcrc: false }] }
 const moduleNameMapper = {
   '^@overskill/(contracts|messaging|observability|persistence|runtime|testing)$': '<rootDir>/libs/$1/src/index.ts',
   '^@overskill/observability/preload$': '<rootDir>/libs/observability/src/tracing/preload.ts',
+  // Without Nest: the test harness leases its ports through it.
+  '^@overskill/runtime/port-leases$': '<rootDir>/libs/runtime/src/port-leases.ts',
 };
 const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper };
 

@@ -1,16 +1,18 @@
 import { Rpc } from '@overskill/contracts';
 import { connectNats, NatsRpcClient } from '@overskill/messaging';
 import { createServiceMetrics } from '@overskill/observability';
+import { portIsFree } from '@overskill/runtime/port-leases';
 import { launchPlatform, runAllMigrations, type RunningPlatform, stackNatsCredentials } from '@overskill/testing';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { integrationStack, REPO_ROOT, scratchDir } from '../support/integration-env';
 import { hostOf, previewRequest } from '../support/preview-http';
 
-// Below Linux's ephemeral range (32768-60999), where outgoing connections never take a port.
+// Below Linux's ephemeral range (32768-60999), where outgoing connections never take a port, and
+// below the harness's own ports (30000 up).
 const PORTS = { from: 27300, to: 27319 };
 const MARKER = `devfixture${randomUUID().slice(0, 8)}`;
 
@@ -66,14 +68,6 @@ function processes(tag: string): number[] {
     }
   }
   return found;
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
 
 async function freePortsOfRange(): Promise<number[]> {

@@ -1,2 +1,3 @@
 export * from './service-env';
 export * from './bootstrap-service';
+export * from './port-leases';

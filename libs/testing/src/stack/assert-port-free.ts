@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { bindError } from '@overskill/runtime/port-leases';
 
 export class PortInUseError extends Error {
   readonly code = 'PORT_IN_USE';
@@ -19,14 +19,4 @@ export class PortInUseError extends Error {
 export async function assertPortFree(server: string, port: number): Promise<void> {
   const error = await bindError(port);
   if (error) throw error.code === 'EADDRINUSE' ? new PortInUseError(server, port) : error;
-}
-
-// Binds the port on 127.0.0.1 and lets it go again: why it could not be bound, or undefined.
-export function bindError(port: number): Promise<NodeJS.ErrnoException | undefined> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
-  });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { freePort, portPicker } from './free-port';
+import { freePort } from './free-port';
 
 const listenOn = (port: number): Promise<net.Server> =>
   new Promise((resolve, reject) => {
@@ -16,25 +16,8 @@ describe('freePort', () => {
     const ports: number[] = [];
     for (let i = 0; i < 20; i++) ports.push(await freePort());
     expect(new Set(ports).size).toBe(20);
-    expect(ports.filter((p) => p >= ephemeralLow || p < 25_000)).toEqual([]);
+    expect(ports.filter((p) => p >= ephemeralLow || p < 30_000)).toEqual([]);
     const servers = await Promise.all(ports.map(listenOn));
     await closeAll(servers);
-  });
-
-  it('skips a port in use, and says so when a whole lap finds none free', async () => {
-    const first = await freePort();
-    const held = await listenOn(first);
-    try {
-      const picker = portPicker(first, first + 1, first);
-      expect(await picker.next()).toBe(first + 1);
-      const second = await listenOn(first + 1);
-      try {
-        await expect(picker.next()).rejects.toThrow(`no free port on 127.0.0.1 between ${first} and ${first + 1}`);
-      } finally {
-        await closeAll([second]);
-      }
-    } finally {
-      await closeAll([held]);
-    }
   });
 });

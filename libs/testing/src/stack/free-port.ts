@@ -1,49 +1,31 @@
-import { randomInt } from 'node:crypto';
+import { PortLeases } from '@overskill/runtime/port-leases';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { bindError } from './assert-port-free';
 
 // The harness's servers get ports from below the kernel's ephemeral range. A port the kernel
 // picks (listen on 0) comes from that range, which every outgoing connection draws its local port
 // from too: in the moment between the pick and the server's own bind, any connection of the
-// machine could take it (a service then dies with EADDRINUSE). The range starts above the ports
-// tool-runner leases to preview dev servers by default (PREVIEW_DEV_PORTS, 24000-24999).
-const FIRST_PORT = 25_000;
+// machine could take it (a service then dies with EADDRINUSE). The range starts above the fixed
+// ports of tests and benches and of tool-runner's default dev-server leases (all below 30000).
+const FIRST_PORT = 30_000;
 const EPHEMERAL_RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
 const DEFAULT_EPHEMERAL_LOW = 32_768;
 
-export interface PortPicker {
-  next(): Promise<number>;
-}
+// undefined until the first call; null when the ephemeral range leaves no room below it.
+let leases: PortLeases | null | undefined;
 
-/**
- * Hands out ports from `first` to `last` in turn, from a random start (two processes rarely
- * start at the same one), each checked free by binding it on 127.0.0.1; a port in use is skipped.
- * After a whole lap without a free one it gives up.
- */
-export function portPicker(first: number, last: number, start = first + randomInt(last - first + 1)): PortPicker {
-  let cursor = start;
-  return {
-    async next() {
-      for (let tried = 0; tried <= last - first; tried++) {
-        const port = cursor;
-        cursor = cursor >= last ? first : cursor + 1;
-        if (!(await bindError(port))) return port;
-      }
-      throw new Error(`no free port on 127.0.0.1 between ${first} and ${last}`);
-    },
-  };
-}
-
-let shared: PortPicker | undefined;
-
-export function freePort(): Promise<number> {
-  if (!shared) {
+// A free port, in turn from a random start, checked by binding it. Handed out rather than held:
+// the caller binds it at once, and a later lap may hand it out again if it is free by then.
+export async function freePort(): Promise<number> {
+  if (leases === undefined) {
     const last = ephemeralLow() - 1;
-    // A machine whose ephemeral range starts low leaves no room below it: the kernel picks then.
-    shared = last - FIRST_PORT >= 1_000 ? portPicker(FIRST_PORT, last) : { next: kernelPort };
+    leases = last - FIRST_PORT >= 1_000 ? new PortLeases({ from: FIRST_PORT, to: last }) : null;
   }
-  return shared.next();
+  // A machine whose ephemeral range starts low: the kernel picks.
+  if (!leases) return kernelPort();
+  const port = await leases.lease();
+  leases.release(port);
+  return port;
 }
 
 function ephemeralLow(): number {

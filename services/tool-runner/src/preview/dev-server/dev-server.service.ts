@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { LOGGER, SERVICE_METRICS, type ServiceMetrics } from '@overskill/observability';
+import { PortLeases } from '@overskill/runtime';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,6 @@ import { DevOutput } from './dev-output';
 import { DEV_SETTINGS, type DevSettings } from './dev-settings';
 import { DevStateRepository, OWNER_TTL_MS, type DevState, type DevStatus } from './dev-state.repository';
 import { PreviewKeepAliveService } from './preview-keep-alive.service';
-import { PortLeases } from './port-lease';
 import { devCommand, SANDBOX_HOST } from './sandbox-command';
 import { SandboxProcessRepository, type SandboxExit, type SandboxHandle } from './sandbox-process.repository';
 

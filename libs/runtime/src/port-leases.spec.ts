@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
-import { PortLeases, portIsFree } from './port-lease';
+import { PortLeases, portIsFree } from './port-leases';
 
-// Below the kernel's ephemeral range (32768-60999): a port there can be any outgoing
+// Below the kernel's ephemeral range (32768-60999), where a port can be any outgoing
 // connection's, and the ranges a replica leases from are kept below it too (docs/preview.md).
 describe('PortLeases', () => {
   it('leases each port of the range once, skips ports another program holds, and takes them back', async () => {

@@ -1,14 +1,14 @@
 import { createServer } from 'node:net';
 
-// Ports from PREVIEW_DEV_PORTS, one per running dev server of this replica. A port is leased
-// only after a bind test (another replica or program on the host may hold it), and every exit
-// path gives it back through release().
+// Ports of a range on loopback, one holder each: tool-runner's dev servers and the test
+// harness's servers. A port is leased only after a bind test (another replica or program on the
+// host may hold it), and a holder gives it back through release().
 export class PortLeases {
   private readonly held = new Set<number>();
   private next: number;
 
   constructor(private readonly range: { from: number; to: number }) {
-    // Replicas on one host start at different points, so they rarely test the same ports.
+    // Processes on one host start at different points, so they rarely test the same ports.
     this.next = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
   }
 
@@ -34,10 +34,16 @@ export class PortLeases {
   }
 }
 
-export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await bindError(port, host)) === undefined;
+}
+
+// Binds the port and lets it go again: why it could not be bound, or undefined when it could.
+export function bindError(port: number, host = '127.0.0.1'): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
 }
