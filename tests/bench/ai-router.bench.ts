@@ -30,7 +30,8 @@ import { round, summarizeLatencyMs } from './support/stats';
 // Two more series are the other parts the path cannot do without, each bare: a plain nats.js
 // request-reply carrying the router's own request and reply bytes to a plain responder process, and
 // one run of the admission script in Redis (ai-router's own ledger code, one EVALSHA). The proxy's
-// added median plus these two medians is the path's floor, measured in the same run.
+// added median plus these two medians is the path's floor, measured in the same run. The sixth
+// series is that floor whole: the bare routed path below, one call at a time.
 // At concurrency 50 the ceiling is measured whole: a bare routed path of the same shape from plain
 // parts (bare node:http gateway → plain nats.js → a bare router process that runs one admission and
 // one SDK call on ai-router's fetch → the fake), its rate and every process's CPU per call beside the
@@ -243,6 +244,12 @@ describe('benchmark: ai-router overhead and throughput', () => {
         samplesMs: [] as number[],
       },
       { name: 'redis', description: 'one EVALSHA of the admission script (the floor)', run: admit, samplesMs: [] as number[] },
+      {
+        name: 'bare',
+        description: '@anthropic-ai/sdk → bare gateway → NATS → bare router (one admission, one SDK call) → fake provider (the whole floor)',
+        run: callBare,
+        samplesMs: [] as number[],
+      },
     ];
 
     for (const s of series) for (let i = 0; i < WARMUP; i++) await s.run();
@@ -303,6 +310,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
     const p = summarizeLatencyMs(series[2]!.samplesMs);
     const floorNatsLatency = summarizeLatencyMs(series[3]!.samplesMs);
     const floorRedisLatency = summarizeLatencyMs(series[4]!.samplesMs);
+    const b = summarizeLatencyMs(series[5]!.samplesMs);
     const overhead = { medianUs: round(r.medianUs - d.medianUs, 1), p99Us: round(r.p99Us - d.p99Us, 1) };
     const floor = { medianUs: round(p.medianUs - d.medianUs, 1), p99Us: round(p.p99Us - d.p99Us, 1) };
     // One HTTP hop + one NATS request-reply + one admission script: what any gateway → router of this shape adds.
@@ -314,6 +322,13 @@ describe('benchmark: ai-router overhead and throughput', () => {
         natsRequestReply: cpuPerCallMs['nats']!.total!,
         admissionScript: cpuPerCallMs['redis']!.total!,
       },
+    };
+    // The same shape whole, from plain parts in processes of their own: what any gateway → NATS →
+    // router → provider adds before it authenticates, limits, traces or accounts anything.
+    const bareAdded = {
+      medianUs: round(b.medianUs - d.medianUs, 1),
+      p99Us: round(b.p99Us - d.p99Us, 1),
+      cpuPerCallMs: round(cpuPerCallMs['bare']!.total! - cpuPerCallMs['direct']!.total!, 3),
     };
 
     // Streaming: time to the first token (the first content_block_delta), interleaved call by call.
@@ -476,7 +491,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
         requestsPerSeries: REQUESTS,
         warmupPerSeries: WARMUP,
         blocks: BLOCKS,
-        interleaving: 'each block runs the three series in turn, the order rotating block by block',
+        interleaving: 'each block runs the six series in turn, the order rotating block by block',
         floor: 'SDK → a bare node:http proxy process (keep-alive agent, bodies piped) → the same fake',
         pathFloor:
           'the proxy’s added median + a plain nats.js request-reply of the router’s bytes + one admission script run (EVALSHA), interleaved with the rest',
@@ -498,6 +513,8 @@ describe('benchmark: ai-router overhead and throughput', () => {
         floor,
         floorParts: { nats: floorNatsLatency, redis: floorRedisLatency },
         pathFloor,
+        bare: b,
+        bareAdded,
         breakdownMeanUs,
         cpuPerCallMs,
         timeToFirstToken: {
@@ -531,7 +548,7 @@ describe('benchmark: ai-router overhead and throughput', () => {
     print(
       formatTable(
         ['series', 'median µs', 'p90 µs', 'p99 µs', 'min µs', 'max µs'],
-        [d, r, p, floorNatsLatency, floorRedisLatency].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
+        [d, r, p, floorNatsLatency, floorRedisLatency, b].map((x, i) => [series[i]!.name, x.medianUs, x.p90Us, x.p99Us, x.minUs, x.maxUs]),
       ),
     );
     print(`\noverhead per request: median ${overhead.medianUs} µs, p99 ${overhead.p99Us} µs; the floor (bare proxy) adds ${floor.medianUs} µs at the median`);
@@ -540,6 +557,10 @@ describe('benchmark: ai-router overhead and throughput', () => {
     );
     print(
       `  its CPU per call (ms, all processes): HTTP hop ${pathFloor.cpuPerCallMs.httpHop}, NATS request-reply ${pathFloor.cpuPerCallMs.natsRequestReply}, admission script ${pathFloor.cpuPerCallMs.admissionScript}`,
+    );
+    print(
+      `the bare routed path, whole: adds ${bareAdded.medianUs} µs at the median (p99 ${bareAdded.p99Us}), ${bareAdded.cpuPerCallMs} ms of CPU per call over the direct call; ` +
+        `the router adds ${round(overhead.medianUs / bareAdded.medianUs, 2)}× that, ${round(cpuPerCallMs['router']!.total! - cpuPerCallMs['direct']!.total!, 3)} ms of CPU`,
     );
     print(
       `where the time goes (means, µs): gateway HTTP ${breakdownMeanUs.gatewayHttp} ⊃ NATS request ${breakdownMeanUs.gatewayNatsRequest} ⊃ ai-router handler ${breakdownMeanUs.routerHandler} ⊃ provider call ${breakdownMeanUs.routerProviderCall}`,
