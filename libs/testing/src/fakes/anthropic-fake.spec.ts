@@ -7,6 +7,7 @@ import Anthropic, {
   RateLimitError,
 } from '@anthropic-ai/sdk';
 import { AnthropicFake } from './anthropic-fake';
+import { anthropicId } from './anthropic-messages-wire';
 
 const API_KEY = 'sk-ant-test-key';
 const MODEL = 'claude-sonnet-4-6';
@@ -347,6 +348,12 @@ describe('AnthropicFake', () => {
     } finally {
       await bounded.stop();
     }
+  });
+
+  it('makes ids in the real format, none twice, across refills of its random pool', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => anthropicId(i % 2 ? 'toolu' : 'msg'));
+    for (const id of ids) expect(id).toMatch(/^(msg|toolu)_01[0-9A-Za-z]{22}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('refuses a negative keepRequests', () => {
