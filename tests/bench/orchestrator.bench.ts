@@ -494,15 +494,13 @@ describe('benchmark: orchestrator', () => {
     const statementsBefore = await checkpointStatements();
     const fakeBefore = anthropic.received;
     // The timed bursts, each on apps of its own made before it.
-    const posted: Array<{ runId: string }> = [];
-    const postedByBurst: string[][] = [];
+    const postedByBurst: Array<Array<{ runId: string }>> = [];
     let apps: string[] = [];
     const timed = await timedBursts(
       async (b) => {
         // 'concurrent' in the first message marks these bursts' model calls at the fake.
         const one = await burst(teamId, apps, (i) => `bench latency=${LATENCY_MS} concurrent ${b} ${i}`);
-        posted.push(...one.posted);
-        postedByBurst.push(one.posted.map((p) => p.runId));
+        postedByBurst.push(one.posted);
         return one.wallMs;
       },
       async () => {
@@ -510,6 +508,7 @@ describe('benchmark: orchestrator', () => {
       },
     );
     const { wallMs, cpuPerStepMs: cpuPerStep } = timed;
+    const posted = postedByBurst.flat();
     const pathAfter = await modelCallPath();
     // Checkpoints of several runs asked for in one turn share a statement.
     const burstStatements = statementsBetween(statementsBefore, await checkpointStatements());
@@ -537,13 +536,13 @@ describe('benchmark: orchestrator', () => {
     // Where each burst's wall went, run by run, from its first post: when the runs were stored,
     // claimed, had their first model reply written, and finished (the first, median and last run).
     const timelines: string[] = [];
-    for (const ids of postedByBurst) {
+    for (const burstRuns of postedByBurst) {
       const { rows: stamps } = await waits.query(
         `SELECT extract(epoch from r.created_at) * 1000 AS stored, extract(epoch from r.started_at) * 1000 AS claimed,
                 (SELECT extract(epoch from min(s.created_at)) * 1000 FROM orchestrator.run_steps s WHERE s.run_id = r.id AND s.kind = 'model_call') AS replied,
                 extract(epoch from r.finished_at) * 1000 AS finished
            FROM orchestrator.runs r WHERE r.id = ANY($1)`,
-        [ids],
+        [burstRuns.map((p) => p.runId)],
       );
       const origin = Math.min(...stamps.map((r) => Number(r['stored'])));
       const spread = (k: string) => {

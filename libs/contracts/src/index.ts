@@ -16,3 +16,4 @@ export * from './nats-authorization';
 export * from './views/json-views';
 export * from './views/report-views';
 export * from './kept-per-catalog';
+export * from './random-pool';

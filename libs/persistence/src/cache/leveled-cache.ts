@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { randomFillSync } from 'node:crypto';
+import { RandomPool } from '@overskill/contracts';
 import { Counter, type Registry } from 'prom-client';
 import { CACHE_ENTRIES, type CacheConfig, type CacheEntryName, type CacheLevel } from './cache-config';
 import { cacheKeys } from './cache-keys';
@@ -246,18 +246,10 @@ export class LeveledCache {
 }
 
 // A fresh generation: what an entry stored under the one it replaces no longer matches. Every
-// lookup makes one (in case its generation is missing), so the tokens are cut from a pool of
-// random bytes refilled a few KB at a time: one system call per 680 tokens, not one each (after an
-// idle moment that call alone took ~40 µs here).
+// lookup makes one (in case its generation is missing), so the tokens are cut from a pool.
 const TOKEN_BYTES = 6;
-const tokenPool = Buffer.alloc(TOKEN_BYTES * 680);
-let tokenOffset = tokenPool.length;
+const tokenBytes = new RandomPool(TOKEN_BYTES * 680);
 
 export function generationToken(): string {
-  if (tokenOffset + TOKEN_BYTES > tokenPool.length) {
-    randomFillSync(tokenPool);
-    tokenOffset = 0;
-  }
-  tokenOffset += TOKEN_BYTES;
-  return tokenPool.toString('base64url', tokenOffset - TOKEN_BYTES, tokenOffset);
+  return tokenBytes.take(TOKEN_BYTES).toString('base64url');
 }

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { RandomPool } from '@overskill/contracts';
 import type { FakeContentBlock, FakeTurn } from './anthropic-fake';
 
 // Wire shapes of the Anthropic Messages API (https://docs.anthropic.com/en/api/messages), kept
@@ -51,20 +51,13 @@ export interface ServerSentEvent {
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 const ID_CHARS = 22;
-// Random bytes for ids, drawn from a pool refilled 4 KB at a time: a fake answering thousands of
-// calls a second for a benchmark would otherwise ask the system's generator three times per answer.
-const idPool = Buffer.alloc(ID_CHARS * 186);
-let idPoolAt = idPool.length;
+// A fake answering thousands of calls a second for a benchmark makes three ids per answer.
+const idBytes = new RandomPool();
 
 /** Ids in the real format: `msg_01…`, `toolu_01…`, `req_01…` followed by 22 base62 characters. */
 export function anthropicId(prefix: 'msg' | 'toolu' | 'req'): string {
-  if (idPoolAt + ID_CHARS > idPool.length) {
-    randomFillSync(idPool);
-    idPoolAt = 0;
-  }
   let suffix = '';
-  for (const byte of idPool.subarray(idPoolAt, idPoolAt + ID_CHARS)) suffix += BASE62[byte % BASE62.length];
-  idPoolAt += ID_CHARS;
+  for (const byte of idBytes.take(ID_CHARS)) suffix += BASE62[byte % BASE62.length];
   return `${prefix}_01${suffix}`;
 }
 
