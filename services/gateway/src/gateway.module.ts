@@ -36,6 +36,9 @@ import { KeyOrSessionCredentials } from './session/key-or-session-credentials';
 import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
+import { AiAdminService } from './llm/ai-admin.service';
+import { AiRouterRepository } from './llm/ai-router.repository';
+import { AnalyticsRepository } from './llm/analytics.repository';
 import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
 import { BackupAdminService } from './backups/backup-admin.service';
 import { AiUsageService } from './llm/ai-usage.service';
@@ -93,7 +96,10 @@ export class GatewayModule {
         WorkspaceApiService,
         PreviewApiService,
         RunEventsService,
+        AiRouterRepository,
+        AnalyticsRepository,
         LlmGatewayService,
+        AiAdminService,
         PlatformHealthService,
         BackupAdminService,
         AiUsageService,

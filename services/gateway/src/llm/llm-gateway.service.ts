@@ -1,14 +1,10 @@
-import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { Inject, Injectable } from '@nestjs/common';
-import { aiStreamChunkSubject, aiV1, AppError, ErrorCode, Rpc } from '@overskill/contracts';
-import { NATS_CONNECTION, NatsRpcClient } from '@overskill/messaging';
-import type { NatsConnection } from 'nats';
-import { randomBytes } from 'node:crypto';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Injectable } from '@nestjs/common';
+import { aiV1, AppError, ErrorCode } from '@overskill/contracts';
 import type { Principal } from '../routing/access';
 import type { MessagesRequest } from '../routing/anthropic-messages.schema';
+import { AiRouterRepository, type CompletionRequestInit } from './ai-router.repository';
 
-// Long enough for the router's whole attempt budget (its own timeouts end a call first).
-const COMPLETION_TIMEOUT_MS = 10 * 60_000;
 // After the router's reply, chunks still in flight get this long to arrive.
 const TRAILING_CHUNKS_MS = 2000;
 // A stream that goes silent this long (a router replica died mid-answer) is ended with an error.
@@ -19,22 +15,14 @@ export interface StreamChunk {
   data: string;
 }
 
-type CompletionRequestInit = MessageInitShape<typeof aiV1.CompletionRequestSchema>;
-
 // The gateway side of the Anthropic-compatible endpoint: Anthropic JSON in, ai-router over NATS,
 // Anthropic JSON (or SSE events) out.
 @Injectable()
 export class LlmGatewayService {
-  constructor(
-    private readonly rpc: NatsRpcClient,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-  ) {}
+  constructor(private readonly router: AiRouterRepository) {}
 
   async create(principal: Principal, body: MessagesRequest): Promise<{ message: object; response: aiV1.CompletionResponse }> {
-    const response = await this.rpc.send(Rpc.aiCompletionCreate, toCompletionRequest(principal, body), {
-      timeoutMs: COMPLETION_TIMEOUT_MS,
-      tenantId: principal.teamId,
-    });
+    const response = await this.router.complete(toCompletionRequest(principal, body), principal.teamId);
     return { message: toAnthropicMessage(response), response };
   }
 
@@ -44,8 +32,6 @@ export class LlmGatewayService {
    * Yields every chunk that has arrived at once, so the client gets them in one write.
    */
   async stream(principal: Principal, body: MessagesRequest): Promise<AsyncGenerator<StreamChunk[]>> {
-    const subject = aiStreamChunkSubject(randomBytes(16).toString('base64url'));
-    const sub = this.nc.subscribe(subject);
     const queue: StreamChunk[] = [];
     let wake: (() => void) | undefined;
     let ended = false;
@@ -58,22 +44,14 @@ export class LlmGatewayService {
       wake?.();
       wake = undefined;
     };
-    void (async () => {
-      for await (const msg of sub) {
-        const chunk = fromBinary(aiV1.StreamChunkSchema, msg.data);
-        if (chunk.seq !== expected) lost = true;
-        expected = chunk.seq + 1;
-        queue.push({ event: chunk.event, data: chunk.dataJson });
-        if (chunk.event === 'message_stop' || chunk.event === 'error') ended = true;
-        notify();
-      }
-    })();
-    this.rpc
-      .send(
-        Rpc.aiCompletionStream,
-        { request: toCompletionRequest(principal, body), chunkSubject: subject },
-        { timeoutMs: COMPLETION_TIMEOUT_MS, tenantId: principal.teamId },
-      )
+    const open = this.router.stream(toCompletionRequest(principal, body), principal.teamId, (chunk) => {
+      if (chunk.seq !== expected) lost = true;
+      expected = chunk.seq + 1;
+      queue.push({ event: chunk.event, data: chunk.dataJson });
+      if (chunk.event === 'message_stop' || chunk.event === 'error') ended = true;
+      notify();
+    });
+    open.reply
       .then(
         () => undefined,
         (err: unknown) => {
@@ -114,7 +92,7 @@ export class LlmGatewayService {
     // The reply may overtake the first chunks (they travel on another connection).
     if (!queue.length && rpcDone && !rpcError) await next();
     if (!queue.length) {
-      sub.unsubscribe();
+      open.close();
       if (idle) throw new AppError(ErrorCode.AI_PROVIDER_UNAVAILABLE, 'The model stream did not start in time; try again');
       throw rpcError ?? new AppError(ErrorCode.AI_PROVIDER_UNAVAILABLE, 'The model stream ended before it started');
     }
@@ -141,7 +119,7 @@ export class LlmGatewayService {
           }
         }
       } finally {
-        sub.unsubscribe();
+        open.close();
       }
     })();
   }
