@@ -4,6 +4,7 @@ import { AppsHttpController } from './api/apps.http-controller';
 import { AppListCache } from './api/app-list-cache';
 import { AppListGenerationsRepository } from './api/app-list-generations.repository';
 import { PlatformApiService } from './api/platform-api.service';
+import { RunEventsRepository } from './api/run-events.repository';
 import { RunEventsService } from './api/run-events.service';
 import { ProjectsApiService } from './api/projects-api.service';
 import { ProjectsHttpController } from './api/projects.http-controller';
@@ -95,6 +96,7 @@ export class GatewayModule {
         GitHubWebhookService,
         WorkspaceApiService,
         PreviewApiService,
+        RunEventsRepository,
         RunEventsService,
         AiRouterRepository,
         AnalyticsRepository,

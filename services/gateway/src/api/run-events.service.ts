@@ -1,12 +1,10 @@
-import { fromBinary } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
-import { orchestratorV1, Rpc, runEventsSubject } from '@overskill/contracts';
-import { NATS_CONNECTION, NatsRpcClient } from '@overskill/messaging';
+import { orchestratorV1 } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
-import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { Principal } from '../routing/access';
 import { RUN_STATUS_NAMES } from './platform-api.service';
+import { RunEventsRepository } from './run-events.repository';
 
 const TERMINAL = new Set([orchestratorV1.RunStatus.COMPLETED, orchestratorV1.RunStatus.FAILED, orchestratorV1.RunStatus.CANCELLED]);
 const TERMINAL_KINDS = /^run_(completed|failed|cancelled)$/;
@@ -30,8 +28,7 @@ export interface OpenedRunStream {
 @Injectable()
 export class RunEventsService {
   constructor(
-    private readonly rpc: NatsRpcClient,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly events: RunEventsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -40,23 +37,19 @@ export class RunEventsService {
   async open(principal: Principal, runId: string, afterSeq: number): Promise<OpenedRunStream> {
     const buffered: orchestratorV1.RunEvent[] = [];
     let deliver: ((e: orchestratorV1.RunEvent) => void) | undefined;
-    const sub: Subscription = this.nc.subscribe(runEventsSubject(runId));
-    void (async () => {
-      for await (const msg of sub) {
-        try {
-          const event = fromBinary(orchestratorV1.RunEventSchema, msg.data);
-          if (deliver) deliver(event);
-          else buffered.push(event);
-        } catch {
-          this.logger.warn({ runId }, 'undecodable run event skipped');
-        }
-      }
-    })();
+    const live = this.events.live(
+      runId,
+      (event) => {
+        if (deliver) deliver(event);
+        else buffered.push(event);
+      },
+      () => this.logger.warn({ runId }, 'undecodable run event skipped'),
+    );
     let first: orchestratorV1.RunEventsListResponse;
     try {
-      first = await this.rpc.send(Rpc.runEventsList, { teamId: principal.teamId, runId, afterSeq, limit: REPLAY_PAGE });
+      first = await this.events.list(principal.teamId, runId, afterSeq, REPLAY_PAGE);
     } catch (err) {
-      sub.unsubscribe();
+      live.close();
       throw err;
     }
 
@@ -81,7 +74,7 @@ export class RunEventsService {
           for (;;) {
             for (const e of page.events) send(e);
             if (finished || page.events.length < REPLAY_PAGE || sink.closed()) break;
-            page = await this.rpc.send(Rpc.runEventsList, { teamId: principal.teamId, runId, afterSeq: lastSeq, limit: REPLAY_PAGE });
+            page = await this.events.list(principal.teamId, runId, lastSeq, REPLAY_PAGE);
           }
           // A run already over whose final event is not in the log still ends the stream.
           if (!finished && page.complete && TERMINAL.has(page.status)) {
@@ -103,7 +96,7 @@ export class RunEventsService {
           );
         } finally {
           clearInterval(heartbeat);
-          sub.unsubscribe();
+          live.close();
           if (!sink.closed()) sink.end();
         }
       },

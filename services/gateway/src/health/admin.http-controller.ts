@@ -7,7 +7,7 @@ import type { AuthenticatedRequest } from '../routing/request';
 import { PlatformHealthService } from './platform-health.service';
 
 // The operator's view over the API (owners and admins). The AI routes under /api/admin/ai are
-// served by the ai-router issue's module (src/llm).
+// served from src/llm.
 @Controller()
 @UseGuards(ApiKeyGuard)
 export class AdminHttpController {
