@@ -37,9 +37,11 @@ import { KeyOrSessionCredentials } from './session/key-or-session-credentials';
 import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
+import { ToolStatsRepository } from './health/tool-stats.repository';
+import { ToolStatsService } from './health/tool-stats.service';
 import { AiAdminService } from './llm/ai-admin.service';
 import { AiRouterRepository } from './llm/ai-router.repository';
-import { AnalyticsRepository } from './llm/analytics.repository';
+import { AiUsageRepository } from './llm/ai-usage.repository';
 import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
 import { BackupAdminService } from './backups/backup-admin.service';
 import { AiUsageService } from './llm/ai-usage.service';
@@ -99,10 +101,12 @@ export class GatewayModule {
         RunEventsRepository,
         RunEventsService,
         AiRouterRepository,
-        AnalyticsRepository,
+        AiUsageRepository,
         LlmGatewayService,
         AiAdminService,
         PlatformHealthService,
+        ToolStatsRepository,
+        ToolStatsService,
         BackupAdminService,
         AiUsageService,
         ReportsApiService,

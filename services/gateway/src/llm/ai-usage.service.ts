@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, type analyticsV1 } from '@overskill/contracts';
 import { AI_USAGE_MAX_DAYS } from '../routing/anthropic-messages.schema';
-import { AnalyticsRepository } from './analytics.repository';
+import { AiUsageRepository } from './ai-usage.repository';
 
 const DAY_MS = 86_400_000;
 
 // AI usage and cost per day and app, summed by analytics from the usage facts.
 @Injectable()
 export class AiUsageService {
-  constructor(private readonly analytics: AnalyticsRepository) {}
+  constructor(private readonly usage: AiUsageRepository) {}
 
   // Days are UTC dates (YYYY-MM-DD); by default the last seven, ending today.
   async daily(teamId: string, range: { from?: string; to?: string }) {
@@ -19,7 +19,7 @@ export class AiUsageService {
     if (days < 1) throw new AppError(ErrorCode.VALIDATION_FAILED, `from (${from}) must not be after to (${to})`);
     if (days > AI_USAGE_MAX_DAYS)
       throw new AppError(ErrorCode.VALIDATION_FAILED, `the range ${from}..${to} covers ${days} days; ask for at most ${AI_USAGE_MAX_DAYS}`);
-    const u = await this.analytics.aiUsageDaily(teamId, from, to);
+    const u = await this.usage.daily(teamId, from, to);
     return {
       from: u.from,
       to: u.to,
