@@ -4,7 +4,10 @@ import { AppsHttpController } from './api/apps.http-controller';
 import { AppListCache } from './api/app-list-cache';
 import { AppListGenerationsRepository } from './api/app-list-generations.repository';
 import { PlatformApiService } from './api/platform-api.service';
+import { AppsRepository } from './api/apps.repository';
+import { ProjectsRepository } from './api/projects.repository';
 import { RunEventsRepository } from './api/run-events.repository';
+import { WorkspaceRepository } from './api/workspace.repository';
 import { RunEventsService } from './api/run-events.service';
 import { ProjectsApiService } from './api/projects-api.service';
 import { ProjectsHttpController } from './api/projects.http-controller';
@@ -93,6 +96,9 @@ export class GatewayModule {
         DrainController,
         AppListGenerationsRepository,
         AppListCache,
+        AppsRepository,
+        ProjectsRepository,
+        WorkspaceRepository,
         PlatformApiService,
         ProjectsApiService,
         GitHubWebhookService,

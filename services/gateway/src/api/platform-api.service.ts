@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { orchestratorV1, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { orchestratorV1 } from '@overskill/contracts';
 import { trace } from '@opentelemetry/api';
 import type { z } from 'zod';
 import type { Principal } from '../routing/access';
 import type { CancelRunBody, CreateAppBody, PageQuery, UpdateAppBody } from '../routing/schemas';
 import { AppListCache } from './app-list-cache';
+import { AppsRepository } from './apps.repository';
 
 export const RUN_STATUS_NAMES: Record<orchestratorV1.RunStatus, 'unknown' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'> = {
   [orchestratorV1.RunStatus.UNSPECIFIED]: 'unknown',
@@ -16,23 +16,22 @@ export const RUN_STATUS_NAMES: Record<orchestratorV1.RunStatus, 'unknown' | 'que
   [orchestratorV1.RunStatus.CANCELLED]: 'cancelled',
 };
 
-// Apps, messages and runs over the orchestrator's subjects. Every call carries the key's team:
-// the orchestrator answers another team's id exactly as a missing one.
+// Apps, messages and runs as the API shows them. Every request carries the key's team.
 @Injectable()
 export class PlatformApiService {
   constructor(
-    private readonly rpc: NatsRpcClient,
+    private readonly apps: AppsRepository,
     private readonly appLists: AppListCache,
   ) {}
 
   async createApp(principal: Principal, body: z.infer<typeof CreateAppBody>) {
-    return appJson(await this.rpc.send(Rpc.appCreate, { teamId: principal.teamId, ...body }, { timeoutMs: 30_000 }));
+    return appJson(await this.apps.create({ teamId: principal.teamId, ...body }));
   }
 
   // The API's busiest read, answered from this replica's copy while the team's apps are unchanged.
   async listApps(principal: Principal, query: z.infer<typeof PageQuery>) {
     const { value, result } = await this.appLists.page(principal.teamId, `${query.limit}\n${query.cursor}`, async () => {
-      const page = await this.rpc.send(Rpc.appList, { teamId: principal.teamId, pageSize: query.limit, pageToken: query.cursor });
+      const page = await this.apps.list({ teamId: principal.teamId, pageSize: query.limit, pageToken: query.cursor });
       return { data: page.apps.map(appJson), nextCursor: page.nextPageToken || null };
     });
     trace.getActiveSpan()?.setAttribute('overskill.app_list_cache', result);
@@ -40,12 +39,12 @@ export class PlatformApiService {
   }
 
   async getApp(principal: Principal, appId: string) {
-    return appJson(await this.rpc.send(Rpc.appGet, { teamId: principal.teamId, appId }));
+    return appJson(await this.apps.get({ teamId: principal.teamId, appId }));
   }
 
   async updateApp(principal: Principal, appId: string, body: z.infer<typeof UpdateAppBody>) {
     return appJson(
-      await this.rpc.send(Rpc.appUpdate, {
+      await this.apps.update({
         teamId: principal.teamId,
         appId,
         name: body.name,
@@ -56,12 +55,12 @@ export class PlatformApiService {
   }
 
   async deleteApp(principal: Principal, appId: string) {
-    const deleted = await this.rpc.send(Rpc.appDelete, { teamId: principal.teamId, appId }, { timeoutMs: 30_000 });
+    const deleted = await this.apps.delete({ teamId: principal.teamId, appId });
     return { id: deleted.appId || appId, deleted: true as const };
   }
 
   async postMessage(principal: Principal, appId: string, content: string, idempotencyKey = '') {
-    const posted = await this.rpc.send(Rpc.messagePost, { teamId: principal.teamId, appId, content, authorId: principal.keyId, idempotencyKey });
+    const posted = await this.apps.postMessage({ teamId: principal.teamId, appId, content, authorId: principal.keyId, idempotencyKey });
     return {
       messageId: posted.messageId,
       runId: posted.runId,
@@ -72,7 +71,7 @@ export class PlatformApiService {
   }
 
   async listMessages(principal: Principal, appId: string, query: z.infer<typeof PageQuery>) {
-    const page = await this.rpc.send(Rpc.messageList, { teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
+    const page = await this.apps.listMessages({ teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
     return {
       data: page.messages.map((m) => ({
         id: m.id,
@@ -87,16 +86,16 @@ export class PlatformApiService {
   }
 
   async listRuns(principal: Principal, appId: string, query: z.infer<typeof PageQuery>) {
-    const page = await this.rpc.send(Rpc.runList, { teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
+    const page = await this.apps.listRuns({ teamId: principal.teamId, appId, pageSize: query.limit, pageToken: query.cursor });
     return { data: page.runs.map(runJson), nextCursor: page.nextPageToken || null };
   }
 
   async getRun(principal: Principal, runId: string) {
-    return runJson(await this.rpc.send(Rpc.runGet, { teamId: principal.teamId, runId }));
+    return runJson(await this.apps.getRun({ teamId: principal.teamId, runId }));
   }
 
   async cancelRun(principal: Principal, runId: string, body: z.infer<typeof CancelRunBody>) {
-    return runJson(await this.rpc.send(Rpc.runCancel, { teamId: principal.teamId, runId, reason: body.reason ?? '', requestedBy: principal.keyId }));
+    return runJson(await this.apps.cancelRun({ teamId: principal.teamId, runId, reason: body.reason ?? '', requestedBy: principal.keyId }));
   }
 }
 

@@ -1,20 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { Rpc, taskView, type orchestratorV1 } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { taskView, type orchestratorV1 } from '@overskill/contracts';
 import type { z } from 'zod';
 import type { Principal } from '../routing/access';
 import type { CreateProjectBody, PageQuery, Task, UpdateProjectBody } from '../routing/schemas';
+import { ProjectsRepository } from './projects.repository';
 
-// GitHub projects over the orchestrator's subjects, scoped to the key's team. A GitHub check
-// on create or on new credentials can take a few seconds.
-const CHECK_TIMEOUT_MS = 30_000;
-
+// GitHub projects and their tasks as the API shows them, scoped to the key's team.
 @Injectable()
 export class ProjectsApiService {
-  constructor(private readonly rpc: NatsRpcClient) {}
+  constructor(private readonly projects: ProjectsRepository) {}
 
   async listProjects(principal: Principal, query: z.infer<typeof PageQuery>) {
-    const page = await this.rpc.send(Rpc.projectList, { teamId: principal.teamId, pageSize: query.limit, pageToken: query.cursor });
+    const page = await this.projects.list({ teamId: principal.teamId, pageSize: query.limit, pageToken: query.cursor });
     return { data: page.projects.map(projectJson), nextCursor: page.nextPageToken || null };
   }
 
@@ -23,57 +20,49 @@ export class ProjectsApiService {
       body.auth.kind === 'token'
         ? { authKind: 'token', token: body.auth.token }
         : { authKind: 'app', githubAppId: BigInt(body.auth.appId), installationId: BigInt(body.auth.installationId), privateKey: body.auth.privateKey };
-    const created = await this.rpc.send(
-      Rpc.projectCreate,
-      { teamId: principal.teamId, repository: body.repository, ...auth, ...settings(body) },
-      { timeoutMs: CHECK_TIMEOUT_MS },
-    );
+    const created = await this.projects.create({ teamId: principal.teamId, repository: body.repository, ...auth, ...settings(body) });
     return projectJson(created);
   }
 
   async getProject(principal: Principal, projectId: string) {
-    return projectJson(await this.rpc.send(Rpc.projectGet, { teamId: principal.teamId, projectId }));
+    return projectJson(await this.projects.get({ teamId: principal.teamId, projectId }));
   }
 
   async updateProject(principal: Principal, projectId: string, body: z.infer<typeof UpdateProjectBody>) {
-    const updated = await this.rpc.send(
-      Rpc.projectUpdate,
-      {
-        teamId: principal.teamId,
-        projectId,
-        ...settings(body),
-        replacePriorityLabels: body.priorityLabels !== undefined,
-        token: body.token,
-        privateKey: body.privateKey,
-      },
-      { timeoutMs: CHECK_TIMEOUT_MS },
-    );
+    const updated = await this.projects.update({
+      teamId: principal.teamId,
+      projectId,
+      ...settings(body),
+      replacePriorityLabels: body.priorityLabels !== undefined,
+      token: body.token,
+      privateKey: body.privateKey,
+    });
     return projectJson(updated);
   }
 
   async listTasks(principal: Principal, projectId: string, query: z.infer<typeof PageQuery>) {
-    const page = await this.rpc.send(Rpc.taskList, { teamId: principal.teamId, projectId, pageSize: query.limit, pageToken: query.cursor });
+    const page = await this.projects.listTasks({ teamId: principal.teamId, projectId, pageSize: query.limit, pageToken: query.cursor });
     return { data: page.tasks.map(taskJson), nextCursor: page.nextPageToken || null };
   }
 
   async getTask(principal: Principal, taskId: string) {
-    return taskJson(await this.rpc.send(Rpc.taskGet, { teamId: principal.teamId, taskId }));
+    return taskJson(await this.projects.getTask({ teamId: principal.teamId, taskId }));
   }
 
   async cancelTask(principal: Principal, taskId: string) {
-    return taskJson(await this.rpc.send(Rpc.taskCancel, { teamId: principal.teamId, taskId }));
+    return taskJson(await this.projects.cancelTask({ teamId: principal.teamId, taskId }));
   }
 
   async retryTask(principal: Principal, taskId: string) {
-    return taskJson(await this.rpc.send(Rpc.taskRetry, { teamId: principal.teamId, taskId }));
+    return taskJson(await this.projects.retryTask({ teamId: principal.teamId, taskId }));
   }
 
   async runningTasks(principal: Principal) {
-    return { data: (await this.rpc.send(Rpc.taskRunning, { teamId: principal.teamId })).tasks.map(taskJson) };
+    return { data: (await this.projects.runningTasks({ teamId: principal.teamId })).tasks.map(taskJson) };
   }
 
   async deleteProject(principal: Principal, projectId: string) {
-    const deleted = await this.rpc.send(Rpc.projectDelete, { teamId: principal.teamId, projectId });
+    const deleted = await this.projects.delete({ teamId: principal.teamId, projectId });
     return { id: deleted.projectId || projectId, deleted: true as const };
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { gitV1, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { gitV1 } from '@overskill/contracts';
 import type { z } from 'zod';
 import type { Principal } from '../routing/access';
 import type { FileReadQuery, FileTreeQuery, RestoreBody, VersionDiffQuery, VersionLogQuery } from '../routing/schemas';
+import { AppsRepository } from './apps.repository';
+import { WorkspaceRepository } from './workspace.repository';
 
 const CHANGE_NAMES: Record<gitV1.FileChange, string> = {
   [gitV1.FileChange.UNSPECIFIED]: 'unknown',
@@ -17,20 +18,23 @@ const CHANGE_NAMES: Record<gitV1.FileChange, string> = {
   [gitV1.FileChange.CONFLICTED]: 'conflicted',
 };
 
-// Files and versions over git-service. git-service knows apps only by id, so the app is first
+// Files and versions as the API shows them. git-service knows apps only by id, so the app is first
 // looked up in the caller's team: another team's app is APP_NOT_FOUND before git is asked.
 @Injectable()
 export class WorkspaceApiService {
-  constructor(private readonly rpc: NatsRpcClient) {}
+  constructor(
+    private readonly apps: AppsRepository,
+    private readonly workspace: WorkspaceRepository,
+  ) {}
 
   private async ownApp(principal: Principal, appId: string): Promise<void> {
-    await this.rpc.send(Rpc.appGet, { teamId: principal.teamId, appId });
+    await this.apps.get({ teamId: principal.teamId, appId });
   }
 
   // Files from git, folders derived from their paths: what a file browser needs in one answer.
   async fileTree(principal: Principal, appId: string, query: z.infer<typeof FileTreeQuery>) {
     await this.ownApp(principal, appId);
-    const tree = await this.rpc.send(Rpc.gitTreeList, { appId, revision: query.ref ?? '' });
+    const tree = await this.workspace.tree({ appId, revision: query.ref ?? '' });
     const folders = new Set<string>();
     for (const e of tree.entries) for (let i = e.path.indexOf('/'); i !== -1; i = e.path.indexOf('/', i + 1)) folders.add(e.path.slice(0, i));
     const entries = [
@@ -42,7 +46,7 @@ export class WorkspaceApiService {
 
   async readFile(principal: Principal, appId: string, query: z.infer<typeof FileReadQuery>) {
     await this.ownApp(principal, appId);
-    const file = await this.rpc.send(Rpc.gitFileShow, { appId, revision: query.ref ?? '', path: query.path });
+    const file = await this.workspace.file({ appId, revision: query.ref ?? '', path: query.path });
     return {
       path: file.path,
       ref: file.commitSha || null,
@@ -54,7 +58,7 @@ export class WorkspaceApiService {
 
   async listVersions(principal: Principal, appId: string, query: z.infer<typeof VersionLogQuery>) {
     await this.ownApp(principal, appId);
-    const log = await this.rpc.send(Rpc.gitRepoLog, { appId, limit: query.limit, pageToken: query.cursor, path: query.path ?? '' });
+    const log = await this.workspace.log({ appId, limit: query.limit, pageToken: query.cursor, path: query.path ?? '' });
     return {
       data: log.commits.map((c) => ({
         sha: c.sha,
@@ -70,7 +74,7 @@ export class WorkspaceApiService {
 
   async diffVersion(principal: Principal, appId: string, sha: string, query: z.infer<typeof VersionDiffQuery>) {
     await this.ownApp(principal, appId);
-    const diff = await this.rpc.send(Rpc.gitRepoDiff, {
+    const diff = await this.workspace.diff({
       appId,
       fromRevision: query.against ?? `${sha}~1`,
       toRevision: sha,
@@ -98,18 +102,14 @@ export class WorkspaceApiService {
 
   async restoreVersion(principal: Principal, appId: string, sha: string, body: z.infer<typeof RestoreBody>) {
     await this.ownApp(principal, appId);
-    const restored = await this.rpc.send(
-      Rpc.gitRepoRestore,
-      {
-        appId,
-        revision: sha,
-        expectedHeadSha: body.expectedHeadSha ?? '',
-        savePendingChanges: body.savePendingChanges,
-        authorName: `overskill api key ${principal.keyPrefix}`,
-        authorEmail: 'api@overskill.local',
-      },
-      { timeoutMs: 30_000 },
-    );
+    const restored = await this.workspace.restore({
+      appId,
+      revision: sha,
+      expectedHeadSha: body.expectedHeadSha ?? '',
+      savePendingChanges: body.savePendingChanges,
+      authorName: `overskill api key ${principal.keyPrefix}`,
+      authorEmail: 'api@overskill.local',
+    });
     return {
       sha: restored.sha,
       created: restored.created,
