@@ -16,6 +16,7 @@ import { TasksHttpController } from './api/tasks.http-controller';
 import { WorkspaceApiService } from './api/workspace-api.service';
 import { WorkspaceHttpController } from './api/workspace.http-controller';
 import { AuditHttpController } from './audit/audit.http-controller';
+import { AuditEventsRepository } from './audit/audit-events.repository';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditService } from './audit/audit.service';
 import { GATEWAY_ENV, type GatewayEnv } from './config';
@@ -23,6 +24,7 @@ import { AdminHttpController } from './health/admin.http-controller';
 import { PlatformHealthController } from './health/platform-health.controller';
 import { PlatformHealthService } from './health/platform-health.service';
 import { GitHubWebhookHttpController } from './github/github-webhook.http-controller';
+import { GitHubDeliveriesRepository } from './github/github-deliveries.repository';
 import { GitHubWebhookService } from './github/github-webhook.service';
 import { DrainController } from './http/drain';
 import { RateCountsRepository } from './http/rate-counts.repository';
@@ -40,6 +42,7 @@ import { KeyOrSessionCredentials } from './session/key-or-session-credentials';
 import { SessionService } from './session/session.service';
 import { createGatewayDataSource } from './persistence/data-source';
 import { AiAdminHttpController } from './llm/ai-admin.http-controller';
+import { HealthPingsRepository } from './health/health-pings.repository';
 import { ToolStatsRepository } from './health/tool-stats.repository';
 import { ToolStatsService } from './health/tool-stats.service';
 import { AiAdminService } from './llm/ai-admin.service';
@@ -47,12 +50,15 @@ import { AiRouterRepository } from './llm/ai-router.repository';
 import { AiUsageRepository } from './llm/ai-usage.repository';
 import { BackupAdminHttpController } from './backups/backup-admin.http-controller';
 import { BackupAdminService } from './backups/backup-admin.service';
+import { BackupsRepository } from './backups/backups.repository';
 import { AiUsageService } from './llm/ai-usage.service';
 import { LlmGatewayService } from './llm/llm-gateway.service';
 import { MessagesHttpController } from './llm/messages.http-controller';
 import { PreviewApiService } from './preview/preview-api.service';
+import { PreviewRepository } from './preview/preview.repository';
 import { PreviewHttpController } from './preview/preview.http-controller';
 import { ReportsApiService } from './reports/reports-api.service';
+import { ReportsRepository } from './reports/reports.repository';
 import { ReportsHttpController } from './reports/reports.http-controller';
 
 @Module({})
@@ -92,6 +98,7 @@ export class GatewayModule {
         RateCountsRepository,
         RateLimiter,
         AuditRepository,
+        AuditEventsRepository,
         AuditService,
         DrainController,
         AppListGenerationsRepository,
@@ -101,8 +108,10 @@ export class GatewayModule {
         WorkspaceRepository,
         PlatformApiService,
         ProjectsApiService,
+        GitHubDeliveriesRepository,
         GitHubWebhookService,
         WorkspaceApiService,
+        PreviewRepository,
         PreviewApiService,
         RunEventsRepository,
         RunEventsService,
@@ -110,11 +119,14 @@ export class GatewayModule {
         AiUsageRepository,
         LlmGatewayService,
         AiAdminService,
+        HealthPingsRepository,
         PlatformHealthService,
         ToolStatsRepository,
         ToolStatsService,
+        BackupsRepository,
         BackupAdminService,
         AiUsageService,
+        ReportsRepository,
         ReportsApiService,
       ],
       exports: [GATEWAY_ENV, KeyCache, RequestCredentials, ApiKeyGuard, ApiKeysService, SessionService, RateLimiter, AuditService, DrainController],

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, ErrorCode, Events } from '@overskill/contracts';
-import { NATS_CONNECTION, publishDurable } from '@overskill/messaging';
+import { AppError, ErrorCode } from '@overskill/contracts';
 import { LOGGER } from '@overskill/observability';
-import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { AuditEventsRepository } from './audit-events.repository';
 import { AuditRepository, type AuditRow } from './audit.repository';
 
 export type AuditEntry = Omit<AuditRow, 'id' | 'occurredAt'>;
@@ -24,7 +23,7 @@ export interface AuditFilters {
 export class AuditService {
   constructor(
     private readonly audit: AuditRepository,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly events: AuditEventsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -32,24 +31,7 @@ export class AuditService {
     const row: AuditRow = { id: randomUUID(), occurredAt: new Date(), ...clip(entry) };
     await this.audit.insert(row);
     try {
-      await publishDurable(
-        this.nc,
-        Events.auditRecorded,
-        {
-          eventId: row.id,
-          occurredAt: row.occurredAt.toISOString(),
-          teamId: row.teamId ?? '',
-          actor: row.actor,
-          keyPrefix: row.keyPrefix,
-          action: row.action,
-          target: row.target,
-          ip: row.ip,
-          result: row.result,
-          status: row.status,
-          correlationId: row.correlationId,
-        },
-        { msgId: row.id, tenantId: row.teamId ?? undefined },
-      );
+      await this.events.publish(row);
     } catch (err) {
       // The row is stored (the record of truth); analytics misses this one fact.
       this.logger.warn({ err: (err as Error).message, auditId: row.id }, 'audit event not published');

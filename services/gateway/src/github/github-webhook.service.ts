@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Webhooks } from '@octokit/webhooks';
-import { AppError, ErrorCode, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { AppError, ErrorCode } from '@overskill/contracts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseInput } from '../routing/routes';
 import { GitHubWebhookPayload } from '../routing/schemas';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
+import { GitHubDeliveriesRepository } from './github-deliveries.repository';
 
 const SUPPORTED_EVENTS = new Set(['issues', 'issue_comment', 'pull_request_review', 'pull_request_review_comment']);
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -20,7 +20,7 @@ export class GitHubWebhookService {
 
   constructor(
     @Inject(GATEWAY_ENV) env: Pick<GatewayEnv, 'GITHUB_WEBHOOK_SECRET'>,
-    private readonly rpc: NatsRpcClient,
+    private readonly deliveries: GitHubDeliveriesRepository,
   ) {
     this.verifiers = env.GITHUB_WEBHOOK_SECRET.map((secret) => new Webhooks({ secret }));
   }
@@ -67,11 +67,13 @@ export class GitHubWebhookService {
       );
     }
     const payload = parseInput(GitHubWebhookPayload, body, 'body');
-    const ingested = await this.rpc.send(
-      Rpc.githubDeliveryIngest,
-      { deliveryId, event, action: payload.action ?? '', repository: payload.repository.full_name, payloadJson: rawBody.toString('utf8') },
-      { timeoutMs: 5000 },
-    );
+    const ingested = await this.deliveries.ingest({
+      deliveryId,
+      event,
+      action: payload.action ?? '',
+      repository: payload.repository.full_name,
+      payloadJson: rawBody.toString('utf8'),
+    });
     return { deliveryId, queued: !ingested.duplicate, duplicate: ingested.duplicate };
   }
 

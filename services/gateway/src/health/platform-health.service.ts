@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HealthPing, SERVICE_NAMES } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { SERVICE_NAMES } from '@overskill/contracts';
 import { HealthRegistry, runHealthChecks, SERVICE_METRICS, type HealthIndicator, type HealthReport, type ServiceMetrics } from '@overskill/observability';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
+import { HealthPingsRepository } from './health-pings.repository';
 
 // The gateway's view of the whole platform: its own dependencies plus a ping of every other
 // service over NATS, each with its latency.
@@ -10,7 +10,7 @@ import { GATEWAY_ENV, type GatewayEnv } from '../config';
 export class PlatformHealthService {
   constructor(
     private readonly registry: HealthRegistry,
-    private readonly rpc: NatsRpcClient,
+    private readonly pings: HealthPingsRepository,
     @Inject(SERVICE_METRICS) private readonly metrics: ServiceMetrics,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
   ) {}
@@ -20,15 +20,15 @@ export class PlatformHealthService {
   }
 
   detailed(): Promise<HealthReport> {
-    const pings: HealthIndicator[] = SERVICE_NAMES.filter((s) => s !== 'gateway').map((service) => ({
+    const others: HealthIndicator[] = SERVICE_NAMES.filter((s) => s !== 'gateway').map((service) => ({
       name: service,
       check: async () => {
-        const pong = await this.rpc.send(HealthPing[service], {}, { timeoutMs: this.env.HEALTH_PING_TIMEOUT_MS });
+        const pong = await this.pings.ping(service);
         const down = pong.dependencies.filter((d) => !d.up).map((d) => `${d.name}: ${d.error || 'down'}`);
         if (!pong.ready) throw new Error(`not ready (${down.join('; ') || 'no detail'})`);
         return { instance: pong.instanceId, version: pong.version, uptimeSeconds: Math.round(pong.uptimeSeconds) };
       },
     }));
-    return runHealthChecks('gateway', [...this.registry.list(), ...pings], { metrics: this.metrics, timeoutMs: this.env.HEALTH_PING_TIMEOUT_MS + 500 });
+    return runHealthChecks('gateway', [...this.registry.list(), ...others], { metrics: this.metrics, timeoutMs: this.env.HEALTH_PING_TIMEOUT_MS + 500 });
   }
 }

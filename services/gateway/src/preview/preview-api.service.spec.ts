@@ -1,7 +1,7 @@
-import { Rpc } from '@overskill/contracts';
-import type { NatsRpcClient } from '@overskill/messaging';
+import type { AppsRepository } from '../api/apps.repository';
 import type { Principal } from '../routing/access';
 import { PreviewApiService } from './preview-api.service';
+import type { PreviewRepository } from './preview.repository';
 
 // The logs route's merge: console entries, the dev server's own output (stored as console
 // entries whose location is `server`) and requests, filtered by source.
@@ -12,12 +12,12 @@ describe('PreviewApiService.logs', () => {
     { level: 'error', message: '[vite] Internal server error', source: 'server', pageUrl: '', occurredAt: '2026-12-05T00:00:02.000Z' },
   ];
   const requests = [{ method: 'GET', url: '/api/x', status: 500, durationMs: 12, error: '', pageUrl: '/', occurredAt: '2026-12-05T00:00:01.000Z' }];
-  const send = jest.fn(async (subject: string) => {
-    if (subject === Rpc.appGet.subject) return {};
-    if (subject === Rpc.analyticsConsoleRead.subject) return { entries: consoleEntries, total: 2n };
-    return { entries: requests, total: 1n };
-  });
-  const service = new PreviewApiService({ send: (rpc: { subject: string }) => send(rpc.subject) } as unknown as NatsRpcClient);
+  const apps = { get: async () => ({}) } as unknown as AppsRepository;
+  const previews = {
+    consoleLogs: async () => ({ entries: consoleEntries, total: 2n }),
+    requests: async () => ({ entries: requests, total: 1n }),
+  } as unknown as PreviewRepository;
+  const service = new PreviewApiService(apps, previews);
   const logs = (source?: 'console' | 'network' | 'server') => service.logs(principal, 'app-1', { limit: 10, source });
 
   it('tells the dev server output apart from the browser console', async () => {

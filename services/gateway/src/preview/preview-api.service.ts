@@ -1,40 +1,44 @@
 import { Injectable } from '@nestjs/common';
-import { Rpc, type toolV1 } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import type { toolV1 } from '@overskill/contracts';
 import type { z } from 'zod';
 import type { PreviewLogsQuery } from '../routing/schemas';
 import type { Principal } from '../routing/access';
+import { AppsRepository } from '../api/apps.repository';
+import { PreviewRepository } from './preview.repository';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
 const SERVER_SOURCE = 'server';
 
-// The app preview over tool-runner (which serves it) and analytics (which stores what its
-// browsers saw). The app is first looked up in the caller's team: another team's app is
+// The app preview as the API shows it: served by tool-runner, what its browsers saw stored by
+// analytics. The app is first looked up in the caller's team: another team's app is
 // APP_NOT_FOUND before anyone else is asked.
 @Injectable()
 export class PreviewApiService {
-  constructor(private readonly rpc: NatsRpcClient) {}
+  constructor(
+    private readonly apps: AppsRepository,
+    private readonly previews: PreviewRepository,
+  ) {}
 
   private async ownApp(principal: Principal, appId: string): Promise<{ teamId: string; appId: string }> {
-    await this.rpc.send(Rpc.appGet, { teamId: principal.teamId, appId });
+    await this.apps.get({ teamId: principal.teamId, appId });
     return { teamId: principal.teamId, appId };
   }
 
   async get(principal: Principal, appId: string) {
-    return toPreview(await this.rpc.send(Rpc.previewGet, await this.ownApp(principal, appId)));
+    return toPreview(await this.previews.get(await this.ownApp(principal, appId)));
   }
 
   async restart(principal: Principal, appId: string) {
-    return toPreview(await this.rpc.send(Rpc.previewRestart, await this.ownApp(principal, appId)));
+    return toPreview(await this.previews.restart(await this.ownApp(principal, appId)));
   }
 
   async rotate(principal: Principal, appId: string) {
-    return toPreview(await this.rpc.send(Rpc.previewRotate, await this.ownApp(principal, appId)));
+    return toPreview(await this.previews.rotate(await this.ownApp(principal, appId)));
   }
 
   async screenshot(principal: Principal, appId: string, sha: string): Promise<Buffer> {
-    const shot = await this.rpc.send(Rpc.previewScreenshot, { ...(await this.ownApp(principal, appId)), sha });
+    const shot = await this.previews.screenshot({ ...(await this.ownApp(principal, appId)), sha });
     return Buffer.from(shot.png);
   }
 
@@ -44,10 +48,10 @@ export class PreviewApiService {
     const base = { ...owner, since: query.since ?? '', limit: query.limit };
     const minLevel: Level = query.level ?? 'debug';
     const [consoleLogs, requests] = await Promise.all([
-      query.source === 'network' ? undefined : this.rpc.send(Rpc.analyticsConsoleRead, { ...base, minLevel }),
+      query.source === 'network' ? undefined : this.previews.consoleLogs({ ...base, minLevel }),
       query.source === 'console' || query.source === 'server'
         ? undefined
-        : this.rpc.send(Rpc.analyticsNetworkRead, { ...base, failedOnly: LEVELS.indexOf(minLevel) > LEVELS.indexOf('info') }),
+        : this.previews.requests({ ...base, failedOnly: LEVELS.indexOf(minLevel) > LEVELS.indexOf('info') }),
     ]);
     // A dev server's own output is stored as console entries whose location is `server`.
     const consoleEntries = (consoleLogs?.entries ?? []).filter(

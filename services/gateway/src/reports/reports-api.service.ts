@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, businessMetricsView, businessReportView, ErrorCode, performanceReportView, Rpc } from '@overskill/contracts';
-import { NatsRpcClient } from '@overskill/messaging';
+import { AppError, businessMetricsView, businessReportView, ErrorCode, performanceReportView } from '@overskill/contracts';
 import { GATEWAY_ENV, type GatewayEnv } from '../config';
 import type { Principal } from '../routing/access';
 import { ApiKeysService } from '../keys/api-keys.service';
 import { REPORT_MAX_DAYS } from '../routing/reports.schema';
+import { ReportsRepository } from './reports.repository';
 
 const DAY_MS = 86_400_000;
 
@@ -19,25 +19,25 @@ interface Range {
 @Injectable()
 export class ReportsApiService {
   constructor(
-    private readonly rpc: NatsRpcClient,
+    private readonly reports: ReportsRepository,
     private readonly keys: ApiKeysService,
     @Inject(GATEWAY_ENV) private readonly env: GatewayEnv,
   ) {}
 
   async business(principal: Principal, q: Range) {
     const req = await this.request(principal, q);
-    return businessReportView(await this.rpc.send(Rpc.analyticsBusinessRead, req));
+    return businessReportView(await this.reports.business(req));
   }
 
   async performance(principal: Principal, q: Range) {
     const req = await this.request(principal, q);
-    return performanceReportView(await this.rpc.send(Rpc.analyticsPerformanceRead, req));
+    return performanceReportView(await this.reports.performance(req));
   }
 
   async metrics(principal: Principal, q: { day?: string; team?: string }) {
     const day = q.day ?? new Date().toISOString().slice(0, 10);
     const req = await this.request(principal, { from: day, to: day, team: q.team });
-    return businessMetricsView(await this.rpc.send(Rpc.analyticsBusinessRead, req));
+    return businessMetricsView(await this.reports.business(req));
   }
 
   // Days are UTC dates; by default the last 30, ending today. team_id "" = every team.
