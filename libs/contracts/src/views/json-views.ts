@@ -1,3 +1,4 @@
+import type { UsageSummaryResponse } from '../gen/overskill/ai/v1/ai_pb';
 import type { Backup } from '../gen/overskill/backup/v1/backup_pb';
 import type { Task } from '../gen/overskill/orchestrator/v1/orchestrator_pb';
 
@@ -42,5 +43,24 @@ export function taskView(t: Task) {
     attempts: t.attempts,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
+  };
+}
+
+// A team's model calls on a UTC day (ai-router's ledger): calls, tokens by kind, spend and budget.
+export function aiUsageSummaryView(u: UsageSummaryResponse) {
+  return {
+    teamId: u.teamId,
+    day: u.day,
+    requests: Number(u.requests),
+    tokens: {
+      input: Number(u.inputTokens),
+      output: Number(u.outputTokens),
+      cacheRead: Number(u.cacheReadInputTokens),
+      cacheWrite: Number(u.cacheCreationInputTokens),
+    },
+    costUsd: u.costUsd,
+    budgetUsd: u.budgetUsd,
+    committedUsd: u.committedUsd,
+    cacheHits: Number(u.cacheHits),
   };
 }

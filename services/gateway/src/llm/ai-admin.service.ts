@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { aiUsageSummaryView } from '@overskill/contracts';
 import { AiRouterRepository } from './ai-router.repository';
 
 // The router's state as operators read it: aliases, breakers, cache and a team's usage today.
@@ -32,22 +33,7 @@ export class AiAdminService {
 
   // day: a UTC date (YYYY-MM-DD); empty for today.
   async usage(teamId: string, day: string) {
-    const u = await this.router.usageSummary(teamId, day);
-    return {
-      teamId: u.teamId,
-      day: u.day,
-      requests: Number(u.requests),
-      tokens: {
-        input: Number(u.inputTokens),
-        output: Number(u.outputTokens),
-        cacheRead: Number(u.cacheReadInputTokens),
-        cacheWrite: Number(u.cacheCreationInputTokens),
-      },
-      costUsd: u.costUsd,
-      budgetUsd: u.budgetUsd,
-      committedUsd: u.committedUsd,
-      cacheHits: Number(u.cacheHits),
-    };
+    return aiUsageSummaryView(await this.router.usageSummary(teamId, day));
   }
 
   async switchModel(alias: string) {

@@ -1,4 +1,4 @@
-import { Rpc } from '@overskill/contracts';
+import { aiUsageSummaryView, Rpc } from '@overskill/contracts';
 import { CliError } from '../cli-context';
 import { defineCommand } from '../command';
 
@@ -62,21 +62,7 @@ export const aiUsage = defineCommand({
   options: { team: { type: 'string', required: true }, day: { type: 'string' } },
   async run(ctx, flags) {
     const u = await ctx.rpc.send(Rpc.aiUsageSummary, { teamId: flags.team, day: flags.day ?? '' });
-    const summary = {
-      teamId: u.teamId,
-      day: u.day,
-      requests: Number(u.requests),
-      tokens: {
-        input: Number(u.inputTokens),
-        output: Number(u.outputTokens),
-        cacheRead: Number(u.cacheReadInputTokens),
-        cacheWrite: Number(u.cacheCreationInputTokens),
-      },
-      costUsd: u.costUsd,
-      budgetUsd: u.budgetUsd,
-      committedUsd: u.committedUsd,
-      cacheHits: Number(u.cacheHits),
-    };
+    const summary = aiUsageSummaryView(u);
     if (flags.json) return JSON.stringify(summary);
     const t = summary.tokens;
     return [
