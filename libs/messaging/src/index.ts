@@ -12,4 +12,5 @@ export * from './rpc/rpc-handler.decorator';
 export * from './jetstream/jetstream';
 export * from './health/nats-health.indicators';
 export * from './nats-connection';
+export * from './decoded-subscription';
 export * from './messaging.module';

@@ -1,7 +1,7 @@
-import { fromBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import { aiStreamChunkSubject, aiV1, Rpc } from '@overskill/contracts';
-import { NATS_CONNECTION, NatsRpcClient } from '@overskill/messaging';
+import { NATS_CONNECTION, NatsRpcClient, subscribeDecoded } from '@overskill/messaging';
 import type { NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 
@@ -34,22 +34,12 @@ export class AiRouterRepository {
   // the request leaves, so none is missed. Core NATS keeps their order; a gap shows in their seq.
   stream(request: CompletionRequestInit, tenantId: string, onChunk: (chunk: aiV1.StreamChunk) => void): OpenStream {
     const subject = aiStreamChunkSubject(randomBytes(16).toString('base64url'));
-    const sub = this.nc.subscribe(subject, {
-      callback: (err, msg) => {
-        if (err) return;
-        let chunk: aiV1.StreamChunk;
-        try {
-          chunk = fromBinary(aiV1.StreamChunkSchema, msg.data);
-        } catch {
-          return; // unreadable: the next chunk's seq shows the gap, or the stream ends without its stop
-        }
-        onChunk(chunk);
-      },
-    });
+    // An unreadable chunk is skipped: the next chunk's seq shows the gap, or the stream ends without its stop.
+    const live = subscribeDecoded(this.nc, subject, aiV1.StreamChunkSchema, onChunk);
     const reply = this.rpc
       .send(Rpc.aiCompletionStream, { request, chunkSubject: subject }, { timeoutMs: COMPLETION_TIMEOUT_MS, tenantId })
       .then(() => undefined);
-    return { reply, close: () => sub.unsubscribe() };
+    return { reply, close: live.close };
   }
 
   status(): Promise<aiV1.RouterStatusResponse> {
