@@ -104,6 +104,17 @@ describe('ApiKeysService', () => {
     await expect(create(s, { userEmail: 'not an email' })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
   });
 
+  it('refuses a malformed team slug when listing, before any lookup', async () => {
+    const { repo } = repositoryWithRows();
+    repo.findTeamBySlug = jest.fn(async () => null);
+    const s = service(repo);
+    for (const slug of ['', 'team\u0000', 'Bad Slug!', 'a'.repeat(64)]) {
+      await expect(s.listBySlug(slug, false)).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED, message: expect.stringMatching(/^team must be/) });
+    }
+    expect(repo.findTeamBySlug).not.toHaveBeenCalled();
+    await expect(s.listBySlug('nosuch', false)).rejects.toMatchObject({ code: ErrorCode.TEAM_NOT_FOUND });
+  });
+
   it('rotates: the new key works, the old one until its grace ends, and caches are told', async () => {
     const { repo, keys } = repositoryWithRows();
     const cache = { ...noCache, invalidate: jest.fn(async () => undefined) };

@@ -63,6 +63,10 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 // osk_<prefix>_<secret>: the prefix finds the row, the whole key's hash proves it.
 const KEY_FORMAT = /^osk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
+function assertSlug(slug: string | undefined): asserts slug is string {
+  if (!slug || !SLUG.test(slug)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'team must be 1-63 lowercase letters, digits or dashes');
+}
+
 @Injectable()
 export class ApiKeysService {
   constructor(
@@ -91,7 +95,7 @@ export class ApiKeysService {
       team = await this.keys.findTeamById(req.teamId);
       if (!team) throw new AppError(ErrorCode.TEAM_NOT_FOUND, 'No such team');
     } else {
-      if (!req.teamSlug || !SLUG.test(req.teamSlug)) throw new AppError(ErrorCode.VALIDATION_FAILED, 'team must be 1-63 lowercase letters, digits or dashes');
+      assertSlug(req.teamSlug);
       team = await this.keys.findOrCreateTeam(req.teamSlug);
     }
     const userId = email ? (await this.keys.findOrCreateUser(team.id, email)).id : null;
@@ -121,6 +125,7 @@ export class ApiKeysService {
   }
 
   async listBySlug(slug: string, includeRevoked: boolean): Promise<{ teamSlug: string; keys: ApiKeyView[] }> {
+    assertSlug(slug);
     const team = await this.keys.findTeamBySlug(slug);
     if (!team) throw new AppError(ErrorCode.TEAM_NOT_FOUND, `No team "${slug}"`);
     return { teamSlug: team.slug, keys: await this.list(team.id, includeRevoked) };
