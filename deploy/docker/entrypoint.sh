@@ -2,6 +2,7 @@
 # Container entrypoint for every overskill service image (runs under tini).
 #   serve                  run dist/services/$SERVICE/src/main.js (default)
 #   migrate up|down [svc…] run dist/services/<svc>/src/migrate.js for each schema owner
+#   warm                   (image build) fill the compile cache with every service's modules
 #   anything else          exec'd as given (e.g. `npx overskill status`, `sh`)
 set -eu
 
@@ -34,6 +35,14 @@ case "$cmd" in
       node "$script" "$direction" || fail "migrate ${direction} ${svc} failed"
     done
     echo "entrypoint: migrations ${direction} done for: ${services}"
+    ;;
+  warm)
+    # Each service loads its modules with the flags it runs with, writes their compile cache
+    # (libs/runtime, OVERSKILL_COMPILE_CACHE_DIR) and exits before booting.
+    for svc in gateway orchestrator ai-router tool-runner git-service analytics backup; do
+      # shellcheck disable=SC2046
+      OVERSKILL_COMPILE_CACHE_WARM=1 node $(grep -v '^#' "$(dirname "$0")/node-flags") "dist/services/${svc}/src/main.js" || fail "compile cache warm-up of ${svc} failed"
+    done
     ;;
   *)
     exec "$@"

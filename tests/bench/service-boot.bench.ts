@@ -26,6 +26,10 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROFILE === '1' ? join(RESULTS_DIR, 'b
 // BENCH_BOOT_BEFORE_ROOT=<a built checkout of another commit, with its node_modules>: its services
 // start in the same rounds as this one's ("before:<name>"), so a change is compared under one load.
 const BEFORE_ROOT = process.env.BENCH_BOOT_BEFORE_ROOT || undefined;
+// BENCH_BOOT_SERVICES=gateway,orchestrator: only these (all by default).
+const SERVICES: readonly ServiceName[] = process.env.BENCH_BOOT_SERVICES
+  ? SERVICE_NAMES.filter((s) => process.env.BENCH_BOOT_SERVICES!.split(',').includes(s))
+  : SERVICE_NAMES;
 
 // The baseline: Fastify, one route, the port picked by the OS and printed once listening.
 const FASTIFY_BASELINE = `
@@ -52,6 +56,8 @@ interface BootSample {
   processUptimeMs: number | null;
   rssMb: number;
   hwmMb: number;
+  // What the ready line says of the compile cache: modules it served, and compiled.
+  compileCache?: unknown;
 }
 
 interface Started extends Captured {
@@ -122,7 +128,7 @@ describe('benchmark: service boot time and idle memory', () => {
     const logDir = join(dir, 'logs');
     for (const d of [workspacesDir, backupDir, logDir]) mkdirSync(d, { recursive: true });
     runAllMigrations(REPO_ROOT, stack.databaseUrl);
-    for (const service of SERVICE_NAMES) {
+    for (const service of SERVICES) {
       if (!existsSync(serviceEntry(REPO_ROOT, service))) throw new Error(`${serviceEntry(REPO_ROOT, service)} is missing: run node deploy/local/build.mjs`);
     }
 
@@ -155,6 +161,8 @@ describe('benchmark: service boot time and idle memory', () => {
           BACKUP_DIR: backupDir,
           ANTHROPIC_API_KEY: 'bench-key',
           ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+          // The bench's own compile cache: empty for each subject's first (cold) start.
+          OVERSKILL_COMPILE_CACHE_DIR: join(dir, 'compile-cache'),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -204,6 +212,7 @@ describe('benchmark: service boot time and idle memory', () => {
           processUptimeMs: typeof ready?.processUptimeMs === 'number' ? ready.processUptimeMs : null,
           rssMb: procStatusMb(pid, 'VmRSS'),
           hwmMb: procStatusMb(pid, 'VmHWM'),
+          ...(ready?.compileCache !== undefined ? { compileCache: ready.compileCache } : {}),
         };
       } finally {
         await stopChild(started.child);
@@ -213,15 +222,19 @@ describe('benchmark: service boot time and idle memory', () => {
 
     // Rounds: every subject once per round, the order rotating, so a slow patch of the shared
     // machine does not land on one subject's three runs.
-    const subjects: Subject[] = ['fastify-baseline', ...SERVICE_NAMES];
+    const subjects: Subject[] = ['fastify-baseline', ...SERVICES];
     if (BEFORE_ROOT) {
-      for (const service of SERVICE_NAMES) {
+      for (const service of SERVICES) {
         if (!existsSync(serviceEntry(BEFORE_ROOT, service)))
           throw new Error(`${serviceEntry(BEFORE_ROOT, service)} is missing: build BENCH_BOOT_BEFORE_ROOT first`);
       }
-      subjects.push(...SERVICE_NAMES.map((service) => `before:${service}` as const));
+      subjects.push(...SERVICES.map((service) => `before:${service}` as const));
     }
     const samples = new Map<Subject, BootSample[]>(subjects.map((s) => [s, []]));
+    // First start of each service, with nothing in the compile cache (the first start of a new
+    // build or container); it fills the cache the measured rounds then start from.
+    const cold = new Map<Subject, BootSample>();
+    for (const subject of subjects) if (subject !== 'fastify-baseline') cold.set(subject, await measure(subject));
     for (let round_ = 0; round_ < REPETITIONS; round_++) {
       for (let k = 0; k < subjects.length; k++) {
         const subject = subjects[(round_ * 3 + k) % subjects.length]!;
@@ -266,11 +279,12 @@ describe('benchmark: service boot time and idle memory', () => {
         hwmMb: medianOf(service, 'hwmMb'),
         readyRatioToBaseline: ratio(spawnToReadyMs, baseline.spawnToReadyMs),
         rssRatioToBaseline: ratio(rssMb, baseline.rssMb),
+        coldCache: cold.get(service),
         runs: samples.get(service),
       };
     };
-    const perService = SERVICE_NAMES.map((service) => summarize(service));
-    const before = BEFORE_ROOT ? SERVICE_NAMES.map((service) => summarize(`before:${service}`)) : [];
+    const perService = SERVICES.map((service) => summarize(service));
+    const before = BEFORE_ROOT ? SERVICES.map((service) => summarize(`before:${service}`)) : [];
     const goals: GoalResult[] = perService.flatMap((s) => [
       goal(`${s.service} spawn → ready (median)`, s.spawnToReadyMs, GOAL_READY_MS, ' ms'),
       goal(`${s.service} idle RSS (median)`, s.rssMb, GOAL_RSS_MB, ' MB'),
@@ -289,6 +303,7 @@ describe('benchmark: service boot time and idle memory', () => {
         ready: 'first 200 from GET /health/ready, timed from just before spawn() in the bench process',
         cpu: 'utime + stime of the process (and its children) from /proc/<pid>/stat when it first answered ready (10 ms ticks)',
         memory: 'VmRSS (and peak VmHWM) from /proc/<pid>/status after the idle period',
+        compileCache: 'a directory of its own; each service starts once with it empty (coldCache, not in the medians), then the rounds',
         services:
           'dist/services/<name>/src/main.js, NODE_ENV=production, LOG_LEVEL default, no OTLP endpoint; infra (nats, postgres, redis) already running, migrations applied',
         baseline: 'node -e: require("fastify"), one route, listen 127.0.0.1:0, port printed when listening',
@@ -307,6 +322,7 @@ describe('benchmark: service boot time and idle memory', () => {
         [
           'service',
           'spawn→ready ms',
+          'cold cache ms',
           'CPU to ready ms',
           'uptime@ready ms',
           'bootMs (logged)',
@@ -321,6 +337,7 @@ describe('benchmark: service boot time and idle memory', () => {
           [
             'fastify-baseline',
             baseline.spawnToReadyMs,
+            '-',
             baseline.cpuToReadyMs,
             baseline.processUptimeMs ?? '-',
             '-',
@@ -334,6 +351,7 @@ describe('benchmark: service boot time and idle memory', () => {
           ...[...perService, ...before].map((s) => [
             s.service,
             s.spawnToReadyMs,
+            s.coldCache?.spawnToReadyMs ?? '-',
             s.cpuToReadyMs,
             s.processUptimeMs ?? '-',
             s.bootMs ?? '-',
@@ -348,7 +366,7 @@ describe('benchmark: service boot time and idle memory', () => {
       ),
     );
     print(
-      "uptime@ready: the process's own uptime on its ready line; bootMs: bootstrapService() alone; before boot: the difference (Node start-up + module loading)",
+      "cold cache: the first start, its compile cache empty (not in the medians); uptime@ready: the process's own uptime on its ready line; bootMs: bootstrapService() alone; before boot: the difference (Node start-up + module loading)",
     );
     print(`\ngoals (ready ≤ ${GOAL_READY_MS} ms, idle RSS ≤ ${GOAL_RSS_MB} MB):\n${formatGoals(goals)}\n`);
   });

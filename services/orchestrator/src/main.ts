@@ -1,4 +1,6 @@
-// First, before anything that loads pg, ioredis or an HTTP client.
+// First the compile cache, for every module after it; then tracing, before anything that loads
+// pg, ioredis or an HTTP client.
+import '@overskill/runtime/compile-cache';
 import './instrument';
 import { loadConfig } from '@overskill/observability';
 import { bootstrapService, runService } from '@overskill/runtime';

@@ -1,3 +1,5 @@
+// First: the compile cache, for every module after it.
+import '@overskill/runtime/compile-cache';
 import { AppError } from '@overskill/contracts';
 import { CliError, openCliContext } from './cli-context';
 import { commandsUnder, findCommand, parseCommandArgs, type CliCommand } from './command';
