@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,7 +10,7 @@ const { transformSync } = require('@swc/core') as typeof import('@swc/core');
 
 const FIXTURES: Record<string, string> = {
   'entry.js': `
-const { installCompileCache, flushCompileCache, compileCacheStats } = require('./compile-cache.js');
+const { installCompileCache, flushCompileCache, compileCacheStats, compileCacheRefusal } = require('./compile-cache.js');
 installCompileCache({ dir: process.env.CACHE_DIR, quietMs: 60_000 });
 const a = require('./a.js');
 (async () => {
@@ -18,7 +18,7 @@ const a = require('./a.js');
   try { a.fail(); } catch (err) { stack = err.stack; }
   const out = { value: a.value(), three: a.three(), resolved: a.resolved, main: a.isMain, dynamic: await a.dynamic(), esm: require('./e.mjs').default, stack };
   flushCompileCache();
-  process.stdout.write(JSON.stringify({ ...out, stats: compileCacheStats() }));
+  process.stdout.write(JSON.stringify({ ...out, stats: compileCacheStats() ?? null, refused: compileCacheRefusal() ?? null }));
 })();
 `,
   'a.js': `exports.value = () => 'one';
@@ -43,7 +43,8 @@ interface ChildOutput {
   dynamic: string;
   esm: string;
   stack: string;
-  stats: { hits: number; misses: number; rejected: number; written: number; file: string; writeError?: string };
+  stats: { hits: number; misses: number; rejected: number; written: number; file: string; writeError?: string } | null;
+  refused: string | null;
 }
 
 describe('the compile cache', () => {
@@ -108,6 +109,21 @@ describe('the compile cache', () => {
     expect(run()).toMatchObject({ value: 'one', stats: { hits: 0, misses: 2, written: 1 } });
     writeFileSync(path, bytes.subarray(0, 20));
     expect(run()).toMatchObject({ value: 'one', stats: { hits: 0, misses: 2, written: 1 } });
+    expect(run().stats).toMatchObject({ hits: 2, misses: 0 });
+  });
+
+  it('is refused in a directory others can write, and ignores a cache file others can write', () => {
+    mkdirSync(cacheDir, { mode: 0o700 });
+    chmodSync(cacheDir, 0o777);
+    expect(run()).toMatchObject({ value: 'one', stats: null, refused: expect.stringContaining('others can write it') });
+    expect(readdirSync(cacheDir)).toEqual([]);
+    chmodSync(cacheDir, 0o700);
+    run();
+    const [file] = readdirSync(cacheDir);
+    expect(statSync(join(cacheDir, file!)).mode & 0o777).toBe(0o600);
+    chmodSync(join(cacheDir, file!), 0o666);
+    // Its bytecode is not run; the file is replaced by one of this user's own.
+    expect(run().stats).toMatchObject({ hits: 0, misses: 2, written: 1 });
     expect(run().stats).toMatchObject({ hits: 2, misses: 0 });
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -68,9 +68,15 @@ const HEADER_BYTES = 12; // magic, index length, CRC-32 of the index
 const DYNAMIC_IMPORT = /\bimport\s*\(/;
 
 let installed: { stats: CompileCacheStats; flush(): void } | undefined;
+let refused: string | undefined;
 
 export function compileCacheStats(): CompileCacheStats | undefined {
   return installed ? { ...installed.stats } : undefined;
+}
+
+// Why the cache is not in use, when it was asked for and refused.
+export function compileCacheRefusal(): string | undefined {
+  return refused;
 }
 
 // Writes what is pending now (a service does it on its own once loading is quiet).
@@ -82,6 +88,9 @@ export function installCompileCache(options: CompileCacheOptions): CompileCacheS
   if (installed) return installed.stats;
   // The debugger's pause-on-start needs Node's own compile path.
   if (process.execArgv.some((a) => a.startsWith('--inspect'))) return undefined;
+  // The cache is code this process will run: only from a directory no other user can write.
+  refused = privateDirectoryProblem(options.dir);
+  if (refused) return undefined;
   const NodeModule = Module as unknown as ModuleStatics;
   const file = join(options.dir, `${cacheKey()}.bin`);
   const quietMs = options.quietMs ?? 3000;
@@ -194,7 +203,9 @@ function openCache(file: string): CacheFile {
   }
   const entries: CacheIndex = new Map();
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!ownedAndPrivate(stat)) throw new Error('not ours');
+    const size = stat.size;
     const header = Buffer.alloc(HEADER_BYTES);
     if (readSync(fd, header, 0, HEADER_BYTES, 0) !== HEADER_BYTES || header.readUInt32LE(0) !== MAGIC) throw new Error('not a cache');
     const indexBytes = header.readUInt32LE(4);
@@ -212,6 +223,24 @@ function openCache(file: string): CacheFile {
     closeSync(fd);
     return { entries: new Map() };
   }
+}
+
+// Created 0700 when missing; an existing one must belong to this user and be writable by no one
+// else, or anyone who could write it could choose the bytecode a service runs.
+function privateDirectoryProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = statSync(dir);
+    if (!stat.isDirectory()) return `${dir} is not a directory`;
+    if (!ownedAndPrivate(stat)) return `${dir} belongs to another user or others can write it`;
+    return undefined;
+  } catch (err) {
+    return `${dir}: ${(err as Error).message}`;
+  }
+}
+
+function ownedAndPrivate(stat: Stats): boolean {
+  return (process.getuid === undefined || stat.uid === process.getuid()) && (stat.mode & 0o022) === 0;
 }
 
 function closeCache(cache: CacheFile | undefined): void {
@@ -249,9 +278,8 @@ function writeCache(file: string, entries: CacheIndex): void {
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(index.length, 4);
   header.writeUInt32LE(crc32(index), 8);
-  mkdirSync(dirname(file), { recursive: true });
   // Another process of the same service may write at the same moment: each renames its own file.
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, Buffer.concat([header, index, ...kept.map(([, , data]) => data)]));
+  writeFileSync(temp, Buffer.concat([header, index, ...kept.map(([, , data]) => data)]), { mode: 0o600 });
   renameSync(temp, file);
 }
