@@ -11,11 +11,11 @@ import { crc32 } from 'node:zlib';
 //
 // One file per entry point, Node version and flag set holds every module's cache. It is
 // rewritten (temp file and rename) once the process has compiled something new and loading has
-// gone quiet, or at exit, so it carries the functions boot actually ran, not just the top levels. An entry is
-// used only when its source's CRC-32 matches (V8's own check is the source length) and its bytes
-// their own CRC-32; V8 still refuses data from another V8 or flag set, and such a module is
-// compiled as usual. Anything that is not plain CommonJS (ES modules, files Node must detect),
-// and the few files with a dynamic import(), go to Node's own compiler.
+// gone quiet, or at exit, so it carries the functions boot ran, not just the top levels. An
+// entry is used only when its source's CRC-32 matches (V8's own check is the source length) and
+// its bytes match their own; V8 still refuses data from another V8 or flag set, and such a
+// module is compiled as usual. Anything that is not plain CommonJS (ES modules, files Node must
+// detect), and the few files with a dynamic import(), go to Node's own compiler.
 
 interface CacheEntry {
   // CRC-32 of the module's source, and of the cached bytes.
