@@ -39,9 +39,9 @@ case "$cmd" in
   warm)
     # Each service loads its modules with the flags it runs with, writes their compile cache
     # (libs/runtime, OVERSKILL_COMPILE_CACHE_DIR) and exits before booting.
-    for svc in gateway orchestrator ai-router tool-runner git-service analytics backup; do
+    for main in dist/services/*/src/main.js; do
       # shellcheck disable=SC2046
-      OVERSKILL_COMPILE_CACHE_WARM=1 node $(grep -v '^#' "$(dirname "$0")/node-flags") "dist/services/${svc}/src/main.js" || fail "compile cache warm-up of ${svc} failed"
+      OVERSKILL_COMPILE_CACHE_WARM=1 node $(grep -v '^#' "$(dirname "$0")/node-flags") "$main" || fail "compile cache warm-up of ${main} failed"
     done
     ;;
   *)

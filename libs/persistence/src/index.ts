@@ -5,4 +5,5 @@ export * from './app-write-lock';
 export * from './dependency-error';
 export * from './constraint-violation';
 export * from './unstorable-text-error';
+export * from './datastore-error';
 export * from './cache';

@@ -1,6 +1,7 @@
 import { AppError, ErrorCode } from '@overskill/contracts';
 import type { DataSource } from 'typeorm';
 import { createServiceDataSource } from './create-data-source';
+import { asDatastoreError } from './datastore-error';
 import { asDependencyError } from './dependency-error';
 import { asUnstorableTextError } from './unstorable-text-error';
 
@@ -21,6 +22,8 @@ describe('asUnstorableTextError against PostgreSQL', () => {
     expect(mapped).toBeInstanceOf(AppError);
     expect(mapped?.code).toBe(ErrorCode.VALIDATION_FAILED);
     expect(mapped?.message).toMatch(/NUL byte/);
+    // What every transport's mapper calls.
+    expect(asDatastoreError(err)).toMatchObject({ code: ErrorCode.VALIDATION_FAILED, message: mapped?.message });
     await expect(dataSource.query('SELECT $1::text AS slug', ['team'])).resolves.toEqual([{ slug: 'team' }]);
   });
 

@@ -16,7 +16,7 @@ import {
 } from '@overskill/observability';
 import type { FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { compileCacheRefusal, compileCacheStats, flushCompileCache } from './compile-cache/compile-cache';
+import { compileCacheReport, flushCompileCache } from './compile-cache/compile-cache';
 import { DependencyAwareRpcErrorFilter } from './dependency-aware-rpc-error.filter';
 import { writeHeapSnapshotOnSignal } from './heap-snapshot';
 import type { ServiceEnv } from './service-env';
@@ -99,9 +99,7 @@ export async function bootstrapService(def: ServiceDefinition): Promise<RunningS
   const url = await app.getUrl();
   const bootMs = Math.round(performance.now() - started);
   // How many modules came from the compile cache tells a slow start from a cold one.
-  const cache = compileCacheStats();
-  const compileCache = cache ? { hits: cache.hits, misses: cache.misses, rejected: cache.rejected } : (compileCacheRefusal() ?? 'off');
-  logger.info({ url, bootMs, processUptimeMs: Math.round(process.uptime() * 1000), compileCache }, `${def.service} ready`);
+  logger.info({ url, bootMs, processUptimeMs: Math.round(process.uptime() * 1000), compileCache: compileCacheReport() }, `${def.service} ready`);
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,6 +1,6 @@
 import { Catch } from '@nestjs/common';
 import { RpcErrorFilter } from '@overskill/messaging';
-import { asDependencyError, asUnstorableTextError } from '@overskill/persistence';
+import { asDatastoreError } from '@overskill/persistence';
 import type { Observable } from 'rxjs';
 
 // Every service's RPC error mapper: a datastore that is down (a refused or dropped connection,
@@ -10,6 +10,6 @@ import type { Observable } from 'rxjs';
 @Catch()
 export class DependencyAwareRpcErrorFilter extends RpcErrorFilter {
   override catch(exception: unknown): Observable<never> {
-    return super.catch(asDependencyError(exception) ?? asUnstorableTextError(exception) ?? exception);
+    return super.catch(asDatastoreError(exception) ?? exception);
   }
 }

@@ -43,7 +43,7 @@ interface ChildOutput {
   dynamic: string;
   esm: string;
   stack: string;
-  stats: { hits: number; misses: number; rejected: number; written: number; file: string; writeError?: string } | null;
+  stats: { hits: number; misses: number; rejected: number; written: number; file: string } | null;
   refused: string | null;
 }
 

@@ -22,8 +22,8 @@ interface CacheEntry {
   crc: number;
   dataCrc: number;
   length: number;
-  // Where the bytes are: in the file read at start, or in memory (compiled by this process).
-  at?: { fd: number; offset: number };
+  // Where the bytes are: at an offset of the cache's file, or in memory (compiled by this process).
+  offset?: number;
   data?: Buffer;
 }
 
@@ -54,7 +54,6 @@ export interface CompileCacheStats {
   misses: number;
   rejected: number;
   written: number;
-  writeError?: string;
 }
 
 export interface CompileCacheOptions {
@@ -77,6 +76,13 @@ export function compileCacheStats(): CompileCacheStats | undefined {
 // Why the cache is not in use, when it was asked for and refused.
 export function compileCacheRefusal(): string | undefined {
   return refused;
+}
+
+// What a service's ready line says of it: modules served and compiled, or why it is not in use.
+export function compileCacheReport(): { hits: number; misses: number; rejected: number } | string {
+  if (!installed) return refused ?? 'off';
+  const { hits, misses, rejected } = installed.stats;
+  return { hits, misses, rejected };
 }
 
 // Writes what is pending now (a service does it on its own once loading is quiet).
@@ -117,10 +123,10 @@ export function installCompileCache(options: CompileCacheOptions): CompileCacheS
     // Modules of an older build that are gone from disk leave the cache.
     for (const filename of merged.entries.keys()) if (!existsSync(filename)) merged.entries.delete(filename);
     try {
-      writeCache(file, merged.entries);
+      writeCache(file, merged);
       stats.written += 1;
-    } catch (err) {
-      stats.writeError = (err as Error).message;
+    } catch {
+      // An unwritable directory: the next start compiles as this one did.
     } finally {
       closeCache(merged);
     }
@@ -139,7 +145,7 @@ export function installCompileCache(options: CompileCacheOptions): CompileCacheS
     cache ??= openCache(file);
     const crc = crc32(content);
     const entry = cache.entries.get(filename);
-    const cachedData = entry?.crc === crc ? entryBytes(entry) : undefined;
+    const cachedData = entry?.crc === crc ? entryBytes(cache, entry) : undefined;
     let script: Script;
     try {
       script = new Script(NodeModule.wrap(content), { filename, cachedData });
@@ -192,8 +198,8 @@ function cacheKey(): string {
 // The file: magic, index length, CRC-32 of the index; the index as JSON [filename, crc, length,
 // dataCrc]; then every entry's bytes in index order. Anything unreadable is an empty cache.
 //
-// Only the index is read at start; each entry when its module compiles, into a buffer of its own
-// that the next scavenge frees, so no copy of the whole file outlives boot.
+// Only the index is read at start; each entry when its module compiles, into one reused buffer,
+// so no copy of the whole file outlives boot.
 function openCache(file: string): CacheFile {
   let fd: number;
   try {
@@ -215,7 +221,7 @@ function openCache(file: string): CacheFile {
     let offset = HEADER_BYTES + indexBytes;
     for (const [filename, crc, length, dataCrc] of JSON.parse(indexBuf.toString('utf8')) as [string, number, number, number][]) {
       if (offset + length > size) throw new Error('truncated');
-      entries.set(filename, { crc, dataCrc, length, at: { fd, offset } });
+      entries.set(filename, { crc, dataCrc, length, offset });
       offset += length;
     }
     return { fd, entries };
@@ -254,23 +260,23 @@ let scratch = Buffer.allocUnsafeSlow(256 * 1024);
 
 // An entry's bytes, or undefined when they are not what was written (a damaged file). Bytes read
 // from the file are valid until the next call.
-function entryBytes(entry: CacheEntry): Buffer | undefined {
+function entryBytes(cache: CacheFile, entry: CacheEntry): Buffer | undefined {
   if (entry.data) return entry.data;
-  if (!entry.at) return undefined;
+  if (cache.fd === undefined || entry.offset === undefined) return undefined;
   try {
     if (scratch.length < entry.length) scratch = Buffer.allocUnsafeSlow(entry.length * 2);
     const data = scratch.subarray(0, entry.length);
-    if (readSync(entry.at.fd, data, 0, entry.length, entry.at.offset) !== entry.length || crc32(data) !== entry.dataCrc) return undefined;
+    if (readSync(cache.fd, data, 0, entry.length, entry.offset) !== entry.length || crc32(data) !== entry.dataCrc) return undefined;
     return data;
   } catch {
     return undefined;
   }
 }
 
-function writeCache(file: string, entries: CacheIndex): void {
+function writeCache(file: string, cache: CacheFile): void {
   const kept: [string, CacheEntry, Buffer][] = [];
-  for (const [filename, entry] of entries) {
-    const data = entryBytes(entry);
+  for (const [filename, entry] of cache.entries) {
+    const data = entryBytes(cache, entry);
     if (data) kept.push([filename, entry, entry.data ?? Buffer.from(data)]);
   }
   const index = Buffer.from(JSON.stringify(kept.map(([filename, e, data]) => [filename, e.crc, data.length, e.dataCrc])), 'utf8');

@@ -1,7 +1,7 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { AppError, ErrorCode, errorHttpStatus } from '@overskill/contracts';
 import { requestContext } from '@overskill/observability';
-import { asDependencyError, asUnstorableTextError } from '@overskill/persistence';
+import { asDatastoreError } from '@overskill/persistence';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -29,7 +29,7 @@ export function toHttpError(thrown: unknown, logger: Logger): { status: number; 
   const correlationId = requestContext.get()?.correlationId ?? '';
   // The gateway's own datastores down (keys, sessions, audit): 503, like any service's; text
   // they cannot store: 400.
-  const exception = asDependencyError(thrown) ?? asUnstorableTextError(thrown) ?? thrown;
+  const exception = asDatastoreError(thrown) ?? thrown;
   if (exception instanceof AppError) {
     return { status: errorHttpStatus[exception.code], body: { code: exception.code, message: exception.message, correlationId } };
   }
